@@ -1,0 +1,92 @@
+/* Shared basics of librecon: return codes, the caller-owned error struct,
+ * aborting allocators, a bump arena for interned strings, capped buffers. */
+#ifndef RECON_COMMON_H
+#define RECON_COMMON_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define RECON_VERSION "0.1.0"
+
+typedef enum {
+	RCN_OK = 0,
+	RCN_EIO = -1,     /* file or network I/O failed */
+	RCN_EFORMAT = -2, /* input is not what it claims to be */
+	RCN_ETOTALS = -3, /* control totals do not add up */
+	RCN_ELIMIT = -4,  /* a size limit was exceeded */
+	RCN_EDB = -5,     /* database failure */
+	RCN_EUSAGE = -6,  /* bad command line or configuration */
+	RCN_EBUSY = -7    /* another run holds the lock */
+} rcn_rc;
+
+/* Caller-owned error: where it happened and a one-line message. */
+typedef struct {
+	rcn_rc code;
+	char file[512]; /* "" when not about a file */
+	long line;      /* 0 when not about a line */
+	char msg[512];  /* message without the file:line prefix */
+} rcn_err;
+
+void rcn_err_clear(rcn_err *err);
+/* Sets err (if not NULL) and returns code, so callers can `return rcn_err_set(...)`. */
+rcn_rc rcn_err_set(rcn_err *err, rcn_rc code, const char *file, long line, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+/* "file:line: msg", "file: msg" or "msg" into buf; returns buf. */
+const char *rcn_err_format(const rcn_err *err, char *buf, size_t n);
+
+/* Allocation failure aborts: callers never check for NULL. */
+void *rcn_xmalloc(size_t n);
+void *rcn_xcalloc(size_t count, size_t n);
+void *rcn_xrealloc(void *p, size_t n);
+char *rcn_xstrdup(const char *s);
+char *rcn_xstrndup(const char *s, size_t n);
+/* Grows *vec (element size elem) so that it holds at least need elements. */
+void rcn_xreserve(void **vec, size_t *cap, size_t need, size_t elem);
+
+/* Bump arena: everything allocated from it is freed at once by rcn_arena_free. */
+typedef struct rcn_arena_block rcn_arena_block;
+typedef struct {
+	rcn_arena_block *head;
+} rcn_arena;
+
+void rcn_arena_init(rcn_arena *a);
+void rcn_arena_free(rcn_arena *a);
+void *rcn_arena_alloc(rcn_arena *a, size_t n);
+/* NUL-terminated copy of s[0..n); an empty string is returned for n == 0. */
+const char *rcn_arena_strndup(rcn_arena *a, const char *s, size_t n);
+const char *rcn_arena_strdup(rcn_arena *a, const char *s);
+
+/* Growable byte buffer with a hard cap (curl's dynbuf). */
+typedef struct {
+	char *data; /* always NUL-terminated when non-NULL */
+	size_t len;
+	size_t cap;
+	size_t limit; /* rcn_buf_append fails with RCN_ELIMIT past this */
+} rcn_buf;
+
+void rcn_buf_init(rcn_buf *b, size_t limit);
+void rcn_buf_free(rcn_buf *b);
+void rcn_buf_reset(rcn_buf *b);
+rcn_rc rcn_buf_append(rcn_buf *b, const void *data, size_t n);
+rcn_rc rcn_buf_printf(rcn_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Open-addressing map from a borrowed string key to a uint32 value.
+ * Keys are not copied: they must outlive the map (intern them in an arena). */
+typedef struct {
+	const char **keys;
+	uint32_t *klen;
+	uint32_t *vals;
+	size_t cap; /* power of two */
+	size_t count;
+} rcn_strmap;
+
+void rcn_strmap_init(rcn_strmap *m, size_t expected);
+void rcn_strmap_free(rcn_strmap *m);
+/* Inserts key -> val unless present; returns true if inserted, false (and
+ * *existing set) if the key was already there. */
+bool rcn_strmap_put(rcn_strmap *m, const char *key, size_t len, uint32_t val, uint32_t *existing);
+bool rcn_strmap_get(const rcn_strmap *m, const char *key, size_t len, uint32_t *out);
+
+#endif

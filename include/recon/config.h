@@ -1,0 +1,49 @@
+/* Configuration: one INI file (recon.conf, $RECON_CONFIG or --config) with
+ * [ledger], [run] and one [source NAME] section per statement source. */
+#ifndef RECON_CONFIG_H
+#define RECON_CONFIG_H
+
+#include "recon/common.h"
+#include "recon/date.h"
+
+typedef struct {
+	char *name;        /* NAME of [source NAME] */
+	char *channel;     /* "wechat" */
+	char *merchant_id; /* 商户号 the statement must be for */
+	char *location;    /* path or file:// URL template with {yyyymmdd}, {yyyy-mm-dd}, {yyyymm} */
+	bool has_fee_rate;
+	int64_t fee_rate_ppm;  /* fee_rate = 0.60% -> 6000 */
+	char **sub_merchants;  /* service provider: sub-merchant ids whose orders this bill covers */
+	size_t n_sub_merchants;
+	long line; /* line of the section header, for messages */
+} rcn_source_conf;
+
+typedef struct {
+	char *path; /* the file read */
+	char *dir;  /* its directory: relative paths in the file are relative to it */
+	char *conninfo;    /* [ledger] conninfo; "" means the PG* environment */
+	char *orders_sql;  /* [ledger] orders_query, or NULL for ledger_orders */
+	char *refunds_sql; /* [ledger] refunds_query, or NULL for ledger_refunds */
+	char *timezone;    /* [run] timezone, default Asia/Shanghai */
+	int carry_over_days; /* [run] carry_over_days, default 3 */
+	char *reports_dir;   /* [run] reports, default "reports" (resolved against dir) */
+	char *spool_dir;     /* [run] spool, default "spool" */
+	int lock_wait_seconds; /* [run] lock_wait, default 600 */
+	rcn_source_conf *sources;
+	size_t n_sources;
+} rcn_config;
+
+/* On success *out is owned by the caller (rcn_config_free). Any unknown
+ * section or key, missing required key or bad value is RCN_EUSAGE with the
+ * file, line and key in err. */
+rcn_rc rcn_config_load(rcn_config **out, const char *path, rcn_err *err);
+void rcn_config_free(rcn_config *cfg);
+
+/* Expands a location template for `day` into out: placeholders replaced, a
+ * file:// prefix removed, a relative path resolved against base_dir. */
+rcn_rc rcn_config_expand_location(char *out, size_t n, const char *tmpl, const char *base_dir, rcn_date day,
+				  rcn_err *err);
+/* Resolves a relative path against base_dir into out. */
+void rcn_config_resolve(char *out, size_t n, const char *path, const char *base_dir);
+
+#endif

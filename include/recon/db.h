@@ -1,0 +1,106 @@
+/* ledger: the one module that talks to PostgreSQL (libpq). Connection,
+ * recon's own schema migrations, the per-date advisory lock, the ledger
+ * window load in one REPEATABLE READ READ ONLY snapshot, and the results write. */
+#ifndef RECON_DB_H
+#define RECON_DB_H
+
+#include "recon/common.h"
+#include "recon/date.h"
+#include "recon/finding.h"
+
+typedef struct rcn_db rcn_db;
+
+/* conninfo "" or NULL means the PG* environment. On success *out is owned by
+ * the caller (rcn_db_close). The error never contains the password. */
+rcn_rc rcn_db_connect(rcn_db **out, const char *conninfo, rcn_err *err);
+void rcn_db_close(rcn_db *db);
+
+/* Creates or upgrades recon_* tables from the versioned files in sql/ (embedded
+ * at build time); safe to run concurrently (takes an advisory lock). */
+rcn_rc rcn_db_migrate(rcn_db *db, rcn_err *err);
+
+/* Session advisory lock for one business date. Waits up to wait_seconds
+ * (0: do not wait); RCN_EBUSY when another run holds it. on_wait (may be NULL)
+ * is called once if the lock is busy and we start waiting. */
+rcn_rc rcn_db_lock_date(rcn_db *db, rcn_date day, int wait_seconds, void (*on_wait)(void *), void *ctx,
+			rcn_err *err);
+void rcn_db_unlock_date(rcn_db *db, rcn_date day);
+
+/* Ledger rows as views, valid during the callback only. Times are local
+ * business times "YYYY-MM-DD HH:MM:SS" ("" when NULL); dates are in the zone. */
+typedef struct {
+	const char *order_no, *merchant_id, *channel, *channel_txn_id, *currency, *status, *contract_id;
+	int64_t amount_fen;
+	const char *created_at, *paid_at;
+	rcn_date business_date; /* date of paid_at, or of created_at when not paid */
+} rcn_ledger_order;
+
+typedef struct {
+	const char *refund_no, *order_no, *channel_refund_id, *status;
+	int64_t amount_fen;
+	const char *requested_at, *refunded_at;
+	rcn_date business_date; /* date of refunded_at, or of requested_at */
+	const char *channel, *merchant_id; /* of the refunded order ("" if the order is unknown) */
+} rcn_ledger_refund;
+
+typedef struct {
+	void (*order)(void *ctx, const rcn_ledger_order *o);
+	void (*refund)(void *ctx, const rcn_ledger_refund *r);
+	void (*suspense)(void *ctx, const rcn_finding *f); /* kind RCN_K_PENDING */
+	void *ctx;
+} rcn_ledger_sink;
+
+typedef struct {
+	rcn_date day;
+	int carry_days;         /* window = [day - carry_days, day] in `timezone` */
+	const char *timezone;   /* e.g. "Asia/Shanghai" */
+	const char *orders_sql; /* site SELECT with the ledger_orders column names, or NULL */
+	const char *refunds_sql;/* site SELECT with the ledger_refunds column names, or NULL */
+} rcn_ledger_window;
+
+/* Starts the snapshot: BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY. */
+rcn_rc rcn_ledger_begin(rcn_db *db, rcn_err *err);
+/* Streams the window's orders and refunds with COPY ... TO STDOUT. */
+rcn_rc rcn_ledger_load_window(rcn_db *db, const rcn_ledger_window *w, const rcn_ledger_sink *sink, rcn_err *err);
+/* Key lookups (same snapshot) for statement rows whose order or refund lies
+ * outside the window: orders by order_no or channel_txn_id, refunds by
+ * refund_no, and every refund of the given orders. Any list may be empty. */
+rcn_rc rcn_ledger_lookup(rcn_db *db, const rcn_ledger_window *w, const char *const *order_nos, size_t n_orders,
+			 const char *const *txn_ids, size_t n_txn, const char *const *refund_nos, size_t n_refunds,
+			 const char *const *refund_orders, size_t n_refund_orders, const rcn_ledger_sink *sink,
+			 rcn_err *err);
+/* Suspense as it stood after `day` (pending items of that date's latest run).
+ * *had_run tells whether any run of `day` exists. */
+rcn_rc rcn_ledger_load_suspense(rcn_db *db, rcn_date day, bool *had_run, const rcn_ledger_sink *sink,
+				rcn_err *err);
+/* Ends the snapshot (COMMIT of the read-only transaction). */
+rcn_rc rcn_ledger_end(rcn_db *db, rcn_err *err);
+
+/* One statement input of a run, for recon_runs.inputs. */
+typedef struct {
+	const char *source; /* [source NAME] */
+	const char *path;   /* resolved location, no secrets */
+	char sha256[65];
+	const char *format;
+	long rows;
+	const char *verdict; /* "ok" or the rejection message */
+} rcn_run_input;
+
+typedef struct {
+	rcn_date day;
+	const char *started_at; /* ISO 8601 UTC, wall clock: only in the database, never in reports */
+	double seconds;
+	int exit_status;
+	const rcn_run_input *inputs;
+	size_t n_inputs;
+	const char *counts_json; /* {"matched":..,"SHORT_PAYMENT":..} */
+} rcn_run_info;
+
+/* In one transaction: replaces `day`'s rows of recon_discrepancies and
+ * recon_suspense with these findings (pending ones go to suspense), appends
+ * the recon_runs row, and marks later dates' runs stale. *later_dates
+ * (may be NULL) receives how many later dates now need a re-run. */
+rcn_rc rcn_db_store_results(rcn_db *db, const rcn_run_info *run, const rcn_finding *const *findings, size_t n,
+			    long *later_dates, rcn_err *err);
+
+#endif

@@ -1,0 +1,66 @@
+/* Findings: what matching concludes about a statement row or a ledger item.
+ * A discrepancy, a pending (suspense) item, or a match; plain data shared by
+ * match, report and the database code. */
+#ifndef RECON_FINDING_H
+#define RECON_FINDING_H
+
+#include "recon/common.h"
+#include "recon/date.h"
+#include "recon/record.h"
+
+/* In DESIGN.md §3 table order, which is also the sort order of discrepancies.csv. */
+typedef enum {
+	RCN_K_SHORT_PAYMENT,
+	RCN_K_OVERPAYMENT,
+	RCN_K_STATUS_MISMATCH,
+	RCN_K_DOUBLE_CHARGE,
+	RCN_K_REFUND_MISMATCH,
+	RCN_K_FEE_MISMATCH,
+	RCN_K_SETTLEMENT_MISMATCH,
+	RCN_K_DEBIT_AFTER_TERMINATION,
+	RCN_K_DEBIT_OVER_LIMIT,
+	RCN_K_DEBIT_TOO_FREQUENT,
+	RCN_K_DUPLICATE_RECORD,
+	RCN_K_PENDING, /* not a discrepancy: an item in suspense */
+	RCN_K__COUNT
+} rcn_kind;
+
+const char *rcn_kind_name(rcn_kind k);    /* "SHORT_PAYMENT" */
+const char *rcn_kind_name_cn(rcn_kind k); /* "短款" */
+bool rcn_kind_parse(const char *s, rcn_kind *out);
+
+/* Which side an item comes from: the channel statement or the merchant ledger. */
+typedef enum { RCN_SIDE_CHANNEL = 'S', RCN_SIDE_LEDGER = 'L' } rcn_side;
+
+/* All text fields are non-NULL ("" when absent) and borrowed from whoever
+ * produced the finding (the matcher's arena, or a database row during a callback). */
+typedef struct {
+	rcn_kind kind;
+	const char *reason;
+	rcn_side side;         /* the item this finding accounts for */
+	rcn_rec_type rec_type; /* payment or refund */
+	const char *channel;
+	const char *merchant_id;
+	const char *order_no;
+	const char *refund_no;
+	const char *channel_txn_id;
+	const char *channel_refund_id;
+	const char *ledger_status;  /* "" when the ledger has no such item */
+	const char *channel_status; /* "" when the channel has no such item */
+	bool has_ledger_amount;
+	bool has_channel_amount;
+	bool has_expected_fee;
+	bool has_channel_fee;
+	int64_t ledger_amount;  /* fen */
+	int64_t channel_amount; /* fen */
+	int64_t channel_settle; /* fen, 应结 amount of the channel row */
+	int64_t expected_fee;   /* 1e-5 yuan */
+	int64_t channel_fee;    /* 1e-5 yuan */
+	const char *trade_time; /* "YYYY-MM-DD HH:MM:SS" or "" */
+	rcn_date first_seen;    /* business date the item was first seen */
+	int age_days;           /* business date - first_seen */
+	const char *source;     /* "file:line" for channel rows, "ledger_orders" / "ledger_refunds" */
+	const char *detail;
+} rcn_finding;
+
+#endif

@@ -1,0 +1,25 @@
+/* decode: opens a statement file, detects gzip by its magic bytes, inflates
+ * it as a stream with a cap on the inflated size, and digests the raw bytes. */
+#ifndef RECON_INPUT_H
+#define RECON_INPUT_H
+
+#include "recon/common.h"
+
+typedef struct rcn_input rcn_input;
+
+#define RCN_INPUT_DEFAULT_MAX ((uint64_t)16 << 30) /* 16 GiB inflated */
+
+/* On success *out is a new reader owned by the caller (rcn_input_close()).
+ * max_bytes caps the decoded (inflated) size; 0 means RCN_INPUT_DEFAULT_MAX. */
+rcn_rc rcn_input_open(rcn_input **out, const char *path, uint64_t max_bytes, rcn_err *err);
+/* Reads up to n decoded bytes into buf; *got == 0 means end of input.
+ * A truncated or corrupt gzip stream, or passing max_bytes, is an error naming the file. */
+rcn_rc rcn_input_read(rcn_input *in, char *buf, size_t n, size_t *got, rcn_err *err);
+bool rcn_input_is_gzip(const rcn_input *in);
+/* Lower-case hex SHA-256 of the raw (stored) bytes read so far; complete once
+ * rcn_input_read has returned end of input. */
+void rcn_input_sha256_hex(const rcn_input *in, char out[65]);
+uint64_t rcn_input_raw_bytes(const rcn_input *in);
+void rcn_input_close(rcn_input *in);
+
+#endif

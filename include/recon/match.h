@@ -1,0 +1,82 @@
+/* match: joins a date's statement rows with the ledger and classifies every
+ * item on both sides as matched, a discrepancy, or pending (suspense). */
+#ifndef RECON_MATCH_H
+#define RECON_MATCH_H
+
+#include "recon/common.h"
+#include "recon/db.h"
+#include "recon/finding.h"
+#include "recon/record.h"
+
+typedef struct rcn_match rcn_match;
+
+/* One configured statement source as the matcher sees it (borrowed). */
+typedef struct {
+	const char *name;
+	const char *channel;
+	const char *merchant_id;
+	const char *const *sub_merchants;
+	size_t n_sub_merchants;
+	bool has_fee_rate;
+	int64_t fee_rate_ppm;
+} rcn_match_source;
+
+/* Per channel, merchant account and side: where every row and every fen went. */
+typedef struct {
+	const char *channel, *merchant_id;
+	rcn_side side;
+	long rows_in, matched, discrepancies, pending, quarantined;
+	int64_t amount_in, amount_matched, amount_discrepancies, amount_pending, amount_quarantined;
+	long kinds[RCN_K__COUNT];
+	int64_t payments_fen, refunds_fen; /* successful channel payments / refunds (应结) */
+	int64_t channel_fee, expected_fee; /* 1e-5 yuan */
+	bool has_expected_fee;
+} rcn_tally;
+
+/* Key lists for ledger rows outside the window (borrowed from the matcher). */
+typedef struct {
+	const char **order_nos;
+	size_t n_order_nos;
+	const char **txn_ids;
+	size_t n_txn_ids;
+	const char **refund_nos;
+	size_t n_refund_nos;
+	const char **refund_orders;
+	size_t n_refund_orders;
+} rcn_match_keys;
+
+/* sources are borrowed and must outlive the matcher. */
+rcn_match *rcn_match_new(rcn_date day, int carry_days, const rcn_match_source *sources, size_t n_sources);
+void rcn_match_free(rcn_match *m);
+
+/* Statement side. Records are copied. A file found bad after some of its
+ * rows were added is withdrawn with rollback to the mark taken before it. */
+void rcn_match_add_record(rcn_match *m, size_t source, const rcn_record *rec);
+size_t rcn_match_mark(const rcn_match *m);
+void rcn_match_rollback(rcn_match *m, size_t mark);
+/* A file or rows that could not be reconciled: counted as quarantined. */
+void rcn_match_add_quarantine(rcn_match *m, size_t source, long rows, int64_t amount_fen);
+/* The source's statement was rejected tonight: its ledger items stay pending. */
+void rcn_match_source_rejected(rcn_match *m, size_t source);
+
+/* Ledger side (views are copied). had_prior_run: a run of day-1 exists, so
+ * ledger orders of earlier days that are not in its suspense were reconciled. */
+void rcn_match_add_order(rcn_match *m, const rcn_ledger_order *o);
+void rcn_match_add_refund(rcn_match *m, const rcn_ledger_refund *r);
+void rcn_match_add_suspense(rcn_match *m, const rcn_finding *f);
+void rcn_match_set_prior_run(rcn_match *m, bool had_prior_run);
+/* Marks the ledger rows added from now on as found by key lookup (not expected today). */
+void rcn_match_begin_lookup(rcn_match *m);
+
+/* Keys of statement rows that the loaded ledger window does not hold. */
+void rcn_match_missing_keys(rcn_match *m, rcn_match_keys *out);
+
+/* Classifies everything. Afterwards findings (discrepancies and pending, in
+ * report order: kind, channel, order_no, refund_no, channel_txn_id, source)
+ * and tallies (sorted by channel, merchant, side) are available. */
+void rcn_match_run(rcn_match *m);
+const rcn_finding *const *rcn_match_findings(const rcn_match *m, size_t *n);
+const rcn_tally *rcn_match_tallies(const rcn_match *m, size_t *n);
+long rcn_match_discrepancy_count(const rcn_match *m);
+
+#endif

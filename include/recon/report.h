@@ -1,0 +1,45 @@
+/* report: the CSV reports finance staff open in Excel — UTF-8 with BOM,
+ * CRLF, formula cells escaped — written to a temporary directory and swapped
+ * into place so a reader never sees half a night. */
+#ifndef RECON_REPORT_H
+#define RECON_REPORT_H
+
+#include <stdio.h>
+
+#include "recon/common.h"
+#include "recon/date.h"
+#include "recon/finding.h"
+#include "recon/match.h"
+
+/* A row or a whole file that could not be reconciled. */
+typedef struct {
+	const char *source; /* [source NAME] */
+	const char *file;
+	long line;          /* 0 for a whole file */
+	const char *reason;
+	long rows;          /* rows the entry stands for */
+	int64_t amount_fen; /* their amount, when known */
+} rcn_quarantine_entry;
+
+typedef struct {
+	char final_dir[4096]; /* reports/<date> */
+	char tmp_dir[4096];   /* reports/.<date>.tmp-<pid> */
+} rcn_report_dir;
+
+/* Writes discrepancies.csv, pending.csv, summary.csv and quarantine.csv into
+ * a fresh temporary directory next to reports/<date>. */
+rcn_rc rcn_report_prepare(rcn_report_dir *out, const char *reports_dir, rcn_date day,
+			  const rcn_finding *const *findings, size_t n_findings, const rcn_tally *tallies,
+			  size_t n_tallies, const rcn_quarantine_entry *quarantine, size_t n_quarantine, rcn_err *err);
+/* Swaps the prepared directory into place (atomic exchange when the date
+ * already has reports) and removes the old one. */
+rcn_rc rcn_report_commit(rcn_report_dir *dir, rcn_err *err);
+/* Removes a prepared directory that will not be used. */
+void rcn_report_abort(rcn_report_dir *dir);
+
+/* CSV cell writers, exposed for tests: text cells are quoted when needed and
+ * a leading = + - @ (or tab, CR) is neutralised with an apostrophe. */
+void rcn_csv_text(FILE *f, const char *s);
+void rcn_csv_money(FILE *f, int64_t v, int scale);
+
+#endif

@@ -1,0 +1,33 @@
+/* run: one business date end to end — plan the sources, parse the
+ * statements, load the ledger snapshot, match, write the reports and the
+ * database results. The CLI's `recon run` is a thin wrapper around this. */
+#ifndef RECON_RUN_H
+#define RECON_RUN_H
+
+#include <stdio.h>
+
+#include "recon/common.h"
+#include "recon/config.h"
+#include "recon/date.h"
+
+typedef struct {
+	const rcn_config *cfg;
+	rcn_date day;
+	const char *const *only; /* --channel: source names or channels to run; NULL/0 = all */
+	size_t n_only;
+	const char *out_dir; /* --out: reports directory overriding [run] reports */
+	bool dry_run;        /* reconcile and write reports, commit nothing to the database */
+	FILE *log;           /* messages (stderr) */
+} rcn_run_opts;
+
+typedef struct {
+	int exit_code; /* DESIGN.md §3 exit codes */
+	long statement_rows, matched, discrepancies, pending, quarantined, rejected_files;
+	char reports_path[4096];
+} rcn_run_result;
+
+/* Runs one date. Never exits the process; every failure is in the exit code
+ * and a one-line message on opts->log. */
+void rcn_run_date(const rcn_run_opts *opts, rcn_run_result *out);
+
+#endif

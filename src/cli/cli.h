@@ -1,0 +1,29 @@
+/* The recon command line: one cmd_<name>.c per subcommand, dispatched from main.c. */
+#ifndef RECON_CLI_H
+#define RECON_CLI_H
+
+/* Exit codes: DESIGN.md §3. */
+enum {
+	RCN_EXIT_CLEAN = 0,
+	RCN_EXIT_FINDINGS = 1,
+	RCN_EXIT_USAGE = 2,
+	RCN_EXIT_INPUT = 3,
+	RCN_EXIT_DB = 4
+};
+
+typedef struct {
+	const char *name;
+	const char *summary;
+	int (*run)(int argc, char **argv);
+	void (*help)(void);
+} rcn_command;
+
+int rcn_cmd_run(int argc, char **argv);
+void rcn_cmd_run_help(void);
+int rcn_cmd_check(int argc, char **argv);
+void rcn_cmd_check_help(void);
+
+/* Prints "recon: <msg>" to stderr and returns RCN_EXIT_USAGE. */
+int rcn_cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif

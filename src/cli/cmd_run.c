@@ -1,0 +1,153 @@
+/* recon run: reconcile one business date, or a range oldest first. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli/cli.h"
+#include "recon/config.h"
+#include "recon/run.h"
+
+void rcn_cmd_run_help(void)
+{
+	printf("usage: recon run [--date YYYY-MM-DD | --from YYYY-MM-DD --to YYYY-MM-DD]\n"
+	       "                 [--config FILE] [--channel NAME]... [--out DIR] [--jobs N] [--dry-run]\n\n"
+	       "Reconciles every configured statement source of a business date against the ledger,\n"
+	       "writes reports/<date>/{discrepancies,pending,summary,quarantine}.csv and stores the\n"
+	       "results in PostgreSQL. Running a date again replaces its results.\n\n"
+	       "  --date D        business date (default: yesterday in the configured time zone)\n"
+	       "  --from D --to E run every date from D to E, oldest first\n"
+	       "  --config FILE   configuration (default: $RECON_CONFIG, else ./recon.conf)\n"
+	       "  --channel NAME  only the sources with this name or channel (repeatable)\n"
+	       "  --out DIR       write reports under DIR instead of [run] reports\n"
+	       "  --jobs N        parallel statement parsing (1..64; default: cores)\n"
+	       "  --dry-run       reconcile and write reports, but commit nothing to the database\n\n"
+	       "Exit status: 0 reconciled, no discrepancies; 1 discrepancies found; 2 usage or\n"
+	       "configuration error; 3 a statement could not be read or parsed (the rest was\n"
+	       "reconciled); 4 database error, nothing committed.\n");
+}
+
+static int severity(int code)
+{
+	static const int rank[] = {0, 1, 4, 2, 3}; /* 0 < 1 < 3 < 4 < 2 */
+	return code >= 0 && code <= 4 ? rank[code] : 5;
+}
+
+static rcn_date yesterday_in(const char *tz)
+{
+	/* Business dates are in the configured zone, not the machine's. */
+	char *old = getenv("TZ") ? strdup(getenv("TZ")) : NULL;
+	setenv("TZ", tz, 1);
+	tzset();
+	time_t now = time(NULL);
+	struct tm tm;
+	localtime_r(&now, &tm);
+	if (old) {
+		setenv("TZ", old, 1);
+		free(old);
+	} else {
+		unsetenv("TZ");
+	}
+	tzset();
+	return rcn_date_from_ymd(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday) - 1;
+}
+
+int rcn_cmd_run(int argc, char **argv)
+{
+	const char *config = getenv("RECON_CONFIG"), *date = NULL, *from = NULL, *to = NULL;
+	const char *only[64];
+	size_t n_only = 0;
+	rcn_run_opts opts;
+	memset(&opts, 0, sizeof(opts));
+
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		bool has_value = i + 1 < argc;
+		if (strcmp(a, "--dry-run") == 0) {
+			opts.dry_run = true;
+			continue;
+		}
+		if (strcmp(a, "--date") && strcmp(a, "--from") && strcmp(a, "--to") && strcmp(a, "--config") &&
+		    strcmp(a, "--channel") && strcmp(a, "--out") && strcmp(a, "--jobs"))
+			return rcn_cli_usage_error("run: unknown option '%s' (see recon run --help)", a);
+		if (!has_value)
+			return rcn_cli_usage_error("run: option %s needs a value", a);
+		const char *v = argv[++i];
+		if (strcmp(a, "--date") == 0)
+			date = v;
+		else if (strcmp(a, "--from") == 0)
+			from = v;
+		else if (strcmp(a, "--to") == 0)
+			to = v;
+		else if (strcmp(a, "--config") == 0)
+			config = v;
+		else if (strcmp(a, "--out") == 0)
+			opts.out_dir = v;
+		else if (strcmp(a, "--channel") == 0) {
+			if (n_only == sizeof(only) / sizeof(only[0]))
+				return rcn_cli_usage_error("run: too many --channel options");
+			only[n_only++] = v;
+		} else {
+			char *end;
+			long jobs = strtol(v, &end, 10);
+			if (*end || jobs < 1 || jobs > 64)
+				return rcn_cli_usage_error("run: --jobs must be a whole number from 1 to 64, not '%s'", v);
+		}
+	}
+	if (date && (from || to))
+		return rcn_cli_usage_error("run: --date cannot be combined with --from/--to");
+	if ((from != NULL) != (to != NULL))
+		return rcn_cli_usage_error("run: --from and --to go together");
+
+	rcn_config *cfg = NULL;
+	rcn_err err;
+	char why[1200];
+	if (rcn_config_load(&cfg, config ? config : "recon.conf", &err)) {
+		fprintf(stderr, "recon: %s\n", rcn_err_format(&err, why, sizeof(why)));
+		return RCN_EXIT_USAGE;
+	}
+	rcn_date first, last;
+	int status = RCN_EXIT_USAGE;
+	if (date || !from) {
+		if (date && rcn_date_parse(&first, date, strlen(date), &err)) {
+			rcn_cli_usage_error("run: --date: %s", err.msg);
+			goto cleanup;
+		}
+		if (!date)
+			first = yesterday_in(cfg->timezone);
+		last = first;
+	} else {
+		if (rcn_date_parse(&first, from, strlen(from), &err) || rcn_date_parse(&last, to, strlen(to), &err)) {
+			rcn_cli_usage_error("run: %s", err.msg);
+			goto cleanup;
+		}
+		if (last < first) {
+			rcn_cli_usage_error("run: --to %s is before --from %s", to, from);
+			goto cleanup;
+		}
+		if (last - first > 366) {
+			rcn_cli_usage_error("run: a range is at most 367 days");
+			goto cleanup;
+		}
+	}
+
+	opts.cfg = cfg;
+	opts.only = only;
+	opts.n_only = n_only;
+	opts.log = stderr;
+	status = RCN_EXIT_CLEAN;
+	for (rcn_date d = first; d <= last; d++) {
+		rcn_run_result res;
+		opts.day = d;
+		rcn_run_date(&opts, &res);
+		if (res.reports_path[0])
+			printf("reports: %s\n", res.reports_path);
+		if (severity(res.exit_code) > severity(status))
+			status = res.exit_code;
+		if (res.exit_code == RCN_EXIT_DB || res.exit_code == RCN_EXIT_USAGE)
+			break; /* later dates depend on this one's suspense */
+	}
+cleanup:
+	rcn_config_free(cfg);
+	return status;
+}

@@ -1,0 +1,71 @@
+/* recon's entry point: the command table, --help and --version. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "recon/common.h"
+
+static const rcn_command commands[] = {
+	{"run", "reconcile one business date (or a range) and write the reports", rcn_cmd_run, rcn_cmd_run_help},
+	{"check", "parse statement files without a database and print their totals", rcn_cmd_check,
+	 rcn_cmd_check_help},
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out, "usage: recon COMMAND [OPTIONS]\n\n"
+		     "Nightly payment reconciliation: channel statements against the merchant ledger.\n\n"
+		     "Commands:\n");
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(out, "  %-7s %s\n", commands[i].name, commands[i].summary);
+	fprintf(out, "\n"
+		     "recon COMMAND --help shows a command's options; recon --version the version.\n\n"
+		     "Exit codes: 0 reconciled, no discrepancies; 1 reconciled, discrepancies found;\n"
+		     "2 usage or configuration error; 3 a statement could not be fetched, verified or\n"
+		     "parsed (the rest was reconciled); 4 database error, nothing committed.\n");
+}
+
+int rcn_cli_usage_error(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fputs("recon: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+	return RCN_EXIT_USAGE;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return RCN_EXIT_USAGE;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
+		if (argc > 2)
+			for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+				if (strcmp(argv[2], commands[i].name) == 0) {
+					commands[i].help();
+					return RCN_EXIT_CLEAN;
+				}
+		usage(stdout);
+		return RCN_EXIT_CLEAN;
+	}
+	if (strcmp(argv[1], "--version") == 0) {
+		printf("recon %s\n", RECON_VERSION);
+		return RCN_EXIT_CLEAN;
+	}
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		if (strcmp(argv[1], commands[i].name) != 0)
+			continue;
+		for (int a = 2; a < argc; a++)
+			if (strcmp(argv[a], "--help") == 0 || strcmp(argv[a], "-h") == 0) {
+				commands[i].help();
+				return RCN_EXIT_CLEAN;
+			}
+		return commands[i].run(argc - 1, argv + 1);
+	}
+	return rcn_cli_usage_error("unknown command '%s' (see recon --help)", argv[1]);
+}

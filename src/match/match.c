@@ -1,0 +1,914 @@
+/* The matcher: holds a date's statement rows (compact copies) and the
+ * ledger index, joins them by merchant order number, channel transaction id
+ * and refund number, and turns every item into exactly one outcome. */
+#include "recon/match.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "recon/money.h"
+
+typedef struct {
+	size_t source; /* index into sources, or SIZE_MAX for a carried row of an unknown source */
+	rcn_rec_type type;
+	const char *channel, *merchant_id, *txn, *order_no, *refund_no, *refund_id, *status, *trade_time, *src;
+	int64_t amount, settle, fee;
+	rcn_date first_seen;
+	long seq; /* input order, for stable tie-breaks */
+	int64_t ledger; /* order or refund index, -1 if none */
+	bool done;
+} srow;
+
+typedef struct {
+	const char *order_no, *merchant_id, *channel, *txn, *status;
+	int64_t amount;
+	rcn_date bdate, first_seen;
+	bool expected, carried, consumed, from_lookup;
+	size_t source; /* covering source or SIZE_MAX */
+} lorder;
+
+typedef struct {
+	const char *refund_no, *order_no, *refund_id, *status, *channel, *merchant_id, *refunded_at;
+	int64_t amount;
+	rcn_date bdate, first_seen;
+	bool expected, carried, consumed, from_lookup;
+	size_t source;
+} lrefund;
+
+struct rcn_match {
+	rcn_date day;
+	int carry;
+	const rcn_match_source *sources;
+	size_t n_sources;
+	bool *rejected;
+	bool prior_run, lookup_phase;
+	rcn_arena arena;
+
+	srow *rows;
+	size_t n_rows, cap_rows;
+	lorder *orders;
+	size_t n_orders, cap_orders;
+	lrefund *refunds;
+	size_t n_refunds, cap_refunds;
+	rcn_finding *carried_ledger; /* ledger-side suspense of day-1 */
+	size_t n_carried, cap_carried;
+	rcn_strmap order_idx, txn_idx, refund_idx, refund_id_idx;
+
+	rcn_finding **findings;
+	size_t n_findings, cap_findings;
+	rcn_tally *tallies;
+	size_t n_tallies, cap_tallies;
+	long discrepancies;
+
+	const char **keybuf;
+	size_t n_keybuf, cap_keybuf;
+};
+
+static const char *dup(rcn_match *m, const char *s)
+{
+	return rcn_arena_strdup(&m->arena, s ? s : "");
+}
+
+rcn_match *rcn_match_new(rcn_date day, int carry_days, const rcn_match_source *sources, size_t n_sources)
+{
+	rcn_match *m = rcn_xcalloc(1, sizeof(*m));
+	m->day = day;
+	m->carry = carry_days;
+	m->sources = sources;
+	m->n_sources = n_sources;
+	m->rejected = rcn_xcalloc(n_sources + 1, sizeof(bool));
+	rcn_arena_init(&m->arena);
+	rcn_strmap_init(&m->order_idx, 1024);
+	rcn_strmap_init(&m->txn_idx, 1024);
+	rcn_strmap_init(&m->refund_idx, 256);
+	rcn_strmap_init(&m->refund_id_idx, 256);
+	return m;
+}
+
+void rcn_match_free(rcn_match *m)
+{
+	if (!m)
+		return;
+	rcn_arena_free(&m->arena);
+	rcn_strmap_free(&m->order_idx);
+	rcn_strmap_free(&m->txn_idx);
+	rcn_strmap_free(&m->refund_idx);
+	rcn_strmap_free(&m->refund_id_idx);
+	free(m->rejected);
+	free(m->rows);
+	free(m->orders);
+	free(m->refunds);
+	free(m->carried_ledger);
+	free(m->findings);
+	free(m->tallies);
+	free(m->keybuf);
+	free(m);
+}
+
+/* ---- input ---- */
+
+static size_t source_for(const rcn_match *m, const char *channel, const char *merchant)
+{
+	for (size_t i = 0; i < m->n_sources; i++) {
+		const rcn_match_source *s = &m->sources[i];
+		if (strcmp(s->channel, channel) != 0)
+			continue;
+		if (strcmp(s->merchant_id, merchant) == 0)
+			return i;
+		for (size_t j = 0; j < s->n_sub_merchants; j++)
+			if (strcmp(s->sub_merchants[j], merchant) == 0)
+				return i;
+	}
+	return SIZE_MAX;
+}
+
+void rcn_match_add_record(rcn_match *m, size_t source, const rcn_record *rec)
+{
+	char src[600];
+	rcn_xreserve((void **)&m->rows, &m->cap_rows, m->n_rows + 1, sizeof(srow));
+	srow *r = &m->rows[m->n_rows];
+	snprintf(src, sizeof(src), "%s:%ld", rec->file, rec->line);
+	*r = (srow){.source = source,
+		    .type = rec->type,
+		    .channel = dup(m, rec->channel),
+		    .merchant_id = dup(m, rec->merchant_id),
+		    .txn = dup(m, rec->channel_txn_id),
+		    .order_no = dup(m, rec->order_no),
+		    .refund_no = dup(m, rec->refund_no),
+		    .refund_id = dup(m, rec->channel_refund_id),
+		    .status = dup(m, rec->status),
+		    .trade_time = dup(m, rec->trade_time),
+		    .src = dup(m, src),
+		    .amount = rec->amount_fen,
+		    .settle = rec->settle_fen,
+		    .fee = rec->fee,
+		    .first_seen = m->day,
+		    .seq = (long)m->n_rows,
+		    .ledger = -1};
+	m->n_rows++;
+}
+
+size_t rcn_match_mark(const rcn_match *m)
+{
+	return m->n_rows;
+}
+
+void rcn_match_rollback(rcn_match *m, size_t mark)
+{
+	if (mark < m->n_rows)
+		m->n_rows = mark; /* the rows' strings stay in the arena until the matcher is freed */
+}
+
+static rcn_tally *tally(rcn_match *m, const char *channel, const char *merchant, rcn_side side)
+{
+	for (size_t i = 0; i < m->n_tallies; i++) {
+		rcn_tally *t = &m->tallies[i];
+		if (t->side == side && strcmp(t->channel, channel) == 0 && strcmp(t->merchant_id, merchant) == 0)
+			return t;
+	}
+	rcn_xreserve((void **)&m->tallies, &m->cap_tallies, m->n_tallies + 1, sizeof(rcn_tally));
+	rcn_tally *t = &m->tallies[m->n_tallies++];
+	memset(t, 0, sizeof(*t));
+	t->channel = dup(m, channel);
+	t->merchant_id = dup(m, merchant);
+	t->side = side;
+	return t;
+}
+
+void rcn_match_add_quarantine(rcn_match *m, size_t source, long rows, int64_t amount_fen)
+{
+	const rcn_match_source *s = &m->sources[source];
+	rcn_tally *t = tally(m, s->channel, s->merchant_id, RCN_SIDE_CHANNEL);
+	t->rows_in += rows;
+	t->amount_in += amount_fen;
+	t->quarantined += rows;
+	t->amount_quarantined += amount_fen;
+}
+
+void rcn_match_source_rejected(rcn_match *m, size_t source)
+{
+	m->rejected[source] = true;
+}
+
+void rcn_match_set_prior_run(rcn_match *m, bool had_prior_run)
+{
+	m->prior_run = had_prior_run;
+}
+
+void rcn_match_begin_lookup(rcn_match *m)
+{
+	m->lookup_phase = true;
+}
+
+void rcn_match_add_order(rcn_match *m, const rcn_ledger_order *o)
+{
+	uint32_t existing;
+	const char *key = dup(m, o->order_no);
+	if (!*key || !rcn_strmap_put(&m->order_idx, key, strlen(key), (uint32_t)m->n_orders, &existing))
+		return; /* seen already (window and lookup overlap) */
+	rcn_xreserve((void **)&m->orders, &m->cap_orders, m->n_orders + 1, sizeof(lorder));
+	lorder *l = &m->orders[m->n_orders];
+	*l = (lorder){.order_no = key,
+		      .merchant_id = dup(m, o->merchant_id),
+		      .channel = dup(m, o->channel),
+		      .txn = dup(m, o->channel_txn_id),
+		      .status = dup(m, o->status),
+		      .amount = o->amount_fen,
+		      .bdate = o->business_date,
+		      .first_seen = o->business_date,
+		      .from_lookup = m->lookup_phase,
+		      .source = source_for(m, o->channel, o->merchant_id)};
+	if (*l->txn)
+		rcn_strmap_put(&m->txn_idx, l->txn, strlen(l->txn), (uint32_t)m->n_orders, NULL);
+	m->n_orders++;
+}
+
+void rcn_match_add_refund(rcn_match *m, const rcn_ledger_refund *r)
+{
+	uint32_t existing;
+	const char *key = dup(m, r->refund_no);
+	if (!*key || !rcn_strmap_put(&m->refund_idx, key, strlen(key), (uint32_t)m->n_refunds, &existing))
+		return;
+	rcn_xreserve((void **)&m->refunds, &m->cap_refunds, m->n_refunds + 1, sizeof(lrefund));
+	lrefund *l = &m->refunds[m->n_refunds];
+	*l = (lrefund){.refund_no = key,
+		       .order_no = dup(m, r->order_no),
+		       .refund_id = dup(m, r->channel_refund_id),
+		       .status = dup(m, r->status),
+		       .channel = dup(m, r->channel),
+		       .merchant_id = dup(m, r->merchant_id),
+		       .refunded_at = dup(m, r->refunded_at),
+		       .amount = r->amount_fen,
+		       .bdate = r->business_date,
+		       .first_seen = r->business_date,
+		       .from_lookup = m->lookup_phase,
+		       .source = source_for(m, r->channel, r->merchant_id)};
+	if (*l->refund_id)
+		rcn_strmap_put(&m->refund_id_idx, l->refund_id, strlen(l->refund_id), (uint32_t)m->n_refunds, NULL);
+	m->n_refunds++;
+}
+
+void rcn_match_add_suspense(rcn_match *m, const rcn_finding *f)
+{
+	if (f->side == RCN_SIDE_LEDGER) {
+		rcn_xreserve((void **)&m->carried_ledger, &m->cap_carried, m->n_carried + 1, sizeof(rcn_finding));
+		rcn_finding *c = &m->carried_ledger[m->n_carried++];
+		*c = *f;
+		c->channel = dup(m, f->channel);
+		c->merchant_id = dup(m, f->merchant_id);
+		c->order_no = dup(m, f->order_no);
+		c->refund_no = dup(m, f->refund_no);
+		c->channel_txn_id = dup(m, f->channel_txn_id);
+		c->channel_refund_id = dup(m, f->channel_refund_id);
+		c->ledger_status = dup(m, f->ledger_status);
+		c->reason = c->channel_status = c->trade_time = c->source = c->detail = "";
+		return;
+	}
+	/* A channel row still waiting for its ledger item: it joins tonight's rows. */
+	rcn_xreserve((void **)&m->rows, &m->cap_rows, m->n_rows + 1, sizeof(srow));
+	srow *r = &m->rows[m->n_rows];
+	*r = (srow){.source = source_for(m, f->channel, f->merchant_id),
+		    .type = f->rec_type,
+		    .channel = dup(m, f->channel),
+		    .merchant_id = dup(m, f->merchant_id),
+		    .txn = dup(m, f->channel_txn_id),
+		    .order_no = dup(m, f->order_no),
+		    .refund_no = dup(m, f->refund_no),
+		    .refund_id = dup(m, f->channel_refund_id),
+		    .status = dup(m, f->channel_status),
+		    .trade_time = dup(m, f->trade_time),
+		    .src = dup(m, f->source),
+		    .amount = f->channel_amount,
+		    .settle = f->channel_settle,
+		    .fee = f->channel_fee,
+		    .first_seen = f->first_seen,
+		    .seq = (long)m->n_rows,
+		    .ledger = -1};
+	m->n_rows++;
+}
+
+/* ---- lookups ---- */
+
+static void push_key(rcn_match *m, const char *k)
+{
+	rcn_xreserve((void **)&m->keybuf, &m->cap_keybuf, m->n_keybuf + 1, sizeof(char *));
+	m->keybuf[m->n_keybuf++] = k;
+}
+
+void rcn_match_missing_keys(rcn_match *m, rcn_match_keys *out)
+{
+	uint32_t v;
+	rcn_strmap seen;
+	rcn_strmap_init(&seen, m->n_rows / 8 + 16);
+	size_t start[4];
+	m->n_keybuf = 0;
+	/* pass 0: order numbers, 1: txn ids, 2: refund numbers, 3: orders of refunds */
+	for (int pass = 0; pass < 4; pass++) {
+		start[pass] = m->n_keybuf;
+		rcn_strmap_free(&seen);
+		rcn_strmap_init(&seen, m->n_rows / 8 + 16);
+		for (size_t i = 0; i < m->n_rows; i++) {
+			const srow *r = &m->rows[i];
+			const char *k = NULL;
+			if (pass == 0 && *r->order_no && !rcn_strmap_get(&m->order_idx, r->order_no, strlen(r->order_no), &v))
+				k = r->order_no;
+			else if (pass == 1 && r->type == RCN_REC_PAYMENT && !*r->order_no && *r->txn &&
+				 !rcn_strmap_get(&m->txn_idx, r->txn, strlen(r->txn), &v))
+				k = r->txn;
+			else if (pass == 2 && r->type == RCN_REC_REFUND && *r->refund_no &&
+				 !rcn_strmap_get(&m->refund_idx, r->refund_no, strlen(r->refund_no), &v))
+				k = r->refund_no;
+			else if (pass == 3 && r->type == RCN_REC_REFUND && *r->order_no)
+				k = r->order_no;
+			if (k && rcn_strmap_put(&seen, k, strlen(k), 0, NULL))
+				push_key(m, k);
+		}
+	}
+	rcn_strmap_free(&seen);
+	out->order_nos = m->keybuf + start[0];
+	out->n_order_nos = start[1] - start[0];
+	out->txn_ids = m->keybuf + start[1];
+	out->n_txn_ids = start[2] - start[1];
+	out->refund_nos = m->keybuf + start[2];
+	out->n_refund_nos = start[3] - start[2];
+	out->refund_orders = m->keybuf + start[3];
+	out->n_refund_orders = m->n_keybuf - start[3];
+}
+
+/* ---- classification ---- */
+
+static bool collected(const char *ledger_status)
+{
+	return strcmp(ledger_status, "PAID") == 0 || strcmp(ledger_status, "REFUNDED") == 0 ||
+	       strcmp(ledger_status, "PARTIALLY_REFUNDED") == 0;
+}
+
+static bool success(const char *status)
+{
+	return strcmp(status, "SUCCESS") == 0;
+}
+
+static rcn_finding *new_finding(rcn_match *m, rcn_kind kind, const char *reason, rcn_side side)
+{
+	rcn_finding *f = rcn_arena_alloc(&m->arena, sizeof(*f));
+	memset(f, 0, sizeof(*f));
+	f->kind = kind;
+	f->reason = reason;
+	f->side = side;
+	f->channel = f->merchant_id = f->order_no = f->refund_no = f->channel_txn_id = f->channel_refund_id = "";
+	f->ledger_status = f->channel_status = f->trade_time = f->source = f->detail = "";
+	f->first_seen = m->day;
+	rcn_xreserve((void **)&m->findings, &m->cap_findings, m->n_findings + 1, sizeof(*m->findings));
+	m->findings[m->n_findings++] = f;
+	if (kind != RCN_K_PENDING)
+		m->discrepancies++;
+	return f;
+}
+
+static void fill_channel(rcn_finding *f, const srow *r)
+{
+	f->rec_type = r->type;
+	f->channel = r->channel;
+	f->merchant_id = r->merchant_id;
+	f->order_no = r->order_no;
+	f->refund_no = r->refund_no;
+	f->channel_txn_id = r->txn;
+	f->channel_refund_id = r->refund_id;
+	f->channel_status = r->status;
+	f->has_channel_amount = true;
+	f->channel_amount = r->amount;
+	f->channel_settle = r->settle;
+	f->has_channel_fee = true;
+	f->channel_fee = r->fee;
+	f->trade_time = r->trade_time;
+	f->first_seen = r->first_seen;
+	f->source = r->src;
+}
+
+static void fill_order(rcn_finding *f, const lorder *o)
+{
+	if (!*f->channel)
+		f->channel = o->channel, f->merchant_id = o->merchant_id;
+	if (!*f->order_no)
+		f->order_no = o->order_no;
+	if (!*f->channel_txn_id)
+		f->channel_txn_id = o->txn;
+	f->ledger_status = o->status;
+	f->has_ledger_amount = true;
+	f->ledger_amount = o->amount;
+}
+
+static void fill_refund(rcn_finding *f, const lrefund *l)
+{
+	if (!*f->channel)
+		f->channel = l->channel, f->merchant_id = l->merchant_id;
+	if (!*f->order_no)
+		f->order_no = l->order_no;
+	if (!*f->refund_no)
+		f->refund_no = l->refund_no;
+	if (!*f->channel_refund_id)
+		f->channel_refund_id = l->refund_id;
+	f->ledger_status = l->status;
+	f->has_ledger_amount = true;
+	f->ledger_amount = l->amount;
+}
+
+static void count(rcn_match *m, const char *channel, const char *merchant, rcn_side side, rcn_kind kind,
+		  bool matched, int64_t amount)
+{
+	rcn_tally *t = tally(m, channel, merchant, side);
+	t->rows_in++;
+	t->amount_in += amount;
+	if (matched) {
+		t->matched++;
+		t->amount_matched += amount;
+	} else if (kind == RCN_K_PENDING) {
+		t->pending++;
+		t->amount_pending += amount;
+		t->kinds[kind]++;
+	} else {
+		t->discrepancies++;
+		t->amount_discrepancies += amount;
+		t->kinds[kind]++;
+	}
+}
+
+static void count_row(rcn_match *m, const srow *r, rcn_kind kind, bool matched)
+{
+	count(m, r->channel, r->merchant_id, RCN_SIDE_CHANNEL, kind, matched, r->amount);
+}
+
+/* Expected fee of a row under its source's rate, 1e-5 yuan; false if no rule. */
+static bool expected_fee(const rcn_match *m, const srow *r, int64_t *out)
+{
+	if (r->source >= m->n_sources || !m->sources[r->source].has_fee_rate)
+		return false;
+	int64_t fen = success(r->status) ? rcn_fee_half_up(r->settle, m->sources[r->source].fee_rate_ppm) : 0;
+	*out = (r->type == RCN_REC_REFUND ? -fen : fen) * RCN_FEE_UNITS_PER_FEN;
+	return true;
+}
+
+static void add_fees(rcn_match *m, const srow *r)
+{
+	rcn_tally *t = tally(m, r->channel, r->merchant_id, RCN_SIDE_CHANNEL);
+	int64_t e;
+	t->channel_fee += r->fee;
+	if (expected_fee(m, r, &e)) {
+		t->expected_fee += e;
+		t->has_expected_fee = true;
+	}
+	if (success(r->status)) {
+		if (r->type == RCN_REC_PAYMENT)
+			t->payments_fen += r->settle;
+		else
+			t->refunds_fen += r->settle;
+	}
+}
+
+/* A matched row still owes the right fee. Returns true if it was reported. */
+static bool check_fee(rcn_match *m, const srow *r, rcn_finding **out)
+{
+	int64_t e;
+	if (!expected_fee(m, r, &e) || e == r->fee)
+		return false;
+	rcn_finding *f = new_finding(m, RCN_K_FEE_MISMATCH, "rate", RCN_SIDE_CHANNEL);
+	fill_channel(f, r);
+	f->has_expected_fee = true;
+	f->expected_fee = e;
+	char rate[32];
+	rcn_money_format(rate, sizeof(rate), m->sources[r->source].fee_rate_ppm, 4);
+	char buf[96];
+	snprintf(buf, sizeof(buf), "fee_rate %s%%", rate);
+	f->detail = dup(m, buf);
+	*out = f;
+	return true;
+}
+
+static const char *status_reason(rcn_match *m, const char *prefix, const char *status)
+{
+	char buf[96];
+	size_t n = (size_t)snprintf(buf, sizeof(buf), "%s%s", prefix, *status ? status : "missing");
+	for (size_t i = 0; i < n && i < sizeof(buf); i++)
+		if (buf[i] >= 'A' && buf[i] <= 'Z')
+			buf[i] = (char)(buf[i] - 'A' + 'a');
+	return dup(m, buf);
+}
+
+static int cmp_rows_by_ledger(const void *a, const void *b, void *ctx)
+{
+	const srow *rows = ctx;
+	const srow *x = &rows[*(const size_t *)a], *y = &rows[*(const size_t *)b];
+	if (x->ledger != y->ledger)
+		return x->ledger < y->ledger ? -1 : 1;
+	int c = strcmp(x->trade_time, y->trade_time);
+	if (c)
+		return c;
+	return (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+/* Same channel transaction listed twice: keep the first, report the rest. */
+static void find_duplicates(rcn_match *m, rcn_rec_type type)
+{
+	rcn_strmap seen;
+	rcn_strmap_init(&seen, m->n_rows + 16);
+	for (size_t i = 0; i < m->n_rows; i++) {
+		srow *r = &m->rows[i];
+		const char *key = type == RCN_REC_PAYMENT ? r->txn : r->refund_id;
+		uint32_t first;
+		if (r->type != type || !*key || strcmp(key, "0") == 0)
+			continue;
+		if (rcn_strmap_put(&seen, key, strlen(key), (uint32_t)i, &first))
+			continue;
+		rcn_finding *f = new_finding(m, RCN_K_DUPLICATE_RECORD, "same_transaction_listed_twice", RCN_SIDE_CHANNEL);
+		fill_channel(f, r);
+		char buf[700];
+		snprintf(buf, sizeof(buf), "first listed at %s", m->rows[first].src);
+		f->detail = dup(m, buf);
+		count_row(m, r, RCN_K_DUPLICATE_RECORD, false);
+		r->done = true;
+	}
+	rcn_strmap_free(&seen);
+}
+
+/* A row that found no ledger item: pending until the carry-over runs out. */
+/* For a pending item: what it becomes, and when, if nothing claims it. */
+static const char *pending_detail(rcn_match *m, rcn_kind becomes, rcn_date first_seen)
+{
+	char buf[128], d[11];
+	snprintf(buf, sizeof(buf), "reported as %s if still unmatched on %s", rcn_kind_name(becomes),
+		 rcn_date_format(d, first_seen + m->carry));
+	return dup(m, buf);
+}
+
+static void unmatched_row(rcn_match *m, srow *r, rcn_kind expired_kind, const char *expired_reason)
+{
+	int age = (int)(m->day - r->first_seen);
+	rcn_finding *f;
+	if (age >= m->carry) {
+		f = new_finding(m, expired_kind, expired_reason, RCN_SIDE_CHANNEL);
+		count_row(m, r, expired_kind, false);
+	} else {
+		f = new_finding(m, RCN_K_PENDING, r->type == RCN_REC_PAYMENT ? "not_in_ledger" : "refund_not_in_ledger",
+				RCN_SIDE_CHANNEL);
+		count_row(m, r, RCN_K_PENDING, false);
+	}
+	fill_channel(f, r);
+	f->age_days = age;
+	if (f->kind == RCN_K_PENDING)
+		f->detail = pending_detail(m, expired_kind, r->first_seen);
+	r->done = true;
+}
+
+static void classify_payment(rcn_match *m, srow *r, lorder *o)
+{
+	rcn_finding *f = NULL;
+	bool ch_ok = success(r->status), l_ok = collected(o->status);
+	rcn_kind kind = RCN_K__COUNT;
+	const char *reason = "";
+
+	if (ch_ok && l_ok) {
+		if (r->amount < o->amount)
+			kind = RCN_K_SHORT_PAYMENT, reason = "amount";
+		else if (r->amount > o->amount)
+			kind = RCN_K_OVERPAYMENT, reason = "amount";
+	} else if (ch_ok) {
+		kind = RCN_K_STATUS_MISMATCH;
+		reason = strcmp(o->status, "CREATED") == 0 ? "lost_callback" : status_reason(m, "ledger_", o->status);
+	} else if (l_ok) {
+		kind = RCN_K_STATUS_MISMATCH;
+		reason = status_reason(m, "channel_", r->status);
+	}
+	if (kind != RCN_K__COUNT) {
+		f = new_finding(m, kind, reason, RCN_SIDE_CHANNEL);
+		fill_channel(f, r);
+	} else if (check_fee(m, r, &f)) {
+		kind = RCN_K_FEE_MISMATCH;
+	}
+	if (f)
+		fill_order(f, o);
+	bool matched = kind == RCN_K__COUNT;
+	count_row(m, r, kind, matched);
+	if (o->expected && !o->consumed)
+		count(m, o->channel, o->merchant_id, RCN_SIDE_LEDGER, kind, matched, o->amount);
+	o->consumed = true;
+	r->done = true;
+}
+
+static void match_payments(rcn_match *m)
+{
+	size_t *idx = rcn_xmalloc((m->n_rows + 1) * sizeof(size_t));
+	size_t n = 0;
+	uint32_t v;
+
+	for (size_t i = 0; i < m->n_rows; i++) {
+		srow *r = &m->rows[i];
+		if (r->type != RCN_REC_PAYMENT || r->done)
+			continue;
+		if (*r->order_no && rcn_strmap_get(&m->order_idx, r->order_no, strlen(r->order_no), &v))
+			r->ledger = v;
+		else if (!*r->order_no && *r->txn && rcn_strmap_get(&m->txn_idx, r->txn, strlen(r->txn), &v))
+			r->ledger = v;
+		if (r->ledger < 0) {
+			if (success(r->status))
+				unmatched_row(m, r, RCN_K_OVERPAYMENT, "missing");
+			else {
+				count_row(m, r, RCN_K__COUNT, true); /* no order, no money: nothing owed */
+				r->done = true;
+			}
+			continue;
+		}
+		idx[n++] = i;
+	}
+	qsort_r(idx, n, sizeof(size_t), cmp_rows_by_ledger, m->rows);
+
+	for (size_t g = 0; g < n;) {
+		size_t end = g;
+		lorder *o = &m->orders[m->rows[idx[g]].ledger];
+		while (end < n && m->rows[idx[end]].ledger == m->rows[idx[g]].ledger)
+			end++;
+		/* primary: the successful charge the ledger recorded, else the first successful one */
+		srow *primary = NULL;
+		for (size_t k = g; k < end; k++) {
+			srow *r = &m->rows[idx[k]];
+			if (success(r->status) && (!primary || (*o->txn && strcmp(r->txn, o->txn) == 0 &&
+							       strcmp(primary->txn, o->txn) != 0)))
+				primary = r;
+		}
+		if (!primary)
+			primary = &m->rows[idx[g]];
+		bool reconciled_before = m->prior_run && !o->from_lookup && !o->carried && o->bdate < m->day;
+		for (size_t k = g; k < end; k++) {
+			srow *r = &m->rows[idx[k]];
+			if (r == primary && !reconciled_before)
+				continue;
+			if (!success(r->status)) {
+				count_row(m, r, RCN_K__COUNT, true); /* an attempt that moved no money */
+				r->done = true;
+				continue;
+			}
+			bool same_txn = *o->txn && strcmp(r->txn, o->txn) == 0;
+			rcn_kind kind = reconciled_before && same_txn ? RCN_K_DUPLICATE_RECORD : RCN_K_DOUBLE_CHARGE;
+			rcn_finding *f = new_finding(m, kind, reconciled_before ? "already_reconciled" : "same_channel",
+						     RCN_SIDE_CHANNEL);
+			fill_channel(f, r);
+			fill_order(f, o);
+			char buf[700];
+			if (reconciled_before) {
+				char d[11];
+				snprintf(buf, sizeof(buf), "order paid on %s was reconciled on an earlier date",
+					 rcn_date_format(d, o->bdate));
+			} else {
+				snprintf(buf, sizeof(buf), "order also paid by %s (%s)", primary->txn, primary->src);
+			}
+			f->detail = dup(m, buf);
+			count_row(m, r, kind, false);
+			r->done = true;
+		}
+		if (!reconciled_before)
+			classify_payment(m, primary, o);
+		g = end;
+	}
+	free(idx);
+}
+
+static void match_refunds(rcn_match *m)
+{
+	uint32_t v;
+	/* Refunds already made on an order (ledger SUCCESS refunds that tonight's
+	 * statement does not list) count towards "refunded more than was paid". */
+	int64_t *refunded = rcn_xcalloc(m->n_orders + 1, sizeof(int64_t));
+	bool *listed = rcn_xcalloc(m->n_refunds + 1, sizeof(bool));
+	size_t *idx = rcn_xmalloc((m->n_rows + 1) * sizeof(size_t));
+	size_t n = 0;
+
+	for (size_t i = 0; i < m->n_rows; i++) {
+		srow *r = &m->rows[i];
+		if (r->type != RCN_REC_REFUND || r->done)
+			continue;
+		if (*r->refund_no && rcn_strmap_get(&m->refund_idx, r->refund_no, strlen(r->refund_no), &v))
+			r->ledger = v;
+		else if (*r->refund_id && rcn_strmap_get(&m->refund_id_idx, r->refund_id, strlen(r->refund_id), &v))
+			r->ledger = v;
+		if (r->ledger >= 0)
+			listed[r->ledger] = true;
+		idx[n++] = i;
+	}
+	for (size_t i = 0; i < m->n_refunds; i++) {
+		const lrefund *l = &m->refunds[i];
+		if (!listed[i] && success(l->status) &&
+		    rcn_strmap_get(&m->order_idx, l->order_no, strlen(l->order_no), &v))
+			refunded[v] += l->amount;
+	}
+	/* walk tonight's refunds in time order so the one that crosses the paid amount is reported */
+	for (size_t a = 1; a < n; a++)
+		for (size_t b = a; b > 0; b--) {
+			srow *x = &m->rows[idx[b - 1]], *y = &m->rows[idx[b]];
+			int c = strcmp(x->trade_time, y->trade_time);
+			if (c < 0 || (c == 0 && x->seq < y->seq))
+				break;
+			size_t t = idx[b - 1];
+			idx[b - 1] = idx[b];
+			idx[b] = t;
+		}
+
+	for (size_t k = 0; k < n; k++) {
+		srow *r = &m->rows[idx[k]];
+		lrefund *l = r->ledger >= 0 ? &m->refunds[r->ledger] : NULL;
+		bool ch_ok = success(r->status);
+		rcn_kind kind = RCN_K__COUNT;
+		const char *reason = "";
+		rcn_finding *f = NULL;
+		char detail[200] = "";
+
+		if (ch_ok && *r->order_no && rcn_strmap_get(&m->order_idx, r->order_no, strlen(r->order_no), &v)) {
+			const lorder *o = &m->orders[v];
+			refunded[v] += r->amount;
+			if (refunded[v] > o->amount) {
+				char a[32], b[32];
+				kind = RCN_K_REFUND_MISMATCH, reason = "exceeds_paid";
+				snprintf(detail, sizeof(detail), "refunds total %s of an order of %s",
+					 rcn_money_format(a, sizeof(a), refunded[v], 2),
+					 rcn_money_format(b, sizeof(b), o->amount, 2));
+			}
+		}
+		if (kind == RCN_K__COUNT && !l) {
+			if (ch_ok) {
+				unmatched_row(m, r, RCN_K_REFUND_MISMATCH, "missing_in_ledger");
+			} else {
+				count_row(m, r, RCN_K__COUNT, true);
+				r->done = true;
+			}
+			continue;
+		}
+		if (kind == RCN_K__COUNT) {
+			bool l_ok = success(l->status);
+			if (ch_ok && l_ok && r->amount != l->amount)
+				kind = RCN_K_REFUND_MISMATCH, reason = "amount";
+			else if (ch_ok && !l_ok)
+				kind = RCN_K_REFUND_MISMATCH, reason = status_reason(m, "ledger_", l->status);
+			else if (!ch_ok && l_ok)
+				kind = RCN_K_REFUND_MISMATCH, reason = status_reason(m, "channel_", r->status);
+		}
+		if (kind != RCN_K__COUNT) {
+			f = new_finding(m, kind, reason, RCN_SIDE_CHANNEL);
+			fill_channel(f, r);
+			f->detail = dup(m, detail);
+		} else if (check_fee(m, r, &f)) {
+			kind = RCN_K_FEE_MISMATCH;
+		}
+		if (f && l)
+			fill_refund(f, l);
+		bool matched = kind == RCN_K__COUNT;
+		count_row(m, r, kind, matched);
+		if (l && l->expected && !l->consumed)
+			count(m, l->channel, l->merchant_id, RCN_SIDE_LEDGER, kind, matched, l->amount);
+		if (l)
+			l->consumed = true;
+		r->done = true;
+	}
+	free(idx);
+	free(listed);
+	free(refunded);
+}
+
+/* Ledger items expected tonight that no statement row claimed. */
+static void unclaimed_ledger(rcn_match *m)
+{
+	for (size_t i = 0; i < m->n_orders; i++) {
+		lorder *o = &m->orders[i];
+		if (!o->expected || o->consumed)
+			continue;
+		if (!collected(o->status)) { /* carried, and the ledger has since withdrawn the payment */
+			count(m, o->channel, o->merchant_id, RCN_SIDE_LEDGER, RCN_K__COUNT, true, o->amount);
+			continue;
+		}
+		int age = (int)(m->day - o->first_seen);
+		bool rejected = o->source < m->n_sources && m->rejected[o->source];
+		rcn_kind kind = age >= m->carry && !rejected ? RCN_K_SHORT_PAYMENT : RCN_K_PENDING;
+		rcn_finding *f = new_finding(m, kind,
+					     kind == RCN_K_SHORT_PAYMENT ? "missing"
+					     : rejected		  ? "statement_rejected"
+								  : "not_in_statement",
+					     RCN_SIDE_LEDGER);
+		f->rec_type = RCN_REC_PAYMENT;
+		fill_order(f, o);
+		f->first_seen = o->first_seen;
+		f->age_days = age;
+		f->source = "ledger_orders";
+		if (kind == RCN_K_PENDING)
+			f->detail = rejected ? "the statement of this date was rejected: fix it and re-run"
+					     : pending_detail(m, RCN_K_SHORT_PAYMENT, o->first_seen);
+		count(m, o->channel, o->merchant_id, RCN_SIDE_LEDGER, kind, false, o->amount);
+	}
+	for (size_t i = 0; i < m->n_refunds; i++) {
+		lrefund *l = &m->refunds[i];
+		if (!l->expected || l->consumed)
+			continue;
+		if (!success(l->status)) {
+			count(m, l->channel, l->merchant_id, RCN_SIDE_LEDGER, RCN_K__COUNT, true, l->amount);
+			continue;
+		}
+		int age = (int)(m->day - l->first_seen);
+		bool rejected = l->source < m->n_sources && m->rejected[l->source];
+		rcn_kind kind = age >= m->carry && !rejected ? RCN_K_REFUND_MISMATCH : RCN_K_PENDING;
+		rcn_finding *f = new_finding(m, kind,
+					     kind == RCN_K_REFUND_MISMATCH ? "missing_in_channel"
+					     : rejected			   ? "statement_rejected"
+									   : "refund_not_in_statement",
+					     RCN_SIDE_LEDGER);
+		f->rec_type = RCN_REC_REFUND;
+		fill_refund(f, l);
+		f->trade_time = l->refunded_at;
+		f->first_seen = l->first_seen;
+		f->age_days = age;
+		f->source = "ledger_refunds";
+		if (kind == RCN_K_PENDING)
+			f->detail = rejected ? "the statement of this date was rejected: fix it and re-run"
+					     : pending_detail(m, RCN_K_REFUND_MISMATCH, l->first_seen);
+		count(m, l->channel, l->merchant_id, RCN_SIDE_LEDGER, kind, false, l->amount);
+	}
+}
+
+/* Which ledger items tonight must account for: collected payments and
+ * successful refunds of this business date on a configured source, plus
+ * whatever was still pending after the previous date. */
+static void mark_expected(rcn_match *m)
+{
+	uint32_t v;
+	for (size_t i = 0; i < m->n_orders; i++) {
+		lorder *o = &m->orders[i];
+		o->expected = !o->from_lookup && o->source != SIZE_MAX && o->bdate == m->day && collected(o->status);
+	}
+	for (size_t i = 0; i < m->n_refunds; i++) {
+		lrefund *l = &m->refunds[i];
+		l->expected = !l->from_lookup && l->source != SIZE_MAX && l->bdate == m->day && success(l->status);
+	}
+	for (size_t i = 0; i < m->n_carried; i++) {
+		const rcn_finding *c = &m->carried_ledger[i];
+		if (c->rec_type == RCN_REC_PAYMENT && rcn_strmap_get(&m->order_idx, c->order_no, strlen(c->order_no), &v)) {
+			m->orders[v].expected = m->orders[v].carried = true;
+			m->orders[v].first_seen = c->first_seen;
+		} else if (c->rec_type == RCN_REC_REFUND &&
+			   rcn_strmap_get(&m->refund_idx, c->refund_no, strlen(c->refund_no), &v)) {
+			m->refunds[v].expected = m->refunds[v].carried = true;
+			m->refunds[v].first_seen = c->first_seen;
+		} else {
+			/* gone from the ledger since: nothing is owed any more */
+			count(m, c->channel, c->merchant_id, RCN_SIDE_LEDGER, RCN_K__COUNT, true, c->ledger_amount);
+		}
+	}
+}
+
+static int cmp_findings(const void *a, const void *b)
+{
+	const rcn_finding *x = *(const rcn_finding *const *)a, *y = *(const rcn_finding *const *)b;
+	int c;
+	if (x->kind != y->kind)
+		return x->kind < y->kind ? -1 : 1;
+	if ((c = strcmp(x->channel, y->channel)) || (c = strcmp(x->order_no, y->order_no)) ||
+	    (c = strcmp(x->refund_no, y->refund_no)) || (c = strcmp(x->channel_txn_id, y->channel_txn_id)) ||
+	    (c = strcmp(x->source, y->source)) || (c = strcmp(x->reason, y->reason)))
+		return c;
+	return (x->side > y->side) - (x->side < y->side);
+}
+
+static int cmp_tallies(const void *a, const void *b)
+{
+	const rcn_tally *x = a, *y = b;
+	int c;
+	if ((c = strcmp(x->channel, y->channel)) || (c = strcmp(x->merchant_id, y->merchant_id)))
+		return c;
+	return (x->side > y->side) - (x->side < y->side); /* L before S */
+}
+
+void rcn_match_run(rcn_match *m)
+{
+	mark_expected(m);
+	for (size_t i = 0; i < m->n_rows; i++)
+		add_fees(m, &m->rows[i]);
+	find_duplicates(m, RCN_REC_PAYMENT);
+	find_duplicates(m, RCN_REC_REFUND);
+	match_payments(m);
+	match_refunds(m);
+	unclaimed_ledger(m);
+	qsort(m->findings, m->n_findings, sizeof(*m->findings), cmp_findings);
+	qsort(m->tallies, m->n_tallies, sizeof(*m->tallies), cmp_tallies);
+}
+
+const rcn_finding *const *rcn_match_findings(const rcn_match *m, size_t *n)
+{
+	*n = m->n_findings;
+	return (const rcn_finding *const *)m->findings;
+}
+
+const rcn_tally *rcn_match_tallies(const rcn_match *m, size_t *n)
+{
+	*n = m->n_tallies;
+	return m->tallies;
+}
+
+long rcn_match_discrepancy_count(const rcn_match *m)
+{
+	return m->discrepancies;
+}

@@ -1,0 +1,329 @@
+/* The four CSV reports of a business date (DESIGN.md §3), prepared in a
+ * temporary directory and swapped into reports/<date> in one rename. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "recon/money.h"
+#include "recon/report.h"
+
+#define BOM "\xEF\xBB\xBF"
+#define EOL "\r\n"
+
+static const char *const finding_columns =
+	"business_date,kind,kind_cn,reason,channel,merchant_id,order_no,refund_no,channel_txn_id,ledger_status,"
+	"channel_status,ledger_amount,channel_amount,difference,expected_fee,channel_fee,trade_time,first_seen,"
+	"age_days,source,detail";
+
+static bool counts_money(const rcn_finding *f, bool ledger)
+{
+	const char *st = ledger ? f->ledger_status : f->channel_status;
+	if (ledger && f->rec_type == RCN_REC_PAYMENT)
+		return strcmp(st, "PAID") == 0 || strcmp(st, "REFUNDED") == 0 || strcmp(st, "PARTIALLY_REFUNDED") == 0;
+	return strcmp(st, "SUCCESS") == 0;
+}
+
+/* channel minus ledger, counting only money each side says moved; the extra
+ * charge for a double charge; nothing for a duplicated listing. */
+static bool difference(const rcn_finding *f, int64_t *out)
+{
+	if (f->kind == RCN_K_DUPLICATE_RECORD || (!f->has_channel_amount && !f->has_ledger_amount))
+		return false;
+	if (f->kind == RCN_K_DOUBLE_CHARGE) {
+		*out = f->channel_amount;
+		return true;
+	}
+	int64_t c = f->has_channel_amount && counts_money(f, false) ? f->channel_amount : 0;
+	int64_t l = f->has_ledger_amount && counts_money(f, true) ? f->ledger_amount : 0;
+	*out = c - l;
+	return true;
+}
+
+static void write_finding(FILE *out, const char *date, const rcn_finding *f)
+{
+	char d[11];
+	int64_t diff;
+	fputs(date, out);
+	fputc(',', out);
+	rcn_csv_text(out, rcn_kind_name(f->kind));
+	fputc(',', out);
+	rcn_csv_text(out, rcn_kind_name_cn(f->kind));
+	const char *text[] = {f->reason,	 f->channel,	   f->merchant_id,   f->order_no,
+			      f->refund_no,	 f->channel_txn_id, f->ledger_status, f->channel_status};
+	for (size_t i = 0; i < sizeof(text) / sizeof(text[0]); i++) {
+		fputc(',', out);
+		rcn_csv_text(out, text[i]);
+	}
+	fputc(',', out);
+	if (f->has_ledger_amount)
+		rcn_csv_money(out, f->ledger_amount, RCN_SCALE_FEN);
+	fputc(',', out);
+	if (f->has_channel_amount)
+		rcn_csv_money(out, f->channel_amount, RCN_SCALE_FEN);
+	fputc(',', out);
+	if (difference(f, &diff))
+		rcn_csv_money(out, diff, RCN_SCALE_FEN);
+	fputc(',', out);
+	if (f->has_expected_fee)
+		rcn_csv_money(out, f->expected_fee, RCN_SCALE_FEE);
+	fputc(',', out);
+	if (f->has_channel_fee)
+		rcn_csv_money(out, f->channel_fee, RCN_SCALE_FEE);
+	fputc(',', out);
+	rcn_csv_text(out, f->trade_time);
+	fprintf(out, ",%s,%d,", rcn_date_format(d, f->first_seen), f->age_days);
+	rcn_csv_text(out, f->source);
+	fputc(',', out);
+	rcn_csv_text(out, f->detail);
+	fputs(EOL, out);
+}
+
+typedef void (*body_fn)(FILE *out, const void *ctx);
+
+/* Writes dir/name: BOM, header, body; fails with the path and errno. */
+static rcn_rc write_file(const char *dir, const char *name, const char *header, body_fn body, const void *ctx,
+			 rcn_err *err)
+{
+	char path[4200];
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	FILE *out = fopen(path, "wb");
+	if (!out)
+		return rcn_err_set(err, RCN_EIO, path, 0, "cannot write report: %s", strerror(errno));
+	setvbuf(out, NULL, _IOFBF, 1 << 16);
+	fputs(BOM, out);
+	fputs(header, out);
+	fputs(EOL, out);
+	body(out, ctx);
+	bool bad = ferror(out) != 0;
+	if (fflush(out) != 0 || fsync(fileno(out)) != 0)
+		bad = true;
+	if (fclose(out) != 0 || bad)
+		return rcn_err_set(err, RCN_EIO, path, 0, "cannot write report: %s", strerror(errno ? errno : EIO));
+	return RCN_OK;
+}
+
+typedef struct {
+	const char *date;
+	const rcn_finding *const *findings;
+	size_t n;
+	const rcn_tally *tallies;
+	size_t n_tallies;
+	const rcn_quarantine_entry *quarantine;
+	size_t n_quarantine;
+} report_ctx;
+
+static void discrepancies_body(FILE *out, const void *p)
+{
+	const report_ctx *c = p;
+	for (size_t i = 0; i < c->n; i++)
+		if (c->findings[i]->kind != RCN_K_PENDING)
+			write_finding(out, c->date, c->findings[i]);
+}
+
+static void pending_body(FILE *out, const void *p)
+{
+	const report_ctx *c = p;
+	for (size_t i = 0; i < c->n; i++)
+		if (c->findings[i]->kind == RCN_K_PENDING)
+			write_finding(out, c->date, c->findings[i]);
+}
+
+static void quarantine_body(FILE *out, const void *p)
+{
+	const report_ctx *c = p;
+	for (size_t i = 0; i < c->n_quarantine; i++) {
+		const rcn_quarantine_entry *q = &c->quarantine[i];
+		fprintf(out, "%s,", c->date);
+		rcn_csv_text(out, q->source);
+		fputc(',', out);
+		rcn_csv_text(out, q->file);
+		fputc(',', out);
+		if (q->line > 0)
+			fprintf(out, "%ld", q->line);
+		fprintf(out, ",%s,", q->line > 0 ? "row" : "file");
+		rcn_csv_text(out, q->reason);
+		fprintf(out, ",%ld,", q->rows);
+		rcn_csv_money(out, q->amount_fen, RCN_SCALE_FEN);
+		fputs(EOL, out);
+	}
+}
+
+static void add_tally(rcn_tally *sum, const rcn_tally *t)
+{
+	sum->rows_in += t->rows_in;
+	sum->matched += t->matched;
+	sum->discrepancies += t->discrepancies;
+	sum->pending += t->pending;
+	sum->quarantined += t->quarantined;
+	sum->amount_in += t->amount_in;
+	sum->amount_matched += t->amount_matched;
+	sum->amount_discrepancies += t->amount_discrepancies;
+	sum->amount_pending += t->amount_pending;
+	sum->amount_quarantined += t->amount_quarantined;
+	for (int k = 0; k < RCN_K__COUNT; k++)
+		sum->kinds[k] += t->kinds[k];
+	sum->payments_fen += t->payments_fen;
+	sum->refunds_fen += t->refunds_fen;
+	sum->channel_fee += t->channel_fee;
+	sum->expected_fee += t->expected_fee;
+	sum->has_expected_fee |= t->has_expected_fee;
+}
+
+static void tally_row(FILE *out, const char *date, const rcn_tally *t)
+{
+	bool ch = t->side == RCN_SIDE_CHANNEL;
+	bool balanced = t->rows_in == t->matched + t->discrepancies + t->pending + t->quarantined &&
+			t->amount_in == t->amount_matched + t->amount_discrepancies + t->amount_pending +
+						t->amount_quarantined;
+	fprintf(out, "%s,", date);
+	rcn_csv_text(out, t->channel);
+	fputc(',', out);
+	rcn_csv_text(out, t->merchant_id);
+	fprintf(out, ",%s,%s,%ld,", ch ? "channel" : "ledger", ch ? "渠道对账单" : "商户账本", t->rows_in);
+	rcn_csv_money(out, t->amount_in, RCN_SCALE_FEN);
+	const long rows[] = {t->matched, t->discrepancies, t->pending, t->quarantined};
+	const int64_t amounts[] = {t->amount_matched, t->amount_discrepancies, t->amount_pending,
+				   t->amount_quarantined};
+	for (int i = 0; i < 4; i++) {
+		fprintf(out, ",%ld,", rows[i]);
+		rcn_csv_money(out, amounts[i], RCN_SCALE_FEN);
+	}
+	fprintf(out, ",%s", balanced ? "yes" : "NO");
+	for (int k = 0; k < RCN_K_PENDING; k++)
+		fprintf(out, ",%ld", t->kinds[k]);
+	if (ch) {
+		int64_t fee_fen_units = t->channel_fee;
+		fputc(',', out);
+		rcn_csv_money(out, t->payments_fen, RCN_SCALE_FEN);
+		fputc(',', out);
+		rcn_csv_money(out, t->refunds_fen, RCN_SCALE_FEN);
+		fputc(',', out);
+		rcn_csv_money(out, fee_fen_units, RCN_SCALE_FEE);
+		fputc(',', out);
+		if (t->has_expected_fee)
+			rcn_csv_money(out, t->expected_fee, RCN_SCALE_FEE);
+		fputc(',', out);
+		/* net = payments - refunds - fees, in 1e-5 yuan to keep the fee exact */
+		int64_t net = (t->payments_fen - t->refunds_fen) * RCN_FEE_UNITS_PER_FEN - t->channel_fee;
+		rcn_csv_money(out, net, RCN_SCALE_FEE);
+	} else {
+		fputs(",,,,,", out);
+	}
+	fputs(EOL, out);
+}
+
+static void summary_body(FILE *out, const void *p)
+{
+	const report_ctx *c = p;
+	rcn_tally total[2];
+	memset(total, 0, sizeof(total));
+	total[0].channel = total[1].channel = "*";
+	total[0].merchant_id = total[1].merchant_id = "*";
+	total[0].side = RCN_SIDE_LEDGER;
+	total[1].side = RCN_SIDE_CHANNEL;
+	for (size_t i = 0; i < c->n_tallies; i++) {
+		tally_row(out, c->date, &c->tallies[i]);
+		add_tally(&total[c->tallies[i].side == RCN_SIDE_CHANNEL], &c->tallies[i]);
+	}
+	tally_row(out, c->date, &total[0]);
+	tally_row(out, c->date, &total[1]);
+}
+
+static void summary_header(char *buf, size_t n)
+{
+	size_t len = (size_t)snprintf(buf, n,
+				      "business_date,channel,merchant_id,side,side_cn,rows_in,amount_in,matched_rows,"
+				      "matched_amount,discrepancy_rows,discrepancy_amount,pending_rows,pending_amount,"
+				      "quarantined_rows,quarantined_amount,balanced");
+	for (int k = 0; k < RCN_K_PENDING && len < n; k++)
+		len += (size_t)snprintf(buf + len, n - len, ",%s", rcn_kind_name((rcn_kind)k));
+	if (len < n)
+		snprintf(buf + len, n - len, ",payments,refunds,channel_fee,expected_fee,expected_net_settlement");
+}
+
+static void remove_tree(const char *dir)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		return;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		char path[4400];
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		unlink(path);
+	}
+	closedir(d);
+	rmdir(dir);
+}
+
+static rcn_rc make_dirs(const char *dir, rcn_err *err)
+{
+	char path[4096];
+	snprintf(path, sizeof(path), "%s", dir);
+	for (char *p = path + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(path, 0755) != 0 && errno != EEXIST)
+			return rcn_err_set(err, RCN_EIO, path, 0, "cannot create directory: %s", strerror(errno));
+		*p = '/';
+	}
+	if (mkdir(path, 0755) != 0 && errno != EEXIST)
+		return rcn_err_set(err, RCN_EIO, path, 0, "cannot create directory: %s", strerror(errno));
+	return RCN_OK;
+}
+
+rcn_rc rcn_report_prepare(rcn_report_dir *out, const char *reports_dir, rcn_date day,
+			  const rcn_finding *const *findings, size_t n_findings, const rcn_tally *tallies,
+			  size_t n_tallies, const rcn_quarantine_entry *quarantine, size_t n_quarantine, rcn_err *err)
+{
+	char date[11], header[1024];
+	rcn_rc rc;
+	rcn_date_format(date, day);
+	snprintf(out->final_dir, sizeof(out->final_dir), "%s/%s", reports_dir, date);
+	snprintf(out->tmp_dir, sizeof(out->tmp_dir), "%s/.%s.tmp-%ld", reports_dir, date, (long)getpid());
+	if ((rc = make_dirs(reports_dir, err)))
+		return rc;
+	remove_tree(out->tmp_dir);
+	if (mkdir(out->tmp_dir, 0755) != 0)
+		return rcn_err_set(err, RCN_EIO, out->tmp_dir, 0, "cannot create directory: %s", strerror(errno));
+
+	report_ctx c = {date, findings, n_findings, tallies, n_tallies, quarantine, n_quarantine};
+	summary_header(header, sizeof(header));
+	if ((rc = write_file(out->tmp_dir, "discrepancies.csv", finding_columns, discrepancies_body, &c, err)) ||
+	    (rc = write_file(out->tmp_dir, "pending.csv", finding_columns, pending_body, &c, err)) ||
+	    (rc = write_file(out->tmp_dir, "summary.csv", header, summary_body, &c, err)) ||
+	    (rc = write_file(out->tmp_dir, "quarantine.csv",
+			     "business_date,source,file,line,scope,reason,rows,amount", quarantine_body, &c, err))) {
+		rcn_report_abort(out);
+		return rc;
+	}
+	return RCN_OK;
+}
+
+rcn_rc rcn_report_commit(rcn_report_dir *dir, rcn_err *err)
+{
+	struct stat st;
+	if (stat(dir->final_dir, &st) != 0) {
+		if (rename(dir->tmp_dir, dir->final_dir) != 0)
+			return rcn_err_set(err, RCN_EIO, dir->final_dir, 0, "cannot publish reports: %s", strerror(errno));
+		return RCN_OK;
+	}
+	/* Exchange atomically: readers see the old night or the new one, never a mix. */
+	if (renameat2(AT_FDCWD, dir->tmp_dir, AT_FDCWD, dir->final_dir, RENAME_EXCHANGE) != 0)
+		return rcn_err_set(err, RCN_EIO, dir->final_dir, 0, "cannot publish reports: %s", strerror(errno));
+	remove_tree(dir->tmp_dir); /* now holds the previous reports */
+	return RCN_OK;
+}
+
+void rcn_report_abort(rcn_report_dir *dir)
+{
+	remove_tree(dir->tmp_dir);
+}

@@ -1,0 +1,301 @@
+/* Errors, aborting allocators, the bump arena, capped buffers and the string
+ * map: the small data structures every other module builds on. */
+#include "recon/common.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void rcn_err_clear(rcn_err *err)
+{
+	if (err)
+		memset(err, 0, sizeof(*err));
+}
+
+rcn_rc rcn_err_set(rcn_err *err, rcn_rc code, const char *file, long line, const char *fmt, ...)
+{
+	if (!err)
+		return code;
+	err->code = code;
+	snprintf(err->file, sizeof(err->file), "%s", file ? file : "");
+	err->line = line;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	va_end(ap);
+	/* Messages are one line: a newline from a library message would split a log record. */
+	for (char *p = err->msg; *p; p++)
+		if (*p == '\n' || *p == '\r')
+			*p = ' ';
+	return code;
+}
+
+const char *rcn_err_format(const rcn_err *err, char *buf, size_t n)
+{
+	if (err->file[0] && err->line > 0)
+		snprintf(buf, n, "%s:%ld: %s", err->file, err->line, err->msg);
+	else if (err->file[0])
+		snprintf(buf, n, "%s: %s", err->file, err->msg);
+	else
+		snprintf(buf, n, "%s", err->msg);
+	return buf;
+}
+
+static void oom(size_t n)
+{
+	fprintf(stderr, "recon: out of memory allocating %zu bytes\n", n);
+	abort();
+}
+
+void *rcn_xmalloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+	if (!p)
+		oom(n);
+	return p;
+}
+
+void *rcn_xcalloc(size_t count, size_t n)
+{
+	void *p = calloc(count ? count : 1, n ? n : 1);
+	if (!p)
+		oom(count * n);
+	return p;
+}
+
+void *rcn_xrealloc(void *p, size_t n)
+{
+	void *q = realloc(p, n ? n : 1);
+	if (!q)
+		oom(n);
+	return q;
+}
+
+char *rcn_xstrdup(const char *s)
+{
+	return rcn_xstrndup(s, strlen(s));
+}
+
+char *rcn_xstrndup(const char *s, size_t n)
+{
+	char *p = rcn_xmalloc(n + 1);
+	memcpy(p, s, n);
+	p[n] = '\0';
+	return p;
+}
+
+void rcn_xreserve(void **vec, size_t *cap, size_t need, size_t elem)
+{
+	if (need <= *cap)
+		return;
+	size_t c = *cap ? *cap : 16;
+	while (c < need)
+		c *= 2;
+	*vec = rcn_xrealloc(*vec, c * elem);
+	*cap = c;
+}
+
+/* ---- arena ---- */
+
+struct rcn_arena_block {
+	rcn_arena_block *next;
+	size_t used, size;
+	_Alignas(16) char data[];
+};
+
+#define ARENA_BLOCK (256u * 1024u)
+
+void rcn_arena_init(rcn_arena *a)
+{
+	a->head = NULL;
+}
+
+void rcn_arena_free(rcn_arena *a)
+{
+	rcn_arena_block *b = a->head;
+	while (b) {
+		rcn_arena_block *next = b->next;
+		free(b);
+		b = next;
+	}
+	a->head = NULL;
+}
+
+void *rcn_arena_alloc(rcn_arena *a, size_t n)
+{
+	n = (n + 15u) & ~(size_t)15u;
+	rcn_arena_block *b = a->head;
+	if (!b || b->size - b->used < n) {
+		size_t size = n > ARENA_BLOCK ? n : ARENA_BLOCK;
+		b = rcn_xmalloc(sizeof(*b) + size);
+		b->used = 0;
+		b->size = size;
+		b->next = a->head;
+		a->head = b;
+	}
+	void *p = b->data + b->used;
+	b->used += n;
+	return p;
+}
+
+const char *rcn_arena_strndup(rcn_arena *a, const char *s, size_t n)
+{
+	if (n == 0)
+		return "";
+	char *p = rcn_arena_alloc(a, n + 1);
+	memcpy(p, s, n);
+	p[n] = '\0';
+	return p;
+}
+
+const char *rcn_arena_strdup(rcn_arena *a, const char *s)
+{
+	return rcn_arena_strndup(a, s, strlen(s));
+}
+
+/* ---- capped buffer ---- */
+
+void rcn_buf_init(rcn_buf *b, size_t limit)
+{
+	b->data = NULL;
+	b->len = b->cap = 0;
+	b->limit = limit;
+}
+
+void rcn_buf_free(rcn_buf *b)
+{
+	free(b->data);
+	b->data = NULL;
+	b->len = b->cap = 0;
+}
+
+void rcn_buf_reset(rcn_buf *b)
+{
+	b->len = 0;
+	if (b->data)
+		b->data[0] = '\0';
+}
+
+rcn_rc rcn_buf_append(rcn_buf *b, const void *data, size_t n)
+{
+	if (b->len + n > b->limit)
+		return RCN_ELIMIT;
+	if (b->len + n + 1 > b->cap) {
+		size_t c = b->cap ? b->cap : 256;
+		while (c < b->len + n + 1)
+			c *= 2;
+		b->data = rcn_xrealloc(b->data, c);
+		b->cap = c;
+	}
+	if (n)
+		memcpy(b->data + b->len, data, n);
+	b->len += n;
+	b->data[b->len] = '\0';
+	return RCN_OK;
+}
+
+rcn_rc rcn_buf_printf(rcn_buf *b, const char *fmt, ...)
+{
+	char small[512];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(small, sizeof(small), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return RCN_EFORMAT;
+	if ((size_t)n < sizeof(small))
+		return rcn_buf_append(b, small, (size_t)n);
+	char *big = rcn_xmalloc((size_t)n + 1);
+	va_start(ap, fmt);
+	vsnprintf(big, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	rcn_rc rc = rcn_buf_append(b, big, (size_t)n);
+	free(big);
+	return rc;
+}
+
+/* ---- string map (open addressing, linear probing, FNV-1a) ---- */
+
+static uint64_t hash_bytes(const char *s, size_t n)
+{
+	uint64_t h = 1469598103934665603ull;
+	for (size_t i = 0; i < n; i++) {
+		h ^= (unsigned char)s[i];
+		h *= 1099511628211ull;
+	}
+	return h ^ (h >> 29);
+}
+
+void rcn_strmap_init(rcn_strmap *m, size_t expected)
+{
+	size_t cap = 16;
+	while (cap < expected * 2)
+		cap *= 2;
+	m->keys = rcn_xcalloc(cap, sizeof(*m->keys));
+	m->klen = rcn_xcalloc(cap, sizeof(*m->klen));
+	m->vals = rcn_xcalloc(cap, sizeof(*m->vals));
+	m->cap = cap;
+	m->count = 0;
+}
+
+void rcn_strmap_free(rcn_strmap *m)
+{
+	free(m->keys);
+	free(m->klen);
+	free(m->vals);
+	memset(m, 0, sizeof(*m));
+}
+
+static size_t find_slot(const rcn_strmap *m, const char *key, size_t len)
+{
+	size_t mask = m->cap - 1;
+	size_t i = (size_t)hash_bytes(key, len) & mask;
+	while (m->keys[i] && !(m->klen[i] == len && memcmp(m->keys[i], key, len) == 0))
+		i = (i + 1) & mask;
+	return i;
+}
+
+static void grow(rcn_strmap *m)
+{
+	rcn_strmap bigger;
+	rcn_strmap_init(&bigger, m->cap);
+	for (size_t i = 0; i < m->cap; i++) {
+		if (!m->keys[i])
+			continue;
+		size_t j = find_slot(&bigger, m->keys[i], m->klen[i]);
+		bigger.keys[j] = m->keys[i];
+		bigger.klen[j] = m->klen[i];
+		bigger.vals[j] = m->vals[i];
+		bigger.count++;
+	}
+	rcn_strmap_free(m);
+	*m = bigger;
+}
+
+bool rcn_strmap_put(rcn_strmap *m, const char *key, size_t len, uint32_t val, uint32_t *existing)
+{
+	if ((m->count + 1) * 4 > m->cap * 3)
+		grow(m);
+	size_t i = find_slot(m, key, len);
+	if (m->keys[i]) {
+		if (existing)
+			*existing = m->vals[i];
+		return false;
+	}
+	m->keys[i] = key;
+	m->klen[i] = (uint32_t)len;
+	m->vals[i] = val;
+	m->count++;
+	return true;
+}
+
+bool rcn_strmap_get(const rcn_strmap *m, const char *key, size_t len, uint32_t *out)
+{
+	if (!m->cap)
+		return false;
+	size_t i = find_slot(m, key, len);
+	if (!m->keys[i])
+		return false;
+	*out = m->vals[i];
+	return true;
+}

@@ -1,0 +1,357 @@
+/* The INI configuration reader: strict (unknown keys are errors, so a typo
+ * never silently falls back to a default) and precise (file:line: key). */
+#include "recon/config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "recon/money.h"
+
+enum section { SEC_NONE, SEC_LEDGER, SEC_RUN, SEC_SOURCE };
+
+typedef struct {
+	const char *path;
+	rcn_err *err;
+	long line;
+} ctx;
+
+static char *trim(char *s)
+{
+	while (isspace((unsigned char)*s))
+		s++;
+	char *e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		*--e = '\0';
+	return s;
+}
+
+__attribute__((format(printf, 2, 3))) static rcn_rc bad(ctx *c, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return rcn_err_set(c->err, RCN_EUSAGE, c->path, c->line, "%s", msg);
+}
+
+static rcn_rc parse_int(ctx *c, const char *key, const char *v, int lo, int hi, int *out)
+{
+	char *end;
+	long x = strtol(v, &end, 10);
+	if (!*v || *end || x < lo || x > hi) {
+		char range[64];
+		snprintf(range, sizeof(range), "a whole number from %d to %d", lo, hi);
+		return bad(c, "bad value for '%s': expected %s", key, range);
+	}
+	*out = (int)x;
+	return RCN_OK;
+}
+
+static bool valid_timezone(const char *tz)
+{
+	if (!*tz || strstr(tz, ".."))
+		return false;
+	for (const char *p = tz; *p; p++)
+		if (!isalnum((unsigned char)*p) && !strchr("/_+-", *p))
+			return false;
+	struct stat st;
+	if (stat("/usr/share/zoneinfo", &st) != 0)
+		return true; /* no zone database to check against: PostgreSQL will */
+	char path[300];
+	snprintf(path, sizeof(path), "/usr/share/zoneinfo/%s", tz);
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+static void split_list(const char *v, char ***out, size_t *n)
+{
+	char *copy = rcn_xstrdup(v), *save = NULL;
+	size_t cap = 0;
+	for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		tok = trim(tok);
+		if (!*tok)
+			continue;
+		rcn_xreserve((void **)out, &cap, *n + 1, sizeof(char *));
+		(*out)[(*n)++] = rcn_xstrdup(tok);
+	}
+	free(copy);
+}
+
+static rcn_rc set_key(ctx *c, rcn_config *cfg, enum section sec, rcn_source_conf *src, const char *key,
+		      const char *val)
+{
+	switch (sec) {
+	case SEC_LEDGER:
+		if (strcmp(key, "conninfo") == 0) {
+			free(cfg->conninfo);
+			cfg->conninfo = rcn_xstrdup(val);
+		} else if (strcmp(key, "orders_query") == 0) {
+			cfg->orders_sql = rcn_xstrdup(val);
+		} else if (strcmp(key, "refunds_query") == 0) {
+			cfg->refunds_sql = rcn_xstrdup(val);
+		} else {
+			return bad(c, "unknown key '%.200s' in [ledger]", key);
+		}
+		return RCN_OK;
+	case SEC_RUN:
+		if (strcmp(key, "timezone") == 0) {
+			if (!valid_timezone(val))
+				return bad(c, "bad value for '%s': unknown time zone '%s'", key, val);
+			free(cfg->timezone);
+			cfg->timezone = rcn_xstrdup(val);
+			return RCN_OK;
+		}
+		if (strcmp(key, "carry_over_days") == 0)
+			return parse_int(c, key, val, 0, 60, &cfg->carry_over_days);
+		if (strcmp(key, "lock_wait") == 0)
+			return parse_int(c, key, val, 0, 86400, &cfg->lock_wait_seconds);
+		if (strcmp(key, "reports") == 0 || strcmp(key, "spool") == 0) {
+			if (!*val)
+				return bad(c, "bad value for '%s': %s", key, "a directory is required");
+			char **slot = key[0] == 'r' ? &cfg->reports_dir : &cfg->spool_dir;
+			free(*slot);
+			*slot = rcn_xstrdup(val);
+			return RCN_OK;
+		}
+		return bad(c, "unknown key '%.200s' in [run]", key);
+	case SEC_SOURCE:
+		if (strcmp(key, "channel") == 0) {
+			if (strcmp(val, "wechat") != 0)
+				return bad(c, "bad value for '%s': unsupported channel '%s' (supported: wechat)", key, val);
+			src->channel = rcn_xstrdup(val);
+		} else if (strcmp(key, "merchant_id") == 0) {
+			if (!*val)
+				return bad(c, "bad value for '%s': %s", key, "a merchant id is required");
+			src->merchant_id = rcn_xstrdup(val);
+		} else if (strcmp(key, "location") == 0) {
+			if (!*val)
+				return bad(c, "bad value for '%s': %s", key, "a path or URL template is required");
+			if (strstr(val, "://") && strncmp(val, "file://", 7) != 0)
+				return bad(c, "bad value for '%s': only plain paths and file:// URLs are supported, not '%s'",
+					   key, val);
+			src->location = rcn_xstrdup(val);
+		} else if (strcmp(key, "fee_rate") == 0) {
+			rcn_err e;
+			if (rcn_rate_parse(&src->fee_rate_ppm, val, strlen(val), &e) != RCN_OK)
+				return bad(c, "bad value for '%s': %.300s", key, e.msg);
+			src->has_fee_rate = true;
+		} else if (strcmp(key, "sub_merchants") == 0) {
+			split_list(val, &src->sub_merchants, &src->n_sub_merchants);
+		} else {
+			return bad(c, "unknown key '%.200s' in [source %.200s]", key, src->name);
+		}
+		return RCN_OK;
+	case SEC_NONE:
+		break;
+	}
+	return bad(c, "key '%.200s' outside any section", key);
+}
+
+static rcn_rc check_source(ctx *c, const rcn_source_conf *s)
+{
+	const char *missing = !s->channel ? "channel" : !s->merchant_id ? "merchant_id" : !s->location ? "location" : NULL;
+	if (!missing)
+		return RCN_OK;
+	c->line = s->line;
+	return bad(c, "[source %s] lacks the required key '%s'", s->name, missing);
+}
+
+rcn_rc rcn_config_load(rcn_config **out, const char *path, rcn_err *err)
+{
+	rcn_rc rc = RCN_OK;
+	ctx c = {path, err, 0};
+	char *line = NULL;
+	size_t cap = 0;
+	enum section sec = SEC_NONE;
+	char seen_ledger = 0, seen_run = 0;
+	char last_key[128] = "";
+	rcn_config *cfg = rcn_xcalloc(1, sizeof(*cfg));
+	size_t src_cap = 0;
+	FILE *f = fopen(path, "r");
+
+	cfg->path = rcn_xstrdup(path);
+	const char *slash = strrchr(path, '/');
+	cfg->dir = slash ? rcn_xstrndup(path, (size_t)(slash - path) + (slash == path)) : rcn_xstrdup(".");
+	cfg->conninfo = rcn_xstrdup("");
+	cfg->timezone = rcn_xstrdup("Asia/Shanghai");
+	cfg->carry_over_days = 3;
+	cfg->reports_dir = rcn_xstrdup("reports");
+	cfg->spool_dir = rcn_xstrdup("spool");
+	cfg->lock_wait_seconds = 600;
+
+	if (!f) {
+		rc = rcn_err_set(err, RCN_EUSAGE, path, 0, "cannot read configuration: %s", strerror(errno));
+		goto cleanup;
+	}
+	while (getline(&line, &cap, f) != -1) {
+		c.line++;
+		char *raw = line;
+		if (c.line == 1 && strncmp(raw, "\xEF\xBB\xBF", 3) == 0)
+			raw += 3;
+		bool indented = raw[0] == ' ' || raw[0] == '\t';
+		char *s = trim(raw);
+		if (!*s || *s == '#' || *s == ';')
+			continue;
+		if (indented && last_key[0] && sec != SEC_NONE && *s != '[') {
+			/* continuation of a long value (an SQL query): only for the query keys */
+			char **slot = strcmp(last_key, "orders_query") == 0    ? &cfg->orders_sql
+				      : strcmp(last_key, "refunds_query") == 0 ? &cfg->refunds_sql
+									       : NULL;
+			if (!slot) {
+				rc = bad(&c, "unexpected indented line after '%s'", last_key);
+				goto cleanup;
+			}
+			size_t a = strlen(*slot), b = strlen(s);
+			*slot = rcn_xrealloc(*slot, a + b + 2);
+			(*slot)[a] = ' ';
+			memcpy(*slot + a + 1, s, b + 1);
+			continue;
+		}
+		if (*s == '[') {
+			char *end = strchr(s, ']');
+			if (!end || end[1]) {
+				rc = bad(&c, "malformed section header '%.200s'", s);
+				goto cleanup;
+			}
+			*end = '\0';
+			char *name = trim(s + 1);
+			last_key[0] = '\0';
+			if (strcmp(name, "ledger") == 0 || strcmp(name, "run") == 0) {
+				char *seen = name[0] == 'l' ? &seen_ledger : &seen_run;
+				if (*seen) {
+					rc = bad(&c, "section [%s] appears twice", name);
+					goto cleanup;
+				}
+				*seen = 1;
+				sec = name[0] == 'l' ? SEC_LEDGER : SEC_RUN;
+			} else if (strncmp(name, "source", 6) == 0 && isspace((unsigned char)name[6])) {
+				char *sname = trim(name + 6);
+				for (size_t i = 0; i < cfg->n_sources; i++)
+					if (strcmp(cfg->sources[i].name, sname) == 0) {
+						rc = bad(&c, "[source %.200s] appears twice", sname);
+						goto cleanup;
+					}
+				if (cfg->n_sources && (rc = check_source(&c, &cfg->sources[cfg->n_sources - 1])))
+					goto cleanup;
+				rcn_xreserve((void **)&cfg->sources, &src_cap, cfg->n_sources + 1, sizeof(*cfg->sources));
+				rcn_source_conf *src = &cfg->sources[cfg->n_sources++];
+				memset(src, 0, sizeof(*src));
+				src->name = rcn_xstrdup(sname);
+				src->line = c.line;
+				sec = SEC_SOURCE;
+			} else {
+				rc = bad(&c, "unknown section [%.200s]", name);
+				goto cleanup;
+			}
+			continue;
+		}
+		char *eq = strchr(s, '=');
+		if (!eq) {
+			rc = bad(&c, "expected 'key = value', found '%.200s'", s);
+			goto cleanup;
+		}
+		*eq = '\0';
+		char *key = trim(s), *val = trim(eq + 1);
+		if (!*key) {
+			rc = bad(&c, "missing key before '='");
+			goto cleanup;
+		}
+		snprintf(last_key, sizeof(last_key), "%s", key);
+		rc = set_key(&c, cfg, sec, sec == SEC_SOURCE ? &cfg->sources[cfg->n_sources - 1] : NULL, key, val);
+		if (rc)
+			goto cleanup;
+	}
+	if (cfg->n_sources && (rc = check_source(&c, &cfg->sources[cfg->n_sources - 1])))
+		goto cleanup;
+	if (!cfg->n_sources) {
+		rc = rcn_err_set(err, RCN_EUSAGE, path, 0, "no [source NAME] section: nothing to reconcile");
+		goto cleanup;
+	}
+cleanup:
+	free(line);
+	if (f)
+		fclose(f);
+	if (rc) {
+		rcn_config_free(cfg);
+		return rc;
+	}
+	*out = cfg;
+	return RCN_OK;
+}
+
+void rcn_config_free(rcn_config *cfg)
+{
+	if (!cfg)
+		return;
+	for (size_t i = 0; i < cfg->n_sources; i++) {
+		rcn_source_conf *s = &cfg->sources[i];
+		free(s->name);
+		free(s->channel);
+		free(s->merchant_id);
+		free(s->location);
+		for (size_t j = 0; j < s->n_sub_merchants; j++)
+			free(s->sub_merchants[j]);
+		free(s->sub_merchants);
+	}
+	free(cfg->sources);
+	free(cfg->path);
+	free(cfg->dir);
+	free(cfg->conninfo);
+	free(cfg->orders_sql);
+	free(cfg->refunds_sql);
+	free(cfg->timezone);
+	free(cfg->reports_dir);
+	free(cfg->spool_dir);
+	free(cfg);
+}
+
+void rcn_config_resolve(char *out, size_t n, const char *path, const char *base_dir)
+{
+	if (path[0] == '/' || !base_dir || !*base_dir || strcmp(base_dir, ".") == 0)
+		snprintf(out, n, "%s", path);
+	else
+		snprintf(out, n, "%s/%s", base_dir, path);
+}
+
+rcn_rc rcn_config_expand_location(char *out, size_t n, const char *tmpl, const char *base_dir, rcn_date day,
+				  rcn_err *err)
+{
+	char buf[4096], ymd[11];
+	size_t len = 0;
+	int y, m, d;
+	rcn_date_to_ymd(day, &y, &m, &d);
+	rcn_date_format(ymd, day);
+	if (strncmp(tmpl, "file://", 7) == 0)
+		tmpl += 7;
+	for (const char *p = tmpl; *p;) {
+		char piece[16];
+		const char *add = NULL;
+		size_t skip = 1;
+		if (strncmp(p, "{yyyymmdd}", 10) == 0) {
+			snprintf(piece, sizeof(piece), "%04d%02d%02d", y, m, d);
+			add = piece, skip = 10;
+		} else if (strncmp(p, "{yyyy-mm-dd}", 12) == 0) {
+			add = ymd, skip = 12;
+		} else if (strncmp(p, "{yyyymm}", 8) == 0) {
+			snprintf(piece, sizeof(piece), "%04d%02d", y, m);
+			add = piece, skip = 8;
+		} else if (*p == '{') {
+			return rcn_err_set(err, RCN_EUSAGE, NULL, 0,
+					   "location '%s': unknown placeholder (use {yyyymmdd}, {yyyy-mm-dd} or {yyyymm})", tmpl);
+		}
+		size_t k = add ? strlen(add) : 1;
+		if (len + k + 1 > sizeof(buf))
+			return rcn_err_set(err, RCN_EUSAGE, NULL, 0, "location '%s' is too long", tmpl);
+		memcpy(buf + len, add ? add : p, k);
+		len += k;
+		p += skip;
+	}
+	buf[len] = '\0';
+	rcn_config_resolve(out, n, buf, base_dir);
+	return RCN_OK;
+}

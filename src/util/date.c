@@ -1,0 +1,119 @@
+/* Civil dates as day numbers (Howard Hinnant's algorithms) and strict
+ * parsing of the channels' "YYYY-MM-DD HH:MM:SS" timestamps. */
+#include "recon/date.h"
+
+#include <stdio.h>
+#include <string.h>
+
+rcn_date rcn_date_from_ymd(int y, int m, int d)
+{
+	y -= m <= 2;
+	int era = (y >= 0 ? y : y - 399) / 400;
+	int yoe = y - era * 400;
+	int doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return (rcn_date)(era * 146097 + doe - 719468);
+}
+
+void rcn_date_to_ymd(rcn_date day, int *y, int *m, int *d)
+{
+	int z = day + 719468;
+	int era = (z >= 0 ? z : z - 146096) / 146097;
+	int doe = z - era * 146097;
+	int yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	int doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	int mp = (5 * doy + 2) / 153;
+	*d = doy - (153 * mp + 2) / 5 + 1;
+	*m = mp < 10 ? mp + 3 : mp - 9;
+	*y = yoe + era * 400 + (*m <= 2);
+}
+
+static int days_in_month(int y, int m)
+{
+	static const int dm[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
+		return 29;
+	return dm[m - 1];
+}
+
+static bool digits(const char *s, size_t n, int *out)
+{
+	int v = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+		v = v * 10 + (s[i] - '0');
+	}
+	*out = v;
+	return true;
+}
+
+rcn_rc rcn_date_parse(rcn_date *out, const char *s, size_t n, rcn_err *err)
+{
+	int y, m, d;
+	if (n != 10 || s[4] != '-' || s[7] != '-' || !digits(s, 4, &y) || !digits(s + 5, 2, &m) ||
+	    !digits(s + 8, 2, &d))
+		return rcn_err_set(err, RCN_EFORMAT, NULL, 0, "invalid date \"%.*s\": expected YYYY-MM-DD",
+				   (int)(n > 40 ? 40 : n), s);
+	if (y < 1970 || m < 1 || m > 12 || d < 1 || d > days_in_month(y, m))
+		return rcn_err_set(err, RCN_EFORMAT, NULL, 0, "invalid date \"%.*s\": no such day", (int)n, s);
+	*out = rcn_date_from_ymd(y, m, d);
+	return RCN_OK;
+}
+
+const char *rcn_date_format(char buf[11], rcn_date day)
+{
+	int y, m, d;
+	rcn_date_to_ymd(day, &y, &m, &d);
+	snprintf(buf, 11, "%04u-%02u-%02u", (unsigned)y % 10000u, (unsigned)m % 100u, (unsigned)d % 100u);
+	return buf;
+}
+
+/* Accepts ':' or the full-width '：' (U+FF1A, EF BC 9A) as time separator. */
+static size_t time_sep(const char *s, size_t n)
+{
+	if (n >= 1 && s[0] == ':')
+		return 1;
+	if (n >= 3 && (unsigned char)s[0] == 0xEF && (unsigned char)s[1] == 0xBC && (unsigned char)s[2] == 0x9A)
+		return 3;
+	return 0;
+}
+
+rcn_rc rcn_datetime_parse(char out[20], rcn_date *day, const char *s, size_t n, rcn_err *err)
+{
+	rcn_date d;
+	int hh, mi, ss;
+	size_t k;
+	const char *p = s + 11;
+	size_t left = n > 11 ? n - 11 : 0;
+
+	if (n < 19 || s[10] != ' ' || rcn_date_parse(&d, s, 10, NULL) != RCN_OK)
+		goto bad;
+	if (left < 2 || !digits(p, 2, &hh))
+		goto bad;
+	p += 2, left -= 2;
+	if (!(k = time_sep(p, left)))
+		goto bad;
+	p += k, left -= k;
+	if (left < 2 || !digits(p, 2, &mi))
+		goto bad;
+	p += 2, left -= 2;
+	if (!(k = time_sep(p, left)))
+		goto bad;
+	p += k, left -= k;
+	if (left != 2 || !digits(p, 2, &ss))
+		goto bad;
+	if (hh > 23 || mi > 59 || ss > 59)
+		goto bad;
+	memcpy(out, s, 10);
+	char *o = out + 10;
+	*o++ = ' ';
+	*o++ = (char)('0' + hh / 10), *o++ = (char)('0' + hh % 10), *o++ = ':';
+	*o++ = (char)('0' + mi / 10), *o++ = (char)('0' + mi % 10), *o++ = ':';
+	*o++ = (char)('0' + ss / 10), *o++ = (char)('0' + ss % 10), *o = '\0';
+	*day = d;
+	return RCN_OK;
+bad:
+	return rcn_err_set(err, RCN_EFORMAT, NULL, 0, "invalid time \"%.*s\": expected YYYY-MM-DD HH:MM:SS",
+			   (int)(n > 40 ? 40 : n), s);
+}

@@ -1,0 +1,85 @@
+/* Exact decimal money parsing and formatting on int64 minor units. */
+#include "recon/money.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const int64_t pow10_tab[] = {1, 10, 100, 1000, 10000, 100000, 1000000};
+
+rcn_rc rcn_money_parse(int64_t *out, const char *s, size_t n, int scale, rcn_err *err)
+{
+	size_t i = 0;
+	bool neg = false, dot = false, digit = false;
+	int decimals = 0;
+	int64_t v = 0;
+
+	if (n == 0)
+		return rcn_err_set(err, RCN_EFORMAT, NULL, 0, "invalid amount \"\": empty");
+	if (s[0] == '-') {
+		neg = true;
+		i = 1;
+	}
+	for (; i < n; i++) {
+		char c = s[i];
+		if (c == '.') {
+			if (dot)
+				return rcn_err_set(err, RCN_EFORMAT, NULL, 0,
+						   "invalid amount \"%.*s\": more than one decimal point", (int)n, s);
+			dot = true;
+			continue;
+		}
+		if (c < '0' || c > '9')
+			return rcn_err_set(err, RCN_EFORMAT, NULL, 0, "invalid amount \"%.*s\": unexpected '%c'",
+					   (int)(n > 64 ? 64 : n), s, c);
+		if (dot && ++decimals > scale)
+			return rcn_err_set(err, RCN_EFORMAT, NULL, 0,
+					   "invalid amount \"%.*s\": more than %d decimals", (int)n, s, scale);
+		if (v > (INT64_MAX - (c - '0')) / 10)
+			return rcn_err_set(err, RCN_EFORMAT, NULL, 0, "invalid amount \"%.*s\": too large",
+					   (int)(n > 64 ? 64 : n), s);
+		v = v * 10 + (c - '0');
+		digit = true;
+	}
+	if (!digit)
+		return rcn_err_set(err, RCN_EFORMAT, NULL, 0, "invalid amount \"%.*s\": no digits", (int)n, s);
+	int64_t mul = pow10_tab[scale - decimals];
+	if (v > INT64_MAX / mul)
+		return rcn_err_set(err, RCN_EFORMAT, NULL, 0, "invalid amount \"%.*s\": too large", (int)n, s);
+	v *= mul;
+	*out = neg ? -v : v;
+	return RCN_OK;
+}
+
+const char *rcn_money_format(char *buf, size_t n, int64_t v, int scale)
+{
+	uint64_t a = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+	uint64_t mul = (uint64_t)pow10_tab[scale];
+	if (scale == 0)
+		snprintf(buf, n, "%s%llu", v < 0 ? "-" : "", (unsigned long long)a);
+	else
+		snprintf(buf, n, "%s%llu.%0*llu", v < 0 ? "-" : "", (unsigned long long)(a / mul), scale,
+			 (unsigned long long)(a % mul));
+	return buf;
+}
+
+rcn_rc rcn_rate_parse(int64_t *out_ppm, const char *s, size_t n, rcn_err *err)
+{
+	if (n < 2 || s[n - 1] != '%')
+		return rcn_err_set(err, RCN_EFORMAT, NULL, 0, "invalid rate \"%.*s\": expected a percentage like 0.60%%",
+				   (int)(n > 64 ? 64 : n), s);
+	int64_t v;
+	rcn_err e;
+	if (rcn_money_parse(&v, s, n - 1, 4, &e) != RCN_OK || v < 0 || v > 1000000)
+		return rcn_err_set(err, RCN_EFORMAT, NULL, 0,
+				   "invalid rate \"%.*s\": expected 0%% to 100%% with at most 4 decimals", (int)n, s);
+	*out_ppm = v; /* percent with 4 decimals == parts per million */
+	return RCN_OK;
+}
+
+int64_t rcn_fee_half_up(int64_t amount_fen, int64_t ppm)
+{
+	int64_t a = amount_fen < 0 ? -amount_fen : amount_fen;
+	/* a * ppm fits: amounts below 9.2e12 fen (92 billion yuan) at 100% */
+	int64_t fee = (a * ppm + 500000) / 1000000;
+	return amount_fen < 0 ? -fee : fee;
+}
