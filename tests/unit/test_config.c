@@ -1,0 +1,160 @@
+/* The configuration reader: values, defaults, and file:line messages for every mistake. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "recon/config.h"
+
+static char path[64];
+
+static int write_conf(const char *text)
+{
+	snprintf(path, sizeof(path), "/tmp/recon-conf-XXXXXX");
+	int fd = mkstemp(path);
+	if (fd < 0)
+		return -1;
+	FILE *f = fdopen(fd, "w");
+	fputs(text, f);
+	fclose(f);
+	return 0;
+}
+
+static const char *load_error(const char *text)
+{
+	static char msg[1200];
+	rcn_config *cfg = NULL;
+	rcn_err err;
+	assert_int_equal(write_conf(text), 0);
+	assert_int_equal(rcn_config_load(&cfg, path, &err), RCN_EUSAGE);
+	assert_null(cfg);
+	char buf[1200];
+	rcn_err_format(&err, buf, sizeof(buf));
+	/* strip the random temp path so messages compare exactly */
+	snprintf(msg, sizeof(msg), "%s", buf + strlen(path));
+	unlink(path);
+	return msg;
+}
+
+static const char *good = "# comment\n"
+			  "[ledger]\n"
+			  "conninfo = host=/tmp dbname=books\n"
+			  "orders_query = SELECT order_no, merchant_id\n"
+			  "   FROM shop.orders\n"
+			  "[run]\n"
+			  "timezone = Asia/Shanghai\n"
+			  "carry_over_days = 5\n"
+			  "reports = out/reports\n"
+			  "[source wx]\n"
+			  "channel = wechat\n"
+			  "merchant_id = 1900000109\n"
+			  "location = file:///data/wx/{yyyymmdd}/{yyyy-mm-dd}-{yyyymm}.csv.gz\n"
+			  "fee_rate = 0.60%\n"
+			  "[source sp]\n"
+			  "channel = wechat\n"
+			  "merchant_id = 1900000001\n"
+			  "location = bills/sp_{yyyymmdd}.csv\n"
+			  "sub_merchants = 1900000002, 1900000003\n";
+
+static void test_values(void **state)
+{
+	(void)state;
+	rcn_config *cfg = NULL;
+	rcn_err err;
+	char out[4096];
+	assert_int_equal(write_conf(good), 0);
+	assert_int_equal(rcn_config_load(&cfg, path, &err), RCN_OK);
+	assert_string_equal(cfg->conninfo, "host=/tmp dbname=books");
+	assert_string_equal(cfg->orders_sql, "SELECT order_no, merchant_id FROM shop.orders");
+	assert_null(cfg->refunds_sql);
+	assert_int_equal(cfg->carry_over_days, 5);
+	assert_string_equal(cfg->spool_dir, "spool");
+	assert_int_equal(cfg->lock_wait_seconds, 600);
+	assert_int_equal(cfg->n_sources, 2);
+	assert_string_equal(cfg->sources[0].name, "wx");
+	assert_true(cfg->sources[0].has_fee_rate);
+	assert_int_equal(cfg->sources[0].fee_rate_ppm, 6000);
+	assert_false(cfg->sources[1].has_fee_rate);
+	assert_int_equal(cfg->sources[1].n_sub_merchants, 2);
+	assert_string_equal(cfg->sources[1].sub_merchants[1], "1900000003");
+	rcn_date d = rcn_date_from_ymd(2026, 1, 5);
+	assert_int_equal(rcn_config_expand_location(out, sizeof(out), cfg->sources[0].location, "/etc/recon", d, &err),
+			 RCN_OK);
+	assert_string_equal(out, "/data/wx/20260105/2026-01-05-202601.csv.gz");
+	assert_int_equal(rcn_config_expand_location(out, sizeof(out), cfg->sources[1].location, "/etc/recon", d, &err),
+			 RCN_OK);
+	assert_string_equal(out, "/etc/recon/bills/sp_20260105.csv");
+	assert_int_equal(rcn_config_expand_location(out, sizeof(out), "x/{yyyy}.csv", "/etc", d, &err), RCN_EUSAGE);
+	assert_string_equal(err.msg,
+			    "location 'x/{yyyy}.csv': unknown placeholder (use {yyyymmdd}, {yyyy-mm-dd} or {yyyymm})");
+	rcn_config_free(cfg);
+	unlink(path);
+}
+
+static void test_defaults(void **state)
+{
+	(void)state;
+	rcn_config *cfg = NULL;
+	rcn_err err;
+	assert_int_equal(write_conf("[source a]\nchannel=wechat\nmerchant_id=1\nlocation=a.csv\n"), 0);
+	assert_int_equal(rcn_config_load(&cfg, path, &err), RCN_OK);
+	assert_string_equal(cfg->conninfo, "");
+	assert_string_equal(cfg->timezone, "Asia/Shanghai");
+	assert_int_equal(cfg->carry_over_days, 3);
+	assert_string_equal(cfg->reports_dir, "reports");
+	rcn_config_free(cfg);
+	unlink(path);
+}
+
+static void test_errors(void **state)
+{
+	(void)state;
+	assert_string_equal(load_error("[run]\ncarry_over_dayz = 3\n"), ":2: unknown key 'carry_over_dayz' in [run]");
+	assert_string_equal(load_error("[runn]\n"), ":1: unknown section [runn]");
+	assert_string_equal(load_error("[run]\ncarry_over_days = three\n"),
+			    ":2: bad value for 'carry_over_days': expected a whole number from 0 to 60");
+	assert_string_equal(load_error("[run]\ntimezone = Mars/Olympus\n"),
+			    ":2: bad value for 'timezone': unknown time zone 'Mars/Olympus'");
+	assert_string_equal(load_error("[source a]\nchannel = paypal\n"),
+			    ":2: bad value for 'channel': unsupported channel 'paypal' (supported: wechat)");
+	assert_string_equal(load_error("[source a]\nchannel = wechat\nlocation = a.csv\n"),
+			    ":1: [source a] lacks the required key 'merchant_id'");
+	assert_string_equal(load_error("[source a]\nchannel=wechat\nmerchant_id=1\nlocation=a\nfee_rate = 0.6\n"),
+			    ":5: bad value for 'fee_rate': invalid rate \"0.6\": expected a percentage like 0.60%");
+	assert_string_equal(load_error("[source a]\nchannel=wechat\nmerchant_id=1\nlocation=a\nfee = 1\n"),
+			    ":5: unknown key 'fee' in [source a]");
+	assert_string_equal(load_error("[run]\njust words\n"), ":2: expected 'key = value', found 'just words'");
+	assert_string_equal(load_error("[run]\n"), ": no [source NAME] section: nothing to reconcile");
+	assert_string_equal(load_error("[source a]\nchannel=wechat\nmerchant_id=1\nlocation=a\n[source a]\n"),
+			    ":5: [source a] appears twice");
+	assert_string_equal(load_error("[source a]\nchannel=wechat\nmerchant_id=1\nlocation=https://x/{yyyymmdd}\n"),
+			    ":4: bad value for 'location': only plain paths and file:// URLs are supported, not "
+			    "'https://x/{yyyymmdd}'");
+}
+
+static void test_missing_file(void **state)
+{
+	(void)state;
+	rcn_config *cfg = NULL;
+	rcn_err err;
+	char buf[1200];
+	assert_int_equal(rcn_config_load(&cfg, "/nonexistent/recon.conf", &err), RCN_EUSAGE);
+	assert_string_equal(rcn_err_format(&err, buf, sizeof(buf)),
+			    "/nonexistent/recon.conf: cannot read configuration: No such file or directory");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_values),
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_missing_file),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

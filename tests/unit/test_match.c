@@ -1,0 +1,390 @@
+/* The matcher on its own: each discrepancy kind, pending and carry-over,
+ * the cross-day case, and conservation of rows and amounts per side. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "recon/match.h"
+#include "recon/money.h"
+
+#define DAY (rcn_date_from_ymd(2026, 3, 2))
+
+static const rcn_match_source source = {"wx", "wechat", "M1", NULL, 0, true, 6000};
+static long next_line;
+
+static rcn_match *new_matcher(rcn_date day, int carry)
+{
+	next_line = 2;
+	return rcn_match_new(day, carry, &source, 1);
+}
+
+static void stmt(rcn_match *m, rcn_rec_type type, const char *order_no, const char *txn, const char *refund_no,
+		 int64_t amount, const char *status, int64_t fee, const char *time)
+{
+	rcn_record r;
+	memset(&r, 0, sizeof(r));
+	r.channel = "wechat";
+	r.merchant_id = r.provider_id = "M1";
+	r.type = type;
+	r.channel_txn_id = txn;
+	r.order_no = order_no;
+	r.refund_no = refund_no;
+	r.channel_refund_id = type == RCN_REC_REFUND ? refund_no : "";
+	r.amount_fen = r.settle_fen = amount;
+	r.fee = fee;
+	r.currency = "CNY";
+	r.status = status;
+	r.trade_type = "JSAPI";
+	snprintf(r.trade_time, sizeof(r.trade_time), "%s", time);
+	r.file = "bill.csv";
+	r.line = next_line++;
+	rcn_match_add_record(m, 0, &r);
+}
+
+/* A payment whose fee is the one 0.60% gives. */
+static void pay(rcn_match *m, const char *order_no, const char *txn, int64_t amount, const char *status)
+{
+	int64_t fee = strcmp(status, "SUCCESS") == 0 ? rcn_fee_half_up(amount, 6000) * 1000 : 0;
+	stmt(m, RCN_REC_PAYMENT, order_no, txn, "", amount, status, fee, "2026-03-02 10:00:00");
+}
+
+static void refund(rcn_match *m, const char *order_no, const char *refund_no, int64_t amount, const char *status,
+		   const char *time)
+{
+	stmt(m, RCN_REC_REFUND, order_no, "", refund_no, amount, status, -rcn_fee_half_up(amount, 6000) * 1000, time);
+}
+
+static void order(rcn_match *m, const char *order_no, const char *txn, int64_t amount, const char *status,
+		  rcn_date bdate)
+{
+	rcn_ledger_order o = {order_no, "M1", "wechat", txn, "CNY", status, "", amount, "2026-03-02 09:00:00",
+			      "2026-03-02 10:00:01", bdate};
+	rcn_match_add_order(m, &o);
+}
+
+static void lrefund(rcn_match *m, const char *refund_no, const char *order_no, int64_t amount, const char *status,
+		    rcn_date bdate)
+{
+	rcn_ledger_refund r = {refund_no, order_no, refund_no, status, amount, "2026-03-02 09:00:00",
+			       "2026-03-02 11:00:00", bdate, "wechat", "M1"};
+	rcn_match_add_refund(m, &r);
+}
+
+static const rcn_finding *only_finding(rcn_match *m)
+{
+	size_t n;
+	const rcn_finding *const *f = rcn_match_findings(m, &n);
+	assert_int_equal(n, 1);
+	return f[0];
+}
+
+static void assert_balanced(rcn_match *m)
+{
+	size_t n;
+	const rcn_tally *t = rcn_match_tallies(m, &n);
+	for (size_t i = 0; i < n; i++) {
+		assert_int_equal(t[i].rows_in, t[i].matched + t[i].discrepancies + t[i].pending + t[i].quarantined);
+		assert_int_equal(t[i].amount_in, t[i].amount_matched + t[i].amount_discrepancies + t[i].amount_pending +
+							 t[i].amount_quarantined);
+	}
+}
+
+static const rcn_tally *side(rcn_match *m, rcn_side s)
+{
+	size_t n;
+	const rcn_tally *t = rcn_match_tallies(m, &n);
+	for (size_t i = 0; i < n; i++)
+		if (t[i].side == s)
+			return &t[i];
+	fail_msg("no tally for side %c", (char)s);
+	return NULL;
+}
+
+static void test_matched(void **state)
+{
+	(void)state;
+	rcn_match *m = new_matcher(DAY, 3);
+	pay(m, "P1", "T1", 10000, "SUCCESS");
+	order(m, "P1", "T1", 10000, "PAID", DAY);
+	rcn_match_run(m);
+	size_t n;
+	rcn_match_findings(m, &n);
+	assert_int_equal(n, 0);
+	assert_int_equal(side(m, RCN_SIDE_CHANNEL)->matched, 1);
+	assert_int_equal(side(m, RCN_SIDE_LEDGER)->matched, 1);
+	assert_int_equal(side(m, RCN_SIDE_LEDGER)->amount_matched, 10000);
+	assert_int_equal(side(m, RCN_SIDE_CHANNEL)->expected_fee, 60000);
+	rcn_match_free(m);
+}
+
+static void test_amounts(void **state)
+{
+	(void)state;
+	rcn_match *m = new_matcher(DAY, 3);
+	pay(m, "P2", "T2", 5000, "SUCCESS");
+	order(m, "P2", "T2", 5500, "PAID", DAY);
+	rcn_match_run(m);
+	const rcn_finding *f = only_finding(m);
+	assert_int_equal(f->kind, RCN_K_SHORT_PAYMENT);
+	assert_string_equal(f->reason, "amount");
+	assert_int_equal(f->ledger_amount, 5500);
+	assert_int_equal(f->channel_amount, 5000);
+	assert_string_equal(f->source, "bill.csv:2");
+	assert_int_equal(side(m, RCN_SIDE_LEDGER)->kinds[RCN_K_SHORT_PAYMENT], 1);
+	assert_balanced(m);
+	rcn_match_free(m);
+
+	m = new_matcher(DAY, 3);
+	pay(m, "P3", "T3", 8000, "SUCCESS");
+	order(m, "P3", "T3", 7000, "REFUNDED", DAY);
+	rcn_match_run(m);
+	f = only_finding(m);
+	assert_int_equal(f->kind, RCN_K_OVERPAYMENT);
+	assert_string_equal(f->reason, "amount");
+	rcn_match_free(m);
+}
+
+static void test_status(void **state)
+{
+	(void)state;
+	rcn_match *m = new_matcher(DAY, 3);
+	pay(m, "P4", "T4", 3000, "SUCCESS");
+	order(m, "P4", "", 3000, "CREATED", DAY);
+	pay(m, "P5", "T5", 2000, "REVOKED");
+	order(m, "P5", "T5", 2000, "PAID", DAY);
+	pay(m, "P6", "T6", 2000, "REVOKED");
+	order(m, "P6", "", 2000, "CLOSED", DAY);
+	rcn_match_run(m);
+	size_t n;
+	const rcn_finding *const *f = rcn_match_findings(m, &n);
+	assert_int_equal(n, 2);
+	assert_int_equal(f[0]->kind, RCN_K_STATUS_MISMATCH);
+	assert_string_equal(f[0]->order_no, "P4");
+	assert_string_equal(f[0]->reason, "lost_callback");
+	assert_string_equal(f[0]->ledger_status, "CREATED");
+	assert_string_equal(f[1]->order_no, "P5");
+	assert_string_equal(f[1]->reason, "channel_revoked");
+	assert_int_equal(side(m, RCN_SIDE_CHANNEL)->matched, 1); /* P6: revoked and closed agree */
+	assert_balanced(m);
+	rcn_match_free(m);
+}
+
+static void test_double_charge_and_duplicate(void **state)
+{
+	(void)state;
+	rcn_match *m = new_matcher(DAY, 3);
+	pay(m, "P6", "T6B", 4000, "SUCCESS"); /* listed first, but the ledger recorded T6A */
+	pay(m, "P6", "T6A", 4000, "SUCCESS");
+	order(m, "P6", "T6A", 4000, "PAID", DAY);
+	pay(m, "P7", "T7", 1000, "SUCCESS");
+	pay(m, "P7", "T7", 1000, "SUCCESS");
+	order(m, "P7", "T7", 1000, "PAID", DAY);
+	rcn_match_run(m);
+	size_t n;
+	const rcn_finding *const *f = rcn_match_findings(m, &n);
+	assert_int_equal(n, 2);
+	assert_int_equal(f[0]->kind, RCN_K_DOUBLE_CHARGE);
+	assert_string_equal(f[0]->channel_txn_id, "T6B");
+	assert_string_equal(f[0]->detail, "order also paid by T6A (bill.csv:3)");
+	assert_int_equal(f[1]->kind, RCN_K_DUPLICATE_RECORD);
+	assert_string_equal(f[1]->source, "bill.csv:5");
+	assert_string_equal(f[1]->detail, "first listed at bill.csv:4");
+	const rcn_tally *l = side(m, RCN_SIDE_LEDGER);
+	assert_int_equal(l->rows_in, 2);
+	assert_int_equal(l->matched, 2);
+	assert_int_equal(side(m, RCN_SIDE_CHANNEL)->rows_in, 4);
+	assert_balanced(m);
+	rcn_match_free(m);
+}
+
+static void test_fee(void **state)
+{
+	(void)state;
+	rcn_match *m = new_matcher(DAY, 3);
+	stmt(m, RCN_REC_PAYMENT, "P8", "T8", "", 20000, "SUCCESS", 200000, "2026-03-02 13:00:00");
+	order(m, "P8", "T8", 20000, "PAID", DAY);
+	rcn_match_run(m);
+	const rcn_finding *f = only_finding(m);
+	assert_int_equal(f->kind, RCN_K_FEE_MISMATCH);
+	assert_int_equal(f->expected_fee, 120000);
+	assert_int_equal(f->channel_fee, 200000);
+	assert_string_equal(f->detail, "fee_rate 0.6000%");
+	rcn_match_free(m);
+}
+
+static void test_refunds(void **state)
+{
+	(void)state;
+	rcn_match *m = new_matcher(DAY, 3);
+	/* matched, and two partial refunds of one order */
+	refund(m, "P9", "R9", 1500, "SUCCESS", "2026-03-02 14:00:00");
+	order(m, "P9", "T9", 1500, "REFUNDED", DAY - 1);
+	lrefund(m, "R9", "P9", 1500, "SUCCESS", DAY);
+	refund(m, "P12", "R12A", 3000, "SUCCESS", "2026-03-02 15:00:00");
+	refund(m, "P12", "R12B", 4000, "SUCCESS", "2026-03-02 15:30:00");
+	order(m, "P12", "T12", 10000, "PARTIALLY_REFUNDED", DAY - 10);
+	lrefund(m, "R12A", "P12", 3000, "SUCCESS", DAY);
+	lrefund(m, "R12B", "P12", 4000, "SUCCESS", DAY);
+	/* amount differs */
+	refund(m, "P10", "R10", 2500, "SUCCESS", "2026-03-02 14:10:00");
+	order(m, "P10", "T10", 10000, "PARTIALLY_REFUNDED", DAY - 1);
+	lrefund(m, "R10", "P10", 2000, "SUCCESS", DAY);
+	/* refunded on the channel, failed in the ledger */
+	refund(m, "P11", "R11", 1200, "SUCCESS", "2026-03-02 14:20:00");
+	order(m, "P11", "T11", 1200, "PAID", DAY - 1);
+	lrefund(m, "R11", "P11", 1200, "FAILED", DAY);
+	/* exceeds: 30.00 refunded before, 30.00 more tonight, order of 50.00 */
+	refund(m, "P13", "R13B", 3000, "SUCCESS", "2026-03-02 16:00:00");
+	order(m, "P13", "T13", 5000, "REFUNDED", DAY - 5);
+	lrefund(m, "R13A", "P13", 3000, "SUCCESS", DAY - 4);
+	lrefund(m, "R13B", "P13", 3000, "SUCCESS", DAY);
+	rcn_match_run(m);
+	size_t n;
+	const rcn_finding *const *f = rcn_match_findings(m, &n);
+	assert_int_equal(n, 3);
+	assert_int_equal(f[0]->kind, RCN_K_REFUND_MISMATCH);
+	assert_string_equal(f[0]->order_no, "P10");
+	assert_string_equal(f[0]->reason, "amount");
+	assert_int_equal(f[0]->ledger_amount, 2000);
+	assert_string_equal(f[1]->order_no, "P11");
+	assert_string_equal(f[1]->reason, "ledger_failed");
+	assert_string_equal(f[2]->order_no, "P13");
+	assert_string_equal(f[2]->reason, "exceeds_paid");
+	assert_string_equal(f[2]->detail, "refunds total 60.00 of an order of 50.00");
+	const rcn_tally *l = side(m, RCN_SIDE_LEDGER);
+	assert_int_equal(l->rows_in, 5); /* R9, R12A, R12B, R10, R13B: R11 failed is not expected */
+	assert_int_equal(l->matched, 3);
+	assert_balanced(m);
+	rcn_match_free(m);
+}
+
+static void test_pending_and_expiry(void **state)
+{
+	(void)state;
+	for (int carry = 0; carry <= 1; carry++) {
+		rcn_match *m = new_matcher(DAY, carry);
+		pay(m, "P14", "T14", 6600, "SUCCESS");         /* no ledger order */
+		order(m, "P16", "T16", 2500, "PAID", DAY);      /* not in the statement */
+		order(m, "PX", "TX", 100, "CREATED", DAY);      /* never paid: not expected */
+		lrefund(m, "R1", "P16", 500, "SUCCESS", DAY);   /* refund only in the ledger */
+		rcn_match_run(m);
+		size_t n;
+		const rcn_finding *const *f = rcn_match_findings(m, &n);
+		assert_int_equal(n, 3);
+		if (carry == 0) {
+			assert_int_equal(f[0]->kind, RCN_K_SHORT_PAYMENT);
+			assert_string_equal(f[0]->reason, "missing");
+			assert_string_equal(f[0]->order_no, "P16");
+			assert_int_equal(f[1]->kind, RCN_K_OVERPAYMENT);
+			assert_string_equal(f[1]->reason, "missing");
+			assert_int_equal(f[2]->kind, RCN_K_REFUND_MISMATCH);
+			assert_string_equal(f[2]->reason, "missing_in_channel");
+		} else {
+			for (size_t i = 0; i < n; i++)
+				assert_int_equal(f[i]->kind, RCN_K_PENDING);
+			assert_string_equal(f[0]->order_no, "P14");
+			assert_string_equal(f[0]->reason, "not_in_ledger");
+			assert_string_equal(f[0]->detail, "reported as OVERPAYMENT if still unmatched on 2026-03-03");
+			assert_string_equal(f[1]->order_no, "P16");
+			assert_string_equal(f[1]->reason, "not_in_statement");
+			assert_string_equal(f[2]->refund_no, "R1");
+			assert_int_equal(rcn_match_discrepancy_count(m), 0);
+		}
+		assert_balanced(m);
+		rcn_match_free(m);
+	}
+}
+
+/* A ledger payment at 23:59:59 that the channel lists the next day: pending
+ * on D, matched on D+1, never reported. */
+static void test_cross_day(void **state)
+{
+	(void)state;
+	rcn_match *m = new_matcher(DAY, 3);
+	order(m, "P15", "T15", 8800, "PAID", DAY);
+	rcn_match_run(m);
+	const rcn_finding *f = only_finding(m);
+	assert_int_equal(f->kind, RCN_K_PENDING);
+	rcn_finding carried = *f;
+
+	rcn_match *next = new_matcher(DAY + 1, 3);
+	rcn_match_add_suspense(next, &carried);
+	rcn_match_set_prior_run(next, true);
+	stmt(next, RCN_REC_PAYMENT, "P15", "T15", "", 8800, "SUCCESS", 53000, "2026-03-03 00:00:03");
+	order(next, "P15", "T15", 8800, "PAID", DAY);
+	rcn_match_run(next);
+	size_t n;
+	rcn_match_findings(next, &n);
+	assert_int_equal(n, 0);
+	assert_int_equal(side(next, RCN_SIDE_LEDGER)->matched, 1);
+	assert_balanced(next);
+	rcn_match_free(next);
+	rcn_match_free(m);
+}
+
+/* An order reconciled on an earlier date charged again. */
+static void test_already_reconciled(void **state)
+{
+	(void)state;
+	rcn_match *m = new_matcher(DAY, 3);
+	rcn_match_set_prior_run(m, true);
+	order(m, "P20", "T20", 1000, "PAID", DAY - 1);
+	pay(m, "P20", "T20", 1000, "SUCCESS");
+	order(m, "P21", "T21", 1000, "PAID", DAY - 1);
+	pay(m, "P21", "T21X", 1000, "SUCCESS");
+	rcn_match_run(m);
+	size_t n;
+	const rcn_finding *const *f = rcn_match_findings(m, &n);
+	assert_int_equal(n, 2);
+	assert_int_equal(f[0]->kind, RCN_K_DOUBLE_CHARGE);
+	assert_string_equal(f[0]->order_no, "P21");
+	assert_string_equal(f[0]->reason, "already_reconciled");
+	assert_int_equal(f[1]->kind, RCN_K_DUPLICATE_RECORD);
+	assert_string_equal(f[1]->order_no, "P20");
+	rcn_match_free(m);
+}
+
+static void test_rollback_and_quarantine(void **state)
+{
+	(void)state;
+	rcn_match *m = new_matcher(DAY, 3);
+	pay(m, "P1", "T1", 100, "SUCCESS");
+	size_t mark = rcn_match_mark(m);
+	pay(m, "P2", "T2", 200, "SUCCESS");
+	rcn_match_rollback(m, mark);
+	rcn_match_add_quarantine(m, 0, 7, 12345);
+	rcn_match_source_rejected(m, 0);
+	order(m, "P1", "T1", 100, "PAID", DAY);
+	order(m, "P9", "T9", 900, "PAID", DAY); /* its statement was rejected: stays pending */
+	rcn_match_run(m);
+	const rcn_finding *f = only_finding(m);
+	assert_int_equal(f->kind, RCN_K_PENDING);
+	assert_string_equal(f->reason, "statement_rejected");
+	const rcn_tally *c = side(m, RCN_SIDE_CHANNEL);
+	assert_int_equal(c->rows_in, 8);
+	assert_int_equal(c->quarantined, 7);
+	assert_int_equal(c->amount_in, 12445);
+	assert_balanced(m);
+	rcn_match_free(m);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_matched),
+		cmocka_unit_test(test_amounts),
+		cmocka_unit_test(test_status),
+		cmocka_unit_test(test_double_charge_and_duplicate),
+		cmocka_unit_test(test_fee),
+		cmocka_unit_test(test_refunds),
+		cmocka_unit_test(test_pending_and_expiry),
+		cmocka_unit_test(test_cross_day),
+		cmocka_unit_test(test_already_reconciled),
+		cmocka_unit_test(test_rollback_and_quarantine),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,137 @@
+/* Money and date parsing: exact values and exact error messages. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <string.h>
+
+#include "recon/date.h"
+#include "recon/money.h"
+
+static int64_t parse_ok(const char *s, int scale)
+{
+	int64_t v = -12345;
+	rcn_err err;
+	assert_int_equal(rcn_money_parse(&v, s, strlen(s), scale, &err), RCN_OK);
+	return v;
+}
+
+static const char *parse_err(const char *s, int scale)
+{
+	static rcn_err err;
+	int64_t v = 777;
+	assert_int_equal(rcn_money_parse(&v, s, strlen(s), scale, &err), RCN_EFORMAT);
+	assert_int_equal(v, 777); /* untouched on failure */
+	return err.msg;
+}
+
+static void test_money_values(void **state)
+{
+	(void)state;
+	assert_int_equal(parse_ok("12.30", 2), 1230);
+	assert_int_equal(parse_ok("0.01", 2), 1);
+	assert_int_equal(parse_ok("6", 2), 600);
+	assert_int_equal(parse_ok("0.0", 2), 0);
+	assert_int_equal(parse_ok("-0.27000", 5), -27000);
+	assert_int_equal(parse_ok("0.04000", 5), 4000);
+	assert_int_equal(parse_ok("92233720368547758.07", 2), INT64_MAX);
+}
+
+static void test_money_errors(void **state)
+{
+	(void)state;
+	assert_string_equal(parse_err("", 2), "invalid amount \"\": empty");
+	assert_string_equal(parse_err("12.3.4", 2), "invalid amount \"12.3.4\": more than one decimal point");
+	assert_string_equal(parse_err("1e5", 2), "invalid amount \"1e5\": unexpected 'e'");
+	assert_string_equal(parse_err("1.234", 2), "invalid amount \"1.234\": more than 2 decimals");
+	assert_string_equal(parse_err("92233720368547758.08", 2), "invalid amount \"92233720368547758.08\": too large");
+	assert_string_equal(parse_err("99999999999999999999", 2), "invalid amount \"99999999999999999999\": too large");
+	assert_string_equal(parse_err("+1", 2), "invalid amount \"+1\": unexpected '+'");
+	assert_string_equal(parse_err(" 1", 2), "invalid amount \" 1\": unexpected ' '");
+	assert_string_equal(parse_err("-", 2), "invalid amount \"-\": no digits");
+	assert_string_equal(parse_err(".", 2), "invalid amount \".\": no digits");
+}
+
+static void test_money_format(void **state)
+{
+	(void)state;
+	char buf[32];
+	assert_string_equal(rcn_money_format(buf, sizeof(buf), 1230, 2), "12.30");
+	assert_string_equal(rcn_money_format(buf, sizeof(buf), -5, 2), "-0.05");
+	assert_string_equal(rcn_money_format(buf, sizeof(buf), 0, 2), "0.00");
+	assert_string_equal(rcn_money_format(buf, sizeof(buf), -27000, 5), "-0.27000");
+	assert_string_equal(rcn_money_format(buf, sizeof(buf), INT64_MIN, 2), "-92233720368547758.08");
+}
+
+static void test_rate_and_fee(void **state)
+{
+	(void)state;
+	int64_t ppm;
+	rcn_err err;
+	assert_int_equal(rcn_rate_parse(&ppm, "0.60%", 5, &err), RCN_OK);
+	assert_int_equal(ppm, 6000);
+	assert_int_equal(rcn_rate_parse(&ppm, "0.54%", 5, &err), RCN_OK);
+	assert_int_equal(ppm, 5400);
+	assert_int_equal(rcn_rate_parse(&ppm, "0%", 2, &err), RCN_OK);
+	assert_int_equal(ppm, 0);
+	assert_int_equal(rcn_rate_parse(&ppm, "0.6", 3, &err), RCN_EFORMAT);
+	assert_string_equal(err.msg, "invalid rate \"0.6\": expected a percentage like 0.60%");
+	assert_int_equal(rcn_rate_parse(&ppm, "101%", 4, &err), RCN_EFORMAT);
+	/* half up to the fen: 6.00 * 0.6% = 0.036 -> 0.04; 60.00 * 0.54% = 0.324 -> 0.32 */
+	assert_int_equal(rcn_fee_half_up(600, 6000), 4);
+	assert_int_equal(rcn_fee_half_up(6000, 5400), 32);
+	assert_int_equal(rcn_fee_half_up(-5000, 5400), -27);
+	/* exactly half a fen rounds up, just below rounds down: 125 * 0.4% = 0.5 fen */
+	assert_int_equal(rcn_fee_half_up(125, 4000), 1);
+	assert_int_equal(rcn_fee_half_up(124, 4000), 0);
+	assert_int_equal(rcn_fee_half_up(-125, 4000), -1);
+}
+
+static void test_dates(void **state)
+{
+	(void)state;
+	rcn_date d;
+	rcn_err err;
+	char buf[20];
+	assert_int_equal(rcn_date_parse(&d, "1970-01-01", 10, &err), RCN_OK);
+	assert_int_equal(d, 0);
+	assert_int_equal(rcn_date_parse(&d, "2024-02-29", 10, &err), RCN_OK);
+	assert_string_equal(rcn_date_format(buf, d), "2024-02-29");
+	assert_string_equal(rcn_date_format(buf, d + 1), "2024-03-01");
+	assert_int_equal(rcn_date_parse(&d, "2023-02-29", 10, &err), RCN_EFORMAT);
+	assert_string_equal(err.msg, "invalid date \"2023-02-29\": no such day");
+	assert_int_equal(rcn_date_parse(&d, "2026/03/01", 10, &err), RCN_EFORMAT);
+	assert_string_equal(err.msg, "invalid date \"2026/03/01\": expected YYYY-MM-DD");
+	assert_int_equal(rcn_date_parse(&d, "2026-3-1", 8, &err), RCN_EFORMAT);
+	/* year boundary */
+	assert_int_equal(rcn_date_parse(&d, "2025-12-31", 10, &err), RCN_OK);
+	assert_string_equal(rcn_date_format(buf, d + 1), "2026-01-01");
+}
+
+static void test_datetimes(void **state)
+{
+	(void)state;
+	char out[20];
+	rcn_date d;
+	rcn_err err;
+	const char *fw = "2014-11-10 16\xEF\xBC\x9A" "33\xEF\xBC\x9A" "45"; /* full-width colons */
+	assert_int_equal(rcn_datetime_parse(out, &d, fw, strlen(fw), &err), RCN_OK);
+	assert_string_equal(out, "2014-11-10 16:33:45");
+	assert_int_equal(rcn_datetime_parse(out, &d, "2026-03-02 23:59:59", 19, &err), RCN_OK);
+	assert_int_equal(d, rcn_date_from_ymd(2026, 3, 2));
+	assert_int_equal(rcn_datetime_parse(out, &d, "2026-03-02 24:00:00", 19, &err), RCN_EFORMAT);
+	assert_string_equal(err.msg, "invalid time \"2026-03-02 24:00:00\": expected YYYY-MM-DD HH:MM:SS");
+	assert_int_equal(rcn_datetime_parse(out, &d, "2026-03-02", 10, &err), RCN_EFORMAT);
+	assert_int_equal(rcn_datetime_parse(out, &d, "2026-03-02 12:00:00x", 20, &err), RCN_EFORMAT);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_money_values), cmocka_unit_test(test_money_errors),
+		cmocka_unit_test(test_money_format), cmocka_unit_test(test_rate_and_fee),
+		cmocka_unit_test(test_dates),	     cmocka_unit_test(test_datetimes),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
