@@ -18,10 +18,11 @@ typedef struct {
 	long seq; /* input order, for stable tie-breaks */
 	int64_t ledger; /* order or refund index, -1 if none */
 	bool done;
+	bool carried; /* pending from the previous date: its fee was counted then */
 } srow;
 
 typedef struct {
-	const char *order_no, *merchant_id, *channel, *txn, *status;
+	const char *order_no, *merchant_id, *channel, *txn, *status, *paid_at;
 	int64_t amount;
 	rcn_date bdate, first_seen;
 	bool expected, carried, consumed, from_lookup;
@@ -214,6 +215,7 @@ void rcn_match_add_order(rcn_match *m, const rcn_ledger_order *o)
 		      .channel = dup(m, o->channel),
 		      .txn = dup(m, o->channel_txn_id),
 		      .status = dup(m, o->status),
+		      .paid_at = dup(m, o->paid_at),
 		      .amount = o->amount_fen,
 		      .bdate = o->business_date,
 		      .first_seen = o->business_date,
@@ -284,7 +286,8 @@ void rcn_match_add_suspense(rcn_match *m, const rcn_finding *f)
 		    .fee = f->channel_fee,
 		    .first_seen = f->first_seen,
 		    .seq = (long)m->n_rows,
-		    .ledger = -1};
+		    .ledger = -1,
+		    .carried = true};
 	m->n_rows++;
 }
 
@@ -453,6 +456,8 @@ static void add_fees(rcn_match *m, const srow *r)
 {
 	rcn_tally *t = tally(m, r->channel, r->merchant_id, RCN_SIDE_CHANNEL);
 	int64_t e;
+	if (r->carried)
+		return;
 	t->channel_fee += r->fee;
 	if (expected_fee(m, r, &e)) {
 		t->expected_fee += e;
@@ -796,6 +801,7 @@ static void unclaimed_ledger(rcn_match *m)
 		f->first_seen = o->first_seen;
 		f->age_days = age;
 		f->source = "ledger_orders";
+		f->trade_time = o->paid_at;
 		if (kind == RCN_K_PENDING)
 			f->detail = rejected ? "the statement of this date was rejected: fix it and re-run"
 					     : pending_detail(m, RCN_K_SHORT_PAYMENT, o->first_seen);

@@ -79,23 +79,30 @@ static bool parse_source(const rcn_run_opts *o, const char *date, parse_ctx *c, 
 	input->sha256[0] = '\0';
 	input->format = "";
 	input->rows = 0;
-	if (rcn_config_expand_location(path, sizeof(path), c->conf->location, o->cfg->dir, o->day, &err)) {
+	char label[4096];
+	snprintf(label, sizeof(label), "%s", c->conf->location);
+	if (rcn_config_expand_location(label, sizeof(label), c->conf->location, NULL, o->day, &err)) {
 		res.rejected = true;
 		res.reason = err;
+		snprintf(path, sizeof(path), "%s", c->conf->location);
 	} else {
+		/* Reports name the file as the configuration does, so they read the
+		 * same on every machine; the file itself is opened relative to the config. */
+		rcn_config_resolve(path, sizeof(path), label, o->cfg->dir);
 		size_t mark = rcn_match_mark(c->m);
 		c->wrong_merchant[0] = '\0';
-		rcn_stmt_parse_file(path, path, c->conf->channel, on_record, on_bad_row, c, &res, input->sha256);
+		rcn_stmt_parse_file(path, rcn_arena_strdup(c->arena, label), c->conf->channel, on_record, on_bad_row, c, &res,
+				    input->sha256);
 		if (!res.rejected && c->wrong_merchant[0]) {
 			res.rejected = true;
-			rcn_err_set(&res.reason, RCN_EFORMAT, path, c->wrong_line,
+			rcn_err_set(&res.reason, RCN_EFORMAT, label, c->wrong_line,
 				    "statement is for merchant %s, but [source %s] is merchant %s", c->wrong_merchant,
 				    c->conf->name, c->conf->merchant_id);
 		}
 		if (res.rejected)
 			rcn_match_rollback(c->m, mark);
 	}
-	input->path = rcn_arena_strdup(c->arena, path);
+	input->path = rcn_arena_strdup(c->arena, label);
 	input->format = rcn_arena_strdup(c->arena, res.format);
 	input->rows = res.rows;
 	if (!res.rejected) {
@@ -241,7 +248,13 @@ void rcn_run_date(const rcn_run_opts *o, rcn_run_result *out)
 		goto cleanup;
 	}
 	if (rcn_db_lock_date(db, o->day, cfg->lock_wait_seconds, on_lock_wait, (void *)o, &err)) {
-		db_fail(o, date, &err, out);
+		if (err.code == RCN_EBUSY) {
+			fprintf(o->log, "recon: %s: %s after waiting %d s; nothing done\n", date, err.msg,
+				cfg->lock_wait_seconds);
+			out->exit_code = EXIT_DB;
+		} else {
+			db_fail(o, date, &err, out);
+		}
 		goto cleanup;
 	}
 	locked = true;
@@ -318,7 +331,8 @@ void rcn_run_date(const rcn_run_opts *o, rcn_run_result *out)
 		out->exit_code = EXIT_DB;
 		goto cleanup;
 	}
-	snprintf(out->reports_path, sizeof(out->reports_path), "%s", rdir.final_dir);
+	if (!realpath(rdir.final_dir, out->reports_path))
+		snprintf(out->reports_path, sizeof(out->reports_path), "%s", rdir.final_dir);
 	say(o, date, "%ld statement rows: %ld matched, %ld discrepancies, %ld pending, %ld quarantined%s",
 	    out->statement_rows, out->matched, out->discrepancies, out->pending, out->quarantined,
 	    o->dry_run ? " (dry run: nothing committed)" : "");

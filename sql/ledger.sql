@@ -1,0 +1,49 @@
+-- Default merchant ledger schema (DESIGN.md §3). recon only reads these
+-- tables; a site with its own ledger gives its own SELECTs in the config.
+-- Idempotent: safe to run on an existing ledger.
+
+CREATE TABLE IF NOT EXISTS ledger_orders (
+	order_no       text PRIMARY KEY,
+	merchant_id    text NOT NULL,
+	channel        text NOT NULL,
+	channel_txn_id text NULL, -- NULL while the payment callback has not arrived
+	amount_fen     bigint NOT NULL,
+	currency       text NOT NULL DEFAULT 'CNY',
+	status         text NOT NULL
+		CHECK (status IN ('CREATED', 'PAID', 'CLOSED', 'REFUNDED', 'PARTIALLY_REFUNDED')),
+	created_at     timestamptz NOT NULL,
+	paid_at        timestamptz,
+	contract_id    text -- auto-debit contract, NULL otherwise
+);
+
+-- The window load selects on COALESCE(paid_at, created_at).
+CREATE INDEX IF NOT EXISTS ledger_orders_paid_at_idx ON ledger_orders (paid_at);
+CREATE INDEX IF NOT EXISTS ledger_orders_created_at_idx ON ledger_orders (created_at);
+CREATE INDEX IF NOT EXISTS ledger_orders_window_idx ON ledger_orders ((COALESCE(paid_at, created_at)));
+CREATE INDEX IF NOT EXISTS ledger_orders_channel_txn_id_idx ON ledger_orders (channel_txn_id);
+
+CREATE TABLE IF NOT EXISTS ledger_refunds (
+	refund_no         text PRIMARY KEY,
+	order_no          text NOT NULL,
+	channel_refund_id text,
+	amount_fen        bigint NOT NULL,
+	status            text NOT NULL CHECK (status IN ('PROCESSING', 'SUCCESS', 'FAILED')),
+	requested_at      timestamptz NOT NULL,
+	refunded_at       timestamptz
+);
+
+CREATE INDEX IF NOT EXISTS ledger_refunds_order_no_idx ON ledger_refunds (order_no);
+CREATE INDEX IF NOT EXISTS ledger_refunds_refunded_at_idx ON ledger_refunds (refunded_at);
+CREATE INDEX IF NOT EXISTS ledger_refunds_requested_at_idx ON ledger_refunds (requested_at);
+CREATE INDEX IF NOT EXISTS ledger_refunds_window_idx ON ledger_refunds ((COALESCE(refunded_at, requested_at)));
+
+CREATE TABLE IF NOT EXISTS ledger_contracts (
+	contract_id         text PRIMARY KEY,
+	merchant_id         text NOT NULL,
+	channel             text NOT NULL,
+	status              text NOT NULL CHECK (status IN ('ACTIVE', 'TERMINATED')),
+	signed_at           timestamptz,
+	terminated_at       timestamptz,
+	per_debit_limit_fen bigint,
+	max_debits_per_day  int
+);

@@ -1,0 +1,37 @@
+/* Private to src/ledger: the connection handle and the helpers every file of
+ * the module uses to run SQL and turn libpq failures into one-line errors. */
+#ifndef RECON_LEDGER_DB_INTERNAL_H
+#define RECON_LEDGER_DB_INTERNAL_H
+
+#include <libpq-fe.h>
+
+#include "recon/db.h"
+
+struct rcn_db {
+	PGconn *conn;
+};
+
+/* Advisory lock keys (two-int form): a namespace that is "recn" in ASCII,
+ * then 0 for migrations or the day number for one business date's run. */
+#define RCN_LOCK_NS_MIGRATE 0x7265636e
+#define RCN_LOCK_NS_DATE    0x7265636f
+
+/* Sets err to RCN_EDB with "<what>: <message>" on one line, the message taken
+ * from res when it carries one, else from the connection. */
+rcn_rc rcn_pq_fail(rcn_db *db, const PGresult *res, rcn_err *err, const char *what);
+
+/* Runs a statement that takes no parameters and returns no rows we need. */
+rcn_rc rcn_pq_command(rcn_db *db, const char *sql, rcn_err *err, const char *what);
+
+/* RCN_EDB unless the connection is outside any transaction block. */
+rcn_rc rcn_pq_require_idle(rcn_db *db, rcn_err *err, const char *what);
+
+/* PQescapeLiteral into b (quotes included). */
+rcn_rc rcn_pq_put_literal(rcn_db *db, rcn_buf *b, const char *s, rcn_err *err);
+
+/* Reads the results after a COPY or a failed command until libpq has none,
+ * so the connection is usable again; returns the first failed result's error
+ * (RCN_EDB) or RCN_OK. */
+rcn_rc rcn_pq_drain(rcn_db *db, rcn_err *err, const char *what);
+
+#endif

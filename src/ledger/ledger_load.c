@@ -1,0 +1,558 @@
+/* The ledger read side: one REPEATABLE READ READ ONLY snapshot, the date
+ * window streamed with COPY ... TO STDOUT, key lookups outside the window and
+ * the suspense of a date. Rows reach the caller as views during a callback. */
+#include <stdio.h>
+#include <string.h>
+
+#include "ledger/db_internal.h"
+#include "ledger/pgtext.h"
+
+#define SQL_LIMIT    (256u * 1024u * 1024u)
+#define LOOKUP_BATCH 5000
+#define TIME_FMT     "'YYYY-MM-DD HH24:MI:SS'"
+
+/* Column order of every orders / refunds query, and of their field arrays. */
+enum {
+	O_ORDER_NO,
+	O_MERCHANT_ID,
+	O_CHANNEL,
+	O_TXN_ID,
+	O_CURRENCY,
+	O_STATUS,
+	O_CONTRACT_ID,
+	O_AMOUNT,
+	O_CREATED_AT,
+	O_PAID_AT,
+	O_BUSINESS_DATE,
+	O__COUNT
+};
+enum {
+	R_REFUND_NO,
+	R_ORDER_NO,
+	R_CHANNEL_REFUND_ID,
+	R_STATUS,
+	R_AMOUNT,
+	R_REQUESTED_AT,
+	R_REFUNDED_AT,
+	R_BUSINESS_DATE,
+	R_CHANNEL,
+	R_MERCHANT_ID,
+	R__COUNT
+};
+
+typedef enum { ROW_ORDER, ROW_REFUND } row_kind;
+
+/* Where the rows of one query go; `seen` drops rows already delivered by this
+ * call (a lookup by order_no and by channel_txn_id can find the same order). */
+typedef struct {
+	row_kind kind;
+	const rcn_ledger_sink *sink;
+	bool dedupe;
+	rcn_strmap seen;
+	rcn_arena arena;
+	long rows;
+} row_ctx;
+
+static void row_ctx_init(row_ctx *c, row_kind kind, const rcn_ledger_sink *sink, bool dedupe)
+{
+	memset(c, 0, sizeof *c);
+	c->kind = kind;
+	c->sink = sink;
+	c->dedupe = dedupe;
+	if (dedupe) {
+		rcn_strmap_init(&c->seen, 1024);
+		rcn_arena_init(&c->arena);
+	}
+}
+
+static void row_ctx_free(row_ctx *c)
+{
+	if (c->dedupe) {
+		rcn_strmap_free(&c->seen);
+		rcn_arena_free(&c->arena);
+	}
+}
+
+static const char *nz(const char *s)
+{
+	return s ? s : "";
+}
+
+static rcn_rc parse_amount(int64_t *out, const char *s, const char *table, const char *key, rcn_err *err)
+{
+	if (!rcn_pgtext_int64(s, out))
+		return rcn_err_set(err, RCN_EDB, "", 0, "%s %s: amount_fen \"%s\" is not a whole number of fen", table,
+				   key, s ? s : "NULL");
+	return RCN_OK;
+}
+
+static rcn_rc parse_business_date(rcn_date *out, const char *s, const char *table, const char *key, const char *times,
+				  rcn_err *err)
+{
+	rcn_err derr;
+	if (!s)
+		return rcn_err_set(err, RCN_EDB, "", 0, "%s %s: both %s are NULL", table, key, times);
+	if (rcn_date_parse(out, s, strlen(s), &derr) != RCN_OK)
+		return rcn_err_set(err, RCN_EDB, "", 0, "%s %s: business date \"%s\" is out of range", table, key, s);
+	return RCN_OK;
+}
+
+/* Delivers one row (fields in the column order above, NULL for SQL NULL). */
+static rcn_rc deliver(row_ctx *c, const char **f, rcn_err *err)
+{
+	const char *table = c->kind == ROW_ORDER ? "ledger order" : "ledger refund";
+	const char *key = f[0];
+	if (!key || !key[0])
+		return rcn_err_set(err, RCN_EDB, "", 0, "%s without %s", table,
+				   c->kind == ROW_ORDER ? "order_no" : "refund_no");
+	if (c->dedupe) {
+		size_t len = strlen(key);
+		uint32_t existing;
+		if (rcn_strmap_get(&c->seen, key, len, &existing))
+			return RCN_OK;
+		rcn_strmap_put(&c->seen, rcn_arena_strndup(&c->arena, key, len), len, 0, &existing);
+	}
+	c->rows++;
+	rcn_rc rc;
+	if (c->kind == ROW_ORDER) {
+		rcn_ledger_order o = {
+			.order_no = key,
+			.merchant_id = nz(f[O_MERCHANT_ID]),
+			.channel = nz(f[O_CHANNEL]),
+			.channel_txn_id = nz(f[O_TXN_ID]),
+			.currency = nz(f[O_CURRENCY]),
+			.status = nz(f[O_STATUS]),
+			.contract_id = nz(f[O_CONTRACT_ID]),
+			.created_at = nz(f[O_CREATED_AT]),
+			.paid_at = nz(f[O_PAID_AT]),
+		};
+		rc = parse_amount(&o.amount_fen, f[O_AMOUNT], table, key, err);
+		if (rc == RCN_OK)
+			rc = parse_business_date(&o.business_date, f[O_BUSINESS_DATE], table, key,
+						 "paid_at and created_at", err);
+		if (rc == RCN_OK && c->sink->order)
+			c->sink->order(c->sink->ctx, &o);
+	} else {
+		rcn_ledger_refund r = {
+			.refund_no = key,
+			.order_no = nz(f[R_ORDER_NO]),
+			.channel_refund_id = nz(f[R_CHANNEL_REFUND_ID]),
+			.status = nz(f[R_STATUS]),
+			.requested_at = nz(f[R_REQUESTED_AT]),
+			.refunded_at = nz(f[R_REFUNDED_AT]),
+			.channel = nz(f[R_CHANNEL]),
+			.merchant_id = nz(f[R_MERCHANT_ID]),
+		};
+		rc = parse_amount(&r.amount_fen, f[R_AMOUNT], table, key, err);
+		if (rc == RCN_OK)
+			rc = parse_business_date(&r.business_date, f[R_BUSINESS_DATE], table, key,
+						 "refunded_at and requested_at", err);
+		if (rc == RCN_OK && c->sink->refund)
+			c->sink->refund(c->sink->ctx, &r);
+	}
+	return rc;
+}
+
+/* Everything below builds SQL text in a capped buffer; the only values put
+ * into it are the zone (PQescapeLiteral), a formatted date and integers. */
+typedef struct {
+	rcn_db *db;
+	rcn_buf sql;
+	rcn_err *err;
+	rcn_rc rc;
+} sqlb;
+
+static void sql_str(sqlb *q, const char *s)
+{
+	if (q->rc == RCN_OK && rcn_buf_append(&q->sql, s, strlen(s)) != RCN_OK)
+		q->rc = rcn_err_set(q->err, RCN_EDB, "", 0, "query text too long");
+}
+
+static void sql_literal(sqlb *q, const char *s)
+{
+	if (q->rc == RCN_OK)
+		q->rc = rcn_pq_put_literal(q->db, &q->sql, s, q->err);
+}
+
+/* A site SELECT as a subquery; a trailing ";" would end the statement early. */
+static void sql_source(sqlb *q, const char *site_sql, const char *table)
+{
+	if (!site_sql || !site_sql[0]) {
+		sql_str(q, table);
+		return;
+	}
+	size_t n = strlen(site_sql);
+	while (n > 0 && (strchr(" \t\r\n;", site_sql[n - 1])))
+		n--;
+	sql_str(q, "(");
+	if (q->rc == RCN_OK && rcn_buf_append(&q->sql, site_sql, n) != RCN_OK)
+		q->rc = rcn_err_set(q->err, RCN_EDB, "", 0, "query text too long");
+	sql_str(q, "\n)");
+}
+
+/* "ts AT TIME ZONE 'zone'" formatted as local time; NULL stays NULL. */
+static void sql_local(sqlb *q, const char *expr, const rcn_ledger_window *w, const char *fmt)
+{
+	sql_str(q, "to_char(");
+	sql_str(q, expr);
+	sql_str(q, " AT TIME ZONE ");
+	sql_literal(q, w->timezone);
+	sql_str(q, ", ");
+	sql_str(q, fmt);
+	sql_str(q, ")");
+}
+
+/* ts in [day - carry_days, day + 1) at 00:00 in the zone, as a boolean. */
+static void sql_in_window(sqlb *q, const char *ts, const rcn_ledger_window *w)
+{
+	char day[11], num[64];
+	rcn_date_format(day, w->day);
+	sql_str(q, "(");
+	sql_str(q, ts);
+	snprintf(num, sizeof num, " >= (DATE '%s' - %d)::timestamp AT TIME ZONE ", day, w->carry_days);
+	sql_str(q, num);
+	sql_literal(q, w->timezone);
+	sql_str(q, " AND ");
+	sql_str(q, ts);
+	snprintf(num, sizeof num, " < (DATE '%s' + 1)::timestamp AT TIME ZONE ", day);
+	sql_str(q, num);
+	sql_literal(q, w->timezone);
+	sql_str(q, ")");
+}
+
+#define ORDER_TS  "COALESCE(o.paid_at, o.created_at)"
+#define REFUND_TS "COALESCE(r.refunded_at, r.requested_at)"
+
+static void sql_orders_select(sqlb *q, const rcn_ledger_window *w)
+{
+	sql_str(q, "SELECT o.order_no, o.merchant_id, o.channel, o.channel_txn_id, o.currency, o.status, "
+		   "o.contract_id, o.amount_fen, ");
+	sql_local(q, "o.created_at", w, TIME_FMT);
+	sql_str(q, ", ");
+	sql_local(q, "o.paid_at", w, TIME_FMT);
+	sql_str(q, ", ");
+	sql_local(q, ORDER_TS, w, "'YYYY-MM-DD'");
+	sql_str(q, "\nFROM ");
+	sql_source(q, w->orders_sql, "ledger_orders");
+	sql_str(q, " AS o\n");
+}
+
+static void sql_refunds_select(sqlb *q, const rcn_ledger_window *w)
+{
+	sql_str(q, "SELECT r.refund_no, r.order_no, r.channel_refund_id, r.status, r.amount_fen, ");
+	sql_local(q, "r.requested_at", w, TIME_FMT);
+	sql_str(q, ", ");
+	sql_local(q, "r.refunded_at", w, TIME_FMT);
+	sql_str(q, ", ");
+	sql_local(q, REFUND_TS, w, "'YYYY-MM-DD'");
+	sql_str(q, ", o.channel, o.merchant_id\nFROM ");
+	sql_source(q, w->refunds_sql, "ledger_refunds");
+	sql_str(q, " AS r\nLEFT JOIN ");
+	sql_source(q, w->orders_sql, "ledger_orders");
+	sql_str(q, " AS o ON o.order_no = r.order_no\n");
+}
+
+static void sqlb_init(sqlb *q, rcn_db *db, rcn_err *err)
+{
+	q->db = db;
+	q->err = err;
+	q->rc = RCN_OK;
+	rcn_buf_init(&q->sql, SQL_LIMIT);
+}
+
+static rcn_rc check_window(const rcn_ledger_window *w, rcn_err *err)
+{
+	if (!w->timezone || !w->timezone[0])
+		return rcn_err_set(err, RCN_EUSAGE, "", 0, "ledger window: no time zone");
+	if (w->carry_days < 0 || w->carry_days > 366)
+		return rcn_err_set(err, RCN_EUSAGE, "", 0, "ledger window: carry-over of %d days is out of range",
+				   w->carry_days);
+	return RCN_OK;
+}
+
+rcn_rc rcn_ledger_begin(rcn_db *db, rcn_err *err)
+{
+	rcn_rc rc = rcn_pq_require_idle(db, err, "ledger snapshot");
+	if (rc == RCN_OK)
+		rc = rcn_pq_command(db, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", err, "ledger snapshot");
+	return rc;
+}
+
+rcn_rc rcn_ledger_end(rcn_db *db, rcn_err *err)
+{
+	return rcn_pq_command(db, "COMMIT", err, "ledger snapshot");
+}
+
+/* Runs COPY (query) TO STDOUT and hands every row to deliver(). After a bad
+ * row the rest is read and dropped so the connection stays usable. */
+static rcn_rc copy_out(rcn_db *db, const char *sql, int nfields, row_ctx *c, rcn_err *err, const char *what)
+{
+	PGresult *res = PQexec(db->conn, sql);
+	if (PQresultStatus(res) != PGRES_COPY_OUT) {
+		rcn_rc rc = rcn_pq_fail(db, res, err, what);
+		PQclear(res);
+		(void)rcn_pq_drain(db, NULL, what);
+		return rc;
+	}
+	PQclear(res);
+	rcn_rc rc = RCN_OK;
+	char *row;
+	int len;
+	while ((len = PQgetCopyData(db->conn, &row, 0)) > 0) {
+		if (rc == RCN_OK) {
+			const char *f[O__COUNT + 1];
+			int n = rcn_pgtext_split(row, (size_t)len, f, O__COUNT + 1);
+			if (n != nfields)
+				rc = rcn_err_set(err, RCN_EDB, "", 0, "%s: a row has %d columns instead of %d", what, n,
+						 nfields);
+			else
+				rc = deliver(c, f, err);
+		}
+		PQfreemem(row);
+	}
+	if (len == -2 && rc == RCN_OK)
+		rc = rcn_pq_fail(db, NULL, err, what);
+	rcn_rc drc = rcn_pq_drain(db, rc == RCN_OK ? err : NULL, what);
+	return rc != RCN_OK ? rc : drc;
+}
+
+static rcn_rc copy_window(rcn_db *db, const rcn_ledger_window *w, row_kind kind, const rcn_ledger_sink *sink,
+			  rcn_err *err)
+{
+	sqlb q;
+	sqlb_init(&q, db, err);
+	sql_str(&q, "COPY (");
+	if (kind == ROW_ORDER) {
+		sql_orders_select(&q, w);
+		sql_str(&q, "WHERE ");
+		sql_in_window(&q, ORDER_TS, w);
+	} else {
+		sql_refunds_select(&q, w);
+		sql_str(&q, "WHERE ");
+		sql_in_window(&q, REFUND_TS, w);
+	}
+	sql_str(&q, ") TO STDOUT");
+	rcn_rc rc = q.rc;
+	if (rc == RCN_OK) {
+		row_ctx c;
+		row_ctx_init(&c, kind, sink, false);
+		rc = copy_out(db, q.sql.data, kind == ROW_ORDER ? O__COUNT : R__COUNT, &c, err,
+			      kind == ROW_ORDER ? "ledger orders" : "ledger refunds");
+		row_ctx_free(&c);
+	}
+	rcn_buf_free(&q.sql);
+	return rc;
+}
+
+rcn_rc rcn_ledger_load_window(rcn_db *db, const rcn_ledger_window *w, const rcn_ledger_sink *sink, rcn_err *err)
+{
+	rcn_rc rc = check_window(w, err);
+	if (rc == RCN_OK)
+		rc = copy_window(db, w, ROW_ORDER, sink, err);
+	if (rc == RCN_OK)
+		rc = copy_window(db, w, ROW_REFUND, sink, err);
+	return rc;
+}
+
+/* Runs `sql` ($1 = text[] of one batch of keys) for every batch. */
+static rcn_rc lookup_keys(rcn_db *db, const char *sql, const char *const *keys, size_t n, row_ctx *c, rcn_err *err,
+			  const char *what)
+{
+	rcn_rc rc = RCN_OK;
+	rcn_buf arr;
+	rcn_buf_init(&arr, SQL_LIMIT);
+	for (size_t at = 0; at < n && rc == RCN_OK; at += LOOKUP_BATCH) {
+		size_t m = n - at < LOOKUP_BATCH ? n - at : LOOKUP_BATCH;
+		rcn_buf_reset(&arr);
+		if (rcn_pgtext_put_array(&arr, keys + at, m) != RCN_OK) {
+			rc = rcn_err_set(err, RCN_EDB, "", 0, "%s: keys too long", what);
+			break;
+		}
+		const char *params[1] = {arr.data};
+		PGresult *res = PQexecParams(db->conn, sql, 1, NULL, params, NULL, NULL, 0);
+		if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+			rc = rcn_pq_fail(db, res, err, what);
+		} else if (PQnfields(res) != (c->kind == ROW_ORDER ? O__COUNT : R__COUNT)) {
+			rc = rcn_err_set(err, RCN_EDB, "", 0, "%s: unexpected number of columns", what);
+		} else {
+			int nf = PQnfields(res);
+			for (int i = 0; i < PQntuples(res) && rc == RCN_OK; i++) {
+				const char *f[O__COUNT];
+				for (int j = 0; j < nf; j++)
+					f[j] = PQgetisnull(res, i, j) ? NULL : PQgetvalue(res, i, j);
+				rc = deliver(c, f, err);
+			}
+		}
+		PQclear(res);
+	}
+	rcn_buf_free(&arr);
+	return rc;
+}
+
+/* `SELECT ... WHERE <key> = ANY($1::text[]) AND NOT <in window>`: rows in the
+ * window were already delivered by rcn_ledger_load_window. */
+static rcn_rc lookup_query(sqlb *q, const rcn_ledger_window *w, row_kind kind, const char *key)
+{
+	if (kind == ROW_ORDER)
+		sql_orders_select(q, w);
+	else
+		sql_refunds_select(q, w);
+	sql_str(q, "WHERE ");
+	sql_str(q, key);
+	sql_str(q, " = ANY($1::text[]) AND NOT COALESCE(");
+	sql_in_window(q, kind == ROW_ORDER ? ORDER_TS : REFUND_TS, w);
+	sql_str(q, ", false)");
+	return q->rc;
+}
+
+static rcn_rc lookup_by(rcn_db *db, const rcn_ledger_window *w, row_ctx *c, const char *key, const char *const *keys,
+			size_t n, rcn_err *err)
+{
+	if (n == 0)
+		return RCN_OK;
+	sqlb q;
+	sqlb_init(&q, db, err);
+	rcn_rc rc = lookup_query(&q, w, c->kind, key);
+	if (rc == RCN_OK)
+		rc = lookup_keys(db, q.sql.data, keys, n, c, err,
+				 c->kind == ROW_ORDER ? "ledger order lookup" : "ledger refund lookup");
+	rcn_buf_free(&q.sql);
+	return rc;
+}
+
+rcn_rc rcn_ledger_lookup(rcn_db *db, const rcn_ledger_window *w, const char *const *order_nos, size_t n_orders,
+			 const char *const *txn_ids, size_t n_txn, const char *const *refund_nos, size_t n_refunds,
+			 const char *const *refund_orders, size_t n_refund_orders, const rcn_ledger_sink *sink,
+			 rcn_err *err)
+{
+	rcn_rc rc = check_window(w, err);
+	if (rc != RCN_OK)
+		return rc;
+	row_ctx orders, refunds;
+	row_ctx_init(&orders, ROW_ORDER, sink, true);
+	row_ctx_init(&refunds, ROW_REFUND, sink, true);
+	rc = lookup_by(db, w, &orders, "o.order_no", order_nos, n_orders, err);
+	if (rc == RCN_OK)
+		rc = lookup_by(db, w, &orders, "o.channel_txn_id", txn_ids, n_txn, err);
+	if (rc == RCN_OK)
+		rc = lookup_by(db, w, &refunds, "r.refund_no", refund_nos, n_refunds, err);
+	if (rc == RCN_OK)
+		rc = lookup_by(db, w, &refunds, "r.order_no", refund_orders, n_refund_orders, err);
+	row_ctx_free(&orders);
+	row_ctx_free(&refunds);
+	return rc;
+}
+
+/* Column order of the suspense query below. */
+enum {
+	S_REASON,
+	S_SIDE,
+	S_REC_TYPE,
+	S_CHANNEL,
+	S_MERCHANT_ID,
+	S_ORDER_NO,
+	S_REFUND_NO,
+	S_TXN_ID,
+	S_CHANNEL_REFUND_ID,
+	S_LEDGER_STATUS,
+	S_CHANNEL_STATUS,
+	S_LEDGER_AMOUNT,
+	S_CHANNEL_AMOUNT,
+	S_CHANNEL_SETTLE,
+	S_EXPECTED_FEE,
+	S_CHANNEL_FEE,
+	S_TRADE_TIME,
+	S_FIRST_SEEN,
+	S_AGE_DAYS,
+	S_SOURCE,
+	S_DETAIL,
+	S__COUNT
+};
+
+static const char SUSPENSE_SQL[] =
+	"SELECT reason, side, rec_type, channel, merchant_id, order_no, refund_no, channel_txn_id, "
+	"channel_refund_id, ledger_status, channel_status, ledger_amount_fen, channel_amount_fen, "
+	"channel_settle_fen, expected_fee, channel_fee, trade_time, to_char(first_seen, 'YYYY-MM-DD'), "
+	"age_days, source, detail FROM recon_suspense WHERE business_date = $1::date "
+	"ORDER BY channel, order_no, refund_no, channel_txn_id, side, source";
+
+static const char HAD_RUN_SQL[] =
+	"SELECT EXISTS (SELECT 1 FROM recon_runs WHERE business_date = $1::date AND exit_status IN (0, 1, 3))";
+
+static const char *cell(const PGresult *res, int row, int col)
+{
+	return PQgetisnull(res, row, col) ? NULL : PQgetvalue(res, row, col);
+}
+
+/* An optional bigint cell: NULL clears *has. */
+static bool opt_int64(const PGresult *res, int row, int col, bool *has, int64_t *v)
+{
+	const char *s = cell(res, row, col);
+	*v = 0;
+	if (has)
+		*has = s != NULL;
+	return !s || rcn_pgtext_int64(s, v);
+}
+
+static rcn_rc suspense_row(const PGresult *res, int i, rcn_finding *f, rcn_err *err)
+{
+	memset(f, 0, sizeof *f);
+	f->kind = RCN_K_PENDING;
+	f->reason = nz(cell(res, i, S_REASON));
+	f->side = strcmp(nz(cell(res, i, S_SIDE)), "L") == 0 ? RCN_SIDE_LEDGER : RCN_SIDE_CHANNEL;
+	f->rec_type = strcmp(nz(cell(res, i, S_REC_TYPE)), "refund") == 0 ? RCN_REC_REFUND : RCN_REC_PAYMENT;
+	f->channel = nz(cell(res, i, S_CHANNEL));
+	f->merchant_id = nz(cell(res, i, S_MERCHANT_ID));
+	f->order_no = nz(cell(res, i, S_ORDER_NO));
+	f->refund_no = nz(cell(res, i, S_REFUND_NO));
+	f->channel_txn_id = nz(cell(res, i, S_TXN_ID));
+	f->channel_refund_id = nz(cell(res, i, S_CHANNEL_REFUND_ID));
+	f->ledger_status = nz(cell(res, i, S_LEDGER_STATUS));
+	f->channel_status = nz(cell(res, i, S_CHANNEL_STATUS));
+	f->trade_time = nz(cell(res, i, S_TRADE_TIME));
+	f->source = nz(cell(res, i, S_SOURCE));
+	f->detail = nz(cell(res, i, S_DETAIL));
+	int64_t age = 0;
+	bool ok = opt_int64(res, i, S_LEDGER_AMOUNT, &f->has_ledger_amount, &f->ledger_amount) &&
+		  opt_int64(res, i, S_CHANNEL_AMOUNT, &f->has_channel_amount, &f->channel_amount) &&
+		  opt_int64(res, i, S_CHANNEL_SETTLE, NULL, &f->channel_settle) &&
+		  opt_int64(res, i, S_EXPECTED_FEE, &f->has_expected_fee, &f->expected_fee) &&
+		  opt_int64(res, i, S_CHANNEL_FEE, &f->has_channel_fee, &f->channel_fee) &&
+		  opt_int64(res, i, S_AGE_DAYS, NULL, &age);
+	f->age_days = (int)age; /* an int column */
+	const char *first = cell(res, i, S_FIRST_SEEN);
+	rcn_err derr;
+	if (ok && first)
+		ok = rcn_date_parse(&f->first_seen, first, strlen(first), &derr) == RCN_OK;
+	if (!ok)
+		return rcn_err_set(err, RCN_EDB, "", 0, "recon_suspense: unreadable row for order %s", f->order_no);
+	return RCN_OK;
+}
+
+rcn_rc rcn_ledger_load_suspense(rcn_db *db, rcn_date day, bool *had_run, const rcn_ledger_sink *sink, rcn_err *err)
+{
+	char date[11];
+	const char *params[1] = {rcn_date_format(date, day)};
+	rcn_rc rc = RCN_OK;
+	PGresult *res = PQexecParams(db->conn, HAD_RUN_SQL, 1, NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1)
+		rc = rcn_pq_fail(db, res, err, "suspense");
+	else if (had_run)
+		*had_run = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+	PQclear(res);
+	if (rc != RCN_OK)
+		return rc;
+	res = PQexecParams(db->conn, SUSPENSE_SQL, 1, NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQnfields(res) != S__COUNT) {
+		rc = rcn_pq_fail(db, res, err, "suspense");
+	} else {
+		for (int i = 0; i < PQntuples(res) && rc == RCN_OK; i++) {
+			rcn_finding f;
+			rc = suspense_row(res, i, &f, err);
+			if (rc == RCN_OK && sink->suspense)
+				sink->suspense(sink->ctx, &f);
+		}
+	}
+	PQclear(res);
+	return rc;
+}

@@ -1,0 +1,28 @@
+/* Text encodings recon speaks to PostgreSQL without libpq's help: COPY text
+ * format rows (both directions), text[] array literals and JSON strings.
+ * Pure functions over caller-owned buffers, so they are unit-testable. */
+#ifndef RECON_LEDGER_PGTEXT_H
+#define RECON_LEDGER_PGTEXT_H
+
+#include "recon/common.h"
+
+/* Splits one COPY TO text-format row in place: row[0..len) optionally ends in
+ * '\n' and row[len] must be writable (libpq's buffers have a NUL there).
+ * Backslash escapes are decoded; a field that is exactly \N becomes NULL.
+ * Returns the number of fields, or -1 if there are more than max. */
+int rcn_pgtext_split(char *row, size_t len, const char **fields, int max);
+
+/* Appends s as one COPY FROM text-format field (NULL writes \N). */
+rcn_rc rcn_pgtext_put_field(rcn_buf *b, const char *s);
+
+/* Appends a text[] literal {"a","b"} with " and \ escaped. */
+rcn_rc rcn_pgtext_put_array(rcn_buf *b, const char *const *v, size_t n);
+
+/* Appends s as a JSON string literal with its quotes; bytes that are not
+ * valid UTF-8 become U+FFFD so the server's jsonb input never rejects it. */
+rcn_rc rcn_pgtext_put_json(rcn_buf *b, const char *s);
+
+/* Strict decimal int64: optional '-', digits only, no overflow. */
+bool rcn_pgtext_int64(const char *s, int64_t *out);
+
+#endif

@@ -1,0 +1,258 @@
+/* The write side: one transaction that replaces a business date's findings
+ * (COPY FROM STDIN into recon_discrepancies / recon_suspense), appends its
+ * recon_runs row and marks later dates' runs stale. */
+#include <assert.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "ledger/db_internal.h"
+#include "ledger/pgtext.h"
+
+#define ROW_LIMIT  (64u * 1024u * 1024u)
+#define COPY_CHUNK (1024u * 1024u)
+
+static const char FINDING_COLUMNS[] =
+	"(business_date, kind, kind_cn, reason, side, rec_type, channel, merchant_id, order_no, refund_no, "
+	"channel_txn_id, channel_refund_id, ledger_status, channel_status, ledger_amount_fen, channel_amount_fen, "
+	"channel_settle_fen, expected_fee, channel_fee, trade_time, first_seen, age_days, source, detail)";
+
+/* "" is stored as NULL: the side or field has no such value. */
+static rcn_rc put_text(rcn_buf *b, const char *s, bool last)
+{
+	rcn_rc rc = rcn_pgtext_put_field(b, s && s[0] ? s : NULL);
+	if (rc == RCN_OK)
+		rc = rcn_buf_append(b, last ? "\n" : "\t", 1);
+	return rc;
+}
+
+static rcn_rc put_int(rcn_buf *b, bool has, int64_t v)
+{
+	return has ? rcn_buf_printf(b, "%" PRId64 "\t", v) : rcn_buf_append(b, "\\N\t", 3);
+}
+
+static rcn_rc put_finding(rcn_buf *b, const char *date, const rcn_finding *f)
+{
+	char first[11];
+	assert((unsigned)f->kind < RCN_K__COUNT);
+	rcn_rc rc = put_text(b, date, false);
+	if (rc == RCN_OK)
+		rc = put_text(b, rcn_kind_name(f->kind), false);
+	if (rc == RCN_OK)
+		rc = put_text(b, rcn_kind_name_cn(f->kind), false);
+	if (rc == RCN_OK)
+		rc = put_text(b, f->reason, false);
+	if (rc == RCN_OK)
+		rc = put_text(b, f->side == RCN_SIDE_LEDGER ? "L" : "S", false);
+	if (rc == RCN_OK)
+		rc = put_text(b, f->rec_type == RCN_REC_REFUND ? "refund" : "payment", false);
+	const char *texts[] = {f->channel,	  f->merchant_id,	f->order_no,	  f->refund_no,
+			       f->channel_txn_id, f->channel_refund_id, f->ledger_status, f->channel_status};
+	for (size_t i = 0; i < sizeof texts / sizeof texts[0] && rc == RCN_OK; i++)
+		rc = put_text(b, texts[i], false);
+	if (rc == RCN_OK)
+		rc = put_int(b, f->has_ledger_amount, f->ledger_amount);
+	if (rc == RCN_OK)
+		rc = put_int(b, f->has_channel_amount, f->channel_amount);
+	/* 应结 belongs to a channel row: none without a channel amount. */
+	if (rc == RCN_OK)
+		rc = put_int(b, f->has_channel_amount, f->channel_settle);
+	if (rc == RCN_OK)
+		rc = put_int(b, f->has_expected_fee, f->expected_fee);
+	if (rc == RCN_OK)
+		rc = put_int(b, f->has_channel_fee, f->channel_fee);
+	if (rc == RCN_OK)
+		rc = put_text(b, f->trade_time, false);
+	if (rc == RCN_OK)
+		rc = put_text(b, rcn_date_format(first, f->first_seen), false);
+	if (rc == RCN_OK)
+		rc = put_int(b, true, f->age_days);
+	if (rc == RCN_OK)
+		rc = put_text(b, f->source, false);
+	if (rc == RCN_OK)
+		rc = put_text(b, f->detail, true);
+	return rc;
+}
+
+static rcn_rc put_copy(rcn_db *db, rcn_buf *b, rcn_err *err, const char *what)
+{
+	if (b->len > 0 && PQputCopyData(db->conn, b->data, (int)b->len) != 1)
+		return rcn_pq_fail(db, NULL, err, what);
+	rcn_buf_reset(b);
+	return RCN_OK;
+}
+
+/* COPY table FROM STDIN with the findings whose kind is (or, for
+ * discrepancies, is not) RCN_K_PENDING. */
+static rcn_rc copy_findings(rcn_db *db, const char *table, bool pending, const char *date,
+			    const rcn_finding *const *findings, size_t n, rcn_err *err)
+{
+	size_t count = 0;
+	for (size_t i = 0; i < n; i++)
+		count += (findings[i]->kind == RCN_K_PENDING) == pending;
+	if (count == 0)
+		return RCN_OK;
+	char sql[512], what[64];
+	snprintf(sql, sizeof sql, "COPY %s %s FROM STDIN", table, FINDING_COLUMNS);
+	snprintf(what, sizeof what, "storing %s", table);
+	PGresult *res = PQexec(db->conn, sql);
+	if (PQresultStatus(res) != PGRES_COPY_IN) {
+		rcn_rc rc = rcn_pq_fail(db, res, err, what);
+		PQclear(res);
+		(void)rcn_pq_drain(db, NULL, what);
+		return rc;
+	}
+	PQclear(res);
+	rcn_rc rc = RCN_OK;
+	rcn_buf b;
+	rcn_buf_init(&b, ROW_LIMIT);
+	for (size_t i = 0; i < n && rc == RCN_OK; i++) {
+		if ((findings[i]->kind == RCN_K_PENDING) != pending)
+			continue;
+		if (put_finding(&b, date, findings[i]) != RCN_OK)
+			rc = rcn_err_set(err, RCN_EDB, "", 0, "%s: finding for order %s is too long", what,
+					 findings[i]->order_no ? findings[i]->order_no : "");
+		else if (b.len >= COPY_CHUNK)
+			rc = put_copy(db, &b, err, what);
+	}
+	if (rc == RCN_OK)
+		rc = put_copy(db, &b, err, what);
+	rcn_buf_free(&b);
+	if (PQputCopyEnd(db->conn, rc == RCN_OK ? NULL : "aborted by recon") != 1 && rc == RCN_OK)
+		rc = rcn_pq_fail(db, NULL, err, what);
+	rcn_rc drc = rcn_pq_drain(db, rc == RCN_OK ? err : NULL, what);
+	return rc != RCN_OK ? rc : drc;
+}
+
+static rcn_rc put_str(rcn_buf *b, const char *s)
+{
+	return rcn_buf_append(b, s, strlen(s));
+}
+
+/* [{"source":..,"path":..,"sha256":..,"format":..,"rows":N,"verdict":..},...] */
+static rcn_rc inputs_json(rcn_buf *b, const rcn_run_info *run)
+{
+	rcn_rc rc = put_str(b, "[");
+	for (size_t i = 0; i < run->n_inputs && rc == RCN_OK; i++) {
+		const rcn_run_input *in = &run->inputs[i];
+		rc = put_str(b, i ? ",{\"source\":" : "{\"source\":");
+		if (rc == RCN_OK)
+			rc = rcn_pgtext_put_json(b, in->source);
+		if (rc == RCN_OK)
+			rc = put_str(b, ",\"path\":");
+		if (rc == RCN_OK)
+			rc = rcn_pgtext_put_json(b, in->path);
+		if (rc == RCN_OK)
+			rc = put_str(b, ",\"sha256\":");
+		if (rc == RCN_OK)
+			rc = rcn_pgtext_put_json(b, in->sha256);
+		if (rc == RCN_OK)
+			rc = put_str(b, ",\"format\":");
+		if (rc == RCN_OK)
+			rc = rcn_pgtext_put_json(b, in->format);
+		if (rc == RCN_OK)
+			rc = rcn_buf_printf(b, ",\"rows\":%ld,\"verdict\":", in->rows);
+		if (rc == RCN_OK)
+			rc = rcn_pgtext_put_json(b, in->verdict);
+		if (rc == RCN_OK)
+			rc = put_str(b, "}");
+	}
+	if (rc == RCN_OK)
+		rc = put_str(b, "]");
+	return rc;
+}
+
+static const char INSERT_RUN_SQL[] =
+	"INSERT INTO recon_runs (business_date, started_at, finished_at, seconds, exit_status, inputs, counts, "
+	"recon_version) VALUES ($1::date, $2::timestamptz, "
+	"COALESCE($2::timestamptz + $3::double precision * interval '1 second', clock_timestamp()), "
+	"$3::double precision, $4::int, $5::jsonb, $6::jsonb, $7)";
+
+static rcn_rc insert_run(rcn_db *db, const char *date, const rcn_run_info *run, rcn_err *err)
+{
+	rcn_buf inputs;
+	rcn_buf_init(&inputs, ROW_LIMIT);
+	rcn_rc rc = inputs_json(&inputs, run);
+	if (rc != RCN_OK) {
+		rcn_buf_free(&inputs);
+		return rcn_err_set(err, RCN_EDB, "", 0, "storing recon_runs: inputs too long");
+	}
+	char seconds[64], status[16];
+	snprintf(seconds, sizeof seconds, "%.6f", run->seconds);
+	snprintf(status, sizeof status, "%d", run->exit_status);
+	const char *params[7] = {
+		date,	     run->started_at && run->started_at[0] ? run->started_at : NULL,	seconds,       status,
+		inputs.data, run->counts_json && run->counts_json[0] ? run->counts_json : "{}", RECON_VERSION,
+	};
+	PGresult *res = PQexecParams(db->conn, INSERT_RUN_SQL, 7, NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK)
+		rc = rcn_pq_fail(db, res, err, "storing recon_runs");
+	PQclear(res);
+	rcn_buf_free(&inputs);
+	return rc;
+}
+
+/* Runs after `date` started from the suspense `date` just replaced. Every
+ * later date then needs a re-run, including those already marked stale. */
+static rcn_rc mark_later_stale(rcn_db *db, const char *date, long *later_dates, rcn_err *err)
+{
+	char reason[64];
+	snprintf(reason, sizeof reason, "suspense of %s changed", date);
+	const char *params[2] = {date, reason};
+	PGresult *res = PQexecParams(db->conn,
+				     "UPDATE recon_runs SET stale = true, stale_reason = $2 "
+				     "WHERE business_date > $1::date AND NOT stale",
+				     2, NULL, params, NULL, NULL, 0);
+	rcn_rc rc = RCN_OK;
+	if (PQresultStatus(res) != PGRES_COMMAND_OK)
+		rc = rcn_pq_fail(db, res, err, "marking later runs stale");
+	PQclear(res);
+	if (rc != RCN_OK)
+		return rc;
+	res = PQexecParams(db->conn,
+			   "SELECT count(DISTINCT business_date) FROM recon_runs WHERE business_date > $1::date", 1,
+			   NULL, params, NULL, NULL, 0);
+	int64_t count = 0;
+	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1 ||
+	    !rcn_pgtext_int64(PQgetvalue(res, 0, 0), &count))
+		rc = rcn_pq_fail(db, res, err, "counting later runs");
+	else if (later_dates)
+		*later_dates = (long)count;
+	PQclear(res);
+	return rc;
+}
+
+rcn_rc rcn_db_store_results(rcn_db *db, const rcn_run_info *run, const rcn_finding *const *findings, size_t n,
+			    long *later_dates, rcn_err *err)
+{
+	char date[11];
+	rcn_date_format(date, run->day);
+	const char *params[1] = {date};
+	rcn_rc rc = rcn_pq_require_idle(db, err, "storing results");
+	if (rc != RCN_OK)
+		return rc;
+	rc = rcn_pq_command(db, "BEGIN", err, "storing results");
+	if (rc != RCN_OK)
+		return rc;
+	const char *deletes[] = {"DELETE FROM recon_discrepancies WHERE business_date = $1::date",
+				 "DELETE FROM recon_suspense WHERE business_date = $1::date"};
+	for (size_t i = 0; i < 2 && rc == RCN_OK; i++) {
+		PGresult *res = PQexecParams(db->conn, deletes[i], 1, NULL, params, NULL, NULL, 0);
+		if (PQresultStatus(res) != PGRES_COMMAND_OK)
+			rc = rcn_pq_fail(db, res, err, "replacing results");
+		PQclear(res);
+	}
+	if (rc == RCN_OK)
+		rc = copy_findings(db, "recon_discrepancies", false, date, findings, n, err);
+	if (rc == RCN_OK)
+		rc = copy_findings(db, "recon_suspense", true, date, findings, n, err);
+	if (rc == RCN_OK)
+		rc = insert_run(db, date, run, err);
+	if (rc == RCN_OK)
+		rc = mark_later_stale(db, date, later_dates, err);
+	if (rc == RCN_OK)
+		rc = rcn_pq_command(db, "COMMIT", err, "storing results");
+	if (rc != RCN_OK && PQtransactionStatus(db->conn) != PQTRANS_IDLE)
+		PQclear(PQexec(db->conn, "ROLLBACK"));
+	return rc;
+}

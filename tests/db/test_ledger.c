@@ -1,0 +1,740 @@
+/* Database tests of src/ledger on the throwaway cluster of tests/db/pg.sh:
+ * migrations, the date window in Asia/Shanghai, lookups, the date lock and
+ * the results round trip. Fixtures are written with libpq directly. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <libpq-fe.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ledger/migrations.h"
+#include "recon/db.h"
+
+/* Asserts RCN_OK and shows the error message otherwise (needs `err` in scope). */
+#define assert_ok(expr)                                                                                                \
+	do {                                                                                                           \
+		rcn_rc rc_ = (expr);                                                                                   \
+		if (rc_ != RCN_OK)                                                                                     \
+			fail_msg("%s: %d %s", #expr, (int)rc_, err.msg);                                               \
+	} while (0)
+
+static PGconn *raw; /* fixtures and checks */
+static rcn_db *db;  /* the code under test */
+
+static rcn_date day_of(const char *s)
+{
+	rcn_date d;
+	rcn_err err;
+	assert_ok(rcn_date_parse(&d, s, strlen(s), &err));
+	return d;
+}
+
+static void sql(const char *q)
+{
+	PGresult *res = PQexec(raw, q);
+	ExecStatusType st = PQresultStatus(res);
+	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
+		fail_msg("%s: %s", q, PQresultErrorMessage(res));
+	PQclear(res);
+}
+
+/* The single value of a one-row, one-column query, copied into a static buffer. */
+static const char *value(const char *q)
+{
+	static char out[4096];
+	PGresult *res = PQexec(raw, q);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1)
+		fail_msg("%s: %s", q, PQresultErrorMessage(res));
+	snprintf(out, sizeof out, "%s", PQgetisnull(res, 0, 0) ? "NULL" : PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return out;
+}
+
+static char *read_file(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		fail_msg("cannot open %s", path);
+	char *buf = malloc(1 << 20);
+	size_t n = fread(buf, 1, (1 << 20) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	return buf;
+}
+
+/* Every row a sink received, as "a|b|c" lines, so tests compare exact values. */
+typedef struct {
+	char *rows[64];
+	size_t n;
+	size_t total;
+	rcn_finding found[8];
+	char *found_text[8][16];
+	size_t n_found;
+} recorder;
+
+static void keep(recorder *r, const char *line)
+{
+	if (r->n < 64)
+		r->rows[r->n++] = strdup(line);
+	r->total++;
+}
+
+static void on_order(void *ctx, const rcn_ledger_order *o)
+{
+	char line[1024];
+	snprintf(line, sizeof line, "O %s|%s|%s|%s|%s|%s|%s|%lld|%s|%s|%d", o->order_no, o->merchant_id, o->channel,
+		 o->channel_txn_id, o->currency, o->status, o->contract_id, (long long)o->amount_fen, o->created_at,
+		 o->paid_at, (int)o->business_date);
+	keep(ctx, line);
+}
+
+static void on_refund(void *ctx, const rcn_ledger_refund *x)
+{
+	char line[1024];
+	snprintf(line, sizeof line, "R %s|%s|%s|%s|%lld|%s|%s|%d|%s|%s", x->refund_no, x->order_no,
+		 x->channel_refund_id, x->status, (long long)x->amount_fen, x->requested_at, x->refunded_at,
+		 (int)x->business_date, x->channel, x->merchant_id);
+	keep(ctx, line);
+}
+
+/* Findings are copied field by field: the sink's strings die with the callback. */
+static void on_suspense(void *ctx, const rcn_finding *f)
+{
+	recorder *r = ctx;
+	if (r->n_found >= 8)
+		return;
+	size_t i = r->n_found++;
+	rcn_finding *c = &r->found[i];
+	*c = *f;
+	const char **texts[] = {&c->reason,
+				&c->channel,
+				&c->merchant_id,
+				&c->order_no,
+				&c->refund_no,
+				&c->channel_txn_id,
+				&c->channel_refund_id,
+				&c->ledger_status,
+				&c->channel_status,
+				&c->trade_time,
+				&c->source,
+				&c->detail};
+	for (size_t k = 0; k < sizeof texts / sizeof texts[0]; k++) {
+		r->found_text[i][k] = strdup(*texts[k]);
+		*texts[k] = r->found_text[i][k];
+	}
+}
+
+static void recorder_free(recorder *r)
+{
+	for (size_t i = 0; i < r->n; i++)
+		free(r->rows[i]);
+	for (size_t i = 0; i < r->n_found; i++)
+		for (size_t k = 0; k < 16; k++)
+			free(r->found_text[i][k]);
+	memset(r, 0, sizeof *r);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The rows received equal `want` (any order). */
+static void expect_rows(recorder *r, const char *const *want, size_t n)
+{
+	qsort(r->rows, r->n, sizeof r->rows[0], cmp_str);
+	const char *sorted[64];
+	memcpy(sorted, want, n * sizeof *want);
+	qsort(sorted, n, sizeof sorted[0], cmp_str);
+	for (size_t i = 0; i < r->n || i < n; i++) {
+		const char *got = i < r->n ? r->rows[i] : "(none)";
+		const char *exp = i < n ? sorted[i] : "(none)";
+		if (strcmp(got, exp) != 0)
+			fail_msg("row %zu: got\n  %s\nwant\n  %s", i, got, exp);
+	}
+}
+
+static rcn_ledger_sink sink_for(recorder *r)
+{
+	rcn_ledger_sink s = {on_order, on_refund, on_suspense, r};
+	return s;
+}
+
+static int group_setup(void **state)
+{
+	(void)state;
+	raw = PQconnectdb("");
+	if (PQstatus(raw) != CONNECTION_OK) {
+		fprintf(stderr, "cannot connect (run under tests/db/pg.sh exec): %s", PQerrorMessage(raw));
+		return -1;
+	}
+	PQclear(PQexec(raw, "SET client_min_messages = warning"));
+	char *schema = read_file(SQL_DIR "/ledger.sql");
+	PGresult *res = PQexec(raw, schema);
+	free(schema);
+	int ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+	if (!ok)
+		fprintf(stderr, "ledger.sql: %s", PQresultErrorMessage(res));
+	PQclear(res);
+	rcn_err err;
+	if (!ok || rcn_db_connect(&db, NULL, &err) != RCN_OK || rcn_db_migrate(db, &err) != RCN_OK) {
+		fprintf(stderr, "setup failed: %s\n", err.msg);
+		return -1;
+	}
+	return 0;
+}
+
+static int group_teardown(void **state)
+{
+	(void)state;
+	rcn_db_close(db);
+	PQfinish(raw);
+	return 0;
+}
+
+/* Orders around the 2026-03-01 cut in Asia/Shanghai (UTC+8), written in UTC. */
+static void load_ledger_fixture(void)
+{
+	sql("TRUNCATE ledger_orders, ledger_refunds");
+	sql("INSERT INTO ledger_orders (order_no, merchant_id, channel, channel_txn_id, amount_fen, currency, status,"
+	    " created_at, paid_at, contract_id) VALUES"
+	    " ('A', 'm1', 'wechat', '4200A', 1234, 'CNY', 'PAID', '2026-03-01 15:00:00+00', '2026-03-01 15:59:59+00', "
+	    "NULL),"
+	    " ('B', 'm1', 'wechat', '4200B', 500, 'CNY', 'PAID', '2026-03-01 15:59:00+00', '2026-03-01 16:00:00+00', "
+	    "NULL),"
+	    " ('C', 'm2', 'alipay', NULL, 99, 'CNY', 'CREATED', '2026-02-28 16:00:00+00', NULL, 'K1'),"
+	    " ('D', 'm1', 'wechat', '4200D', 700, 'CNY', 'PAID', '2026-02-28 15:00:00+00', '2026-02-28 15:59:59+00', "
+	    "NULL),"
+	    " ('E', 'm1', 'wechat', '4200E', 800, 'CNY', 'REFUNDED', '2026-02-20 01:00:00+00', '2026-02-20 "
+	    "01:00:05+00', NULL),"
+	    " ('q\"u\\o''te', 'm1', 'wechat', 'tx\"\\', 1, 'CNY', 'PAID', '2026-01-01 00:00:00+00', '2026-01-01 "
+	    "00:00:00+00', NULL)");
+	sql("INSERT INTO ledger_refunds (refund_no, order_no, channel_refund_id, amount_fen, status, requested_at,"
+	    " refunded_at) VALUES"
+	    " ('R1', 'A', '5000R1', 234, 'SUCCESS', '2026-03-01 15:10:00+00', '2026-03-01 15:59:59+00'),"
+	    " ('R2', 'NOPE', NULL, 10, 'PROCESSING', '2026-03-01 01:00:00+00', NULL),"
+	    " ('R3', 'A', '5000R3', 100, 'SUCCESS', '2026-03-01 15:00:00+00', '2026-03-01 16:00:00+00'),"
+	    " ('R4', 'E', '5000R4', 800, 'SUCCESS', '2026-02-20 02:00:00+00', '2026-02-20 03:00:00+00')");
+}
+
+#define O_A "O A|m1|wechat|4200A|CNY|PAID||1234|2026-03-01 23:00:00|2026-03-01 23:59:59|20513"
+#define O_B "O B|m1|wechat|4200B|CNY|PAID||500|2026-03-01 23:59:00|2026-03-02 00:00:00|20514"
+#define O_C "O C|m2|alipay||CNY|CREATED|K1|99|2026-03-01 00:00:00||20513"
+#define O_D "O D|m1|wechat|4200D|CNY|PAID||700|2026-02-28 23:00:00|2026-02-28 23:59:59|20512"
+#define O_E "O E|m1|wechat|4200E|CNY|REFUNDED||800|2026-02-20 09:00:00|2026-02-20 09:00:05|20504"
+#define O_Q "O q\"u\\o'te|m1|wechat|tx\"\\|CNY|PAID||1|2026-01-01 08:00:00|2026-01-01 08:00:00|20454"
+#define R_1 "R R1|A|5000R1|SUCCESS|234|2026-03-01 23:10:00|2026-03-01 23:59:59|20513|wechat|m1"
+#define R_2 "R R2|NOPE||PROCESSING|10|2026-03-01 09:00:00||20513||"
+#define R_3 "R R3|A|5000R3|SUCCESS|100|2026-03-01 23:00:00|2026-03-02 00:00:00|20514|wechat|m1"
+#define R_4 "R R4|E|5000R4|SUCCESS|800|2026-02-20 10:00:00|2026-02-20 11:00:00|20504|wechat|m1"
+
+static void test_migrate_twice(void **state)
+{
+	(void)state;
+	rcn_err err;
+	assert_ok(rcn_db_migrate(db, &err));
+	assert_ok(rcn_db_migrate(db, &err));
+	char q[128];
+	snprintf(q, sizeof q, "SELECT count(*) FROM recon_schema_migrations");
+	assert_int_equal(atoi(value(q)), (int)rcn_migrations_count);
+	assert_string_equal(value("SELECT min(name) FROM recon_schema_migrations"), "recon_001_init.sql");
+	assert_string_equal(value("SELECT count(*) FROM pg_tables WHERE tablename IN ('recon_runs',"
+				  " 'recon_discrepancies', 'recon_suspense', 'recon_settlements')"),
+			    "4");
+	assert_string_equal(value("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'recon'"), "1");
+}
+
+static void test_window_cutoff(void **state)
+{
+	(void)state;
+	load_ledger_fixture();
+	assert_int_equal(day_of("2026-03-01"), 20513);
+	rcn_err err;
+	recorder r = {0};
+	rcn_ledger_sink s = sink_for(&r);
+	rcn_ledger_window w = {day_of("2026-03-01"), 0, "Asia/Shanghai", NULL, NULL};
+	assert_ok(rcn_ledger_begin(db, &err));
+	assert_ok(rcn_ledger_load_window(db, &w, &s, &err));
+	const char *want[] = {O_A, O_C, R_1, R_2};
+	expect_rows(&r, want, 4);
+	recorder_free(&r);
+
+	w.day = day_of("2026-03-02");
+	assert_ok(rcn_ledger_load_window(db, &w, &s, &err));
+	const char *want2[] = {O_B, R_3};
+	expect_rows(&r, want2, 2);
+	recorder_free(&r);
+
+	/* carry-over: [2026-02-26, 2026-03-01] */
+	w.day = day_of("2026-03-01");
+	w.carry_days = 3;
+	assert_ok(rcn_ledger_load_window(db, &w, &s, &err));
+	const char *want3[] = {O_A, O_C, O_D, R_1, R_2};
+	expect_rows(&r, want3, 5);
+	recorder_free(&r);
+	assert_ok(rcn_ledger_end(db, &err));
+
+	/* The same instants in UTC make other business dates. */
+	w.timezone = "UTC";
+	w.carry_days = 0;
+	assert_ok(rcn_ledger_load_window(db, &w, &s, &err));
+	assert_int_equal(r.total, 5); /* A, B, R1, R2, R3: C and D fall on 2026-02-28 in UTC */
+	recorder_free(&r);
+}
+
+/* Tabs, newlines and backslashes survive COPY's text format. */
+static void test_window_escapes(void **state)
+{
+	(void)state;
+	sql("TRUNCATE ledger_orders, ledger_refunds");
+	sql("INSERT INTO ledger_orders VALUES (E'W\\t1', E'm\\tx\\ny\\\\z\\rq', '微信', '\\N', 10, 'CNY', 'PAID',"
+	    " '2026-03-01 00:00:00+00', '2026-03-01 00:00:00+00', E'\\\\N')");
+	rcn_err err;
+	recorder r = {0};
+	rcn_ledger_sink s = sink_for(&r);
+	rcn_ledger_window w = {day_of("2026-03-01"), 0, "Asia/Shanghai", NULL, NULL};
+	assert_ok(rcn_ledger_load_window(db, &w, &s, &err));
+	const char *want[] = {
+		"O W\t1|m\tx\ny\\z\rq|微信|\\N|CNY|PAID|\\N|10|2026-03-01 08:00:00|2026-03-01 08:00:00|20513"};
+	expect_rows(&r, want, 1);
+	recorder_free(&r);
+}
+
+static void test_snapshot(void **state)
+{
+	(void)state;
+	load_ledger_fixture();
+	rcn_err err;
+	recorder r = {0};
+	rcn_ledger_sink s = sink_for(&r);
+	rcn_ledger_window w = {day_of("2026-03-01"), 0, "Asia/Shanghai", NULL, NULL};
+	assert_ok(rcn_ledger_begin(db, &err));
+	assert_ok(rcn_ledger_load_window(db, &w, &s, &err));
+	assert_int_equal(r.total, 4);
+	recorder_free(&r);
+	sql("INSERT INTO ledger_orders VALUES ('LATE', 'm1', 'wechat', 'x', 1, 'CNY', 'PAID',"
+	    " '2026-03-01 01:00:00+00', '2026-03-01 01:00:00+00', NULL)");
+	assert_ok(rcn_ledger_load_window(db, &w, &s, &err));
+	assert_int_equal(r.total, 4);
+	recorder_free(&r);
+	/* A second BEGIN inside the snapshot is refused. */
+	assert_int_equal(rcn_ledger_begin(db, &err), RCN_EDB);
+	assert_ok(rcn_ledger_end(db, &err));
+	assert_ok(rcn_ledger_load_window(db, &w, &s, &err));
+	assert_int_equal(r.total, 5);
+	recorder_free(&r);
+}
+
+static void test_site_sql(void **state)
+{
+	(void)state;
+	load_ledger_fixture();
+	rcn_err err;
+	recorder r = {0};
+	rcn_ledger_sink s = sink_for(&r);
+	rcn_ledger_window w = {
+		day_of("2026-03-01"), 0, "Asia/Shanghai",
+		"SELECT order_no, merchant_id, upper(channel) AS channel, channel_txn_id, amount_fen * 2 AS amount_fen,"
+		" currency, status, created_at, paid_at, contract_id FROM ledger_orders WHERE merchant_id = 'm1';\n",
+		"SELECT refund_no, order_no, channel_refund_id, amount_fen, status, requested_at, refunded_at"
+		" FROM ledger_refunds WHERE status = 'SUCCESS'"};
+	assert_ok(rcn_ledger_load_window(db, &w, &s, &err));
+	const char *want[] = {
+		"O A|m1|WECHAT|4200A|CNY|PAID||2468|2026-03-01 23:00:00|2026-03-01 23:59:59|20513",
+		"R R1|A|5000R1|SUCCESS|234|2026-03-01 23:10:00|2026-03-01 23:59:59|20513|WECHAT|m1",
+	};
+	expect_rows(&r, want, 2);
+	recorder_free(&r);
+
+	/* A broken site query is a one-line database error. */
+	w.orders_sql = "SELECT nonsense FROM ledger_orders";
+	assert_int_equal(rcn_ledger_load_window(db, &w, &s, &err), RCN_EDB);
+	assert_int_equal(err.code, RCN_EDB);
+	assert_string_equal(err.msg, "ledger orders: column \"nonsense\" does not exist");
+	/* amount_fen must be whole fen */
+	w.orders_sql = "SELECT order_no, merchant_id, channel, channel_txn_id, amount_fen / 100.0 AS amount_fen,"
+		       " currency, status, created_at, paid_at, contract_id FROM ledger_orders";
+	assert_int_equal(rcn_ledger_load_window(db, &w, &s, &err), RCN_EDB);
+	assert_non_null(strstr(err.msg, "is not a whole number of fen"));
+	recorder_free(&r);
+	/* The connection is still usable after both failures. */
+	w.orders_sql = NULL;
+	w.refunds_sql = NULL;
+	assert_ok(rcn_ledger_load_window(db, &w, &s, &err));
+	assert_int_equal(r.total, 4);
+	recorder_free(&r);
+
+	w.timezone = "Mars/Olympus_Mons";
+	assert_int_equal(rcn_ledger_load_window(db, &w, &s, &err), RCN_EDB);
+	assert_string_equal(err.msg, "ledger orders: time zone \"Mars/Olympus_Mons\" not recognized");
+}
+
+static void test_lookup(void **state)
+{
+	(void)state;
+	load_ledger_fixture();
+	rcn_err err;
+	recorder r = {0};
+	rcn_ledger_sink s = sink_for(&r);
+	rcn_ledger_window w = {day_of("2026-03-01"), 0, "Asia/Shanghai", NULL, NULL};
+	/* A is in the window (already loaded): not delivered again. D is found
+	 * both by order_no and by txn id: delivered once. */
+	const char *orders[] = {"A", "D", "q\"u\\o'te", "MISSING"};
+	const char *txns[] = {"4200B", "4200D", "tx\"\\", "none"};
+	const char *refunds[] = {"R3", "R1", "R9"};
+	const char *refund_orders[] = {"E", "A"};
+	assert_ok(rcn_ledger_begin(db, &err));
+	assert_ok(rcn_ledger_lookup(db, &w, orders, 4, txns, 4, refunds, 3, refund_orders, 2, &s, &err));
+	assert_ok(rcn_ledger_end(db, &err));
+	const char *want[] = {O_B, O_D, O_Q, R_3, R_4};
+	expect_rows(&r, want, 5);
+	recorder_free(&r);
+
+	assert_ok(rcn_ledger_lookup(db, &w, NULL, 0, NULL, 0, NULL, 0, NULL, 0, &s, &err));
+	assert_int_equal(r.total, 0);
+}
+
+static void test_lookup_batches(void **state)
+{
+	(void)state;
+	sql("TRUNCATE ledger_orders, ledger_refunds");
+	sql("INSERT INTO ledger_orders SELECT 'N' || i, 'm1', 'wechat', 'T' || i, i, 'CNY', 'PAID',"
+	    " '2025-01-01 00:00:00+00', '2025-01-01 00:00:00+00', NULL FROM generate_series(1, 12000) AS i");
+	enum { N = 12500 };
+	char **keys = malloc(N * sizeof *keys);
+	for (int i = 0; i < N; i++) {
+		keys[i] = malloc(16);
+		snprintf(keys[i], 16, "N%d", i + 1);
+	}
+	rcn_err err;
+	recorder r = {0};
+	rcn_ledger_sink s = sink_for(&r);
+	rcn_ledger_window w = {day_of("2026-03-01"), 3, "Asia/Shanghai", NULL, NULL};
+	assert_ok(rcn_ledger_lookup(db, &w, (const char *const *)keys, N, NULL, 0, NULL, 0, NULL, 0, &s, &err));
+	assert_int_equal(r.total, 12000);
+	recorder_free(&r);
+	for (int i = 0; i < N; i++)
+		free(keys[i]);
+	free(keys);
+}
+
+static int waited;
+
+static void on_wait(void *ctx)
+{
+	(void)ctx;
+	waited++;
+}
+
+static void test_lock(void **state)
+{
+	(void)state;
+	rcn_err err;
+	rcn_db *other;
+	rcn_date d = day_of("2026-03-01");
+	assert_ok(rcn_db_connect(&other, "", &err));
+	assert_ok(rcn_db_lock_date(db, d, 0, on_wait, NULL, &err));
+	assert_int_equal(rcn_db_lock_date(other, d, 0, on_wait, NULL, &err), RCN_EBUSY);
+	assert_int_equal(err.code, RCN_EBUSY);
+	assert_string_equal(err.msg, "another recon run for 2026-03-01 is in progress");
+	assert_int_equal(waited, 0);
+	/* waits, tells once, gives up */
+	assert_int_equal(rcn_db_lock_date(other, d, 1, on_wait, NULL, &err), RCN_EBUSY);
+	assert_int_equal(waited, 1);
+	/* another date is free */
+	assert_ok(rcn_db_lock_date(other, d + 1, 0, NULL, NULL, &err));
+	rcn_db_unlock_date(other, d + 1);
+	rcn_db_unlock_date(db, d);
+	assert_ok(rcn_db_lock_date(other, d, 0, NULL, NULL, &err));
+	assert_int_equal(rcn_db_lock_date(db, d, 0, NULL, NULL, &err), RCN_EBUSY);
+	/* Closing the session releases its lock; the backend exits a moment
+	 * later, so this also shows that waiting picks the lock up. */
+	rcn_db_close(other);
+	assert_ok(rcn_db_lock_date(db, d, 5, on_wait, NULL, &err));
+	assert_true(waited <= 2);
+	rcn_db_unlock_date(db, d);
+}
+
+static const rcn_run_input run_inputs[] = {
+	{"wechat-main", "/data/bills/wechat/\"20260301\".csv.gz", "ab12", "wechat-all", 3, "ok"},
+	{"wechat-sp", "/data/x\\y\n.csv", "", "", 0, "control totals: 总金额 differs"},
+};
+
+static rcn_run_info run_for(const char *date)
+{
+	rcn_run_info run = {day_of(date),
+			    "2026-03-02T01:00:00Z",
+			    12.5,
+			    1,
+			    run_inputs,
+			    2,
+			    "{\"matched\":3,\"SHORT_PAYMENT\":1,\"PENDING\":2}"};
+	return run;
+}
+
+static void make_findings(rcn_finding f[3])
+{
+	memset(f, 0, 3 * sizeof *f);
+	f[0] = (rcn_finding){.kind = RCN_K_SHORT_PAYMENT,
+			     .reason = "missing",
+			     .side = RCN_SIDE_LEDGER,
+			     .rec_type = RCN_REC_PAYMENT,
+			     .channel = "wechat",
+			     .merchant_id = "m1",
+			     .order_no = "A1",
+			     .refund_no = "",
+			     .channel_txn_id = "",
+			     .channel_refund_id = "",
+			     .ledger_status = "PAID",
+			     .channel_status = "",
+			     .has_ledger_amount = true,
+			     .ledger_amount = 1234,
+			     .trade_time = "2026-03-01 10:00:00",
+			     .first_seen = day_of("2026-02-26"),
+			     .age_days = 3,
+			     .source = "ledger_orders",
+			     .detail = ""};
+	f[1] = (rcn_finding){.kind = RCN_K_PENDING,
+			     .reason = "cutoff",
+			     .side = RCN_SIDE_CHANNEL,
+			     .rec_type = RCN_REC_REFUND,
+			     .channel = "wechat",
+			     .merchant_id = "m1",
+			     .order_no = "P1",
+			     .refund_no = "RF1",
+			     .channel_txn_id = "4200P1",
+			     .channel_refund_id = "5000P1",
+			     .ledger_status = "",
+			     .channel_status = "SUCCESS",
+			     .has_channel_amount = true,
+			     .channel_amount = 500,
+			     .channel_settle = 490,
+			     .has_expected_fee = true,
+			     .expected_fee = 300,
+			     .has_channel_fee = true,
+			     .channel_fee = -300,
+			     .trade_time = "2026-03-01 23:59:59",
+			     .first_seen = day_of("2026-03-01"),
+			     .age_days = 0,
+			     .source = "bill.csv:12",
+			     .detail = "tab\there\nnew \\ line \\N 中文\r"};
+	f[2] = (rcn_finding){.kind = RCN_K_PENDING,
+			     .reason = "cutoff",
+			     .side = RCN_SIDE_LEDGER,
+			     .rec_type = RCN_REC_PAYMENT,
+			     .channel = "wechat",
+			     .merchant_id = "m1",
+			     .order_no = "P2",
+			     .refund_no = "",
+			     .channel_txn_id = "",
+			     .channel_refund_id = "",
+			     .ledger_status = "PAID",
+			     .channel_status = "",
+			     .has_ledger_amount = true,
+			     .ledger_amount = 100,
+			     .trade_time = "",
+			     .first_seen = day_of("2026-02-28"),
+			     .age_days = 1,
+			     .source = "ledger_orders",
+			     .detail = ""};
+}
+
+static void assert_finding_equal(const rcn_finding *got, const rcn_finding *want)
+{
+	assert_int_equal(got->kind, RCN_K_PENDING);
+	assert_string_equal(got->reason, want->reason);
+	assert_int_equal(got->side, want->side);
+	assert_int_equal(got->rec_type, want->rec_type);
+	assert_string_equal(got->channel, want->channel);
+	assert_string_equal(got->merchant_id, want->merchant_id);
+	assert_string_equal(got->order_no, want->order_no);
+	assert_string_equal(got->refund_no, want->refund_no);
+	assert_string_equal(got->channel_txn_id, want->channel_txn_id);
+	assert_string_equal(got->channel_refund_id, want->channel_refund_id);
+	assert_string_equal(got->ledger_status, want->ledger_status);
+	assert_string_equal(got->channel_status, want->channel_status);
+	assert_int_equal(got->has_ledger_amount, want->has_ledger_amount);
+	assert_int_equal(got->has_channel_amount, want->has_channel_amount);
+	assert_int_equal(got->has_expected_fee, want->has_expected_fee);
+	assert_int_equal(got->has_channel_fee, want->has_channel_fee);
+	assert_int_equal(got->ledger_amount, want->ledger_amount);
+	assert_int_equal(got->channel_amount, want->channel_amount);
+	assert_int_equal(got->channel_settle, want->channel_settle);
+	assert_int_equal(got->expected_fee, want->expected_fee);
+	assert_int_equal(got->channel_fee, want->channel_fee);
+	assert_string_equal(got->trade_time, want->trade_time);
+	assert_int_equal(got->first_seen, want->first_seen);
+	assert_int_equal(got->age_days, want->age_days);
+	assert_string_equal(got->source, want->source);
+	assert_string_equal(got->detail, want->detail);
+}
+
+static void truncate_results(void)
+{
+	sql("TRUNCATE recon_runs, recon_discrepancies, recon_suspense");
+}
+
+static void test_store_and_load_suspense(void **state)
+{
+	(void)state;
+	truncate_results();
+	rcn_finding f[3];
+	make_findings(f);
+	const rcn_finding *list[3] = {&f[0], &f[1], &f[2]};
+	rcn_run_info run = run_for("2026-03-01");
+	rcn_err err;
+	long later = -1;
+	assert_ok(rcn_db_store_results(db, &run, list, 3, &later, &err));
+	assert_int_equal(later, 0);
+
+	assert_string_equal(value("SELECT count(*) FROM recon_discrepancies WHERE business_date = '2026-03-01'"), "1");
+	assert_string_equal(value("SELECT kind || ' ' || kind_cn || ' ' || side || ' ' || rec_type || ' '"
+				  " || ledger_amount_fen || ' ' || coalesce(channel_amount_fen::text, 'null') || ' '"
+				  " || first_seen || ' ' || age_days FROM recon_discrepancies"),
+			    "SHORT_PAYMENT 短款 L payment 1234 null 2026-02-26 3");
+	assert_string_equal(value("SELECT string_agg(kind || ' ' || kind_cn, ',') FROM recon_suspense"),
+			    "PENDING 待核对,PENDING 待核对");
+	assert_string_equal(value("SELECT exit_status || ' ' || seconds || ' ' || stale || ' ' || recon_version"
+				  " || ' ' || (finished_at - started_at) FROM recon_runs"),
+			    "1 12.5 false " RECON_VERSION " 00:00:12.5");
+	assert_string_equal(value("SELECT inputs->0->>'path' FROM recon_runs"),
+			    "/data/bills/wechat/\"20260301\".csv.gz");
+	assert_string_equal(value("SELECT inputs->1->>'path' FROM recon_runs"), "/data/x\\y\n.csv");
+	assert_string_equal(value("SELECT inputs->1->>'verdict' FROM recon_runs"), "control totals: 总金额 differs");
+	assert_string_equal(value("SELECT (inputs->0->>'rows') || ' ' || (inputs->0->>'sha256') || ' '"
+				  " || jsonb_array_length(inputs) FROM recon_runs"),
+			    "3 ab12 2");
+	assert_string_equal(value("SELECT counts->>'PENDING' FROM recon_runs"), "2");
+
+	recorder r = {0};
+	rcn_ledger_sink s = sink_for(&r);
+	bool had_run = false;
+	assert_ok(rcn_ledger_load_suspense(db, day_of("2026-03-01"), &had_run, &s, &err));
+	assert_true(had_run);
+	assert_int_equal(r.n_found, 2);
+	assert_finding_equal(&r.found[0], &f[1]);
+	assert_finding_equal(&r.found[1], &f[2]);
+	recorder_free(&r);
+
+	assert_ok(rcn_ledger_load_suspense(db, day_of("2026-02-28"), &had_run, &s, &err));
+	assert_false(had_run);
+	assert_int_equal(r.n_found, 0);
+}
+
+static void test_restore_replaces(void **state)
+{
+	(void)state;
+	truncate_results();
+	rcn_finding f[3];
+	make_findings(f);
+	const rcn_finding *list[3] = {&f[0], &f[1], &f[2]};
+	rcn_run_info run = run_for("2026-03-01");
+	rcn_err err;
+	assert_ok(rcn_db_store_results(db, &run, list, 3, NULL, &err));
+	assert_ok(rcn_db_store_results(db, &run, list, 3, NULL, &err));
+	assert_string_equal(value("SELECT count(*) FROM recon_discrepancies"), "1");
+	assert_string_equal(value("SELECT count(*) FROM recon_suspense"), "2");
+	assert_string_equal(value("SELECT count(*) FROM recon_runs"), "2");
+	/* A run with nothing to report clears the date. */
+	run.exit_status = 0;
+	assert_ok(rcn_db_store_results(db, &run, NULL, 0, NULL, &err));
+	assert_string_equal(value("SELECT count(*) FROM recon_discrepancies"), "0");
+	assert_string_equal(value("SELECT count(*) FROM recon_suspense"), "0");
+	/* A failed store leaves the previous results in place. */
+	assert_ok(rcn_db_store_results(db, &run, list, 3, NULL, &err));
+	run.counts_json = "{not json";
+	assert_int_equal(rcn_db_store_results(db, &run, list, 1, NULL, &err), RCN_EDB);
+	assert_int_equal(err.code, RCN_EDB);
+	assert_null(strchr(err.msg, '\n'));
+	assert_non_null(strstr(err.msg, "storing recon_runs: invalid input syntax for type json"));
+	assert_string_equal(value("SELECT count(*) FROM recon_suspense"), "2");
+	assert_string_equal(value("SELECT count(*) FROM recon_runs"), "4");
+}
+
+static void test_later_dates_stale(void **state)
+{
+	(void)state;
+	truncate_results();
+	rcn_err err;
+	long later = -1;
+	rcn_run_info d2 = run_for("2026-03-02");
+	rcn_run_info d3 = run_for("2026-03-03");
+	rcn_run_info d1 = run_for("2026-03-01");
+	assert_ok(rcn_db_store_results(db, &d2, NULL, 0, &later, &err));
+	assert_ok(rcn_db_store_results(db, &d3, NULL, 0, &later, &err));
+	assert_ok(rcn_db_store_results(db, &d3, NULL, 0, &later, &err));
+	assert_int_equal(later, 0);
+	assert_ok(rcn_db_store_results(db, &d1, NULL, 0, &later, &err));
+	assert_int_equal(later, 2);
+	assert_string_equal(value("SELECT string_agg(business_date || ' ' || stale || ' '"
+				  " || coalesce(stale_reason, '-'), ',' ORDER BY run_id) FROM recon_runs"),
+			    "2026-03-02 true suspense of 2026-03-01 changed,"
+			    "2026-03-03 true suspense of 2026-03-01 changed,"
+			    "2026-03-03 true suspense of 2026-03-01 changed,"
+			    "2026-03-01 false -");
+	/* Re-running 03-02 marks only 03-03 (already stale, still needing a re-run). */
+	assert_ok(rcn_db_store_results(db, &d2, NULL, 0, &later, &err));
+	assert_int_equal(later, 1);
+	assert_string_equal(value("SELECT stale_reason FROM recon_runs WHERE business_date = '2026-03-03' LIMIT 1"),
+			    "suspense of 2026-03-01 changed");
+	/* had_run ignores nothing but database failures: exit 1 counts. */
+	bool had_run = false;
+	recorder r = {0};
+	rcn_ledger_sink s = sink_for(&r);
+	assert_ok(rcn_ledger_load_suspense(db, day_of("2026-03-03"), &had_run, &s, &err));
+	assert_true(had_run);
+	/* store refuses to run inside the ledger snapshot */
+	assert_ok(rcn_ledger_begin(db, &err));
+	assert_int_equal(rcn_db_store_results(db, &d1, NULL, 0, &later, &err), RCN_EDB);
+	assert_ok(rcn_ledger_end(db, &err));
+}
+
+static void test_bad_conninfo(void **state)
+{
+	(void)state;
+	rcn_err err;
+	rcn_db *bad = NULL;
+	const char *cases[] = {
+		"host=/nonexistent-recon-dir port=1 user=x password=hunter2secret",
+		"postgresql://x:hunter2secret@/recon?host=/nonexistent-recon-dir",
+		"password=hunter2secret bogus_option=1",
+		"host=/nonexistent-recon-dir password='hunter2secret",
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		rcn_err_clear(&err);
+		assert_int_equal(rcn_db_connect(&bad, cases[i], &err), RCN_EDB);
+		assert_null(bad);
+		assert_int_equal(err.code, RCN_EDB);
+		assert_null(strchr(err.msg, '\n'));
+		assert_null(strstr(err.msg, "hunter2"));
+		assert_non_null(strstr(err.msg, "cannot connect to the database: "));
+		assert_true(strlen(err.msg) > strlen("cannot connect to the database: "));
+	}
+	assert_int_equal(rcn_db_connect(&bad, "dbname=recon_no_such_db", &err), RCN_EDB);
+	assert_non_null(strstr(err.msg, "database \"recon_no_such_db\" does not exist"));
+	assert_null(strchr(err.msg, '\n'));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_migrate_twice),
+		cmocka_unit_test(test_window_cutoff),
+		cmocka_unit_test(test_window_escapes),
+		cmocka_unit_test(test_snapshot),
+		cmocka_unit_test(test_site_sql),
+		cmocka_unit_test(test_lookup),
+		cmocka_unit_test(test_lookup_batches),
+		cmocka_unit_test(test_lock),
+		cmocka_unit_test(test_store_and_load_suspense),
+		cmocka_unit_test(test_restore_replaces),
+		cmocka_unit_test(test_later_dates_stale),
+		cmocka_unit_test(test_bad_conninfo),
+	};
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}

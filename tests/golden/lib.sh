@@ -1,0 +1,98 @@
+# Shared helpers for the golden tests. Each test script is called as
+#   bash CASE.sh RECON_BINARY PROJECT_ROOT WORK_DIR
+# inside `tests/db/pg.sh exec`, so PG* point at the throwaway cluster.
+# RECON_UPDATE_GOLDEN=1 rewrites the expected files instead of comparing.
+set -euo pipefail
+
+RECON=$1
+ROOT=$2
+WORK=$3
+SAMPLES=${RECON_SAMPLES:-$ROOT/../shared/samples}
+GOLDEN=$ROOT/fixtures/golden
+failures=0
+
+rm -rf "$WORK"
+mkdir -p "$WORK"
+
+fail() {
+	printf 'FAIL: %s\n' "$*" >&2
+	failures=$((failures + 1))
+}
+
+# fresh_db NAME: a new database with the default ledger schema, made current.
+fresh_db() {
+	export PGDATABASE=$1
+	psql -q -d postgres -c "drop database if exists $1" >/dev/null
+	psql -q -d postgres -c "create database $1" >/dev/null
+	psql -q -v ON_ERROR_STOP=1 -f "$ROOT/sql/ledger.sql" >/dev/null
+}
+
+# load_ledger DIR: orders.csv and refunds.csv of a fixture folder.
+load_ledger() {
+	psql -q -v ON_ERROR_STOP=1 <<SQL >/dev/null
+\copy ledger_orders(order_no, merchant_id, channel, channel_txn_id, amount_fen, currency, status, created_at, paid_at, contract_id) from '$1/orders.csv' csv header
+\copy ledger_refunds(refund_no, order_no, channel_refund_id, amount_fen, status, requested_at, refunded_at) from '$1/refunds.csv' csv header
+SQL
+}
+
+# run_recon EXPECTED_EXIT ARGS...: runs recon, keeps stdout/stderr in $WORK/out, $WORK/err.
+run_recon() {
+	local want=$1 got=0
+	shift
+	"$RECON" "$@" >"$WORK/out" 2>"$WORK/err" || got=$?
+	if [ "$got" != "$want" ]; then
+		fail "recon $* exited $got, expected $want; stderr:"
+		cat "$WORK/err" >&2
+	fi
+}
+
+# same_files ACTUAL_DIR EXPECTED_DIR: byte-for-byte comparison of every expected file.
+same_files() {
+	local actual=$1 expected=$2
+	if [ "${RECON_UPDATE_GOLDEN:-}" = 1 ]; then
+		mkdir -p "$expected"
+		cp "$actual"/* "$expected"/
+		return 0
+	fi
+	[ -d "$expected" ] || { fail "no expected files in $expected"; return 0; }
+	for f in "$expected"/*; do
+		if ! cmp -s "$f" "$actual/$(basename "$f")"; then
+			fail "$actual/$(basename "$f") differs from $f"
+			diff <(tr -d '\r' <"$f") <(tr -d '\r' <"$actual/$(basename "$f")") >&2 || true
+		fi
+	done
+}
+
+# same_text FILE EXPECTED_FILE
+same_text() {
+	if [ "${RECON_UPDATE_GOLDEN:-}" = 1 ]; then
+		mkdir -p "$(dirname "$2")"
+		cp "$1" "$2"
+		return 0
+	fi
+	if ! cmp -s "$1" "$2"; then
+		fail "$1 differs from $2"
+		diff "$2" "$1" >&2 || true
+	fi
+}
+
+# expect_line FILE TEXT: FILE has a line equal to TEXT.
+expect_line() {
+	grep -qxF -- "$2" "$1" || { fail "$1 lacks the line: $2"; sed 's/^/  | /' "$1" >&2; }
+}
+
+sql() { psql -qtAX -c "$1"; }
+
+expect_sql() { # expect_sql EXPECTED QUERY
+	local got
+	got=$(sql "$2")
+	[ "$got" = "$1" ] || fail "query '$2' gave '$got', expected '$1'"
+}
+
+finish() {
+	if [ "$failures" -ne 0 ]; then
+		echo "$failures check(s) failed" >&2
+		exit 1
+	fi
+	echo "ok"
+}

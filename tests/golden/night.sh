@@ -1,0 +1,48 @@
+# The demo merchant over two nights: every discrepancy kind of one channel,
+# pending items, the cross-day payment, a byte-identical re-run, the stale
+# mark on later dates, and the per-date lock.
+source "$(dirname "$0")/lib.sh"
+
+fresh_db golden_night
+load_ledger "$ROOT/fixtures/demo"
+cp "$ROOT"/fixtures/demo/wechat_* "$WORK"/
+sed -e 's#^reports = .*#reports = reports#' -e 's#^spool = .*#spool = spool#' \
+	"$ROOT/fixtures/demo/recon.conf" >"$WORK/recon.conf"
+
+run_recon 1 run --config "$WORK/recon.conf" --date 2026-03-02
+same_files "$WORK/reports/2026-03-02" "$GOLDEN/night/2026-03-02"
+expect_line "$WORK/out" "reports: $WORK/reports/2026-03-02"
+expect_line "$WORK/err" "recon: 2026-03-02: 18 statement rows: 7 matched, 10 discrepancies, 4 pending, 0 quarantined"
+expect_sql 10 "select count(*) from recon_discrepancies where business_date = '2026-03-02'"
+expect_sql 4 "select count(*) from recon_suspense where business_date = '2026-03-02'"
+expect_sql "1|0" "select count(*), max(exit_status) - 1 from recon_runs where business_date = '2026-03-02'"
+cp -r "$WORK/reports/2026-03-02" "$WORK/first-run"
+
+# D+1: the 23:59:59 payment is matched, expired pending items become findings
+RECON_CONFIG="$WORK/recon.conf" run_recon 1 run --date 2026-03-03
+same_files "$WORK/reports/2026-03-03" "$GOLDEN/night/2026-03-03"
+expect_sql "0" "select count(*) from recon_discrepancies where business_date = '2026-03-03' and order_no = 'DEMO-P015'"
+
+# re-running D replaces its results with the same bytes and marks D+1 stale
+run_recon 1 run --config "$WORK/recon.conf" --date 2026-03-02
+for f in "$WORK"/first-run/*; do
+	cmp -s "$f" "$WORK/reports/2026-03-02/$(basename "$f")" || fail "re-run changed $(basename "$f")"
+done
+expect_line "$WORK/err" "recon: 2026-03-02: 1 later business date(s) were reconciled with this date's old suspense and are now marked stale: re-run them (oldest first)"
+expect_sql 10 "select count(*) from recon_discrepancies where business_date = '2026-03-02'"
+expect_sql 4 "select count(*) from recon_suspense where business_date = '2026-03-02'"
+expect_sql "t" "select bool_and(stale) from recon_runs where business_date = '2026-03-03'"
+[ -z "$(ls -A "$WORK/reports" | grep -v '^2026-03-0[23]$')" ] || fail "temporary report directories left behind"
+
+# a second run of the same date waits for the lock, then gives up with a clear message
+day=$(($(date -ud 2026-03-02 +%s) / 86400))
+psql -qtAX -c "select pg_advisory_lock($((0x7265636f)), $day); select pg_sleep(4)" >/dev/null &
+holder=$!
+sleep 1
+sed -i 's/^\[run\]$/[run]\nlock_wait = 1/' "$WORK/recon.conf"
+run_recon 4 run --config "$WORK/recon.conf" --date 2026-03-02
+expect_line "$WORK/err" "recon: 2026-03-02: another run of this date is in progress; waiting up to 1 s for it to finish"
+expect_line "$WORK/err" "recon: 2026-03-02: another recon run for 2026-03-02 is in progress after waiting 1 s; nothing done"
+wait $holder
+run_recon 1 run --config "$WORK/recon.conf" --date 2026-03-02
+finish
