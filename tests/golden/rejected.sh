@@ -1,0 +1,43 @@
+# One bad statement never takes down the night: a file whose rows do not add
+# up to its summary, and a file that is not there, are rejected whole and
+# named in quarantine.csv; the good source is still reconciled; exit 3.
+source "$(dirname "$0")/lib.sh"
+
+fresh_db golden_rejected
+load_ledger "$ROOT/fixtures/demo"
+cp "$ROOT"/fixtures/demo/wechat_1900000109_20260302.csv "$WORK"/
+cp "$SAMPLES/wechat/wxjava_v2_ALL.csv" "$WORK/excerpt_20260302.csv"
+cat >"$WORK/recon.conf" <<CONF
+[run]
+reports = reports
+
+[source wx-main]
+channel = wechat
+merchant_id = 1900000109
+location = wechat_1900000109_{yyyymmdd}.csv
+fee_rate = 0.60%
+
+[source wx-excerpt]
+channel = wechat
+merchant_id = XXXXXXXX
+location = excerpt_{yyyymmdd}.csv
+
+[source wx-late]
+channel = wechat
+merchant_id = 1900000999
+location = late/{yyyy-mm-dd}.csv.gz
+CONF
+
+run_recon 3 run --config "$WORK/recon.conf" --date 2026-03-02
+same_files "$WORK/reports/2026-03-02" "$GOLDEN/rejected/2026-03-02"
+expect_line "$WORK/err" "recon: 2026-03-02: [source wx-excerpt] rejected: excerpt_20260302.csv:4: control totals do not match: 总交易单数 says 48, rows have 1"
+expect_line "$WORK/err" "recon: 2026-03-02: [source wx-late] rejected: late/2026-03-02.csv.gz: cannot open: No such file or directory"
+expect_sql "3|t" "select exit_status, jsonb_array_length(inputs) = 3 from recon_runs where business_date = '2026-03-02'"
+expect_sql 10 "select count(*) from recon_discrepancies where business_date = '2026-03-02'"
+
+# a statement for another merchant account is refused, not reconciled
+sed -i 's/^merchant_id = 1900000109$/merchant_id = 1900000555/' "$WORK/recon.conf"
+run_recon 3 run --config "$WORK/recon.conf" --date 2026-03-02 --channel wx-main
+expect_line "$WORK/err" "recon: 2026-03-02: [source wx-main] rejected: wechat_1900000109_20260302.csv:2: statement is for merchant 1900000109, but [source wx-main] is merchant 1900000555"
+expect_sql 0 "select count(*) from recon_discrepancies where business_date = '2026-03-02'"
+finish
