@@ -12,21 +12,21 @@
 
 typedef enum {
 	RCN_OK = 0,
-	RCN_EIO = -1,     /* file or network I/O failed */
+	RCN_EIO = -1,	  /* file or network I/O failed */
 	RCN_EFORMAT = -2, /* input is not what it claims to be */
 	RCN_ETOTALS = -3, /* control totals do not add up */
 	RCN_ELIMIT = -4,  /* a size limit was exceeded */
-	RCN_EDB = -5,     /* database failure */
+	RCN_EDB = -5,	  /* database failure */
 	RCN_EUSAGE = -6,  /* bad command line or configuration */
-	RCN_EBUSY = -7    /* another run holds the lock */
+	RCN_EBUSY = -7	  /* another run holds the lock */
 } rcn_rc;
 
 /* Caller-owned error: where it happened and a one-line message. */
 typedef struct {
 	rcn_rc code;
 	char file[512]; /* "" when not about a file */
-	long line;      /* 0 when not about a line */
-	char msg[512];  /* message without the file:line prefix */
+	long line;	/* 0 when not about a line */
+	char msg[512];	/* message without the file:line prefix */
 } rcn_err;
 
 void rcn_err_clear(rcn_err *err);

@@ -7,27 +7,27 @@
 #include "recon/date.h"
 
 typedef struct {
-	char *name;        /* NAME of [source NAME] */
-	char *channel;     /* "wechat" */
+	char *name;	   /* NAME of [source NAME] */
+	char *channel;	   /* "wechat" */
 	char *merchant_id; /* 商户号 the statement must be for */
-	char *location;    /* path or file:// URL template with {yyyymmdd}, {yyyy-mm-dd}, {yyyymm} */
+	char *location;	   /* path or file:// URL template with {yyyymmdd}, {yyyy-mm-dd}, {yyyymm} */
 	bool has_fee_rate;
-	int64_t fee_rate_ppm;  /* fee_rate = 0.60% -> 6000 */
-	char **sub_merchants;  /* service provider: sub-merchant ids whose orders this bill covers */
+	int64_t fee_rate_ppm; /* fee_rate = 0.60% -> 6000 */
+	char **sub_merchants; /* service provider: sub-merchant ids whose orders this bill covers */
 	size_t n_sub_merchants;
 	long line; /* line of the section header, for messages */
 } rcn_source_conf;
 
 typedef struct {
-	char *path; /* the file read */
-	char *dir;  /* its directory: relative paths in the file are relative to it */
-	char *conninfo;    /* [ledger] conninfo; "" means the PG* environment */
-	char *orders_sql;  /* [ledger] orders_query, or NULL for ledger_orders */
-	char *refunds_sql; /* [ledger] refunds_query, or NULL for ledger_refunds */
-	char *timezone;    /* [run] timezone, default Asia/Shanghai */
-	int carry_over_days; /* [run] carry_over_days, default 3 */
-	char *reports_dir;   /* [run] reports, default "reports" (resolved against dir) */
-	char *spool_dir;     /* [run] spool, default "spool" */
+	char *path;	       /* the file read */
+	char *dir;	       /* its directory: relative paths in the file are relative to it */
+	char *conninfo;	       /* [ledger] conninfo; "" means the PG* environment */
+	char *orders_sql;      /* [ledger] orders_query, or NULL for ledger_orders */
+	char *refunds_sql;     /* [ledger] refunds_query, or NULL for ledger_refunds */
+	char *timezone;	       /* [run] timezone, default Asia/Shanghai */
+	int carry_over_days;   /* [run] carry_over_days, default 3 */
+	char *reports_dir;     /* [run] reports, default "reports" (resolved against dir) */
+	char *spool_dir;       /* [run] spool, default "spool" */
 	int lock_wait_seconds; /* [run] lock_wait, default 600 */
 	rcn_source_conf *sources;
 	size_t n_sources;

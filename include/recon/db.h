@@ -22,8 +22,7 @@ rcn_rc rcn_db_migrate(rcn_db *db, rcn_err *err);
 /* Session advisory lock for one business date. Waits up to wait_seconds
  * (0: do not wait); RCN_EBUSY when another run holds it. on_wait (may be NULL)
  * is called once if the lock is busy and we start waiting. */
-rcn_rc rcn_db_lock_date(rcn_db *db, rcn_date day, int wait_seconds, void (*on_wait)(void *), void *ctx,
-			rcn_err *err);
+rcn_rc rcn_db_lock_date(rcn_db *db, rcn_date day, int wait_seconds, void (*on_wait)(void *), void *ctx, rcn_err *err);
 void rcn_db_unlock_date(rcn_db *db, rcn_date day);
 
 /* Ledger rows as views, valid during the callback only. Times are local
@@ -39,7 +38,7 @@ typedef struct {
 	const char *refund_no, *order_no, *channel_refund_id, *status;
 	int64_t amount_fen;
 	const char *requested_at, *refunded_at;
-	rcn_date business_date; /* date of refunded_at, or of requested_at */
+	rcn_date business_date;		   /* date of refunded_at, or of requested_at */
 	const char *channel, *merchant_id; /* of the refunded order ("" if the order is unknown) */
 } rcn_ledger_refund;
 
@@ -52,10 +51,10 @@ typedef struct {
 
 typedef struct {
 	rcn_date day;
-	int carry_days;         /* window = [day - carry_days, day] in `timezone` */
-	const char *timezone;   /* e.g. "Asia/Shanghai" */
-	const char *orders_sql; /* site SELECT with the ledger_orders column names, or NULL */
-	const char *refunds_sql;/* site SELECT with the ledger_refunds column names, or NULL */
+	int carry_days;		 /* window = [day - carry_days, day] in `timezone` */
+	const char *timezone;	 /* e.g. "Asia/Shanghai" */
+	const char *orders_sql;	 /* site SELECT with the ledger_orders column names, or NULL */
+	const char *refunds_sql; /* site SELECT with the ledger_refunds column names, or NULL */
 } rcn_ledger_window;
 
 /* Starts the snapshot: BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY. */
@@ -64,15 +63,15 @@ rcn_rc rcn_ledger_begin(rcn_db *db, rcn_err *err);
 rcn_rc rcn_ledger_load_window(rcn_db *db, const rcn_ledger_window *w, const rcn_ledger_sink *sink, rcn_err *err);
 /* Key lookups (same snapshot) for statement rows whose order or refund lies
  * outside the window: orders by order_no or channel_txn_id, refunds by
- * refund_no, and every refund of the given orders. Any list may be empty. */
+ * refund_no, and every refund of the given orders. Any list may be empty.
+ * Rows inside the window (already loaded) are skipped; no row comes twice. */
 rcn_rc rcn_ledger_lookup(rcn_db *db, const rcn_ledger_window *w, const char *const *order_nos, size_t n_orders,
 			 const char *const *txn_ids, size_t n_txn, const char *const *refund_nos, size_t n_refunds,
 			 const char *const *refund_orders, size_t n_refund_orders, const rcn_ledger_sink *sink,
 			 rcn_err *err);
 /* Suspense as it stood after `day` (pending items of that date's latest run).
  * *had_run tells whether any run of `day` exists. */
-rcn_rc rcn_ledger_load_suspense(rcn_db *db, rcn_date day, bool *had_run, const rcn_ledger_sink *sink,
-				rcn_err *err);
+rcn_rc rcn_ledger_load_suspense(rcn_db *db, rcn_date day, bool *had_run, const rcn_ledger_sink *sink, rcn_err *err);
 /* Ends the snapshot (COMMIT of the read-only transaction). */
 rcn_rc rcn_ledger_end(rcn_db *db, rcn_err *err);
 

@@ -25,7 +25,7 @@ typedef enum {
 	RCN_K__COUNT
 } rcn_kind;
 
-const char *rcn_kind_name(rcn_kind k);    /* "SHORT_PAYMENT" */
+const char *rcn_kind_name(rcn_kind k);	  /* "SHORT_PAYMENT" */
 const char *rcn_kind_name_cn(rcn_kind k); /* "短款" */
 bool rcn_kind_parse(const char *s, rcn_kind *out);
 
@@ -37,7 +37,7 @@ typedef enum { RCN_SIDE_CHANNEL = 'S', RCN_SIDE_LEDGER = 'L' } rcn_side;
 typedef struct {
 	rcn_kind kind;
 	const char *reason;
-	rcn_side side;         /* the item this finding accounts for */
+	rcn_side side;	       /* the item this finding accounts for */
 	rcn_rec_type rec_type; /* payment or refund */
 	const char *channel;
 	const char *merchant_id;
@@ -51,15 +51,15 @@ typedef struct {
 	bool has_channel_amount;
 	bool has_expected_fee;
 	bool has_channel_fee;
-	int64_t ledger_amount;  /* fen */
+	int64_t ledger_amount;	/* fen */
 	int64_t channel_amount; /* fen */
 	int64_t channel_settle; /* fen, 应结 amount of the channel row */
-	int64_t expected_fee;   /* 1e-5 yuan */
-	int64_t channel_fee;    /* 1e-5 yuan */
+	int64_t expected_fee;	/* 1e-5 yuan */
+	int64_t channel_fee;	/* 1e-5 yuan */
 	const char *trade_time; /* "YYYY-MM-DD HH:MM:SS" or "" */
-	rcn_date first_seen;    /* business date the item was first seen */
-	int age_days;           /* business date - first_seen */
-	const char *source;     /* "file:line" for channel rows, "ledger_orders" / "ledger_refunds" */
+	rcn_date first_seen;	/* business date the item was first seen */
+	int age_days;		/* business date - first_seen */
+	const char *source;	/* "file:line" for channel rows, "ledger_orders" / "ledger_refunds" */
 	const char *detail;
 } rcn_finding;
 

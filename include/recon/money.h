@@ -6,8 +6,8 @@
 
 /* Amounts are int64 fen (scale 2). Channel fees are stated to 5 decimals
  * (FORMATS.md §1), kept as int64 in units of 1e-5 yuan (scale 5). */
-#define RCN_SCALE_FEN 2
-#define RCN_SCALE_FEE 5
+#define RCN_SCALE_FEN	      2
+#define RCN_SCALE_FEE	      5
 #define RCN_FEE_UNITS_PER_FEN 1000
 
 /* Parses a decimal such as "12.30", "-0.27000", "0" into an integer with

@@ -7,7 +7,7 @@
 #include "recon/record.h"
 
 #define RCN_MAX_ROW_BYTES (1u << 20) /* one statement row, quoted newlines included */
-#define RCN_MAX_FIELDS 256
+#define RCN_MAX_FIELDS	  256
 
 typedef struct rcn_wechat_parser rcn_wechat_parser;
 

@@ -11,25 +11,25 @@ typedef enum { RCN_REC_PAYMENT = 0, RCN_REC_REFUND = 1 } rcn_rec_type;
 /* Borrowed views, valid only during the sink callback: copy what you keep.
  * Absent text fields are "" (never NULL). */
 typedef struct {
-	const char *channel;     /* "wechat" */
+	const char *channel;	 /* "wechat" */
 	const char *merchant_id; /* 特约商户号 when set (service provider bill), else 商户号 */
 	const char *provider_id; /* 商户号 as written in the file */
 	rcn_rec_type type;
 	const char *channel_txn_id;    /* 微信订单号 */
-	const char *order_no;          /* 商户订单号 */
-	const char *refund_no;         /* 商户退款单号 (refunds) */
+	const char *order_no;	       /* 商户订单号 */
+	const char *refund_no;	       /* 商户退款单号 (refunds) */
 	const char *channel_refund_id; /* 微信退款单号 (refunds) */
 	int64_t amount_fen; /* payments: 订单金额 (legacy 总金额); refunds: 申请退款金额 (legacy 退款金额); >= 0 */
-	int64_t settle_fen; /* payments: 应结订单金额; refunds: 退款金额 (what moves after coupons) */
-	int64_t fee;        /* channel fee, 1e-5 yuan, negative on refunds (fee returned) */
-	int64_t rate_ppm;   /* 费率 of the row, -1 when absent */
-	const char *currency; /* 货币种类, "CNY" */
-	const char *status;   /* payments: 交易状态 (SUCCESS, REVOKED, ...); refunds: 退款状态 */
+	int64_t settle_fen;	/* payments: 应结订单金额; refunds: 退款金额 (what moves after coupons) */
+	int64_t fee;		/* channel fee, 1e-5 yuan, negative on refunds (fee returned) */
+	int64_t rate_ppm;	/* 费率 of the row, -1 when absent */
+	const char *currency;	/* 货币种类, "CNY" */
+	const char *status;	/* payments: 交易状态 (SUCCESS, REVOKED, ...); refunds: 退款状态 */
 	const char *trade_type; /* 交易类型 (JSAPI, NATIVE, ...) */
-	char trade_time[20];    /* "YYYY-MM-DD HH:MM:SS", local business time */
+	char trade_time[20];	/* "YYYY-MM-DD HH:MM:SS", local business time */
 	rcn_date trade_date;
 	const char *file; /* source file label */
-	long line;        /* 1-based line where the row starts */
+	long line;	  /* 1-based line where the row starts */
 } rcn_record;
 
 typedef void (*rcn_record_sink)(void *ctx, const rcn_record *rec);
@@ -39,17 +39,17 @@ typedef void (*rcn_quarantine_sink)(void *ctx, const char *file, long line, cons
 /* What parsing one statement file found. */
 typedef struct {
 	char format[32]; /* "wechat-all", "wechat-success", "wechat-refund", "wechat-legacy", "wechat-fundflow", "" */
-	long rows;       /* detail rows seen (good + bad) */
-	long payments;   /* good payment rows */
-	long refunds;    /* good refund rows */
-	long bad_rows;   /* rows sent to the quarantine sink */
-	int64_t amount_fen;  /* sum of amount_fen over good payment rows */
-	int64_t refund_fen;  /* sum of amount_fen over good refund rows */
-	int64_t fee;         /* sum of fee over good rows, 1e-5 yuan */
+	long rows;	 /* detail rows seen (good + bad) */
+	long payments;	 /* good payment rows */
+	long refunds;	 /* good refund rows */
+	long bad_rows;	 /* rows sent to the quarantine sink */
+	int64_t amount_fen; /* sum of amount_fen over good payment rows */
+	int64_t refund_fen; /* sum of amount_fen over good refund rows */
+	int64_t fee;	    /* sum of fee over good rows, 1e-5 yuan */
 	bool has_summary;
-	bool totals_ok;      /* summary present and every stated total equals the detail sum */
-	bool rejected;       /* the file must not be reconciled; reason in `reason` */
-	rcn_err reason;      /* file, line and message of the first fatal problem or totals mismatch */
+	bool totals_ok; /* summary present and every stated total equals the detail sum */
+	bool rejected;	/* the file must not be reconciled; reason in `reason` */
+	rcn_err reason; /* file, line and message of the first fatal problem or totals mismatch */
 } rcn_stmt_result;
 
 #endif

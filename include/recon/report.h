@@ -15,9 +15,9 @@
 typedef struct {
 	const char *source; /* [source NAME] */
 	const char *file;
-	long line;          /* 0 for a whole file */
+	long line; /* 0 for a whole file */
 	const char *reason;
-	long rows;          /* rows the entry stands for */
+	long rows;	    /* rows the entry stands for */
 	int64_t amount_fen; /* their amount, when known */
 } rcn_quarantine_entry;
 

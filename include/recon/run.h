@@ -16,8 +16,8 @@ typedef struct {
 	const char *const *only; /* --channel: source names or channels to run; NULL/0 = all */
 	size_t n_only;
 	const char *out_dir; /* --out: reports directory overriding [run] reports */
-	bool dry_run;        /* reconcile and write reports, commit nothing to the database */
-	FILE *log;           /* messages (stderr) */
+	bool dry_run;	     /* reconcile and write reports, commit nothing to the database */
+	FILE *log;	     /* messages (stderr) */
 } rcn_run_opts;
 
 typedef struct {

@@ -91,7 +91,8 @@ int rcn_cmd_run(int argc, char **argv)
 			char *end;
 			long jobs = strtol(v, &end, 10);
 			if (*end || jobs < 1 || jobs > 64)
-				return rcn_cli_usage_error("run: --jobs must be a whole number from 1 to 64, not '%s'", v);
+				return rcn_cli_usage_error("run: --jobs must be a whole number from 1 to 64, not '%s'",
+							   v);
 		}
 	}
 	if (date && (from || to))

@@ -15,7 +15,7 @@ typedef struct {
 	const char *channel, *merchant_id, *txn, *order_no, *refund_no, *refund_id, *status, *trade_time, *src;
 	int64_t amount, settle, fee;
 	rcn_date first_seen;
-	long seq; /* input order, for stable tie-breaks */
+	long seq;	/* input order, for stable tie-breaks */
 	int64_t ledger; /* order or refund index, -1 if none */
 	bool done;
 	bool carried; /* pending from the previous date: its fee was counted then */
@@ -314,7 +314,8 @@ void rcn_match_missing_keys(rcn_match *m, rcn_match_keys *out)
 		for (size_t i = 0; i < m->n_rows; i++) {
 			const srow *r = &m->rows[i];
 			const char *k = NULL;
-			if (pass == 0 && *r->order_no && !rcn_strmap_get(&m->order_idx, r->order_no, strlen(r->order_no), &v))
+			if (pass == 0 && *r->order_no &&
+			    !rcn_strmap_get(&m->order_idx, r->order_no, strlen(r->order_no), &v))
 				k = r->order_no;
 			else if (pass == 1 && r->type == RCN_REC_PAYMENT && !*r->order_no && *r->txn &&
 				 !rcn_strmap_get(&m->txn_idx, r->txn, strlen(r->txn), &v))
@@ -417,8 +418,8 @@ static void fill_refund(rcn_finding *f, const lrefund *l)
 	f->ledger_amount = l->amount;
 }
 
-static void count(rcn_match *m, const char *channel, const char *merchant, rcn_side side, rcn_kind kind,
-		  bool matched, int64_t amount)
+static void count(rcn_match *m, const char *channel, const char *merchant, rcn_side side, rcn_kind kind, bool matched,
+		  int64_t amount)
 {
 	rcn_tally *t = tally(m, channel, merchant, side);
 	t->rows_in++;
@@ -525,7 +526,8 @@ static void find_duplicates(rcn_match *m, rcn_rec_type type)
 			continue;
 		if (rcn_strmap_put(&seen, key, strlen(key), (uint32_t)i, &first))
 			continue;
-		rcn_finding *f = new_finding(m, RCN_K_DUPLICATE_RECORD, "same_transaction_listed_twice", RCN_SIDE_CHANNEL);
+		rcn_finding *f =
+			new_finding(m, RCN_K_DUPLICATE_RECORD, "same_transaction_listed_twice", RCN_SIDE_CHANNEL);
 		fill_channel(f, r);
 		char buf[700];
 		snprintf(buf, sizeof(buf), "first listed at %s", m->rows[first].src);
@@ -636,8 +638,8 @@ static void match_payments(rcn_match *m)
 		srow *primary = NULL;
 		for (size_t k = g; k < end; k++) {
 			srow *r = &m->rows[idx[k]];
-			if (success(r->status) && (!primary || (*o->txn && strcmp(r->txn, o->txn) == 0 &&
-							       strcmp(primary->txn, o->txn) != 0)))
+			if (success(r->status) &&
+			    (!primary || (*o->txn && strcmp(r->txn, o->txn) == 0 && strcmp(primary->txn, o->txn) != 0)))
 				primary = r;
 		}
 		if (!primary)
@@ -793,8 +795,8 @@ static void unclaimed_ledger(rcn_match *m)
 		rcn_kind kind = age >= m->carry && !rejected ? RCN_K_SHORT_PAYMENT : RCN_K_PENDING;
 		rcn_finding *f = new_finding(m, kind,
 					     kind == RCN_K_SHORT_PAYMENT ? "missing"
-					     : rejected		  ? "statement_rejected"
-								  : "not_in_statement",
+					     : rejected			 ? "statement_rejected"
+									 : "not_in_statement",
 					     RCN_SIDE_LEDGER);
 		f->rec_type = RCN_REC_PAYMENT;
 		fill_order(f, o);
@@ -852,7 +854,8 @@ static void mark_expected(rcn_match *m)
 	}
 	for (size_t i = 0; i < m->n_carried; i++) {
 		const rcn_finding *c = &m->carried_ledger[i];
-		if (c->rec_type == RCN_REC_PAYMENT && rcn_strmap_get(&m->order_idx, c->order_no, strlen(c->order_no), &v)) {
+		if (c->rec_type == RCN_REC_PAYMENT &&
+		    rcn_strmap_get(&m->order_idx, c->order_no, strlen(c->order_no), &v)) {
 			m->orders[v].expected = m->orders[v].carried = true;
 			m->orders[v].first_seen = c->first_seen;
 		} else if (c->rec_type == RCN_REC_REFUND &&

@@ -53,8 +53,8 @@ static void write_finding(FILE *out, const char *date, const rcn_finding *f)
 	rcn_csv_text(out, rcn_kind_name(f->kind));
 	fputc(',', out);
 	rcn_csv_text(out, rcn_kind_name_cn(f->kind));
-	const char *text[] = {f->reason,	 f->channel,	   f->merchant_id,   f->order_no,
-			      f->refund_no,	 f->channel_txn_id, f->ledger_status, f->channel_status};
+	const char *text[] = {f->reason,    f->channel,	       f->merchant_id,	 f->order_no,
+			      f->refund_no, f->channel_txn_id, f->ledger_status, f->channel_status};
 	for (size_t i = 0; i < sizeof(text) / sizeof(text[0]); i++) {
 		fputc(',', out);
 		rcn_csv_text(out, text[i]);
@@ -177,9 +177,9 @@ static void add_tally(rcn_tally *sum, const rcn_tally *t)
 static void tally_row(FILE *out, const char *date, const rcn_tally *t)
 {
 	bool ch = t->side == RCN_SIDE_CHANNEL;
-	bool balanced = t->rows_in == t->matched + t->discrepancies + t->pending + t->quarantined &&
-			t->amount_in == t->amount_matched + t->amount_discrepancies + t->amount_pending +
-						t->amount_quarantined;
+	bool balanced =
+		t->rows_in == t->matched + t->discrepancies + t->pending + t->quarantined &&
+		t->amount_in == t->amount_matched + t->amount_discrepancies + t->amount_pending + t->amount_quarantined;
 	fprintf(out, "%s,", date);
 	rcn_csv_text(out, t->channel);
 	fputc(',', out);
@@ -300,8 +300,8 @@ rcn_rc rcn_report_prepare(rcn_report_dir *out, const char *reports_dir, rcn_date
 	if ((rc = write_file(out->tmp_dir, "discrepancies.csv", finding_columns, discrepancies_body, &c, err)) ||
 	    (rc = write_file(out->tmp_dir, "pending.csv", finding_columns, pending_body, &c, err)) ||
 	    (rc = write_file(out->tmp_dir, "summary.csv", header, summary_body, &c, err)) ||
-	    (rc = write_file(out->tmp_dir, "quarantine.csv",
-			     "business_date,source,file,line,scope,reason,rows,amount", quarantine_body, &c, err))) {
+	    (rc = write_file(out->tmp_dir, "quarantine.csv", "business_date,source,file,line,scope,reason,rows,amount",
+			     quarantine_body, &c, err))) {
 		rcn_report_abort(out);
 		return rc;
 	}
@@ -313,7 +313,8 @@ rcn_rc rcn_report_commit(rcn_report_dir *dir, rcn_err *err)
 	struct stat st;
 	if (stat(dir->final_dir, &st) != 0) {
 		if (rename(dir->tmp_dir, dir->final_dir) != 0)
-			return rcn_err_set(err, RCN_EIO, dir->final_dir, 0, "cannot publish reports: %s", strerror(errno));
+			return rcn_err_set(err, RCN_EIO, dir->final_dir, 0, "cannot publish reports: %s",
+					   strerror(errno));
 		return RCN_OK;
 	}
 	/* Exchange atomically: readers see the old night or the new one, never a mix. */

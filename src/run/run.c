@@ -91,8 +91,8 @@ static bool parse_source(const rcn_run_opts *o, const char *date, parse_ctx *c, 
 		rcn_config_resolve(path, sizeof(path), label, o->cfg->dir);
 		size_t mark = rcn_match_mark(c->m);
 		c->wrong_merchant[0] = '\0';
-		rcn_stmt_parse_file(path, rcn_arena_strdup(c->arena, label), c->conf->channel, on_record, on_bad_row, c, &res,
-				    input->sha256);
+		rcn_stmt_parse_file(path, rcn_arena_strdup(c->arena, label), c->conf->channel, on_record, on_bad_row, c,
+				    &res, input->sha256);
 		if (!res.rejected && c->wrong_merchant[0]) {
 			res.rejected = true;
 			rcn_err_set(&res.reason, RCN_EFORMAT, label, c->wrong_line,
@@ -161,8 +161,8 @@ static rcn_rc load_ledger(rcn_db *db, const rcn_run_opts *o, rcn_match *m, rcn_e
 	rcn_match_set_prior_run(m, had_run);
 	rcn_match_begin_lookup(m);
 	rcn_match_missing_keys(m, &k);
-	rc = rcn_ledger_lookup(db, &w, k.order_nos, k.n_order_nos, k.txn_ids, k.n_txn_ids, k.refund_nos,
-			       k.n_refund_nos, k.refund_orders, k.n_refund_orders, &sink, err);
+	rc = rcn_ledger_lookup(db, &w, k.order_nos, k.n_order_nos, k.txn_ids, k.n_txn_ids, k.refund_nos, k.n_refund_nos,
+			       k.refund_orders, k.n_refund_orders, &sink, err);
 cleanup:;
 	rcn_err ignore;
 	rcn_rc end = rcn_ledger_end(db, rc ? &ignore : err);
@@ -232,9 +232,13 @@ void rcn_run_date(const rcn_run_opts *o, rcn_run_result *out)
 		const rcn_source_conf *s = &cfg->sources[i];
 		if (!selected(o, s))
 			continue;
-		msrc[n_src] = (rcn_match_source){s->name,	     s->channel,      s->merchant_id,
-						 (const char *const *)s->sub_merchants, s->n_sub_merchants,
-						 s->has_fee_rate, s->fee_rate_ppm};
+		msrc[n_src] = (rcn_match_source){s->name,
+						 s->channel,
+						 s->merchant_id,
+						 (const char *const *)s->sub_merchants,
+						 s->n_sub_merchants,
+						 s->has_fee_rate,
+						 s->fee_rate_ppm};
 		src_of[n_src++] = i;
 	}
 	if (!n_src) {
@@ -296,8 +300,7 @@ void rcn_run_date(const rcn_run_opts *o, rcn_run_result *out)
 	char reports[4096];
 	rcn_config_resolve(reports, sizeof(reports), o->out_dir ? o->out_dir : cfg->reports_dir,
 			   o->out_dir ? "." : cfg->dir);
-	if (rcn_report_prepare(&rdir, reports, o->day, findings, n_findings, tallies, n_tallies, pc.q, pc.n_q,
-			       &err)) {
+	if (rcn_report_prepare(&rdir, reports, o->day, findings, n_findings, tallies, n_tallies, pc.q, pc.n_q, &err)) {
 		char why[1200];
 		fprintf(o->log, "recon: %s: %s\n", date, rcn_err_format(&err, why, sizeof(why)));
 		out->exit_code = EXIT_DB; /* nothing committed */

@@ -82,8 +82,7 @@ static void split_list(const char *v, char ***out, size_t *n)
 	free(copy);
 }
 
-static rcn_rc set_key(ctx *c, rcn_config *cfg, enum section sec, rcn_source_conf *src, const char *key,
-		      const char *val)
+static rcn_rc set_key(ctx *c, rcn_config *cfg, enum section sec, rcn_source_conf *src, const char *key, const char *val)
 {
 	switch (sec) {
 	case SEC_LEDGER:
@@ -122,7 +121,8 @@ static rcn_rc set_key(ctx *c, rcn_config *cfg, enum section sec, rcn_source_conf
 	case SEC_SOURCE:
 		if (strcmp(key, "channel") == 0) {
 			if (strcmp(val, "wechat") != 0)
-				return bad(c, "bad value for '%s': unsupported channel '%s' (supported: wechat)", key, val);
+				return bad(c, "bad value for '%s': unsupported channel '%s' (supported: wechat)", key,
+					   val);
 			src->channel = rcn_xstrdup(val);
 		} else if (strcmp(key, "merchant_id") == 0) {
 			if (!*val)
@@ -132,8 +132,10 @@ static rcn_rc set_key(ctx *c, rcn_config *cfg, enum section sec, rcn_source_conf
 			if (!*val)
 				return bad(c, "bad value for '%s': %s", key, "a path or URL template is required");
 			if (strstr(val, "://") && strncmp(val, "file://", 7) != 0)
-				return bad(c, "bad value for '%s': only plain paths and file:// URLs are supported, not '%s'",
-					   key, val);
+				return bad(
+					c,
+					"bad value for '%s': only plain paths and file:// URLs are supported, not '%s'",
+					key, val);
 			src->location = rcn_xstrdup(val);
 		} else if (strcmp(key, "fee_rate") == 0) {
 			rcn_err e;
@@ -154,7 +156,10 @@ static rcn_rc set_key(ctx *c, rcn_config *cfg, enum section sec, rcn_source_conf
 
 static rcn_rc check_source(ctx *c, const rcn_source_conf *s)
 {
-	const char *missing = !s->channel ? "channel" : !s->merchant_id ? "merchant_id" : !s->location ? "location" : NULL;
+	const char *missing = !s->channel	? "channel"
+			      : !s->merchant_id ? "merchant_id"
+			      : !s->location	? "location"
+						: NULL;
 	if (!missing)
 		return RCN_OK;
 	c->line = s->line;
@@ -238,7 +243,8 @@ rcn_rc rcn_config_load(rcn_config **out, const char *path, rcn_err *err)
 					}
 				if (cfg->n_sources && (rc = check_source(&c, &cfg->sources[cfg->n_sources - 1])))
 					goto cleanup;
-				rcn_xreserve((void **)&cfg->sources, &src_cap, cfg->n_sources + 1, sizeof(*cfg->sources));
+				rcn_xreserve((void **)&cfg->sources, &src_cap, cfg->n_sources + 1,
+					     sizeof(*cfg->sources));
 				rcn_source_conf *src = &cfg->sources[cfg->n_sources++];
 				memset(src, 0, sizeof(*src));
 				src->name = rcn_xstrdup(sname);
@@ -341,8 +347,9 @@ rcn_rc rcn_config_expand_location(char *out, size_t n, const char *tmpl, const c
 			snprintf(piece, sizeof(piece), "%04d%02d", y, m);
 			add = piece, skip = 8;
 		} else if (*p == '{') {
-			return rcn_err_set(err, RCN_EUSAGE, NULL, 0,
-					   "location '%s': unknown placeholder (use {yyyymmdd}, {yyyy-mm-dd} or {yyyymm})", tmpl);
+			return rcn_err_set(
+				err, RCN_EUSAGE, NULL, 0,
+				"location '%s': unknown placeholder (use {yyyymmdd}, {yyyy-mm-dd} or {yyyymm})", tmpl);
 		}
 		size_t k = add ? strlen(add) : 1;
 		if (len + k + 1 > sizeof(buf))

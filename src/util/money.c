@@ -32,8 +32,8 @@ rcn_rc rcn_money_parse(int64_t *out, const char *s, size_t n, int scale, rcn_err
 			return rcn_err_set(err, RCN_EFORMAT, NULL, 0, "invalid amount \"%.*s\": unexpected '%c'",
 					   (int)(n > 64 ? 64 : n), s, c);
 		if (dot && ++decimals > scale)
-			return rcn_err_set(err, RCN_EFORMAT, NULL, 0,
-					   "invalid amount \"%.*s\": more than %d decimals", (int)n, s, scale);
+			return rcn_err_set(err, RCN_EFORMAT, NULL, 0, "invalid amount \"%.*s\": more than %d decimals",
+					   (int)n, s, scale);
 		if (v > (INT64_MAX - (c - '0')) / 10)
 			return rcn_err_set(err, RCN_EFORMAT, NULL, 0, "invalid amount \"%.*s\": too large",
 					   (int)(n > 64 ? 64 : n), s);
@@ -65,8 +65,9 @@ const char *rcn_money_format(char *buf, size_t n, int64_t v, int scale)
 rcn_rc rcn_rate_parse(int64_t *out_ppm, const char *s, size_t n, rcn_err *err)
 {
 	if (n < 2 || s[n - 1] != '%')
-		return rcn_err_set(err, RCN_EFORMAT, NULL, 0, "invalid rate \"%.*s\": expected a percentage like 0.60%%",
-				   (int)(n > 64 ? 64 : n), s);
+		return rcn_err_set(err, RCN_EFORMAT, NULL, 0,
+				   "invalid rate \"%.*s\": expected a percentage like 0.60%%", (int)(n > 64 ? 64 : n),
+				   s);
 	int64_t v;
 	rcn_err e;
 	if (rcn_money_parse(&v, s, n - 1, 4, &e) != RCN_OK || v < 0 || v > 1000000)

@@ -61,16 +61,18 @@ static void refund(rcn_match *m, const char *order_no, const char *refund_no, in
 static void order(rcn_match *m, const char *order_no, const char *txn, int64_t amount, const char *status,
 		  rcn_date bdate)
 {
-	rcn_ledger_order o = {order_no, "M1", "wechat", txn, "CNY", status, "", amount, "2026-03-02 09:00:00",
-			      "2026-03-02 10:00:01", bdate};
+	rcn_ledger_order o = {
+		order_no, "M1", "wechat", txn, "CNY", status, "", amount, "2026-03-02 09:00:00", "2026-03-02 10:00:01",
+		bdate};
 	rcn_match_add_order(m, &o);
 }
 
 static void lrefund(rcn_match *m, const char *refund_no, const char *order_no, int64_t amount, const char *status,
 		    rcn_date bdate)
 {
-	rcn_ledger_refund r = {refund_no, order_no, refund_no, status, amount, "2026-03-02 09:00:00",
-			       "2026-03-02 11:00:00", bdate, "wechat", "M1"};
+	rcn_ledger_refund r = {
+		refund_no, order_no, refund_no, status, amount, "2026-03-02 09:00:00", "2026-03-02 11:00:00",
+		bdate,	   "wechat", "M1"};
 	rcn_match_add_refund(m, &r);
 }
 
@@ -267,10 +269,10 @@ static void test_pending_and_expiry(void **state)
 	(void)state;
 	for (int carry = 0; carry <= 1; carry++) {
 		rcn_match *m = new_matcher(DAY, carry);
-		pay(m, "P14", "T14", 6600, "SUCCESS");         /* no ledger order */
-		order(m, "P16", "T16", 2500, "PAID", DAY);      /* not in the statement */
-		order(m, "PX", "TX", 100, "CREATED", DAY);      /* never paid: not expected */
-		lrefund(m, "R1", "P16", 500, "SUCCESS", DAY);   /* refund only in the ledger */
+		pay(m, "P14", "T14", 6600, "SUCCESS");	      /* no ledger order */
+		order(m, "P16", "T16", 2500, "PAID", DAY);    /* not in the statement */
+		order(m, "PX", "TX", 100, "CREATED", DAY);    /* never paid: not expected */
+		lrefund(m, "R1", "P16", 500, "SUCCESS", DAY); /* refund only in the ledger */
 		rcn_match_run(m);
 		size_t n;
 		const rcn_finding *const *f = rcn_match_findings(m, &n);

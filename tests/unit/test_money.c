@@ -115,7 +115,9 @@ static void test_datetimes(void **state)
 	char out[20];
 	rcn_date d;
 	rcn_err err;
-	const char *fw = "2014-11-10 16\xEF\xBC\x9A" "33\xEF\xBC\x9A" "45"; /* full-width colons */
+	const char *fw = "2014-11-10 16\xEF\xBC\x9A"
+			 "33\xEF\xBC\x9A"
+			 "45"; /* full-width colons */
 	assert_int_equal(rcn_datetime_parse(out, &d, fw, strlen(fw), &err), RCN_OK);
 	assert_string_equal(out, "2014-11-10 16:33:45");
 	assert_int_equal(rcn_datetime_parse(out, &d, "2026-03-02 23:59:59", 19, &err), RCN_OK);
