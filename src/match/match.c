@@ -901,8 +901,10 @@ void rcn_match_run(rcn_match *m)
 	match_payments(m);
 	match_refunds(m);
 	unclaimed_ledger(m);
-	qsort(m->findings, m->n_findings, sizeof(*m->findings), cmp_findings);
-	qsort(m->tallies, m->n_tallies, sizeof(*m->tallies), cmp_tallies);
+	if (m->n_findings) /* qsort's pointer must not be NULL, even for zero items */
+		qsort(m->findings, m->n_findings, sizeof(*m->findings), cmp_findings);
+	if (m->n_tallies)
+		qsort(m->tallies, m->n_tallies, sizeof(*m->tallies), cmp_tallies);
 }
 
 const rcn_finding *const *rcn_match_findings(const rcn_match *m, size_t *n)

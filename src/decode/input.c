@@ -1,0 +1,231 @@
+/* decode: reads a statement file in 64 KiB chunks, inflates it when it is gzip
+ * (by magic bytes, concatenated members allowed) with a cap on the decoded size,
+ * and digests the raw stored bytes with SHA-256. Owns the FILE and zlib state. */
+#include "recon/input.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+#include <zlib.h>
+
+#define RAW_CHUNK ((size_t)64 * 1024)
+
+struct rcn_input {
+	FILE *fp;
+	char *path;
+	bool gzip;
+	bool raw_eof;
+	bool in_member; /* inside a gzip member: end of file here is a truncation */
+	z_stream zs;
+	unsigned char *raw;
+	size_t raw_len, raw_pos; /* plain files are served from raw[raw_pos..raw_len) */
+	EVP_MD_CTX *md;
+	uint64_t raw_bytes, out_bytes, max_bytes;
+	bool failed; /* a read error is sticky: later reads repeat it */
+	rcn_err fail_err;
+};
+
+static rcn_rc fail(rcn_input *in, rcn_err *err, rcn_rc code, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static rcn_rc fail(rcn_input *in, rcn_err *err, rcn_rc code, const char *fmt, ...)
+{
+	char msg[400];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	in->failed = true;
+	rcn_err_set(&in->fail_err, code, in->path, 0, "%s", msg);
+	if (err)
+		*err = in->fail_err;
+	return code;
+}
+
+/* Reads the next raw chunk and digests it; sets raw_eof at end of file. */
+static rcn_rc fill_raw(rcn_input *in, rcn_err *err)
+{
+	size_t got = fread(in->raw, 1, RAW_CHUNK, in->fp);
+	if (got < RAW_CHUNK) {
+		if (ferror(in->fp))
+			return fail(in, err, RCN_EIO, "read error: %s", strerror(errno));
+		in->raw_eof = true;
+	}
+	if (got > 0 && EVP_DigestUpdate(in->md, in->raw, got) != 1)
+		return fail(in, err, RCN_EIO, "SHA-256 update failed");
+	in->raw_bytes += got;
+	in->raw_len = got;
+	in->raw_pos = 0;
+	return RCN_OK;
+}
+
+void rcn_input_close(rcn_input *in)
+{
+	if (!in)
+		return;
+	if (in->gzip)
+		inflateEnd(&in->zs);
+	if (in->fp)
+		fclose(in->fp);
+	EVP_MD_CTX_free(in->md);
+	free(in->raw);
+	free(in->path);
+	free(in);
+}
+
+rcn_rc rcn_input_open(rcn_input **out, const char *path, uint64_t max_bytes, rcn_err *err)
+{
+	rcn_rc rc = RCN_OK;
+	rcn_input *in = rcn_xcalloc(1, sizeof(*in));
+	in->path = rcn_xstrdup(path);
+	in->max_bytes = max_bytes ? max_bytes : RCN_INPUT_DEFAULT_MAX;
+	in->raw = rcn_xmalloc(RAW_CHUNK);
+	in->md = EVP_MD_CTX_new();
+	if (!in->md)
+		abort(); /* allocation failure aborts (STYLE.md) */
+	if (EVP_DigestInit_ex(in->md, EVP_sha256(), NULL) != 1) {
+		rc = rcn_err_set(err, RCN_EIO, path, 0, "SHA-256 unavailable");
+		goto cleanup;
+	}
+	in->fp = fopen(path, "rb");
+	if (!in->fp) {
+		rc = rcn_err_set(err, RCN_EIO, path, 0, "cannot open: %s", strerror(errno));
+		goto cleanup;
+	}
+	rc = fill_raw(in, err);
+	if (rc != RCN_OK)
+		goto cleanup;
+	/* By content, not by name: WeChat serves gzip for tar_type=GZIP whatever the file is called. */
+	if (in->raw_len >= 2 && in->raw[0] == 0x1f && in->raw[1] == 0x8b) {
+		if (inflateInit2(&in->zs, 15 + 16) != Z_OK) {
+			rc = rcn_err_set(err, RCN_EIO, path, 0, "cannot initialize zlib");
+			goto cleanup;
+		}
+		in->gzip = true;
+		in->in_member = true;
+		in->zs.next_in = in->raw;
+		in->zs.avail_in = (uInt)in->raw_len;
+	}
+cleanup:
+	if (rc != RCN_OK) {
+		rcn_input_close(in);
+		return rc;
+	}
+	*out = in;
+	return RCN_OK;
+}
+
+static rcn_rc read_plain(rcn_input *in, char *buf, size_t n, size_t *got, rcn_err *err)
+{
+	if (in->raw_pos == in->raw_len && !in->raw_eof) {
+		rcn_rc rc = fill_raw(in, err);
+		if (rc != RCN_OK)
+			return rc;
+	}
+	size_t k = in->raw_len - in->raw_pos;
+	if (k > n)
+		k = n;
+	if (k > in->max_bytes - in->out_bytes)
+		return fail(in, err, RCN_ELIMIT, "file size exceeds %" PRIu64 " bytes", in->max_bytes);
+	memcpy(buf, in->raw + in->raw_pos, k);
+	in->raw_pos += k;
+	in->out_bytes += k;
+	*got = k;
+	return RCN_OK;
+}
+
+static rcn_rc read_gzip(rcn_input *in, char *buf, size_t n, size_t *got, rcn_err *err)
+{
+	/* Ask for at most one byte past the cap: enough to notice it is passed. */
+	uint64_t room = in->max_bytes - in->out_bytes + 1;
+	size_t want = n;
+	if ((uint64_t)want > room)
+		want = (size_t)room;
+	if (want > UINT_MAX)
+		want = UINT_MAX;
+	in->zs.next_out = (Bytef *)buf;
+	in->zs.avail_out = (uInt)want;
+	for (;;) {
+		if (in->zs.avail_in == 0) {
+			if (!in->raw_eof) {
+				rcn_rc rc = fill_raw(in, err);
+				if (rc != RCN_OK)
+					return rc;
+				in->zs.next_in = in->raw;
+				in->zs.avail_in = (uInt)in->raw_len;
+				continue;
+			}
+			if (in->in_member)
+				return fail(in, err, RCN_EFORMAT, "truncated gzip stream");
+			break; /* end of the last member */
+		}
+		if (!in->in_member) {
+			/* More bytes after a member's trailer: the next member of a concatenated stream. */
+			inflateReset(&in->zs);
+			in->in_member = true;
+		}
+		int zr = inflate(&in->zs, Z_NO_FLUSH);
+		if (zr == Z_STREAM_END)
+			in->in_member = false;
+		else if (zr == Z_BUF_ERROR && in->zs.avail_in > 0 && in->zs.avail_out > 0)
+			return fail(in, err, RCN_EFORMAT, "corrupt gzip data: no progress");
+		else if (zr != Z_OK && zr != Z_BUF_ERROR)
+			return fail(in, err, RCN_EFORMAT, "corrupt gzip data: %s",
+				    in->zs.msg ? in->zs.msg : zError(zr));
+		if (in->zs.avail_out < want)
+			break;
+	}
+	size_t k = want - in->zs.avail_out;
+	in->out_bytes += k;
+	if (in->out_bytes > in->max_bytes)
+		return fail(in, err, RCN_ELIMIT, "inflated size exceeds %" PRIu64 " bytes", in->max_bytes);
+	*got = k;
+	return RCN_OK;
+}
+
+rcn_rc rcn_input_read(rcn_input *in, char *buf, size_t n, size_t *got, rcn_err *err)
+{
+	assert(n > 0);
+	*got = 0;
+	if (in->failed) {
+		if (err)
+			*err = in->fail_err;
+		return in->fail_err.code;
+	}
+	return in->gzip ? read_gzip(in, buf, n, got, err) : read_plain(in, buf, n, got, err);
+}
+
+bool rcn_input_is_gzip(const rcn_input *in)
+{
+	return in->gzip;
+}
+
+void rcn_input_sha256_hex(const rcn_input *in, char out[65])
+{
+	unsigned char d[EVP_MAX_MD_SIZE];
+	unsigned int len = 0;
+	EVP_MD_CTX *tmp = EVP_MD_CTX_new();
+	if (!tmp)
+		abort();
+	/* Finalize a copy so the running digest can still take more bytes. */
+	if (EVP_MD_CTX_copy_ex(tmp, in->md) != 1 || EVP_DigestFinal_ex(tmp, d, &len) != 1 || len != 32)
+		abort(); /* cannot fail for an initialized SHA-256 context */
+	EVP_MD_CTX_free(tmp);
+	static const char hex[] = "0123456789abcdef";
+	for (unsigned int i = 0; i < len; i++) {
+		out[2 * i] = hex[d[i] >> 4];
+		out[2 * i + 1] = hex[d[i] & 15];
+	}
+	out[64] = '\0';
+}
+
+uint64_t rcn_input_raw_bytes(const rcn_input *in)
+{
+	return in->raw_bytes;
+}

@@ -1,0 +1,729 @@
+/* WeChat Pay trade bill parser (FORMATS.md §1): streams decoded bytes through
+ * libcsv one line at a time, finds columns by header name, emits one record per
+ * detail row and checks the summary's control totals. Holds one row, never the file. */
+#include <assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <csv.h>
+
+#include "recon/money.h"
+#include "recon/parse.h"
+
+/* Bytes handed to libcsv at once, so the row cap is checked at least this often. */
+#define PIECE_MAX ((size_t)64 * 1024)
+/* How much of an unrecognized first cell is quoted back in the error. */
+#define QUOTE_MAX 60
+
+static const char BOM[3] = {'\xEF', '\xBB', '\xBF'};
+
+/* Detail columns recon reads; anything else in the header is ignored. */
+enum col {
+	C_TRADE_TIME,
+	C_MCH_ID,
+	C_SUB_MCH_ID,
+	C_LEGACY_SUB_MCH_ID,
+	C_TXN_ID,
+	C_ORDER_NO,
+	C_TRADE_TYPE,
+	C_TRADE_STATUS,
+	C_CURRENCY,
+	C_SETTLE,
+	C_TOTAL,
+	C_REFUND_ID,
+	C_REFUND_NO,
+	C_REFUND,
+	C_COUPON_REFUND,
+	C_LEGACY_COUPON_REFUND,
+	C_REFUND_STATUS,
+	C_FEE,
+	C_RATE,
+	C_ORDER_AMOUNT,
+	C_REFUND_REQUEST,
+	C_REFUND_REQUEST_TIME,
+	C_COUNT
+};
+
+static const char *const col_names[C_COUNT] = {
+	[C_TRADE_TIME] = "交易时间",
+	[C_MCH_ID] = "商户号",
+	[C_SUB_MCH_ID] = "特约商户号",
+	[C_LEGACY_SUB_MCH_ID] = "子商户号",
+	[C_TXN_ID] = "微信订单号",
+	[C_ORDER_NO] = "商户订单号",
+	[C_TRADE_TYPE] = "交易类型",
+	[C_TRADE_STATUS] = "交易状态",
+	[C_CURRENCY] = "货币种类",
+	[C_SETTLE] = "应结订单金额",
+	[C_TOTAL] = "总金额",
+	[C_REFUND_ID] = "微信退款单号",
+	[C_REFUND_NO] = "商户退款单号",
+	[C_REFUND] = "退款金额",
+	[C_COUPON_REFUND] = "充值券退款金额",
+	[C_LEGACY_COUPON_REFUND] = "代金券或立减优惠退款金额",
+	[C_REFUND_STATUS] = "退款状态",
+	[C_FEE] = "手续费",
+	[C_RATE] = "费率",
+	[C_ORDER_AMOUNT] = "订单金额",
+	[C_REFUND_REQUEST] = "申请退款金额",
+	[C_REFUND_REQUEST_TIME] = "退款申请时间",
+};
+
+/* Summed detail amounts, one per amount column; each is checked against
+ * whichever summary column names it (FORMATS.md §1, control totals). */
+enum sum { S_SETTLE, S_TOTAL, S_REFUND, S_COUPON_REFUND, S_LEGACY_COUPON_REFUND, S_FEE, S_ORDER, S_REQUEST, S_COUNT };
+
+static const struct {
+	enum col col;
+	int scale;
+} sum_cols[S_COUNT] = {
+	[S_SETTLE] = {C_SETTLE, RCN_SCALE_FEN},
+	[S_TOTAL] = {C_TOTAL, RCN_SCALE_FEN},
+	[S_REFUND] = {C_REFUND, RCN_SCALE_FEN},
+	[S_COUPON_REFUND] = {C_COUPON_REFUND, RCN_SCALE_FEN},
+	[S_LEGACY_COUPON_REFUND] = {C_LEGACY_COUPON_REFUND, RCN_SCALE_FEN},
+	[S_FEE] = {C_FEE, RCN_SCALE_FEE},
+	[S_ORDER] = {C_ORDER_AMOUNT, RCN_SCALE_FEN},
+	[S_REQUEST] = {C_REFUND_REQUEST, RCN_SCALE_FEN},
+};
+
+#define TOTAL_ROWS (-1) /* summary column that counts rows rather than summing one */
+
+static const struct {
+	const char *name;
+	int sum; /* enum sum, or TOTAL_ROWS */
+} summary_cols[] = {
+	{"总交易单数", TOTAL_ROWS},
+	{"应结订单总金额", S_SETTLE},
+	{"总交易额", S_TOTAL}, /* legacy */
+	{"退款总金额", S_REFUND},
+	{"总退款金额", S_REFUND}, /* legacy */
+	{"充值券退款总金额", S_COUPON_REFUND},
+	{"总代金券或立减优惠退款金额", S_LEGACY_COUPON_REFUND}, /* legacy */
+	{"手续费总金额", S_FEE},
+	{"订单总金额", S_ORDER},
+	{"申请退款总金额", S_REQUEST},
+};
+#define SUMMARY_COLS (sizeof(summary_cols) / sizeof(summary_cols[0]))
+
+enum stage { ST_HEADER, ST_DETAIL, ST_SUMMARY_VALUES, ST_AFTER_SUMMARY };
+
+struct rcn_wechat_parser {
+	const char *file;
+	const char *channel;
+	rcn_record_sink rec_sink;
+	rcn_quarantine_sink quar_sink;
+	void *ctx;
+	struct csv_parser csv;
+
+	/* byte level */
+	char head[3]; /* first bytes, held back until we know whether they are a BOM */
+	size_t head_len;
+	bool head_done;
+	bool seen_content; /* first non-blank byte seen (the HTML check) */
+	long line;	   /* line of the bytes being fed */
+
+	/* current row */
+	bool in_row;
+	long row_line;
+	size_t row_fed;	  /* bytes fed since the row began */
+	size_t row_bytes; /* field bytes plus separators */
+	rcn_buf row;	  /* fields, each NUL-terminated */
+	size_t field_off[RCN_MAX_FIELDS];
+	size_t field_len[RCN_MAX_FIELDS];
+	size_t nfields;
+
+	/* file level */
+	enum stage stage;
+	int col[C_COUNT]; /* header index of each column, -1 when absent */
+	size_t ncols;
+	int summary_kind[RCN_MAX_FIELDS]; /* summary_cols index per summary column, -1 if unknown */
+	size_t nsummary;
+	int64_t sums[S_COUNT];
+	rcn_stmt_result res;
+	bool fatal;
+	rcn_err fatal_err;
+	bool summary_bad; /* summary row malformed or totals differ: summary_err says how */
+	rcn_err summary_err;
+	bool trailing; /* a row after the summary: trailing_err */
+	rcn_err trailing_err;
+	bool finished;
+};
+
+static bool is_name(const char *s, size_t n, const char *name)
+{
+	return strlen(name) == n && memcmp(s, name, n) == 0;
+}
+
+/* Field i as written (header and summary header cells have no backtick). */
+static const char *raw_field(const rcn_wechat_parser *p, size_t i, size_t *n)
+{
+	*n = p->field_len[i];
+	return p->row.data + p->field_off[i];
+}
+
+/* Field i of a backtick-prefixed row, with the backtick stripped; tolerated when missing. */
+static const char *value(const rcn_wechat_parser *p, size_t i, size_t *n)
+{
+	const char *s = raw_field(p, i, n);
+	if (*n > 0 && s[0] == '`') {
+		s++;
+		(*n)--;
+	}
+	return s;
+}
+
+static const char *col_value(const rcn_wechat_parser *p, enum col c, size_t *n)
+{
+	if (p->col[c] < 0) {
+		*n = 0;
+		return "";
+	}
+	return value(p, (size_t)p->col[c], n);
+}
+
+static void set_fatal(rcn_wechat_parser *p, rcn_rc code, long line, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static void set_fatal(rcn_wechat_parser *p, rcn_rc code, long line, const char *fmt, ...)
+{
+	char msg[400];
+	va_list ap;
+	if (p->fatal)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	p->fatal = true;
+	rcn_err_set(&p->fatal_err, code, p->file, line, "%s", msg);
+}
+
+static void row_too_long(rcn_wechat_parser *p)
+{
+	set_fatal(p, RCN_ELIMIT, p->row_line, "row longer than %u bytes", RCN_MAX_ROW_BYTES);
+}
+
+static void quarantine(rcn_wechat_parser *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void quarantine(rcn_wechat_parser *p, const char *fmt, ...)
+{
+	char reason[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(reason, sizeof(reason), fmt, ap);
+	va_end(ap);
+	p->res.bad_rows++;
+	if (p->quar_sink)
+		p->quar_sink(p->ctx, p->file, p->row_line, reason);
+}
+
+/* Length of the longest prefix of s[0..n) that is at most max bytes and does not split a UTF-8 sequence. */
+static int utf8_prefix(const char *s, size_t n, size_t max)
+{
+	if (n <= max)
+		return (int)n;
+	while (max > 0 && ((unsigned char)s[max] & 0xC0) == 0x80)
+		max--;
+	return (int)max;
+}
+
+static void on_header(rcn_wechat_parser *p)
+{
+	size_t n;
+	const char *first = raw_field(p, 0, &n);
+
+	if (is_name(first, n, "记账时间")) {
+		snprintf(p->res.format, sizeof(p->res.format), "wechat-fundflow");
+		set_fatal(p, RCN_EFORMAT, p->row_line, "not a trade bill (WeChat fund-flow bill)");
+		return;
+	}
+	if (!is_name(first, n, col_names[C_TRADE_TIME])) {
+		set_fatal(p, RCN_EFORMAT, p->row_line, "unrecognized header: %.*s", utf8_prefix(first, n, QUOTE_MAX),
+			  first);
+		return;
+	}
+	for (size_t i = 0; i < p->nfields; i++) {
+		const char *s = raw_field(p, i, &n);
+		for (int c = 0; c < C_COUNT; c++)
+			if (p->col[c] < 0 && is_name(s, n, col_names[c]))
+				p->col[c] = (int)i;
+	}
+	static const enum col required[] = {C_MCH_ID, C_TXN_ID, C_ORDER_NO, C_TRADE_STATUS, C_FEE};
+	for (size_t i = 0; i < sizeof(required) / sizeof(required[0]); i++)
+		if (p->col[required[i]] < 0) {
+			set_fatal(p, RCN_EFORMAT, p->row_line, "trade bill header lacks %s", col_names[required[i]]);
+			return;
+		}
+	if (p->col[C_SETTLE] < 0 && p->col[C_TOTAL] < 0) {
+		set_fatal(p, RCN_EFORMAT, p->row_line, "trade bill header lacks 应结订单金额");
+		return;
+	}
+	const char *format;
+	if (p->col[C_REFUND_REQUEST_TIME] >= 0)
+		format = "wechat-refund";
+	else if (p->col[C_SETTLE] < 0)
+		format = "wechat-legacy"; /* pre-2018: 总金额 instead of 应结订单金额/订单金额 */
+	else if (p->col[C_REFUND] >= 0)
+		format = "wechat-all";
+	else
+		format = "wechat-success";
+	snprintf(p->res.format, sizeof(p->res.format), "%s", format);
+	p->ncols = p->nfields;
+	p->stage = ST_DETAIL;
+}
+
+static bool checked_add(int64_t *acc, int64_t v)
+{
+	return !__builtin_add_overflow(*acc, v, acc);
+}
+
+static void on_detail(rcn_wechat_parser *p)
+{
+	rcn_record rec;
+	rcn_err e;
+	size_t n;
+	const char *s;
+	int64_t amt[S_COUNT] = {0};
+
+	p->res.rows++;
+	if (p->nfields != p->ncols) {
+		quarantine(p, "expected %zu fields, found %zu", p->ncols, p->nfields);
+		return;
+	}
+	memset(&rec, 0, sizeof(rec));
+	s = col_value(p, C_TRADE_STATUS, &n);
+	rec.type = is_name(s, n, "REFUND") ? RCN_REC_REFUND : RCN_REC_PAYMENT;
+
+	/* The columns the record is built from; an empty one elsewhere counts as 0. */
+	enum col settle_col = p->col[C_SETTLE] >= 0 ? C_SETTLE : C_TOTAL;
+	enum col amount_col = p->col[C_ORDER_AMOUNT] >= 0 ? C_ORDER_AMOUNT : settle_col;
+	if (rec.type == RCN_REC_REFUND) {
+		if (p->col[C_REFUND] < 0) {
+			quarantine(p, "REFUND row in a bill without %s", col_names[C_REFUND]);
+			return;
+		}
+		settle_col = C_REFUND;
+		amount_col = p->col[C_REFUND_REQUEST] >= 0 ? C_REFUND_REQUEST : C_REFUND;
+	}
+	for (int k = 0; k < S_COUNT; k++) {
+		enum col c = sum_cols[k].col;
+		if (p->col[c] < 0)
+			continue;
+		s = col_value(p, c, &n);
+		if (n == 0 && c != settle_col && c != amount_col && c != C_FEE)
+			continue;
+		if (rcn_money_parse(&amt[k], s, n, sum_cols[k].scale, &e) != RCN_OK) {
+			quarantine(p, "%s: %s", col_names[c], e.msg);
+			return;
+		}
+	}
+	for (int k = 0; k < S_COUNT; k++) {
+		if (sum_cols[k].col == amount_col)
+			rec.amount_fen = amt[k];
+		if (sum_cols[k].col == settle_col)
+			rec.settle_fen = amt[k];
+	}
+	rec.fee = amt[S_FEE];
+	if (rec.amount_fen < 0) {
+		char buf[32];
+		quarantine(p, "%s is negative: %s", col_names[amount_col],
+			   rcn_money_format(buf, sizeof(buf), rec.amount_fen, RCN_SCALE_FEN));
+		return;
+	}
+	s = col_value(p, C_TRADE_TIME, &n);
+	if (rcn_datetime_parse(rec.trade_time, &rec.trade_date, s, n, &e) != RCN_OK) {
+		quarantine(p, "%s: %s", col_names[C_TRADE_TIME], e.msg);
+		return;
+	}
+	rec.rate_ppm = -1;
+	s = col_value(p, C_RATE, &n);
+	if (n > 0 && rcn_rate_parse(&rec.rate_ppm, s, n, &e) != RCN_OK) {
+		quarantine(p, "%s: %s", col_names[C_RATE], e.msg);
+		return;
+	}
+
+	/* Sums are committed only when every one of them fits. */
+	int64_t sums[S_COUNT];
+	int64_t total_amount = rec.type == RCN_REC_REFUND ? p->res.refund_fen : p->res.amount_fen;
+	int64_t total_fee = p->res.fee;
+	memcpy(sums, p->sums, sizeof(sums));
+	bool fits = checked_add(&total_amount, rec.amount_fen) && checked_add(&total_fee, rec.fee);
+	for (int k = 0; k < S_COUNT; k++)
+		fits = fits && checked_add(&sums[k], amt[k]);
+	if (!fits) {
+		quarantine(p, "amounts overflow the file's totals");
+		return;
+	}
+	memcpy(p->sums, sums, sizeof(sums));
+	p->res.fee = total_fee;
+	if (rec.type == RCN_REC_REFUND) {
+		p->res.refunds++;
+		p->res.refund_fen = total_amount;
+	} else {
+		p->res.payments++;
+		p->res.amount_fen = total_amount;
+	}
+
+	rec.channel = p->channel;
+	rec.provider_id = col_value(p, C_MCH_ID, &n);
+	enum col sub = p->col[C_SUB_MCH_ID] >= 0 ? C_SUB_MCH_ID : C_LEGACY_SUB_MCH_ID;
+	s = col_value(p, sub, &n);
+	/* 特约商户号 is `0 for a direct merchant: the merchant is then 商户号 itself. */
+	rec.merchant_id = n > 0 && !is_name(s, n, "0") ? s : rec.provider_id;
+	rec.channel_txn_id = col_value(p, C_TXN_ID, &n);
+	rec.order_no = col_value(p, C_ORDER_NO, &n);
+	if (rec.type == RCN_REC_REFUND) {
+		rec.refund_no = col_value(p, C_REFUND_NO, &n);
+		rec.channel_refund_id = col_value(p, C_REFUND_ID, &n);
+		rec.status = col_value(p, C_REFUND_STATUS, &n);
+	} else {
+		rec.refund_no = "";
+		rec.channel_refund_id = "";
+		rec.status = col_value(p, C_TRADE_STATUS, &n);
+	}
+	rec.currency = col_value(p, C_CURRENCY, &n);
+	rec.trade_type = col_value(p, C_TRADE_TYPE, &n);
+	rec.file = p->file;
+	rec.line = p->row_line;
+	if (p->rec_sink)
+		p->rec_sink(p->ctx, &rec);
+}
+
+static void on_summary_header(rcn_wechat_parser *p)
+{
+	size_t n;
+	for (size_t i = 0; i < p->nfields; i++) {
+		const char *s = raw_field(p, i, &n);
+		p->summary_kind[i] = -1;
+		for (size_t k = 0; k < SUMMARY_COLS; k++)
+			if (is_name(s, n, summary_cols[k].name))
+				p->summary_kind[i] = (int)k;
+	}
+	p->nsummary = p->nfields;
+	p->stage = ST_SUMMARY_VALUES;
+}
+
+static void summary_problem(rcn_wechat_parser *p, rcn_rc code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void summary_problem(rcn_wechat_parser *p, rcn_rc code, const char *fmt, ...)
+{
+	char msg[400];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	p->summary_bad = true;
+	rcn_err_set(&p->summary_err, code, p->file, p->row_line, "%s", msg);
+}
+
+static bool parse_count(int64_t *out, const char *s, size_t n)
+{
+	int64_t v = 0;
+	if (n == 0 || n > 18)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+		v = v * 10 + (s[i] - '0');
+	}
+	*out = v;
+	return true;
+}
+
+static void on_summary_values(rcn_wechat_parser *p)
+{
+	p->stage = ST_AFTER_SUMMARY;
+	p->res.has_summary = true;
+	if (p->nfields != p->nsummary) {
+		summary_problem(p, RCN_EFORMAT, "summary row has %zu fields, its header %zu", p->nfields, p->nsummary);
+		return;
+	}
+	for (size_t i = 0; i < p->nsummary; i++) {
+		if (p->summary_kind[i] < 0)
+			continue;
+		const char *name = summary_cols[p->summary_kind[i]].name;
+		int k = summary_cols[p->summary_kind[i]].sum;
+		size_t n;
+		const char *s = value(p, i, &n);
+		int64_t stated;
+		char a[32], b[32];
+		rcn_err e;
+		if (k == TOTAL_ROWS) {
+			if (!parse_count(&stated, s, n)) {
+				summary_problem(p, RCN_EFORMAT, "summary %s: invalid count \"%.*s\"", name,
+						utf8_prefix(s, n, QUOTE_MAX), s);
+				return;
+			}
+			if (stated != p->res.rows) {
+				summary_problem(p, RCN_ETOTALS,
+						"control totals do not match: %s says %lld, rows have %ld", name,
+						(long long)stated, p->res.rows);
+				return;
+			}
+			continue;
+		}
+		if (p->col[sum_cols[k].col] < 0)
+			continue; /* e.g. 退款总金额 in a SUCCESS bill, which has no refund columns */
+		if (rcn_money_parse(&stated, s, n, sum_cols[k].scale, &e) != RCN_OK) {
+			summary_problem(p, RCN_EFORMAT, "summary %s: %s", name, e.msg);
+			return;
+		}
+		if (stated != p->sums[k]) {
+			summary_problem(p, RCN_ETOTALS, "control totals do not match: %s says %s, rows have %s", name,
+					rcn_money_format(a, sizeof(a), stated, sum_cols[k].scale),
+					rcn_money_format(b, sizeof(b), p->sums[k], sum_cols[k].scale));
+			return;
+		}
+	}
+}
+
+static bool row_is_blank(const rcn_wechat_parser *p)
+{
+	for (size_t i = 0; i < p->nfields; i++) {
+		size_t n;
+		const char *s = raw_field(p, i, &n);
+		for (size_t j = 0; j < n; j++)
+			if (s[j] != ' ' && s[j] != '\t')
+				return false;
+	}
+	return true;
+}
+
+static void process_row(rcn_wechat_parser *p)
+{
+	size_t n;
+	const char *first;
+	if (p->nfields == 0 || row_is_blank(p))
+		return;
+	switch (p->stage) {
+	case ST_HEADER:
+		on_header(p);
+		break;
+	case ST_DETAIL:
+		first = raw_field(p, 0, &n);
+		if (is_name(first, n, summary_cols[0].name))
+			on_summary_header(p);
+		else
+			on_detail(p);
+		break;
+	case ST_SUMMARY_VALUES:
+		on_summary_values(p);
+		break;
+	case ST_AFTER_SUMMARY:
+		if (!p->trailing) {
+			p->trailing = true;
+			rcn_err_set(&p->trailing_err, RCN_EFORMAT, p->file, p->row_line,
+				    "unexpected row after the summary");
+		}
+		break;
+	}
+}
+
+static void on_field(void *data, size_t len, void *vp)
+{
+	rcn_wechat_parser *p = vp;
+	if (p->fatal)
+		return;
+	if (!p->in_row) {
+		/* A row that began after a bare CR in the middle of a line. */
+		p->in_row = true;
+		p->row_line = p->line;
+		p->row_fed = 0;
+	}
+	if (p->nfields == RCN_MAX_FIELDS) {
+		set_fatal(p, RCN_ELIMIT, p->row_line, "row has more than %d fields", RCN_MAX_FIELDS);
+		return;
+	}
+	p->row_bytes += len + (size_t)(p->nfields > 0);
+	if (p->row_bytes > RCN_MAX_ROW_BYTES) {
+		row_too_long(p);
+		return;
+	}
+	p->field_off[p->nfields] = p->row.len;
+	p->field_len[p->nfields] = len;
+	if (rcn_buf_append(&p->row, data, len) != RCN_OK || rcn_buf_append(&p->row, "", 1) != RCN_OK) {
+		row_too_long(p);
+		return;
+	}
+	p->nfields++;
+}
+
+static void on_row(int c, void *vp)
+{
+	rcn_wechat_parser *p = vp;
+	(void)c;
+	if (!p->fatal)
+		process_row(p);
+	p->in_row = false;
+	p->nfields = 0;
+	p->row_bytes = 0;
+	rcn_buf_reset(&p->row);
+}
+
+static bool blank_piece(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (s[i] != '\r' && s[i] != '\n')
+			return false;
+	return true;
+}
+
+/* One piece of at most one line (ends at '\n' or is cut at PIECE_MAX). */
+static void feed_piece(rcn_wechat_parser *p, const char *s, size_t n, bool ends_line)
+{
+	if (!p->seen_content) {
+		for (size_t i = 0; i < n; i++) {
+			if (s[i] == ' ' || s[i] == '\t' || s[i] == '\r' || s[i] == '\n')
+				continue;
+			p->seen_content = true;
+			/* v2 answers errors as XML; a proxy or login page comes back as HTML (FORMATS.md §1). */
+			if (s[i] == '<') {
+				set_fatal(p, RCN_EFORMAT, p->line, "an HTML or XML page, not a bill");
+				return;
+			}
+			break;
+		}
+	}
+	if (!p->in_row && !blank_piece(s, n)) {
+		p->in_row = true;
+		p->row_line = p->line;
+		p->row_fed = 0;
+	}
+	if (p->in_row) {
+		p->row_fed += n;
+		/* +2 leaves room for the CRLF that ends a row of exactly the maximum length. */
+		if (p->row_fed > (size_t)RCN_MAX_ROW_BYTES + 2) {
+			row_too_long(p);
+			return;
+		}
+	}
+	if (csv_parse(&p->csv, s, n, on_field, on_row, p) != n && !p->fatal)
+		set_fatal(p, RCN_ELIMIT, p->line, "csv: %s", csv_strerror(csv_error(&p->csv)));
+	if (ends_line)
+		p->line++;
+}
+
+static void feed_bytes(rcn_wechat_parser *p, const char *s, size_t n)
+{
+	while (n > 0 && !p->fatal) {
+		size_t len = n < PIECE_MAX ? n : PIECE_MAX;
+		const char *nl = memchr(s, '\n', len);
+		if (nl)
+			len = (size_t)(nl - s) + 1;
+		feed_piece(p, s, len, nl != NULL);
+		s += len;
+		n -= len;
+	}
+}
+
+/* Passes on the held-back first bytes, minus a UTF-8 BOM. */
+static void flush_head(rcn_wechat_parser *p)
+{
+	size_t skip = p->head_len == 3 && memcmp(p->head, BOM, 3) == 0 ? 3 : 0;
+	p->head_done = true;
+	feed_bytes(p, p->head + skip, p->head_len - skip);
+}
+
+static int no_space(unsigned char c)
+{
+	(void)c;
+	return 0; /* keep fields byte-exact: libcsv would trim spaces around unquoted fields */
+}
+
+rcn_wechat_parser *rcn_wechat_parser_new(const char *file, const char *channel, rcn_record_sink rec,
+					 rcn_quarantine_sink quar, void *ctx)
+{
+	rcn_wechat_parser *p = rcn_xcalloc(1, sizeof(*p));
+	p->file = file;
+	p->channel = channel;
+	p->rec_sink = rec;
+	p->quar_sink = quar;
+	p->ctx = ctx;
+	if (csv_init(&p->csv, 0) != 0)
+		abort(); /* only fails on allocation */
+	csv_set_space_func(&p->csv, no_space);
+	csv_set_blk_size(&p->csv, 16 * 1024); /* libcsv grows its field buffer linearly by this */
+	p->line = 1;
+	/* Row bytes plus one NUL per field. */
+	rcn_buf_init(&p->row, (size_t)RCN_MAX_ROW_BYTES + RCN_MAX_FIELDS);
+	for (int c = 0; c < C_COUNT; c++)
+		p->col[c] = -1;
+	p->stage = ST_HEADER;
+	return p;
+}
+
+rcn_rc rcn_wechat_parser_feed(rcn_wechat_parser *p, const char *buf, size_t n, rcn_err *err)
+{
+	assert(!p->finished);
+	if (!p->head_done && !p->fatal) {
+		while (n > 0 && p->head_len < 3) {
+			p->head[p->head_len++] = *buf++;
+			n--;
+		}
+		if (p->head_len < 3 && memcmp(p->head, BOM, p->head_len) == 0)
+			return RCN_OK; /* might still be a BOM */
+		flush_head(p);
+	}
+	feed_bytes(p, buf, n);
+	if (p->fatal) {
+		if (err)
+			*err = p->fatal_err;
+		return p->fatal_err.code;
+	}
+	return RCN_OK;
+}
+
+static void reject(rcn_stmt_result *res, const rcn_err *why)
+{
+	res->rejected = true;
+	res->reason = *why;
+}
+
+rcn_rc rcn_wechat_parser_finish(rcn_wechat_parser *p, rcn_stmt_result *out)
+{
+	assert(!p->finished);
+	p->finished = true;
+	if (!p->fatal && !p->head_done)
+		flush_head(p);
+	if (!p->fatal)
+		csv_fini(&p->csv, on_field, on_row, p); /* ends a last row that has no newline */
+
+	rcn_stmt_result *res = &p->res;
+	rcn_err e;
+	rcn_err_clear(&res->reason);
+	res->totals_ok = res->has_summary && !p->summary_bad && res->bad_rows == 0;
+	if (p->fatal) {
+		reject(res, &p->fatal_err);
+	} else if (p->stage == ST_HEADER) {
+		rcn_err_set(&e, RCN_EFORMAT, p->file, 0, "empty file: no header");
+		reject(res, &e);
+	} else if (!res->has_summary) {
+		rcn_err_set(&e, RCN_EFORMAT, p->file, 0, "missing summary row (truncated file?)");
+		reject(res, &e);
+	} else if (p->summary_bad && p->summary_err.code == RCN_EFORMAT) {
+		reject(res, &p->summary_err);
+	} else if (res->bad_rows > 0) {
+		rcn_err_set(&e, RCN_EFORMAT, p->file, 0, "%ld %s could not be parsed", res->bad_rows,
+			    res->bad_rows == 1 ? "row" : "rows");
+		reject(res, &e);
+	} else if (p->summary_bad) {
+		reject(res, &p->summary_err);
+	} else if (p->trailing) {
+		reject(res, &p->trailing_err);
+	}
+	if (res->rejected)
+		res->totals_ok = false;
+	*out = *res;
+	return res->rejected ? res->reason.code : RCN_OK;
+}
+
+void rcn_wechat_parser_free(rcn_wechat_parser *p)
+{
+	if (!p)
+		return;
+	csv_free(&p->csv);
+	rcn_buf_free(&p->row);
+	free(p);
+}

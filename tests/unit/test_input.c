@@ -1,0 +1,401 @@
+/* decode: gzip detection by magic bytes, concatenated members, truncation and
+ * corruption errors naming the file, the inflated-size cap, raw-byte SHA-256. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+#include <zlib.h>
+
+#include "recon/input.h"
+
+#define WECHAT_DIR SAMPLES_DIR "/wechat"
+#define CSV	   WECHAT_DIR "/gunsluo_v3_tradebill_ALL.csv"
+#define GZ	   WECHAT_DIR "/gunsluo_v3_tradebill_ALL.csv.gz"
+#define CSV_SHA256 "d0d81b8ca429b121ca95e6dfeb9e12d43a803375a33bf0a32c94a3754b27c6fb" /* sha256sum */
+#define GZ_SHA256  "3acbd916ad4c8f8421ab1c9be423bf4b094f10a00dcc9f08ade348a5047739fd"
+
+static char tmpdir[256];
+
+static int setup(void **state)
+{
+	(void)state;
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/recon_test_input.XXXXXX");
+	return mkdtemp(tmpdir) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	char cmd[300];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+static char *slurp(const char *path, size_t *n)
+{
+	FILE *f = fopen(path, "rb");
+	assert_non_null(f);
+	fseek(f, 0, SEEK_END);
+	long len = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	char *buf = malloc((size_t)len + 1);
+	assert_non_null(buf);
+	assert_int_equal(fread(buf, 1, (size_t)len, f), (size_t)len);
+	fclose(f);
+	*n = (size_t)len;
+	return buf;
+}
+
+static void write_file(const char *path, const void *data, size_t n)
+{
+	FILE *f = fopen(path, "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(data, 1, n, f), n);
+	assert_int_equal(fclose(f), 0);
+}
+
+static void tmp_path(char *out, size_t n, const char *name)
+{
+	snprintf(out, n, "%s/%s", tmpdir, name);
+}
+
+/* Reads everything with reads of `step` bytes; returns the final code, *out the data. */
+static rcn_rc read_all(rcn_input *in, size_t step, char **out, size_t *n, rcn_err *err)
+{
+	size_t cap = 1024, len = 0;
+	char *buf = malloc(cap);
+	rcn_rc rc;
+	assert_non_null(buf);
+	for (;;) {
+		size_t got;
+		if (len + step > cap) {
+			cap = 2 * (len + step);
+			buf = realloc(buf, cap);
+			assert_non_null(buf);
+		}
+		rc = rcn_input_read(in, buf + len, step, &got, err);
+		if (rc != RCN_OK || got == 0)
+			break;
+		assert_true(got <= step);
+		len += got;
+	}
+	*out = buf;
+	*n = len;
+	return rc;
+}
+
+static void sha256_hex(const void *data, size_t n, char out[65])
+{
+	unsigned char d[32];
+	unsigned int len = 0;
+	assert_int_equal(EVP_Digest(data, n, d, &len, EVP_sha256(), NULL), 1);
+	for (unsigned i = 0; i < 32; i++)
+		snprintf(out + 2 * i, 3, "%02x", d[i]);
+}
+
+static void test_plain(void **state)
+{
+	(void)state;
+	rcn_input *in;
+	rcn_err err;
+	size_t n, want_n;
+	char *data, sha[65];
+	char *want = slurp(CSV, &want_n);
+	assert_int_equal(rcn_input_open(&in, CSV, 0, &err), RCN_OK);
+	assert_false(rcn_input_is_gzip(in));
+	assert_int_equal(read_all(in, 100, &data, &n, &err), RCN_OK);
+	assert_int_equal(n, want_n);
+	assert_memory_equal(data, want, n);
+	rcn_input_sha256_hex(in, sha);
+	assert_string_equal(sha, CSV_SHA256);
+	assert_int_equal(rcn_input_raw_bytes(in), 1347);
+	rcn_input_close(in);
+	free(data);
+	free(want);
+}
+
+static void test_gzip(void **state)
+{
+	(void)state;
+	rcn_input *in;
+	rcn_err err;
+	size_t n, want_n;
+	char *data, sha[65];
+	char *want = slurp(CSV, &want_n);
+	/* Tiny reads exercise the output-buffer boundaries of inflate. */
+	static const size_t steps[] = {1, 7, 4096};
+	for (size_t i = 0; i < 3; i++) {
+		assert_int_equal(rcn_input_open(&in, GZ, 0, &err), RCN_OK);
+		assert_true(rcn_input_is_gzip(in));
+		assert_int_equal(read_all(in, steps[i], &data, &n, &err), RCN_OK);
+		assert_int_equal(n, want_n);
+		assert_memory_equal(data, want, n);
+		/* The digest is over the stored (compressed) bytes. */
+		rcn_input_sha256_hex(in, sha);
+		assert_string_equal(sha, GZ_SHA256);
+		assert_int_equal(rcn_input_raw_bytes(in), 588);
+		rcn_input_close(in);
+		free(data);
+	}
+	free(want);
+}
+
+static void test_gz_name_plain_content(void **state)
+{
+	(void)state;
+	char path[512];
+	size_t n, want_n;
+	char *data, sha[65];
+	rcn_input *in;
+	rcn_err err;
+	char *want = slurp(CSV, &want_n);
+	tmp_path(path, sizeof(path), "bill.csv.gz");
+	write_file(path, want, want_n);
+	assert_int_equal(rcn_input_open(&in, path, 0, &err), RCN_OK);
+	assert_false(rcn_input_is_gzip(in));
+	assert_int_equal(read_all(in, 4096, &data, &n, &err), RCN_OK);
+	assert_int_equal(n, want_n);
+	assert_memory_equal(data, want, n);
+	rcn_input_sha256_hex(in, sha);
+	assert_string_equal(sha, CSV_SHA256);
+	rcn_input_close(in);
+	free(data);
+
+	/* And gzip content under a plain name is inflated. */
+	size_t gz_n;
+	char *gz = slurp(GZ, &gz_n);
+	tmp_path(path, sizeof(path), "bill.csv");
+	write_file(path, gz, gz_n);
+	assert_int_equal(rcn_input_open(&in, path, 0, &err), RCN_OK);
+	assert_true(rcn_input_is_gzip(in));
+	assert_int_equal(read_all(in, 4096, &data, &n, &err), RCN_OK);
+	assert_int_equal(n, want_n);
+	rcn_input_close(in);
+	free(data);
+	free(gz);
+	free(want);
+}
+
+static void test_truncated(void **state)
+{
+	(void)state;
+	char path[512];
+	size_t gz_n, n;
+	char *data;
+	rcn_input *in;
+	rcn_err err;
+	char *gz = slurp(GZ, &gz_n);
+	static const size_t cuts[] = {2, 10, 300, 580};
+	for (size_t i = 0; i < 4; i++) {
+		tmp_path(path, sizeof(path), "cut.csv.gz");
+		write_file(path, gz, cuts[i]);
+		assert_int_equal(rcn_input_open(&in, path, 0, &err), RCN_OK);
+		assert_true(rcn_input_is_gzip(in));
+		assert_int_equal(read_all(in, 4096, &data, &n, &err), RCN_EFORMAT);
+		assert_int_equal(err.code, RCN_EFORMAT);
+		assert_string_equal(err.file, path);
+		assert_int_equal(err.line, 0);
+		assert_string_equal(err.msg, "truncated gzip stream");
+		/* The error is sticky. */
+		size_t got;
+		rcn_err again;
+		assert_int_equal(rcn_input_read(in, data, 1, &got, &again), RCN_EFORMAT);
+		assert_string_equal(again.msg, "truncated gzip stream");
+		rcn_input_close(in);
+		free(data);
+	}
+	free(gz);
+}
+
+static void test_corrupt(void **state)
+{
+	(void)state;
+	char path[512];
+	size_t gz_n, n;
+	char *data;
+	rcn_input *in;
+	rcn_err err;
+	char *gz = slurp(GZ, &gz_n);
+	gz[3] = (char)0xE0; /* reserved FLG bits */
+	tmp_path(path, sizeof(path), "bad.csv.gz");
+	write_file(path, gz, gz_n);
+	assert_int_equal(rcn_input_open(&in, path, 0, &err), RCN_OK);
+	assert_int_equal(read_all(in, 4096, &data, &n, &err), RCN_EFORMAT);
+	assert_string_equal(err.file, path);
+	assert_string_equal(err.msg, "corrupt gzip data: unknown header flags set");
+	rcn_input_close(in);
+	free(data);
+
+	/* A damaged trailer: the CRC no longer matches. */
+	free(gz);
+	gz = slurp(GZ, &gz_n);
+	gz[gz_n - 6] ^= 0x55;
+	write_file(path, gz, gz_n);
+	assert_int_equal(rcn_input_open(&in, path, 0, &err), RCN_OK);
+	assert_int_equal(read_all(in, 4096, &data, &n, &err), RCN_EFORMAT);
+	assert_string_equal(err.msg, "corrupt gzip data: incorrect data check");
+	rcn_input_close(in);
+	free(data);
+	free(gz);
+}
+
+static void test_concatenated_members(void **state)
+{
+	(void)state;
+	char path[512];
+	size_t gz_n, csv_n, n;
+	char *data;
+	rcn_input *in;
+	rcn_err err;
+	char *gz = slurp(GZ, &gz_n);
+	char *csv = slurp(CSV, &csv_n);
+	char *two = malloc(2 * gz_n);
+	assert_non_null(two);
+	memcpy(two, gz, gz_n);
+	memcpy(two + gz_n, gz, gz_n);
+	tmp_path(path, sizeof(path), "two.gz");
+	write_file(path, two, 2 * gz_n);
+	assert_int_equal(rcn_input_open(&in, path, 0, &err), RCN_OK);
+	assert_int_equal(read_all(in, 500, &data, &n, &err), RCN_OK);
+	assert_int_equal(n, 2 * csv_n);
+	assert_memory_equal(data, csv, csv_n);
+	assert_memory_equal(data + csv_n, csv, csv_n);
+	rcn_input_close(in);
+	free(data);
+
+	/* A second member cut short is still a truncation. */
+	write_file(path, two, 2 * gz_n - 4);
+	assert_int_equal(rcn_input_open(&in, path, 0, &err), RCN_OK);
+	assert_int_equal(read_all(in, 500, &data, &n, &err), RCN_EFORMAT);
+	assert_string_equal(err.msg, "truncated gzip stream");
+	rcn_input_close(in);
+	free(data);
+	free(two);
+	free(csv);
+	free(gz);
+}
+
+static void test_cap(void **state)
+{
+	(void)state;
+	size_t n;
+	char *data;
+	rcn_input *in;
+	rcn_err err;
+	assert_int_equal(rcn_input_open(&in, GZ, 1000, &err), RCN_OK);
+	assert_int_equal(read_all(in, 4096, &data, &n, &err), RCN_ELIMIT);
+	assert_string_equal(err.file, GZ);
+	assert_string_equal(err.msg, "inflated size exceeds 1000 bytes");
+	assert_true(n <= 1000);
+	rcn_input_close(in);
+	free(data);
+
+	/* Exactly at the cap is fine. */
+	assert_int_equal(rcn_input_open(&in, GZ, 1347, &err), RCN_OK);
+	assert_int_equal(read_all(in, 1, &data, &n, &err), RCN_OK);
+	assert_int_equal(n, 1347);
+	rcn_input_close(in);
+	free(data);
+
+	assert_int_equal(rcn_input_open(&in, CSV, 100, &err), RCN_OK);
+	assert_int_equal(read_all(in, 4096, &data, &n, &err), RCN_ELIMIT);
+	assert_string_equal(err.msg, "file size exceeds 100 bytes");
+	rcn_input_close(in);
+	free(data);
+}
+
+static void test_missing_file(void **state)
+{
+	(void)state;
+	rcn_input *in = NULL;
+	rcn_err err;
+	assert_int_equal(rcn_input_open(&in, "/nonexistent/bill.csv.gz", 0, &err), RCN_EIO);
+	assert_null(in);
+	assert_int_equal(err.code, RCN_EIO);
+	assert_string_equal(err.file, "/nonexistent/bill.csv.gz");
+	assert_string_equal(err.msg, "cannot open: No such file or directory");
+}
+
+static void test_empty_and_large(void **state)
+{
+	(void)state;
+	char path[512], sha[65], want_sha[65];
+	size_t n;
+	char *data;
+	rcn_input *in;
+	rcn_err err;
+
+	tmp_path(path, sizeof(path), "empty.csv");
+	write_file(path, "", 0);
+	assert_int_equal(rcn_input_open(&in, path, 0, &err), RCN_OK);
+	assert_false(rcn_input_is_gzip(in));
+	assert_int_equal(read_all(in, 10, &data, &n, &err), RCN_OK);
+	assert_int_equal(n, 0);
+	rcn_input_sha256_hex(in, sha);
+	assert_string_equal(sha, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+	rcn_input_close(in);
+	free(data);
+
+	/* Several raw chunks, plain and gzip (written by zlib's gzwrite). */
+	size_t big = 300 * 1024;
+	char *src = malloc(big);
+	assert_non_null(src);
+	for (size_t i = 0; i < big; i++)
+		src[i] = (char)("0123456789,`\n"[(i * 7 + i / 13) % 13]);
+	tmp_path(path, sizeof(path), "big.csv");
+	write_file(path, src, big);
+	sha256_hex(src, big, want_sha);
+	assert_int_equal(rcn_input_open(&in, path, 0, &err), RCN_OK);
+	assert_int_equal(read_all(in, 10000, &data, &n, &err), RCN_OK);
+	assert_int_equal(n, big);
+	assert_memory_equal(data, src, big);
+	rcn_input_sha256_hex(in, sha);
+	assert_string_equal(sha, want_sha);
+	rcn_input_close(in);
+	free(data);
+
+	tmp_path(path, sizeof(path), "big.gz");
+	gzFile gzf = gzopen(path, "wb1");
+	assert_non_null(gzf);
+	assert_int_equal(gzwrite(gzf, src, (unsigned)big), (int)big);
+	assert_int_equal(gzclose(gzf), Z_OK);
+	size_t raw_n;
+	char *raw = slurp(path, &raw_n);
+	sha256_hex(raw, raw_n, want_sha);
+	assert_int_equal(rcn_input_open(&in, path, 0, &err), RCN_OK);
+	assert_true(rcn_input_is_gzip(in));
+	assert_int_equal(read_all(in, 65536, &data, &n, &err), RCN_OK);
+	assert_int_equal(n, big);
+	assert_memory_equal(data, src, big);
+	rcn_input_sha256_hex(in, sha);
+	assert_string_equal(sha, want_sha);
+	assert_int_equal(rcn_input_raw_bytes(in), raw_n);
+	rcn_input_close(in);
+	free(data);
+	free(raw);
+	free(src);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_plain),
+		cmocka_unit_test(test_gzip),
+		cmocka_unit_test(test_gz_name_plain_content),
+		cmocka_unit_test(test_truncated),
+		cmocka_unit_test(test_corrupt),
+		cmocka_unit_test(test_concatenated_members),
+		cmocka_unit_test(test_cap),
+		cmocka_unit_test(test_missing_file),
+		cmocka_unit_test(test_empty_and_large),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
