@@ -496,10 +496,9 @@ static void test_quoted_attach(void **state)
 	(void)state;
 	/* 商户数据包 with commas and a newline inside quotes: still 27 fields, and the
 	 * next row's line number counts the quoted newline. */
-	static const char s[] =
-		HDR_ALL "\n" ROW_HEAD ROW_AMOUNT ",`0.00,`0,`0,`0.00,`0.00,`,`,`goods,\"`{\"\"a\"\":1,\"\"b\"\":\n2}\","
-						 "`0.07000,`0.60%,`12.30,`0.00,`\n" ROW1 "\n" SUM_HDR
-			"\n`2,`24.60,`0.00,`0.00,`0.14000,`24.60,`0.00\n";
+	static const char s[] = HDR_ALL
+		"\n" ROW_HEAD ROW_AMOUNT ",`0.00,`0,`0,`0.00,`0.00,`,`,`goods,\"`{\"\"a\"\":1,\"\"b\"\":\n2}\","
+		"`0.07000,`0.60%,`12.30,`0.00,`\n" ROW1 "\n" SUM_HDR "\n`2,`24.60,`0.00,`0.00,`0.14000,`24.60,`0.00\n";
 	rcn_stmt_result res;
 	collect col;
 	assert_int_equal(parse_both(s, strlen(s), &res, &col), RCN_OK);
