@@ -68,7 +68,9 @@ start_demo_pg() {
 	mkdir -p "$base"
 	grant_traverse "$base"
 	[ "$(id -u)" -eq 0 ] && chown postgres "$base"
-	export PGHOST=$base PGPORT=54329 PGUSER=postgres PGDATABASE=recon_demo
+	# a port of its own per checkout, so two clones' demos do not collide (socket only, no TCP)
+	local port=$((54000 + $(printf '%s' "$ROOT" | cksum | cut -d' ' -f1) % 900))
+	export PGHOST=$base PGPORT=$port PGUSER=postgres PGDATABASE=recon_demo
 	[ "$(id -u)" -ne 0 ] && export PGUSER=$(id -un)
 	if [ ! -f "$base/data/PG_VERSION" ]; then
 		say "initdb $base/data"
