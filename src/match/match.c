@@ -548,7 +548,8 @@ static const char *pending_detail(rcn_match *m, rcn_kind becomes, rcn_date first
 	return dup(m, buf);
 }
 
-static void unmatched_row(rcn_match *m, srow *r, rcn_kind expired_kind, const char *expired_reason)
+static void pending_row(rcn_match *m, srow *r, rcn_kind expired_kind, const char *expired_reason,
+			const char *pending_reason, const char *detail)
 {
 	int age = (int)(m->day - r->first_seen);
 	rcn_finding *f;
@@ -556,15 +557,30 @@ static void unmatched_row(rcn_match *m, srow *r, rcn_kind expired_kind, const ch
 		f = new_finding(m, expired_kind, expired_reason, RCN_SIDE_CHANNEL);
 		count_row(m, r, expired_kind, false);
 	} else {
-		f = new_finding(m, RCN_K_PENDING, r->type == RCN_REC_PAYMENT ? "not_in_ledger" : "refund_not_in_ledger",
-				RCN_SIDE_CHANNEL);
+		f = new_finding(m, RCN_K_PENDING, pending_reason, RCN_SIDE_CHANNEL);
 		count_row(m, r, RCN_K_PENDING, false);
 	}
 	fill_channel(f, r);
 	f->age_days = age;
 	if (f->kind == RCN_K_PENDING)
-		f->detail = pending_detail(m, expired_kind, r->first_seen);
+		f->detail = detail ? detail : pending_detail(m, expired_kind, r->first_seen);
 	r->done = true;
+}
+
+static void unmatched_row(rcn_match *m, srow *r, rcn_kind expired_kind, const char *expired_reason)
+{
+	pending_row(m, r, expired_kind, expired_reason,
+		    r->type == RCN_REC_PAYMENT ? "not_in_ledger" : "refund_not_in_ledger", NULL);
+}
+
+/* The channel lists it tonight but the ledger counts it on a later business
+ * date (a callback after midnight): it waits for that date, like the 23:59:59
+ * payment the channel lists a day late, and is matched then, never reported. */
+static void ledger_later(rcn_match *m, srow *r, rcn_date ledger_date, rcn_kind expired_kind)
+{
+	char buf[96], d[11];
+	snprintf(buf, sizeof(buf), "the ledger counts it on %s", rcn_date_format(d, ledger_date));
+	pending_row(m, r, expired_kind, "missing", "ledger_later_date", dup(m, buf));
 }
 
 static void classify_payment(rcn_match *m, srow *r, lorder *o)
@@ -616,6 +632,11 @@ static void match_payments(rcn_match *m)
 			r->ledger = v;
 		else if (!*r->order_no && *r->txn && rcn_strmap_get(&m->txn_idx, r->txn, strlen(r->txn), &v))
 			r->ledger = v;
+		if (r->ledger >= 0 && m->orders[r->ledger].bdate > m->day && collected(m->orders[r->ledger].status) &&
+		    success(r->status)) {
+			ledger_later(m, r, m->orders[r->ledger].bdate, RCN_K_OVERPAYMENT);
+			continue;
+		}
 		if (r->ledger < 0) {
 			if (success(r->status))
 				unmatched_row(m, r, RCN_K_OVERPAYMENT, "missing");
@@ -728,6 +749,10 @@ static void match_refunds(rcn_match *m)
 		rcn_finding *f = NULL;
 		char detail[200] = "";
 
+		if (l && ch_ok && success(l->status) && l->bdate > m->day) {
+			ledger_later(m, r, l->bdate, RCN_K_REFUND_MISMATCH);
+			continue;
+		}
 		if (ch_ok && *r->order_no && rcn_strmap_get(&m->order_idx, r->order_no, strlen(r->order_no), &v)) {
 			const lorder *o = &m->orders[v];
 			refunded[v] += r->amount;

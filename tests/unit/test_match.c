@@ -329,6 +329,39 @@ static void test_cross_day(void **state)
 }
 
 /* An order reconciled on an earlier date charged again. */
+/* The reverse cut-off: the channel lists a payment on D whose callback reached
+ * the ledger after midnight. It waits for D+1 and is matched there. */
+static void test_ledger_counts_it_later(void **state)
+{
+	(void)state;
+	rcn_match *m = new_matcher(DAY, 3);
+	stmt(m, RCN_REC_PAYMENT, "P30", "T30", "", 1000, "SUCCESS", 6000, "2026-03-02 23:59:58");
+	rcn_match_begin_lookup(m); /* found by key lookup: outside tonight's window */
+	order(m, "P30", "T30", 1000, "PAID", DAY + 1);
+	rcn_match_run(m);
+	const rcn_finding *f = only_finding(m);
+	assert_int_equal(f->kind, RCN_K_PENDING);
+	assert_string_equal(f->reason, "ledger_later_date");
+	assert_string_equal(f->detail, "the ledger counts it on 2026-03-03");
+	assert_int_equal(rcn_match_discrepancy_count(m), 0);
+	rcn_finding carried = *f;
+
+	rcn_match *next = new_matcher(DAY + 1, 3);
+	rcn_match_add_suspense(next, &carried);
+	rcn_match_set_prior_run(next, true);
+	order(next, "P30", "T30", 1000, "PAID", DAY + 1);
+	rcn_match_run(next);
+	size_t n;
+	rcn_match_findings(next, &n);
+	assert_int_equal(n, 0);
+	assert_int_equal(side(next, RCN_SIDE_LEDGER)->matched, 1);
+	assert_int_equal(side(next, RCN_SIDE_CHANNEL)->matched, 1);
+	assert_int_equal(side(next, RCN_SIDE_CHANNEL)->channel_fee, 0); /* counted on the night it was listed */
+	assert_balanced(next);
+	rcn_match_free(next);
+	rcn_match_free(m);
+}
+
 static void test_already_reconciled(void **state)
 {
 	(void)state;
@@ -385,6 +418,7 @@ int main(void)
 		cmocka_unit_test(test_refunds),
 		cmocka_unit_test(test_pending_and_expiry),
 		cmocka_unit_test(test_cross_day),
+		cmocka_unit_test(test_ledger_counts_it_later),
 		cmocka_unit_test(test_already_reconciled),
 		cmocka_unit_test(test_rollback_and_quarantine),
 	};
