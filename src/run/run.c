@@ -21,6 +21,9 @@ typedef struct {
 	const rcn_source_conf *conf;
 	char wrong_merchant[128]; /* first 商户号 that is not this source's */
 	long wrong_line;
+	rcn_date day;
+	char wrong_date[20]; /* first trade time far from the business date */
+	long wrong_date_line;
 	rcn_quarantine_entry *q;
 	size_t n_q, cap_q;
 	rcn_arena *arena;
@@ -32,6 +35,12 @@ static void on_record(void *p, const rcn_record *rec)
 	if (strcmp(rec->provider_id, c->conf->merchant_id) != 0 && !c->wrong_merchant[0]) {
 		snprintf(c->wrong_merchant, sizeof(c->wrong_merchant), "%s", rec->provider_id);
 		c->wrong_line = rec->line;
+	}
+	/* A bill lists the trades of its own date; a day either side allows for the
+	 * channel's cut-off. Anything further means the wrong file was picked up. */
+	if ((rec->trade_date < c->day - 1 || rec->trade_date > c->day + 1) && !c->wrong_date[0]) {
+		snprintf(c->wrong_date, sizeof(c->wrong_date), "%s", rec->trade_time);
+		c->wrong_date_line = rec->line;
 	}
 	rcn_match_add_record(c->m, c->source, rec);
 }
@@ -91,6 +100,7 @@ static bool parse_source(const rcn_run_opts *o, const char *date, parse_ctx *c, 
 		rcn_config_resolve(path, sizeof(path), label, o->cfg->dir);
 		size_t mark = rcn_match_mark(c->m);
 		c->wrong_merchant[0] = '\0';
+		c->wrong_date[0] = '\0';
 		rcn_stmt_parse_file(path, rcn_arena_strdup(c->arena, label), c->conf->channel, on_record, on_bad_row, c,
 				    &res, input->sha256);
 		if (!res.rejected && c->wrong_merchant[0]) {
@@ -98,6 +108,11 @@ static bool parse_source(const rcn_run_opts *o, const char *date, parse_ctx *c, 
 			rcn_err_set(&res.reason, RCN_EFORMAT, label, c->wrong_line,
 				    "statement is for merchant %s, but [source %s] is merchant %s", c->wrong_merchant,
 				    c->conf->name, c->conf->merchant_id);
+		}
+		if (!res.rejected && c->wrong_date[0]) {
+			res.rejected = true;
+			rcn_err_set(&res.reason, RCN_EFORMAT, label, c->wrong_date_line,
+				    "row dated %s does not belong to business date %s (wrong file?)", c->wrong_date, date);
 		}
 		if (res.rejected)
 			rcn_match_rollback(c->m, mark);
@@ -266,6 +281,7 @@ void rcn_run_date(const rcn_run_opts *o, rcn_run_result *out)
 	m = rcn_match_new(o->day, cfg->carry_over_days, msrc, n_src);
 	pc.m = m;
 	pc.arena = &arena;
+	pc.day = o->day;
 	for (size_t i = 0; i < n_src; i++) {
 		pc.source = i;
 		pc.conf = &cfg->sources[src_of[i]];

@@ -40,4 +40,10 @@ sed -i 's/^merchant_id = 1900000109$/merchant_id = 1900000555/' "$WORK/recon.con
 run_recon 3 run --config "$WORK/recon.conf" --date 2026-03-02 --channel wx-main
 expect_line "$WORK/err" "recon: 2026-03-02: [source wx-main] rejected: wechat_1900000109_20260302.csv:2: statement is for merchant 1900000109, but [source wx-main] is merchant 1900000555"
 expect_sql 0 "select count(*) from recon_discrepancies where business_date = '2026-03-02'"
+
+# yesterday's file under today's name is refused, not reconciled as today
+sed -i 's/^merchant_id = 1900000555$/merchant_id = 1900000109/' "$WORK/recon.conf"
+cp "$WORK/wechat_1900000109_20260302.csv" "$WORK/wechat_1900000109_20260305.csv"
+run_recon 3 run --config "$WORK/recon.conf" --date 2026-03-05 --channel wx-main
+expect_line "$WORK/err" "recon: 2026-03-05: [source wx-main] rejected: wechat_1900000109_20260305.csv:2: row dated 2026-03-02 09:15:02 does not belong to business date 2026-03-05 (wrong file?)"
 finish
