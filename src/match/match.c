@@ -513,6 +513,16 @@ static int cmp_rows_by_ledger(const void *a, const void *b, void *ctx)
 	return (x->seq > y->seq) - (x->seq < y->seq);
 }
 
+static int cmp_rows_by_time(const void *a, const void *b, void *ctx)
+{
+	const srow *rows = ctx;
+	const srow *x = &rows[*(const size_t *)a], *y = &rows[*(const size_t *)b];
+	int c = strcmp(x->trade_time, y->trade_time);
+	if (c)
+		return c;
+	return (x->seq > y->seq) - (x->seq < y->seq);
+}
+
 /* Same channel transaction listed twice: keep the first, report the rest. */
 static void find_duplicates(rcn_match *m, rcn_rec_type type)
 {
@@ -648,7 +658,8 @@ static void match_payments(rcn_match *m)
 		}
 		idx[n++] = i;
 	}
-	qsort_r(idx, n, sizeof(size_t), cmp_rows_by_ledger, m->rows);
+	if (n)
+		qsort_r(idx, n, sizeof(size_t), cmp_rows_by_ledger, m->rows);
 
 	for (size_t g = 0; g < n;) {
 		size_t end = g;
@@ -729,16 +740,8 @@ static void match_refunds(rcn_match *m)
 			refunded[v] += l->amount;
 	}
 	/* walk tonight's refunds in time order so the one that crosses the paid amount is reported */
-	for (size_t a = 1; a < n; a++)
-		for (size_t b = a; b > 0; b--) {
-			srow *x = &m->rows[idx[b - 1]], *y = &m->rows[idx[b]];
-			int c = strcmp(x->trade_time, y->trade_time);
-			if (c < 0 || (c == 0 && x->seq < y->seq))
-				break;
-			size_t t = idx[b - 1];
-			idx[b - 1] = idx[b];
-			idx[b] = t;
-		}
+	if (n)
+		qsort_r(idx, n, sizeof(size_t), cmp_rows_by_time, m->rows);
 
 	for (size_t k = 0; k < n; k++) {
 		srow *r = &m->rows[idx[k]];
