@@ -78,5 +78,7 @@ void rcn_match_run(rcn_match *m);
 const rcn_finding *const *rcn_match_findings(const rcn_match *m, size_t *n);
 const rcn_tally *rcn_match_tallies(const rcn_match *m, size_t *n);
 long rcn_match_discrepancy_count(const rcn_match *m);
+/* Channel rows that came from the previous date's suspense rather than a file. */
+long rcn_match_carried_rows(const rcn_match *m);
 
 #endif

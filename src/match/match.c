@@ -951,3 +951,11 @@ long rcn_match_discrepancy_count(const rcn_match *m)
 {
 	return m->discrepancies;
 }
+
+long rcn_match_carried_rows(const rcn_match *m)
+{
+	long n = 0;
+	for (size_t i = 0; i < m->n_rows; i++)
+		n += m->rows[i].carried;
+	return n;
+}

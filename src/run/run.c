@@ -112,7 +112,8 @@ static bool parse_source(const rcn_run_opts *o, const char *date, parse_ctx *c, 
 		if (!res.rejected && c->wrong_date[0]) {
 			res.rejected = true;
 			rcn_err_set(&res.reason, RCN_EFORMAT, label, c->wrong_date_line,
-				    "row dated %s does not belong to business date %s (wrong file?)", c->wrong_date, date);
+				    "row dated %s does not belong to business date %s (wrong file?)", c->wrong_date,
+				    date);
 		}
 		if (res.rejected)
 			rcn_match_rollback(c->m, mark);
@@ -352,8 +353,12 @@ void rcn_run_date(const rcn_run_opts *o, rcn_run_result *out)
 	}
 	if (!realpath(rdir.final_dir, out->reports_path))
 		snprintf(out->reports_path, sizeof(out->reports_path), "%s", rdir.final_dir);
-	say(o, date, "%ld statement rows: %ld matched, %ld discrepancies, %ld pending, %ld quarantined%s",
-	    out->statement_rows, out->matched, out->discrepancies, out->pending, out->quarantined,
+	long carried = rcn_match_carried_rows(m);
+	char carried_note[64] = "";
+	if (carried)
+		snprintf(carried_note, sizeof(carried_note), " (%ld carried over from the day before)", carried);
+	say(o, date, "%ld statement rows%s: %ld matched, %ld discrepancies, %ld pending, %ld quarantined%s",
+	    out->statement_rows, carried_note, out->matched, out->discrepancies, out->pending, out->quarantined,
 	    o->dry_run ? " (dry run: nothing committed)" : "");
 cleanup:
 	if (locked)

@@ -21,6 +21,7 @@ cp -r "$WORK/reports/2026-03-02" "$WORK/first-run"
 # D+1: the 23:59:59 payment is matched, expired pending items become findings
 RECON_CONFIG="$WORK/recon.conf" run_recon 1 run --date 2026-03-03
 same_files "$WORK/reports/2026-03-03" "$GOLDEN/night/2026-03-03"
+expect_line "$WORK/err" "recon: 2026-03-03: 3 statement rows (1 carried over from the day before): 2 matched, 3 discrepancies, 0 pending, 0 quarantined"
 expect_sql "0" "select count(*) from recon_discrepancies where business_date = '2026-03-03' and order_no = 'DEMO-P015'"
 
 # re-running D replaces its results with the same bytes and marks D+1 stale
