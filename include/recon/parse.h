@@ -4,7 +4,54 @@
 #define RECON_PARSE_H
 
 #include "recon/common.h"
+#include "recon/date.h"
 #include "recon/record.h"
+
+typedef struct rcn_profile rcn_profile;
+
+/* The statement formats recon reads. One file (or archive entry) is one format. */
+typedef enum {
+	RCN_FMT_WECHAT_TRADE,	 /* WeChat trade bill (FORMATS.md §1) */
+	RCN_FMT_WECHAT_FUNDFLOW, /* WeChat fund-flow bill: movements */
+	RCN_FMT_ALIPAY_TRADE,	 /* Alipay 业务明细 (§2), GBK */
+	RCN_FMT_ALIPAY_SUMMARY,	 /* Alipay 业务明细(汇总): stated totals only */
+	RCN_FMT_ALIPAY_ACCOUNT,	 /* Alipay 账务明细 (signcustomer): movements */
+	RCN_FMT_UNIONPAY_ZM,	 /* UnionPay INN...ZM_ transactions (§3), fixed width, GBK */
+	RCN_FMT_UNIONPAY_ZME,	 /* UnionPay ...ZME_ exception records */
+	RCN_FMT_UNIONPAY_RD,	 /* UnionPay RD... printable summary: stated totals only */
+	RCN_FMT_PROFILE,	 /* a rules/channels/<name>.conf profile (§4) */
+	RCN_FMT__COUNT
+} rcn_format_kind;
+
+typedef struct {
+	rcn_format_kind kind;
+	const char *file;	    /* label used in records and errors; must outlive the parser */
+	const char *channel;	    /* channel name stored in records */
+	rcn_date business_date;	    /* the statement's date (UnionPay infers years from it); 0 if unknown */
+	const rcn_profile *profile; /* RCN_FMT_PROFILE only */
+	rcn_record_sink rec;	    /* may be NULL */
+	rcn_quarantine_sink quar;   /* may be NULL */
+	void *ctx;
+} rcn_parser_spec;
+
+typedef struct rcn_parser rcn_parser;
+
+/* Any format behind one lifecycle: new -> feed ... -> finish -> free. The
+ * spec is copied; its strings are borrowed. feed() gets the bytes as stored
+ * (after gzip/zip), in any chunking: each parser converts its own charset. */
+rcn_parser *rcn_parser_new(const rcn_parser_spec *spec);
+rcn_rc rcn_parser_feed(rcn_parser *p, const char *buf, size_t n, rcn_err *err);
+/* Fills *out (always); RCN_OK when the file can be reconciled. */
+rcn_rc rcn_parser_finish(rcn_parser *p, rcn_stmt_result *out);
+void rcn_parser_free(rcn_parser *p);
+const char *rcn_format_name(rcn_format_kind kind);
+
+/* Profiles (FORMATS.md §4): a bank or aggregator format described in
+ * rules/channels/<name>.conf. Loading checks every pattern and mapping and
+ * fails with the profile's file and line. */
+rcn_rc rcn_profile_load(rcn_profile **out, const char *path, rcn_err *err);
+void rcn_profile_free(rcn_profile *p);
+const char *rcn_profile_name(const rcn_profile *p);
 
 #define RCN_MAX_ROW_BYTES (1u << 20) /* one statement row, quoted newlines included */
 #define RCN_MAX_FIELDS	  256

@@ -6,7 +6,10 @@
 #include "recon/common.h"
 #include "recon/date.h"
 
-typedef enum { RCN_REC_PAYMENT = 0, RCN_REC_REFUND = 1 } rcn_rec_type;
+/* Payments and refunds are matched against the ledger. Movements are money
+ * entering or leaving the merchant account (WeChat fund flow, Alipay 账务明细,
+ * UnionPay settlement): kept for settlement checks, never matched to orders. */
+typedef enum { RCN_REC_PAYMENT = 0, RCN_REC_REFUND = 1, RCN_REC_MOVEMENT = 2 } rcn_rec_type;
 
 /* Borrowed views, valid only during the sink callback: copy what you keep.
  * Absent text fields are "" (never NULL). */
@@ -36,13 +39,25 @@ typedef void (*rcn_record_sink)(void *ctx, const rcn_record *rec);
 /* A row that could not be parsed: it is quarantined, and the file's totals will not add up. */
 typedef void (*rcn_quarantine_sink)(void *ctx, const char *file, long line, const char *reason);
 
+/* Totals a file states about itself or about another file (a summary file,
+ * a footer line): each compared with what the detail rows add up to. */
+typedef struct {
+	bool has_count, has_amount, has_refund_count, has_refund_amount, has_fee, has_net;
+	long count;	    /* payment (or all) rows */
+	int64_t amount_fen; /* payments */
+	long refund_count;
+	int64_t refund_fen; /* refunds, positive */
+	int64_t fee;	    /* 1e-5 yuan */
+	int64_t net_fen;
+} rcn_totals;
+
 /* What parsing one statement file found. */
 typedef struct {
-	char format[32]; /* "wechat-all", "wechat-success", "wechat-refund", "wechat-legacy", "wechat-fundflow", "" */
-	long rows;	 /* detail rows seen (good + bad) */
-	long payments;	 /* good payment rows */
-	long refunds;	 /* good refund rows */
-	long bad_rows;	 /* rows sent to the quarantine sink */
+	char format[32];    /* "wechat-all", "alipay-trade", "unionpay-zm", "profile:<name>", ... ("" if unknown) */
+	long rows;	    /* detail rows seen (good + bad) */
+	long payments;	    /* good payment rows */
+	long refunds;	    /* good refund rows */
+	long bad_rows;	    /* rows sent to the quarantine sink */
 	int64_t amount_fen; /* sum of amount_fen over good payment rows */
 	int64_t refund_fen; /* sum of amount_fen over good refund rows */
 	int64_t fee;	    /* sum of fee over good rows, 1e-5 yuan */

@@ -9,6 +9,7 @@
 #include <csv.h>
 
 #include "recon/money.h"
+#include "parse/parser_internal.h"
 #include "recon/parse.h"
 
 /* Bytes handed to libcsv at once, so the row cap is checked at least this often. */
@@ -727,3 +728,27 @@ void rcn_wechat_parser_free(rcn_wechat_parser *p)
 	rcn_buf_free(&p->row);
 	free(p);
 }
+
+/* ---- rcn_parser table entry ---- */
+
+static void *trade_create(const rcn_parser_spec *spec)
+{
+	return rcn_wechat_parser_new(spec->file, spec->channel, spec->rec, spec->quar, spec->ctx);
+}
+
+static rcn_rc trade_feed(void *state, const char *buf, size_t n, rcn_err *err)
+{
+	return rcn_wechat_parser_feed(state, buf, n, err);
+}
+
+static rcn_rc trade_finish(void *state, rcn_stmt_result *out)
+{
+	return rcn_wechat_parser_finish(state, out);
+}
+
+static void trade_destroy(void *state)
+{
+	rcn_wechat_parser_free(state);
+}
+
+const rcn_parser_ops rcn_wechat_trade_ops = {"wechat-trade", trade_create, trade_feed, trade_finish, trade_destroy};
