@@ -1,4 +1,7 @@
 # Writes a C file with every migration as a string, in version order.
+# (The list is globbed here: passed on the command line, its ';' would split the command.)
+file(GLOB FILES ${SQL_DIR}/recon_*.sql)
+list(SORT FILES)
 set(body "/* generated from sql/recon_*.sql: do not edit */\n#include \"ledger/migrations.h\"\n")
 set(table "const struct rcn_migration rcn_migrations[] = {\n")
 set(i 0)

@@ -57,6 +57,8 @@ void *rcn_arena_alloc(rcn_arena *a, size_t n);
 /* NUL-terminated copy of s[0..n); an empty string is returned for n == 0. */
 const char *rcn_arena_strndup(rcn_arena *a, const char *s, size_t n);
 const char *rcn_arena_strdup(rcn_arena *a, const char *s);
+/* Moves every allocation of src into dst (src is left empty): pointers stay valid. */
+void rcn_arena_adopt(rcn_arena *dst, rcn_arena *src);
 
 /* Growable byte buffer with a hard cap (curl's dynbuf). */
 typedef struct {

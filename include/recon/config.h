@@ -7,10 +7,12 @@
 #include "recon/date.h"
 
 typedef struct {
-	char *name;	   /* NAME of [source NAME] */
-	char *channel;	   /* "wechat" */
-	char *merchant_id; /* 商户号 the statement must be for */
-	char *location;	   /* path or file:// URL template with {yyyymmdd}, {yyyy-mm-dd}, {yyyymm} */
+	char *name;	    /* NAME of [source NAME] */
+	char *channel;	    /* "wechat", "alipay", "unionpay", or a profile name (rules/channels/<name>.conf) */
+	char *bill;	    /* wechat: "trade" (default) or "fundflow"; alipay: "trade" (default) or "account" */
+	char *profile_path; /* for a profile channel: the resolved rules/channels/<name>.conf, else NULL */
+	char *merchant_id;  /* 商户号 the statement must be for */
+	char *location;	    /* path or file:// URL template with {yyyymmdd}, {yyyy-mm-dd}, {yyyymm} */
 	bool has_fee_rate;
 	int64_t fee_rate_ppm; /* fee_rate = 0.60% -> 6000 */
 	char **sub_merchants; /* service provider: sub-merchant ids whose orders this bill covers */
@@ -29,6 +31,8 @@ typedef struct {
 	char *reports_dir;     /* [run] reports, default "reports" (resolved against dir) */
 	char *spool_dir;       /* [run] spool, default "spool" */
 	int lock_wait_seconds; /* [run] lock_wait, default 600 */
+	char *rules_dir;       /* [run] rules, default $RECON_RULES or the rules/ the binary was built with */
+	int jobs;	       /* [run] jobs: parallel statement parsing, default 0 = number of cores */
 	rcn_source_conf *sources;
 	size_t n_sources;
 } rcn_config;
@@ -43,6 +47,9 @@ void rcn_config_free(rcn_config *cfg);
  * file:// prefix removed, a relative path resolved against base_dir. */
 rcn_rc rcn_config_expand_location(char *out, size_t n, const char *tmpl, const char *base_dir, rcn_date day,
 				  rcn_err *err);
+/* True for the channels with a parser in C (the rest are profiles). */
+bool rcn_config_builtin_channel(const char *channel);
+
 /* Resolves a relative path against base_dir into out. */
 void rcn_config_resolve(char *out, size_t n, const char *path, const char *base_dir);
 

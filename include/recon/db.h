@@ -96,10 +96,11 @@ typedef struct {
 } rcn_run_info;
 
 /* In one transaction: replaces `day`'s rows of recon_discrepancies and
- * recon_suspense with these findings (pending ones go to suspense), appends
+ * recon_suspense with these findings (pending ones go to suspense; MATCHED
+ * notes are not stored) and of recon_movements with the fund movements, appends
  * the recon_runs row, and marks later dates' runs stale. *later_dates
  * (may be NULL) receives how many later dates now need a re-run. */
 rcn_rc rcn_db_store_results(rcn_db *db, const rcn_run_info *run, const rcn_finding *const *findings, size_t n,
-			    long *later_dates, rcn_err *err);
+			    const rcn_movement *moves, size_t n_moves, long *later_dates, rcn_err *err);
 
 #endif

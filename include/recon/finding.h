@@ -22,6 +22,7 @@ typedef enum {
 	RCN_K_DEBIT_TOO_FREQUENT,
 	RCN_K_DUPLICATE_RECORD,
 	RCN_K_PENDING, /* not a discrepancy: an item in suspense */
+	RCN_K_MATCHED, /* not a discrepancy: a matched item with a remark (notes.csv) */
 	RCN_K__COUNT
 } rcn_kind;
 
@@ -62,5 +63,16 @@ typedef struct {
 	const char *source;	/* "file:line" for channel rows, "ledger_orders" / "ledger_refunds" */
 	const char *detail;
 } rcn_finding;
+
+/* Money moving in or out of the merchant account (fund flow, 账务明细): kept
+ * for settlement checks, not matched against orders. Views as above. */
+typedef struct {
+	const char *source_name; /* [source NAME] */
+	const char *channel, *merchant_id;
+	const char *trade_time, *movement_type, *reference, *channel_txn_id, *order_no;
+	int64_t amount_fen; /* + income, - expense */
+	int64_t balance_fen;
+	const char *source; /* file:line */
+} rcn_movement;
 
 #endif

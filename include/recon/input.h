@@ -8,12 +8,20 @@
 typedef struct rcn_input rcn_input;
 
 #define RCN_INPUT_DEFAULT_MAX ((uint64_t)16 << 30) /* 16 GiB inflated */
+/* Past RCN_INPUT_BOMB_FLOOR inflated bytes, more than RCN_INPUT_BOMB_RATIO bytes out per
+ * compressed byte in is a gzip bomb (RCN_ELIMIT). */
+#define RCN_INPUT_BOMB_FLOOR ((uint64_t)1 << 20)
+#define RCN_INPUT_BOMB_RATIO 1000
 
 /* On success *out is a new reader owned by the caller (rcn_input_close()).
  * max_bytes caps the decoded (inflated) size; 0 means RCN_INPUT_DEFAULT_MAX. */
 rcn_rc rcn_input_open(rcn_input **out, const char *path, uint64_t max_bytes, rcn_err *err);
+/* The same over data[0..n), which is borrowed and must outlive the reader; label
+ * names it in errors ("input" when NULL). */
+rcn_rc rcn_input_open_mem(rcn_input **out, const void *data, size_t n, const char *label, uint64_t max_bytes,
+			  rcn_err *err);
 /* Reads up to n decoded bytes into buf; *got == 0 means end of input.
- * A truncated or corrupt gzip stream, or passing max_bytes, is an error naming the file. */
+ * A truncated or corrupt gzip stream, passing max_bytes, or a gzip bomb is an error naming the file. */
 rcn_rc rcn_input_read(rcn_input *in, char *buf, size_t n, size_t *got, rcn_err *err);
 bool rcn_input_is_gzip(const rcn_input *in);
 /* Lower-case hex SHA-256 of the raw (stored) bytes read so far; complete once

@@ -49,11 +49,23 @@ typedef struct {
 rcn_match *rcn_match_new(rcn_date day, int carry_days, const rcn_match_source *sources, size_t n_sources);
 void rcn_match_free(rcn_match *m);
 
-/* Statement side. Records are copied. A file found bad after some of its
- * rows were added is withdrawn with rollback to the mark taken before it. */
+/* Statement rows collected apart from the matcher, so sources can be parsed
+ * on several threads at once (one batch per source, no shared state) and
+ * merged in configuration order: the result does not depend on threads. */
+typedef struct rcn_batch rcn_batch;
+rcn_batch *rcn_batch_new(void);
+/* Copies rec (strings included) into the batch. */
+void rcn_batch_add(rcn_batch *b, const rcn_record *rec);
+size_t rcn_batch_count(const rcn_batch *b);
+/* Drops every row: a file found bad after some of its rows were added. */
+void rcn_batch_clear(rcn_batch *b);
+void rcn_batch_free(rcn_batch *b);
+
+/* Statement side: moves the batch's rows into the matcher and frees the
+ * batch. Movement rows (fund flow) are kept apart for settlement. */
+void rcn_match_add_batch(rcn_match *m, size_t source, rcn_batch *b);
+/* One record at a time (copied): for tests and small callers. */
 void rcn_match_add_record(rcn_match *m, size_t source, const rcn_record *rec);
-size_t rcn_match_mark(const rcn_match *m);
-void rcn_match_rollback(rcn_match *m, size_t mark);
 /* A file or rows that could not be reconciled: counted as quarantined. */
 void rcn_match_add_quarantine(rcn_match *m, size_t source, long rows, int64_t amount_fen);
 /* The source's statement was rejected tonight: its ledger items stay pending. */
@@ -78,6 +90,11 @@ void rcn_match_run(rcn_match *m);
 const rcn_finding *const *rcn_match_findings(const rcn_match *m, size_t *n);
 const rcn_tally *rcn_match_tallies(const rcn_match *m, size_t *n);
 long rcn_match_discrepancy_count(const rcn_match *m);
+/* Fund movements of tonight's statements, in input order. */
+const rcn_movement *rcn_match_movements(const rcn_match *m, size_t *n);
+/* Matched items worth a remark (a ledger order paid through another channel
+ * than it names): kind RCN_K__COUNT, in report order. */
+const rcn_finding *const *rcn_match_notes(const rcn_match *m, size_t *n);
 /* Channel rows that came from the previous date's suspense rather than a file. */
 long rcn_match_carried_rows(const rcn_match *m);
 

@@ -78,4 +78,21 @@ void rcn_wechat_parser_free(rcn_wechat_parser *p);
 rcn_rc rcn_stmt_parse_file(const char *path, const char *label, const char *channel, rcn_record_sink rec,
 			   rcn_quarantine_sink quar, void *ctx, rcn_stmt_result *out, char sha256_hex[65]);
 
+/* What a statement source holds: the channel, which bill, its profile. */
+typedef struct {
+	const char *channel;	    /* "wechat", "alipay", "unionpay" or a profile's name */
+	const char *bill;	    /* "trade" (default when NULL), "fundflow" (wechat), "account" (alipay) */
+	const rcn_profile *profile; /* for a profile channel */
+	rcn_date business_date;	    /* the statement's date (UnionPay times carry no year) */
+} rcn_stmt_kind;
+
+/* Parses one statement source: a plain or gzip file, or a zip archive whose
+ * entries are picked by name (Alipay 业务明细 + 业务明细(汇总); UnionPay
+ * INN...ZM_, ...ZME_ and RD...). A summary entry's totals are checked against
+ * the detail entry's sums; a mismatch rejects the whole source. Records of an
+ * archive entry are labelled "<label>:<entry name>". Labels live as long as
+ * the process (they are interned). */
+rcn_rc rcn_stmt_parse(const char *path, const char *label, const rcn_stmt_kind *kind, rcn_record_sink rec,
+		      rcn_quarantine_sink quar, void *ctx, rcn_stmt_result *out, char sha256_hex[65]);
+
 #endif

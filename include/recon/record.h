@@ -25,14 +25,21 @@ typedef struct {
 	int64_t amount_fen; /* payments: 订单金额 (legacy 总金额); refunds: 申请退款金额 (legacy 退款金额); >= 0 */
 	int64_t settle_fen;	/* payments: 应结订单金额; refunds: 退款金额 (what moves after coupons) */
 	int64_t fee;		/* channel fee, 1e-5 yuan, negative on refunds (fee returned) */
+	int64_t net_fen;	/* what the channel settles for the row (UnionPay 清算净额), negative when the
+				 * merchant owes; 0 when the format states none */
 	int64_t rate_ppm;	/* 费率 of the row, -1 when absent */
 	const char *currency;	/* 货币种类, "CNY" */
 	const char *status;	/* payments: 交易状态 (SUCCESS, REVOKED, ...); refunds: 退款状态 */
 	const char *trade_type; /* 交易类型 (JSAPI, NATIVE, ...) */
 	char trade_time[20];	/* "YYYY-MM-DD HH:MM:SS", local business time */
 	rcn_date trade_date;
-	const char *file; /* source file label */
+	const char *file; /* source file label (archive entries: "archive.zip:entry") */
 	long line;	  /* 1-based line where the row starts */
+	/* movements only (RCN_REC_MOVEMENT): amount_fen is signed (+ income,
+	 * - expense); the balance after it, the business type, a reference */
+	int64_t balance_fen;
+	const char *movement_type;
+	const char *reference;
 } rcn_record;
 
 typedef void (*rcn_record_sink)(void *ctx, const rcn_record *rec);
@@ -61,10 +68,14 @@ typedef struct {
 	int64_t amount_fen; /* sum of amount_fen over good payment rows */
 	int64_t refund_fen; /* sum of amount_fen over good refund rows */
 	int64_t fee;	    /* sum of fee over good rows, 1e-5 yuan */
+	int64_t net_fen;    /* sum of net_fen over good rows */
+	long movements;	    /* good movement rows */
+	int64_t movement_in_fen, movement_out_fen; /* income and expense (positive) of the movements */
 	bool has_summary;
-	bool totals_ok; /* summary present and every stated total equals the detail sum */
-	bool rejected;	/* the file must not be reconciled; reason in `reason` */
-	rcn_err reason; /* file, line and message of the first fatal problem or totals mismatch */
+	rcn_totals stated; /* totals this file states, when it is a summary of another (UnionPay RD) */
+	bool totals_ok;	   /* summary present and every stated total equals the detail sum */
+	bool rejected;	   /* the file must not be reconciled; reason in `reason` */
+	rcn_err reason;	   /* file, line and message of the first fatal problem or totals mismatch */
 } rcn_stmt_result;
 
 #endif

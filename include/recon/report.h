@@ -26,11 +26,22 @@ typedef struct {
 	char tmp_dir[4096];   /* reports/.<date>.tmp-<pid> */
 } rcn_report_dir;
 
-/* Writes discrepancies.csv, pending.csv, summary.csv and quarantine.csv into
- * a fresh temporary directory next to reports/<date>. */
-rcn_rc rcn_report_prepare(rcn_report_dir *out, const char *reports_dir, rcn_date day,
-			  const rcn_finding *const *findings, size_t n_findings, const rcn_tally *tallies,
-			  size_t n_tallies, const rcn_quarantine_entry *quarantine, size_t n_quarantine, rcn_err *err);
+/* Everything a date's reports show (borrowed). */
+typedef struct {
+	const rcn_finding *const *findings; /* discrepancies and pending items, in report order */
+	size_t n_findings;
+	const rcn_finding *const *notes; /* matched items with a remark */
+	size_t n_notes;
+	const rcn_tally *tallies;
+	size_t n_tallies;
+	const rcn_quarantine_entry *quarantine;
+	size_t n_quarantine;
+} rcn_report_data;
+
+/* Writes discrepancies.csv, pending.csv, notes.csv, summary.csv and
+ * quarantine.csv into a fresh temporary directory next to reports/<date>. */
+rcn_rc rcn_report_prepare(rcn_report_dir *out, const char *reports_dir, rcn_date day, const rcn_report_data *data,
+			  rcn_err *err);
 /* Swaps the prepared directory into place (atomic exchange when the date
  * already has reports) and removes the old one. */
 rcn_rc rcn_report_commit(rcn_report_dir *dir, rcn_err *err);

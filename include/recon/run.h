@@ -17,6 +17,7 @@ typedef struct {
 	size_t n_only;
 	const char *out_dir; /* --out: reports directory overriding [run] reports */
 	bool dry_run;	     /* reconcile and write reports, commit nothing to the database */
+	int jobs;	     /* --jobs: threads parsing statements; 0 = [run] jobs, else the cores */
 	FILE *log;	     /* messages (stderr) */
 } rcn_run_opts;
 
@@ -29,5 +30,7 @@ typedef struct {
 /* Runs one date. Never exits the process; every failure is in the exit code
  * and a one-line message on opts->log. */
 void rcn_run_date(const rcn_run_opts *opts, rcn_run_result *out);
+/* Online processors, the default for --jobs. */
+int rcn_run_cores(void);
 
 #endif

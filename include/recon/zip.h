@@ -6,6 +6,7 @@
 
 #include "recon/common.h"
 
+/* A zero field takes its default. */
 typedef struct {
 	size_t max_entries;	  /* default 64 */
 	uint64_t max_entry_bytes; /* inflated size of one entry, default 4 GiB */
@@ -31,15 +32,19 @@ typedef struct rcn_zip rcn_zip;
  * outlive the handle). `label` names the archive in errors. Refuses: not a
  * zip ("not a zip archive"), more entries than max_entries, an entry name
  * with "..", a leading "/" or "\\", or a drive letter, encrypted entries,
- * other compression methods. */
+ * other compression methods, zip64, and declared sizes that add up to more than
+ * max_total_bytes. Errors name the archive by label (the path when NULL;
+ * "zip" for memory). */
 rcn_rc rcn_zip_open_file(rcn_zip **out, const char *path, const char *label, const rcn_zip_limits *lim, rcn_err *err);
 rcn_rc rcn_zip_open_mem(rcn_zip **out, const void *data, size_t n, const char *label, const rcn_zip_limits *lim,
 			rcn_err *err);
 size_t rcn_zip_count(const rcn_zip *z);
 const rcn_zip_entry *rcn_zip_entry_at(const rcn_zip *z, size_t i);
 
-/* Streams entry i's inflated bytes to sink in chunks; verifies the CRC-32 and
- * the declared size, and the limits (error names "archive:entry"). */
+/* Streams entry i's inflated bytes to sink in chunks of at most 64 KiB, never
+ * holding the whole entry; verifies the CRC-32 and the declared size, and the
+ * limits (error names "archive:entry"). A sink error stops the read and is
+ * returned as the sink set it. */
 typedef rcn_rc (*rcn_bytes_sink)(void *ctx, const char *buf, size_t n, rcn_err *err);
 rcn_rc rcn_zip_read(rcn_zip *z, size_t i, rcn_bytes_sink sink, void *ctx, rcn_err *err);
 void rcn_zip_close(rcn_zip *z);

@@ -1,20 +1,27 @@
 /* recon check FILE...: parse statement files without a database and print,
  * per file, the format, counts, totals and the control-total verdict. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
+#include "recon/config.h"
 #include "recon/money.h"
 #include "recon/parse.h"
 
 void rcn_cmd_check_help(void)
 {
-	printf("usage: recon check [--channel NAME] FILE...\n\n"
-	       "Parses each statement file (plain or gzip) without touching a database and prints one\n"
-	       "line per file: format, rows, payments, refunds, total amount, total fee, and\n"
-	       "totals=ok or the reason the file would be rejected. Unparseable rows are listed\n"
-	       "on stderr as FILE:LINE: reason.\n\n"
-	       "  --channel NAME   statement format to expect (default: wechat)\n\n"
+	printf("usage: recon check [--channel NAME] [--bill BILL] [--profile FILE] [--date YYYY-MM-DD] FILE...\n\n"
+	       "Parses each statement file (plain, gzip or zip) without touching a database and prints\n"
+	       "one line per file: format, rows, payments, refunds, total amount, total fee (or, for a\n"
+	       "fund-flow bill, its movements), and totals=ok or the reason the file would be rejected.\n"
+	       "Unparseable rows are listed on stderr as FILE:LINE: reason.\n\n"
+	       "  --channel NAME   wechat (default), alipay, unionpay, or a profile name\n"
+	       "  --bill BILL      trade (default), fundflow (wechat) or account (alipay)\n"
+	       "  --profile FILE   the profile of a bank or aggregator format (rules/channels/NAME.conf);\n"
+	       "                   --channel NAME alone looks for rules/channels/NAME.conf\n"
+	       "  --date D         the statement's business date (UnionPay times have no year; default:\n"
+	       "                   the date in the file name, e.g. 802310048993424_20150905.zip)\n\n"
 	       "Exit status: 0 every file is usable, 3 some file would be rejected, 2 usage error.\n");
 }
 
@@ -24,42 +31,93 @@ static void print_bad_row(void *ctx, const char *file, long line, const char *re
 	fprintf(stderr, "%s:%ld: %s\n", file, line, reason);
 }
 
+/* The first _YYYYMMDD in a file name, as UnionPay and Alipay name their archives. */
+static rcn_date date_from_name(const char *path)
+{
+	const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+	for (const char *p = strchr(base, '_'); p; p = strchr(p + 1, '_')) {
+		char iso[11];
+		rcn_date d;
+		if (strlen(p) < 9)
+			break;
+		snprintf(iso, sizeof(iso), "%.4s-%.2s-%.2s", p + 1, p + 5, p + 7);
+		if (rcn_date_parse(&d, iso, 10, NULL) == RCN_OK)
+			return d;
+	}
+	return 0;
+}
+
+static void print_result(const char *file, const rcn_stmt_result *res)
+{
+	char a[32], b[32], c[32], why[1200];
+	printf("%s: format=%s rows=%ld ", file, res->format[0] ? res->format : "unknown", res->rows);
+	if (res->movements && !res->payments && !res->refunds)
+		printf("movements=%ld in=%s out=%s ", res->movements,
+		       rcn_money_format(a, sizeof(a), res->movement_in_fen, 2),
+		       rcn_money_format(b, sizeof(b), res->movement_out_fen, 2));
+	else
+		printf("payments=%ld refunds=%ld amount=%s refund_amount=%s fee=%s ", res->payments, res->refunds,
+		       rcn_money_format(a, sizeof(a), res->amount_fen, 2),
+		       rcn_money_format(b, sizeof(b), res->refund_fen, 2), rcn_money_format(c, sizeof(c), res->fee, 5));
+	if (res->rejected)
+		printf("totals=REJECTED: %s\n", rcn_err_format(&res->reason, why, sizeof(why)));
+	else
+		printf("totals=ok\n");
+}
+
 int rcn_cmd_check(int argc, char **argv)
 {
-	const char *channel = "wechat";
+	const char *channel = "wechat", *bill = "trade", *profile_path = NULL, *date = NULL;
 	int first = 1, status = RCN_EXIT_CLEAN;
+	rcn_profile *profile = NULL;
+	rcn_date day = 0;
+	rcn_err err;
+	char why[1200], path[4096];
 
 	while (first < argc && strncmp(argv[first], "--", 2) == 0) {
-		if (strcmp(argv[first], "--channel") == 0 && first + 1 < argc) {
-			channel = argv[first + 1];
-			first += 2;
-		} else if (strcmp(argv[first], "--") == 0) {
+		const char *opt = argv[first];
+		if (strcmp(opt, "--") == 0) {
 			first++;
 			break;
-		} else {
-			return rcn_cli_usage_error("check: unknown option '%s' (see recon check --help)", argv[first]);
 		}
+		if (first + 1 >= argc || (strcmp(opt, "--channel") && strcmp(opt, "--bill") &&
+					  strcmp(opt, "--profile") && strcmp(opt, "--date")))
+			return rcn_cli_usage_error("check: unknown option '%s' (see recon check --help)", opt);
+		const char *v = argv[first + 1];
+		if (strcmp(opt, "--channel") == 0)
+			channel = v;
+		else if (strcmp(opt, "--bill") == 0)
+			bill = v;
+		else if (strcmp(opt, "--profile") == 0)
+			profile_path = v;
+		else
+			date = v;
+		first += 2;
 	}
-	if (strcmp(channel, "wechat") != 0)
-		return rcn_cli_usage_error("check: unsupported channel '%s' (supported: wechat)", channel);
 	if (first >= argc)
 		return rcn_cli_usage_error("check: no statement file given (see recon check --help)");
+	if (date && rcn_date_parse(&day, date, strlen(date), &err))
+		return rcn_cli_usage_error("check: --date: %s", err.msg);
+	if (!rcn_config_builtin_channel(channel) && !profile_path) {
+		const char *rules = getenv("RECON_RULES") ? getenv("RECON_RULES") : RECON_RULES_DIR;
+		snprintf(path, sizeof(path), "%s/channels/%s.conf", rules, channel);
+		profile_path = path;
+	}
+	if (profile_path && rcn_profile_load(&profile, profile_path, &err)) {
+		fprintf(stderr, "recon: %s\n", rcn_err_format(&err, why, sizeof(why)));
+		return RCN_EXIT_USAGE;
+	}
+	if (profile)
+		channel = rcn_profile_name(profile);
 
 	for (int i = first; i < argc; i++) {
 		rcn_stmt_result res;
-		char amount[32], refunds[32], fee[32], why[1200];
-		rcn_stmt_parse_file(argv[i], argv[i], channel, NULL, print_bad_row, NULL, &res, NULL);
-		printf("%s: format=%s rows=%ld payments=%ld refunds=%ld amount=%s refund_amount=%s fee=%s ", argv[i],
-		       res.format[0] ? res.format : "unknown", res.rows, res.payments, res.refunds,
-		       rcn_money_format(amount, sizeof(amount), res.amount_fen, 2),
-		       rcn_money_format(refunds, sizeof(refunds), res.refund_fen, 2),
-		       rcn_money_format(fee, sizeof(fee), res.fee, 5));
-		if (res.rejected) {
-			printf("totals=REJECTED: %s\n", rcn_err_format(&res.reason, why, sizeof(why)));
+		rcn_stmt_kind kind = {channel, bill, profile, day ? day : date_from_name(argv[i])};
+		rcn_stmt_parse(argv[i], argv[i], &kind, NULL, print_bad_row, NULL, &res, NULL);
+		print_result(argv[i], &res);
+		if (res.rejected)
 			status = RCN_EXIT_INPUT;
-		} else {
-			printf("totals=ok\n");
-		}
 	}
+	rcn_profile_free(profile);
 	return status;
 }

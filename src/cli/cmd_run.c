@@ -93,6 +93,7 @@ int rcn_cmd_run(int argc, char **argv)
 			if (*end || jobs < 1 || jobs > 64)
 				return rcn_cli_usage_error("run: --jobs must be a whole number from 1 to 64, not '%s'",
 							   v);
+			opts.jobs = (int)jobs;
 		}
 	}
 	if (date && (from || to))

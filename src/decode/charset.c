@@ -18,7 +18,8 @@ struct rcn_charset {
 	char from[16];
 };
 
-bool rcn_utf8_valid(const char *s, size_t n)
+/* Length of the longest valid UTF-8 prefix of s[0..n) that ends on a character boundary. */
+static size_t utf8_valid_prefix(const char *s, size_t n)
 {
 	const unsigned char *p = (const unsigned char *)s, *end = p + n;
 	while (p < end) {
@@ -35,22 +36,27 @@ bool rcn_utf8_valid(const char *s, size_t n)
 		} else if ((c & 0xF8) == 0xF0) {
 			len = 4, cp = c & 0x07u;
 		} else {
-			return false;
+			break;
 		}
 		if ((size_t)(end - p) < len)
-			return false;
-		for (size_t i = 1; i < len; i++) {
-			if ((p[i] & 0xC0) != 0x80)
-				return false;
+			break;
+		size_t i = 1;
+		for (; i < len && (p[i] & 0xC0) == 0x80; i++)
 			cp = (cp << 6) | (p[i] & 0x3Fu);
-		}
+		if (i < len)
+			break;
 		/* overlong forms, surrogates and values past U+10FFFF are not UTF-8 */
 		if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
 		    (cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF)
-			return false;
+			break;
 		p += len;
 	}
-	return true;
+	return (size_t)(p - (const unsigned char *)s);
+}
+
+bool rcn_utf8_valid(const char *s, size_t n)
+{
+	return utf8_valid_prefix(s, n) == n;
 }
 
 /* Length of an incomplete UTF-8 sequence at the end of s[0..n), 0 if none. */
@@ -100,15 +106,9 @@ static rcn_rc convert_block(rcn_charset *c, const char *buf, size_t n, rcn_buf *
 {
 	if (c->cd == (iconv_t)-1) {
 		size_t keep = utf8_incomplete_tail(buf, n);
-		if (!rcn_utf8_valid(buf, n - keep)) {
-			/* find the first bad byte for the message */
-			size_t ok = 0;
-			while (ok < n - keep && rcn_utf8_valid(buf, ok + 1))
-				ok++;
-			while (ok < n - keep && rcn_utf8_valid(buf, ok + 4 <= n - keep ? ok + 4 : n - keep))
-				ok++;
+		size_t ok = utf8_valid_prefix(buf, n - keep);
+		if (ok < n - keep)
 			return bad_bytes(c, c->consumed + ok, err);
-		}
 		if (rcn_buf_append(out, buf, n - keep))
 			return rcn_err_set(err, RCN_ELIMIT, NULL, 0, "converted text exceeds %zu bytes", out->limit);
 		memcpy(c->tail, buf + n - keep, keep);

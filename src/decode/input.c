@@ -1,6 +1,7 @@
-/* decode: reads a statement file in 64 KiB chunks, inflates it when it is gzip
- * (by magic bytes, concatenated members allowed) with a cap on the decoded size,
- * and digests the raw stored bytes with SHA-256. Owns the FILE and zlib state. */
+/* decode: reads a statement file (or a borrowed buffer) in 64 KiB chunks, inflates it when it is
+ * gzip (by magic bytes, concatenated members allowed) with a cap on the decoded size and a guard
+ * against gzip bombs, and digests the raw stored bytes with SHA-256. Owns the FILE and zlib state. */
+#define ZLIB_CONST
 #include "recon/input.h"
 
 #include <assert.h>
@@ -17,14 +18,17 @@
 #define RAW_CHUNK ((size_t)64 * 1024)
 
 struct rcn_input {
-	FILE *fp;
+	FILE *fp;		  /* NULL when reading a borrowed buffer */
+	const unsigned char *mem; /* borrowed: mem[mem_pos..mem_len) is not read yet */
+	size_t mem_len, mem_pos;
 	char *path;
 	bool gzip;
 	bool raw_eof;
 	bool in_member; /* inside a gzip member: end of file here is a truncation */
 	z_stream zs;
-	unsigned char *raw;
-	size_t raw_len, raw_pos; /* plain files are served from raw[raw_pos..raw_len) */
+	unsigned char *raw;	  /* the file's chunk buffer */
+	const unsigned char *cur; /* the current raw chunk: raw or a slice of mem */
+	size_t raw_len, raw_pos;  /* plain input is served from cur[raw_pos..raw_len) */
 	EVP_MD_CTX *md;
 	uint64_t raw_bytes, out_bytes, max_bytes;
 	bool failed; /* a read error is sticky: later reads repeat it */
@@ -51,13 +55,24 @@ static rcn_rc fail(rcn_input *in, rcn_err *err, rcn_rc code, const char *fmt, ..
 /* Reads the next raw chunk and digests it; sets raw_eof at end of file. */
 static rcn_rc fill_raw(rcn_input *in, rcn_err *err)
 {
-	size_t got = fread(in->raw, 1, RAW_CHUNK, in->fp);
-	if (got < RAW_CHUNK) {
-		if (ferror(in->fp))
-			return fail(in, err, RCN_EIO, "read error: %s", strerror(errno));
-		in->raw_eof = true;
+	size_t got;
+	if (in->fp) {
+		got = fread(in->raw, 1, RAW_CHUNK, in->fp);
+		if (got < RAW_CHUNK) {
+			if (ferror(in->fp))
+				return fail(in, err, RCN_EIO, "read error: %s", strerror(errno));
+			in->raw_eof = true;
+		}
+		in->cur = in->raw;
+	} else {
+		got = in->mem_len - in->mem_pos;
+		if (got > RAW_CHUNK)
+			got = RAW_CHUNK;
+		in->cur = in->mem + in->mem_pos;
+		in->mem_pos += got;
+		in->raw_eof = in->mem_pos == in->mem_len;
 	}
-	if (got > 0 && EVP_DigestUpdate(in->md, in->raw, got) != 1)
+	if (got > 0 && EVP_DigestUpdate(in->md, in->cur, got) != 1)
 		return fail(in, err, RCN_EIO, "SHA-256 update failed");
 	in->raw_bytes += got;
 	in->raw_len = got;
@@ -79,39 +94,63 @@ void rcn_input_close(rcn_input *in)
 	free(in);
 }
 
-rcn_rc rcn_input_open(rcn_input **out, const char *path, uint64_t max_bytes, rcn_err *err)
+static rcn_input *input_new(const char *label, uint64_t max_bytes)
 {
-	rcn_rc rc = RCN_OK;
 	rcn_input *in = rcn_xcalloc(1, sizeof(*in));
-	in->path = rcn_xstrdup(path);
+	in->path = rcn_xstrdup(label);
 	in->max_bytes = max_bytes ? max_bytes : RCN_INPUT_DEFAULT_MAX;
-	in->raw = rcn_xmalloc(RAW_CHUNK);
 	in->md = EVP_MD_CTX_new();
 	if (!in->md)
 		abort(); /* allocation failure aborts (STYLE.md) */
-	if (EVP_DigestInit_ex(in->md, EVP_sha256(), NULL) != 1) {
-		rc = rcn_err_set(err, RCN_EIO, path, 0, "SHA-256 unavailable");
-		goto cleanup;
+	return in;
+}
+
+/* Reads the first chunk and sets up inflate when it starts with the gzip magic. */
+static rcn_rc input_start(rcn_input *in, rcn_err *err)
+{
+	if (EVP_DigestInit_ex(in->md, EVP_sha256(), NULL) != 1)
+		return rcn_err_set(err, RCN_EIO, in->path, 0, "SHA-256 unavailable");
+	rcn_rc rc = fill_raw(in, err);
+	if (rc != RCN_OK)
+		return rc;
+	/* By content, not by name: WeChat serves gzip for tar_type=GZIP whatever the file is called. */
+	if (in->raw_len >= 2 && in->cur[0] == 0x1f && in->cur[1] == 0x8b) {
+		if (inflateInit2(&in->zs, 15 + 16) != Z_OK)
+			return rcn_err_set(err, RCN_EIO, in->path, 0, "cannot initialize zlib");
+		in->gzip = true;
+		in->in_member = true;
+		in->zs.next_in = in->cur;
+		in->zs.avail_in = (uInt)in->raw_len;
 	}
+	return RCN_OK;
+}
+
+rcn_rc rcn_input_open_mem(rcn_input **out, const void *data, size_t n, const char *label, uint64_t max_bytes,
+			  rcn_err *err)
+{
+	rcn_input *in = input_new(label ? label : "input", max_bytes);
+	in->mem = n ? data : (const unsigned char *)"";
+	in->mem_len = n;
+	rcn_rc rc = input_start(in, err);
+	if (rc != RCN_OK) {
+		rcn_input_close(in);
+		return rc;
+	}
+	*out = in;
+	return RCN_OK;
+}
+
+rcn_rc rcn_input_open(rcn_input **out, const char *path, uint64_t max_bytes, rcn_err *err)
+{
+	rcn_rc rc = RCN_OK;
+	rcn_input *in = input_new(path, max_bytes);
+	in->raw = rcn_xmalloc(RAW_CHUNK);
 	in->fp = fopen(path, "rb");
 	if (!in->fp) {
 		rc = rcn_err_set(err, RCN_EIO, path, 0, "cannot open: %s", strerror(errno));
 		goto cleanup;
 	}
-	rc = fill_raw(in, err);
-	if (rc != RCN_OK)
-		goto cleanup;
-	/* By content, not by name: WeChat serves gzip for tar_type=GZIP whatever the file is called. */
-	if (in->raw_len >= 2 && in->raw[0] == 0x1f && in->raw[1] == 0x8b) {
-		if (inflateInit2(&in->zs, 15 + 16) != Z_OK) {
-			rc = rcn_err_set(err, RCN_EIO, path, 0, "cannot initialize zlib");
-			goto cleanup;
-		}
-		in->gzip = true;
-		in->in_member = true;
-		in->zs.next_in = in->raw;
-		in->zs.avail_in = (uInt)in->raw_len;
-	}
+	rc = input_start(in, err);
 cleanup:
 	if (rc != RCN_OK) {
 		rcn_input_close(in);
@@ -133,7 +172,7 @@ static rcn_rc read_plain(rcn_input *in, char *buf, size_t n, size_t *got, rcn_er
 		k = n;
 	if (k > in->max_bytes - in->out_bytes)
 		return fail(in, err, RCN_ELIMIT, "file size exceeds %" PRIu64 " bytes", in->max_bytes);
-	memcpy(buf, in->raw + in->raw_pos, k);
+	memcpy(buf, in->cur + in->raw_pos, k);
 	in->raw_pos += k;
 	in->out_bytes += k;
 	*got = k;
@@ -157,7 +196,7 @@ static rcn_rc read_gzip(rcn_input *in, char *buf, size_t n, size_t *got, rcn_err
 				rcn_rc rc = fill_raw(in, err);
 				if (rc != RCN_OK)
 					return rc;
-				in->zs.next_in = in->raw;
+				in->zs.next_in = in->cur;
 				in->zs.avail_in = (uInt)in->raw_len;
 				continue;
 			}
@@ -185,6 +224,11 @@ static rcn_rc read_gzip(rcn_input *in, char *buf, size_t n, size_t *got, rcn_err
 	in->out_bytes += k;
 	if (in->out_bytes > in->max_bytes)
 		return fail(in, err, RCN_ELIMIT, "inflated size exceeds %" PRIu64 " bytes", in->max_bytes);
+	/* Text compresses maybe 10:1; 1000:1 is runs of one byte, which no statement is made of. */
+	uint64_t used = in->raw_bytes - in->zs.avail_in;
+	if (in->out_bytes > RCN_INPUT_BOMB_FLOOR && in->out_bytes / RCN_INPUT_BOMB_RATIO > used)
+		return fail(in, err, RCN_ELIMIT, "inflated/compressed ratio exceeds %d (gzip bomb?)",
+			    RCN_INPUT_BOMB_RATIO);
 	*got = k;
 	return RCN_OK;
 }

@@ -1,5 +1,6 @@
 /* The write side: one transaction that replaces a business date's findings
- * (COPY FROM STDIN into recon_discrepancies / recon_suspense), appends its
+ * (COPY FROM STDIN into recon_discrepancies / recon_suspense) and fund
+ * movements (recon_movements), appends its
  * recon_runs row and marks later dates' runs stale. */
 #include <assert.h>
 #include <inttypes.h>
@@ -82,18 +83,15 @@ static rcn_rc put_copy(rcn_db *db, rcn_buf *b, rcn_err *err, const char *what)
 	return RCN_OK;
 }
 
-/* COPY table FROM STDIN with the findings whose kind is (or, for
- * discrepancies, is not) RCN_K_PENDING. */
-static rcn_rc copy_findings(rcn_db *db, const char *table, bool pending, const char *date,
-			    const rcn_finding *const *findings, size_t n, rcn_err *err)
+/* Writes row i into b; returns false when the row does not belong in this table. */
+typedef rcn_rc (*row_writer)(rcn_buf *b, const char *date, const void *rows, size_t i, bool *skip);
+
+/* COPY table (columns) FROM STDIN with every row the writer accepts. */
+static rcn_rc copy_rows(rcn_db *db, const char *table, const char *columns, const char *date, const void *rows,
+			size_t n, row_writer write, rcn_err *err)
 {
-	size_t count = 0;
-	for (size_t i = 0; i < n; i++)
-		count += (findings[i]->kind == RCN_K_PENDING) == pending;
-	if (count == 0)
-		return RCN_OK;
-	char sql[512], what[64];
-	snprintf(sql, sizeof sql, "COPY %s %s FROM STDIN", table, FINDING_COLUMNS);
+	char sql[1024], what[64];
+	snprintf(sql, sizeof sql, "COPY %s %s FROM STDIN", table, columns);
 	snprintf(what, sizeof what, "storing %s", table);
 	PGresult *res = PQexec(db->conn, sql);
 	if (PQresultStatus(res) != PGRES_COPY_IN) {
@@ -107,11 +105,12 @@ static rcn_rc copy_findings(rcn_db *db, const char *table, bool pending, const c
 	rcn_buf b;
 	rcn_buf_init(&b, ROW_LIMIT);
 	for (size_t i = 0; i < n && rc == RCN_OK; i++) {
-		if ((findings[i]->kind == RCN_K_PENDING) != pending)
-			continue;
-		if (put_finding(&b, date, findings[i]) != RCN_OK)
-			rc = rcn_err_set(err, RCN_EDB, "", 0, "%s: finding for order %s is too long", what,
-					 findings[i]->order_no ? findings[i]->order_no : "");
+		bool skip = false;
+		size_t before = b.len;
+		if (write(&b, date, rows, i, &skip) != RCN_OK)
+			rc = rcn_err_set(err, RCN_EDB, "", 0, "%s: row %zu is too long", what, i + 1);
+		else if (skip)
+			b.len = before;
 		else if (b.len >= COPY_CHUNK)
 			rc = put_copy(db, &b, err, what);
 	}
@@ -122,6 +121,41 @@ static rcn_rc copy_findings(rcn_db *db, const char *table, bool pending, const c
 		rc = rcn_pq_fail(db, NULL, err, what);
 	rcn_rc drc = rcn_pq_drain(db, rc == RCN_OK ? err : NULL, what);
 	return rc != RCN_OK ? rc : drc;
+}
+
+static rcn_rc write_discrepancy(rcn_buf *b, const char *date, const void *rows, size_t i, bool *skip)
+{
+	const rcn_finding *f = ((const rcn_finding *const *)rows)[i];
+	*skip = f->kind == RCN_K_PENDING || f->kind == RCN_K_MATCHED;
+	return *skip ? RCN_OK : put_finding(b, date, f);
+}
+
+static rcn_rc write_pending(rcn_buf *b, const char *date, const void *rows, size_t i, bool *skip)
+{
+	const rcn_finding *f = ((const rcn_finding *const *)rows)[i];
+	*skip = f->kind != RCN_K_PENDING;
+	return *skip ? RCN_OK : put_finding(b, date, f);
+}
+
+static const char MOVEMENT_COLUMNS[] = "(business_date, source_name, channel, merchant_id, trade_time, movement_type, "
+				       "reference, channel_txn_id, order_no, amount_fen, balance_fen, source)";
+
+static rcn_rc write_movement(rcn_buf *b, const char *date, const void *rows, size_t i, bool *skip)
+{
+	const rcn_movement *mv = &((const rcn_movement *)rows)[i];
+	*skip = false;
+	rcn_rc rc = put_text(b, date, false);
+	const char *texts[] = {mv->source_name,	  mv->channel,	 mv->merchant_id,    mv->trade_time,
+			       mv->movement_type, mv->reference, mv->channel_txn_id, mv->order_no};
+	for (size_t k = 0; k < sizeof texts / sizeof texts[0] && rc == RCN_OK; k++)
+		rc = put_text(b, texts[k], false);
+	if (rc == RCN_OK)
+		rc = put_int(b, true, mv->amount_fen);
+	if (rc == RCN_OK)
+		rc = put_int(b, true, mv->balance_fen);
+	if (rc == RCN_OK)
+		rc = put_text(b, mv->source, true);
+	return rc;
 }
 
 static rcn_rc put_str(rcn_buf *b, const char *s)
@@ -223,7 +257,7 @@ static rcn_rc mark_later_stale(rcn_db *db, const char *date, long *later_dates, 
 }
 
 rcn_rc rcn_db_store_results(rcn_db *db, const rcn_run_info *run, const rcn_finding *const *findings, size_t n,
-			    long *later_dates, rcn_err *err)
+			    const rcn_movement *moves, size_t n_moves, long *later_dates, rcn_err *err)
 {
 	char date[11];
 	rcn_date_format(date, run->day);
@@ -235,17 +269,20 @@ rcn_rc rcn_db_store_results(rcn_db *db, const rcn_run_info *run, const rcn_findi
 	if (rc != RCN_OK)
 		return rc;
 	const char *deletes[] = {"DELETE FROM recon_discrepancies WHERE business_date = $1::date",
-				 "DELETE FROM recon_suspense WHERE business_date = $1::date"};
-	for (size_t i = 0; i < 2 && rc == RCN_OK; i++) {
+				 "DELETE FROM recon_suspense WHERE business_date = $1::date",
+				 "DELETE FROM recon_movements WHERE business_date = $1::date"};
+	for (size_t i = 0; i < sizeof deletes / sizeof deletes[0] && rc == RCN_OK; i++) {
 		PGresult *res = PQexecParams(db->conn, deletes[i], 1, NULL, params, NULL, NULL, 0);
 		if (PQresultStatus(res) != PGRES_COMMAND_OK)
 			rc = rcn_pq_fail(db, res, err, "replacing results");
 		PQclear(res);
 	}
 	if (rc == RCN_OK)
-		rc = copy_findings(db, "recon_discrepancies", false, date, findings, n, err);
+		rc = copy_rows(db, "recon_discrepancies", FINDING_COLUMNS, date, findings, n, write_discrepancy, err);
 	if (rc == RCN_OK)
-		rc = copy_findings(db, "recon_suspense", true, date, findings, n, err);
+		rc = copy_rows(db, "recon_suspense", FINDING_COLUMNS, date, findings, n, write_pending, err);
+	if (rc == RCN_OK && n_moves)
+		rc = copy_rows(db, "recon_movements", MOVEMENT_COLUMNS, date, moves, n_moves, write_movement, err);
 	if (rc == RCN_OK)
 		rc = insert_run(db, date, run, err);
 	if (rc == RCN_OK)

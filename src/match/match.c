@@ -58,6 +58,10 @@ struct rcn_match {
 
 	rcn_finding **findings;
 	size_t n_findings, cap_findings;
+	rcn_finding **notes;
+	size_t n_notes, cap_notes;
+	rcn_movement *moves;
+	size_t n_moves, cap_moves;
 	rcn_tally *tallies;
 	size_t n_tallies, cap_tallies;
 	long discrepancies;
@@ -102,6 +106,8 @@ void rcn_match_free(rcn_match *m)
 	free(m->refunds);
 	free(m->carried_ledger);
 	free(m->findings);
+	free(m->notes);
+	free(m->moves);
 	free(m->tallies);
 	free(m->keybuf);
 	free(m);
@@ -124,41 +130,120 @@ static size_t source_for(const rcn_match *m, const char *channel, const char *me
 	return SIZE_MAX;
 }
 
-void rcn_match_add_record(rcn_match *m, size_t source, const rcn_record *rec)
+struct rcn_batch {
+	rcn_arena arena;
+	srow *rows;
+	size_t n_rows, cap_rows;
+	rcn_movement *moves;
+	size_t n_moves, cap_moves;
+};
+
+/* Copies rec into rows or moves, strings into arena. */
+static void copy_record(rcn_arena *a, const rcn_record *rec, srow **rows, size_t *n_rows, size_t *cap_rows,
+			rcn_movement **moves, size_t *n_moves, size_t *cap_moves)
 {
 	char src[600];
-	rcn_xreserve((void **)&m->rows, &m->cap_rows, m->n_rows + 1, sizeof(srow));
-	srow *r = &m->rows[m->n_rows];
 	snprintf(src, sizeof(src), "%s:%ld", rec->file, rec->line);
-	*r = (srow){.source = source,
-		    .type = rec->type,
-		    .channel = dup(m, rec->channel),
-		    .merchant_id = dup(m, rec->merchant_id),
-		    .txn = dup(m, rec->channel_txn_id),
-		    .order_no = dup(m, rec->order_no),
-		    .refund_no = dup(m, rec->refund_no),
-		    .refund_id = dup(m, rec->channel_refund_id),
-		    .status = dup(m, rec->status),
-		    .trade_time = dup(m, rec->trade_time),
-		    .src = dup(m, src),
-		    .amount = rec->amount_fen,
-		    .settle = rec->settle_fen,
-		    .fee = rec->fee,
-		    .first_seen = m->day,
-		    .seq = (long)m->n_rows,
-		    .ledger = -1};
-	m->n_rows++;
+	if (rec->type == RCN_REC_MOVEMENT) {
+		rcn_xreserve((void **)moves, cap_moves, *n_moves + 1, sizeof(rcn_movement));
+		(*moves)[(*n_moves)++] = (rcn_movement){
+			.source_name = "",
+			.channel = rcn_arena_strdup(a, rec->channel),
+			.merchant_id = rcn_arena_strdup(a, rec->merchant_id),
+			.trade_time = rcn_arena_strdup(a, rec->trade_time),
+			.movement_type = rcn_arena_strdup(a, rec->movement_type ? rec->movement_type : ""),
+			.reference = rcn_arena_strdup(a, rec->reference ? rec->reference : ""),
+			.channel_txn_id = rcn_arena_strdup(a, rec->channel_txn_id),
+			.order_no = rcn_arena_strdup(a, rec->order_no),
+			.amount_fen = rec->amount_fen,
+			.balance_fen = rec->balance_fen,
+			.source = rcn_arena_strdup(a, src)};
+		return;
+	}
+	rcn_xreserve((void **)rows, cap_rows, *n_rows + 1, sizeof(srow));
+	(*rows)[(*n_rows)++] = (srow){.type = rec->type,
+				      .channel = rcn_arena_strdup(a, rec->channel),
+				      .merchant_id = rcn_arena_strdup(a, rec->merchant_id),
+				      .txn = rcn_arena_strdup(a, rec->channel_txn_id),
+				      .order_no = rcn_arena_strdup(a, rec->order_no),
+				      .refund_no = rcn_arena_strdup(a, rec->refund_no),
+				      .refund_id = rcn_arena_strdup(a, rec->channel_refund_id),
+				      .status = rcn_arena_strdup(a, rec->status),
+				      .trade_time = rcn_arena_strdup(a, rec->trade_time),
+				      .src = rcn_arena_strdup(a, src),
+				      .amount = rec->amount_fen,
+				      .settle = rec->settle_fen,
+				      .fee = rec->fee,
+				      .ledger = -1};
 }
 
-size_t rcn_match_mark(const rcn_match *m)
+rcn_batch *rcn_batch_new(void)
 {
-	return m->n_rows;
+	rcn_batch *b = rcn_xcalloc(1, sizeof(*b));
+	rcn_arena_init(&b->arena);
+	return b;
 }
 
-void rcn_match_rollback(rcn_match *m, size_t mark)
+void rcn_batch_add(rcn_batch *b, const rcn_record *rec)
 {
-	if (mark < m->n_rows)
-		m->n_rows = mark; /* the rows' strings stay in the arena until the matcher is freed */
+	copy_record(&b->arena, rec, &b->rows, &b->n_rows, &b->cap_rows, &b->moves, &b->n_moves, &b->cap_moves);
+}
+
+size_t rcn_batch_count(const rcn_batch *b)
+{
+	return b->n_rows + b->n_moves;
+}
+
+void rcn_batch_clear(rcn_batch *b)
+{
+	b->n_rows = b->n_moves = 0;
+	rcn_arena_free(&b->arena); /* the strings of the withdrawn rows */
+}
+
+void rcn_batch_free(rcn_batch *b)
+{
+	if (!b)
+		return;
+	rcn_arena_free(&b->arena);
+	free(b->rows);
+	free(b->moves);
+	free(b);
+}
+
+/* Gives appended rows their source, first-seen date and input order. */
+static void settle_new_rows(rcn_match *m, size_t from, size_t source)
+{
+	for (size_t i = from; i < m->n_rows; i++) {
+		m->rows[i].source = source;
+		m->rows[i].first_seen = m->day;
+		m->rows[i].seq = (long)i;
+	}
+}
+
+void rcn_match_add_batch(rcn_match *m, size_t source, rcn_batch *b)
+{
+	size_t from = m->n_rows;
+	rcn_xreserve((void **)&m->rows, &m->cap_rows, m->n_rows + b->n_rows, sizeof(srow));
+	if (b->n_rows)
+		memcpy(m->rows + m->n_rows, b->rows, b->n_rows * sizeof(srow));
+	m->n_rows += b->n_rows;
+	settle_new_rows(m, from, source);
+	rcn_xreserve((void **)&m->moves, &m->cap_moves, m->n_moves + b->n_moves, sizeof(rcn_movement));
+	for (size_t i = 0; i < b->n_moves; i++) {
+		m->moves[m->n_moves] = b->moves[i];
+		m->moves[m->n_moves++].source_name = m->sources[source].name;
+	}
+	rcn_arena_adopt(&m->arena, &b->arena);
+	rcn_batch_free(b);
+}
+
+void rcn_match_add_record(rcn_match *m, size_t source, const rcn_record *rec)
+{
+	size_t from = m->n_rows, moves = m->n_moves;
+	copy_record(&m->arena, rec, &m->rows, &m->n_rows, &m->cap_rows, &m->moves, &m->n_moves, &m->cap_moves);
+	settle_new_rows(m, from, source);
+	if (m->n_moves > moves)
+		m->moves[moves].source_name = m->sources[source].name;
 }
 
 static rcn_tally *tally(rcn_match *m, const char *channel, const char *merchant, rcn_side side)
@@ -621,6 +706,19 @@ static void classify_payment(rcn_match *m, srow *r, lorder *o)
 	if (f)
 		fill_order(f, o);
 	bool matched = kind == RCN_K__COUNT;
+	if (matched && *o->channel && strcmp(r->channel, o->channel) != 0) {
+		/* matched all the same: the money arrived, just not where the ledger says */
+		char buf[200];
+		rcn_finding *n = rcn_arena_alloc(&m->arena, sizeof(*n));
+		*n = (rcn_finding){.kind = RCN_K_MATCHED, .reason = "other_channel", .side = RCN_SIDE_CHANNEL};
+		n->refund_no = n->channel_refund_id = "";
+		fill_channel(n, r);
+		fill_order(n, o);
+		snprintf(buf, sizeof(buf), "the ledger names channel %s; paid on %s", o->channel, r->channel);
+		n->detail = dup(m, buf);
+		rcn_xreserve((void **)&m->notes, &m->cap_notes, m->n_notes + 1, sizeof(*m->notes));
+		m->notes[m->n_notes++] = n;
+	}
 	count_row(m, r, kind, matched);
 	if (o->expected && !o->consumed)
 		count(m, o->channel, o->merchant_id, RCN_SIDE_LEDGER, kind, matched, o->amount);
@@ -666,13 +764,16 @@ static void match_payments(rcn_match *m)
 		lorder *o = &m->orders[m->rows[idx[g]].ledger];
 		while (end < n && m->rows[idx[end]].ledger == m->rows[idx[g]].ledger)
 			end++;
-		/* primary: the successful charge the ledger recorded, else the first successful one */
+		/* primary: the successful charge the ledger recorded, else one on the
+		 * ledger's channel, else the first successful one (rows are in time order) */
 		srow *primary = NULL;
+		int best = -1;
 		for (size_t k = g; k < end; k++) {
 			srow *r = &m->rows[idx[k]];
-			if (success(r->status) &&
-			    (!primary || (*o->txn && strcmp(r->txn, o->txn) == 0 && strcmp(primary->txn, o->txn) != 0)))
-				primary = r;
+			int score =
+				(*o->txn && strcmp(r->txn, o->txn) == 0) * 2 + (strcmp(r->channel, o->channel) == 0);
+			if (success(r->status) && score > best)
+				primary = r, best = score;
 		}
 		if (!primary)
 			primary = &m->rows[idx[g]];
@@ -688,15 +789,24 @@ static void match_payments(rcn_match *m)
 			}
 			bool same_txn = *o->txn && strcmp(r->txn, o->txn) == 0;
 			rcn_kind kind = reconciled_before && same_txn ? RCN_K_DUPLICATE_RECORD : RCN_K_DOUBLE_CHARGE;
-			rcn_finding *f = new_finding(m, kind, reconciled_before ? "already_reconciled" : "same_channel",
+			bool cross = !reconciled_before && strcmp(r->channel, primary->channel) != 0;
+			rcn_finding *f = new_finding(m, kind,
+						     reconciled_before ? "already_reconciled"
+						     : cross	       ? "cross_channel"
+								       : "same_channel",
 						     RCN_SIDE_CHANNEL);
 			fill_channel(f, r);
 			fill_order(f, o);
-			char buf[700];
+			char buf[1400];
 			if (reconciled_before) {
 				char d[11];
 				snprintf(buf, sizeof(buf), "order paid on %s was reconciled on an earlier date",
 					 rcn_date_format(d, o->bdate));
+			} else if (cross) {
+				/* one finding for the order, naming both channels (DESIGN.md §3) */
+				f->channel = "*";
+				snprintf(buf, sizeof(buf), "paid on %s (%s, %s) and on %s (%s, %s)", primary->channel,
+					 primary->txn, primary->src, r->channel, r->txn, r->src);
 			} else {
 				snprintf(buf, sizeof(buf), "order also paid by %s (%s)", primary->txn, primary->src);
 			}
@@ -933,6 +1043,8 @@ void rcn_match_run(rcn_match *m)
 		qsort(m->findings, m->n_findings, sizeof(*m->findings), cmp_findings);
 	if (m->n_tallies)
 		qsort(m->tallies, m->n_tallies, sizeof(*m->tallies), cmp_tallies);
+	if (m->n_notes)
+		qsort(m->notes, m->n_notes, sizeof(*m->notes), cmp_findings);
 }
 
 const rcn_finding *const *rcn_match_findings(const rcn_match *m, size_t *n)
@@ -950,6 +1062,18 @@ const rcn_tally *rcn_match_tallies(const rcn_match *m, size_t *n)
 long rcn_match_discrepancy_count(const rcn_match *m)
 {
 	return m->discrepancies;
+}
+
+const rcn_movement *rcn_match_movements(const rcn_match *m, size_t *n)
+{
+	*n = m->n_moves;
+	return m->moves;
+}
+
+const rcn_finding *const *rcn_match_notes(const rcn_match *m, size_t *n)
+{
+	*n = m->n_notes;
+	return (const rcn_finding *const *)m->notes;
 }
 
 long rcn_match_carried_rows(const rcn_match *m)

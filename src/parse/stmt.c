@@ -1,37 +1,41 @@
-/* Parses one statement file end to end: rcn_input decodes (gzip, cap, SHA-256),
- * the channel's streaming parser reads it. Owns the read buffer for one call. */
+/* Parses one statement source end to end: rcn_input decodes plain and gzip
+ * files (cap, SHA-256), rcn_zip opens archives, and each file or entry goes
+ * through its format's parser. Archive summaries are checked against their
+ * detail entries here, because only this layer sees both. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "recon/input.h"
+#include "recon/money.h"
 #include "recon/parse.h"
+#include "recon/zip.h"
 
 #define READ_CHUNK ((size_t)64 * 1024)
 
-rcn_rc rcn_stmt_parse_file(const char *path, const char *label, const char *channel, rcn_record_sink rec,
-			   rcn_quarantine_sink quar, void *ctx, rcn_stmt_result *out, char sha256_hex[65])
+/* Marks *out rejected with err unless the parser already rejected it for a
+ * reason of its own; an I/O error replaces a verdict on a partial file. */
+static void reject_with(rcn_stmt_result *out, const rcn_err *err)
+{
+	out->rejected = true;
+	out->totals_ok = false;
+	out->reason = *err;
+}
+
+/* Streams a plain or gzip file through one parser. */
+static rcn_rc parse_stream(const char *path, const rcn_parser_spec *spec, rcn_stmt_result *out, char sha256_hex[65])
 {
 	rcn_input *in = NULL;
-	rcn_wechat_parser *parser = NULL;
+	rcn_parser *parser = NULL;
 	char *buf = NULL;
 	rcn_err err;
 	rcn_rc rc;
 
-	memset(out, 0, sizeof(*out));
 	rcn_err_clear(&err);
-	if (sha256_hex)
-		sha256_hex[0] = '\0';
-	if (!label)
-		label = path;
-	if (strcmp(channel, "wechat") != 0) {
-		rc = rcn_err_set(&err, RCN_EUSAGE, label, 0, "unsupported channel: %s", channel);
-		goto cleanup;
-	}
 	rc = rcn_input_open(&in, path, 0, &err);
 	if (rc != RCN_OK)
 		goto cleanup;
-	parser = rcn_wechat_parser_new(label, channel, rec, quar, ctx);
+	parser = rcn_parser_new(spec);
 	buf = rcn_xmalloc(READ_CHUNK);
 	bool parsing = true;
 	for (;;) {
@@ -40,31 +44,319 @@ rcn_rc rcn_stmt_parse_file(const char *path, const char *label, const char *chan
 		if (rc != RCN_OK || got == 0)
 			break;
 		/* After a fatal parse error keep reading, so the digest covers the whole file. */
-		if (parsing && rcn_wechat_parser_feed(parser, buf, got, NULL) != RCN_OK)
+		if (parsing && rcn_parser_feed(parser, buf, got, NULL) != RCN_OK)
 			parsing = false;
 	}
-	rcn_rc prc = rcn_wechat_parser_finish(parser, out);
+	rcn_rc prc = rcn_parser_finish(parser, out);
 	if (rc == RCN_OK)
 		rc = prc;
 	if (sha256_hex)
 		rcn_input_sha256_hex(in, sha256_hex);
 cleanup:
 	/* Input errors name the file as the caller labels it, like every other message. */
-	if (err.code != RCN_OK && err.file[0])
-		snprintf(err.file, sizeof(err.file), "%s", label);
-	if (rc != RCN_OK && !out->rejected) {
-		/* An input or usage error: the parser's verdict on a partial file does not stand. */
-		out->rejected = true;
-		out->totals_ok = false;
-		out->reason = err;
-	} else if (err.code != RCN_OK) {
-		/* The input failed after the parser had already rejected: the I/O error is the cause. */
-		out->totals_ok = false;
-		out->reason = err;
+	if (err.code != RCN_OK) {
+		if (err.file[0])
+			snprintf(err.file, sizeof(err.file), "%s", spec->file);
+		reject_with(out, &err);
 		rc = err.code;
 	}
 	free(buf);
-	rcn_wechat_parser_free(parser);
+	rcn_parser_free(parser);
 	rcn_input_close(in);
 	return rc;
+}
+
+/* The digest of an archive as stored. */
+static rcn_rc digest_file(const char *path, const char *label, char sha256_hex[65], rcn_err *err)
+{
+	rcn_input *in = NULL;
+	char *buf = rcn_xmalloc(READ_CHUNK);
+	rcn_rc rc = rcn_input_open(&in, path, 0, err);
+	size_t got = 1;
+	while (rc == RCN_OK && got > 0)
+		rc = rcn_input_read(in, buf, READ_CHUNK, &got, err);
+	if (rc == RCN_OK)
+		rcn_input_sha256_hex(in, sha256_hex);
+	else if (err->file[0])
+		snprintf(err->file, sizeof(err->file), "%s", label);
+	rcn_input_close(in);
+	free(buf);
+	return rc;
+}
+
+static bool is_zip_file(const char *path)
+{
+	unsigned char head[4];
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return false;
+	size_t n = fread(head, 1, sizeof(head), f);
+	fclose(f);
+	return rcn_zip_magic(head, n);
+}
+
+static bool ends_with(const char *s, const char *suffix)
+{
+	size_t a = strlen(s), b = strlen(suffix);
+	return a >= b && strcmp(s + a - b, suffix) == 0;
+}
+
+static const char *base_name(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	return slash ? slash + 1 : path;
+}
+
+/* Which role an archive entry plays for the source, by its name. */
+enum role { ROLE_NONE, ROLE_DETAIL, ROLE_SUMMARY, ROLE_EXTRA };
+
+static enum role entry_role(const rcn_stmt_kind *kind, const char *name, rcn_format_kind *fmt)
+{
+	const char *base = base_name(name);
+	bool account = kind->bill && strcmp(kind->bill, "account") == 0;
+	if (strcmp(kind->channel, "alipay") == 0) {
+		/* <PID>0156_<yyyyMMdd>_业务明细.csv and _业务明细(汇总).csv (FORMATS.md §2) */
+		const char *what = account ? "账务明细" : "业务明细";
+		if (!strstr(base, what) || !ends_with(base, ".csv"))
+			return ROLE_NONE;
+		if (strstr(base, "汇总")) {
+			*fmt = RCN_FMT_ALIPAY_SUMMARY;
+			return account ? ROLE_NONE : ROLE_SUMMARY;
+		}
+		*fmt = account ? RCN_FMT_ALIPAY_ACCOUNT : RCN_FMT_ALIPAY_TRADE;
+		return ROLE_DETAIL;
+	}
+	if (strcmp(kind->channel, "unionpay") == 0) {
+		/* INN<yyMMdd>88ZM_<merId>, ...ZME_<merId>, RD..._<merId> (FORMATS.md §3) */
+		if (strstr(base, "ZME_")) {
+			*fmt = RCN_FMT_UNIONPAY_ZME;
+			return ROLE_EXTRA;
+		}
+		if (strstr(base, "ZM_")) {
+			*fmt = RCN_FMT_UNIONPAY_ZM;
+			return ROLE_DETAIL;
+		}
+		if (strncmp(base, "RD", 2) == 0) {
+			*fmt = RCN_FMT_UNIONPAY_RD;
+			return ROLE_SUMMARY;
+		}
+	}
+	return ROLE_NONE;
+}
+
+typedef struct {
+	rcn_parser *parser;
+	bool failed;
+} feed_ctx;
+
+static rcn_rc feed_entry(void *p, const char *buf, size_t n, rcn_err *err)
+{
+	feed_ctx *c = p;
+	if (!c->failed && rcn_parser_feed(c->parser, buf, n, err) != RCN_OK)
+		c->failed = true; /* the parser's finish() reports why */
+	return RCN_OK;
+}
+
+static rcn_rc parse_entry(rcn_zip *z, size_t i, const rcn_parser_spec *spec, rcn_stmt_result *out)
+{
+	rcn_err err;
+	feed_ctx c = {rcn_parser_new(spec), false};
+	rcn_err_clear(&err);
+	rcn_rc rc = rcn_zip_read(z, i, feed_entry, &c, &err);
+	rcn_rc prc = rcn_parser_finish(c.parser, out);
+	rcn_parser_free(c.parser);
+	if (rc != RCN_OK) {
+		reject_with(out, &err);
+		return rc;
+	}
+	return prc;
+}
+
+/* A summary's stated totals against the detail rows' sums: the first difference. */
+static bool totals_differ(const rcn_totals *t, const rcn_stmt_result *d, char *why, size_t n)
+{
+	char a[32], b[32];
+	if (t->has_count && t->count != d->payments + (t->has_refund_count ? 0 : d->refunds)) {
+		snprintf(why, n, "count says %ld, rows have %ld", t->count,
+			 d->payments + (t->has_refund_count ? 0 : d->refunds));
+		return true;
+	}
+	if (t->has_refund_count && t->refund_count != d->refunds) {
+		snprintf(why, n, "refund count says %ld, rows have %ld", t->refund_count, d->refunds);
+		return true;
+	}
+	if (t->has_amount && t->amount_fen != d->amount_fen) {
+		snprintf(why, n, "amount says %s, rows have %s", rcn_money_format(a, sizeof(a), t->amount_fen, 2),
+			 rcn_money_format(b, sizeof(b), d->amount_fen, 2));
+		return true;
+	}
+	if (t->has_refund_amount && t->refund_fen != d->refund_fen) {
+		snprintf(why, n, "refund amount says %s, rows have %s",
+			 rcn_money_format(a, sizeof(a), t->refund_fen, 2),
+			 rcn_money_format(b, sizeof(b), d->refund_fen, 2));
+		return true;
+	}
+	if (t->has_fee && t->fee != d->fee) {
+		snprintf(why, n, "fee says %s, rows have %s", rcn_money_format(a, sizeof(a), t->fee, 5),
+			 rcn_money_format(b, sizeof(b), d->fee, 5));
+		return true;
+	}
+	if (t->has_net && t->net_fen != d->net_fen) {
+		snprintf(why, n, "net says %s, rows have %s", rcn_money_format(a, sizeof(a), t->net_fen, 2),
+			 rcn_money_format(b, sizeof(b), d->net_fen, 2));
+		return true;
+	}
+	return false;
+}
+
+static void add_result(rcn_stmt_result *into, const rcn_stmt_result *r)
+{
+	into->rows += r->rows;
+	into->payments += r->payments;
+	into->refunds += r->refunds;
+	into->bad_rows += r->bad_rows;
+	into->amount_fen += r->amount_fen;
+	into->refund_fen += r->refund_fen;
+	into->fee += r->fee;
+	into->net_fen += r->net_fen;
+	into->movements += r->movements;
+	into->movement_in_fen += r->movement_in_fen;
+	into->movement_out_fen += r->movement_out_fen;
+}
+
+static rcn_rc parse_archive(const char *path, const char *label, const rcn_stmt_kind *kind, const rcn_parser_spec *base,
+			    rcn_stmt_result *out, char sha256_hex[65])
+{
+	rcn_zip *z = NULL;
+	rcn_err err;
+	rcn_rc rc;
+	size_t detail = SIZE_MAX, summary = SIZE_MAX;
+	rcn_format_kind detail_fmt = RCN_FMT__COUNT, summary_fmt = RCN_FMT__COUNT;
+	char entry_label[1024];
+
+	rcn_err_clear(&err);
+	if ((rc = digest_file(path, label, sha256_hex ? sha256_hex : (char[65]){0}, &err)) ||
+	    (rc = rcn_zip_open_file(&z, path, label, NULL, &err))) {
+		reject_with(out, &err);
+		goto cleanup;
+	}
+	for (size_t i = 0; i < rcn_zip_count(z); i++) {
+		rcn_format_kind f;
+		enum role r = entry_role(kind, rcn_zip_entry_at(z, i)->name, &f);
+		if (r == ROLE_DETAIL && detail == SIZE_MAX)
+			detail = i, detail_fmt = f;
+		else if (r == ROLE_SUMMARY && summary == SIZE_MAX)
+			summary = i, summary_fmt = f;
+	}
+	if (detail == SIZE_MAX) {
+		rc = rcn_err_set(&err, RCN_EFORMAT, label, 0, "archive has no %s statement entry", kind->channel);
+		reject_with(out, &err);
+		goto cleanup;
+	}
+
+	rcn_parser_spec spec = *base;
+	snprintf(entry_label, sizeof(entry_label), "%s:%s", label, rcn_zip_entry_at(z, detail)->name);
+	spec.file = entry_label;
+	spec.kind = detail_fmt;
+	rc = parse_entry(z, detail, &spec, out);
+	if (out->rejected)
+		goto cleanup;
+
+	/* The summary entry states what the detail must add up to. */
+	if (summary != SIZE_MAX) {
+		rcn_stmt_result sum;
+		char sum_label[1024], why[300];
+		memset(&sum, 0, sizeof(sum));
+		snprintf(sum_label, sizeof(sum_label), "%s:%s", label, rcn_zip_entry_at(z, summary)->name);
+		spec = *base;
+		spec.file = sum_label;
+		spec.kind = summary_fmt;
+		spec.rec = NULL;
+		if (parse_entry(z, summary, &spec, &sum) != RCN_OK || sum.rejected) {
+			reject_with(out, &sum.reason);
+			rc = sum.reason.code ? sum.reason.code : RCN_EFORMAT;
+			goto cleanup;
+		}
+		if (totals_differ(&sum.stated, out, why, sizeof(why))) {
+			rc = rcn_err_set(&err, RCN_ETOTALS, sum_label, 0, "control totals do not match the detail: %s",
+					 why);
+			reject_with(out, &err);
+			goto cleanup;
+		}
+		out->has_summary = true;
+		out->totals_ok = true;
+	} else if (strcmp(kind->channel, "unionpay") == 0) {
+		/* the ZM file states no totals of its own: without RD nothing vouches for it */
+		rc = rcn_err_set(&err, RCN_ETOTALS, label, 0,
+				 "archive has no RD summary: the ZM rows cannot be verified");
+		reject_with(out, &err);
+		goto cleanup;
+	}
+
+	/* Exception records (UnionPay ZME) are reconciled with the rest. */
+	for (size_t i = 0; i < rcn_zip_count(z); i++) {
+		rcn_format_kind f;
+		if (entry_role(kind, rcn_zip_entry_at(z, i)->name, &f) != ROLE_EXTRA)
+			continue;
+		rcn_stmt_result extra;
+		memset(&extra, 0, sizeof(extra));
+		snprintf(entry_label, sizeof(entry_label), "%s:%s", label, rcn_zip_entry_at(z, i)->name);
+		spec = *base;
+		spec.file = entry_label;
+		spec.kind = f;
+		if (parse_entry(z, i, &spec, &extra) != RCN_OK || extra.rejected) {
+			reject_with(out, &extra.reason);
+			rc = extra.reason.code ? extra.reason.code : RCN_EFORMAT;
+			goto cleanup;
+		}
+		add_result(out, &extra);
+	}
+	rc = RCN_OK;
+cleanup:
+	rcn_zip_close(z);
+	return rc;
+}
+
+rcn_rc rcn_stmt_parse(const char *path, const char *label, const rcn_stmt_kind *kind, rcn_record_sink rec,
+		      rcn_quarantine_sink quar, void *ctx, rcn_stmt_result *out, char sha256_hex[65])
+{
+	rcn_err err;
+	const char *bill = kind->bill ? kind->bill : "trade";
+	rcn_parser_spec spec = {RCN_FMT__COUNT, label, kind->channel, kind->business_date,
+				kind->profile,	rec,   quar,	      ctx};
+
+	memset(out, 0, sizeof(*out));
+	if (sha256_hex)
+		sha256_hex[0] = '\0';
+	if (!label)
+		spec.file = label = path;
+	if (strcmp(kind->channel, "wechat") == 0)
+		spec.kind = strcmp(bill, "fundflow") == 0 ? RCN_FMT_WECHAT_FUNDFLOW : RCN_FMT_WECHAT_TRADE;
+	else if (strcmp(kind->channel, "alipay") == 0)
+		spec.kind = strcmp(bill, "account") == 0 ? RCN_FMT_ALIPAY_ACCOUNT : RCN_FMT_ALIPAY_TRADE;
+	else if (strcmp(kind->channel, "unionpay") == 0)
+		spec.kind = RCN_FMT_UNIONPAY_ZM;
+	else if (kind->profile)
+		spec.kind = RCN_FMT_PROFILE;
+	if (spec.kind == RCN_FMT__COUNT) {
+		rcn_err_set(&err, RCN_EUSAGE, label, 0, "unsupported channel: %s", kind->channel);
+		reject_with(out, &err);
+		return RCN_EUSAGE;
+	}
+	if (is_zip_file(path))
+		return parse_archive(path, label, kind, &spec, out, sha256_hex);
+	if (spec.kind == RCN_FMT_UNIONPAY_ZM) {
+		rcn_err_set(&err, RCN_EFORMAT, label, 0,
+			    "a UnionPay statement is the zip with its RD summary, not a bare file");
+		reject_with(out, &err);
+		return RCN_EFORMAT;
+	}
+	return parse_stream(path, &spec, out, sha256_hex);
+}
+
+rcn_rc rcn_stmt_parse_file(const char *path, const char *label, const char *channel, rcn_record_sink rec,
+			   rcn_quarantine_sink quar, void *ctx, rcn_stmt_result *out, char sha256_hex[65])
+{
+	rcn_stmt_kind kind = {channel, "trade", NULL, 0};
+	return rcn_stmt_parse(path, label, &kind, rec, quar, ctx, out, sha256_hex);
 }

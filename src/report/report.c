@@ -109,35 +109,37 @@ static rcn_rc write_file(const char *dir, const char *name, const char *header, 
 
 typedef struct {
 	const char *date;
-	const rcn_finding *const *findings;
-	size_t n;
-	const rcn_tally *tallies;
-	size_t n_tallies;
-	const rcn_quarantine_entry *quarantine;
-	size_t n_quarantine;
+	const rcn_report_data *d;
 } report_ctx;
 
 static void discrepancies_body(FILE *out, const void *p)
 {
 	const report_ctx *c = p;
-	for (size_t i = 0; i < c->n; i++)
-		if (c->findings[i]->kind != RCN_K_PENDING)
-			write_finding(out, c->date, c->findings[i]);
+	for (size_t i = 0; i < c->d->n_findings; i++)
+		if (c->d->findings[i]->kind != RCN_K_PENDING)
+			write_finding(out, c->date, c->d->findings[i]);
 }
 
 static void pending_body(FILE *out, const void *p)
 {
 	const report_ctx *c = p;
-	for (size_t i = 0; i < c->n; i++)
-		if (c->findings[i]->kind == RCN_K_PENDING)
-			write_finding(out, c->date, c->findings[i]);
+	for (size_t i = 0; i < c->d->n_findings; i++)
+		if (c->d->findings[i]->kind == RCN_K_PENDING)
+			write_finding(out, c->date, c->d->findings[i]);
+}
+
+static void notes_body(FILE *out, const void *p)
+{
+	const report_ctx *c = p;
+	for (size_t i = 0; i < c->d->n_notes; i++)
+		write_finding(out, c->date, c->d->notes[i]);
 }
 
 static void quarantine_body(FILE *out, const void *p)
 {
 	const report_ctx *c = p;
-	for (size_t i = 0; i < c->n_quarantine; i++) {
-		const rcn_quarantine_entry *q = &c->quarantine[i];
+	for (size_t i = 0; i < c->d->n_quarantine; i++) {
+		const rcn_quarantine_entry *q = &c->d->quarantine[i];
 		fprintf(out, "%s,", c->date);
 		rcn_csv_text(out, q->source);
 		fputc(',', out);
@@ -226,9 +228,9 @@ static void summary_body(FILE *out, const void *p)
 	total[0].merchant_id = total[1].merchant_id = "*";
 	total[0].side = RCN_SIDE_LEDGER;
 	total[1].side = RCN_SIDE_CHANNEL;
-	for (size_t i = 0; i < c->n_tallies; i++) {
-		tally_row(out, c->date, &c->tallies[i]);
-		add_tally(&total[c->tallies[i].side == RCN_SIDE_CHANNEL], &c->tallies[i]);
+	for (size_t i = 0; i < c->d->n_tallies; i++) {
+		tally_row(out, c->date, &c->d->tallies[i]);
+		add_tally(&total[c->d->tallies[i].side == RCN_SIDE_CHANNEL], &c->d->tallies[i]);
 	}
 	tally_row(out, c->date, &total[0]);
 	tally_row(out, c->date, &total[1]);
@@ -280,9 +282,8 @@ static rcn_rc make_dirs(const char *dir, rcn_err *err)
 	return RCN_OK;
 }
 
-rcn_rc rcn_report_prepare(rcn_report_dir *out, const char *reports_dir, rcn_date day,
-			  const rcn_finding *const *findings, size_t n_findings, const rcn_tally *tallies,
-			  size_t n_tallies, const rcn_quarantine_entry *quarantine, size_t n_quarantine, rcn_err *err)
+rcn_rc rcn_report_prepare(rcn_report_dir *out, const char *reports_dir, rcn_date day, const rcn_report_data *data,
+			  rcn_err *err)
 {
 	char date[11], header[1024];
 	rcn_rc rc;
@@ -295,10 +296,11 @@ rcn_rc rcn_report_prepare(rcn_report_dir *out, const char *reports_dir, rcn_date
 	if (mkdir(out->tmp_dir, 0755) != 0)
 		return rcn_err_set(err, RCN_EIO, out->tmp_dir, 0, "cannot create directory: %s", strerror(errno));
 
-	report_ctx c = {date, findings, n_findings, tallies, n_tallies, quarantine, n_quarantine};
+	report_ctx c = {date, data};
 	summary_header(header, sizeof(header));
 	if ((rc = write_file(out->tmp_dir, "discrepancies.csv", finding_columns, discrepancies_body, &c, err)) ||
 	    (rc = write_file(out->tmp_dir, "pending.csv", finding_columns, pending_body, &c, err)) ||
+	    (rc = write_file(out->tmp_dir, "notes.csv", finding_columns, notes_body, &c, err)) ||
 	    (rc = write_file(out->tmp_dir, "summary.csv", header, summary_body, &c, err)) ||
 	    (rc = write_file(out->tmp_dir, "quarantine.csv", "business_date,source,file,line,scope,reason,rows,amount",
 			     quarantine_body, &c, err))) {

@@ -6,55 +6,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "recon/db.h"
 #include "recon/match.h"
 #include "recon/money.h"
 #include "recon/parse.h"
 #include "recon/report.h"
+#include "run/sources.h"
 
 enum { EXIT_CLEAN = 0, EXIT_FINDINGS = 1, EXIT_USAGE = 2, EXIT_INPUT = 3, EXIT_DB = 4 };
-
-typedef struct {
-	rcn_match *m;
-	size_t source;
-	const rcn_source_conf *conf;
-	char wrong_merchant[128]; /* first 商户号 that is not this source's */
-	long wrong_line;
-	rcn_date day;
-	char wrong_date[20]; /* first trade time far from the business date */
-	long wrong_date_line;
-	rcn_quarantine_entry *q;
-	size_t n_q, cap_q;
-	rcn_arena *arena;
-} parse_ctx;
-
-static void on_record(void *p, const rcn_record *rec)
-{
-	parse_ctx *c = p;
-	if (strcmp(rec->provider_id, c->conf->merchant_id) != 0 && !c->wrong_merchant[0]) {
-		snprintf(c->wrong_merchant, sizeof(c->wrong_merchant), "%s", rec->provider_id);
-		c->wrong_line = rec->line;
-	}
-	/* A bill lists the trades of its own date; a day either side allows for the
-	 * channel's cut-off. Anything further means the wrong file was picked up. */
-	if ((rec->trade_date < c->day - 1 || rec->trade_date > c->day + 1) && !c->wrong_date[0]) {
-		snprintf(c->wrong_date, sizeof(c->wrong_date), "%s", rec->trade_time);
-		c->wrong_date_line = rec->line;
-	}
-	rcn_match_add_record(c->m, c->source, rec);
-}
-
-static void on_bad_row(void *p, const char *file, long line, const char *reason)
-{
-	parse_ctx *c = p;
-	rcn_xreserve((void **)&c->q, &c->cap_q, c->n_q + 1, sizeof(*c->q));
-	c->q[c->n_q++] = (rcn_quarantine_entry){.source = c->conf->name,
-						.file = rcn_arena_strdup(c->arena, file),
-						.line = line,
-						.reason = rcn_arena_strdup(c->arena, reason),
-						.rows = 1};
-}
 
 static void say(const rcn_run_opts *o, const char *date, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static void say(const rcn_run_opts *o, const char *date, const char *fmt, ...)
@@ -77,76 +38,6 @@ static bool selected(const rcn_run_opts *o, const rcn_source_conf *s)
 	return false;
 }
 
-/* Parses one source's statement into the matcher; on rejection withdraws its rows. */
-static bool parse_source(const rcn_run_opts *o, const char *date, parse_ctx *c, rcn_run_input *input)
-{
-	char path[4096], why[1200];
-	rcn_err err;
-	rcn_stmt_result res;
-	memset(&res, 0, sizeof(res));
-	input->source = c->conf->name;
-	input->sha256[0] = '\0';
-	input->format = "";
-	input->rows = 0;
-	char label[4096];
-	snprintf(label, sizeof(label), "%s", c->conf->location);
-	if (rcn_config_expand_location(label, sizeof(label), c->conf->location, NULL, o->day, &err)) {
-		res.rejected = true;
-		res.reason = err;
-		snprintf(path, sizeof(path), "%s", c->conf->location);
-	} else {
-		/* Reports name the file as the configuration does, so they read the
-		 * same on every machine; the file itself is opened relative to the config. */
-		rcn_config_resolve(path, sizeof(path), label, o->cfg->dir);
-		size_t mark = rcn_match_mark(c->m);
-		c->wrong_merchant[0] = '\0';
-		c->wrong_date[0] = '\0';
-		rcn_stmt_parse_file(path, rcn_arena_strdup(c->arena, label), c->conf->channel, on_record, on_bad_row, c,
-				    &res, input->sha256);
-		if (!res.rejected && c->wrong_merchant[0]) {
-			res.rejected = true;
-			rcn_err_set(&res.reason, RCN_EFORMAT, label, c->wrong_line,
-				    "statement is for merchant %s, but [source %s] is merchant %s", c->wrong_merchant,
-				    c->conf->name, c->conf->merchant_id);
-		}
-		if (!res.rejected && c->wrong_date[0]) {
-			res.rejected = true;
-			rcn_err_set(&res.reason, RCN_EFORMAT, label, c->wrong_date_line,
-				    "row dated %s does not belong to business date %s (wrong file?)", c->wrong_date,
-				    date);
-		}
-		if (res.rejected)
-			rcn_match_rollback(c->m, mark);
-	}
-	input->path = rcn_arena_strdup(c->arena, label);
-	input->format = rcn_arena_strdup(c->arena, res.format);
-	input->rows = res.rows;
-	if (!res.rejected) {
-		char amount[32], fee[32];
-		input->verdict = "ok";
-		say(o, date, "[source %s] %s: %s, %ld rows (%ld payments, %ld refunds), amount %s, fee %s, totals ok",
-		    c->conf->name, path, res.format, res.rows, res.payments, res.refunds,
-		    rcn_money_format(amount, sizeof(amount), res.amount_fen, 2),
-		    rcn_money_format(fee, sizeof(fee), res.fee, 5));
-		return true;
-	}
-	rcn_err_format(&res.reason, why, sizeof(why));
-	input->verdict = rcn_arena_strdup(c->arena, why);
-	fprintf(o->log, "recon: %s: [source %s] rejected: %s\n", date, c->conf->name, why);
-	long rows = res.rows - res.bad_rows;
-	int64_t amount = res.amount_fen + res.refund_fen;
-	rcn_xreserve((void **)&c->q, &c->cap_q, c->n_q + 1, sizeof(*c->q));
-	c->q[c->n_q++] = (rcn_quarantine_entry){.source = c->conf->name,
-						.file = input->path,
-						.line = 0,
-						.reason = rcn_arena_strdup(c->arena, why),
-						.rows = rows,
-						.amount_fen = amount};
-	rcn_match_add_quarantine(c->m, c->source, res.rows, amount);
-	rcn_match_source_rejected(c->m, c->source);
-	return false;
-}
-
 static void sink_order(void *ctx, const rcn_ledger_order *o)
 {
 	rcn_match_add_order(ctx, o);
@@ -160,29 +51,73 @@ static void sink_suspense(void *ctx, const rcn_finding *f)
 	rcn_match_add_suspense(ctx, f);
 }
 
-static rcn_rc load_ledger(rcn_db *db, const rcn_run_opts *o, rcn_match *m, rcn_err *err)
+/* The snapshot's first half, while the statements are parsed: the window and
+ * the previous date's suspense. */
+static rcn_rc load_window(rcn_db *db, const rcn_run_opts *o, rcn_match *m, rcn_err *err)
 {
 	rcn_ledger_window w = {o->day, o->cfg->carry_over_days, o->cfg->timezone, o->cfg->orders_sql,
 			       o->cfg->refunds_sql};
 	rcn_ledger_sink sink = {sink_order, sink_refund, sink_suspense, m};
-	rcn_match_keys k;
 	bool had_run = false;
 	rcn_rc rc;
 
 	if ((rc = rcn_ledger_begin(db, err)))
 		return rc;
 	if ((rc = rcn_ledger_load_window(db, &w, &sink, err)) ||
-	    (rc = rcn_ledger_load_suspense(db, o->day - 1, &had_run, &sink, err)))
-		goto cleanup;
+	    (rc = rcn_ledger_load_suspense(db, o->day - 1, &had_run, &sink, err))) {
+		rcn_err ignore;
+		rcn_ledger_end(db, &ignore);
+		return rc;
+	}
 	rcn_match_set_prior_run(m, had_run);
+	return RCN_OK;
+}
+
+/* The second half, once every statement row is in: the keys the window lacks. */
+static rcn_rc load_lookups(rcn_db *db, const rcn_run_opts *o, rcn_match *m, rcn_err *err)
+{
+	rcn_ledger_window w = {o->day, o->cfg->carry_over_days, o->cfg->timezone, o->cfg->orders_sql,
+			       o->cfg->refunds_sql};
+	rcn_ledger_sink sink = {sink_order, sink_refund, sink_suspense, m};
+	rcn_match_keys k;
 	rcn_match_begin_lookup(m);
 	rcn_match_missing_keys(m, &k);
-	rc = rcn_ledger_lookup(db, &w, k.order_nos, k.n_order_nos, k.txn_ids, k.n_txn_ids, k.refund_nos, k.n_refund_nos,
-			       k.refund_orders, k.n_refund_orders, &sink, err);
-cleanup:;
+	rcn_rc rc = rcn_ledger_lookup(db, &w, k.order_nos, k.n_order_nos, k.txn_ids, k.n_txn_ids, k.refund_nos,
+				      k.n_refund_nos, k.refund_orders, k.n_refund_orders, &sink, err);
 	rcn_err ignore;
 	rcn_rc end = rcn_ledger_end(db, rc ? &ignore : err);
 	return rc ? rc : end;
+}
+
+/* Merges one parsed source into the matcher, in configuration order, and says how it went. */
+static void merge_job(const rcn_run_opts *o, const char *date, rcn_match *m, size_t index, rcn_source_job *job,
+		      rcn_run_result *out)
+{
+	const rcn_stmt_result *res = &job->res;
+	char amount[32], fee[32];
+	if (res->rejected) {
+		fprintf(o->log, "recon: %s: [source %s] rejected: %s\n", date, job->conf->name, job->input.verdict);
+		rcn_match_add_quarantine(m, index, res->rows,
+					 res->amount_fen + res->refund_fen + res->movement_in_fen +
+						 res->movement_out_fen);
+		rcn_match_source_rejected(m, index);
+		out->rejected_files++;
+		return;
+	}
+	if (res->movements && !res->payments && !res->refunds) {
+		char in[32], outgo[32];
+		say(o, date, "[source %s] %s: %s, %ld fund movements (in %s, out %s) kept for settlement, totals ok",
+		    job->conf->name, job->path, res->format, res->movements,
+		    rcn_money_format(in, sizeof(in), res->movement_in_fen, 2),
+		    rcn_money_format(outgo, sizeof(outgo), res->movement_out_fen, 2));
+	} else {
+		say(o, date, "[source %s] %s: %s, %ld rows (%ld payments, %ld refunds), amount %s, fee %s, totals ok",
+		    job->conf->name, job->path, res->format, res->rows, res->payments, res->refunds,
+		    rcn_money_format(amount, sizeof(amount), res->amount_fen, 2),
+		    rcn_money_format(fee, sizeof(fee), res->fee, 5));
+	}
+	rcn_match_add_batch(m, index, job->batch);
+	job->batch = NULL;
 }
 
 static char *counts_json(const rcn_run_result *r, const rcn_finding *const *f, size_t n)
@@ -221,16 +156,17 @@ static void on_lock_wait(void *p)
 void rcn_run_date(const rcn_run_opts *o, rcn_run_result *out)
 {
 	const rcn_config *cfg = o->cfg;
-	char date[11], started[32];
+	char date[11], started[32], why[1200];
 	rcn_err err;
 	rcn_db *db = NULL;
 	rcn_match *m = NULL;
 	rcn_match_source *msrc = rcn_xcalloc(cfg->n_sources + 1, sizeof(*msrc));
-	size_t *src_of = rcn_xcalloc(cfg->n_sources + 1, sizeof(size_t));
+	rcn_source_job *jobs = rcn_xcalloc(cfg->n_sources + 1, sizeof(*jobs));
+	rcn_profile **profiles = rcn_xcalloc(cfg->n_sources + 1, sizeof(*profiles));
 	rcn_run_input *inputs = rcn_xcalloc(cfg->n_sources + 1, sizeof(*inputs));
-	size_t n_src = 0;
-	rcn_arena arena;
-	parse_ctx pc;
+	rcn_quarantine_entry *quarantine = NULL;
+	size_t n_src = 0, n_quarantine = 0, cap_quarantine = 0;
+	rcn_parse_pool *pool = NULL;
 	char *counts = NULL;
 	bool locked = false;
 	struct timespec t0, t1;
@@ -240,14 +176,18 @@ void rcn_run_date(const rcn_run_opts *o, rcn_run_result *out)
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	strftime(started, sizeof(started), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
 	memset(out, 0, sizeof(*out));
-	memset(&pc, 0, sizeof(pc));
-	rcn_arena_init(&arena);
 	rcn_date_format(date, o->day);
 
 	for (size_t i = 0; i < cfg->n_sources; i++) {
 		const rcn_source_conf *s = &cfg->sources[i];
 		if (!selected(o, s))
 			continue;
+		/* a profile that does not load is a configuration error: nothing runs */
+		if (s->profile_path && rcn_profile_load(&profiles[n_src], s->profile_path, &err)) {
+			fprintf(o->log, "recon: %s\n", rcn_err_format(&err, why, sizeof(why)));
+			out->exit_code = EXIT_USAGE;
+			goto cleanup;
+		}
 		msrc[n_src] = (rcn_match_source){s->name,
 						 s->channel,
 						 s->merchant_id,
@@ -255,7 +195,8 @@ void rcn_run_date(const rcn_run_opts *o, rcn_run_result *out)
 						 s->n_sub_merchants,
 						 s->has_fee_rate,
 						 s->fee_rate_ppm};
-		src_of[n_src++] = i;
+		rcn_source_job_init(&jobs[n_src], cfg, s, o->day, profiles[n_src]);
+		n_src++;
 	}
 	if (!n_src) {
 		fprintf(o->log, "recon: %s: no [source] matches --channel: nothing to do\n", date);
@@ -279,25 +220,35 @@ void rcn_run_date(const rcn_run_opts *o, rcn_run_result *out)
 	}
 	locked = true;
 
+	/* statements parse on worker threads while this thread loads the ledger window */
 	m = rcn_match_new(o->day, cfg->carry_over_days, msrc, n_src);
-	pc.m = m;
-	pc.arena = &arena;
-	pc.day = o->day;
-	for (size_t i = 0; i < n_src; i++) {
-		pc.source = i;
-		pc.conf = &cfg->sources[src_of[i]];
-		if (!parse_source(o, date, &pc, &inputs[i]))
-			out->rejected_files++;
+	pool = rcn_parse_start(jobs, n_src, o->jobs > 0 ? o->jobs : cfg->jobs > 0 ? cfg->jobs : rcn_run_cores());
+	rcn_rc window_rc = load_window(db, o, m, &err);
+	rcn_parse_join(pool);
+	pool = NULL;
+	if (window_rc) {
+		db_fail(o, date, &err, out);
+		goto cleanup;
 	}
-	if (load_ledger(db, o, m, &err)) {
+	for (size_t i = 0; i < n_src; i++) {
+		merge_job(o, date, m, i, &jobs[i], out);
+		inputs[i] = jobs[i].input;
+		for (size_t k = 0; k < jobs[i].n_quarantine; k++) {
+			rcn_xreserve((void **)&quarantine, &cap_quarantine, n_quarantine + 1, sizeof(*quarantine));
+			quarantine[n_quarantine++] = jobs[i].quarantine[k];
+		}
+	}
+	if (load_lookups(db, o, m, &err)) {
 		db_fail(o, date, &err, out);
 		goto cleanup;
 	}
 	rcn_match_run(m);
 
-	size_t n_findings, n_tallies;
+	size_t n_findings, n_tallies, n_notes, n_moves;
 	const rcn_finding *const *findings = rcn_match_findings(m, &n_findings);
+	const rcn_finding *const *notes = rcn_match_notes(m, &n_notes);
 	const rcn_tally *tallies = rcn_match_tallies(m, &n_tallies);
+	const rcn_movement *moves = rcn_match_movements(m, &n_moves);
 	for (size_t i = 0; i < n_tallies; i++) {
 		if (tallies[i].side != RCN_SIDE_CHANNEL)
 			continue;
@@ -315,10 +266,10 @@ void rcn_run_date(const rcn_run_opts *o, rcn_run_result *out)
 
 	rcn_report_dir rdir;
 	char reports[4096];
+	rcn_report_data data = {findings, n_findings, notes, n_notes, tallies, n_tallies, quarantine, n_quarantine};
 	rcn_config_resolve(reports, sizeof(reports), o->out_dir ? o->out_dir : cfg->reports_dir,
 			   o->out_dir ? "." : cfg->dir);
-	if (rcn_report_prepare(&rdir, reports, o->day, findings, n_findings, tallies, n_tallies, pc.q, pc.n_q, &err)) {
-		char why[1200];
+	if (rcn_report_prepare(&rdir, reports, o->day, &data, &err)) {
 		fprintf(o->log, "recon: %s: %s\n", date, rcn_err_format(&err, why, sizeof(why)));
 		out->exit_code = EXIT_DB; /* nothing committed */
 		goto cleanup;
@@ -334,7 +285,7 @@ void rcn_run_date(const rcn_run_opts *o, rcn_run_result *out)
 				     inputs,
 				     n_src,
 				     counts};
-		if (rcn_db_store_results(db, &info, findings, n_findings, &later, &err)) {
+		if (rcn_db_store_results(db, &info, findings, n_findings, moves, n_moves, &later, &err)) {
 			rcn_report_abort(&rdir);
 			db_fail(o, date, &err, out);
 			goto cleanup;
@@ -346,7 +297,6 @@ void rcn_run_date(const rcn_run_opts *o, rcn_run_result *out)
 				date, later);
 	}
 	if (rcn_report_commit(&rdir, &err)) {
-		char why[1200];
 		fprintf(o->log, "recon: %s: %s\n", date, rcn_err_format(&err, why, sizeof(why)));
 		out->exit_code = EXIT_DB;
 		goto cleanup;
@@ -366,9 +316,19 @@ cleanup:
 	rcn_db_close(db);
 	rcn_match_free(m);
 	free(counts);
-	free(pc.q);
+	free(quarantine);
+	for (size_t i = 0; i < n_src; i++) {
+		rcn_source_job_free(&jobs[i]);
+		rcn_profile_free(profiles[i]);
+	}
+	free(profiles);
+	free(jobs);
 	free(inputs);
-	free(src_of);
 	free(msrc);
-	rcn_arena_free(&arena);
+}
+
+int rcn_run_cores(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n > 0 && n < 64 ? (int)n : 1;
 }

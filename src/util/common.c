@@ -153,6 +153,23 @@ const char *rcn_arena_strdup(rcn_arena *a, const char *s)
 	return rcn_arena_strndup(a, s, strlen(s));
 }
 
+void rcn_arena_adopt(rcn_arena *dst, rcn_arena *src)
+{
+	if (!src->head)
+		return;
+	rcn_arena_block *tail = src->head;
+	while (tail->next)
+		tail = tail->next;
+	/* src's blocks go behind dst's current block, which keeps serving allocations */
+	if (dst->head) {
+		tail->next = dst->head->next;
+		dst->head->next = src->head;
+	} else {
+		dst->head = src->head;
+	}
+	src->head = NULL;
+}
+
 /* ---- capped buffer ---- */
 
 void rcn_buf_init(rcn_buf *b, size_t limit)

@@ -68,6 +68,21 @@ static bool valid_timezone(const char *tz)
 	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
+static bool valid_name(const char *s)
+{
+	if (!*s || strlen(s) > 64)
+		return false;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && *s != '-' && *s != '_')
+			return false;
+	return true;
+}
+
+bool rcn_config_builtin_channel(const char *channel)
+{
+	return strcmp(channel, "wechat") == 0 || strcmp(channel, "alipay") == 0 || strcmp(channel, "unionpay") == 0;
+}
+
 static void split_list(const char *v, char ***out, size_t *n)
 {
 	char *copy = rcn_xstrdup(v), *save = NULL;
@@ -105,6 +120,15 @@ static rcn_rc set_key(ctx *c, rcn_config *cfg, enum section sec, rcn_source_conf
 			cfg->timezone = rcn_xstrdup(val);
 			return RCN_OK;
 		}
+		if (strcmp(key, "jobs") == 0)
+			return parse_int(c, key, val, 0, 64, &cfg->jobs);
+		if (strcmp(key, "rules") == 0) {
+			if (!*val)
+				return bad(c, "bad value for '%s': %s", key, "a directory is required");
+			free(cfg->rules_dir);
+			cfg->rules_dir = rcn_xstrdup(val);
+			return RCN_OK;
+		}
 		if (strcmp(key, "carry_over_days") == 0)
 			return parse_int(c, key, val, 0, 60, &cfg->carry_over_days);
 		if (strcmp(key, "lock_wait") == 0)
@@ -120,10 +144,15 @@ static rcn_rc set_key(ctx *c, rcn_config *cfg, enum section sec, rcn_source_conf
 		return bad(c, "unknown key '%.200s' in [run]", key);
 	case SEC_SOURCE:
 		if (strcmp(key, "channel") == 0) {
-			if (strcmp(val, "wechat") != 0)
-				return bad(c, "bad value for '%s': unsupported channel '%s' (supported: wechat)", key,
-					   val);
+			if (!valid_name(val))
+				return bad(c,
+					   "bad value for '%s': '%s' is not a channel name (letters, digits, - and _)",
+					   key, val);
 			src->channel = rcn_xstrdup(val);
+		} else if (strcmp(key, "bill") == 0) {
+			if (strcmp(val, "trade") && strcmp(val, "fundflow") && strcmp(val, "account"))
+				return bad(c, "bad value for '%s': '%s' (use trade, fundflow or account)", key, val);
+			src->bill = rcn_xstrdup(val);
 		} else if (strcmp(key, "merchant_id") == 0) {
 			if (!*val)
 				return bad(c, "bad value for '%s': %s", key, "a merchant id is required");
@@ -154,16 +183,35 @@ static rcn_rc set_key(ctx *c, rcn_config *cfg, enum section sec, rcn_source_conf
 	return bad(c, "key '%.200s' outside any section", key);
 }
 
-static rcn_rc check_source(ctx *c, const rcn_source_conf *s)
+static rcn_rc check_source(ctx *c, rcn_config *cfg, rcn_source_conf *s)
 {
 	const char *missing = !s->channel	? "channel"
 			      : !s->merchant_id ? "merchant_id"
 			      : !s->location	? "location"
 						: NULL;
-	if (!missing)
-		return RCN_OK;
 	c->line = s->line;
-	return bad(c, "[source %s] lacks the required key '%s'", s->name, missing);
+	if (missing)
+		return bad(c, "[source %s] lacks the required key '%s'", s->name, missing);
+	if (!s->bill)
+		s->bill = rcn_xstrdup("trade");
+	bool ok = strcmp(s->bill, "trade") == 0 ||
+		  (strcmp(s->channel, "wechat") == 0 && strcmp(s->bill, "fundflow") == 0) ||
+		  (strcmp(s->channel, "alipay") == 0 && strcmp(s->bill, "account") == 0);
+	if (!ok)
+		return bad(c, "[source %s]: channel %s has no '%s' bill", s->name, s->channel, s->bill);
+	if (!rcn_config_builtin_channel(s->channel)) {
+		char rules[4096], path[4200];
+		struct stat st;
+		rcn_config_resolve(rules, sizeof(rules), cfg->rules_dir, cfg->dir);
+		snprintf(path, sizeof(path), "%s/channels/%s.conf", rules, s->channel);
+		if (stat(path, &st) != 0)
+			return bad(
+				c,
+				"[source %s]: unknown channel '%s' (built in: wechat, alipay, unionpay; no profile %s)",
+				s->name, s->channel, path);
+		s->profile_path = rcn_xstrdup(path);
+	}
+	return RCN_OK;
 }
 
 rcn_rc rcn_config_load(rcn_config **out, const char *path, rcn_err *err)
@@ -188,6 +236,7 @@ rcn_rc rcn_config_load(rcn_config **out, const char *path, rcn_err *err)
 	cfg->reports_dir = rcn_xstrdup("reports");
 	cfg->spool_dir = rcn_xstrdup("spool");
 	cfg->lock_wait_seconds = 600;
+	cfg->rules_dir = rcn_xstrdup(getenv("RECON_RULES") ? getenv("RECON_RULES") : RECON_RULES_DIR);
 
 	if (!f) {
 		rc = rcn_err_set(err, RCN_EUSAGE, path, 0, "cannot read configuration: %s", strerror(errno));
@@ -241,8 +290,6 @@ rcn_rc rcn_config_load(rcn_config **out, const char *path, rcn_err *err)
 						rc = bad(&c, "[source %.200s] appears twice", sname);
 						goto cleanup;
 					}
-				if (cfg->n_sources && (rc = check_source(&c, &cfg->sources[cfg->n_sources - 1])))
-					goto cleanup;
 				rcn_xreserve((void **)&cfg->sources, &src_cap, cfg->n_sources + 1,
 					     sizeof(*cfg->sources));
 				rcn_source_conf *src = &cfg->sources[cfg->n_sources++];
@@ -272,8 +319,10 @@ rcn_rc rcn_config_load(rcn_config **out, const char *path, rcn_err *err)
 		if (rc)
 			goto cleanup;
 	}
-	if (cfg->n_sources && (rc = check_source(&c, &cfg->sources[cfg->n_sources - 1])))
-		goto cleanup;
+	/* sources are checked once every key is known ([run] rules may come last) */
+	for (size_t i = 0; i < cfg->n_sources; i++)
+		if ((rc = check_source(&c, cfg, &cfg->sources[i])))
+			goto cleanup;
 	if (!cfg->n_sources) {
 		rc = rcn_err_set(err, RCN_EUSAGE, path, 0, "no [source NAME] section: nothing to reconcile");
 		goto cleanup;
@@ -298,6 +347,8 @@ void rcn_config_free(rcn_config *cfg)
 		rcn_source_conf *s = &cfg->sources[i];
 		free(s->name);
 		free(s->channel);
+		free(s->bill);
+		free(s->profile_path);
 		free(s->merchant_id);
 		free(s->location);
 		for (size_t j = 0; j < s->n_sub_merchants; j++)
@@ -313,6 +364,7 @@ void rcn_config_free(rcn_config *cfg)
 	free(cfg->timezone);
 	free(cfg->reports_dir);
 	free(cfg->spool_dir);
+	free(cfg->rules_dir);
 	free(cfg);
 }
 

@@ -120,8 +120,16 @@ static void test_errors(void **state)
 			    ":2: bad value for 'carry_over_days': expected a whole number from 0 to 60");
 	assert_string_equal(load_error("[run]\ntimezone = Mars/Olympus\n"),
 			    ":2: bad value for 'timezone': unknown time zone 'Mars/Olympus'");
-	assert_string_equal(load_error("[source a]\nchannel = paypal\n"),
-			    ":2: bad value for 'channel': unsupported channel 'paypal' (supported: wechat)");
+	setenv("RECON_RULES", "/nonexistent-rules", 1);
+	assert_string_equal(load_error("[source a]\nchannel = paypal\nmerchant_id = 1\nlocation = a.csv\n"),
+			    ":1: [source a]: unknown channel 'paypal' (built in: wechat, alipay, unionpay; no profile "
+			    "/nonexistent-rules/channels/paypal.conf)");
+	unsetenv("RECON_RULES");
+	assert_string_equal(load_error("[source a]\nchannel = pay pal\n"),
+			    ":2: bad value for 'channel': 'pay pal' is not a channel name (letters, digits, - and _)");
+	assert_string_equal(
+		load_error("[source a]\nchannel = unionpay\nbill = fundflow\nmerchant_id = 1\nlocation = a\n"),
+		":1: [source a]: channel unionpay has no 'fundflow' bill");
 	assert_string_equal(load_error("[source a]\nchannel = wechat\nlocation = a.csv\n"),
 			    ":1: [source a] lacks the required key 'merchant_id'");
 	assert_string_equal(load_error("[source a]\nchannel=wechat\nmerchant_id=1\nlocation=a\nfee_rate = 0.6\n"),

@@ -1,5 +1,6 @@
 /* decode: gzip detection by magic bytes, concatenated members, truncation and
- * corruption errors naming the file, the inflated-size cap, raw-byte SHA-256. */
+ * corruption errors naming the file, the inflated-size cap, the gzip bomb guard,
+ * raw-byte SHA-256, and the same reader over a borrowed buffer. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -384,6 +385,123 @@ static void test_empty_and_large(void **state)
 	free(src);
 }
 
+/* gzip (one member, level 9) of data[0..n); caller frees. */
+static char *gzip_mem(const void *data, size_t n, size_t *out_n)
+{
+	z_stream s;
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(deflateInit2(&s, 9, Z_DEFLATED, 15 + 16, 9, Z_DEFAULT_STRATEGY), Z_OK);
+	size_t cap = deflateBound(&s, (uLong)n) + 64;
+	char *out = malloc(cap);
+	assert_non_null(out);
+	s.next_in = (Bytef *)(uintptr_t)data;
+	s.avail_in = (uInt)n;
+	s.next_out = (Bytef *)out;
+	s.avail_out = (uInt)cap;
+	assert_int_equal(deflate(&s, Z_FINISH), Z_STREAM_END);
+	*out_n = cap - s.avail_out;
+	deflateEnd(&s);
+	return out;
+}
+
+static void test_open_mem(void **state)
+{
+	(void)state;
+	size_t gz_n, csv_n, n;
+	char *gz = slurp(GZ, &gz_n);
+	char *csv = slurp(CSV, &csv_n);
+	char *data, sha[65];
+	rcn_input *in;
+	rcn_err err;
+	assert_int_equal(rcn_input_open_mem(&in, gz, gz_n, "bill.csv.gz", 0, &err), RCN_OK);
+	assert_true(rcn_input_is_gzip(in));
+	assert_int_equal(read_all(in, 7, &data, &n, &err), RCN_OK);
+	assert_int_equal(n, csv_n);
+	assert_memory_equal(data, csv, n);
+	rcn_input_sha256_hex(in, sha);
+	assert_string_equal(sha, GZ_SHA256);
+	assert_int_equal(rcn_input_raw_bytes(in), 588);
+	rcn_input_close(in);
+	free(data);
+
+	assert_int_equal(rcn_input_open_mem(&in, csv, csv_n, "bill.csv", 0, &err), RCN_OK);
+	assert_false(rcn_input_is_gzip(in));
+	assert_int_equal(read_all(in, 100, &data, &n, &err), RCN_OK);
+	assert_int_equal(n, csv_n);
+	assert_memory_equal(data, csv, n);
+	rcn_input_sha256_hex(in, sha);
+	assert_string_equal(sha, CSV_SHA256);
+	rcn_input_close(in);
+	free(data);
+
+	/* Errors name the label; the cap and truncation behave as for files. */
+	assert_int_equal(rcn_input_open_mem(&in, gz, 300, "cut.gz", 0, &err), RCN_OK);
+	assert_int_equal(read_all(in, 4096, &data, &n, &err), RCN_EFORMAT);
+	assert_string_equal(err.file, "cut.gz");
+	assert_string_equal(err.msg, "truncated gzip stream");
+	rcn_input_close(in);
+	free(data);
+	assert_int_equal(rcn_input_open_mem(&in, gz, gz_n, NULL, 1000, &err), RCN_OK);
+	assert_int_equal(read_all(in, 4096, &data, &n, &err), RCN_ELIMIT);
+	assert_string_equal(err.file, "input");
+	assert_string_equal(err.msg, "inflated size exceeds 1000 bytes");
+	rcn_input_close(in);
+	free(data);
+
+	/* Nothing at all is an empty plain input. */
+	assert_int_equal(rcn_input_open_mem(&in, NULL, 0, "empty", 0, &err), RCN_OK);
+	assert_int_equal(read_all(in, 10, &data, &n, &err), RCN_OK);
+	assert_int_equal(n, 0);
+	rcn_input_sha256_hex(in, sha);
+	assert_string_equal(sha, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+	rcn_input_close(in);
+	free(data);
+	free(csv);
+	free(gz);
+}
+
+static void test_gzip_bomb(void **state)
+{
+	(void)state;
+	size_t big = (size_t)2 << 20, bomb_n, n;
+	char *zeros = calloc(big, 1);
+	assert_non_null(zeros);
+	char *bomb = gzip_mem(zeros, big, &bomb_n);
+	assert_true(bomb_n < 4096);
+	char *data, path[512];
+	rcn_input *in;
+	rcn_err err;
+	assert_int_equal(rcn_input_open_mem(&in, bomb, bomb_n, "bomb.csv.gz", 0, &err), RCN_OK);
+	assert_int_equal(read_all(in, 65536, &data, &n, &err), RCN_ELIMIT);
+	assert_string_equal(err.file, "bomb.csv.gz");
+	assert_string_equal(err.msg, "inflated/compressed ratio exceeds 1000 (gzip bomb?)");
+	/* Stopped soon after the first MiB, not at the end. */
+	assert_true(n >= RCN_INPUT_BOMB_FLOOR && n <= RCN_INPUT_BOMB_FLOOR + 65536);
+	rcn_input_close(in);
+	free(data);
+
+	/* From a file, read in small steps. */
+	tmp_path(path, sizeof(path), "bomb.gz");
+	write_file(path, bomb, bomb_n);
+	assert_int_equal(rcn_input_open(&in, path, 0, &err), RCN_OK);
+	assert_int_equal(read_all(in, 4096, &data, &n, &err), RCN_ELIMIT);
+	assert_string_equal(err.file, path);
+	assert_string_equal(err.msg, "inflated/compressed ratio exceeds 1000 (gzip bomb?)");
+	rcn_input_close(in);
+	free(data);
+
+	/* Under 1 MiB nothing is judged, however well it compresses. */
+	free(bomb);
+	bomb = gzip_mem(zeros, RCN_INPUT_BOMB_FLOOR, &bomb_n);
+	assert_int_equal(rcn_input_open_mem(&in, bomb, bomb_n, "ok.gz", 0, &err), RCN_OK);
+	assert_int_equal(read_all(in, 65536, &data, &n, &err), RCN_OK);
+	assert_int_equal(n, RCN_INPUT_BOMB_FLOOR);
+	rcn_input_close(in);
+	free(data);
+	free(bomb);
+	free(zeros);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -396,6 +514,8 @@ int main(void)
 		cmocka_unit_test(test_cap),
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_empty_and_large),
+		cmocka_unit_test(test_open_mem),
+		cmocka_unit_test(test_gzip_bomb),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -362,6 +362,92 @@ static void test_ledger_counts_it_later(void **state)
 	rcn_match_free(m);
 }
 
+/* The same order paid on two channels is one DOUBLE_CHARGE naming both, not
+ * an OVERPAYMENT plus a match; an order paid through another channel than the
+ * ledger names is matched, with a note. */
+static void test_cross_channel(void **state)
+{
+	(void)state;
+	static const rcn_match_source two[] = {{"wx", "wechat", "M1", NULL, 0, false, 0},
+					       {"ali", "alipay", "M1", NULL, 0, false, 0}};
+	rcn_match *m = rcn_match_new(DAY, 3, two, 2);
+	rcn_batch *wx = rcn_batch_new(), *ali = rcn_batch_new();
+	rcn_record r;
+	memset(&r, 0, sizeof(r));
+	r.merchant_id = r.provider_id = "M1";
+	r.refund_no = r.channel_refund_id = r.currency = r.trade_type = "";
+	r.status = "SUCCESS";
+	r.file = "w.csv";
+	r.channel = "wechat";
+	r.order_no = "P40", r.channel_txn_id = "W40", r.amount_fen = r.settle_fen = 4000, r.line = 2;
+	snprintf(r.trade_time, sizeof(r.trade_time), "2026-03-02 10:00:00");
+	rcn_batch_add(wx, &r);
+	r.order_no = "P41", r.channel_txn_id = "W41", r.amount_fen = r.settle_fen = 100, r.line = 3;
+	rcn_batch_add(wx, &r);
+	r.file = "a.csv";
+	r.channel = "alipay";
+	r.order_no = "P40", r.channel_txn_id = "A40", r.amount_fen = r.settle_fen = 4000, r.line = 5;
+	snprintf(r.trade_time, sizeof(r.trade_time), "2026-03-02 10:05:00");
+	rcn_batch_add(ali, &r);
+	assert_int_equal(rcn_batch_count(wx), 2);
+	rcn_match_add_batch(m, 0, wx);
+	rcn_match_add_batch(m, 1, ali);
+	rcn_ledger_order o = {"P40", "M1", "alipay", "A40", "CNY", "PAID", "", 4000, "", "2026-03-02 10:05:01", DAY};
+	rcn_match_add_order(m, &o);
+	rcn_ledger_order o2 = {"P41", "M1", "alipay", "", "CNY", "PAID", "", 100, "", "2026-03-02 10:00:01", DAY};
+	rcn_match_add_order(m, &o2);
+	rcn_match_run(m);
+
+	const rcn_finding *f = only_finding(m);
+	assert_int_equal(f->kind, RCN_K_DOUBLE_CHARGE);
+	assert_string_equal(f->reason, "cross_channel");
+	assert_string_equal(f->channel, "*");
+	assert_string_equal(f->channel_txn_id, "W40");
+	assert_string_equal(f->detail, "paid on alipay (A40, a.csv:5) and on wechat (W40, w.csv:2)");
+	size_t n;
+	const rcn_finding *const *notes = rcn_match_notes(m, &n);
+	assert_int_equal(n, 1);
+	assert_int_equal(notes[0]->kind, RCN_K_MATCHED);
+	assert_string_equal(notes[0]->order_no, "P41");
+	assert_string_equal(notes[0]->detail, "the ledger names channel alipay; paid on wechat");
+	assert_balanced(m);
+	rcn_match_free(m);
+}
+
+/* Fund movements are kept apart: never matched, never counted as rows. */
+static void test_movements_kept(void **state)
+{
+	(void)state;
+	rcn_match *m = new_matcher(DAY, 3);
+	rcn_batch *b = rcn_batch_new();
+	rcn_record r;
+	memset(&r, 0, sizeof(r));
+	r.type = RCN_REC_MOVEMENT;
+	r.channel = "wechat";
+	r.merchant_id = r.provider_id = "M1";
+	r.channel_txn_id = "F1", r.order_no = "V1", r.refund_no = r.channel_refund_id = "";
+	r.status = r.currency = r.trade_type = "";
+	r.amount_fen = -100, r.balance_fen = 2200, r.movement_type = "退款", r.reference = "503008";
+	snprintf(r.trade_time, sizeof(r.trade_time), "2026-03-02 13:54:01");
+	r.file = "fund.csv", r.line = 2;
+	rcn_batch_add(b, &r);
+	rcn_match_add_batch(m, 0, b);
+	rcn_match_run(m);
+	size_t n;
+	const rcn_movement *mv = rcn_match_movements(m, &n);
+	assert_int_equal(n, 1);
+	assert_string_equal(mv[0].source_name, "wx");
+	assert_int_equal(mv[0].amount_fen, -100);
+	assert_int_equal(mv[0].balance_fen, 2200);
+	assert_string_equal(mv[0].movement_type, "退款");
+	assert_string_equal(mv[0].source, "fund.csv:2");
+	rcn_match_findings(m, &n);
+	assert_int_equal(n, 0);
+	rcn_match_tallies(m, &n);
+	assert_int_equal(n, 0);
+	rcn_match_free(m);
+}
+
 static void test_already_reconciled(void **state)
 {
 	(void)state;
@@ -388,9 +474,15 @@ static void test_rollback_and_quarantine(void **state)
 	(void)state;
 	rcn_match *m = new_matcher(DAY, 3);
 	pay(m, "P1", "T1", 100, "SUCCESS");
-	size_t mark = rcn_match_mark(m);
-	pay(m, "P2", "T2", 200, "SUCCESS");
-	rcn_match_rollback(m, mark);
+	rcn_batch *b = rcn_batch_new();
+	rcn_record r;
+	memset(&r, 0, sizeof(r));
+	r.channel = "wechat", r.merchant_id = r.provider_id = "M1", r.order_no = "P2", r.channel_txn_id = "T2";
+	r.refund_no = r.channel_refund_id = r.currency = r.trade_type = "", r.status = "SUCCESS", r.file = "x";
+	rcn_batch_add(b, &r);
+	rcn_batch_clear(b); /* the file was rejected after this row */
+	assert_int_equal(rcn_batch_count(b), 0);
+	rcn_match_add_batch(m, 0, b);
 	rcn_match_add_quarantine(m, 0, 7, 12345);
 	rcn_match_source_rejected(m, 0);
 	order(m, "P1", "T1", 100, "PAID", DAY);
@@ -418,6 +510,8 @@ int main(void)
 		cmocka_unit_test(test_refunds),
 		cmocka_unit_test(test_pending_and_expiry),
 		cmocka_unit_test(test_cross_day),
+		cmocka_unit_test(test_cross_channel),
+		cmocka_unit_test(test_movements_kept),
 		cmocka_unit_test(test_ledger_counts_it_later),
 		cmocka_unit_test(test_already_reconciled),
 		cmocka_unit_test(test_rollback_and_quarantine),

@@ -380,10 +380,10 @@ static void test_stmt_errors(void **state)
 	rcn_stmt_result res;
 	char sha[65];
 	assert_int_equal(
-		rcn_stmt_parse_file(WECHAT_DIR "/wxjava_v2_ALL.csv", "a.csv", "alipay", NULL, NULL, NULL, &res, sha),
+		rcn_stmt_parse_file(WECHAT_DIR "/wxjava_v2_ALL.csv", "a.csv", "paypal", NULL, NULL, NULL, &res, sha),
 		RCN_EUSAGE);
 	assert_true(res.rejected);
-	assert_string_equal(res.reason.msg, "unsupported channel: alipay");
+	assert_string_equal(res.reason.msg, "unsupported channel: paypal");
 	assert_string_equal(sha, "");
 
 	assert_int_equal(

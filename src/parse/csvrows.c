@@ -1,0 +1,322 @@
+/* Streaming CSV rows over libcsv (the byte-level half of the WeChat parser,
+ * shared by the fund-flow and Alipay parsers): line numbers, BOM, row and
+ * field caps, the HTML check. Owns one row buffer and libcsv's field buffer. */
+#include "parse/csvrows.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <csv.h>
+
+#include "recon/parse.h"
+
+/* Bytes handed to libcsv at once, so the row cap is checked at least this often. */
+#define PIECE_MAX ((size_t)64 * 1024)
+
+static const char BOM[3] = {'\xEF', '\xBB', '\xBF'};
+
+struct rcn_csvrows {
+	const char *file;
+	rcn_csvrows_fn on_row;
+	void *ctx;
+	struct csv_parser csv;
+
+	char head[3]; /* first bytes, held back until we know whether they are a BOM */
+	size_t head_len;
+	bool head_done;
+	bool seen_content; /* first non-blank byte seen (the HTML check) */
+	long line;	   /* line of the bytes being fed */
+
+	bool in_row;
+	long row_line;
+	size_t row_fed;	  /* bytes fed since the row began */
+	size_t row_bytes; /* field bytes plus separators */
+	rcn_buf row;	  /* fields, each NUL-terminated */
+	size_t field_off[RCN_MAX_FIELDS];
+	size_t field_len[RCN_MAX_FIELDS];
+	size_t nfields;
+
+	bool failed;
+	rcn_err err;
+	bool finished;
+};
+
+int rcn_csvrows_quote_len(const char *s, size_t n, size_t max)
+{
+	if (n <= max)
+		return (int)n;
+	while (max > 0 && ((unsigned char)s[max] & 0xC0) == 0x80)
+		max--;
+	return (int)max;
+}
+
+/* '(' or ')' for an ASCII or full-width parenthesis at s[0..n), with its length; else 0. */
+static char paren_at(const char *s, size_t n, size_t *len)
+{
+	if (n >= 1 && (s[0] == '(' || s[0] == ')')) {
+		*len = 1;
+		return s[0];
+	}
+	if (n >= 3 && memcmp(s, "\xEF\xBC", 2) == 0 && (s[2] == '\x88' || s[2] == '\x89')) {
+		*len = 3;
+		return s[2] == '\x88' ? '(' : ')';
+	}
+	return 0;
+}
+
+bool rcn_csvrows_name_eq(const char *s, size_t n, const char *name)
+{
+	size_t i = 0, j = 0, m = strlen(name);
+	while (i < n && j < m) {
+		size_t li, lj;
+		char a = paren_at(s + i, n - i, &li), b = paren_at(name + j, m - j, &lj);
+		if (a || b) {
+			if (a != b)
+				return false;
+			i += li;
+			j += lj;
+		} else if (s[i++] != name[j++]) {
+			return false;
+		}
+	}
+	return i == n && j == m;
+}
+
+void rcn_csvrows_fail(rcn_csvrows *r, rcn_rc code, long line, const char *fmt, ...)
+{
+	char msg[400];
+	va_list ap;
+	if (r->failed)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	r->failed = true;
+	rcn_err_set(&r->err, code, r->file, line, "%s", msg);
+}
+
+const rcn_err *rcn_csvrows_error(const rcn_csvrows *r)
+{
+	return r->failed ? &r->err : NULL;
+}
+
+size_t rcn_csvrows_count(const rcn_csvrows *r)
+{
+	return r->nfields;
+}
+
+const char *rcn_csvrows_field(const rcn_csvrows *r, size_t i, size_t *n)
+{
+	*n = r->field_len[i];
+	return r->row.data + r->field_off[i];
+}
+
+static bool is_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+void rcn_csvrows_trim(rcn_csvrows *r)
+{
+	for (size_t i = 0; i < r->nfields; i++) {
+		char *s = r->row.data + r->field_off[i];
+		size_t n = r->field_len[i], lead = 0;
+		while (n > 0 && is_space(s[n - 1]))
+			n--;
+		while (lead < n && is_space(s[lead]))
+			lead++;
+		s[n] = '\0';
+		r->field_off[i] += lead;
+		r->field_len[i] = n - lead;
+	}
+}
+
+long rcn_csvrows_row_line(const rcn_csvrows *r)
+{
+	return r->row_line;
+}
+
+long rcn_csvrows_line(const rcn_csvrows *r)
+{
+	return r->line;
+}
+
+static void row_too_long(rcn_csvrows *r)
+{
+	rcn_csvrows_fail(r, RCN_ELIMIT, r->row_line, "row longer than %u bytes", RCN_MAX_ROW_BYTES);
+}
+
+static bool row_is_blank(const rcn_csvrows *r)
+{
+	for (size_t i = 0; i < r->nfields; i++)
+		for (size_t j = 0; j < r->field_len[i]; j++) {
+			char c = r->row.data[r->field_off[i] + j];
+			if (c != ' ' && c != '\t')
+				return false;
+		}
+	return true;
+}
+
+static void on_field(void *data, size_t len, void *vp)
+{
+	rcn_csvrows *r = vp;
+	if (r->failed)
+		return;
+	if (!r->in_row) {
+		/* A row that began after a bare CR in the middle of a line. */
+		r->in_row = true;
+		r->row_line = r->line;
+		r->row_fed = 0;
+	}
+	if (r->nfields == RCN_MAX_FIELDS) {
+		rcn_csvrows_fail(r, RCN_ELIMIT, r->row_line, "row has more than %d fields", RCN_MAX_FIELDS);
+		return;
+	}
+	r->row_bytes += len + (size_t)(r->nfields > 0);
+	if (r->row_bytes > RCN_MAX_ROW_BYTES) {
+		row_too_long(r);
+		return;
+	}
+	r->field_off[r->nfields] = r->row.len;
+	r->field_len[r->nfields] = len;
+	if (rcn_buf_append(&r->row, data, len) != RCN_OK || rcn_buf_append(&r->row, "", 1) != RCN_OK) {
+		row_too_long(r);
+		return;
+	}
+	r->nfields++;
+}
+
+static void on_row_end(int c, void *vp)
+{
+	rcn_csvrows *r = vp;
+	(void)c;
+	if (!r->failed && r->nfields > 0 && !row_is_blank(r))
+		r->on_row(r->ctx, r);
+	r->in_row = false;
+	r->nfields = 0;
+	r->row_bytes = 0;
+	rcn_buf_reset(&r->row);
+}
+
+static bool blank_piece(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (s[i] != '\r' && s[i] != '\n')
+			return false;
+	return true;
+}
+
+/* One piece of at most one line (ends at '\n' or is cut at PIECE_MAX). */
+static void feed_piece(rcn_csvrows *r, const char *s, size_t n, bool ends_line)
+{
+	if (!r->seen_content) {
+		for (size_t i = 0; i < n; i++) {
+			if (s[i] == ' ' || s[i] == '\t' || s[i] == '\r' || s[i] == '\n')
+				continue;
+			r->seen_content = true;
+			/* An error document or a proxy's login page instead of a bill. */
+			if (s[i] == '<') {
+				rcn_csvrows_fail(r, RCN_EFORMAT, r->line, "an HTML or XML page, not a bill");
+				return;
+			}
+			break;
+		}
+	}
+	if (!r->in_row && !blank_piece(s, n)) {
+		r->in_row = true;
+		r->row_line = r->line;
+		r->row_fed = 0;
+	}
+	if (r->in_row) {
+		r->row_fed += n;
+		/* +2 leaves room for the CRLF that ends a row of exactly the maximum length. */
+		if (r->row_fed > (size_t)RCN_MAX_ROW_BYTES + 2) {
+			row_too_long(r);
+			return;
+		}
+	}
+	if (csv_parse(&r->csv, s, n, on_field, on_row_end, r) != n && !r->failed)
+		rcn_csvrows_fail(r, RCN_ELIMIT, r->line, "csv: %s", csv_strerror(csv_error(&r->csv)));
+	if (ends_line)
+		r->line++;
+}
+
+static void feed_bytes(rcn_csvrows *r, const char *s, size_t n)
+{
+	while (n > 0 && !r->failed) {
+		size_t len = n < PIECE_MAX ? n : PIECE_MAX;
+		const char *nl = memchr(s, '\n', len);
+		if (nl)
+			len = (size_t)(nl - s) + 1;
+		feed_piece(r, s, len, nl != NULL);
+		s += len;
+		n -= len;
+	}
+}
+
+/* Passes on the held-back first bytes, minus a UTF-8 BOM. */
+static void flush_head(rcn_csvrows *r)
+{
+	size_t skip = r->head_len == 3 && memcmp(r->head, BOM, 3) == 0 ? 3 : 0;
+	r->head_done = true;
+	feed_bytes(r, r->head + skip, r->head_len - skip);
+}
+
+static int no_space(unsigned char c)
+{
+	(void)c;
+	return 0; /* keep fields byte-exact: each format decides what to trim */
+}
+
+rcn_csvrows *rcn_csvrows_new(const char *file, rcn_csvrows_fn on_row, void *ctx)
+{
+	rcn_csvrows *r = rcn_xcalloc(1, sizeof(*r));
+	r->file = file;
+	r->on_row = on_row;
+	r->ctx = ctx;
+	if (csv_init(&r->csv, 0) != 0)
+		abort(); /* only fails on allocation */
+	csv_set_space_func(&r->csv, no_space);
+	csv_set_blk_size(&r->csv, 16 * 1024); /* libcsv grows its field buffer linearly by this */
+	r->line = 1;
+	/* Row bytes plus one NUL per field. */
+	rcn_buf_init(&r->row, (size_t)RCN_MAX_ROW_BYTES + RCN_MAX_FIELDS);
+	return r;
+}
+
+void rcn_csvrows_feed(rcn_csvrows *r, const char *s, size_t n)
+{
+	if (r->failed || r->finished)
+		return;
+	if (!r->head_done) {
+		while (n > 0 && r->head_len < 3) {
+			r->head[r->head_len++] = *s++;
+			n--;
+		}
+		if (r->head_len < 3 && memcmp(r->head, BOM, r->head_len) == 0)
+			return; /* might still be a BOM */
+		flush_head(r);
+	}
+	feed_bytes(r, s, n);
+}
+
+void rcn_csvrows_finish(rcn_csvrows *r)
+{
+	if (r->finished)
+		return;
+	if (!r->failed && !r->head_done)
+		flush_head(r);
+	r->finished = true;
+	if (!r->failed)
+		csv_fini(&r->csv, on_field, on_row_end, r);
+}
+
+void rcn_csvrows_free(rcn_csvrows *r)
+{
+	if (!r)
+		return;
+	csv_free(&r->csv);
+	rcn_buf_free(&r->row);
+	free(r);
+}

@@ -1,0 +1,51 @@
+/* A streaming CSV row reader for the channel parsers: UTF-8 text goes through
+ * libcsv one line at a time, and each complete non-blank row is handed to a
+ * callback as borrowed field views. Holds one row, never the file. */
+#ifndef RECON_PARSE_CSVROWS_H
+#define RECON_PARSE_CSVROWS_H
+
+#include "recon/common.h"
+
+typedef struct rcn_csvrows rcn_csvrows;
+
+/* Called once per row that has a non-blank field; the views returned by
+ * rcn_csvrows_field are valid only during the call. */
+typedef void (*rcn_csvrows_fn)(void *ctx, rcn_csvrows *r);
+
+/* `file` (borrowed, must outlive the reader) labels errors. A leading UTF-8
+ * BOM is dropped; a first non-blank byte '<' (an HTML or XML page) is fatal. */
+rcn_csvrows *rcn_csvrows_new(const char *file, rcn_csvrows_fn on_row, void *ctx);
+/* Feeds the next UTF-8 bytes, in any chunking. Does nothing once failed. */
+void rcn_csvrows_feed(rcn_csvrows *r, const char *s, size_t n);
+/* Ends the last row (one without a newline). */
+void rcn_csvrows_finish(rcn_csvrows *r);
+void rcn_csvrows_free(rcn_csvrows *r);
+
+size_t rcn_csvrows_count(const rcn_csvrows *r);
+/* Field i of the current row as written, NUL-terminated; *n is its length. */
+const char *rcn_csvrows_field(const rcn_csvrows *r, size_t i, size_t *n);
+/* Trims spaces, TABs, CRs and LFs around every field of the current row, in
+ * place (each field stays NUL-terminated). */
+void rcn_csvrows_trim(rcn_csvrows *r);
+/* 1-based line where the current row starts. */
+long rcn_csvrows_row_line(const rcn_csvrows *r);
+/* 1-based line of the bytes being fed. */
+long rcn_csvrows_line(const rcn_csvrows *r);
+
+/* Marks the file as unreadable (the first failure wins): no row is delivered
+ * after it. Used by the reader for its own limits and by the format parsers. */
+void rcn_csvrows_fail(rcn_csvrows *r, rcn_rc code, long line, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+/* The failure, or NULL when there is none. */
+const rcn_err *rcn_csvrows_error(const rcn_csvrows *r);
+
+/* True if the header cell s[0..n) is `name`, reading the full-width
+ * parentheses "（" "）" of either side as "(" ")": channels write 收支金额(元)
+ * and 收支金额（元） for the same column. */
+bool rcn_csvrows_name_eq(const char *s, size_t n, const char *name);
+
+/* Length of the longest prefix of s[0..n) that is at most max bytes and does
+ * not split a UTF-8 sequence: for quoting a cell back in a message. */
+int rcn_csvrows_quote_len(const char *s, size_t n, size_t max);
+
+#endif

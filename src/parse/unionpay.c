@@ -1,0 +1,861 @@
+/* UnionPay ACP files (FORMATS.md §3): ZM transaction details and ZME exception
+ * records (fixed-width GBK, sliced by byte widths before conversion) and the RD
+ * summary whose 总计 line states ZM's control totals. Holds one line, never the file. */
+#include <assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "recon/charset.h"
+#include "recon/money.h"
+#include "parse/parser_internal.h"
+
+/* ZM lines are 607 bytes (newer layouts a little longer), ZME 339, RD lines
+ * about 140: anything longer is not a line of these files. */
+#define LINE_MAX_BYTES ((size_t)4096)
+/* UTF-8 of a converted line: a GBK character (2 bytes) becomes 3, a GB18030
+ * four-byte one stays 4, so twice the bytes always fits. */
+#define UTF8_MAX_BYTES (2 * LINE_MAX_BYTES + 1)
+#define QUOTE_MAX      48 /* bytes of a bad field quoted back in a reason */
+#define MAX_FIELDS     64
+#define TEXT_MAX       (2 * 32 + 1) /* UTF-8 of the widest text field read (32 bytes) */
+#define RD_MAX_TOKENS  32
+
+/* Fields recon reads from a fixed-width line. */
+enum field {
+	F_CODE,		 /* 交易代码 */
+	F_TIME,		 /* 交易传输时间 MMDDhhmmss */
+	F_AMOUNT,	 /* 交易金额, 12 digits of fen */
+	F_QUERY_ID,	 /* 查询流水号 */
+	F_ORDER_NO,	 /* 商户订单号 */
+	F_FEE,		 /* 商户手续费, C/D + 12 digits */
+	F_SETTLE,	 /* 结算金额, C/D + 12 digits */
+	F_MER_ID,	 /* 商户代码 */
+	F_NET,		 /* 清算净额, C/D + 12 digits */
+	F_ORIG_QUERY_ID, /* 原交易查询流水号 */
+	F_ORIG_ORDER_NO, /* 原始订单号 */
+	F_COUNT
+};
+
+static const char *const field_names[F_COUNT] = {
+	[F_CODE] = "交易代码",
+	[F_TIME] = "交易传输时间",
+	[F_AMOUNT] = "交易金额",
+	[F_QUERY_ID] = "查询流水号",
+	[F_ORDER_NO] = "商户订单号",
+	[F_FEE] = "商户手续费",
+	[F_SETTLE] = "结算金额",
+	[F_MER_ID] = "商户代码",
+	[F_NET] = "清算净额",
+	[F_ORIG_QUERY_ID] = "原交易查询流水号",
+	[F_ORIG_ORDER_NO] = "原始订单号",
+};
+
+typedef struct {
+	const char *format; /* result format name */
+	const char *tag;    /* "ZM" in messages */
+	const char *status; /* status of every record */
+	size_t nwidths;
+	const unsigned char *widths; /* GBK bytes of each field, one space between fields */
+	int field[F_COUNT];	     /* index of each field recon reads, -1 when the layout has none */
+} layout;
+
+/* As observed in the official sample (samples/unionpay/SOURCE.txt): 42 fields,
+ * 566 bytes of data and 41 separators = 607 bytes. Newer layouts append bytes,
+ * which are ignored. */
+static const unsigned char zm_widths[] = {3,  11, 11, 6,  10, 19, 12, 4,  2,  21, 2,  32, 2,  6,
+					  10, 13, 13, 4,  15, 2,  2,  6,  2,  4,  32, 1,  21, 15,
+					  1,  15, 32, 13, 13, 8,  32, 13, 13, 12, 2,  1,  32, 98};
+
+static const layout zm_layout = {
+	"unionpay-zm",
+	"ZM",
+	"SUCCESS",
+	sizeof(zm_widths),
+	zm_widths,
+	{
+		[F_CODE] = 0,
+		[F_TIME] = 4,
+		[F_AMOUNT] = 6,
+		[F_QUERY_ID] = 9,
+		[F_ORDER_NO] = 11,
+		[F_FEE] = 15,
+		[F_SETTLE] = 16,
+		[F_MER_ID] = 27,
+		[F_NET] = 32,
+		[F_ORIG_QUERY_ID] = 26,
+		[F_ORIG_ORDER_NO] = 40,
+	},
+};
+
+/* ZME widths are FORMATS.md §3's; UnionPay publishes no field names we could
+ * check. Fields 0-6 have the widths and order of ZM's first seven (交易代码 ..
+ * 交易金额) and are read as those. The two C/D fields of 13 bytes (14, 15) are
+ * read as 商户手续费 and 结算金额 as in ZM, and the first 15-byte field (16) as
+ * 商户代码; a real file where they are not C/D + 12 digits is quarantined, not
+ * misread. Not mapped: 商户类别 4, 终端类型 2, the 2-byte field 9, 原始交易的
+ * 系统跟踪号 6 and 原始交易日期时间 10 (fields 10-11, by width), the 4- and
+ * 12-byte fields 12-13, the second 15-byte field (集团商户代码?), fields 18-20
+ * and the 135 reserved bytes. ZME has no 查询流水号, 商户订单号 or 清算净额:
+ * its records carry no order number or channel id and a net of 0. */
+static const unsigned char zme_widths[] = {3,  11, 11, 6,  10, 19, 12, 4, 2,  2, 6,
+					   10, 4,  12, 13, 13, 15, 15, 1, 12, 2, 135};
+
+static const layout zme_layout = {
+	"unionpay-zme",
+	"ZME",
+	"EXCEPTION",
+	sizeof(zme_widths),
+	zme_widths,
+	{
+		[F_CODE] = 0,
+		[F_TIME] = 4,
+		[F_AMOUNT] = 6,
+		[F_QUERY_ID] = -1,
+		[F_ORDER_NO] = -1,
+		[F_FEE] = 14,
+		[F_SETTLE] = 15,
+		[F_MER_ID] = 16,
+		[F_NET] = -1,
+		[F_ORIG_QUERY_ID] = -1,
+		[F_ORIG_ORDER_NO] = -1,
+	},
+};
+
+/* The numbers of an RD table row: 交易笔数, then 交易金额, 费用 and 资金清算差额,
+ * each as 借 and 贷. */
+enum rd_col { RD_COUNT, RD_AMOUNT_DR, RD_AMOUNT_CR, RD_FEE_DR, RD_FEE_CR, RD_NET_DR, RD_NET_CR, RD_NCOLS };
+
+enum up_kind { UP_ZM, UP_ZME, UP_RD };
+
+typedef struct {
+	const rcn_parser_spec *spec;
+	enum up_kind kind;
+	const layout *lay;
+	size_t off[MAX_FIELDS]; /* byte offset of each field in the line */
+	size_t last;		/* highest field index read */
+	size_t min_len;		/* bytes a line needs to hold every field read */
+
+	/* the line being collected */
+	char *line;
+	size_t len;   /* bytes kept (at most LINE_MAX_BYTES) */
+	size_t total; /* bytes of the line, counting past the cap */
+	long lineno;
+	bool seen_content;
+
+	rcn_stmt_result res;
+	bool fatal;
+	rcn_err fatal_err;
+	bool finished;
+
+	/* RD */
+	char *utf8;
+	int tables;	       /* tables begun (a line whose second cell is 交易笔数) */
+	bool in_table;	       /* between a table's header and its 总计 */
+	char table_name[64];   /* first cell of the table's header, for messages */
+	int64_t sum[RD_NCOLS]; /* the current table's rows added up */
+	bool have_total;
+	int64_t total_row[RD_NCOLS]; /* the first table's 总计 */
+} up_parser;
+
+static void set_fatal(up_parser *p, rcn_rc code, long line, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static void set_fatal(up_parser *p, rcn_rc code, long line, const char *fmt, ...)
+{
+	char msg[400];
+	va_list ap;
+	if (p->fatal)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	p->fatal = true;
+	rcn_err_set(&p->fatal_err, code, p->spec->file, line, "%s", msg);
+}
+
+static void quarantine(up_parser *p, long line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static void quarantine(up_parser *p, long line, const char *fmt, ...)
+{
+	char reason[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(reason, sizeof(reason), fmt, ap);
+	va_end(ap);
+	p->res.bad_rows++;
+	if (p->spec->quar)
+		p->spec->quar(p->spec->ctx, p->spec->file, line, reason);
+}
+
+/* s[0..n) for a message: printable ASCII as is, anything else as \xNN, so a
+ * reason stays valid UTF-8 whatever the bytes were. */
+static const char *quote(char *buf, size_t cap, const char *s, size_t n)
+{
+	size_t o = 0;
+	for (size_t i = 0; i < n && i < QUOTE_MAX && o + 5 < cap; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c >= 0x20 && c < 0x7F && c != '"' && c != '\\')
+			buf[o++] = (char)c;
+		else
+			o += (size_t)snprintf(buf + o, cap - o, "\\x%02X", c);
+	}
+	if (n > QUOTE_MAX && o + 4 < cap) {
+		memcpy(buf + o, "...", 3);
+		o += 3;
+	}
+	buf[o] = '\0';
+	return buf;
+}
+
+static bool checked_add(int64_t *acc, int64_t v)
+{
+	return !__builtin_add_overflow(*acc, v, acc);
+}
+
+/* An unsigned decimal of 1 to 18 digits and nothing else. */
+static bool parse_digits(int64_t *out, const char *s, size_t n)
+{
+	int64_t v = 0;
+	if (n == 0 || n > 18)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+		v = v * 10 + (s[i] - '0');
+	}
+	*out = v;
+	return true;
+}
+
+/* ---- ZM and ZME: fixed-width detail lines ---- */
+
+/* The bytes of field k (the layout must have it). */
+static const char *field_bytes(const up_parser *p, const char *s, enum field k, size_t *n)
+{
+	int i = p->lay->field[k];
+	assert(i >= 0);
+	*n = p->lay->widths[i];
+	return s + p->off[i];
+}
+
+/* Text field k, space-trimmed, as UTF-8 in out[TEXT_MAX] ("" when the layout
+ * has no such field). */
+static bool text_field(up_parser *p, long line, const char *s, enum field k, char out[TEXT_MAX])
+{
+	size_t n;
+	rcn_err e;
+	char q[4 * QUOTE_MAX + 8];
+	out[0] = '\0';
+	if (p->lay->field[k] < 0)
+		return true;
+	s = field_bytes(p, s, k, &n);
+	while (n > 0 && s[0] == ' ')
+		s++, n--;
+	while (n > 0 && s[n - 1] == ' ')
+		n--;
+	bool ascii = true;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c < 0x20 || c == 0x7F) {
+			quarantine(p, line, "%s has a control byte: \"%s\"", field_names[k], quote(q, sizeof(q), s, n));
+			return false;
+		}
+		ascii = ascii && c < 0x80;
+	}
+	if (ascii) {
+		memcpy(out, s, n);
+		out[n] = '\0';
+	} else if (rcn_charset_field(out, TEXT_MAX, s, n, "GBK", &e) != RCN_OK) {
+		quarantine(p, line, "%s: %s", field_names[k], e.msg);
+		return false;
+	}
+	return true;
+}
+
+/* 交易金额: exactly 12 digits of fen. */
+static bool amount_field(up_parser *p, long line, const char *s, int64_t *out)
+{
+	size_t n;
+	char q[4 * QUOTE_MAX + 8];
+	s = field_bytes(p, s, F_AMOUNT, &n);
+	if (n != 12 || !parse_digits(out, s, n)) {
+		quarantine(p, line, "%s is not 12 digits: \"%s\"", field_names[F_AMOUNT], quote(q, sizeof(q), s, n));
+		return false;
+	}
+	return true;
+}
+
+/* A C/D field: 'C' (credit to the merchant, positive) or 'D' (debit,
+ * negative) and 12 digits of fen. */
+static bool signed_field(up_parser *p, long line, const char *s, enum field k, int64_t *out)
+{
+	size_t n;
+	int64_t v;
+	char q[4 * QUOTE_MAX + 8];
+	s = field_bytes(p, s, k, &n);
+	if (n != 13 || (s[0] != 'C' && s[0] != 'D') || !parse_digits(&v, s + 1, 12)) {
+		quarantine(p, line, "%s is not C or D and 12 digits: \"%s\"", field_names[k],
+			   quote(q, sizeof(q), s, n));
+		return false;
+	}
+	*out = s[0] == 'C' ? v : -v;
+	return true;
+}
+
+static bool real_day(int y, int m, int d, rcn_date *out)
+{
+	int y2, m2, d2;
+	*out = rcn_date_from_ymd(y, m, d);
+	rcn_date_to_ymd(*out, &y2, &m2, &d2);
+	return y2 == y && m2 == m && d2 == d;
+}
+
+/* A transmission time is at most this many days after the settlement date (the
+ * sample's are one day after); a later month and day belong to the year before. */
+#define TIME_AHEAD_DAYS 31
+
+/* 交易传输时间 MMDDhhmmss has no year: it is the latest year that puts the day no
+ * more than TIME_AHEAD_DAYS after the settlement date, so settleDate 2016-01-02
+ * with 1231 is 2015-12-31, and settleDate 2015-12-31 with 0101 is 2016-01-01. */
+static bool time_field(up_parser *p, long line, const char *s, char out[20], rcn_date *day)
+{
+	size_t n;
+	int64_t v;
+	char q[4 * QUOTE_MAX + 8];
+	s = field_bytes(p, s, F_TIME, &n);
+	if (n != 10 || !parse_digits(&v, s, n)) {
+		quarantine(p, line, "%s is not MMDDhhmmss: \"%s\"", field_names[F_TIME], quote(q, sizeof(q), s, n));
+		return false;
+	}
+	int mo = (s[0] - '0') * 10 + (s[1] - '0'), d = (s[2] - '0') * 10 + (s[3] - '0');
+	int hh = (s[4] - '0') * 10 + (s[5] - '0'), mi = (s[6] - '0') * 10 + (s[7] - '0');
+	int ss = (s[8] - '0') * 10 + (s[9] - '0');
+	int by, bm, bd;
+	rcn_date_to_ymd(p->spec->business_date, &by, &bm, &bd);
+	bool found = false;
+	if (mo >= 1 && mo <= 12 && d >= 1 && d <= 31 && hh <= 23 && mi <= 59 && ss <= 59) {
+		for (int y = by + 1; y >= by - 1 && !found; y--)
+			found = real_day(y, mo, d, day) && *day <= p->spec->business_date + TIME_AHEAD_DAYS;
+	}
+	if (!found) {
+		quarantine(p, line, "%s is not a time: \"%s\"", field_names[F_TIME], quote(q, sizeof(q), s, n));
+		return false;
+	}
+	int y, m2, d2;
+	rcn_date_to_ymd(*day, &y, &m2, &d2);
+	if (y < 1970 || y > 9999) {
+		quarantine(p, line, "%s is out of range: \"%s\"", field_names[F_TIME], quote(q, sizeof(q), s, n));
+		return false;
+	}
+	/* "YYYY-MM-DD HH:MM:SS": month, day and time are the field's own digits */
+	for (int k = 3; k >= 0; k--, y /= 10)
+		out[k] = (char)('0' + y % 10);
+	char *o = out + 4;
+	*o++ = '-';
+	memcpy(o, s, 2), o += 2;
+	*o++ = '-';
+	memcpy(o, s + 2, 2), o += 2;
+	*o++ = ' ';
+	memcpy(o, s + 4, 2), o += 2;
+	*o++ = ':';
+	memcpy(o, s + 6, 2), o += 2;
+	*o++ = ':';
+	memcpy(o, s + 8, 2), o += 2;
+	*o = '\0';
+	return true;
+}
+
+/* 交易代码 S30 is 退货 (a refund); everything else, S22 消费 and the sample's S56
+ * (自助消费 in its RD), is read as a payment. UnionPay's code list is not
+ * public: cancel codes (撤销, e.g. S31/S32) are therefore payments here with the
+ * code kept in trade_type, and the RD cross-check (a cancel is a 借 in RD)
+ * rejects a file where that reading is wrong. */
+static bool is_refund_code(const char *code)
+{
+	return strcmp(code, "S30") == 0;
+}
+
+static void on_detail_line(up_parser *p, const char *s, size_t n, long line)
+{
+	const layout *lay = p->lay;
+	char text[F_COUNT][TEXT_MAX];
+	int64_t amount, fee = 0, settle = 0, net = 0;
+	rcn_record rec;
+
+	p->res.rows++;
+	if (p->total > LINE_MAX_BYTES) {
+		quarantine(p, line, "line is longer than %zu bytes: not a %s record", LINE_MAX_BYTES, lay->tag);
+		return;
+	}
+	if (n < p->min_len) {
+		quarantine(p, line, "line is %zu bytes, a %s record needs at least %zu", n, lay->tag, p->min_len);
+		return;
+	}
+	/* A missing separator means the widths do not fit this line: reading on would shift every field. */
+	for (size_t i = 1; i <= p->last; i++)
+		if (s[p->off[i] - 1] != ' ') {
+			quarantine(p, line, "no field separator at byte %zu: not the %s layout", p->off[i], lay->tag);
+			return;
+		}
+	static const enum field texts[] = {F_CODE, F_QUERY_ID, F_ORDER_NO, F_MER_ID, F_ORIG_QUERY_ID, F_ORIG_ORDER_NO};
+	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++)
+		if (!text_field(p, line, s, texts[i], text[texts[i]]))
+			return;
+	if (!text[F_CODE][0]) {
+		quarantine(p, line, "%s is blank", field_names[F_CODE]);
+		return;
+	}
+	if (!text[F_MER_ID][0]) {
+		quarantine(p, line, "%s is blank", field_names[F_MER_ID]);
+		return;
+	}
+	memset(&rec, 0, sizeof(rec));
+	if (!amount_field(p, line, s, &amount) || !signed_field(p, line, s, F_FEE, &fee) ||
+	    !signed_field(p, line, s, F_SETTLE, &settle) ||
+	    (lay->field[F_NET] >= 0 && !signed_field(p, line, s, F_NET, &net)) ||
+	    !time_field(p, line, s, rec.trade_time, &rec.trade_date))
+		return;
+
+	rec.type = is_refund_code(text[F_CODE]) ? RCN_REC_REFUND : RCN_REC_PAYMENT;
+	rec.amount_fen = amount;
+	rec.settle_fen = settle < 0 ? -settle : settle;
+	/* D: the merchant pays the fee (positive); C: a fee handed back, as on a refund. */
+	rec.fee = -fee * RCN_FEE_UNITS_PER_FEN;
+	rec.net_fen = net;
+	rec.rate_ppm = -1;
+
+	/* Sums are committed only when every one of them fits. */
+	int64_t total_amount = rec.type == RCN_REC_REFUND ? p->res.refund_fen : p->res.amount_fen;
+	int64_t total_fee = p->res.fee, total_net = p->res.net_fen;
+	if (!checked_add(&total_amount, rec.amount_fen) || !checked_add(&total_fee, rec.fee) ||
+	    !checked_add(&total_net, rec.net_fen)) {
+		quarantine(p, line, "amounts overflow the file's totals");
+		return;
+	}
+	p->res.fee = total_fee;
+	p->res.net_fen = total_net;
+	if (rec.type == RCN_REC_REFUND) {
+		p->res.refunds++;
+		p->res.refund_fen = total_amount;
+	} else {
+		p->res.payments++;
+		p->res.amount_fen = total_amount;
+	}
+
+	rec.channel = p->spec->channel ? p->spec->channel : "unionpay";
+	rec.merchant_id = text[F_MER_ID];
+	rec.provider_id = text[F_MER_ID];
+	if (rec.type == RCN_REC_REFUND) {
+		/* A refund is a transaction of its own: its 商户订单号 and 查询流水号 are the
+		 * refund's, 原始订单号 and 原交易查询流水号 name the payment refunded. */
+		rec.refund_no = text[F_ORDER_NO];
+		rec.channel_refund_id = text[F_QUERY_ID];
+		rec.order_no = text[F_ORIG_ORDER_NO];
+		rec.channel_txn_id = text[F_ORIG_QUERY_ID];
+	} else {
+		rec.order_no = text[F_ORDER_NO];
+		rec.channel_txn_id = text[F_QUERY_ID];
+		rec.refund_no = "";
+		rec.channel_refund_id = "";
+	}
+	/* ZM states no currency: ACP merchants settle in CNY (RD: 清算币种 人民币). */
+	rec.currency = "CNY";
+	rec.status = lay->status;
+	rec.trade_type = text[F_CODE];
+	rec.file = p->spec->file;
+	rec.line = line;
+	if (p->spec->rec)
+		p->spec->rec(p->spec->ctx, &rec);
+}
+
+/* ---- RD: the printable summary ---- */
+
+typedef struct {
+	const char *s;
+	size_t n;
+} token;
+
+static size_t tokenize(char *s, token *tok, size_t max, bool *more)
+{
+	size_t nt = 0;
+	*more = false;
+	while (*s) {
+		while (*s == ' ' || *s == '\t' || *s == '\r')
+			s++;
+		if (!*s)
+			break;
+		if (nt == max) {
+			*more = true;
+			break;
+		}
+		tok[nt].s = s;
+		while (*s && *s != ' ' && *s != '\t' && *s != '\r')
+			s++;
+		tok[nt].n = (size_t)(s - tok[nt].s);
+		nt++;
+	}
+	return nt;
+}
+
+static bool tok_is(const token *t, const char *s)
+{
+	return t->n == strlen(s) && memcmp(t->s, s, t->n) == 0;
+}
+
+/* The value after "label:" or "label：" in the line's tokens, NULL if absent. */
+static const char *header_value(const token *tok, size_t nt, const char *label, size_t *n)
+{
+	static const char *const colons[] = {":", "："};
+	size_t ln = strlen(label);
+	for (size_t i = 0; i < nt; i++) {
+		if (tok[i].n < ln || memcmp(tok[i].s, label, ln) != 0)
+			continue;
+		for (size_t c = 0; c < 2; c++) {
+			size_t cn = strlen(colons[c]);
+			if (tok[i].n < ln + cn || memcmp(tok[i].s + ln, colons[c], cn) != 0)
+				continue;
+			if (tok[i].n > ln + cn) {
+				*n = tok[i].n - ln - cn;
+				return tok[i].s + ln + cn;
+			}
+			if (i + 1 < nt) { /* "label: value" */
+				*n = tok[i + 1].n;
+				return tok[i + 1].s;
+			}
+			*n = 0;
+			return "";
+		}
+	}
+	return NULL;
+}
+
+/* 商户代码 and 清算日期 of the RD header: a merchant code of letters and
+ * digits, and the settlement date this summary is for. */
+static void rd_header(up_parser *p, const token *tok, size_t nt, long line)
+{
+	size_t n;
+	const char *v;
+	char q[4 * QUOTE_MAX + 8];
+	if ((v = header_value(tok, nt, "商户代码", &n)) != NULL) {
+		bool ok = n > 0 && n <= 32;
+		for (size_t i = 0; i < n && ok; i++)
+			ok = (v[i] >= '0' && v[i] <= '9') || (v[i] >= 'A' && v[i] <= 'Z') ||
+			     (v[i] >= 'a' && v[i] <= 'z');
+		if (!ok)
+			set_fatal(p, RCN_EFORMAT, line, "RD 商户代码 is not a merchant code: \"%s\"",
+				  quote(q, sizeof(q), v, n));
+	}
+	if ((v = header_value(tok, nt, "清算日期", &n)) != NULL) {
+		int64_t ymd;
+		rcn_date day;
+		char a[11], b[11];
+		if (n != 8 || !parse_digits(&ymd, v, n) ||
+		    !real_day((int)(ymd / 10000), (int)(ymd / 100 % 100), (int)(ymd % 100), &day) || ymd < 19700101) {
+			set_fatal(p, RCN_EFORMAT, line, "RD 清算日期 is not a date: \"%s\"", quote(q, sizeof(q), v, n));
+			return;
+		}
+		if (p->spec->business_date != 0 && day != p->spec->business_date)
+			set_fatal(p, RCN_EFORMAT, line, "RD summary is for 清算日期 %s, not %s",
+				  rcn_date_format(a, day), rcn_date_format(b, p->spec->business_date));
+	}
+}
+
+/* The seven numbers at the end of a table row; false if they are not numbers. */
+static bool rd_numbers(const token *tok, size_t nt, int64_t out[RD_NCOLS])
+{
+	rcn_err e;
+	if (nt < 1 + RD_NCOLS)
+		return false;
+	const token *t = tok + nt - RD_NCOLS;
+	if (!parse_digits(&out[RD_COUNT], t[0].s, t[0].n))
+		return false;
+	for (int c = 1; c < RD_NCOLS; c++)
+		if (rcn_money_parse(&out[c], t[c].s, t[c].n, RCN_SCALE_FEN, &e) != RCN_OK)
+			return false;
+	return true;
+}
+
+static bool rd_rule(const token *t)
+{
+	for (size_t i = 0; i < t->n; i++)
+		if (t->s[i] != '_' && t->s[i] != '-' && t->s[i] != '=')
+			return false;
+	return true;
+}
+
+static void rd_total(up_parser *p, const token *tok, size_t nt, bool more, long line)
+{
+	int64_t v[RD_NCOLS];
+	if (more || nt != 1 + RD_NCOLS || !rd_numbers(tok, nt, v)) {
+		set_fatal(p, RCN_EFORMAT, line,
+			  "RD 总计 line of the %s table is not a count and six amounts (交易金额, 费用, "
+			  "资金清算差额, 借 and 贷)",
+			  p->table_name);
+		return;
+	}
+	for (int c = 0; c < RD_NCOLS; c++)
+		if (v[c] != p->sum[c]) {
+			set_fatal(p, RCN_ETOTALS, line, "RD %s table: 总计 does not equal the sum of its rows",
+				  p->table_name);
+			return;
+		}
+	p->in_table = false;
+	if (p->have_total) {
+		/* Every table splits the same transactions another way: its 总计 is the same. */
+		if (memcmp(v, p->total_row, sizeof(v)) != 0)
+			set_fatal(p, RCN_ETOTALS, line, "RD %s table: 总计 differs from the first table's",
+				  p->table_name);
+		return;
+	}
+	memcpy(p->total_row, v, sizeof(v));
+	p->have_total = true;
+}
+
+static void on_rd_line(up_parser *p, const char *raw, size_t n, long line)
+{
+	rcn_err e;
+	token tok[RD_MAX_TOKENS];
+	bool more;
+	int64_t v[RD_NCOLS];
+
+	if (p->total > LINE_MAX_BYTES) {
+		set_fatal(p, RCN_ELIMIT, line, "line is longer than %zu bytes: not an RD summary", LINE_MAX_BYTES);
+		return;
+	}
+	if (memchr(raw, '\0', n)) {
+		set_fatal(p, RCN_EFORMAT, line, "NUL byte in an RD summary");
+		return;
+	}
+	if (rcn_charset_field(p->utf8, UTF8_MAX_BYTES, raw, n, "GBK", &e) != RCN_OK) {
+		set_fatal(p, e.code, line, "%s", e.msg);
+		return;
+	}
+	size_t nt = tokenize(p->utf8, tok, RD_MAX_TOKENS, &more);
+	if (nt == 0)
+		return;
+	if (nt >= 2 && tok_is(&tok[1], "交易笔数")) {
+		if (p->in_table) {
+			if (p->have_total)
+				set_fatal(p, RCN_EFORMAT, line, "RD %s table has no 总计 line", p->table_name);
+			else
+				set_fatal(p, RCN_EFORMAT, line, "RD summary has no 总计 line");
+			return;
+		}
+		p->tables++;
+		p->in_table = true;
+		memset(p->sum, 0, sizeof(p->sum));
+		snprintf(p->table_name, sizeof(p->table_name), "%.*s", (int)(tok[0].n < 60 ? tok[0].n : 0), tok[0].s);
+		return;
+	}
+	if (!p->in_table) {
+		if (p->tables == 0)
+			rd_header(p, tok, nt, line);
+		return; /* title, header or text after the tables */
+	}
+	if (tok_is(&tok[0], "总计")) {
+		rd_total(p, tok, nt, more, line);
+		return;
+	}
+	bool dr_cr = true;
+	for (size_t i = 0; i < nt; i++)
+		dr_cr = dr_cr && (tok_is(&tok[i], "借") || tok_is(&tok[i], "贷"));
+	if (dr_cr || (nt == 1 && rd_rule(&tok[0])))
+		return;
+	if (more || !rd_numbers(tok, nt, v)) {
+		set_fatal(p, RCN_EFORMAT, line, "RD %s table: a row that is not a count and six amounts",
+			  p->table_name);
+		return;
+	}
+	for (int c = 0; c < RD_NCOLS; c++)
+		if (!checked_add(&p->sum[c], v[c])) {
+			set_fatal(p, RCN_EFORMAT, line, "RD %s table: amounts out of range", p->table_name);
+			return;
+		}
+}
+
+/* ---- lines ---- */
+
+static void on_line(up_parser *p, long line)
+{
+	const char *s = p->line;
+	size_t n = p->len;
+	if (p->total <= LINE_MAX_BYTES && n > 0 && s[n - 1] == '\r')
+		n--;
+	size_t i = 0;
+	while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\r'))
+		i++;
+	if (i == n && p->total <= LINE_MAX_BYTES)
+		return; /* blank line */
+	if (!p->seen_content) {
+		p->seen_content = true;
+		/* A proxy or login page comes back as HTML, an API error as XML. */
+		if (i < n && s[i] == '<') {
+			set_fatal(p, RCN_EFORMAT, line, "an HTML or XML page, not a UnionPay %s file",
+				  p->kind == UP_RD ? "RD" : p->lay->tag);
+			return;
+		}
+		if (p->kind != UP_RD && p->spec->business_date == 0) {
+			set_fatal(p, RCN_EUSAGE, line, "the settlement date is unknown: %s times carry no year",
+				  p->lay->tag);
+			return;
+		}
+	}
+	if (p->kind == UP_RD)
+		on_rd_line(p, s, n, line);
+	else
+		on_detail_line(p, s, n, line);
+}
+
+static void end_line(up_parser *p)
+{
+	if (!p->fatal)
+		on_line(p, p->lineno);
+	p->len = 0;
+	p->total = 0;
+	p->lineno++;
+}
+
+static void *up_create(const rcn_parser_spec *spec, enum up_kind kind)
+{
+	up_parser *p = rcn_xcalloc(1, sizeof(*p));
+	p->spec = spec;
+	p->kind = kind;
+	p->lay = kind == UP_ZME ? &zme_layout : &zm_layout;
+	p->line = rcn_xmalloc(LINE_MAX_BYTES + 1);
+	p->lineno = 1;
+	snprintf(p->res.format, sizeof(p->res.format), "%s", kind == UP_RD ? "unionpay-rd" : p->lay->format);
+	if (kind == UP_RD) {
+		p->utf8 = rcn_xmalloc(UTF8_MAX_BYTES);
+		return p;
+	}
+	size_t off = 0;
+	assert(p->lay->nwidths <= MAX_FIELDS);
+	for (size_t i = 0; i < p->lay->nwidths; i++) {
+		p->off[i] = off;
+		off += p->lay->widths[i] + 1u;
+	}
+	for (int k = 0; k < F_COUNT; k++) {
+		int i = p->lay->field[k];
+		if (i >= 0 && (size_t)i > p->last)
+			p->last = (size_t)i;
+	}
+	p->min_len = p->off[p->last] + p->lay->widths[p->last];
+	return p;
+}
+
+static void *zm_create(const rcn_parser_spec *spec)
+{
+	return up_create(spec, UP_ZM);
+}
+
+static void *zme_create(const rcn_parser_spec *spec)
+{
+	return up_create(spec, UP_ZME);
+}
+
+static void *rd_create(const rcn_parser_spec *spec)
+{
+	return up_create(spec, UP_RD);
+}
+
+static rcn_rc up_feed(void *state, const char *buf, size_t n, rcn_err *err)
+{
+	up_parser *p = state;
+	assert(!p->finished);
+	while (n > 0 && !p->fatal) {
+		const char *nl = memchr(buf, '\n', n);
+		size_t len = nl ? (size_t)(nl - buf) : n;
+		if (p->len < LINE_MAX_BYTES) {
+			size_t keep = len < LINE_MAX_BYTES - p->len ? len : LINE_MAX_BYTES - p->len;
+			memcpy(p->line + p->len, buf, keep);
+			p->len += keep;
+		}
+		p->total += len;
+		if (p->total > LINE_MAX_BYTES + 1)
+			p->total = LINE_MAX_BYTES + 1; /* "longer than the cap" is all that is kept */
+		if (!nl)
+			break;
+		end_line(p);
+		buf += len + 1;
+		n -= len + 1;
+	}
+	if (p->fatal) {
+		if (err)
+			*err = p->fatal_err;
+		return p->fatal_err.code;
+	}
+	return RCN_OK;
+}
+
+static void reject(rcn_stmt_result *res, const rcn_err *why)
+{
+	res->rejected = true;
+	res->reason = *why;
+}
+
+static rcn_rc up_finish(void *state, rcn_stmt_result *out)
+{
+	up_parser *p = state;
+	rcn_stmt_result *res = &p->res;
+	rcn_err e;
+	assert(!p->finished);
+	p->finished = true;
+	if (!p->fatal && p->total > 0)
+		end_line(p); /* a last line without a newline */
+	rcn_err_clear(&res->reason);
+	if (p->fatal) {
+		reject(res, &p->fatal_err);
+	} else if (p->kind == UP_RD) {
+		if (!p->have_total) {
+			rcn_err_set(&e, RCN_EFORMAT, p->spec->file, 0, "RD summary has no 总计 line");
+			reject(res, &e);
+		} else if (p->in_table) {
+			rcn_err_set(&e, RCN_EFORMAT, p->spec->file, 0,
+				    "RD summary ends inside the %s table (truncated?)", p->table_name);
+			reject(res, &e);
+		} else {
+			/* 交易金额 贷 is what was paid in, 借 what went back (refunds); 费用 借 is
+			 * charged to the merchant; 资金清算差额 贷 − 借 is what is settled. */
+			const int64_t *t = p->total_row;
+			rcn_totals *st = &res->stated;
+			int64_t fee_fen;
+			st->has_count = st->has_amount = st->has_refund_amount = st->has_fee = st->has_net = true;
+			st->count = (long)t[RD_COUNT];
+			st->amount_fen = t[RD_AMOUNT_CR];
+			st->refund_fen = t[RD_AMOUNT_DR];
+			if (__builtin_sub_overflow(t[RD_FEE_DR], t[RD_FEE_CR], &fee_fen) ||
+			    __builtin_mul_overflow(fee_fen, (int64_t)RCN_FEE_UNITS_PER_FEN, &st->fee) ||
+			    __builtin_sub_overflow(t[RD_NET_CR], t[RD_NET_DR], &st->net_fen)) {
+				memset(st, 0, sizeof(*st));
+				rcn_err_set(&e, RCN_EFORMAT, p->spec->file, 0, "RD 总计 amounts are out of range");
+				reject(res, &e);
+			} else {
+				res->has_summary = true;
+			}
+		}
+	} else if (res->bad_rows > 0) {
+		rcn_err_set(&e, RCN_EFORMAT, p->spec->file, 0, "%ld %s could not be parsed", res->bad_rows,
+			    res->bad_rows == 1 ? "row" : "rows");
+		reject(res, &e);
+	}
+	/* ZM and ZME state no totals of their own: the RD cross-check (by the caller,
+	 * who sees both files) vouches for them; here every row has been read. RD's
+	 * tables have added up to their 总计 lines. */
+	res->totals_ok = !res->rejected;
+	*out = *res;
+	return res->rejected ? res->reason.code : RCN_OK;
+}
+
+static void up_destroy(void *state)
+{
+	up_parser *p = state;
+	if (!p)
+		return;
+	free(p->line);
+	free(p->utf8);
+	free(p);
+}
+
+const rcn_parser_ops rcn_unionpay_zm_ops = {"unionpay-zm", zm_create, up_feed, up_finish, up_destroy};
+const rcn_parser_ops rcn_unionpay_zme_ops = {"unionpay-zme", zme_create, up_feed, up_finish, up_destroy};
+const rcn_parser_ops rcn_unionpay_rd_ops = {"unionpay-rd", rd_create, up_feed, up_finish, up_destroy};

@@ -1,0 +1,44 @@
+/* run: the night's statement sources parsed on worker threads, one job per
+ * source, each into its own batch so no state is shared while parsing. */
+#ifndef RECON_RUN_SOURCES_H
+#define RECON_RUN_SOURCES_H
+
+#include "recon/config.h"
+#include "recon/db.h"
+#include "recon/match.h"
+#include "recon/parse.h"
+#include "recon/report.h"
+
+typedef struct {
+	/* in */
+	const rcn_config *cfg;
+	const rcn_source_conf *conf;
+	rcn_date day;
+	const rcn_profile *profile; /* borrowed; profile channels only */
+	/* out */
+	rcn_batch *batch; /* the accepted rows; NULL after a rejection or once merged */
+	rcn_stmt_result res;
+	rcn_run_input input;
+	rcn_quarantine_entry *quarantine; /* unparseable rows, then the file if rejected */
+	size_t n_quarantine, cap_quarantine;
+	char path[4096];  /* the file opened */
+	char label[4096]; /* the file as the configuration names it: used in reports */
+	rcn_arena arena;  /* strings of input and quarantine */
+	/* checks on the rows, made while they stream by */
+	char wrong_merchant[128];
+	long wrong_merchant_line;
+	char wrong_date[20];
+	long wrong_date_line;
+} rcn_source_job;
+
+void rcn_source_job_init(rcn_source_job *job, const rcn_config *cfg, const rcn_source_conf *conf, rcn_date day,
+			 const rcn_profile *profile);
+void rcn_source_job_free(rcn_source_job *job);
+
+/* Parses jobs[0..n) on up to `threads` threads and returns at once; join
+ * waits for all of them. The caller must not touch the jobs in between. */
+typedef struct rcn_parse_pool rcn_parse_pool;
+rcn_parse_pool *rcn_parse_start(rcn_source_job *jobs, size_t n, int threads);
+void rcn_parse_join(rcn_parse_pool *pool);
+
+#endif

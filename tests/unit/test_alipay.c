@@ -1,0 +1,710 @@
+/* Alipay parsers (FORMATS.md §2): the GBK fixtures in fixtures/alipay with
+ * their exact verdicts, record values and reasons, the 汇总 totals against the
+ * detail, and generated edge cases; every file also fed one byte at a time. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <iconv.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+
+#include "recon/parse.h"
+
+#define ALIPAY_DIR FIXTURES_DIR "/alipay"
+#define MAX_KEEP   12
+#define ACCOUNT	   "20880211096256330156"
+
+typedef struct {
+	char channel[32], merchant_id[64], provider_id[64], txn_id[64], order_no[64], refund_no[64];
+	char refund_id[64], currency[16], status[32], trade_type[32], trade_time[20], file[128];
+	char movement_type[64], reference[64];
+	rcn_rec_type type;
+	int64_t amount_fen, settle_fen, fee, net_fen, rate_ppm, balance_fen;
+	rcn_date trade_date;
+	long line;
+} rec_copy;
+
+typedef struct {
+	int nrec;
+	rec_copy rec[MAX_KEEP];
+	int nquar;
+	long quar_line[MAX_KEEP];
+	char quar_reason[MAX_KEEP][256];
+} collect;
+
+static void copy_str(char *dst, size_t n, const char *src)
+{
+	assert_non_null(src);
+	snprintf(dst, n, "%s", src);
+}
+
+static void on_record(void *ctx, const rcn_record *r)
+{
+	collect *c = ctx;
+	if (c->nrec < MAX_KEEP) {
+		rec_copy *k = &c->rec[c->nrec];
+		copy_str(k->channel, sizeof(k->channel), r->channel);
+		copy_str(k->merchant_id, sizeof(k->merchant_id), r->merchant_id);
+		copy_str(k->provider_id, sizeof(k->provider_id), r->provider_id);
+		copy_str(k->txn_id, sizeof(k->txn_id), r->channel_txn_id);
+		copy_str(k->order_no, sizeof(k->order_no), r->order_no);
+		copy_str(k->refund_no, sizeof(k->refund_no), r->refund_no);
+		copy_str(k->refund_id, sizeof(k->refund_id), r->channel_refund_id);
+		copy_str(k->currency, sizeof(k->currency), r->currency);
+		copy_str(k->status, sizeof(k->status), r->status);
+		copy_str(k->trade_type, sizeof(k->trade_type), r->trade_type);
+		copy_str(k->trade_time, sizeof(k->trade_time), r->trade_time);
+		copy_str(k->file, sizeof(k->file), r->file);
+		copy_str(k->movement_type, sizeof(k->movement_type), r->movement_type);
+		copy_str(k->reference, sizeof(k->reference), r->reference);
+		k->type = r->type;
+		k->amount_fen = r->amount_fen;
+		k->settle_fen = r->settle_fen;
+		k->fee = r->fee;
+		k->net_fen = r->net_fen;
+		k->rate_ppm = r->rate_ppm;
+		k->balance_fen = r->balance_fen;
+		k->trade_date = r->trade_date;
+		k->line = r->line;
+	}
+	c->nrec++;
+}
+
+static void on_quarantine(void *ctx, const char *file, long line, const char *reason)
+{
+	collect *c = ctx;
+	assert_string_equal(file, "mem.csv");
+	if (c->nquar < MAX_KEEP) {
+		c->quar_line[c->nquar] = line;
+		snprintf(c->quar_reason[c->nquar], sizeof(c->quar_reason[0]), "%s", reason);
+	}
+	c->nquar++;
+}
+
+/* Feeds data in chunks of `step` bytes (0: all at once). */
+static rcn_rc parse_mem(rcn_format_kind kind, const char *data, size_t n, size_t step, rcn_stmt_result *res,
+			collect *col)
+{
+	rcn_parser_spec spec = {.kind = kind,
+				.file = "mem.csv",
+				.channel = "alipay",
+				.rec = on_record,
+				.quar = on_quarantine,
+				.ctx = col};
+	memset(col, 0, sizeof(*col));
+	rcn_parser *p = rcn_parser_new(&spec);
+	rcn_err err;
+	size_t off = 0;
+	if (step == 0)
+		step = n ? n : 1;
+	while (off < n) {
+		size_t len = n - off < step ? n - off : step;
+		if (rcn_parser_feed(p, data + off, len, &err) != RCN_OK)
+			break;
+		off += len;
+	}
+	rcn_rc rc = rcn_parser_finish(p, res);
+	rcn_parser_free(p);
+	return rc;
+}
+
+static char *slurp(const char *path, size_t *n)
+{
+	FILE *f = fopen(path, "rb");
+	assert_non_null(f);
+	fseek(f, 0, SEEK_END);
+	long len = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	char *buf = malloc((size_t)len + 1);
+	assert_non_null(buf);
+	assert_int_equal(fread(buf, 1, (size_t)len, f), (size_t)len);
+	fclose(f);
+	buf[len] = '\0';
+	*n = (size_t)len;
+	return buf;
+}
+
+static void assert_same(const rcn_stmt_result *a, const collect *ca, const rcn_stmt_result *b, const collect *cb)
+{
+	assert_string_equal(a->format, b->format);
+	assert_int_equal(a->rows, b->rows);
+	assert_int_equal(a->payments, b->payments);
+	assert_int_equal(a->refunds, b->refunds);
+	assert_int_equal(a->bad_rows, b->bad_rows);
+	assert_int_equal(a->amount_fen, b->amount_fen);
+	assert_int_equal(a->refund_fen, b->refund_fen);
+	assert_int_equal(a->fee, b->fee);
+	assert_int_equal(a->net_fen, b->net_fen);
+	assert_int_equal(a->movements, b->movements);
+	assert_int_equal(a->movement_in_fen, b->movement_in_fen);
+	assert_int_equal(a->movement_out_fen, b->movement_out_fen);
+	assert_memory_equal(&a->stated, &b->stated, sizeof(a->stated));
+	assert_int_equal(a->has_summary, b->has_summary);
+	assert_int_equal(a->totals_ok, b->totals_ok);
+	assert_int_equal(a->rejected, b->rejected);
+	assert_int_equal(a->reason.code, b->reason.code);
+	assert_int_equal(a->reason.line, b->reason.line);
+	assert_string_equal(a->reason.msg, b->reason.msg);
+	assert_int_equal(ca->nrec, cb->nrec);
+	assert_int_equal(ca->nquar, cb->nquar);
+	for (int i = 0; i < ca->nrec && i < MAX_KEEP; i++)
+		assert_memory_equal(&ca->rec[i], &cb->rec[i], sizeof(rec_copy));
+	for (int i = 0; i < ca->nquar && i < MAX_KEEP; i++) {
+		assert_int_equal(ca->quar_line[i], cb->quar_line[i]);
+		assert_string_equal(ca->quar_reason[i], cb->quar_reason[i]);
+	}
+}
+
+/* Parses a fixture whole, then 1 and 7 bytes at a time: the results must be identical. */
+static rcn_rc parse_fixture(rcn_format_kind kind, const char *name, rcn_stmt_result *res, collect *col)
+{
+	char path[512];
+	size_t n;
+	snprintf(path, sizeof(path), "%s/%s", ALIPAY_DIR, name);
+	char *data = slurp(path, &n);
+	rcn_rc rc = parse_mem(kind, data, n, 0, res, col);
+	static const size_t steps[] = {1, 7};
+	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+		rcn_stmt_result r2;
+		collect *c2 = malloc(sizeof(*c2));
+		assert_non_null(c2);
+		assert_int_equal(parse_mem(kind, data, n, steps[i], &r2, c2), rc);
+		assert_same(res, col, &r2, c2);
+		free(c2);
+	}
+	free(data);
+	return rc;
+}
+
+static long byte_offset(const char *name, const char *needle, size_t needle_len)
+{
+	char path[512];
+	size_t n;
+	snprintf(path, sizeof(path), "%s/%s", ALIPAY_DIR, name);
+	char *data = slurp(path, &n);
+	const char *at = memmem(data, n, needle, needle_len);
+	assert_non_null(at);
+	long off = (long)(at - data);
+	free(data);
+	return off;
+}
+
+static void assert_rejected(const rcn_stmt_result *res, rcn_rc code, long line, const char *msg)
+{
+	assert_true(res->rejected);
+	assert_false(res->totals_ok);
+	assert_int_equal(res->reason.code, code);
+	assert_string_equal(res->reason.file, "mem.csv");
+	assert_int_equal(res->reason.line, line);
+	assert_string_equal(res->reason.msg, msg);
+}
+
+/* ---- 业务明细 ---- */
+
+static void check_trade_ok(const rcn_stmt_result *res, const collect *c)
+{
+	assert_string_equal(res->format, "alipay-trade");
+	assert_false(res->rejected);
+	assert_true(res->has_summary);
+	assert_true(res->totals_ok);
+	assert_int_equal(res->rows, 6);
+	assert_int_equal(res->payments, 4);
+	assert_int_equal(res->refunds, 2);
+	assert_int_equal(res->bad_rows, 0);
+	assert_int_equal(res->amount_fen, 26301); /* 128.00 + 35.00 + 100.00 + 0.01 */
+	assert_int_equal(res->refund_fen, 14800); /* |-128.00| + |-20.00| */
+	assert_int_equal(res->fee, 66000);	  /* 0.77 + 0.21 + 0.57 + 0 - 0.77 - 0.12 */
+	assert_int_equal(res->net_fen, 11001);	  /* 商家实收 258.01 - 148.00 */
+	assert_int_equal(res->movements, 0);
+	assert_false(res->stated.has_count);
+	assert_int_equal(c->nquar, 0);
+	assert_int_equal(c->nrec, 6);
+
+	const rec_copy *r = &c->rec[0];
+	assert_int_equal(r->type, RCN_REC_PAYMENT);
+	assert_string_equal(r->channel, "alipay");
+	assert_string_equal(r->merchant_id, ACCOUNT);
+	assert_string_equal(r->provider_id, ACCOUNT);
+	assert_string_equal(r->txn_id, "2026030222001458860515315453"); /* TAB trimmed */
+	assert_string_equal(r->order_no, "ORD20260302001");
+	assert_string_equal(r->refund_no, "");
+	assert_string_equal(r->refund_id, "");
+	assert_int_equal(r->amount_fen, 12800);
+	assert_int_equal(r->settle_fen, 12800);
+	assert_int_equal(r->fee, 77000);
+	assert_int_equal(r->net_fen, 12800);
+	assert_int_equal(r->rate_ppm, -1);
+	assert_string_equal(r->status, "SUCCESS");
+	assert_string_equal(r->currency, "CNY");
+	assert_string_equal(r->trade_time, "2026-03-02 10:55:23"); /* 完成时间 */
+	assert_int_equal(r->trade_date, rcn_date_from_ymd(2026, 3, 2));
+	assert_string_equal(r->file, "mem.csv");
+	assert_int_equal(r->line, 6);
+
+	assert_string_equal(c->rec[1].trade_time, "2026-03-02 11:07:09"); /* written 2026/03/02 */
+	assert_int_equal(c->rec[1].line, 7);
+
+	r = &c->rec[2]; /* 商家优惠 5.00: the merchant receives less than the order */
+	assert_int_equal(r->amount_fen, 10000);
+	assert_int_equal(r->settle_fen, 9500);
+	assert_int_equal(r->fee, 57000);
+
+	r = &c->rec[4];
+	assert_int_equal(r->type, RCN_REC_REFUND);
+	assert_string_equal(r->txn_id, "2026030222001458860515315453");
+	assert_string_equal(r->order_no, "ORD20260302001");
+	assert_string_equal(r->refund_no, "RF20260302001");
+	assert_int_equal(r->amount_fen, 12800); /* written -128.00 */
+	assert_int_equal(r->settle_fen, 12800);
+	assert_int_equal(r->fee, -77000);
+	assert_int_equal(r->net_fen, -12800);
+	assert_string_equal(r->status, "SUCCESS");
+	assert_string_equal(r->trade_time, "2026-03-02 15:00:38");
+	assert_int_equal(r->line, 10);
+
+	r = &c->rec[5];
+	assert_int_equal(r->type, RCN_REC_REFUND);
+	assert_string_equal(r->refund_no, "2026030218433400001");
+	assert_int_equal(r->amount_fen, 2000);
+	assert_int_equal(r->fee, -12000);
+}
+
+static void test_trade_ok(void **state)
+{
+	(void)state;
+	rcn_stmt_result res;
+	collect *c = malloc(sizeof(*c));
+	assert_int_equal(parse_fixture(RCN_FMT_ALIPAY_TRADE, "trade_ok.csv", &res, c), RCN_OK);
+	check_trade_ok(&res, c);
+	free(c);
+}
+
+static void test_trade_utf8_bom_same_as_gbk(void **state)
+{
+	(void)state;
+	rcn_stmt_result res;
+	collect *c = malloc(sizeof(*c));
+	assert_int_equal(parse_fixture(RCN_FMT_ALIPAY_TRADE, "trade_utf8_bom.csv", &res, c), RCN_OK);
+	check_trade_ok(&res, c);
+	free(c);
+}
+
+static void test_trade_totals_mismatch(void **state)
+{
+	(void)state;
+	rcn_stmt_result res;
+	collect *c = malloc(sizeof(*c));
+	assert_int_equal(parse_fixture(RCN_FMT_ALIPAY_TRADE, "trade_totals_mismatch.csv", &res, c), RCN_ETOTALS);
+	assert_rejected(&res, RCN_ETOTALS, 12, "control totals do not match: 交易合计 says 4笔, rows have 3");
+	assert_true(res.has_summary);
+	assert_int_equal(res.payments, 3);
+	assert_int_equal(res.refunds, 2);
+	assert_int_equal(c->nrec, 5);
+	free(c);
+}
+
+static void test_trade_no_footer(void **state)
+{
+	(void)state;
+	rcn_stmt_result res;
+	collect *c = malloc(sizeof(*c));
+	assert_int_equal(parse_fixture(RCN_FMT_ALIPAY_TRADE, "trade_no_footer.csv", &res, c), RCN_EFORMAT);
+	assert_rejected(&res, RCN_EFORMAT, 0, "missing footer totals (truncated file?)");
+	assert_false(res.has_summary);
+	assert_int_equal(res.payments, 4);
+	free(c);
+}
+
+static void test_trade_bad_amount(void **state)
+{
+	(void)state;
+	rcn_stmt_result res;
+	collect *c = malloc(sizeof(*c));
+	assert_int_equal(parse_fixture(RCN_FMT_ALIPAY_TRADE, "trade_bad_amount.csv", &res, c), RCN_EFORMAT);
+	assert_rejected(&res, RCN_EFORMAT, 0, "1 row could not be parsed");
+	assert_int_equal(res.rows, 6);
+	assert_int_equal(res.bad_rows, 1);
+	assert_int_equal(res.payments, 3);
+	assert_int_equal(c->nquar, 1);
+	assert_int_equal(c->quar_line[0], 7);
+	assert_string_equal(c->quar_reason[0], "订单金额（元）: invalid amount \"35.0O\": unexpected 'O'");
+	free(c);
+}
+
+static void test_trade_bad_gbk(void **state)
+{
+	(void)state;
+	rcn_stmt_result res;
+	collect *c = malloc(sizeof(*c));
+	char msg[128];
+	snprintf(msg, sizeof(msg), "invalid GBK byte sequence at byte %ld",
+		 byte_offset("trade_bad_gbk.csv", "\xff\xff", 2));
+	assert_int_equal(parse_fixture(RCN_FMT_ALIPAY_TRADE, "trade_bad_gbk.csv", &res, c), RCN_EFORMAT);
+	assert_rejected(&res, RCN_EFORMAT, 8, msg);
+	assert_int_equal(c->nrec, 2); /* the rows before the bad line */
+	free(c);
+}
+
+static void test_trade_utf8_with_gbk_row(void **state)
+{
+	(void)state;
+	rcn_stmt_result res;
+	collect *c = malloc(sizeof(*c));
+	char msg[128];
+	snprintf(msg, sizeof(msg), "invalid UTF-8 byte sequence at byte %ld",
+		 byte_offset("trade_utf8_with_gbk_row.csv", "\xC4\xC3\xCC\xFA", 4)); /* 拿铁 in GBK */
+	assert_int_equal(parse_fixture(RCN_FMT_ALIPAY_TRADE, "trade_utf8_with_gbk_row.csv", &res, c), RCN_EFORMAT);
+	assert_rejected(&res, RCN_EFORMAT, 7, msg);
+	free(c);
+}
+
+static const char TRADE_HEAD[] =
+	"#支付宝业务明细查询\n"
+	"#账号：[20880211096256330156]\n"
+	"支付宝交易号,商户订单号,业务类型,商品名称,创建时间,完成时间,门店编号,门店名称,操作员,终端号,对方账户,"
+	"订单金额（元）,商家实收（元）,支付宝红包（元）,集分宝（元）,支付宝优惠（元）,商家优惠（元）,券核销金额（元）,"
+	"券名称,商家红包消费金额（元）,卡消费金额（元）,退款批次号/请求号,服务费（元）,分润（元）,备注\n";
+
+static rcn_rc parse_text(rcn_format_kind kind, const char *text, rcn_stmt_result *res, collect *c)
+{
+	size_t n = strlen(text);
+	rcn_rc rc = parse_mem(kind, text, n, 0, res, c);
+	rcn_stmt_result r2;
+	collect *c2 = malloc(sizeof(*c2));
+	assert_non_null(c2);
+	assert_int_equal(parse_mem(kind, text, n, 1, &r2, c2), rc);
+	assert_same(res, c, &r2, c2);
+	free(c2);
+	return rc;
+}
+
+static void test_trade_edge_rows(void **state)
+{
+	(void)state;
+	rcn_stmt_result res;
+	collect *c = malloc(sizeof(*c));
+	char text[4096];
+	/* 完成时间 empty: 创建时间; a refund written positive and an unknown 业务类型 are quarantined. */
+	snprintf(text, sizeof(text), "%s%s", TRADE_HEAD,
+		 "1001\t,A1\t,交易\t,x,2026-03-02 09:00:00,,\t,\t,\t,\t,\t,1.00,1.00,0.00,0.00,0.00,0.00,0.00,,0.00\t,"
+		 "0.00,\t,0.01,0.00,\n"
+		 "1001\t,A1\t,退款\t,x,2026-03-02 09:00:00,2026-03-02 10:00:00,\t,\t,\t,\t,\t,0.50,0.50,0.00,0.00,0.00,"
+		 "0.00,0.00,,0.00\t,0.00,R1\t,0.00,0.00,\n"
+		 "1002\t,A2\t,冻结\t,x,2026-03-02 09:00:00,2026-03-02 10:00:00,\t,\t,\t,\t,\t,1.00,1.00,0.00,0.00,0.00,"
+		 "0.00,0.00,,0.00\t,0.00,\t,0.00,0.00,\n"
+		 "#-----------------------------------------业务明细列表结束------------------------------------\n"
+		 "#交易合计：1笔，商家实收共1.00元，商家优惠共0.00元\n"
+		 "#退款合计：0笔，商家实收退款共0.00元，商家优惠退款共0.00元\n");
+	assert_int_equal(parse_text(RCN_FMT_ALIPAY_TRADE, text, &res, c), RCN_EFORMAT);
+	assert_rejected(&res, RCN_EFORMAT, 0, "2 rows could not be parsed");
+	assert_int_equal(c->nrec, 1);
+	assert_string_equal(c->rec[0].trade_time, "2026-03-02 09:00:00");
+	assert_int_equal(c->rec[0].fee, 1000);
+	assert_int_equal(c->nquar, 2);
+	assert_int_equal(c->quar_line[0], 5);
+	assert_string_equal(c->quar_reason[0], "退款 row with a positive 订单金额（元）: 0.50");
+	assert_int_equal(c->quar_line[1], 6);
+	assert_string_equal(c->quar_reason[1], "业务类型: unknown \"冻结\"");
+	free(c);
+}
+
+static void test_trade_footer_amount_mismatch(void **state)
+{
+	(void)state;
+	rcn_stmt_result res;
+	collect *c = malloc(sizeof(*c));
+	char text[4096];
+	snprintf(text, sizeof(text), "%s%s", TRADE_HEAD,
+		 "1001\t,A1\t,交易\t,x,2026-03-02 09:00:00,2026-03-02 09:00:01,\t,\t,\t,\t,\t,1.00,1.00,0.00,0.00,0.00,"
+		 "0.00,0.00,,0.00\t,0.00,\t,0.00,0.00,\n"
+		 "1001\t,A1\t,退款\t,x,2026-03-02 09:00:00,2026-03-02 "
+		 "10:00:00,\t,\t,\t,\t,\t,-0.30,-0.30,0.00,0.00,0.00,"
+		 "0.00,0.00,,0.00\t,0.00,R1\t,0.00,0.00,\n"
+		 "#-----------------------------------------业务明细列表结束------------------------------------\n"
+		 "#交易合计：1笔，商家实收共1.00元，商家优惠共0.00元\n"
+		 "#退款合计：1笔，商家实收退款共-0.40元，商家优惠退款共0.00元\n");
+	assert_int_equal(parse_text(RCN_FMT_ALIPAY_TRADE, text, &res, c), RCN_ETOTALS);
+	assert_rejected(&res, RCN_ETOTALS, 8,
+			"control totals do not match: 退款合计 says 商家实收退款 -0.40, rows have -0.30");
+	assert_true(res.has_summary);
+	free(c);
+}
+
+static void test_trade_wrong_files(void **state)
+{
+	(void)state;
+	rcn_stmt_result res;
+	collect *c = malloc(sizeof(*c));
+	assert_int_equal(parse_fixture(RCN_FMT_ALIPAY_TRADE, "account_ok.csv", &res, c), RCN_EFORMAT);
+	assert_rejected(&res, RCN_EFORMAT, 5, "not a trade detail (Alipay 账务明细)");
+	assert_int_equal(parse_fixture(RCN_FMT_ALIPAY_TRADE, "summary_ok.csv", &res, c), RCN_EFORMAT);
+	assert_rejected(&res, RCN_EFORMAT, 5, "not a trade detail (Alipay 业务明细(汇总))");
+	assert_int_equal(parse_fixture(RCN_FMT_ALIPAY_ACCOUNT, "trade_ok.csv", &res, c), RCN_EFORMAT);
+	assert_rejected(&res, RCN_EFORMAT, 5, "not an account detail (Alipay 业务明细)");
+	assert_int_equal(parse_fixture(RCN_FMT_ALIPAY_SUMMARY, "trade_ok.csv", &res, c), RCN_EFORMAT);
+	assert_rejected(&res, RCN_EFORMAT, 5, "not a summary (Alipay 业务明细)");
+	assert_int_equal(parse_text(RCN_FMT_ALIPAY_TRADE, "", &res, c), RCN_EFORMAT);
+	assert_rejected(&res, RCN_EFORMAT, 0, "empty file: no header");
+	assert_int_equal(parse_text(RCN_FMT_ALIPAY_TRADE, "\n<html><body>502</body></html>\n", &res, c), RCN_EFORMAT);
+	assert_rejected(&res, RCN_EFORMAT, 2, "an HTML or XML page, not a bill");
+	assert_int_equal(parse_text(RCN_FMT_ALIPAY_TRADE, "#支付宝业务明细查询\nfoo,bar\n", &res, c), RCN_EFORMAT);
+	assert_rejected(&res, RCN_EFORMAT, 2, "unrecognized header: foo");
+	free(c);
+}
+
+/* ---- 业务明细(汇总) ---- */
+
+static void test_summary_ok_matches_detail(void **state)
+{
+	(void)state;
+	rcn_stmt_result res, trade;
+	collect *c = malloc(sizeof(*c));
+	assert_int_equal(parse_fixture(RCN_FMT_ALIPAY_SUMMARY, "summary_ok.csv", &res, c), RCN_OK);
+	assert_string_equal(res.format, "alipay-summary");
+	assert_false(res.rejected);
+	assert_true(res.has_summary);
+	assert_true(res.totals_ok);
+	assert_int_equal(res.rows, 2);
+	assert_int_equal(res.payments, 0);
+	assert_int_equal(c->nrec, 0);
+	assert_true(res.stated.has_count);
+	assert_int_equal(res.stated.count, 4);
+	assert_true(res.stated.has_refund_count);
+	assert_int_equal(res.stated.refund_count, 2);
+	assert_true(res.stated.has_net);
+	assert_int_equal(res.stated.net_fen, 11001);
+	assert_true(res.stated.has_fee);
+	assert_int_equal(res.stated.fee, 66000);
+	assert_false(res.stated.has_amount);
+	assert_false(res.stated.has_refund_amount);
+
+	/* What the caller compares (src/parse/stmt.c): the 汇总 vouches for the 业务明细. */
+	assert_int_equal(parse_fixture(RCN_FMT_ALIPAY_TRADE, "trade_ok.csv", &trade, c), RCN_OK);
+	assert_int_equal(res.stated.count, trade.payments);
+	assert_int_equal(res.stated.refund_count, trade.refunds);
+	assert_int_equal(res.stated.net_fen, trade.net_fen);
+	assert_int_equal(res.stated.fee, trade.fee);
+	free(c);
+}
+
+static void test_summary_totals_mismatch(void **state)
+{
+	(void)state;
+	rcn_stmt_result res;
+	collect *c = malloc(sizeof(*c));
+	assert_int_equal(parse_fixture(RCN_FMT_ALIPAY_SUMMARY, "summary_totals_mismatch.csv", &res, c), RCN_ETOTALS);
+	assert_rejected(&res, RCN_ETOTALS, 8, "control totals do not match: 合计 says 交易订单总笔数 5, rows have 4");
+	free(c);
+}
+
+static void test_summary_edge(void **state)
+{
+	(void)state;
+	rcn_stmt_result res;
+	collect *c = malloc(sizeof(*c));
+	static const char head[] =
+		"#支付宝业务汇总查询\n"
+		"门店编号,门店名称,交易订单总笔数,退款订单总笔数,订单金额（元）,商家实收（元）,"
+		"支付宝优惠（元）,商家优惠（元）,卡消费金额（元）,服务费（元）,分润（元）,实收净额（元）\n";
+	char text[2048];
+	/* A 合计 row that leaves out the empty 门店名称 cell. */
+	snprintf(text, sizeof(text), "%s%s", head,
+		 ",,2,1,1.50,1.40,0.00,0.10,0.00,0.01,0.00,1.39\n合计,2,1,1.50,1.40,0.00,0.10,0.00,0.01,0.00,1.39\n");
+	assert_int_equal(parse_text(RCN_FMT_ALIPAY_SUMMARY, text, &res, c), RCN_OK);
+	assert_true(res.totals_ok);
+	assert_int_equal(res.stated.count, 2);
+	assert_int_equal(res.stated.refund_count, 1);
+	assert_int_equal(res.stated.net_fen, 140);
+	assert_int_equal(res.stated.fee, 1000);
+
+	snprintf(text, sizeof(text), "%s%s", head,
+		 ",,2,1,1.50,1.40,0.00,0.10,0.00,0.01,0.00,1.39\n合计,,2,1,1.50,1.30,0.00,0.10,0.00,0.01,0.00,1.39\n");
+	assert_int_equal(parse_text(RCN_FMT_ALIPAY_SUMMARY, text, &res, c), RCN_ETOTALS);
+	assert_rejected(&res, RCN_ETOTALS, 4,
+			"control totals do not match: 合计 says 商家实收（元） 1.30, rows have 1.40");
+
+	snprintf(text, sizeof(text), "%s%s", head, ",,2,1,1.50,1.40,0.00,0.10,0.00,0.01,0.00,1.39\n");
+	assert_int_equal(parse_text(RCN_FMT_ALIPAY_SUMMARY, text, &res, c), RCN_EFORMAT);
+	assert_rejected(&res, RCN_EFORMAT, 0, "missing 合计 row (truncated file?)");
+	free(c);
+}
+
+/* ---- 账务明细 ---- */
+
+static void test_account_ok(void **state)
+{
+	(void)state;
+	rcn_stmt_result res;
+	collect *c = malloc(sizeof(*c));
+	assert_int_equal(parse_fixture(RCN_FMT_ALIPAY_ACCOUNT, "account_ok.csv", &res, c), RCN_OK);
+	assert_string_equal(res.format, "alipay-account");
+	assert_false(res.rejected);
+	assert_true(res.has_summary);
+	assert_true(res.totals_ok);
+	assert_int_equal(res.rows, 6);
+	assert_int_equal(res.movements, 6);
+	assert_int_equal(res.payments + res.refunds, 0);
+	assert_int_equal(res.movement_in_fen, 16377);
+	assert_int_equal(res.movement_out_fen, 112877);
+	assert_int_equal(c->nrec, 6);
+
+	const rec_copy *r = &c->rec[1];
+	assert_int_equal(r->type, RCN_REC_MOVEMENT);
+	assert_string_equal(r->channel, "alipay");
+	assert_string_equal(r->merchant_id, ACCOUNT);
+	assert_string_equal(r->txn_id, "20260302100012345672");
+	assert_string_equal(r->reference, "2026030222001458860515315453");
+	assert_string_equal(r->order_no, "ORD20260302001");
+	assert_string_equal(r->movement_type, "收费");
+	assert_int_equal(r->amount_fen, -77);
+	assert_int_equal(r->balance_fen, 112723);
+	assert_string_equal(r->trade_time, "2026-03-02 10:55:23");
+	assert_int_equal(r->line, 7);
+
+	assert_int_equal(c->rec[0].amount_fen, 12800);
+	assert_string_equal(c->rec[0].movement_type, "在线支付");
+	assert_int_equal(c->rec[4].amount_fen, 77);
+	r = &c->rec[5];
+	assert_string_equal(r->movement_type, "提现");
+	assert_string_equal(r->order_no, "");
+	assert_int_equal(r->amount_fen, -100000);
+	assert_int_equal(r->balance_fen, 3500);
+	free(c);
+}
+
+static void test_account_broken(void **state)
+{
+	(void)state;
+	rcn_stmt_result res;
+	collect *c = malloc(sizeof(*c));
+	assert_int_equal(parse_fixture(RCN_FMT_ALIPAY_ACCOUNT, "account_no_footer.csv", &res, c), RCN_EFORMAT);
+	assert_rejected(&res, RCN_EFORMAT, 0, "missing footer totals (truncated file?)");
+	assert_int_equal(res.movements, 6);
+	assert_int_equal(parse_fixture(RCN_FMT_ALIPAY_ACCOUNT, "account_totals_mismatch.csv", &res, c), RCN_ETOTALS);
+	assert_rejected(&res, RCN_ETOTALS, 14, "control totals do not match: 收入合计 says 164.77, rows have 163.77");
+
+	/* A row with money both ways is not a movement we can read. */
+	assert_int_equal(parse_text(RCN_FMT_ALIPAY_ACCOUNT,
+				    "#支付宝账务明细查询\n"
+				    "账务流水号,业务流水号,商户订单号,商品名称,发生时间,对方账号,收入金额（+元）,"
+				    "支出金额（-元）,账户余额（元）,交易渠道,业务类型,备注\n"
+				    "1\t,2\t,3\t,x\t,2026-03-02 10:00:00,y\t,1.00,-1.00,5.00,支付宝,在线支付,\n"
+				    "#支出合计：0笔，共0.00元,,,\n#收入合计：0笔，共0.00元,,,\n",
+				    &res, c),
+			 RCN_EFORMAT);
+	assert_rejected(&res, RCN_EFORMAT, 0, "1 row could not be parsed");
+	assert_int_equal(c->nquar, 1);
+	assert_int_equal(c->quar_line[0], 3);
+	assert_string_equal(c->quar_reason[0], "both 收入金额（+元） and 支出金额（-元） are set");
+	free(c);
+}
+
+/* ---- streaming ---- */
+
+#define BIG_ROWS 200000L
+
+static size_t to_gbk(char *out, size_t cap, const char *utf8)
+{
+	iconv_t cd = iconv_open("GB18030", "UTF-8");
+	assert_true(cd != (iconv_t)-1);
+	char *in = (char *)utf8, *o = out;
+	size_t left = strlen(utf8), room = cap;
+	assert_true(iconv(cd, &in, &left, &o, &room) != (size_t)-1);
+	iconv_close(cd);
+	return cap - room;
+}
+
+static long count_records;
+
+static void count_record(void *ctx, const rcn_record *rec)
+{
+	(void)ctx;
+	(void)rec;
+	count_records++;
+}
+
+/* A 50 MB GBK 业务明细 fed in 64 KiB chunks: peak memory grows by buffers, not by the file. */
+static void test_trade_memory_flat(void **state)
+{
+	(void)state;
+	char head[2048], jy[16], foot[512], chunk[1 << 16], row[512];
+	size_t head_n = to_gbk(head, sizeof(head), TRADE_HEAD);
+	size_t jy_n = to_gbk(jy, sizeof(jy), "交易");
+	jy[jy_n] = '\0';
+	char foot_utf8[256];
+	snprintf(foot_utf8, sizeof(foot_utf8),
+		 "#交易合计：%ld笔，商家实收共%ld.00元，商家优惠共0.00元\n"
+		 "#退款合计：0笔，商家实收退款共0.00元，商家优惠退款共0.00元\n",
+		 BIG_ROWS, BIG_ROWS);
+	size_t foot_n = to_gbk(foot, sizeof(foot), foot_utf8);
+	rcn_parser_spec spec = {
+		.kind = RCN_FMT_ALIPAY_TRADE, .file = "big.csv", .channel = "alipay", .rec = count_record};
+	rcn_parser *p = rcn_parser_new(&spec);
+	rcn_err err;
+	rcn_stmt_result res;
+	size_t used = 0;
+	long before;
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	before = ru.ru_maxrss;
+
+	assert_int_equal(rcn_parser_feed(p, head, head_n, &err), RCN_OK);
+	for (long i = 0; i < BIG_ROWS; i++) {
+		int n = snprintf(
+			row, sizeof(row),
+			"2026030222001458860%09ld\t,ORD%012ld\t,%s\t,coffee,2026-03-02 10:%02ld:%02ld,"
+			"2026-03-02 10:%02ld:%02ld,S001\t,store\t,op\t,\t,*user(138****0000)\t,1.00,1.00,0.00,0.00,"
+			"0.00,0.00,0.00,,0.00\t,0.00,\t,0.01,0.00,\"note, with comma\"\n",
+			i, i, jy, (i / 60) % 60, i % 60, (i / 60) % 60, i % 60);
+		if (used + (size_t)n > sizeof(chunk)) {
+			assert_int_equal(rcn_parser_feed(p, chunk, used, &err), RCN_OK);
+			used = 0;
+		}
+		memcpy(chunk + used, row, (size_t)n);
+		used += (size_t)n;
+	}
+	assert_int_equal(rcn_parser_feed(p, chunk, used, &err), RCN_OK);
+	assert_int_equal(rcn_parser_feed(p, foot, foot_n, &err), RCN_OK);
+	assert_int_equal(rcn_parser_finish(p, &res), RCN_OK);
+	rcn_parser_free(p);
+
+	assert_true(res.totals_ok);
+	assert_int_equal(res.payments, BIG_ROWS);
+	assert_int_equal(count_records, BIG_ROWS);
+	assert_int_equal(res.amount_fen, BIG_ROWS * 100);
+	assert_int_equal(res.fee, BIG_ROWS * 1000);
+	getrusage(RUSAGE_SELF, &ru);
+	long grown = ru.ru_maxrss - before;
+	print_message("peak resident memory grew by %ld KiB for a %ld-row 业务明细\n", grown, BIG_ROWS);
+#if !defined(__SANITIZE_ADDRESS__)
+	assert_true(grown < 8 * 1024);
+#endif
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_trade_memory_flat), /* first: the peak is process-wide */
+		cmocka_unit_test(test_trade_ok),
+		cmocka_unit_test(test_trade_utf8_bom_same_as_gbk),
+		cmocka_unit_test(test_trade_totals_mismatch),
+		cmocka_unit_test(test_trade_no_footer),
+		cmocka_unit_test(test_trade_bad_amount),
+		cmocka_unit_test(test_trade_bad_gbk),
+		cmocka_unit_test(test_trade_utf8_with_gbk_row),
+		cmocka_unit_test(test_trade_edge_rows),
+		cmocka_unit_test(test_trade_footer_amount_mismatch),
+		cmocka_unit_test(test_trade_wrong_files),
+		cmocka_unit_test(test_summary_ok_matches_detail),
+		cmocka_unit_test(test_summary_totals_mismatch),
+		cmocka_unit_test(test_summary_edge),
+		cmocka_unit_test(test_account_ok),
+		cmocka_unit_test(test_account_broken),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

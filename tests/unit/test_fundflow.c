@@ -1,0 +1,354 @@
+/* WeChat fund-flow bill parser (FORMATS.md §1, fund-flow bill): the real
+ * sample (plain and gzip) with its exact rejection, the fixtures with (元)
+ * and （元） headers, edge cases; every input also fed one byte at a time. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#include "recon/parse.h"
+
+#define MAX_KEEP 8
+
+typedef struct {
+	char channel[32], merchant_id[64], txn_id[64], order_no[64], refund_no[64], currency[16], status[32];
+	char trade_time[20], file[128], movement_type[64], reference[64];
+	rcn_rec_type type;
+	int64_t amount_fen, settle_fen, fee, rate_ppm, balance_fen;
+	rcn_date trade_date;
+	long line;
+} rec_copy;
+
+typedef struct {
+	int nrec;
+	rec_copy rec[MAX_KEEP];
+	int nquar;
+	long quar_line[MAX_KEEP];
+	char quar_reason[MAX_KEEP][256];
+} collect;
+
+static void copy_str(char *dst, size_t n, const char *src)
+{
+	assert_non_null(src);
+	snprintf(dst, n, "%s", src);
+}
+
+static void on_record(void *ctx, const rcn_record *r)
+{
+	collect *c = ctx;
+	if (c->nrec < MAX_KEEP) {
+		rec_copy *k = &c->rec[c->nrec];
+		copy_str(k->channel, sizeof(k->channel), r->channel);
+		copy_str(k->merchant_id, sizeof(k->merchant_id), r->merchant_id);
+		assert_non_null(r->provider_id);
+		copy_str(k->txn_id, sizeof(k->txn_id), r->channel_txn_id);
+		copy_str(k->order_no, sizeof(k->order_no), r->order_no);
+		copy_str(k->refund_no, sizeof(k->refund_no), r->refund_no);
+		assert_non_null(r->channel_refund_id);
+		assert_non_null(r->trade_type);
+		copy_str(k->currency, sizeof(k->currency), r->currency);
+		copy_str(k->status, sizeof(k->status), r->status);
+		copy_str(k->trade_time, sizeof(k->trade_time), r->trade_time);
+		copy_str(k->file, sizeof(k->file), r->file);
+		copy_str(k->movement_type, sizeof(k->movement_type), r->movement_type);
+		copy_str(k->reference, sizeof(k->reference), r->reference);
+		k->type = r->type;
+		k->amount_fen = r->amount_fen;
+		k->settle_fen = r->settle_fen;
+		k->fee = r->fee;
+		k->rate_ppm = r->rate_ppm;
+		k->balance_fen = r->balance_fen;
+		k->trade_date = r->trade_date;
+		k->line = r->line;
+	}
+	c->nrec++;
+}
+
+static void on_quarantine(void *ctx, const char *file, long line, const char *reason)
+{
+	collect *c = ctx;
+	assert_string_equal(file, "mem.csv");
+	if (c->nquar < MAX_KEEP) {
+		c->quar_line[c->nquar] = line;
+		snprintf(c->quar_reason[c->nquar], sizeof(c->quar_reason[0]), "%s", reason);
+	}
+	c->nquar++;
+}
+
+static rcn_rc parse_mem(const char *data, size_t n, size_t step, rcn_stmt_result *res, collect *col)
+{
+	rcn_parser_spec spec = {.kind = RCN_FMT_WECHAT_FUNDFLOW,
+				.file = "mem.csv",
+				.channel = "wechat",
+				.rec = on_record,
+				.quar = on_quarantine,
+				.ctx = col};
+	memset(col, 0, sizeof(*col));
+	rcn_parser *p = rcn_parser_new(&spec);
+	rcn_err err;
+	size_t off = 0;
+	if (step == 0)
+		step = n ? n : 1;
+	while (off < n) {
+		size_t len = n - off < step ? n - off : step;
+		if (rcn_parser_feed(p, data + off, len, &err) != RCN_OK)
+			break;
+		off += len;
+	}
+	rcn_rc rc = rcn_parser_finish(p, res);
+	rcn_parser_free(p);
+	return rc;
+}
+
+static void assert_same(const rcn_stmt_result *a, const collect *ca, const rcn_stmt_result *b, const collect *cb)
+{
+	assert_string_equal(a->format, b->format);
+	assert_int_equal(a->rows, b->rows);
+	assert_int_equal(a->bad_rows, b->bad_rows);
+	assert_int_equal(a->movements, b->movements);
+	assert_int_equal(a->movement_in_fen, b->movement_in_fen);
+	assert_int_equal(a->movement_out_fen, b->movement_out_fen);
+	assert_int_equal(a->has_summary, b->has_summary);
+	assert_int_equal(a->totals_ok, b->totals_ok);
+	assert_int_equal(a->rejected, b->rejected);
+	assert_int_equal(a->reason.code, b->reason.code);
+	assert_int_equal(a->reason.line, b->reason.line);
+	assert_string_equal(a->reason.msg, b->reason.msg);
+	assert_int_equal(ca->nrec, cb->nrec);
+	assert_int_equal(ca->nquar, cb->nquar);
+	for (int i = 0; i < ca->nrec && i < MAX_KEEP; i++)
+		assert_memory_equal(&ca->rec[i], &cb->rec[i], sizeof(rec_copy));
+	for (int i = 0; i < ca->nquar && i < MAX_KEEP; i++) {
+		assert_int_equal(ca->quar_line[i], cb->quar_line[i]);
+		assert_string_equal(ca->quar_reason[i], cb->quar_reason[i]);
+	}
+}
+
+/* Parses whole, then 1 and 5 bytes at a time: identical results. */
+static rcn_rc parse_all_ways(const char *data, size_t n, rcn_stmt_result *res, collect *col)
+{
+	rcn_rc rc = parse_mem(data, n, 0, res, col);
+	static const size_t steps[] = {1, 5};
+	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+		rcn_stmt_result r2;
+		collect *c2 = malloc(sizeof(*c2));
+		assert_non_null(c2);
+		assert_int_equal(parse_mem(data, n, steps[i], &r2, c2), rc);
+		assert_same(res, col, &r2, c2);
+		free(c2);
+	}
+	return rc;
+}
+
+static char *slurp(const char *path, size_t *n)
+{
+	gzFile f = gzopen(path, "rb"); /* reads plain files as they are */
+	assert_non_null(f);
+	size_t cap = 1 << 16, len = 0;
+	char *buf = malloc(cap);
+	assert_non_null(buf);
+	int got;
+	while ((got = gzread(f, buf + len, (unsigned)(cap - len - 1))) > 0) {
+		len += (size_t)got;
+		assert_true(len < cap - 1);
+	}
+	assert_int_equal(got, 0);
+	gzclose(f);
+	buf[len] = '\0';
+	*n = len;
+	return buf;
+}
+
+static rcn_rc parse_path(const char *path, rcn_stmt_result *res, collect *col)
+{
+	size_t n;
+	char *data = slurp(path, &n);
+	rcn_rc rc = parse_all_ways(data, n, res, col);
+	free(data);
+	return rc;
+}
+
+static rcn_rc parse_text(const char *text, rcn_stmt_result *res, collect *col)
+{
+	return parse_all_ways(text, strlen(text), res, col);
+}
+
+static void assert_rejected(const rcn_stmt_result *res, rcn_rc code, long line, const char *msg)
+{
+	assert_true(res->rejected);
+	assert_false(res->totals_ok);
+	assert_int_equal(res->reason.code, code);
+	assert_string_equal(res->reason.file, "mem.csv");
+	assert_int_equal(res->reason.line, line);
+	assert_string_equal(res->reason.msg, msg);
+}
+
+static void check_gunsluo(const char *path)
+{
+	rcn_stmt_result res;
+	collect *c = malloc(sizeof(*c));
+	/* The summary says 3 rows, 1 of them income; the file has 2 expense rows (samples/wechat/SOURCE.txt). */
+	assert_int_equal(parse_path(path, &res, c), RCN_ETOTALS);
+	assert_rejected(&res, RCN_ETOTALS, 5, "control totals do not match: 资金流水总笔数 says 3, rows have 2");
+	assert_string_equal(res.format, "wechat-fundflow");
+	assert_true(res.has_summary);
+	assert_int_equal(res.rows, 2);
+	assert_int_equal(res.bad_rows, 0);
+	assert_int_equal(res.movements, 2);
+	assert_int_equal(res.movement_in_fen, 0);
+	assert_int_equal(res.movement_out_fen, 2);
+	assert_int_equal(res.payments + res.refunds, 0);
+	assert_int_equal(c->nquar, 0);
+	assert_int_equal(c->nrec, 2);
+	const rec_copy *r = &c->rec[0];
+	assert_int_equal(r->type, RCN_REC_MOVEMENT);
+	assert_string_equal(r->channel, "wechat");
+	assert_string_equal(r->merchant_id, "");
+	assert_string_equal(r->trade_time, "2021-02-01 13:54:01");
+	assert_int_equal(r->trade_date, rcn_date_from_ymd(2021, 2, 1));
+	assert_string_equal(r->reference, "50300806962021020105978994968");
+	assert_string_equal(r->txn_id, "4200000920202101197964319284");
+	assert_string_equal(r->order_no, "S20210201135356381941");
+	assert_string_equal(r->refund_no, "");
+	assert_string_equal(r->movement_type, "退款");
+	assert_int_equal(r->amount_fen, -1);
+	assert_int_equal(r->settle_fen, -1);
+	assert_int_equal(r->balance_fen, 22);
+	assert_int_equal(r->fee, 0);
+	assert_int_equal(r->rate_ppm, -1);
+	assert_string_equal(r->currency, "CNY");
+	assert_string_equal(r->file, "mem.csv");
+	assert_int_equal(r->line, 2);
+	assert_int_equal(c->rec[1].balance_fen, 21);
+	assert_string_equal(c->rec[1].trade_time, "2021-02-01 14:00:45");
+	assert_int_equal(c->rec[1].line, 3);
+	free(c);
+}
+
+static void test_gunsluo_sample_rejected(void **state)
+{
+	(void)state;
+	check_gunsluo(SAMPLES_DIR "/wechat/gunsluo_v3_fundflowbill_BASIC.csv");
+	check_gunsluo(SAMPLES_DIR "/wechat/gunsluo_v3_fundflowbill_BASIC.csv.gz");
+}
+
+static void check_fixture(const char *path)
+{
+	rcn_stmt_result res;
+	collect *c = malloc(sizeof(*c));
+	assert_int_equal(parse_path(path, &res, c), RCN_OK);
+	assert_string_equal(res.format, "wechat-fundflow");
+	assert_false(res.rejected);
+	assert_true(res.has_summary);
+	assert_true(res.totals_ok);
+	assert_int_equal(res.rows, 3);
+	assert_int_equal(res.movements, 3);
+	assert_int_equal(res.movement_in_fen, 12800);
+	assert_int_equal(res.movement_out_fen, 2877);
+	assert_int_equal(c->nrec, 3);
+	assert_int_equal(c->rec[0].amount_fen, 12800);
+	assert_int_equal(c->rec[0].balance_fen, 112800);
+	assert_string_equal(c->rec[0].movement_type, "交易");
+	assert_string_equal(c->rec[0].order_no, "ORD20260302001");
+	assert_int_equal(c->rec[1].amount_fen, -77);
+	assert_string_equal(c->rec[1].movement_type, "扣除交易手续费");
+	const rec_copy *r = &c->rec[2];
+	assert_int_equal(r->amount_fen, -2800);
+	assert_int_equal(r->balance_fen, 109923);
+	assert_string_equal(r->reference, "50300806962026030205978994968");
+	assert_string_equal(r->txn_id, "4200000920202603029876543210");
+	assert_string_equal(r->order_no, "RF20260302001");
+	assert_string_equal(r->trade_time, "2026-03-02 15:00:38");
+	assert_int_equal(r->line, 4);
+	free(c);
+}
+
+static void test_fixtures_both_header_widths(void **state)
+{
+	(void)state;
+	check_fixture(FIXTURES_DIR "/wechat/fundflow_basic.csv");	   /* (元), LF */
+	check_fixture(FIXTURES_DIR "/wechat/fundflow_fullwidth_crlf.csv"); /* （元）, BOM, CRLF */
+}
+
+static void test_trade_bill_refused(void **state)
+{
+	(void)state;
+	rcn_stmt_result res;
+	collect *c = malloc(sizeof(*c));
+	assert_int_equal(parse_path(SAMPLES_DIR "/wechat/gunsluo_v3_tradebill_ALL.csv", &res, c), RCN_EFORMAT);
+	assert_rejected(&res, RCN_EFORMAT, 1, "not a fund-flow bill (WeChat trade bill)");
+	assert_string_equal(res.format, "wechat-trade");
+	assert_int_equal(c->nrec, 0);
+	free(c);
+}
+
+#define HEAD                                                                                                                                   \
+	"记账时间,微信支付业务单号,资金流水单号,业务名称,业务类型,收支类型,收支金额(元),账户结余(元)," \
+	"资金变更提交申请人,备注,业务凭证号\n"
+#define ROW_IN	 "`2026-03-02 10:00:05,`42001,`42002,`交易,`交易,`收入,`1.00,`11.00,`system,`,`O1\n"
+#define SUM_HEAD "资金流水总笔数,收入笔数,收入金额,支出笔数,支出金额\n"
+
+static void test_edge_cases(void **state)
+{
+	(void)state;
+	rcn_stmt_result res;
+	collect *c = malloc(sizeof(*c));
+
+	assert_int_equal(parse_text(HEAD ROW_IN SUM_HEAD "`1,`1,`1.01,`0,`0.00\n", &res, c), RCN_ETOTALS);
+	assert_rejected(&res, RCN_ETOTALS, 4, "control totals do not match: 收入金额 says 1.01, rows have 1.00");
+
+	assert_int_equal(
+		parse_text(HEAD ROW_IN
+			   "`2026-03-02 10:00:06,`42003,`42004,`交易,`交易,`冻结,`1.00,`10.00,`system,`,`O2\n"
+			   "`2026-03-02 10:00:07,`42005,`42006,`交易,`交易,`支出,`-1.00,`9.00,`system,`,`O3\n"
+			   "`2026-03-02 10:00:08,`42007,`42008,`交易,`交易,`支出,`1.0x,`8.00,`system,`,`O4\n" SUM_HEAD
+			   "`4,`1,`1.00,`0,`0.00\n",
+			   &res, c),
+		RCN_EFORMAT);
+	assert_rejected(&res, RCN_EFORMAT, 0, "3 rows could not be parsed");
+	assert_int_equal(res.rows, 4);
+	assert_int_equal(res.bad_rows, 3);
+	assert_int_equal(c->nquar, 3);
+	assert_int_equal(c->quar_line[0], 3);
+	assert_string_equal(c->quar_reason[0], "收支类型: unknown \"冻结\"");
+	assert_string_equal(c->quar_reason[1], "收支金额(元) is negative: -1.00");
+	assert_string_equal(c->quar_reason[2], "收支金额(元): invalid amount \"1.0x\": unexpected 'x'");
+	assert_int_equal(c->quar_line[2], 5);
+
+	assert_int_equal(parse_text(HEAD ROW_IN, &res, c), RCN_EFORMAT);
+	assert_rejected(&res, RCN_EFORMAT, 0, "missing summary row (truncated file?)");
+
+	assert_int_equal(parse_text(HEAD ROW_IN "资金流水总笔数,收入笔数,收入金额\n`1,`1,`1.00\n", &res, c),
+			 RCN_EFORMAT);
+	assert_rejected(&res, RCN_EFORMAT, 4, "fund-flow summary lacks 支出笔数");
+
+	assert_int_equal(parse_text(HEAD ROW_IN SUM_HEAD "`1,`1,`1.00,`0,`0.00\n" ROW_IN, &res, c), RCN_EFORMAT);
+	assert_rejected(&res, RCN_EFORMAT, 5, "unexpected row after the summary");
+
+	assert_int_equal(parse_text("记账时间,微信支付业务单号\n", &res, c), RCN_EFORMAT);
+	assert_rejected(&res, RCN_EFORMAT, 1, "fund-flow bill header lacks 资金流水单号");
+
+	assert_int_equal(parse_text("", &res, c), RCN_EFORMAT);
+	assert_rejected(&res, RCN_EFORMAT, 0, "empty file: no header");
+
+	assert_int_equal(parse_text("<xml><return_code>FAIL</return_code></xml>", &res, c), RCN_EFORMAT);
+	assert_rejected(&res, RCN_EFORMAT, 1, "an HTML or XML page, not a bill");
+	free(c);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_gunsluo_sample_rejected),
+		cmocka_unit_test(test_fixtures_both_header_widths),
+		cmocka_unit_test(test_trade_bill_refused),
+		cmocka_unit_test(test_edge_cases),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

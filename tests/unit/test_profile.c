@@ -1,0 +1,619 @@
+/* Channel profiles (FORMATS.md §4): loading with exact file:line errors, and
+ * the two shipped profiles (leshua: GBK fixed width in fen; saobei: UTF-8 CSV
+ * in yuan) on their fixtures, with exact values, verdicts and reasons. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "recon/parse.h"
+
+#define RULES_DIR FIXTURES_DIR "/../rules/channels"
+#define PROF_DIR  FIXTURES_DIR "/profiles"
+#define MAX_KEEP  8
+#define LABEL	  "stmt.txt"
+
+typedef struct {
+	char channel[32], merchant_id[64], provider_id[64], txn_id[64], order_no[64], refund_no[64];
+	char refund_id[64], currency[16], status[32], trade_type[32], trade_time[20], file[128];
+	rcn_rec_type type;
+	int64_t amount_fen, settle_fen, fee, rate_ppm;
+	rcn_date trade_date;
+	long line;
+} rec_copy;
+
+typedef struct {
+	int nrec;
+	rec_copy rec[MAX_KEEP];
+	int nquar;
+	long quar_line[MAX_KEEP];
+	char quar_reason[MAX_KEEP][256];
+	rcn_stmt_result res;
+	rcn_rc rc;
+} outcome;
+
+static void copy_str(char *dst, size_t n, const char *src)
+{
+	assert_non_null(src);
+	snprintf(dst, n, "%s", src);
+}
+
+static void on_record(void *ctx, const rcn_record *r)
+{
+	outcome *c = ctx;
+	if (c->nrec < MAX_KEEP) {
+		rec_copy *k = &c->rec[c->nrec];
+		copy_str(k->channel, sizeof(k->channel), r->channel);
+		copy_str(k->merchant_id, sizeof(k->merchant_id), r->merchant_id);
+		copy_str(k->provider_id, sizeof(k->provider_id), r->provider_id);
+		copy_str(k->txn_id, sizeof(k->txn_id), r->channel_txn_id);
+		copy_str(k->order_no, sizeof(k->order_no), r->order_no);
+		copy_str(k->refund_no, sizeof(k->refund_no), r->refund_no);
+		copy_str(k->refund_id, sizeof(k->refund_id), r->channel_refund_id);
+		copy_str(k->currency, sizeof(k->currency), r->currency);
+		copy_str(k->status, sizeof(k->status), r->status);
+		copy_str(k->trade_type, sizeof(k->trade_type), r->trade_type);
+		copy_str(k->trade_time, sizeof(k->trade_time), r->trade_time);
+		copy_str(k->file, sizeof(k->file), r->file);
+		k->type = r->type;
+		k->amount_fen = r->amount_fen;
+		k->settle_fen = r->settle_fen;
+		k->fee = r->fee;
+		k->rate_ppm = r->rate_ppm;
+		k->trade_date = r->trade_date;
+		k->line = r->line;
+	}
+	c->nrec++;
+}
+
+static void on_quarantine(void *ctx, const char *file, long line, const char *reason)
+{
+	outcome *c = ctx;
+	assert_string_equal(file, LABEL);
+	if (c->nquar < MAX_KEEP) {
+		c->quar_line[c->nquar] = line;
+		snprintf(c->quar_reason[c->nquar], sizeof(c->quar_reason[0]), "%s", reason);
+	}
+	c->nquar++;
+}
+
+static rcn_profile *load(const char *name)
+{
+	char path[512];
+	rcn_profile *p = NULL;
+	rcn_err err;
+	snprintf(path, sizeof(path), "%s/%s.conf", RULES_DIR, name);
+	rcn_rc rc = rcn_profile_load(&p, path, &err);
+	if (rc != RCN_OK)
+		fail_msg("%s:%ld: %s", err.file, err.line, err.msg);
+	assert_string_equal(rcn_profile_name(p), name);
+	return p;
+}
+
+/* Feeds data in pieces of `chunk` bytes (0: all at once). */
+static void parse_mem(outcome *o, const rcn_profile *prof, const char *data, size_t n, size_t chunk)
+{
+	rcn_parser_spec spec = {RCN_FMT_PROFILE, LABEL, "bank", 0, prof, on_record, on_quarantine, o};
+	rcn_err err;
+	memset(o, 0, sizeof(*o));
+	rcn_parser *p = rcn_parser_new(&spec);
+	size_t step = chunk ? chunk : (n ? n : 1);
+	for (size_t off = 0; off < n; off += step)
+		if (rcn_parser_feed(p, data + off, n - off < step ? n - off : step, &err) != RCN_OK)
+			break;
+	o->rc = rcn_parser_finish(p, &o->res);
+	rcn_parser_free(p);
+}
+
+static char *slurp(const char *path, size_t *n)
+{
+	FILE *f = fopen(path, "rb");
+	assert_non_null(f);
+	fseek(f, 0, SEEK_END);
+	long len = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	char *buf = malloc((size_t)len + 1);
+	assert_non_null(buf);
+	assert_int_equal(fread(buf, 1, (size_t)len, f), (size_t)len);
+	fclose(f);
+	*n = (size_t)len;
+	return buf;
+}
+
+static void parse_fixture(outcome *o, const rcn_profile *prof, const char *rel, size_t chunk)
+{
+	char path[512];
+	size_t n;
+	snprintf(path, sizeof(path), "%s/%s", PROF_DIR, rel);
+	char *data = slurp(path, &n);
+	parse_mem(o, prof, data, n, chunk);
+	free(data);
+}
+
+static void assert_rejected(const outcome *o, rcn_rc code, long line, const char *msg)
+{
+	assert_int_equal(o->rc, code);
+	assert_true(o->res.rejected);
+	assert_false(o->res.totals_ok);
+	assert_int_equal(o->res.reason.code, code);
+	assert_string_equal(o->res.reason.file, LABEL);
+	assert_int_equal(o->res.reason.line, line);
+	assert_string_equal(o->res.reason.msg, msg);
+}
+
+/* ---- loading ---- */
+
+static void expect_load_error(const char *file, long line, const char *msg)
+{
+	char path[512];
+	rcn_profile *p = NULL;
+	rcn_err err;
+	snprintf(path, sizeof(path), "%s/bad/%s", PROF_DIR, file);
+	assert_int_equal(rcn_profile_load(&p, path, &err), RCN_EUSAGE);
+	assert_null(p);
+	assert_int_equal(err.code, RCN_EUSAGE);
+	assert_string_equal(err.file, path);
+	assert_int_equal(err.line, line);
+	assert_string_equal(err.msg, msg);
+}
+
+static void test_load_shipped(void **state)
+{
+	(void)state;
+	rcn_profile *a = load("leshua"), *b = load("saobei");
+	rcn_profile_free(a);
+	rcn_profile_free(b);
+	assert_string_equal(rcn_profile_name(NULL), "");
+	rcn_profile_free(NULL);
+}
+
+static void test_load_errors(void **state)
+{
+	(void)state;
+	expect_load_error("bad_regex.conf", 9, "bad pattern for 'footer': missing closing parenthesis at offset 19");
+	expect_load_error("missing_mapping.conf", 10, "[columns] lacks 'amount'");
+	expect_load_error("unknown_key.conf", 6, "unknown key 'delimeter' in [profile]");
+	expect_load_error("unknown_group.conf", 7,
+			  "unknown group 'cnt' in 'footer' (known: count, payment_count, amount, refund_count, "
+			  "refund_amount, fee, net)");
+	expect_load_error("overlap.conf", 13, "columns 'order_no' (1:20) and 'amount' (15:12) overlap");
+	expect_load_error("zero_width.conf", 11,
+			  "bad column '1:0' for 'order_no': expected START:WIDTH in bytes, both at least 1");
+	expect_load_error("wrong_name.conf", 3,
+			  "name 'leshua' does not match the file name 'wrong_name.conf' (expected leshua.conf)");
+	expect_load_error("absent.conf", 0, "cannot read profile: No such file or directory");
+}
+
+/* Writes text as <dir>/<name>.conf and loads it: the error (or RCN_OK). */
+static rcn_rc load_text(const char *name, const char *text, rcn_profile **out, rcn_err *err)
+{
+	char dir[] = "/tmp/test_profile_XXXXXX", path[128];
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/%s.conf", dir, name);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+	*out = NULL;
+	rcn_rc rc = rcn_profile_load(out, path, err);
+	unlink(path);
+	rmdir(dir);
+	return rc;
+}
+
+static void expect_text_error(const char *text, long line, const char *msg)
+{
+	rcn_profile *p;
+	rcn_err err;
+	assert_int_equal(load_text("t", text, &p, &err), RCN_EUSAGE);
+	assert_int_equal(err.line, line);
+	assert_string_equal(err.msg, msg);
+}
+
+#define CSV_HEAD                                                                                                       \
+	"[profile]\nname = t\nlayout = csv\nencoding = UTF-8\nheader = ^date,\namount_unit = yuan\n"                   \
+	"time_format = %Y-%m-%d %H:%M:%S\n"
+#define CSV_COLS "[columns]\norder_no = order\namount = amount\ntrade_time = date\n"
+
+static void test_load_error_cases(void **state)
+{
+	(void)state;
+	expect_text_error(CSV_HEAD "default_type = payment\n" CSV_COLS, 9,
+			  "[columns] lacks 'status' (or set default_status in [profile])");
+	expect_text_error(CSV_HEAD "default_status = SUCCESS\n" CSV_COLS, 9,
+			  "[columns] lacks 'type' (or set default_type in [profile])");
+	expect_text_error(CSV_HEAD "[oops]\n", 8, "unknown section [oops] (known: profile, columns, status, type)");
+	expect_text_error(CSV_HEAD "layout = fixed\n", 8, "'layout' is set twice (first on line 3)");
+	expect_text_error(CSV_HEAD "amount_unit = cents\n", 8, "'amount_unit' is set twice (first on line 6)");
+	expect_text_error("[profile]\nname = t\nlayout = csv\nencoding = UTF-8\nheader = ^d\namount_unit = cents\n", 6,
+			  "bad value for 'amount_unit': expected yuan or fen, found 'cents'");
+	expect_text_error("[profile]\ntime_format = %Y-%m-%e\n", 2,
+			  "bad value for 'time_format': unknown conversion (use %Y %m %d %H %M %S or %%)");
+	expect_text_error(
+		"[profile]\ndetail = (?<x\n", 2,
+		"bad pattern for 'detail': syntax error in subpattern name (missing terminator?) at offset 4");
+	expect_text_error("[profile]\nfooter = (?J)^T(?<count>\\d+)|^U(?<count>\\d+)\n", 2,
+			  "group 'count' appears twice in 'footer'");
+	expect_text_error("[profile]\nfooter = ^T\\d+\n", 2,
+			  "'footer' has no named group: it states no total to check");
+	expect_text_error("[profile]\ndelimiter = ;;\n", 2,
+			  "bad value for 'delimiter': expected one ASCII character or \\t, found ';;'");
+	expect_text_error("name = t\n", 1, "key 'name' outside any section");
+	expect_text_error(CSV_HEAD "default_type = payment\ndefault_status = SUCCESS\n" CSV_COLS "amount = x\n", 14,
+			  "'amount' is mapped twice (first on line 12)");
+	expect_text_error(
+		CSV_HEAD "default_type = payment\ndefault_status = SUCCESS\n" CSV_COLS "amt = x\n", 14,
+		"unknown field 'amt' in [columns] (known: order_no, channel_txn_id, amount, settle, fee, rate, "
+		"trade_time, trade_date, trade_clock, status, type, refund_no, channel_refund_id, merchant_id, "
+		"provider_id, currency, trade_type)");
+	expect_text_error(CSV_HEAD "default_type = payment\n" CSV_COLS "status = s\n[status]\nok = DONE\n", 15,
+			  "bad value for 'ok': expected SUCCESS, FAIL, PROCESSING, REVOKED or CLOSED");
+	expect_text_error(CSV_HEAD "default_status = SUCCESS\n" CSV_COLS "type = k\n", 13,
+			  "'type' is mapped but [type] maps no value");
+	expect_text_error("[profile]\nname = t\nlayout = csv\nencoding = UTF-8\namount_unit = yuan\n"
+			  "time_format = %Y%m%d\n",
+			  1, "layout = csv needs 'header': columns are found by name in the header line");
+	expect_text_error("[profile]\nname = t\n", 1, "[profile] lacks 'layout'");
+	expect_text_error("", 0, "no [profile] section");
+
+	rcn_profile *p;
+	rcn_err err;
+	assert_int_equal(
+		load_text("t", CSV_HEAD "default_type = payment\ndefault_status = SUCCESS\n" CSV_COLS, &p, &err),
+		RCN_OK);
+	rcn_profile_free(p);
+}
+
+/* ---- saobei: UTF-8 CSV in yuan ---- */
+
+static void test_saobei_good(void **state)
+{
+	const rcn_profile *prof = *state;
+	outcome o;
+	parse_fixture(&o, prof, "saobei/saobei_20260302.csv", 0);
+	assert_int_equal(o.rc, RCN_OK);
+	assert_string_equal(o.res.format, "profile:saobei");
+	assert_false(o.res.rejected);
+	assert_true(o.res.has_summary);
+	assert_true(o.res.totals_ok);
+	assert_int_equal(o.res.rows, 5);
+	assert_int_equal(o.res.payments, 4);
+	assert_int_equal(o.res.refunds, 1);
+	assert_int_equal(o.res.bad_rows, 0);
+	assert_int_equal(o.res.amount_fen, 35000);
+	assert_int_equal(o.res.refund_fen, 5000);
+	assert_int_equal(o.res.fee, 103000); /* 0.38 + 0.76 + 0 + 0.08 - 0.19 yuan */
+	assert_int_equal(o.nquar, 0);
+	assert_int_equal(o.nrec, 5);
+
+	const rec_copy *r = &o.rec[0];
+	assert_string_equal(r->channel, "bank");
+	assert_string_equal(r->merchant_id, "852100000001");
+	assert_string_equal(r->provider_id, "852100000001");
+	assert_int_equal(r->type, RCN_REC_PAYMENT);
+	assert_string_equal(r->txn_id, "300520260302000001"); /* the Excel-guard TAB trimmed */
+	assert_string_equal(r->order_no, "SB20260302001");
+	assert_string_equal(r->refund_no, "");
+	assert_string_equal(r->refund_id, "");
+	assert_int_equal(r->amount_fen, 10000);
+	assert_int_equal(r->settle_fen, 9962);
+	assert_int_equal(r->fee, 38000);
+	assert_int_equal(r->rate_ppm, 3800);
+	assert_string_equal(r->currency, "CNY");
+	assert_string_equal(r->status, "SUCCESS");
+	assert_string_equal(r->trade_type, "微信");
+	assert_string_equal(r->trade_time, "2026-03-02 09:12:45");
+	assert_int_equal(r->trade_date, rcn_date_from_ymd(2026, 3, 2));
+	assert_string_equal(r->file, LABEL);
+	assert_int_equal(r->line, 5);
+
+	assert_string_equal(o.rec[1].trade_type, "支付宝");
+	assert_int_equal(o.rec[1].settle_fen, 19924);
+	assert_string_equal(o.rec[2].status, "FAIL");
+	assert_int_equal(o.rec[2].fee, 0);
+
+	r = &o.rec[3];
+	assert_int_equal(r->type, RCN_REC_REFUND);
+	assert_string_equal(r->order_no, "SB20260302001");
+	assert_string_equal(r->refund_no, "RF20260302001");
+	assert_string_equal(r->refund_id, "300520260302100001");
+	assert_int_equal(r->amount_fen, 5000); /* written -50.00 */
+	assert_int_equal(r->settle_fen, 4981);
+	assert_int_equal(r->fee, -19000);
+	assert_string_equal(r->status, "SUCCESS");
+	assert_string_equal(r->trade_time, "2026-03-02 14:00:00");
+	assert_int_equal(r->line, 8);
+
+	r = &o.rec[4]; /* its 备注 holds a quoted newline: lines 9-10 */
+	assert_string_equal(r->order_no, "SB20260302004");
+	assert_int_equal(r->line, 9);
+}
+
+static void test_saobei_totals_mismatch(void **state)
+{
+	outcome o;
+	parse_fixture(&o, *state, "saobei/totals_mismatch.csv", 0);
+	assert_rejected(&o, RCN_ETOTALS, 12, "control totals do not match: fee says 1.05, rows have 1.03");
+	assert_true(o.res.has_summary);
+	assert_int_equal(o.res.rows, 5);
+}
+
+static void test_saobei_missing_footer(void **state)
+{
+	outcome o;
+	parse_fixture(&o, *state, "saobei/missing_footer.csv", 0);
+	assert_rejected(&o, RCN_EFORMAT, 0, "missing footer totals (truncated file?)");
+	assert_false(o.res.has_summary);
+	assert_int_equal(o.nrec, 5);
+}
+
+static void test_saobei_bad_row(void **state)
+{
+	outcome o;
+	parse_fixture(&o, *state, "saobei/bad_row.csv", 0);
+	assert_rejected(&o, RCN_EFORMAT, 0, "1 row could not be parsed");
+	assert_int_equal(o.nquar, 1);
+	assert_int_equal(o.quar_line[0], 6);
+	assert_string_equal(o.quar_reason[0], "unknown status value \"退款中\"");
+	assert_int_equal(o.res.rows, 5);
+	assert_int_equal(o.res.bad_rows, 1);
+	assert_int_equal(o.nrec, 4);
+}
+
+/* ---- leshua: GBK fixed width in fen ---- */
+
+static void test_leshua_good(void **state)
+{
+	outcome o;
+	parse_fixture(&o, *state, "leshua/leshua_20260302.txt", 0);
+	assert_int_equal(o.rc, RCN_OK);
+	assert_string_equal(o.res.format, "profile:leshua");
+	assert_false(o.res.rejected);
+	assert_true(o.res.totals_ok);
+	assert_int_equal(o.res.rows, 5);
+	assert_int_equal(o.res.payments, 4);
+	assert_int_equal(o.res.refunds, 1);
+	assert_int_equal(o.res.amount_fen, 48800);
+	assert_int_equal(o.res.refund_fen, 3000);
+	assert_int_equal(o.res.fee, 245000); /* 60 + 150 + 53 + 0 - 18 fen */
+	assert_int_equal(o.nrec, 5);
+
+	const rec_copy *r = &o.rec[0];
+	assert_int_equal(r->type, RCN_REC_PAYMENT);
+	assert_string_equal(r->merchant_id, "833100000001");
+	assert_string_equal(r->order_no, "LS20260302001");
+	assert_string_equal(r->txn_id, "LE2026030209301500000001");
+	assert_int_equal(r->amount_fen, 10000);
+	assert_int_equal(r->settle_fen, 10000);
+	assert_int_equal(r->fee, 60000);
+	assert_int_equal(r->rate_ppm, -1);
+	assert_string_equal(r->status, "SUCCESS");
+	assert_string_equal(r->trade_type, "");
+	assert_string_equal(r->trade_time, "2026-03-02 09:30:15");
+	assert_int_equal(r->line, 2);
+
+	r = &o.rec[3];
+	assert_int_equal(r->type, RCN_REC_REFUND);
+	assert_string_equal(r->order_no, "LS20260302001");
+	assert_string_equal(r->refund_no, "RF20260302001");
+	assert_int_equal(r->amount_fen, 3000);
+	assert_int_equal(r->fee, -18000);
+	assert_string_equal(r->trade_time, "2026-03-02 15:00:00");
+	assert_int_equal(r->line, 5);
+
+	assert_string_equal(o.rec[4].status, "FAIL");
+	assert_int_equal(o.rec[4].amount_fen, 5000);
+}
+
+static void test_leshua_totals_mismatch(void **state)
+{
+	outcome o;
+	parse_fixture(&o, *state, "leshua/totals_mismatch.txt", 0);
+	assert_rejected(&o, RCN_ETOTALS, 7, "control totals do not match: count says 6, rows have 5");
+}
+
+static void test_leshua_missing_footer(void **state)
+{
+	outcome o;
+	parse_fixture(&o, *state, "leshua/missing_footer.txt", 0);
+	assert_rejected(&o, RCN_EFORMAT, 0, "missing footer totals (truncated file?)");
+}
+
+static void test_leshua_bad_row(void **state)
+{
+	outcome o;
+	parse_fixture(&o, *state, "leshua/bad_row.txt", 0);
+	assert_rejected(&o, RCN_EFORMAT, 0, "1 row could not be parsed");
+	assert_int_equal(o.nquar, 1);
+	assert_int_equal(o.quar_line[0], 4);
+	assert_string_equal(o.quar_reason[0], "amount: invalid amount \"00000000880O\": expected whole fen");
+	assert_int_equal(o.nrec, 4);
+}
+
+/* ---- chunking ---- */
+
+static void assert_same(const outcome *a, const outcome *b)
+{
+	assert_int_equal(a->rc, b->rc);
+	assert_string_equal(a->res.format, b->res.format);
+	assert_int_equal(a->res.rows, b->res.rows);
+	assert_int_equal(a->res.payments, b->res.payments);
+	assert_int_equal(a->res.refunds, b->res.refunds);
+	assert_int_equal(a->res.bad_rows, b->res.bad_rows);
+	assert_int_equal(a->res.amount_fen, b->res.amount_fen);
+	assert_int_equal(a->res.refund_fen, b->res.refund_fen);
+	assert_int_equal(a->res.fee, b->res.fee);
+	assert_int_equal(a->res.has_summary, b->res.has_summary);
+	assert_int_equal(a->res.totals_ok, b->res.totals_ok);
+	assert_int_equal(a->res.rejected, b->res.rejected);
+	assert_int_equal(a->res.reason.line, b->res.reason.line);
+	assert_string_equal(a->res.reason.msg, b->res.reason.msg);
+	assert_int_equal(a->nrec, b->nrec);
+	assert_memory_equal(a->rec, b->rec, sizeof(a->rec));
+	assert_int_equal(a->nquar, b->nquar);
+	assert_memory_equal(a->quar_line, b->quar_line, sizeof(a->quar_line));
+	assert_memory_equal(a->quar_reason, b->quar_reason, sizeof(a->quar_reason));
+}
+
+static void test_byte_at_a_time(void **state)
+{
+	rcn_profile **both = *state;
+	static const char *const files[] = {"saobei/saobei_20260302.csv", "saobei/totals_mismatch.csv",
+					    "saobei/missing_footer.csv",  "saobei/bad_row.csv",
+					    "leshua/leshua_20260302.txt", "leshua/totals_mismatch.txt",
+					    "leshua/missing_footer.txt",  "leshua/bad_row.txt"};
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		const rcn_profile *prof = files[i][0] == 's' ? both[0] : both[1];
+		outcome *whole = calloc(1, sizeof(outcome)), *bytes = calloc(1, sizeof(outcome));
+		parse_fixture(whole, prof, files[i], 0);
+		parse_fixture(bytes, prof, files[i], 1);
+		assert_same(whole, bytes);
+		parse_fixture(bytes, prof, files[i], 7);
+		assert_same(whole, bytes);
+		free(whole);
+		free(bytes);
+	}
+}
+
+/* ---- edge cases on a small CSV profile ---- */
+
+#define EDGE_PROFILE                                                                                                   \
+	"[profile]\nname = t\nlayout = csv\nencoding = UTF-8\nheader = ^date,\nignore = ^#\n"                          \
+	"footer = ^total,(?<count>\\d+),(?<amount>-?[\\d.]+)(,(?<net>-?[\\d.]+))?$\n"                                  \
+	"amount_unit = yuan\ntime_format = %Y-%m-%d %H:%M:%S\ndefault_type = payment\n"                                \
+	"[columns]\norder_no = order\namount = amount\ntrade_time = date\nstatus = state\n"                            \
+	"[status]\nok = SUCCESS\n"
+
+static void parse_edge(outcome *o, const char *data)
+{
+	rcn_profile *p;
+	rcn_err err;
+	assert_int_equal(load_text("t", EDGE_PROFILE, &p, &err), RCN_OK);
+	outcome *one = calloc(1, sizeof(*one));
+	parse_mem(o, p, data, strlen(data), 0);
+	parse_mem(one, p, data, strlen(data), 1);
+	assert_same(o, one);
+	free(one);
+	rcn_profile_free(p);
+}
+
+static void test_edge_cases(void **state)
+{
+	(void)state;
+	outcome o;
+
+	/* BOM, CRLF, quoted delimiter, blanks, a last line without a newline; -1.00 is a refund */
+	parse_edge(&o, "\xEF\xBB\xBF"
+		       "# comment\r\ndate,order,amount,state\r\n"
+		       "2026-03-02 10:00:00,\"A,1\",1.50,ok\r\n  \r\n"
+		       "2026-03-02 11:00:00, B2 ,-1.00,ok\r\ntotal,2,1.50,0.50");
+	assert_int_equal(o.rc, RCN_OK);
+	assert_true(o.res.totals_ok);
+	assert_int_equal(o.nrec, 2);
+	assert_string_equal(o.rec[0].order_no, "A,1");
+	assert_int_equal(o.rec[0].line, 3);
+	assert_string_equal(o.rec[1].order_no, "B2");
+	assert_int_equal(o.rec[1].type, RCN_REC_REFUND);
+	assert_int_equal(o.rec[1].amount_fen, 100);
+
+	parse_edge(&o, "date,order,amount,state\n2026-03-02 10:00:00,A,1.50,ok\ntotal,1,1.50,1.49\n");
+	assert_rejected(&o, RCN_ETOTALS, 3, "control totals do not match: net says 1.49, rows have 1.50");
+
+	parse_edge(&o, "date,order,amount,state\n2026-03-02 10:00:00,A,1.50,ok\ntotal,1,1.50\nmore\n");
+	assert_rejected(&o, RCN_EFORMAT, 4, "unexpected line after the footer");
+
+	parse_edge(&o, "order,date\n");
+	assert_rejected(&o, RCN_EFORMAT, 1, "expected the header line (profile t), found: order,date");
+
+	parse_edge(&o, "");
+	assert_rejected(&o, RCN_EFORMAT, 0, "no header line (profile t): empty or not this format");
+
+	parse_edge(&o, "date,order,state\n");
+	assert_rejected(&o, RCN_EFORMAT, 1, "header lacks column 'amount' (amount)");
+
+	parse_edge(&o, "date,order,amount,state\n2026-03-02 10:00:00,\"A\nB,1.50,ok\ntotal,1,1.50\n");
+	assert_rejected(&o, RCN_EFORMAT, 0, "missing footer totals (truncated file?)");
+	assert_int_equal(o.nquar, 1);
+	assert_string_equal(o.quar_reason[0], "unterminated quoted field");
+
+	parse_edge(&o, "date,order,amount,state\n"
+		       "2026-02-30 10:00:00,A,1.50,ok\n"
+		       "2026-03-02 10:00:00,B,1.505,ok\n"
+		       "2026-03-02 10:00:00,,1.50,ok\n"
+		       "2026-03-02 10:00:00,C,1.50,ok,extra\n"
+		       "2026-03-02 10:00:00,\"D\"x,1.50,ok\n"
+		       "2026-03-02 10:00:00,E,1.50,\xff\n"
+		       "total,6,0.00\n");
+	assert_rejected(&o, RCN_EFORMAT, 0, "6 rows could not be parsed");
+	assert_int_equal(o.nquar, 6);
+	assert_string_equal(o.quar_reason[0],
+			    "date: invalid time \"2026-02-30 10:00:00\" (expected %Y-%m-%d %H:%M:%S)");
+	assert_string_equal(o.quar_reason[1], "amount: invalid amount \"1.505\": more than 2 decimals");
+	assert_string_equal(o.quar_reason[2], "order is empty");
+	assert_string_equal(o.quar_reason[3], "expected 4 fields, found 5");
+	assert_string_equal(o.quar_reason[4], "text after a closing quote");
+	assert_string_equal(o.quar_reason[5], "invalid UTF-8 byte sequence");
+	assert_int_equal(o.quar_line[5], 7);
+}
+
+static int setup_saobei(void **state)
+{
+	*state = load("saobei");
+	return 0;
+}
+
+static int setup_leshua(void **state)
+{
+	*state = load("leshua");
+	return 0;
+}
+
+static int setup_both(void **state)
+{
+	rcn_profile **both = malloc(2 * sizeof(*both));
+	both[0] = load("saobei");
+	both[1] = load("leshua");
+	*state = both;
+	return 0;
+}
+
+static int teardown_one(void **state)
+{
+	rcn_profile_free(*state);
+	return 0;
+}
+
+static int teardown_both(void **state)
+{
+	rcn_profile **both = *state;
+	rcn_profile_free(both[0]);
+	rcn_profile_free(both[1]);
+	free(both);
+	return 0;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_load_shipped),
+		cmocka_unit_test(test_load_errors),
+		cmocka_unit_test(test_load_error_cases),
+		cmocka_unit_test_setup_teardown(test_saobei_good, setup_saobei, teardown_one),
+		cmocka_unit_test_setup_teardown(test_saobei_totals_mismatch, setup_saobei, teardown_one),
+		cmocka_unit_test_setup_teardown(test_saobei_missing_footer, setup_saobei, teardown_one),
+		cmocka_unit_test_setup_teardown(test_saobei_bad_row, setup_saobei, teardown_one),
+		cmocka_unit_test_setup_teardown(test_leshua_good, setup_leshua, teardown_one),
+		cmocka_unit_test_setup_teardown(test_leshua_totals_mismatch, setup_leshua, teardown_one),
+		cmocka_unit_test_setup_teardown(test_leshua_missing_footer, setup_leshua, teardown_one),
+		cmocka_unit_test_setup_teardown(test_leshua_bad_row, setup_leshua, teardown_one),
+		cmocka_unit_test_setup_teardown(test_byte_at_a_time, setup_both, teardown_both),
+		cmocka_unit_test(test_edge_cases),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

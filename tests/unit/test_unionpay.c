@@ -1,0 +1,644 @@
+/* UnionPay ZM, ZME and RD parsers (FORMATS.md §3): the official sample's exact
+ * totals and records, the RD totals against the ZM sums, and the generated
+ * fixtures in fixtures/unionpay (newer layout, refunds, Dec→Jan, bad rows, ZME). */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+
+#include "recon/money.h"
+#include "recon/parse.h"
+
+#define UP_DIR	  SAMPLES_DIR "/unionpay/extracted"
+#define SAMPLE_ZM UP_DIR "/INN15090588ZM_802310048993424"
+#define SAMPLE_RD UP_DIR "/RD201015090501_802310048993424"
+#define FIX(name) FIXTURES_DIR "/unionpay/" name
+#define MAX_KEEP  16
+#define WHOLE	  ((size_t)0) /* feed the file in one call */
+#define LABEL	  "mem.txt"
+
+typedef struct {
+	char channel[32], merchant_id[64], provider_id[64], txn_id[64], order_no[80], refund_no[80];
+	char refund_id[64], currency[16], status[32], trade_type[32], trade_time[20], file[64];
+	rcn_rec_type type;
+	int64_t amount_fen, settle_fen, fee, net_fen, rate_ppm;
+	rcn_date trade_date;
+	long line;
+} rec_copy;
+
+typedef struct {
+	int nrec;
+	rec_copy rec[MAX_KEEP];
+	int nquar;
+	long quar_line[MAX_KEEP];
+	char quar_reason[MAX_KEEP][256];
+	rcn_stmt_result res;
+	rcn_rc rc;
+} collect;
+
+static void copy_str(char *dst, size_t n, const char *src)
+{
+	assert_non_null(src);
+	snprintf(dst, n, "%s", src);
+}
+
+static void on_record(void *ctx, const rcn_record *r)
+{
+	collect *c = ctx;
+	if (c->nrec < MAX_KEEP) {
+		rec_copy *k = &c->rec[c->nrec];
+		copy_str(k->channel, sizeof(k->channel), r->channel);
+		copy_str(k->merchant_id, sizeof(k->merchant_id), r->merchant_id);
+		copy_str(k->provider_id, sizeof(k->provider_id), r->provider_id);
+		copy_str(k->txn_id, sizeof(k->txn_id), r->channel_txn_id);
+		copy_str(k->order_no, sizeof(k->order_no), r->order_no);
+		copy_str(k->refund_no, sizeof(k->refund_no), r->refund_no);
+		copy_str(k->refund_id, sizeof(k->refund_id), r->channel_refund_id);
+		copy_str(k->currency, sizeof(k->currency), r->currency);
+		copy_str(k->status, sizeof(k->status), r->status);
+		copy_str(k->trade_type, sizeof(k->trade_type), r->trade_type);
+		copy_str(k->trade_time, sizeof(k->trade_time), r->trade_time);
+		copy_str(k->file, sizeof(k->file), r->file);
+		k->type = r->type;
+		k->amount_fen = r->amount_fen;
+		k->settle_fen = r->settle_fen;
+		k->fee = r->fee;
+		k->net_fen = r->net_fen;
+		k->rate_ppm = r->rate_ppm;
+		k->trade_date = r->trade_date;
+		k->line = r->line;
+	}
+	c->nrec++;
+}
+
+static void on_quarantine(void *ctx, const char *file, long line, const char *reason)
+{
+	collect *c = ctx;
+	assert_string_equal(file, LABEL);
+	if (c->nquar < MAX_KEEP) {
+		c->quar_line[c->nquar] = line;
+		snprintf(c->quar_reason[c->nquar], sizeof(c->quar_reason[0]), "%s", reason);
+	}
+	c->nquar++;
+}
+
+static char *slurp(const char *path, size_t *n)
+{
+	FILE *f = fopen(path, "rb");
+	assert_non_null(f);
+	assert_int_equal(fseek(f, 0, SEEK_END), 0);
+	long size = ftell(f);
+	assert_true(size >= 0);
+	rewind(f);
+	char *buf = malloc((size_t)size + 1);
+	assert_non_null(buf);
+	assert_int_equal(fread(buf, 1, (size_t)size, f), (size_t)size);
+	fclose(f);
+	*n = (size_t)size;
+	return buf;
+}
+
+/* Parses data[0..n) as `kind`, fed in chunks of `chunk` bytes (WHOLE: at once). */
+static void parse_mem(collect *c, rcn_format_kind kind, const char *data, size_t n, rcn_date business_date,
+		      size_t chunk)
+{
+	memset(c, 0, sizeof(*c));
+	rcn_parser_spec spec = {kind, LABEL, "unionpay", business_date, NULL, on_record, on_quarantine, c};
+	rcn_parser *p = rcn_parser_new(&spec);
+	rcn_err err;
+	size_t step = chunk == WHOLE ? (n ? n : 1) : chunk;
+	for (size_t off = 0; off < n; off += step)
+		if (rcn_parser_feed(p, data + off, n - off < step ? n - off : step, &err) != RCN_OK)
+			break;
+	c->rc = rcn_parser_finish(p, &c->res);
+	rcn_parser_free(p);
+}
+
+static void assert_same_totals(const rcn_totals *a, const rcn_totals *b)
+{
+	assert_int_equal(a->has_count, b->has_count);
+	assert_int_equal(a->has_amount, b->has_amount);
+	assert_int_equal(a->has_refund_count, b->has_refund_count);
+	assert_int_equal(a->has_refund_amount, b->has_refund_amount);
+	assert_int_equal(a->has_fee, b->has_fee);
+	assert_int_equal(a->has_net, b->has_net);
+	assert_int_equal(a->count, b->count);
+	assert_int_equal(a->amount_fen, b->amount_fen);
+	assert_int_equal(a->refund_count, b->refund_count);
+	assert_int_equal(a->refund_fen, b->refund_fen);
+	assert_int_equal(a->fee, b->fee);
+	assert_int_equal(a->net_fen, b->net_fen);
+}
+
+/* Same verdict, sums, records and quarantined rows (records and reasons were
+ * copied into zeroed memory, so they compare as bytes). */
+static void assert_same(const collect *a, const collect *b)
+{
+	const rcn_stmt_result *x = &a->res, *y = &b->res;
+	assert_int_equal(a->rc, b->rc);
+	assert_string_equal(x->format, y->format);
+	assert_int_equal(x->rows, y->rows);
+	assert_int_equal(x->payments, y->payments);
+	assert_int_equal(x->refunds, y->refunds);
+	assert_int_equal(x->bad_rows, y->bad_rows);
+	assert_int_equal(x->amount_fen, y->amount_fen);
+	assert_int_equal(x->refund_fen, y->refund_fen);
+	assert_int_equal(x->fee, y->fee);
+	assert_int_equal(x->net_fen, y->net_fen);
+	assert_int_equal(x->has_summary, y->has_summary);
+	assert_same_totals(&x->stated, &y->stated);
+	assert_int_equal(x->totals_ok, y->totals_ok);
+	assert_int_equal(x->rejected, y->rejected);
+	assert_int_equal(x->reason.code, y->reason.code);
+	assert_int_equal(x->reason.line, y->reason.line);
+	assert_string_equal(x->reason.file, y->reason.file);
+	assert_string_equal(x->reason.msg, y->reason.msg);
+	assert_int_equal(a->nrec, b->nrec);
+	assert_memory_equal(a->rec, b->rec, sizeof(a->rec));
+	assert_int_equal(a->nquar, b->nquar);
+	assert_memory_equal(a->quar_line, b->quar_line, sizeof(a->quar_line));
+	assert_memory_equal(a->quar_reason, b->quar_reason, sizeof(a->quar_reason));
+}
+
+/* Parses the file whole, then one byte at a time: both must give the same verdict and records. */
+static void parse_path(collect *c, rcn_format_kind kind, const char *path, rcn_date business_date)
+{
+	size_t n;
+	char *data = slurp(path, &n);
+	collect *bytewise = malloc(sizeof(*bytewise));
+	assert_non_null(bytewise);
+	parse_mem(c, kind, data, n, business_date, WHOLE);
+	parse_mem(bytewise, kind, data, n, business_date, 1);
+	assert_same(c, bytewise);
+	free(bytewise);
+	free(data);
+}
+
+static rcn_date ymd(int y, int m, int d)
+{
+	return rcn_date_from_ymd(y, m, d);
+}
+
+static void assert_ok(const collect *c, const char *format)
+{
+	if (c->res.rejected)
+		fail_msg("rejected: %s (line %ld)", c->res.reason.msg, c->res.reason.line);
+	assert_int_equal(c->rc, RCN_OK);
+	assert_string_equal(c->res.format, format);
+	assert_int_equal(c->res.bad_rows, 0);
+	assert_int_equal(c->nquar, 0);
+	assert_true(c->res.totals_ok);
+}
+
+static void assert_rejected(const collect *c, rcn_rc code, long line, const char *msg)
+{
+	assert_true(c->res.rejected);
+	assert_false(c->res.totals_ok);
+	assert_int_equal(c->rc, code);
+	assert_int_equal(c->res.reason.code, code);
+	assert_string_equal(c->res.reason.file, LABEL);
+	assert_int_equal(c->res.reason.line, line);
+	assert_string_equal(c->res.reason.msg, msg);
+}
+
+static void test_sample_zm(void **state)
+{
+	(void)state;
+	collect c;
+	parse_path(&c, RCN_FMT_UNIONPAY_ZM, SAMPLE_ZM, ymd(2015, 9, 5));
+	assert_ok(&c, "unionpay-zm");
+	assert_int_equal(c.res.rows, 8);
+	assert_int_equal(c.res.payments, 8);
+	assert_int_equal(c.res.refunds, 0);
+	assert_int_equal(c.nrec, 8);
+	assert_int_equal(c.res.amount_fen, 1322700);
+	assert_int_equal(c.res.refund_fen, 0);
+	assert_int_equal(c.res.fee, 7936 * RCN_FEE_UNITS_PER_FEN);
+	assert_int_equal(c.res.net_fen, 1314764);
+	assert_false(c.res.has_summary); /* the totals are RD's */
+
+	const rec_copy *r = &c.rec[0];
+	assert_int_equal(r->type, RCN_REC_PAYMENT);
+	assert_string_equal(r->channel, "unionpay");
+	assert_string_equal(r->merchant_id, "802310048993424");
+	assert_string_equal(r->provider_id, "802310048993424");
+	assert_string_equal(r->order_no, "10078087");
+	assert_string_equal(r->txn_id, "201509061122031906248");
+	assert_string_equal(r->refund_no, "");
+	assert_string_equal(r->refund_id, "");
+	assert_string_equal(r->trade_time, "2015-09-06 11:22:03");
+	assert_int_equal(r->trade_date, ymd(2015, 9, 6));
+	assert_int_equal(r->amount_fen, 476800);
+	assert_int_equal(r->settle_fen, 473939);
+	assert_int_equal(r->fee, 2861000);
+	assert_int_equal(r->net_fen, 473939);
+	assert_int_equal(r->rate_ppm, -1);
+	assert_string_equal(r->status, "SUCCESS");
+	assert_string_equal(r->trade_type, "S56");
+	assert_string_equal(r->currency, "CNY");
+	assert_string_equal(r->file, LABEL);
+	assert_int_equal(r->line, 1);
+
+	r = &c.rec[7];
+	assert_int_equal(r->type, RCN_REC_PAYMENT);
+	assert_string_equal(r->order_no, "10078086");
+	assert_string_equal(r->txn_id, "201509061113391889928");
+	assert_string_equal(r->trade_time, "2015-09-06 11:13:39");
+	assert_int_equal(r->amount_fen, 133300);
+	assert_int_equal(r->settle_fen, 132500);
+	assert_int_equal(r->fee, 800000);
+	assert_int_equal(r->net_fen, 132500);
+	assert_string_equal(r->trade_type, "S56");
+	assert_int_equal(r->line, 8);
+}
+
+static void test_sample_rd(void **state)
+{
+	(void)state;
+	collect zm, rd;
+	parse_path(&zm, RCN_FMT_UNIONPAY_ZM, SAMPLE_ZM, ymd(2015, 9, 5));
+	parse_path(&rd, RCN_FMT_UNIONPAY_RD, SAMPLE_RD, ymd(2015, 9, 5));
+	assert_ok(&rd, "unionpay-rd");
+	assert_int_equal(rd.nrec, 0);
+	assert_int_equal(rd.res.rows, 0);
+	assert_true(rd.res.has_summary);
+	const rcn_totals *t = &rd.res.stated;
+	assert_true(t->has_count && t->has_amount && t->has_refund_amount && t->has_fee && t->has_net);
+	assert_false(t->has_refund_count);
+	assert_int_equal(t->count, 8);
+	assert_int_equal(t->amount_fen, 1322700);
+	assert_int_equal(t->refund_fen, 0);
+	assert_int_equal(t->fee, 7936000);
+	assert_int_equal(t->net_fen, 1314764);
+	/* RD states what the ZM rows add up to */
+	assert_int_equal(t->count, zm.res.payments + zm.res.refunds);
+	assert_int_equal(t->amount_fen, zm.res.amount_fen);
+	assert_int_equal(t->refund_fen, zm.res.refund_fen);
+	assert_int_equal(t->fee, zm.res.fee);
+	assert_int_equal(t->net_fen, zm.res.net_fen);
+
+	/* the business date is the RD's 清算日期 */
+	parse_path(&rd, RCN_FMT_UNIONPAY_RD, SAMPLE_RD, ymd(2015, 9, 6));
+	assert_rejected(&rd, RCN_EFORMAT, 4, "RD summary is for 清算日期 2015-09-05, not 2015-09-06");
+	/* unknown business date: not checked */
+	parse_path(&rd, RCN_FMT_UNIONPAY_RD, SAMPLE_RD, 0);
+	assert_ok(&rd, "unionpay-rd");
+}
+
+static void test_newer_layout(void **state)
+{
+	(void)state;
+	collect c;
+	parse_path(&c, RCN_FMT_UNIONPAY_ZM, FIX("zm_newer_layout"), ymd(2026, 3, 1));
+	assert_ok(&c, "unionpay-zm");
+	assert_int_equal(c.res.rows, 2);
+	assert_int_equal(c.res.payments, 2);
+	assert_int_equal(c.res.amount_fen, 32345);
+	assert_int_equal(c.res.fee, 194000);
+	assert_int_equal(c.res.net_fen, 32151);
+	assert_string_equal(c.rec[0].order_no, "订单-20260301-1"); /* GBK bytes sliced, then converted */
+	assert_string_equal(c.rec[0].txn_id, "202603010930150001011");
+	assert_string_equal(c.rec[0].trade_time, "2026-03-01 09:30:15");
+	assert_string_equal(c.rec[0].trade_type, "S22");
+	assert_int_equal(c.rec[0].amount_fen, 12345);
+	assert_int_equal(c.rec[0].fee, 74000);
+	assert_int_equal(c.rec[0].settle_fen, 12271);
+	assert_string_equal(c.rec[1].order_no, "10080002");
+	assert_int_equal(c.rec[1].line, 2);
+}
+
+static void test_refunds(void **state)
+{
+	(void)state;
+	collect zm, rd;
+	parse_path(&zm, RCN_FMT_UNIONPAY_ZM, FIX("zm_refund"), ymd(2026, 3, 2));
+	assert_ok(&zm, "unionpay-zm");
+	assert_int_equal(zm.res.rows, 3);
+	assert_int_equal(zm.res.payments, 1);
+	assert_int_equal(zm.res.refunds, 2);
+	assert_int_equal(zm.res.amount_fen, 50000);
+	assert_int_equal(zm.res.refund_fen, 12500);
+	assert_int_equal(zm.res.fee, (300 - 60 - 15) * RCN_FEE_UNITS_PER_FEN);
+	assert_int_equal(zm.res.net_fen, 49700 - 9940 - 2485);
+
+	const rec_copy *r = &zm.rec[0];
+	assert_int_equal(r->type, RCN_REC_REFUND);
+	assert_string_equal(r->trade_type, "S30");
+	assert_string_equal(r->refund_no, "R20260302001");
+	assert_string_equal(r->order_no, "10080001");
+	assert_string_equal(r->refund_id, "202603021015300002011");
+	assert_string_equal(r->txn_id, "202603011000000001011");
+	assert_int_equal(r->amount_fen, 10000);
+	assert_int_equal(r->settle_fen, 9940);
+	assert_int_equal(r->fee, -60000); /* C: the fee comes back */
+	assert_int_equal(r->net_fen, -9940);
+	assert_string_equal(r->status, "SUCCESS");
+	assert_string_equal(r->trade_time, "2026-03-02 10:15:30");
+
+	r = &zm.rec[1]; /* no 原始订单号 */
+	assert_int_equal(r->type, RCN_REC_REFUND);
+	assert_string_equal(r->refund_no, "R20260302002");
+	assert_string_equal(r->order_no, "");
+	assert_string_equal(r->txn_id, "");
+	assert_int_equal(r->fee, -15000);
+
+	r = &zm.rec[2];
+	assert_int_equal(r->type, RCN_REC_PAYMENT);
+	assert_string_equal(r->order_no, "10080003");
+	assert_string_equal(r->refund_no, "");
+	assert_int_equal(r->fee, 300000);
+
+	parse_path(&rd, RCN_FMT_UNIONPAY_RD, FIX("rd_refund"), ymd(2026, 3, 2));
+	assert_ok(&rd, "unionpay-rd");
+	const rcn_totals *t = &rd.res.stated;
+	assert_int_equal(t->count, 3);
+	assert_int_equal(t->amount_fen, 50000);
+	assert_int_equal(t->refund_fen, 12500);
+	assert_int_equal(t->fee, 225000);
+	assert_int_equal(t->net_fen, 37275);
+	assert_int_equal(t->count, zm.res.payments + zm.res.refunds);
+	assert_int_equal(t->amount_fen, zm.res.amount_fen);
+	assert_int_equal(t->refund_fen, zm.res.refund_fen);
+	assert_int_equal(t->fee, zm.res.fee);
+	assert_int_equal(t->net_fen, zm.res.net_fen);
+}
+
+static void test_year_inference(void **state)
+{
+	(void)state;
+	collect c;
+	/* LF line ends; 1231 on a 2026-01-01 settlement is the year before */
+	parse_path(&c, RCN_FMT_UNIONPAY_ZM, FIX("zm_year_boundary"), ymd(2026, 1, 1));
+	assert_ok(&c, "unionpay-zm");
+	assert_int_equal(c.nrec, 2);
+	assert_string_equal(c.rec[0].trade_time, "2025-12-31 23:59:59");
+	assert_int_equal(c.rec[0].trade_date, ymd(2025, 12, 31));
+	assert_string_equal(c.rec[1].trade_time, "2026-01-01 00:00:01");
+	/* settleDate 2016-01-02 with 1231 is 2015-12-31 */
+	parse_path(&c, RCN_FMT_UNIONPAY_ZM, FIX("zm_year_boundary"), ymd(2016, 1, 2));
+	assert_string_equal(c.rec[0].trade_time, "2015-12-31 23:59:59");
+	assert_string_equal(c.rec[1].trade_time, "2016-01-01 00:00:01");
+	/* 0101 a day after a 12-31 settlement is the next year */
+	parse_path(&c, RCN_FMT_UNIONPAY_ZM, FIX("zm_year_boundary"), ymd(2025, 12, 31));
+	assert_string_equal(c.rec[0].trade_time, "2025-12-31 23:59:59");
+	assert_string_equal(c.rec[1].trade_time, "2026-01-01 00:00:01");
+	/* in mid-year both are the year before */
+	parse_path(&c, RCN_FMT_UNIONPAY_ZM, FIX("zm_year_boundary"), ymd(2026, 6, 30));
+	assert_string_equal(c.rec[0].trade_time, "2025-12-31 23:59:59");
+	assert_string_equal(c.rec[1].trade_time, "2026-01-01 00:00:01");
+	/* no settlement date: the years cannot be known */
+	parse_path(&c, RCN_FMT_UNIONPAY_ZM, FIX("zm_year_boundary"), 0);
+	assert_rejected(&c, RCN_EUSAGE, 1, "the settlement date is unknown: ZM times carry no year");
+	assert_int_equal(c.nrec, 0);
+}
+
+static void test_bad_rows(void **state)
+{
+	(void)state;
+	collect c;
+	parse_path(&c, RCN_FMT_UNIONPAY_ZM, FIX("zm_bad_rows"), ymd(2015, 9, 5));
+	assert_rejected(&c, RCN_EFORMAT, 0, "2 rows could not be parsed");
+	assert_int_equal(c.res.rows, 4);
+	assert_int_equal(c.res.payments, 2);
+	assert_int_equal(c.res.bad_rows, 2);
+	assert_int_equal(c.nrec, 2);
+	assert_int_equal(c.res.amount_fen, 476800 + 10000);
+	assert_int_equal(c.nquar, 2);
+	assert_int_equal(c.quar_line[0], 2);
+	assert_string_equal(c.quar_reason[0], "line is 120 bytes, a ZM record needs at least 508");
+	assert_int_equal(c.quar_line[1], 3);
+	assert_string_equal(c.quar_reason[1], "交易金额 is not 12 digits: \"0000000099X0\"");
+	assert_int_equal(c.rec[1].line, 4);
+}
+
+static void test_zme(void **state)
+{
+	(void)state;
+	collect c;
+	parse_path(&c, RCN_FMT_UNIONPAY_ZME, FIX("zme_exceptions"), ymd(2026, 3, 2));
+	assert_ok(&c, "unionpay-zme");
+	assert_int_equal(c.res.rows, 2);
+	assert_int_equal(c.res.payments, 1);
+	assert_int_equal(c.res.refunds, 1);
+	assert_int_equal(c.res.amount_fen, 5000);
+	assert_int_equal(c.res.refund_fen, 1000);
+	assert_int_equal(c.res.fee, 24000);
+	assert_int_equal(c.res.net_fen, 0);
+
+	const rec_copy *r = &c.rec[0];
+	assert_int_equal(r->type, RCN_REC_PAYMENT);
+	assert_string_equal(r->status, "EXCEPTION");
+	assert_string_equal(r->trade_type, "S22");
+	assert_string_equal(r->merchant_id, "802310048993424");
+	assert_string_equal(r->order_no, "");
+	assert_string_equal(r->txn_id, "");
+	assert_string_equal(r->trade_time, "2026-03-02 10:15:30");
+	assert_int_equal(r->amount_fen, 5000);
+	assert_int_equal(r->fee, 30000);
+	assert_int_equal(r->settle_fen, 4970);
+	assert_int_equal(r->net_fen, 0);
+
+	r = &c.rec[1];
+	assert_int_equal(r->type, RCN_REC_REFUND);
+	assert_string_equal(r->status, "EXCEPTION");
+	assert_string_equal(r->trade_time, "2026-02-28 23:59:59");
+	assert_int_equal(r->amount_fen, 1000);
+	assert_int_equal(r->fee, -6000);
+	assert_int_equal(r->settle_fen, 994);
+	assert_int_equal(r->line, 2);
+
+	/* a ZM line is not a ZME line: the separators are elsewhere */
+	parse_path(&c, RCN_FMT_UNIONPAY_ZME, SAMPLE_ZM, ymd(2015, 9, 5));
+	assert_rejected(&c, RCN_EFORMAT, 0, "8 rows could not be parsed");
+	assert_string_equal(c.quar_reason[0], "no field separator at byte 90: not the ZME layout");
+}
+
+static void test_rd_no_total(void **state)
+{
+	(void)state;
+	collect c;
+	parse_path(&c, RCN_FMT_UNIONPAY_RD, FIX("rd_no_total"), ymd(2015, 9, 5));
+	assert_rejected(&c, RCN_EFORMAT, 14, "RD summary has no 总计 line");
+	assert_false(c.res.stated.has_count);
+
+	/* cut inside the first table */
+	size_t n;
+	char *data = slurp(SAMPLE_RD, &n);
+	const char *cut = strstr(data, "\xD7\xDC\xBC\xC6"); /* GBK 总计 */
+	assert_non_null(cut);
+	parse_mem(&c, RCN_FMT_UNIONPAY_RD, data, (size_t)(cut - data), ymd(2015, 9, 5), WHOLE);
+	assert_rejected(&c, RCN_EFORMAT, 0, "RD summary has no 总计 line");
+	/* cut inside the second table */
+	cut = strstr(cut + 1, "\xD7\xDC\xBC\xC6");
+	assert_non_null(cut);
+	parse_mem(&c, RCN_FMT_UNIONPAY_RD, data, (size_t)(cut - data), ymd(2015, 9, 5), WHOLE);
+	assert_rejected(&c, RCN_EFORMAT, 0, "RD summary ends inside the 卡性质 table (truncated?)");
+	free(data);
+}
+
+static void test_rd_does_not_add_up(void **state)
+{
+	(void)state;
+	collect c;
+	size_t n;
+	char *data = slurp(SAMPLE_RD, &n);
+	char *row = strstr(data, "13227.00"); /* 自助消费's 交易金额 贷 */
+	assert_non_null(row);
+	row[4] = '8';
+	parse_mem(&c, RCN_FMT_UNIONPAY_RD, data, n, ymd(2015, 9, 5), WHOLE);
+	assert_rejected(&c, RCN_ETOTALS, 13, "RD 交易类型 table: 总计 does not equal the sum of its rows");
+	row[4] = '7';
+	/* the 总计 of the second table differs from the first's */
+	row = strstr(data, "\xBD\xE8\xBC\xC7\xBF\xA8"); /* GBK 借记卡 */
+	assert_non_null(row);
+	row = strstr(row, "79.36");
+	assert_non_null(row);
+	row[0] = '8';
+	char *total = strstr(row, "\xD7\xDC\xBC\xC6");
+	assert_non_null(total);
+	total = strstr(total, "79.36");
+	assert_non_null(total);
+	total[0] = '8';
+	parse_mem(&c, RCN_FMT_UNIONPAY_RD, data, n, ymd(2015, 9, 5), WHOLE);
+	assert_rejected(&c, RCN_ETOTALS, 23, "RD 卡性质 table: 总计 differs from the first table's");
+	free(data);
+}
+
+static void test_edges(void **state)
+{
+	(void)state;
+	collect c;
+	/* an empty ZM is a day without transactions: RD says whether that is right */
+	parse_mem(&c, RCN_FMT_UNIONPAY_ZM, "", 0, ymd(2015, 9, 5), WHOLE);
+	assert_ok(&c, "unionpay-zm");
+	assert_int_equal(c.res.rows, 0);
+	parse_mem(&c, RCN_FMT_UNIONPAY_ZM, "\r\n\r\n", 4, ymd(2015, 9, 5), WHOLE);
+	assert_ok(&c, "unionpay-zm");
+	/* an HTML page */
+	const char *html = "\r\n<html><body>login</body></html>\r\n";
+	parse_mem(&c, RCN_FMT_UNIONPAY_ZM, html, strlen(html), ymd(2015, 9, 5), WHOLE);
+	assert_rejected(&c, RCN_EFORMAT, 2, "an HTML or XML page, not a UnionPay ZM file");
+	parse_mem(&c, RCN_FMT_UNIONPAY_RD, html, strlen(html), ymd(2015, 9, 5), WHOLE);
+	assert_rejected(&c, RCN_EFORMAT, 2, "an HTML or XML page, not a UnionPay RD file");
+	/* an empty RD states nothing */
+	parse_mem(&c, RCN_FMT_UNIONPAY_RD, "", 0, ymd(2015, 9, 5), WHOLE);
+	assert_rejected(&c, RCN_EFORMAT, 0, "RD summary has no 总计 line");
+
+	/* a line far longer than any layout, then a good one without a newline */
+	size_t n;
+	char *sample = slurp(SAMPLE_ZM, &n);
+	size_t big = 10000;
+	char *data = malloc(big + 2 + 607);
+	assert_non_null(data);
+	memset(data, '0', big);
+	memcpy(data + big, "\r\n", 2);
+	memcpy(data + big + 2, sample, 607);
+	parse_mem(&c, RCN_FMT_UNIONPAY_ZM, data, big + 2 + 607, ymd(2015, 9, 5), 333);
+	assert_rejected(&c, RCN_EFORMAT, 0, "1 row could not be parsed");
+	assert_int_equal(c.quar_line[0], 1);
+	assert_string_equal(c.quar_reason[0], "line is longer than 4096 bytes: not a ZM record");
+	assert_int_equal(c.nrec, 1);
+	assert_int_equal(c.rec[0].line, 2);
+
+	/* bad C/D sign, bad time, bad GBK, a NUL in a text field */
+	struct {
+		size_t off;
+		const char *bytes;
+		const char *reason;
+	} cases[] = {
+		{166, "X", "商户手续费 is not C or D and 12 digits: \"X000000002861\""},
+		{180, " ", "结算金额 is not C or D and 12 digits: \" 000000473939\""},
+		{374, "C00000000000x", "清算净额 is not C or D and 12 digits: \"C00000000000x\""},
+		{35, "0230", "交易传输时间 is not a time: \"0230112203\""},
+		{35, "0906246003", "交易传输时间 is not a time: \"0906246003\""},
+		{112, "\x81\x20", "商户订单号: invalid GBK byte sequence at byte 0"},
+		{112, "\x01", "商户订单号 has a control byte: \"\\x010078087\""},
+		{0, "   ", "交易代码 is blank"},
+		{293, "               ", "商户代码 is blank"},
+		{3, "X", "no field separator at byte 4: not the ZM layout"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		memcpy(data, sample, 607);
+		memcpy(data + cases[i].off, cases[i].bytes, strlen(cases[i].bytes));
+		parse_mem(&c, RCN_FMT_UNIONPAY_ZM, data, 607, ymd(2015, 9, 5), WHOLE);
+		assert_rejected(&c, RCN_EFORMAT, 0, "1 row could not be parsed");
+		assert_int_equal(c.nquar, 1);
+		assert_string_equal(c.quar_reason[0], cases[i].reason);
+		assert_int_equal(c.nrec, 0);
+	}
+	free(data);
+	free(sample);
+}
+
+static long peak_kb(void)
+{
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	return ru.ru_maxrss;
+}
+
+static void count_record(void *ctx, const rcn_record *rec)
+{
+	int64_t *sum = ctx;
+	*sum += rec->amount_fen;
+}
+
+/* 100,000 ZM lines (61 MB) in 64 KiB chunks: memory stays flat. */
+static void test_memory_flat(void **state)
+{
+	(void)state;
+	enum { ROWS = 100000, CHUNK = 1 << 16 };
+	size_t n;
+	char *sample = slurp(SAMPLE_ZM, &n);
+	char *chunk = malloc(CHUNK);
+	assert_non_null(chunk);
+	int64_t sum = 0;
+	rcn_parser_spec spec = {RCN_FMT_UNIONPAY_ZM, "big", "unionpay", ymd(2015, 9, 5), NULL,
+				count_record,	     NULL,  &sum};
+	rcn_parser *p = rcn_parser_new(&spec);
+	rcn_err err;
+	rcn_stmt_result res;
+	size_t used = 0;
+	long before = peak_kb();
+	for (long i = 0; i < ROWS; i++) {
+		if (used + 609 > CHUNK) {
+			assert_int_equal(rcn_parser_feed(p, chunk, used, &err), RCN_OK);
+			used = 0;
+		}
+		memcpy(chunk + used, sample, 609); /* the first line and its CRLF */
+		used += 609;
+	}
+	assert_int_equal(rcn_parser_feed(p, chunk, used, &err), RCN_OK);
+	assert_int_equal(rcn_parser_finish(p, &res), RCN_OK);
+	rcn_parser_free(p);
+	assert_int_equal(res.payments, ROWS);
+	assert_int_equal(res.amount_fen, (int64_t)ROWS * 476800);
+	assert_int_equal(sum, res.amount_fen);
+	assert_true(peak_kb() - before < 8 * 1024);
+	free(chunk);
+	free(sample);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_sample_zm),
+		cmocka_unit_test(test_sample_rd),
+		cmocka_unit_test(test_newer_layout),
+		cmocka_unit_test(test_refunds),
+		cmocka_unit_test(test_year_inference),
+		cmocka_unit_test(test_bad_rows),
+		cmocka_unit_test(test_zme),
+		cmocka_unit_test(test_rd_no_total),
+		cmocka_unit_test(test_rd_does_not_add_up),
+		cmocka_unit_test(test_edges),
+		cmocka_unit_test(test_memory_flat),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
