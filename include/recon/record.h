@@ -23,7 +23,8 @@ typedef struct {
 	const char *refund_no;	       /* 商户退款单号 (refunds) */
 	const char *channel_refund_id; /* 微信退款单号 (refunds) */
 	int64_t amount_fen; /* payments: 订单金额 (legacy 总金额); refunds: 申请退款金额 (legacy 退款金额); >= 0 */
-	int64_t settle_fen;	/* payments: 应结订单金额; refunds: 退款金额 (what moves after coupons) */
+	int64_t settle_fen;	/* due to the merchant before the channel fee, what the fee is charged on: WeChat
+				 * 应结订单金额,     Alipay 商家实收, UnionPay 交易金额; refunds: the amount returned */
 	int64_t fee;		/* channel fee, 1e-5 yuan, negative on refunds (fee returned) */
 	int64_t net_fen;	/* what the channel settles for the row (UnionPay 清算净额), negative when the
 				 * merchant owes; 0 when the format states none */

@@ -418,7 +418,10 @@ static void on_detail_line(up_parser *p, const char *s, size_t n, long line)
 
 	rec.type = is_refund_code(text[F_CODE]) ? RCN_REC_REFUND : RCN_REC_PAYMENT;
 	rec.amount_fen = amount;
-	rec.settle_fen = settle < 0 ? -settle : settle;
+	/* settle_fen is what the fee is charged on (record.h): 交易金额. 结算金额 is
+	 * already net of the fee, like 清算净额, which net_fen carries. */
+	(void)settle;
+	rec.settle_fen = amount;
 	/* D: the merchant pays the fee (positive); C: a fee handed back, as on a refund. */
 	rec.fee = -fee * RCN_FEE_UNITS_PER_FEN;
 	rec.net_fen = net;

@@ -302,7 +302,7 @@ static void test_saobei_good(void **state)
 	assert_string_equal(r->refund_no, "");
 	assert_string_equal(r->refund_id, "");
 	assert_int_equal(r->amount_fen, 10000);
-	assert_int_equal(r->settle_fen, 9962);
+	assert_int_equal(r->settle_fen, 10000); /* 实收金额: before the fee */
 	assert_int_equal(r->fee, 38000);
 	assert_int_equal(r->rate_ppm, 3800);
 	assert_string_equal(r->currency, "CNY");
@@ -314,7 +314,7 @@ static void test_saobei_good(void **state)
 	assert_int_equal(r->line, 5);
 
 	assert_string_equal(o.rec[1].trade_type, "支付宝");
-	assert_int_equal(o.rec[1].settle_fen, 19924);
+	assert_int_equal(o.rec[1].settle_fen, 19000);
 	assert_string_equal(o.rec[2].status, "FAIL");
 	assert_int_equal(o.rec[2].fee, 0);
 
@@ -324,7 +324,7 @@ static void test_saobei_good(void **state)
 	assert_string_equal(r->refund_no, "RF20260302001");
 	assert_string_equal(r->refund_id, "300520260302100001");
 	assert_int_equal(r->amount_fen, 5000); /* written -50.00 */
-	assert_int_equal(r->settle_fen, 4981);
+	assert_int_equal(r->settle_fen, 5000);
 	assert_int_equal(r->fee, -19000);
 	assert_string_equal(r->status, "SUCCESS");
 	assert_string_equal(r->trade_time, "2026-03-02 14:00:00");

@@ -235,7 +235,7 @@ static void test_sample_zm(void **state)
 	assert_string_equal(r->trade_time, "2015-09-06 11:22:03");
 	assert_int_equal(r->trade_date, ymd(2015, 9, 6));
 	assert_int_equal(r->amount_fen, 476800);
-	assert_int_equal(r->settle_fen, 473939);
+	assert_int_equal(r->settle_fen, 476800); /* the amount the fee is charged on */
 	assert_int_equal(r->fee, 2861000);
 	assert_int_equal(r->net_fen, 473939);
 	assert_int_equal(r->rate_ppm, -1);
@@ -251,7 +251,7 @@ static void test_sample_zm(void **state)
 	assert_string_equal(r->txn_id, "201509061113391889928");
 	assert_string_equal(r->trade_time, "2015-09-06 11:13:39");
 	assert_int_equal(r->amount_fen, 133300);
-	assert_int_equal(r->settle_fen, 132500);
+	assert_int_equal(r->settle_fen, 133300); /* the amount the fee is charged on */
 	assert_int_equal(r->fee, 800000);
 	assert_int_equal(r->net_fen, 132500);
 	assert_string_equal(r->trade_type, "S56");
@@ -308,7 +308,7 @@ static void test_newer_layout(void **state)
 	assert_string_equal(c.rec[0].trade_type, "S22");
 	assert_int_equal(c.rec[0].amount_fen, 12345);
 	assert_int_equal(c.rec[0].fee, 74000);
-	assert_int_equal(c.rec[0].settle_fen, 12271);
+	assert_int_equal(c.rec[0].settle_fen, 12345);
 	assert_string_equal(c.rec[1].order_no, "10080002");
 	assert_int_equal(c.rec[1].line, 2);
 }
@@ -335,7 +335,7 @@ static void test_refunds(void **state)
 	assert_string_equal(r->refund_id, "202603021015300002011");
 	assert_string_equal(r->txn_id, "202603011000000001011");
 	assert_int_equal(r->amount_fen, 10000);
-	assert_int_equal(r->settle_fen, 9940);
+	assert_int_equal(r->settle_fen, 10000); /* the amount the fee is charged on */
 	assert_int_equal(r->fee, -60000); /* C: the fee comes back */
 	assert_int_equal(r->net_fen, -9940);
 	assert_string_equal(r->status, "SUCCESS");
@@ -441,7 +441,7 @@ static void test_zme(void **state)
 	assert_string_equal(r->trade_time, "2026-03-02 10:15:30");
 	assert_int_equal(r->amount_fen, 5000);
 	assert_int_equal(r->fee, 30000);
-	assert_int_equal(r->settle_fen, 4970);
+	assert_int_equal(r->settle_fen, 5000); /* the amount the fee is charged on */
 	assert_int_equal(r->net_fen, 0);
 
 	r = &c.rec[1];
@@ -450,7 +450,7 @@ static void test_zme(void **state)
 	assert_string_equal(r->trade_time, "2026-02-28 23:59:59");
 	assert_int_equal(r->amount_fen, 1000);
 	assert_int_equal(r->fee, -6000);
-	assert_int_equal(r->settle_fen, 994);
+	assert_int_equal(r->settle_fen, 1000); /* the amount the fee is charged on */
 	assert_int_equal(r->line, 2);
 
 	/* a ZM line is not a ZME line: the separators are elsewhere */
