@@ -84,12 +84,13 @@ static rcn_rc digest_file(const char *path, const char *label, char sha256_hex[6
 	return rc;
 }
 
-static bool is_zip_file(const char *path)
+/* 1 zip, 0 not a zip, -1 cannot be opened (the stream reader says why). */
+static int is_zip_file(const char *path)
 {
 	unsigned char head[4];
 	FILE *f = fopen(path, "rb");
 	if (!f)
-		return false;
+		return -1;
 	size_t n = fread(head, 1, sizeof(head), f);
 	fclose(f);
 	return rcn_zip_magic(head, n);
@@ -343,9 +344,10 @@ rcn_rc rcn_stmt_parse(const char *path, const char *label, const rcn_stmt_kind *
 		reject_with(out, &err);
 		return RCN_EUSAGE;
 	}
-	if (is_zip_file(path))
+	int zip = is_zip_file(path);
+	if (zip == 1)
 		return parse_archive(path, label, kind, &spec, out, sha256_hex);
-	if (spec.kind == RCN_FMT_UNIONPAY_ZM) {
+	if (zip == 0 && spec.kind == RCN_FMT_UNIONPAY_ZM) {
 		rcn_err_set(&err, RCN_EFORMAT, label, 0,
 			    "a UnionPay statement is the zip with its RD summary, not a bare file");
 		reject_with(out, &err);
