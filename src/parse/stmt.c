@@ -96,6 +96,23 @@ static int is_zip_file(const char *path)
 	return rcn_zip_magic(head, n);
 }
 
+/* An HTML or XML body where a statement was expected: a gateway's error page,
+ * a login page, an API error document. Named as such for every channel. */
+static bool looks_like_markup(const char *path)
+{
+	unsigned char head[512];
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return false;
+	size_t n = fread(head, 1, sizeof(head), f), i = 0;
+	fclose(f);
+	if (n >= 3 && head[0] == 0xEF && head[1] == 0xBB && head[2] == 0xBF)
+		i = 3;
+	while (i < n && (head[i] == ' ' || head[i] == '\t' || head[i] == '\r' || head[i] == '\n'))
+		i++;
+	return i < n && head[i] == '<';
+}
+
 static bool ends_with(const char *s, const char *suffix)
 {
 	size_t a = strlen(s), b = strlen(suffix);
@@ -347,6 +364,13 @@ rcn_rc rcn_stmt_parse(const char *path, const char *label, const rcn_stmt_kind *
 	int zip = is_zip_file(path);
 	if (zip == 1)
 		return parse_archive(path, label, kind, &spec, out, sha256_hex);
+	if (zip == 0 && looks_like_markup(path)) {
+		rcn_err_set(&err, RCN_EFORMAT, label, 1, "an HTML or XML page, not a bill");
+		reject_with(out, &err);
+		if (sha256_hex)
+			digest_file(path, label, sha256_hex, &(rcn_err){0});
+		return RCN_EFORMAT;
+	}
 	if (zip == 0 && spec.kind == RCN_FMT_UNIONPAY_ZM) {
 		rcn_err_set(&err, RCN_EFORMAT, label, 0,
 			    "a UnionPay statement is the zip with its RD summary, not a bare file");
