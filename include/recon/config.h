@@ -18,7 +18,19 @@ typedef struct {
 	char **sub_merchants; /* service provider: sub-merchant ids whose orders this bill covers */
 	size_t n_sub_merchants;
 	long line; /* line of the section header, for messages */
+	/* downloads (issue 4): api = wechat-v3 | wechat-v2 | alipay | unionpay, with
+	 * the credential files it needs; paths are resolved against the config's dir */
+	char *api;
+	char *api_base, *ca_file, *private_key, *cert_serial, *platform_cert, *api_key_file, *sign_type, *app_id,
+		*sub_mchid;
 } rcn_source_conf;
+
+/* [fetch]: the transport settings of every download. */
+typedef struct {
+	long connect_timeout_s, timeout_s, stall_s, backoff_ms;
+	int attempts, max_per_channel;
+	uint64_t max_bytes;
+} rcn_fetch_conf;
 
 typedef struct {
 	char *path;	       /* the file read */
@@ -33,6 +45,7 @@ typedef struct {
 	int lock_wait_seconds; /* [run] lock_wait, default 600 */
 	char *rules_dir;       /* [run] rules, default $RECON_RULES or the rules/ the binary was built with */
 	int jobs;	       /* [run] jobs: parallel statement parsing, default 0 = number of cores */
+	rcn_fetch_conf fetch;
 	rcn_source_conf *sources;
 	size_t n_sources;
 } rcn_config;
@@ -47,6 +60,10 @@ void rcn_config_free(rcn_config *cfg);
  * file:// prefix removed, a relative path resolved against base_dir. */
 rcn_rc rcn_config_expand_location(char *out, size_t n, const char *tmpl, const char *base_dir, rcn_date day,
 				  rcn_err *err);
+/* True when the source's statement is downloaded (an api, or an https:// or
+ * sftp:// location) rather than read from a local path. */
+bool rcn_config_source_remote(const rcn_source_conf *s);
+
 /* True for the channels with a parser in C (the rest are profiles). */
 bool rcn_config_builtin_channel(const char *channel);
 

@@ -18,6 +18,7 @@ typedef struct {
 	const char *out_dir; /* --out: reports directory overriding [run] reports */
 	bool dry_run;	     /* reconcile and write reports, commit nothing to the database */
 	int jobs;	     /* --jobs: threads parsing statements; 0 = [run] jobs, else the cores */
+	bool refetch;	     /* --refetch: download again even when the spool has the statement */
 	FILE *log;	     /* messages (stderr) */
 } rcn_run_opts;
 

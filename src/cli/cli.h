@@ -15,7 +15,13 @@ typedef struct {
 int rcn_cmd_run(int argc, char **argv);
 void rcn_cmd_run_help(void);
 int rcn_cmd_check(int argc, char **argv);
+int rcn_cmd_fetch(int argc, char **argv);
+void rcn_cmd_fetch_help(void);
 void rcn_cmd_check_help(void);
+
+/* Yesterday in the business time zone: the default --date. */
+#include "recon/date.h"
+rcn_date rcn_cli_yesterday(const char *tz);
 
 /* Prints "recon: <msg>" to stderr and returns RCN_EXIT_USAGE. */
 int rcn_cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

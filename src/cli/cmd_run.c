@@ -6,12 +6,13 @@
 
 #include "cli/cli.h"
 #include "recon/config.h"
+#include "recon/fetch.h"
 #include "recon/run.h"
 
 void rcn_cmd_run_help(void)
 {
 	printf("usage: recon run [--date YYYY-MM-DD | --from YYYY-MM-DD --to YYYY-MM-DD]\n"
-	       "                 [--config FILE] [--channel NAME]... [--out DIR] [--jobs N] [--dry-run]\n\n"
+	       "                 [--config FILE] [--channel NAME]... [--out DIR] [--jobs N] [--dry-run] [--refetch]\n\n"
 	       "Reconciles every configured statement source of a business date against the ledger,\n"
 	       "writes reports/<date>/{discrepancies,pending,summary,quarantine}.csv and stores the\n"
 	       "results in PostgreSQL. Running a date again replaces its results.\n\n"
@@ -21,7 +22,8 @@ void rcn_cmd_run_help(void)
 	       "  --channel NAME  only the sources with this name or channel (repeatable)\n"
 	       "  --out DIR       write reports under DIR instead of [run] reports\n"
 	       "  --jobs N        parallel statement parsing (1..64; default: cores)\n"
-	       "  --dry-run       reconcile and write reports, but commit nothing to the database\n\n"
+	       "  --dry-run       reconcile and write reports, but commit nothing to the database\n"
+	       "  --refetch       download statements again even when the spool already has them\n\n"
 	       "Exit status: 0 reconciled, no discrepancies; 1 discrepancies found; 2 usage or\n"
 	       "configuration error; 3 a statement could not be read or parsed (the rest was\n"
 	       "reconciled); 4 database error, nothing committed.\n");
@@ -33,7 +35,7 @@ static int severity(int code)
 	return code >= 0 && code <= 4 ? rank[code] : 5;
 }
 
-static rcn_date yesterday_in(const char *tz)
+rcn_date rcn_cli_yesterday(const char *tz)
 {
 	/* Business dates are in the configured zone, not the machine's. */
 	char *old = getenv("TZ") ? strdup(getenv("TZ")) : NULL;
@@ -65,6 +67,10 @@ int rcn_cmd_run(int argc, char **argv)
 		bool has_value = i + 1 < argc;
 		if (strcmp(a, "--dry-run") == 0) {
 			opts.dry_run = true;
+			continue;
+		}
+		if (strcmp(a, "--refetch") == 0) {
+			opts.refetch = true;
 			continue;
 		}
 		if (strcmp(a, "--date") && strcmp(a, "--from") && strcmp(a, "--to") && strcmp(a, "--config") &&
@@ -116,7 +122,7 @@ int rcn_cmd_run(int argc, char **argv)
 			goto cleanup;
 		}
 		if (!date)
-			first = yesterday_in(cfg->timezone);
+			first = rcn_cli_yesterday(cfg->timezone);
 		last = first;
 	} else {
 		if (rcn_date_parse(&first, from, strlen(from), &err) || rcn_date_parse(&last, to, strlen(to), &err)) {
@@ -133,6 +139,7 @@ int rcn_cmd_run(int argc, char **argv)
 		}
 	}
 
+	rcn_fetch_global_init(); /* before any parsing thread downloads */
 	opts.cfg = cfg;
 	opts.only = only;
 	opts.n_only = n_only;

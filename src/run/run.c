@@ -104,7 +104,10 @@ static void merge_job(const rcn_run_opts *o, const char *date, rcn_match *m, siz
 		out->rejected_files++;
 		return;
 	}
-	if (res->movements && !res->payments && !res->refunds) {
+	if (job->no_bill) {
+		say(o, date, "[source %s] the channel has no statement for this date: reconciled as an empty day",
+		    job->conf->name);
+	} else if (res->movements && !res->payments && !res->refunds) {
 		char in[32], outgo[32];
 		say(o, date, "[source %s] %s: %s, %ld fund movements (in %s, out %s) kept for settlement, totals ok",
 		    job->conf->name, job->path, res->format, res->movements,
@@ -196,6 +199,7 @@ void rcn_run_date(const rcn_run_opts *o, rcn_run_result *out)
 						 s->has_fee_rate,
 						 s->fee_rate_ppm};
 		rcn_source_job_init(&jobs[n_src], cfg, s, o->day, profiles[n_src]);
+		jobs[n_src].refetch = o->refetch;
 		n_src++;
 	}
 	if (!n_src) {

@@ -70,18 +70,33 @@ static void parse_job(rcn_source_job *job)
 
 	rcn_date_format(date, job->day);
 	job->batch = rcn_batch_new();
-	snprintf(job->label, sizeof(job->label), "%s", job->conf->location);
-	if (rcn_config_expand_location(job->label, sizeof(job->label), job->conf->location, NULL, job->day, &err)) {
-		res->rejected = true;
-		res->reason = err;
-		snprintf(job->path, sizeof(job->path), "%s", job->conf->location);
-	} else {
-		/* Reports name the file as the configuration does, so they read the
-		 * same on every machine; the file itself is opened relative to the config. */
-		rcn_config_resolve(job->path, sizeof(job->path), job->label, job->cfg->dir);
+	if (rcn_config_source_remote(job->conf)) {
+		rcn_fetch_result fr;
+		if (!rcn_source_fetch(job, &fr)) {
+			if (!res->rejected) /* no bill: an empty statement, reconciled as such */
+				snprintf(res->format, sizeof(res->format), "no-bill");
+			goto done;
+		}
 		rcn_stmt_kind kind = {job->conf->channel, job->conf->bill, job->profile, job->day};
 		rcn_stmt_parse(job->path, job->label, &kind, on_record, on_bad_row, job, res, job->input.sha256);
-		if (!res->rejected && job->wrong_merchant[0]) {
+	} else {
+		snprintf(job->label, sizeof(job->label), "%s", job->conf->location);
+		if (rcn_config_expand_location(job->label, sizeof(job->label), job->conf->location, NULL, job->day,
+					       &err)) {
+			res->rejected = true;
+			res->reason = err;
+			snprintf(job->path, sizeof(job->path), "%s", job->conf->location);
+		} else {
+			/* Reports name the file as the configuration does, so they read the
+			 * same on every machine; the file itself is opened relative to the config. */
+			rcn_config_resolve(job->path, sizeof(job->path), job->label, job->cfg->dir);
+			rcn_stmt_kind kind = {job->conf->channel, job->conf->bill, job->profile, job->day};
+			rcn_stmt_parse(job->path, job->label, &kind, on_record, on_bad_row, job, res,
+				       job->input.sha256);
+		}
+	}
+	if (!res->rejected) {
+		if (job->wrong_merchant[0]) {
 			res->rejected = true;
 			rcn_err_set(&res->reason, RCN_EFORMAT, job->label, job->wrong_merchant_line,
 				    "statement is for merchant %s, but [source %s] is merchant %s", job->wrong_merchant,
@@ -94,6 +109,7 @@ static void parse_job(rcn_source_job *job)
 				    date);
 		}
 	}
+done:
 	job->input.source = job->conf->name;
 	job->input.path = rcn_arena_strdup(&job->arena, job->label);
 	job->input.format = rcn_arena_strdup(&job->arena, res->format);
@@ -108,6 +124,79 @@ static void parse_job(rcn_source_job *job)
 	job->input.verdict = rcn_arena_strdup(&job->arena, why);
 	add_quarantine(job, job->label, 0, why, res->rows - res->bad_rows,
 		       res->amount_fen + res->refund_fen + res->movement_in_fen + res->movement_out_fen);
+}
+
+static void fetch_settings(rcn_fetch_settings *s, const rcn_config *cfg, const rcn_source_conf *conf)
+{
+	rcn_fetch_settings_default(s);
+	s->connect_timeout_s = cfg->fetch.connect_timeout_s;
+	s->timeout_s = cfg->fetch.timeout_s;
+	s->stall_s = cfg->fetch.stall_s;
+	s->attempts = cfg->fetch.attempts;
+	s->backoff_ms = cfg->fetch.backoff_ms;
+	s->max_per_channel = cfg->fetch.max_per_channel;
+	s->max_bytes = cfg->fetch.max_bytes;
+	s->ca_file = conf->ca_file;
+}
+
+static rcn_api api_of(const char *api)
+{
+	if (!api)
+		return RCN_API_NONE;
+	return strcmp(api, "wechat-v3") == 0   ? RCN_API_WECHAT_V3
+	       : strcmp(api, "wechat-v2") == 0 ? RCN_API_WECHAT_V2
+	       : strcmp(api, "alipay") == 0    ? RCN_API_ALIPAY
+					       : RCN_API_UNIONPAY;
+}
+
+bool rcn_source_fetch(rcn_source_job *job, rcn_fetch_result *out)
+{
+	const rcn_source_conf *c = job->conf;
+	char url[4096] = "", spool[4096];
+	rcn_err err;
+	rcn_fetch_settings settings;
+	memset(out, 0, sizeof(*out));
+	if (c->location && rcn_config_expand_location(url, sizeof(url), c->location, NULL, job->day, &err)) {
+		job->res.rejected = true;
+		job->res.reason = err;
+		snprintf(job->label, sizeof(job->label), "%s", c->location);
+		return false;
+	}
+	rcn_config_resolve(spool, sizeof(spool), job->cfg->spool_dir, job->cfg->dir);
+	fetch_settings(&settings, job->cfg, c);
+	rcn_fetch_request req = {.source = c->name,
+				 .channel = c->channel,
+				 .bill = c->bill,
+				 .api = api_of(c->api),
+				 .url = url,
+				 .api_base = c->api_base,
+				 .merchant_id = c->merchant_id,
+				 .sub_merchant_id = c->sub_mchid,
+				 .app_id = c->app_id,
+				 .private_key_file = c->private_key,
+				 .cert_serial = c->cert_serial,
+				 .platform_cert_file = c->platform_cert,
+				 .api_key_file = c->api_key_file,
+				 .sign_type = c->sign_type,
+				 .day = job->day,
+				 .spool_dir = spool,
+				 .refetch = job->refetch};
+	if (rcn_fetch(&req, &settings, out, &err) != RCN_OK) {
+		job->res.rejected = true;
+		job->res.reason = err;
+		snprintf(job->label, sizeof(job->label), "[source %s] download", c->name);
+		return false;
+	}
+	if (out->no_bill) {
+		job->no_bill = true;
+		snprintf(job->label, sizeof(job->label), "[source %s] no bill", c->name);
+		return false;
+	}
+	snprintf(job->path, sizeof(job->path), "%s", out->path);
+	/* reports name the spooled file from the spool root: the same on every machine */
+	const char *slash = strrchr(out->path, '/');
+	snprintf(job->label, sizeof(job->label), "%.200s/%.1000s", c->name, slash ? slash + 1 : out->path);
+	return true;
 }
 
 struct rcn_parse_pool {

@@ -5,6 +5,7 @@
 
 #include "recon/config.h"
 #include "recon/db.h"
+#include "recon/fetch.h"
 #include "recon/match.h"
 #include "recon/parse.h"
 #include "recon/report.h"
@@ -15,6 +16,7 @@ typedef struct {
 	const rcn_source_conf *conf;
 	rcn_date day;
 	const rcn_profile *profile; /* borrowed; profile channels only */
+	bool refetch;		    /* download again even when the spool has the file */
 	/* out */
 	rcn_batch *batch; /* the accepted rows; NULL after a rejection or once merged */
 	rcn_stmt_result res;
@@ -29,7 +31,13 @@ typedef struct {
 	long wrong_merchant_line;
 	char wrong_date[20];
 	long wrong_date_line;
+	bool no_bill; /* the channel said there is no statement for the date: an empty day */
 } rcn_source_job;
+
+/* Downloads a remote source's statement into the spool (or finds it there):
+ * fills job->path and job->label, or rejects the job with the reason. Returns
+ * false when there is nothing to parse (rejected, or no bill). */
+bool rcn_source_fetch(rcn_source_job *job, rcn_fetch_result *out);
 
 void rcn_source_job_init(rcn_source_job *job, const rcn_config *cfg, const rcn_source_conf *conf, rcn_date day,
 			 const rcn_profile *profile);

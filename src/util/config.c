@@ -12,7 +12,7 @@
 
 #include "recon/money.h"
 
-enum section { SEC_NONE, SEC_LEDGER, SEC_RUN, SEC_SOURCE };
+enum section { SEC_NONE, SEC_LEDGER, SEC_RUN, SEC_FETCH, SEC_SOURCE };
 
 typedef struct {
 	const char *path;
@@ -66,6 +66,54 @@ static bool valid_timezone(const char *tz)
 	char path[300];
 	snprintf(path, sizeof(path), "/usr/share/zoneinfo/%s", tz);
 	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+static void set_str(char **slot, const char *val)
+{
+	free(*slot);
+	*slot = rcn_xstrdup(val);
+}
+
+static rcn_rc parse_long(ctx *c, const char *key, const char *v, long lo, long hi, long *out)
+{
+	char *end;
+	long long x = strtoll(v, &end, 10);
+	if (!*v || *end || x < lo || x > hi)
+		return bad(c, "bad value for '%s': expected a whole number from %ld to %ld", key, lo, hi);
+	*out = (long)x;
+	return RCN_OK;
+}
+
+static rcn_rc set_fetch_key(ctx *c, rcn_config *cfg, const char *key, const char *val)
+{
+	rcn_fetch_conf *f = &cfg->fetch;
+	long v;
+	rcn_rc rc;
+	if (strcmp(key, "connect_timeout") == 0)
+		return parse_long(c, key, val, 1, 600, &f->connect_timeout_s);
+	if (strcmp(key, "timeout") == 0)
+		return parse_long(c, key, val, 1, 86400, &f->timeout_s);
+	if (strcmp(key, "stall_timeout") == 0)
+		return parse_long(c, key, val, 1, 3600, &f->stall_s);
+	if (strcmp(key, "backoff_ms") == 0)
+		return parse_long(c, key, val, 0, 600000, &f->backoff_ms);
+	if (strcmp(key, "attempts") == 0)
+		return parse_int(c, key, val, 1, 20, &f->attempts);
+	if (strcmp(key, "max_per_channel") == 0)
+		return parse_int(c, key, val, 1, 64, &f->max_per_channel);
+	if (strcmp(key, "max_mb") == 0) {
+		if ((rc = parse_long(c, key, val, 1, 1L << 20, &v)))
+			return rc;
+		f->max_bytes = (uint64_t)v << 20;
+		return RCN_OK;
+	}
+	return bad(c, "unknown key '%.200s' in [fetch]", key);
+}
+
+bool rcn_config_source_remote(const rcn_source_conf *s)
+{
+	return s->api ||
+	       (s->location && (strncmp(s->location, "https://", 8) == 0 || strncmp(s->location, "sftp://", 7) == 0));
 }
 
 static bool valid_name(const char *s)
@@ -142,6 +190,8 @@ static rcn_rc set_key(ctx *c, rcn_config *cfg, enum section sec, rcn_source_conf
 			return RCN_OK;
 		}
 		return bad(c, "unknown key '%.200s' in [run]", key);
+	case SEC_FETCH:
+		return set_fetch_key(c, cfg, key, val);
 	case SEC_SOURCE:
 		if (strcmp(key, "channel") == 0) {
 			if (!valid_name(val))
@@ -160,10 +210,12 @@ static rcn_rc set_key(ctx *c, rcn_config *cfg, enum section sec, rcn_source_conf
 		} else if (strcmp(key, "location") == 0) {
 			if (!*val)
 				return bad(c, "bad value for '%s': %s", key, "a path or URL template is required");
-			if (strstr(val, "://") && strncmp(val, "file://", 7) != 0)
+			if (strstr(val, "://") && strncmp(val, "file://", 7) != 0 && strncmp(val, "https://", 8) != 0 &&
+			    strncmp(val, "sftp://", 7) != 0)
 				return bad(
 					c,
-					"bad value for '%s': only plain paths and file:// URLs are supported, not '%s'",
+					"bad value for '%s': use a path or a file://, https:// or sftp:// URL, not '%s'"
+					" (plain http is refused: TLS is always on)",
 					key, val);
 			src->location = rcn_xstrdup(val);
 		} else if (strcmp(key, "fee_rate") == 0) {
@@ -173,6 +225,35 @@ static rcn_rc set_key(ctx *c, rcn_config *cfg, enum section sec, rcn_source_conf
 			src->has_fee_rate = true;
 		} else if (strcmp(key, "sub_merchants") == 0) {
 			split_list(val, &src->sub_merchants, &src->n_sub_merchants);
+		} else if (strcmp(key, "api") == 0) {
+			if (strcmp(val, "wechat-v3") && strcmp(val, "wechat-v2") && strcmp(val, "alipay") &&
+			    strcmp(val, "unionpay"))
+				return bad(c, "bad value for '%s': '%s' (use wechat-v3, wechat-v2, alipay or unionpay)",
+					   key, val);
+			set_str(&src->api, val);
+		} else if (strcmp(key, "api_base") == 0) {
+			if (strncmp(val, "https://", 8) != 0)
+				return bad(c, "bad value for '%s': '%s' is not an https:// URL", key, val);
+			set_str(&src->api_base, val);
+		} else if (strcmp(key, "sign_type") == 0) {
+			if (strcmp(val, "MD5") && strcmp(val, "HMAC-SHA256"))
+				return bad(c, "bad value for '%s': '%s' (use MD5 or HMAC-SHA256)", key, val);
+			set_str(&src->sign_type, val);
+		} else if (strcmp(key, "cert_serial") == 0 || strcmp(key, "app_id") == 0 ||
+			   strcmp(key, "sub_mchid") == 0) {
+			set_str(key[0] == 'c'	? &src->cert_serial
+				: key[0] == 'a' ? &src->app_id
+						: &src->sub_mchid,
+				val);
+		} else if (strcmp(key, "ca_file") == 0 || strcmp(key, "private_key") == 0 ||
+			   strcmp(key, "platform_cert") == 0 || strcmp(key, "api_key_file") == 0) {
+			char path[4096];
+			rcn_config_resolve(path, sizeof(path), val, cfg->dir);
+			char **slot = key[0] == 'c'   ? &src->ca_file
+				      : key[1] == 'r' ? &src->private_key
+				      : key[1] == 'l' ? &src->platform_cert
+						      : &src->api_key_file;
+			set_str(slot, path);
 		} else {
 			return bad(c, "unknown key '%.200s' in [source %.200s]", key, src->name);
 		}
@@ -185,10 +266,10 @@ static rcn_rc set_key(ctx *c, rcn_config *cfg, enum section sec, rcn_source_conf
 
 static rcn_rc check_source(ctx *c, rcn_config *cfg, rcn_source_conf *s)
 {
-	const char *missing = !s->channel	? "channel"
-			      : !s->merchant_id ? "merchant_id"
-			      : !s->location	? "location"
-						: NULL;
+	const char *missing = !s->channel		? "channel"
+			      : !s->merchant_id		? "merchant_id"
+			      : !s->location && !s->api ? "location"
+							: NULL;
 	c->line = s->line;
 	if (missing)
 		return bad(c, "[source %s] lacks the required key '%s'", s->name, missing);
@@ -199,6 +280,22 @@ static rcn_rc check_source(ctx *c, rcn_config *cfg, rcn_source_conf *s)
 		  (strcmp(s->channel, "alipay") == 0 && strcmp(s->bill, "account") == 0);
 	if (!ok)
 		return bad(c, "[source %s]: channel %s has no '%s' bill", s->name, s->channel, s->bill);
+	if (s->api) {
+		/* each API's credentials (FORMATS.md §1-3), all read from files */
+		bool v3 = strcmp(s->api, "wechat-v3") == 0, v2 = strcmp(s->api, "wechat-v2") == 0;
+		bool ali = strcmp(s->api, "alipay") == 0, up = strcmp(s->api, "unionpay") == 0;
+		const char *want_channel = v3 || v2 ? "wechat" : ali ? "alipay" : "unionpay";
+		if (strcmp(s->channel, want_channel) != 0)
+			return bad(c, "[source %s]: api %s needs channel = %s", s->name, s->api, want_channel);
+		const char *need = (v3 || ali || up) && !s->private_key	    ? "private_key"
+				   : (v3 || up) && !s->cert_serial	    ? "cert_serial"
+				   : (v3 || ali || up) && !s->platform_cert ? "platform_cert"
+				   : (v2 || ali) && !s->app_id		    ? "app_id"
+				   : v2 && !s->api_key_file		    ? "api_key_file"
+									    : NULL;
+		if (need)
+			return bad(c, "[source %s] lacks the required key '%s' (for api %s)", s->name, need, s->api);
+	}
 	if (!rcn_config_builtin_channel(s->channel)) {
 		char rules[4096], path[4200];
 		struct stat st;
@@ -221,7 +318,7 @@ rcn_rc rcn_config_load(rcn_config **out, const char *path, rcn_err *err)
 	char *line = NULL;
 	size_t cap = 0;
 	enum section sec = SEC_NONE;
-	char seen_ledger = 0, seen_run = 0;
+	char seen_ledger = 0, seen_run = 0, seen_fetch = 0;
 	char last_key[128] = "";
 	rcn_config *cfg = rcn_xcalloc(1, sizeof(*cfg));
 	size_t src_cap = 0;
@@ -236,6 +333,7 @@ rcn_rc rcn_config_load(rcn_config **out, const char *path, rcn_err *err)
 	cfg->reports_dir = rcn_xstrdup("reports");
 	cfg->spool_dir = rcn_xstrdup("spool");
 	cfg->lock_wait_seconds = 600;
+	cfg->fetch = (rcn_fetch_conf){10, 600, 30, 1000, 3, 2, (uint64_t)4 << 30};
 	cfg->rules_dir = rcn_xstrdup(getenv("RECON_RULES") ? getenv("RECON_RULES") : RECON_RULES_DIR);
 
 	if (!f) {
@@ -275,7 +373,14 @@ rcn_rc rcn_config_load(rcn_config **out, const char *path, rcn_err *err)
 			*end = '\0';
 			char *name = trim(s + 1);
 			last_key[0] = '\0';
-			if (strcmp(name, "ledger") == 0 || strcmp(name, "run") == 0) {
+			if (strcmp(name, "fetch") == 0) {
+				if (seen_fetch) {
+					rc = bad(&c, "section [%s] appears twice", name);
+					goto cleanup;
+				}
+				seen_fetch = 1;
+				sec = SEC_FETCH;
+			} else if (strcmp(name, "ledger") == 0 || strcmp(name, "run") == 0) {
 				char *seen = name[0] == 'l' ? &seen_ledger : &seen_run;
 				if (*seen) {
 					rc = bad(&c, "section [%s] appears twice", name);
@@ -349,6 +454,10 @@ void rcn_config_free(rcn_config *cfg)
 		free(s->channel);
 		free(s->bill);
 		free(s->profile_path);
+		char *strs[] = {s->api,		  s->api_base,	   s->ca_file,	 s->private_key, s->cert_serial,
+				s->platform_cert, s->api_key_file, s->sign_type, s->app_id,	 s->sub_mchid};
+		for (size_t k = 0; k < sizeof(strs) / sizeof(strs[0]); k++)
+			free(strs[k]);
 		free(s->merchant_id);
 		free(s->location);
 		for (size_t j = 0; j < s->n_sub_merchants; j++)

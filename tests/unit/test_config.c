@@ -140,9 +140,42 @@ static void test_errors(void **state)
 	assert_string_equal(load_error("[run]\n"), ": no [source NAME] section: nothing to reconcile");
 	assert_string_equal(load_error("[source a]\nchannel=wechat\nmerchant_id=1\nlocation=a\n[source a]\n"),
 			    ":5: [source a] appears twice");
-	assert_string_equal(load_error("[source a]\nchannel=wechat\nmerchant_id=1\nlocation=https://x/{yyyymmdd}\n"),
-			    ":4: bad value for 'location': only plain paths and file:// URLs are supported, not "
-			    "'https://x/{yyyymmdd}'");
+	assert_string_equal(load_error("[source a]\nchannel=wechat\nmerchant_id=1\nlocation=http://x/{yyyymmdd}\n"),
+			    ":4: bad value for 'location': use a path or a file://, https:// or sftp:// URL, not "
+			    "'http://x/{yyyymmdd}' (plain http is refused: TLS is always on)");
+}
+
+static void test_api_sources(void **state)
+{
+	(void)state;
+	assert_string_equal(load_error("[source w]\nchannel = wechat\nmerchant_id = 1\napi = wechat-v4\n"),
+			    ":4: bad value for 'api': 'wechat-v4' (use wechat-v3, wechat-v2, alipay or unionpay)");
+	assert_string_equal(load_error("[source w]\nchannel = alipay\nmerchant_id = 1\napi = wechat-v3\n"),
+			    ":1: [source w]: api wechat-v3 needs channel = wechat");
+	assert_string_equal(load_error("[source w]\nchannel = wechat\nmerchant_id = 1\napi = wechat-v3\n"
+				       "private_key = k.pem\ncert_serial = 5157F0\n"),
+			    ":1: [source w] lacks the required key 'platform_cert' (for api wechat-v3)");
+	assert_string_equal(
+		load_error("[source w]\nchannel = wechat\nmerchant_id = 1\napi = wechat-v2\napp_id = wx1\n"),
+		":1: [source w] lacks the required key 'api_key_file' (for api wechat-v2)");
+	assert_string_equal(load_error("[fetch]\nattempts = 0\n"),
+			    ":2: bad value for 'attempts': expected a whole number from 1 to 20");
+	assert_string_equal(load_error("[fetch]\nretries = 3\n"), ":2: unknown key 'retries' in [fetch]");
+
+	rcn_config *cfg = NULL;
+	rcn_err err;
+	assert_int_equal(write_conf("[fetch]\ntimeout = 30\n[source w]\nchannel = wechat\nmerchant_id = 1601959334\n"
+				    "api = wechat-v3\nprivate_key = keys/m.pem\ncert_serial = 5157F0\n"
+				    "platform_cert = /etc/recon/wx.pem\napi_base = https://127.0.0.1:8443\n"),
+			 0);
+	assert_int_equal(rcn_config_load(&cfg, path, &err), RCN_OK);
+	assert_int_equal(cfg->fetch.timeout_s, 30);
+	assert_int_equal(cfg->fetch.attempts, 3);
+	assert_true(rcn_config_source_remote(&cfg->sources[0]));
+	assert_string_equal(cfg->sources[0].platform_cert, "/etc/recon/wx.pem");
+	assert_string_equal(cfg->sources[0].private_key, "/tmp/keys/m.pem"); /* relative to the config's dir */
+	rcn_config_free(cfg);
+	unlink(path);
 }
 
 static void test_missing_file(void **state)
@@ -159,10 +192,8 @@ static void test_missing_file(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_values),
-		cmocka_unit_test(test_defaults),
-		cmocka_unit_test(test_errors),
-		cmocka_unit_test(test_missing_file),
+		cmocka_unit_test(test_values),	    cmocka_unit_test(test_defaults),	 cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_api_sources), cmocka_unit_test(test_missing_file),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

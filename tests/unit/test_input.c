@@ -448,6 +448,32 @@ static void test_open_mem(void **state)
 	rcn_input_close(in);
 	free(data);
 
+	/* A buffer of several raw chunks, plain and gzip. */
+	size_t big = 200 * 1024 + 3, big_gz_n;
+	char *src = malloc(big), want_sha[65];
+	assert_non_null(src);
+	for (size_t i = 0; i < big; i++)
+		src[i] = (char)("0123456789,`\n"[(i * 7 + i / 13) % 13]);
+	sha256_hex(src, big, want_sha);
+	assert_int_equal(rcn_input_open_mem(&in, src, big, "big.csv", 0, &err), RCN_OK);
+	assert_int_equal(read_all(in, 10000, &data, &n, &err), RCN_OK);
+	assert_int_equal(n, big);
+	assert_memory_equal(data, src, big);
+	rcn_input_sha256_hex(in, sha);
+	assert_string_equal(sha, want_sha);
+	rcn_input_close(in);
+	free(data);
+	char *big_gz = gzip_mem(src, big, &big_gz_n);
+	assert_int_equal(rcn_input_open_mem(&in, big_gz, big_gz_n, "big.gz", 0, &err), RCN_OK);
+	assert_int_equal(read_all(in, 65536, &data, &n, &err), RCN_OK);
+	assert_int_equal(n, big);
+	assert_memory_equal(data, src, big);
+	assert_int_equal(rcn_input_raw_bytes(in), big_gz_n);
+	rcn_input_close(in);
+	free(data);
+	free(big_gz);
+	free(src);
+
 	/* Nothing at all is an empty plain input. */
 	assert_int_equal(rcn_input_open_mem(&in, NULL, 0, "empty", 0, &err), RCN_OK);
 	assert_int_equal(read_all(in, 10, &data, &n, &err), RCN_OK);

@@ -1,0 +1,654 @@
+/* fetch: one source's statement for one business date into the spool —
+ * <spool>/<yyyy-mm-dd>/<source>/<file> plus manifest.json (provenance: safe
+ * URL, time, status, size, SHA-256, the channel's digest) — both written
+ * atomically; a verified spooled file is reused unless a refetch is asked. */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+#include <openssl/evp.h>
+
+#include "fetch/api.h"
+#include "fetch/http.h"
+
+#define MANIFEST	  "manifest.json"
+#define MANIFEST_MAX	  (1 << 20)
+#define MANIFEST_MAX_KEYS 32
+
+void rcn_fetch_settings_default(rcn_fetch_settings *s)
+{
+	s->connect_timeout_s = 10;
+	s->timeout_s = 600;
+	s->stall_s = 30;
+	s->attempts = 3;
+	s->backoff_ms = 1000;
+	s->max_per_channel = 2;
+	s->max_bytes = (uint64_t)4 << 30;
+	s->ca_file = NULL;
+}
+
+static pthread_once_t global_once = PTHREAD_ONCE_INIT;
+
+static void global_init_once(void)
+{
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+void rcn_fetch_global_init(void)
+{
+	pthread_once(&global_once, global_init_once);
+}
+
+/* ---- files ---- */
+
+static void hex(char *out, const unsigned char *d, size_t n)
+{
+	static const char digits[] = "0123456789abcdef";
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = digits[d[i] >> 4];
+		out[2 * i + 1] = digits[d[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+static void sha256_mem(char out[65], const void *data, size_t len)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL);
+	hex(out, md, mdlen);
+}
+
+/* SHA-256 and size of a regular file; false if it cannot be read. */
+static bool sha256_file(char out[65], uint64_t *size, const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return false;
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
+	unsigned char buf[1 << 16];
+	size_t n;
+	uint64_t total = 0;
+	while ((n = fread(buf, 1, sizeof(buf), f)) > 0) {
+		EVP_DigestUpdate(ctx, buf, n);
+		total += n;
+	}
+	bool ok = !ferror(f);
+	fclose(f);
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	EVP_DigestFinal_ex(ctx, md, &mdlen);
+	EVP_MD_CTX_free(ctx);
+	hex(out, md, mdlen);
+	*size = total;
+	return ok;
+}
+
+static rcn_rc mkdir_p(const char *path, rcn_err *err)
+{
+	char tmp[4096];
+	if (snprintf(tmp, sizeof(tmp), "%s", path) >= (int)sizeof(tmp))
+		return rcn_err_set(err, RCN_EUSAGE, "", 0, "spool path too long: %.200s", path);
+	for (char *p = tmp + 1;; p++) {
+		if (*p != '/' && *p != '\0')
+			continue;
+		char c = *p;
+		*p = '\0';
+		if (mkdir(tmp, 0750) != 0 && errno != EEXIST)
+			return rcn_err_set(err, RCN_EIO, tmp, 0, "cannot create spool directory: %s", strerror(errno));
+		*p = c;
+		if (!c)
+			break;
+	}
+	struct stat st;
+	if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode))
+		return rcn_err_set(err, RCN_EIO, path, 0, "spool directory is not a directory");
+	return RCN_OK;
+}
+
+/* tmp file + fsync + rename + fsync of the directory: a reader sees the old
+ * file or the whole new one, also after a crash. */
+static rcn_rc write_atomic(const char *dir, const char *name, const void *data, size_t len, rcn_err *err)
+{
+	static atomic_uint seq;
+	char path[4400], tmp[4500];
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	snprintf(tmp, sizeof(tmp), "%s/.%s.tmp.%ld.%u", dir, name, (long)getpid(), atomic_fetch_add(&seq, 1));
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+	if (fd < 0)
+		return rcn_err_set(err, RCN_EIO, path, 0, "cannot write spool file: %s", strerror(errno));
+	const char *p = data;
+	size_t left = len;
+	int e = 0;
+	while (left) {
+		ssize_t w = write(fd, p, left);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			e = errno;
+			break;
+		}
+		p += w;
+		left -= (size_t)w;
+	}
+	if (!e && fsync(fd) != 0)
+		e = errno;
+	if (close(fd) != 0 && !e)
+		e = errno;
+	if (!e && rename(tmp, path) != 0)
+		e = errno;
+	if (e) {
+		unlink(tmp);
+		return rcn_err_set(err, RCN_EIO, path, 0, "cannot write spool file: %s", strerror(e));
+	}
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd >= 0) {
+		fsync(dfd);
+		close(dfd);
+	}
+	return RCN_OK;
+}
+
+/* A spool file name from a channel's or a URL's name: one path segment, not
+ * hidden, not the manifest, no control characters. */
+static void spool_name(char *out, size_t n, const char *name)
+{
+	size_t j = 0;
+	for (size_t i = 0; name[i] && j + 1 < n; i++) {
+		unsigned char c = (unsigned char)name[i];
+		out[j++] = (c < 0x20 || c == 0x7f || c == '/' || c == '\\') ? '_' : (char)c;
+	}
+	out[j] = '\0';
+	char tmp[256];
+	snprintf(tmp, sizeof(tmp), "%s", out);
+	if (!tmp[0] || strcmp(tmp, ".") == 0 || strcmp(tmp, "..") == 0)
+		snprintf(out, n, "download");
+	else if (tmp[0] == '.')
+		snprintf(out, n, "download%.200s", tmp);
+	else if (strcmp(tmp, MANIFEST) == 0)
+		snprintf(out, n, "download_%.200s", tmp);
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* The last path segment of a URL, percent-decoded. */
+static void url_file_name(char *out, size_t n, const char *safe_url)
+{
+	const char *path = strstr(safe_url, "://");
+	path = path ? path + 3 : safe_url;
+	const char *slash = strrchr(path, '/');
+	const char *seg = slash ? slash + 1 : path;
+	char dec[256];
+	size_t j = 0;
+	for (size_t i = 0; seg[i] && j + 1 < sizeof(dec); i++) {
+		if (seg[i] == '%' && hexval(seg[i + 1]) >= 0 && hexval(seg[i + 2]) >= 0) {
+			dec[j++] = (char)(hexval(seg[i + 1]) * 16 + hexval(seg[i + 2]));
+			i += 2;
+		} else {
+			dec[j++] = seg[i];
+		}
+	}
+	dec[j] = '\0';
+	spool_name(out, n, dec);
+}
+
+/* ---- manifest.json: one flat object per source folder ---- */
+
+/* A JSON string: quotes, backslashes and control characters escaped, and
+ * bytes that are not UTF-8 replaced so the file stays valid JSON. */
+static void json_str(rcn_buf *b, const char *s)
+{
+	if (!s) {
+		rcn_buf_append(b, "null", 4);
+		return;
+	}
+	rcn_buf_append(b, "\"", 1);
+	const unsigned char *p = (const unsigned char *)s;
+	while (*p) {
+		unsigned char c = *p;
+		if (c == '"' || c == '\\') {
+			char e[2] = {'\\', (char)c};
+			rcn_buf_append(b, e, 2);
+			p++;
+		} else if (c < 0x20 || c == 0x7f) {
+			const char *e = c == '\n' ? "\\n" : c == '\r' ? "\\r" : c == '\t' ? "\\t" : NULL;
+			if (e)
+				rcn_buf_append(b, e, 2);
+			else
+				rcn_buf_printf(b, "\\u%04x", c);
+			p++;
+		} else if (c < 0x80) {
+			rcn_buf_append(b, p++, 1);
+		} else {
+			size_t len = (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 0;
+			bool ok = len > 0 && c != 0xC0 && c != 0xC1 && c < 0xF5;
+			for (size_t i = 1; ok && i < len; i++)
+				ok = (p[i] & 0xC0) == 0x80;
+			if (ok) {
+				rcn_buf_append(b, p, len);
+				p += len;
+			} else {
+				rcn_buf_append(b, "\\ufffd", 6);
+				p++;
+			}
+		}
+	}
+	rcn_buf_append(b, "\"", 1);
+}
+
+typedef struct {
+	const char *source, *channel, *url, *fetched_at;
+	long http_status;
+	uint64_t bytes;
+	const char *sha256, *channel_digest;
+	bool digest_ok, no_bill;
+	int attempts;
+	const char *file;  /* NULL: no file */
+	const char *error; /* NULL: no error */
+} manifest;
+
+static rcn_rc manifest_write(const char *dir, const manifest *m, rcn_err *err)
+{
+	rcn_buf b;
+	rcn_buf_init(&b, MANIFEST_MAX);
+	rcn_buf_append(&b, "{\n  \"source\": ", 14);
+	json_str(&b, m->source);
+	rcn_buf_append(&b, ",\n  \"channel\": ", 15);
+	json_str(&b, m->channel);
+	rcn_buf_append(&b, ",\n  \"url\": ", 11);
+	json_str(&b, m->url);
+	rcn_buf_append(&b, ",\n  \"fetched_at\": ", 18);
+	json_str(&b, m->fetched_at);
+	rcn_buf_printf(&b, ",\n  \"http_status\": %ld,\n  \"bytes\": %llu,\n  \"sha256\": ", m->http_status,
+		       (unsigned long long)m->bytes);
+	json_str(&b, m->sha256);
+	rcn_buf_append(&b, ",\n  \"channel_digest\": ", 22);
+	json_str(&b, m->channel_digest);
+	rcn_buf_printf(&b, ",\n  \"digest_ok\": %s,\n  \"no_bill\": %s,\n  \"attempts\": %d,\n  \"file\": ",
+		       m->digest_ok ? "true" : "false", m->no_bill ? "true" : "false", m->attempts);
+	json_str(&b, m->file);
+	if (m->error) {
+		rcn_buf_append(&b, ",\n  \"error\": ", 13);
+		json_str(&b, m->error);
+	}
+	rcn_buf_append(&b, "\n}\n", 3);
+	rcn_rc rc = write_atomic(dir, MANIFEST, b.data, b.len, err);
+	rcn_buf_free(&b);
+	return rc;
+}
+
+typedef struct {
+	char *key[MANIFEST_MAX_KEYS];
+	char *val[MANIFEST_MAX_KEYS]; /* strings decoded; numbers, true/false as written; NULL for null */
+	size_t n;
+} kv;
+
+static void kv_free(kv *m)
+{
+	for (size_t i = 0; i < m->n; i++) {
+		free(m->key[i]);
+		free(m->val[i]);
+	}
+	m->n = 0;
+}
+
+static const char *kv_get(const kv *m, const char *key, bool *present)
+{
+	for (size_t i = 0; i < m->n; i++)
+		if (strcmp(m->key[i], key) == 0) {
+			if (present)
+				*present = true;
+			return m->val[i];
+		}
+	if (present)
+		*present = false;
+	return NULL;
+}
+
+static const char *skip_ws(const char *p)
+{
+	while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+		p++;
+	return p;
+}
+
+/* Decodes a JSON string at p (at the opening quote); NULL on bad input. */
+static char *json_parse_str(const char **pp)
+{
+	const char *p = *pp;
+	if (*p != '"')
+		return NULL;
+	p++;
+	rcn_buf b;
+	rcn_buf_init(&b, MANIFEST_MAX);
+	rcn_buf_append(&b, "", 0);
+	while (*p && *p != '"') {
+		if (*p != '\\') {
+			rcn_buf_append(&b, p++, 1);
+			continue;
+		}
+		p++;
+		char c = *p++;
+		switch (c) {
+		case '"':
+		case '\\':
+		case '/':
+			rcn_buf_append(&b, &c, 1);
+			break;
+		case 'n':
+			rcn_buf_append(&b, "\n", 1);
+			break;
+		case 'r':
+			rcn_buf_append(&b, "\r", 1);
+			break;
+		case 't':
+			rcn_buf_append(&b, "\t", 1);
+			break;
+		case 'b':
+			rcn_buf_append(&b, "\b", 1);
+			break;
+		case 'f':
+			rcn_buf_append(&b, "\f", 1);
+			break;
+		case 'u': {
+			unsigned v = 0;
+			for (int i = 0; i < 4; i++) {
+				int h = hexval(p[i]);
+				if (h < 0) {
+					rcn_buf_free(&b);
+					return NULL;
+				}
+				v = v * 16 + (unsigned)h;
+			}
+			p += 4;
+			/* Only what manifest_write produces is read back: no surrogate pairs. */
+			char u[3];
+			if (v < 0x80) {
+				u[0] = (char)v;
+				rcn_buf_append(&b, u, 1);
+			} else if (v < 0x800) {
+				u[0] = (char)(0xC0 | (v >> 6));
+				u[1] = (char)(0x80 | (v & 0x3F));
+				rcn_buf_append(&b, u, 2);
+			} else {
+				u[0] = (char)(0xE0 | (v >> 12));
+				u[1] = (char)(0x80 | ((v >> 6) & 0x3F));
+				u[2] = (char)(0x80 | (v & 0x3F));
+				rcn_buf_append(&b, u, 3);
+			}
+			break;
+		}
+		default:
+			rcn_buf_free(&b);
+			return NULL;
+		}
+	}
+	if (*p != '"') {
+		rcn_buf_free(&b);
+		return NULL;
+	}
+	*pp = p + 1;
+	return b.data;
+}
+
+/* Reads a flat JSON object of strings, numbers, booleans and nulls. */
+static bool manifest_read(const char *path, kv *m)
+{
+	m->n = 0;
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return false;
+	char *text = rcn_xmalloc(MANIFEST_MAX + 1);
+	size_t len = fread(text, 1, MANIFEST_MAX, f);
+	fclose(f);
+	text[len] = '\0';
+	bool ok = false;
+	const char *p = skip_ws(text);
+	if (*p++ != '{')
+		goto cleanup;
+	p = skip_ws(p);
+	if (*p == '}') {
+		ok = true;
+		goto cleanup;
+	}
+	while (m->n < MANIFEST_MAX_KEYS) {
+		char *key = json_parse_str(&p);
+		if (!key)
+			goto cleanup;
+		m->key[m->n] = key;
+		m->val[m->n] = NULL;
+		m->n++;
+		p = skip_ws(p);
+		if (*p++ != ':')
+			goto cleanup;
+		p = skip_ws(p);
+		if (*p == '"') {
+			if (!(m->val[m->n - 1] = json_parse_str(&p)))
+				goto cleanup;
+		} else if (strncmp(p, "null", 4) == 0) {
+			p += 4;
+		} else {
+			size_t n = strspn(p, "-+.0123456789eEtruefals");
+			if (!n)
+				goto cleanup;
+			m->val[m->n - 1] = rcn_xstrndup(p, n);
+			p += n;
+		}
+		p = skip_ws(p);
+		if (*p == '}') {
+			ok = true;
+			break;
+		}
+		if (*p++ != ',')
+			goto cleanup;
+		p = skip_ws(p);
+	}
+cleanup:
+	free(text);
+	if (!ok)
+		kv_free(m);
+	return ok;
+}
+
+static bool str_eq(const char *a, const char *b)
+{
+	return strcmp(a ? a : "", b ? b : "") == 0;
+}
+
+/* A spooled file is reused when the manifest says it was fetched for this
+ * source and channel (and URL), verified, and the file still has the
+ * recorded SHA-256. A "no bill" answer is not reused: channels publish late. */
+static bool reuse_spooled(const char *dir, const rcn_fetch_request *req, rcn_fetch_result *out)
+{
+	char path[4400];
+	snprintf(path, sizeof(path), "%s/" MANIFEST, dir);
+	kv m = {0};
+	if (!manifest_read(path, &m))
+		return false;
+	bool reuse = false, has_error;
+	kv_get(&m, "error", &has_error);
+	const char *file = kv_get(&m, "file", NULL);
+	const char *sha = kv_get(&m, "sha256", NULL);
+	if (has_error || !file || !sha || strlen(sha) != 64 || !str_eq(kv_get(&m, "source", NULL), req->source) ||
+	    !str_eq(kv_get(&m, "channel", NULL), req->channel) || !str_eq(kv_get(&m, "digest_ok", NULL), "true") ||
+	    str_eq(kv_get(&m, "no_bill", NULL), "true") || !file[0] || file[0] == '.' || strchr(file, '/') ||
+	    strcmp(file, MANIFEST) == 0)
+		goto cleanup;
+	if (req->api == RCN_API_NONE) {
+		char safe[1024];
+		rcn_http_safe_url(safe, sizeof(safe), req->url);
+		if (!str_eq(kv_get(&m, "url", NULL), safe))
+			goto cleanup;
+	}
+	char fpath[sizeof(out->path)], got[65];
+	uint64_t size;
+	struct stat st;
+	if (snprintf(fpath, sizeof(fpath), "%s/%s", dir, file) >= (int)sizeof(fpath))
+		goto cleanup;
+	if (lstat(fpath, &st) != 0 || !S_ISREG(st.st_mode) || !sha256_file(got, &size, fpath) || strcmp(got, sha) != 0)
+		goto cleanup;
+	snprintf(out->path, sizeof(out->path), "%s", fpath);
+	snprintf(out->sha256, sizeof(out->sha256), "%s", got);
+	const char *digest = kv_get(&m, "channel_digest", NULL);
+	snprintf(out->channel_digest, sizeof(out->channel_digest), "%s", digest ? digest : "");
+	const char *status = kv_get(&m, "http_status", NULL);
+	out->http_status = status ? strtol(status, NULL, 10) : 0;
+	out->bytes = size;
+	out->digest_ok = true;
+	out->from_spool = true;
+	out->attempts = 0;
+	reuse = true;
+cleanup:
+	kv_free(&m);
+	return reuse;
+}
+
+/* ---- fetching ---- */
+
+static bool valid_source_name(const char *s)
+{
+	return s && s[0] && s[0] != '.' && !strchr(s, '/') && strlen(s) < 256;
+}
+
+static rcn_rc fetch_url(const rcn_fetch_request *req, const rcn_fetch_settings *s, rcn_api_result *r, rcn_err *err)
+{
+	if (!req->url || !req->url[0])
+		return rcn_err_set(err, RCN_EUSAGE, "", 0, "[source %s]: no URL to fetch", req->source);
+	rcn_http_safe_url(r->safe_url, sizeof(r->safe_url), req->url);
+	char what[300];
+	snprintf(what, sizeof(what), "[source %s]: download", req->source);
+	rcn_http_request hr = {"GET", req->url, NULL, NULL, 0, req->channel ? req->channel : req->source, what};
+	rcn_http_response resp;
+	rcn_rc rc = rcn_http_send(&hr, s, &resp, err);
+	r->attempts = resp.attempts;
+	r->http_status = resp.status;
+	bool http = strncasecmp(req->url, "http://", 7) == 0 || strncasecmp(req->url, "https://", 8) == 0;
+	if (rc == RCN_OK && http && (resp.status < 200 || resp.status > 299))
+		rc = rcn_err_set(err, RCN_EIO, "", 0, "%s: %s: HTTP %ld", what, r->safe_url, resp.status);
+	if (rc == RCN_OK) {
+		r->data = resp.body;
+		rcn_buf_init(&resp.body, 0);
+		url_file_name(r->filename, sizeof(r->filename), r->safe_url);
+		r->digest_ok = true;
+	}
+	rcn_http_response_free(&resp);
+	return rc;
+}
+
+static rcn_rc call_api(const rcn_fetch_request *req, const rcn_fetch_settings *s, rcn_api_result *r, rcn_err *err)
+{
+	switch (req->api) {
+	case RCN_API_NONE:
+		return fetch_url(req, s, r, err);
+	case RCN_API_WECHAT_V3:
+		return rcn_api_wechat_v3(req, s, r, err);
+	case RCN_API_WECHAT_V2:
+		return rcn_api_wechat_v2(req, s, r, err);
+	case RCN_API_ALIPAY:
+		return rcn_api_alipay(req, s, r, err);
+	case RCN_API_UNIONPAY:
+		return rcn_api_unionpay(req, s, r, err);
+	}
+	return rcn_err_set(err, RCN_EUSAGE, "", 0, "[source %s]: unknown API", req->source);
+}
+
+rcn_rc rcn_fetch(const rcn_fetch_request *req, const rcn_fetch_settings *settings, rcn_fetch_result *out, rcn_err *err)
+{
+	memset(out, 0, sizeof(*out));
+	if (!valid_source_name(req->source))
+		return rcn_err_set(err, RCN_EUSAGE, "", 0, "source name '%s' cannot name a spool folder",
+				   req->source ? req->source : "");
+	if (!req->spool_dir || !req->spool_dir[0])
+		return rcn_err_set(err, RCN_EUSAGE, "", 0, "[source %s]: no spool directory", req->source);
+
+	/* room for "/<name>" in out->path */
+	char date[11], dir[sizeof(out->path) - 300];
+	rcn_date_format(date, req->day);
+	if (snprintf(dir, sizeof(dir), "%s/%s/%s", req->spool_dir, date, req->source) >= (int)sizeof(dir))
+		return rcn_err_set(err, RCN_EUSAGE, "", 0, "[source %s]: spool path too long", req->source);
+	rcn_rc rc = mkdir_p(dir, err);
+	if (rc != RCN_OK)
+		return rc;
+	if (!req->refetch && reuse_spooled(dir, req, out))
+		return RCN_OK;
+
+	char fetched_at[32];
+	time_t now = time(NULL);
+	struct tm tm;
+	gmtime_r(&now, &tm);
+	strftime(fetched_at, sizeof(fetched_at), "%Y-%m-%dT%H:%M:%SZ", &tm);
+
+	rcn_api_result r;
+	memset(&r, 0, sizeof(r));
+	rcn_err ferr;
+	rcn_err_clear(&ferr);
+	rc = call_api(req, settings, &r, &ferr);
+	out->attempts = r.attempts;
+	out->http_status = r.http_status;
+	snprintf(out->channel_digest, sizeof(out->channel_digest), "%s", r.channel_digest);
+	out->digest_ok = rc == RCN_OK && (r.no_bill || r.digest_ok);
+	if (rc == RCN_OK && !out->digest_ok)
+		rc = rcn_err_set(&ferr, RCN_EFORMAT, "", 0,
+				 "[source %s]: %s: the file does not match the digest the channel stated (%s)",
+				 req->source, r.safe_url, r.channel_digest[0] ? r.channel_digest : "none");
+
+	manifest m = {req->source,	req->channel,	r.safe_url, fetched_at, r.http_status, 0,   "",
+		      r.channel_digest, out->digest_ok, false,	    r.attempts, NULL,	       NULL};
+	char msg[1200], name[256];
+	if (rc != RCN_OK) {
+		/* The failure is recorded; the spool gets no file for it. */
+		m.error = rcn_err_format(&ferr, msg, sizeof(msg));
+		rcn_err manifest_err;
+		manifest_write(dir, &m, &manifest_err);
+		if (err)
+			*err = ferr;
+		goto cleanup;
+	}
+	if (r.no_bill) {
+		out->no_bill = m.no_bill = true;
+		rc = manifest_write(dir, &m, err);
+		goto cleanup;
+	}
+
+	if (r.filename[0])
+		spool_name(name, sizeof(name), r.filename);
+	else
+		snprintf(name, sizeof(name), "download");
+	sha256_mem(out->sha256, r.data.data ? r.data.data : "", r.data.len);
+	out->bytes = r.data.len;
+	rc = write_atomic(dir, name, r.data.data ? r.data.data : "", r.data.len, err);
+	if (rc != RCN_OK)
+		goto cleanup;
+	m.bytes = out->bytes;
+	m.sha256 = out->sha256;
+	m.file = name;
+	rc = manifest_write(dir, &m, err);
+	snprintf(out->path, sizeof(out->path), "%s/%.255s", dir, name);
+	if (rc != RCN_OK) {
+		/* Without its manifest a file would be unverifiable: do not keep it. */
+		unlink(out->path);
+		out->path[0] = '\0';
+	}
+cleanup:
+	rcn_buf_free(&r.data);
+	return rc;
+}

@@ -1,0 +1,441 @@
+/* fetch: the HTTP(S) transport — one libcurl easy handle per attempt, driven
+ * by a multi handle so a stalled transfer is noticed to the tenth of a second;
+ * retries with exponential backoff and jitter, a per-channel concurrency cap,
+ * capped bodies, and messages that never carry a query string or a header. */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+
+#include "fetch/http.h"
+
+#define MAX_HEADERS	  200
+#define MAX_HEADER_LINE	  8192
+#define MAX_BACKOFF_MS	  60000L
+#define POLL_MS		  100
+#define DEFAULT_MAX_BYTES ((uint64_t)4 << 30)
+
+/* ---- per-channel concurrency cap: counting semaphores keyed by channel ---- */
+
+typedef struct channel_slot {
+	struct channel_slot *next;
+	char *channel;
+	int in_flight;
+	pthread_cond_t freed;
+} channel_slot;
+
+static pthread_mutex_t slots_lock = PTHREAD_MUTEX_INITIALIZER;
+static channel_slot *slots;
+
+static channel_slot *slot_acquire(const char *channel, int max)
+{
+	if (max <= 0)
+		return NULL; /* no cap */
+	pthread_mutex_lock(&slots_lock);
+	channel_slot *s = slots;
+	while (s && strcmp(s->channel, channel) != 0)
+		s = s->next;
+	if (!s) {
+		/* Slots live for the whole process: a handful of channels at most. */
+		s = rcn_xcalloc(1, sizeof(*s));
+		s->channel = rcn_xstrdup(channel);
+		pthread_cond_init(&s->freed, NULL);
+		s->next = slots;
+		slots = s;
+	}
+	while (s->in_flight >= max)
+		pthread_cond_wait(&s->freed, &slots_lock);
+	s->in_flight++;
+	pthread_mutex_unlock(&slots_lock);
+	return s;
+}
+
+static void slot_release(channel_slot *s)
+{
+	if (!s)
+		return;
+	pthread_mutex_lock(&slots_lock);
+	s->in_flight--;
+	pthread_cond_signal(&s->freed);
+	pthread_mutex_unlock(&slots_lock);
+}
+
+/* ---- small helpers ---- */
+
+static long now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000};
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
+/* Jitter only needs to spread retries of parallel jobs: a per-thread xorshift
+ * seeded from the clock and the thread's stack address is enough. */
+static long jitter_ms(long below)
+{
+	static _Thread_local uint64_t x;
+	if (below <= 0)
+		return 0;
+	if (!x) {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		x = ((uint64_t)ts.tv_nsec << 20) ^ (uint64_t)ts.tv_sec ^ (uint64_t)(uintptr_t)&ts ^
+		    ((uint64_t)getpid() << 40);
+		x |= 1;
+	}
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	return (long)(x % (uint64_t)below);
+}
+
+static bool is_http_url(const char *url)
+{
+	return strncasecmp(url, "http://", 7) == 0 || strncasecmp(url, "https://", 8) == 0;
+}
+
+void rcn_http_safe_url(char *out, size_t n, const char *url)
+{
+	if (!n)
+		return;
+	out[0] = '\0';
+	if (!url)
+		return;
+	size_t end = strcspn(url, "?#");
+	const char *sep = strstr(url, "://");
+	if (!sep || (size_t)(sep - url) > end) {
+		snprintf(out, n, "%.*s", (int)end, url);
+		return;
+	}
+	const char *auth = sep + 3;
+	size_t auth_len = strcspn(auth, "/?#");
+	/* userinfo ends at the last '@' of the authority */
+	const char *host = auth;
+	for (size_t i = 0; i < auth_len; i++)
+		if (auth[i] == '@')
+			host = auth + i + 1;
+	size_t host_len = auth_len - (size_t)(host - auth);
+	const char *path = auth + auth_len;
+	size_t path_len = strcspn(path, "?#");
+	snprintf(out, n, "%.*s%.*s%.*s", (int)(auth - url), url, (int)host_len, host, (int)path_len, path);
+}
+
+const char *rcn_http_header(const rcn_http_response *r, const char *name)
+{
+	size_t nl = strlen(name);
+	for (size_t i = 0; i < r->n_headers; i++) {
+		const char *h = r->headers[i];
+		if (strncasecmp(h, name, nl) == 0 && h[nl] == ':') {
+			const char *v = h + nl + 1;
+			while (*v == ' ' || *v == '\t')
+				v++;
+			return v;
+		}
+	}
+	return NULL;
+}
+
+static void headers_clear(rcn_http_response *r)
+{
+	for (size_t i = 0; i < r->n_headers; i++)
+		free(r->headers[i]);
+	free(r->headers);
+	r->headers = NULL;
+	r->n_headers = 0;
+}
+
+void rcn_http_response_free(rcn_http_response *r)
+{
+	if (!r)
+		return;
+	rcn_buf_free(&r->body);
+	headers_clear(r);
+}
+
+/* ---- one attempt ---- */
+
+typedef struct {
+	rcn_http_response *resp;
+	uint64_t max_bytes;
+	bool over;	   /* the body passed max_bytes */
+	long last_data_ms; /* when bytes last arrived: the stall clock */
+} xfer;
+
+static size_t on_body(char *data, size_t size, size_t nmemb, void *p)
+{
+	xfer *x = p;
+	size_t n = size * nmemb;
+	x->last_data_ms = now_ms();
+	if ((uint64_t)x->resp->body.len + n > x->max_bytes || rcn_buf_append(&x->resp->body, data, n) != RCN_OK) {
+		x->over = true;
+		return 0; /* aborts the transfer with CURLE_WRITE_ERROR */
+	}
+	return n;
+}
+
+static size_t on_header(char *data, size_t size, size_t nmemb, void *p)
+{
+	xfer *x = p;
+	rcn_http_response *r = x->resp;
+	size_t n = size * nmemb;
+	x->last_data_ms = now_ms();
+	size_t len = n;
+	while (len && (data[len - 1] == '\n' || data[len - 1] == '\r'))
+		len--;
+	if (len >= 5 && memcmp(data, "HTTP/", 5) == 0) {
+		headers_clear(r); /* a new response (after 100 Continue): keep only its headers */
+		return n;
+	}
+	const char *colon = memchr(data, ':', len);
+	if (!len || !colon || len > MAX_HEADER_LINE || r->n_headers >= MAX_HEADERS)
+		return n;
+	char *line = rcn_xstrndup(data, len);
+	for (char *c = line; *c && *c != ':'; c++)
+		if (*c >= 'A' && *c <= 'Z')
+			*c = (char)(*c - 'A' + 'a');
+	r->headers = rcn_xrealloc(r->headers, (r->n_headers + 1) * sizeof(char *));
+	r->headers[r->n_headers++] = line;
+	return n;
+}
+
+typedef enum { ATTEMPT_OK, ATTEMPT_RETRY, ATTEMPT_FAIL } attempt_outcome;
+
+/* The curl message is useful (which certificate problem, which host did not
+ * answer) but is dropped if it could echo the query string. */
+static const char *curl_reason(const char *errbuf, CURLcode code, const char *url)
+{
+	const char *q = strchr(url, '?');
+	if (!errbuf[0] || (q && q[1] && strstr(errbuf, q + 1)))
+		return curl_easy_strerror(code);
+	return errbuf;
+}
+
+static bool retryable(CURLcode code)
+{
+	switch (code) {
+	case CURLE_COULDNT_RESOLVE_PROXY:
+	case CURLE_COULDNT_RESOLVE_HOST:
+	case CURLE_COULDNT_CONNECT:
+	case CURLE_SSL_CONNECT_ERROR:
+	case CURLE_OPERATION_TIMEDOUT:
+	case CURLE_PARTIAL_FILE:
+	case CURLE_RECV_ERROR:
+	case CURLE_SEND_ERROR:
+	case CURLE_GOT_NOTHING:
+	case CURLE_HTTP2:
+	case CURLE_HTTP2_STREAM:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* Runs one request to completion; on failure writes the reason to reason. */
+static attempt_outcome attempt(const rcn_http_request *req, const rcn_fetch_settings *s, uint64_t max_bytes,
+			       struct curl_slist *headers, rcn_http_response *out, char *reason, size_t rn)
+{
+	char errbuf[CURL_ERROR_SIZE] = "";
+	xfer x = {out, max_bytes, false, now_ms()};
+	rcn_buf_reset(&out->body);
+	headers_clear(out);
+	out->status = 0;
+
+	CURL *h = curl_easy_init();
+	CURLM *m = curl_multi_init();
+	if (!h || !m) {
+		snprintf(reason, rn, "cannot initialise libcurl");
+		if (h)
+			curl_easy_cleanup(h);
+		if (m)
+			curl_multi_cleanup(m);
+		return ATTEMPT_FAIL;
+	}
+	curl_easy_setopt(h, CURLOPT_URL, req->url);
+	/* Plain http is allowed here for loopback tests and proxies; the
+	 * configuration refuses http:// for a real host. */
+	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "https,http,sftp,file");
+	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+	curl_easy_setopt(h, CURLOPT_USERAGENT, "recon/" RECON_VERSION);
+	curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
+	if (s->ca_file && s->ca_file[0])
+		curl_easy_setopt(h, CURLOPT_CAINFO, s->ca_file);
+	if (strncasecmp(req->url, "sftp://", 7) == 0) {
+		/* An sftp host must already be known: no trust on first use. */
+		const char *home = getenv("HOME");
+		char kh[4096];
+		struct stat st;
+		if (home && snprintf(kh, sizeof(kh), "%s/.ssh/known_hosts", home) < (int)sizeof(kh) &&
+		    stat(kh, &st) == 0)
+			curl_easy_setopt(h, CURLOPT_SSH_KNOWNHOSTS, kh);
+	}
+	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, s->connect_timeout_s > 0 ? s->connect_timeout_s : 0L);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT, s->timeout_s > 0 ? s->timeout_s : 0L);
+	if (s->stall_s > 0) {
+		/* curl's own check averages over a window of about five seconds,
+		 * so a few bytes then silence trip it late: the loop below also
+		 * watches the time since the last byte. */
+		curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
+		curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, s->stall_s);
+	}
+	if (max_bytes < (uint64_t)INT64_MAX)
+		curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)max_bytes);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, &x);
+	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(h, CURLOPT_HEADERDATA, &x);
+	if (headers)
+		curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
+	if (req->method && strcmp(req->method, "POST") == 0) {
+		curl_easy_setopt(h, CURLOPT_POST, 1L);
+		curl_easy_setopt(h, CURLOPT_POSTFIELDS, req->body ? req->body : "");
+		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)(req->body ? req->body_len : 0));
+	} else if (req->method && strcmp(req->method, "GET") != 0) {
+		curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, req->method);
+	} else {
+		curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+	}
+
+	CURLcode code = CURLE_OK;
+	bool stalled = false;
+	int running = 1;
+	curl_off_t uploaded = 0; /* a request body going out is progress too */
+	curl_multi_add_handle(m, h);
+	while (running) {
+		if (curl_multi_perform(m, &running) != CURLM_OK) {
+			code = CURLE_OUT_OF_MEMORY;
+			break;
+		}
+		if (!running)
+			break;
+		curl_off_t sent = 0;
+		curl_easy_getinfo(h, CURLINFO_SIZE_UPLOAD_T, &sent);
+		if (sent != uploaded) {
+			uploaded = sent;
+			x.last_data_ms = now_ms();
+		}
+		if (s->stall_s > 0 && now_ms() - x.last_data_ms >= s->stall_s * 1000) {
+			stalled = true;
+			code = CURLE_OPERATION_TIMEDOUT;
+			break;
+		}
+		curl_multi_poll(m, NULL, 0, POLL_MS, NULL);
+	}
+	if (!stalled && code == CURLE_OK) {
+		int q;
+		CURLMsg *msg;
+		while ((msg = curl_multi_info_read(m, &q)))
+			if (msg->msg == CURLMSG_DONE)
+				code = msg->data.result;
+	}
+
+	long status = 0;
+	curl_off_t declared = -1;
+	curl_off_t connect_us = 0;
+	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+	curl_easy_getinfo(h, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &declared);
+	curl_easy_getinfo(h, CURLINFO_CONNECT_TIME_T, &connect_us);
+	out->status = status;
+	size_t got = out->body.len;
+
+	attempt_outcome res = ATTEMPT_OK;
+	if (stalled) {
+		snprintf(reason, rn, "transfer stalled (no data for %ld s)", s->stall_s);
+		res = ATTEMPT_RETRY;
+	} else if (x.over || code == CURLE_FILESIZE_EXCEEDED) {
+		snprintf(reason, rn, "body exceeds %llu bytes", (unsigned long long)max_bytes);
+		res = ATTEMPT_FAIL;
+	} else if (code == CURLE_PEER_FAILED_VERIFICATION || code == CURLE_SSL_CACERT_BADFILE ||
+		   code == CURLE_SSL_ISSUER_ERROR || code == CURLE_SSL_PINNEDPUBKEYNOTMATCH) {
+		snprintf(reason, rn, "TLS certificate verification failed: %s", curl_reason(errbuf, code, req->url));
+		res = ATTEMPT_FAIL;
+	} else if ((code == CURLE_PARTIAL_FILE || code == CURLE_RECV_ERROR || code == CURLE_OK) && declared >= 0 &&
+		   (curl_off_t)got < declared) {
+		snprintf(reason, rn, "truncated body (got %zu of %lld bytes)", got, (long long)declared);
+		res = ATTEMPT_RETRY;
+	} else if (code == CURLE_PARTIAL_FILE) {
+		snprintf(reason, rn, "truncated body (got %zu bytes)", got);
+		res = ATTEMPT_RETRY;
+	} else if (code == CURLE_OPERATION_TIMEDOUT) {
+		if (connect_us == 0)
+			snprintf(reason, rn, "could not connect within %ld s", s->connect_timeout_s);
+		else
+			snprintf(reason, rn, "timed out after %ld s", s->timeout_s);
+		res = ATTEMPT_RETRY;
+	} else if (code != CURLE_OK) {
+		snprintf(reason, rn, "%s", curl_reason(errbuf, code, req->url));
+		res = retryable(code) ? ATTEMPT_RETRY : ATTEMPT_FAIL;
+	} else if (is_http_url(req->url) && status >= 500) {
+		snprintf(reason, rn, "HTTP %ld", status);
+		res = ATTEMPT_RETRY;
+	}
+
+	curl_multi_remove_handle(m, h);
+	curl_easy_cleanup(h);
+	curl_multi_cleanup(m);
+	return res;
+}
+
+rcn_rc rcn_http_send(const rcn_http_request *req, const rcn_fetch_settings *settings, rcn_http_response *out,
+		     rcn_err *err)
+{
+	rcn_fetch_global_init();
+	uint64_t max_bytes = settings->max_bytes ? settings->max_bytes : DEFAULT_MAX_BYTES;
+	if (max_bytes > (uint64_t)SIZE_MAX - 1)
+		max_bytes = (uint64_t)SIZE_MAX - 1;
+	memset(out, 0, sizeof(*out));
+	rcn_buf_init(&out->body, (size_t)max_bytes);
+
+	const char *what = req->what ? req->what : "request";
+	char safe[1024];
+	rcn_http_safe_url(safe, sizeof(safe), req->url);
+
+	/* "Expect:" stops curl waiting for 100 Continue before a POST body. */
+	struct curl_slist *headers = NULL;
+	for (const char *const *hp = req->headers; hp && *hp; hp++)
+		headers = curl_slist_append(headers, *hp);
+	if (req->method && strcmp(req->method, "POST") == 0)
+		headers = curl_slist_append(headers, "Expect:");
+
+	int attempts = settings->attempts > 0 ? settings->attempts : 1;
+	char reason[CURL_ERROR_SIZE + 128] = "";
+	attempt_outcome res = ATTEMPT_FAIL;
+	for (int k = 1; k <= attempts; k++) {
+		channel_slot *slot = slot_acquire(req->channel ? req->channel : "", settings->max_per_channel);
+		res = attempt(req, settings, max_bytes, headers, out, reason, sizeof(reason));
+		slot_release(slot);
+		out->attempts = k;
+		if (res != ATTEMPT_RETRY || k == attempts)
+			break;
+		long delay = settings->backoff_ms > 0 ? settings->backoff_ms : 0;
+		for (int i = 1; i < k && delay < MAX_BACKOFF_MS; i++)
+			delay *= 2;
+		if (delay > MAX_BACKOFF_MS)
+			delay = MAX_BACKOFF_MS;
+		sleep_ms(delay + jitter_ms(delay));
+	}
+	curl_slist_free_all(headers);
+	if (res == ATTEMPT_OK)
+		return RCN_OK;
+	/* The status and attempt count stay for the manifest; the body goes. */
+	rcn_buf_free(&out->body);
+	headers_clear(out);
+	return rcn_err_set(err, RCN_EIO, "", 0, "%s: %s: %s after %d attempt%s", what, safe, reason, out->attempts,
+			   out->attempts == 1 ? "" : "s");
+}

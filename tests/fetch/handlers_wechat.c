@@ -1,0 +1,492 @@
+/* The fixture server's WeChat Pay side (FORMATS.md §1 "Download protocol"):
+ * checks each request the way WeChat does (v3 Authorization with keys/merchant.pem,
+ * v2 sign with keys/wechat_v2.key), signs v3 answers with keys/platform.key, and
+ * serves fixtures/fetch/wechat/ bills for merchant 1601959334 on 2021-01-28.
+ * Scenarios (a word, or the word and "-anything" for counters of one's own):
+ * ok, bad_signature, digest_mismatch, flaky, stall, 401, no_bill, truncated,
+ * html, expired. Any other date answers "no bill". */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "fetch/sign.h"
+#include "fixture_server.h"
+#include "recon/common.h"
+
+#define MCHID	  "1601959334"
+#define BILL_DAY  "2021-01-28"
+#define MOCK_HASH "dcd7ceb3d382a1181798368bb15d8437de46c00f" /* gunsluo's mock value: matches no file */
+#define STALL_S	  30					     /* the server gives up when the client does */
+
+typedef struct {
+	const char *token; /* names the bill in download_url */
+	const char *file;  /* in fixtures/fetch/wechat/ */
+	const char *sha1;  /* of the decompressed file (sha1sum of the .csv) */
+} bill;
+
+static const bill trade_bill = {"trade", "tradebill_ALL_20210128.csv.gz", "b18b51eb64422040e5ad738d47b358a40b1a7997"};
+static const bill fundflow_bill = {"fundflow", "fundflowbill_BASIC_20210128.csv.gz",
+				   "0d4e4e2518a94c053f58e0db78d62ccc6e46ac34"};
+
+static bool is(const fx_ctx *ctx, const char *word)
+{
+	size_t n = strlen(word);
+	return strncmp(ctx->scenario, word, n) == 0 && (ctx->scenario[n] == '\0' || ctx->scenario[n] == '-');
+}
+
+/* ---- files ---- */
+
+static char *slurp(const char *path, size_t *n)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return NULL;
+	rcn_buf b;
+	rcn_buf_init(&b, (size_t)64 << 20);
+	char chunk[8192];
+	size_t got;
+	while ((got = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		if (rcn_buf_append(&b, chunk, got) != RCN_OK)
+			break;
+	fclose(f);
+	*n = b.len;
+	return b.data ? b.data : rcn_xstrdup("");
+}
+
+/* A bill from <state>/wechat/ when a test put one there, else from the source tree. */
+static char *read_bill(const fx_ctx *ctx, const bill *b, size_t *n)
+{
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/wechat/%s", ctx->state_dir, b->file);
+	char *data = slurp(path, n);
+	if (data)
+		return data;
+	const char *here = __FILE__;
+	const char *slash = strrchr(here, '/');
+	int dir = slash ? (int)(slash - here) : 1;
+	snprintf(path, sizeof(path), "%.*s/../../fixtures/fetch/wechat/%s", dir, slash ? here : ".", b->file);
+	return slurp(path, n);
+}
+
+/* One line of keys/NAME, trimmed, or "" */
+static void read_key_line(char *out, size_t n, const fx_ctx *ctx, const char *name)
+{
+	char path[4096];
+	size_t len = 0;
+	snprintf(path, sizeof(path), "%s/keys/%s", ctx->state_dir, name);
+	out[0] = '\0';
+	char *data = slurp(path, &len);
+	if (!data)
+		return;
+	snprintf(out, n, "%.*s", (int)strcspn(data, "\r\n"), data);
+	free(data);
+}
+
+/* ---- answers ---- */
+
+static void json(fx_response *r, int status, const char *body)
+{
+	fx_status(r, status);
+	fx_header(r, "Content-Type", "application/json");
+	fx_body(r, body, strlen(body));
+}
+
+static void json_error(fx_response *r, int status, const char *code, const char *message)
+{
+	char body[1024];
+	snprintf(body, sizeof(body), "{\"code\":\"%s\",\"message\":\"%s\"}", code, message);
+	json(r, status, body);
+}
+
+static void html(fx_response *r)
+{
+	static const char page[] = "<!DOCTYPE html>\r\n<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n"
+				   "<body><center><h1>502 Bad Gateway</h1></center><hr><center>stgw</center></body>\r\n"
+				   "</html>\r\n";
+	fx_status(r, 200);
+	fx_header(r, "Content-Type", "text/html");
+	fx_body(r, page, sizeof(page) - 1);
+}
+
+/* The platform signs "<timestamp>\n<nonce>\n<body>\n"; bad_signature signs another body. */
+static void signed_json(fx_response *r, const fx_ctx *ctx, const char *body)
+{
+	char keyfile[4096], nonce[33], ts[24], serial[128], sig[1024];
+	rcn_key *key = NULL;
+	rcn_err err;
+	snprintf(keyfile, sizeof(keyfile), "%s/keys/platform.key", ctx->state_dir);
+	if (rcn_key_load_private(&key, keyfile, &err) != RCN_OK) {
+		json_error(r, 500, "FIXTURE", "cannot load keys/platform.key");
+		return;
+	}
+	rcn_nonce(nonce, sizeof(nonce));
+	snprintf(ts, sizeof(ts), "%lld", (long long)time(NULL));
+	rcn_buf msg;
+	rcn_buf_init(&msg, SIZE_MAX);
+	rcn_buf_printf(&msg, "%s\n%s\n%s\n", ts, nonce, body);
+	if (is(ctx, "bad_signature"))
+		rcn_buf_printf(&msg, " "); /* the answer changed after it was signed */
+	rcn_rc rc = rcn_sign_rsa_sha256(sig, sizeof(sig), key, msg.data, msg.len, &err);
+	rcn_buf_free(&msg);
+	rcn_key_free(key);
+	if (rc != RCN_OK) {
+		json_error(r, 500, "FIXTURE", "cannot sign with keys/platform.key");
+		return;
+	}
+	read_key_line(serial, sizeof(serial), ctx, "platform.serial");
+	fx_header(r, "Request-ID", "08F78BB5AF0610D302A7A4C2E8E1C1D5");
+	fx_header(r, "Wechatpay-Nonce", nonce);
+	fx_header(r, "Wechatpay-Signature", sig);
+	fx_header(r, "Wechatpay-Timestamp", ts);
+	fx_header(r, "Wechatpay-Serial", serial);
+	json(r, 200, body);
+}
+
+/* ---- checking requests ---- */
+
+/* The value of key="value" in an Authorization parameter list, into out. */
+static bool auth_param(char *out, size_t n, const char *params, const char *key)
+{
+	size_t kl = strlen(key);
+	for (const char *p = params; *p;) {
+		while (*p == ' ' || *p == ',')
+			p++;
+		const char *eq = strchr(p, '=');
+		if (!eq || eq[1] != '"')
+			return false;
+		const char *end = strchr(eq + 2, '"');
+		if (!end)
+			return false;
+		if ((size_t)(eq - p) == kl && strncmp(p, key, kl) == 0) {
+			if ((size_t)(end - eq - 2) >= n)
+				return false;
+			snprintf(out, n, "%.*s", (int)(end - eq - 2), eq + 2);
+			return true;
+		}
+		p = end + 1;
+	}
+	return false;
+}
+
+/* WeChat's own check of a v3 request: merchant, certificate serial, a fresh
+ * timestamp and the signature over "METHOD\nTARGET\nTS\nNONCE\nBODY\n". */
+static bool v3_authorized(const fx_request *req, const fx_ctx *ctx, char *why, size_t wn)
+{
+	static const char scheme[] = "WECHATPAY2-SHA256-RSA2048 ";
+	const char *auth = fx_req_header(req, "Authorization");
+	char mchid[64], nonce[64], sig[1024], ts[32], serial[128], want_serial[128], pem[4096];
+	if (!auth || strncmp(auth, scheme, sizeof(scheme) - 1) != 0) {
+		snprintf(why, wn, "no WECHATPAY2-SHA256-RSA2048 Authorization");
+		return false;
+	}
+	const char *params = auth + sizeof(scheme) - 1;
+	if (!auth_param(mchid, sizeof(mchid), params, "mchid") ||
+	    !auth_param(nonce, sizeof(nonce), params, "nonce_str") ||
+	    !auth_param(sig, sizeof(sig), params, "signature") || !auth_param(ts, sizeof(ts), params, "timestamp") ||
+	    !auth_param(serial, sizeof(serial), params, "serial_no")) {
+		snprintf(why, wn, "Authorization lacks a parameter");
+		return false;
+	}
+	read_key_line(want_serial, sizeof(want_serial), ctx, "merchant.serial");
+	long long t = strtoll(ts, NULL, 10), now = (long long)time(NULL);
+	if (strcmp(mchid, MCHID) != 0) {
+		snprintf(why, wn, "mchid is not " MCHID);
+		return false;
+	}
+	if (strcasecmp(serial, want_serial) != 0) {
+		snprintf(why, wn, "serial_no is not the merchant certificate's");
+		return false;
+	}
+	if (strlen(nonce) != 32 || t < now - 300 || t > now + 300) {
+		snprintf(why, wn, "nonce_str or timestamp out of range");
+		return false;
+	}
+	rcn_buf msg;
+	rcn_key *key = NULL;
+	rcn_err err;
+	rcn_buf_init(&msg, SIZE_MAX);
+	rcn_buf_printf(&msg, "%s\n%s\n%s\n%s\n", req->method, req->target, ts, nonce);
+	rcn_buf_append(&msg, req->body, req->body_len);
+	rcn_buf_append(&msg, "\n", 1);
+	snprintf(pem, sizeof(pem), "%s/keys/merchant.pem", ctx->state_dir);
+	bool ok = rcn_key_load_public(&key, pem, &err) == RCN_OK &&
+		  rcn_verify_rsa_sha256(key, msg.data, msg.len, sig, &err) == RCN_OK;
+	rcn_key_free(key);
+	rcn_buf_free(&msg);
+	if (!ok)
+		snprintf(why, wn, "the signature does not verify with merchant.pem");
+	return ok;
+}
+
+/* The percent-decoded value of a query parameter, or "" */
+static void query_param(char *out, size_t n, const char *query, const char *name)
+{
+	size_t nl = strlen(name);
+	out[0] = '\0';
+	for (const char *p = query; p && *p;) {
+		size_t len = strcspn(p, "&");
+		if (len > nl && strncmp(p, name, nl) == 0 && p[nl] == '=') {
+			snprintf(out, n, "%.*s", (int)(len - nl - 1), p + nl + 1);
+			return;
+		}
+		p += len;
+		if (*p)
+			p++;
+	}
+}
+
+/* Shared by every v3 route: flaky answers 500 twice, then the request must verify. */
+static bool v3_gate(const fx_request *req, fx_response *resp, const fx_ctx *ctx)
+{
+	char why[200], msg[300];
+	if (is(ctx, "flaky") && ctx->count < 2) {
+		json_error(resp, 500, "SYSTEM_ERROR", "系统错误");
+		return false;
+	}
+	if (!v3_authorized(req, ctx, why, sizeof(why))) {
+		snprintf(msg, sizeof(msg), "fixture: %s", why);
+		json_error(resp, 401, "SIGN_ERROR", msg);
+		return false;
+	}
+	return true;
+}
+
+/* ---- v3 ---- */
+
+/* Step 1: tradebill or fundflowbill answers where to download, and the SHA-1. */
+static void v3_ask(const fx_request *req, fx_response *resp, const fx_ctx *ctx, const bill *b)
+{
+	char date[32], type[32], tar[32], sub[64], nonce[17], body[2048];
+	if (!v3_gate(req, resp, ctx))
+		return;
+	if (is(ctx, "401")) {
+		json_error(resp, 401, "SIGN_ERROR", "错误的签名，验签失败");
+		return;
+	}
+	query_param(date, sizeof(date), req->query, "bill_date");
+	query_param(type, sizeof(type), req->query, b == &trade_bill ? "bill_type" : "account_type");
+	query_param(tar, sizeof(tar), req->query, "tar_type");
+	query_param(sub, sizeof(sub), req->query, "sub_mchid");
+	if (strlen(date) != 10 || strcmp(type, b == &trade_bill ? "ALL" : "BASIC") != 0 || strcmp(tar, "GZIP") != 0) {
+		json_error(resp, 400, "PARAM_ERROR", "bill_date, bill_type/account_type or tar_type is wrong");
+		return;
+	}
+	if (is(ctx, "no_bill") || strcmp(date, BILL_DAY) != 0 || (sub[0] && strcmp(sub, "1900000109") != 0)) {
+		json_error(resp, 400, "NO_STATEMENT_EXIST", "要查询的账单不存在");
+		return;
+	}
+	rcn_nonce(nonce, sizeof(nonce));
+	/* Escaped the way WeChat's JSON encoder writes it: \/ and \u0026. */
+	snprintf(body, sizeof(body),
+		 "{\"hash_type\":\"SHA1\",\"hash_value\":\"%s\",\"download_url\":\"%s\\/v3\\/billdownload\\/file?"
+		 "token=%s-%s\\u0026tartype=gzip\"}",
+		 is(ctx, "digest_mismatch") ? MOCK_HASH : b->sha1, ctx->base_url, b->token, nonce);
+	signed_json(resp, ctx, body);
+}
+
+static void v3_tradebill(const fx_request *req, fx_response *resp, const fx_ctx *ctx)
+{
+	v3_ask(req, resp, ctx, &trade_bill);
+}
+
+static void v3_fundflowbill(const fx_request *req, fx_response *resp, const fx_ctx *ctx)
+{
+	v3_ask(req, resp, ctx, &fundflow_bill);
+}
+
+/* Step 2: the gzip itself (not signed: the SHA-1 covers it). */
+static void v3_download(const fx_request *req, fx_response *resp, const fx_ctx *ctx)
+{
+	char token[128];
+	size_t n = 0;
+	if (!v3_gate(req, resp, ctx))
+		return;
+	if (is(ctx, "expired")) {
+		json_error(resp, 403, "DOWNLOAD_URL_EXPIRED", "download_url expired");
+		return;
+	}
+	query_param(token, sizeof(token), req->query, "token");
+	const bill *b = strncmp(token, "trade-", 6) == 0      ? &trade_bill
+			: strncmp(token, "fundflow-", 9) == 0 ? &fundflow_bill
+							      : NULL;
+	if (!b) {
+		json_error(resp, 400, "PARAM_ERROR", "unknown token");
+		return;
+	}
+	if (is(ctx, "html")) {
+		html(resp);
+		return;
+	}
+	char *data = read_bill(ctx, b, &n);
+	if (!data) {
+		json_error(resp, 404, "FIXTURE", "bill file missing from fixtures/fetch/wechat");
+		return;
+	}
+	fx_status(resp, 200);
+	fx_header(resp, "Content-Type", "application/octet-stream");
+	fx_body(resp, data, n);
+	if (is(ctx, "stall"))
+		fx_cut(resp, n / 3, STALL_S);
+	else if (is(ctx, "truncated"))
+		fx_cut(resp, n / 2, 0);
+	free(data);
+}
+
+/* ---- v2 ---- */
+
+typedef struct {
+	char name[64];
+	char value[256];
+} xml_field;
+
+/* The children of <xml>…</xml> as name/value pairs (CDATA unwrapped). */
+static size_t xml_fields(xml_field *out, size_t max, const char *xml)
+{
+	size_t n = 0;
+	const char *p = strstr(xml, "<xml>");
+	if (!p)
+		return 0;
+	p += 5;
+	while (n < max) {
+		while (isspace((unsigned char)*p))
+			p++;
+		if (*p != '<' || p[1] == '/')
+			break;
+		const char *name = p + 1, *gt = strchr(name, '>');
+		if (!gt)
+			break;
+		snprintf(out[n].name, sizeof(out[n].name), "%.*s", (int)(gt - name), name);
+		char close[80];
+		snprintf(close, sizeof(close), "</%s>", out[n].name);
+		const char *end = strstr(gt + 1, close);
+		if (!end)
+			break;
+		const char *v = gt + 1;
+		size_t vl = (size_t)(end - v);
+		if (vl >= 12 && strncmp(v, "<![CDATA[", 9) == 0 && strncmp(end - 3, "]]>", 3) == 0) {
+			v += 9;
+			vl -= 12;
+		}
+		snprintf(out[n].value, sizeof(out[n].value), "%.*s", (int)vl, v);
+		n++;
+		p = end + strlen(close);
+	}
+	return n;
+}
+
+static const char *field(const xml_field *f, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(f[i].name, name) == 0)
+			return f[i].value;
+	return "";
+}
+
+static int field_cmp(const void *a, const void *b)
+{
+	return strcmp(((const xml_field *)a)->name, ((const xml_field *)b)->name);
+}
+
+static void v2_fail(fx_response *r, const char *msg, const char *code)
+{
+	char body[1024];
+	snprintf(body, sizeof(body),
+		 "<xml>\n<return_code><![CDATA[FAIL]]></return_code>\n<return_msg><![CDATA[%s]]></return_msg>\n"
+		 "<error_code><![CDATA[%s]]></error_code>\n</xml>",
+		 msg, code);
+	fx_status(r, 200);
+	fx_header(r, "Content-Type", "text/plain");
+	fx_body(r, body, strlen(body));
+}
+
+/* WeChat's check: sort by name, leave out sign and empty values, append &key=,
+ * MD5 (the default) or HMAC-SHA256 keyed with the API key, upper-case hex. */
+static bool v2_sign_ok(xml_field *f, size_t n, const char *key)
+{
+	rcn_buf s;
+	char want[65], type[32], got[300];
+	/* copies: sorting moves the values */
+	snprintf(type, sizeof(type), "%.31s", field(f, n, "sign_type"));
+	snprintf(got, sizeof(got), "%s", field(f, n, "sign"));
+	qsort(f, n, sizeof(*f), field_cmp);
+	rcn_buf_init(&s, SIZE_MAX);
+	for (size_t i = 0; i < n; i++)
+		if (f[i].value[0] && strcmp(f[i].name, "sign") != 0)
+			rcn_buf_printf(&s, "%s=%s&", f[i].name, f[i].value);
+	rcn_buf_printf(&s, "key=%s", key);
+	bool md5 = !type[0] || strcmp(type, "MD5") == 0;
+	if (md5)
+		rcn_md5_upper_hex(want, s.data, s.len);
+	else if (strcmp(type, "HMAC-SHA256") == 0)
+		rcn_hmac_sha256_upper_hex(want, key, s.data, s.len);
+	else
+		want[0] = '\0';
+	rcn_buf_free(&s);
+	return want[0] && strcmp(want, got) == 0;
+}
+
+static void v2_downloadbill(const fx_request *req, fx_response *resp, const fx_ctx *ctx)
+{
+	xml_field f[32];
+	char key[128], msg[200];
+	size_t n = 0, len = 0;
+	if (is(ctx, "flaky") && ctx->count < 2) {
+		fx_status(resp, 500);
+		fx_body(resp, "System Error", 12);
+		return;
+	}
+	const char *type = fx_req_header(req, "Content-Type");
+	n = xml_fields(f, sizeof(f) / sizeof(f[0]), req->body);
+	read_key_line(key, sizeof(key), ctx, "wechat_v2.key");
+	if (!type || strncmp(type, "text/xml", 8) != 0 || !n) {
+		v2_fail(resp, "fixture: not a text/xml <xml> body", "20001");
+		return;
+	}
+	if (!field(f, n, "appid")[0] || strcmp(field(f, n, "mch_id"), MCHID) != 0 ||
+	    strlen(field(f, n, "nonce_str")) != 32 || strcmp(field(f, n, "bill_type"), "ALL") != 0 ||
+	    strcmp(field(f, n, "tar_type"), "GZIP") != 0) {
+		v2_fail(resp, "fixture: appid, mch_id, nonce_str, bill_type or tar_type is wrong", "20001");
+		return;
+	}
+	char date[300];
+	snprintf(date, sizeof(date), "%s", field(f, n, "bill_date"));
+	if (!key[0] || !v2_sign_ok(f, n, key)) {
+		snprintf(msg, sizeof(msg), "SIGNERROR: fixture: the sign does not verify with keys/wechat_v2.key");
+		v2_fail(resp, msg, "20001");
+		return;
+	}
+	if (is(ctx, "401")) {
+		v2_fail(resp, "SIGNERROR", "20001");
+		return;
+	}
+	if (is(ctx, "no_bill") || strcmp(date, "20210128") != 0) {
+		v2_fail(resp, "No Bill Exist", "20002");
+		return;
+	}
+	if (is(ctx, "html")) {
+		html(resp);
+		return;
+	}
+	char *data = read_bill(ctx, &trade_bill, &len);
+	if (!data) {
+		v2_fail(resp, "fixture: bill file missing from fixtures/fetch/wechat", "20007");
+		return;
+	}
+	fx_status(resp, 200);
+	fx_header(resp, "Content-Type", "application/octet-stream");
+	fx_body(resp, data, len);
+	if (is(ctx, "stall"))
+		fx_cut(resp, len / 3, STALL_S);
+	else if (is(ctx, "truncated"))
+		fx_cut(resp, len / 2, 0);
+	free(data);
+}
+
+const fx_route fx_wechat_routes[] = {{"GET", "/v3/bill/tradebill", v3_tradebill},
+				     {"GET", "/v3/bill/fundflowbill", v3_fundflowbill},
+				     {"GET", "/v3/billdownload/file", v3_download},
+				     {"POST", "/pay/downloadbill", v2_downloadbill},
+				     {NULL, NULL, NULL}};

@@ -1,0 +1,726 @@
+/* fetch: the Alipay bill-query client. Pure tests first (the sign string of a
+ * fixed parameter set, the form body, finding the raw response object to
+ * verify through tricky escaping, reading signed answers), then every
+ * scenario against the fixture server: exact one-line messages with nothing
+ * secret in them, no_bill, attempts, and bytes equal to the fixture zip. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <dirent.h>
+
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/rsa.h>
+
+#include "fetch/api.h"
+#include "fetch/gateway.h"
+#include "fetch/sign.h"
+
+#define RESPONSE_KEY "alipay_data_dataservice_bill_downloadurl_query_response"
+#define MERCHANT     "20880211096256330156"
+#define FIXTURE_ZIP  FIXTURES_DIR "/fetch/alipay/" MERCHANT "_20260302.csv.zip"
+#define BILL_TOKEN   "fx-alipay-download-token-7f3a" /* handlers_alipay.c */
+
+static char tmpdir[256];
+static const char *base, *ca, *state_dir, *keys_dir;
+
+static char *slurp(const char *path, size_t *n)
+{
+	FILE *f = fopen(path, "rb");
+	assert_non_null(f);
+	fseek(f, 0, SEEK_END);
+	long len = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	char *buf = malloc((size_t)len + 1);
+	assert_non_null(buf);
+	assert_int_equal(fread(buf, 1, (size_t)len, f), (size_t)len);
+	buf[len] = '\0';
+	fclose(f);
+	*n = (size_t)len;
+	return buf;
+}
+
+/* ---- pure: request ---- */
+
+static void test_sign_string(void **state)
+{
+	(void)state;
+	rcn_form f;
+	rcn_buf b;
+	rcn_form_init(&f);
+	rcn_buf_init(&b, 1 << 20);
+	rcn_alipay_query_form(&f, "2021000000000001", "trade", rcn_date_from_ymd(2026, 3, 2), "2026-03-03 02:00:05");
+	rcn_form_add(&f, "sign", "must-not-be-signed");
+	rcn_form_sign_string(&b, &f, "sign");
+	assert_string_equal(b.data, "app_id=2021000000000001"
+				    "&biz_content={\"bill_type\":\"trade\",\"bill_date\":\"2026-03-02\"}"
+				    "&charset=utf-8&format=JSON&method=alipay.data.dataservice.bill.downloadurl.query"
+				    "&sign_type=RSA2&timestamp=2026-03-03 02:00:05&version=1.0");
+	rcn_buf_reset(&b);
+	rcn_form_encode(&b, &f);
+	assert_string_equal(b.data, "app_id=2021000000000001&method=alipay.data.dataservice.bill.downloadurl.query"
+				    "&format=JSON&charset=utf-8&sign_type=RSA2&timestamp=2026-03-03%2002%3A00%3A05"
+				    "&version=1.0&biz_content=%7B%22bill_type%22%3A%22trade%22%2C%22bill_date%22%3A%22"
+				    "2026-03-02%22%7D&sign=must-not-be-signed");
+	rcn_buf_free(&b);
+	rcn_form_free(&f);
+
+	/* byte order (upper case first), empty values left out, account is signcustomer */
+	rcn_form_init(&f);
+	rcn_buf_init(&b, 1 << 20);
+	rcn_form_add(&f, "b", "2");
+	rcn_form_add(&f, "B", "1");
+	rcn_form_add(&f, "a", "");
+	rcn_form_add(&f, "a_b", "x y+z&");
+	rcn_form_sign_string(&b, &f, "sign");
+	assert_string_equal(b.data, "B=1&a_b=x y+z&&b=2");
+	rcn_buf_reset(&b);
+	rcn_form_encode(&b, &f);
+	assert_string_equal(b.data, "b=2&B=1&a=&a_b=x%20y%2Bz%26");
+	rcn_buf_free(&b);
+	rcn_form_free(&f);
+	assert_string_equal(rcn_alipay_bill_type(NULL), "trade");
+	assert_string_equal(rcn_alipay_bill_type("trade"), "trade");
+	assert_string_equal(rcn_alipay_bill_type("account"), "signcustomer");
+	assert_null(rcn_alipay_bill_type("fundflow"));
+}
+
+/* ---- pure: the raw response object ---- */
+
+static void expect_member(const char *json, const char *key, const char *want)
+{
+	const char *v;
+	size_t n;
+	assert_int_equal(rcn_json_member(json, strlen(json), key, &v, &n), RCN_OK);
+	if (!want) {
+		assert_null(v);
+		return;
+	}
+	assert_non_null(v);
+	assert_int_equal(n, strlen(want));
+	assert_memory_equal(v, want, n);
+}
+
+static void expect_bad_json(const char *json)
+{
+	const char *v;
+	size_t n;
+	assert_int_equal(rcn_json_member(json, strlen(json), "sign", &v, &n), RCN_EFORMAT);
+}
+
+static void test_response_text(void **state)
+{
+	(void)state;
+	/* plain, and with the sign first */
+	expect_member("{\"r\":{\"code\":\"10000\"},\"sign\":\"abc\"}", "r", "{\"code\":\"10000\"}");
+	expect_member("{\"sign\":\"abc\",\"r\":{\"code\":\"10000\"}}", "r", "{\"code\":\"10000\"}");
+	expect_member("{\"sign\":\"abc\",\"r\":{\"code\":\"10000\"}}", "sign", "\"abc\"");
+	/* a "sign" inside the response is not the answer's sign */
+	expect_member("{\"r\":{\"sign\":\"in\",\"x\":{\"sign\":\"deeper\"}},\"sign\":\"out\"}", "sign", "\"out\"");
+	expect_member("{\"r\":{\"sign\":\"in\",\"x\":{\"sign\":\"deeper\"}},\"sign\":\"out\"}", "r",
+		      "{\"sign\":\"in\",\"x\":{\"sign\":\"deeper\"}}");
+	/* braces, commas and ,"sign" inside strings */
+	expect_member("{\"r\":{\"msg\":\"a}\\\"b{,\\\"sign\\\":\\\"q\"},\"sign\":\"z\"}", "r",
+		      "{\"msg\":\"a}\\\"b{,\\\"sign\\\":\\\"q\"}");
+	/* an escaped backslash ends the string at the next quote */
+	expect_member("{\"r\":{\"msg\":\"c:\\\\\"},\"sign\":\"z\"}", "r", "{\"msg\":\"c:\\\\\"}");
+	/* escapes are kept as sent: the signature covers them */
+	expect_member("{\"r\":{\"u\":\"https:\\/\\/h\\/p\",\"m\":\"\\u4e1a\"},\"sign\":\"z\"}", "r",
+		      "{\"u\":\"https:\\/\\/h\\/p\",\"m\":\"\\u4e1a\"}");
+	/* white space around the value is not part of it; inside it is */
+	expect_member("{ \"r\" :\n {\"a\": [1, 2.5e3, true, null]} ,\"sign\" : \"z\" }\n", "r",
+		      "{\"a\": [1, 2.5e3, true, null]}");
+	/* a key written with escapes is the same key */
+	expect_member("{\"r\":{},\"\\u0073ign\":\"z\"}", "sign", "\"z\"");
+	expect_member("{\"r\":{}}", "sign", NULL);
+	expect_member("{}", "sign", NULL);
+	/* two values for one key: which one was signed? */
+	expect_bad_json("{\"sign\":\"a\",\"r\":{},\"sign\":\"b\"}");
+	expect_bad_json("{\"r\":{},\"sign\":\"z\"} trailing");
+	expect_bad_json("{\"r\":{\"a\":\"unterminated},\"sign\":\"z\"}");
+	expect_bad_json("{\"r\":{\"a\":\"raw\nnewline\"},\"sign\":\"z\"}");
+	expect_bad_json("{\"r\":{\"a\":\"\\x\"},\"sign\":\"z\"}");
+	expect_bad_json("{\"r\":{\"a\":1,},\"sign\":\"z\"}");
+	expect_bad_json("{\"r\":tru,\"sign\":\"z\"}");
+	expect_bad_json("[\"sign\"]");
+	expect_bad_json("");
+	char deep[300];
+	memset(deep, '[', sizeof(deep));
+	memcpy(deep, "{\"r\":", 5);
+	deep[sizeof(deep) - 1] = '\0';
+	expect_bad_json(deep);
+
+	rcn_buf b;
+	rcn_buf_init(&b, 1024);
+	static const char s1[] = "\"\\u7cfb\\u7edf\\ud83d\\ude00 a\\/b\\n\\\"q\\\"\"";
+	assert_int_equal(rcn_json_string(&b, s1, strlen(s1)), RCN_OK);
+	assert_string_equal(b.data, "系统\xf0\x9f\x98\x80 a/b \"q\"");
+	rcn_buf_reset(&b);
+	assert_int_equal(rcn_json_string(&b, "{}", 2), RCN_EFORMAT);
+	rcn_buf_free(&b);
+}
+
+/* ---- pure: reading signed answers with keys made here ---- */
+
+static void write_key_pair(const char *priv, const char *pub)
+{
+	EVP_PKEY *k = EVP_RSA_gen(2048);
+	assert_non_null(k);
+	FILE *f = fopen(priv, "w");
+	assert_non_null(f);
+	assert_int_equal(PEM_write_PrivateKey(f, k, NULL, NULL, 0, NULL, NULL), 1);
+	fclose(f);
+	assert_int_equal(chmod(priv, 0600), 0);
+	f = fopen(pub, "w");
+	assert_non_null(f);
+	assert_int_equal(PEM_write_PUBKEY(f, k), 1);
+	fclose(f);
+	EVP_PKEY_free(k);
+}
+
+static void path_in(char *out, size_t n, const char *dir, const char *name)
+{
+	snprintf(out, n, "%s/%s", dir, name);
+}
+
+/* {"<key>":obj,"sign":"<sig of obj>"}: sig by the key at priv, '/' written as "\/". */
+static char *signed_answer(const char *obj, const char *priv)
+{
+	rcn_key *k = NULL;
+	rcn_err err;
+	char sig[1024];
+	assert_int_equal(rcn_key_load_private(&k, priv, &err), RCN_OK);
+	assert_int_equal(rcn_sign_rsa_sha256(sig, sizeof(sig), k, obj, strlen(obj), &err), RCN_OK);
+	rcn_key_free(k);
+	rcn_buf b;
+	rcn_buf_init(&b, 1 << 20);
+	rcn_buf_printf(&b, "{\"%s\":%s,\"sign\":\"", RESPONSE_KEY, obj);
+	for (const char *c = sig; *c; c++)
+		rcn_buf_printf(&b, *c == '/' ? "\\/" : "%c", *c);
+	rcn_buf_printf(&b, "\"}");
+	return b.data;
+}
+
+static rcn_rc read_answer(const char *body, const char *pub, char **url, bool *no_bill, rcn_err *err)
+{
+	rcn_key *k = NULL;
+	assert_int_equal(rcn_key_load_public(&k, pub, err), RCN_OK);
+	rcn_err_clear(err);
+	rcn_rc rc = rcn_alipay_read_answer(url, no_bill, body, strlen(body), k, err);
+	rcn_key_free(k);
+	return rc;
+}
+
+static void test_read_answer(void **state)
+{
+	(void)state;
+	char priv[512], pub[512], other[512], other_pub[512];
+	path_in(priv, sizeof(priv), tmpdir, "alipay.key");
+	path_in(pub, sizeof(pub), tmpdir, "alipay.pem");
+	path_in(other, sizeof(other), tmpdir, "other.key");
+	path_in(other_pub, sizeof(other_pub), tmpdir, "other.pem");
+	write_key_pair(priv, pub);
+	write_key_pair(other, other_pub);
+	char *url = NULL;
+	bool no_bill = true;
+	rcn_err err;
+
+	static const char ok[] = "{\"code\":\"10000\",\"msg\":\"Success\","
+				 "\"bill_download_url\":\"https:\\/\\/dl.example\\/b?x=1&token=T\"}";
+	char *body = signed_answer(ok, priv);
+	assert_int_equal(read_answer(body, pub, &url, &no_bill, &err), RCN_OK);
+	assert_false(no_bill);
+	assert_string_equal(url, "https://dl.example/b?x=1&token=T");
+	free(url);
+	/* one byte changed in the signed text */
+	char *p = strstr(body, "dl.example");
+	*p = 'D';
+	assert_int_equal(read_answer(body, pub, &url, &no_bill, &err), RCN_EFORMAT);
+	assert_string_equal(err.msg, "Alipay answer signature does not verify");
+	assert_null(url);
+	free(body);
+	/* signed by someone else */
+	body = signed_answer(ok, other);
+	assert_int_equal(read_answer(body, pub, &url, &no_bill, &err), RCN_EFORMAT);
+	assert_string_equal(err.msg, "Alipay answer signature does not verify");
+	free(body);
+	/* not signed at all */
+	char unsigned_body[512];
+	snprintf(unsigned_body, sizeof(unsigned_body), "{\"%s\":%s}", RESPONSE_KEY, ok);
+	assert_int_equal(read_answer(unsigned_body, pub, &url, &no_bill, &err), RCN_EFORMAT);
+	assert_string_equal(err.msg, "Alipay answer is not signed");
+	snprintf(unsigned_body, sizeof(unsigned_body), "{\"%s\":%s,\"sign\":\"bm90IGEgc2lnbmF0dXJl\"}", RESPONSE_KEY,
+		 ok);
+	assert_int_equal(read_answer(unsigned_body, pub, &url, &no_bill, &err), RCN_EFORMAT);
+	assert_string_equal(err.msg, "Alipay answer signature does not verify");
+
+	/* no bill that day: verified, then an empty day */
+	body = signed_answer("{\"code\":\"40004\",\"msg\":\"Business Failed\",\"sub_code\":\"isp.bill_not_exist\","
+			     "\"sub_msg\":\"\\u8d26\\u5355\\u4e0d\\u5b58\\u5728\"}",
+			     priv);
+	assert_int_equal(read_answer(body, pub, &url, &no_bill, &err), RCN_OK);
+	assert_true(no_bill);
+	assert_null(url);
+	free(body);
+	/* other business failures name code, msg, sub_code and sub_msg */
+	body = signed_answer("{\"code\":\"40004\",\"msg\":\"Business Failed\",\"sub_code\":\"isp.unknow-error\","
+			     "\"sub_msg\":\"\\u7cfb\\u7edf\\u7e41\\u5fd9\\n\"}",
+			     priv);
+	assert_int_equal(read_answer(body, pub, &url, &no_bill, &err), RCN_EFORMAT);
+	assert_string_equal(err.msg, "Alipay bill query: 40004 Business Failed: isp.unknow-error 系统繁忙 ");
+	assert_false(no_bill);
+	free(body);
+	/* a no-bill answer that does not verify is not an empty day */
+	body = signed_answer("{\"code\":\"40004\",\"msg\":\"Business Failed\",\"sub_code\":\"isp.bill_not_exist\"}",
+			     other);
+	assert_int_equal(read_answer(body, pub, &url, &no_bill, &err), RCN_EFORMAT);
+	assert_string_equal(err.msg, "Alipay answer signature does not verify");
+	assert_false(no_bill);
+	free(body);
+	/* the gateway's own refusal */
+	assert_int_equal(read_answer("{\"error_response\":{\"code\":\"40002\",\"msg\":\"Invalid Arguments\","
+				     "\"sub_code\":\"isv.invalid-signature\",\"sub_msg\":\"bad\"}}",
+				     pub, &url, &no_bill, &err),
+			 RCN_EFORMAT);
+	assert_string_equal(err.msg, "Alipay bill query: 40002 Invalid Arguments: isv.invalid-signature bad");
+	assert_int_equal(read_answer("{\"other\":1}", pub, &url, &no_bill, &err), RCN_EFORMAT);
+	assert_string_equal(err.msg, "Alipay bill query: the answer has no " RESPONSE_KEY);
+	assert_int_equal(read_answer("<html>", pub, &url, &no_bill, &err), RCN_EFORMAT);
+	assert_string_equal(err.msg, "Alipay bill query: the answer is not a JSON object");
+	/* success without a URL, or with one that is not https */
+	body = signed_answer("{\"code\":\"10000\",\"msg\":\"Success\"}", priv);
+	assert_int_equal(read_answer(body, pub, &url, &no_bill, &err), RCN_EFORMAT);
+	assert_string_equal(err.msg, "Alipay bill query: the answer has no bill_download_url");
+	free(body);
+	body = signed_answer("{\"code\":\"10000\",\"bill_download_url\":\"file:\\/\\/\\/etc\\/passwd\"}", priv);
+	assert_int_equal(read_answer(body, pub, &url, &no_bill, &err), RCN_EFORMAT);
+	assert_string_equal(err.msg, "Alipay bill query: bill_download_url is not an https URL");
+	free(body);
+}
+
+static void test_markup_and_names(void **state)
+{
+	(void)state;
+	assert_true(rcn_gateway_is_markup("\xef\xbb\xbf \r\n<!DOCTYPE html>", 20));
+	assert_true(rcn_gateway_is_markup("<?xml version", 13));
+	assert_false(rcn_gateway_is_markup("PK\3\4", 4));
+	assert_false(rcn_gateway_is_markup("  ", 2));
+	assert_true(rcn_gateway_safe_name(MERCHANT "_20260302.csv.zip"));
+	assert_false(rcn_gateway_safe_name(""));
+	assert_false(rcn_gateway_safe_name("../x.zip"));
+	assert_false(rcn_gateway_safe_name("a..b"));
+	assert_false(rcn_gateway_safe_name("a/b.zip"));
+	assert_false(rcn_gateway_safe_name(".hidden"));
+	assert_false(rcn_gateway_safe_name("a b.zip"));
+}
+
+/* ---- against the fixture server ---- */
+
+static int server_setup(void **state)
+{
+	(void)state;
+	base = getenv("RECON_FIXTURE_URL");
+	ca = getenv("RECON_FIXTURE_CA");
+	state_dir = getenv("RECON_FIXTURE_STATE");
+	keys_dir = getenv("RECON_FIXTURE_KEYS");
+	if (!base || !ca || !state_dir || !keys_dir) {
+		fprintf(stderr, "run under tests/fetch/server.sh exec STATE_DIR\n");
+		return -1;
+	}
+	rcn_fetch_global_init();
+	return 0;
+}
+
+/* A scenario word no earlier run used ("flaky-<pid>-<n>"): counters start at 0. */
+static void scenario(const char *word)
+{
+	static int seq;
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/scenario", state_dir);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fprintf(f, "%s-%ld-%ld-%d\n", word, (long)getpid(), (long)time(NULL), seq++);
+	assert_int_equal(fclose(f), 0);
+}
+
+typedef struct {
+	char key[512], pub[512];
+	rcn_fetch_request req;
+	rcn_fetch_settings s;
+	rcn_api_result out;
+	rcn_err err;
+} call;
+
+static void setup_call(call *c)
+{
+	memset(c, 0, sizeof(*c));
+	path_in(c->key, sizeof(c->key), keys_dir, "alipay_app.key");
+	path_in(c->pub, sizeof(c->pub), keys_dir, "alipay_public.pem");
+	c->req.source = "ali";
+	c->req.channel = "alipay";
+	c->req.bill = "trade";
+	c->req.api = RCN_API_ALIPAY;
+	c->req.api_base = base;
+	c->req.merchant_id = MERCHANT;
+	c->req.app_id = "2021000000000001";
+	c->req.private_key_file = c->key;
+	c->req.platform_cert_file = c->pub;
+	c->req.day = rcn_date_from_ymd(2026, 3, 2);
+	rcn_fetch_settings_default(&c->s);
+	c->s.ca_file = ca;
+	c->s.connect_timeout_s = 5;
+	c->s.timeout_s = 20;
+	c->s.stall_s = 1;
+	c->s.attempts = 3;
+	c->s.backoff_ms = 10;
+}
+
+/* Nothing from a key file, a signature or the download token in a message. */
+static void assert_no_secret(const char *msg)
+{
+	static const char *const files[] = {"alipay_app.key", "alipay_private.key"};
+	assert_null(strstr(msg, BILL_TOKEN));
+	assert_null(strstr(msg, "token="));
+	assert_null(strstr(msg, "sign="));
+	assert_null(strstr(msg, "PRIVATE KEY"));
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		char path[512];
+		size_t n;
+		path_in(path, sizeof(path), keys_dir, files[i]);
+		char *pem = slurp(path, &n);
+		for (char *line = strtok(pem, "\n"); line; line = strtok(NULL, "\n"))
+			if (strlen(line) >= 16 && line[0] != '-') {
+				char piece[17];
+				memcpy(piece, line, 16);
+				piece[16] = '\0';
+				assert_null(strstr(msg, piece));
+			}
+		free(pem);
+	}
+}
+
+static rcn_rc run(call *c)
+{
+	rcn_err_clear(&c->err);
+	rcn_rc rc = rcn_api_alipay(&c->req, &c->s, &c->out, &c->err);
+	assert_no_secret(c->err.msg);
+	assert_no_secret(c->out.safe_url);
+	return rc;
+}
+
+static void expect_fixture(const call *c)
+{
+	size_t n;
+	char *want = slurp(FIXTURE_ZIP, &n);
+	assert_false(c->out.no_bill);
+	assert_int_equal(c->out.data.len, n);
+	assert_memory_equal(c->out.data.data, want, n);
+	assert_string_equal(c->out.filename, MERCHANT "_20260302.csv.zip");
+	assert_int_equal(c->out.http_status, 200);
+	assert_string_equal(c->out.channel_digest, "");
+	assert_true(c->out.digest_ok);
+	free(want);
+}
+
+static void expect_error(call *c, rcn_rc code, const char *msg)
+{
+	assert_int_equal(run(c), code);
+	assert_string_equal(c->err.msg, msg);
+	assert_null(strchr(c->err.msg, '\n'));
+	assert_int_equal(c->out.data.len, 0);
+	assert_string_equal(c->out.filename, "");
+	rcn_buf_free(&c->out.data);
+}
+
+static void test_ok(void **state)
+{
+	(void)state;
+	call c;
+	setup_call(&c);
+	scenario("ok");
+	assert_int_equal(run(&c), RCN_OK);
+	expect_fixture(&c);
+	assert_int_equal(c.out.attempts, 2);
+	char safe[512];
+	snprintf(safe, sizeof(safe), "%s/alipay/bill", base);
+	assert_string_equal(c.out.safe_url, safe);
+	rcn_buf_free(&c.out.data);
+
+	/* the 账务明细 (account) bill is the same call with bill_type signcustomer */
+	c.req.bill = "account";
+	assert_int_equal(run(&c), RCN_OK);
+	expect_fixture(&c);
+	rcn_buf_free(&c.out.data);
+}
+
+static void test_bad_signature(void **state)
+{
+	(void)state;
+	call c;
+	setup_call(&c);
+	scenario("bad_signature");
+	expect_error(&c, RCN_EFORMAT, "[source ali]: Alipay answer signature does not verify");
+	assert_int_equal(c.out.attempts, 1);
+}
+
+static void test_flaky(void **state)
+{
+	(void)state;
+	call c;
+	setup_call(&c);
+	scenario("flaky");
+	assert_int_equal(run(&c), RCN_OK);
+	expect_fixture(&c);
+	assert_int_equal(c.out.attempts, 4); /* 500, 500, the answer, the zip */
+	rcn_buf_free(&c.out.data);
+}
+
+static void test_stall(void **state)
+{
+	(void)state;
+	call c;
+	char msg[512];
+	setup_call(&c);
+	c.s.attempts = 2;
+	scenario("stall");
+	snprintf(msg, sizeof(msg),
+		 "[source ali]: Alipay bill download: %s/alipay/bill: transfer stalled (no data for 1 s) after 2 "
+		 "attempts",
+		 base);
+	expect_error(&c, RCN_EIO, msg);
+	assert_int_equal(c.out.attempts, 3);
+}
+
+static void test_401(void **state)
+{
+	(void)state;
+	call c;
+	setup_call(&c);
+	scenario("401");
+	expect_error(&c, RCN_EIO, "[source ali]: Alipay bill query: HTTP 401");
+	assert_int_equal(c.out.attempts, 1);
+	assert_int_equal(c.out.http_status, 401);
+}
+
+static void test_no_bill(void **state)
+{
+	(void)state;
+	call c;
+	setup_call(&c);
+	scenario("no_bill");
+	assert_int_equal(run(&c), RCN_OK);
+	assert_true(c.out.no_bill);
+	assert_int_equal(c.out.data.len, 0);
+	assert_string_equal(c.out.filename, "");
+	assert_int_equal(c.out.attempts, 1);
+	/* a day the fixture server has no archive for says the same */
+	scenario("ok");
+	c.req.day = rcn_date_from_ymd(2026, 3, 1);
+	assert_int_equal(run(&c), RCN_OK);
+	assert_true(c.out.no_bill);
+	rcn_buf_free(&c.out.data);
+}
+
+static void test_truncated(void **state)
+{
+	(void)state;
+	call c;
+	char msg[512];
+	setup_call(&c);
+	scenario("truncated");
+	size_t n;
+	free(slurp(FIXTURE_ZIP, &n));
+	snprintf(msg, sizeof(msg),
+		 "[source ali]: Alipay bill download: %s/alipay/bill: truncated body (got %zu of %zu bytes) after 3 "
+		 "attempts",
+		 base, n / 2, n);
+	expect_error(&c, RCN_EIO, msg);
+	assert_int_equal(c.out.attempts, 4);
+}
+
+static void test_html(void **state)
+{
+	(void)state;
+	call c;
+	setup_call(&c);
+	scenario("html");
+	expect_error(&c, RCN_EFORMAT, "[source ali]: Alipay bill download: an HTML page instead of the bill");
+	assert_int_equal(c.out.attempts, 2);
+}
+
+static void test_expired(void **state)
+{
+	(void)state;
+	call c;
+	setup_call(&c);
+	scenario("expired");
+	expect_error(&c, RCN_EIO, "[source ali]: Alipay bill download: HTTP 403: bill_download_url expired or refused");
+	assert_int_equal(c.out.http_status, 403);
+	assert_int_equal(c.out.attempts, 2);
+}
+
+static void test_business_error(void **state)
+{
+	(void)state;
+	call c;
+	setup_call(&c);
+	scenario("biz_error");
+	expect_error(&c, RCN_EFORMAT,
+		     "[source ali]: Alipay bill query: 40004 Business Failed: isp.unknow-error 系统繁忙");
+}
+
+static void test_request_refused(void **state)
+{
+	(void)state;
+	call c;
+	setup_call(&c);
+	scenario("ok");
+	/* signed with a key the gateway does not know for this app */
+	path_in(c.key, sizeof(c.key), keys_dir, "alipay_private.key");
+	expect_error(&c, RCN_EFORMAT,
+		     "[source ali]: Alipay bill query: 40002 Invalid Arguments: isv.invalid-signature 验签出错");
+}
+
+/* Through the orchestrator: the zip lands in the spool under Alipay's name,
+ * and neither it nor the manifest holds the download token or a key. */
+static void test_spooled(void **state)
+{
+	(void)state;
+	call c;
+	setup_call(&c);
+	scenario("ok");
+	char spool[512], dir[600], want_path[700];
+	path_in(spool, sizeof(spool), tmpdir, "spool");
+	c.req.spool_dir = spool;
+	c.req.refetch = true;
+	rcn_fetch_result res;
+	memset(&res, 0, sizeof(res));
+	rcn_err_clear(&c.err);
+	assert_int_equal(rcn_fetch(&c.req, &c.s, &res, &c.err), RCN_OK);
+	snprintf(dir, sizeof(dir), "%s/2026-03-02/ali", spool);
+	snprintf(want_path, sizeof(want_path), "%s/%s_20260302.csv.zip", dir, MERCHANT);
+	assert_string_equal(res.path, want_path);
+	assert_false(res.no_bill);
+	assert_int_equal(res.attempts, 2);
+	size_t n, m;
+	char *want = slurp(FIXTURE_ZIP, &n), *got = slurp(res.path, &m);
+	assert_int_equal(m, n);
+	assert_memory_equal(got, want, n);
+	free(want);
+	free(got);
+	DIR *d = opendir(dir);
+	assert_non_null(d);
+	int files = 0;
+	for (struct dirent *e; (e = readdir(d));) {
+		if (e->d_name[0] == '.')
+			continue;
+		char p[1024];
+		snprintf(p, sizeof(p), "%s/%s", dir, e->d_name);
+		char *text = slurp(p, &m);
+		/* a zip may hold NUL bytes: check the text up to each one */
+		for (size_t i = 0; i < m; i += strlen(text + i) + 1)
+			assert_no_secret(text + i);
+		free(text);
+		unlink(p);
+		files++;
+	}
+	closedir(d);
+	assert_int_equal(files, 2); /* the zip and manifest.json */
+	rmdir(dir);
+	snprintf(dir, sizeof(dir), "%s/2026-03-02", spool);
+	rmdir(dir);
+	rmdir(spool);
+}
+
+static void test_config_errors(void **state)
+{
+	(void)state;
+	call c;
+	setup_call(&c);
+	/* a private key others can read is refused before anything is sent */
+	char loose[512];
+	size_t n;
+	path_in(loose, sizeof(loose), tmpdir, "loose.key");
+	char *pem = slurp(c.key, &n);
+	FILE *f = fopen(loose, "w");
+	assert_non_null(f);
+	assert_int_equal(fwrite(pem, 1, n, f), n);
+	fclose(f);
+	free(pem);
+	assert_int_equal(chmod(loose, 0644), 0);
+	c.req.private_key_file = loose;
+	expect_error(&c, RCN_EUSAGE,
+		     "[source ali]: private key is readable by group or others (mode 0644): chmod 600 it");
+	assert_string_equal(c.err.file, loose);
+	assert_int_equal(c.out.attempts, 0);
+
+	setup_call(&c);
+	c.req.bill = "fundflow";
+	expect_error(&c, RCN_EUSAGE, "[source ali]: Alipay has no 'fundflow' bill (trade or account)");
+	setup_call(&c);
+	c.req.app_id = NULL;
+	expect_error(&c, RCN_EUSAGE, "[source ali]: api = alipay needs app_id");
+	setup_call(&c);
+	c.req.merchant_id = "../x";
+	expect_error(&c, RCN_EUSAGE, "[source ali]: merchant_id '../x' is not a plain id");
+}
+
+static int make_tmpdir(void **state)
+{
+	(void)state;
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/test_alipay_api.XXXXXX");
+	return mkdtemp(tmpdir) ? 0 : -1;
+}
+
+static int remove_tmpdir(void **state)
+{
+	(void)state;
+	static const char *const names[] = {"alipay.key", "alipay.pem", "other.key", "other.pem", "loose.key"};
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		char p[512];
+		path_in(p, sizeof(p), tmpdir, names[i]);
+		unlink(p);
+	}
+	rmdir(tmpdir);
+	return 0;
+}
+
+int main(void)
+{
+	const struct CMUnitTest pure[] = {
+		cmocka_unit_test(test_sign_string),
+		cmocka_unit_test(test_response_text),
+		cmocka_unit_test(test_read_answer),
+		cmocka_unit_test(test_markup_and_names),
+	};
+	const struct CMUnitTest served[] = {
+		cmocka_unit_test(test_ok),
+		cmocka_unit_test(test_bad_signature),
+		cmocka_unit_test(test_flaky),
+		cmocka_unit_test(test_stall),
+		cmocka_unit_test(test_401),
+		cmocka_unit_test(test_no_bill),
+		cmocka_unit_test(test_truncated),
+		cmocka_unit_test(test_html),
+		cmocka_unit_test(test_expired),
+		cmocka_unit_test(test_business_error),
+		cmocka_unit_test(test_request_refused),
+		cmocka_unit_test(test_spooled),
+		cmocka_unit_test(test_config_errors),
+	};
+	if (make_tmpdir(NULL) != 0)
+		return 1;
+	int failed = cmocka_run_group_tests_name("alipay_api_pure", pure, NULL, NULL);
+	failed += cmocka_run_group_tests_name("alipay_api_served", served, server_setup, NULL);
+	remove_tmpdir(NULL);
+	return failed;
+}

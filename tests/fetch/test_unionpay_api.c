@@ -1,0 +1,476 @@
+/* fetch: the UnionPay fileTransfer client. Pure tests first (the sign string
+ * and its SHA-256 hex of a fixed request, parsing form answers, base64 and
+ * inflating fileContent with its limits), then every scenario against the
+ * fixture server: exact one-line messages with nothing secret in them,
+ * no_bill, attempts, and bytes equal to the fixture zip. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <zlib.h>
+
+#include "fetch/api.h"
+#include "fetch/gateway.h"
+#include "fetch/sign.h"
+
+#define MERCHANT    "898111148990001"
+#define FIXTURE_ZIP FIXTURES_DIR "/fetch/unionpay/" MERCHANT "_20260302.zip"
+#define SAMPLE_ZIP  FIXTURES_DIR "/fetch/unionpay/802310048993424_20150905.zip"
+
+static const char *base, *ca, *state_dir, *keys_dir;
+
+static char *slurp(const char *path, size_t *n)
+{
+	FILE *f = fopen(path, "rb");
+	assert_non_null(f);
+	fseek(f, 0, SEEK_END);
+	long len = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	char *buf = malloc((size_t)len + 1);
+	assert_non_null(buf);
+	assert_int_equal(fread(buf, 1, (size_t)len, f), (size_t)len);
+	buf[len] = '\0';
+	fclose(f);
+	*n = (size_t)len;
+	return buf;
+}
+
+/* ---- pure ---- */
+
+static void test_sign_digest(void **state)
+{
+	(void)state;
+	rcn_form f;
+	rcn_buf b;
+	char hex[65];
+	rcn_form_init(&f);
+	rcn_buf_init(&b, 1 << 20);
+	rcn_unionpay_request_form(&f, MERCHANT, "69629715588", rcn_date_from_ymd(2026, 3, 2), "20260303020000");
+	rcn_form_add(&f, "signature", "left-out");
+	rcn_form_sign_string(&b, &f, "signature");
+	assert_string_equal(b.data, "accessType=0&bizType=000000&certId=69629715588&encoding=UTF-8&fileType=00"
+				    "&merId=898111148990001&settleDate=0302&signMethod=01&txnSubType=01"
+				    "&txnTime=20260303020000&txnType=76&version=5.1.0");
+	rcn_unionpay_sign_digest(hex, &f);
+	/* sha256 of the string above, lower-case hex: what signMethod 01 signs */
+	assert_string_equal(hex, "6dc73a38223932c45323a74eadeabceb40b510998772a17348b7d0bf27d55456");
+	rcn_buf_reset(&b);
+	rcn_form_encode(&b, &f);
+	assert_string_equal(b.data, "version=5.1.0&encoding=UTF-8&txnType=76&signMethod=01&txnSubType=01"
+				    "&bizType=000000&accessType=0&merId=898111148990001&settleDate=0302"
+				    "&txnTime=20260303020000&fileType=00&certId=69629715588&signature=left-out");
+	rcn_buf_free(&b);
+	rcn_form_free(&f);
+	/* settleDate is MMDD of the business day, across a year end too */
+	rcn_form_init(&f);
+	rcn_unionpay_request_form(&f, MERCHANT, "1", rcn_date_from_ymd(2025, 12, 31), "20260101000001");
+	assert_string_equal(rcn_form_get(&f, "settleDate"), "1231");
+	rcn_form_free(&f);
+}
+
+static void test_form_parse(void **state)
+{
+	(void)state;
+	rcn_form f;
+	rcn_form_init(&f);
+	static const char answer[] = "respCode=00&respMsg=%E6%88%90%E5%8A%9F%5B0000000%5D&fileContent=eJ+a/b==&"
+				     "fileName=a%2Fb&empty=&&signature=x%3D";
+	assert_int_equal(rcn_form_parse(&f, answer, strlen(answer)), RCN_OK);
+	assert_int_equal(f.n, 6);
+	assert_string_equal(rcn_form_get(&f, "respMsg"), "成功[0000000]");
+	assert_string_equal(rcn_form_get(&f, "fileContent"), "eJ+a/b=="); /* '+' stays: base64 */
+	assert_string_equal(rcn_form_get(&f, "fileName"), "a/b");
+	assert_string_equal(rcn_form_get(&f, "empty"), "");
+	assert_string_equal(rcn_form_get(&f, "signature"), "x=");
+	assert_null(rcn_form_get(&f, "missing"));
+	rcn_form_free(&f);
+	static const char *const bad[] = {"a=1&a=2", "a=%4", "a=%zz", "novalue", "a=%00", "=x"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		rcn_form_init(&f);
+		assert_int_equal(rcn_form_parse(&f, bad[i], strlen(bad[i])), RCN_EFORMAT);
+		rcn_form_free(&f);
+	}
+}
+
+/* base64(zlib(data[0..n))), cut to keep bytes of the compressed stream when keep > 0 */
+static char *pack(const void *data, size_t n, size_t keep)
+{
+	uLongf packed_n = compressBound((uLong)n);
+	unsigned char *packed = malloc(packed_n);
+	assert_non_null(packed);
+	assert_int_equal(compress2(packed, &packed_n, data, (uLong)n, 9), Z_OK);
+	if (keep)
+		packed_n = keep;
+	rcn_buf b;
+	rcn_buf_init(&b, SIZE_MAX);
+	assert_int_equal(rcn_base64_encode(&b, packed, packed_n), RCN_OK);
+	free(packed);
+	return b.data;
+}
+
+static rcn_rc unpack(rcn_buf *out, size_t limit, const char *b64, rcn_err *err)
+{
+	rcn_buf_init(out, limit);
+	rcn_err_clear(err);
+	return rcn_unionpay_file_content(out, b64, strlen(b64), err);
+}
+
+static void test_file_content(void **state)
+{
+	(void)state;
+	size_t n;
+	char *zip = slurp(FIXTURE_ZIP, &n);
+	rcn_buf out;
+	rcn_err err;
+	char *b64 = pack(zip, n, 0);
+	assert_int_equal(unpack(&out, 1 << 20, b64, &err), RCN_OK);
+	assert_int_equal(out.len, n);
+	assert_memory_equal(out.data, zip, n);
+	rcn_buf_free(&out);
+	/* the inflated size is capped */
+	assert_int_equal(unpack(&out, 100, b64, &err), RCN_ELIMIT);
+	assert_string_equal(err.msg, "UnionPay fileContent inflates past 100 bytes");
+	rcn_buf_free(&out);
+	free(b64);
+	/* and so is the compressed size, before anything is inflated */
+	unsigned char noise[4096];
+	uint64_t x = 88172645463325252u;
+	for (size_t i = 0; i < sizeof(noise); i++) {
+		x = x * 6364136223846793005u + 1442695040888963407u;
+		noise[i] = (unsigned char)(x >> 56);
+	}
+	char *big = pack(noise, sizeof(noise), 0);
+	assert_int_equal(unpack(&out, 100, big, &err), RCN_ELIMIT);
+	assert_string_equal(err.msg, "UnionPay fileContent exceeds 1124 bytes");
+	rcn_buf_free(&out);
+	free(big);
+	/* a stream cut short */
+	b64 = pack(zip, n, 300);
+	assert_int_equal(unpack(&out, 1 << 20, b64, &err), RCN_EFORMAT);
+	assert_string_equal(err.msg, "UnionPay fileContent is cut short");
+	rcn_buf_free(&out);
+	free(b64);
+	/* bytes that are not zlib */
+	assert_int_equal(unpack(&out, 1 << 20, "UEsDBAoAAAAAAA==", &err), RCN_EFORMAT);
+	assert_string_equal(err.msg, "UnionPay fileContent does not inflate (incorrect header check)");
+	rcn_buf_free(&out);
+	/* zlib of something that is not a zip */
+	b64 = pack("<html>busy</html>", 17, 0);
+	assert_int_equal(unpack(&out, 1 << 20, b64, &err), RCN_EFORMAT);
+	assert_string_equal(err.msg, "UnionPay fileContent is not a zip archive");
+	rcn_buf_free(&out);
+	free(b64);
+	assert_int_equal(unpack(&out, 1 << 20, "not base64!", &err), RCN_EFORMAT);
+	assert_string_equal(err.msg, "UnionPay fileContent is not base64");
+	rcn_buf_free(&out);
+	assert_int_equal(unpack(&out, 1 << 20, "", &err), RCN_EFORMAT);
+	assert_string_equal(err.msg, "UnionPay fileContent is empty");
+	rcn_buf_free(&out);
+	free(zip);
+}
+
+/* ---- against the fixture server ---- */
+
+static int server_setup(void **state)
+{
+	(void)state;
+	base = getenv("RECON_FIXTURE_URL");
+	ca = getenv("RECON_FIXTURE_CA");
+	state_dir = getenv("RECON_FIXTURE_STATE");
+	keys_dir = getenv("RECON_FIXTURE_KEYS");
+	if (!base || !ca || !state_dir || !keys_dir) {
+		fprintf(stderr, "run under tests/fetch/server.sh exec STATE_DIR\n");
+		return -1;
+	}
+	rcn_fetch_global_init();
+	return 0;
+}
+
+static void scenario(const char *word)
+{
+	static int seq;
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/scenario", state_dir);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fprintf(f, "%s-%ld-%ld-%d\n", word, (long)getpid(), (long)time(NULL), seq++);
+	assert_int_equal(fclose(f), 0);
+}
+
+typedef struct {
+	char key[512], cert[512], cert_id[64];
+	rcn_fetch_request req;
+	rcn_fetch_settings s;
+	rcn_api_result out;
+	rcn_err err;
+} call;
+
+static void setup_call(call *c)
+{
+	memset(c, 0, sizeof(*c));
+	snprintf(c->key, sizeof(c->key), "%s/unionpay_merchant.key", keys_dir);
+	snprintf(c->cert, sizeof(c->cert), "%s/unionpay_platform.pem", keys_dir);
+	char path[512];
+	snprintf(path, sizeof(path), "%s/unionpay_merchant.certid", keys_dir);
+	size_t n;
+	char *id = slurp(path, &n);
+	snprintf(c->cert_id, sizeof(c->cert_id), "%.*s", (int)strcspn(id, "\r\n"), id);
+	free(id);
+	c->req.source = "up";
+	c->req.channel = "unionpay";
+	c->req.bill = "trade";
+	c->req.api = RCN_API_UNIONPAY;
+	c->req.api_base = base;
+	c->req.merchant_id = MERCHANT;
+	c->req.cert_serial = c->cert_id;
+	c->req.private_key_file = c->key;
+	c->req.platform_cert_file = c->cert;
+	c->req.day = rcn_date_from_ymd(2026, 3, 2);
+	rcn_fetch_settings_default(&c->s);
+	c->s.ca_file = ca;
+	c->s.connect_timeout_s = 5;
+	c->s.timeout_s = 20;
+	c->s.stall_s = 1;
+	c->s.attempts = 3;
+	c->s.backoff_ms = 10;
+}
+
+static void assert_no_secret(const char *msg)
+{
+	static const char *const files[] = {"unionpay_merchant.key", "unionpay_platform.key"};
+	assert_null(strstr(msg, "signature="));
+	assert_null(strstr(msg, "PRIVATE KEY"));
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		char path[512];
+		size_t n;
+		snprintf(path, sizeof(path), "%s/%s", keys_dir, files[i]);
+		char *pem = slurp(path, &n);
+		for (char *line = strtok(pem, "\n"); line; line = strtok(NULL, "\n"))
+			if (strlen(line) >= 16 && line[0] != '-') {
+				char piece[17];
+				memcpy(piece, line, 16);
+				piece[16] = '\0';
+				assert_null(strstr(msg, piece));
+			}
+		free(pem);
+	}
+}
+
+static rcn_rc run(call *c)
+{
+	rcn_err_clear(&c->err);
+	rcn_rc rc = rcn_api_unionpay(&c->req, &c->s, &c->out, &c->err);
+	assert_no_secret(c->err.msg);
+	assert_no_secret(c->out.safe_url);
+	return rc;
+}
+
+static void expect_zip(const call *c, const char *path, const char *name)
+{
+	size_t n;
+	char *want = slurp(path, &n);
+	assert_false(c->out.no_bill);
+	assert_int_equal(c->out.data.len, n);
+	assert_memory_equal(c->out.data.data, want, n);
+	assert_string_equal(c->out.filename, name);
+	assert_int_equal(c->out.http_status, 200);
+	assert_string_equal(c->out.channel_digest, "");
+	assert_true(c->out.digest_ok);
+	free(want);
+}
+
+static void expect_error(call *c, rcn_rc code, const char *msg)
+{
+	assert_int_equal(run(c), code);
+	assert_string_equal(c->err.msg, msg);
+	assert_null(strchr(c->err.msg, '\n'));
+	assert_int_equal(c->out.data.len, 0);
+	assert_string_equal(c->out.filename, "");
+	rcn_buf_free(&c->out.data);
+}
+
+static void test_ok(void **state)
+{
+	(void)state;
+	call c;
+	setup_call(&c);
+	scenario("ok");
+	assert_int_equal(run(&c), RCN_OK);
+	expect_zip(&c, FIXTURE_ZIP, MERCHANT "_20260302.zip");
+	assert_int_equal(c.out.attempts, 1);
+	char safe[512];
+	snprintf(safe, sizeof(safe), "%s/gateway/api/fileTransRequest.do", base);
+	assert_string_equal(c.out.safe_url, safe);
+	rcn_buf_free(&c.out.data);
+
+	/* the official sample archive, for its merchant and day */
+	c.req.merchant_id = "802310048993424";
+	c.req.day = rcn_date_from_ymd(2015, 9, 5);
+	assert_int_equal(run(&c), RCN_OK);
+	expect_zip(&c, SAMPLE_ZIP, "802310048993424_20150905.zip");
+	rcn_buf_free(&c.out.data);
+}
+
+static void test_bad_signature(void **state)
+{
+	(void)state;
+	call c;
+	setup_call(&c);
+	scenario("bad_signature");
+	expect_error(&c, RCN_EFORMAT, "[source up]: UnionPay answer signature does not verify");
+	assert_int_equal(c.out.attempts, 1);
+}
+
+static void test_flaky(void **state)
+{
+	(void)state;
+	call c;
+	setup_call(&c);
+	scenario("flaky");
+	assert_int_equal(run(&c), RCN_OK);
+	expect_zip(&c, FIXTURE_ZIP, MERCHANT "_20260302.zip");
+	assert_int_equal(c.out.attempts, 3);
+	rcn_buf_free(&c.out.data);
+}
+
+static void test_stall(void **state)
+{
+	(void)state;
+	call c;
+	char msg[512];
+	setup_call(&c);
+	c.s.attempts = 2;
+	scenario("stall");
+	snprintf(msg, sizeof(msg),
+		 "[source up]: UnionPay fileTransfer: %s/gateway/api/fileTransRequest.do: transfer stalled (no data "
+		 "for 1 s) after 2 attempts",
+		 base);
+	expect_error(&c, RCN_EIO, msg);
+	assert_int_equal(c.out.attempts, 2);
+}
+
+static void test_401(void **state)
+{
+	(void)state;
+	call c;
+	setup_call(&c);
+	scenario("401");
+	expect_error(&c, RCN_EIO, "[source up]: UnionPay fileTransfer: HTTP 401");
+	assert_int_equal(c.out.attempts, 1);
+	assert_int_equal(c.out.http_status, 401);
+}
+
+static void test_no_bill(void **state)
+{
+	(void)state;
+	call c;
+	setup_call(&c);
+	scenario("no_bill");
+	assert_int_equal(run(&c), RCN_OK);
+	assert_true(c.out.no_bill);
+	assert_int_equal(c.out.data.len, 0);
+	assert_string_equal(c.out.filename, "");
+	assert_int_equal(c.out.attempts, 1);
+	/* a day without a file answers 98 too */
+	scenario("ok");
+	c.req.day = rcn_date_from_ymd(2026, 3, 1);
+	assert_int_equal(run(&c), RCN_OK);
+	assert_true(c.out.no_bill);
+	rcn_buf_free(&c.out.data);
+}
+
+static void test_truncated(void **state)
+{
+	(void)state;
+	call c;
+	char head[512];
+	setup_call(&c);
+	scenario("truncated");
+	assert_int_equal(run(&c), RCN_EIO);
+	snprintf(head, sizeof(head),
+		 "[source up]: UnionPay fileTransfer: %s/gateway/api/fileTransRequest.do: truncated body (got 200 of ",
+		 base);
+	assert_memory_equal(c.err.msg, head, strlen(head));
+	const char *tail = " bytes) after 3 attempts";
+	size_t len = strlen(c.err.msg);
+	assert_true(len > strlen(head) + strlen(tail));
+	assert_string_equal(c.err.msg + len - strlen(tail), tail);
+	assert_int_equal(c.out.attempts, 3);
+	assert_int_equal(c.out.data.len, 0);
+	assert_string_equal(c.out.filename, "");
+}
+
+static void test_html(void **state)
+{
+	(void)state;
+	call c;
+	setup_call(&c);
+	scenario("html");
+	expect_error(&c, RCN_EFORMAT, "[source up]: UnionPay fileTransfer: an HTML page instead of the answer");
+	assert_int_equal(c.out.attempts, 1);
+}
+
+static void test_business_error(void **state)
+{
+	(void)state;
+	call c;
+	setup_call(&c);
+	scenario("biz_error");
+	expect_error(&c, RCN_EFORMAT, "[source up]: UnionPay fileTransfer: respCode 31 商户状态不正确");
+	/* a certId UnionPay does not know for the merchant: its signature check fails */
+	setup_call(&c);
+	scenario("ok");
+	c.req.cert_serial = "12345";
+	expect_error(&c, RCN_EFORMAT, "[source up]: UnionPay fileTransfer: respCode 11 验证签名失败");
+}
+
+static void test_config_errors(void **state)
+{
+	(void)state;
+	call c;
+	setup_call(&c);
+	c.req.cert_serial = NULL;
+	expect_error(&c, RCN_EUSAGE, "[source up]: api = unionpay needs cert_serial");
+	assert_int_equal(c.out.attempts, 0);
+	setup_call(&c);
+	c.req.merchant_id = "../x";
+	expect_error(&c, RCN_EUSAGE, "[source up]: merchant_id '../x' is not a plain id");
+	/* answers checked against a certificate that is not UnionPay's */
+	setup_call(&c);
+	scenario("ok");
+	snprintf(c.cert, sizeof(c.cert), "%s/unionpay_merchant.pem", keys_dir);
+	expect_error(&c, RCN_EFORMAT, "[source up]: UnionPay answer signature does not verify");
+}
+
+int main(void)
+{
+	const struct CMUnitTest pure[] = {
+		cmocka_unit_test(test_sign_digest),
+		cmocka_unit_test(test_form_parse),
+		cmocka_unit_test(test_file_content),
+	};
+	const struct CMUnitTest served[] = {
+		cmocka_unit_test(test_ok),
+		cmocka_unit_test(test_bad_signature),
+		cmocka_unit_test(test_flaky),
+		cmocka_unit_test(test_stall),
+		cmocka_unit_test(test_401),
+		cmocka_unit_test(test_no_bill),
+		cmocka_unit_test(test_truncated),
+		cmocka_unit_test(test_html),
+		cmocka_unit_test(test_business_error),
+		cmocka_unit_test(test_config_errors),
+	};
+	int failed = cmocka_run_group_tests_name("unionpay_api_pure", pure, NULL, NULL);
+	failed += cmocka_run_group_tests_name("unionpay_api_served", served, server_setup, NULL);
+	return failed;
+}

@@ -1,0 +1,826 @@
+/* fetch: the WeChat Pay clients. Without a server: the v3 signing string and
+ * Authorization layout, the v2 sign of WeChat's documented example, the JSON
+ * and XML readers, configuration errors. Against the fixture server: every
+ * scenario for v3 and v2, with the exact message (and no secret in it), the
+ * attempts made, no_bill, the digest check and the bytes returned. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+
+#include "fetch/api.h"
+#include "fetch/sign.h"
+#include "fetch/wechat_api.h"
+#include "recon/date.h"
+#include "recon/fetch.h"
+
+#define BILL_GZ	    FIXTURES_DIR "/fetch/wechat/tradebill_ALL_20210128.csv.gz"
+#define FUNDFLOW_GZ FIXTURES_DIR "/fetch/wechat/fundflowbill_BASIC_20210128.csv.gz"
+#define BILL_SHA1   "b18b51eb64422040e5ad738d47b358a40b1a7997" /* sha1sum of the gunzipped sample */
+#define FLOW_SHA1   "0d4e4e2518a94c053f58e0db78d62ccc6e46ac34"
+#define MOCK_HASH   "dcd7ceb3d382a1181798368bb15d8437de46c00f"
+#define MCHID	    "1601959334"
+/* WeChat's signing example (wechatpay-api-v3 docs, 签名生成) */
+#define DOC_NONCE "593BEC0C930BF1AFEB40B4A08C8FB242"
+#define DOC_TS	  1554208460LL
+
+static char tmpdir[256];
+static const char *srv_url, *srv_ca, *srv_state, *srv_keys;
+static char merchant_serial[128], v2_key[128];
+
+/* ---- helpers ---- */
+
+static char *slurp(const char *path, size_t *n)
+{
+	FILE *f = fopen(path, "rb");
+	assert_non_null(f);
+	fseek(f, 0, SEEK_END);
+	long len = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	char *buf = malloc((size_t)len + 1);
+	assert_non_null(buf);
+	assert_int_equal(fread(buf, 1, (size_t)len, f), (size_t)len);
+	buf[len] = '\0';
+	fclose(f);
+	*n = (size_t)len;
+	return buf;
+}
+
+static void write_file(const char *path, const char *text, mode_t mode)
+{
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	assert_int_equal(fclose(f), 0);
+	assert_int_equal(chmod(path, mode), 0);
+}
+
+static void first_line(char *out, size_t n, const char *path)
+{
+	size_t len;
+	char *s = slurp(path, &len);
+	snprintf(out, n, "%.*s", (int)strcspn(s, "\r\n"), s);
+	free(s);
+}
+
+static int setup_tmp(void **state)
+{
+	(void)state;
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/recon_test_wechat_api.XXXXXX");
+	return mkdtemp(tmpdir) ? 0 : -1;
+}
+
+static int teardown_tmp(void **state)
+{
+	(void)state;
+	char cmd[300];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+/* No message may carry what signs a request or unlocks a download: the API
+ * key, the Authorization, a nonce (32 alphanumerics), a signature (a long
+ * base64 run) or a download token. */
+static void assert_no_secret(const char *msg)
+{
+	if (v2_key[0])
+		assert_null(strstr(msg, v2_key));
+	assert_null(strstr(msg, "WECHATPAY2"));
+	assert_null(strstr(msg, "Authorization"));
+	assert_null(strstr(msg, "nonce_str"));
+	assert_null(strstr(msg, "token="));
+	assert_null(strstr(msg, "<sign>"));
+	assert_null(strstr(msg, "PRIVATE KEY"));
+	size_t alnum = 0, b64 = 0;
+	for (const char *p = msg; *p; p++) {
+		alnum = isalnum((unsigned char)*p) ? alnum + 1 : 0;
+		b64 = isalnum((unsigned char)*p) || *p == '+' || *p == '/' || *p == '=' ? b64 + 1 : 0;
+		assert_true(alnum < 32);
+		assert_true(b64 < 60);
+	}
+}
+
+static void expect_error(rcn_rc rc, const rcn_err *err, rcn_rc code, const char *want)
+{
+	char buf[1200];
+	rcn_err_format(err, buf, sizeof(buf));
+	if (strcmp(buf, want) != 0)
+		fprintf(stderr, "got:  %s\nwant: %s\n", buf, want);
+	assert_int_equal(rc, code);
+	assert_string_equal(buf, want);
+	assert_null(strchr(buf, '\n'));
+	assert_no_secret(buf);
+}
+
+/* ---- without a server ---- */
+
+static void test_url_path(void **state)
+{
+	(void)state;
+	assert_string_equal(rcn_wechat_url_path("https://api.mch.weixin.qq.com/v3/bill/tradebill?bill_date=2021-01-28"),
+			    "/v3/bill/tradebill?bill_date=2021-01-28");
+	assert_string_equal(rcn_wechat_url_path("https://127.0.0.1:8443/v3/billdownload/file?token=a&x=b"),
+			    "/v3/billdownload/file?token=a&x=b");
+	assert_string_equal(rcn_wechat_url_path("https://127.0.0.1:8443"), "/");
+	assert_string_equal(rcn_wechat_url_path("https://host?q=/x"), "/");
+}
+
+static void test_v3_message(void **state)
+{
+	(void)state;
+	rcn_buf b;
+	rcn_buf_init(&b, 4096);
+	rcn_wechat_v3_message(&b, "GET", "/v3/bill/tradebill?bill_date=2021-01-28&bill_type=ALL&tar_type=GZIP", DOC_TS,
+			      DOC_NONCE, "");
+	assert_string_equal(b.data, "GET\n/v3/bill/tradebill?bill_date=2021-01-28&bill_type=ALL&tar_type=GZIP\n"
+				    "1554208460\n593BEC0C930BF1AFEB40B4A08C8FB242\n\n");
+	rcn_buf_reset(&b);
+	rcn_wechat_v3_message(&b, "POST", "/v3/x", 1, "N", "{\"a\":1}");
+	assert_string_equal(b.data, "POST\n/v3/x\n1\nN\n{\"a\":1}\n");
+	rcn_buf_free(&b);
+}
+
+/* The header layout, and its signature checked with OpenSSL directly over
+ * the literal signing string (PKCS#1 v1.5 signatures are deterministic). */
+static void test_v3_authorization(void **state)
+{
+	(void)state;
+	char path[300], auth[2048], sig[1024];
+	snprintf(path, sizeof(path), "%s/merchant.key", tmpdir);
+	EVP_PKEY *pkey = EVP_RSA_gen(2048);
+	assert_non_null(pkey);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	assert_int_equal(PEM_write_PrivateKey(f, pkey, NULL, NULL, 0, NULL, NULL), 1);
+	fclose(f);
+	assert_int_equal(chmod(path, 0600), 0);
+
+	rcn_key *key = NULL;
+	rcn_err err;
+	assert_int_equal(rcn_key_load_private(&key, path, &err), RCN_OK);
+	const char *url = "https://api.mch.weixin.qq.com/v3/bill/tradebill?bill_date=2021-01-28&bill_type=ALL"
+			  "&tar_type=GZIP";
+	assert_int_equal(rcn_wechat_v3_authorization(auth, sizeof(auth), key, MCHID,
+						     "5157F09EFDC096DE15EBE81A47057A7232F1B8E1", "GET", url, "", DOC_TS,
+						     DOC_NONCE, &err),
+			 RCN_OK);
+	const char *head = "WECHATPAY2-SHA256-RSA2048 mchid=\"1601959334\",nonce_str=\"" DOC_NONCE "\",signature=\"";
+	const char *tail = "\",timestamp=\"1554208460\",serial_no=\"5157F09EFDC096DE15EBE81A47057A7232F1B8E1\"";
+	size_t hl = strlen(head), tl = strlen(tail), al = strlen(auth);
+	assert_true(al > hl + tl);
+	assert_memory_equal(auth, head, hl);
+	assert_string_equal(auth + al - tl, tail);
+	snprintf(sig, sizeof(sig), "%.*s", (int)(al - hl - tl), auth + hl);
+
+	const char *msg = "GET\n/v3/bill/tradebill?bill_date=2021-01-28&bill_type=ALL&tar_type=GZIP\n"
+			  "1554208460\n593BEC0C930BF1AFEB40B4A08C8FB242\n\n";
+	unsigned char raw[512], b64[1024];
+	size_t rawlen = sizeof(raw);
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	assert_int_equal(EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, pkey), 1);
+	assert_int_equal(EVP_DigestSign(md, raw, &rawlen, (const unsigned char *)msg, strlen(msg)), 1);
+	EVP_MD_CTX_free(md);
+	EVP_EncodeBlock(b64, raw, (int)rawlen);
+	assert_string_equal(sig, (const char *)b64);
+
+	/* a header that does not fit is an error, not a cut signature */
+	assert_int_equal(
+		rcn_wechat_v3_authorization(auth, 100, key, MCHID, "01", "GET", url, "", DOC_TS, DOC_NONCE, &err),
+		RCN_ELIMIT);
+	rcn_key_free(key);
+	EVP_PKEY_free(pkey);
+}
+
+/* WeChat Pay v2 "安全规范" example: the documented string and both signs
+ * (MD5 9A0A8659…, HMAC-SHA256 6A9AE165…; also checked with md5sum and
+ * `openssl dgst -sha256 -hmac`). Order given, empty values and "sign" must not matter. */
+static void test_v2_sign(void **state)
+{
+	(void)state;
+	const char *key = "192006250b4c09247ec02edce69f6a2d";
+	rcn_wechat_param p[] = {{"nonce_str", "ibuaiVcKdpRxkhJA"},
+				{"mch_id", "10000100"},
+				{"sign", "XYZ"},
+				{"body", "test"},
+				{"device_info", "1000"},
+				{"attach", ""},
+				{"appid", "wxd930ea5d5a258f4f"}};
+	size_t n = sizeof(p) / sizeof(p[0]);
+	rcn_buf s;
+	rcn_buf_init(&s, 4096);
+	rcn_wechat_v2_sign_string(&s, p, n, key);
+	assert_string_equal(s.data, "appid=wxd930ea5d5a258f4f&body=test&device_info=1000&mch_id=10000100&"
+				    "nonce_str=ibuaiVcKdpRxkhJA&key=192006250b4c09247ec02edce69f6a2d");
+	rcn_buf_free(&s);
+	char sign[65];
+	rcn_wechat_v2_sign(sign, p, n, key, true);
+	assert_string_equal(sign, "9A0A8659F005D6984697E2CA0A9CF3B7");
+	rcn_wechat_v2_sign(sign, p, n, key, false);
+	assert_string_equal(sign, "6A9AE1657590FD6257D693A078E1C3E4BB6BA4DC30B23E0EE2496E54170DACD6");
+
+	/* the downloadbill parameter set: names sort in ASCII order (sign_type < sub_mch_id < tar_type) */
+	rcn_wechat_param d[] = {{"tar_type", "GZIP"},
+				{"sub_mch_id", ""},
+				{"sign_type", "HMAC-SHA256"},
+				{"nonce_str", "N"},
+				{"mch_id", MCHID},
+				{"bill_type", "ALL"},
+				{"bill_date", "20210128"},
+				{"appid", "wx8888888888888888"}};
+	rcn_buf_init(&s, 4096);
+	rcn_wechat_v2_sign_string(&s, d, sizeof(d) / sizeof(d[0]), "K");
+	assert_string_equal(s.data, "appid=wx8888888888888888&bill_date=20210128&bill_type=ALL&mch_id=1601959334&"
+				    "nonce_str=N&sign_type=HMAC-SHA256&tar_type=GZIP&key=K");
+	char want[65];
+	rcn_hmac_sha256_upper_hex(want, "K", s.data, s.len);
+	rcn_buf_free(&s);
+	rcn_wechat_v2_sign(sign, d, sizeof(d) / sizeof(d[0]), "K", false);
+	assert_string_equal(sign, want);
+}
+
+static int json(char *out, size_t n, const char *text, const char *name)
+{
+	return rcn_wechat_json_string(out, n, text, strlen(text), name);
+}
+
+static void test_json_string(void **state)
+{
+	(void)state;
+	char v[64];
+	const char *answer = "{\"hash_type\":\"SHA1\",\"hash_value\":\"" BILL_SHA1 "\",\"download_url\":\"https:\\/\\/"
+			     "h\\/v3\\/billdownload\\/file?token=t\\u0026tartype=gzip\"}";
+	assert_int_equal(json(v, sizeof(v), answer, "download_url"), 1);
+	assert_string_equal(v, "https://h/v3/billdownload/file?token=t&tartype=gzip");
+	assert_int_equal(json(v, sizeof(v), answer, "hash_value"), 1);
+	assert_string_equal(v, BILL_SHA1);
+	assert_int_equal(json(v, sizeof(v), answer, "hash"), 0);
+	assert_string_equal(v, "");
+
+	/* escapes, surrogate pairs, other value kinds skipped, nested names not top-level */
+	const char *t = " {\"n\": 1.5e3, \"o\": {\"code\": \"inner\", \"a\": [1, \"x\\\"]\", {}]}, \"t\": true,"
+			"\n \"code\" : \"A\\\"B\\\\C\\/\\n\\t\\u00e9\\u4e2d\\ud83d\\ude00\", \"code\": \"second\"} ";
+	assert_int_equal(json(v, sizeof(v), t, "code"), 1);
+	assert_string_equal(v, "A\"B\\C/\n\t\xC3\xA9\xE4\xB8\xAD\xF0\x9F\x98\x80");
+	assert_int_equal(json(v, sizeof(v), t, "n"), 0);
+	assert_int_equal(json(v, sizeof(v), t, "a"), 0);
+	assert_int_equal(json(v, sizeof(v), "{}", "a"), 0);
+
+	/* too long for out */
+	assert_int_equal(json(v, 4, "{\"a\":\"abcd\"}", "a"), -1);
+	assert_string_equal(v, "");
+	assert_int_equal(json(v, 5, "{\"a\":\"abcd\"}", "a"), 1);
+
+	/* not JSON */
+	const char *bad[] = {"",
+			     "<html>",
+			     "[\"a\"]",
+			     "{\"a\":\"b\"",
+			     "{\"a\":\"b\"} x",
+			     "{\"a\" \"b\"}",
+			     "{\"a\":\"b\",}",
+			     "{\"a\":\"b\\x\"}",
+			     "{\"a\":\"\\ud83d\"}",
+			     "{\"a\":\"\\ude00\"}",
+			     "{\"a\":\"\\u00\"}",
+			     "{\"a\":\"\\u0000\"}",
+			     "{\"a\":\"tab\there\"}",
+			     "{\"a\":[1,2}",
+			     "{\"a\":}",
+			     "{\"x\":\"unterminated}"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(json(v, sizeof(v), bad[i], "a"), -1);
+	/* deep nesting is refused, not recursed into without end */
+	char deep[200];
+	memset(deep, '[', sizeof(deep));
+	memcpy(deep, "{\"x\":", 5);
+	deep[sizeof(deep) - 1] = '\0';
+	assert_int_equal(json(v, sizeof(v), deep, "a"), -1);
+	/* length-bounded: no read past len */
+	assert_int_equal(rcn_wechat_json_string(v, sizeof(v), "{\"a\":\"b\"}garbage", 9, "a"), 1);
+	assert_string_equal(v, "b");
+}
+
+static void test_xml_field(void **state)
+{
+	(void)state;
+	char v[32];
+	const char *x = "<xml>\n<return_code><![CDATA[FAIL]]></return_code>\n<return_msg><![CDATA[No Bill "
+			"Exist]]></return_msg>\n<error_code>20002</error_code><m>a &lt;b&gt; &amp; &quot;c&apos; "
+			"&x;</m></xml>";
+	assert_int_equal(rcn_wechat_xml_field(v, sizeof(v), x, strlen(x), "return_msg"), 1);
+	assert_string_equal(v, "No Bill Exist");
+	assert_int_equal(rcn_wechat_xml_field(v, sizeof(v), x, strlen(x), "error_code"), 1);
+	assert_string_equal(v, "20002");
+	assert_int_equal(rcn_wechat_xml_field(v, sizeof(v), x, strlen(x), "m"), 1);
+	assert_string_equal(v, "a <b> & \"c' &x;");
+	assert_int_equal(rcn_wechat_xml_field(v, sizeof(v), x, strlen(x), "err_code"), 0);
+	assert_int_equal(rcn_wechat_xml_field(v, 5, x, strlen(x), "return_msg"), -1);
+	assert_int_equal(rcn_wechat_xml_field(v, sizeof(v), "<a>open", 7, "a"), 0);
+	assert_int_equal(rcn_wechat_xml_field(v, sizeof(v), "<a><![CDATA[x</a>", 17, "a"), -1);
+}
+
+static rcn_fetch_request base_request(bool v3)
+{
+	rcn_fetch_request r;
+	memset(&r, 0, sizeof(r));
+	r.source = v3 ? "wx" : "wx2";
+	r.channel = "wechat";
+	r.bill = "trade";
+	r.api = v3 ? RCN_API_WECHAT_V3 : RCN_API_WECHAT_V2;
+	r.api_base = srv_url ? srv_url : "https://127.0.0.1:9";
+	r.merchant_id = MCHID;
+	r.app_id = "wx8888888888888888";
+	r.day = rcn_date_from_ymd(2021, 1, 28);
+	return r;
+}
+
+static void settings(rcn_fetch_settings *s)
+{
+	rcn_fetch_settings_default(s);
+	s->ca_file = srv_ca;
+	s->connect_timeout_s = 5;
+	s->timeout_s = 20;
+	s->stall_s = 1;
+	s->attempts = 3;
+	s->backoff_ms = 10;
+}
+
+/* Configuration mistakes fail before any request is made. */
+static void test_config_errors(void **state)
+{
+	(void)state;
+	char key[300], cert[300], loose[300], want[800];
+	rcn_fetch_settings s;
+	rcn_api_result res;
+	rcn_err err;
+	settings(&s);
+	snprintf(key, sizeof(key), "%s/merchant.key", tmpdir); /* written by test_v3_authorization */
+	snprintf(cert, sizeof(cert), "%s/missing.pem", tmpdir);
+	snprintf(loose, sizeof(loose), "%s/loose.key", tmpdir);
+
+	rcn_fetch_request r = base_request(true);
+	r.private_key_file = key;
+	r.cert_serial = "01";
+	r.platform_cert_file = cert;
+	r.bill = "account";
+	expect_error(rcn_api_wechat_v3(&r, &s, &res, &err), &err, RCN_EUSAGE,
+		     "[source wx]: api = wechat-v3 downloads bill = trade or fundflow, not account");
+	r.bill = "trade";
+	r.merchant_id = "16019\"59334";
+	expect_error(rcn_api_wechat_v3(&r, &s, &res, &err), &err, RCN_EUSAGE,
+		     "[source wx]: merchant_id must be up to 64 letters and digits");
+	r.merchant_id = MCHID;
+	r.cert_serial = NULL;
+	expect_error(rcn_api_wechat_v3(&r, &s, &res, &err), &err, RCN_EUSAGE, "[source wx]: cert_serial is not set");
+	r.cert_serial = "01";
+	snprintf(want, sizeof(want), "[source wx]: %s: cannot read certificate: No such file or directory", cert);
+	expect_error(rcn_api_wechat_v3(&r, &s, &res, &err), &err, RCN_EUSAGE, want);
+	write_file(loose, "not a key\n", 0644);
+	r.private_key_file = loose;
+	snprintf(want, sizeof(want),
+		 "[source wx]: %s: private key is readable by group or others (mode 0644): chmod 600 it", loose);
+	expect_error(rcn_api_wechat_v3(&r, &s, &res, &err), &err, RCN_EUSAGE, want);
+	assert_int_equal(res.attempts, 0);
+	assert_null(res.data.data);
+
+	rcn_fetch_request r2 = base_request(false);
+	r2.api_key_file = loose;
+	r2.bill = "fundflow";
+	expect_error(rcn_api_wechat_v2(&r2, &s, &res, &err), &err, RCN_EUSAGE,
+		     "[source wx2]: api = wechat-v2 downloads bill = trade only, not fundflow");
+	r2.bill = NULL;
+	r2.sign_type = "SHA1";
+	expect_error(rcn_api_wechat_v2(&r2, &s, &res, &err), &err, RCN_EUSAGE,
+		     "[source wx2]: sign_type must be MD5 or HMAC-SHA256, not SHA1");
+	r2.sign_type = "MD5";
+	snprintf(want, sizeof(want),
+		 "[source wx2]: %s: API key file is readable by group or others (mode 0644): chmod 600 it", loose);
+	expect_error(rcn_api_wechat_v2(&r2, &s, &res, &err), &err, RCN_EUSAGE, want);
+	r2.app_id = NULL;
+	expect_error(rcn_api_wechat_v2(&r2, &s, &res, &err), &err, RCN_EUSAGE, "[source wx2]: app_id is not set");
+	assert_int_equal(res.attempts, 0);
+}
+
+/* ---- against the fixture server ---- */
+
+static char bill_path[300], flow_path[300];
+
+static int setup_server(void **state)
+{
+	(void)state;
+	srv_url = getenv("RECON_FIXTURE_URL");
+	srv_ca = getenv("RECON_FIXTURE_CA");
+	srv_state = getenv("RECON_FIXTURE_STATE");
+	srv_keys = getenv("RECON_FIXTURE_KEYS");
+	if (!srv_url || !srv_ca || !srv_state || !srv_keys) {
+		fprintf(stderr, "the server tests run under tests/fetch/server.sh exec STATE_DIR\n");
+		return -1;
+	}
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/merchant.serial", srv_keys);
+	first_line(merchant_serial, sizeof(merchant_serial), path);
+	snprintf(path, sizeof(path), "%s/wechat_v2.key", srv_keys);
+	first_line(v2_key, sizeof(v2_key), path);
+	snprintf(bill_path, sizeof(bill_path), "%s", BILL_GZ);
+	snprintf(flow_path, sizeof(flow_path), "%s", FUNDFLOW_GZ);
+	rcn_fetch_global_init();
+	return 0;
+}
+
+/* A scenario word no earlier run used, so the server's per-scenario counters start at 0. */
+static void scenario(const char *word)
+{
+	static int seq;
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/scenario", srv_state);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fprintf(f, "%s-%ld-%ld-%d\n", word, (long)getpid(), (long)time(NULL), seq++);
+	assert_int_equal(fclose(f), 0);
+}
+
+static char key_path[3][4096];
+
+static const char *key_file(int i, const char *name)
+{
+	snprintf(key_path[i], sizeof(key_path[i]), "%s/%s", srv_keys, name);
+	return key_path[i];
+}
+
+static rcn_fetch_request v3_request(void)
+{
+	rcn_fetch_request r = base_request(true);
+	r.private_key_file = key_file(0, "merchant.key");
+	r.platform_cert_file = key_file(1, "platform.pem");
+	r.cert_serial = merchant_serial;
+	return r;
+}
+
+static rcn_fetch_request v2_request(void)
+{
+	rcn_fetch_request r = base_request(false);
+	r.api_key_file = key_file(2, "wechat_v2.key");
+	return r;
+}
+
+static rcn_rc run(const rcn_fetch_request *r, const char *word, rcn_api_result *res, rcn_err *err)
+{
+	rcn_fetch_settings s;
+	settings(&s);
+	scenario(word);
+	rcn_err_clear(err);
+	return r->api == RCN_API_WECHAT_V3 ? rcn_api_wechat_v3(r, &s, res, err) : rcn_api_wechat_v2(r, &s, res, err);
+}
+
+static void assert_bill(const rcn_api_result *res, const char *path)
+{
+	size_t n;
+	char *want = slurp(path, &n);
+	assert_int_equal(res->data.len, n);
+	assert_memory_equal(res->data.data, want, n);
+	free(want);
+	assert_false(res->no_bill);
+	assert_int_equal(res->http_status, 200);
+}
+
+static void assert_nothing(rcn_api_result *res)
+{
+	assert_int_equal(res->data.len, 0);
+	assert_false(res->no_bill);
+	assert_string_equal(res->filename, "");
+	rcn_buf_free(&res->data);
+}
+
+static void want_url(char *out, size_t n, const char *path)
+{
+	snprintf(out, n, "%s%s", srv_url, path);
+}
+
+static void test_v3_ok(void **state)
+{
+	(void)state;
+	rcn_fetch_request r = v3_request();
+	rcn_api_result res;
+	rcn_err err;
+	char url[300];
+	assert_int_equal(run(&r, "ok", &res, &err), RCN_OK);
+	assert_bill(&res, bill_path);
+	assert_string_equal(res.filename, "tradebill_ALL_20210128.csv.gz");
+	assert_string_equal(res.channel_digest, BILL_SHA1);
+	assert_true(res.digest_ok);
+	assert_int_equal(res.attempts, 2);
+	want_url(url, sizeof(url), "/v3/billdownload/file");
+	assert_string_equal(res.safe_url, url);
+	rcn_buf_free(&res.data);
+
+	/* fund flow, and a service provider's sub-merchant (its query is signed too) */
+	r.bill = "fundflow";
+	r.sub_merchant_id = "1900000109";
+	assert_int_equal(run(&r, "ok", &res, &err), RCN_OK);
+	assert_bill(&res, flow_path);
+	assert_string_equal(res.filename, "fundflowbill_BASIC_20210128.csv.gz");
+	assert_string_equal(res.channel_digest, FLOW_SHA1);
+	assert_true(res.digest_ok);
+	rcn_buf_free(&res.data);
+
+	/* a trailing slash on api_base changes nothing */
+	char base[300];
+	snprintf(base, sizeof(base), "%s/", srv_url);
+	r = v3_request();
+	r.api_base = base;
+	assert_int_equal(run(&r, "ok", &res, &err), RCN_OK);
+	assert_bill(&res, bill_path);
+	rcn_buf_free(&res.data);
+}
+
+static void test_v3_no_bill(void **state)
+{
+	(void)state;
+	rcn_fetch_request r = v3_request();
+	rcn_api_result res;
+	rcn_err err;
+	char url[300];
+	assert_int_equal(run(&r, "no_bill", &res, &err), RCN_OK);
+	assert_true(res.no_bill);
+	assert_int_equal(res.data.len, 0);
+	assert_int_equal(res.attempts, 1);
+	assert_int_equal(res.http_status, 400);
+	assert_string_equal(res.channel_digest, "");
+	want_url(url, sizeof(url), "/v3/bill/tradebill");
+	assert_string_equal(res.safe_url, url);
+	/* the server has bills for 2021-01-28 only */
+	r.day = rcn_date_from_ymd(2021, 1, 29);
+	assert_int_equal(run(&r, "ok", &res, &err), RCN_OK);
+	assert_true(res.no_bill);
+	r.day = rcn_date_from_ymd(2021, 1, 28);
+	r.sub_merchant_id = "1900000999";
+	assert_int_equal(run(&r, "ok", &res, &err), RCN_OK);
+	assert_true(res.no_bill);
+}
+
+static void test_v3_bad_signature(void **state)
+{
+	(void)state;
+	rcn_fetch_request r = v3_request();
+	rcn_api_result res;
+	rcn_err err;
+	expect_error(run(&r, "bad_signature", &res, &err), &err, RCN_EFORMAT,
+		     "[source wx]: WeChat answer signature does not verify");
+	assert_int_equal(res.attempts, 1);
+	assert_nothing(&res);
+	/* a good answer checked against the wrong certificate fails the same way */
+	r.platform_cert_file = key_file(1, "merchant.pem");
+	expect_error(run(&r, "ok", &res, &err), &err, RCN_EFORMAT,
+		     "[source wx]: WeChat answer signature does not verify");
+	assert_nothing(&res);
+}
+
+static void test_v3_digest_mismatch(void **state)
+{
+	(void)state;
+	rcn_fetch_request r = v3_request();
+	rcn_api_result res;
+	rcn_err err;
+	expect_error(run(&r, "digest_mismatch", &res, &err), &err, RCN_EFORMAT,
+		     "[source wx]: WeChat tradebill: SHA-1 of the bill does not match hash_value (file discarded)");
+	assert_string_equal(res.channel_digest, MOCK_HASH);
+	assert_false(res.digest_ok);
+	assert_int_equal(res.attempts, 2);
+	assert_int_equal(res.data.len, 0);
+	rcn_buf_free(&res.data);
+}
+
+static void test_v3_flaky(void **state)
+{
+	(void)state;
+	rcn_fetch_request r = v3_request();
+	rcn_api_result res;
+	rcn_err err;
+	/* both steps answer 500 twice: three tries each */
+	assert_int_equal(run(&r, "flaky", &res, &err), RCN_OK);
+	assert_bill(&res, bill_path);
+	assert_true(res.digest_ok);
+	assert_int_equal(res.attempts, 6);
+	rcn_buf_free(&res.data);
+}
+
+static void test_v3_stall(void **state)
+{
+	(void)state;
+	rcn_fetch_request r = v3_request();
+	rcn_api_result res;
+	rcn_err err;
+	char want[600];
+	snprintf(want, sizeof(want),
+		 "[source wx]: WeChat tradebill download: %s/v3/billdownload/file: transfer stalled (no data for 1 s) "
+		 "after 3 attempts",
+		 srv_url);
+	expect_error(run(&r, "stall", &res, &err), &err, RCN_EIO, want);
+	assert_int_equal(res.attempts, 4);
+	assert_nothing(&res);
+}
+
+static void test_v3_401(void **state)
+{
+	(void)state;
+	rcn_fetch_request r = v3_request();
+	rcn_api_result res;
+	rcn_err err;
+	expect_error(run(&r, "401", &res, &err), &err, RCN_EIO,
+		     "[source wx]: WeChat tradebill request: HTTP 401 SIGN_ERROR: 错误的签名，验签失败");
+	assert_int_equal(res.attempts, 1);
+	assert_int_equal(res.http_status, 401);
+	assert_nothing(&res);
+	/* the server really checks: a request signed with another key is refused */
+	r.private_key_file = key_file(0, "platform.key");
+	expect_error(run(&r, "ok", &res, &err), &err, RCN_EIO,
+		     "[source wx]: WeChat tradebill request: HTTP 401 SIGN_ERROR: fixture: the signature does not "
+		     "verify with merchant.pem");
+	assert_nothing(&res);
+	r = v3_request();
+	r.cert_serial = "0123456789ABCDEF";
+	expect_error(run(&r, "ok", &res, &err), &err, RCN_EIO,
+		     "[source wx]: WeChat tradebill request: HTTP 401 SIGN_ERROR: fixture: serial_no is not the "
+		     "merchant certificate's");
+	assert_nothing(&res);
+}
+
+static void test_v3_truncated(void **state)
+{
+	(void)state;
+	rcn_fetch_request r = v3_request();
+	rcn_api_result res;
+	rcn_err err;
+	char want[600];
+	snprintf(want, sizeof(want),
+		 "[source wx]: WeChat tradebill download: %s/v3/billdownload/file: truncated body (got 294 of 588 "
+		 "bytes) after 3 attempts",
+		 srv_url);
+	expect_error(run(&r, "truncated", &res, &err), &err, RCN_EIO, want);
+	assert_int_equal(res.attempts, 4);
+	assert_nothing(&res);
+}
+
+static void test_v3_html(void **state)
+{
+	(void)state;
+	rcn_fetch_request r = v3_request();
+	rcn_api_result res;
+	rcn_err err;
+	expect_error(run(&r, "html", &res, &err), &err, RCN_EFORMAT,
+		     "[source wx]: WeChat tradebill download: an HTML page instead of the bill");
+	assert_int_equal(res.attempts, 2);
+	assert_int_equal(res.http_status, 200);
+	assert_nothing(&res);
+}
+
+/* An expired download_url is asked for again once, then given up. */
+static void test_v3_expired(void **state)
+{
+	(void)state;
+	rcn_fetch_request r = v3_request();
+	rcn_api_result res;
+	rcn_err err;
+	expect_error(run(&r, "expired", &res, &err), &err, RCN_EIO, "[source wx]: WeChat download_url expired");
+	assert_int_equal(res.attempts, 4);
+	assert_int_equal(res.http_status, 403);
+	assert_nothing(&res);
+}
+
+static void test_v2_ok(void **state)
+{
+	(void)state;
+	rcn_fetch_request r = v2_request();
+	rcn_api_result res;
+	rcn_err err;
+	char url[300];
+	want_url(url, sizeof(url), "/pay/downloadbill");
+	const char *types[] = {NULL, "HMAC-SHA256", "MD5"};
+	for (int i = 0; i < 3; i++) {
+		r.sign_type = types[i];
+		assert_int_equal(run(&r, "ok", &res, &err), RCN_OK);
+		assert_bill(&res, bill_path);
+		assert_string_equal(res.filename, "downloadbill_ALL_20210128.csv.gz");
+		assert_string_equal(res.channel_digest, "");
+		assert_true(res.digest_ok);
+		assert_int_equal(res.attempts, 1);
+		assert_string_equal(res.safe_url, url);
+		rcn_buf_free(&res.data);
+	}
+}
+
+static void test_v2_no_bill(void **state)
+{
+	(void)state;
+	rcn_fetch_request r = v2_request();
+	rcn_api_result res;
+	rcn_err err;
+	assert_int_equal(run(&r, "no_bill", &res, &err), RCN_OK);
+	assert_true(res.no_bill);
+	assert_int_equal(res.data.len, 0);
+	assert_int_equal(res.attempts, 1);
+	r.day = rcn_date_from_ymd(2021, 2, 1);
+	assert_int_equal(run(&r, "ok", &res, &err), RCN_OK);
+	assert_true(res.no_bill);
+}
+
+static void test_v2_sign_error(void **state)
+{
+	(void)state;
+	rcn_fetch_request r = v2_request();
+	rcn_api_result res;
+	rcn_err err;
+	char wrong[300];
+	expect_error(run(&r, "401", &res, &err), &err, RCN_EIO,
+		     "[source wx2]: WeChat downloadbill: SIGNERROR (error_code 20001)");
+	assert_int_equal(res.attempts, 1);
+	assert_nothing(&res);
+	/* the server really checks the sign: another API key is refused */
+	snprintf(wrong, sizeof(wrong), "%s/wrong_v2.key", tmpdir);
+	write_file(wrong, "0123456789abcdef0123456789abcdef\n", 0600);
+	r.api_key_file = wrong;
+	r.sign_type = "MD5";
+	expect_error(run(&r, "ok", &res, &err), &err, RCN_EIO,
+		     "[source wx2]: WeChat downloadbill: SIGNERROR: fixture: the sign does not verify with "
+		     "keys/wechat_v2.key (error_code 20001)");
+	assert_nothing(&res);
+}
+
+static void test_v2_transport(void **state)
+{
+	(void)state;
+	rcn_fetch_request r = v2_request();
+	rcn_api_result res;
+	rcn_err err;
+	char want[600];
+	assert_int_equal(run(&r, "flaky", &res, &err), RCN_OK);
+	assert_bill(&res, bill_path);
+	assert_int_equal(res.attempts, 3);
+	rcn_buf_free(&res.data);
+
+	snprintf(want, sizeof(want),
+		 "[source wx2]: WeChat downloadbill request: %s/pay/downloadbill: transfer stalled (no data for 1 s) "
+		 "after 3 attempts",
+		 srv_url);
+	expect_error(run(&r, "stall", &res, &err), &err, RCN_EIO, want);
+	assert_int_equal(res.attempts, 3);
+	assert_nothing(&res);
+
+	snprintf(want, sizeof(want),
+		 "[source wx2]: WeChat downloadbill request: %s/pay/downloadbill: truncated body (got 294 of 588 "
+		 "bytes) after 3 attempts",
+		 srv_url);
+	expect_error(run(&r, "truncated", &res, &err), &err, RCN_EIO, want);
+	assert_int_equal(res.attempts, 3);
+	assert_nothing(&res);
+
+	expect_error(run(&r, "html", &res, &err), &err, RCN_EFORMAT,
+		     "[source wx2]: WeChat downloadbill: an HTML page instead of the bill");
+	assert_int_equal(res.attempts, 1);
+	assert_nothing(&res);
+}
+
+int main(void)
+{
+	const struct CMUnitTest pure[] = {
+		cmocka_unit_test(test_url_path),	 cmocka_unit_test(test_v3_message),
+		cmocka_unit_test(test_v3_authorization), cmocka_unit_test(test_v2_sign),
+		cmocka_unit_test(test_json_string),	 cmocka_unit_test(test_xml_field),
+		cmocka_unit_test(test_config_errors),
+	};
+	const struct CMUnitTest served[] = {
+		cmocka_unit_test(test_v3_ok),
+		cmocka_unit_test(test_v3_no_bill),
+		cmocka_unit_test(test_v3_bad_signature),
+		cmocka_unit_test(test_v3_digest_mismatch),
+		cmocka_unit_test(test_v3_flaky),
+		cmocka_unit_test(test_v3_stall),
+		cmocka_unit_test(test_v3_401),
+		cmocka_unit_test(test_v3_truncated),
+		cmocka_unit_test(test_v3_html),
+		cmocka_unit_test(test_v3_expired),
+		cmocka_unit_test(test_v2_ok),
+		cmocka_unit_test(test_v2_no_bill),
+		cmocka_unit_test(test_v2_sign_error),
+		cmocka_unit_test(test_v2_transport),
+	};
+	int failed = 0;
+	if (setup_tmp(NULL) != 0)
+		return 1;
+	failed += cmocka_run_group_tests_name("wechat_api", pure, NULL, NULL);
+	failed += cmocka_run_group_tests_name("wechat_api_served", served, setup_server, NULL);
+	teardown_tmp(NULL);
+	return failed;
+}
