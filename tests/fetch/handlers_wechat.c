@@ -360,7 +360,7 @@ static size_t xml_fields(xml_field *out, size_t max, const char *xml)
 			break;
 		snprintf(out[n].name, sizeof(out[n].name), "%.*s", (int)(gt - name), name);
 		char close[80];
-		snprintf(close, sizeof(close), "</%s>", out[n].name);
+		snprintf(close, sizeof(close), "</%.63s>", out[n].name);
 		const char *end = strstr(gt + 1, close);
 		if (!end)
 			break;

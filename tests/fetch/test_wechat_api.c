@@ -792,6 +792,74 @@ static void test_v2_transport(void **state)
 	assert_nothing(&res);
 }
 
+/* Through the orchestrator: a bill whose digest does not match leaves only the
+ * manifest in the spool (and no secret in it); a good one is spooled as delivered. */
+static void test_spool(void **state)
+{
+	(void)state;
+	char spool[300], dir[400], path[600], want[800];
+	rcn_fetch_settings s;
+	rcn_fetch_result out;
+	rcn_err err;
+	size_t n;
+	settings(&s);
+	snprintf(spool, sizeof(spool), "%s/spool", tmpdir);
+	snprintf(dir, sizeof(dir), "%s/2021-01-28/wx", spool);
+	rcn_fetch_request r = v3_request();
+	r.spool_dir = spool;
+
+	scenario("digest_mismatch");
+	expect_error(rcn_fetch(&r, &s, &out, &err), &err, RCN_EFORMAT,
+		     "[source wx]: WeChat tradebill: SHA-1 of the bill does not match hash_value (file discarded)");
+	assert_string_equal(out.path, "");
+	assert_false(out.digest_ok);
+	assert_string_equal(out.channel_digest, MOCK_HASH);
+	snprintf(path, sizeof(path), "%s/tradebill_ALL_20210128.csv.gz", dir);
+	assert_int_not_equal(access(path, F_OK), 0);
+	snprintf(path, sizeof(path), "%s/manifest.json", dir);
+	char *manifest = slurp(path, &n);
+	assert_non_null(strstr(manifest, "\"digest_ok\": false"));
+	assert_non_null(strstr(manifest, "\"channel_digest\": \"" MOCK_HASH "\""));
+	assert_non_null(strstr(manifest, "SHA-1 of the bill does not match hash_value"));
+	snprintf(want, sizeof(want), "\"url\": \"%s/v3/billdownload/file\"", srv_url);
+	assert_non_null(strstr(manifest, want));
+	assert_null(strstr(manifest, "token"));
+	assert_null(strstr(manifest, "WECHATPAY2"));
+	assert_null(strstr(manifest, v2_key));
+	free(manifest);
+
+	scenario("ok");
+	assert_int_equal(rcn_fetch(&r, &s, &out, &err), RCN_OK);
+	snprintf(path, sizeof(path), "%s/tradebill_ALL_20210128.csv.gz", dir);
+	assert_string_equal(out.path, path);
+	assert_true(out.digest_ok);
+	assert_string_equal(out.channel_digest, BILL_SHA1);
+	/* sha256sum of the gzip as delivered */
+	assert_string_equal(out.sha256, "3acbd916ad4c8f8421ab1c9be423bf4b094f10a00dcc9f08ade348a5047739fd");
+	assert_int_equal(out.attempts, 2);
+	char *got = slurp(out.path, &n), *expect;
+	size_t m;
+	expect = slurp(bill_path, &m);
+	assert_int_equal(n, m);
+	assert_memory_equal(got, expect, n);
+	free(got);
+	free(expect);
+
+	/* v2 and an empty day */
+	rcn_fetch_request r2 = v2_request();
+	r2.spool_dir = spool;
+	scenario("ok");
+	assert_int_equal(rcn_fetch(&r2, &s, &out, &err), RCN_OK);
+	snprintf(path, sizeof(path), "%s/2021-01-28/wx2/downloadbill_ALL_20210128.csv.gz", spool);
+	assert_string_equal(out.path, path);
+	assert_true(out.digest_ok);
+	assert_string_equal(out.channel_digest, "");
+	r2.day = rcn_date_from_ymd(2021, 1, 30);
+	assert_int_equal(rcn_fetch(&r2, &s, &out, &err), RCN_OK);
+	assert_true(out.no_bill);
+	assert_string_equal(out.path, "");
+}
+
 int main(void)
 {
 	const struct CMUnitTest pure[] = {

@@ -34,7 +34,7 @@ grep -q '^recon: 2026-03-02: database error, nothing committed: ' err || fail "n
 # help and version
 run_recon 0 --version
 expect_line out "recon 0.1.0"
-for cmd in run check; do
+for cmd in run fetch check; do
 	run_recon 0 "$cmd" --help
 	grep -q "^usage: recon $cmd" out || fail "recon $cmd --help has no usage line"
 done
