@@ -182,6 +182,11 @@ bool rcn_source_fetch(rcn_source_job *job, rcn_fetch_result *out)
 				 .spool_dir = spool,
 				 .refetch = job->refetch};
 	if (rcn_fetch(&req, &settings, out, &err) != RCN_OK) {
+		/* the fetch layer names the source; the run's message already does */
+		char prefix[300];
+		size_t n = (size_t)snprintf(prefix, sizeof(prefix), "[source %s]: ", c->name);
+		if (strncmp(err.msg, prefix, n) == 0)
+			memmove(err.msg, err.msg + n, strlen(err.msg + n) + 1);
 		job->res.rejected = true;
 		job->res.reason = err;
 		snprintf(job->label, sizeof(job->label), "[source %s] download", c->name);

@@ -883,6 +883,7 @@ int main(void)
 		cmocka_unit_test(test_v2_no_bill),
 		cmocka_unit_test(test_v2_sign_error),
 		cmocka_unit_test(test_v2_transport),
+		cmocka_unit_test(test_spool),
 	};
 	int failed = 0;
 	if (setup_tmp(NULL) != 0)
