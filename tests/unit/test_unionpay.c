@@ -336,7 +336,7 @@ static void test_refunds(void **state)
 	assert_string_equal(r->txn_id, "202603011000000001011");
 	assert_int_equal(r->amount_fen, 10000);
 	assert_int_equal(r->settle_fen, 10000); /* the amount the fee is charged on */
-	assert_int_equal(r->fee, -60000); /* C: the fee comes back */
+	assert_int_equal(r->fee, -60000);	/* C: the fee comes back */
 	assert_int_equal(r->net_fen, -9940);
 	assert_string_equal(r->status, "SUCCESS");
 	assert_string_equal(r->trade_time, "2026-03-02 10:15:30");
