@@ -165,6 +165,34 @@ void rcn_sha1_hex(char out[41], const void *data, size_t len)
 	digest_hex(out, EVP_sha1(), data, len, false);
 }
 
+struct rcn_sha1 {
+	EVP_MD_CTX *md;
+};
+
+rcn_sha1 *rcn_sha1_new(void)
+{
+	rcn_sha1 *c = rcn_xcalloc(1, sizeof(*c));
+	c->md = EVP_MD_CTX_new();
+	if (!c->md || EVP_DigestInit_ex(c->md, EVP_sha1(), NULL) != 1)
+		abort(); /* the digest is in every OpenSSL: only memory can fail here */
+	return c;
+}
+
+void rcn_sha1_update(rcn_sha1 *c, const void *data, size_t len)
+{
+	EVP_DigestUpdate(c->md, data, len);
+}
+
+void rcn_sha1_final_hex(rcn_sha1 *c, char out[41])
+{
+	unsigned char d[EVP_MAX_MD_SIZE];
+	unsigned int n = 0;
+	EVP_DigestFinal_ex(c->md, d, &n);
+	hex(out, d, n, false);
+	EVP_MD_CTX_free(c->md);
+	free(c);
+}
+
 void rcn_sha256_hex(char out[65], const void *data, size_t len)
 {
 	digest_hex(out, EVP_sha256(), data, len, false);

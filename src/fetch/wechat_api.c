@@ -427,24 +427,24 @@ static const char *body_kind(const rcn_buf *b)
 	return "data that is not gzip";
 }
 
-/* Gunzips gz in memory (the decode module's caps and bomb guard apply); with
- * sha1 not NULL, the SHA-1 of the decompressed bytes. */
+/* Gunzips gz as a stream (the decode module's caps and bomb guard apply);
+ * with sha1 not NULL, the SHA-1 of the decompressed bytes, computed as they
+ * stream by: the bill itself is never held inflated in memory. */
 static rcn_rc gunzip_check(char *sha1, const rcn_buf *gz, const char *label, rcn_err *err)
 {
 	rcn_input *in = NULL;
-	rcn_buf plain;
 	char chunk[65536];
 	size_t got = 0;
-	rcn_buf_init(&plain, SIZE_MAX);
+	rcn_sha1 *digest = rcn_sha1_new();
 	rcn_rc rc = rcn_input_open_mem(&in, gz->data, gz->len, label, 0, err);
 	while (rc == RCN_OK && (rc = rcn_input_read(in, chunk, sizeof(chunk), &got, err)) == RCN_OK && got)
-		if (sha1)
-			rcn_buf_append(&plain, chunk, got);
+		rcn_sha1_update(digest, chunk, got);
+	char hexd[41];
+	rcn_sha1_final_hex(digest, hexd);
 	if (rc == RCN_OK && sha1)
-		rcn_sha1_hex(sha1, plain.data ? plain.data : "", plain.len);
+		memcpy(sha1, hexd, sizeof(hexd));
 	if (in)
 		rcn_input_close(in);
-	rcn_buf_free(&plain);
 	return rc;
 }
 
