@@ -22,7 +22,7 @@ typedef struct {
 	 * the credential files it needs; paths are resolved against the config's dir */
 	char *api;
 	char *api_base, *ca_file, *private_key, *cert_serial, *platform_cert, *api_key_file, *sign_type, *app_id,
-		*sub_mchid;
+		*sub_mchid, *ssh_key, *known_hosts;
 } rcn_source_conf;
 
 /* [fetch]: the transport settings of every download. */

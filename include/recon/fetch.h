@@ -41,6 +41,8 @@ typedef struct {
 	const char *platform_cert_file; /* channel certificate or public key, PEM: verifies its answers */
 	const char *api_key_file;	/* wechat v2 API key (one line) */
 	const char *sign_type;		/* wechat v2: "MD5" or "HMAC-SHA256" (default) */
+	const char *ssh_key_file;	/* sftp:// locations: the private key to log in with (chmod 600) */
+	const char *known_hosts_file;	/* sftp:// locations: the server host key must be listed here */
 	rcn_date day;
 	const char *spool_dir; /* spool root: files go to <spool>/<yyyy-mm-dd>/<source>/ */
 	bool refetch;	       /* ignore a spooled file and download again */

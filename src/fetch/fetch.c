@@ -534,9 +534,25 @@ static rcn_rc fetch_url(const rcn_fetch_request *req, const rcn_fetch_settings *
 	if (!req->url || !req->url[0])
 		return rcn_err_set(err, RCN_EUSAGE, "", 0, "[source %s]: no URL to fetch", req->source);
 	rcn_http_safe_url(r->safe_url, sizeof(r->safe_url), req->url);
+	if (strncasecmp(req->url, "sftp://", 7) == 0) {
+		/* No fallback to ~/.ssh: the configuration names both files. */
+		bool no_key = !req->ssh_key_file || !req->ssh_key_file[0];
+		bool no_hosts = !req->known_hosts_file || !req->known_hosts_file[0];
+		if (no_key || no_hosts)
+			return rcn_err_set(err, RCN_EUSAGE, "", 0, "sftp:// needs %s in [source %s]",
+					   no_key && no_hosts ? "ssh_key and known_hosts"
+					   : no_key	      ? "ssh_key"
+							      : "known_hosts",
+					   req->source);
+	}
 	char what[300];
 	snprintf(what, sizeof(what), "[source %s]: download", req->source);
-	rcn_http_request hr = {"GET", req->url, NULL, NULL, 0, req->channel ? req->channel : req->source, what};
+	rcn_http_request hr = {.method = "GET",
+			       .url = req->url,
+			       .channel = req->channel ? req->channel : req->source,
+			       .what = what,
+			       .ssh_key_file = req->ssh_key_file,
+			       .known_hosts_file = req->known_hosts_file};
 	rcn_http_response resp;
 	rcn_rc rc = rcn_http_send(&hr, s, &resp, err);
 	r->attempts = resp.attempts;

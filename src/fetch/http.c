@@ -1,7 +1,8 @@
-/* fetch: the HTTP(S) transport — one libcurl easy handle per attempt, driven
- * by a multi handle so a stalled transfer is noticed to the tenth of a second;
- * retries with exponential backoff and jitter, a per-channel concurrency cap,
- * capped bodies, and messages that never carry a query string or a header. */
+/* fetch: the HTTP(S) and SFTP transport — one libcurl easy handle per attempt,
+ * driven by a multi handle so a stalled transfer is noticed to the tenth of a
+ * second; retries with exponential backoff and jitter, a per-channel
+ * concurrency cap, capped bodies, sftp:// by key with known hosts only, and
+ * messages that never carry a user name, a query string or a header. */
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -108,6 +109,50 @@ static bool is_http_url(const char *url)
 	return strncasecmp(url, "http://", 7) == 0 || strncasecmp(url, "https://", 8) == 0;
 }
 
+static bool is_sftp_url(const char *url)
+{
+	return strncasecmp(url, "sftp://", 7) == 0;
+}
+
+/* The host of a URL, without user name or port ("::1" for "[::1]:22"). */
+static void url_host(char *out, size_t n, const char *url)
+{
+	const char *sep = strstr(url, "://");
+	const char *auth = sep ? sep + 3 : url;
+	size_t auth_len = strcspn(auth, "/?#");
+	const char *host = auth;
+	for (size_t i = 0; i < auth_len; i++)
+		if (auth[i] == '@')
+			host = auth + i + 1;
+	size_t len = auth_len - (size_t)(host - auth);
+	if (len && host[0] == '[') {
+		const char *close = memchr(host, ']', len);
+		len = close ? (size_t)(close - host - 1) : len - 1;
+		host++;
+	} else {
+		const char *colon = memchr(host, ':', len);
+		if (colon)
+			len = (size_t)(colon - host);
+	}
+	snprintf(out, n, "%.*s", (int)len, host);
+}
+
+/* The user name (and password) of a URL into out, "" when there is none. */
+static void url_userinfo(char *out, size_t n, const char *url)
+{
+	out[0] = '\0';
+	const char *sep = strstr(url, "://");
+	if (!sep)
+		return;
+	const char *auth = sep + 3;
+	size_t auth_len = strcspn(auth, "/?#");
+	for (size_t i = auth_len; i > 0; i--)
+		if (auth[i - 1] == '@') {
+			snprintf(out, n, "%.*s", (int)(i - 1), auth);
+			return;
+		}
+}
+
 void rcn_http_safe_url(char *out, size_t n, const char *url)
 {
 	if (!n)
@@ -171,8 +216,9 @@ void rcn_http_response_free(rcn_http_response *r)
 typedef struct {
 	rcn_http_response *resp;
 	uint64_t max_bytes;
-	bool over;	   /* the body passed max_bytes */
-	long last_data_ms; /* when bytes last arrived: the stall clock */
+	bool over;	       /* the body passed max_bytes */
+	long last_data_ms;     /* when bytes last arrived: the stall clock */
+	bool host_key_refused; /* sftp: the server's key is not the one known_hosts lists */
 } xfer;
 
 static size_t on_body(char *data, size_t size, size_t nmemb, void *p)
@@ -212,14 +258,31 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *p)
 	return n;
 }
 
+/* An sftp server is trusted only if known_hosts lists its key: an unknown or
+ * changed key is refused, never added (no trust on first use). */
+static int on_ssh_host_key(CURL *h, const struct curl_khkey *known, const struct curl_khkey *found,
+			   enum curl_khmatch match, void *p)
+{
+	(void)h;
+	(void)known;
+	(void)found;
+	xfer *x = p;
+	if (match == CURLKHMATCH_OK)
+		return CURLKHSTAT_FINE;
+	x->host_key_refused = true;
+	return CURLKHSTAT_REJECT;
+}
+
 typedef enum { ATTEMPT_OK, ATTEMPT_RETRY, ATTEMPT_FAIL } attempt_outcome;
 
 /* The curl message is useful (which certificate problem, which host did not
- * answer) but is dropped if it could echo the query string. */
+ * answer) but is dropped if it could echo the query string or the user name. */
 static const char *curl_reason(const char *errbuf, CURLcode code, const char *url)
 {
 	const char *q = strchr(url, '?');
-	if (!errbuf[0] || (q && q[1] && strstr(errbuf, q + 1)))
+	char user[512];
+	url_userinfo(user, sizeof(user), url);
+	if (!errbuf[0] || (q && q[1] && strstr(errbuf, q + 1)) || (user[0] && strstr(errbuf, user)))
 		return curl_easy_strerror(code);
 	return errbuf;
 }
@@ -249,7 +312,7 @@ static attempt_outcome attempt(const rcn_http_request *req, const rcn_fetch_sett
 			       struct curl_slist *headers, rcn_http_response *out, char *reason, size_t rn)
 {
 	char errbuf[CURL_ERROR_SIZE] = "";
-	xfer x = {out, max_bytes, false, now_ms()};
+	xfer x = {out, max_bytes, false, now_ms(), false};
 	rcn_buf_reset(&out->body);
 	headers_clear(out);
 	out->status = 0;
@@ -276,14 +339,14 @@ static attempt_outcome attempt(const rcn_http_request *req, const rcn_fetch_sett
 	curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
 	if (s->ca_file && s->ca_file[0])
 		curl_easy_setopt(h, CURLOPT_CAINFO, s->ca_file);
-	if (strncasecmp(req->url, "sftp://", 7) == 0) {
-		/* An sftp host must already be known: no trust on first use. */
-		const char *home = getenv("HOME");
-		char kh[4096];
-		struct stat st;
-		if (home && snprintf(kh, sizeof(kh), "%s/.ssh/known_hosts", home) < (int)sizeof(kh) &&
-		    stat(kh, &st) == 0)
-			curl_easy_setopt(h, CURLOPT_SSH_KNOWNHOSTS, kh);
+	if (is_sftp_url(req->url)) {
+		/* rcn_http_send checked both files: the key alone logs in, and
+		 * the host key must be the one known_hosts lists. */
+		curl_easy_setopt(h, CURLOPT_SSH_AUTH_TYPES, (long)CURLSSH_AUTH_PUBLICKEY);
+		curl_easy_setopt(h, CURLOPT_SSH_PRIVATE_KEYFILE, req->ssh_key_file);
+		curl_easy_setopt(h, CURLOPT_SSH_KNOWNHOSTS, req->known_hosts_file);
+		curl_easy_setopt(h, CURLOPT_SSH_KEYFUNCTION, on_ssh_host_key);
+		curl_easy_setopt(h, CURLOPT_SSH_KEYDATA, &x);
 	}
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, s->connect_timeout_s > 0 ? s->connect_timeout_s : 0L);
 	curl_easy_setopt(h, CURLOPT_TIMEOUT, s->timeout_s > 0 ? s->timeout_s : 0L);
@@ -355,7 +418,12 @@ static attempt_outcome attempt(const rcn_http_request *req, const rcn_fetch_sett
 	size_t got = out->body.len;
 
 	attempt_outcome res = ATTEMPT_OK;
-	if (stalled) {
+	char host[256];
+	url_host(host, sizeof(host), req->url);
+	if (x.host_key_refused) {
+		snprintf(reason, rn, "host key of %s is not in known_hosts", host);
+		res = ATTEMPT_FAIL;
+	} else if (stalled) {
 		snprintf(reason, rn, "transfer stalled (no data for %ld s)", s->stall_s);
 		res = ATTEMPT_RETRY;
 	} else if (x.over || code == CURLE_FILESIZE_EXCEEDED) {
@@ -364,6 +432,15 @@ static attempt_outcome attempt(const rcn_http_request *req, const rcn_fetch_sett
 	} else if (code == CURLE_PEER_FAILED_VERIFICATION || code == CURLE_SSL_CACERT_BADFILE ||
 		   code == CURLE_SSL_ISSUER_ERROR || code == CURLE_SSL_PINNEDPUBKEYNOTMATCH) {
 		snprintf(reason, rn, "TLS certificate verification failed: %s", curl_reason(errbuf, code, req->url));
+		res = ATTEMPT_FAIL;
+	} else if (code == CURLE_REMOTE_FILE_NOT_FOUND) {
+		snprintf(reason, rn, "no such file");
+		res = ATTEMPT_FAIL;
+	} else if (code == CURLE_REMOTE_ACCESS_DENIED) {
+		snprintf(reason, rn, "permission denied");
+		res = ATTEMPT_FAIL;
+	} else if (code == CURLE_LOGIN_DENIED && is_sftp_url(req->url)) {
+		snprintf(reason, rn, "%s did not accept the ssh key", host);
 		res = ATTEMPT_FAIL;
 	} else if ((code == CURLE_PARTIAL_FILE || code == CURLE_RECV_ERROR || code == CURLE_OK) && declared >= 0 &&
 		   (curl_off_t)got < declared) {
@@ -392,6 +469,33 @@ static attempt_outcome attempt(const rcn_http_request *req, const rcn_fetch_sett
 	return res;
 }
 
+/* The ssh key is a secret: like the channel keys (sign.c), one readable by
+ * group or others is refused. known_hosts must be there to check against. */
+static rcn_rc check_ssh_files(const rcn_http_request *req, const char *what, const char *safe, rcn_err *err)
+{
+	if (!req->ssh_key_file || !req->ssh_key_file[0] || !req->known_hosts_file || !req->known_hosts_file[0])
+		return rcn_err_set(err, RCN_EUSAGE, "", 0, "%s: %s: sftp:// needs an ssh key and a known_hosts file",
+				   what, safe);
+	struct stat st;
+	if (stat(req->ssh_key_file, &st) != 0)
+		return rcn_err_set(err, RCN_EUSAGE, req->ssh_key_file, 0, "cannot read ssh key: %s", strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return rcn_err_set(err, RCN_EUSAGE, req->ssh_key_file, 0, "ssh key is not a regular file");
+	if (st.st_mode & (S_IRWXG | S_IRWXO))
+		return rcn_err_set(err, RCN_EUSAGE, req->ssh_key_file, 0,
+				   "ssh key is readable by group or others (mode %04o): chmod 600 it",
+				   (unsigned)(st.st_mode & 07777));
+	if (access(req->ssh_key_file, R_OK) != 0)
+		return rcn_err_set(err, RCN_EUSAGE, req->ssh_key_file, 0, "cannot read ssh key: %s", strerror(errno));
+	/* libssh2 treats an unreadable known_hosts as an empty one: say so here. */
+	if (stat(req->known_hosts_file, &st) != 0 || access(req->known_hosts_file, R_OK) != 0)
+		return rcn_err_set(err, RCN_EUSAGE, req->known_hosts_file, 0, "cannot read known_hosts: %s",
+				   strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return rcn_err_set(err, RCN_EUSAGE, req->known_hosts_file, 0, "known_hosts is not a regular file");
+	return RCN_OK;
+}
+
 rcn_rc rcn_http_send(const rcn_http_request *req, const rcn_fetch_settings *settings, rcn_http_response *out,
 		     rcn_err *err)
 {
@@ -405,6 +509,13 @@ rcn_rc rcn_http_send(const rcn_http_request *req, const rcn_fetch_settings *sett
 	const char *what = req->what ? req->what : "request";
 	char safe[1024];
 	rcn_http_safe_url(safe, sizeof(safe), req->url);
+	if (is_sftp_url(req->url)) {
+		rcn_rc rc = check_ssh_files(req, what, safe, err);
+		if (rc != RCN_OK) {
+			rcn_buf_free(&out->body);
+			return rc;
+		}
+	}
 
 	/* "Expect:" stops curl waiting for 100 Continue before a POST body. */
 	struct curl_slist *headers = NULL;

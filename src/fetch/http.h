@@ -13,6 +13,10 @@ typedef struct {
 	size_t body_len;
 	const char *channel; /* for the per-channel concurrency cap */
 	const char *what;    /* for messages: "WeChat tradebill request" */
+	/* sftp:// only, both required: the private key to log in with (refused
+	 * if group/other-readable) and the known_hosts file that must list the
+	 * server's host key. NULL for other schemes. */
+	const char *ssh_key_file, *known_hosts_file;
 } rcn_http_request;
 
 typedef struct {
@@ -27,7 +31,9 @@ typedef struct {
  * connection errors, timeouts and 5xx (never on 4xx). TLS peer and host
  * verification are always on. A truncated body, or one over max_bytes, is an
  * error. 4xx is returned as a response (RCN_OK) for the caller to read.
- * Errors name `what` and the URL without its query string. */
+ * sftp:// logs in with the public key only and accepts only a host key that
+ * known_hosts lists (never trust on first use). Errors name `what` and the
+ * URL without its user name or query string. */
 rcn_rc rcn_http_send(const rcn_http_request *req, const rcn_fetch_settings *settings, rcn_http_response *out,
 		     rcn_err *err);
 /* The value of a response header (case-insensitive name), or NULL. */

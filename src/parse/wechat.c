@@ -1,23 +1,18 @@
-/* WeChat Pay trade bill parser (FORMATS.md §1): streams decoded bytes through
- * libcsv one line at a time, finds columns by header name, emits one record per
- * detail row and checks the summary's control totals. Holds one row, never the file. */
+/* WeChat Pay trade bill parser (FORMATS.md §1): reads the bill's rows through
+ * rcn_csvrows, finds columns by header name, emits one record per detail row
+ * and checks the summary's control totals. Holds one row, never the file. */
 #include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <csv.h>
-
-#include "recon/money.h"
+#include "parse/csvrows.h"
 #include "parse/parser_internal.h"
+#include "recon/money.h"
 #include "recon/parse.h"
 
-/* Bytes handed to libcsv at once, so the row cap is checked at least this often. */
-#define PIECE_MAX ((size_t)64 * 1024)
 /* How much of an unrecognized first cell is quoted back in the error. */
 #define QUOTE_MAX 60
-
-static const char BOM[3] = {'\xEF', '\xBB', '\xBF'};
 
 /* Detail columns recon reads; anything else in the header is ignored. */
 enum col {
@@ -116,26 +111,8 @@ struct rcn_wechat_parser {
 	rcn_record_sink rec_sink;
 	rcn_quarantine_sink quar_sink;
 	void *ctx;
-	struct csv_parser csv;
+	rcn_csvrows *rows; /* bytes to rows; holds the fatal error (first one wins) */
 
-	/* byte level */
-	char head[3]; /* first bytes, held back until we know whether they are a BOM */
-	size_t head_len;
-	bool head_done;
-	bool seen_content; /* first non-blank byte seen (the HTML check) */
-	long line;	   /* line of the bytes being fed */
-
-	/* current row */
-	bool in_row;
-	long row_line;
-	size_t row_fed;	  /* bytes fed since the row began */
-	size_t row_bytes; /* field bytes plus separators */
-	rcn_buf row;	  /* fields, each NUL-terminated */
-	size_t field_off[RCN_MAX_FIELDS];
-	size_t field_len[RCN_MAX_FIELDS];
-	size_t nfields;
-
-	/* file level */
 	enum stage stage;
 	int col[C_COUNT]; /* header index of each column, -1 when absent */
 	size_t ncols;
@@ -143,8 +120,6 @@ struct rcn_wechat_parser {
 	size_t nsummary;
 	int64_t sums[S_COUNT];
 	rcn_stmt_result res;
-	bool fatal;
-	rcn_err fatal_err;
 	bool summary_bad; /* summary row malformed or totals differ: summary_err says how */
 	rcn_err summary_err;
 	bool trailing; /* a row after the summary: trailing_err */
@@ -160,8 +135,7 @@ static bool is_name(const char *s, size_t n, const char *name)
 /* Field i as written (header and summary header cells have no backtick). */
 static const char *raw_field(const rcn_wechat_parser *p, size_t i, size_t *n)
 {
-	*n = p->field_len[i];
-	return p->row.data + p->field_off[i];
+	return rcn_csvrows_field(p->rows, i, n);
 }
 
 /* Field i of a backtick-prefixed row, with the backtick stripped; tolerated when missing. */
@@ -184,27 +158,6 @@ static const char *col_value(const rcn_wechat_parser *p, enum col c, size_t *n)
 	return value(p, (size_t)p->col[c], n);
 }
 
-static void set_fatal(rcn_wechat_parser *p, rcn_rc code, long line, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static void set_fatal(rcn_wechat_parser *p, rcn_rc code, long line, const char *fmt, ...)
-{
-	char msg[400];
-	va_list ap;
-	if (p->fatal)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	p->fatal = true;
-	rcn_err_set(&p->fatal_err, code, p->file, line, "%s", msg);
-}
-
-static void row_too_long(rcn_wechat_parser *p)
-{
-	set_fatal(p, RCN_ELIMIT, p->row_line, "row longer than %u bytes", RCN_MAX_ROW_BYTES);
-}
-
 static void quarantine(rcn_wechat_parser *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 static void quarantine(rcn_wechat_parser *p, const char *fmt, ...)
@@ -216,35 +169,26 @@ static void quarantine(rcn_wechat_parser *p, const char *fmt, ...)
 	va_end(ap);
 	p->res.bad_rows++;
 	if (p->quar_sink)
-		p->quar_sink(p->ctx, p->file, p->row_line, reason);
-}
-
-/* Length of the longest prefix of s[0..n) that is at most max bytes and does not split a UTF-8 sequence. */
-static int utf8_prefix(const char *s, size_t n, size_t max)
-{
-	if (n <= max)
-		return (int)n;
-	while (max > 0 && ((unsigned char)s[max] & 0xC0) == 0x80)
-		max--;
-	return (int)max;
+		p->quar_sink(p->ctx, p->file, rcn_csvrows_row_line(p->rows), reason);
 }
 
 static void on_header(rcn_wechat_parser *p)
 {
-	size_t n;
+	size_t n, nf = rcn_csvrows_count(p->rows);
+	long line = rcn_csvrows_row_line(p->rows);
 	const char *first = raw_field(p, 0, &n);
 
 	if (is_name(first, n, "记账时间")) {
 		snprintf(p->res.format, sizeof(p->res.format), "wechat-fundflow");
-		set_fatal(p, RCN_EFORMAT, p->row_line, "not a trade bill (WeChat fund-flow bill)");
+		rcn_csvrows_fail(p->rows, RCN_EFORMAT, line, "not a trade bill (WeChat fund-flow bill)");
 		return;
 	}
 	if (!is_name(first, n, col_names[C_TRADE_TIME])) {
-		set_fatal(p, RCN_EFORMAT, p->row_line, "unrecognized header: %.*s", utf8_prefix(first, n, QUOTE_MAX),
-			  first);
+		rcn_csvrows_fail(p->rows, RCN_EFORMAT, line, "unrecognized header: %.*s",
+				 rcn_csvrows_quote_len(first, n, QUOTE_MAX), first);
 		return;
 	}
-	for (size_t i = 0; i < p->nfields; i++) {
+	for (size_t i = 0; i < nf; i++) {
 		const char *s = raw_field(p, i, &n);
 		for (int c = 0; c < C_COUNT; c++)
 			if (p->col[c] < 0 && is_name(s, n, col_names[c]))
@@ -253,11 +197,12 @@ static void on_header(rcn_wechat_parser *p)
 	static const enum col required[] = {C_MCH_ID, C_TXN_ID, C_ORDER_NO, C_TRADE_STATUS, C_FEE};
 	for (size_t i = 0; i < sizeof(required) / sizeof(required[0]); i++)
 		if (p->col[required[i]] < 0) {
-			set_fatal(p, RCN_EFORMAT, p->row_line, "trade bill header lacks %s", col_names[required[i]]);
+			rcn_csvrows_fail(p->rows, RCN_EFORMAT, line, "trade bill header lacks %s",
+					 col_names[required[i]]);
 			return;
 		}
 	if (p->col[C_SETTLE] < 0 && p->col[C_TOTAL] < 0) {
-		set_fatal(p, RCN_EFORMAT, p->row_line, "trade bill header lacks 应结订单金额");
+		rcn_csvrows_fail(p->rows, RCN_EFORMAT, line, "trade bill header lacks 应结订单金额");
 		return;
 	}
 	const char *format;
@@ -270,7 +215,7 @@ static void on_header(rcn_wechat_parser *p)
 	else
 		format = "wechat-success";
 	snprintf(p->res.format, sizeof(p->res.format), "%s", format);
-	p->ncols = p->nfields;
+	p->ncols = nf;
 	p->stage = ST_DETAIL;
 }
 
@@ -283,13 +228,13 @@ static void on_detail(rcn_wechat_parser *p)
 {
 	rcn_record rec;
 	rcn_err e;
-	size_t n;
+	size_t n, nf = rcn_csvrows_count(p->rows);
 	const char *s;
 	int64_t amt[S_COUNT] = {0};
 
 	p->res.rows++;
-	if (p->nfields != p->ncols) {
-		quarantine(p, "expected %zu fields, found %zu", p->ncols, p->nfields);
+	if (nf != p->ncols) {
+		quarantine(p, "expected %zu fields, found %zu", p->ncols, nf);
 		return;
 	}
 	memset(&rec, 0, sizeof(rec));
@@ -386,22 +331,22 @@ static void on_detail(rcn_wechat_parser *p)
 	rec.currency = col_value(p, C_CURRENCY, &n);
 	rec.trade_type = col_value(p, C_TRADE_TYPE, &n);
 	rec.file = p->file;
-	rec.line = p->row_line;
+	rec.line = rcn_csvrows_row_line(p->rows);
 	if (p->rec_sink)
 		p->rec_sink(p->ctx, &rec);
 }
 
 static void on_summary_header(rcn_wechat_parser *p)
 {
-	size_t n;
-	for (size_t i = 0; i < p->nfields; i++) {
+	size_t n, nf = rcn_csvrows_count(p->rows);
+	for (size_t i = 0; i < nf; i++) {
 		const char *s = raw_field(p, i, &n);
 		p->summary_kind[i] = -1;
 		for (size_t k = 0; k < SUMMARY_COLS; k++)
 			if (is_name(s, n, summary_cols[k].name))
 				p->summary_kind[i] = (int)k;
 	}
-	p->nsummary = p->nfields;
+	p->nsummary = nf;
 	p->stage = ST_SUMMARY_VALUES;
 }
 
@@ -416,7 +361,7 @@ static void summary_problem(rcn_wechat_parser *p, rcn_rc code, const char *fmt, 
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	p->summary_bad = true;
-	rcn_err_set(&p->summary_err, code, p->file, p->row_line, "%s", msg);
+	rcn_err_set(&p->summary_err, code, p->file, rcn_csvrows_row_line(p->rows), "%s", msg);
 }
 
 static bool parse_count(int64_t *out, const char *s, size_t n)
@@ -435,10 +380,11 @@ static bool parse_count(int64_t *out, const char *s, size_t n)
 
 static void on_summary_values(rcn_wechat_parser *p)
 {
+	size_t nf = rcn_csvrows_count(p->rows);
 	p->stage = ST_AFTER_SUMMARY;
 	p->res.has_summary = true;
-	if (p->nfields != p->nsummary) {
-		summary_problem(p, RCN_EFORMAT, "summary row has %zu fields, its header %zu", p->nfields, p->nsummary);
+	if (nf != p->nsummary) {
+		summary_problem(p, RCN_EFORMAT, "summary row has %zu fields, its header %zu", nf, p->nsummary);
 		return;
 	}
 	for (size_t i = 0; i < p->nsummary; i++) {
@@ -454,7 +400,7 @@ static void on_summary_values(rcn_wechat_parser *p)
 		if (k == TOTAL_ROWS) {
 			if (!parse_count(&stated, s, n)) {
 				summary_problem(p, RCN_EFORMAT, "summary %s: invalid count \"%.*s\"", name,
-						utf8_prefix(s, n, QUOTE_MAX), s);
+						rcn_csvrows_quote_len(s, n, QUOTE_MAX), s);
 				return;
 			}
 			if (stated != p->res.rows) {
@@ -480,30 +426,17 @@ static void on_summary_values(rcn_wechat_parser *p)
 	}
 }
 
-static bool row_is_blank(const rcn_wechat_parser *p)
+static void on_row(void *ctx, rcn_csvrows *rows)
 {
-	for (size_t i = 0; i < p->nfields; i++) {
-		size_t n;
-		const char *s = raw_field(p, i, &n);
-		for (size_t j = 0; j < n; j++)
-			if (s[j] != ' ' && s[j] != '\t')
-				return false;
-	}
-	return true;
-}
-
-static void process_row(rcn_wechat_parser *p)
-{
+	rcn_wechat_parser *p = ctx;
 	size_t n;
 	const char *first;
-	if (p->nfields == 0 || row_is_blank(p))
-		return;
 	switch (p->stage) {
 	case ST_HEADER:
 		on_header(p);
 		break;
 	case ST_DETAIL:
-		first = raw_field(p, 0, &n);
+		first = rcn_csvrows_field(rows, 0, &n);
 		if (is_name(first, n, summary_cols[0].name))
 			on_summary_header(p);
 		else
@@ -515,122 +448,11 @@ static void process_row(rcn_wechat_parser *p)
 	case ST_AFTER_SUMMARY:
 		if (!p->trailing) {
 			p->trailing = true;
-			rcn_err_set(&p->trailing_err, RCN_EFORMAT, p->file, p->row_line,
+			rcn_err_set(&p->trailing_err, RCN_EFORMAT, p->file, rcn_csvrows_row_line(rows),
 				    "unexpected row after the summary");
 		}
 		break;
 	}
-}
-
-static void on_field(void *data, size_t len, void *vp)
-{
-	rcn_wechat_parser *p = vp;
-	if (p->fatal)
-		return;
-	if (!p->in_row) {
-		/* A row that began after a bare CR in the middle of a line. */
-		p->in_row = true;
-		p->row_line = p->line;
-		p->row_fed = 0;
-	}
-	if (p->nfields == RCN_MAX_FIELDS) {
-		set_fatal(p, RCN_ELIMIT, p->row_line, "row has more than %d fields", RCN_MAX_FIELDS);
-		return;
-	}
-	p->row_bytes += len + (size_t)(p->nfields > 0);
-	if (p->row_bytes > RCN_MAX_ROW_BYTES) {
-		row_too_long(p);
-		return;
-	}
-	p->field_off[p->nfields] = p->row.len;
-	p->field_len[p->nfields] = len;
-	if (rcn_buf_append(&p->row, data, len) != RCN_OK || rcn_buf_append(&p->row, "", 1) != RCN_OK) {
-		row_too_long(p);
-		return;
-	}
-	p->nfields++;
-}
-
-static void on_row(int c, void *vp)
-{
-	rcn_wechat_parser *p = vp;
-	(void)c;
-	if (!p->fatal)
-		process_row(p);
-	p->in_row = false;
-	p->nfields = 0;
-	p->row_bytes = 0;
-	rcn_buf_reset(&p->row);
-}
-
-static bool blank_piece(const char *s, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (s[i] != '\r' && s[i] != '\n')
-			return false;
-	return true;
-}
-
-/* One piece of at most one line (ends at '\n' or is cut at PIECE_MAX). */
-static void feed_piece(rcn_wechat_parser *p, const char *s, size_t n, bool ends_line)
-{
-	if (!p->seen_content) {
-		for (size_t i = 0; i < n; i++) {
-			if (s[i] == ' ' || s[i] == '\t' || s[i] == '\r' || s[i] == '\n')
-				continue;
-			p->seen_content = true;
-			/* v2 answers errors as XML; a proxy or login page comes back as HTML (FORMATS.md §1). */
-			if (s[i] == '<') {
-				set_fatal(p, RCN_EFORMAT, p->line, "an HTML or XML page, not a bill");
-				return;
-			}
-			break;
-		}
-	}
-	if (!p->in_row && !blank_piece(s, n)) {
-		p->in_row = true;
-		p->row_line = p->line;
-		p->row_fed = 0;
-	}
-	if (p->in_row) {
-		p->row_fed += n;
-		/* +2 leaves room for the CRLF that ends a row of exactly the maximum length. */
-		if (p->row_fed > (size_t)RCN_MAX_ROW_BYTES + 2) {
-			row_too_long(p);
-			return;
-		}
-	}
-	if (csv_parse(&p->csv, s, n, on_field, on_row, p) != n && !p->fatal)
-		set_fatal(p, RCN_ELIMIT, p->line, "csv: %s", csv_strerror(csv_error(&p->csv)));
-	if (ends_line)
-		p->line++;
-}
-
-static void feed_bytes(rcn_wechat_parser *p, const char *s, size_t n)
-{
-	while (n > 0 && !p->fatal) {
-		size_t len = n < PIECE_MAX ? n : PIECE_MAX;
-		const char *nl = memchr(s, '\n', len);
-		if (nl)
-			len = (size_t)(nl - s) + 1;
-		feed_piece(p, s, len, nl != NULL);
-		s += len;
-		n -= len;
-	}
-}
-
-/* Passes on the held-back first bytes, minus a UTF-8 BOM. */
-static void flush_head(rcn_wechat_parser *p)
-{
-	size_t skip = p->head_len == 3 && memcmp(p->head, BOM, 3) == 0 ? 3 : 0;
-	p->head_done = true;
-	feed_bytes(p, p->head + skip, p->head_len - skip);
-}
-
-static int no_space(unsigned char c)
-{
-	(void)c;
-	return 0; /* keep fields byte-exact: libcsv would trim spaces around unquoted fields */
 }
 
 rcn_wechat_parser *rcn_wechat_parser_new(const char *file, const char *channel, rcn_record_sink rec,
@@ -642,13 +464,9 @@ rcn_wechat_parser *rcn_wechat_parser_new(const char *file, const char *channel, 
 	p->rec_sink = rec;
 	p->quar_sink = quar;
 	p->ctx = ctx;
-	if (csv_init(&p->csv, 0) != 0)
-		abort(); /* only fails on allocation */
-	csv_set_space_func(&p->csv, no_space);
-	csv_set_blk_size(&p->csv, 16 * 1024); /* libcsv grows its field buffer linearly by this */
-	p->line = 1;
-	/* Row bytes plus one NUL per field. */
-	rcn_buf_init(&p->row, (size_t)RCN_MAX_ROW_BYTES + RCN_MAX_FIELDS);
+	/* The reader also rejects an HTML or XML page: v2 answers errors as XML, and a
+	 * proxy or login page comes back as HTML (FORMATS.md §1). */
+	p->rows = rcn_csvrows_new(file, on_row, p);
 	for (int c = 0; c < C_COUNT; c++)
 		p->col[c] = -1;
 	p->stage = ST_HEADER;
@@ -658,20 +476,12 @@ rcn_wechat_parser *rcn_wechat_parser_new(const char *file, const char *channel, 
 rcn_rc rcn_wechat_parser_feed(rcn_wechat_parser *p, const char *buf, size_t n, rcn_err *err)
 {
 	assert(!p->finished);
-	if (!p->head_done && !p->fatal) {
-		while (n > 0 && p->head_len < 3) {
-			p->head[p->head_len++] = *buf++;
-			n--;
-		}
-		if (p->head_len < 3 && memcmp(p->head, BOM, p->head_len) == 0)
-			return RCN_OK; /* might still be a BOM */
-		flush_head(p);
-	}
-	feed_bytes(p, buf, n);
-	if (p->fatal) {
+	rcn_csvrows_feed(p->rows, buf, n);
+	const rcn_err *fatal = rcn_csvrows_error(p->rows);
+	if (fatal) {
 		if (err)
-			*err = p->fatal_err;
-		return p->fatal_err.code;
+			*err = *fatal;
+		return fatal->code;
 	}
 	return RCN_OK;
 }
@@ -686,17 +496,15 @@ rcn_rc rcn_wechat_parser_finish(rcn_wechat_parser *p, rcn_stmt_result *out)
 {
 	assert(!p->finished);
 	p->finished = true;
-	if (!p->fatal && !p->head_done)
-		flush_head(p);
-	if (!p->fatal)
-		csv_fini(&p->csv, on_field, on_row, p); /* ends a last row that has no newline */
+	rcn_csvrows_finish(p->rows); /* ends a last row that has no newline */
 
 	rcn_stmt_result *res = &p->res;
+	const rcn_err *fatal = rcn_csvrows_error(p->rows);
 	rcn_err e;
 	rcn_err_clear(&res->reason);
 	res->totals_ok = res->has_summary && !p->summary_bad && res->bad_rows == 0;
-	if (p->fatal) {
-		reject(res, &p->fatal_err);
+	if (fatal) {
+		reject(res, fatal);
 	} else if (p->stage == ST_HEADER) {
 		rcn_err_set(&e, RCN_EFORMAT, p->file, 0, "empty file: no header");
 		reject(res, &e);
@@ -724,8 +532,7 @@ void rcn_wechat_parser_free(rcn_wechat_parser *p)
 {
 	if (!p)
 		return;
-	csv_free(&p->csv);
-	rcn_buf_free(&p->row);
+	rcn_csvrows_free(p->rows);
 	free(p);
 }
 

@@ -178,6 +178,8 @@ bool rcn_source_fetch(rcn_source_job *job, rcn_fetch_result *out)
 				 .platform_cert_file = c->platform_cert,
 				 .api_key_file = c->api_key_file,
 				 .sign_type = c->sign_type,
+				 .ssh_key_file = c->ssh_key,
+				 .known_hosts_file = c->known_hosts,
 				 .day = job->day,
 				 .spool_dir = spool,
 				 .refetch = job->refetch};

@@ -245,6 +245,10 @@ static rcn_rc set_key(ctx *c, rcn_config *cfg, enum section sec, rcn_source_conf
 				: key[0] == 'a' ? &src->app_id
 						: &src->sub_mchid,
 				val);
+		} else if (strcmp(key, "ssh_key") == 0 || strcmp(key, "known_hosts") == 0) {
+			char path[4096];
+			rcn_config_resolve(path, sizeof(path), val, cfg->dir);
+			set_str(key[0] == 's' ? &src->ssh_key : &src->known_hosts, path);
 		} else if (strcmp(key, "ca_file") == 0 || strcmp(key, "private_key") == 0 ||
 			   strcmp(key, "platform_cert") == 0 || strcmp(key, "api_key_file") == 0) {
 			char path[4096];
@@ -454,6 +458,8 @@ void rcn_config_free(rcn_config *cfg)
 		free(s->channel);
 		free(s->bill);
 		free(s->profile_path);
+		free(s->ssh_key);
+		free(s->known_hosts);
 		char *strs[] = {s->api,		  s->api_base,	   s->ca_file,	 s->private_key, s->cert_serial,
 				s->platform_cert, s->api_key_file, s->sign_type, s->app_id,	 s->sub_mchid};
 		for (size_t k = 0; k < sizeof(strs) / sizeof(strs[0]); k++)

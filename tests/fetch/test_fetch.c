@@ -116,7 +116,13 @@ static long server_count(const char *path, const char *scenario)
 	settings(&s);
 	char url[512];
 	snprintf(url, sizeof(url), "%s/test/count?path=%s&scenario=%s", base, path, scenario);
-	rcn_http_request req = {"GET", url, NULL, NULL, 0, "test", "count"};
+	rcn_http_request req = {.method = "GET",
+				.url = url,
+				.headers = NULL,
+				.body = NULL,
+				.body_len = 0,
+				.channel = "test",
+				.what = "count"};
 	rcn_http_response r;
 	rcn_err err;
 	assert_int_equal(rcn_http_send(&req, &s, &r, &err), RCN_OK);

@@ -60,7 +60,13 @@ static rcn_rc get(const char *path, const rcn_fetch_settings *s, rcn_http_respon
 {
 	char url[512];
 	snprintf(url, sizeof(url), "%s%s", base, path);
-	rcn_http_request req = {"GET", url, NULL, NULL, 0, "test", "test request"};
+	rcn_http_request req = {.method = "GET",
+				.url = url,
+				.headers = NULL,
+				.body = NULL,
+				.body_len = 0,
+				.channel = "test",
+				.what = "test request"};
 	rcn_err_clear(err);
 	return rcn_http_send(&req, s, resp, err);
 }
@@ -216,7 +222,13 @@ static void test_untrusted_certificate(void **state)
 	char url[512];
 	snprintf(url, sizeof(url), "https://localhost:%s/test/ok", strrchr(base, ':') + 1);
 	settings(&s);
-	rcn_http_request req = {"GET", url, NULL, NULL, 0, "test", "test request"};
+	rcn_http_request req = {.method = "GET",
+				.url = url,
+				.headers = NULL,
+				.body = NULL,
+				.body_len = 0,
+				.channel = "test",
+				.what = "test request"};
 	assert_int_equal(rcn_http_send(&req, &s, &r, &err), RCN_EIO);
 	assert_non_null(strstr(err.msg, "TLS certificate verification failed: "));
 	rcn_http_response_free(&r);
@@ -230,7 +242,13 @@ static void test_connection_refused(void **state)
 	s.attempts = 2;
 	rcn_http_response r;
 	rcn_err err;
-	rcn_http_request req = {"GET", "https://127.0.0.1:1/bill?key=SECRET", NULL, NULL, 0, "test", "test request"};
+	rcn_http_request req = {.method = "GET",
+				.url = "https://127.0.0.1:1/bill?key=SECRET",
+				.headers = NULL,
+				.body = NULL,
+				.body_len = 0,
+				.channel = "test",
+				.what = "test request"};
 	assert_int_equal(rcn_http_send(&req, &s, &r, &err), RCN_EIO);
 	assert_int_equal(r.attempts, 2);
 	assert_memory_equal(err.msg, "test request: https://127.0.0.1:1/bill: ", 40);
@@ -247,7 +265,13 @@ static void test_post_and_query_not_logged(void **state)
 	char url[512];
 	snprintf(url, sizeof(url), "%s/no/such/route?signature=SECRET#frag", base);
 	const char *headers[] = {"Authorization: WECHATPAY2-SHA256-RSA2048 signature=\"SECRET\"", NULL};
-	rcn_http_request req = {"POST", url, headers, "<xml>SECRET</xml>", 17, "test", "test request"};
+	rcn_http_request req = {.method = "POST",
+				.url = url,
+				.headers = headers,
+				.body = "<xml>SECRET</xml>",
+				.body_len = 17,
+				.channel = "test",
+				.what = "test request"};
 	rcn_http_response r;
 	rcn_err err;
 	assert_int_equal(rcn_http_send(&req, &s, &r, &err), RCN_OK);

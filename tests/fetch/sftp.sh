@@ -1,0 +1,203 @@
+#!/usr/bin/env bash
+# A throwaway OpenSSH server on 127.0.0.1 for the sftp:// download tests (label fetch). Usage:
+#   sftp.sh start STATE_DIR               make a host key, a client key pair and known_hosts, serve
+#                                         STATE_DIR/srv over SFTP on a free port; writes STATE_DIR/env
+#   sftp.sh exec  STATE_DIR CMD [ARG]...  runs CMD with RECON_SFTP_URL (sftp://root@127.0.0.1:PORT),
+#                                         RECON_SFTP_KEY, RECON_SFTP_KNOWN_HOSTS and RECON_SFTP_DIR set
+#   sftp.sh stop  STATE_DIR               stops the server and removes the keys and the served files
+# Every key is generated here, at test time, under STATE_DIR/keys (in the build tree): none is ever
+# committed. Files in keys/:
+#   host_ed25519             the server's host key
+#   client client.pub        the key the tests log in with (mode 600; authorized_keys lists client.pub)
+#   known_hosts              "[127.0.0.1]:PORT" with the host key: the only host the client trusts
+#   wrong_known_hosts        the same host with another key (RECON_SFTP_WRONG_KNOWN_HOSTS)
+#   stranger                 a key the server does not accept (RECON_SFTP_STRANGER_KEY)
+# srv/20210128.csv.gz is a copy of the WeChat v3 sample trade bill ($RECON_SAMPLES, else
+# ../shared/samples next to the project). sshd runs as root (it must, to log a user in), on
+# 127.0.0.1 only, with its own sshd_config: public keys only, no passwords, no PAM.
+# Where sshd cannot run (not root, not installed) start fails with the reason: the tests never
+# pass by skipping.
+set -euo pipefail
+
+die() {
+	echo "sftp.sh: $*" >&2
+	exit 1
+}
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+SAMPLE=wechat/gunsluo_v3_tradebill_ALL.csv.gz
+
+# A zombie counts as stopped: whoever adopted it may reap it late.
+running() {
+	local st
+	st=$(sed -n 's/^[0-9]* (.*) \([A-Za-z]\).*/\1/p' "/proc/$1/stat" 2>/dev/null) || return 1
+	[[ -n "$st" && "$st" != Z ]]
+}
+
+stop_server() {
+	local state=$1
+	if [[ -f "$state/sshd.pid" ]]; then
+		local pid
+		pid=$(cat "$state/sshd.pid")
+		# Only ever signal the sshd this script started (its own config file).
+		if [[ "$pid" =~ ^[0-9]+$ && -r "/proc/$pid/cmdline" ]] &&
+			tr '\0' ' ' <"/proc/$pid/cmdline" | grep -qF -- "-f $state/sshd_config"; then
+			kill -TERM "$pid" 2>/dev/null || true
+			local tries=0
+			while running "$pid" && ((tries < 50)); do
+				sleep 0.1
+				tries=$((tries + 1))
+			done
+			running "$pid" && kill -KILL "$pid" 2>/dev/null
+		fi
+		rm -f "$state/sshd.pid"
+	fi
+	rm -rf "$state/keys" "$state/srv"
+	rm -f "$state/env" "$state/sshd_config" "$state/authorized_keys"
+}
+
+# A TCP port nobody listens on now (sshd still may lose a race for it: start retries).
+free_port() {
+	local port used="" _sl local_addr _rem st _rest
+	# listening sockets (state 0A): "sl local_address rem_address st ..." with hex ports
+	while read -r _sl local_addr _rem st _rest; do
+		[[ "$st" == 0A ]] && used+="$((16#${local_addr##*:}))"$'\n'
+	done < <(cat /proc/net/tcp /proc/net/tcp6 2>/dev/null)
+	for _ in $(seq 1 50); do
+		port=$((20000 + RANDOM % 30000))
+		grep -qx "$port" <<<"$used" || {
+			echo "$port"
+			return 0
+		}
+	done
+	die "no free TCP port found"
+}
+
+make_keys() {
+	local keys=$1
+	mkdir -p "$keys"
+	chmod 700 "$keys"
+	ssh-keygen -q -t ed25519 -N '' -C "recon test sftp host" -f "$keys/host_ed25519"
+	ssh-keygen -q -t ed25519 -N '' -C "recon test sftp client" -f "$keys/client"
+	ssh-keygen -q -t ed25519 -N '' -C "recon test other host" -f "$keys/other_host"
+	ssh-keygen -q -t ed25519 -N '' -C "recon test stranger" -f "$keys/stranger"
+	chmod 600 "$keys/host_ed25519" "$keys/client" "$keys/other_host" "$keys/stranger"
+}
+
+write_config() {
+	local state=$1 port=$2
+	cat >"$state/sshd_config" <<CONF
+# recon sftp test server: written by tests/fetch/sftp.sh, removed by 'sftp.sh stop'
+ListenAddress 127.0.0.1
+Port $port
+HostKey $state/keys/host_ed25519
+PidFile $state/sshd.pid
+AuthorizedKeysFile $state/authorized_keys
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+PubkeyAuthentication yes
+PermitRootLogin prohibit-password
+StrictModes no
+UsePAM no
+X11Forwarding no
+AllowTcpForwarding no
+PrintMotd no
+Subsystem sftp internal-sftp
+CONF
+}
+
+start_server() {
+	local state=$1
+	# Say why sshd cannot run before doing anything: a skipped test would hide a broken sftp://.
+	[[ $(id -u) -eq 0 ]] || die "sshd must run as root to log a user in, and this is uid $(id -u): run the fetch tests as root (CI does)"
+	local sshd
+	sshd=$(command -v sshd || true)
+	[[ -n "$sshd" ]] || { [[ -x /usr/sbin/sshd ]] && sshd=/usr/sbin/sshd; }
+	[[ -n "$sshd" ]] || die "sshd not found: install openssh-server (tests/bootstrap.sh does)"
+	command -v ssh-keygen >/dev/null || die "ssh-keygen not found: install openssh-client (tests/bootstrap.sh does)"
+	if [[ -r /etc/shadow ]] && grep -q '^root:!' /etc/shadow; then
+		die "root's password is locked (root:! in /etc/shadow): without PAM sshd refuses even key logins; run 'usermod -p \"*\" root'"
+	fi
+	local samples=${RECON_SAMPLES:-$ROOT/../shared/samples}
+	[[ -f "$samples/$SAMPLE" ]] || die "no sample at $samples/$SAMPLE (set RECON_SAMPLES)"
+
+	mkdir -p "$state"
+	state=$(cd "$state" && pwd)
+	stop_server "$state"
+	make_keys "$state/keys"
+	cp "$state/keys/client.pub" "$state/authorized_keys"
+	mkdir -p "$state/srv"
+	cp "$samples/$SAMPLE" "$state/srv/20210128.csv.gz"
+	# sshd's privilege separation directory (a fresh container has no /run/sshd).
+	mkdir -p /run/sshd
+	chmod 755 /run/sshd
+
+	local port tries=0
+	while :; do
+		port=$(free_port)
+		write_config "$state" "$port"
+		"$sshd" -t -f "$state/sshd_config" 2>"$state/sshd.log" || {
+			cat "$state/sshd.log" >&2
+			die "sshd refuses the test configuration (above)"
+		}
+		# Detached, with no inherited stdout: ctest must not wait for the server.
+		# -D: no fork, so $! is the server; -e: the log goes to stderr.
+		setsid "$sshd" -D -e -f "$state/sshd_config" </dev/null >"$state/sshd.log" 2>&1 &
+		local pid=$!
+		echo "$pid" >"$state/sshd.pid"
+		local wait=0
+		until grep -q "Server listening on 127.0.0.1 port $port" "$state/sshd.log" 2>/dev/null; do
+			running "$pid" || break
+			wait=$((wait + 1))
+			((wait < 100)) || die "sshd did not start listening on 127.0.0.1:$port within 10 s (log: $state/sshd.log)"
+			sleep 0.1
+		done
+		running "$pid" && break
+		tries=$((tries + 1))
+		if ((tries >= 5)) || ! grep -q "Address already in use" "$state/sshd.log"; then
+			cat "$state/sshd.log" >&2
+			die "sshd exited (log above)"
+		fi
+	done
+
+	local hostkey
+	hostkey=$(cut -d' ' -f1,2 "$state/keys/host_ed25519.pub")
+	echo "[127.0.0.1]:$port $hostkey" >"$state/keys/known_hosts"
+	echo "[127.0.0.1]:$port $(cut -d' ' -f1,2 "$state/keys/other_host.pub")" >"$state/keys/wrong_known_hosts"
+	chmod 644 "$state/keys/known_hosts" "$state/keys/wrong_known_hosts"
+	cat >"$state/env" <<ENV
+RECON_SFTP_URL=sftp://root@127.0.0.1:$port
+RECON_SFTP_KEY=$state/keys/client
+RECON_SFTP_KNOWN_HOSTS=$state/keys/known_hosts
+RECON_SFTP_DIR=$state/srv
+RECON_SFTP_WRONG_KNOWN_HOSTS=$state/keys/wrong_known_hosts
+RECON_SFTP_STRANGER_KEY=$state/keys/stranger
+ENV
+	echo "sftp.sh: sshd on sftp://127.0.0.1:$port serving $state/srv (state $state)"
+}
+
+[[ $# -ge 2 ]] || die "usage: sftp.sh start STATE_DIR | stop STATE_DIR | exec STATE_DIR CMD [ARG]..."
+cmd=$1
+state=$2
+shift 2
+case "$cmd" in
+start)
+	start_server "$state"
+	;;
+stop)
+	[[ -d "$state" ]] || exit 0
+	stop_server "$(cd "$state" && pwd)"
+	;;
+exec)
+	[[ $# -ge 1 ]] || die "exec: no command given"
+	[[ -f "$state/env" ]] || die "no sftp server recorded in $state: run 'sftp.sh start $state' first"
+	set -a
+	# shellcheck disable=SC1091
+	. "$state/env"
+	set +a
+	exec "$@"
+	;;
+*)
+	die "unknown command '$cmd' (start, stop or exec)"
+	;;
+esac
