@@ -33,18 +33,20 @@ typedef struct {
 } rcn_fetch_conf;
 
 typedef struct {
-	char *path;	       /* the file read */
-	char *dir;	       /* its directory: relative paths in the file are relative to it */
-	char *conninfo;	       /* [ledger] conninfo; "" means the PG* environment */
-	char *orders_sql;      /* [ledger] orders_query, or NULL for ledger_orders */
-	char *refunds_sql;     /* [ledger] refunds_query, or NULL for ledger_refunds */
-	char *timezone;	       /* [run] timezone, default Asia/Shanghai */
-	int carry_over_days;   /* [run] carry_over_days, default 3 */
-	char *reports_dir;     /* [run] reports, default "reports" (resolved against dir) */
-	char *spool_dir;       /* [run] spool, default "spool" */
-	int lock_wait_seconds; /* [run] lock_wait, default 600 */
-	char *rules_dir;       /* [run] rules, default $RECON_RULES or the rules/ the binary was built with */
-	int jobs;	       /* [run] jobs: parallel statement parsing, default 0 = number of cores */
+	char *path;		   /* the file read */
+	char *dir;		   /* its directory: relative paths in the file are relative to it */
+	char *conninfo;		   /* [ledger] conninfo; "" means the PG* environment */
+	char *orders_sql;	   /* [ledger] orders_query, or NULL for ledger_orders */
+	char *refunds_sql;	   /* [ledger] refunds_query, or NULL for ledger_refunds */
+	char *timezone;		   /* [run] timezone, default Asia/Shanghai */
+	int carry_over_days;	   /* [run] carry_over_days, default 3 */
+	char *reports_dir;	   /* [run] reports, default "reports" (resolved against dir) */
+	char *spool_dir;	   /* [run] spool, default "spool" */
+	int lock_wait_seconds;	   /* [run] lock_wait, default 600 */
+	char *rules_dir;	   /* [run] rules, default $RECON_RULES or the rules/ the binary was built with */
+	int jobs;		   /* [run] jobs: parallel statement parsing, default 0 = number of cores */
+	int64_t fee_tolerance_fen; /* [run] fee_tolerance (yuan): per-file fee totals may differ by this, default 0.01
+				    */
 	rcn_fetch_conf fetch;
 	rcn_source_conf *sources;
 	size_t n_sources;

@@ -5,6 +5,7 @@
 
 #include "recon/common.h"
 #include "recon/db.h"
+#include "recon/fees.h"
 #include "recon/finding.h"
 #include "recon/record.h"
 
@@ -17,8 +18,11 @@ typedef struct {
 	const char *merchant_id;
 	const char *const *sub_merchants;
 	size_t n_sub_merchants;
-	bool has_fee_rate;
+	bool has_fee_rate; /* the [source] fee_rate shortcut, which wins over the schedule */
 	int64_t fee_rate_ppm;
+	const rcn_fee_rules *fee_rules; /* rules/fees.csv, or NULL */
+	const char *label;		/* the statement file as reports name it (set once parsed) */
+	int64_t fee_tolerance_fen;	/* per-file fee total: differences above this are reported */
 } rcn_match_source;
 
 /* Per channel, merchant account and side: where every row and every fen went. */

@@ -13,6 +13,7 @@ typedef struct {
 	size_t source; /* index into sources, or SIZE_MAX for a carried row of an unknown source */
 	rcn_rec_type type;
 	const char *channel, *merchant_id, *txn, *order_no, *refund_no, *refund_id, *status, *trade_time, *src;
+	const char *product; /* trade type, for the fee schedule ("" for carried rows) */
 	int64_t amount, settle, fee;
 	rcn_date first_seen;
 	long seq;	/* input order, for stable tie-breaks */
@@ -43,6 +44,10 @@ struct rcn_match {
 	const rcn_match_source *sources;
 	size_t n_sources;
 	bool *rejected;
+	struct {
+		int64_t channel, expected; /* fee totals of the rows a rule applies to, 1e-5 yuan */
+		long rows;
+	} * source_fee;
 	bool prior_run, lookup_phase;
 	rcn_arena arena;
 
@@ -83,6 +88,7 @@ rcn_match *rcn_match_new(rcn_date day, int carry_days, const rcn_match_source *s
 	m->sources = sources;
 	m->n_sources = n_sources;
 	m->rejected = rcn_xcalloc(n_sources + 1, sizeof(bool));
+	m->source_fee = rcn_xcalloc(n_sources + 1, sizeof(*m->source_fee));
 	rcn_arena_init(&m->arena);
 	rcn_strmap_init(&m->order_idx, 1024);
 	rcn_strmap_init(&m->txn_idx, 1024);
@@ -101,6 +107,7 @@ void rcn_match_free(rcn_match *m)
 	rcn_strmap_free(&m->refund_idx);
 	rcn_strmap_free(&m->refund_id_idx);
 	free(m->rejected);
+	free(m->source_fee);
 	free(m->rows);
 	free(m->orders);
 	free(m->refunds);
@@ -171,6 +178,7 @@ static void copy_record(rcn_arena *a, const rcn_record *rec, srow **rows, size_t
 				      .status = rcn_arena_strdup(a, rec->status),
 				      .trade_time = rcn_arena_strdup(a, rec->trade_time),
 				      .src = rcn_arena_strdup(a, src),
+				      .product = rcn_arena_strdup(a, rec->trade_type ? rec->trade_type : ""),
 				      .amount = rec->amount_fen,
 				      .settle = rec->settle_fen,
 				      .fee = rec->fee,
@@ -366,6 +374,7 @@ void rcn_match_add_suspense(rcn_match *m, const rcn_finding *f)
 		    .status = dup(m, f->channel_status),
 		    .trade_time = dup(m, f->trade_time),
 		    .src = dup(m, f->source),
+		    .product = "",
 		    .amount = f->channel_amount,
 		    .settle = f->channel_settle,
 		    .fee = f->channel_fee,
@@ -529,12 +538,47 @@ static void count_row(rcn_match *m, const srow *r, rcn_kind kind, bool matched)
 }
 
 /* Expected fee of a row under its source's rate, 1e-5 yuan; false if no rule. */
-static bool expected_fee(const rcn_match *m, const srow *r, int64_t *out)
+/* The fee rule for a row: the [source] fee_rate shortcut, else the most
+ * specific rule of the schedule in effect on the trade date; NULL if none.
+ * `shortcut` is storage for the shortcut rule. */
+static const rcn_fee_rule *fee_rule(const rcn_match *m, const srow *r, rcn_fee_rule *shortcut)
 {
-	if (r->source >= m->n_sources || !m->sources[r->source].has_fee_rate)
+	if (r->source >= m->n_sources)
+		return NULL;
+	const rcn_match_source *s = &m->sources[r->source];
+	if (s->has_fee_rate) {
+		rcn_fee_rule_from_rate(shortcut, s->channel, s->fee_rate_ppm);
+		return shortcut;
+	}
+	rcn_date day;
+	if (!s->fee_rules || strlen(r->trade_time) < 10 || rcn_date_parse(&day, r->trade_time, 10, NULL) != RCN_OK)
+		return NULL;
+	return rcn_fee_rules_find(s->fee_rules, r->channel, r->merchant_id, r->product, day);
+}
+
+/* The order a refund row refunds, for the proportional fee; -1 if unknown. */
+static int64_t refunded_order_amount(const rcn_match *m, const srow *r)
+{
+	uint32_t v;
+	if (*r->order_no && rcn_strmap_get(&m->order_idx, r->order_no, strlen(r->order_no), &v))
+		return m->orders[v].amount;
+	return -1;
+}
+
+/* Expected fee of a row under its rule, 1e-5 yuan; false if no rule applies. */
+static bool expected_fee(const rcn_match *m, const srow *r, int64_t *out, const rcn_fee_rule **used)
+{
+	rcn_fee_rule shortcut;
+	const rcn_fee_rule *rule = fee_rule(m, r, &shortcut);
+	if (!rule)
 		return false;
-	int64_t fen = success(r->status) ? rcn_fee_half_up(r->settle, m->sources[r->source].fee_rate_ppm) : 0;
-	*out = (r->type == RCN_REC_REFUND ? -fen : fen) * RCN_FEE_UNITS_PER_FEN;
+	int64_t fen = 0;
+	if (success(r->status))
+		fen = r->type == RCN_REC_REFUND ? rcn_fee_refund(rule, r->settle, refunded_order_amount(m, r))
+						: rcn_fee_payment(rule, r->settle);
+	*out = fen * RCN_FEE_UNITS_PER_FEN;
+	if (used)
+		*used = rule == &shortcut ? NULL : rule;
 	return true;
 }
 
@@ -545,9 +589,14 @@ static void add_fees(rcn_match *m, const srow *r)
 	if (r->carried)
 		return;
 	t->channel_fee += r->fee;
-	if (expected_fee(m, r, &e)) {
+	if (expected_fee(m, r, &e, NULL)) {
 		t->expected_fee += e;
 		t->has_expected_fee = true;
+		if (r->source < m->n_sources) {
+			m->source_fee[r->source].channel += r->fee;
+			m->source_fee[r->source].expected += e;
+			m->source_fee[r->source].rows++;
+		}
 	}
 	if (success(r->status)) {
 		if (r->type == RCN_REC_PAYMENT)
@@ -561,19 +610,50 @@ static void add_fees(rcn_match *m, const srow *r)
 static bool check_fee(rcn_match *m, const srow *r, rcn_finding **out)
 {
 	int64_t e;
-	if (!expected_fee(m, r, &e) || e == r->fee)
+	const rcn_fee_rule *rule = NULL;
+	if (!expected_fee(m, r, &e, &rule) || e == r->fee)
 		return false;
 	rcn_finding *f = new_finding(m, RCN_K_FEE_MISMATCH, "rate", RCN_SIDE_CHANNEL);
 	fill_channel(f, r);
 	f->has_expected_fee = true;
 	f->expected_fee = e;
-	char rate[32];
-	rcn_money_format(rate, sizeof(rate), m->sources[r->source].fee_rate_ppm, 4);
-	char buf[96];
-	snprintf(buf, sizeof(buf), "fee_rate %s%%", rate);
+	char rate[32], buf[160];
+	if (rule) {
+		rcn_money_format(rate, sizeof(rate), rule->rate_ppm, 4);
+		snprintf(buf, sizeof(buf), "rules/fees.csv line %ld: %s%%", rule->line, rate);
+	} else {
+		rcn_money_format(rate, sizeof(rate), m->sources[r->source].fee_rate_ppm, 4);
+		snprintf(buf, sizeof(buf), "fee_rate %s%%", rate);
+	}
 	f->detail = dup(m, buf);
 	*out = f;
 	return true;
+}
+
+/* Per source, the channel's fee total against the schedule's: a difference
+ * above the tolerance is a finding of its own (rows may each round right and
+ * still add up wrong, or a channel may charge on the total). */
+static void check_fee_totals(rcn_match *m)
+{
+	for (size_t i = 0; i < m->n_sources; i++) {
+		const rcn_match_source *s = &m->sources[i];
+		int64_t diff = m->source_fee[i].channel - m->source_fee[i].expected;
+		if (!m->source_fee[i].rows || m->rejected[i] ||
+		    (diff < 0 ? -diff : diff) <= s->fee_tolerance_fen * RCN_FEE_UNITS_PER_FEN)
+			continue;
+		rcn_finding *f = new_finding(m, RCN_K_FEE_MISMATCH, "file_total", RCN_SIDE_CHANNEL);
+		f->channel = s->channel;
+		f->merchant_id = s->merchant_id;
+		f->has_expected_fee = f->has_channel_fee = true;
+		f->expected_fee = m->source_fee[i].expected;
+		f->channel_fee = m->source_fee[i].channel;
+		f->source = s->label ? s->label : s->name;
+		char a[32], buf[160];
+		snprintf(buf, sizeof(buf), "fee total of %ld rows differs by %s (tolerance %s)", m->source_fee[i].rows,
+			 rcn_money_format(a, sizeof(a), diff, 5),
+			 rcn_money_format((char[32]){0}, 32, s->fee_tolerance_fen, 2));
+		f->detail = dup(m, buf);
+	}
 }
 
 static const char *status_reason(rcn_match *m, const char *prefix, const char *status)
@@ -1039,6 +1119,7 @@ void rcn_match_run(rcn_match *m)
 	match_payments(m);
 	match_refunds(m);
 	unclaimed_ledger(m);
+	check_fee_totals(m);
 	if (m->n_findings) /* qsort's pointer must not be NULL, even for zero items */
 		qsort(m->findings, m->n_findings, sizeof(*m->findings), cmp_findings);
 	if (m->n_tallies)

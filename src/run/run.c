@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "recon/db.h"
@@ -170,6 +171,7 @@ void rcn_run_date(const rcn_run_opts *o, rcn_run_result *out)
 	rcn_quarantine_entry *quarantine = NULL;
 	size_t n_src = 0, n_quarantine = 0, cap_quarantine = 0;
 	rcn_parse_pool *pool = NULL;
+	rcn_fee_rules *fee_rules = NULL;
 	char *counts = NULL;
 	bool locked = false;
 	struct timespec t0, t1;
@@ -181,6 +183,16 @@ void rcn_run_date(const rcn_run_opts *o, rcn_run_result *out)
 	memset(out, 0, sizeof(*out));
 	rcn_date_format(date, o->day);
 
+	/* the fee schedule, when the rules have one: a bad rule stops the run before it starts */
+	char fees_path[4200], rules[4096];
+	struct stat st;
+	rcn_config_resolve(rules, sizeof(rules), cfg->rules_dir, cfg->dir);
+	snprintf(fees_path, sizeof(fees_path), "%s/fees.csv", rules);
+	if (stat(fees_path, &st) == 0 && rcn_fee_rules_load(&fee_rules, fees_path, &err)) {
+		fprintf(o->log, "recon: %s\n", rcn_err_format(&err, why, sizeof(why)));
+		out->exit_code = EXIT_USAGE;
+		goto cleanup;
+	}
 	for (size_t i = 0; i < cfg->n_sources; i++) {
 		const rcn_source_conf *s = &cfg->sources[i];
 		if (!selected(o, s))
@@ -197,7 +209,10 @@ void rcn_run_date(const rcn_run_opts *o, rcn_run_result *out)
 						 (const char *const *)s->sub_merchants,
 						 s->n_sub_merchants,
 						 s->has_fee_rate,
-						 s->fee_rate_ppm};
+						 s->fee_rate_ppm,
+						 fee_rules,
+						 NULL,
+						 cfg->fee_tolerance_fen};
 		rcn_source_job_init(&jobs[n_src], cfg, s, o->day, profiles[n_src]);
 		jobs[n_src].refetch = o->refetch;
 		n_src++;
@@ -235,6 +250,7 @@ void rcn_run_date(const rcn_run_opts *o, rcn_run_result *out)
 		goto cleanup;
 	}
 	for (size_t i = 0; i < n_src; i++) {
+		msrc[i].label = jobs[i].label;
 		merge_job(o, date, m, i, &jobs[i], out);
 		inputs[i] = jobs[i].input;
 		for (size_t k = 0; k < jobs[i].n_quarantine; k++) {
@@ -326,6 +342,7 @@ cleanup:
 		rcn_profile_free(profiles[i]);
 	}
 	free(profiles);
+	rcn_fee_rules_free(fee_rules);
 	free(jobs);
 	free(inputs);
 	free(msrc);

@@ -168,6 +168,13 @@ static rcn_rc set_key(ctx *c, rcn_config *cfg, enum section sec, rcn_source_conf
 			cfg->timezone = rcn_xstrdup(val);
 			return RCN_OK;
 		}
+		if (strcmp(key, "fee_tolerance") == 0) {
+			rcn_err e;
+			if (rcn_money_parse(&cfg->fee_tolerance_fen, val, strlen(val), 2, &e) != RCN_OK ||
+			    cfg->fee_tolerance_fen < 0)
+				return bad(c, "bad value for '%s': expected an amount in yuan like 0.01", key);
+			return RCN_OK;
+		}
 		if (strcmp(key, "jobs") == 0)
 			return parse_int(c, key, val, 0, 64, &cfg->jobs);
 		if (strcmp(key, "rules") == 0) {
@@ -337,6 +344,7 @@ rcn_rc rcn_config_load(rcn_config **out, const char *path, rcn_err *err)
 	cfg->reports_dir = rcn_xstrdup("reports");
 	cfg->spool_dir = rcn_xstrdup("spool");
 	cfg->lock_wait_seconds = 600;
+	cfg->fee_tolerance_fen = 1;
 	cfg->fetch = (rcn_fetch_conf){10, 600, 30, 1000, 3, 2, (uint64_t)4 << 30};
 	cfg->rules_dir = rcn_xstrdup(getenv("RECON_RULES") ? getenv("RECON_RULES") : RECON_RULES_DIR);
 

@@ -12,8 +12,8 @@ sed -e 's#^reports = .*#reports = reports#' -e 's#^spool = .*#spool = spool#' \
 run_recon 1 run --config "$WORK/recon.conf" --date 2026-03-02
 same_files "$WORK/reports/2026-03-02" "$GOLDEN/night/2026-03-02"
 expect_line "$WORK/out" "reports: $WORK/reports/2026-03-02"
-expect_line "$WORK/err" "recon: 2026-03-02: 18 statement rows: 7 matched, 10 discrepancies, 4 pending, 0 quarantined"
-expect_sql 10 "select count(*) from recon_discrepancies where business_date = '2026-03-02'"
+expect_line "$WORK/err" "recon: 2026-03-02: 18 statement rows: 7 matched, 11 discrepancies, 4 pending, 0 quarantined"
+expect_sql 11 "select count(*) from recon_discrepancies where business_date = '2026-03-02'"
 expect_sql 4 "select count(*) from recon_suspense where business_date = '2026-03-02'"
 expect_sql "1|0" "select count(*), max(exit_status) - 1 from recon_runs where business_date = '2026-03-02'"
 cp -r "$WORK/reports/2026-03-02" "$WORK/first-run"
@@ -30,7 +30,7 @@ for f in "$WORK"/first-run/*; do
 	cmp -s "$f" "$WORK/reports/2026-03-02/$(basename "$f")" || fail "re-run changed $(basename "$f")"
 done
 expect_line "$WORK/err" "recon: 2026-03-02: 1 later business date(s) were reconciled with this date's old suspense and are now marked stale: re-run them (oldest first)"
-expect_sql 10 "select count(*) from recon_discrepancies where business_date = '2026-03-02'"
+expect_sql 11 "select count(*) from recon_discrepancies where business_date = '2026-03-02'"
 expect_sql 4 "select count(*) from recon_suspense where business_date = '2026-03-02'"
 expect_sql "t" "select bool_and(stale) from recon_runs where business_date = '2026-03-03'"
 [ -z "$(ls -A "$WORK/reports" | grep -v '^2026-03-0[23]$')" ] || fail "temporary report directories left behind"

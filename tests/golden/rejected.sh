@@ -33,7 +33,7 @@ same_files "$WORK/reports/2026-03-02" "$GOLDEN/rejected/2026-03-02"
 expect_line "$WORK/err" "recon: 2026-03-02: [source wx-excerpt] rejected: excerpt_20260302.csv:4: control totals do not match: 总交易单数 says 48, rows have 1"
 expect_line "$WORK/err" "recon: 2026-03-02: [source wx-late] rejected: late/2026-03-02.csv.gz: cannot open: No such file or directory"
 expect_sql "3|t" "select exit_status, jsonb_array_length(inputs) = 3 from recon_runs where business_date = '2026-03-02'"
-expect_sql 10 "select count(*) from recon_discrepancies where business_date = '2026-03-02'"
+expect_sql 11 "select count(*) from recon_discrepancies where business_date = '2026-03-02'"
 
 # a statement for another merchant account is refused, not reconciled
 sed -i 's/^merchant_id = 1900000109$/merchant_id = 1900000555/' "$WORK/recon.conf"

@@ -161,6 +161,8 @@ static void test_api_sources(void **state)
 	assert_string_equal(load_error("[fetch]\nattempts = 0\n"),
 			    ":2: bad value for 'attempts': expected a whole number from 1 to 20");
 	assert_string_equal(load_error("[fetch]\nretries = 3\n"), ":2: unknown key 'retries' in [fetch]");
+	assert_string_equal(load_error("[run]\nfee_tolerance = 1%\n"),
+			    ":2: bad value for 'fee_tolerance': expected an amount in yuan like 0.01");
 
 	rcn_config *cfg = NULL;
 	rcn_err err;

@@ -13,7 +13,7 @@
 
 #define DAY (rcn_date_from_ymd(2026, 3, 2))
 
-static const rcn_match_source source = {"wx", "wechat", "M1", NULL, 0, true, 6000};
+static const rcn_match_source source = {"wx", "wechat", "M1", NULL, 0, true, 6000, NULL, "bill.csv", 1};
 static long next_line;
 
 static rcn_match *new_matcher(rcn_date day, int carry)
@@ -210,11 +210,19 @@ static void test_fee(void **state)
 	stmt(m, RCN_REC_PAYMENT, "P8", "T8", "", 20000, "SUCCESS", 200000, "2026-03-02 13:00:00");
 	order(m, "P8", "T8", 20000, "PAID", DAY);
 	rcn_match_run(m);
-	const rcn_finding *f = only_finding(m);
-	assert_int_equal(f->kind, RCN_K_FEE_MISMATCH);
-	assert_int_equal(f->expected_fee, 120000);
-	assert_int_equal(f->channel_fee, 200000);
-	assert_string_equal(f->detail, "fee_rate 0.6000%");
+	size_t n;
+	const rcn_finding *const *f = rcn_match_findings(m, &n);
+	assert_int_equal(n, 2);
+	/* the row, then the file's total (sorted by order_no: "" first) */
+	assert_int_equal(f[1]->kind, RCN_K_FEE_MISMATCH);
+	assert_string_equal(f[1]->reason, "rate");
+	assert_int_equal(f[1]->expected_fee, 120000);
+	assert_int_equal(f[1]->channel_fee, 200000);
+	assert_string_equal(f[1]->detail, "fee_rate 0.6000%");
+	assert_int_equal(f[0]->kind, RCN_K_FEE_MISMATCH);
+	assert_string_equal(f[0]->reason, "file_total");
+	assert_string_equal(f[0]->source, "bill.csv");
+	assert_string_equal(f[0]->detail, "fee total of 1 rows differs by 0.80000 (tolerance 0.01)");
 	rcn_match_free(m);
 }
 
@@ -368,8 +376,8 @@ static void test_ledger_counts_it_later(void **state)
 static void test_cross_channel(void **state)
 {
 	(void)state;
-	static const rcn_match_source two[] = {{"wx", "wechat", "M1", NULL, 0, false, 0},
-					       {"ali", "alipay", "M1", NULL, 0, false, 0}};
+	static const rcn_match_source two[] = {{"wx", "wechat", "M1", NULL, 0, false, 0, NULL, "w.csv", 1},
+					       {"ali", "alipay", "M1", NULL, 0, false, 0, NULL, "a.csv", 1}};
 	rcn_match *m = rcn_match_new(DAY, 3, two, 2);
 	rcn_batch *wx = rcn_batch_new(), *ali = rcn_batch_new();
 	rcn_record r;

@@ -1,0 +1,559 @@
+/* Fee schedules (FORMATS.md §6): reads rules/fees.csv strictly (file:line and
+ * the column for every mistake, overlapping rules refused), finds the rule for
+ * a statement row, and computes expected fees in exact integer fen. */
+#include "recon/fees.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "recon/charset.h"
+#include "recon/money.h"
+
+#define FEES_MAX_LINE	4096  /* one line of the schedule */
+#define FEES_MAX_FIELDS 32    /* cells on one line */
+#define FEES_MAX_RULES	20000 /* a hand-kept schedule holds hundreds */
+#define PPM		1000000
+
+/* amount x rate and refund x fee never overflow in 128 bits */
+__extension__ typedef unsigned __int128 u128;
+
+struct rcn_fee_rules {
+	rcn_fee_rule *rules; /* file order */
+	size_t n;
+	const rcn_fee_rule **by_key; /* sorted by channel, merchant, product, then line */
+};
+
+enum column {
+	COL_CHANNEL,
+	COL_MERCHANT,
+	COL_PRODUCT,
+	COL_RATE,
+	COL_MIN,
+	COL_CAP,
+	COL_ROUNDING,
+	COL_REFUND,
+	COL_FROM,
+	COL_TO,
+	COL__COUNT
+};
+static const char *const column_names[COL__COUNT] = {"channel", "merchant", "product", "rate", "min_fee",
+						     "cap",	"rounding", "refund",  "from", "to"};
+#define COL_REQUIRED(c) ((c) <= COL_RATE)
+
+typedef struct {
+	const char *path;
+	rcn_err *err;
+	long line;
+	int col[COL__COUNT]; /* field index of each column, -1 when the header lacks it */
+	size_t header_fields;
+} ctx;
+
+__attribute__((format(printf, 2, 3))) static rcn_rc bad(ctx *c, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return rcn_err_set(c->err, RCN_EUSAGE, c->path, c->line, "%s", msg);
+}
+
+/* Length of s for quoting it back in a message, not splitting a UTF-8 sequence. */
+static int qlen(const char *s)
+{
+	size_t n = strlen(s), max = 60;
+	if (n <= max)
+		return (int)n;
+	while (max > 0 && ((unsigned char)s[max] & 0xC0) == 0x80)
+		max--;
+	return (int)max;
+}
+
+/* Splits one line into fields in place: comma separated, spaces around a
+ * field dropped, a field may be quoted ("" is a quote inside it). A quoted
+ * field cannot span lines: no schedule cell needs a newline. Returns NULL or
+ * what is wrong. */
+static const char *split(char *s, char **fields, size_t *nf)
+{
+	size_t n = 0;
+	char *p = s;
+	for (;;) {
+		if (n == FEES_MAX_FIELDS)
+			return "more than 32 fields";
+		while (*p == ' ' || *p == '\t')
+			p++;
+		char *start = p, *end;
+		if (*p == '"') {
+			char *o = ++p;
+			start = o;
+			for (;;) {
+				if (!*p)
+					return "a quoted field has no closing quote (a field cannot span lines)";
+				if (*p == '"') {
+					if (p[1] != '"')
+						break;
+					p++;
+				}
+				*o++ = *p++;
+			}
+			end = o;
+			p++; /* the closing quote */
+			while (*p == ' ' || *p == '\t')
+				p++;
+			if (*p && *p != ',')
+				return "text after the closing quote of a field";
+		} else {
+			while (*p && *p != ',') {
+				if (*p == '"')
+					return "a quote inside an unquoted field (quote the whole field)";
+				p++;
+			}
+			end = p;
+			while (end > start && (end[-1] == ' ' || end[-1] == '\t'))
+				end--;
+		}
+		char sep = *p;
+		*end = '\0';
+		fields[n++] = start;
+		if (!sep)
+			break;
+		p++;
+	}
+	*nf = n;
+	return NULL;
+}
+
+static rcn_rc read_header(ctx *c, char **fields, size_t nf)
+{
+	for (int k = 0; k < COL__COUNT; k++)
+		c->col[k] = -1;
+	for (size_t i = 0; i < nf; i++) {
+		if (!fields[i][0])
+			continue; /* a trailing empty cell from a spreadsheet */
+		int k = 0;
+		while (k < COL__COUNT && strcasecmp(fields[i], column_names[k]) != 0)
+			k++;
+		if (k == COL__COUNT)
+			return bad(c,
+				   "unknown column '%.*s' (expected channel, merchant, product, rate, min_fee, cap, "
+				   "rounding, refund, from, to)",
+				   qlen(fields[i]), fields[i]);
+		if (c->col[k] >= 0)
+			return bad(c, "column '%s' appears twice", column_names[k]);
+		c->col[k] = (int)i;
+	}
+	for (int k = 0; k < COL__COUNT; k++)
+		if (COL_REQUIRED(k) && c->col[k] < 0)
+			return bad(c, "no '%s' column in the header", column_names[k]);
+	c->header_fields = nf;
+	return RCN_OK;
+}
+
+static const char *cell(const ctx *c, char **fields, enum column k)
+{
+	return c->col[k] >= 0 ? fields[c->col[k]] : "";
+}
+
+static bool is_channel_name(const char *s)
+{
+	for (; *s; s++)
+		if (!(*s >= 'a' && *s <= 'z') && !(*s >= 'A' && *s <= 'Z') && !(*s >= '0' && *s <= '9') && *s != '-' &&
+		    *s != '_')
+			return false;
+	return true;
+}
+
+/* merchant or product: "*" or a literal value that fits the rule. */
+static rcn_rc read_key(ctx *c, enum column k, const char *v, char *dst, size_t cap)
+{
+	const char *name = column_names[k];
+	if (!*v)
+		return bad(c, "bad value for '%s': empty (write * for every %s)", name, name);
+	if (strcmp(v, "*") != 0 && strchr(v, '*'))
+		return bad(c, "bad value for '%s': '%.*s' mixes * with text: write * alone for every %s", name, qlen(v),
+			   v, name);
+	for (const char *p = v; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7F)
+			return bad(c, "bad value for '%s': a control character", name);
+	if (strlen(v) >= cap)
+		return bad(c, "bad value for '%s': longer than %zu bytes", name, cap - 1);
+	memcpy(dst, v, strlen(v) + 1);
+	return RCN_OK;
+}
+
+/* min_fee or cap: yuan with at most 2 decimals, empty = none. */
+static rcn_rc read_yuan(ctx *c, enum column k, const char *v, int64_t *out)
+{
+	rcn_err e;
+	*out = 0;
+	if (!*v)
+		return RCN_OK;
+	if (rcn_money_parse(out, v, strlen(v), RCN_SCALE_FEN, &e) != RCN_OK)
+		return bad(c, "bad value for '%s': %s (yuan with at most 2 decimals, or empty for none)",
+			   column_names[k], e.msg);
+	if (*out < 0)
+		return bad(c, "bad value for '%s': %.*s is negative", column_names[k], qlen(v), v);
+	return RCN_OK;
+}
+
+static rcn_rc read_date(ctx *c, enum column k, const char *v, rcn_date open, rcn_date *out)
+{
+	rcn_err e;
+	*out = open;
+	if (*v && rcn_date_parse(out, v, strlen(v), &e) != RCN_OK)
+		return bad(c, "bad value for '%s': %s (or empty for no limit)", column_names[k], e.msg);
+	return RCN_OK;
+}
+
+static rcn_rc read_rule(ctx *c, char **fields, size_t nf, rcn_fee_rule *r)
+{
+	rcn_rc rc;
+	rcn_err e;
+	memset(r, 0, sizeof(*r));
+	r->line = c->line;
+	if (nf < c->header_fields)
+		return bad(c, "expected %zu fields as in the header, found %zu", c->header_fields, nf);
+	for (size_t i = 0; i < nf; i++) {
+		bool named = false;
+		for (int k = 0; k < COL__COUNT; k++)
+			named = named || c->col[k] == (int)i;
+		if (!named && fields[i][0])
+			return bad(c, "field %zu ('%.*s') has no column in the header", i + 1, qlen(fields[i]),
+				   fields[i]);
+	}
+
+	const char *v = cell(c, fields, COL_CHANNEL);
+	if (!*v)
+		return bad(c, "bad value for 'channel': empty");
+	if (strcmp(v, "*") == 0)
+		return bad(c, "bad value for 'channel': '*' is not allowed: a rule names its channel");
+	if (!is_channel_name(v) || strlen(v) >= sizeof(r->channel))
+		return bad(c, "bad value for 'channel': '%.*s' is not a channel name (letters, digits, - and _)",
+			   qlen(v), v);
+	memcpy(r->channel, v, strlen(v) + 1);
+	if ((rc = read_key(c, COL_MERCHANT, cell(c, fields, COL_MERCHANT), r->merchant, sizeof(r->merchant))) ||
+	    (rc = read_key(c, COL_PRODUCT, cell(c, fields, COL_PRODUCT), r->product, sizeof(r->product))))
+		return rc;
+
+	v = cell(c, fields, COL_RATE);
+	if (!*v)
+		return bad(c, "bad value for 'rate': empty (write 0%% for a merchant that pays no fee)");
+	if (rcn_rate_parse(&r->rate_ppm, v, strlen(v), &e) != RCN_OK)
+		return bad(c, "bad value for 'rate': %s", e.msg);
+
+	if ((rc = read_yuan(c, COL_MIN, cell(c, fields, COL_MIN), &r->min_fen)) ||
+	    (rc = read_yuan(c, COL_CAP, cell(c, fields, COL_CAP), &r->cap_fen)))
+		return rc;
+	if (*cell(c, fields, COL_CAP) && r->cap_fen == 0)
+		return bad(c, "bad value for 'cap': a cap of 0 charges nothing: write rate 0%%, or leave cap empty "
+			      "for no cap");
+	if (r->min_fen > 0 && r->rate_ppm == 0)
+		return bad(c, "bad value for 'min_fee': a 0%% rule charges nothing, so it has no minimum");
+	if (r->min_fen > 0 && r->cap_fen > 0 && r->min_fen > r->cap_fen)
+		return bad(c, "bad value for 'min_fee': %s is above the cap %s", cell(c, fields, COL_MIN),
+			   cell(c, fields, COL_CAP));
+
+	v = cell(c, fields, COL_ROUNDING);
+	if (!*v || strcasecmp(v, "half_up") == 0)
+		r->rounding = RCN_ROUND_HALF_UP;
+	else if (strcasecmp(v, "half_even") == 0)
+		r->rounding = RCN_ROUND_HALF_EVEN;
+	else if (strcasecmp(v, "up") == 0)
+		r->rounding = RCN_ROUND_UP;
+	else if (strcasecmp(v, "down") == 0)
+		r->rounding = RCN_ROUND_DOWN;
+	else
+		return bad(c, "bad value for 'rounding': '%.*s' (expected half_up, half_even, up or down)", qlen(v), v);
+
+	v = cell(c, fields, COL_REFUND);
+	if (!*v || strcasecmp(v, "proportional") == 0)
+		r->refund = RCN_REFUND_FEE_PROPORTIONAL;
+	else if (strcasecmp(v, "kept") == 0)
+		r->refund = RCN_REFUND_FEE_KEPT;
+	else
+		return bad(c, "bad value for 'refund': '%.*s' (expected proportional or kept)", qlen(v), v);
+
+	if ((rc = read_date(c, COL_FROM, cell(c, fields, COL_FROM), INT32_MIN, &r->from)) ||
+	    (rc = read_date(c, COL_TO, cell(c, fields, COL_TO), INT32_MAX, &r->to)))
+		return rc;
+	if (r->from > r->to)
+		return bad(c, "bad value for 'to': %s is before 'from' %s", cell(c, fields, COL_TO),
+			   cell(c, fields, COL_FROM));
+	return RCN_OK;
+}
+
+static int key_cmp(const char *channel, const char *merchant, const char *product, const rcn_fee_rule *r)
+{
+	int d = strcmp(channel, r->channel);
+	if (!d)
+		d = strcmp(merchant, r->merchant);
+	if (!d)
+		d = strcmp(product, r->product);
+	return d;
+}
+
+static int by_key_cmp(const void *a, const void *b)
+{
+	const rcn_fee_rule *x = *(const rcn_fee_rule *const *)a, *y = *(const rcn_fee_rule *const *)b;
+	int d = key_cmp(x->channel, x->merchant, x->product, y);
+	return d ? d : (x->line > y->line) - (x->line < y->line);
+}
+
+/* Two rules of one channel, merchant and product in effect on a common day
+ * would make the answer depend on file order: refused, naming the first line
+ * (in file order) that collides with an earlier one. */
+static rcn_rc check_overlaps(ctx *c, const rcn_fee_rules *r)
+{
+	const rcn_fee_rule *later = NULL, *earlier = NULL;
+	for (size_t g = 0, end; g < r->n; g = end) {
+		const rcn_fee_rule *first = r->by_key[g];
+		end = g + 1;
+		while (end < r->n && key_cmp(first->channel, first->merchant, first->product, r->by_key[end]) == 0)
+			end++;
+		/* within a group by_key is in file order */
+		for (size_t j = g + 1; j < end; j++) {
+			const rcn_fee_rule *b = r->by_key[j];
+			if (later && b->line >= later->line)
+				break;
+			for (size_t i = g; i < j; i++) {
+				const rcn_fee_rule *a = r->by_key[i];
+				if (a->from <= b->to && b->from <= a->to) {
+					later = b;
+					earlier = a;
+					break;
+				}
+			}
+		}
+	}
+	if (!later)
+		return RCN_OK;
+	c->line = later->line;
+	return bad(c, "overlaps the rule on line %ld (same channel, merchant and product)", earlier->line);
+}
+
+rcn_rc rcn_fee_rules_load(rcn_fee_rules **out, const char *path, rcn_err *err)
+{
+	rcn_rc rc = RCN_OK;
+	ctx c = {.path = path, .err = err};
+	char *line = NULL;
+	size_t cap = 0, rules_cap = 0;
+	ssize_t got;
+	bool have_header = false;
+	rcn_fee_rules *r = rcn_xcalloc(1, sizeof(*r));
+	FILE *f = fopen(path, "r");
+
+	if (!f) {
+		rc = rcn_err_set(err, RCN_EUSAGE, path, 0, "cannot read fee rules: %s", strerror(errno));
+		goto cleanup;
+	}
+	while ((got = getline(&line, &cap, f)) != -1) {
+		c.line++;
+		if ((size_t)got != strlen(line) || got > FEES_MAX_LINE) {
+			rc = bad(&c, "line is longer than %d bytes or holds a NUL byte", FEES_MAX_LINE);
+			goto cleanup;
+		}
+		char *s = line;
+		if (c.line == 1 && strncmp(s, "\xEF\xBB\xBF", 3) == 0)
+			s += 3;
+		size_t n = strlen(s);
+		while (n > 0 && (s[n - 1] == '\n' || s[n - 1] == '\r'))
+			s[--n] = '\0';
+		if (!rcn_utf8_valid(s, n)) {
+			/* a spreadsheet saving as GBK would make every Chinese product name miss */
+			rc = bad(&c, "not UTF-8: save the file as CSV UTF-8");
+			goto cleanup;
+		}
+		while (*s == ' ' || *s == '\t')
+			s++;
+		if (!*s || *s == '#')
+			continue;
+		char *fields[FEES_MAX_FIELDS];
+		size_t nf = 0;
+		const char *why = split(s, fields, &nf);
+		if (why) {
+			rc = bad(&c, "%s", why);
+			goto cleanup;
+		}
+		bool blank = true;
+		for (size_t i = 0; i < nf && blank; i++)
+			blank = !fields[i][0];
+		if (blank)
+			continue; /* ",,,,": an empty spreadsheet row */
+		if (!have_header) {
+			if ((rc = read_header(&c, fields, nf)))
+				goto cleanup;
+			have_header = true;
+			continue;
+		}
+		if (r->n == FEES_MAX_RULES) {
+			rc = bad(&c, "more than %d rules", FEES_MAX_RULES);
+			goto cleanup;
+		}
+		rcn_xreserve((void **)&r->rules, &rules_cap, r->n + 1, sizeof(*r->rules));
+		if ((rc = read_rule(&c, fields, nf, &r->rules[r->n])))
+			goto cleanup;
+		r->n++;
+	}
+	if (ferror(f)) {
+		rc = rcn_err_set(err, RCN_EUSAGE, path, 0, "cannot read fee rules: %s", strerror(errno));
+		goto cleanup;
+	}
+	if (!have_header) {
+		rc = rcn_err_set(err, RCN_EUSAGE, path, 0,
+				 "no header line (channel,merchant,product,rate,min_fee,cap,rounding,refund,from,to)");
+		goto cleanup;
+	}
+	r->by_key = rcn_xmalloc((r->n ? r->n : 1) * sizeof(*r->by_key));
+	for (size_t i = 0; i < r->n; i++)
+		r->by_key[i] = &r->rules[i];
+	qsort(r->by_key, r->n, sizeof(*r->by_key), by_key_cmp);
+	if ((rc = check_overlaps(&c, r)))
+		goto cleanup;
+	*out = r;
+	r = NULL;
+cleanup:
+	free(line);
+	if (f)
+		fclose(f);
+	rcn_fee_rules_free(r);
+	return rc;
+}
+
+void rcn_fee_rules_free(rcn_fee_rules *r)
+{
+	if (!r)
+		return;
+	free(r->rules);
+	free(r->by_key);
+	free(r);
+}
+
+size_t rcn_fee_rules_count(const rcn_fee_rules *r)
+{
+	return r ? r->n : 0;
+}
+
+const rcn_fee_rule *rcn_fee_rules_get(const rcn_fee_rules *r, size_t i)
+{
+	return r && i < r->n ? &r->rules[i] : NULL;
+}
+
+/* The rule of exactly this channel, merchant and product in effect on day
+ * (at most one: overlaps are refused at load). */
+static const rcn_fee_rule *lookup(const rcn_fee_rules *r, const char *channel, const char *merchant,
+				  const char *product, rcn_date day)
+{
+	size_t lo = 0, hi = r->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (key_cmp(channel, merchant, product, r->by_key[mid]) > 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < r->n && key_cmp(channel, merchant, product, r->by_key[lo]) == 0; lo++)
+		if (r->by_key[lo]->from <= day && day <= r->by_key[lo]->to)
+			return r->by_key[lo];
+	return NULL;
+}
+
+const rcn_fee_rule *rcn_fee_rules_find(const rcn_fee_rules *r, const char *channel, const char *merchant,
+				       const char *product, rcn_date day)
+{
+	if (!r || !channel)
+		return NULL;
+	merchant = merchant ? merchant : "";
+	product = product ? product : "";
+	const rcn_fee_rule *hit = lookup(r, channel, merchant, product, day);
+	if (!hit)
+		hit = lookup(r, channel, merchant, "*", day);
+	if (!hit)
+		hit = lookup(r, channel, "*", product, day);
+	if (!hit)
+		hit = lookup(r, channel, "*", "*", day);
+	return hit;
+}
+
+void rcn_fee_rule_from_rate(rcn_fee_rule *out, const char *channel, int64_t rate_ppm)
+{
+	memset(out, 0, sizeof(*out));
+	snprintf(out->channel, sizeof(out->channel), "%s", channel);
+	strcpy(out->merchant, "*");
+	strcpy(out->product, "*");
+	out->rate_ppm = rate_ppm;
+	out->rounding = RCN_ROUND_HALF_UP;
+	out->refund = RCN_REFUND_FEE_PROPORTIONAL;
+	out->from = INT32_MIN;
+	out->to = INT32_MAX;
+}
+
+/* a * b / d (d > 0) rounded the rule's way; the result must fit int64, which
+ * holds for every use here: it is at most a or at most b. Rounding acts on a
+ * magnitude: "up" charges (or returns) the larger fen, "down" the smaller. */
+static int64_t mul_div(uint64_t a, uint64_t b, uint64_t d, rcn_rounding mode)
+{
+	u128 p = (u128)a * b;
+	uint64_t q = (uint64_t)(p / d), rem = (uint64_t)(p % d);
+	bool more;
+	switch (mode) {
+	case RCN_ROUND_HALF_EVEN:
+		more = rem > d - rem || (rem == d - rem && (q & 1));
+		break;
+	case RCN_ROUND_UP:
+		more = rem > 0;
+		break;
+	case RCN_ROUND_DOWN:
+		more = false;
+		break;
+	case RCN_ROUND_HALF_UP:
+	default:
+		more = rem >= d - rem;
+		break;
+	}
+	q += more ? 1 : 0;
+	assert(q <= (uint64_t)INT64_MAX);
+	return (int64_t)q;
+}
+
+static uint64_t rate_of(const rcn_fee_rule *rule)
+{
+	return rule->rate_ppm <= 0 ? 0 : rule->rate_ppm >= PPM ? PPM : (uint64_t)rule->rate_ppm;
+}
+
+static uint64_t magnitude(int64_t v)
+{
+	return v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+}
+
+int64_t rcn_fee_payment(const rcn_fee_rule *rule, int64_t amount_fen)
+{
+	assert(amount_fen >= 0);
+	uint64_t rate = rate_of(rule);
+	/* nothing paid, or an approved 0% merchant: nothing charged, minimum or not */
+	if (amount_fen <= 0 || rate == 0)
+		return 0;
+	int64_t fee = mul_div((uint64_t)amount_fen, rate, PPM, rule->rounding);
+	if (rule->min_fen > 0 && fee < rule->min_fen)
+		fee = rule->min_fen;
+	if (rule->cap_fen > 0 && fee > rule->cap_fen)
+		fee = rule->cap_fen;
+	return fee;
+}
+
+int64_t rcn_fee_refund(const rcn_fee_rule *rule, int64_t refund_fen, int64_t order_fen)
+{
+	uint64_t refund = magnitude(refund_fen);
+	if (refund == 0 || rule->refund == RCN_REFUND_FEE_KEPT)
+		return 0;
+	if (order_fen <= 0) /* the order is unknown: the rate on what came back, no minimum or cap */
+		return -mul_div(refund, rate_of(rule), PPM, rule->rounding);
+	int64_t fee = rcn_fee_payment(rule, order_fen);
+	if (refund >= (uint64_t)order_fen)
+		return -fee;
+	return -mul_div((uint64_t)fee, refund, (uint64_t)order_fen, rule->rounding);
+}
