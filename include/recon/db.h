@@ -42,10 +42,23 @@ typedef struct {
 	const char *channel, *merchant_id; /* of the refunded order ("" if the order is unknown) */
 } rcn_ledger_refund;
 
+/* An auto-debit (委托代扣) contract with its debit history before the day. */
+typedef struct {
+	const char *contract_id, *merchant_id, *channel, *status; /* ACTIVE | TERMINATED */
+	const char *signed_at, *terminated_at;			  /* local times, "" when NULL */
+	bool has_limit, has_max_per_day;
+	int64_t per_debit_limit_fen;
+	int max_debits_per_day;
+	long past_debits;	  /* collected debits before the day */
+	int64_t past_average_fen; /* their average amount, 0 when none */
+	long debits_this_month;	  /* collected debits this calendar month before the day */
+} rcn_ledger_contract;
+
 typedef struct {
 	void (*order)(void *ctx, const rcn_ledger_order *o);
 	void (*refund)(void *ctx, const rcn_ledger_refund *r);
 	void (*suspense)(void *ctx, const rcn_finding *f); /* kind RCN_K_PENDING */
+	void (*contract)(void *ctx, const rcn_ledger_contract *c);
 	void *ctx;
 } rcn_ledger_sink;
 
@@ -72,6 +85,11 @@ rcn_rc rcn_ledger_lookup(rcn_db *db, const rcn_ledger_window *w, const char *con
 /* Suspense as it stood after `day` (pending items of that date's latest run).
  * *had_run tells whether any run of `day` exists. */
 rcn_rc rcn_ledger_load_suspense(rcn_db *db, rcn_date day, bool *had_run, const rcn_ledger_sink *sink, rcn_err *err);
+/* The given auto-debit contracts from ledger_contracts, with each one's debit
+ * history before `w->day` (count, average, this month's count) from the orders
+ * that carry its contract_id (same snapshot). */
+rcn_rc rcn_ledger_load_contracts(rcn_db *db, const rcn_ledger_window *w, const char *const *ids, size_t n,
+				 const rcn_ledger_sink *sink, rcn_err *err);
 /* Ends the snapshot (COMMIT of the read-only transaction). */
 rcn_rc rcn_ledger_end(rcn_db *db, rcn_err *err);
 

@@ -35,6 +35,7 @@ typedef struct {
 	int64_t payments_fen, refunds_fen; /* successful channel payments / refunds (应结) */
 	int64_t channel_fee, expected_fee; /* 1e-5 yuan */
 	bool has_expected_fee;
+	long suspicious_debits; /* auto-debits above 200% of their contract's average */
 } rcn_tally;
 
 /* Key lists for ledger rows outside the window (borrowed from the matcher). */
@@ -81,6 +82,11 @@ void rcn_match_add_order(rcn_match *m, const rcn_ledger_order *o);
 void rcn_match_add_refund(rcn_match *m, const rcn_ledger_refund *r);
 void rcn_match_add_suspense(rcn_match *m, const rcn_finding *f);
 void rcn_match_set_prior_run(rcn_match *m, bool had_prior_run);
+/* Auto-debit contracts (委托代扣) of the orders loaded, for the contract checks:
+ * the ids to load, then each contract as the ledger has it. */
+void rcn_match_contract_ids(rcn_match *m, const char *const **ids, size_t *n);
+void rcn_match_add_contract(rcn_match *m, const rcn_ledger_contract *c);
+
 /* Marks the ledger rows added from now on as found by key lookup (not expected today). */
 void rcn_match_begin_lookup(rcn_match *m);
 

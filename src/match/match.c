@@ -19,11 +19,26 @@ typedef struct {
 	long seq;	/* input order, for stable tie-breaks */
 	int64_t ledger; /* order or refund index, -1 if none */
 	bool done;
-	bool carried; /* pending from the previous date: its fee was counted then */
+	bool carried;	     /* pending from the previous date: its fee was counted then */
+	uint8_t debit_flags; /* auto-debit checks that need the whole day: DEBIT_* below */
 } srow;
 
+enum { DEBIT_TOO_MANY = 1, DEBIT_SECOND_IN_PERIOD = 2 };
+
+/* The platform's cap on one auto-debit (FORMATS.md §6): 50,000 yuan. */
+#define PLATFORM_DEBIT_CAP_FEN 5000000
+
 typedef struct {
-	const char *order_no, *merchant_id, *channel, *txn, *status, *paid_at;
+	const char *id, *status, *terminated_at;
+	bool has_limit, has_max;
+	int64_t limit, average;
+	int max_per_day;
+	long past, month_before;
+} lcontract;
+
+typedef struct {
+	const char *order_no, *merchant_id, *channel, *txn, *status, *paid_at, *contract_id;
+	int32_t contract; /* index into contracts, -1 */
 	int64_t amount;
 	rcn_date bdate, first_seen;
 	bool expected, carried, consumed, from_lookup;
@@ -57,6 +72,9 @@ struct rcn_match {
 	size_t n_orders, cap_orders;
 	lrefund *refunds;
 	size_t n_refunds, cap_refunds;
+	lcontract *contracts;
+	size_t n_contracts, cap_contracts;
+	rcn_strmap contract_idx;
 	rcn_finding *carried_ledger; /* ledger-side suspense of day-1 */
 	size_t n_carried, cap_carried;
 	rcn_strmap order_idx, txn_idx, refund_idx, refund_id_idx;
@@ -94,6 +112,7 @@ rcn_match *rcn_match_new(rcn_date day, int carry_days, const rcn_match_source *s
 	rcn_strmap_init(&m->txn_idx, 1024);
 	rcn_strmap_init(&m->refund_idx, 256);
 	rcn_strmap_init(&m->refund_id_idx, 256);
+	rcn_strmap_init(&m->contract_idx, 64);
 	return m;
 }
 
@@ -106,6 +125,8 @@ void rcn_match_free(rcn_match *m)
 	rcn_strmap_free(&m->txn_idx);
 	rcn_strmap_free(&m->refund_idx);
 	rcn_strmap_free(&m->refund_id_idx);
+	rcn_strmap_free(&m->contract_idx);
+	free(m->contracts);
 	free(m->rejected);
 	free(m->source_fee);
 	free(m->rows);
@@ -309,6 +330,8 @@ void rcn_match_add_order(rcn_match *m, const rcn_ledger_order *o)
 		      .txn = dup(m, o->channel_txn_id),
 		      .status = dup(m, o->status),
 		      .paid_at = dup(m, o->paid_at),
+		      .contract_id = dup(m, o->contract_id),
+		      .contract = -1,
 		      .amount = o->amount_fen,
 		      .bdate = o->business_date,
 		      .first_seen = o->business_date,
@@ -385,13 +408,46 @@ void rcn_match_add_suspense(rcn_match *m, const rcn_finding *f)
 	m->n_rows++;
 }
 
-/* ---- lookups ---- */
-
 static void push_key(rcn_match *m, const char *k)
 {
 	rcn_xreserve((void **)&m->keybuf, &m->cap_keybuf, m->n_keybuf + 1, sizeof(char *));
 	m->keybuf[m->n_keybuf++] = k;
 }
+
+void rcn_match_add_contract(rcn_match *m, const rcn_ledger_contract *c)
+{
+	const char *id = dup(m, c->contract_id);
+	if (!*id || !rcn_strmap_put(&m->contract_idx, id, strlen(id), (uint32_t)m->n_contracts, NULL))
+		return;
+	rcn_xreserve((void **)&m->contracts, &m->cap_contracts, m->n_contracts + 1, sizeof(lcontract));
+	m->contracts[m->n_contracts++] = (lcontract){.id = id,
+						     .status = dup(m, c->status),
+						     .terminated_at = dup(m, c->terminated_at),
+						     .has_limit = c->has_limit,
+						     .has_max = c->has_max_per_day,
+						     .limit = c->per_debit_limit_fen,
+						     .average = c->past_average_fen,
+						     .max_per_day = c->max_debits_per_day,
+						     .past = c->past_debits,
+						     .month_before = c->debits_this_month};
+}
+
+void rcn_match_contract_ids(rcn_match *m, const char *const **ids, size_t *n)
+{
+	rcn_strmap seen;
+	rcn_strmap_init(&seen, 64);
+	m->n_keybuf = 0;
+	for (size_t i = 0; i < m->n_orders; i++) {
+		const char *id = m->orders[i].contract_id;
+		if (*id && rcn_strmap_put(&seen, id, strlen(id), 0, NULL))
+			push_key(m, id);
+	}
+	rcn_strmap_free(&seen);
+	*ids = m->keybuf;
+	*n = m->n_keybuf;
+}
+
+/* ---- lookups ---- */
 
 void rcn_match_missing_keys(rcn_match *m, rcn_match_keys *out)
 {
@@ -758,6 +814,84 @@ static void ledger_later(rcn_match *m, srow *r, rcn_date ledger_date, rcn_kind e
 	pending_row(m, r, expired_kind, "missing", "ledger_later_date", dup(m, buf));
 }
 
+/* The auto-debit (委托代扣) rules a collected debit must keep (FORMATS.md §6),
+ * in order of gravity; RCN_K__COUNT when it keeps them all. A debit above
+ * twice the contract's average is counted as suspicious, not reported. */
+static rcn_kind check_debit(rcn_match *m, const srow *r, const lcontract *c, const char **reason, char *detail,
+			    size_t n)
+{
+	char a[32];
+	if (c->past >= 3 && r->amount > 2 * c->average)
+		tally(m, r->channel, r->merchant_id, RCN_SIDE_CHANNEL)->suspicious_debits++;
+	if (strcmp(c->status, "TERMINATED") == 0 && *c->terminated_at && strcmp(r->trade_time, c->terminated_at) > 0) {
+		*reason = "after_termination";
+		snprintf(detail, n, "contract %.60s terminated at %s", c->id, c->terminated_at);
+		return RCN_K_DEBIT_AFTER_TERMINATION;
+	}
+	if (c->has_limit && r->amount > c->limit) {
+		*reason = "per_debit_limit";
+		snprintf(detail, n, "contract %.60s allows %s a debit", c->id,
+			 rcn_money_format(a, sizeof(a), c->limit, 2));
+		return RCN_K_DEBIT_OVER_LIMIT;
+	}
+	if (r->amount > PLATFORM_DEBIT_CAP_FEN) {
+		*reason = "platform_cap";
+		snprintf(detail, n, "above the platform cap of %s a debit",
+			 rcn_money_format(a, sizeof(a), PLATFORM_DEBIT_CAP_FEN, 2));
+		return RCN_K_DEBIT_OVER_LIMIT;
+	}
+	if (r->debit_flags & DEBIT_TOO_MANY) {
+		*reason = "per_day";
+		snprintf(detail, n, "contract %.60s allows %d debits a day", c->id, c->has_max ? c->max_per_day : 10);
+		return RCN_K_DEBIT_TOO_FREQUENT;
+	}
+	if (r->debit_flags & DEBIT_SECOND_IN_PERIOD) {
+		*reason = "contract_period";
+		snprintf(detail, n, "contract %.60s debited more than once in %.7s", c->id, r->trade_time);
+		return RCN_K_DOUBLE_CHARGE;
+	}
+	return RCN_K__COUNT;
+}
+
+static int cmp_debits(const void *a, const void *b, void *ctx)
+{
+	const rcn_match *m = ctx;
+	const srow *x = &m->rows[*(const size_t *)a], *y = &m->rows[*(const size_t *)b];
+	int32_t cx = m->orders[x->ledger].contract, cy = m->orders[y->ledger].contract;
+	if (cx != cy)
+		return cx < cy ? -1 : 1;
+	int c = strcmp(x->trade_time, y->trade_time);
+	return c ? c : (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+/* Rules that need every debit of a contract on the day: at most
+ * max_debits_per_day (default 10) a day, and for a contract that allows one
+ * debit a day, one per calendar month (its billing period). */
+static void mark_debits(rcn_match *m, const size_t *idx, size_t n)
+{
+	size_t *d = rcn_xmalloc((n + 1) * sizeof(size_t));
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++) {
+		const srow *r = &m->rows[idx[i]];
+		if (success(r->status) && m->orders[r->ledger].contract >= 0)
+			d[k++] = idx[i];
+	}
+	if (k)
+		qsort_r(d, k, sizeof(size_t), cmp_debits, m);
+	for (size_t i = 0, seq = 0; i < k; i++) {
+		srow *r = &m->rows[d[i]];
+		const lcontract *c = &m->contracts[m->orders[r->ledger].contract];
+		seq = i > 0 && m->orders[m->rows[d[i - 1]].ledger].contract == m->orders[r->ledger].contract ? seq + 1
+													     : 1;
+		int max = c->has_max ? c->max_per_day : 10;
+		if ((long)seq > max)
+			r->debit_flags |= DEBIT_TOO_MANY;
+		if (c->has_max && c->max_per_day == 1 && c->month_before + (long)seq > 1)
+			r->debit_flags |= DEBIT_SECOND_IN_PERIOD;
+	}
+	free(d);
+}
+
 static void classify_payment(rcn_match *m, srow *r, lorder *o)
 {
 	rcn_finding *f = NULL;
@@ -777,9 +911,14 @@ static void classify_payment(rcn_match *m, srow *r, lorder *o)
 		kind = RCN_K_STATUS_MISMATCH;
 		reason = status_reason(m, "channel_", r->status);
 	}
+	char detail[200] = "";
+	if (kind == RCN_K__COUNT && ch_ok && o->contract >= 0)
+		kind = check_debit(m, r, &m->contracts[o->contract], &reason, detail, sizeof(detail));
 	if (kind != RCN_K__COUNT) {
 		f = new_finding(m, kind, reason, RCN_SIDE_CHANNEL);
 		fill_channel(f, r);
+		if (detail[0])
+			f->detail = dup(m, detail);
 	} else if (check_fee(m, r, &f)) {
 		kind = RCN_K_FEE_MISMATCH;
 	}
@@ -838,6 +977,7 @@ static void match_payments(rcn_match *m)
 	}
 	if (n)
 		qsort_r(idx, n, sizeof(size_t), cmp_rows_by_ledger, m->rows);
+	mark_debits(m, idx, n);
 
 	for (size_t g = 0; g < n;) {
 		size_t end = g;
@@ -1111,6 +1251,12 @@ static int cmp_tallies(const void *a, const void *b)
 
 void rcn_match_run(rcn_match *m)
 {
+	uint32_t v;
+	for (size_t i = 0; i < m->n_orders; i++) {
+		const char *id = m->orders[i].contract_id;
+		if (*id && rcn_strmap_get(&m->contract_idx, id, strlen(id), &v))
+			m->orders[i].contract = (int32_t)v;
+	}
 	mark_expected(m);
 	for (size_t i = 0; i < m->n_rows; i++)
 		add_fees(m, &m->rows[i]);

@@ -174,6 +174,7 @@ static void add_tally(rcn_tally *sum, const rcn_tally *t)
 	sum->channel_fee += t->channel_fee;
 	sum->expected_fee += t->expected_fee;
 	sum->has_expected_fee |= t->has_expected_fee;
+	sum->suspicious_debits += t->suspicious_debits;
 }
 
 static void tally_row(FILE *out, const char *date, const rcn_tally *t)
@@ -213,8 +214,19 @@ static void tally_row(FILE *out, const char *date, const rcn_tally *t)
 		/* net = payments - refunds - fees, in 1e-5 yuan to keep the fee exact */
 		int64_t net = (t->payments_fen - t->refunds_fen) * RCN_FEE_UNITS_PER_FEN - t->channel_fee;
 		rcn_csv_money(out, net, RCN_SCALE_FEE);
+		/* refund rate: refunds / payments in hundredths of a percent, rounded half up;
+		 * above 5% the channels start a risk review (FORMATS.md §6) */
+		if (t->payments_fen > 0) {
+			int64_t bp = (t->refunds_fen * 10000 + t->payments_fen / 2) / t->payments_fen;
+			fputc(',', out);
+			rcn_csv_money(out, bp, 2);
+			fputs(t->refunds_fen * 100 > t->payments_fen * 5 ? ",yes" : ",no", out);
+		} else {
+			fputs(",,", out);
+		}
+		fprintf(out, ",%ld", t->suspicious_debits);
 	} else {
-		fputs(",,,,,", out);
+		fputs(",,,,,,,,", out);
 	}
 	fputs(EOL, out);
 }
@@ -245,7 +257,9 @@ static void summary_header(char *buf, size_t n)
 	for (int k = 0; k < RCN_K_PENDING && len < n; k++)
 		len += (size_t)snprintf(buf + len, n - len, ",%s", rcn_kind_name((rcn_kind)k));
 	if (len < n)
-		snprintf(buf + len, n - len, ",payments,refunds,channel_fee,expected_fee,expected_net_settlement");
+		snprintf(buf + len, n - len,
+			 ",payments,refunds,channel_fee,expected_fee,expected_net_settlement,refund_rate_pct,"
+			 "refund_rate_over_5pct,debits_over_200pct_of_contract_average");
 }
 
 static void remove_tree(const char *dir)

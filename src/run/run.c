@@ -51,6 +51,10 @@ static void sink_suspense(void *ctx, const rcn_finding *f)
 {
 	rcn_match_add_suspense(ctx, f);
 }
+static void sink_contract(void *ctx, const rcn_ledger_contract *c)
+{
+	rcn_match_add_contract(ctx, c);
+}
 
 /* The snapshot's first half, while the statements are parsed: the window and
  * the previous date's suspense. */
@@ -58,7 +62,7 @@ static rcn_rc load_window(rcn_db *db, const rcn_run_opts *o, rcn_match *m, rcn_e
 {
 	rcn_ledger_window w = {o->day, o->cfg->carry_over_days, o->cfg->timezone, o->cfg->orders_sql,
 			       o->cfg->refunds_sql};
-	rcn_ledger_sink sink = {sink_order, sink_refund, sink_suspense, m};
+	rcn_ledger_sink sink = {sink_order, sink_refund, sink_suspense, sink_contract, m};
 	bool had_run = false;
 	rcn_rc rc;
 
@@ -79,12 +83,20 @@ static rcn_rc load_lookups(rcn_db *db, const rcn_run_opts *o, rcn_match *m, rcn_
 {
 	rcn_ledger_window w = {o->day, o->cfg->carry_over_days, o->cfg->timezone, o->cfg->orders_sql,
 			       o->cfg->refunds_sql};
-	rcn_ledger_sink sink = {sink_order, sink_refund, sink_suspense, m};
+	rcn_ledger_sink sink = {sink_order, sink_refund, sink_suspense, sink_contract, m};
 	rcn_match_keys k;
 	rcn_match_begin_lookup(m);
 	rcn_match_missing_keys(m, &k);
 	rcn_rc rc = rcn_ledger_lookup(db, &w, k.order_nos, k.n_order_nos, k.txn_ids, k.n_txn_ids, k.refund_nos,
 				      k.n_refund_nos, k.refund_orders, k.n_refund_orders, &sink, err);
+	if (rc == RCN_OK) {
+		/* the auto-debit contracts of every order now loaded */
+		const char *const *ids;
+		size_t n;
+		rcn_match_contract_ids(m, &ids, &n);
+		if (n)
+			rc = rcn_ledger_load_contracts(db, &w, ids, n, &sink, err);
+	}
 	rcn_err ignore;
 	rcn_rc end = rcn_ledger_end(db, rc ? &ignore : err);
 	return rc ? rc : end;

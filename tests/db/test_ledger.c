@@ -161,7 +161,7 @@ static void expect_rows(recorder *r, const char *const *want, size_t n)
 
 static rcn_ledger_sink sink_for(recorder *r)
 {
-	rcn_ledger_sink s = {on_order, on_refund, on_suspense, r};
+	rcn_ledger_sink s = {.order = on_order, .refund = on_refund, .suspense = on_suspense, .ctx = r};
 	return s;
 }
 
