@@ -7,6 +7,7 @@
 #include "recon/common.h"
 #include "recon/date.h"
 #include "recon/finding.h"
+#include "recon/settle.h"
 
 typedef struct rcn_db rcn_db;
 
@@ -90,6 +91,10 @@ rcn_rc rcn_ledger_load_suspense(rcn_db *db, rcn_date day, bool *had_run, const r
  * that carry its contract_id (same snapshot). */
 rcn_rc rcn_ledger_load_contracts(rcn_db *db, const rcn_ledger_window *w, const char *const *ids, size_t n,
 				 const rcn_ledger_sink *sink, rcn_err *err);
+/* Settlements of earlier business dates still due on or before `day`
+ * (status "due"), for the settlement check. Strings live until the next call. */
+rcn_rc rcn_db_load_open_settlements(rcn_db *db, rcn_date day, void (*fn)(void *ctx, const rcn_settlement *s), void *ctx,
+				    rcn_err *err);
 /* Ends the snapshot (COMMIT of the read-only transaction). */
 rcn_rc rcn_ledger_end(rcn_db *db, rcn_err *err);
 
@@ -115,10 +120,12 @@ typedef struct {
 
 /* In one transaction: replaces `day`'s rows of recon_discrepancies and
  * recon_suspense with these findings (pending ones go to suspense; MATCHED
- * notes are not stored) and of recon_movements with the fund movements, appends
+ * notes are not stored) and of recon_movements with the fund movements,
+ * writes the settlements (those of `day` replaced, earlier ones' status updated), appends
  * the recon_runs row, and marks later dates' runs stale. *later_dates
  * (may be NULL) receives how many later dates now need a re-run. */
 rcn_rc rcn_db_store_results(rcn_db *db, const rcn_run_info *run, const rcn_finding *const *findings, size_t n,
-			    const rcn_movement *moves, size_t n_moves, long *later_dates, rcn_err *err);
+			    const rcn_movement *moves, size_t n_moves, const rcn_settlement *settlements,
+			    size_t n_settlements, long *later_dates, rcn_err *err);
 
 #endif

@@ -100,6 +100,10 @@ void rcn_match_run(rcn_match *m);
 const rcn_finding *const *rcn_match_findings(const rcn_match *m, size_t *n);
 const rcn_tally *rcn_match_tallies(const rcn_match *m, size_t *n);
 long rcn_match_discrepancy_count(const rcn_match *m);
+/* Adds a finding made outside the matcher (a settlement check), copied, and
+ * keeps the report order. Call after rcn_match_run. */
+void rcn_match_add_finding(rcn_match *m, const rcn_finding *f);
+
 /* Fund movements of tonight's statements, in input order. */
 const rcn_movement *rcn_match_movements(const rcn_match *m, size_t *n);
 /* Matched items worth a remark (a ledger order paid through another channel

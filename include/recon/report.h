@@ -10,6 +10,7 @@
 #include "recon/date.h"
 #include "recon/finding.h"
 #include "recon/match.h"
+#include "recon/settle.h"
 
 /* A row or a whole file that could not be reconciled. */
 typedef struct {
@@ -36,10 +37,12 @@ typedef struct {
 	size_t n_tallies;
 	const rcn_quarantine_entry *quarantine;
 	size_t n_quarantine;
+	const rcn_settlement *settlements; /* today's expected ones, then earlier ones checked today */
+	size_t n_settlements;
 } rcn_report_data;
 
-/* Writes discrepancies.csv, pending.csv, notes.csv, summary.csv and
- * quarantine.csv into a fresh temporary directory next to reports/<date>. */
+/* Writes discrepancies.csv, pending.csv, notes.csv, summary.csv,
+ * settlement.csv and quarantine.csv into a fresh temporary directory next to reports/<date>. */
 rcn_rc rcn_report_prepare(rcn_report_dir *out, const char *reports_dir, rcn_date day, const rcn_report_data *data,
 			  rcn_err *err);
 /* Swaps the prepared directory into place (atomic exchange when the date

@@ -37,4 +37,45 @@ typedef struct {
 } rcn_settle_amount;
 void rcn_settle_amount_compute(rcn_settle_amount *a);
 
+/* One merchant account's settlement of one business date, and what became of it. */
+typedef enum {
+	RCN_SETTLE_DUE,	      /* expected, not yet checked (or nothing to check it against) */
+	RCN_SETTLE_SETTLED,   /* arrived on its due date with the expected amount */
+	RCN_SETTLE_LATE,      /* arrived with the expected amount, after its due date */
+	RCN_SETTLE_AMOUNT,    /* money arrived, but not the expected amount */
+	RCN_SETTLE_MISSING,   /* nothing arrived within the carry-over days after the due date */
+	RCN_SETTLE_UNVERIFIED /* no fund-flow statement of this account to check it against */
+} rcn_settle_status;
+
+const char *rcn_settle_status_name(rcn_settle_status s);
+bool rcn_settle_status_parse(const char *s, rcn_settle_status *out);
+
+typedef struct {
+	const char *channel, *merchant_id, *cycle; /* borrowed */
+	rcn_date business_date, due_date;
+	rcn_settle_amount amount;
+	rcn_settle_status status;
+	bool has_settled;
+	int64_t settled_fen;
+	rcn_date settled_on;
+	char detail[160];
+} rcn_settlement;
+
+/* Money that arrived on one day for one account, from its fund-flow statement. */
+typedef struct {
+	const char *channel, *merchant_id;
+	int64_t credited_fen; /* movements in minus out, withdrawals to a bank (提现) left out */
+} rcn_settle_arrival;
+
+/* Checks the open settlements (due on or before `day`, still DUE) of the
+ * accounts that have an arrival record for `day`: the money credited on `day`
+ * must equal what fell due that day (settled), or that plus overdue ones
+ * (those are late), or only overdue ones (late; today's wait). Any other
+ * non-zero credit is an amount mismatch for what fell due today. A DUE one
+ * whose due date is `carry_days` or more behind `day` becomes missing. An
+ * account without an arrival record stays DUE (or UNVERIFIED when has_flow
+ * says no fund-flow source exists for it). Statuses are updated in place. */
+void rcn_settle_check(rcn_settlement *open, size_t n, const rcn_settle_arrival *arrivals, size_t n_arrivals,
+		      rcn_date day, int carry_days);
+
 #endif

@@ -34,4 +34,7 @@ rcn_rc rcn_pq_put_literal(rcn_db *db, rcn_buf *b, const char *s, rcn_err *err);
  * (RCN_EDB) or RCN_OK. */
 rcn_rc rcn_pq_drain(rcn_db *db, rcn_err *err, const char *what);
 
+/* results.c's transaction: writes the settlements (settlements.c). */
+rcn_rc rcn_db_store_settlements(rcn_db *db, const char *date, const rcn_settlement *s, size_t n, rcn_err *err);
+
 #endif

@@ -257,7 +257,8 @@ static rcn_rc mark_later_stale(rcn_db *db, const char *date, long *later_dates, 
 }
 
 rcn_rc rcn_db_store_results(rcn_db *db, const rcn_run_info *run, const rcn_finding *const *findings, size_t n,
-			    const rcn_movement *moves, size_t n_moves, long *later_dates, rcn_err *err)
+			    const rcn_movement *moves, size_t n_moves, const rcn_settlement *settlements,
+			    size_t n_settlements, long *later_dates, rcn_err *err)
 {
 	char date[11];
 	rcn_date_format(date, run->day);
@@ -283,6 +284,8 @@ rcn_rc rcn_db_store_results(rcn_db *db, const rcn_run_info *run, const rcn_findi
 		rc = copy_rows(db, "recon_suspense", FINDING_COLUMNS, date, findings, n, write_pending, err);
 	if (rc == RCN_OK && n_moves)
 		rc = copy_rows(db, "recon_movements", MOVEMENT_COLUMNS, date, moves, n_moves, write_movement, err);
+	if (rc == RCN_OK)
+		rc = rcn_db_store_settlements(db, date, settlements, n_settlements, err);
 	if (rc == RCN_OK)
 		rc = insert_run(db, date, run, err);
 	if (rc == RCN_OK)

@@ -1291,6 +1291,26 @@ long rcn_match_discrepancy_count(const rcn_match *m)
 	return m->discrepancies;
 }
 
+void rcn_match_add_finding(rcn_match *m, const rcn_finding *f)
+{
+	rcn_finding *c = new_finding(m, f->kind, dup(m, f->reason), f->side);
+	const char *keep_reason = c->reason;
+	*c = *f;
+	c->reason = keep_reason;
+	c->channel = dup(m, f->channel);
+	c->merchant_id = dup(m, f->merchant_id);
+	c->order_no = dup(m, f->order_no);
+	c->refund_no = dup(m, f->refund_no);
+	c->channel_txn_id = dup(m, f->channel_txn_id);
+	c->channel_refund_id = dup(m, f->channel_refund_id);
+	c->ledger_status = dup(m, f->ledger_status);
+	c->channel_status = dup(m, f->channel_status);
+	c->trade_time = dup(m, f->trade_time);
+	c->source = dup(m, f->source);
+	c->detail = dup(m, f->detail);
+	qsort(m->findings, m->n_findings, sizeof(*m->findings), cmp_findings);
+}
+
 const rcn_movement *rcn_match_movements(const rcn_match *m, size_t *n)
 {
 	*n = m->n_moves;

@@ -155,6 +155,37 @@ static void quarantine_body(FILE *out, const void *p)
 	}
 }
 
+static void settlement_body(FILE *out, const void *p)
+{
+	const report_ctx *c = p;
+	for (size_t i = 0; i < c->d->n_settlements; i++) {
+		const rcn_settlement *s = &c->d->settlements[i];
+		char d[11];
+		fprintf(out, "%s,", c->date);
+		fprintf(out, "%s,", rcn_date_format(d, s->business_date));
+		rcn_csv_text(out, s->channel);
+		fputc(',', out);
+		rcn_csv_text(out, s->merchant_id);
+		fputc(',', out);
+		rcn_csv_text(out, s->cycle);
+		fputc(',', out);
+		rcn_csv_money(out, s->amount.payments_fen, RCN_SCALE_FEN);
+		fputc(',', out);
+		rcn_csv_money(out, s->amount.refunds_fen, RCN_SCALE_FEN);
+		fputc(',', out);
+		rcn_csv_money(out, s->amount.fee, RCN_SCALE_FEE);
+		fputc(',', out);
+		rcn_csv_money(out, s->amount.net_fen, RCN_SCALE_FEN);
+		fprintf(out, ",%s,%s,", s->due_date ? rcn_date_format(d, s->due_date) : "",
+			rcn_settle_status_name(s->status));
+		if (s->has_settled)
+			rcn_csv_money(out, s->settled_fen, RCN_SCALE_FEN);
+		fprintf(out, ",%s,", s->has_settled ? rcn_date_format(d, s->settled_on) : "");
+		rcn_csv_text(out, s->detail);
+		fputs(EOL, out);
+	}
+}
+
 static void add_tally(rcn_tally *sum, const rcn_tally *t)
 {
 	sum->rows_in += t->rows_in;
@@ -316,6 +347,10 @@ rcn_rc rcn_report_prepare(rcn_report_dir *out, const char *reports_dir, rcn_date
 	    (rc = write_file(out->tmp_dir, "pending.csv", finding_columns, pending_body, &c, err)) ||
 	    (rc = write_file(out->tmp_dir, "notes.csv", finding_columns, notes_body, &c, err)) ||
 	    (rc = write_file(out->tmp_dir, "summary.csv", header, summary_body, &c, err)) ||
+	    (rc = write_file(out->tmp_dir, "settlement.csv",
+			     "report_date,business_date,channel,merchant_id,cycle,payments,refunds,fees,expected_net,"
+			     "due_date,status,settled_amount,settled_on,detail",
+			     settlement_body, &c, err)) ||
 	    (rc = write_file(out->tmp_dir, "quarantine.csv", "business_date,source,file,line,scope,reason,rows,amount",
 			     quarantine_body, &c, err))) {
 		rcn_report_abort(out);

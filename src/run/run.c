@@ -14,6 +14,7 @@
 #include "recon/money.h"
 #include "recon/parse.h"
 #include "recon/report.h"
+#include "run/settle_run.h"
 #include "run/sources.h"
 
 enum { EXIT_CLEAN = 0, EXIT_FINDINGS = 1, EXIT_USAGE = 2, EXIT_INPUT = 3, EXIT_DB = 4 };
@@ -184,6 +185,10 @@ void rcn_run_date(const rcn_run_opts *o, rcn_run_result *out)
 	size_t n_src = 0, n_quarantine = 0, cap_quarantine = 0;
 	rcn_parse_pool *pool = NULL;
 	rcn_fee_rules *fee_rules = NULL;
+	rcn_settle_rules *settle_rules = NULL;
+	rcn_calendar *calendar = NULL;
+	rcn_settle_set settlements;
+	memset(&settlements, 0, sizeof(settlements));
 	char *counts = NULL;
 	bool locked = false;
 	struct timespec t0, t1;
@@ -200,7 +205,12 @@ void rcn_run_date(const rcn_run_opts *o, rcn_run_result *out)
 	struct stat st;
 	rcn_config_resolve(rules, sizeof(rules), cfg->rules_dir, cfg->dir);
 	snprintf(fees_path, sizeof(fees_path), "%s/fees.csv", rules);
-	if (stat(fees_path, &st) == 0 && rcn_fee_rules_load(&fee_rules, fees_path, &err)) {
+	char settle_path[4200], cal_path[4200];
+	snprintf(settle_path, sizeof(settle_path), "%s/settlement.csv", rules);
+	snprintf(cal_path, sizeof(cal_path), "%s/calendar/cn.csv", rules);
+	if ((stat(fees_path, &st) == 0 && rcn_fee_rules_load(&fee_rules, fees_path, &err)) ||
+	    (stat(settle_path, &st) == 0 && rcn_settle_rules_load(&settle_rules, settle_path, &err)) ||
+	    (stat(cal_path, &st) == 0 && rcn_calendar_load(&calendar, cal_path, &err))) {
 		fprintf(o->log, "recon: %s\n", rcn_err_format(&err, why, sizeof(why)));
 		out->exit_code = EXIT_USAGE;
 		goto cleanup;
@@ -275,6 +285,10 @@ void rcn_run_date(const rcn_run_opts *o, rcn_run_result *out)
 		goto cleanup;
 	}
 	rcn_match_run(m);
+	if (rcn_run_settle(db, cfg, o->day, m, jobs, n_src, settle_rules, calendar, &settlements, &err)) {
+		db_fail(o, date, &err, out);
+		goto cleanup;
+	}
 
 	size_t n_findings, n_tallies, n_notes, n_moves;
 	const rcn_finding *const *findings = rcn_match_findings(m, &n_findings);
@@ -298,7 +312,16 @@ void rcn_run_date(const rcn_run_opts *o, rcn_run_result *out)
 
 	rcn_report_dir rdir;
 	char reports[4096];
-	rcn_report_data data = {findings, n_findings, notes, n_notes, tallies, n_tallies, quarantine, n_quarantine};
+	rcn_report_data data = {.findings = findings,
+				.n_findings = n_findings,
+				.notes = notes,
+				.n_notes = n_notes,
+				.tallies = tallies,
+				.n_tallies = n_tallies,
+				.quarantine = quarantine,
+				.n_quarantine = n_quarantine,
+				.settlements = settlements.v,
+				.n_settlements = settlements.n};
 	rcn_config_resolve(reports, sizeof(reports), o->out_dir ? o->out_dir : cfg->reports_dir,
 			   o->out_dir ? "." : cfg->dir);
 	if (rcn_report_prepare(&rdir, reports, o->day, &data, &err)) {
@@ -317,7 +340,8 @@ void rcn_run_date(const rcn_run_opts *o, rcn_run_result *out)
 				     inputs,
 				     n_src,
 				     counts};
-		if (rcn_db_store_results(db, &info, findings, n_findings, moves, n_moves, &later, &err)) {
+		if (rcn_db_store_results(db, &info, findings, n_findings, moves, n_moves, settlements.v, settlements.n,
+					 &later, &err)) {
 			rcn_report_abort(&rdir);
 			db_fail(o, date, &err, out);
 			goto cleanup;
@@ -355,6 +379,9 @@ cleanup:
 	}
 	free(profiles);
 	rcn_fee_rules_free(fee_rules);
+	rcn_settle_rules_free(settle_rules);
+	rcn_calendar_free(calendar);
+	rcn_settle_set_free(&settlements);
 	free(jobs);
 	free(inputs);
 	free(msrc);

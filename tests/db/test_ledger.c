@@ -589,7 +589,7 @@ static void test_store_and_load_suspense(void **state)
 	rcn_run_info run = run_for("2026-03-01");
 	rcn_err err;
 	long later = -1;
-	assert_ok(rcn_db_store_results(db, &run, list, 3, NULL, 0, &later, &err));
+	assert_ok(rcn_db_store_results(db, &run, list, 3, NULL, 0, NULL, 0, &later, &err));
 	assert_int_equal(later, 0);
 
 	assert_string_equal(value("SELECT count(*) FROM recon_discrepancies WHERE business_date = '2026-03-01'"), "1");
@@ -635,20 +635,20 @@ static void test_restore_replaces(void **state)
 	const rcn_finding *list[3] = {&f[0], &f[1], &f[2]};
 	rcn_run_info run = run_for("2026-03-01");
 	rcn_err err;
-	assert_ok(rcn_db_store_results(db, &run, list, 3, NULL, 0, NULL, &err));
-	assert_ok(rcn_db_store_results(db, &run, list, 3, NULL, 0, NULL, &err));
+	assert_ok(rcn_db_store_results(db, &run, list, 3, NULL, 0, NULL, 0, NULL, &err));
+	assert_ok(rcn_db_store_results(db, &run, list, 3, NULL, 0, NULL, 0, NULL, &err));
 	assert_string_equal(value("SELECT count(*) FROM recon_discrepancies"), "1");
 	assert_string_equal(value("SELECT count(*) FROM recon_suspense"), "2");
 	assert_string_equal(value("SELECT count(*) FROM recon_runs"), "2");
 	/* A run with nothing to report clears the date. */
 	run.exit_status = 0;
-	assert_ok(rcn_db_store_results(db, &run, NULL, 0, NULL, 0, NULL, &err));
+	assert_ok(rcn_db_store_results(db, &run, NULL, 0, NULL, 0, NULL, 0, NULL, &err));
 	assert_string_equal(value("SELECT count(*) FROM recon_discrepancies"), "0");
 	assert_string_equal(value("SELECT count(*) FROM recon_suspense"), "0");
 	/* A failed store leaves the previous results in place. */
-	assert_ok(rcn_db_store_results(db, &run, list, 3, NULL, 0, NULL, &err));
+	assert_ok(rcn_db_store_results(db, &run, list, 3, NULL, 0, NULL, 0, NULL, &err));
 	run.counts_json = "{not json";
-	assert_int_equal(rcn_db_store_results(db, &run, list, 1, NULL, 0, NULL, &err), RCN_EDB);
+	assert_int_equal(rcn_db_store_results(db, &run, list, 1, NULL, 0, NULL, 0, NULL, &err), RCN_EDB);
 	assert_int_equal(err.code, RCN_EDB);
 	assert_null(strchr(err.msg, '\n'));
 	assert_non_null(strstr(err.msg, "storing recon_runs: invalid input syntax for type json"));
@@ -665,11 +665,11 @@ static void test_later_dates_stale(void **state)
 	rcn_run_info d2 = run_for("2026-03-02");
 	rcn_run_info d3 = run_for("2026-03-03");
 	rcn_run_info d1 = run_for("2026-03-01");
-	assert_ok(rcn_db_store_results(db, &d2, NULL, 0, NULL, 0, &later, &err));
-	assert_ok(rcn_db_store_results(db, &d3, NULL, 0, NULL, 0, &later, &err));
-	assert_ok(rcn_db_store_results(db, &d3, NULL, 0, NULL, 0, &later, &err));
+	assert_ok(rcn_db_store_results(db, &d2, NULL, 0, NULL, 0, NULL, 0, &later, &err));
+	assert_ok(rcn_db_store_results(db, &d3, NULL, 0, NULL, 0, NULL, 0, &later, &err));
+	assert_ok(rcn_db_store_results(db, &d3, NULL, 0, NULL, 0, NULL, 0, &later, &err));
 	assert_int_equal(later, 0);
-	assert_ok(rcn_db_store_results(db, &d1, NULL, 0, NULL, 0, &later, &err));
+	assert_ok(rcn_db_store_results(db, &d1, NULL, 0, NULL, 0, NULL, 0, &later, &err));
 	assert_int_equal(later, 2);
 	assert_string_equal(value("SELECT string_agg(business_date || ' ' || stale || ' '"
 				  " || coalesce(stale_reason, '-'), ',' ORDER BY run_id) FROM recon_runs"),
@@ -678,7 +678,7 @@ static void test_later_dates_stale(void **state)
 			    "2026-03-03 true suspense of 2026-03-01 changed,"
 			    "2026-03-01 false -");
 	/* Re-running 03-02 marks only 03-03 (already stale, still needing a re-run). */
-	assert_ok(rcn_db_store_results(db, &d2, NULL, 0, NULL, 0, &later, &err));
+	assert_ok(rcn_db_store_results(db, &d2, NULL, 0, NULL, 0, NULL, 0, &later, &err));
 	assert_int_equal(later, 1);
 	assert_string_equal(value("SELECT stale_reason FROM recon_runs WHERE business_date = '2026-03-03' LIMIT 1"),
 			    "suspense of 2026-03-01 changed");
@@ -690,7 +690,7 @@ static void test_later_dates_stale(void **state)
 	assert_true(had_run);
 	/* store refuses to run inside the ledger snapshot */
 	assert_ok(rcn_ledger_begin(db, &err));
-	assert_int_equal(rcn_db_store_results(db, &d1, NULL, 0, NULL, 0, &later, &err), RCN_EDB);
+	assert_int_equal(rcn_db_store_results(db, &d1, NULL, 0, NULL, 0, NULL, 0, &later, &err), RCN_EDB);
 	assert_ok(rcn_ledger_end(db, &err));
 }
 

@@ -91,7 +91,7 @@ static void test_files_and_swap(void **state)
 	rcn_err err;
 
 	for (int round = 0; round < 2; round++) {
-		rcn_report_data data = {list, 1, NULL, 0, NULL, 0, &q, 1};
+		rcn_report_data data = {.findings = list, .n_findings = 1, .quarantine = &q, .n_quarantine = 1};
 		assert_int_equal(rcn_report_prepare(&rd, dir, day, &data, &err), RCN_OK);
 		assert_int_equal(rcn_report_commit(&rd, &err), RCN_OK);
 	}

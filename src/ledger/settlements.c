@@ -1,0 +1,104 @@
+/* recon_settlements: the open settlements a run checks, and the statuses it
+ * writes back (inside the results transaction, see results.c). */
+#include <stdio.h>
+#include <string.h>
+
+#include "ledger/db_internal.h"
+#include "ledger/pgtext.h"
+
+static const char OPEN_SQL[] =
+	"SELECT business_date::text, channel, merchant_id, coalesce(cycle, ''), gross_fen, refund_fen, fee, net_fen,"
+	" due_date::text FROM recon_settlements"
+	" WHERE status = 'due' AND due_date IS NOT NULL AND due_date <= $1::date AND business_date < $1::date"
+	" ORDER BY due_date, channel, merchant_id, business_date";
+
+rcn_rc rcn_db_load_open_settlements(rcn_db *db, rcn_date day, void (*fn)(void *ctx, const rcn_settlement *s), void *ctx,
+				    rcn_err *err)
+{
+	char date[11];
+	const char *params[1] = {rcn_date_format(date, day)};
+	PGresult *res = PQexecParams(db->conn, OPEN_SQL, 1, NULL, params, NULL, NULL, 0);
+	rcn_rc rc = RCN_OK;
+	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQnfields(res) != 9) {
+		rc = rcn_pq_fail(db, res, err, "open settlements");
+	} else {
+		for (int i = 0; i < PQntuples(res) && rc == RCN_OK; i++) {
+			rcn_settlement s;
+			memset(&s, 0, sizeof(s));
+			s.channel = PQgetvalue(res, i, 1);
+			s.merchant_id = PQgetvalue(res, i, 2);
+			s.cycle = PQgetvalue(res, i, 3);
+			s.status = RCN_SETTLE_DUE;
+			const char *b = PQgetvalue(res, i, 0), *d = PQgetvalue(res, i, 8);
+			if (rcn_date_parse(&s.business_date, b, strlen(b), NULL) ||
+			    rcn_date_parse(&s.due_date, d, strlen(d), NULL) ||
+			    !rcn_pgtext_int64(PQgetvalue(res, i, 4), &s.amount.payments_fen) ||
+			    !rcn_pgtext_int64(PQgetvalue(res, i, 5), &s.amount.refunds_fen) ||
+			    !rcn_pgtext_int64(PQgetvalue(res, i, 6), &s.amount.fee) ||
+			    !rcn_pgtext_int64(PQgetvalue(res, i, 7), &s.amount.net_fen))
+				rc = rcn_err_set(err, RCN_EDB, "", 0,
+						 "recon_settlements: a row of %s does not read back", b);
+			else
+				fn(ctx, &s);
+		}
+	}
+	PQclear(res);
+	return rc;
+}
+
+/* Inside the results transaction: replaces `date`'s settlements and updates
+ * the status of earlier ones this run checked. */
+rcn_rc rcn_db_store_settlements(rcn_db *db, const char *date, const rcn_settlement *s, size_t n, rcn_err *err)
+{
+	const char *params[1] = {date};
+	PGresult *res = PQexecParams(db->conn, "DELETE FROM recon_settlements WHERE business_date = $1::date", 1, NULL,
+				     params, NULL, NULL, 0);
+	rcn_rc rc = PQresultStatus(res) == PGRES_COMMAND_OK ? RCN_OK : rcn_pq_fail(db, res, err, "settlements");
+	PQclear(res);
+	for (size_t i = 0; i < n && rc == RCN_OK; i++) {
+		char bdate[11], due[11], on[11], gross[24], refund[24], fee[24], net[24], settled[24];
+		rcn_date_format(bdate, s[i].business_date);
+		if (s[i].due_date)
+			rcn_date_format(due, s[i].due_date);
+		if (s[i].has_settled)
+			rcn_date_format(on, s[i].settled_on);
+		snprintf(gross, sizeof(gross), "%lld", (long long)s[i].amount.payments_fen);
+		snprintf(refund, sizeof(refund), "%lld", (long long)s[i].amount.refunds_fen);
+		snprintf(fee, sizeof(fee), "%lld", (long long)s[i].amount.fee);
+		snprintf(net, sizeof(net), "%lld", (long long)s[i].amount.net_fen);
+		snprintf(settled, sizeof(settled), "%lld", (long long)s[i].settled_fen);
+		const char *v[] = {bdate,
+				   s[i].channel,
+				   s[i].merchant_id,
+				   s[i].cycle,
+				   gross,
+				   refund,
+				   fee,
+				   net,
+				   s[i].due_date ? due : NULL,
+				   rcn_settle_status_name(s[i].status),
+				   s[i].has_settled ? settled : NULL,
+				   s[i].has_settled ? on : NULL,
+				   s[i].detail[0] ? s[i].detail : NULL};
+		/* today's rows are inserted; earlier business dates are updated in place */
+		const char *sql =
+			strcmp(bdate, date) == 0
+				? "INSERT INTO recon_settlements (business_date, channel, merchant_id, cycle, "
+				  "gross_fen,"
+				  " refund_fen, fee, net_fen, due_date, status, settled_fen, settled_on, detail)"
+				  " VALUES ($1::date, $2, $3, $4, $5::bigint, $6::bigint, $7::bigint, $8::bigint, "
+				  "$9::date, $10,"
+				  " $11::bigint, $12::date, $13)"
+				: "UPDATE recon_settlements SET status = $10, settled_fen = $11::bigint, settled_on = "
+				  "$12::date,"
+				  " detail = $13 WHERE business_date = $1::date AND channel = $2 AND merchant_id = $3"
+				  " AND $4::text IS NOT NULL AND $5::bigint IS NOT NULL AND $6::bigint IS NOT NULL"
+				  " AND $7::bigint IS NOT NULL AND $8::bigint IS NOT NULL AND $9::date IS NOT DISTINCT "
+				  "FROM due_date";
+		res = PQexecParams(db->conn, sql, 13, NULL, v, NULL, NULL, 0);
+		if (PQresultStatus(res) != PGRES_COMMAND_OK)
+			rc = rcn_pq_fail(db, res, err, "settlements");
+		PQclear(res);
+	}
+	return rc;
+}
