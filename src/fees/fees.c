@@ -4,20 +4,16 @@
 #include "recon/fees.h"
 
 #include <assert.h>
-#include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-#include "recon/charset.h"
 #include "recon/money.h"
+#include "util/rulescsv.h"
 
-#define FEES_MAX_LINE	4096  /* one line of the schedule */
-#define FEES_MAX_FIELDS 32    /* cells on one line */
-#define FEES_MAX_RULES	20000 /* a hand-kept schedule holds hundreds */
-#define PPM		1000000
+#define FEES_MAX_RULES 20000 /* a hand-kept schedule holds hundreds */
+#define PPM	       1000000
 
 /* amount x rate and refund x fee never overflow in 128 bits */
 __extension__ typedef unsigned __int128 u128;
@@ -43,222 +39,71 @@ enum column {
 };
 static const char *const column_names[COL__COUNT] = {"channel", "merchant", "product", "rate", "min_fee",
 						     "cap",	"rounding", "refund",  "from", "to"};
-#define COL_REQUIRED(c) ((c) <= COL_RATE)
 
-typedef struct {
-	const char *path;
-	rcn_err *err;
-	long line;
-	int col[COL__COUNT]; /* field index of each column, -1 when the header lacks it */
-	size_t header_fields;
-} ctx;
-
-__attribute__((format(printf, 2, 3))) static rcn_rc bad(ctx *c, const char *fmt, ...)
-{
-	char msg[512];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	return rcn_err_set(c->err, RCN_EUSAGE, c->path, c->line, "%s", msg);
-}
-
-/* Length of s for quoting it back in a message, not splitting a UTF-8 sequence. */
-static int qlen(const char *s)
-{
-	size_t n = strlen(s), max = 60;
-	if (n <= max)
-		return (int)n;
-	while (max > 0 && ((unsigned char)s[max] & 0xC0) == 0x80)
-		max--;
-	return (int)max;
-}
-
-/* Splits one line into fields in place: comma separated, spaces around a
- * field dropped, a field may be quoted ("" is a quote inside it). A quoted
- * field cannot span lines: no schedule cell needs a newline. Returns NULL or
- * what is wrong. */
-static const char *split(char *s, char **fields, size_t *nf)
-{
-	size_t n = 0;
-	char *p = s;
-	for (;;) {
-		if (n == FEES_MAX_FIELDS)
-			return "more than 32 fields";
-		while (*p == ' ' || *p == '\t')
-			p++;
-		char *start = p, *end;
-		if (*p == '"') {
-			char *o = ++p;
-			start = o;
-			for (;;) {
-				if (!*p)
-					return "a quoted field has no closing quote (a field cannot span lines)";
-				if (*p == '"') {
-					if (p[1] != '"')
-						break;
-					p++;
-				}
-				*o++ = *p++;
-			}
-			end = o;
-			p++; /* the closing quote */
-			while (*p == ' ' || *p == '\t')
-				p++;
-			if (*p && *p != ',')
-				return "text after the closing quote of a field";
-		} else {
-			while (*p && *p != ',') {
-				if (*p == '"')
-					return "a quote inside an unquoted field (quote the whole field)";
-				p++;
-			}
-			end = p;
-			while (end > start && (end[-1] == ' ' || end[-1] == '\t'))
-				end--;
-		}
-		char sep = *p;
-		*end = '\0';
-		fields[n++] = start;
-		if (!sep)
-			break;
-		p++;
-	}
-	*nf = n;
-	return NULL;
-}
-
-static rcn_rc read_header(ctx *c, char **fields, size_t nf)
-{
-	for (int k = 0; k < COL__COUNT; k++)
-		c->col[k] = -1;
-	for (size_t i = 0; i < nf; i++) {
-		if (!fields[i][0])
-			continue; /* a trailing empty cell from a spreadsheet */
-		int k = 0;
-		while (k < COL__COUNT && strcasecmp(fields[i], column_names[k]) != 0)
-			k++;
-		if (k == COL__COUNT)
-			return bad(c,
-				   "unknown column '%.*s' (expected channel, merchant, product, rate, min_fee, cap, "
-				   "rounding, refund, from, to)",
-				   qlen(fields[i]), fields[i]);
-		if (c->col[k] >= 0)
-			return bad(c, "column '%s' appears twice", column_names[k]);
-		c->col[k] = (int)i;
-	}
-	for (int k = 0; k < COL__COUNT; k++)
-		if (COL_REQUIRED(k) && c->col[k] < 0)
-			return bad(c, "no '%s' column in the header", column_names[k]);
-	c->header_fields = nf;
-	return RCN_OK;
-}
-
-static const char *cell(const ctx *c, char **fields, enum column k)
-{
-	return c->col[k] >= 0 ? fields[c->col[k]] : "";
-}
-
-static bool is_channel_name(const char *s)
-{
-	for (; *s; s++)
-		if (!(*s >= 'a' && *s <= 'z') && !(*s >= 'A' && *s <= 'Z') && !(*s >= '0' && *s <= '9') && *s != '-' &&
-		    *s != '_')
-			return false;
-	return true;
-}
-
-/* merchant or product: "*" or a literal value that fits the rule. */
-static rcn_rc read_key(ctx *c, enum column k, const char *v, char *dst, size_t cap)
-{
-	const char *name = column_names[k];
-	if (!*v)
-		return bad(c, "bad value for '%s': empty (write * for every %s)", name, name);
-	if (strcmp(v, "*") != 0 && strchr(v, '*'))
-		return bad(c, "bad value for '%s': '%.*s' mixes * with text: write * alone for every %s", name, qlen(v),
-			   v, name);
-	for (const char *p = v; *p; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7F)
-			return bad(c, "bad value for '%s': a control character", name);
-	if (strlen(v) >= cap)
-		return bad(c, "bad value for '%s': longer than %zu bytes", name, cap - 1);
-	memcpy(dst, v, strlen(v) + 1);
-	return RCN_OK;
-}
+/* channel, merchant, product and rate are required; the rest have defaults */
+static const rcn_rulescsv_spec spec = {"fee rules",  column_names,   COL__COUNT,
+				       COL_RATE + 1, FEES_MAX_RULES, sizeof(rcn_fee_rule)};
 
 /* min_fee or cap: yuan with at most 2 decimals, empty = none. */
-static rcn_rc read_yuan(ctx *c, enum column k, const char *v, int64_t *out)
+static rcn_rc read_yuan(rcn_rulescsv *c, enum column k, const char *v, int64_t *out)
 {
 	rcn_err e;
 	*out = 0;
 	if (!*v)
 		return RCN_OK;
 	if (rcn_money_parse(out, v, strlen(v), RCN_SCALE_FEN, &e) != RCN_OK)
-		return bad(c, "bad value for '%s': %s (yuan with at most 2 decimals, or empty for none)",
-			   column_names[k], e.msg);
+		return rcn_rulescsv_bad(c, "bad value for '%s': %s (yuan with at most 2 decimals, or empty for none)",
+					column_names[k], e.msg);
 	if (*out < 0)
-		return bad(c, "bad value for '%s': %.*s is negative", column_names[k], qlen(v), v);
+		return rcn_rulescsv_bad(c, "bad value for '%s': %.*s is negative", column_names[k],
+					rcn_rulescsv_qlen(v), v);
 	return RCN_OK;
 }
 
-static rcn_rc read_date(ctx *c, enum column k, const char *v, rcn_date open, rcn_date *out)
+static rcn_rc read_date(rcn_rulescsv *c, enum column k, const char *v, rcn_date open, rcn_date *out)
 {
 	rcn_err e;
 	*out = open;
 	if (*v && rcn_date_parse(out, v, strlen(v), &e) != RCN_OK)
-		return bad(c, "bad value for '%s': %s (or empty for no limit)", column_names[k], e.msg);
+		return rcn_rulescsv_bad(c, "bad value for '%s': %s (or empty for no limit)", column_names[k], e.msg);
 	return RCN_OK;
 }
 
-static rcn_rc read_rule(ctx *c, char **fields, size_t nf, rcn_fee_rule *r)
+static rcn_rc read_rule(rcn_rulescsv *c, char **fields, void *rule)
 {
+	rcn_fee_rule *r = rule;
 	rcn_rc rc;
 	rcn_err e;
+	const char *v;
 	memset(r, 0, sizeof(*r));
 	r->line = c->line;
-	if (nf < c->header_fields)
-		return bad(c, "expected %zu fields as in the header, found %zu", c->header_fields, nf);
-	for (size_t i = 0; i < nf; i++) {
-		bool named = false;
-		for (int k = 0; k < COL__COUNT; k++)
-			named = named || c->col[k] == (int)i;
-		if (!named && fields[i][0])
-			return bad(c, "field %zu ('%.*s') has no column in the header", i + 1, qlen(fields[i]),
-				   fields[i]);
-	}
-
-	const char *v = cell(c, fields, COL_CHANNEL);
-	if (!*v)
-		return bad(c, "bad value for 'channel': empty");
-	if (strcmp(v, "*") == 0)
-		return bad(c, "bad value for 'channel': '*' is not allowed: a rule names its channel");
-	if (!is_channel_name(v) || strlen(v) >= sizeof(r->channel))
-		return bad(c, "bad value for 'channel': '%.*s' is not a channel name (letters, digits, - and _)",
-			   qlen(v), v);
-	memcpy(r->channel, v, strlen(v) + 1);
-	if ((rc = read_key(c, COL_MERCHANT, cell(c, fields, COL_MERCHANT), r->merchant, sizeof(r->merchant))) ||
-	    (rc = read_key(c, COL_PRODUCT, cell(c, fields, COL_PRODUCT), r->product, sizeof(r->product))))
+	if ((rc = rcn_rulescsv_channel(c, rcn_rulescsv_cell(c, fields, COL_CHANNEL), r->channel, sizeof(r->channel))) ||
+	    (rc = rcn_rulescsv_key(c, COL_MERCHANT, rcn_rulescsv_cell(c, fields, COL_MERCHANT), r->merchant,
+				   sizeof(r->merchant))) ||
+	    (rc = rcn_rulescsv_key(c, COL_PRODUCT, rcn_rulescsv_cell(c, fields, COL_PRODUCT), r->product,
+				   sizeof(r->product))))
 		return rc;
 
-	v = cell(c, fields, COL_RATE);
+	v = rcn_rulescsv_cell(c, fields, COL_RATE);
 	if (!*v)
-		return bad(c, "bad value for 'rate': empty (write 0%% for a merchant that pays no fee)");
+		return rcn_rulescsv_bad(c, "bad value for 'rate': empty (write 0%% for a merchant that pays no fee)");
 	if (rcn_rate_parse(&r->rate_ppm, v, strlen(v), &e) != RCN_OK)
-		return bad(c, "bad value for 'rate': %s", e.msg);
+		return rcn_rulescsv_bad(c, "bad value for 'rate': %s", e.msg);
 
-	if ((rc = read_yuan(c, COL_MIN, cell(c, fields, COL_MIN), &r->min_fen)) ||
-	    (rc = read_yuan(c, COL_CAP, cell(c, fields, COL_CAP), &r->cap_fen)))
+	if ((rc = read_yuan(c, COL_MIN, rcn_rulescsv_cell(c, fields, COL_MIN), &r->min_fen)) ||
+	    (rc = read_yuan(c, COL_CAP, rcn_rulescsv_cell(c, fields, COL_CAP), &r->cap_fen)))
 		return rc;
-	if (*cell(c, fields, COL_CAP) && r->cap_fen == 0)
-		return bad(c, "bad value for 'cap': a cap of 0 charges nothing: write rate 0%%, or leave cap empty "
-			      "for no cap");
+	if (*rcn_rulescsv_cell(c, fields, COL_CAP) && r->cap_fen == 0)
+		return rcn_rulescsv_bad(
+			c, "bad value for 'cap': a cap of 0 charges nothing: write rate 0%%, or leave cap empty "
+			   "for no cap");
 	if (r->min_fen > 0 && r->rate_ppm == 0)
-		return bad(c, "bad value for 'min_fee': a 0%% rule charges nothing, so it has no minimum");
+		return rcn_rulescsv_bad(c, "bad value for 'min_fee': a 0%% rule charges nothing, so it has no minimum");
 	if (r->min_fen > 0 && r->cap_fen > 0 && r->min_fen > r->cap_fen)
-		return bad(c, "bad value for 'min_fee': %s is above the cap %s", cell(c, fields, COL_MIN),
-			   cell(c, fields, COL_CAP));
+		return rcn_rulescsv_bad(c, "bad value for 'min_fee': %s is above the cap %s",
+					rcn_rulescsv_cell(c, fields, COL_MIN), rcn_rulescsv_cell(c, fields, COL_CAP));
 
-	v = cell(c, fields, COL_ROUNDING);
+	v = rcn_rulescsv_cell(c, fields, COL_ROUNDING);
 	if (!*v || strcasecmp(v, "half_up") == 0)
 		r->rounding = RCN_ROUND_HALF_UP;
 	else if (strcasecmp(v, "half_even") == 0)
@@ -268,22 +113,24 @@ static rcn_rc read_rule(ctx *c, char **fields, size_t nf, rcn_fee_rule *r)
 	else if (strcasecmp(v, "down") == 0)
 		r->rounding = RCN_ROUND_DOWN;
 	else
-		return bad(c, "bad value for 'rounding': '%.*s' (expected half_up, half_even, up or down)", qlen(v), v);
+		return rcn_rulescsv_bad(c, "bad value for 'rounding': '%.*s' (expected half_up, half_even, up or down)",
+					rcn_rulescsv_qlen(v), v);
 
-	v = cell(c, fields, COL_REFUND);
+	v = rcn_rulescsv_cell(c, fields, COL_REFUND);
 	if (!*v || strcasecmp(v, "proportional") == 0)
 		r->refund = RCN_REFUND_FEE_PROPORTIONAL;
 	else if (strcasecmp(v, "kept") == 0)
 		r->refund = RCN_REFUND_FEE_KEPT;
 	else
-		return bad(c, "bad value for 'refund': '%.*s' (expected proportional or kept)", qlen(v), v);
+		return rcn_rulescsv_bad(c, "bad value for 'refund': '%.*s' (expected proportional or kept)",
+					rcn_rulescsv_qlen(v), v);
 
-	if ((rc = read_date(c, COL_FROM, cell(c, fields, COL_FROM), INT32_MIN, &r->from)) ||
-	    (rc = read_date(c, COL_TO, cell(c, fields, COL_TO), INT32_MAX, &r->to)))
+	if ((rc = read_date(c, COL_FROM, rcn_rulescsv_cell(c, fields, COL_FROM), INT32_MIN, &r->from)) ||
+	    (rc = read_date(c, COL_TO, rcn_rulescsv_cell(c, fields, COL_TO), INT32_MAX, &r->to)))
 		return rc;
 	if (r->from > r->to)
-		return bad(c, "bad value for 'to': %s is before 'from' %s", cell(c, fields, COL_TO),
-			   cell(c, fields, COL_FROM));
+		return rcn_rulescsv_bad(c, "bad value for 'to': %s is before 'from' %s",
+					rcn_rulescsv_cell(c, fields, COL_TO), rcn_rulescsv_cell(c, fields, COL_FROM));
 	return RCN_OK;
 }
 
@@ -307,7 +154,7 @@ static int by_key_cmp(const void *a, const void *b)
 /* Two rules of one channel, merchant and product in effect on a common day
  * would make the answer depend on file order: refused, naming the first line
  * (in file order) that collides with an earlier one. */
-static rcn_rc check_overlaps(ctx *c, const rcn_fee_rules *r)
+static rcn_rc check_overlaps(rcn_rulescsv *c, const rcn_fee_rules *r)
 {
 	const rcn_fee_rule *later = NULL, *earlier = NULL;
 	for (size_t g = 0, end; g < r->n; g = end) {
@@ -333,81 +180,17 @@ static rcn_rc check_overlaps(ctx *c, const rcn_fee_rules *r)
 	if (!later)
 		return RCN_OK;
 	c->line = later->line;
-	return bad(c, "overlaps the rule on line %ld (same channel, merchant and product)", earlier->line);
+	return rcn_rulescsv_bad(c, "overlaps the rule on line %ld (same channel, merchant and product)", earlier->line);
 }
 
 rcn_rc rcn_fee_rules_load(rcn_fee_rules **out, const char *path, rcn_err *err)
 {
-	rcn_rc rc = RCN_OK;
-	ctx c = {.path = path, .err = err};
-	char *line = NULL;
-	size_t cap = 0, rules_cap = 0;
-	ssize_t got;
-	bool have_header = false;
+	rcn_rc rc;
+	rcn_rulescsv c;
 	rcn_fee_rules *r = rcn_xcalloc(1, sizeof(*r));
-	FILE *f = fopen(path, "r");
 
-	if (!f) {
-		rc = rcn_err_set(err, RCN_EUSAGE, path, 0, "cannot read fee rules: %s", strerror(errno));
+	if ((rc = rcn_rulescsv_read(&c, &spec, path, err, read_rule, (void **)&r->rules, &r->n)))
 		goto cleanup;
-	}
-	while ((got = getline(&line, &cap, f)) != -1) {
-		c.line++;
-		if ((size_t)got != strlen(line) || got > FEES_MAX_LINE) {
-			rc = bad(&c, "line is longer than %d bytes or holds a NUL byte", FEES_MAX_LINE);
-			goto cleanup;
-		}
-		char *s = line;
-		if (c.line == 1 && strncmp(s, "\xEF\xBB\xBF", 3) == 0)
-			s += 3;
-		size_t n = strlen(s);
-		while (n > 0 && (s[n - 1] == '\n' || s[n - 1] == '\r'))
-			s[--n] = '\0';
-		if (!rcn_utf8_valid(s, n)) {
-			/* a spreadsheet saving as GBK would make every Chinese product name miss */
-			rc = bad(&c, "not UTF-8: save the file as CSV UTF-8");
-			goto cleanup;
-		}
-		while (*s == ' ' || *s == '\t')
-			s++;
-		if (!*s || *s == '#')
-			continue;
-		char *fields[FEES_MAX_FIELDS];
-		size_t nf = 0;
-		const char *why = split(s, fields, &nf);
-		if (why) {
-			rc = bad(&c, "%s", why);
-			goto cleanup;
-		}
-		bool blank = true;
-		for (size_t i = 0; i < nf && blank; i++)
-			blank = !fields[i][0];
-		if (blank)
-			continue; /* ",,,,": an empty spreadsheet row */
-		if (!have_header) {
-			if ((rc = read_header(&c, fields, nf)))
-				goto cleanup;
-			have_header = true;
-			continue;
-		}
-		if (r->n == FEES_MAX_RULES) {
-			rc = bad(&c, "more than %d rules", FEES_MAX_RULES);
-			goto cleanup;
-		}
-		rcn_xreserve((void **)&r->rules, &rules_cap, r->n + 1, sizeof(*r->rules));
-		if ((rc = read_rule(&c, fields, nf, &r->rules[r->n])))
-			goto cleanup;
-		r->n++;
-	}
-	if (ferror(f)) {
-		rc = rcn_err_set(err, RCN_EUSAGE, path, 0, "cannot read fee rules: %s", strerror(errno));
-		goto cleanup;
-	}
-	if (!have_header) {
-		rc = rcn_err_set(err, RCN_EUSAGE, path, 0,
-				 "no header line (channel,merchant,product,rate,min_fee,cap,rounding,refund,from,to)");
-		goto cleanup;
-	}
 	r->by_key = rcn_xmalloc((r->n ? r->n : 1) * sizeof(*r->by_key));
 	for (size_t i = 0; i < r->n; i++)
 		r->by_key[i] = &r->rules[i];
@@ -417,9 +200,6 @@ rcn_rc rcn_fee_rules_load(rcn_fee_rules **out, const char *path, rcn_err *err)
 	*out = r;
 	r = NULL;
 cleanup:
-	free(line);
-	if (f)
-		fclose(f);
 	rcn_fee_rules_free(r);
 	return rc;
 }

@@ -16,6 +16,7 @@
 
 #include "parse/csvrows.h"
 #include "parse/parser_internal.h"
+#include "parse/verdict.h"
 #include "recon/charset.h"
 #include "recon/money.h"
 
@@ -130,7 +131,6 @@ typedef struct {
 	const char *file;
 	const char *channel;
 	rcn_record_sink rec_sink;
-	rcn_quarantine_sink quar_sink;
 	void *ctx;
 
 	/* bytes */
@@ -153,10 +153,7 @@ typedef struct {
 	bool total_row_seen;
 
 	rcn_stmt_result res;
-	bool summary_bad; /* a footer or 合计 row malformed or its totals differ: summary_err */
-	rcn_err summary_err;
-	bool trailing; /* a row after the footer: trailing_err */
-	rcn_err trailing_err;
+	rcn_verdict v; /* bad rows, summary problems, a trailing row: why the file is rejected */
 	bool finished;
 } alipay;
 
@@ -204,36 +201,6 @@ static void fail(alipay *p, rcn_rc code, long line, const char *fmt, ...)
 	rcn_csvrows_fail(p->rows, code, line, "%s", msg);
 }
 
-static void quarantine(alipay *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void quarantine(alipay *p, const char *fmt, ...)
-{
-	char reason[512];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(reason, sizeof(reason), fmt, ap);
-	va_end(ap);
-	p->res.bad_rows++;
-	if (p->quar_sink)
-		p->quar_sink(p->ctx, p->file, rcn_csvrows_row_line(p->rows), reason);
-}
-
-/* The first problem with the stated totals wins. */
-static void summary_problem(alipay *p, rcn_rc code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static void summary_problem(alipay *p, rcn_rc code, const char *fmt, ...)
-{
-	char msg[400];
-	va_list ap;
-	if (p->summary_bad)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	p->summary_bad = true;
-	rcn_err_set(&p->summary_err, code, p->file, rcn_csvrows_row_line(p->rows), "%s", msg);
-}
-
 static bool checked_add(int64_t *acc, int64_t v)
 {
 	return !__builtin_add_overflow(*acc, v, acc);
@@ -269,7 +236,7 @@ static bool parse_amount(alipay *p, int64_t *out, enum col c, int scale, bool al
 		return true;
 	}
 	if (rcn_money_parse(out, s, n, scale, &e) != RCN_OK) {
-		quarantine(p, "%s: %s", cols[c].name, e.msg);
+		rcn_verdict_quarantine(&p->v, "%s: %s", cols[c].name, e.msg);
 		return false;
 	}
 	return true;
@@ -288,7 +255,7 @@ static bool parse_time(alipay *p, rcn_record *rec, enum col c)
 		s = tmp;
 	}
 	if (rcn_datetime_parse(rec->trade_time, &rec->trade_date, s, n, &e) != RCN_OK) {
-		quarantine(p, "%s: %s", cols[c].name, e.msg);
+		rcn_verdict_quarantine(&p->v, "%s: %s", cols[c].name, e.msg);
 		return false;
 	}
 	return true;
@@ -357,12 +324,13 @@ static void on_trade_row(alipay *p)
 	} else if (is_name(s, n, "退款")) {
 		rec.type = RCN_REC_REFUND;
 	} else {
-		quarantine(p, "%s: unknown \"%.*s\"", cols[C_BIZ_TYPE].name, rcn_csvrows_quote_len(s, n, QUOTE_MAX), s);
+		rcn_verdict_quarantine(&p->v, "%s: unknown \"%.*s\"", cols[C_BIZ_TYPE].name,
+				       rcn_csvrows_quote_len(s, n, QUOTE_MAX), s);
 		return;
 	}
 	col_value(p, C_TRADE_NO, &n);
 	if (n == 0) {
-		quarantine(p, "%s is empty", cols[C_TRADE_NO].name);
+		rcn_verdict_quarantine(&p->v, "%s is empty", cols[C_TRADE_NO].name);
 		return;
 	}
 	if (!parse_amount(p, &order, C_ORDER_AMOUNT, RCN_SCALE_FEN, false) ||
@@ -372,17 +340,19 @@ static void on_trade_row(alipay *p)
 	/* A refund row is written negative (§2); a sign the other way is not a row we can read. */
 	bool refund = rec.type == RCN_REC_REFUND;
 	if (refund ? order > 0 : order < 0) {
-		quarantine(p, "%s row with %s %s: %s", refund ? "退款" : "交易", refund ? "a positive" : "a negative",
-			   cols[C_ORDER_AMOUNT].name, rcn_money_format(buf, sizeof(buf), order, RCN_SCALE_FEN));
+		rcn_verdict_quarantine(&p->v, "%s row with %s %s: %s", refund ? "退款" : "交易",
+				       refund ? "a positive" : "a negative", cols[C_ORDER_AMOUNT].name,
+				       rcn_money_format(buf, sizeof(buf), order, RCN_SCALE_FEN));
 		return;
 	}
 	if (refund ? received > 0 : received < 0) {
-		quarantine(p, "%s row with %s %s: %s", refund ? "退款" : "交易", refund ? "a positive" : "a negative",
-			   cols[C_RECEIVED].name, rcn_money_format(buf, sizeof(buf), received, RCN_SCALE_FEN));
+		rcn_verdict_quarantine(&p->v, "%s row with %s %s: %s", refund ? "退款" : "交易",
+				       refund ? "a positive" : "a negative", cols[C_RECEIVED].name,
+				       rcn_money_format(buf, sizeof(buf), received, RCN_SCALE_FEN));
 		return;
 	}
 	if (order == INT64_MIN || received == INT64_MIN || fee == INT64_MIN) {
-		quarantine(p, "amounts overflow");
+		rcn_verdict_quarantine(&p->v, "amounts overflow");
 		return;
 	}
 	rec.amount_fen = magnitude(order);
@@ -401,7 +371,7 @@ static void on_trade_row(alipay *p)
 	int64_t fees = p->res.fee, net = p->res.net_fen;
 	if (!checked_add(&amount, rec.amount_fen) || !checked_add(&recv, rec.settle_fen) ||
 	    !checked_add(&fees, rec.fee) || !checked_add(&net, rec.net_fen)) {
-		quarantine(p, "amounts overflow the file's totals");
+		rcn_verdict_quarantine(&p->v, "amounts overflow the file's totals");
 		return;
 	}
 	p->res.fee = fees;
@@ -447,24 +417,25 @@ static void on_account_row(alipay *p)
 	memset(&rec, 0, sizeof(rec));
 	col_value(p, C_FLOW_NO, &n);
 	if (n == 0) {
-		quarantine(p, "%s is empty", cols[C_FLOW_NO].name);
+		rcn_verdict_quarantine(&p->v, "%s is empty", cols[C_FLOW_NO].name);
 		return;
 	}
 	if (!parse_amount(p, &in, C_IN, RCN_SCALE_FEN, true) || !parse_amount(p, &out, C_OUT, RCN_SCALE_FEN, true) ||
 	    !parse_amount(p, &rec.balance_fen, C_BALANCE, RCN_SCALE_FEN, false))
 		return;
 	if (in < 0) {
-		quarantine(p, "%s is negative: %s", cols[C_IN].name, rcn_money_format(buf, sizeof(buf), in, 2));
+		rcn_verdict_quarantine(&p->v, "%s is negative: %s", cols[C_IN].name,
+				       rcn_money_format(buf, sizeof(buf), in, 2));
 		return;
 	}
 	if (out == INT64_MIN) {
-		quarantine(p, "amounts overflow");
+		rcn_verdict_quarantine(&p->v, "amounts overflow");
 		return;
 	}
 	/* 支出金额（-元） is an expense whether the export writes it "-0.01" or "0.01". */
 	out = magnitude(out);
 	if (in != 0 && out != 0) {
-		quarantine(p, "both %s and %s are set", cols[C_IN].name, cols[C_OUT].name);
+		rcn_verdict_quarantine(&p->v, "both %s and %s are set", cols[C_IN].name, cols[C_OUT].name);
 		return;
 	}
 	if (!parse_time(p, &rec, C_TIME))
@@ -473,7 +444,7 @@ static void on_account_row(alipay *p)
 	bool income = out == 0;
 	int64_t total = income ? p->res.movement_in_fen : p->res.movement_out_fen;
 	if (!checked_add(&total, income ? in : out)) {
-		quarantine(p, "amounts overflow the file's totals");
+		rcn_verdict_quarantine(&p->v, "amounts overflow the file's totals");
 		return;
 	}
 	if (income) {
@@ -546,28 +517,25 @@ static void on_summary_row(alipay *p)
 
 	if (total) {
 		if (p->total_row_seen) {
-			summary_problem(p, RCN_EFORMAT, "a second 合计 row");
+			rcn_verdict_summary_problem(&p->v, RCN_EFORMAT, "a second 合计 row");
 			return;
 		}
 		p->total_row_seen = true;
 		p->res.has_summary = true;
 		shifted = nf + 1 == p->ncols && p->col[C_STORE_NAME] >= 0;
 		if (nf != p->ncols && !shifted) {
-			summary_problem(p, RCN_EFORMAT, "合计 row has %zu fields, the header %zu", nf, p->ncols);
+			rcn_verdict_summary_problem(&p->v, RCN_EFORMAT, "合计 row has %zu fields, the header %zu", nf,
+						    p->ncols);
 			return;
 		}
 	} else {
 		if (p->total_row_seen) {
-			if (!p->trailing) {
-				p->trailing = true;
-				rcn_err_set(&p->trailing_err, RCN_EFORMAT, p->file, rcn_csvrows_row_line(p->rows),
-					    "unexpected row after the 合计 row");
-			}
+			rcn_verdict_trailing(&p->v, "unexpected row after the 合计 row");
 			return;
 		}
 		p->res.rows++;
 		if (nf != p->ncols) {
-			quarantine(p, "expected %zu fields, found %zu", p->ncols, nf);
+			rcn_verdict_quarantine(&p->v, "expected %zu fields, found %zu", p->ncols, nf);
 			return;
 		}
 	}
@@ -587,9 +555,9 @@ static void on_summary_row(alipay *p)
 		}
 		if (!ok) {
 			if (total)
-				summary_problem(p, RCN_EFORMAT, "合计 %s: %s", cols[c].name, e.msg);
+				rcn_verdict_summary_problem(&p->v, RCN_EFORMAT, "合计 %s: %s", cols[c].name, e.msg);
 			else
-				quarantine(p, "%s: %s", cols[c].name, e.msg);
+				rcn_verdict_quarantine(&p->v, "%s: %s", cols[c].name, e.msg);
 			return;
 		}
 	}
@@ -598,7 +566,7 @@ static void on_summary_row(alipay *p)
 		memcpy(sums, p->sums, sizeof(sums));
 		for (int k = 0; k < S_COUNT; k++)
 			if (!checked_add(&sums[k], v[k])) {
-				quarantine(p, "amounts overflow the file's totals");
+				rcn_verdict_quarantine(&p->v, "amounts overflow the file's totals");
 				return;
 			}
 		memcpy(p->sums, sums, sizeof(sums));
@@ -622,13 +590,14 @@ static void on_summary_row(alipay *p)
 		if (p->col[c] < 0 || v[k] == p->sums[k])
 			continue;
 		if (sum_cols[k].scale == 0)
-			summary_problem(p, RCN_ETOTALS,
-					"control totals do not match: 合计 says %s %lld, rows have %lld", cols[c].name,
-					(long long)v[k], (long long)p->sums[k]);
+			rcn_verdict_summary_problem(&p->v, RCN_ETOTALS,
+						    "control totals do not match: 合计 says %s %lld, rows have %lld",
+						    cols[c].name, (long long)v[k], (long long)p->sums[k]);
 		else
-			summary_problem(p, RCN_ETOTALS, "control totals do not match: 合计 says %s %s, rows have %s",
-					cols[c].name, rcn_money_format(a, sizeof(a), v[k], sum_cols[k].scale),
-					rcn_money_format(b, sizeof(b), p->sums[k], sum_cols[k].scale));
+			rcn_verdict_summary_problem(
+				&p->v, RCN_ETOTALS, "control totals do not match: 合计 says %s %s, rows have %s",
+				cols[c].name, rcn_money_format(a, sizeof(a), v[k], sum_cols[k].scale),
+				rcn_money_format(b, sizeof(b), p->sums[k], sum_cols[k].scale));
 		return;
 	}
 }
@@ -699,14 +668,14 @@ static void on_footer(alipay *p, enum footer f, const char *s, size_t n)
 
 	p->stage = ST_FOOTER;
 	if (p->footer_seen[f]) {
-		summary_problem(p, RCN_EFORMAT, "footer %s appears twice", name);
+		rcn_verdict_summary_problem(&p->v, RCN_EFORMAT, "footer %s appears twice", name);
 		return;
 	}
 	p->footer_seen[f] = true;
 	int np = parse_footer(s, n, &count, parts, FOOTER_PARTS);
 	if (np < 0) {
-		summary_problem(p, RCN_EFORMAT, "footer %s: cannot read \"%.*s\"", name,
-				rcn_csvrows_quote_len(s, n, QUOTE_MAX), s);
+		rcn_verdict_summary_problem(&p->v, RCN_EFORMAT, "footer %s: cannot read \"%.*s\"", name,
+					    rcn_csvrows_quote_len(s, n, QUOTE_MAX), s);
 		return;
 	}
 	long rows = f == F_PAY	    ? p->res.payments
@@ -714,8 +683,9 @@ static void on_footer(alipay *p, enum footer f, const char *s, size_t n)
 		    : f == F_IN	    ? p->in_count
 				    : p->out_count;
 	if (count != rows) {
-		summary_problem(p, RCN_ETOTALS, "control totals do not match: %s says %lld笔, rows have %ld", name,
-				(long long)count, rows);
+		rcn_verdict_summary_problem(&p->v, RCN_ETOTALS,
+					    "control totals do not match: %s says %lld笔, rows have %ld", name,
+					    (long long)count, rows);
 		return;
 	}
 	/* The amount compared: 商家实收 of the trade footers (older exports name it
@@ -733,10 +703,11 @@ static void on_footer(alipay *p, enum footer f, const char *s, size_t n)
 		if (magnitude(stated) == have && (stated >= 0 || f == F_REFUND || f == F_OUT))
 			return;
 		int64_t shown = stated < 0 ? -have : have;
-		summary_problem(p, RCN_ETOTALS, "control totals do not match: %s says %.*s%s%s, rows have %s", name,
-				(int)parts[i].label_len, parts[i].label, parts[i].label_len ? " " : "",
-				rcn_money_format(a, sizeof(a), stated, RCN_SCALE_FEN),
-				rcn_money_format(b, sizeof(b), shown, RCN_SCALE_FEN));
+		rcn_verdict_summary_problem(&p->v, RCN_ETOTALS,
+					    "control totals do not match: %s says %.*s%s%s, rows have %s", name,
+					    (int)parts[i].label_len, parts[i].label, parts[i].label_len ? " " : "",
+					    rcn_money_format(a, sizeof(a), stated, RCN_SCALE_FEN),
+					    rcn_money_format(b, sizeof(b), shown, RCN_SCALE_FEN));
 		return;
 	}
 }
@@ -814,16 +785,12 @@ static void on_row(void *ctx, rcn_csvrows *rows)
 		return;
 	}
 	if (p->stage == ST_FOOTER) {
-		if (!p->trailing) {
-			p->trailing = true;
-			rcn_err_set(&p->trailing_err, RCN_EFORMAT, p->file, rcn_csvrows_row_line(rows),
-				    "unexpected row after the footer");
-		}
+		rcn_verdict_trailing(&p->v, "unexpected row after the footer");
 		return;
 	}
 	p->res.rows++;
 	if (rcn_csvrows_count(rows) != p->ncols) {
-		quarantine(p, "expected %zu fields, found %zu", p->ncols, rcn_csvrows_count(rows));
+		rcn_verdict_quarantine(&p->v, "expected %zu fields, found %zu", p->ncols, rcn_csvrows_count(rows));
 		return;
 	}
 	if (p->kind == K_TRADE)
@@ -900,12 +867,12 @@ static alipay *create(enum kind kind, const rcn_parser_spec *spec)
 	p->file = spec->file ? spec->file : "";
 	p->channel = spec->channel ? spec->channel : "";
 	p->rec_sink = spec->rec;
-	p->quar_sink = spec->quar;
 	p->ctx = spec->ctx;
 	rcn_buf_init(&p->sniff, SNIFF_MAX);
 	rcn_buf_init(&p->conv, 4 * SLICE_MAX + 64); /* a GB18030 byte never becomes more than 4 of UTF-8 */
 	p->raw_line = 1;
 	p->rows = rcn_csvrows_new(p->file, on_row, p);
+	rcn_verdict_init(&p->v, p->file, p->rows, spec->quar, spec->ctx, &p->res);
 	for (int c = 0; c < C_COUNT; c++)
 		p->col[c] = -1;
 	p->stage = ST_PREAMBLE;
@@ -938,12 +905,6 @@ static rcn_rc alipay_feed(void *state, const char *buf, size_t n, rcn_err *err)
 	return RCN_OK;
 }
 
-static void reject(rcn_stmt_result *res, const rcn_err *why)
-{
-	res->rejected = true;
-	res->reason = *why;
-}
-
 static rcn_rc alipay_finish(void *state, rcn_stmt_result *out)
 {
 	alipay *p = state;
@@ -957,51 +918,31 @@ static rcn_rc alipay_finish(void *state, rcn_stmt_result *out)
 	rcn_csvrows_finish(p->rows);
 
 	rcn_stmt_result *res = &p->res;
-	const rcn_err *fatal = rcn_csvrows_error(p->rows);
 	/* Both footer lines are required of the 业务明细 and of the 账务明细: every
 	 * export writes them (0笔 on a quiet day), and a file cut short loses them
 	 * first, so without them the rows cannot be vouched for. */
-	const char *missing = NULL;
+	const char *footer = NULL;
 	if (p->kind == K_TRADE && !(p->footer_seen[F_PAY] && p->footer_seen[F_REFUND]))
-		missing = !p->footer_seen[F_PAY] && !p->footer_seen[F_REFUND] ? "totals"
-			  : p->footer_seen[F_PAY]			      ? footer_names[F_REFUND]
-									      : footer_names[F_PAY];
+		footer = !p->footer_seen[F_PAY] && !p->footer_seen[F_REFUND] ? "totals"
+			 : p->footer_seen[F_PAY]			     ? footer_names[F_REFUND]
+									     : footer_names[F_PAY];
 	if (p->kind == K_ACCOUNT && !(p->footer_seen[F_IN] && p->footer_seen[F_OUT]))
-		missing = !p->footer_seen[F_IN] && !p->footer_seen[F_OUT] ? "totals"
-			  : p->footer_seen[F_IN]			  ? footer_names[F_OUT]
-									  : footer_names[F_IN];
+		footer = !p->footer_seen[F_IN] && !p->footer_seen[F_OUT] ? "totals"
+			 : p->footer_seen[F_IN]				 ? footer_names[F_OUT]
+									 : footer_names[F_IN];
 	if (p->kind != K_SUMMARY)
-		res->has_summary = !missing;
+		res->has_summary = !footer;
 
-	rcn_err_clear(&res->reason);
-	res->totals_ok = res->has_summary && !p->summary_bad && res->bad_rows == 0;
 	/* The same order of causes as the WeChat parsers: the first one a reader should fix. */
-	if (fatal) {
-		reject(res, fatal);
-	} else if (p->stage == ST_PREAMBLE) {
-		rcn_err_set(&e, RCN_EFORMAT, p->file, 0, "empty file: no header");
-		reject(res, &e);
-	} else if (p->kind == K_SUMMARY && !p->total_row_seen) {
-		rcn_err_set(&e, RCN_EFORMAT, p->file, 0, "missing 合计 row (truncated file?)");
-		reject(res, &e);
-	} else if (missing) {
-		rcn_err_set(&e, RCN_EFORMAT, p->file, 0, "missing footer %s (truncated file?)", missing);
-		reject(res, &e);
-	} else if (p->summary_bad && p->summary_err.code == RCN_EFORMAT) {
-		reject(res, &p->summary_err);
-	} else if (res->bad_rows > 0) {
-		rcn_err_set(&e, RCN_EFORMAT, p->file, 0, "%ld %s could not be parsed", res->bad_rows,
-			    res->bad_rows == 1 ? "row" : "rows");
-		reject(res, &e);
-	} else if (p->summary_bad) {
-		reject(res, &p->summary_err);
-	} else if (p->trailing) {
-		reject(res, &p->trailing_err);
-	}
-	if (res->rejected)
-		res->totals_ok = false;
-	*out = *res;
-	return res->rejected ? res->reason.code : RCN_OK;
+	rcn_err missing;
+	rcn_err_clear(&missing);
+	if (p->stage == ST_PREAMBLE)
+		rcn_err_set(&missing, RCN_EFORMAT, p->file, 0, "empty file: no header");
+	else if (p->kind == K_SUMMARY && !p->total_row_seen)
+		rcn_err_set(&missing, RCN_EFORMAT, p->file, 0, "missing 合计 row (truncated file?)");
+	else if (footer)
+		rcn_err_set(&missing, RCN_EFORMAT, p->file, 0, "missing footer %s (truncated file?)", footer);
+	return rcn_verdict_finish(&p->v, &missing, out);
 }
 
 static void alipay_destroy(void *state)

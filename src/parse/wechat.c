@@ -8,6 +8,7 @@
 
 #include "parse/csvrows.h"
 #include "parse/parser_internal.h"
+#include "parse/verdict.h"
 #include "recon/money.h"
 #include "recon/parse.h"
 
@@ -109,7 +110,6 @@ struct rcn_wechat_parser {
 	const char *file;
 	const char *channel;
 	rcn_record_sink rec_sink;
-	rcn_quarantine_sink quar_sink;
 	void *ctx;
 	rcn_csvrows *rows; /* bytes to rows; holds the fatal error (first one wins) */
 
@@ -120,10 +120,7 @@ struct rcn_wechat_parser {
 	size_t nsummary;
 	int64_t sums[S_COUNT];
 	rcn_stmt_result res;
-	bool summary_bad; /* summary row malformed or totals differ: summary_err says how */
-	rcn_err summary_err;
-	bool trailing; /* a row after the summary: trailing_err */
-	rcn_err trailing_err;
+	rcn_verdict v; /* bad rows, summary problems, a trailing row: why the file is rejected */
 	bool finished;
 };
 
@@ -156,20 +153,6 @@ static const char *col_value(const rcn_wechat_parser *p, enum col c, size_t *n)
 		return "";
 	}
 	return value(p, (size_t)p->col[c], n);
-}
-
-static void quarantine(rcn_wechat_parser *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void quarantine(rcn_wechat_parser *p, const char *fmt, ...)
-{
-	char reason[512];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(reason, sizeof(reason), fmt, ap);
-	va_end(ap);
-	p->res.bad_rows++;
-	if (p->quar_sink)
-		p->quar_sink(p->ctx, p->file, rcn_csvrows_row_line(p->rows), reason);
 }
 
 static void on_header(rcn_wechat_parser *p)
@@ -234,7 +217,7 @@ static void on_detail(rcn_wechat_parser *p)
 
 	p->res.rows++;
 	if (nf != p->ncols) {
-		quarantine(p, "expected %zu fields, found %zu", p->ncols, nf);
+		rcn_verdict_quarantine(&p->v, "expected %zu fields, found %zu", p->ncols, nf);
 		return;
 	}
 	memset(&rec, 0, sizeof(rec));
@@ -246,7 +229,7 @@ static void on_detail(rcn_wechat_parser *p)
 	enum col amount_col = p->col[C_ORDER_AMOUNT] >= 0 ? C_ORDER_AMOUNT : settle_col;
 	if (rec.type == RCN_REC_REFUND) {
 		if (p->col[C_REFUND] < 0) {
-			quarantine(p, "REFUND row in a bill without %s", col_names[C_REFUND]);
+			rcn_verdict_quarantine(&p->v, "REFUND row in a bill without %s", col_names[C_REFUND]);
 			return;
 		}
 		settle_col = C_REFUND;
@@ -260,7 +243,7 @@ static void on_detail(rcn_wechat_parser *p)
 		if (n == 0 && c != settle_col && c != amount_col && c != C_FEE)
 			continue;
 		if (rcn_money_parse(&amt[k], s, n, sum_cols[k].scale, &e) != RCN_OK) {
-			quarantine(p, "%s: %s", col_names[c], e.msg);
+			rcn_verdict_quarantine(&p->v, "%s: %s", col_names[c], e.msg);
 			return;
 		}
 	}
@@ -273,19 +256,19 @@ static void on_detail(rcn_wechat_parser *p)
 	rec.fee = amt[S_FEE];
 	if (rec.amount_fen < 0) {
 		char buf[32];
-		quarantine(p, "%s is negative: %s", col_names[amount_col],
-			   rcn_money_format(buf, sizeof(buf), rec.amount_fen, RCN_SCALE_FEN));
+		rcn_verdict_quarantine(&p->v, "%s is negative: %s", col_names[amount_col],
+				       rcn_money_format(buf, sizeof(buf), rec.amount_fen, RCN_SCALE_FEN));
 		return;
 	}
 	s = col_value(p, C_TRADE_TIME, &n);
 	if (rcn_datetime_parse(rec.trade_time, &rec.trade_date, s, n, &e) != RCN_OK) {
-		quarantine(p, "%s: %s", col_names[C_TRADE_TIME], e.msg);
+		rcn_verdict_quarantine(&p->v, "%s: %s", col_names[C_TRADE_TIME], e.msg);
 		return;
 	}
 	rec.rate_ppm = -1;
 	s = col_value(p, C_RATE, &n);
 	if (n > 0 && rcn_rate_parse(&rec.rate_ppm, s, n, &e) != RCN_OK) {
-		quarantine(p, "%s: %s", col_names[C_RATE], e.msg);
+		rcn_verdict_quarantine(&p->v, "%s: %s", col_names[C_RATE], e.msg);
 		return;
 	}
 
@@ -298,7 +281,7 @@ static void on_detail(rcn_wechat_parser *p)
 	for (int k = 0; k < S_COUNT; k++)
 		fits = fits && checked_add(&sums[k], amt[k]);
 	if (!fits) {
-		quarantine(p, "amounts overflow the file's totals");
+		rcn_verdict_quarantine(&p->v, "amounts overflow the file's totals");
 		return;
 	}
 	memcpy(p->sums, sums, sizeof(sums));
@@ -350,20 +333,6 @@ static void on_summary_header(rcn_wechat_parser *p)
 	p->stage = ST_SUMMARY_VALUES;
 }
 
-static void summary_problem(rcn_wechat_parser *p, rcn_rc code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void summary_problem(rcn_wechat_parser *p, rcn_rc code, const char *fmt, ...)
-{
-	char msg[400];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	p->summary_bad = true;
-	rcn_err_set(&p->summary_err, code, p->file, rcn_csvrows_row_line(p->rows), "%s", msg);
-}
-
 static bool parse_count(int64_t *out, const char *s, size_t n)
 {
 	int64_t v = 0;
@@ -384,7 +353,8 @@ static void on_summary_values(rcn_wechat_parser *p)
 	p->stage = ST_AFTER_SUMMARY;
 	p->res.has_summary = true;
 	if (nf != p->nsummary) {
-		summary_problem(p, RCN_EFORMAT, "summary row has %zu fields, its header %zu", nf, p->nsummary);
+		rcn_verdict_summary_problem(&p->v, RCN_EFORMAT, "summary row has %zu fields, its header %zu", nf,
+					    p->nsummary);
 		return;
 	}
 	for (size_t i = 0; i < p->nsummary; i++) {
@@ -399,14 +369,14 @@ static void on_summary_values(rcn_wechat_parser *p)
 		rcn_err e;
 		if (k == TOTAL_ROWS) {
 			if (!parse_count(&stated, s, n)) {
-				summary_problem(p, RCN_EFORMAT, "summary %s: invalid count \"%.*s\"", name,
-						rcn_csvrows_quote_len(s, n, QUOTE_MAX), s);
+				rcn_verdict_summary_problem(&p->v, RCN_EFORMAT, "summary %s: invalid count \"%.*s\"",
+							    name, rcn_csvrows_quote_len(s, n, QUOTE_MAX), s);
 				return;
 			}
 			if (stated != p->res.rows) {
-				summary_problem(p, RCN_ETOTALS,
-						"control totals do not match: %s says %lld, rows have %ld", name,
-						(long long)stated, p->res.rows);
+				rcn_verdict_summary_problem(&p->v, RCN_ETOTALS,
+							    "control totals do not match: %s says %lld, rows have %ld",
+							    name, (long long)stated, p->res.rows);
 				return;
 			}
 			continue;
@@ -414,13 +384,14 @@ static void on_summary_values(rcn_wechat_parser *p)
 		if (p->col[sum_cols[k].col] < 0)
 			continue; /* e.g. 退款总金额 in a SUCCESS bill, which has no refund columns */
 		if (rcn_money_parse(&stated, s, n, sum_cols[k].scale, &e) != RCN_OK) {
-			summary_problem(p, RCN_EFORMAT, "summary %s: %s", name, e.msg);
+			rcn_verdict_summary_problem(&p->v, RCN_EFORMAT, "summary %s: %s", name, e.msg);
 			return;
 		}
 		if (stated != p->sums[k]) {
-			summary_problem(p, RCN_ETOTALS, "control totals do not match: %s says %s, rows have %s", name,
-					rcn_money_format(a, sizeof(a), stated, sum_cols[k].scale),
-					rcn_money_format(b, sizeof(b), p->sums[k], sum_cols[k].scale));
+			rcn_verdict_summary_problem(&p->v, RCN_ETOTALS,
+						    "control totals do not match: %s says %s, rows have %s", name,
+						    rcn_money_format(a, sizeof(a), stated, sum_cols[k].scale),
+						    rcn_money_format(b, sizeof(b), p->sums[k], sum_cols[k].scale));
 			return;
 		}
 	}
@@ -446,11 +417,7 @@ static void on_row(void *ctx, rcn_csvrows *rows)
 		on_summary_values(p);
 		break;
 	case ST_AFTER_SUMMARY:
-		if (!p->trailing) {
-			p->trailing = true;
-			rcn_err_set(&p->trailing_err, RCN_EFORMAT, p->file, rcn_csvrows_row_line(rows),
-				    "unexpected row after the summary");
-		}
+		rcn_verdict_trailing(&p->v, "unexpected row after the summary");
 		break;
 	}
 }
@@ -462,11 +429,11 @@ rcn_wechat_parser *rcn_wechat_parser_new(const char *file, const char *channel, 
 	p->file = file;
 	p->channel = channel;
 	p->rec_sink = rec;
-	p->quar_sink = quar;
 	p->ctx = ctx;
 	/* The reader also rejects an HTML or XML page: v2 answers errors as XML, and a
 	 * proxy or login page comes back as HTML (FORMATS.md §1). */
 	p->rows = rcn_csvrows_new(file, on_row, p);
+	rcn_verdict_init(&p->v, file, p->rows, quar, ctx, &p->res);
 	for (int c = 0; c < C_COUNT; c++)
 		p->col[c] = -1;
 	p->stage = ST_HEADER;
@@ -486,46 +453,19 @@ rcn_rc rcn_wechat_parser_feed(rcn_wechat_parser *p, const char *buf, size_t n, r
 	return RCN_OK;
 }
 
-static void reject(rcn_stmt_result *res, const rcn_err *why)
-{
-	res->rejected = true;
-	res->reason = *why;
-}
-
 rcn_rc rcn_wechat_parser_finish(rcn_wechat_parser *p, rcn_stmt_result *out)
 {
 	assert(!p->finished);
 	p->finished = true;
 	rcn_csvrows_finish(p->rows); /* ends a last row that has no newline */
 
-	rcn_stmt_result *res = &p->res;
-	const rcn_err *fatal = rcn_csvrows_error(p->rows);
-	rcn_err e;
-	rcn_err_clear(&res->reason);
-	res->totals_ok = res->has_summary && !p->summary_bad && res->bad_rows == 0;
-	if (fatal) {
-		reject(res, fatal);
-	} else if (p->stage == ST_HEADER) {
-		rcn_err_set(&e, RCN_EFORMAT, p->file, 0, "empty file: no header");
-		reject(res, &e);
-	} else if (!res->has_summary) {
-		rcn_err_set(&e, RCN_EFORMAT, p->file, 0, "missing summary row (truncated file?)");
-		reject(res, &e);
-	} else if (p->summary_bad && p->summary_err.code == RCN_EFORMAT) {
-		reject(res, &p->summary_err);
-	} else if (res->bad_rows > 0) {
-		rcn_err_set(&e, RCN_EFORMAT, p->file, 0, "%ld %s could not be parsed", res->bad_rows,
-			    res->bad_rows == 1 ? "row" : "rows");
-		reject(res, &e);
-	} else if (p->summary_bad) {
-		reject(res, &p->summary_err);
-	} else if (p->trailing) {
-		reject(res, &p->trailing_err);
-	}
-	if (res->rejected)
-		res->totals_ok = false;
-	*out = *res;
-	return res->rejected ? res->reason.code : RCN_OK;
+	rcn_err missing;
+	rcn_err_clear(&missing);
+	if (p->stage == ST_HEADER)
+		rcn_err_set(&missing, RCN_EFORMAT, p->file, 0, "empty file: no header");
+	else if (!p->res.has_summary)
+		rcn_err_set(&missing, RCN_EFORMAT, p->file, 0, "missing summary row (truncated file?)");
+	return rcn_verdict_finish(&p->v, &missing, out);
 }
 
 void rcn_wechat_parser_free(rcn_wechat_parser *p)

@@ -8,6 +8,7 @@
 
 #include "parse/csvrows.h"
 #include "parse/parser_internal.h"
+#include "parse/verdict.h"
 #include "recon/money.h"
 
 #define QUOTE_MAX 60 /* how much of an unrecognized cell is quoted back */
@@ -54,7 +55,6 @@ typedef struct {
 	const char *file;
 	const char *channel;
 	rcn_record_sink rec_sink;
-	rcn_quarantine_sink quar_sink;
 	void *ctx;
 	rcn_csvrows *rows;
 
@@ -66,10 +66,7 @@ typedef struct {
 	long in_count, out_count;
 
 	rcn_stmt_result res;
-	bool summary_bad; /* summary row malformed or totals differ: summary_err says how */
-	rcn_err summary_err;
-	bool trailing; /* a row after the summary: trailing_err */
-	rcn_err trailing_err;
+	rcn_verdict v; /* bad rows, summary problems, a trailing row: why the file is rejected */
 	bool finished;
 } fundflow;
 
@@ -96,33 +93,6 @@ static const char *col_value(const fundflow *p, enum col c, size_t *n)
 		return "";
 	}
 	return value(p, (size_t)p->col[c], n);
-}
-
-static void quarantine(fundflow *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void quarantine(fundflow *p, const char *fmt, ...)
-{
-	char reason[512];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(reason, sizeof(reason), fmt, ap);
-	va_end(ap);
-	p->res.bad_rows++;
-	if (p->quar_sink)
-		p->quar_sink(p->ctx, p->file, rcn_csvrows_row_line(p->rows), reason);
-}
-
-static void summary_problem(fundflow *p, rcn_rc code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static void summary_problem(fundflow *p, rcn_rc code, const char *fmt, ...)
-{
-	char msg[400];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	p->summary_bad = true;
-	rcn_err_set(&p->summary_err, code, p->file, rcn_csvrows_row_line(p->rows), "%s", msg);
 }
 
 static void on_header(fundflow *p)
@@ -174,7 +144,7 @@ static void on_detail(fundflow *p)
 
 	p->res.rows++;
 	if (nf != p->ncols) {
-		quarantine(p, "expected %zu fields, found %zu", p->ncols, nf);
+		rcn_verdict_quarantine(&p->v, "expected %zu fields, found %zu", p->ncols, nf);
 		return;
 	}
 	memset(&rec, 0, sizeof(rec));
@@ -184,40 +154,40 @@ static void on_detail(fundflow *p)
 	} else if (is_name(s, n, "支出")) {
 		income = false;
 	} else {
-		quarantine(p, "%s: unknown \"%.*s\"", col_names[C_DIRECTION], rcn_csvrows_quote_len(s, n, QUOTE_MAX),
-			   s);
+		rcn_verdict_quarantine(&p->v, "%s: unknown \"%.*s\"", col_names[C_DIRECTION],
+				       rcn_csvrows_quote_len(s, n, QUOTE_MAX), s);
 		return;
 	}
 	/* The direction is 收支类型; the amount is written unsigned. */
 	s = col_value(p, C_AMOUNT, &n);
 	if (rcn_money_parse(&rec.amount_fen, s, n, RCN_SCALE_FEN, &e) != RCN_OK) {
-		quarantine(p, "%s: %s", col_names[C_AMOUNT], e.msg);
+		rcn_verdict_quarantine(&p->v, "%s: %s", col_names[C_AMOUNT], e.msg);
 		return;
 	}
 	if (rec.amount_fen < 0) {
-		quarantine(p, "%s is negative: %s", col_names[C_AMOUNT],
-			   rcn_money_format(buf, sizeof(buf), rec.amount_fen, RCN_SCALE_FEN));
+		rcn_verdict_quarantine(&p->v, "%s is negative: %s", col_names[C_AMOUNT],
+				       rcn_money_format(buf, sizeof(buf), rec.amount_fen, RCN_SCALE_FEN));
 		return;
 	}
 	s = col_value(p, C_BALANCE, &n);
 	if (rcn_money_parse(&rec.balance_fen, s, n, RCN_SCALE_FEN, &e) != RCN_OK) {
-		quarantine(p, "%s: %s", col_names[C_BALANCE], e.msg);
+		rcn_verdict_quarantine(&p->v, "%s: %s", col_names[C_BALANCE], e.msg);
 		return;
 	}
 	s = col_value(p, C_TIME, &n);
 	if (rcn_datetime_parse(rec.trade_time, &rec.trade_date, s, n, &e) != RCN_OK) {
-		quarantine(p, "%s: %s", col_names[C_TIME], e.msg);
+		rcn_verdict_quarantine(&p->v, "%s: %s", col_names[C_TIME], e.msg);
 		return;
 	}
 	s = col_value(p, C_FLOW_ID, &n);
 	if (n == 0) {
-		quarantine(p, "%s is empty", col_names[C_FLOW_ID]);
+		rcn_verdict_quarantine(&p->v, "%s is empty", col_names[C_FLOW_ID]);
 		return;
 	}
 
 	int64_t total = income ? p->res.movement_in_fen : p->res.movement_out_fen;
 	if (!checked_add(&total, rec.amount_fen)) {
-		quarantine(p, "amounts overflow the file's totals");
+		rcn_verdict_quarantine(&p->v, "amounts overflow the file's totals");
 		return;
 	}
 	if (income) {
@@ -294,12 +264,14 @@ static void on_summary_values(fundflow *p)
 	p->stage = ST_AFTER_SUMMARY;
 	p->res.has_summary = true;
 	if (nf != p->nsummary) {
-		summary_problem(p, RCN_EFORMAT, "summary row has %zu fields, its header %zu", nf, p->nsummary);
+		rcn_verdict_summary_problem(&p->v, RCN_EFORMAT, "summary row has %zu fields, its header %zu", nf,
+					    p->nsummary);
 		return;
 	}
 	for (int k = 0; k < T_COUNT; k++)
 		if (p->summary_col[k] < 0) {
-			summary_problem(p, RCN_EFORMAT, "fund-flow summary lacks %s", stated_cols[k].name);
+			rcn_verdict_summary_problem(&p->v, RCN_EFORMAT, "fund-flow summary lacks %s",
+						    stated_cols[k].name);
 			return;
 		}
 	/* In the order of the bill's summary header, so the message names its first column that disagrees. */
@@ -315,29 +287,32 @@ static void on_summary_values(fundflow *p)
 			rcn_err e;
 			if (!stated_cols[k].money) {
 				if (!parse_count(&stated, s, n)) {
-					summary_problem(p, RCN_EFORMAT, "summary %s: invalid count \"%.*s\"", name,
-							rcn_csvrows_quote_len(s, n, QUOTE_MAX), s);
+					rcn_verdict_summary_problem(&p->v, RCN_EFORMAT,
+								    "summary %s: invalid count \"%.*s\"", name,
+								    rcn_csvrows_quote_len(s, n, QUOTE_MAX), s);
 					return;
 				}
 				if (stated != have[k]) {
-					summary_problem(p, RCN_ETOTALS,
-							"control totals do not match: %s says %lld, rows have %lld",
-							name, (long long)stated, (long long)have[k]);
+					rcn_verdict_summary_problem(
+						&p->v, RCN_ETOTALS,
+						"control totals do not match: %s says %lld, rows have %lld", name,
+						(long long)stated, (long long)have[k]);
 					return;
 				}
 				continue;
 			}
 			if (rcn_money_parse(&stated, s, n, RCN_SCALE_FEN, &e) != RCN_OK) {
-				summary_problem(p, RCN_EFORMAT, "summary %s: %s", name, e.msg);
+				rcn_verdict_summary_problem(&p->v, RCN_EFORMAT, "summary %s: %s", name, e.msg);
 				return;
 			}
 			/* 支出金额 is a magnitude; a bill that writes it negative means the same. */
 			if (k == T_OUT_FEN && stated < 0 && stated != INT64_MIN)
 				stated = -stated;
 			if (stated != have[k]) {
-				summary_problem(p, RCN_ETOTALS, "control totals do not match: %s says %s, rows have %s",
-						name, rcn_money_format(a, sizeof(a), stated, RCN_SCALE_FEN),
-						rcn_money_format(b, sizeof(b), have[k], RCN_SCALE_FEN));
+				rcn_verdict_summary_problem(&p->v, RCN_ETOTALS,
+							    "control totals do not match: %s says %s, rows have %s",
+							    name, rcn_money_format(a, sizeof(a), stated, RCN_SCALE_FEN),
+							    rcn_money_format(b, sizeof(b), have[k], RCN_SCALE_FEN));
 				return;
 			}
 		}
@@ -364,11 +339,7 @@ static void on_row(void *ctx, rcn_csvrows *rows)
 		on_summary_values(p);
 		break;
 	case ST_AFTER_SUMMARY:
-		if (!p->trailing) {
-			p->trailing = true;
-			rcn_err_set(&p->trailing_err, RCN_EFORMAT, p->file, rcn_csvrows_row_line(rows),
-				    "unexpected row after the summary");
-		}
+		rcn_verdict_trailing(&p->v, "unexpected row after the summary");
 		break;
 	}
 }
@@ -379,9 +350,9 @@ static void *fundflow_create(const rcn_parser_spec *spec)
 	p->file = spec->file ? spec->file : "";
 	p->channel = spec->channel ? spec->channel : "";
 	p->rec_sink = spec->rec;
-	p->quar_sink = spec->quar;
 	p->ctx = spec->ctx;
 	p->rows = rcn_csvrows_new(p->file, on_row, p);
+	rcn_verdict_init(&p->v, p->file, p->rows, spec->quar, spec->ctx, &p->res);
 	for (int c = 0; c < C_COUNT; c++)
 		p->col[c] = -1;
 	p->stage = ST_HEADER;
@@ -402,12 +373,6 @@ static rcn_rc fundflow_feed(void *state, const char *buf, size_t n, rcn_err *err
 	return RCN_OK;
 }
 
-static void reject(rcn_stmt_result *res, const rcn_err *why)
-{
-	res->rejected = true;
-	res->reason = *why;
-}
-
 static rcn_rc fundflow_finish(void *state, rcn_stmt_result *out)
 {
 	fundflow *p = state;
@@ -415,35 +380,14 @@ static rcn_rc fundflow_finish(void *state, rcn_stmt_result *out)
 	p->finished = true;
 	rcn_csvrows_finish(p->rows);
 
-	rcn_stmt_result *res = &p->res;
-	const rcn_err *fatal = rcn_csvrows_error(p->rows);
-	rcn_err e;
-	rcn_err_clear(&res->reason);
-	res->totals_ok = res->has_summary && !p->summary_bad && res->bad_rows == 0;
 	/* The same order of causes as the trade bill: the first one a reader should fix. */
-	if (fatal) {
-		reject(res, fatal);
-	} else if (p->stage == ST_HEADER) {
-		rcn_err_set(&e, RCN_EFORMAT, p->file, 0, "empty file: no header");
-		reject(res, &e);
-	} else if (!res->has_summary) {
-		rcn_err_set(&e, RCN_EFORMAT, p->file, 0, "missing summary row (truncated file?)");
-		reject(res, &e);
-	} else if (p->summary_bad && p->summary_err.code == RCN_EFORMAT) {
-		reject(res, &p->summary_err);
-	} else if (res->bad_rows > 0) {
-		rcn_err_set(&e, RCN_EFORMAT, p->file, 0, "%ld %s could not be parsed", res->bad_rows,
-			    res->bad_rows == 1 ? "row" : "rows");
-		reject(res, &e);
-	} else if (p->summary_bad) {
-		reject(res, &p->summary_err);
-	} else if (p->trailing) {
-		reject(res, &p->trailing_err);
-	}
-	if (res->rejected)
-		res->totals_ok = false;
-	*out = *res;
-	return res->rejected ? res->reason.code : RCN_OK;
+	rcn_err missing;
+	rcn_err_clear(&missing);
+	if (p->stage == ST_HEADER)
+		rcn_err_set(&missing, RCN_EFORMAT, p->file, 0, "empty file: no header");
+	else if (!p->res.has_summary)
+		rcn_err_set(&missing, RCN_EFORMAT, p->file, 0, "missing summary row (truncated file?)");
+	return rcn_verdict_finish(&p->v, &missing, out);
 }
 
 static void fundflow_destroy(void *state)

@@ -5,20 +5,16 @@
 #include "recon/settle.h"
 
 #include <assert.h>
-#include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-#include "recon/charset.h"
 #include "recon/money.h"
+#include "util/rulescsv.h"
 
-#define SETTLE_MAX_LINE	  4096	/* one line of the rules */
-#define SETTLE_MAX_FIELDS 32	/* cells on one line */
-#define SETTLE_MAX_RULES  20000 /* a hand-kept file holds tens */
-#define SETTLE_MAX_DAYS	  60	/* the longest cycle any channel quotes is T+14 */
+#define SETTLE_MAX_RULES 20000 /* a hand-kept file holds tens */
+#define SETTLE_MAX_DAYS	 60    /* the longest cycle any channel quotes is T+14 */
 
 __extension__ typedef __int128 i128;
 
@@ -31,184 +27,45 @@ struct rcn_settle_rules {
 enum column { COL_CHANNEL, COL_MERCHANT, COL_CYCLE, COL__COUNT };
 static const char *const column_names[COL__COUNT] = {"channel", "merchant", "cycle"};
 
-typedef struct {
-	const char *path;
-	rcn_err *err;
-	long line;
-	int col[COL__COUNT]; /* field index of each column */
-	size_t header_fields;
-} ctx;
-
-__attribute__((format(printf, 2, 3))) static rcn_rc bad(ctx *c, const char *fmt, ...)
-{
-	char msg[512];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	return rcn_err_set(c->err, RCN_EUSAGE, c->path, c->line, "%s", msg);
-}
-
-/* Length of s for quoting it back in a message, not splitting a UTF-8 sequence. */
-static int qlen(const char *s)
-{
-	size_t n = strlen(s), max = 60;
-	if (n <= max)
-		return (int)n;
-	while (max > 0 && ((unsigned char)s[max] & 0xC0) == 0x80)
-		max--;
-	return (int)max;
-}
-
-/* Splits one line into fields in place, as rules/fees.csv is read: comma
- * separated, spaces around a field dropped, a field may be quoted ("" is a
- * quote inside it) but cannot span lines. Returns NULL or what is wrong. */
-static const char *split(char *s, char **fields, size_t *nf)
-{
-	size_t n = 0;
-	char *p = s;
-	for (;;) {
-		if (n == SETTLE_MAX_FIELDS)
-			return "more than 32 fields";
-		while (*p == ' ' || *p == '\t')
-			p++;
-		char *start = p, *end;
-		if (*p == '"') {
-			char *o = ++p;
-			start = o;
-			for (;;) {
-				if (!*p)
-					return "a quoted field has no closing quote (a field cannot span lines)";
-				if (*p == '"') {
-					if (p[1] != '"')
-						break;
-					p++;
-				}
-				*o++ = *p++;
-			}
-			end = o;
-			p++; /* the closing quote */
-			while (*p == ' ' || *p == '\t')
-				p++;
-			if (*p && *p != ',')
-				return "text after the closing quote of a field";
-		} else {
-			while (*p && *p != ',') {
-				if (*p == '"')
-					return "a quote inside an unquoted field (quote the whole field)";
-				p++;
-			}
-			end = p;
-			while (end > start && (end[-1] == ' ' || end[-1] == '\t'))
-				end--;
-		}
-		char sep = *p;
-		*end = '\0';
-		fields[n++] = start;
-		if (!sep)
-			break;
-		p++;
-	}
-	*nf = n;
-	return NULL;
-}
-
-static rcn_rc read_header(ctx *c, char **fields, size_t nf)
-{
-	for (int k = 0; k < COL__COUNT; k++)
-		c->col[k] = -1;
-	for (size_t i = 0; i < nf; i++) {
-		if (!fields[i][0])
-			continue; /* a trailing empty cell from a spreadsheet */
-		int k = 0;
-		while (k < COL__COUNT && strcasecmp(fields[i], column_names[k]) != 0)
-			k++;
-		if (k == COL__COUNT)
-			return bad(c, "unknown column '%.*s' (expected channel, merchant, cycle)", qlen(fields[i]),
-				   fields[i]);
-		if (c->col[k] >= 0)
-			return bad(c, "column '%s' appears twice", column_names[k]);
-		c->col[k] = (int)i;
-	}
-	for (int k = 0; k < COL__COUNT; k++)
-		if (c->col[k] < 0)
-			return bad(c, "no '%s' column in the header", column_names[k]);
-	c->header_fields = nf;
-	return RCN_OK;
-}
-
-static bool is_channel_name(const char *s)
-{
-	for (; *s; s++)
-		if (!(*s >= 'a' && *s <= 'z') && !(*s >= 'A' && *s <= 'Z') && !(*s >= '0' && *s <= '9') && *s != '-' &&
-		    *s != '_')
-			return false;
-	return true;
-}
+/* every column is required */
+static const rcn_rulescsv_spec spec = {"settlement rules", column_names,     COL__COUNT,
+				       COL__COUNT,	   SETTLE_MAX_RULES, sizeof(rcn_settle_rule)};
 
 /* "T+N" (working days) or "D+N" (natural days), N one or two digits, 0..60.
  * A lower-case t or d is the same cycle. */
-static rcn_rc read_cycle(ctx *c, const char *v, rcn_settle_rule *r)
+static rcn_rc read_cycle(rcn_rulescsv *c, const char *v, rcn_settle_rule *r)
 {
 	char kind = v[0] == 't' ? 'T' : v[0] == 'd' ? 'D' : v[0];
 	size_t digits = 0;
 	int n = 0;
 	if (!*v)
-		return bad(c, "bad value for 'cycle': empty (write T+1 for the next working day)");
+		return rcn_rulescsv_bad(c, "bad value for 'cycle': empty (write T+1 for the next working day)");
 	if ((kind == 'T' || kind == 'D') && v[1] == '+')
 		for (const char *p = v + 2; *p >= '0' && *p <= '9'; p++, digits++)
 			n = digits < 3 ? n * 10 + (*p - '0') : n;
 	if ((kind != 'T' && kind != 'D') || v[1] != '+' || digits == 0 || digits > 2 || v[2 + digits])
-		return bad(c,
-			   "bad value for 'cycle': '%.*s' (expected T+N for N working days or D+N for N natural "
-			   "days, N from 0 to %d)",
-			   qlen(v), v, SETTLE_MAX_DAYS);
+		return rcn_rulescsv_bad(
+			c,
+			"bad value for 'cycle': '%.*s' (expected T+N for N working days or D+N for N natural "
+			"days, N from 0 to %d)",
+			rcn_rulescsv_qlen(v), v, SETTLE_MAX_DAYS);
 	if (n > SETTLE_MAX_DAYS)
-		return bad(c, "bad value for 'cycle': %c+%d is longer than the %d days recon accepts", kind, n,
-			   SETTLE_MAX_DAYS);
+		return rcn_rulescsv_bad(c, "bad value for 'cycle': %c+%d is longer than the %d days recon accepts",
+					kind, n, SETTLE_MAX_DAYS);
 	r->working_days = kind == 'T';
 	r->days = n;
 	return RCN_OK;
 }
 
-static rcn_rc read_rule(ctx *c, char **fields, size_t nf, rcn_settle_rule *r)
+static rcn_rc read_rule(rcn_rulescsv *c, char **fields, void *rule)
 {
+	rcn_settle_rule *r = rule;
+	rcn_rc rc;
 	memset(r, 0, sizeof(*r));
 	r->line = c->line;
-	if (nf < c->header_fields)
-		return bad(c, "expected %zu fields as in the header, found %zu", c->header_fields, nf);
-	for (size_t i = 0; i < nf; i++) {
-		bool named = false;
-		for (int k = 0; k < COL__COUNT; k++)
-			named = named || c->col[k] == (int)i;
-		if (!named && fields[i][0])
-			return bad(c, "field %zu ('%.*s') has no column in the header", i + 1, qlen(fields[i]),
-				   fields[i]);
-	}
-
-	const char *v = fields[c->col[COL_CHANNEL]];
-	if (!*v)
-		return bad(c, "bad value for 'channel': empty");
-	if (strcmp(v, "*") == 0)
-		return bad(c, "bad value for 'channel': '*' is not allowed: a rule names its channel");
-	if (!is_channel_name(v) || strlen(v) >= sizeof(r->channel))
-		return bad(c, "bad value for 'channel': '%.*s' is not a channel name (letters, digits, - and _)",
-			   qlen(v), v);
-	memcpy(r->channel, v, strlen(v) + 1);
-
-	v = fields[c->col[COL_MERCHANT]];
-	if (!*v)
-		return bad(c, "bad value for 'merchant': empty (write * for every merchant)");
-	if (strcmp(v, "*") != 0 && strchr(v, '*'))
-		return bad(c, "bad value for 'merchant': '%.*s' mixes * with text: write * alone for every merchant",
-			   qlen(v), v);
-	for (const char *p = v; *p; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7F)
-			return bad(c, "bad value for 'merchant': a control character");
-	if (strlen(v) >= sizeof(r->merchant))
-		return bad(c, "bad value for 'merchant': longer than %zu bytes", sizeof(r->merchant) - 1);
-	memcpy(r->merchant, v, strlen(v) + 1);
-
+	if ((rc = rcn_rulescsv_channel(c, fields[c->col[COL_CHANNEL]], r->channel, sizeof(r->channel))) ||
+	    (rc = rcn_rulescsv_key(c, COL_MERCHANT, fields[c->col[COL_MERCHANT]], r->merchant, sizeof(r->merchant))))
+		return rc;
 	return read_cycle(c, fields[c->col[COL_CYCLE]], r);
 }
 
@@ -227,7 +84,7 @@ static int by_key_cmp(const void *a, const void *b)
 
 /* Two cycles for one merchant account would leave the answer to file order:
  * refused at the first line (in file order) that repeats an earlier key. */
-static rcn_rc check_duplicates(ctx *c, const rcn_settle_rules *r)
+static rcn_rc check_duplicates(rcn_rulescsv *c, const rcn_settle_rules *r)
 {
 	const rcn_settle_rule *later = NULL, *earlier = NULL;
 	for (size_t i = 1; i < r->n; i++) {
@@ -243,80 +100,18 @@ static rcn_rc check_duplicates(ctx *c, const rcn_settle_rules *r)
 	if (!later)
 		return RCN_OK;
 	c->line = later->line;
-	return bad(c, "a second rule for channel '%s' and merchant '%.*s' (the first is on line %ld)", later->channel,
-		   qlen(later->merchant), later->merchant, earlier->line);
+	return rcn_rulescsv_bad(c, "a second rule for channel '%s' and merchant '%.*s' (the first is on line %ld)",
+				later->channel, rcn_rulescsv_qlen(later->merchant), later->merchant, earlier->line);
 }
 
 rcn_rc rcn_settle_rules_load(rcn_settle_rules **out, const char *path, rcn_err *err)
 {
-	rcn_rc rc = RCN_OK;
-	ctx c = {.path = path, .err = err};
-	char *line = NULL;
-	size_t cap = 0, rules_cap = 0;
-	ssize_t got;
-	bool have_header = false;
+	rcn_rc rc;
+	rcn_rulescsv c;
 	rcn_settle_rules *r = rcn_xcalloc(1, sizeof(*r));
-	FILE *f = fopen(path, "r");
 
-	if (!f) {
-		rc = rcn_err_set(err, RCN_EUSAGE, path, 0, "cannot read settlement rules: %s", strerror(errno));
+	if ((rc = rcn_rulescsv_read(&c, &spec, path, err, read_rule, (void **)&r->rules, &r->n)))
 		goto cleanup;
-	}
-	while ((got = getline(&line, &cap, f)) != -1) {
-		c.line++;
-		if ((size_t)got != strlen(line) || got > SETTLE_MAX_LINE) {
-			rc = bad(&c, "line is longer than %d bytes or holds a NUL byte", SETTLE_MAX_LINE);
-			goto cleanup;
-		}
-		char *s = line;
-		if (c.line == 1 && strncmp(s, "\xEF\xBB\xBF", 3) == 0)
-			s += 3;
-		size_t n = strlen(s);
-		while (n > 0 && (s[n - 1] == '\n' || s[n - 1] == '\r'))
-			s[--n] = '\0';
-		if (!rcn_utf8_valid(s, n)) {
-			rc = bad(&c, "not UTF-8: save the file as CSV UTF-8");
-			goto cleanup;
-		}
-		while (*s == ' ' || *s == '\t')
-			s++;
-		if (!*s || *s == '#')
-			continue;
-		char *fields[SETTLE_MAX_FIELDS];
-		size_t nf = 0;
-		const char *why = split(s, fields, &nf);
-		if (why) {
-			rc = bad(&c, "%s", why);
-			goto cleanup;
-		}
-		bool blank = true;
-		for (size_t i = 0; i < nf && blank; i++)
-			blank = !fields[i][0];
-		if (blank)
-			continue; /* ",,": an empty spreadsheet row */
-		if (!have_header) {
-			if ((rc = read_header(&c, fields, nf)))
-				goto cleanup;
-			have_header = true;
-			continue;
-		}
-		if (r->n == SETTLE_MAX_RULES) {
-			rc = bad(&c, "more than %d rules", SETTLE_MAX_RULES);
-			goto cleanup;
-		}
-		rcn_xreserve((void **)&r->rules, &rules_cap, r->n + 1, sizeof(*r->rules));
-		if ((rc = read_rule(&c, fields, nf, &r->rules[r->n])))
-			goto cleanup;
-		r->n++;
-	}
-	if (ferror(f)) {
-		rc = rcn_err_set(err, RCN_EUSAGE, path, 0, "cannot read settlement rules: %s", strerror(errno));
-		goto cleanup;
-	}
-	if (!have_header) {
-		rc = rcn_err_set(err, RCN_EUSAGE, path, 0, "no header line (channel,merchant,cycle)");
-		goto cleanup;
-	}
 	r->by_key = rcn_xmalloc((r->n ? r->n : 1) * sizeof(*r->by_key));
 	for (size_t i = 0; i < r->n; i++)
 		r->by_key[i] = &r->rules[i];
@@ -326,9 +121,6 @@ rcn_rc rcn_settle_rules_load(rcn_settle_rules **out, const char *path, rcn_err *
 	*out = r;
 	r = NULL;
 cleanup:
-	free(line);
-	if (f)
-		fclose(f);
 	rcn_settle_rules_free(r);
 	return rc;
 }
