@@ -48,6 +48,10 @@ typedef struct {
 	int64_t fee_tolerance_fen; /* [run] fee_tolerance (yuan): per-file fee totals may differ by this, default 0.01
 				    */
 	rcn_fetch_conf fetch;
+	/* [alert]: after a run, post its summary (issue "Run it every night") */
+	char *alert_webhook; /* URL, or NULL */
+	char *alert_kind;    /* "wecom", "dingtalk" or "json" */
+	char *alert_ca_file; /* extra CA for the webhook (a test receiver), or NULL */
 	rcn_source_conf *sources;
 	size_t n_sources;
 } rcn_config;

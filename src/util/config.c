@@ -12,7 +12,7 @@
 
 #include "recon/money.h"
 
-enum section { SEC_NONE, SEC_LEDGER, SEC_RUN, SEC_FETCH, SEC_SOURCE };
+enum section { SEC_NONE, SEC_LEDGER, SEC_RUN, SEC_FETCH, SEC_ALERT, SEC_SOURCE };
 
 typedef struct {
 	const char *path;
@@ -199,6 +199,23 @@ static rcn_rc set_key(ctx *c, rcn_config *cfg, enum section sec, rcn_source_conf
 		return bad(c, "unknown key '%.200s' in [run]", key);
 	case SEC_FETCH:
 		return set_fetch_key(c, cfg, key, val);
+	case SEC_ALERT:
+		if (strcmp(key, "webhook") == 0) {
+			if (strncmp(val, "https://", 8) != 0)
+				return bad(c, "bad value for '%s': '%s' is not an https:// URL", key, val);
+			set_str(&cfg->alert_webhook, val);
+		} else if (strcmp(key, "ca_file") == 0) {
+			char path[4096];
+			rcn_config_resolve(path, sizeof(path), val, cfg->dir);
+			set_str(&cfg->alert_ca_file, path);
+		} else if (strcmp(key, "kind") == 0) {
+			if (strcmp(val, "wecom") && strcmp(val, "dingtalk") && strcmp(val, "json"))
+				return bad(c, "bad value for '%s': '%s' (use wecom, dingtalk or json)", key, val);
+			set_str(&cfg->alert_kind, val);
+		} else {
+			return bad(c, "unknown key '%.200s' in [alert]", key);
+		}
+		return RCN_OK;
 	case SEC_SOURCE:
 		if (strcmp(key, "channel") == 0) {
 			if (!valid_name(val))
@@ -329,7 +346,7 @@ rcn_rc rcn_config_load(rcn_config **out, const char *path, rcn_err *err)
 	char *line = NULL;
 	size_t cap = 0;
 	enum section sec = SEC_NONE;
-	char seen_ledger = 0, seen_run = 0, seen_fetch = 0;
+	char seen_ledger = 0, seen_run = 0, seen_fetch = 0, seen_alert = 0;
 	char last_key[128] = "";
 	rcn_config *cfg = rcn_xcalloc(1, sizeof(*cfg));
 	size_t src_cap = 0;
@@ -385,7 +402,14 @@ rcn_rc rcn_config_load(rcn_config **out, const char *path, rcn_err *err)
 			*end = '\0';
 			char *name = trim(s + 1);
 			last_key[0] = '\0';
-			if (strcmp(name, "fetch") == 0) {
+			if (strcmp(name, "alert") == 0) {
+				if (seen_alert) {
+					rc = bad(&c, "section [%s] appears twice", name);
+					goto cleanup;
+				}
+				seen_alert = 1;
+				sec = SEC_ALERT;
+			} else if (strcmp(name, "fetch") == 0) {
 				if (seen_fetch) {
 					rc = bad(&c, "section [%s] appears twice", name);
 					goto cleanup;
@@ -488,6 +512,9 @@ void rcn_config_free(rcn_config *cfg)
 	free(cfg->reports_dir);
 	free(cfg->spool_dir);
 	free(cfg->rules_dir);
+	free(cfg->alert_webhook);
+	free(cfg->alert_kind);
+	free(cfg->alert_ca_file);
 	free(cfg);
 }
 
