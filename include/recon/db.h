@@ -128,4 +128,26 @@ rcn_rc rcn_db_store_results(rcn_db *db, const rcn_run_info *run, const rcn_findi
 			    const rcn_movement *moves, size_t n_moves, const rcn_settlement *settlements,
 			    size_t n_settlements, long *later_dates, rcn_err *err);
 
+/* `recon status`: one business date's latest run. Strings are valid during
+ * the callback only. */
+typedef struct {
+	rcn_date day;
+	int exit_status;
+	long runs;					/* runs stored for the date */
+	int64_t statement_rows, discrepancies, pending; /* from counts; -1 when absent */
+	const char *started_at;				/* "YYYY-MM-DD HH:MM:SS" in the zone, "" when unknown */
+	double seconds;					/* < 0 when unknown */
+	bool stale;
+	const char *stale_reason; /* "" when none */
+} rcn_run_summary;
+
+/* The latest run of each of the last `days` business dates that have runs,
+ * oldest first, with started_at shown in time zone `tz`. */
+rcn_rc rcn_db_recent_runs(rcn_db *db, const char *tz, int days, void (*fn)(void *ctx, const rcn_run_summary *r),
+			  void *ctx, rcn_err *err);
+/* Every business date whose latest run is stale, oldest first (fn per date),
+ * and in *last the latest business date that has a run (-1 when none): a
+ * re-run must cover from the oldest stale date to *last. */
+rcn_rc rcn_db_stale_dates(rcn_db *db, void (*fn)(void *ctx, rcn_date day), void *ctx, rcn_date *last, rcn_err *err);
+
 #endif

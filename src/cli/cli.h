@@ -20,6 +20,8 @@ void rcn_cmd_fetch_help(void);
 void rcn_cmd_check_help(void);
 int rcn_cmd_calendar(int argc, char **argv);
 void rcn_cmd_calendar_help(void);
+int rcn_cmd_status(int argc, char **argv);
+void rcn_cmd_status_help(void);
 
 /* Yesterday in the business time zone: the default --date. */
 #include "recon/date.h"

@@ -10,6 +10,8 @@ static const rcn_command commands[] = {
 	{"run", "reconcile one business date (or a range) and write the reports", rcn_cmd_run, rcn_cmd_run_help},
 	{"fetch", "download and verify a date's statements into the spool", rcn_cmd_fetch, rcn_cmd_fetch_help},
 	{"check", "parse statement files without a database and print their totals", rcn_cmd_check, rcn_cmd_check_help},
+	{"status", "the last runs, their outcome, and the dates that need a re-run", rcn_cmd_status,
+	 rcn_cmd_status_help},
 	{"calendar", "the Nth working day (T+N) or natural day (D+N) after a date", rcn_cmd_calendar,
 	 rcn_cmd_calendar_help},
 };

@@ -310,6 +310,26 @@ static void remove_tree(const char *dir)
 	rmdir(dir);
 }
 
+/* Temporary directories of this date left by a run that was killed before it
+ * published (or before it removed the old reports): safe to delete, since the
+ * caller holds the date's lock and no other run of it can be writing one. */
+static void remove_stale_tmp(const char *reports_dir, const char *date)
+{
+	char prefix[32], path[4400];
+	snprintf(prefix, sizeof(prefix), ".%s.tmp-", date);
+	DIR *d = opendir(reports_dir);
+	if (!d)
+		return;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		if (strncmp(e->d_name, prefix, strlen(prefix)) != 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", reports_dir, e->d_name);
+		remove_tree(path);
+	}
+	closedir(d);
+}
+
 static rcn_rc make_dirs(const char *dir, rcn_err *err)
 {
 	char path[4096];
@@ -337,7 +357,7 @@ rcn_rc rcn_report_prepare(rcn_report_dir *out, const char *reports_dir, rcn_date
 	snprintf(out->tmp_dir, sizeof(out->tmp_dir), "%s/.%s.tmp-%ld", reports_dir, date, (long)getpid());
 	if ((rc = make_dirs(reports_dir, err)))
 		return rc;
-	remove_tree(out->tmp_dir);
+	remove_stale_tmp(reports_dir, date);
 	if (mkdir(out->tmp_dir, 0755) != 0)
 		return rcn_err_set(err, RCN_EIO, out->tmp_dir, 0, "cannot create directory: %s", strerror(errno));
 

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "recon/alert.h"
 #include "recon/db.h"
 #include "recon/match.h"
 #include "recon/money.h"
@@ -370,6 +371,8 @@ cleanup:
 	if (locked)
 		rcn_db_unlock_date(db, o->day);
 	rcn_db_close(db);
+	/* after the reports are committed or a failure, with the lock released: never changes the exit code */
+	rcn_alert_after_run(o, out, m, inputs, n_src);
 	rcn_match_free(m);
 	free(counts);
 	free(quarantine);

@@ -274,7 +274,8 @@ const fx_route fx_core_routes[] = {
 	{"GET", "/test/count", test_count}, {NULL, NULL, NULL},
 };
 
-static const fx_route *const route_tables[] = {fx_core_routes, fx_wechat_routes, fx_alipay_routes, fx_unionpay_routes};
+static const fx_route *const route_tables[] = {fx_core_routes, fx_wechat_routes, fx_alipay_routes, fx_unionpay_routes,
+					       fx_alert_routes};
 
 static const fx_route *find_route(const char *method, const char *path)
 {

@@ -49,5 +49,6 @@ extern const fx_route fx_core_routes[];	    /* transport tests: /test/... (fixtu
 extern const fx_route fx_wechat_routes[];   /* handlers_wechat.c */
 extern const fx_route fx_alipay_routes[];   /* handlers_alipay.c */
 extern const fx_route fx_unionpay_routes[]; /* handlers_unionpay.c */
+extern const fx_route fx_alert_routes[];    /* handlers_alert.c */
 
 #endif

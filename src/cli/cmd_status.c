@@ -1,0 +1,167 @@
+/* recon status: the latest run of each recent business date, its outcome,
+ * and the dates that need a re-run, as a command ready to paste. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "recon/config.h"
+#include "recon/db.h"
+
+#define MAX_LISTED 10 /* stale dates named on the re-run line */
+
+void rcn_cmd_status_help(void)
+{
+	printf("usage: recon status [--config FILE] [--days N]\n\n"
+	       "Lists the latest run of each of the last N business dates that have runs, oldest\n"
+	       "first: exit status and its meaning, statement rows, discrepancies and pending items,\n"
+	       "when it started (in the [run] time zone) and how long it took, and STALE when a\n"
+	       "re-run of an earlier date changed the suspense it started from. The last line is the\n"
+	       "command that re-runs every date that needs it (oldest first), or \"nothing needs a re-run\".\n\n"
+	       "  --config FILE   configuration (default: $RECON_CONFIG, else ./recon.conf)\n"
+	       "  --days N        how many business dates to list (1..3660, default 14)\n\n"
+	       "Exit status: 0 listed; 2 usage or configuration error; 4 database error.\n");
+}
+
+static const char *exit_meaning(int code)
+{
+	switch (code) {
+	case RCN_EXIT_CLEAN:
+		return "reconciled";
+	case RCN_EXIT_FINDINGS:
+		return "discrepancies";
+	case RCN_EXIT_USAGE:
+		return "usage error";
+	case RCN_EXIT_INPUT:
+		return "statements failed";
+	case RCN_EXIT_DB:
+		return "database error";
+	default:
+		return "unknown";
+	}
+}
+
+static void put_count(char *buf, size_t n, int64_t v)
+{
+	if (v < 0)
+		snprintf(buf, n, "?");
+	else
+		snprintf(buf, n, "%lld", (long long)v);
+}
+
+static void print_run(void *ctx, const rcn_run_summary *r)
+{
+	(void)ctx;
+	char day[11], rows[24], disc[24], pend[24], took[32];
+	put_count(rows, sizeof rows, r->statement_rows);
+	put_count(disc, sizeof disc, r->discrepancies);
+	put_count(pend, sizeof pend, r->pending);
+	if (r->seconds >= 0)
+		snprintf(took, sizeof took, "%.1f s", r->seconds);
+	else
+		snprintf(took, sizeof took, "? s");
+	printf("%s  exit %d %-17s  %s rows, %s discrepancies, %s pending  ran %s, %s", rcn_date_format(day, r->day),
+	       r->exit_status, exit_meaning(r->exit_status), rows, disc, pend,
+	       r->started_at[0] ? r->started_at : "(unknown)", took);
+	if (r->runs > 1)
+		printf(" (%ld runs)", r->runs);
+	if (r->stale)
+		printf("  STALE: re-run needed (%s)", r->stale_reason[0] ? r->stale_reason : "no reason recorded");
+	putchar('\n');
+}
+
+typedef struct {
+	rcn_date first;
+	long n;
+	char listed[MAX_LISTED * 12 + 1];
+} stale_list;
+
+static void add_stale(void *ctx, rcn_date day)
+{
+	stale_list *s = ctx;
+	if (s->n == 0)
+		s->first = day;
+	if (s->n < MAX_LISTED) {
+		char d[11];
+		size_t len = strlen(s->listed);
+		snprintf(s->listed + len, sizeof s->listed - len, "%s%s", len ? " " : "", rcn_date_format(d, day));
+	}
+	s->n++;
+}
+
+/* The config path as a shell word: single-quoted unless plainly safe. */
+static void print_shell_word(const char *s)
+{
+	if (s[0] && strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/._-+=:,@") == strlen(s)) {
+		fputs(s, stdout);
+		return;
+	}
+	putchar('\'');
+	for (const char *p = s; *p; p++)
+		fputs(*p == '\'' ? "'\\''" : (char[]){*p, '\0'}, stdout);
+	putchar('\'');
+}
+
+int rcn_cmd_status(int argc, char **argv)
+{
+	const char *config = NULL, *days_arg = NULL;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (strcmp(a, "--config") && strcmp(a, "--days"))
+			return rcn_cli_usage_error("status: unknown option '%s' (see recon status --help)", a);
+		if (i + 1 >= argc)
+			return rcn_cli_usage_error("status: option %s needs a value", a);
+		if (strcmp(a, "--config") == 0)
+			config = argv[++i];
+		else
+			days_arg = argv[++i];
+	}
+	long days = 14;
+	if (days_arg) {
+		char *end;
+		days = strtol(days_arg, &end, 10);
+		if (!days_arg[0] || *end || days < 1 || days > 3660)
+			return rcn_cli_usage_error("status: --days must be a whole number from 1 to 3660, not '%s'",
+						   days_arg);
+	}
+	const char *path = config ? config : getenv("RECON_CONFIG") ? getenv("RECON_CONFIG") : "recon.conf";
+	rcn_config *cfg = NULL;
+	rcn_db *db = NULL;
+	rcn_err err;
+	char why[1200];
+	if (rcn_config_load(&cfg, path, &err)) {
+		fprintf(stderr, "recon: %s\n", rcn_err_format(&err, why, sizeof(why)));
+		return RCN_EXIT_USAGE;
+	}
+	stale_list stale;
+	memset(&stale, 0, sizeof stale);
+	rcn_date last = -1;
+	if (rcn_db_connect(&db, cfg->conninfo, &err) || rcn_db_migrate(db, &err) ||
+	    rcn_db_recent_runs(db, cfg->timezone, (int)days, print_run, NULL, &err) ||
+	    rcn_db_stale_dates(db, add_stale, &stale, &last, &err)) {
+		fflush(stdout);
+		fprintf(stderr, "recon: status: database error: %s\n", rcn_err_format(&err, why, sizeof(why)));
+		rcn_db_close(db);
+		rcn_config_free(cfg);
+		return RCN_EXIT_DB;
+	}
+	if (last < 0) {
+		printf("no runs recorded yet\n");
+	} else if (!stale.n) {
+		printf("nothing needs a re-run\n");
+	} else {
+		char from[11], to[11];
+		printf("recon run --from %s --to %s", rcn_date_format(from, stale.first), rcn_date_format(to, last));
+		if (config) {
+			fputs(" --config ", stdout);
+			print_shell_word(config);
+		}
+		printf("   # re-run needed: %s", stale.listed);
+		if (stale.n > MAX_LISTED)
+			printf(" and %ld more", stale.n - MAX_LISTED);
+		putchar('\n');
+	}
+	rcn_db_close(db);
+	rcn_config_free(cfg);
+	return RCN_EXIT_CLEAN;
+}

@@ -1,0 +1,444 @@
+/* alert: the night's summary posted to a webhook (WeCom, DingTalk or plain
+ * JSON) after a run, through the download transport. Never fails the run:
+ * see include/recon/alert.h for the bodies and the rules. */
+#include "recon/alert.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "fetch/http.h"
+#include "recon/finding.h"
+#include "recon/money.h"
+
+#define WECOM_MAX    4096  /* bytes of markdown.content WeCom accepts */
+#define DINGTALK_MAX 18000 /* DingTalk's limit is about 20000 characters */
+#define GROUPS_MAX   256   /* channel x merchant groups listed (more are summed into the last) */
+
+typedef struct {
+	long count;
+	int64_t amount_fen; /* sum of |difference| */
+} kind_sum;
+
+typedef struct {
+	const char *channel, *merchant_id;
+	long statement_rows;
+	kind_sum kinds[RCN_K_PENDING];
+} group;
+
+typedef struct {
+	const rcn_alert_summary *s;
+	bool matched; /* the matcher ran: tallies and findings are the night's */
+	group *groups;
+	size_t n_groups;
+	kind_sum kinds[RCN_K_PENDING];
+} digest;
+
+static const char *outcome(int code)
+{
+	switch (code) {
+	case 0:
+		return "clean";
+	case 1:
+		return "discrepancies";
+	case 2:
+		return "usage_error";
+	case 3:
+		return "input_error";
+	default:
+		return "database_error";
+	}
+}
+
+static const char *meaning(int code)
+{
+	switch (code) {
+	case 0:
+		return "reconciled, no discrepancies";
+	case 1:
+		return "reconciled, discrepancies found";
+	case 2:
+		return "usage or configuration error";
+	case 3:
+		return "some statement could not be read or parsed; the rest was reconciled";
+	default:
+		return "database error (or the date is locked by another run); nothing committed";
+	}
+}
+
+/* As discrepancies.csv's "difference": channel minus ledger, counting only
+ * money each side says moved; the extra charge for a double charge. */
+static bool counts_money(const rcn_finding *f, bool ledger)
+{
+	const char *st = ledger ? f->ledger_status : f->channel_status;
+	if (ledger && f->rec_type == RCN_REC_PAYMENT)
+		return strcmp(st, "PAID") == 0 || strcmp(st, "REFUNDED") == 0 || strcmp(st, "PARTIALLY_REFUNDED") == 0;
+	return strcmp(st, "SUCCESS") == 0;
+}
+
+static int64_t abs_difference(const rcn_finding *f)
+{
+	if (f->kind == RCN_K_DUPLICATE_RECORD || (!f->has_channel_amount && !f->has_ledger_amount))
+		return 0;
+	int64_t d;
+	if (f->kind == RCN_K_DOUBLE_CHARGE) {
+		d = f->channel_amount;
+	} else {
+		int64_t c = f->has_channel_amount && counts_money(f, false) ? f->channel_amount : 0;
+		int64_t l = f->has_ledger_amount && counts_money(f, true) ? f->ledger_amount : 0;
+		d = c - l;
+	}
+	return d < 0 ? -d : d;
+}
+
+static group *find_group(digest *d, const char *channel, const char *merchant)
+{
+	channel = channel ? channel : "";
+	merchant = merchant ? merchant : "";
+	for (size_t i = 0; i < d->n_groups; i++)
+		if (strcmp(d->groups[i].channel, channel) == 0 && strcmp(d->groups[i].merchant_id, merchant) == 0)
+			return &d->groups[i];
+	if (d->n_groups == GROUPS_MAX)
+		return &d->groups[GROUPS_MAX - 1];
+	group *g = &d->groups[d->n_groups++];
+	memset(g, 0, sizeof(*g));
+	g->channel = channel;
+	g->merchant_id = merchant;
+	return g;
+}
+
+static int group_cmp(const void *a, const void *b)
+{
+	const group *x = a, *y = b;
+	int c = strcmp(x->channel, y->channel);
+	return c ? c : strcmp(x->merchant_id, y->merchant_id);
+}
+
+static void digest_init(digest *d, const rcn_alert_summary *s)
+{
+	memset(d, 0, sizeof(*d));
+	d->s = s;
+	int code = s->result->exit_code;
+	d->matched = s->m && (code == 0 || code == 1 || code == 3);
+	d->groups = rcn_xcalloc(GROUPS_MAX, sizeof(*d->groups));
+	if (!d->matched)
+		return;
+	size_t n_tallies, n_findings;
+	const rcn_tally *t = rcn_match_tallies(s->m, &n_tallies);
+	const rcn_finding *const *f = rcn_match_findings(s->m, &n_findings);
+	for (size_t i = 0; i < n_tallies; i++)
+		if (t[i].side == RCN_SIDE_CHANNEL)
+			find_group(d, t[i].channel, t[i].merchant_id)->statement_rows += t[i].rows_in;
+	for (size_t i = 0; i < n_findings; i++) {
+		if ((int)f[i]->kind < 0 || f[i]->kind >= RCN_K_PENDING)
+			continue;
+		int64_t amount = abs_difference(f[i]);
+		kind_sum *k = &find_group(d, f[i]->channel, f[i]->merchant_id)->kinds[f[i]->kind];
+		k->count++;
+		k->amount_fen += amount;
+		d->kinds[f[i]->kind].count++;
+		d->kinds[f[i]->kind].amount_fen += amount;
+	}
+	qsort(d->groups, d->n_groups, sizeof(*d->groups), group_cmp);
+}
+
+static bool failed_input(const rcn_run_input *in)
+{
+	return in->source && in->verdict && strcmp(in->verdict, "ok") != 0;
+}
+
+/* ---- JSON ---- */
+
+static void json_str(rcn_buf *b, const char *s)
+{
+	rcn_buf_append(b, "\"", 1);
+	for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
+		switch (*p) {
+		case '"':
+			rcn_buf_append(b, "\\\"", 2);
+			break;
+		case '\\':
+			rcn_buf_append(b, "\\\\", 2);
+			break;
+		case '\n':
+			rcn_buf_append(b, "\\n", 2);
+			break;
+		case '\r':
+			rcn_buf_append(b, "\\r", 2);
+			break;
+		case '\t':
+			rcn_buf_append(b, "\\t", 2);
+			break;
+		default:
+			if (*p < 0x20 || *p == 0x7f)
+				rcn_buf_printf(b, "\\u%04x", (unsigned)*p);
+			else
+				rcn_buf_append(b, p, 1);
+		}
+	}
+	rcn_buf_append(b, "\"", 1);
+}
+
+static bool json_kinds(rcn_buf *b, const kind_sum *kinds, const char *indent)
+{
+	bool first = true;
+	char amount[32];
+	for (int k = 0; k < RCN_K_PENDING; k++) {
+		if (!kinds[k].count)
+			continue;
+		rcn_buf_printf(b, "%s\n%s{\"kind\": ", first ? "" : ",", indent);
+		json_str(b, rcn_kind_name((rcn_kind)k));
+		rcn_buf_printf(b, ", \"kind_cn\": ");
+		json_str(b, rcn_kind_name_cn((rcn_kind)k));
+		rcn_buf_printf(b, ", \"count\": %ld, \"amount\": \"%s\"}", kinds[k].count,
+			       rcn_money_format(amount, sizeof(amount), kinds[k].amount_fen, RCN_SCALE_FEN));
+		first = false;
+	}
+	return !first;
+}
+
+static char *body_json(const digest *d)
+{
+	const rcn_alert_summary *s = d->s;
+	const rcn_run_result *r = s->result;
+	char date[11];
+	rcn_buf b;
+	rcn_buf_init(&b, SIZE_MAX);
+	rcn_buf_printf(&b, "{\n  \"schema\": \"recon.alert/1\",\n  \"business_date\": \"%s\",\n",
+		       rcn_date_format(date, s->day));
+	rcn_buf_printf(&b, "  \"exit_code\": %d,\n  \"outcome\": \"%s\",\n  \"meaning\": ", r->exit_code,
+		       outcome(r->exit_code));
+	json_str(&b, meaning(r->exit_code));
+	rcn_buf_printf(&b, ",\n  \"dry_run\": %s,\n", s->dry_run ? "true" : "false");
+	long zero = 0;
+	rcn_buf_printf(&b,
+		       "  \"totals\": {\"statement_rows\": %ld, \"matched\": %ld, \"discrepancies\": %ld, "
+		       "\"pending\": %ld, \"quarantined\": %ld, \"rejected_files\": %ld},\n",
+		       d->matched ? r->statement_rows : zero, d->matched ? r->matched : zero,
+		       d->matched ? r->discrepancies : zero, d->matched ? r->pending : zero,
+		       d->matched ? r->quarantined : zero, r->rejected_files);
+	rcn_buf_printf(&b, "  \"kinds\": [");
+	bool any = json_kinds(&b, d->kinds, "    ");
+	rcn_buf_printf(&b, "%s],\n  \"channels\": [", any ? "\n  " : "");
+	for (size_t i = 0; i < d->n_groups; i++) {
+		const group *g = &d->groups[i];
+		rcn_buf_printf(&b, "%s\n    {\"channel\": ", i ? "," : "");
+		json_str(&b, g->channel);
+		rcn_buf_printf(&b, ", \"merchant_id\": ");
+		json_str(&b, g->merchant_id);
+		rcn_buf_printf(&b, ", \"statement_rows\": %ld, \"kinds\": [", g->statement_rows);
+		bool has = json_kinds(&b, g->kinds, "      ");
+		rcn_buf_printf(&b, "%s]}", has ? "\n    " : "");
+	}
+	rcn_buf_printf(&b, "%s],\n  \"failed_files\": [", d->n_groups ? "\n  " : "");
+	bool first = true;
+	for (size_t i = 0; i < s->n_inputs; i++) {
+		const rcn_run_input *in = &s->inputs[i];
+		if (!failed_input(in))
+			continue;
+		rcn_buf_printf(&b, "%s\n    {\"source\": ", first ? "" : ",");
+		json_str(&b, in->source);
+		rcn_buf_printf(&b, ", \"file\": ");
+		json_str(&b, in->path);
+		rcn_buf_printf(&b, ", \"reason\": ");
+		json_str(&b, in->verdict);
+		rcn_buf_append(&b, "}", 1);
+		first = false;
+	}
+	rcn_buf_printf(&b, "%s],\n  \"reports\": ", first ? "" : "\n  ");
+	if (r->reports_path[0])
+		json_str(&b, r->reports_path);
+	else
+		rcn_buf_printf(&b, "null");
+	rcn_buf_printf(&b, "\n}\n");
+	return b.data;
+}
+
+/* ---- markdown (WeCom, DingTalk) ---- */
+
+/* One line of text for markdown: control characters become spaces. */
+static void md_text(rcn_buf *b, const char *s)
+{
+	for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
+		unsigned char c = *p < 0x20 || *p == 0x7f ? ' ' : *p;
+		rcn_buf_append(b, &c, 1);
+	}
+}
+
+static void md_title(rcn_buf *b, const digest *d)
+{
+	char date[11];
+	const rcn_run_result *r = d->s->result;
+	rcn_buf_printf(b, "recon %s: %s (exit %d)%s", rcn_date_format(date, d->s->day), meaning(r->exit_code),
+		       r->exit_code, d->s->dry_run ? " [dry run]" : "");
+}
+
+static void md_kinds(rcn_buf *b, const kind_sum *kinds)
+{
+	char amount[32];
+	for (int k = 0; k < RCN_K_PENDING; k++)
+		if (kinds[k].count)
+			rcn_buf_printf(b, "- %s %s: %ld, ¥%s\n", rcn_kind_name_cn((rcn_kind)k),
+				       rcn_kind_name((rcn_kind)k), kinds[k].count,
+				       rcn_money_format(amount, sizeof(amount), kinds[k].amount_fen, RCN_SCALE_FEN));
+}
+
+/* Cuts b to at most max bytes at a line boundary, ending with "…". */
+static void md_cap(rcn_buf *b, size_t max)
+{
+	static const char more[] = "…\n";
+	if (!b->data || b->len <= max)
+		return;
+	size_t keep = max - (sizeof(more) - 1);
+	while (keep > 0 && b->data[keep - 1] != '\n')
+		keep--;
+	b->len = keep;
+	b->data[keep] = '\0';
+	rcn_buf_append(b, more, sizeof(more) - 1);
+}
+
+static char *markdown(const digest *d, size_t max)
+{
+	const rcn_alert_summary *s = d->s;
+	const rcn_run_result *r = s->result;
+	rcn_buf b;
+	rcn_buf_init(&b, SIZE_MAX);
+	rcn_buf_append(&b, "## ", 3);
+	md_title(&b, d);
+	rcn_buf_append(&b, "\n", 1);
+	if (d->matched)
+		rcn_buf_printf(&b,
+			       "> %ld statement rows: %ld matched, %ld discrepancies, %ld pending, %ld quarantined, "
+			       "%ld file(s) failed\n",
+			       r->statement_rows, r->matched, r->discrepancies, r->pending, r->quarantined,
+			       r->rejected_files);
+	else
+		rcn_buf_printf(&b, "> nothing was committed for this date\n");
+	for (size_t i = 0; i < d->n_groups; i++) {
+		const group *g = &d->groups[i];
+		rcn_buf_append(&b, "\n**", 3);
+		md_text(&b, g->channel);
+		rcn_buf_append(&b, " ", 1);
+		md_text(&b, g->merchant_id);
+		rcn_buf_printf(&b, "**: %ld statement rows\n", g->statement_rows);
+		md_kinds(&b, g->kinds);
+	}
+	bool first = true;
+	for (size_t i = 0; i < s->n_inputs; i++) {
+		const rcn_run_input *in = &s->inputs[i];
+		if (!failed_input(in))
+			continue;
+		if (first)
+			rcn_buf_printf(&b, "\n**Files that failed**\n");
+		first = false;
+		rcn_buf_append(&b, "- [source ", 10);
+		md_text(&b, in->source);
+		rcn_buf_append(&b, "] ", 2);
+		md_text(&b, in->verdict);
+		rcn_buf_append(&b, "\n", 1);
+	}
+	if (r->reports_path[0]) {
+		rcn_buf_printf(&b, "\nReports: ");
+		md_text(&b, r->reports_path);
+		rcn_buf_append(&b, "\n", 1);
+	}
+	md_cap(&b, max);
+	return b.data;
+}
+
+char *rcn_alert_body(const rcn_alert_summary *s, const char *kind)
+{
+	digest d;
+	digest_init(&d, s);
+	char *out;
+	if (kind && (strcmp(kind, "wecom") == 0 || strcmp(kind, "dingtalk") == 0)) {
+		bool wecom = strcmp(kind, "wecom") == 0;
+		char *text = markdown(&d, wecom ? WECOM_MAX : DINGTALK_MAX);
+		rcn_buf b;
+		rcn_buf_init(&b, SIZE_MAX);
+		rcn_buf_printf(&b, "{\"msgtype\":\"markdown\",\"markdown\":{");
+		if (wecom) {
+			rcn_buf_printf(&b, "\"content\":");
+		} else {
+			rcn_buf title;
+			rcn_buf_init(&title, SIZE_MAX);
+			md_title(&title, &d);
+			rcn_buf_printf(&b, "\"title\":");
+			json_str(&b, title.data);
+			rcn_buf_printf(&b, ",\"text\":");
+			rcn_buf_free(&title);
+		}
+		json_str(&b, text);
+		rcn_buf_printf(&b, "}}");
+		free(text);
+		out = b.data;
+	} else {
+		out = body_json(&d);
+	}
+	free(d.groups);
+	return out;
+}
+
+/* WeCom and DingTalk answer 200 with {"errcode":N,...}; N != 0 is a failure.
+ * Returns the errcode (0 when there is none). */
+static long robot_errcode(const rcn_http_response *resp)
+{
+	const char *p = resp->body.data ? strstr(resp->body.data, "\"errcode\"") : NULL;
+	if (!p)
+		return 0;
+	p += 9;
+	while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r' || *p == ':')
+		p++;
+	return strtol(p, NULL, 10);
+}
+
+void rcn_alert_send(const rcn_config *cfg, const rcn_alert_summary *s, FILE *log)
+{
+	if (!cfg || !cfg->alert_webhook || !cfg->alert_webhook[0])
+		return;
+	char date[11], why[1200], safe[1024];
+	rcn_date_format(date, s->day);
+	rcn_http_safe_url(safe, sizeof(safe), cfg->alert_webhook);
+	char *body = rcn_alert_body(s, cfg->alert_kind);
+
+	rcn_fetch_settings st;
+	rcn_fetch_settings_default(&st);
+	st.connect_timeout_s = 5;
+	st.timeout_s = 15;
+	st.stall_s = 10;
+	st.attempts = 3;
+	st.backoff_ms = 500;
+	st.max_per_channel = 0;
+	st.max_bytes = (uint64_t)64 << 10;
+	st.ca_file = cfg->alert_ca_file;
+	static const char *const headers[] = {"Content-Type: application/json; charset=utf-8", NULL};
+	rcn_http_request req = {.method = "POST",
+				.url = cfg->alert_webhook,
+				.headers = headers,
+				.body = body,
+				.body_len = strlen(body),
+				.channel = "alert",
+				.what = "alert webhook"};
+	rcn_http_response resp;
+	rcn_err err;
+	if (rcn_http_send(&req, &st, &resp, &err) != RCN_OK) {
+		fprintf(log, "recon: %s: alert not sent: %s\n", date, rcn_err_format(&err, why, sizeof(why)));
+	} else {
+		long code = robot_errcode(&resp);
+		if (resp.status < 200 || resp.status > 299)
+			fprintf(log, "recon: %s: alert not sent: %s answered HTTP %ld\n", date, safe, resp.status);
+		else if (code != 0)
+			fprintf(log, "recon: %s: alert not sent: %s answered errcode %ld\n", date, safe, code);
+		rcn_http_response_free(&resp);
+	}
+	fflush(log);
+	free(body);
+}
+
+void rcn_alert_after_run(const rcn_run_opts *o, const rcn_run_result *r, const rcn_match *m,
+			 const rcn_run_input *inputs, size_t n_inputs)
+{
+	if (!o->cfg->alert_webhook)
+		return;
+	rcn_alert_summary s = {o->day, o->dry_run, r, m, inputs, n_inputs};
+	rcn_alert_send(o->cfg, &s, o->log);
+}
