@@ -27,6 +27,13 @@ typedef struct {
 	char tmp_dir[4096];   /* reports/.<date>.tmp-<pid> */
 } rcn_report_dir;
 
+/* One earlier (or this) business date for the trend chart of index.html. */
+typedef struct {
+	rcn_date date;
+	long discrepancies;
+	long statement_rows;
+} rcn_trend_point;
+
 /* Everything a date's reports show (borrowed). */
 typedef struct {
 	const rcn_finding *const *findings; /* discrepancies and pending items, in report order */
@@ -39,10 +46,12 @@ typedef struct {
 	size_t n_quarantine;
 	const rcn_settlement *settlements; /* today's expected ones, then earlier ones checked today */
 	size_t n_settlements;
+	const rcn_trend_point *trend; /* oldest first, at most 30 shown; NULL/0: no trend section */
+	size_t n_trend;
 } rcn_report_data;
 
 /* Writes discrepancies.csv, pending.csv, notes.csv, summary.csv,
- * settlement.csv and quarantine.csv into a fresh temporary directory next to reports/<date>. */
+ * settlement.csv, quarantine.csv and index.html into a fresh temporary directory next to reports/<date>. */
 rcn_rc rcn_report_prepare(rcn_report_dir *out, const char *reports_dir, rcn_date day, const rcn_report_data *data,
 			  rcn_err *err);
 /* Swaps the prepared directory into place (atomic exchange when the date
@@ -55,5 +64,17 @@ void rcn_report_abort(rcn_report_dir *dir);
  * a leading = + - @ (or tab, CR) is neutralised with an apostrophe. */
 void rcn_csv_text(FILE *f, const char *s);
 void rcn_csv_money(FILE *f, int64_t v, int scale);
+
+/* The difference column: channel minus ledger, counting only money each side
+ * says moved; the extra charge of a double charge; false when there is none
+ * (a duplicated listing, or no amount on either side). */
+bool rcn_finding_difference(const rcn_finding *f, int64_t *out);
+
+/* index.html: one self-contained page (inline CSS and SVG, no scripts, no
+ * external assets) with the totals, a table per discrepancy kind and charts;
+ * written into dir. Deterministic: the same data gives the same bytes. */
+rcn_rc rcn_report_html(const char *dir, const char *date, const rcn_report_data *data, rcn_err *err);
+/* Writes s with & < > " ' escaped as HTML entities (exposed for tests). */
+void rcn_html_text(FILE *f, const char *s);
 
 #endif

@@ -30,3 +30,27 @@ void rcn_csv_money(FILE *f, int64_t v, int scale)
 	char buf[32];
 	fputs(rcn_money_format(buf, sizeof(buf), v, scale), f);
 }
+
+static bool counts_money(const rcn_finding *f, bool ledger)
+{
+	const char *st = ledger ? f->ledger_status : f->channel_status;
+	if (ledger && f->rec_type == RCN_REC_PAYMENT)
+		return strcmp(st, "PAID") == 0 || strcmp(st, "REFUNDED") == 0 || strcmp(st, "PARTIALLY_REFUNDED") == 0;
+	return strcmp(st, "SUCCESS") == 0;
+}
+
+/* channel minus ledger, counting only money each side says moved; the extra
+ * charge for a double charge; nothing for a duplicated listing. */
+bool rcn_finding_difference(const rcn_finding *f, int64_t *out)
+{
+	if (f->kind == RCN_K_DUPLICATE_RECORD || (!f->has_channel_amount && !f->has_ledger_amount))
+		return false;
+	if (f->kind == RCN_K_DOUBLE_CHARGE) {
+		*out = f->channel_amount;
+		return true;
+	}
+	int64_t c = f->has_channel_amount && counts_money(f, false) ? f->channel_amount : 0;
+	int64_t l = f->has_ledger_amount && counts_money(f, true) ? f->ledger_amount : 0;
+	*out = c - l;
+	return true;
+}

@@ -20,30 +20,6 @@ static const char *const finding_columns =
 	"channel_status,ledger_amount,channel_amount,difference,expected_fee,channel_fee,trade_time,first_seen,"
 	"age_days,source,detail";
 
-static bool counts_money(const rcn_finding *f, bool ledger)
-{
-	const char *st = ledger ? f->ledger_status : f->channel_status;
-	if (ledger && f->rec_type == RCN_REC_PAYMENT)
-		return strcmp(st, "PAID") == 0 || strcmp(st, "REFUNDED") == 0 || strcmp(st, "PARTIALLY_REFUNDED") == 0;
-	return strcmp(st, "SUCCESS") == 0;
-}
-
-/* channel minus ledger, counting only money each side says moved; the extra
- * charge for a double charge; nothing for a duplicated listing. */
-static bool difference(const rcn_finding *f, int64_t *out)
-{
-	if (f->kind == RCN_K_DUPLICATE_RECORD || (!f->has_channel_amount && !f->has_ledger_amount))
-		return false;
-	if (f->kind == RCN_K_DOUBLE_CHARGE) {
-		*out = f->channel_amount;
-		return true;
-	}
-	int64_t c = f->has_channel_amount && counts_money(f, false) ? f->channel_amount : 0;
-	int64_t l = f->has_ledger_amount && counts_money(f, true) ? f->ledger_amount : 0;
-	*out = c - l;
-	return true;
-}
-
 static void write_finding(FILE *out, const char *date, const rcn_finding *f)
 {
 	char d[11];
@@ -66,7 +42,7 @@ static void write_finding(FILE *out, const char *date, const rcn_finding *f)
 	if (f->has_channel_amount)
 		rcn_csv_money(out, f->channel_amount, RCN_SCALE_FEN);
 	fputc(',', out);
-	if (difference(f, &diff))
+	if (rcn_finding_difference(f, &diff))
 		rcn_csv_money(out, diff, RCN_SCALE_FEN);
 	fputc(',', out);
 	if (f->has_expected_fee)
@@ -372,7 +348,8 @@ rcn_rc rcn_report_prepare(rcn_report_dir *out, const char *reports_dir, rcn_date
 			     "due_date,status,settled_amount,settled_on,detail",
 			     settlement_body, &c, err)) ||
 	    (rc = write_file(out->tmp_dir, "quarantine.csv", "business_date,source,file,line,scope,reason,rows,amount",
-			     quarantine_body, &c, err))) {
+			     quarantine_body, &c, err)) ||
+	    (rc = rcn_report_html(out->tmp_dir, date, data, err))) {
 		rcn_report_abort(out);
 		return rc;
 	}
