@@ -44,6 +44,7 @@ typedef struct {
 	char *spool_dir;	   /* [run] spool, default "spool" */
 	int lock_wait_seconds;	   /* [run] lock_wait, default 600 */
 	char *rules_dir;	   /* [run] rules, default $RECON_RULES or the rules/ the binary was built with */
+	char *metrics_path;	   /* [run] metrics: Prometheus textfile written after every run, or NULL */
 	int jobs;		   /* [run] jobs: parallel statement parsing, default 0 = number of cores */
 	int64_t fee_tolerance_fen; /* [run] fee_tolerance (yuan): per-file fee totals may differ by this, default 0.01
 				    */

@@ -15,11 +15,13 @@ typedef struct {
 	rcn_date day;
 	const char *const *only; /* --channel: source names or channels to run; NULL/0 = all */
 	size_t n_only;
-	const char *out_dir; /* --out: reports directory overriding [run] reports */
-	bool dry_run;	     /* reconcile and write reports, commit nothing to the database */
-	int jobs;	     /* --jobs: threads parsing statements; 0 = [run] jobs, else the cores */
-	bool refetch;	     /* --refetch: download again even when the spool has the statement */
-	FILE *log;	     /* messages (stderr) */
+	const char *out_dir;	  /* --out: reports directory overriding [run] reports */
+	bool dry_run;		  /* reconcile and write reports, commit nothing to the database */
+	int jobs;		  /* --jobs: threads parsing statements; 0 = [run] jobs, else the cores */
+	bool refetch;		  /* --refetch: download again even when the spool has the statement */
+	FILE *log;		  /* messages (stderr) */
+	bool log_json;		  /* --log-format json: one JSON object per log line */
+	const char *metrics_path; /* --metrics: Prometheus textfile overriding [run] metrics; NULL = config */
 } rcn_run_opts;
 
 typedef struct {

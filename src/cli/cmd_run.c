@@ -12,7 +12,8 @@
 void rcn_cmd_run_help(void)
 {
 	printf("usage: recon run [--date YYYY-MM-DD | --from YYYY-MM-DD --to YYYY-MM-DD]\n"
-	       "                 [--config FILE] [--channel NAME]... [--out DIR] [--jobs N] [--dry-run] [--refetch]\n\n"
+	       "                 [--config FILE] [--channel NAME]... [--out DIR] [--jobs N] [--dry-run] [--refetch]\n"
+	       "                 [--log-format text|json] [--metrics FILE]\n\n"
 	       "Reconciles every configured statement source of a business date against the ledger,\n"
 	       "writes reports/<date>/{discrepancies,pending,summary,quarantine}.csv and stores the\n"
 	       "results in PostgreSQL. Running a date again replaces its results.\n\n"
@@ -23,7 +24,10 @@ void rcn_cmd_run_help(void)
 	       "  --out DIR       write reports under DIR instead of [run] reports\n"
 	       "  --jobs N        parallel statement parsing (1..64; default: cores)\n"
 	       "  --dry-run       reconcile and write reports, but commit nothing to the database\n"
-	       "  --refetch       download statements again even when the spool already has them\n\n"
+	       "  --refetch       download statements again even when the spool already has them\n"
+	       "  --log-format F  text (default) or json: one {\"level\",\"date\",\"source\",\"msg\"} object a line\n"
+	       "  --metrics FILE  after every date, write Prometheus metrics for node_exporter's textfile\n"
+	       "                  collector to FILE (atomically; default: [run] metrics, else none)\n\n"
 	       "Exit status: 0 reconciled, no discrepancies; 1 discrepancies found; 2 usage or\n"
 	       "configuration error; 3 a statement could not be read or parsed (the rest was\n"
 	       "reconciled); 4 database error, nothing committed.\n");
@@ -74,7 +78,8 @@ int rcn_cmd_run(int argc, char **argv)
 			continue;
 		}
 		if (strcmp(a, "--date") && strcmp(a, "--from") && strcmp(a, "--to") && strcmp(a, "--config") &&
-		    strcmp(a, "--channel") && strcmp(a, "--out") && strcmp(a, "--jobs"))
+		    strcmp(a, "--channel") && strcmp(a, "--out") && strcmp(a, "--jobs") && strcmp(a, "--log-format") &&
+		    strcmp(a, "--metrics"))
 			return rcn_cli_usage_error("run: unknown option '%s' (see recon run --help)", a);
 		if (!has_value)
 			return rcn_cli_usage_error("run: option %s needs a value", a);
@@ -89,7 +94,13 @@ int rcn_cmd_run(int argc, char **argv)
 			config = v;
 		else if (strcmp(a, "--out") == 0)
 			opts.out_dir = v;
-		else if (strcmp(a, "--channel") == 0) {
+		else if (strcmp(a, "--metrics") == 0)
+			opts.metrics_path = v;
+		else if (strcmp(a, "--log-format") == 0) {
+			if (strcmp(v, "text") && strcmp(v, "json"))
+				return rcn_cli_usage_error("run: --log-format must be text or json, not '%s'", v);
+			opts.log_json = strcmp(v, "json") == 0;
+		} else if (strcmp(a, "--channel") == 0) {
 			if (n_only == sizeof(only) / sizeof(only[0]))
 				return rcn_cli_usage_error("run: too many --channel options");
 			only[n_only++] = v;

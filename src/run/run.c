@@ -15,20 +15,77 @@
 #include "recon/money.h"
 #include "recon/parse.h"
 #include "recon/report.h"
+#include "run/metrics.h"
 #include "run/settle_run.h"
 #include "run/sources.h"
 
 enum { EXIT_CLEAN = 0, EXIT_FINDINGS = 1, EXIT_USAGE = 2, EXIT_INPUT = 3, EXIT_DB = 4 };
 
-static void say(const rcn_run_opts *o, const char *date, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void say(const rcn_run_opts *o, const char *date, const char *fmt, ...)
+/* Every line a run writes to its log goes through log_line: as text,
+ * "recon: DATE: [source NAME] message" (no date with LOG_NODATE); with
+ * --log-format json, {"level":…,"date":…,"source":…,"msg":…} on one line. */
+enum { LOG_INFO = 0, LOG_ERROR = 1, LOG_NODATE = 2 };
+
+static void json_string(rcn_buf *b, const char *s)
 {
+	rcn_buf_append(b, "\"", 1);
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p == '"' || *p == '\\') {
+			char esc[2] = {'\\', (char)*p};
+			rcn_buf_append(b, esc, 2);
+		} else if (*p == '\n') {
+			rcn_buf_append(b, "\\n", 2);
+		} else if (*p == '\t') {
+			rcn_buf_append(b, "\\t", 2);
+		} else if (*p < 0x20 || *p == 0x7f) {
+			rcn_buf_printf(b, "\\u%04x", (unsigned)*p);
+		} else {
+			rcn_buf_append(b, p, 1);
+		}
+	}
+	rcn_buf_append(b, "\"", 1);
+}
+
+static void log_line(const rcn_run_opts *o, int flags, const char *source, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static void log_line(const rcn_run_opts *o, int flags, const char *source, const char *fmt, ...)
+{
+	char date[11];
 	va_list ap;
+	rcn_date_format(date, o->day);
 	va_start(ap, fmt);
-	fprintf(o->log, "recon: %s: ", date);
-	vfprintf(o->log, fmt, ap);
-	fputc('\n', o->log);
+	if (!o->log_json) {
+		fputs("recon: ", o->log);
+		if (!(flags & LOG_NODATE))
+			fprintf(o->log, "%s: ", date);
+		if (source)
+			fprintf(o->log, "[source %s] ", source);
+		vfprintf(o->log, fmt, ap);
+		fputc('\n', o->log);
+		va_end(ap);
+		return;
+	}
+	va_list copy;
+	va_copy(copy, ap);
+	int n = vsnprintf(NULL, 0, fmt, copy);
+	va_end(copy);
+	char *msg = rcn_xcalloc((size_t)(n > 0 ? n : 0) + 1, 1);
+	vsnprintf(msg, (size_t)(n > 0 ? n : 0) + 1, fmt, ap);
 	va_end(ap);
+	rcn_buf b;
+	rcn_buf_init(&b, 1 << 20);
+	rcn_buf_printf(&b, "{\"level\":\"%s\",\"date\":\"%s\"", flags & LOG_ERROR ? "error" : "info", date);
+	if (source) {
+		rcn_buf_append(&b, ",\"source\":", 10);
+		json_string(&b, source);
+	}
+	rcn_buf_append(&b, ",\"msg\":", 7);
+	json_string(&b, msg);
+	rcn_buf_append(&b, "}\n", 2);
+	fwrite(b.data, 1, b.len, o->log); /* one write per line */
+	fflush(o->log);
+	rcn_buf_free(&b);
+	free(msg);
 }
 
 static bool selected(const rcn_run_opts *o, const rcn_source_conf *s)
@@ -105,13 +162,12 @@ static rcn_rc load_lookups(rcn_db *db, const rcn_run_opts *o, rcn_match *m, rcn_
 }
 
 /* Merges one parsed source into the matcher, in configuration order, and says how it went. */
-static void merge_job(const rcn_run_opts *o, const char *date, rcn_match *m, size_t index, rcn_source_job *job,
-		      rcn_run_result *out)
+static void merge_job(const rcn_run_opts *o, rcn_match *m, size_t index, rcn_source_job *job, rcn_run_result *out)
 {
 	const rcn_stmt_result *res = &job->res;
 	char amount[32], fee[32];
 	if (res->rejected) {
-		fprintf(o->log, "recon: %s: [source %s] rejected: %s\n", date, job->conf->name, job->input.verdict);
+		log_line(o, LOG_ERROR, job->conf->name, "rejected: %s", job->input.verdict);
 		rcn_match_add_quarantine(m, index, res->rows,
 					 res->amount_fen + res->refund_fen + res->movement_in_fen +
 						 res->movement_out_fen);
@@ -120,19 +176,20 @@ static void merge_job(const rcn_run_opts *o, const char *date, rcn_match *m, siz
 		return;
 	}
 	if (job->no_bill) {
-		say(o, date, "[source %s] the channel has no statement for this date: reconciled as an empty day",
-		    job->conf->name);
+		log_line(o, LOG_INFO, job->conf->name,
+			 "the channel has no statement for this date: reconciled as an empty day");
 	} else if (res->movements && !res->payments && !res->refunds) {
 		char in[32], outgo[32];
-		say(o, date, "[source %s] %s: %s, %ld fund movements (in %s, out %s) kept for settlement, totals ok",
-		    job->conf->name, job->path, res->format, res->movements,
-		    rcn_money_format(in, sizeof(in), res->movement_in_fen, 2),
-		    rcn_money_format(outgo, sizeof(outgo), res->movement_out_fen, 2));
+		log_line(o, LOG_INFO, job->conf->name,
+			 "%s: %s, %ld fund movements (in %s, out %s) kept for settlement, totals ok", job->path,
+			 res->format, res->movements, rcn_money_format(in, sizeof(in), res->movement_in_fen, 2),
+			 rcn_money_format(outgo, sizeof(outgo), res->movement_out_fen, 2));
 	} else {
-		say(o, date, "[source %s] %s: %s, %ld rows (%ld payments, %ld refunds), amount %s, fee %s, totals ok",
-		    job->conf->name, job->path, res->format, res->rows, res->payments, res->refunds,
-		    rcn_money_format(amount, sizeof(amount), res->amount_fen, 2),
-		    rcn_money_format(fee, sizeof(fee), res->fee, 5));
+		log_line(o, LOG_INFO, job->conf->name,
+			 "%s: %s, %ld rows (%ld payments, %ld refunds), amount %s, fee %s, totals ok", job->path,
+			 res->format, res->rows, res->payments, res->refunds,
+			 rcn_money_format(amount, sizeof(amount), res->amount_fen, 2),
+			 rcn_money_format(fee, sizeof(fee), res->fee, 5));
 	}
 	rcn_match_add_batch(m, index, job->batch);
 	job->batch = NULL;
@@ -155,20 +212,72 @@ static char *counts_json(const rcn_run_result *r, const rcn_finding *const *f, s
 	return b.data;
 }
 
-static void db_fail(const rcn_run_opts *o, const char *date, const rcn_err *err, rcn_run_result *out)
+static void db_fail(const rcn_run_opts *o, const rcn_err *err, rcn_run_result *out)
 {
 	char why[1200];
-	fprintf(o->log, "recon: %s: database error, nothing committed: %s\n", date,
-		rcn_err_format(err, why, sizeof(why)));
+	log_line(o, LOG_ERROR, NULL, "database error, nothing committed: %s", rcn_err_format(err, why, sizeof(why)));
 	out->exit_code = EXIT_DB;
 }
 
 static void on_lock_wait(void *p)
 {
 	const rcn_run_opts *o = p;
-	char date[11];
-	fprintf(o->log, "recon: %s: another run of this date is in progress; waiting up to %d s for it to finish\n",
-		rcn_date_format(date, o->day), o->cfg->lock_wait_seconds);
+	log_line(o, LOG_INFO, NULL, "another run of this date is in progress; waiting up to %d s for it to finish",
+		 o->cfg->lock_wait_seconds);
+}
+
+/* The alert's own messages, re-emitted through log_line when the log is JSON. */
+static void alert_after_run(const rcn_run_opts *o, const rcn_run_result *out, const rcn_match *m,
+			    const rcn_run_input *inputs, size_t n_src)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *mem = o->log_json ? open_memstream(&text, &len) : NULL;
+	if (!mem) {
+		rcn_alert_after_run(o, out, m, inputs, n_src);
+		return;
+	}
+	rcn_run_opts copy = *o;
+	copy.log = mem;
+	rcn_alert_after_run(&copy, out, m, inputs, n_src);
+	fclose(mem);
+	char date[11], prefix[32];
+	snprintf(prefix, sizeof(prefix), "recon: %s: ", rcn_date_format(date, o->day));
+	for (char *line = text, *nl; line && *line; line = nl ? nl + 1 : NULL) {
+		nl = strchr(line, '\n');
+		if (nl)
+			*nl = '\0';
+		if (strncmp(line, prefix, strlen(prefix)) == 0)
+			line += strlen(prefix);
+		else if (strncmp(line, "recon: ", 7) == 0)
+			line += 7;
+		if (*line)
+			log_line(o, LOG_ERROR, NULL, "%s", line);
+	}
+	free(text);
+}
+
+/* The metrics file, when --metrics or [run] metrics names one: never changes the exit code. */
+static void write_metrics(const rcn_run_opts *o, const rcn_run_result *out, const struct timespec *t0,
+			  const rcn_tally *tallies, size_t n_tallies, const long *kinds)
+{
+	const rcn_config *cfg = o->cfg;
+	char path[4200], why[1200];
+	struct timespec t1;
+	rcn_err err;
+	if (o->metrics_path)
+		snprintf(path, sizeof(path), "%s", o->metrics_path);
+	else if (cfg->metrics_path)
+		rcn_config_resolve(path, sizeof(path), cfg->metrics_path, cfg->dir);
+	else
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	rcn_metrics mx = {
+		o->day,	    out->exit_code, (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9,
+		time(NULL), tallies,	    n_tallies,
+		kinds};
+	if (rcn_metrics_write(path, &mx, &err))
+		log_line(o, LOG_ERROR, NULL, "%s", rcn_err_format(&err, why, sizeof(why)));
 }
 
 void rcn_run_date(const rcn_run_opts *o, rcn_run_result *out)
@@ -192,6 +301,9 @@ void rcn_run_date(const rcn_run_opts *o, rcn_run_result *out)
 	memset(&settlements, 0, sizeof(settlements));
 	char *counts = NULL;
 	bool locked = false;
+	const rcn_tally *metric_tallies = NULL; /* set once matched */
+	size_t metric_n_tallies = 0;
+	long kinds[RCN_K__COUNT] = {0};
 	struct timespec t0, t1;
 	time_t now = time(NULL);
 	struct tm tm;
@@ -212,7 +324,7 @@ void rcn_run_date(const rcn_run_opts *o, rcn_run_result *out)
 	if ((stat(fees_path, &st) == 0 && rcn_fee_rules_load(&fee_rules, fees_path, &err)) ||
 	    (stat(settle_path, &st) == 0 && rcn_settle_rules_load(&settle_rules, settle_path, &err)) ||
 	    (stat(cal_path, &st) == 0 && rcn_calendar_load(&calendar, cal_path, &err))) {
-		fprintf(o->log, "recon: %s\n", rcn_err_format(&err, why, sizeof(why)));
+		log_line(o, LOG_ERROR | LOG_NODATE, NULL, "%s", rcn_err_format(&err, why, sizeof(why)));
 		out->exit_code = EXIT_USAGE;
 		goto cleanup;
 	}
@@ -222,7 +334,7 @@ void rcn_run_date(const rcn_run_opts *o, rcn_run_result *out)
 			continue;
 		/* a profile that does not load is a configuration error: nothing runs */
 		if (s->profile_path && rcn_profile_load(&profiles[n_src], s->profile_path, &err)) {
-			fprintf(o->log, "recon: %s\n", rcn_err_format(&err, why, sizeof(why)));
+			log_line(o, LOG_ERROR | LOG_NODATE, NULL, "%s", rcn_err_format(&err, why, sizeof(why)));
 			out->exit_code = EXIT_USAGE;
 			goto cleanup;
 		}
@@ -241,22 +353,22 @@ void rcn_run_date(const rcn_run_opts *o, rcn_run_result *out)
 		n_src++;
 	}
 	if (!n_src) {
-		fprintf(o->log, "recon: %s: no [source] matches --channel: nothing to do\n", date);
+		log_line(o, LOG_ERROR, NULL, "no [source] matches --channel: nothing to do");
 		out->exit_code = EXIT_USAGE;
 		goto cleanup;
 	}
 
 	if (rcn_db_connect(&db, cfg->conninfo, &err) || rcn_db_migrate(db, &err)) {
-		db_fail(o, date, &err, out);
+		db_fail(o, &err, out);
 		goto cleanup;
 	}
 	if (rcn_db_lock_date(db, o->day, cfg->lock_wait_seconds, on_lock_wait, (void *)o, &err)) {
 		if (err.code == RCN_EBUSY) {
-			fprintf(o->log, "recon: %s: %s after waiting %d s; nothing done\n", date, err.msg,
-				cfg->lock_wait_seconds);
+			log_line(o, LOG_ERROR, NULL, "%s after waiting %d s; nothing done", err.msg,
+				 cfg->lock_wait_seconds);
 			out->exit_code = EXIT_DB;
 		} else {
-			db_fail(o, date, &err, out);
+			db_fail(o, &err, out);
 		}
 		goto cleanup;
 	}
@@ -269,12 +381,12 @@ void rcn_run_date(const rcn_run_opts *o, rcn_run_result *out)
 	rcn_parse_join(pool);
 	pool = NULL;
 	if (window_rc) {
-		db_fail(o, date, &err, out);
+		db_fail(o, &err, out);
 		goto cleanup;
 	}
 	for (size_t i = 0; i < n_src; i++) {
 		msrc[i].label = jobs[i].label;
-		merge_job(o, date, m, i, &jobs[i], out);
+		merge_job(o, m, i, &jobs[i], out);
 		inputs[i] = jobs[i].input;
 		for (size_t k = 0; k < jobs[i].n_quarantine; k++) {
 			rcn_xreserve((void **)&quarantine, &cap_quarantine, n_quarantine + 1, sizeof(*quarantine));
@@ -282,12 +394,12 @@ void rcn_run_date(const rcn_run_opts *o, rcn_run_result *out)
 		}
 	}
 	if (load_lookups(db, o, m, &err)) {
-		db_fail(o, date, &err, out);
+		db_fail(o, &err, out);
 		goto cleanup;
 	}
 	rcn_match_run(m);
 	if (rcn_run_settle(db, cfg, o->day, m, jobs, n_src, settle_rules, calendar, &settlements, &err)) {
-		db_fail(o, date, &err, out);
+		db_fail(o, &err, out);
 		goto cleanup;
 	}
 
@@ -303,7 +415,10 @@ void rcn_run_date(const rcn_run_opts *o, rcn_run_result *out)
 		out->matched += tallies[i].matched;
 		out->quarantined += tallies[i].quarantined;
 	}
+	metric_tallies = tallies;
+	metric_n_tallies = n_tallies;
 	for (size_t i = 0; i < n_findings; i++) {
+		kinds[findings[i]->kind]++;
 		if (findings[i]->kind == RCN_K_PENDING)
 			out->pending++;
 		else
@@ -326,7 +441,7 @@ void rcn_run_date(const rcn_run_opts *o, rcn_run_result *out)
 	rcn_config_resolve(reports, sizeof(reports), o->out_dir ? o->out_dir : cfg->reports_dir,
 			   o->out_dir ? "." : cfg->dir);
 	if (rcn_report_prepare(&rdir, reports, o->day, &data, &err)) {
-		fprintf(o->log, "recon: %s: %s\n", date, rcn_err_format(&err, why, sizeof(why)));
+		log_line(o, LOG_ERROR, NULL, "%s", rcn_err_format(&err, why, sizeof(why)));
 		out->exit_code = EXIT_DB; /* nothing committed */
 		goto cleanup;
 	}
@@ -344,17 +459,17 @@ void rcn_run_date(const rcn_run_opts *o, rcn_run_result *out)
 		if (rcn_db_store_results(db, &info, findings, n_findings, moves, n_moves, settlements.v, settlements.n,
 					 &later, &err)) {
 			rcn_report_abort(&rdir);
-			db_fail(o, date, &err, out);
+			db_fail(o, &err, out);
 			goto cleanup;
 		}
 		if (later > 0)
-			fprintf(o->log,
-				"recon: %s: %ld later business date(s) were reconciled with this date's old suspense "
-				"and are now marked stale: re-run them (oldest first)\n",
-				date, later);
+			log_line(o, LOG_INFO, NULL,
+				 "%ld later business date(s) were reconciled with this date's old suspense "
+				 "and are now marked stale: re-run them (oldest first)",
+				 later);
 	}
 	if (rcn_report_commit(&rdir, &err)) {
-		fprintf(o->log, "recon: %s: %s\n", date, rcn_err_format(&err, why, sizeof(why)));
+		log_line(o, LOG_ERROR, NULL, "%s", rcn_err_format(&err, why, sizeof(why)));
 		out->exit_code = EXIT_DB;
 		goto cleanup;
 	}
@@ -364,15 +479,17 @@ void rcn_run_date(const rcn_run_opts *o, rcn_run_result *out)
 	char carried_note[64] = "";
 	if (carried)
 		snprintf(carried_note, sizeof(carried_note), " (%ld carried over from the day before)", carried);
-	say(o, date, "%ld statement rows%s: %ld matched, %ld discrepancies, %ld pending, %ld quarantined%s",
-	    out->statement_rows, carried_note, out->matched, out->discrepancies, out->pending, out->quarantined,
-	    o->dry_run ? " (dry run: nothing committed)" : "");
+	log_line(o, LOG_INFO, NULL,
+		 "%ld statement rows%s: %ld matched, %ld discrepancies, %ld pending, %ld quarantined%s",
+		 out->statement_rows, carried_note, out->matched, out->discrepancies, out->pending, out->quarantined,
+		 o->dry_run ? " (dry run: nothing committed)" : "");
 cleanup:
 	if (locked)
 		rcn_db_unlock_date(db, o->day);
 	rcn_db_close(db);
 	/* after the reports are committed or a failure, with the lock released: never changes the exit code */
-	rcn_alert_after_run(o, out, m, inputs, n_src);
+	alert_after_run(o, out, m, inputs, n_src);
+	write_metrics(o, out, &t0, metric_tallies, metric_n_tallies, metric_tallies ? kinds : NULL);
 	rcn_match_free(m);
 	free(counts);
 	free(quarantine);

@@ -188,6 +188,13 @@ static rcn_rc set_key(ctx *c, rcn_config *cfg, enum section sec, rcn_source_conf
 			return parse_int(c, key, val, 0, 60, &cfg->carry_over_days);
 		if (strcmp(key, "lock_wait") == 0)
 			return parse_int(c, key, val, 0, 86400, &cfg->lock_wait_seconds);
+		if (strcmp(key, "metrics") == 0) {
+			if (!*val)
+				return bad(c, "bad value for '%s': %s", key, "a file is required");
+			free(cfg->metrics_path);
+			cfg->metrics_path = rcn_xstrdup(val);
+			return RCN_OK;
+		}
 		if (strcmp(key, "reports") == 0 || strcmp(key, "spool") == 0) {
 			if (!*val)
 				return bad(c, "bad value for '%s': %s", key, "a directory is required");
@@ -511,6 +518,7 @@ void rcn_config_free(rcn_config *cfg)
 	free(cfg->timezone);
 	free(cfg->reports_dir);
 	free(cfg->spool_dir);
+	free(cfg->metrics_path);
 	free(cfg->rules_dir);
 	free(cfg->alert_webhook);
 	free(cfg->alert_kind);
