@@ -27,7 +27,10 @@ static void usage(FILE *out)
 		     "recon COMMAND --help shows a command's options; recon --version the version.\n\n"
 		     "Exit codes: 0 reconciled, no discrepancies; 1 reconciled, discrepancies found;\n"
 		     "2 usage or configuration error; 3 a statement could not be fetched, verified or\n"
-		     "parsed (the rest was reconciled); 4 database error, nothing committed.\n");
+		     "parsed (the rest was reconciled); 4 database error, nothing committed.\n\n"
+		     "Re-run a date: recon run --date YYYY-MM-DD (it replaces that date's results; recon status\n"
+		     "lists later dates to re-run). Add a bank or aggregator: describe its file in\n"
+		     "rules/channels/NAME.conf (see rules/channels/README.md) and use channel = NAME.\n");
 }
 
 int rcn_cli_usage_error(const char *fmt, ...)

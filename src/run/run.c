@@ -46,6 +46,20 @@ static void json_string(rcn_buf *b, const char *s)
 	rcn_buf_append(b, "\"", 1);
 }
 
+/* Progress of the long stages, for a person at a terminal only: one line
+ * rewritten in place, cleared before anything else is logged. Logs, cron and
+ * pipes (not a terminal) never see it. */
+static void progress(const rcn_run_opts *o, const char *date, const char *stage)
+{
+	if (o->log_json || !isatty(fileno(o->log)))
+		return;
+	if (stage)
+		fprintf(o->log, "\r\033[Krecon: %s: %s…", date, stage);
+	else
+		fputs("\r\033[K", o->log);
+	fflush(o->log);
+}
+
 static void log_line(const rcn_run_opts *o, int flags, const char *source, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 static void log_line(const rcn_run_opts *o, int flags, const char *source, const char *fmt, ...)
@@ -55,6 +69,7 @@ static void log_line(const rcn_run_opts *o, int flags, const char *source, const
 	rcn_date_format(date, o->day);
 	va_start(ap, fmt);
 	if (!o->log_json) {
+		progress(o, date, NULL); /* a progress line on a terminal gives way to the message */
 		fputs("recon: ", o->log);
 		if (!(flags & LOG_NODATE))
 			fprintf(o->log, "%s: ", date);
@@ -219,6 +234,27 @@ static void db_fail(const rcn_run_opts *o, const rcn_err *err, rcn_run_result *o
 	out->exit_code = EXIT_DB;
 }
 
+/* The trend chart of index.html: earlier business dates' latest runs (at
+ * most 29, never later dates, so a re-run of an old date draws the same
+ * chart), then this run. */
+typedef struct {
+	rcn_date day;
+	rcn_trend_point *v;
+	size_t n;
+} trend_ctx;
+
+static void on_trend_run(void *p, const rcn_run_summary *r)
+{
+	trend_ctx *t = p;
+	if (r->day >= t->day || r->discrepancies < 0 || r->statement_rows < 0)
+		return;
+	if (t->n == 29) {
+		memmove(t->v, t->v + 1, 28 * sizeof(*t->v));
+		t->n--;
+	}
+	t->v[t->n++] = (rcn_trend_point){r->day, (long)r->discrepancies, (long)r->statement_rows};
+}
+
 static void on_lock_wait(void *p)
 {
 	const rcn_run_opts *o = p;
@@ -377,8 +413,10 @@ void rcn_run_date(const rcn_run_opts *o, rcn_run_result *out)
 	/* statements parse on worker threads while this thread loads the ledger window */
 	m = rcn_match_new(o->day, cfg->carry_over_days, msrc, n_src);
 	pool = rcn_parse_start(jobs, n_src, o->jobs > 0 ? o->jobs : cfg->jobs > 0 ? cfg->jobs : rcn_run_cores());
+	progress(o, date, "downloading and parsing statements, loading the ledger window");
 	rcn_rc window_rc = load_window(db, o, m, &err);
 	rcn_parse_join(pool);
+	progress(o, date, NULL);
 	pool = NULL;
 	if (window_rc) {
 		db_fail(o, &err, out);
@@ -393,11 +431,15 @@ void rcn_run_date(const rcn_run_opts *o, rcn_run_result *out)
 			quarantine[n_quarantine++] = jobs[i].quarantine[k];
 		}
 	}
-	if (load_lookups(db, o, m, &err)) {
+	progress(o, date, "looking up ledger rows outside the window");
+	rcn_rc lookups_rc = load_lookups(db, o, m, &err);
+	progress(o, date, lookups_rc ? NULL : "matching");
+	if (lookups_rc) {
 		db_fail(o, &err, out);
 		goto cleanup;
 	}
 	rcn_match_run(m);
+	progress(o, date, "writing the reports and the results");
 	if (rcn_run_settle(db, cfg, o->day, m, jobs, n_src, settle_rules, calendar, &settlements, &err)) {
 		db_fail(o, &err, out);
 		goto cleanup;
@@ -426,9 +468,18 @@ void rcn_run_date(const rcn_run_opts *o, rcn_run_result *out)
 	}
 	out->exit_code = out->rejected_files ? EXIT_INPUT : out->discrepancies ? EXIT_FINDINGS : EXIT_CLEAN;
 
+	rcn_trend_point trend[30];
+	trend_ctx tc = {o->day, trend, 0};
+	rcn_err trend_err;
+	if (rcn_db_recent_runs(db, cfg->timezone, 90, on_trend_run, &tc, &trend_err) != RCN_OK)
+		tc.n = 0; /* the chart is a nicety: without history the page simply has no trend */
+	trend[tc.n++] = (rcn_trend_point){o->day, out->discrepancies, out->statement_rows};
+
 	rcn_report_dir rdir;
 	char reports[4096];
-	rcn_report_data data = {.findings = findings,
+	rcn_report_data data = {.trend = trend,
+				.n_trend = tc.n,
+				.findings = findings,
 				.n_findings = n_findings,
 				.notes = notes,
 				.n_notes = n_notes,

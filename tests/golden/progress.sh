@@ -1,0 +1,20 @@
+# Progress on a terminal, none elsewhere: under a pseudo-terminal (script(1))
+# the long stages show; in a log (every other golden test compares stderr
+# line by line) they never do.
+source "$(dirname "$0")/lib.sh"
+
+fresh_db golden_progress
+load_ledger "$ROOT/fixtures/demo"
+cp "$ROOT"/fixtures/demo/wechat_* "$WORK"/
+sed -e 's#^reports = .*#reports = reports#' -e 's#^spool = .*#spool = spool#' \
+	"$ROOT/fixtures/demo/recon.conf" >"$WORK/recon.conf"
+
+script -qec "$RECON run --config $WORK/recon.conf --date 2026-03-02" /dev/null >"$WORK/tty.out" 2>&1 || true
+grep -q "recon: 2026-03-02: downloading and parsing statements, loading the ledger window…" "$WORK/tty.out" ||
+	fail "no progress on a terminal: $(cat -v "$WORK/tty.out")"
+grep -q "recon: 2026-03-02: 18 statement rows: 7 matched, 11 discrepancies, 4 pending, 0 quarantined" "$WORK/tty.out" ||
+	fail "no summary on a terminal"
+
+run_recon 1 run --config "$WORK/recon.conf" --date 2026-03-02
+if grep -q '…' "$WORK/err"; then fail "progress reached a non-terminal: $(cat "$WORK/err")"; fi
+finish
