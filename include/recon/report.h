@@ -50,7 +50,7 @@ typedef struct {
 	size_t n_trend;
 } rcn_report_data;
 
-/* Writes discrepancies.csv, pending.csv, notes.csv, summary.csv,
+/* Writes discrepancies.csv, pending.csv, notes.csv, summary.csv, index.html, recon-<date>.xlsx,
  * settlement.csv, quarantine.csv and index.html into a fresh temporary directory next to reports/<date>. */
 rcn_rc rcn_report_prepare(rcn_report_dir *out, const char *reports_dir, rcn_date day, const rcn_report_data *data,
 			  rcn_err *err);
@@ -74,6 +74,11 @@ bool rcn_finding_difference(const rcn_finding *f, int64_t *out);
  * external assets) with the totals, a table per discrepancy kind and charts;
  * written into dir. Deterministic: the same data gives the same bytes. */
 rcn_rc rcn_report_html(const char *dir, const char *date, const rcn_report_data *data, rcn_err *err);
+/* recon-<date>.xlsx (libxlsxwriter): a 汇总 Summary sheet, a sheet per discrepancy
+ * kind present and a 待处理 Pending sheet; frozen bilingual header, autofilter,
+ * amounts as yuan numbers, text never as formulas; written into dir with a
+ * fixed creation time, so the same data gives the same bytes. */
+rcn_rc rcn_report_xlsx(const char *dir, const char *date, const rcn_report_data *data, rcn_err *err);
 /* Writes s with & < > " ' escaped as HTML entities (exposed for tests). */
 void rcn_html_text(FILE *f, const char *s);
 

@@ -349,7 +349,8 @@ rcn_rc rcn_report_prepare(rcn_report_dir *out, const char *reports_dir, rcn_date
 			     settlement_body, &c, err)) ||
 	    (rc = write_file(out->tmp_dir, "quarantine.csv", "business_date,source,file,line,scope,reason,rows,amount",
 			     quarantine_body, &c, err)) ||
-	    (rc = rcn_report_html(out->tmp_dir, date, data, err))) {
+	    (rc = rcn_report_html(out->tmp_dir, date, data, err)) ||
+	    (rc = rcn_report_xlsx(out->tmp_dir, date, data, err))) {
 		rcn_report_abort(out);
 		return rc;
 	}

@@ -46,4 +46,12 @@ expect_line "$WORK/err" "recon: 2026-03-02: another run of this date is in progr
 expect_line "$WORK/err" "recon: 2026-03-02: another recon run for 2026-03-02 is in progress after waiting 1 s; nothing done"
 wait $holder
 run_recon 1 run --config "$WORK/recon.conf" --date 2026-03-02
+
+# --dry-run reconciles and writes the reports, but commits nothing
+runs_before=$(sql "select count(*) from recon_runs")
+rm -rf "$WORK/dry"
+run_recon 1 run --config "$WORK/recon.conf" --date 2026-03-03 --dry-run --out "$WORK/dry"
+same_files "$WORK/dry/2026-03-03" "$GOLDEN/night/2026-03-03"
+expect_line "$WORK/err" "recon: 2026-03-03: 3 statement rows (1 carried over from the day before): 2 matched, 3 discrepancies, 0 pending, 0 quarantined (dry run: nothing committed)"
+expect_sql "$runs_before" "select count(*) from recon_runs"
 finish

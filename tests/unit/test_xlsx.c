@@ -1,0 +1,189 @@
+/* recon-<date>.xlsx read back with our own zip reader: sheet names, frozen
+ * header, autofilter, amounts as numbers, a crafted formula kept as text, and
+ * the same bytes on a second write. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "recon/report.h"
+#include "recon/zip.h"
+
+typedef struct {
+	char *data;
+	size_t len;
+} buf;
+
+static rcn_rc sink(void *ctx, const char *b, size_t n, rcn_err *err)
+{
+	(void)err;
+	buf *o = ctx;
+	o->data = realloc(o->data, o->len + n + 1);
+	assert_non_null(o->data);
+	memcpy(o->data + o->len, b, n);
+	o->len += n;
+	o->data[o->len] = '\0';
+	return RCN_OK;
+}
+
+/* The inflated text of entry `name` (caller frees), or NULL. */
+static char *entry(const char *xlsx, const char *name)
+{
+	rcn_zip *z;
+	rcn_err err;
+	assert_int_equal(rcn_zip_open_file(&z, xlsx, NULL, NULL, &err), RCN_OK);
+	char *out = NULL;
+	for (size_t i = 0; i < rcn_zip_count(z); i++) {
+		if (strcmp(rcn_zip_entry_at(z, i)->name, name) != 0)
+			continue;
+		buf b = {NULL, 0};
+		assert_int_equal(rcn_zip_read(z, i, sink, &b, &err), RCN_OK);
+		out = b.data;
+	}
+	rcn_zip_close(z);
+	return out;
+}
+
+static char *slurp(const char *path, size_t *n)
+{
+	FILE *f = fopen(path, "rb");
+	assert_non_null(f);
+	fseek(f, 0, SEEK_END);
+	long len = ftell(f);
+	rewind(f);
+	char *p = malloc((size_t)len + 1);
+	assert_int_equal(fread(p, 1, (size_t)len, f), (size_t)len);
+	fclose(f);
+	*n = (size_t)len;
+	return p;
+}
+
+static rcn_finding finding(rcn_kind k, const char *order_no, int64_t ledger, int64_t channel)
+{
+	rcn_finding f;
+	memset(&f, 0, sizeof(f));
+	f.kind = k;
+	f.reason = "missing";
+	f.side = RCN_SIDE_LEDGER;
+	f.rec_type = RCN_REC_PAYMENT;
+	f.channel = "wechat";
+	f.merchant_id = "1900000109";
+	f.order_no = order_no;
+	f.refund_no = f.channel_txn_id = f.channel_refund_id = "";
+	f.ledger_status = "SUCCESS";
+	f.channel_status = "";
+	f.has_ledger_amount = true;
+	f.ledger_amount = ledger;
+	f.has_channel_amount = channel >= 0;
+	f.channel_amount = channel < 0 ? 0 : channel;
+	f.trade_time = "2026-03-02 10:00:00";
+	f.first_seen = rcn_date_from_ymd(2026, 3, 2);
+	f.source = "ledger_orders";
+	f.detail = "=HYPERLINK(\"http://evil\",\"click\")";
+	return f;
+}
+
+static void test_workbook(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/test_xlsx.XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	rcn_finding f[3] = {finding(RCN_K_SHORT_PAYMENT, "DEMO-P002", 5500, -1),
+			    finding(RCN_K_FEE_MISMATCH, "DEMO-P009", 1000, 1000),
+			    finding(RCN_K_PENDING, "DEMO-P015", 1234567, -1)};
+	f[1].has_expected_fee = f[1].has_channel_fee = true;
+	f[1].expected_fee = 600;
+	f[1].channel_fee = 1200;
+	const rcn_finding *fp[3] = {&f[0], &f[1], &f[2]};
+	rcn_tally t;
+	memset(&t, 0, sizeof(t));
+	t.channel = "wechat";
+	t.merchant_id = "1900000109";
+	t.side = RCN_SIDE_CHANNEL;
+	t.rows_in = 3;
+	t.amount_in = 12345;
+	rcn_report_data data;
+	memset(&data, 0, sizeof(data));
+	data.findings = fp;
+	data.n_findings = 3;
+	data.tallies = &t;
+	data.n_tallies = 1;
+
+	rcn_err err;
+	assert_int_equal(rcn_report_xlsx(dir, "2026-03-02", &data, &err), RCN_OK);
+	char path[256];
+	snprintf(path, sizeof(path), "%s/recon-2026-03-02.xlsx", dir);
+
+	char *wbx = entry(path, "xl/workbook.xml");
+	assert_non_null(wbx);
+	const char *names[] = {"name=\"汇总 Summary\" sheetId=\"1\"", "name=\"SHORT_PAYMENT\" sheetId=\"2\"",
+			       "name=\"FEE_MISMATCH\" sheetId=\"3\"", "name=\"待处理 Pending\" sheetId=\"4\""};
+	for (size_t i = 0; i < 4; i++)
+		assert_non_null(strstr(wbx, names[i]));
+	assert_null(strstr(wbx, "OVERPAYMENT")); /* kinds that do not occur get no sheet */
+	free(wbx);
+
+	char *ss = entry(path, "xl/sharedStrings.xml");
+	assert_non_null(ss);
+	assert_non_null(strstr(ss, "<t>商户订单号 order_no</t>"));
+	assert_non_null(strstr(ss, "<t>DEMO-P002</t>"));
+	assert_non_null(strstr(ss, "<t>=HYPERLINK(\"http://evil\",\"click\")</t>"));
+	free(ss);
+
+	/* the SHORT_PAYMENT sheet: frozen header, filter over the data, 55.00 as a number, no formula */
+	char *sh = entry(path, "xl/worksheets/sheet2.xml");
+	assert_non_null(sh);
+	assert_non_null(
+		strstr(sh, "<pane ySplit=\"1\" topLeftCell=\"A2\" activePane=\"bottomLeft\" state=\"frozen\"/>"));
+	assert_non_null(strstr(sh, "<autoFilter ref=\"A1:R2\"/>"));
+	const char *c = strstr(sh, "<c r=\"I2\"");
+	assert_non_null(c);
+	const char *end = strstr(c, "</c>");
+	assert_non_null(end);
+	char cell[128];
+	snprintf(cell, sizeof(cell), "%.*s", (int)(end - c), c);
+	assert_null(strstr(cell, "t=\""));
+	assert_non_null(strstr(cell, "><v>55</v>"));
+	assert_non_null(strstr(sh, "<c r=\"R2\" t=\"s\">"));
+	assert_null(strstr(sh, "<f>"));
+	free(sh);
+
+	/* fees and larger amounts: exact values, number formats in the styles */
+	char *fee = entry(path, "xl/worksheets/sheet3.xml");
+	assert_non_null(strstr(fee, "><v>0.006</v>"));
+	assert_non_null(strstr(fee, "><v>0.012</v>"));
+	free(fee);
+	char *pend = entry(path, "xl/worksheets/sheet4.xml");
+	assert_non_null(strstr(pend, "><v>12345.67</v>"));
+	free(pend);
+	char *st = entry(path, "xl/styles.xml");
+	assert_non_null(strstr(st, "formatCode=\"#,##0.00\""));
+	assert_non_null(strstr(st, "formatCode=\"0.00000\""));
+	free(st);
+	char *core = entry(path, "docProps/core.xml");
+	assert_non_null(strstr(core, "2026-03-02T00:00:00Z"));
+	free(core);
+
+	/* a second write gives the same bytes */
+	size_t n1, n2;
+	char *a = slurp(path, &n1);
+	assert_int_equal(rcn_report_xlsx(dir, "2026-03-02", &data, &err), RCN_OK);
+	char *b = slurp(path, &n2);
+	assert_int_equal(n1, n2);
+	assert_memory_equal(a, b, n1);
+	free(a);
+	free(b);
+	unlink(path);
+	rmdir(dir);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {cmocka_unit_test(test_workbook)};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
