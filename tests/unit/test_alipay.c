@@ -14,76 +14,18 @@
 #include <sys/resource.h>
 
 #include "recon/parse.h"
+#include "parser_harness.h"
 
 #define ALIPAY_DIR FIXTURES_DIR "/alipay"
-#define MAX_KEEP   12
 #define ACCOUNT	   "20880211096256330156"
 
-typedef struct {
-	char channel[32], merchant_id[64], provider_id[64], txn_id[64], order_no[64], refund_no[64];
-	char refund_id[64], currency[16], status[32], trade_type[32], trade_time[20], file[128];
-	char movement_type[64], reference[64];
-	rcn_rec_type type;
-	int64_t amount_fen, settle_fen, fee, net_fen, rate_ppm, balance_fen;
-	rcn_date trade_date;
-	long line;
-} rec_copy;
-
-typedef struct {
-	int nrec;
-	rec_copy rec[MAX_KEEP];
-	int nquar;
-	long quar_line[MAX_KEEP];
-	char quar_reason[MAX_KEEP][256];
-} collect;
-
-static void copy_str(char *dst, size_t n, const char *src)
-{
-	assert_non_null(src);
-	snprintf(dst, n, "%s", src);
-}
-
-static void on_record(void *ctx, const rcn_record *r)
-{
-	collect *c = ctx;
-	if (c->nrec < MAX_KEEP) {
-		rec_copy *k = &c->rec[c->nrec];
-		copy_str(k->channel, sizeof(k->channel), r->channel);
-		copy_str(k->merchant_id, sizeof(k->merchant_id), r->merchant_id);
-		copy_str(k->provider_id, sizeof(k->provider_id), r->provider_id);
-		copy_str(k->txn_id, sizeof(k->txn_id), r->channel_txn_id);
-		copy_str(k->order_no, sizeof(k->order_no), r->order_no);
-		copy_str(k->refund_no, sizeof(k->refund_no), r->refund_no);
-		copy_str(k->refund_id, sizeof(k->refund_id), r->channel_refund_id);
-		copy_str(k->currency, sizeof(k->currency), r->currency);
-		copy_str(k->status, sizeof(k->status), r->status);
-		copy_str(k->trade_type, sizeof(k->trade_type), r->trade_type);
-		copy_str(k->trade_time, sizeof(k->trade_time), r->trade_time);
-		copy_str(k->file, sizeof(k->file), r->file);
-		copy_str(k->movement_type, sizeof(k->movement_type), r->movement_type);
-		copy_str(k->reference, sizeof(k->reference), r->reference);
-		k->type = r->type;
-		k->amount_fen = r->amount_fen;
-		k->settle_fen = r->settle_fen;
-		k->fee = r->fee;
-		k->net_fen = r->net_fen;
-		k->rate_ppm = r->rate_ppm;
-		k->balance_fen = r->balance_fen;
-		k->trade_date = r->trade_date;
-		k->line = r->line;
-	}
-	c->nrec++;
-}
+typedef ph_rec rec_copy;
+typedef ph_collect collect;
 
 static void on_quarantine(void *ctx, const char *file, long line, const char *reason)
 {
-	collect *c = ctx;
 	assert_string_equal(file, "mem.csv");
-	if (c->nquar < MAX_KEEP) {
-		c->quar_line[c->nquar] = line;
-		snprintf(c->quar_reason[c->nquar], sizeof(c->quar_reason[0]), "%s", reason);
-	}
-	c->nquar++;
+	ph_on_quarantine(ctx, file, line, reason);
 }
 
 /* Feeds data in chunks of `step` bytes (0: all at once). */
@@ -93,40 +35,11 @@ static rcn_rc parse_mem(rcn_format_kind kind, const char *data, size_t n, size_t
 	rcn_parser_spec spec = {.kind = kind,
 				.file = "mem.csv",
 				.channel = "alipay",
-				.rec = on_record,
+				.rec = ph_on_movement_record,
 				.quar = on_quarantine,
 				.ctx = col};
 	memset(col, 0, sizeof(*col));
-	rcn_parser *p = rcn_parser_new(&spec);
-	rcn_err err;
-	size_t off = 0;
-	if (step == 0)
-		step = n ? n : 1;
-	while (off < n) {
-		size_t len = n - off < step ? n - off : step;
-		if (rcn_parser_feed(p, data + off, len, &err) != RCN_OK)
-			break;
-		off += len;
-	}
-	rcn_rc rc = rcn_parser_finish(p, res);
-	rcn_parser_free(p);
-	return rc;
-}
-
-static char *slurp(const char *path, size_t *n)
-{
-	FILE *f = fopen(path, "rb");
-	assert_non_null(f);
-	fseek(f, 0, SEEK_END);
-	long len = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	char *buf = malloc((size_t)len + 1);
-	assert_non_null(buf);
-	assert_int_equal(fread(buf, 1, (size_t)len, f), (size_t)len);
-	fclose(f);
-	buf[len] = '\0';
-	*n = (size_t)len;
-	return buf;
+	return ph_parse(&spec, data, n, step, res);
 }
 
 static void assert_same(const rcn_stmt_result *a, const collect *ca, const rcn_stmt_result *b, const collect *cb)
@@ -150,14 +63,7 @@ static void assert_same(const rcn_stmt_result *a, const collect *ca, const rcn_s
 	assert_int_equal(a->reason.code, b->reason.code);
 	assert_int_equal(a->reason.line, b->reason.line);
 	assert_string_equal(a->reason.msg, b->reason.msg);
-	assert_int_equal(ca->nrec, cb->nrec);
-	assert_int_equal(ca->nquar, cb->nquar);
-	for (int i = 0; i < ca->nrec && i < MAX_KEEP; i++)
-		assert_memory_equal(&ca->rec[i], &cb->rec[i], sizeof(rec_copy));
-	for (int i = 0; i < ca->nquar && i < MAX_KEEP; i++) {
-		assert_int_equal(ca->quar_line[i], cb->quar_line[i]);
-		assert_string_equal(ca->quar_reason[i], cb->quar_reason[i]);
-	}
+	ph_assert_same_collect(ca, cb);
 }
 
 /* Parses a fixture whole, then 1 and 7 bytes at a time: the results must be identical. */
@@ -166,7 +72,7 @@ static rcn_rc parse_fixture(rcn_format_kind kind, const char *name, rcn_stmt_res
 	char path[512];
 	size_t n;
 	snprintf(path, sizeof(path), "%s/%s", ALIPAY_DIR, name);
-	char *data = slurp(path, &n);
+	char *data = ph_slurp(path, &n);
 	rcn_rc rc = parse_mem(kind, data, n, 0, res, col);
 	static const size_t steps[] = {1, 7};
 	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
@@ -186,7 +92,7 @@ static long byte_offset(const char *name, const char *needle, size_t needle_len)
 	char path[512];
 	size_t n;
 	snprintf(path, sizeof(path), "%s/%s", ALIPAY_DIR, name);
-	char *data = slurp(path, &n);
+	char *data = ph_slurp(path, &n);
 	const char *at = memmem(data, n, needle, needle_len);
 	assert_non_null(at);
 	long off = (long)(at - data);

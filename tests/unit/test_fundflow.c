@@ -13,72 +13,15 @@
 #include <zlib.h>
 
 #include "recon/parse.h"
+#include "parser_harness.h"
 
-#define MAX_KEEP 8
-
-typedef struct {
-	char channel[32], merchant_id[64], txn_id[64], order_no[64], refund_no[64], currency[16], status[32];
-	char trade_time[20], file[128], movement_type[64], reference[64];
-	rcn_rec_type type;
-	int64_t amount_fen, settle_fen, fee, rate_ppm, balance_fen;
-	rcn_date trade_date;
-	long line;
-} rec_copy;
-
-typedef struct {
-	int nrec;
-	rec_copy rec[MAX_KEEP];
-	int nquar;
-	long quar_line[MAX_KEEP];
-	char quar_reason[MAX_KEEP][256];
-} collect;
-
-static void copy_str(char *dst, size_t n, const char *src)
-{
-	assert_non_null(src);
-	snprintf(dst, n, "%s", src);
-}
-
-static void on_record(void *ctx, const rcn_record *r)
-{
-	collect *c = ctx;
-	if (c->nrec < MAX_KEEP) {
-		rec_copy *k = &c->rec[c->nrec];
-		copy_str(k->channel, sizeof(k->channel), r->channel);
-		copy_str(k->merchant_id, sizeof(k->merchant_id), r->merchant_id);
-		assert_non_null(r->provider_id);
-		copy_str(k->txn_id, sizeof(k->txn_id), r->channel_txn_id);
-		copy_str(k->order_no, sizeof(k->order_no), r->order_no);
-		copy_str(k->refund_no, sizeof(k->refund_no), r->refund_no);
-		assert_non_null(r->channel_refund_id);
-		assert_non_null(r->trade_type);
-		copy_str(k->currency, sizeof(k->currency), r->currency);
-		copy_str(k->status, sizeof(k->status), r->status);
-		copy_str(k->trade_time, sizeof(k->trade_time), r->trade_time);
-		copy_str(k->file, sizeof(k->file), r->file);
-		copy_str(k->movement_type, sizeof(k->movement_type), r->movement_type);
-		copy_str(k->reference, sizeof(k->reference), r->reference);
-		k->type = r->type;
-		k->amount_fen = r->amount_fen;
-		k->settle_fen = r->settle_fen;
-		k->fee = r->fee;
-		k->rate_ppm = r->rate_ppm;
-		k->balance_fen = r->balance_fen;
-		k->trade_date = r->trade_date;
-		k->line = r->line;
-	}
-	c->nrec++;
-}
+typedef ph_rec rec_copy;
+typedef ph_collect collect;
 
 static void on_quarantine(void *ctx, const char *file, long line, const char *reason)
 {
-	collect *c = ctx;
 	assert_string_equal(file, "mem.csv");
-	if (c->nquar < MAX_KEEP) {
-		c->quar_line[c->nquar] = line;
-		snprintf(c->quar_reason[c->nquar], sizeof(c->quar_reason[0]), "%s", reason);
-	}
-	c->nquar++;
+	ph_on_quarantine(ctx, file, line, reason);
 }
 
 static rcn_rc parse_mem(const char *data, size_t n, size_t step, rcn_stmt_result *res, collect *col)
@@ -86,24 +29,11 @@ static rcn_rc parse_mem(const char *data, size_t n, size_t step, rcn_stmt_result
 	rcn_parser_spec spec = {.kind = RCN_FMT_WECHAT_FUNDFLOW,
 				.file = "mem.csv",
 				.channel = "wechat",
-				.rec = on_record,
+				.rec = ph_on_movement_record,
 				.quar = on_quarantine,
 				.ctx = col};
 	memset(col, 0, sizeof(*col));
-	rcn_parser *p = rcn_parser_new(&spec);
-	rcn_err err;
-	size_t off = 0;
-	if (step == 0)
-		step = n ? n : 1;
-	while (off < n) {
-		size_t len = n - off < step ? n - off : step;
-		if (rcn_parser_feed(p, data + off, len, &err) != RCN_OK)
-			break;
-		off += len;
-	}
-	rcn_rc rc = rcn_parser_finish(p, res);
-	rcn_parser_free(p);
-	return rc;
+	return ph_parse(&spec, data, n, step, res);
 }
 
 static void assert_same(const rcn_stmt_result *a, const collect *ca, const rcn_stmt_result *b, const collect *cb)
@@ -120,14 +50,7 @@ static void assert_same(const rcn_stmt_result *a, const collect *ca, const rcn_s
 	assert_int_equal(a->reason.code, b->reason.code);
 	assert_int_equal(a->reason.line, b->reason.line);
 	assert_string_equal(a->reason.msg, b->reason.msg);
-	assert_int_equal(ca->nrec, cb->nrec);
-	assert_int_equal(ca->nquar, cb->nquar);
-	for (int i = 0; i < ca->nrec && i < MAX_KEEP; i++)
-		assert_memory_equal(&ca->rec[i], &cb->rec[i], sizeof(rec_copy));
-	for (int i = 0; i < ca->nquar && i < MAX_KEEP; i++) {
-		assert_int_equal(ca->quar_line[i], cb->quar_line[i]);
-		assert_string_equal(ca->quar_reason[i], cb->quar_reason[i]);
-	}
+	ph_assert_same_collect(ca, cb);
 }
 
 /* Parses whole, then 1 and 5 bytes at a time: identical results. */

@@ -13,74 +13,19 @@
 #include <unistd.h>
 
 #include "recon/parse.h"
+#include "parser_harness.h"
 
 #define RULES_DIR FIXTURES_DIR "/../rules/channels"
 #define PROF_DIR  FIXTURES_DIR "/profiles"
-#define MAX_KEEP  8
 #define LABEL	  "stmt.txt"
 
-typedef struct {
-	char channel[32], merchant_id[64], provider_id[64], txn_id[64], order_no[64], refund_no[64];
-	char refund_id[64], currency[16], status[32], trade_type[32], trade_time[20], file[128];
-	rcn_rec_type type;
-	int64_t amount_fen, settle_fen, fee, rate_ppm;
-	rcn_date trade_date;
-	long line;
-} rec_copy;
-
-typedef struct {
-	int nrec;
-	rec_copy rec[MAX_KEEP];
-	int nquar;
-	long quar_line[MAX_KEEP];
-	char quar_reason[MAX_KEEP][256];
-	rcn_stmt_result res;
-	rcn_rc rc;
-} outcome;
-
-static void copy_str(char *dst, size_t n, const char *src)
-{
-	assert_non_null(src);
-	snprintf(dst, n, "%s", src);
-}
-
-static void on_record(void *ctx, const rcn_record *r)
-{
-	outcome *c = ctx;
-	if (c->nrec < MAX_KEEP) {
-		rec_copy *k = &c->rec[c->nrec];
-		copy_str(k->channel, sizeof(k->channel), r->channel);
-		copy_str(k->merchant_id, sizeof(k->merchant_id), r->merchant_id);
-		copy_str(k->provider_id, sizeof(k->provider_id), r->provider_id);
-		copy_str(k->txn_id, sizeof(k->txn_id), r->channel_txn_id);
-		copy_str(k->order_no, sizeof(k->order_no), r->order_no);
-		copy_str(k->refund_no, sizeof(k->refund_no), r->refund_no);
-		copy_str(k->refund_id, sizeof(k->refund_id), r->channel_refund_id);
-		copy_str(k->currency, sizeof(k->currency), r->currency);
-		copy_str(k->status, sizeof(k->status), r->status);
-		copy_str(k->trade_type, sizeof(k->trade_type), r->trade_type);
-		copy_str(k->trade_time, sizeof(k->trade_time), r->trade_time);
-		copy_str(k->file, sizeof(k->file), r->file);
-		k->type = r->type;
-		k->amount_fen = r->amount_fen;
-		k->settle_fen = r->settle_fen;
-		k->fee = r->fee;
-		k->rate_ppm = r->rate_ppm;
-		k->trade_date = r->trade_date;
-		k->line = r->line;
-	}
-	c->nrec++;
-}
+typedef ph_rec rec_copy;
+typedef ph_collect outcome;
 
 static void on_quarantine(void *ctx, const char *file, long line, const char *reason)
 {
-	outcome *c = ctx;
 	assert_string_equal(file, LABEL);
-	if (c->nquar < MAX_KEEP) {
-		c->quar_line[c->nquar] = line;
-		snprintf(c->quar_reason[c->nquar], sizeof(c->quar_reason[0]), "%s", reason);
-	}
-	c->nquar++;
+	ph_on_quarantine(ctx, file, line, reason);
 }
 
 static rcn_profile *load(const char *name)
@@ -99,31 +44,9 @@ static rcn_profile *load(const char *name)
 /* Feeds data in pieces of `chunk` bytes (0: all at once). */
 static void parse_mem(outcome *o, const rcn_profile *prof, const char *data, size_t n, size_t chunk)
 {
-	rcn_parser_spec spec = {RCN_FMT_PROFILE, LABEL, "bank", 0, prof, on_record, on_quarantine, o};
-	rcn_err err;
+	rcn_parser_spec spec = {RCN_FMT_PROFILE, LABEL, "bank", 0, prof, ph_on_record, on_quarantine, o};
 	memset(o, 0, sizeof(*o));
-	rcn_parser *p = rcn_parser_new(&spec);
-	size_t step = chunk ? chunk : (n ? n : 1);
-	for (size_t off = 0; off < n; off += step)
-		if (rcn_parser_feed(p, data + off, n - off < step ? n - off : step, &err) != RCN_OK)
-			break;
-	o->rc = rcn_parser_finish(p, &o->res);
-	rcn_parser_free(p);
-}
-
-static char *slurp(const char *path, size_t *n)
-{
-	FILE *f = fopen(path, "rb");
-	assert_non_null(f);
-	fseek(f, 0, SEEK_END);
-	long len = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	char *buf = malloc((size_t)len + 1);
-	assert_non_null(buf);
-	assert_int_equal(fread(buf, 1, (size_t)len, f), (size_t)len);
-	fclose(f);
-	*n = (size_t)len;
-	return buf;
+	o->rc = ph_parse(&spec, data, n, chunk, &o->res);
 }
 
 static void parse_fixture(outcome *o, const rcn_profile *prof, const char *rel, size_t chunk)
@@ -131,7 +54,7 @@ static void parse_fixture(outcome *o, const rcn_profile *prof, const char *rel, 
 	char path[512];
 	size_t n;
 	snprintf(path, sizeof(path), "%s/%s", PROF_DIR, rel);
-	char *data = slurp(path, &n);
+	char *data = ph_slurp(path, &n);
 	parse_mem(o, prof, data, n, chunk);
 	free(data);
 }

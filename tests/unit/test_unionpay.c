@@ -14,94 +14,22 @@
 
 #include "recon/money.h"
 #include "recon/parse.h"
+#include "parser_harness.h"
 
 #define UP_DIR	  SAMPLES_DIR "/unionpay/extracted"
 #define SAMPLE_ZM UP_DIR "/INN15090588ZM_802310048993424"
 #define SAMPLE_RD UP_DIR "/RD201015090501_802310048993424"
 #define FIX(name) FIXTURES_DIR "/unionpay/" name
-#define MAX_KEEP  16
 #define WHOLE	  ((size_t)0) /* feed the file in one call */
 #define LABEL	  "mem.txt"
 
-typedef struct {
-	char channel[32], merchant_id[64], provider_id[64], txn_id[64], order_no[80], refund_no[80];
-	char refund_id[64], currency[16], status[32], trade_type[32], trade_time[20], file[64];
-	rcn_rec_type type;
-	int64_t amount_fen, settle_fen, fee, net_fen, rate_ppm;
-	rcn_date trade_date;
-	long line;
-} rec_copy;
-
-typedef struct {
-	int nrec;
-	rec_copy rec[MAX_KEEP];
-	int nquar;
-	long quar_line[MAX_KEEP];
-	char quar_reason[MAX_KEEP][256];
-	rcn_stmt_result res;
-	rcn_rc rc;
-} collect;
-
-static void copy_str(char *dst, size_t n, const char *src)
-{
-	assert_non_null(src);
-	snprintf(dst, n, "%s", src);
-}
-
-static void on_record(void *ctx, const rcn_record *r)
-{
-	collect *c = ctx;
-	if (c->nrec < MAX_KEEP) {
-		rec_copy *k = &c->rec[c->nrec];
-		copy_str(k->channel, sizeof(k->channel), r->channel);
-		copy_str(k->merchant_id, sizeof(k->merchant_id), r->merchant_id);
-		copy_str(k->provider_id, sizeof(k->provider_id), r->provider_id);
-		copy_str(k->txn_id, sizeof(k->txn_id), r->channel_txn_id);
-		copy_str(k->order_no, sizeof(k->order_no), r->order_no);
-		copy_str(k->refund_no, sizeof(k->refund_no), r->refund_no);
-		copy_str(k->refund_id, sizeof(k->refund_id), r->channel_refund_id);
-		copy_str(k->currency, sizeof(k->currency), r->currency);
-		copy_str(k->status, sizeof(k->status), r->status);
-		copy_str(k->trade_type, sizeof(k->trade_type), r->trade_type);
-		copy_str(k->trade_time, sizeof(k->trade_time), r->trade_time);
-		copy_str(k->file, sizeof(k->file), r->file);
-		k->type = r->type;
-		k->amount_fen = r->amount_fen;
-		k->settle_fen = r->settle_fen;
-		k->fee = r->fee;
-		k->net_fen = r->net_fen;
-		k->rate_ppm = r->rate_ppm;
-		k->trade_date = r->trade_date;
-		k->line = r->line;
-	}
-	c->nrec++;
-}
+typedef ph_rec rec_copy;
+typedef ph_collect collect;
 
 static void on_quarantine(void *ctx, const char *file, long line, const char *reason)
 {
-	collect *c = ctx;
 	assert_string_equal(file, LABEL);
-	if (c->nquar < MAX_KEEP) {
-		c->quar_line[c->nquar] = line;
-		snprintf(c->quar_reason[c->nquar], sizeof(c->quar_reason[0]), "%s", reason);
-	}
-	c->nquar++;
-}
-
-static char *slurp(const char *path, size_t *n)
-{
-	FILE *f = fopen(path, "rb");
-	assert_non_null(f);
-	assert_int_equal(fseek(f, 0, SEEK_END), 0);
-	long size = ftell(f);
-	assert_true(size >= 0);
-	rewind(f);
-	char *buf = malloc((size_t)size + 1);
-	assert_non_null(buf);
-	assert_int_equal(fread(buf, 1, (size_t)size, f), (size_t)size);
-	fclose(f);
-	*n = (size_t)size;
-	return buf;
+	ph_on_quarantine(ctx, file, line, reason);
 }
 
 /* Parses data[0..n) as `kind`, fed in chunks of `chunk` bytes (WHOLE: at once). */
@@ -109,15 +37,8 @@ static void parse_mem(collect *c, rcn_format_kind kind, const char *data, size_t
 		      size_t chunk)
 {
 	memset(c, 0, sizeof(*c));
-	rcn_parser_spec spec = {kind, LABEL, "unionpay", business_date, NULL, on_record, on_quarantine, c};
-	rcn_parser *p = rcn_parser_new(&spec);
-	rcn_err err;
-	size_t step = chunk == WHOLE ? (n ? n : 1) : chunk;
-	for (size_t off = 0; off < n; off += step)
-		if (rcn_parser_feed(p, data + off, n - off < step ? n - off : step, &err) != RCN_OK)
-			break;
-	c->rc = rcn_parser_finish(p, &c->res);
-	rcn_parser_free(p);
+	rcn_parser_spec spec = {kind, LABEL, "unionpay", business_date, NULL, ph_on_record, on_quarantine, c};
+	c->rc = ph_parse(&spec, data, n, chunk, &c->res);
 }
 
 static void assert_same_totals(const rcn_totals *a, const rcn_totals *b)
@@ -170,7 +91,7 @@ static void assert_same(const collect *a, const collect *b)
 static void parse_path(collect *c, rcn_format_kind kind, const char *path, rcn_date business_date)
 {
 	size_t n;
-	char *data = slurp(path, &n);
+	char *data = ph_slurp(path, &n);
 	collect *bytewise = malloc(sizeof(*bytewise));
 	assert_non_null(bytewise);
 	parse_mem(c, kind, data, n, business_date, WHOLE);
@@ -469,7 +390,7 @@ static void test_rd_no_total(void **state)
 
 	/* cut inside the first table */
 	size_t n;
-	char *data = slurp(SAMPLE_RD, &n);
+	char *data = ph_slurp(SAMPLE_RD, &n);
 	const char *cut = strstr(data, "\xD7\xDC\xBC\xC6"); /* GBK 总计 */
 	assert_non_null(cut);
 	parse_mem(&c, RCN_FMT_UNIONPAY_RD, data, (size_t)(cut - data), ymd(2015, 9, 5), WHOLE);
@@ -487,7 +408,7 @@ static void test_rd_does_not_add_up(void **state)
 	(void)state;
 	collect c;
 	size_t n;
-	char *data = slurp(SAMPLE_RD, &n);
+	char *data = ph_slurp(SAMPLE_RD, &n);
 	char *row = strstr(data, "13227.00"); /* 自助消费's 交易金额 贷 */
 	assert_non_null(row);
 	row[4] = '8';
@@ -532,7 +453,7 @@ static void test_edges(void **state)
 
 	/* a line far longer than any layout, then a good one without a newline */
 	size_t n;
-	char *sample = slurp(SAMPLE_ZM, &n);
+	char *sample = ph_slurp(SAMPLE_ZM, &n);
 	size_t big = 10000;
 	char *data = malloc(big + 2 + 607);
 	assert_non_null(data);
@@ -595,7 +516,7 @@ static void test_memory_flat(void **state)
 	(void)state;
 	enum { ROWS = 100000, CHUNK = 1 << 16 };
 	size_t n;
-	char *sample = slurp(SAMPLE_ZM, &n);
+	char *sample = ph_slurp(SAMPLE_ZM, &n);
 	char *chunk = malloc(CHUNK);
 	assert_non_null(chunk);
 	int64_t sum = 0;

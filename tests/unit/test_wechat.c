@@ -13,88 +13,24 @@
 
 #include "recon/money.h"
 #include "recon/parse.h"
+#include "parser_harness.h"
 
 #define WECHAT_DIR SAMPLES_DIR "/wechat"
-#define MAX_KEEP   8
 
-typedef struct {
-	char channel[32], merchant_id[64], provider_id[64], txn_id[64], order_no[64], refund_no[64];
-	char refund_id[64], currency[16], status[32], trade_type[32], trade_time[20], file[128];
-	rcn_rec_type type;
-	int64_t amount_fen, settle_fen, fee, rate_ppm;
-	rcn_date trade_date;
-	long line;
-} rec_copy;
-
-typedef struct {
-	int nrec;
-	rec_copy rec[MAX_KEEP];
-	int nquar;
-	long quar_line[MAX_KEEP];
-	char quar_reason[MAX_KEEP][256];
-} collect;
-
-static void copy_str(char *dst, size_t n, const char *src)
-{
-	assert_non_null(src);
-	snprintf(dst, n, "%s", src);
-}
-
-static void on_record(void *ctx, const rcn_record *r)
-{
-	collect *c = ctx;
-	if (c->nrec < MAX_KEEP) {
-		rec_copy *k = &c->rec[c->nrec];
-		copy_str(k->channel, sizeof(k->channel), r->channel);
-		copy_str(k->merchant_id, sizeof(k->merchant_id), r->merchant_id);
-		copy_str(k->provider_id, sizeof(k->provider_id), r->provider_id);
-		copy_str(k->txn_id, sizeof(k->txn_id), r->channel_txn_id);
-		copy_str(k->order_no, sizeof(k->order_no), r->order_no);
-		copy_str(k->refund_no, sizeof(k->refund_no), r->refund_no);
-		copy_str(k->refund_id, sizeof(k->refund_id), r->channel_refund_id);
-		copy_str(k->currency, sizeof(k->currency), r->currency);
-		copy_str(k->status, sizeof(k->status), r->status);
-		copy_str(k->trade_type, sizeof(k->trade_type), r->trade_type);
-		copy_str(k->trade_time, sizeof(k->trade_time), r->trade_time);
-		copy_str(k->file, sizeof(k->file), r->file);
-		k->type = r->type;
-		k->amount_fen = r->amount_fen;
-		k->settle_fen = r->settle_fen;
-		k->fee = r->fee;
-		k->rate_ppm = r->rate_ppm;
-		k->trade_date = r->trade_date;
-		k->line = r->line;
-	}
-	c->nrec++;
-}
+typedef ph_rec rec_copy;
+typedef ph_collect collect;
 
 static void on_quarantine(void *ctx, const char *file, long line, const char *reason)
 {
-	collect *c = ctx;
 	assert_string_equal(file, "mem.csv");
-	if (c->nquar < MAX_KEEP) {
-		c->quar_line[c->nquar] = line;
-		snprintf(c->quar_reason[c->nquar], sizeof(c->quar_reason[0]), "%s", reason);
-	}
-	c->nquar++;
-}
-
-static void on_quarantine_any(void *ctx, const char *file, long line, const char *reason)
-{
-	collect *c = ctx;
-	(void)file;
-	if (c->nquar < MAX_KEEP) {
-		c->quar_line[c->nquar] = line;
-		snprintf(c->quar_reason[c->nquar], sizeof(c->quar_reason[0]), "%s", reason);
-	}
-	c->nquar++;
+	ph_on_quarantine(ctx, file, line, reason);
 }
 
 /* Feeds data in chunks of `step` bytes (0: all at once); returns finish's code. */
 static rcn_rc parse_mem(const char *data, size_t n, size_t step, rcn_stmt_result *res, collect *col)
 {
 	memset(col, 0, sizeof(*col));
-	rcn_wechat_parser *p = rcn_wechat_parser_new("mem.csv", "wechat", on_record, on_quarantine, col);
+	rcn_wechat_parser *p = rcn_wechat_parser_new("mem.csv", "wechat", ph_on_record, on_quarantine, col);
 	if (step == 0)
 		step = n ? n : 1;
 	for (size_t off = 0; off < n; off += step) {
@@ -114,21 +50,6 @@ static rcn_rc parse_mem(const char *data, size_t n, size_t step, rcn_stmt_result
 static rcn_rc parse_str(const char *s, rcn_stmt_result *res, collect *col)
 {
 	return parse_mem(s, strlen(s), 0, res, col);
-}
-
-static char *slurp(const char *path, size_t *n)
-{
-	FILE *f = fopen(path, "rb");
-	assert_non_null(f);
-	fseek(f, 0, SEEK_END);
-	long len = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	char *buf = malloc((size_t)len + 1);
-	assert_non_null(buf);
-	assert_int_equal(fread(buf, 1, (size_t)len, f), (size_t)len);
-	fclose(f);
-	*n = (size_t)len;
-	return buf;
 }
 
 static void assert_same_result(const rcn_stmt_result *a, const rcn_stmt_result *b)
@@ -152,14 +73,7 @@ static void assert_same_result(const rcn_stmt_result *a, const rcn_stmt_result *
 
 static void assert_same_collect(const collect *a, const collect *b)
 {
-	assert_int_equal(a->nrec, b->nrec);
-	assert_int_equal(a->nquar, b->nquar);
-	for (int i = 0; i < a->nrec && i < MAX_KEEP; i++)
-		assert_memory_equal(&a->rec[i], &b->rec[i], sizeof(rec_copy));
-	for (int i = 0; i < a->nquar && i < MAX_KEEP; i++) {
-		assert_int_equal(a->quar_line[i], b->quar_line[i]);
-		assert_string_equal(a->quar_reason[i], b->quar_reason[i]);
-	}
+	ph_assert_same_collect(a, b);
 }
 
 /* ---- every sample file, with its exact verdict ---- */
@@ -210,7 +124,7 @@ static void check_sample(const sample_expect *x)
 	rcn_stmt_result res;
 	snprintf(path, sizeof(path), "%s/%s", WECHAT_DIR, x->file);
 	memset(&col, 0, sizeof(col));
-	rcn_rc rc = rcn_stmt_parse_file(path, x->file, "wechat", on_record, on_quarantine_any, &col, &res, sha);
+	rcn_rc rc = rcn_stmt_parse_file(path, x->file, "wechat", ph_on_record, ph_on_quarantine, &col, &res, sha);
 	assert_int_equal(rc, x->code);
 	assert_string_equal(res.format, x->format);
 	assert_int_equal(res.rows, x->rows);
@@ -235,7 +149,7 @@ static void check_sample(const sample_expect *x)
 	/* The same bytes fed one at a time give the same result and records. */
 	if (strstr(x->file, ".gz") == NULL) {
 		size_t n;
-		char *data = slurp(path, &n);
+		char *data = ph_slurp(path, &n);
 		rcn_stmt_result whole, bytewise;
 		collect cw, cb;
 		rcn_rc r1 = parse_mem(data, n, 0, &whole, &cw);
@@ -281,7 +195,7 @@ static void test_sample_gunsluo_records(void **state)
 	char sha[65];
 	memset(&col, 0, sizeof(col));
 	assert_int_equal(rcn_stmt_parse_file(WECHAT_DIR "/gunsluo_v3_tradebill_ALL.csv.gz", "g.csv.gz", "wechat",
-					     on_record, on_quarantine_any, &col, &res, sha),
+					     ph_on_record, ph_on_quarantine, &col, &res, sha),
 			 RCN_OK);
 	assert_string_equal(sha, "3acbd916ad4c8f8421ab1c9be423bf4b094f10a00dcc9f08ade348a5047739fd");
 	assert_int_equal(col.nrec, 3);
@@ -315,7 +229,7 @@ static void test_sample_xjryanse_refund(void **state)
 	collect col;
 	rcn_stmt_result res;
 	memset(&col, 0, sizeof(col));
-	rcn_stmt_parse_file(WECHAT_DIR "/xjryanse_v2_ALL_excerpt.csv", NULL, "wechat", on_record, on_quarantine_any,
+	rcn_stmt_parse_file(WECHAT_DIR "/xjryanse_v2_ALL_excerpt.csv", NULL, "wechat", ph_on_record, ph_on_quarantine,
 			    &col, &res, NULL);
 	assert_string_equal(res.reason.file, WECHAT_DIR "/xjryanse_v2_ALL_excerpt.csv");
 	assert_int_equal(col.nrec, 2);
@@ -348,8 +262,8 @@ static void test_sample_legacy_and_refund_bill(void **state)
 	collect col;
 	rcn_stmt_result res;
 	memset(&col, 0, sizeof(col));
-	rcn_stmt_parse_file(WECHAT_DIR "/wxjava_v2_ALL_legacy_pre2018.csv", "l.csv", "wechat", on_record,
-			    on_quarantine_any, &col, &res, NULL);
+	rcn_stmt_parse_file(WECHAT_DIR "/wxjava_v2_ALL_legacy_pre2018.csv", "l.csv", "wechat", ph_on_record,
+			    ph_on_quarantine, &col, &res, NULL);
 	assert_int_equal(col.nrec, 2);
 	/* Full-width colons in the 2014 doc sample are normalized. */
 	assert_string_equal(col.rec[0].trade_time, "2014-11-10 16:33:45");
@@ -362,7 +276,7 @@ static void test_sample_legacy_and_refund_bill(void **state)
 	assert_string_equal(col.rec[0].trade_type, "MICROPAY");
 
 	memset(&col, 0, sizeof(col));
-	rcn_stmt_parse_file(WECHAT_DIR "/wxjava_v2_REFUND.csv", "r.csv", "wechat", on_record, on_quarantine_any, &col,
+	rcn_stmt_parse_file(WECHAT_DIR "/wxjava_v2_REFUND.csv", "r.csv", "wechat", ph_on_record, ph_on_quarantine, &col,
 			    &res, NULL);
 	assert_int_equal(col.nrec, 1);
 	assert_int_equal(col.rec[0].type, RCN_REC_REFUND);
@@ -674,7 +588,7 @@ static void test_fundflow_rejected(void **state)
 	rcn_stmt_result res;
 	collect col;
 	rcn_err err;
-	rcn_wechat_parser *p = rcn_wechat_parser_new("mem.csv", "wechat", on_record, on_quarantine, &col);
+	rcn_wechat_parser *p = rcn_wechat_parser_new("mem.csv", "wechat", ph_on_record, on_quarantine, &col);
 	assert_int_equal(rcn_wechat_parser_feed(p, s, strlen(s), &err), RCN_EFORMAT);
 	assert_string_equal(err.msg, "not a trade bill (WeChat fund-flow bill)");
 	/* Feeding after a fatal error repeats it. */

@@ -1,0 +1,158 @@
+/* Shared helpers for the statement parser unit tests: collect the records and
+ * quarantined rows a parser emits (copied into zeroed memory, so they compare
+ * as bytes), read a file whole, and feed data through rcn_parser whole or in
+ * chunks. Include after <cmocka.h>. */
+#ifndef RECON_TESTS_PARSER_HARNESS_H
+#define RECON_TESTS_PARSER_HARNESS_H
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "recon/parse.h"
+
+#define PH_MAX_KEEP 16
+
+/* A copy of one rcn_record: every string field, sized for the longest. */
+typedef struct {
+	char channel[32], merchant_id[64], provider_id[64], txn_id[64], order_no[80], refund_no[80];
+	char refund_id[64], currency[16], status[32], trade_type[32], trade_time[20], file[128];
+	char movement_type[64], reference[64];
+	rcn_rec_type type;
+	int64_t amount_fen, settle_fen, fee, net_fen, rate_ppm, balance_fen;
+	rcn_date trade_date;
+	long line;
+} ph_rec;
+
+/* What a parse emitted: the first PH_MAX_KEEP records and quarantined rows
+ * (with the totals), and, for helpers that keep them here, the result and code. */
+typedef struct {
+	int nrec;
+	ph_rec rec[PH_MAX_KEEP];
+	int nquar;
+	long quar_line[PH_MAX_KEEP];
+	char quar_reason[PH_MAX_KEEP][256];
+	rcn_stmt_result res;
+	rcn_rc rc;
+} ph_collect;
+
+static inline void ph_copy_str(char *dst, size_t n, const char *src)
+{
+	assert_non_null(src);
+	snprintf(dst, n, "%s", src);
+}
+
+static inline ph_rec *ph_keep_record(ph_collect *c, const rcn_record *r)
+{
+	if (c->nrec++ >= PH_MAX_KEEP)
+		return NULL;
+	ph_rec *k = &c->rec[c->nrec - 1];
+	ph_copy_str(k->channel, sizeof(k->channel), r->channel);
+	ph_copy_str(k->merchant_id, sizeof(k->merchant_id), r->merchant_id);
+	ph_copy_str(k->provider_id, sizeof(k->provider_id), r->provider_id);
+	ph_copy_str(k->txn_id, sizeof(k->txn_id), r->channel_txn_id);
+	ph_copy_str(k->order_no, sizeof(k->order_no), r->order_no);
+	ph_copy_str(k->refund_no, sizeof(k->refund_no), r->refund_no);
+	ph_copy_str(k->refund_id, sizeof(k->refund_id), r->channel_refund_id);
+	ph_copy_str(k->currency, sizeof(k->currency), r->currency);
+	ph_copy_str(k->status, sizeof(k->status), r->status);
+	ph_copy_str(k->trade_type, sizeof(k->trade_type), r->trade_type);
+	ph_copy_str(k->trade_time, sizeof(k->trade_time), r->trade_time);
+	ph_copy_str(k->file, sizeof(k->file), r->file);
+	k->type = r->type;
+	k->amount_fen = r->amount_fen;
+	k->settle_fen = r->settle_fen;
+	k->fee = r->fee;
+	k->net_fen = r->net_fen;
+	k->rate_ppm = r->rate_ppm;
+	k->balance_fen = r->balance_fen;
+	k->trade_date = r->trade_date;
+	k->line = r->line;
+	return k;
+}
+
+/* rcn_record_fn for trade records: every trade string field must be set;
+ * movement fields are copied when present. */
+static inline void ph_on_record(void *ctx, const rcn_record *r)
+{
+	ph_rec *k = ph_keep_record(ctx, r);
+	if (k == NULL)
+		return;
+	if (r->movement_type != NULL)
+		ph_copy_str(k->movement_type, sizeof(k->movement_type), r->movement_type);
+	if (r->reference != NULL)
+		ph_copy_str(k->reference, sizeof(k->reference), r->reference);
+}
+
+/* rcn_record_fn for parsers that also emit movements: the movement fields
+ * must be set too. */
+static inline void ph_on_movement_record(void *ctx, const rcn_record *r)
+{
+	ph_rec *k = ph_keep_record(ctx, r);
+	if (k == NULL)
+		return;
+	ph_copy_str(k->movement_type, sizeof(k->movement_type), r->movement_type);
+	ph_copy_str(k->reference, sizeof(k->reference), r->reference);
+}
+
+/* rcn_quarantine_fn from any file (tests wrap it to check the file label). */
+static inline void ph_on_quarantine(void *ctx, const char *file, long line, const char *reason)
+{
+	ph_collect *c = ctx;
+	(void)file;
+	if (c->nquar < PH_MAX_KEEP) {
+		c->quar_line[c->nquar] = line;
+		snprintf(c->quar_reason[c->nquar], sizeof(c->quar_reason[0]), "%s", reason);
+	}
+	c->nquar++;
+}
+
+/* Records and quarantined rows kept by a and b are the same. */
+static inline void ph_assert_same_collect(const ph_collect *a, const ph_collect *b)
+{
+	assert_int_equal(a->nrec, b->nrec);
+	assert_int_equal(a->nquar, b->nquar);
+	for (int i = 0; i < a->nrec && i < PH_MAX_KEEP; i++)
+		assert_memory_equal(&a->rec[i], &b->rec[i], sizeof(ph_rec));
+	for (int i = 0; i < a->nquar && i < PH_MAX_KEEP; i++) {
+		assert_int_equal(a->quar_line[i], b->quar_line[i]);
+		assert_string_equal(a->quar_reason[i], b->quar_reason[i]);
+	}
+}
+
+/* Feeds data through a parser built from spec in chunks of `step` bytes
+ * (0: all at once), stopping at the first feed error; returns finish's code. */
+static inline rcn_rc ph_parse(const rcn_parser_spec *spec, const char *data, size_t n, size_t step,
+			      rcn_stmt_result *res)
+{
+	rcn_parser *p = rcn_parser_new(spec);
+	rcn_err err;
+	if (step == 0)
+		step = n ? n : 1;
+	for (size_t off = 0; off < n; off += step)
+		if (rcn_parser_feed(p, data + off, n - off < step ? n - off : step, &err) != RCN_OK)
+			break;
+	rcn_rc rc = rcn_parser_finish(p, res);
+	rcn_parser_free(p);
+	return rc;
+}
+
+/* Reads a whole file into a NUL-terminated buffer the caller frees. */
+static inline char *ph_slurp(const char *path, size_t *n)
+{
+	FILE *f = fopen(path, "rb");
+	assert_non_null(f);
+	assert_int_equal(fseek(f, 0, SEEK_END), 0);
+	long len = ftell(f);
+	assert_true(len >= 0);
+	rewind(f);
+	char *buf = malloc((size_t)len + 1);
+	assert_non_null(buf);
+	assert_int_equal(fread(buf, 1, (size_t)len, f), (size_t)len);
+	fclose(f);
+	buf[len] = '\0';
+	*n = (size_t)len;
+	return buf;
+}
+
+#endif
