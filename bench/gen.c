@@ -246,7 +246,7 @@ int main(int argc, char **argv)
 		hhmmss(t_created, sizeof(t_created), date, secs - 15);
 		hhmmss(t_paid, sizeof(t_paid), date, secs + 2);
 
-		char txn[32], txn2[32], order_no[40], openid[29];
+		char txn[64], txn2[64], order_no[96], openid[29];
 		snprintf(txn, sizeof(txn), "4200001%s%013" PRIu64, ymd, 2 * i); /* 28 digits */
 		snprintf(txn2, sizeof(txn2), "4200001%s%013" PRIu64, ymd, 2 * i + 1);
 		snprintf(order_no, sizeof(order_no), "BN%s%010" PRIu64 "%012" PRIx64, ymd, i,
