@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "parse/csvrows.h"
+#include "parse/parse_util.h"
 #include "parse/parser_internal.h"
 #include "parse/verdict.h"
 #include "recon/charset.h"
@@ -157,11 +158,6 @@ typedef struct {
 	bool finished;
 } alipay;
 
-static bool is_name(const char *s, size_t n, const char *name)
-{
-	return strlen(name) == n && memcmp(s, name, n) == 0;
-}
-
 static bool is_space(char c)
 {
 	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
@@ -201,28 +197,9 @@ static void fail(alipay *p, rcn_rc code, long line, const char *fmt, ...)
 	rcn_csvrows_fail(p->rows, code, line, "%s", msg);
 }
 
-static bool checked_add(int64_t *acc, int64_t v)
-{
-	return !__builtin_add_overflow(*acc, v, acc);
-}
-
 static int64_t magnitude(int64_t v)
 {
 	return v < 0 && v != INT64_MIN ? -v : v;
-}
-
-static bool parse_count(int64_t *out, const char *s, size_t n)
-{
-	int64_t v = 0;
-	if (n == 0 || n > 18)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return false;
-		v = v * 10 + (s[i] - '0');
-	}
-	*out = v;
-	return true;
 }
 
 /* An amount cell; an empty one is 0 when allow_empty. */

@@ -9,6 +9,7 @@
 
 #include "recon/charset.h"
 #include "recon/money.h"
+#include "parse/parse_util.h"
 #include "parse/parser_internal.h"
 #include "parse/profile_internal.h"
 
@@ -234,11 +235,6 @@ static const rcn_pmap *lookup(const rcn_pmap *maps, size_t n, const char *s, siz
 		if (strlen(maps[i].value) == len && memcmp(maps[i].value, s, len) == 0)
 			return &maps[i];
 	return NULL;
-}
-
-static bool checked_add(int64_t *acc, int64_t v)
-{
-	return !__builtin_add_overflow(*acc, v, acc);
 }
 
 /* ---- rows ---- */

@@ -8,6 +8,7 @@
 
 #include "recon/charset.h"
 #include "recon/money.h"
+#include "parse/parse_util.h"
 #include "parse/parser_internal.h"
 
 /* ZM lines are 607 bytes (newer layouts a little longer), ZME 339, RD lines
@@ -205,11 +206,6 @@ static const char *quote(char *buf, size_t cap, const char *s, size_t n)
 	}
 	buf[o] = '\0';
 	return buf;
-}
-
-static bool checked_add(int64_t *acc, int64_t v)
-{
-	return !__builtin_add_overflow(*acc, v, acc);
 }
 
 /* An unsigned decimal of 1 to 18 digits and nothing else. */

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "parse/csvrows.h"
+#include "parse/parse_util.h"
 #include "parse/parser_internal.h"
 #include "parse/verdict.h"
 #include "recon/money.h"
@@ -70,11 +71,6 @@ typedef struct {
 	bool finished;
 } fundflow;
 
-static bool is_name(const char *s, size_t n, const char *name)
-{
-	return strlen(name) == n && memcmp(s, name, n) == 0;
-}
-
 /* Field i with its backtick stripped (tolerated when missing). */
 static const char *value(const fundflow *p, size_t i, size_t *n)
 {
@@ -126,11 +122,6 @@ static void on_header(fundflow *p)
 	snprintf(p->res.format, sizeof(p->res.format), "wechat-fundflow");
 	p->ncols = nf;
 	p->stage = ST_DETAIL;
-}
-
-static bool checked_add(int64_t *acc, int64_t v)
-{
-	return !__builtin_add_overflow(*acc, v, acc);
 }
 
 static void on_detail(fundflow *p)
@@ -234,20 +225,6 @@ static void on_summary_header(fundflow *p)
 	}
 	p->nsummary = nf;
 	p->stage = ST_SUMMARY_VALUES;
-}
-
-static bool parse_count(int64_t *out, const char *s, size_t n)
-{
-	int64_t v = 0;
-	if (n == 0 || n > 18)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return false;
-		v = v * 10 + (s[i] - '0');
-	}
-	*out = v;
-	return true;
 }
 
 static void on_summary_values(fundflow *p)
