@@ -80,22 +80,20 @@ rcn_rc rcn_db_store_settlements(rcn_db *db, const char *date, const rcn_settleme
 				   s[i].has_settled ? settled : NULL,
 				   s[i].has_settled ? on : NULL,
 				   s[i].detail[0] ? s[i].detail : NULL};
-		/* today's rows are inserted; earlier business dates are updated in place */
-		const char *sql =
-			strcmp(bdate, date) == 0
-				? "INSERT INTO recon_settlements (business_date, channel, merchant_id, cycle, "
-				  "gross_fen,"
-				  " refund_fen, fee, net_fen, due_date, status, settled_fen, settled_on, detail)"
-				  " VALUES ($1::date, $2, $3, $4, $5::bigint, $6::bigint, $7::bigint, $8::bigint, "
-				  "$9::date, $10,"
-				  " $11::bigint, $12::date, $13)"
-				: "UPDATE recon_settlements SET status = $10, settled_fen = $11::bigint, settled_on = "
-				  "$12::date,"
-				  " detail = $13 WHERE business_date = $1::date AND channel = $2 AND merchant_id = $3"
-				  " AND $4::text IS NOT NULL AND $5::bigint IS NOT NULL AND $6::bigint IS NOT NULL"
-				  " AND $7::bigint IS NOT NULL AND $8::bigint IS NOT NULL AND $9::date IS NOT DISTINCT "
-				  "FROM due_date";
-		res = PQexecParams(db->conn, sql, 13, NULL, v, NULL, NULL, 0);
+		/* today's rows are inserted; earlier business dates only get their status */
+		static const char INSERT_SQL[] =
+			"INSERT INTO recon_settlements (business_date, channel, merchant_id, cycle, gross_fen, "
+			"refund_fen,"
+			" fee, net_fen, due_date, status, settled_fen, settled_on, detail) VALUES ($1::date, $2, $3, "
+			"$4,"
+			" $5::bigint, $6::bigint, $7::bigint, $8::bigint, $9::date, $10, $11::bigint, $12::date, $13)";
+		static const char UPDATE_SQL[] =
+			"UPDATE recon_settlements SET status = $4, settled_fen = $5::bigint, settled_on = $6::date,"
+			" detail = $7 WHERE business_date = $1::date AND channel = $2 AND merchant_id = $3";
+		bool today = strcmp(bdate, date) == 0;
+		const char *u[] = {v[0], v[1], v[2], v[9], v[10], v[11], v[12]};
+		res = today ? PQexecParams(db->conn, INSERT_SQL, 13, NULL, v, NULL, NULL, 0)
+			    : PQexecParams(db->conn, UPDATE_SQL, 7, NULL, u, NULL, NULL, 0);
 		if (PQresultStatus(res) != PGRES_COMMAND_OK)
 			rc = rcn_pq_fail(db, res, err, "settlements");
 		PQclear(res);

@@ -41,7 +41,7 @@ static bool is_flow(const rcn_source_job *j)
 static const rcn_source_job *flow_of(const rcn_source_job *jobs, size_t n, const char *channel, const char *merchant)
 {
 	for (size_t i = 0; i < n; i++)
-		if (is_flow(&jobs[i]) && strcmp(jobs[i].conf->channel, channel) == 0 &&
+		if (is_flow(&jobs[i]) && !jobs[i].res.rejected && strcmp(jobs[i].conf->channel, channel) == 0 &&
 		    strcmp(jobs[i].conf->merchant_id, merchant) == 0)
 			return &jobs[i];
 	return NULL;
