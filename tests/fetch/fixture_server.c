@@ -610,3 +610,9 @@ int main(int argc, char **argv)
 	unlink(path);
 	return 0;
 }
+
+bool fx_scenario_is(const fx_ctx *ctx, const char *word)
+{
+	size_t n = strlen(word);
+	return strncmp(ctx->scenario, word, n) == 0 && (ctx->scenario[n] == '\0' || ctx->scenario[n] == '-');
+}

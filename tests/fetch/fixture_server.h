@@ -37,6 +37,10 @@ typedef struct {
 /* Finds the header value of req (case-insensitive), or NULL. */
 const char *fx_req_header(const fx_request *req, const char *name);
 
+/* The scenario word, alone or as "word-<anything>" (a test's fresh variant,
+ * whose request counters start at 0). */
+bool fx_scenario_is(const fx_ctx *ctx, const char *word);
+
 typedef void (*fx_handler)(const fx_request *req, fx_response *resp, const fx_ctx *ctx);
 typedef struct {
 	const char *method;

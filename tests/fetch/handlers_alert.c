@@ -13,12 +13,6 @@
 
 #include "fixture_server.h"
 
-static bool is(const fx_ctx *ctx, const char *word)
-{
-	size_t n = strlen(word);
-	return strncmp(ctx->scenario, word, n) == 0 && (ctx->scenario[n] == '\0' || ctx->scenario[n] == '-');
-}
-
 static void reply(fx_response *r, int status, const char *body)
 {
 	fx_status(r, status);
@@ -57,15 +51,15 @@ static bool store(const fx_request *req, const fx_ctx *ctx)
 
 static void alert_hook(const fx_request *req, fx_response *r, const fx_ctx *ctx)
 {
-	if (is(ctx, "down")) {
+	if (fx_scenario_is(ctx, "down")) {
 		reply(r, 503, "{\"errcode\":-1,\"errmsg\":\"service unavailable\"}");
 		return;
 	}
-	if (is(ctx, "flaky") && ctx->count < 2) {
+	if (fx_scenario_is(ctx, "flaky") && ctx->count < 2) {
 		reply(r, 500, "{\"errcode\":-1,\"errmsg\":\"try again later\"}");
 		return;
 	}
-	if (is(ctx, "errcode")) {
+	if (fx_scenario_is(ctx, "errcode")) {
 		reply(r, 200, "{\"errcode\":93000,\"errmsg\":\"invalid webhook url\"}");
 		return;
 	}

@@ -47,14 +47,6 @@ typedef struct {
 	size_t n;
 } params;
 
-/* The scenario word, alone or as "word-<anything>" (a test's fresh
- * variant, whose request counters start at 0). */
-static bool is(const fx_ctx *ctx, const char *word)
-{
-	size_t n = strlen(word);
-	return strncmp(ctx->scenario, word, n) == 0 && (ctx->scenario[n] == '\0' || ctx->scenario[n] == '-');
-}
-
 static int unhex(int c)
 {
 	return isdigit(c) ? c - '0' : isxdigit(c) ? tolower(c) - 'a' + 10 : -1;
@@ -257,11 +249,11 @@ static void gateway(const fx_request *req, fx_response *r, const fx_ctx *ctx)
 {
 	params ps = {.n = 0};
 	const char *type = fx_req_header(req, "Content-Type");
-	if (is(ctx, "flaky") && ctx->count < 2) {
+	if (fx_scenario_is(ctx, "flaky") && ctx->count < 2) {
 		reply_text(r, 500, "text/plain", "busy\n");
 		return;
 	}
-	if (is(ctx, "401")) {
+	if (fx_scenario_is(ctx, "401")) {
 		reply_text(r, 401, "application/json", "{\"error\":\"unauthorized\"}");
 		return;
 	}
@@ -290,13 +282,13 @@ static void gateway(const fx_request *req, fx_response *r, const fx_ctx *ctx)
 		   !biz_field(bill_date, sizeof(bill_date), biz, "bill_date") ||
 		   (strcmp(bill_type, "trade") != 0 && strcmp(bill_type, "signcustomer") != 0)) {
 		reply_gateway_error(r, "40002", "Invalid Arguments", "isv.invalid-biz-content", "bad biz_content");
-	} else if (is(ctx, "biz_error")) {
+	} else if (fx_scenario_is(ctx, "biz_error")) {
 		/* 系统繁忙, escaped as Alipay does: the signed text keeps the escapes */
 		reply_signed(r, ctx,
 			     "{\"code\":\"40004\",\"msg\":\"Business Failed\",\"sub_code\":\"isp.unknow-error\","
 			     "\"sub_msg\":\"\\u7cfb\\u7edf\\u7e41\\u5fd9\"}",
 			     FX_ALIPAY_PRIVATE);
-	} else if (is(ctx, "no_bill") || !find_bill(file, sizeof(file), bill_date)) {
+	} else if (fx_scenario_is(ctx, "no_bill") || !find_bill(file, sizeof(file), bill_date)) {
 		reply_signed(r, ctx,
 			     "{\"code\":\"40004\",\"msg\":\"Business Failed\",\"sub_code\":\"isp.bill_not_exist\","
 			     "\"sub_msg\":\"\\u8d26\\u5355\\u4e0d\\u5b58\\u5728\"}",
@@ -313,7 +305,8 @@ static void gateway(const fx_request *req, fx_response *r, const fx_ctx *ctx)
 			 esc.data);
 		rcn_buf_free(&esc);
 		/* bad_signature: signed, but not by Alipay */
-		reply_signed(r, ctx, obj, is(ctx, "bad_signature") ? FX_ALIPAY_APP_PRIVATE : FX_ALIPAY_PRIVATE);
+		reply_signed(r, ctx, obj,
+			     fx_scenario_is(ctx, "bad_signature") ? FX_ALIPAY_APP_PRIVATE : FX_ALIPAY_PRIVATE);
 	}
 	params_free(&ps);
 }
@@ -324,11 +317,11 @@ static void bill(const fx_request *req, fx_response *r, const fx_ctx *ctx)
 	params_parse(&q, req->query, strlen(req->query));
 	const char *file = params_get(&q, "file"), *token = params_get(&q, "token");
 	char path[4096];
-	if (is(ctx, "expired")) {
+	if (fx_scenario_is(ctx, "expired")) {
 		reply_text(r, 403, "application/xml",
 			   "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>AccessDenied</Code>"
 			   "<Message>Request has expired.</Message></Error>\n");
-	} else if (is(ctx, "html")) {
+	} else if (fx_scenario_is(ctx, "html")) {
 		reply_text(r, 200, "text/html;charset=utf-8",
 			   "<!DOCTYPE html>\n<html><head><title>\xe6\x94\xaf\xe4\xbb\x98\xe5\xae\x9d</title></head>"
 			   "<body>\xe7\xb3\xbb\xe7\xbb\x9f\xe7\xb9\x81\xe5\xbf\x99</body></html>\n");
@@ -351,9 +344,9 @@ static void bill(const fx_request *req, fx_response *r, const fx_ctx *ctx)
 				total += n;
 			}
 			fclose(f);
-			if (is(ctx, "truncated"))
+			if (fx_scenario_is(ctx, "truncated"))
 				fx_cut(r, total / 2, 0);
-			else if (is(ctx, "stall"))
+			else if (fx_scenario_is(ctx, "stall"))
 				fx_cut(r, 64, 30);
 		}
 	}

@@ -46,14 +46,6 @@ static void fixture_path(char *out, size_t n, const char *rel)
 #endif
 }
 
-/* The scenario word, alone or as "word-<anything>" (a test's fresh
- * variant, whose request counters start at 0). */
-static bool is(const fx_ctx *ctx, const char *word)
-{
-	size_t n = strlen(word);
-	return strncmp(ctx->scenario, word, n) == 0 && (ctx->scenario[n] == '\0' || ctx->scenario[n] == '-');
-}
-
 static int unhex(int c)
 {
 	return isdigit(c) ? c - '0' : isxdigit(c) ? tolower(c) - 'a' + 10 : -1;
@@ -279,15 +271,15 @@ static void file_trans(const fx_request *req, fx_response *r, const fx_ctx *ctx)
 	static const char *const fixed[][2] = {{"version", "5.1.0"}, {"encoding", "UTF-8"}, {"txnType", "76"},
 					       {"signMethod", "01"}, {"txnSubType", "01"},  {"bizType", "000000"},
 					       {"accessType", "0"},  {"fileType", "00"}};
-	if (is(ctx, "flaky") && ctx->count < 2) {
+	if (fx_scenario_is(ctx, "flaky") && ctx->count < 2) {
 		reply_text(r, 500, "text/plain", "busy\n");
 		return;
 	}
-	if (is(ctx, "401")) {
+	if (fx_scenario_is(ctx, "401")) {
 		reply_text(r, 401, "text/plain", "unauthorized\n");
 		return;
 	}
-	if (is(ctx, "html")) {
+	if (fx_scenario_is(ctx, "html")) {
 		reply_text(r, 200, "text/html;charset=UTF-8",
 			   "<html><head><title>\xe9\x93\xb6\xe8\x81\x94</title></head><body>"
 			   "\xe7\xb3\xbb\xe7\xbb\x9f\xe7\xbb\xb4\xe6\x8a\xa4</body></html>\n");
@@ -328,12 +320,12 @@ static void file_trans(const fx_request *req, fx_response *r, const fx_ctx *ctx)
 		params_add(&ans, "respMsg",
 			   "\xe9\xaa\x8c\xe8\xaf\x81\xe7\xad\xbe\xe5\x90\x8d\xe5\xa4\xb1\xe8\xb4"
 			   "\xa5"); /* 验证签名失败 */
-	} else if (is(ctx, "biz_error")) {
+	} else if (fx_scenario_is(ctx, "biz_error")) {
 		params_add(&ans, "respCode", "31");
 		params_add(&ans, "respMsg",
 			   "\xe5\x95\x86\xe6\x88\xb7\xe7\x8a\xb6\xe6\x80\x81\xe4\xb8\x8d\xe6\xad"
 			   "\xa3\xe7\xa1\xae"); /* 商户状态不正确 */
-	} else if (is(ctx, "no_bill") || !find_file(name, sizeof(name), mer_id, settle)) {
+	} else if (fx_scenario_is(ctx, "no_bill") || !find_file(name, sizeof(name), mer_id, settle)) {
 		params_add(&ans, "respCode", "98");
 		params_add(&ans, "respMsg",
 			   "\xe6\x96\x87\xe4\xbb\xb6\xe4\xb8\x8d\xe5\xad\x98\xe5\x9c\xa8"); /* 文件不存在 */
@@ -354,10 +346,10 @@ static void file_trans(const fx_request *req, fx_response *r, const fx_ctx *ctx)
 		rcn_buf_free(&content);
 	}
 	/* bad_signature: signed, but not by UnionPay */
-	reply_form(r, ctx, &ans, is(ctx, "bad_signature") ? FX_UP_MERCHANT_KEY : FX_UP_PLATFORM_KEY);
-	if (is(ctx, "truncated"))
+	reply_form(r, ctx, &ans, fx_scenario_is(ctx, "bad_signature") ? FX_UP_MERCHANT_KEY : FX_UP_PLATFORM_KEY);
+	if (fx_scenario_is(ctx, "truncated"))
 		fx_cut(r, 200, 0);
-	else if (is(ctx, "stall"))
+	else if (fx_scenario_is(ctx, "stall"))
 		fx_cut(r, 64, 30);
 	params_free(&ps);
 	params_free(&ans);

@@ -31,12 +31,6 @@ static const bill trade_bill = {"trade", "tradebill_ALL_20210128.csv.gz", "b18b5
 static const bill fundflow_bill = {"fundflow", "fundflowbill_BASIC_20210128.csv.gz",
 				   "0d4e4e2518a94c053f58e0db78d62ccc6e46ac34"};
 
-static bool is(const fx_ctx *ctx, const char *word)
-{
-	size_t n = strlen(word);
-	return strncmp(ctx->scenario, word, n) == 0 && (ctx->scenario[n] == '\0' || ctx->scenario[n] == '-');
-}
-
 /* ---- files ---- */
 
 static char *slurp(const char *path, size_t *n)
@@ -127,7 +121,7 @@ static void signed_json(fx_response *r, const fx_ctx *ctx, const char *body)
 	rcn_buf msg;
 	rcn_buf_init(&msg, SIZE_MAX);
 	rcn_buf_printf(&msg, "%s\n%s\n%s\n", ts, nonce, body);
-	if (is(ctx, "bad_signature"))
+	if (fx_scenario_is(ctx, "bad_signature"))
 		rcn_buf_printf(&msg, " "); /* the answer changed after it was signed */
 	rcn_rc rc = rcn_sign_rsa_sha256(sig, sizeof(sig), key, msg.data, msg.len, &err);
 	rcn_buf_free(&msg);
@@ -242,7 +236,7 @@ static void query_param(char *out, size_t n, const char *query, const char *name
 static bool v3_gate(const fx_request *req, fx_response *resp, const fx_ctx *ctx)
 {
 	char why[200], msg[300];
-	if (is(ctx, "flaky") && ctx->count < 2) {
+	if (fx_scenario_is(ctx, "flaky") && ctx->count < 2) {
 		json_error(resp, 500, "SYSTEM_ERROR", "系统错误");
 		return false;
 	}
@@ -262,7 +256,7 @@ static void v3_ask(const fx_request *req, fx_response *resp, const fx_ctx *ctx, 
 	char date[32], type[32], tar[32], sub[64], nonce[17], body[2048];
 	if (!v3_gate(req, resp, ctx))
 		return;
-	if (is(ctx, "401")) {
+	if (fx_scenario_is(ctx, "401")) {
 		json_error(resp, 401, "SIGN_ERROR", "错误的签名，验签失败");
 		return;
 	}
@@ -274,7 +268,8 @@ static void v3_ask(const fx_request *req, fx_response *resp, const fx_ctx *ctx, 
 		json_error(resp, 400, "PARAM_ERROR", "bill_date, bill_type/account_type or tar_type is wrong");
 		return;
 	}
-	if (is(ctx, "no_bill") || strcmp(date, BILL_DAY) != 0 || (sub[0] && strcmp(sub, "1900000109") != 0)) {
+	if (fx_scenario_is(ctx, "no_bill") || strcmp(date, BILL_DAY) != 0 ||
+	    (sub[0] && strcmp(sub, "1900000109") != 0)) {
 		json_error(resp, 400, "NO_STATEMENT_EXIST", "要查询的账单不存在");
 		return;
 	}
@@ -283,7 +278,7 @@ static void v3_ask(const fx_request *req, fx_response *resp, const fx_ctx *ctx, 
 	snprintf(body, sizeof(body),
 		 "{\"hash_type\":\"SHA1\",\"hash_value\":\"%s\",\"download_url\":\"%s\\/v3\\/billdownload\\/file?"
 		 "token=%s-%s\\u0026tartype=gzip\"}",
-		 is(ctx, "digest_mismatch") ? MOCK_HASH : b->sha1, ctx->base_url, b->token, nonce);
+		 fx_scenario_is(ctx, "digest_mismatch") ? MOCK_HASH : b->sha1, ctx->base_url, b->token, nonce);
 	signed_json(resp, ctx, body);
 }
 
@@ -304,7 +299,7 @@ static void v3_download(const fx_request *req, fx_response *resp, const fx_ctx *
 	size_t n = 0;
 	if (!v3_gate(req, resp, ctx))
 		return;
-	if (is(ctx, "expired")) {
+	if (fx_scenario_is(ctx, "expired")) {
 		json_error(resp, 403, "DOWNLOAD_URL_EXPIRED", "download_url expired");
 		return;
 	}
@@ -316,7 +311,7 @@ static void v3_download(const fx_request *req, fx_response *resp, const fx_ctx *
 		json_error(resp, 400, "PARAM_ERROR", "unknown token");
 		return;
 	}
-	if (is(ctx, "html")) {
+	if (fx_scenario_is(ctx, "html")) {
 		html(resp);
 		return;
 	}
@@ -328,9 +323,9 @@ static void v3_download(const fx_request *req, fx_response *resp, const fx_ctx *
 	fx_status(resp, 200);
 	fx_header(resp, "Content-Type", "application/octet-stream");
 	fx_body(resp, data, n);
-	if (is(ctx, "stall"))
+	if (fx_scenario_is(ctx, "stall"))
 		fx_cut(resp, n / 3, STALL_S);
-	else if (is(ctx, "truncated"))
+	else if (fx_scenario_is(ctx, "truncated"))
 		fx_cut(resp, n / 2, 0);
 	free(data);
 }
@@ -433,7 +428,7 @@ static void v2_downloadbill(const fx_request *req, fx_response *resp, const fx_c
 	xml_field f[32];
 	char key[128], msg[200];
 	size_t n = 0, len = 0;
-	if (is(ctx, "flaky") && ctx->count < 2) {
+	if (fx_scenario_is(ctx, "flaky") && ctx->count < 2) {
 		fx_status(resp, 500);
 		fx_body(resp, "System Error", 12);
 		return;
@@ -458,15 +453,15 @@ static void v2_downloadbill(const fx_request *req, fx_response *resp, const fx_c
 		v2_fail(resp, msg, "20001");
 		return;
 	}
-	if (is(ctx, "401")) {
+	if (fx_scenario_is(ctx, "401")) {
 		v2_fail(resp, "SIGNERROR", "20001");
 		return;
 	}
-	if (is(ctx, "no_bill") || strcmp(date, "20210128") != 0) {
+	if (fx_scenario_is(ctx, "no_bill") || strcmp(date, "20210128") != 0) {
 		v2_fail(resp, "No Bill Exist", "20002");
 		return;
 	}
-	if (is(ctx, "html")) {
+	if (fx_scenario_is(ctx, "html")) {
 		html(resp);
 		return;
 	}
@@ -478,9 +473,9 @@ static void v2_downloadbill(const fx_request *req, fx_response *resp, const fx_c
 	fx_status(resp, 200);
 	fx_header(resp, "Content-Type", "application/octet-stream");
 	fx_body(resp, data, len);
-	if (is(ctx, "stall"))
+	if (fx_scenario_is(ctx, "stall"))
 		fx_cut(resp, len / 3, STALL_S);
-	else if (is(ctx, "truncated"))
+	else if (fx_scenario_is(ctx, "truncated"))
 		fx_cut(resp, len / 2, 0);
 	free(data);
 }
