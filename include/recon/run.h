@@ -21,6 +21,7 @@ typedef struct {
 	bool refetch;		  /* --refetch: download again even when the spool has the statement */
 	FILE *log;		  /* messages (stderr) */
 	bool log_json;		  /* --log-format json: one JSON object per log line */
+	bool timings;		  /* --timings: log the cost of each stage */
 	const char *metrics_path; /* --metrics: Prometheus textfile overriding [run] metrics; NULL = config */
 } rcn_run_opts;
 

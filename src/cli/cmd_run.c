@@ -13,7 +13,7 @@ void rcn_cmd_run_help(void)
 {
 	printf("usage: recon run [--date YYYY-MM-DD | --from YYYY-MM-DD --to YYYY-MM-DD]\n"
 	       "                 [--config FILE] [--channel NAME]... [--out DIR] [--jobs N] [--dry-run] [--refetch]\n"
-	       "                 [--log-format text|json] [--metrics FILE]\n\n"
+	       "                 [--log-format text|json] [--metrics FILE] [--timings]\n\n"
 	       "Reconciles every configured statement source of a business date against the ledger,\n"
 	       "writes reports/<date>/{discrepancies,pending,summary,quarantine}.csv and stores the\n"
 	       "results in PostgreSQL. Running a date again replaces its results.\n\n"
@@ -26,6 +26,8 @@ void rcn_cmd_run_help(void)
 	       "  --dry-run       reconcile and write reports, but commit nothing to the database\n"
 	       "  --refetch       download statements again even when the spool already has them\n"
 	       "  --log-format F  text (default) or json: one {\"level\",\"date\",\"source\",\"msg\"} object a line\n"
+	       "  --timings       log one more line per date: the wall time of each stage and the\n"
+	       "                  CPU time of each statement's parse (for the benchmark and tuning)\n"
 	       "  --metrics FILE  after every date, write Prometheus metrics for node_exporter's textfile\n"
 	       "                  collector to FILE (atomically; default: [run] metrics, else none)\n\n"
 	       "Exit status: 0 reconciled, no discrepancies; 1 discrepancies found; 2 usage or\n"
@@ -75,6 +77,10 @@ int rcn_cmd_run(int argc, char **argv)
 		}
 		if (strcmp(a, "--refetch") == 0) {
 			opts.refetch = true;
+			continue;
+		}
+		if (strcmp(a, "--timings") == 0) {
+			opts.timings = true;
 			continue;
 		}
 		if (strcmp(a, "--date") && strcmp(a, "--from") && strcmp(a, "--to") && strcmp(a, "--config") &&

@@ -9,7 +9,6 @@
 
 #define SQL_LIMIT    (256u * 1024u * 1024u)
 #define LOOKUP_BATCH 5000
-#define TIME_FMT     "'YYYY-MM-DD HH24:MI:SS'"
 
 /* Column order of every orders / refunds query, and of their field arrays. */
 enum {
@@ -23,7 +22,6 @@ enum {
 	O_AMOUNT,
 	O_CREATED_AT,
 	O_PAID_AT,
-	O_BUSINESS_DATE,
 	O__COUNT
 };
 enum {
@@ -34,7 +32,6 @@ enum {
 	R_AMOUNT,
 	R_REQUESTED_AT,
 	R_REFUNDED_AT,
-	R_BUSINESS_DATE,
 	R_CHANNEL,
 	R_MERCHANT_ID,
 	R__COUNT
@@ -86,14 +83,36 @@ static rcn_rc parse_amount(int64_t *out, const char *s, const char *table, const
 	return RCN_OK;
 }
 
-static rcn_rc parse_business_date(rcn_date *out, const char *s, const char *table, const char *key, const char *times,
-				  rcn_err *err)
+/* A timestamptz as the session's ISO text ("2026-03-02 10:00:00+08", maybe
+ * with a fraction) to "2026-03-02 10:00:00" in out; NULL to "". False for
+ * anything else (infinity, a year past 9999, BC). */
+static bool local_time(char out[20], const char *s)
 {
-	rcn_err derr;
+	out[0] = '\0';
 	if (!s)
+		return true;
+	size_t n = strlen(s);
+	if (n < 20 || s[4] != '-' || s[7] != '-' || s[10] != ' ' || s[13] != ':' || s[16] != ':' ||
+	    !strchr(".+-", s[19]) || strstr(s, " BC"))
+		return false;
+	memcpy(out, s, 19);
+	out[19] = '\0';
+	return true;
+}
+
+/* The row's times in local form and its business date: the date of the
+ * first time given (paid_at / refunded_at), else of the second. */
+static rcn_rc row_times(char first[20], char second[20], rcn_date *bdate, const char *f_first, const char *f_second,
+			const char *table, const char *key, const char *times, rcn_err *err)
+{
+	if (!local_time(first, f_first) || !local_time(second, f_second))
+		return rcn_err_set(err, RCN_EDB, "", 0, "%s %s: %s out of range", table, key, times);
+	const char *t = first[0] ? first : second;
+	if (!t[0])
 		return rcn_err_set(err, RCN_EDB, "", 0, "%s %s: both %s are NULL", table, key, times);
-	if (rcn_date_parse(out, s, strlen(s), &derr) != RCN_OK)
-		return rcn_err_set(err, RCN_EDB, "", 0, "%s %s: business date \"%s\" is out of range", table, key, s);
+	if (rcn_date_parse(bdate, t, 10, NULL) != RCN_OK)
+		return rcn_err_set(err, RCN_EDB, "", 0, "%s %s: business date \"%.10s\" is out of range", table, key,
+				   t);
 	return RCN_OK;
 }
 
@@ -114,6 +133,7 @@ static rcn_rc deliver(row_ctx *c, const char **f, rcn_err *err)
 	}
 	c->rows++;
 	rcn_rc rc;
+	char first[20], second[20];
 	if (c->kind == ROW_ORDER) {
 		rcn_ledger_order o = {
 			.order_no = key,
@@ -123,13 +143,13 @@ static rcn_rc deliver(row_ctx *c, const char **f, rcn_err *err)
 			.currency = nz(f[O_CURRENCY]),
 			.status = nz(f[O_STATUS]),
 			.contract_id = nz(f[O_CONTRACT_ID]),
-			.created_at = nz(f[O_CREATED_AT]),
-			.paid_at = nz(f[O_PAID_AT]),
+			.created_at = second,
+			.paid_at = first,
 		};
 		rc = parse_amount(&o.amount_fen, f[O_AMOUNT], table, key, err);
 		if (rc == RCN_OK)
-			rc = parse_business_date(&o.business_date, f[O_BUSINESS_DATE], table, key,
-						 "paid_at and created_at", err);
+			rc = row_times(first, second, &o.business_date, f[O_PAID_AT], f[O_CREATED_AT], table, key,
+				       "paid_at and created_at", err);
 		if (rc == RCN_OK && c->sink->order)
 			c->sink->order(c->sink->ctx, &o);
 	} else {
@@ -138,15 +158,15 @@ static rcn_rc deliver(row_ctx *c, const char **f, rcn_err *err)
 			.order_no = nz(f[R_ORDER_NO]),
 			.channel_refund_id = nz(f[R_CHANNEL_REFUND_ID]),
 			.status = nz(f[R_STATUS]),
-			.requested_at = nz(f[R_REQUESTED_AT]),
-			.refunded_at = nz(f[R_REFUNDED_AT]),
+			.requested_at = second,
+			.refunded_at = first,
 			.channel = nz(f[R_CHANNEL]),
 			.merchant_id = nz(f[R_MERCHANT_ID]),
 		};
 		rc = parse_amount(&r.amount_fen, f[R_AMOUNT], table, key, err);
 		if (rc == RCN_OK)
-			rc = parse_business_date(&r.business_date, f[R_BUSINESS_DATE], table, key,
-						 "refunded_at and requested_at", err);
+			rc = row_times(first, second, &r.business_date, f[R_REFUNDED_AT], f[R_REQUESTED_AT], table, key,
+				       "refunded_at and requested_at", err);
 		if (rc == RCN_OK && c->sink->refund)
 			c->sink->refund(c->sink->ctx, &r);
 	}
@@ -190,16 +210,15 @@ static void sql_source(sqlb *q, const char *site_sql, const char *table)
 	sql_str(q, "\n)");
 }
 
-/* "ts AT TIME ZONE 'zone'" formatted as local time; NULL stays NULL. */
-static void sql_local(sqlb *q, const char *expr, const rcn_ledger_window *w, const char *fmt)
+/* The zone's local times come from PostgreSQL's own timestamptz output in a
+ * session set to the zone (set_zone below): the ISO text
+ * "YYYY-MM-DD HH:MM:SS[.ffffff]+08" costs the server a third of to_char's
+ * time, and local_time() keeps its first 19 characters. */
+static void sql_local(sqlb *q, const char *expr)
 {
-	sql_str(q, "to_char(");
+	sql_str(q, "(");
 	sql_str(q, expr);
-	sql_str(q, " AT TIME ZONE ");
-	sql_literal(q, w->timezone);
-	sql_str(q, ", ");
-	sql_str(q, fmt);
-	sql_str(q, ")");
+	sql_str(q, ")::timestamptz");
 }
 
 /* ts in [day - carry_days, day + 1) at 00:00 in the zone, as a boolean. */
@@ -227,11 +246,9 @@ static void sql_orders_select(sqlb *q, const rcn_ledger_window *w)
 {
 	sql_str(q, "SELECT o.order_no, o.merchant_id, o.channel, o.channel_txn_id, o.currency, o.status, "
 		   "o.contract_id, o.amount_fen, ");
-	sql_local(q, "o.created_at", w, TIME_FMT);
+	sql_local(q, "o.created_at");
 	sql_str(q, ", ");
-	sql_local(q, "o.paid_at", w, TIME_FMT);
-	sql_str(q, ", ");
-	sql_local(q, ORDER_TS, w, "'YYYY-MM-DD'");
+	sql_local(q, "o.paid_at");
 	sql_str(q, "\nFROM ");
 	sql_source(q, w->orders_sql, "ledger_orders");
 	sql_str(q, " AS o\n");
@@ -240,11 +257,9 @@ static void sql_orders_select(sqlb *q, const rcn_ledger_window *w)
 static void sql_refunds_select(sqlb *q, const rcn_ledger_window *w)
 {
 	sql_str(q, "SELECT r.refund_no, r.order_no, r.channel_refund_id, r.status, r.amount_fen, ");
-	sql_local(q, "r.requested_at", w, TIME_FMT);
+	sql_local(q, "r.requested_at");
 	sql_str(q, ", ");
-	sql_local(q, "r.refunded_at", w, TIME_FMT);
-	sql_str(q, ", ");
-	sql_local(q, REFUND_TS, w, "'YYYY-MM-DD'");
+	sql_local(q, "r.refunded_at");
 	sql_str(q, ", o.channel, o.merchant_id\nFROM ");
 	sql_source(q, w->refunds_sql, "ledger_refunds");
 	sql_str(q, " AS r\nLEFT JOIN ");
@@ -344,9 +359,27 @@ static rcn_rc copy_window(rcn_db *db, const rcn_ledger_window *w, row_kind kind,
 	return rc;
 }
 
+/* The session zone for the snapshot's timestamptz output (sql_local). A
+ * session setting, not SET LOCAL, so it also holds for a caller reading
+ * outside a transaction; recon's own statements never depend on it. */
+static rcn_rc set_zone(rcn_db *db, const rcn_ledger_window *w, rcn_err *err)
+{
+	sqlb q;
+	sqlb_init(&q, db, err);
+	sql_str(&q, "SET DateStyle = 'ISO, YMD'; SET TimeZone = ");
+	sql_literal(&q, w->timezone);
+	rcn_rc rc = q.rc;
+	if (rc == RCN_OK)
+		rc = rcn_pq_command(db, q.sql.data, err, "[run] timezone");
+	rcn_buf_free(&q.sql);
+	return rc;
+}
+
 rcn_rc rcn_ledger_load_window(rcn_db *db, const rcn_ledger_window *w, const rcn_ledger_sink *sink, rcn_err *err)
 {
 	rcn_rc rc = check_window(w, err);
+	if (rc == RCN_OK)
+		rc = set_zone(db, w, err);
 	if (rc == RCN_OK)
 		rc = copy_window(db, w, ROW_ORDER, sink, err);
 	if (rc == RCN_OK)
@@ -426,6 +459,8 @@ rcn_rc rcn_ledger_lookup(rcn_db *db, const rcn_ledger_window *w, const char *con
 			 rcn_err *err)
 {
 	rcn_rc rc = check_window(w, err);
+	if (rc == RCN_OK)
+		rc = set_zone(db, w, err);
 	if (rc != RCN_OK)
 		return rc;
 	row_ctx orders, refunds;

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -316,6 +317,49 @@ static void write_metrics(const rcn_run_opts *o, const rcn_run_result *out, cons
 		log_line(o, LOG_ERROR, NULL, "%s", rcn_err_format(&err, why, sizeof(why)));
 }
 
+/* --timings: the wall time of each stage, logged as one line at the end. */
+enum { ST_PARSE, ST_WINDOW, ST_MERGE, ST_LOOKUPS, ST_MATCH, ST_SETTLE, ST_REPORTS, ST_RESULTS, ST__COUNT };
+static const char *const stage_names[ST__COUNT] = {"parse", "ledger window", "merge",	"lookups",
+						   "match", "settlement",    "reports", "results"};
+typedef struct {
+	double s[ST__COUNT];
+	double mark;
+} stage_clock;
+
+static double monotonic(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* Charges the time since the last mark to stage st. */
+static void stage_done(stage_clock *c, int st)
+{
+	double t = monotonic();
+	c->s[st] += t - c->mark;
+	c->mark = t;
+}
+
+static void log_timings(const rcn_run_opts *o, const stage_clock *c, const rcn_source_job *jobs, size_t n_src)
+{
+	rcn_buf b;
+	struct rusage ru;
+	rcn_buf_init(&b, 1024);
+	rcn_buf_printf(&b, "stages:");
+	for (int i = 0; i < ST__COUNT; i++)
+		rcn_buf_printf(&b, "%s %s %.2f s", i ? "," : "", stage_names[i], c->s[i]);
+	for (size_t i = 0; i < n_src; i++)
+		rcn_buf_printf(&b, "; [source %s] %.2f s wall, %.2f s cpu", jobs[i].conf->name, jobs[i].parse_s,
+			       jobs[i].parse_cpu_s);
+	if (getrusage(RUSAGE_SELF, &ru) == 0)
+		rcn_buf_printf(&b, "; process cpu %.2f s user, %.2f s system, peak rss %ld MiB",
+			       (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6,
+			       (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6, ru.ru_maxrss / 1024);
+	log_line(o, LOG_INFO, NULL, "%s", b.data);
+	rcn_buf_free(&b);
+}
+
 void rcn_run_date(const rcn_run_opts *o, rcn_run_result *out)
 {
 	const rcn_config *cfg = o->cfg;
@@ -341,6 +385,7 @@ void rcn_run_date(const rcn_run_opts *o, rcn_run_result *out)
 	size_t metric_n_tallies = 0;
 	long kinds[RCN_K__COUNT] = {0};
 	struct timespec t0, t1;
+	stage_clock clock = {{0}, monotonic()};
 	time_t now = time(NULL);
 	struct tm tm;
 
@@ -414,8 +459,13 @@ void rcn_run_date(const rcn_run_opts *o, rcn_run_result *out)
 	m = rcn_match_new(o->day, cfg->carry_over_days, msrc, n_src);
 	pool = rcn_parse_start(jobs, n_src, o->jobs > 0 ? o->jobs : cfg->jobs > 0 ? cfg->jobs : rcn_run_cores());
 	progress(o, date, "downloading and parsing statements, loading the ledger window");
+	clock.mark = monotonic();
+	double parse_start = clock.mark;
 	rcn_rc window_rc = load_window(db, o, m, &err);
+	stage_done(&clock, ST_WINDOW);
 	rcn_parse_join(pool);
+	clock.s[ST_PARSE] = monotonic() - parse_start; /* overlaps the window */
+	clock.mark = monotonic();
 	progress(o, date, NULL);
 	pool = NULL;
 	if (window_rc) {
@@ -431,19 +481,23 @@ void rcn_run_date(const rcn_run_opts *o, rcn_run_result *out)
 			quarantine[n_quarantine++] = jobs[i].quarantine[k];
 		}
 	}
+	stage_done(&clock, ST_MERGE);
 	progress(o, date, "looking up ledger rows outside the window");
 	rcn_rc lookups_rc = load_lookups(db, o, m, &err);
+	stage_done(&clock, ST_LOOKUPS);
 	progress(o, date, lookups_rc ? NULL : "matching");
 	if (lookups_rc) {
 		db_fail(o, &err, out);
 		goto cleanup;
 	}
 	rcn_match_run(m);
+	stage_done(&clock, ST_MATCH);
 	progress(o, date, "writing the reports and the results");
 	if (rcn_run_settle(db, cfg, o->day, m, jobs, n_src, settle_rules, calendar, &settlements, &err)) {
 		db_fail(o, &err, out);
 		goto cleanup;
 	}
+	stage_done(&clock, ST_SETTLE);
 
 	size_t n_findings, n_tallies, n_notes, n_moves;
 	const rcn_finding *const *findings = rcn_match_findings(m, &n_findings);
@@ -496,6 +550,7 @@ void rcn_run_date(const rcn_run_opts *o, rcn_run_result *out)
 		out->exit_code = EXIT_DB; /* nothing committed */
 		goto cleanup;
 	}
+	stage_done(&clock, ST_REPORTS);
 	if (!o->dry_run) {
 		long later = 0;
 		clock_gettime(CLOCK_MONOTONIC, &t1);
@@ -519,6 +574,7 @@ void rcn_run_date(const rcn_run_opts *o, rcn_run_result *out)
 				 "and are now marked stale: re-run them (oldest first)",
 				 later);
 	}
+	stage_done(&clock, ST_RESULTS);
 	if (rcn_report_commit(&rdir, &err)) {
 		log_line(o, LOG_ERROR, NULL, "%s", rcn_err_format(&err, why, sizeof(why)));
 		out->exit_code = EXIT_DB;
@@ -534,6 +590,8 @@ void rcn_run_date(const rcn_run_opts *o, rcn_run_result *out)
 		 "%ld statement rows%s: %ld matched, %ld discrepancies, %ld pending, %ld quarantined%s",
 		 out->statement_rows, carried_note, out->matched, out->discrepancies, out->pending, out->quarantined,
 		 o->dry_run ? " (dry run: nothing committed)" : "");
+	if (o->timings)
+		log_timings(o, &clock, jobs, n_src);
 cleanup:
 	if (locked)
 		rcn_db_unlock_date(db, o->day);

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 void rcn_source_job_init(rcn_source_job *job, const rcn_config *cfg, const rcn_source_conf *conf, rcn_date day,
 			 const rcn_profile *profile)
@@ -62,7 +63,7 @@ static void on_bad_row(void *p, const char *file, long line, const char *reason)
 	add_quarantine(p, file, line, reason, 1, 0);
 }
 
-static void parse_job(rcn_source_job *job)
+static void parse_source(rcn_source_job *job)
 {
 	rcn_stmt_result *res = &job->res;
 	rcn_err err;
@@ -124,6 +125,21 @@ done:
 	job->input.verdict = rcn_arena_strdup(&job->arena, why);
 	add_quarantine(job, job->label, 0, why, res->rows - res->bad_rows,
 		       res->amount_fen + res->refund_fen + res->movement_in_fen + res->movement_out_fen);
+}
+
+static double seconds(clockid_t clock)
+{
+	struct timespec t;
+	clock_gettime(clock, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+static void parse_job(rcn_source_job *job)
+{
+	double wall0 = seconds(CLOCK_MONOTONIC), cpu0 = seconds(CLOCK_THREAD_CPUTIME_ID);
+	parse_source(job);
+	job->parse_s = seconds(CLOCK_MONOTONIC) - wall0;
+	job->parse_cpu_s = seconds(CLOCK_THREAD_CPUTIME_ID) - cpu0;
 }
 
 static void fetch_settings(rcn_fetch_settings *s, const rcn_config *cfg, const rcn_source_conf *conf)

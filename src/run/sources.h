@@ -31,7 +31,8 @@ typedef struct {
 	long wrong_merchant_line;
 	char wrong_date[20];
 	long wrong_date_line;
-	bool no_bill; /* the channel said there is no statement for the date: an empty day */
+	double parse_s, parse_cpu_s; /* wall and CPU time of the job (fetch and parse), for --timings */
+	bool no_bill;		     /* the channel said there is no statement for the date: an empty day */
 } rcn_source_job;
 
 /* Downloads a remote source's statement into the spool (or finds it there):

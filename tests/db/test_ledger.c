@@ -305,6 +305,26 @@ static void test_window_escapes(void **state)
 	recorder_free(&r);
 }
 
+/* Local times keep whole seconds and follow zones with half-hour offsets;
+ * the business date is the paid time's, else the created time's. */
+static void test_window_local_times(void **state)
+{
+	(void)state;
+	sql("TRUNCATE ledger_orders, ledger_refunds");
+	sql("INSERT INTO ledger_orders VALUES ('F1', 'm', 'wechat', 't', 10, 'CNY', 'PAID',"
+	    " '2026-02-28 18:29:59.999+00', '2026-02-28 18:30:00.75+00', NULL),"
+	    " ('F2', 'm', 'wechat', NULL, 10, 'CNY', 'CREATED', '2026-02-28 18:30:00+00', NULL, NULL)");
+	rcn_err err;
+	recorder r = {0};
+	rcn_ledger_sink s = sink_for(&r);
+	rcn_ledger_window w = {day_of("2026-03-01"), 0, "Asia/Kolkata", NULL, NULL};
+	assert_ok(rcn_ledger_load_window(db, &w, &s, &err));
+	const char *want[] = {"O F1|m|wechat|t|CNY|PAID||10|2026-02-28 23:59:59|2026-03-01 00:00:00|20513",
+			      "O F2|m|wechat||CNY|CREATED||10|2026-03-01 00:00:00||20513"};
+	expect_rows(&r, want, 2);
+	recorder_free(&r);
+}
+
 static void test_snapshot(void **state)
 {
 	(void)state;
@@ -371,7 +391,7 @@ static void test_site_sql(void **state)
 
 	w.timezone = "Mars/Olympus_Mons";
 	assert_int_equal(rcn_ledger_load_window(db, &w, &s, &err), RCN_EDB);
-	assert_string_equal(err.msg, "ledger orders: time zone \"Mars/Olympus_Mons\" not recognized");
+	assert_string_equal(err.msg, "[run] timezone: invalid value for parameter \"TimeZone\": \"Mars/Olympus_Mons\"");
 }
 
 static void test_lookup(void **state)
@@ -726,6 +746,7 @@ int main(void)
 		cmocka_unit_test(test_migrate_twice),
 		cmocka_unit_test(test_window_cutoff),
 		cmocka_unit_test(test_window_escapes),
+		cmocka_unit_test(test_window_local_times),
 		cmocka_unit_test(test_snapshot),
 		cmocka_unit_test(test_site_sql),
 		cmocka_unit_test(test_lookup),
