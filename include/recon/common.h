@@ -75,11 +75,18 @@ rcn_rc rcn_buf_append(rcn_buf *b, const void *data, size_t n);
 rcn_rc rcn_buf_printf(rcn_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Open-addressing map from a borrowed string key to a uint32 value.
- * Keys are not copied: they must outlive the map (intern them in an arena). */
+ * Keys are not copied: they must outlive the map (intern them in an arena),
+ * and a stored key must be NUL-terminated at its length. Each slot holds the
+ * key's 32-bit hash, so a probe touches the key's bytes only when the hashes
+ * agree, and growing never rehashes a string. */
 typedef struct {
-	const char **keys;
-	uint32_t *klen;
-	uint32_t *vals;
+	const char *key; /* NULL: empty */
+	uint32_t hash;
+	uint32_t val;
+} rcn_strmap_slot;
+
+typedef struct {
+	rcn_strmap_slot *slots;
 	size_t cap; /* power of two */
 	size_t count;
 } rcn_strmap;

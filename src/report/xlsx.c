@@ -95,11 +95,13 @@ static void findings_sheet(lxw_workbook *wb, const formats *fm, const char *name
 			   const rcn_report_data *data)
 {
 	lxw_worksheet *ws = workbook_add_worksheet(wb, name);
-	lxw_row_t r = 0;
+	lxw_row_t r = 0, n = 0;
+	for (size_t i = 0; i < data->n_findings; i++)
+		n += data->findings[i]->kind == k;
+	heads(ws, fm, finding_heads, N_FINDING_COLS, n);
 	for (size_t i = 0; i < data->n_findings; i++)
 		if (data->findings[i]->kind == k)
 			finding_row(ws, fm, ++r, data->findings[i]);
-	heads(ws, fm, finding_heads, N_FINDING_COLS, r);
 }
 
 static const char *const summary_heads[] = {
@@ -126,6 +128,7 @@ static const char *const summary_heads[] = {
 static void summary_sheet(lxw_workbook *wb, const formats *fm, const rcn_report_data *data)
 {
 	lxw_worksheet *ws = workbook_add_worksheet(wb, "汇总 Summary");
+	heads(ws, fm, summary_heads, N_SUMMARY_COLS, data->n_tallies);
 	for (size_t i = 0; i < data->n_tallies; i++) {
 		const rcn_tally *t = &data->tallies[i];
 		lxw_row_t r = (lxw_row_t)(i + 1);
@@ -149,14 +152,14 @@ static void summary_sheet(lxw_workbook *wb, const formats *fm, const rcn_report_
 				worksheet_write_number(ws, r, 16, yuan(t->expected_fee, RCN_SCALE_FEE), fm->fee);
 		}
 	}
-	heads(ws, fm, summary_heads, N_SUMMARY_COLS, data->n_tallies);
 }
 
 rcn_rc rcn_report_xlsx(const char *dir, const char *date, const rcn_report_data *data, rcn_err *err)
 {
 	char path[4200];
 	snprintf(path, sizeof(path), "%s/recon-%s.xlsx", dir, date);
-	lxw_workbook *wb = workbook_new(path);
+	lxw_workbook_options opt = {.constant_memory = LXW_TRUE};
+	lxw_workbook *wb = workbook_new_opt(path, &opt);
 	if (!wb)
 		return rcn_err_set(err, RCN_EIO, path, 0, "cannot write report: %s", strerror(errno ? errno : EIO));
 

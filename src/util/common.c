@@ -231,77 +231,92 @@ rcn_rc rcn_buf_printf(rcn_buf *b, const char *fmt, ...)
 	return rc;
 }
 
-/* ---- string map (open addressing, linear probing, FNV-1a) ---- */
+/* ---- string map (open addressing, linear probing) ---- */
 
-static uint64_t hash_bytes(const char *s, size_t n)
+/* 8 bytes at a time, each mixed by a multiply and a rotate, then a final
+ * avalanche (the murmur3 finaliser): fast on 20-40 byte ids, and the low bits
+ * used as the slot index depend on every byte. */
+static uint32_t hash_bytes(const char *s, size_t n)
 {
-	uint64_t h = 1469598103934665603ull;
-	for (size_t i = 0; i < n; i++) {
-		h ^= (unsigned char)s[i];
-		h *= 1099511628211ull;
+	uint64_t h = 0x9e3779b97f4a7c15ull ^ n;
+	while (n >= 8) {
+		uint64_t w;
+		memcpy(&w, s, 8);
+		h = (h ^ w) * 0xbf58476d1ce4e5b9ull;
+		h = (h << 31) | (h >> 33);
+		s += 8;
+		n -= 8;
 	}
-	return h ^ (h >> 29);
+	if (n) {
+		uint64_t w = 0;
+		memcpy(&w, s, n);
+		h = (h ^ w) * 0xbf58476d1ce4e5b9ull;
+	}
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdull;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ull;
+	h ^= h >> 33;
+	return (uint32_t)h;
 }
 
 void rcn_strmap_init(rcn_strmap *m, size_t expected)
 {
 	size_t cap = 16;
-	while (cap < expected * 2)
+	while (cap < expected + expected / 2)
 		cap *= 2;
-	m->keys = rcn_xcalloc(cap, sizeof(*m->keys));
-	m->klen = rcn_xcalloc(cap, sizeof(*m->klen));
-	m->vals = rcn_xcalloc(cap, sizeof(*m->vals));
+	m->slots = rcn_xcalloc(cap, sizeof(*m->slots));
 	m->cap = cap;
 	m->count = 0;
 }
 
 void rcn_strmap_free(rcn_strmap *m)
 {
-	free(m->keys);
-	free(m->klen);
-	free(m->vals);
+	free(m->slots);
 	memset(m, 0, sizeof(*m));
 }
 
-static size_t find_slot(const rcn_strmap *m, const char *key, size_t len)
+static size_t find_slot(const rcn_strmap *m, const char *key, size_t len, uint32_t h)
 {
 	size_t mask = m->cap - 1;
-	size_t i = (size_t)hash_bytes(key, len) & mask;
-	while (m->keys[i] && !(m->klen[i] == len && memcmp(m->keys[i], key, len) == 0))
+	size_t i = h & mask;
+	for (;;) {
+		const rcn_strmap_slot *s = &m->slots[i];
+		if (!s->key || (s->hash == h && memcmp(s->key, key, len) == 0 && s->key[len] == '\0'))
+			return i;
 		i = (i + 1) & mask;
-	return i;
+	}
 }
 
 static void grow(rcn_strmap *m)
 {
-	rcn_strmap bigger;
-	rcn_strmap_init(&bigger, m->cap);
+	size_t cap = m->cap * 2, mask = cap - 1;
+	rcn_strmap_slot *slots = rcn_xcalloc(cap, sizeof(*slots));
 	for (size_t i = 0; i < m->cap; i++) {
-		if (!m->keys[i])
+		if (!m->slots[i].key)
 			continue;
-		size_t j = find_slot(&bigger, m->keys[i], m->klen[i]);
-		bigger.keys[j] = m->keys[i];
-		bigger.klen[j] = m->klen[i];
-		bigger.vals[j] = m->vals[i];
-		bigger.count++;
+		size_t j = m->slots[i].hash & mask;
+		while (slots[j].key)
+			j = (j + 1) & mask;
+		slots[j] = m->slots[i];
 	}
-	rcn_strmap_free(m);
-	*m = bigger;
+	free(m->slots);
+	m->slots = slots;
+	m->cap = cap;
 }
 
 bool rcn_strmap_put(rcn_strmap *m, const char *key, size_t len, uint32_t val, uint32_t *existing)
 {
 	if ((m->count + 1) * 4 > m->cap * 3)
 		grow(m);
-	size_t i = find_slot(m, key, len);
-	if (m->keys[i]) {
+	uint32_t h = hash_bytes(key, len);
+	size_t i = find_slot(m, key, len, h);
+	if (m->slots[i].key) {
 		if (existing)
-			*existing = m->vals[i];
+			*existing = m->slots[i].val;
 		return false;
 	}
-	m->keys[i] = key;
-	m->klen[i] = (uint32_t)len;
-	m->vals[i] = val;
+	m->slots[i] = (rcn_strmap_slot){key, h, val};
 	m->count++;
 	return true;
 }
@@ -310,9 +325,9 @@ bool rcn_strmap_get(const rcn_strmap *m, const char *key, size_t len, uint32_t *
 {
 	if (!m->cap)
 		return false;
-	size_t i = find_slot(m, key, len);
-	if (!m->keys[i])
+	size_t i = find_slot(m, key, len, hash_bytes(key, len));
+	if (!m->slots[i].key)
 		return false;
-	*out = m->vals[i];
+	*out = m->slots[i].val;
 	return true;
 }

@@ -1,0 +1,94 @@
+/* The CSV row reader: whole plain lines are split without libcsv, everything
+ * else goes through it. Each input is read whole, in two pieces split at
+ * every byte, and one byte at a time (which never takes the plain-line path):
+ * all must give exactly the expected rows and line numbers. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "parse/csvrows.h"
+
+typedef struct {
+	char out[4096];
+	size_t len;
+} rows_text;
+
+/* Rows as "LINE:f1|f2|...;" */
+static void on_row(void *ctx, rcn_csvrows *r)
+{
+	rows_text *t = ctx;
+	t->len += (size_t)snprintf(t->out + t->len, sizeof(t->out) - t->len, "%ld:", rcn_csvrows_row_line(r));
+	for (size_t i = 0; i < rcn_csvrows_count(r); i++) {
+		size_t n;
+		const char *f = rcn_csvrows_field(r, i, &n);
+		t->len += (size_t)snprintf(t->out + t->len, sizeof(t->out) - t->len, "%s%.*s", i ? "|" : "", (int)n, f);
+	}
+	t->len += (size_t)snprintf(t->out + t->len, sizeof(t->out) - t->len, ";");
+}
+
+static void read_pieces(const char *s, size_t split, bool bytewise, rows_text *t)
+{
+	size_t n = strlen(s);
+	memset(t, 0, sizeof(*t));
+	rcn_csvrows *r = rcn_csvrows_new("t.csv", on_row, t);
+	if (bytewise) {
+		for (size_t i = 0; i < n; i++)
+			rcn_csvrows_feed(r, s + i, 1);
+	} else {
+		rcn_csvrows_feed(r, s, split);
+		rcn_csvrows_feed(r, s + split, n - split);
+	}
+	rcn_csvrows_finish(r);
+	assert_null(rcn_csvrows_error(r));
+	rcn_csvrows_free(r);
+}
+
+static void expect_rows(const char *in, const char *want)
+{
+	rows_text t;
+	size_t n = strlen(in);
+	read_pieces(in, n, false, &t);
+	assert_string_equal(t.out, want);
+	read_pieces(in, 0, true, &t);
+	assert_string_equal(t.out, want);
+	for (size_t split = 1; split < n; split++) {
+		read_pieces(in, split, false, &t);
+		if (strcmp(t.out, want) != 0)
+			fail_msg("split at %zu: got %s, want %s", split, t.out, want);
+	}
+}
+
+static void test_plain_lines(void **state)
+{
+	(void)state;
+	expect_rows("a,b,c\r\nd,,f\n", "1:a|b|c;2:d||f;");
+	expect_rows("x,y,\r\n", "1:x|y|;");
+	expect_rows("`1,` 2 ,`3\n", "1:`1|` 2 |`3;");
+	expect_rows("a,b", "1:a|b;");		     /* no newline at the end */
+	expect_rows("\n\r\n,\n \t,\t\nz\n", "5:z;"); /* blank rows are skipped, lines still counted */
+	expect_rows("\xEF\xBB\xBFh1,h2\nv1,v2\n", "1:h1|h2;2:v1|v2;");
+}
+
+static void test_quotes_and_bare_cr(void **state)
+{
+	(void)state;
+	expect_rows("\"q,1\",2\nplain,3\n", "1:q,1|2;2:plain|3;");
+	expect_rows("\"multi\nline\",z\nnext,1\n", "1:multi\nline|z;3:next|1;");
+	expect_rows("\"a\"\"b\",c\n", "1:a\"b|c;");
+	/* a bare CR ends a row inside a line; the rest is a row of its own */
+	expect_rows("a\rb,c\nd\n", "1:a;1:b|c;2:d;");
+	expect_rows("a,b\rc\n", "1:a|b;1:c;");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_plain_lines),
+		cmocka_unit_test(test_quotes_and_bare_cr),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
