@@ -30,4 +30,17 @@ void rcn_input_sha256_hex(const rcn_input *in, char out[65]);
 uint64_t rcn_input_raw_bytes(const rcn_input *in);
 void rcn_input_close(rcn_input *in);
 
+/* Reads `in` ahead on a thread of its own, in chunks of `chunk` bytes, so the
+ * caller parses one chunk while the next is inflated. NULL if no thread could
+ * be started (read the input directly then). `in` belongs to the reader until
+ * rcn_readahead_stop. */
+typedef struct rcn_readahead rcn_readahead;
+rcn_readahead *rcn_readahead_start(rcn_input *in, size_t chunk);
+/* The next chunk in order: *data is valid until the next call; *got == 0 at
+ * the end. An input error comes back where rcn_input_read would have given it,
+ * and again on every later call. */
+rcn_rc rcn_readahead_next(rcn_readahead *ra, const char **data, size_t *got, rcn_err *err);
+/* Stops the thread (at once if the end was not reached) and frees the reader. */
+void rcn_readahead_stop(rcn_readahead *ra);
+
 #endif

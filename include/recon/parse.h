@@ -84,6 +84,7 @@ typedef struct {
 	const char *bill;	    /* "trade" (default when NULL), "fundflow" (wechat), "account" (alipay) */
 	const rcn_profile *profile; /* for a profile channel */
 	rcn_date business_date;	    /* the statement's date (UnionPay times carry no year) */
+	bool readahead;		    /* inflate a plain or gzip file on a thread of its own while parsing */
 } rcn_stmt_kind;
 
 /* Parses one statement source: a plain or gzip file, or a zip archive whose

@@ -112,7 +112,7 @@ int rcn_cmd_check(int argc, char **argv)
 
 	for (int i = first; i < argc; i++) {
 		rcn_stmt_result res;
-		rcn_stmt_kind kind = {channel, bill, profile, day ? day : date_from_name(argv[i])};
+		rcn_stmt_kind kind = {channel, bill, profile, day ? day : date_from_name(argv[i]), true};
 		rcn_stmt_parse(argv[i], argv[i], &kind, NULL, print_bad_row, NULL, &res, NULL);
 		print_result(argv[i], &res);
 		if (res.rejected)

@@ -12,7 +12,10 @@
 typedef struct {
 	size_t source; /* index into sources, or SIZE_MAX for a carried row of an unknown source */
 	rcn_rec_type type;
-	const char *channel, *merchant_id, *txn, *order_no, *refund_no, *refund_id, *status, *trade_time, *src;
+	const char *channel, *merchant_id, *txn, *order_no, *refund_no, *refund_id, *status, *trade_time;
+	const char *src;  /* "file:line" of a carried row; NULL: formatted from file and line when needed */
+	const char *file; /* tonight's rows: the statement, shared by all its rows */
+	long line;
 	const char *product; /* trade type, for the fee schedule ("" for carried rows) */
 	int64_t amount, settle, fee;
 	rcn_date first_seen;
@@ -22,6 +25,22 @@ typedef struct {
 	bool carried;	     /* pending from the previous date: its fee was counted then */
 	uint8_t debit_flags; /* auto-debit checks that need the whole day: DEBIT_* below */
 } srow;
+
+/* Values that repeat row after row (channel, merchant, status, trade type,
+ * file): each keeps one copy while it stays the same, instead of one per row. */
+enum { IC_CHANNEL, IC_MERCHANT, IC_STATUS, IC_PRODUCT, IC_FILE, IC_CURRENCY, IC_CONTRACT, IC__COUNT };
+typedef struct {
+	const char *last[IC__COUNT];
+} intern_cache;
+
+static const char *intern(rcn_arena *a, intern_cache *c, int slot, const char *s)
+{
+	if (!s || !*s)
+		return "";
+	if (c->last[slot] && strcmp(c->last[slot], s) == 0)
+		return c->last[slot];
+	return c->last[slot] = rcn_arena_strdup(a, s);
+}
 
 enum { DEBIT_TOO_MANY = 1, DEBIT_SECOND_IN_PERIOD = 2 };
 
@@ -65,6 +84,7 @@ struct rcn_match {
 	} * source_fee;
 	bool prior_run, lookup_phase;
 	rcn_arena arena;
+	intern_cache ic;
 
 	srow *rows;
 	size_t n_rows, cap_rows;
@@ -159,6 +179,7 @@ static size_t source_for(const rcn_match *m, const char *channel, const char *me
 }
 
 struct rcn_batch {
+	intern_cache ic;
 	rcn_arena arena;
 	srow *rows;
 	size_t n_rows, cap_rows;
@@ -167,12 +188,12 @@ struct rcn_batch {
 };
 
 /* Copies rec into rows or moves, strings into arena. */
-static void copy_record(rcn_arena *a, const rcn_record *rec, srow **rows, size_t *n_rows, size_t *cap_rows,
-			rcn_movement **moves, size_t *n_moves, size_t *cap_moves)
+static void copy_record(rcn_arena *a, intern_cache *ic, const rcn_record *rec, srow **rows, size_t *n_rows,
+			size_t *cap_rows, rcn_movement **moves, size_t *n_moves, size_t *cap_moves)
 {
-	char src[600];
-	snprintf(src, sizeof(src), "%s:%ld", rec->file, rec->line);
 	if (rec->type == RCN_REC_MOVEMENT) {
+		char src[600];
+		snprintf(src, sizeof(src), "%s:%ld", rec->file, rec->line);
 		rcn_xreserve((void **)moves, cap_moves, *n_moves + 1, sizeof(rcn_movement));
 		(*moves)[(*n_moves)++] = (rcn_movement){
 			.source_name = "",
@@ -190,16 +211,17 @@ static void copy_record(rcn_arena *a, const rcn_record *rec, srow **rows, size_t
 	}
 	rcn_xreserve((void **)rows, cap_rows, *n_rows + 1, sizeof(srow));
 	(*rows)[(*n_rows)++] = (srow){.type = rec->type,
-				      .channel = rcn_arena_strdup(a, rec->channel),
-				      .merchant_id = rcn_arena_strdup(a, rec->merchant_id),
+				      .channel = intern(a, ic, IC_CHANNEL, rec->channel),
+				      .merchant_id = intern(a, ic, IC_MERCHANT, rec->merchant_id),
 				      .txn = rcn_arena_strdup(a, rec->channel_txn_id),
 				      .order_no = rcn_arena_strdup(a, rec->order_no),
 				      .refund_no = rcn_arena_strdup(a, rec->refund_no),
 				      .refund_id = rcn_arena_strdup(a, rec->channel_refund_id),
-				      .status = rcn_arena_strdup(a, rec->status),
+				      .status = intern(a, ic, IC_STATUS, rec->status),
 				      .trade_time = rcn_arena_strdup(a, rec->trade_time),
-				      .src = rcn_arena_strdup(a, src),
-				      .product = rcn_arena_strdup(a, rec->trade_type ? rec->trade_type : ""),
+				      .file = intern(a, ic, IC_FILE, rec->file),
+				      .line = rec->line,
+				      .product = intern(a, ic, IC_PRODUCT, rec->trade_type),
 				      .amount = rec->amount_fen,
 				      .settle = rec->settle_fen,
 				      .fee = rec->fee,
@@ -215,7 +237,7 @@ rcn_batch *rcn_batch_new(void)
 
 void rcn_batch_add(rcn_batch *b, const rcn_record *rec)
 {
-	copy_record(&b->arena, rec, &b->rows, &b->n_rows, &b->cap_rows, &b->moves, &b->n_moves, &b->cap_moves);
+	copy_record(&b->arena, &b->ic, rec, &b->rows, &b->n_rows, &b->cap_rows, &b->moves, &b->n_moves, &b->cap_moves);
 }
 
 size_t rcn_batch_count(const rcn_batch *b)
@@ -269,7 +291,7 @@ void rcn_match_add_batch(rcn_match *m, size_t source, rcn_batch *b)
 void rcn_match_add_record(rcn_match *m, size_t source, const rcn_record *rec)
 {
 	size_t from = m->n_rows, moves = m->n_moves;
-	copy_record(&m->arena, rec, &m->rows, &m->n_rows, &m->cap_rows, &m->moves, &m->n_moves, &m->cap_moves);
+	copy_record(&m->arena, &m->ic, rec, &m->rows, &m->n_rows, &m->cap_rows, &m->moves, &m->n_moves, &m->cap_moves);
 	settle_new_rows(m, from, source);
 	if (m->n_moves > moves)
 		m->moves[moves].source_name = m->sources[source].name;
@@ -325,10 +347,10 @@ void rcn_match_add_order(rcn_match *m, const rcn_ledger_order *o)
 	rcn_xreserve((void **)&m->orders, &m->cap_orders, m->n_orders + 1, sizeof(lorder));
 	lorder *l = &m->orders[m->n_orders];
 	*l = (lorder){.order_no = key,
-		      .merchant_id = dup(m, o->merchant_id),
-		      .channel = dup(m, o->channel),
+		      .merchant_id = intern(&m->arena, &m->ic, IC_MERCHANT, o->merchant_id),
+		      .channel = intern(&m->arena, &m->ic, IC_CHANNEL, o->channel),
 		      .txn = dup(m, o->channel_txn_id),
-		      .status = dup(m, o->status),
+		      .status = intern(&m->arena, &m->ic, IC_STATUS, o->status),
 		      .paid_at = dup(m, o->paid_at),
 		      .contract_id = dup(m, o->contract_id),
 		      .contract = -1,
@@ -520,7 +542,17 @@ static rcn_finding *new_finding(rcn_match *m, rcn_kind kind, const char *reason,
 	return f;
 }
 
-static void fill_channel(rcn_finding *f, const srow *r)
+/* Where a row came from, "file:line", as reports name it. */
+static const char *row_src(rcn_match *m, const srow *r)
+{
+	if (r->src)
+		return r->src;
+	char buf[700];
+	snprintf(buf, sizeof(buf), "%s:%ld", r->file, r->line);
+	return dup(m, buf);
+}
+
+static void fill_channel(rcn_match *m, rcn_finding *f, const srow *r)
 {
 	f->rec_type = r->type;
 	f->channel = r->channel;
@@ -537,7 +569,7 @@ static void fill_channel(rcn_finding *f, const srow *r)
 	f->channel_fee = r->fee;
 	f->trade_time = r->trade_time;
 	f->first_seen = r->first_seen;
-	f->source = r->src;
+	f->source = row_src(m, r);
 }
 
 static void fill_order(rcn_finding *f, const lorder *o)
@@ -670,7 +702,7 @@ static bool check_fee(rcn_match *m, const srow *r, rcn_finding **out)
 	if (!expected_fee(m, r, &e, &rule) || e == r->fee)
 		return false;
 	rcn_finding *f = new_finding(m, RCN_K_FEE_MISMATCH, "rate", RCN_SIDE_CHANNEL);
-	fill_channel(f, r);
+	fill_channel(m, f, r);
 	f->has_expected_fee = true;
 	f->expected_fee = e;
 	char rate[32], buf[160];
@@ -759,9 +791,9 @@ static void find_duplicates(rcn_match *m, rcn_rec_type type)
 			continue;
 		rcn_finding *f =
 			new_finding(m, RCN_K_DUPLICATE_RECORD, "same_transaction_listed_twice", RCN_SIDE_CHANNEL);
-		fill_channel(f, r);
+		fill_channel(m, f, r);
 		char buf[700];
-		snprintf(buf, sizeof(buf), "first listed at %s", m->rows[first].src);
+		snprintf(buf, sizeof(buf), "first listed at %s", row_src(m, &m->rows[first]));
 		f->detail = dup(m, buf);
 		count_row(m, r, RCN_K_DUPLICATE_RECORD, false);
 		r->done = true;
@@ -791,7 +823,7 @@ static void pending_row(rcn_match *m, srow *r, rcn_kind expired_kind, const char
 		f = new_finding(m, RCN_K_PENDING, pending_reason, RCN_SIDE_CHANNEL);
 		count_row(m, r, RCN_K_PENDING, false);
 	}
-	fill_channel(f, r);
+	fill_channel(m, f, r);
 	f->age_days = age;
 	if (f->kind == RCN_K_PENDING)
 		f->detail = detail ? detail : pending_detail(m, expired_kind, r->first_seen);
@@ -916,7 +948,7 @@ static void classify_payment(rcn_match *m, srow *r, lorder *o)
 		kind = check_debit(m, r, &m->contracts[o->contract], &reason, detail, sizeof(detail));
 	if (kind != RCN_K__COUNT) {
 		f = new_finding(m, kind, reason, RCN_SIDE_CHANNEL);
-		fill_channel(f, r);
+		fill_channel(m, f, r);
 		if (detail[0])
 			f->detail = dup(m, detail);
 	} else if (check_fee(m, r, &f)) {
@@ -931,7 +963,7 @@ static void classify_payment(rcn_match *m, srow *r, lorder *o)
 		rcn_finding *n = rcn_arena_alloc(&m->arena, sizeof(*n));
 		*n = (rcn_finding){.kind = RCN_K_MATCHED, .reason = "other_channel", .side = RCN_SIDE_CHANNEL};
 		n->refund_no = n->channel_refund_id = "";
-		fill_channel(n, r);
+		fill_channel(m, n, r);
 		fill_order(n, o);
 		snprintf(buf, sizeof(buf), "the ledger names channel %s; paid on %s", o->channel, r->channel);
 		n->detail = dup(m, buf);
@@ -1015,7 +1047,7 @@ static void match_payments(rcn_match *m)
 						     : cross	       ? "cross_channel"
 								       : "same_channel",
 						     RCN_SIDE_CHANNEL);
-			fill_channel(f, r);
+			fill_channel(m, f, r);
 			fill_order(f, o);
 			char buf[1400];
 			if (reconciled_before) {
@@ -1026,9 +1058,10 @@ static void match_payments(rcn_match *m)
 				/* one finding for the order, naming both channels (DESIGN.md §3) */
 				f->channel = "*";
 				snprintf(buf, sizeof(buf), "paid on %s (%s, %s) and on %s (%s, %s)", primary->channel,
-					 primary->txn, primary->src, r->channel, r->txn, r->src);
+					 primary->txn, row_src(m, primary), r->channel, r->txn, row_src(m, r));
 			} else {
-				snprintf(buf, sizeof(buf), "order also paid by %s (%s)", primary->txn, primary->src);
+				snprintf(buf, sizeof(buf), "order also paid by %s (%s)", primary->txn,
+					 row_src(m, primary));
 			}
 			f->detail = dup(m, buf);
 			count_row(m, r, kind, false);
@@ -1117,7 +1150,7 @@ static void match_refunds(rcn_match *m)
 		}
 		if (kind != RCN_K__COUNT) {
 			f = new_finding(m, kind, reason, RCN_SIDE_CHANNEL);
-			fill_channel(f, r);
+			fill_channel(m, f, r);
 			f->detail = dup(m, detail);
 		} else if (check_fee(m, r, &f)) {
 			kind = RCN_K_FEE_MISMATCH;

@@ -11,7 +11,7 @@
 #include "recon/parse.h"
 #include "recon/zip.h"
 
-#define READ_CHUNK ((size_t)64 * 1024)
+#define READ_CHUNK ((size_t)256 * 1024)
 
 /* Marks *out rejected with err unless the parser already rejected it for a
  * reason of its own; an I/O error replaces a verdict on a partial file. */
@@ -23,10 +23,12 @@ static void reject_with(rcn_stmt_result *out, const rcn_err *err)
 }
 
 /* Streams a plain or gzip file through one parser. */
-static rcn_rc parse_stream(const char *path, const rcn_parser_spec *spec, rcn_stmt_result *out, char sha256_hex[65])
+static rcn_rc parse_stream(const char *path, const rcn_parser_spec *spec, bool readahead, rcn_stmt_result *out,
+			   char sha256_hex[65])
 {
 	rcn_input *in = NULL;
 	rcn_parser *parser = NULL;
+	rcn_readahead *ra = NULL;
 	char *buf = NULL;
 	rcn_err err;
 	rcn_rc rc;
@@ -36,17 +38,22 @@ static rcn_rc parse_stream(const char *path, const rcn_parser_spec *spec, rcn_st
 	if (rc != RCN_OK)
 		goto cleanup;
 	parser = rcn_parser_new(spec);
-	buf = rcn_xmalloc(READ_CHUNK);
+	if (readahead)
+		ra = rcn_readahead_start(in, READ_CHUNK);
+	if (!ra)
+		buf = rcn_xmalloc(READ_CHUNK);
 	bool parsing = true;
 	for (;;) {
 		size_t got;
-		rc = rcn_input_read(in, buf, READ_CHUNK, &got, &err);
+		const char *data = buf;
+		rc = ra ? rcn_readahead_next(ra, &data, &got, &err) : rcn_input_read(in, buf, READ_CHUNK, &got, &err);
 		if (rc != RCN_OK || got == 0)
 			break;
 		/* After a fatal parse error keep reading, so the digest covers the whole file. */
-		if (parsing && rcn_parser_feed(parser, buf, got, NULL) != RCN_OK)
+		if (parsing && rcn_parser_feed(parser, data, got, NULL) != RCN_OK)
 			parsing = false;
 	}
+	rcn_readahead_stop(ra);
 	rcn_rc prc = rcn_parser_finish(parser, out);
 	if (rc == RCN_OK)
 		rc = prc;
@@ -377,12 +384,12 @@ rcn_rc rcn_stmt_parse(const char *path, const char *label, const rcn_stmt_kind *
 		reject_with(out, &err);
 		return RCN_EFORMAT;
 	}
-	return parse_stream(path, &spec, out, sha256_hex);
+	return parse_stream(path, &spec, kind->readahead, out, sha256_hex);
 }
 
 rcn_rc rcn_stmt_parse_file(const char *path, const char *label, const char *channel, rcn_record_sink rec,
 			   rcn_quarantine_sink quar, void *ctx, rcn_stmt_result *out, char sha256_hex[65])
 {
-	rcn_stmt_kind kind = {channel, "trade", NULL, 0};
+	rcn_stmt_kind kind = {channel, "trade", NULL, 0, false};
 	return rcn_stmt_parse(path, label, &kind, rec, quar, ctx, out, sha256_hex);
 }

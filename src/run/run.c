@@ -409,6 +409,7 @@ void rcn_run_date(const rcn_run_opts *o, rcn_run_result *out)
 		out->exit_code = EXIT_USAGE;
 		goto cleanup;
 	}
+	int threads = o->jobs > 0 ? o->jobs : cfg->jobs > 0 ? cfg->jobs : rcn_run_cores();
 	for (size_t i = 0; i < cfg->n_sources; i++) {
 		const rcn_source_conf *s = &cfg->sources[i];
 		if (!selected(o, s))
@@ -431,6 +432,7 @@ void rcn_run_date(const rcn_run_opts *o, rcn_run_result *out)
 						 cfg->fee_tolerance_fen};
 		rcn_source_job_init(&jobs[n_src], cfg, s, o->day, profiles[n_src]);
 		jobs[n_src].refetch = o->refetch;
+		jobs[n_src].readahead = threads > 1;
 		n_src++;
 	}
 	if (!n_src) {
@@ -457,7 +459,7 @@ void rcn_run_date(const rcn_run_opts *o, rcn_run_result *out)
 
 	/* statements parse on worker threads while this thread loads the ledger window */
 	m = rcn_match_new(o->day, cfg->carry_over_days, msrc, n_src);
-	pool = rcn_parse_start(jobs, n_src, o->jobs > 0 ? o->jobs : cfg->jobs > 0 ? cfg->jobs : rcn_run_cores());
+	pool = rcn_parse_start(jobs, n_src, threads);
 	progress(o, date, "downloading and parsing statements, loading the ledger window");
 	clock.mark = monotonic();
 	double parse_start = clock.mark;

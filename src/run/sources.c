@@ -78,7 +78,7 @@ static void parse_source(rcn_source_job *job)
 				snprintf(res->format, sizeof(res->format), "no-bill");
 			goto done;
 		}
-		rcn_stmt_kind kind = {job->conf->channel, job->conf->bill, job->profile, job->day};
+		rcn_stmt_kind kind = {job->conf->channel, job->conf->bill, job->profile, job->day, job->readahead};
 		rcn_stmt_parse(job->path, job->label, &kind, on_record, on_bad_row, job, res, job->input.sha256);
 	} else {
 		snprintf(job->label, sizeof(job->label), "%s", job->conf->location);
@@ -91,7 +91,8 @@ static void parse_source(rcn_source_job *job)
 			/* Reports name the file as the configuration does, so they read the
 			 * same on every machine; the file itself is opened relative to the config. */
 			rcn_config_resolve(job->path, sizeof(job->path), job->label, job->cfg->dir);
-			rcn_stmt_kind kind = {job->conf->channel, job->conf->bill, job->profile, job->day};
+			rcn_stmt_kind kind = {job->conf->channel, job->conf->bill, job->profile, job->day,
+					      job->readahead};
 			rcn_stmt_parse(job->path, job->label, &kind, on_record, on_bad_row, job, res,
 				       job->input.sha256);
 		}

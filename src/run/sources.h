@@ -17,6 +17,7 @@ typedef struct {
 	rcn_date day;
 	const rcn_profile *profile; /* borrowed; profile channels only */
 	bool refetch;		    /* download again even when the spool has the file */
+	bool readahead;		    /* inflate on a second thread while parsing (--jobs 2 or more) */
 	/* out */
 	rcn_batch *batch; /* the accepted rows; NULL after a rejection or once merged */
 	rcn_stmt_result res;

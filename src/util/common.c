@@ -121,28 +121,36 @@ void rcn_arena_free(rcn_arena *a)
 	a->head = NULL;
 }
 
-void *rcn_arena_alloc(rcn_arena *a, size_t n)
+/* n bytes aligned to `align` (a power of two) from the newest block, or a new one. */
+static void *arena_take(rcn_arena *a, size_t n, size_t align)
 {
-	n = (n + 15u) & ~(size_t)15u;
 	rcn_arena_block *b = a->head;
-	if (!b || b->size - b->used < n) {
+	size_t at = b ? (b->used + align - 1) & ~(align - 1) : 0;
+	if (!b || at > b->size || b->size - at < n) {
 		size_t size = n > ARENA_BLOCK ? n : ARENA_BLOCK;
 		b = rcn_xmalloc(sizeof(*b) + size);
 		b->used = 0;
 		b->size = size;
 		b->next = a->head;
 		a->head = b;
+		at = 0;
 	}
-	void *p = b->data + b->used;
-	b->used += n;
-	return p;
+	b->used = at + n;
+	return b->data + at;
 }
 
+void *rcn_arena_alloc(rcn_arena *a, size_t n)
+{
+	return arena_take(a, n, 16);
+}
+
+/* Strings are packed byte to byte: ids of 28 or 32 characters would waste a
+ * fifth of their room on alignment. */
 const char *rcn_arena_strndup(rcn_arena *a, const char *s, size_t n)
 {
 	if (n == 0)
 		return "";
-	char *p = rcn_arena_alloc(a, n + 1);
+	char *p = arena_take(a, n + 1, 1);
 	memcpy(p, s, n);
 	p[n] = '\0';
 	return p;
