@@ -11,7 +11,7 @@ MODE=${1:-}
 JOBS=$(nproc 2>/dev/null || echo 2)
 PACKAGES=(build-essential cmake pkg-config clang-format libcsv-dev zlib1g-dev libpq-dev libssl-dev
 	libcurl4-openssl-dev libpcre2-dev libcmocka-dev libxlsxwriter-dev postgresql postgresql-contrib acl openssl
-	openssh-server openssh-client chromium fonts-wqy-microhei)
+	openssh-server openssh-client chromium fonts-wqy-microhei time)
 
 say() { printf '==> %s\n' "$*"; }
 die() { printf 'bootstrap: %s\n' "$*" >&2; exit 1; }
@@ -26,6 +26,9 @@ install_packages() {
 	for p in "${PACKAGES[@]}"; do
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 	done
+	# the benchmark's DuckDB side (bench/duckdb) runs on Node.js; any node on the PATH will do
+	command -v node >/dev/null || missing+=(nodejs)
+	command -v npm >/dev/null || missing+=(npm)
 	[ ${#missing[@]} -eq 0 ] && return 0
 	say "installing ${missing[*]}"
 	local sudo=()

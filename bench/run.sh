@@ -1,0 +1,239 @@
+#!/usr/bin/env bash
+# The benchmark (issue 7, DESIGN.md §4). In one run, on the same generated
+# WeChat ALL bill and ledger:
+#   floor   zlib inflating the bill on one core; PostgreSQL streaming the
+#           ledger window with COPY ... TO STDOUT to /dev/null (the floor is
+#           the slower of the two)
+#   recon   `recon run` end to end (reports and the database write)
+#   duckdb  bench/duckdb/race.mjs: the same join and classification in DuckDB,
+#           writing the same discrepancy rows
+# and prints wall time, CPU time and peak memory of each, the ratios
+# recon/floor and duckdb/recon, and whether recon's counts equal the
+# generator's expected ones and DuckDB's findings equal recon's.
+#
+#   bench/run.sh BUILD_DIR [--rows N] [--seed S] [--date YYYY-MM-DD] [--work DIR]
+#                [--jobs N] [--jobs-check] [--no-duckdb] [--smoke]
+#
+#   --work DIR    keeps the generated data and the PostgreSQL cluster there and
+#                 reuses them on the next run with the same rows/seed/date
+#                 (default: a temporary directory, removed at the end)
+#   --jobs N      recon's --jobs (default: the machine's cores)
+#   --jobs-check  also runs recon with --jobs 1 and checks the reports are
+#                 byte-identical to the --jobs N run
+#   --smoke       100k rows unless --rows is given, --jobs-check; for CI: no
+#                 timing is judged, only the counts and findings
+# Exit 0 when every check passes, 1 when one fails, 2 on a setup error.
+#
+# CPU columns: "cpu" is the measured process and its children (user+system);
+# "machine cpu" is every core's busy time while the step ran (/proc/stat), so
+# it includes the PostgreSQL server's work. Peak memory is the largest
+# resident set of the measured process tree's biggest process.
+set -euo pipefail
+
+die() {
+	echo "bench: $*" >&2
+	exit 2
+}
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+[[ $# -ge 1 ]] || die "usage: bench/run.sh BUILD_DIR [--rows N] [--seed S] [--date D] [--work DIR] [--jobs N] [--jobs-check] [--no-duckdb] [--smoke]"
+BUILD=$(cd "$1" && pwd) || die "no build directory $1"
+shift
+ROWS="" SEED=7 DATE=2026-03-02 WORK="" JOBS=$(nproc) JOBS_CHECK=0 DUCKDB=1 SMOKE=0
+while [[ $# -gt 0 ]]; do
+	case $1 in
+	--rows) ROWS=$2 && shift ;;
+	--seed) SEED=$2 && shift ;;
+	--date) DATE=$2 && shift ;;
+	--work) WORK=$2 && shift ;;
+	--jobs) JOBS=$2 && shift ;;
+	--jobs-check) JOBS_CHECK=1 ;;
+	--no-duckdb) DUCKDB=0 ;;
+	--smoke) SMOKE=1 JOBS_CHECK=1 ;;
+	*) die "unknown option $1" ;;
+	esac
+	shift
+done
+[[ -n $ROWS ]] || ROWS=$((SMOKE ? 100000 : 1000000))
+[[ $ROWS =~ ^[0-9]+$ ]] || die "--rows must be a number"
+
+GEN=$BUILD/bench/recon-bench-gen
+INFLATE=$BUILD/bench/recon-bench-inflate
+RECON=$BUILD/recon
+PG=$ROOT/tests/db/pg.sh
+for t in "$GEN" "$INFLATE" "$RECON"; do
+	[[ -x $t ]] || die "$t is not built"
+done
+[[ -x /usr/bin/time ]] || die "/usr/bin/time is missing (apt-get install time)"
+
+KEEP=1
+if [[ -z $WORK ]]; then
+	WORK=$(mktemp -d /tmp/recon-bench.XXXXXX)
+	KEEP=0
+fi
+mkdir -p "$WORK"
+WORK=$(cd "$WORK" && pwd)
+DATA=$WORK/data
+STATE=$WORK/pg
+OUT=$WORK/out
+cleanup() {
+	if ((!KEEP)); then
+		"$PG" stop "$STATE" >/dev/null 2>&1 || true
+		rm -rf "$WORK"
+	fi
+}
+trap cleanup EXIT
+
+stamp="rows=$ROWS seed=$SEED date=$DATE"
+pgx() { "$PG" exec "$STATE" "$@"; }
+
+# ---- data: generated once per rows/seed/date ----
+if [[ $(cat "$DATA/.stamp" 2>/dev/null) != "$stamp" ]]; then
+	rm -rf "$DATA"
+	echo "bench: generating $stamp"
+	"$GEN" --rows "$ROWS" --date "$DATE" --seed "$SEED" --out "$DATA"
+	echo "$stamp" >"$DATA/.stamp"
+fi
+BILL=$(ls "$DATA"/bill_*.csv.gz)
+
+# ---- the ledger in a local PostgreSQL, loaded once per stamp ----
+if ! pgx psql -qAtc "SELECT stamp FROM bench_meta" 2>/dev/null | grep -qx "$stamp"; then
+	"$PG" start "$STATE" >/dev/null
+	echo "bench: loading the ledger ($(($(wc -l <"$DATA/orders.csv") - 1)) orders)"
+	pgx psql -q -v ON_ERROR_STOP=1 -f "$ROOT/sql/ledger.sql" >/dev/null
+	# the load without the ledger's indexes, which are built once afterwards
+	idx=$(pgx psql -qAtc "SELECT string_agg(pg_get_indexdef(indexrelid), ';' ORDER BY indexrelid)
+		FROM pg_index WHERE indrelid IN ('ledger_orders'::regclass, 'ledger_refunds'::regclass) AND NOT indisprimary")
+	pgx psql -qAtc "SELECT 'DROP INDEX ' || string_agg(indexrelid::regclass::text, ', ')
+		FROM pg_index WHERE indrelid IN ('ledger_orders'::regclass, 'ledger_refunds'::regclass) AND NOT indisprimary" |
+		pgx psql -q -v ON_ERROR_STOP=1 >/dev/null
+	pgx psql -q -v ON_ERROR_STOP=1 >/dev/null <<SQL
+\\copy ledger_orders(order_no, merchant_id, channel, channel_txn_id, amount_fen, currency, status, created_at, paid_at, contract_id) from '$DATA/orders.csv' csv header
+\\copy ledger_refunds(refund_no, order_no, channel_refund_id, amount_fen, status, requested_at, refunded_at) from '$DATA/refunds.csv' csv header
+SQL
+	echo "$idx;" | pgx psql -q -v ON_ERROR_STOP=1 >/dev/null
+	pgx psql -q -v ON_ERROR_STOP=1 -c "VACUUM ANALYZE" -c "CREATE TABLE bench_meta AS SELECT '$stamp'::text AS stamp" >/dev/null
+fi
+pgx psql -q -c "CHECKPOINT" >/dev/null
+
+# ---- measuring ----
+machine_busy() { # every core's busy time so far, in clock ticks
+	awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat
+}
+TICK=$(getconf CLK_TCK)
+declare -A WALL CPU MCPU RSS
+# measure NAME CMD...: runs CMD (its output to $OUT/NAME.out and .err), records the figures
+measure() {
+	local name=$1
+	shift
+	local b0 b1 rc=0
+	b0=$(machine_busy)
+	/usr/bin/time -f "%e %U %S %M" -o "$OUT/$name.time" "$@" >"$OUT/$name.out" 2>"$OUT/$name.err" || rc=$?
+	b1=$(machine_busy)
+	read -r w u s m < <(tail -n 1 "$OUT/$name.time") || true
+	WALL[$name]=$w
+	CPU[$name]=$(awk -v u="$u" -v s="$s" 'BEGIN { printf "%.2f", u + s }')
+	MCPU[$name]=$(awk -v a="$b0" -v b="$b1" -v t="$TICK" 'BEGIN { printf "%.2f", (b - a) / t }')
+	RSS[$name]=$((m / 1024))
+	return $rc
+}
+
+rm -rf "$OUT"
+mkdir -p "$OUT"
+window_sql="COPY (SELECT * FROM ledger_orders WHERE COALESCE(paid_at, created_at) >= (DATE '$DATE' - 3)::timestamp AT TIME ZONE 'Asia/Shanghai' AND COALESCE(paid_at, created_at) < (DATE '$DATE' + 1)::timestamp AT TIME ZONE 'Asia/Shanghai') TO STDOUT"
+sync
+measure floor_inflate "$INFLATE" "$BILL" || die "inflating $BILL failed: $(cat "$OUT/floor_inflate.err")"
+measure floor_copy "$PG" exec "$STATE" psql -qAt -c "$window_sql" || die "COPY failed: $(cat "$OUT/floor_copy.err")"
+
+# recon: a fresh night each time (its own tables dropped, the ledger kept)
+reset_recon() {
+	pgx psql -qAt -c "SELECT 'DROP TABLE IF EXISTS ' || string_agg(quote_ident(tablename), ', ') || ' CASCADE'
+		FROM pg_tables WHERE schemaname = 'public' AND tablename LIKE 'recon\_%'" | grep . | pgx psql -q >/dev/null || true
+	rm -rf "$DATA/reports" "$DATA/spool"
+}
+reset_recon
+measure recon "$PG" exec "$STATE" "$RECON" run --date "$DATE" --config "$DATA/recon.conf" --jobs "$JOBS" --timings ||
+	[[ $? -eq 1 ]] || {
+	cat "$OUT/recon.err" >&2
+	echo "bench: recon run failed" >&2
+	exit 1
+}
+REP=$DATA/reports/$DATE
+cp -r "$REP" "$OUT/reports-jobs$JOBS"
+
+fails=0
+# recon's counts against the generator's
+grep -v '^#' "$DATA/expected.txt" | awk 'NF == 2 && $2 != 0 { print $1, $2 }' | sort >"$OUT/expected"
+{
+	sed '1s/^\xEF\xBB\xBF//; s/\r$//' "$REP/discrepancies.csv" | awk -F, 'NR > 1 { n[$2]++ } END { for (k in n) print k, n[k] }'
+	sed 's/\r$//' "$REP/pending.csv" | awk -F, 'NR > 1 { n++ } END { if (n) print "PENDING", n }'
+} | sort >"$OUT/actual"
+if diff -u --label expected.txt --label recon "$OUT/expected" "$OUT/actual" >"$OUT/counts.diff"; then
+	counts="equal to expected.txt ($(awk '{ s += $2 } END { print s }' "$OUT/expected") findings)"
+else
+	counts="DIFFERENT from expected.txt (diff below)"
+	fails=1
+fi
+
+jobs_line=""
+if ((JOBS_CHECK)); then
+	reset_recon
+	measure recon_jobs1 "$PG" exec "$STATE" "$RECON" run --date "$DATE" --config "$DATA/recon.conf" --jobs 1 ||
+		[[ $? -eq 1 ]] || die "recon run --jobs 1 failed: $(tail -3 "$OUT/recon_jobs1.err")"
+	cp -r "$REP" "$OUT/reports-jobs1"
+	if diff -r "$OUT/reports-jobs1" "$OUT/reports-jobs$JOBS" >"$OUT/jobs.diff"; then
+		jobs_line="--jobs 1 and --jobs $JOBS reports: byte-identical ($(ls "$REP" | wc -l) files)"
+	else
+		jobs_line="--jobs 1 and --jobs $JOBS reports: DIFFERENT (see $OUT/jobs.diff)"
+		fails=1
+	fi
+fi
+
+duck_line="duckdb: not run (--no-duckdb)"
+if ((DUCKDB)); then
+	command -v node >/dev/null || die "node is missing: DuckDB's race needs Node.js and npm"
+	if [[ ! -d $ROOT/bench/duckdb/node_modules/@duckdb/node-api ]]; then
+		(cd "$ROOT/bench/duckdb" && npm ci --no-audit --no-fund --loglevel=error) >&2 || die "npm ci in bench/duckdb failed"
+	fi
+	measure duckdb node "$ROOT/bench/duckdb/race.mjs" "$DATA" "$DATE" "$OUT/duckdb" ||
+		die "the DuckDB race failed: $(tail -3 "$OUT/duckdb.err")"
+	if bash "$ROOT/bench/duckdb/compare.sh" "$REP" "$OUT/duckdb" >"$OUT/compare.out" 2>&1; then
+		duck_line="duckdb findings: $(cat "$OUT/compare.out") (the same as recon's)"
+	else
+		duck_line="duckdb findings: DIFFERENT from recon's: $(head -5 "$OUT/compare.out")"
+		fails=1
+	fi
+fi
+
+# ---- the table ----
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
+floor_name=floor_copy
+awk -v a="${WALL[floor_inflate]}" -v b="${WALL[floor_copy]}" 'BEGIN { exit !(a > b) }' && floor_name=floor_inflate
+FLOOR=${WALL[$floor_name]}
+inflated=$(cat "$OUT/floor_inflate.out")
+echo
+echo "bench: $stamp, bill $(du -h "$BILL" | cut -f1) gzip ($((inflated / 1048576)) MiB inflated), $(nproc) cores, commit $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown), $(date -u +%Y-%m-%d)"
+printf '%-28s %9s %9s %12s %10s\n' step "wall s" "cpu s" "machine cpu" "peak MiB"
+row() { printf '%-28s %9s %9s %12s %10s\n' "$1" "${WALL[$2]}" "${CPU[$2]}" "${MCPU[$2]}" "${RSS[$2]}"; }
+row "floor: zlib inflate" floor_inflate
+row "floor: COPY window" floor_copy
+row "recon run --jobs $JOBS" recon
+((JOBS_CHECK)) && row "recon run --jobs 1" recon_jobs1
+((DUCKDB)) && row "duckdb" duckdb
+echo "floor = ${floor_name#floor_} = $FLOOR s"
+echo "recon / floor  = $(ratio "${WALL[recon]}" "$FLOOR")   (DESIGN.md §4: at most 2, goal 1.5)"
+if ((DUCKDB)); then
+	echo "duckdb / recon = $(ratio "${WALL[duckdb]}" "${WALL[recon]}")   (at least 3)"
+	echo "peak memory recon / duckdb = ${RSS[recon]} / ${RSS[duckdb]} MiB   (recon below duckdb)"
+fi
+grep -o 'stages: .*' "$OUT/recon.err" | sed 's/^/recon /' || true
+echo "recon counts: $counts"
+[[ -n $jobs_line ]] && echo "$jobs_line"
+echo "$duck_line"
+if ((fails)); then
+	cat "$OUT/counts.diff" 2>/dev/null || true
+	echo "bench: a check failed"
+	exit 1
+fi
+((KEEP)) && echo "bench: data, cluster and outputs kept in $WORK"
+exit 0
