@@ -116,6 +116,12 @@ typedef struct {
 	const rcn_run_input *inputs;
 	size_t n_inputs;
 	const char *counts_json; /* {"matched":..,"SHORT_PAYMENT":..} */
+	/* Called once the findings are written, before the recon_runs row and the
+	 * COMMIT (may be NULL): an error from it rolls everything back and is
+	 * returned as is. The run waits here for its reports, written meanwhile on
+	 * another thread, and sets `seconds` then. */
+	rcn_rc (*before_commit)(void *ctx, rcn_err *err);
+	void *before_commit_ctx;
 } rcn_run_info;
 
 /* In one transaction: replaces `day`'s rows of recon_discrepancies and

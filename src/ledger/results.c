@@ -286,6 +286,8 @@ rcn_rc rcn_db_store_results(rcn_db *db, const rcn_run_info *run, const rcn_findi
 		rc = copy_rows(db, "recon_movements", MOVEMENT_COLUMNS, date, moves, n_moves, write_movement, err);
 	if (rc == RCN_OK)
 		rc = rcn_db_store_settlements(db, date, settlements, n_settlements, err);
+	if (rc == RCN_OK && run->before_commit)
+		rc = run->before_commit(run->before_commit_ctx, err);
 	if (rc == RCN_OK)
 		rc = insert_run(db, date, run, err);
 	if (rc == RCN_OK)

@@ -1,5 +1,6 @@
 /* The four CSV reports of a business date (DESIGN.md §3), prepared in a
  * temporary directory and swapped into reports/<date> in one rename. */
+#include <pthread.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -323,6 +324,27 @@ static rcn_rc make_dirs(const char *dir, rcn_err *err)
 	return RCN_OK;
 }
 
+typedef struct {
+	const char *dir, *date;
+	const rcn_report_data *data;
+	rcn_rc rc;
+	rcn_err err;
+	pthread_t thread;
+} xlsx_job;
+
+static void *xlsx_thread(void *p)
+{
+	xlsx_job *j = p;
+	j->rc = rcn_report_xlsx(j->dir, j->date, j->data, &j->err);
+	return NULL;
+}
+
+static void join_xlsx(xlsx_job *j, bool started)
+{
+	if (started)
+		pthread_join(j->thread, NULL);
+}
+
 rcn_rc rcn_report_prepare(rcn_report_dir *out, const char *reports_dir, rcn_date day, const rcn_report_data *data,
 			  rcn_err *err)
 {
@@ -338,6 +360,13 @@ rcn_rc rcn_report_prepare(rcn_report_dir *out, const char *reports_dir, rcn_date
 		return rcn_err_set(err, RCN_EIO, out->tmp_dir, 0, "cannot create directory: %s", strerror(errno));
 
 	report_ctx c = {date, data};
+	/* the workbook, the slowest to write, on a thread of its own meanwhile */
+	xlsx_job xj = {.dir = out->tmp_dir, .date = date, .data = data, .rc = RCN_OK};
+	pthread_t xt;
+	bool started = pthread_create(&xt, NULL, xlsx_thread, &xj) == 0;
+	if (!started)
+		xlsx_thread(&xj);
+	xj.thread = xt;
 	summary_header(header, sizeof(header));
 	if ((rc = write_file(out->tmp_dir, "discrepancies.csv", finding_columns, discrepancies_body, &c, err)) ||
 	    (rc = write_file(out->tmp_dir, "pending.csv", finding_columns, pending_body, &c, err)) ||
@@ -349,10 +378,16 @@ rcn_rc rcn_report_prepare(rcn_report_dir *out, const char *reports_dir, rcn_date
 			     settlement_body, &c, err)) ||
 	    (rc = write_file(out->tmp_dir, "quarantine.csv", "business_date,source,file,line,scope,reason,rows,amount",
 			     quarantine_body, &c, err)) ||
-	    (rc = rcn_report_html(out->tmp_dir, date, data, err)) ||
-	    (rc = rcn_report_xlsx(out->tmp_dir, date, data, err))) {
+	    (rc = rcn_report_html(out->tmp_dir, date, data, err))) {
+		join_xlsx(&xj, started);
 		rcn_report_abort(out);
 		return rc;
+	}
+	join_xlsx(&xj, started);
+	if (xj.rc) {
+		*err = xj.err;
+		rcn_report_abort(out);
+		return xj.rc;
 	}
 	return RCN_OK;
 }

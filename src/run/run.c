@@ -2,6 +2,7 @@
  * and the rule that one bad statement never stops the others. */
 #include "recon/run.h"
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -360,6 +361,49 @@ static void log_timings(const rcn_run_opts *o, const stage_clock *c, const rcn_s
 	rcn_buf_free(&b);
 }
 
+/* The reports, written while the results are stored (rcn_run_info.before_commit). */
+typedef struct {
+	rcn_report_dir *dir;
+	const char *reports;
+	rcn_date day;
+	const rcn_report_data *data;
+	const struct timespec *t0;
+	rcn_run_info *info; /* its seconds are set when the reports are ready */
+	pthread_t thread;
+	bool started, joined, gate_reached;
+	double seconds;
+	rcn_rc rc;
+	rcn_err err;
+} report_job;
+
+static void *report_thread(void *p)
+{
+	report_job *j = p;
+	double t = monotonic();
+	j->rc = rcn_report_prepare(j->dir, j->reports, j->day, j->data, &j->err);
+	j->seconds = monotonic() - t;
+	return NULL;
+}
+
+static rcn_rc join_reports(void *p, rcn_err *err)
+{
+	report_job *j = p;
+	if (err)
+		j->gate_reached = true;
+	if (j->started && !j->joined) {
+		pthread_join(j->thread, NULL);
+		j->joined = true;
+	}
+	if (j->info) {
+		struct timespec t1;
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		j->info->seconds = (double)(t1.tv_sec - j->t0->tv_sec) + (double)(t1.tv_nsec - j->t0->tv_nsec) / 1e9;
+	}
+	if (j->rc && err)
+		*err = j->err;
+	return j->rc;
+}
+
 void rcn_run_date(const rcn_run_opts *o, rcn_run_result *out)
 {
 	const rcn_config *cfg = o->cfg;
@@ -384,7 +428,7 @@ void rcn_run_date(const rcn_run_opts *o, rcn_run_result *out)
 	const rcn_tally *metric_tallies = NULL; /* set once matched */
 	size_t metric_n_tallies = 0;
 	long kinds[RCN_K__COUNT] = {0};
-	struct timespec t0, t1;
+	struct timespec t0;
 	stage_clock clock = {{0}, monotonic()};
 	time_t now = time(NULL);
 	struct tm tm;
@@ -547,25 +591,35 @@ void rcn_run_date(const rcn_run_opts *o, rcn_run_result *out)
 				.n_settlements = settlements.n};
 	rcn_config_resolve(reports, sizeof(reports), o->out_dir ? o->out_dir : cfg->reports_dir,
 			   o->out_dir ? "." : cfg->dir);
-	if (rcn_report_prepare(&rdir, reports, o->day, &data, &err)) {
-		log_line(o, LOG_ERROR, NULL, "%s", rcn_err_format(&err, why, sizeof(why)));
-		out->exit_code = EXIT_DB; /* nothing committed */
-		goto cleanup;
-	}
-	stage_done(&clock, ST_REPORTS);
+	/* the reports are written on a thread of their own while the results go
+	 * to the database, which commits only once they are ready */
+	report_job rj = {.dir = &rdir, .reports = reports, .day = o->day, .data = &data, .t0 = &t0};
+	rj.started = pthread_create(&rj.thread, NULL, report_thread, &rj) == 0;
+	if (!rj.started)
+		report_thread(&rj);
 	if (!o->dry_run) {
 		long later = 0;
-		clock_gettime(CLOCK_MONOTONIC, &t1);
 		counts = counts_json(out, findings, n_findings);
-		rcn_run_info info = {o->day,
-				     started,
-				     (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9,
-				     out->exit_code,
-				     inputs,
-				     n_src,
-				     counts};
-		if (rcn_db_store_results(db, &info, findings, n_findings, moves, n_moves, settlements.v, settlements.n,
-					 &later, &err)) {
+		rcn_run_info info = {.day = o->day,
+				     .started_at = started,
+				     .exit_status = out->exit_code,
+				     .inputs = inputs,
+				     .n_inputs = n_src,
+				     .counts_json = counts,
+				     .before_commit = join_reports,
+				     .before_commit_ctx = &rj};
+		rj.info = &info;
+		rcn_rc stored = rcn_db_store_results(db, &info, findings, n_findings, moves, n_moves, settlements.v,
+						     settlements.n, &later, &err);
+		join_reports(&rj, NULL);
+		if (rj.rc) { /* nothing committed; the reports' own directory is gone */
+			log_line(o, LOG_ERROR, NULL, "%s", rcn_err_format(&rj.err, why, sizeof(why)));
+			out->exit_code = EXIT_DB;
+			if (stored && !rj.gate_reached)
+				db_fail(o, &err, out);
+			goto cleanup;
+		}
+		if (stored) {
 			rcn_report_abort(&rdir);
 			db_fail(o, &err, out);
 			goto cleanup;
@@ -575,7 +629,15 @@ void rcn_run_date(const rcn_run_opts *o, rcn_run_result *out)
 				 "%ld later business date(s) were reconciled with this date's old suspense "
 				 "and are now marked stale: re-run them (oldest first)",
 				 later);
+	} else {
+		join_reports(&rj, NULL);
+		if (rj.rc) {
+			log_line(o, LOG_ERROR, NULL, "%s", rcn_err_format(&rj.err, why, sizeof(why)));
+			out->exit_code = EXIT_DB; /* nothing committed */
+			goto cleanup;
+		}
 	}
+	clock.s[ST_REPORTS] = rj.seconds;
 	stage_done(&clock, ST_RESULTS);
 	if (rcn_report_commit(&rdir, &err)) {
 		log_line(o, LOG_ERROR, NULL, "%s", rcn_err_format(&err, why, sizeof(why)));

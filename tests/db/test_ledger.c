@@ -493,7 +493,9 @@ static rcn_run_info run_for(const char *date)
 			    1,
 			    run_inputs,
 			    2,
-			    "{\"matched\":3,\"SHORT_PAYMENT\":1,\"PENDING\":2}"};
+			    "{\"matched\":3,\"SHORT_PAYMENT\":1,\"PENDING\":2}",
+			    NULL,
+			    NULL};
 	return run;
 }
 

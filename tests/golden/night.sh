@@ -54,4 +54,14 @@ run_recon 1 run --config "$WORK/recon.conf" --date 2026-03-03 --dry-run --out "$
 same_files "$WORK/dry/2026-03-03" "$GOLDEN/night/2026-03-03"
 expect_line "$WORK/err" "recon: 2026-03-03: 3 statement rows (1 carried over from the day before): 2 matched, 3 discrepancies, 0 pending, 0 quarantined (dry run: nothing committed)"
 expect_sql "$runs_before" "select count(*) from recon_runs"
+
+# the reports cannot be written (written while the results are stored): exit 4,
+# the database transaction rolled back, the earlier reports untouched
+found_before=$(sql "select count(*) from recon_discrepancies where business_date = '2026-03-03'")
+touch "$WORK/not-a-dir"
+run_recon 4 run --config "$WORK/recon.conf" --date 2026-03-03 --out "$WORK/not-a-dir/reports"
+expect_line "$WORK/err" "recon: 2026-03-03: $WORK/not-a-dir/reports: cannot create directory: Not a directory"
+expect_sql "$runs_before" "select count(*) from recon_runs"
+expect_sql "$found_before" "select count(*) from recon_discrepancies where business_date = '2026-03-03'"
+same_files "$WORK/reports/2026-03-03" "$GOLDEN/night/2026-03-03"
 finish
