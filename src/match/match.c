@@ -274,9 +274,19 @@ static void settle_new_rows(rcn_match *m, size_t from, size_t source)
 void rcn_match_add_batch(rcn_match *m, size_t source, rcn_batch *b)
 {
 	size_t from = m->n_rows;
-	rcn_xreserve((void **)&m->rows, &m->cap_rows, m->n_rows + b->n_rows, sizeof(srow));
-	if (b->n_rows)
-		memcpy(m->rows + m->n_rows, b->rows, b->n_rows * sizeof(srow));
+	if (m->n_rows == 0 && m->cap_rows < b->cap_rows) {
+		/* the first rows (usually all of them): the batch's array is taken over, not copied */
+		srow *t = m->rows;
+		m->rows = b->rows;
+		b->rows = t;
+		size_t c = m->cap_rows;
+		m->cap_rows = b->cap_rows;
+		b->cap_rows = c;
+	} else {
+		rcn_xreserve((void **)&m->rows, &m->cap_rows, m->n_rows + b->n_rows, sizeof(srow));
+		if (b->n_rows)
+			memcpy(m->rows + m->n_rows, b->rows, b->n_rows * sizeof(srow));
+	}
 	m->n_rows += b->n_rows;
 	settle_new_rows(m, from, source);
 	rcn_xreserve((void **)&m->moves, &m->cap_moves, m->n_moves + b->n_moves, sizeof(rcn_movement));
@@ -484,13 +494,15 @@ void rcn_match_missing_keys(rcn_match *m, rcn_match_keys *out)
 		rcn_strmap_free(&seen);
 		rcn_strmap_init(&seen, m->n_rows / 8 + 16);
 		for (size_t i = 0; i < m->n_rows; i++) {
-			const srow *r = &m->rows[i];
+			srow *r = &m->rows[i];
 			const char *k = NULL;
-			if (pass == 0 && *r->order_no &&
-			    !rcn_strmap_get(&m->order_idx, r->order_no, strlen(r->order_no), &v))
-				k = r->order_no;
-			else if (pass == 1 && r->type == RCN_REC_PAYMENT && !*r->order_no && *r->txn &&
-				 !rcn_strmap_get(&m->txn_idx, r->txn, strlen(r->txn), &v))
+			if (pass == 0 && *r->order_no) {
+				if (!rcn_strmap_get(&m->order_idx, r->order_no, strlen(r->order_no), &v))
+					k = r->order_no;
+				else if (r->type == RCN_REC_PAYMENT)
+					r->ledger = v; /* found now: match_payments need not look again */
+			} else if (pass == 1 && r->type == RCN_REC_PAYMENT && !*r->order_no && *r->txn &&
+				   !rcn_strmap_get(&m->txn_idx, r->txn, strlen(r->txn), &v))
 				k = r->txn;
 			else if (pass == 2 && r->type == RCN_REC_REFUND && *r->refund_no &&
 				 !rcn_strmap_get(&m->refund_idx, r->refund_no, strlen(r->refund_no), &v))
@@ -977,6 +989,35 @@ static void classify_payment(rcn_match *m, srow *r, lorder *o)
 	r->done = true;
 }
 
+/* idx (rows in input order) grouped by ledger order, each group in time
+ * order: a counting sort on the dense order index, then the few groups of
+ * more than one row sorted on their own. The same order as sorting the whole
+ * by cmp_rows_by_ledger, without a million-element comparison sort. */
+static void sort_by_ledger(rcn_match *m, size_t *idx, size_t n)
+{
+	if (n < 2)
+		return;
+	size_t *start = rcn_xcalloc(m->n_orders + 1, sizeof(size_t));
+	size_t *sorted = rcn_xmalloc(n * sizeof(size_t));
+	for (size_t k = 0; k < n; k++)
+		start[m->rows[idx[k]].ledger + 1]++;
+	for (size_t o = 0; o < m->n_orders; o++)
+		start[o + 1] += start[o];
+	for (size_t k = 0; k < n; k++) /* stable: input order within an order */
+		sorted[start[m->rows[idx[k]].ledger]++] = idx[k];
+	memcpy(idx, sorted, n * sizeof(size_t));
+	free(sorted);
+	free(start);
+	for (size_t g = 0; g < n;) {
+		size_t end = g + 1;
+		while (end < n && m->rows[idx[end]].ledger == m->rows[idx[g]].ledger)
+			end++;
+		if (end - g > 1)
+			qsort_r(idx + g, end - g, sizeof(size_t), cmp_rows_by_ledger, m->rows);
+		g = end;
+	}
+}
+
 static void match_payments(rcn_match *m)
 {
 	size_t *idx = rcn_xmalloc((m->n_rows + 1) * sizeof(size_t));
@@ -987,7 +1028,9 @@ static void match_payments(rcn_match *m)
 		srow *r = &m->rows[i];
 		if (r->type != RCN_REC_PAYMENT || r->done)
 			continue;
-		if (*r->order_no && rcn_strmap_get(&m->order_idx, r->order_no, strlen(r->order_no), &v))
+		if (r->ledger >= 0)
+			; /* found by rcn_match_missing_keys */
+		else if (*r->order_no && rcn_strmap_get(&m->order_idx, r->order_no, strlen(r->order_no), &v))
 			r->ledger = v;
 		else if (!*r->order_no && *r->txn && rcn_strmap_get(&m->txn_idx, r->txn, strlen(r->txn), &v))
 			r->ledger = v;
@@ -1007,8 +1050,7 @@ static void match_payments(rcn_match *m)
 		}
 		idx[n++] = i;
 	}
-	if (n)
-		qsort_r(idx, n, sizeof(size_t), cmp_rows_by_ledger, m->rows);
+	sort_by_ledger(m, idx, n);
 	mark_debits(m, idx, n);
 
 	for (size_t g = 0; g < n;) {

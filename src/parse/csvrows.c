@@ -179,7 +179,7 @@ static void add_field(rcn_csvrows *r, const char *data, size_t len)
 	}
 	r->field_off[r->nfields] = r->row.len;
 	r->field_len[r->nfields] = len;
-	if (rcn_buf_append(&r->row, data, len) != RCN_OK || rcn_buf_append(&r->row, "", 1) != RCN_OK) {
+	if (rcn_buf_append_field(&r->row, data, len) != RCN_OK) {
 		row_too_long(r);
 		return;
 	}

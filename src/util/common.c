@@ -219,6 +219,20 @@ rcn_rc rcn_buf_append(rcn_buf *b, const void *data, size_t n)
 	return RCN_OK;
 }
 
+rcn_rc rcn_buf_append_field(rcn_buf *b, const void *data, size_t n)
+{
+	rcn_rc rc = rcn_buf_append(b, data, n);
+	if (rc == RCN_OK && b->len + 1 <= b->limit) {
+		b->len++; /* the terminator rcn_buf_append wrote becomes part of the contents */
+		if (b->len + 1 > b->cap)
+			rc = rcn_buf_append(b, "", 0);
+		else
+			b->data[b->len] = '\0';
+		return rc;
+	}
+	return rc == RCN_OK ? RCN_ELIMIT : rc;
+}
+
 rcn_rc rcn_buf_printf(rcn_buf *b, const char *fmt, ...)
 {
 	char small[512];
