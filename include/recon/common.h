@@ -99,5 +99,9 @@ void rcn_strmap_free(rcn_strmap *m);
  * *existing set) if the key was already there. */
 bool rcn_strmap_put(rcn_strmap *m, const char *key, size_t len, uint32_t val, uint32_t *existing);
 bool rcn_strmap_get(const rcn_strmap *m, const char *key, size_t len, uint32_t *out);
+/* Starts loading key's slot into the cache: called some keys ahead in a loop,
+ * the lookups find their slots there instead of waiting on memory. A put that
+ * grows the map in between only makes the hint useless. */
+void rcn_strmap_prefetch(const rcn_strmap *m, const char *key, size_t len);
 
 #endif

@@ -42,6 +42,9 @@ static const char *intern(rcn_arena *a, intern_cache *c, int slot, const char *s
 	return c->last[slot] = rcn_arena_strdup(a, s);
 }
 
+/* How many rows ahead a loop over rows prefetches its hash slot. */
+#define PREFETCH 16
+
 enum { DEBIT_TOO_MANY = 1, DEBIT_SECOND_IN_PERIOD = 2 };
 
 /* The platform's cap on one auto-debit (FORMATS.md §6): 50,000 yuan. */
@@ -98,6 +101,7 @@ struct rcn_match {
 	rcn_finding *carried_ledger; /* ledger-side suspense of day-1 */
 	size_t n_carried, cap_carried;
 	rcn_strmap order_idx, txn_idx, refund_idx, refund_id_idx;
+	size_t txn_indexed; /* orders[0..txn_indexed) are in txn_idx (built on first use) */
 
 	rcn_finding **findings;
 	size_t n_findings, cap_findings;
@@ -369,8 +373,6 @@ void rcn_match_add_order(rcn_match *m, const rcn_ledger_order *o)
 		      .first_seen = o->business_date,
 		      .from_lookup = m->lookup_phase,
 		      .source = source_for(m, o->channel, o->merchant_id)};
-	if (*l->txn)
-		rcn_strmap_put(&m->txn_idx, l->txn, strlen(l->txn), (uint32_t)m->n_orders, NULL);
 	m->n_orders++;
 }
 
@@ -481,6 +483,19 @@ void rcn_match_contract_ids(rcn_match *m, const char *const **ids, size_t *n)
 
 /* ---- lookups ---- */
 
+/* The ledger's channel transaction ids, indexed on first use (only statement
+ * rows without a merchant order number need them), in order, so the first
+ * order with a txn id wins as if it had been indexed on arrival. */
+static bool txn_get(rcn_match *m, const char *txn, uint32_t *v)
+{
+	for (; m->txn_indexed < m->n_orders; m->txn_indexed++) {
+		const lorder *l = &m->orders[m->txn_indexed];
+		if (*l->txn)
+			rcn_strmap_put(&m->txn_idx, l->txn, strlen(l->txn), (uint32_t)m->txn_indexed, NULL);
+	}
+	return rcn_strmap_get(&m->txn_idx, txn, strlen(txn), v);
+}
+
 void rcn_match_missing_keys(rcn_match *m, rcn_match_keys *out)
 {
 	uint32_t v;
@@ -496,13 +511,17 @@ void rcn_match_missing_keys(rcn_match *m, rcn_match_keys *out)
 		for (size_t i = 0; i < m->n_rows; i++) {
 			srow *r = &m->rows[i];
 			const char *k = NULL;
+			if (pass == 0 && i + PREFETCH < m->n_rows) {
+				const char *ahead = m->rows[i + PREFETCH].order_no;
+				rcn_strmap_prefetch(&m->order_idx, ahead, strlen(ahead));
+			}
 			if (pass == 0 && *r->order_no) {
 				if (!rcn_strmap_get(&m->order_idx, r->order_no, strlen(r->order_no), &v))
 					k = r->order_no;
 				else if (r->type == RCN_REC_PAYMENT)
 					r->ledger = v; /* found now: match_payments need not look again */
 			} else if (pass == 1 && r->type == RCN_REC_PAYMENT && !*r->order_no && *r->txn &&
-				   !rcn_strmap_get(&m->txn_idx, r->txn, strlen(r->txn), &v))
+				   !txn_get(m, r->txn, &v))
 				k = r->txn;
 			else if (pass == 2 && r->type == RCN_REC_REFUND && *r->refund_no &&
 				 !rcn_strmap_get(&m->refund_idx, r->refund_no, strlen(r->refund_no), &v))
@@ -796,6 +815,11 @@ static void find_duplicates(rcn_match *m, rcn_rec_type type)
 	for (size_t i = 0; i < m->n_rows; i++) {
 		srow *r = &m->rows[i];
 		const char *key = type == RCN_REC_PAYMENT ? r->txn : r->refund_id;
+		if (i + PREFETCH < m->n_rows) {
+			const srow *a = &m->rows[i + PREFETCH];
+			const char *ahead = type == RCN_REC_PAYMENT ? a->txn : a->refund_id;
+			rcn_strmap_prefetch(&seen, ahead, strlen(ahead));
+		}
 		uint32_t first;
 		if (r->type != type || !*key || strcmp(key, "0") == 0)
 			continue;
@@ -1032,7 +1056,7 @@ static void match_payments(rcn_match *m)
 			; /* found by rcn_match_missing_keys */
 		else if (*r->order_no && rcn_strmap_get(&m->order_idx, r->order_no, strlen(r->order_no), &v))
 			r->ledger = v;
-		else if (!*r->order_no && *r->txn && rcn_strmap_get(&m->txn_idx, r->txn, strlen(r->txn), &v))
+		else if (!*r->order_no && *r->txn && txn_get(m, r->txn, &v))
 			r->ledger = v;
 		if (r->ledger >= 0 && m->orders[r->ledger].bdate > m->day && collected(m->orders[r->ledger].status) &&
 		    success(r->status)) {

@@ -343,6 +343,12 @@ bool rcn_strmap_put(rcn_strmap *m, const char *key, size_t len, uint32_t val, ui
 	return true;
 }
 
+void rcn_strmap_prefetch(const rcn_strmap *m, const char *key, size_t len)
+{
+	if (m->cap)
+		__builtin_prefetch(&m->slots[hash_bytes(key, len) & (m->cap - 1)]);
+}
+
 bool rcn_strmap_get(const rcn_strmap *m, const char *key, size_t len, uint32_t *out)
 {
 	if (!m->cap)
