@@ -207,8 +207,13 @@ static void charts_section(FILE *f, const long count[RCN_K__COUNT], const int64_
 	bar_chart(f, "差额 Amount per kind", lp, amount, RCN_K_PENDING, true);
 }
 
+/* A page is for reading: past this many rows of one kind it says how many
+ * more there are and where they all are (the CSVs and the workbook). */
+#define HTML_ROWS_PER_KIND 1000
+
 static void finding_table(FILE *f, const rcn_report_data *d, rcn_kind k, long count)
 {
+	long shown = 0;
 	fprintf(f, "<h3 id=\"kind-%s\">%s %s — %ld</h3>\n", rcn_kind_name(k), rcn_kind_name_cn(k), rcn_kind_name(k),
 		count);
 	fprintf(f, "<table class=\"kind\" data-kind=\"%s\" data-count=\"%ld\">\n<tr>", rcn_kind_name(k), count);
@@ -223,11 +228,12 @@ static void finding_table(FILE *f, const rcn_report_data *d, rcn_kind k, long co
 	th(f, "差额", "difference");
 	th(f, "说明", "detail");
 	fputs("</tr>\n", f);
-	for (size_t i = 0; i < d->n_findings; i++) {
+	for (size_t i = 0; i < d->n_findings && shown < HTML_ROWS_PER_KIND; i++) {
 		const rcn_finding *x = d->findings[i];
 		int64_t diff = 0;
 		if (x->kind != k)
 			continue;
+		shown++;
 		fputs("<tr>", f);
 		fputs("<td>", f);
 		rcn_html_text(f, rcn_kind_name_cn(k));
@@ -246,6 +252,13 @@ static void finding_table(FILE *f, const rcn_report_data *d, rcn_kind k, long co
 		td_text(f, x->detail);
 		fputs("</tr>\n", f);
 	}
+	if (count > shown)
+		fprintf(f,
+			"<tr class=\"more\" data-more=\"%ld\"><td colspan=\"10\">另有 %ld 条，见 %s 与工作簿 — %ld "
+			"more rows: "
+			"every row is in %s and the workbook</td></tr>\n",
+			count - shown, count - shown, k == RCN_K_PENDING ? "pending.csv" : "discrepancies.csv",
+			count - shown, k == RCN_K_PENDING ? "pending.csv" : "discrepancies.csv");
 	fputs("</table>\n", f);
 }
 

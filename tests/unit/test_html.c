@@ -146,11 +146,37 @@ static void test_empty(void **state)
 	free(a);
 }
 
+/* A kind with more rows than a page should hold shows the first 1000 in
+ * report order and says how many more there are and where; the count is whole. */
+static void test_long_kind(void **state)
+{
+	(void)state;
+	enum { N = 1003 };
+	static rcn_finding f[N];
+	static const rcn_finding *fp[N];
+	static char names[N][16];
+	for (int i = 0; i < N; i++) {
+		snprintf(names[i], sizeof(names[i]), "ORD-%04d", i);
+		f[i] = finding(RCN_K_FEE_MISMATCH, names[i], 100, 100);
+		fp[i] = &f[i];
+	}
+	rcn_report_data d = {.findings = fp, .n_findings = N};
+	char *a = render(&d);
+	assert_non_null(strstr(a, "data-kind=\"FEE_MISMATCH\" data-count=\"1003\""));
+	assert_non_null(strstr(a, "<td>ORD-0999</td>"));
+	assert_null(strstr(a, "<td>ORD-1000</td>"));
+	assert_non_null(strstr(a,
+			       "<tr class=\"more\" data-more=\"3\"><td colspan=\"10\">另有 3 条，见 discrepancies.csv "
+			       "与工作簿 — 3 more rows: every row is in discrepancies.csv and the workbook</td></tr>"));
+	free(a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_escape),
 		cmocka_unit_test(test_page),
+		cmocka_unit_test(test_long_kind),
 		cmocka_unit_test(test_empty),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
