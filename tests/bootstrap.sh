@@ -10,8 +10,9 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 MODE=${1:-}
 JOBS=$(nproc 2>/dev/null || echo 2)
 PACKAGES=(build-essential cmake pkg-config clang-format libcsv-dev zlib1g-dev libpq-dev libssl-dev
-	libcurl4-openssl-dev libpcre2-dev libcmocka-dev libxlsxwriter-dev postgresql postgresql-contrib acl openssl
-	openssh-server openssh-client chromium fonts-wqy-microhei time)
+	libcurl4-openssl-dev libpcre2-dev libcmocka-dev postgresql postgresql-contrib acl openssl
+	openssh-server openssh-client chromium fonts-wqy-microhei time
+	libreoffice-calc-nogui)
 
 say() { printf '==> %s\n' "$*"; }
 die() { printf 'bootstrap: %s\n' "$*" >&2; exit 1; }

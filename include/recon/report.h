@@ -79,6 +79,10 @@ rcn_rc rcn_report_html(const char *dir, const char *date, const rcn_report_data 
  * amounts as yuan numbers, text never as formulas; written into dir with a
  * fixed creation time, so the same data gives the same bytes. */
 rcn_rc rcn_report_xlsx(const char *dir, const char *date, const rcn_report_data *data, rcn_err *err);
+/* Rows per sheet, header included (Excel's 1048576 unless a test lowers it):
+ * a kind with more findings fills its sheet and says in the last row how many
+ * more rows the CSV has. */
+void rcn_report_xlsx_max_rows(long rows);
 /* Writes s with & < > " ' escaped as HTML entities (exposed for tests). */
 void rcn_html_text(FILE *f, const char *s);
 

@@ -181,8 +181,83 @@ static void test_workbook(void **state)
 	rmdir(dir);
 }
 
+/* More findings of a kind than a sheet holds: the sheet is full, its last
+ * row says how many more rows discrepancies.csv has, and none is dropped
+ * silently. (Excel's limit is 1048576 rows; the test lowers it to 5.) */
+static void test_full_sheet(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/test_xlsx.XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	char names[7][16];
+	rcn_finding f[7];
+	const rcn_finding *fp[7];
+	for (int i = 0; i < 7; i++) {
+		snprintf(names[i], sizeof(names[i]), "ORD-%d", i);
+		f[i] = finding(RCN_K_OVERPAYMENT, names[i], 100, 200);
+		fp[i] = &f[i];
+	}
+	rcn_report_data data;
+	memset(&data, 0, sizeof(data));
+	data.findings = fp;
+	data.n_findings = 7;
+	rcn_err err;
+	rcn_report_xlsx_max_rows(5);
+	assert_int_equal(rcn_report_xlsx(dir, "2026-03-02", &data, &err), RCN_OK);
+	rcn_report_xlsx_max_rows(1048576);
+	char path[256];
+	snprintf(path, sizeof(path), "%s/recon-2026-03-02.xlsx", dir);
+	char *sh = entry(path, "xl/worksheets/sheet2.xml");
+	assert_non_null(sh);
+	assert_non_null(strstr(sh, "<dimension ref=\"A1:R5\"/>"));
+	assert_non_null(strstr(sh, "<c r=\"C4\" t=\"inlineStr\"><is><t>ORD-2</t></is></c>"));
+	assert_null(strstr(sh, "ORD-3"));
+	assert_non_null(strstr(
+		sh, "<row r=\"5\"><c r=\"A5\" t=\"inlineStr\"><is><t>另有 4 条见 discrepancies.csv — 4 more rows in "
+		    "discrepancies.csv</t></is></c></row>"));
+	assert_null(strstr(sh, "<row r=\"6\""));
+	assert_non_null(strstr(sh, "<autoFilter ref=\"A1:R5\"/>"));
+	free(sh);
+	char *wb = entry(path, "xl/workbook.xml");
+	assert_non_null(strstr(wb, "'OVERPAYMENT'!$A$1:$R$5</definedName>"));
+	free(wb);
+	remove(path);
+	rmdir(dir);
+}
+
+/* Markup and control characters stay text; spaces at either end are kept. */
+static void test_text_escapes(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/test_xlsx.XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	rcn_finding f = finding(RCN_K_SHORT_PAYMENT, "<b>&\x01 ", 100, 50);
+	f.ledger_status = "PAID";
+	f.channel_status = "SUCCESS";
+	const rcn_finding *fp[1] = {&f};
+	rcn_report_data data;
+	memset(&data, 0, sizeof(data));
+	data.findings = fp;
+	data.n_findings = 1;
+	rcn_err err;
+	assert_int_equal(rcn_report_xlsx(dir, "2026-03-02", &data, &err), RCN_OK);
+	char path[256];
+	snprintf(path, sizeof(path), "%s/recon-2026-03-02.xlsx", dir);
+	char *sh = entry(path, "xl/worksheets/sheet2.xml");
+	assert_non_null(sh);
+	assert_non_null(strstr(
+		sh, "<c r=\"C2\" t=\"inlineStr\"><is><t xml:space=\"preserve\">&lt;b&gt;&amp;_x0001_ </t></is></c>"));
+	/* 1.00 - 0.50: exact decimals, the difference negative */
+	assert_non_null(strstr(sh, "<c r=\"I2\" s=\"2\"><v>1</v></c><c r=\"J2\" s=\"2\"><v>0.5</v></c>"
+				   "<c r=\"K2\" s=\"2\"><v>-0.5</v></c>"));
+	free(sh);
+	remove(path);
+	rmdir(dir);
+}
+
 int main(void)
 {
-	const struct CMUnitTest tests[] = {cmocka_unit_test(test_workbook)};
+	const struct CMUnitTest tests[] = {cmocka_unit_test(test_workbook), cmocka_unit_test(test_full_sheet),
+					   cmocka_unit_test(test_text_escapes)};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
