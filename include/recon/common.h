@@ -40,6 +40,9 @@ const char *rcn_err_format(const rcn_err *err, char *buf, size_t n);
 void *rcn_xmalloc(size_t n);
 void *rcn_xcalloc(size_t count, size_t n);
 void *rcn_xrealloc(void *p, size_t n);
+/* A hint that [p, p + n) is big and read in random order: back it with huge
+ * pages where the kernel allows (ignored below 4 MiB). */
+void rcn_huge_pages(void *p, size_t n);
 char *rcn_xstrdup(const char *s);
 char *rcn_xstrndup(const char *s, size_t n);
 /* Grows *vec (element size elem) so that it holds at least need elements. */
@@ -99,6 +102,8 @@ void rcn_strmap_free(rcn_strmap *m);
  * *existing set) if the key was already there. */
 bool rcn_strmap_put(rcn_strmap *m, const char *key, size_t len, uint32_t val, uint32_t *existing);
 bool rcn_strmap_get(const rcn_strmap *m, const char *key, size_t len, uint32_t *out);
+/* Grows the map once so that `count` keys fit without growing again. */
+void rcn_strmap_reserve(rcn_strmap *m, size_t count);
 /* Starts loading key's slot into the cache: called some keys ahead in a loop,
  * the lookups find their slots there instead of waiting on memory. A put that
  * grows the map in between only makes the hint useless. */

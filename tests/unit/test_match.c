@@ -123,6 +123,31 @@ static void test_matched(void **state)
 	rcn_match_free(m);
 }
 
+/* An order number the window (a site's SELECT) gives twice is one order: the
+ * first is kept, so it is matched once and never also left unclaimed; an
+ * order found again by a lookup is not added twice either. */
+static void test_order_given_twice(void **state)
+{
+	(void)state;
+	rcn_match *m = new_matcher(DAY, 3);
+	pay(m, "P1", "T1", 10000, "SUCCESS");
+	pay(m, "P2", "T2", 500, "SUCCESS");
+	order(m, "P1", "T1", 10000, "PAID", DAY);
+	order(m, "P2", "T2", 500, "PAID", DAY);
+	order(m, "P1", "T1", 9999, "PAID", DAY); /* ignored: P1 is known */
+	rcn_match_begin_lookup(m);
+	order(m, "P2", "T2", 1, "PAID", DAY); /* found again by a lookup: ignored */
+	rcn_match_run(m);
+	size_t n;
+	rcn_match_findings(m, &n);
+	assert_int_equal(n, 0);
+	assert_int_equal(side(m, RCN_SIDE_LEDGER)->rows_in, 2);
+	assert_int_equal(side(m, RCN_SIDE_LEDGER)->matched, 2);
+	assert_int_equal(side(m, RCN_SIDE_LEDGER)->amount_matched, 10500);
+	assert_balanced(m);
+	rcn_match_free(m);
+}
+
 static void test_amounts(void **state)
 {
 	(void)state;
@@ -511,6 +536,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_matched),
+		cmocka_unit_test(test_order_given_twice),
 		cmocka_unit_test(test_amounts),
 		cmocka_unit_test(test_status),
 		cmocka_unit_test(test_double_charge_and_duplicate),
