@@ -93,7 +93,7 @@ static bool local_time(char out[20], const char *s)
 		return true;
 	size_t n = strlen(s);
 	if (n < 20 || s[4] != '-' || s[7] != '-' || s[10] != ' ' || s[13] != ':' || s[16] != ':' ||
-	    !strchr(".+-", s[19]) || strstr(s, " BC"))
+	    !strchr(".+-", s[19]) || memcmp(s + n - 3, " BC", 3) == 0)
 		return false;
 	memcpy(out, s, 19);
 	out[19] = '\0';
