@@ -93,6 +93,11 @@ void rcn_match_begin_lookup(rcn_match *m);
 /* Keys of statement rows that the loaded ledger window does not hold. */
 void rcn_match_missing_keys(rcn_match *m, rcn_match_keys *out);
 
+/* The statement side's own groundwork (which rows repeat an earlier row's
+ * transaction): reads only the statement rows, so it may run on another
+ * thread while rcn_match_missing_keys and the lookups add ledger rows; adding
+ * statement rows afterwards makes rcn_match_run do it again. Optional. */
+void rcn_match_prepare(rcn_match *m);
 /* Classifies everything. Afterwards findings (discrepancies and pending, in
  * report order: kind, channel, order_no, refund_no, channel_txn_id, source)
  * and tallies (sorted by channel, merchant, side) are available. */

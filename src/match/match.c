@@ -103,6 +103,9 @@ struct rcn_match {
 	rcn_strmap order_idx, txn_idx, refund_idx, refund_id_idx;
 	size_t txn_indexed;   /* orders[0..txn_indexed) are in txn_idx (built on first use) */
 	size_t order_indexed; /* orders[0..order_indexed) are in order_idx; the window's are added in one go */
+	uint32_t
+		*listed_before[2]; /* rcn_match_prepare: per row, the earlier row with its payment txn id / refund id */
+	size_t n_listed;	   /* rows covered by listed_before; 0: not prepared */
 
 	rcn_finding **findings;
 	size_t n_findings, cap_findings;
@@ -163,6 +166,8 @@ void rcn_match_free(rcn_match *m)
 	free(m->moves);
 	free(m->tallies);
 	free(m->keybuf);
+	free(m->listed_before[0]);
+	free(m->listed_before[1]);
 	free(m);
 }
 
@@ -842,15 +847,20 @@ static int cmp_rows_by_time(const void *a, const void *b, void *ctx)
 	return (x->seq > y->seq) - (x->seq < y->seq);
 }
 
-/* Same channel transaction listed twice: keep the first, report the rest. */
-static void find_duplicates(rcn_match *m, rcn_rec_type type)
+#define NO_ROW UINT32_MAX
+
+/* For each row of `type` whose key (payment: txn id, refund: refund id) an
+ * earlier row of that type already had: that earlier row; else NO_ROW.
+ * NULL if no row of the type has a key. Reads only the rows' type and keys. */
+static uint32_t *earlier_listings(const rcn_match *m, rcn_rec_type type)
 {
+	uint32_t *before = NULL;
 	rcn_strmap seen;
-	rcn_strmap_init(&seen, m->n_rows + 16);
+	rcn_strmap_init(&seen, 16);
 	for (size_t i = 0; i < m->n_rows; i++) {
-		srow *r = &m->rows[i];
+		const srow *r = &m->rows[i];
 		const char *key = type == RCN_REC_PAYMENT ? r->txn : r->refund_id;
-		if (i + PREFETCH < m->n_rows) {
+		if (i + PREFETCH < m->n_rows && seen.cap > 16) {
 			const srow *a = &m->rows[i + PREFETCH];
 			const char *ahead = type == RCN_REC_PAYMENT ? a->txn : a->refund_id;
 			rcn_strmap_prefetch(&seen, ahead, strlen(ahead));
@@ -858,18 +868,47 @@ static void find_duplicates(rcn_match *m, rcn_rec_type type)
 		uint32_t first;
 		if (r->type != type || !*key || strcmp(key, "0") == 0)
 			continue;
-		if (rcn_strmap_put(&seen, key, strlen(key), (uint32_t)i, &first))
+		if (!before) { /* the first keyed row: room for all */
+			before = rcn_xmalloc((m->n_rows + 1) * sizeof(uint32_t));
+			for (size_t k = 0; k < m->n_rows; k++)
+				before[k] = NO_ROW;
+			rcn_strmap_reserve(&seen, m->n_rows - i);
+		}
+		if (!rcn_strmap_put(&seen, key, strlen(key), (uint32_t)i, &first))
+			before[i] = first;
+	}
+	rcn_strmap_free(&seen);
+	return before;
+}
+
+void rcn_match_prepare(rcn_match *m)
+{
+	free(m->listed_before[0]);
+	free(m->listed_before[1]);
+	m->listed_before[0] = earlier_listings(m, RCN_REC_PAYMENT);
+	m->listed_before[1] = earlier_listings(m, RCN_REC_REFUND);
+	m->n_listed = m->n_rows;
+}
+
+/* Same channel transaction listed twice: keep the first, report the rest. */
+static void find_duplicates(rcn_match *m, rcn_rec_type type)
+{
+	if (m->n_listed != m->n_rows)
+		rcn_match_prepare(m);
+	const uint32_t *before = m->listed_before[type == RCN_REC_PAYMENT ? 0 : 1];
+	for (size_t i = 0; before && i < m->n_rows; i++) {
+		srow *r = &m->rows[i];
+		if (before[i] == NO_ROW)
 			continue;
 		rcn_finding *f =
 			new_finding(m, RCN_K_DUPLICATE_RECORD, "same_transaction_listed_twice", RCN_SIDE_CHANNEL);
 		fill_channel(m, f, r);
 		char buf[700];
-		snprintf(buf, sizeof(buf), "first listed at %s", row_src(m, &m->rows[first]));
+		snprintf(buf, sizeof(buf), "first listed at %s", row_src(m, &m->rows[before[i]]));
 		f->detail = dup(m, buf);
 		count_row(m, r, RCN_K_DUPLICATE_RECORD, false);
 		r->done = true;
 	}
-	rcn_strmap_free(&seen);
 }
 
 /* A row that found no ledger item: pending until the carry-over runs out. */

@@ -178,6 +178,12 @@ static rcn_rc load_lookups(rcn_db *db, const rcn_run_opts *o, rcn_match *m, rcn_
 	return rc ? rc : end;
 }
 
+static void *prepare_thread(void *m)
+{
+	rcn_match_prepare(m);
+	return NULL;
+}
+
 /* Merges one parsed source into the matcher, in configuration order, and says how it went. */
 static void merge_job(const rcn_run_opts *o, rcn_match *m, size_t index, rcn_source_job *job, rcn_run_result *out)
 {
@@ -529,7 +535,13 @@ void rcn_run_date(const rcn_run_opts *o, rcn_run_result *out)
 	}
 	stage_done(&clock, ST_MERGE);
 	progress(o, date, "looking up ledger rows outside the window");
+	/* the statement side's groundwork on a second thread meanwhile: it reads
+	 * only statement rows, the lookups add only ledger rows */
+	pthread_t prep;
+	bool prepping = threads > 1 && pthread_create(&prep, NULL, prepare_thread, m) == 0;
 	rcn_rc lookups_rc = load_lookups(db, o, m, &err);
+	if (prepping)
+		pthread_join(prep, NULL);
 	stage_done(&clock, ST_LOOKUPS);
 	progress(o, date, lookups_rc ? NULL : "matching");
 	if (lookups_rc) {
