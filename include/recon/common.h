@@ -75,6 +75,8 @@ void rcn_buf_init(rcn_buf *b, size_t limit);
 void rcn_buf_free(rcn_buf *b);
 void rcn_buf_reset(rcn_buf *b);
 rcn_rc rcn_buf_append(rcn_buf *b, const void *data, size_t n);
+/* Makes room for n bytes of contents (and the terminator) at once. */
+void rcn_buf_reserve(rcn_buf *b, size_t n);
 /* Appends n bytes and a NUL that counts as contents (fields kept back to back). */
 rcn_rc rcn_buf_append_field(rcn_buf *b, const void *data, size_t n);
 rcn_rc rcn_buf_printf(rcn_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -177,12 +177,13 @@ static void add_field(rcn_csvrows *r, const char *data, size_t len)
 		row_too_long(r);
 		return;
 	}
+	/* room is reserved for a whole row (rcn_csvrows_new): no check per field */
+	char *dst = r->row.data + r->row.len;
+	memcpy(dst, data, len);
+	dst[len] = '\0';
 	r->field_off[r->nfields] = r->row.len;
 	r->field_len[r->nfields] = len;
-	if (rcn_buf_append_field(&r->row, data, len) != RCN_OK) {
-		row_too_long(r);
-		return;
-	}
+	r->row.len += len + 1;
 	r->nfields++;
 }
 
@@ -320,8 +321,10 @@ rcn_csvrows *rcn_csvrows_new(const char *file, rcn_csvrows_fn on_row, void *ctx)
 	csv_set_space_func(&r->csv, no_space);
 	csv_set_blk_size(&r->csv, 16 * 1024); /* libcsv grows its field buffer linearly by this */
 	r->line = 1;
-	/* Row bytes plus one NUL per field. */
+	/* Row bytes plus one NUL per field, reserved at once: the row caps checked
+	 * in add_field keep every row inside it. */
 	rcn_buf_init(&r->row, (size_t)RCN_MAX_ROW_BYTES + RCN_MAX_FIELDS);
+	rcn_buf_reserve(&r->row, (size_t)RCN_MAX_ROW_BYTES + RCN_MAX_FIELDS);
 	return r;
 }
 

@@ -234,6 +234,15 @@ rcn_rc rcn_buf_append(rcn_buf *b, const void *data, size_t n)
 	return RCN_OK;
 }
 
+void rcn_buf_reserve(rcn_buf *b, size_t n)
+{
+	if (n + 1 > b->cap) {
+		b->data = rcn_xrealloc(b->data, n + 1);
+		b->cap = n + 1;
+		b->data[b->len] = '\0';
+	}
+}
+
 rcn_rc rcn_buf_append_field(rcn_buf *b, const void *data, size_t n)
 {
 	rcn_rc rc = rcn_buf_append(b, data, n);
