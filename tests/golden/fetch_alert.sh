@@ -16,8 +16,7 @@ mkdir -p "$WORK/logs"
 scenario() { printf '%s-%s\n' "$1" "$RANDOM$RANDOM" >"$RECON_FIXTURE_STATE/scenario"; }
 # conf KIND: the demo configuration with an [alert] section whose URL carries a token
 conf() {
-	sed -e 's#^reports = .*#reports = reports#' -e 's#^spool = .*#spool = spool#' \
-		"$ROOT/fixtures/demo/recon.conf" >"$WORK/recon.conf"
+	demo_conf
 	cat >>"$WORK/recon.conf" <<CONF
 
 [alert]

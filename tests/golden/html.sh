@@ -4,11 +4,7 @@
 # escaped, and (when Chromium is installed) a real headless screenshot.
 source "$(dirname "$0")/lib.sh"
 
-fresh_db golden_html
-load_ledger "$ROOT/fixtures/demo"
-cp "$ROOT"/fixtures/demo/wechat_* "$WORK"/
-sed -e 's#^reports = .*#reports = reports#' -e 's#^spool = .*#spool = spool#' \
-	"$ROOT/fixtures/demo/recon.conf" >"$WORK/recon.conf"
+demo_night golden_html
 
 run_recon 1 run --config "$WORK/recon.conf" --date 2026-03-02
 DIR=$WORK/reports/2026-03-02

@@ -6,11 +6,7 @@
 # rows in recon_discrepancies, recon_suspense and recon_runs are those of the good run.
 source "$(dirname "$0")/lib.sh"
 
-fresh_db golden_killed
-load_ledger "$ROOT/fixtures/demo"
-cp "$ROOT"/fixtures/demo/wechat_* "$WORK"/
-sed -e 's#^reports = .*#reports = reports#' -e 's#^spool = .*#spool = spool#' \
-	"$ROOT/fixtures/demo/recon.conf" >"$WORK/recon.conf"
+demo_night golden_killed
 export RECON_CONFIG="$WORK/recon.conf"
 day=$(($(date -ud 2026-03-02 +%s) / 86400))
 ns=$((0x7265636f))

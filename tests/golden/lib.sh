@@ -35,6 +35,21 @@ load_ledger() {
 SQL
 }
 
+# demo_conf: the demo's recon.conf in $WORK/recon.conf, reports and spool inside $WORK.
+demo_conf() {
+	sed -e 's#^reports = .*#reports = reports#' -e 's#^spool = .*#spool = spool#' \
+		"$ROOT/fixtures/demo/recon.conf" >"$WORK/recon.conf"
+}
+
+# demo_night DB: a fresh database NAME with the demo ledger, the demo's
+# statements and configuration in $WORK.
+demo_night() {
+	fresh_db "$1"
+	load_ledger "$ROOT/fixtures/demo"
+	cp "$ROOT"/fixtures/demo/wechat_* "$WORK"/
+	demo_conf
+}
+
 # run_recon EXPECTED_EXIT ARGS...: runs recon, keeps stdout/stderr in $WORK/out, $WORK/err.
 run_recon() {
 	local want=$1 got=0

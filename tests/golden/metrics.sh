@@ -5,11 +5,7 @@
 # value of the existing file.
 source "$(dirname "$0")/lib.sh"
 
-fresh_db golden_metrics
-load_ledger "$ROOT/fixtures/demo"
-cp "$ROOT"/fixtures/demo/wechat_* "$WORK"/
-sed -e 's#^reports = .*#reports = reports#' -e 's#^spool = .*#spool = spool#' \
-	"$ROOT/fixtures/demo/recon.conf" >"$WORK/recon.conf"
+demo_night golden_metrics
 prom=$WORK/recon.prom
 
 # metric NAME_AND_LABELS: the value of one sample, or nothing

@@ -3,11 +3,7 @@
 # mark on later dates, and the per-date lock.
 source "$(dirname "$0")/lib.sh"
 
-fresh_db golden_night
-load_ledger "$ROOT/fixtures/demo"
-cp "$ROOT"/fixtures/demo/wechat_* "$WORK"/
-sed -e 's#^reports = .*#reports = reports#' -e 's#^spool = .*#spool = spool#' \
-	"$ROOT/fixtures/demo/recon.conf" >"$WORK/recon.conf"
+demo_night golden_night
 
 run_recon 1 run --config "$WORK/recon.conf" --date 2026-03-02
 same_files "$WORK/reports/2026-03-02" "$GOLDEN/night/2026-03-02"

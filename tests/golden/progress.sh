@@ -3,11 +3,7 @@
 # line by line) they never do.
 source "$(dirname "$0")/lib.sh"
 
-fresh_db golden_progress
-load_ledger "$ROOT/fixtures/demo"
-cp "$ROOT"/fixtures/demo/wechat_* "$WORK"/
-sed -e 's#^reports = .*#reports = reports#' -e 's#^spool = .*#spool = spool#' \
-	"$ROOT/fixtures/demo/recon.conf" >"$WORK/recon.conf"
+demo_night golden_progress
 
 script -qec "$RECON run --config $WORK/recon.conf --date 2026-03-02" /dev/null >"$WORK/tty.out" 2>&1 || true
 grep -q "recon: 2026-03-02: downloading and parsing statements, loading the ledger window…" "$WORK/tty.out" ||

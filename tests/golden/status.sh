@@ -3,11 +3,7 @@
 # command that re-runs them (oldest first).
 source "$(dirname "$0")/lib.sh"
 
-fresh_db golden_status
-load_ledger "$ROOT/fixtures/demo"
-cp "$ROOT"/fixtures/demo/wechat_* "$WORK"/
-sed -e 's#^reports = .*#reports = reports#' -e 's#^spool = .*#spool = spool#' \
-	"$ROOT/fixtures/demo/recon.conf" >"$WORK/recon.conf"
+demo_night golden_status
 export RECON_CONFIG="$WORK/recon.conf"
 
 # expect_match FILE ERE: FILE has a line matching the whole extended regex.

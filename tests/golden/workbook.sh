@@ -5,11 +5,7 @@
 source "$(dirname "$0")/lib.sh"
 
 command -v soffice >/dev/null || fail "soffice (libreoffice-calc-nogui) is not installed: tests/bootstrap.sh installs it"
-fresh_db golden_workbook
-load_ledger "$ROOT/fixtures/demo"
-cp "$ROOT"/fixtures/demo/wechat_* "$WORK"/
-sed -e 's#^reports = .*#reports = reports#' -e 's#^spool = .*#spool = spool#' \
-	"$ROOT/fixtures/demo/recon.conf" >"$WORK/recon.conf"
+demo_night golden_workbook
 run_recon 1 run --config "$WORK/recon.conf" --date 2026-03-02
 REP=$WORK/reports/2026-03-02
 

@@ -181,6 +181,21 @@ static void test_workbook(void **state)
 	rmdir(dir);
 }
 
+/* Writes the findings' workbook into a new temporary directory; returns its path. */
+static const char *write_findings(char dir[], const rcn_finding *const *fp, size_t n)
+{
+	static char path[256];
+	assert_non_null(mkdtemp(dir));
+	rcn_report_data data;
+	memset(&data, 0, sizeof(data));
+	data.findings = fp;
+	data.n_findings = n;
+	rcn_err err;
+	assert_int_equal(rcn_report_xlsx(dir, "2026-03-02", &data, &err), RCN_OK);
+	snprintf(path, sizeof(path), "%s/recon-2026-03-02.xlsx", dir);
+	return path;
+}
+
 /* More findings of a kind than a sheet holds: the sheet is full, its last
  * row says how many more rows discrepancies.csv has, and none is dropped
  * silently. (Excel's limit is 1048576 rows; the test lowers it to 5.) */
@@ -188,7 +203,6 @@ static void test_full_sheet(void **state)
 {
 	(void)state;
 	char dir[] = "/tmp/test_xlsx.XXXXXX";
-	assert_non_null(mkdtemp(dir));
 	char names[7][16];
 	rcn_finding f[7];
 	const rcn_finding *fp[7];
@@ -197,16 +211,9 @@ static void test_full_sheet(void **state)
 		f[i] = finding(RCN_K_OVERPAYMENT, names[i], 100, 200);
 		fp[i] = &f[i];
 	}
-	rcn_report_data data;
-	memset(&data, 0, sizeof(data));
-	data.findings = fp;
-	data.n_findings = 7;
-	rcn_err err;
 	rcn_report_xlsx_max_rows(5);
-	assert_int_equal(rcn_report_xlsx(dir, "2026-03-02", &data, &err), RCN_OK);
+	const char *path = write_findings(dir, fp, 7);
 	rcn_report_xlsx_max_rows(1048576);
-	char path[256];
-	snprintf(path, sizeof(path), "%s/recon-2026-03-02.xlsx", dir);
 	char *sh = entry(path, "xl/worksheets/sheet2.xml");
 	assert_non_null(sh);
 	assert_non_null(strstr(sh, "<dimension ref=\"A1:R5\"/>"));
@@ -230,19 +237,11 @@ static void test_text_escapes(void **state)
 {
 	(void)state;
 	char dir[] = "/tmp/test_xlsx.XXXXXX";
-	assert_non_null(mkdtemp(dir));
 	rcn_finding f = finding(RCN_K_SHORT_PAYMENT, "<b>&\x01 ", 100, 50);
 	f.ledger_status = "PAID";
 	f.channel_status = "SUCCESS";
 	const rcn_finding *fp[1] = {&f};
-	rcn_report_data data;
-	memset(&data, 0, sizeof(data));
-	data.findings = fp;
-	data.n_findings = 1;
-	rcn_err err;
-	assert_int_equal(rcn_report_xlsx(dir, "2026-03-02", &data, &err), RCN_OK);
-	char path[256];
-	snprintf(path, sizeof(path), "%s/recon-2026-03-02.xlsx", dir);
+	const char *path = write_findings(dir, fp, 1);
 	char *sh = entry(path, "xl/worksheets/sheet2.xml");
 	assert_non_null(sh);
 	assert_non_null(strstr(
