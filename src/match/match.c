@@ -535,44 +535,61 @@ static bool txn_get(rcn_match *m, const char *txn, uint32_t *v)
 	return rcn_strmap_get(&m->txn_idx, txn, strlen(txn), v);
 }
 
+/* One kind of missing key: its distinct keys in row order. */
+typedef struct {
+	rcn_strmap seen;
+	const char **keys;
+	size_t n, cap;
+} key_list;
+
+static void add_key(key_list *l, const char *k)
+{
+	if (!rcn_strmap_put(&l->seen, k, strlen(k), 0, NULL))
+		return;
+	rcn_xreserve((void **)&l->keys, &l->cap, l->n + 1, sizeof(char *));
+	l->keys[l->n++] = k;
+}
+
 void rcn_match_missing_keys(rcn_match *m, rcn_match_keys *out)
 {
 	index_orders(m);
 	uint32_t v;
-	rcn_strmap seen;
-	rcn_strmap_init(&seen, m->n_rows / 8 + 16);
+	/* 0: order numbers, 1: txn ids (rows without an order number), 2: refund
+	 * numbers, 3: the orders of refunds; all four in one pass over the rows */
+	key_list lists[4];
+	for (int i = 0; i < 4; i++) {
+		memset(&lists[i], 0, sizeof(lists[i]));
+		rcn_strmap_init(&lists[i].seen, 16);
+	}
+	for (size_t i = 0; i < m->n_rows; i++) {
+		srow *r = &m->rows[i];
+		if (i + PREFETCH < m->n_rows) {
+			const char *ahead = m->rows[i + PREFETCH].order_no;
+			rcn_strmap_prefetch(&m->order_idx, ahead, strlen(ahead));
+		}
+		if (*r->order_no) {
+			if (!rcn_strmap_get(&m->order_idx, r->order_no, strlen(r->order_no), &v))
+				add_key(&lists[0], r->order_no);
+			else if (r->type == RCN_REC_PAYMENT)
+				r->ledger = v; /* found now: match_payments need not look again */
+		}
+		if (r->type == RCN_REC_PAYMENT && !*r->order_no && *r->txn && !txn_get(m, r->txn, &v))
+			add_key(&lists[1], r->txn);
+		if (r->type == RCN_REC_REFUND && *r->refund_no &&
+		    !rcn_strmap_get(&m->refund_idx, r->refund_no, strlen(r->refund_no), &v))
+			add_key(&lists[2], r->refund_no);
+		if (r->type == RCN_REC_REFUND && *r->order_no)
+			add_key(&lists[3], r->order_no);
+	}
 	size_t start[4];
 	m->n_keybuf = 0;
-	/* pass 0: order numbers, 1: txn ids, 2: refund numbers, 3: orders of refunds */
-	for (int pass = 0; pass < 4; pass++) {
-		start[pass] = m->n_keybuf;
-		rcn_strmap_free(&seen);
-		rcn_strmap_init(&seen, m->n_rows / 8 + 16);
-		for (size_t i = 0; i < m->n_rows; i++) {
-			srow *r = &m->rows[i];
-			const char *k = NULL;
-			if (pass == 0 && i + PREFETCH < m->n_rows) {
-				const char *ahead = m->rows[i + PREFETCH].order_no;
-				rcn_strmap_prefetch(&m->order_idx, ahead, strlen(ahead));
-			}
-			if (pass == 0 && *r->order_no) {
-				if (!rcn_strmap_get(&m->order_idx, r->order_no, strlen(r->order_no), &v))
-					k = r->order_no;
-				else if (r->type == RCN_REC_PAYMENT)
-					r->ledger = v; /* found now: match_payments need not look again */
-			} else if (pass == 1 && r->type == RCN_REC_PAYMENT && !*r->order_no && *r->txn &&
-				   !txn_get(m, r->txn, &v))
-				k = r->txn;
-			else if (pass == 2 && r->type == RCN_REC_REFUND && *r->refund_no &&
-				 !rcn_strmap_get(&m->refund_idx, r->refund_no, strlen(r->refund_no), &v))
-				k = r->refund_no;
-			else if (pass == 3 && r->type == RCN_REC_REFUND && *r->order_no)
-				k = r->order_no;
-			if (k && rcn_strmap_put(&seen, k, strlen(k), 0, NULL))
-				push_key(m, k);
-		}
+	for (int i = 0; i < 4; i++) {
+		start[i] = m->n_keybuf;
+		for (size_t k = 0; k < lists[i].n; k++)
+			push_key(m, lists[i].keys[k]);
+		rcn_strmap_free(&lists[i].seen);
+		free(lists[i].keys);
 	}
-	rcn_strmap_free(&seen);
 	out->order_nos = m->keybuf + start[0];
 	out->n_order_nos = start[1] - start[0];
 	out->txn_ids = m->keybuf + start[1];
