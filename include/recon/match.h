@@ -94,9 +94,11 @@ void rcn_match_begin_lookup(rcn_match *m);
 void rcn_match_missing_keys(rcn_match *m, rcn_match_keys *out);
 
 /* The statement side's own groundwork (which rows repeat an earlier row's
- * transaction): reads only the statement rows, so it may run on another
- * thread while rcn_match_missing_keys and the lookups add ledger rows; adding
- * statement rows afterwards makes rcn_match_run do it again. Optional. */
+ * transaction, the payments' expected fees): touches only the statement rows,
+ * the tallies and the fee sums, never the ledger rows or the arena, so it may
+ * run on another thread while rcn_match_missing_keys and the lookups add
+ * ledger rows. Statement rows added afterwards are handled by rcn_match_run.
+ * Optional; call at most once. */
 void rcn_match_prepare(rcn_match *m);
 /* Classifies everything. Afterwards findings (discrepancies and pending, in
  * report order: kind, channel, order_no, refund_no, channel_txn_id, source)

@@ -106,6 +106,7 @@ struct rcn_match {
 	uint32_t
 		*listed_before[2]; /* rcn_match_prepare: per row, the earlier row with its payment txn id / refund id */
 	size_t n_listed;	   /* rows covered by listed_before; 0: not prepared */
+	size_t fees_added;	   /* rows[0..fees_added): payments' fees counted by rcn_match_prepare */
 
 	rcn_finding **findings;
 	size_t n_findings, cap_findings;
@@ -327,8 +328,11 @@ static rcn_tally *tally(rcn_match *m, const char *channel, const char *merchant,
 	rcn_xreserve((void **)&m->tallies, &m->cap_tallies, m->n_tallies + 1, sizeof(rcn_tally));
 	rcn_tally *t = &m->tallies[m->n_tallies++];
 	memset(t, 0, sizeof(*t));
-	t->channel = dup(m, channel);
-	t->merchant_id = dup(m, merchant);
+	/* not copied: every caller passes a row's, an order's or a source's
+	 * string, which the matcher outlives; so rcn_match_prepare's thread never
+	 * allocates from the arena the ledger thread is using */
+	t->channel = channel;
+	t->merchant_id = merchant;
 	t->side = side;
 	return t;
 }
@@ -898,7 +902,7 @@ static uint32_t *earlier_listings(const rcn_match *m, rcn_rec_type type)
 	return before;
 }
 
-void rcn_match_prepare(rcn_match *m)
+static void prepare_listings(rcn_match *m)
 {
 	free(m->listed_before[0]);
 	free(m->listed_before[1]);
@@ -907,11 +911,21 @@ void rcn_match_prepare(rcn_match *m)
 	m->n_listed = m->n_rows;
 }
 
+void rcn_match_prepare(rcn_match *m)
+{
+	prepare_listings(m);
+	/* payments' fees need no ledger row (a refund's may: it waits for rcn_match_run) */
+	for (size_t i = 0; i < m->n_rows; i++)
+		if (m->rows[i].type == RCN_REC_PAYMENT)
+			add_fees(m, &m->rows[i]);
+	m->fees_added = m->n_rows;
+}
+
 /* Same channel transaction listed twice: keep the first, report the rest. */
 static void find_duplicates(rcn_match *m, rcn_rec_type type)
 {
 	if (m->n_listed != m->n_rows)
-		rcn_match_prepare(m);
+		prepare_listings(m);
 	const uint32_t *before = m->listed_before[type == RCN_REC_PAYMENT ? 0 : 1];
 	for (size_t i = 0; before && i < m->n_rows; i++) {
 		srow *r = &m->rows[i];
@@ -1450,7 +1464,8 @@ void rcn_match_run(rcn_match *m)
 	}
 	mark_expected(m);
 	for (size_t i = 0; i < m->n_rows; i++)
-		add_fees(m, &m->rows[i]);
+		if (i >= m->fees_added || m->rows[i].type != RCN_REC_PAYMENT)
+			add_fees(m, &m->rows[i]);
 	find_duplicates(m, RCN_REC_PAYMENT);
 	find_duplicates(m, RCN_REC_REFUND);
 	match_payments(m);

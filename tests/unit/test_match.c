@@ -148,6 +148,61 @@ static void test_order_given_twice(void **state)
 	rcn_match_free(m);
 }
 
+/* The groundwork done ahead (rcn_match_prepare, on its own thread in a run)
+ * gives exactly the night rcn_match_run alone gives: the same findings in the
+ * same order, the same tallies and fee sums. */
+static void night_for_prepare(rcn_match *m)
+{
+	pay(m, "P1", "T1", 10000, "SUCCESS");
+	pay(m, "P2", "T2", 2000, "SUCCESS");
+	pay(m, "P2", "T2", 2000, "SUCCESS");						     /* listed twice */
+	stmt(m, RCN_REC_PAYMENT, "P3", "T3", "", 3000, "SUCCESS", 1, "2026-03-02 11:00:00"); /* fee off */
+	refund(m, "P1", "R1", 500, "SUCCESS", "2026-03-02 12:00:00");
+	order(m, "P1", "T1", 10000, "REFUNDED", DAY);
+	order(m, "P2", "T2", 2000, "PAID", DAY);
+	order(m, "P3", "T3", 3000, "PAID", DAY);
+	lrefund(m, "R1", "P1", 500, "SUCCESS", DAY);
+}
+
+static void test_prepare_same_night(void **state)
+{
+	(void)state;
+	rcn_match *a = new_matcher(DAY, 3);
+	night_for_prepare(a);
+	rcn_match *b = new_matcher(DAY, 3); /* the same lines again */
+	night_for_prepare(b);
+	rcn_match_begin_lookup(b);
+	rcn_match_prepare(b);
+	rcn_match_run(a);
+	rcn_match_run(b);
+	size_t na, nb, ta, tb;
+	const rcn_finding *const *fa = rcn_match_findings(a, &na);
+	const rcn_finding *const *fb = rcn_match_findings(b, &nb);
+	assert_int_equal(na, 3); /* the fee (row and file total) and the duplicate */
+	assert_int_equal(na, nb);
+	for (size_t i = 0; i < na; i++) {
+		assert_int_equal(fa[i]->kind, fb[i]->kind);
+		assert_string_equal(fa[i]->reason, fb[i]->reason);
+		assert_string_equal(fa[i]->order_no, fb[i]->order_no);
+		assert_string_equal(fa[i]->detail, fb[i]->detail);
+	}
+	const rcn_tally *x = rcn_match_tallies(a, &ta), *y = rcn_match_tallies(b, &tb);
+	assert_int_equal(ta, tb);
+	for (size_t i = 0; i < ta; i++) {
+		assert_int_equal(x[i].side, y[i].side);
+		assert_int_equal(x[i].rows_in, y[i].rows_in);
+		assert_int_equal(x[i].matched, y[i].matched);
+		assert_int_equal(x[i].channel_fee, y[i].channel_fee);
+		assert_int_equal(x[i].expected_fee, y[i].expected_fee);
+		assert_int_equal(x[i].payments_fen, y[i].payments_fen);
+		assert_int_equal(x[i].refunds_fen, y[i].refunds_fen);
+	}
+	assert_int_equal(side(b, RCN_SIDE_CHANNEL)->payments_fen, 17000);
+	assert_balanced(b);
+	rcn_match_free(a);
+	rcn_match_free(b);
+}
+
 static void test_amounts(void **state)
 {
 	(void)state;
@@ -537,6 +592,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_matched),
 		cmocka_unit_test(test_order_given_twice),
+		cmocka_unit_test(test_prepare_same_night),
 		cmocka_unit_test(test_amounts),
 		cmocka_unit_test(test_status),
 		cmocka_unit_test(test_double_charge_and_duplicate),
