@@ -158,15 +158,41 @@ static void put_decimal(xw *w, int64_t v, int places)
 	put(w, d, (size_t)n);
 }
 
+/* Length of the well-formed UTF-8 sequence at s that XML 1.0 may carry (no
+ * surrogates, no U+FFFE/U+FFFF), or 0. */
+static size_t utf8_len(const unsigned char *s)
+{
+	unsigned char c = s[0];
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xC2 && c <= 0xDF)
+		return (s[1] & 0xC0) == 0x80 ? 2 : 0;
+	if (c >= 0xE0 && c <= 0xEF) {
+		unsigned char lo = c == 0xE0 ? 0xA0 : 0x80, hi = c == 0xED ? 0x9F : 0xBF;
+		if (s[1] < lo || s[1] > hi || (s[2] & 0xC0) != 0x80)
+			return 0;
+		if (c == 0xEF && s[1] == 0xBF && (s[2] == 0xBE || s[2] == 0xBF))
+			return 0; /* U+FFFE, U+FFFF */
+		return 3;
+	}
+	if (c >= 0xF0 && c <= 0xF4) {
+		unsigned char lo = c == 0xF0 ? 0x90 : 0x80, hi = c == 0xF4 ? 0x8F : 0xBF;
+		return s[1] >= lo && s[1] <= hi && (s[2] & 0xC0) == 0x80 && (s[3] & 0xC0) == 0x80 ? 4 : 0;
+	}
+	return 0;
+}
+
 /* XML text: & < > escaped; control characters XML 1.0 cannot carry become
- * Excel's _xHHHH_ escapes. */
+ * Excel's _xHHHH_ escapes; a byte that is not well-formed UTF-8 becomes
+ * U+FFFD, so one bad byte in a statement never makes Excel refuse the file. */
 static void put_escaped(xw *w, const char *s)
 {
 	const char *run = s;
-	for (; *s; s++) {
+	while (*s) {
 		unsigned char c = (unsigned char)*s;
 		const char *rep = NULL;
 		char ctl[8];
+		size_t len = 1;
 		if (c == '&')
 			rep = "&amp;";
 		else if (c == '<')
@@ -176,12 +202,16 @@ static void put_escaped(xw *w, const char *s)
 		else if (c < 0x20 && c != '\t' && c != '\n' && c != '\r') {
 			snprintf(ctl, sizeof(ctl), "_x%04X_", c);
 			rep = ctl;
+		} else if (c >= 0x80 && (len = utf8_len((const unsigned char *)s)) == 0) {
+			rep = "\xEF\xBF\xBD";
+			len = 1;
 		}
 		if (rep) {
 			put(w, run, (size_t)(s - run));
 			puts_(w, rep);
-			run = s + 1;
+			run = s + len;
 		}
+		s += len;
 	}
 	put(w, run, (size_t)(s - run));
 }

@@ -252,6 +252,24 @@ static void test_text_escapes(void **state)
 	free(sh);
 	remove(path);
 	rmdir(dir);
+
+	/* bytes that are not UTF-8 (a cut sequence, a stray continuation, U+FFFF) become U+FFFD; 汇 stays */
+	char dir2[] = "/tmp/test_xlsx.XXXXXX";
+	f = finding(RCN_K_SHORT_PAYMENT,
+		    "a\xE6\xB1\x87"
+		    "b\xFF\x80"
+		    "c\xE6\xB1"
+		    "d\xEF\xBF\xBF",
+		    100, 50);
+	path = write_findings(dir2, fp, 1);
+	sh = entry(path, "xl/worksheets/sheet2.xml");
+	assert_non_null(strstr(sh, "<c r=\"C2\" t=\"inlineStr\"><is><t>a\xE6\xB1\x87"
+				   "b\xEF\xBF\xBD\xEF\xBF\xBD"
+				   "c\xEF\xBF\xBD\xEF\xBF\xBD"
+				   "d\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD</t></is></c>"));
+	free(sh);
+	remove(path);
+	rmdir(dir2);
 }
 
 int main(void)
