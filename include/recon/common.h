@@ -40,9 +40,6 @@ const char *rcn_err_format(const rcn_err *err, char *buf, size_t n);
 void *rcn_xmalloc(size_t n);
 void *rcn_xcalloc(size_t count, size_t n);
 void *rcn_xrealloc(void *p, size_t n);
-/* A hint that [p, p + n) is big and read in random order: back it with huge
- * pages where the kernel allows (ignored below 4 MiB). */
-void rcn_huge_pages(void *p, size_t n);
 char *rcn_xstrdup(const char *s);
 char *rcn_xstrndup(const char *s, size_t n);
 /* Grows *vec (element size elem) so that it holds at least need elements. */

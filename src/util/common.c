@@ -85,18 +85,6 @@ char *rcn_xstrndup(const char *s, size_t n)
 	return p;
 }
 
-/* Asks the kernel to back [p, p + n) with 2 MiB pages where it can (the
- * 2 MiB-aligned part; THP in "madvise" mode, Debian's default). A night's
- * indexes and row arrays are gigabytes read in random order: with 4 KiB pages
- * nearly every lookup also missed the TLB. Only a hint: errors are ignored. */
-void rcn_huge_pages(void *p, size_t n)
-{
-	const uintptr_t huge = (uintptr_t)2 << 20;
-	uintptr_t start = ((uintptr_t)p + huge - 1) & ~(huge - 1), end = ((uintptr_t)p + n) & ~(huge - 1);
-	if (n >= 2 * huge && end > start)
-		(void)madvise((void *)start, end - start, MADV_HUGEPAGE);
-}
-
 void rcn_xreserve(void **vec, size_t *cap, size_t need, size_t elem)
 {
 	if (need <= *cap)
@@ -106,7 +94,6 @@ void rcn_xreserve(void **vec, size_t *cap, size_t need, size_t elem)
 		c *= 2;
 	*vec = rcn_xrealloc(*vec, c * elem);
 	*cap = c;
-	rcn_huge_pages(*vec, c * elem);
 }
 
 /* ---- arena ---- */
@@ -117,7 +104,7 @@ struct rcn_arena_block {
 	_Alignas(16) char data[];
 };
 
-#define ARENA_BLOCK (4u * 1024u * 1024u) /* two huge pages' worth (rcn_huge_pages) */
+#define ARENA_BLOCK (4u * 1024u * 1024u)
 
 void rcn_arena_init(rcn_arena *a)
 {
@@ -143,7 +130,6 @@ static void *arena_take(rcn_arena *a, size_t n, size_t align)
 	if (!b || at > b->size || b->size - at < n) {
 		size_t size = n > ARENA_BLOCK ? n : ARENA_BLOCK;
 		b = rcn_xmalloc(sizeof(*b) + size);
-		rcn_huge_pages(b, sizeof(*b) + size);
 		b->used = 0;
 		b->size = size;
 		b->next = a->head;
@@ -306,13 +292,27 @@ static uint32_t hash_bytes(const char *s, size_t n)
 	return (uint32_t)h;
 }
 
+/* Hash tables of a big night are hundreds of MiB read in random order: with
+ * 4 KiB pages nearly every probe also misses the TLB. Asks for 2 MiB pages
+ * for them only (THP "madvise" mode, Debian's default): for the row arrays
+ * and string arenas, which are filled in order, the kernel's compaction for
+ * huge pages cost more than it saved (A/B at 1 M rows: a third more system
+ * time). Only a hint: errors are ignored. */
+static void huge_pages(void *p, size_t n)
+{
+	const uintptr_t huge = (uintptr_t)2 << 20;
+	uintptr_t start = ((uintptr_t)p + huge - 1) & ~(huge - 1), end = ((uintptr_t)p + n) & ~(huge - 1);
+	if (n >= 8 * huge && end > start)
+		(void)madvise((void *)start, end - start, MADV_HUGEPAGE);
+}
+
 void rcn_strmap_init(rcn_strmap *m, size_t expected)
 {
 	size_t cap = 16;
 	while (cap < expected + expected / 2)
 		cap *= 2;
 	m->slots = rcn_xcalloc(cap, sizeof(*m->slots));
-	rcn_huge_pages(m->slots, cap * sizeof(*m->slots));
+	huge_pages(m->slots, cap * sizeof(*m->slots));
 	m->cap = cap;
 	m->count = 0;
 }
@@ -339,7 +339,7 @@ static void resize(rcn_strmap *m, size_t cap)
 {
 	size_t mask = cap - 1;
 	rcn_strmap_slot *slots = rcn_xcalloc(cap, sizeof(*slots));
-	rcn_huge_pages(slots, cap * sizeof(*slots));
+	huge_pages(slots, cap * sizeof(*slots));
 	for (size_t i = 0; i < m->cap; i++) {
 		if (!m->slots[i].key)
 			continue;
