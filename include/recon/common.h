@@ -3,10 +3,12 @@
 #ifndef RECON_COMMON_H
 #define RECON_COMMON_H
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #define RECON_VERSION "0.1.0"
 
@@ -74,8 +76,6 @@ void rcn_buf_reset(rcn_buf *b);
 rcn_rc rcn_buf_append(rcn_buf *b, const void *data, size_t n);
 /* Makes room for n bytes of contents (and the terminator) at once. */
 void rcn_buf_reserve(rcn_buf *b, size_t n);
-/* Appends n bytes and a NUL that counts as contents (fields kept back to back). */
-rcn_rc rcn_buf_append_field(rcn_buf *b, const void *data, size_t n);
 rcn_rc rcn_buf_printf(rcn_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Open-addressing map from a borrowed string key to a uint32 value.
@@ -107,5 +107,20 @@ void rcn_strmap_reserve(rcn_strmap *m, size_t count);
  * the lookups find their slots there instead of waiting on memory. A put that
  * grows the map in between only makes the hint useless. */
 void rcn_strmap_prefetch(const rcn_strmap *m, const char *key, size_t len);
+
+/* Work handed to a thread of its own: fn(arg) runs there, or here and now
+ * when no thread can be started, so the result is the same either way.
+ * rcn_task_join waits for it; joining again, or a task never started (zeroed),
+ * does nothing. */
+typedef struct {
+	pthread_t thread;
+	bool running;
+} rcn_task;
+void rcn_task_start(rcn_task *t, void *(*fn)(void *), void *arg);
+void rcn_task_join(rcn_task *t);
+
+/* A clock's reading in seconds (CLOCK_MONOTONIC for wall time,
+ * CLOCK_THREAD_CPUTIME_ID for a thread's CPU time). */
+double rcn_clock_seconds(clockid_t clock);
 
 #endif

@@ -1,6 +1,5 @@
 /* The four CSV reports of a business date (DESIGN.md §3), prepared in a
  * temporary directory and swapped into reports/<date> in one rename. */
-#include <pthread.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -329,7 +328,6 @@ typedef struct {
 	const rcn_report_data *data;
 	rcn_rc rc;
 	rcn_err err;
-	pthread_t thread;
 } xlsx_job;
 
 static void *xlsx_thread(void *p)
@@ -337,12 +335,6 @@ static void *xlsx_thread(void *p)
 	xlsx_job *j = p;
 	j->rc = rcn_report_xlsx(j->dir, j->date, j->data, &j->err);
 	return NULL;
-}
-
-static void join_xlsx(xlsx_job *j, bool started)
-{
-	if (started)
-		pthread_join(j->thread, NULL);
 }
 
 rcn_rc rcn_report_prepare(rcn_report_dir *out, const char *reports_dir, rcn_date day, const rcn_report_data *data,
@@ -362,11 +354,8 @@ rcn_rc rcn_report_prepare(rcn_report_dir *out, const char *reports_dir, rcn_date
 	report_ctx c = {date, data};
 	/* the workbook, the slowest to write, on a thread of its own meanwhile */
 	xlsx_job xj = {.dir = out->tmp_dir, .date = date, .data = data, .rc = RCN_OK};
-	pthread_t xt;
-	bool started = pthread_create(&xt, NULL, xlsx_thread, &xj) == 0;
-	if (!started)
-		xlsx_thread(&xj);
-	xj.thread = xt;
+	rcn_task xt;
+	rcn_task_start(&xt, xlsx_thread, &xj);
 	summary_header(header, sizeof(header));
 	if ((rc = write_file(out->tmp_dir, "discrepancies.csv", finding_columns, discrepancies_body, &c, err)) ||
 	    (rc = write_file(out->tmp_dir, "pending.csv", finding_columns, pending_body, &c, err)) ||
@@ -379,11 +368,11 @@ rcn_rc rcn_report_prepare(rcn_report_dir *out, const char *reports_dir, rcn_date
 	    (rc = write_file(out->tmp_dir, "quarantine.csv", "business_date,source,file,line,scope,reason,rows,amount",
 			     quarantine_body, &c, err)) ||
 	    (rc = rcn_report_html(out->tmp_dir, date, data, err))) {
-		join_xlsx(&xj, started);
+		rcn_task_join(&xt);
 		rcn_report_abort(out);
 		return rc;
 	}
-	join_xlsx(&xj, started);
+	rcn_task_join(&xt);
 	if (xj.rc) {
 		*err = xj.err;
 		rcn_report_abort(out);

@@ -2,7 +2,6 @@
  * and the rule that one bad statement never stops the others. */
 #include "recon/run.h"
 
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -178,12 +177,6 @@ static rcn_rc load_lookups(rcn_db *db, const rcn_run_opts *o, rcn_match *m, rcn_
 	return rc ? rc : end;
 }
 
-static void *prepare_thread(void *m)
-{
-	rcn_match_prepare(m);
-	return NULL;
-}
-
 /* Merges one parsed source into the matcher, in configuration order, and says how it went. */
 static void merge_job(const rcn_run_opts *o, rcn_match *m, size_t index, rcn_source_job *job, rcn_run_result *out)
 {
@@ -302,12 +295,11 @@ static void alert_after_run(const rcn_run_opts *o, const rcn_run_result *out, co
 }
 
 /* The metrics file, when --metrics or [run] metrics names one: never changes the exit code. */
-static void write_metrics(const rcn_run_opts *o, const rcn_run_result *out, const struct timespec *t0,
-			  const rcn_tally *tallies, size_t n_tallies, const long *kinds)
+static void write_metrics(const rcn_run_opts *o, const rcn_run_result *out, double t0, const rcn_tally *tallies,
+			  size_t n_tallies, const long *kinds)
 {
 	const rcn_config *cfg = o->cfg;
 	char path[4200], why[1200];
-	struct timespec t1;
 	rcn_err err;
 	if (o->metrics_path)
 		snprintf(path, sizeof(path), "%s", o->metrics_path);
@@ -315,11 +307,8 @@ static void write_metrics(const rcn_run_opts *o, const rcn_run_result *out, cons
 		rcn_config_resolve(path, sizeof(path), cfg->metrics_path, cfg->dir);
 	else
 		return;
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	rcn_metrics mx = {
-		o->day,	    out->exit_code, (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9,
-		time(NULL), tallies,	    n_tallies,
-		kinds};
+	rcn_metrics mx = {o->day,    out->exit_code, rcn_clock_seconds(CLOCK_MONOTONIC) - t0, time(NULL), tallies,
+			  n_tallies, kinds};
 	if (rcn_metrics_write(path, &mx, &err))
 		log_line(o, LOG_ERROR, NULL, "%s", rcn_err_format(&err, why, sizeof(why)));
 }
@@ -333,17 +322,10 @@ typedef struct {
 	double mark;
 } stage_clock;
 
-static double monotonic(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
 /* Charges the time since the last mark to stage st. */
 static void stage_done(stage_clock *c, int st)
 {
-	double t = monotonic();
+	double t = rcn_clock_seconds(CLOCK_MONOTONIC);
 	c->s[st] += t - c->mark;
 	c->mark = t;
 }
@@ -373,10 +355,10 @@ typedef struct {
 	const char *reports;
 	rcn_date day;
 	const rcn_report_data *data;
-	const struct timespec *t0;
+	double t0;
 	rcn_run_info *info; /* its seconds are set when the reports are ready */
-	pthread_t thread;
-	bool started, joined, gate_reached;
+	rcn_task task;
+	bool gate_reached;
 	double seconds;
 	rcn_rc rc;
 	rcn_err err;
@@ -385,9 +367,9 @@ typedef struct {
 static void *report_thread(void *p)
 {
 	report_job *j = p;
-	double t = monotonic();
+	double t = rcn_clock_seconds(CLOCK_MONOTONIC);
 	j->rc = rcn_report_prepare(j->dir, j->reports, j->day, j->data, &j->err);
-	j->seconds = monotonic() - t;
+	j->seconds = rcn_clock_seconds(CLOCK_MONOTONIC) - t;
 	return NULL;
 }
 
@@ -396,18 +378,18 @@ static rcn_rc join_reports(void *p, rcn_err *err)
 	report_job *j = p;
 	if (err)
 		j->gate_reached = true;
-	if (j->started && !j->joined) {
-		pthread_join(j->thread, NULL);
-		j->joined = true;
-	}
-	if (j->info) {
-		struct timespec t1;
-		clock_gettime(CLOCK_MONOTONIC, &t1);
-		j->info->seconds = (double)(t1.tv_sec - j->t0->tv_sec) + (double)(t1.tv_nsec - j->t0->tv_nsec) / 1e9;
-	}
+	rcn_task_join(&j->task);
+	if (j->info)
+		j->info->seconds = rcn_clock_seconds(CLOCK_MONOTONIC) - j->t0;
 	if (j->rc && err)
 		*err = j->err;
 	return j->rc;
+}
+
+static void *prepare_thread(void *m)
+{
+	rcn_match_prepare(m);
+	return NULL;
 }
 
 void rcn_run_date(const rcn_run_opts *o, rcn_run_result *out)
@@ -434,12 +416,11 @@ void rcn_run_date(const rcn_run_opts *o, rcn_run_result *out)
 	const rcn_tally *metric_tallies = NULL; /* set once matched */
 	size_t metric_n_tallies = 0;
 	long kinds[RCN_K__COUNT] = {0};
-	struct timespec t0;
-	stage_clock clock = {{0}, monotonic()};
+	double t0 = rcn_clock_seconds(CLOCK_MONOTONIC);
+	stage_clock clock = {{0}, t0};
 	time_t now = time(NULL);
 	struct tm tm;
 
-	clock_gettime(CLOCK_MONOTONIC, &t0);
 	strftime(started, sizeof(started), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
 	memset(out, 0, sizeof(*out));
 	rcn_date_format(date, o->day);
@@ -511,13 +492,13 @@ void rcn_run_date(const rcn_run_opts *o, rcn_run_result *out)
 	m = rcn_match_new(o->day, cfg->carry_over_days, msrc, n_src);
 	pool = rcn_parse_start(jobs, n_src, threads);
 	progress(o, date, "downloading and parsing statements, loading the ledger window");
-	clock.mark = monotonic();
+	clock.mark = rcn_clock_seconds(CLOCK_MONOTONIC);
 	double parse_start = clock.mark;
 	rcn_rc window_rc = load_window(db, o, m, &err);
 	stage_done(&clock, ST_WINDOW);
 	rcn_parse_join(pool);
-	clock.s[ST_PARSE] = monotonic() - parse_start; /* overlaps the window */
-	clock.mark = monotonic();
+	clock.s[ST_PARSE] = rcn_clock_seconds(CLOCK_MONOTONIC) - parse_start; /* overlaps the window */
+	clock.mark = rcn_clock_seconds(CLOCK_MONOTONIC);
 	progress(o, date, NULL);
 	pool = NULL;
 	if (window_rc) {
@@ -537,11 +518,11 @@ void rcn_run_date(const rcn_run_opts *o, rcn_run_result *out)
 	progress(o, date, "looking up ledger rows outside the window");
 	/* the statement side's groundwork on a second thread meanwhile: it reads
 	 * only statement rows, the lookups add only ledger rows */
-	pthread_t prep;
-	bool prepping = threads > 1 && pthread_create(&prep, NULL, prepare_thread, m) == 0;
+	rcn_task prep = {0};
+	if (threads > 1)
+		rcn_task_start(&prep, prepare_thread, m);
 	rcn_rc lookups_rc = load_lookups(db, o, m, &err);
-	if (prepping)
-		pthread_join(prep, NULL);
+	rcn_task_join(&prep);
 	stage_done(&clock, ST_LOOKUPS);
 	progress(o, date, lookups_rc ? NULL : "matching");
 	if (lookups_rc) {
@@ -605,10 +586,8 @@ void rcn_run_date(const rcn_run_opts *o, rcn_run_result *out)
 			   o->out_dir ? "." : cfg->dir);
 	/* the reports are written on a thread of their own while the results go
 	 * to the database, which commits only once they are ready */
-	report_job rj = {.dir = &rdir, .reports = reports, .day = o->day, .data = &data, .t0 = &t0};
-	rj.started = pthread_create(&rj.thread, NULL, report_thread, &rj) == 0;
-	if (!rj.started)
-		report_thread(&rj);
+	report_job rj = {.dir = &rdir, .reports = reports, .day = o->day, .data = &data, .t0 = t0};
+	rcn_task_start(&rj.task, report_thread, &rj);
 	if (!o->dry_run) {
 		long later = 0;
 		counts = counts_json(out, findings, n_findings);
@@ -674,7 +653,7 @@ cleanup:
 	rcn_db_close(db);
 	/* after the reports are committed or a failure, with the lock released: never changes the exit code */
 	alert_after_run(o, out, m, inputs, n_src);
-	write_metrics(o, out, &t0, metric_tallies, metric_n_tallies, metric_tallies ? kinds : NULL);
+	write_metrics(o, out, t0, metric_tallies, metric_n_tallies, metric_tallies ? kinds : NULL);
 	rcn_match_free(m);
 	free(counts);
 	free(quarantine);

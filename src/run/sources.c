@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 void rcn_source_job_init(rcn_source_job *job, const rcn_config *cfg, const rcn_source_conf *conf, rcn_date day,
 			 const rcn_profile *profile)
@@ -128,19 +127,12 @@ done:
 		       res->amount_fen + res->refund_fen + res->movement_in_fen + res->movement_out_fen);
 }
 
-static double seconds(clockid_t clock)
-{
-	struct timespec t;
-	clock_gettime(clock, &t);
-	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
 static void parse_job(rcn_source_job *job)
 {
-	double wall0 = seconds(CLOCK_MONOTONIC), cpu0 = seconds(CLOCK_THREAD_CPUTIME_ID);
+	double wall0 = rcn_clock_seconds(CLOCK_MONOTONIC), cpu0 = rcn_clock_seconds(CLOCK_THREAD_CPUTIME_ID);
 	parse_source(job);
-	job->parse_s = seconds(CLOCK_MONOTONIC) - wall0;
-	job->parse_cpu_s = seconds(CLOCK_THREAD_CPUTIME_ID) - cpu0;
+	job->parse_s = rcn_clock_seconds(CLOCK_MONOTONIC) - wall0;
+	job->parse_cpu_s = rcn_clock_seconds(CLOCK_THREAD_CPUTIME_ID) - cpu0;
 }
 
 static void fetch_settings(rcn_fetch_settings *s, const rcn_config *cfg, const rcn_source_conf *conf)

@@ -229,20 +229,6 @@ void rcn_buf_reserve(rcn_buf *b, size_t n)
 	}
 }
 
-rcn_rc rcn_buf_append_field(rcn_buf *b, const void *data, size_t n)
-{
-	rcn_rc rc = rcn_buf_append(b, data, n);
-	if (rc == RCN_OK && b->len + 1 <= b->limit) {
-		b->len++; /* the terminator rcn_buf_append wrote becomes part of the contents */
-		if (b->len + 1 > b->cap)
-			rc = rcn_buf_append(b, "", 0);
-		else
-			b->data[b->len] = '\0';
-		return rc;
-	}
-	return rc == RCN_OK ? RCN_ELIMIT : rc;
-}
-
 rcn_rc rcn_buf_printf(rcn_buf *b, const char *fmt, ...)
 {
 	char small[512];
@@ -393,4 +379,27 @@ bool rcn_strmap_get(const rcn_strmap *m, const char *key, size_t len, uint32_t *
 		return false;
 	*out = m->slots[i].val;
 	return true;
+}
+
+/* ---- tasks and clocks ---- */
+
+void rcn_task_start(rcn_task *t, void *(*fn)(void *), void *arg)
+{
+	t->running = pthread_create(&t->thread, NULL, fn, arg) == 0;
+	if (!t->running)
+		fn(arg);
+}
+
+void rcn_task_join(rcn_task *t)
+{
+	if (t->running)
+		pthread_join(t->thread, NULL);
+	t->running = false;
+}
+
+double rcn_clock_seconds(clockid_t clock)
+{
+	struct timespec t;
+	clock_gettime(clock, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
