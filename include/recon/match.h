@@ -98,7 +98,7 @@ void rcn_match_missing_keys(rcn_match *m, rcn_match_keys *out);
  * the tallies and the fee sums, never the ledger rows or the arena, so it may
  * run on another thread while rcn_match_missing_keys and the lookups add
  * ledger rows. Statement rows added afterwards are handled by rcn_match_run.
- * Optional; call at most once. */
+ * Optional; calling it again only does the rows added since. */
 void rcn_match_prepare(rcn_match *m);
 /* Classifies everything. Afterwards findings (discrepancies and pending, in
  * report order: kind, channel, order_no, refund_no, channel_txn_id, source)

@@ -28,7 +28,7 @@ typedef struct {
 
 /* Values that repeat row after row (channel, merchant, status, trade type,
  * file): each keeps one copy while it stays the same, instead of one per row. */
-enum { IC_CHANNEL, IC_MERCHANT, IC_STATUS, IC_PRODUCT, IC_FILE, IC_CURRENCY, IC_CONTRACT, IC__COUNT };
+enum { IC_CHANNEL, IC_MERCHANT, IC_STATUS, IC_PRODUCT, IC_FILE, IC__COUNT };
 typedef struct {
 	const char *last[IC__COUNT];
 } intern_cache;
@@ -915,7 +915,7 @@ void rcn_match_prepare(rcn_match *m)
 {
 	prepare_listings(m);
 	/* payments' fees need no ledger row (a refund's may: it waits for rcn_match_run) */
-	for (size_t i = 0; i < m->n_rows; i++)
+	for (size_t i = m->fees_added; i < m->n_rows; i++)
 		if (m->rows[i].type == RCN_REC_PAYMENT)
 			add_fees(m, &m->rows[i]);
 	m->fees_added = m->n_rows;

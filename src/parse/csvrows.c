@@ -212,23 +212,26 @@ static bool blank_piece(const char *s, size_t n)
 	return true;
 }
 
-/* A whole line with no quote and no CR before its end, at a row boundary:
- * what libcsv would make of it (fields split at commas, byte-exact, the
- * CR LF or LF ending the row), without its byte-at-a-time state machine.
- * Almost every line of a bill takes this path; anything else goes to libcsv. */
-static bool plain_line(const char *s, size_t n)
+/* A line's length without its line end (LF or CR LF). */
+static size_t line_body(const char *s, size_t n)
 {
 	size_t body = n - 1; /* without the '\n' */
 	if (body > 0 && s[body - 1] == '\r')
 		body--;
+	return body;
+}
+
+/* A whole line with no quote and no CR before its end, at a row boundary:
+ * what libcsv would make of it (fields split at commas, byte-exact, the
+ * CR LF or LF ending the row), without its byte-at-a-time state machine.
+ * Almost every line of a bill takes this path; anything else goes to libcsv. */
+static bool plain_line(const char *s, size_t body)
+{
 	return !memchr(s, '"', body) && !memchr(s, '\r', body);
 }
 
-static void split_line(rcn_csvrows *r, const char *s, size_t n)
+static void split_line(rcn_csvrows *r, const char *s, size_t body)
 {
-	size_t body = n - 1;
-	if (body > 0 && s[body - 1] == '\r')
-		body--;
 	const char *end = s + body;
 	for (;;) {
 		const char *comma = memchr(s, ',', (size_t)(end - s));
@@ -275,8 +278,9 @@ static void feed_piece(rcn_csvrows *r, const char *s, size_t n, bool ends_line)
 	 * state 0 (ROW_NOT_BEGUN in libcsv.c) with no pending field bytes, which a
 	 * bare CR inside an earlier cut piece could leave behind */
 	bool at_boundary = !started_row && r->csv.pstate == 0 && r->csv.entry_pos == 0;
-	if (ends_line && r->in_row && at_boundary && plain_line(s, n))
-		split_line(r, s, n);
+	size_t body = ends_line ? line_body(s, n) : 0;
+	if (ends_line && r->in_row && at_boundary && plain_line(s, body))
+		split_line(r, s, body);
 	else if (csv_parse(&r->csv, s, n, on_field, on_row_end, r) != n && !r->failed)
 		rcn_csvrows_fail(r, RCN_ELIMIT, r->line, "csv: %s", csv_strerror(csv_error(&r->csv)));
 	if (ends_line)

@@ -1,11 +1,14 @@
 /* Small helpers every statement parser needs, in one place: exact header
- * names, sums that must not overflow, and the digit-only counts of summary rows. */
+ * names, sums that must not overflow, the digit-only counts of summary rows,
+ * WeChat's backtick-prefixed values and a file's rejection. */
 #ifndef RECON_PARSE_UTIL_H
 #define RECON_PARSE_UTIL_H
 
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
+
+#include "recon/parse.h"
 
 /* A header cell s[0..n) is exactly `name`. */
 static inline bool is_name(const char *s, size_t n, const char *name)
@@ -32,6 +35,24 @@ static inline bool parse_count(int64_t *out, const char *s, size_t n)
 	}
 	*out = v;
 	return true;
+}
+
+/* A WeChat value s[0..*n) without the backtick the bills put before every
+ * value (tolerated when missing). */
+static inline const char *strip_backtick(const char *s, size_t *n)
+{
+	if (*n > 0 && s[0] == '`') {
+		(*n)--;
+		return s + 1;
+	}
+	return s;
+}
+
+/* The whole file is rejected, for this reason. */
+static inline void reject(rcn_stmt_result *res, const rcn_err *why)
+{
+	res->rejected = true;
+	res->reason = *why;
 }
 
 #endif

@@ -924,12 +924,6 @@ static rcn_rc profile_feed(void *state, const char *buf, size_t n, rcn_err *err)
 	return RCN_OK;
 }
 
-static void reject(rcn_stmt_result *res, const rcn_err *why)
-{
-	res->rejected = true;
-	res->reason = *why;
-}
-
 static rcn_rc profile_finish(void *state, rcn_stmt_result *out)
 {
 	parser *p = state;

@@ -134,12 +134,7 @@ static const char *raw_field(const rcn_wechat_parser *p, size_t i, size_t *n)
 /* Field i of a backtick-prefixed row, with the backtick stripped; tolerated when missing. */
 static const char *value(const rcn_wechat_parser *p, size_t i, size_t *n)
 {
-	const char *s = raw_field(p, i, n);
-	if (*n > 0 && s[0] == '`') {
-		s++;
-		(*n)--;
-	}
-	return s;
+	return strip_backtick(raw_field(p, i, n), n);
 }
 
 static const char *col_value(const rcn_wechat_parser *p, enum col c, size_t *n)

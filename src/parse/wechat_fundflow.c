@@ -74,12 +74,7 @@ typedef struct {
 /* Field i with its backtick stripped (tolerated when missing). */
 static const char *value(const fundflow *p, size_t i, size_t *n)
 {
-	const char *s = rcn_csvrows_field(p->rows, i, n);
-	if (*n > 0 && s[0] == '`') {
-		s++;
-		(*n)--;
-	}
-	return s;
+	return strip_backtick(rcn_csvrows_field(p->rows, i, n), n);
 }
 
 static const char *col_value(const fundflow *p, enum col c, size_t *n)

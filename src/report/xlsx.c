@@ -216,7 +216,7 @@ static void put_escaped(xw *w, const char *s)
 	put(w, run, (size_t)(s - run));
 }
 
-static void text(xw *w, int c, long r, const char *s, int style)
+static void text(xw *w, int c, long r, const char *s, bool head)
 {
 	if (!s || !*s)
 		return;
@@ -225,8 +225,8 @@ static void text(xw *w, int c, long r, const char *s, int style)
 		s[0] == ' ' || s[0] == '\t' || s[n - 1] == ' ' || s[n - 1] == '\t' || s[0] == '\n' || s[n - 1] == '\n';
 	puts_(w, "<c r=\"");
 	put_ref(w, c, r);
-	if (style)
-		puts_(w, style == ST_HEAD ? "\" s=\"1" : "\" s=\"0");
+	if (head)
+		puts_(w, "\" s=\"1"); /* ST_HEAD */
 	puts_(w, space ? "\" t=\"inlineStr\"><is><t xml:space=\"preserve\">" : "\" t=\"inlineStr\"><is><t>");
 	put_escaped(w, s);
 	puts_(w, "</t></is></c>");
@@ -271,7 +271,7 @@ static void sheet_begin(xw *w, size_t ncols, long last_row, bool selected, const
 	puts_(w, "\" width=\"16.7109375\" customWidth=\"1\"/></cols><sheetData>");
 	row_open(w, 1);
 	for (size_t i = 0; i < ncols; i++)
-		text(w, (int)i, 1, heads[i], ST_HEAD);
+		text(w, (int)i, 1, heads[i], true);
 	puts_(w, "</row>");
 }
 
@@ -291,7 +291,7 @@ static void finding_row(xw *w, long r, const rcn_finding *f)
 			   f->channel_txn_id, f->reason,      f->ledger_status, f->channel_status};
 	row_open(w, r);
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
-		text(w, (int)i, r, t[i], ST_NONE);
+		text(w, (int)i, r, t[i], false);
 	if (f->has_ledger_amount)
 		money(w, 8, r, f->ledger_amount, RCN_SCALE_FEN);
 	if (f->has_channel_amount)
@@ -302,11 +302,11 @@ static void finding_row(xw *w, long r, const rcn_finding *f)
 		money(w, 11, r, f->expected_fee, RCN_SCALE_FEE);
 	if (f->has_channel_fee)
 		money(w, 12, r, f->channel_fee, RCN_SCALE_FEE);
-	text(w, 13, r, f->trade_time, ST_NONE);
-	text(w, 14, r, rcn_date_format(d, f->first_seen), ST_NONE);
+	text(w, 13, r, f->trade_time, false);
+	text(w, 14, r, rcn_date_format(d, f->first_seen), false);
 	number(w, 15, r, f->age_days, 0, ST_NONE);
-	text(w, 16, r, f->source, ST_NONE);
-	text(w, 17, r, f->detail, ST_NONE);
+	text(w, 16, r, f->source, false);
+	text(w, 17, r, f->detail, false);
 	puts_(w, "</row>");
 }
 
@@ -335,7 +335,7 @@ static void findings_sheet(xw *w, const sheet *sh, const rcn_report_data *data, 
 			 sh->kind == RCN_K_PENDING ? "pending.csv" : "discrepancies.csv", sh->count - fit,
 			 sh->kind == RCN_K_PENDING ? "pending.csv" : "discrepancies.csv");
 		row_open(w, ++r);
-		text(w, 0, r, note, ST_NONE);
+		text(w, 0, r, note, false);
 		puts_(w, "</row>");
 	}
 	sheet_end(w, N_FINDING_COLS, sh->last_row);
@@ -349,9 +349,9 @@ static void summary_sheet(xw *w, const sheet *sh, const rcn_report_data *data, b
 		long r = (long)i + 2;
 		bool ch = t->side == RCN_SIDE_CHANNEL;
 		row_open(w, r);
-		text(w, 0, r, t->channel, ST_NONE);
-		text(w, 1, r, t->merchant_id, ST_NONE);
-		text(w, 2, r, ch ? "渠道对账单 channel" : "商户账本 ledger", ST_NONE);
+		text(w, 0, r, t->channel, false);
+		text(w, 1, r, t->merchant_id, false);
+		text(w, 2, r, ch ? "渠道对账单 channel" : "商户账本 ledger", false);
 		const long rows[] = {t->rows_in, t->matched, t->discrepancies, t->pending, t->quarantined};
 		const int64_t amounts[] = {t->amount_in, t->amount_matched, t->amount_discrepancies, t->amount_pending,
 					   t->amount_quarantined};
@@ -412,22 +412,6 @@ static void small_part(rcn_zipw_entry *e, const char *name, const char *xml)
 	rcn_zipw_entry_init(e, name, 6);
 	rcn_zipw_entry_write(e, xml, strlen(xml));
 	rcn_zipw_entry_finish(e);
-}
-
-static void xml_text(rcn_buf *b, const char *s)
-{
-	for (; *s; s++) {
-		if (*s == '&')
-			rcn_buf_append(b, "&amp;", 5);
-		else if (*s == '<')
-			rcn_buf_append(b, "&lt;", 4);
-		else if (*s == '>')
-			rcn_buf_append(b, "&gt;", 4);
-		else if (*s == '\'')
-			rcn_buf_append(b, "&apos;", 6);
-		else
-			rcn_buf_append(b, s, 1);
-	}
 }
 
 static const char XML_HEAD[] = "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n";
@@ -506,24 +490,19 @@ static void workbook(rcn_zipw_entry *wb, rcn_zipw_entry *rels, const sheet *shee
 		       "%s<workbook xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\" xmlns:r=\"%s\">"
 		       "<bookViews><workbookView/></bookViews><sheets>",
 		       XML_HEAD, OFFICE_REL);
-	for (size_t i = 0; i < n; i++) {
-		rcn_buf_append(&b, "<sheet name=\"", 13);
-		xml_text(&b, sheets[i].name);
-		rcn_buf_printf(&b, "\" sheetId=\"%zu\" r:id=\"rId%zu\"/>", i + 1, i + 1);
-	}
+	/* sheet names are recon's own (kind names, 汇总 Summary, 待处理 Pending):
+	 * nothing in them needs escaping or quoting */
+	for (size_t i = 0; i < n; i++)
+		rcn_buf_printf(&b, "<sheet name=\"%s\" sheetId=\"%zu\" r:id=\"rId%zu\"/>", sheets[i].name, i + 1,
+			       i + 1);
 	rcn_buf_printf(&b, "</sheets><definedNames>");
 	/* the autofilter ranges, as Excel itself records them */
 	for (size_t i = 0; i < n; i++) {
 		size_t cols = sheets[i].kind == RCN_K__COUNT ? N_SUMMARY_COLS : N_FINDING_COLS;
-		rcn_buf_printf(&b, "<definedName name=\"_xlnm._FilterDatabase\" localSheetId=\"%zu\" hidden=\"1\">'",
-			       i);
-		for (const char *s = sheets[i].name; *s; s++) { /* a quote in a sheet name is doubled */
-			if (*s == '\'')
-				rcn_buf_append(&b, "'", 1);
-			char one[2] = {*s, 0};
-			xml_text(&b, one);
-		}
-		rcn_buf_printf(&b, "'!$A$1:$%c$%ld</definedName>", (char)('A' + cols - 1), sheets[i].last_row);
+		rcn_buf_printf(&b,
+			       "<definedName name=\"_xlnm._FilterDatabase\" localSheetId=\"%zu\" hidden=\"1\">"
+			       "'%s'!$A$1:$%c$%ld</definedName>",
+			       i, sheets[i].name, (char)('A' + cols - 1), sheets[i].last_row);
 	}
 	rcn_buf_printf(&b, "</definedNames><calcPr calcId=\"124519\" fullCalcOnLoad=\"1\"/></workbook>");
 	small_part(wb, "xl/workbook.xml", b.data);
