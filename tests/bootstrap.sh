@@ -9,7 +9,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 MODE=${1:-}
 JOBS=$(nproc 2>/dev/null || echo 2)
-PACKAGES=(build-essential cmake pkg-config clang-format libcsv-dev zlib1g-dev libpq-dev libssl-dev
+PACKAGES=(build-essential cmake pkg-config clang-format libcsv-dev zlib1g-dev libisal-dev libpq-dev libssl-dev
 	libcurl4-openssl-dev libpcre2-dev libcmocka-dev postgresql postgresql-contrib acl openssl
 	openssh-server openssh-client chromium fonts-wqy-microhei time
 	libreoffice-calc-nogui)

@@ -1,7 +1,8 @@
 /* decode: reads a statement file (or a borrowed buffer) in 64 KiB chunks, inflates it when it is
  * gzip (by magic bytes, concatenated members allowed) with a cap on the decoded size and a guard
- * against gzip bombs, and digests the raw stored bytes with SHA-256. Owns the FILE and zlib state. */
-#define ZLIB_CONST
+ * against gzip bombs, and digests the raw stored bytes with SHA-256. Owns the FILE and the inflate
+ * state. Gzip is inflated by ISA-L's igzip, which checks the header and the CRC-32 and ISIZE
+ * trailer itself and inflates the night's biggest files at over twice zlib's speed (README). */
 #include "recon/input.h"
 
 #include <assert.h>
@@ -13,7 +14,7 @@
 #include <string.h>
 
 #include <openssl/evp.h>
-#include <zlib.h>
+#include <isa-l/igzip_lib.h>
 
 #define RAW_CHUNK ((size_t)64 * 1024)
 
@@ -25,7 +26,8 @@ struct rcn_input {
 	bool gzip;
 	bool raw_eof;
 	bool in_member; /* inside a gzip member: end of file here is a truncation */
-	z_stream zs;
+	struct inflate_state *zs; /* gzip only */
+	uint32_t hdr_seen;	  /* bytes of the member's header that went past, up to its FLG byte */
 	unsigned char *raw;	  /* the file's chunk buffer */
 	const unsigned char *cur; /* the current raw chunk: raw or a slice of mem */
 	size_t raw_len, raw_pos;  /* plain input is served from cur[raw_pos..raw_len) */
@@ -84,8 +86,7 @@ void rcn_input_close(rcn_input *in)
 {
 	if (!in)
 		return;
-	if (in->gzip)
-		inflateEnd(&in->zs);
+	free(in->zs);
 	if (in->fp)
 		fclose(in->fp);
 	EVP_MD_CTX_free(in->md);
@@ -115,12 +116,13 @@ static rcn_rc input_start(rcn_input *in, rcn_err *err)
 		return rc;
 	/* By content, not by name: WeChat serves gzip for tar_type=GZIP whatever the file is called. */
 	if (in->raw_len >= 2 && in->cur[0] == 0x1f && in->cur[1] == 0x8b) {
-		if (inflateInit2(&in->zs, 15 + 16) != Z_OK)
-			return rcn_err_set(err, RCN_EIO, in->path, 0, "cannot initialize zlib");
+		in->zs = rcn_xmalloc(sizeof(*in->zs));
+		isal_inflate_init(in->zs);
+		in->zs->crc_flag = ISAL_GZIP;
 		in->gzip = true;
 		in->in_member = true;
-		in->zs.next_in = in->cur;
-		in->zs.avail_in = (uInt)in->raw_len;
+		in->zs->next_in = (uint8_t *)in->cur;
+		in->zs->avail_in = (uint32_t)in->raw_len;
 	}
 	return RCN_OK;
 }
@@ -179,6 +181,38 @@ static rcn_rc read_plain(rcn_input *in, char *buf, size_t n, size_t *got, rcn_er
 	return RCN_OK;
 }
 
+/* ISA-L's errors in the words zlib used for them. */
+static const char *isal_error(int r)
+{
+	switch (r) {
+	case ISAL_INVALID_BLOCK:
+		return "invalid block type";
+	case ISAL_INVALID_SYMBOL:
+		return "invalid code";
+	case ISAL_INVALID_LOOKBACK:
+		return "invalid distance too far back";
+	case ISAL_INVALID_WRAPPER:
+		return "invalid gzip header";
+	case ISAL_UNSUPPORTED_METHOD:
+		return "unknown compression method";
+	case ISAL_INCORRECT_CHECKSUM:
+		return "incorrect data check";
+	default:
+		return "undecodable data";
+	}
+}
+
+/* The next member of a concatenated stream starts with the input left over. */
+static void next_member(struct inflate_state *zs)
+{
+	uint8_t *next = zs->next_in;
+	uint32_t avail = zs->avail_in;
+	isal_inflate_reset(zs);
+	zs->crc_flag = ISAL_GZIP;
+	zs->next_in = next;
+	zs->avail_in = avail;
+}
+
 static rcn_rc read_gzip(rcn_input *in, char *buf, size_t n, size_t *got, rcn_err *err)
 {
 	/* Ask for at most one byte past the cap: enough to notice it is passed. */
@@ -186,46 +220,55 @@ static rcn_rc read_gzip(rcn_input *in, char *buf, size_t n, size_t *got, rcn_err
 	size_t want = n;
 	if ((uint64_t)want > room)
 		want = (size_t)room;
-	if (want > UINT_MAX)
-		want = UINT_MAX;
-	in->zs.next_out = (Bytef *)buf;
-	in->zs.avail_out = (uInt)want;
+	if (want > UINT32_MAX)
+		want = UINT32_MAX;
+	struct inflate_state *zs = in->zs;
+	zs->next_out = (uint8_t *)buf;
+	zs->avail_out = (uint32_t)want;
 	for (;;) {
-		if (in->zs.avail_in == 0) {
-			if (!in->raw_eof) {
-				rcn_rc rc = fill_raw(in, err);
-				if (rc != RCN_OK)
-					return rc;
-				in->zs.next_in = in->cur;
-				in->zs.avail_in = (uInt)in->raw_len;
-				continue;
-			}
-			if (in->in_member)
-				return fail(in, err, RCN_EFORMAT, "truncated gzip stream");
-			break; /* end of the last member */
+		if (zs->avail_in == 0 && !in->raw_eof) {
+			rcn_rc rc = fill_raw(in, err);
+			if (rc != RCN_OK)
+				return rc;
+			zs->next_in = (uint8_t *)in->cur;
+			zs->avail_in = (uint32_t)in->raw_len;
+			continue;
 		}
 		if (!in->in_member) {
+			if (zs->avail_in == 0)
+				break; /* end of the last member */
 			/* More bytes after a member's trailer: the next member of a concatenated stream. */
-			inflateReset(&in->zs);
+			next_member(zs);
 			in->in_member = true;
+			in->hdr_seen = 0;
 		}
-		int zr = inflate(&in->zs, Z_NO_FLUSH);
-		if (zr == Z_STREAM_END)
+		/* RFC 1952 has a decompressor refuse reserved FLG bits; igzip does not look at them. */
+		if (in->hdr_seen < 4 && zs->avail_in > 3 - in->hdr_seen && (zs->next_in[3 - in->hdr_seen] & 0xE0))
+			return fail(in, err, RCN_EFORMAT, "corrupt gzip data: unknown header flags set");
+		/* Called even without input left: igzip may still hold bits and output of its own. */
+		uint32_t in0 = zs->avail_in, out0 = zs->avail_out;
+		int zr = isal_inflate(zs);
+		if (in->hdr_seen < 4)
+			in->hdr_seen += in0 - zs->avail_in < 4 - in->hdr_seen ? in0 - zs->avail_in : 4 - in->hdr_seen;
+		if (zr < 0)
+			return fail(in, err, RCN_EFORMAT, "corrupt gzip data: %s", isal_error(zr));
+		if (zs->block_state == ISAL_BLOCK_FINISH)
 			in->in_member = false;
-		else if (zr == Z_BUF_ERROR && in->zs.avail_in > 0 && in->zs.avail_out > 0)
-			return fail(in, err, RCN_EFORMAT, "corrupt gzip data: no progress");
-		else if (zr != Z_OK && zr != Z_BUF_ERROR)
-			return fail(in, err, RCN_EFORMAT, "corrupt gzip data: %s",
-				    in->zs.msg ? in->zs.msg : zError(zr));
-		if (in->zs.avail_out < want)
+		else if (zs->avail_in == in0 && zs->avail_out == out0) {
+			if (zs->avail_in == 0) /* and at end of file */
+				return fail(in, err, RCN_EFORMAT, "truncated gzip stream");
+			if (zs->avail_out > 0)
+				return fail(in, err, RCN_EFORMAT, "corrupt gzip data: no progress");
+		}
+		if (zs->avail_out < want)
 			break;
 	}
-	size_t k = want - in->zs.avail_out;
+	size_t k = want - zs->avail_out;
 	in->out_bytes += k;
 	if (in->out_bytes > in->max_bytes)
 		return fail(in, err, RCN_ELIMIT, "inflated size exceeds %" PRIu64 " bytes", in->max_bytes);
 	/* Text compresses maybe 10:1; 1000:1 is runs of one byte, which no statement is made of. */
-	uint64_t used = in->raw_bytes - in->zs.avail_in;
+	uint64_t used = in->raw_bytes - zs->avail_in;
 	if (in->out_bytes > RCN_INPUT_BOMB_FLOOR && in->out_bytes / RCN_INPUT_BOMB_RATIO > used)
 		return fail(in, err, RCN_ELIMIT, "inflated/compressed ratio exceeds %d (gzip bomb?)",
 			    RCN_INPUT_BOMB_RATIO);

@@ -386,11 +386,11 @@ static void test_empty_and_large(void **state)
 }
 
 /* gzip (one member, level 9) of data[0..n); caller frees. */
-static char *gzip_mem(const void *data, size_t n, size_t *out_n)
+static char *gzip_level(const void *data, size_t n, int level, size_t *out_n)
 {
 	z_stream s;
 	memset(&s, 0, sizeof(s));
-	assert_int_equal(deflateInit2(&s, 9, Z_DEFLATED, 15 + 16, 9, Z_DEFAULT_STRATEGY), Z_OK);
+	assert_int_equal(deflateInit2(&s, level, Z_DEFLATED, 15 + 16, 9, Z_DEFAULT_STRATEGY), Z_OK);
 	size_t cap = deflateBound(&s, (uLong)n) + 64;
 	char *out = malloc(cap);
 	assert_non_null(out);
@@ -402,6 +402,63 @@ static char *gzip_mem(const void *data, size_t n, size_t *out_n)
 	*out_n = cap - s.avail_out;
 	deflateEnd(&s);
 	return out;
+}
+
+static char *gzip_mem(const void *data, size_t n, size_t *out_n)
+{
+	return gzip_level(data, n, 9, out_n);
+}
+
+/* A second member whose header straddles the 64 KiB read boundary at every
+ * offset: it inflates whole, and its FLG byte is still checked. */
+static void test_member_across_chunks(void **state)
+{
+	(void)state;
+	unsigned char noise[70000];
+	uint32_t x = 12345;
+	for (size_t i = 0; i < sizeof(noise); i++) {
+		x = x * 1103515245u + 12345u;
+		noise[i] = (unsigned char)(x >> 24);
+	}
+	size_t tail_n;
+	char *tail = gzip_level("second\n", 7, 6, &tail_n);
+	for (size_t before = 1; before <= 5; before++) {
+		/* stored blocks: the first member grows a byte a byte until it ends `before` bytes short of 64 KiB */
+		size_t first_n = 0, len = 65000;
+		char *first = NULL;
+		for (; len < sizeof(noise); len++) {
+			free(first);
+			first = gzip_level(noise, len, 0, &first_n);
+			if (first_n >= 65536 - before)
+				break;
+		}
+		assert_int_equal(first_n, 65536 - before);
+		char *both = malloc(first_n + tail_n);
+		assert_non_null(both);
+		memcpy(both, first, first_n);
+		memcpy(both + first_n, tail, tail_n);
+		rcn_input *in;
+		rcn_err err;
+		char *data;
+		size_t n;
+		assert_int_equal(rcn_input_open_mem(&in, both, first_n + tail_n, "two.gz", 0, &err), RCN_OK);
+		assert_int_equal(read_all(in, 65536, &data, &n, &err), RCN_OK);
+		assert_int_equal(n, len + 7);
+		assert_memory_equal(data, noise, len);
+		assert_memory_equal(data + len, "second\n", 7);
+		rcn_input_close(in);
+		free(data);
+
+		both[first_n + 3] = (char)0x20; /* a reserved FLG bit in the second member */
+		assert_int_equal(rcn_input_open_mem(&in, both, first_n + tail_n, "two.gz", 0, &err), RCN_OK);
+		assert_int_equal(read_all(in, 65536, &data, &n, &err), RCN_EFORMAT);
+		assert_string_equal(err.msg, "corrupt gzip data: unknown header flags set");
+		rcn_input_close(in);
+		free(data);
+		free(both);
+		free(first);
+	}
+	free(tail);
 }
 
 static void test_open_mem(void **state)
@@ -542,6 +599,7 @@ int main(void)
 		cmocka_unit_test(test_empty_and_large),
 		cmocka_unit_test(test_open_mem),
 		cmocka_unit_test(test_gzip_bomb),
+		cmocka_unit_test(test_member_across_chunks),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
