@@ -85,6 +85,7 @@ struct rcn_match {
 		int64_t channel, expected; /* fee totals of the rows a rule applies to, 1e-5 yuan */
 		long rows;
 	} * source_fee;
+	rcn_fee_rule *rate_rules; /* per source: its fee_rate as a rule, when it has one */
 	bool prior_run, lookup_phase;
 	rcn_arena arena;
 	intern_cache ic;
@@ -136,6 +137,10 @@ rcn_match *rcn_match_new(rcn_date day, int carry_days, const rcn_match_source *s
 	m->n_sources = n_sources;
 	m->rejected = rcn_xcalloc(n_sources + 1, sizeof(bool));
 	m->source_fee = rcn_xcalloc(n_sources + 1, sizeof(*m->source_fee));
+	m->rate_rules = rcn_xcalloc(n_sources + 1, sizeof(*m->rate_rules));
+	for (size_t i = 0; i < n_sources; i++)
+		if (sources[i].has_fee_rate)
+			rcn_fee_rule_from_rate(&m->rate_rules[i], sources[i].channel, sources[i].fee_rate_ppm);
 	rcn_arena_init(&m->arena);
 	rcn_strmap_init(&m->order_idx, 1024);
 	rcn_strmap_init(&m->txn_idx, 1024);
@@ -158,6 +163,7 @@ void rcn_match_free(rcn_match *m)
 	free(m->contracts);
 	free(m->rejected);
 	free(m->source_fee);
+	free(m->rate_rules);
 	free(m->rows);
 	free(m->orders);
 	free(m->refunds);
@@ -721,15 +727,13 @@ static void count_row(rcn_match *m, const srow *r, rcn_kind kind, bool matched)
 /* The fee rule for a row: the [source] fee_rate shortcut, else the most
  * specific rule of the schedule in effect on the trade date; NULL if none.
  * `shortcut` is storage for the shortcut rule. */
-static const rcn_fee_rule *fee_rule(const rcn_match *m, const srow *r, rcn_fee_rule *shortcut)
+static const rcn_fee_rule *fee_rule(const rcn_match *m, const srow *r)
 {
 	if (r->source >= m->n_sources)
 		return NULL;
 	const rcn_match_source *s = &m->sources[r->source];
-	if (s->has_fee_rate) {
-		rcn_fee_rule_from_rate(shortcut, s->channel, s->fee_rate_ppm);
-		return shortcut;
-	}
+	if (s->has_fee_rate)
+		return &m->rate_rules[r->source];
 	rcn_date day;
 	if (!s->fee_rules || strlen(r->trade_time) < 10 || rcn_date_parse(&day, r->trade_time, 10, NULL) != RCN_OK)
 		return NULL;
@@ -748,8 +752,7 @@ static int64_t refunded_order_amount(const rcn_match *m, const srow *r)
 /* Expected fee of a row under its rule, 1e-5 yuan; false if no rule applies. */
 static bool expected_fee(const rcn_match *m, const srow *r, int64_t *out, const rcn_fee_rule **used)
 {
-	rcn_fee_rule shortcut;
-	const rcn_fee_rule *rule = fee_rule(m, r, &shortcut);
+	const rcn_fee_rule *rule = fee_rule(m, r);
 	if (!rule)
 		return false;
 	int64_t fen = 0;
@@ -758,7 +761,7 @@ static bool expected_fee(const rcn_match *m, const srow *r, int64_t *out, const 
 						: rcn_fee_payment(rule, r->settle);
 	*out = fen * RCN_FEE_UNITS_PER_FEN;
 	if (used)
-		*used = rule == &shortcut ? NULL : rule;
+		*used = m->sources[r->source].has_fee_rate ? NULL : rule;
 	return true;
 }
 
