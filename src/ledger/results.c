@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "ledger/db_internal.h"
+#include "recon/money.h"
 #include "ledger/pgtext.h"
 
 #define ROW_LIMIT  (64u * 1024u * 1024u)
@@ -29,7 +30,13 @@ static rcn_rc put_text(rcn_buf *b, const char *s, bool last)
 
 static rcn_rc put_int(rcn_buf *b, bool has, int64_t v)
 {
-	return has ? rcn_buf_printf(b, "%" PRId64 "\t", v) : rcn_buf_append(b, "\\N\t", 3);
+	if (!has)
+		return rcn_buf_append(b, "\\N\t", 3);
+	char d[32];
+	rcn_money_format(d, sizeof d, v, 0); /* the digits, without printf's cost per row */
+	size_t n = strlen(d);
+	d[n++] = '\t';
+	return rcn_buf_append(b, d, n);
 }
 
 static rcn_rc put_finding(rcn_buf *b, const char *date, const rcn_finding *f)

@@ -6,6 +6,7 @@
  * data-* attributes carry the raw counts for tests and scrapers. */
 #include <errno.h>
 #include <stdio.h>
+#include <stdio_ext.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -414,6 +415,7 @@ rcn_rc rcn_report_html(const char *dir, const char *date, const rcn_report_data 
 	if (!out)
 		return rcn_err_set(err, RCN_EIO, path, 0, "cannot write report: %s", strerror(errno));
 	setvbuf(out, NULL, _IOFBF, 1 << 16);
+	__fsetlocking(out, FSETLOCKING_BYCALLER); /* one thread writes it: no lock per fputc */
 	page(out, date, data);
 	bool bad = ferror(out) != 0;
 	if (fflush(out) != 0 || fsync(fileno(out)) != 0)

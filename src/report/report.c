@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -52,7 +53,12 @@ static void write_finding(FILE *out, const char *date, const rcn_finding *f)
 		rcn_csv_money(out, f->channel_fee, RCN_SCALE_FEE);
 	fputc(',', out);
 	rcn_csv_text(out, f->trade_time);
-	fprintf(out, ",%s,%d,", rcn_date_format(d, f->first_seen), f->age_days);
+	char age[32];
+	fputc(',', out);
+	fputs(rcn_date_format(d, f->first_seen), out);
+	fputc(',', out);
+	fputs(rcn_money_format(age, sizeof(age), f->age_days, 0), out);
+	fputc(',', out);
 	rcn_csv_text(out, f->source);
 	fputc(',', out);
 	rcn_csv_text(out, f->detail);
@@ -71,6 +77,7 @@ static rcn_rc write_file(const char *dir, const char *name, const char *header, 
 	if (!out)
 		return rcn_err_set(err, RCN_EIO, path, 0, "cannot write report: %s", strerror(errno));
 	setvbuf(out, NULL, _IOFBF, 1 << 16);
+	__fsetlocking(out, FSETLOCKING_BYCALLER); /* one thread writes it: no lock per fputc */
 	fputs(BOM, out);
 	fputs(header, out);
 	fputs(EOL, out);

@@ -7,42 +7,56 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <isa-l/crc.h>
+#include <isa-l/igzip_lib.h>
+
 #define DOS_DATE_1980_01_01 0x0021 /* (1980-1980) << 9 | 1 << 5 | 1 */
 #define ZIP32_MAX	    0xFFFFFFFFu
 
 void rcn_zipw_entry_init(rcn_zipw_entry *e, const char *name, int level)
 {
+	static const uint32_t level_buf_size[] = {0, ISAL_DEF_LVL1_DEFAULT, ISAL_DEF_LVL2_DEFAULT,
+						  ISAL_DEF_LVL3_DEFAULT};
 	memset(e, 0, sizeof(*e));
 	snprintf(e->name, sizeof(e->name), "%s", name);
-	/* raw deflate (negative window bits): the zip entry carries its own CRC */
-	if (deflateInit2(&e->zs, level, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) != Z_OK)
-		abort(); /* only fails on allocation */
-	e->crc = (uint32_t)crc32(0L, Z_NULL, 0);
+	if (level < 0 || level > ISAL_DEF_MAX_LEVEL)
+		level = 1;
+	e->zs = rcn_xmalloc(sizeof(*e->zs));
+	isal_deflate_init(e->zs); /* raw deflate: the zip entry carries its own CRC */
+	e->zs->level = (uint32_t)level;
+	if (level_buf_size[level]) {
+		e->level_buf = rcn_xmalloc(level_buf_size[level]);
+		e->zs->level_buf = e->level_buf;
+		e->zs->level_buf_size = level_buf_size[level];
+	}
+	e->crc = 0;
 }
 
-static void deflate_some(rcn_zipw_entry *e, int flush)
+static void deflate_some(rcn_zipw_entry *e, bool last)
 {
-	int zr;
+	e->zs->end_of_stream = last;
 	do {
 		if (e->out_cap - e->out_len < 64 * 1024)
 			rcn_xreserve((void **)&e->out, &e->out_cap, e->out_len + 256 * 1024, 1);
-		e->zs.next_out = e->out + e->out_len;
-		e->zs.avail_out = (uInt)(e->out_cap - e->out_len);
-		zr = deflate(&e->zs, flush);
-		e->out_len = e->out_cap - e->zs.avail_out;
-	} while (e->zs.avail_out == 0 || (flush == Z_FINISH && zr != Z_STREAM_END));
+		e->zs->next_out = e->out + e->out_len;
+		e->zs->avail_out = (uint32_t)(e->out_cap - e->out_len);
+		if (isal_deflate(e->zs) != COMP_OK)
+			abort(); /* only fails on a bad level or state, which init rules out */
+		e->out_len = e->out_cap - e->zs->avail_out;
+	} while (e->zs->avail_in > 0 || e->zs->avail_out == 0 ||
+		 (last && e->zs->internal_state.state != ZSTATE_END));
 }
 
 void rcn_zipw_entry_write(rcn_zipw_entry *e, const void *data, size_t n)
 {
 	const unsigned char *p = data;
 	while (n > 0) {
-		uInt k = n > (1u << 30) ? (1u << 30) : (uInt)n;
-		e->crc = (uint32_t)crc32(e->crc, p, k);
+		uint32_t k = n > (1u << 30) ? (1u << 30) : (uint32_t)n;
+		e->crc = crc32_gzip_refl(e->crc, p, k);
 		e->in_len += k;
-		e->zs.next_in = (Bytef *)(uintptr_t)p;
-		e->zs.avail_in = k;
-		deflate_some(e, Z_NO_FLUSH);
+		e->zs->next_in = (uint8_t *)(uintptr_t)p;
+		e->zs->avail_in = k;
+		deflate_some(e, false);
 		p += k;
 		n -= k;
 	}
@@ -52,16 +66,23 @@ void rcn_zipw_entry_write(rcn_zipw_entry *e, const void *data, size_t n)
 
 void rcn_zipw_entry_finish(rcn_zipw_entry *e)
 {
-	e->zs.next_in = NULL;
-	e->zs.avail_in = 0;
-	deflate_some(e, Z_FINISH);
-	deflateEnd(&e->zs);
+	e->zs->next_in = NULL;
+	e->zs->avail_in = 0;
+	deflate_some(e, true);
+	free(e->zs);
+	free(e->level_buf);
+	e->zs = NULL;
+	e->level_buf = NULL;
 	if (e->out_len > ZIP32_MAX)
 		e->failed = true;
 }
 
 void rcn_zipw_entry_free(rcn_zipw_entry *e)
 {
+	free(e->zs); /* when never finished */
+	free(e->level_buf);
+	e->zs = NULL;
+	e->level_buf = NULL;
 	free(e->out);
 	e->out = NULL;
 }

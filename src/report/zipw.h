@@ -1,5 +1,5 @@
 /* report: the smallest zip writer an xlsx needs. Entries are deflated into
- * memory as their bytes stream in (zlib, raw deflate), then written with
+ * memory as their bytes stream in (ISA-L's igzip, raw deflate), then written with
  * their sizes and CRC in the local header: no data descriptors, no zip64
  * (an entry stays below 4 GiB), a fixed time (1980-01-01 00:00) so the same
  * contents give the same bytes. */
@@ -7,7 +7,8 @@
 #define RECON_REPORT_ZIPW_H
 
 #include <stdio.h>
-#include <zlib.h>
+
+struct isal_zstream;
 
 #include "recon/common.h"
 
@@ -15,7 +16,8 @@
  * compressed on several threads and added in a fixed order afterwards. */
 typedef struct {
 	char name[64];
-	z_stream zs;
+	struct isal_zstream *zs; /* while compressing */
+	unsigned char *level_buf;
 	unsigned char *out; /* compressed bytes */
 	size_t out_len, out_cap;
 	uint32_t crc;
@@ -23,6 +25,7 @@ typedef struct {
 	bool failed; /* too large for a zip without zip64 */
 } rcn_zipw_entry;
 
+/* level: ISA-L's 0 (fastest) to 3 (smallest). */
 void rcn_zipw_entry_init(rcn_zipw_entry *e, const char *name, int level);
 void rcn_zipw_entry_write(rcn_zipw_entry *e, const void *data, size_t n);
 void rcn_zipw_entry_finish(rcn_zipw_entry *e);

@@ -52,13 +52,26 @@ rcn_rc rcn_money_parse(int64_t *out, const char *s, size_t n, int scale, rcn_err
 
 const char *rcn_money_format(char *buf, size_t n, int64_t v, int scale)
 {
+	/* digits from the right, the point before the scale-th; no printf: a
+	 * night's reports format millions of amounts */
+	char tmp[48];
+	size_t i = sizeof(tmp);
 	uint64_t a = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
-	uint64_t mul = (uint64_t)pow10_tab[scale];
-	if (scale == 0)
-		snprintf(buf, n, "%s%llu", v < 0 ? "-" : "", (unsigned long long)a);
-	else
-		snprintf(buf, n, "%s%llu.%0*llu", v < 0 ? "-" : "", (unsigned long long)(a / mul), scale,
-			 (unsigned long long)(a % mul));
+	int k = 0;
+	do {
+		if (scale > 0 && k == scale)
+			tmp[--i] = '.';
+		tmp[--i] = (char)('0' + a % 10);
+		a /= 10;
+		k++;
+	} while (a || k <= scale);
+	if (v < 0)
+		tmp[--i] = '-';
+	if (n > 0) {
+		size_t len = sizeof(tmp) - i < n - 1 ? sizeof(tmp) - i : n - 1;
+		memcpy(buf, tmp + i, len);
+		buf[len] = '\0';
+	}
 	return buf;
 }
 

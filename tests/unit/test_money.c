@@ -61,6 +61,15 @@ static void test_money_format(void **state)
 	assert_string_equal(rcn_money_format(buf, sizeof(buf), -5, 2), "-0.05");
 	assert_string_equal(rcn_money_format(buf, sizeof(buf), 0, 2), "0.00");
 	assert_string_equal(rcn_money_format(buf, sizeof(buf), -27000, 5), "-0.27000");
+	assert_string_equal(rcn_money_format(buf, sizeof(buf), 7, 0), "7");
+	assert_string_equal(rcn_money_format(buf, sizeof(buf), 0, 0), "0");
+	assert_string_equal(rcn_money_format(buf, sizeof(buf), -120, 0), "-120");
+	assert_string_equal(rcn_money_format(buf, sizeof(buf), 100000, 5), "1.00000");
+	assert_string_equal(rcn_money_format(buf, sizeof(buf), 123456789012, 2), "1234567890.12");
+	assert_string_equal(rcn_money_format(buf, sizeof(buf), INT64_MAX, 2), "92233720368547758.07");
+	assert_string_equal(rcn_money_format(buf, sizeof(buf), INT64_MIN, 2), "-92233720368547758.08");
+	char small[5];
+	assert_string_equal(rcn_money_format(small, sizeof(small), -12345, 2), "-123"); /* cut like snprintf */
 	assert_string_equal(rcn_money_format(buf, sizeof(buf), INT64_MIN, 2), "-92233720368547758.08");
 }
 
