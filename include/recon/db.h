@@ -136,6 +136,19 @@ rcn_rc rcn_db_store_results(rcn_db *db, const rcn_run_info *run, const rcn_findi
 
 /* `recon status`: one business date's latest run. Strings are valid during
  * the callback only. */
+/* The same write in steps, for a writer that starts while the matcher still
+ * runs (on a connection of its own): begin opens the transaction and replaces
+ * the date's rows, add streams findings as they come (any order, any number
+ * of calls), finish writes the rest and commits as rcn_db_store_results does.
+ * After a failed step only free is left; free rolls back what was not
+ * committed. */
+typedef struct rcn_results rcn_results;
+rcn_rc rcn_results_begin(rcn_results **out, rcn_db *db, rcn_date day, rcn_err *err);
+rcn_rc rcn_results_add(rcn_results *w, const rcn_finding *const *findings, size_t n, rcn_err *err);
+rcn_rc rcn_results_finish(rcn_results *w, const rcn_run_info *run, const rcn_movement *moves, size_t n_moves,
+			  const rcn_settlement *settlements, size_t n_settlements, long *later_dates, rcn_err *err);
+void rcn_results_free(rcn_results *w);
+
 typedef struct {
 	rcn_date day;
 	int exit_status;

@@ -5,6 +5,7 @@
 #include <assert.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ledger/db_internal.h"
@@ -93,41 +94,69 @@ static rcn_rc put_copy(rcn_db *db, rcn_buf *b, rcn_err *err, const char *what)
 /* Writes row i into b; returns false when the row does not belong in this table. */
 typedef rcn_rc (*row_writer)(rcn_buf *b, const char *date, const void *rows, size_t i, bool *skip);
 
+/* An open COPY table FROM STDIN: rows collect in b and go out a chunk at a time. */
+typedef struct {
+	rcn_buf b;
+	char what[64];
+} copy_in;
+
+static rcn_rc copy_open(rcn_db *db, copy_in *c, const char *table, const char *columns, rcn_err *err)
+{
+	char sql[1024];
+	snprintf(sql, sizeof sql, "COPY %s %s FROM STDIN", table, columns);
+	snprintf(c->what, sizeof c->what, "storing %s", table);
+	rcn_buf_init(&c->b, ROW_LIMIT);
+	PGresult *res = PQexec(db->conn, sql);
+	if (PQresultStatus(res) != PGRES_COPY_IN) {
+		rcn_rc rc = rcn_pq_fail(db, res, err, c->what);
+		PQclear(res);
+		(void)rcn_pq_drain(db, NULL, c->what);
+		rcn_buf_free(&c->b);
+		return rc;
+	}
+	PQclear(res);
+	return RCN_OK;
+}
+
+/* Rows i in [from, to) the writer accepts. */
+static rcn_rc copy_put(rcn_db *db, copy_in *c, const char *date, const void *rows, size_t from, size_t to,
+		       row_writer write, rcn_err *err)
+{
+	rcn_rc rc = RCN_OK;
+	for (size_t i = from; i < to && rc == RCN_OK; i++) {
+		bool skip = false;
+		size_t before = c->b.len;
+		if (write(&c->b, date, rows, i, &skip) != RCN_OK)
+			rc = rcn_err_set(err, RCN_EDB, "", 0, "%s: row %zu is too long", c->what, i + 1);
+		else if (skip)
+			c->b.len = before;
+		else if (c->b.len >= COPY_CHUNK)
+			rc = put_copy(db, &c->b, err, c->what);
+	}
+	return rc;
+}
+
+/* Ends the COPY: with the rows sent when rc is RCN_OK, else aborted. */
+static rcn_rc copy_close(rcn_db *db, copy_in *c, rcn_rc rc, rcn_err *err)
+{
+	if (rc == RCN_OK)
+		rc = put_copy(db, &c->b, err, c->what);
+	rcn_buf_free(&c->b);
+	if (PQputCopyEnd(db->conn, rc == RCN_OK ? NULL : "aborted by recon") != 1 && rc == RCN_OK)
+		rc = rcn_pq_fail(db, NULL, err, c->what);
+	rcn_rc drc = rcn_pq_drain(db, rc == RCN_OK ? err : NULL, c->what);
+	return rc != RCN_OK ? rc : drc;
+}
+
 /* COPY table (columns) FROM STDIN with every row the writer accepts. */
 static rcn_rc copy_rows(rcn_db *db, const char *table, const char *columns, const char *date, const void *rows,
 			size_t n, row_writer write, rcn_err *err)
 {
-	char sql[1024], what[64];
-	snprintf(sql, sizeof sql, "COPY %s %s FROM STDIN", table, columns);
-	snprintf(what, sizeof what, "storing %s", table);
-	PGresult *res = PQexec(db->conn, sql);
-	if (PQresultStatus(res) != PGRES_COPY_IN) {
-		rcn_rc rc = rcn_pq_fail(db, res, err, what);
-		PQclear(res);
-		(void)rcn_pq_drain(db, NULL, what);
+	copy_in c;
+	rcn_rc rc = copy_open(db, &c, table, columns, err);
+	if (rc != RCN_OK)
 		return rc;
-	}
-	PQclear(res);
-	rcn_rc rc = RCN_OK;
-	rcn_buf b;
-	rcn_buf_init(&b, ROW_LIMIT);
-	for (size_t i = 0; i < n && rc == RCN_OK; i++) {
-		bool skip = false;
-		size_t before = b.len;
-		if (write(&b, date, rows, i, &skip) != RCN_OK)
-			rc = rcn_err_set(err, RCN_EDB, "", 0, "%s: row %zu is too long", what, i + 1);
-		else if (skip)
-			b.len = before;
-		else if (b.len >= COPY_CHUNK)
-			rc = put_copy(db, &b, err, what);
-	}
-	if (rc == RCN_OK)
-		rc = put_copy(db, &b, err, what);
-	rcn_buf_free(&b);
-	if (PQputCopyEnd(db->conn, rc == RCN_OK ? NULL : "aborted by recon") != 1 && rc == RCN_OK)
-		rc = rcn_pq_fail(db, NULL, err, what);
-	rcn_rc drc = rcn_pq_drain(db, rc == RCN_OK ? err : NULL, what);
-	return rc != RCN_OK ? rc : drc;
+	return copy_close(db, &c, copy_put(db, &c, date, rows, 0, n, write, err), err);
 }
 
 static rcn_rc write_discrepancy(rcn_buf *b, const char *date, const void *rows, size_t i, bool *skip)
@@ -263,19 +292,37 @@ static rcn_rc mark_later_stale(rcn_db *db, const char *date, long *later_dates, 
 	return rc;
 }
 
-rcn_rc rcn_db_store_results(rcn_db *db, const rcn_run_info *run, const rcn_finding *const *findings, size_t n,
-			    const rcn_movement *moves, size_t n_moves, const rcn_settlement *settlements,
-			    size_t n_settlements, long *later_dates, rcn_err *err)
-{
+struct rcn_results {
+	rcn_db *db;
 	char date[11];
-	rcn_date_format(date, run->day);
-	const char *params[1] = {date};
+	copy_in disc;	       /* the open COPY into recon_discrepancies */
+	rcn_finding **pending; /* kept for recon_suspense */
+	size_t n_pending, cap_pending;
+	bool failed;
+};
+
+/* A failed step rolls the transaction back; the writer takes nothing more. */
+static rcn_rc results_fail(rcn_results *w, rcn_rc rc)
+{
+	w->failed = true;
+	if (PQtransactionStatus(w->db->conn) != PQTRANS_IDLE)
+		PQclear(PQexec(w->db->conn, "ROLLBACK"));
+	return rc;
+}
+
+rcn_rc rcn_results_begin(rcn_results **out, rcn_db *db, rcn_date day, rcn_err *err)
+{
+	rcn_results *w = rcn_xcalloc(1, sizeof(*w));
+	w->db = db;
+	rcn_date_format(w->date, day);
+	*out = w;
+	const char *params[1] = {w->date};
 	rcn_rc rc = rcn_pq_require_idle(db, err, "storing results");
-	if (rc != RCN_OK)
+	if (rc != RCN_OK) {
+		w->failed = true;
 		return rc;
+	}
 	rc = rcn_pq_command(db, "BEGIN", err, "storing results");
-	if (rc != RCN_OK)
-		return rc;
 	const char *deletes[] = {"DELETE FROM recon_discrepancies WHERE business_date = $1::date",
 				 "DELETE FROM recon_suspense WHERE business_date = $1::date",
 				 "DELETE FROM recon_movements WHERE business_date = $1::date"};
@@ -286,22 +333,75 @@ rcn_rc rcn_db_store_results(rcn_db *db, const rcn_run_info *run, const rcn_findi
 		PQclear(res);
 	}
 	if (rc == RCN_OK)
-		rc = copy_rows(db, "recon_discrepancies", FINDING_COLUMNS, date, findings, n, write_discrepancy, err);
+		rc = copy_open(db, &w->disc, "recon_discrepancies", FINDING_COLUMNS, err);
+	return rc == RCN_OK ? RCN_OK : results_fail(w, rc);
+}
+
+rcn_rc rcn_results_add(rcn_results *w, const rcn_finding *const *findings, size_t n, rcn_err *err)
+{
+	if (w->failed)
+		return rcn_err_set(err, RCN_EDB, "", 0, "storing results: the writer failed before");
+	for (size_t i = 0; i < n; i++)
+		if (findings[i]->kind == RCN_K_PENDING) {
+			rcn_xreserve((void **)&w->pending, &w->cap_pending, w->n_pending + 1, sizeof(*w->pending));
+			w->pending[w->n_pending++] = (rcn_finding *)findings[i];
+		}
+	rcn_rc rc = copy_put(w->db, &w->disc, w->date, findings, 0, n, write_discrepancy, err);
+	if (rc != RCN_OK) {
+		(void)copy_close(w->db, &w->disc, rc, NULL);
+		return results_fail(w, rc);
+	}
+	return RCN_OK;
+}
+
+rcn_rc rcn_results_finish(rcn_results *w, const rcn_run_info *run, const rcn_movement *moves, size_t n_moves,
+			  const rcn_settlement *settlements, size_t n_settlements, long *later_dates, rcn_err *err)
+{
+	if (w->failed)
+		return rcn_err_set(err, RCN_EDB, "", 0, "storing results: the writer failed before");
+	rcn_db *db = w->db;
+	rcn_rc rc = copy_close(db, &w->disc, RCN_OK, err);
 	if (rc == RCN_OK)
-		rc = copy_rows(db, "recon_suspense", FINDING_COLUMNS, date, findings, n, write_pending, err);
+		rc = copy_rows(db, "recon_suspense", FINDING_COLUMNS, w->date, w->pending, w->n_pending, write_pending,
+			       err);
 	if (rc == RCN_OK && n_moves)
-		rc = copy_rows(db, "recon_movements", MOVEMENT_COLUMNS, date, moves, n_moves, write_movement, err);
+		rc = copy_rows(db, "recon_movements", MOVEMENT_COLUMNS, w->date, moves, n_moves, write_movement, err);
 	if (rc == RCN_OK)
-		rc = rcn_db_store_settlements(db, date, settlements, n_settlements, err);
+		rc = rcn_db_store_settlements(db, w->date, settlements, n_settlements, err);
 	if (rc == RCN_OK && run->before_commit)
 		rc = run->before_commit(run->before_commit_ctx, err);
 	if (rc == RCN_OK)
-		rc = insert_run(db, date, run, err);
+		rc = insert_run(db, w->date, run, err);
 	if (rc == RCN_OK)
-		rc = mark_later_stale(db, date, later_dates, err);
+		rc = mark_later_stale(db, w->date, later_dates, err);
 	if (rc == RCN_OK)
 		rc = rcn_pq_command(db, "COMMIT", err, "storing results");
-	if (rc != RCN_OK && PQtransactionStatus(db->conn) != PQTRANS_IDLE)
-		PQclear(PQexec(db->conn, "ROLLBACK"));
+	return rc == RCN_OK ? RCN_OK : results_fail(w, rc);
+}
+
+void rcn_results_free(rcn_results *w)
+{
+	if (!w)
+		return;
+	if (!w->failed && PQtransactionStatus(w->db->conn) != PQTRANS_IDLE) { /* never finished */
+		if (PQtransactionStatus(w->db->conn) == PQTRANS_ACTIVE)
+			(void)copy_close(w->db, &w->disc, RCN_EDB, NULL);
+		PQclear(PQexec(w->db->conn, "ROLLBACK"));
+	}
+	free(w->pending);
+	free(w);
+}
+
+rcn_rc rcn_db_store_results(rcn_db *db, const rcn_run_info *run, const rcn_finding *const *findings, size_t n,
+			    const rcn_movement *moves, size_t n_moves, const rcn_settlement *settlements,
+			    size_t n_settlements, long *later_dates, rcn_err *err)
+{
+	rcn_results *w;
+	rcn_rc rc = rcn_results_begin(&w, db, run->day, err);
+	if (rc == RCN_OK)
+		rc = rcn_results_add(w, findings, n, err);
+	if (rc == RCN_OK)
+		rc = rcn_results_finish(w, run, moves, n_moves, settlements, n_settlements, later_dates, err);
+	rcn_results_free(w);
 	return rc;
 }
