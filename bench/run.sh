@@ -160,6 +160,12 @@ measure recon "$PG" exec "$STATE" "$RECON" run --date "$DATE" --config "$DATA/re
 }
 REP=$DATA/reports/$DATE
 cp -r "$REP" "$OUT/reports-jobs$JOBS"
+# what it stored, row for row: with --jobs N streamed by a writer while matching
+stored() {
+	pgx psql -qAtX -c "SELECT count(*) || ' ' || md5(string_agg(t::text, E'\n' ORDER BY t::text)) FROM recon_discrepancies t" \
+		-c "SELECT count(*) || ' ' || md5(string_agg(t::text, E'\n' ORDER BY t::text)) FROM recon_suspense t"
+}
+stored >"$OUT/stored-jobs$JOBS"
 
 fails=0
 # recon's counts against the generator's
@@ -181,10 +187,12 @@ if ((JOBS_CHECK)); then
 	measure recon_jobs1 "$PG" exec "$STATE" "$RECON" run --date "$DATE" --config "$DATA/recon.conf" --jobs 1 ||
 		[[ $? -eq 1 ]] || die "recon run --jobs 1 failed: $(tail -3 "$OUT/recon_jobs1.err")"
 	cp -r "$REP" "$OUT/reports-jobs1"
-	if diff -r "$OUT/reports-jobs1" "$OUT/reports-jobs$JOBS" >"$OUT/jobs.diff"; then
-		jobs_line="--jobs 1 and --jobs $JOBS reports: byte-identical ($(ls "$REP" | wc -l) files)"
+	stored >"$OUT/stored-jobs1"
+	if diff -r "$OUT/reports-jobs1" "$OUT/reports-jobs$JOBS" >"$OUT/jobs.diff" &&
+		diff "$OUT/stored-jobs1" "$OUT/stored-jobs$JOBS" >>"$OUT/jobs.diff"; then
+		jobs_line="--jobs 1 and --jobs $JOBS reports: byte-identical ($(ls "$REP" | wc -l) files); stored rows: identical ($(awk '{ s += $1 } END { print s }' "$OUT/stored-jobs1"))"
 	else
-		jobs_line="--jobs 1 and --jobs $JOBS reports: DIFFERENT (see $OUT/jobs.diff)"
+		jobs_line="--jobs 1 and --jobs $JOBS reports or stored rows: DIFFERENT (see $OUT/jobs.diff)"
 		fails=1
 	fi
 fi

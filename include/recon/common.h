@@ -117,6 +117,8 @@ typedef struct {
 	bool running;
 } rcn_task;
 void rcn_task_start(rcn_task *t, void *(*fn)(void *), void *arg);
+/* Only on a thread of its own: false, with nothing run, when none starts. */
+bool rcn_task_spawn(rcn_task *t, void *(*fn)(void *), void *arg);
 void rcn_task_join(rcn_task *t);
 
 /* A clock's reading in seconds (CLOCK_MONOTONIC for wall time,

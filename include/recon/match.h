@@ -104,6 +104,12 @@ void rcn_match_prepare(rcn_match *m);
  * report order: kind, channel, order_no, refund_no, channel_txn_id, source)
  * and tallies (sorted by channel, merchant, side) are available. */
 void rcn_match_run(rcn_match *m);
+/* Streams the findings as they are made, for a writer on another thread:
+ * fn gets each finding once, complete, in batches while rcn_match_run runs
+ * and with each rcn_match_add_finding, on the caller's thread; the slice is
+ * only valid during the call (copy the pointers; the findings themselves
+ * stay until rcn_match_free). Set it before rcn_match_run. */
+void rcn_match_on_findings(rcn_match *m, void (*fn)(void *ctx, const rcn_finding *const *f, size_t n), void *ctx);
 const rcn_finding *const *rcn_match_findings(const rcn_match *m, size_t *n);
 const rcn_tally *rcn_match_tallies(const rcn_match *m, size_t *n);
 long rcn_match_discrepancy_count(const rcn_match *m);

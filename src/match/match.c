@@ -111,6 +111,9 @@ struct rcn_match {
 
 	rcn_finding **findings;
 	size_t n_findings, cap_findings;
+	size_t n_published; /* findings[0..n_published) went to on_findings */
+	void (*on_findings)(void *ctx, const rcn_finding *const *f, size_t n);
+	void *on_findings_ctx;
 	rcn_finding **notes;
 	size_t n_notes, cap_notes;
 	rcn_movement *moves;
@@ -640,6 +643,27 @@ static rcn_finding *new_finding(rcn_match *m, rcn_kind kind, const char *reason,
 	return f;
 }
 
+/* Findings streamed in batches of this many while rows are matched. */
+#define PUBLISH_BATCH 8192
+
+/* Hands the findings made since the last call to on_findings once there are
+ * at least `batch`. Only called where every earlier finding is complete:
+ * between phases and at the top of a row loop. */
+static void publish(rcn_match *m, size_t batch)
+{
+	size_t n = m->n_findings - m->n_published;
+	if (!m->on_findings || n == 0 || n < batch)
+		return;
+	m->on_findings(m->on_findings_ctx, (const rcn_finding *const *)m->findings + m->n_published, n);
+	m->n_published = m->n_findings;
+}
+
+void rcn_match_on_findings(rcn_match *m, void (*fn)(void *ctx, const rcn_finding *const *f, size_t n), void *ctx)
+{
+	m->on_findings = fn;
+	m->on_findings_ctx = ctx;
+}
+
 /* Where a row came from, "file:line", as reports name it. */
 static const char *row_src(rcn_match *m, const srow *r)
 {
@@ -1158,6 +1182,7 @@ static void match_payments(rcn_match *m)
 
 	for (size_t i = 0; i < m->n_rows; i++) {
 		srow *r = &m->rows[i];
+		publish(m, PUBLISH_BATCH);
 		if (r->type != RCN_REC_PAYMENT || r->done)
 			continue;
 		if (r->ledger >= 0)
@@ -1186,6 +1211,7 @@ static void match_payments(rcn_match *m)
 	mark_debits(m, idx, n);
 
 	for (size_t g = 0; g < n;) {
+		publish(m, PUBLISH_BATCH);
 		size_t end = g;
 		lorder *o = &m->orders[m->rows[idx[g]].ledger];
 		while (end < n && m->rows[idx[end]].ledger == m->rows[idx[g]].ledger)
@@ -1471,10 +1497,14 @@ void rcn_match_run(rcn_match *m)
 			add_fees(m, &m->rows[i]);
 	find_duplicates(m, RCN_REC_PAYMENT);
 	find_duplicates(m, RCN_REC_REFUND);
+	publish(m, 1);
 	match_payments(m);
+	publish(m, 1);
 	match_refunds(m);
+	publish(m, 1);
 	unclaimed_ledger(m);
 	check_fee_totals(m);
+	publish(m, 1);
 	if (m->n_findings) /* qsort's pointer must not be NULL, even for zero items */
 		qsort(m->findings, m->n_findings, sizeof(*m->findings), cmp_findings);
 	if (m->n_tallies)
@@ -1517,6 +1547,7 @@ void rcn_match_add_finding(rcn_match *m, const rcn_finding *f)
 	c->trade_time = dup(m, f->trade_time);
 	c->source = dup(m, f->source);
 	c->detail = dup(m, f->detail);
+	publish(m, 1);
 	qsort(m->findings, m->n_findings, sizeof(*m->findings), cmp_findings);
 }
 

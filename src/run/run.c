@@ -392,6 +392,119 @@ static void *prepare_thread(void *m)
 	return NULL;
 }
 
+/* With more than one core the findings go to the database while the matcher
+ * still makes them: a writer thread on a connection of its own opens the
+ * results transaction and streams what the matcher hands over; the main
+ * thread then finishes the same transaction (rcn_results_finish). */
+typedef struct {
+	rcn_db *db; /* the writer's connection */
+	rcn_date day;
+	rcn_results *res;
+	pthread_mutex_t lock;
+	pthread_cond_t more;
+	const rcn_finding **queue; /* handed over, not yet written */
+	size_t n_queue, cap_queue;
+	bool closing;
+	rcn_rc rc;
+	rcn_err err;
+	rcn_task task;
+	bool started;
+} results_stream;
+
+static void stream_take(void *p, const rcn_finding *const *f, size_t n)
+{
+	results_stream *s = p;
+	pthread_mutex_lock(&s->lock);
+	rcn_xreserve((void **)&s->queue, &s->cap_queue, s->n_queue + n, sizeof(*s->queue));
+	memcpy(s->queue + s->n_queue, f, n * sizeof(*f));
+	s->n_queue += n;
+	pthread_cond_signal(&s->more);
+	pthread_mutex_unlock(&s->lock);
+}
+
+static void *stream_thread(void *p)
+{
+	results_stream *s = p;
+	const rcn_finding **batch = NULL;
+	size_t cap = 0;
+	s->rc = rcn_results_begin(&s->res, s->db, s->day, &s->err);
+	for (;;) {
+		pthread_mutex_lock(&s->lock);
+		while (!s->n_queue && !s->closing)
+			pthread_cond_wait(&s->more, &s->lock);
+		size_t n = s->n_queue;
+		bool last = s->closing;
+		/* swap the queue for the empty batch buffer: the matcher never waits for the database */
+		const rcn_finding **q = s->queue;
+		size_t qcap = s->cap_queue;
+		s->queue = batch;
+		s->cap_queue = cap;
+		s->n_queue = 0;
+		batch = q;
+		cap = qcap;
+		pthread_mutex_unlock(&s->lock);
+		if (n && s->rc == RCN_OK)
+			s->rc = rcn_results_add(s->res, batch, n, &s->err);
+		if (last && !n)
+			break;
+	}
+	free(batch);
+	return NULL;
+}
+
+/* Starts the writer on its own connection; false (and nothing to undo) when
+ * it cannot, and the results are then written in one go at the end. */
+static bool stream_start(results_stream *s, const rcn_config *cfg, rcn_date day, rcn_match *m)
+{
+	memset(s, 0, sizeof(*s));
+	rcn_err ignore;
+	if (rcn_db_connect(&s->db, cfg->conninfo, &ignore) != RCN_OK)
+		return false;
+	s->day = day;
+	pthread_mutex_init(&s->lock, NULL);
+	pthread_cond_init(&s->more, NULL);
+	if (!rcn_task_spawn(&s->task, stream_thread, s)) {
+		pthread_mutex_destroy(&s->lock);
+		pthread_cond_destroy(&s->more);
+		rcn_db_close(s->db);
+		s->db = NULL;
+		return false;
+	}
+	s->started = true;
+	rcn_match_on_findings(m, stream_take, s);
+	return true;
+}
+
+/* Lets the writer write what is left and waits for it: then the writer's
+ * connection and transaction are the caller's. Returns the writer's result. */
+static rcn_rc stream_close(results_stream *s, rcn_err *err)
+{
+	pthread_mutex_lock(&s->lock);
+	s->closing = true;
+	pthread_cond_signal(&s->more);
+	pthread_mutex_unlock(&s->lock);
+	rcn_task_join(&s->task);
+	if (s->rc != RCN_OK)
+		*err = s->err;
+	return s->rc;
+}
+
+/* After stream_close or a failure elsewhere: rolls back what was not committed. */
+static void stream_free(results_stream *s, rcn_match *m)
+{
+	if (!s->started)
+		return;
+	rcn_err ignore;
+	(void)stream_close(s, &ignore);
+	rcn_match_on_findings(m, NULL, NULL);
+	rcn_results_free(s->res);
+	rcn_db_close(s->db);
+	pthread_mutex_destroy(&s->lock);
+	pthread_cond_destroy(&s->more);
+	free(s->queue);
+	s->started = false;
+}
+
 void rcn_run_date(const rcn_run_opts *o, rcn_run_result *out)
 {
 	const rcn_config *cfg = o->cfg;
@@ -411,6 +524,8 @@ void rcn_run_date(const rcn_run_opts *o, rcn_run_result *out)
 	rcn_calendar *calendar = NULL;
 	rcn_settle_set settlements;
 	memset(&settlements, 0, sizeof(settlements));
+	results_stream stream;
+	memset(&stream, 0, sizeof(stream));
 	char *counts = NULL;
 	bool locked = false;
 	const rcn_tally *metric_tallies = NULL; /* set once matched */
@@ -529,6 +644,8 @@ void rcn_run_date(const rcn_run_opts *o, rcn_run_result *out)
 		db_fail(o, &err, out);
 		goto cleanup;
 	}
+	if (threads > 1 && !o->dry_run)
+		(void)stream_start(&stream, cfg, o->day, m);
 	rcn_match_run(m);
 	stage_done(&clock, ST_MATCH);
 	progress(o, date, "writing the reports and the results");
@@ -600,8 +717,16 @@ void rcn_run_date(const rcn_run_opts *o, rcn_run_result *out)
 				     .before_commit = join_reports,
 				     .before_commit_ctx = &rj};
 		rj.info = &info;
-		rcn_rc stored = rcn_db_store_results(db, &info, findings, n_findings, moves, n_moves, settlements.v,
-						     settlements.n, &later, &err);
+		rcn_rc stored;
+		if (stream.started) {
+			stored = stream_close(&stream, &err);
+			if (stored == RCN_OK)
+				stored = rcn_results_finish(stream.res, &info, moves, n_moves, settlements.v,
+							    settlements.n, &later, &err);
+		} else {
+			stored = rcn_db_store_results(db, &info, findings, n_findings, moves, n_moves, settlements.v,
+						      settlements.n, &later, &err);
+		}
 		join_reports(&rj, NULL);
 		if (rj.rc) { /* nothing committed; the reports' own directory is gone */
 			log_line(o, LOG_ERROR, NULL, "%s", rcn_err_format(&rj.err, why, sizeof(why)));
@@ -648,6 +773,7 @@ void rcn_run_date(const rcn_run_opts *o, rcn_run_result *out)
 	if (o->timings)
 		log_timings(o, &clock, jobs, n_src);
 cleanup:
+	stream_free(&stream, m);
 	if (locked)
 		rcn_db_unlock_date(db, o->day);
 	rcn_db_close(db);

@@ -383,10 +383,15 @@ bool rcn_strmap_get(const rcn_strmap *m, const char *key, size_t len, uint32_t *
 
 /* ---- tasks and clocks ---- */
 
-void rcn_task_start(rcn_task *t, void *(*fn)(void *), void *arg)
+bool rcn_task_spawn(rcn_task *t, void *(*fn)(void *), void *arg)
 {
 	t->running = pthread_create(&t->thread, NULL, fn, arg) == 0;
-	if (!t->running)
+	return t->running;
+}
+
+void rcn_task_start(rcn_task *t, void *(*fn)(void *), void *arg)
+{
+	if (!rcn_task_spawn(t, fn, arg))
 		fn(arg);
 }
 
