@@ -3,9 +3,13 @@
  * field caps, the HTML check. Owns one row buffer and libcsv's field buffer. */
 #include "parse/csvrows.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include <csv.h>
 
@@ -221,27 +225,62 @@ static size_t line_body(const char *s, size_t n)
 	return body;
 }
 
-/* A whole line with no quote and no CR before its end, at a row boundary:
+/* A whole line at a row boundary with no quote and no CR before its end:
  * what libcsv would make of it (fields split at commas, byte-exact, the
  * CR LF or LF ending the row), without its byte-at-a-time state machine.
- * Almost every line of a bill takes this path; anything else goes to libcsv. */
-static bool plain_line(const char *s, size_t body)
+ * The line is scanned once, 16 bytes at a time where SSE2 is there, for its
+ * commas and for a quote or CR; false, with nothing added, when it has one
+ * of those or more fields than a row may have (libcsv then takes the line
+ * and says so). Almost every line of a bill takes this path. */
+static bool split_plain(rcn_csvrows *r, const char *s, size_t body)
 {
-	return !memchr(s, '"', body) && !memchr(s, '\r', body);
-}
-
-static void split_line(rcn_csvrows *r, const char *s, size_t body)
-{
-	const char *end = s + body;
-	for (;;) {
-		const char *comma = memchr(s, ',', (size_t)(end - s));
-		const char *stop = comma ? comma : end;
-		add_field(r, s, (size_t)(stop - s));
-		if (!comma || r->failed)
-			break;
-		s = comma + 1;
+	uint32_t cut[RCN_MAX_FIELDS - 1];
+	size_t n = 0, i = 0;
+#ifdef __SSE2__
+	const __m128i comma = _mm_set1_epi8(','), quote = _mm_set1_epi8('"'), cr = _mm_set1_epi8('\r');
+	for (; i + 16 <= body; i += 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+		if (_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, cr))))
+			return false;
+		unsigned m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, comma));
+		for (; m; m &= m - 1) {
+			if (n == RCN_MAX_FIELDS - 1)
+				return false;
+			cut[n++] = (uint32_t)(i + (size_t)__builtin_ctz(m));
+		}
 	}
+#endif
+	for (; i < body; i++) {
+		if (s[i] == '"' || s[i] == '\r')
+			return false;
+		if (s[i] == ',') {
+			if (n == RCN_MAX_FIELDS - 1)
+				return false;
+			cut[n++] = (uint32_t)i;
+		}
+	}
+	/* what add_field would do field by field, with one copy of the line (the
+	 * commas become the fields' NULs); the row was empty (a row boundary) and
+	 * the line is shorter than the row cap */
+	_Static_assert(PIECE_MAX < RCN_MAX_ROW_BYTES, "a plain line is one piece, within the row cap");
+	assert(r->nfields == 0 && !r->failed);
+	char *dst = r->row.data + r->row.len;
+	memcpy(dst, s, body);
+	dst[body] = '\0';
+	size_t start = 0;
+	for (size_t k = 0; k < n; k++) {
+		dst[cut[k]] = '\0';
+		r->field_off[k] = r->row.len + start;
+		r->field_len[k] = cut[k] - start;
+		start = cut[k] + 1;
+	}
+	r->field_off[n] = r->row.len + start;
+	r->field_len[n] = body - start;
+	r->nfields = n + 1;
+	r->row_bytes = body;
+	r->row.len += body + 1;
 	on_row_end('\n', r);
+	return true;
 }
 
 /* One piece of at most one line (ends at '\n' or is cut at PIECE_MAX). */
@@ -279,8 +318,8 @@ static void feed_piece(rcn_csvrows *r, const char *s, size_t n, bool ends_line)
 	 * bare CR inside an earlier cut piece could leave behind */
 	bool at_boundary = !started_row && r->csv.pstate == 0 && r->csv.entry_pos == 0;
 	size_t body = ends_line ? line_body(s, n) : 0;
-	if (ends_line && r->in_row && at_boundary && plain_line(s, body))
-		split_line(r, s, body);
+	if (ends_line && r->in_row && at_boundary && split_plain(r, s, body))
+		; /* split without libcsv */
 	else if (csv_parse(&r->csv, s, n, on_field, on_row_end, r) != n && !r->failed)
 		rcn_csvrows_fail(r, RCN_ELIMIT, r->line, "csv: %s", csv_strerror(csv_error(&r->csv)));
 	if (ends_line)

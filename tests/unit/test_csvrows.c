@@ -84,11 +84,65 @@ static void test_quotes_and_bare_cr(void **state)
 	expect_rows("a,b\rc\n", "1:a|b;1:c;");
 }
 
+/* Lines longer than the 16-byte blocks the plain path scans: commas, quotes
+ * and CRs on both sides of every block edge. */
+static void test_long_lines(void **state)
+{
+	(void)state;
+	/* each after a first line: the first bytes of an input wait for the BOM check and go to libcsv */
+	expect_rows("h\naaaaaaaaaaaaaaa,bbbbbbbbbbbbbbb,,cccccccccccccccc,d\n",
+		    "1:h;2:aaaaaaaaaaaaaaa|bbbbbbbbbbbbbbb||cccccccccccccccc|d;");
+	expect_rows("h\nx,,,,,,,,,,,,,,,,,y\n", "1:h;2:x|||||||||||||||||y;");
+	expect_rows("h\n0123456789abcdefghij,\"q,1\",z\n", "1:h;2:0123456789abcdefghij|q,1|z;");
+	expect_rows("h\n0123456789abcdef\"q\",z\nnext,0123456789abcdefghij\n",
+		    "1:h;2:0123456789abcdef\"q\"|z;3:next|0123456789abcdefghij;");
+	expect_rows("h\n0123456789abcdefghij\rk,l\n", "1:h;2:0123456789abcdefghij;2:k|l;");
+	expect_rows("h\n0123456789abcde\r,l\n", "1:h;2:0123456789abcde;2:|l;");
+	/* a quote and a CR inside a whole block, not only in the tail after the last one */
+	expect_rows("h\n0123456789abcdef,\"q,1\",zzzzzzzzzzzzzzzz\n", "1:h;2:0123456789abcdef|q,1|zzzzzzzzzzzzzzzz;");
+	expect_rows("h\n0123456789abcdefghij\rk,lllllllllllllllll\n",
+		    "1:h;2:0123456789abcdefghij;2:k|lllllllllllllllll;");
+}
+
+/* The field cap holds on either path: 256 fields are a row, 257 an error on line 2. */
+static void test_field_cap(void **state)
+{
+	(void)state;
+	char line[1200];
+	for (int fields = 256; fields <= 257; fields++) {
+		size_t n = (size_t)snprintf(line, sizeof(line), "h\n");
+		for (int i = 0; i < fields; i++)
+			n += (size_t)snprintf(line + n, sizeof(line) - n, i ? ",%d" : "%d", i % 10);
+		line[n++] = '\n';
+		line[n] = '\0';
+		for (int bytewise = 0; bytewise <= 1; bytewise++) {
+			rows_text t;
+			memset(&t, 0, sizeof(t));
+			rcn_csvrows *r = rcn_csvrows_new("t.csv", on_row, &t);
+			for (size_t i = 0; i < n; i += bytewise ? 1 : n)
+				rcn_csvrows_feed(r, line + i, bytewise ? 1 : n);
+			rcn_csvrows_finish(r);
+			const rcn_err *e = rcn_csvrows_error(r);
+			if (fields == 256) {
+				assert_null(e);
+				assert_int_equal(strncmp(t.out, "1:h;2:0|1|2", 11), 0);
+			} else {
+				assert_non_null(e);
+				assert_int_equal(e->line, 2);
+				assert_string_equal(e->msg, "row has more than 256 fields");
+			}
+			rcn_csvrows_free(r);
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_plain_lines),
 		cmocka_unit_test(test_quotes_and_bare_cr),
+		cmocka_unit_test(test_long_lines),
+		cmocka_unit_test(test_field_cap),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
