@@ -19,27 +19,30 @@ rcn_rc rcn_money_parse(int64_t *out, const char *s, size_t n, int scale, rcn_err
 		neg = true;
 		i = 1;
 	}
+	int digits = 0;
 	for (; i < n; i++) {
 		char c = s[i];
-		if (c == '.') {
-			if (dot)
+		unsigned d = (unsigned)(c - '0');
+		if (d < 10) { /* digits first: they are nearly every byte */
+			if (dot && ++decimals > scale)
 				return rcn_err_set(err, RCN_EFORMAT, NULL, 0,
-						   "invalid amount \"%.*s\": more than one decimal point", (int)n, s);
-			dot = true;
+						   "invalid amount \"%.*s\": more than %d decimals", (int)n, s, scale);
+			/* 18 digits always fit; past them every digit is checked */
+			if (++digits > 18 && v > (INT64_MAX - (int64_t)d) / 10)
+				return rcn_err_set(err, RCN_EFORMAT, NULL, 0, "invalid amount \"%.*s\": too large",
+						   (int)(n > 64 ? 64 : n), s);
+			v = v * 10 + (int64_t)d;
 			continue;
 		}
-		if (c < '0' || c > '9')
+		if (c != '.')
 			return rcn_err_set(err, RCN_EFORMAT, NULL, 0, "invalid amount \"%.*s\": unexpected '%c'",
 					   (int)(n > 64 ? 64 : n), s, c);
-		if (dot && ++decimals > scale)
-			return rcn_err_set(err, RCN_EFORMAT, NULL, 0, "invalid amount \"%.*s\": more than %d decimals",
-					   (int)n, s, scale);
-		if (v > (INT64_MAX - (c - '0')) / 10)
-			return rcn_err_set(err, RCN_EFORMAT, NULL, 0, "invalid amount \"%.*s\": too large",
-					   (int)(n > 64 ? 64 : n), s);
-		v = v * 10 + (c - '0');
-		digit = true;
+		if (dot)
+			return rcn_err_set(err, RCN_EFORMAT, NULL, 0,
+					   "invalid amount \"%.*s\": more than one decimal point", (int)n, s);
+		dot = true;
 	}
+	digit = digits > 0;
 	if (!digit)
 		return rcn_err_set(err, RCN_EFORMAT, NULL, 0, "invalid amount \"%.*s\": no digits", (int)n, s);
 	int64_t mul = pow10_tab[scale - decimals];

@@ -36,6 +36,10 @@ static void test_money_values(void **state)
 	assert_int_equal(parse_ok("-0.27000", 5), -27000);
 	assert_int_equal(parse_ok("0.04000", 5), 4000);
 	assert_int_equal(parse_ok("92233720368547758.07", 2), INT64_MAX);
+	assert_int_equal(parse_ok("9223372036854775807", 0), INT64_MAX);
+	assert_int_equal(parse_ok("-9223372036854775807", 0), -INT64_MAX);
+	assert_int_equal(parse_ok("000000000000000000000012.5", 1), 125); /* leading zeros are digits too */
+	assert_int_equal(parse_ok("999999999999999999", 0), 999999999999999999); /* 18 digits, unchecked */
 }
 
 static void test_money_errors(void **state)
@@ -47,6 +51,9 @@ static void test_money_errors(void **state)
 	assert_string_equal(parse_err("1.234", 2), "invalid amount \"1.234\": more than 2 decimals");
 	assert_string_equal(parse_err("92233720368547758.08", 2), "invalid amount \"92233720368547758.08\": too large");
 	assert_string_equal(parse_err("99999999999999999999", 2), "invalid amount \"99999999999999999999\": too large");
+	assert_string_equal(parse_err("9223372036854775808", 0), "invalid amount \"9223372036854775808\": too large");
+	assert_string_equal(parse_err("1000000000000000000.0", 0),
+			    "invalid amount \"1000000000000000000.0\": more than 0 decimals");
 	assert_string_equal(parse_err("+1", 2), "invalid amount \"+1\": unexpected '+'");
 	assert_string_equal(parse_err(" 1", 2), "invalid amount \" 1\": unexpected ' '");
 	assert_string_equal(parse_err("-", 2), "invalid amount \"-\": no digits");
