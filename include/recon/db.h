@@ -69,6 +69,7 @@ typedef struct {
 	const char *timezone;	 /* e.g. "Asia/Shanghai" */
 	const char *orders_sql;	 /* site SELECT with the ledger_orders column names, or NULL */
 	const char *refunds_sql; /* site SELECT with the ledger_refunds column names, or NULL */
+	bool pipelined;		 /* rows received here and parsed on a thread of their own */
 } rcn_ledger_window;
 
 /* Starts the snapshot: BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY. */

@@ -133,10 +133,10 @@ static void sink_contract(void *ctx, const rcn_ledger_contract *c)
 
 /* The snapshot's first half, while the statements are parsed: the window and
  * the previous date's suspense. */
-static rcn_rc load_window(rcn_db *db, const rcn_run_opts *o, rcn_match *m, rcn_err *err)
+static rcn_rc load_window(rcn_db *db, const rcn_run_opts *o, rcn_match *m, bool pipelined, rcn_err *err)
 {
-	rcn_ledger_window w = {o->day, o->cfg->carry_over_days, o->cfg->timezone, o->cfg->orders_sql,
-			       o->cfg->refunds_sql};
+	rcn_ledger_window w = {o->day,		      o->cfg->carry_over_days, o->cfg->timezone,
+			       o->cfg->orders_sql, o->cfg->refunds_sql,    pipelined};
 	rcn_ledger_sink sink = {sink_order, sink_refund, sink_suspense, sink_contract, m};
 	bool had_run = false;
 	rcn_rc rc;
@@ -157,7 +157,7 @@ static rcn_rc load_window(rcn_db *db, const rcn_run_opts *o, rcn_match *m, rcn_e
 static rcn_rc load_lookups(rcn_db *db, const rcn_run_opts *o, rcn_match *m, rcn_err *err)
 {
 	rcn_ledger_window w = {o->day, o->cfg->carry_over_days, o->cfg->timezone, o->cfg->orders_sql,
-			       o->cfg->refunds_sql};
+			       o->cfg->refunds_sql, false};
 	rcn_ledger_sink sink = {sink_order, sink_refund, sink_suspense, sink_contract, m};
 	rcn_match_keys k;
 	rcn_match_begin_lookup(m);
@@ -609,7 +609,7 @@ void rcn_run_date(const rcn_run_opts *o, rcn_run_result *out)
 	progress(o, date, "downloading and parsing statements, loading the ledger window");
 	clock.mark = rcn_clock_seconds(CLOCK_MONOTONIC);
 	double parse_start = clock.mark;
-	rcn_rc window_rc = load_window(db, o, m, &err);
+	rcn_rc window_rc = load_window(db, o, m, threads > 1, &err);
 	stage_done(&clock, ST_WINDOW);
 	rcn_parse_join(pool);
 	clock.s[ST_PARSE] = rcn_clock_seconds(CLOCK_MONOTONIC) - parse_start; /* overlaps the window */

@@ -257,7 +257,7 @@ static void test_window_cutoff(void **state)
 	rcn_err err;
 	recorder r = {0};
 	rcn_ledger_sink s = sink_for(&r);
-	rcn_ledger_window w = {day_of("2026-03-01"), 0, "Asia/Shanghai", NULL, NULL};
+	rcn_ledger_window w = {day_of("2026-03-01"), 0, "Asia/Shanghai", NULL, NULL, false};
 	assert_ok(rcn_ledger_begin(db, &err));
 	assert_ok(rcn_ledger_load_window(db, &w, &s, &err));
 	const char *want[] = {O_A, O_C, R_1, R_2};
@@ -297,7 +297,7 @@ static void test_window_escapes(void **state)
 	rcn_err err;
 	recorder r = {0};
 	rcn_ledger_sink s = sink_for(&r);
-	rcn_ledger_window w = {day_of("2026-03-01"), 0, "Asia/Shanghai", NULL, NULL};
+	rcn_ledger_window w = {day_of("2026-03-01"), 0, "Asia/Shanghai", NULL, NULL, false};
 	assert_ok(rcn_ledger_load_window(db, &w, &s, &err));
 	const char *want[] = {
 		"O W\t1|m\tx\ny\\z\rq|微信|\\N|CNY|PAID|\\N|10|2026-03-01 08:00:00|2026-03-01 08:00:00|20513"};
@@ -317,7 +317,7 @@ static void test_window_local_times(void **state)
 	rcn_err err;
 	recorder r = {0};
 	rcn_ledger_sink s = sink_for(&r);
-	rcn_ledger_window w = {day_of("2026-03-01"), 0, "Asia/Kolkata", NULL, NULL};
+	rcn_ledger_window w = {day_of("2026-03-01"), 0, "Asia/Kolkata", NULL, NULL, false};
 	assert_ok(rcn_ledger_load_window(db, &w, &s, &err));
 	const char *want[] = {"O F1|m|wechat|t|CNY|PAID||10|2026-02-28 23:59:59|2026-03-01 00:00:00|20513",
 			      "O F2|m|wechat||CNY|CREATED||10|2026-03-01 00:00:00||20513"};
@@ -332,7 +332,7 @@ static void test_snapshot(void **state)
 	rcn_err err;
 	recorder r = {0};
 	rcn_ledger_sink s = sink_for(&r);
-	rcn_ledger_window w = {day_of("2026-03-01"), 0, "Asia/Shanghai", NULL, NULL};
+	rcn_ledger_window w = {day_of("2026-03-01"), 0, "Asia/Shanghai", NULL, NULL, false};
 	assert_ok(rcn_ledger_begin(db, &err));
 	assert_ok(rcn_ledger_load_window(db, &w, &s, &err));
 	assert_int_equal(r.total, 4);
@@ -362,7 +362,8 @@ static void test_site_sql(void **state)
 		"SELECT order_no, merchant_id, upper(channel) AS channel, channel_txn_id, amount_fen * 2 AS amount_fen,"
 		" currency, status, created_at, paid_at, contract_id FROM ledger_orders WHERE merchant_id = 'm1';\n",
 		"SELECT refund_no, order_no, channel_refund_id, amount_fen, status, requested_at, refunded_at"
-		" FROM ledger_refunds WHERE status = 'SUCCESS'"};
+		" FROM ledger_refunds WHERE status = 'SUCCESS'",
+		false};
 	assert_ok(rcn_ledger_load_window(db, &w, &s, &err));
 	const char *want[] = {
 		"O A|m1|WECHAT|4200A|CNY|PAID||2468|2026-03-01 23:00:00|2026-03-01 23:59:59|20513",
@@ -401,7 +402,7 @@ static void test_lookup(void **state)
 	rcn_err err;
 	recorder r = {0};
 	rcn_ledger_sink s = sink_for(&r);
-	rcn_ledger_window w = {day_of("2026-03-01"), 0, "Asia/Shanghai", NULL, NULL};
+	rcn_ledger_window w = {day_of("2026-03-01"), 0, "Asia/Shanghai", NULL, NULL, false};
 	/* A is in the window (already loaded): not delivered again. D is found
 	 * both by order_no and by txn id: delivered once. */
 	const char *orders[] = {"A", "D", "q\"u\\o'te", "MISSING"};
@@ -434,13 +435,85 @@ static void test_lookup_batches(void **state)
 	rcn_err err;
 	recorder r = {0};
 	rcn_ledger_sink s = sink_for(&r);
-	rcn_ledger_window w = {day_of("2026-03-01"), 3, "Asia/Shanghai", NULL, NULL};
+	rcn_ledger_window w = {day_of("2026-03-01"), 3, "Asia/Shanghai", NULL, NULL, false};
 	assert_ok(rcn_ledger_lookup(db, &w, (const char *const *)keys, N, NULL, 0, NULL, 0, NULL, 0, &s, &err));
 	assert_int_equal(r.total, 12000);
 	recorder_free(&r);
 	for (int i = 0; i < N; i++)
 		free(keys[i]);
 	free(keys);
+}
+
+/* Rows in the order they arrive, folded into one number. */
+typedef struct {
+	uint64_t hash;
+	size_t n;
+	size_t longest; /* merchant_id */
+} fold;
+
+static void fold_text(fold *f, const char *s)
+{
+	for (; *s; s++)
+		f->hash = f->hash * 1099511628211u + (unsigned char)*s;
+	f->hash = f->hash * 1099511628211u + 0xff;
+}
+
+static void fold_order(void *ctx, const rcn_ledger_order *o)
+{
+	fold *f = ctx;
+	const char *texts[] = {o->order_no, o->merchant_id, o->channel, o->status, o->created_at, o->paid_at};
+	for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++)
+		fold_text(f, texts[i]);
+	f->hash = f->hash * 31 + (uint64_t)o->amount_fen * 7 + (uint64_t)o->business_date;
+	if (strlen(o->merchant_id) > f->longest)
+		f->longest = strlen(o->merchant_id);
+	f->n++;
+}
+
+/* Received on one thread and parsed on another (more than a megabyte of rows,
+ * so several batches, and a row bigger than a batch): the same rows in the
+ * same order as on one thread, the same error, and a usable connection. */
+static void test_window_pipelined(void **state)
+{
+	(void)state;
+	sql("TRUNCATE ledger_orders, ledger_refunds");
+	/* in this order on disk, so COPY sends the big row in the middle */
+	sql("INSERT INTO ledger_orders SELECT 'P' || i,"
+	    " CASE WHEN i = 20000 THEN repeat('x', 1500000) ELSE 'm' || (i % 7) END, 'wechat', 'T' || i, i, 'CNY', 'PAID',"
+	    " '2026-03-01 01:00:00+00'::timestamptz + i * interval '1 ms', NULL, NULL FROM generate_series(1, 30000) AS i");
+	rcn_err err;
+	rcn_ledger_window w = {day_of("2026-03-01"), 0, "Asia/Shanghai", NULL, NULL, false};
+	fold one = {0}, two = {0};
+	rcn_ledger_sink s1 = {.order = fold_order, .ctx = &one}, s2 = {.order = fold_order, .ctx = &two};
+	assert_ok(rcn_ledger_load_window(db, &w, &s1, &err));
+	w.pipelined = true;
+	assert_ok(rcn_ledger_load_window(db, &w, &s2, &err));
+	assert_int_equal(one.n, 30000);
+	assert_int_equal(one.longest, 1500000);
+	assert_int_equal(two.n, one.n);
+	assert_int_equal(two.longest, one.longest);
+	assert_true(two.hash == one.hash);
+
+	/* a bad row in the middle of the stream: the same one-line error either way */
+	w.orders_sql = "SELECT order_no, merchant_id, channel, channel_txn_id,"
+		       " CASE WHEN order_no = 'P25000' THEN 0.5 ELSE amount_fen END AS amount_fen,"
+		       " currency, status, created_at, paid_at, contract_id FROM ledger_orders";
+	char msg[2][sizeof err.msg];
+	for (int p = 0; p < 2; p++) {
+		fold f = {0};
+		rcn_ledger_sink sk = {.order = fold_order, .ctx = &f};
+		w.pipelined = p;
+		assert_int_equal(rcn_ledger_load_window(db, &w, &sk, &err), RCN_EDB);
+		snprintf(msg[p], sizeof msg[p], "%s", err.msg);
+		assert_true(f.n < 30000);
+	}
+	assert_string_equal(msg[0], "ledger order P25000: amount_fen \"0.5\" is not a whole number of fen");
+	assert_string_equal(msg[1], msg[0]);
+	w.orders_sql = NULL;
+	fold again = {0};
+	rcn_ledger_sink sa = {.order = fold_order, .ctx = &again};
+	assert_ok(rcn_ledger_load_window(db, &w, &sa, &err));
+	assert_true(again.hash == one.hash);
 }
 
 static int waited;
@@ -749,6 +822,7 @@ int main(void)
 		cmocka_unit_test(test_window_cutoff),
 		cmocka_unit_test(test_window_escapes),
 		cmocka_unit_test(test_window_local_times),
+		cmocka_unit_test(test_window_pipelined),
 		cmocka_unit_test(test_snapshot),
 		cmocka_unit_test(test_site_sql),
 		cmocka_unit_test(test_lookup),
