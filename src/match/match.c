@@ -329,9 +329,11 @@ void rcn_match_add_record(rcn_match *m, size_t source, const rcn_record *rec)
 
 static rcn_tally *tally(rcn_match *m, const char *channel, const char *merchant, rcn_side side)
 {
+	/* the same interned string is the same pointer: strcmp only when not */
 	for (size_t i = 0; i < m->n_tallies; i++) {
 		rcn_tally *t = &m->tallies[i];
-		if (t->side == side && strcmp(t->channel, channel) == 0 && strcmp(t->merchant_id, merchant) == 0)
+		if (t->side == side && (t->channel == channel || strcmp(t->channel, channel) == 0) &&
+		    (t->merchant_id == merchant || strcmp(t->merchant_id, merchant) == 0))
 			return t;
 	}
 	rcn_xreserve((void **)&m->tallies, &m->cap_tallies, m->n_tallies + 1, sizeof(rcn_tally));
@@ -371,6 +373,9 @@ void rcn_match_set_prior_run(rcn_match *m, bool had_prior_run)
  * up). The window's millions of orders arrive one by one while statements
  * are parsed; indexing them afterwards in one loop lets each lookup's memory
  * be fetched ahead, instead of one cache miss per order as it arrives. */
+/* Window orders indexed together while they load (rcn_match_add_order). */
+#define INDEX_BATCH 65536
+
 static void index_orders(rcn_match *m)
 {
 	size_t dst = m->order_indexed;
@@ -424,6 +429,10 @@ void rcn_match_add_order(rcn_match *m, const rcn_ledger_order *o)
 		      .from_lookup = m->lookup_phase,
 		      .source = source_for(m, o->channel, o->merchant_id)};
 	m->n_orders++;
+	/* the window's orders are indexed a batch at a time as they come, by the
+	 * thread loading them, which mostly waits for the database meanwhile */
+	if (!m->lookup_phase && m->n_orders - m->order_indexed >= INDEX_BATCH)
+		index_orders(m);
 }
 
 void rcn_match_add_refund(rcn_match *m, const rcn_ledger_refund *r)

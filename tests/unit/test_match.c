@@ -148,6 +148,36 @@ static void test_order_given_twice(void **state)
 	rcn_match_free(m);
 }
 
+/* The same across the batches the window's orders are indexed in while they
+ * load (65,536 at a time): a number given again in a later batch is still
+ * the first one's, and every order is matched once. */
+static void test_order_given_twice_across_batches(void **state)
+{
+	(void)state;
+	rcn_match *m = new_matcher(DAY, 3);
+	char no[32], txn[32];
+	enum { N = 140000 };
+	for (int i = 0; i < N; i++) {
+		snprintf(no, sizeof no, "B%d", i);
+		snprintf(txn, sizeof txn, "T%d", i);
+		order(m, no, txn, 100 + i, "PAID", DAY);
+		if (i == 70000 || i == 131072)
+			order(m, "B10", "T10", 1, "PAID", DAY); /* ignored: B10 is known */
+	}
+	pay(m, "B10", "T10", 110, "SUCCESS");
+	pay(m, "B139999", "T139999", 140099, "SUCCESS");
+	rcn_match_begin_lookup(m);
+	rcn_match_run(m);
+	size_t n;
+	rcn_match_findings(m, &n);
+	assert_int_equal(n, N - 2); /* the others: pending, not in the statement */
+	assert_int_equal(side(m, RCN_SIDE_LEDGER)->rows_in, N);
+	assert_int_equal(side(m, RCN_SIDE_LEDGER)->matched, 2);
+	assert_int_equal(side(m, RCN_SIDE_LEDGER)->amount_matched, 110 + 140099);
+	assert_balanced(m);
+	rcn_match_free(m);
+}
+
 /* The groundwork done ahead (rcn_match_prepare, on its own thread in a run)
  * gives exactly the night rcn_match_run alone gives: the same findings in the
  * same order, the same tallies and fee sums. */
@@ -592,6 +622,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_matched),
 		cmocka_unit_test(test_order_given_twice),
+		cmocka_unit_test(test_order_given_twice_across_batches),
 		cmocka_unit_test(test_prepare_same_night),
 		cmocka_unit_test(test_amounts),
 		cmocka_unit_test(test_status),
