@@ -25,7 +25,7 @@ struct rcn_input {
 	char *path;
 	bool gzip;
 	bool raw_eof;
-	bool in_member; /* inside a gzip member: end of file here is a truncation */
+	bool in_member;		  /* inside a gzip member: end of file here is a truncation */
 	struct inflate_state *zs; /* gzip only */
 	uint32_t hdr_seen;	  /* bytes of the member's header that went past, up to its FLG byte */
 	unsigned char *raw;	  /* the file's chunk buffer */

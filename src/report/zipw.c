@@ -43,8 +43,7 @@ static void deflate_some(rcn_zipw_entry *e, bool last)
 		if (isal_deflate(e->zs) != COMP_OK)
 			abort(); /* only fails on a bad level or state, which init rules out */
 		e->out_len = e->out_cap - e->zs->avail_out;
-	} while (e->zs->avail_in > 0 || e->zs->avail_out == 0 ||
-		 (last && e->zs->internal_state.state != ZSTATE_END));
+	} while (e->zs->avail_in > 0 || e->zs->avail_out == 0 || (last && e->zs->internal_state.state != ZSTATE_END));
 }
 
 void rcn_zipw_entry_write(rcn_zipw_entry *e, const void *data, size_t n)

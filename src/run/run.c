@@ -135,8 +135,8 @@ static void sink_contract(void *ctx, const rcn_ledger_contract *c)
  * the previous date's suspense. */
 static rcn_rc load_window(rcn_db *db, const rcn_run_opts *o, rcn_match *m, bool pipelined, rcn_err *err)
 {
-	rcn_ledger_window w = {o->day,		      o->cfg->carry_over_days, o->cfg->timezone,
-			       o->cfg->orders_sql, o->cfg->refunds_sql,    pipelined};
+	rcn_ledger_window w = {
+		o->day, o->cfg->carry_over_days, o->cfg->timezone, o->cfg->orders_sql, o->cfg->refunds_sql, pipelined};
 	rcn_ledger_sink sink = {sink_order, sink_refund, sink_suspense, sink_contract, m};
 	bool had_run = false;
 	rcn_rc rc;
@@ -156,8 +156,8 @@ static rcn_rc load_window(rcn_db *db, const rcn_run_opts *o, rcn_match *m, bool 
 /* The second half, once every statement row is in: the keys the window lacks. */
 static rcn_rc load_lookups(rcn_db *db, const rcn_run_opts *o, rcn_match *m, rcn_err *err)
 {
-	rcn_ledger_window w = {o->day, o->cfg->carry_over_days, o->cfg->timezone, o->cfg->orders_sql,
-			       o->cfg->refunds_sql, false};
+	rcn_ledger_window w = {
+		o->day, o->cfg->carry_over_days, o->cfg->timezone, o->cfg->orders_sql, o->cfg->refunds_sql, false};
 	rcn_ledger_sink sink = {sink_order, sink_refund, sink_suspense, sink_contract, m};
 	rcn_match_keys k;
 	rcn_match_begin_lookup(m);

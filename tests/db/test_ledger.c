@@ -358,7 +358,9 @@ static void test_site_sql(void **state)
 	recorder r = {0};
 	rcn_ledger_sink s = sink_for(&r);
 	rcn_ledger_window w = {
-		day_of("2026-03-01"), 0, "Asia/Shanghai",
+		day_of("2026-03-01"),
+		0,
+		"Asia/Shanghai",
 		"SELECT order_no, merchant_id, upper(channel) AS channel, channel_txn_id, amount_fen * 2 AS amount_fen,"
 		" currency, status, created_at, paid_at, contract_id FROM ledger_orders WHERE merchant_id = 'm1';\n",
 		"SELECT refund_no, order_no, channel_refund_id, amount_fen, status, requested_at, refunded_at"
@@ -479,8 +481,10 @@ static void test_window_pipelined(void **state)
 	sql("TRUNCATE ledger_orders, ledger_refunds");
 	/* in this order on disk, so COPY sends the big row in the middle */
 	sql("INSERT INTO ledger_orders SELECT 'P' || i,"
-	    " CASE WHEN i = 20000 THEN repeat('x', 1500000) ELSE 'm' || (i % 7) END, 'wechat', 'T' || i, i, 'CNY', 'PAID',"
-	    " '2026-03-01 01:00:00+00'::timestamptz + i * interval '1 ms', NULL, NULL FROM generate_series(1, 30000) AS i");
+	    " CASE WHEN i = 20000 THEN repeat('x', 1500000) ELSE 'm' || (i % 7) END, 'wechat', 'T' || i, i, 'CNY', "
+	    "'PAID',"
+	    " '2026-03-01 01:00:00+00'::timestamptz + i * interval '1 ms', NULL, NULL FROM generate_series(1, 30000) "
+	    "AS i");
 	rcn_err err;
 	rcn_ledger_window w = {day_of("2026-03-01"), 0, "Asia/Shanghai", NULL, NULL, false};
 	fold one = {0}, two = {0};

@@ -38,7 +38,7 @@ static void test_money_values(void **state)
 	assert_int_equal(parse_ok("92233720368547758.07", 2), INT64_MAX);
 	assert_int_equal(parse_ok("9223372036854775807", 0), INT64_MAX);
 	assert_int_equal(parse_ok("-9223372036854775807", 0), -INT64_MAX);
-	assert_int_equal(parse_ok("000000000000000000000012.5", 1), 125); /* leading zeros are digits too */
+	assert_int_equal(parse_ok("000000000000000000000012.5", 1), 125);	 /* leading zeros are digits too */
 	assert_int_equal(parse_ok("999999999999999999", 0), 999999999999999999); /* 18 digits, unchecked */
 }
 
