@@ -409,7 +409,7 @@ static void *sheet_worker(void *p)
 
 static void small_part(rcn_zipw_entry *e, const char *name, const char *xml)
 {
-	rcn_zipw_entry_init(e, name, 3);
+	rcn_zipw_entry_init(e, name, 1);
 	rcn_zipw_entry_write(e, xml, strlen(xml));
 	rcn_zipw_entry_finish(e);
 }
