@@ -95,6 +95,8 @@ typedef struct {
 	size_t count;
 } rcn_strmap;
 
+/* The map's hash of n bytes, for callers that group keys themselves. */
+uint32_t rcn_hash(const char *s, size_t n);
 void rcn_strmap_init(rcn_strmap *m, size_t expected);
 void rcn_strmap_free(rcn_strmap *m);
 /* Inserts key -> val unless present; returns true if inserted, false (and

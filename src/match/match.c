@@ -909,32 +909,74 @@ static int cmp_rows_by_time(const void *a, const void *b, void *ctx)
 /* For each row of `type` whose key (payment: txn id, refund: refund id) an
  * earlier row of that type already had: that earlier row; else NO_ROW.
  * NULL if no row of the type has a key. Reads only the rows' type and keys. */
+/* A keyed row as its key's hash (high half) and its index (low half). */
+static const char *listing_key(const srow *r, rcn_rec_type type)
+{
+	const char *key = type == RCN_REC_PAYMENT ? r->txn : r->refund_id;
+	return r->type != type || !*key || strcmp(key, "0") == 0 ? NULL : key;
+}
+
+/* For each row of the type, the first earlier row with the same channel
+ * transaction id (NO_ROW if none); NULL when no row has one. The keyed rows'
+ * (hash, index) pairs are radix-sorted by hash, which keeps indexes in order
+ * within a hash, and runs of one hash are checked string by string: two
+ * sequential passes instead of a hash map's cache miss per row. */
 static uint32_t *earlier_listings(const rcn_match *m, rcn_rec_type type)
 {
-	uint32_t *before = NULL;
-	rcn_strmap seen;
-	rcn_strmap_init(&seen, 16);
+	size_t n = 0;
+	uint64_t *pairs = NULL;
 	for (size_t i = 0; i < m->n_rows; i++) {
-		const srow *r = &m->rows[i];
-		const char *key = type == RCN_REC_PAYMENT ? r->txn : r->refund_id;
-		if (i + PREFETCH < m->n_rows && seen.cap > 16) {
-			const srow *a = &m->rows[i + PREFETCH];
-			const char *ahead = type == RCN_REC_PAYMENT ? a->txn : a->refund_id;
-			rcn_strmap_prefetch(&seen, ahead, strlen(ahead));
-		}
-		uint32_t first;
-		if (r->type != type || !*key || strcmp(key, "0") == 0)
+		const char *key = listing_key(&m->rows[i], type);
+		if (!key)
 			continue;
-		if (!before) { /* the first keyed row: room for all */
-			before = rcn_xmalloc((m->n_rows + 1) * sizeof(uint32_t));
-			for (size_t k = 0; k < m->n_rows; k++)
-				before[k] = NO_ROW;
-			rcn_strmap_reserve(&seen, m->n_rows - i);
-		}
-		if (!rcn_strmap_put(&seen, key, strlen(key), (uint32_t)i, &first))
-			before[i] = first;
+		if (!pairs)
+			pairs = rcn_xmalloc((m->n_rows - i) * sizeof(*pairs));
+		pairs[n++] = (uint64_t)rcn_hash(key, strlen(key)) << 32 | (uint32_t)i;
 	}
-	rcn_strmap_free(&seen);
+	if (!pairs)
+		return NULL;
+	uint32_t *before = rcn_xmalloc((m->n_rows + 1) * sizeof(uint32_t));
+	for (size_t k = 0; k < m->n_rows; k++)
+		before[k] = NO_ROW;
+	/* LSD radix sort on the hash, 16 bits a pass: stable */
+	uint64_t *tmp = rcn_xmalloc((n + 1) * sizeof(*tmp));
+	size_t *count = rcn_xmalloc(65536 * sizeof(size_t));
+	for (int shift = 32; shift < 64; shift += 16) {
+		memset(count, 0, 65536 * sizeof(size_t));
+		for (size_t k = 0; k < n; k++)
+			count[(pairs[k] >> shift) & 0xFFFF]++;
+		for (size_t b = 0, at = 0; b < 65536; b++) {
+			size_t c = count[b];
+			count[b] = at;
+			at += c;
+		}
+		for (size_t k = 0; k < n; k++)
+			tmp[count[(pairs[k] >> shift) & 0xFFFF]++] = pairs[k];
+		uint64_t *swap = pairs;
+		pairs = tmp;
+		tmp = swap;
+	}
+	free(count);
+	free(tmp);
+	for (size_t a = 0; a < n;) {
+		size_t b = a + 1;
+		while (b < n && pairs[b] >> 32 == pairs[a] >> 32)
+			b++;
+		/* one hash, rows in input order: each row's first equal key is its first listing */
+		for (size_t k = a + 1; k < b; k++) {
+			uint32_t row = (uint32_t)pairs[k];
+			const char *key = listing_key(&m->rows[row], type);
+			for (size_t j = a; j < k; j++) {
+				uint32_t earlier = (uint32_t)pairs[j];
+				if (strcmp(listing_key(&m->rows[earlier], type), key) == 0) {
+					before[row] = earlier;
+					break;
+				}
+			}
+		}
+		a = b;
+	}
+	free(pairs);
 	return before;
 }
 

@@ -278,6 +278,11 @@ static uint32_t hash_bytes(const char *s, size_t n)
 	return (uint32_t)h;
 }
 
+uint32_t rcn_hash(const char *s, size_t n)
+{
+	return hash_bytes(s, n);
+}
+
 /* Hash tables of a big night are hundreds of MiB read in random order: with
  * 4 KiB pages nearly every probe also misses the TLB. Asks for 2 MiB pages
  * for them only (THP "madvise" mode, Debian's default): for the row arrays

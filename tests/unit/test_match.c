@@ -313,6 +313,40 @@ static void test_double_charge_and_duplicate(void **state)
 	rcn_match_free(m);
 }
 
+/* Transactions listed again and again, interleaved, and a "0" or empty id
+ * (never a repeat): each repeat names its transaction's first listing. */
+static void test_listed_again_and_again(void **state)
+{
+	(void)state;
+	rcn_match *m = new_matcher(DAY, 3);
+	pay(m, "Q1", "TA", 100, "SUCCESS"); /* line 2 */
+	pay(m, "Q2", "TB", 200, "SUCCESS"); /* 3 */
+	pay(m, "Q1", "TA", 100, "SUCCESS"); /* 4: repeats line 2 */
+	pay(m, "Q3", "0", 300, "SUCCESS");  /* 5 */
+	pay(m, "Q2", "TB", 200, "SUCCESS"); /* 6: repeats line 3 */
+	pay(m, "Q4", "0", 400, "SUCCESS");  /* 7 */
+	pay(m, "Q1", "TA", 100, "SUCCESS"); /* 8: repeats line 2 */
+	order(m, "Q1", "TA", 100, "PAID", DAY);
+	order(m, "Q2", "TB", 200, "PAID", DAY);
+	order(m, "Q3", "", 300, "PAID", DAY);
+	order(m, "Q4", "", 400, "PAID", DAY);
+	rcn_match_run(m);
+	size_t n;
+	const rcn_finding *const *f = rcn_match_findings(m, &n);
+	assert_int_equal(n, 3);
+	const char *want[][2] = {{"bill.csv:4", "first listed at bill.csv:2"},
+				 {"bill.csv:8", "first listed at bill.csv:2"},
+				 {"bill.csv:6", "first listed at bill.csv:3"}};
+	for (size_t i = 0; i < n; i++) {
+		assert_int_equal(f[i]->kind, RCN_K_DUPLICATE_RECORD);
+		assert_string_equal(f[i]->source, want[i][0]);
+		assert_string_equal(f[i]->detail, want[i][1]);
+	}
+	assert_int_equal(side(m, RCN_SIDE_LEDGER)->matched, 4);
+	assert_balanced(m);
+	rcn_match_free(m);
+}
+
 static void test_fee(void **state)
 {
 	(void)state;
@@ -627,6 +661,7 @@ int main(void)
 		cmocka_unit_test(test_amounts),
 		cmocka_unit_test(test_status),
 		cmocka_unit_test(test_double_charge_and_duplicate),
+		cmocka_unit_test(test_listed_again_and_again),
 		cmocka_unit_test(test_fee),
 		cmocka_unit_test(test_refunds),
 		cmocka_unit_test(test_pending_and_expiry),
