@@ -123,6 +123,28 @@ void rcn_task_start(rcn_task *t, void *(*fn)(void *), void *arg);
 bool rcn_task_spawn(rcn_task *t, void *(*fn)(void *), void *arg);
 void rcn_task_join(rcn_task *t);
 
+/* A ring of n slots (an array the caller owns) handed in order from one
+ * producer thread to one consumer thread. The producer fills the slot
+ * rcn_ring_free_slot names and calls rcn_ring_put; the consumer uses the slot
+ * rcn_ring_full_slot names and calls rcn_ring_done. Either side may close the
+ * ring: the producer's rcn_ring_free_slot and, once the filled slots are
+ * used, the consumer's rcn_ring_full_slot then return SIZE_MAX. */
+typedef struct {
+	pthread_mutex_t mu;
+	pthread_cond_t filled, freed;
+	size_t n, out, count; /* out: the oldest filled slot; count: filled, the consumer's current one too */
+	bool closed;
+} rcn_ring;
+void rcn_ring_init(rcn_ring *r, size_t n);
+void rcn_ring_destroy(rcn_ring *r);
+size_t rcn_ring_free_slot(rcn_ring *r);
+void rcn_ring_put(rcn_ring *r);
+size_t rcn_ring_full_slot(rcn_ring *r);
+void rcn_ring_done(rcn_ring *r);
+/* Waits until the consumer has used every filled slot. */
+void rcn_ring_wait_empty(rcn_ring *r);
+void rcn_ring_close(rcn_ring *r);
+
 /* A clock's reading in seconds (CLOCK_MONOTONIC for wall time,
  * CLOCK_THREAD_CPUTIME_ID for a thread's CPU time). */
 double rcn_clock_seconds(clockid_t clock);

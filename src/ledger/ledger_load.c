@@ -1,7 +1,6 @@
 /* The ledger read side: one REPEATABLE READ READ ONLY snapshot, the date
  * window streamed with COPY ... TO STDOUT, key lookups outside the window and
  * the suspense of a date. Rows reach the caller as views during a callback. */
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -330,10 +329,9 @@ typedef struct {
 	int nfields;
 	const char *what;
 	row_batch b[BATCHES];
-	size_t head, count; /* full batches: b[head .. head + count) */
-	bool done;	    /* the receiver has no more */
-	pthread_mutex_t mu;
-	pthread_cond_t full, freed;
+	rcn_ring ring;
+	size_t filling; /* the receiver's batch */
+	rcn_task worker;
 	rcn_rc rc; /* the first failure; later rows are dropped */
 	rcn_err err;
 } row_pipe;
@@ -341,42 +339,77 @@ typedef struct {
 static void *pipe_worker(void *p)
 {
 	row_pipe *q = p;
-	for (;;) {
-		pthread_mutex_lock(&q->mu);
-		while (!q->count && !q->done)
-			pthread_cond_wait(&q->full, &q->mu);
-		if (!q->count) {
-			pthread_mutex_unlock(&q->mu);
-			return NULL;
-		}
-		row_batch *b = &q->b[q->head];
-		pthread_mutex_unlock(&q->mu);
-		for (size_t i = 0, at = 0; i < b->n && q->rc == RCN_OK; at = b->ends[i++])
-			q->rc = copy_row(q->c, b->data + at, b->ends[i] - at - 1, q->nfields, &q->err, q->what);
-		pthread_mutex_lock(&q->mu);
-		q->head = (q->head + 1) % BATCHES;
-		q->count--;
-		pthread_cond_signal(&q->freed);
-		pthread_mutex_unlock(&q->mu);
+	size_t at;
+	while ((at = rcn_ring_full_slot(&q->ring)) != SIZE_MAX) {
+		const row_batch *b = &q->b[at];
+		for (size_t i = 0, from = 0; i < b->n && q->rc == RCN_OK; from = b->ends[i++])
+			q->rc = copy_row(q->c, b->data + from, b->ends[i] - from - 1, q->nfields, &q->err, q->what);
+		rcn_ring_done(&q->ring);
 	}
+	return NULL;
 }
 
-/* The batch the receiver fills: the one after the full ones, once free. */
-static row_batch *pipe_slot(row_pipe *q)
+/* Starts the worker; false (nothing left to free) when no thread starts. */
+static bool pipe_start(row_pipe *q, row_ctx *c, int nfields, const char *what)
 {
-	return &q->b[(q->head + q->count) % BATCHES];
+	memset(q, 0, sizeof(*q));
+	q->c = c;
+	q->nfields = nfields;
+	q->what = what;
+	for (size_t i = 0; i < BATCHES; i++)
+		q->b[i].data = rcn_xmalloc(BATCH_BYTES);
+	rcn_ring_init(&q->ring, BATCHES);
+	q->filling = rcn_ring_free_slot(&q->ring);
+	if (rcn_task_spawn(&q->worker, pipe_worker, q))
+		return true;
+	rcn_ring_destroy(&q->ring);
+	for (size_t i = 0; i < BATCHES; i++)
+		free(q->b[i].data);
+	return false;
 }
 
+/* Hands the batch being filled to the worker and takes the next free one. */
 static void pipe_push(row_pipe *q)
 {
-	pthread_mutex_lock(&q->mu);
-	q->count++;
-	pthread_cond_signal(&q->full);
-	while (q->count == BATCHES)
-		pthread_cond_wait(&q->freed, &q->mu);
-	pthread_mutex_unlock(&q->mu);
-	row_batch *b = pipe_slot(q);
-	b->len = b->n = 0;
+	rcn_ring_put(&q->ring);
+	q->filling = rcn_ring_free_slot(&q->ring);
+	q->b[q->filling].len = q->b[q->filling].n = 0;
+}
+
+/* One row from the socket: into the batch, or, bigger than a batch, delivered
+ * here once the worker has caught up (it is idle then). */
+static void pipe_row(row_pipe *q, char *row, size_t len)
+{
+	row_batch *b = &q->b[q->filling];
+	if (b->len + len + 1 > BATCH_BYTES || b->n == sizeof(b->ends) / sizeof(b->ends[0])) {
+		pipe_push(q);
+		b = &q->b[q->filling];
+	}
+	if (len + 1 > BATCH_BYTES) {
+		rcn_ring_wait_empty(&q->ring);
+		if (q->rc == RCN_OK)
+			q->rc = copy_row(q->c, row, len, q->nfields, &q->err, q->what);
+		return;
+	}
+	memcpy(b->data + b->len, row, len);
+	b->len += len;
+	b->data[b->len++] = '\0';
+	b->ends[b->n++] = b->len;
+}
+
+/* The last batch to the worker, the worker joined: its result. */
+static rcn_rc pipe_finish(row_pipe *q, rcn_err *err)
+{
+	if (q->b[q->filling].n)
+		rcn_ring_put(&q->ring);
+	rcn_ring_close(&q->ring);
+	rcn_task_join(&q->worker);
+	rcn_ring_destroy(&q->ring);
+	for (size_t i = 0; i < BATCHES; i++)
+		free(q->b[i].data);
+	if (q->rc != RCN_OK)
+		*err = q->err;
+	return q->rc;
 }
 
 /* Runs COPY (query) TO STDOUT and hands every row to deliver(). After a bad
@@ -393,72 +426,19 @@ static rcn_rc copy_out(rcn_db *db, const char *sql, int nfields, row_ctx *c, boo
 	}
 	PQclear(res);
 	row_pipe q;
-	rcn_task worker = {0};
-	if (pipelined) {
-		memset(&q, 0, sizeof(q));
-		q.c = c;
-		q.nfields = nfields;
-		q.what = what;
-		for (size_t i = 0; i < BATCHES; i++)
-			q.b[i].data = rcn_xmalloc(BATCH_BYTES);
-		pthread_mutex_init(&q.mu, NULL);
-		pthread_cond_init(&q.full, NULL);
-		pthread_cond_init(&q.freed, NULL);
-		pipelined = rcn_task_spawn(&worker, pipe_worker, &q);
-		if (!pipelined) {
-			for (size_t i = 0; i < BATCHES; i++)
-				free(q.b[i].data);
-			pthread_mutex_destroy(&q.mu);
-			pthread_cond_destroy(&q.full);
-			pthread_cond_destroy(&q.freed);
-		}
-	}
+	pipelined = pipelined && pipe_start(&q, c, nfields, what);
 	rcn_rc rc = RCN_OK;
 	char *row;
 	int len;
 	while ((len = PQgetCopyData(db->conn, &row, 0)) > 0) {
-		if (!pipelined) {
-			if (rc == RCN_OK)
-				rc = copy_row(c, row, (size_t)len, nfields, err, what);
-		} else { /* after a failure the worker drops what it gets */
-			row_batch *b = pipe_slot(&q);
-			if (b->len + (size_t)len + 1 > BATCH_BYTES || b->n == sizeof(b->ends) / sizeof(b->ends[0]))
-				pipe_push(&q), b = pipe_slot(&q);
-			if ((size_t)len + 1 > BATCH_BYTES) { /* a row bigger than a batch: its own way */
-				pthread_mutex_lock(&q.mu);
-				while (q.count)
-					pthread_cond_wait(&q.freed, &q.mu);
-				pthread_mutex_unlock(&q.mu);
-				if (q.rc == RCN_OK)
-					q.rc = copy_row(c, row, (size_t)len, nfields, &q.err, what);
-			} else {
-				memcpy(b->data + b->len, row, (size_t)len);
-				b->len += (size_t)len;
-				b->data[b->len++] = '\0';
-				b->ends[b->n++] = b->len;
-			}
-		}
+		if (pipelined)
+			pipe_row(&q, row, (size_t)len); /* after a failure the worker drops what it gets */
+		else if (rc == RCN_OK)
+			rc = copy_row(c, row, (size_t)len, nfields, err, what);
 		PQfreemem(row);
 	}
-	if (pipelined) {
-		row_batch *b = pipe_slot(&q);
-		pthread_mutex_lock(&q.mu);
-		if (b->n)
-			q.count++;
-		q.done = true;
-		pthread_cond_signal(&q.full);
-		pthread_mutex_unlock(&q.mu);
-		rcn_task_join(&worker);
-		if (q.rc != RCN_OK) {
-			rc = q.rc;
-			*err = q.err;
-		}
-		for (size_t i = 0; i < BATCHES; i++)
-			free(q.b[i].data);
-		pthread_mutex_destroy(&q.mu);
-		pthread_cond_destroy(&q.full);
-		pthread_cond_destroy(&q.freed);
-	}
+	if (pipelined)
+		rc = pipe_finish(&q, err);
 	if (len == -2 && rc == RCN_OK)
 		rc = rcn_pq_fail(db, NULL, err, what);
 	rcn_rc drc = rcn_pq_drain(db, rc == RCN_OK ? err : NULL, what);

@@ -407,6 +407,77 @@ void rcn_task_join(rcn_task *t)
 	t->running = false;
 }
 
+void rcn_ring_init(rcn_ring *r, size_t n)
+{
+	memset(r, 0, sizeof(*r));
+	r->n = n;
+	pthread_mutex_init(&r->mu, NULL);
+	pthread_cond_init(&r->filled, NULL);
+	pthread_cond_init(&r->freed, NULL);
+}
+
+void rcn_ring_destroy(rcn_ring *r)
+{
+	pthread_mutex_destroy(&r->mu);
+	pthread_cond_destroy(&r->filled);
+	pthread_cond_destroy(&r->freed);
+}
+
+size_t rcn_ring_free_slot(rcn_ring *r)
+{
+	pthread_mutex_lock(&r->mu);
+	while (r->count == r->n && !r->closed)
+		pthread_cond_wait(&r->freed, &r->mu);
+	/* the slot after the filled ones stays put while the consumer moves on */
+	size_t at = r->closed ? SIZE_MAX : (r->out + r->count) % r->n;
+	pthread_mutex_unlock(&r->mu);
+	return at;
+}
+
+void rcn_ring_put(rcn_ring *r)
+{
+	pthread_mutex_lock(&r->mu);
+	r->count++;
+	pthread_cond_signal(&r->filled);
+	pthread_mutex_unlock(&r->mu);
+}
+
+size_t rcn_ring_full_slot(rcn_ring *r)
+{
+	pthread_mutex_lock(&r->mu);
+	while (r->count == 0 && !r->closed)
+		pthread_cond_wait(&r->filled, &r->mu);
+	size_t at = r->count ? r->out : SIZE_MAX;
+	pthread_mutex_unlock(&r->mu);
+	return at;
+}
+
+void rcn_ring_done(rcn_ring *r)
+{
+	pthread_mutex_lock(&r->mu);
+	r->out = (r->out + 1) % r->n;
+	r->count--;
+	pthread_cond_signal(&r->freed);
+	pthread_mutex_unlock(&r->mu);
+}
+
+void rcn_ring_wait_empty(rcn_ring *r)
+{
+	pthread_mutex_lock(&r->mu);
+	while (r->count)
+		pthread_cond_wait(&r->freed, &r->mu);
+	pthread_mutex_unlock(&r->mu);
+}
+
+void rcn_ring_close(rcn_ring *r)
+{
+	pthread_mutex_lock(&r->mu);
+	r->closed = true;
+	pthread_cond_broadcast(&r->filled);
+	pthread_cond_broadcast(&r->freed);
+	pthread_mutex_unlock(&r->mu);
+}
+
 double rcn_clock_seconds(clockid_t clock)
 {
 	struct timespec t;

@@ -585,6 +585,67 @@ static void test_gzip_bomb(void **state)
 	free(zeros);
 }
 
+/* The read-ahead thread gives exactly the bytes rcn_input_read gives, in
+ * order, across more chunks than its ring holds; an error comes where the
+ * input has it and again on every later call; a stop before the end returns. */
+static void test_readahead(void **state)
+{
+	(void)state;
+	size_t big = (size_t)3 << 20, gz_n;
+	char *src = malloc(big);
+	assert_non_null(src);
+	uint32_t x = 7;
+	for (size_t i = 0; i < big; i++) {
+		x = x * 1103515245u + 12345u;
+		src[i] = (char)('a' + (x >> 24) % 16);
+	}
+	char *gz = gzip_mem(src, big, &gz_n);
+	rcn_input *in;
+	rcn_err err;
+	assert_int_equal(rcn_input_open_mem(&in, gz, gz_n, "big.gz", 0, &err), RCN_OK);
+	rcn_readahead *ra = rcn_readahead_start(in, 4096);
+	assert_non_null(ra);
+	size_t total = 0, got;
+	const char *data;
+	do {
+		assert_int_equal(rcn_readahead_next(ra, &data, &got, &err), RCN_OK);
+		assert_true(total + got <= big);
+		assert_memory_equal(data, src + total, got);
+		total += got;
+	} while (got > 0);
+	assert_int_equal(total, big);
+	assert_int_equal(rcn_readahead_next(ra, &data, &got, &err), RCN_OK); /* the end, again */
+	assert_int_equal(got, 0);
+	rcn_readahead_stop(ra);
+	rcn_input_close(in);
+
+	/* cut short: the bytes before the cut, then the error, twice */
+	assert_int_equal(rcn_input_open_mem(&in, gz, gz_n / 2, "cut.gz", 0, &err), RCN_OK);
+	ra = rcn_readahead_start(in, 4096);
+	rcn_rc rc;
+	total = 0;
+	while ((rc = rcn_readahead_next(ra, &data, &got, &err)) == RCN_OK && got > 0)
+		total += got;
+	assert_int_equal(rc, RCN_EFORMAT);
+	assert_string_equal(err.msg, "truncated gzip stream");
+	assert_true(total > 0 && total < big);
+	rcn_err again;
+	assert_int_equal(rcn_readahead_next(ra, &data, &got, &again), RCN_EFORMAT);
+	assert_string_equal(again.msg, "truncated gzip stream");
+	rcn_readahead_stop(ra);
+	rcn_input_close(in);
+
+	/* stopped after one chunk, with the ring full behind it */
+	assert_int_equal(rcn_input_open_mem(&in, gz, gz_n, "big.gz", 0, &err), RCN_OK);
+	ra = rcn_readahead_start(in, 4096);
+	assert_int_equal(rcn_readahead_next(ra, &data, &got, &err), RCN_OK);
+	assert_memory_equal(data, src, got);
+	rcn_readahead_stop(ra);
+	rcn_input_close(in);
+	free(gz);
+	free(src);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -600,6 +661,7 @@ int main(void)
 		cmocka_unit_test(test_open_mem),
 		cmocka_unit_test(test_gzip_bomb),
 		cmocka_unit_test(test_member_across_chunks),
+		cmocka_unit_test(test_readahead),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
