@@ -391,7 +391,7 @@ static void *sheet_worker(void *p)
 		sheet *sh = &q->sheets[i];
 		char part[64];
 		snprintf(part, sizeof(part), "xl/worksheets/sheet%zu.xml", i + 1);
-		rcn_zipw_entry_init(&sh->entry, part, 1);
+		rcn_zipw_entry_init(&sh->entry, part);
 		w->e = &sh->entry;
 		w->len = 0;
 		if (sh->kind == RCN_K__COUNT)
@@ -409,7 +409,7 @@ static void *sheet_worker(void *p)
 
 static void small_part(rcn_zipw_entry *e, const char *name, const char *xml)
 {
-	rcn_zipw_entry_init(e, name, 1);
+	rcn_zipw_entry_init(e, name);
 	rcn_zipw_entry_write(e, xml, strlen(xml));
 	rcn_zipw_entry_finish(e);
 }

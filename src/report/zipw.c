@@ -13,23 +13,16 @@
 #define DOS_DATE_1980_01_01 0x0021 /* (1980-1980) << 9 | 1 << 5 | 1 */
 #define ZIP32_MAX	    0xFFFFFFFFu
 
-void rcn_zipw_entry_init(rcn_zipw_entry *e, const char *name, int level)
+void rcn_zipw_entry_init(rcn_zipw_entry *e, const char *name)
 {
-	static const uint32_t level_buf_size[] = {0, ISAL_DEF_LVL1_DEFAULT, ISAL_DEF_LVL2_DEFAULT,
-						  ISAL_DEF_LVL3_DEFAULT};
 	memset(e, 0, sizeof(*e));
 	snprintf(e->name, sizeof(e->name), "%s", name);
-	if (level < 0 || level > ISAL_DEF_MAX_LEVEL)
-		level = 1;
 	e->zs = rcn_xmalloc(sizeof(*e->zs));
 	isal_deflate_init(e->zs); /* raw deflate: the zip entry carries its own CRC */
-	e->zs->level = (uint32_t)level;
-	if (level_buf_size[level]) {
-		e->level_buf = rcn_xmalloc(level_buf_size[level]);
-		e->zs->level_buf = e->level_buf;
-		e->zs->level_buf_size = level_buf_size[level];
-	}
-	e->crc = 0;
+	e->zs->level = 1;	  /* the fast level: the higher ones buy little on XML and are slower */
+	e->level_buf = rcn_xmalloc(ISAL_DEF_LVL1_DEFAULT);
+	e->zs->level_buf = e->level_buf;
+	e->zs->level_buf_size = ISAL_DEF_LVL1_DEFAULT;
 }
 
 static void deflate_some(rcn_zipw_entry *e, bool last)

@@ -25,9 +25,8 @@ typedef struct {
 	bool failed; /* too large for a zip without zip64 */
 } rcn_zipw_entry;
 
-/* level: ISA-L's 0 to 3; recon uses 1 for every entry (its fast level; the
- * higher ones buy little on XML and are slower). */
-void rcn_zipw_entry_init(rcn_zipw_entry *e, const char *name, int level);
+/* Deflated at ISA-L level 1. */
+void rcn_zipw_entry_init(rcn_zipw_entry *e, const char *name);
 void rcn_zipw_entry_write(rcn_zipw_entry *e, const void *data, size_t n);
 void rcn_zipw_entry_finish(rcn_zipw_entry *e);
 void rcn_zipw_entry_free(rcn_zipw_entry *e);
