@@ -60,6 +60,29 @@ static void test_money_errors(void **state)
 	assert_string_equal(parse_err(".", 2), "invalid amount \".\": no digits");
 }
 
+/* Amounts of at most 18 characters take one fast pass; these sit on its
+ * edges, where the answer must be the checked path's. */
+static void test_money_fast_path_edges(void **state)
+{
+	(void)state;
+	assert_int_equal(parse_ok("12.", 2), 1200);
+	assert_int_equal(parse_ok(".5", 2), 50);
+	assert_int_equal(parse_ok("-.5", 2), -50);
+	assert_int_equal(parse_ok("-0", 2), 0);
+	assert_int_equal(parse_ok("123456789012345.67", 2), 12345678901234567); /* 18 characters */
+	assert_int_equal(parse_ok("9999999999999.9999", 5), 999999999999999990);
+	assert_int_equal(parse_ok("92233720368547758", 2), 9223372036854775800); /* 17 digits, scaled to the edge */
+	assert_string_equal(parse_err("999999999999999.99", 5), "invalid amount \"999999999999999.99\": too large");
+	assert_string_equal(parse_err("999999999999999999", 2), "invalid amount \"999999999999999999\": too large");
+	assert_string_equal(parse_err("92233720368547759", 2), "invalid amount \"92233720368547759\": too large");
+	assert_string_equal(parse_err("1.2.3", 2), "invalid amount \"1.2.3\": more than one decimal point");
+	assert_string_equal(parse_err("1.-2", 2), "invalid amount \"1.-2\": unexpected '-'");
+	assert_string_equal(parse_err("--1", 2), "invalid amount \"--1\": unexpected '-'");
+	assert_string_equal(parse_err("0.001", 2), "invalid amount \"0.001\": more than 2 decimals");
+	assert_string_equal(parse_err("-.", 2), "invalid amount \"-.\": no digits");
+	assert_string_equal(parse_err("1\x80", 2), "invalid amount \"1\x80\": unexpected '\x80'");
+}
+
 static void test_money_format(void **state)
 {
 	(void)state;
@@ -123,6 +146,18 @@ static void test_dates(void **state)
 	/* year boundary */
 	assert_int_equal(rcn_date_parse(&d, "2025-12-31", 10, &err), RCN_OK);
 	assert_string_equal(rcn_date_format(buf, d + 1), "2026-01-01");
+	/* the last good date is remembered: a bad one in between, the same again, another */
+	rcn_date first, again, next;
+	assert_int_equal(rcn_date_parse(&first, "2026-03-02", 10, &err), RCN_OK);
+	assert_int_equal(rcn_date_parse(&d, "2026-02-30", 10, &err), RCN_EFORMAT);
+	assert_string_equal(err.msg, "invalid date \"2026-02-30\": no such day");
+	assert_int_equal(rcn_date_parse(&again, "2026-03-02", 10, &err), RCN_OK);
+	assert_int_equal(again, first);
+	assert_int_equal(rcn_date_parse(&next, "2026-03-03", 10, &err), RCN_OK);
+	assert_int_equal(next, first + 1);
+	assert_int_equal(rcn_date_parse(&d, "2026-03-0", 9, &err), RCN_EFORMAT); /* a prefix of the last */
+	assert_int_equal(rcn_date_parse(&d, "2026-03-02", 10, &err), RCN_OK);
+	assert_int_equal(d, first);
 }
 
 static void test_datetimes(void **state)
@@ -147,9 +182,13 @@ static void test_datetimes(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_money_values), cmocka_unit_test(test_money_errors),
-		cmocka_unit_test(test_money_format), cmocka_unit_test(test_rate_and_fee),
-		cmocka_unit_test(test_dates),	     cmocka_unit_test(test_datetimes),
+		cmocka_unit_test(test_money_values),
+		cmocka_unit_test(test_money_errors),
+		cmocka_unit_test(test_money_fast_path_edges),
+		cmocka_unit_test(test_money_format),
+		cmocka_unit_test(test_rate_and_fee),
+		cmocka_unit_test(test_dates),
+		cmocka_unit_test(test_datetimes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
