@@ -5,6 +5,9 @@
 
 #include <limits.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 static int hexval(char c)
 {
@@ -67,12 +70,64 @@ static bool only_nulls_escaped(const char *row, size_t len)
 	return true;
 }
 
+/* One byte of a row being cut at its tabs: a tab ends field [*start, at); a
+ * backslash is fine only as a whole-field \N. False for any other backslash. */
+static bool cut_at(char *row, size_t len, size_t at, size_t *start, const char **fields, int *n, int max, bool *over)
+{
+	if (row[at] == '\\')
+		return at == *start && at + 1 < len && row[at + 1] == 'N' && (at + 2 == len || row[at + 2] == '\t');
+	if (*n >= max) {
+		*over = true;
+		return true;
+	}
+	row[at] = '\0';
+	fields[(*n)++] = at - *start == 2 && row[*start] == '\\' && row[*start + 1] == 'N' ? NULL : row + *start;
+	*start = at + 1;
+	return true;
+}
+
+/* The common row (no escapes but whole-field \N) in one pass, 16 bytes at a
+ * time where SSE2 is there: cut in place at the tabs. -2 when the row has
+ * another escape: its tabs are put back for the general path. A window is
+ * millions of rows, and a memchr per field was most of their splitting. */
+static int split_plain_row(char *row, size_t len, const char **fields, int max)
+{
+	int n = 0;
+	size_t start = 0, i = 0;
+	bool over = false;
+#ifdef __SSE2__
+	const __m128i tab = _mm_set1_epi8('\t'), bs = _mm_set1_epi8('\\');
+	for (; i + 16 <= len && !over; i += 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(row + i));
+		unsigned m = (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, tab), _mm_cmpeq_epi8(v, bs)));
+		for (; m && !over; m &= m - 1)
+			if (!cut_at(row, len, i + (size_t)__builtin_ctz(m), &start, fields, &n, max, &over))
+				goto escaped;
+	}
+#endif
+	for (; i < len && !over; i++)
+		if ((row[i] == '\t' || row[i] == '\\') && !cut_at(row, len, i, &start, fields, &n, max, &over))
+			goto escaped;
+	if (over || n >= max)
+		return -1;
+	fields[n++] = len - start == 2 && row[start] == '\\' && row[start + 1] == 'N' ? NULL : row + start;
+	return n;
+escaped:
+	for (size_t k = 0; k < i + 16 && k < len; k++) /* no NUL comes from the server: every one was a tab */
+		if (row[k] == '\0')
+			row[k] = '\t';
+	return -2;
+}
+
 int rcn_pgtext_split(char *row, size_t len, const char **fields, int max)
 {
 	if (len > 0 && row[len - 1] == '\n')
 		len--;
 	row[len] = '\0';
-	int n = 0;
+	int n = split_plain_row(row, len, fields, max);
+	if (n != -2)
+		return n;
+	n = 0;
 	if (only_nulls_escaped(row, len)) {
 		/* the common row: fields cut in place at the tabs */
 		char *p = row, *end = row + len;
