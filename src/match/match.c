@@ -9,22 +9,27 @@
 
 #include "recon/money.h"
 
+/* One statement row; ten million of them are a night, so the fields are
+ * packed (144 bytes): a row's input order is its index in rows[], and ledger
+ * indexes fit 32 bits (the order index's values are uint32 already). */
 typedef struct {
 	size_t source; /* index into sources, or SIZE_MAX for a carried row of an unknown source */
-	rcn_rec_type type;
 	const char *channel, *merchant_id, *txn, *order_no, *refund_no, *refund_id, *status, *trade_time;
 	const char *src;  /* "file:line" of a carried row; NULL: formatted from file and line when needed */
 	const char *file; /* tonight's rows: the statement, shared by all its rows */
 	long line;
 	const char *product; /* trade type, for the fee schedule ("" for carried rows) */
 	int64_t amount, settle, fee;
+	int32_t ledger; /* order or refund index, -1 if none */
 	rcn_date first_seen;
-	long seq;	/* input order, for stable tie-breaks */
-	int64_t ledger; /* order or refund index, -1 if none */
+	rcn_rec_type type;
 	bool done;
 	bool carried;	     /* pending from the previous date: its fee was counted then */
 	uint8_t debit_flags; /* auto-debit checks that need the whole day: DEBIT_* below */
 } srow;
+#if UINTPTR_MAX == UINT64_MAX
+_Static_assert(sizeof(srow) == 144, "a statement row grew: every byte is ten megabytes on a big night");
+#endif
 
 /* Values that repeat row after row (channel, merchant, status, trade type,
  * file): each keeps one copy while it stays the same, instead of one per row. */
@@ -60,12 +65,15 @@ typedef struct {
 
 typedef struct {
 	const char *order_no, *merchant_id, *channel, *txn, *status, *paid_at, *contract_id;
-	int32_t contract; /* index into contracts, -1 */
 	int64_t amount;
+	size_t source;	  /* covering source or SIZE_MAX */
+	int32_t contract; /* index into contracts, -1 */
 	rcn_date bdate, first_seen;
 	bool expected, carried, consumed, from_lookup;
-	size_t source; /* covering source or SIZE_MAX */
 } lorder;
+#if UINTPTR_MAX == UINT64_MAX
+_Static_assert(sizeof(lorder) == 88, "a ledger order grew: every byte is ten megabytes on a big night");
+#endif
 
 typedef struct {
 	const char *refund_no, *order_no, *refund_id, *status, *channel, *merchant_id, *refunded_at;
@@ -287,7 +295,6 @@ static void settle_new_rows(rcn_match *m, size_t from, size_t source)
 	for (size_t i = from; i < m->n_rows; i++) {
 		m->rows[i].source = source;
 		m->rows[i].first_seen = m->day;
-		m->rows[i].seq = (long)i;
 	}
 }
 
@@ -495,7 +502,6 @@ void rcn_match_add_suspense(rcn_match *m, const rcn_finding *f)
 		    .settle = f->channel_settle,
 		    .fee = f->channel_fee,
 		    .first_seen = f->first_seen,
-		    .seq = (long)m->n_rows,
 		    .ledger = -1,
 		    .carried = true};
 	m->n_rows++;
@@ -593,7 +599,7 @@ void rcn_match_missing_keys(rcn_match *m, rcn_match_keys *out)
 			if (!rcn_strmap_get(&m->order_idx, r->order_no, strlen(r->order_no), &v))
 				add_key(&lists[0], r->order_no);
 			else if (r->type == RCN_REC_PAYMENT)
-				r->ledger = v; /* found now: match_payments need not look again */
+				r->ledger = (int32_t)v; /* found now: match_payments need not look again */
 		}
 		if (r->type == RCN_REC_PAYMENT && !*r->order_no && *r->txn && !txn_get(m, r->txn, &v))
 			add_key(&lists[1], r->txn);
@@ -885,23 +891,24 @@ static const char *status_reason(rcn_match *m, const char *prefix, const char *s
 static int cmp_rows_by_ledger(const void *a, const void *b, void *ctx)
 {
 	const srow *rows = ctx;
-	const srow *x = &rows[*(const size_t *)a], *y = &rows[*(const size_t *)b];
+	size_t i = *(const size_t *)a, j = *(const size_t *)b;
+	const srow *x = &rows[i], *y = &rows[j];
 	if (x->ledger != y->ledger)
 		return x->ledger < y->ledger ? -1 : 1;
 	int c = strcmp(x->trade_time, y->trade_time);
 	if (c)
 		return c;
-	return (x->seq > y->seq) - (x->seq < y->seq);
+	return (i > j) - (i < j); /* input order */
 }
 
 static int cmp_rows_by_time(const void *a, const void *b, void *ctx)
 {
 	const srow *rows = ctx;
-	const srow *x = &rows[*(const size_t *)a], *y = &rows[*(const size_t *)b];
-	int c = strcmp(x->trade_time, y->trade_time);
+	size_t i = *(const size_t *)a, j = *(const size_t *)b;
+	int c = strcmp(rows[i].trade_time, rows[j].trade_time);
 	if (c)
 		return c;
-	return (x->seq > y->seq) - (x->seq < y->seq);
+	return (i > j) - (i < j); /* input order */
 }
 
 #define NO_ROW UINT32_MAX
@@ -1107,12 +1114,13 @@ static rcn_kind check_debit(rcn_match *m, const srow *r, const lcontract *c, con
 static int cmp_debits(const void *a, const void *b, void *ctx)
 {
 	const rcn_match *m = ctx;
-	const srow *x = &m->rows[*(const size_t *)a], *y = &m->rows[*(const size_t *)b];
+	size_t i = *(const size_t *)a, j = *(const size_t *)b;
+	const srow *x = &m->rows[i], *y = &m->rows[j];
 	int32_t cx = m->orders[x->ledger].contract, cy = m->orders[y->ledger].contract;
 	if (cx != cy)
 		return cx < cy ? -1 : 1;
 	int c = strcmp(x->trade_time, y->trade_time);
-	return c ? c : (x->seq > y->seq) - (x->seq < y->seq);
+	return c ? c : (i > j) - (i < j);
 }
 
 /* Rules that need every debit of a contract on the day: at most
@@ -1245,9 +1253,9 @@ static void match_payments(rcn_match *m)
 		if (r->ledger >= 0)
 			; /* found by rcn_match_missing_keys */
 		else if (*r->order_no && rcn_strmap_get(&m->order_idx, r->order_no, strlen(r->order_no), &v))
-			r->ledger = v;
+			r->ledger = (int32_t)v;
 		else if (!*r->order_no && *r->txn && txn_get(m, r->txn, &v))
-			r->ledger = v;
+			r->ledger = (int32_t)v;
 		if (r->ledger >= 0 && m->orders[r->ledger].bdate > m->day && collected(m->orders[r->ledger].status) &&
 		    success(r->status)) {
 			ledger_later(m, r, m->orders[r->ledger].bdate, RCN_K_OVERPAYMENT);
@@ -1353,9 +1361,9 @@ static void match_refunds(rcn_match *m)
 		if (r->type != RCN_REC_REFUND || r->done)
 			continue;
 		if (*r->refund_no && rcn_strmap_get(&m->refund_idx, r->refund_no, strlen(r->refund_no), &v))
-			r->ledger = v;
+			r->ledger = (int32_t)v;
 		else if (*r->refund_id && rcn_strmap_get(&m->refund_id_idx, r->refund_id, strlen(r->refund_id), &v))
-			r->ledger = v;
+			r->ledger = (int32_t)v;
 		if (r->ledger >= 0)
 			listed[r->ledger] = true;
 		idx[n++] = i;
