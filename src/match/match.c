@@ -1532,15 +1532,21 @@ static void mark_expected(rcn_match *m)
 	}
 }
 
+/* Channels, reasons and empty refund numbers are mostly one shared string. */
+static int cmp_str(const char *a, const char *b)
+{
+	return a == b ? 0 : strcmp(a, b);
+}
+
 static int cmp_findings(const void *a, const void *b)
 {
 	const rcn_finding *x = *(const rcn_finding *const *)a, *y = *(const rcn_finding *const *)b;
 	int c;
 	if (x->kind != y->kind)
 		return x->kind < y->kind ? -1 : 1;
-	if ((c = strcmp(x->channel, y->channel)) || (c = strcmp(x->order_no, y->order_no)) ||
-	    (c = strcmp(x->refund_no, y->refund_no)) || (c = strcmp(x->channel_txn_id, y->channel_txn_id)) ||
-	    (c = strcmp(x->source, y->source)) || (c = strcmp(x->reason, y->reason)))
+	if ((c = cmp_str(x->channel, y->channel)) || (c = strcmp(x->order_no, y->order_no)) ||
+	    (c = cmp_str(x->refund_no, y->refund_no)) || (c = strcmp(x->channel_txn_id, y->channel_txn_id)) ||
+	    (c = strcmp(x->source, y->source)) || (c = cmp_str(x->reason, y->reason)))
 		return c;
 	return (x->side > y->side) - (x->side < y->side);
 }

@@ -123,6 +123,9 @@ struct rcn_wechat_parser {
 	rcn_stmt_result res;
 	rcn_verdict v; /* bad rows, summary problems, a trailing row: why the file is rejected */
 	bool finished;
+	char last_rate[16]; /* the last good 费率 and its value: a bill has one or two rates */
+	size_t last_rate_len;
+	int64_t last_rate_ppm;
 };
 
 /* Field i as written (header and summary header cells have no backtick). */
@@ -253,9 +256,18 @@ static void on_detail(rcn_wechat_parser *p)
 	}
 	rec.rate_ppm = -1;
 	s = col_value(p, C_RATE, &n);
-	if (n > 0 && rcn_rate_parse(&rec.rate_ppm, s, n, &e) != RCN_OK) {
-		rcn_verdict_quarantine(&p->v, "%s: %s", col_names[C_RATE], e.msg);
-		return;
+	if (n > 0 && n == p->last_rate_len && memcmp(s, p->last_rate, n) == 0) {
+		rec.rate_ppm = p->last_rate_ppm;
+	} else if (n > 0) {
+		if (rcn_rate_parse(&rec.rate_ppm, s, n, &e) != RCN_OK) {
+			rcn_verdict_quarantine(&p->v, "%s: %s", col_names[C_RATE], e.msg);
+			return;
+		}
+		if (n <= sizeof(p->last_rate)) {
+			memcpy(p->last_rate, s, n);
+			p->last_rate_len = n;
+			p->last_rate_ppm = rec.rate_ppm;
+		}
 	}
 
 	/* Sums are committed only when every one of them fits. */

@@ -656,6 +656,30 @@ static void test_service_provider(void **state)
 	assert_int_equal(col.rec[0].rate_ppm, -1); /* empty 费率 */
 }
 
+/* Each row's 费率 is its own, whatever the row before had (the parser
+ * remembers the last good one), and a bad one is still quarantined. */
+static void test_rates_row_by_row(void **state)
+{
+	(void)state;
+#define RATE_ROW(no, rate)                                                                                             \
+	"`2021-03-01 09:00:01,`wx1,`1601959334,`0,`,`42000000" no ",`S" no ",`openid,`NATIVE,`SUCCESS,`OTHERS,`CNY,"   \
+	"`12.30,`0.00,`0,`0,`0.00,`0.00,`,`,`goods,`attach,`0.07000,`" rate ",`12.30,`0.00,`\n"
+	static const char s[] = HDR_ALL "\n" RATE_ROW("1", "0.60%") RATE_ROW("2", "0.38%") RATE_ROW("3", "0.60%")
+		RATE_ROW("4", "") RATE_ROW("5", "0.60%") RATE_ROW("6", "0.6") RATE_ROW("7", "0.38%") SUM_HDR
+		"\n`7,`86.10,`0.00,`0.00,`0.49000,`86.10,`0.00\n";
+#undef RATE_ROW
+	rcn_stmt_result res;
+	collect col;
+	parse_both(s, strlen(s), &res, &col);
+	assert_int_equal(col.nrec, 6);
+	const int64_t want[] = {6000, 3800, 6000, -1, 6000, 3800};
+	for (int i = 0; i < 6; i++)
+		assert_int_equal(col.rec[i].rate_ppm, want[i]);
+	assert_int_equal(col.nquar, 1);
+	assert_int_equal(col.quar_line[0], 7);
+	assert_string_equal(col.quar_reason[0], "费率: invalid rate \"0.6\": expected a percentage like 0.60%");
+}
+
 static void test_missing_backticks_and_columns_by_name(void **state)
 {
 	(void)state;
@@ -703,6 +727,7 @@ int main(void)
 		cmocka_unit_test(test_fundflow_rejected),
 		cmocka_unit_test(test_long_row),
 		cmocka_unit_test(test_service_provider),
+		cmocka_unit_test(test_rates_row_by_row),
 		cmocka_unit_test(test_missing_backticks_and_columns_by_name),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
