@@ -272,9 +272,56 @@ static void test_text_escapes(void **state)
 	rmdir(dir2);
 }
 
+/* Long values with markup, a control character, a bad byte, a Chinese
+ * character or a tab at every place: the same escapes wherever the byte
+ * falls in or across the 16-byte steps that skip plain ASCII. */
+static void test_text_escapes_everywhere(void **state)
+{
+	(void)state;
+	static const char *const odd[][2] = {{"&", "&amp;"},
+					     {"<", "&lt;"},
+					     {">", "&gt;"},
+					     {"\x01", "_x0001_"},
+					     {"\xFF", "\xEF\xBF\xBD"},
+					     {"\xE6\xB1\x87", "\xE6\xB1\x87"},
+					     {"\t", "\t"}};
+	enum { N_ODD = sizeof(odd) / sizeof(odd[0]), LEN = 40 };
+	static char values[N_ODD * LEN][128], want[N_ODD * LEN][160];
+	static rcn_finding f[N_ODD * LEN];
+	static const rcn_finding *fp[N_ODD * LEN];
+	for (int k = 0; k < N_ODD; k++)
+		for (int at = 1; at < LEN; at++) { /* not first: a tab there would ask for xml:space */
+			int i = k * LEN + at;
+			snprintf(values[i], sizeof(values[i]), "%.*s%s%.*s%d", at,
+				 "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", odd[k][0], LEN - at,
+				 "yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy", i);
+			snprintf(want[i], sizeof(want[i]), "<is><t>%.*s%s%.*s%d</t></is>", at,
+				 "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", odd[k][1], LEN - at,
+				 "yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy", i);
+		}
+	size_t n = 0;
+	for (int i = 0; i < N_ODD * LEN; i++)
+		if (values[i][0]) {
+			f[n] = finding(RCN_K_SHORT_PAYMENT, values[i], 100, 50);
+			fp[n] = &f[n];
+			n++;
+		}
+	char dir[] = "/tmp/test_xlsx.XXXXXX";
+	const char *path = write_findings(dir, fp, n);
+	char *sh = entry(path, "xl/worksheets/sheet2.xml");
+	assert_non_null(sh);
+	for (int i = 0; i < N_ODD * LEN; i++)
+		if (values[i][0] && !strstr(sh, want[i]))
+			fail_msg("no cell %s", want[i]);
+	free(sh);
+	remove(path);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {cmocka_unit_test(test_workbook), cmocka_unit_test(test_full_sheet),
-					   cmocka_unit_test(test_text_escapes)};
+					   cmocka_unit_test(test_text_escapes),
+					   cmocka_unit_test(test_text_escapes_everywhere)};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
