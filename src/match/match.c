@@ -109,6 +109,7 @@ struct rcn_match {
 	rcn_strmap contract_idx;
 	rcn_finding *carried_ledger; /* ledger-side suspense of day-1 */
 	size_t n_carried, cap_carried;
+	long n_carried_rows; /* channel-side suspense of day-1, among rows */
 	rcn_strmap order_idx, txn_idx, refund_idx, refund_id_idx;
 	size_t txn_indexed;   /* orders[0..txn_indexed) are in txn_idx (built on first use) */
 	size_t order_indexed; /* orders[0..order_indexed) are in order_idx; the window's are added in one go */
@@ -505,6 +506,7 @@ void rcn_match_add_suspense(rcn_match *m, const rcn_finding *f)
 		    .ledger = -1,
 		    .carried = true};
 	m->n_rows++;
+	m->n_carried_rows++;
 }
 
 static void push_key(rcn_match *m, const char *k)
@@ -1643,8 +1645,5 @@ const rcn_finding *const *rcn_match_notes(const rcn_match *m, size_t *n)
 
 long rcn_match_carried_rows(const rcn_match *m)
 {
-	long n = 0;
-	for (size_t i = 0; i < m->n_rows; i++)
-		n += m->rows[i].carried;
-	return n;
+	return m->n_carried_rows;
 }
