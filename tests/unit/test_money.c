@@ -4,6 +4,7 @@
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "recon/date.h"
@@ -160,6 +161,28 @@ static void test_dates(void **state)
 	assert_int_equal(d, first);
 }
 
+/* Every day from 1900 to 2200, and some far away, formats as printf would
+ * and parses back (from 1970, the parser's range). */
+static void test_date_format_every_day(void **state)
+{
+	(void)state;
+	char got[11], want[16];
+	for (rcn_date d = rcn_date_from_ymd(1900, 1, 1); d <= rcn_date_from_ymd(2200, 12, 31); d++) {
+		int y, m, dd;
+		rcn_date_to_ymd(d, &y, &m, &dd);
+		snprintf(want, sizeof(want), "%04d-%02d-%02d", y, m, dd);
+		assert_string_equal(rcn_date_format(got, d), want);
+		rcn_date back;
+		if (y >= 1970) {
+			assert_int_equal(rcn_date_parse(&back, got, 10, NULL), RCN_OK);
+			assert_int_equal(back, d);
+		}
+	}
+	assert_string_equal(rcn_date_format(got, rcn_date_from_ymd(12026, 3, 2)), "2026-03-02"); /* year mod 10000 */
+	assert_string_equal(rcn_date_format(got, rcn_date_from_ymd(9999, 12, 31)), "9999-12-31");
+	assert_string_equal(rcn_date_format(got, rcn_date_from_ymd(7, 1, 9)), "0007-01-09");
+}
+
 static void test_datetimes(void **state)
 {
 	(void)state;
@@ -182,13 +205,10 @@ static void test_datetimes(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_money_values),
-		cmocka_unit_test(test_money_errors),
-		cmocka_unit_test(test_money_fast_path_edges),
-		cmocka_unit_test(test_money_format),
-		cmocka_unit_test(test_rate_and_fee),
-		cmocka_unit_test(test_dates),
-		cmocka_unit_test(test_datetimes),
+		cmocka_unit_test(test_money_values),	      cmocka_unit_test(test_money_errors),
+		cmocka_unit_test(test_money_fast_path_edges), cmocka_unit_test(test_money_format),
+		cmocka_unit_test(test_rate_and_fee),	      cmocka_unit_test(test_dates),
+		cmocka_unit_test(test_date_format_every_day), cmocka_unit_test(test_datetimes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
