@@ -38,6 +38,9 @@ typedef struct {
 	long suspicious_debits; /* auto-debits above 200% of their contract's average */
 } rcn_tally;
 
+/* sum += t, every count and amount (the strings and side stay sum's). */
+void rcn_tally_add(rcn_tally *sum, const rcn_tally *t);
+
 /* Key lists for ledger rows outside the window (borrowed from the matcher). */
 typedef struct {
 	const char **order_nos;
@@ -82,6 +85,8 @@ void rcn_match_add_order(rcn_match *m, const rcn_ledger_order *o);
 void rcn_match_add_refund(rcn_match *m, const rcn_ledger_refund *r);
 void rcn_match_add_suspense(rcn_match *m, const rcn_finding *f);
 void rcn_match_set_prior_run(rcn_match *m, bool had_prior_run);
+/* Threads rcn_match_run may use (default 1); the results are the same for any number. */
+void rcn_match_set_threads(rcn_match *m, int threads);
 /* Auto-debit contracts (委托代扣) of the orders loaded, for the contract checks:
  * the ids to load, then each contract as the ledger has it. */
 void rcn_match_contract_ids(rcn_match *m, const char *const **ids, size_t *n);

@@ -95,6 +95,7 @@ struct rcn_match {
 	} * source_fee;
 	rcn_fee_rule *rate_rules; /* per source: its fee_rate as a rule, when it has one */
 	bool prior_run, lookup_phase;
+	int threads; /* rcn_match_set_threads */
 	rcn_arena arena;
 	intern_cache ic;
 
@@ -369,6 +370,33 @@ void rcn_match_add_quarantine(rcn_match *m, size_t source, long rows, int64_t am
 void rcn_match_source_rejected(rcn_match *m, size_t source)
 {
 	m->rejected[source] = true;
+}
+
+void rcn_match_set_threads(rcn_match *m, int threads)
+{
+	m->threads = threads;
+}
+
+void rcn_tally_add(rcn_tally *sum, const rcn_tally *t)
+{
+	sum->rows_in += t->rows_in;
+	sum->matched += t->matched;
+	sum->discrepancies += t->discrepancies;
+	sum->pending += t->pending;
+	sum->quarantined += t->quarantined;
+	sum->amount_in += t->amount_in;
+	sum->amount_matched += t->amount_matched;
+	sum->amount_discrepancies += t->amount_discrepancies;
+	sum->amount_pending += t->amount_pending;
+	sum->amount_quarantined += t->amount_quarantined;
+	for (int k = 0; k < RCN_K__COUNT; k++)
+		sum->kinds[k] += t->kinds[k];
+	sum->payments_fen += t->payments_fen;
+	sum->refunds_fen += t->refunds_fen;
+	sum->channel_fee += t->channel_fee;
+	sum->expected_fee += t->expected_fee;
+	sum->has_expected_fee |= t->has_expected_fee;
+	sum->suspicious_debits += t->suspicious_debits;
 }
 
 void rcn_match_set_prior_run(rcn_match *m, bool had_prior_run)
@@ -1130,6 +1158,8 @@ static int cmp_debits(const void *a, const void *b, void *ctx)
  * debit a day, one per calendar month (its billing period). */
 static void mark_debits(rcn_match *m, const size_t *idx, size_t n)
 {
+	if (!m->n_contracts)
+		return; /* no order has a contract: nothing to look at in ten million rows */
 	size_t *d = rcn_xmalloc((n + 1) * sizeof(size_t));
 	size_t k = 0;
 	for (size_t i = 0; i < n; i++) {
@@ -1241,53 +1271,21 @@ static void sort_by_ledger(rcn_match *m, size_t *idx, size_t n)
 	free(start);
 }
 
-static void match_payments(rcn_match *m)
+/* The groups of idx[from, to) (idx in ledger order, a group being every row
+ * of one order): the primary charge classified, the others reported. */
+static void match_groups(rcn_match *m, const size_t *idx, size_t from, size_t to)
 {
-	size_t *idx = rcn_xmalloc((m->n_rows + 1) * sizeof(size_t));
-	size_t n = 0;
-	uint32_t v;
-
-	for (size_t i = 0; i < m->n_rows; i++) {
-		srow *r = &m->rows[i];
-		publish(m, PUBLISH_BATCH);
-		if (r->type != RCN_REC_PAYMENT || r->done)
-			continue;
-		if (r->ledger >= 0)
-			; /* found by rcn_match_missing_keys */
-		else if (*r->order_no && rcn_strmap_get(&m->order_idx, r->order_no, strlen(r->order_no), &v))
-			r->ledger = (int32_t)v;
-		else if (!*r->order_no && *r->txn && txn_get(m, r->txn, &v))
-			r->ledger = (int32_t)v;
-		if (r->ledger >= 0 && m->orders[r->ledger].bdate > m->day && collected(m->orders[r->ledger].status) &&
-		    success(r->status)) {
-			ledger_later(m, r, m->orders[r->ledger].bdate, RCN_K_OVERPAYMENT);
-			continue;
-		}
-		if (r->ledger < 0) {
-			if (success(r->status))
-				unmatched_row(m, r, RCN_K_OVERPAYMENT, "missing");
-			else {
-				count_row(m, r, RCN_K__COUNT, true); /* no order, no money: nothing owed */
-				r->done = true;
-			}
-			continue;
-		}
-		idx[n++] = i;
-	}
-	sort_by_ledger(m, idx, n);
-	mark_debits(m, idx, n);
-
-	for (size_t g = 0; g < n;) {
+	for (size_t g = from; g < to;) {
 		publish(m, PUBLISH_BATCH);
 		/* the rows come in ledger order, from anywhere in the statement: fetched ahead */
-		if (g + 12 < n) {
+		if (g + 12 < to) {
 			const char *ahead = (const char *)&m->rows[idx[g + 12]];
 			__builtin_prefetch(ahead);
 			__builtin_prefetch(ahead + sizeof(srow) - 1);
 		}
 		size_t end = g;
 		lorder *o = &m->orders[m->rows[idx[g]].ledger];
-		while (end < n && m->rows[idx[end]].ledger == m->rows[idx[g]].ledger)
+		while (end < to && m->rows[idx[end]].ledger == m->rows[idx[g]].ledger)
 			end++;
 		/* primary: the successful charge the ledger recorded, else one on the
 		 * ledger's channel, else the first successful one (rows are in time
@@ -1345,6 +1343,119 @@ static void match_payments(rcn_match *m)
 			classify_payment(m, primary, o);
 		g = end;
 	}
+}
+
+/* A second matcher over the same rows and ledger with findings, notes,
+ * tallies and strings of its own: a share of the groups is matched there on
+ * another thread (groups touch only their own rows and order), then merged
+ * behind this matcher's own, in the order one thread would have made them. */
+static void shadow_init(rcn_match *s, const rcn_match *m)
+{
+	*s = *m;
+	rcn_arena_init(&s->arena);
+	s->findings = NULL;
+	s->n_findings = s->cap_findings = s->n_published = 0;
+	s->on_findings = NULL;
+	s->notes = NULL;
+	s->n_notes = s->cap_notes = 0;
+	s->tallies = NULL;
+	s->n_tallies = s->cap_tallies = 0;
+	s->discrepancies = 0;
+}
+
+static void shadow_merge(rcn_match *m, rcn_match *s)
+{
+	rcn_xreserve((void **)&m->findings, &m->cap_findings, m->n_findings + s->n_findings, sizeof(*m->findings));
+	if (s->n_findings)
+		memcpy(m->findings + m->n_findings, s->findings, s->n_findings * sizeof(*m->findings));
+	m->n_findings += s->n_findings;
+	rcn_xreserve((void **)&m->notes, &m->cap_notes, m->n_notes + s->n_notes, sizeof(*m->notes));
+	if (s->n_notes)
+		memcpy(m->notes + m->n_notes, s->notes, s->n_notes * sizeof(*m->notes));
+	m->n_notes += s->n_notes;
+	for (size_t i = 0; i < s->n_tallies; i++) {
+		const rcn_tally *t = &s->tallies[i];
+		rcn_tally_add(tally(m, t->channel, t->merchant_id, t->side), t);
+	}
+	m->discrepancies += s->discrepancies;
+	rcn_arena_adopt(&m->arena, &s->arena);
+	free(s->findings);
+	free(s->notes);
+	free(s->tallies);
+}
+
+typedef struct {
+	rcn_match *m;
+	const size_t *idx;
+	size_t from, to;
+} groups_job;
+
+static void *groups_thread(void *p)
+{
+	groups_job *j = p;
+	match_groups(j->m, j->idx, j->from, j->to);
+	return NULL;
+}
+
+/* Rows in ledger order below which one thread matches every group. */
+#define SHARED_GROUPS_MIN 65536
+
+static void match_payments(rcn_match *m)
+{
+	size_t *idx = rcn_xmalloc((m->n_rows + 1) * sizeof(size_t));
+	size_t n = 0;
+	uint32_t v;
+
+	for (size_t i = 0; i < m->n_rows; i++) {
+		srow *r = &m->rows[i];
+		publish(m, PUBLISH_BATCH);
+		if (r->type != RCN_REC_PAYMENT || r->done)
+			continue;
+		if (r->ledger >= 0)
+			; /* found by rcn_match_missing_keys */
+		else if (*r->order_no && rcn_strmap_get(&m->order_idx, r->order_no, strlen(r->order_no), &v))
+			r->ledger = (int32_t)v;
+		else if (!*r->order_no && *r->txn && txn_get(m, r->txn, &v))
+			r->ledger = (int32_t)v;
+		if (r->ledger >= 0 && m->orders[r->ledger].bdate > m->day && collected(m->orders[r->ledger].status) &&
+		    success(r->status)) {
+			ledger_later(m, r, m->orders[r->ledger].bdate, RCN_K_OVERPAYMENT);
+			continue;
+		}
+		if (r->ledger < 0) {
+			if (success(r->status))
+				unmatched_row(m, r, RCN_K_OVERPAYMENT, "missing");
+			else {
+				count_row(m, r, RCN_K__COUNT, true); /* no order, no money: nothing owed */
+				r->done = true;
+			}
+			continue;
+		}
+		idx[n++] = i;
+	}
+	sort_by_ledger(m, idx, n);
+	mark_debits(m, idx, n);
+
+	/* the second half of the groups on a shadow matcher: on another thread
+	 * when there is a core for it, else here afterwards; the same findings
+	 * in the same order either way */
+	size_t mid = n / 2;
+	while (mid > 0 && mid < n && m->rows[idx[mid]].ledger == m->rows[idx[mid - 1]].ledger)
+		mid++;
+	rcn_match shadow;
+	shadow_init(&shadow, m);
+	groups_job job = {&shadow, idx, mid, n};
+	rcn_task task = {0};
+	bool threaded = m->threads > 1 && n >= SHARED_GROUPS_MIN;
+	if (threaded)
+		rcn_task_start(&task, groups_thread, &job);
+	match_groups(m, idx, 0, mid);
+	if (threaded)
+		rcn_task_join(&task);
+	else
+		groups_thread(&job);
+	shadow_merge(m, &shadow);
+	publish(m, PUBLISH_BATCH);
 	free(idx);
 }
 
@@ -1566,7 +1677,7 @@ void rcn_match_run(rcn_match *m)
 {
 	uint32_t v;
 	index_orders(m);
-	for (size_t i = 0; i < m->n_orders; i++) {
+	for (size_t i = 0; m->n_contracts && i < m->n_orders; i++) {
 		const char *id = m->orders[i].contract_id;
 		if (*id && rcn_strmap_get(&m->contract_idx, id, strlen(id), &v))
 			m->orders[i].contract = (int32_t)v;

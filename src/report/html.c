@@ -91,20 +91,6 @@ static bool balanced(const rcn_tally *t)
 	       t->amount_in == t->amount_matched + t->amount_discrepancies + t->amount_pending + t->amount_quarantined;
 }
 
-static void add_tally(rcn_tally *sum, const rcn_tally *t)
-{
-	sum->rows_in += t->rows_in;
-	sum->matched += t->matched;
-	sum->discrepancies += t->discrepancies;
-	sum->pending += t->pending;
-	sum->quarantined += t->quarantined;
-	sum->amount_in += t->amount_in;
-	sum->amount_matched += t->amount_matched;
-	sum->amount_discrepancies += t->amount_discrepancies;
-	sum->amount_pending += t->amount_pending;
-	sum->amount_quarantined += t->amount_quarantined;
-}
-
 static void tally_row(FILE *f, const rcn_tally *t, bool total)
 {
 	bool ch = t->side == RCN_SIDE_CHANNEL;
@@ -367,7 +353,7 @@ static void page(FILE *f, const char *date, const rcn_report_data *d)
 	total[0].side = RCN_SIDE_LEDGER;
 	total[1].side = RCN_SIDE_CHANNEL;
 	for (size_t i = 0; i < d->n_tallies; i++)
-		add_tally(&total[d->tallies[i].side == RCN_SIDE_CHANNEL], &d->tallies[i]);
+		rcn_tally_add(&total[d->tallies[i].side == RCN_SIDE_CHANNEL], &d->tallies[i]);
 	long discrepancies = 0;
 	for (int k = 0; k < RCN_K_PENDING; k++)
 		discrepancies += count[k];

@@ -169,28 +169,6 @@ static void settlement_body(FILE *out, const void *p)
 	}
 }
 
-static void add_tally(rcn_tally *sum, const rcn_tally *t)
-{
-	sum->rows_in += t->rows_in;
-	sum->matched += t->matched;
-	sum->discrepancies += t->discrepancies;
-	sum->pending += t->pending;
-	sum->quarantined += t->quarantined;
-	sum->amount_in += t->amount_in;
-	sum->amount_matched += t->amount_matched;
-	sum->amount_discrepancies += t->amount_discrepancies;
-	sum->amount_pending += t->amount_pending;
-	sum->amount_quarantined += t->amount_quarantined;
-	for (int k = 0; k < RCN_K__COUNT; k++)
-		sum->kinds[k] += t->kinds[k];
-	sum->payments_fen += t->payments_fen;
-	sum->refunds_fen += t->refunds_fen;
-	sum->channel_fee += t->channel_fee;
-	sum->expected_fee += t->expected_fee;
-	sum->has_expected_fee |= t->has_expected_fee;
-	sum->suspicious_debits += t->suspicious_debits;
-}
-
 static void tally_row(FILE *out, const char *date, const rcn_tally *t)
 {
 	bool ch = t->side == RCN_SIDE_CHANNEL;
@@ -256,7 +234,7 @@ static void summary_body(FILE *out, const void *p)
 	total[1].side = RCN_SIDE_CHANNEL;
 	for (size_t i = 0; i < c->d->n_tallies; i++) {
 		tally_row(out, c->date, &c->d->tallies[i]);
-		add_tally(&total[c->d->tallies[i].side == RCN_SIDE_CHANNEL], &c->d->tallies[i]);
+		rcn_tally_add(&total[c->d->tallies[i].side == RCN_SIDE_CHANNEL], &c->d->tallies[i]);
 	}
 	tally_row(out, c->date, &total[0]);
 	tally_row(out, c->date, &total[1]);

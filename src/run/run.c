@@ -605,6 +605,7 @@ void rcn_run_date(const rcn_run_opts *o, rcn_run_result *out)
 
 	/* statements parse on worker threads while this thread loads the ledger window */
 	m = rcn_match_new(o->day, cfg->carry_over_days, msrc, n_src);
+	rcn_match_set_threads(m, threads);
 	pool = rcn_parse_start(jobs, n_src, threads);
 	progress(o, date, "downloading and parsing statements, loading the ledger window");
 	clock.mark = rcn_clock_seconds(CLOCK_MONOTONIC);
