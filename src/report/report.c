@@ -366,19 +366,52 @@ rcn_rc rcn_report_prepare(rcn_report_dir *out, const char *reports_dir, rcn_date
 	return RCN_OK;
 }
 
+/* A directory's entries on disk (a file's fsync does not cover its name). */
+static bool sync_dir(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	bool ok = fsync(fd) == 0;
+	close(fd);
+	return ok;
+}
+
+/* The parent of path ("." for a bare name), into buf. */
+static const char *parent_of(char *buf, size_t n, const char *path)
+{
+	snprintf(buf, n, "%s", path);
+	char *slash = strrchr(buf, '/');
+	if (!slash)
+		return ".";
+	if (slash == buf)
+		slash[1] = '\0';
+	else
+		*slash = '\0';
+	return buf;
+}
+
 rcn_rc rcn_report_commit(rcn_report_dir *dir, rcn_err *err)
 {
+	/* the files are synced as written; their names, then the swap, too, so
+	 * that after a power loss the date shows the old reports or the new */
+	char parent[sizeof(dir->final_dir)];
+	if (!sync_dir(dir->tmp_dir))
+		return rcn_err_set(err, RCN_EIO, dir->tmp_dir, 0, "cannot publish reports: %s", strerror(errno));
 	struct stat st;
 	if (stat(dir->final_dir, &st) != 0) {
 		if (rename(dir->tmp_dir, dir->final_dir) != 0)
 			return rcn_err_set(err, RCN_EIO, dir->final_dir, 0, "cannot publish reports: %s",
 					   strerror(errno));
-		return RCN_OK;
+	} else {
+		/* Exchange atomically: readers see the old night or the new one, never a mix. */
+		if (renameat2(AT_FDCWD, dir->tmp_dir, AT_FDCWD, dir->final_dir, RENAME_EXCHANGE) != 0)
+			return rcn_err_set(err, RCN_EIO, dir->final_dir, 0, "cannot publish reports: %s",
+					   strerror(errno));
+		remove_tree(dir->tmp_dir); /* now holds the previous reports */
 	}
-	/* Exchange atomically: readers see the old night or the new one, never a mix. */
-	if (renameat2(AT_FDCWD, dir->tmp_dir, AT_FDCWD, dir->final_dir, RENAME_EXCHANGE) != 0)
-		return rcn_err_set(err, RCN_EIO, dir->final_dir, 0, "cannot publish reports: %s", strerror(errno));
-	remove_tree(dir->tmp_dir); /* now holds the previous reports */
+	/* published already: a failure here only leaves the swap to the kernel's own writeback */
+	(void)sync_dir(parent_of(parent, sizeof(parent), dir->final_dir));
 	return RCN_OK;
 }
 

@@ -616,6 +616,9 @@ rcn_rc rcn_report_xlsx(const char *dir, const char *date, const rcn_report_data 
 		rc = rcn_err_set(err, RCN_EIO, path, 0, "cannot write report: %s", strerror(errno));
 	else {
 		rc = rcn_zipw_write(f, path, parts, P__COUNT + n, err);
+		/* on disk before the directory is swapped in, as the CSVs are */
+		if (rc == RCN_OK && (fflush(f) != 0 || fsync(fileno(f)) != 0))
+			rc = rcn_err_set(err, RCN_EIO, path, 0, "cannot write report: %s", strerror(errno));
 		if (fclose(f) != 0 && rc == RCN_OK)
 			rc = rcn_err_set(err, RCN_EIO, path, 0, "cannot write report: %s", strerror(errno));
 	}
