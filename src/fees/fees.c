@@ -278,7 +278,17 @@ void rcn_fee_rule_from_rate(rcn_fee_rule *out, const char *channel, int64_t rate
 static int64_t mul_div(uint64_t a, uint64_t b, uint64_t d, rcn_rounding mode)
 {
 	u128 p = (u128)a * b;
-	uint64_t q = (uint64_t)(p / d), rem = (uint64_t)(p % d);
+	uint64_t q, rem;
+	if ((uint64_t)(p >> 64) == 0) {
+		/* every real amount: 64-bit division, which the compiler turns into a
+		 * multiply for the constant rate scale; a 128-bit one is a library call */
+		uint64_t p64 = (uint64_t)p;
+		q = p64 / d;
+		rem = p64 % d;
+	} else {
+		q = (uint64_t)(p / d);
+		rem = (uint64_t)(p % d);
+	}
 	bool more;
 	switch (mode) {
 	case RCN_ROUND_HALF_EVEN:

@@ -105,6 +105,14 @@ static void test_exact_and_zero(void **state)
 	assert_int_equal(pay(6000, RCN_ROUND_DOWN, INT64_MAX), 55340232221128654LL);
 	assert_int_equal(pay(6000, RCN_ROUND_HALF_UP, INT64_MAX), 55340232221128655LL);
 	assert_int_equal(pay(1000000, RCN_ROUND_UP, INT64_MAX), INT64_MAX);
+	/* either side of amount x rate = 2^64, where the 64-bit division gives way to the 128-bit one */
+	const int64_t below = 3074457345618258LL, above = below + 1; /* x 6000: 2^64 - 3616, 2^64 + 2384 */
+	for (int64_t a = below; a <= above; a++) {
+		assert_int_equal(pay(6000, RCN_ROUND_HALF_UP, a), 18446744073710LL);
+		assert_int_equal(pay(6000, RCN_ROUND_HALF_EVEN, a), 18446744073710LL);
+		assert_int_equal(pay(6000, RCN_ROUND_UP, a), 18446744073710LL);
+		assert_int_equal(pay(6000, RCN_ROUND_DOWN, a), 18446744073709LL);
+	}
 }
 
 static void test_minimum_and_cap(void **state)
