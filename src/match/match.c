@@ -3,6 +3,7 @@
  * and refund number, and turns every item into exactly one outcome. */
 #include "recon/match.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -921,7 +922,7 @@ static const char *status_reason(rcn_match *m, const char *prefix, const char *s
 static int cmp_rows_by_ledger(const void *a, const void *b, void *ctx)
 {
 	const srow *rows = ctx;
-	size_t i = *(const size_t *)a, j = *(const size_t *)b;
+	uint32_t i = *(const uint32_t *)a, j = *(const uint32_t *)b;
 	const srow *x = &rows[i], *y = &rows[j];
 	if (x->ledger != y->ledger)
 		return x->ledger < y->ledger ? -1 : 1;
@@ -1156,7 +1157,7 @@ static int cmp_debits(const void *a, const void *b, void *ctx)
 /* Rules that need every debit of a contract on the day: at most
  * max_debits_per_day (default 10) a day, and for a contract that allows one
  * debit a day, one per calendar month (its billing period). */
-static void mark_debits(rcn_match *m, const size_t *idx, size_t n)
+static void mark_debits(rcn_match *m, const uint32_t *idx, size_t n)
 {
 	if (!m->n_contracts)
 		return; /* no order has a contract: nothing to look at in ten million rows */
@@ -1240,12 +1241,12 @@ static void classify_payment(rcn_match *m, srow *r, lorder *o)
  * order: a counting sort on the dense order index, then the few groups of
  * more than one row sorted on their own. The same order as sorting the whole
  * by cmp_rows_by_ledger, without a million-element comparison sort. */
-static void sort_by_ledger(rcn_match *m, size_t *idx, size_t n)
+static void sort_by_ledger(rcn_match *m, uint32_t *idx, size_t n)
 {
 	if (n < 2)
 		return;
-	size_t *start = rcn_xcalloc(m->n_orders + 1, sizeof(size_t));
-	size_t *sorted = rcn_xmalloc(n * sizeof(size_t));
+	uint32_t *start = rcn_xcalloc(m->n_orders + 1, sizeof(uint32_t));
+	uint32_t *sorted = rcn_xmalloc(n * sizeof(uint32_t));
 	/* rows in input order, their orders' counters anywhere: fetched ahead */
 	const size_t ahead = 16;
 	for (size_t k = 0; k < n; k++) {
@@ -1260,12 +1261,12 @@ static void sort_by_ledger(rcn_match *m, size_t *idx, size_t n)
 			__builtin_prefetch(&start[m->rows[idx[k + ahead]].ledger], 1);
 		sorted[start[m->rows[idx[k]].ledger]++] = idx[k];
 	}
-	memcpy(idx, sorted, n * sizeof(size_t));
+	memcpy(idx, sorted, n * sizeof(uint32_t));
 	free(sorted);
 	/* start[o] is now where order o's group ends: the groups without reading a row */
 	for (size_t o = 0, g = 0; o < m->n_orders; o++) {
 		if (start[o] - g > 1)
-			qsort_r(idx + g, start[o] - g, sizeof(size_t), cmp_rows_by_ledger, m->rows);
+			qsort_r(idx + g, start[o] - g, sizeof(uint32_t), cmp_rows_by_ledger, m->rows);
 		g = start[o];
 	}
 	free(start);
@@ -1273,7 +1274,7 @@ static void sort_by_ledger(rcn_match *m, size_t *idx, size_t n)
 
 /* The groups of idx[from, to) (idx in ledger order, a group being every row
  * of one order): the primary charge classified, the others reported. */
-static void match_groups(rcn_match *m, const size_t *idx, size_t from, size_t to)
+static void match_groups(rcn_match *m, const uint32_t *idx, size_t from, size_t to)
 {
 	for (size_t g = from; g < to;) {
 		publish(m, PUBLISH_BATCH);
@@ -1386,7 +1387,7 @@ static void shadow_merge(rcn_match *m, rcn_match *s)
 
 typedef struct {
 	rcn_match *m;
-	const size_t *idx;
+	const uint32_t *idx;
 	size_t from, to;
 } groups_job;
 
@@ -1402,7 +1403,10 @@ static void *groups_thread(void *p)
 
 static void match_payments(rcn_match *m)
 {
-	size_t *idx = rcn_xmalloc((m->n_rows + 1) * sizeof(size_t));
+	/* row indexes in 32 bits: half the memory of the sort's three arrays (a
+	 * night of four billion rows would not fit in memory anyway) */
+	assert(m->n_rows < UINT32_MAX);
+	uint32_t *idx = rcn_xmalloc((m->n_rows + 1) * sizeof(uint32_t));
 	size_t n = 0;
 	uint32_t v;
 
@@ -1431,7 +1435,7 @@ static void match_payments(rcn_match *m)
 			}
 			continue;
 		}
-		idx[n++] = i;
+		idx[n++] = (uint32_t)i;
 	}
 	sort_by_ledger(m, idx, n);
 	mark_debits(m, idx, n);
