@@ -149,4 +149,8 @@ void rcn_ring_close(rcn_ring *r);
  * CLOCK_THREAD_CPUTIME_ID for a thread's CPU time). */
 double rcn_clock_seconds(clockid_t clock);
 
+/* fsync of a directory, so that names created or renamed in it are on disk
+ * (a file's own fsync does not cover its name). False if it cannot be opened or synced. */
+bool rcn_sync_dir(const char *path);
+
 #endif

@@ -151,11 +151,7 @@ static rcn_rc write_atomic(const char *dir, const char *name, const void *data, 
 		unlink(tmp);
 		return rcn_err_set(err, RCN_EIO, path, 0, "cannot write spool file: %s", strerror(e));
 	}
-	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd >= 0) {
-		fsync(dfd);
-		close(dfd);
-	}
+	(void)rcn_sync_dir(dir); /* renamed already: a failure only leaves the name to the kernel's writeback */
 	return RCN_OK;
 }
 

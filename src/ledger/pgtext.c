@@ -57,19 +57,6 @@ static char unescape(const char *row, size_t len, size_t *r)
 	return (char)v;
 }
 
-/* True if every backslash in row[0..len) is a whole-field \N (SQL NULL):
- * then the row splits at tabs with nothing to unescape. */
-static bool only_nulls_escaped(const char *row, size_t len)
-{
-	const char *p = row, *end = row + len;
-	while ((p = memchr(p, '\\', (size_t)(end - p))) != NULL) {
-		if ((p > row && p[-1] != '\t') || p + 1 >= end || p[1] != 'N' || (p + 2 < end && p[2] != '\t'))
-			return false;
-		p += 2;
-	}
-	return true;
-}
-
 /* One byte of a row being cut at its tabs: a tab ends field [*start, at); a
  * backslash is fine only as a whole-field \N. False for any other backslash. */
 static bool cut_at(char *row, size_t len, size_t at, size_t *start, const char **fields, int *n, int max, bool *over)
@@ -127,22 +114,8 @@ int rcn_pgtext_split(char *row, size_t len, const char **fields, int max)
 	int n = split_plain_row(row, len, fields, max);
 	if (n != -2)
 		return n;
+	/* another escape somewhere: every field unescaped */
 	n = 0;
-	if (only_nulls_escaped(row, len)) {
-		/* the common row: fields cut in place at the tabs */
-		char *p = row, *end = row + len;
-		for (;;) {
-			if (n >= max)
-				return -1;
-			char *tab = memchr(p, '\t', (size_t)(end - p));
-			char *stop = tab ? tab : end;
-			*stop = '\0';
-			fields[n++] = stop - p == 2 && p[0] == '\\' && p[1] == 'N' ? NULL : p;
-			if (!tab)
-				return n;
-			p = tab + 1;
-		}
-	}
 	size_t r = 0, w = 0;
 	for (;;) {
 		if (n >= max)

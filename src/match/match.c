@@ -1449,14 +1449,13 @@ static void match_payments(rcn_match *m)
 	rcn_match shadow;
 	shadow_init(&shadow, m);
 	groups_job job = {&shadow, idx, mid, n};
-	rcn_task task = {0};
+	rcn_task task = {0}; /* joining a task never started does nothing */
 	bool threaded = m->threads > 1 && n >= SHARED_GROUPS_MIN;
 	if (threaded)
 		rcn_task_start(&task, groups_thread, &job);
 	match_groups(m, idx, 0, mid);
-	if (threaded)
-		rcn_task_join(&task);
-	else
+	rcn_task_join(&task);
+	if (!threaded)
 		groups_thread(&job);
 	shadow_merge(m, &shadow);
 	publish(m, PUBLISH_BATCH);

@@ -366,37 +366,11 @@ rcn_rc rcn_report_prepare(rcn_report_dir *out, const char *reports_dir, rcn_date
 	return RCN_OK;
 }
 
-/* A directory's entries on disk (a file's fsync does not cover its name). */
-static bool sync_dir(const char *path)
-{
-	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return false;
-	bool ok = fsync(fd) == 0;
-	close(fd);
-	return ok;
-}
-
-/* The parent of path ("." for a bare name), into buf. */
-static const char *parent_of(char *buf, size_t n, const char *path)
-{
-	snprintf(buf, n, "%s", path);
-	char *slash = strrchr(buf, '/');
-	if (!slash)
-		return ".";
-	if (slash == buf)
-		slash[1] = '\0';
-	else
-		*slash = '\0';
-	return buf;
-}
-
 rcn_rc rcn_report_commit(rcn_report_dir *dir, rcn_err *err)
 {
 	/* the files are synced as written; their names, then the swap, too, so
 	 * that after a power loss the date shows the old reports or the new */
-	char parent[sizeof(dir->final_dir)];
-	if (!sync_dir(dir->tmp_dir))
+	if (!rcn_sync_dir(dir->tmp_dir))
 		return rcn_err_set(err, RCN_EIO, dir->tmp_dir, 0, "cannot publish reports: %s", strerror(errno));
 	struct stat st;
 	if (stat(dir->final_dir, &st) != 0) {
@@ -410,8 +384,11 @@ rcn_rc rcn_report_commit(rcn_report_dir *dir, rcn_err *err)
 					   strerror(errno));
 		remove_tree(dir->tmp_dir); /* now holds the previous reports */
 	}
-	/* published already: a failure here only leaves the swap to the kernel's own writeback */
-	(void)sync_dir(parent_of(parent, sizeof(parent), dir->final_dir));
+	/* published already: a failure here only leaves the swap to the kernel's own writeback.
+	 * final_dir is always "<reports>/<date>": its parent is everything before the last slash. */
+	char parent[sizeof(dir->final_dir)];
+	snprintf(parent, sizeof(parent), "%.*s", (int)(strrchr(dir->final_dir, '/') - dir->final_dir), dir->final_dir);
+	(void)rcn_sync_dir(parent[0] ? parent : "/");
 	return RCN_OK;
 }
 

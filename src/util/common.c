@@ -2,10 +2,12 @@
  * map: the small data structures every other module builds on. */
 #include "recon/common.h"
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 void rcn_err_clear(rcn_err *err)
 {
@@ -483,4 +485,14 @@ double rcn_clock_seconds(clockid_t clock)
 	struct timespec t;
 	clock_gettime(clock, &t);
 	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+bool rcn_sync_dir(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	bool ok = fsync(fd) == 0;
+	close(fd);
+	return ok;
 }
