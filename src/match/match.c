@@ -48,8 +48,25 @@ static const char *intern(rcn_arena *a, intern_cache *c, int slot, const char *s
 	return c->last[slot] = rcn_arena_strdup(a, s);
 }
 
-/* How many rows ahead a loop over rows prefetches its hash slot. */
+/* How many rows ahead a loop over rows prefetches its hash slot (a power of two). */
 #define PREFETCH 16
+
+/* The keys a loop has hashed ahead of itself, to prefetch their slots: each
+ * key is measured and hashed once, PREFETCH rows before it is looked up. */
+typedef struct {
+	uint32_t hash[PREFETCH];
+	uint32_t len[PREFETCH];
+} key_ring;
+
+static inline void ring_load(key_ring *r, const rcn_strmap *map, size_t at, const char *key)
+{
+	size_t n = strlen(key);
+	uint32_t h = rcn_hash(key, n);
+	r->len[at % PREFETCH] = (uint32_t)n;
+	r->hash[at % PREFETCH] = h;
+	if (n)
+		rcn_strmap_prefetch_hashed(map, h);
+}
 
 enum { DEBIT_TOO_MANY = 1, DEBIT_SECOND_IN_PERIOD = 2 };
 
@@ -99,6 +116,8 @@ struct rcn_match {
 	int threads; /* rcn_match_set_threads */
 	rcn_arena arena;
 	intern_cache ic;
+	const char *src_channel, *src_merchant; /* source_interned: its last question (interned strings) */
+	size_t src_answer;
 
 	srow *rows;
 	size_t n_rows, cap_rows;
@@ -207,6 +226,18 @@ static size_t source_for(const rcn_match *m, const char *channel, const char *me
 				return i;
 	}
 	return SIZE_MAX;
+}
+
+/* source_for for strings interned in m's arena: orders come one merchant
+ * after another, so the same pair of pointers asks the same question. */
+static size_t source_interned(rcn_match *m, const char *channel, const char *merchant)
+{
+	if (!m->src_channel || channel != m->src_channel || merchant != m->src_merchant) {
+		m->src_channel = channel;
+		m->src_merchant = merchant;
+		m->src_answer = source_for(m, channel, merchant);
+	}
+	return m->src_answer;
 }
 
 struct rcn_batch {
@@ -415,15 +446,17 @@ void rcn_match_set_prior_run(rcn_match *m, bool had_prior_run)
 
 static void index_orders(rcn_match *m)
 {
-	size_t dst = m->order_indexed;
-	rcn_strmap_reserve(&m->order_idx, m->order_idx.count + (m->n_orders - m->order_indexed));
-	for (size_t i = m->order_indexed; i < m->n_orders; i++) {
-		if (i + PREFETCH < m->n_orders) {
-			const char *ahead = m->orders[i + PREFETCH].order_no;
-			rcn_strmap_prefetch(&m->order_idx, ahead, strlen(ahead));
-		}
+	size_t dst = m->order_indexed, n = m->n_orders;
+	rcn_strmap_reserve(&m->order_idx, m->order_idx.count + (n - m->order_indexed));
+	key_ring ring;
+	for (size_t i = m->order_indexed; i < n && i < m->order_indexed + PREFETCH; i++)
+		ring_load(&ring, &m->order_idx, i, m->orders[i].order_no);
+	for (size_t i = m->order_indexed; i < n; i++) {
+		uint32_t h = ring.hash[i % PREFETCH], len = ring.len[i % PREFETCH];
+		if (i + PREFETCH < n)
+			ring_load(&ring, &m->order_idx, i + PREFETCH, m->orders[i + PREFETCH].order_no);
 		const lorder *l = &m->orders[i];
-		if (!rcn_strmap_put(&m->order_idx, l->order_no, strlen(l->order_no), (uint32_t)dst, NULL))
+		if (!rcn_strmap_put_hashed(&m->order_idx, l->order_no, len, h, (uint32_t)dst, NULL))
 			continue;
 		if (dst != i)
 			m->orders[dst] = *l;
@@ -452,9 +485,11 @@ void rcn_match_add_order(rcn_match *m, const rcn_ledger_order *o)
 	}
 	rcn_xreserve((void **)&m->orders, &m->cap_orders, m->n_orders + 1, sizeof(lorder));
 	lorder *l = &m->orders[m->n_orders];
+	const char *merchant = intern(&m->arena, &m->ic, IC_MERCHANT, o->merchant_id),
+		   *channel = intern(&m->arena, &m->ic, IC_CHANNEL, o->channel);
 	*l = (lorder){.order_no = key,
-		      .merchant_id = intern(&m->arena, &m->ic, IC_MERCHANT, o->merchant_id),
-		      .channel = intern(&m->arena, &m->ic, IC_CHANNEL, o->channel),
+		      .merchant_id = merchant,
+		      .channel = channel,
 		      .txn = dup(m, o->channel_txn_id),
 		      .status = intern(&m->arena, &m->ic, IC_STATUS, o->status),
 		      .paid_at = dup(m, o->paid_at),
@@ -464,7 +499,7 @@ void rcn_match_add_order(rcn_match *m, const rcn_ledger_order *o)
 		      .bdate = o->business_date,
 		      .first_seen = o->business_date,
 		      .from_lookup = m->lookup_phase,
-		      .source = source_for(m, o->channel, o->merchant_id)};
+		      .source = source_interned(m, channel, merchant)};
 	m->n_orders++;
 	/* the window's orders are indexed a batch at a time as they come, by the
 	 * thread loading them, which mostly waits for the database meanwhile */
@@ -620,14 +655,16 @@ void rcn_match_missing_keys(rcn_match *m, rcn_match_keys *out)
 		memset(&lists[i], 0, sizeof(lists[i]));
 		rcn_strmap_init(&lists[i].seen, 16);
 	}
+	key_ring ring;
+	for (size_t i = 0; i < m->n_rows && i < PREFETCH; i++)
+		ring_load(&ring, &m->order_idx, i, m->rows[i].order_no);
 	for (size_t i = 0; i < m->n_rows; i++) {
 		srow *r = &m->rows[i];
-		if (i + PREFETCH < m->n_rows) {
-			const char *ahead = m->rows[i + PREFETCH].order_no;
-			rcn_strmap_prefetch(&m->order_idx, ahead, strlen(ahead));
-		}
-		if (*r->order_no) {
-			if (!rcn_strmap_get(&m->order_idx, r->order_no, strlen(r->order_no), &v))
+		uint32_t h = ring.hash[i % PREFETCH], len = ring.len[i % PREFETCH];
+		if (i + PREFETCH < m->n_rows)
+			ring_load(&ring, &m->order_idx, i + PREFETCH, m->rows[i + PREFETCH].order_no);
+		if (len) {
+			if (!rcn_strmap_get_hashed(&m->order_idx, r->order_no, len, h, &v))
 				add_key(&lists[0], r->order_no);
 			else if (r->type == RCN_REC_PAYMENT)
 				r->ledger = (int32_t)v; /* found now: match_payments need not look again */

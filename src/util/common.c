@@ -255,7 +255,9 @@ rcn_rc rcn_buf_printf(rcn_buf *b, const char *fmt, ...)
 
 /* 8 bytes at a time, each mixed by a multiply and a rotate, then a final
  * avalanche (the murmur3 finaliser): fast on 20-40 byte ids, and the low bits
- * used as the slot index depend on every byte. */
+ * used as the slot index depend on every byte. The last 1-7 bytes are read
+ * with two overlapping fixed-size loads (or three bytes), not a memcpy of
+ * variable length, which is a library call; the length is in the seed. */
 static uint32_t hash_bytes(const char *s, size_t n)
 {
 	uint64_t h = 0x9e3779b97f4a7c15ull ^ n;
@@ -268,8 +270,16 @@ static uint32_t hash_bytes(const char *s, size_t n)
 		n -= 8;
 	}
 	if (n) {
-		uint64_t w = 0;
-		memcpy(&w, s, n);
+		uint64_t w;
+		if (n >= 4) {
+			uint32_t lo, hi;
+			memcpy(&lo, s, 4);
+			memcpy(&hi, s + n - 4, 4);
+			w = (uint64_t)hi << 32 | lo;
+		} else {
+			w = (uint64_t)(unsigned char)s[0] | (uint64_t)(unsigned char)s[n / 2] << 8 |
+			    (uint64_t)(unsigned char)s[n - 1] << 16;
+		}
 		h = (h ^ w) * 0xbf58476d1ce4e5b9ull;
 	}
 	h ^= h >> 33;
@@ -355,37 +365,53 @@ void rcn_strmap_reserve(rcn_strmap *m, size_t count)
 		resize(m, cap);
 }
 
-bool rcn_strmap_put(rcn_strmap *m, const char *key, size_t len, uint32_t val, uint32_t *existing)
+bool rcn_strmap_put_hashed(rcn_strmap *m, const char *key, size_t len, uint32_t hash, uint32_t val,
+			   uint32_t *existing)
 {
 	if ((m->count + 1) * 4 > m->cap * 3)
 		resize(m, m->cap * 2);
-	uint32_t h = hash_bytes(key, len);
-	size_t i = find_slot(m, key, len, h);
+	size_t i = find_slot(m, key, len, hash);
 	if (m->slots[i].key) {
 		if (existing)
 			*existing = m->slots[i].val;
 		return false;
 	}
-	m->slots[i] = (rcn_strmap_slot){key, h, val};
+	m->slots[i] = (rcn_strmap_slot){key, hash, val};
 	m->count++;
 	return true;
+}
+
+bool rcn_strmap_put(rcn_strmap *m, const char *key, size_t len, uint32_t val, uint32_t *existing)
+{
+	return rcn_strmap_put_hashed(m, key, len, hash_bytes(key, len), val, existing);
+}
+
+void rcn_strmap_prefetch_hashed(const rcn_strmap *m, uint32_t hash)
+{
+	if (m->cap)
+		__builtin_prefetch(&m->slots[hash & (m->cap - 1)]);
 }
 
 void rcn_strmap_prefetch(const rcn_strmap *m, const char *key, size_t len)
 {
 	if (m->cap)
-		__builtin_prefetch(&m->slots[hash_bytes(key, len) & (m->cap - 1)]);
+		rcn_strmap_prefetch_hashed(m, hash_bytes(key, len));
 }
 
-bool rcn_strmap_get(const rcn_strmap *m, const char *key, size_t len, uint32_t *out)
+bool rcn_strmap_get_hashed(const rcn_strmap *m, const char *key, size_t len, uint32_t hash, uint32_t *out)
 {
 	if (!m->cap)
 		return false;
-	size_t i = find_slot(m, key, len, hash_bytes(key, len));
+	size_t i = find_slot(m, key, len, hash);
 	if (!m->slots[i].key)
 		return false;
 	*out = m->slots[i].val;
 	return true;
+}
+
+bool rcn_strmap_get(const rcn_strmap *m, const char *key, size_t len, uint32_t *out)
+{
+	return m->cap && rcn_strmap_get_hashed(m, key, len, hash_bytes(key, len), out);
 }
 
 /* ---- tasks and clocks ---- */

@@ -65,11 +65,50 @@ static void test_growth(void **state)
 	assert_false(rcn_strmap_get(&empty, "x", 1, &v));
 }
 
+/* Every byte of a key moves its hash, at each length the tail loads cover
+ * (1-7 bytes after the 8-byte words), and the hashed calls agree with the
+ * plain ones. */
+static void test_hash_every_byte(void **state)
+{
+	(void)state;
+	char a[40], b[40];
+	for (size_t n = 1; n <= 31; n++) {
+		memset(a, 'x', n);
+		a[n] = '\0';
+		for (size_t p = 0; p < n; p++) {
+			memcpy(b, a, n + 1);
+			b[p] = 'y';
+			assert_true(rcn_hash(a, n) != rcn_hash(b, n));
+		}
+		assert_true(rcn_hash(a, n) != rcn_hash(a, n - 1)); /* a prefix */
+	}
+	rcn_strmap m;
+	rcn_strmap_init(&m, 4);
+	const char *keys[] = {"a", "ab", "abc", "abcd", "abcdefg", "abcdefgh", "abcdefghi", "4200001202603020000000001462"};
+	for (uint32_t i = 0; i < 8; i++) {
+		size_t n = strlen(keys[i]);
+		rcn_strmap_prefetch_hashed(&m, rcn_hash(keys[i], n));
+		assert_true(rcn_strmap_put_hashed(&m, keys[i], n, rcn_hash(keys[i], n), i, NULL));
+	}
+	for (uint32_t i = 0; i < 8; i++) {
+		uint32_t v = 99, w = 99, existing = 99;
+		size_t n = strlen(keys[i]);
+		assert_true(rcn_strmap_get(&m, keys[i], n, &v));
+		assert_true(rcn_strmap_get_hashed(&m, keys[i], n, rcn_hash(keys[i], n), &w));
+		assert_int_equal(v, i);
+		assert_int_equal(w, i);
+		assert_false(rcn_strmap_put(&m, keys[i], n, 50, &existing));
+		assert_int_equal(existing, i);
+	}
+	rcn_strmap_free(&m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_prefixes_and_lengths),
 		cmocka_unit_test(test_growth),
+		cmocka_unit_test(test_hash_every_byte),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
