@@ -365,8 +365,7 @@ void rcn_strmap_reserve(rcn_strmap *m, size_t count)
 		resize(m, cap);
 }
 
-bool rcn_strmap_put_hashed(rcn_strmap *m, const char *key, size_t len, uint32_t hash, uint32_t val,
-			   uint32_t *existing)
+bool rcn_strmap_put_hashed(rcn_strmap *m, const char *key, size_t len, uint32_t hash, uint32_t val, uint32_t *existing)
 {
 	if ((m->count + 1) * 4 > m->cap * 3)
 		resize(m, m->cap * 2);

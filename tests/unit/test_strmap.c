@@ -84,7 +84,8 @@ static void test_hash_every_byte(void **state)
 	}
 	rcn_strmap m;
 	rcn_strmap_init(&m, 4);
-	const char *keys[] = {"a", "ab", "abc", "abcd", "abcdefg", "abcdefgh", "abcdefghi", "4200001202603020000000001462"};
+	const char *keys[] = {"a",	 "ab",	     "abc",	  "abcd",
+			      "abcdefg", "abcdefgh", "abcdefghi", "4200001202603020000000001462"};
 	for (uint32_t i = 0; i < 8; i++) {
 		size_t n = strlen(keys[i]);
 		rcn_strmap_prefetch_hashed(&m, rcn_hash(keys[i], n));
