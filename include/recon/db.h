@@ -27,9 +27,11 @@ rcn_rc rcn_db_lock_date(rcn_db *db, rcn_date day, int wait_seconds, void (*on_wa
 void rcn_db_unlock_date(rcn_db *db, rcn_date day);
 
 /* Ledger rows as views, valid during the callback only. Times are local
- * business times "YYYY-MM-DD HH:MM:SS" ("" when NULL); dates are in the zone. */
+ * business times "YYYY-MM-DD HH:MM:SS" ("" when NULL); dates are in the zone.
+ * An order's currency is not read: nothing is matched on it, and ten million
+ * copies of "CNY" are a column the server formats and sends for nothing. */
 typedef struct {
-	const char *order_no, *merchant_id, *channel, *channel_txn_id, *currency, *status, *contract_id;
+	const char *order_no, *merchant_id, *channel, *channel_txn_id, *status, *contract_id;
 	int64_t amount_fen;
 	const char *created_at, *paid_at; /* created_at only when paid_at is NULL ("" otherwise) */
 	rcn_date business_date;		  /* date of paid_at, or of created_at when not paid */

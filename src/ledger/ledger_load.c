@@ -17,7 +17,6 @@ enum {
 	O_MERCHANT_ID,
 	O_CHANNEL,
 	O_TXN_ID,
-	O_CURRENCY,
 	O_STATUS,
 	O_CONTRACT_ID,
 	O_AMOUNT,
@@ -141,7 +140,6 @@ static rcn_rc deliver(row_ctx *c, const char **f, rcn_err *err)
 			.merchant_id = nz(f[O_MERCHANT_ID]),
 			.channel = nz(f[O_CHANNEL]),
 			.channel_txn_id = nz(f[O_TXN_ID]),
-			.currency = nz(f[O_CURRENCY]),
 			.status = nz(f[O_STATUS]),
 			.contract_id = nz(f[O_CONTRACT_ID]),
 			.created_at = second,
@@ -257,7 +255,7 @@ static void sql_in_window(sqlb *q, const char *ts, const rcn_ledger_window *w)
 
 static void sql_orders_select(sqlb *q, const rcn_ledger_window *w)
 {
-	sql_str(q, "SELECT o.order_no, o.merchant_id, o.channel, o.channel_txn_id, o.currency, o.status, "
+	sql_str(q, "SELECT o.order_no, o.merchant_id, o.channel, o.channel_txn_id, o.status, "
 		   "o.contract_id, o.amount_fen, ");
 	sql_local_fallback(q, "o.created_at", "o.paid_at");
 	sql_str(q, ", ");

@@ -87,9 +87,9 @@ static void keep(recorder *r, const char *line)
 static void on_order(void *ctx, const rcn_ledger_order *o)
 {
 	char line[1024];
-	snprintf(line, sizeof line, "O %s|%s|%s|%s|%s|%s|%s|%lld|%s|%s|%d", o->order_no, o->merchant_id, o->channel,
-		 o->channel_txn_id, o->currency, o->status, o->contract_id, (long long)o->amount_fen, o->created_at,
-		 o->paid_at, (int)o->business_date);
+	snprintf(line, sizeof line, "O %s|%s|%s|%s|%s|%s|%lld|%s|%s|%d", o->order_no, o->merchant_id, o->channel,
+		 o->channel_txn_id, o->status, o->contract_id, (long long)o->amount_fen, o->created_at, o->paid_at,
+		 (int)o->business_date);
 	keep(ctx, line);
 }
 
@@ -222,12 +222,12 @@ static void load_ledger_fixture(void)
 	    " ('R4', 'E', '5000R4', 800, 'SUCCESS', '2026-02-20 02:00:00+00', '2026-02-20 03:00:00+00')");
 }
 
-#define O_A "O A|m1|wechat|4200A|CNY|PAID||1234||2026-03-01 23:59:59|20513"
-#define O_B "O B|m1|wechat|4200B|CNY|PAID||500||2026-03-02 00:00:00|20514"
-#define O_C "O C|m2|alipay||CNY|CREATED|K1|99|2026-03-01 00:00:00||20513"
-#define O_D "O D|m1|wechat|4200D|CNY|PAID||700||2026-02-28 23:59:59|20512"
-#define O_E "O E|m1|wechat|4200E|CNY|REFUNDED||800||2026-02-20 09:00:05|20504"
-#define O_Q "O q\"u\\o'te|m1|wechat|tx\"\\|CNY|PAID||1||2026-01-01 08:00:00|20454"
+#define O_A "O A|m1|wechat|4200A|PAID||1234||2026-03-01 23:59:59|20513"
+#define O_B "O B|m1|wechat|4200B|PAID||500||2026-03-02 00:00:00|20514"
+#define O_C "O C|m2|alipay||CREATED|K1|99|2026-03-01 00:00:00||20513"
+#define O_D "O D|m1|wechat|4200D|PAID||700||2026-02-28 23:59:59|20512"
+#define O_E "O E|m1|wechat|4200E|REFUNDED||800||2026-02-20 09:00:05|20504"
+#define O_Q "O q\"u\\o'te|m1|wechat|tx\"\\|PAID||1||2026-01-01 08:00:00|20454"
 #define R_1 "R R1|A|5000R1|SUCCESS|234||2026-03-01 23:59:59|20513|wechat|m1"
 #define R_2 "R R2|NOPE||PROCESSING|10|2026-03-01 09:00:00||20513||"
 #define R_3 "R R3|A|5000R3|SUCCESS|100||2026-03-02 00:00:00|20514|wechat|m1"
@@ -299,7 +299,7 @@ static void test_window_escapes(void **state)
 	rcn_ledger_sink s = sink_for(&r);
 	rcn_ledger_window w = {day_of("2026-03-01"), 0, "Asia/Shanghai", NULL, NULL, false};
 	assert_ok(rcn_ledger_load_window(db, &w, &s, &err));
-	const char *want[] = {"O W\t1|m\tx\ny\\z\rq|微信|\\N|CNY|PAID|\\N|10||2026-03-01 08:00:00|20513"};
+	const char *want[] = {"O W\t1|m\tx\ny\\z\rq|微信|\\N|PAID|\\N|10||2026-03-01 08:00:00|20513"};
 	expect_rows(&r, want, 1);
 	recorder_free(&r);
 }
@@ -318,8 +318,8 @@ static void test_window_local_times(void **state)
 	rcn_ledger_sink s = sink_for(&r);
 	rcn_ledger_window w = {day_of("2026-03-01"), 0, "Asia/Kolkata", NULL, NULL, false};
 	assert_ok(rcn_ledger_load_window(db, &w, &s, &err));
-	const char *want[] = {"O F1|m|wechat|t|CNY|PAID||10||2026-03-01 00:00:00|20513",
-			      "O F2|m|wechat||CNY|CREATED||10|2026-03-01 00:00:00||20513"};
+	const char *want[] = {"O F1|m|wechat|t|PAID||10||2026-03-01 00:00:00|20513",
+			      "O F2|m|wechat||CREATED||10|2026-03-01 00:00:00||20513"};
 	expect_rows(&r, want, 2);
 	recorder_free(&r);
 }
@@ -367,7 +367,7 @@ static void test_site_sql(void **state)
 		false};
 	assert_ok(rcn_ledger_load_window(db, &w, &s, &err));
 	const char *want[] = {
-		"O A|m1|WECHAT|4200A|CNY|PAID||2468||2026-03-01 23:59:59|20513",
+		"O A|m1|WECHAT|4200A|PAID||2468||2026-03-01 23:59:59|20513",
 		"R R1|A|5000R1|SUCCESS|234||2026-03-01 23:59:59|20513|WECHAT|m1",
 	};
 	expect_rows(&r, want, 2);
