@@ -59,6 +59,10 @@ void *rcn_arena_alloc(rcn_arena *a, size_t n);
 /* NUL-terminated copy of s[0..n); an empty string is returned for n == 0. */
 const char *rcn_arena_strndup(rcn_arena *a, const char *s, size_t n);
 const char *rcn_arena_strdup(rcn_arena *a, const char *s);
+/* Copies the n strings of in (NULL is taken as "") back to back in one
+ * allocation, out[i] the copy of in[i] ("" for an empty one): a record's
+ * strings for the price of one. n is at most 8. */
+void rcn_arena_strdups(rcn_arena *a, size_t n, const char *const *in, const char **out);
 /* Moves every allocation of src into dst (src is left empty): pointers stay valid. */
 void rcn_arena_adopt(rcn_arena *dst, rcn_arena *src);
 

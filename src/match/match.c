@@ -271,16 +271,21 @@ static void copy_record(rcn_arena *a, intern_cache *ic, const rcn_record *rec, s
 			.source = rcn_arena_strdup(a, src)};
 		return;
 	}
+	enum { S_TXN, S_ORDER, S_REFUND, S_REFUND_ID, S_TIME, S__COUNT };
+	const char *in[S__COUNT] = {rec->channel_txn_id, rec->order_no, rec->refund_no, rec->channel_refund_id,
+				    rec->trade_time},
+		   *str[S__COUNT];
+	rcn_arena_strdups(a, S__COUNT, in, str);
 	rcn_xreserve((void **)rows, cap_rows, *n_rows + 1, sizeof(srow));
 	(*rows)[(*n_rows)++] = (srow){.type = rec->type,
 				      .channel = intern(a, ic, IC_CHANNEL, rec->channel),
 				      .merchant_id = intern(a, ic, IC_MERCHANT, rec->merchant_id),
-				      .txn = rcn_arena_strdup(a, rec->channel_txn_id),
-				      .order_no = rcn_arena_strdup(a, rec->order_no),
-				      .refund_no = rcn_arena_strdup(a, rec->refund_no),
-				      .refund_id = rcn_arena_strdup(a, rec->channel_refund_id),
+				      .txn = str[S_TXN],
+				      .order_no = str[S_ORDER],
+				      .refund_no = str[S_REFUND],
+				      .refund_id = str[S_REFUND_ID],
 				      .status = intern(a, ic, IC_STATUS, rec->status),
-				      .trade_time = rcn_arena_strdup(a, rec->trade_time),
+				      .trade_time = str[S_TIME],
 				      .file = intern(a, ic, IC_FILE, rec->file),
 				      .line = rec->line,
 				      .product = intern(a, ic, IC_PRODUCT, rec->trade_type),
@@ -474,9 +479,12 @@ void rcn_match_begin_lookup(rcn_match *m)
 void rcn_match_add_order(rcn_match *m, const rcn_ledger_order *o)
 {
 	uint32_t existing;
-	const char *key = dup(m, o->order_no);
-	if (!*key)
+	if (!o->order_no || !*o->order_no)
 		return;
+	enum { S_ORDER, S_TXN, S_PAID, S_CONTRACT, S__COUNT };
+	const char *in[S__COUNT] = {o->order_no, o->channel_txn_id, o->paid_at, o->contract_id}, *str[S__COUNT];
+	rcn_arena_strdups(&m->arena, S__COUNT, in, str);
+	const char *key = str[S_ORDER];
 	if (m->lookup_phase) {
 		index_orders(m);
 		if (!rcn_strmap_put(&m->order_idx, key, strlen(key), (uint32_t)m->n_orders, &existing))
@@ -490,10 +498,10 @@ void rcn_match_add_order(rcn_match *m, const rcn_ledger_order *o)
 	*l = (lorder){.order_no = key,
 		      .merchant_id = merchant,
 		      .channel = channel,
-		      .txn = dup(m, o->channel_txn_id),
+		      .txn = str[S_TXN],
 		      .status = intern(&m->arena, &m->ic, IC_STATUS, o->status),
-		      .paid_at = dup(m, o->paid_at),
-		      .contract_id = dup(m, o->contract_id),
+		      .paid_at = str[S_PAID],
+		      .contract_id = str[S_CONTRACT],
 		      .contract = -1,
 		      .amount = o->amount_fen,
 		      .bdate = o->business_date,

@@ -2,6 +2,7 @@
  * map: the small data structures every other module builds on. */
 #include "recon/common.h"
 
+#include <assert.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -162,6 +163,27 @@ const char *rcn_arena_strndup(rcn_arena *a, const char *s, size_t n)
 const char *rcn_arena_strdup(rcn_arena *a, const char *s)
 {
 	return rcn_arena_strndup(a, s, strlen(s));
+}
+
+void rcn_arena_strdups(rcn_arena *a, size_t n, const char *const *in, const char **out)
+{
+	size_t len[8], total = 0;
+	assert(n <= 8);
+	for (size_t i = 0; i < n; i++) {
+		len[i] = in[i] ? strlen(in[i]) : 0;
+		total += len[i] ? len[i] + 1 : 0;
+	}
+	char *p = total ? arena_take(a, total, 1) : NULL;
+	for (size_t i = 0; i < n; i++) {
+		if (!len[i]) {
+			out[i] = "";
+			continue;
+		}
+		memcpy(p, in[i], len[i]);
+		p[len[i]] = '\0';
+		out[i] = p;
+		p += len[i] + 1;
+	}
 }
 
 void rcn_arena_adopt(rcn_arena *dst, rcn_arena *src)

@@ -104,12 +104,50 @@ static void test_hash_every_byte(void **state)
 	rcn_strmap_free(&m);
 }
 
+/* A record's strings copied in one allocation: each copy equal to its
+ * original, NUL-terminated where the next one starts, "" (not a copy) for an
+ * empty or NULL one, and the originals free to change afterwards. */
+static void test_arena_strdups(void **state)
+{
+	(void)state;
+	rcn_arena a;
+	rcn_arena_init(&a);
+	char one[] = "4200001202603020000000001462", two[] = "BN20260302";
+	const char *in[5] = {one, "", NULL, two, "x"}, *out[5];
+	rcn_arena_strdups(&a, 5, in, out);
+	memset(one, '?', strlen(one));
+	memset(two, '?', strlen(two));
+	assert_string_equal(out[0], "4200001202603020000000001462");
+	assert_string_equal(out[1], "");
+	assert_string_equal(out[2], "");
+	assert_string_equal(out[3], "BN20260302");
+	assert_string_equal(out[4], "x");
+	assert_ptr_equal(out[3], out[0] + 29);
+	assert_ptr_equal(out[4], out[3] + 11);
+	const char *none[2] = {"", NULL}, *got[2] = {NULL, NULL};
+	rcn_arena_strdups(&a, 2, none, got);
+	assert_string_equal(got[0], "");
+	assert_string_equal(got[1], "");
+	/* more than a block holds, in one call */
+	static char big[3][2u << 20];
+	for (int i = 0; i < 3; i++) {
+		memset(big[i], 'a' + i, sizeof(big[i]) - 1);
+		big[i][sizeof(big[i]) - 1] = '\0';
+	}
+	const char *bin[3] = {big[0], big[1], big[2]}, *bout[3];
+	rcn_arena_strdups(&a, 3, bin, bout);
+	for (int i = 0; i < 3; i++)
+		assert_memory_equal(bout[i], big[i], sizeof(big[i]));
+	rcn_arena_free(&a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_prefixes_and_lengths),
 		cmocka_unit_test(test_growth),
 		cmocka_unit_test(test_hash_every_byte),
+		cmocka_unit_test(test_arena_strdups),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
