@@ -12,7 +12,7 @@
 # generator's expected ones and DuckDB's findings equal recon's.
 #
 #   bench/run.sh BUILD_DIR [--rows N] [--seed S] [--date YYYY-MM-DD] [--work DIR]
-#                [--jobs N] [--jobs-check] [--no-duckdb] [--smoke]
+#                [--jobs N] [--jobs-check] [--no-duckdb] [--repeat R] [--smoke]
 #
 #   --work DIR    keeps the generated data and the PostgreSQL cluster there and
 #                 reuses them on the next run with the same rows/seed/date
@@ -20,6 +20,12 @@
 #   --jobs N      recon's --jobs (default: the machine's cores)
 #   --jobs-check  also runs recon with --jobs 1 and checks the reports are
 #                 byte-identical to the --jobs N run
+#   --repeat R    R rounds of floor, recon and DuckDB, one after the other, so
+#                 each round's ratios compare steps run minutes apart at most;
+#                 the table shows each figure's median over the rounds, the
+#                 ratios are the medians of the rounds' ratios, every round's
+#                 are listed, and every round's reports must be byte-identical
+#                 (default 1; a VM whose speed drifts needs 3 or more)
 #   --smoke       100k rows unless --rows is given, --jobs-check; for CI: no
 #                 timing is judged, only the counts and findings
 # Exit 0 when every check passes, 1 when one fails, 2 on a setup error.
@@ -36,10 +42,10 @@ die() {
 }
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-[[ $# -ge 1 ]] || die "usage: bench/run.sh BUILD_DIR [--rows N] [--seed S] [--date D] [--work DIR] [--jobs N] [--jobs-check] [--no-duckdb] [--smoke]"
+[[ $# -ge 1 ]] || die "usage: bench/run.sh BUILD_DIR [--rows N] [--seed S] [--date D] [--work DIR] [--jobs N] [--jobs-check] [--no-duckdb] [--repeat R] [--smoke]"
 BUILD=$(cd "$1" && pwd) || die "no build directory $1"
 shift
-ROWS="" SEED=7 DATE=2026-03-02 WORK="" JOBS=$(nproc) JOBS_CHECK=0 DUCKDB=1 SMOKE=0
+ROWS="" SEED=7 DATE=2026-03-02 WORK="" JOBS=$(nproc) JOBS_CHECK=0 DUCKDB=1 SMOKE=0 REPEAT=1
 while [[ $# -gt 0 ]]; do
 	case $1 in
 	--rows) ROWS=$2 && shift ;;
@@ -49,6 +55,7 @@ while [[ $# -gt 0 ]]; do
 	--jobs) JOBS=$2 && shift ;;
 	--jobs-check) JOBS_CHECK=1 ;;
 	--no-duckdb) DUCKDB=0 ;;
+	--repeat) REPEAT=$2 && shift ;;
 	--smoke) SMOKE=1 JOBS_CHECK=1 ;;
 	*) die "unknown option $1" ;;
 	esac
@@ -56,6 +63,7 @@ while [[ $# -gt 0 ]]; do
 done
 [[ -n $ROWS ]] || ROWS=$((SMOKE ? 100000 : 1000000))
 [[ $ROWS =~ ^[0-9]+$ ]] || die "--rows must be a number"
+[[ $REPEAT =~ ^[1-9][0-9]*$ ]] || die "--repeat must be a positive number"
 
 GEN=$BUILD/bench/recon-bench-gen
 INFLATE=$BUILD/bench/recon-bench-inflate
@@ -141,25 +149,69 @@ measure() {
 rm -rf "$OUT"
 mkdir -p "$OUT"
 window_sql="COPY (SELECT * FROM ledger_orders WHERE COALESCE(paid_at, created_at) >= (DATE '$DATE' - 3)::timestamp AT TIME ZONE 'Asia/Shanghai' AND COALESCE(paid_at, created_at) < (DATE '$DATE' + 1)::timestamp AT TIME ZONE 'Asia/Shanghai') TO STDOUT"
-sync
-measure floor_inflate "$INFLATE" "$BILL" || die "inflating $BILL failed: $(cat "$OUT/floor_inflate.err")"
-measure floor_copy "$PG" exec "$STATE" psql -qAt -c "$window_sql" || die "COPY failed: $(cat "$OUT/floor_copy.err")"
-
 # recon: a fresh night each time (its own tables dropped, the ledger kept)
 reset_recon() {
 	pgx psql -qAt -c "SELECT 'DROP TABLE IF EXISTS ' || string_agg(quote_ident(tablename), ', ') || ' CASCADE'
 		FROM pg_tables WHERE schemaname = 'public' AND tablename LIKE 'recon\_%'" | grep . | pgx psql -q >/dev/null || true
 	rm -rf "$DATA/reports" "$DATA/spool"
 }
-reset_recon
-measure recon "$PG" exec "$STATE" "$RECON" run --date "$DATE" --config "$DATA/recon.conf" --jobs "$JOBS" --timings ||
-	[[ $? -eq 1 ]] || {
-	cat "$OUT/recon.err" >&2
-	echo "bench: recon run failed" >&2
-	exit 1
-}
 REP=$DATA/reports/$DATE
-cp -r "$REP" "$OUT/reports-jobs$JOBS"
+if ((DUCKDB)); then
+	command -v node >/dev/null || die "node is missing: DuckDB's race needs Node.js and npm"
+	if [[ ! -d $ROOT/bench/duckdb/node_modules/@duckdb/node-api ]]; then
+		(cd "$ROOT/bench/duckdb" && npm ci --no-audit --no-fund --loglevel=error) >&2 || die "npm ci in bench/duckdb failed"
+	fi
+fi
+
+# ---- the rounds: floor, recon and DuckDB one after the other ----
+rounds_same=1
+for ((k = 1; k <= REPEAT; k++)); do
+	sfx=""
+	((k > 1)) && sfx=".$k"
+	sync
+	measure "floor_inflate$sfx" "$INFLATE" "$BILL" || die "inflating $BILL failed: $(cat "$OUT/floor_inflate$sfx.err")"
+	measure "floor_copy$sfx" "$PG" exec "$STATE" psql -qAt -c "$window_sql" ||
+		die "COPY failed: $(cat "$OUT/floor_copy$sfx.err")"
+	reset_recon
+	measure "recon$sfx" "$PG" exec "$STATE" "$RECON" run --date "$DATE" --config "$DATA/recon.conf" --jobs "$JOBS" --timings ||
+		[[ $? -eq 1 ]] || {
+		cat "$OUT/recon$sfx.err" >&2
+		echo "bench: recon run failed" >&2
+		exit 1
+	}
+	if ((k == 1)); then
+		cp -r "$REP" "$OUT/reports-jobs$JOBS"
+	elif ! diff -r "$OUT/reports-jobs$JOBS" "$REP" >"$OUT/rounds.diff"; then
+		rounds_same=0
+	fi
+	if ((DUCKDB)); then
+		measure "duckdb$sfx" node "$ROOT/bench/duckdb/race.mjs" "$DATA" "$DATE" "$OUT/duckdb$sfx" ||
+			die "the DuckDB race failed: $(tail -3 "$OUT/duckdb$sfx.err")"
+	fi
+done
+# median NAME FIELD: the median of one figure over the rounds
+median() {
+	local v=() k
+	for ((k = 1; k <= REPEAT; k++)); do
+		local key=$1
+		((k > 1)) && key=$1.$k
+		eval "v+=(\"\${$2[$key]}\")"
+	done
+	printf '%s\n' "${v[@]}" | sort -g | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else printf "%.2f\n", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
+}
+STEPS="floor_inflate floor_copy recon"
+((DUCKDB)) && STEPS+=" duckdb"
+if ((REPEAT > 1)); then
+	for name in $STEPS; do
+		for fig in WALL CPU MCPU RSS; do
+			eval "$fig[\$name.1]=\${$fig[\$name]}"
+		done
+	done
+	for name in $STEPS; do
+		m_w=$(median "$name" WALL) m_c=$(median "$name" CPU) m_m=$(median "$name" MCPU) m_r=$(median "$name" RSS)
+		WALL[$name]=$m_w CPU[$name]=$m_c MCPU[$name]=$m_m RSS[$name]=$m_r
+	done
+fi
 # what it stored, row for row: with --jobs N streamed by a writer while matching
 stored() {
 	pgx psql -qAtX -c "SELECT count(*) || ' ' || md5(string_agg(t::text, E'\n' ORDER BY t::text)) FROM recon_discrepancies t" \
@@ -199,28 +251,57 @@ fi
 
 duck_line="duckdb: not run (--no-duckdb)"
 if ((DUCKDB)); then
-	command -v node >/dev/null || die "node is missing: DuckDB's race needs Node.js and npm"
-	if [[ ! -d $ROOT/bench/duckdb/node_modules/@duckdb/node-api ]]; then
-		(cd "$ROOT/bench/duckdb" && npm ci --no-audit --no-fund --loglevel=error) >&2 || die "npm ci in bench/duckdb failed"
-	fi
-	measure duckdb node "$ROOT/bench/duckdb/race.mjs" "$DATA" "$DATE" "$OUT/duckdb" ||
-		die "the DuckDB race failed: $(tail -3 "$OUT/duckdb.err")"
-	if bash "$ROOT/bench/duckdb/compare.sh" "$REP" "$OUT/duckdb" >"$OUT/compare.out" 2>&1; then
+	if bash "$ROOT/bench/duckdb/compare.sh" "$OUT/reports-jobs$JOBS" "$OUT/duckdb" >"$OUT/compare.out" 2>&1; then
 		duck_line="duckdb findings: $(cat "$OUT/compare.out") (the same as recon's)"
 	else
 		duck_line="duckdb findings: DIFFERENT from recon's: $(head -5 "$OUT/compare.out")"
 		fails=1
 	fi
 fi
+rounds_line=""
+if ((REPEAT > 1)); then
+	if ((rounds_same)); then
+		rounds_line="recon's reports in all $REPEAT rounds: byte-identical"
+	else
+		rounds_line="recon's reports DIFFER between rounds (see $OUT/rounds.diff)"
+		fails=1
+	fi
+fi
 
 # ---- the table ----
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
+# the floor of round k: the slower of its inflate and its COPY
+floor_of() { # SUFFIX
+	awk -v a="${WALL[floor_inflate$1]}" -v b="${WALL[floor_copy$1]}" 'BEGIN { print (a > b) ? a : b }'
+}
 floor_name=floor_copy
 awk -v a="${WALL[floor_inflate]}" -v b="${WALL[floor_copy]}" 'BEGIN { exit !(a > b) }' && floor_name=floor_inflate
 FLOOR=${WALL[$floor_name]}
+R_FLOOR=$(ratio "${WALL[recon]}" "$FLOOR")
+R_DUCK=""
+((DUCKDB)) && R_DUCK=$(ratio "${WALL[duckdb]}" "${WALL[recon]}")
+per_floor="" per_duck=""
+if ((REPEAT > 1)); then
+	# each round's ratios, and their medians as the run's
+	declare -A RF RD
+	for ((k = 1; k <= REPEAT; k++)); do
+		sfx=.$k key=r
+		((k > 1)) && key=r.$k
+		RF[$key]=$(ratio "${WALL[recon$sfx]}" "$(floor_of "$sfx")")
+		per_floor+=" ${RF[$key]}"
+		if ((DUCKDB)); then
+			RD[$key]=$(ratio "${WALL[duckdb$sfx]}" "${WALL[recon$sfx]}")
+			per_duck+=" ${RD[$key]}"
+		fi
+	done
+	R_FLOOR=$(median r RF)
+	((DUCKDB)) && R_DUCK=$(median r RD)
+	per_floor="; rounds:$per_floor" per_duck="; rounds:$per_duck"
+fi
 inflated=$(cat "$OUT/floor_inflate.out")
 echo
 echo "bench: $stamp, bill $(du -h "$BILL" | cut -f1) gzip ($((inflated / 1048576)) MiB inflated), $(nproc) cores, commit $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown), $(date -u +%Y-%m-%d)"
+((REPEAT > 1)) && echo "figures: medians over $REPEAT rounds"
 printf '%-28s %9s %9s %12s %10s\n' step "wall s" "cpu s" "machine cpu" "peak MiB"
 row() { printf '%-28s %9s %9s %12s %10s\n' "$1" "${WALL[$2]}" "${CPU[$2]}" "${MCPU[$2]}" "${RSS[$2]}"; }
 row "floor: zlib inflate" floor_inflate
@@ -229,14 +310,15 @@ row "recon run --jobs $JOBS" recon
 ((JOBS_CHECK)) && row "recon run --jobs 1" recon_jobs1
 ((DUCKDB)) && row "duckdb" duckdb
 echo "floor = ${floor_name#floor_} = $FLOOR s"
-echo "recon / floor  = $(ratio "${WALL[recon]}" "$FLOOR")   (DESIGN.md §4: at most 2, goal 1.5)"
+echo "recon / floor  = $R_FLOOR   (DESIGN.md §4: at most 2, goal 1.5$per_floor)"
 if ((DUCKDB)); then
-	echo "duckdb / recon = $(ratio "${WALL[duckdb]}" "${WALL[recon]}")   (at least 3)"
+	echo "duckdb / recon = $R_DUCK   (at least 3$per_duck)"
 	echo "peak memory recon / duckdb = ${RSS[recon]} / ${RSS[duckdb]} MiB   (recon below duckdb)"
 fi
 grep -o 'stages: .*' "$OUT/recon.err" | sed 's/^/recon /' || true
 echo "recon counts: $counts"
 [[ -n $jobs_line ]] && echo "$jobs_line"
+[[ -n $rounds_line ]] && echo "$rounds_line"
 echo "$duck_line"
 if ((fails)); then
 	cat "$OUT/counts.diff" 2>/dev/null || true
