@@ -292,12 +292,19 @@ static rcn_rc mark_later_stale(rcn_db *db, const char *date, long *later_dates, 
 	return rc;
 }
 
+/* Pending items stored a batch at a time while findings still come: one
+ * connection holds one COPY, so the discrepancies' COPY is closed, the batch
+ * copied into recon_suspense and the discrepancies' COPY opened again (two
+ * round trips a batch), instead of all of them after the matcher is done. */
+#define PENDING_BATCH 32768
+
 struct rcn_results {
 	rcn_db *db;
 	char date[11];
 	copy_in disc;	       /* the open COPY into recon_discrepancies */
 	rcn_finding **pending; /* kept for recon_suspense */
 	size_t n_pending, cap_pending;
+	size_t pending_stored; /* pending[0..pending_stored) are in recon_suspense */
 	bool failed;
 };
 
@@ -351,6 +358,19 @@ rcn_rc rcn_results_add(rcn_results *w, const rcn_finding *const *findings, size_
 		(void)copy_close(w->db, &w->disc, rc, NULL);
 		return results_fail(w, rc);
 	}
+	if (w->n_pending - w->pending_stored >= PENDING_BATCH) {
+		rc = copy_close(w->db, &w->disc, RCN_OK, err);
+		if (rc == RCN_OK)
+			rc = copy_rows(w->db, "recon_suspense", FINDING_COLUMNS, w->date,
+				       w->pending + w->pending_stored, w->n_pending - w->pending_stored, write_pending,
+				       err);
+		if (rc == RCN_OK) {
+			w->pending_stored = w->n_pending;
+			rc = copy_open(w->db, &w->disc, "recon_discrepancies", FINDING_COLUMNS, err);
+		}
+		if (rc != RCN_OK)
+			return results_fail(w, rc);
+	}
 	return RCN_OK;
 }
 
@@ -362,8 +382,8 @@ rcn_rc rcn_results_finish(rcn_results *w, const rcn_run_info *run, const rcn_mov
 	rcn_db *db = w->db;
 	rcn_rc rc = copy_close(db, &w->disc, RCN_OK, err);
 	if (rc == RCN_OK)
-		rc = copy_rows(db, "recon_suspense", FINDING_COLUMNS, w->date, w->pending, w->n_pending, write_pending,
-			       err);
+		rc = copy_rows(db, "recon_suspense", FINDING_COLUMNS, w->date, w->pending + w->pending_stored,
+			       w->n_pending - w->pending_stored, write_pending, err);
 	if (rc == RCN_OK && n_moves)
 		rc = copy_rows(db, "recon_movements", MOVEMENT_COLUMNS, w->date, moves, n_moves, write_movement, err);
 	if (rc == RCN_OK)

@@ -754,6 +754,53 @@ static void test_restore_replaces(void **state)
 	assert_string_equal(value("SELECT count(*) FROM recon_runs"), "4");
 }
 
+/* Findings handed over in many calls, as the matcher streams them: the
+ * pending ones reach recon_suspense a batch at a time while the
+ * discrepancies' COPY is closed and opened again around each batch. Every
+ * row is stored exactly once, in its own table; a store that fails at the
+ * end takes every batch back with it. */
+static void test_store_streamed(void **state)
+{
+	(void)state;
+	truncate_results();
+	enum { N = 120000, CALL = 7000 };
+	static rcn_finding f[N];
+	static char orders[N][16];
+	static const rcn_finding *list[N];
+	rcn_finding proto[3];
+	make_findings(proto);
+	for (int i = 0; i < N; i++) {
+		f[i] = proto[i % 3];
+		snprintf(orders[i], sizeof orders[i], "S%06d", i);
+		f[i].order_no = orders[i];
+		list[i] = &f[i];
+	}
+	for (int round = 0; round < 2; round++) {
+		rcn_run_info run = run_for("2026-03-01");
+		if (round == 1)
+			run.counts_json = "{not json"; /* fails after every batch was stored */
+		rcn_results *w;
+		rcn_err err;
+		assert_ok(rcn_results_begin(&w, db, day_of("2026-03-01"), &err));
+		for (int i = 0; i < N; i += CALL)
+			assert_ok(rcn_results_add(w, list + i, (size_t)(N - i < CALL ? N - i : CALL), &err));
+		rcn_rc rc = rcn_results_finish(w, &run, NULL, 0, NULL, 0, NULL, &err);
+		rcn_results_free(w);
+		assert_int_equal(rc, round == 0 ? RCN_OK : RCN_EDB);
+		/* a third of them discrepancies (S000000, S000003, ...), the rest pending, each once */
+		assert_string_equal(value("SELECT count(*) || ' ' || count(DISTINCT order_no) || ' ' || min(order_no)"
+					  " || ' ' || max(order_no) FROM recon_discrepancies"),
+				    "40000 40000 S000000 S119997");
+		assert_string_equal(value("SELECT count(*) || ' ' || count(DISTINCT order_no) || ' ' || min(order_no)"
+					  " || ' ' || max(order_no) FROM recon_suspense"),
+				    "80000 80000 S000001 S119999");
+		assert_string_equal(value("SELECT count(*) FROM recon_suspense WHERE order_no ~ '^S[0-9]+$'"
+					  " AND substr(order_no, 2)::int % 3 = 0"),
+				    "0");
+		assert_string_equal(value("SELECT count(*) FROM recon_runs"), "1");
+	}
+}
+
 static void test_later_dates_stale(void **state)
 {
 	(void)state;
@@ -833,6 +880,7 @@ int main(void)
 		cmocka_unit_test(test_lock),
 		cmocka_unit_test(test_store_and_load_suspense),
 		cmocka_unit_test(test_restore_replaces),
+		cmocka_unit_test(test_store_streamed),
 		cmocka_unit_test(test_later_dates_stale),
 		cmocka_unit_test(test_bad_conninfo),
 	};
