@@ -64,6 +64,9 @@ void rcn_report_abort(rcn_report_dir *dir);
  * a leading = + - @ (or tab, CR) is neutralised with an apostrophe. */
 void rcn_csv_text(FILE *f, const char *s);
 void rcn_csv_money(FILE *f, int64_t v, int scale);
+/* The same cells appended to a line being built (one write per row). */
+void rcn_csv_text_buf(rcn_buf *b, const char *s);
+void rcn_csv_money_buf(rcn_buf *b, int64_t v, int scale);
 
 /* The difference column: channel minus ledger, counting only money each side
  * says moved; the extra charge of a double charge; false when there is none

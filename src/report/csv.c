@@ -6,29 +6,54 @@
 #include "recon/money.h"
 #include "recon/report.h"
 
+/* A cell is quoted when it holds a separator, a quote or a line end, or
+ * starts like a formula (then also neutralised with an apostrophe). */
+static bool needs_quote(const char *s, bool *formula)
+{
+	*formula = s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@' || s[0] == '\t' || s[0] == '\r';
+	return *formula || strpbrk(s, ",\"\r\n") != NULL;
+}
+
 void rcn_csv_text(FILE *f, const char *s)
 {
-	bool formula = s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@' || s[0] == '\t' || s[0] == '\r';
-	bool quote = formula || strpbrk(s, ",\"\r\n") != NULL;
-	if (!quote) {
-		fputs(s, f);
+	rcn_buf b;
+	rcn_buf_init(&b, SIZE_MAX);
+	rcn_csv_text_buf(&b, s);
+	fwrite(b.data ? b.data : "", 1, b.len, f);
+	rcn_buf_free(&b);
+}
+
+void rcn_csv_text_buf(rcn_buf *b, const char *s)
+{
+	bool formula;
+	if (!needs_quote(s, &formula)) {
+		(void)rcn_buf_append(b, s, strlen(s));
 		return;
 	}
-	fputc('"', f);
-	if (formula)
-		fputc('\'', f);
-	for (const char *p = s; *p; p++) {
-		if (*p == '"')
-			fputc('"', f);
-		fputc(*p, f);
-	}
-	fputc('"', f);
+	(void)rcn_buf_append(b, formula ? "\"'" : "\"", formula ? 2 : 1);
+	/* runs between quotes appended whole, each quote twice (the end of one
+	 * run and the start of the next) */
+	const char *run = s, *p = s;
+	for (; *p; p++)
+		if (*p == '"') {
+			(void)rcn_buf_append(b, run, (size_t)(p - run) + 1);
+			run = p;
+		}
+	(void)rcn_buf_append(b, run, (size_t)(p - run));
+	(void)rcn_buf_append(b, "\"", 1);
 }
 
 void rcn_csv_money(FILE *f, int64_t v, int scale)
 {
 	char buf[32];
 	fputs(rcn_money_format(buf, sizeof(buf), v, scale), f);
+}
+
+void rcn_csv_money_buf(rcn_buf *b, int64_t v, int scale)
+{
+	char buf[32];
+	const char *s = rcn_money_format(buf, sizeof(buf), v, scale);
+	(void)rcn_buf_append(b, s, strlen(s));
 }
 
 static bool counts_money(const rcn_finding *f, bool ledger)

@@ -31,6 +31,9 @@ static void test_text_cells(void **state)
 	assert_string_equal(cell(rcn_csv_text, "a,b"), "\"a,b\"");
 	assert_string_equal(cell(rcn_csv_text, "say \"hi\""), "\"say \"\"hi\"\"\"");
 	assert_string_equal(cell(rcn_csv_text, "two\nlines"), "\"two\nlines\"");
+	/* quotes first, last and side by side */
+	assert_string_equal(cell(rcn_csv_text, "\"q\"\",x"), "\"\"\"q\"\"\"\",x\"");
+	assert_string_equal(cell(rcn_csv_text, "x,\""), "\"x,\"\"\"");
 	/* a crafted merchant field must never run as a formula in Excel */
 	assert_string_equal(cell(rcn_csv_text, "=HYPERLINK(\"http://x\",\"y\")"),
 			    "\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\"");
