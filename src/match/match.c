@@ -24,6 +24,7 @@ typedef struct {
 	int32_t ledger; /* order or refund index, -1 if none */
 	rcn_date first_seen;
 	rcn_rec_type type;
+	bool ok; /* status is SUCCESS: asked for every row several times, answered once */
 	bool done;
 	bool carried;	     /* pending from the previous date: its fee was counted then */
 	uint8_t debit_flags; /* auto-debit checks that need the whole day: DEBIT_* below */
@@ -87,7 +88,8 @@ typedef struct {
 	size_t source;	  /* covering source or SIZE_MAX */
 	int32_t contract; /* index into contracts, -1 */
 	rcn_date bdate, first_seen;
-	bool expected, carried, consumed, from_lookup;
+	bool expected : 1, carried : 1, consumed : 1, from_lookup : 1;
+	bool paid : 1; /* status PAID, REFUNDED or PARTIALLY_REFUNDED (collected): asked once */
 } lorder;
 #if UINTPTR_MAX == UINT64_MAX
 _Static_assert(sizeof(lorder) == 88, "a ledger order grew: every byte is ten megabytes on a big night");
@@ -249,6 +251,9 @@ struct rcn_batch {
 	size_t n_moves, cap_moves;
 };
 
+static bool success(const char *status);
+static bool collected(const char *ledger_status);
+
 /* Copies rec into rows or moves, strings into arena. */
 static void copy_record(rcn_arena *a, intern_cache *ic, const rcn_record *rec, srow **rows, size_t *n_rows,
 			size_t *cap_rows, rcn_movement **moves, size_t *n_moves, size_t *cap_moves)
@@ -276,15 +281,17 @@ static void copy_record(rcn_arena *a, intern_cache *ic, const rcn_record *rec, s
 				    rec->trade_time},
 		   *str[S__COUNT];
 	rcn_arena_strdups(a, S__COUNT, in, str);
+	const char *status = intern(a, ic, IC_STATUS, rec->status);
 	rcn_xreserve((void **)rows, cap_rows, *n_rows + 1, sizeof(srow));
 	(*rows)[(*n_rows)++] = (srow){.type = rec->type,
+				      .ok = success(status),
 				      .channel = intern(a, ic, IC_CHANNEL, rec->channel),
 				      .merchant_id = intern(a, ic, IC_MERCHANT, rec->merchant_id),
 				      .txn = str[S_TXN],
 				      .order_no = str[S_ORDER],
 				      .refund_no = str[S_REFUND],
 				      .refund_id = str[S_REFUND_ID],
-				      .status = intern(a, ic, IC_STATUS, rec->status),
+				      .status = status,
 				      .trade_time = str[S_TIME],
 				      .file = intern(a, ic, IC_FILE, rec->file),
 				      .line = rec->line,
@@ -494,12 +501,14 @@ void rcn_match_add_order(rcn_match *m, const rcn_ledger_order *o)
 	rcn_xreserve((void **)&m->orders, &m->cap_orders, m->n_orders + 1, sizeof(lorder));
 	lorder *l = &m->orders[m->n_orders];
 	const char *merchant = intern(&m->arena, &m->ic, IC_MERCHANT, o->merchant_id),
-		   *channel = intern(&m->arena, &m->ic, IC_CHANNEL, o->channel);
+		   *channel = intern(&m->arena, &m->ic, IC_CHANNEL, o->channel),
+		   *status = intern(&m->arena, &m->ic, IC_STATUS, o->status);
 	*l = (lorder){.order_no = key,
 		      .merchant_id = merchant,
 		      .channel = channel,
 		      .txn = str[S_TXN],
-		      .status = intern(&m->arena, &m->ic, IC_STATUS, o->status),
+		      .status = status,
+		      .paid = collected(status),
 		      .paid_at = str[S_PAID],
 		      .contract_id = str[S_CONTRACT],
 		      .contract = -1,
@@ -568,6 +577,7 @@ void rcn_match_add_suspense(rcn_match *m, const rcn_finding *f)
 		    .refund_no = dup(m, f->refund_no),
 		    .refund_id = dup(m, f->channel_refund_id),
 		    .status = dup(m, f->channel_status),
+		    .ok = success(f->channel_status ? f->channel_status : ""),
 		    .trade_time = dup(m, f->trade_time),
 		    .src = dup(m, f->source),
 		    .product = "",
@@ -871,7 +881,7 @@ static bool expected_fee(const rcn_match *m, const srow *r, int64_t *out, const 
 	if (!rule)
 		return false;
 	int64_t fen = 0;
-	if (success(r->status))
+	if (r->ok)
 		fen = r->type == RCN_REC_REFUND ? rcn_fee_refund(rule, r->settle, refunded_order_amount(m, r))
 						: rcn_fee_payment(rule, r->settle);
 	*out = fen * RCN_FEE_UNITS_PER_FEN;
@@ -896,7 +906,7 @@ static void add_fees(rcn_match *m, const srow *r)
 			m->source_fee[r->source].rows++;
 		}
 	}
-	if (success(r->status)) {
+	if (r->ok) {
 		if (r->type == RCN_REC_PAYMENT)
 			t->payments_fen += r->settle;
 		else
@@ -1210,7 +1220,7 @@ static void mark_debits(rcn_match *m, const uint32_t *idx, size_t n)
 	size_t k = 0;
 	for (size_t i = 0; i < n; i++) {
 		const srow *r = &m->rows[idx[i]];
-		if (success(r->status) && m->orders[r->ledger].contract >= 0)
+		if (r->ok && m->orders[r->ledger].contract >= 0)
 			d[k++] = idx[i];
 	}
 	if (k)
@@ -1232,7 +1242,7 @@ static void mark_debits(rcn_match *m, const uint32_t *idx, size_t n)
 static void classify_payment(rcn_match *m, srow *r, lorder *o)
 {
 	rcn_finding *f = NULL;
-	bool ch_ok = success(r->status), l_ok = collected(o->status);
+	bool ch_ok = r->ok, l_ok = o->paid;
 	rcn_kind kind = RCN_K__COUNT;
 	const char *reason = "";
 
@@ -1345,7 +1355,7 @@ static void match_groups(rcn_match *m, const uint32_t *idx, size_t from, size_t 
 			srow *r = &m->rows[idx[k]];
 			int score =
 				(*o->txn && strcmp(r->txn, o->txn) == 0) * 2 + (strcmp(r->channel, o->channel) == 0);
-			if (success(r->status) && score > best)
+			if (r->ok && score > best)
 				primary = r, best = score;
 		}
 		if (!primary)
@@ -1355,7 +1365,7 @@ static void match_groups(rcn_match *m, const uint32_t *idx, size_t from, size_t 
 			srow *r = &m->rows[idx[k]];
 			if (r == primary && !reconciled_before)
 				continue;
-			if (!success(r->status)) {
+			if (!r->ok) {
 				count_row(m, r, RCN_K__COUNT, true); /* an attempt that moved no money */
 				r->done = true;
 				continue;
@@ -1470,13 +1480,12 @@ static void match_payments(rcn_match *m)
 			r->ledger = (int32_t)v;
 		else if (!*r->order_no && *r->txn && txn_get(m, r->txn, &v))
 			r->ledger = (int32_t)v;
-		if (r->ledger >= 0 && m->orders[r->ledger].bdate > m->day && collected(m->orders[r->ledger].status) &&
-		    success(r->status)) {
+		if (r->ledger >= 0 && m->orders[r->ledger].bdate > m->day && m->orders[r->ledger].paid && r->ok) {
 			ledger_later(m, r, m->orders[r->ledger].bdate, RCN_K_OVERPAYMENT);
 			continue;
 		}
 		if (r->ledger < 0) {
-			if (success(r->status))
+			if (r->ok)
 				unmatched_row(m, r, RCN_K_OVERPAYMENT, "missing");
 			else {
 				count_row(m, r, RCN_K__COUNT, true); /* no order, no money: nothing owed */
@@ -1548,7 +1557,7 @@ static void match_refunds(rcn_match *m)
 	for (size_t k = 0; k < n; k++) {
 		srow *r = &m->rows[idx[k]];
 		lrefund *l = r->ledger >= 0 ? &m->refunds[r->ledger] : NULL;
-		bool ch_ok = success(r->status);
+		bool ch_ok = r->ok;
 		rcn_kind kind = RCN_K__COUNT;
 		const char *reason = "";
 		rcn_finding *f = NULL;
@@ -1616,7 +1625,7 @@ static void unclaimed_ledger(rcn_match *m)
 		lorder *o = &m->orders[i];
 		if (!o->expected || o->consumed)
 			continue;
-		if (!collected(o->status)) { /* carried, and the ledger has since withdrawn the payment */
+		if (!o->paid) { /* carried, and the ledger has since withdrawn the payment */
 			count(m, o->channel, o->merchant_id, RCN_SIDE_LEDGER, RCN_K__COUNT, true, o->amount);
 			continue;
 		}
@@ -1676,7 +1685,7 @@ static void mark_expected(rcn_match *m)
 	uint32_t v;
 	for (size_t i = 0; i < m->n_orders; i++) {
 		lorder *o = &m->orders[i];
-		o->expected = !o->from_lookup && o->source != SIZE_MAX && o->bdate == m->day && collected(o->status);
+		o->expected = !o->from_lookup && o->source != SIZE_MAX && o->bdate == m->day && o->paid;
 	}
 	for (size_t i = 0; i < m->n_refunds; i++) {
 		lrefund *l = &m->refunds[i];
