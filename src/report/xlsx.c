@@ -398,6 +398,7 @@ static void summary_sheet(xw *w, const sheet *sh, const rcn_report_data *data, b
 
 typedef struct {
 	sheet *sheets;
+	const size_t *order; /* the sheets' indexes, biggest first */
 	size_t n, next;
 	const rcn_report_data *data;
 	pthread_mutex_t lock;
@@ -409,7 +410,7 @@ static void *sheet_worker(void *p)
 	xw *w = rcn_xmalloc(sizeof(*w));
 	for (;;) {
 		pthread_mutex_lock(&q->lock);
-		size_t i = q->next < q->n ? q->next++ : SIZE_MAX;
+		size_t i = q->next < q->n ? q->order[q->next++] : SIZE_MAX;
 		pthread_mutex_unlock(&q->lock);
 		if (i == SIZE_MAX)
 			break;
@@ -586,8 +587,18 @@ rcn_rc rcn_report_xlsx(const char *dir, const char *date, const rcn_report_data 
 		sheets[n++].last_row = count[k] < max_rows ? count[k] + 1 : max_rows;
 	}
 
-	/* the sheets on up to two threads besides this one's share of the work */
-	sheet_queue q = {sheets, n, 0, data, PTHREAD_MUTEX_INITIALIZER};
+	/* the sheets on up to two threads besides this one's share of the work,
+	 * the biggest taken first: the pending sheet, often the biggest and the
+	 * last in the book, would otherwise be written alone at the end. Each
+	 * sheet keeps its place in the file, whoever writes it. */
+	size_t order[RCN_K__COUNT + 2];
+	for (size_t i = 0; i < n; i++) {
+		size_t k = i;
+		for (; k > 0 && sheets[order[k - 1]].count < sheets[i].count; k--)
+			order[k] = order[k - 1];
+		order[k] = i;
+	}
+	sheet_queue q = {sheets, order, n, 0, data, PTHREAD_MUTEX_INITIALIZER};
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
 	pthread_t th[2];
 	size_t started = 0;
