@@ -125,6 +125,7 @@ struct rcn_match {
 	size_t n_rows, cap_rows;
 	lorder *orders;
 	size_t n_orders, cap_orders;
+	size_t contract_orders; /* orders added with a contract id (dropped duplicates too): 0 skips their pass */
 	lrefund *refunds;
 	size_t n_refunds, cap_refunds;
 	lcontract *contracts;
@@ -517,6 +518,7 @@ void rcn_match_add_order(rcn_match *m, const rcn_ledger_order *o)
 		      .first_seen = o->business_date,
 		      .from_lookup = m->lookup_phase,
 		      .source = source_interned(m, channel, merchant)};
+	m->contract_orders += *l->contract_id != '\0';
 	m->n_orders++;
 	/* the window's orders are indexed a batch at a time as they come, by the
 	 * thread loading them, which mostly waits for the database meanwhile */
@@ -621,7 +623,7 @@ void rcn_match_contract_ids(rcn_match *m, const char *const **ids, size_t *n)
 	rcn_strmap seen;
 	rcn_strmap_init(&seen, 64);
 	m->n_keybuf = 0;
-	for (size_t i = 0; i < m->n_orders; i++) {
+	for (size_t i = 0; m->contract_orders && i < m->n_orders; i++) {
 		const char *id = m->orders[i].contract_id;
 		if (*id && rcn_strmap_put(&seen, id, strlen(id), 0, NULL))
 			push_key(m, id);
