@@ -63,6 +63,9 @@ typedef struct {
 	void (*suspense)(void *ctx, const rcn_finding *f); /* kind RCN_K_PENDING */
 	void (*contract)(void *ctx, const rcn_ledger_contract *c);
 	void *ctx;
+	/* optional: before the window's first order, how many the planner
+	 * expects (its estimate, maybe far off), for sizing what holds them */
+	void (*expect_orders)(void *ctx, size_t n);
 } rcn_ledger_sink;
 
 typedef struct {

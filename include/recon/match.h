@@ -82,6 +82,10 @@ void rcn_match_source_rejected(rcn_match *m, size_t source);
 /* Ledger side (views are copied). had_prior_run: a run of day-1 exists, so
  * ledger orders of earlier days that are not in its suspense were reconciled. */
 void rcn_match_add_order(rcn_match *m, const rcn_ledger_order *o);
+/* Sizes the orders and their index for about n window orders at once,
+ * instead of growing them (and rehashing the index) a doubling at a time as
+ * they come: a hint, capped, that changes nothing but when memory is taken. */
+void rcn_match_expect_orders(rcn_match *m, size_t n);
 void rcn_match_add_refund(rcn_match *m, const rcn_ledger_refund *r);
 void rcn_match_add_suspense(rcn_match *m, const rcn_finding *f);
 void rcn_match_set_prior_run(rcn_match *m, bool had_prior_run);

@@ -455,9 +455,47 @@ static rcn_rc copy_out(rcn_db *db, const char *sql, int nfields, row_ctx *c, boo
 	return rc != RCN_OK ? rc : drc;
 }
 
+/* The planner's row estimate for the window's orders ("rows=N" of the plan's
+ * top node) in *n, 0 when the plan names none. The statement is the COPY's
+ * own query: an error here (a site SELECT that does not run) is the error
+ * the COPY would report, and is reported the same way. */
+static rcn_rc estimate_orders(rcn_db *db, const rcn_ledger_window *w, size_t *n, rcn_err *err)
+{
+	sqlb q;
+	sqlb_init(&q, db, err);
+	sql_str(&q, "EXPLAIN ");
+	sql_orders_select(&q, w);
+	sql_str(&q, "WHERE ");
+	sql_in_window(&q, ORDER_TS, w);
+	*n = 0;
+	rcn_rc rc = q.rc;
+	if (rc == RCN_OK) {
+		PGresult *res = PQexec(db->conn, q.sql.data);
+		if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+			rc = rcn_pq_fail(db, res, err, "ledger orders");
+		} else if (PQntuples(res) > 0) {
+			const char *rows = strstr(PQgetvalue(res, 0, 0), "rows=");
+			char *end;
+			unsigned long long v = rows ? strtoull(rows + 5, &end, 10) : 0;
+			*n = rows && end > rows + 5 && v <= SIZE_MAX ? (size_t)v : 0;
+		}
+		PQclear(res);
+	}
+	rcn_buf_free(&q.sql);
+	return rc;
+}
+
 static rcn_rc copy_window(rcn_db *db, const rcn_ledger_window *w, row_kind kind, const rcn_ledger_sink *sink,
 			  rcn_err *err)
 {
+	if (kind == ROW_ORDER && sink->expect_orders) {
+		size_t n;
+		rcn_rc rc = estimate_orders(db, w, &n, err);
+		if (rc != RCN_OK)
+			return rc;
+		if (n)
+			sink->expect_orders(sink->ctx, n);
+	}
 	sqlb q;
 	sqlb_init(&q, db, err);
 	sql_str(&q, "COPY (");

@@ -484,6 +484,18 @@ void rcn_match_begin_lookup(rcn_match *m)
 	m->lookup_phase = true;
 }
 
+/* Beyond this an estimate is not trusted with memory up front (64 M orders
+ * would be 5.6 GiB of array and 2 GiB of index): the rest grows as needed. */
+#define EXPECT_ORDERS_MAX ((size_t)1 << 26)
+
+void rcn_match_expect_orders(rcn_match *m, size_t n)
+{
+	if (n > EXPECT_ORDERS_MAX)
+		n = EXPECT_ORDERS_MAX;
+	rcn_xreserve((void **)&m->orders, &m->cap_orders, m->n_orders + n, sizeof(lorder));
+	rcn_strmap_reserve(&m->order_idx, m->order_idx.count + n);
+}
+
 void rcn_match_add_order(rcn_match *m, const rcn_ledger_order *o)
 {
 	uint32_t existing;

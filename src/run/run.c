@@ -126,6 +126,11 @@ static void sink_suspense(void *ctx, const rcn_finding *f)
 {
 	rcn_match_add_suspense(ctx, f);
 }
+static void sink_expect_orders(void *ctx, size_t n)
+{
+	rcn_match_expect_orders(ctx, n);
+}
+
 static void sink_contract(void *ctx, const rcn_ledger_contract *c)
 {
 	rcn_match_add_contract(ctx, c);
@@ -137,7 +142,7 @@ static rcn_rc load_window(rcn_db *db, const rcn_run_opts *o, rcn_match *m, bool 
 {
 	rcn_ledger_window w = {
 		o->day, o->cfg->carry_over_days, o->cfg->timezone, o->cfg->orders_sql, o->cfg->refunds_sql, pipelined};
-	rcn_ledger_sink sink = {sink_order, sink_refund, sink_suspense, sink_contract, m};
+	rcn_ledger_sink sink = {sink_order, sink_refund, sink_suspense, sink_contract, m, sink_expect_orders};
 	bool had_run = false;
 	rcn_rc rc;
 
@@ -158,7 +163,7 @@ static rcn_rc load_lookups(rcn_db *db, const rcn_run_opts *o, rcn_match *m, rcn_
 {
 	rcn_ledger_window w = {
 		o->day, o->cfg->carry_over_days, o->cfg->timezone, o->cfg->orders_sql, o->cfg->refunds_sql, false};
-	rcn_ledger_sink sink = {sink_order, sink_refund, sink_suspense, sink_contract, m};
+	rcn_ledger_sink sink = {sink_order, sink_refund, sink_suspense, sink_contract, m, NULL};
 	rcn_match_keys k;
 	rcn_match_begin_lookup(m);
 	rcn_match_missing_keys(m, &k);

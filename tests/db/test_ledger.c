@@ -75,6 +75,7 @@ typedef struct {
 	rcn_finding found[8];
 	char *found_text[8][16];
 	size_t n_found;
+	size_t expect_calls, expected, total_at_expect; /* expect_orders: calls, its n, rows before it */
 } recorder;
 
 static void keep(recorder *r, const char *line)
@@ -157,6 +158,14 @@ static void expect_rows(recorder *r, const char *const *want, size_t n)
 		if (strcmp(got, exp) != 0)
 			fail_msg("row %zu: got\n  %s\nwant\n  %s", i, got, exp);
 	}
+}
+
+static void on_expect(void *ctx, size_t n)
+{
+	recorder *r = ctx;
+	r->expect_calls++;
+	r->expected = n;
+	r->total_at_expect = r->total;
 }
 
 static rcn_ledger_sink sink_for(recorder *r)
@@ -346,6 +355,37 @@ static void test_snapshot(void **state)
 	assert_ok(rcn_ledger_end(db, &err));
 	assert_ok(rcn_ledger_load_window(db, &w, &s, &err));
 	assert_int_equal(r.total, 5);
+	recorder_free(&r);
+}
+
+/* The window asks the planner how many orders to expect, once, before the
+ * first order (sizing is all it is for: the rows are the same); a site
+ * SELECT that does not run fails there with the COPY's own message. */
+static void test_window_expect(void **state)
+{
+	(void)state;
+	load_ledger_fixture();
+	sql("ANALYZE ledger_orders");
+	rcn_err err;
+	recorder r = {0};
+	rcn_ledger_sink s = sink_for(&r);
+	s.expect_orders = on_expect;
+	rcn_ledger_window w = {day_of("2026-03-01"), 0, "Asia/Shanghai", NULL, NULL, false};
+	assert_ok(rcn_ledger_load_window(db, &w, &s, &err));
+	const char *want[] = {O_A, O_C, R_1, R_2};
+	expect_rows(&r, want, 4);
+	assert_int_equal(r.expect_calls, 1);
+	assert_int_equal(r.total_at_expect, 0);
+	assert_true(r.expected >= 1 && r.expected <= 6); /* the fixture has six orders */
+	recorder_free(&r);
+
+	w.orders_sql = "SELECT nonsense FROM ledger_orders";
+	assert_int_equal(rcn_ledger_load_window(db, &w, &s, &err), RCN_EDB);
+	assert_string_equal(err.msg, "ledger orders: column \"nonsense\" does not exist");
+	assert_int_equal(r.expect_calls, 0);
+	w.orders_sql = NULL;
+	assert_ok(rcn_ledger_load_window(db, &w, &s, &err)); /* the connection still usable */
+	assert_int_equal(r.total, 4);
 	recorder_free(&r);
 }
 
@@ -875,6 +915,7 @@ int main(void)
 		cmocka_unit_test(test_window_pipelined),
 		cmocka_unit_test(test_snapshot),
 		cmocka_unit_test(test_site_sql),
+		cmocka_unit_test(test_window_expect),
 		cmocka_unit_test(test_lookup),
 		cmocka_unit_test(test_lookup_batches),
 		cmocka_unit_test(test_lock),

@@ -147,6 +147,35 @@ static void test_order_given_twice(void **state)
 	rcn_match_free(m);
 }
 
+/* Orders sized for ahead of time, too few and too many: the same night.
+ * An order number given twice is still the first one's, and the index holds
+ * every order whether it was reserved for or grew. */
+static void test_expect_orders(void **state)
+{
+	(void)state;
+	const size_t hints[] = {1, 3, 100000};
+	for (size_t h = 0; h < 3; h++) {
+		rcn_match *m = new_matcher(DAY, 3);
+		rcn_match_expect_orders(m, hints[h]);
+		char no[16], txn[16];
+		for (int i = 0; i < 20; i++) {
+			snprintf(no, sizeof no, "P%d", i);
+			snprintf(txn, sizeof txn, "T%d", i);
+			pay(m, no, txn, 100 + i, "SUCCESS");
+			order(m, no, txn, 100 + i, "PAID", DAY);
+		}
+		order(m, "P3", "T3", 1, "PAID", DAY); /* ignored: P3 is known */
+		rcn_match_run(m);
+		size_t n;
+		rcn_match_findings(m, &n);
+		assert_int_equal(n, 0);
+		assert_int_equal(side(m, RCN_SIDE_LEDGER)->matched, 20);
+		assert_int_equal(side(m, RCN_SIDE_LEDGER)->amount_matched, 20 * 100 + 190);
+		assert_balanced(m);
+		rcn_match_free(m);
+	}
+}
+
 /* The same across the batches the window's orders are indexed in while they
  * load (65,536 at a time): a number given again in a later batch is still
  * the first one's, and every order is matched once. */
@@ -655,6 +684,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_matched),
 		cmocka_unit_test(test_order_given_twice),
+		cmocka_unit_test(test_expect_orders),
 		cmocka_unit_test(test_order_given_twice_across_batches),
 		cmocka_unit_test(test_prepare_same_night),
 		cmocka_unit_test(test_amounts),
