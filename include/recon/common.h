@@ -99,6 +99,9 @@ typedef struct {
 	size_t count;
 } rcn_strmap;
 
+/* The machine's physical memory in bytes (0 when unknown). */
+size_t rcn_phys_memory(void);
+
 /* The map's hash of n bytes, for callers that group keys themselves. */
 uint32_t rcn_hash(const char *s, size_t n);
 void rcn_strmap_init(rcn_strmap *m, size_t expected);

@@ -485,13 +485,18 @@ void rcn_match_begin_lookup(rcn_match *m)
 }
 
 /* Beyond this an estimate is not trusted with memory up front (64 M orders
- * would be 5.6 GiB of array and 2 GiB of index): the rest grows as needed. */
+ * would be 5.6 GiB of array and 2 GiB of index), nor beyond a quarter of
+ * the machine's memory (a stale estimate on a small machine must not ask
+ * for more than it has): the rest grows as needed. */
 #define EXPECT_ORDERS_MAX ((size_t)1 << 26)
 
 void rcn_match_expect_orders(rcn_match *m, size_t n)
 {
+	size_t fit = rcn_phys_memory() / 4 / (sizeof(lorder) + 2 * sizeof(rcn_strmap_slot));
 	if (n > EXPECT_ORDERS_MAX)
 		n = EXPECT_ORDERS_MAX;
+	if (n > fit)
+		n = fit;
 	rcn_xreserve((void **)&m->orders, &m->cap_orders, m->n_orders + n, sizeof(lorder));
 	rcn_strmap_reserve(&m->order_idx, m->order_idx.count + n);
 }

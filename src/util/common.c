@@ -312,6 +312,12 @@ static uint32_t hash_bytes(const char *s, size_t n)
 	return (uint32_t)h;
 }
 
+size_t rcn_phys_memory(void)
+{
+	long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+	return pages > 0 && page > 0 ? (size_t)pages * (size_t)page : 0;
+}
+
 uint32_t rcn_hash(const char *s, size_t n)
 {
 	return hash_bytes(s, n);
