@@ -99,9 +99,6 @@ typedef struct {
 	size_t count;
 } rcn_strmap;
 
-/* The machine's physical memory in bytes (0 when unknown). */
-size_t rcn_phys_memory(void);
-
 /* The map's hash of n bytes, for callers that group keys themselves. */
 uint32_t rcn_hash(const char *s, size_t n);
 void rcn_strmap_init(rcn_strmap *m, size_t expected);
@@ -116,10 +113,10 @@ bool rcn_strmap_put_hashed(rcn_strmap *m, const char *key, size_t len, uint32_t 
 bool rcn_strmap_get_hashed(const rcn_strmap *m, const char *key, size_t len, uint32_t hash, uint32_t *out);
 /* Grows the map once so that `count` keys fit without growing again. */
 void rcn_strmap_reserve(rcn_strmap *m, size_t count);
-/* Starts loading key's slot into the cache: called some keys ahead in a loop,
- * the lookups find their slots there instead of waiting on memory. A put that
- * grows the map in between only makes the hint useless. */
-void rcn_strmap_prefetch(const rcn_strmap *m, const char *key, size_t len);
+/* Starts loading the slot of the key with this rcn_hash into the cache:
+ * called some keys ahead in a loop, the lookups find their slots there
+ * instead of waiting on memory. A put that grows the map in between only
+ * makes the hint useless. */
 void rcn_strmap_prefetch_hashed(const rcn_strmap *m, uint32_t hash);
 
 /* Work handed to a thread of its own: fn(arg) runs there, or here and now
@@ -160,6 +157,9 @@ void rcn_ring_close(rcn_ring *r);
 /* A clock's reading in seconds (CLOCK_MONOTONIC for wall time,
  * CLOCK_THREAD_CPUTIME_ID for a thread's CPU time). */
 double rcn_clock_seconds(clockid_t clock);
+
+/* The machine's physical memory in bytes (0 when unknown). */
+size_t rcn_phys_memory(void);
 
 /* fsync of a directory, so that names created or renamed in it are on disk
  * (a file's own fsync does not cover its name). False if it cannot be opened or synced. */

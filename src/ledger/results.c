@@ -111,6 +111,7 @@ static rcn_rc put_finding_binary(rcn_buf *b, rcn_date day, const rcn_finding *f)
 		rc = bin_int8(b, f->has_ledger_amount, f->ledger_amount);
 	if (rc == RCN_OK)
 		rc = bin_int8(b, f->has_channel_amount, f->channel_amount);
+	/* 应结 belongs to a channel row: none without a channel amount. */
 	if (rc == RCN_OK)
 		rc = bin_int8(b, f->has_channel_amount, f->channel_settle);
 	if (rc == RCN_OK)
@@ -139,7 +140,13 @@ static rcn_rc put_copy(rcn_db *db, rcn_buf *b, rcn_err *err, const char *what)
 }
 
 /* Writes row i into b; returns false when the row does not belong in this table. */
-typedef rcn_rc (*row_writer)(rcn_buf *b, const char *date, const void *rows, size_t i, bool *skip);
+/* The results' business date, as text (the text format) and as a date (the binary one). */
+typedef struct {
+	char text[11];
+	rcn_date day;
+} row_date;
+
+typedef rcn_rc (*row_writer)(rcn_buf *b, const row_date *date, const void *rows, size_t i, bool *skip);
 
 /* An open COPY table FROM STDIN: rows collect in b and go out a chunk at a time. */
 typedef struct {
@@ -170,7 +177,7 @@ static rcn_rc copy_open(rcn_db *db, copy_in *c, const char *table, const char *c
 }
 
 /* Rows i in [from, to) the writer accepts. */
-static rcn_rc copy_put(rcn_db *db, copy_in *c, const char *date, const void *rows, size_t from, size_t to,
+static rcn_rc copy_put(rcn_db *db, copy_in *c, const row_date *date, const void *rows, size_t from, size_t to,
 		       row_writer write, rcn_err *err)
 {
 	rcn_rc rc = RCN_OK;
@@ -202,7 +209,7 @@ static rcn_rc copy_close(rcn_db *db, copy_in *c, rcn_rc rc, rcn_err *err)
 }
 
 /* COPY table (columns) FROM STDIN with every row the writer accepts. */
-static rcn_rc copy_rows(rcn_db *db, const char *table, const char *columns, bool binary, const char *date,
+static rcn_rc copy_rows(rcn_db *db, const char *table, const char *columns, bool binary, const row_date *date,
 			const void *rows, size_t n, row_writer write, rcn_err *err)
 {
 	copy_in c;
@@ -212,36 +219,28 @@ static rcn_rc copy_rows(rcn_db *db, const char *table, const char *columns, bool
 	return copy_close(db, &c, copy_put(db, &c, date, rows, 0, n, write, err), err);
 }
 
-/* The results' date, written by rcn_date_format: it parses (the thread's last date is remembered). */
-static rcn_date day_of(const char *date)
-{
-	rcn_date d = 0;
-	(void)rcn_date_parse(&d, date, 10, NULL);
-	return d;
-}
-
-static rcn_rc write_discrepancy(rcn_buf *b, const char *date, const void *rows, size_t i, bool *skip)
+static rcn_rc write_discrepancy(rcn_buf *b, const row_date *date, const void *rows, size_t i, bool *skip)
 {
 	const rcn_finding *f = ((const rcn_finding *const *)rows)[i];
 	*skip = f->kind == RCN_K_PENDING || f->kind == RCN_K_MATCHED;
-	return *skip ? RCN_OK : put_finding_binary(b, day_of(date), f);
+	return *skip ? RCN_OK : put_finding_binary(b, date->day, f);
 }
 
-static rcn_rc write_pending(rcn_buf *b, const char *date, const void *rows, size_t i, bool *skip)
+static rcn_rc write_pending(rcn_buf *b, const row_date *date, const void *rows, size_t i, bool *skip)
 {
 	const rcn_finding *f = ((const rcn_finding *const *)rows)[i];
 	*skip = f->kind != RCN_K_PENDING;
-	return *skip ? RCN_OK : put_finding_binary(b, day_of(date), f);
+	return *skip ? RCN_OK : put_finding_binary(b, date->day, f);
 }
 
 static const char MOVEMENT_COLUMNS[] = "(business_date, source_name, channel, merchant_id, trade_time, movement_type, "
 				       "reference, channel_txn_id, order_no, amount_fen, balance_fen, source)";
 
-static rcn_rc write_movement(rcn_buf *b, const char *date, const void *rows, size_t i, bool *skip)
+static rcn_rc write_movement(rcn_buf *b, const row_date *date, const void *rows, size_t i, bool *skip)
 {
 	const rcn_movement *mv = &((const rcn_movement *)rows)[i];
 	*skip = false;
-	rcn_rc rc = put_text(b, date, false);
+	rcn_rc rc = put_text(b, date->text, false);
 	const char *texts[] = {mv->source_name,	  mv->channel,	 mv->merchant_id,    mv->trade_time,
 			       mv->movement_type, mv->reference, mv->channel_txn_id, mv->order_no};
 	for (size_t k = 0; k < sizeof texts / sizeof texts[0] && rc == RCN_OK; k++)
@@ -361,7 +360,7 @@ static rcn_rc mark_later_stale(rcn_db *db, const char *date, long *later_dates, 
 
 struct rcn_results {
 	rcn_db *db;
-	char date[11];
+	row_date date;
 	copy_in disc;	       /* the open COPY into recon_discrepancies */
 	rcn_finding **pending; /* kept for recon_suspense */
 	size_t n_pending, cap_pending;
@@ -382,9 +381,10 @@ rcn_rc rcn_results_begin(rcn_results **out, rcn_db *db, rcn_date day, rcn_err *e
 {
 	rcn_results *w = rcn_xcalloc(1, sizeof(*w));
 	w->db = db;
-	rcn_date_format(w->date, day);
+	rcn_date_format(w->date.text, day);
+	w->date.day = day;
 	*out = w;
-	const char *params[1] = {w->date};
+	const char *params[1] = {w->date.text};
 	rcn_rc rc = rcn_pq_require_idle(db, err, "storing results");
 	if (rc != RCN_OK) {
 		w->failed = true;
@@ -414,7 +414,7 @@ rcn_rc rcn_results_add(rcn_results *w, const rcn_finding *const *findings, size_
 			rcn_xreserve((void **)&w->pending, &w->cap_pending, w->n_pending + 1, sizeof(*w->pending));
 			w->pending[w->n_pending++] = (rcn_finding *)findings[i];
 		}
-	rcn_rc rc = copy_put(w->db, &w->disc, w->date, findings, 0, n, write_discrepancy, err);
+	rcn_rc rc = copy_put(w->db, &w->disc, &w->date, findings, 0, n, write_discrepancy, err);
 	if (rc != RCN_OK) {
 		(void)copy_close(w->db, &w->disc, rc, NULL);
 		return results_fail(w, rc);
@@ -422,7 +422,7 @@ rcn_rc rcn_results_add(rcn_results *w, const rcn_finding *const *findings, size_
 	if (w->n_pending - w->pending_stored >= PENDING_BATCH) {
 		rc = copy_close(w->db, &w->disc, RCN_OK, err);
 		if (rc == RCN_OK)
-			rc = copy_rows(w->db, "recon_suspense", FINDING_COLUMNS, true, w->date,
+			rc = copy_rows(w->db, "recon_suspense", FINDING_COLUMNS, true, &w->date,
 				       w->pending + w->pending_stored, w->n_pending - w->pending_stored, write_pending,
 				       err);
 		if (rc == RCN_OK) {
@@ -443,19 +443,19 @@ rcn_rc rcn_results_finish(rcn_results *w, const rcn_run_info *run, const rcn_mov
 	rcn_db *db = w->db;
 	rcn_rc rc = copy_close(db, &w->disc, RCN_OK, err);
 	if (rc == RCN_OK)
-		rc = copy_rows(db, "recon_suspense", FINDING_COLUMNS, true, w->date, w->pending + w->pending_stored,
+		rc = copy_rows(db, "recon_suspense", FINDING_COLUMNS, true, &w->date, w->pending + w->pending_stored,
 			       w->n_pending - w->pending_stored, write_pending, err);
 	if (rc == RCN_OK && n_moves)
-		rc = copy_rows(db, "recon_movements", MOVEMENT_COLUMNS, false, w->date, moves, n_moves, write_movement,
+		rc = copy_rows(db, "recon_movements", MOVEMENT_COLUMNS, false, &w->date, moves, n_moves, write_movement,
 			       err);
 	if (rc == RCN_OK)
-		rc = rcn_db_store_settlements(db, w->date, settlements, n_settlements, err);
+		rc = rcn_db_store_settlements(db, w->date.text, settlements, n_settlements, err);
 	if (rc == RCN_OK && run->before_commit)
 		rc = run->before_commit(run->before_commit_ctx, err);
 	if (rc == RCN_OK)
-		rc = insert_run(db, w->date, run, err);
+		rc = insert_run(db, w->date.text, run, err);
 	if (rc == RCN_OK)
-		rc = mark_later_stale(db, w->date, later_dates, err);
+		rc = mark_later_stale(db, w->date.text, later_dates, err);
 	if (rc == RCN_OK)
 		rc = rcn_pq_command(db, "COMMIT", err, "storing results");
 	return rc == RCN_OK ? RCN_OK : results_fail(w, rc);

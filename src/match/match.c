@@ -252,8 +252,16 @@ struct rcn_batch {
 	size_t n_moves, cap_moves;
 };
 
-static bool success(const char *status);
-static bool collected(const char *ledger_status);
+static bool collected(const char *ledger_status)
+{
+	return strcmp(ledger_status, "PAID") == 0 || strcmp(ledger_status, "REFUNDED") == 0 ||
+	       strcmp(ledger_status, "PARTIALLY_REFUNDED") == 0;
+}
+
+static bool success(const char *status)
+{
+	return strcmp(status, "SUCCESS") == 0;
+}
 
 /* Copies rec into rows or moves, strings into arena. */
 static void copy_record(rcn_arena *a, intern_cache *ic, const rcn_record *rec, srow **rows, size_t *n_rows,
@@ -596,7 +604,6 @@ void rcn_match_add_suspense(rcn_match *m, const rcn_finding *f)
 		    .refund_no = dup(m, f->refund_no),
 		    .refund_id = dup(m, f->channel_refund_id),
 		    .status = dup(m, f->channel_status),
-		    .ok = success(f->channel_status ? f->channel_status : ""),
 		    .trade_time = dup(m, f->trade_time),
 		    .src = dup(m, f->source),
 		    .product = "",
@@ -606,6 +613,7 @@ void rcn_match_add_suspense(rcn_match *m, const rcn_finding *f)
 		    .first_seen = f->first_seen,
 		    .ledger = -1,
 		    .carried = true};
+	r->ok = success(r->status);
 	m->n_rows++;
 	m->n_carried_rows++;
 }
@@ -734,17 +742,6 @@ void rcn_match_missing_keys(rcn_match *m, rcn_match_keys *out)
 }
 
 /* ---- classification ---- */
-
-static bool collected(const char *ledger_status)
-{
-	return strcmp(ledger_status, "PAID") == 0 || strcmp(ledger_status, "REFUNDED") == 0 ||
-	       strcmp(ledger_status, "PARTIALLY_REFUNDED") == 0;
-}
-
-static bool success(const char *status)
-{
-	return strcmp(status, "SUCCESS") == 0;
-}
 
 static rcn_finding *new_finding(rcn_match *m, rcn_kind kind, const char *reason, rcn_side side)
 {

@@ -16,7 +16,12 @@ static bool needs_quote(const char *s, bool *formula)
 
 void rcn_csv_text(FILE *f, const char *s)
 {
-	rcn_buf b;
+	bool formula;
+	if (!needs_quote(s, &formula)) {
+		fputs(s, f);
+		return;
+	}
+	rcn_buf b; /* a quoted cell: built as in a line, then written */
 	rcn_buf_init(&b, SIZE_MAX);
 	rcn_csv_text_buf(&b, s);
 	fwrite(b.data ? b.data : "", 1, b.len, f);

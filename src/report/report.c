@@ -21,14 +21,13 @@ static const char *const finding_columns =
 	"channel_status,ledger_amount,channel_amount,difference,expected_fee,channel_fee,trade_time,first_seen,"
 	"age_days,source,detail";
 
-/* One finding's line, built in line (reused row after row; no limit: the
+/* One finding's line, built in b (reused row after row; no limit: the
  * appends cannot fail) and written in one go: two dozen cells are not two
  * dozen stdio calls and a call per separator. */
-static void write_finding(FILE *out, rcn_buf *line, const char *date, const rcn_finding *f)
+static void write_finding(FILE *out, rcn_buf *b, const char *date, const rcn_finding *f)
 {
 	char d[11];
 	int64_t diff;
-	rcn_buf *b = line;
 	rcn_buf_reset(b);
 	(void)rcn_buf_append(b, date, strlen(date));
 	(void)rcn_buf_append(b, ",", 1);

@@ -126,6 +126,7 @@ static void sink_suspense(void *ctx, const rcn_finding *f)
 {
 	rcn_match_add_suspense(ctx, f);
 }
+
 static void sink_expect_orders(void *ctx, size_t n)
 {
 	rcn_match_expect_orders(ctx, n);

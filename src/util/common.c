@@ -312,12 +312,6 @@ static uint32_t hash_bytes(const char *s, size_t n)
 	return (uint32_t)h;
 }
 
-size_t rcn_phys_memory(void)
-{
-	long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
-	return pages > 0 && page > 0 ? (size_t)pages * (size_t)page : 0;
-}
-
 uint32_t rcn_hash(const char *s, size_t n)
 {
 	return hash_bytes(s, n);
@@ -417,12 +411,6 @@ void rcn_strmap_prefetch_hashed(const rcn_strmap *m, uint32_t hash)
 {
 	if (m->cap)
 		__builtin_prefetch(&m->slots[hash & (m->cap - 1)]);
-}
-
-void rcn_strmap_prefetch(const rcn_strmap *m, const char *key, size_t len)
-{
-	if (m->cap)
-		rcn_strmap_prefetch_hashed(m, hash_bytes(key, len));
 }
 
 bool rcn_strmap_get_hashed(const rcn_strmap *m, const char *key, size_t len, uint32_t hash, uint32_t *out)
@@ -538,6 +526,12 @@ double rcn_clock_seconds(clockid_t clock)
 	struct timespec t;
 	clock_gettime(clock, &t);
 	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+size_t rcn_phys_memory(void)
+{
+	long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+	return pages > 0 && page > 0 ? (size_t)pages * (size_t)page : 0;
 }
 
 bool rcn_sync_dir(const char *path)
