@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "ledger/db_internal.h"
+#include "ledger/pgbin.h"
 #include "ledger/pgtext.h"
 
 #define SQL_LIMIT    (256u * 1024u * 1024u)
@@ -38,6 +39,17 @@ enum {
 };
 
 typedef enum { ROW_ORDER, ROW_REFUND } row_kind;
+
+/* Rows arrive in the binary format (COPY's, or libpq's binary results):
+ * every column is cast to text on the server but the times, which come as
+ * 8-byte timestamps in the session's zone (sql_local). */
+static const bool ORDER_TIMES[O__COUNT] = {[O_CREATED_AT] = true, [O_PAID_AT] = true};
+static const bool REFUND_TIMES[R__COUNT] = {[R_REQUESTED_AT] = true, [R_REFUNDED_AT] = true};
+
+static int row_fields(row_kind kind)
+{
+	return kind == ROW_ORDER ? O__COUNT : R__COUNT;
+}
 
 /* Where the rows of one query go; `seen` drops rows already delivered by this
  * call (a lookup by order_no and by channel_txn_id can find the same order). */
@@ -83,21 +95,12 @@ static rcn_rc parse_amount(int64_t *out, const char *s, const char *table, const
 	return RCN_OK;
 }
 
-/* A timestamptz as the session's ISO text ("2026-03-02 10:00:00+08", maybe
- * with a fraction) to "2026-03-02 10:00:00" in out; NULL to "". False for
- * anything else (infinity, a year past 9999, BC). */
-static bool local_time(char out[20], const char *s)
+/* A time column's value (NULL or a wire timestamp) to "YYYY-MM-DD
+ * HH:MM:SS" in out, NULL to "". False for infinity and years past 9999 or BC. */
+static bool local_time(char out[20], const char *value)
 {
 	out[0] = '\0';
-	if (!s)
-		return true;
-	size_t n = strlen(s);
-	if (n < 20 || s[4] != '-' || s[7] != '-' || s[10] != ' ' || s[13] != ':' || s[16] != ':' ||
-	    !strchr(".+-", s[19]) || memcmp(s + n - 3, " BC", 3) == 0)
-		return false;
-	memcpy(out, s, 19);
-	out[19] = '\0';
-	return true;
+	return !value || rcn_pgbin_timestamp(out, value);
 }
 
 /* The row's times in local form and its business date: the date of the
@@ -116,9 +119,14 @@ static rcn_rc row_times(char first[20], char second[20], rcn_date *bdate, const 
 	return RCN_OK;
 }
 
-/* Delivers one row (fields in the column order above, NULL for SQL NULL). */
-static rcn_rc deliver(row_ctx *c, const char **f, rcn_err *err)
+/* Delivers one row (fields in the column order above, NULL for SQL NULL;
+ * lens their lengths): text values NUL-terminated, times 8 bytes. */
+static rcn_rc deliver(row_ctx *c, const char **f, const int *lens, rcn_err *err, const char *what)
 {
+	const bool *times = c->kind == ROW_ORDER ? ORDER_TIMES : REFUND_TIMES;
+	for (int i = 0; i < row_fields(c->kind); i++)
+		if (times[i] && f[i] && lens[i] != 8)
+			return rcn_err_set(err, RCN_EDB, "", 0, "%s: column %d is not a timestamp", what, i + 1);
 	const char *table = c->kind == ROW_ORDER ? "ledger order" : "ledger refund";
 	const char *key = f[0];
 	if (!key || !key[0])
@@ -209,15 +217,15 @@ static void sql_source(sqlb *q, const char *site_sql, const char *table)
 	sql_str(q, "\n)");
 }
 
-/* The zone's local times come from PostgreSQL's own timestamptz output in a
- * session set to the zone (set_zone below): the ISO text
- * "YYYY-MM-DD HH:MM:SS[.ffffff]+08" costs the server a third of to_char's
- * time, and local_time() keeps its first 19 characters. */
+/* A time in the zone: the session is set to the zone (set_zone below) and
+ * the server converts the timestamptz to a local timestamp, sent as 8
+ * binary bytes. Formatting it as ISO text cost the server more than the
+ * conversion; reading the text back cost recon more than the bytes. */
 static void sql_local(sqlb *q, const char *expr)
 {
-	sql_str(q, "(");
+	sql_str(q, "((");
 	sql_str(q, expr);
-	sql_str(q, ")::timestamptz");
+	sql_str(q, ")::timestamptz)::timestamp");
 }
 
 /* The fallback time (created_at, requested_at) only where the first one is
@@ -255,8 +263,8 @@ static void sql_in_window(sqlb *q, const char *ts, const rcn_ledger_window *w)
 
 static void sql_orders_select(sqlb *q, const rcn_ledger_window *w)
 {
-	sql_str(q, "SELECT o.order_no, o.merchant_id, o.channel, o.channel_txn_id, o.status, "
-		   "o.contract_id, o.amount_fen, ");
+	sql_str(q, "SELECT o.order_no::text, o.merchant_id::text, o.channel::text, o.channel_txn_id::text, "
+		   "o.status::text, o.contract_id::text, o.amount_fen::text, ");
 	sql_local_fallback(q, "o.created_at", "o.paid_at");
 	sql_str(q, ", ");
 	sql_local(q, "o.paid_at");
@@ -267,11 +275,12 @@ static void sql_orders_select(sqlb *q, const rcn_ledger_window *w)
 
 static void sql_refunds_select(sqlb *q, const rcn_ledger_window *w)
 {
-	sql_str(q, "SELECT r.refund_no, r.order_no, r.channel_refund_id, r.status, r.amount_fen, ");
+	sql_str(q, "SELECT r.refund_no::text, r.order_no::text, r.channel_refund_id::text, r.status::text, "
+		   "r.amount_fen::text, ");
 	sql_local_fallback(q, "r.requested_at", "r.refunded_at");
 	sql_str(q, ", ");
 	sql_local(q, "r.refunded_at");
-	sql_str(q, ", o.channel, o.merchant_id\nFROM ");
+	sql_str(q, ", o.channel::text, o.merchant_id::text\nFROM ");
 	sql_source(q, w->refunds_sql, "ledger_refunds");
 	sql_str(q, " AS r\nLEFT JOIN ");
 	sql_source(q, w->orders_sql, "ledger_orders");
@@ -309,14 +318,18 @@ rcn_rc rcn_ledger_end(rcn_db *db, rcn_err *err)
 	return rcn_pq_command(db, "COMMIT", err, "ledger snapshot");
 }
 
-/* One row of COPY text: split at the tabs and delivered. */
+/* One tuple of binary COPY: split in place and delivered. */
 static rcn_rc copy_row(row_ctx *c, char *row, size_t len, int nfields, rcn_err *err, const char *what)
 {
-	const char *f[O__COUNT + 1];
-	int n = rcn_pgtext_split(row, len, f, O__COUNT + 1);
+	const char *f[O__COUNT];
+	int lens[O__COUNT];
+	int n = rcn_pgbin_split(row, len, f, lens, nfields);
+	if (n == 0)
+		return RCN_OK; /* the trailer */
 	if (n != nfields)
-		return rcn_err_set(err, RCN_EDB, "", 0, "%s: a row has %d columns instead of %d", what, n, nfields);
-	return deliver(c, f, err);
+		return rcn_err_set(err, RCN_EDB, "", 0, "%s: a row that is not %d columns in COPY's binary format",
+				   what, nfields);
+	return deliver(c, f, lens, err, what);
 }
 
 /* With a second core the rows are received on the calling thread and split
@@ -440,15 +453,29 @@ static rcn_rc copy_out(rcn_db *db, const char *sql, int nfields, row_ctx *c, boo
 	rcn_rc rc = RCN_OK;
 	char *row;
 	int len;
+	bool first = true;
 	while ((len = PQgetCopyData(db->conn, &row, 0)) > 0) {
-		if (pipelined)
-			pipe_row(&q, row, (size_t)len); /* after a failure the worker drops what it gets */
-		else if (rc == RCN_OK)
-			rc = copy_row(c, row, (size_t)len, nfields, err, what);
+		char *tuple = row;
+		size_t n = (size_t)len;
+		if (first) { /* the file header comes before the first tuple */
+			size_t h = rcn_pgbin_header(row, n);
+			if (!h && rc == RCN_OK)
+				rc = rcn_err_set(err, RCN_EDB, "", 0, "%s: COPY's binary header is missing", what);
+			tuple += h, n -= h, first = false;
+		}
+		if (n == 0 || rc != RCN_OK)
+			; /* nothing after the header; after a failure the rest is read and dropped */
+		else if (pipelined)
+			pipe_row(&q, tuple, n); /* after a failure the worker drops what it gets */
+		else
+			rc = copy_row(c, tuple, n, nfields, err, what);
 		PQfreemem(row);
 	}
-	if (pipelined)
-		rc = pipe_finish(&q, err);
+	if (pipelined) {
+		rcn_err later; /* the worker's, when the header had failed already */
+		rcn_rc prc = pipe_finish(&q, rc == RCN_OK ? err : &later);
+		rc = rc != RCN_OK ? rc : prc;
+	}
 	if (len == -2 && rc == RCN_OK)
 		rc = rcn_pq_fail(db, NULL, err, what);
 	rcn_rc drc = rcn_pq_drain(db, rc == RCN_OK ? err : NULL, what);
@@ -508,12 +535,12 @@ static rcn_rc copy_window(rcn_db *db, const rcn_ledger_window *w, row_kind kind,
 		sql_str(&q, "WHERE ");
 		sql_in_window(&q, REFUND_TS, w);
 	}
-	sql_str(&q, ") TO STDOUT");
+	sql_str(&q, ") TO STDOUT (FORMAT binary)");
 	rcn_rc rc = q.rc;
 	if (rc == RCN_OK) {
 		row_ctx c;
 		row_ctx_init(&c, kind, sink, false);
-		rc = copy_out(db, q.sql.data, kind == ROW_ORDER ? O__COUNT : R__COUNT, &c, w->pipelined, err,
+		rc = copy_out(db, q.sql.data, row_fields(kind), &c, w->pipelined, err,
 			      kind == ROW_ORDER ? "ledger orders" : "ledger refunds");
 		row_ctx_free(&c);
 	}
@@ -564,18 +591,22 @@ static rcn_rc lookup_keys(rcn_db *db, const char *sql, const char *const *keys, 
 			break;
 		}
 		const char *params[1] = {arr.data};
-		PGresult *res = PQexecParams(db->conn, sql, 1, NULL, params, NULL, NULL, 0);
+		PGresult *res = PQexecParams(db->conn, sql, 1, NULL, params, NULL, NULL, 1);
 		if (PQresultStatus(res) != PGRES_TUPLES_OK) {
 			rc = rcn_pq_fail(db, res, err, what);
-		} else if (PQnfields(res) != (c->kind == ROW_ORDER ? O__COUNT : R__COUNT)) {
+		} else if (PQnfields(res) != row_fields(c->kind)) {
 			rc = rcn_err_set(err, RCN_EDB, "", 0, "%s: unexpected number of columns", what);
 		} else {
 			int nf = PQnfields(res);
 			for (int i = 0; i < PQntuples(res) && rc == RCN_OK; i++) {
-				const char *f[O__COUNT];
-				for (int j = 0; j < nf; j++)
-					f[j] = PQgetisnull(res, i, j) ? NULL : PQgetvalue(res, i, j);
-				rc = deliver(c, f, err);
+				const char *f[O__COUNT]; /* libpq ends every value with a NUL */
+				int lens[O__COUNT];
+				for (int j = 0; j < nf; j++) {
+					bool null = PQgetisnull(res, i, j);
+					f[j] = null ? NULL : PQgetvalue(res, i, j);
+					lens[j] = null ? -1 : PQgetlength(res, i, j);
+				}
+				rc = deliver(c, f, lens, err, what);
 			}
 		}
 		PQclear(res);

@@ -1,16 +1,11 @@
-/* Text encodings recon speaks to PostgreSQL without libpq's help: COPY text
- * format rows (both directions), text[] array literals and JSON strings.
+/* Text encodings recon speaks to PostgreSQL without libpq's help: COPY FROM
+ * text format fields, text[] array literals and JSON strings (the rows
+ * recon reads come in the binary format: pgbin.h).
  * Pure functions over caller-owned buffers, so they are unit-testable. */
 #ifndef RECON_LEDGER_PGTEXT_H
 #define RECON_LEDGER_PGTEXT_H
 
 #include "recon/common.h"
-
-/* Splits one COPY TO text-format row in place: row[0..len) optionally ends in
- * '\n' and row[len] must be writable (libpq's buffers have a NUL there).
- * Backslash escapes are decoded; a field that is exactly \N becomes NULL.
- * Returns the number of fields, or -1 if there are more than max. */
-int rcn_pgtext_split(char *row, size_t len, const char **fields, int max);
 
 /* Appends s as one COPY FROM text-format field (NULL writes \N). */
 rcn_rc rcn_pgtext_put_field(rcn_buf *b, const char *s);

@@ -333,6 +333,75 @@ static void test_window_local_times(void **state)
 	recorder_free(&r);
 }
 
+/* Rows come in the binary format, yet a site's query may give any column
+ * type that has a text form: numbers for ids, int4 amounts, local
+ * timestamps without a zone (read in the configured one). */
+static void test_site_sql_types(void **state)
+{
+	(void)state;
+	load_ledger_fixture();
+	rcn_err err;
+	recorder r = {0};
+	rcn_ledger_sink s = sink_for(&r);
+	rcn_ledger_window w = {day_of("2026-03-01"), 0, "Asia/Shanghai",
+			       "SELECT order_no, 42 AS merchant_id, channel::varchar AS channel, channel_txn_id,"
+			       " amount_fen::int4 AS amount_fen, status, created_at::timestamp AS created_at,"
+			       " paid_at::timestamp AS paid_at, 7.5 AS contract_id FROM ledger_orders WHERE order_no = 'A'",
+			       "SELECT refund_no, order_no, channel_refund_id, amount_fen::numeric(20, 0) AS amount_fen,"
+			       " status, requested_at::timestamp AS requested_at, refunded_at FROM ledger_refunds",
+			       false};
+	assert_ok(rcn_ledger_load_window(db, &w, &s, &err));
+	const char *want[] = {
+		"O A|42|wechat|4200A|PAID|7.5|1234||2026-03-01 23:59:59|20513",
+		"R R1|A|5000R1|SUCCESS|234||2026-03-01 23:59:59|20513|wechat|42",
+		"R R2|NOPE||PROCESSING|10|2026-03-01 09:00:00||20513||",
+	};
+	expect_rows(&r, want, 3);
+	recorder_free(&r);
+}
+
+/* A time recon cannot show (infinity, past 9999, BC) is a one-line error
+ * naming the row. Such a time is never in a window, so the order is found
+ * by a lookup (the window's COPY and the lookups read rows the same way). */
+static void test_times_out_of_range(void **state)
+{
+	(void)state;
+	const char *bad[] = {"'infinity'", "'10000-01-01 00:00:00+08'", "'0001-01-01 00:00:00+08 BC'"};
+	rcn_err err;
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		sql("TRUNCATE ledger_orders, ledger_refunds");
+		char q[512], want[128], key[8];
+		snprintf(key, sizeof key, "X%zu", i);
+		snprintf(q, sizeof q,
+			 "INSERT INTO ledger_orders VALUES ('%s', 'm', 'wechat', NULL, 10, 'CNY', 'PAID',"
+			 " '2026-03-01 01:00:00+08', %s, NULL)",
+			 key, bad[i]);
+		sql(q);
+		recorder r = {0};
+		rcn_ledger_sink s = sink_for(&r);
+		rcn_ledger_window w = {day_of("2026-03-01"), 0, "Asia/Shanghai", NULL, NULL, false};
+		assert_ok(rcn_ledger_load_window(db, &w, &s, &err));
+		assert_int_equal(r.total, 0);
+		const char *keys[] = {key};
+		assert_int_equal(rcn_ledger_lookup(db, &w, keys, 1, NULL, 0, NULL, 0, NULL, 0, &s, &err), RCN_EDB);
+		snprintf(want, sizeof want, "ledger order %s: paid_at and created_at out of range", key);
+		assert_string_equal(err.msg, want);
+		recorder_free(&r);
+	}
+	/* year 1 and 9999 are fine */
+	sql("TRUNCATE ledger_orders, ledger_refunds");
+	sql("INSERT INTO ledger_orders VALUES ('Y1', 'm', 'wechat', NULL, 10, 'CNY', 'PAID',"
+	    " '2026-03-01 01:00:00+08', '9999-12-31 23:59:59.999999+08', NULL)");
+	recorder r = {0};
+	rcn_ledger_sink s = sink_for(&r);
+	rcn_ledger_window w = {day_of("2026-03-01"), 0, "Asia/Shanghai", NULL, NULL, false};
+	const char *keys[] = {"Y1"};
+	assert_ok(rcn_ledger_lookup(db, &w, keys, 1, NULL, 0, NULL, 0, NULL, 0, &s, &err));
+	const char *want[] = {"O Y1|m|wechat||PAID||10||9999-12-31 23:59:59|2932896"};
+	expect_rows(&r, want, 1);
+	recorder_free(&r);
+}
+
 static void test_snapshot(void **state)
 {
 	(void)state;
@@ -912,6 +981,8 @@ int main(void)
 		cmocka_unit_test(test_window_cutoff),
 		cmocka_unit_test(test_window_escapes),
 		cmocka_unit_test(test_window_local_times),
+		cmocka_unit_test(test_site_sql_types),
+		cmocka_unit_test(test_times_out_of_range),
 		cmocka_unit_test(test_window_pipelined),
 		cmocka_unit_test(test_snapshot),
 		cmocka_unit_test(test_site_sql),

@@ -1,5 +1,5 @@
-/* COPY text rows split into fields: the plain path (nothing escaped but
- * whole-field \N) and the unescaping path give PostgreSQL's values. */
+/* The text encodings recon writes for PostgreSQL: COPY FROM fields, text[]
+ * literals and JSON strings, and the strict int64 reader. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -11,103 +11,85 @@
 #include "ledger/pgtext.h"
 #include "recon/common.h"
 
-/* Fields as "a|b|<NULL>", or "ERR" for -1. */
-static const char *split(const char *in, int max)
+static char out[512];
+
+static const char *field(const char *s)
 {
-	static char row[256], out[256];
-	const char *f[16];
-	snprintf(row, sizeof(row), "%s", in);
-	int n = rcn_pgtext_split(row, strlen(row), f, max);
-	if (n < 0)
-		return "ERR";
-	out[0] = '\0';
-	for (int i = 0; i < n; i++) {
-		strcat(out, i ? "|" : "");
-		strcat(out, f[i] ? f[i] : "<NULL>");
-	}
+	rcn_buf b;
+	rcn_buf_init(&b, 1 << 20);
+	assert_int_equal(rcn_pgtext_put_field(&b, s), RCN_OK);
+	snprintf(out, sizeof out, "%.*s", (int)b.len, b.data);
+	rcn_buf_free(&b);
 	return out;
 }
 
-static void test_split(void **state)
+static const char *json(const char *s)
 {
-	(void)state;
-	assert_string_equal(split("a\tb\tc\n", 16), "a|b|c");
-	assert_string_equal(split("\\N\tx\t\\N\n", 16), "<NULL>|x|<NULL>");
-	assert_string_equal(split("\t\t", 16), "||");
-	assert_string_equal(split("2026-03-02 10:00:00+08\t1234", 16), "2026-03-02 10:00:00+08|1234");
-	/* escapes: tab, newline, backslash; an escaped backslash before N is text */
-	assert_string_equal(split("a\\tb\tc\\nd\n", 16), "a\tb|c\nd");
-	assert_string_equal(split("\\\\N\tz", 16), "\\N|z");
-	assert_string_equal(split("x\\\\\t\\N", 16), "x\\|<NULL>");
-	/* \N inside a longer field is not NULL */
-	assert_string_equal(split("\\Nx\ty", 16), "Nx|y");
-	assert_string_equal(split("x\\N\ty", 16), "xN|y");
-	assert_string_equal(split("0123456789abcdefx\\N", 16), "0123456789abcdefxN");
-	assert_string_equal(split("a\tb\tc", 2), "ERR");
-	assert_string_equal(split("a\\tb\tc", 1), "ERR");
+	rcn_buf b;
+	rcn_buf_init(&b, 1 << 20);
+	assert_int_equal(rcn_pgtext_put_json(&b, s), RCN_OK);
+	snprintf(out, sizeof out, "%.*s", (int)b.len, b.data);
+	rcn_buf_free(&b);
+	return out;
 }
 
-/* Random rows round-trip: values (NULL, empty, plain, or with tabs,
- * newlines, backslashes and "\\N" as text) written by rcn_pgtext_put_field,
- * joined by tabs and split again give the same values, at every length, so
- * fields, \N and escapes fall on and across the 16-byte blocks of the fast
- * path and a late escape sends a half-cut row to the general one. */
-static void test_split_round_trip(void **state)
+/* Backslash, tab, newline and CR are escaped (COPY would read them as
+ * separators); NULL is \N, and a text "\N" is not NULL. */
+static void test_put_field(void **state)
 {
 	(void)state;
-	const char alphabet[] = "abN\\\t\n\r0123456789-: ";
-	unsigned seed = 12345;
-	char values[12][40];
-	bool is_null[12];
-	for (int round = 0; round < 20000; round++) {
-		int nf = 1 + (int)((seed = seed * 1103515245u + 12345u) >> 16) % 12;
-		bool plain = round % 2 == 0; /* half the rows without escapes but \N */
-		rcn_buf row;
-		rcn_buf_init(&row, 1 << 20);
-		for (int k = 0; k < nf; k++) {
-			seed = seed * 1103515245u + 12345u;
-			is_null[k] = (seed >> 16) % 5 == 0;
-			int len = (int)((seed >> 8) % 38);
-			for (int c = 0; c < len; c++) {
-				seed = seed * 1103515245u + 12345u;
-				size_t pick = (seed >> 16) % (plain ? 3 : sizeof(alphabet) - 1);
-				values[k][c] = plain ? "axN"[pick] : alphabet[pick];
-			}
-			values[k][len] = '\0';
-			if (k)
-				assert_int_equal(rcn_buf_append(&row, "\t", 1), RCN_OK);
-			assert_int_equal(rcn_pgtext_put_field(&row, is_null[k] ? NULL : values[k]), RCN_OK);
-		}
-		if (round % 3 == 0)
-			assert_int_equal(rcn_buf_append(&row, "\n", 1), RCN_OK);
-		const char *f[16];
-		int n = rcn_pgtext_split(row.data, row.len, f, 16);
-		assert_int_equal(n, nf);
-		for (int k = 0; k < nf; k++) {
-			if (is_null[k])
-				assert_null(f[k]);
-			else
-				assert_string_equal(f[k], values[k]);
-		}
-		rcn_buf_free(&row);
-	}
+	assert_string_equal(field(NULL), "\\N");
+	assert_string_equal(field(""), "");
+	assert_string_equal(field("微信 1234"), "微信 1234");
+	assert_string_equal(field("a\tb\nc\rd\\e"), "a\\tb\\nc\\rd\\\\e");
+	assert_string_equal(field("\\N"), "\\\\N");
+	assert_string_equal(field("\t"), "\\t");
 }
 
-/* More fields than asked for is -1 on both paths, wherever the tabs are. */
-static void test_split_too_many(void **state)
+static void test_put_array(void **state)
 {
 	(void)state;
-	assert_string_equal(split("aaaaaaaaaaaaaaaa\tbbbbbbbbbbbbbbbb\tcccccccccccccccc\td", 3), "ERR");
-	assert_string_equal(split("aaaaaaaaaaaaaaaa\tbbbbbbbbbbbbbbbb\tcccccccccccccccc\td", 4),
-			    "aaaaaaaaaaaaaaaa|bbbbbbbbbbbbbbbb|cccccccccccccccc|d");
-	assert_string_equal(split("\\N\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N", 8), "ERR");
-	assert_string_equal(split("aaaaaaaaaaaaaaaaaaaa\t\\t\tb", 2), "ERR");
-	assert_string_equal(split("aaaaaaaaaaaaaaaaaaaa\t\\t\tb", 3), "aaaaaaaaaaaaaaaaaaaa|\t|b");
+	const char *v[] = {"A1", "with \"quote\"", "back\\slash", "", NULL, "{,}"};
+	rcn_buf b;
+	rcn_buf_init(&b, 1 << 20);
+	assert_int_equal(rcn_pgtext_put_array(&b, v, 6), RCN_OK);
+	assert_int_equal(rcn_buf_append(&b, "", 1), RCN_OK);
+	assert_string_equal(b.data, "{\"A1\",\"with \\\"quote\\\"\",\"back\\\\slash\",\"\",\"\",\"{,}\"}");
+	rcn_buf_free(&b);
+}
+
+/* Control characters as \u escapes; bytes that are not UTF-8 become U+FFFD. */
+static void test_put_json(void **state)
+{
+	(void)state;
+	assert_string_equal(json("a\"b\\c"), "\"a\\\"b\\\\c\"");
+	assert_string_equal(json("x\ny\x01"), "\"x\\u000ay\\u0001\"");
+	assert_string_equal(json("短款"), "\"短款\"");
+	assert_string_equal(json("\xff\xe7\x9f"), "\"\\ufffd\\ufffd\\ufffd\"");
+	assert_string_equal(json(NULL), "\"\"");
+}
+
+static void test_int64(void **state)
+{
+	(void)state;
+	int64_t v;
+	assert_true(rcn_pgtext_int64("0", &v));
+	assert_int_equal(v, 0);
+	assert_true(rcn_pgtext_int64("-9223372036854775808", &v));
+	assert_true(v == INT64_MIN);
+	assert_true(rcn_pgtext_int64("9223372036854775807", &v));
+	assert_true(v == INT64_MAX);
+	assert_false(rcn_pgtext_int64("9223372036854775808", &v));
+	assert_false(rcn_pgtext_int64("12.5", &v));
+	assert_false(rcn_pgtext_int64("-", &v));
+	assert_false(rcn_pgtext_int64("", &v));
+	assert_false(rcn_pgtext_int64(NULL, &v));
+	assert_false(rcn_pgtext_int64(" 1", &v));
 }
 
 int main(void)
 {
-	const struct CMUnitTest tests[] = {cmocka_unit_test(test_split), cmocka_unit_test(test_split_round_trip),
-					   cmocka_unit_test(test_split_too_many)};
+	const struct CMUnitTest tests[] = {cmocka_unit_test(test_put_field), cmocka_unit_test(test_put_array),
+					   cmocka_unit_test(test_put_json), cmocka_unit_test(test_int64)};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,111 @@
+/* Binary COPY rows and timestamp values (see pgbin.h). */
+#include "ledger/pgbin.h"
+
+#include <string.h>
+
+#include "recon/date.h"
+
+static uint32_t be32(const char *p)
+{
+	const unsigned char *u = (const unsigned char *)p;
+	return (uint32_t)u[0] << 24 | (uint32_t)u[1] << 16 | (uint32_t)u[2] << 8 | u[3];
+}
+
+size_t rcn_pgbin_header(const char *data, size_t len)
+{
+	static const char signature[11] = "PGCOPY\n\377\r\n\0";
+	if (len < 19 || memcmp(data, signature, sizeof signature) != 0)
+		return 0;
+	/* bits 0-15 are critical format issues, 16 the OIDs recon does not read */
+	if (be32(data + 11) & 0x1ffffu)
+		return 0;
+	uint32_t ext = be32(data + 15);
+	return ext <= len - 19 ? 19 + (size_t)ext : 0;
+}
+
+int rcn_pgbin_split(char *row, size_t len, const char **fields, int *lens, int max)
+{
+	if (len < 2)
+		return -1;
+	int n = (int16_t)((unsigned char)row[0] << 8 | (unsigned char)row[1]);
+	if (n == -1)
+		return len == 2 ? 0 : -1;
+	if (n < 0 || n > max)
+		return -1;
+	size_t at = 2;
+	for (int i = 0; i < n; i++) {
+		if (len - at < 4)
+			return -1;
+		uint32_t l = be32(row + at);
+		at += 4;
+		if (l == UINT32_MAX) {
+			fields[i] = NULL;
+			lens[i] = -1;
+			continue;
+		}
+		if (l > len - at || l > INT32_MAX)
+			return -1;
+		fields[i] = row + at;
+		lens[i] = (int)l;
+		at += l;
+	}
+	if (at != len)
+		return -1;
+	for (int i = 0; i < n; i++)
+		if (fields[i])
+			row[fields[i] - row + lens[i]] = '\0';
+	return n;
+}
+
+#define USECS_PER_DAY	 86400000000LL
+#define UNIX_TO_PG_DAYS	 10957 /* 1970-01-01 to 2000-01-01 */
+#define DAYS_LIMIT	 3000000 /* well past 9999-12-31 either way */
+#define PG_TS_NOBEGIN	 INT64_MIN
+#define PG_TS_NOEND	 INT64_MAX
+
+static void two(char *p, int v)
+{
+	p[0] = (char)('0' + v / 10);
+	p[1] = (char)('0' + v % 10);
+}
+
+bool rcn_pgbin_timestamp(char out[20], const char *value)
+{
+	uint64_t u = (uint64_t)be32(value) << 32 | be32(value + 4);
+	int64_t t = (int64_t)u;
+	out[0] = '\0';
+	if (t == PG_TS_NOBEGIN || t == PG_TS_NOEND)
+		return false;
+	int64_t days = t / USECS_PER_DAY, rest = t % USECS_PER_DAY;
+	if (rest < 0) { /* floor: 1999-12-31 23:59:59.5 is still 23:59:59 */
+		days--;
+		rest += USECS_PER_DAY;
+	}
+	if (days < -DAYS_LIMIT || days > DAYS_LIMIT)
+		return false;
+	/* a window's times nearly all fall on a few days: the last day this
+	 * thread formatted is copied */
+	static _Thread_local struct {
+		int64_t days;
+		char ymd[11];
+	} last = {INT64_MIN, ""};
+	if (days != last.days) {
+		int y, m, d;
+		rcn_date day = (rcn_date)(days + UNIX_TO_PG_DAYS);
+		rcn_date_to_ymd(day, &y, &m, &d);
+		if (y < 1 || y > 9999)
+			return false;
+		rcn_date_format(last.ymd, day);
+		last.days = days;
+	}
+	memcpy(out, last.ymd, 10);
+	int secs = (int)(rest / 1000000);
+	out[10] = ' ';
+	two(out + 11, secs / 3600);
+	out[13] = ':';
+	two(out + 14, secs / 60 % 60);
+	out[16] = ':';
+	two(out + 17, secs % 60);
+	out[19] = '\0';
+	return true;
+}

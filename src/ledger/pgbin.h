@@ -1,0 +1,32 @@
+/* PostgreSQL's binary wire format as the ledger module reads it: rows of
+ * COPY ... TO STDOUT (FORMAT binary) and timestamp values (a binary COPY
+ * row's, or a binary PGresult's). Pure functions over caller-owned
+ * buffers, so they are unit-testable. Format: PostgreSQL docs "COPY"
+ * (File Formats, Binary Format); timestamp_send in the server's source. */
+#ifndef RECON_LEDGER_PGBIN_H
+#define RECON_LEDGER_PGBIN_H
+
+#include "recon/common.h"
+
+/* The 19-byte file header's length when data[0..len) starts with the
+ * signature, flags without the OIDs bit and an extension area (skipped),
+ * else 0. */
+size_t rcn_pgbin_header(const char *data, size_t len);
+
+/* Splits one binary COPY tuple in place: row[0..len) is a 16-bit field
+ * count, then per field a 32-bit length (-1: NULL) and its bytes; row[len]
+ * must be writable (libpq's buffers have a NUL there). Every value is
+ * NUL-terminated in place (the NUL overwrites the next length, already
+ * read), so text values are C strings; fields[i] is NULL for SQL NULL and
+ * lens[i] the value's length (-1 for NULL). Returns the number of fields,
+ * 0 for the trailer (a count of -1), or -1 for more than max fields or a
+ * row whose lengths do not add up to len. */
+int rcn_pgbin_split(char *row, size_t len, const char **fields, int *lens, int max);
+
+/* A timestamp (without time zone) value, 8 bytes: microseconds since
+ * 2000-01-01 00:00:00, big-endian. Writes "YYYY-MM-DD HH:MM:SS" (the
+ * fraction dropped, as the value's text would be cut after its seconds);
+ * false for ±infinity and years outside 1..9999. */
+bool rcn_pgbin_timestamp(char out[20], const char *value);
+
+#endif
