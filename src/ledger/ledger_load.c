@@ -1,9 +1,12 @@
 /* The ledger read side: one REPEATABLE READ READ ONLY snapshot, the date
  * window streamed with COPY ... TO STDOUT, key lookups outside the window and
  * the suspense of a date. Rows reach the caller as views during a callback. */
+#include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "ledger/db_internal.h"
 #include "ledger/pgbin.h"
@@ -435,6 +438,35 @@ static rcn_rc pipe_finish(row_pipe *q, rcn_err *err)
 	return q->rc;
 }
 
+/* The next row of a COPY in progress, as PQgetCopyData. When none is
+ * buffered yet, a short nap lets the server send several before the socket
+ * is read: waking on every 8 KiB message the server writes was 125,000
+ * sleeps and wake-ups of a 10 M window, each a context switch on both
+ * sides. The nap is far shorter than the server takes to fill the socket's
+ * buffer (~200 KiB), so it never waits for recon. */
+#define COPY_NAP_NS 250000L
+static int next_copy_row(PGconn *conn, char **row)
+{
+	for (;;) {
+		int len = PQgetCopyData(conn, row, 1);
+		if (len != 0)
+			return len;
+		/* libpq reads at most its buffer (16 KiB) a call: read again while
+		 * the socket has more, nap only once it is empty */
+		struct pollfd p = {.fd = PQsocket(conn), .events = POLLIN};
+		int ready = poll(&p, 1, 0);
+		if (ready == 0) {
+			struct timespec nap = {0, COPY_NAP_NS};
+			nanosleep(&nap, NULL);
+			ready = poll(&p, 1, -1);
+		}
+		if (ready < 0 && errno != EINTR)
+			return PQgetCopyData(conn, row, 0); /* let libpq wait and report */
+		if (!PQconsumeInput(conn))
+			return -2;
+	}
+}
+
 /* Runs COPY (query) TO STDOUT and hands every row to deliver(). After a bad
  * row the rest is read and dropped so the connection stays usable. */
 static rcn_rc copy_out(rcn_db *db, const char *sql, int nfields, row_ctx *c, bool pipelined, rcn_err *err,
@@ -454,7 +486,7 @@ static rcn_rc copy_out(rcn_db *db, const char *sql, int nfields, row_ctx *c, boo
 	char *row;
 	int len;
 	bool first = true;
-	while ((len = PQgetCopyData(db->conn, &row, 0)) > 0) {
+	while ((len = next_copy_row(db->conn, &row)) > 0) {
 		char *tuple = row;
 		size_t n = (size_t)len;
 		if (first) { /* the file header comes before the first tuple */
