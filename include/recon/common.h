@@ -158,6 +158,22 @@ void rcn_ring_close(rcn_ring *r);
  * CLOCK_THREAD_CPUTIME_ID for a thread's CPU time). */
 double rcn_clock_seconds(clockid_t clock);
 
+/* Fresh memory costs a page fault per 4 KiB page on first write: ~1.6 us
+ * each on this project's VMs, a few seconds of a 4 GiB night. These ask the
+ * kernel to fill a range's pages in one call instead (MADV_POPULATE_WRITE,
+ * Linux 5.14; elsewhere a no-op), a fifth cheaper. Only whole pages inside
+ * [p, p + n) are filled; only a hint, errors are ignored. */
+void rcn_populate(void *p, size_t n);
+/* For an array filled front to back, called before each write with `used`
+ * the bytes in use after it (of `cap`): fills the pages from *mark (0 at
+ * first) to a few MiB past used, and moves the mark there. */
+void rcn_populate_grow(void *base, size_t used, size_t cap, size_t *mark);
+static inline void rcn_populate_ahead(void *base, size_t used, size_t cap, size_t *mark)
+{
+	if (used > *mark)
+		rcn_populate_grow(base, used, cap, mark);
+}
+
 /* The machine's physical memory in bytes (0 when unknown). */
 size_t rcn_phys_memory(void);
 

@@ -125,6 +125,7 @@ struct rcn_match {
 	size_t n_rows, cap_rows;
 	lorder *orders;
 	size_t n_orders, cap_orders;
+	size_t orders_populated, rows_populated; /* bytes whose pages are filled (rcn_populate_ahead) */
 	size_t contract_orders; /* orders added with a contract id (dropped duplicates too): 0 skips their pass */
 	lrefund *refunds;
 	size_t n_refunds, cap_refunds;
@@ -248,6 +249,7 @@ struct rcn_batch {
 	rcn_arena arena;
 	srow *rows;
 	size_t n_rows, cap_rows;
+	size_t populated; /* rows' bytes whose pages are filled (rcn_populate_ahead) */
 	rcn_movement *moves;
 	size_t n_moves, cap_moves;
 };
@@ -265,7 +267,7 @@ static bool success(const char *status)
 
 /* Copies rec into rows or moves, strings into arena. */
 static void copy_record(rcn_arena *a, intern_cache *ic, const rcn_record *rec, srow **rows, size_t *n_rows,
-			size_t *cap_rows, rcn_movement **moves, size_t *n_moves, size_t *cap_moves)
+			size_t *cap_rows, size_t *populated, rcn_movement **moves, size_t *n_moves, size_t *cap_moves)
 {
 	if (rec->type == RCN_REC_MOVEMENT) {
 		char src[600];
@@ -292,6 +294,7 @@ static void copy_record(rcn_arena *a, intern_cache *ic, const rcn_record *rec, s
 	rcn_arena_strdups(a, S__COUNT, in, str);
 	const char *status = intern(a, ic, IC_STATUS, rec->status);
 	rcn_xreserve((void **)rows, cap_rows, *n_rows + 1, sizeof(srow));
+	rcn_populate_ahead(*rows, (*n_rows + 1) * sizeof(srow), *cap_rows * sizeof(srow), populated);
 	(*rows)[(*n_rows)++] = (srow){.type = rec->type,
 				      .ok = success(status),
 				      .channel = intern(a, ic, IC_CHANNEL, rec->channel),
@@ -320,7 +323,8 @@ rcn_batch *rcn_batch_new(void)
 
 void rcn_batch_add(rcn_batch *b, const rcn_record *rec)
 {
-	copy_record(&b->arena, &b->ic, rec, &b->rows, &b->n_rows, &b->cap_rows, &b->moves, &b->n_moves, &b->cap_moves);
+	copy_record(&b->arena, &b->ic, rec, &b->rows, &b->n_rows, &b->cap_rows, &b->populated, &b->moves, &b->n_moves,
+		    &b->cap_moves);
 }
 
 size_t rcn_batch_count(const rcn_batch *b)
@@ -364,8 +368,11 @@ void rcn_match_add_batch(rcn_match *m, size_t source, rcn_batch *b)
 		size_t c = m->cap_rows;
 		m->cap_rows = b->cap_rows;
 		b->cap_rows = c;
+		m->rows_populated = b->populated;
+		b->populated = 0;
 	} else {
 		rcn_xreserve((void **)&m->rows, &m->cap_rows, m->n_rows + b->n_rows, sizeof(srow));
+		rcn_populate(m->rows + m->n_rows, b->n_rows * sizeof(srow));
 		if (b->n_rows)
 			memcpy(m->rows + m->n_rows, b->rows, b->n_rows * sizeof(srow));
 	}
@@ -383,7 +390,8 @@ void rcn_match_add_batch(rcn_match *m, size_t source, rcn_batch *b)
 void rcn_match_add_record(rcn_match *m, size_t source, const rcn_record *rec)
 {
 	size_t from = m->n_rows, moves = m->n_moves;
-	copy_record(&m->arena, &m->ic, rec, &m->rows, &m->n_rows, &m->cap_rows, &m->moves, &m->n_moves, &m->cap_moves);
+	copy_record(&m->arena, &m->ic, rec, &m->rows, &m->n_rows, &m->cap_rows, &m->rows_populated, &m->moves,
+		    &m->n_moves, &m->cap_moves);
 	settle_new_rows(m, from, source);
 	if (m->n_moves > moves)
 		m->moves[moves].source_name = m->sources[source].name;
@@ -525,6 +533,8 @@ void rcn_match_add_order(rcn_match *m, const rcn_ledger_order *o)
 		m->order_indexed = m->n_orders + 1;
 	}
 	rcn_xreserve((void **)&m->orders, &m->cap_orders, m->n_orders + 1, sizeof(lorder));
+	rcn_populate_ahead(m->orders, (m->n_orders + 1) * sizeof(lorder), m->cap_orders * sizeof(lorder),
+			   &m->orders_populated);
 	lorder *l = &m->orders[m->n_orders];
 	const char *merchant = intern(&m->arena, &m->ic, IC_MERCHANT, o->merchant_id),
 		   *channel = intern(&m->arena, &m->ic, IC_CHANNEL, o->channel),

@@ -133,6 +133,7 @@ static void *arena_take(rcn_arena *a, size_t n, size_t align)
 	if (!b || at > b->size || b->size - at < n) {
 		size_t size = n > ARENA_BLOCK ? n : ARENA_BLOCK;
 		b = rcn_xmalloc(sizeof(*b) + size);
+		rcn_populate(b, sizeof(*b) + size); /* every block is filled, but the last */
 		b->used = 0;
 		b->size = size;
 		b->next = a->head;
@@ -329,6 +330,30 @@ static void huge_pages(void *p, size_t n)
 	uintptr_t start = ((uintptr_t)p + huge - 1) & ~(huge - 1), end = ((uintptr_t)p + n) & ~(huge - 1);
 	if (n >= 8 * huge && end > start)
 		(void)madvise((void *)start, end - start, MADV_HUGEPAGE);
+}
+
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23 /* Linux 5.14; older kernels answer EINVAL */
+#endif
+
+void rcn_populate(void *p, size_t n)
+{
+	const uintptr_t page = 4096;
+	uintptr_t start = ((uintptr_t)p + page - 1) & ~(page - 1), end = ((uintptr_t)p + n) & ~(page - 1);
+	if (end > start)
+		(void)madvise((void *)start, end - start, MADV_POPULATE_WRITE);
+}
+
+#define POPULATE_STEP ((size_t)4 << 20)
+
+void rcn_populate_grow(void *base, size_t used, size_t cap, size_t *mark)
+{
+	size_t from = *mark, to = used + POPULATE_STEP;
+	if (to > cap)
+		to = cap;
+	if (to > from)
+		rcn_populate((char *)base + from, to - from);
+	*mark = to;
 }
 
 void rcn_strmap_init(rcn_strmap *m, size_t expected)
