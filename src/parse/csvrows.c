@@ -10,6 +10,10 @@
 #ifdef __SSE2__
 #include <emmintrin.h>
 #endif
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+#define HAVE_AVX2_SCAN 1
+#endif
 
 #include <csv.h>
 
@@ -232,10 +236,40 @@ static size_t line_body(const char *s, size_t n)
  * commas and for a quote or CR; false, with nothing added, when it has one
  * of those or more fields than a row may have (libcsv then takes the line
  * and says so). Almost every line of a bill takes this path. */
+#ifdef HAVE_AVX2_SCAN
+/* The 32-byte blocks of split_plain's scan where the CPU has AVX2 (checked
+ * at run time: Debian's baseline is SSE2): half the blocks of a 300-byte
+ * line. Moves *at past the blocks it scanned; false as split_plain. */
+__attribute__((target("avx2"))) static bool scan_avx2(const char *s, size_t body, size_t *at, uint32_t *cut,
+							size_t *n)
+{
+	const __m256i comma = _mm256_set1_epi8(','), quote = _mm256_set1_epi8('"'), cr = _mm256_set1_epi8('\r');
+	size_t i = *at, k = *n;
+	for (; i + 32 <= body; i += 32) {
+		__m256i v = _mm256_loadu_si256((const __m256i *)(const void *)(s + i));
+		if (_mm256_movemask_epi8(_mm256_or_si256(_mm256_cmpeq_epi8(v, quote), _mm256_cmpeq_epi8(v, cr))))
+			return false;
+		unsigned m = (unsigned)_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, comma));
+		for (; m; m &= m - 1) {
+			if (k == RCN_MAX_FIELDS - 1)
+				return false;
+			cut[k++] = (uint32_t)(i + (size_t)__builtin_ctz(m));
+		}
+	}
+	*at = i;
+	*n = k;
+	return true;
+}
+#endif
+
 static bool split_plain(rcn_csvrows *r, const char *s, size_t body)
 {
 	uint32_t cut[RCN_MAX_FIELDS - 1];
 	size_t n = 0, i = 0;
+#ifdef HAVE_AVX2_SCAN
+	if (__builtin_cpu_supports("avx2") && !scan_avx2(s, body, &i, cut, &n))
+		return false;
+#endif
 #ifdef __SSE2__
 	const __m128i comma = _mm_set1_epi8(','), quote = _mm_set1_epi8('"'), cr = _mm_set1_epi8('\r');
 	for (; i + 16 <= body; i += 16) {

@@ -102,6 +102,14 @@ static void test_long_lines(void **state)
 	expect_rows("h\n0123456789abcdef,\"q,1\",zzzzzzzzzzzzzzzz\n", "1:h;2:0123456789abcdef|q,1|zzzzzzzzzzzzzzzz;");
 	expect_rows("h\n0123456789abcdefghij\rk,lllllllllllllllll\n",
 		    "1:h;2:0123456789abcdefghij;2:k|lllllllllllllllll;");
+	/* the 32-byte blocks of the AVX2 scan: commas at 31, 32 and 63, a quote
+	 * and a CR inside the second whole block, not in the tail */
+	expect_rows("h\n0123456789abcdef0123456789abcde,,0123456789abcdef0123456789ab,z\n",
+		    "1:h;2:0123456789abcdef0123456789abcde||0123456789abcdef0123456789ab|z;");
+	expect_rows("h\n0123456789abcdef0123456789abcdef0123,\"q,1\",456789abcdef0123456789abcdefz\n",
+		    "1:h;2:0123456789abcdef0123456789abcdef0123|q,1|456789abcdef0123456789abcdefz;");
+	expect_rows("h\n0123456789abcdef0123456789abcdef0123\r,456789abcdef0123456789abcdefzzzzz\n",
+		    "1:h;2:0123456789abcdef0123456789abcdef0123;2:|456789abcdef0123456789abcdefzzzzz;");
 }
 
 /* The field cap holds on either path: 256 fields are a row, 257 an error on line 2. */
