@@ -38,6 +38,10 @@ _Static_assert(sizeof(srow) == 144, "a statement row grew: every byte is ten meg
 enum { IC_CHANNEL, IC_MERCHANT, IC_STATUS, IC_PRODUCT, IC_FILE, IC__COUNT };
 typedef struct {
 	const char *last[IC__COUNT];
+	/* what success() / collected() said of the last interned status they
+	 * were asked about: an interned string never changes */
+	const char *ok_for, *paid_for;
+	bool ok, paid;
 } intern_cache;
 
 static const char *intern(rcn_arena *a, intern_cache *c, int slot, const char *s)
@@ -265,6 +269,25 @@ static bool success(const char *status)
 	return strcmp(status, "SUCCESS") == 0;
 }
 
+/* success() and collected() of an interned status, once while it repeats. */
+static bool interned_success(intern_cache *c, const char *status)
+{
+	if (status != c->ok_for) {
+		c->ok_for = status;
+		c->ok = success(status);
+	}
+	return c->ok;
+}
+
+static bool interned_collected(intern_cache *c, const char *status)
+{
+	if (status != c->paid_for) {
+		c->paid_for = status;
+		c->paid = collected(status);
+	}
+	return c->paid;
+}
+
 /* Copies rec into rows or moves, strings into arena. */
 static void copy_record(rcn_arena *a, intern_cache *ic, const rcn_record *rec, srow **rows, size_t *n_rows,
 			size_t *cap_rows, size_t *populated, rcn_movement **moves, size_t *n_moves, size_t *cap_moves)
@@ -296,7 +319,7 @@ static void copy_record(rcn_arena *a, intern_cache *ic, const rcn_record *rec, s
 	rcn_xreserve((void **)rows, cap_rows, *n_rows + 1, sizeof(srow));
 	rcn_populate_ahead(*rows, (*n_rows + 1) * sizeof(srow), *cap_rows * sizeof(srow), populated);
 	(*rows)[(*n_rows)++] = (srow){.type = rec->type,
-				      .ok = success(status),
+				      .ok = interned_success(ic, status),
 				      .channel = intern(a, ic, IC_CHANNEL, rec->channel),
 				      .merchant_id = intern(a, ic, IC_MERCHANT, rec->merchant_id),
 				      .txn = str[S_TXN],
@@ -544,7 +567,7 @@ void rcn_match_add_order(rcn_match *m, const rcn_ledger_order *o)
 		      .channel = channel,
 		      .txn = str[S_TXN],
 		      .status = status,
-		      .paid = collected(status),
+		      .paid = interned_collected(&m->ic, status),
 		      .paid_at = str[S_PAID],
 		      .contract_id = str[S_CONTRACT],
 		      .contract = -1,
