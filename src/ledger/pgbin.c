@@ -57,11 +57,11 @@ int rcn_pgbin_split(char *row, size_t len, const char **fields, int *lens, int m
 	return n;
 }
 
-#define USECS_PER_DAY	 86400000000LL
-#define UNIX_TO_PG_DAYS	 10957 /* 1970-01-01 to 2000-01-01 */
-#define DAYS_LIMIT	 3000000 /* well past 9999-12-31 either way */
-#define PG_TS_NOBEGIN	 INT64_MIN
-#define PG_TS_NOEND	 INT64_MAX
+#define USECS_PER_DAY	86400000000LL
+#define UNIX_TO_PG_DAYS 10957	/* 1970-01-01 to 2000-01-01 */
+#define DAYS_LIMIT	3000000 /* well past 9999-12-31 either way */
+#define PG_TS_NOBEGIN	INT64_MIN
+#define PG_TS_NOEND	INT64_MAX
 
 static void two(char *p, int v)
 {

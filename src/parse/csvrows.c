@@ -240,8 +240,7 @@ static size_t line_body(const char *s, size_t n)
 /* The 32-byte blocks of split_plain's scan where the CPU has AVX2 (checked
  * at run time: Debian's baseline is SSE2): half the blocks of a 300-byte
  * line. Moves *at past the blocks it scanned; false as split_plain. */
-__attribute__((target("avx2"))) static bool scan_avx2(const char *s, size_t body, size_t *at, uint32_t *cut,
-							size_t *n)
+__attribute__((target("avx2"))) static bool scan_avx2(const char *s, size_t body, size_t *at, uint32_t *cut, size_t *n)
 {
 	const __m256i comma = _mm256_set1_epi8(','), quote = _mm256_set1_epi8('"'), cr = _mm256_set1_epi8('\r');
 	size_t i = *at, k = *n;

@@ -343,13 +343,16 @@ static void test_site_sql_types(void **state)
 	rcn_err err;
 	recorder r = {0};
 	rcn_ledger_sink s = sink_for(&r);
-	rcn_ledger_window w = {day_of("2026-03-01"), 0, "Asia/Shanghai",
-			       "SELECT order_no, 42 AS merchant_id, channel::varchar AS channel, channel_txn_id,"
-			       " amount_fen::int4 AS amount_fen, status, created_at::timestamp AS created_at,"
-			       " paid_at::timestamp AS paid_at, 7.5 AS contract_id FROM ledger_orders WHERE order_no = 'A'",
-			       "SELECT refund_no, order_no, channel_refund_id, amount_fen::numeric(20, 0) AS amount_fen,"
-			       " status, requested_at::timestamp AS requested_at, refunded_at FROM ledger_refunds",
-			       false};
+	rcn_ledger_window w = {
+		day_of("2026-03-01"),
+		0,
+		"Asia/Shanghai",
+		"SELECT order_no, 42 AS merchant_id, channel::varchar AS channel, channel_txn_id,"
+		" amount_fen::int4 AS amount_fen, status, created_at::timestamp AS created_at,"
+		" paid_at::timestamp AS paid_at, 7.5 AS contract_id FROM ledger_orders WHERE order_no = 'A'",
+		"SELECT refund_no, order_no, channel_refund_id, amount_fen::numeric(20, 0) AS amount_fen,"
+		" status, requested_at::timestamp AS requested_at, refunded_at FROM ledger_refunds",
+		false};
 	assert_ok(rcn_ledger_load_window(db, &w, &s, &err));
 	const char *want[] = {
 		"O A|42|wechat|4200A|PAID|7.5|1234||2026-03-01 23:59:59|20513",

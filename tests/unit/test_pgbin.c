@@ -47,11 +47,11 @@ static void test_header(void **state)
 {
 	(void)state;
 	assert_int_equal(header("\0\0\0\0\0\0\0\0", 8), 19);
-	assert_int_equal(header("\0\002\0\0\0\0\0\0", 8), 19);		  /* bit 17: not critical */
-	assert_int_equal(header("\0\0\0\0\0\0\0\003abc", 11), 22);	  /* an extension area, skipped */
-	assert_int_equal(header("\0\001\0\0\0\0\0\0", 8), 0);		  /* bit 16: OIDs */
-	assert_int_equal(header("\0\0\0\001\0\0\0\0", 8), 0);		  /* a critical bit */
-	assert_int_equal(header("\0\0\0\0\0\0\0\011abc", 11), 0);	  /* extension past the data */
+	assert_int_equal(header("\0\002\0\0\0\0\0\0", 8), 19);	   /* bit 17: not critical */
+	assert_int_equal(header("\0\0\0\0\0\0\0\003abc", 11), 22); /* an extension area, skipped */
+	assert_int_equal(header("\0\001\0\0\0\0\0\0", 8), 0);	   /* bit 16: OIDs */
+	assert_int_equal(header("\0\0\0\001\0\0\0\0", 8), 0);	   /* a critical bit */
+	assert_int_equal(header("\0\0\0\0\0\0\0\011abc", 11), 0);  /* extension past the data */
 	assert_int_equal(rcn_pgbin_header("PGCOPY\n\377\r\n\1\0\0\0\0\0\0\0\0", 19), 0); /* signature */
 	assert_int_equal(rcn_pgbin_header("PGCOPY\n\377\r\n\0\0\0\0\0\0\0\0", 18), 0);	 /* too short */
 }
@@ -97,7 +97,7 @@ static void test_split_malformed(void **state)
 	put_be(&w, 2, 2);
 	put_value(&w, "abc", 3);
 	put_value(&w, "de", 2);
-	assert_int_equal(rcn_pgbin_split(w.d, w.n, f, lens, 1), -1);	  /* more fields than asked */
+	assert_int_equal(rcn_pgbin_split(w.d, w.n, f, lens, 1), -1);	 /* more fields than asked */
 	assert_int_equal(rcn_pgbin_split(w.d, w.n - 1, f, lens, 4), -1); /* a value cut short */
 	assert_int_equal(rcn_pgbin_split(w.d, w.n - 2, f, lens, 4), -1);
 	assert_int_equal(rcn_pgbin_split(w.d, 9, f, lens, 4), -1); /* a length cut short */
@@ -125,8 +125,8 @@ static const char *ts(int64_t usecs)
 	return rcn_pgbin_timestamp(out, v) ? out : "ERR";
 }
 
-#define SEC  1000000LL
-#define DAY  (86400 * SEC)
+#define SEC 1000000LL
+#define DAY (86400 * SEC)
 
 static void test_timestamp(void **state)
 {
