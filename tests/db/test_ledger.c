@@ -624,6 +624,20 @@ static void test_window_pipelined(void **state)
 	}
 	assert_string_equal(msg[0], "ledger order P25000: amount_fen \"0.5\" is not a whole number of fen");
 	assert_string_equal(msg[1], msg[0]);
+
+	/* the server failing in the middle of the stream, after rows were sent:
+	 * its message, either way, and the rows before it are not all there */
+	w.orders_sql = "SELECT order_no, merchant_id, channel, channel_txn_id,"
+		       " amount_fen / CASE WHEN order_no = 'P25000' THEN 0 ELSE 1 END AS amount_fen,"
+		       " currency, status, created_at, paid_at, contract_id FROM ledger_orders";
+	for (int p = 0; p < 2; p++) {
+		fold f = {0};
+		rcn_ledger_sink sk = {.order = fold_order, .ctx = &f};
+		w.pipelined = p;
+		assert_int_equal(rcn_ledger_load_window(db, &w, &sk, &err), RCN_EDB);
+		assert_string_equal(err.msg, "ledger orders: division by zero");
+		assert_true(f.n > 0 && f.n < 30000);
+	}
 	w.orders_sql = NULL;
 	fold again = {0};
 	rcn_ledger_sink sa = {.order = fold_order, .ctx = &again};
