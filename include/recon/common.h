@@ -158,7 +158,7 @@ void rcn_ring_close(rcn_ring *r);
  * CLOCK_THREAD_CPUTIME_ID for a thread's CPU time). */
 double rcn_clock_seconds(clockid_t clock);
 
-/* Fresh memory costs a page fault per 4 KiB page on first write: ~1.6 us
+/* Fresh memory costs a page fault per page (4 KiB) on first write: ~1.6 us
  * each on this project's VMs, a few seconds of a 4 GiB night. These ask the
  * kernel to fill a range's pages in one call instead (MADV_POPULATE_WRITE,
  * Linux 5.14; elsewhere a no-op), a fifth cheaper. Only whole pages inside

@@ -338,7 +338,8 @@ static void huge_pages(void *p, size_t n)
 
 void rcn_populate(void *p, size_t n)
 {
-	const uintptr_t page = 4096;
+	long size = sysconf(_SC_PAGESIZE);
+	const uintptr_t page = size > 0 ? (uintptr_t)size : 4096;
 	uintptr_t start = ((uintptr_t)p + page - 1) & ~(page - 1), end = ((uintptr_t)p + n) & ~(page - 1);
 	if (end > start)
 		(void)madvise((void *)start, end - start, MADV_POPULATE_WRITE);
