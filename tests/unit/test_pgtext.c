@@ -13,24 +13,25 @@
 
 static char out[512];
 
-static const char *field(const char *s)
+/* What a writer appends for s, as a string. */
+static const char *written(rcn_rc (*put)(rcn_buf *, const char *), const char *s)
 {
 	rcn_buf b;
 	rcn_buf_init(&b, 1 << 20);
-	assert_int_equal(rcn_pgtext_put_field(&b, s), RCN_OK);
+	assert_int_equal(put(&b, s), RCN_OK);
 	snprintf(out, sizeof out, "%.*s", (int)b.len, b.data);
 	rcn_buf_free(&b);
 	return out;
 }
 
+static const char *field(const char *s)
+{
+	return written(rcn_pgtext_put_field, s);
+}
+
 static const char *json(const char *s)
 {
-	rcn_buf b;
-	rcn_buf_init(&b, 1 << 20);
-	assert_int_equal(rcn_pgtext_put_json(&b, s), RCN_OK);
-	snprintf(out, sizeof out, "%.*s", (int)b.len, b.data);
-	rcn_buf_free(&b);
-	return out;
+	return written(rcn_pgtext_put_json, s);
 }
 
 /* Backslash, tab, newline and CR are escaped (COPY would read them as
