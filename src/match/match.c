@@ -191,10 +191,32 @@ rcn_match *rcn_match_new(rcn_date day, int carry_days, const rcn_match_source *s
 	return m;
 }
 
+/* The night's two biggest arrays, handed back on a thread of their own. */
+typedef struct {
+	void *rows, *orders;
+} big_arrays;
+
+static void *free_big(void *p)
+{
+	big_arrays *b = p;
+	free(b->rows);
+	free(b->orders);
+	return NULL;
+}
+
 void rcn_match_free(rcn_match *m)
 {
 	if (!m)
 		return;
+	/* Giving a 10 M night's 4 GiB back to the kernel took half a second
+	 * on one core at the end of the run, the other idle: the row and order
+	 * arrays (half of it) go on a second thread meanwhile. */
+	big_arrays big = {m->rows, m->orders};
+	rcn_task helper = {0};
+	if (m->threads > 1 && m->n_rows + m->n_orders >= ((size_t)1 << 20))
+		rcn_task_start(&helper, free_big, &big); /* or here and now */
+	else
+		free_big(&big);
 	rcn_arena_free(&m->arena);
 	rcn_strmap_free(&m->order_idx);
 	rcn_strmap_free(&m->txn_idx);
@@ -205,8 +227,6 @@ void rcn_match_free(rcn_match *m)
 	free(m->rejected);
 	free(m->source_fee);
 	free(m->rate_rules);
-	free(m->rows);
-	free(m->orders);
 	free(m->refunds);
 	free(m->carried_ledger);
 	free(m->findings);
@@ -217,6 +237,7 @@ void rcn_match_free(rcn_match *m)
 	free(m->listed_before[0]);
 	free(m->listed_before[1]);
 	free(m);
+	rcn_task_join(&helper);
 }
 
 /* ---- input ---- */
