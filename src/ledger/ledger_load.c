@@ -45,7 +45,8 @@ typedef enum { ROW_ORDER, ROW_REFUND } row_kind;
 
 /* Rows arrive in the binary format (COPY's, or libpq's binary results):
  * every column is cast to text on the server but the times, which come as
- * 8-byte timestamps in the session's zone (sql_local). */
+ * 8-byte timestamps in the session's zone (sql_local), and an amount of an
+ * integer type, as an 8-byte int8 (amount_type). */
 static const bool ORDER_TIMES[O__COUNT] = {[O_CREATED_AT] = true, [O_PAID_AT] = true};
 static const bool REFUND_TIMES[R__COUNT] = {[R_REQUESTED_AT] = true, [R_REFUNDED_AT] = true};
 
@@ -59,6 +60,7 @@ static int row_fields(row_kind kind)
 typedef struct {
 	row_kind kind;
 	const rcn_ledger_sink *sink;
+	bool int_amount; /* amount_fen as int8, else as text (amount_type) */
 	bool dedupe;
 	rcn_strmap seen;
 	rcn_arena arena;
@@ -90,9 +92,19 @@ static const char *nz(const char *s)
 	return s ? s : "";
 }
 
-static rcn_rc parse_amount(int64_t *out, const char *s, const char *table, const char *key, rcn_err *err)
+static rcn_rc parse_amount(const row_ctx *c, int64_t *out, const char *s, int len, const char *table, const char *key,
+			   rcn_err *err)
 {
-	if (!rcn_pgtext_int64(s, out))
+	if (c->int_amount && s) {
+		if (len != 8)
+			return rcn_err_set(err, RCN_EDB, "", 0, "%s %s: amount_fen is not an int8", table, key);
+		const unsigned char *u = (const unsigned char *)s; /* big-endian */
+		*out = (int64_t)((uint64_t)u[0] << 56 | (uint64_t)u[1] << 48 | (uint64_t)u[2] << 40 |
+				 (uint64_t)u[3] << 32 | (uint64_t)u[4] << 24 | (uint64_t)u[5] << 16 |
+				 (uint64_t)u[6] << 8 | u[7]);
+		return RCN_OK;
+	}
+	if (c->int_amount || !rcn_pgtext_int64(s, out))
 		return rcn_err_set(err, RCN_EDB, "", 0, "%s %s: amount_fen \"%s\" is not a whole number of fen", table,
 				   key, s ? s : "NULL");
 	return RCN_OK;
@@ -156,7 +168,7 @@ static rcn_rc deliver(row_ctx *c, const char **f, const int *lens, rcn_err *err,
 			.created_at = second,
 			.paid_at = first,
 		};
-		rc = parse_amount(&o.amount_fen, f[O_AMOUNT], table, key, err);
+		rc = parse_amount(c, &o.amount_fen, f[O_AMOUNT], lens[O_AMOUNT], table, key, err);
 		if (rc == RCN_OK)
 			rc = row_times(first, second, &o.business_date, f[O_PAID_AT], f[O_CREATED_AT], table, key,
 				       "paid_at and created_at", err);
@@ -173,7 +185,7 @@ static rcn_rc deliver(row_ctx *c, const char **f, const int *lens, rcn_err *err,
 			.channel = nz(f[R_CHANNEL]),
 			.merchant_id = nz(f[R_MERCHANT_ID]),
 		};
-		rc = parse_amount(&r.amount_fen, f[R_AMOUNT], table, key, err);
+		rc = parse_amount(c, &r.amount_fen, f[R_AMOUNT], lens[R_AMOUNT], table, key, err);
 		if (rc == RCN_OK)
 			rc = row_times(first, second, &r.business_date, f[R_REFUNDED_AT], f[R_REQUESTED_AT], table, key,
 				       "refunded_at and requested_at", err);
@@ -264,10 +276,11 @@ static void sql_in_window(sqlb *q, const char *ts, const rcn_ledger_window *w)
 #define ORDER_TS  "COALESCE(o.paid_at, o.created_at)"
 #define REFUND_TS "COALESCE(r.refunded_at, r.requested_at)"
 
-static void sql_orders_select(sqlb *q, const rcn_ledger_window *w)
+static void sql_orders_select(sqlb *q, const rcn_ledger_window *w, bool int_amount)
 {
 	sql_str(q, "SELECT o.order_no::text, o.merchant_id::text, o.channel::text, o.channel_txn_id::text, "
-		   "o.status::text, o.contract_id::text, o.amount_fen::text, ");
+		   "o.status::text, o.contract_id::text, ");
+	sql_str(q, int_amount ? "o.amount_fen::int8, " : "o.amount_fen::text, ");
 	sql_local_fallback(q, "o.created_at", "o.paid_at");
 	sql_str(q, ", ");
 	sql_local(q, "o.paid_at");
@@ -276,10 +289,10 @@ static void sql_orders_select(sqlb *q, const rcn_ledger_window *w)
 	sql_str(q, " AS o\n");
 }
 
-static void sql_refunds_select(sqlb *q, const rcn_ledger_window *w)
+static void sql_refunds_select(sqlb *q, const rcn_ledger_window *w, bool int_amount)
 {
-	sql_str(q, "SELECT r.refund_no::text, r.order_no::text, r.channel_refund_id::text, r.status::text, "
-		   "r.amount_fen::text, ");
+	sql_str(q, "SELECT r.refund_no::text, r.order_no::text, r.channel_refund_id::text, r.status::text, ");
+	sql_str(q, int_amount ? "r.amount_fen::int8, " : "r.amount_fen::text, ");
 	sql_local_fallback(q, "r.requested_at", "r.refunded_at");
 	sql_str(q, ", ");
 	sql_local(q, "r.refunded_at");
@@ -523,7 +536,7 @@ static rcn_rc estimate_orders(rcn_db *db, const rcn_ledger_window *w, size_t *n,
 	sqlb q;
 	sqlb_init(&q, db, err);
 	sql_str(&q, "EXPLAIN ");
-	sql_orders_select(&q, w);
+	sql_orders_select(&q, w, false);
 	sql_str(&q, "WHERE ");
 	sql_in_window(&q, ORDER_TS, w);
 	*n = 0;
@@ -544,9 +557,45 @@ static rcn_rc estimate_orders(rcn_db *db, const rcn_ledger_window *w, size_t *n,
 	return rc;
 }
 
+/* Whether a kind's amount_fen has an integer type where it comes from
+ * (ledger_orders / ledger_refunds, or the site's query), asked with a
+ * LIMIT 0 query: then it travels as 8 bytes (::int8 is exact) and the
+ * server formats no number; otherwise as text, which recon checks is a
+ * whole number of fen (a numeric 0.5 must fail, not be rounded). */
+static rcn_rc amount_type(rcn_db *db, const rcn_ledger_window *w, row_kind kind, bool *int_amount, rcn_err *err)
+{
+	enum { INT2OID = 21, INT4OID = 23, INT8OID = 20 }; /* pg_type.h */
+	sqlb q;
+	sqlb_init(&q, db, err);
+	sql_str(&q, "SELECT s.amount_fen FROM ");
+	if (kind == ROW_ORDER)
+		sql_source(&q, w->orders_sql, "ledger_orders");
+	else
+		sql_source(&q, w->refunds_sql, "ledger_refunds");
+	sql_str(&q, " AS s LIMIT 0");
+	*int_amount = false;
+	rcn_rc rc = q.rc;
+	if (rc == RCN_OK) {
+		PGresult *res = PQexec(db->conn, q.sql.data);
+		if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+			rc = rcn_pq_fail(db, res, err, kind == ROW_ORDER ? "ledger orders" : "ledger refunds");
+		} else {
+			Oid t = PQftype(res, 0);
+			*int_amount = t == INT8OID || t == INT4OID || t == INT2OID;
+		}
+		PQclear(res);
+	}
+	rcn_buf_free(&q.sql);
+	return rc;
+}
+
 static rcn_rc copy_window(rcn_db *db, const rcn_ledger_window *w, row_kind kind, const rcn_ledger_sink *sink,
 			  rcn_err *err)
 {
+	bool int_amount;
+	rcn_rc trc = amount_type(db, w, kind, &int_amount, err);
+	if (trc != RCN_OK)
+		return trc;
 	if (kind == ROW_ORDER && sink->expect_orders) {
 		size_t n;
 		rcn_rc rc = estimate_orders(db, w, &n, err);
@@ -559,11 +608,11 @@ static rcn_rc copy_window(rcn_db *db, const rcn_ledger_window *w, row_kind kind,
 	sqlb_init(&q, db, err);
 	sql_str(&q, "COPY (");
 	if (kind == ROW_ORDER) {
-		sql_orders_select(&q, w);
+		sql_orders_select(&q, w, int_amount);
 		sql_str(&q, "WHERE ");
 		sql_in_window(&q, ORDER_TS, w);
 	} else {
-		sql_refunds_select(&q, w);
+		sql_refunds_select(&q, w, int_amount);
 		sql_str(&q, "WHERE ");
 		sql_in_window(&q, REFUND_TS, w);
 	}
@@ -572,6 +621,7 @@ static rcn_rc copy_window(rcn_db *db, const rcn_ledger_window *w, row_kind kind,
 	if (rc == RCN_OK) {
 		row_ctx c;
 		row_ctx_init(&c, kind, sink, false);
+		c.int_amount = int_amount;
 		rc = copy_out(db, q.sql.data, row_fields(kind), &c, w->pipelined, err,
 			      kind == ROW_ORDER ? "ledger orders" : "ledger refunds");
 		row_ctx_free(&c);
@@ -649,12 +699,12 @@ static rcn_rc lookup_keys(rcn_db *db, const char *sql, const char *const *keys, 
 
 /* `SELECT ... WHERE <key> = ANY($1::text[]) AND NOT <in window>`: rows in the
  * window were already delivered by rcn_ledger_load_window. */
-static rcn_rc lookup_query(sqlb *q, const rcn_ledger_window *w, row_kind kind, const char *key)
+static rcn_rc lookup_query(sqlb *q, const rcn_ledger_window *w, row_kind kind, bool int_amount, const char *key)
 {
 	if (kind == ROW_ORDER)
-		sql_orders_select(q, w);
+		sql_orders_select(q, w, int_amount);
 	else
-		sql_refunds_select(q, w);
+		sql_refunds_select(q, w, int_amount);
 	sql_str(q, "WHERE ");
 	sql_str(q, key);
 	sql_str(q, " = ANY($1::text[]) AND NOT COALESCE(");
@@ -670,7 +720,7 @@ static rcn_rc lookup_by(rcn_db *db, const rcn_ledger_window *w, row_ctx *c, cons
 		return RCN_OK;
 	sqlb q;
 	sqlb_init(&q, db, err);
-	rcn_rc rc = lookup_query(&q, w, c->kind, key);
+	rcn_rc rc = lookup_query(&q, w, c->kind, c->int_amount, key);
 	if (rc == RCN_OK)
 		rc = lookup_keys(db, q.sql.data, keys, n, c, err,
 				 c->kind == ROW_ORDER ? "ledger order lookup" : "ledger refund lookup");
@@ -691,7 +741,12 @@ rcn_rc rcn_ledger_lookup(rcn_db *db, const rcn_ledger_window *w, const char *con
 	row_ctx orders, refunds;
 	row_ctx_init(&orders, ROW_ORDER, sink, true);
 	row_ctx_init(&refunds, ROW_REFUND, sink, true);
-	rc = lookup_by(db, w, &orders, "o.order_no", order_nos, n_orders, err);
+	if (n_orders + n_txn)
+		rc = amount_type(db, w, ROW_ORDER, &orders.int_amount, err);
+	if (rc == RCN_OK && n_refunds + n_refund_orders)
+		rc = amount_type(db, w, ROW_REFUND, &refunds.int_amount, err);
+	if (rc == RCN_OK)
+		rc = lookup_by(db, w, &orders, "o.order_no", order_nos, n_orders, err);
 	if (rc == RCN_OK)
 		rc = lookup_by(db, w, &orders, "o.channel_txn_id", txn_ids, n_txn, err);
 	if (rc == RCN_OK)
