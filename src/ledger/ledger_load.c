@@ -98,10 +98,7 @@ static rcn_rc parse_amount(const row_ctx *c, int64_t *out, const char *s, int le
 	if (c->int_amount && s) {
 		if (len != 8)
 			return rcn_err_set(err, RCN_EDB, "", 0, "%s %s: amount_fen is not an int8", table, key);
-		const unsigned char *u = (const unsigned char *)s; /* big-endian */
-		*out = (int64_t)((uint64_t)u[0] << 56 | (uint64_t)u[1] << 48 | (uint64_t)u[2] << 40 |
-				 (uint64_t)u[3] << 32 | (uint64_t)u[4] << 24 | (uint64_t)u[5] << 16 |
-				 (uint64_t)u[6] << 8 | u[7]);
+		*out = rcn_pgbin_int8(s);
 		return RCN_OK;
 	}
 	if (c->int_amount || !rcn_pgtext_int64(s, out))

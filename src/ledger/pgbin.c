@@ -11,10 +11,11 @@ static uint32_t be32(const char *p)
 	return (uint32_t)u[0] << 24 | (uint32_t)u[1] << 16 | (uint32_t)u[2] << 8 | u[3];
 }
 
+const char RCN_PGBIN_HEADER[19] = "PGCOPY\n\377\r\n\0\0\0\0\0\0\0\0\0";
+
 size_t rcn_pgbin_header(const char *data, size_t len)
 {
-	static const char signature[11] = "PGCOPY\n\377\r\n\0";
-	if (len < 19 || memcmp(data, signature, sizeof signature) != 0)
+	if (len < 19 || memcmp(data, RCN_PGBIN_HEADER, 11) != 0) /* the signature */
 		return 0;
 	/* bits 0-15 are critical format issues, 16 the OIDs recon does not read */
 	if (be32(data + 11) & 0x1ffffu)
@@ -57,11 +58,15 @@ int rcn_pgbin_split(char *row, size_t len, const char **fields, int *lens, int m
 	return n;
 }
 
-#define USECS_PER_DAY	86400000000LL
-#define UNIX_TO_PG_DAYS 10957	/* 1970-01-01 to 2000-01-01 */
-#define DAYS_LIMIT	3000000 /* well past 9999-12-31 either way */
-#define PG_TS_NOBEGIN	INT64_MIN
-#define PG_TS_NOEND	INT64_MAX
+int64_t rcn_pgbin_int8(const char *value)
+{
+	return (int64_t)((uint64_t)be32(value) << 32 | be32(value + 4));
+}
+
+#define USECS_PER_DAY 86400000000LL
+#define DAYS_LIMIT    3000000 /* well past 9999-12-31 either way */
+#define PG_TS_NOBEGIN INT64_MIN
+#define PG_TS_NOEND   INT64_MAX
 
 static void two(char *p, int v)
 {
@@ -71,8 +76,7 @@ static void two(char *p, int v)
 
 bool rcn_pgbin_timestamp(char out[20], const char *value)
 {
-	uint64_t u = (uint64_t)be32(value) << 32 | be32(value + 4);
-	int64_t t = (int64_t)u;
+	int64_t t = rcn_pgbin_int8(value);
 	out[0] = '\0';
 	if (t == PG_TS_NOBEGIN || t == PG_TS_NOEND)
 		return false;
@@ -91,7 +95,7 @@ bool rcn_pgbin_timestamp(char out[20], const char *value)
 	} last = {INT64_MIN, ""};
 	if (days != last.days) {
 		int y, m, d;
-		rcn_date day = (rcn_date)(days + UNIX_TO_PG_DAYS);
+		rcn_date day = (rcn_date)(days + RCN_PGBIN_EPOCH_DAYS);
 		rcn_date_to_ymd(day, &y, &m, &d);
 		if (y < 1 || y > 9999)
 			return false;

@@ -8,6 +8,12 @@
 
 #include "recon/common.h"
 
+/* The file header recon writes (signature, no flags, no extension) and
+ * the day the format counts dates and timestamps from, 2000-01-01, as
+ * days after 1970-01-01 (rcn_date's origin). */
+extern const char RCN_PGBIN_HEADER[19];
+#define RCN_PGBIN_EPOCH_DAYS 10957
+
 /* The 19-byte file header's length when data[0..len) starts with the
  * signature, flags without the OIDs bit and an extension area (skipped),
  * else 0. */
@@ -22,6 +28,9 @@ size_t rcn_pgbin_header(const char *data, size_t len);
  * 0 for the trailer (a count of -1), or -1 for more than max fields or a
  * row whose lengths do not add up to len. */
 int rcn_pgbin_split(char *row, size_t len, const char **fields, int *lens, int max);
+
+/* An int8 value: 8 bytes, big-endian. */
+int64_t rcn_pgbin_int8(const char *value);
 
 /* A timestamp (without time zone) value, 8 bytes: microseconds since
  * 2000-01-01 00:00:00, big-endian. Writes "YYYY-MM-DD HH:MM:SS" (the

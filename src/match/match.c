@@ -290,23 +290,15 @@ static bool success(const char *status)
 	return strcmp(status, "SUCCESS") == 0;
 }
 
-/* success() and collected() of an interned status, once while it repeats. */
-static bool interned_success(intern_cache *c, const char *status)
+/* test(status) of an interned status, asked once while it repeats: *asked
+ * and *answer keep the last status and what test said of it. */
+static bool interned_test(const char **asked, bool *answer, const char *status, bool (*test)(const char *))
 {
-	if (status != c->ok_for) {
-		c->ok_for = status;
-		c->ok = success(status);
+	if (status != *asked) {
+		*asked = status;
+		*answer = test(status);
 	}
-	return c->ok;
-}
-
-static bool interned_collected(intern_cache *c, const char *status)
-{
-	if (status != c->paid_for) {
-		c->paid_for = status;
-		c->paid = collected(status);
-	}
-	return c->paid;
+	return *answer;
 }
 
 /* Copies rec into rows or moves, strings into arena. */
@@ -340,7 +332,7 @@ static void copy_record(rcn_arena *a, intern_cache *ic, const rcn_record *rec, s
 	rcn_xreserve((void **)rows, cap_rows, *n_rows + 1, sizeof(srow));
 	rcn_populate_ahead(*rows, (*n_rows + 1) * sizeof(srow), *cap_rows * sizeof(srow), populated);
 	(*rows)[(*n_rows)++] = (srow){.type = rec->type,
-				      .ok = interned_success(ic, status),
+				      .ok = interned_test(&ic->ok_for, &ic->ok, status, success),
 				      .channel = intern(a, ic, IC_CHANNEL, rec->channel),
 				      .merchant_id = intern(a, ic, IC_MERCHANT, rec->merchant_id),
 				      .txn = str[S_TXN],
@@ -588,7 +580,7 @@ void rcn_match_add_order(rcn_match *m, const rcn_ledger_order *o)
 		      .channel = channel,
 		      .txn = str[S_TXN],
 		      .status = status,
-		      .paid = interned_collected(&m->ic, status),
+		      .paid = interned_test(&m->ic.paid_for, &m->ic.paid, status, collected),
 		      .paid_at = str[S_PAID],
 		      .contract_id = str[S_CONTRACT],
 		      .contract = -1,
