@@ -44,9 +44,11 @@ enum {
 typedef enum { ROW_ORDER, ROW_REFUND } row_kind;
 
 /* Rows arrive in the binary format (COPY's, or libpq's binary results):
- * every column is cast to text on the server but the times, which come as
- * 8-byte timestamps in the session's zone (sql_local), and an amount of an
- * integer type, as an 8-byte int8 (amount_type). */
+ * every column is cast to text on the server but the times and an amount
+ * of an integer type, an 8-byte int8 (amount_type). The times are 8 bytes
+ * too: the window's as timestamptz, put in the zone here with the offsets
+ * the server gave for the window (zone_offsets), the lookups' (any time at
+ * all) as timestamps the server put in the session's zone (sql_local). */
 static const bool ORDER_TIMES[O__COUNT] = {[O_CREATED_AT] = true, [O_PAID_AT] = true};
 static const bool REFUND_TIMES[R__COUNT] = {[R_REQUESTED_AT] = true, [R_REFUNDED_AT] = true};
 
@@ -60,7 +62,8 @@ static int row_fields(row_kind kind)
 typedef struct {
 	row_kind kind;
 	const rcn_ledger_sink *sink;
-	bool int_amount; /* amount_fen as int8, else as text (amount_type) */
+	bool int_amount;	    /* amount_fen as int8, else as text (amount_type) */
+	const rcn_pgbin_zone *zone; /* times are timestamptz in this zone, else local timestamps */
 	bool dedupe;
 	rcn_strmap seen;
 	rcn_arena arena;
@@ -107,20 +110,21 @@ static rcn_rc parse_amount(const row_ctx *c, int64_t *out, const char *s, int le
 	return RCN_OK;
 }
 
-/* A time column's value (NULL or a wire timestamp) to "YYYY-MM-DD
- * HH:MM:SS" in out, NULL to "". False for infinity and years past 9999 or BC. */
-static bool local_time(char out[20], const char *value)
+/* A time column's value (NULL or a wire timestamp, or timestamptz in
+ * zone) to "YYYY-MM-DD HH:MM:SS" in out, NULL to "". False for infinity,
+ * years past 9999 or BC, and a timestamptz outside the zone's span. */
+static bool local_time(char out[20], const char *value, const rcn_pgbin_zone *zone)
 {
 	out[0] = '\0';
-	return !value || rcn_pgbin_timestamp(out, value);
+	return !value || (zone ? rcn_pgbin_timestamptz(out, value, zone) : rcn_pgbin_timestamp(out, value));
 }
 
 /* The row's times in local form and its business date: the date of the
  * first time given (paid_at / refunded_at), else of the second. */
-static rcn_rc row_times(char first[20], char second[20], rcn_date *bdate, const char *f_first, const char *f_second,
-			const char *table, const char *key, const char *times, rcn_err *err)
+static rcn_rc row_times(const row_ctx *c, char first[20], char second[20], rcn_date *bdate, const char *f_first,
+			const char *f_second, const char *table, const char *key, const char *times, rcn_err *err)
 {
-	if (!local_time(first, f_first) || !local_time(second, f_second))
+	if (!local_time(first, f_first, c->zone) || !local_time(second, f_second, c->zone))
 		return rcn_err_set(err, RCN_EDB, "", 0, "%s %s: %s out of range", table, key, times);
 	const char *t = first[0] ? first : second;
 	if (!t[0])
@@ -167,7 +171,7 @@ static rcn_rc deliver(row_ctx *c, const char **f, const int *lens, rcn_err *err,
 		};
 		rc = parse_amount(c, &o.amount_fen, f[O_AMOUNT], lens[O_AMOUNT], table, key, err);
 		if (rc == RCN_OK)
-			rc = row_times(first, second, &o.business_date, f[O_PAID_AT], f[O_CREATED_AT], table, key,
+			rc = row_times(c, first, second, &o.business_date, f[O_PAID_AT], f[O_CREATED_AT], table, key,
 				       "paid_at and created_at", err);
 		if (rc == RCN_OK && c->sink->order)
 			c->sink->order(c->sink->ctx, &o);
@@ -184,8 +188,8 @@ static rcn_rc deliver(row_ctx *c, const char **f, const int *lens, rcn_err *err,
 		};
 		rc = parse_amount(c, &r.amount_fen, f[R_AMOUNT], lens[R_AMOUNT], table, key, err);
 		if (rc == RCN_OK)
-			rc = row_times(first, second, &r.business_date, f[R_REFUNDED_AT], f[R_REQUESTED_AT], table, key,
-				       "refunded_at and requested_at", err);
+			rc = row_times(c, first, second, &r.business_date, f[R_REFUNDED_AT], f[R_REQUESTED_AT], table,
+				       key, "refunded_at and requested_at", err);
 		if (rc == RCN_OK && c->sink->refund)
 			c->sink->refund(c->sink->ctx, &r);
 	}
@@ -240,59 +244,86 @@ static void sql_local(sqlb *q, const char *expr)
 	sql_str(q, ")::timestamptz)::timestamp");
 }
 
+/* A time as it is stored (timestamptz), for the window: recon puts it in
+ * the zone (rcn_pgbin_timestamptz). */
+static void sql_utc(sqlb *q, const char *expr)
+{
+	sql_str(q, "(");
+	sql_str(q, expr);
+	sql_str(q, ")::timestamptz");
+}
+
+/* A time column: local (sql_local) or as stored (sql_utc). */
+static void sql_time(sqlb *q, const char *expr, bool local)
+{
+	if (local)
+		sql_local(q, expr);
+	else
+		sql_utc(q, expr);
+}
+
 /* The fallback time (created_at, requested_at) only where the first one is
  * NULL: nothing downstream reads it otherwise, and formatting ten million
  * timestamps nobody reads is a tenth of the window's server time. */
-static void sql_local_fallback(sqlb *q, const char *expr, const char *first)
+static void sql_time_fallback(sqlb *q, const char *expr, const char *first, bool local)
 {
 	sql_str(q, "CASE WHEN (");
 	sql_str(q, first);
 	sql_str(q, ") IS NULL THEN ");
-	sql_local(q, expr);
+	sql_time(q, expr, local);
 	sql_str(q, " END");
+}
+
+/* The window's start (end false: day - carry_days) or end (day + 1), at
+ * 00:00 in the zone, as a timestamptz. */
+static void sql_window_edge(sqlb *q, const rcn_ledger_window *w, bool end)
+{
+	char day[11], num[64];
+	rcn_date_format(day, w->day);
+	snprintf(num, sizeof num, "(DATE '%s' %c %d)::timestamp AT TIME ZONE ", day, end ? '+' : '-',
+		 end ? 1 : w->carry_days);
+	sql_str(q, num);
+	sql_literal(q, w->timezone);
 }
 
 /* ts in [day - carry_days, day + 1) at 00:00 in the zone, as a boolean. */
 static void sql_in_window(sqlb *q, const char *ts, const rcn_ledger_window *w)
 {
-	char day[11], num[64];
-	rcn_date_format(day, w->day);
 	sql_str(q, "(");
 	sql_str(q, ts);
-	snprintf(num, sizeof num, " >= (DATE '%s' - %d)::timestamp AT TIME ZONE ", day, w->carry_days);
-	sql_str(q, num);
-	sql_literal(q, w->timezone);
+	sql_str(q, " >= ");
+	sql_window_edge(q, w, false);
 	sql_str(q, " AND ");
 	sql_str(q, ts);
-	snprintf(num, sizeof num, " < (DATE '%s' + 1)::timestamp AT TIME ZONE ", day);
-	sql_str(q, num);
-	sql_literal(q, w->timezone);
+	sql_str(q, " < ");
+	sql_window_edge(q, w, true);
 	sql_str(q, ")");
 }
 
 #define ORDER_TS  "COALESCE(o.paid_at, o.created_at)"
 #define REFUND_TS "COALESCE(r.refunded_at, r.requested_at)"
 
-static void sql_orders_select(sqlb *q, const rcn_ledger_window *w, bool int_amount)
+/* local: times in the zone (lookups), else as stored (the window's). */
+static void sql_orders_select(sqlb *q, const rcn_ledger_window *w, bool int_amount, bool local)
 {
 	sql_str(q, "SELECT o.order_no::text, o.merchant_id::text, o.channel::text, o.channel_txn_id::text, "
 		   "o.status::text, o.contract_id::text, ");
 	sql_str(q, int_amount ? "o.amount_fen::int8, " : "o.amount_fen::text, ");
-	sql_local_fallback(q, "o.created_at", "o.paid_at");
+	sql_time_fallback(q, "o.created_at", "o.paid_at", local);
 	sql_str(q, ", ");
-	sql_local(q, "o.paid_at");
+	sql_time(q, "o.paid_at", local);
 	sql_str(q, "\nFROM ");
 	sql_source(q, w->orders_sql, "ledger_orders");
 	sql_str(q, " AS o\n");
 }
 
-static void sql_refunds_select(sqlb *q, const rcn_ledger_window *w, bool int_amount)
+static void sql_refunds_select(sqlb *q, const rcn_ledger_window *w, bool int_amount, bool local)
 {
 	sql_str(q, "SELECT r.refund_no::text, r.order_no::text, r.channel_refund_id::text, r.status::text, ");
 	sql_str(q, int_amount ? "r.amount_fen::int8, " : "r.amount_fen::text, ");
-	sql_local_fallback(q, "r.requested_at", "r.refunded_at");
+	sql_time_fallback(q, "r.requested_at", "r.refunded_at", local);
 	sql_str(q, ", ");
-	sql_local(q, "r.refunded_at");
+	sql_time(q, "r.refunded_at", local);
 	sql_str(q, ", o.channel::text, o.merchant_id::text\nFROM ");
 	sql_source(q, w->refunds_sql, "ledger_refunds");
 	sql_str(q, " AS r\nLEFT JOIN ");
@@ -533,7 +564,7 @@ static rcn_rc estimate_orders(rcn_db *db, const rcn_ledger_window *w, size_t *n,
 	sqlb q;
 	sqlb_init(&q, db, err);
 	sql_str(&q, "EXPLAIN ");
-	sql_orders_select(&q, w, false);
+	sql_orders_select(&q, w, false, false);
 	sql_str(&q, "WHERE ");
 	sql_in_window(&q, ORDER_TS, w);
 	*n = 0;
@@ -587,7 +618,7 @@ static rcn_rc amount_type(rcn_db *db, const rcn_ledger_window *w, row_kind kind,
 }
 
 static rcn_rc copy_window(rcn_db *db, const rcn_ledger_window *w, row_kind kind, const rcn_ledger_sink *sink,
-			  rcn_err *err)
+			  const rcn_pgbin_zone *zone, rcn_err *err)
 {
 	bool int_amount;
 	rcn_rc trc = amount_type(db, w, kind, &int_amount, err);
@@ -605,11 +636,11 @@ static rcn_rc copy_window(rcn_db *db, const rcn_ledger_window *w, row_kind kind,
 	sqlb_init(&q, db, err);
 	sql_str(&q, "COPY (");
 	if (kind == ROW_ORDER) {
-		sql_orders_select(&q, w, int_amount);
+		sql_orders_select(&q, w, int_amount, !zone);
 		sql_str(&q, "WHERE ");
 		sql_in_window(&q, ORDER_TS, w);
 	} else {
-		sql_refunds_select(&q, w, int_amount);
+		sql_refunds_select(&q, w, int_amount, !zone);
 		sql_str(&q, "WHERE ");
 		sql_in_window(&q, REFUND_TS, w);
 	}
@@ -619,6 +650,7 @@ static rcn_rc copy_window(rcn_db *db, const rcn_ledger_window *w, row_kind kind,
 		row_ctx c;
 		row_ctx_init(&c, kind, sink, false);
 		c.int_amount = int_amount;
+		c.zone = zone;
 		rc = copy_out(db, q.sql.data, row_fields(kind), &c, w->pipelined, err,
 			      kind == ROW_ORDER ? "ledger orders" : "ledger refunds");
 		row_ctx_free(&c);
@@ -643,15 +675,108 @@ static rcn_rc set_zone(rcn_db *db, const rcn_ledger_window *w, rcn_err *err)
 	return rc;
 }
 
+/* The zone's offsets from UTC over the window, for rcn_pgbin_timestamptz. */
+typedef struct {
+	rcn_pgbin_offset *seg;
+	size_t n;
+	rcn_pgbin_zone zone;
+} zone_table;
+
+#define EPOCH_2000 946684800LL /* 2000-01-01 00:00:00 UTC in Unix seconds */
+
+/* Runs a query of whole numbers (text results): res on success. */
+static rcn_rc query_numbers(rcn_db *db, const char *sql, int cols, PGresult **res, rcn_err *err)
+{
+	*res = PQexec(db->conn, sql);
+	if (PQresultStatus(*res) != PGRES_TUPLES_OK) {
+		rcn_rc rc = rcn_pq_fail(db, *res, err, "[run] timezone");
+		PQclear(*res);
+		return rc;
+	}
+	for (int i = 0; i < PQntuples(*res); i++)
+		for (int j = 0; j < cols; j++) {
+			int64_t v;
+			if (PQnfields(*res) != cols || !rcn_pgtext_int64(PQgetvalue(*res, i, j), &v)) {
+				PQclear(*res);
+				return rcn_err_set(err, RCN_EDB, "", 0, "[run] timezone: unexpected offsets");
+			}
+		}
+	return RCN_OK;
+}
+
+static int64_t number_at(const PGresult *res, int row, int col)
+{
+	int64_t v = 0;
+	(void)rcn_pgtext_int64(PQgetvalue(res, row, col), &v);
+	return v;
+}
+
+/* The offsets the server's own zone data gives over the window, so recon
+ * puts the window's times in the zone exactly as the server would: one
+ * query lists where the offset changes on a grid of minutes from the
+ * window's start to its end. Since 1970 every zone changes its offset at a
+ * whole minute from a window's start (offsets are whole minutes; the last
+ * zone whose was not, Monrovia's -0:44:30, changed at its own midnight), so
+ * the grid finds each change at its second; should one fall between two
+ * minutes, *exact is false and the server puts the times in the zone
+ * itself (sql_local), as for the lookups. A window in a zone without
+ * daylight saving is one offset. */
+static rcn_rc zone_offsets(rcn_db *db, const rcn_ledger_window *w, zone_table *z, bool *exact, rcn_err *err)
+{
+	memset(z, 0, sizeof *z);
+	*exact = true;
+	sqlb q;
+	sqlb_init(&q, db, err);
+	sql_str(&q, "SELECT extract(epoch FROM t)::int8, extract(timezone FROM t)::int4, extract(epoch FROM ");
+	sql_window_edge(&q, w, true);
+	sql_str(&q, ")::int8, (extract(timezone FROM t - interval '1 second') = extract(timezone FROM t))::int4"
+		    " FROM (SELECT t, lag(extract(timezone FROM t)) OVER (ORDER BY t) AS prev FROM (SELECT "
+		    "generate_series(");
+	sql_window_edge(&q, w, false);
+	sql_str(&q, ", ");
+	sql_window_edge(&q, w, true);
+	sql_str(&q, ", interval '1 minute') UNION ALL SELECT ");
+	sql_window_edge(&q, w, true);
+	sql_str(&q, ") AS g(t)) AS s WHERE prev IS DISTINCT FROM extract(timezone FROM t) ORDER BY t");
+	rcn_rc rc = q.rc;
+	PGresult *res = NULL;
+	if (rc == RCN_OK)
+		rc = query_numbers(db, q.sql.data, 4, &res, err);
+	rcn_buf_free(&q.sql);
+	if (rc != RCN_OK)
+		return rc;
+	int n = PQntuples(res);
+	z->seg = rcn_xcalloc(n ? (size_t)n : 1, sizeof *z->seg);
+	for (int i = 0; i < n; i++) {
+		/* a change found at a minute that the second before it already had */
+		if (i > 0 && number_at(res, i, 3) == 1)
+			*exact = false;
+		z->seg[z->n++] = (rcn_pgbin_offset){(number_at(res, i, 0) - EPOCH_2000) * 1000000,
+						    (int32_t)number_at(res, i, 1)};
+	}
+	z->zone.end = n ? (number_at(res, 0, 2) - EPOCH_2000) * 1000000 : 0;
+	PQclear(res);
+	z->zone.seg = z->seg;
+	z->zone.n = z->n;
+	*exact = *exact && n > 0;
+	return rc;
+}
+
 rcn_rc rcn_ledger_load_window(rcn_db *db, const rcn_ledger_window *w, const rcn_ledger_sink *sink, rcn_err *err)
 {
+	zone_table z = {0};
+	bool exact = false;
 	rcn_rc rc = check_window(w, err);
 	if (rc == RCN_OK)
 		rc = set_zone(db, w, err);
 	if (rc == RCN_OK)
-		rc = copy_window(db, w, ROW_ORDER, sink, err);
+		rc = zone_offsets(db, w, &z, &exact, err);
+	const rcn_pgbin_zone *zone = exact ? &z.zone : NULL;
 	if (rc == RCN_OK)
-		rc = copy_window(db, w, ROW_REFUND, sink, err);
+		rc = copy_window(db, w, ROW_ORDER, sink, zone, err);
+	if (rc == RCN_OK)
+		rc = copy_window(db, w, ROW_REFUND, sink, zone, err);
+	free(z.seg);
 	return rc;
 }
 
@@ -699,9 +824,9 @@ static rcn_rc lookup_keys(rcn_db *db, const char *sql, const char *const *keys, 
 static rcn_rc lookup_query(sqlb *q, const rcn_ledger_window *w, row_kind kind, bool int_amount, const char *key)
 {
 	if (kind == ROW_ORDER)
-		sql_orders_select(q, w, int_amount);
+		sql_orders_select(q, w, int_amount, true);
 	else
-		sql_refunds_select(q, w, int_amount);
+		sql_refunds_select(q, w, int_amount, true);
 	sql_str(q, "WHERE ");
 	sql_str(q, key);
 	sql_str(q, " = ANY($1::text[]) AND NOT COALESCE(");

@@ -74,9 +74,9 @@ static void two(char *p, int v)
 	p[1] = (char)('0' + v % 10);
 }
 
-bool rcn_pgbin_timestamp(char out[20], const char *value)
+/* Microseconds since 2000-01-01 00:00:00 (local) as text. */
+static bool format_local(char out[20], int64_t t)
 {
-	int64_t t = rcn_pgbin_int8(value);
 	out[0] = '\0';
 	if (t == PG_TS_NOBEGIN || t == PG_TS_NOEND)
 		return false;
@@ -112,4 +112,21 @@ bool rcn_pgbin_timestamp(char out[20], const char *value)
 	two(out + 17, secs % 60);
 	out[19] = '\0';
 	return true;
+}
+
+bool rcn_pgbin_timestamp(char out[20], const char *value)
+{
+	return format_local(out, rcn_pgbin_int8(value));
+}
+
+bool rcn_pgbin_timestamptz(char out[20], const char *value, const rcn_pgbin_zone *zone)
+{
+	int64_t t = rcn_pgbin_int8(value);
+	out[0] = '\0';
+	if (zone->n == 0 || t < zone->seg[0].from || t >= zone->end)
+		return false; /* infinity too: never inside a span */
+	size_t i = 0;
+	while (i + 1 < zone->n && zone->seg[i + 1].from <= t)
+		i++;
+	return format_local(out, t + (int64_t)zone->seg[i].offset * 1000000);
 }

@@ -38,4 +38,24 @@ int64_t rcn_pgbin_int8(const char *value);
  * false for ±infinity and years outside 1..9999. */
 bool rcn_pgbin_timestamp(char out[20], const char *value);
 
+/* A time zone's offsets from UTC over a span of time, as the server states
+ * them (ledger_load.c asks it): offset[i] holds from from[i] (microseconds
+ * since 2000-01-01 00:00:00 UTC; from[0] is the span's start, the rest
+ * ascending) up to the next, the last up to end. */
+typedef struct {
+	int64_t from;
+	int32_t offset; /* seconds east of UTC */
+} rcn_pgbin_offset;
+typedef struct {
+	const rcn_pgbin_offset *seg;
+	size_t n;
+	int64_t end;
+} rcn_pgbin_zone;
+
+/* A timestamptz value (8 bytes: microseconds since 2000-01-01 00:00:00 UTC,
+ * big-endian) as the zone's local "YYYY-MM-DD HH:MM:SS", as
+ * rcn_pgbin_timestamp; false also outside the zone's span. Converting on
+ * the server (::timestamp) was a quarter of a 10 M window's server time. */
+bool rcn_pgbin_timestamptz(char out[20], const char *value, const rcn_pgbin_zone *zone);
+
 #endif

@@ -336,6 +336,57 @@ static void test_window_local_times(void **state)
 	recorder_free(&r);
 }
 
+/* The window's times are put in the zone by recon, with the offsets the
+ * server gives for the window: across New York's spring and autumn clock
+ * changes (2026-03-08 02:00 EST to 03:00 EDT, 2026-11-01 02:00 EDT back to
+ * 01:00 EST), and with an offset of seconds: Monrovia's -0:44:30, until
+ * 1972-01-07 00:00 local (00:44:30 UTC), then GMT. */
+static void test_window_zone_changes(void **state)
+{
+	(void)state;
+	sql("TRUNCATE ledger_orders, ledger_refunds");
+	sql("INSERT INTO ledger_orders VALUES"
+	    " ('S1', 'm', 'wechat', NULL, 10, 'CNY', 'PAID', '2026-03-07 05:00:00+00', '2026-03-07 05:00:00+00', NULL),"
+	    " ('S2', 'm', 'wechat', NULL, 10, 'CNY', 'PAID', '2026-03-08 00:00:00+00', '2026-03-08 06:59:59+00', NULL),"
+	    " ('S3', 'm', 'wechat', NULL, 10, 'CNY', 'PAID', '2026-03-08 00:00:00+00', '2026-03-08 07:00:00+00', NULL),"
+	    " ('S4', 'm', 'wechat', NULL, 10, 'CNY', 'CREATED', '2026-03-09 03:59:59+00', NULL, NULL),"
+	    " ('S5', 'm', 'wechat', NULL, 10, 'CNY', 'PAID', '2026-03-09 04:00:00+00', '2026-03-09 04:00:00+00', NULL),"
+	    " ('S6', 'm', 'wechat', NULL, 10, 'CNY', 'PAID', '2026-03-07 04:59:59+00', '2026-03-07 04:59:59+00', NULL),"
+	    " ('A1', 'm', 'wechat', NULL, 10, 'CNY', 'PAID', '2026-11-01 05:30:00+00', '2026-11-01 05:30:00+00', NULL),"
+	    " ('A2', 'm', 'wechat', NULL, 10, 'CNY', 'PAID', '2026-11-01 06:30:00+00', '2026-11-01 06:30:00+00', NULL),"
+	    " ('L1', 'm', 'wechat', NULL, 10, 'CNY', 'PAID', '1972-01-07 00:44:29+00', '1972-01-07 00:44:29+00', NULL),"
+	    " ('L2', 'm', 'wechat', NULL, 10, 'CNY', 'PAID', '1972-01-07 00:44:30+00', '1972-01-07 00:44:30+00', NULL),"
+	    " ('L3', 'm', 'wechat', NULL, 10, 'CNY', 'PAID', '1972-01-06 00:44:30+00', '1972-01-06 00:44:30+00', "
+	    "NULL)");
+	rcn_err err;
+	recorder r = {0};
+	rcn_ledger_sink s = sink_for(&r);
+	rcn_ledger_window w = {day_of("2026-03-08"), 1, "America/New_York", NULL, NULL, false};
+	assert_ok(rcn_ledger_load_window(db, &w, &s, &err));
+	const char *spring[] = {"O S1|m|wechat||PAID||10||2026-03-07 00:00:00|20519",
+				"O S2|m|wechat||PAID||10||2026-03-08 01:59:59|20520",
+				"O S3|m|wechat||PAID||10||2026-03-08 03:00:00|20520",
+				"O S4|m|wechat||CREATED||10|2026-03-08 23:59:59||20520"};
+	expect_rows(&r, spring, 4);
+	recorder_free(&r);
+	r = (recorder){0};
+	w.day = day_of("2026-11-01");
+	w.carry_days = 0;
+	assert_ok(rcn_ledger_load_window(db, &w, &s, &err));
+	const char *autumn[] = {"O A1|m|wechat||PAID||10||2026-11-01 01:30:00|20758",
+				"O A2|m|wechat||PAID||10||2026-11-01 01:30:00|20758"};
+	expect_rows(&r, autumn, 2);
+	recorder_free(&r);
+	r = (recorder){0};
+	w = (rcn_ledger_window){day_of("1972-01-07"), 1, "Africa/Monrovia", NULL, NULL, true};
+	assert_ok(rcn_ledger_load_window(db, &w, &s, &err));
+	const char *lmt[] = {"O L1|m|wechat||PAID||10||1972-01-06 23:59:59|735",
+			     "O L2|m|wechat||PAID||10||1972-01-07 00:44:30|736",
+			     "O L3|m|wechat||PAID||10||1972-01-06 00:00:00|735"};
+	expect_rows(&r, lmt, 3);
+	recorder_free(&r);
+}
+
 /* Rows come in the binary format, yet a site's query may give any column
  * type that has a text form: numbers for ids, int4 amounts, local
  * timestamps without a zone (read in the configured one). */
@@ -1003,6 +1054,7 @@ int main(void)
 		cmocka_unit_test(test_window_local_times),
 		cmocka_unit_test(test_site_sql_types),
 		cmocka_unit_test(test_times_out_of_range),
+		cmocka_unit_test(test_window_zone_changes),
 		cmocka_unit_test(test_window_pipelined),
 		cmocka_unit_test(test_snapshot),
 		cmocka_unit_test(test_site_sql),

@@ -157,9 +157,47 @@ static void test_timestamp(void **state)
 	assert_string_equal(ts(INT64_MIN + 1), "ERR");
 }
 
+static const char *tstz(int64_t usecs, const rcn_pgbin_zone *z)
+{
+	static char out[20];
+	char v[8];
+	for (int k = 0; k < 8; k++)
+		v[k] = (char)((uint64_t)usecs >> (8 * (7 - k)));
+	memset(out, '?', sizeof out);
+	return rcn_pgbin_timestamptz(out, v, z) ? out : "ERR";
+}
+
+/* A window's times in its zone, across a change of offset: New York's
+ * clocks went from 02:00 EST to 03:00 EDT at 2026-03-08 07:00 UTC. */
+static void test_timestamptz(void **state)
+{
+	(void)state;
+	const int64_t start = 9562 * DAY + 5 * 3600 * SEC; /* 2026-03-07 00:00 EST */
+	const int64_t change = 9563 * DAY + 7 * 3600 * SEC;
+	const rcn_pgbin_offset seg[] = {{start, -5 * 3600}, {change, -4 * 3600}};
+	const rcn_pgbin_zone z = {seg, 2, 9564 * DAY + 4 * 3600 * SEC}; /* to 2026-03-09 00:00 EDT */
+	assert_string_equal(tstz(start, &z), "2026-03-07 00:00:00");
+	assert_string_equal(tstz(change - 1, &z), "2026-03-08 01:59:59");
+	assert_string_equal(tstz(change, &z), "2026-03-08 03:00:00");
+	assert_string_equal(tstz(z.end - 1, &z), "2026-03-08 23:59:59");
+	/* outside the span: the zone's offset there is not known */
+	assert_string_equal(tstz(start - 1, &z), "ERR");
+	assert_string_equal(tstz(z.end, &z), "ERR");
+	assert_string_equal(tstz(INT64_MAX, &z), "ERR");
+	assert_string_equal(tstz(INT64_MIN, &z), "ERR");
+	/* an offset of seconds (Shanghai's LMT, +08:05:43, to 1901) */
+	const rcn_pgbin_offset lmt[] = {{-36524 * DAY - 8 * 3600 * SEC - 343 * SEC, 8 * 3600 + 343}};
+	const rcn_pgbin_zone zl = {lmt, 1, -36523 * DAY};
+	assert_string_equal(tstz(lmt[0].from, &zl), "1900-01-01 00:00:00");
+	assert_string_equal(tstz(lmt[0].from + 61 * SEC, &zl), "1900-01-01 00:01:01");
+	const rcn_pgbin_zone none = {NULL, 0, 0};
+	assert_string_equal(tstz(0, &none), "ERR");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {cmocka_unit_test(test_header), cmocka_unit_test(test_split),
-					   cmocka_unit_test(test_split_malformed), cmocka_unit_test(test_timestamp)};
+					   cmocka_unit_test(test_split_malformed), cmocka_unit_test(test_timestamp),
+					   cmocka_unit_test(test_timestamptz)};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
