@@ -27,22 +27,22 @@ rcn_rc rcn_db_lock_date(rcn_db *db, rcn_date day, int wait_seconds, void (*on_wa
 void rcn_db_unlock_date(rcn_db *db, rcn_date day);
 
 /* Ledger rows as views, valid during the callback only. Times are local
- * business times "YYYY-MM-DD HH:MM:SS" ("" when NULL); dates are in the zone.
+ * business times (RCN_NO_TIME when NULL); dates are in the zone.
  * An order's currency is not read: nothing is matched on it, and ten million
  * copies of "CNY" are a column the server formats and sends for nothing. */
 typedef struct {
 	const char *order_no, *merchant_id, *channel, *channel_txn_id, *status, *contract_id;
 	int64_t amount_fen;
-	const char *created_at, *paid_at; /* created_at only when paid_at is NULL ("" otherwise) */
-	rcn_date business_date;		  /* date of paid_at, or of created_at when not paid */
+	rcn_time created_at, paid_at; /* created_at only when paid_at is NULL (RCN_NO_TIME otherwise) */
+	rcn_date business_date;	      /* date of paid_at, or of created_at when not paid */
 } rcn_ledger_order;
 
 typedef struct {
 	const char *refund_no, *order_no, *channel_refund_id, *status;
 	int64_t amount_fen;
-	const char *requested_at, *refunded_at; /* requested_at only when refunded_at is NULL ("" otherwise) */
-	rcn_date business_date;			/* date of refunded_at, or of requested_at */
-	const char *channel, *merchant_id;	/* of the refunded order ("" if the order is unknown) */
+	rcn_time requested_at, refunded_at; /* requested_at only when refunded_at is NULL (RCN_NO_TIME otherwise) */
+	rcn_date business_date;		    /* date of refunded_at, or of requested_at */
+	const char *channel, *merchant_id;  /* of the refunded order ("" if the order is unknown) */
 } rcn_ledger_refund;
 
 /* An auto-debit (委托代扣) contract with its debit history before the day. */

@@ -111,27 +111,30 @@ static rcn_rc parse_amount(const row_ctx *c, int64_t *out, const char *s, int le
 }
 
 /* A time column's value (NULL or a wire timestamp, or timestamptz in
- * zone) to "YYYY-MM-DD HH:MM:SS" in out, NULL to "". False for infinity,
- * years past 9999 or BC, and a timestamptz outside the zone's span. */
-static bool local_time(char out[20], const char *value, const rcn_pgbin_zone *zone)
+ * zone) as a local time, NULL as RCN_NO_TIME. False for infinity, years
+ * past 9999 or BC, and a timestamptz outside the zone's span. */
+static bool local_time(rcn_time *out, const char *value, const rcn_pgbin_zone *zone)
 {
-	out[0] = '\0';
+	*out = RCN_NO_TIME;
 	return !value || (zone ? rcn_pgbin_timestamptz(out, value, zone) : rcn_pgbin_timestamp(out, value));
 }
 
-/* The row's times in local form and its business date: the date of the
- * first time given (paid_at / refunded_at), else of the second. */
-static rcn_rc row_times(const row_ctx *c, char first[20], char second[20], rcn_date *bdate, const char *f_first,
+/* The row's times and its business date: the date of the first time
+ * given (paid_at / refunded_at), else of the second. */
+static rcn_rc row_times(const row_ctx *c, rcn_time *first, rcn_time *second, rcn_date *bdate, const char *f_first,
 			const char *f_second, const char *table, const char *key, const char *times, rcn_err *err)
 {
 	if (!local_time(first, f_first, c->zone) || !local_time(second, f_second, c->zone))
 		return rcn_err_set(err, RCN_EDB, "", 0, "%s %s: %s out of range", table, key, times);
-	const char *t = first[0] ? first : second;
-	if (!t[0])
+	rcn_time t = *first != RCN_NO_TIME ? *first : *second;
+	if (t == RCN_NO_TIME)
 		return rcn_err_set(err, RCN_EDB, "", 0, "%s %s: both %s are NULL", table, key, times);
-	if (rcn_date_parse(bdate, t, 10, NULL) != RCN_OK)
+	*bdate = rcn_time_date(t);
+	if (*bdate < 0) { /* business dates start in 1970 (rcn_date_parse) */
+		char text[20];
 		return rcn_err_set(err, RCN_EDB, "", 0, "%s %s: business date \"%.10s\" is out of range", table, key,
-				   t);
+				   rcn_time_format(text, t));
+	}
 	return RCN_OK;
 }
 
@@ -157,7 +160,6 @@ static rcn_rc deliver(row_ctx *c, const char **f, const int *lens, rcn_err *err,
 	}
 	c->rows++;
 	rcn_rc rc;
-	char first[20], second[20];
 	if (c->kind == ROW_ORDER) {
 		rcn_ledger_order o = {
 			.order_no = key,
@@ -166,13 +168,11 @@ static rcn_rc deliver(row_ctx *c, const char **f, const int *lens, rcn_err *err,
 			.channel_txn_id = nz(f[O_TXN_ID]),
 			.status = nz(f[O_STATUS]),
 			.contract_id = nz(f[O_CONTRACT_ID]),
-			.created_at = second,
-			.paid_at = first,
 		};
 		rc = parse_amount(c, &o.amount_fen, f[O_AMOUNT], lens[O_AMOUNT], table, key, err);
 		if (rc == RCN_OK)
-			rc = row_times(c, first, second, &o.business_date, f[O_PAID_AT], f[O_CREATED_AT], table, key,
-				       "paid_at and created_at", err);
+			rc = row_times(c, &o.paid_at, &o.created_at, &o.business_date, f[O_PAID_AT], f[O_CREATED_AT],
+				       table, key, "paid_at and created_at", err);
 		if (rc == RCN_OK && c->sink->order)
 			c->sink->order(c->sink->ctx, &o);
 	} else {
@@ -181,15 +181,13 @@ static rcn_rc deliver(row_ctx *c, const char **f, const int *lens, rcn_err *err,
 			.order_no = nz(f[R_ORDER_NO]),
 			.channel_refund_id = nz(f[R_CHANNEL_REFUND_ID]),
 			.status = nz(f[R_STATUS]),
-			.requested_at = second,
-			.refunded_at = first,
 			.channel = nz(f[R_CHANNEL]),
 			.merchant_id = nz(f[R_MERCHANT_ID]),
 		};
 		rc = parse_amount(c, &r.amount_fen, f[R_AMOUNT], lens[R_AMOUNT], table, key, err);
 		if (rc == RCN_OK)
-			rc = row_times(c, first, second, &r.business_date, f[R_REFUNDED_AT], f[R_REQUESTED_AT], table,
-				       key, "refunded_at and requested_at", err);
+			rc = row_times(c, &r.refunded_at, &r.requested_at, &r.business_date, f[R_REFUNDED_AT],
+				       f[R_REQUESTED_AT], table, key, "refunded_at and requested_at", err);
 		if (rc == RCN_OK && c->sink->refund)
 			c->sink->refund(c->sink->ctx, &r);
 	}

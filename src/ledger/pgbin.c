@@ -63,70 +63,37 @@ int64_t rcn_pgbin_int8(const char *value)
 	return (int64_t)((uint64_t)be32(value) << 32 | be32(value + 4));
 }
 
-#define USECS_PER_DAY 86400000000LL
-#define DAYS_LIMIT    3000000 /* well past 9999-12-31 either way */
 #define PG_TS_NOBEGIN INT64_MIN
 #define PG_TS_NOEND   INT64_MAX
+#define USECS	      1000000
 
-static void two(char *p, int v)
+/* Microseconds since 2000-01-01 00:00:00 on the zone's clock to seconds
+ * since 1970 on it, the fraction dropped (1999-12-31 23:59:59.5 is still
+ * 23:59:59, as the value's text would be cut after its seconds). */
+static bool local_seconds(rcn_time *out, int64_t t)
 {
-	p[0] = (char)('0' + v / 10);
-	p[1] = (char)('0' + v % 10);
-}
-
-/* Microseconds since 2000-01-01 00:00:00 (local) as text. */
-static bool format_local(char out[20], int64_t t)
-{
-	out[0] = '\0';
 	if (t == PG_TS_NOBEGIN || t == PG_TS_NOEND)
 		return false;
-	int64_t days = t / USECS_PER_DAY, rest = t % USECS_PER_DAY;
-	if (rest < 0) { /* floor: 1999-12-31 23:59:59.5 is still 23:59:59 */
-		days--;
-		rest += USECS_PER_DAY;
-	}
-	if (days < -DAYS_LIMIT || days > DAYS_LIMIT)
+	int64_t secs = t / USECS - (t % USECS < 0);
+	secs += (int64_t)RCN_PGBIN_EPOCH_DAYS * RCN_SECS_PER_DAY;
+	if (secs < RCN_TIME_MIN || secs > RCN_TIME_MAX)
 		return false;
-	/* a window's times nearly all fall on a few days: the last day this
-	 * thread formatted is copied */
-	static _Thread_local struct {
-		int64_t days;
-		char ymd[11];
-	} last = {INT64_MIN, ""};
-	if (days != last.days) {
-		int y, m, d;
-		rcn_date day = (rcn_date)(days + RCN_PGBIN_EPOCH_DAYS);
-		rcn_date_to_ymd(day, &y, &m, &d);
-		if (y < 1 || y > 9999)
-			return false;
-		rcn_date_format(last.ymd, day);
-		last.days = days;
-	}
-	memcpy(out, last.ymd, 10);
-	int secs = (int)(rest / 1000000);
-	out[10] = ' ';
-	two(out + 11, secs / 3600);
-	out[13] = ':';
-	two(out + 14, secs / 60 % 60);
-	out[16] = ':';
-	two(out + 17, secs % 60);
-	out[19] = '\0';
+	*out = secs;
 	return true;
 }
 
-bool rcn_pgbin_timestamp(char out[20], const char *value)
+bool rcn_pgbin_timestamp(rcn_time *out, const char *value)
 {
-	return format_local(out, rcn_pgbin_int8(value));
+	return local_seconds(out, rcn_pgbin_int8(value));
 }
 
-bool rcn_pgbin_timestamptz(char out[20], const char *value, const rcn_pgbin_zone *zone)
+bool rcn_pgbin_timestamptz(rcn_time *out, const char *value, const rcn_pgbin_zone *zone)
 {
 	int64_t t = rcn_pgbin_int8(value);
-	out[0] = '\0';
 	if (zone->n == 0 || t < zone->seg[0].from || t >= zone->end)
 		return false; /* infinity too: never inside a span */
 	size_t i = 0;
 	while (i + 1 < zone->n && zone->seg[i + 1].from <= t)
 		i++;
-	return format_local(out, t + (int64_t)zone->seg[i].offset * 1000000);
+	return local_seconds(out, t + (int64_t)zone->seg[i].offset * USECS);
 }

@@ -7,6 +7,7 @@
 #define RECON_LEDGER_PGBIN_H
 
 #include "recon/common.h"
+#include "recon/date.h"
 
 /* The file header recon writes (signature, no flags, no extension) and
  * the day the format counts dates and timestamps from, 2000-01-01, as
@@ -33,10 +34,10 @@ int rcn_pgbin_split(char *row, size_t len, const char **fields, int *lens, int m
 int64_t rcn_pgbin_int8(const char *value);
 
 /* A timestamp (without time zone) value, 8 bytes: microseconds since
- * 2000-01-01 00:00:00, big-endian. Writes "YYYY-MM-DD HH:MM:SS" (the
- * fraction dropped, as the value's text would be cut after its seconds);
- * false for ±infinity and years outside 1..9999. */
-bool rcn_pgbin_timestamp(char out[20], const char *value);
+ * 2000-01-01 00:00:00, big-endian, as a local rcn_time (the fraction
+ * dropped, as the value's text would be cut after its seconds); false for
+ * ±infinity and years outside 1..9999. */
+bool rcn_pgbin_timestamp(rcn_time *out, const char *value);
 
 /* A time zone's offsets from UTC over a span of time, as the server states
  * them (ledger_load.c asks it): offset[i] holds from from[i] (microseconds
@@ -53,9 +54,9 @@ typedef struct {
 } rcn_pgbin_zone;
 
 /* A timestamptz value (8 bytes: microseconds since 2000-01-01 00:00:00 UTC,
- * big-endian) as the zone's local "YYYY-MM-DD HH:MM:SS", as
- * rcn_pgbin_timestamp; false also outside the zone's span. Converting on
- * the server (::timestamp) was a quarter of a 10 M window's server time. */
-bool rcn_pgbin_timestamptz(char out[20], const char *value, const rcn_pgbin_zone *zone);
+ * big-endian) as the zone's local time, as rcn_pgbin_timestamp; false also
+ * outside the zone's span. Converting on the server (::timestamp) was a
+ * quarter of a 10 M window's server time. */
+bool rcn_pgbin_timestamptz(rcn_time *out, const char *value, const rcn_pgbin_zone *zone);
 
 #endif

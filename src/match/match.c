@@ -87,7 +87,8 @@ typedef struct {
 } lcontract;
 
 typedef struct {
-	const char *order_no, *merchant_id, *channel, *txn, *status, *paid_at, *contract_id;
+	const char *order_no, *merchant_id, *channel, *txn, *status, *contract_id;
+	rcn_time paid_at; /* text only when a finding shows it */
 	int64_t amount;
 	size_t source;	  /* covering source or SIZE_MAX */
 	int32_t contract; /* index into contracts, -1 */
@@ -100,7 +101,8 @@ _Static_assert(sizeof(lorder) == 88, "a ledger order grew: every byte is ten meg
 #endif
 
 typedef struct {
-	const char *refund_no, *order_no, *refund_id, *status, *channel, *merchant_id, *refunded_at;
+	const char *refund_no, *order_no, *refund_id, *status, *channel, *merchant_id;
+	rcn_time refunded_at;
 	int64_t amount;
 	rcn_date bdate, first_seen;
 	bool expected, carried, consumed, from_lookup;
@@ -558,8 +560,8 @@ void rcn_match_add_order(rcn_match *m, const rcn_ledger_order *o)
 	uint32_t existing;
 	if (!o->order_no || !*o->order_no)
 		return;
-	enum { S_ORDER, S_TXN, S_PAID, S_CONTRACT, S__COUNT };
-	const char *in[S__COUNT] = {o->order_no, o->channel_txn_id, o->paid_at, o->contract_id}, *str[S__COUNT];
+	enum { S_ORDER, S_TXN, S_CONTRACT, S__COUNT };
+	const char *in[S__COUNT] = {o->order_no, o->channel_txn_id, o->contract_id}, *str[S__COUNT];
 	rcn_arena_strdups(&m->arena, S__COUNT, in, str);
 	const char *key = str[S_ORDER];
 	if (m->lookup_phase) {
@@ -581,7 +583,7 @@ void rcn_match_add_order(rcn_match *m, const rcn_ledger_order *o)
 		      .txn = str[S_TXN],
 		      .status = status,
 		      .paid = interned_test(&m->ic.paid_for, &m->ic.paid, status, collected),
-		      .paid_at = str[S_PAID],
+		      .paid_at = o->paid_at,
 		      .contract_id = str[S_CONTRACT],
 		      .contract = -1,
 		      .amount = o->amount_fen,
@@ -611,7 +613,7 @@ void rcn_match_add_refund(rcn_match *m, const rcn_ledger_refund *r)
 		       .status = dup(m, r->status),
 		       .channel = dup(m, r->channel),
 		       .merchant_id = dup(m, r->merchant_id),
-		       .refunded_at = dup(m, r->refunded_at),
+		       .refunded_at = r->refunded_at,
 		       .amount = r->amount_fen,
 		       .bdate = r->business_date,
 		       .first_seen = r->business_date,
@@ -1680,6 +1682,13 @@ static void match_refunds(rcn_match *m)
 	free(refunded);
 }
 
+/* A ledger time as a finding shows it ("" when NULL), in the arena. */
+static const char *time_text(rcn_match *m, rcn_time t)
+{
+	char text[20];
+	return t == RCN_NO_TIME ? "" : dup(m, rcn_time_format(text, t));
+}
+
 /* Ledger items expected tonight that no statement row claimed. */
 static void unclaimed_ledger(rcn_match *m)
 {
@@ -1704,7 +1713,7 @@ static void unclaimed_ledger(rcn_match *m)
 		f->first_seen = o->first_seen;
 		f->age_days = age;
 		f->source = "ledger_orders";
-		f->trade_time = o->paid_at;
+		f->trade_time = time_text(m, o->paid_at);
 		if (kind == RCN_K_PENDING)
 			f->detail = rejected ? "the statement of this date was rejected: fix it and re-run"
 					     : pending_detail(m, RCN_K_SHORT_PAYMENT, o->first_seen);
@@ -1728,7 +1737,7 @@ static void unclaimed_ledger(rcn_match *m)
 					     RCN_SIDE_LEDGER);
 		f->rec_type = RCN_REC_REFUND;
 		fill_refund(f, l);
-		f->trade_time = l->refunded_at;
+		f->trade_time = time_text(m, l->refunded_at);
 		f->first_seen = l->first_seen;
 		f->age_days = age;
 		f->source = "ledger_refunds";

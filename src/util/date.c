@@ -88,6 +88,30 @@ const char *rcn_date_format(char buf[11], rcn_date day)
 	return buf;
 }
 
+static void two_digits(char *p, int v)
+{
+	p[0] = (char)('0' + v / 10);
+	p[1] = (char)('0' + v % 10);
+}
+
+const char *rcn_time_format(char out[20], rcn_time t)
+{
+	out[0] = '\0';
+	if (t == RCN_NO_TIME)
+		return out;
+	rcn_date day = rcn_time_date(t);
+	int secs = (int)(t - (int64_t)day * RCN_SECS_PER_DAY);
+	rcn_date_format(out, day);
+	out[10] = ' ';
+	two_digits(out + 11, secs / 3600);
+	out[13] = ':';
+	two_digits(out + 14, secs / 60 % 60);
+	out[16] = ':';
+	two_digits(out + 17, secs % 60);
+	out[19] = '\0';
+	return out;
+}
+
 /* Accepts ':' or the full-width '：' (U+FF1A, EF BC 9A) as time separator. */
 static size_t time_sep(const char *s, size_t n)
 {
@@ -135,4 +159,17 @@ rcn_rc rcn_datetime_parse(char out[20], rcn_date *day, const char *s, size_t n, 
 bad:
 	return rcn_err_set(err, RCN_EFORMAT, NULL, 0, "invalid time \"%.*s\": expected YYYY-MM-DD HH:MM:SS",
 			   (int)(n > 40 ? 40 : n), s);
+}
+
+rcn_rc rcn_time_parse(rcn_time *out, const char *s, size_t n, rcn_err *err)
+{
+	char text[20] = "";
+	rcn_date day = 0;
+	rcn_rc rc = rcn_datetime_parse(text, &day, s, n, err);
+	if (rc != RCN_OK)
+		return rc;
+	int hh = (text[11] - '0') * 10 + text[12] - '0', mi = (text[14] - '0') * 10 + text[15] - '0',
+	    ss = (text[17] - '0') * 10 + text[18] - '0';
+	*out = (int64_t)day * RCN_SECS_PER_DAY + hh * 3600 + mi * 60 + ss;
+	return RCN_OK;
 }

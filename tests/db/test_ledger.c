@@ -87,19 +87,19 @@ static void keep(recorder *r, const char *line)
 
 static void on_order(void *ctx, const rcn_ledger_order *o)
 {
-	char line[1024];
+	char line[1024], created[20], paid[20];
 	snprintf(line, sizeof line, "O %s|%s|%s|%s|%s|%s|%lld|%s|%s|%d", o->order_no, o->merchant_id, o->channel,
-		 o->channel_txn_id, o->status, o->contract_id, (long long)o->amount_fen, o->created_at, o->paid_at,
-		 (int)o->business_date);
+		 o->channel_txn_id, o->status, o->contract_id, (long long)o->amount_fen,
+		 rcn_time_format(created, o->created_at), rcn_time_format(paid, o->paid_at), (int)o->business_date);
 	keep(ctx, line);
 }
 
 static void on_refund(void *ctx, const rcn_ledger_refund *x)
 {
-	char line[1024];
+	char line[1024], requested[20], refunded[20];
 	snprintf(line, sizeof line, "R %s|%s|%s|%s|%lld|%s|%s|%d|%s|%s", x->refund_no, x->order_no,
-		 x->channel_refund_id, x->status, (long long)x->amount_fen, x->requested_at, x->refunded_at,
-		 (int)x->business_date, x->channel, x->merchant_id);
+		 x->channel_refund_id, x->status, (long long)x->amount_fen, rcn_time_format(requested, x->requested_at),
+		 rcn_time_format(refunded, x->refunded_at), (int)x->business_date, x->channel, x->merchant_id);
 	keep(ctx, line);
 }
 
@@ -628,7 +628,13 @@ static void fold_text(fold *f, const char *s)
 static void fold_order(void *ctx, const rcn_ledger_order *o)
 {
 	fold *f = ctx;
-	const char *texts[] = {o->order_no, o->merchant_id, o->channel, o->status, o->created_at, o->paid_at};
+	char created[20], paid[20];
+	const char *texts[] = {o->order_no,
+			       o->merchant_id,
+			       o->channel,
+			       o->status,
+			       rcn_time_format(created, o->created_at),
+			       rcn_time_format(paid, o->paid_at)};
 	for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++)
 		fold_text(f, texts[i]);
 	f->hash = f->hash * 31 + (uint64_t)o->amount_fen * 7 + (uint64_t)o->business_date;

@@ -202,13 +202,42 @@ static void test_datetimes(void **state)
 	assert_int_equal(rcn_datetime_parse(out, &d, "2026-03-02 12:00:00x", 20, &err), RCN_EFORMAT);
 }
 
+/* Local times as numbers: seconds since 1970 on the zone's clock. */
+static void test_times(void **state)
+{
+	(void)state;
+	char out[20];
+	rcn_time t;
+	rcn_err err;
+	assert_int_equal(rcn_time_parse(&t, "2026-03-02 10:00:01", 19, &err), RCN_OK);
+	assert_true(t == (int64_t)rcn_date_from_ymd(2026, 3, 2) * 86400 + 36001);
+	assert_string_equal(rcn_time_format(out, t), "2026-03-02 10:00:01");
+	assert_int_equal(rcn_time_date(t), rcn_date_from_ymd(2026, 3, 2));
+	assert_int_equal(rcn_time_date(t - 36002), rcn_date_from_ymd(2026, 3, 1));
+	/* before 1970 the date still rounds down */
+	assert_int_equal(rcn_time_date(-1), -1);
+	assert_string_equal(rcn_time_format(out, -1), "1969-12-31 23:59:59");
+	assert_int_equal(rcn_time_date(-86400), -1);
+	assert_int_equal(rcn_time_date(-86401), -2);
+	assert_string_equal(rcn_time_format(out, RCN_TIME_MIN), "0001-01-01 00:00:00");
+	assert_string_equal(rcn_time_format(out, RCN_TIME_MAX), "9999-12-31 23:59:59");
+	assert_string_equal(rcn_time_format(out, RCN_NO_TIME), "");
+	assert_int_equal(rcn_time_parse(&t, "2026-03-02 24:00:00", 19, &err), RCN_EFORMAT);
+	assert_string_equal(err.msg, "invalid time \"2026-03-02 24:00:00\": expected YYYY-MM-DD HH:MM:SS");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_money_values),	      cmocka_unit_test(test_money_errors),
-		cmocka_unit_test(test_money_fast_path_edges), cmocka_unit_test(test_money_format),
-		cmocka_unit_test(test_rate_and_fee),	      cmocka_unit_test(test_dates),
-		cmocka_unit_test(test_date_format_every_day), cmocka_unit_test(test_datetimes),
+		cmocka_unit_test(test_money_values),
+		cmocka_unit_test(test_money_errors),
+		cmocka_unit_test(test_money_fast_path_edges),
+		cmocka_unit_test(test_money_format),
+		cmocka_unit_test(test_rate_and_fee),
+		cmocka_unit_test(test_dates),
+		cmocka_unit_test(test_date_format_every_day),
+		cmocka_unit_test(test_datetimes),
+		cmocka_unit_test(test_times),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
