@@ -15,9 +15,10 @@
  * indexes fit 32 bits (the order index's values are uint32 already). */
 typedef struct {
 	size_t source; /* index into sources, or SIZE_MAX for a carried row of an unknown source */
-	const char *channel, *merchant_id, *txn, *order_no, *refund_no, *refund_id, *status, *trade_time;
-	const char *src;  /* "file:line" of a carried row; NULL: formatted from file and line when needed */
-	const char *file; /* tonight's rows: the statement, shared by all its rows */
+	const char *channel, *merchant_id, *txn, *order_no, *refund_no, *refund_id, *status;
+	rcn_time trade_at; /* text only when a finding shows it */
+	const char *src;   /* "file:line" of a carried row; NULL: formatted from file and line when needed */
+	const char *file;  /* tonight's rows: the statement, shared by all its rows */
 	long line;
 	const char *product; /* trade type, for the fee schedule ("" for carried rows) */
 	int64_t amount, settle, fee;
@@ -171,6 +172,13 @@ static const char *dup(rcn_match *m, const char *s)
 	return rcn_arena_strdup(&m->arena, s ? s : "");
 }
 
+/* A time as a finding shows it ("" when NULL), in the arena. */
+static const char *time_text(rcn_match *m, rcn_time t)
+{
+	char text[20];
+	return t == RCN_NO_TIME ? "" : dup(m, rcn_time_format(text, t));
+}
+
 rcn_match *rcn_match_new(rcn_date day, int carry_days, const rcn_match_source *sources, size_t n_sources)
 {
 	rcn_match *m = rcn_xcalloc(1, sizeof(*m));
@@ -303,6 +311,29 @@ static bool interned_test(const char **asked, bool *answer, const char *status, 
 	return *answer;
 }
 
+/* A record's trade time as a number: the parsers give it as normalized
+ * "YYYY-MM-DD HH:MM:SS" with its date. */
+static rcn_time record_time(const rcn_record *rec)
+{
+	const char *t = rec->trade_time;
+	if (!t[0])
+		return RCN_NO_TIME;
+	rcn_time v;
+	if (t[10] == ' ' && t[13] == ':' && t[16] == ':' && t[19] == '\0') {
+		int hh = (t[11] - '0') * 10 + t[12] - '0', mi = (t[14] - '0') * 10 + t[15] - '0',
+		    ss = (t[17] - '0') * 10 + t[18] - '0';
+		return (int64_t)rec->trade_date * RCN_SECS_PER_DAY + hh * 3600 + mi * 60 + ss;
+	}
+	return rcn_time_parse(&v, t, strlen(t), NULL) == RCN_OK ? v : RCN_NO_TIME;
+}
+
+/* Text of a stored time, RCN_NO_TIME for "" or anything else. */
+static rcn_time text_time(const char *t)
+{
+	rcn_time v;
+	return t && *t && rcn_time_parse(&v, t, strlen(t), NULL) == RCN_OK ? v : RCN_NO_TIME;
+}
+
 /* Copies rec into rows or moves, strings into arena. */
 static void copy_record(rcn_arena *a, intern_cache *ic, const rcn_record *rec, srow **rows, size_t *n_rows,
 			size_t *cap_rows, size_t *populated, rcn_movement **moves, size_t *n_moves, size_t *cap_moves)
@@ -325,9 +356,8 @@ static void copy_record(rcn_arena *a, intern_cache *ic, const rcn_record *rec, s
 			.source = rcn_arena_strdup(a, src)};
 		return;
 	}
-	enum { S_TXN, S_ORDER, S_REFUND, S_REFUND_ID, S_TIME, S__COUNT };
-	const char *in[S__COUNT] = {rec->channel_txn_id, rec->order_no, rec->refund_no, rec->channel_refund_id,
-				    rec->trade_time},
+	enum { S_TXN, S_ORDER, S_REFUND, S_REFUND_ID, S__COUNT };
+	const char *in[S__COUNT] = {rec->channel_txn_id, rec->order_no, rec->refund_no, rec->channel_refund_id},
 		   *str[S__COUNT];
 	rcn_arena_strdups(a, S__COUNT, in, str);
 	const char *status = intern(a, ic, IC_STATUS, rec->status);
@@ -342,7 +372,7 @@ static void copy_record(rcn_arena *a, intern_cache *ic, const rcn_record *rec, s
 				      .refund_no = str[S_REFUND],
 				      .refund_id = str[S_REFUND_ID],
 				      .status = status,
-				      .trade_time = str[S_TIME],
+				      .trade_at = record_time(rec),
 				      .file = intern(a, ic, IC_FILE, rec->file),
 				      .line = rec->line,
 				      .product = intern(a, ic, IC_PRODUCT, rec->trade_type),
@@ -652,7 +682,7 @@ void rcn_match_add_suspense(rcn_match *m, const rcn_finding *f)
 		    .refund_no = dup(m, f->refund_no),
 		    .refund_id = dup(m, f->channel_refund_id),
 		    .status = dup(m, f->channel_status),
-		    .trade_time = dup(m, f->trade_time),
+		    .trade_at = text_time(f->trade_time),
 		    .src = dup(m, f->source),
 		    .product = "",
 		    .amount = f->channel_amount,
@@ -854,7 +884,7 @@ static void fill_channel(rcn_match *m, rcn_finding *f, const srow *r)
 	f->channel_settle = r->settle;
 	f->has_channel_fee = true;
 	f->channel_fee = r->fee;
-	f->trade_time = r->trade_time;
+	f->trade_time = time_text(m, r->trade_at);
 	f->first_seen = r->first_seen;
 	f->source = row_src(m, r);
 }
@@ -923,10 +953,9 @@ static const rcn_fee_rule *fee_rule(const rcn_match *m, const srow *r)
 	const rcn_match_source *s = &m->sources[r->source];
 	if (s->has_fee_rate)
 		return &m->rate_rules[r->source];
-	rcn_date day;
-	if (!s->fee_rules || strlen(r->trade_time) < 10 || rcn_date_parse(&day, r->trade_time, 10, NULL) != RCN_OK)
+	if (!s->fee_rules || r->trade_at == RCN_NO_TIME)
 		return NULL;
-	return rcn_fee_rules_find(s->fee_rules, r->channel, r->merchant_id, r->product, day);
+	return rcn_fee_rules_find(s->fee_rules, r->channel, r->merchant_id, r->product, rcn_time_date(r->trade_at));
 }
 
 /* The order a refund row refunds, for the proportional fee; -1 if unknown. */
@@ -1045,9 +1074,8 @@ static int cmp_rows_by_ledger(const void *a, const void *b, void *ctx)
 	const srow *x = &rows[i], *y = &rows[j];
 	if (x->ledger != y->ledger)
 		return x->ledger < y->ledger ? -1 : 1;
-	int c = strcmp(x->trade_time, y->trade_time);
-	if (c)
-		return c;
+	if (x->trade_at != y->trade_at)
+		return x->trade_at < y->trade_at ? -1 : 1;
 	return (i > j) - (i < j); /* input order */
 }
 
@@ -1055,9 +1083,8 @@ static int cmp_rows_by_time(const void *a, const void *b, void *ctx)
 {
 	const srow *rows = ctx;
 	size_t i = *(const size_t *)a, j = *(const size_t *)b;
-	int c = strcmp(rows[i].trade_time, rows[j].trade_time);
-	if (c)
-		return c;
+	if (rows[i].trade_at != rows[j].trade_at)
+		return rows[i].trade_at < rows[j].trade_at ? -1 : 1;
 	return (i > j) - (i < j); /* input order */
 }
 
@@ -1228,10 +1255,11 @@ static void ledger_later(rcn_match *m, srow *r, rcn_date ledger_date, rcn_kind e
 static rcn_kind check_debit(rcn_match *m, const srow *r, const lcontract *c, const char **reason, char *detail,
 			    size_t n)
 {
-	char a[32];
+	char a[32], when[20];
+	rcn_time_format(when, r->trade_at);
 	if (c->past >= 3 && r->amount > 2 * c->average)
 		tally(m, r->channel, r->merchant_id, RCN_SIDE_CHANNEL)->suspicious_debits++;
-	if (strcmp(c->status, "TERMINATED") == 0 && *c->terminated_at && strcmp(r->trade_time, c->terminated_at) > 0) {
+	if (strcmp(c->status, "TERMINATED") == 0 && *c->terminated_at && strcmp(when, c->terminated_at) > 0) {
 		*reason = "after_termination";
 		snprintf(detail, n, "contract %.60s terminated at %s", c->id, c->terminated_at);
 		return RCN_K_DEBIT_AFTER_TERMINATION;
@@ -1255,7 +1283,7 @@ static rcn_kind check_debit(rcn_match *m, const srow *r, const lcontract *c, con
 	}
 	if (r->debit_flags & DEBIT_SECOND_IN_PERIOD) {
 		*reason = "contract_period";
-		snprintf(detail, n, "contract %.60s debited more than once in %.7s", c->id, r->trade_time);
+		snprintf(detail, n, "contract %.60s debited more than once in %.7s", c->id, when);
 		return RCN_K_DOUBLE_CHARGE;
 	}
 	return RCN_K__COUNT;
@@ -1269,8 +1297,9 @@ static int cmp_debits(const void *a, const void *b, void *ctx)
 	int32_t cx = m->orders[x->ledger].contract, cy = m->orders[y->ledger].contract;
 	if (cx != cy)
 		return cx < cy ? -1 : 1;
-	int c = strcmp(x->trade_time, y->trade_time);
-	return c ? c : (i > j) - (i < j);
+	if (x->trade_at != y->trade_at)
+		return x->trade_at < y->trade_at ? -1 : 1;
+	return (i > j) - (i < j);
 }
 
 /* Rules that need every debit of a contract on the day: at most
@@ -1680,13 +1709,6 @@ static void match_refunds(rcn_match *m)
 	free(idx);
 	free(listed);
 	free(refunded);
-}
-
-/* A ledger time as a finding shows it ("" when NULL), in the arena. */
-static const char *time_text(rcn_match *m, rcn_time t)
-{
-	char text[20];
-	return t == RCN_NO_TIME ? "" : dup(m, rcn_time_format(text, t));
 }
 
 /* Ledger items expected tonight that no statement row claimed. */
