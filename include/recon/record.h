@@ -12,7 +12,9 @@
 typedef enum { RCN_REC_PAYMENT = 0, RCN_REC_REFUND = 1, RCN_REC_MOVEMENT = 2 } rcn_rec_type;
 
 /* Borrowed views, valid only during the sink callback: copy what you keep.
- * Absent text fields are "" (never NULL). */
+ * Absent text fields are "" (never NULL). channel and file are the
+ * parser's own strings, the same pointer for every row of one parse and
+ * unchanged during it, so a consumer may compare the pointers. */
 typedef struct {
 	const char *channel;	 /* "wechat" */
 	const char *merchant_id; /* 特约商户号 when set (service provider bill), else 商户号 */

@@ -39,19 +39,29 @@ _Static_assert(sizeof(srow) == 144, "a statement row grew: every byte is ten meg
 enum { IC_CHANNEL, IC_MERCHANT, IC_STATUS, IC_PRODUCT, IC_FILE, IC__COUNT };
 typedef struct {
 	const char *last[IC__COUNT];
+	/* the caller's pointer last[slot] was copied from, when the caller
+	 * says the string behind it stays the same (a record's channel and
+	 * file, rcn_record); NULL otherwise */
+	const char *from[IC__COUNT];
 	/* what success() / collected() said of the last interned status they
 	 * were asked about: an interned string never changes */
 	const char *ok_for, *paid_for;
 	bool ok, paid;
 } intern_cache;
 
-static const char *intern(rcn_arena *a, intern_cache *c, int slot, const char *s)
+/* s's one copy while it repeats. stable: s is a string that does not change
+ * while the cache is used, so the same pointer is the same string (no
+ * strcmp: two a row of ten million). */
+static const char *intern(rcn_arena *a, intern_cache *c, int slot, const char *s, bool stable)
 {
 	if (!s || !*s)
 		return "";
-	if (c->last[slot] && strcmp(c->last[slot], s) == 0)
+	if (stable && s == c->from[slot])
 		return c->last[slot];
-	return c->last[slot] = rcn_arena_strdup(a, s);
+	if (!c->last[slot] || strcmp(c->last[slot], s) != 0)
+		c->last[slot] = rcn_arena_strdup(a, s);
+	c->from[slot] = stable ? s : NULL;
+	return c->last[slot];
 }
 
 /* How many rows ahead a loop over rows prefetches its hash slot (a power of two). */
@@ -360,22 +370,22 @@ static void copy_record(rcn_arena *a, intern_cache *ic, const rcn_record *rec, s
 	const char *in[S__COUNT] = {rec->channel_txn_id, rec->order_no, rec->refund_no, rec->channel_refund_id},
 		   *str[S__COUNT];
 	rcn_arena_strdups(a, S__COUNT, in, str);
-	const char *status = intern(a, ic, IC_STATUS, rec->status);
+	const char *status = intern(a, ic, IC_STATUS, rec->status, false);
 	rcn_xreserve((void **)rows, cap_rows, *n_rows + 1, sizeof(srow));
 	rcn_populate_ahead(*rows, (*n_rows + 1) * sizeof(srow), *cap_rows * sizeof(srow), populated);
 	(*rows)[(*n_rows)++] = (srow){.type = rec->type,
 				      .ok = interned_test(&ic->ok_for, &ic->ok, status, success),
-				      .channel = intern(a, ic, IC_CHANNEL, rec->channel),
-				      .merchant_id = intern(a, ic, IC_MERCHANT, rec->merchant_id),
+				      .channel = intern(a, ic, IC_CHANNEL, rec->channel, true),
+				      .merchant_id = intern(a, ic, IC_MERCHANT, rec->merchant_id, false),
 				      .txn = str[S_TXN],
 				      .order_no = str[S_ORDER],
 				      .refund_no = str[S_REFUND],
 				      .refund_id = str[S_REFUND_ID],
 				      .status = status,
 				      .trade_at = record_time(rec),
-				      .file = intern(a, ic, IC_FILE, rec->file),
+				      .file = intern(a, ic, IC_FILE, rec->file, true),
 				      .line = rec->line,
-				      .product = intern(a, ic, IC_PRODUCT, rec->trade_type),
+				      .product = intern(a, ic, IC_PRODUCT, rec->trade_type, false),
 				      .amount = rec->amount_fen,
 				      .settle = rec->settle_fen,
 				      .fee = rec->fee,
@@ -604,9 +614,9 @@ void rcn_match_add_order(rcn_match *m, const rcn_ledger_order *o)
 	rcn_populate_ahead(m->orders, (m->n_orders + 1) * sizeof(lorder), m->cap_orders * sizeof(lorder),
 			   &m->orders_populated);
 	lorder *l = &m->orders[m->n_orders];
-	const char *merchant = intern(&m->arena, &m->ic, IC_MERCHANT, o->merchant_id),
-		   *channel = intern(&m->arena, &m->ic, IC_CHANNEL, o->channel),
-		   *status = intern(&m->arena, &m->ic, IC_STATUS, o->status);
+	const char *merchant = intern(&m->arena, &m->ic, IC_MERCHANT, o->merchant_id, false),
+		   *channel = intern(&m->arena, &m->ic, IC_CHANNEL, o->channel, false),
+		   *status = intern(&m->arena, &m->ic, IC_STATUS, o->status, false);
 	*l = (lorder){.order_no = key,
 		      .merchant_id = merchant,
 		      .channel = channel,
