@@ -64,6 +64,17 @@ rcn_rc rcn_money_parse(int64_t *out, const char *s, size_t n, int scale, rcn_err
 	 * always fit before scaling; anything else (a bad amount, the int64
 	 * edge) takes the checked path, which has the error messages. */
 	if (n > 0 && n <= 18) {
+		/* "0", "0.00", "0.00000": most of a bill's amount columns on
+		 * most rows, told apart without the loop below */
+		if (s[0] == '0' && (n == 1 || (s[1] == '.' && n - 2 <= (size_t)scale))) {
+			size_t z = 2;
+			while (z < n && s[z] == '0')
+				z++;
+			if (z >= n) {
+				*out = 0;
+				return RCN_OK;
+			}
+		}
 		size_t neg = s[0] == '-', i = neg, dot = SIZE_MAX;
 		uint64_t v = 0;
 		for (; i < n; i++) {

@@ -82,6 +82,18 @@ static void test_money_fast_path_edges(void **state)
 	assert_string_equal(parse_err("0.001", 2), "invalid amount \"0.001\": more than 2 decimals");
 	assert_string_equal(parse_err("-.", 2), "invalid amount \"-.\": no digits");
 	assert_string_equal(parse_err("1\x80", 2), "invalid amount \"1\x80\": unexpected '\x80'");
+	/* zeros, the quick way and not: the same answers as any other amount */
+	assert_int_equal(parse_ok("0", 2), 0);
+	assert_int_equal(parse_ok("0.", 2), 0);
+	assert_int_equal(parse_ok("0.00", 2), 0);
+	assert_int_equal(parse_ok("0.00000", 5), 0);
+	assert_int_equal(parse_ok("0.05", 2), 5);
+	assert_int_equal(parse_ok("0.10", 2), 10);
+	assert_int_equal(parse_ok("00", 2), 0);
+	assert_string_equal(parse_err("0.000", 2), "invalid amount \"0.000\": more than 2 decimals");
+	assert_string_equal(parse_err("0.0", 0), "invalid amount \"0.0\": more than 0 decimals");
+	assert_string_equal(parse_err("0.0x", 2), "invalid amount \"0.0x\": unexpected 'x'");
+	assert_string_equal(parse_err("0..", 2), "invalid amount \"0..\": more than one decimal point");
 }
 
 static void test_money_format(void **state)
