@@ -82,6 +82,9 @@ enum { ST_NONE = 0, ST_HEAD = 1, ST_MONEY = 2, ST_FEE = 3 };
 typedef struct {
 	rcn_zipw_entry *e;
 	size_t len;
+	long ref_row; /* the row whose digits ref_digits holds (0: none yet) */
+	uint8_t ref_n;
+	char ref_digits[24];
 	char buf[1 << 16];
 } xw;
 
@@ -120,16 +123,47 @@ static void put_u(xw *w, uint64_t v)
 	put(w, d + i, sizeof(d) - i);
 }
 
-/* "A1"-style reference of 0-based column c (below 26 * 27) and 1-based row r. */
+/* Room for n more bytes (n far below the buffer's size) at buf + len,
+ * written in place: a cell's markup without a call per piece. */
+static char *room(xw *w, size_t n)
+{
+	if (w->len + n > sizeof(w->buf))
+		xw_flush(w);
+	return w->buf + w->len;
+}
+
+/* Pieces of markup written at p; CELL_ROOM covers the longest cell's markup. */
+#define CELL_ROOM	96
+#define PUT_LIT(p, lit) (memcpy((p), (lit), sizeof(lit) - 1), (p) += sizeof(lit) - 1)
+
+/* "A1"-style reference of 0-based column c (below 26 * 27) and 1-based row
+ * r, at p; returns its end. A row's digits are formatted once for all its
+ * cells. */
+static char *ref_at(xw *w, char *p, int c, long r)
+{
+	if (c >= 26)
+		*p++ = (char)('A' + c / 26 - 1);
+	*p++ = (char)('A' + c % 26);
+	if (r != w->ref_row) {
+		char d[24];
+		size_t i = sizeof(d);
+		uint64_t v = (uint64_t)r;
+		do {
+			d[--i] = (char)('0' + v % 10);
+			v /= 10;
+		} while (v);
+		w->ref_n = (uint8_t)(sizeof(d) - i);
+		memcpy(w->ref_digits, d + i, w->ref_n);
+		w->ref_row = r;
+	}
+	memcpy(p, w->ref_digits, sizeof(w->ref_digits)); /* fixed size: no call; only ref_n count */
+	return p + w->ref_n;
+}
+
 static void put_ref(xw *w, int c, long r)
 {
-	char col[2];
-	size_t n = 0;
-	if (c >= 26)
-		col[n++] = (char)('A' + c / 26 - 1);
-	col[n++] = (char)('A' + c % 26);
-	put(w, col, n);
-	put_u(w, (uint64_t)r);
+	char *p = room(w, CELL_ROOM);
+	w->len = (size_t)(ref_at(w, p, c, r) - w->buf);
 }
 
 /* An exact decimal: v in units of 10^-places, trailing zeros dropped
@@ -248,23 +282,38 @@ static void text(xw *w, int c, long r, const char *s, bool head)
 	size_t n = strlen(s);
 	bool space =
 		s[0] == ' ' || s[0] == '\t' || s[n - 1] == ' ' || s[n - 1] == '\t' || s[0] == '\n' || s[n - 1] == '\n';
-	puts_(w, "<c r=\"");
-	put_ref(w, c, r);
+	char *p = room(w, CELL_ROOM);
+	PUT_LIT(p, "<c r=\"");
+	p = ref_at(w, p, c, r);
 	if (head)
-		puts_(w, "\" s=\"1"); /* ST_HEAD */
-	puts_(w, space ? "\" t=\"inlineStr\"><is><t xml:space=\"preserve\">" : "\" t=\"inlineStr\"><is><t>");
+		PUT_LIT(p, "\" s=\"1"); /* ST_HEAD */
+	if (space)
+		PUT_LIT(p, "\" t=\"inlineStr\"><is><t xml:space=\"preserve\">");
+	else
+		PUT_LIT(p, "\" t=\"inlineStr\"><is><t>");
+	w->len = (size_t)(p - w->buf);
 	put_escaped(w, s, n);
-	puts_(w, "</t></is></c>");
+	p = room(w, CELL_ROOM);
+	PUT_LIT(p, "</t></is></c>");
+	w->len = (size_t)(p - w->buf);
 }
 
 static void number(xw *w, int c, long r, int64_t v, int places, int style)
 {
-	static const char *const styles[] = {"\"><v>", "\" s=\"1\"><v>", "\" s=\"2\"><v>", "\" s=\"3\"><v>"};
-	puts_(w, "<c r=\"");
-	put_ref(w, c, r);
-	puts_(w, styles[style]);
+	char *p = room(w, CELL_ROOM);
+	PUT_LIT(p, "<c r=\"");
+	p = ref_at(w, p, c, r);
+	if (style == 0) {
+		PUT_LIT(p, "\"><v>");
+	} else {
+		PUT_LIT(p, "\" s=\"0\"><v>");
+		p[-6] = (char)('0' + style);
+	}
+	w->len = (size_t)(p - w->buf);
 	put_decimal(w, v, places);
-	puts_(w, "</v></c>");
+	p = room(w, CELL_ROOM);
+	PUT_LIT(p, "</v></c>");
+	w->len = (size_t)(p - w->buf);
 }
 
 static void money(xw *w, int c, long r, int64_t v, int scale)
@@ -420,6 +469,7 @@ static void *sheet_worker(void *p)
 		rcn_zipw_entry_init(&sh->entry, part);
 		w->e = &sh->entry;
 		w->len = 0;
+		w->ref_row = 0;
 		if (sh->kind == RCN_K__COUNT)
 			summary_sheet(w, sh, q->data, i == 0);
 		else
