@@ -140,6 +140,10 @@ struct rcn_match {
 
 	srow *rows;
 	size_t n_rows, cap_rows;
+	/* the refund rows' indexes, ascending: the passes that are about
+	 * refunds only read these, not ten million payments */
+	uint32_t *refund_rows;
+	size_t n_refund_rows, cap_refund_rows;
 	lorder *orders;
 	size_t n_orders, cap_orders;
 	size_t orders_populated, rows_populated; /* bytes whose pages are filled (rcn_populate_ahead) */
@@ -254,6 +258,7 @@ void rcn_match_free(rcn_match *m)
 	free(m->moves);
 	free(m->tallies);
 	free(m->keybuf);
+	free(m->refund_rows);
 	free(m->listed_before[0]);
 	free(m->listed_before[1]);
 	free(m);
@@ -426,12 +431,20 @@ void rcn_batch_free(rcn_batch *b)
 	free(b);
 }
 
+static void note_refund_row(rcn_match *m, size_t i)
+{
+	rcn_xreserve((void **)&m->refund_rows, &m->cap_refund_rows, m->n_refund_rows + 1, sizeof(uint32_t));
+	m->refund_rows[m->n_refund_rows++] = (uint32_t)i;
+}
+
 /* Gives appended rows their source, first-seen date and input order. */
 static void settle_new_rows(rcn_match *m, size_t from, size_t source)
 {
 	for (size_t i = from; i < m->n_rows; i++) {
 		m->rows[i].source = source;
 		m->rows[i].first_seen = m->day;
+		if (m->rows[i].type == RCN_REC_REFUND)
+			note_refund_row(m, i);
 	}
 }
 
@@ -631,6 +644,9 @@ void rcn_match_add_order(rcn_match *m, const rcn_ledger_order *o)
 		      .first_seen = o->business_date,
 		      .from_lookup = m->lookup_phase,
 		      .source = source_interned(m, channel, merchant)};
+	/* expected tonight: a collected payment of this business date in the
+	 * window, on a configured source (carried ones are marked later) */
+	l->expected = !l->from_lookup && l->source != SIZE_MAX && l->bdate == m->day && l->paid;
 	m->contract_orders += *l->contract_id != '\0';
 	m->n_orders++;
 	/* the window's orders are indexed a batch at a time as they come, by the
@@ -702,6 +718,8 @@ void rcn_match_add_suspense(rcn_match *m, const rcn_finding *f)
 		    .ledger = -1,
 		    .carried = true};
 	r->ok = success(r->status);
+	if (r->type == RCN_REC_REFUND)
+		note_refund_row(m, m->n_rows);
 	m->n_rows++;
 	m->n_carried_rows++;
 }
@@ -1640,9 +1658,10 @@ static void match_refunds(rcn_match *m)
 	size_t *idx = rcn_xmalloc((m->n_rows + 1) * sizeof(size_t));
 	size_t n = 0;
 
-	for (size_t i = 0; i < m->n_rows; i++) {
+	for (size_t j = 0; j < m->n_refund_rows; j++) {
+		size_t i = m->refund_rows[j];
 		srow *r = &m->rows[i];
-		if (r->type != RCN_REC_REFUND || r->done)
+		if (r->done)
 			continue;
 		if (*r->refund_no && rcn_strmap_get(&m->refund_idx, r->refund_no, strlen(r->refund_no), &v))
 			r->ledger = (int32_t)v;
@@ -1791,10 +1810,7 @@ static void unclaimed_ledger(rcn_match *m)
 static void mark_expected(rcn_match *m)
 {
 	uint32_t v;
-	for (size_t i = 0; i < m->n_orders; i++) {
-		lorder *o = &m->orders[i];
-		o->expected = !o->from_lookup && o->source != SIZE_MAX && o->bdate == m->day && o->paid;
-	}
+	/* an order's own expectation was set as it was added (rcn_match_add_order) */
 	for (size_t i = 0; i < m->n_refunds; i++) {
 		lrefund *l = &m->refunds[i];
 		l->expected = !l->from_lookup && l->source != SIZE_MAX && l->bdate == m->day && success(l->status);
@@ -1854,9 +1870,13 @@ void rcn_match_run(rcn_match *m)
 			m->orders[i].contract = (int32_t)v;
 	}
 	mark_expected(m);
-	for (size_t i = 0; i < m->n_rows; i++)
-		if (i >= m->fees_added || m->rows[i].type != RCN_REC_PAYMENT)
+	/* the refunds' fees (they may need a ledger order), and the payments'
+	 * that rcn_match_prepare did not count (it may not have run) */
+	for (size_t i = m->fees_added; i < m->n_rows; i++)
+		if (m->rows[i].type == RCN_REC_PAYMENT)
 			add_fees(m, &m->rows[i]);
+	for (size_t j = 0; j < m->n_refund_rows; j++)
+		add_fees(m, &m->rows[m->refund_rows[j]]);
 	find_duplicates(m, RCN_REC_PAYMENT);
 	find_duplicates(m, RCN_REC_REFUND);
 	publish(m, 1);
