@@ -261,6 +261,8 @@ __attribute__((target("avx2"))) static bool scan_avx2(const char *s, size_t body
 }
 #endif
 
+static void emit_plain(rcn_csvrows *r, const char *s, size_t body, const uint32_t *cut, size_t n);
+
 static bool split_plain(rcn_csvrows *r, const char *s, size_t body)
 {
 	uint32_t cut[RCN_MAX_FIELDS - 1];
@@ -292,9 +294,16 @@ static bool split_plain(rcn_csvrows *r, const char *s, size_t body)
 			cut[n++] = (uint32_t)i;
 		}
 	}
-	/* what add_field would do field by field, with one copy of the line (the
-	 * commas become the fields' NULs); the row was empty (a row boundary) and
-	 * the line is shorter than the row cap */
+	emit_plain(r, s, body, cut, n);
+	return true;
+}
+
+/* A plain line's row, its commas at cut[0..n): what add_field would do
+ * field by field, with one copy of the line (the commas become the fields'
+ * NULs); the row was empty (a row boundary) and the line is shorter than
+ * the row cap. */
+static void emit_plain(rcn_csvrows *r, const char *s, size_t body, const uint32_t *cut, size_t n)
+{
 	_Static_assert(PIECE_MAX < RCN_MAX_ROW_BYTES, "a plain line is one piece, within the row cap");
 	assert(r->nfields == 0 && !r->failed);
 	char *dst = r->row.data + r->row.len;
@@ -313,7 +322,6 @@ static bool split_plain(rcn_csvrows *r, const char *s, size_t body)
 	r->row_bytes = body;
 	r->row.len += body + 1;
 	on_row_end('\n', r);
-	return true;
 }
 
 /* One piece of at most one line (ends at '\n' or is cut at PIECE_MAX). */
@@ -359,10 +367,135 @@ static void feed_piece(rcn_csvrows *r, const char *s, size_t n, bool ends_line)
 		r->line++;
 }
 
+/* Where a quote, CR or LF at s[i] leaves a line that is plain so far: its
+ * end (an LF, or CR LF) in *end (past the LF) and *body (before the line
+ * end), true; false for a quote or a CR not before an LF. */
+static bool plain_end(const char *s, size_t i, size_t len, size_t *end, size_t *body)
+{
+	if (s[i] == '\n' || (s[i] == '\r' && i + 1 < len && s[i + 1] == '\n')) {
+		*body = i;
+		*end = i + 1 + (s[i] == '\r');
+		return true;
+	}
+	return false;
+}
+
+/* Commas at base + the set bits of m; false past the fields a row may have. */
+static bool add_cuts(uint32_t *cut, size_t *k, size_t base, unsigned m)
+{
+	for (; m; m &= m - 1) {
+		if (*k == RCN_MAX_FIELDS - 1)
+			return false;
+		cut[(*k)++] = (uint32_t)(base + (size_t)__builtin_ctz(m));
+	}
+	return true;
+}
+
+/* The blocks of line_scan: 1 at the line's end, -1 not plain, 0 when the
+ * blocks ran out (*at past them). */
+#ifdef HAVE_AVX2_SCAN
+__attribute__((target("avx2"))) static int line_avx2(const char *s, size_t len, size_t *at, uint32_t *cut, size_t *k,
+						     size_t *end, size_t *body)
+{
+	const __m256i comma = _mm256_set1_epi8(','), quote = _mm256_set1_epi8('"'), cr = _mm256_set1_epi8('\r'),
+		      lf = _mm256_set1_epi8('\n');
+	size_t i = *at;
+	for (; i + 32 <= len; i += 32) {
+		__m256i v = _mm256_loadu_si256((const __m256i *)(const void *)(s + i));
+		unsigned odd = (unsigned)_mm256_movemask_epi8(
+			_mm256_or_si256(_mm256_or_si256(_mm256_cmpeq_epi8(v, quote), _mm256_cmpeq_epi8(v, cr)),
+					_mm256_cmpeq_epi8(v, lf)));
+		unsigned commas = (unsigned)_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, comma));
+		if (odd) {
+			unsigned p = (unsigned)__builtin_ctz(odd);
+			if (!add_cuts(cut, k, i, commas & ((1u << p) - 1)))
+				return -1;
+			return plain_end(s, i + p, len, end, body) ? 1 : -1;
+		}
+		if (!add_cuts(cut, k, i, commas))
+			return -1;
+	}
+	*at = i;
+	return 0;
+}
+#endif
+
+#ifdef __SSE2__
+static int line_sse2(const char *s, size_t len, size_t *at, uint32_t *cut, size_t *k, size_t *end, size_t *body)
+{
+	const __m128i comma = _mm_set1_epi8(','), quote = _mm_set1_epi8('"'), cr = _mm_set1_epi8('\r'),
+		      lf = _mm_set1_epi8('\n');
+	size_t i = *at;
+	for (; i + 16 <= len; i += 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+		unsigned odd = (unsigned)_mm_movemask_epi8(_mm_or_si128(
+			_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, cr)), _mm_cmpeq_epi8(v, lf)));
+		unsigned commas = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, comma));
+		if (odd) {
+			unsigned p = (unsigned)__builtin_ctz(odd);
+			if (!add_cuts(cut, k, i, commas & ((1u << p) - 1)))
+				return -1;
+			return plain_end(s, i + p, len, end, body) ? 1 : -1;
+		}
+		if (!add_cuts(cut, k, i, commas))
+			return -1;
+	}
+	*at = i;
+	return 0;
+}
+#endif
+
+/* At a row boundary with libcsv holding nothing, a whole plain line at s
+ * (no quote, no CR but the one of a CR LF ending it, some bytes before
+ * the end) is found and split in one pass, without first looking for its
+ * end (memchr) and then for its commas: the bytes through its LF, or 0
+ * with nothing done (feed_bytes then takes the line the usual way, which
+ * also handles a blank line, a line longer than len and every other case). */
+static size_t line_scan(rcn_csvrows *r, const char *s, size_t len)
+{
+	if (!r->seen_content || r->in_row || r->csv.pstate != 0 || r->csv.entry_pos != 0)
+		return 0;
+	uint32_t cut[RCN_MAX_FIELDS - 1];
+	size_t k = 0, i = 0, end = 0, body = 0;
+	int found = 0;
+#ifdef HAVE_AVX2_SCAN
+	if (__builtin_cpu_supports("avx2"))
+		found = line_avx2(s, len, &i, cut, &k, &end, &body);
+#endif
+#ifdef __SSE2__
+	if (!found)
+		found = line_sse2(s, len, &i, cut, &k, &end, &body);
+#endif
+	for (; !found && i < len; i++) {
+		if (s[i] == ',') {
+			if (k == RCN_MAX_FIELDS - 1)
+				return 0;
+			cut[k++] = (uint32_t)i;
+		} else if (s[i] == '"' || s[i] == '\r' || s[i] == '\n') {
+			found = plain_end(s, i, len, &end, &body) ? 1 : -1;
+		}
+	}
+	if (found != 1 || body == 0)
+		return 0;
+	/* what feed_piece does for such a line */
+	r->in_row = true;
+	r->row_line = r->line;
+	r->row_fed = end;
+	emit_plain(r, s, body, cut, k);
+	r->line++;
+	return end;
+}
+
 static void feed_bytes(rcn_csvrows *r, const char *s, size_t n)
 {
 	while (n > 0 && !r->failed) {
 		size_t len = n < PIECE_MAX ? n : PIECE_MAX;
+		size_t plain = line_scan(r, s, len);
+		if (plain) {
+			s += plain;
+			n -= plain;
+			continue;
+		}
 		const char *nl = memchr(s, '\n', len);
 		if (nl)
 			len = (size_t)(nl - s) + 1;

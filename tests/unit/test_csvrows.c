@@ -112,6 +112,28 @@ static void test_long_lines(void **state)
 		    "1:h;2:0123456789abcdef0123456789abcdef0123;2:|456789abcdef0123456789abcdefzzzzz;");
 }
 
+/* A plain line's end is found in the same pass as its commas: several
+ * short lines in one block (commas after an LF are the next line's), an LF
+ * and a CR LF on both sides of the 16- and 32-byte block edges, an empty
+ * line between plain ones. */
+static void test_line_ends(void **state)
+{
+	(void)state;
+	expect_rows("h\na,b\nc,d\ne,f\n,\ng\n", "1:h;2:a|b;3:c|d;4:e|f;6:g;"); /* "," is a blank row */
+	expect_rows("h\na,b\r\nc,d\r\n\r\ne,f\n", "1:h;2:a|b;3:c|d;5:e|f;");
+	/* line 2 is 30 bytes and its CR LF at 30-31, 31-32 and 32-33 of the line */
+	expect_rows("h\n0123456789abcdef0123456789,b\r\nx,y\n", "1:h;2:0123456789abcdef0123456789|b;3:x|y;");
+	expect_rows("h\n0123456789abcdef0123456789a,b\r\nx,y\n", "1:h;2:0123456789abcdef0123456789a|b;3:x|y;");
+	expect_rows("h\n0123456789abcdef0123456789ab,b\r\nx,y\n", "1:h;2:0123456789abcdef0123456789ab|b;3:x|y;");
+	/* an LF at 31, 32 and 15 of a line, commas right after it */
+	expect_rows("h\n0123456789abcdef0123456789abcde\n,z\n", "1:h;2:0123456789abcdef0123456789abcde;3:|z;");
+	expect_rows("h\n0123456789abcdef0123456789abcdef\n,z\n", "1:h;2:0123456789abcdef0123456789abcdef;3:|z;");
+	expect_rows("h\n0123456789abcde\n,,x\n", "1:h;2:0123456789abcde;3:||x;");
+	/* a CR that is not before an LF, at a block edge and as the input's last byte */
+	expect_rows("h\n0123456789abcdef0123456789abcde\rx,y\n", "1:h;2:0123456789abcdef0123456789abcde;2:x|y;");
+	expect_rows("h\na,b\r", "1:h;2:a|b;");
+}
+
 /* The field cap holds on either path: 256 fields are a row, 257 an error on line 2. */
 static void test_field_cap(void **state)
 {
@@ -147,9 +169,8 @@ static void test_field_cap(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_plain_lines),
-		cmocka_unit_test(test_quotes_and_bare_cr),
-		cmocka_unit_test(test_long_lines),
+		cmocka_unit_test(test_plain_lines), cmocka_unit_test(test_quotes_and_bare_cr),
+		cmocka_unit_test(test_long_lines),  cmocka_unit_test(test_line_ends),
 		cmocka_unit_test(test_field_cap),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
