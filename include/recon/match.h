@@ -62,6 +62,9 @@ void rcn_match_free(rcn_match *m);
  * merged in configuration order: the result does not depend on threads. */
 typedef struct rcn_batch rcn_batch;
 rcn_batch *rcn_batch_new(void);
+/* Sizes the batch for about n rows at once instead of growing it a
+ * doubling at a time: a hint, capped (a quarter of the machine's memory). */
+void rcn_batch_expect(rcn_batch *b, size_t n);
 /* Copies rec (strings included) into the batch. */
 void rcn_batch_add(rcn_batch *b, const rcn_record *rec);
 size_t rcn_batch_count(const rcn_batch *b);

@@ -410,6 +410,20 @@ void rcn_batch_add(rcn_batch *b, const rcn_record *rec)
 		    &b->cap_moves);
 }
 
+/* As rcn_match_expect_orders: a hint, capped, that changes only when the
+ * memory is taken (the pages are still filled as rows come). */
+#define EXPECT_ROWS_MAX ((size_t)1 << 26)
+
+void rcn_batch_expect(rcn_batch *b, size_t n)
+{
+	size_t fit = rcn_phys_memory() / 4 / sizeof(srow);
+	if (n > EXPECT_ROWS_MAX)
+		n = EXPECT_ROWS_MAX;
+	if (n > fit)
+		n = fit;
+	rcn_xreserve((void **)&b->rows, &b->cap_rows, b->n_rows + n, sizeof(srow));
+}
+
 size_t rcn_batch_count(const rcn_batch *b)
 {
 	return b->n_rows + b->n_moves;
