@@ -2,6 +2,7 @@
  * window streamed with COPY ... TO STDOUT, key lookups outside the window and
  * the suspense of a date. Rows reach the caller as views during a callback. */
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -477,37 +478,91 @@ static rcn_rc pipe_finish(row_pipe *q, rcn_err *err)
 	return q->rc;
 }
 
-/* The next row of a COPY in progress, as PQgetCopyData. When none is
- * buffered yet, a short nap lets the server send several before the socket
- * is read: waking on every 8 KiB message the server writes was 125,000
- * sleeps and wake-ups of a 10 M window, each a context switch on both
- * sides. The nap is far shorter than the server takes to fill the socket's
- * buffer (~200 KiB), so it never waits for recon. */
+/* Waits for more of a COPY in progress. When nothing whole is buffered, a
+ * short nap lets the server send several rows before the socket is read:
+ * waking on every 8 KiB message the server writes was 125,000 sleeps and
+ * wake-ups of a 10 M window, each a context switch on both sides. The nap
+ * is far shorter than the server takes to fill the socket's buffer
+ * (~200 KiB), so it never waits for recon. libpq reads at most its buffer
+ * (16 KiB) a call: read again while the socket has more, nap only once it
+ * is empty. False when the connection failed. */
 #define COPY_NAP_NS 250000L
-static int next_copy_row(PGconn *conn, char **row)
+static bool copy_wait(PGconn *conn)
 {
-	for (;;) {
-		int len = PQgetCopyData(conn, row, 1);
-		if (len != 0)
-			return len;
-		/* libpq reads at most its buffer (16 KiB) a call: read again while
-		 * the socket has more, nap only once it is empty */
-		struct pollfd p = {.fd = PQsocket(conn), .events = POLLIN};
-		int ready = poll(&p, 1, 0);
-		if (ready == 0) {
-			struct timespec nap = {0, COPY_NAP_NS};
-			nanosleep(&nap, NULL);
-			ready = poll(&p, 1, -1);
-		}
-		if (ready < 0 && errno != EINTR)
-			return PQgetCopyData(conn, row, 0); /* let libpq wait and report */
-		if (!PQconsumeInput(conn))
-			return -2;
+	struct pollfd p = {.fd = PQsocket(conn), .events = POLLIN};
+	int ready = poll(&p, 1, 0);
+	if (ready == 0) {
+		struct timespec nap = {0, COPY_NAP_NS};
+		nanosleep(&nap, NULL);
+		ready = poll(&p, 1, -1);
 	}
+	if (ready < 0 && errno != EINTR)
+		return false;
+	return PQconsumeInput(conn) == 1;
 }
 
-/* Runs COPY (query) TO STDOUT and hands every row to deliver(). After a bad
- * row the rest is read and dropped so the connection stays usable. */
+/* Up to n bytes of the next CopyData message into dst, straight from
+ * libpq's buffer (PQgetlineAsync: no allocation, no copy of our own): the
+ * bytes read, -1 at the end of the COPY (or a message that ends it, such
+ * as an error: PQgetResult tells), -2 when the connection failed. A
+ * message longer than n comes in pieces, one call each. */
+static int copy_piece(PGconn *conn, char *dst, size_t n)
+{
+	int cap = n > INT_MAX ? INT_MAX : (int)n, got;
+	while ((got = PQgetlineAsync(conn, dst, cap)) == 0)
+		if (!copy_wait(conn))
+			return -2;
+	return got;
+}
+
+/* A growable buffer for a message longer than the room it was read into. */
+typedef struct {
+	char *data;
+	size_t len, cap;
+} spill_buf;
+
+/* The next CopyData message, whole: read into dst[0..room) (room > 1; a
+ * byte after it is left for a NUL), or, when it is longer, on into spill
+ * (its first bytes copied there). *msg and *len say where it is; returns
+ * 1, -1 at the end of the COPY, -2 on a failure. Whether a message that
+ * filled its room is whole is known from the tuple's own lengths
+ * (rcn_pgbin_missing), so the rest is asked for exactly and no byte of
+ * the next message is ever taken. */
+static int copy_message(PGconn *conn, char *dst, size_t room, bool first, spill_buf *spill, char **msg, size_t *len)
+{
+	int got = copy_piece(conn, dst, room - 1);
+	if (got < 0)
+		return got;
+	size_t n = (size_t)got, need = n < room - 1 ? 0 : rcn_pgbin_missing(dst, n, first);
+	*msg = dst;
+	*len = n;
+	if (!need)
+		return 1;
+	spill->len = 0;
+	rcn_xreserve((void **)&spill->data, &spill->cap, n + need + 1, 1);
+	memcpy(spill->data, dst, n);
+	spill->len = n;
+	while (need) {
+		rcn_xreserve((void **)&spill->data, &spill->cap, spill->len + need + 1, 1);
+		got = copy_piece(conn, spill->data + spill->len, need);
+		if (got < 0)
+			return got; /* cut short: PQgetResult tells why */
+		spill->len += (size_t)got;
+		need = (size_t)got < need ? 0 : rcn_pgbin_missing(spill->data, spill->len, first);
+	}
+	*msg = spill->data;
+	*len = spill->len;
+	return 1;
+}
+
+/* Room a batch must have left to take the next message in place; a longer
+ * one goes through spill_buf (rare: rows are a few hundred bytes). */
+#define MESSAGE_ROOM ((size_t)64 * 1024)
+
+/* Runs COPY (query) TO STDOUT and hands every row to deliver(). Rows are
+ * read into the batches the worker splits (or, on one thread, into a
+ * buffer of their own) and split in place. After a bad row the rest is
+ * read and dropped so the connection stays usable. */
 static rcn_rc copy_out(rcn_db *db, const char *sql, int nfields, row_ctx *c, bool pipelined, rcn_err *err,
 		       const char *what)
 {
@@ -522,32 +577,54 @@ static rcn_rc copy_out(rcn_db *db, const char *sql, int nfields, row_ctx *c, boo
 	row_pipe q;
 	pipelined = pipelined && pipe_start(&q, c, nfields, what);
 	rcn_rc rc = RCN_OK;
-	char *row;
-	int len;
+	spill_buf spill = {0};
+	char *own = pipelined ? NULL : rcn_xmalloc(MESSAGE_ROOM);
 	bool first = true;
-	while ((len = next_copy_row(db->conn, &row)) > 0) {
-		char *tuple = row;
-		size_t n = (size_t)len;
+	int got;
+	for (;;) {
+		row_batch *b = NULL;
+		char *dst = own, *msg;
+		size_t room = MESSAGE_ROOM, n;
+		if (pipelined) {
+			b = &q.b[q.filling];
+			if (BATCH_BYTES - b->len < MESSAGE_ROOM || b->n == sizeof(b->ends) / sizeof(b->ends[0])) {
+				pipe_push(&q);
+				b = &q.b[q.filling];
+			}
+			dst = b->data + b->len;
+			room = BATCH_BYTES - b->len;
+		}
+		if ((got = copy_message(db->conn, dst, room, first, &spill, &msg, &n)) < 0)
+			break;
+		char *tuple = msg;
 		if (first) { /* the file header comes before the first tuple */
-			size_t h = rcn_pgbin_header(row, n);
+			size_t h = rcn_pgbin_header(msg, n);
 			if (!h && rc == RCN_OK)
 				rc = rcn_err_set(err, RCN_EDB, "", 0, "%s: COPY's binary header is missing", what);
 			tuple += h, n -= h, first = false;
 		}
 		if (n == 0 || rc != RCN_OK)
-			; /* nothing after the header; after a failure the rest is read and dropped */
-		else if (pipelined)
-			pipe_row(&q, tuple, n); /* after a failure the worker drops what it gets */
-		else
+			continue; /* nothing after the header; after a failure the rest is read and dropped */
+		if (!pipelined) {
 			rc = copy_row(c, tuple, n, nfields, err, what);
-		PQfreemem(row);
+		} else if (msg == dst) { /* in the batch already: the header (once) moved out of the way */
+			if (tuple != dst)
+				memmove(dst, tuple, n);
+			b->len += n;
+			b->data[b->len++] = '\0';
+			b->ends[b->n++] = b->len;
+		} else {
+			pipe_row(&q, tuple, n); /* a long row, from spill */
+		}
 	}
+	free(own);
+	free(spill.data);
 	if (pipelined) {
 		rcn_err later; /* the worker's, when the header had failed already */
 		rcn_rc prc = pipe_finish(&q, rc == RCN_OK ? err : &later);
 		rc = rc != RCN_OK ? rc : prc;
 	}
-	if (len == -2 && rc == RCN_OK)
+	if (got == -2 && rc == RCN_OK)
 		rc = rcn_pq_fail(db, NULL, err, what);
 	rcn_rc drc = rcn_pq_drain(db, rc == RCN_OK ? err : NULL, what);
 	return rc != RCN_OK ? rc : drc;

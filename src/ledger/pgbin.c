@@ -24,6 +24,41 @@ size_t rcn_pgbin_header(const char *data, size_t len)
 	return ext <= len - 19 ? 19 + (size_t)ext : 0;
 }
 
+size_t rcn_pgbin_missing(const char *data, size_t len, bool first)
+{
+	size_t at = 0;
+	if (first) {
+		if (len < 19)
+			return 19 - len;
+		uint32_t ext = be32(data + 15);
+		if (ext > len - 19)
+			return ext - (len - 19);
+		at = 19 + ext;
+		if (at == len)
+			return 0; /* the header alone */
+	}
+	if (len - at < 2)
+		return 2 - (len - at);
+	int n = (int16_t)((unsigned char)data[at] << 8 | (unsigned char)data[at + 1]);
+	at += 2;
+	if (n < 0)
+		return 0; /* the trailer, or malformed */
+	for (int i = 0; i < n; i++) {
+		if (len - at < 4)
+			return 4 - (len - at);
+		uint32_t l = be32(data + at);
+		at += 4;
+		if (l == UINT32_MAX)
+			continue;
+		if (l > INT32_MAX)
+			return 0; /* malformed */
+		if (l > len - at)
+			return l - (len - at);
+		at += l;
+	}
+	return 0;
+}
+
 int rcn_pgbin_split(char *row, size_t len, const char **fields, int *lens, int max)
 {
 	if (len < 2)

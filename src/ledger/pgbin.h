@@ -30,6 +30,13 @@ size_t rcn_pgbin_header(const char *data, size_t len);
  * row whose lengths do not add up to len. */
 int rcn_pgbin_split(char *row, size_t len, const char **fields, int *lens, int max);
 
+/* How many more bytes the start of one binary COPY message, data[0..len),
+ * needs before its tuple is whole (each message is one tuple, the first
+ * one led by the file header; the trailer is a count of -1): 0 when it is
+ * whole or cannot be (malformed, left to rcn_pgbin_split), else how many
+ * more it needs at least, known from the lengths read so far. */
+size_t rcn_pgbin_missing(const char *data, size_t len, bool first);
+
 /* An int8 value: 8 bytes, big-endian. */
 int64_t rcn_pgbin_int8(const char *value);
 

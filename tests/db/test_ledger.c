@@ -616,6 +616,7 @@ typedef struct {
 	uint64_t hash;
 	size_t n;
 	size_t longest; /* merchant_id */
+	size_t bytes;	/* of every merchant_id */
 } fold;
 
 static void fold_text(fold *f, const char *s)
@@ -640,6 +641,7 @@ static void fold_order(void *ctx, const rcn_ledger_order *o)
 	f->hash = f->hash * 31 + (uint64_t)o->amount_fen * 7 + (uint64_t)o->business_date;
 	if (strlen(o->merchant_id) > f->longest)
 		f->longest = strlen(o->merchant_id);
+	f->bytes += strlen(o->merchant_id);
 	f->n++;
 }
 
@@ -656,6 +658,12 @@ static void test_window_pipelined(void **state)
 	    "'PAID',"
 	    " '2026-03-01 01:00:00+00'::timestamptz + i * interval '1 ms', NULL, NULL FROM generate_series(1, 30000) "
 	    "AS i");
+	/* and rows whose messages end on either side of the 64 KiB a message
+	 * is first read into (a row of exactly that is whole, one byte more
+	 * is read on) */
+	sql("INSERT INTO ledger_orders SELECT 'P' || i, repeat('y', 65300 + i - 30001), 'wechat', 'T' || i, i, 'CNY',"
+	    " 'PAID', '2026-03-01 01:00:00+00'::timestamptz + i * interval '1 ms', NULL, NULL"
+	    " FROM generate_series(30001, 30200) AS i");
 	rcn_err err;
 	rcn_ledger_window w = {day_of("2026-03-01"), 0, "Asia/Shanghai", NULL, NULL, false};
 	fold one = {0}, two = {0};
@@ -663,10 +671,12 @@ static void test_window_pipelined(void **state)
 	assert_ok(rcn_ledger_load_window(db, &w, &s1, &err));
 	w.pipelined = true;
 	assert_ok(rcn_ledger_load_window(db, &w, &s2, &err));
-	assert_int_equal(one.n, 30000);
+	assert_int_equal(one.n, 30200);
 	assert_int_equal(one.longest, 1500000);
+	assert_int_equal(one.bytes, 1500000 + 29999 * 2 + 200 * 65300 + 199 * 200 / 2);
 	assert_int_equal(two.n, one.n);
 	assert_int_equal(two.longest, one.longest);
+	assert_int_equal(two.bytes, one.bytes);
 	assert_true(two.hash == one.hash);
 
 	/* a bad row in the middle of the stream: the same one-line error either way */

@@ -115,6 +115,48 @@ static void test_split_malformed(void **state)
 	assert_int_equal(rcn_pgbin_split(neg.d, neg.n, f, lens, 4), -1);
 }
 
+/* Whether a message's start holds its whole tuple, and if not how much
+ * more it needs at least: a reader that took the first bytes of a long
+ * message asks for the rest, and never for bytes of the next message. */
+static void test_missing(void **state)
+{
+	(void)state;
+	wire w = {.n = 0};
+	put_be(&w, 3, 2);
+	put_value(&w, "abc", 3);
+	put_null(&w);
+	put_value(&w, "0123456789", 10);
+	assert_int_equal(w.n, 2 + 7 + 4 + 14);
+	assert_int_equal(rcn_pgbin_missing(w.d, w.n, false), 0);
+	assert_int_equal(rcn_pgbin_missing(w.d, 1, false), 1);	     /* not even the count */
+	assert_int_equal(rcn_pgbin_missing(w.d, 2, false), 4);	     /* the first length */
+	assert_int_equal(rcn_pgbin_missing(w.d, 4, false), 2);	     /* half of it */
+	assert_int_equal(rcn_pgbin_missing(w.d, 7, false), 2);	     /* "a" of "abc" */
+	assert_int_equal(rcn_pgbin_missing(w.d, 9, false), 4);	     /* the NULL's length */
+	assert_int_equal(rcn_pgbin_missing(w.d, 13, false), 4);	     /* the last length */
+	assert_int_equal(rcn_pgbin_missing(w.d, 17, false), 10);     /* its value */
+	assert_int_equal(rcn_pgbin_missing(w.d, w.n - 1, false), 1); /* its last byte */
+	wire t = {.n = 0};
+	put_be(&t, 0xffff, 2); /* the trailer */
+	assert_int_equal(rcn_pgbin_missing(t.d, t.n, false), 0);
+	/* the first message: the header (with an extension) before the tuple, or alone */
+	wire f = {.n = 0};
+	memcpy(f.d, "PGCOPY\n\377\r\n\0\0\0\0\0\0\0\0\002xy", 21);
+	f.n = 21;
+	assert_int_equal(rcn_pgbin_missing(f.d, 10, true), 9);
+	assert_int_equal(rcn_pgbin_missing(f.d, 19, true), 2);
+	assert_int_equal(rcn_pgbin_missing(f.d, 21, true), 0);
+	memcpy(f.d + f.n, w.d, w.n);
+	f.n += w.n;
+	assert_int_equal(rcn_pgbin_missing(f.d, f.n, true), 0);
+	assert_int_equal(rcn_pgbin_missing(f.d, 21 + 17, true), 10);
+	/* malformed: nothing more to wait for, the splitter says what is wrong */
+	wire bad = {.n = 0};
+	put_be(&bad, 1, 2);
+	put_be(&bad, 0x80000000u, 4);
+	assert_int_equal(rcn_pgbin_missing(bad.d, bad.n, false), 0);
+}
+
 static const char *ts(int64_t usecs)
 {
 	static char out[20];
@@ -196,8 +238,8 @@ static void test_timestamptz(void **state)
 
 int main(void)
 {
-	const struct CMUnitTest tests[] = {cmocka_unit_test(test_header), cmocka_unit_test(test_split),
-					   cmocka_unit_test(test_split_malformed), cmocka_unit_test(test_timestamp),
-					   cmocka_unit_test(test_timestamptz)};
+	const struct CMUnitTest tests[] = {cmocka_unit_test(test_header),	   cmocka_unit_test(test_split),
+					   cmocka_unit_test(test_split_malformed), cmocka_unit_test(test_missing),
+					   cmocka_unit_test(test_timestamp),	   cmocka_unit_test(test_timestamptz)};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
