@@ -39,5 +39,8 @@ static inline rcn_date rcn_time_date(rcn_time t)
 const char *rcn_time_format(char out[20], rcn_time t);
 /* The time of "YYYY-MM-DD HH:MM:SS" (as rcn_datetime_parse reads it). */
 rcn_rc rcn_time_parse(rcn_time *out, const char *s, size_t n, rcn_err *err);
+/* The time of text rcn_datetime_parse wrote (normalized, already checked):
+ * digits read, nothing checked again. */
+rcn_time rcn_time_of_normal(const char text[20]);
 
 #endif

@@ -752,8 +752,7 @@ static rcn_rc set_zone(rcn_db *db, const rcn_ledger_window *w, rcn_err *err)
 
 /* The zone's offsets from UTC over the window, for rcn_pgbin_timestamptz. */
 typedef struct {
-	rcn_pgbin_offset *seg;
-	size_t n;
+	rcn_pgbin_offset *seg; /* owned; zone.seg points here */
 	rcn_pgbin_zone zone;
 } zone_table;
 
@@ -826,13 +825,12 @@ static rcn_rc zone_offsets(rcn_db *db, const rcn_ledger_window *w, zone_table *z
 		/* a change found at a minute that the second before it already had */
 		if (i > 0 && number_at(res, i, 3) == 1)
 			*exact = false;
-		z->seg[z->n++] = (rcn_pgbin_offset){(number_at(res, i, 0) - EPOCH_2000) * 1000000,
-						    (int32_t)number_at(res, i, 1)};
+		z->seg[z->zone.n++] = (rcn_pgbin_offset){(number_at(res, i, 0) - EPOCH_2000) * 1000000,
+							 (int32_t)number_at(res, i, 1)};
 	}
 	z->zone.end = n ? (number_at(res, 0, 2) - EPOCH_2000) * 1000000 : 0;
 	PQclear(res);
 	z->zone.seg = z->seg;
-	z->zone.n = z->n;
 	*exact = *exact && n > 0;
 	return rc;
 }

@@ -326,19 +326,17 @@ static bool interned_test(const char **asked, bool *answer, const char *status, 
 	return *answer;
 }
 
-/* A record's trade time as a number: the parsers give it as normalized
- * "YYYY-MM-DD HH:MM:SS" with its date. */
+/* A record's trade time as a number, from its text alone: the parsers give
+ * it normalized ("YYYY-MM-DD HH:MM:SS", rcn_datetime_parse's output); text
+ * in any other shape is read the checked way. */
 static rcn_time record_time(const rcn_record *rec)
 {
 	const char *t = rec->trade_time;
 	if (!t[0])
 		return RCN_NO_TIME;
+	if (t[4] == '-' && t[7] == '-' && t[10] == ' ' && t[13] == ':' && t[16] == ':' && t[19] == '\0')
+		return rcn_time_of_normal(t);
 	rcn_time v;
-	if (t[10] == ' ' && t[13] == ':' && t[16] == ':' && t[19] == '\0') {
-		int hh = (t[11] - '0') * 10 + t[12] - '0', mi = (t[14] - '0') * 10 + t[15] - '0',
-		    ss = (t[17] - '0') * 10 + t[18] - '0';
-		return (int64_t)rec->trade_date * RCN_SECS_PER_DAY + hh * 3600 + mi * 60 + ss;
-	}
 	return rcn_time_parse(&v, t, strlen(t), NULL) == RCN_OK ? v : RCN_NO_TIME;
 }
 

@@ -220,82 +220,115 @@ static bool blank_piece(const char *s, size_t n)
 	return true;
 }
 
-/* A line's length without its line end (LF or CR LF). */
-static size_t line_body(const char *s, size_t n)
+/* Where a quote, CR or LF at s[i] leaves a line that is plain so far: its
+ * end (an LF, or CR LF) in *end (past the LF) and *body (before the line
+ * end), true; false for a quote or a CR not before an LF. */
+static bool plain_end(const char *s, size_t i, size_t len, size_t *end, size_t *body)
 {
-	size_t body = n - 1; /* without the '\n' */
-	if (body > 0 && s[body - 1] == '\r')
-		body--;
-	return body;
+	if (s[i] == '\n' || (s[i] == '\r' && i + 1 < len && s[i + 1] == '\n')) {
+		*body = i;
+		*end = i + 1 + (s[i] == '\r');
+		return true;
+	}
+	return false;
 }
 
-/* A whole line at a row boundary with no quote and no CR before its end:
- * what libcsv would make of it (fields split at commas, byte-exact, the
- * CR LF or LF ending the row), without its byte-at-a-time state machine.
- * The line is scanned once, 16 bytes at a time where SSE2 is there, for its
- * commas and for a quote or CR; false, with nothing added, when it has one
- * of those or more fields than a row may have (libcsv then takes the line
- * and says so). Almost every line of a bill takes this path. */
-#ifdef HAVE_AVX2_SCAN
-/* The 32-byte blocks of split_plain's scan where the CPU has AVX2 (checked
- * at run time: Debian's baseline is SSE2): half the blocks of a 300-byte
- * line. Moves *at past the blocks it scanned; false as split_plain. */
-__attribute__((target("avx2"))) static bool scan_avx2(const char *s, size_t body, size_t *at, uint32_t *cut, size_t *n)
+/* Commas at base + the set bits of m; false past the fields a row may have. */
+static bool add_cuts(uint32_t *cut, size_t *k, size_t base, unsigned m)
 {
-	const __m256i comma = _mm256_set1_epi8(','), quote = _mm256_set1_epi8('"'), cr = _mm256_set1_epi8('\r');
-	size_t i = *at, k = *n;
-	for (; i + 32 <= body; i += 32) {
-		__m256i v = _mm256_loadu_si256((const __m256i *)(const void *)(s + i));
-		if (_mm256_movemask_epi8(_mm256_or_si256(_mm256_cmpeq_epi8(v, quote), _mm256_cmpeq_epi8(v, cr))))
+	for (; m; m &= m - 1) {
+		if (*k == RCN_MAX_FIELDS - 1)
 			return false;
-		unsigned m = (unsigned)_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, comma));
-		for (; m; m &= m - 1) {
-			if (k == RCN_MAX_FIELDS - 1)
-				return false;
-			cut[k++] = (uint32_t)(i + (size_t)__builtin_ctz(m));
+		cut[(*k)++] = (uint32_t)(base + (size_t)__builtin_ctz(m));
+	}
+	return true;
+}
+
+/* The blocks of plain_line: 1 at the line's end, -1 not plain, 0 when the
+ * blocks ran out (*at past them). */
+#ifdef HAVE_AVX2_SCAN
+__attribute__((target("avx2"))) static int line_avx2(const char *s, size_t len, size_t *at, uint32_t *cut, size_t *k,
+						     size_t *end, size_t *body)
+{
+	const __m256i comma = _mm256_set1_epi8(','), quote = _mm256_set1_epi8('"'), cr = _mm256_set1_epi8('\r'),
+		      lf = _mm256_set1_epi8('\n');
+	size_t i = *at;
+	for (; i + 32 <= len; i += 32) {
+		__m256i v = _mm256_loadu_si256((const __m256i *)(const void *)(s + i));
+		unsigned odd = (unsigned)_mm256_movemask_epi8(
+			_mm256_or_si256(_mm256_or_si256(_mm256_cmpeq_epi8(v, quote), _mm256_cmpeq_epi8(v, cr)),
+					_mm256_cmpeq_epi8(v, lf)));
+		unsigned commas = (unsigned)_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, comma));
+		if (odd) {
+			unsigned p = (unsigned)__builtin_ctz(odd);
+			if (!add_cuts(cut, k, i, commas & ((1u << p) - 1)))
+				return -1;
+			return plain_end(s, i + p, len, end, body) ? 1 : -1;
 		}
+		if (!add_cuts(cut, k, i, commas))
+			return -1;
 	}
 	*at = i;
-	*n = k;
-	return true;
+	return 0;
 }
 #endif
 
-static void emit_plain(rcn_csvrows *r, const char *s, size_t body, const uint32_t *cut, size_t n);
-
-static bool split_plain(rcn_csvrows *r, const char *s, size_t body)
+#ifdef __SSE2__
+static int line_sse2(const char *s, size_t len, size_t *at, uint32_t *cut, size_t *k, size_t *end, size_t *body)
 {
-	uint32_t cut[RCN_MAX_FIELDS - 1];
-	size_t n = 0, i = 0;
+	const __m128i comma = _mm_set1_epi8(','), quote = _mm_set1_epi8('"'), cr = _mm_set1_epi8('\r'),
+		      lf = _mm_set1_epi8('\n');
+	size_t i = *at;
+	for (; i + 16 <= len; i += 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+		unsigned odd = (unsigned)_mm_movemask_epi8(_mm_or_si128(
+			_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, cr)), _mm_cmpeq_epi8(v, lf)));
+		unsigned commas = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, comma));
+		if (odd) {
+			unsigned p = (unsigned)__builtin_ctz(odd);
+			if (!add_cuts(cut, k, i, commas & ((1u << p) - 1)))
+				return -1;
+			return plain_end(s, i + p, len, end, body) ? 1 : -1;
+		}
+		if (!add_cuts(cut, k, i, commas))
+			return -1;
+	}
+	*at = i;
+	return 0;
+}
+#endif
+
+/* A whole plain line at the start of s[0..len): no quote, no CR but the
+ * one of a CR LF ending it, at most a row's fields. What libcsv would make
+ * of it (fields split at commas, byte-exact, the CR LF or LF ending the
+ * row) without its byte-at-a-time state machine: one pass, 32 or 16 bytes
+ * at a time, finds the commas and the line's end together. True with the
+ * commas in cut[0..*k), *body (the bytes before the line end) and *end
+ * (past its LF); false when the line is not plain or does not end within
+ * len (libcsv then takes it, and says what is wrong). */
+static bool plain_line(const char *s, size_t len, uint32_t *cut, size_t *k, size_t *end, size_t *body)
+{
+	size_t i = 0;
+	int found = 0;
+	*k = 0;
 #ifdef HAVE_AVX2_SCAN
-	if (__builtin_cpu_supports("avx2") && !scan_avx2(s, body, &i, cut, &n))
-		return false;
+	if (__builtin_cpu_supports("avx2"))
+		found = line_avx2(s, len, &i, cut, k, end, body);
 #endif
 #ifdef __SSE2__
-	const __m128i comma = _mm_set1_epi8(','), quote = _mm_set1_epi8('"'), cr = _mm_set1_epi8('\r');
-	for (; i + 16 <= body; i += 16) {
-		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
-		if (_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, cr))))
-			return false;
-		unsigned m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, comma));
-		for (; m; m &= m - 1) {
-			if (n == RCN_MAX_FIELDS - 1)
-				return false;
-			cut[n++] = (uint32_t)(i + (size_t)__builtin_ctz(m));
-		}
-	}
+	if (!found)
+		found = line_sse2(s, len, &i, cut, k, end, body);
 #endif
-	for (; i < body; i++) {
-		if (s[i] == '"' || s[i] == '\r')
-			return false;
+	for (; !found && i < len; i++) {
 		if (s[i] == ',') {
-			if (n == RCN_MAX_FIELDS - 1)
+			if (*k == RCN_MAX_FIELDS - 1)
 				return false;
-			cut[n++] = (uint32_t)i;
+			cut[(*k)++] = (uint32_t)i;
+		} else if (s[i] == '"' || s[i] == '\r' || s[i] == '\n') {
+			found = plain_end(s, i, len, end, body) ? 1 : -1;
 		}
 	}
-	emit_plain(r, s, body, cut, n);
-	return true;
+	return found == 1;
 }
 
 /* A plain line's row, its commas at cut[0..n): what add_field would do
@@ -358,124 +391,29 @@ static void feed_piece(rcn_csvrows *r, const char *s, size_t n, bool ends_line)
 	 * state 0 (ROW_NOT_BEGUN in libcsv.c) with no pending field bytes, which a
 	 * bare CR inside an earlier cut piece could leave behind */
 	bool at_boundary = !started_row && r->csv.pstate == 0 && r->csv.entry_pos == 0;
-	size_t body = ends_line ? line_body(s, n) : 0;
-	if (ends_line && r->in_row && at_boundary && split_plain(r, s, body))
-		; /* split without libcsv */
+	uint32_t cut[RCN_MAX_FIELDS - 1];
+	size_t k, end, body;
+	if (ends_line && r->in_row && at_boundary && plain_line(s, n, cut, &k, &end, &body))
+		emit_plain(r, s, body, cut, k); /* split without libcsv (the first line comes here) */
 	else if (csv_parse(&r->csv, s, n, on_field, on_row_end, r) != n && !r->failed)
 		rcn_csvrows_fail(r, RCN_ELIMIT, r->line, "csv: %s", csv_strerror(csv_error(&r->csv)));
 	if (ends_line)
 		r->line++;
 }
 
-/* Where a quote, CR or LF at s[i] leaves a line that is plain so far: its
- * end (an LF, or CR LF) in *end (past the LF) and *body (before the line
- * end), true; false for a quote or a CR not before an LF. */
-static bool plain_end(const char *s, size_t i, size_t len, size_t *end, size_t *body)
-{
-	if (s[i] == '\n' || (s[i] == '\r' && i + 1 < len && s[i + 1] == '\n')) {
-		*body = i;
-		*end = i + 1 + (s[i] == '\r');
-		return true;
-	}
-	return false;
-}
-
-/* Commas at base + the set bits of m; false past the fields a row may have. */
-static bool add_cuts(uint32_t *cut, size_t *k, size_t base, unsigned m)
-{
-	for (; m; m &= m - 1) {
-		if (*k == RCN_MAX_FIELDS - 1)
-			return false;
-		cut[(*k)++] = (uint32_t)(base + (size_t)__builtin_ctz(m));
-	}
-	return true;
-}
-
-/* The blocks of line_scan: 1 at the line's end, -1 not plain, 0 when the
- * blocks ran out (*at past them). */
-#ifdef HAVE_AVX2_SCAN
-__attribute__((target("avx2"))) static int line_avx2(const char *s, size_t len, size_t *at, uint32_t *cut, size_t *k,
-						     size_t *end, size_t *body)
-{
-	const __m256i comma = _mm256_set1_epi8(','), quote = _mm256_set1_epi8('"'), cr = _mm256_set1_epi8('\r'),
-		      lf = _mm256_set1_epi8('\n');
-	size_t i = *at;
-	for (; i + 32 <= len; i += 32) {
-		__m256i v = _mm256_loadu_si256((const __m256i *)(const void *)(s + i));
-		unsigned odd = (unsigned)_mm256_movemask_epi8(
-			_mm256_or_si256(_mm256_or_si256(_mm256_cmpeq_epi8(v, quote), _mm256_cmpeq_epi8(v, cr)),
-					_mm256_cmpeq_epi8(v, lf)));
-		unsigned commas = (unsigned)_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, comma));
-		if (odd) {
-			unsigned p = (unsigned)__builtin_ctz(odd);
-			if (!add_cuts(cut, k, i, commas & ((1u << p) - 1)))
-				return -1;
-			return plain_end(s, i + p, len, end, body) ? 1 : -1;
-		}
-		if (!add_cuts(cut, k, i, commas))
-			return -1;
-	}
-	*at = i;
-	return 0;
-}
-#endif
-
-#ifdef __SSE2__
-static int line_sse2(const char *s, size_t len, size_t *at, uint32_t *cut, size_t *k, size_t *end, size_t *body)
-{
-	const __m128i comma = _mm_set1_epi8(','), quote = _mm_set1_epi8('"'), cr = _mm_set1_epi8('\r'),
-		      lf = _mm_set1_epi8('\n');
-	size_t i = *at;
-	for (; i + 16 <= len; i += 16) {
-		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
-		unsigned odd = (unsigned)_mm_movemask_epi8(_mm_or_si128(
-			_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, cr)), _mm_cmpeq_epi8(v, lf)));
-		unsigned commas = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, comma));
-		if (odd) {
-			unsigned p = (unsigned)__builtin_ctz(odd);
-			if (!add_cuts(cut, k, i, commas & ((1u << p) - 1)))
-				return -1;
-			return plain_end(s, i + p, len, end, body) ? 1 : -1;
-		}
-		if (!add_cuts(cut, k, i, commas))
-			return -1;
-	}
-	*at = i;
-	return 0;
-}
-#endif
-
 /* At a row boundary with libcsv holding nothing, a whole plain line at s
- * (no quote, no CR but the one of a CR LF ending it, some bytes before
- * the end) is found and split in one pass, without first looking for its
- * end (memchr) and then for its commas: the bytes through its LF, or 0
- * with nothing done (feed_bytes then takes the line the usual way, which
- * also handles a blank line, a line longer than len and every other case). */
+ * with some bytes before its end is split in one pass, without first
+ * looking for its end (memchr) and then for its commas: the bytes through
+ * its LF, or 0 with nothing done (feed_bytes then takes the line the usual
+ * way, which also handles the first line, a blank one, a line longer than
+ * len and every other case). Almost every line of a bill takes this path. */
 static size_t line_scan(rcn_csvrows *r, const char *s, size_t len)
 {
 	if (!r->seen_content || r->in_row || r->csv.pstate != 0 || r->csv.entry_pos != 0)
 		return 0;
 	uint32_t cut[RCN_MAX_FIELDS - 1];
-	size_t k = 0, i = 0, end = 0, body = 0;
-	int found = 0;
-#ifdef HAVE_AVX2_SCAN
-	if (__builtin_cpu_supports("avx2"))
-		found = line_avx2(s, len, &i, cut, &k, &end, &body);
-#endif
-#ifdef __SSE2__
-	if (!found)
-		found = line_sse2(s, len, &i, cut, &k, &end, &body);
-#endif
-	for (; !found && i < len; i++) {
-		if (s[i] == ',') {
-			if (k == RCN_MAX_FIELDS - 1)
-				return 0;
-			cut[k++] = (uint32_t)i;
-		} else if (s[i] == '"' || s[i] == '\r' || s[i] == '\n') {
-			found = plain_end(s, i, len, &end, &body) ? 1 : -1;
-		}
-	}
-	if (found != 1 || body == 0)
+	size_t k, end = 0, body = 0;
+	if (!plain_line(s, len, cut, &k, &end, &body) || body == 0)
 		return 0;
 	/* what feed_piece does for such a line */
 	r->in_row = true;

@@ -166,10 +166,30 @@ rcn_rc rcn_time_parse(rcn_time *out, const char *s, size_t n, rcn_err *err)
 	char text[20] = "";
 	rcn_date day = 0;
 	rcn_rc rc = rcn_datetime_parse(text, &day, s, n, err);
+	(void)day;
 	if (rc != RCN_OK)
 		return rc;
-	int hh = (text[11] - '0') * 10 + text[12] - '0', mi = (text[14] - '0') * 10 + text[15] - '0',
-	    ss = (text[17] - '0') * 10 + text[18] - '0';
-	*out = (int64_t)day * RCN_SECS_PER_DAY + hh * 3600 + mi * 60 + ss;
+	*out = rcn_time_of_normal(text);
 	return RCN_OK;
+}
+
+static int two_at(const char *p)
+{
+	return (p[0] - '0') * 10 + p[1] - '0';
+}
+
+rcn_time rcn_time_of_normal(const char text[20])
+{
+	/* a statement's times nearly all fall on one or two days: the last
+	 * day this thread read is remembered */
+	static _Thread_local struct {
+		char ymd[10];
+		rcn_date day;
+	} last = {"", 0};
+	if (memcmp(text, last.ymd, 10) != 0) {
+		last.day = rcn_date_from_ymd(two_at(text) * 100 + two_at(text + 2), two_at(text + 5), two_at(text + 8));
+		memcpy(last.ymd, text, 10);
+	}
+	return (int64_t)last.day * RCN_SECS_PER_DAY + two_at(text + 11) * 3600 + two_at(text + 14) * 60 +
+	       two_at(text + 17);
 }

@@ -183,6 +183,44 @@ static void test_expect_orders(void **state)
 	}
 }
 
+/* A statement's batch sized ahead, too small, about right and far too big:
+ * the same night, every row kept in order (the batch's array is taken over
+ * by the matcher whatever its size). */
+static void test_batch_expect(void **state)
+{
+	(void)state;
+	const size_t hints[] = {0, 1, 20, 100000};
+	for (size_t h = 0; h < 4; h++) {
+		rcn_match *m = new_matcher(DAY, 3);
+		rcn_batch *b = rcn_batch_new();
+		rcn_batch_expect(b, hints[h]);
+		char no[16], txn[16];
+		rcn_record r;
+		memset(&r, 0, sizeof(r));
+		r.channel = "wechat", r.merchant_id = r.provider_id = "M1", r.file = "bill.csv";
+		r.refund_no = r.channel_refund_id = r.currency = r.trade_type = "", r.status = "SUCCESS";
+		snprintf(r.trade_time, sizeof(r.trade_time), "2026-03-02 10:00:00");
+		for (int i = 0; i < 50; i++) {
+			snprintf(no, sizeof no, "P%d", i);
+			snprintf(txn, sizeof txn, "T%d", i);
+			r.order_no = no, r.channel_txn_id = txn, r.amount_fen = r.settle_fen = 100 + i, r.line = 2 + i;
+			r.fee = rcn_fee_half_up(r.amount_fen, 6000) * 1000;
+			rcn_batch_add(b, &r);
+			order(m, no, txn, i == 49 ? 1 : 100 + i, "PAID", DAY);
+		}
+		assert_int_equal(rcn_batch_count(b), 50);
+		rcn_match_add_batch(m, 0, b);
+		rcn_match_run(m);
+		const rcn_finding *f = only_finding(m);
+		assert_int_equal(f->kind, RCN_K_OVERPAYMENT);
+		assert_string_equal(f->order_no, "P49");
+		assert_string_equal(f->source, "bill.csv:51");
+		assert_int_equal(side(m, RCN_SIDE_CHANNEL)->matched, 49);
+		assert_balanced(m);
+		rcn_match_free(m);
+	}
+}
+
 /* The same across the batches the window's orders are indexed in while they
  * load (65,536 at a time): a number given again in a later batch is still
  * the first one's, and every order is matched once. */
@@ -281,6 +319,8 @@ static void test_amounts(void **state)
 	assert_int_equal(f->ledger_amount, 5500);
 	assert_int_equal(f->channel_amount, 5000);
 	assert_string_equal(f->source, "bill.csv:2");
+	/* the statement's trade time as the record wrote it (kept as a number meanwhile) */
+	assert_string_equal(f->trade_time, "2026-03-02 10:00:00");
 	assert_int_equal(side(m, RCN_SIDE_LEDGER)->kinds[RCN_K_SHORT_PAYMENT], 1);
 	assert_balanced(m);
 	rcn_match_free(m);
@@ -693,6 +733,7 @@ int main(void)
 		cmocka_unit_test(test_matched),
 		cmocka_unit_test(test_order_given_twice),
 		cmocka_unit_test(test_expect_orders),
+		cmocka_unit_test(test_batch_expect),
 		cmocka_unit_test(test_order_given_twice_across_batches),
 		cmocka_unit_test(test_prepare_same_night),
 		cmocka_unit_test(test_amounts),

@@ -234,6 +234,16 @@ static void test_times(void **state)
 	assert_string_equal(rcn_time_format(out, RCN_TIME_MIN), "0001-01-01 00:00:00");
 	assert_string_equal(rcn_time_format(out, RCN_TIME_MAX), "9999-12-31 23:59:59");
 	assert_string_equal(rcn_time_format(out, RCN_NO_TIME), "");
+	/* days one after another and back: each time on its own day */
+	const char *days[] = {"2026-03-03 00:00:00", "2026-03-02 23:59:59", "2026-02-28 12:00:00",
+			      "2026-03-03 00:00:00"};
+	const rcn_date want[] = {rcn_date_from_ymd(2026, 3, 3), rcn_date_from_ymd(2026, 3, 2),
+				 rcn_date_from_ymd(2026, 2, 28), rcn_date_from_ymd(2026, 3, 3)};
+	for (int i = 0; i < 4; i++) {
+		assert_int_equal(rcn_time_parse(&t, days[i], 19, &err), RCN_OK);
+		assert_int_equal(rcn_time_date(t), want[i]);
+		assert_string_equal(rcn_time_format(out, t), days[i]);
+	}
 	assert_int_equal(rcn_time_parse(&t, "2026-03-02 24:00:00", 19, &err), RCN_EFORMAT);
 	assert_string_equal(err.msg, "invalid time \"2026-03-02 24:00:00\": expected YYYY-MM-DD HH:MM:SS");
 }
