@@ -2,7 +2,8 @@
 # Set-up for a fresh Debian 12 machine, then one of:
 #   tests/bootstrap.sh demo   build, start a private PostgreSQL under var/, load the demo
 #                             ledger, reconcile the two demo nights, print where the reports are
-#   tests/bootstrap.sh test   build (plain and AddressSanitizer+UBSan), run the whole test suite
+#   tests/bootstrap.sh test   build (plain, Release, AddressSanitizer+UBSan; warnings are errors),
+#                             run the whole test suite (the unit tests again on the Release build)
 # Installs missing Debian packages first (needs root or sudo).
 set -euo pipefail
 
@@ -128,6 +129,10 @@ fi
 build "$ROOT/build"
 say "running the test suite"
 (cd "$ROOT/build" && ctest --output-on-failure -j "$JOBS")
+# what the benchmark and packagers build: Release (-O3) with warnings as errors
+build "$ROOT/build-rel" -DCMAKE_BUILD_TYPE=Release
+say "running the unit tests of the Release build"
+(cd "$ROOT/build-rel" && ctest --output-on-failure -j "$JOBS" -L unit)
 build "$ROOT/build-asan" -DRECON_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
 say "running the test suite under AddressSanitizer + UndefinedBehaviorSanitizer"
 (cd "$ROOT/build-asan" && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -j "$JOBS")

@@ -77,7 +77,7 @@ bool rcn_csvrows_name_eq(const char *s, size_t n, const char *name)
 {
 	size_t i = 0, j = 0, m = strlen(name);
 	while (i < n && j < m) {
-		size_t li, lj;
+		size_t li = 0, lj = 0; /* set by paren_at when it finds one */
 		char a = paren_at(s + i, n - i, &li), b = paren_at(name + j, m - j, &lj);
 		if (a || b) {
 			if (a != b)

@@ -7,7 +7,7 @@ set -euo pipefail
 RECON=$1
 ROOT=$2
 WORK=$3
-SAMPLES=${RECON_SAMPLES:-$ROOT/../shared/samples}
+SAMPLES=${RECON_SAMPLES:-$ROOT/fixtures/samples}
 GOLDEN=$ROOT/fixtures/golden
 failures=0
 
