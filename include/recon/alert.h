@@ -57,6 +57,9 @@
  *       "failed_files": [                 statements rejected tonight, in configuration order
  *         {"source": "wx-main", "file": "wechat_1900000109_20260302.csv", "reason": "…"}
  *       ],
+ *       "problems": [                     what the night could not check (the log's PROBLEM lines)
+ *         "the business-day calendar ends 2026-12-31: 1 settlement(s) of this date fall due after it …"
+ *       ],
  *       "reports": "/srv/recon/reports/2026-03-02"       null when no report was written
  *     }
  *

@@ -35,4 +35,8 @@ rcn_day_kind rcn_calendar_day(const rcn_calendar *c, rcn_date day, const char **
  * the calendar covers ("the calendar has no data for 2027: add its holiday file"). */
 rcn_rc rcn_calendar_add_workdays(const rcn_calendar *c, rcn_date day, int n, rcn_date *out, rcn_err *err);
 
+/* The last day of the last year the calendar covers (its 31 December): T+N
+ * walks that reach past it cannot be computed until the next year is added. */
+rcn_date rcn_calendar_last_day(const rcn_calendar *c);
+
 #endif

@@ -164,6 +164,7 @@ typedef struct {
 	double seconds;					/* < 0 when unknown */
 	bool stale;
 	const char *stale_reason; /* "" when none */
+	const char *problems;	  /* the run's PROBLEM lines joined by " | "; "" when none */
 } rcn_run_summary;
 
 /* The latest run of each of the last `days` business dates that have runs,

@@ -48,6 +48,8 @@ typedef struct {
 	size_t n_settlements;
 	const rcn_trend_point *trend; /* oldest first, at most 30 shown; NULL/0: no trend section */
 	size_t n_trend;
+	const char *const *problems; /* what the night could not check (rcn_run_result.problems) */
+	size_t n_problems;
 } rcn_report_data;
 
 /* Writes discrepancies.csv, pending.csv, notes.csv, summary.csv, index.html, recon-<date>.xlsx,

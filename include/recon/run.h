@@ -25,10 +25,17 @@ typedef struct {
 	const char *metrics_path; /* --metrics: Prometheus textfile overriding [run] metrics; NULL = config */
 } rcn_run_opts;
 
+#define RCN_RUN_MAX_PROBLEMS 4
+
 typedef struct {
 	int exit_code; /* DESIGN.md §3 exit codes */
 	long statement_rows, matched, discrepancies, pending, quarantined, rejected_files;
 	char reports_path[4096];
+	/* what the night could not check and someone must fix (e.g. the calendar
+	 * ends before a settlement's due date): logged, on the page, in the alert,
+	 * stored with the run for `recon status`, counted in the metrics */
+	char problems[RCN_RUN_MAX_PROBLEMS][400];
+	int n_problems;
 } rcn_run_result;
 
 /* Runs one date. Never exits the process; every failure is in the exit code

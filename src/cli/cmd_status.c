@@ -3,8 +3,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli/cli.h"
+#include "recon/calendar.h"
 #include "recon/config.h"
 #include "recon/db.h"
 
@@ -17,7 +19,10 @@ void rcn_cmd_status_help(void)
 	       "first: exit status and its meaning, statement rows, discrepancies and pending items,\n"
 	       "when it started (in the [run] time zone) and how long it took, and STALE when a\n"
 	       "re-run of an earlier date changed the suspense it started from. The last line is the\n"
-	       "command that re-runs every date that needs it (oldest first), or \"nothing needs a re-run\".\n\n"
+	       "command that re-runs every date that needs it (oldest first), or \"nothing needs a re-run\".\n"
+	       "A run that could not check something (e.g. a settlement due after the business-day\n"
+	       "calendar ends) shows its PROBLEM under it. The first line says how far the calendar\n"
+	       "reaches (a WARNING in its last month, a PROBLEM once it has ended).\n\n"
 	       "  --config FILE   configuration (default: $RECON_CONFIG, else ./recon.conf)\n"
 	       "  --days N        how many business dates to list (1..3660, default 14)\n\n"
 	       "Exit status: 0 listed; 2 usage or configuration error; 4 database error.\n");
@@ -68,6 +73,8 @@ static void print_run(void *ctx, const rcn_run_summary *r)
 	if (r->stale)
 		printf("  STALE: re-run needed (%s)", r->stale_reason[0] ? r->stale_reason : "no reason recorded");
 	putchar('\n');
+	if (r->problems && r->problems[0])
+		printf("            PROBLEM: %s\n", r->problems);
 }
 
 typedef struct {
@@ -102,6 +109,38 @@ static void print_shell_word(const char *s)
 	putchar('\'');
 }
 
+/* How far the business-day calendar reaches: T+N settlements due after its
+ * last day cannot be checked, so its end is announced a month ahead. */
+static void calendar_line(const rcn_config *cfg)
+{
+	char rules[4096], path[4200], why[1200], end[11];
+	rcn_config_resolve(rules, sizeof(rules), cfg->rules_dir, cfg->dir);
+	snprintf(path, sizeof(path), "%s/calendar/cn.csv", rules);
+	rcn_calendar *cal = NULL;
+	rcn_err err;
+	struct stat st;
+	if (stat(path, &st) != 0)
+		return; /* no calendar: T+N settlements are unverified, as recon run says */
+	if (rcn_calendar_load(&cal, path, &err)) {
+		printf("calendar: PROBLEM: %s\n", rcn_err_format(&err, why, sizeof(why)));
+		return;
+	}
+	rcn_date last = rcn_calendar_last_day(cal), today = rcn_cli_yesterday(cfg->timezone) + 1;
+	long left = (long)(last - today);
+	rcn_date_format(end, last);
+	if (left < 0)
+		printf("calendar: PROBLEM: the business-day calendar ended on %s: settlements due after it cannot be "
+		       "checked; add the next year's holidays (rules/calendar/README.md)\n",
+		       end);
+	else if (left <= 31)
+		printf("calendar: WARNING: the business-day calendar ends %s, in %ld day(s): add the next year's "
+		       "holidays before then (rules/calendar/README.md)\n",
+		       end, left);
+	else
+		printf("calendar: the business-day calendar covers days up to %s\n", end);
+	rcn_calendar_free(cal);
+}
+
 int rcn_cmd_status(int argc, char **argv)
 {
 	const char *config = NULL, *days_arg = NULL;
@@ -133,6 +172,7 @@ int rcn_cmd_status(int argc, char **argv)
 		fprintf(stderr, "recon: %s\n", rcn_err_format(&err, why, sizeof(why)));
 		return RCN_EXIT_USAGE;
 	}
+	calendar_line(cfg);
 	stale_list stale;
 	memset(&stale, 0, sizeof stale);
 	rcn_date last = -1;

@@ -244,7 +244,12 @@ static char *body_json(const digest *d)
 		rcn_buf_append(&b, "}", 1);
 		first = false;
 	}
-	rcn_buf_printf(&b, "%s],\n  \"reports\": ", first ? "" : "\n  ");
+	rcn_buf_printf(&b, "%s],\n  \"problems\": [", first ? "" : "\n  ");
+	for (int i = 0; i < r->n_problems; i++) {
+		rcn_buf_printf(&b, "%s\n    ", i ? "," : "");
+		json_str(&b, r->problems[i]);
+	}
+	rcn_buf_printf(&b, "%s],\n  \"reports\": ", r->n_problems ? "\n  " : "");
 	if (r->reports_path[0])
 		json_str(&b, r->reports_path);
 	else
@@ -268,8 +273,8 @@ static void md_title(rcn_buf *b, const digest *d)
 {
 	char date[11];
 	const rcn_run_result *r = d->s->result;
-	rcn_buf_printf(b, "recon %s: %s (exit %d)%s", rcn_date_format(date, d->s->day), meaning(r->exit_code),
-		       r->exit_code, d->s->dry_run ? " [dry run]" : "");
+	rcn_buf_printf(b, "recon %s: %s (exit %d)%s%s", rcn_date_format(date, d->s->day), meaning(r->exit_code),
+		       r->exit_code, d->s->dry_run ? " [dry run]" : "", r->n_problems ? " — PROBLEM" : "");
 }
 
 static void md_kinds(rcn_buf *b, const kind_sum *kinds)
@@ -313,6 +318,13 @@ static char *markdown(const digest *d, size_t max)
 			       r->rejected_files);
 	else
 		rcn_buf_printf(&b, "> nothing was committed for this date\n");
+	if (r->n_problems)
+		rcn_buf_printf(&b, "\n**Problems**\n");
+	for (int i = 0; i < r->n_problems; i++) {
+		rcn_buf_append(&b, "- ", 2);
+		md_text(&b, r->problems[i]);
+		rcn_buf_append(&b, "\n", 1);
+	}
 	for (size_t i = 0; i < d->n_groups; i++) {
 		const group *g = &d->groups[i];
 		rcn_buf_append(&b, "\n**", 3);

@@ -18,7 +18,9 @@ static const char RECENT_SQL[] =
 	" CASE WHEN jsonb_typeof(counts->'pending') = 'number'"
 	"  THEN round((counts->>'pending')::numeric)::text END,"
 	" coalesce(to_char(started_at AT TIME ZONE $1, 'YYYY-MM-DD HH24:MI:SS'), ''),"
-	" coalesce(seconds::text, ''), stale::text, coalesce(stale_reason, '')"
+	" coalesce(seconds::text, ''), stale::text, coalesce(stale_reason, ''),"
+	" coalesce((SELECT string_agg(p, ' | ') FROM jsonb_array_elements_text(CASE"
+	"  WHEN jsonb_typeof(counts->'problems') = 'array' THEN counts->'problems' ELSE '[]' END) p), '')"
 	" FROM (SELECT DISTINCT ON (business_date) *, count(*) OVER (PARTITION BY business_date) AS runs"
 	"  FROM recon_runs ORDER BY business_date DESC, run_id DESC LIMIT $2::int) r"
 	" ORDER BY business_date";
@@ -47,7 +49,7 @@ rcn_rc rcn_db_recent_runs(rcn_db *db, const char *tz, int days, void (*fn)(void 
 	const char *params[2] = {tz, limit};
 	PGresult *res = PQexecParams(db->conn, RECENT_SQL, 2, NULL, params, NULL, NULL, 0);
 	rcn_rc rc = RCN_OK;
-	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQnfields(res) != 10) {
+	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQnfields(res) != 11) {
 		rc = rcn_pq_fail(db, res, err, "reading recon_runs");
 		PQclear(res);
 		return rc;
@@ -71,6 +73,7 @@ rcn_rc rcn_db_recent_runs(rcn_db *db, const char *tz, int days, void (*fn)(void 
 		r.started_at = PQgetvalue(res, i, 6);
 		r.stale = strcmp(PQgetvalue(res, i, 8), "true") == 0;
 		r.stale_reason = PQgetvalue(res, i, 9);
+		r.problems = PQgetvalue(res, i, 10);
 		fn(ctx, &r);
 	}
 	PQclear(res);

@@ -56,6 +56,7 @@ static const char *const style =
 	"th{background:#edf2f7}td.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}\n"
 	"tr.total td{font-weight:bold;background:#f7fafc}\n"
 	".ok{color:#276749}.bad{color:#c53030;font-weight:bold}.muted{color:#718096;font-size:12px}\n"
+	".problem{border:2px solid #c53030;background:#fff5f5;color:#c53030;font-weight:bold;padding:8px 12px}\n"
 	".cards{display:flex;gap:12px;flex-wrap:wrap}.card{border:1px solid #ccd;border-radius:6px;"
 	"padding:8px 14px;min-width:120px}.card b{display:block;font-size:22px}\n"
 	"svg text{font-size:12px;font-family:inherit}\n";
@@ -365,6 +366,12 @@ static void page(FILE *f, const char *date, const rcn_report_data *d)
 	fputs("<p class=\"muted\">同目录下的 CSV 文件为明细 (details in the CSV files next to this page: "
 	      "discrepancies.csv, pending.csv, summary.csv, settlement.csv, quarantine.csv, notes.csv)</p>\n",
 	      f);
+	/* what the night could not check comes first: nobody must miss it */
+	for (size_t i = 0; i < d->n_problems; i++) {
+		fputs("<p class=\"problem\">问题 Problem: ", f);
+		rcn_html_text(f, d->problems[i]);
+		fputs("</p>\n", f);
+	}
 	const rcn_tally *c = &total[1];
 	fprintf(f,
 		"<div class=\"cards\">\n<div class=\"card\">对账单笔数 statement rows<b>%ld</b></div>\n"

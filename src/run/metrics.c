@@ -103,6 +103,19 @@ static void render(rcn_buf *b, const char *path, const rcn_metrics *m)
 	if (has_success)
 		rcn_buf_printf(b, "recon_last_success_timestamp %.0f\n", success);
 
+	head(b, "recon_problems", "gauge",
+	     "What the last run could not check and someone must fix (the night's PROBLEM lines); alert on > 0.");
+	rcn_buf_printf(b, "recon_problems %d\n", m->problems);
+	head(b, "recon_settlements_beyond_calendar", "gauge",
+	     "Settlements of the business date that fall due after the business-day calendar ends.");
+	rcn_buf_printf(b, "recon_settlements_beyond_calendar %ld\n", m->beyond_calendar);
+	if (m->calendar_end) {
+		char end[11];
+		head(b, "recon_calendar_last_day", "gauge",
+		     "Last day of the business-day calendar, in days since 1970-01-01: add the next year before it.");
+		rcn_buf_printf(b, "recon_calendar_last_day{date=\"%s\"} %ld\n", rcn_date_format(end, m->calendar_end),
+			       (long)m->calendar_end);
+	}
 	head(b, "recon_business_date", "gauge", "Business date of the last run, in days since 1970-01-01.");
 	rcn_buf_printf(b, "recon_business_date{date=\"%s\"} %ld\n", date, (long)m->day);
 }

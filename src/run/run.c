@@ -230,8 +230,50 @@ static char *counts_json(const rcn_run_result *r, const rcn_finding *const *f, s
 		       r->statement_rows, r->matched, r->discrepancies, r->pending, r->quarantined, r->rejected_files);
 	for (int k = 0; k < RCN_K_PENDING; k++)
 		rcn_buf_printf(&b, ",\"%s\":%ld", rcn_kind_name((rcn_kind)k), kinds[k]);
+	if (r->n_problems) {
+		rcn_buf_append(&b, ",\"problems\":[", 13);
+		for (int i = 0; i < r->n_problems; i++) {
+			if (i)
+				rcn_buf_append(&b, ",", 1);
+			json_string(&b, r->problems[i]);
+		}
+		rcn_buf_append(&b, "]", 1);
+	}
 	rcn_buf_append(&b, "}", 1);
 	return b.data;
+}
+
+static void add_problem(rcn_run_result *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void add_problem(rcn_run_result *out, const char *fmt, ...)
+{
+	if (out->n_problems >= RCN_RUN_MAX_PROBLEMS)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(out->problems[out->n_problems++], sizeof(out->problems[0]), fmt, ap);
+	va_end(ap);
+}
+
+/* The calendar's end, seen from tonight: a problem when a settlement of this
+ * date falls due after it, a warning in the month before it comes. */
+static void calendar_end_check(const rcn_run_opts *o, const rcn_calendar *cal, const rcn_settle_set *s,
+			       rcn_run_result *out)
+{
+	if (!cal)
+		return;
+	char end[11];
+	rcn_date_format(end, s->calendar_end);
+	if (s->beyond_calendar)
+		add_problem(out,
+			    "the business-day calendar ends %s: %ld settlement(s) of this date fall due after it "
+			    "and cannot be checked (first: %s); add the next year's holidays to "
+			    "rules/calendar/cn.csv (rules/calendar/README.md) and re-run this date",
+			    end, s->beyond_calendar, s->beyond_example);
+	else if (s->calendar_end - o->day <= 31)
+		log_line(o, LOG_INFO, NULL,
+			 "warning: the business-day calendar ends %s, %ld day(s) after this date: add the next "
+			 "year's holidays before then (rules/calendar/README.md)",
+			 end, (long)(s->calendar_end - o->day));
 }
 
 static void db_fail(const rcn_run_opts *o, const rcn_err *err, rcn_run_result *out)
@@ -302,7 +344,7 @@ static void alert_after_run(const rcn_run_opts *o, const rcn_run_result *out, co
 
 /* The metrics file, when --metrics or [run] metrics names one: never changes the exit code. */
 static void write_metrics(const rcn_run_opts *o, const rcn_run_result *out, double t0, const rcn_tally *tallies,
-			  size_t n_tallies, const long *kinds)
+			  size_t n_tallies, const long *kinds, const rcn_settle_set *settle)
 {
 	const rcn_config *cfg = o->cfg;
 	char path[4200], why[1200];
@@ -313,8 +355,16 @@ static void write_metrics(const rcn_run_opts *o, const rcn_run_result *out, doub
 		rcn_config_resolve(path, sizeof(path), cfg->metrics_path, cfg->dir);
 	else
 		return;
-	rcn_metrics mx = {o->day,    out->exit_code, rcn_clock_seconds(CLOCK_MONOTONIC) - t0, time(NULL), tallies,
-			  n_tallies, kinds};
+	rcn_metrics mx = {o->day,
+			  out->exit_code,
+			  rcn_clock_seconds(CLOCK_MONOTONIC) - t0,
+			  time(NULL),
+			  tallies,
+			  n_tallies,
+			  kinds,
+			  out->n_problems,
+			  settle->beyond_calendar,
+			  settle->calendar_end};
 	if (rcn_metrics_write(path, &mx, &err))
 		log_line(o, LOG_ERROR, NULL, "%s", rcn_err_format(&err, why, sizeof(why)));
 }
@@ -661,6 +711,7 @@ void rcn_run_date(const rcn_run_opts *o, rcn_run_result *out)
 		goto cleanup;
 	}
 	stage_done(&clock, ST_SETTLE);
+	calendar_end_check(o, calendar, &settlements, out);
 
 	size_t n_findings, n_tallies, n_notes, n_moves;
 	const rcn_finding *const *findings = rcn_match_findings(m, &n_findings);
@@ -694,6 +745,9 @@ void rcn_run_date(const rcn_run_opts *o, rcn_run_result *out)
 
 	rcn_report_dir rdir;
 	char reports[4096];
+	const char *problem_texts[RCN_RUN_MAX_PROBLEMS];
+	for (int i = 0; i < out->n_problems; i++)
+		problem_texts[i] = out->problems[i];
 	rcn_report_data data = {.trend = trend,
 				.n_trend = tc.n,
 				.findings = findings,
@@ -705,7 +759,9 @@ void rcn_run_date(const rcn_run_opts *o, rcn_run_result *out)
 				.quarantine = quarantine,
 				.n_quarantine = n_quarantine,
 				.settlements = settlements.v,
-				.n_settlements = settlements.n};
+				.n_settlements = settlements.n,
+				.problems = problem_texts,
+				.n_problems = (size_t)out->n_problems};
 	rcn_config_resolve(reports, sizeof(reports), o->out_dir ? o->out_dir : cfg->reports_dir,
 			   o->out_dir ? "." : cfg->dir);
 	/* the reports are written on a thread of their own while the results go
@@ -769,6 +825,8 @@ void rcn_run_date(const rcn_run_opts *o, rcn_run_result *out)
 	}
 	if (!realpath(rdir.final_dir, out->reports_path))
 		snprintf(out->reports_path, sizeof(out->reports_path), "%s", rdir.final_dir);
+	for (int i = 0; i < out->n_problems; i++)
+		log_line(o, LOG_ERROR, NULL, "PROBLEM: %s", out->problems[i]);
 	long carried = rcn_match_carried_rows(m);
 	char carried_note[64] = "";
 	if (carried)
@@ -786,7 +844,7 @@ cleanup:
 	rcn_db_close(db);
 	/* after the reports are committed or a failure, with the lock released: never changes the exit code */
 	alert_after_run(o, out, m, inputs, n_src);
-	write_metrics(o, out, t0, metric_tallies, metric_n_tallies, metric_tallies ? kinds : NULL);
+	write_metrics(o, out, t0, metric_tallies, metric_n_tallies, metric_tallies ? kinds : NULL, &settlements);
 	rcn_match_free(m);
 	free(counts);
 	free(quarantine);

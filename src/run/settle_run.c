@@ -104,6 +104,7 @@ rcn_rc rcn_run_settle(rcn_db *db, const rcn_config *cfg, rcn_date day, rcn_match
 	const rcn_tally *t = rcn_match_tallies(m, &n_tallies);
 	memset(out, 0, sizeof(*out));
 	rcn_arena_init(&out->arena);
+	out->calendar_end = cal ? rcn_calendar_last_day(cal) : 0;
 
 	/* today's expected settlements, one per merchant account with money */
 	for (size_t i = 0; i < n_tallies; i++) {
@@ -128,6 +129,11 @@ rcn_rc rcn_run_settle(rcn_db *db, const rcn_config *cfg, rcn_date day, rcn_match
 		} else if (rcn_settle_due(rule, cal, day, &s->due_date, &e) != RCN_OK) {
 			s->status = RCN_SETTLE_UNVERIFIED;
 			snprintf(s->detail, sizeof(s->detail), "%.150s", e.msg);
+			/* a working-day walk fails only where the calendar ends (cycles are
+			 * never negative: the rules refuse them) */
+			if (cal && !(rule && !rule->working_days) && out->beyond_calendar++ == 0)
+				snprintf(out->beyond_example, sizeof(out->beyond_example), "%.40s %.80s %s", s->channel,
+					 s->merchant_id, cycle);
 		}
 		int64_t net;
 		char a[32], b[32];

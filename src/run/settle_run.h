@@ -12,6 +12,11 @@ typedef struct {
 	rcn_settlement *v; /* today's, then earlier ones whose status changed today */
 	size_t n, cap;
 	rcn_arena arena;
+	/* today's settlements whose T+N walk left the calendar's years: their due
+	 * dates are unknown until the next year's holidays are added */
+	long beyond_calendar;
+	rcn_date calendar_end;	  /* the calendar's last day (when one is loaded) */
+	char beyond_example[160]; /* the first of them: "wechat 1900000109 T+1" */
 } rcn_settle_set;
 
 void rcn_settle_set_free(rcn_settle_set *s);

@@ -241,6 +241,14 @@ static bool covers(const rcn_calendar *c, rcn_date day)
 	return (y >= FIRST_YEAR && y <= LAST_YEAR && c->covered[y - FIRST_YEAR]) || find(c, day) != NULL;
 }
 
+rcn_date rcn_calendar_last_day(const rcn_calendar *c)
+{
+	int y = LAST_YEAR;
+	while (y > FIRST_YEAR && !c->covered[y - FIRST_YEAR])
+		y--;
+	return rcn_date_from_ymd(y, 12, 31);
+}
+
 rcn_rc rcn_calendar_add_workdays(const rcn_calendar *c, rcn_date day, int n, rcn_date *out, rcn_err *err)
 {
 	if (n < 0)

@@ -1,0 +1,70 @@
+/* The alert's body carries the night's problems (issue 16 item 21): in the
+ * JSON document as an array, in the robots' markdown under the totals (before
+ * anything md_cap could cut) and in the title. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "recon/alert.h"
+
+static const char PROBLEM[] = "the business-day calendar ends 2026-12-31: 1 settlement(s) of this date fall due "
+			      "after it and cannot be checked (first: wechat 1900000109 T+1)";
+
+static void result_with_problem(rcn_run_result *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->exit_code = 0;
+	snprintf(r->problems[0], sizeof(r->problems[0]), "%s", PROBLEM);
+	snprintf(r->problems[1], sizeof(r->problems[1]), "a \"quoted\"\nsecond");
+	r->n_problems = 2;
+}
+
+static void test_json_lists_problems(void **state)
+{
+	(void)state;
+	rcn_run_result r;
+	result_with_problem(&r);
+	rcn_alert_summary s = {.day = rcn_date_from_ymd(2026, 12, 31), .result = &r};
+	char *body = rcn_alert_body(&s, "json");
+	assert_non_null(strstr(body, "  \"problems\": [\n    \"the business-day calendar ends 2026-12-31: 1 "
+				     "settlement(s)"));
+	assert_non_null(strstr(body, "T+1)\",\n    \"a \\\"quoted\\\"\\nsecond\"\n  ],\n  \"reports\": null\n}\n"));
+	free(body);
+
+	r.n_problems = 0;
+	body = rcn_alert_body(&s, "json");
+	assert_non_null(strstr(body, "  \"problems\": [],\n"));
+	free(body);
+}
+
+static void test_markdown_puts_problems_first(void **state)
+{
+	(void)state;
+	rcn_run_result r;
+	result_with_problem(&r);
+	rcn_alert_summary s = {.day = rcn_date_from_ymd(2026, 12, 31), .result = &r};
+	char *body = rcn_alert_body(&s, "wecom");
+	assert_non_null(strstr(body, "(exit 0) — PROBLEM"));
+	assert_non_null(strstr(body, "**Problems**\\n- the business-day calendar ends 2026-12-31"));
+	assert_non_null(strstr(body, "- a \\\"quoted\\\" second\\n"));
+	free(body);
+
+	r.n_problems = 0;
+	body = rcn_alert_body(&s, "dingtalk");
+	assert_null(strstr(body, "PROBLEM"));
+	assert_null(strstr(body, "Problems"));
+	free(body);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_json_lists_problems),
+		cmocka_unit_test(test_markdown_puts_problems_first),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
