@@ -1,6 +1,9 @@
 -- Default merchant ledger schema (DESIGN.md §3). recon only reads these
 -- tables; a site with its own ledger gives its own SELECTs in the config.
--- Idempotent: safe to run on an existing ledger.
+-- Idempotent: safe to run on an existing ledger, but it creates only what is
+-- missing: a table created by an earlier version is completed by the
+-- versioned sql/ledger_NNN_*.sql files (ledger_002_contract_terms.sql: the
+-- auto-debit contract terms), which this file already includes.
 
 CREATE TABLE IF NOT EXISTS ledger_orders (
 	order_no       text PRIMARY KEY,
