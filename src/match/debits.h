@@ -33,10 +33,13 @@ typedef struct {
 	uint8_t day_flags;    /* rcn_debit_day_flags */
 } rcn_debit;
 
+/* Room for the longest detail (a 60-byte id and two durations). */
+#define RCN_DEBIT_DETAIL 320
+
 typedef struct {
 	rcn_kind kind;	    /* the gravest rule broken; RCN_K__COUNT when it keeps them all */
 	const char *reason; /* static, "" when kept */
-	char detail[200];
+	char detail[RCN_DEBIT_DETAIL];
 	bool above_average; /* above 200% of the contract's average, whatever kind was found */
 } rcn_debit_verdict;
 

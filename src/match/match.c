@@ -1340,7 +1340,7 @@ static void classify_payment(rcn_match *m, srow *r, lorder *o)
 		kind = RCN_K_STATUS_MISMATCH;
 		reason = status_reason(m, "channel_", r->status);
 	}
-	char detail[200] = "";
+	char detail[RCN_DEBIT_DETAIL] = "";
 	if (kind == RCN_K__COUNT && ch_ok && o->contract >= 0)
 		kind = check_debit(m, r, o, &reason, detail, sizeof(detail));
 	if (kind != RCN_K__COUNT) {

@@ -49,7 +49,7 @@ static rcn_ledger_contract plain(const char *id)
 static const char *verdict(const rcn_debit_book *b, const char *id, const char *order_no, const char *at,
 			   int64_t amount, long nth)
 {
-	static char out[300];
+	static char out[400];
 	rcn_debit_verdict v;
 	int32_t c = rcn_debit_book_find(b, id);
 	assert_true(c >= 0);
