@@ -1307,7 +1307,9 @@ static void mark_debits(rcn_match *m, const uint32_t *idx, size_t n)
 	size_t k = 0;
 	for (size_t i = 0; i < n; i++) {
 		const srow *r = &m->rows[idx[i]];
-		if (r->ok && m->orders[r->ledger].contract >= 0)
+		/* a debit whose order the ledger pays before the day (a row carried
+		 * from an earlier night) is in the contract's history already */
+		if (r->ok && m->orders[r->ledger].contract >= 0 && m->orders[r->ledger].bdate >= m->day)
 			d[k++] = idx[i];
 	}
 	if (k)
