@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "match/debits.h"
 #include "recon/money.h"
 
 /* One statement row; ten million of them are a night, so the fields are
@@ -28,7 +29,7 @@ typedef struct {
 	bool ok; /* status is SUCCESS: asked for every row several times, answered once */
 	bool done;
 	bool carried;	     /* pending from the previous date: its fee was counted then */
-	uint8_t debit_flags; /* auto-debit checks that need the whole day: DEBIT_* below */
+	uint8_t debit_flags; /* auto-debit checks that need the whole day: RCN_DEBIT_* (debits.h) */
 } srow;
 #if UINTPTR_MAX == UINT64_MAX
 _Static_assert(sizeof(srow) == 144, "a statement row grew: every byte is ten megabytes on a big night");
@@ -84,25 +85,12 @@ static inline void ring_load(key_ring *r, const rcn_strmap *map, size_t at, cons
 		rcn_strmap_prefetch_hashed(map, h);
 }
 
-enum { DEBIT_TOO_MANY = 1, DEBIT_SECOND_IN_PERIOD = 2 };
-
-/* The platform's cap on one auto-debit (FORMATS.md §6): 50,000 yuan. */
-#define PLATFORM_DEBIT_CAP_FEN 5000000
-
-typedef struct {
-	const char *id, *status, *terminated_at;
-	bool has_limit, has_max;
-	int64_t limit, average;
-	int max_per_day;
-	long past, month_before;
-} lcontract;
-
 typedef struct {
 	const char *order_no, *merchant_id, *channel, *txn, *status, *contract_id;
 	rcn_time paid_at; /* text only when a finding shows it */
 	int64_t amount;
 	size_t source;	  /* covering source or SIZE_MAX */
-	int32_t contract; /* index into contracts, -1 */
+	int32_t contract; /* index into the debit book, -1 */
 	rcn_date bdate, first_seen;
 	bool expected : 1, carried : 1, consumed : 1, from_lookup : 1;
 	bool paid : 1; /* status PAID, REFUNDED or PARTIALLY_REFUNDED (collected): asked once */
@@ -150,9 +138,7 @@ struct rcn_match {
 	size_t contract_orders; /* orders added with a contract id (dropped duplicates too): 0 skips their pass */
 	lrefund *refunds;
 	size_t n_refunds, cap_refunds;
-	lcontract *contracts;
-	size_t n_contracts, cap_contracts;
-	rcn_strmap contract_idx;
+	rcn_debit_book *debits;	     /* auto-debit contracts (debits.c) */
 	rcn_finding *carried_ledger; /* ledger-side suspense of day-1 */
 	size_t n_carried, cap_carried;
 	long n_carried_rows; /* channel-side suspense of day-1, among rows */
@@ -211,7 +197,7 @@ rcn_match *rcn_match_new(rcn_date day, int carry_days, const rcn_match_source *s
 	rcn_strmap_init(&m->txn_idx, 1024);
 	rcn_strmap_init(&m->refund_idx, 256);
 	rcn_strmap_init(&m->refund_id_idx, 256);
-	rcn_strmap_init(&m->contract_idx, 64);
+	m->debits = rcn_debit_book_new();
 	return m;
 }
 
@@ -246,8 +232,7 @@ void rcn_match_free(rcn_match *m)
 	rcn_strmap_free(&m->txn_idx);
 	rcn_strmap_free(&m->refund_idx);
 	rcn_strmap_free(&m->refund_id_idx);
-	rcn_strmap_free(&m->contract_idx);
-	free(m->contracts);
+	rcn_debit_book_free(m->debits);
 	free(m->rejected);
 	free(m->source_fee);
 	free(m->rate_rules);
@@ -744,20 +729,7 @@ static void push_key(rcn_match *m, const char *k)
 
 void rcn_match_add_contract(rcn_match *m, const rcn_ledger_contract *c)
 {
-	const char *id = dup(m, c->contract_id);
-	if (!*id || !rcn_strmap_put(&m->contract_idx, id, strlen(id), (uint32_t)m->n_contracts, NULL))
-		return;
-	rcn_xreserve((void **)&m->contracts, &m->cap_contracts, m->n_contracts + 1, sizeof(lcontract));
-	m->contracts[m->n_contracts++] = (lcontract){.id = id,
-						     .status = dup(m, c->status),
-						     .terminated_at = dup(m, c->terminated_at),
-						     .has_limit = c->has_limit,
-						     .has_max = c->has_max_per_day,
-						     .limit = c->per_debit_limit_fen,
-						     .average = c->past_average_fen,
-						     .max_per_day = c->max_debits_per_day,
-						     .past = c->past_debits,
-						     .month_before = c->debits_this_month};
+	rcn_debit_book_add(m->debits, c);
 }
 
 void rcn_match_contract_ids(rcn_match *m, const char *const **ids, size_t *n)
@@ -1294,44 +1266,22 @@ static void ledger_later(rcn_match *m, srow *r, rcn_date ledger_date, rcn_kind e
 	pending_row(m, r, expired_kind, "missing", "ledger_later_date", dup(m, buf));
 }
 
-/* The auto-debit (委托代扣) rules a collected debit must keep (FORMATS.md §6),
- * in order of gravity; RCN_K__COUNT when it keeps them all. A debit above
- * twice the contract's average is counted as suspicious, not reported. */
-static rcn_kind check_debit(rcn_match *m, const srow *r, const lcontract *c, const char **reason, char *detail,
-			    size_t n)
+/* The auto-debit (委托代扣) rules a collected debit must keep (debits.c);
+ * RCN_K__COUNT when it keeps them all. Every debit above twice its contract's
+ * average is counted in the summary, also when a graver rule reports it. */
+static rcn_kind check_debit(rcn_match *m, const srow *r, const lorder *o, const char **reason, char *detail, size_t n)
 {
-	char a[32], when[20];
-	rcn_time_format(when, r->trade_at);
-	if (c->past >= 3 && r->amount > 2 * c->average)
+	rcn_debit_verdict v;
+	const rcn_debit d = {
+		.order_no = o->order_no, .at = r->trade_at, .amount = r->amount, .day_flags = r->debit_flags};
+	rcn_debit_check(m->debits, m->day, o->contract, &d, &v);
+	if (v.above_average)
 		tally(m, r->channel, r->merchant_id, RCN_SIDE_CHANNEL)->suspicious_debits++;
-	if (strcmp(c->status, "TERMINATED") == 0 && *c->terminated_at && strcmp(when, c->terminated_at) > 0) {
-		*reason = "after_termination";
-		snprintf(detail, n, "contract %.60s terminated at %s", c->id, c->terminated_at);
-		return RCN_K_DEBIT_AFTER_TERMINATION;
+	if (v.kind != RCN_K__COUNT) {
+		*reason = v.reason;
+		snprintf(detail, n, "%s", v.detail);
 	}
-	if (c->has_limit && r->amount > c->limit) {
-		*reason = "per_debit_limit";
-		snprintf(detail, n, "contract %.60s allows %s a debit", c->id,
-			 rcn_money_format(a, sizeof(a), c->limit, 2));
-		return RCN_K_DEBIT_OVER_LIMIT;
-	}
-	if (r->amount > PLATFORM_DEBIT_CAP_FEN) {
-		*reason = "platform_cap";
-		snprintf(detail, n, "above the platform cap of %s a debit",
-			 rcn_money_format(a, sizeof(a), PLATFORM_DEBIT_CAP_FEN, 2));
-		return RCN_K_DEBIT_OVER_LIMIT;
-	}
-	if (r->debit_flags & DEBIT_TOO_MANY) {
-		*reason = "per_day";
-		snprintf(detail, n, "contract %.60s allows %d debits a day", c->id, c->has_max ? c->max_per_day : 10);
-		return RCN_K_DEBIT_TOO_FREQUENT;
-	}
-	if (r->debit_flags & DEBIT_SECOND_IN_PERIOD) {
-		*reason = "contract_period";
-		snprintf(detail, n, "contract %.60s debited more than once in %.7s", c->id, when);
-		return RCN_K_DOUBLE_CHARGE;
-	}
-	return RCN_K__COUNT;
+	return v.kind;
 }
 
 static int cmp_debits(const void *a, const void *b, void *ctx)
@@ -1347,32 +1297,28 @@ static int cmp_debits(const void *a, const void *b, void *ctx)
 	return (i > j) - (i < j);
 }
 
-/* Rules that need every debit of a contract on the day: at most
- * max_debits_per_day (default 10) a day, and for a contract that allows one
- * debit a day, one per calendar month (its billing period). */
+/* Rules that need every debit of a contract on the day, in time order: its
+ * debits a day and a billing period (rcn_debit_day_flags). */
 static void mark_debits(rcn_match *m, const uint32_t *idx, size_t n)
 {
-	if (!m->n_contracts)
+	if (!rcn_debit_book_count(m->debits))
 		return; /* no order has a contract: nothing to look at in ten million rows */
 	size_t *d = rcn_xmalloc((n + 1) * sizeof(size_t));
 	size_t k = 0;
 	for (size_t i = 0; i < n; i++) {
 		const srow *r = &m->rows[idx[i]];
-		if (r->ok && m->orders[r->ledger].contract >= 0)
+		/* a debit whose order the ledger pays before the day (a row carried
+		 * from an earlier night) is in the contract's history already */
+		if (r->ok && m->orders[r->ledger].contract >= 0 && m->orders[r->ledger].bdate >= m->day)
 			d[k++] = idx[i];
 	}
 	if (k)
 		qsort_r(d, k, sizeof(size_t), cmp_debits, m);
 	for (size_t i = 0, seq = 0; i < k; i++) {
 		srow *r = &m->rows[d[i]];
-		const lcontract *c = &m->contracts[m->orders[r->ledger].contract];
-		seq = i > 0 && m->orders[m->rows[d[i - 1]].ledger].contract == m->orders[r->ledger].contract ? seq + 1
-													     : 1;
-		int max = c->has_max ? c->max_per_day : 10;
-		if ((long)seq > max)
-			r->debit_flags |= DEBIT_TOO_MANY;
-		if (c->has_max && c->max_per_day == 1 && c->month_before + (long)seq > 1)
-			r->debit_flags |= DEBIT_SECOND_IN_PERIOD;
+		int32_t c = m->orders[r->ledger].contract;
+		seq = i > 0 && m->orders[m->rows[d[i - 1]].ledger].contract == c ? seq + 1 : 1;
+		r->debit_flags = rcn_debit_day_flags(m->debits, c, (long)seq);
 	}
 	free(d);
 }
@@ -1396,9 +1342,9 @@ static void classify_payment(rcn_match *m, srow *r, lorder *o)
 		kind = RCN_K_STATUS_MISMATCH;
 		reason = status_reason(m, "channel_", r->status);
 	}
-	char detail[200] = "";
+	char detail[RCN_DEBIT_DETAIL] = "";
 	if (kind == RCN_K__COUNT && ch_ok && o->contract >= 0)
-		kind = check_debit(m, r, &m->contracts[o->contract], &reason, detail, sizeof(detail));
+		kind = check_debit(m, r, o, &reason, detail, sizeof(detail));
 	if (kind != RCN_K__COUNT) {
 		f = new_finding(m, kind, reason, RCN_SIDE_CHANNEL);
 		fill_channel(m, f, r);
@@ -1874,13 +1820,10 @@ static int cmp_tallies(const void *a, const void *b)
 
 void rcn_match_run(rcn_match *m)
 {
-	uint32_t v;
 	index_orders(m);
-	for (size_t i = 0; m->n_contracts && i < m->n_orders; i++) {
-		const char *id = m->orders[i].contract_id;
-		if (*id && rcn_strmap_get(&m->contract_idx, id, strlen(id), &v))
-			m->orders[i].contract = (int32_t)v;
-	}
+	for (size_t i = 0; rcn_debit_book_count(m->debits) && i < m->n_orders; i++)
+		if (*m->orders[i].contract_id)
+			m->orders[i].contract = rcn_debit_book_find(m->debits, m->orders[i].contract_id);
 	mark_expected(m);
 	/* the refunds' fees (they may need a ledger order), and the payments'
 	 * that rcn_match_prepare did not count (it may not have run) */

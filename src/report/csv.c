@@ -70,12 +70,14 @@ static bool counts_money(const rcn_finding *f, bool ledger)
 }
 
 /* channel minus ledger, counting only money each side says moved; the extra
- * charge for a double charge; nothing for a duplicated listing. */
+ * charge for a double charge; the debited amount for an auto-debit rule
+ * broken (DESIGN.md §3); nothing for a duplicated listing. */
 bool rcn_finding_difference(const rcn_finding *f, int64_t *out)
 {
 	if (f->kind == RCN_K_DUPLICATE_RECORD || (!f->has_channel_amount && !f->has_ledger_amount))
 		return false;
-	if (f->kind == RCN_K_DOUBLE_CHARGE) {
+	if (f->kind == RCN_K_DOUBLE_CHARGE || f->kind == RCN_K_DEBIT_AFTER_TERMINATION ||
+	    f->kind == RCN_K_DEBIT_OVER_LIMIT || f->kind == RCN_K_DEBIT_TOO_FREQUENT) {
 		*out = f->channel_amount;
 		return true;
 	}

@@ -589,6 +589,57 @@ static void test_ledger_counts_it_later(void **state)
 	rcn_match_free(m);
 }
 
+/* An auto-debit the channel listed on D that waited for its ledger order (paid
+ * on D) is matched on D+1: the ledger's history before D+1 counts it already,
+ * so it is not counted again among D+1's debits; the contract's real second
+ * debit of the month is. */
+static void test_carried_debit_counted_once(void **state)
+{
+	(void)state;
+	rcn_match *m = new_matcher(DAY, 3);
+	stmt(m, RCN_REC_PAYMENT, "P40", "T40", "", 1000, "SUCCESS", 6000, "2026-03-02 09:00:00");
+	rcn_match_run(m);
+	const rcn_finding *f = only_finding(m);
+	assert_int_equal(f->kind, RCN_K_PENDING);
+	rcn_finding carried = *f;
+
+	rcn_match *next = new_matcher(DAY + 1, 3);
+	rcn_match_add_suspense(next, &carried);
+	rcn_match_set_prior_run(next, true);
+	stmt(next, RCN_REC_PAYMENT, "P41", "T41", "", 1000, "SUCCESS", 6000, "2026-03-03 09:00:00");
+	rcn_ledger_order late = {
+		"P40", "M1", "wechat", "T40", "PAID", "K", 1000, RCN_NO_TIME, at("2026-03-02 09:00:01"), DAY};
+	rcn_ledger_order second = {
+		"P41", "M1", "wechat", "T41", "PAID", "K", 1000, RCN_NO_TIME, at("2026-03-03 09:00:01"), DAY + 1};
+	rcn_match_add_order(next, &second);
+	rcn_match_begin_lookup(next); /* found by key: the ledger booked it after D's night */
+	rcn_match_add_order(next, &late);
+	rcn_ledger_contract k = {.contract_id = "K",
+				 .merchant_id = "M1",
+				 .channel = "wechat",
+				 .status = "ACTIVE",
+				 .signed_at = "",
+				 .terminated_at = "",
+				 .expires_at = "",
+				 .billing_period = "MONTH",
+				 .debits_per_period = 1,
+				 .max_consecutive_failures = 3,
+				 .past_debits = 1,
+				 .past_total_fen = 1000,
+				 .debits_this_period = 1, /* P40, paid on D */
+				 .last_attempt_at = RCN_NO_TIME};
+	rcn_match_add_contract(next, &k);
+	rcn_match_run(next);
+	f = only_finding(next);
+	assert_int_equal(f->kind, RCN_K_DOUBLE_CHARGE);
+	assert_string_equal(f->order_no, "P41");
+	assert_string_equal(f->detail, "contract K debited more than once in 2026-03");
+	assert_int_equal(side(next, RCN_SIDE_CHANNEL)->matched, 1);
+	assert_balanced(next);
+	rcn_match_free(next);
+	rcn_match_free(m);
+}
+
 /* The same order paid on two channels is one DOUBLE_CHARGE naming both, not
  * an OVERPAYMENT plus a match; an order paid through another channel than the
  * ledger names is matched, with a note. */
@@ -747,6 +798,7 @@ int main(void)
 		cmocka_unit_test(test_cross_channel),
 		cmocka_unit_test(test_movements_kept),
 		cmocka_unit_test(test_ledger_counts_it_later),
+		cmocka_unit_test(test_carried_debit_counted_once),
 		cmocka_unit_test(test_already_reconciled),
 		cmocka_unit_test(test_rollback_and_quarantine),
 	};
