@@ -1,8 +1,9 @@
-# A statement of another business date is rejected whole, whatever its file
-# is called: by its rows (all but the cut-off edge on another day) or by its
-# own header (Alipay 起始日期). The other sources of the night are reconciled
-# exactly as without it; a legitimate bill with rows across midnight, a
-# backfill and a re-run are accepted.
+# A file that is not tonight's statement is rejected whole, whatever it is
+# called: a bill of another business date, by its rows (all but the cut-off
+# edge on another day) or by its own header (Alipay 起始日期), and an archive
+# with two candidates for its detail entry. The other sources of the night are
+# reconciled exactly as without it; a legitimate bill with rows across
+# midnight, a backfill and a re-run are accepted.
 source "$(dirname "$0")/lib.sh"
 
 # the night's reports that do not name the rejected file
@@ -23,7 +24,7 @@ same_others() {
 
 # 1. The demo's 2026-03-02 bill saved under 2026-03-03's name: before, every
 # row was reconciled again (19 findings, false DOUBLE_CHARGE already_reconciled)
-demo_night golden_datecheck
+demo_night golden_wrongfile
 run_recon 1 run --config "$WORK/recon.conf" --date 2026-03-02
 cp "$WORK/wechat_1900000109_20260302.csv" "$WORK/wechat_1900000109_20260303.csv"
 run_recon 3 run --config "$WORK/recon.conf" --date 2026-03-03
@@ -63,7 +64,7 @@ grep -q "rejected" "$WORK/err" && fail "another run time zone rejected the bill:
 # 3. Five sources; the WeChat bill is yesterday's (its dates shifted), then the
 # Alipay zip's 起始日期 is yesterday's: each rejected alone, the other sources'
 # reports the same as on a night without the file.
-fresh_db golden_datecheck_multi
+fresh_db golden_wrongfile_multi
 load_ledger "$ROOT/fixtures/multi"
 rm -rf "$WORK/multi"
 mkdir -p "$WORK/multi"
@@ -81,10 +82,16 @@ cp "$WORK/wechat_20260302.csv" "$WORK/multi/wechat_20260302.csv"
 mv "$WORK/multi/20880211096256330156_20260302.csv.zip" "$WORK/ali.zip"
 run_recon 3 run --config "$conf" --date 2026-03-02 --dry-run --out "$WORK/without-ali"
 others "$WORK/without-ali/2026-03-02" "$WORK/expect-ali"
-cp "$ROOT/fixtures/datecheck/alipay_header_20260301.csv.zip" "$WORK/multi/20880211096256330156_20260302.csv.zip"
+cp "$ROOT/fixtures/wrongfile/alipay_header_20260301.csv.zip" "$WORK/multi/20880211096256330156_20260302.csv.zip"
 run_recon 3 run --config "$conf" --date 2026-03-02 --dry-run --out "$WORK/wrong-ali"
 expect_line "$WORK/err" "recon: 2026-03-02: [source ali] rejected: 20880211096256330156_20260302.csv.zip:20880211096256330156_20260302_业务明细.csv:3: statement is for business date 2026-03-01 (its 起始日期), not 2026-03-02 (wrong file?)"
 same_others "$WORK/wrong-ali/2026-03-02" "$WORK/expect-ali"
+# 4. The Alipay zip with a forged a_..._业务明细.csv placed before the real one
+# (the first used to win, totals ok): rejected, naming both entries
+cp "$ROOT/fixtures/wrongfile/alipay_forged_detail_20260302.csv.zip" "$WORK/multi/20880211096256330156_20260302.csv.zip"
+run_recon 3 run --config "$conf" --date 2026-03-02 --dry-run --out "$WORK/forged-ali"
+expect_line "$WORK/err" "recon: 2026-03-02: [source ali] rejected: 20880211096256330156_20260302.csv.zip: two detail entries, \"a_20880211096256330156_20260302_业务明细.csv\" and \"20880211096256330156_20260302_业务明细.csv\": which one is the statement is ambiguous"
+same_others "$WORK/forged-ali/2026-03-02" "$WORK/expect-ali"
 # the right files: accepted
 cp "$WORK/ali.zip" "$WORK/multi/20880211096256330156_20260302.csv.zip"
 run_recon 1 run --config "$conf" --date 2026-03-02 --dry-run --out "$WORK/all"
