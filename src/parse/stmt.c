@@ -184,8 +184,10 @@ static const char *layout_of(const rcn_stmt_kind *kind)
 static rcn_rc check_layout(rcn_zip *z, const char *label, const rcn_stmt_kind *kind, size_t at[ROLE__COUNT],
 			   rcn_format_kind fmt[ROLE__COUNT], rcn_err *err)
 {
-	for (int r = 0; r < ROLE__COUNT; r++)
+	for (int r = 0; r < ROLE__COUNT; r++) {
 		at[r] = SIZE_MAX;
+		fmt[r] = RCN_FMT__COUNT;
+	}
 	for (size_t i = 0; i < rcn_zip_count(z); i++) {
 		const rcn_zip_entry *e = rcn_zip_entry_at(z, i);
 		rcn_format_kind f = RCN_FMT__COUNT;
