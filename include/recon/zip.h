@@ -20,7 +20,8 @@ typedef struct {
 	}
 
 typedef struct {
-	const char *name; /* UTF-8, borrowed from the archive handle */
+	const char *name;  /* UTF-8, borrowed from the archive handle */
+	const char *shown; /* name for a one-line message: control bytes as '?', long names cut; borrowed */
 	uint64_t compressed_size;
 	uint64_t size; /* declared inflated size */
 	int method;    /* 0 stored, 8 deflate */
@@ -31,7 +32,8 @@ typedef struct rcn_zip rcn_zip;
 /* Opens an archive from a file or from memory (data is borrowed and must
  * outlive the handle). `label` names the archive in errors. Refuses: not a
  * zip ("not a zip archive"), more entries than max_entries, an entry name
- * with "..", a leading "/" or "\\", or a drive letter, encrypted entries,
+ * with "..", a leading "/" or "\\", or a drive letter, two entries of the
+ * same name (which one a reader takes is anyone's guess), encrypted entries,
  * other compression methods, zip64, and declared sizes that add up to more than
  * max_total_bytes. Errors name the archive by label (the path when NULL;
  * "zip" for memory). */

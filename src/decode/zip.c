@@ -183,7 +183,11 @@ static rcn_rc parse_record(rcn_zip *z, const unsigned char *cd, size_t cd_size, 
 	if ((uint64_t)local_off + LFH_SIZE + csize > z->cd_off)
 		return rcn_err_set(err, RCN_EFORMAT, z->label, 0, "entry \"%s\" runs into the central directory",
 				   e->shown);
+	for (size_t k = 0; k < z->count; k++)
+		if (strcmp(z->entries[k].pub.name, name) == 0)
+			return rcn_err_set(err, RCN_EFORMAT, z->label, 0, "two entries are named \"%s\"", e->shown);
 	e->pub.name = name;
+	e->pub.shown = e->shown;
 	e->pub.compressed_size = csize;
 	e->pub.size = usize;
 	e->pub.method = method;

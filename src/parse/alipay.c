@@ -131,6 +131,7 @@ typedef struct {
 	enum kind kind;
 	const char *file;
 	const char *channel;
+	rcn_date business_date; /* 0: unknown, the header's dates are not checked */
 	rcn_record_sink rec_sink;
 	void *ctx;
 
@@ -695,6 +696,82 @@ static bool starts_with(const char *s, size_t n, const char *prefix)
 	return n >= m && memcmp(s, prefix, m) == 0;
 }
 
+/* "2026年03月02日 00:00:00" (or 2026-03-02, 2026/03/02; the time may be
+ * absent) inside the brackets of s[0..n): its time, or RCN_NO_TIME. */
+static rcn_time period_time(const char *s, size_t n)
+{
+	size_t i = 0;
+	int part[6] = {0, 0, 0, 0, 0, 0}, np = 0;
+	static const char *const seps[] = {"年", "月", "日", "-", "/", ":", "：", " ", NULL};
+	while (i < n && np < 6) {
+		size_t d = 0;
+		int v = 0;
+		while (i + d < n && s[i + d] >= '0' && s[i + d] <= '9' && d < 4)
+			v = v * 10 + (s[i + d] - '0'), d++;
+		if (d == 0 || (np == 0 ? d != 4 : d != 2))
+			return RCN_NO_TIME;
+		part[np++] = v;
+		i += d;
+		size_t m;
+		while (i < n && (m = skip_sep(s + i, n - i, seps)) > 0)
+			i += m;
+	}
+	if (i != n || (np != 3 && np != 6) || part[1] < 1 || part[1] > 12 || part[2] < 1 || part[2] > 31 ||
+	    part[3] > 23 || part[4] > 59 || part[5] > 59)
+		return RCN_NO_TIME;
+	rcn_date day = rcn_date_from_ymd(part[0], part[1], part[2]);
+	int y, m, d;
+	rcn_date_to_ymd(day, &y, &m, &d);
+	if (y != part[0] || m != part[1] || d != part[2] || y < 1970)
+		return RCN_NO_TIME;
+	return (rcn_time)day * RCN_SECS_PER_DAY + part[3] * 3600 + part[4] * 60 + part[5];
+}
+
+/* The bracketed value after `tag` in text[0..len), or NULL. */
+static const char *bracketed(const char *text, size_t len, const char *tag, size_t *n)
+{
+	const char *at = memmem(text, len, tag, strlen(tag));
+	if (!at)
+		return NULL;
+	const char *open = memchr(at, '[', len - (size_t)(at - text));
+	const char *close = open ? memchr(open, ']', len - (size_t)(open - text)) : NULL;
+	if (!close)
+		return NULL;
+	*n = (size_t)(close - open - 1);
+	return open + 1;
+}
+
+/* #起始日期：[…]   终止日期：[…]: the period the export covers (FORMATS.md §2).
+ * A daily bill runs from 00:00:00 of its date to 00:00:00 of the next (or
+ * 23:59:59 of the same day); one of another date, or a longer period, is
+ * not the business date's bill, whatever its file is called. */
+static void on_period(alipay *p, const char *text, size_t len)
+{
+	size_t nf = 0, nt = 0;
+	const char *from = bracketed(text, len, "起始日期", &nf), *to = bracketed(text, len, "终止日期", &nt);
+	rcn_time t0 = from ? period_time(from, nf) : RCN_NO_TIME, t1 = to ? period_time(to, nt) : RCN_NO_TIME;
+	long line = rcn_csvrows_row_line(p->rows);
+	char a[11], b[11], c[11];
+	if (!p->business_date)
+		return;
+	if (t0 == RCN_NO_TIME || t1 == RCN_NO_TIME || t1 <= t0) {
+		fail(p, RCN_EFORMAT, line, "cannot read the statement's period: \"%.*s\"",
+		     rcn_csvrows_quote_len(text, len, QUOTE_MAX), text);
+		return;
+	}
+	/* the last day covered: an end at midnight closes the day before it */
+	rcn_date first = rcn_time_date(t0), last = rcn_time_date(t1 - 1);
+	if (first == p->business_date && last == p->business_date)
+		return;
+	if (first == last)
+		fail(p, RCN_EFORMAT, line, "statement is for business date %s (its 起始日期), not %s (wrong file?)",
+		     rcn_date_format(a, first), rcn_date_format(c, p->business_date));
+	else
+		fail(p, RCN_EFORMAT, line,
+		     "statement covers %s to %s (its 起始日期 and 终止日期), not business date %s (wrong file?)",
+		     rcn_date_format(a, first), rcn_date_format(b, last), rcn_date_format(c, p->business_date));
+}
+
 /* A '#' line: the fields joined back with ',' (footers may be padded with
  * commas, and an ASCII comma would have split them), trailing commas dropped. */
 static void on_comment(alipay *p)
@@ -725,8 +802,13 @@ static void on_comment(alipay *p)
 		}
 		return;
 	}
+	static const char *const period_tags[] = {"#起始日期：[", "#起始日期:[", NULL};
+	if (p->stage == ST_PREAMBLE && skip_sep(text, len, period_tags) > 0) {
+		on_period(p, text, len);
+		return;
+	}
 	if (p->stage == ST_PREAMBLE)
-		return; /* title, dates, the list's opening rule */
+		return; /* title, the list's opening rule */
 	if (starts_with(text, len, "#-") && memmem(text, len, "结束", strlen("结束"))) {
 		p->stage = ST_FOOTER;
 		return;
@@ -843,6 +925,7 @@ static alipay *create(enum kind kind, const rcn_parser_spec *spec)
 	p->kind = kind;
 	p->file = spec->file ? spec->file : "";
 	p->channel = spec->channel ? spec->channel : "";
+	p->business_date = spec->business_date;
 	p->rec_sink = spec->rec;
 	p->ctx = spec->ctx;
 	rcn_buf_init(&p->sniff, SNIFF_MAX);

@@ -126,47 +126,88 @@ static bool ends_with(const char *s, const char *suffix)
 	return a >= b && strcmp(s + a - b, suffix) == 0;
 }
 
-static const char *base_name(const char *path)
-{
-	const char *slash = strrchr(path, '/');
-	return slash ? slash + 1 : path;
-}
+/* Which role an archive entry plays for the source, by its name. KNOWN: an
+ * entry the channel puts there that recon does not read. */
+enum role { ROLE_NONE, ROLE_DETAIL, ROLE_SUMMARY, ROLE_EXTRA, ROLE_KNOWN, ROLE__COUNT };
 
-/* Which role an archive entry plays for the source, by its name. */
-enum role { ROLE_NONE, ROLE_DETAIL, ROLE_SUMMARY, ROLE_EXTRA };
+static const char *const role_names[ROLE__COUNT] = {
+	[ROLE_DETAIL] = "detail", [ROLE_SUMMARY] = "summary", [ROLE_EXTRA] = "exception", [ROLE_KNOWN] = "summary"};
 
 static enum role entry_role(const rcn_stmt_kind *kind, const char *name, rcn_format_kind *fmt)
 {
-	const char *base = base_name(name);
 	bool account = kind->bill && strcmp(kind->bill, "account") == 0;
 	if (strcmp(kind->channel, "alipay") == 0) {
-		/* <PID>0156_<yyyyMMdd>_业务明细.csv and _业务明细(汇总).csv (FORMATS.md §2) */
+		/* <PID>0156_<yyyyMMdd>_业务明细.csv and _业务明细(汇总).csv, or the
+		 * same of 账务明细 (FORMATS.md §2) */
 		const char *what = account ? "账务明细" : "业务明细";
-		if (!strstr(base, what) || !ends_with(base, ".csv"))
+		if (!strstr(name, what) || !ends_with(name, ".csv"))
 			return ROLE_NONE;
-		if (strstr(base, "汇总")) {
+		if (strstr(name, "汇总")) {
 			*fmt = RCN_FMT_ALIPAY_SUMMARY;
-			return account ? ROLE_NONE : ROLE_SUMMARY;
+			return account ? ROLE_KNOWN : ROLE_SUMMARY;
 		}
 		*fmt = account ? RCN_FMT_ALIPAY_ACCOUNT : RCN_FMT_ALIPAY_TRADE;
 		return ROLE_DETAIL;
 	}
 	if (strcmp(kind->channel, "unionpay") == 0) {
 		/* INN<yyMMdd>88ZM_<merId>, ...ZME_<merId>, RD..._<merId> (FORMATS.md §3) */
-		if (strstr(base, "ZME_")) {
+		if (strstr(name, "ZME_")) {
 			*fmt = RCN_FMT_UNIONPAY_ZME;
 			return ROLE_EXTRA;
 		}
-		if (strstr(base, "ZM_")) {
+		if (strstr(name, "ZM_")) {
 			*fmt = RCN_FMT_UNIONPAY_ZM;
 			return ROLE_DETAIL;
 		}
-		if (strncmp(base, "RD", 2) == 0) {
+		if (strncmp(name, "RD", 2) == 0) {
 			*fmt = RCN_FMT_UNIONPAY_RD;
 			return ROLE_SUMMARY;
 		}
 	}
 	return ROLE_NONE;
+}
+
+/* What an archive of the source holds, for messages. */
+static const char *layout_of(const rcn_stmt_kind *kind)
+{
+	if (strcmp(kind->channel, "unionpay") == 0)
+		return "INN...ZM_, ...ZME_ and RD... at its top level";
+	if (kind->bill && strcmp(kind->bill, "account") == 0)
+		return "..._账务明细.csv and ..._账务明细(汇总).csv at its top level";
+	return "..._业务明细.csv and ..._业务明细(汇总).csv at its top level";
+}
+
+/* An archive holds exactly the entries the channel puts there, each role at
+ * most once, none in a folder: with two candidates for the detail (a forged
+ * a_..._业务明细.csv before the real one, an x/... copy) there is no telling
+ * which one is the statement. Fills at[role] with the entry's index. */
+static rcn_rc check_layout(rcn_zip *z, const char *label, const rcn_stmt_kind *kind, size_t at[ROLE__COUNT],
+			   rcn_format_kind fmt[ROLE__COUNT], rcn_err *err)
+{
+	for (int r = 0; r < ROLE__COUNT; r++) {
+		at[r] = SIZE_MAX;
+		fmt[r] = RCN_FMT__COUNT;
+	}
+	for (size_t i = 0; i < rcn_zip_count(z); i++) {
+		const rcn_zip_entry *e = rcn_zip_entry_at(z, i);
+		rcn_format_kind f = RCN_FMT__COUNT;
+		if (strchr(e->name, '/') || strchr(e->name, '\\'))
+			return rcn_err_set(err, RCN_EFORMAT, label, 0,
+					   "entry \"%s\" is in a folder: a %s statement archive holds %s", e->shown,
+					   kind->channel, layout_of(kind));
+		enum role r = entry_role(kind, e->name, &f);
+		if (r == ROLE_NONE)
+			return rcn_err_set(err, RCN_EFORMAT, label, 0,
+					   "unexpected entry \"%s\": a %s statement archive holds %s", e->shown,
+					   kind->channel, layout_of(kind));
+		if (at[r] != SIZE_MAX)
+			return rcn_err_set(err, RCN_EFORMAT, label, 0,
+					   "two %s entries, \"%s\" and \"%s\": which one is the statement is ambiguous",
+					   role_names[r], rcn_zip_entry_at(z, at[r])->shown, e->shown);
+		at[r] = i;
+		fmt[r] = f;
+	}
+	return RCN_OK;
 }
 
 typedef struct {
@@ -255,8 +296,8 @@ static rcn_rc parse_archive(const char *path, const char *label, const rcn_stmt_
 	rcn_zip *z = NULL;
 	rcn_err err;
 	rcn_rc rc;
-	size_t detail = SIZE_MAX, summary = SIZE_MAX;
-	rcn_format_kind detail_fmt = RCN_FMT__COUNT, summary_fmt = RCN_FMT__COUNT;
+	size_t at[ROLE__COUNT];
+	rcn_format_kind fmt[ROLE__COUNT];
 	char entry_label[1024];
 
 	rcn_err_clear(&err);
@@ -265,14 +306,11 @@ static rcn_rc parse_archive(const char *path, const char *label, const rcn_stmt_
 		reject_with(out, &err);
 		goto cleanup;
 	}
-	for (size_t i = 0; i < rcn_zip_count(z); i++) {
-		rcn_format_kind f;
-		enum role r = entry_role(kind, rcn_zip_entry_at(z, i)->name, &f);
-		if (r == ROLE_DETAIL && detail == SIZE_MAX)
-			detail = i, detail_fmt = f;
-		else if (r == ROLE_SUMMARY && summary == SIZE_MAX)
-			summary = i, summary_fmt = f;
+	if ((rc = check_layout(z, label, kind, at, fmt, &err)) != RCN_OK) {
+		reject_with(out, &err);
+		goto cleanup;
 	}
+	size_t detail = at[ROLE_DETAIL], summary = at[ROLE_SUMMARY];
 	if (detail == SIZE_MAX) {
 		rc = rcn_err_set(&err, RCN_EFORMAT, label, 0, "archive has no %s statement entry", kind->channel);
 		reject_with(out, &err);
@@ -282,7 +320,7 @@ static rcn_rc parse_archive(const char *path, const char *label, const rcn_stmt_
 	rcn_parser_spec spec = *base;
 	snprintf(entry_label, sizeof(entry_label), "%s:%s", label, rcn_zip_entry_at(z, detail)->name);
 	spec.file = entry_label;
-	spec.kind = detail_fmt;
+	spec.kind = fmt[ROLE_DETAIL];
 	rc = parse_entry(z, detail, &spec, out);
 	if (out->rejected)
 		goto cleanup;
@@ -295,7 +333,7 @@ static rcn_rc parse_archive(const char *path, const char *label, const rcn_stmt_
 		snprintf(sum_label, sizeof(sum_label), "%s:%s", label, rcn_zip_entry_at(z, summary)->name);
 		spec = *base;
 		spec.file = sum_label;
-		spec.kind = summary_fmt;
+		spec.kind = fmt[ROLE_SUMMARY];
 		spec.rec = NULL;
 		if (parse_entry(z, summary, &spec, &sum) != RCN_OK || sum.rejected) {
 			reject_with(out, &sum.reason);
@@ -319,16 +357,14 @@ static rcn_rc parse_archive(const char *path, const char *label, const rcn_stmt_
 	}
 
 	/* Exception records (UnionPay ZME) are reconciled with the rest. */
-	for (size_t i = 0; i < rcn_zip_count(z); i++) {
-		rcn_format_kind f;
-		if (entry_role(kind, rcn_zip_entry_at(z, i)->name, &f) != ROLE_EXTRA)
-			continue;
+	if (at[ROLE_EXTRA] != SIZE_MAX) {
+		size_t i = at[ROLE_EXTRA];
 		rcn_stmt_result extra;
 		memset(&extra, 0, sizeof(extra));
 		snprintf(entry_label, sizeof(entry_label), "%s:%s", label, rcn_zip_entry_at(z, i)->name);
 		spec = *base;
 		spec.file = entry_label;
-		spec.kind = f;
+		spec.kind = fmt[ROLE_EXTRA];
 		if (parse_entry(z, i, &spec, &extra) != RCN_OK || extra.rejected) {
 			reject_with(out, &extra.reason);
 			rc = extra.reason.code ? extra.reason.code : RCN_EFORMAT;

@@ -35,6 +35,7 @@ enum field {
 	F_NET,		 /* 清算净额, C/D + 12 digits */
 	F_ORIG_QUERY_ID, /* 原交易查询流水号 */
 	F_ORIG_ORDER_NO, /* 原始订单号 */
+	F_TXN_TYPE,	 /* 交易类型 (ACP txnType) */
 	F_COUNT
 };
 
@@ -50,6 +51,7 @@ static const char *const field_names[F_COUNT] = {
 	[F_NET] = "清算净额",
 	[F_ORIG_QUERY_ID] = "原交易查询流水号",
 	[F_ORIG_ORDER_NO] = "原始订单号",
+	[F_TXN_TYPE] = "交易类型",
 };
 
 typedef struct {
@@ -86,6 +88,7 @@ static const layout zm_layout = {
 		[F_NET] = 32,
 		[F_ORIG_QUERY_ID] = 26,
 		[F_ORIG_ORDER_NO] = 40,
+		[F_TXN_TYPE] = 19,
 	},
 };
 
@@ -120,6 +123,7 @@ static const layout zme_layout = {
 		[F_NET] = -1,
 		[F_ORIG_QUERY_ID] = -1,
 		[F_ORIG_ORDER_NO] = -1,
+		[F_TXN_TYPE] = -1,
 	},
 };
 
@@ -128,6 +132,15 @@ static const layout zme_layout = {
 enum rd_col { RD_COUNT, RD_AMOUNT_DR, RD_AMOUNT_CR, RD_FEE_DR, RD_FEE_CR, RD_NET_DR, RD_NET_CR, RD_NCOLS };
 
 enum up_kind { UP_ZM, UP_ZME, UP_RD };
+
+/* A cancel or reversal held until the file's end (release_held). */
+typedef struct {
+	rcn_record rec; /* its strings are the arrays below once released */
+	char code[TEXT_MAX], mer[TEXT_MAX], own_no[TEXT_MAX], own_id[TEXT_MAX], orig_no[TEXT_MAX], orig_id[TEXT_MAX];
+	bool reversal, of_cancel, reversed;
+} held_row;
+
+#define HELD_MAX 100000 /* cancels and reversals one file may hold */
 
 typedef struct {
 	const rcn_parser_spec *spec;
@@ -157,6 +170,10 @@ typedef struct {
 	int64_t sum[RD_NCOLS]; /* the current table's rows added up */
 	bool have_total;
 	int64_t total_row[RD_NCOLS]; /* the first table's 总计 */
+
+	/* ZM, ZME: cancels and reversals */
+	held_row *held;
+	size_t n_held, cap_held;
 } up_parser;
 
 static void set_fatal(up_parser *p, rcn_rc code, long line, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
@@ -361,15 +378,35 @@ static bool time_field(up_parser *p, long line, const char *s, char out[20], rcn
 	return true;
 }
 
-/* 交易代码 S30 is 退货 (a refund); everything else, S22 消费 and the sample's S56
- * (自助消费 in its RD), is read as a payment. UnionPay's code list is not
- * public: cancel codes (撤销, e.g. S31/S32) are therefore payments here with the
- * code kept in trade_type, and the RD cross-check (a cancel is a 借 in RD)
- * rejects a file where that reading is wrong. */
-static bool is_refund_code(const char *code)
+/* What a ZM row does to the merchant's money. 交易类型 is the ACP txnType the
+ * merchant's own request carried (ACP 全渠道 interface: 01 消费, 03 预授权完成,
+ * 04 退货, 31 消费撤销, 33 预授权完成撤销; the official demos send 31 to cancel,
+ * the full amount, the same clearing day, with an order number of its own and
+ * origQryId naming the payment). 交易代码 is the clearing code (S22 消费, S30
+ * 退货, the sample's S56 has 交易类型 01); a code beginning with R marks a
+ * reversal (冲正) of the transaction its 交易类型 names, after the CUPS
+ * S../R.. code pairs. S30 is a refund whatever its 交易类型. A row without a
+ * 交易类型 we know is read by its code, as before: anything but S30 is a
+ * payment, and the RD cross-check
+ * (RD books what goes back as 借) rejects a file where that reading is wrong. */
+enum up_kind_of_row { ROW_PAYMENT, ROW_REFUND, ROW_CANCEL, ROW_REVERSAL };
+
+static enum up_kind_of_row row_kind(const char *code, const char *txn_type, bool *of_cancel)
 {
-	return strcmp(code, "S30") == 0;
+	bool cancel = strcmp(txn_type, "31") == 0 || strcmp(txn_type, "33") == 0;
+	*of_cancel = cancel;
+	if (code[0] == 'R' && (cancel || strcmp(txn_type, "01") == 0 || strcmp(txn_type, "03") == 0))
+		return ROW_REVERSAL;
+	if (strcmp(code, "S30") == 0 || strcmp(txn_type, "04") == 0)
+		return ROW_REFUND;
+	if (cancel)
+		return ROW_CANCEL;
+	if (strcmp(txn_type, "01") == 0 || strcmp(txn_type, "03") == 0)
+		return ROW_PAYMENT;
+	return strcmp(code, "S30") == 0 ? ROW_REFUND : ROW_PAYMENT;
 }
+
+static void hold(up_parser *p, const rcn_record *rec, char text[F_COUNT][TEXT_MAX], bool reversal, bool of_cancel);
 
 static void on_detail_line(up_parser *p, const char *s, size_t n, long line)
 {
@@ -394,6 +431,7 @@ static void on_detail_line(up_parser *p, const char *s, size_t n, long line)
 			return;
 		}
 	static const enum field texts[] = {F_CODE, F_QUERY_ID, F_ORDER_NO, F_MER_ID, F_ORIG_QUERY_ID, F_ORIG_ORDER_NO};
+	text[F_TXN_TYPE][0] = '\0';
 	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++)
 		if (!text_field(p, line, s, texts[i], text[texts[i]]))
 			return;
@@ -412,7 +450,13 @@ static void on_detail_line(up_parser *p, const char *s, size_t n, long line)
 	    !time_field(p, line, s, rec.trade_time, &rec.trade_date))
 		return;
 
-	rec.type = is_refund_code(text[F_CODE]) ? RCN_REC_REFUND : RCN_REC_PAYMENT;
+	if (lay->field[F_TXN_TYPE] >= 0 && !text_field(p, line, s, F_TXN_TYPE, text[F_TXN_TYPE]))
+		return;
+	bool of_cancel;
+	enum up_kind_of_row kind = row_kind(text[F_CODE], text[F_TXN_TYPE], &of_cancel);
+	/* what goes back to the payer (RD's 借): refunds, cancels, a payment's reversal */
+	bool back = kind == ROW_REFUND || kind == ROW_CANCEL || (kind == ROW_REVERSAL && !of_cancel);
+	rec.type = back ? RCN_REC_REFUND : RCN_REC_PAYMENT;
 	rec.amount_fen = amount;
 	/* settle_fen is what the fee is charged on (record.h): 交易金额. 结算金额 is
 	 * already net of the fee, like 清算净额, which net_fen carries. */
@@ -431,6 +475,10 @@ static void on_detail_line(up_parser *p, const char *s, size_t n, long line)
 		quarantine(p, line, "amounts overflow the file's totals");
 		return;
 	}
+	if ((kind == ROW_CANCEL || kind == ROW_REVERSAL) && p->n_held == HELD_MAX) {
+		quarantine(p, line, "more than %d cancels and reversals in one file", HELD_MAX);
+		return;
+	}
 	p->res.fee = total_fee;
 	p->res.net_fen = total_net;
 	if (rec.type == RCN_REC_REFUND) {
@@ -444,6 +492,16 @@ static void on_detail_line(up_parser *p, const char *s, size_t n, long line)
 	rec.channel = p->spec->channel ? p->spec->channel : "unionpay";
 	rec.merchant_id = text[F_MER_ID];
 	rec.provider_id = text[F_MER_ID];
+	/* ZM states no currency: ACP merchants settle in CNY (RD: 清算币种 人民币). */
+	rec.currency = "CNY";
+	rec.status = lay->status;
+	rec.trade_type = text[F_CODE];
+	rec.file = p->spec->file;
+	rec.line = line;
+	if (kind == ROW_CANCEL || kind == ROW_REVERSAL) {
+		hold(p, &rec, text, kind == ROW_REVERSAL, of_cancel);
+		return;
+	}
 	if (rec.type == RCN_REC_REFUND) {
 		/* A refund is a transaction of its own: its 商户订单号 and 查询流水号 are the
 		 * refund's, 原始订单号 and 原交易查询流水号 name the payment refunded. */
@@ -457,14 +515,94 @@ static void on_detail_line(up_parser *p, const char *s, size_t n, long line)
 		rec.refund_no = "";
 		rec.channel_refund_id = "";
 	}
-	/* ZM states no currency: ACP merchants settle in CNY (RD: 清算币种 人民币). */
-	rec.currency = "CNY";
-	rec.status = lay->status;
-	rec.trade_type = text[F_CODE];
-	rec.file = p->spec->file;
-	rec.line = line;
 	if (p->spec->rec)
 		p->spec->rec(p->spec->ctx, &rec);
+}
+
+/* ---- cancels (撤销) and reversals (冲正) ----
+ *
+ * A cancel undoes a payment of the same clearing day in full: the money is
+ * not collected and the fee is handed back. A finance clerk reads it as the
+ * payment's return, so it is reconciled as a refund of the original order
+ * (its own 商户订单号 and 查询流水号 as the refund's numbers, 原始订单号 and
+ * 原交易查询流水号 naming the payment), which is also how RD books it (借);
+ * the payment row stays a payment, so both sides of the day show. A
+ * reversal of a payment has the same effect and is read the same way. A
+ * reversal of a cancel undoes the cancel: the payment stands, and the
+ * cancel is reported with status REVERSED (no money moved), so a ledger that
+ * recorded the refund is told the channel reversed it. Cancels and
+ * reversals are rare, so they are held until the file's end, where each
+ * reversal finds its cancel by 查询流水号 wherever it stood. */
+static void hold(up_parser *p, const rcn_record *rec, char text[F_COUNT][TEXT_MAX], bool reversal, bool of_cancel)
+{
+	rcn_xreserve((void **)&p->held, &p->cap_held, p->n_held + 1, sizeof(*p->held));
+	held_row *h = &p->held[p->n_held++];
+	memset(h, 0, sizeof(*h));
+	h->rec = *rec;
+	h->reversal = reversal;
+	h->of_cancel = of_cancel;
+	memcpy(h->code, text[F_CODE], TEXT_MAX);
+	memcpy(h->mer, text[F_MER_ID], TEXT_MAX);
+	memcpy(h->own_no, text[F_ORDER_NO], TEXT_MAX);
+	memcpy(h->own_id, text[F_QUERY_ID], TEXT_MAX);
+	/* the payment undone: named by the 原… fields, or by the row's own when it carries the original's */
+	memcpy(h->orig_no, text[F_ORIG_ORDER_NO][0] ? text[F_ORIG_ORDER_NO] : text[F_ORDER_NO], TEXT_MAX);
+	memcpy(h->orig_id, text[F_ORIG_QUERY_ID][0] ? text[F_ORIG_QUERY_ID] : text[F_QUERY_ID], TEXT_MAX);
+}
+
+static int cmp_held(const void *a, const void *b)
+{
+	const held_row *x = a, *y = b;
+	if (x->reversal != y->reversal)
+		return x->reversal ? 1 : -1;
+	int c = strcmp(x->own_id, y->own_id);
+	return c ? c : (x->rec.line > y->rec.line) - (x->rec.line < y->rec.line);
+}
+
+static void release_held(up_parser *p)
+{
+	size_t cancels = 0;
+	if (!p->n_held)
+		return;
+	qsort(p->held, p->n_held, sizeof(*p->held), cmp_held);
+	while (cancels < p->n_held && !p->held[cancels].reversal)
+		cancels++;
+	for (size_t i = cancels; i < p->n_held; i++) {
+		held_row *r = &p->held[i];
+		if (!r->of_cancel)
+			continue;
+		/* the cancel it reverses: the first one of that 查询流水号 not reversed yet */
+		size_t lo = 0, hi = cancels;
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+			if (strcmp(p->held[mid].own_id, r->orig_id) < 0)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		while (lo < cancels && strcmp(p->held[lo].own_id, r->orig_id) == 0 && p->held[lo].reversed)
+			lo++;
+		if (lo < cancels && strcmp(p->held[lo].own_id, r->orig_id) == 0 && r->orig_id[0]) {
+			p->held[lo].reversed = true;
+			r->reversed = true;
+		} else {
+			quarantine(p, r->rec.line, "冲正 of a 撤销 (原交易查询流水号 \"%s\") that is not in this file",
+				   r->orig_id);
+		}
+	}
+	for (size_t i = 0; i < p->n_held && p->spec->rec; i++) {
+		held_row *h = &p->held[i];
+		if (h->reversal && h->of_cancel)
+			continue; /* it undid its cancel, which says so */
+		h->rec.merchant_id = h->rec.provider_id = h->mer;
+		h->rec.trade_type = h->code;
+		h->rec.refund_no = h->own_no;
+		h->rec.channel_refund_id = h->own_id;
+		h->rec.order_no = h->orig_no;
+		h->rec.channel_txn_id = h->orig_id;
+		h->rec.status = h->reversed ? "REVERSED" : h->rec.status;
+		p->spec->rec(p->spec->ctx, &h->rec);
+	}
 }
 
 /* ---- RD: the printable summary ---- */
@@ -795,6 +933,8 @@ static rcn_rc up_finish(void *state, rcn_stmt_result *out)
 	p->finished = true;
 	if (!p->fatal && p->total > 0)
 		end_line(p); /* a last line without a newline */
+	if (!p->fatal)
+		release_held(p);
 	rcn_err_clear(&res->reason);
 	if (p->fatal) {
 		reject(res, &p->fatal_err);
@@ -846,6 +986,7 @@ static void up_destroy(void *state)
 		return;
 	free(p->line);
 	free(p->utf8);
+	free(p->held);
 	free(p);
 }
 

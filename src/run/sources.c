@@ -10,6 +10,11 @@
 #include <string.h>
 #include <sys/stat.h>
 
+/* How far before or after the business date a row may lie and still be the
+ * date's own: a channel's cut-off is not exactly midnight on the merchant's
+ * clock (an order created at 23:59 and paid at 00:00:03). */
+#define CUTOFF_EDGE_S (2 * 3600)
+
 void rcn_source_job_init(rcn_source_job *job, const rcn_config *cfg, const rcn_source_conf *conf, rcn_date day,
 			 const rcn_profile *profile)
 {
@@ -49,13 +54,55 @@ static void on_record(void *p, const rcn_record *rec)
 		snprintf(job->wrong_merchant, sizeof(job->wrong_merchant), "%s", rec->provider_id);
 		job->wrong_merchant_line = rec->line;
 	}
-	/* A bill lists the trades of its own date; a day either side allows for the
-	 * channel's cut-off. Anything further means the wrong file was picked up. */
-	if ((rec->trade_date < job->day - 1 || rec->trade_date > job->day + 1) && !job->wrong_date[0]) {
-		snprintf(job->wrong_date, sizeof(job->wrong_date), "%s", rec->trade_time);
-		job->wrong_date_line = rec->line;
+	/* A bill lists the trades of its own date. A row of the day before or
+	 * after is counted for date_verdict; anything further means the wrong
+	 * file was picked up. The times are compared as the channel writes them
+	 * (its business time, Beijing for the three channels), never converted. */
+	if (rec->trade_date == job->day) {
+		job->rows_today++;
+	} else if (rec->trade_date < job->day - 1 || rec->trade_date > job->day + 1) {
+		if (!job->wrong_date[0]) {
+			snprintf(job->wrong_date, sizeof(job->wrong_date), "%s", rec->trade_time);
+			job->wrong_date_line = rec->line;
+		}
+	} else {
+		rcn_time t = rcn_time_of_normal(rec->trade_time), start = (rcn_time)job->day * RCN_SECS_PER_DAY;
+		if (t >= start - CUTOFF_EDGE_S && t < start + RCN_SECS_PER_DAY + CUTOFF_EDGE_S) {
+			job->rows_edge++;
+		} else {
+			if (rec->trade_date < job->day)
+				job->rows_before++;
+			else
+				job->rows_after++;
+			if (!job->foreign_date[0]) {
+				snprintf(job->foreign_date, sizeof(job->foreign_date), "%s", rec->trade_time);
+				job->foreign_line = rec->line;
+			}
+		}
 	}
 	rcn_batch_add(job->batch, rec);
+}
+
+/* Whether the rows say the file is a bill of another business date: more of
+ * them lie on the day before or after, beyond the cut-off edge, than on the
+ * date itself. A legitimate bill has a few rows across midnight at most (an
+ * order paid at 23:59:59 listed at 00:00:03); yesterday's bill saved under
+ * today's name has all of its rows on yesterday. A file with no rows says
+ * nothing. UnionPay is judged by its RD summary's 清算日期 instead (checked
+ * by the parser, and the RD is required): its rows carry 交易传输时间, which
+ * can lie a day after the clearing date (the official sample's do). */
+static bool date_verdict(rcn_source_job *job, char *msg, size_t n)
+{
+	long foreign = job->rows_before + job->rows_after;
+	char file_day[11], run_day[11];
+	if (strcmp(job->conf->channel, "unionpay") == 0 || foreign == 0 || foreign <= job->rows_today)
+		return false;
+	rcn_date_format(file_day, job->rows_before >= job->rows_after ? job->day - 1 : job->day + 1);
+	snprintf(msg, n,
+		 "statement is for business date %s (%ld of %ld rows dated so, first: %s), not %s (wrong file?)",
+		 file_day, job->rows_before >= job->rows_after ? job->rows_before : job->rows_after,
+		 job->rows_today + job->rows_edge + foreign, job->foreign_date, rcn_date_format(run_day, job->day));
+	return true;
 }
 
 static void on_bad_row(void *p, const char *file, long line, const char *reason)
@@ -129,6 +176,11 @@ static void parse_source(rcn_source_job *job)
 			rcn_err_set(&res->reason, RCN_EFORMAT, job->label, job->wrong_date_line,
 				    "row dated %s does not belong to business date %s (wrong file?)", job->wrong_date,
 				    date);
+		}
+		char msg[400];
+		if (!res->rejected && date_verdict(job, msg, sizeof(msg))) {
+			res->rejected = true;
+			rcn_err_set(&res->reason, RCN_EFORMAT, job->label, job->foreign_line, "%s", msg);
 		}
 	}
 done:

@@ -32,6 +32,11 @@ typedef struct {
 	long wrong_merchant_line;
 	char wrong_date[20];
 	long wrong_date_line;
+	/* rows dated the business date, at its cut-off edge, and of the day
+	 * before or after it beyond the edge (date_verdict in sources.c) */
+	long rows_today, rows_edge, rows_before, rows_after;
+	char foreign_date[20];
+	long foreign_line;
 	double parse_s, parse_cpu_s; /* wall and CPU time of the job (fetch and parse), for --timings */
 	bool no_bill;		     /* the channel said there is no statement for the date: an empty day */
 } rcn_source_job;

@@ -319,6 +319,77 @@ static void test_trade_edge_rows(void **state)
 	free(c);
 }
 
+/* The 起始日期/终止日期 header against the business date: a bill of another
+ * day (or a month's bill) is not the date's bill whatever its name. */
+static rcn_rc parse_dated(const char *data, size_t n, rcn_date day, rcn_stmt_result *res, collect *col)
+{
+	rcn_parser_spec spec = {.kind = RCN_FMT_ALIPAY_TRADE,
+				.file = "mem.csv",
+				.channel = "alipay",
+				.business_date = day,
+				.rec = ph_on_movement_record,
+				.quar = on_quarantine,
+				.ctx = col};
+	memset(col, 0, sizeof(*col));
+	return ph_parse(&spec, data, n, 0, res);
+}
+
+static void test_trade_period(void **state)
+{
+	(void)state;
+	rcn_stmt_result res;
+	collect *c = malloc(sizeof(*c));
+	size_t n;
+	char *gbk = ph_slurp(ALIPAY_DIR "/trade_ok.csv", &n);
+	/* the fixture's own date, and no date at all: accepted */
+	assert_int_equal(parse_dated(gbk, n, rcn_date_from_ymd(2026, 3, 2), &res, c), RCN_OK);
+	check_trade_ok(&res, c);
+	assert_int_equal(parse_dated(gbk, n, 0, &res, c), RCN_OK);
+	/* the same bill run as the next day's: rejected at its header line */
+	assert_int_equal(parse_dated(gbk, n, rcn_date_from_ymd(2026, 3, 3), &res, c), RCN_EFORMAT);
+	assert_rejected(&res, RCN_EFORMAT, 3,
+			"statement is for business date 2026-03-02 (its 起始日期), not 2026-03-03 (wrong file?)");
+	assert_int_equal(c->nrec, 0);
+	free(gbk);
+
+	static const struct {
+		const char *period, *msg;
+	} cases[] = {
+		{"#起始日期：[2026-03-02 00:00:00]   终止日期：[2026-03-02 23:59:59]", NULL},
+		{"#起始日期:[2026年03月02日]   终止日期:[2026年03月03日]", NULL},
+		{"#起始日期：[2026年03月01日 00:00:00]   终止日期：[2026年03月02日 00:00:00]",
+		 "statement is for business date 2026-03-01 (its 起始日期), not 2026-03-02 (wrong file?)"},
+		{"#起始日期：[2026年03月01日 00:00:00]   终止日期：[2026年04月01日 00:00:00]",
+		 "statement covers 2026-03-01 to 2026-03-31 (its 起始日期 and 终止日期), not business date 2026-03-02 "
+		 "(wrong file?)"},
+		{"#起始日期：[2026年03月02日 00:00:00]   终止日期：[2026年03月04日 00:00:00]",
+		 "statement covers 2026-03-02 to 2026-03-03 (its 起始日期 and 终止日期), not business date 2026-03-02 "
+		 "(wrong file?)"},
+		{"#起始日期：[2026年02月30日 00:00:00]   终止日期：[2026年03月03日 00:00:00]",
+		 "cannot read the statement's period: \"#起始日期：[2026年02月30日 00:00:00]   终止日期\""},
+		{"#起始日期：[2026年03月02日 00:00:00]",
+		 "cannot read the statement's period: \"#起始日期：[2026年03月02日 "
+		 "00:00:00]\""},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char text[4096];
+		snprintf(text, sizeof(text), "#支付宝业务明细查询\n#账号：[%s]\n%s\n%s", ACCOUNT, cases[i].period,
+			 TRADE_HEAD + strlen("#支付宝业务明细查询\n#账号：[20880211096256330156]\n"));
+		strcat(text, "#-----------------------------------------业务明细列表结束-------------------------------"
+			     "-----\n"
+			     "#交易合计：0笔，商家实收共0.00元，商家优惠共0.00元\n"
+			     "#退款合计：0笔，商家实收退款共0.00元，商家优惠退款共0.00元\n");
+		rcn_rc rc = parse_dated(text, strlen(text), rcn_date_from_ymd(2026, 3, 2), &res, c);
+		if (!cases[i].msg) {
+			assert_int_equal(rc, RCN_OK);
+			continue;
+		}
+		assert_int_equal(rc, RCN_EFORMAT);
+		assert_rejected(&res, RCN_EFORMAT, 3, cases[i].msg);
+	}
+	free(c);
+}
+
 static void test_trade_footer_amount_mismatch(void **state)
 {
 	(void)state;
@@ -604,6 +675,7 @@ int main(void)
 		cmocka_unit_test(test_trade_bad_gbk),
 		cmocka_unit_test(test_trade_utf8_with_gbk_row),
 		cmocka_unit_test(test_trade_edge_rows),
+		cmocka_unit_test(test_trade_period),
 		cmocka_unit_test(test_trade_footer_amount_mismatch),
 		cmocka_unit_test(test_trade_wrong_files),
 		cmocka_unit_test(test_summary_ok_matches_detail),

@@ -511,6 +511,151 @@ static void count_record(void *ctx, const rcn_record *rec)
 }
 
 /* 100,000 ZM lines (61 MB) in 64 KiB chunks: memory stays flat. */
+/* ---- cancels (撤销) and reversals (冲正), rows built in the real 607-byte layout ---- */
+
+static const unsigned char zm_w[] = {3, 11, 11, 6,  10, 19, 12, 4, 2,  21, 2,  32, 2, 6,  10, 13, 13, 4, 15, 2,	 2,
+				     6, 2,  4,	32, 1,	21, 15, 1, 15, 32, 13, 13, 8, 32, 13, 13, 12, 2, 1,  32, 98};
+
+/* One ZM line (CRLF) appended to out: the fields not given are the sample's or blank. */
+static void zm_row(char *out, const char *code, const char *mmddhhmmss, long fen, const char *query, const char *order,
+		   const char *fee_cd, const char *settle_cd, const char *txn_type, const char *orig_query,
+		   const char *net_cd, const char *orig_order)
+{
+	char amount[13];
+	snprintf(amount, sizeof(amount), "%012ld", fen);
+	const char *v[sizeof(zm_w)] = {0};
+	v[0] = code, v[1] = "88022900", v[2] = "00049993", v[3] = "190624", v[4] = mmddhhmmss;
+	v[5] = "622609******0048", v[6] = amount, v[7] = "4899", v[8] = "07", v[9] = query, v[10] = "01";
+	v[11] = order, v[12] = "01", v[15] = fee_cd, v[16] = settle_cd, v[17] = "0001", v[19] = txn_type;
+	v[21] = "000201", v[26] = orig_query, v[27] = "898111148990001", v[32] = net_cd, v[33] = "01080209";
+	v[40] = orig_order;
+	char *o = out + strlen(out);
+	for (size_t i = 0; i < sizeof(zm_w); i++) {
+		const char *f = v[i] ? v[i] : "";
+		size_t n = strlen(f);
+		assert_true(n <= zm_w[i]);
+		if (i)
+			*o++ = ' ';
+		memcpy(o, f, n);
+		memset(o + n, ' ', zm_w[i] - n);
+		o += zm_w[i];
+	}
+	memcpy(o, "\r\n", 3);
+}
+
+#define PAY(out)                                                                                                       \
+	zm_row(out, "S22", "0302101500", 10000, "202603021015000000011", "UP-ORD-1", "D000000000060", "C000000009940", \
+	       "01", "", "C000000009940", "")
+#define CANCEL(out, query)                                                                                             \
+	zm_row(out, "S31", "0302103000", 10000, query, "UP-CXL-1", "C000000000060", "D000000010000", "31",             \
+	       "202603021015000000011", "D000000009940", "UP-ORD-1")
+#define CANCEL_REVERSAL(out, orig)                                                                                     \
+	zm_row(out, "R31", "0302103001", 10000, "202603021030010000031", "UP-CXL-1", "D000000000060", "C000000010000", \
+	       "31", orig, "C000000009940", "UP-ORD-1")
+
+static void test_cancels(void **state)
+{
+	(void)state;
+	collect *c = malloc(sizeof(*c));
+	char *data = calloc(1, 8 * 700);
+	assert_non_null(c);
+	assert_non_null(data);
+
+	/* a payment and its same-day cancel: the cancel is the payment's return */
+	PAY(data);
+	CANCEL(data, "202603021030000000021");
+	assert_int_equal(strlen(data), 2 * 609);
+	parse_mem(c, RCN_FMT_UNIONPAY_ZM, data, strlen(data), ymd(2026, 3, 2), 100);
+	assert_ok(c, "unionpay-zm");
+	assert_int_equal(c->res.payments, 1);
+	assert_int_equal(c->res.refunds, 1);
+	assert_int_equal(c->res.amount_fen, 10000);
+	assert_int_equal(c->res.refund_fen, 10000);
+	assert_int_equal(c->res.fee, 0);
+	assert_int_equal(c->res.net_fen, 0);
+	assert_int_equal(c->nrec, 2);
+	assert_int_equal(c->rec[0].type, RCN_REC_PAYMENT);
+	assert_string_equal(c->rec[0].order_no, "UP-ORD-1");
+	const rec_copy *x = &c->rec[1];
+	assert_int_equal(x->type, RCN_REC_REFUND);
+	assert_string_equal(x->status, "SUCCESS");
+	assert_string_equal(x->order_no, "UP-ORD-1");
+	assert_string_equal(x->txn_id, "202603021015000000011");
+	assert_string_equal(x->refund_no, "UP-CXL-1");
+	assert_string_equal(x->refund_id, "202603021030000000021");
+	assert_string_equal(x->trade_type, "S31");
+	assert_string_equal(x->trade_time, "2026-03-02 10:30:00");
+	assert_int_equal(x->amount_fen, 10000);
+	assert_int_equal(x->fee, -60000);
+	assert_int_equal(x->net_fen, -9940);
+	assert_int_equal(x->line, 2);
+
+	/* the cancel reversed (冲正), listed after it or before it: the payment stands,
+	 * the cancel says REVERSED, the reversal itself is no record */
+	for (int order = 0; order < 2; order++) {
+		data[0] = '\0';
+		PAY(data);
+		if (order == 0) {
+			CANCEL(data, "202603021030000000021");
+			CANCEL_REVERSAL(data, "202603021030000000021");
+		} else {
+			CANCEL_REVERSAL(data, "202603021030000000021");
+			CANCEL(data, "202603021030000000021");
+		}
+		parse_mem(c, RCN_FMT_UNIONPAY_ZM, data, strlen(data), ymd(2026, 3, 2), WHOLE);
+		assert_ok(c, "unionpay-zm");
+		assert_int_equal(c->res.rows, 3);
+		assert_int_equal(c->res.payments, 2); /* what came in: the payment and the cancel's reversal */
+		assert_int_equal(c->res.refunds, 1);
+		assert_int_equal(c->res.amount_fen, 20000);
+		assert_int_equal(c->res.refund_fen, 10000);
+		assert_int_equal(c->nrec, 2);
+		assert_int_equal(c->rec[1].type, RCN_REC_REFUND);
+		assert_string_equal(c->rec[1].status, "REVERSED");
+		assert_string_equal(c->rec[1].refund_no, "UP-CXL-1");
+		assert_int_equal(c->rec[1].line, order == 0 ? 2 : 3);
+	}
+
+	/* a reversal of a cancel that is not in the file cannot be placed */
+	data[0] = '\0';
+	PAY(data);
+	CANCEL_REVERSAL(data, "202603021030000000099");
+	parse_mem(c, RCN_FMT_UNIONPAY_ZM, data, strlen(data), ymd(2026, 3, 2), WHOLE);
+	assert_rejected(c, RCN_EFORMAT, 0, "1 row could not be parsed");
+	assert_int_equal(c->quar_line[0], 2);
+	assert_string_equal(c->quar_reason[0],
+			    "冲正 of a 撤销 (原交易查询流水号 \"202603021030000000099\") that is not in this file");
+
+	/* a payment's reversal: the payment undone, read like a cancel */
+	data[0] = '\0';
+	PAY(data);
+	zm_row(data, "R22", "0302101501", 10000, "202603021015010000041", "UP-ORD-1", "C000000000060", "D000000010000",
+	       "01", "202603021015000000011", "D000000009940", "");
+	parse_mem(c, RCN_FMT_UNIONPAY_ZM, data, strlen(data), ymd(2026, 3, 2), WHOLE);
+	assert_ok(c, "unionpay-zm");
+	assert_int_equal(c->res.refunds, 1);
+	assert_int_equal(c->nrec, 2);
+	assert_int_equal(c->rec[1].type, RCN_REC_REFUND);
+	assert_string_equal(c->rec[1].status, "SUCCESS");
+	assert_string_equal(c->rec[1].order_no, "UP-ORD-1");
+	assert_string_equal(c->rec[1].txn_id, "202603021015000000011");
+
+	/* 交易类型 04 (退货) is a refund whatever its code; 03 (预授权完成) a payment */
+	data[0] = '\0';
+	zm_row(data, "S99", "0302120000", 500, "202603021200000000051", "UP-RF-9", "C000000000003", "D000000000497",
+	       "04", "202603021015000000011", "D000000000497", "UP-ORD-1");
+	zm_row(data, "S99", "0302120100", 700, "202603021201000000061", "UP-ORD-7", "D000000000004", "C000000000696",
+	       "03", "", "C000000000696", "");
+	parse_mem(c, RCN_FMT_UNIONPAY_ZM, data, strlen(data), ymd(2026, 3, 2), WHOLE);
+	assert_ok(c, "unionpay-zm");
+	assert_int_equal(c->rec[0].type, RCN_REC_REFUND);
+	assert_string_equal(c->rec[0].refund_no, "UP-RF-9");
+	assert_int_equal(c->rec[1].type, RCN_REC_PAYMENT);
+	assert_string_equal(c->rec[1].order_no, "UP-ORD-7");
+	free(data);
+	free(c);
+}
+
 static void test_memory_flat(void **state)
 {
 	(void)state;
@@ -559,6 +704,7 @@ int main(void)
 		cmocka_unit_test(test_rd_no_total),
 		cmocka_unit_test(test_rd_does_not_add_up),
 		cmocka_unit_test(test_edges),
+		cmocka_unit_test(test_cancels),
 		cmocka_unit_test(test_memory_flat),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -14,6 +14,7 @@
 
 #include <zlib.h>
 
+#include "recon/parse.h"
 #include "recon/zip.h"
 
 #define UNIONPAY_ZIP SAMPLES_DIR "/unionpay/802310048993424_20150905.zip"
@@ -23,6 +24,8 @@
 #define GBK_DETAIL   "20880000000000000156_20260302_\xd2\xb5\xce\xf1\xc3\xf7\xcf\xb8.csv"
 #define UTF8_DETAIL  "20880000000000000156_20260302_业务明细.csv"
 #define MIB	     ((size_t)1 << 20)
+#define GBK_SUMMARY  "20880000000000000156_20260302_\xd2\xb5\xce\xf1\xc3\xf7\xcf\xb8(\xbb\xe3\xd7\xdc).csv"
+#define UP_FIXTURE   FIXTURES_DIR "/fetch/unionpay/802310048993424_20150905.zip"
 
 static char *slurp(const char *path, size_t *n)
 {
@@ -757,6 +760,159 @@ static void test_refused_entries(void **state)
 	free(zip);
 }
 
+/* Two entries of one name: which one a reader takes is anyone's guess. */
+static void test_duplicate_names(void **state)
+{
+	(void)state;
+	zfile same[] = {{.name = GBK_DETAIL, .data = "forged", .n = 6, .method = 8},
+			{.name = GBK_DETAIL, .data = "real", .n = 4, .method = 8}};
+	size_t n;
+	char *zip = zbuild(same, 2, &n);
+	expect_open_error(zip, n, "a.zip", NULL, RCN_EFORMAT, "two entries are named \"" UTF8_DETAIL "\"");
+	free(zip);
+	/* the same name once in GBK, once flagged UTF-8: the same entry name after decoding */
+	same[1].name = UTF8_DETAIL;
+	same[1].flags = 0x0800;
+	zip = zbuild(same, 2, &n);
+	expect_open_error(zip, n, "a.zip", NULL, RCN_EFORMAT, "two entries are named \"" UTF8_DETAIL "\"");
+	free(zip);
+	/* names that differ only in case are two names */
+	zfile cased[] = {{.name = "a.csv", .data = "1", .n = 1, .method = 8},
+			 {.name = "A.csv", .data = "2", .n = 1, .method = 8}};
+	zip = zbuild(cased, 2, &n);
+	rcn_zip *z;
+	rcn_err err;
+	assert_int_equal(rcn_zip_open_mem(&z, zip, n, "a.zip", NULL, &err), RCN_OK);
+	rcn_zip_close(z);
+	free(zip);
+}
+
+/* Parses the archive files[] as a statement of `channel` (written to a
+ * temporary file) and returns the result. */
+static rcn_rc parse_archive_of(const char *channel, const zfile *files, size_t count, rcn_stmt_result *res)
+{
+	size_t n;
+	char *zip = zbuild(files, count, &n);
+	char path[] = "/tmp/recon_test_zip_XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, zip, n), (ssize_t)n);
+	close(fd);
+	/* the fixtures' dates: UnionPay times carry no year (the sample's), Alipay's header says 2026-03-02 */
+	rcn_date day = strcmp(channel, "unionpay") == 0 ? rcn_date_from_ymd(2015, 9, 5) : rcn_date_from_ymd(2026, 3, 2);
+	rcn_stmt_kind kind = {channel, NULL, NULL, day, false};
+	rcn_rc rc = rcn_stmt_parse(path, "bill.zip", &kind, NULL, NULL, NULL, res, NULL);
+	unlink(path);
+	free(zip);
+	return rc;
+}
+
+static void expect_layout_error(const char *channel, const zfile *files, size_t count, const char *msg)
+{
+	rcn_stmt_result res;
+	assert_int_equal(parse_archive_of(channel, files, count, &res), RCN_EFORMAT);
+	assert_true(res.rejected);
+	assert_string_equal(res.reason.file, "bill.zip");
+	assert_int_equal(res.reason.line, 0);
+	assert_string_equal(res.reason.msg, msg);
+	assert_int_equal(res.payments + res.refunds, 0);
+}
+
+/* An archive holds exactly the entries its channel puts there (FORMATS.md §2,
+ * §3): a second candidate for an entry, an entry in a folder or an entry of
+ * no known role rejects the file, naming the entries. */
+static void test_statement_layout(void **state)
+{
+	(void)state;
+	size_t dn, sn;
+	char *detail = slurp(FIXTURES_DIR "/alipay/trade_ok.csv", &dn);
+	char *summary = slurp(FIXTURES_DIR "/alipay/summary_ok.csv", &sn);
+	rcn_stmt_result res;
+
+	zfile ok[] = {{.name = GBK_DETAIL, .data = detail, .n = dn, .method = 8},
+		      {.name = GBK_SUMMARY, .data = summary, .n = sn, .method = 8}};
+	assert_int_equal(parse_archive_of("alipay", ok, 2, &res), RCN_OK);
+	assert_false(res.rejected);
+	assert_int_equal(res.payments, 4);
+
+	/* a forged detail placed before the real one: the first used to win */
+	zfile forged[] = {{.name = "a_" GBK_DETAIL, .data = detail, .n = dn, .method = 8},
+			  {.name = GBK_DETAIL, .data = detail, .n = dn, .method = 8},
+			  {.name = GBK_SUMMARY, .data = summary, .n = sn, .method = 8}};
+	expect_layout_error("alipay", forged, 3,
+			    "two detail entries, \"a_" UTF8_DETAIL "\" and \"" UTF8_DETAIL
+			    "\": which one is the statement is ambiguous");
+	/* a copy in a folder, after the real one or alone */
+	zfile folder[] = {{.name = GBK_DETAIL, .data = detail, .n = dn, .method = 8},
+			  {.name = "x/" GBK_DETAIL, .data = detail, .n = dn, .method = 8}};
+	expect_layout_error("alipay", folder, 2,
+			    "entry \"x/" UTF8_DETAIL "\" is in a folder: a alipay statement archive holds "
+			    "..._业务明细.csv and ..._业务明细(汇总).csv at its top level");
+	expect_layout_error("alipay", folder + 1, 1,
+			    "entry \"x/" UTF8_DETAIL "\" is in a folder: a alipay statement archive holds "
+			    "..._业务明细.csv and ..._业务明细(汇总).csv at its top level");
+	zfile dir[] = {{.name = "x/", .data = "", .n = 0, .method = 0}, ok[0], ok[1]};
+	expect_layout_error("alipay", dir, 3,
+			    "entry \"x/\" is in a folder: a alipay statement archive holds "
+			    "..._业务明细.csv and ..._业务明细(汇总).csv at its top level");
+	/* two summaries, and entries the channel does not put there */
+	zfile two_sum[] = {ok[0], ok[1], {.name = "b_" GBK_SUMMARY, .data = summary, .n = sn, .method = 8}};
+	expect_layout_error("alipay", two_sum, 3,
+			    "two summary entries, \"20880000000000000156_20260302_业务明细(汇总).csv\" and "
+			    "\"b_20880000000000000156_20260302_业务明细(汇总).csv\": which one is the statement is "
+			    "ambiguous");
+	zfile extra[] = {ok[0], ok[1], {.name = "readme.txt", .data = "hi", .n = 2, .method = 8}};
+	expect_layout_error("alipay", extra, 3,
+			    "unexpected entry \"readme.txt\": a alipay statement archive holds "
+			    "..._业务明细.csv and ..._业务明细(汇总).csv at its top level");
+	zfile other_bill[] = {ok[0], {.name = "20880000000000000156_20260302_账务明细.csv", .data = "x", .n = 1}};
+	expect_layout_error("alipay", other_bill, 2,
+			    "unexpected entry \"20880000000000000156_20260302_账务明细.csv\": a alipay statement "
+			    "archive holds ..._业务明细.csv and ..._业务明细(汇总).csv at its top level");
+	free(detail);
+	free(summary);
+
+	/* UnionPay: the official sample's two entries, then a second ZM and a ZM in a folder */
+	rcn_zip *z;
+	rcn_err err;
+	collected zm, rd;
+	collect_init(&zm);
+	collect_init(&rd);
+	assert_int_equal(rcn_zip_open_file(&z, UP_FIXTURE, NULL, NULL, &err), RCN_OK);
+	assert_int_equal(rcn_zip_read(z, 0, collect, &zm, &err), RCN_OK);
+	assert_int_equal(rcn_zip_read(z, 1, collect, &rd, &err), RCN_OK);
+	rcn_zip_close(z);
+	zfile up[] = {{.name = UNIONPAY_ZM, .data = zm.out.data, .n = zm.out.len, .method = 8},
+		      {.name = UNIONPAY_RD, .data = rd.out.data, .n = rd.out.len, .method = 8},
+		      {.name = "a" UNIONPAY_ZM, .data = zm.out.data, .n = zm.out.len, .method = 8}};
+	assert_int_equal(parse_archive_of("unionpay", up, 2, &res), RCN_OK);
+	assert_int_equal(res.payments, 8);
+	expect_layout_error("unionpay", up, 3,
+			    "two detail entries, \"" UNIONPAY_ZM "\" and \"a" UNIONPAY_ZM
+			    "\": which one is the statement is ambiguous");
+	up[2].name = "x/" UNIONPAY_ZM;
+	expect_layout_error("unionpay", up, 3,
+			    "entry \"x/" UNIONPAY_ZM "\" is in a folder: a unionpay statement archive holds "
+			    "INN...ZM_, ...ZME_ and RD... at its top level");
+	up[2].name = "INN15090588ZME_802310048993424";
+	zfile two_zme[] = {up[0],
+			   up[1],
+			   up[2],
+			   {.name = "X"
+				    "INN15090588ZME_802310048993424",
+			    .data = "",
+			    .n = 0}};
+	expect_layout_error("unionpay", two_zme, 4,
+			    "two exception entries, \"INN15090588ZME_802310048993424\" and "
+			    "\"XINN15090588ZME_802310048993424\": which one is the statement is ambiguous");
+	up[2].name = "notes.txt";
+	expect_layout_error("unionpay", up, 3,
+			    "unexpected entry \"notes.txt\": a unionpay statement archive holds INN...ZM_, ...ZME_ and "
+			    "RD... at its top level");
+	rcn_buf_free(&zm.out);
+	rcn_buf_free(&rd.out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -772,6 +928,8 @@ int main(void)
 		cmocka_unit_test(test_truncated),
 		cmocka_unit_test(test_not_a_zip),
 		cmocka_unit_test(test_refused_entries),
+		cmocka_unit_test(test_duplicate_names),
+		cmocka_unit_test(test_statement_layout),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,98 @@
+# A file that is not tonight's statement is rejected whole, whatever it is
+# called: a bill of another business date, by its rows (all but the cut-off
+# edge on another day) or by its own header (Alipay 起始日期), and an archive
+# with two candidates for its detail entry. The other sources of the night are
+# reconciled exactly as without it; a legitimate bill with rows across
+# midnight, a backfill and a re-run are accepted.
+source "$(dirname "$0")/lib.sh"
+
+# the night's reports that do not name the rejected file
+others() {
+	mkdir -p "$2"
+	for f in discrepancies.csv pending.csv settlement.csv notes.csv; do
+		cp "$1/$f" "$2/$f"
+	done
+}
+same_others() {
+	for f in "$2"/*; do
+		cmp -s "$f" "$1/$(basename "$f")" || {
+			fail "$(basename "$f") differs from the night without the rejected file"
+			diff "$f" "$1/$(basename "$f")" >&2 || true
+		}
+	done
+}
+
+# 1. The demo's 2026-03-02 bill saved under 2026-03-03's name: before, every
+# row was reconciled again (19 findings, false DOUBLE_CHARGE already_reconciled)
+demo_night golden_wrongfile
+run_recon 1 run --config "$WORK/recon.conf" --date 2026-03-02
+cp "$WORK/wechat_1900000109_20260302.csv" "$WORK/wechat_1900000109_20260303.csv"
+run_recon 3 run --config "$WORK/recon.conf" --date 2026-03-03
+expect_line "$WORK/err" "recon: 2026-03-03: [source wx-main] rejected: wechat_1900000109_20260303.csv:2: statement is for business date 2026-03-02 (18 of 18 rows dated so, first: 2026-03-02 09:15:02), not 2026-03-03 (wrong file?)"
+expect_sql 0 "select count(*) from recon_discrepancies where business_date = '2026-03-03' and reason = 'already_reconciled'"
+expect_sql 0 "select count(*) from recon_discrepancies where business_date = '2026-03-03' and source like 'wechat_1900000109_20260303%'"
+grep -q "statement is for business date 2026-03-02" "$WORK/reports/2026-03-03/quarantine.csv" ||
+	fail "quarantine.csv does not name the wrong date"
+
+# 2. A legitimate bill with rows across midnight (an order paid at 23:59:58 the
+# day before, one at 00:30 the day after): accepted, the edge rows reconciled
+# as tonight's; backfill over both dates and a re-run accepted too.
+cp "$ROOT/fixtures/demo/wechat_1900000109_20260303.csv" "$WORK/wechat_1900000109_20260303.csv"
+zcat "$WORK/wechat_1900000109_20260303.csv" >"$WORK/cross.csv"
+row='`2026-03-02 23:59:58,`wx2421b1c4370ec43b,`1900000109,`0,`,`4200001234202603021000000098,`DEMO-X098,`oUpF8uMuAJO_M2pxb1Q9zNjWeS6o,`JSAPI,`SUCCESS,`CMB_DEBIT,`CNY,`1.00,`0.00,`0,`0,`0.00,`0.00,`,`,`会员充值,`order,`0.01000,`0.60%,`1.00,`0.00,`'
+late='`2026-03-04 00:30:00,`wx2421b1c4370ec43b,`1900000109,`0,`,`4200001234202603041000000099,`DEMO-X099,`oUpF8uMuAJO_M2pxb1Q9zNjWeS6o,`JSAPI,`SUCCESS,`CMB_DEBIT,`CNY,`2.00,`0.00,`0,`0,`0.00,`0.00,`,`,`会员充值,`order,`0.01000,`0.60%,`2.00,`0.00,`'
+{
+	sed -n 1p "$WORK/cross.csv"
+	echo "$row"
+	sed -n 2,3p "$WORK/cross.csv"
+	echo "$late"
+	echo '总交易单数,应结订单总金额,退款总金额,充值券退款总金额,手续费总金额,订单总金额,申请退款总金额'
+	echo '`4,`100.90,`0.00,`0.00,`0.61000,`100.90,`0.00'
+} >"$WORK/wechat_1900000109_20260303.csv"
+run_recon 1 run --config "$WORK/recon.conf" --date 2026-03-03
+expect_line "$WORK/err" "recon: 2026-03-03: [source wx-main] $WORK/wechat_1900000109_20260303.csv: wechat-all, 4 rows (4 payments, 0 refunds), amount 100.90, fee 0.61000, totals ok"
+expect_sql 2 "select count(*) from recon_suspense where business_date = '2026-03-03' and order_no in ('DEMO-X098', 'DEMO-X099')"
+run_recon 1 run --config "$WORK/recon.conf" --from 2026-03-02 --to 2026-03-03
+grep -q "rejected" "$WORK/err" && fail "a backfill rejected a file: $(grep rejected "$WORK/err")"
+run_recon 1 run --config "$WORK/recon.conf" --date 2026-03-03
+expect_sql 2 "select count(*) from recon_suspense where business_date = '2026-03-03' and order_no in ('DEMO-X098', 'DEMO-X099')"
+# the channel's own clock decides, not the run's time zone
+sed -i 's#^timezone = .*#timezone = America/New_York#' "$WORK/recon.conf"
+run_recon 1 run --config "$WORK/recon.conf" --date 2026-03-03 --dry-run --out "$WORK/ny"
+grep -q "rejected" "$WORK/err" && fail "another run time zone rejected the bill: $(grep rejected "$WORK/err")"
+
+# 3. Five sources; the WeChat bill is yesterday's (its dates shifted), then the
+# Alipay zip's 起始日期 is yesterday's: each rejected alone, the other sources'
+# reports the same as on a night without the file.
+fresh_db golden_wrongfile_multi
+load_ledger "$ROOT/fixtures/multi"
+rm -rf "$WORK/multi"
+mkdir -p "$WORK/multi"
+cp "$ROOT"/fixtures/multi/* "$WORK/multi/"
+conf=$WORK/multi/recon.conf
+mv "$WORK/multi/wechat_20260302.csv" "$WORK/wechat_20260302.csv"
+run_recon 3 run --config "$conf" --date 2026-03-02 --dry-run --out "$WORK/without-wx"
+others "$WORK/without-wx/2026-03-02" "$WORK/expect-wx"
+sed 's/2026-03-02/2026-03-01/g' "$WORK/wechat_20260302.csv" >"$WORK/multi/wechat_20260302.csv"
+run_recon 3 run --config "$conf" --date 2026-03-02 --dry-run --out "$WORK/wrong-wx"
+expect_line "$WORK/err" "recon: 2026-03-02: [source wx] rejected: wechat_20260302.csv:2: statement is for business date 2026-03-01 (2 of 2 rows dated so, first: 2026-03-01 09:30:00), not 2026-03-02 (wrong file?)"
+same_others "$WORK/wrong-wx/2026-03-02" "$WORK/expect-wx"
+cp "$WORK/wechat_20260302.csv" "$WORK/multi/wechat_20260302.csv"
+
+mv "$WORK/multi/20880211096256330156_20260302.csv.zip" "$WORK/ali.zip"
+run_recon 3 run --config "$conf" --date 2026-03-02 --dry-run --out "$WORK/without-ali"
+others "$WORK/without-ali/2026-03-02" "$WORK/expect-ali"
+cp "$ROOT/fixtures/wrongfile/alipay_header_20260301.csv.zip" "$WORK/multi/20880211096256330156_20260302.csv.zip"
+run_recon 3 run --config "$conf" --date 2026-03-02 --dry-run --out "$WORK/wrong-ali"
+expect_line "$WORK/err" "recon: 2026-03-02: [source ali] rejected: 20880211096256330156_20260302.csv.zip:20880211096256330156_20260302_业务明细.csv:3: statement is for business date 2026-03-01 (its 起始日期), not 2026-03-02 (wrong file?)"
+same_others "$WORK/wrong-ali/2026-03-02" "$WORK/expect-ali"
+# 4. The Alipay zip with a forged a_..._业务明细.csv placed before the real one
+# (the first used to win, totals ok): rejected, naming both entries
+cp "$ROOT/fixtures/wrongfile/alipay_forged_detail_20260302.csv.zip" "$WORK/multi/20880211096256330156_20260302.csv.zip"
+run_recon 3 run --config "$conf" --date 2026-03-02 --dry-run --out "$WORK/forged-ali"
+expect_line "$WORK/err" "recon: 2026-03-02: [source ali] rejected: 20880211096256330156_20260302.csv.zip: two detail entries, \"a_20880211096256330156_20260302_业务明细.csv\" and \"20880211096256330156_20260302_业务明细.csv\": which one is the statement is ambiguous"
+same_others "$WORK/forged-ali/2026-03-02" "$WORK/expect-ali"
+# the right files: accepted
+cp "$WORK/ali.zip" "$WORK/multi/20880211096256330156_20260302.csv.zip"
+run_recon 1 run --config "$conf" --date 2026-03-02 --dry-run --out "$WORK/all"
+finish
