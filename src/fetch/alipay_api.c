@@ -362,7 +362,7 @@ static void reason_of(char *out, size_t n, const rcn_err *err, const char *sourc
 static rcn_rc fetch_bill(const char *url, const rcn_fetch_request *req, const rcn_fetch_settings *s,
 			 rcn_api_result *out, rcn_err *err)
 {
-	char https[FIELD_MAX + 16], safe[1024], why[161], https_why[161];
+	char https[FIELD_MAX + 16], safe[1024], why[141], https_why[141];
 	if (strncmp(url, "https://", 8) == 0)
 		return download(url, req, s, out, err);
 	const char *const *hosts = req->bill_hosts ? req->bill_hosts : alipay_bill_hosts;
@@ -398,7 +398,7 @@ static rcn_rc fetch_bill(const char *url, const rcn_fetch_request *req, const rc
 	}
 	out->plain_http = true;
 	snprintf(out->warning, sizeof(out->warning),
-		 "bill downloaded over plain http (%.200s) after https failed (%s): allow_http_download = yes "
+		 "bill downloaded over plain http (%.160s) after https failed (%s): allow_http_download = yes "
 		 "accepts it; no TLS vouches for the file, only its own control totals",
 		 out->safe_url, https_why);
 	return RCN_OK;

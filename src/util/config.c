@@ -87,7 +87,7 @@ static rcn_rc parse_long(ctx *c, const char *key, const char *v, long lo, long h
 static rcn_rc set_fetch_key(ctx *c, rcn_config *cfg, const char *key, const char *val)
 {
 	rcn_fetch_conf *f = &cfg->fetch;
-	long v;
+	long v = 0;
 	rcn_rc rc;
 	if (strcmp(key, "connect_timeout") == 0)
 		return parse_long(c, key, val, 1, 600, &f->connect_timeout_s);

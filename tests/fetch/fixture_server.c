@@ -648,7 +648,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "fixture_server: cannot listen on 127.0.0.1: %s\n", strerror(errno));
 		return 1;
 	}
-	char port_text[16], http_port_text[16];
+	char port_text[24], http_port_text[24];
 	snprintf(port_text, sizeof(port_text), "%ld", port);
 	snprintf(http_port_text, sizeof(http_port_text), "%ld", http_port);
 	snprintf(base_url, sizeof(base_url), "https://127.0.0.1:%s", port_text);
