@@ -31,7 +31,7 @@
  * kind = dingtalk: {"msgtype":"markdown","markdown":{"title":"…","text":"…"}}
  * The markdown says the date, the outcome, the totals, per channel and
  * merchant the statement rows and each discrepancy kind's count and amount,
- * the files that failed and the reports path; a too long text is cut at a
+ * the files that failed, the warnings and the reports path; a too long text is cut at a
  * line boundary and ends with "…".
  *
  * kind = json: one document, UTF-8, formatted with one array element per line
@@ -56,6 +56,9 @@
  *       ],
  *       "failed_files": [                 statements rejected tonight, in configuration order
  *         {"source": "wx-main", "file": "wechat_1900000109_20260302.csv", "reason": "…"}
+ *       ],
+ *       "warnings": [                     files used although the operator must hear about them
+ *         {"source": "ali-main", "warning": "bill downloaded over plain http (…) …"}
  *       ],
  *       "problems": [                     what the night could not check (the log's PROBLEM lines)
  *         "the business-day calendar ends 2026-12-31: 1 settlement(s) of this date fall due after it …"

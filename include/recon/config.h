@@ -23,6 +23,14 @@ typedef struct {
 	char *api;
 	char *api_base, *ca_file, *private_key, *cert_serial, *platform_cert, *api_key_file, *sign_type, *app_id,
 		*sub_mchid, *ssh_key, *known_hosts;
+	/* answer checks: wechat-v3 platform_key_id (微信支付公钥 mode) and max_clock_skew
+	 * (seconds, 0 = the default 300); alipay bill_hosts (NULL = Alipay's own) and
+	 * allow_http_download */
+	char *platform_key_id;
+	int max_clock_skew_s;
+	char **bill_hosts;
+	size_t n_bill_hosts;
+	bool allow_http_download;
 } rcn_source_conf;
 
 /* [fetch]: the transport settings of every download. */

@@ -137,6 +137,7 @@ typedef struct {
 	const char *format;
 	long rows;
 	const char *verdict; /* "ok" or the rejection message */
+	const char *warning; /* what the operator must hear about the file (plain-http download), or NULL */
 } rcn_run_input;
 
 typedef struct {

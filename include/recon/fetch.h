@@ -39,10 +39,18 @@ typedef struct {
 	const char *private_key_file;	/* merchant RSA private key, PEM (v3, alipay, unionpay) */
 	const char *cert_serial;	/* merchant certificate serial (v3 serial_no, unionpay certId) */
 	const char *platform_cert_file; /* channel certificate or public key, PEM: verifies its answers */
-	const char *api_key_file;	/* wechat v2 API key (one line) */
-	const char *sign_type;		/* wechat v2: "MD5" or "HMAC-SHA256" (default) */
-	const char *ssh_key_file;	/* sftp:// locations: the private key to log in with (chmod 600) */
-	const char *known_hosts_file;	/* sftp:// locations: the server host key must be listed here */
+	const char *platform_key_id;	/* wechat v3 with a 微信支付公钥 (platform_cert a bare public key): its
+					 * id, PUB_KEY_ID_…, which answers name in Wechatpay-Serial */
+	long max_clock_skew_s;		/* wechat v3: an answer whose Wechatpay-Timestamp is further than this
+					 * from our clock is refused; 0 = 300, the SDKs' value */
+	const char *const *bill_hosts;	/* alipay: hosts whose http:// bill_download_url is fetched as https://
+					 * (NULL: Alipay's own, dwbillcenter.alipay.com and its sandbox) */
+	size_t n_bill_hosts;
+	bool allow_http_download;     /* alipay: when https fails for such a host, plain http is accepted */
+	const char *api_key_file;     /* wechat v2 API key (one line) */
+	const char *sign_type;	      /* wechat v2: "MD5" or "HMAC-SHA256" (default) */
+	const char *ssh_key_file;     /* sftp:// locations: the private key to log in with (chmod 600) */
+	const char *known_hosts_file; /* sftp:// locations: the server host key must be listed here */
 	rcn_date day;
 	const char *spool_dir; /* spool root: files go to <spool>/<yyyy-mm-dd>/<source>/ */
 	bool refetch;	       /* ignore a spooled file and download again */
@@ -58,6 +66,11 @@ typedef struct {
 	char channel_digest[65]; /* digest the channel stated ("" if none), lower-case hex */
 	bool digest_ok;		 /* the stated digest matched (or none was stated) */
 	int attempts;		 /* requests made, retries included */
+	char url[1024];		 /* where the file came from, without query string */
+	bool upgraded_https;	 /* the channel named an http:// URL; the file came over https:// */
+	bool plain_http;	 /* the file came over plain http (allow_http_download): no TLS vouches for
+				  * it, only its own control totals */
+	char warning[512];	 /* what the operator must hear although the file was fetched, or "" */
 } rcn_fetch_result;
 
 /* Fetches one source. On failure err says what failed and why in one line

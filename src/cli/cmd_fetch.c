@@ -76,6 +76,8 @@ int rcn_cmd_fetch(int argc, char **argv)
 		job.refetch = refetch;
 		fetched++;
 		if (rcn_source_fetch(&job, &fr)) {
+			if (fr.warning[0])
+				fprintf(stderr, "recon: %s: [source %s] warning: %s\n", d, s->name, fr.warning);
 			printf("%s: [source %s] %s %s (%llu bytes, sha256 %s%s%s)\n", d, s->name,
 			       fr.from_spool ? "already in the spool:" : "fetched", job.path,
 			       (unsigned long long)fr.bytes, fr.sha256, fr.channel_digest[0] ? ", channel digest " : "",

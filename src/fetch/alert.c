@@ -244,6 +244,19 @@ static char *body_json(const digest *d)
 		rcn_buf_append(&b, "}", 1);
 		first = false;
 	}
+	rcn_buf_printf(&b, "%s],\n  \"warnings\": [", first ? "" : "\n  ");
+	first = true;
+	for (size_t i = 0; i < s->n_inputs; i++) {
+		const rcn_run_input *in = &s->inputs[i];
+		if (!in->source || !in->warning)
+			continue;
+		rcn_buf_printf(&b, "%s\n    {\"source\": ", first ? "" : ",");
+		json_str(&b, in->source);
+		rcn_buf_printf(&b, ", \"warning\": ");
+		json_str(&b, in->warning);
+		rcn_buf_append(&b, "}", 1);
+		first = false;
+	}
 	rcn_buf_printf(&b, "%s],\n  \"problems\": [", first ? "" : "\n  ");
 	for (int i = 0; i < r->n_problems; i++) {
 		rcn_buf_printf(&b, "%s\n    ", i ? "," : "");
@@ -346,6 +359,20 @@ static char *markdown(const digest *d, size_t max)
 		md_text(&b, in->source);
 		rcn_buf_append(&b, "] ", 2);
 		md_text(&b, in->verdict);
+		rcn_buf_append(&b, "\n", 1);
+	}
+	first = true;
+	for (size_t i = 0; i < s->n_inputs; i++) {
+		const rcn_run_input *in = &s->inputs[i];
+		if (!in->source || !in->warning)
+			continue;
+		if (first)
+			rcn_buf_printf(&b, "\n**Warnings**\n");
+		first = false;
+		rcn_buf_append(&b, "- [source ", 10);
+		md_text(&b, in->source);
+		rcn_buf_append(&b, "] ", 2);
+		md_text(&b, in->warning);
 		rcn_buf_append(&b, "\n", 1);
 	}
 	if (r->reports_path[0]) {

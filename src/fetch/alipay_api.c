@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #define ALIPAY_BASE  "https://openapi.alipay.com"
@@ -19,6 +20,29 @@
 #define RESPONSE_KEY "alipay_data_dataservice_bill_downloadurl_query_response"
 #define ANSWER_MAX   ((uint64_t)1 << 20) /* the query's JSON answer is a few hundred bytes */
 #define FIELD_MAX    4096		 /* longest answer field kept (the download URL) */
+
+/* Where Alipay's answers send bills over http://: production and the sandbox. */
+static const char *const alipay_bill_hosts[] = {"dwbillcenter.alipay.com", "dwbillcenter.alipaydev.com"};
+
+bool rcn_alipay_https_upgrade(char *out, size_t n, const char *url, const char *const *hosts, size_t n_hosts)
+{
+	if (strncasecmp(url, "http://", 7) != 0)
+		return false;
+	const char *auth = url + 7;
+	size_t auth_n = strcspn(auth, "/?#");
+	/* a user name could make "alipay.com@elsewhere" look like a known host */
+	if (memchr(auth, '@', auth_n) || !auth_n)
+		return false;
+	size_t host_n = auth[0] == '[' ? strcspn(auth, "]") + 1 : strcspn(auth, ":/?#");
+	if (host_n > auth_n)
+		return false;
+	for (size_t i = 0; i < n_hosts; i++)
+		if (strlen(hosts[i]) == host_n && strncasecmp(auth, hosts[i], host_n) == 0) {
+			int w = snprintf(out, n, "https://%s", auth);
+			return w > 0 && (size_t)w < n;
+		}
+	return false;
+}
 
 const char *rcn_alipay_bill_type(const char *bill)
 {
@@ -128,8 +152,10 @@ rcn_rc rcn_alipay_read_answer(char **url, bool *no_bill, const char *body, size_
 		rc = rcn_err_set(err, RCN_EFORMAT, "", 0, "Alipay bill query: the answer has no bill_download_url");
 		goto cleanup;
 	}
-	/* TLS for the bill too: a plain-http or file: URL is refused, whoever sent it */
-	if (strncmp(field.data, "https://", 8) != 0) {
+	/* an https URL, or Alipay's own http:// one (its documented sample and live
+	 * answers name http://dwbillcenter.alipay.com/…), which the caller upgrades;
+	 * file: and anything else is refused, whoever sent it */
+	if (strncmp(field.data, "https://", 8) != 0 && strncmp(field.data, "http://", 7) != 0) {
 		rc = rcn_err_set(err, RCN_EFORMAT, "", 0, "Alipay bill query: bill_download_url is not an https URL");
 		goto cleanup;
 	}
@@ -302,6 +328,82 @@ cleanup:
 	return rc;
 }
 
+/* s into out[0..n), cut if it must be on a character boundary. */
+static void copy_cut(char *out, size_t n, const char *s)
+{
+	size_t k = strlen(s);
+	if (k >= n) {
+		k = n - 1;
+		while (k > 0 && ((unsigned char)s[k] & 0xC0) == 0x80)
+			k--;
+	}
+	memcpy(out, s, k);
+	out[k] = '\0';
+}
+
+/* err's message without "[source NAME]: " and "Alipay bill download: ", cut to fit out. */
+static void reason_of(char *out, size_t n, const rcn_err *err, const char *source)
+{
+	char prefix[128];
+	const char *m = err->msg;
+	snprintf(prefix, sizeof(prefix), "[source %.100s]: ", source);
+	if (strncmp(m, prefix, strlen(prefix)) == 0)
+		m += strlen(prefix);
+	if (strncmp(m, "Alipay bill download: ", 22) == 0)
+		m += 22;
+	copy_cut(out, n, m);
+}
+
+/* An https URL is fetched as it is. An http:// one on a known bill host
+ * (bill_hosts, Alipay's own by default) is fetched as https:// first; when
+ * that fails, over plain http only if the operator said allow_http_download
+ * = yes, and then with a warning: no TLS vouches for the file, only its own
+ * control totals. Plain http to any other host is refused. */
+static rcn_rc fetch_bill(const char *url, const rcn_fetch_request *req, const rcn_fetch_settings *s,
+			 rcn_api_result *out, rcn_err *err)
+{
+	char https[FIELD_MAX + 16], safe[1024], why[141], https_why[141];
+	if (strncmp(url, "https://", 8) == 0)
+		return download(url, req, s, out, err);
+	const char *const *hosts = req->bill_hosts ? req->bill_hosts : alipay_bill_hosts;
+	size_t n_hosts = req->bill_hosts ? req->n_bill_hosts : sizeof(alipay_bill_hosts) / sizeof(alipay_bill_hosts[0]);
+	rcn_http_safe_url(safe, sizeof(safe), url);
+	if (!rcn_alipay_https_upgrade(https, sizeof(https), url, hosts, n_hosts)) {
+		snprintf(out->safe_url, sizeof(out->safe_url), "%s", safe);
+		return rcn_gateway_fail(
+			err, req->source, RCN_EFORMAT,
+			"Alipay bill query: bill_download_url %.200s is plain http to a host that is not "
+			"an Alipay bill host (bill_hosts): refused",
+			safe);
+	}
+	rcn_rc rc = download(https, req, s, out, err);
+	if (rc == RCN_OK) {
+		out->upgraded_https = true;
+		return rc;
+	}
+	reason_of(why, sizeof(why), err, req->source);
+	if (!req->allow_http_download)
+		return rcn_gateway_fail(
+			err, req->source, rc,
+			"Alipay bill download: bill_download_url is plain http and https failed (%s); "
+			"plain http is refused (allow_http_download = yes in [source %.60s] accepts it)",
+			why, req->source);
+	memcpy(https_why, why, sizeof(why));
+	rc = download(url, req, s, out, err);
+	if (rc) {
+		reason_of(why, sizeof(why), err, req->source);
+		return rcn_gateway_fail(err, req->source, rc,
+					"Alipay bill download: https failed (%s), and plain http too (%s)", https_why,
+					why);
+	}
+	out->plain_http = true;
+	snprintf(out->warning, sizeof(out->warning),
+		 "bill downloaded over plain http (%.160s) after https failed (%s): allow_http_download = yes "
+		 "accepts it; no TLS vouches for the file, only its own control totals",
+		 out->safe_url, https_why);
+	return RCN_OK;
+}
+
 rcn_rc rcn_api_alipay(const rcn_fetch_request *req, const rcn_fetch_settings *s, rcn_api_result *out, rcn_err *err)
 {
 	char *url = NULL;
@@ -318,7 +420,7 @@ rcn_rc rcn_api_alipay(const rcn_fetch_request *req, const rcn_fetch_settings *s,
 		 date + 8);
 	rc = query(&url, req, s, out, err);
 	if (rc == RCN_OK && !out->no_bill)
-		rc = download(url, req, s, out, err);
+		rc = fetch_bill(url, req, s, out, err);
 	if (rc || out->no_bill)
 		out->filename[0] = '\0';
 	free(url);

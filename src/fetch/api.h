@@ -15,6 +15,9 @@ typedef struct {
 	bool digest_ok;		 /* it matched (over the decompressed bytes for WeChat v3) */
 	char safe_url[1024];	 /* the download URL without query string: safe for the manifest */
 	int attempts;		 /* HTTP requests made, retries included */
+	bool upgraded_https;	 /* an http:// download URL fetched as https:// */
+	bool plain_http;	 /* fetched over plain http (allow_http_download) */
+	char warning[512];	 /* what the operator must hear although the fetch succeeded, or "" */
 } rcn_api_result;
 
 /* Each returns RCN_OK with out filled, or an error with a one-line message

@@ -260,6 +260,8 @@ typedef struct {
 	int attempts;
 	const char *file;  /* NULL: no file */
 	const char *error; /* NULL: no error */
+	bool upgraded_https, plain_http;
+	const char *warning; /* NULL: none */
 } manifest;
 
 static rcn_rc manifest_write(const char *dir, const manifest *m, rcn_err *err)
@@ -282,6 +284,12 @@ static rcn_rc manifest_write(const char *dir, const manifest *m, rcn_err *err)
 	rcn_buf_printf(&b, ",\n  \"digest_ok\": %s,\n  \"no_bill\": %s,\n  \"attempts\": %d,\n  \"file\": ",
 		       m->digest_ok ? "true" : "false", m->no_bill ? "true" : "false", m->attempts);
 	json_str(&b, m->file);
+	rcn_buf_printf(&b, ",\n  \"upgraded_https\": %s,\n  \"plain_http\": %s", m->upgraded_https ? "true" : "false",
+		       m->plain_http ? "true" : "false");
+	if (m->warning) {
+		rcn_buf_append(&b, ",\n  \"warning\": ", 15);
+		json_str(&b, m->warning);
+	}
 	if (m->error) {
 		rcn_buf_append(&b, ",\n  \"error\": ", 13);
 		json_str(&b, m->error);
@@ -511,6 +519,12 @@ static bool reuse_spooled(const char *dir, const rcn_fetch_request *req, rcn_fet
 	out->bytes = size;
 	out->digest_ok = true;
 	out->from_spool = true;
+	/* how the file came travels with it: a plain-http file is warned about on every night that uses it */
+	const char *url = kv_get(&m, "url", NULL), *warning = kv_get(&m, "warning", NULL);
+	snprintf(out->url, sizeof(out->url), "%s", url ? url : "");
+	out->upgraded_https = str_eq(kv_get(&m, "upgraded_https", NULL), "true");
+	out->plain_http = str_eq(kv_get(&m, "plain_http", NULL), "true");
+	snprintf(out->warning, sizeof(out->warning), "%s", warning ? warning : "");
 	out->attempts = 0;
 	reuse = true;
 cleanup:
@@ -623,8 +637,26 @@ rcn_rc rcn_fetch(const rcn_fetch_request *req, const rcn_fetch_settings *setting
 				 "[source %s]: %s: the file does not match the digest the channel stated (%s)",
 				 req->source, r.safe_url, r.channel_digest[0] ? r.channel_digest : "none");
 
-	manifest m = {req->source,	req->channel,	r.safe_url, fetched_at, r.http_status, 0,   "",
-		      r.channel_digest, out->digest_ok, false,	    r.attempts, NULL,	       NULL};
+	snprintf(out->url, sizeof(out->url), "%s", r.safe_url);
+	out->upgraded_https = r.upgraded_https;
+	out->plain_http = r.plain_http;
+	snprintf(out->warning, sizeof(out->warning), "%s", r.warning);
+	manifest m = {req->source,
+		      req->channel,
+		      r.safe_url,
+		      fetched_at,
+		      r.http_status,
+		      0,
+		      "",
+		      r.channel_digest,
+		      out->digest_ok,
+		      false,
+		      r.attempts,
+		      NULL,
+		      NULL,
+		      r.upgraded_https,
+		      r.plain_http,
+		      r.warning[0] ? r.warning : NULL};
 	char msg[1200], name[256];
 	if (rc != RCN_OK) {
 		/* The failure is recorded; the spool gets no file for it. */

@@ -74,9 +74,15 @@ void rcn_alipay_query_form(rcn_form *out, const char *app_id, const char *bill_t
 			   const char *timestamp);
 /* Reads the gateway's answer: verifies its sign with alipay_key over the raw
  * text of the response object, then either sets *no_bill (isp.bill_not_exist)
- * or *url to a new string (caller frees). Messages do not name the source. */
+ * or *url to a new string (caller frees): an https:// or http:// URL, never
+ * another scheme. Messages do not name the source. */
 rcn_rc rcn_alipay_read_answer(char **url, bool *no_bill, const char *body, size_t n, const rcn_key *alipay_key,
 			      rcn_err *err);
+
+/* For an http:// URL on one of hosts (compared without case; any port, no
+ * user name): the same URL with https:// into out, and true. False for any
+ * other URL, or when out is too small. */
+bool rcn_alipay_https_upgrade(char *out, size_t n, const char *url, const char *const *hosts, size_t n_hosts);
 
 /* ---- UnionPay (unionpay_api.c), FORMATS.md §3 ---- */
 

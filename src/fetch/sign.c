@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include <openssl/bio.h>
+#include <openssl/bn.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -51,8 +52,10 @@ rcn_rc rcn_key_load_private(rcn_key **out, const char *path, rcn_err *err)
 	return RCN_OK;
 }
 
-rcn_rc rcn_key_load_public(rcn_key **out, const char *path, rcn_err *err)
+rcn_rc rcn_key_load_public_serial(rcn_key **out, char *serial, size_t n, const char *path, rcn_err *err)
 {
+	if (n)
+		serial[0] = '\0';
 	FILE *f = fopen(path, "r");
 	if (!f)
 		return rcn_err_set(err, RCN_EUSAGE, path, 0, "cannot read certificate: %s", strerror(errno));
@@ -60,6 +63,12 @@ rcn_rc rcn_key_load_public(rcn_key **out, const char *path, rcn_err *err)
 	X509 *cert = PEM_read_X509(f, NULL, NULL, NULL);
 	if (cert) {
 		pkey = X509_get_pubkey(cert);
+		BIGNUM *bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(cert), NULL);
+		char *hex = bn ? BN_bn2hex(bn) : NULL;
+		if (hex && n)
+			snprintf(serial, n, "%s", hex);
+		OPENSSL_free(hex);
+		BN_free(bn);
 		X509_free(cert);
 	} else {
 		rewind(f);
@@ -72,6 +81,12 @@ rcn_rc rcn_key_load_public(rcn_key **out, const char *path, rcn_err *err)
 	*out = rcn_xcalloc(1, sizeof(**out));
 	(*out)->pkey = pkey;
 	return RCN_OK;
+}
+
+rcn_rc rcn_key_load_public(rcn_key **out, const char *path, rcn_err *err)
+{
+	char serial[1];
+	return rcn_key_load_public_serial(out, serial, sizeof(serial), path, err);
 }
 
 void rcn_key_free(rcn_key *k)

@@ -11,6 +11,9 @@ typedef struct rcn_key rcn_key;
 rcn_rc rcn_key_load_private(rcn_key **out, const char *path, rcn_err *err);
 /* Loads a PEM public key or X.509 certificate (its public key). */
 rcn_rc rcn_key_load_public(rcn_key **out, const char *path, rcn_err *err);
+/* The same, and serial[0..n) gets the certificate's serial number in
+ * upper-case hex ("" when the file holds a bare public key). */
+rcn_rc rcn_key_load_public_serial(rcn_key **out, char *serial, size_t n, const char *path, rcn_err *err);
 void rcn_key_free(rcn_key *k);
 /* Reads a one-line secret (API key) from a file, refusing group/other-readable files. */
 rcn_rc rcn_secret_load(char *out, size_t n, const char *path, rcn_err *err);

@@ -20,6 +20,7 @@
 #define NONCE_LEN	32  /* nonce_str: WeChat allows up to 32 characters */
 #define QUOTE_MAX	200 /* bytes of server text quoted in a message */
 #define ID_MAX		64  /* mchid, appid, serial: short and plain */
+#define DEFAULT_SKEW_S	300 /* the SDKs' MAXIMUM_CLOCK_OFFSET */
 
 /* ---- pieces the unit tests check (wechat_api.h) ---- */
 
@@ -504,6 +505,8 @@ typedef struct {
 	char hash[41];	   /* step 1 answer */
 	char download_url[2048];
 	char what[64];
+	char signer[ID_MAX + 1]; /* whom answers must name in Wechatpay-Serial */
+	bool pubkey;		 /* signer is a 微信支付公钥 id, not a certificate serial */
 } v3_call;
 
 /* A GET signed for url; the response is the caller's to free. */
@@ -532,24 +535,101 @@ static rcn_rc v3_get(v3_call *c, const char *url, const char *what, rcn_http_res
 	return rc;
 }
 
+/* The SDKs (wechatpay-go, wechatpay-axios-plugin, wechatpay-java) refuse an
+ * answer dated more than 5 minutes either side of the local clock: a replayed
+ * answer, or a clock out of step, which the operator must hear about. */
+static rcn_rc v3_check_time(const v3_call *c, const char *ts, rcn_err *err)
+{
+	long skew = c->req->max_clock_skew_s > 0 ? c->req->max_clock_skew_s : DEFAULT_SKEW_S;
+	size_t len = strspn(ts, "0123456789");
+	if (!len || len > 12 || ts[len]) {
+		char q[QUOTE_MAX + 1];
+		quote_text(q, sizeof(q), ts);
+		return rcn_err_set(err, RCN_EFORMAT, "", 0, "%s: Wechatpay-Timestamp '%s' is not a Unix time", c->what,
+				   q);
+	}
+	long long t = strtoll(ts, NULL, 10), now = (long long)time(NULL);
+	if (t >= now - skew && t <= now + skew)
+		return RCN_OK;
+	char when[40] = "?";
+	time_t tt = (time_t)t;
+	struct tm tm;
+	if (gmtime_r(&tt, &tm))
+		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", &tm);
+	return rcn_err_set(err, RCN_EFORMAT, "", 0,
+			   "%s: the answer is dated %s (Wechatpay-Timestamp %lld), more than %ld s %s this machine's "
+			   "clock (max_clock_skew = %ld): a replayed answer, or a clock out of step",
+			   c->what, when, t, skew, t < now ? "behind" : "ahead of", skew);
+}
+
+/* Certificate serials compare as numbers written in hex; public-key ids as text. */
+static bool same_signer(const char *got, const char *want, bool pubkey)
+{
+	if (pubkey)
+		return strcmp(got, want) == 0;
+	while (*got == '0')
+		got++;
+	while (*want == '0')
+		want++;
+	return strcasecmp(got, want) == 0;
+}
+
+/* Wechatpay-Serial names the key that signed: the platform certificate's
+ * serial, or in 微信支付公钥 mode the key's PUB_KEY_ID_…. An answer signed by
+ * any other key is refused by name, before its signature is tried. */
+static rcn_rc v3_check_serial(const v3_call *c, const char *serial, rcn_err *err)
+{
+	char q[QUOTE_MAX + 1];
+	quote_text(q, sizeof(q), serial);
+	bool got_pubkey = strncmp(serial, "PUB_KEY_ID_", 11) == 0;
+	if (got_pubkey == c->pubkey && same_signer(serial, c->signer, c->pubkey))
+		return RCN_OK;
+	const char *got_kind = got_pubkey ? "platform public key" : "platform certificate";
+	if (got_pubkey == c->pubkey)
+		return rcn_err_set(err, RCN_EFORMAT, "", 0,
+				   "WeChat answer signed by %s %s; configured: %s — the %s may have been rotated",
+				   got_kind, q, c->signer, got_kind);
+	if (got_pubkey)
+		return rcn_err_set(
+			err, RCN_EFORMAT, "", 0,
+			"WeChat answer signed by platform public key %s; configured: platform certificate %s "
+			"— WeChat Pay may have moved this merchant to a platform public key (微信支付公钥): "
+			"set platform_cert to it and platform_key_id = %s",
+			q, c->signer, q);
+	return rcn_err_set(err, RCN_EFORMAT, "", 0,
+			   "WeChat answer signed by platform certificate %s; configured: platform public key %s "
+			   "— set platform_cert to that platform certificate and drop platform_key_id",
+			   q, c->signer);
+}
+
 /* The platform signs "<timestamp>\n<nonce>\n<body>\n"; nothing in an answer
- * is believed before that verifies. */
+ * is believed before that verifies. Checked in the SDKs' order: the headers,
+ * the time, the signer, the signature. */
 static rcn_rc v3_verify_answer(const v3_call *c, const rcn_http_response *r, rcn_err *err)
 {
 	const char *ts = rcn_http_header(r, "Wechatpay-Timestamp");
 	const char *nonce = rcn_http_header(r, "Wechatpay-Nonce");
 	const char *sig = rcn_http_header(r, "Wechatpay-Signature");
+	const char *serial = rcn_http_header(r, "Wechatpay-Serial");
 	if (!ts || !nonce || !sig)
 		return rcn_err_set(err, RCN_EFORMAT, "", 0,
 				   "%s: the answer is not signed (%s without Wechatpay-Signature)", c->what,
 				   body_kind(&r->body));
+	if (!serial || !serial[0])
+		return rcn_err_set(err, RCN_EFORMAT, "", 0,
+				   "%s: the answer does not name its signer (no Wechatpay-Serial)", c->what);
+	rcn_rc rc = v3_check_time(c, ts, err);
+	if (rc == RCN_OK)
+		rc = v3_check_serial(c, serial, err);
+	if (rc)
+		return rc;
 	rcn_buf msg;
 	rcn_err verr;
 	rcn_buf_init(&msg, SIZE_MAX);
 	rcn_buf_printf(&msg, "%s\n%s\n", ts, nonce);
 	rcn_buf_append(&msg, r->body.data ? r->body.data : "", r->body.len);
 	rcn_buf_append(&msg, "\n", 1);
-	rcn_rc rc = rcn_verify_rsa_sha256(c->platform, msg.data, msg.len, sig, &verr);
+	rc = rcn_verify_rsa_sha256(c->platform, msg.data, msg.len, sig, &verr);
 	rcn_buf_free(&msg);
 	if (rc)
 		return rcn_err_set(err, RCN_EFORMAT, "", 0, "WeChat answer signature does not verify");
@@ -571,6 +651,8 @@ static rcn_rc v3_ask(v3_call *c, rcn_err *err)
 	char hash_type[16];
 	memset(&r, 0, sizeof(r));
 	snprintf(c->what, sizeof(c->what), "WeChat %s request", c->kind);
+	/* a failed query names the query in the manifest */
+	rcn_http_safe_url(c->out->safe_url, sizeof(c->out->safe_url), c->url);
 	rcn_rc rc = v3_get(c, c->url, c->what, &r, err);
 	if (rc)
 		goto cleanup;
@@ -580,7 +662,6 @@ static rcn_rc v3_ask(v3_call *c, rcn_err *err)
 		    rcn_wechat_json_string(code, sizeof(code), r.body.data, r.body.len, "code") == 1 &&
 		    strcmp(code, "NO_STATEMENT_EXIST") == 0) {
 			c->out->no_bill = true;
-			rcn_http_safe_url(c->out->safe_url, sizeof(c->out->safe_url), c->url);
 		} else {
 			rc = http_error(&r, c->what, err);
 		}
@@ -690,9 +771,23 @@ static rcn_rc v3_setup(v3_call *c, rcn_err *err)
 		return rc;
 	if (!req->private_key_file || !req->platform_cert_file)
 		return rcn_err_set(err, RCN_EUSAGE, "", 0, "api = wechat-v3 needs private_key and platform_cert");
-	if ((rc = rcn_key_load_private(&c->merchant, req->private_key_file, err)) ||
-	    (rc = rcn_key_load_public(&c->platform, req->platform_cert_file, err)))
+	if ((rc = check_id(req->platform_key_id, "platform_key_id", false, err)) ||
+	    (rc = rcn_key_load_private(&c->merchant, req->private_key_file, err)) ||
+	    (rc = rcn_key_load_public_serial(&c->platform, c->signer, sizeof(c->signer), req->platform_cert_file, err)))
 		return rc;
+	/* the signer answers must name: the certificate's serial, or the public key's configured id */
+	c->pubkey = req->platform_key_id && req->platform_key_id[0];
+	if (c->pubkey && c->signer[0])
+		return rcn_err_set(err, RCN_EUSAGE, req->platform_cert_file, 0,
+				   "platform_key_id is set, but platform_cert is a certificate (serial %s): give the "
+				   "platform public key (微信支付公钥) file, or drop platform_key_id",
+				   c->signer);
+	if (!c->pubkey && !c->signer[0])
+		return rcn_err_set(err, RCN_EUSAGE, req->platform_cert_file, 0,
+				   "platform_cert is a public key (微信支付公钥): set platform_key_id to its id "
+				   "(PUB_KEY_ID_…), which answers name in Wechatpay-Serial");
+	if (c->pubkey)
+		snprintf(c->signer, sizeof(c->signer), "%s", req->platform_key_id);
 	const char *base = req->api_base && req->api_base[0] ? req->api_base : WECHAT_API_BASE;
 	int blen = (int)strlen(base);
 	while (blen > 0 && base[blen - 1] == '/')

@@ -25,7 +25,7 @@ enum { EXIT_CLEAN = 0, EXIT_FINDINGS = 1, EXIT_USAGE = 2, EXIT_INPUT = 3, EXIT_D
 /* Every line a run writes to its log goes through log_line: as text,
  * "recon: DATE: [source NAME] message" (no date with LOG_NODATE); with
  * --log-format json, {"level":…,"date":…,"source":…,"msg":…} on one line. */
-enum { LOG_INFO = 0, LOG_ERROR = 1, LOG_NODATE = 2 };
+enum { LOG_INFO = 0, LOG_ERROR = 1, LOG_NODATE = 2, LOG_WARNING = 4 };
 
 static void json_string(rcn_buf *b, const char *s)
 {
@@ -90,7 +90,11 @@ static void log_line(const rcn_run_opts *o, int flags, const char *source, const
 	va_end(ap);
 	rcn_buf b;
 	rcn_buf_init(&b, 1 << 20);
-	rcn_buf_printf(&b, "{\"level\":\"%s\",\"date\":\"%s\"", flags & LOG_ERROR ? "error" : "info", date);
+	rcn_buf_printf(&b, "{\"level\":\"%s\",\"date\":\"%s\"",
+		       flags & LOG_ERROR     ? "error"
+		       : flags & LOG_WARNING ? "warning"
+					     : "info",
+		       date);
 	if (source) {
 		rcn_buf_append(&b, ",\"source\":", 10);
 		json_string(&b, source);
@@ -188,6 +192,8 @@ static void merge_job(const rcn_run_opts *o, rcn_match *m, size_t index, rcn_sou
 {
 	const rcn_stmt_result *res = &job->res;
 	char amount[32], fee[32];
+	if (job->warning[0])
+		log_line(o, LOG_WARNING, job->conf->name, "warning: %s", job->warning);
 	if (res->rejected) {
 		log_line(o, LOG_ERROR, job->conf->name, "rejected: %s", job->input.verdict);
 		rcn_match_add_quarantine(m, index, res->rows,

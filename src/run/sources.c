@@ -189,6 +189,7 @@ done:
 	job->input.format = rcn_arena_strdup(&job->arena, res->format);
 	job->input.rows = res->rows;
 	job->input.verdict = "ok";
+	job->input.warning = job->warning[0] ? job->warning : NULL;
 	if (!res->rejected)
 		return;
 	/* Rejected whole: nothing of it is reconciled; it is counted as quarantined. */
@@ -258,6 +259,11 @@ bool rcn_source_fetch(rcn_source_job *job, rcn_fetch_result *out)
 				 .private_key_file = c->private_key,
 				 .cert_serial = c->cert_serial,
 				 .platform_cert_file = c->platform_cert,
+				 .platform_key_id = c->platform_key_id,
+				 .max_clock_skew_s = c->max_clock_skew_s,
+				 .bill_hosts = (const char *const *)c->bill_hosts,
+				 .n_bill_hosts = c->n_bill_hosts,
+				 .allow_http_download = c->allow_http_download,
 				 .api_key_file = c->api_key_file,
 				 .sign_type = c->sign_type,
 				 .ssh_key_file = c->ssh_key,
@@ -281,6 +287,7 @@ bool rcn_source_fetch(rcn_source_job *job, rcn_fetch_result *out)
 		snprintf(job->label, sizeof(job->label), "[source %s] no bill", c->name);
 		return false;
 	}
+	snprintf(job->warning, sizeof(job->warning), "%s", out->warning);
 	snprintf(job->path, sizeof(job->path), "%s", out->path);
 	/* reports name the spooled file from the spool root: the same on every machine */
 	const char *slash = strrchr(out->path, '/');

@@ -39,6 +39,7 @@ typedef struct {
 	long foreign_line;
 	double parse_s, parse_cpu_s; /* wall and CPU time of the job (fetch and parse), for --timings */
 	bool no_bill;		     /* the channel said there is no statement for the date: an empty day */
+	char warning[512];	     /* from the download (a bill over plain http), or "" */
 } rcn_source_job;
 
 /* Downloads a remote source's statement into the spool (or finds it there):

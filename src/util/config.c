@@ -145,6 +145,42 @@ static void split_list(const char *v, char ***out, size_t *n)
 	free(copy);
 }
 
+/* [source] keys of the download checks: whom WeChat answers must be signed
+ * by and how far their clock may be off; which http:// Alipay bill hosts are
+ * fetched as https, and whether plain http is then accepted. */
+static bool is_check_key(const char *key)
+{
+	return strcmp(key, "platform_key_id") == 0 || strcmp(key, "max_clock_skew") == 0 ||
+	       strcmp(key, "bill_hosts") == 0 || strcmp(key, "allow_http_download") == 0;
+}
+
+static rcn_rc set_check_key(ctx *c, rcn_source_conf *src, const char *key, const char *val)
+{
+	if (strcmp(key, "max_clock_skew") == 0)
+		return parse_int(c, key, val, 1, 3600, &src->max_clock_skew_s);
+	if (strcmp(key, "allow_http_download") == 0) {
+		if (strcmp(val, "yes") && strcmp(val, "no"))
+			return bad(c, "bad value for '%s': '%s' (use yes or no)", key, val);
+		src->allow_http_download = val[0] == 'y';
+		return RCN_OK;
+	}
+	if (strcmp(key, "platform_key_id") == 0) {
+		if (!*val)
+			return bad(c, "bad value for '%s': %s", key, "the id of the platform public key is required");
+		set_str(&src->platform_key_id, val);
+		return RCN_OK;
+	}
+	for (size_t i = 0; i < src->n_bill_hosts; i++)
+		free(src->bill_hosts[i]);
+	src->n_bill_hosts = 0;
+	split_list(val, &src->bill_hosts, &src->n_bill_hosts);
+	for (size_t i = 0; i < src->n_bill_hosts; i++)
+		if (strspn(src->bill_hosts[i], "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-") !=
+		    strlen(src->bill_hosts[i]))
+			return bad(c, "bad value for '%s': '%s' is not a host name", key, src->bill_hosts[i]);
+	return src->n_bill_hosts ? RCN_OK : bad(c, "bad value for '%s': %s", key, "a host name is required");
+}
+
 static rcn_rc set_key(ctx *c, rcn_config *cfg, enum section sec, rcn_source_conf *src, const char *key, const char *val)
 {
 	switch (sec) {
@@ -289,6 +325,8 @@ static rcn_rc set_key(ctx *c, rcn_config *cfg, enum section sec, rcn_source_conf
 				      : key[1] == 'l' ? &src->platform_cert
 						      : &src->api_key_file;
 			set_str(slot, path);
+		} else if (is_check_key(key)) {
+			return set_check_key(c, src, key, val);
 		} else {
 			return bad(c, "unknown key '%.200s' in [source %.200s]", key, src->name);
 		}
@@ -331,6 +369,15 @@ static rcn_rc check_source(ctx *c, rcn_config *cfg, rcn_source_conf *s)
 		if (need)
 			return bad(c, "[source %s] lacks the required key '%s' (for api %s)", s->name, need, s->api);
 	}
+	bool v3 = s->api && strcmp(s->api, "wechat-v3") == 0, ali = s->api && strcmp(s->api, "alipay") == 0;
+	const char *stray = !v3 && s->platform_key_id	     ? "platform_key_id"
+			    : !v3 && s->max_clock_skew_s     ? "max_clock_skew"
+			    : !ali && s->n_bill_hosts	     ? "bill_hosts"
+			    : !ali && s->allow_http_download ? "allow_http_download"
+							     : NULL;
+	if (stray)
+		return bad(c, "[source %s]: '%s' is for api = %s only", s->name, stray,
+			   stray[0] == 'p' || stray[0] == 'm' ? "wechat-v3" : "alipay");
 	if (!rcn_config_builtin_channel(s->channel)) {
 		char rules[4096], path[4200];
 		struct stat st;
@@ -508,6 +555,10 @@ void rcn_config_free(rcn_config *cfg)
 		for (size_t j = 0; j < s->n_sub_merchants; j++)
 			free(s->sub_merchants[j]);
 		free(s->sub_merchants);
+		free(s->platform_key_id);
+		for (size_t j = 0; j < s->n_bill_hosts; j++)
+			free(s->bill_hosts[j]);
+		free(s->bill_hosts);
 	}
 	free(cfg->sources);
 	free(cfg->path);

@@ -753,8 +753,8 @@ static void test_lock(void **state)
 }
 
 static const rcn_run_input run_inputs[] = {
-	{"wechat-main", "/data/bills/wechat/\"20260301\".csv.gz", "ab12", "wechat-all", 3, "ok"},
-	{"wechat-sp", "/data/x\\y\n.csv", "", "", 0, "control totals: 总金额 differs"},
+	{"wechat-main", "/data/bills/wechat/\"20260301\".csv.gz", "ab12", "wechat-all", 3, "ok", NULL},
+	{"wechat-sp", "/data/x\\y\n.csv", "", "", 0, "control totals: 总金额 differs", NULL},
 };
 
 static rcn_run_info run_for(const char *date)

@@ -3,6 +3,8 @@
  * HTTP/1.1 request per connection, routing over the four route tables,
  * per-route-and-scenario request counters, and the /test/... transport routes
  * (plus /test/slow and /test/count for the concurrency cap and reuse tests).
+ * The same routes answer in plain HTTP on a second loopback port (the state
+ * file http_base_url), for the downloads an operator allows over http.
  * Usage: fixture_server --state DIR --cert server.pem --key server.key [--port N] */
 #include <errno.h>
 #include <netinet/in.h>
@@ -42,7 +44,7 @@ struct fx_response {
 };
 
 static const char *state_dir;
-static char base_url[64];
+static char base_url[64], http_base_url[64];
 static SSL_CTX *ssl_ctx;
 static volatile sig_atomic_t stopping;
 
@@ -288,12 +290,29 @@ static const fx_route *find_route(const char *method, const char *path)
 
 /* ---- one connection ---- */
 
-static bool ssl_write_all(SSL *ssl, const void *data, size_t n)
+/* A connection: TLS, or plain TCP on the http listener (ssl NULL). */
+typedef struct {
+	SSL *ssl;
+	int fd;
+} conn;
+
+static int conn_read(conn *c, void *buf, int n)
+{
+	if (c->ssl)
+		return SSL_read(c->ssl, buf, n);
+	ssize_t r;
+	do
+		r = recv(c->fd, buf, (size_t)n, 0);
+	while (r < 0 && errno == EINTR);
+	return (int)r;
+}
+
+static bool conn_write_all(conn *c, const void *data, size_t n)
 {
 	const char *p = data;
 	while (n) {
 		int chunk = n > (1u << 30) ? 1 << 30 : (int)n;
-		int w = SSL_write(ssl, p, chunk);
+		int w = c->ssl ? SSL_write(c->ssl, p, chunk) : (int)send(c->fd, p, (size_t)chunk, MSG_NOSIGNAL);
 		if (w <= 0)
 			return false;
 		p += w;
@@ -337,7 +356,7 @@ static void stall(int fd, int seconds)
 	}
 }
 
-static void send_response(SSL *ssl, int fd, fx_response *r)
+static void send_response(conn *c, fx_response *r)
 {
 	bool has_length = false;
 	for (size_t i = 0; i < r->n_headers; i++)
@@ -353,27 +372,27 @@ static void send_response(SSL *ssl, int fd, fx_response *r)
 		rcn_buf_printf(&head, "%s\r\n", r->headers[i]);
 	rcn_buf_printf(&head, "\r\n");
 	size_t send = r->cut && r->keep < r->body.len ? r->keep : r->body.len;
-	if (ssl_write_all(ssl, head.data, head.len) && (!send || ssl_write_all(ssl, r->body.data, send)) && r->cut &&
+	if (conn_write_all(c, head.data, head.len) && (!send || conn_write_all(c, r->body.data, send)) && r->cut &&
 	    r->seconds > 0)
-		stall(fd, r->seconds);
+		stall(c->fd, r->seconds);
 	rcn_buf_free(&head);
 }
 
-static void reply_error(SSL *ssl, int fd, int status, const char *code, const char *message)
+static void reply_error(conn *c, int status, const char *code, const char *message)
 {
 	fx_response r = {.status = status};
 	rcn_buf_init(&r.body, MAX_RESPONSE);
 	char body[512];
 	snprintf(body, sizeof(body), "{\"code\":\"%s\",\"message\":\"%s\"}", code, message);
 	text(&r, status, "application/json", body);
-	send_response(ssl, fd, &r);
+	send_response(c, &r);
 	for (size_t i = 0; i < r.n_headers; i++)
 		free(r.headers[i]);
 	free(r.headers);
 	rcn_buf_free(&r.body);
 }
 
-static void handle(SSL *ssl, int fd)
+static void handle(conn *c)
 {
 	char *head = rcn_xmalloc(MAX_HEAD + 1);
 	char *body = NULL;
@@ -383,10 +402,10 @@ static void handle(SSL *ssl, int fd)
 	char *end = NULL;
 	while (!end) {
 		if (len == MAX_HEAD) {
-			reply_error(ssl, fd, 400, "BAD_REQUEST", "request head too long");
+			reply_error(c, 400, "BAD_REQUEST", "request head too long");
 			goto cleanup;
 		}
-		int n = SSL_read(ssl, head + len, (int)(MAX_HEAD - len));
+		int n = conn_read(c, head + len, (int)(MAX_HEAD - len));
 		if (n <= 0)
 			goto cleanup;
 		len += (size_t)n;
@@ -404,7 +423,7 @@ static void handle(SSL *ssl, int fd)
 	char *method = head, *target = strchr(head, ' ');
 	char *version = target ? strchr(target + 1, ' ') : NULL;
 	if (!target || !version) {
-		reply_error(ssl, fd, 400, "BAD_REQUEST", "bad request line");
+		reply_error(c, 400, "BAD_REQUEST", "bad request line");
 		goto cleanup;
 	}
 	*target++ = '\0';
@@ -429,7 +448,7 @@ static void handle(SSL *ssl, int fd)
 	const char *cl = fx_req_header(&req, "Content-Length");
 	size_t body_len = cl ? strtoul(cl, NULL, 10) : 0;
 	if (fx_req_header(&req, "Transfer-Encoding") || body_len > MAX_BODY) {
-		reply_error(ssl, fd, 400, "BAD_REQUEST", "chunked or oversized request body");
+		reply_error(c, 400, "BAD_REQUEST", "chunked or oversized request body");
 		free(path);
 		goto cleanup;
 	}
@@ -438,9 +457,9 @@ static void handle(SSL *ssl, int fd)
 	memcpy(body, rest, have);
 	const char *expect = fx_req_header(&req, "Expect");
 	if (have < body_len && expect && strcasecmp(expect, "100-continue") == 0)
-		ssl_write_all(ssl, "HTTP/1.1 100 Continue\r\n\r\n", 25);
+		conn_write_all(c, "HTTP/1.1 100 Continue\r\n\r\n", 25);
 	while (have < body_len) {
-		int n = SSL_read(ssl, body + have, (int)(body_len - have > (1u << 30) ? 1u << 30 : body_len - have));
+		int n = conn_read(c, body + have, (int)(body_len - have > (1u << 30) ? 1u << 30 : body_len - have));
 		if (n <= 0) {
 			free(path);
 			goto cleanup;
@@ -458,17 +477,18 @@ static void handle(SSL *ssl, int fd)
 		char msg[300];
 		snprintf(msg, sizeof(msg), "no route for %.16s %.200s", method, path);
 		fprintf(stderr, "fixture_server: %s %s [%s] -> 404\n", method, path, scenario);
-		reply_error(ssl, fd, 404, "NOT_FOUND", msg);
+		reply_error(c, 404, "NOT_FOUND", msg);
 		free(path);
 		goto cleanup;
 	}
-	fx_ctx ctx = {state_dir, scenario, base_url, counter_get(method, path, scenario, true)};
+	fx_ctx ctx = {state_dir,     scenario,	    base_url, counter_get(method, path, scenario, true),
+		      http_base_url, c->ssl == NULL};
 	fx_response resp = {.status = 200};
 	rcn_buf_init(&resp.body, MAX_RESPONSE);
 	route->handler(&req, &resp, &ctx);
 	fprintf(stderr, "fixture_server: %s %s [%s #%ld] -> %d%s\n", method, path, scenario, ctx.count, resp.status,
 		resp.cut ? " (cut)" : "");
-	send_response(ssl, fd, &resp);
+	send_response(c, &resp);
 	for (size_t i = 0; i < resp.n_headers; i++)
 		free(resp.headers[i]);
 	free(resp.headers);
@@ -479,16 +499,43 @@ cleanup:
 	free(head);
 }
 
+/* A TLS ClientHello on the plain listener is answered the way a plain web
+ * server answers one, 400 in clear text: the client's https attempt fails. */
+static bool tls_hello(int fd)
+{
+	unsigned char first = 0;
+	return recv(fd, &first, 1, MSG_PEEK) == 1 && first == 0x16;
+}
+
 static void *serve(void *p)
 {
-	int fd = (int)(intptr_t)p;
+	int fd = (int)((intptr_t)p >> 1);
+	bool plain = (intptr_t)p & 1;
 	struct timeval tv = {10, 0};
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	tv.tv_sec = 30;
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	if (plain) {
+		conn c = {NULL, fd};
+		if (tls_hello(fd)) {
+			static const char answer[] =
+				"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+			char hello[4096];
+			while (recv(fd, hello, sizeof(hello), MSG_DONTWAIT) > 0)
+				;
+			fprintf(stderr, "fixture_server: TLS hello on the plain http listener -> 400\n");
+			conn_write_all(&c, answer, sizeof(answer) - 1);
+		} else {
+			handle(&c);
+		}
+		shutdown(fd, SHUT_WR);
+		close(fd);
+		return NULL;
+	}
 	SSL *ssl = SSL_new(ssl_ctx);
 	if (ssl && SSL_set_fd(ssl, fd) == 1 && SSL_accept(ssl) == 1) {
-		handle(ssl, fd);
+		conn c = {ssl, fd};
+		handle(&c);
 		/* close_notify first: the client sees a clean end of stream, so
 		 * a short body reads as truncated rather than as a TLS error. */
 		SSL_shutdown(ssl);
@@ -519,6 +566,35 @@ static int write_state_file(const char *name, const char *text)
 	if (fclose(f) != 0 || rename(tmp, path) != 0)
 		return -1;
 	return 0;
+}
+
+/* A listening socket on 127.0.0.1:port (0: any free port), or -1. */
+static int listen_on(long port)
+{
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int one = 1;
+	if (fd < 0)
+		return -1;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	struct sockaddr_in addr;
+	memset(&addr, 0, sizeof(addr));
+	addr.sin_family = AF_INET;
+	addr.sin_port = htons((uint16_t)port);
+	addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) != 0 || listen(fd, 64) != 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static long bound_port(int fd)
+{
+	struct sockaddr_in addr;
+	socklen_t alen = sizeof(addr);
+	if (getsockname(fd, (struct sockaddr *)&addr, &alen) != 0)
+		return -1;
+	return (long)ntohs(addr.sin_port);
 }
 
 static int usage(void)
@@ -565,46 +641,47 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
-	int lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	int one = 1;
-	setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	struct sockaddr_in addr;
-	memset(&addr, 0, sizeof(addr));
-	addr.sin_family = AF_INET;
-	addr.sin_port = htons((uint16_t)port);
-	addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	socklen_t alen = sizeof(addr);
-	if (lfd < 0 || bind(lfd, (struct sockaddr *)&addr, sizeof(addr)) != 0 || listen(lfd, 64) != 0 ||
-	    getsockname(lfd, (struct sockaddr *)&addr, &alen) != 0) {
-		fprintf(stderr, "fixture_server: cannot listen on 127.0.0.1:%ld: %s\n", port, strerror(errno));
+	int lfd = listen_on(port), hfd = listen_on(0);
+	long http_port = hfd >= 0 ? bound_port(hfd) : -1;
+	port = lfd >= 0 ? bound_port(lfd) : -1;
+	if (port < 0 || http_port < 0) {
+		fprintf(stderr, "fixture_server: cannot listen on 127.0.0.1: %s\n", strerror(errno));
 		return 1;
 	}
-	char port_text[16];
-	snprintf(port_text, sizeof(port_text), "%u", (unsigned)ntohs(addr.sin_port));
+	char port_text[24], http_port_text[24];
+	snprintf(port_text, sizeof(port_text), "%ld", port);
+	snprintf(http_port_text, sizeof(http_port_text), "%ld", http_port);
 	snprintf(base_url, sizeof(base_url), "https://127.0.0.1:%s", port_text);
-	/* base_url first: whoever waits for the port file finds both. */
-	if (write_state_file("base_url", base_url) != 0 || write_state_file("port", port_text) != 0) {
+	snprintf(http_base_url, sizeof(http_base_url), "http://127.0.0.1:%s", http_port_text);
+	/* the port file last: whoever waits for it finds the others. */
+	if (write_state_file("base_url", base_url) != 0 || write_state_file("http_base_url", http_base_url) != 0 ||
+	    write_state_file("port", port_text) != 0) {
 		fprintf(stderr, "fixture_server: cannot write to %s: %s\n", state_dir, strerror(errno));
 		return 1;
 	}
-	fprintf(stderr, "fixture_server: listening on %s\n", base_url);
+	fprintf(stderr, "fixture_server: listening on %s and %s\n", base_url, http_base_url);
 
 	pthread_attr_t attr;
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	while (!stopping) {
-		struct pollfd p = {lfd, POLLIN, 0};
-		if (poll(&p, 1, 200) <= 0)
+		struct pollfd p[2] = {{lfd, POLLIN, 0}, {hfd, POLLIN, 0}};
+		if (poll(p, 2, 200) <= 0)
 			continue;
-		int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
-		if (fd < 0)
-			continue;
-		pthread_t t;
-		if (pthread_create(&t, &attr, serve, (void *)(intptr_t)fd) != 0)
-			close(fd);
+		for (int i = 0; i < 2; i++) {
+			if (!(p[i].revents & POLLIN))
+				continue;
+			int fd = accept4(p[i].fd, NULL, NULL, SOCK_CLOEXEC);
+			if (fd < 0)
+				continue;
+			pthread_t t;
+			if (pthread_create(&t, &attr, serve, (void *)(((intptr_t)fd << 1) | i)) != 0)
+				close(fd);
+		}
 	}
 	fprintf(stderr, "fixture_server: stopping\n");
 	close(lfd);
+	close(hfd);
 	char path[4096];
 	snprintf(path, sizeof(path), "%s/port", state_dir);
 	unlink(path);

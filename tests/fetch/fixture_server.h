@@ -28,10 +28,12 @@ void fx_body(fx_response *r, const void *data, size_t len);
 void fx_cut(fx_response *r, size_t keep, int seconds);
 
 typedef struct {
-	const char *state_dir; /* scenario file, data files, keys */
-	const char *scenario;  /* current scenario word ("ok" when none) */
-	const char *base_url;  /* "https://127.0.0.1:PORT" */
-	long count;	       /* requests this server has answered for this route and scenario so far */
+	const char *state_dir;	   /* scenario file, data files, keys */
+	const char *scenario;	   /* current scenario word ("ok" when none) */
+	const char *base_url;	   /* "https://127.0.0.1:PORT" */
+	long count;		   /* requests this server has answered for this route and scenario so far */
+	const char *http_base_url; /* "http://127.0.0.1:PORT": the plain listener with the same routes */
+	bool plain;		   /* this request came to the plain listener */
 } fx_ctx;
 
 /* Finds the header value of req (case-insensitive), or NULL. */

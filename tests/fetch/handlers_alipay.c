@@ -4,7 +4,8 @@
  * key, and GET /alipay/bill serves the zip. Written apart from the client's
  * code (own form decoding and sign string) so that a shared bug cannot agree
  * with itself. Behaviour by scenario: ok, bad_signature, flaky, stall, 401,
- * no_bill, truncated, html, expired, biz_error. */
+ * no_bill, truncated, html, expired, biz_error, and http_url, http_only,
+ * http_foreign for http:// download URLs (bill_origin). */
 #include <ctype.h>
 #include <dirent.h>
 #include <stdio.h>
@@ -245,6 +246,23 @@ static bool find_bill(char *out, size_t n, const char *bill_date)
 	return found;
 }
 
+/* Where bill_download_url points: this server over https, or as Alipay's
+ * real answers do, over http:// — http_url: this https port named http://
+ * (fetched as https it works), http_only: the plain listener (https to it
+ * fails), http_foreign: the plain listener under the name localhost. */
+static void bill_origin(char *out, size_t n, const fx_ctx *ctx)
+{
+	const char *http_port = strrchr(ctx->http_base_url, ':');
+	if (fx_scenario_is(ctx, "http_url"))
+		snprintf(out, n, "http://%s", ctx->base_url + strlen("https://"));
+	else if (fx_scenario_is(ctx, "http_only"))
+		snprintf(out, n, "%s", ctx->http_base_url);
+	else if (fx_scenario_is(ctx, "http_foreign"))
+		snprintf(out, n, "http://localhost%s", http_port ? http_port : "");
+	else
+		snprintf(out, n, "%s", ctx->base_url);
+}
+
 static void gateway(const fx_request *req, fx_response *r, const fx_ctx *ctx)
 {
 	params ps = {.n = 0};
@@ -294,9 +312,10 @@ static void gateway(const fx_request *req, fx_response *r, const fx_ctx *ctx)
 			     "\"sub_msg\":\"\\u8d26\\u5355\\u4e0d\\u5b58\\u5728\"}",
 			     FX_ALIPAY_PRIVATE);
 	} else {
-		char obj[2048], url[1024];
-		snprintf(url, sizeof(url), "%s/alipay/bill?file=%s&bill_type=%s&token=%s", ctx->base_url, file,
-			 bill_type, BILL_TOKEN);
+		char obj[2048], url[1024], origin[128];
+		bill_origin(origin, sizeof(origin), ctx);
+		snprintf(url, sizeof(url), "%s/alipay/bill?file=%s&bill_type=%s&token=%s", origin, file, bill_type,
+			 BILL_TOKEN);
 		rcn_buf esc;
 		rcn_buf_init(&esc, sizeof(url) * 2);
 		for (const char *c = url; *c; c++)

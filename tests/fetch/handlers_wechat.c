@@ -4,7 +4,9 @@
  * serves fixtures/fetch/wechat/ bills for merchant 1601959334 on 2021-01-28.
  * Scenarios (a word, or the word and "-anything" for counters of one's own):
  * ok, bad_signature, digest_mismatch, flaky, stall, 401, no_bill, truncated,
- * html, expired. Any other date answers "no bill". */
+ * html, expired, and for the answer's signer and date (signed_json)
+ * timestamp-<T>, unknown_serial, no_serial, rotated, pubkey. Any other date
+ * answers "no bill". */
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,10 +18,12 @@
 #include "fixture_server.h"
 #include "recon/common.h"
 
-#define MCHID	  "1601959334"
-#define BILL_DAY  "2021-01-28"
-#define MOCK_HASH "dcd7ceb3d382a1181798368bb15d8437de46c00f" /* gunsluo's mock value: matches no file */
-#define STALL_S	  30					     /* the server gives up when the client does */
+#define MCHID	       "1601959334"
+#define BILL_DAY       "2021-01-28"
+#define MOCK_HASH      "dcd7ceb3d382a1181798368bb15d8437de46c00f" /* gunsluo's mock value: matches no file */
+#define STALL_S	       30					  /* the server gives up when the client does */
+#define UNKNOWN_SERIAL "7B3F0A2C9E1D4B5A6C7D8E9F0A1B2C3D4E5F6A7B" /* no key of the fixture's */
+#define PUB_KEY_ID     "PUB_KEY_ID_0116019593342021012800000000000001"
 
 typedef struct {
 	const char *token; /* names the bill in download_url */
@@ -105,19 +109,27 @@ static void html(fx_response *r)
 	fx_body(r, page, sizeof(page) - 1);
 }
 
-/* The platform signs "<timestamp>\n<nonce>\n<body>\n"; bad_signature signs another body. */
+/* The platform signs "<timestamp>\n<nonce>\n<body>\n"; bad_signature signs
+ * another body. Who signs and when, by scenario: timestamp-<T> dates the
+ * answer T (Unix seconds); unknown_serial names a serial no key has;
+ * no_serial names none; rotated signs with the rotated certificate
+ * (platform_new); pubkey names the 微信支付公钥 id PUB_KEY_ID instead of the
+ * certificate's serial. */
 static void signed_json(fx_response *r, const fx_ctx *ctx, const char *body)
 {
 	char keyfile[4096], nonce[33], ts[24], serial[128], sig[1024];
 	rcn_key *key = NULL;
 	rcn_err err;
-	snprintf(keyfile, sizeof(keyfile), "%s/keys/platform.key", ctx->state_dir);
+	bool rotated = fx_scenario_is(ctx, "rotated");
+	snprintf(keyfile, sizeof(keyfile), "%s/keys/%s", ctx->state_dir, rotated ? "platform_new.key" : "platform.key");
 	if (rcn_key_load_private(&key, keyfile, &err) != RCN_OK) {
 		json_error(r, 500, "FIXTURE", "cannot load keys/platform.key");
 		return;
 	}
 	rcn_nonce(nonce, sizeof(nonce));
 	snprintf(ts, sizeof(ts), "%lld", (long long)time(NULL));
+	if (fx_scenario_is(ctx, "timestamp"))
+		snprintf(ts, sizeof(ts), "%lld", strtoll(ctx->scenario + strlen("timestamp-"), NULL, 10));
 	rcn_buf msg;
 	rcn_buf_init(&msg, SIZE_MAX);
 	rcn_buf_printf(&msg, "%s\n%s\n%s\n", ts, nonce, body);
@@ -130,12 +142,17 @@ static void signed_json(fx_response *r, const fx_ctx *ctx, const char *body)
 		json_error(r, 500, "FIXTURE", "cannot sign with keys/platform.key");
 		return;
 	}
-	read_key_line(serial, sizeof(serial), ctx, "platform.serial");
+	read_key_line(serial, sizeof(serial), ctx, rotated ? "platform_new.serial" : "platform.serial");
+	if (fx_scenario_is(ctx, "unknown_serial"))
+		snprintf(serial, sizeof(serial), "%s", UNKNOWN_SERIAL);
+	else if (fx_scenario_is(ctx, "pubkey"))
+		snprintf(serial, sizeof(serial), "%s", PUB_KEY_ID);
 	fx_header(r, "Request-ID", "08F78BB5AF0610D302A7A4C2E8E1C1D5");
 	fx_header(r, "Wechatpay-Nonce", nonce);
 	fx_header(r, "Wechatpay-Signature", sig);
 	fx_header(r, "Wechatpay-Timestamp", ts);
-	fx_header(r, "Wechatpay-Serial", serial);
+	if (!fx_scenario_is(ctx, "no_serial"))
+		fx_header(r, "Wechatpay-Serial", serial);
 	json(r, 200, body);
 }
 

@@ -2,7 +2,8 @@
 # The fixture channel server for the download tests (label fetch). Usage:
 #   server.sh start STATE_DIR [FIXTURE_SERVER]  make a test CA, a certificate for 127.0.0.1 and the
 #                                               channels' test keys, start the server; writes STATE_DIR/env
-#   server.sh exec  STATE_DIR CMD [ARG]...      runs CMD with RECON_FIXTURE_URL, RECON_FIXTURE_CA,
+#   server.sh exec  STATE_DIR CMD [ARG]...      runs CMD with RECON_FIXTURE_URL, RECON_FIXTURE_HTTP_URL (the
+#                                               same routes in plain http), RECON_FIXTURE_CA,
 #                                               RECON_FIXTURE_STATE and RECON_FIXTURE_KEYS set
 #   server.sh stop  STATE_DIR                   stops the server and removes the keys
 # FIXTURE_SERVER defaults to $RECON_FIXTURE_SERVER. Every key and certificate is generated here, at
@@ -11,6 +12,8 @@
 #   server.pem server.key                the server's certificate: CN and subjectAltName IP:127.0.0.1
 #   merchant.key merchant.pem            WeChat merchant key and certificate (serial: merchant.serial)
 #   platform.key platform.pem            WeChat platform certificate, self-signed (serial: platform.serial)
+#   platform_public.pem                  the same key as a bare public key (微信支付公钥 mode)
+#   platform_new.key platform_new.pem    the platform certificate after a rotation (serial: platform_new.serial)
 #   alipay_app.key alipay_app_public.pem the merchant's Alipay application key pair
 #   alipay_private.key alipay_public.pem the "Alipay" side: signs answers, public key verifies them
 #   unionpay_merchant.key .pem           UnionPay signing key and certificate (certId: unionpay_merchant.certid)
@@ -26,6 +29,7 @@ die() {
 
 MERCHANT_SERIAL=0x5157F09EFDC096DE15EBE81A47057A7232F1B8E1
 PLATFORM_SERIAL=0x3775B6A45ACD588826D15E583A95F5DD2A5C9A4E
+PLATFORM_NEW_SERIAL=0x6E4BA8D1C0F2937A55B1D3E9F08C27A4B6D1E5F3
 UNIONPAY_MERCHANT_CERTID=68759663125
 UNIONPAY_PLATFORM_CERTID=69042905377
 
@@ -54,7 +58,7 @@ stop_server() {
 		rm -f "$state/pid"
 	fi
 	rm -rf "$state/keys"
-	rm -f "$state/env" "$state/port" "$state/base_url" "$state/scenario"
+	rm -f "$state/env" "$state/port" "$state/base_url" "$state/http_base_url" "$state/scenario"
 }
 
 # self_signed NAME SERIAL CN: RSA 2048 key NAME.key and certificate NAME.pem
@@ -82,10 +86,12 @@ make_keys() {
 
 	self_signed merchant "$MERCHANT_SERIAL" "recon test merchant"
 	self_signed platform "$PLATFORM_SERIAL" "recon test WeChat platform"
+	self_signed platform_new "$PLATFORM_NEW_SERIAL" "recon test WeChat platform (rotated)"
+	openssl pkey -in platform.key -pubout -out platform_public.pem
 	self_signed unionpay_merchant "$UNIONPAY_MERCHANT_CERTID" "recon test UnionPay merchant"
 	self_signed unionpay_platform "$UNIONPAY_PLATFORM_CERTID" "recon test UnionPay verify"
 	local name
-	for name in merchant platform unionpay_merchant unionpay_platform; do
+	for name in merchant platform platform_new unionpay_merchant unionpay_platform; do
 		openssl x509 -in "$name.pem" -noout -serial | sed 's/^serial=//' >"$name.serial"
 	done
 	echo "$UNIONPAY_MERCHANT_CERTID" >unionpay_merchant.certid
@@ -128,6 +134,7 @@ start_server() {
 	port=$(cat "$state/port")
 	cat >"$state/env" <<ENV
 RECON_FIXTURE_URL=https://127.0.0.1:$port
+RECON_FIXTURE_HTTP_URL=$(cat "$state/http_base_url")
 RECON_FIXTURE_CA=$state/keys/ca.pem
 RECON_FIXTURE_STATE=$state
 RECON_FIXTURE_KEYS=$state/keys

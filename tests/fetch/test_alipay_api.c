@@ -31,7 +31,7 @@
 #define BILL_TOKEN   "fx-alipay-download-token-7f3a" /* handlers_alipay.c */
 
 static char tmpdir[256];
-static const char *base, *ca, *state_dir, *keys_dir;
+static const char *base, *http_base, *ca, *state_dir, *keys_dir;
 
 static char *slurp(const char *path, size_t *n)
 {
@@ -305,6 +305,50 @@ static void test_read_answer(void **state)
 	assert_int_equal(read_answer(body, pub, &url, &no_bill, &err), RCN_EFORMAT);
 	assert_string_equal(err.msg, "Alipay bill query: bill_download_url is not an https URL");
 	free(body);
+	/* Alipay's own answers name http:// (the API's sample, the SDK's live test): read, for the caller to upgrade */
+	body = signed_answer(
+		"{\"code\":\"10000\",\"msg\":\"Success\",\"bill_download_url\":\"http:\\/\\/"
+		"dwbillcenter.alipay.com\\/downloadBillFile.resource?bizType=trade&userId=X&fileType=csv.zip"
+		"\"}",
+		priv);
+	assert_int_equal(read_answer(body, pub, &url, &no_bill, &err), RCN_OK);
+	assert_string_equal(
+		url,
+		"http://dwbillcenter.alipay.com/downloadBillFile.resource?bizType=trade&userId=X&fileType=csv.zip");
+	free(url);
+	free(body);
+}
+
+/* Which http:// URLs are fetched as https: only on a listed host, whatever the case or port. */
+static void test_https_upgrade(void **state)
+{
+	(void)state;
+	static const char *const hosts[] = {"dwbillcenter.alipay.com", "dwbillcenter.alipaydev.com"};
+	char out[256];
+	assert_true(rcn_alipay_https_upgrade(
+		out, sizeof(out), "http://dwbillcenter.alipay.com/downloadBillFile.resource?bizType=trade&x=1", hosts,
+		2));
+	assert_string_equal(out, "https://dwbillcenter.alipay.com/downloadBillFile.resource?bizType=trade&x=1");
+	assert_true(
+		rcn_alipay_https_upgrade(out, sizeof(out), "HTTP://DWBillCenter.AlipayDev.com:8080/d?a=b", hosts, 2));
+	assert_string_equal(out, "https://DWBillCenter.AlipayDev.com:8080/d?a=b");
+	assert_true(rcn_alipay_https_upgrade(out, sizeof(out), "http://dwbillcenter.alipay.com", hosts, 2));
+	assert_string_equal(out, "https://dwbillcenter.alipay.com");
+	static const char *const refused[] = {
+		"https://dwbillcenter.alipay.com/d",		/* already https: nothing to upgrade */
+		"http://evil.example/d",			/* another host */
+		"http://dwbillcenter.alipay.com.evil.example/", /* a suffix is not the host */
+		"http://evil.dwbillcenter.alipay.com/",		/* nor is a sub-domain */
+		"http://dwbillcenter.alipay.com@evil.example/", /* a user name in front of another host */
+		"http://evil.example/@dwbillcenter.alipay.com", /* a path that names it */
+		"http:///d",					/* no host */
+		"ftp://dwbillcenter.alipay.com/d",		/* another scheme */
+	};
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++)
+		assert_false(rcn_alipay_https_upgrade(out, sizeof(out), refused[i], hosts, 2));
+	assert_false(rcn_alipay_https_upgrade(out, sizeof(out), "http://dwbillcenter.alipay.com/d", hosts, 0));
+	/* too long for out: refused, not cut */
+	assert_false(rcn_alipay_https_upgrade(out, 20, "http://dwbillcenter.alipay.com/d", hosts, 2));
 }
 
 static void test_markup_and_names(void **state)
@@ -332,7 +376,8 @@ static int server_setup(void **state)
 	ca = getenv("RECON_FIXTURE_CA");
 	state_dir = getenv("RECON_FIXTURE_STATE");
 	keys_dir = getenv("RECON_FIXTURE_KEYS");
-	if (!base || !ca || !state_dir || !keys_dir) {
+	http_base = getenv("RECON_FIXTURE_HTTP_URL");
+	if (!base || !http_base || !ca || !state_dir || !keys_dir) {
 		fprintf(stderr, "run under tests/fetch/server.sh exec STATE_DIR\n");
 		return -1;
 	}
@@ -590,6 +635,153 @@ static void test_request_refused(void **state)
 		     "[source ali]: Alipay bill query: 40002 Invalid Arguments: isv.invalid-signature 验签出错");
 }
 
+static const char *const loopback_hosts[] = {"127.0.0.1"};
+
+/* bill_download_url on a known bill host but http://: fetched as https://,
+ * and nothing else changes. Alipay's own hosts are the default list, so the
+ * loopback one is named in bill_hosts, as a test configuration does. */
+static void test_http_url_upgraded(void **state)
+{
+	(void)state;
+	call c;
+	char want[600];
+	setup_call(&c);
+	c.req.bill_hosts = loopback_hosts;
+	c.req.n_bill_hosts = 1;
+	scenario("http_url");
+	assert_int_equal(run(&c), RCN_OK);
+	expect_fixture(&c);
+	assert_true(c.out.upgraded_https);
+	assert_false(c.out.plain_http);
+	assert_string_equal(c.out.warning, "");
+	snprintf(want, sizeof(want), "%s/alipay/bill", base);
+	assert_string_equal(c.out.safe_url, want);
+	rcn_buf_free(&c.out.data);
+
+	/* with the default list (Alipay's hosts), 127.0.0.1 over http is refused */
+	setup_call(&c);
+	c.req.allow_http_download = true;
+	scenario("http_url");
+	snprintf(
+		want, sizeof(want),
+		"[source ali]: Alipay bill query: bill_download_url http://%s/alipay/bill is plain http to a host that "
+		"is not an Alipay bill host (bill_hosts): refused",
+		base + strlen("https://"));
+	expect_error(&c, RCN_EFORMAT, want);
+	assert_int_equal(c.out.attempts, 1);
+}
+
+/* https to the bill host fails: refused unless allow_http_download, then
+ * fetched over plain http with a warning. Another host over http stays refused. */
+static void test_http_fallback(void **state)
+{
+	(void)state;
+	call c;
+	char want[600];
+	setup_call(&c);
+	c.req.bill_hosts = loopback_hosts;
+	c.req.n_bill_hosts = 1;
+	scenario("http_only");
+	assert_int_equal(run(&c), RCN_EIO);
+	snprintf(want, sizeof(want),
+		 "[source ali]: Alipay bill download: bill_download_url is plain http and https failed (https://%s/"
+		 "alipay/bill: ",
+		 http_base + strlen("http://"));
+	if (strncmp(c.err.msg, want, strlen(want)) != 0)
+		fprintf(stderr, "got:  %s\nwant: %s...\n", c.err.msg, want);
+	assert_memory_equal(c.err.msg, want, strlen(want));
+	const char *tail = "); plain http is refused (allow_http_download = yes in [source ali] accepts it)";
+	assert_true(strlen(c.err.msg) > strlen(tail));
+	assert_string_equal(c.err.msg + strlen(c.err.msg) - strlen(tail), tail);
+	assert_int_equal(c.out.data.len, 0);
+	assert_string_equal(c.out.filename, "");
+	assert_false(c.out.plain_http);
+	rcn_buf_free(&c.out.data);
+
+	setup_call(&c);
+	c.req.bill_hosts = loopback_hosts;
+	c.req.n_bill_hosts = 1;
+	c.req.allow_http_download = true;
+	scenario("http_only");
+	assert_int_equal(run(&c), RCN_OK);
+	expect_fixture(&c);
+	assert_true(c.out.plain_http);
+	assert_false(c.out.upgraded_https);
+	snprintf(want, sizeof(want), "%s/alipay/bill", http_base);
+	assert_string_equal(c.out.safe_url, want);
+	snprintf(want, sizeof(want), "bill downloaded over plain http (%s/alipay/bill) after https failed (https://%s/",
+		 http_base, http_base + strlen("http://"));
+	assert_memory_equal(c.out.warning, want, strlen(want));
+	assert_non_null(strstr(c.out.warning, "): allow_http_download = yes accepts it; no TLS vouches for the file, "
+					      "only its own control totals"));
+	assert_no_secret(c.out.warning);
+	rcn_buf_free(&c.out.data);
+
+	/* plain http to a host not listed: refused, allowed or not */
+	scenario("http_foreign");
+	snprintf(
+		want, sizeof(want),
+		"[source ali]: Alipay bill query: bill_download_url http://localhost:%s/alipay/bill is plain http to a "
+		"host that is not an Alipay bill host (bill_hosts): refused",
+		strrchr(http_base, ':') + 1);
+	expect_error(&c, RCN_EFORMAT, want);
+	assert_int_equal(c.out.attempts, 1);
+}
+
+/* Through the orchestrator: the manifest records an upgrade and a plain-http download. */
+static void test_http_manifest(void **state)
+{
+	(void)state;
+	call c;
+	char spool[512], path[700], want[700];
+	size_t n;
+	setup_call(&c);
+	c.req.bill_hosts = loopback_hosts;
+	c.req.n_bill_hosts = 1;
+	path_in(spool, sizeof(spool), tmpdir, "spool_http");
+	c.req.spool_dir = spool;
+	c.req.refetch = true;
+	snprintf(path, sizeof(path), "%s/2026-03-02/ali/manifest.json", spool);
+	rcn_fetch_result res;
+
+	scenario("http_url");
+	assert_int_equal(rcn_fetch(&c.req, &c.s, &res, &c.err), RCN_OK);
+	assert_true(res.upgraded_https);
+	assert_false(res.plain_http);
+	char *m = slurp(path, &n);
+	snprintf(want, sizeof(want), "\"url\": \"%s/alipay/bill\"", base);
+	assert_non_null(strstr(m, want));
+	assert_non_null(strstr(m, "\"upgraded_https\": true"));
+	assert_non_null(strstr(m, "\"plain_http\": false"));
+	assert_null(strstr(m, "\"warning\""));
+	free(m);
+
+	c.req.allow_http_download = true;
+	scenario("http_only");
+	assert_int_equal(rcn_fetch(&c.req, &c.s, &res, &c.err), RCN_OK);
+	assert_true(res.plain_http);
+	assert_memory_equal(res.warning, "bill downloaded over plain http", 31);
+	m = slurp(path, &n);
+	snprintf(want, sizeof(want), "\"url\": \"%s/alipay/bill\"", http_base);
+	assert_non_null(strstr(m, want));
+	assert_non_null(strstr(m, "\"upgraded_https\": false"));
+	assert_non_null(strstr(m, "\"plain_http\": true"));
+	assert_non_null(strstr(m, "\"warning\": \"bill downloaded over plain http"));
+	assert_no_secret(m);
+	free(m);
+	/* reused from the spool, the file still carries its warning */
+	c.req.refetch = false;
+	scenario("http_only");
+	assert_int_equal(rcn_fetch(&c.req, &c.s, &res, &c.err), RCN_OK);
+	assert_true(res.from_spool);
+	assert_int_equal(res.attempts, 0);
+	assert_true(res.plain_http);
+	assert_memory_equal(res.warning, "bill downloaded over plain http", 31);
+	char cmd[700];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", spool);
+	assert_int_equal(system(cmd), 0);
+}
+
 /* Through the orchestrator: the zip lands in the spool under Alipay's name,
  * and neither it nor the manifest holds the download token or a key. */
 static void test_spooled(void **state)
@@ -697,9 +889,8 @@ static int remove_tmpdir(void **state)
 int main(void)
 {
 	const struct CMUnitTest pure[] = {
-		cmocka_unit_test(test_sign_string),
-		cmocka_unit_test(test_response_text),
-		cmocka_unit_test(test_read_answer),
+		cmocka_unit_test(test_sign_string),	 cmocka_unit_test(test_response_text),
+		cmocka_unit_test(test_read_answer),	 cmocka_unit_test(test_https_upgrade),
 		cmocka_unit_test(test_markup_and_names),
 	};
 	const struct CMUnitTest served[] = {
@@ -714,6 +905,9 @@ int main(void)
 		cmocka_unit_test(test_expired),
 		cmocka_unit_test(test_business_error),
 		cmocka_unit_test(test_request_refused),
+		cmocka_unit_test(test_http_url_upgraded),
+		cmocka_unit_test(test_http_fallback),
+		cmocka_unit_test(test_http_manifest),
 		cmocka_unit_test(test_spooled),
 		cmocka_unit_test(test_config_errors),
 	};

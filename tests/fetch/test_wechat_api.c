@@ -36,9 +36,12 @@
 #define DOC_NONCE "593BEC0C930BF1AFEB40B4A08C8FB242"
 #define DOC_TS	  1554208460LL
 
+#define UNKNOWN_SERIAL "7B3F0A2C9E1D4B5A6C7D8E9F0A1B2C3D4E5F6A7B" /* handlers_wechat.c */
+#define PUB_KEY_ID     "PUB_KEY_ID_0116019593342021012800000000000001"
+
 static char tmpdir[256];
 static const char *srv_url, *srv_ca, *srv_state, *srv_keys;
-static char merchant_serial[128], v2_key[128];
+static char merchant_serial[128], platform_serial[128], platform_new_serial[128], v2_key[128];
 
 /* ---- helpers ---- */
 
@@ -93,8 +96,17 @@ static int teardown_tmp(void **state)
 /* No message may carry what signs a request or unlocks a download: the API
  * key, the Authorization, a nonce (32 alphanumerics), a signature (a long
  * base64 run) or a download token. */
-static void assert_no_secret(const char *msg)
+static void assert_no_secret(const char *text)
 {
+	/* certificate serials and key ids are public, and messages name them */
+	char msg[1200];
+	snprintf(msg, sizeof(msg), "%s", text);
+	const char *public_ids[] = {platform_serial, platform_new_serial,
+				    merchant_serial, UNKNOWN_SERIAL,
+				    PUB_KEY_ID,	     "PUB_KEY_ID_0000000000000000000000000000000009"};
+	for (size_t i = 0; i < sizeof(public_ids) / sizeof(public_ids[0]); i++)
+		for (char *p = public_ids[i][0] ? strstr(msg, public_ids[i]) : NULL; p; p = strstr(p, public_ids[i]))
+			memset(p, '.', strlen(public_ids[i]));
 	if (v2_key[0])
 		assert_null(strstr(msg, v2_key));
 	assert_null(strstr(msg, "WECHATPAY2"));
@@ -431,6 +443,10 @@ static int setup_server(void **state)
 	char path[4096];
 	snprintf(path, sizeof(path), "%s/merchant.serial", srv_keys);
 	first_line(merchant_serial, sizeof(merchant_serial), path);
+	snprintf(path, sizeof(path), "%s/platform.serial", srv_keys);
+	first_line(platform_serial, sizeof(platform_serial), path);
+	snprintf(path, sizeof(path), "%s/platform_new.serial", srv_keys);
+	first_line(platform_new_serial, sizeof(platform_new_serial), path);
 	snprintf(path, sizeof(path), "%s/wechat_v2.key", srv_keys);
 	first_line(v2_key, sizeof(v2_key), path);
 	snprintf(bill_path, sizeof(bill_path), "%s", BILL_GZ);
@@ -580,11 +596,150 @@ static void test_v3_bad_signature(void **state)
 		     "[source wx]: WeChat answer signature does not verify");
 	assert_int_equal(res.attempts, 1);
 	assert_nothing(&res);
-	/* a good answer checked against the wrong certificate fails the same way */
-	r.platform_cert_file = key_file(1, "merchant.pem");
-	expect_error(run(&r, "ok", &res, &err), &err, RCN_EFORMAT,
+	/* a good answer checked against another key that claims the signer's id fails the same way */
+	r.platform_cert_file = key_file(1, "alipay_public.pem");
+	r.platform_key_id = PUB_KEY_ID;
+	expect_error(run(&r, "pubkey", &res, &err), &err, RCN_EFORMAT,
 		     "[source wx]: WeChat answer signature does not verify");
 	assert_nothing(&res);
+}
+
+/* Wechatpay-Timestamp: more than max_clock_skew (300 s unless configured)
+ * either side of our clock is refused, naming the answer's time and the skew;
+ * within it the answer is taken. */
+static void test_v3_clock(void **state)
+{
+	(void)state;
+	rcn_fetch_request r = v3_request();
+	rcn_api_result res;
+	rcn_err err;
+	char word[64], want[600], when[40];
+	long long now = (long long)time(NULL);
+	struct {
+		long long t;
+		long skew;
+		const char *side;
+	} refused[] = {{now - 3600, 0, "behind"},
+		       {now + 3600, 0, "ahead of"},
+		       {now - 400, 0, "behind"},
+		       {now + 120, 60, "ahead of"}};
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		time_t t = (time_t)refused[i].t;
+		struct tm tm;
+		gmtime_r(&t, &tm);
+		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", &tm);
+		long skew = refused[i].skew ? refused[i].skew : 300;
+		snprintf(
+			want, sizeof(want),
+			"[source wx]: WeChat tradebill request: the answer is dated %s (Wechatpay-Timestamp %lld), "
+			"more than %ld s %s this machine's clock (max_clock_skew = %ld): a replayed answer, or a clock "
+			"out of step",
+			when, refused[i].t, skew, refused[i].side, skew);
+		snprintf(word, sizeof(word), "timestamp-%lld", refused[i].t);
+		r.max_clock_skew_s = refused[i].skew;
+		expect_error(run(&r, word, &res, &err), &err, RCN_EFORMAT, want);
+		assert_int_equal(res.attempts, 1);
+		assert_nothing(&res);
+	}
+	/* fresh answers, either side, within the default and a configured skew */
+	long long fresh[][2] = {{now - 240, 0}, {now + 240, 0}, {now - 3000, 3600}};
+	for (size_t i = 0; i < sizeof(fresh) / sizeof(fresh[0]); i++) {
+		snprintf(word, sizeof(word), "timestamp-%lld", fresh[i][0]);
+		r.max_clock_skew_s = (long)fresh[i][1];
+		assert_int_equal(run(&r, word, &res, &err), RCN_OK);
+		assert_bill(&res, bill_path);
+		rcn_buf_free(&res.data);
+	}
+}
+
+/* Wechatpay-Serial must name the configured signer: the platform
+ * certificate's serial, or in 微信支付公钥 mode the configured key id. */
+static void test_v3_serial(void **state)
+{
+	(void)state;
+	rcn_fetch_request r = v3_request();
+	rcn_api_result res;
+	rcn_err err;
+	char want[1600], path[600];
+	/* a serial no key has, with a signature that verifies */
+	snprintf(want, sizeof(want),
+		 "[source wx]: WeChat answer signed by platform certificate " UNKNOWN_SERIAL "; configured: %s — the "
+		 "platform certificate may have been rotated",
+		 platform_serial);
+	expect_error(run(&r, "unknown_serial", &res, &err), &err, RCN_EFORMAT, want);
+	assert_int_equal(res.attempts, 1);
+	assert_nothing(&res);
+	/* WeChat rotated its certificate: named, and the new one configured works */
+	snprintf(want, sizeof(want),
+		 "[source wx]: WeChat answer signed by platform certificate %s; configured: %s — the platform "
+		 "certificate may have been rotated",
+		 platform_new_serial, platform_serial);
+	expect_error(run(&r, "rotated", &res, &err), &err, RCN_EFORMAT, want);
+	assert_nothing(&res);
+	r.platform_cert_file = key_file(1, "platform_new.pem");
+	assert_int_equal(run(&r, "rotated", &res, &err), RCN_OK);
+	assert_bill(&res, bill_path);
+	rcn_buf_free(&res.data);
+	/* ... while answers of the old certificate are now refused */
+	snprintf(want, sizeof(want),
+		 "[source wx]: WeChat answer signed by platform certificate %s; configured: %s — the platform "
+		 "certificate may have been rotated",
+		 platform_serial, platform_new_serial);
+	expect_error(run(&r, "ok", &res, &err), &err, RCN_EFORMAT, want);
+	assert_nothing(&res);
+	/* no Wechatpay-Serial at all */
+	r = v3_request();
+	expect_error(
+		run(&r, "no_serial", &res, &err), &err, RCN_EFORMAT,
+		"[source wx]: WeChat tradebill request: the answer does not name its signer (no Wechatpay-Serial)");
+	assert_nothing(&res);
+
+	/* 微信支付公钥: the bare public key and its id */
+	r.platform_cert_file = key_file(1, "platform_public.pem");
+	r.platform_key_id = PUB_KEY_ID;
+	assert_int_equal(run(&r, "pubkey", &res, &err), RCN_OK);
+	assert_bill(&res, bill_path);
+	rcn_buf_free(&res.data);
+	r.platform_key_id = "PUB_KEY_ID_0000000000000000000000000000000009";
+	expect_error(run(&r, "pubkey", &res, &err), &err, RCN_EFORMAT,
+		     "[source wx]: WeChat answer signed by platform public key " PUB_KEY_ID
+		     "; configured: PUB_KEY_ID_0000000000000000000000000000000009 — the platform public key may have "
+		     "been rotated");
+	assert_nothing(&res);
+	/* the answer is signed by the certificate while a public key is configured, and the other way round */
+	r.platform_key_id = PUB_KEY_ID;
+	snprintf(want, sizeof(want),
+		 "[source wx]: WeChat answer signed by platform certificate %s; configured: platform public "
+		 "key " PUB_KEY_ID " — set platform_cert to that platform certificate and drop platform_key_id",
+		 platform_serial);
+	expect_error(run(&r, "ok", &res, &err), &err, RCN_EFORMAT, want);
+	r = v3_request();
+	snprintf(want, sizeof(want),
+		 "[source wx]: WeChat answer signed by platform public key " PUB_KEY_ID
+		 "; configured: platform certificate %s — WeChat Pay may have moved this merchant to a platform public "
+		 "key (微信支付公钥): set platform_cert to it and platform_key_id = " PUB_KEY_ID,
+		 platform_serial);
+	expect_error(run(&r, "pubkey", &res, &err), &err, RCN_EFORMAT, want);
+	assert_nothing(&res);
+
+	/* configurations that cannot say whom to expect fail before any request */
+	r.platform_cert_file = key_file(1, "platform_public.pem");
+	snprintf(path, sizeof(path), "%s/platform_public.pem", srv_keys);
+	snprintf(want, sizeof(want),
+		 "[source wx]: %s: platform_cert is a public key (微信支付公钥): set platform_key_id to its id "
+		 "(PUB_KEY_ID_…), which answers name in Wechatpay-Serial",
+		 path);
+	expect_error(run(&r, "ok", &res, &err), &err, RCN_EUSAGE, want);
+	assert_int_equal(res.attempts, 0);
+	r = v3_request();
+	r.platform_key_id = PUB_KEY_ID;
+	snprintf(path, sizeof(path), "%s/platform.pem", srv_keys);
+	snprintf(want, sizeof(want),
+		 "[source wx]: %s: platform_key_id is set, but platform_cert is a certificate (serial %s): give the "
+		 "platform public key (微信支付公钥) file, or drop platform_key_id",
+		 path, platform_serial);
+	expect_error(run(&r, "ok", &res, &err), &err, RCN_EUSAGE, want);
+	assert_int_equal(res.attempts, 0);
 }
 
 static void test_v3_digest_mismatch(void **state)
@@ -638,10 +793,14 @@ static void test_v3_401(void **state)
 	rcn_fetch_request r = v3_request();
 	rcn_api_result res;
 	rcn_err err;
+	char url[300];
 	expect_error(run(&r, "401", &res, &err), &err, RCN_EIO,
 		     "[source wx]: WeChat tradebill request: HTTP 401 SIGN_ERROR: 错误的签名，验签失败");
 	assert_int_equal(res.attempts, 1);
 	assert_int_equal(res.http_status, 401);
+	/* a failed query names the query URL (for the manifest) */
+	want_url(url, sizeof(url), "/v3/bill/tradebill");
+	assert_string_equal(res.safe_url, url);
 	assert_nothing(&res);
 	/* the server really checks: a request signed with another key is refused */
 	r.private_key_file = key_file(0, "platform.key");
@@ -808,6 +967,19 @@ static void test_spool(void **state)
 	rcn_fetch_request r = v3_request();
 	r.spool_dir = spool;
 
+	/* a failed query: the manifest names the query's URL, not "" */
+	scenario("401");
+	expect_error(rcn_fetch(&r, &s, &out, &err), &err, RCN_EIO,
+		     "[source wx]: WeChat tradebill request: HTTP 401 SIGN_ERROR: 错误的签名，验签失败");
+	snprintf(path, sizeof(path), "%s/manifest.json", dir);
+	char *failed = slurp(path, &n);
+	snprintf(want, sizeof(want), "\"url\": \"%s/v3/bill/tradebill\"", srv_url);
+	if (!strstr(failed, want))
+		fprintf(stderr, "manifest: %s\n", failed);
+	assert_non_null(strstr(failed, want));
+	assert_non_null(strstr(failed, "\"error\": \"[source wx]: WeChat tradebill request: HTTP 401"));
+	free(failed);
+
 	scenario("digest_mismatch");
 	expect_error(rcn_fetch(&r, &s, &out, &err), &err, RCN_EFORMAT,
 		     "[source wx]: WeChat tradebill: SHA-1 of the bill does not match hash_value (file discarded)");
@@ -872,6 +1044,8 @@ int main(void)
 		cmocka_unit_test(test_v3_ok),
 		cmocka_unit_test(test_v3_no_bill),
 		cmocka_unit_test(test_v3_bad_signature),
+		cmocka_unit_test(test_v3_clock),
+		cmocka_unit_test(test_v3_serial),
 		cmocka_unit_test(test_v3_digest_mismatch),
 		cmocka_unit_test(test_v3_flaky),
 		cmocka_unit_test(test_v3_stall),

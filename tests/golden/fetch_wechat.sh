@@ -54,6 +54,50 @@ for case in "bad_signature|WeChat answer signature does not verify" \
 	nothing_reconciled "$word"
 done
 
+# the answer's date and signer (issue 16): an hour-old or an hour-early answer, a serial no
+# configured key has, a rotated platform certificate; each named, nothing reconciled
+platform=$(cat "$keys/platform.serial")
+now=$(date +%s)
+for case in "timestamp-$((now - 3600))|WeChat tradebill request: the answer is dated .* more than 300 s behind this machine's clock (max_clock_skew = 300)" \
+	"timestamp-$((now + 3600))|WeChat tradebill request: the answer is dated .* more than 300 s ahead of this machine's clock (max_clock_skew = 300)" \
+	"unknown_serial|WeChat answer signed by platform certificate 7B3F0A2C9E1D4B5A6C7D8E9F0A1B2C3D4E5F6A7B; configured: $platform — the platform certificate may have been rotated\$" \
+	"rotated|WeChat answer signed by platform certificate $(cat "$keys/platform_new.serial"); configured: $platform — the platform certificate may have been rotated\$"; do
+	word=${case%%|*} msg=${case#*|}
+	rm -rf "$WORK/spool"
+	scenario "$word"
+	run_recon 3 run --config "$WORK/recon.conf" --date 2021-01-28
+	grep -q "^recon: 2021-01-28: \[source wx\] rejected: $msg" "$WORK/err" || fail "$word: no '$msg' in: $(cat "$WORK/err")"
+	nothing_reconciled "$word"
+	# the failed query is named in the manifest
+	grep -q "\"url\": \"$RECON_FIXTURE_URL/v3/bill/tradebill\"" "$WORK/spool/2021-01-28/wx/manifest.json" ||
+		fail "$word: manifest url: $(cat "$WORK/spool/2021-01-28/wx/manifest.json")"
+done
+# a fresh answer passes; max_clock_skew widens the window for this source
+rm -rf "$WORK/spool"
+scenario "timestamp-$((now - 200))"
+run_recon 0 run --config "$WORK/recon.conf" --date 2021-01-28
+expect_line "$WORK/err" "recon: 2021-01-28: 3 statement rows: 3 matched, 0 discrepancies, 0 pending, 0 quarantined"
+cp "$WORK/recon.conf" "$WORK/recon.conf.orig"
+printf 'max_clock_skew = 3600\n' >>"$WORK/recon.conf"
+rm -rf "$WORK/spool"
+scenario "timestamp-$((now - 3000))"
+run_recon 0 run --config "$WORK/recon.conf" --date 2021-01-28
+expect_line "$WORK/err" "recon: 2021-01-28: 3 statement rows: 3 matched, 0 discrepancies, 0 pending, 0 quarantined"
+# after the rotation, the new certificate configured
+sed -i "s|^platform_cert = .*|platform_cert = $keys/platform_new.pem|" "$WORK/recon.conf"
+rm -rf "$WORK/spool"
+scenario rotated
+run_recon 0 run --config "$WORK/recon.conf" --date 2021-01-28
+expect_line "$WORK/err" "recon: 2021-01-28: 3 statement rows: 3 matched, 0 discrepancies, 0 pending, 0 quarantined"
+# 微信支付公钥: the bare public key with its id
+sed -i "s|^platform_cert = .*|platform_cert = $keys/platform_public.pem|" "$WORK/recon.conf"
+printf 'platform_key_id = PUB_KEY_ID_0116019593342021012800000000000001\n' >>"$WORK/recon.conf"
+rm -rf "$WORK/spool"
+scenario pubkey
+run_recon 0 run --config "$WORK/recon.conf" --date 2021-01-28
+expect_line "$WORK/err" "recon: 2021-01-28: 3 statement rows: 3 matched, 0 discrepancies, 0 pending, 0 quarantined"
+mv "$WORK/recon.conf.orig" "$WORK/recon.conf"
+
 # 500 twice then success: retried, reconciled
 rm -rf "$WORK/spool"
 scenario flaky

@@ -180,6 +180,54 @@ static void test_api_sources(void **state)
 	unlink(path);
 }
 
+/* The download checks' keys (issue 16): parsed, range-checked, and refused on an api they do not concern. */
+static void test_answer_checks(void **state)
+{
+	(void)state;
+	const char *v3 = "[source w]\nchannel = wechat\nmerchant_id = 1\napi = wechat-v3\nprivate_key = k.pem\n"
+			 "cert_serial = 5157F0\nplatform_cert = p.pem\n";
+	const char *ali = "[source a]\nchannel = alipay\nmerchant_id = 2088\napi = alipay\napp_id = 2021\n"
+			  "private_key = k.pem\nplatform_cert = p.pem\n";
+	char text[1024];
+	snprintf(text, sizeof(text), "%smax_clock_skew = 0\n", v3);
+	assert_string_equal(load_error(text),
+			    ":8: bad value for 'max_clock_skew': expected a whole number from 1 to 3600");
+	snprintf(text, sizeof(text), "%sallow_http_download = true\n", ali);
+	assert_string_equal(load_error(text), ":8: bad value for 'allow_http_download': 'true' (use yes or no)");
+	snprintf(text, sizeof(text), "%sbill_hosts = dwbillcenter.alipay.com, *.alipay.com\n", ali);
+	assert_string_equal(load_error(text), ":8: bad value for 'bill_hosts': '*.alipay.com' is not a host name");
+	snprintf(text, sizeof(text), "%sbill_hosts = ,\n", ali);
+	assert_string_equal(load_error(text), ":8: bad value for 'bill_hosts': a host name is required");
+	snprintf(text, sizeof(text), "%sbill_hosts = 127.0.0.1\n", v3);
+	assert_string_equal(load_error(text), ":1: [source w]: 'bill_hosts' is for api = alipay only");
+	snprintf(text, sizeof(text), "%sallow_http_download = yes\n", v3);
+	assert_string_equal(load_error(text), ":1: [source w]: 'allow_http_download' is for api = alipay only");
+	snprintf(text, sizeof(text), "%smax_clock_skew = 60\n", ali);
+	assert_string_equal(load_error(text), ":1: [source a]: 'max_clock_skew' is for api = wechat-v3 only");
+	snprintf(text, sizeof(text), "%splatform_key_id = PUB_KEY_ID_01\n", ali);
+	assert_string_equal(load_error(text), ":1: [source a]: 'platform_key_id' is for api = wechat-v3 only");
+
+	rcn_config *cfg = NULL;
+	rcn_err err;
+	snprintf(text, sizeof(text),
+		 "%smax_clock_skew = 120\nplatform_key_id = PUB_KEY_ID_01\n%sbill_hosts = 127.0.0.1, "
+		 "Dwbillcenter.alipay.com\nallow_http_download = yes\n",
+		 v3, ali);
+	assert_int_equal(write_conf(text), 0);
+	assert_int_equal(rcn_config_load(&cfg, path, &err), RCN_OK);
+	assert_int_equal(cfg->sources[0].max_clock_skew_s, 120);
+	assert_string_equal(cfg->sources[0].platform_key_id, "PUB_KEY_ID_01");
+	assert_null(cfg->sources[0].bill_hosts);
+	assert_false(cfg->sources[0].allow_http_download);
+	assert_int_equal(cfg->sources[1].max_clock_skew_s, 0); /* the default, 300 s, applies */
+	assert_int_equal(cfg->sources[1].n_bill_hosts, 2);
+	assert_string_equal(cfg->sources[1].bill_hosts[0], "127.0.0.1");
+	assert_string_equal(cfg->sources[1].bill_hosts[1], "Dwbillcenter.alipay.com");
+	assert_true(cfg->sources[1].allow_http_download);
+	rcn_config_free(cfg);
+	unlink(path);
+}
+
 static void test_missing_file(void **state)
 {
 	(void)state;
@@ -194,8 +242,9 @@ static void test_missing_file(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_values),	    cmocka_unit_test(test_defaults),	 cmocka_unit_test(test_errors),
-		cmocka_unit_test(test_api_sources), cmocka_unit_test(test_missing_file),
+		cmocka_unit_test(test_values),	      cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_errors),	      cmocka_unit_test(test_api_sources),
+		cmocka_unit_test(test_answer_checks), cmocka_unit_test(test_missing_file),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
