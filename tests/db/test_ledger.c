@@ -507,7 +507,7 @@ static void test_window_expect(void **state)
 
 	w.orders_sql = "SELECT nonsense FROM ledger_orders";
 	assert_int_equal(rcn_ledger_load_window(db, &w, &s, &err), RCN_EDB);
-	assert_string_equal(err.msg, "ledger orders: column \"nonsense\" does not exist");
+	assert_string_equal(err.msg, "[ledger] orders_query: column \"nonsense\" does not exist");
 	assert_int_equal(r.expect_calls, 0);
 	w.orders_sql = NULL;
 	assert_ok(rcn_ledger_load_window(db, &w, &s, &err)); /* the connection still usable */
@@ -543,7 +543,24 @@ static void test_site_sql(void **state)
 	w.orders_sql = "SELECT nonsense FROM ledger_orders";
 	assert_int_equal(rcn_ledger_load_window(db, &w, &s, &err), RCN_EDB);
 	assert_int_equal(err.code, RCN_EDB);
-	assert_string_equal(err.msg, "ledger orders: column \"nonsense\" does not exist");
+	assert_string_equal(err.msg, "[ledger] orders_query: column \"nonsense\" does not exist");
+	/* Several statements are refused, not run: the snapshot cannot be ended
+	 * and nothing written from a site query. */
+	w.orders_sql = "SELECT 1 AS amount_fen) AS s LIMIT 0; COMMIT; CREATE TABLE site_was_here (x int); "
+		       "SELECT * FROM (SELECT * FROM ledger_orders";
+	assert_int_equal(rcn_ledger_load_window(db, &w, &s, &err), RCN_EDB);
+	assert_string_equal(err.msg, "[ledger] orders_query is not one statement (a site query is one SELECT): "
+				     "cannot insert multiple commands into a prepared statement");
+	PGresult *was = PQexec(raw, "SELECT to_regclass('site_was_here') IS NULL");
+	assert_string_equal(PQgetvalue(was, 0, 0), "t");
+	PQclear(was);
+	w.refunds_sql =
+		"SELECT 1 AS amount_fen) AS s; DROP TABLE ledger_refunds; SELECT * FROM (SELECT * FROM ledger_refunds";
+	w.orders_sql = NULL;
+	assert_int_equal(rcn_ledger_load_window(db, &w, &s, &err), RCN_EDB);
+	assert_non_null(strstr(err.msg, "[ledger] refunds_query is not one statement"));
+	w.refunds_sql = "SELECT refund_no, order_no, channel_refund_id, amount_fen, status, requested_at, refunded_at"
+			" FROM ledger_refunds WHERE status = 'SUCCESS'";
 	/* amount_fen must be whole fen */
 	w.orders_sql = "SELECT order_no, merchant_id, channel, channel_txn_id, amount_fen / 100.0 AS amount_fen,"
 		       " currency, status, created_at, paid_at, contract_id FROM ledger_orders";
@@ -705,7 +722,7 @@ static void test_window_pipelined(void **state)
 		rcn_ledger_sink sk = {.order = fold_order, .ctx = &f};
 		w.pipelined = p;
 		assert_int_equal(rcn_ledger_load_window(db, &w, &sk, &err), RCN_EDB);
-		assert_string_equal(err.msg, "ledger orders: division by zero");
+		assert_string_equal(err.msg, "[ledger] orders_query: division by zero");
 		assert_true(f.n > 0 && f.n < 30000);
 	}
 	w.orders_sql = NULL;
