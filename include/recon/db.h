@@ -15,6 +15,9 @@ typedef struct rcn_db rcn_db;
  * the caller (rcn_db_close). The error never contains the password. */
 rcn_rc rcn_db_connect(rcn_db **out, const char *conninfo, rcn_err *err);
 void rcn_db_close(rcn_db *db);
+/* RCN_EUSAGE when libpq cannot parse conninfo (PQconninfoParse): err says why
+ * on one line, without the password. Nothing is connected. */
+rcn_rc rcn_db_check_conninfo(const char *conninfo, rcn_err *err);
 
 /* Creates or upgrades recon_* tables from the versioned files in sql/ (embedded
  * at build time); safe to run concurrently (takes an advisory lock). */

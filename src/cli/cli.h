@@ -30,4 +30,9 @@ rcn_date rcn_cli_yesterday(const char *tz);
 /* Prints "recon: <msg>" to stderr and returns RCN_EXIT_USAGE. */
 int rcn_cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* libpq's own parse of [ledger] conninfo, before anything runs: RCN_EXIT_CLEAN,
+ * or RCN_EXIT_USAGE after "recon: FILE:LINE: bad value for 'conninfo': why". */
+#include "recon/config.h"
+int rcn_cli_check_conninfo(const rcn_config *cfg);
+
 #endif

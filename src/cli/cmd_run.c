@@ -133,6 +133,8 @@ int rcn_cmd_run(int argc, char **argv)
 	}
 	rcn_date first, last;
 	int status = RCN_EXIT_USAGE;
+	if (rcn_cli_check_conninfo(cfg) != RCN_EXIT_CLEAN)
+		goto cleanup;
 	if (date || !from) {
 		if (date && rcn_date_parse(&first, date, strlen(date), &err)) {
 			rcn_cli_usage_error("run: --date: %s", err.msg);

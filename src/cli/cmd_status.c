@@ -133,6 +133,10 @@ int rcn_cmd_status(int argc, char **argv)
 		fprintf(stderr, "recon: %s\n", rcn_err_format(&err, why, sizeof(why)));
 		return RCN_EXIT_USAGE;
 	}
+	if (rcn_cli_check_conninfo(cfg) != RCN_EXIT_CLEAN) {
+		rcn_config_free(cfg);
+		return RCN_EXIT_USAGE;
+	}
 	stale_list stale;
 	memset(&stale, 0, sizeof stale);
 	rcn_date last = -1;
