@@ -25,9 +25,18 @@ typedef struct {
 	const char *metrics_path; /* --metrics: Prometheus textfile overriding [run] metrics; NULL = config */
 } rcn_run_opts;
 
+/* Where one side's rows went, as summary.csv's "*" line of that side:
+ * rows_in = matched + discrepancies + pending + quarantined. */
+typedef struct {
+	long rows_in, matched, discrepancies, pending, quarantined;
+} rcn_run_balance;
+
 typedef struct {
 	int exit_code; /* DESIGN.md §3 exit codes */
+	/* statement_rows, matched and quarantined count channel rows; discrepancies
+	 * and pending count findings (both sides; recon_runs.counts keeps these) */
 	long statement_rows, matched, discrepancies, pending, quarantined, rejected_files;
+	rcn_run_balance channel, ledger; /* rows per side: the night's summary line */
 	char reports_path[4096];
 } rcn_run_result;
 

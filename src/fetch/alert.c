@@ -307,10 +307,12 @@ static char *markdown(const digest *d, size_t max)
 	rcn_buf_append(&b, "\n", 1);
 	if (d->matched)
 		rcn_buf_printf(&b,
-			       "> %ld statement rows: %ld matched, %ld discrepancies, %ld pending, %ld quarantined, "
+			       "> %ld statement rows: %ld matched, %ld discrepancies, %ld pending, %ld quarantined; "
+			       "%ld ledger items: %ld matched, %ld discrepancies, %ld pending; %ld findings, "
 			       "%ld file(s) failed\n",
-			       r->statement_rows, r->matched, r->discrepancies, r->pending, r->quarantined,
-			       r->rejected_files);
+			       r->channel.rows_in, r->channel.matched, r->channel.discrepancies, r->channel.pending,
+			       r->channel.quarantined, r->ledger.rows_in, r->ledger.matched, r->ledger.discrepancies,
+			       r->ledger.pending, r->discrepancies, r->rejected_files);
 	else
 		rcn_buf_printf(&b, "> nothing was committed for this date\n");
 	for (size_t i = 0; i < d->n_groups; i++) {

@@ -668,12 +668,17 @@ void rcn_run_date(const rcn_run_opts *o, rcn_run_result *out)
 	const rcn_tally *tallies = rcn_match_tallies(m, &n_tallies);
 	const rcn_movement *moves = rcn_match_movements(m, &n_moves);
 	for (size_t i = 0; i < n_tallies; i++) {
-		if (tallies[i].side != RCN_SIDE_CHANNEL)
-			continue;
-		out->statement_rows += tallies[i].rows_in;
-		out->matched += tallies[i].matched;
-		out->quarantined += tallies[i].quarantined;
+		const rcn_tally *t = &tallies[i];
+		rcn_run_balance *b = t->side == RCN_SIDE_CHANNEL ? &out->channel : &out->ledger;
+		b->rows_in += t->rows_in;
+		b->matched += t->matched;
+		b->discrepancies += t->discrepancies;
+		b->pending += t->pending;
+		b->quarantined += t->quarantined;
 	}
+	out->statement_rows = out->channel.rows_in;
+	out->matched = out->channel.matched;
+	out->quarantined = out->channel.quarantined;
 	metric_tallies = tallies;
 	metric_n_tallies = n_tallies;
 	for (size_t i = 0; i < n_findings; i++) {
@@ -773,9 +778,14 @@ void rcn_run_date(const rcn_run_opts *o, rcn_run_result *out)
 	char carried_note[64] = "";
 	if (carried)
 		snprintf(carried_note, sizeof(carried_note), " (%ld carried over from the day before)", carried);
+	/* each side balances as in summary.csv; the findings (rows of discrepancies.csv) are counted apart,
+	 * since one finding may stand for two rows (a double charge) or none (a file's fee total) */
+	const rcn_run_balance *c = &out->channel, *l = &out->ledger;
 	log_line(o, LOG_INFO, NULL,
-		 "%ld statement rows%s: %ld matched, %ld discrepancies, %ld pending, %ld quarantined%s",
-		 out->statement_rows, carried_note, out->matched, out->discrepancies, out->pending, out->quarantined,
+		 "%ld statement rows%s: %ld matched, %ld discrepancies, %ld pending, %ld quarantined; "
+		 "%ld ledger items: %ld matched, %ld discrepancies, %ld pending, %ld quarantined; %ld findings%s",
+		 c->rows_in, carried_note, c->matched, c->discrepancies, c->pending, c->quarantined, l->rows_in,
+		 l->matched, l->discrepancies, l->pending, l->quarantined, out->discrepancies,
 		 o->dry_run ? " (dry run: nothing committed)" : "");
 	if (o->timings)
 		log_timings(o, &clock, jobs, n_src);
