@@ -43,6 +43,13 @@ typedef struct {
 /* Runs one date. Never exits the process; every failure is in the exit code
  * and a one-line message on opts->log. */
 void rcn_run_date(const rcn_run_opts *opts, rcn_run_result *out);
+/* Finishes what earlier runs committed but did not publish (recon_runs
+ * publish_state 'staged': killed between COMMIT and the swap of the reports,
+ * or the swap failed): swaps their staged reports into place, or marks them
+ * lost when the staged directory is gone. A date whose run is in progress is
+ * left to it. say gets one message per run handled, about its date. */
+#include "recon/db.h"
+void rcn_run_finish_publishes(rcn_db *db, void (*say)(void *ctx, rcn_date day, bool error, const char *msg), void *ctx);
 /* Online processors, the default for --jobs. */
 int rcn_run_cores(void);
 

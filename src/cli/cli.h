@@ -3,7 +3,14 @@
 #define RECON_CLI_H
 
 /* Exit codes: DESIGN.md §3. */
-enum { RCN_EXIT_CLEAN = 0, RCN_EXIT_FINDINGS = 1, RCN_EXIT_USAGE = 2, RCN_EXIT_INPUT = 3, RCN_EXIT_DB = 4 };
+enum {
+	RCN_EXIT_CLEAN = 0,
+	RCN_EXIT_FINDINGS = 1,
+	RCN_EXIT_USAGE = 2,
+	RCN_EXIT_INPUT = 3,
+	RCN_EXIT_DB = 4,
+	RCN_EXIT_UNPUBLISHED = 5, /* committed; the reports wait to be swapped in (README) */
+};
 
 typedef struct {
 	const char *name;

@@ -784,6 +784,10 @@ static rcn_run_info run_for(const char *date)
 			    2,
 			    "{\"matched\":3,\"SHORT_PAYMENT\":1,\"PENDING\":2}",
 			    NULL,
+			    NULL,
+			    NULL,
+			    NULL,
+			    NULL,
 			    NULL};
 	return run;
 }
@@ -1035,8 +1039,40 @@ static void test_later_dates_stale(void **state)
 			    "2026-03-03 true suspense of 2026-03-01 changed,"
 			    "2026-03-03 true suspense of 2026-03-01 changed,"
 			    "2026-03-01 false -");
-	/* Re-running 03-02 marks only 03-03 (already stale, still needing a re-run). */
+	/* Re-running 03-02 with the same suspense leaves later dates as they are;
+	 * with another suspense it marks only 03-03 (already stale, still
+	 * needing a re-run). */
 	assert_ok(rcn_db_store_results(db, &d2, NULL, 0, NULL, 0, NULL, 0, &later, &err));
+	assert_int_equal(later, 0);
+	rcn_finding f[3];
+	make_findings(f);
+	const rcn_finding *pf[3] = {&f[0], &f[1], &f[2]};
+	assert_ok(rcn_db_store_results(db, &d2, pf, 3, NULL, 0, NULL, 0, &later, &err));
+	assert_int_equal(later, 1);
+	/* the same findings in another order are the same suspense */
+	const rcn_finding *pr[3] = {&f[2], &f[1], &f[0]};
+	assert_ok(rcn_db_store_results(db, &d2, pr, 3, NULL, 0, NULL, 0, &later, &err));
+	assert_int_equal(later, 0);
+	/* a changed pending item is a changed suspense; a changed discrepancy is not */
+	f[0].ledger_amount++;
+	assert_ok(rcn_db_store_results(db, &d2, pf, 3, NULL, 0, NULL, 0, &later, &err));
+	assert_int_equal(later, 0);
+	f[1].channel_amount++;
+	assert_ok(rcn_db_store_results(db, &d2, pf, 3, NULL, 0, NULL, 0, &later, &err));
+	assert_int_equal(later, 1);
+	/* the settlements a date expects are read by later dates too */
+	rcn_settlement st = {.channel = "wechat",
+			     .merchant_id = "m1",
+			     .cycle = "T+1",
+			     .business_date = day_of("2026-03-02"),
+			     .due_date = day_of("2026-03-03")};
+	st.amount.net_fen = 100;
+	assert_ok(rcn_db_store_results(db, &d2, pf, 3, NULL, 0, &st, 1, &later, &err));
+	assert_int_equal(later, 1);
+	assert_ok(rcn_db_store_results(db, &d2, pf, 3, NULL, 0, &st, 1, &later, &err));
+	assert_int_equal(later, 0);
+	st.due_date++;
+	assert_ok(rcn_db_store_results(db, &d2, pf, 3, NULL, 0, &st, 1, &later, &err));
 	assert_int_equal(later, 1);
 	assert_string_equal(value("SELECT stale_reason FROM recon_runs WHERE business_date = '2026-03-03' LIMIT 1"),
 			    "suspense of 2026-03-01 changed");
