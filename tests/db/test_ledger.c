@@ -1071,9 +1071,21 @@ static void test_later_dates_stale(void **state)
 	assert_int_equal(later, 1);
 	assert_ok(rcn_db_store_results(db, &d2, pf, 3, NULL, 0, &st, 1, &later, &err));
 	assert_int_equal(later, 0);
+	/* a later date's verdict on that settlement survives a re-run expecting
+	 * the same settlement (nobody would re-check it), not one expecting another */
+	sql("UPDATE recon_settlements SET status = 'settled', settled_fen = 100, settled_on = '2026-03-03'"
+	    " WHERE business_date = '2026-03-02'");
+	assert_ok(rcn_db_store_results(db, &d2, pf, 3, NULL, 0, &st, 1, &later, &err));
+	assert_int_equal(later, 0);
+	assert_string_equal(value("SELECT status || ' ' || settled_fen || ' ' || settled_on FROM recon_settlements"
+				  " WHERE business_date = '2026-03-02'"),
+			    "settled 100 2026-03-03");
 	st.due_date++;
 	assert_ok(rcn_db_store_results(db, &d2, pf, 3, NULL, 0, &st, 1, &later, &err));
 	assert_int_equal(later, 1);
+	assert_string_equal(value("SELECT status || ' ' || coalesce(settled_fen::text, '-') FROM recon_settlements"
+				  " WHERE business_date = '2026-03-02'"),
+			    "due -");
 	assert_string_equal(value("SELECT stale_reason FROM recon_runs WHERE business_date = '2026-03-03' LIMIT 1"),
 			    "suspense of 2026-03-01 changed");
 	/* had_run ignores nothing but database failures: exit 1 counts. */
