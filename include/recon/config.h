@@ -44,6 +44,7 @@ typedef struct {
 	char *path;		   /* the file read */
 	char *dir;		   /* its directory: relative paths in the file are relative to it */
 	char *conninfo;		   /* [ledger] conninfo; "" means the PG* environment */
+	long conninfo_line;	   /* its line in the file, 0 when not given */
 	char *orders_sql;	   /* [ledger] orders_query, or NULL for ledger_orders */
 	char *refunds_sql;	   /* [ledger] refunds_query, or NULL for ledger_refunds */
 	char *timezone;		   /* [run] timezone, default Asia/Shanghai */

@@ -15,6 +15,9 @@ typedef struct rcn_db rcn_db;
  * the caller (rcn_db_close). The error never contains the password. */
 rcn_rc rcn_db_connect(rcn_db **out, const char *conninfo, rcn_err *err);
 void rcn_db_close(rcn_db *db);
+/* RCN_EUSAGE when libpq cannot parse conninfo (PQconninfoParse): err says why
+ * on one line, without the password. Nothing is connected. */
+rcn_rc rcn_db_check_conninfo(const char *conninfo, rcn_err *err);
 
 /* Creates or upgrades recon_* tables from the versioned files in sql/ (embedded
  * at build time); safe to run concurrently (takes an advisory lock). */
@@ -154,6 +157,13 @@ typedef struct {
 	 * another thread, and sets `seconds` then. */
 	rcn_rc (*before_commit)(void *ctx, rcn_err *err);
 	void *before_commit_ctx;
+	/* The reports, staged before the COMMIT and swapped in after it: the run
+	 * is stored as publish_state 'staged' with these (NULL staged_dir: no
+	 * reports to publish). Read after before_commit returns. */
+	const char *reports_dir; /* reports/<date> */
+	const char *staged_dir;	 /* the staged directory */
+	const char *staged_id;	 /* its "device:inode" (rcn_report_dir_id) */
+	int64_t *run_id;	 /* may be NULL: receives the stored run's id */
 } rcn_run_info;
 
 /* In one transaction: replaces `day`'s rows of recon_discrepancies and
@@ -165,6 +175,19 @@ typedef struct {
 rcn_rc rcn_db_store_results(rcn_db *db, const rcn_run_info *run, const rcn_finding *const *findings, size_t n,
 			    const rcn_movement *moves, size_t n_moves, const rcn_settlement *settlements,
 			    size_t n_settlements, long *later_dates, rcn_err *err);
+
+/* A committed run whose reports were not swapped into place (killed between
+ * COMMIT and the swap, or the swap failed). Strings live during the callback. */
+typedef struct {
+	int64_t run_id;
+	rcn_date day;
+	const char *reports_dir, *staged_dir, *staged_id;
+} rcn_unpublished;
+
+/* Every run still in publish_state 'staged', oldest first. */
+rcn_rc rcn_db_unpublished(rcn_db *db, void (*fn)(void *ctx, const rcn_unpublished *u), void *ctx, rcn_err *err);
+/* Sets a run's publish_state ("published", "lost"); only a run still 'staged' changes. */
+rcn_rc rcn_db_set_publish_state(rcn_db *db, int64_t run_id, const char *state, rcn_err *err);
 
 /* `recon status`: one business date's latest run. Strings are valid during
  * the callback only. */

@@ -61,6 +61,19 @@ rcn_rc rcn_report_prepare(rcn_report_dir *out, const char *reports_dir, rcn_date
 rcn_rc rcn_report_commit(rcn_report_dir *dir, rcn_err *err);
 /* Removes a prepared directory that will not be used. */
 void rcn_report_abort(rcn_report_dir *dir);
+/* A directory's identity, "device:inode", in out; false when it is not a directory. */
+bool rcn_report_dir_id(const char *dir, char *out, size_t n);
+
+typedef enum {
+	RCN_PUBLISH_DONE_NOW,	 /* the staged reports were swapped in now */
+	RCN_PUBLISH_DONE_BEFORE, /* final_dir already is the staged directory (the swap had happened) */
+	RCN_PUBLISH_LOST,	 /* the staged directory is gone: the date must be re-run */
+} rcn_publish_outcome;
+/* Finishes the publish of a committed run whose staged directory (identified
+ * by staged_id, rcn_report_dir_id) may or may not have been swapped into
+ * final_dir yet. RCN_EIO when the swap fails again. */
+rcn_rc rcn_report_publish_staged(const char *final_dir, const char *staged_dir, const char *staged_id,
+				 rcn_publish_outcome *out, rcn_err *err);
 
 /* CSV cell writers, exposed for tests: text cells are quoted when needed and
  * a leading = + - @ (or tab, CR) is neutralised with an apostrophe. */

@@ -27,9 +27,18 @@ typedef struct {
 
 #define RCN_RUN_MAX_PROBLEMS 4
 
+/* Where one side's rows went, as summary.csv's "*" line of that side:
+ * rows_in = matched + discrepancies + pending + quarantined. */
+typedef struct {
+	long rows_in, matched, discrepancies, pending, quarantined;
+} rcn_run_balance;
+
 typedef struct {
 	int exit_code; /* DESIGN.md §3 exit codes */
+	/* statement_rows, matched and quarantined count channel rows; discrepancies
+	 * and pending count findings (both sides; recon_runs.counts keeps these) */
 	long statement_rows, matched, discrepancies, pending, quarantined, rejected_files;
+	rcn_run_balance channel, ledger; /* rows per side: the night's summary line */
 	char reports_path[4096];
 	/* what the night could not check and someone must fix (e.g. the calendar
 	 * ends before a settlement's due date): logged, on the page, in the alert,
@@ -41,6 +50,13 @@ typedef struct {
 /* Runs one date. Never exits the process; every failure is in the exit code
  * and a one-line message on opts->log. */
 void rcn_run_date(const rcn_run_opts *opts, rcn_run_result *out);
+/* Finishes what earlier runs committed but did not publish (recon_runs
+ * publish_state 'staged': killed between COMMIT and the swap of the reports,
+ * or the swap failed): swaps their staged reports into place, or marks them
+ * lost when the staged directory is gone. A date whose run is in progress is
+ * left to it. say gets one message per run handled, about its date. */
+#include "recon/db.h"
+void rcn_run_finish_publishes(rcn_db *db, void (*say)(void *ctx, rcn_date day, bool error, const char *msg), void *ctx);
 /* Online processors, the default for --jobs. */
 int rcn_run_cores(void);
 

@@ -3,7 +3,14 @@
 #define RECON_CLI_H
 
 /* Exit codes: DESIGN.md §3. */
-enum { RCN_EXIT_CLEAN = 0, RCN_EXIT_FINDINGS = 1, RCN_EXIT_USAGE = 2, RCN_EXIT_INPUT = 3, RCN_EXIT_DB = 4 };
+enum {
+	RCN_EXIT_CLEAN = 0,
+	RCN_EXIT_FINDINGS = 1,
+	RCN_EXIT_USAGE = 2,
+	RCN_EXIT_INPUT = 3,
+	RCN_EXIT_DB = 4,
+	RCN_EXIT_UNPUBLISHED = 5, /* committed; the reports wait to be swapped in (README) */
+};
 
 typedef struct {
 	const char *name;
@@ -29,5 +36,10 @@ rcn_date rcn_cli_yesterday(const char *tz);
 
 /* Prints "recon: <msg>" to stderr and returns RCN_EXIT_USAGE. */
 int rcn_cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* libpq's own parse of [ledger] conninfo, before anything runs: RCN_EXIT_CLEAN,
+ * or RCN_EXIT_USAGE after "recon: FILE:LINE: bad value for 'conninfo': why". */
+#include "recon/config.h"
+int rcn_cli_check_conninfo(const rcn_config *cfg);
 
 #endif

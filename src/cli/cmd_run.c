@@ -32,13 +32,14 @@ void rcn_cmd_run_help(void)
 	       "                  collector to FILE (atomically; default: [run] metrics, else none)\n\n"
 	       "Exit status: 0 reconciled, no discrepancies; 1 discrepancies found; 2 usage or\n"
 	       "configuration error; 3 a statement could not be read or parsed (the rest was\n"
-	       "reconciled); 4 database error, nothing committed.\n");
+	       "reconciled); 4 database error, nothing committed; 5 reconciled and committed, but the\n"
+	       "reports could not be swapped into place (the next run or recon status publishes them).\n");
 }
 
 static int severity(int code)
 {
-	static const int rank[] = {0, 1, 4, 2, 3}; /* 0 < 1 < 3 < 4 < 2 */
-	return code >= 0 && code <= 4 ? rank[code] : 5;
+	static const int rank[] = {0, 1, 5, 2, 4, 3}; /* 0 < 1 < 3 < 5 < 4 < 2 */
+	return code >= 0 && code <= 5 ? rank[code] : 6;
 }
 
 rcn_date rcn_cli_yesterday(const char *tz)
@@ -133,6 +134,8 @@ int rcn_cmd_run(int argc, char **argv)
 	}
 	rcn_date first, last;
 	int status = RCN_EXIT_USAGE;
+	if (rcn_cli_check_conninfo(cfg) != RCN_EXIT_CLEAN)
+		goto cleanup;
 	if (date || !from) {
 		if (date && rcn_date_parse(&first, date, strlen(date), &err)) {
 			rcn_cli_usage_error("run: --date: %s", err.msg);

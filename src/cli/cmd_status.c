@@ -9,6 +9,7 @@
 #include "recon/calendar.h"
 #include "recon/config.h"
 #include "recon/db.h"
+#include "recon/run.h"
 
 #define MAX_LISTED 10 /* stale dates named on the re-run line */
 
@@ -22,7 +23,9 @@ void rcn_cmd_status_help(void)
 	       "command that re-runs every date that needs it (oldest first), or \"nothing needs a re-run\".\n"
 	       "A run that could not check something (e.g. a settlement due after the business-day\n"
 	       "calendar ends) shows its PROBLEM under it. The first line says how far the calendar\n"
-	       "reaches (a WARNING in its last month, a PROBLEM once it has ended).\n\n"
+	       "reaches (a WARNING in its last month, a PROBLEM once it has ended).\n"
+	       "Reports a run committed but did not swap into place (it was killed, or the swap\n"
+	       "failed: exit 5) are published first, with a message on stderr.\n\n"
 	       "  --config FILE   configuration (default: $RECON_CONFIG, else ./recon.conf)\n"
 	       "  --days N        how many business dates to list (1..3660, default 14)\n\n"
 	       "Exit status: 0 listed; 2 usage or configuration error; 4 database error.\n");
@@ -94,6 +97,17 @@ static void add_stale(void *ctx, rcn_date day)
 		snprintf(s->listed + len, sizeof s->listed - len, "%s%s", len ? " " : "", rcn_date_format(d, day));
 	}
 	s->n++;
+}
+
+static void say_publish(void *ctx, rcn_date day, bool error, const char *msg)
+{
+	(void)ctx;
+	(void)error;
+	char d[11];
+	if (day >= 0)
+		fprintf(stderr, "recon: %s: %s\n", rcn_date_format(d, day), msg);
+	else
+		fprintf(stderr, "recon: %s\n", msg);
 }
 
 /* The config path as a shell word: single-quoted unless plainly safe. */
@@ -172,12 +186,18 @@ int rcn_cmd_status(int argc, char **argv)
 		fprintf(stderr, "recon: %s\n", rcn_err_format(&err, why, sizeof(why)));
 		return RCN_EXIT_USAGE;
 	}
+	if (rcn_cli_check_conninfo(cfg) != RCN_EXIT_CLEAN) {
+		rcn_config_free(cfg);
+		return RCN_EXIT_USAGE;
+	}
 	calendar_line(cfg);
 	stale_list stale;
 	memset(&stale, 0, sizeof stale);
 	rcn_date last = -1;
-	if (rcn_db_connect(&db, cfg->conninfo, &err) || rcn_db_migrate(db, &err) ||
-	    rcn_db_recent_runs(db, cfg->timezone, (int)days, print_run, NULL, &err) ||
+	bool connected = rcn_db_connect(&db, cfg->conninfo, &err) == RCN_OK && rcn_db_migrate(db, &err) == RCN_OK;
+	if (connected) /* reports a run committed but did not swap into place: published now */
+		rcn_run_finish_publishes(db, say_publish, NULL);
+	if (!connected || rcn_db_recent_runs(db, cfg->timezone, (int)days, print_run, NULL, &err) ||
 	    rcn_db_stale_dates(db, add_stale, &stale, &last, &err)) {
 		fflush(stdout);
 		fprintf(stderr, "recon: status: database error: %s\n", rcn_err_format(&err, why, sizeof(why)));

@@ -6,6 +6,7 @@
 
 #include "cli/cli.h"
 #include "recon/common.h"
+#include "recon/db.h"
 
 static const rcn_command commands[] = {
 	{"run", "reconcile one business date (or a range) and write the reports", rcn_cmd_run, rcn_cmd_run_help},
@@ -42,6 +43,15 @@ int rcn_cli_usage_error(const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	fputc('\n', stderr);
 	va_end(ap);
+	return RCN_EXIT_USAGE;
+}
+
+int rcn_cli_check_conninfo(const rcn_config *cfg)
+{
+	rcn_err err;
+	if (rcn_db_check_conninfo(cfg->conninfo, &err) == RCN_OK)
+		return RCN_EXIT_CLEAN;
+	fprintf(stderr, "recon: %s:%ld: bad value for 'conninfo': %s\n", cfg->path, cfg->conninfo_line, err.msg);
 	return RCN_EXIT_USAGE;
 }
 

@@ -44,6 +44,8 @@ static const char *outcome(int code)
 		return "usage_error";
 	case 3:
 		return "input_error";
+	case 5:
+		return "reports_unpublished";
 	default:
 		return "database_error";
 	}
@@ -60,6 +62,8 @@ static const char *meaning(int code)
 		return "usage or configuration error";
 	case 3:
 		return "some statement could not be read or parsed; the rest was reconciled";
+	case 5:
+		return "reconciled and committed, but the reports could not be published (the next run publishes them)";
 	default:
 		return "database error (or the date is locked by another run); nothing committed";
 	}
@@ -118,7 +122,7 @@ static void digest_init(digest *d, const rcn_alert_summary *s)
 	memset(d, 0, sizeof(*d));
 	d->s = s;
 	int code = s->result->exit_code;
-	d->matched = s->m && (code == 0 || code == 1 || code == 3);
+	d->matched = s->m && (code == 0 || code == 1 || code == 3 || code == 5);
 	d->groups = rcn_xcalloc(GROUPS_MAX, sizeof(*d->groups));
 	if (!d->matched)
 		return;
@@ -325,10 +329,12 @@ static char *markdown(const digest *d, size_t max)
 	rcn_buf_append(&b, "\n", 1);
 	if (d->matched)
 		rcn_buf_printf(&b,
-			       "> %ld statement rows: %ld matched, %ld discrepancies, %ld pending, %ld quarantined, "
+			       "> %ld statement rows: %ld matched, %ld discrepancies, %ld pending, %ld quarantined; "
+			       "%ld ledger items: %ld matched, %ld discrepancies, %ld pending; %ld findings, "
 			       "%ld file(s) failed\n",
-			       r->statement_rows, r->matched, r->discrepancies, r->pending, r->quarantined,
-			       r->rejected_files);
+			       r->channel.rows_in, r->channel.matched, r->channel.discrepancies, r->channel.pending,
+			       r->channel.quarantined, r->ledger.rows_in, r->ledger.matched, r->ledger.discrepancies,
+			       r->ledger.pending, r->discrepancies, r->rejected_files);
 	else
 		rcn_buf_printf(&b, "> nothing was committed for this date\n");
 	if (r->n_problems)

@@ -198,6 +198,20 @@ static char *conninfo_password(const char *conninfo)
 	return password;
 }
 
+rcn_rc rcn_db_check_conninfo(const char *conninfo, rcn_err *err)
+{
+	char *why = NULL;
+	PQconninfoOption *opts = PQconninfoParse(conninfo ? conninfo : "", &why);
+	if (opts) {
+		PQconninfoFree(opts);
+		return RCN_OK;
+	}
+	set_redacted(err, "", why ? why : "cannot parse it (out of memory?)", NULL);
+	err->code = RCN_EUSAGE;
+	PQfreemem(why);
+	return RCN_EUSAGE;
+}
+
 rcn_rc rcn_db_connect(rcn_db **out, const char *conninfo, rcn_err *err)
 {
 	if (!conninfo)

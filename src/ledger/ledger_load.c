@@ -338,6 +338,26 @@ static void sqlb_init(sqlb *q, rcn_db *db, rcn_err *err)
 	rcn_buf_init(&q->sql, SQL_LIMIT);
 }
 
+/* Every statement that carries a site query goes through the extended
+ * protocol: the server parses exactly one statement, so a site text with
+ * ";" in it (a COMMIT, then a write outside the snapshot) is refused
+ * instead of run (PQexec would run each statement in turn). */
+static PGresult *exec_one(rcn_db *db, const char *sql)
+{
+	return PQexecParams(db->conn, sql, 0, NULL, NULL, NULL, NULL, 0);
+}
+
+/* What a failure of a kind's query is called: the site's key when a site
+ * query is part of it, so the operator knows which text to fix. */
+static const char *query_name(const rcn_ledger_window *w, row_kind kind)
+{
+	if (kind == ROW_ORDER)
+		return w->orders_sql && w->orders_sql[0] ? "[ledger] orders_query" : "ledger orders";
+	if (w->refunds_sql && w->refunds_sql[0])
+		return "[ledger] refunds_query";
+	return w->orders_sql && w->orders_sql[0] ? "ledger refunds with [ledger] orders_query" : "ledger refunds";
+}
+
 static rcn_rc check_window(const rcn_ledger_window *w, rcn_err *err)
 {
 	if (!w->timezone || !w->timezone[0])
@@ -358,6 +378,11 @@ rcn_rc rcn_ledger_begin(rcn_db *db, rcn_err *err)
 
 rcn_rc rcn_ledger_end(rcn_db *db, rcn_err *err)
 {
+	/* Nothing a site query can send ends the snapshot (exec_one); should the
+	 * transaction be gone all the same, the reads were not one snapshot. */
+	PGTransactionStatusType st = PQtransactionStatus(db->conn);
+	if (st != PQTRANS_INTRANS && st != PQTRANS_INERROR)
+		return rcn_err_set(err, RCN_EDB, "", 0, "ledger snapshot: the read-only transaction ended early");
 	return rcn_pq_command(db, "COMMIT", err, "ledger snapshot");
 }
 
@@ -566,7 +591,7 @@ static int copy_message(PGconn *conn, char *dst, size_t room, bool first, spill_
 static rcn_rc copy_out(rcn_db *db, const char *sql, int nfields, row_ctx *c, bool pipelined, rcn_err *err,
 		       const char *what)
 {
-	PGresult *res = PQexec(db->conn, sql);
+	PGresult *res = exec_one(db, sql);
 	if (PQresultStatus(res) != PGRES_COPY_OUT) {
 		rcn_rc rc = rcn_pq_fail(db, res, err, what);
 		PQclear(res);
@@ -645,9 +670,9 @@ static rcn_rc estimate_orders(rcn_db *db, const rcn_ledger_window *w, size_t *n,
 	*n = 0;
 	rcn_rc rc = q.rc;
 	if (rc == RCN_OK) {
-		PGresult *res = PQexec(db->conn, q.sql.data);
+		PGresult *res = exec_one(db, q.sql.data);
 		if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-			rc = rcn_pq_fail(db, res, err, "ledger orders");
+			rc = rcn_pq_fail(db, res, err, query_name(w, ROW_ORDER));
 		} else if (PQntuples(res) > 0) {
 			const char *rows = strstr(PQgetvalue(res, 0, 0), "rows=");
 			char *end;
@@ -679,9 +704,17 @@ static rcn_rc amount_type(rcn_db *db, const rcn_ledger_window *w, row_kind kind,
 	*int_amount = false;
 	rcn_rc rc = q.rc;
 	if (rc == RCN_OK) {
-		PGresult *res = PQexec(db->conn, q.sql.data);
+		PGresult *res = exec_one(db, q.sql.data);
 		if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-			rc = rcn_pq_fail(db, res, err, kind == ROW_ORDER ? "ledger orders" : "ledger refunds");
+			rc = rcn_pq_fail(db, res, err, query_name(w, kind));
+			const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+			if (state && strcmp(state, "42601") == 0 && strstr(err->msg, "multiple commands")) {
+				char why[sizeof err->msg];
+				snprintf(why, sizeof why, "%s", err->msg + strlen(query_name(w, kind)) + 2);
+				rcn_err_set(err, RCN_EDB, "", 0,
+					    "%s is not one statement (a site query is one SELECT): %s",
+					    query_name(w, kind), why);
+			}
 		} else {
 			Oid t = PQftype(res, 0);
 			*int_amount = t == INT8OID || t == INT4OID || t == INT2OID;
@@ -726,8 +759,7 @@ static rcn_rc copy_window(rcn_db *db, const rcn_ledger_window *w, row_kind kind,
 		row_ctx_init(&c, kind, sink, false);
 		c.int_amount = int_amount;
 		c.zone = zone;
-		rc = copy_out(db, q.sql.data, row_fields(kind), &c, w->pipelined, err,
-			      kind == ROW_ORDER ? "ledger orders" : "ledger refunds");
+		rc = copy_out(db, q.sql.data, row_fields(kind), &c, w->pipelined, err, query_name(w, kind));
 		row_ctx_free(&c);
 	}
 	rcn_buf_free(&q.sql);
@@ -761,7 +793,7 @@ typedef struct {
 /* Runs a query of whole numbers (text results): res on success. */
 static rcn_rc query_numbers(rcn_db *db, const char *sql, int cols, PGresult **res, rcn_err *err)
 {
-	*res = PQexec(db->conn, sql);
+	*res = exec_one(db, sql);
 	if (PQresultStatus(*res) != PGRES_TUPLES_OK) {
 		rcn_rc rc = rcn_pq_fail(db, *res, err, "[run] timezone");
 		PQclear(*res);

@@ -293,11 +293,17 @@ static rcn_rc inputs_json(rcn_buf *b, const rcn_run_info *run)
 
 static const char INSERT_RUN_SQL[] =
 	"INSERT INTO recon_runs (business_date, started_at, finished_at, seconds, exit_status, inputs, counts, "
-	"recon_version) VALUES ($1::date, $2::timestamptz, "
-	"COALESCE($2::timestamptz + $3::double precision * interval '1 second', clock_timestamp()), "
-	"$3::double precision, $4::int, $5::jsonb, $6::jsonb, $7)";
+	"recon_version, carry_digest, publish_state, reports_dir, staged_dir, staged_id) VALUES ($1::date, "
+	"$2::timestamptz, COALESCE($2::timestamptz + $3::double precision * interval '1 second', clock_timestamp()), "
+	"$3::double precision, $4::int, $5::jsonb, $6::jsonb, $7, $8, CASE WHEN $10::text IS NULL THEN NULL ELSE "
+	"'staged' END, $9, $10, $11) RETURNING run_id";
 
-static rcn_rc insert_run(rcn_db *db, const char *date, const rcn_run_info *run, rcn_err *err)
+/* An earlier run of the date still waiting to be published never will be:
+ * this run's reports replace them (its staged directory is gone by now). */
+static const char SUPERSEDE_SQL[] = "UPDATE recon_runs SET publish_state = 'superseded' "
+				    "WHERE business_date = $1::date AND publish_state = 'staged'";
+
+static rcn_rc insert_run(rcn_db *db, const char *date, const rcn_run_info *run, const char *digest, rcn_err *err)
 {
 	rcn_buf inputs;
 	rcn_buf_init(&inputs, ROW_LIMIT);
@@ -309,15 +315,133 @@ static rcn_rc insert_run(rcn_db *db, const char *date, const rcn_run_info *run, 
 	char seconds[64], status[16];
 	snprintf(seconds, sizeof seconds, "%.6f", run->seconds);
 	snprintf(status, sizeof status, "%d", run->exit_status);
-	const char *params[7] = {
-		date,	     run->started_at && run->started_at[0] ? run->started_at : NULL,	seconds,       status,
-		inputs.data, run->counts_json && run->counts_json[0] ? run->counts_json : "{}", RECON_VERSION,
+	const char *params[11] = {
+		date,
+		run->started_at && run->started_at[0] ? run->started_at : NULL,
+		seconds,
+		status,
+		inputs.data,
+		run->counts_json && run->counts_json[0] ? run->counts_json : "{}",
+		RECON_VERSION,
+		digest,
+		run->staged_dir ? run->reports_dir : NULL,
+		run->staged_dir,
+		run->staged_dir ? run->staged_id : NULL,
 	};
-	PGresult *res = PQexecParams(db->conn, INSERT_RUN_SQL, 7, NULL, params, NULL, NULL, 0);
+	const char *day[1] = {date};
+	PGresult *res = PQexecParams(db->conn, SUPERSEDE_SQL, 1, NULL, day, NULL, NULL, 0);
 	if (PQresultStatus(res) != PGRES_COMMAND_OK)
 		rc = rcn_pq_fail(db, res, err, "storing recon_runs");
 	PQclear(res);
+	if (rc != RCN_OK) {
+		rcn_buf_free(&inputs);
+		return rc;
+	}
+	res = PQexecParams(db->conn, INSERT_RUN_SQL, 11, NULL, params, NULL, NULL, 0);
+	int64_t id = 0;
+	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1 ||
+	    !rcn_pgtext_int64(PQgetvalue(res, 0, 0), &id))
+		rc = rcn_pq_fail(db, res, err, "storing recon_runs");
+	else if (run->run_id)
+		*run->run_id = id;
+	PQclear(res);
 	rcn_buf_free(&inputs);
+	return rc;
+}
+
+/* ---- what later dates read of this date: its pending items (the suspense
+ * the next date starts from) and the settlements it expects (checked on their
+ * due dates). Each item's bytes are hashed and the hashes added up, so the
+ * digest does not depend on the order the findings were stored in; the same
+ * inputs give the same digest, and a re-run whose digest is unchanged leaves
+ * later dates alone. (A change detector for recon's own output, not a seal.) */
+
+/* MurmurHash64A: 8 bytes a step, well mixed, no dependency. */
+static uint64_t hash64(const unsigned char *p, size_t n, uint64_t seed)
+{
+	const uint64_t m = 0xc6a4a7935bd1e995ULL;
+	uint64_t h = seed ^ (n * m);
+	size_t i = 0;
+	for (; i + 8 <= n; i += 8) {
+		uint64_t k;
+		memcpy(&k, p + i, 8);
+		k *= m;
+		k ^= k >> 47;
+		k *= m;
+		h ^= k;
+		h *= m;
+	}
+	if (i < n) {
+		uint64_t t = 0;
+		for (size_t j = n; j > i; j--)
+			t = (t << 8) | p[j - 1];
+		h ^= t;
+		h *= m;
+	}
+	h ^= h >> 47;
+	h *= m;
+	h ^= h >> 47;
+	return h;
+}
+
+typedef struct {
+	uint64_t n, a, b;
+} carry_sum;
+
+static void carry_add(carry_sum *s, const rcn_buf *b)
+{
+	const unsigned char *p = (const unsigned char *)(b->data ? b->data : "");
+	s->n++;
+	s->a += hash64(p, b->len, 0x9e3779b97f4a7c15ULL);
+	s->b += hash64(p, b->len, 0xd1b54a32d192ed03ULL);
+}
+
+static rcn_rc carry_digest(rcn_date day, rcn_finding *const *pending, size_t n_pending, const rcn_settlement *st,
+			   size_t n_st, char *out, size_t cap, rcn_err *err)
+{
+	carry_sum s = {0, 0, 0};
+	rcn_buf b;
+	rcn_buf_init(&b, ROW_LIMIT);
+	rcn_rc rc = RCN_OK;
+	for (size_t i = 0; i < n_pending && rc == RCN_OK; i++) {
+		rcn_buf_reset(&b);
+		rc = put_finding_binary(&b, day, pending[i]);
+		if (rc == RCN_OK)
+			carry_add(&s, &b);
+	}
+	for (size_t i = 0; i < n_st && rc == RCN_OK; i++) {
+		if (st[i].business_date != day)
+			continue; /* earlier dates' settlements checked today: theirs */
+		rcn_buf_reset(&b);
+		rc = rcn_buf_printf(&b, "settlement|%s|%s|%s|%lld|%lld|%lld|%lld|%ld", st[i].channel, st[i].merchant_id,
+				    st[i].cycle ? st[i].cycle : "", (long long)st[i].amount.payments_fen,
+				    (long long)st[i].amount.refunds_fen, (long long)st[i].amount.fee,
+				    (long long)st[i].amount.net_fen, (long)st[i].due_date);
+		if (rc == RCN_OK)
+			carry_add(&s, &b);
+	}
+	rcn_buf_free(&b);
+	if (rc != RCN_OK)
+		return rcn_err_set(err, RCN_EDB, "", 0, "storing recon_runs: a pending item is too long");
+	snprintf(out, cap, "%llu:%016llx%016llx", (unsigned long long)s.n, (unsigned long long)s.a,
+		 (unsigned long long)s.b);
+	return RCN_OK;
+}
+
+/* Whether the date's previous run (if any) left later dates something else. */
+static rcn_rc carry_changed(rcn_db *db, const char *date, const char *digest, bool *changed, rcn_err *err)
+{
+	const char *params[1] = {date};
+	PGresult *res = PQexecParams(db->conn,
+				     "SELECT carry_digest FROM recon_runs WHERE business_date = $1::date "
+				     "ORDER BY run_id DESC LIMIT 1",
+				     1, NULL, params, NULL, NULL, 0);
+	rcn_rc rc = RCN_OK;
+	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+		rc = rcn_pq_fail(db, res, err, "reading recon_runs");
+	else
+		*changed = PQntuples(res) == 0 || PQgetisnull(res, 0, 0) || strcmp(PQgetvalue(res, 0, 0), digest) != 0;
+	PQclear(res);
 	return rc;
 }
 
@@ -449,11 +573,20 @@ rcn_rc rcn_results_finish(rcn_results *w, const rcn_run_info *run, const rcn_mov
 			       err);
 	if (rc == RCN_OK)
 		rc = rcn_db_store_settlements(db, w->date.text, settlements, n_settlements, err);
+	char digest[80];
+	bool changed = true;
+	if (rc == RCN_OK)
+		rc = carry_digest(w->date.day, w->pending, w->n_pending, settlements, n_settlements, digest,
+				  sizeof digest, err);
+	if (rc == RCN_OK)
+		rc = carry_changed(db, w->date.text, digest, &changed, err);
 	if (rc == RCN_OK && run->before_commit)
 		rc = run->before_commit(run->before_commit_ctx, err);
 	if (rc == RCN_OK)
-		rc = insert_run(db, w->date.text, run, err);
-	if (rc == RCN_OK)
+		rc = insert_run(db, w->date.text, run, digest, err);
+	if (later_dates)
+		*later_dates = 0;
+	if (rc == RCN_OK && changed)
 		rc = mark_later_stale(db, w->date.text, later_dates, err);
 	if (rc == RCN_OK)
 		rc = rcn_pq_command(db, "COMMIT", err, "storing results");

@@ -48,13 +48,44 @@ rcn_rc rcn_db_load_open_settlements(rcn_db *db, rcn_date day, void (*fn)(void *c
 
 /* Inside the results transaction: replaces `date`'s settlements and updates
  * the status of earlier ones this run checked. */
+/* The date's settlements that later dates already checked: a re-run that
+ * expects the very same settlement keeps their verdict (a re-run with the
+ * same inputs does not mark later dates stale, so nobody would check it again). */
+static const char CHECKED_SQL[] =
+	"SELECT channel, merchant_id, coalesce(cycle, ''), gross_fen::text, refund_fen::text, fee::text, net_fen::text,"
+	" coalesce(due_date::text, ''), status, settled_fen::text, settled_on::text, detail FROM recon_settlements"
+	" WHERE business_date = $1::date AND status <> 'due'";
+
+/* The earlier verdict on the same expected settlement (v: the new row's values), or -1. */
+static int checked_before(const PGresult *old, const char *const *v)
+{
+	for (int r = 0; old && r < PQntuples(old); r++) {
+		bool same = true;
+		for (int c = 0; c < 8 && same; c++)
+			same = strcmp(PQgetvalue(old, r, c), v[c] ? v[c] : "") == 0;
+		if (same)
+			return r;
+	}
+	return -1;
+}
+
+static const char *opt(const PGresult *res, int row, int col)
+{
+	return PQgetisnull(res, row, col) ? NULL : PQgetvalue(res, row, col);
+}
+
 rcn_rc rcn_db_store_settlements(rcn_db *db, const char *date, const rcn_settlement *s, size_t n, rcn_err *err)
 {
 	const char *params[1] = {date};
-	PGresult *res = PQexecParams(db->conn, "DELETE FROM recon_settlements WHERE business_date = $1::date", 1, NULL,
-				     params, NULL, NULL, 0);
-	rcn_rc rc = PQresultStatus(res) == PGRES_COMMAND_OK ? RCN_OK : rcn_pq_fail(db, res, err, "settlements");
-	PQclear(res);
+	PGresult *old = PQexecParams(db->conn, CHECKED_SQL, 1, NULL, params, NULL, NULL, 0);
+	rcn_rc rc = PQresultStatus(old) == PGRES_TUPLES_OK ? RCN_OK : rcn_pq_fail(db, old, err, "settlements");
+	PGresult *res = NULL;
+	if (rc == RCN_OK) {
+		res = PQexecParams(db->conn, "DELETE FROM recon_settlements WHERE business_date = $1::date", 1, NULL,
+				   params, NULL, NULL, 0);
+		rc = PQresultStatus(res) == PGRES_COMMAND_OK ? RCN_OK : rcn_pq_fail(db, res, err, "settlements");
+		PQclear(res);
+	}
 	for (size_t i = 0; i < n && rc == RCN_OK; i++) {
 		char bdate[11], due[11], on[11], gross[24], refund[24], fee[24], net[24], settled[24];
 		rcn_date_format(bdate, s[i].business_date);
@@ -91,6 +122,13 @@ rcn_rc rcn_db_store_settlements(rcn_db *db, const char *date, const rcn_settleme
 			"UPDATE recon_settlements SET status = $4, settled_fen = $5::bigint, settled_on = $6::date,"
 			" detail = $7 WHERE business_date = $1::date AND channel = $2 AND merchant_id = $3";
 		bool today = strcmp(bdate, date) == 0;
+		int before = today && s[i].status == RCN_SETTLE_DUE ? checked_before(old, v + 1) : -1;
+		if (before >= 0) {
+			v[9] = PQgetvalue(old, before, 8);
+			v[10] = opt(old, before, 9);
+			v[11] = opt(old, before, 10);
+			v[12] = opt(old, before, 11);
+		}
 		const char *u[] = {v[0], v[1], v[2], v[9], v[10], v[11], v[12]};
 		res = today ? PQexecParams(db->conn, INSERT_SQL, 13, NULL, v, NULL, NULL, 0)
 			    : PQexecParams(db->conn, UPDATE_SQL, 7, NULL, u, NULL, NULL, 0);
@@ -98,5 +136,6 @@ rcn_rc rcn_db_store_settlements(rcn_db *db, const char *date, const rcn_settleme
 			rc = rcn_pq_fail(db, res, err, "settlements");
 		PQclear(res);
 	}
+	PQclear(old);
 	return rc;
 }

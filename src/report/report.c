@@ -373,33 +373,72 @@ rcn_rc rcn_report_prepare(rcn_report_dir *out, const char *reports_dir, rcn_date
 		rcn_report_abort(out);
 		return xj.rc;
 	}
+	/* the files are synced as written; their names too, before the run commits:
+	 * a committed run's staged reports survive a power loss to be published */
+	if (!rcn_sync_dir(out->tmp_dir)) {
+		rc = rcn_err_set(err, RCN_EIO, out->tmp_dir, 0, "cannot write reports: %s", strerror(errno));
+		rcn_report_abort(out);
+		return rc;
+	}
+	return RCN_OK;
+}
+
+bool rcn_report_dir_id(const char *dir, char *out, size_t n)
+{
+	struct stat st;
+	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+		return false;
+	snprintf(out, n, "%llu:%llu", (unsigned long long)st.st_dev, (unsigned long long)st.st_ino);
+	return true;
+}
+
+/* Swaps tmp into final: an atomic exchange when final exists (readers see the
+ * old night or the new one, never a mix), the old reports then removed. */
+static rcn_rc swap_in(const char *tmp, const char *final, rcn_err *err)
+{
+	struct stat st;
+	if (stat(final, &st) != 0) {
+		if (rename(tmp, final) != 0)
+			return rcn_err_set(err, RCN_EIO, final, 0, "cannot publish reports: %s", strerror(errno));
+	} else {
+		if (renameat2(AT_FDCWD, tmp, AT_FDCWD, final, RENAME_EXCHANGE) != 0)
+			return rcn_err_set(err, RCN_EIO, final, 0, "cannot publish reports: %s", strerror(errno));
+		remove_tree(tmp); /* now holds the previous reports */
+	}
+	/* published already: a failure here only leaves the swap to the kernel's own writeback.
+	 * final is always "<reports>/<date>": its parent is everything before the last slash. */
+	const char *slash = strrchr(final, '/');
+	char parent[4096];
+	snprintf(parent, sizeof(parent), "%.*s", slash ? (int)(slash - final) : 0, final);
+	(void)rcn_sync_dir(parent[0] ? parent : slash ? "/" : ".");
 	return RCN_OK;
 }
 
 rcn_rc rcn_report_commit(rcn_report_dir *dir, rcn_err *err)
 {
-	/* the files are synced as written; their names, then the swap, too, so
-	 * that after a power loss the date shows the old reports or the new */
-	if (!rcn_sync_dir(dir->tmp_dir))
-		return rcn_err_set(err, RCN_EIO, dir->tmp_dir, 0, "cannot publish reports: %s", strerror(errno));
-	struct stat st;
-	if (stat(dir->final_dir, &st) != 0) {
-		if (rename(dir->tmp_dir, dir->final_dir) != 0)
-			return rcn_err_set(err, RCN_EIO, dir->final_dir, 0, "cannot publish reports: %s",
-					   strerror(errno));
-	} else {
-		/* Exchange atomically: readers see the old night or the new one, never a mix. */
-		if (renameat2(AT_FDCWD, dir->tmp_dir, AT_FDCWD, dir->final_dir, RENAME_EXCHANGE) != 0)
-			return rcn_err_set(err, RCN_EIO, dir->final_dir, 0, "cannot publish reports: %s",
-					   strerror(errno));
-		remove_tree(dir->tmp_dir); /* now holds the previous reports */
+	return swap_in(dir->tmp_dir, dir->final_dir, err);
+}
+
+rcn_rc rcn_report_publish_staged(const char *final_dir, const char *staged_dir, const char *staged_id,
+				 rcn_publish_outcome *out, rcn_err *err)
+{
+	char id[64];
+	/* the swap happened (the exchange leaves the old reports under the staged
+	 * name until they are removed): nothing to do but that removal */
+	if (rcn_report_dir_id(final_dir, id, sizeof(id)) && strcmp(id, staged_id) == 0) {
+		if (rcn_report_dir_id(staged_dir, id, sizeof(id)))
+			remove_tree(staged_dir);
+		*out = RCN_PUBLISH_DONE_BEFORE;
+		return RCN_OK;
 	}
-	/* published already: a failure here only leaves the swap to the kernel's own writeback.
-	 * final_dir is always "<reports>/<date>": its parent is everything before the last slash. */
-	char parent[sizeof(dir->final_dir)];
-	snprintf(parent, sizeof(parent), "%.*s", (int)(strrchr(dir->final_dir, '/') - dir->final_dir), dir->final_dir);
-	(void)rcn_sync_dir(parent[0] ? parent : "/");
-	return RCN_OK;
+	if (!rcn_report_dir_id(staged_dir, id, sizeof(id)) || strcmp(id, staged_id) != 0) {
+		*out = RCN_PUBLISH_LOST;
+		return RCN_OK;
+	}
+	rcn_rc rc = swap_in(staged_dir, final_dir, err);
+	if (rc == RCN_OK)
+		*out = RCN_PUBLISH_DONE_NOW;
+	return rc;
 }
 
 void rcn_report_abort(rcn_report_dir *dir)

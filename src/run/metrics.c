@@ -89,7 +89,8 @@ static void render(rcn_buf *b, const char *path, const rcn_metrics *m)
 	head(b, "recon_run_seconds", "gauge", "Wall time of the last run in seconds.");
 	rcn_buf_printf(b, "recon_run_seconds %.3f\n", m->seconds);
 	head(b, "recon_last_run_exit_code", "gauge",
-	     "Exit status of the last run: 0 clean, 1 discrepancies, 2 usage, 3 unreadable statement, 4 database.");
+	     "Exit status of the last run: 0 clean, 1 discrepancies, 2 usage, 3 unreadable statement, 4 database, "
+	     "5 committed but the reports not published.");
 	rcn_buf_printf(b, "recon_last_run_exit_code %d\n", m->exit_code);
 
 	double success;

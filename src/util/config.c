@@ -181,6 +181,31 @@ static rcn_rc set_check_key(ctx *c, rcn_source_conf *src, const char *key, const
 	return src->n_bill_hosts ? RCN_OK : bad(c, "bad value for '%s': %s", key, "a host name is required");
 }
 
+/* The placeholders a location template may hold (rcn_config_expand_location). */
+static const char *const placeholders[] = {"{yyyymmdd}", "{yyyy-mm-dd}", "{yyyymm}"};
+
+/* The first '{' of tmpl that starts no known placeholder, or NULL: a typo in
+ * a template is a configuration error now, not a failed source at night. */
+static const char *unknown_placeholder(const char *tmpl)
+{
+	for (const char *p = strchr(tmpl, '{'); p; p = strchr(p + 1, '{')) {
+		bool known = false;
+		for (size_t i = 0; i < sizeof(placeholders) / sizeof(placeholders[0]); i++)
+			known = known || strncmp(p, placeholders[i], strlen(placeholders[i])) == 0;
+		if (!known)
+			return p;
+	}
+	return NULL;
+}
+
+/* How much of an unknown placeholder a message quotes: up to its '}', at most 32 bytes. */
+static int placeholder_len(const char *p)
+{
+	const char *end = strchr(p, '}');
+	size_t n = end ? (size_t)(end - p) + 1 : strlen(p);
+	return n > 32 ? 32 : (int)n;
+}
+
 static rcn_rc set_key(ctx *c, rcn_config *cfg, enum section sec, rcn_source_conf *src, const char *key, const char *val)
 {
 	switch (sec) {
@@ -188,6 +213,8 @@ static rcn_rc set_key(ctx *c, rcn_config *cfg, enum section sec, rcn_source_conf
 		if (strcmp(key, "conninfo") == 0) {
 			free(cfg->conninfo);
 			cfg->conninfo = rcn_xstrdup(val);
+			cfg->conninfo_line =
+				c->line; /* checked by libpq's own parser before the run (rcn_db_check_conninfo) */
 		} else if (strcmp(key, "orders_query") == 0) {
 			cfg->orders_sql = rcn_xstrdup(val);
 		} else if (strcmp(key, "refunds_query") == 0) {
@@ -284,6 +311,13 @@ static rcn_rc set_key(ctx *c, rcn_config *cfg, enum section sec, rcn_source_conf
 					"bad value for '%s': use a path or a file://, https:// or sftp:// URL, not '%s'"
 					" (plain http is refused: TLS is always on)",
 					key, val);
+			const char *unknown = unknown_placeholder(val);
+			if (unknown)
+				return bad(c,
+					   "bad value for '%s': unknown placeholder '%.*s' (use {yyyymmdd}, "
+					   "{yyyy-mm-dd} or "
+					   "{yyyymm})",
+					   key, placeholder_len(unknown), unknown);
 			src->location = rcn_xstrdup(val);
 		} else if (strcmp(key, "fee_rate") == 0) {
 			rcn_err e;

@@ -507,7 +507,7 @@ static void test_window_expect(void **state)
 
 	w.orders_sql = "SELECT nonsense FROM ledger_orders";
 	assert_int_equal(rcn_ledger_load_window(db, &w, &s, &err), RCN_EDB);
-	assert_string_equal(err.msg, "ledger orders: column \"nonsense\" does not exist");
+	assert_string_equal(err.msg, "[ledger] orders_query: column \"nonsense\" does not exist");
 	assert_int_equal(r.expect_calls, 0);
 	w.orders_sql = NULL;
 	assert_ok(rcn_ledger_load_window(db, &w, &s, &err)); /* the connection still usable */
@@ -543,7 +543,24 @@ static void test_site_sql(void **state)
 	w.orders_sql = "SELECT nonsense FROM ledger_orders";
 	assert_int_equal(rcn_ledger_load_window(db, &w, &s, &err), RCN_EDB);
 	assert_int_equal(err.code, RCN_EDB);
-	assert_string_equal(err.msg, "ledger orders: column \"nonsense\" does not exist");
+	assert_string_equal(err.msg, "[ledger] orders_query: column \"nonsense\" does not exist");
+	/* Several statements are refused, not run: the snapshot cannot be ended
+	 * and nothing written from a site query. */
+	w.orders_sql = "SELECT 1 AS amount_fen) AS s LIMIT 0; COMMIT; CREATE TABLE site_was_here (x int); "
+		       "SELECT * FROM (SELECT * FROM ledger_orders";
+	assert_int_equal(rcn_ledger_load_window(db, &w, &s, &err), RCN_EDB);
+	assert_string_equal(err.msg, "[ledger] orders_query is not one statement (a site query is one SELECT): "
+				     "cannot insert multiple commands into a prepared statement");
+	PGresult *was = PQexec(raw, "SELECT to_regclass('site_was_here') IS NULL");
+	assert_string_equal(PQgetvalue(was, 0, 0), "t");
+	PQclear(was);
+	w.refunds_sql =
+		"SELECT 1 AS amount_fen) AS s; DROP TABLE ledger_refunds; SELECT * FROM (SELECT * FROM ledger_refunds";
+	w.orders_sql = NULL;
+	assert_int_equal(rcn_ledger_load_window(db, &w, &s, &err), RCN_EDB);
+	assert_non_null(strstr(err.msg, "[ledger] refunds_query is not one statement"));
+	w.refunds_sql = "SELECT refund_no, order_no, channel_refund_id, amount_fen, status, requested_at, refunded_at"
+			" FROM ledger_refunds WHERE status = 'SUCCESS'";
 	/* amount_fen must be whole fen */
 	w.orders_sql = "SELECT order_no, merchant_id, channel, channel_txn_id, amount_fen / 100.0 AS amount_fen,"
 		       " currency, status, created_at, paid_at, contract_id FROM ledger_orders";
@@ -705,7 +722,7 @@ static void test_window_pipelined(void **state)
 		rcn_ledger_sink sk = {.order = fold_order, .ctx = &f};
 		w.pipelined = p;
 		assert_int_equal(rcn_ledger_load_window(db, &w, &sk, &err), RCN_EDB);
-		assert_string_equal(err.msg, "ledger orders: division by zero");
+		assert_string_equal(err.msg, "[ledger] orders_query: division by zero");
 		assert_true(f.n > 0 && f.n < 30000);
 	}
 	w.orders_sql = NULL;
@@ -766,6 +783,10 @@ static rcn_run_info run_for(const char *date)
 			    run_inputs,
 			    2,
 			    "{\"matched\":3,\"SHORT_PAYMENT\":1,\"PENDING\":2}",
+			    NULL,
+			    NULL,
+			    NULL,
+			    NULL,
 			    NULL,
 			    NULL};
 	return run;
@@ -1018,9 +1039,53 @@ static void test_later_dates_stale(void **state)
 			    "2026-03-03 true suspense of 2026-03-01 changed,"
 			    "2026-03-03 true suspense of 2026-03-01 changed,"
 			    "2026-03-01 false -");
-	/* Re-running 03-02 marks only 03-03 (already stale, still needing a re-run). */
+	/* Re-running 03-02 with the same suspense leaves later dates as they are;
+	 * with another suspense it marks only 03-03 (already stale, still
+	 * needing a re-run). */
 	assert_ok(rcn_db_store_results(db, &d2, NULL, 0, NULL, 0, NULL, 0, &later, &err));
+	assert_int_equal(later, 0);
+	rcn_finding f[3];
+	make_findings(f);
+	const rcn_finding *pf[3] = {&f[0], &f[1], &f[2]};
+	assert_ok(rcn_db_store_results(db, &d2, pf, 3, NULL, 0, NULL, 0, &later, &err));
 	assert_int_equal(later, 1);
+	/* the same findings in another order are the same suspense */
+	const rcn_finding *pr[3] = {&f[2], &f[1], &f[0]};
+	assert_ok(rcn_db_store_results(db, &d2, pr, 3, NULL, 0, NULL, 0, &later, &err));
+	assert_int_equal(later, 0);
+	/* a changed pending item is a changed suspense; a changed discrepancy is not */
+	f[0].ledger_amount++;
+	assert_ok(rcn_db_store_results(db, &d2, pf, 3, NULL, 0, NULL, 0, &later, &err));
+	assert_int_equal(later, 0);
+	f[1].channel_amount++;
+	assert_ok(rcn_db_store_results(db, &d2, pf, 3, NULL, 0, NULL, 0, &later, &err));
+	assert_int_equal(later, 1);
+	/* the settlements a date expects are read by later dates too */
+	rcn_settlement st = {.channel = "wechat",
+			     .merchant_id = "m1",
+			     .cycle = "T+1",
+			     .business_date = day_of("2026-03-02"),
+			     .due_date = day_of("2026-03-03")};
+	st.amount.net_fen = 100;
+	assert_ok(rcn_db_store_results(db, &d2, pf, 3, NULL, 0, &st, 1, &later, &err));
+	assert_int_equal(later, 1);
+	assert_ok(rcn_db_store_results(db, &d2, pf, 3, NULL, 0, &st, 1, &later, &err));
+	assert_int_equal(later, 0);
+	/* a later date's verdict on that settlement survives a re-run expecting
+	 * the same settlement (nobody would re-check it), not one expecting another */
+	sql("UPDATE recon_settlements SET status = 'settled', settled_fen = 100, settled_on = '2026-03-03'"
+	    " WHERE business_date = '2026-03-02'");
+	assert_ok(rcn_db_store_results(db, &d2, pf, 3, NULL, 0, &st, 1, &later, &err));
+	assert_int_equal(later, 0);
+	assert_string_equal(value("SELECT status || ' ' || settled_fen || ' ' || settled_on FROM recon_settlements"
+				  " WHERE business_date = '2026-03-02'"),
+			    "settled 100 2026-03-03");
+	st.due_date++;
+	assert_ok(rcn_db_store_results(db, &d2, pf, 3, NULL, 0, &st, 1, &later, &err));
+	assert_int_equal(later, 1);
+	assert_string_equal(value("SELECT status || ' ' || coalesce(settled_fen::text, '-') FROM recon_settlements"
+				  " WHERE business_date = '2026-03-02'"),
+			    "due -");
 	assert_string_equal(value("SELECT stale_reason FROM recon_runs WHERE business_date = '2026-03-03' LIMIT 1"),
 			    "suspense of 2026-03-01 changed");
 	/* had_run ignores nothing but database failures: exit 1 counts. */

@@ -31,6 +31,22 @@ run_recon 4 run --config nodb.conf --date 2026-03-02
 grep -q '^recon: 2026-03-02: database error, nothing committed: ' err || fail "no database error line"
 ! grep -q 's3cr3t-pw' err out || fail "the password reached the output"
 
+# configuration errors found before anything runs (exit 2, file, line and key):
+# an unknown placeholder in a location, a conninfo libpq cannot parse
+printf '[source a]\nchannel = wechat\nmerchant_id = 1\nlocation = a.csv\n[source b]\nchannel = wechat\nmerchant_id = 2\nlocation = b_{bogus}.csv\n' >placeholder.conf
+run_recon 2 run --config placeholder.conf --date 2026-03-02
+expect_line err "recon: placeholder.conf:8: bad value for 'location': unknown placeholder '{bogus}' (use {yyyymmdd}, {yyyy-mm-dd} or {yyyymm})"
+[ ! -e reports ] || fail "a configuration error still wrote reports"
+printf '[ledger]\nconninfo = host=/tmp dbname\n[source a]\nchannel = wechat\nmerchant_id = 1\nlocation = a.csv\n' >conninfo.conf
+run_recon 2 run --config conninfo.conf --date 2026-03-02
+expect_line err "recon: conninfo.conf:2: bad value for 'conninfo': missing \"=\" after \"dbname\" in connection info string"
+run_recon 2 status --config conninfo.conf
+expect_line err "recon: conninfo.conf:2: bad value for 'conninfo': missing \"=\" after \"dbname\" in connection info string"
+printf "[ledger]\nconninfo = host=/tmp password='s3cr3t-pw\n[source a]\nchannel = wechat\nmerchant_id = 1\nlocation = a.csv\n" >quote.conf
+run_recon 2 run --config quote.conf --date 2026-03-02
+grep -q "^recon: quote.conf:2: bad value for 'conninfo': " err || fail "no conninfo error line: $(cat err)"
+! grep -q 's3cr3t-pw' err out || fail "the password reached the output"
+
 # help and version
 run_recon 0 --version
 expect_line out "recon 0.1.0"

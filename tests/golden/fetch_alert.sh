@@ -45,7 +45,7 @@ valid_json() { # valid_json FILE FILTER: checked when jq is installed
 }
 night_is_unchanged() { # night_is_unchanged WHAT
 	same_files "$WORK/reports/2026-03-02" "$GOLDEN/night/2026-03-02"
-	expect_line "$WORK/err" "recon: 2026-03-02: 18 statement rows: 7 matched, 11 discrepancies, 4 pending, 0 quarantined"
+	expect_line "$WORK/err" "recon: 2026-03-02: 18 statement rows: 7 matched, 10 discrepancies, 1 pending, 0 quarantined; 16 ledger items: 7 matched, 6 discrepancies, 3 pending, 0 quarantined; 11 findings"
 	expect_line "$WORK/out" "reports: $WORK/reports/2026-03-02"
 	expect_sql 11 "select count(*) from recon_discrepancies where business_date = '2026-03-02'"
 	expect_sql 4 "select count(*) from recon_suspense where business_date = '2026-03-02'"
@@ -92,6 +92,8 @@ prefix='{"msgtype":"markdown","markdown":{"content":"## recon 2026-03-02: reconc
 [ "$(head -c ${#prefix} "$body")" = "$prefix" ] || fail "wecom: body shape: $(cat "$body")"
 [ "$(tail -c 3 "$body")" = '"}}' ] || fail "wecom: body end: $(cat "$body")"
 grep -qF '**wechat 1900000109**: 18 statement rows' "$body" || fail "wecom: no channel line: $(cat "$body")"
+grep -qF '> 18 statement rows: 7 matched, 10 discrepancies, 1 pending, 0 quarantined; 16 ledger items: 7 matched, 6 discrepancies, 3 pending; 11 findings, 0 file(s) failed' "$body" ||
+	fail "wecom: the summary does not balance as summary.csv: $(cat "$body")"
 grep -qF "Reports: $WORK/reports/2026-03-02" "$body" || fail "wecom: no reports path"
 [ "$(stat -c %s "$body")" -lt 4200 ] || fail "wecom: body too long for a robot"
 valid_json "$body" '.msgtype == "markdown" and (.markdown | keys) == ["content"] and (.markdown.content | length) > 0'

@@ -31,7 +31,8 @@ CONF
 
 scenario ok
 run_recon 0 run --config "$WORK/recon.conf" --date 2026-03-02
-expect_line "$WORK/err" "recon: 2026-03-02: 6 statement rows: 6 matched, 0 discrepancies, 0 pending, 0 quarantined"
+expect_line "$WORK/err" "recon: 2026-03-02: 6 statement rows: 6 matched, 0 discrepancies, 0 pending, 0 quarantined; 5 ledger items: 5 matched, 0 discrepancies, 0 pending, 0 quarantined; 0 findings"
+expect_balanced_summary "$WORK/err" 2026-03-02 "$WORK/reports/2026-03-02"
 zip=$WORK/spool/2026-03-02/ali/20880211096256330156_20260302.csv.zip
 cmp -s "$zip" "$ROOT/fixtures/multi/20880211096256330156_20260302.csv.zip" || fail "spooled zip differs from the bill served"
 grep -q '"digest_ok": *true' "$WORK/spool/2026-03-02/ali/manifest.json" || fail "manifest lacks digest_ok: $(cat "$WORK/spool/2026-03-02/ali/manifest.json")"
@@ -43,7 +44,7 @@ run_recon 0 run --config "$WORK/recon.conf" --date 2026-03-02
 # --refetch asks again: the answer's signature is wrong, so nothing from it is reconciled
 run_recon 3 run --config "$WORK/recon.conf" --date 2026-03-02 --refetch
 grep -q "^recon: 2026-03-02: \[source ali\] rejected: .*Alipay answer signature does not verify" "$WORK/err" || fail "no signature error: $(cat "$WORK/err")"
-expect_line "$WORK/err" "recon: 2026-03-02: 0 statement rows: 0 matched, 0 discrepancies, 5 pending, 0 quarantined"
+expect_line "$WORK/err" "recon: 2026-03-02: 0 statement rows: 0 matched, 0 discrepancies, 0 pending, 0 quarantined; 5 ledger items: 0 matched, 0 discrepancies, 5 pending, 0 quarantined; 0 findings"
 grep -q '"error"' "$WORK/spool/2026-03-02/ali/manifest.json" || fail "manifest does not record the error"
 
 # no bill that day: an empty day, not a failure

@@ -37,7 +37,7 @@ ca_file = $RECON_FIXTURE_CA
 CONF
 
 nothing_reconciled() {
-	expect_line "$WORK/err" "recon: 2021-01-28: 0 statement rows: 0 matched, 0 discrepancies, 3 pending, 0 quarantined"
+	expect_line "$WORK/err" "recon: 2021-01-28: 0 statement rows: 0 matched, 0 discrepancies, 0 pending, 0 quarantined; 3 ledger items: 0 matched, 0 discrepancies, 3 pending, 0 quarantined; 0 findings"
 	[ ! -e "$WORK/spool/2021-01-28/wx/tradebill_ALL_20210128.csv.gz" ] || fail "$1: the bad file was spooled"
 }
 
@@ -102,7 +102,7 @@ mv "$WORK/recon.conf.orig" "$WORK/recon.conf"
 rm -rf "$WORK/spool"
 scenario flaky
 run_recon 0 run --config "$WORK/recon.conf" --date 2021-01-28
-expect_line "$WORK/err" "recon: 2021-01-28: 3 statement rows: 3 matched, 0 discrepancies, 0 pending, 0 quarantined"
+expect_line "$WORK/err" "recon: 2021-01-28: 3 statement rows: 3 matched, 0 discrepancies, 0 pending, 0 quarantined; 3 ledger items: 3 matched, 0 discrepancies, 0 pending, 0 quarantined; 0 findings"
 grep -q '"attempts": *[3-9]' "$WORK/spool/2021-01-28/wx/manifest.json" || fail "manifest attempts: $(cat "$WORK/spool/2021-01-28/wx/manifest.json")"
 grep -q '"channel_digest": *"b18b51eb64422040e5ad738d47b358a40b1a7997"' "$WORK/spool/2021-01-28/wx/manifest.json" ||
 	fail "manifest digest: $(cat "$WORK/spool/2021-01-28/wx/manifest.json")"

@@ -96,6 +96,31 @@ expect_line() {
 	grep -qxF -- "$2" "$1" || { fail "$1 lacks the line: $2"; sed 's/^/  | /' "$1" >&2; }
 }
 
+# expect_balanced_summary ERR_FILE DATE REPORTS_DIR: the night's summary line
+# for DATE adds up per side (in = matched + discrepancies + pending +
+# quarantined) and says exactly what summary.csv's "*" lines and
+# discrepancies.csv say.
+expect_balanced_summary() {
+	local line want got side
+	line=$(grep -E "^recon: $2: [0-9]+ statement rows" "$1" | tail -n 1)
+	[ -n "$line" ] || { fail "$1 has no summary line for $2"; return 0; }
+	got=$(printf '%s\n' "$line" | sed -E 's/ \([0-9]+ carried over from the day before\)//' | awk '{
+		gsub(/[:;,]/, " ")
+		n = 0
+		for (i = 1; i <= NF; i++) if ($i ~ /^[0-9]+$/) v[++n] = $i
+		if (n != 11) exit 1
+		printf "channel %s %s %s %s %s\nledger %s %s %s %s %s\nfindings %s\n", v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9], v[10], v[11]
+	}') || { fail "unreadable summary line: $line"; return 0; }
+	want=$(tr -d '\r' <"$3/summary.csv" | awk -F, '$2 == "*" && $3 == "*" { print $4, $6, $8, $10, $12, $14 }' | sort)
+	want=$(printf '%s\nfindings %s\n' "$want" "$(($(tr -d '\r' <"$3/discrepancies.csv" | wc -l) - 1))")
+	[ "$(printf '%s\n' "$got" | sort)" = "$(printf '%s\n' "$want" | sort)" ] ||
+		fail "the summary line of $2 does not say what $3 says: $line; expected (side in matched discrepancies pending quarantined): $(echo $want)"
+	for side in channel ledger; do
+		printf '%s\n' "$got" | awk -v s=$side '$1 == s && $2 != $3 + $4 + $5 + $6 { exit 1 }' ||
+			fail "the $side side of the summary line of $2 does not add up: $line"
+	done
+}
+
 sql() { psql -qtAX -c "$1"; }
 
 expect_sql() { # expect_sql EXPECTED QUERY

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "recon/config.h"
+#include "recon/db.h"
 
 static char path[64];
 
@@ -224,6 +225,49 @@ static void test_answer_checks(void **state)
 	assert_string_equal(cfg->sources[1].bill_hosts[0], "127.0.0.1");
 	assert_string_equal(cfg->sources[1].bill_hosts[1], "Dwbillcenter.alipay.com");
 	assert_true(cfg->sources[1].allow_http_download);
+}
+
+/* A location's placeholders are checked when the file is read: a typo is a
+ * configuration error (file, line, key), not a source that fails at night. */
+static void test_location_placeholders(void **state)
+{
+	(void)state;
+	assert_string_equal(
+		load_error("[source a]\nchannel=wechat\nmerchant_id=1\nlocation = bills/{bogus}/{yyyymmdd}.csv\n"),
+		":4: bad value for 'location': unknown placeholder '{bogus}' (use {yyyymmdd}, {yyyy-mm-dd} or "
+		"{yyyymm})");
+	assert_string_equal(
+		load_error("[source a]\nchannel=wechat\nmerchant_id=1\nlocation = {yyyymmdd}_{yyyy}.csv\n"),
+		":4: bad value for 'location': unknown placeholder '{yyyy}' (use {yyyymmdd}, {yyyy-mm-dd} or "
+		"{yyyymm})");
+	assert_string_equal(
+		load_error("[source a]\nchannel=wechat\nmerchant_id=1\nlocation = https://h/x?d={yyyymmdd\n"),
+		":4: bad value for 'location': unknown placeholder '{yyyymmdd' (use {yyyymmdd}, {yyyy-mm-dd} or "
+		"{yyyymm})");
+}
+
+/* conninfo is parsed by libpq's own parser (no connection): a malformed one
+ * is a usage error that says why and never shows the password. */
+static void test_conninfo(void **state)
+{
+	(void)state;
+	rcn_err err;
+	assert_int_equal(rcn_db_check_conninfo("host=/tmp dbname=books", &err), RCN_OK);
+	assert_int_equal(rcn_db_check_conninfo("", &err), RCN_OK);
+	assert_int_equal(rcn_db_check_conninfo("postgresql://u@localhost/db?sslmode=require", &err), RCN_OK);
+	assert_int_equal(rcn_db_check_conninfo("host=/tmp dbnme=books", &err), RCN_EUSAGE);
+	assert_string_equal(err.msg, "invalid connection option \"dbnme\"");
+	assert_int_equal(rcn_db_check_conninfo("host=/tmp password='s3cr3t", &err), RCN_EUSAGE);
+	assert_null(strstr(err.msg, "s3cr3t"));
+	assert_int_equal(rcn_db_check_conninfo("host=/tmp dbname", &err), RCN_EUSAGE);
+	assert_string_equal(err.msg, "missing \"=\" after \"dbname\" in connection info string");
+
+	rcn_config *cfg = NULL;
+	assert_int_equal(write_conf("[ledger]\nconninfo = host=/tmp dbnme=books\n[source a]\nchannel=wechat\n"
+				    "merchant_id=1\nlocation=a\n"),
+			 0);
+	assert_int_equal(rcn_config_load(&cfg, path, &err), RCN_OK);
+	assert_int_equal(cfg->conninfo_line, 2);
 	rcn_config_free(cfg);
 	unlink(path);
 }
@@ -242,9 +286,14 @@ static void test_missing_file(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_values),	      cmocka_unit_test(test_defaults),
-		cmocka_unit_test(test_errors),	      cmocka_unit_test(test_api_sources),
-		cmocka_unit_test(test_answer_checks), cmocka_unit_test(test_missing_file),
+		cmocka_unit_test(test_values),
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_api_sources),
+		cmocka_unit_test(test_answer_checks),
+		cmocka_unit_test(test_missing_file),
+		cmocka_unit_test(test_location_placeholders),
+		cmocka_unit_test(test_conninfo),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,49 @@
+/* recon_runs.publish_state: the runs whose reports were committed but not yet
+ * swapped into reports/<date>, for the next run (or `recon status`) to finish. */
+#include <stdio.h>
+#include <string.h>
+
+#include "ledger/db_internal.h"
+#include "ledger/pgtext.h"
+
+static const char UNPUBLISHED_SQL[] =
+	"SELECT run_id::text, business_date::text, coalesce(reports_dir, ''), coalesce(staged_dir, ''),"
+	" coalesce(staged_id, '') FROM recon_runs WHERE publish_state = 'staged' ORDER BY business_date, run_id";
+
+rcn_rc rcn_db_unpublished(rcn_db *db, void (*fn)(void *ctx, const rcn_unpublished *u), void *ctx, rcn_err *err)
+{
+	PGresult *res = PQexecParams(db->conn, UNPUBLISHED_SQL, 0, NULL, NULL, NULL, NULL, 0);
+	rcn_rc rc = RCN_OK;
+	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQnfields(res) != 5) {
+		rc = rcn_pq_fail(db, res, err, "reading recon_runs");
+	} else {
+		for (int i = 0; i < PQntuples(res) && rc == RCN_OK; i++) {
+			rcn_unpublished u = {.reports_dir = PQgetvalue(res, i, 2),
+					     .staged_dir = PQgetvalue(res, i, 3),
+					     .staged_id = PQgetvalue(res, i, 4)};
+			const char *day = PQgetvalue(res, i, 1);
+			if (!rcn_pgtext_int64(PQgetvalue(res, i, 0), &u.run_id) ||
+			    rcn_date_parse(&u.day, day, strlen(day), NULL) != RCN_OK)
+				rc = rcn_err_set(err, RCN_EDB, "", 0, "recon_runs: a run of %s does not read back",
+						 day);
+			else
+				fn(ctx, &u);
+		}
+	}
+	PQclear(res);
+	return rc;
+}
+
+rcn_rc rcn_db_set_publish_state(rcn_db *db, int64_t run_id, const char *state, rcn_err *err)
+{
+	char id[24];
+	snprintf(id, sizeof id, "%lld", (long long)run_id);
+	const char *params[2] = {id, state};
+	PGresult *res = PQexecParams(db->conn,
+				     "UPDATE recon_runs SET publish_state = $2 WHERE run_id = $1::bigint "
+				     "AND publish_state = 'staged'",
+				     2, NULL, params, NULL, NULL, 0);
+	rcn_rc rc = PQresultStatus(res) == PGRES_COMMAND_OK ? RCN_OK : rcn_pq_fail(db, res, err, "storing recon_runs");
+	PQclear(res);
+	return rc;
+}
