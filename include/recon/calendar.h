@@ -38,5 +38,7 @@ rcn_rc rcn_calendar_add_workdays(const rcn_calendar *c, rcn_date day, int n, rcn
 /* The last day of the last year the calendar covers (its 31 December): T+N
  * walks that reach past it cannot be computed until the next year is added. */
 rcn_date rcn_calendar_last_day(const rcn_calendar *c);
+/* Whether the calendar knows `day` (its year was loaded, or the day is listed). */
+bool rcn_calendar_covers(const rcn_calendar *c, rcn_date day);
 
 #endif

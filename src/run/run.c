@@ -271,6 +271,13 @@ static void add_problem(rcn_run_result *out, const char *fmt, ...)
 	va_end(ap);
 }
 
+static int year_of_day(rcn_date day)
+{
+	int y, m, d;
+	rcn_date_to_ymd(day, &y, &m, &d);
+	return y;
+}
+
 /* The calendar's end, seen from tonight: a problem when a settlement of this
  * date falls due after it, a warning in the month before it comes. */
 static void calendar_end_check(const rcn_run_opts *o, const rcn_calendar *cal, const rcn_settle_set *s,
@@ -280,12 +287,23 @@ static void calendar_end_check(const rcn_run_opts *o, const rcn_calendar *cal, c
 		return;
 	char end[11];
 	rcn_date_format(end, s->calendar_end);
-	if (s->beyond_calendar)
+	if (s->beyond_calendar && s->missing_year <= year_of_day(s->calendar_end))
+		add_problem(out,
+			    "the business-day calendar has no data for %d: %ld settlement(s) of this date cannot be "
+			    "checked (first: %s); add that year's holidays to rules/calendar/cn.csv "
+			    "(rules/calendar/README.md) and re-run this date",
+			    s->missing_year, s->beyond_calendar, s->beyond_example);
+	else if (s->beyond_calendar)
 		add_problem(out,
 			    "the business-day calendar ends %s: %ld settlement(s) of this date fall due after it "
 			    "and cannot be checked (first: %s); add the next year's holidays to "
 			    "rules/calendar/cn.csv (rules/calendar/README.md) and re-run this date",
 			    end, s->beyond_calendar, s->beyond_example);
+	else if (s->calendar_end < o->day)
+		log_line(o, LOG_INFO, NULL,
+			 "warning: the business-day calendar ended %s, before this date: T+N settlements cannot be "
+			 "checked until the next year's holidays are added (rules/calendar/README.md)",
+			 end);
 	else if (s->calendar_end - o->day <= 31)
 		log_line(o, LOG_INFO, NULL,
 			 "warning: the business-day calendar ends %s, %ld day(s) after this date: add the next "

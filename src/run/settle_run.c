@@ -131,9 +131,15 @@ rcn_rc rcn_run_settle(rcn_db *db, const rcn_config *cfg, rcn_date day, rcn_match
 			snprintf(s->detail, sizeof(s->detail), "%.150s", e.msg);
 			/* a working-day walk fails only where the calendar ends (cycles are
 			 * never negative: the rules refuse them) */
-			if (cal && !(rule && !rule->working_days) && out->beyond_calendar++ == 0)
+			if (cal && !(rule && !rule->working_days) && out->beyond_calendar++ == 0) {
 				snprintf(out->beyond_example, sizeof(out->beyond_example), "%.40s %.80s %s", s->channel,
 					 s->merchant_id, cycle);
+				rcn_date gap = day;
+				while (rcn_calendar_covers(cal, gap) && gap - day < 400)
+					gap++;
+				int mon, mday;
+				rcn_date_to_ymd(gap, &out->missing_year, &mon, &mday);
+			}
 		}
 		int64_t net;
 		char a[32], b[32];

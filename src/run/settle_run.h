@@ -12,9 +12,10 @@ typedef struct {
 	rcn_settlement *v; /* today's, then earlier ones whose status changed today */
 	size_t n, cap;
 	rcn_arena arena;
-	/* today's settlements whose T+N walk left the calendar's years: their due
-	 * dates are unknown until the next year's holidays are added */
+	/* today's settlements whose T+N walk reached a day the calendar does not
+	 * cover: their due dates are unknown until that year's holidays are added */
 	long beyond_calendar;
+	int missing_year;	  /* the year of the first day not covered */
 	rcn_date calendar_end;	  /* the calendar's last day (when one is loaded) */
 	char beyond_example[160]; /* the first of them: "wechat 1900000109 T+1" */
 } rcn_settle_set;

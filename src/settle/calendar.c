@@ -235,7 +235,7 @@ bool rcn_calendar_is_workday(const rcn_calendar *c, rcn_date day)
 
 /* A day is known when its year's file was read, or when it is listed (a
  * December day declared by the next year's file). */
-static bool covers(const rcn_calendar *c, rcn_date day)
+bool rcn_calendar_covers(const rcn_calendar *c, rcn_date day)
 {
 	int y = year_of(day);
 	return (y >= FIRST_YEAR && y <= LAST_YEAR && c->covered[y - FIRST_YEAR]) || find(c, day) != NULL;
@@ -259,7 +259,7 @@ rcn_rc rcn_calendar_add_workdays(const rcn_calendar *c, rcn_date day, int n, rcn
 	rcn_date d = n > 0 ? day + 1 : day;
 	int left = n > 0 ? n : 1;
 	for (;; d++) {
-		if (!covers(c, d))
+		if (!rcn_calendar_covers(c, d))
 			return rcn_err_set(err, RCN_EUSAGE, NULL, 0,
 					   "the calendar has no data for %d: add its holiday file", year_of(d));
 		if (rcn_calendar_is_workday(c, d) && --left == 0)

@@ -48,6 +48,13 @@ grep -qF "<p class=\"problem\">问题 Problem: ${problem//\'/\&#39;}</p>" report
 grep -q 'unverified' reports/2026-12-31/settlement.csv || fail "12-31: the settlement is not unverified"
 expect_sql "unverified" "select status from recon_settlements where business_date = '2026-12-31'"
 
+# a night before the calendar's first year: the gap is named, not the end
+for f in wechat fundflow; do
+	sed -e "s/2026-12-30/2025-06-03/g" -e "s/20261230/20250603/g" "${f}_20261230.csv" >"${f}_20250603.csv"
+done
+run_recon 0 run --config recon.conf --date 2025-06-03
+expect_line err "recon: 2025-06-03: PROBLEM: the business-day calendar has no data for 2025: 1 settlement(s) of this date cannot be checked (first: wechat 1900000109 T+1); add that year's holidays to rules/calendar/cn.csv (rules/calendar/README.md) and re-run this date"
+
 # recon status shows the night's problem under its line, and where the calendar ends
 run_recon 0 status --config recon.conf
 expect_line out "            PROBLEM: $problem"

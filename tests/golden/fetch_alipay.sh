@@ -63,7 +63,7 @@ manifest=$WORK/spool/2026-03-02/ali/manifest.json
 printf 'bill_hosts = 127.0.0.1\n' >>"$WORK/recon.conf"
 scenario http_url
 run_recon 0 run --config "$WORK/recon.conf" --date 2026-03-02 --refetch
-expect_line "$WORK/err" "recon: 2026-03-02: 6 statement rows: 6 matched, 0 discrepancies, 0 pending, 0 quarantined"
+expect_line "$WORK/err" "recon: 2026-03-02: 6 statement rows: 6 matched, 0 discrepancies, 0 pending, 0 quarantined; 5 ledger items: 5 matched, 0 discrepancies, 0 pending, 0 quarantined; 0 findings"
 if grep -q 'warning' "$WORK/err"; then fail "an https download warned: $(cat "$WORK/err")"; fi
 grep -q "\"url\": \"$RECON_FIXTURE_URL/alipay/bill\"" "$manifest" || fail "manifest url: $(cat "$manifest")"
 grep -q '"upgraded_https": true' "$manifest" || fail "manifest lacks the upgrade: $(cat "$manifest")"
@@ -74,7 +74,7 @@ scenario http_only
 run_recon 3 run --config "$WORK/recon.conf" --date 2026-03-02 --refetch
 grep -q "^recon: 2026-03-02: \[source ali\] rejected: Alipay bill download: bill_download_url is plain http and https failed (https://127.0.0.1:[0-9]*/alipay/bill: .*); plain http is refused (allow_http_download = yes in \[source ali\] accepts it)\$" "$WORK/err" ||
 	fail "http refusal: $(cat "$WORK/err")"
-expect_line "$WORK/err" "recon: 2026-03-02: 0 statement rows: 0 matched, 0 discrepancies, 5 pending, 0 quarantined"
+expect_line "$WORK/err" "recon: 2026-03-02: 0 statement rows: 0 matched, 0 discrepancies, 0 pending, 0 quarantined; 5 ledger items: 0 matched, 0 discrepancies, 5 pending, 0 quarantined; 0 findings"
 grep -q "\"url\": \"https://${RECON_FIXTURE_HTTP_URL#http://}/alipay/bill\"" "$manifest" || fail "manifest url of the https try: $(cat "$manifest")"
 
 # allow_http_download = yes: fetched over plain http, reconciled, warned about on stderr, in the alert
@@ -97,7 +97,7 @@ for run in fetch reuse; do
 	else
 		run_recon 0 run --config "$WORK/recon.conf" --date 2026-03-02
 	fi
-	expect_line "$WORK/err" "recon: 2026-03-02: 6 statement rows: 6 matched, 0 discrepancies, 0 pending, 0 quarantined"
+	expect_line "$WORK/err" "recon: 2026-03-02: 6 statement rows: 6 matched, 0 discrepancies, 0 pending, 0 quarantined; 5 ledger items: 5 matched, 0 discrepancies, 0 pending, 0 quarantined; 0 findings"
 	grep -qF -- "$warning" "$WORK/err" || fail "$run: no plain-http warning: $(cat "$WORK/err")"
 	grep -q "^recon: 2026-03-02: \[source ali\] warning: .*allow_http_download = yes accepts it; no TLS vouches for the file, only its own control totals\$" "$WORK/err" ||
 		fail "$run: warning text: $(cat "$WORK/err")"

@@ -76,26 +76,26 @@ done
 rm -rf "$WORK/spool"
 scenario "timestamp-$((now - 200))"
 run_recon 0 run --config "$WORK/recon.conf" --date 2021-01-28
-expect_line "$WORK/err" "recon: 2021-01-28: 3 statement rows: 3 matched, 0 discrepancies, 0 pending, 0 quarantined"
+expect_line "$WORK/err" "recon: 2021-01-28: 3 statement rows: 3 matched, 0 discrepancies, 0 pending, 0 quarantined; 3 ledger items: 3 matched, 0 discrepancies, 0 pending, 0 quarantined; 0 findings"
 cp "$WORK/recon.conf" "$WORK/recon.conf.orig"
 printf 'max_clock_skew = 3600\n' >>"$WORK/recon.conf"
 rm -rf "$WORK/spool"
 scenario "timestamp-$((now - 3000))"
 run_recon 0 run --config "$WORK/recon.conf" --date 2021-01-28
-expect_line "$WORK/err" "recon: 2021-01-28: 3 statement rows: 3 matched, 0 discrepancies, 0 pending, 0 quarantined"
+expect_line "$WORK/err" "recon: 2021-01-28: 3 statement rows: 3 matched, 0 discrepancies, 0 pending, 0 quarantined; 3 ledger items: 3 matched, 0 discrepancies, 0 pending, 0 quarantined; 0 findings"
 # after the rotation, the new certificate configured
 sed -i "s|^platform_cert = .*|platform_cert = $keys/platform_new.pem|" "$WORK/recon.conf"
 rm -rf "$WORK/spool"
 scenario rotated
 run_recon 0 run --config "$WORK/recon.conf" --date 2021-01-28
-expect_line "$WORK/err" "recon: 2021-01-28: 3 statement rows: 3 matched, 0 discrepancies, 0 pending, 0 quarantined"
+expect_line "$WORK/err" "recon: 2021-01-28: 3 statement rows: 3 matched, 0 discrepancies, 0 pending, 0 quarantined; 3 ledger items: 3 matched, 0 discrepancies, 0 pending, 0 quarantined; 0 findings"
 # 微信支付公钥: the bare public key with its id
 sed -i "s|^platform_cert = .*|platform_cert = $keys/platform_public.pem|" "$WORK/recon.conf"
 printf 'platform_key_id = PUB_KEY_ID_0116019593342021012800000000000001\n' >>"$WORK/recon.conf"
 rm -rf "$WORK/spool"
 scenario pubkey
 run_recon 0 run --config "$WORK/recon.conf" --date 2021-01-28
-expect_line "$WORK/err" "recon: 2021-01-28: 3 statement rows: 3 matched, 0 discrepancies, 0 pending, 0 quarantined"
+expect_line "$WORK/err" "recon: 2021-01-28: 3 statement rows: 3 matched, 0 discrepancies, 0 pending, 0 quarantined; 3 ledger items: 3 matched, 0 discrepancies, 0 pending, 0 quarantined; 0 findings"
 mv "$WORK/recon.conf.orig" "$WORK/recon.conf"
 
 # 500 twice then success: retried, reconciled

@@ -19,6 +19,6 @@ grep -q '^2026-03-02,unionpay,898111148990001,channel,渠道对账单,3,250.00,3
 # pending, as any refund the ledger has not seen
 psql -qX -c "delete from ledger_refunds; update ledger_orders set status = 'PAID'" >/dev/null
 run_recon 0 run --config "$WORK/recon.conf" --date 2026-03-02
-expect_line "$WORK/err" "recon: 2026-03-02: 3 statement rows: 2 matched, 0 discrepancies, 1 pending, 0 quarantined"
+expect_line "$WORK/err" "recon: 2026-03-02: 3 statement rows: 2 matched, 0 discrepancies, 1 pending, 0 quarantined; 2 ledger items: 2 matched, 0 discrepancies, 0 pending, 0 quarantined; 0 findings"
 expect_sql "UP-ORD-1" "select order_no from recon_suspense where business_date = '2026-03-02'"
 finish
