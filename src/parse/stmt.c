@@ -95,7 +95,7 @@ static rcn_rc digest_file(const char *path, const char *label, char sha256_hex[6
 static int is_zip_file(const char *path)
 {
 	unsigned char head[4];
-	FILE *f = fopen(path, "rb");
+	FILE *f = rcn_input_fopen(path, path, NULL);
 	if (!f)
 		return -1;
 	size_t n = fread(head, 1, sizeof(head), f);
@@ -108,7 +108,7 @@ static int is_zip_file(const char *path)
 static bool looks_like_markup(const char *path)
 {
 	unsigned char head[512];
-	FILE *f = fopen(path, "rb");
+	FILE *f = rcn_input_fopen(path, path, NULL);
 	if (!f)
 		return false;
 	size_t n = fread(head, 1, sizeof(head), f), i = 0;

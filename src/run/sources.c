@@ -10,6 +10,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "recon/input.h"
+
 void rcn_source_job_init(rcn_source_job *job, const rcn_config *cfg, const rcn_source_conf *conf, rcn_date day,
 			 const rcn_profile *profile)
 {
@@ -71,7 +73,7 @@ static size_t expected_rows(const char *path)
 {
 	struct stat st;
 	unsigned char magic[2] = {0, 0};
-	FILE *f = fopen(path, "rb");
+	FILE *f = rcn_input_fopen(path, path, NULL); /* never hangs on a FIFO: the parser says what it is */
 	if (!f)
 		return 0;
 	bool packed = fread(magic, 1, 2, f) == 2 &&
