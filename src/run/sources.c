@@ -62,7 +62,11 @@ static void on_record(void *p, const rcn_record *rec)
 
 static void on_bad_row(void *p, const char *file, long line, const char *reason)
 {
-	add_quarantine(p, file, line, reason, 1, 0);
+	rcn_source_job *job = p;
+	if (job->n_quarantine < RCN_QUARANTINE_LISTED)
+		add_quarantine(job, file, line, reason, 1, 0);
+	else
+		job->bad_unlisted++;
 }
 
 /* About how many rows a statement file holds, to size its batch once: a
@@ -139,6 +143,11 @@ done:
 	job->input.format = rcn_arena_strdup(&job->arena, res->format);
 	job->input.rows = res->rows;
 	job->input.verdict = "ok";
+	if (job->bad_unlisted > 0) {
+		snprintf(why, sizeof(why), "%ld more rows could not be parsed (the first %d are listed)",
+			 job->bad_unlisted, RCN_QUARANTINE_LISTED);
+		add_quarantine(job, job->label, 0, why, job->bad_unlisted, 0);
+	}
 	if (!res->rejected)
 		return;
 	/* Rejected whole: nothing of it is reconciled; it is counted as quarantined. */
