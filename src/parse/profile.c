@@ -94,6 +94,7 @@ __attribute__((format(printf, 3, 4))) static void quarantine(parser *p, long lin
 	va_start(ap, fmt);
 	vsnprintf(reason, sizeof(reason), fmt, ap);
 	va_end(ap);
+	rcn_utf8_trim_tail(reason); /* a reason cut to fit is cut on a character boundary */
 	p->res.bad_rows++;
 	if (p->spec->quar)
 		p->spec->quar(p->spec->ctx, p->spec->file, line, reason);

@@ -184,6 +184,7 @@ static void quarantine(up_parser *p, long line, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(reason, sizeof(reason), fmt, ap);
 	va_end(ap);
+	rcn_utf8_trim_tail(reason); /* a reason cut to fit is cut on a character boundary */
 	p->res.bad_rows++;
 	if (p->spec->quar)
 		p->spec->quar(p->spec->ctx, p->spec->file, line, reason);

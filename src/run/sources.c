@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 
 #include "recon/input.h"
+#include "recon/text.h"
 
 void rcn_source_job_init(rcn_source_job *job, const rcn_config *cfg, const rcn_source_conf *conf, rcn_date day,
 			 const rcn_profile *profile)
@@ -48,7 +49,9 @@ static void on_record(void *p, const rcn_record *rec)
 	/* a statement for another account must not be reconciled as this one's */
 	if (rec->provider_id && *rec->provider_id && strcmp(rec->provider_id, job->conf->merchant_id) != 0 &&
 	    !job->wrong_merchant[0]) {
-		snprintf(job->wrong_merchant, sizeof(job->wrong_merchant), "%s", rec->provider_id);
+		/* the file's own bytes: quoted */
+		rcn_quote(job->wrong_merchant, sizeof(job->wrong_merchant), rec->provider_id, strlen(rec->provider_id),
+			  RCN_QUOTE_MAX);
 		job->wrong_merchant_line = rec->line;
 	}
 	/* A bill lists the trades of its own date; a day either side allows for the

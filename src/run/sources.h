@@ -30,9 +30,9 @@ typedef struct {
 	rcn_quarantine_entry *quarantine; /* unparseable rows, then the file if rejected */
 	size_t n_quarantine, cap_quarantine;
 	long bad_unlisted; /* bad rows past RCN_QUARANTINE_LISTED: counted, one entry for all */
-	char path[4096];  /* the file opened */
-	char label[4096]; /* the file as the configuration names it: used in reports */
-	rcn_arena arena;  /* strings of input and quarantine */
+	char path[4096];   /* the file opened */
+	char label[4096];  /* the file as the configuration names it: used in reports */
+	rcn_arena arena;   /* strings of input and quarantine */
 	/* checks on the rows, made while they stream by */
 	char wrong_merchant[128];
 	long wrong_merchant_line;
