@@ -724,19 +724,13 @@ static rcn_rc check_totals(parser *p, rcn_err *why)
 /* ---- lines ---- */
 
 /* One physical line: p->raw holds its stored bytes, p->text its UTF-8 (both without the line end). */
-static void on_line(parser *p, long line, const char *unreadable)
+static void on_line(parser *p, long line)
 {
 	const rcn_profile *prof = p->prof;
 	const char *s = p->text.data ? p->text.data : "";
 	size_t n = p->text.len;
 
 	if (p->cont) { /* a quoted field that goes on */
-		if (unreadable) {
-			p->cont = false;
-			p->res.rows++;
-			quarantine(p, p->row_line, "%s", unreadable);
-			return;
-		}
 		if (csv_split(p, s, n)) {
 			p->cont = false;
 			on_csv_row(p);
@@ -745,15 +739,6 @@ static void on_line(parser *p, long line, const char *unreadable)
 	}
 	if (line <= prof->skip_lines)
 		return;
-	if (unreadable) {
-		if (p->stage == ST_HEADER) {
-			set_fatal(p, RCN_EFORMAT, line, "%s", unreadable);
-		} else {
-			p->res.rows++;
-			quarantine(p, line, "%s", unreadable);
-		}
-		return;
-	}
 	if (is_blank(s, n) || match(p, PP_IGNORE, s, n, line) || p->fatal)
 		return;
 	if (p->stage == ST_HEADER) {
@@ -869,7 +854,6 @@ static void end_line(parser *p)
 {
 	rcn_err e;
 	long line = p->line;
-	const char *unreadable = NULL;
 	char why[64];
 
 	if (line == 1 && p->raw.len >= 3 && memcmp(p->raw.data, "\xEF\xBB\xBF", 3) == 0 &&
@@ -906,7 +890,7 @@ static void end_line(parser *p)
 		bad_text(p, line, "a NUL byte", (size_t)(nul - p->text.data));
 		return;
 	}
-	on_line(p, line, unreadable);
+	on_line(p, line);
 }
 
 static void feed_bytes(parser *p, const char *s, size_t n)
