@@ -12,7 +12,7 @@ typedef struct rcn_charset rcn_charset;
 rcn_rc rcn_charset_open(rcn_charset **out, const char *from, rcn_err *err);
 /* Appends the UTF-8 of in[0..n) to out (respecting out->limit: RCN_ELIMIT).
  * An invalid byte sequence is RCN_EFORMAT "invalid GBK byte sequence at byte N"
- * (N counted from the start of the stream). */
+ * (N counted from the start of the stream); the text before it is appended. */
 rcn_rc rcn_charset_convert(rcn_charset *c, const char *in, size_t n, rcn_buf *out, rcn_err *err);
 /* End of input: an incomplete trailing sequence is RCN_EFORMAT. */
 rcn_rc rcn_charset_finish(rcn_charset *c, rcn_buf *out, rcn_err *err);

@@ -3,6 +3,8 @@
 #ifndef RECON_INPUT_H
 #define RECON_INPUT_H
 
+#include <stdio.h>
+
 #include "recon/common.h"
 
 typedef struct rcn_input rcn_input;
@@ -13,8 +15,16 @@ typedef struct rcn_input rcn_input;
 #define RCN_INPUT_BOMB_FLOOR ((uint64_t)1 << 20)
 #define RCN_INPUT_BOMB_RATIO 1000
 
+/* Opens path for reading only when it is a regular file (a symlink to one
+ * is one): the open does not block (O_NONBLOCK: a FIFO's open would wait for
+ * a writer, a device's read forever), then fstat says what it is and
+ * anything else is refused at once, "not a regular file: a FIFO". Every
+ * statement file is opened so. Returns NULL with err set (naming `label`). */
+FILE *rcn_input_fopen(const char *path, const char *label, rcn_err *err);
+
 /* On success *out is a new reader owned by the caller (rcn_input_close()).
- * max_bytes caps the decoded (inflated) size; 0 means RCN_INPUT_DEFAULT_MAX. */
+ * max_bytes caps the decoded (inflated) size; 0 means RCN_INPUT_DEFAULT_MAX.
+ * path is opened with rcn_input_fopen. */
 rcn_rc rcn_input_open(rcn_input **out, const char *path, uint64_t max_bytes, rcn_err *err);
 /* The same over data[0..n), which is borrowed and must outlive the reader; label
  * names it in errors ("input" when NULL). */

@@ -25,10 +25,15 @@ void rcn_cmd_check_help(void)
 	       "Exit status: 0 every file is usable, 3 some file would be rejected, 2 usage error.\n");
 }
 
+/* The first bad rows of a file, then how many more: a file of millions of
+ * bad rows does not flood the terminal (the run lists as many). */
+#define LISTED 1000
+
 static void print_bad_row(void *ctx, const char *file, long line, const char *reason)
 {
-	(void)ctx;
-	fprintf(stderr, "%s:%ld: %s\n", file, line, reason);
+	long *n = ctx;
+	if (++*n <= LISTED)
+		fprintf(stderr, "%s:%ld: %s\n", file, line, reason);
 }
 
 /* The first _YYYYMMDD in a file name, as UnionPay and Alipay name their archives. */
@@ -113,7 +118,11 @@ int rcn_cmd_check(int argc, char **argv)
 	for (int i = first; i < argc; i++) {
 		rcn_stmt_result res;
 		rcn_stmt_kind kind = {channel, bill, profile, day ? day : date_from_name(argv[i]), true};
-		rcn_stmt_parse(argv[i], argv[i], &kind, NULL, print_bad_row, NULL, &res, NULL);
+		long bad = 0;
+		rcn_stmt_parse(argv[i], argv[i], &kind, NULL, print_bad_row, &bad, &res, NULL);
+		if (bad > LISTED)
+			fprintf(stderr, "%s: %ld more rows could not be parsed (the first %d are listed)\n", argv[i],
+				bad - LISTED, LISTED);
 		print_result(argv[i], &res);
 		if (res.rejected)
 			status = RCN_EXIT_INPUT;

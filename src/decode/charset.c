@@ -107,8 +107,13 @@ static rcn_rc convert_block(rcn_charset *c, const char *buf, size_t n, rcn_buf *
 	if (c->cd == (iconv_t)-1) {
 		size_t keep = utf8_incomplete_tail(buf, n);
 		size_t ok = utf8_valid_prefix(buf, n - keep);
-		if (ok < n - keep)
+		if (ok < n - keep) {
+			/* the text before the bad bytes is passed on, as iconv does below */
+			if (rcn_buf_append(out, buf, ok))
+				return rcn_err_set(err, RCN_ELIMIT, NULL, 0, "converted text exceeds %zu bytes",
+						   out->limit);
 			return bad_bytes(c, c->consumed + ok, err);
+		}
 		if (rcn_buf_append(out, buf, n - keep))
 			return rcn_err_set(err, RCN_ELIMIT, NULL, 0, "converted text exceeds %zu bytes", out->limit);
 		memcpy(c->tail, buf + n - keep, keep);

@@ -7,11 +7,14 @@
 
 #include <assert.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <openssl/evp.h>
 #include <isa-l/igzip_lib.h>
@@ -142,14 +145,52 @@ rcn_rc rcn_input_open_mem(rcn_input **out, const void *data, size_t n, const cha
 	return RCN_OK;
 }
 
+static const char *file_kind(mode_t m)
+{
+	return S_ISFIFO(m)   ? "a FIFO (named pipe)"
+	       : S_ISDIR(m)  ? "a directory"
+	       : S_ISCHR(m)  ? "a character device"
+	       : S_ISBLK(m)  ? "a block device"
+	       : S_ISSOCK(m) ? "a socket"
+			     : "not a file";
+}
+
+FILE *rcn_input_fopen(const char *path, const char *label, rcn_err *err)
+{
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
+		rcn_err_set(err, RCN_EIO, label, 0, "cannot open: %s", strerror(errno));
+		return NULL;
+	}
+	if (fstat(fd, &st) != 0) {
+		rcn_err_set(err, RCN_EIO, label, 0, "cannot stat: %s", strerror(errno));
+		close(fd);
+		return NULL;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		rcn_err_set(err, RCN_EIO, label, 0, "not a regular file: %s", file_kind(st.st_mode));
+		close(fd);
+		return NULL;
+	}
+	/* a regular file's reads never block anyway: back to plain reads */
+	int fl = fcntl(fd, F_GETFL);
+	FILE *f = fl == -1 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) == -1 ? NULL : fdopen(fd, "rb");
+	if (!f) {
+		rcn_err_set(err, RCN_EIO, label, 0, "cannot open: %s", strerror(errno));
+		close(fd);
+	}
+	return f;
+}
+
 rcn_rc rcn_input_open(rcn_input **out, const char *path, uint64_t max_bytes, rcn_err *err)
 {
 	rcn_rc rc = RCN_OK;
 	rcn_input *in = input_new(path, max_bytes);
 	in->raw = rcn_xmalloc(RAW_CHUNK);
-	in->fp = fopen(path, "rb");
+	in->fp = rcn_input_fopen(path, path, err);
 	if (!in->fp) {
-		rc = rcn_err_set(err, RCN_EIO, path, 0, "cannot open: %s", strerror(errno));
+		rc = err ? err->code : RCN_EIO;
 		goto cleanup;
 	}
 	rc = input_start(in, err);

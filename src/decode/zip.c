@@ -15,6 +15,7 @@
 #include <zlib.h>
 
 #include "recon/charset.h"
+#include "recon/input.h"
 
 #define CHUNK	      ((size_t)64 * 1024)
 #define EOCD_SIZE     22u
@@ -316,9 +317,9 @@ rcn_rc rcn_zip_open_file(rcn_zip **out, const char *path, const char *label, con
 {
 	rcn_rc rc = RCN_OK;
 	rcn_zip *z = zip_new(label ? label : path, lim);
-	z->fp = fopen(path, "rb");
+	z->fp = rcn_input_fopen(path, z->label, err);
 	if (!z->fp) {
-		rc = rcn_err_set(err, RCN_EIO, z->label, 0, "cannot open: %s", strerror(errno));
+		rc = err ? err->code : RCN_EIO;
 		goto cleanup;
 	}
 	off_t size;

@@ -20,8 +20,8 @@
 #include "parse/verdict.h"
 #include "recon/charset.h"
 #include "recon/money.h"
+#include "recon/text.h"
 
-#define QUOTE_MAX    60		     /* how much of an unrecognized cell is quoted back */
 #define SNIFF_MAX    ((size_t)4096)  /* raw bytes looked at to choose the encoding */
 #define SLICE_MAX    ((size_t)16384) /* raw bytes converted at once */
 #define COMMENT_MAX  ((size_t)1024)  /* bytes of a '#' line kept for reading it */
@@ -261,11 +261,13 @@ static void on_header(alipay *p)
 				fail(p, RCN_EFORMAT, line, "not %s (Alipay %s)", wanted[p->kind], kind_names[k]);
 				return;
 			}
-		const char *first = value(p, 0, &n);
-		fail(p, RCN_EFORMAT, line, "unrecognized header: %.*s", rcn_csvrows_quote_len(first, n, QUOTE_MAX),
-		     first);
+		/* Not quoted: the file may be anything at all (a link to another file). */
+		fail(p, RCN_EFORMAT, line, "not an Alipay %s: no header line (%s,...)", kind_names[p->kind],
+		     cols[identity[p->kind]].name);
 		return;
 	}
+	if (!rcn_csvrows_set_header(p->rows))
+		return;
 	const enum col *req = p->kind == K_TRADE     ? trade_required
 			      : p->kind == K_SUMMARY ? summary_required
 						     : account_required;
@@ -302,8 +304,7 @@ static void on_trade_row(alipay *p)
 	} else if (is_name(s, n, "退款")) {
 		rec.type = RCN_REC_REFUND;
 	} else {
-		rcn_verdict_quarantine(&p->v, "%s: unknown \"%.*s\"", cols[C_BIZ_TYPE].name,
-				       rcn_csvrows_quote_len(s, n, QUOTE_MAX), s);
+		rcn_verdict_quarantine(&p->v, "%s: unknown \"%s\"", cols[C_BIZ_TYPE].name, RCN_QUOTE(s, n));
 		return;
 	}
 	col_value(p, C_TRADE_NO, &n);
@@ -526,8 +527,7 @@ static void on_summary_row(alipay *p)
 		if (sum_cols[k].scale == 0) {
 			ok = parse_count(&v[k], s, n);
 			if (!ok)
-				snprintf(e.msg, sizeof(e.msg), "invalid count \"%.*s\"",
-					 rcn_csvrows_quote_len(s, n, QUOTE_MAX), s);
+				snprintf(e.msg, sizeof(e.msg), "invalid count \"%s\"", RCN_QUOTE(s, n));
 		} else {
 			ok = n == 0 || rcn_money_parse(&v[k], s, n, sum_cols[k].scale, &e) == RCN_OK;
 		}
@@ -652,8 +652,7 @@ static void on_footer(alipay *p, enum footer f, const char *s, size_t n)
 	p->footer_seen[f] = true;
 	int np = parse_footer(s, n, &count, parts, FOOTER_PARTS);
 	if (np < 0) {
-		rcn_verdict_summary_problem(&p->v, RCN_EFORMAT, "footer %s: cannot read \"%.*s\"", name,
-					    rcn_csvrows_quote_len(s, n, QUOTE_MAX), s);
+		rcn_verdict_summary_problem(&p->v, RCN_EFORMAT, "footer %s: cannot read \"%s\"", name, RCN_QUOTE(s, n));
 		return;
 	}
 	long rows = f == F_PAY	    ? p->res.payments
@@ -681,11 +680,11 @@ static void on_footer(alipay *p, enum footer f, const char *s, size_t n)
 		if (magnitude(stated) == have && (stated >= 0 || f == F_REFUND || f == F_OUT))
 			return;
 		int64_t shown = stated < 0 ? -have : have;
-		rcn_verdict_summary_problem(&p->v, RCN_ETOTALS,
-					    "control totals do not match: %s says %.*s%s%s, rows have %s", name,
-					    (int)parts[i].label_len, parts[i].label, parts[i].label_len ? " " : "",
-					    rcn_money_format(a, sizeof(a), stated, RCN_SCALE_FEN),
-					    rcn_money_format(b, sizeof(b), shown, RCN_SCALE_FEN));
+		rcn_verdict_summary_problem(
+			&p->v, RCN_ETOTALS, "control totals do not match: %s says %s%s%s, rows have %s", name,
+			RCN_QUOTE(parts[i].label, parts[i].label_len), parts[i].label_len ? " " : "",
+			rcn_money_format(a, sizeof(a), stated, RCN_SCALE_FEN),
+			rcn_money_format(b, sizeof(b), shown, RCN_SCALE_FEN));
 		return;
 	}
 }
@@ -755,8 +754,7 @@ static void on_period(alipay *p, const char *text, size_t len)
 	if (!p->business_date)
 		return;
 	if (t0 == RCN_NO_TIME || t1 == RCN_NO_TIME || t1 <= t0) {
-		fail(p, RCN_EFORMAT, line, "cannot read the statement's period: \"%.*s\"",
-		     rcn_csvrows_quote_len(text, len, QUOTE_MAX), text);
+		fail(p, RCN_EFORMAT, line, "cannot read the statement's period: \"%s\"", RCN_QUOTE(text, len));
 		return;
 	}
 	/* the last day covered: an end at midnight closes the day before it */
@@ -874,6 +872,11 @@ static void convert(alipay *p, const char *s, size_t n)
 		if (p->conv.len > 0)
 			rcn_csvrows_feed(p->rows, p->conv.data, p->conv.len);
 		rcn_buf_reset(&p->conv);
+		if (rc == RCN_EFORMAT) {
+			/* the text before the bad bytes went to the reader: it knows the column */
+			rcn_csvrows_fail_text(p->rows, p->raw_line, rcn_csvrows_partial_field(p->rows), e.msg);
+			return;
+		}
 		if (rc != RCN_OK) {
 			fail(p, rc, p->raw_line, "%s", e.msg);
 			return;
@@ -932,6 +935,10 @@ static alipay *create(enum kind kind, const rcn_parser_spec *spec)
 	rcn_buf_init(&p->conv, 4 * SLICE_MAX + 64); /* a GB18030 byte never becomes more than 4 of UTF-8 */
 	p->raw_line = 1;
 	p->rows = rcn_csvrows_new(p->file, on_row, p);
+	static const char *const what[] = {[K_TRADE] = "an Alipay 业务明细",
+					   [K_SUMMARY] = "an Alipay 业务明细(汇总)",
+					   [K_ACCOUNT] = "an Alipay 账务明细"};
+	rcn_csvrows_set_what(p->rows, what[kind]);
 	rcn_verdict_init(&p->v, p->file, p->rows, spec->quar, spec->ctx, &p->res);
 	for (int c = 0; c < C_COUNT; c++)
 		p->col[c] = -1;

@@ -18,6 +18,7 @@
 #include <csv.h>
 
 #include "recon/parse.h"
+#include "recon/text.h"
 
 /* Bytes handed to libcsv at once, so the row cap is checked at least this often. */
 #define PIECE_MAX ((size_t)64 * 1024)
@@ -45,19 +46,18 @@ struct rcn_csvrows {
 	size_t field_len[RCN_MAX_FIELDS];
 	size_t nfields;
 
+	/* the header's names, to name a column in messages (rcn_csvrows_set_header) */
+	const char *what; /* "a WeChat trade bill": what the file is not, before its header */
+	bool has_header;
+	rcn_buf header;
+	size_t header_off[RCN_MAX_FIELDS];
+	size_t header_len[RCN_MAX_FIELDS];
+	size_t nheader;
+
 	bool failed;
 	rcn_err err;
 	bool finished;
 };
-
-int rcn_csvrows_quote_len(const char *s, size_t n, size_t max)
-{
-	if (n <= max)
-		return (int)n;
-	while (max > 0 && ((unsigned char)s[max] & 0xC0) == 0x80)
-		max--;
-	return (int)max;
-}
 
 /* '(' or ')' for an ASCII or full-width parenthesis at s[0..n), with its length; else 0. */
 static char paren_at(const char *s, size_t n, size_t *len)
@@ -102,6 +102,82 @@ void rcn_csvrows_fail(rcn_csvrows *r, rcn_rc code, long line, const char *fmt, .
 	va_end(ap);
 	r->failed = true;
 	rcn_err_set(&r->err, code, r->file, line, "%s", msg);
+}
+
+/* Field `field` of the row at `line` holds bytes that are not text (why):
+ * the file is unreadable. `at` is the offset in the field, SIZE_MAX when
+ * unknown. The column is named by the header when there is one; before it,
+ * the file is said not to be what was expected, and none of its bytes are
+ * quoted (it may be any file at all). */
+static void fail_text(rcn_csvrows *r, long line, size_t field, size_t at, const char *why)
+{
+	char pos[48] = "";
+	if (at != SIZE_MAX)
+		snprintf(pos, sizeof(pos), " (byte %zu of the field)", at + 1);
+	if (field < r->nheader && r->header_len[field] > 0)
+		rcn_csvrows_fail(r, RCN_EFORMAT, line, "column %s: %s%s",
+				 RCN_QUOTE(r->header.data + r->header_off[field], r->header_len[field]), why, pos);
+	else if (!r->has_header && r->what)
+		rcn_csvrows_fail(r, RCN_EFORMAT, line, "not %s: %s in field %zu", r->what, why, field + 1);
+	else
+		rcn_csvrows_fail(r, RCN_EFORMAT, line, "field %zu: %s%s", field + 1, why, pos);
+}
+
+/* Field bytes as the reader copies them: NUL-free UTF-8, or the reader fails. */
+static bool check_field(rcn_csvrows *r, size_t field, const char *s, size_t n)
+{
+	const char *nul = memchr(s, '\0', n);
+	size_t bad = rcn_utf8_check(s, nul ? (size_t)(nul - s) : n);
+	if (nul && bad == (size_t)(nul - s)) {
+		fail_text(r, r->row_line, field, bad, "a NUL byte");
+		return false;
+	}
+	if (bad < n) {
+		fail_text(r, r->row_line, field, bad, "invalid UTF-8");
+		return false;
+	}
+	return true;
+}
+
+void rcn_csvrows_fail_text(rcn_csvrows *r, long line, size_t field, const char *why)
+{
+	fail_text(r, line, field, SIZE_MAX, why);
+}
+
+size_t rcn_csvrows_partial_field(const rcn_csvrows *r)
+{
+	return r->nfields;
+}
+
+void rcn_csvrows_set_what(rcn_csvrows *r, const char *what)
+{
+	r->what = what;
+}
+
+bool rcn_csvrows_set_header(rcn_csvrows *r)
+{
+	rcn_buf_reset(&r->header);
+	for (size_t i = 0; i < r->nfields; i++) {
+		r->header_off[i] = r->header.len;
+		r->header_len[i] = r->field_len[i];
+		/* within the limit: the header is one row */
+		rcn_buf_append(&r->header, r->row.data + r->field_off[i], r->field_len[i] + 1);
+	}
+	r->nheader = r->nfields;
+	r->has_header = true;
+	for (size_t i = 0; i < r->nheader; i++) {
+		const char *a = r->header.data + r->header_off[i];
+		if (r->header_len[i] == 0)
+			continue;
+		for (size_t j = i + 1; j < r->nheader; j++)
+			if (rcn_csvrows_name_eq(r->header.data + r->header_off[j], r->header_len[j], a)) {
+				rcn_csvrows_fail(r, RCN_EFORMAT, r->row_line,
+						 "header names column %s twice (fields %zu and %zu)",
+						 RCN_QUOTE(a, r->header_len[i]), i + 1, j + 1);
+				return false;
+			}
+	}
+	return true;
 }
 
 const rcn_err *rcn_csvrows_error(const rcn_csvrows *r)
@@ -185,6 +261,8 @@ static void add_field(rcn_csvrows *r, const char *data, size_t len)
 		row_too_long(r);
 		return;
 	}
+	if (!check_field(r, r->nfields, data, len))
+		return;
 	/* room is reserved for a whole row (rcn_csvrows_new): no check per field */
 	char *dst = r->row.data + r->row.len;
 	memcpy(dst, data, len);
@@ -248,23 +326,26 @@ static bool add_cuts(uint32_t *cut, size_t *k, size_t base, unsigned m)
  * blocks ran out (*at past them). */
 #ifdef HAVE_AVX2_SCAN
 __attribute__((target("avx2"))) static int line_avx2(const char *s, size_t len, size_t *at, uint32_t *cut, size_t *k,
-						     size_t *end, size_t *body)
+						     size_t *end, size_t *body, unsigned *hi)
 {
 	const __m256i comma = _mm256_set1_epi8(','), quote = _mm256_set1_epi8('"'), cr = _mm256_set1_epi8('\r'),
-		      lf = _mm256_set1_epi8('\n');
+		      lf = _mm256_set1_epi8('\n'), nul = _mm256_setzero_si256();
 	size_t i = *at;
 	for (; i + 32 <= len; i += 32) {
 		__m256i v = _mm256_loadu_si256((const __m256i *)(const void *)(s + i));
 		unsigned odd = (unsigned)_mm256_movemask_epi8(
 			_mm256_or_si256(_mm256_or_si256(_mm256_cmpeq_epi8(v, quote), _mm256_cmpeq_epi8(v, cr)),
-					_mm256_cmpeq_epi8(v, lf)));
+					_mm256_or_si256(_mm256_cmpeq_epi8(v, lf), _mm256_cmpeq_epi8(v, nul))));
 		unsigned commas = (unsigned)_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, comma));
+		unsigned high = (unsigned)_mm256_movemask_epi8(v);
 		if (odd) {
 			unsigned p = (unsigned)__builtin_ctz(odd);
+			*hi |= high & ((1u << p) - 1);
 			if (!add_cuts(cut, k, i, commas & ((1u << p) - 1)))
 				return -1;
 			return plain_end(s, i + p, len, end, body) ? 1 : -1;
 		}
+		*hi |= high;
 		if (!add_cuts(cut, k, i, commas))
 			return -1;
 	}
@@ -274,22 +355,27 @@ __attribute__((target("avx2"))) static int line_avx2(const char *s, size_t len, 
 #endif
 
 #ifdef __SSE2__
-static int line_sse2(const char *s, size_t len, size_t *at, uint32_t *cut, size_t *k, size_t *end, size_t *body)
+static int line_sse2(const char *s, size_t len, size_t *at, uint32_t *cut, size_t *k, size_t *end, size_t *body,
+		     unsigned *hi)
 {
 	const __m128i comma = _mm_set1_epi8(','), quote = _mm_set1_epi8('"'), cr = _mm_set1_epi8('\r'),
-		      lf = _mm_set1_epi8('\n');
+		      lf = _mm_set1_epi8('\n'), nul = _mm_setzero_si128();
 	size_t i = *at;
 	for (; i + 16 <= len; i += 16) {
 		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
-		unsigned odd = (unsigned)_mm_movemask_epi8(_mm_or_si128(
-			_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, cr)), _mm_cmpeq_epi8(v, lf)));
+		unsigned odd = (unsigned)_mm_movemask_epi8(
+			_mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, cr)),
+				     _mm_or_si128(_mm_cmpeq_epi8(v, lf), _mm_cmpeq_epi8(v, nul))));
 		unsigned commas = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, comma));
+		unsigned high = (unsigned)_mm_movemask_epi8(v);
 		if (odd) {
 			unsigned p = (unsigned)__builtin_ctz(odd);
+			*hi |= high & ((1u << p) - 1);
 			if (!add_cuts(cut, k, i, commas & ((1u << p) - 1)))
 				return -1;
 			return plain_end(s, i + p, len, end, body) ? 1 : -1;
 		}
+		*hi |= high;
 		if (!add_cuts(cut, k, i, commas))
 			return -1;
 	}
@@ -298,34 +384,39 @@ static int line_sse2(const char *s, size_t len, size_t *at, uint32_t *cut, size_
 }
 #endif
 
-/* A whole plain line at the start of s[0..len): no quote, no CR but the
- * one of a CR LF ending it, at most a row's fields. What libcsv would make
+/* A whole plain line at the start of s[0..len): no quote, no NUL, no CR but
+ * the one of a CR LF ending it, at most a row's fields. What libcsv would make
  * of it (fields split at commas, byte-exact, the CR LF or LF ending the
  * row) without its byte-at-a-time state machine: one pass, 32 or 16 bytes
  * at a time, finds the commas and the line's end together. True with the
  * commas in cut[0..*k), *body (the bytes before the line end) and *end
- * (past its LF); false when the line is not plain or does not end within
- * len (libcsv then takes it, and says what is wrong). */
-static bool plain_line(const char *s, size_t len, uint32_t *cut, size_t *k, size_t *end, size_t *body)
+ * (past its LF), *hi non-zero when a byte before the line end is not ASCII
+ * (the line's text is then checked as UTF-8: an all-ASCII line needs no
+ * more); false when the line is not plain or does not end within len
+ * (libcsv then takes it, and says what is wrong). */
+static bool plain_line(const char *s, size_t len, uint32_t *cut, size_t *k, size_t *end, size_t *body, unsigned *hi)
 {
 	size_t i = 0;
 	int found = 0;
 	*k = 0;
+	*hi = 0;
 #ifdef HAVE_AVX2_SCAN
 	if (__builtin_cpu_supports("avx2"))
-		found = line_avx2(s, len, &i, cut, k, end, body);
+		found = line_avx2(s, len, &i, cut, k, end, body, hi);
 #endif
 #ifdef __SSE2__
 	if (!found)
-		found = line_sse2(s, len, &i, cut, k, end, body);
+		found = line_sse2(s, len, &i, cut, k, end, body, hi);
 #endif
 	for (; !found && i < len; i++) {
 		if (s[i] == ',') {
 			if (*k == RCN_MAX_FIELDS - 1)
 				return false;
 			cut[(*k)++] = (uint32_t)i;
-		} else if (s[i] == '"' || s[i] == '\r' || s[i] == '\n') {
+		} else if (s[i] == '"' || s[i] == '\r' || s[i] == '\n' || s[i] == '\0') {
 			found = plain_end(s, i, len, end, body) ? 1 : -1;
+		} else {
+			*hi |= (unsigned char)s[i] & 0x80u;
 		}
 	}
 	return found == 1;
@@ -334,11 +425,22 @@ static bool plain_line(const char *s, size_t len, uint32_t *cut, size_t *k, size
 /* A plain line's row, its commas at cut[0..n): what add_field would do
  * field by field, with one copy of the line (the commas become the fields'
  * NULs); the row was empty (a row boundary) and the line is shorter than
- * the row cap. */
-static void emit_plain(rcn_csvrows *r, const char *s, size_t body, const uint32_t *cut, size_t n)
+ * the row cap. A line with a byte that is not ASCII (hi) is checked as
+ * UTF-8 first: a character never spans a comma, so the whole line at once. */
+static void emit_plain(rcn_csvrows *r, const char *s, size_t body, const uint32_t *cut, size_t n, unsigned hi)
 {
 	_Static_assert(PIECE_MAX < RCN_MAX_ROW_BYTES, "a plain line is one piece, within the row cap");
 	assert(r->nfields == 0 && !r->failed);
+	if (hi) {
+		size_t bad = rcn_utf8_check(s, body);
+		if (bad < body) {
+			size_t f = 0, start = 0;
+			while (f < n && cut[f] < bad)
+				start = cut[f++] + 1;
+			fail_text(r, r->row_line, f, bad - start, "invalid UTF-8");
+			return;
+		}
+	}
 	char *dst = r->row.data + r->row.len;
 	memcpy(dst, s, body);
 	dst[body] = '\0';
@@ -393,8 +495,9 @@ static void feed_piece(rcn_csvrows *r, const char *s, size_t n, bool ends_line)
 	bool at_boundary = !started_row && r->csv.pstate == 0 && r->csv.entry_pos == 0;
 	uint32_t cut[RCN_MAX_FIELDS - 1];
 	size_t k, end, body;
-	if (ends_line && r->in_row && at_boundary && plain_line(s, n, cut, &k, &end, &body))
-		emit_plain(r, s, body, cut, k); /* split without libcsv (the first line comes here) */
+	unsigned hi;
+	if (ends_line && r->in_row && at_boundary && plain_line(s, n, cut, &k, &end, &body, &hi))
+		emit_plain(r, s, body, cut, k, hi); /* split without libcsv (the first line comes here) */
 	else if (csv_parse(&r->csv, s, n, on_field, on_row_end, r) != n && !r->failed)
 		rcn_csvrows_fail(r, RCN_ELIMIT, r->line, "csv: %s", csv_strerror(csv_error(&r->csv)));
 	if (ends_line)
@@ -413,13 +516,14 @@ static size_t line_scan(rcn_csvrows *r, const char *s, size_t len)
 		return 0;
 	uint32_t cut[RCN_MAX_FIELDS - 1];
 	size_t k, end = 0, body = 0;
-	if (!plain_line(s, len, cut, &k, &end, &body) || body == 0)
+	unsigned hi;
+	if (!plain_line(s, len, cut, &k, &end, &body, &hi) || body == 0)
 		return 0;
 	/* what feed_piece does for such a line */
 	r->in_row = true;
 	r->row_line = r->line;
 	r->row_fed = end;
-	emit_plain(r, s, body, cut, k);
+	emit_plain(r, s, body, cut, k, hi);
 	r->line++;
 	return end;
 }
@@ -472,6 +576,7 @@ rcn_csvrows *rcn_csvrows_new(const char *file, rcn_csvrows_fn on_row, void *ctx)
 	 * in add_field keep every row inside it. */
 	rcn_buf_init(&r->row, (size_t)RCN_MAX_ROW_BYTES + RCN_MAX_FIELDS);
 	rcn_buf_reserve(&r->row, (size_t)RCN_MAX_ROW_BYTES + RCN_MAX_FIELDS);
+	rcn_buf_init(&r->header, (size_t)RCN_MAX_ROW_BYTES + RCN_MAX_FIELDS);
 	return r;
 }
 
@@ -508,5 +613,6 @@ void rcn_csvrows_free(rcn_csvrows *r)
 		return;
 	csv_free(&r->csv);
 	rcn_buf_free(&r->row);
+	rcn_buf_free(&r->header);
 	free(r);
 }

@@ -44,8 +44,23 @@ const rcn_err *rcn_csvrows_error(const rcn_csvrows *r);
  * and 收支金额（元） for the same column. */
 bool rcn_csvrows_name_eq(const char *s, size_t n, const char *name);
 
-/* Length of the longest prefix of s[0..n) that is at most max bytes and does
- * not split a UTF-8 sequence: for quoting a cell back in a message. */
-int rcn_csvrows_quote_len(const char *s, size_t n, size_t max);
+/* Every field is checked as it is copied: a NUL byte or bytes that are not
+ * UTF-8 fail the reader, naming the line and the column (ASCII lines cost
+ * one more instruction per 32 bytes of the line scan). */
+
+/* What the file should be ("a WeChat trade bill", borrowed), for a message
+ * about bytes that are not text before the header: "not a WeChat trade
+ * bill: ...", quoting none of them. */
+void rcn_csvrows_set_what(rcn_csvrows *r, const char *what);
+/* The current row is the header: its names are kept to name columns in
+ * later messages. A name that appears twice (read with rcn_csvrows_name_eq)
+ * fails the reader naming it; false then. */
+bool rcn_csvrows_set_header(rcn_csvrows *r);
+/* Bytes that are not text in field `field` of the row at `line` (a format
+ * that converts its charset itself finds them): fails the reader naming the
+ * column, with `why`. */
+void rcn_csvrows_fail_text(rcn_csvrows *r, long line, size_t field, const char *why);
+/* The field the bytes fed last end in: the fields of the unfinished row so far. */
+size_t rcn_csvrows_partial_field(const rcn_csvrows *r);
 
 #endif

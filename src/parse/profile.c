@@ -9,11 +9,11 @@
 
 #include "recon/charset.h"
 #include "recon/money.h"
+#include "recon/text.h"
 #include "parse/parse_util.h"
 #include "parse/parser_internal.h"
 #include "parse/profile_internal.h"
 
-#define QUOTE_MAX   60		 /* how much of a bad value is quoted back */
 #define MATCH_LIMIT 10000000u	 /* PCRE2 backtracking budget per line: a profile's pattern can't hang a night */
 #define DEPTH_LIMIT (64u * 1024) /* PCRE2 backtracking memory per line, KiB */
 
@@ -49,6 +49,9 @@ typedef struct {
 	enum stage stage;
 	int col[PF__COUNT]; /* csv: header index of each mapped field */
 	size_t ncols;
+	rcn_buf hdr; /* csv: the header's names, trimmed and NUL-terminated, to name a column in messages */
+	size_t hdr_off[RCN_MAX_FIELDS];
+	size_t nhdr;
 	int64_t raw_sums[PT__COUNT]; /* what the detail rows add up to, per total */
 	bool stated_set[PT__COUNT];
 	int64_t stated[PT__COUNT];
@@ -91,19 +94,10 @@ __attribute__((format(printf, 3, 4))) static void quarantine(parser *p, long lin
 	va_start(ap, fmt);
 	vsnprintf(reason, sizeof(reason), fmt, ap);
 	va_end(ap);
+	rcn_utf8_trim_tail(reason); /* a reason cut to fit is cut on a character boundary */
 	p->res.bad_rows++;
 	if (p->spec->quar)
 		p->spec->quar(p->spec->ctx, p->spec->file, line, reason);
-}
-
-/* Length of the longest prefix of s[0..n) of at most max bytes that does not split a UTF-8 sequence. */
-static int utf8_prefix(const char *s, size_t n, size_t max)
-{
-	if (n <= max)
-		return (int)n;
-	while (max > 0 && ((unsigned char)s[max] & 0xC0) == 0x80)
-		max--;
-	return (int)max;
 }
 
 static bool is_blank(const char *s, size_t n)
@@ -157,8 +151,7 @@ static rcn_rc parse_amount(const rcn_profile *prof, int64_t *out, const char *s,
 		}
 		for (int i = yuan_decimals; i < scale; i++)
 			if (__builtin_mul_overflow(v, 10, &v)) {
-				snprintf(why, why_n, "invalid amount \"%.*s\": too large", utf8_prefix(s, n, QUOTE_MAX),
-					 s);
+				snprintf(why, why_n, "invalid amount \"%s\": too large", RCN_QUOTE(s, n));
 				return RCN_EFORMAT;
 			}
 		*out = v;
@@ -167,17 +160,16 @@ static rcn_rc parse_amount(const rcn_profile *prof, int64_t *out, const char *s,
 	size_t i = n > 0 && s[0] == '-';
 	int64_t v = 0;
 	if (i == n) {
-		snprintf(why, why_n, "invalid amount \"%.*s\": expected whole fen", utf8_prefix(s, n, QUOTE_MAX), s);
+		snprintf(why, why_n, "invalid amount \"%s\": expected whole fen", RCN_QUOTE(s, n));
 		return RCN_EFORMAT;
 	}
 	for (; i < n; i++) {
 		if (s[i] < '0' || s[i] > '9') {
-			snprintf(why, why_n, "invalid amount \"%.*s\": expected whole fen",
-				 utf8_prefix(s, n, QUOTE_MAX), s);
+			snprintf(why, why_n, "invalid amount \"%s\": expected whole fen", RCN_QUOTE(s, n));
 			return RCN_EFORMAT;
 		}
 		if (v > (INT64_MAX / 1000 - (s[i] - '0')) / 10) {
-			snprintf(why, why_n, "invalid amount \"%.*s\": too large", utf8_prefix(s, n, QUOTE_MAX), s);
+			snprintf(why, why_n, "invalid amount \"%s\": too large", RCN_QUOTE(s, n));
 			return RCN_EFORMAT;
 		}
 		v = v * 10 + (s[i] - '0');
@@ -258,8 +250,7 @@ static void on_values(parser *p, const row_values *rv, long line)
 	} else if (prof->default_type >= 0) {
 		rec.type = (rcn_rec_type)prof->default_type;
 	} else {
-		quarantine(p, line, "unknown type value \"%.*s\"",
-			   utf8_prefix(rv->v[PF_TYPE], rv->n[PF_TYPE], QUOTE_MAX), rv->v[PF_TYPE]);
+		quarantine(p, line, "unknown type value \"%s\"", RCN_QUOTE(rv->v[PF_TYPE], rv->n[PF_TYPE]));
 		return;
 	}
 	int status;
@@ -270,8 +261,7 @@ static void on_values(parser *p, const row_values *rv, long line)
 	} else if (prof->default_status >= 0) {
 		status = prof->default_status;
 	} else {
-		quarantine(p, line, "unknown status value \"%.*s\"",
-			   utf8_prefix(rv->v[PF_STATUS], rv->n[PF_STATUS], QUOTE_MAX), rv->v[PF_STATUS]);
+		quarantine(p, line, "unknown status value \"%s\"", RCN_QUOTE(rv->v[PF_STATUS], rv->n[PF_STATUS]));
 		return;
 	}
 	if (rv->n[PF_ORDER_NO] == 0) {
@@ -302,8 +292,8 @@ static void on_values(parser *p, const row_values *rv, long line)
 	 * when the type is a default, not when the channel said "payment". */
 	if (amount < 0) {
 		if (rec.type == RCN_REC_PAYMENT && type_from_map) {
-			quarantine(p, line, "%s is negative on a payment row: %.*s", NAME(PF_AMOUNT),
-				   utf8_prefix(rv->v[PF_AMOUNT], rv->n[PF_AMOUNT], QUOTE_MAX), rv->v[PF_AMOUNT]);
+			quarantine(p, line, "%s is negative on a payment row: %s", NAME(PF_AMOUNT),
+				   RCN_QUOTE(rv->v[PF_AMOUNT], rv->n[PF_AMOUNT]));
 			return;
 		}
 		rec.type = RCN_REC_REFUND;
@@ -337,8 +327,8 @@ static void on_values(parser *p, const row_values *rv, long line)
 		}
 	}
 	if (!parse_time(prof->time_format, t, tn, rec.trade_time, &rec.trade_date)) {
-		quarantine(p, line, "%s: invalid time \"%.*s\" (expected %s)", NAME(tf), utf8_prefix(t, tn, QUOTE_MAX),
-			   t, prof->time_format);
+		quarantine(p, line, "%s: invalid time \"%s\" (expected %s)", NAME(tf), RCN_QUOTE(t, tn),
+			   prof->time_format);
 		return;
 	}
 	rec.rate_ppm = -1;
@@ -592,6 +582,22 @@ static void on_csv_header(parser *p, const char *s, size_t n, long line)
 		set_fatal(p, RCN_ELIMIT, line, "header has more than %d fields", RCN_MAX_FIELDS);
 		return;
 	}
+	rcn_buf_reset(&p->hdr);
+	for (size_t i = 0; i < p->nfields; i++) {
+		const char *name = p->vals.data + p->field_off[i];
+		size_t len = strlen(name);
+		name = trim(name, &len);
+		p->hdr_off[i] = p->hdr.len;
+		rcn_buf_append(&p->hdr, name, len); /* within the limit: one row */
+		rcn_buf_append(&p->hdr, "", 1);
+		for (size_t j = 0; j < i && len > 0; j++)
+			if (strcmp(p->hdr.data + p->hdr_off[j], p->hdr.data + p->hdr_off[i]) == 0) {
+				set_fatal(p, RCN_EFORMAT, line, "header names column %s twice (fields %zu and %zu)",
+					  RCN_QUOTE(name, len), j + 1, i + 1);
+				return;
+			}
+	}
+	p->nhdr = p->nfields;
 	for (int f = 0; f < PF__COUNT; f++) {
 		if (!p->prof->col[f].set)
 			continue;
@@ -655,8 +661,8 @@ static void on_footer(parser *p, const char *s, long line)
 			for (size_t i = 0; i < n && ok; i++)
 				x = x * 10 + (v[i] - '0');
 			if (!ok) {
-				footer_problem(p, line, "footer %s: invalid count \"%.*s\"", rcn_ptotal_names[t],
-					       utf8_prefix(v, n, QUOTE_MAX), v);
+				footer_problem(p, line, "footer %s: invalid count \"%s\"", rcn_ptotal_names[t],
+					       RCN_QUOTE(v, n));
 				return;
 			}
 		} else if (parse_amount(p->prof, &x, v, n, RCN_SCALE_FEE, t == PT_FEE ? RCN_SCALE_FEE : RCN_SCALE_FEN,
@@ -718,19 +724,13 @@ static rcn_rc check_totals(parser *p, rcn_err *why)
 /* ---- lines ---- */
 
 /* One physical line: p->raw holds its stored bytes, p->text its UTF-8 (both without the line end). */
-static void on_line(parser *p, long line, const char *unreadable)
+static void on_line(parser *p, long line)
 {
 	const rcn_profile *prof = p->prof;
 	const char *s = p->text.data ? p->text.data : "";
 	size_t n = p->text.len;
 
 	if (p->cont) { /* a quoted field that goes on */
-		if (unreadable) {
-			p->cont = false;
-			p->res.rows++;
-			quarantine(p, p->row_line, "%s", unreadable);
-			return;
-		}
 		if (csv_split(p, s, n)) {
 			p->cont = false;
 			on_csv_row(p);
@@ -739,24 +739,16 @@ static void on_line(parser *p, long line, const char *unreadable)
 	}
 	if (line <= prof->skip_lines)
 		return;
-	if (unreadable) {
-		if (p->stage == ST_HEADER) {
-			set_fatal(p, RCN_EFORMAT, line, "%s", unreadable);
-		} else {
-			p->res.rows++;
-			quarantine(p, line, "%s", unreadable);
-		}
-		return;
-	}
 	if (is_blank(s, n) || match(p, PP_IGNORE, s, n, line) || p->fatal)
 		return;
 	if (p->stage == ST_HEADER) {
 		if (prof->pattern[PP_HEADER]) {
 			if (!match(p, PP_HEADER, s, n, line)) {
 				if (!p->fatal)
+					/* not quoted: the file may be anything at all (a link to another file) */
 					set_fatal(p, RCN_EFORMAT, line,
-						  "expected the header line (profile %s), found: %.*s", prof->name,
-						  utf8_prefix(s, n, QUOTE_MAX), s);
+						  "not a %s statement (profile %s): no header line", prof->name,
+						  prof->name);
 				return;
 			}
 			if (!prof->fixed)
@@ -787,8 +779,7 @@ static void on_line(parser *p, long line, const char *unreadable)
 		if (p->fatal)
 			return;
 		p->res.rows++;
-		quarantine(p, line, "line matches none of the profile's patterns: %.*s", utf8_prefix(s, n, QUOTE_MAX),
-			   s);
+		quarantine(p, line, "line matches none of the profile's patterns: %s", RCN_QUOTE(s, n));
 		return;
 	}
 	if (prof->fixed) {
@@ -802,6 +793,51 @@ static void on_line(parser *p, long line, const char *unreadable)
 		on_csv_row(p);
 	else
 		p->cont = true;
+}
+
+/* The line at `line` holds bytes that are not text (why) after the first
+ * text_len bytes of p->text: the whole file is rejected, naming the column
+ * (before the header, only what the file is not: it may be any file). */
+static void bad_text(parser *p, long line, const char *why, size_t text_len)
+{
+	const rcn_profile *prof = p->prof;
+	if (p->stage == ST_HEADER && !p->cont) {
+		set_fatal(p, RCN_EFORMAT, line, "not a %s statement (profile %s): %s", prof->name, prof->name, why);
+		return;
+	}
+	if (prof->fixed) {
+		/* the first mapped column whose own bytes are not text */
+		const char *raw = p->raw.data ? p->raw.data : "";
+		for (int f = 0; f < PF__COUNT; f++) {
+			size_t start = prof->col[f].start, width = prof->col[f].width;
+			if (!prof->col[f].set || start >= p->raw.len)
+				continue;
+			if (width > p->raw.len - start)
+				width = p->raw.len - start;
+			char tmp[1024];
+			rcn_err e;
+			if (memchr(raw + start, '\0', width) ||
+			    (width * 2 + 1 <= sizeof(tmp) &&
+			     rcn_charset_field(tmp, sizeof(tmp), raw + start, width, prof->encoding, &e) != RCN_OK)) {
+				set_fatal(p, RCN_EFORMAT, line, "column %s (bytes %zu-%zu): %s", rcn_pfield_names[f],
+					  start + 1, start + width, why);
+				return;
+			}
+		}
+		set_fatal(p, RCN_EFORMAT, line, "%s outside the mapped columns", why);
+		return;
+	}
+	/* CSV: the field the good text ends in, split as the row would be */
+	if (!p->cont) {
+		csv_reset(p);
+		p->row_line = line;
+	}
+	size_t field = csv_split(p, p->text.data ? p->text.data : "", text_len) ? p->nfields - 1 : p->nfields;
+	if (field < p->nhdr && p->hdr.data[p->hdr_off[field]])
+		set_fatal(p, RCN_EFORMAT, line, "column %s: %s",
+			  RCN_QUOTE(p->hdr.data + p->hdr_off[field], strlen(p->hdr.data + p->hdr_off[field])), why);
+	else
+		set_fatal(p, RCN_EFORMAT, line, "field %zu: %s", field + 1, why);
 }
 
 static void reopen_charset(parser *p)
@@ -818,7 +854,6 @@ static void end_line(parser *p)
 {
 	rcn_err e;
 	long line = p->line;
-	const char *unreadable = NULL;
 	char why[64];
 
 	if (line == 1 && p->raw.len >= 3 && memcmp(p->raw.data, "\xEF\xBB\xBF", 3) == 0 &&
@@ -845,15 +880,17 @@ static void end_line(parser *p)
 			return;
 		}
 		reopen_charset(p);
-		rcn_buf_reset(&p->text);
 		snprintf(why, sizeof(why), "invalid %s byte sequence", p->prof->encoding);
-		unreadable = why;
-	} else {
-		p->text.data[--p->text.len] = '\0'; /* the '\n' */
-		if (memchr(p->text.data, '\0', p->text.len))
-			unreadable = "a NUL byte in the line";
+		bad_text(p, line, why, p->text.len); /* the text before the bad bytes was converted */
+		return;
 	}
-	on_line(p, line, unreadable);
+	p->text.data[--p->text.len] = '\0'; /* the '\n' */
+	const char *nul = memchr(p->text.data, '\0', p->text.len);
+	if (nul) {
+		bad_text(p, line, "a NUL byte", (size_t)(nul - p->text.data));
+		return;
+	}
+	on_line(p, line);
 }
 
 static void feed_bytes(parser *p, const char *s, size_t n)
@@ -893,6 +930,7 @@ static void *profile_create(const rcn_parser_spec *spec)
 	/* GB18030 to UTF-8 grows at most 3 bytes for 2; the '\n' is appended too */
 	rcn_buf_init(&p->text, (size_t)RCN_MAX_ROW_BYTES * 3 / 2 + 8);
 	rcn_buf_init(&p->vals, (size_t)RCN_MAX_ROW_BYTES * 3 / 2 + 2 * RCN_MAX_FIELDS + 8);
+	rcn_buf_init(&p->hdr, (size_t)RCN_MAX_ROW_BYTES * 3 / 2 + 2 * RCN_MAX_FIELDS + 8);
 	if (!p->prof) {
 		set_fatal(p, RCN_EUSAGE, 0, "no profile given for a profile format");
 		return p;
@@ -980,6 +1018,7 @@ static void profile_destroy(void *state)
 	rcn_buf_free(&p->raw);
 	rcn_buf_free(&p->text);
 	rcn_buf_free(&p->vals);
+	rcn_buf_free(&p->hdr);
 	free(p);
 }
 

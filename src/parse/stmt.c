@@ -9,6 +9,7 @@
 #include "recon/input.h"
 #include "recon/money.h"
 #include "recon/parse.h"
+#include "recon/text.h"
 #include "recon/zip.h"
 
 #define READ_CHUNK ((size_t)256 * 1024)
@@ -95,7 +96,7 @@ static rcn_rc digest_file(const char *path, const char *label, char sha256_hex[6
 static int is_zip_file(const char *path)
 {
 	unsigned char head[4];
-	FILE *f = fopen(path, "rb");
+	FILE *f = rcn_input_fopen(path, path, NULL);
 	if (!f)
 		return -1;
 	size_t n = fread(head, 1, sizeof(head), f);
@@ -108,7 +109,7 @@ static int is_zip_file(const char *path)
 static bool looks_like_markup(const char *path)
 {
 	unsigned char head[512];
-	FILE *f = fopen(path, "rb");
+	FILE *f = rcn_input_fopen(path, path, NULL);
 	if (!f)
 		return false;
 	size_t n = fread(head, 1, sizeof(head), f), i = 0;
@@ -290,6 +291,14 @@ static void add_result(rcn_stmt_result *into, const rcn_stmt_result *r)
 	into->movement_out_fen += r->movement_out_fen;
 }
 
+/* "<archive label>:<entry name>", the name quoted (rcn_quote): an entry's
+ * name is the archive's to choose, and it labels every message of the entry. */
+static void entry_label_of(char *out, size_t cap, const char *label, const char *name)
+{
+	char q[4 * 256 + 16];
+	snprintf(out, cap, "%s:%s", label, rcn_quote(q, sizeof(q), name, strlen(name), 256));
+}
+
 static rcn_rc parse_archive(const char *path, const char *label, const rcn_stmt_kind *kind, const rcn_parser_spec *base,
 			    rcn_stmt_result *out, char sha256_hex[65])
 {
@@ -318,7 +327,7 @@ static rcn_rc parse_archive(const char *path, const char *label, const rcn_stmt_
 	}
 
 	rcn_parser_spec spec = *base;
-	snprintf(entry_label, sizeof(entry_label), "%s:%s", label, rcn_zip_entry_at(z, detail)->name);
+	entry_label_of(entry_label, sizeof(entry_label), label, rcn_zip_entry_at(z, detail)->name);
 	spec.file = entry_label;
 	spec.kind = fmt[ROLE_DETAIL];
 	rc = parse_entry(z, detail, &spec, out);
@@ -330,7 +339,7 @@ static rcn_rc parse_archive(const char *path, const char *label, const rcn_stmt_
 		rcn_stmt_result sum;
 		char sum_label[1024], why[300];
 		memset(&sum, 0, sizeof(sum));
-		snprintf(sum_label, sizeof(sum_label), "%s:%s", label, rcn_zip_entry_at(z, summary)->name);
+		entry_label_of(sum_label, sizeof(sum_label), label, rcn_zip_entry_at(z, summary)->name);
 		spec = *base;
 		spec.file = sum_label;
 		spec.kind = fmt[ROLE_SUMMARY];
@@ -361,7 +370,7 @@ static rcn_rc parse_archive(const char *path, const char *label, const rcn_stmt_
 		size_t i = at[ROLE_EXTRA];
 		rcn_stmt_result extra;
 		memset(&extra, 0, sizeof(extra));
-		snprintf(entry_label, sizeof(entry_label), "%s:%s", label, rcn_zip_entry_at(z, i)->name);
+		entry_label_of(entry_label, sizeof(entry_label), label, rcn_zip_entry_at(z, i)->name);
 		spec = *base;
 		spec.file = entry_label;
 		spec.kind = fmt[ROLE_EXTRA];

@@ -8,6 +8,7 @@
 
 #include "recon/charset.h"
 #include "recon/money.h"
+#include "recon/text.h"
 #include "parse/parse_util.h"
 #include "parse/parser_internal.h"
 
@@ -200,29 +201,16 @@ static void quarantine(up_parser *p, long line, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(reason, sizeof(reason), fmt, ap);
 	va_end(ap);
+	rcn_utf8_trim_tail(reason); /* a reason cut to fit is cut on a character boundary */
 	p->res.bad_rows++;
 	if (p->spec->quar)
 		p->spec->quar(p->spec->ctx, p->spec->file, line, reason);
 }
 
-/* s[0..n) for a message: printable ASCII as is, anything else as \xNN, so a
- * reason stays valid UTF-8 whatever the bytes were. */
+/* s[0..n) for a message (rcn_quote: escaped, valid UTF-8 whatever the bytes were). */
 static const char *quote(char *buf, size_t cap, const char *s, size_t n)
 {
-	size_t o = 0;
-	for (size_t i = 0; i < n && i < QUOTE_MAX && o + 5 < cap; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c >= 0x20 && c < 0x7F && c != '"' && c != '\\')
-			buf[o++] = (char)c;
-		else
-			o += (size_t)snprintf(buf + o, cap - o, "\\x%02X", c);
-	}
-	if (n > QUOTE_MAX && o + 4 < cap) {
-		memcpy(buf + o, "...", 3);
-		o += 3;
-	}
-	buf[o] = '\0';
-	return buf;
+	return rcn_quote(buf, cap, s, n, QUOTE_MAX);
 }
 
 /* An unsigned decimal of 1 to 18 digits and nothing else. */
@@ -406,6 +394,55 @@ static enum up_kind_of_row row_kind(const char *code, const char *txn_type, bool
 	return strcmp(code, "S30") == 0 ? ROW_REFUND : ROW_PAYMENT;
 }
 
+/* The name of the layout's field i, for a message. */
+static const char *layout_field_name(const up_parser *p, size_t i, char *buf, size_t cap)
+{
+	for (int k = 0; k < F_COUNT; k++)
+		if (p->lay->field[k] == (int)i)
+			return field_names[k];
+	snprintf(buf, cap, "field %zu (bytes %zu-%zu)", i + 1, p->off[i] + 1, p->off[i] + p->lay->widths[i]);
+	return buf;
+}
+
+/* Every byte of a detail line, read or not, is text: no NUL, valid GBK. A
+ * line that is not rejects the whole file, naming the field (FORMATS.md §3). */
+static bool line_is_text(up_parser *p, const char *s, size_t n, long line)
+{
+	bool ascii = true;
+	const char *nul = memchr(s, '\0', n);
+	for (size_t i = 0; i < n && ascii; i++)
+		ascii = (unsigned char)s[i] < 0x80;
+	if (!nul && ascii)
+		return true;
+	char name[64];
+	char *tmp = rcn_xmalloc(UTF8_MAX_BYTES); /* a rare path: lines of these files are ASCII */
+	rcn_err e;
+	bool ok = false;
+	for (size_t i = 0; i < p->lay->nwidths && p->off[i] < n; i++) {
+		size_t w = p->lay->widths[i] < n - p->off[i] ? p->lay->widths[i] : n - p->off[i];
+		const char *f = s + p->off[i];
+		if (memchr(f, '\0', w)) {
+			set_fatal(p, RCN_EFORMAT, line, "%s: a NUL byte", layout_field_name(p, i, name, sizeof(name)));
+			goto cleanup;
+		}
+		if (rcn_charset_field(tmp, UTF8_MAX_BYTES, f, w, "GBK", &e) != RCN_OK) {
+			set_fatal(p, RCN_EFORMAT, line, "%s: invalid GBK byte sequence",
+				  layout_field_name(p, i, name, sizeof(name)));
+			goto cleanup;
+		}
+	}
+	size_t end = p->off[p->lay->nwidths - 1] + p->lay->widths[p->lay->nwidths - 1];
+	if (nul || (end < n && rcn_charset_field(tmp, UTF8_MAX_BYTES, s + end, n - end, "GBK", &e) != RCN_OK)) {
+		set_fatal(p, RCN_EFORMAT, line, "%s between or after the fields",
+			  nul ? "a NUL byte" : "invalid GBK byte sequence");
+		goto cleanup;
+	}
+	ok = true;
+cleanup:
+	free(tmp);
+	return ok;
+}
+
 static void hold(up_parser *p, const rcn_record *rec, char text[F_COUNT][TEXT_MAX], bool reversal, bool of_cancel);
 
 static void on_detail_line(up_parser *p, const char *s, size_t n, long line)
@@ -415,6 +452,8 @@ static void on_detail_line(up_parser *p, const char *s, size_t n, long line)
 	int64_t amount, fee = 0, settle = 0, net = 0;
 	rcn_record rec;
 
+	if (!line_is_text(p, s, n, line))
+		return;
 	p->res.rows++;
 	if (p->total > LINE_MAX_BYTES) {
 		quarantine(p, line, "line is longer than %zu bytes: not a %s record", LINE_MAX_BYTES, lay->tag);

@@ -6,6 +6,8 @@
 #include <stdarg.h>
 #include <stdio.h>
 
+#include "recon/text.h"
+
 void rcn_verdict_init(rcn_verdict *v, const char *file, rcn_csvrows *rows, rcn_quarantine_sink quar_sink, void *ctx,
 		      rcn_stmt_result *res)
 {
@@ -19,6 +21,7 @@ void rcn_verdict_quarantine(rcn_verdict *v, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(reason, sizeof(reason), fmt, ap);
 	va_end(ap);
+	rcn_utf8_trim_tail(reason); /* a reason cut to fit is cut on a character boundary */
 	v->res->bad_rows++;
 	if (v->quar_sink)
 		v->quar_sink(v->ctx, v->file, rcn_csvrows_row_line(v->rows), reason);

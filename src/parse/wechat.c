@@ -12,9 +12,7 @@
 #include "parse/verdict.h"
 #include "recon/money.h"
 #include "recon/parse.h"
-
-/* How much of an unrecognized first cell is quoted back in the error. */
-#define QUOTE_MAX 60
+#include "recon/text.h"
 
 /* Detail columns recon reads; anything else in the header is ignored. */
 enum col {
@@ -160,11 +158,14 @@ static void on_header(rcn_wechat_parser *p)
 		rcn_csvrows_fail(p->rows, RCN_EFORMAT, line, "not a trade bill (WeChat fund-flow bill)");
 		return;
 	}
+	/* Not quoted: the file may be anything at all (a link to another file). */
 	if (!is_name(first, n, col_names[C_TRADE_TIME])) {
-		rcn_csvrows_fail(p->rows, RCN_EFORMAT, line, "unrecognized header: %.*s",
-				 rcn_csvrows_quote_len(first, n, QUOTE_MAX), first);
+		rcn_csvrows_fail(p->rows, RCN_EFORMAT, line, "not a WeChat trade bill: no header line (%s,...)",
+				 col_names[C_TRADE_TIME]);
 		return;
 	}
+	if (!rcn_csvrows_set_header(p->rows))
+		return;
 	for (size_t i = 0; i < nf; i++) {
 		const char *s = raw_field(p, i, &n);
 		for (int c = 0; c < C_COUNT; c++)
@@ -353,8 +354,8 @@ static void on_summary_values(rcn_wechat_parser *p)
 		rcn_err e;
 		if (k == TOTAL_ROWS) {
 			if (!parse_count(&stated, s, n)) {
-				rcn_verdict_summary_problem(&p->v, RCN_EFORMAT, "summary %s: invalid count \"%.*s\"",
-							    name, rcn_csvrows_quote_len(s, n, QUOTE_MAX), s);
+				rcn_verdict_summary_problem(&p->v, RCN_EFORMAT, "summary %s: invalid count \"%s\"",
+							    name, RCN_QUOTE(s, n));
 				return;
 			}
 			if (stated != p->res.rows) {
@@ -417,6 +418,7 @@ rcn_wechat_parser *rcn_wechat_parser_new(const char *file, const char *channel, 
 	/* The reader also rejects an HTML or XML page: v2 answers errors as XML, and a
 	 * proxy or login page comes back as HTML (FORMATS.md §1). */
 	p->rows = rcn_csvrows_new(file, on_row, p);
+	rcn_csvrows_set_what(p->rows, "a WeChat trade bill");
 	rcn_verdict_init(&p->v, file, p->rows, quar, ctx, &p->res);
 	for (int c = 0; c < C_COUNT; c++)
 		p->col[c] = -1;

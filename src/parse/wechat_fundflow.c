@@ -11,8 +11,7 @@
 #include "parse/parser_internal.h"
 #include "parse/verdict.h"
 #include "recon/money.h"
-
-#define QUOTE_MAX 60 /* how much of an unrecognized cell is quoted back */
+#include "recon/text.h"
 
 /* Columns recon reads, by name; the (元) ones also match （元）. */
 enum col {
@@ -97,11 +96,14 @@ static void on_header(fundflow *p)
 		rcn_csvrows_fail(p->rows, RCN_EFORMAT, line, "not a fund-flow bill (WeChat trade bill)");
 		return;
 	}
+	/* Not quoted: the file may be anything at all (a link to another file). */
 	if (!is_name(first, n, col_names[C_TIME])) {
-		rcn_csvrows_fail(p->rows, RCN_EFORMAT, line, "unrecognized header: %.*s",
-				 rcn_csvrows_quote_len(first, n, QUOTE_MAX), first);
+		rcn_csvrows_fail(p->rows, RCN_EFORMAT, line, "not a WeChat fund-flow bill: no header line (%s,...)",
+				 col_names[C_TIME]);
 		return;
 	}
+	if (!rcn_csvrows_set_header(p->rows))
+		return;
 	for (size_t i = 0; i < nf; i++) {
 		const char *s = rcn_csvrows_field(p->rows, i, &n);
 		for (int c = 0; c < C_COUNT; c++)
@@ -140,8 +142,7 @@ static void on_detail(fundflow *p)
 	} else if (is_name(s, n, "支出")) {
 		income = false;
 	} else {
-		rcn_verdict_quarantine(&p->v, "%s: unknown \"%.*s\"", col_names[C_DIRECTION],
-				       rcn_csvrows_quote_len(s, n, QUOTE_MAX), s);
+		rcn_verdict_quarantine(&p->v, "%s: unknown \"%s\"", col_names[C_DIRECTION], RCN_QUOTE(s, n));
 		return;
 	}
 	/* The direction is 收支类型; the amount is written unsigned. */
@@ -260,8 +261,8 @@ static void on_summary_values(fundflow *p)
 			if (!stated_cols[k].money) {
 				if (!parse_count(&stated, s, n)) {
 					rcn_verdict_summary_problem(&p->v, RCN_EFORMAT,
-								    "summary %s: invalid count \"%.*s\"", name,
-								    rcn_csvrows_quote_len(s, n, QUOTE_MAX), s);
+								    "summary %s: invalid count \"%s\"", name,
+								    RCN_QUOTE(s, n));
 					return;
 				}
 				if (stated != have[k]) {
@@ -324,6 +325,7 @@ static void *fundflow_create(const rcn_parser_spec *spec)
 	p->rec_sink = spec->rec;
 	p->ctx = spec->ctx;
 	p->rows = rcn_csvrows_new(p->file, on_row, p);
+	rcn_csvrows_set_what(p->rows, "a WeChat fund-flow bill");
 	rcn_verdict_init(&p->v, p->file, p->rows, spec->quar, spec->ctx, &p->res);
 	for (int c = 0; c < C_COUNT; c++)
 		p->col[c] = -1;

@@ -10,6 +10,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "recon/input.h"
+#include "recon/text.h"
+
 /* How far before or after the business date a row may lie and still be the
  * date's own: a channel's cut-off is not exactly midnight on the merchant's
  * clock (an order created at 23:59 and paid at 00:00:03). */
@@ -51,7 +54,9 @@ static void on_record(void *p, const rcn_record *rec)
 	/* a statement for another account must not be reconciled as this one's */
 	if (rec->provider_id && *rec->provider_id && strcmp(rec->provider_id, job->conf->merchant_id) != 0 &&
 	    !job->wrong_merchant[0]) {
-		snprintf(job->wrong_merchant, sizeof(job->wrong_merchant), "%s", rec->provider_id);
+		/* the file's own bytes: quoted */
+		rcn_quote(job->wrong_merchant, sizeof(job->wrong_merchant), rec->provider_id, strlen(rec->provider_id),
+			  RCN_QUOTE_MAX);
 		job->wrong_merchant_line = rec->line;
 	}
 	/* A bill lists the trades of its own date. A row of the day before or
@@ -107,7 +112,11 @@ static bool date_verdict(rcn_source_job *job, char *msg, size_t n)
 
 static void on_bad_row(void *p, const char *file, long line, const char *reason)
 {
-	add_quarantine(p, file, line, reason, 1, 0);
+	rcn_source_job *job = p;
+	if (job->n_quarantine < RCN_QUARANTINE_LISTED)
+		add_quarantine(job, file, line, reason, 1, 0);
+	else
+		job->bad_unlisted++;
 }
 
 /* About how many rows a statement file holds, to size its batch once: a
@@ -118,7 +127,7 @@ static size_t expected_rows(const char *path)
 {
 	struct stat st;
 	unsigned char magic[2] = {0, 0};
-	FILE *f = fopen(path, "rb");
+	FILE *f = rcn_input_fopen(path, path, NULL); /* never hangs on a FIFO: the parser says what it is */
 	if (!f)
 		return 0;
 	bool packed = fread(magic, 1, 2, f) == 2 &&
@@ -190,6 +199,11 @@ done:
 	job->input.rows = res->rows;
 	job->input.verdict = "ok";
 	job->input.warning = job->warning[0] ? job->warning : NULL;
+	if (job->bad_unlisted > 0) {
+		snprintf(why, sizeof(why), "%ld more rows could not be parsed (the first %d are listed)",
+			 job->bad_unlisted, RCN_QUARANTINE_LISTED);
+		add_quarantine(job, job->label, 0, why, job->bad_unlisted, 0);
+	}
 	if (!res->rejected)
 		return;
 	/* Rejected whole: nothing of it is reconciled; it is counted as quarantined. */

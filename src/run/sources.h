@@ -10,6 +10,11 @@
 #include "recon/parse.h"
 #include "recon/report.h"
 
+/* A file's bad rows listed one by one (in memory, quarantine.csv, the page);
+ * the rest are one entry with their count, so a file of millions of bad rows
+ * costs what a thousand do. */
+#define RCN_QUARANTINE_LISTED 1000
+
 typedef struct {
 	/* in */
 	const rcn_config *cfg;
@@ -24,9 +29,10 @@ typedef struct {
 	rcn_run_input input;
 	rcn_quarantine_entry *quarantine; /* unparseable rows, then the file if rejected */
 	size_t n_quarantine, cap_quarantine;
-	char path[4096];  /* the file opened */
-	char label[4096]; /* the file as the configuration names it: used in reports */
-	rcn_arena arena;  /* strings of input and quarantine */
+	long bad_unlisted; /* bad rows past RCN_QUARANTINE_LISTED: counted, one entry for all */
+	char path[4096];   /* the file opened */
+	char label[4096];  /* the file as the configuration names it: used in reports */
+	rcn_arena arena;   /* strings of input and quarantine */
 	/* checks on the rows, made while they stream by */
 	char wrong_merchant[128];
 	long wrong_merchant_line;

@@ -1,6 +1,7 @@
 /* Errors, aborting allocators, the bump arena, capped buffers and the string
  * map: the small data structures every other module builds on. */
 #include "recon/common.h"
+#include "recon/text.h"
 
 #include <assert.h>
 #include <fcntl.h>
@@ -27,10 +28,14 @@ rcn_rc rcn_err_set(rcn_err *err, rcn_rc code, const char *file, long line, const
 	va_start(ap, fmt);
 	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
 	va_end(ap);
-	/* Messages are one line: a newline from a library message would split a log record. */
+	/* Messages are one line: a newline from a library message would split a log
+	 * record, and no other control character may reach a terminal either (input
+	 * is quoted with rcn_quote; this only catches what a library said). A
+	 * message cut to fit is cut on a character boundary. */
 	for (char *p = err->msg; *p; p++)
-		if (*p == '\n' || *p == '\r')
+		if ((unsigned char)*p < 0x20 || *p == 0x7F)
 			*p = ' ';
+	rcn_utf8_trim_tail(err->msg);
 	return code;
 }
 

@@ -1,6 +1,7 @@
 /* Civil dates as day numbers (Howard Hinnant's algorithms) and strict
  * parsing of the channels' "YYYY-MM-DD HH:MM:SS" timestamps. */
 #include "recon/date.h"
+#include "recon/text.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -64,10 +65,10 @@ rcn_rc rcn_date_parse(rcn_date *out, const char *s, size_t n, rcn_err *err)
 	int y, m, d;
 	if (n != 10 || s[4] != '-' || s[7] != '-' || !digits(s, 4, &y) || !digits(s + 5, 2, &m) ||
 	    !digits(s + 8, 2, &d))
-		return rcn_err_set(err, RCN_EFORMAT, NULL, 0, "invalid date \"%.*s\": expected YYYY-MM-DD",
-				   (int)(n > 40 ? 40 : n), s);
+		return rcn_err_set(err, RCN_EFORMAT, NULL, 0, "invalid date \"%s\": expected YYYY-MM-DD",
+				   RCN_QUOTE(s, n));
 	if (y < 1970 || m < 1 || m > 12 || d < 1 || d > days_in_month(y, m))
-		return rcn_err_set(err, RCN_EFORMAT, NULL, 0, "invalid date \"%.*s\": no such day", (int)n, s);
+		return rcn_err_set(err, RCN_EFORMAT, NULL, 0, "invalid date \"%s\": no such day", RCN_QUOTE(s, n));
 	*out = rcn_date_from_ymd(y, m, d);
 	memcpy(last.s, s, 10);
 	last.day = *out;
@@ -157,8 +158,8 @@ rcn_rc rcn_datetime_parse(char out[20], rcn_date *day, const char *s, size_t n, 
 	*day = d;
 	return RCN_OK;
 bad:
-	return rcn_err_set(err, RCN_EFORMAT, NULL, 0, "invalid time \"%.*s\": expected YYYY-MM-DD HH:MM:SS",
-			   (int)(n > 40 ? 40 : n), s);
+	return rcn_err_set(err, RCN_EFORMAT, NULL, 0, "invalid time \"%s\": expected YYYY-MM-DD HH:MM:SS",
+			   RCN_QUOTE(s, n));
 }
 
 rcn_rc rcn_time_parse(rcn_time *out, const char *s, size_t n, rcn_err *err)

@@ -1,5 +1,6 @@
 /* Exact decimal money parsing and formatting on int64 minor units. */
 #include "recon/money.h"
+#include "recon/text.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -9,6 +10,14 @@ static const int64_t pow10_tab[] = {1, 10, 100, 1000, 10000, 100000, 1000000};
 /* The largest value that still fits once multiplied by pow10_tab[k]. */
 static const int64_t fits_tab[] = {INT64_MAX,	      INT64_MAX / 10,	  INT64_MAX / 100,    INT64_MAX / 1000,
 				   INT64_MAX / 10000, INT64_MAX / 100000, INT64_MAX / 1000000};
+
+/* Bytes of the (possibly invalid) UTF-8 character at s[0..n), to quote one character. */
+static size_t char_len(const char *s, size_t n)
+{
+	unsigned char c = (unsigned char)s[0];
+	size_t len = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
+	return len < n ? len : n;
+}
 
 /* Every check, with the message of the first one that fails. */
 static rcn_rc parse_checked(int64_t *out, const char *s, size_t n, int scale, rcn_err *err)
@@ -31,27 +40,28 @@ static rcn_rc parse_checked(int64_t *out, const char *s, size_t n, int scale, rc
 		if (d < 10) { /* digits first: they are nearly every byte */
 			if (dot && ++decimals > scale)
 				return rcn_err_set(err, RCN_EFORMAT, NULL, 0,
-						   "invalid amount \"%.*s\": more than %d decimals", (int)n, s, scale);
+						   "invalid amount \"%s\": more than %d decimals", RCN_QUOTE(s, n),
+						   scale);
 			/* 18 digits always fit; past them every digit is checked */
 			if (++digits > 18 && v > (INT64_MAX - (int64_t)d) / 10)
-				return rcn_err_set(err, RCN_EFORMAT, NULL, 0, "invalid amount \"%.*s\": too large",
-						   (int)(n > 64 ? 64 : n), s);
+				return rcn_err_set(err, RCN_EFORMAT, NULL, 0, "invalid amount \"%s\": too large",
+						   RCN_QUOTE(s, n));
 			v = v * 10 + (int64_t)d;
 			continue;
 		}
 		if (c != '.')
-			return rcn_err_set(err, RCN_EFORMAT, NULL, 0, "invalid amount \"%.*s\": unexpected '%c'",
-					   (int)(n > 64 ? 64 : n), s, c);
+			return rcn_err_set(err, RCN_EFORMAT, NULL, 0, "invalid amount \"%s\": unexpected '%s'",
+					   RCN_QUOTE(s, n), RCN_QUOTE(s + i, char_len(s + i, n - i)));
 		if (dot)
 			return rcn_err_set(err, RCN_EFORMAT, NULL, 0,
-					   "invalid amount \"%.*s\": more than one decimal point", (int)n, s);
+					   "invalid amount \"%s\": more than one decimal point", RCN_QUOTE(s, n));
 		dot = true;
 	}
 	digit = digits > 0;
 	if (!digit)
-		return rcn_err_set(err, RCN_EFORMAT, NULL, 0, "invalid amount \"%.*s\": no digits", (int)n, s);
+		return rcn_err_set(err, RCN_EFORMAT, NULL, 0, "invalid amount \"%s\": no digits", RCN_QUOTE(s, n));
 	if (v > fits_tab[scale - decimals])
-		return rcn_err_set(err, RCN_EFORMAT, NULL, 0, "invalid amount \"%.*s\": too large", (int)n, s);
+		return rcn_err_set(err, RCN_EFORMAT, NULL, 0, "invalid amount \"%s\": too large", RCN_QUOTE(s, n));
 	v *= pow10_tab[scale - decimals];
 	*out = neg ? -v : v;
 	return RCN_OK;
@@ -126,14 +136,14 @@ const char *rcn_money_format(char *buf, size_t n, int64_t v, int scale)
 rcn_rc rcn_rate_parse(int64_t *out_ppm, const char *s, size_t n, rcn_err *err)
 {
 	if (n < 2 || s[n - 1] != '%')
-		return rcn_err_set(err, RCN_EFORMAT, NULL, 0,
-				   "invalid rate \"%.*s\": expected a percentage like 0.60%%", (int)(n > 64 ? 64 : n),
-				   s);
+		return rcn_err_set(err, RCN_EFORMAT, NULL, 0, "invalid rate \"%s\": expected a percentage like 0.60%%",
+				   RCN_QUOTE(s, n));
 	int64_t v;
 	rcn_err e;
 	if (rcn_money_parse(&v, s, n - 1, 4, &e) != RCN_OK || v < 0 || v > 1000000)
 		return rcn_err_set(err, RCN_EFORMAT, NULL, 0,
-				   "invalid rate \"%.*s\": expected 0%% to 100%% with at most 4 decimals", (int)n, s);
+				   "invalid rate \"%s\": expected 0%% to 100%% with at most 4 decimals",
+				   RCN_QUOTE(s, n));
 	*out_ppm = v; /* percent with 4 decimals == parts per million */
 	return RCN_OK;
 }

@@ -248,7 +248,7 @@ static void test_trade_bad_gbk(void **state)
 	rcn_stmt_result res;
 	collect *c = malloc(sizeof(*c));
 	char msg[128];
-	snprintf(msg, sizeof(msg), "invalid GBK byte sequence at byte %ld",
+	snprintf(msg, sizeof(msg), "column 商品名称: invalid GBK byte sequence at byte %ld",
 		 byte_offset("trade_bad_gbk.csv", "\xff\xff", 2));
 	assert_int_equal(parse_fixture(RCN_FMT_ALIPAY_TRADE, "trade_bad_gbk.csv", &res, c), RCN_EFORMAT);
 	assert_rejected(&res, RCN_EFORMAT, 8, msg);
@@ -262,7 +262,7 @@ static void test_trade_utf8_with_gbk_row(void **state)
 	rcn_stmt_result res;
 	collect *c = malloc(sizeof(*c));
 	char msg[128];
-	snprintf(msg, sizeof(msg), "invalid UTF-8 byte sequence at byte %ld",
+	snprintf(msg, sizeof(msg), "column 商品名称: invalid UTF-8 byte sequence at byte %ld",
 		 byte_offset("trade_utf8_with_gbk_row.csv", "\xC4\xC3\xCC\xFA", 4)); /* 拿铁 in GBK */
 	assert_int_equal(parse_fixture(RCN_FMT_ALIPAY_TRADE, "trade_utf8_with_gbk_row.csv", &res, c), RCN_EFORMAT);
 	assert_rejected(&res, RCN_EFORMAT, 7, msg);
@@ -430,7 +430,8 @@ static void test_trade_wrong_files(void **state)
 	assert_int_equal(parse_text(RCN_FMT_ALIPAY_TRADE, "\n<html><body>502</body></html>\n", &res, c), RCN_EFORMAT);
 	assert_rejected(&res, RCN_EFORMAT, 2, "an HTML or XML page, not a bill");
 	assert_int_equal(parse_text(RCN_FMT_ALIPAY_TRADE, "#支付宝业务明细查询\nfoo,bar\n", &res, c), RCN_EFORMAT);
-	assert_rejected(&res, RCN_EFORMAT, 2, "unrecognized header: foo");
+	/* what the file is not, none of its bytes */
+	assert_rejected(&res, RCN_EFORMAT, 2, "not an Alipay 业务明细: no header line (支付宝交易号,...)");
 	free(c);
 }
 

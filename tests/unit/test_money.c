@@ -81,7 +81,11 @@ static void test_money_fast_path_edges(void **state)
 	assert_string_equal(parse_err("--1", 2), "invalid amount \"--1\": unexpected '-'");
 	assert_string_equal(parse_err("0.001", 2), "invalid amount \"0.001\": more than 2 decimals");
 	assert_string_equal(parse_err("-.", 2), "invalid amount \"-.\": no digits");
-	assert_string_equal(parse_err("1\x80", 2), "invalid amount \"1\x80\": unexpected '\x80'");
+	/* input is quoted escaped, whole characters only: the message stays valid UTF-8 */
+	assert_string_equal(parse_err("1\x80", 2), "invalid amount \"1\\x80\": unexpected '\\x80'");
+	assert_string_equal(parse_err("5\xe5\x85\x83", 2),
+			    "invalid amount \"5\xe5\x85\x83\": unexpected '\xe5\x85\x83'");
+	assert_string_equal(parse_err("1\x1b[2J", 2), "invalid amount \"1\\x1b[2J\": unexpected '\\x1b'");
 	/* zeros, the quick way and not: the same answers as any other amount */
 	assert_int_equal(parse_ok("0", 2), 0);
 	assert_int_equal(parse_ok("0.", 2), 0);

@@ -413,17 +413,22 @@ static void test_byte_at_a_time(void **state)
 	"[columns]\norder_no = order\namount = amount\ntrade_time = date\nstatus = state\n"                            \
 	"[status]\nok = SUCCESS\n"
 
-static void parse_edge(outcome *o, const char *data)
+static void parse_edge_n(outcome *o, const char *data, size_t n)
 {
 	rcn_profile *p;
 	rcn_err err;
 	assert_int_equal(load_text("t", EDGE_PROFILE, &p, &err), RCN_OK);
 	outcome *one = calloc(1, sizeof(*one));
-	parse_mem(o, p, data, strlen(data), 0);
-	parse_mem(one, p, data, strlen(data), 1);
+	parse_mem(o, p, data, n, 0);
+	parse_mem(one, p, data, n, 1);
 	assert_same(o, one);
 	free(one);
 	rcn_profile_free(p);
+}
+
+static void parse_edge(outcome *o, const char *data)
+{
+	parse_edge_n(o, data, strlen(data));
 }
 
 static void test_edge_cases(void **state)
@@ -452,7 +457,8 @@ static void test_edge_cases(void **state)
 	assert_rejected(&o, RCN_EFORMAT, 4, "unexpected line after the footer");
 
 	parse_edge(&o, "order,date\n");
-	assert_rejected(&o, RCN_EFORMAT, 1, "expected the header line (profile t), found: order,date");
+	/* what the file is not, none of its bytes (it may be any file at all) */
+	assert_rejected(&o, RCN_EFORMAT, 1, "not a t statement (profile t): no header line");
 
 	parse_edge(&o, "");
 	assert_rejected(&o, RCN_EFORMAT, 0, "no header line (profile t): empty or not this format");
@@ -471,18 +477,29 @@ static void test_edge_cases(void **state)
 		       "2026-03-02 10:00:00,,1.50,ok\n"
 		       "2026-03-02 10:00:00,C,1.50,ok,extra\n"
 		       "2026-03-02 10:00:00,\"D\"x,1.50,ok\n"
-		       "2026-03-02 10:00:00,E,1.50,\xff\n"
-		       "total,6,0.00\n");
-	assert_rejected(&o, RCN_EFORMAT, 0, "6 rows could not be parsed");
-	assert_int_equal(o.nquar, 6);
+		       "total,5,0.00\n");
+	assert_rejected(&o, RCN_EFORMAT, 0, "5 rows could not be parsed");
+	assert_int_equal(o.nquar, 5);
 	assert_string_equal(o.quar_reason[0],
 			    "date: invalid time \"2026-02-30 10:00:00\" (expected %Y-%m-%d %H:%M:%S)");
 	assert_string_equal(o.quar_reason[1], "amount: invalid amount \"1.505\": more than 2 decimals");
 	assert_string_equal(o.quar_reason[2], "order is empty");
 	assert_string_equal(o.quar_reason[3], "expected 4 fields, found 5");
 	assert_string_equal(o.quar_reason[4], "text after a closing quote");
-	assert_string_equal(o.quar_reason[5], "invalid UTF-8 byte sequence");
-	assert_int_equal(o.quar_line[5], 7);
+
+	/* bytes that are not text, or a NUL, in any field reject the whole file naming the column */
+	parse_edge(&o, "date,order,amount,state\n2026-03-02 10:00:00,A,1.50,ok\n2026-03-02 10:00:00,E,1.50,\xff\n"
+		       "total,2,3.00\n");
+	assert_rejected(&o, RCN_EFORMAT, 3, "column state: invalid UTF-8 byte sequence");
+	parse_edge(&o, "date,order,amount,state\n2026-03-02 10:00:00,\"A\xfe\",1.50,ok\ntotal,1,1.50\n");
+	assert_rejected(&o, RCN_EFORMAT, 2, "column order: invalid UTF-8 byte sequence");
+	static const char nul[] = "date,order,amount,state\n2026-03-02 10:00:00,A\0001,1.50,ok\ntotal,1,1.50\n";
+	parse_edge_n(&o, nul, sizeof(nul) - 1);
+	assert_rejected(&o, RCN_EFORMAT, 2, "column order: a NUL byte");
+	parse_edge(&o, "date,order,amount,state,order\n");
+	assert_rejected(&o, RCN_EFORMAT, 1, "header names column order twice (fields 2 and 5)");
+	parse_edge(&o, "date,order,\xff\n");
+	assert_rejected(&o, RCN_EFORMAT, 1, "not a t statement (profile t): invalid UTF-8 byte sequence");
 }
 
 static int setup_saobei(void **state)

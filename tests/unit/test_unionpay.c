@@ -478,7 +478,6 @@ static void test_edges(void **state)
 		{374, "C00000000000x", "清算净额 is not C or D and 12 digits: \"C00000000000x\""},
 		{35, "0230", "交易传输时间 is not a time: \"0230112203\""},
 		{35, "0906246003", "交易传输时间 is not a time: \"0906246003\""},
-		{112, "\x81\x20", "商户订单号: invalid GBK byte sequence at byte 0"},
 		{112, "\x01", "商户订单号 has a control byte: \"\\x010078087\""},
 		{0, "   ", "交易代码 is blank"},
 		{293, "               ", "商户代码 is blank"},
@@ -491,6 +490,25 @@ static void test_edges(void **state)
 		assert_rejected(&c, RCN_EFORMAT, 0, "1 row could not be parsed");
 		assert_int_equal(c.nquar, 1);
 		assert_string_equal(c.quar_reason[0], cases[i].reason);
+		assert_int_equal(c.nrec, 0);
+	}
+	/* bytes that are not text in any field, read or not, reject the whole file naming the field */
+	struct {
+		size_t off;
+		const char *bytes;
+		size_t n;
+		const char *reason;
+	} fatal[] = {
+		{112, "\x81\x20", 2, "商户订单号: invalid GBK byte sequence"},
+		{113, "\0", 1, "商户订单号: a NUL byte"},
+		{520, "\xff", 1, "field 42 (bytes 510-607): invalid GBK byte sequence"},
+		{600, "\0", 1, "field 42 (bytes 510-607): a NUL byte"},
+	};
+	for (size_t i = 0; i < sizeof(fatal) / sizeof(fatal[0]); i++) {
+		memcpy(data, sample, 607);
+		memcpy(data + fatal[i].off, fatal[i].bytes, fatal[i].n);
+		parse_mem(&c, RCN_FMT_UNIONPAY_ZM, data, 607, ymd(2015, 9, 5), WHOLE);
+		assert_rejected(&c, RCN_EFORMAT, 1, fatal[i].reason);
 		assert_int_equal(c.nrec, 0);
 	}
 	free(data);

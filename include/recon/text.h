@@ -1,0 +1,34 @@
+/* Untrusted text in messages: quoting bytes from a statement (or any input)
+ * so that what reaches a terminal, a CSV cell, a page or the database is
+ * valid UTF-8 with no control character in it, and UTF-8 checks for the
+ * parsers' hot paths. */
+#ifndef RECON_TEXT_H
+#define RECON_TEXT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* How many input bytes a message quotes, and a buffer that always holds them. */
+#define RCN_QUOTE_MAX 60
+#define RCN_QUOTE_BUF (4 * RCN_QUOTE_MAX + 16)
+
+/* s[0..n) for a message, into out[cap] (NUL-terminated; returns out): at
+ * most max input bytes, cut on a character boundary with "..." after it;
+ * control characters (C0, DEL, C1), Unicode line separators and bidi
+ * overrides and a backslash are escaped (\x1b, \u202e, \\), and bytes that
+ * are not UTF-8 are shown as \xNN. Every message that quotes input uses it. */
+const char *rcn_quote(char *out, size_t cap, const char *s, size_t n, size_t max);
+/* rcn_quote of s[0..n) into a buffer that lives to the end of the enclosing
+ * block, for a printf argument: "bad value \"%s\"", RCN_QUOTE(s, n). */
+#define RCN_QUOTE(s, n) rcn_quote((char[RCN_QUOTE_BUF]){0}, RCN_QUOTE_BUF, (s), (n), RCN_QUOTE_MAX)
+
+/* The offset of the first byte of s[0..n) that does not belong to a valid
+ * UTF-8 character (an incomplete one at the end counts), or n: ASCII is
+ * skipped eight bytes at a time. */
+size_t rcn_utf8_check(const char *s, size_t n);
+
+/* Cuts a NUL-terminated string before an incomplete UTF-8 sequence at its
+ * end (what a snprintf into a fixed buffer can leave behind). */
+void rcn_utf8_trim_tail(char *s);
+
+#endif

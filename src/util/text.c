@@ -1,0 +1,122 @@
+/* Quoting untrusted bytes into messages and checking UTF-8 (see recon/text.h).
+ * Owns nothing. */
+#include "recon/text.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+/* Length of the valid UTF-8 character at s[0..n) with its code point, or 0. */
+static size_t utf8_char(const unsigned char *s, size_t n, uint32_t *cp)
+{
+	unsigned char c = s[0];
+	size_t len;
+	uint32_t v;
+	if (c < 0x80) {
+		*cp = c;
+		return 1;
+	}
+	if (c >= 0xC2 && c <= 0xDF)
+		len = 2, v = c & 0x1Fu;
+	else if (c >= 0xE0 && c <= 0xEF)
+		len = 3, v = c & 0x0Fu;
+	else if (c >= 0xF0 && c <= 0xF4)
+		len = 4, v = c & 0x07u;
+	else
+		return 0;
+	if (n < len)
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		if ((s[i] & 0xC0) != 0x80)
+			return 0;
+		v = (v << 6) | (s[i] & 0x3Fu);
+	}
+	/* overlong forms, surrogates and values past U+10FFFF are not UTF-8 */
+	if ((len == 3 && v < 0x800) || (len == 4 && v < 0x10000) || (v >= 0xD800 && v <= 0xDFFF) || v > 0x10FFFF)
+		return 0;
+	*cp = v;
+	return len;
+}
+
+size_t rcn_utf8_check(const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0;
+	while (i < n) {
+		if (i + 8 <= n) {
+			uint64_t w;
+			memcpy(&w, p + i, 8);
+			if (!(w & 0x8080808080808080ull)) {
+				i += 8;
+				continue;
+			}
+		}
+		if (p[i] < 0x80) {
+			i++;
+			continue;
+		}
+		uint32_t cp;
+		size_t len = utf8_char(p + i, n - i, &cp);
+		if (!len)
+			return i;
+		i += len;
+	}
+	return n;
+}
+
+/* Characters a terminal or an editor acts on rather than shows. */
+static bool is_control(uint32_t cp)
+{
+	return cp < 0x20 || (cp >= 0x7F && cp <= 0x9F) || cp == 0x2028 || cp == 0x2029 || cp == 0x200E ||
+	       cp == 0x200F || (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069);
+}
+
+const char *rcn_quote(char *out, size_t cap, const char *s, size_t n, size_t max)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t o = 0, i = 0;
+	if (cap == 0)
+		return out;
+	/* room for the longest escape, "..." and the NUL */
+	while (i < n && i < max && o + 8 + 4 <= cap) {
+		uint32_t cp;
+		size_t len = utf8_char(p + i, n - i, &cp);
+		if (len == 0) {
+			o += (size_t)snprintf(out + o, cap - o, "\\x%02x", p[i]);
+			i++;
+			continue;
+		}
+		if (i + len > max)
+			break; /* a character that does not fit whole is left out */
+		if (cp == '\\') {
+			out[o++] = '\\';
+			out[o++] = '\\';
+		} else if (is_control(cp)) {
+			o += (size_t)snprintf(out + o, cap - o, cp < 0x100 ? "\\x%02x" : "\\u%04x", (unsigned)cp);
+		} else {
+			memcpy(out + o, p + i, len);
+			o += len;
+		}
+		i += len;
+	}
+	if (i < n && o + 4 <= cap) {
+		memcpy(out + o, "...", 3);
+		o += 3;
+	}
+	out[o] = '\0';
+	return out;
+}
+
+void rcn_utf8_trim_tail(char *s)
+{
+	size_t n = strlen(s);
+	for (size_t back = 1; back <= 3 && back <= n; back++) {
+		unsigned char c = (unsigned char)s[n - back];
+		if ((c & 0xC0) == 0x80)
+			continue;
+		size_t need = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
+		if (need > back)
+			s[n - back] = '\0';
+		return;
+	}
+}
