@@ -366,7 +366,7 @@ static void test_trade_period(void **state)
 		 "statement covers 2026-03-02 to 2026-03-03 (its 起始日期 and 终止日期), not business date 2026-03-02 "
 		 "(wrong file?)"},
 		{"#起始日期：[2026年02月30日 00:00:00]   终止日期：[2026年03月03日 00:00:00]",
-		 "cannot read the statement's period: \"#起始日期：[2026年02月30日 00:00:00]   终止日期\""},
+		 "cannot read the statement's period: \"#起始日期：[2026年02月30日 00:00:00]   终止日期...\""},
 		{"#起始日期：[2026年03月02日 00:00:00]",
 		 "cannot read the statement's period: \"#起始日期：[2026年03月02日 "
 		 "00:00:00]\""},
