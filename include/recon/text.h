@@ -27,6 +27,23 @@ const char *rcn_quote(char *out, size_t cap, const char *s, size_t n, size_t max
  * skipped eight bytes at a time. */
 size_t rcn_utf8_check(const char *s, size_t n);
 
+/* Why rcn_text_check stopped. */
+typedef enum {
+	RCN_TEXT_OK,
+	RCN_TEXT_NUL,	  /* a NUL byte */
+	RCN_TEXT_CONTROL, /* a control character: C0 but TAB, CR and LF; DEL; C1 (U+0080-U+009F) */
+	RCN_TEXT_INVALID  /* bytes that are not UTF-8 */
+} rcn_text_fault;
+
+/* The offset of the first byte of s[0..n) that is not statement text, or n
+ * (*fault RCN_TEXT_OK): valid UTF-8 without NUL or control characters (TAB,
+ * CR and LF pass: padding and quoted line breaks). Terminal escapes (ESC,
+ * BEL, CSI) are never a channel's data; reports and Excel must not carry
+ * them. ASCII is skipped eight bytes at a time. */
+size_t rcn_text_check(const char *s, size_t n, rcn_text_fault *fault);
+/* "a NUL byte", "a control character", "invalid UTF-8" (for messages). */
+const char *rcn_text_fault_name(rcn_text_fault fault);
+
 /* Cuts a NUL-terminated string before an incomplete UTF-8 sequence at its
  * end (what a snprintf into a fixed buffer can leave behind). */
 void rcn_utf8_trim_tail(char *s);

@@ -123,17 +123,14 @@ static void fail_text(rcn_csvrows *r, long line, size_t field, size_t at, const 
 		rcn_csvrows_fail(r, RCN_EFORMAT, line, "field %zu: %s%s", field + 1, why, pos);
 }
 
-/* Field bytes as the reader copies them: NUL-free UTF-8, or the reader fails. */
+/* Field bytes as the reader copies them: text (UTF-8, no NUL or control
+ * character: rcn_text_check), or the reader fails. */
 static bool check_field(rcn_csvrows *r, size_t field, const char *s, size_t n)
 {
-	const char *nul = memchr(s, '\0', n);
-	size_t bad = rcn_utf8_check(s, nul ? (size_t)(nul - s) : n);
-	if (nul && bad == (size_t)(nul - s)) {
-		fail_text(r, r->row_line, field, bad, "a NUL byte");
-		return false;
-	}
+	rcn_text_fault fault;
+	size_t bad = rcn_text_check(s, n, &fault);
 	if (bad < n) {
-		fail_text(r, r->row_line, field, bad, "invalid UTF-8");
+		fail_text(r, r->row_line, field, bad, rcn_text_fault_name(fault));
 		return false;
 	}
 	return true;
@@ -328,14 +325,16 @@ static bool add_cuts(uint32_t *cut, size_t *k, size_t base, unsigned m)
 __attribute__((target("avx2"))) static int line_avx2(const char *s, size_t len, size_t *at, uint32_t *cut, size_t *k,
 						     size_t *end, size_t *body, unsigned *hi)
 {
-	const __m256i comma = _mm256_set1_epi8(','), quote = _mm256_set1_epi8('"'), cr = _mm256_set1_epi8('\r'),
-		      lf = _mm256_set1_epi8('\n'), nul = _mm256_setzero_si256();
+	const __m256i comma = _mm256_set1_epi8(','), quote = _mm256_set1_epi8('"'), c1f = _mm256_set1_epi8(0x1F),
+		      tab = _mm256_set1_epi8('\t'), del = _mm256_set1_epi8(0x7F);
 	size_t i = *at;
 	for (; i + 32 <= len; i += 32) {
 		__m256i v = _mm256_loadu_si256((const __m256i *)(const void *)(s + i));
+		/* a quote, a C0 byte but TAB (CR and LF among them), or DEL */
+		__m256i c0 =
+			_mm256_andnot_si256(_mm256_cmpeq_epi8(v, tab), _mm256_cmpeq_epi8(_mm256_max_epu8(v, c1f), c1f));
 		unsigned odd = (unsigned)_mm256_movemask_epi8(
-			_mm256_or_si256(_mm256_or_si256(_mm256_cmpeq_epi8(v, quote), _mm256_cmpeq_epi8(v, cr)),
-					_mm256_or_si256(_mm256_cmpeq_epi8(v, lf), _mm256_cmpeq_epi8(v, nul))));
+			_mm256_or_si256(_mm256_or_si256(_mm256_cmpeq_epi8(v, quote), c0), _mm256_cmpeq_epi8(v, del)));
 		unsigned commas = (unsigned)_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, comma));
 		unsigned high = (unsigned)_mm256_movemask_epi8(v);
 		if (odd) {
@@ -358,14 +357,15 @@ __attribute__((target("avx2"))) static int line_avx2(const char *s, size_t len, 
 static int line_sse2(const char *s, size_t len, size_t *at, uint32_t *cut, size_t *k, size_t *end, size_t *body,
 		     unsigned *hi)
 {
-	const __m128i comma = _mm_set1_epi8(','), quote = _mm_set1_epi8('"'), cr = _mm_set1_epi8('\r'),
-		      lf = _mm_set1_epi8('\n'), nul = _mm_setzero_si128();
+	const __m128i comma = _mm_set1_epi8(','), quote = _mm_set1_epi8('"'), c1f = _mm_set1_epi8(0x1F),
+		      tab = _mm_set1_epi8('\t'), del = _mm_set1_epi8(0x7F);
 	size_t i = *at;
 	for (; i + 16 <= len; i += 16) {
 		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+		/* a quote, a C0 byte but TAB (CR and LF among them), or DEL */
+		__m128i c0 = _mm_andnot_si128(_mm_cmpeq_epi8(v, tab), _mm_cmpeq_epi8(_mm_max_epu8(v, c1f), c1f));
 		unsigned odd = (unsigned)_mm_movemask_epi8(
-			_mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, cr)),
-				     _mm_or_si128(_mm_cmpeq_epi8(v, lf), _mm_cmpeq_epi8(v, nul))));
+			_mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), c0), _mm_cmpeq_epi8(v, del)));
 		unsigned commas = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, comma));
 		unsigned high = (unsigned)_mm_movemask_epi8(v);
 		if (odd) {
@@ -384,8 +384,9 @@ static int line_sse2(const char *s, size_t len, size_t *at, uint32_t *cut, size_
 }
 #endif
 
-/* A whole plain line at the start of s[0..len): no quote, no NUL, no CR but
- * the one of a CR LF ending it, at most a row's fields. What libcsv would make
+/* A whole plain line at the start of s[0..len): no quote, no control
+ * character (NUL, ESC, DEL, ...; TAB passes) and no CR but the one of a CR LF
+ * ending it, at most a row's fields. What libcsv would make
  * of it (fields split at commas, byte-exact, the CR LF or LF ending the
  * row) without its byte-at-a-time state machine: one pass, 32 or 16 bytes
  * at a time, finds the commas and the line's end together. True with the
@@ -413,7 +414,7 @@ static bool plain_line(const char *s, size_t len, uint32_t *cut, size_t *k, size
 			if (*k == RCN_MAX_FIELDS - 1)
 				return false;
 			cut[(*k)++] = (uint32_t)i;
-		} else if (s[i] == '"' || s[i] == '\r' || s[i] == '\n' || s[i] == '\0') {
+		} else if (s[i] == '"' || ((unsigned char)s[i] < 0x20 && s[i] != '\t') || s[i] == 0x7F) {
 			found = plain_end(s, i, len, end, body) ? 1 : -1;
 		} else {
 			*hi |= (unsigned char)s[i] & 0x80u;
@@ -432,12 +433,13 @@ static void emit_plain(rcn_csvrows *r, const char *s, size_t body, const uint32_
 	_Static_assert(PIECE_MAX < RCN_MAX_ROW_BYTES, "a plain line is one piece, within the row cap");
 	assert(r->nfields == 0 && !r->failed);
 	if (hi) {
-		size_t bad = rcn_utf8_check(s, body);
+		rcn_text_fault fault;
+		size_t bad = rcn_text_check(s, body, &fault);
 		if (bad < body) {
 			size_t f = 0, start = 0;
 			while (f < n && cut[f] < bad)
 				start = cut[f++] + 1;
-			fail_text(r, r->row_line, f, bad - start, "invalid UTF-8");
+			fail_text(r, r->row_line, f, bad - start, rcn_text_fault_name(fault));
 			return;
 		}
 	}

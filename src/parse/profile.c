@@ -816,9 +816,11 @@ static void bad_text(parser *p, long line, const char *why, size_t text_len)
 				width = p->raw.len - start;
 			char tmp[1024];
 			rcn_err e;
+			rcn_text_fault fault;
 			if (memchr(raw + start, '\0', width) ||
 			    (width * 2 + 1 <= sizeof(tmp) &&
-			     rcn_charset_field(tmp, sizeof(tmp), raw + start, width, prof->encoding, &e) != RCN_OK)) {
+			     (rcn_charset_field(tmp, sizeof(tmp), raw + start, width, prof->encoding, &e) != RCN_OK ||
+			      rcn_text_check(tmp, strlen(tmp), &fault) < strlen(tmp)))) {
 				set_fatal(p, RCN_EFORMAT, line, "column %s (bytes %zu-%zu): %s", rcn_pfield_names[f],
 					  start + 1, start + width, why);
 				return;
@@ -885,9 +887,10 @@ static void end_line(parser *p)
 		return;
 	}
 	p->text.data[--p->text.len] = '\0'; /* the '\n' */
-	const char *nul = memchr(p->text.data, '\0', p->text.len);
-	if (nul) {
-		bad_text(p, line, "a NUL byte", (size_t)(nul - p->text.data));
+	rcn_text_fault fault;
+	size_t bad = rcn_text_check(p->text.data, p->text.len, &fault);
+	if (bad < p->text.len) {
+		bad_text(p, line, rcn_text_fault_name(fault), bad);
 		return;
 	}
 	on_line(p, line);

@@ -409,11 +409,12 @@ static const char *layout_field_name(const up_parser *p, size_t i, char *buf, si
 static bool line_is_text(up_parser *p, const char *s, size_t n, long line)
 {
 	bool ascii = true;
+	rcn_text_fault fault, line_fault = RCN_TEXT_OK;
 	const char *nul = memchr(s, '\0', n);
 	for (size_t i = 0; i < n && ascii; i++)
 		ascii = (unsigned char)s[i] < 0x80;
-	if (!nul && ascii)
-		return true;
+	if (!nul && ascii && rcn_text_check(s, n, &line_fault) == n)
+		return true; /* plain ASCII: no control character either */
 	char name[64];
 	char *tmp = rcn_xmalloc(UTF8_MAX_BYTES); /* a rare path: lines of these files are ASCII */
 	rcn_err e;
@@ -430,11 +431,19 @@ static bool line_is_text(up_parser *p, const char *s, size_t n, long line)
 				  layout_field_name(p, i, name, sizeof(name)));
 			goto cleanup;
 		}
+		if (rcn_text_check(tmp, strlen(tmp), &fault) < strlen(tmp)) {
+			set_fatal(p, RCN_EFORMAT, line, "%s: %s", layout_field_name(p, i, name, sizeof(name)),
+				  rcn_text_fault_name(fault));
+			goto cleanup;
+		}
 	}
 	size_t end = p->off[p->lay->nwidths - 1] + p->lay->widths[p->lay->nwidths - 1];
-	if (nul || (end < n && rcn_charset_field(tmp, UTF8_MAX_BYTES, s + end, n - end, "GBK", &e) != RCN_OK)) {
+	if (nul || (end < n && rcn_charset_field(tmp, UTF8_MAX_BYTES, s + end, n - end, "GBK", &e) != RCN_OK) ||
+	    line_fault != RCN_TEXT_OK) {
 		set_fatal(p, RCN_EFORMAT, line, "%s between or after the fields",
-			  nul ? "a NUL byte" : "invalid GBK byte sequence");
+			  nul			      ? "a NUL byte"
+			  : line_fault != RCN_TEXT_OK ? rcn_text_fault_name(line_fault)
+						      : "invalid GBK byte sequence");
 		goto cleanup;
 	}
 	ok = true;

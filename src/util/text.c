@@ -64,6 +64,69 @@ size_t rcn_utf8_check(const char *s, size_t n)
 	return n;
 }
 
+/* A word of eight ASCII bytes with none below 0x20 and no DEL: the test is
+ * exact for bytes below 0x80 (the caller checks the high bits first). */
+static bool ascii_word_plain(uint64_t w)
+{
+	const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+	uint64_t below = (w - 0x20 * ones) & ~w & highs; /* a byte < 0x20 */
+	uint64_t x = w ^ (0x7F * ones);
+	uint64_t del = (x - ones) & ~x & highs; /* a byte == 0x7F */
+	return !(below | del);
+}
+
+size_t rcn_text_check(const char *s, size_t n, rcn_text_fault *fault)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0;
+	*fault = RCN_TEXT_OK;
+	while (i < n) {
+		if (i + 8 <= n) {
+			uint64_t w;
+			memcpy(&w, p + i, 8);
+			if (!(w & 0x8080808080808080ull) && ascii_word_plain(w)) {
+				i += 8;
+				continue;
+			}
+		}
+		unsigned char c = p[i];
+		if (c < 0x80) {
+			if (c == 0) {
+				*fault = RCN_TEXT_NUL;
+				return i;
+			}
+			if ((c < 0x20 && c != '\t' && c != '\r' && c != '\n') || c == 0x7F) {
+				*fault = RCN_TEXT_CONTROL;
+				return i;
+			}
+			i++;
+			continue;
+		}
+		uint32_t cp;
+		size_t len = utf8_char(p + i, n - i, &cp);
+		if (!len || (cp >= 0x80 && cp <= 0x9F)) {
+			*fault = len ? RCN_TEXT_CONTROL : RCN_TEXT_INVALID;
+			return i;
+		}
+		i += len;
+	}
+	return n;
+}
+
+const char *rcn_text_fault_name(rcn_text_fault fault)
+{
+	switch (fault) {
+	case RCN_TEXT_NUL:
+		return "a NUL byte";
+	case RCN_TEXT_CONTROL:
+		return "a control character";
+	case RCN_TEXT_INVALID:
+		return "invalid UTF-8";
+	default:
+		return "text";
+	}
+}
+
 /* Characters a terminal or an editor acts on rather than shows. */
 static bool is_control(uint32_t cp)
 {

@@ -127,6 +127,13 @@ mk_wx_key_nul() { edit $WX 'b.replace(b"W-P001", b"W-P\x00001")'; }
 mk_wx_mch_nul() { edit $WX 'b.replace(b"`1900000109,", b"`1900000109\x00777,", 1)'; }
 mk_wx_dup_header() { edit $WX 'b.replace("费率备注".encode(), "商户订单号".encode())'; }
 mk_wx_escapes() { edit $WX 'b.replace(b"`50.00,`0.00,`0,", b"`5\x1b[2J\x1b]0;t\x070.00,`0.00,`0,", 1)'; }
+mk_wx_key_esc() { edit $WX 'b.replace(b"W-P001", b"W-P\x1b]0;SECRET-MARKER\x07001")'; }
+mk_wx_text_bel() { edit $WX 'b.replace("拿铁".encode(), "拿".encode() + b"\x07" + "铁".encode())'; }
+mk_wx_text_c1() { edit $WX 'b.replace("拿铁".encode(), "拿".encode() + b"\xc2\x9b2J" + "铁".encode())'; }
+mk_wx_key_del() { edit $WX 'b.replace(b"W-P001", b"W-P\x7f001")'; }
+mk_ali_esc() { edit_zip $ALI 0 'b.replace(b"ORD20260302002", b"ORD2026\x1b[2J0302002")'; }
+mk_up_esc() { edit_zip $UP 0 'b.replace(b"U-P001", b"U-P\x1b01", 1)'; }
+mk_sb_esc() { edit $SB 'b.replace(b"SB20260302002", b"SB2026\x1b[2J0302002")'; }
 mk_wx_multibyte() { edit $WX 'b.replace(b"`35.00,`0.00,`0,", "`3元5.00,`0.00,`0,".encode(), 1)'; }
 mk_wx_symlink() { rm $WX; printf 'root:SECRET-MARKER:19000:0:99999:7:::\n' >secret; ln -s secret $WX; }
 mk_wx_escape_header() { edit $WX 'b"\x1b[2J\x1b]0;SECRET-MARKER\x07" + b'; }
@@ -152,10 +159,17 @@ cases=(
 	'wx_key_nul|wechat|'$WX':2: column 商户订单号: a NUL byte (byte 5 of the field)'
 	'wx_mch_nul|wechat|'$WX':2: column 商户号: a NUL byte (byte 12 of the field)'
 	'wx_dup_header|wechat|'$WX':1: header names column 商户订单号 twice (fields 7 and 27)'
-	'wx_escapes|wechat|'$WX': 1 row could not be parsed|,2,row,"应结订单金额: invalid amount ""5\x1b[2J\x1b]0;t\x070.00"": unexpected '"'"'\x1b'"'"'",1,0.00'
+	'wx_escapes|wechat|'$WX':2: column 应结订单金额: a control character (byte 3 of the field)'
+	'wx_key_esc|wechat|'$WX':2: column 商户订单号: a control character (byte 5 of the field)'
+	'wx_text_bel|wechat|'$WX':3: column 商品名称: a control character (byte 5 of the field)'
+	'wx_text_c1|wechat|'$WX':3: column 商品名称: a control character (byte 5 of the field)'
+	'wx_key_del|wechat|'$WX':2: column 商户订单号: a control character (byte 5 of the field)'
+	'ali_esc|alipay|'$ALI:$ALN':7: column 商户订单号: a control character (byte 8 of the field)'
+	'up_esc|unionpay|'$UP:$ZMN':1: 商户订单号: a control character'
+	'sb_esc|saobei|'$SB':6: column 商户订单号: a control character'
 	'wx_multibyte|wechat|'$WX': 1 row could not be parsed|,3,row,"应结订单金额: invalid amount ""3元5.00"": unexpected '"'"'元'"'"'",1,0.00'
 	'wx_symlink|wechat|'$WX':1: not a WeChat trade bill: no header line (交易时间,...)'
-	'wx_escape_header|wechat|'$WX':1: not a WeChat trade bill: no header line (交易时间,...)'
+	'wx_escape_header|wechat|'$WX':1: not a WeChat trade bill: a control character in field 1'
 	'wx_fifo|wechat|'$WX': not a regular file: a FIFO (named pipe)'
 	'wx_dir|wechat|'$WX': not a regular file: a directory'
 	'ff_utf8|wechat|'$FF':2: column 资金变更提交申请人: invalid UTF-8 (byte 5 of the field)'

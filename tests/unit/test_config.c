@@ -225,6 +225,8 @@ static void test_answer_checks(void **state)
 	assert_string_equal(cfg->sources[1].bill_hosts[0], "127.0.0.1");
 	assert_string_equal(cfg->sources[1].bill_hosts[1], "Dwbillcenter.alipay.com");
 	assert_true(cfg->sources[1].allow_http_download);
+	rcn_config_free(cfg);
+	unlink(path);
 }
 
 /* A location's placeholders are checked when the file is read: a typo is a

@@ -166,12 +166,64 @@ static void test_field_cap(void **state)
 	}
 }
 
+/* The error of reading s whole (split 0), in two pieces at split, or byte by byte (split SIZE_MAX). */
+static void read_error(const char *s, size_t n, size_t split, char *msg, size_t cap, long *line)
+{
+	rows_text t;
+	memset(&t, 0, sizeof(t));
+	rcn_csvrows *r = rcn_csvrows_new("t.csv", on_row, &t);
+	if (split == SIZE_MAX) {
+		for (size_t i = 0; i < n; i++)
+			rcn_csvrows_feed(r, s + i, 1);
+	} else {
+		rcn_csvrows_feed(r, s, split);
+		rcn_csvrows_feed(r, s + split, n - split);
+	}
+	rcn_csvrows_finish(r);
+	const rcn_err *e = rcn_csvrows_error(r);
+	snprintf(msg, cap, "%s", e ? e->msg : "(no error)");
+	*line = e ? e->line : 0;
+	rcn_csvrows_free(r);
+}
+
+/* A control character anywhere in a field (on and across the 16- and
+ * 32-byte blocks of the plain-line scan, or on libcsv's path) stops the
+ * reader naming the field and byte; TAB, and CR LF inside quotes, are text. */
+static void test_control_chars(void **state)
+{
+	(void)state;
+	static const char ctl[] = {'\x1b', '\x07', '\x7f', '\x01', '\x0b'};
+	char in[128], want[96], msg[600];
+	for (size_t c = 0; c < sizeof(ctl); c++) {
+		for (size_t pos = 0; pos < 41; pos++) {
+			/* h\n then a 41-byte line (three 10-byte fields and an 8-byte one), then a row more */
+			size_t n =
+				(size_t)snprintf(in, sizeof(in), "h\n0123456789,0123456789,0123456789,01234567\nz\n");
+			size_t at = 2 + pos;
+			if (in[at] == ',')
+				continue;
+			in[at] = ctl[c];
+			snprintf(want, sizeof(want), "field %zu: a control character (byte %zu of the field)",
+				 pos / 11 + 1, pos % 11 + 1);
+			size_t splits[] = {0, SIZE_MAX, 1, 2, at, at + 1, 17, 34};
+			for (size_t s = 0; s < sizeof(splits) / sizeof(splits[0]); s++) {
+				long line;
+				read_error(in, n, splits[s] == 0 ? n : splits[s], msg, sizeof(msg), &line);
+				if (strcmp(msg, want) != 0 || line != 2)
+					fail_msg("byte 0x%02x at %zu, split %zu: line %ld: %s; want %s",
+						 (unsigned)ctl[c], pos, splits[s], line, msg, want);
+			}
+		}
+	}
+	expect_rows("a\tb,\tc\t\n\"x\r\ny\",z\n", "1:a\tb|\tc\t;2:x\r\ny|z;");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_plain_lines), cmocka_unit_test(test_quotes_and_bare_cr),
 		cmocka_unit_test(test_long_lines),  cmocka_unit_test(test_line_ends),
-		cmocka_unit_test(test_field_cap),
+		cmocka_unit_test(test_field_cap),   cmocka_unit_test(test_control_chars),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
