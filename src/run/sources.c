@@ -58,6 +58,7 @@ static void on_record(void *p, const rcn_record *rec)
 		rcn_quote(job->wrong_merchant, sizeof(job->wrong_merchant), rec->provider_id, strlen(rec->provider_id),
 			  RCN_QUOTE_MAX);
 		job->wrong_merchant_line = rec->line;
+		snprintf(job->wrong_merchant_file, sizeof(job->wrong_merchant_file), "%s", rec->file);
 	}
 	/* A bill lists the trades of its own date. A row of the day before or
 	 * after is counted for date_verdict; anything further means the wrong
@@ -69,6 +70,7 @@ static void on_record(void *p, const rcn_record *rec)
 		if (!job->wrong_date[0]) {
 			snprintf(job->wrong_date, sizeof(job->wrong_date), "%s", rec->trade_time);
 			job->wrong_date_line = rec->line;
+			snprintf(job->wrong_date_file, sizeof(job->wrong_date_file), "%s", rec->file);
 		}
 	} else {
 		rcn_time t = rcn_time_of_normal(rec->trade_time), start = (rcn_time)job->day * RCN_SECS_PER_DAY;
@@ -82,6 +84,7 @@ static void on_record(void *p, const rcn_record *rec)
 			if (!job->foreign_date[0]) {
 				snprintf(job->foreign_date, sizeof(job->foreign_date), "%s", rec->trade_time);
 				job->foreign_line = rec->line;
+				snprintf(job->foreign_file, sizeof(job->foreign_file), "%s", rec->file);
 			}
 		}
 	}
@@ -176,20 +179,20 @@ static void parse_source(rcn_source_job *job)
 	if (!res->rejected) {
 		if (job->wrong_merchant[0]) {
 			res->rejected = true;
-			rcn_err_set(&res->reason, RCN_EFORMAT, job->label, job->wrong_merchant_line,
+			rcn_err_set(&res->reason, RCN_EFORMAT, job->wrong_merchant_file, job->wrong_merchant_line,
 				    "statement is for merchant %s, but [source %s] is merchant %s", job->wrong_merchant,
 				    job->conf->name, job->conf->merchant_id);
 		}
 		if (!res->rejected && job->wrong_date[0]) {
 			res->rejected = true;
-			rcn_err_set(&res->reason, RCN_EFORMAT, job->label, job->wrong_date_line,
+			rcn_err_set(&res->reason, RCN_EFORMAT, job->wrong_date_file, job->wrong_date_line,
 				    "row dated %s does not belong to business date %s (wrong file?)", job->wrong_date,
 				    date);
 		}
 		char msg[400];
 		if (!res->rejected && date_verdict(job, msg, sizeof(msg))) {
 			res->rejected = true;
-			rcn_err_set(&res->reason, RCN_EFORMAT, job->label, job->foreign_line, "%s", msg);
+			rcn_err_set(&res->reason, RCN_EFORMAT, job->foreign_file, job->foreign_line, "%s", msg);
 		}
 	}
 done:

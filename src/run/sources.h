@@ -36,13 +36,16 @@ typedef struct {
 	/* checks on the rows, made while they stream by */
 	char wrong_merchant[128];
 	long wrong_merchant_line;
+	char wrong_merchant_file[256]; /* the row's file: an archive's entry named too */
 	char wrong_date[20];
 	long wrong_date_line;
+	char wrong_date_file[256];
 	/* rows dated the business date, at its cut-off edge, and of the day
 	 * before or after it beyond the edge (date_verdict in sources.c) */
 	long rows_today, rows_edge, rows_before, rows_after;
 	char foreign_date[20];
 	long foreign_line;
+	char foreign_file[256];
 	double parse_s, parse_cpu_s; /* wall and CPU time of the job (fetch and parse), for --timings */
 	bool no_bill;		     /* the channel said there is no statement for the date: an empty day */
 	char warning[512];	     /* from the download (a bill over plain http), or "" */

@@ -86,6 +86,26 @@ cp "$ROOT/fixtures/wrongfile/alipay_header_20260301.csv.zip" "$WORK/multi/208802
 run_recon 3 run --config "$conf" --date 2026-03-02 --dry-run --out "$WORK/wrong-ali"
 expect_line "$WORK/err" "recon: 2026-03-02: [source ali] rejected: 20880211096256330156_20260302.csv.zip:20880211096256330156_20260302_业务明细.csv:3: statement is for business date 2026-03-01 (its 起始日期), not 2026-03-02 (wrong file?)"
 same_others "$WORK/wrong-ali/2026-03-02" "$WORK/expect-ali"
+# an Alipay zip whose header is right but whose rows are yesterday's: the
+# message names the archive's entry and the row's line in it
+python3 - "$WORK/ali.zip" "$WORK/multi/20880211096256330156_20260302.csv.zip" <<'PY'
+import sys, zipfile
+src = zipfile.ZipFile(sys.argv[1])
+entries = [(i, src.read(i)) for i in src.infolist()]
+class Raw(zipfile.ZipInfo):
+    __slots__ = ('raw',)
+    def _encodeFilenameFlags(self):
+        return self.raw, self.flag_bits
+with zipfile.ZipFile(sys.argv[2], 'w', zipfile.ZIP_DEFLATED) as z:
+    for info, data in entries:
+        zi = Raw(info.filename, info.date_time)
+        zi.raw = info.filename.encode('cp437')  # the GBK bytes as stored
+        zi.compress_type = zipfile.ZIP_DEFLATED
+        z.writestr(zi, data.replace(b'2026-03-02', b'2026-03-01'))
+PY
+run_recon 3 run --config "$conf" --date 2026-03-02 --dry-run --out "$WORK/rows-ali"
+expect_line "$WORK/err" "recon: 2026-03-02: [source ali] rejected: 20880211096256330156_20260302.csv.zip:20880211096256330156_20260302_业务明细.csv:6: statement is for business date 2026-03-01 (5 of 6 rows dated so, first: 2026-03-01 10:55:23), not 2026-03-02 (wrong file?)"
+same_others "$WORK/rows-ali/2026-03-02" "$WORK/expect-ali"
 # 4. The Alipay zip with a forged a_..._业务明细.csv placed before the real one
 # (the first used to win, totals ok): rejected, naming both entries
 cp "$ROOT/fixtures/wrongfile/alipay_forged_detail_20260302.csv.zip" "$WORK/multi/20880211096256330156_20260302.csv.zip"
