@@ -120,8 +120,8 @@ start_server() {
 	local sshd
 	sshd=$(command -v sshd || true)
 	[[ -n "$sshd" ]] || { [[ -x /usr/sbin/sshd ]] && sshd=/usr/sbin/sshd; }
-	[[ -n "$sshd" ]] || die "sshd not found: install openssh-server (tests/bootstrap.sh does)"
-	command -v ssh-keygen >/dev/null || die "ssh-keygen not found: install openssh-client (tests/bootstrap.sh does)"
+	[[ -n "$sshd" ]] || die "sshd not found: install openssh-server (scripts/bootstrap.sh does)"
+	command -v ssh-keygen >/dev/null || die "ssh-keygen not found: install openssh-client (scripts/bootstrap.sh does)"
 	if [[ -r /etc/shadow ]] && grep -q '^root:!' /etc/shadow; then
 		die "root's password is locked (root:! in /etc/shadow): without PAM sshd refuses even key logins; run 'usermod -p \"*\" root'"
 	fi

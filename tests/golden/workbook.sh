@@ -4,7 +4,7 @@
 # the same, the summary the same counts.
 source "$(dirname "$0")/lib.sh"
 
-command -v soffice >/dev/null || fail "soffice (libreoffice-calc-nogui) is not installed: tests/bootstrap.sh installs it"
+command -v soffice >/dev/null || fail "soffice (libreoffice-calc-nogui) is not installed: scripts/bootstrap.sh installs it"
 demo_night golden_workbook
 run_recon 1 run --config "$WORK/recon.conf" --date 2026-03-02
 REP=$WORK/reports/2026-03-02

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Set-up for a fresh Debian 12 machine, then one of:
-#   tests/bootstrap.sh demo   build, start a private PostgreSQL under var/, load the demo
-#                             ledger, reconcile the two demo nights, print where the reports are
-#   tests/bootstrap.sh test   build (plain, Release, AddressSanitizer+UBSan; warnings are errors),
-#                             run the whole test suite (the unit tests again on the Release build)
+#   scripts/bootstrap.sh demo   build, start a private PostgreSQL under var/, load the demo ledger
+#                               (fixtures/demo), reconcile the two demo nights, print where the reports are
+#   scripts/bootstrap.sh test   build (plain, Release, AddressSanitizer+UBSan; warnings are errors),
+#                               run the whole test suite (the unit tests again on the Release build)
 # Installs missing Debian packages first (needs root or sudo).
 set -euo pipefail
 
@@ -20,7 +20,7 @@ die() { printf 'bootstrap: %s\n' "$*" >&2; exit 1; }
 
 case "$MODE" in
 demo | test) ;;
-*) die "usage: tests/bootstrap.sh demo|test" ;;
+*) die "usage: scripts/bootstrap.sh demo|test" ;;
 esac
 
 install_packages() {
