@@ -28,7 +28,6 @@ typedef enum {
 
 const char *rcn_kind_name(rcn_kind k);	  /* "SHORT_PAYMENT" */
 const char *rcn_kind_name_cn(rcn_kind k); /* "短款" */
-bool rcn_kind_parse(const char *s, rcn_kind *out);
 
 /* Which side an item comes from: the channel statement or the merchant ledger. */
 typedef enum { RCN_SIDE_CHANNEL = 'S', RCN_SIDE_LEDGER = 'L' } rcn_side;

@@ -175,11 +175,6 @@ static void digest_hex(char *out, const EVP_MD *type, const void *data, size_t l
 	hex(out, d, n, upper);
 }
 
-void rcn_sha1_hex(char out[41], const void *data, size_t len)
-{
-	digest_hex(out, EVP_sha1(), data, len, false);
-}
-
 struct rcn_sha1 {
 	EVP_MD_CTX *md;
 };

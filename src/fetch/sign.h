@@ -23,13 +23,12 @@ rcn_rc rcn_sign_rsa_sha256(char *out, size_t n, const rcn_key *key, const void *
 /* Verifies a base64 RSA-SHA256 signature; RCN_EFORMAT "signature does not verify" when wrong. */
 rcn_rc rcn_verify_rsa_sha256(const rcn_key *key, const void *data, size_t len, const char *sig_b64, rcn_err *err);
 
-/* Digests as lower-case hex, HMAC-SHA256 and MD5 as upper-case hex (WeChat v2). */
-void rcn_sha1_hex(char out[41], const void *data, size_t len);
 /* SHA-1 over a stream: new, update..., final (which frees the context). */
 typedef struct rcn_sha1 rcn_sha1;
 rcn_sha1 *rcn_sha1_new(void);
 void rcn_sha1_update(rcn_sha1 *c, const void *data, size_t len);
 void rcn_sha1_final_hex(rcn_sha1 *c, char out[41]);
+/* Digests as lower-case hex, HMAC-SHA256 and MD5 as upper-case hex (WeChat v2). */
 void rcn_sha256_hex(char out[65], const void *data, size_t len);
 void rcn_md5_upper_hex(char out[33], const void *data, size_t len);
 void rcn_hmac_sha256_upper_hex(char out[65], const char *key, const void *data, size_t len);

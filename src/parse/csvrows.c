@@ -218,11 +218,6 @@ long rcn_csvrows_row_line(const rcn_csvrows *r)
 	return r->row_line;
 }
 
-long rcn_csvrows_line(const rcn_csvrows *r)
-{
-	return r->line;
-}
-
 static void row_too_long(rcn_csvrows *r)
 {
 	rcn_csvrows_fail(r, RCN_ELIMIT, r->row_line, "row longer than %u bytes", RCN_MAX_ROW_BYTES);

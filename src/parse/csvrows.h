@@ -29,8 +29,6 @@ const char *rcn_csvrows_field(const rcn_csvrows *r, size_t i, size_t *n);
 void rcn_csvrows_trim(rcn_csvrows *r);
 /* 1-based line where the current row starts. */
 long rcn_csvrows_row_line(const rcn_csvrows *r);
-/* 1-based line of the bytes being fed. */
-long rcn_csvrows_line(const rcn_csvrows *r);
 
 /* Marks the file as unreadable (the first failure wins): no row is delivered
  * after it. Used by the reader for its own limits and by the format parsers. */

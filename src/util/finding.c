@@ -1,8 +1,6 @@
 /* Names of the discrepancy kinds, in English and Chinese (DESIGN.md §3). */
 #include "recon/finding.h"
 
-#include <string.h>
-
 static const char *const names[RCN_K__COUNT][2] = {
 	{"SHORT_PAYMENT", "短款"},
 	{"OVERPAYMENT", "长款"},
@@ -27,14 +25,4 @@ const char *rcn_kind_name(rcn_kind k)
 const char *rcn_kind_name_cn(rcn_kind k)
 {
 	return (unsigned)k < RCN_K__COUNT ? names[k][1] : "?";
-}
-
-bool rcn_kind_parse(const char *s, rcn_kind *out)
-{
-	for (int k = 0; k < RCN_K__COUNT; k++)
-		if (strcmp(s, names[k][0]) == 0) {
-			*out = (rcn_kind)k;
-			return true;
-		}
-	return false;
 }
