@@ -45,19 +45,18 @@ const char *rcn_profile_name(const rcn_profile *p);
 
 /* What a statement source holds: the channel, which bill, its profile. */
 typedef struct {
-	const char *channel;	    /* "wechat", "alipay", "unionpay" or a profile's name */
-	const char *bill;	    /* "trade" (default when NULL), "fundflow" (wechat), "account" (alipay) */
+	const char *channel;	    /* a built-in channel (recon/channel.h) or a profile's name */
+	const char *bill;	    /* one of the channel's bills; NULL: "trade" */
 	const rcn_profile *profile; /* for a profile channel */
 	rcn_date business_date;	    /* the statement's date (UnionPay times carry no year) */
 	bool readahead;		    /* inflate a plain or gzip file on a thread of its own while parsing */
 } rcn_stmt_kind;
 
 /* Parses one statement source: a plain or gzip file, or a zip archive whose
- * entries are picked by name (Alipay 业务明细 + 业务明细(汇总); UnionPay
- * INN...ZM_, ...ZME_ and RD...). A summary entry's totals are checked against
- * the detail entry's sums; a mismatch rejects the whole source. Records of an
- * archive entry are labelled "<label>:<entry name>". Labels live as long as
- * the process (they are interned). */
+ * entries are picked by name as the bill's registry row lays them out
+ * (Alipay 业务明细 + 业务明细(汇总); UnionPay INN...ZM_, ...ZME_ and RD...). A summary entry's totals are checked
+ * against the detail entry's sums; a mismatch rejects the whole source. Records of an archive entry are labelled
+ * "<label>:<entry name>". Labels live as long as the process (they are interned). */
 rcn_rc rcn_stmt_parse(const char *path, const char *label, const rcn_stmt_kind *kind, rcn_record_sink rec,
 		      rcn_quarantine_sink quar, void *ctx, rcn_stmt_result *out, char sha256_hex[65]);
 
