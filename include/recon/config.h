@@ -80,9 +80,6 @@ rcn_rc rcn_config_expand_location(char *out, size_t n, const char *tmpl, const c
  * sftp:// location) rather than read from a local path. */
 bool rcn_config_source_remote(const rcn_source_conf *s);
 
-/* True for the channels with a parser in C (the rest are profiles). */
-bool rcn_config_builtin_channel(const char *channel);
-
 /* Resolves a relative path against base_dir into out. */
 void rcn_config_resolve(char *out, size_t n, const char *path, const char *base_dir);
 

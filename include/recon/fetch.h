@@ -5,10 +5,9 @@
 #ifndef RECON_FETCH_H
 #define RECON_FETCH_H
 
+#include "recon/channel.h" /* rcn_api: the registry's download APIs */
 #include "recon/common.h"
 #include "recon/date.h"
-
-typedef enum { RCN_API_NONE, RCN_API_WECHAT_V3, RCN_API_WECHAT_V2, RCN_API_ALIPAY, RCN_API_UNIONPAY } rcn_api;
 
 /* Transport settings ([fetch] in the configuration). */
 typedef struct {

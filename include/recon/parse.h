@@ -3,25 +3,12 @@
 #ifndef RECON_PARSE_H
 #define RECON_PARSE_H
 
+#include "recon/channel.h"
 #include "recon/common.h"
 #include "recon/date.h"
 #include "recon/record.h"
 
 typedef struct rcn_profile rcn_profile;
-
-/* The statement formats recon reads. One file (or archive entry) is one format. */
-typedef enum {
-	RCN_FMT_WECHAT_TRADE,	 /* WeChat trade bill (FORMATS.md §1) */
-	RCN_FMT_WECHAT_FUNDFLOW, /* WeChat fund-flow bill: movements */
-	RCN_FMT_ALIPAY_TRADE,	 /* Alipay 业务明细 (§2), GBK */
-	RCN_FMT_ALIPAY_SUMMARY,	 /* Alipay 业务明细(汇总): stated totals only */
-	RCN_FMT_ALIPAY_ACCOUNT,	 /* Alipay 账务明细 (signcustomer): movements */
-	RCN_FMT_UNIONPAY_ZM,	 /* UnionPay INN...ZM_ transactions (§3), fixed width, GBK */
-	RCN_FMT_UNIONPAY_ZME,	 /* UnionPay ...ZME_ exception records */
-	RCN_FMT_UNIONPAY_RD,	 /* UnionPay RD... printable summary: stated totals only */
-	RCN_FMT_PROFILE,	 /* a rules/channels/<name>.conf profile (§4) */
-	RCN_FMT__COUNT
-} rcn_format_kind;
 
 typedef struct {
 	rcn_format_kind kind;
@@ -56,43 +43,20 @@ const char *rcn_profile_name(const rcn_profile *p);
 #define RCN_MAX_ROW_BYTES (1u << 20) /* one statement row, quoted newlines included */
 #define RCN_MAX_FIELDS	  256
 
-typedef struct rcn_wechat_parser rcn_wechat_parser;
-
-/* `file` is the label used in records and errors (borrowed, must outlive the parser).
- * `channel` is the channel name stored in records ("wechat"). Sinks may be NULL. */
-rcn_wechat_parser *rcn_wechat_parser_new(const char *file, const char *channel, rcn_record_sink rec,
-					 rcn_quarantine_sink quar, void *ctx);
-/* Feeds the next chunk of decoded bytes. A fatal problem (row over
- * RCN_MAX_ROW_BYTES, not a trade bill, HTML page) returns an error; the caller
- * then calls finish, which reports the file as rejected. */
-rcn_rc rcn_wechat_parser_feed(rcn_wechat_parser *p, const char *buf, size_t n, rcn_err *err);
-/* Completes the parse and fills *out (always). Returns RCN_OK when the file
- * can be reconciled, or the rejection code (out->reason says why). */
-rcn_rc rcn_wechat_parser_finish(rcn_wechat_parser *p, rcn_stmt_result *out);
-void rcn_wechat_parser_free(rcn_wechat_parser *p);
-
-/* Opens `path` (plain or gzip), streams it through the parser for `channel`
- * and fills *out; out->reason also carries I/O and gzip errors. sha256_hex
- * (may be NULL) receives the digest of the raw file. Returns RCN_OK or the
- * code of the rejection. */
-rcn_rc rcn_stmt_parse_file(const char *path, const char *label, const char *channel, rcn_record_sink rec,
-			   rcn_quarantine_sink quar, void *ctx, rcn_stmt_result *out, char sha256_hex[65]);
-
 /* What a statement source holds: the channel, which bill, its profile. */
 typedef struct {
-	const char *channel;	    /* "wechat", "alipay", "unionpay" or a profile's name */
-	const char *bill;	    /* "trade" (default when NULL), "fundflow" (wechat), "account" (alipay) */
+	const char *channel;	    /* a built-in channel (recon/channel.h) or a profile's name */
+	const char *bill;	    /* one of the channel's bills; NULL: "trade" */
 	const rcn_profile *profile; /* for a profile channel */
 	rcn_date business_date;	    /* the statement's date (UnionPay times carry no year) */
 	bool readahead;		    /* inflate a plain or gzip file on a thread of its own while parsing */
 } rcn_stmt_kind;
 
 /* Parses one statement source: a plain or gzip file, or a zip archive whose
- * entries are picked by name (Alipay 业务明细 + 业务明细(汇总); UnionPay
- * INN...ZM_, ...ZME_ and RD...). A summary entry's totals are checked against
- * the detail entry's sums; a mismatch rejects the whole source. Records of an
- * archive entry are labelled "<label>:<entry name>". Labels live as long as
- * the process (they are interned). */
+ * entries are picked by name as the bill's registry row lays them out
+ * (Alipay 业务明细 + 业务明细(汇总); UnionPay INN...ZM_, ...ZME_ and RD...). A summary entry's totals are checked
+ * against the detail entry's sums; a mismatch rejects the whole source. Records of an archive entry are labelled
+ * "<label>:<entry name>". Labels live as long as the process (they are interned). */
 rcn_rc rcn_stmt_parse(const char *path, const char *label, const rcn_stmt_kind *kind, rcn_record_sink rec,
 		      rcn_quarantine_sink quar, void *ctx, rcn_stmt_result *out, char sha256_hex[65]);
 

@@ -5,9 +5,35 @@
 #include <string.h>
 
 #include "cli/cli.h"
-#include "recon/config.h"
+#include "recon/channel.h"
 #include "recon/money.h"
 #include "recon/parse.h"
+
+/* The built-in channels and their bills, as the registry lists them:
+ * "wechat (default), alipay, unionpay" and "trade (default), fundflow (wechat) or account (alipay)". */
+static void print_channel_options(void)
+{
+	const char *sep = "";
+	printf("  --channel NAME   ");
+	for (size_t i = 0; i < rcn_channel_count(); i++, sep = ", ")
+		printf("%s%s%s", sep, rcn_channel_at(i)->name, i == 0 ? " (default)" : "");
+	printf(", or a profile name\n  --bill BILL      %s (default)", RCN_BILL_DEFAULT);
+	const rcn_channel *last_ch = NULL;
+	const rcn_bill *last = NULL;
+	for (size_t i = 0; i < rcn_channel_count(); i++)
+		for (size_t j = 0; j < RCN_CHANNEL_MAX_BILLS && rcn_channel_at(i)->bills[j].name; j++) {
+			const rcn_bill *b = &rcn_channel_at(i)->bills[j];
+			if (strcmp(b->name, RCN_BILL_DEFAULT) != 0) {
+				if (last)
+					printf(", %s (%s)", last->name, last_ch->name);
+				last = b;
+				last_ch = rcn_channel_at(i);
+			}
+		}
+	if (last)
+		printf(" or %s (%s)", last->name, last_ch->name);
+	printf("\n");
+}
 
 void rcn_cmd_check_help(void)
 {
@@ -15,10 +41,9 @@ void rcn_cmd_check_help(void)
 	       "Parses each statement file (plain, gzip or zip) without touching a database and prints\n"
 	       "one line per file: format, rows, payments, refunds, total amount, total fee (or, for a\n"
 	       "fund-flow bill, its movements), and totals=ok or the reason the file would be rejected.\n"
-	       "Unparseable rows are listed on stderr as FILE:LINE: reason.\n\n"
-	       "  --channel NAME   wechat (default), alipay, unionpay, or a profile name\n"
-	       "  --bill BILL      trade (default), fundflow (wechat) or account (alipay)\n"
-	       "  --profile FILE   the profile of a bank or aggregator format (rules/channels/NAME.conf);\n"
+	       "Unparseable rows are listed on stderr as FILE:LINE: reason.\n\n");
+	print_channel_options();
+	printf("  --profile FILE   the profile of a bank or aggregator format (rules/channels/NAME.conf);\n"
 	       "                   --channel NAME alone looks for rules/channels/NAME.conf\n"
 	       "  --date D         the statement's business date (UnionPay times have no year; default:\n"
 	       "                   the date in the file name, e.g. 802310048993424_20150905.zip)\n\n"
@@ -72,7 +97,7 @@ static void print_result(const char *file, const rcn_stmt_result *res)
 
 int rcn_cmd_check(int argc, char **argv)
 {
-	const char *channel = "wechat", *bill = "trade", *profile_path = NULL, *date = NULL;
+	const char *channel = rcn_channel_at(0)->name, *bill = RCN_BILL_DEFAULT, *profile_path = NULL, *date = NULL;
 	int first = 1, status = RCN_EXIT_CLEAN;
 	rcn_profile *profile = NULL;
 	rcn_date day = 0;
@@ -103,7 +128,7 @@ int rcn_cmd_check(int argc, char **argv)
 		return rcn_cli_usage_error("check: no statement file given (see recon check --help)");
 	if (date && rcn_date_parse(&day, date, strlen(date), &err))
 		return rcn_cli_usage_error("check: --date: %s", err.msg);
-	if (!rcn_config_builtin_channel(channel) && !profile_path) {
+	if (!rcn_channel_find(channel) && !profile_path) { /* not built in: a profile */
 		const char *rules = getenv("RECON_RULES") ? getenv("RECON_RULES") : RECON_RULES_DIR;
 		snprintf(path, sizeof(path), "%s/channels/%s.conf", rules, channel);
 		profile_path = path;

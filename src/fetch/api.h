@@ -22,6 +22,11 @@ typedef struct {
 
 /* Each returns RCN_OK with out filled, or an error with a one-line message
  * naming the source and what failed (never a secret, signature or header). */
+typedef rcn_rc rcn_api_fn(const rcn_fetch_request *req, const rcn_fetch_settings *s, rcn_api_result *out, rcn_err *err);
+
+/* The download function of a registry API id (recon/channel.h), or NULL. */
+rcn_api_fn *rcn_api_function(rcn_api api);
+
 rcn_rc rcn_api_wechat_v3(const rcn_fetch_request *req, const rcn_fetch_settings *s, rcn_api_result *out, rcn_err *err);
 rcn_rc rcn_api_wechat_v2(const rcn_fetch_request *req, const rcn_fetch_settings *s, rcn_api_result *out, rcn_err *err);
 rcn_rc rcn_api_alipay(const rcn_fetch_request *req, const rcn_fetch_settings *s, rcn_api_result *out, rcn_err *err);

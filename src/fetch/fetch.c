@@ -580,21 +580,28 @@ static rcn_rc fetch_url(const rcn_fetch_request *req, const rcn_fetch_settings *
 	return rc;
 }
 
+/* The download function of each API the channel registry names
+ * (recon/channel.h); test_channels checks that none is missing. */
+static rcn_api_fn *const api_fns[RCN_API__COUNT] = {
+	[RCN_API_WECHAT_V3] = rcn_api_wechat_v3,
+	[RCN_API_WECHAT_V2] = rcn_api_wechat_v2,
+	[RCN_API_ALIPAY] = rcn_api_alipay,
+	[RCN_API_UNIONPAY] = rcn_api_unionpay,
+};
+
+rcn_api_fn *rcn_api_function(rcn_api api)
+{
+	return (unsigned)api < RCN_API__COUNT ? api_fns[api] : NULL;
+}
+
 static rcn_rc call_api(const rcn_fetch_request *req, const rcn_fetch_settings *s, rcn_api_result *r, rcn_err *err)
 {
-	switch (req->api) {
-	case RCN_API_NONE:
+	if (req->api == RCN_API_NONE)
 		return fetch_url(req, s, r, err);
-	case RCN_API_WECHAT_V3:
-		return rcn_api_wechat_v3(req, s, r, err);
-	case RCN_API_WECHAT_V2:
-		return rcn_api_wechat_v2(req, s, r, err);
-	case RCN_API_ALIPAY:
-		return rcn_api_alipay(req, s, r, err);
-	case RCN_API_UNIONPAY:
-		return rcn_api_unionpay(req, s, r, err);
-	}
-	return rcn_err_set(err, RCN_EUSAGE, "", 0, "[source %s]: unknown API", req->source);
+	rcn_api_fn *fn = rcn_api_function(req->api);
+	if (!fn)
+		return rcn_err_set(err, RCN_EUSAGE, "", 0, "[source %s]: unknown API", req->source);
+	return fn(req, s, r, err);
 }
 
 rcn_rc rcn_fetch(const rcn_fetch_request *req, const rcn_fetch_settings *settings, rcn_fetch_result *out, rcn_err *err)

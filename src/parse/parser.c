@@ -1,4 +1,6 @@
-/* rcn_parser: dispatches the one lifecycle to the format's own parser. */
+/* rcn_parser: dispatches the one lifecycle to the format's own parser. The
+ * formats are the ones the channel registry names (recon/channel.h), plus
+ * profiles; test_channels checks that each has its ops here. */
 #include <stdlib.h>
 
 #include "parse/parser_internal.h"
@@ -20,6 +22,11 @@ static const rcn_parser_ops *const table[RCN_FMT__COUNT] = {
 	[RCN_FMT_UNIONPAY_RD] = &rcn_unionpay_rd_ops,
 	[RCN_FMT_PROFILE] = &rcn_profile_ops,
 };
+
+const rcn_parser_ops *rcn_parser_ops_of(rcn_format_kind kind)
+{
+	return (unsigned)kind < RCN_FMT__COUNT ? table[kind] : NULL;
+}
 
 rcn_parser *rcn_parser_new(const rcn_parser_spec *spec)
 {

@@ -13,6 +13,9 @@ typedef struct {
 	void (*destroy)(void *state);
 } rcn_parser_ops;
 
+/* The ops of a format, or NULL when no parser reads it. */
+const rcn_parser_ops *rcn_parser_ops_of(rcn_format_kind kind);
+
 extern const rcn_parser_ops rcn_wechat_trade_ops;
 extern const rcn_parser_ops rcn_wechat_fundflow_ops;
 extern const rcn_parser_ops rcn_alipay_trade_ops;

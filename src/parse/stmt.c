@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "recon/channel.h"
 #include "recon/input.h"
 #include "recon/money.h"
 #include "recon/parse.h"
@@ -127,80 +128,53 @@ static bool ends_with(const char *s, const char *suffix)
 	return a >= b && strcmp(s + a - b, suffix) == 0;
 }
 
-/* Which role an archive entry plays for the source, by its name. KNOWN: an
- * entry the channel puts there that recon does not read. */
-enum role { ROLE_NONE, ROLE_DETAIL, ROLE_SUMMARY, ROLE_EXTRA, ROLE_KNOWN, ROLE__COUNT };
+static const char *const role_names[RCN_ENTRY__COUNT] = {[RCN_ENTRY_DETAIL] = "detail",
+							 [RCN_ENTRY_SUMMARY] = "summary",
+							 [RCN_ENTRY_EXTRA] = "exception",
+							 [RCN_ENTRY_KNOWN] = "summary"};
 
-static const char *const role_names[ROLE__COUNT] = {
-	[ROLE_DETAIL] = "detail", [ROLE_SUMMARY] = "summary", [ROLE_EXTRA] = "exception", [ROLE_KNOWN] = "summary"};
-
-static enum role entry_role(const rcn_stmt_kind *kind, const char *name, rcn_format_kind *fmt)
+/* Which role an archive entry plays for the source, by its name: the first
+ * rule of the bill's layout (recon/channel.h) that the name matches. */
+static rcn_entry_role entry_role(const rcn_archive_layout *layout, const char *name, rcn_format_kind *fmt)
 {
-	bool account = kind->bill && strcmp(kind->bill, "account") == 0;
-	if (strcmp(kind->channel, "alipay") == 0) {
-		/* <PID>0156_<yyyyMMdd>_业务明细.csv and _业务明细(汇总).csv, or the
-		 * same of 账务明细 (FORMATS.md §2) */
-		const char *what = account ? "账务明细" : "业务明细";
-		if (!strstr(name, what) || !ends_with(name, ".csv"))
-			return ROLE_NONE;
-		if (strstr(name, "汇总")) {
-			*fmt = RCN_FMT_ALIPAY_SUMMARY;
-			return account ? ROLE_KNOWN : ROLE_SUMMARY;
-		}
-		*fmt = account ? RCN_FMT_ALIPAY_ACCOUNT : RCN_FMT_ALIPAY_TRADE;
-		return ROLE_DETAIL;
+	for (size_t i = 0; i < RCN_LAYOUT_MAX_RULES && layout->rules[i].role != RCN_ENTRY_NONE; i++) {
+		const rcn_entry_rule *r = &layout->rules[i];
+		if ((r->contains && !strstr(name, r->contains)) || (r->also && !strstr(name, r->also)) ||
+		    (r->prefix && strncmp(name, r->prefix, strlen(r->prefix)) != 0) ||
+		    (r->suffix && !ends_with(name, r->suffix)))
+			continue;
+		*fmt = r->format;
+		return r->role;
 	}
-	if (strcmp(kind->channel, "unionpay") == 0) {
-		/* INN<yyMMdd>88ZM_<merId>, ...ZME_<merId>, RD..._<merId> (FORMATS.md §3) */
-		if (strstr(name, "ZME_")) {
-			*fmt = RCN_FMT_UNIONPAY_ZME;
-			return ROLE_EXTRA;
-		}
-		if (strstr(name, "ZM_")) {
-			*fmt = RCN_FMT_UNIONPAY_ZM;
-			return ROLE_DETAIL;
-		}
-		if (strncmp(name, "RD", 2) == 0) {
-			*fmt = RCN_FMT_UNIONPAY_RD;
-			return ROLE_SUMMARY;
-		}
-	}
-	return ROLE_NONE;
-}
-
-/* What an archive of the source holds, for messages. */
-static const char *layout_of(const rcn_stmt_kind *kind)
-{
-	if (strcmp(kind->channel, "unionpay") == 0)
-		return "INN...ZM_, ...ZME_ and RD... at its top level";
-	if (kind->bill && strcmp(kind->bill, "account") == 0)
-		return "..._账务明细.csv and ..._账务明细(汇总).csv at its top level";
-	return "..._业务明细.csv and ..._业务明细(汇总).csv at its top level";
+	return RCN_ENTRY_NONE;
 }
 
 /* An archive holds exactly the entries the channel puts there, each role at
  * most once, none in a folder: with two candidates for the detail (a forged
  * a_..._业务明细.csv before the real one, an x/... copy) there is no telling
  * which one is the statement. Fills at[role] with the entry's index. */
-static rcn_rc check_layout(rcn_zip *z, const char *label, const rcn_stmt_kind *kind, size_t at[ROLE__COUNT],
-			   rcn_format_kind fmt[ROLE__COUNT], rcn_err *err)
+static rcn_rc check_layout(rcn_zip *z, const char *label, const char *channel, const rcn_archive_layout *layout,
+			   size_t at[RCN_ENTRY__COUNT], rcn_format_kind fmt[RCN_ENTRY__COUNT], rcn_err *err)
 {
-	for (int r = 0; r < ROLE__COUNT; r++) {
+	for (int r = 0; r < RCN_ENTRY__COUNT; r++) {
 		at[r] = SIZE_MAX;
 		fmt[r] = RCN_FMT__COUNT;
 	}
+	if (!layout)
+		return rcn_err_set(err, RCN_EFORMAT, label, 0,
+				   "a %s statement is a plain or gzip file, not a zip archive", channel);
 	for (size_t i = 0; i < rcn_zip_count(z); i++) {
 		const rcn_zip_entry *e = rcn_zip_entry_at(z, i);
 		rcn_format_kind f = RCN_FMT__COUNT;
 		if (strchr(e->name, '/') || strchr(e->name, '\\'))
 			return rcn_err_set(err, RCN_EFORMAT, label, 0,
 					   "entry \"%s\" is in a folder: a %s statement archive holds %s", e->shown,
-					   kind->channel, layout_of(kind));
-		enum role r = entry_role(kind, e->name, &f);
-		if (r == ROLE_NONE)
+					   channel, layout->shown);
+		rcn_entry_role r = entry_role(layout, e->name, &f);
+		if (r == RCN_ENTRY_NONE)
 			return rcn_err_set(err, RCN_EFORMAT, label, 0,
 					   "unexpected entry \"%s\": a %s statement archive holds %s", e->shown,
-					   kind->channel, layout_of(kind));
+					   channel, layout->shown);
 		if (at[r] != SIZE_MAX)
 			return rcn_err_set(err, RCN_EFORMAT, label, 0,
 					   "two %s entries, \"%s\" and \"%s\": which one is the statement is ambiguous",
@@ -299,14 +273,15 @@ static void entry_label_of(char *out, size_t cap, const char *label, const char 
 	snprintf(out, cap, "%s:%s", label, rcn_quote(q, sizeof(q), name, strlen(name), 256));
 }
 
-static rcn_rc parse_archive(const char *path, const char *label, const rcn_stmt_kind *kind, const rcn_parser_spec *base,
-			    rcn_stmt_result *out, char sha256_hex[65])
+/* layout: the bill's archive layout, NULL when its statements never come as a zip. */
+static rcn_rc parse_archive(const char *path, const char *label, const rcn_archive_layout *layout,
+			    const rcn_parser_spec *base, rcn_stmt_result *out, char sha256_hex[65])
 {
 	rcn_zip *z = NULL;
 	rcn_err err;
 	rcn_rc rc;
-	size_t at[ROLE__COUNT];
-	rcn_format_kind fmt[ROLE__COUNT];
+	size_t at[RCN_ENTRY__COUNT];
+	rcn_format_kind fmt[RCN_ENTRY__COUNT];
 	char entry_label[1024];
 
 	rcn_err_clear(&err);
@@ -315,13 +290,13 @@ static rcn_rc parse_archive(const char *path, const char *label, const rcn_stmt_
 		reject_with(out, &err);
 		goto cleanup;
 	}
-	if ((rc = check_layout(z, label, kind, at, fmt, &err)) != RCN_OK) {
+	if ((rc = check_layout(z, label, base->channel, layout, at, fmt, &err)) != RCN_OK) {
 		reject_with(out, &err);
 		goto cleanup;
 	}
-	size_t detail = at[ROLE_DETAIL], summary = at[ROLE_SUMMARY];
+	size_t detail = at[RCN_ENTRY_DETAIL], summary = at[RCN_ENTRY_SUMMARY];
 	if (detail == SIZE_MAX) {
-		rc = rcn_err_set(&err, RCN_EFORMAT, label, 0, "archive has no %s statement entry", kind->channel);
+		rc = rcn_err_set(&err, RCN_EFORMAT, label, 0, "archive has no %s statement entry", base->channel);
 		reject_with(out, &err);
 		goto cleanup;
 	}
@@ -329,7 +304,7 @@ static rcn_rc parse_archive(const char *path, const char *label, const rcn_stmt_
 	rcn_parser_spec spec = *base;
 	entry_label_of(entry_label, sizeof(entry_label), label, rcn_zip_entry_at(z, detail)->name);
 	spec.file = entry_label;
-	spec.kind = fmt[ROLE_DETAIL];
+	spec.kind = fmt[RCN_ENTRY_DETAIL];
 	rc = parse_entry(z, detail, &spec, out);
 	if (out->rejected)
 		goto cleanup;
@@ -342,7 +317,7 @@ static rcn_rc parse_archive(const char *path, const char *label, const rcn_stmt_
 		entry_label_of(sum_label, sizeof(sum_label), label, rcn_zip_entry_at(z, summary)->name);
 		spec = *base;
 		spec.file = sum_label;
-		spec.kind = fmt[ROLE_SUMMARY];
+		spec.kind = fmt[RCN_ENTRY_SUMMARY];
 		spec.rec = NULL;
 		if (parse_entry(z, summary, &spec, &sum) != RCN_OK || sum.rejected) {
 			reject_with(out, &sum.reason);
@@ -357,23 +332,21 @@ static rcn_rc parse_archive(const char *path, const char *label, const rcn_stmt_
 		}
 		out->has_summary = true;
 		out->totals_ok = true;
-	} else if (strcmp(kind->channel, "unionpay") == 0) {
-		/* the ZM file states no totals of its own: without RD nothing vouches for it */
-		rc = rcn_err_set(&err, RCN_ETOTALS, label, 0,
-				 "archive has no RD summary: the ZM rows cannot be verified");
+	} else if (layout->no_summary) {
+		rc = rcn_err_set(&err, RCN_ETOTALS, label, 0, "%s", layout->no_summary);
 		reject_with(out, &err);
 		goto cleanup;
 	}
 
 	/* Exception records (UnionPay ZME) are reconciled with the rest. */
-	if (at[ROLE_EXTRA] != SIZE_MAX) {
-		size_t i = at[ROLE_EXTRA];
+	if (at[RCN_ENTRY_EXTRA] != SIZE_MAX) {
+		size_t i = at[RCN_ENTRY_EXTRA];
 		rcn_stmt_result extra;
 		memset(&extra, 0, sizeof(extra));
 		entry_label_of(entry_label, sizeof(entry_label), label, rcn_zip_entry_at(z, i)->name);
 		spec = *base;
 		spec.file = entry_label;
-		spec.kind = fmt[ROLE_EXTRA];
+		spec.kind = fmt[RCN_ENTRY_EXTRA];
 		if (parse_entry(z, i, &spec, &extra) != RCN_OK || extra.rejected) {
 			reject_with(out, &extra.reason);
 			rc = extra.reason.code ? extra.reason.code : RCN_EFORMAT;
@@ -391,21 +364,22 @@ rcn_rc rcn_stmt_parse(const char *path, const char *label, const rcn_stmt_kind *
 		      rcn_quarantine_sink quar, void *ctx, rcn_stmt_result *out, char sha256_hex[65])
 {
 	rcn_err err;
-	const char *bill = kind->bill ? kind->bill : "trade";
 	rcn_parser_spec spec = {RCN_FMT__COUNT, label, kind->channel, kind->business_date,
 				kind->profile,	rec,   quar,	      ctx};
+	/* A built-in channel's bill, by the registry; a bill it lacks (config
+	 * refuses one) reads as its first. Any other channel is a profile. */
+	const rcn_channel *channel = rcn_channel_find(kind->channel);
+	const rcn_bill *bill = channel ? rcn_channel_bill(channel, kind->bill) : NULL;
+	if (channel && !bill)
+		bill = &channel->bills[0];
 
 	memset(out, 0, sizeof(*out));
 	if (sha256_hex)
 		sha256_hex[0] = '\0';
 	if (!label)
 		spec.file = label = path;
-	if (strcmp(kind->channel, "wechat") == 0)
-		spec.kind = strcmp(bill, "fundflow") == 0 ? RCN_FMT_WECHAT_FUNDFLOW : RCN_FMT_WECHAT_TRADE;
-	else if (strcmp(kind->channel, "alipay") == 0)
-		spec.kind = strcmp(bill, "account") == 0 ? RCN_FMT_ALIPAY_ACCOUNT : RCN_FMT_ALIPAY_TRADE;
-	else if (strcmp(kind->channel, "unionpay") == 0)
-		spec.kind = RCN_FMT_UNIONPAY_ZM;
+	if (bill)
+		spec.kind = bill->format;
 	else if (kind->profile)
 		spec.kind = RCN_FMT_PROFILE;
 	if (spec.kind == RCN_FMT__COUNT) {
@@ -415,7 +389,7 @@ rcn_rc rcn_stmt_parse(const char *path, const char *label, const rcn_stmt_kind *
 	}
 	int zip = is_zip_file(path);
 	if (zip == 1)
-		return parse_archive(path, label, kind, &spec, out, sha256_hex);
+		return parse_archive(path, label, bill ? bill->archive : NULL, &spec, out, sha256_hex);
 	if (zip == 0 && looks_like_markup(path)) {
 		rcn_err_set(&err, RCN_EFORMAT, label, 1, "an HTML or XML page, not a bill");
 		reject_with(out, &err);
@@ -423,18 +397,10 @@ rcn_rc rcn_stmt_parse(const char *path, const char *label, const rcn_stmt_kind *
 			digest_file(path, label, sha256_hex, &(rcn_err){0});
 		return RCN_EFORMAT;
 	}
-	if (zip == 0 && spec.kind == RCN_FMT_UNIONPAY_ZM) {
-		rcn_err_set(&err, RCN_EFORMAT, label, 0,
-			    "a UnionPay statement is the zip with its RD summary, not a bare file");
+	if (zip == 0 && bill && bill->bare_refused) {
+		rcn_err_set(&err, RCN_EFORMAT, label, 0, "%s", bill->bare_refused);
 		reject_with(out, &err);
 		return RCN_EFORMAT;
 	}
 	return parse_stream(path, &spec, kind->readahead, out, sha256_hex);
-}
-
-rcn_rc rcn_stmt_parse_file(const char *path, const char *label, const char *channel, rcn_record_sink rec,
-			   rcn_quarantine_sink quar, void *ctx, rcn_stmt_result *out, char sha256_hex[65])
-{
-	rcn_stmt_kind kind = {channel, "trade", NULL, 0, false};
-	return rcn_stmt_parse(path, label, &kind, rec, quar, ctx, out, sha256_hex);
 }

@@ -105,7 +105,9 @@ static const struct {
 
 enum stage { ST_HEADER, ST_DETAIL, ST_SUMMARY_VALUES, ST_AFTER_SUMMARY };
 
-struct rcn_wechat_parser {
+typedef struct wechat_parser wechat_parser;
+
+struct wechat_parser {
 	const char *file;
 	const char *channel;
 	rcn_record_sink rec_sink;
@@ -127,18 +129,18 @@ struct rcn_wechat_parser {
 };
 
 /* Field i as written (header and summary header cells have no backtick). */
-static const char *raw_field(const rcn_wechat_parser *p, size_t i, size_t *n)
+static const char *raw_field(const wechat_parser *p, size_t i, size_t *n)
 {
 	return rcn_csvrows_field(p->rows, i, n);
 }
 
 /* Field i of a backtick-prefixed row, with the backtick stripped; tolerated when missing. */
-static const char *value(const rcn_wechat_parser *p, size_t i, size_t *n)
+static const char *value(const wechat_parser *p, size_t i, size_t *n)
 {
 	return strip_backtick(raw_field(p, i, n), n);
 }
 
-static const char *col_value(const rcn_wechat_parser *p, enum col c, size_t *n)
+static const char *col_value(const wechat_parser *p, enum col c, size_t *n)
 {
 	if (p->col[c] < 0) {
 		*n = 0;
@@ -147,7 +149,7 @@ static const char *col_value(const rcn_wechat_parser *p, enum col c, size_t *n)
 	return value(p, (size_t)p->col[c], n);
 }
 
-static void on_header(rcn_wechat_parser *p)
+static void on_header(wechat_parser *p)
 {
 	size_t n, nf = rcn_csvrows_count(p->rows);
 	long line = rcn_csvrows_row_line(p->rows);
@@ -197,7 +199,7 @@ static void on_header(rcn_wechat_parser *p)
 	p->stage = ST_DETAIL;
 }
 
-static void on_detail(rcn_wechat_parser *p)
+static void on_detail(wechat_parser *p)
 {
 	rcn_record rec;
 	rcn_err e;
@@ -318,7 +320,7 @@ static void on_detail(rcn_wechat_parser *p)
 		p->rec_sink(p->ctx, &rec);
 }
 
-static void on_summary_header(rcn_wechat_parser *p)
+static void on_summary_header(wechat_parser *p)
 {
 	size_t n, nf = rcn_csvrows_count(p->rows);
 	for (size_t i = 0; i < nf; i++) {
@@ -332,7 +334,7 @@ static void on_summary_header(rcn_wechat_parser *p)
 	p->stage = ST_SUMMARY_VALUES;
 }
 
-static void on_summary_values(rcn_wechat_parser *p)
+static void on_summary_values(wechat_parser *p)
 {
 	size_t nf = rcn_csvrows_count(p->rows);
 	p->stage = ST_AFTER_SUMMARY;
@@ -384,7 +386,7 @@ static void on_summary_values(rcn_wechat_parser *p)
 
 static void on_row(void *ctx, rcn_csvrows *rows)
 {
-	rcn_wechat_parser *p = ctx;
+	wechat_parser *p = ctx;
 	size_t n;
 	const char *first;
 	switch (p->stage) {
@@ -407,27 +409,30 @@ static void on_row(void *ctx, rcn_csvrows *rows)
 	}
 }
 
-rcn_wechat_parser *rcn_wechat_parser_new(const char *file, const char *channel, rcn_record_sink rec,
-					 rcn_quarantine_sink quar, void *ctx)
+/* ---- rcn_parser table entry ---- */
+
+static void *trade_create(const rcn_parser_spec *spec)
 {
-	rcn_wechat_parser *p = rcn_xcalloc(1, sizeof(*p));
+	const char *file = spec->file;
+	wechat_parser *p = rcn_xcalloc(1, sizeof(*p));
 	p->file = file;
-	p->channel = channel;
-	p->rec_sink = rec;
-	p->ctx = ctx;
+	p->channel = spec->channel;
+	p->rec_sink = spec->rec;
+	p->ctx = spec->ctx;
 	/* The reader also rejects an HTML or XML page: v2 answers errors as XML, and a
 	 * proxy or login page comes back as HTML (FORMATS.md §1). */
 	p->rows = rcn_csvrows_new(file, on_row, p);
 	rcn_csvrows_set_what(p->rows, "a WeChat trade bill");
-	rcn_verdict_init(&p->v, file, p->rows, quar, ctx, &p->res);
+	rcn_verdict_init(&p->v, file, p->rows, spec->quar, spec->ctx, &p->res);
 	for (int c = 0; c < C_COUNT; c++)
 		p->col[c] = -1;
 	p->stage = ST_HEADER;
 	return p;
 }
 
-rcn_rc rcn_wechat_parser_feed(rcn_wechat_parser *p, const char *buf, size_t n, rcn_err *err)
+static rcn_rc trade_feed(void *state, const char *buf, size_t n, rcn_err *err)
 {
+	wechat_parser *p = state;
 	assert(!p->finished);
 	rcn_csvrows_feed(p->rows, buf, n);
 	const rcn_err *fatal = rcn_csvrows_error(p->rows);
@@ -439,8 +444,9 @@ rcn_rc rcn_wechat_parser_feed(rcn_wechat_parser *p, const char *buf, size_t n, r
 	return RCN_OK;
 }
 
-rcn_rc rcn_wechat_parser_finish(rcn_wechat_parser *p, rcn_stmt_result *out)
+static rcn_rc trade_finish(void *state, rcn_stmt_result *out)
 {
+	wechat_parser *p = state;
 	assert(!p->finished);
 	p->finished = true;
 	rcn_csvrows_finish(p->rows); /* ends a last row that has no newline */
@@ -454,34 +460,13 @@ rcn_rc rcn_wechat_parser_finish(rcn_wechat_parser *p, rcn_stmt_result *out)
 	return rcn_verdict_finish(&p->v, &missing, out);
 }
 
-void rcn_wechat_parser_free(rcn_wechat_parser *p)
+static void trade_destroy(void *state)
 {
+	wechat_parser *p = state;
 	if (!p)
 		return;
 	rcn_csvrows_free(p->rows);
 	free(p);
-}
-
-/* ---- rcn_parser table entry ---- */
-
-static void *trade_create(const rcn_parser_spec *spec)
-{
-	return rcn_wechat_parser_new(spec->file, spec->channel, spec->rec, spec->quar, spec->ctx);
-}
-
-static rcn_rc trade_feed(void *state, const char *buf, size_t n, rcn_err *err)
-{
-	return rcn_wechat_parser_feed(state, buf, n, err);
-}
-
-static rcn_rc trade_finish(void *state, rcn_stmt_result *out)
-{
-	return rcn_wechat_parser_finish(state, out);
-}
-
-static void trade_destroy(void *state)
-{
-	rcn_wechat_parser_free(state);
 }
 
 const rcn_parser_ops rcn_wechat_trade_ops = {"wechat-trade", trade_create, trade_feed, trade_finish, trade_destroy};

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "recon/channel.h"
 #include "recon/input.h"
 #include "recon/text.h"
 
@@ -239,14 +240,11 @@ static void fetch_settings(rcn_fetch_settings *s, const rcn_config *cfg, const r
 	s->ca_file = conf->ca_file;
 }
 
+/* [source] api = NAME, by the channel registry (config has checked the name). */
 static rcn_api api_of(const char *api)
 {
-	if (!api)
-		return RCN_API_NONE;
-	return strcmp(api, "wechat-v3") == 0   ? RCN_API_WECHAT_V3
-	       : strcmp(api, "wechat-v2") == 0 ? RCN_API_WECHAT_V2
-	       : strcmp(api, "alipay") == 0    ? RCN_API_ALIPAY
-					       : RCN_API_UNIONPAY;
+	const rcn_api_info *info = rcn_channel_api_find(api, NULL);
+	return info ? info->id : RCN_API_NONE;
 }
 
 bool rcn_source_fetch(rcn_source_job *job, rcn_fetch_result *out)

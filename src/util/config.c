@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "recon/channel.h"
 #include "recon/money.h"
 
 enum section { SEC_NONE, SEC_LEDGER, SEC_RUN, SEC_FETCH, SEC_ALERT, SEC_SOURCE };
@@ -126,9 +127,13 @@ static bool valid_name(const char *s)
 	return true;
 }
 
-bool rcn_config_builtin_channel(const char *channel)
+/* A bill some built-in channel publishes. */
+static bool known_bill(const char *bill)
 {
-	return strcmp(channel, "wechat") == 0 || strcmp(channel, "alipay") == 0 || strcmp(channel, "unionpay") == 0;
+	for (size_t i = 0; i < rcn_channel_count(); i++)
+		if (rcn_channel_bill(rcn_channel_at(i), bill))
+			return true;
+	return false;
 }
 
 static void split_list(const char *v, char ***out, size_t *n)
@@ -294,8 +299,11 @@ static rcn_rc set_key(ctx *c, rcn_config *cfg, enum section sec, rcn_source_conf
 					   key, val);
 			src->channel = rcn_xstrdup(val);
 		} else if (strcmp(key, "bill") == 0) {
-			if (strcmp(val, "trade") && strcmp(val, "fundflow") && strcmp(val, "account"))
-				return bad(c, "bad value for '%s': '%s' (use trade, fundflow or account)", key, val);
+			if (!known_bill(val)) {
+				char names[256];
+				rcn_channel_list(names, sizeof(names), RCN_LIST_BILLS, " or ");
+				return bad(c, "bad value for '%s': '%s' (use %s)", key, val, names);
+			}
 			src->bill = rcn_xstrdup(val);
 		} else if (strcmp(key, "merchant_id") == 0) {
 			if (!*val)
@@ -327,10 +335,11 @@ static rcn_rc set_key(ctx *c, rcn_config *cfg, enum section sec, rcn_source_conf
 		} else if (strcmp(key, "sub_merchants") == 0) {
 			split_list(val, &src->sub_merchants, &src->n_sub_merchants);
 		} else if (strcmp(key, "api") == 0) {
-			if (strcmp(val, "wechat-v3") && strcmp(val, "wechat-v2") && strcmp(val, "alipay") &&
-			    strcmp(val, "unionpay"))
-				return bad(c, "bad value for '%s': '%s' (use wechat-v3, wechat-v2, alipay or unionpay)",
-					   key, val);
+			if (!rcn_channel_api_find(val, NULL)) {
+				char names[256];
+				rcn_channel_list(names, sizeof(names), RCN_LIST_APIS, " or ");
+				return bad(c, "bad value for '%s': '%s' (use %s)", key, val, names);
+			}
 			set_str(&src->api, val);
 		} else if (strcmp(key, "api_base") == 0) {
 			if (strncmp(val, "https://", 8) != 0)
@@ -371,6 +380,44 @@ static rcn_rc set_key(ctx *c, rcn_config *cfg, enum section sec, rcn_source_conf
 	return bad(c, "key '%.200s' outside any section", key);
 }
 
+/* Whether the [source] gives a key that the channel registry lists for an
+ * API (recon/channel.h): a credential file or an answer check. */
+static bool source_key_given(const rcn_source_conf *s, const char *key)
+{
+	const struct {
+		const char *key;
+		bool given;
+	} keys[] = {
+		{"private_key", s->private_key != NULL},	 {"cert_serial", s->cert_serial != NULL},
+		{"platform_cert", s->platform_cert != NULL},	 {"app_id", s->app_id != NULL},
+		{"api_key_file", s->api_key_file != NULL},	 {"platform_key_id", s->platform_key_id != NULL},
+		{"max_clock_skew", s->max_clock_skew_s != 0},	 {"bill_hosts", s->n_bill_hosts > 0},
+		{"allow_http_download", s->allow_http_download},
+	};
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (strcmp(key, keys[i].key) == 0)
+			return keys[i].given;
+	return false;
+}
+
+/* The first key the source gives that means something to another API than
+ * its own (api, NULL for none); *owner is the API it is for. */
+static const char *stray_key(const rcn_source_conf *s, const rcn_api_info *api, const rcn_api_info **owner)
+{
+	for (size_t i = 0; i < rcn_channel_count(); i++) {
+		const rcn_channel *ch = rcn_channel_at(i);
+		for (size_t j = 0; j < RCN_CHANNEL_MAX_APIS && ch->apis[j].name; j++) {
+			const rcn_api_info *a = &ch->apis[j];
+			for (size_t k = 0; a != api && k < RCN_API_MAX_KEYS && a->only[k]; k++)
+				if (source_key_given(s, a->only[k])) {
+					*owner = a;
+					return a->only[k];
+				}
+		}
+	}
+	return NULL;
+}
+
 static rcn_rc check_source(ctx *c, rcn_config *cfg, rcn_source_conf *s)
 {
 	const char *missing = !s->channel		? "channel"
@@ -382,46 +429,35 @@ static rcn_rc check_source(ctx *c, rcn_config *cfg, rcn_source_conf *s)
 		return bad(c, "[source %s] lacks the required key '%s'", s->name, missing);
 	if (!s->bill)
 		s->bill = rcn_xstrdup("trade");
-	bool ok = strcmp(s->bill, "trade") == 0 ||
-		  (strcmp(s->channel, "wechat") == 0 && strcmp(s->bill, "fundflow") == 0) ||
-		  (strcmp(s->channel, "alipay") == 0 && strcmp(s->bill, "account") == 0);
+	/* the channel registry (recon/channel.h) says which bills and APIs a
+	 * built-in channel has; a profile channel has the default bill alone */
+	const rcn_channel *builtin = rcn_channel_find(s->channel);
+	bool ok = builtin ? rcn_channel_bill(builtin, s->bill) != NULL : strcmp(s->bill, RCN_BILL_DEFAULT) == 0;
 	if (!ok)
 		return bad(c, "[source %s]: channel %s has no '%s' bill", s->name, s->channel, s->bill);
-	if (s->api) {
-		/* each API's credentials (FORMATS.md §1-3), all read from files */
-		bool v3 = strcmp(s->api, "wechat-v3") == 0, v2 = strcmp(s->api, "wechat-v2") == 0;
-		bool ali = strcmp(s->api, "alipay") == 0, up = strcmp(s->api, "unionpay") == 0;
-		const char *want_channel = v3 || v2 ? "wechat" : ali ? "alipay" : "unionpay";
-		if (strcmp(s->channel, want_channel) != 0)
-			return bad(c, "[source %s]: api %s needs channel = %s", s->name, s->api, want_channel);
-		const char *need = (v3 || ali || up) && !s->private_key	    ? "private_key"
-				   : (v3 || up) && !s->cert_serial	    ? "cert_serial"
-				   : (v3 || ali || up) && !s->platform_cert ? "platform_cert"
-				   : (v2 || ali) && !s->app_id		    ? "app_id"
-				   : v2 && !s->api_key_file		    ? "api_key_file"
-									    : NULL;
-		if (need)
-			return bad(c, "[source %s] lacks the required key '%s' (for api %s)", s->name, need, s->api);
+	const rcn_channel *owner = NULL;
+	const rcn_api_info *api = rcn_channel_api_find(s->api, &owner);
+	if (api) {
+		if (owner != builtin)
+			return bad(c, "[source %s]: api %s needs channel = %s", s->name, s->api, owner->name);
+		for (size_t i = 0; i < RCN_API_MAX_KEYS && api->required[i]; i++)
+			if (!source_key_given(s, api->required[i]))
+				return bad(c, "[source %s] lacks the required key '%s' (for api %s)", s->name,
+					   api->required[i], s->api);
 	}
-	bool v3 = s->api && strcmp(s->api, "wechat-v3") == 0, ali = s->api && strcmp(s->api, "alipay") == 0;
-	const char *stray = !v3 && s->platform_key_id	     ? "platform_key_id"
-			    : !v3 && s->max_clock_skew_s     ? "max_clock_skew"
-			    : !ali && s->n_bill_hosts	     ? "bill_hosts"
-			    : !ali && s->allow_http_download ? "allow_http_download"
-							     : NULL;
+	const rcn_api_info *stray_for = NULL;
+	const char *stray = stray_key(s, api, &stray_for);
 	if (stray)
-		return bad(c, "[source %s]: '%s' is for api = %s only", s->name, stray,
-			   stray[0] == 'p' || stray[0] == 'm' ? "wechat-v3" : "alipay");
-	if (!rcn_config_builtin_channel(s->channel)) {
-		char rules[4096], path[4200];
+		return bad(c, "[source %s]: '%s' is for api = %s only", s->name, stray, stray_for->name);
+	if (!builtin) {
+		char rules[4096], path[4200], builtin_names[256];
 		struct stat st;
+		rcn_channel_list(builtin_names, sizeof(builtin_names), RCN_LIST_CHANNELS, ", ");
 		rcn_config_resolve(rules, sizeof(rules), cfg->rules_dir, cfg->dir);
 		snprintf(path, sizeof(path), "%s/channels/%s.conf", rules, s->channel);
 		if (stat(path, &st) != 0)
-			return bad(
-				c,
-				"[source %s]: unknown channel '%s' (built in: wechat, alipay, unionpay; no profile %s)",
-				s->name, s->channel, path);
+			return bad(c, "[source %s]: unknown channel '%s' (built in: %s; no profile %s)", s->name,
+				   s->channel, builtin_names, path);
 		s->profile_path = rcn_xstrdup(path);
 	}
 	return RCN_OK;

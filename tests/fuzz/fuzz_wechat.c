@@ -30,11 +30,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	rcn_stmt_result res;
 	rcn_err err;
 	size_t split = size ? data[0] % (size + 1) : 0;
-	rcn_wechat_parser *p = rcn_wechat_parser_new("fuzz.csv", "wechat", on_record, on_quarantine, &touched);
-	if (rcn_wechat_parser_feed(p, (const char *)data, split, &err) == RCN_OK)
-		rcn_wechat_parser_feed(p, (const char *)data + split, size - split, &err);
-	rcn_wechat_parser_finish(p, &res);
-	rcn_wechat_parser_free(p);
+	rcn_parser_spec spec = {.kind = RCN_FMT_WECHAT_TRADE,
+				.file = "fuzz.csv",
+				.channel = "wechat",
+				.rec = on_record,
+				.quar = on_quarantine,
+				.ctx = &touched};
+	rcn_parser *p = rcn_parser_new(&spec);
+	if (rcn_parser_feed(p, (const char *)data, split, &err) == RCN_OK)
+		rcn_parser_feed(p, (const char *)data + split, size - split, &err);
+	rcn_parser_finish(p, &res);
+	rcn_parser_free(p);
 	/* Invariants of any verdict. */
 	if (res.payments + res.refunds + res.bad_rows > res.rows || (res.totals_ok && res.rejected) ||
 	    (res.totals_ok && !res.has_summary) || (res.rejected && res.reason.msg[0] == '\0'))

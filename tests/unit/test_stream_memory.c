@@ -41,10 +41,11 @@ static void test_memory_flat(void **state)
 	size_t used = 0;
 	rcn_err err;
 	rcn_stmt_result res;
-	rcn_wechat_parser *p = rcn_wechat_parser_new("big.csv", "wechat", count, NULL, NULL);
+	rcn_parser_spec spec = {.kind = RCN_FMT_WECHAT_TRADE, .file = "big.csv", .channel = "wechat", .rec = count};
+	rcn_parser *p = rcn_parser_new(&spec);
 	long before = peak_kb();
 
-	assert_int_equal(rcn_wechat_parser_feed(p, header, strlen(header), &err), RCN_OK);
+	assert_int_equal(rcn_parser_feed(p, header, strlen(header), &err), RCN_OK);
 	for (long i = 0; i < ROWS; i++) {
 		char row[512];
 		int n = snprintf(
@@ -54,7 +55,7 @@ static void test_memory_flat(void **state)
 			"`0.00,`0.00,`,`,`商品名称比较长的一段描述文字,`{\"k\":\"v\"},`0.01000,`0.60%%,`1.00,`0.00,`\n",
 			(i / 60) % 60, i % 60, i, i);
 		if (used + (size_t)n > sizeof(chunk)) {
-			assert_int_equal(rcn_wechat_parser_feed(p, chunk, used, &err), RCN_OK);
+			assert_int_equal(rcn_parser_feed(p, chunk, used, &err), RCN_OK);
 			used = 0;
 		}
 		memcpy(chunk + used, row, (size_t)n);
@@ -66,10 +67,10 @@ static void test_memory_flat(void **state)
 		"总交易单数,应结订单总金额,退款总金额,充值券退款总金额,手续费总金额,订单总金额,申请退款总金额\n"
 		"`%ld,`%ld.00,`0.00,`0.00,`%ld.%02ld000,`%ld.00,`0.00\n",
 		ROWS, ROWS, ROWS / 100, ROWS % 100, ROWS);
-	assert_int_equal(rcn_wechat_parser_feed(p, chunk, used, &err), RCN_OK);
-	assert_int_equal(rcn_wechat_parser_feed(p, summary, (size_t)n, &err), RCN_OK);
-	assert_int_equal(rcn_wechat_parser_finish(p, &res), RCN_OK);
-	rcn_wechat_parser_free(p);
+	assert_int_equal(rcn_parser_feed(p, chunk, used, &err), RCN_OK);
+	assert_int_equal(rcn_parser_feed(p, summary, (size_t)n, &err), RCN_OK);
+	assert_int_equal(rcn_parser_finish(p, &res), RCN_OK);
+	rcn_parser_free(p);
 
 	assert_true(res.totals_ok);
 	assert_int_equal(res.rows, ROWS);

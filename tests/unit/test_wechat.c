@@ -26,24 +26,44 @@ static void on_quarantine(void *ctx, const char *file, long line, const char *re
 	ph_on_quarantine(ctx, file, line, reason);
 }
 
+/* A WeChat trade bill parser labelled "mem.csv", through the ops table. */
+static rcn_parser *new_trade_parser(collect *col)
+{
+	rcn_parser_spec spec = {.kind = RCN_FMT_WECHAT_TRADE,
+				.file = "mem.csv",
+				.channel = "wechat",
+				.rec = ph_on_record,
+				.quar = on_quarantine,
+				.ctx = col};
+	return rcn_parser_new(&spec);
+}
+
+/* A trade bill file of `channel` through rcn_stmt_parse, as a source reads it. */
+static rcn_rc parse_file(const char *path, const char *label, const char *channel, rcn_record_sink rec,
+			 rcn_quarantine_sink quar, void *ctx, rcn_stmt_result *out, char sha256_hex[65])
+{
+	rcn_stmt_kind kind = {channel, "trade", NULL, 0, false};
+	return rcn_stmt_parse(path, label, &kind, rec, quar, ctx, out, sha256_hex);
+}
+
 /* Feeds data in chunks of `step` bytes (0: all at once); returns finish's code. */
 static rcn_rc parse_mem(const char *data, size_t n, size_t step, rcn_stmt_result *res, collect *col)
 {
 	memset(col, 0, sizeof(*col));
-	rcn_wechat_parser *p = rcn_wechat_parser_new("mem.csv", "wechat", ph_on_record, on_quarantine, col);
+	rcn_parser *p = new_trade_parser(col);
 	if (step == 0)
 		step = n ? n : 1;
 	for (size_t off = 0; off < n; off += step) {
 		rcn_err err;
 		size_t k = n - off < step ? n - off : step;
-		if (rcn_wechat_parser_feed(p, data + off, k, &err) != RCN_OK) {
+		if (rcn_parser_feed(p, data + off, k, &err) != RCN_OK) {
 			assert_int_not_equal(err.code, RCN_OK);
 			assert_string_equal(err.file, "mem.csv");
 			break;
 		}
 	}
-	rcn_rc rc = rcn_wechat_parser_finish(p, res);
-	rcn_wechat_parser_free(p);
+	rcn_rc rc = rcn_parser_finish(p, res);
+	rcn_parser_free(p);
 	return rc;
 }
 
@@ -124,7 +144,7 @@ static void check_sample(const sample_expect *x)
 	rcn_stmt_result res;
 	snprintf(path, sizeof(path), "%s/%s", WECHAT_DIR, x->file);
 	memset(&col, 0, sizeof(col));
-	rcn_rc rc = rcn_stmt_parse_file(path, x->file, "wechat", ph_on_record, ph_on_quarantine, &col, &res, sha);
+	rcn_rc rc = parse_file(path, x->file, "wechat", ph_on_record, ph_on_quarantine, &col, &res, sha);
 	assert_int_equal(rc, x->code);
 	assert_string_equal(res.format, x->format);
 	assert_int_equal(res.rows, x->rows);
@@ -194,8 +214,8 @@ static void test_sample_gunsluo_records(void **state)
 	rcn_stmt_result res;
 	char sha[65];
 	memset(&col, 0, sizeof(col));
-	assert_int_equal(rcn_stmt_parse_file(WECHAT_DIR "/gunsluo_v3_tradebill_ALL.csv.gz", "g.csv.gz", "wechat",
-					     ph_on_record, ph_on_quarantine, &col, &res, sha),
+	assert_int_equal(parse_file(WECHAT_DIR "/gunsluo_v3_tradebill_ALL.csv.gz", "g.csv.gz", "wechat", ph_on_record,
+				    ph_on_quarantine, &col, &res, sha),
 			 RCN_OK);
 	assert_string_equal(sha, "3acbd916ad4c8f8421ab1c9be423bf4b094f10a00dcc9f08ade348a5047739fd");
 	assert_int_equal(col.nrec, 3);
@@ -229,8 +249,8 @@ static void test_sample_xjryanse_refund(void **state)
 	collect col;
 	rcn_stmt_result res;
 	memset(&col, 0, sizeof(col));
-	rcn_stmt_parse_file(WECHAT_DIR "/xjryanse_v2_ALL_excerpt.csv", NULL, "wechat", ph_on_record, ph_on_quarantine,
-			    &col, &res, NULL);
+	parse_file(WECHAT_DIR "/xjryanse_v2_ALL_excerpt.csv", NULL, "wechat", ph_on_record, ph_on_quarantine, &col,
+		   &res, NULL);
 	assert_string_equal(res.reason.file, WECHAT_DIR "/xjryanse_v2_ALL_excerpt.csv");
 	assert_int_equal(col.nrec, 2);
 	const rec_copy *r = &col.rec[0];
@@ -262,8 +282,8 @@ static void test_sample_legacy_and_refund_bill(void **state)
 	collect col;
 	rcn_stmt_result res;
 	memset(&col, 0, sizeof(col));
-	rcn_stmt_parse_file(WECHAT_DIR "/wxjava_v2_ALL_legacy_pre2018.csv", "l.csv", "wechat", ph_on_record,
-			    ph_on_quarantine, &col, &res, NULL);
+	parse_file(WECHAT_DIR "/wxjava_v2_ALL_legacy_pre2018.csv", "l.csv", "wechat", ph_on_record, ph_on_quarantine,
+		   &col, &res, NULL);
 	assert_int_equal(col.nrec, 2);
 	/* Full-width colons in the 2014 doc sample are normalized. */
 	assert_string_equal(col.rec[0].trade_time, "2014-11-10 16:33:45");
@@ -276,8 +296,8 @@ static void test_sample_legacy_and_refund_bill(void **state)
 	assert_string_equal(col.rec[0].trade_type, "MICROPAY");
 
 	memset(&col, 0, sizeof(col));
-	rcn_stmt_parse_file(WECHAT_DIR "/wxjava_v2_REFUND.csv", "r.csv", "wechat", ph_on_record, ph_on_quarantine, &col,
-			    &res, NULL);
+	parse_file(WECHAT_DIR "/wxjava_v2_REFUND.csv", "r.csv", "wechat", ph_on_record, ph_on_quarantine, &col, &res,
+		   NULL);
 	assert_int_equal(col.nrec, 1);
 	assert_int_equal(col.rec[0].type, RCN_REC_REFUND);
 	assert_int_equal(col.rec[0].amount_fen, 1); /* 申请退款金额 */
@@ -293,24 +313,22 @@ static void test_stmt_errors(void **state)
 	(void)state;
 	rcn_stmt_result res;
 	char sha[65];
-	assert_int_equal(
-		rcn_stmt_parse_file(WECHAT_DIR "/wxjava_v2_ALL.csv", "a.csv", "paypal", NULL, NULL, NULL, &res, sha),
-		RCN_EUSAGE);
+	assert_int_equal(parse_file(WECHAT_DIR "/wxjava_v2_ALL.csv", "a.csv", "paypal", NULL, NULL, NULL, &res, sha),
+			 RCN_EUSAGE);
 	assert_true(res.rejected);
 	assert_string_equal(res.reason.msg, "unsupported channel: paypal");
 	assert_string_equal(sha, "");
 
-	assert_int_equal(
-		rcn_stmt_parse_file("/nonexistent/bill.csv", "bill.csv", "wechat", NULL, NULL, NULL, &res, sha),
-		RCN_EIO);
+	assert_int_equal(parse_file("/nonexistent/bill.csv", "bill.csv", "wechat", NULL, NULL, NULL, &res, sha),
+			 RCN_EIO);
 	assert_true(res.rejected);
 	assert_false(res.totals_ok);
 	assert_string_equal(res.reason.file, "bill.csv"); /* errors use the label */
 	assert_string_equal(res.reason.msg, "cannot open: No such file or directory");
 
 	/* The digest covers the whole raw file even when the parser gave up at line 1. */
-	assert_int_equal(rcn_stmt_parse_file(WECHAT_DIR "/gunsluo_v3_fundflowbill_BASIC.csv", "f.csv", "wechat", NULL,
-					     NULL, NULL, &res, sha),
+	assert_int_equal(parse_file(WECHAT_DIR "/gunsluo_v3_fundflowbill_BASIC.csv", "f.csv", "wechat", NULL, NULL,
+				    NULL, &res, sha),
 			 RCN_EFORMAT);
 	assert_string_equal(sha, "830da9e62e63a7ff058f77e8184f644db1a3b372da914d93c494285a72215c43");
 }
@@ -589,13 +607,13 @@ static void test_fundflow_rejected(void **state)
 	rcn_stmt_result res;
 	collect col;
 	rcn_err err;
-	rcn_wechat_parser *p = rcn_wechat_parser_new("mem.csv", "wechat", ph_on_record, on_quarantine, &col);
-	assert_int_equal(rcn_wechat_parser_feed(p, s, strlen(s), &err), RCN_EFORMAT);
+	rcn_parser *p = new_trade_parser(&col);
+	assert_int_equal(rcn_parser_feed(p, s, strlen(s), &err), RCN_EFORMAT);
 	assert_string_equal(err.msg, "not a trade bill (WeChat fund-flow bill)");
 	/* Feeding after a fatal error repeats it. */
-	assert_int_equal(rcn_wechat_parser_feed(p, s, strlen(s), &err), RCN_EFORMAT);
-	assert_int_equal(rcn_wechat_parser_finish(p, &res), RCN_EFORMAT);
-	rcn_wechat_parser_free(p);
+	assert_int_equal(rcn_parser_feed(p, s, strlen(s), &err), RCN_EFORMAT);
+	assert_int_equal(rcn_parser_finish(p, &res), RCN_EFORMAT);
+	rcn_parser_free(p);
 	assert_string_equal(res.format, "wechat-fundflow");
 	assert_true(res.rejected);
 }
