@@ -31,7 +31,6 @@ rcn_rc rcn_parser_feed(rcn_parser *p, const char *buf, size_t n, rcn_err *err);
 /* Fills *out (always); RCN_OK when the file can be reconciled. */
 rcn_rc rcn_parser_finish(rcn_parser *p, rcn_stmt_result *out);
 void rcn_parser_free(rcn_parser *p);
-const char *rcn_format_name(rcn_format_kind kind);
 
 /* Profiles (FORMATS.md §4): a bank or aggregator format described in
  * rules/channels/<name>.conf. Loading checks every pattern and mapping and

@@ -54,8 +54,3 @@ void rcn_parser_free(rcn_parser *p)
 	p->ops->destroy(p->state);
 	free(p);
 }
-
-const char *rcn_format_name(rcn_format_kind kind)
-{
-	return (unsigned)kind < RCN_FMT__COUNT ? table[kind]->name : "unknown";
-}
