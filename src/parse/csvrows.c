@@ -314,11 +314,28 @@ static bool add_cuts(uint32_t *cut, size_t *k, size_t base, unsigned m)
 	return true;
 }
 
+/* Where a plain line's bytes that are not ASCII lie: [first, end), first
+ * SIZE_MAX when there are none. Only that span needs the UTF-8 check: the
+ * scan sends a line with a control character to libcsv's path. */
+typedef struct {
+	size_t first, end;
+} hi_span;
+
+/* The high bits m of the block at base (bit i: byte base + i) into *h. */
+static inline void note_high(hi_span *h, size_t base, unsigned m)
+{
+	if (!m)
+		return;
+	if (h->first == SIZE_MAX)
+		h->first = base + (size_t)__builtin_ctz(m);
+	h->end = base + 32 - (size_t)__builtin_clz(m);
+}
+
 /* The blocks of plain_line: 1 at the line's end, -1 not plain, 0 when the
  * blocks ran out (*at past them). */
 #ifdef HAVE_AVX2_SCAN
 __attribute__((target("avx2"))) static int line_avx2(const char *s, size_t len, size_t *at, uint32_t *cut, size_t *k,
-						     size_t *end, size_t *body, unsigned *hi)
+						     size_t *end, size_t *body, hi_span *hi)
 {
 	const __m256i comma = _mm256_set1_epi8(','), quote = _mm256_set1_epi8('"'), c1f = _mm256_set1_epi8(0x1F),
 		      tab = _mm256_set1_epi8('\t'), del = _mm256_set1_epi8(0x7F);
@@ -334,12 +351,12 @@ __attribute__((target("avx2"))) static int line_avx2(const char *s, size_t len, 
 		unsigned high = (unsigned)_mm256_movemask_epi8(v);
 		if (odd) {
 			unsigned p = (unsigned)__builtin_ctz(odd);
-			*hi |= high & ((1u << p) - 1);
+			note_high(hi, i, high & ((1u << p) - 1));
 			if (!add_cuts(cut, k, i, commas & ((1u << p) - 1)))
 				return -1;
 			return plain_end(s, i + p, len, end, body) ? 1 : -1;
 		}
-		*hi |= high;
+		note_high(hi, i, high);
 		if (!add_cuts(cut, k, i, commas))
 			return -1;
 	}
@@ -350,7 +367,7 @@ __attribute__((target("avx2"))) static int line_avx2(const char *s, size_t len, 
 
 #ifdef __SSE2__
 static int line_sse2(const char *s, size_t len, size_t *at, uint32_t *cut, size_t *k, size_t *end, size_t *body,
-		     unsigned *hi)
+		     hi_span *hi)
 {
 	const __m128i comma = _mm_set1_epi8(','), quote = _mm_set1_epi8('"'), c1f = _mm_set1_epi8(0x1F),
 		      tab = _mm_set1_epi8('\t'), del = _mm_set1_epi8(0x7F);
@@ -365,12 +382,12 @@ static int line_sse2(const char *s, size_t len, size_t *at, uint32_t *cut, size_
 		unsigned high = (unsigned)_mm_movemask_epi8(v);
 		if (odd) {
 			unsigned p = (unsigned)__builtin_ctz(odd);
-			*hi |= high & ((1u << p) - 1);
+			note_high(hi, i, high & ((1u << p) - 1));
 			if (!add_cuts(cut, k, i, commas & ((1u << p) - 1)))
 				return -1;
 			return plain_end(s, i + p, len, end, body) ? 1 : -1;
 		}
-		*hi |= high;
+		note_high(hi, i, high);
 		if (!add_cuts(cut, k, i, commas))
 			return -1;
 	}
@@ -386,16 +403,17 @@ static int line_sse2(const char *s, size_t len, size_t *at, uint32_t *cut, size_
  * row) without its byte-at-a-time state machine: one pass, 32 or 16 bytes
  * at a time, finds the commas and the line's end together. True with the
  * commas in cut[0..*k), *body (the bytes before the line end) and *end
- * (past its LF), *hi non-zero when a byte before the line end is not ASCII
- * (the line's text is then checked as UTF-8: an all-ASCII line needs no
- * more); false when the line is not plain or does not end within len
+ * (past its LF), *hi the span of the bytes before the line end that are not
+ * ASCII (only that span is then checked as UTF-8: an all-ASCII line needs
+ * no more); false when the line is not plain or does not end within len
  * (libcsv then takes it, and says what is wrong). */
-static bool plain_line(const char *s, size_t len, uint32_t *cut, size_t *k, size_t *end, size_t *body, unsigned *hi)
+static bool plain_line(const char *s, size_t len, uint32_t *cut, size_t *k, size_t *end, size_t *body, hi_span *hi)
 {
 	size_t i = 0;
 	int found = 0;
 	*k = 0;
-	*hi = 0;
+	hi->first = SIZE_MAX;
+	hi->end = 0;
 #ifdef HAVE_AVX2_SCAN
 	if (__builtin_cpu_supports("avx2"))
 		found = line_avx2(s, len, &i, cut, k, end, body, hi);
@@ -412,7 +430,11 @@ static bool plain_line(const char *s, size_t len, uint32_t *cut, size_t *k, size
 		} else if (s[i] == '"' || ((unsigned char)s[i] < 0x20 && s[i] != '\t') || s[i] == 0x7F) {
 			found = plain_end(s, i, len, end, body) ? 1 : -1;
 		} else {
-			*hi |= (unsigned char)s[i] & 0x80u;
+			if ((unsigned char)s[i] & 0x80u) {
+				if (hi->first == SIZE_MAX)
+					hi->first = i;
+				hi->end = i + 1;
+			}
 		}
 	}
 	return found == 1;
@@ -421,16 +443,17 @@ static bool plain_line(const char *s, size_t len, uint32_t *cut, size_t *k, size
 /* A plain line's row, its commas at cut[0..n): what add_field would do
  * field by field, with one copy of the line (the commas become the fields'
  * NULs); the row was empty (a row boundary) and the line is shorter than
- * the row cap. A line with a byte that is not ASCII (hi) is checked as
- * UTF-8 first: a character never spans a comma, so the whole line at once. */
-static void emit_plain(rcn_csvrows *r, const char *s, size_t body, const uint32_t *cut, size_t n, unsigned hi)
+ * the row cap. A line with bytes that are not ASCII is checked as UTF-8
+ * first, from its first such byte to its last (hi): the rest is ASCII, and
+ * a valid character never spans a comma, so the span at once is enough. */
+static void emit_plain(rcn_csvrows *r, const char *s, size_t body, const uint32_t *cut, size_t n, hi_span hi)
 {
 	_Static_assert(PIECE_MAX < RCN_MAX_ROW_BYTES, "a plain line is one piece, within the row cap");
 	assert(r->nfields == 0 && !r->failed);
-	if (hi) {
+	if (hi.first != SIZE_MAX) {
 		rcn_text_fault fault;
-		size_t bad = rcn_text_check(s, body, &fault);
-		if (bad < body) {
+		size_t bad = hi.first + rcn_text_check(s + hi.first, hi.end - hi.first, &fault);
+		if (bad < hi.end) {
 			size_t f = 0, start = 0;
 			while (f < n && cut[f] < bad)
 				start = cut[f++] + 1;
@@ -492,7 +515,7 @@ static void feed_piece(rcn_csvrows *r, const char *s, size_t n, bool ends_line)
 	bool at_boundary = !started_row && r->csv.pstate == 0 && r->csv.entry_pos == 0;
 	uint32_t cut[RCN_MAX_FIELDS - 1];
 	size_t k, end, body;
-	unsigned hi;
+	hi_span hi;
 	if (ends_line && r->in_row && at_boundary && plain_line(s, n, cut, &k, &end, &body, &hi))
 		emit_plain(r, s, body, cut, k, hi); /* split without libcsv (the first line comes here) */
 	else if (csv_parse(&r->csv, s, n, on_field, on_row_end, r) != n && !r->failed)
@@ -513,7 +536,7 @@ static size_t line_scan(rcn_csvrows *r, const char *s, size_t len)
 		return 0;
 	uint32_t cut[RCN_MAX_FIELDS - 1];
 	size_t k, end = 0, body = 0;
-	unsigned hi;
+	hi_span hi;
 	if (!plain_line(s, len, cut, &k, &end, &body, &hi) || body == 0)
 		return 0;
 	/* what feed_piece does for such a line */

@@ -81,6 +81,24 @@ size_t rcn_text_check(const char *s, size_t n, rcn_text_fault *fault)
 	size_t i = 0;
 	*fault = RCN_TEXT_OK;
 	while (i < n) {
+		unsigned char c = p[i];
+		if (c >= 0x80) {
+			/* the common case of Chinese text: a three-byte character that
+			 * can be neither overlong (E0) nor a surrogate (ED) */
+			if (c >= 0xE1 && c <= 0xEF && c != 0xED && i + 2 < n && (p[i + 1] & 0xC0) == 0x80 &&
+			    (p[i + 2] & 0xC0) == 0x80) {
+				i += 3;
+				continue;
+			}
+			uint32_t cp;
+			size_t len = utf8_char(p + i, n - i, &cp);
+			if (!len || (cp >= 0x80 && cp <= 0x9F)) {
+				*fault = len ? RCN_TEXT_CONTROL : RCN_TEXT_INVALID;
+				return i;
+			}
+			i += len;
+			continue;
+		}
 		if (i + 8 <= n) {
 			uint64_t w;
 			memcpy(&w, p + i, 8);
@@ -89,26 +107,15 @@ size_t rcn_text_check(const char *s, size_t n, rcn_text_fault *fault)
 				continue;
 			}
 		}
-		unsigned char c = p[i];
-		if (c < 0x80) {
-			if (c == 0) {
-				*fault = RCN_TEXT_NUL;
-				return i;
-			}
-			if ((c < 0x20 && c != '\t' && c != '\r' && c != '\n') || c == 0x7F) {
-				*fault = RCN_TEXT_CONTROL;
-				return i;
-			}
-			i++;
-			continue;
-		}
-		uint32_t cp;
-		size_t len = utf8_char(p + i, n - i, &cp);
-		if (!len || (cp >= 0x80 && cp <= 0x9F)) {
-			*fault = len ? RCN_TEXT_CONTROL : RCN_TEXT_INVALID;
+		if (c == 0) {
+			*fault = RCN_TEXT_NUL;
 			return i;
 		}
-		i += len;
+		if ((c < 0x20 && c != '\t' && c != '\r' && c != '\n') || c == 0x7F) {
+			*fault = RCN_TEXT_CONTROL;
+			return i;
+		}
+		i++;
 	}
 	return n;
 }
