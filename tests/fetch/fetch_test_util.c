@@ -207,3 +207,21 @@ void fx_expect_error_cases(void (*setup)(fx_call *c), const fx_error_case *cases
 			assert_int_equal(c.out.http_status, cases[i].http_status);
 	}
 }
+
+void fx_expect_no_bill(void (*setup)(fx_call *c))
+{
+	fx_call c;
+	setup(&c);
+	fx_scenario("no_bill");
+	assert_int_equal(fx_call_run(&c), RCN_OK);
+	assert_true(c.out.no_bill);
+	assert_int_equal(c.out.data.len, 0);
+	assert_string_equal(c.out.filename, "");
+	assert_int_equal(c.out.attempts, 1);
+	/* a day the fixture server has no file for says the same */
+	fx_scenario("ok");
+	c.req.day = rcn_date_from_ymd(2026, 3, 1);
+	assert_int_equal(fx_call_run(&c), RCN_OK);
+	assert_true(c.out.no_bill);
+	rcn_buf_free(&c.out.data);
+}

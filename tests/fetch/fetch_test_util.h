@@ -84,4 +84,8 @@ typedef struct {
 /* For each case: a fresh call from setup, the scenario, the exact error. */
 void fx_expect_error_cases(void (*setup)(fx_call *c), const fx_error_case *cases, size_t n);
 
+/* Scenario no_bill, and the business day before the fixture's (2026-03-01):
+ * no bill either time, nothing returned, one attempt. */
+void fx_expect_no_bill(void (*setup)(fx_call *c));
+
 #endif

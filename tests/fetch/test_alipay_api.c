@@ -464,20 +464,7 @@ static void test_stall(void **state)
 static void test_no_bill(void **state)
 {
 	(void)state;
-	fx_call c;
-	setup_call(&c);
-	fx_scenario("no_bill");
-	assert_int_equal(fx_call_run(&c), RCN_OK);
-	assert_true(c.out.no_bill);
-	assert_int_equal(c.out.data.len, 0);
-	assert_string_equal(c.out.filename, "");
-	assert_int_equal(c.out.attempts, 1);
-	/* a day the fixture server has no archive for says the same */
-	fx_scenario("ok");
-	c.req.day = rcn_date_from_ymd(2026, 3, 1);
-	assert_int_equal(fx_call_run(&c), RCN_OK);
-	assert_true(c.out.no_bill);
-	rcn_buf_free(&c.out.data);
+	fx_expect_no_bill(setup_call);
 }
 
 static void test_truncated(void **state)
