@@ -194,18 +194,36 @@ void fx_expect_zip(const fx_call *c, const char *path, const char *name)
 	free(want);
 }
 
+void fx_error_case_message(char *out, size_t n, const fx_error_case *ec)
+{
+	snprintf(out, n, "%s%s%s", ec->head, ec->url_tail ? fx_url : "", ec->url_tail ? ec->url_tail : "");
+}
+
 void fx_expect_error_cases(void (*setup)(fx_call *c), const fx_error_case *cases, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		fx_call c;
+		char want[1024];
 		setup(&c);
+		if (cases[i].tries)
+			c.s.attempts = cases[i].tries;
 		fx_scenario(cases[i].scenario);
-		fx_expect_error(&c, cases[i].code, cases[i].msg);
+		fx_error_case_message(want, sizeof(want), &cases[i]);
+		fx_expect_error(&c, cases[i].code, want);
 		if (cases[i].attempts >= 0)
 			assert_int_equal(c.out.attempts, cases[i].attempts);
 		if (cases[i].http_status >= 0)
 			assert_int_equal(c.out.http_status, cases[i].http_status);
 	}
+}
+
+void fx_expect_fetched(fx_call *c, const char *word, const char *zip, const char *name, int attempts)
+{
+	fx_scenario(word);
+	assert_int_equal(fx_call_run(c), RCN_OK);
+	fx_expect_zip(c, zip, name);
+	assert_int_equal(c->out.attempts, attempts);
+	rcn_buf_free(&c->out.data);
 }
 
 void fx_expect_no_bill(void (*setup)(fx_call *c))

@@ -71,18 +71,27 @@ void fx_expect_error(fx_call *c, rcn_rc code, const char *msg);
 /* The call returned the bytes of the archive at path, named name, verified. */
 void fx_expect_zip(const fx_call *c, const char *path, const char *name);
 
-/* A scenario that ends in an error: its exact message, the attempts made
- * and the last HTTP status (-1: not checked). */
+/* A scenario that ends in an error: its exact message is head, or head, the
+ * server's URL and url_tail; the attempts made and the last HTTP status
+ * (-1: not checked); tries, when not 0, replaces the settings' attempts. */
 typedef struct {
 	const char *scenario;
 	rcn_rc code;
-	const char *msg;
+	const char *head, *url_tail;
 	int attempts;
 	long http_status;
+	int tries;
 } fx_error_case;
+
+/* The message a case expects. */
+void fx_error_case_message(char *out, size_t n, const fx_error_case *ec);
 
 /* For each case: a fresh call from setup, the scenario, the exact error. */
 void fx_expect_error_cases(void (*setup)(fx_call *c), const fx_error_case *cases, size_t n);
+
+/* The scenario, then the call returns the archive at zip, named name, after
+ * exactly attempts requests; its bytes are freed. */
+void fx_expect_fetched(fx_call *c, const char *word, const char *zip, const char *name, int attempts);
 
 /* Scenario no_bill, and the business day before the fixture's (2026-03-01):
  * no bill either time, nothing returned, one attempt. */

@@ -453,27 +453,16 @@ static void want_url(char *out, size_t n, const char *path)
 	snprintf(out, n, "%s%s", fx_url, path);
 }
 
-/* A scenario that ends in an error, returning nothing: the exact message is
- * head, or head, the server's URL and url_tail; the attempts made and the
- * last HTTP status (-1: not checked). */
-typedef struct {
-	const char *word;
-	rcn_rc code;
-	const char *head, *url_tail;
-	int attempts;
-	long http_status;
-} error_case;
-
-static void expect_error_cases(rcn_fetch_request (*make)(void), const error_case *cases, size_t n)
+/* Each case returns nothing (fx_error_case: tries is not used here). */
+static void expect_error_cases(rcn_fetch_request (*make)(void), const fx_error_case *cases, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		rcn_fetch_request r = make();
 		rcn_api_result res;
 		rcn_err err;
 		char want[600];
-		snprintf(want, sizeof(want), "%s%s%s", cases[i].head, cases[i].url_tail ? fx_url : "",
-			 cases[i].url_tail ? cases[i].url_tail : "");
-		expect_error(run(&r, cases[i].word, &res, &err), &err, cases[i].code, want);
+		fx_error_case_message(want, sizeof(want), &cases[i]);
+		expect_error(run(&r, cases[i].scenario, &res, &err), &err, cases[i].code, want);
 		assert_int_equal(res.attempts, cases[i].attempts);
 		if (cases[i].http_status >= 0)
 			assert_int_equal(res.http_status, cases[i].http_status);
@@ -481,22 +470,23 @@ static void expect_error_cases(rcn_fetch_request (*make)(void), const error_case
 	}
 }
 
-static const error_case v3_error_cases[] = {
+static const fx_error_case v3_error_cases[] = {
 	{"stall", RCN_EIO, "[source wx]: WeChat tradebill download: ",
-	 "/v3/billdownload/file: transfer stalled (no data for 1 s) after 3 attempts", 4, -1},
+	 "/v3/billdownload/file: transfer stalled (no data for 1 s) after 3 attempts", 4, -1, 0},
 	{"truncated", RCN_EIO, "[source wx]: WeChat tradebill download: ",
-	 "/v3/billdownload/file: truncated body (got 294 of 588 bytes) after 3 attempts", 4, -1},
-	{"html", RCN_EFORMAT, "[source wx]: WeChat tradebill download: an HTML page instead of the bill", NULL, 2, 200},
+	 "/v3/billdownload/file: truncated body (got 294 of 588 bytes) after 3 attempts", 4, -1, 0},
+	{"html", RCN_EFORMAT, "[source wx]: WeChat tradebill download: an HTML page instead of the bill", NULL, 2, 200,
+	 0},
 	/* an expired download_url is asked for again once, then given up */
-	{"expired", RCN_EIO, "[source wx]: WeChat download_url expired", NULL, 4, 403},
+	{"expired", RCN_EIO, "[source wx]: WeChat download_url expired", NULL, 4, 403, 0},
 };
 
-static const error_case v2_error_cases[] = {
+static const fx_error_case v2_error_cases[] = {
 	{"stall", RCN_EIO, "[source wx2]: WeChat downloadbill request: ",
-	 "/pay/downloadbill: transfer stalled (no data for 1 s) after 3 attempts", 3, -1},
+	 "/pay/downloadbill: transfer stalled (no data for 1 s) after 3 attempts", 3, -1, 0},
 	{"truncated", RCN_EIO, "[source wx2]: WeChat downloadbill request: ",
-	 "/pay/downloadbill: truncated body (got 294 of 588 bytes) after 3 attempts", 3, -1},
-	{"html", RCN_EFORMAT, "[source wx2]: WeChat downloadbill: an HTML page instead of the bill", NULL, 1, -1},
+	 "/pay/downloadbill: truncated body (got 294 of 588 bytes) after 3 attempts", 3, -1, 0},
+	{"html", RCN_EFORMAT, "[source wx2]: WeChat downloadbill: an HTML page instead of the bill", NULL, 1, -1, 0},
 };
 
 static void test_v3_error_scenarios(void **state)
