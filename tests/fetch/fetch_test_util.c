@@ -64,6 +64,20 @@ void fx_settings(rcn_fetch_settings *s, int stall_s)
 	s->backoff_ms = 10;
 }
 
+rcn_rc fx_http_get(const char *url, const char *what, const rcn_fetch_settings *s, rcn_http_response *resp,
+		   rcn_err *err)
+{
+	rcn_http_request req = {.method = "GET",
+				.url = url,
+				.headers = NULL,
+				.body = NULL,
+				.body_len = 0,
+				.channel = "test",
+				.what = what};
+	rcn_err_clear(err);
+	return rcn_http_send(&req, s, resp, err);
+}
+
 char *fx_slurp(const char *path, size_t *n)
 {
 	FILE *f = fopen(path, "rb");

@@ -12,6 +12,7 @@
 #include <sys/types.h>
 
 #include "fetch/api.h"
+#include "fetch/http.h"
 
 /* Set by fx_server_env from RECON_FIXTURE_URL, _HTTP_URL, _CA, _STATE, _KEYS
  * (tests/fetch/server.sh exec). */
@@ -32,6 +33,10 @@ void fx_scenario(const char *word);
 
 /* Defaults with the fixture CA, 5 s connect, 20 s total, stall_s, 10 ms backoff. */
 void fx_settings(rcn_fetch_settings *s, int stall_s);
+
+/* A GET of url on channel "test", what naming it in messages. */
+rcn_rc fx_http_get(const char *url, const char *what, const rcn_fetch_settings *s, rcn_http_response *resp,
+		   rcn_err *err);
 
 /* The whole file, NUL-terminated, owned by the caller (free()); *n its
  * length when n is not NULL. A file that cannot be read fails the test. */
