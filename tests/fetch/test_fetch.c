@@ -15,8 +15,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
-
 #include "fetch/http.h"
 #include "recon/fetch.h"
 #include "fetch_test_util.h"
