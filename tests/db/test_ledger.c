@@ -794,25 +794,15 @@ static void make_findings(rcn_finding f[3])
 			     .age_days = 0,
 			     .source = "bill.csv:12",
 			     .detail = "tab\there\nnew \\ line \\N 中文\r"};
-	f[2] = (rcn_finding){.kind = RCN_K_PENDING,
-			     .reason = "cutoff",
-			     .side = RCN_SIDE_LEDGER,
-			     .rec_type = RCN_REC_PAYMENT,
-			     .channel = "wechat",
-			     .merchant_id = "m1",
-			     .order_no = "P2",
-			     .refund_no = "",
-			     .channel_txn_id = "",
-			     .channel_refund_id = "",
-			     .ledger_status = "PAID",
-			     .channel_status = "",
-			     .has_ledger_amount = true,
-			     .ledger_amount = 100,
-			     .trade_time = "",
-			     .first_seen = day_of("2026-02-28"),
-			     .age_days = 1,
-			     .source = "ledger_orders",
-			     .detail = ""};
+	/* a ledger row like f[0], pending at the cut-off */
+	f[2] = f[0];
+	f[2].kind = RCN_K_PENDING;
+	f[2].reason = "cutoff";
+	f[2].order_no = "P2";
+	f[2].ledger_amount = 100;
+	f[2].trade_time = "";
+	f[2].first_seen = day_of("2026-02-28");
+	f[2].age_days = 1;
 }
 
 static void assert_finding_equal(const rcn_finding *got, const rcn_finding *want)
