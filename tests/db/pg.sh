@@ -8,10 +8,10 @@
 # to traverse every parent directory. As root, initdb and the server run as postgres.
 set -euo pipefail
 
-die() {
-	echo "pg.sh: $*" >&2
-	exit 1
-}
+SERVICE=pg.sh
+USAGE="pg.sh start|stop STATE_DIR | pg.sh exec STATE_DIR CMD [ARG]..."
+# shellcheck source=../service_lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../service_lib.sh"
 
 find_bindir() {
 	if [[ -n "${PGBIN:-}" ]]; then
@@ -108,29 +108,13 @@ ENV
 	echo "pg.sh: cluster on $dir port $port, database recon_test"
 }
 
-[[ $# -ge 2 ]] || die "usage: pg.sh start|stop STATE_DIR | pg.sh exec STATE_DIR CMD [ARG]..."
-cmd=$1
-state=$2
-shift 2
-case "$cmd" in
-start)
-	start_cluster "$state"
-	;;
-stop)
-	stop_cluster "$state"
-	;;
-exec)
-	[[ $# -ge 1 ]] || die "exec: no command given"
-	[[ -f "$state/env" ]] || die "no cluster recorded in $state: run 'pg.sh start $state' first"
-	grep -q '^PGHOST=' "$state/env" || die "the cluster recorded in $state did not start"
-	set -a
-	# shellcheck disable=SC1091
-	. "$state/env"
-	set +a
+start_service() { start_cluster "$1"; }
+stop_service() { stop_cluster "$1"; }
+check_exec() {
+	[[ -f "$1/env" ]] || die "no cluster recorded in $1: run 'pg.sh start $1' first"
+	grep -q '^PGHOST=' "$1/env" || die "the cluster recorded in $1 did not start"
+	# none of the caller's connection settings may reach the throwaway cluster
 	unset PGSERVICE PGPASSWORD PGHOSTADDR PGOPTIONS
-	exec "$@"
-	;;
-*)
-	die "unknown command '$cmd' (start, stop or exec)"
-	;;
-esac
+}
+
+service_main "$@"

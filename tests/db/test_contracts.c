@@ -9,43 +9,12 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include <libpq-fe.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "recon/db.h"
-
-#define assert_ok(expr)                                                                                                \
-	do {                                                                                                           \
-		rcn_rc rc_ = (expr);                                                                                   \
-		if (rc_ != RCN_OK)                                                                                     \
-			fail_msg("%s: %d %s", #expr, (int)rc_, err.msg);                                               \
-	} while (0)
-
-static PGconn *raw;
-static rcn_db *db;
-
-static void sql(const char *q)
-{
-	PGresult *res = PQexec(raw, q);
-	ExecStatusType st = PQresultStatus(res);
-	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
-		fail_msg("%s: %s", q, PQresultErrorMessage(res));
-	PQclear(res);
-}
-
-static char *read_file(const char *path)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		fail_msg("cannot open %s", path);
-	char *buf = malloc(1 << 20);
-	size_t n = fread(buf, 1, (1 << 20) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	return buf;
-}
+#include "db_test_util.h"
 
 /* Each contract the sink received as one line of text. */
 typedef struct {
@@ -90,31 +59,7 @@ static rcn_rc load(recorder *r, const char *const *ids, size_t n, rcn_err *err)
 static int group_setup(void **state)
 {
 	(void)state;
-	PGconn *admin = PQconnectdb("");
-	if (PQstatus(admin) != CONNECTION_OK) {
-		fprintf(stderr, "cannot connect (run under tests/db/pg.sh exec): %s", PQerrorMessage(admin));
-		return -1;
-	}
-	PQclear(PQexec(admin, "SET client_min_messages = warning"));
-	PQclear(PQexec(admin, "DROP DATABASE IF EXISTS recon_test_contracts"));
-	PQclear(PQexec(admin, "CREATE DATABASE recon_test_contracts"));
-	PQfinish(admin);
-	raw = PQconnectdb("dbname=recon_test_contracts");
-	rcn_err err;
-	if (PQstatus(raw) != CONNECTION_OK || rcn_db_connect(&db, "dbname=recon_test_contracts", &err) != RCN_OK) {
-		fprintf(stderr, "setup failed\n");
-		return -1;
-	}
-	PQclear(PQexec(raw, "SET client_min_messages = warning"));
-	return 0;
-}
-
-static int group_teardown(void **state)
-{
-	(void)state;
-	rcn_db_close(db);
-	PQfinish(raw);
-	return 0;
+	return db_test_open("recon_test_contracts");
 }
 
 /* The default schema; orders written in UTC around the Shanghai calendar's edges. */
@@ -217,5 +162,5 @@ int main(void)
 		cmocka_unit_test(test_table_without_terms),
 		cmocka_unit_test(test_unknown_period),
 	};
-	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+	return cmocka_run_group_tests(tests, group_setup, db_test_close);
 }

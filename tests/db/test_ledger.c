@@ -7,24 +7,13 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include <libpq-fe.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ledger/migrations.h"
 #include "recon/db.h"
-
-/* Asserts RCN_OK and shows the error message otherwise (needs `err` in scope). */
-#define assert_ok(expr)                                                                                                \
-	do {                                                                                                           \
-		rcn_rc rc_ = (expr);                                                                                   \
-		if (rc_ != RCN_OK)                                                                                     \
-			fail_msg("%s: %d %s", #expr, (int)rc_, err.msg);                                               \
-	} while (0)
-
-static PGconn *raw; /* fixtures and checks */
-static rcn_db *db;  /* the code under test */
+#include "db_test_util.h"
 
 static rcn_date day_of(const char *s)
 {
@@ -32,15 +21,6 @@ static rcn_date day_of(const char *s)
 	rcn_err err;
 	assert_ok(rcn_date_parse(&d, s, strlen(s), &err));
 	return d;
-}
-
-static void sql(const char *q)
-{
-	PGresult *res = PQexec(raw, q);
-	ExecStatusType st = PQresultStatus(res);
-	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
-		fail_msg("%s: %s", q, PQresultErrorMessage(res));
-	PQclear(res);
 }
 
 /* The single value of a one-row, one-column query, copied into a static buffer. */
@@ -53,18 +33,6 @@ static const char *value(const char *q)
 	snprintf(out, sizeof out, "%s", PQgetisnull(res, 0, 0) ? "NULL" : PQgetvalue(res, 0, 0));
 	PQclear(res);
 	return out;
-}
-
-static char *read_file(const char *path)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		fail_msg("cannot open %s", path);
-	char *buf = malloc(1 << 20);
-	size_t n = fread(buf, 1, (1 << 20) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	return buf;
 }
 
 /* Every row a sink received, as "a|b|c" lines, so tests compare exact values. */
@@ -177,12 +145,8 @@ static rcn_ledger_sink sink_for(recorder *r)
 static int group_setup(void **state)
 {
 	(void)state;
-	raw = PQconnectdb("");
-	if (PQstatus(raw) != CONNECTION_OK) {
-		fprintf(stderr, "cannot connect (run under tests/db/pg.sh exec): %s", PQerrorMessage(raw));
+	if (db_test_open(NULL) != 0)
 		return -1;
-	}
-	PQclear(PQexec(raw, "SET client_min_messages = warning"));
 	/* a test that fails inside a snapshot leaves it open: the fixtures'
 	 * TRUNCATE then fails fast instead of waiting for its lock forever */
 	PQclear(PQexec(raw, "SET lock_timeout = '5s'"));
@@ -194,18 +158,10 @@ static int group_setup(void **state)
 		fprintf(stderr, "ledger.sql: %s", PQresultErrorMessage(res));
 	PQclear(res);
 	rcn_err err;
-	if (!ok || rcn_db_connect(&db, NULL, &err) != RCN_OK || rcn_db_migrate(db, &err) != RCN_OK) {
+	if (!ok || rcn_db_migrate(db, &err) != RCN_OK) {
 		fprintf(stderr, "setup failed: %s\n", err.msg);
 		return -1;
 	}
-	return 0;
-}
-
-static int group_teardown(void **state)
-{
-	(void)state;
-	rcn_db_close(db);
-	PQfinish(raw);
 	return 0;
 }
 
@@ -838,25 +794,15 @@ static void make_findings(rcn_finding f[3])
 			     .age_days = 0,
 			     .source = "bill.csv:12",
 			     .detail = "tab\there\nnew \\ line \\N 中文\r"};
-	f[2] = (rcn_finding){.kind = RCN_K_PENDING,
-			     .reason = "cutoff",
-			     .side = RCN_SIDE_LEDGER,
-			     .rec_type = RCN_REC_PAYMENT,
-			     .channel = "wechat",
-			     .merchant_id = "m1",
-			     .order_no = "P2",
-			     .refund_no = "",
-			     .channel_txn_id = "",
-			     .channel_refund_id = "",
-			     .ledger_status = "PAID",
-			     .channel_status = "",
-			     .has_ledger_amount = true,
-			     .ledger_amount = 100,
-			     .trade_time = "",
-			     .first_seen = day_of("2026-02-28"),
-			     .age_days = 1,
-			     .source = "ledger_orders",
-			     .detail = ""};
+	/* a ledger row like f[0], pending at the cut-off */
+	f[2] = f[0];
+	f[2].kind = RCN_K_PENDING;
+	f[2].reason = "cutoff";
+	f[2].order_no = "P2";
+	f[2].ledger_amount = 100;
+	f[2].trade_time = "";
+	f[2].first_seen = day_of("2026-02-28");
+	f[2].age_days = 1;
 }
 
 static void assert_finding_equal(const rcn_finding *got, const rcn_finding *want)
@@ -1149,5 +1095,5 @@ int main(void)
 		cmocka_unit_test(test_later_dates_stale),
 		cmocka_unit_test(test_bad_conninfo),
 	};
-	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+	return cmocka_run_group_tests(tests, group_setup, db_test_close);
 }

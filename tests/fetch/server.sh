@@ -22,23 +22,16 @@
 # Private keys and the v2 key are mode 600 (the client refuses group/other-readable keys).
 set -euo pipefail
 
-die() {
-	echo "server.sh: $*" >&2
-	exit 1
-}
+SERVICE=server.sh
+USAGE="server.sh start STATE_DIR [FIXTURE_SERVER] | stop STATE_DIR | exec STATE_DIR CMD [ARG]..."
+# shellcheck source=../service_lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../service_lib.sh"
 
 MERCHANT_SERIAL=0x5157F09EFDC096DE15EBE81A47057A7232F1B8E1
 PLATFORM_SERIAL=0x3775B6A45ACD588826D15E583A95F5DD2A5C9A4E
 PLATFORM_NEW_SERIAL=0x6E4BA8D1C0F2937A55B1D3E9F08C27A4B6D1E5F3
 UNIONPAY_MERCHANT_CERTID=68759663125
 UNIONPAY_PLATFORM_CERTID=69042905377
-
-# A zombie counts as stopped: whoever adopted it may reap it late.
-running() {
-	local st
-	st=$(sed -n 's/^[0-9]* (.*) \([A-Za-z]\).*/\1/p' "/proc/$1/stat" 2>/dev/null) || return 1
-	[[ -n "$st" && "$st" != Z ]]
-}
 
 stop_server() {
 	local state=$1
@@ -47,13 +40,7 @@ stop_server() {
 		pid=$(cat "$state/pid")
 		# Only ever signal the server this script started.
 		if [[ -r "/proc/$pid/cmdline" ]] && tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q fixture_server; then
-			kill -TERM "$pid" 2>/dev/null || true
-			local tries=0
-			while running "$pid" && ((tries < 50)); do
-				sleep 0.1
-				tries=$((tries + 1))
-			done
-			running "$pid" && kill -KILL "$pid" 2>/dev/null
+			stop_pid "$pid"
 		fi
 		rm -f "$state/pid"
 	fi
@@ -142,27 +129,10 @@ ENV
 	echo "server.sh: fixture server on https://127.0.0.1:$port (state $state)"
 }
 
-[[ $# -ge 2 ]] || die "usage: server.sh start STATE_DIR [FIXTURE_SERVER] | stop STATE_DIR | exec STATE_DIR CMD [ARG]..."
-cmd=$1
-state=$2
-shift 2
-case "$cmd" in
-start)
-	start_server "$state" "${1:-${RECON_FIXTURE_SERVER:-}}"
-	;;
-stop)
-	stop_server "$state"
-	;;
-exec)
-	[[ $# -ge 1 ]] || die "exec: no command given"
-	[[ -f "$state/env" ]] || die "no fixture server recorded in $state: run 'server.sh start $state' first"
-	set -a
-	# shellcheck disable=SC1091
-	. "$state/env"
-	set +a
-	exec "$@"
-	;;
-*)
-	die "unknown command '$cmd' (start, stop or exec)"
-	;;
-esac
+start_service() { start_server "$1" "${2:-${RECON_FIXTURE_SERVER:-}}"; }
+stop_service() { stop_server "$1"; }
+check_exec() {
+	[[ -f "$1/env" ]] || die "no fixture server recorded in $1: run 'server.sh start $1' first"
+}
+
+service_main "$@"

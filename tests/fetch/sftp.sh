@@ -19,10 +19,10 @@
 # pass by skipping.
 set -euo pipefail
 
-die() {
-	echo "sftp.sh: $*" >&2
-	exit 1
-}
+SERVICE=sftp.sh
+USAGE="sftp.sh start STATE_DIR | stop STATE_DIR | exec STATE_DIR CMD [ARG]..."
+# shellcheck source=../service_lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../service_lib.sh"
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 SAMPLE=wechat/gunsluo_v3_tradebill_ALL.csv.gz
@@ -33,13 +33,6 @@ skip_not_root() {
 	exit 77
 }
 
-# A zombie counts as stopped: whoever adopted it may reap it late.
-running() {
-	local st
-	st=$(sed -n 's/^[0-9]* (.*) \([A-Za-z]\).*/\1/p' "/proc/$1/stat" 2>/dev/null) || return 1
-	[[ -n "$st" && "$st" != Z ]]
-}
-
 stop_server() {
 	local state=$1
 	if [[ -f "$state/sshd.pid" ]]; then
@@ -48,13 +41,7 @@ stop_server() {
 		# Only ever signal the sshd this script started (its own config file).
 		if [[ "$pid" =~ ^[0-9]+$ && -r "/proc/$pid/cmdline" ]] &&
 			tr '\0' ' ' <"/proc/$pid/cmdline" | grep -qF -- "-f $state/sshd_config"; then
-			kill -TERM "$pid" 2>/dev/null || true
-			local tries=0
-			while running "$pid" && ((tries < 50)); do
-				sleep 0.1
-				tries=$((tries + 1))
-			done
-			running "$pid" && kill -KILL "$pid" 2>/dev/null
+			stop_pid "$pid"
 		fi
 		rm -f "$state/sshd.pid"
 	fi
@@ -183,29 +170,14 @@ ENV
 	echo "sftp.sh: sshd on sftp://127.0.0.1:$port serving $state/srv (state $state)"
 }
 
-[[ $# -ge 2 ]] || die "usage: sftp.sh start STATE_DIR | stop STATE_DIR | exec STATE_DIR CMD [ARG]..."
-cmd=$1
-state=$2
-shift 2
-case "$cmd" in
-start)
-	start_server "$state"
-	;;
-stop)
-	[[ -d "$state" ]] || exit 0
-	stop_server "$(cd "$state" && pwd)"
-	;;
-exec)
-	[[ $# -ge 1 ]] || die "exec: no command given"
-	[[ -f "$state/env" || $(id -u) -eq 0 ]] || skip_not_root
-	[[ -f "$state/env" ]] || die "no sftp server recorded in $state: run 'sftp.sh start $state' first"
-	set -a
-	# shellcheck disable=SC1091
-	. "$state/env"
-	set +a
-	exec "$@"
-	;;
-*)
-	die "unknown command '$cmd' (start, stop or exec)"
-	;;
-esac
+start_service() { start_server "$1"; }
+stop_service() {
+	[[ -d "$1" ]] || exit 0
+	stop_server "$(cd "$1" && pwd)"
+}
+check_exec() {
+	[[ -f "$1/env" || $(id -u) -eq 0 ]] || skip_not_root
+	[[ -f "$1/env" ]] || die "no sftp server recorded in $1: run 'sftp.sh start $1' first"
+}
+
+service_main "$@"

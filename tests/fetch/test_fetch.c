@@ -8,7 +8,6 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,27 +15,16 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
-
 #include "fetch/http.h"
 #include "recon/fetch.h"
+#include "fetch_test_util.h"
 
-static const char *base, *ca, *state_dir;
 static char tmpdir[256], spool[300];
 
 static int setup(void **state)
 {
 	(void)state;
-	base = getenv("RECON_FIXTURE_URL");
-	ca = getenv("RECON_FIXTURE_CA");
-	state_dir = getenv("RECON_FIXTURE_STATE");
-	if (!base || !ca || !state_dir) {
-		fprintf(stderr, "run under tests/fetch/server.sh exec STATE_DIR\n");
-		return -1;
-	}
-	rcn_fetch_global_init();
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/recon_test_fetch.XXXXXX");
-	if (!mkdtemp(tmpdir))
+	if (fx_server_env(0) != 0 || fx_make_tmpdir(tmpdir, sizeof(tmpdir), "recon_test_fetch") != 0)
 		return -1;
 	snprintf(spool, sizeof(spool), "%s/spool", tmpdir);
 	return 0;
@@ -45,69 +33,12 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	(void)state;
-	char cmd[300];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	return system(cmd) == 0 ? 0 : -1;
+	return fx_remove_tree(tmpdir);
 }
 
 static void settings(rcn_fetch_settings *s)
 {
-	rcn_fetch_settings_default(s);
-	s->ca_file = ca;
-	s->connect_timeout_s = 5;
-	s->timeout_s = 20;
-	s->stall_s = 5;
-	s->backoff_ms = 10;
-}
-
-static void sha256_hex(const void *data, size_t n, char out[65])
-{
-	unsigned char md[32];
-	unsigned int len = 0;
-	EVP_Digest(data, n, md, &len, EVP_sha256(), NULL);
-	for (unsigned i = 0; i < len; i++)
-		sprintf(out + 2 * i, "%02x", md[i]);
-}
-
-static void write_file(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "wb");
-	assert_non_null(f);
-	fputs(text, f);
-	assert_int_equal(fclose(f), 0);
-}
-
-static char *slurp(const char *path)
-{
-	FILE *f = fopen(path, "rb");
-	assert_non_null(f);
-	char *buf = calloc(1, 1 << 16);
-	assert_non_null(buf);
-	fread(buf, 1, (1 << 16) - 1, f);
-	fclose(f);
-	return buf;
-}
-
-static void assert_contains(const char *text, const char *want)
-{
-	if (!strstr(text, want))
-		fail_msg("'%s' not found in:\n%s", want, text);
-}
-
-/* The names in a directory, sorted, joined by spaces. */
-static void list_dir(const char *dir, char *out, size_t n)
-{
-	struct dirent **names;
-	int k = scandir(dir, &names, NULL, alphasort);
-	assert_true(k >= 0);
-	out[0] = '\0';
-	for (int i = 0; i < k; i++) {
-		/* hidden names too: a leftover temporary file would show */
-		if (strcmp(names[i]->d_name, ".") != 0 && strcmp(names[i]->d_name, "..") != 0)
-			snprintf(out + strlen(out), n - strlen(out), "%s%s", out[0] ? " " : "", names[i]->d_name);
-		free(names[i]);
-	}
-	free(names);
+	fx_settings(s, 5);
 }
 
 static long server_count(const char *path, const char *scenario)
@@ -115,29 +46,14 @@ static long server_count(const char *path, const char *scenario)
 	rcn_fetch_settings s;
 	settings(&s);
 	char url[512];
-	snprintf(url, sizeof(url), "%s/test/count?path=%s&scenario=%s", base, path, scenario);
-	rcn_http_request req = {.method = "GET",
-				.url = url,
-				.headers = NULL,
-				.body = NULL,
-				.body_len = 0,
-				.channel = "test",
-				.what = "count"};
+	snprintf(url, sizeof(url), "%s/test/count?path=%s&scenario=%s", fx_url, path, scenario);
 	rcn_http_response r;
 	rcn_err err;
-	assert_int_equal(rcn_http_send(&req, &s, &r, &err), RCN_OK);
+	assert_int_equal(fx_http_get(url, "count", &s, &r, &err), RCN_OK);
 	assert_int_equal(r.status, 200);
 	long n = strtol(r.body.data, NULL, 10);
 	rcn_http_response_free(&r);
 	return n;
-}
-
-static void fresh_scenario(char *out, size_t n)
-{
-	snprintf(out, n, "fetch-%ld-%ld", (long)getpid(), (long)time(NULL));
-	char path[4096];
-	snprintf(path, sizeof(path), "%s/scenario", state_dir);
-	write_file(path, out);
 }
 
 static rcn_fetch_request request(const char *source, const char *url)
@@ -161,8 +77,8 @@ static void test_file_url(void **state)
 	snprintf(src, sizeof(src), "%s/bill_20210128.csv", tmpdir);
 	snprintf(url, sizeof(url), "file://%s", src);
 	const char *v1 = "id,amount\n1,100\n";
-	write_file(src, v1);
-	sha256_hex(v1, strlen(v1), want_sha);
+	fx_write_file(src, v1, 0);
+	fx_sha256_hex(v1, strlen(v1), want_sha);
 
 	rcn_fetch_settings s;
 	settings(&s);
@@ -179,35 +95,35 @@ static void test_file_url(void **state)
 	assert_false(out.no_bill);
 	assert_true(out.digest_ok);
 	assert_int_equal(out.attempts, 1);
-	char *got = slurp(out.path);
+	char *got = fx_slurp(out.path, NULL);
 	assert_string_equal(got, v1);
 	free(got);
 
 	snprintf(manifest_path, sizeof(manifest_path), "%s/2021-01-28/bankfile/manifest.json", spool);
-	char *m = slurp(manifest_path);
+	char *m = fx_slurp(manifest_path, NULL);
 	char want[600];
-	assert_contains(m, "\"source\": \"bankfile\"");
-	assert_contains(m, "\"channel\": \"bank\"");
+	fx_assert_contains(m, "\"source\": \"bankfile\"");
+	fx_assert_contains(m, "\"channel\": \"bank\"");
 	snprintf(want, sizeof(want), "\"url\": \"%s\"", url);
-	assert_contains(m, want);
-	assert_contains(m, "\"fetched_at\": \"20");
-	assert_contains(m, "Z\",\n");
-	assert_contains(m, "\"http_status\": 0,");
+	fx_assert_contains(m, want);
+	fx_assert_contains(m, "\"fetched_at\": \"20");
+	fx_assert_contains(m, "Z\",\n");
+	fx_assert_contains(m, "\"http_status\": 0,");
 	snprintf(want, sizeof(want), "\"bytes\": %zu,", strlen(v1));
-	assert_contains(m, want);
+	fx_assert_contains(m, want);
 	snprintf(want, sizeof(want), "\"sha256\": \"%s\"", want_sha);
-	assert_contains(m, want);
-	assert_contains(m, "\"channel_digest\": \"\"");
-	assert_contains(m, "\"digest_ok\": true");
-	assert_contains(m, "\"no_bill\": false");
-	assert_contains(m, "\"attempts\": 1");
-	assert_contains(m, "\"file\": \"bill_20210128.csv\"");
+	fx_assert_contains(m, want);
+	fx_assert_contains(m, "\"channel_digest\": \"\"");
+	fx_assert_contains(m, "\"digest_ok\": true");
+	fx_assert_contains(m, "\"no_bill\": false");
+	fx_assert_contains(m, "\"attempts\": 1");
+	fx_assert_contains(m, "\"file\": \"bill_20210128.csv\"");
 	assert_null(strstr(m, "\"error\""));
 	free(m);
 
 	/* The source changes, but the verified spooled file is used. */
 	const char *v2 = "id,amount\n1,100\n2,200\n";
-	write_file(src, v2);
+	fx_write_file(src, v2, 0);
 	assert_int_equal(rcn_fetch(&req, &s, &out, &err), RCN_OK);
 	assert_true(out.from_spool);
 	assert_int_equal(out.attempts, 0);
@@ -217,7 +133,7 @@ static void test_file_url(void **state)
 
 	/* --refetch downloads again. */
 	req.refetch = true;
-	sha256_hex(v2, strlen(v2), want_sha);
+	fx_sha256_hex(v2, strlen(v2), want_sha);
 	assert_int_equal(rcn_fetch(&req, &s, &out, &err), RCN_OK);
 	assert_false(out.from_spool);
 	assert_string_equal(out.sha256, want_sha);
@@ -225,17 +141,17 @@ static void test_file_url(void **state)
 
 	/* A spooled file that no longer has its recorded digest is fetched again. */
 	req.refetch = false;
-	write_file(want_path, "tampered\n");
+	fx_write_file(want_path, "tampered\n", 0);
 	assert_int_equal(rcn_fetch(&req, &s, &out, &err), RCN_OK);
 	assert_false(out.from_spool);
 	assert_string_equal(out.sha256, want_sha);
-	got = slurp(out.path);
+	got = fx_slurp(out.path, NULL);
 	assert_string_equal(got, v2);
 	free(got);
 
 	char names[512], dir[400];
 	snprintf(dir, sizeof(dir), "%s/2021-01-28/bankfile", spool);
-	list_dir(dir, names, sizeof(names));
+	fx_list_dir(dir, names, sizeof(names));
 	assert_string_equal(names, "bill_20210128.csv manifest.json");
 }
 
@@ -243,8 +159,8 @@ static void test_https_url_and_reuse(void **state)
 {
 	(void)state;
 	char scenario[128], url[512];
-	fresh_scenario(scenario, sizeof(scenario));
-	snprintf(url, sizeof(url), "%s/test/ok?token=SECRET", base);
+	fx_scenario_named(scenario, sizeof(scenario), "fetch");
+	snprintf(url, sizeof(url), "%s/test/ok?token=SECRET", fx_url);
 	rcn_fetch_settings s;
 	settings(&s);
 	rcn_fetch_request req = request("bankhttps", url);
@@ -254,18 +170,18 @@ static void test_https_url_and_reuse(void **state)
 	char want[600], want_sha[65];
 	snprintf(want, sizeof(want), "%s/2021-01-28/bankhttps/ok", spool);
 	assert_string_equal(out.path, want);
-	sha256_hex("hello", 5, want_sha);
+	fx_sha256_hex("hello", 5, want_sha);
 	assert_string_equal(out.sha256, want_sha);
 	assert_int_equal(out.http_status, 200);
 	assert_int_equal(out.bytes, 5);
 	assert_int_equal(server_count("/test/ok", scenario), 1);
 
 	snprintf(want, sizeof(want), "%s/2021-01-28/bankhttps/manifest.json", spool);
-	char *m = slurp(want);
-	snprintf(want, sizeof(want), "\"url\": \"%s/test/ok\",", base);
-	assert_contains(m, want);
-	assert_contains(m, "\"http_status\": 200,");
-	assert_contains(m, "\"file\": \"ok\"");
+	char *m = fx_slurp(want, NULL);
+	snprintf(want, sizeof(want), "\"url\": \"%s/test/ok\",", fx_url);
+	fx_assert_contains(m, want);
+	fx_assert_contains(m, "\"http_status\": 200,");
+	fx_assert_contains(m, "\"file\": \"ok\"");
 	assert_null(strstr(m, "SECRET"));
 	free(m);
 
@@ -286,7 +202,7 @@ static void test_failure_leaves_only_manifest(void **state)
 {
 	(void)state;
 	char url[512], path[600];
-	snprintf(url, sizeof(url), "%s/test/401?sign=SECRET", base);
+	snprintf(url, sizeof(url), "%s/test/401?sign=SECRET", fx_url);
 	rcn_fetch_settings s;
 	settings(&s);
 	rcn_fetch_request req = request("bank401", url);
@@ -295,25 +211,25 @@ static void test_failure_leaves_only_manifest(void **state)
 	rcn_err err;
 	assert_int_equal(rcn_fetch(&req, &s, &out, &err), RCN_EIO);
 	char want[600];
-	snprintf(want, sizeof(want), "[source bank401]: download: %s/test/401: HTTP 401", base);
+	snprintf(want, sizeof(want), "[source bank401]: download: %s/test/401: HTTP 401", fx_url);
 	assert_string_equal(err.msg, want);
 	assert_string_equal(out.path, "");
 	assert_int_equal(out.http_status, 401);
 	assert_int_equal(out.attempts, 1);
 
 	snprintf(path, sizeof(path), "%s/2021-01-28/bank401/manifest.json", spool);
-	char *m = slurp(path);
-	assert_contains(m, "\"channel\": \"b\\\"a\\\\nk\"");
-	snprintf(want, sizeof(want), "\"error\": \"[source bank401]: download: %s/test/401: HTTP 401\"", base);
-	assert_contains(m, want);
-	assert_contains(m, "\"file\": null");
-	assert_contains(m, "\"http_status\": 401,");
-	assert_contains(m, "\"digest_ok\": false");
+	char *m = fx_slurp(path, NULL);
+	fx_assert_contains(m, "\"channel\": \"b\\\"a\\\\nk\"");
+	snprintf(want, sizeof(want), "\"error\": \"[source bank401]: download: %s/test/401: HTTP 401\"", fx_url);
+	fx_assert_contains(m, want);
+	fx_assert_contains(m, "\"file\": null");
+	fx_assert_contains(m, "\"http_status\": 401,");
+	fx_assert_contains(m, "\"digest_ok\": false");
 	assert_null(strstr(m, "SECRET"));
 	free(m);
 	char names[512], dir[400];
 	snprintf(dir, sizeof(dir), "%s/2021-01-28/bank401", spool);
-	list_dir(dir, names, sizeof(names));
+	fx_list_dir(dir, names, sizeof(names));
 	assert_string_equal(names, "manifest.json");
 
 	/* A run after a failure tries again rather than reusing anything. */
@@ -325,19 +241,19 @@ static void test_failure_leaves_only_manifest(void **state)
 	assert_int_equal(rcn_fetch(&missing, &s, &out, &err), RCN_EIO);
 	assert_memory_equal(err.msg, "[source bankmissing]: download: file:///nonexistent/recon/bill.csv: ", 68);
 	snprintf(dir, sizeof(dir), "%s/2021-01-28/bankmissing", spool);
-	list_dir(dir, names, sizeof(names));
+	fx_list_dir(dir, names, sizeof(names));
 	assert_string_equal(names, "manifest.json");
 
-	snprintf(url, sizeof(url), "%s/test/truncated", base);
+	snprintf(url, sizeof(url), "%s/test/truncated", fx_url);
 	rcn_fetch_request cut = request("bankcut", url);
 	s.attempts = 1;
 	assert_int_equal(rcn_fetch(&cut, &s, &out, &err), RCN_EIO);
 	snprintf(want, sizeof(want),
 		 "[source bankcut]: download: %s/test/truncated: truncated body (got 10 of 100 bytes) after 1 attempt",
-		 base);
+		 fx_url);
 	assert_string_equal(err.msg, want);
 	snprintf(dir, sizeof(dir), "%s/2021-01-28/bankcut", spool);
-	list_dir(dir, names, sizeof(names));
+	fx_list_dir(dir, names, sizeof(names));
 	assert_string_equal(names, "manifest.json");
 }
 

@@ -16,59 +16,24 @@
 #include <unistd.h>
 
 #include "fetch/http.h"
-
-static const char *base, *ca, *state_dir;
+#include "fetch_test_util.h"
 
 static int setup(void **state)
 {
 	(void)state;
-	base = getenv("RECON_FIXTURE_URL");
-	ca = getenv("RECON_FIXTURE_CA");
-	state_dir = getenv("RECON_FIXTURE_STATE");
-	if (!base || !ca || !state_dir) {
-		fprintf(stderr, "run under tests/fetch/server.sh exec STATE_DIR\n");
-		return -1;
-	}
-	rcn_fetch_global_init();
-	return 0;
+	return fx_server_env(0);
 }
 
 static void settings(rcn_fetch_settings *s)
 {
-	rcn_fetch_settings_default(s);
-	s->ca_file = ca;
-	s->connect_timeout_s = 5;
-	s->timeout_s = 20;
-	s->stall_s = 5;
-	s->backoff_ms = 10;
-}
-
-/* A scenario word no earlier run of this test used: counters start at 0. */
-static void fresh_scenario(char *out, size_t n, const char *prefix)
-{
-	static int seq;
-	snprintf(out, n, "%s-%ld-%ld-%d", prefix, (long)getpid(), (long)time(NULL), seq++);
-	char path[4096];
-	snprintf(path, sizeof(path), "%s/scenario", state_dir);
-	FILE *f = fopen(path, "w");
-	assert_non_null(f);
-	fprintf(f, "%s\n", out);
-	assert_int_equal(fclose(f), 0);
+	fx_settings(s, 5);
 }
 
 static rcn_rc get(const char *path, const rcn_fetch_settings *s, rcn_http_response *resp, rcn_err *err)
 {
 	char url[512];
-	snprintf(url, sizeof(url), "%s%s", base, path);
-	rcn_http_request req = {.method = "GET",
-				.url = url,
-				.headers = NULL,
-				.body = NULL,
-				.body_len = 0,
-				.channel = "test",
-				.what = "test request"};
-	rcn_err_clear(err);
-	return rcn_http_send(&req, s, resp, err);
+	snprintf(url, sizeof(url), "%s%s", fx_url, path);
+	return fx_http_get(url, "test request", s, resp, err);
 }
 
 static void test_ok(void **state)
@@ -96,8 +61,7 @@ static void test_500_twice_then_ok(void **state)
 	(void)state;
 	rcn_fetch_settings s;
 	settings(&s);
-	char scenario[128];
-	fresh_scenario(scenario, sizeof(scenario), "flaky");
+	fx_scenario("flaky");
 	rcn_http_response r;
 	rcn_err err;
 	assert_int_equal(get("/test/flaky", &s, &r, &err), RCN_OK);
@@ -107,13 +71,13 @@ static void test_500_twice_then_ok(void **state)
 	rcn_http_response_free(&r);
 
 	/* With two attempts the second 500 is the answer. */
-	fresh_scenario(scenario, sizeof(scenario), "flaky2");
+	fx_scenario("flaky2");
 	s.attempts = 2;
 	assert_int_equal(get("/test/flaky", &s, &r, &err), RCN_EIO);
 	assert_int_equal(r.attempts, 2);
 	assert_int_equal(r.status, 500);
 	char want[512];
-	snprintf(want, sizeof(want), "test request: %s/test/flaky: HTTP 500 after 2 attempts", base);
+	snprintf(want, sizeof(want), "test request: %s/test/flaky: HTTP 500 after 2 attempts", fx_url);
 	assert_string_equal(err.msg, want);
 	rcn_http_response_free(&r);
 }
@@ -156,7 +120,7 @@ static void test_stall(void **state)
 	assert_int_equal(r.attempts, 1);
 	char want[512];
 	snprintf(want, sizeof(want), "test request: %s/test/stall: transfer stalled (no data for 2 s) after 1 attempt",
-		 base);
+		 fx_url);
 	assert_string_equal(err.msg, want);
 	assert_int_equal(err.code, RCN_EIO);
 	assert_null(r.body.data);
@@ -175,7 +139,7 @@ static void test_truncated(void **state)
 	assert_int_equal(r.attempts, 2); /* a cut transfer is worth another try */
 	char want[512];
 	snprintf(want, sizeof(want),
-		 "test request: %s/test/truncated: truncated body (got 10 of 100 bytes) after 2 attempts", base);
+		 "test request: %s/test/truncated: truncated body (got 10 of 100 bytes) after 2 attempts", fx_url);
 	assert_string_equal(err.msg, want);
 	rcn_http_response_free(&r);
 }
@@ -191,7 +155,7 @@ static void test_too_big(void **state)
 	assert_int_equal(get("/test/big", &s, &r, &err), RCN_EIO);
 	assert_int_equal(r.attempts, 1); /* it would be just as big again */
 	char want[512];
-	snprintf(want, sizeof(want), "test request: %s/test/big: body exceeds 1048576 bytes after 1 attempt", base);
+	snprintf(want, sizeof(want), "test request: %s/test/big: body exceeds 1048576 bytes after 1 attempt", fx_url);
 	assert_string_equal(err.msg, want);
 	rcn_http_response_free(&r);
 
@@ -213,23 +177,16 @@ static void test_untrusted_certificate(void **state)
 	assert_int_equal(get("/test/ok?sign=SECRET", &s, &r, &err), RCN_EIO);
 	assert_int_equal(r.attempts, 1);
 	char want[512];
-	snprintf(want, sizeof(want), "test request: %s/test/ok: TLS certificate verification failed: ", base);
+	snprintf(want, sizeof(want), "test request: %s/test/ok: TLS certificate verification failed: ", fx_url);
 	assert_memory_equal(err.msg, want, strlen(want));
 	assert_null(strstr(err.msg, "SECRET"));
 	rcn_http_response_free(&r);
 
 	/* A name the certificate does not carry is refused too. */
 	char url[512];
-	snprintf(url, sizeof(url), "https://localhost:%s/test/ok", strrchr(base, ':') + 1);
+	snprintf(url, sizeof(url), "https://localhost:%s/test/ok", strrchr(fx_url, ':') + 1);
 	settings(&s);
-	rcn_http_request req = {.method = "GET",
-				.url = url,
-				.headers = NULL,
-				.body = NULL,
-				.body_len = 0,
-				.channel = "test",
-				.what = "test request"};
-	assert_int_equal(rcn_http_send(&req, &s, &r, &err), RCN_EIO);
+	assert_int_equal(fx_http_get(url, "test request", &s, &r, &err), RCN_EIO);
 	assert_non_null(strstr(err.msg, "TLS certificate verification failed: "));
 	rcn_http_response_free(&r);
 }
@@ -242,14 +199,7 @@ static void test_connection_refused(void **state)
 	s.attempts = 2;
 	rcn_http_response r;
 	rcn_err err;
-	rcn_http_request req = {.method = "GET",
-				.url = "https://127.0.0.1:1/bill?key=SECRET",
-				.headers = NULL,
-				.body = NULL,
-				.body_len = 0,
-				.channel = "test",
-				.what = "test request"};
-	assert_int_equal(rcn_http_send(&req, &s, &r, &err), RCN_EIO);
+	assert_int_equal(fx_http_get("https://127.0.0.1:1/bill?key=SECRET", "test request", &s, &r, &err), RCN_EIO);
 	assert_int_equal(r.attempts, 2);
 	assert_memory_equal(err.msg, "test request: https://127.0.0.1:1/bill: ", 40);
 	assert_non_null(strstr(err.msg, " after 2 attempts"));
@@ -263,7 +213,7 @@ static void test_post_and_query_not_logged(void **state)
 	rcn_fetch_settings s;
 	settings(&s);
 	char url[512];
-	snprintf(url, sizeof(url), "%s/no/such/route?signature=SECRET#frag", base);
+	snprintf(url, sizeof(url), "%s/no/such/route?signature=SECRET#frag", fx_url);
 	const char *headers[] = {"Authorization: WECHATPAY2-SHA256-RSA2048 signature=\"SECRET\"", NULL};
 	rcn_http_request req = {.method = "POST",
 				.url = url,

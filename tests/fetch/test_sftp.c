@@ -10,7 +10,6 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +20,7 @@
 
 #include "fetch/http.h"
 #include "recon/fetch.h"
+#include "fetch_test_util.h"
 
 #define SAMPLE	     SAMPLES_DIR "/wechat/gunsluo_v3_tradebill_ALL.csv.gz"
 #define SOURCE	     "sftpbank"
@@ -66,8 +66,7 @@ static int setup(void **state)
 	sample_len = fread(sample, 1, sizeof(sample), f);
 	fclose(f);
 	rcn_fetch_global_init();
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/recon_test_sftp.XXXXXX");
-	if (!mkdtemp(tmpdir))
+	if (fx_make_tmpdir(tmpdir, sizeof(tmpdir), "recon_test_sftp") != 0)
 		return -1;
 	snprintf(spool, sizeof(spool), "%s/spool", tmpdir);
 	return 0;
@@ -76,9 +75,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	(void)state;
-	char cmd[300];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	return system(cmd) == 0 ? 0 : -1;
+	return fx_remove_tree(tmpdir);
 }
 
 /* Short timeouts, and retries allowed: a refusal must still be one attempt. */
@@ -114,53 +111,13 @@ static void sftp_url(char *out, size_t n, const char *base, const char *file)
 	snprintf(out, n, "%s%s/%s", base, served, file);
 }
 
-static void sha256_hex(const void *data, size_t n, char out[65])
-{
-	unsigned char md[32];
-	unsigned int len = 0;
-	EVP_Digest(data, n, md, &len, EVP_sha256(), NULL);
-	for (unsigned i = 0; i < len; i++)
-		sprintf(out + 2 * i, "%02x", md[i]);
-}
-
-static char *slurp(const char *path)
-{
-	char *buf = calloc(1, 1 << 16);
-	assert_non_null(buf);
-	read_file(path, (unsigned char *)buf, (1 << 16) - 1);
-	return buf;
-}
-
-static void assert_contains(const char *text, const char *want)
-{
-	if (!strstr(text, want))
-		fail_msg("'%s' not found in:\n%s", want, text);
-}
-
-/* The names in a directory, sorted, joined by spaces (hidden ones too). */
-static void list_dir(const char *dir, char *out, size_t n)
-{
-	struct dirent **names;
-	int k = scandir(dir, &names, NULL, alphasort);
-	assert_true(k >= 0);
-	out[0] = '\0';
-	for (int i = 0; i < k; i++) {
-		if (strcmp(names[i]->d_name, ".") != 0 && strcmp(names[i]->d_name, "..") != 0)
-			snprintf(out + strlen(out), n - strlen(out), "%s%s", out[0] ? " " : "", names[i]->d_name);
-		free(names[i]);
-	}
-	free(names);
-}
-
 /* The fetch fails with exactly `want` (file: prefix included), the message
  * names no user, and the spool holds only a manifest recording the error. */
 static void assert_refused(const rcn_fetch_request *req, const rcn_fetch_settings *s, rcn_rc code, const char *want)
 {
 	char dir[400], names[512], msg[1200];
 	snprintf(dir, sizeof(dir), "%s" SOURCE_DIR, spool);
-	char rm[450];
-	snprintf(rm, sizeof(rm), "rm -rf '%s'", dir);
-	assert_int_equal(system(rm), 0);
+	assert_int_equal(fx_remove_tree(dir), 0);
 
 	rcn_fetch_result out;
 	rcn_err err;
@@ -171,13 +128,13 @@ static void assert_refused(const rcn_fetch_request *req, const rcn_fetch_setting
 	assert_null(strstr(msg, "root@"));
 	assert_string_equal(out.path, "");
 
-	list_dir(dir, names, sizeof(names));
+	fx_list_dir(dir, names, sizeof(names));
 	assert_string_equal(names, "manifest.json");
 	char path[450];
 	snprintf(path, sizeof(path), "%s/manifest.json", dir);
-	char *m = slurp(path);
-	assert_contains(m, "\"error\": \"");
-	assert_contains(m, "\"file\": null");
+	char *m = fx_slurp(path, NULL);
+	fx_assert_contains(m, "\"error\": \"");
+	fx_assert_contains(m, "\"file\": null");
 	assert_null(strstr(m, "root@"));
 	free(m);
 }
@@ -189,7 +146,7 @@ static void test_download_reuse_refetch(void **state)
 	sftp_url(url, sizeof(url), base_url, "20210128.csv.gz");
 	sftp_url(safe, sizeof(safe), safe_base, "20210128.csv.gz");
 	assert_int_equal(sample_len, SAMPLE_BYTES);
-	sha256_hex(sample, sample_len, want_sha);
+	fx_sha256_hex(sample, sample_len, want_sha);
 
 	rcn_fetch_settings s;
 	settings(&s);
@@ -221,22 +178,22 @@ static void test_download_reuse_refetch(void **state)
 
 	char dir[400], names[512], mpath[450];
 	snprintf(dir, sizeof(dir), "%s" SOURCE_DIR, spool);
-	list_dir(dir, names, sizeof(names));
+	fx_list_dir(dir, names, sizeof(names));
 	assert_string_equal(names, "20210128.csv.gz manifest.json");
 	snprintf(mpath, sizeof(mpath), "%s/manifest.json", dir);
-	char *m = slurp(mpath);
+	char *m = fx_slurp(mpath, NULL);
 	snprintf(want, sizeof(want), "\"url\": \"%s\"", safe);
-	assert_contains(m, want);
+	fx_assert_contains(m, want);
 	assert_null(strstr(m, "root@"));
-	assert_contains(m, "\"source\": \"" SOURCE "\"");
-	assert_contains(m, "\"channel\": \"wechat\"");
+	fx_assert_contains(m, "\"source\": \"" SOURCE "\"");
+	fx_assert_contains(m, "\"channel\": \"wechat\"");
 	snprintf(want, sizeof(want), "\"bytes\": %d,", SAMPLE_BYTES);
-	assert_contains(m, want);
+	fx_assert_contains(m, want);
 	snprintf(want, sizeof(want), "\"sha256\": \"%s\"", want_sha);
-	assert_contains(m, want);
-	assert_contains(m, "\"digest_ok\": true");
-	assert_contains(m, "\"attempts\": 1");
-	assert_contains(m, "\"file\": \"20210128.csv.gz\"");
+	fx_assert_contains(m, want);
+	fx_assert_contains(m, "\"digest_ok\": true");
+	fx_assert_contains(m, "\"attempts\": 1");
+	fx_assert_contains(m, "\"file\": \"20210128.csv.gz\"");
 	assert_null(strstr(m, "\"error\""));
 	free(m);
 

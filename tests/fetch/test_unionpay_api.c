@@ -21,28 +21,11 @@
 #include "fetch/api.h"
 #include "fetch/gateway.h"
 #include "fetch/sign.h"
+#include "fetch_test_util.h"
 
 #define MERCHANT    "898111148990001"
 #define FIXTURE_ZIP FIXTURES_DIR "/fetch/unionpay/" MERCHANT "_20260302.zip"
 #define SAMPLE_ZIP  FIXTURES_DIR "/fetch/unionpay/802310048993424_20150905.zip"
-
-static const char *base, *ca, *state_dir, *keys_dir;
-
-static char *slurp(const char *path, size_t *n)
-{
-	FILE *f = fopen(path, "rb");
-	assert_non_null(f);
-	fseek(f, 0, SEEK_END);
-	long len = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	char *buf = malloc((size_t)len + 1);
-	assert_non_null(buf);
-	assert_int_equal(fread(buf, 1, (size_t)len, f), (size_t)len);
-	buf[len] = '\0';
-	fclose(f);
-	*n = (size_t)len;
-	return buf;
-}
 
 /* ---- pure ---- */
 
@@ -128,7 +111,7 @@ static void test_file_content(void **state)
 {
 	(void)state;
 	size_t n;
-	char *zip = slurp(FIXTURE_ZIP, &n);
+	char *zip = fx_slurp(FIXTURE_ZIP, &n);
 	rcn_buf out;
 	rcn_err err;
 	char *b64 = pack(zip, n, 0);
@@ -183,222 +166,99 @@ static void test_file_content(void **state)
 static int server_setup(void **state)
 {
 	(void)state;
-	base = getenv("RECON_FIXTURE_URL");
-	ca = getenv("RECON_FIXTURE_CA");
-	state_dir = getenv("RECON_FIXTURE_STATE");
-	keys_dir = getenv("RECON_FIXTURE_KEYS");
-	if (!base || !ca || !state_dir || !keys_dir) {
-		fprintf(stderr, "run under tests/fetch/server.sh exec STATE_DIR\n");
-		return -1;
-	}
-	rcn_fetch_global_init();
-	return 0;
-}
-
-static void scenario(const char *word)
-{
-	static int seq;
-	char path[4096];
-	snprintf(path, sizeof(path), "%s/scenario", state_dir);
-	FILE *f = fopen(path, "w");
-	assert_non_null(f);
-	fprintf(f, "%s-%ld-%ld-%d\n", word, (long)getpid(), (long)time(NULL), seq++);
-	assert_int_equal(fclose(f), 0);
-}
-
-typedef struct {
-	char key[512], cert[512], cert_id[64];
-	rcn_fetch_request req;
-	rcn_fetch_settings s;
-	rcn_api_result out;
-	rcn_err err;
-} call;
-
-static void setup_call(call *c)
-{
-	memset(c, 0, sizeof(*c));
-	snprintf(c->key, sizeof(c->key), "%s/unionpay_merchant.key", keys_dir);
-	snprintf(c->cert, sizeof(c->cert), "%s/unionpay_platform.pem", keys_dir);
-	char path[512];
-	snprintf(path, sizeof(path), "%s/unionpay_merchant.certid", keys_dir);
-	size_t n;
-	char *id = slurp(path, &n);
-	snprintf(c->cert_id, sizeof(c->cert_id), "%.*s", (int)strcspn(id, "\r\n"), id);
-	free(id);
-	c->req.source = "up";
-	c->req.channel = "unionpay";
-	c->req.bill = "trade";
-	c->req.api = RCN_API_UNIONPAY;
-	c->req.api_base = base;
-	c->req.merchant_id = MERCHANT;
-	c->req.cert_serial = c->cert_id;
-	c->req.private_key_file = c->key;
-	c->req.platform_cert_file = c->cert;
-	c->req.day = rcn_date_from_ymd(2026, 3, 2);
-	rcn_fetch_settings_default(&c->s);
-	c->s.ca_file = ca;
-	c->s.connect_timeout_s = 5;
-	c->s.timeout_s = 20;
-	c->s.stall_s = 1;
-	c->s.attempts = 3;
-	c->s.backoff_ms = 10;
+	return fx_server_env(FX_NEED_KEYS);
 }
 
 static void assert_no_secret(const char *msg)
 {
 	static const char *const files[] = {"unionpay_merchant.key", "unionpay_platform.key"};
 	assert_null(strstr(msg, "signature="));
-	assert_null(strstr(msg, "PRIVATE KEY"));
-	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
-		char path[512];
-		size_t n;
-		snprintf(path, sizeof(path), "%s/%s", keys_dir, files[i]);
-		char *pem = slurp(path, &n);
-		for (char *line = strtok(pem, "\n"); line; line = strtok(NULL, "\n"))
-			if (strlen(line) >= 16 && line[0] != '-') {
-				char piece[17];
-				memcpy(piece, line, 16);
-				piece[16] = '\0';
-				assert_null(strstr(msg, piece));
-			}
-		free(pem);
-	}
+	fx_assert_no_key_text(msg, files, sizeof(files) / sizeof(files[0]));
 }
 
-static rcn_rc run(call *c)
+static void setup_call(fx_call *c)
 {
-	rcn_err_clear(&c->err);
-	rcn_rc rc = rcn_api_unionpay(&c->req, &c->s, &c->out, &c->err);
-	assert_no_secret(c->err.msg);
-	assert_no_secret(c->out.safe_url);
-	return rc;
-}
-
-static void expect_zip(const call *c, const char *path, const char *name)
-{
-	size_t n;
-	char *want = slurp(path, &n);
-	assert_false(c->out.no_bill);
-	assert_int_equal(c->out.data.len, n);
-	assert_memory_equal(c->out.data.data, want, n);
-	assert_string_equal(c->out.filename, name);
-	assert_int_equal(c->out.http_status, 200);
-	assert_string_equal(c->out.channel_digest, "");
-	assert_true(c->out.digest_ok);
-	free(want);
-}
-
-static void expect_error(call *c, rcn_rc code, const char *msg)
-{
-	assert_int_equal(run(c), code);
-	assert_string_equal(c->err.msg, msg);
-	assert_null(strchr(c->err.msg, '\n'));
-	assert_int_equal(c->out.data.len, 0);
-	assert_string_equal(c->out.filename, "");
-	rcn_buf_free(&c->out.data);
+	memset(c, 0, sizeof(*c));
+	snprintf(c->key, sizeof(c->key), "%s/unionpay_merchant.key", fx_keys);
+	snprintf(c->cert, sizeof(c->cert), "%s/unionpay_platform.pem", fx_keys);
+	char path[512];
+	snprintf(path, sizeof(path), "%s/unionpay_merchant.certid", fx_keys);
+	fx_first_line(c->cert_id, sizeof(c->cert_id), path);
+	c->req.source = "up";
+	c->req.channel = "unionpay";
+	c->req.bill = "trade";
+	c->req.api = RCN_API_UNIONPAY;
+	c->req.api_base = fx_url;
+	c->req.merchant_id = MERCHANT;
+	c->req.cert_serial = c->cert_id;
+	c->req.private_key_file = c->key;
+	c->req.platform_cert_file = c->cert;
+	c->req.day = rcn_date_from_ymd(2026, 3, 2);
+	fx_settings(&c->s, 1);
+	c->s.attempts = 3;
+	c->api = rcn_api_unionpay;
+	c->assert_no_secret = assert_no_secret;
 }
 
 static void test_ok(void **state)
 {
 	(void)state;
-	call c;
+	fx_call c;
 	setup_call(&c);
-	scenario("ok");
-	assert_int_equal(run(&c), RCN_OK);
-	expect_zip(&c, FIXTURE_ZIP, MERCHANT "_20260302.zip");
-	assert_int_equal(c.out.attempts, 1);
+	fx_expect_fetched(&c, "ok", FIXTURE_ZIP, MERCHANT "_20260302.zip", 1);
 	char safe[512];
-	snprintf(safe, sizeof(safe), "%s/gateway/api/fileTransRequest.do", base);
+	snprintf(safe, sizeof(safe), "%s/gateway/api/fileTransRequest.do", fx_url);
 	assert_string_equal(c.out.safe_url, safe);
-	rcn_buf_free(&c.out.data);
 
 	/* the official sample archive, for its merchant and day */
 	c.req.merchant_id = "802310048993424";
 	c.req.day = rcn_date_from_ymd(2015, 9, 5);
-	assert_int_equal(run(&c), RCN_OK);
-	expect_zip(&c, SAMPLE_ZIP, "802310048993424_20150905.zip");
+	assert_int_equal(fx_call_run(&c), RCN_OK);
+	fx_expect_zip(&c, SAMPLE_ZIP, "802310048993424_20150905.zip");
 	rcn_buf_free(&c.out.data);
 }
 
-static void test_bad_signature(void **state)
-{
-	(void)state;
-	call c;
-	setup_call(&c);
-	scenario("bad_signature");
-	expect_error(&c, RCN_EFORMAT, "[source up]: UnionPay answer signature does not verify");
-	assert_int_equal(c.out.attempts, 1);
-}
+/* Scenarios that end in an error: the exact message, attempts, HTTP status. */
+static const fx_error_case error_cases[] = {
+	{"bad_signature", RCN_EFORMAT, "[source up]: UnionPay answer signature does not verify", NULL, 1, -1, 0},
+	{"stall", RCN_EIO, "[source up]: UnionPay fileTransfer: ",
+	 "/gateway/api/fileTransRequest.do: transfer stalled (no data for 1 s) after 2 attempts", 2, -1, 2},
+	{"401", RCN_EIO, "[source up]: UnionPay fileTransfer: HTTP 401", NULL, 1, 401, 0},
+	{"html", RCN_EFORMAT, "[source up]: UnionPay fileTransfer: an HTML page instead of the answer", NULL, 1, -1, 0},
+	{"biz_error", RCN_EFORMAT, "[source up]: UnionPay fileTransfer: respCode 31 商户状态不正确", NULL, -1, -1, 0},
+};
 
-static void test_flaky(void **state)
+static void test_error_scenarios(void **state)
 {
 	(void)state;
-	call c;
-	setup_call(&c);
-	scenario("flaky");
-	assert_int_equal(run(&c), RCN_OK);
-	expect_zip(&c, FIXTURE_ZIP, MERCHANT "_20260302.zip");
-	assert_int_equal(c.out.attempts, 3);
-	rcn_buf_free(&c.out.data);
-}
-
-static void test_stall(void **state)
-{
-	(void)state;
-	call c;
-	char msg[512];
-	setup_call(&c);
-	c.s.attempts = 2;
-	scenario("stall");
-	snprintf(msg, sizeof(msg),
-		 "[source up]: UnionPay fileTransfer: %s/gateway/api/fileTransRequest.do: transfer stalled (no data "
-		 "for 1 s) after 2 attempts",
-		 base);
-	expect_error(&c, RCN_EIO, msg);
-	assert_int_equal(c.out.attempts, 2);
-}
-
-static void test_401(void **state)
-{
-	(void)state;
-	call c;
-	setup_call(&c);
-	scenario("401");
-	expect_error(&c, RCN_EIO, "[source up]: UnionPay fileTransfer: HTTP 401");
-	assert_int_equal(c.out.attempts, 1);
-	assert_int_equal(c.out.http_status, 401);
+	fx_expect_error_cases(setup_call, error_cases, sizeof(error_cases) / sizeof(error_cases[0]));
 }
 
 static void test_no_bill(void **state)
 {
 	(void)state;
-	call c;
+	fx_expect_no_bill(setup_call);
+}
+
+static void test_flaky(void **state)
+{
+	(void)state;
+	fx_call c;
 	setup_call(&c);
-	scenario("no_bill");
-	assert_int_equal(run(&c), RCN_OK);
-	assert_true(c.out.no_bill);
-	assert_int_equal(c.out.data.len, 0);
-	assert_string_equal(c.out.filename, "");
-	assert_int_equal(c.out.attempts, 1);
-	/* a day without a file answers 98 too */
-	scenario("ok");
-	c.req.day = rcn_date_from_ymd(2026, 3, 1);
-	assert_int_equal(run(&c), RCN_OK);
-	assert_true(c.out.no_bill);
-	rcn_buf_free(&c.out.data);
+	fx_expect_fetched(&c, "flaky", FIXTURE_ZIP, MERCHANT "_20260302.zip", 3);
 }
 
 static void test_truncated(void **state)
 {
 	(void)state;
-	call c;
+	fx_call c;
 	char head[512];
 	setup_call(&c);
-	scenario("truncated");
-	assert_int_equal(run(&c), RCN_EIO);
+	fx_scenario("truncated");
+	assert_int_equal(fx_call_run(&c), RCN_EIO);
 	snprintf(head, sizeof(head),
 		 "[source up]: UnionPay fileTransfer: %s/gateway/api/fileTransRequest.do: truncated body (got 200 of ",
-		 base);
+		 fx_url);
 	assert_memory_equal(c.err.msg, head, strlen(head));
 	const char *tail = " bytes) after 3 attempts";
 	size_t len = strlen(c.err.msg);
@@ -409,46 +269,33 @@ static void test_truncated(void **state)
 	assert_string_equal(c.out.filename, "");
 }
 
-static void test_html(void **state)
+/* A certId UnionPay does not know for the merchant: its signature check fails. */
+static void test_unknown_cert_id(void **state)
 {
 	(void)state;
-	call c;
+	fx_call c;
 	setup_call(&c);
-	scenario("html");
-	expect_error(&c, RCN_EFORMAT, "[source up]: UnionPay fileTransfer: an HTML page instead of the answer");
-	assert_int_equal(c.out.attempts, 1);
-}
-
-static void test_business_error(void **state)
-{
-	(void)state;
-	call c;
-	setup_call(&c);
-	scenario("biz_error");
-	expect_error(&c, RCN_EFORMAT, "[source up]: UnionPay fileTransfer: respCode 31 商户状态不正确");
-	/* a certId UnionPay does not know for the merchant: its signature check fails */
-	setup_call(&c);
-	scenario("ok");
+	fx_scenario("ok");
 	c.req.cert_serial = "12345";
-	expect_error(&c, RCN_EFORMAT, "[source up]: UnionPay fileTransfer: respCode 11 验证签名失败");
+	fx_expect_error(&c, RCN_EFORMAT, "[source up]: UnionPay fileTransfer: respCode 11 验证签名失败");
 }
 
 static void test_config_errors(void **state)
 {
 	(void)state;
-	call c;
+	fx_call c;
 	setup_call(&c);
 	c.req.cert_serial = NULL;
-	expect_error(&c, RCN_EUSAGE, "[source up]: api = unionpay needs cert_serial");
+	fx_expect_error(&c, RCN_EUSAGE, "[source up]: api = unionpay needs cert_serial");
 	assert_int_equal(c.out.attempts, 0);
 	setup_call(&c);
 	c.req.merchant_id = "../x";
-	expect_error(&c, RCN_EUSAGE, "[source up]: merchant_id '../x' is not a plain id");
+	fx_expect_error(&c, RCN_EUSAGE, "[source up]: merchant_id '../x' is not a plain id");
 	/* answers checked against a certificate that is not UnionPay's */
 	setup_call(&c);
-	scenario("ok");
-	snprintf(c.cert, sizeof(c.cert), "%s/unionpay_merchant.pem", keys_dir);
-	expect_error(&c, RCN_EFORMAT, "[source up]: UnionPay answer signature does not verify");
+	fx_scenario("ok");
+	snprintf(c.cert, sizeof(c.cert), "%s/unionpay_merchant.pem", fx_keys);
+	fx_expect_error(&c, RCN_EFORMAT, "[source up]: UnionPay answer signature does not verify");
 }
 
 int main(void)
@@ -460,14 +307,11 @@ int main(void)
 	};
 	const struct CMUnitTest served[] = {
 		cmocka_unit_test(test_ok),
-		cmocka_unit_test(test_bad_signature),
+		cmocka_unit_test(test_error_scenarios),
 		cmocka_unit_test(test_flaky),
-		cmocka_unit_test(test_stall),
-		cmocka_unit_test(test_401),
 		cmocka_unit_test(test_no_bill),
 		cmocka_unit_test(test_truncated),
-		cmocka_unit_test(test_html),
-		cmocka_unit_test(test_business_error),
+		cmocka_unit_test(test_unknown_cert_id),
 		cmocka_unit_test(test_config_errors),
 	};
 	int failed = cmocka_run_group_tests_name("unionpay_api_pure", pure, NULL, NULL);

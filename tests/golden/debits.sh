@@ -3,20 +3,6 @@
 # failed attempts being the contract's CLOSED orders).
 source "$(dirname "$0")/lib.sh"
 
-# findings FILE: "kind|reason|order_no|difference|detail" of each row of a
-# discrepancies.csv (no field of the debits night holds a comma or a quote).
-findings() {
-	tr -d '\r' <"$1" | sed 1d | awk -F, '{ print $2 "|" $4 "|" $7 "|" $14 "|" $21 }' | sort
-}
-
-# expect_findings FILE <<<LINES: exactly these findings, nothing more.
-expect_findings() {
-	local want got
-	want=$(sort)
-	got=$(findings "$1")
-	[ "$got" = "$want" ] || { fail "findings of $1 differ"; diff <(echo "$want") <(echo "$got") >&2 || true; }
-}
-
 fresh_db golden_debits
 load_ledger "$ROOT/fixtures/debits"
 psql -q -v ON_ERROR_STOP=1 -c "\copy ledger_contracts(contract_id, merchant_id, channel, status, signed_at, terminated_at, per_debit_limit_fen, max_debits_per_day, billing_period, debits_per_period, expires_at, max_consecutive_failures, min_retry_interval) from '$ROOT/fixtures/debits/contracts.csv' csv header" >/dev/null

@@ -5,17 +5,6 @@
 # finding, and a term set afterwards takes effect.
 source "$(dirname "$0")/lib.sh"
 
-findings() {
-	tr -d '\r' <"$1" | sed 1d | awk -F, '{ print $2 "|" $4 "|" $7 "|" $14 "|" $21 }' | sort
-}
-
-expect_findings() {
-	local want got
-	want=$(sort)
-	got=$(findings "$1")
-	[ "$got" = "$want" ] || { fail "findings of $1 differ"; diff <(echo "$want") <(echo "$got") >&2 || true; }
-}
-
 fresh_db golden_debits_legacy
 load_ledger "$ROOT/fixtures/debits"
 # ledger_contracts as sql/ledger.sql created it before the contract terms

@@ -80,17 +80,23 @@ done < <(tail -n +2 "$WORK/reports/2026-03-02/discrepancies.csv" | cut -d, -f2 |
 valid_json "$body" '.business_date == "2026-03-02" and .exit_code == 1 and ([.kinds[].count] | add) == 11
 	and (.channels | length) == 1 and .channels[0].statement_rows == 18'
 
+# robot_night KIND PREFIX: a night whose alert goes to a KIND robot: delivered
+# once, the night unchanged, and the body (in $body) starts with PREFIX and
+# ends the two objects.
+robot_night() {
+	conf "$1"
+	scenario ok
+	night "$1" 1
+	night_is_unchanged "$1"
+	expect_received 1 "$1"
+	body=$alerts/001.json
+	cp "$body" "$WORK/logs/$1.body" 2>/dev/null || true
+	[ "$(head -c ${#2} "$body")" = "$2" ] || fail "$1: body shape: $(cat "$body")"
+	[ "$(tail -c 3 "$body")" = '"}}' ] || fail "$1: body end: $(cat "$body")"
+}
+
 # kind = wecom: {"msgtype":"markdown","markdown":{"content":"…"}}
-conf wecom
-scenario ok
-night wecom 1
-night_is_unchanged wecom
-expect_received 1 wecom
-body=$alerts/001.json
-cp "$body" "$WORK/logs/wecom.body" 2>/dev/null || true
-prefix='{"msgtype":"markdown","markdown":{"content":"## recon 2026-03-02: reconciled, discrepancies found (exit 1)\n'
-[ "$(head -c ${#prefix} "$body")" = "$prefix" ] || fail "wecom: body shape: $(cat "$body")"
-[ "$(tail -c 3 "$body")" = '"}}' ] || fail "wecom: body end: $(cat "$body")"
+robot_night wecom '{"msgtype":"markdown","markdown":{"content":"## recon 2026-03-02: reconciled, discrepancies found (exit 1)\n'
 grep -qF '**wechat 1900000109**: 18 statement rows' "$body" || fail "wecom: no channel line: $(cat "$body")"
 grep -qF '> 18 statement rows: 7 matched, 10 discrepancies, 1 pending, 0 quarantined; 16 ledger items: 7 matched, 6 discrepancies, 3 pending; 11 findings, 0 file(s) failed' "$body" ||
 	fail "wecom: the summary does not balance as summary.csv: $(cat "$body")"
@@ -99,16 +105,7 @@ grep -qF "Reports: $WORK/reports/2026-03-02" "$body" || fail "wecom: no reports 
 valid_json "$body" '.msgtype == "markdown" and (.markdown | keys) == ["content"] and (.markdown.content | length) > 0'
 
 # kind = dingtalk: {"msgtype":"markdown","markdown":{"title":"…","text":"…"}}
-conf dingtalk
-scenario ok
-night dingtalk 1
-night_is_unchanged dingtalk
-expect_received 1 dingtalk
-body=$alerts/001.json
-cp "$body" "$WORK/logs/dingtalk.body" 2>/dev/null || true
-prefix='{"msgtype":"markdown","markdown":{"title":"recon 2026-03-02: reconciled, discrepancies found (exit 1)","text":"## recon 2026-03-02'
-[ "$(head -c ${#prefix} "$body")" = "$prefix" ] || fail "dingtalk: body shape: $(cat "$body")"
-[ "$(tail -c 3 "$body")" = '"}}' ] || fail "dingtalk: body end: $(cat "$body")"
+robot_night dingtalk '{"msgtype":"markdown","markdown":{"title":"recon 2026-03-02: reconciled, discrepancies found (exit 1)","text":"## recon 2026-03-02'
 valid_json "$body" '.msgtype == "markdown" and (.markdown | keys) == ["text", "title"]'
 
 # 500 twice, then 200: retried, delivered once

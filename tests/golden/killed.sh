@@ -11,16 +11,6 @@ export RECON_CONFIG="$WORK/recon.conf"
 day=$(($(date -ud 2026-03-02 +%s) / 86400))
 ns=$((0x7265636f))
 
-# wait_for SECONDS COMMAND...: polls COMMAND every 0.1 s until it succeeds.
-wait_for() {
-	local tries=$(($1 * 10))
-	shift
-	until "$@"; do
-		tries=$((tries - 1))
-		[ "$tries" -gt 0 ] || return 1
-		sleep 0.1
-	done
-}
 backends() { sql "select count(*) from pg_stat_activity where datname = current_database() and application_name = '$1'"; }
 no_recon_backend() { [ "$(backends recon)" = 0 ]; }
 recon_connected() { [ "$(backends recon)" != 0 ]; }

@@ -121,6 +121,43 @@ expect_balanced_summary() {
 	done
 }
 
+# findings FILE: "kind|reason|order_no|difference|detail" of each row of a
+# discrepancies.csv (for nights none of whose fields holds a comma or a quote).
+findings() {
+	tr -d '\r' <"$1" | sed 1d | awk -F, '{ print $2 "|" $4 "|" $7 "|" $14 "|" $21 }' | sort
+}
+
+# expect_findings FILE <<<LINES: exactly these findings, nothing more.
+expect_findings() {
+	local want got
+	want=$(sort)
+	got=$(findings "$1")
+	[ "$got" = "$want" ] || { fail "findings of $1 differ"; diff <(echo "$want") <(echo "$got") >&2 || true; }
+}
+
+# wait_for SECONDS COMMAND...: polls COMMAND every 0.1 s until it succeeds.
+wait_for() {
+	local tries=$(($1 * 10))
+	shift
+	until "$@"; do
+		tries=$((tries - 1))
+		[ "$tries" -gt 0 ] || return 1
+		sleep 0.1
+	done
+}
+
+# demo_source: the [source wx-main] section of the demo's WeChat statement,
+# for a recon.conf a test writes itself.
+demo_source() {
+	cat <<'CONF'
+[source wx-main]
+channel = wechat
+merchant_id = 1900000109
+location = wechat_1900000109_{yyyymmdd}.csv
+fee_rate = 0.60%
+CONF
+}
+
 sql() { psql -qtAX -c "$1"; }
 
 expect_sql() { # expect_sql EXPECTED QUERY

@@ -10,15 +10,6 @@ source "$(dirname "$0")/lib.sh"
 demo_night golden_publish
 export RECON_CONFIG="$WORK/recon.conf"
 D=2026-03-02
-wait_for() {
-	local tries=$(($1 * 10))
-	shift
-	until "$@"; do
-		tries=$((tries - 1))
-		[ "$tries" -gt 0 ] || return 1
-		sleep 0.1
-	done
-}
 no_recon_backend() {
 	[ "$(sql "select count(*) from pg_stat_activity where datname = current_database() and application_name = 'recon'")" = 0 ]
 }

@@ -11,11 +11,7 @@ cat >"$WORK/recon.conf" <<CONF
 [run]
 reports = reports
 
-[source wx-main]
-channel = wechat
-merchant_id = 1900000109
-location = wechat_1900000109_{yyyymmdd}.csv
-fee_rate = 0.60%
+$(demo_source)
 
 [source wx-excerpt]
 channel = wechat

@@ -18,7 +18,7 @@ create table shop.refunds as
 drop table ledger_orders, ledger_refunds;
 SQL
 cp "$ROOT"/fixtures/demo/wechat_1900000109_20260302.csv "$WORK"/
-cat >"$WORK/recon.conf" <<'CONF'
+cat >"$WORK/recon.conf" <<CONF
 [ledger]
 orders_query = SELECT no AS order_no, mch AS merchant_id, via AS channel, txn AS channel_txn_id,
     cents AS amount_fen, 'CNY' AS currency, state AS status, created AS created_at, paid AS paid_at,
@@ -31,11 +31,7 @@ refunds_query = SELECT rno AS refund_no, ono AS order_no, rid AS channel_refund_
 carry_over_days = 1
 reports = reports
 
-[source wx-main]
-channel = wechat
-merchant_id = 1900000109
-location = wechat_1900000109_{yyyymmdd}.csv
-fee_rate = 0.60%
+$(demo_source)
 CONF
 run_recon 1 run --config "$WORK/recon.conf" --date 2026-03-02
 same_files "$WORK/reports/2026-03-02" "$GOLDEN/night/2026-03-02"

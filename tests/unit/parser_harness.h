@@ -1,6 +1,7 @@
 /* Shared helpers for the statement parser unit tests: collect the records and
  * quarantined rows a parser emits (copied into zeroed memory, so they compare
- * as bytes), read a file whole, and feed data through rcn_parser whole or in
+ * as bytes), compare two parses' verdicts, read a file whole (the decoder
+ * tests use it too), and feed data through rcn_parser whole or in
  * chunks. Include after <cmocka.h>. */
 #ifndef RECON_TESTS_PARSER_HARNESS_H
 #define RECON_TESTS_PARSER_HARNESS_H
@@ -118,6 +119,30 @@ static inline void ph_assert_same_collect(const ph_collect *a, const ph_collect 
 		assert_int_equal(a->quar_line[i], b->quar_line[i]);
 		assert_string_equal(a->quar_reason[i], b->quar_reason[i]);
 	}
+}
+
+/* Two parses of the same bytes gave the same verdict and totals. */
+static inline void ph_assert_same_result(const rcn_stmt_result *a, const rcn_stmt_result *b)
+{
+	assert_string_equal(a->format, b->format);
+	assert_int_equal(a->rows, b->rows);
+	assert_int_equal(a->payments, b->payments);
+	assert_int_equal(a->refunds, b->refunds);
+	assert_int_equal(a->bad_rows, b->bad_rows);
+	assert_int_equal(a->amount_fen, b->amount_fen);
+	assert_int_equal(a->refund_fen, b->refund_fen);
+	assert_int_equal(a->fee, b->fee);
+	assert_int_equal(a->net_fen, b->net_fen);
+	assert_int_equal(a->movements, b->movements);
+	assert_int_equal(a->movement_in_fen, b->movement_in_fen);
+	assert_int_equal(a->movement_out_fen, b->movement_out_fen);
+	assert_int_equal(a->has_summary, b->has_summary);
+	assert_int_equal(a->totals_ok, b->totals_ok);
+	assert_int_equal(a->rejected, b->rejected);
+	assert_int_equal(a->reason.code, b->reason.code);
+	assert_int_equal(a->reason.line, b->reason.line);
+	assert_string_equal(a->reason.file, b->reason.file);
+	assert_string_equal(a->reason.msg, b->reason.msg);
 }
 
 /* Feeds data through a parser built from spec in chunks of `step` bytes

@@ -38,18 +38,7 @@ static rcn_rc parse_mem(const char *data, size_t n, size_t step, rcn_stmt_result
 
 static void assert_same(const rcn_stmt_result *a, const collect *ca, const rcn_stmt_result *b, const collect *cb)
 {
-	assert_string_equal(a->format, b->format);
-	assert_int_equal(a->rows, b->rows);
-	assert_int_equal(a->bad_rows, b->bad_rows);
-	assert_int_equal(a->movements, b->movements);
-	assert_int_equal(a->movement_in_fen, b->movement_in_fen);
-	assert_int_equal(a->movement_out_fen, b->movement_out_fen);
-	assert_int_equal(a->has_summary, b->has_summary);
-	assert_int_equal(a->totals_ok, b->totals_ok);
-	assert_int_equal(a->rejected, b->rejected);
-	assert_int_equal(a->reason.code, b->reason.code);
-	assert_int_equal(a->reason.line, b->reason.line);
-	assert_string_equal(a->reason.msg, b->reason.msg);
+	ph_assert_same_result(a, b);
 	ph_assert_same_collect(ca, cb);
 }
 

@@ -16,6 +16,7 @@
 #include <zlib.h>
 
 #include "recon/input.h"
+#include "parser_harness.h"
 
 #define WECHAT_DIR SAMPLES_DIR "/wechat"
 #define CSV	   WECHAT_DIR "/gunsluo_v3_tradebill_ALL.csv"
@@ -38,21 +39,6 @@ static int teardown(void **state)
 	char cmd[300];
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
 	return system(cmd) == 0 ? 0 : -1;
-}
-
-static char *slurp(const char *path, size_t *n)
-{
-	FILE *f = fopen(path, "rb");
-	assert_non_null(f);
-	fseek(f, 0, SEEK_END);
-	long len = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	char *buf = malloc((size_t)len + 1);
-	assert_non_null(buf);
-	assert_int_equal(fread(buf, 1, (size_t)len, f), (size_t)len);
-	fclose(f);
-	*n = (size_t)len;
-	return buf;
 }
 
 static void write_file(const char *path, const void *data, size_t n)
@@ -109,7 +95,7 @@ static void test_plain(void **state)
 	rcn_err err;
 	size_t n, want_n;
 	char *data, sha[65];
-	char *want = slurp(CSV, &want_n);
+	char *want = ph_slurp(CSV, &want_n);
 	assert_int_equal(rcn_input_open(&in, CSV, 0, &err), RCN_OK);
 	assert_false(rcn_input_is_gzip(in));
 	assert_int_equal(read_all(in, 100, &data, &n, &err), RCN_OK);
@@ -130,7 +116,7 @@ static void test_gzip(void **state)
 	rcn_err err;
 	size_t n, want_n;
 	char *data, sha[65];
-	char *want = slurp(CSV, &want_n);
+	char *want = ph_slurp(CSV, &want_n);
 	/* Tiny reads exercise the output-buffer boundaries of inflate. */
 	static const size_t steps[] = {1, 7, 4096};
 	for (size_t i = 0; i < 3; i++) {
@@ -157,7 +143,7 @@ static void test_gz_name_plain_content(void **state)
 	char *data, sha[65];
 	rcn_input *in;
 	rcn_err err;
-	char *want = slurp(CSV, &want_n);
+	char *want = ph_slurp(CSV, &want_n);
 	tmp_path(path, sizeof(path), "bill.csv.gz");
 	write_file(path, want, want_n);
 	assert_int_equal(rcn_input_open(&in, path, 0, &err), RCN_OK);
@@ -172,7 +158,7 @@ static void test_gz_name_plain_content(void **state)
 
 	/* And gzip content under a plain name is inflated. */
 	size_t gz_n;
-	char *gz = slurp(GZ, &gz_n);
+	char *gz = ph_slurp(GZ, &gz_n);
 	tmp_path(path, sizeof(path), "bill.csv");
 	write_file(path, gz, gz_n);
 	assert_int_equal(rcn_input_open(&in, path, 0, &err), RCN_OK);
@@ -193,7 +179,7 @@ static void test_truncated(void **state)
 	char *data;
 	rcn_input *in;
 	rcn_err err;
-	char *gz = slurp(GZ, &gz_n);
+	char *gz = ph_slurp(GZ, &gz_n);
 	static const size_t cuts[] = {2, 10, 300, 580};
 	for (size_t i = 0; i < 4; i++) {
 		tmp_path(path, sizeof(path), "cut.csv.gz");
@@ -224,7 +210,7 @@ static void test_corrupt(void **state)
 	char *data;
 	rcn_input *in;
 	rcn_err err;
-	char *gz = slurp(GZ, &gz_n);
+	char *gz = ph_slurp(GZ, &gz_n);
 	gz[3] = (char)0xE0; /* reserved FLG bits */
 	tmp_path(path, sizeof(path), "bad.csv.gz");
 	write_file(path, gz, gz_n);
@@ -237,7 +223,7 @@ static void test_corrupt(void **state)
 
 	/* A damaged trailer: the CRC no longer matches. */
 	free(gz);
-	gz = slurp(GZ, &gz_n);
+	gz = ph_slurp(GZ, &gz_n);
 	gz[gz_n - 6] ^= 0x55;
 	write_file(path, gz, gz_n);
 	assert_int_equal(rcn_input_open(&in, path, 0, &err), RCN_OK);
@@ -256,8 +242,8 @@ static void test_concatenated_members(void **state)
 	char *data;
 	rcn_input *in;
 	rcn_err err;
-	char *gz = slurp(GZ, &gz_n);
-	char *csv = slurp(CSV, &csv_n);
+	char *gz = ph_slurp(GZ, &gz_n);
+	char *csv = ph_slurp(CSV, &csv_n);
 	char *two = malloc(2 * gz_n);
 	assert_non_null(two);
 	memcpy(two, gz, gz_n);
@@ -369,7 +355,7 @@ static void test_empty_and_large(void **state)
 	assert_int_equal(gzwrite(gzf, src, (unsigned)big), (int)big);
 	assert_int_equal(gzclose(gzf), Z_OK);
 	size_t raw_n;
-	char *raw = slurp(path, &raw_n);
+	char *raw = ph_slurp(path, &raw_n);
 	sha256_hex(raw, raw_n, want_sha);
 	assert_int_equal(rcn_input_open(&in, path, 0, &err), RCN_OK);
 	assert_true(rcn_input_is_gzip(in));
@@ -465,8 +451,8 @@ static void test_open_mem(void **state)
 {
 	(void)state;
 	size_t gz_n, csv_n, n;
-	char *gz = slurp(GZ, &gz_n);
-	char *csv = slurp(CSV, &csv_n);
+	char *gz = ph_slurp(GZ, &gz_n);
+	char *csv = ph_slurp(CSV, &csv_n);
 	char *data, sha[65];
 	rcn_input *in;
 	rcn_err err;

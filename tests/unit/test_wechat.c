@@ -72,30 +72,6 @@ static rcn_rc parse_str(const char *s, rcn_stmt_result *res, collect *col)
 	return parse_mem(s, strlen(s), 0, res, col);
 }
 
-static void assert_same_result(const rcn_stmt_result *a, const rcn_stmt_result *b)
-{
-	assert_string_equal(a->format, b->format);
-	assert_int_equal(a->rows, b->rows);
-	assert_int_equal(a->payments, b->payments);
-	assert_int_equal(a->refunds, b->refunds);
-	assert_int_equal(a->bad_rows, b->bad_rows);
-	assert_int_equal(a->amount_fen, b->amount_fen);
-	assert_int_equal(a->refund_fen, b->refund_fen);
-	assert_int_equal(a->fee, b->fee);
-	assert_int_equal(a->has_summary, b->has_summary);
-	assert_int_equal(a->totals_ok, b->totals_ok);
-	assert_int_equal(a->rejected, b->rejected);
-	assert_int_equal(a->reason.code, b->reason.code);
-	assert_int_equal(a->reason.line, b->reason.line);
-	assert_string_equal(a->reason.file, b->reason.file);
-	assert_string_equal(a->reason.msg, b->reason.msg);
-}
-
-static void assert_same_collect(const collect *a, const collect *b)
-{
-	ph_assert_same_collect(a, b);
-}
-
 /* ---- every sample file, with its exact verdict ---- */
 
 typedef struct {
@@ -176,8 +152,8 @@ static void check_sample(const sample_expect *x)
 		rcn_rc r2 = parse_mem(data, n, 1, &bytewise, &cb);
 		assert_int_equal(r1, x->code);
 		assert_int_equal(r1, r2);
-		assert_same_result(&whole, &bytewise);
-		assert_same_collect(&cw, &cb);
+		ph_assert_same_result(&whole, &bytewise);
+		ph_assert_same_collect(&cw, &cb);
 		assert_int_equal(whole.rows, x->rows);
 		assert_string_equal(whole.reason.msg, x->msg);
 		free(data);
@@ -354,11 +330,11 @@ static rcn_rc parse_both(const char *s, size_t n, rcn_stmt_result *res, collect 
 	collect c1;
 	rcn_rc rc = parse_mem(s, n, 0, res, col);
 	assert_int_equal(parse_mem(s, n, 1, &r1, &c1), rc);
-	assert_same_result(res, &r1);
-	assert_same_collect(col, &c1);
+	ph_assert_same_result(res, &r1);
+	ph_assert_same_collect(col, &c1);
 	assert_int_equal(parse_mem(s, n, 5, &r1, &c1), rc);
-	assert_same_result(res, &r1);
-	assert_same_collect(col, &c1);
+	ph_assert_same_result(res, &r1);
+	ph_assert_same_collect(col, &c1);
 	return rc;
 }
 

@@ -16,6 +16,7 @@
 
 #include "recon/parse.h"
 #include "recon/zip.h"
+#include "parser_harness.h"
 
 #define UNIONPAY_ZIP SAMPLES_DIR "/unionpay/802310048993424_20150905.zip"
 #define UNIONPAY_ZM  "INN15090588ZM_802310048993424"
@@ -26,21 +27,6 @@
 #define MIB	     ((size_t)1 << 20)
 #define GBK_SUMMARY  "20880000000000000156_20260302_\xd2\xb5\xce\xf1\xc3\xf7\xcf\xb8(\xbb\xe3\xd7\xdc).csv"
 #define UP_FIXTURE   FIXTURES_DIR "/fetch/unionpay/802310048993424_20150905.zip"
-
-static char *slurp(const char *path, size_t *n)
-{
-	FILE *f = fopen(path, "rb");
-	assert_non_null(f);
-	fseek(f, 0, SEEK_END);
-	long len = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	char *buf = malloc((size_t)len + 1);
-	assert_non_null(buf);
-	assert_int_equal(fread(buf, 1, (size_t)len, f), (size_t)len);
-	fclose(f);
-	*n = (size_t)len;
-	return buf;
-}
 
 /* ---- building archives ---- */
 
@@ -231,7 +217,7 @@ static void test_unionpay_sample(void **state)
 	static const char *names[] = {UNIONPAY_ZM, UNIONPAY_RD};
 	static const uint64_t sizes[] = {4872, 2312};
 	size_t zn;
-	char *zbytes = slurp(UNIONPAY_ZIP, &zn);
+	char *zbytes = ph_slurp(UNIONPAY_ZIP, &zn);
 	for (int from_mem = 0; from_mem < 2; from_mem++) {
 		rcn_zip *z;
 		rcn_err err;
@@ -249,7 +235,7 @@ static void test_unionpay_sample(void **state)
 			char path[512];
 			size_t want_n;
 			snprintf(path, sizeof(path), "%s/unionpay/extracted/%s", SAMPLES_DIR, names[i]);
-			char *want = slurp(path, &want_n);
+			char *want = ph_slurp(path, &want_n);
 			collected c;
 			collect_init(&c);
 			assert_int_equal(rcn_zip_read(z, i, collect, &c, &err), RCN_OK);
@@ -544,7 +530,7 @@ static void test_size_limits(void **state)
 {
 	(void)state;
 	size_t zn;
-	char *zbytes = slurp(UNIONPAY_ZIP, &zn);
+	char *zbytes = ph_slurp(UNIONPAY_ZIP, &zn);
 	rcn_zip_limits lim = {0, 1000, 0, 0};
 	expect_read_error(zbytes, zn, "up.zip", &lim, RCN_ELIMIT, "up.zip:" UNIONPAY_ZM,
 			  "inflated size exceeds 1000 bytes");
@@ -603,7 +589,7 @@ static void test_crc_mismatch(void **state)
 
 	/* The sample with one compressed byte flipped fails one way or another, never silently. */
 	size_t zn;
-	char *zbytes = slurp(UNIONPAY_ZIP, &zn);
+	char *zbytes = ph_slurp(UNIONPAY_ZIP, &zn);
 	zbytes[30 + strlen(UNIONPAY_ZM) + 200] ^= 0x10;
 	collect_init(&c);
 	assert_int_equal(rcn_zip_open_mem(&z, zbytes, zn, "up.zip", NULL, &err), RCN_OK);
@@ -618,7 +604,7 @@ static void test_truncated(void **state)
 {
 	(void)state;
 	size_t zn;
-	char *zbytes = slurp(UNIONPAY_ZIP, &zn);
+	char *zbytes = ph_slurp(UNIONPAY_ZIP, &zn);
 	static const size_t cuts[] = {4, 29, 600, 1000, 1073};
 	for (size_t i = 0; i < sizeof(cuts) / sizeof(cuts[0]); i++)
 		expect_open_error(zbytes, cuts[i], "up.zip", NULL, RCN_EFORMAT,
@@ -825,8 +811,8 @@ static void test_statement_layout(void **state)
 {
 	(void)state;
 	size_t dn, sn;
-	char *detail = slurp(FIXTURES_DIR "/alipay/trade_ok.csv", &dn);
-	char *summary = slurp(FIXTURES_DIR "/alipay/summary_ok.csv", &sn);
+	char *detail = ph_slurp(FIXTURES_DIR "/alipay/trade_ok.csv", &dn);
+	char *summary = ph_slurp(FIXTURES_DIR "/alipay/summary_ok.csv", &sn);
 	rcn_stmt_result res;
 
 	zfile ok[] = {{.name = GBK_DETAIL, .data = detail, .n = dn, .method = 8},
