@@ -107,10 +107,6 @@ void rcn_strmap_free(rcn_strmap *m);
  * *existing set) if the key was already there. */
 bool rcn_strmap_put(rcn_strmap *m, const char *key, size_t len, uint32_t val, uint32_t *existing);
 bool rcn_strmap_get(const rcn_strmap *m, const char *key, size_t len, uint32_t *out);
-/* The same with the key's rcn_hash already known: a loop that prefetches
- * keys ahead hashes each key once, not once for the hint and again here. */
-bool rcn_strmap_put_hashed(rcn_strmap *m, const char *key, size_t len, uint32_t hash, uint32_t val, uint32_t *existing);
-bool rcn_strmap_get_hashed(const rcn_strmap *m, const char *key, size_t len, uint32_t hash, uint32_t *out);
 /* Grows the map once so that `count` keys fit without growing again. */
 void rcn_strmap_reserve(rcn_strmap *m, size_t count);
 /* Work handed to a thread of its own: fn(arg) runs there, or here and now

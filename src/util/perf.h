@@ -1,5 +1,5 @@
 /* perf: util's performance machinery, internal to the modules (not part of
- * librecon's API in include/recon/): a prefetch hint for rcn_strmap, the
+ * librecon's API in include/recon/): prefetching for rcn_strmap, the
  * ring that hands slots between a producer and a consumer thread, and page
  * filling. Defined in src/util/common.c. None changes a result, only when
  * memory is touched or which thread does the work. */
@@ -13,6 +13,11 @@
 
 #include "recon/common.h"
 
+/* rcn_strmap_put and rcn_strmap_get with the key's rcn_hash already known:
+ * a loop that prefetches keys ahead (rcn_strmap_prefetch_hashed) hashes each
+ * key once, not once for the hint and again here. */
+bool rcn_strmap_put_hashed(rcn_strmap *m, const char *key, size_t len, uint32_t hash, uint32_t val, uint32_t *existing);
+bool rcn_strmap_get_hashed(const rcn_strmap *m, const char *key, size_t len, uint32_t hash, uint32_t *out);
 /* Starts loading the slot of the key with this rcn_hash into the cache:
  * called some keys ahead in a loop, the lookups find their slots there
  * instead of waiting on memory. A put that grows the map in between only
