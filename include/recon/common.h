@@ -107,18 +107,8 @@ void rcn_strmap_free(rcn_strmap *m);
  * *existing set) if the key was already there. */
 bool rcn_strmap_put(rcn_strmap *m, const char *key, size_t len, uint32_t val, uint32_t *existing);
 bool rcn_strmap_get(const rcn_strmap *m, const char *key, size_t len, uint32_t *out);
-/* The same with the key's rcn_hash already known: a loop that prefetches
- * keys ahead hashes each key once, not once for the hint and again here. */
-bool rcn_strmap_put_hashed(rcn_strmap *m, const char *key, size_t len, uint32_t hash, uint32_t val, uint32_t *existing);
-bool rcn_strmap_get_hashed(const rcn_strmap *m, const char *key, size_t len, uint32_t hash, uint32_t *out);
 /* Grows the map once so that `count` keys fit without growing again. */
 void rcn_strmap_reserve(rcn_strmap *m, size_t count);
-/* Starts loading the slot of the key with this rcn_hash into the cache:
- * called some keys ahead in a loop, the lookups find their slots there
- * instead of waiting on memory. A put that grows the map in between only
- * makes the hint useless. */
-void rcn_strmap_prefetch_hashed(const rcn_strmap *m, uint32_t hash);
-
 /* Work handed to a thread of its own: fn(arg) runs there, or here and now
  * when no thread can be started, so the result is the same either way.
  * rcn_task_join waits for it; joining again, or a task never started (zeroed),
@@ -132,47 +122,9 @@ void rcn_task_start(rcn_task *t, void *(*fn)(void *), void *arg);
 bool rcn_task_spawn(rcn_task *t, void *(*fn)(void *), void *arg);
 void rcn_task_join(rcn_task *t);
 
-/* A ring of n slots (an array the caller owns) handed in order from one
- * producer thread to one consumer thread. The producer fills the slot
- * rcn_ring_free_slot names and calls rcn_ring_put; the consumer uses the slot
- * rcn_ring_full_slot names and calls rcn_ring_done. Either side may close the
- * ring: the producer's rcn_ring_free_slot and, once the filled slots are
- * used, the consumer's rcn_ring_full_slot then return SIZE_MAX. */
-typedef struct {
-	pthread_mutex_t mu;
-	pthread_cond_t filled, freed;
-	size_t n, out, count; /* out: the oldest filled slot; count: filled, the consumer's current one too */
-	bool closed;
-} rcn_ring;
-void rcn_ring_init(rcn_ring *r, size_t n);
-void rcn_ring_destroy(rcn_ring *r);
-size_t rcn_ring_free_slot(rcn_ring *r);
-void rcn_ring_put(rcn_ring *r);
-size_t rcn_ring_full_slot(rcn_ring *r);
-void rcn_ring_done(rcn_ring *r);
-/* Waits until the consumer has used every filled slot. */
-void rcn_ring_wait_empty(rcn_ring *r);
-void rcn_ring_close(rcn_ring *r);
-
 /* A clock's reading in seconds (CLOCK_MONOTONIC for wall time,
  * CLOCK_THREAD_CPUTIME_ID for a thread's CPU time). */
 double rcn_clock_seconds(clockid_t clock);
-
-/* Fresh memory costs a page fault per page (4 KiB) on first write: ~1.6 us
- * each on this project's VMs, a few seconds of a 4 GiB night. These ask the
- * kernel to fill a range's pages in one call instead (MADV_POPULATE_WRITE,
- * Linux 5.14; elsewhere a no-op), a fifth cheaper. Only whole pages inside
- * [p, p + n) are filled; only a hint, errors are ignored. */
-void rcn_populate(void *p, size_t n);
-/* For an array filled front to back, called before each write with `used`
- * the bytes in use after it (of `cap`): fills the pages from *mark (0 at
- * first) to a few MiB past used, and moves the mark there. */
-void rcn_populate_grow(void *base, size_t used, size_t cap, size_t *mark);
-static inline void rcn_populate_ahead(void *base, size_t used, size_t cap, size_t *mark)
-{
-	if (used > *mark)
-		rcn_populate_grow(base, used, cap, mark);
-}
 
 /* The machine's physical memory in bytes (0 when unknown). */
 size_t rcn_phys_memory(void);

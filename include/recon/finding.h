@@ -32,6 +32,20 @@ const char *rcn_kind_name_cn(rcn_kind k); /* "短款" */
 /* Which side an item comes from: the channel statement or the merchant ledger. */
 typedef enum { RCN_SIDE_CHANNEL = 'S', RCN_SIDE_LEDGER = 'L' } rcn_side;
 
+/* Per channel, merchant account and side: where every row and every fen went.
+ * Made by the matcher (rcn_match_tallies), read by the reports. */
+typedef struct {
+	const char *channel, *merchant_id;
+	rcn_side side;
+	long rows_in, matched, discrepancies, pending, quarantined;
+	int64_t amount_in, amount_matched, amount_discrepancies, amount_pending, amount_quarantined;
+	long kinds[RCN_K__COUNT];
+	int64_t payments_fen, refunds_fen; /* successful channel payments / refunds (应结) */
+	int64_t channel_fee, expected_fee; /* 1e-5 yuan */
+	bool has_expected_fee;
+	long suspicious_debits; /* auto-debits above 200% of their contract's average */
+} rcn_tally;
+
 /* All text fields are non-NULL ("" when absent) and borrowed from whoever
  * produced the finding (the matcher's arena, or a database row during a callback). */
 typedef struct {

@@ -4,9 +4,9 @@
 #define RECON_MATCH_H
 
 #include "recon/common.h"
-#include "recon/db.h"
 #include "recon/fees.h"
 #include "recon/finding.h"
+#include "recon/ledger_rows.h"
 #include "recon/record.h"
 
 typedef struct rcn_match rcn_match;
@@ -25,20 +25,8 @@ typedef struct {
 	int64_t fee_tolerance_fen;	/* per-file fee total: differences above this are reported */
 } rcn_match_source;
 
-/* Per channel, merchant account and side: where every row and every fen went. */
-typedef struct {
-	const char *channel, *merchant_id;
-	rcn_side side;
-	long rows_in, matched, discrepancies, pending, quarantined;
-	int64_t amount_in, amount_matched, amount_discrepancies, amount_pending, amount_quarantined;
-	long kinds[RCN_K__COUNT];
-	int64_t payments_fen, refunds_fen; /* successful channel payments / refunds (应结) */
-	int64_t channel_fee, expected_fee; /* 1e-5 yuan */
-	bool has_expected_fee;
-	long suspicious_debits; /* auto-debits above 200% of their contract's average */
-} rcn_tally;
-
-/* sum += t, every count and amount (the strings and side stay sum's). */
+/* sum += t, every count and amount (the strings and side stay sum's). rcn_tally
+ * is in recon/finding.h, for the reports; the matcher makes the tallies. */
 void rcn_tally_add(rcn_tally *sum, const rcn_tally *t);
 
 /* Key lists for ledger rows outside the window (borrowed from the matcher). */
@@ -62,9 +50,6 @@ void rcn_match_free(rcn_match *m);
  * merged in configuration order: the result does not depend on threads. */
 typedef struct rcn_batch rcn_batch;
 rcn_batch *rcn_batch_new(void);
-/* Sizes the batch for about n rows at once instead of growing it a
- * doubling at a time: a hint, capped (a quarter of the machine's memory). */
-void rcn_batch_expect(rcn_batch *b, size_t n);
 /* Copies rec (strings included) into the batch. */
 void rcn_batch_add(rcn_batch *b, const rcn_record *rec);
 size_t rcn_batch_count(const rcn_batch *b);
@@ -85,10 +70,6 @@ void rcn_match_source_rejected(rcn_match *m, size_t source);
 /* Ledger side (views are copied). had_prior_run: a run of day-1 exists, so
  * ledger orders of earlier days that are not in its suspense were reconciled. */
 void rcn_match_add_order(rcn_match *m, const rcn_ledger_order *o);
-/* Sizes the orders and their index for about n window orders at once,
- * instead of growing them (and rehashing the index) a doubling at a time as
- * they come: a hint, capped, that changes nothing but when memory is taken. */
-void rcn_match_expect_orders(rcn_match *m, size_t n);
 void rcn_match_add_refund(rcn_match *m, const rcn_ledger_refund *r);
 void rcn_match_add_suspense(rcn_match *m, const rcn_finding *f);
 void rcn_match_set_prior_run(rcn_match *m, bool had_prior_run);

@@ -9,8 +9,7 @@
 #include "recon/common.h"
 #include "recon/date.h"
 #include "recon/finding.h"
-#include "recon/match.h"
-#include "recon/settle.h"
+#include "recon/settlement.h"
 
 /* A row or a whole file that could not be reconciled. */
 typedef struct {

@@ -7,6 +7,7 @@
 #include "recon/calendar.h"
 #include "recon/common.h"
 #include "recon/date.h"
+#include "recon/settlement.h"
 
 typedef struct {
 	char channel[64];  /* never "*" */
@@ -30,36 +31,8 @@ const rcn_settle_rule *rcn_settle_rules_find(const rcn_settle_rules *r, const ch
  * T+N counts working days of the calendar, D+N natural days. */
 rcn_rc rcn_settle_due(const rcn_settle_rule *rule, const rcn_calendar *cal, rcn_date day, rcn_date *out, rcn_err *err);
 
-/* What a merchant account is owed for a business date, in fen (fees in 1e-5 yuan). */
-typedef struct {
-	int64_t payments_fen, refunds_fen, fee;
-	int64_t net_fen; /* payments - refunds - fee, rounded half up to the fen */
-} rcn_settle_amount;
+/* Fills net_fen from payments, refunds and fee (rounded half up to the fen). */
 void rcn_settle_amount_compute(rcn_settle_amount *a);
-
-/* One merchant account's settlement of one business date, and what became of it. */
-typedef enum {
-	RCN_SETTLE_DUE,	      /* expected, not yet checked (or nothing to check it against) */
-	RCN_SETTLE_SETTLED,   /* arrived on its due date with the expected amount */
-	RCN_SETTLE_LATE,      /* arrived with the expected amount, after its due date */
-	RCN_SETTLE_AMOUNT,    /* money arrived, but not the expected amount */
-	RCN_SETTLE_MISSING,   /* nothing arrived within the carry-over days after the due date */
-	RCN_SETTLE_UNVERIFIED /* no fund-flow statement of this account to check it against */
-} rcn_settle_status;
-
-const char *rcn_settle_status_name(rcn_settle_status s);
-bool rcn_settle_status_parse(const char *s, rcn_settle_status *out);
-
-typedef struct {
-	const char *channel, *merchant_id, *cycle; /* borrowed */
-	rcn_date business_date, due_date;
-	rcn_settle_amount amount;
-	rcn_settle_status status;
-	bool has_settled;
-	int64_t settled_fen;
-	rcn_date settled_on;
-	char detail[160];
-} rcn_settlement;
 
 /* Money that arrived on one day for one account, from its fund-flow statement. */
 typedef struct {

@@ -6,6 +6,8 @@
 
 #include <stdlib.h>
 
+#include "util/perf.h"
+
 #define DEPTH 4
 
 typedef struct {

@@ -12,6 +12,7 @@
 #include "ledger/db_internal.h"
 #include "ledger/pgbin.h"
 #include "ledger/pgtext.h"
+#include "util/perf.h"
 
 #define SQL_LIMIT    (256u * 1024u * 1024u)
 #define LOOKUP_BATCH 5000

@@ -4,8 +4,8 @@
 #ifndef RECON_MATCH_DEBITS_H
 #define RECON_MATCH_DEBITS_H
 
-#include "recon/db.h"
 #include "recon/finding.h"
+#include "recon/ledger_rows.h"
 
 /* Rules that need every debit of a contract on the day (rcn_debit_day_flags). */
 enum { RCN_DEBIT_TOO_MANY = 1, RCN_DEBIT_PAST_PERIOD = 2 };

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "recon/match.h"
 #include "recon/money.h"
 #include "recon/report.h"
 

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "match/perf.h"
 #include "recon/alert.h"
 #include "recon/db.h"
 #include "recon/match.h"

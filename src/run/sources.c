@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "match/perf.h"
 #include "recon/channel.h"
 #include "recon/input.h"
 #include "recon/text.h"

@@ -6,23 +6,6 @@
 #include "recon/money.h"
 #include "recon/settle.h"
 
-static const char *const status_names[] = {"due", "settled", "late", "amount", "missing", "unverified"};
-
-const char *rcn_settle_status_name(rcn_settle_status s)
-{
-	return (unsigned)s < sizeof(status_names) / sizeof(status_names[0]) ? status_names[s] : "?";
-}
-
-bool rcn_settle_status_parse(const char *s, rcn_settle_status *out)
-{
-	for (size_t i = 0; i < sizeof(status_names) / sizeof(status_names[0]); i++)
-		if (strcmp(s, status_names[i]) == 0) {
-			*out = (rcn_settle_status)i;
-			return true;
-		}
-	return false;
-}
-
 static bool same_account(const rcn_settlement *s, const rcn_settle_arrival *a)
 {
 	return strcmp(s->channel, a->channel) == 0 && strcmp(s->merchant_id, a->merchant_id) == 0;

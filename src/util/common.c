@@ -2,6 +2,7 @@
  * map: the small data structures every other module builds on. */
 #include "recon/common.h"
 #include "recon/text.h"
+#include "util/perf.h"
 
 #include <assert.h>
 #include <fcntl.h>

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "recon/charset.h"
+#include "recon/text.h"
 
 rcn_rc rcn_rulescsv_bad(rcn_rulescsv *c, const char *fmt, ...)
 {
@@ -172,7 +172,7 @@ rcn_rc rcn_rulescsv_read(rcn_rulescsv *c, const rcn_rulescsv_spec *spec, const c
 		size_t n = strlen(s);
 		while (n > 0 && (s[n - 1] == '\n' || s[n - 1] == '\r'))
 			s[--n] = '\0';
-		if (!rcn_utf8_valid(s, n)) {
+		if (rcn_utf8_check(s, n) != n) {
 			/* a spreadsheet saving as GBK would make every Chinese name miss */
 			rc = rcn_rulescsv_bad(c, "not UTF-8: save the file as CSV UTF-8");
 			goto cleanup;

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "match/perf.h"
 #include "recon/match.h"
 #include "recon/money.h"
 

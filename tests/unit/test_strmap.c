@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "recon/common.h"
+#include "util/perf.h"
 
 static void test_prefixes_and_lengths(void **state)
 {
