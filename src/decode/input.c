@@ -4,6 +4,7 @@
  * state. Gzip is inflated by ISA-L's igzip, which checks the header and the CRC-32 and ISIZE
  * trailer itself and inflates the night's biggest files at over twice zlib's speed (README). */
 #include "recon/input.h"
+#include "util/err.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -45,13 +46,11 @@ static rcn_rc fail(rcn_input *in, rcn_err *err, rcn_rc code, const char *fmt, ..
 
 static rcn_rc fail(rcn_input *in, rcn_err *err, rcn_rc code, const char *fmt, ...)
 {
-	char msg[400];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	rcn_err_vset(&in->fail_err, NULL, code, in->path, 0, 400, fmt, ap);
 	va_end(ap);
 	in->failed = true;
-	rcn_err_set(&in->fail_err, code, in->path, 0, "%s", msg);
 	if (err)
 		*err = in->fail_err;
 	return code;

@@ -185,21 +185,14 @@ static rcn_rc check_overlaps(rcn_rulescsv *c, const rcn_fee_rules *r)
 
 rcn_rc rcn_fee_rules_load(rcn_fee_rules **out, const char *path, rcn_err *err)
 {
-	rcn_rc rc;
 	rcn_rulescsv c;
 	rcn_fee_rules *r = rcn_xcalloc(1, sizeof(*r));
-
-	if ((rc = rcn_rulescsv_read(&c, &spec, path, err, read_rule, (void **)&r->rules, &r->n)))
-		goto cleanup;
-	r->by_key = rcn_xmalloc((r->n ? r->n : 1) * sizeof(*r->by_key));
-	for (size_t i = 0; i < r->n; i++)
-		r->by_key[i] = &r->rules[i];
-	qsort(r->by_key, r->n, sizeof(*r->by_key), by_key_cmp);
-	if ((rc = check_overlaps(&c, r)))
-		goto cleanup;
-	*out = r;
-	r = NULL;
-cleanup:
+	rcn_rc rc = rcn_rulescsv_load(&c, &spec, path, err, read_rule, by_key_cmp, (void **)&r->rules, &r->n,
+				      (const void ***)&r->by_key);
+	if (rc == RCN_OK && (rc = check_overlaps(&c, r)) == RCN_OK) {
+		*out = r;
+		r = NULL;
+	}
 	rcn_fee_rules_free(r);
 	return rc;
 }

@@ -19,6 +19,7 @@
 
 #include "recon/parse.h"
 #include "recon/text.h"
+#include "util/err.h"
 
 /* Bytes handed to libcsv at once, so the row cap is checked at least this often. */
 #define PIECE_MAX ((size_t)64 * 1024)
@@ -93,15 +94,10 @@ bool rcn_csvrows_name_eq(const char *s, size_t n, const char *name)
 
 void rcn_csvrows_fail(rcn_csvrows *r, rcn_rc code, long line, const char *fmt, ...)
 {
-	char msg[400];
 	va_list ap;
-	if (r->failed)
-		return;
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	rcn_err_vset(&r->err, &r->failed, code, r->file, line, 400, fmt, ap);
 	va_end(ap);
-	r->failed = true;
-	rcn_err_set(&r->err, code, r->file, line, "%s", msg);
 }
 
 /* Field `field` of the row at `line` holds bytes that are not text (why):

@@ -13,6 +13,7 @@
 #include "parse/parse_util.h"
 #include "parse/parser_internal.h"
 #include "parse/profile_internal.h"
+#include "util/err.h"
 
 #define MATCH_LIMIT 10000000u	 /* PCRE2 backtracking budget per line: a profile's pattern can't hang a night */
 #define DEPTH_LIMIT (64u * 1024) /* PCRE2 backtracking memory per line, KiB */
@@ -75,15 +76,10 @@ typedef struct {
 
 __attribute__((format(printf, 4, 5))) static void set_fatal(parser *p, rcn_rc code, long line, const char *fmt, ...)
 {
-	char msg[400];
 	va_list ap;
-	if (p->fatal)
-		return;
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	rcn_err_vset(&p->fatal_err, &p->fatal, code, p->spec->file, line, 400, fmt, ap);
 	va_end(ap);
-	p->fatal = true;
-	rcn_err_set(&p->fatal_err, code, p->spec->file, line, "%s", msg);
 }
 
 /* A detail row that cannot be used: counted, quarantined, and the file will be rejected. */
@@ -622,15 +618,10 @@ static void on_csv_header(parser *p, const char *s, size_t n, long line)
 
 __attribute__((format(printf, 3, 4))) static void footer_problem(parser *p, long line, const char *fmt, ...)
 {
-	char msg[400];
 	va_list ap;
-	if (p->footer_bad)
-		return;
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	rcn_err_vset(&p->footer_err, &p->footer_bad, RCN_EFORMAT, p->spec->file, line, 400, fmt, ap);
 	va_end(ap);
-	p->footer_bad = true;
-	rcn_err_set(&p->footer_err, RCN_EFORMAT, p->spec->file, line, "%s", msg);
 }
 
 /* Reads the totals the footer line (still in p->md) states. */

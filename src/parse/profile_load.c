@@ -11,6 +11,7 @@
 
 #include "recon/charset.h"
 #include "parse/profile_internal.h"
+#include "util/err.h"
 
 const char *const rcn_pfield_names[PF__COUNT] = {
 	[PF_ORDER_NO] = "order_no",
@@ -96,12 +97,11 @@ typedef struct {
 
 __attribute__((format(printf, 3, 4))) static rcn_rc bad(loader *l, long line, const char *fmt, ...)
 {
-	char msg[512];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	rcn_rc rc = rcn_err_vset(l->err, NULL, RCN_EUSAGE, l->path, line, 512, fmt, ap);
 	va_end(ap);
-	return rcn_err_set(l->err, RCN_EUSAGE, l->path, line, "%s", msg);
+	return rc;
 }
 
 static char *trim(char *s)

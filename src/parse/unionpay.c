@@ -11,6 +11,7 @@
 #include "recon/text.h"
 #include "parse/parse_util.h"
 #include "parse/parser_internal.h"
+#include "util/err.h"
 
 /* ZM lines are 607 bytes (newer layouts a little longer), ZME 339, RD lines
  * about 140: anything longer is not a line of these files. */
@@ -181,15 +182,10 @@ static void set_fatal(up_parser *p, rcn_rc code, long line, const char *fmt, ...
 
 static void set_fatal(up_parser *p, rcn_rc code, long line, const char *fmt, ...)
 {
-	char msg[400];
 	va_list ap;
-	if (p->fatal)
-		return;
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	rcn_err_vset(&p->fatal_err, &p->fatal, code, p->spec->file, line, 400, fmt, ap);
 	va_end(ap);
-	p->fatal = true;
-	rcn_err_set(&p->fatal_err, code, p->spec->file, line, "%s", msg);
 }
 
 static void quarantine(up_parser *p, long line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

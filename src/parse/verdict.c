@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 #include "recon/text.h"
+#include "util/err.h"
 
 void rcn_verdict_init(rcn_verdict *v, const char *file, rcn_csvrows *rows, rcn_quarantine_sink quar_sink, void *ctx,
 		      rcn_stmt_result *res)
@@ -29,15 +30,10 @@ void rcn_verdict_quarantine(rcn_verdict *v, const char *fmt, ...)
 
 void rcn_verdict_summary_problem(rcn_verdict *v, rcn_rc code, const char *fmt, ...)
 {
-	char msg[400];
 	va_list ap;
-	if (v->summary_bad)
-		return;
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	rcn_err_vset(&v->summary_err, &v->summary_bad, code, v->file, rcn_csvrows_row_line(v->rows), 400, fmt, ap);
 	va_end(ap);
-	v->summary_bad = true;
-	rcn_err_set(&v->summary_err, code, v->file, rcn_csvrows_row_line(v->rows), "%s", msg);
 }
 
 void rcn_verdict_trailing(rcn_verdict *v, const char *what)

@@ -2,6 +2,7 @@
  * map: the small data structures every other module builds on. */
 #include "recon/common.h"
 #include "recon/text.h"
+#include "util/err.h"
 #include "util/perf.h"
 
 #include <assert.h>
@@ -38,6 +39,20 @@ rcn_rc rcn_err_set(rcn_err *err, rcn_rc code, const char *file, long line, const
 			*p = ' ';
 	rcn_utf8_trim_tail(err->msg);
 	return code;
+}
+
+rcn_rc rcn_err_vset(rcn_err *err, bool *once, rcn_rc code, const char *file, long line, size_t cap, const char *fmt,
+		    va_list ap)
+{
+	char msg[sizeof(err->msg)];
+	assert(cap <= sizeof(msg));
+	if (once) {
+		if (*once)
+			return code;
+		*once = true;
+	}
+	vsnprintf(msg, cap, fmt, ap);
+	return rcn_err_set(err, code, file, line, "%s", msg);
 }
 
 const char *rcn_err_format(const rcn_err *err, char *buf, size_t n)

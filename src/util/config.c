@@ -12,6 +12,7 @@
 
 #include "recon/channel.h"
 #include "recon/money.h"
+#include "util/err.h"
 
 enum section { SEC_NONE, SEC_LEDGER, SEC_RUN, SEC_FETCH, SEC_ALERT, SEC_SOURCE };
 
@@ -33,12 +34,11 @@ static char *trim(char *s)
 
 __attribute__((format(printf, 2, 3))) static rcn_rc bad(ctx *c, const char *fmt, ...)
 {
-	char msg[512];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	rcn_rc rc = rcn_err_vset(c->err, NULL, RCN_EUSAGE, c->path, c->line, 512, fmt, ap);
 	va_end(ap);
-	return rcn_err_set(c->err, RCN_EUSAGE, c->path, c->line, "%s", msg);
+	return rc;
 }
 
 static rcn_rc parse_int(ctx *c, const char *key, const char *v, int lo, int hi, int *out)

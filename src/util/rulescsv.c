@@ -12,15 +12,15 @@
 #include <strings.h>
 
 #include "recon/text.h"
+#include "util/err.h"
 
 rcn_rc rcn_rulescsv_bad(rcn_rulescsv *c, const char *fmt, ...)
 {
-	char msg[512];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	rcn_rc rc = rcn_err_vset(c->err, NULL, RCN_EUSAGE, c->path, c->line, 512, fmt, ap);
 	va_end(ap);
-	return rcn_err_set(c->err, RCN_EUSAGE, c->path, c->line, "%s", msg);
+	return rc;
 }
 
 int rcn_rulescsv_qlen(const char *s)
@@ -222,6 +222,21 @@ cleanup:
 	if (f)
 		fclose(f);
 	return rc;
+}
+
+rcn_rc rcn_rulescsv_load(rcn_rulescsv *c, const rcn_rulescsv_spec *spec, const char *path, rcn_err *err,
+			 rcn_rulescsv_rule_fn read_rule, int (*cmp)(const void *, const void *), void **rules,
+			 size_t *nrules, const void ***by_key)
+{
+	rcn_rc rc = rcn_rulescsv_read(c, spec, path, err, read_rule, rules, nrules);
+	if (rc)
+		return rc;
+	const void **index = rcn_xmalloc((*nrules ? *nrules : 1) * sizeof(*index));
+	for (size_t i = 0; i < *nrules; i++)
+		index[i] = (const char *)*rules + i * spec->rule_size;
+	qsort(index, *nrules, sizeof(*index), cmp);
+	*by_key = index;
+	return RCN_OK;
 }
 
 const char *rcn_rulescsv_cell(const rcn_rulescsv *c, char **fields, int k)

@@ -44,6 +44,13 @@ typedef rcn_rc (*rcn_rulescsv_rule_fn)(rcn_rulescsv *c, char **fields, void *rul
 rcn_rc rcn_rulescsv_read(rcn_rulescsv *c, const rcn_rulescsv_spec *spec, const char *path, rcn_err *err,
 			 rcn_rulescsv_rule_fn read_rule, void **rules, size_t *nrules);
 
+/* rcn_rulescsv_read, and on success *by_key: a new array (the caller frees it,
+ * whatever the outcome) of pointers to the *nrules rules, sorted by cmp, which
+ * compares two pointers to rules as qsort passes them. */
+rcn_rc rcn_rulescsv_load(rcn_rulescsv *c, const rcn_rulescsv_spec *spec, const char *path, rcn_err *err,
+			 rcn_rulescsv_rule_fn read_rule, int (*cmp)(const void *, const void *), void **rules,
+			 size_t *nrules, const void ***by_key);
+
 /* Sets c->err to the message at path:c->line and returns RCN_EUSAGE. */
 rcn_rc rcn_rulescsv_bad(rcn_rulescsv *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
