@@ -18,6 +18,7 @@
 #include <openssl/evp.h>
 
 #include "fetch/api.h"
+#include "fetch/gateway.h"
 #include "fetch/http.h"
 
 #define MANIFEST	  "manifest.json"
@@ -175,17 +176,6 @@ static void spool_name(char *out, size_t n, const char *name)
 		snprintf(out, n, "download_%.200s", tmp);
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* The last path segment of a URL, percent-decoded. */
 static void url_file_name(char *out, size_t n, const char *safe_url)
 {
@@ -196,8 +186,8 @@ static void url_file_name(char *out, size_t n, const char *safe_url)
 	char dec[256];
 	size_t j = 0;
 	for (size_t i = 0; seg[i] && j + 1 < sizeof(dec); i++) {
-		if (seg[i] == '%' && hexval(seg[i + 1]) >= 0 && hexval(seg[i + 2]) >= 0) {
-			dec[j++] = (char)(hexval(seg[i + 1]) * 16 + hexval(seg[i + 2]));
+		if (seg[i] == '%' && rcn_hexval(seg[i + 1]) >= 0 && rcn_hexval(seg[i + 2]) >= 0) {
+			dec[j++] = (char)(rcn_hexval(seg[i + 1]) * 16 + rcn_hexval(seg[i + 2]));
 			i += 2;
 		} else {
 			dec[j++] = seg[i];
@@ -376,7 +366,7 @@ static char *json_parse_str(const char **pp)
 		case 'u': {
 			unsigned v = 0;
 			for (int i = 0; i < 4; i++) {
-				int h = hexval(p[i]);
+				int h = rcn_hexval(p[i]);
 				if (h < 0) {
 					rcn_buf_free(&b);
 					return NULL;

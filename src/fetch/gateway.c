@@ -105,7 +105,7 @@ void rcn_form_encode(rcn_buf *out, const rcn_form *f)
 	}
 }
 
-static int hexval(char c)
+int rcn_hexval(char c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -126,7 +126,7 @@ static char *percent_decode(const char *s, size_t n)
 			out[m++] = s[i];
 			continue;
 		}
-		int hi = i + 2 < n ? hexval(s[i + 1]) : -1, lo = i + 2 < n ? hexval(s[i + 2]) : -1;
+		int hi = i + 2 < n ? rcn_hexval(s[i + 1]) : -1, lo = i + 2 < n ? rcn_hexval(s[i + 2]) : -1;
 		if (hi < 0 || lo < 0 || (hi | lo) == 0) {
 			free(out);
 			return NULL;
@@ -189,7 +189,7 @@ static bool scan_string(const char *s, size_t n, size_t *i)
 				return false;
 			if (s[j] == 'u') {
 				for (int k = 0; k < 4; k++)
-					if (++j >= n || hexval(s[j]) < 0)
+					if (++j >= n || rcn_hexval(s[j]) < 0)
 						return false;
 			} else if (!s[j] || !strchr("\"\\/bfnrt", s[j])) {
 				return false;
@@ -362,7 +362,7 @@ static uint32_t hex4(const char *p)
 {
 	uint32_t v = 0;
 	for (int k = 0; k < 4; k++)
-		v = v * 16 + (uint32_t)hexval(p[k]);
+		v = v * 16 + (uint32_t)rcn_hexval(p[k]);
 	return v;
 }
 

@@ -97,4 +97,7 @@ void rcn_unionpay_sign_digest(char out[65], const rcn_form *f);
  * whose limit caps the inflated size. Messages do not name the source. */
 rcn_rc rcn_unionpay_file_content(rcn_buf *out, const char *b64, size_t n, rcn_err *err);
 
+/* The value of one hex digit (either case), -1 for any other character. */
+int rcn_hexval(char c);
+
 #endif

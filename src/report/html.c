@@ -4,15 +4,13 @@
  * attachment. Every number comes from the same data as the CSVs and is
  * written with integer arithmetic only, so a re-run gives the same bytes.
  * data-* attributes carry the raw counts for tests and scrapers. */
-#include <errno.h>
 #include <stdio.h>
-#include <stdio_ext.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "recon/match.h"
 #include "recon/money.h"
 #include "recon/report.h"
+#include "report/report_int.h"
 
 #define TREND_MAX 30
 
@@ -349,13 +347,7 @@ static void page(FILE *f, const char *date, const rcn_report_data *d)
 			amount[x->kind] += diff < 0 ? -diff : diff;
 	}
 	rcn_tally total[2];
-	memset(total, 0, sizeof(total));
-	total[0].channel = total[1].channel = "*";
-	total[0].merchant_id = total[1].merchant_id = "*";
-	total[0].side = RCN_SIDE_LEDGER;
-	total[1].side = RCN_SIDE_CHANNEL;
-	for (size_t i = 0; i < d->n_tallies; i++)
-		rcn_tally_add(&total[d->tallies[i].side == RCN_SIDE_CHANNEL], &d->tallies[i]);
+	rcn_report_totals(total, d);
 	long discrepancies = 0;
 	for (int k = 0; k < RCN_K_PENDING; k++)
 		discrepancies += count[k];
@@ -401,20 +393,19 @@ static void page(FILE *f, const char *date, const rcn_report_data *d)
 	fputs("</body>\n</html>\n", f);
 }
 
+typedef struct {
+	const char *date;
+	const rcn_report_data *data;
+} page_args;
+
+static void page_body(FILE *out, const void *p)
+{
+	const page_args *a = p;
+	page(out, a->date, a->data);
+}
+
 rcn_rc rcn_report_html(const char *dir, const char *date, const rcn_report_data *data, rcn_err *err)
 {
-	char path[4200];
-	snprintf(path, sizeof(path), "%s/index.html", dir);
-	FILE *out = fopen(path, "wb");
-	if (!out)
-		return rcn_err_set(err, RCN_EIO, path, 0, "cannot write report: %s", strerror(errno));
-	setvbuf(out, NULL, _IOFBF, 1 << 16);
-	__fsetlocking(out, FSETLOCKING_BYCALLER); /* one thread writes it: no lock per fputc */
-	page(out, date, data);
-	bool bad = ferror(out) != 0;
-	if (fflush(out) != 0 || fsync(fileno(out)) != 0)
-		bad = true;
-	if (fclose(out) != 0 || bad)
-		return rcn_err_set(err, RCN_EIO, path, 0, "cannot write report: %s", strerror(errno ? errno : EIO));
-	return RCN_OK;
+	page_args a = {date, data};
+	return rcn_report_write(dir, "index.html", page_body, &a, err);
 }

@@ -13,6 +13,7 @@
 #include "recon/match.h"
 #include "recon/money.h"
 #include "recon/report.h"
+#include "report/report_int.h"
 
 #define BOM "\xEF\xBB\xBF"
 #define EOL "\r\n"
@@ -70,11 +71,7 @@ static void write_finding(FILE *out, rcn_buf *b, const char *date, const rcn_fin
 	fwrite(b->data, 1, b->len, out);
 }
 
-typedef void (*body_fn)(FILE *out, const void *ctx);
-
-/* Writes dir/name: BOM, header, body; fails with the path and errno. */
-static rcn_rc write_file(const char *dir, const char *name, const char *header, body_fn body, const void *ctx,
-			 rcn_err *err)
+rcn_rc rcn_report_write(const char *dir, const char *name, rcn_report_body_fn body, const void *ctx, rcn_err *err)
 {
 	char path[4200];
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
@@ -83,9 +80,6 @@ static rcn_rc write_file(const char *dir, const char *name, const char *header, 
 		return rcn_err_set(err, RCN_EIO, path, 0, "cannot write report: %s", strerror(errno));
 	setvbuf(out, NULL, _IOFBF, 1 << 16);
 	__fsetlocking(out, FSETLOCKING_BYCALLER); /* one thread writes it: no lock per fputc */
-	fputs(BOM, out);
-	fputs(header, out);
-	fputs(EOL, out);
 	body(out, ctx);
 	bool bad = ferror(out) != 0;
 	if (fflush(out) != 0 || fsync(fileno(out)) != 0)
@@ -93,6 +87,29 @@ static rcn_rc write_file(const char *dir, const char *name, const char *header, 
 	if (fclose(out) != 0 || bad)
 		return rcn_err_set(err, RCN_EIO, path, 0, "cannot write report: %s", strerror(errno ? errno : EIO));
 	return RCN_OK;
+}
+
+typedef struct {
+	const char *header;
+	rcn_report_body_fn body;
+	const void *ctx;
+} csv_file;
+
+static void csv_body(FILE *out, const void *p)
+{
+	const csv_file *c = p;
+	fputs(BOM, out);
+	fputs(c->header, out);
+	fputs(EOL, out);
+	c->body(out, c->ctx);
+}
+
+/* Writes dir/name: BOM, header, body; fails with the path and errno. */
+static rcn_rc write_file(const char *dir, const char *name, const char *header, rcn_report_body_fn body,
+			 const void *ctx, rcn_err *err)
+{
+	csv_file c = {header, body, ctx};
+	return rcn_report_write(dir, name, csv_body, &c, err);
 }
 
 typedef struct {
@@ -234,19 +251,24 @@ static void tally_row(FILE *out, const char *date, const rcn_tally *t)
 	fputs(EOL, out);
 }
 
-static void summary_body(FILE *out, const void *p)
+void rcn_report_totals(rcn_tally total[2], const rcn_report_data *d)
 {
-	const report_ctx *c = p;
-	rcn_tally total[2];
-	memset(total, 0, sizeof(total));
+	memset(total, 0, 2 * sizeof(*total));
 	total[0].channel = total[1].channel = "*";
 	total[0].merchant_id = total[1].merchant_id = "*";
 	total[0].side = RCN_SIDE_LEDGER;
 	total[1].side = RCN_SIDE_CHANNEL;
-	for (size_t i = 0; i < c->d->n_tallies; i++) {
+	for (size_t i = 0; i < d->n_tallies; i++)
+		rcn_tally_add(&total[d->tallies[i].side == RCN_SIDE_CHANNEL], &d->tallies[i]);
+}
+
+static void summary_body(FILE *out, const void *p)
+{
+	const report_ctx *c = p;
+	rcn_tally total[2];
+	rcn_report_totals(total, c->d);
+	for (size_t i = 0; i < c->d->n_tallies; i++)
 		tally_row(out, c->date, &c->d->tallies[i]);
-		rcn_tally_add(&total[c->d->tallies[i].side == RCN_SIDE_CHANNEL], &c->d->tallies[i]);
-	}
 	tally_row(out, c->date, &total[0]);
 	tally_row(out, c->date, &total[1]);
 }
