@@ -258,27 +258,26 @@ static rcn_rc put_str(rcn_buf *b, const char *s)
 	return rcn_buf_append(b, s, strlen(s));
 }
 
+/* name (the text before a JSON value, as ",\"path\":"), then s as a JSON string */
+static rcn_rc put_member(rcn_buf *b, const char *name, const char *s)
+{
+	rcn_rc rc = put_str(b, name);
+	return rc ? rc : rcn_pgtext_put_json(b, s);
+}
+
 /* [{"source":..,"path":..,"sha256":..,"format":..,"rows":N,"verdict":..},...] */
 static rcn_rc inputs_json(rcn_buf *b, const rcn_run_info *run)
 {
 	rcn_rc rc = put_str(b, "[");
 	for (size_t i = 0; i < run->n_inputs && rc == RCN_OK; i++) {
 		const rcn_run_input *in = &run->inputs[i];
-		rc = put_str(b, i ? ",{\"source\":" : "{\"source\":");
+		rc = put_member(b, i ? ",{\"source\":" : "{\"source\":", in->source);
 		if (rc == RCN_OK)
-			rc = rcn_pgtext_put_json(b, in->source);
+			rc = put_member(b, ",\"path\":", in->path);
 		if (rc == RCN_OK)
-			rc = put_str(b, ",\"path\":");
+			rc = put_member(b, ",\"sha256\":", in->sha256);
 		if (rc == RCN_OK)
-			rc = rcn_pgtext_put_json(b, in->path);
-		if (rc == RCN_OK)
-			rc = put_str(b, ",\"sha256\":");
-		if (rc == RCN_OK)
-			rc = rcn_pgtext_put_json(b, in->sha256);
-		if (rc == RCN_OK)
-			rc = put_str(b, ",\"format\":");
-		if (rc == RCN_OK)
-			rc = rcn_pgtext_put_json(b, in->format);
+			rc = put_member(b, ",\"format\":", in->format);
 		if (rc == RCN_OK)
 			rc = rcn_buf_printf(b, ",\"rows\":%ld,\"verdict\":", in->rows);
 		if (rc == RCN_OK)
