@@ -607,166 +607,249 @@ static void stream_free(results_stream *s, rcn_match *m)
 	s->started = false;
 }
 
-void rcn_run_date(const rcn_run_opts *o, rcn_run_result *out)
-{
-	const rcn_config *cfg = o->cfg;
-	char date[11], started[32], why[1200];
+/* What one night carries from stage to stage. Each stage reads what the ones
+ * before it left here and adds its own; night_end releases all of it. */
+typedef struct {
+	const rcn_run_opts *o;
+	const rcn_config *cfg;
+	rcn_run_result *out;
+	char date[11], started[32];
 	rcn_err err;
-	rcn_db *db = NULL;
-	rcn_match *m = NULL;
-	rcn_match_source *msrc = rcn_xcalloc(cfg->n_sources + 1, sizeof(*msrc));
-	rcn_source_job *jobs = rcn_xcalloc(cfg->n_sources + 1, sizeof(*jobs));
-	rcn_profile **profiles = rcn_xcalloc(cfg->n_sources + 1, sizeof(*profiles));
-	rcn_run_input *inputs = rcn_xcalloc(cfg->n_sources + 1, sizeof(*inputs));
-	rcn_quarantine_entry *quarantine = NULL;
-	size_t n_src = 0, n_quarantine = 0, cap_quarantine = 0;
-	rcn_parse_pool *pool = NULL;
-	rcn_fee_rules *fee_rules = NULL;
-	rcn_settle_rules *settle_rules = NULL;
-	rcn_calendar *calendar = NULL;
-	rcn_settle_set settlements;
-	memset(&settlements, 0, sizeof(settlements));
+	int threads;
+	/* the rules (NULL when the rules directory has none) */
+	rcn_fee_rules *fee_rules;
+	rcn_settle_rules *settle_rules;
+	rcn_calendar *calendar;
+	/* the selected sources, in configuration order */
+	rcn_match_source *msrc;
+	rcn_source_job *jobs;
+	rcn_profile **profiles;
+	rcn_run_input *inputs;
+	size_t n_src;
+	rcn_quarantine_entry *quarantine;
+	size_t n_quarantine, cap_quarantine;
+	/* the database, the matcher and what they make */
+	rcn_db *db;
+	bool locked;
+	rcn_match *m;
 	results_stream stream;
-	memset(&stream, 0, sizeof(stream));
-	char *counts = NULL;
-	bool locked = false;
-	const rcn_tally *metric_tallies = NULL; /* set once matched */
-	size_t metric_n_tallies = 0;
-	long kinds[RCN_K__COUNT] = {0};
-	double t0 = rcn_clock_seconds(CLOCK_MONOTONIC);
-	stage_clock clock = {{0}, t0};
+	rcn_settle_set settlements;
+	const rcn_finding *const *findings, *const *notes;
+	size_t n_findings, n_notes, n_tallies, n_moves;
+	const rcn_tally *tallies; /* set once tallied: the metrics then have rows and kinds */
+	const rcn_movement *moves;
+	long kinds[RCN_K__COUNT];
+	/* the reports and the stored run */
+	rcn_trend_point trend[30];
+	const char *problem_texts[RCN_RUN_MAX_PROBLEMS];
+	rcn_report_data data;
+	char reports[4096];
+	rcn_report_dir rdir;
+	report_job rj;
+	char *counts;
+	int64_t run_id;
+	double t0;
+	stage_clock clock;
+} night;
+
+static void night_start(night *n, const rcn_run_opts *o, rcn_run_result *out)
+{
+	size_t cap = o->cfg->n_sources + 1;
+	memset(n, 0, sizeof(*n));
+	n->o = o;
+	n->cfg = o->cfg;
+	n->out = out;
+	n->msrc = rcn_xcalloc(cap, sizeof(*n->msrc));
+	n->jobs = rcn_xcalloc(cap, sizeof(*n->jobs));
+	n->profiles = rcn_xcalloc(cap, sizeof(*n->profiles));
+	n->inputs = rcn_xcalloc(cap, sizeof(*n->inputs));
+	n->t0 = rcn_clock_seconds(CLOCK_MONOTONIC);
+	n->clock.mark = n->t0;
 	time_t now = time(NULL);
 	struct tm tm;
-
-	strftime(started, sizeof(started), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
+	strftime(n->started, sizeof(n->started), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
 	memset(out, 0, sizeof(*out));
-	rcn_date_format(date, o->day);
+	rcn_date_format(n->date, o->day);
+}
 
-	/* the fee schedule, when the rules have one: a bad rule stops the run before it starts */
-	char fees_path[4200], rules[4096];
+/* A configuration error before anything ran: said without a date, exit 2. */
+static bool config_fail(night *n)
+{
+	char why[1200];
+	log_line(n->o, LOG_ERROR | LOG_NODATE, NULL, "%s", rcn_err_format(&n->err, why, sizeof(why)));
+	n->out->exit_code = EXIT_USAGE;
+	return false;
+}
+
+static bool night_db_fail(night *n)
+{
+	db_fail(n->o, &n->err, n->out);
+	return false;
+}
+
+/* Loads the fee schedule, the settlement rules and the calendar the rules
+ * directory has: a bad rule stops the run before it starts. */
+static bool load_rules(night *n)
+{
+	char fees_path[4200], rules[4096], settle_path[4200], cal_path[4200];
 	struct stat st;
-	rcn_config_resolve(rules, sizeof(rules), cfg->rules_dir, cfg->dir);
+	rcn_config_resolve(rules, sizeof(rules), n->cfg->rules_dir, n->cfg->dir);
 	snprintf(fees_path, sizeof(fees_path), "%s/fees.csv", rules);
-	char settle_path[4200], cal_path[4200];
 	snprintf(settle_path, sizeof(settle_path), "%s/settlement.csv", rules);
 	snprintf(cal_path, sizeof(cal_path), "%s/calendar/cn.csv", rules);
-	if ((stat(fees_path, &st) == 0 && rcn_fee_rules_load(&fee_rules, fees_path, &err)) ||
-	    (stat(settle_path, &st) == 0 && rcn_settle_rules_load(&settle_rules, settle_path, &err)) ||
-	    (stat(cal_path, &st) == 0 && rcn_calendar_load(&calendar, cal_path, &err))) {
-		log_line(o, LOG_ERROR | LOG_NODATE, NULL, "%s", rcn_err_format(&err, why, sizeof(why)));
-		out->exit_code = EXIT_USAGE;
-		goto cleanup;
-	}
-	int threads = o->jobs > 0 ? o->jobs : cfg->jobs > 0 ? cfg->jobs : rcn_run_cores();
+	if ((stat(fees_path, &st) == 0 && rcn_fee_rules_load(&n->fee_rules, fees_path, &n->err)) ||
+	    (stat(settle_path, &st) == 0 && rcn_settle_rules_load(&n->settle_rules, settle_path, &n->err)) ||
+	    (stat(cal_path, &st) == 0 && rcn_calendar_load(&n->calendar, cal_path, &n->err)))
+		return config_fail(n);
+	return true;
+}
+
+/* Picks the sources --channel selects, loads their profiles and sets up one
+ * parse job and one matcher source each; leaves n_src of them. */
+static bool plan_sources(night *n)
+{
+	const rcn_run_opts *o = n->o;
+	const rcn_config *cfg = n->cfg;
+	n->threads = o->jobs > 0 ? o->jobs : cfg->jobs > 0 ? cfg->jobs : rcn_run_cores();
 	for (size_t i = 0; i < cfg->n_sources; i++) {
 		const rcn_source_conf *s = &cfg->sources[i];
 		if (!selected(o, s))
 			continue;
 		/* a profile that does not load is a configuration error: nothing runs */
-		if (s->profile_path && rcn_profile_load(&profiles[n_src], s->profile_path, &err)) {
-			log_line(o, LOG_ERROR | LOG_NODATE, NULL, "%s", rcn_err_format(&err, why, sizeof(why)));
-			out->exit_code = EXIT_USAGE;
-			goto cleanup;
-		}
-		msrc[n_src] = (rcn_match_source){s->name,
-						 s->channel,
-						 s->merchant_id,
-						 (const char *const *)s->sub_merchants,
-						 s->n_sub_merchants,
-						 s->has_fee_rate,
-						 s->fee_rate_ppm,
-						 fee_rules,
-						 NULL,
-						 cfg->fee_tolerance_fen};
-		rcn_source_job_init(&jobs[n_src], cfg, s, o->day, profiles[n_src]);
-		jobs[n_src].refetch = o->refetch;
-		jobs[n_src].readahead = threads > 1;
-		n_src++;
+		if (s->profile_path && rcn_profile_load(&n->profiles[n->n_src], s->profile_path, &n->err))
+			return config_fail(n);
+		n->msrc[n->n_src] = (rcn_match_source){s->name,
+						       s->channel,
+						       s->merchant_id,
+						       (const char *const *)s->sub_merchants,
+						       s->n_sub_merchants,
+						       s->has_fee_rate,
+						       s->fee_rate_ppm,
+						       n->fee_rules,
+						       NULL,
+						       cfg->fee_tolerance_fen};
+		rcn_source_job *job = &n->jobs[n->n_src];
+		rcn_source_job_init(job, cfg, s, o->day, n->profiles[n->n_src]);
+		job->refetch = o->refetch;
+		job->readahead = n->threads > 1;
+		n->n_src++;
 	}
-	if (!n_src) {
+	if (!n->n_src) {
 		log_line(o, LOG_ERROR, NULL, "no [source] matches --channel: nothing to do");
-		out->exit_code = EXIT_USAGE;
-		goto cleanup;
+		n->out->exit_code = EXIT_USAGE;
+		return false;
 	}
+	return true;
+}
 
-	if (rcn_db_connect(&db, cfg->conninfo, &err) || rcn_db_migrate(db, &err)) {
-		db_fail(o, &err, out);
-		goto cleanup;
+/* Connects, migrates, publishes the reports an earlier run committed but did
+ * not swap into place, and takes the date's lock: leaves db, locked. */
+static bool connect_and_lock(night *n)
+{
+	const rcn_run_opts *o = n->o;
+	if (rcn_db_connect(&n->db, n->cfg->conninfo, &n->err) || rcn_db_migrate(n->db, &n->err))
+		return night_db_fail(n);
+	rcn_run_finish_publishes(n->db, say_publish, (void *)o);
+	if (rcn_db_lock_date(n->db, o->day, n->cfg->lock_wait_seconds, on_lock_wait, (void *)o, &n->err)) {
+		if (n->err.code != RCN_EBUSY)
+			return night_db_fail(n);
+		log_line(o, LOG_ERROR, NULL, "%s after waiting %d s; nothing done", n->err.msg,
+			 n->cfg->lock_wait_seconds);
+		n->out->exit_code = EXIT_DB;
+		return false;
 	}
-	/* reports an earlier run committed but did not swap into place: first */
-	rcn_run_finish_publishes(db, say_publish, (void *)o);
-	if (rcn_db_lock_date(db, o->day, cfg->lock_wait_seconds, on_lock_wait, (void *)o, &err)) {
-		if (err.code == RCN_EBUSY) {
-			log_line(o, LOG_ERROR, NULL, "%s after waiting %d s; nothing done", err.msg,
-				 cfg->lock_wait_seconds);
-			out->exit_code = EXIT_DB;
-		} else {
-			db_fail(o, &err, out);
-		}
-		goto cleanup;
-	}
-	locked = true;
+	n->locked = true;
+	return true;
+}
 
-	/* statements parse on worker threads while this thread loads the ledger window */
-	m = rcn_match_new(o->day, cfg->carry_over_days, msrc, n_src);
-	rcn_match_set_threads(m, threads);
-	pool = rcn_parse_start(jobs, n_src, threads);
-	progress(o, date, "downloading and parsing statements, loading the ledger window");
-	clock.mark = rcn_clock_seconds(CLOCK_MONOTONIC);
-	double parse_start = clock.mark;
-	rcn_rc window_rc = load_window(db, o, m, threads > 1, &err);
-	stage_done(&clock, ST_WINDOW);
+/* Parses the statements on worker threads while this thread loads the ledger
+ * window into a new matcher: leaves m and the parsed jobs. */
+static bool parse_while_loading_window(night *n)
+{
+	n->m = rcn_match_new(n->o->day, n->cfg->carry_over_days, n->msrc, n->n_src);
+	rcn_match_set_threads(n->m, n->threads);
+	rcn_parse_pool *pool = rcn_parse_start(n->jobs, n->n_src, n->threads);
+	progress(n->o, n->date, "downloading and parsing statements, loading the ledger window");
+	n->clock.mark = rcn_clock_seconds(CLOCK_MONOTONIC);
+	double parse_start = n->clock.mark;
+	rcn_rc window_rc = load_window(n->db, n->o, n->m, n->threads > 1, &n->err);
+	stage_done(&n->clock, ST_WINDOW);
 	rcn_parse_join(pool);
-	clock.s[ST_PARSE] = rcn_clock_seconds(CLOCK_MONOTONIC) - parse_start; /* overlaps the window */
-	clock.mark = rcn_clock_seconds(CLOCK_MONOTONIC);
-	progress(o, date, NULL);
-	pool = NULL;
-	if (window_rc) {
-		db_fail(o, &err, out);
-		goto cleanup;
-	}
-	for (size_t i = 0; i < n_src; i++) {
-		msrc[i].label = jobs[i].label;
-		merge_job(o, m, i, &jobs[i], out);
-		inputs[i] = jobs[i].input;
-		for (size_t k = 0; k < jobs[i].n_quarantine; k++) {
-			rcn_xreserve((void **)&quarantine, &cap_quarantine, n_quarantine + 1, sizeof(*quarantine));
-			quarantine[n_quarantine++] = jobs[i].quarantine[k];
+	n->clock.s[ST_PARSE] = rcn_clock_seconds(CLOCK_MONOTONIC) - parse_start; /* overlaps the window */
+	n->clock.mark = rcn_clock_seconds(CLOCK_MONOTONIC);
+	progress(n->o, n->date, NULL);
+	return window_rc ? night_db_fail(n) : true;
+}
+
+/* Merges each parsed source into the matcher in configuration order: leaves
+ * the run's inputs and the quarantined rows of every source. */
+static bool merge_sources(night *n)
+{
+	for (size_t i = 0; i < n->n_src; i++) {
+		rcn_source_job *job = &n->jobs[i];
+		n->msrc[i].label = job->label;
+		merge_job(n->o, n->m, i, job, n->out);
+		n->inputs[i] = job->input;
+		for (size_t k = 0; k < job->n_quarantine; k++) {
+			rcn_xreserve((void **)&n->quarantine, &n->cap_quarantine, n->n_quarantine + 1,
+				     sizeof(*n->quarantine));
+			n->quarantine[n->n_quarantine++] = job->quarantine[k];
 		}
 	}
-	stage_done(&clock, ST_MERGE);
-	progress(o, date, "looking up ledger rows outside the window");
-	/* the statement side's groundwork on a second thread meanwhile: it reads
-	 * only statement rows, the lookups add only ledger rows */
-	rcn_task prep = {0};
-	if (threads > 1)
-		rcn_task_start(&prep, prepare_thread, m);
-	rcn_rc lookups_rc = load_lookups(db, o, m, &err);
-	rcn_task_join(&prep);
-	stage_done(&clock, ST_LOOKUPS);
-	progress(o, date, lookups_rc ? NULL : "matching");
-	if (lookups_rc) {
-		db_fail(o, &err, out);
-		goto cleanup;
-	}
-	if (threads > 1 && !o->dry_run)
-		(void)stream_start(&stream, cfg, o->day, m);
-	rcn_match_run(m);
-	stage_done(&clock, ST_MATCH);
-	progress(o, date, "writing the reports and the results");
-	if (rcn_run_settle(db, cfg, o->day, m, jobs, n_src, settle_rules, calendar, &settlements, &err)) {
-		db_fail(o, &err, out);
-		goto cleanup;
-	}
-	stage_done(&clock, ST_SETTLE);
-	calendar_end_check(o, calendar, &settlements, out);
+	stage_done(&n->clock, ST_MERGE);
+	return true;
+}
 
-	size_t n_findings, n_tallies, n_notes, n_moves;
-	const rcn_finding *const *findings = rcn_match_findings(m, &n_findings);
-	const rcn_finding *const *notes = rcn_match_notes(m, &n_notes);
-	const rcn_tally *tallies = rcn_match_tallies(m, &n_tallies);
-	const rcn_movement *moves = rcn_match_movements(m, &n_moves);
-	for (size_t i = 0; i < n_tallies; i++) {
+/* Looks up the ledger rows the window lacks (and their contracts) while a
+ * second thread does the statement side's groundwork: the ledger is then in. */
+static bool look_up_outside_window(night *n)
+{
+	progress(n->o, n->date, "looking up ledger rows outside the window");
+	/* the groundwork reads only statement rows, the lookups add only ledger rows */
+	rcn_task prep = {0};
+	if (n->threads > 1)
+		rcn_task_start(&prep, prepare_thread, n->m);
+	rcn_rc lookups_rc = load_lookups(n->db, n->o, n->m, &n->err);
+	rcn_task_join(&prep);
+	stage_done(&n->clock, ST_LOOKUPS);
+	progress(n->o, n->date, lookups_rc ? NULL : "matching");
+	return lookups_rc ? night_db_fail(n) : true;
+}
+
+/* Matches, streaming the findings to the database meanwhile when it can:
+ * leaves the matcher's findings, notes and tallies. */
+static bool run_matcher(night *n)
+{
+	if (n->threads > 1 && !n->o->dry_run)
+		(void)stream_start(&n->stream, n->cfg, n->o->day, n->m);
+	rcn_match_run(n->m);
+	stage_done(&n->clock, ST_MATCH);
+	progress(n->o, n->date, "writing the reports and the results");
+	return true;
+}
+
+/* Checks the settlements due today and the open ones of earlier dates, and
+ * the calendar's end: leaves settlements and the problems they raise. */
+static bool check_settlements(night *n)
+{
+	if (rcn_run_settle(n->db, n->cfg, n->o->day, n->m, n->jobs, n->n_src, n->settle_rules, n->calendar,
+			   &n->settlements, &n->err))
+		return night_db_fail(n);
+	stage_done(&n->clock, ST_SETTLE);
+	calendar_end_check(n->o, n->calendar, &n->settlements, n->out);
+	return true;
+}
+
+/* Counts both sides' rows and the findings by kind into the result, and sets
+ * the exit code the night ends with unless a later stage fails. */
+static bool tally_outcome(night *n)
+{
+	rcn_run_result *out = n->out;
+	n->findings = rcn_match_findings(n->m, &n->n_findings);
+	n->notes = rcn_match_notes(n->m, &n->n_notes);
+	const rcn_tally *tallies = rcn_match_tallies(n->m, &n->n_tallies);
+	n->moves = rcn_match_movements(n->m, &n->n_moves);
+	for (size_t i = 0; i < n->n_tallies; i++) {
 		const rcn_tally *t = &tallies[i];
 		rcn_run_balance *b = t->side == RCN_SIDE_CHANNEL ? &out->channel : &out->ledger;
 		b->rows_in += t->rows_in;
@@ -778,166 +861,227 @@ void rcn_run_date(const rcn_run_opts *o, rcn_run_result *out)
 	out->statement_rows = out->channel.rows_in;
 	out->matched = out->channel.matched;
 	out->quarantined = out->channel.quarantined;
-	metric_tallies = tallies;
-	metric_n_tallies = n_tallies;
-	for (size_t i = 0; i < n_findings; i++) {
-		kinds[findings[i]->kind]++;
-		if (findings[i]->kind == RCN_K_PENDING)
+	n->tallies = tallies;
+	for (size_t i = 0; i < n->n_findings; i++) {
+		n->kinds[n->findings[i]->kind]++;
+		if (n->findings[i]->kind == RCN_K_PENDING)
 			out->pending++;
 		else
 			out->discrepancies++;
 	}
 	out->exit_code = out->rejected_files ? EXIT_INPUT : out->discrepancies ? EXIT_FINDINGS : EXIT_CLEAN;
+	return true;
+}
 
-	rcn_trend_point trend[30];
-	trend_ctx tc = {o->day, trend, 0};
+/* Gathers what the reports show (with the trend of earlier dates) and starts
+ * writing them on a thread of their own: leaves rj running. */
+static void start_reports(night *n)
+{
+	const rcn_run_opts *o = n->o;
+	rcn_run_result *out = n->out;
+	trend_ctx tc = {o->day, n->trend, 0};
 	rcn_err trend_err;
-	if (rcn_db_recent_runs(db, cfg->timezone, 90, on_trend_run, &tc, &trend_err) != RCN_OK)
+	if (rcn_db_recent_runs(n->db, n->cfg->timezone, 90, on_trend_run, &tc, &trend_err) != RCN_OK)
 		tc.n = 0; /* the chart is a nicety: without history the page simply has no trend */
-	trend[tc.n++] = (rcn_trend_point){o->day, out->discrepancies, out->statement_rows};
-
-	rcn_report_dir rdir;
-	char reports[4096];
-	const char *problem_texts[RCN_RUN_MAX_PROBLEMS];
+	n->trend[tc.n++] = (rcn_trend_point){o->day, out->discrepancies, out->statement_rows};
 	for (int i = 0; i < out->n_problems; i++)
-		problem_texts[i] = out->problems[i];
-	rcn_report_data data = {.trend = trend,
-				.n_trend = tc.n,
-				.findings = findings,
-				.n_findings = n_findings,
-				.notes = notes,
-				.n_notes = n_notes,
-				.tallies = tallies,
-				.n_tallies = n_tallies,
-				.quarantine = quarantine,
-				.n_quarantine = n_quarantine,
-				.settlements = settlements.v,
-				.n_settlements = settlements.n,
-				.problems = problem_texts,
-				.n_problems = (size_t)out->n_problems};
-	rcn_config_resolve(reports, sizeof(reports), o->out_dir ? o->out_dir : cfg->reports_dir,
-			   o->out_dir ? "." : cfg->dir);
-	/* the reports are written on a thread of their own while the results go
-	 * to the database, which commits only once they are ready */
-	report_job rj = {.dir = &rdir, .reports = reports, .day = o->day, .data = &data, .t0 = t0};
-	rcn_task_start(&rj.task, report_thread, &rj);
-	int64_t run_id = 0;
-	if (!o->dry_run) {
-		long later = 0;
-		counts = counts_json(out, findings, n_findings);
-		rcn_run_info info = {.day = o->day,
-				     .started_at = started,
-				     .exit_status = out->exit_code,
-				     .inputs = inputs,
-				     .n_inputs = n_src,
-				     .counts_json = counts,
-				     .before_commit = join_reports,
-				     .before_commit_ctx = &rj,
-				     .reports_dir = rdir.final_dir,
-				     .staged_dir = rdir.tmp_dir,
-				     .staged_id = rj.staged_id,
-				     .run_id = &run_id};
-		rj.info = &info;
-		rcn_rc stored;
-		if (stream.started) {
-			stored = stream_close(&stream, &err);
-			if (stored == RCN_OK)
-				stored = rcn_results_finish(stream.res, &info, moves, n_moves, settlements.v,
-							    settlements.n, &later, &err);
-		} else {
-			stored = rcn_db_store_results(db, &info, findings, n_findings, moves, n_moves, settlements.v,
-						      settlements.n, &later, &err);
-		}
-		join_reports(&rj, NULL);
-		if (rj.rc) { /* nothing committed; the reports' own directory is gone */
-			log_line(o, LOG_ERROR, NULL, "%s", rcn_err_format(&rj.err, why, sizeof(why)));
-			out->exit_code = EXIT_DB;
-			if (stored && !rj.gate_reached)
-				db_fail(o, &err, out);
-			goto cleanup;
-		}
-		if (stored) {
-			rcn_report_abort(&rdir);
-			db_fail(o, &err, out);
-			goto cleanup;
-		}
-		if (later > 0)
-			log_line(o, LOG_INFO, NULL,
-				 "%ld later business date(s) were reconciled with this date's old suspense "
-				 "and are now marked stale: re-run them (oldest first)",
-				 later);
+		n->problem_texts[i] = out->problems[i];
+	n->data = (rcn_report_data){.trend = n->trend,
+				    .n_trend = tc.n,
+				    .findings = n->findings,
+				    .n_findings = n->n_findings,
+				    .notes = n->notes,
+				    .n_notes = n->n_notes,
+				    .tallies = n->tallies,
+				    .n_tallies = n->n_tallies,
+				    .quarantine = n->quarantine,
+				    .n_quarantine = n->n_quarantine,
+				    .settlements = n->settlements.v,
+				    .n_settlements = n->settlements.n,
+				    .problems = n->problem_texts,
+				    .n_problems = (size_t)out->n_problems};
+	rcn_config_resolve(n->reports, sizeof(n->reports), o->out_dir ? o->out_dir : n->cfg->reports_dir,
+			   o->out_dir ? "." : n->cfg->dir);
+	n->rj = (report_job){.dir = &n->rdir, .reports = n->reports, .day = o->day, .data = &n->data, .t0 = n->t0};
+	rcn_task_start(&n->rj.task, report_thread, &n->rj);
+}
+
+/* Waits for the reports; false (exit 4, nothing committed) when they failed. */
+static bool reports_ready(night *n)
+{
+	char why[1200];
+	join_reports(&n->rj, NULL);
+	if (!n->rj.rc)
+		return true;
+	log_line(n->o, LOG_ERROR, NULL, "%s", rcn_err_format(&n->rj.err, why, sizeof(why)));
+	n->out->exit_code = EXIT_DB; /* nothing committed */
+	return false;
+}
+
+/* Stores the results (through the stream when it runs) in one transaction
+ * that commits only once the reports are ready: leaves run_id. */
+static bool store_results(night *n)
+{
+	const rcn_run_opts *o = n->o;
+	long later = 0;
+	n->counts = counts_json(n->out, n->findings, n->n_findings);
+	rcn_run_info info = {.day = o->day,
+			     .started_at = n->started,
+			     .exit_status = n->out->exit_code,
+			     .inputs = n->inputs,
+			     .n_inputs = n->n_src,
+			     .counts_json = n->counts,
+			     .before_commit = join_reports,
+			     .before_commit_ctx = &n->rj,
+			     .reports_dir = n->rdir.final_dir,
+			     .staged_dir = n->rdir.tmp_dir,
+			     .staged_id = n->rj.staged_id,
+			     .run_id = &n->run_id};
+	n->rj.info = &info;
+	rcn_rc stored;
+	if (n->stream.started) {
+		stored = stream_close(&n->stream, &n->err);
+		if (stored == RCN_OK)
+			stored = rcn_results_finish(n->stream.res, &info, n->moves, n->n_moves, n->settlements.v,
+						    n->settlements.n, &later, &n->err);
 	} else {
-		join_reports(&rj, NULL);
-		if (rj.rc) {
-			log_line(o, LOG_ERROR, NULL, "%s", rcn_err_format(&rj.err, why, sizeof(why)));
-			out->exit_code = EXIT_DB; /* nothing committed */
-			goto cleanup;
-		}
+		stored = rcn_db_store_results(n->db, &info, n->findings, n->n_findings, n->moves, n->n_moves,
+					      n->settlements.v, n->settlements.n, &later, &n->err);
 	}
-	clock.s[ST_REPORTS] = rj.seconds;
-	stage_done(&clock, ST_RESULTS);
+	bool ready = reports_ready(n);
+	n->rj.info = NULL; /* info is this function's */
+	if (!ready) {	   /* nothing committed; the reports' own directory is gone */
+		if (stored && !n->rj.gate_reached)
+			db_fail(o, &n->err, n->out);
+		return false;
+	}
+	if (stored) {
+		rcn_report_abort(&n->rdir);
+		return night_db_fail(n);
+	}
+	if (later > 0)
+		log_line(o, LOG_INFO, NULL,
+			 "%ld later business date(s) were reconciled with this date's old suspense "
+			 "and are now marked stale: re-run them (oldest first)",
+			 later);
+	return true;
+}
+
+/* Writes the reports while the results are stored (not in a dry run): leaves
+ * the staged reports and the committed run. */
+static bool write_reports_and_store(night *n)
+{
+	start_reports(n);
+	if (!(n->o->dry_run ? reports_ready(n) : store_results(n)))
+		return false;
+	n->clock.s[ST_REPORTS] = n->rj.seconds;
+	stage_done(&n->clock, ST_RESULTS);
+	return true;
+}
+
+/* Swaps the staged reports into place and records it: leaves reports_path.
+ * Reports that cannot be published wait for the next run (exit 5). */
+static bool publish_reports(night *n)
+{
+	const rcn_run_opts *o = n->o;
+	char why[1200];
 	test_kill_point("after_commit");
-	if (rcn_report_commit(&rdir, &err)) {
-		log_line(o, LOG_ERROR, NULL, "%s", rcn_err_format(&err, why, sizeof(why)));
+	if (rcn_report_commit(&n->rdir, &n->err)) {
+		log_line(o, LOG_ERROR, NULL, "%s", rcn_err_format(&n->err, why, sizeof(why)));
 		if (o->dry_run) {
-			out->exit_code = EXIT_DB; /* nothing committed */
-			goto cleanup;
+			n->out->exit_code = EXIT_DB; /* nothing committed */
+			return false;
 		}
 		/* the database has the night: say so, and leave the staged reports
 		 * for the next run (recon_runs.publish_state = 'staged') */
 		log_line(o, LOG_ERROR, NULL,
 			 "the results are committed to the database, but the reports could not be published; "
 			 "they wait in %s and the next recon run (of any date) or recon status publishes them",
-			 rdir.tmp_dir);
-		out->exit_code = EXIT_UNPUBLISHED;
-		goto cleanup;
+			 n->rdir.tmp_dir);
+		n->out->exit_code = EXIT_UNPUBLISHED;
+		return false;
 	}
-	if (!o->dry_run && rcn_db_set_publish_state(db, run_id, "published", &err))
+	if (!o->dry_run && rcn_db_set_publish_state(n->db, n->run_id, "published", &n->err))
 		log_line(o, LOG_ERROR, NULL,
 			 "the reports are published, but recording it failed (the next run will): %s",
-			 rcn_err_format(&err, why, sizeof(why)));
-	if (!realpath(rdir.final_dir, out->reports_path))
-		snprintf(out->reports_path, sizeof(out->reports_path), "%s", rdir.final_dir);
-	for (int i = 0; i < out->n_problems; i++)
-		log_line(o, LOG_ERROR, NULL, "PROBLEM: %s", out->problems[i]);
-	long carried = rcn_match_carried_rows(m);
+			 rcn_err_format(&n->err, why, sizeof(why)));
+	if (!realpath(n->rdir.final_dir, n->out->reports_path))
+		snprintf(n->out->reports_path, sizeof(n->out->reports_path), "%s", n->rdir.final_dir);
+	return true;
+}
+
+/* Logs the problems, the night's balance and (--timings) the stages' times. */
+static bool log_summary(night *n)
+{
+	const rcn_run_opts *o = n->o;
+	for (int i = 0; i < n->out->n_problems; i++)
+		log_line(o, LOG_ERROR, NULL, "PROBLEM: %s", n->out->problems[i]);
+	long carried = rcn_match_carried_rows(n->m);
 	char carried_note[64] = "";
 	if (carried)
 		snprintf(carried_note, sizeof(carried_note), " (%ld carried over from the day before)", carried);
 	/* each side balances as in summary.csv; the findings (rows of discrepancies.csv) are counted apart,
 	 * since one finding may stand for two rows (a double charge) or none (a file's fee total) */
-	const rcn_run_balance *c = &out->channel, *l = &out->ledger;
+	const rcn_run_balance *c = &n->out->channel, *l = &n->out->ledger;
 	log_line(o, LOG_INFO, NULL,
 		 "%ld statement rows%s: %ld matched, %ld discrepancies, %ld pending, %ld quarantined; "
 		 "%ld ledger items: %ld matched, %ld discrepancies, %ld pending, %ld quarantined; %ld findings%s",
 		 c->rows_in, carried_note, c->matched, c->discrepancies, c->pending, c->quarantined, l->rows_in,
-		 l->matched, l->discrepancies, l->pending, l->quarantined, out->discrepancies,
+		 l->matched, l->discrepancies, l->pending, l->quarantined, n->out->discrepancies,
 		 o->dry_run ? " (dry run: nothing committed)" : "");
 	if (o->timings)
-		log_timings(o, &clock, jobs, n_src);
-cleanup:
-	stream_free(&stream, m);
-	if (locked)
-		rcn_db_unlock_date(db, o->day);
-	rcn_db_close(db);
-	/* after the reports are committed or a failure, with the lock released: never changes the exit code */
-	alert_after_run(o, out, m, inputs, n_src);
-	write_metrics(o, out, t0, metric_tallies, metric_n_tallies, metric_tallies ? kinds : NULL, &settlements);
-	rcn_match_free(m);
-	free(counts);
-	free(quarantine);
-	for (size_t i = 0; i < n_src; i++) {
-		rcn_source_job_free(&jobs[i]);
-		rcn_profile_free(profiles[i]);
+		log_timings(o, &n->clock, n->jobs, n->n_src);
+	return true;
+}
+
+/* After the last stage or the first that failed: rolls back what was not
+ * committed, releases the lock, alerts, writes the metrics and frees it all.
+ * The alert and the metrics never change the exit code. */
+static void night_end(night *n)
+{
+	const rcn_run_opts *o = n->o;
+	stream_free(&n->stream, n->m);
+	if (n->locked)
+		rcn_db_unlock_date(n->db, o->day);
+	rcn_db_close(n->db);
+	alert_after_run(o, n->out, n->m, n->inputs, n->n_src);
+	write_metrics(o, n->out, n->t0, n->tallies, n->n_tallies, n->tallies ? n->kinds : NULL, &n->settlements);
+	rcn_match_free(n->m);
+	free(n->counts);
+	free(n->quarantine);
+	for (size_t i = 0; i < n->n_src; i++) {
+		rcn_source_job_free(&n->jobs[i]);
+		rcn_profile_free(n->profiles[i]);
 	}
-	free(profiles);
-	rcn_fee_rules_free(fee_rules);
-	rcn_settle_rules_free(settle_rules);
-	rcn_calendar_free(calendar);
-	rcn_settle_set_free(&settlements);
-	free(jobs);
-	free(inputs);
-	free(msrc);
+	free(n->profiles);
+	rcn_fee_rules_free(n->fee_rules);
+	rcn_settle_rules_free(n->settle_rules);
+	rcn_calendar_free(n->calendar);
+	rcn_settle_set_free(&n->settlements);
+	free(n->jobs);
+	free(n->inputs);
+	free(n->msrc);
+}
+
+/* The night's stages in order (DESIGN.md §1). A stage that fails has said why
+ * and set the exit code; the ones after it do not run, night_end always does. */
+void rcn_run_date(const rcn_run_opts *o, rcn_run_result *out)
+{
+	night n;
+	night_start(&n, o, out);
+	if (load_rules(&n) &&		      /* fees.csv, settlement.csv, calendar */
+	    plan_sources(&n) &&		      /* profiles, parse jobs, matcher sources */
+	    connect_and_lock(&n) &&	      /* connect, migrate, earlier publishes, the date's lock */
+	    parse_while_loading_window(&n) && /* statements on workers, ledger window here */
+	    merge_sources(&n) &&	      /* each source into the matcher, in order */
+	    look_up_outside_window(&n) &&     /* ledger rows the window lacks */
+	    run_matcher(&n) &&		      /* findings, streamed to the database meanwhile */
+	    check_settlements(&n) &&	      /* T+N settlements and the calendar's end */
+	    tally_outcome(&n) &&	      /* the counts and the exit code */
+	    write_reports_and_store(&n) &&    /* reports staged, results committed */
+	    publish_reports(&n))	      /* reports swapped into place */
+		log_summary(&n);
+	night_end(&n);
 }
 
 int rcn_run_cores(void)

@@ -211,169 +211,199 @@ static int placeholder_len(const char *p)
 	return n > 32 ? 32 : (int)n;
 }
 
+static rcn_rc set_ledger_key(ctx *c, rcn_config *cfg, const char *key, const char *val)
+{
+	if (strcmp(key, "conninfo") == 0) {
+		free(cfg->conninfo);
+		cfg->conninfo = rcn_xstrdup(val);
+		cfg->conninfo_line = c->line; /* checked by libpq's own parser before the run (rcn_db_check_conninfo) */
+	} else if (strcmp(key, "orders_query") == 0) {
+		cfg->orders_sql = rcn_xstrdup(val);
+	} else if (strcmp(key, "refunds_query") == 0) {
+		cfg->refunds_sql = rcn_xstrdup(val);
+	} else {
+		return bad(c, "unknown key '%.200s' in [ledger]", key);
+	}
+	return RCN_OK;
+}
+
+static rcn_rc set_run_key(ctx *c, rcn_config *cfg, const char *key, const char *val)
+{
+	if (strcmp(key, "timezone") == 0) {
+		if (!valid_timezone(val))
+			return bad(c, "bad value for '%s': unknown time zone '%s'", key, val);
+		free(cfg->timezone);
+		cfg->timezone = rcn_xstrdup(val);
+		return RCN_OK;
+	}
+	if (strcmp(key, "fee_tolerance") == 0) {
+		rcn_err e;
+		if (rcn_money_parse(&cfg->fee_tolerance_fen, val, strlen(val), 2, &e) != RCN_OK ||
+		    cfg->fee_tolerance_fen < 0)
+			return bad(c, "bad value for '%s': expected an amount in yuan like 0.01", key);
+		return RCN_OK;
+	}
+	if (strcmp(key, "jobs") == 0)
+		return parse_int(c, key, val, 0, 64, &cfg->jobs);
+	if (strcmp(key, "rules") == 0) {
+		if (!*val)
+			return bad(c, "bad value for '%s': %s", key, "a directory is required");
+		free(cfg->rules_dir);
+		cfg->rules_dir = rcn_xstrdup(val);
+		return RCN_OK;
+	}
+	if (strcmp(key, "carry_over_days") == 0)
+		return parse_int(c, key, val, 0, 60, &cfg->carry_over_days);
+	if (strcmp(key, "lock_wait") == 0)
+		return parse_int(c, key, val, 0, 86400, &cfg->lock_wait_seconds);
+	if (strcmp(key, "metrics") == 0) {
+		if (!*val)
+			return bad(c, "bad value for '%s': %s", key, "a file is required");
+		free(cfg->metrics_path);
+		cfg->metrics_path = rcn_xstrdup(val);
+		return RCN_OK;
+	}
+	if (strcmp(key, "reports") == 0 || strcmp(key, "spool") == 0) {
+		if (!*val)
+			return bad(c, "bad value for '%s': %s", key, "a directory is required");
+		char **slot = key[0] == 'r' ? &cfg->reports_dir : &cfg->spool_dir;
+		free(*slot);
+		*slot = rcn_xstrdup(val);
+		return RCN_OK;
+	}
+	return bad(c, "unknown key '%.200s' in [run]", key);
+}
+
+static rcn_rc set_alert_key(ctx *c, rcn_config *cfg, const char *key, const char *val)
+{
+	if (strcmp(key, "webhook") == 0) {
+		if (strncmp(val, "https://", 8) != 0)
+			return bad(c, "bad value for '%s': '%s' is not an https:// URL", key, val);
+		set_str(&cfg->alert_webhook, val);
+	} else if (strcmp(key, "ca_file") == 0) {
+		char path[4096];
+		rcn_config_resolve(path, sizeof(path), val, cfg->dir);
+		set_str(&cfg->alert_ca_file, path);
+	} else if (strcmp(key, "kind") == 0) {
+		if (strcmp(val, "wecom") && strcmp(val, "dingtalk") && strcmp(val, "json"))
+			return bad(c, "bad value for '%s': '%s' (use wecom, dingtalk or json)", key, val);
+		set_str(&cfg->alert_kind, val);
+	} else {
+		return bad(c, "unknown key '%.200s' in [alert]", key);
+	}
+	return RCN_OK;
+}
+
+/* A [source]'s location: a path or a file://, https:// or sftp:// URL template. */
+static rcn_rc set_location(ctx *c, rcn_source_conf *src, const char *key, const char *val)
+{
+	if (!*val)
+		return bad(c, "bad value for '%s': %s", key, "a path or URL template is required");
+	if (strstr(val, "://") && strncmp(val, "file://", 7) != 0 && strncmp(val, "https://", 8) != 0 &&
+	    strncmp(val, "sftp://", 7) != 0)
+		return bad(c,
+			   "bad value for '%s': use a path or a file://, https:// or sftp:// URL, not '%s'"
+			   " (plain http is refused: TLS is always on)",
+			   key, val);
+	const char *unknown = unknown_placeholder(val);
+	if (unknown)
+		return bad(c,
+			   "bad value for '%s': unknown placeholder '%.*s' (use {yyyymmdd}, "
+			   "{yyyy-mm-dd} or "
+			   "{yyyymm})",
+			   key, placeholder_len(unknown), unknown);
+	src->location = rcn_xstrdup(val);
+	return RCN_OK;
+}
+
+/* A [source]'s download keys: the API, its endpoint, credentials and files. */
+static rcn_rc set_source_api_key(ctx *c, rcn_config *cfg, rcn_source_conf *src, const char *key, const char *val)
+{
+	if (strcmp(key, "api") == 0) {
+		if (!rcn_channel_api_find(val, NULL)) {
+			char names[256];
+			rcn_channel_list(names, sizeof(names), RCN_LIST_APIS, " or ");
+			return bad(c, "bad value for '%s': '%s' (use %s)", key, val, names);
+		}
+		set_str(&src->api, val);
+	} else if (strcmp(key, "api_base") == 0) {
+		if (strncmp(val, "https://", 8) != 0)
+			return bad(c, "bad value for '%s': '%s' is not an https:// URL", key, val);
+		set_str(&src->api_base, val);
+	} else if (strcmp(key, "sign_type") == 0) {
+		if (strcmp(val, "MD5") && strcmp(val, "HMAC-SHA256"))
+			return bad(c, "bad value for '%s': '%s' (use MD5 or HMAC-SHA256)", key, val);
+		set_str(&src->sign_type, val);
+	} else if (strcmp(key, "cert_serial") == 0 || strcmp(key, "app_id") == 0 || strcmp(key, "sub_mchid") == 0) {
+		set_str(key[0] == 'c' ? &src->cert_serial : key[0] == 'a' ? &src->app_id : &src->sub_mchid, val);
+	} else if (strcmp(key, "ssh_key") == 0 || strcmp(key, "known_hosts") == 0) {
+		char path[4096];
+		rcn_config_resolve(path, sizeof(path), val, cfg->dir);
+		set_str(key[0] == 's' ? &src->ssh_key : &src->known_hosts, path);
+	} else if (strcmp(key, "ca_file") == 0 || strcmp(key, "private_key") == 0 ||
+		   strcmp(key, "platform_cert") == 0 || strcmp(key, "api_key_file") == 0) {
+		char path[4096];
+		rcn_config_resolve(path, sizeof(path), val, cfg->dir);
+		char **slot = key[0] == 'c'   ? &src->ca_file
+			      : key[1] == 'r' ? &src->private_key
+			      : key[1] == 'l' ? &src->platform_cert
+					      : &src->api_key_file;
+		set_str(slot, path);
+	} else if (is_check_key(key)) {
+		return set_check_key(c, src, key, val);
+	} else {
+		return bad(c, "unknown key '%.200s' in [source %.200s]", key, src->name);
+	}
+	return RCN_OK;
+}
+
+static rcn_rc set_source_key(ctx *c, rcn_config *cfg, rcn_source_conf *src, const char *key, const char *val)
+{
+	if (strcmp(key, "channel") == 0) {
+		if (!valid_name(val))
+			return bad(c, "bad value for '%s': '%s' is not a channel name (letters, digits, - and _)", key,
+				   val);
+		src->channel = rcn_xstrdup(val);
+	} else if (strcmp(key, "bill") == 0) {
+		if (!known_bill(val)) {
+			char names[256];
+			rcn_channel_list(names, sizeof(names), RCN_LIST_BILLS, " or ");
+			return bad(c, "bad value for '%s': '%s' (use %s)", key, val, names);
+		}
+		src->bill = rcn_xstrdup(val);
+	} else if (strcmp(key, "merchant_id") == 0) {
+		if (!*val)
+			return bad(c, "bad value for '%s': %s", key, "a merchant id is required");
+		src->merchant_id = rcn_xstrdup(val);
+	} else if (strcmp(key, "location") == 0) {
+		return set_location(c, src, key, val);
+	} else if (strcmp(key, "fee_rate") == 0) {
+		rcn_err e;
+		if (rcn_rate_parse(&src->fee_rate_ppm, val, strlen(val), &e) != RCN_OK)
+			return bad(c, "bad value for '%s': %.300s", key, e.msg);
+		src->has_fee_rate = true;
+	} else if (strcmp(key, "sub_merchants") == 0) {
+		split_list(val, &src->sub_merchants, &src->n_sub_merchants);
+	} else {
+		return set_source_api_key(c, cfg, src, key, val);
+	}
+	return RCN_OK;
+}
+
+/* One key of the section it appears in (src: the [source] being read). */
 static rcn_rc set_key(ctx *c, rcn_config *cfg, enum section sec, rcn_source_conf *src, const char *key, const char *val)
 {
 	switch (sec) {
 	case SEC_LEDGER:
-		if (strcmp(key, "conninfo") == 0) {
-			free(cfg->conninfo);
-			cfg->conninfo = rcn_xstrdup(val);
-			cfg->conninfo_line =
-				c->line; /* checked by libpq's own parser before the run (rcn_db_check_conninfo) */
-		} else if (strcmp(key, "orders_query") == 0) {
-			cfg->orders_sql = rcn_xstrdup(val);
-		} else if (strcmp(key, "refunds_query") == 0) {
-			cfg->refunds_sql = rcn_xstrdup(val);
-		} else {
-			return bad(c, "unknown key '%.200s' in [ledger]", key);
-		}
-		return RCN_OK;
+		return set_ledger_key(c, cfg, key, val);
 	case SEC_RUN:
-		if (strcmp(key, "timezone") == 0) {
-			if (!valid_timezone(val))
-				return bad(c, "bad value for '%s': unknown time zone '%s'", key, val);
-			free(cfg->timezone);
-			cfg->timezone = rcn_xstrdup(val);
-			return RCN_OK;
-		}
-		if (strcmp(key, "fee_tolerance") == 0) {
-			rcn_err e;
-			if (rcn_money_parse(&cfg->fee_tolerance_fen, val, strlen(val), 2, &e) != RCN_OK ||
-			    cfg->fee_tolerance_fen < 0)
-				return bad(c, "bad value for '%s': expected an amount in yuan like 0.01", key);
-			return RCN_OK;
-		}
-		if (strcmp(key, "jobs") == 0)
-			return parse_int(c, key, val, 0, 64, &cfg->jobs);
-		if (strcmp(key, "rules") == 0) {
-			if (!*val)
-				return bad(c, "bad value for '%s': %s", key, "a directory is required");
-			free(cfg->rules_dir);
-			cfg->rules_dir = rcn_xstrdup(val);
-			return RCN_OK;
-		}
-		if (strcmp(key, "carry_over_days") == 0)
-			return parse_int(c, key, val, 0, 60, &cfg->carry_over_days);
-		if (strcmp(key, "lock_wait") == 0)
-			return parse_int(c, key, val, 0, 86400, &cfg->lock_wait_seconds);
-		if (strcmp(key, "metrics") == 0) {
-			if (!*val)
-				return bad(c, "bad value for '%s': %s", key, "a file is required");
-			free(cfg->metrics_path);
-			cfg->metrics_path = rcn_xstrdup(val);
-			return RCN_OK;
-		}
-		if (strcmp(key, "reports") == 0 || strcmp(key, "spool") == 0) {
-			if (!*val)
-				return bad(c, "bad value for '%s': %s", key, "a directory is required");
-			char **slot = key[0] == 'r' ? &cfg->reports_dir : &cfg->spool_dir;
-			free(*slot);
-			*slot = rcn_xstrdup(val);
-			return RCN_OK;
-		}
-		return bad(c, "unknown key '%.200s' in [run]", key);
+		return set_run_key(c, cfg, key, val);
 	case SEC_FETCH:
 		return set_fetch_key(c, cfg, key, val);
 	case SEC_ALERT:
-		if (strcmp(key, "webhook") == 0) {
-			if (strncmp(val, "https://", 8) != 0)
-				return bad(c, "bad value for '%s': '%s' is not an https:// URL", key, val);
-			set_str(&cfg->alert_webhook, val);
-		} else if (strcmp(key, "ca_file") == 0) {
-			char path[4096];
-			rcn_config_resolve(path, sizeof(path), val, cfg->dir);
-			set_str(&cfg->alert_ca_file, path);
-		} else if (strcmp(key, "kind") == 0) {
-			if (strcmp(val, "wecom") && strcmp(val, "dingtalk") && strcmp(val, "json"))
-				return bad(c, "bad value for '%s': '%s' (use wecom, dingtalk or json)", key, val);
-			set_str(&cfg->alert_kind, val);
-		} else {
-			return bad(c, "unknown key '%.200s' in [alert]", key);
-		}
-		return RCN_OK;
+		return set_alert_key(c, cfg, key, val);
 	case SEC_SOURCE:
-		if (strcmp(key, "channel") == 0) {
-			if (!valid_name(val))
-				return bad(c,
-					   "bad value for '%s': '%s' is not a channel name (letters, digits, - and _)",
-					   key, val);
-			src->channel = rcn_xstrdup(val);
-		} else if (strcmp(key, "bill") == 0) {
-			if (!known_bill(val)) {
-				char names[256];
-				rcn_channel_list(names, sizeof(names), RCN_LIST_BILLS, " or ");
-				return bad(c, "bad value for '%s': '%s' (use %s)", key, val, names);
-			}
-			src->bill = rcn_xstrdup(val);
-		} else if (strcmp(key, "merchant_id") == 0) {
-			if (!*val)
-				return bad(c, "bad value for '%s': %s", key, "a merchant id is required");
-			src->merchant_id = rcn_xstrdup(val);
-		} else if (strcmp(key, "location") == 0) {
-			if (!*val)
-				return bad(c, "bad value for '%s': %s", key, "a path or URL template is required");
-			if (strstr(val, "://") && strncmp(val, "file://", 7) != 0 && strncmp(val, "https://", 8) != 0 &&
-			    strncmp(val, "sftp://", 7) != 0)
-				return bad(
-					c,
-					"bad value for '%s': use a path or a file://, https:// or sftp:// URL, not '%s'"
-					" (plain http is refused: TLS is always on)",
-					key, val);
-			const char *unknown = unknown_placeholder(val);
-			if (unknown)
-				return bad(c,
-					   "bad value for '%s': unknown placeholder '%.*s' (use {yyyymmdd}, "
-					   "{yyyy-mm-dd} or "
-					   "{yyyymm})",
-					   key, placeholder_len(unknown), unknown);
-			src->location = rcn_xstrdup(val);
-		} else if (strcmp(key, "fee_rate") == 0) {
-			rcn_err e;
-			if (rcn_rate_parse(&src->fee_rate_ppm, val, strlen(val), &e) != RCN_OK)
-				return bad(c, "bad value for '%s': %.300s", key, e.msg);
-			src->has_fee_rate = true;
-		} else if (strcmp(key, "sub_merchants") == 0) {
-			split_list(val, &src->sub_merchants, &src->n_sub_merchants);
-		} else if (strcmp(key, "api") == 0) {
-			if (!rcn_channel_api_find(val, NULL)) {
-				char names[256];
-				rcn_channel_list(names, sizeof(names), RCN_LIST_APIS, " or ");
-				return bad(c, "bad value for '%s': '%s' (use %s)", key, val, names);
-			}
-			set_str(&src->api, val);
-		} else if (strcmp(key, "api_base") == 0) {
-			if (strncmp(val, "https://", 8) != 0)
-				return bad(c, "bad value for '%s': '%s' is not an https:// URL", key, val);
-			set_str(&src->api_base, val);
-		} else if (strcmp(key, "sign_type") == 0) {
-			if (strcmp(val, "MD5") && strcmp(val, "HMAC-SHA256"))
-				return bad(c, "bad value for '%s': '%s' (use MD5 or HMAC-SHA256)", key, val);
-			set_str(&src->sign_type, val);
-		} else if (strcmp(key, "cert_serial") == 0 || strcmp(key, "app_id") == 0 ||
-			   strcmp(key, "sub_mchid") == 0) {
-			set_str(key[0] == 'c'	? &src->cert_serial
-				: key[0] == 'a' ? &src->app_id
-						: &src->sub_mchid,
-				val);
-		} else if (strcmp(key, "ssh_key") == 0 || strcmp(key, "known_hosts") == 0) {
-			char path[4096];
-			rcn_config_resolve(path, sizeof(path), val, cfg->dir);
-			set_str(key[0] == 's' ? &src->ssh_key : &src->known_hosts, path);
-		} else if (strcmp(key, "ca_file") == 0 || strcmp(key, "private_key") == 0 ||
-			   strcmp(key, "platform_cert") == 0 || strcmp(key, "api_key_file") == 0) {
-			char path[4096];
-			rcn_config_resolve(path, sizeof(path), val, cfg->dir);
-			char **slot = key[0] == 'c'   ? &src->ca_file
-				      : key[1] == 'r' ? &src->private_key
-				      : key[1] == 'l' ? &src->platform_cert
-						      : &src->api_key_file;
-			set_str(slot, path);
-		} else if (is_check_key(key)) {
-			return set_check_key(c, src, key, val);
-		} else {
-			return bad(c, "unknown key '%.200s' in [source %.200s]", key, src->name);
-		}
-		return RCN_OK;
+		return set_source_key(c, cfg, src, key, val);
 	case SEC_NONE:
 		break;
 	}
@@ -463,19 +493,19 @@ static rcn_rc check_source(ctx *c, rcn_config *cfg, rcn_source_conf *s)
 	return RCN_OK;
 }
 
-rcn_rc rcn_config_load(rcn_config **out, const char *path, rcn_err *err)
-{
-	rcn_rc rc = RCN_OK;
-	ctx c = {path, err, 0};
-	char *line = NULL;
-	size_t cap = 0;
-	enum section sec = SEC_NONE;
-	char seen_ledger = 0, seen_run = 0, seen_fetch = 0, seen_alert = 0;
-	char last_key[128] = "";
-	rcn_config *cfg = rcn_xcalloc(1, sizeof(*cfg));
-	size_t src_cap = 0;
-	FILE *f = fopen(path, "r");
+/* The reader's place in the file: the section it is in, the sections seen,
+ * and the last key (an indented line may continue its value). */
+typedef struct {
+	ctx c;
+	rcn_config *cfg;
+	enum section sec;
+	char seen_ledger, seen_run, seen_fetch, seen_alert;
+	char last_key[128];
+	size_t src_cap;
+} reader;
 
+static void set_defaults(rcn_config *cfg, const char *path)
+{
 	cfg->path = rcn_xstrdup(path);
 	const char *slash = strrchr(path, '/');
 	cfg->dir = slash ? rcn_xstrndup(path, (size_t)(slash - path) + (slash == path)) : rcn_xstrdup(".");
@@ -488,110 +518,114 @@ rcn_rc rcn_config_load(rcn_config **out, const char *path, rcn_err *err)
 	cfg->fee_tolerance_fen = 1;
 	cfg->fetch = (rcn_fetch_conf){10, 600, 30, 1000, 3, 2, (uint64_t)4 << 30};
 	cfg->rules_dir = rcn_xstrdup(getenv("RECON_RULES") ? getenv("RECON_RULES") : RECON_RULES_DIR);
+}
 
+/* An indented line continues a long value (an SQL query): only for the query keys. */
+static rcn_rc continue_value(reader *r, const char *s)
+{
+	rcn_config *cfg = r->cfg;
+	char **slot = strcmp(r->last_key, "orders_query") == 0	  ? &cfg->orders_sql
+		      : strcmp(r->last_key, "refunds_query") == 0 ? &cfg->refunds_sql
+								  : NULL;
+	if (!slot)
+		return bad(&r->c, "unexpected indented line after '%s'", r->last_key);
+	size_t a = strlen(*slot), b = strlen(s);
+	*slot = rcn_xrealloc(*slot, a + b + 2);
+	(*slot)[a] = ' ';
+	memcpy(*slot + a + 1, s, b + 1);
+	return RCN_OK;
+}
+
+/* A [section] header (s starts with '['): each section but [source NAME] at most once. */
+static rcn_rc open_section(reader *r, char *s)
+{
+	rcn_config *cfg = r->cfg;
+	char *end = strchr(s, ']');
+	if (!end || end[1])
+		return bad(&r->c, "malformed section header '%.200s'", s);
+	*end = '\0';
+	char *name = trim(s + 1);
+	r->last_key[0] = '\0';
+	if (strncmp(name, "source", 6) == 0 && isspace((unsigned char)name[6])) {
+		char *sname = trim(name + 6);
+		for (size_t i = 0; i < cfg->n_sources; i++)
+			if (strcmp(cfg->sources[i].name, sname) == 0)
+				return bad(&r->c, "[source %.200s] appears twice", sname);
+		rcn_xreserve((void **)&cfg->sources, &r->src_cap, cfg->n_sources + 1, sizeof(*cfg->sources));
+		rcn_source_conf *src = &cfg->sources[cfg->n_sources++];
+		memset(src, 0, sizeof(*src));
+		src->name = rcn_xstrdup(sname);
+		src->line = r->c.line;
+		r->sec = SEC_SOURCE;
+		return RCN_OK;
+	}
+	char *seen = strcmp(name, "alert") == 0	   ? &r->seen_alert
+		     : strcmp(name, "fetch") == 0  ? &r->seen_fetch
+		     : strcmp(name, "ledger") == 0 ? &r->seen_ledger
+		     : strcmp(name, "run") == 0	   ? &r->seen_run
+						   : NULL;
+	if (!seen)
+		return bad(&r->c, "unknown section [%.200s]", name);
+	if (*seen)
+		return bad(&r->c, "section [%s] appears twice", name);
+	*seen = 1;
+	r->sec = seen == &r->seen_alert	   ? SEC_ALERT
+		 : seen == &r->seen_fetch  ? SEC_FETCH
+		 : seen == &r->seen_ledger ? SEC_LEDGER
+					   : SEC_RUN;
+	return RCN_OK;
+}
+
+/* One line of the file: a comment, a continuation, a section header or a key. */
+static rcn_rc read_line(reader *r, char *raw)
+{
+	if (r->c.line == 1 && strncmp(raw, "\xEF\xBB\xBF", 3) == 0)
+		raw += 3;
+	bool indented = raw[0] == ' ' || raw[0] == '\t';
+	char *s = trim(raw);
+	if (!*s || *s == '#' || *s == ';')
+		return RCN_OK;
+	if (indented && r->last_key[0] && r->sec != SEC_NONE && *s != '[')
+		return continue_value(r, s);
+	if (*s == '[')
+		return open_section(r, s);
+	char *eq = strchr(s, '=');
+	if (!eq)
+		return bad(&r->c, "expected 'key = value', found '%.200s'", s);
+	*eq = '\0';
+	char *key = trim(s), *val = trim(eq + 1);
+	if (!*key)
+		return bad(&r->c, "missing key before '='");
+	snprintf(r->last_key, sizeof(r->last_key), "%s", key);
+	rcn_config *cfg = r->cfg;
+	return set_key(&r->c, cfg, r->sec, r->sec == SEC_SOURCE ? &cfg->sources[cfg->n_sources - 1] : NULL, key, val);
+}
+
+rcn_rc rcn_config_load(rcn_config **out, const char *path, rcn_err *err)
+{
+	rcn_rc rc = RCN_OK;
+	reader r = {.c = {path, err, 0}, .sec = SEC_NONE};
+	char *line = NULL;
+	size_t cap = 0;
+	rcn_config *cfg = r.cfg = rcn_xcalloc(1, sizeof(*cfg));
+	FILE *f = fopen(path, "r");
+
+	set_defaults(cfg, path);
 	if (!f) {
 		rc = rcn_err_set(err, RCN_EUSAGE, path, 0, "cannot read configuration: %s", strerror(errno));
 		goto cleanup;
 	}
 	while (getline(&line, &cap, f) != -1) {
-		c.line++;
-		char *raw = line;
-		if (c.line == 1 && strncmp(raw, "\xEF\xBB\xBF", 3) == 0)
-			raw += 3;
-		bool indented = raw[0] == ' ' || raw[0] == '\t';
-		char *s = trim(raw);
-		if (!*s || *s == '#' || *s == ';')
-			continue;
-		if (indented && last_key[0] && sec != SEC_NONE && *s != '[') {
-			/* continuation of a long value (an SQL query): only for the query keys */
-			char **slot = strcmp(last_key, "orders_query") == 0    ? &cfg->orders_sql
-				      : strcmp(last_key, "refunds_query") == 0 ? &cfg->refunds_sql
-									       : NULL;
-			if (!slot) {
-				rc = bad(&c, "unexpected indented line after '%s'", last_key);
-				goto cleanup;
-			}
-			size_t a = strlen(*slot), b = strlen(s);
-			*slot = rcn_xrealloc(*slot, a + b + 2);
-			(*slot)[a] = ' ';
-			memcpy(*slot + a + 1, s, b + 1);
-			continue;
-		}
-		if (*s == '[') {
-			char *end = strchr(s, ']');
-			if (!end || end[1]) {
-				rc = bad(&c, "malformed section header '%.200s'", s);
-				goto cleanup;
-			}
-			*end = '\0';
-			char *name = trim(s + 1);
-			last_key[0] = '\0';
-			if (strcmp(name, "alert") == 0) {
-				if (seen_alert) {
-					rc = bad(&c, "section [%s] appears twice", name);
-					goto cleanup;
-				}
-				seen_alert = 1;
-				sec = SEC_ALERT;
-			} else if (strcmp(name, "fetch") == 0) {
-				if (seen_fetch) {
-					rc = bad(&c, "section [%s] appears twice", name);
-					goto cleanup;
-				}
-				seen_fetch = 1;
-				sec = SEC_FETCH;
-			} else if (strcmp(name, "ledger") == 0 || strcmp(name, "run") == 0) {
-				char *seen = name[0] == 'l' ? &seen_ledger : &seen_run;
-				if (*seen) {
-					rc = bad(&c, "section [%s] appears twice", name);
-					goto cleanup;
-				}
-				*seen = 1;
-				sec = name[0] == 'l' ? SEC_LEDGER : SEC_RUN;
-			} else if (strncmp(name, "source", 6) == 0 && isspace((unsigned char)name[6])) {
-				char *sname = trim(name + 6);
-				for (size_t i = 0; i < cfg->n_sources; i++)
-					if (strcmp(cfg->sources[i].name, sname) == 0) {
-						rc = bad(&c, "[source %.200s] appears twice", sname);
-						goto cleanup;
-					}
-				rcn_xreserve((void **)&cfg->sources, &src_cap, cfg->n_sources + 1,
-					     sizeof(*cfg->sources));
-				rcn_source_conf *src = &cfg->sources[cfg->n_sources++];
-				memset(src, 0, sizeof(*src));
-				src->name = rcn_xstrdup(sname);
-				src->line = c.line;
-				sec = SEC_SOURCE;
-			} else {
-				rc = bad(&c, "unknown section [%.200s]", name);
-				goto cleanup;
-			}
-			continue;
-		}
-		char *eq = strchr(s, '=');
-		if (!eq) {
-			rc = bad(&c, "expected 'key = value', found '%.200s'", s);
-			goto cleanup;
-		}
-		*eq = '\0';
-		char *key = trim(s), *val = trim(eq + 1);
-		if (!*key) {
-			rc = bad(&c, "missing key before '='");
-			goto cleanup;
-		}
-		snprintf(last_key, sizeof(last_key), "%s", key);
-		rc = set_key(&c, cfg, sec, sec == SEC_SOURCE ? &cfg->sources[cfg->n_sources - 1] : NULL, key, val);
-		if (rc)
+		r.c.line++;
+		if ((rc = read_line(&r, line)))
 			goto cleanup;
 	}
 	/* sources are checked once every key is known ([run] rules may come last) */
 	for (size_t i = 0; i < cfg->n_sources; i++)
-		if ((rc = check_source(&c, cfg, &cfg->sources[i])))
+		if ((rc = check_source(&r.c, cfg, &cfg->sources[i])))
 			goto cleanup;
-	if (!cfg->n_sources) {
+	if (!cfg->n_sources)
 		rc = rcn_err_set(err, RCN_EUSAGE, path, 0, "no [source NAME] section: nothing to reconcile");
-		goto cleanup;
-	}
 cleanup:
 	free(line);
 	if (f)
