@@ -65,6 +65,7 @@ typedef struct {
 	rcn_err footer_err;
 	bool trailing; /* a line after the footer: trailing_err */
 	rcn_err trailing_err;
+	bool period_seen; /* the period line was read (and checked) */
 	bool finished;
 } parser;
 
@@ -715,6 +716,80 @@ static rcn_rc check_totals(parser *p, rcn_err *why)
 /* ---- lines ---- */
 
 /* One physical line: p->raw holds its stored bytes, p->text its UTF-8 (both without the line end). */
+/* A period bound's time from its digits: 8 (a date, whose day it is all
+ * of) or 14 (a date and time); false for anything else. */
+static bool period_bound(const char *s, size_t n, rcn_time *t, bool *dated_only)
+{
+	char d[15];
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++)
+		if (s[i] >= '0' && s[i] <= '9') {
+			if (k == 14)
+				return false;
+			d[k++] = s[i];
+		}
+	if (k != 8 && k != 14)
+		return false;
+	char iso[11] = {d[0], d[1], d[2], d[3], '-', d[4], d[5], '-', d[6], d[7], '\0'};
+	rcn_date day;
+	if (rcn_date_parse(&day, iso, 10, NULL) != RCN_OK)
+		return false;
+	int h = 0, mi = 0, sec = 0;
+	if (k == 14) {
+		h = (d[8] - '0') * 10 + (d[9] - '0');
+		mi = (d[10] - '0') * 10 + (d[11] - '0');
+		sec = (d[12] - '0') * 10 + (d[13] - '0');
+		if (h > 23 || mi > 59 || sec > 59)
+			return false;
+	}
+	*dated_only = k == 8;
+	*t = (rcn_time)day * RCN_SECS_PER_DAY + h * 3600 + mi * 60 + sec;
+	return true;
+}
+
+/* The statement's own period (the profile's `period` pattern, matched on
+ * s[0..n) just now): it must be the business date, as Alipay's 起始日期 /
+ * 终止日期 must (FORMATS.md §2). A daily export runs from 00:00:00 of its
+ * date to 00:00:00 of the next, or 23:59:59 of the same day, or names the
+ * date alone. */
+static void check_period(parser *p, const char *s, long line)
+{
+	p->period_seen = true;
+	rcn_date want = p->spec->business_date;
+	if (!want)
+		return;
+	PCRE2_SIZE *ov = pcre2_get_ovector_pointer(p->md);
+	uint32_t gf = p->prof->period_from, gt = p->prof->period_to ? p->prof->period_to : gf;
+	rcn_time t0, t1;
+	bool from_day, to_day;
+	if (ov[2 * gf] == PCRE2_UNSET || ov[2 * gt] == PCRE2_UNSET ||
+	    !period_bound(s + ov[2 * gf], ov[2 * gf + 1] - ov[2 * gf], &t0, &from_day) ||
+	    !period_bound(s + ov[2 * gt], ov[2 * gt + 1] - ov[2 * gt], &t1, &to_day)) {
+		set_fatal(p, RCN_EFORMAT, line, "cannot read the statement's period (pattern 'period')");
+		return;
+	}
+	/* the last day covered: a date alone is all of it, an end at midnight closes the day before */
+	rcn_date first = rcn_time_date(t0), last = to_day ? rcn_time_date(t1) : rcn_time_date(t1 - 1);
+	if (!to_day && t1 <= t0 && p->prof->period_to) {
+		set_fatal(p, RCN_EFORMAT, line,
+			  "cannot read the statement's period (pattern 'period'): it ends before it begins");
+		return;
+	}
+	if (!p->prof->period_to)
+		last = first;
+	char a[11], b[11], c[11];
+	if (first == want && last == want)
+		return;
+	if (first == last)
+		set_fatal(p, RCN_EFORMAT, line,
+			  "statement is for business date %s (its period line), not %s (wrong file?)",
+			  rcn_date_format(a, first), rcn_date_format(c, want));
+	else
+		set_fatal(p, RCN_EFORMAT, line,
+			  "statement covers %s to %s (its period line), not business date %s (wrong file?)",
+			  rcn_date_format(a, first), rcn_date_format(b, last), rcn_date_format(c, want));
+}
+
 static void on_line(parser *p, long line)
 {
 	const rcn_profile *prof = p->prof;
@@ -728,6 +803,8 @@ static void on_line(parser *p, long line)
 		}
 		return;
 	}
+	if (!p->period_seen && prof->pattern[PP_PERIOD] && match(p, PP_PERIOD, s, n, line))
+		check_period(p, s, line);
 	if (line <= prof->skip_lines)
 		return;
 	if (is_blank(s, n) || match(p, PP_IGNORE, s, n, line) || p->fatal)
@@ -984,6 +1061,10 @@ static rcn_rc profile_finish(void *state, rcn_stmt_result *out)
 		reject(res, &e);
 	} else if (p->prof->pattern[PP_FOOTER] && !p->has_footer) {
 		rcn_err_set(&e, RCN_EFORMAT, p->spec->file, 0, "missing footer totals (truncated file?)");
+		reject(res, &e);
+	} else if (p->prof->pattern[PP_PERIOD] && !p->period_seen) {
+		rcn_err_set(&e, RCN_EFORMAT, p->spec->file, 0,
+			    "no period line (pattern 'period'): the statement does not say which day it is for");
 		reject(res, &e);
 	} else if (p->footer_bad) {
 		reject(res, &p->footer_err);

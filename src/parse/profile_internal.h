@@ -44,7 +44,7 @@ enum rcn_ptotal {
 };
 
 /* Patterns, in the order a line is tried against them. */
-enum rcn_ppattern { PP_IGNORE, PP_HEADER, PP_FOOTER, PP_DETAIL, PP__COUNT };
+enum rcn_ppattern { PP_IGNORE, PP_HEADER, PP_FOOTER, PP_DETAIL, PP_PERIOD, PP__COUNT };
 
 extern const char *const rcn_pfield_names[PF__COUNT];
 extern const char *const rcn_ptotal_names[PT__COUNT];
@@ -70,6 +70,7 @@ struct rcn_profile {
 	pcre2_code *pattern[PP__COUNT];	 /* NULL when not set */
 	uint32_t total_group[PT__COUNT]; /* footer capture group per total, 0 when not stated */
 	uint32_t footer_groups;		 /* capture groups of the footer pattern */
+	uint32_t period_from, period_to; /* the period pattern's (?<from>) and (?<to>) groups; to 0 if none */
 	bool unit_fen;			 /* amount_unit = fen; else yuan */
 	char time_format[64];
 	char timezone[64];

@@ -44,10 +44,8 @@ const char *const rcn_ptotal_names[PT__COUNT] = {
 };
 
 const char *const rcn_ppattern_names[PP__COUNT] = {
-	[PP_IGNORE] = "ignore",
-	[PP_HEADER] = "header",
-	[PP_FOOTER] = "footer",
-	[PP_DETAIL] = "detail",
+	[PP_IGNORE] = "ignore", [PP_HEADER] = "header", [PP_FOOTER] = "footer",
+	[PP_DETAIL] = "detail", [PP_PERIOD] = "period",
 };
 
 /* The statuses the matcher knows (only SUCCESS counts as money moved). */
@@ -76,11 +74,13 @@ enum key {
 	K_CURRENCY,
 	K_DEFAULT_TYPE,
 	K_DEFAULT_STATUS,
+	K_PERIOD,
 	K__COUNT
 };
 static const char *const key_names[K__COUNT] = {
-	"name",	  "layout", "delimiter",   "quote",	  "encoding", "skip_lines", "header",	    "detail",
-	"ignore", "footer", "amount_unit", "time_format", "timezone", "currency",   "default_type", "default_status",
+	"name",	    "layout",	"delimiter",	"quote",	  "encoding",	 "skip_lines",
+	"header",   "detail",	"ignore",	"footer",	  "amount_unit", "time_format",
+	"timezone", "currency", "default_type", "default_status", "period",
 };
 
 typedef struct {
@@ -196,6 +196,16 @@ static rcn_rc compile_pattern(loader *l, enum rcn_ppattern which, const char *v)
 	}
 	(void)pcre2_jit_compile(re, PCRE2_JIT_COMPLETE); /* an optimization: the interpreter is the fallback */
 	l->prof->pattern[which] = re;
+	if (which == PP_PERIOD) {
+		/* the statement's own period: (?<from>...) and optionally (?<to>...) */
+		int from = pcre2_substring_number_from_name(re, (PCRE2_SPTR) "from");
+		int to = pcre2_substring_number_from_name(re, (PCRE2_SPTR) "to");
+		if (from <= 0)
+			return bad(l, l->line, "'period' has no (?<from>...) group: it states no date to check");
+		l->prof->period_from = (uint32_t)from;
+		l->prof->period_to = to > 0 ? (uint32_t)to : 0;
+		return RCN_OK;
+	}
 	if (which != PP_FOOTER)
 		return RCN_OK;
 
@@ -276,6 +286,8 @@ static rcn_rc set_profile_key(loader *l, const char *key, const char *v)
 		return compile_pattern(l, PP_HEADER, v);
 	case K_DETAIL:
 		return compile_pattern(l, PP_DETAIL, v);
+	case K_PERIOD:
+		return compile_pattern(l, PP_PERIOD, v);
 	case K_IGNORE:
 		return compile_pattern(l, PP_IGNORE, v);
 	case K_FOOTER:

@@ -106,6 +106,20 @@ PY
 run_recon 3 run --config "$conf" --date 2026-03-02 --dry-run --out "$WORK/rows-ali"
 expect_line "$WORK/err" "recon: 2026-03-02: [source ali] rejected: 20880211096256330156_20260302.csv.zip:20880211096256330156_20260302_业务明细.csv:6: statement is for business date 2026-03-01 (5 of 6 rows dated so, first: 2026-03-01 10:55:23), not 2026-03-02 (wrong file?)"
 same_others "$WORK/rows-ali/2026-03-02" "$WORK/expect-ali"
+# a saobei export (a profile channel) whose period line says yesterday: rejected
+# at that line by the profile's `period` key, the other sources unchanged
+cp "$WORK/ali.zip" "$WORK/multi/20880211096256330156_20260302.csv.zip"
+mv "$WORK/multi/saobei_20260302.csv" "$WORK/saobei.csv"
+run_recon 3 run --config "$conf" --date 2026-03-02 --dry-run --out "$WORK/without-sb"
+others "$WORK/without-sb/2026-03-02" "$WORK/expect-sb"
+sed 's/\[2026-03-02 00:00:00\]   终止日期：\[2026-03-02 23:59:59\]/[2026-03-01 00:00:00]   终止日期：[2026-03-01 23:59:59]/' \
+	"$WORK/saobei.csv" >"$WORK/multi/saobei_20260302.csv"
+cmp -s "$WORK/saobei.csv" "$WORK/multi/saobei_20260302.csv" && fail "the saobei period was not changed"
+run_recon 3 run --config "$conf" --date 2026-03-02 --dry-run --out "$WORK/wrong-sb"
+expect_line "$WORK/err" "recon: 2026-03-02: [source sb] rejected: saobei_20260302.csv:3: statement is for business date 2026-03-01 (its period line), not 2026-03-02 (wrong file?)"
+same_others "$WORK/wrong-sb/2026-03-02" "$WORK/expect-sb"
+cp "$WORK/saobei.csv" "$WORK/multi/saobei_20260302.csv"
+mv "$WORK/multi/20880211096256330156_20260302.csv.zip" "$WORK/ali.zip"
 # 4. The Alipay zip with a forged a_..._业务明细.csv placed before the real one
 # (the first used to win, totals ok): rejected, naming both entries
 cp "$ROOT/fixtures/wrongfile/alipay_forged_detail_20260302.csv.zip" "$WORK/multi/20880211096256330156_20260302.csv.zip"

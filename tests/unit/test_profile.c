@@ -267,6 +267,74 @@ static void test_saobei_totals_mismatch(void **state)
 	assert_int_equal(o.res.rows, 5);
 }
 
+/* The export's own period (the profile's `period` key): another day's file,
+ * or a longer period, is rejected at its period line; without a business
+ * date (recon check) it is not judged; a file without the line is refused. */
+static void test_saobei_period(void **state)
+{
+	char path[512];
+	size_t n;
+	snprintf(path, sizeof(path), "%s/saobei/saobei_20260302.csv", PROF_DIR);
+	char *good = ph_slurp(path, &n);
+	struct {
+		rcn_date day;
+		const char *from, *to, *msg;
+	} cases[] = {
+		{0, NULL, NULL, NULL},
+		{0, "2026-03-01 00:00:00", "2026-03-01 23:59:59", NULL}, /* no business date: not judged */
+		{20514, NULL, NULL, NULL},				 /* 2026-03-02 */
+		{20514, "2026-03-02 00:00:00", "2026-03-03 00:00:00", NULL},
+		{20514, "2026-03-01 00:00:00", "2026-03-01 23:59:59",
+		 "statement is for business date 2026-03-01 (its period line), not 2026-03-02 (wrong file?)"},
+		{20514, "2026-03-01 00:00:00", "2026-03-02 23:59:59",
+		 "statement covers 2026-03-01 to 2026-03-02 (its period line), not business date 2026-03-02 (wrong "
+		 "file?)"},
+		{20514, "2026-02-30 00:00:00", "2026-03-02 23:59:59",
+		 "cannot read the statement's period (pattern 'period')"},
+		{20514, "2026-03-02 00:00:00", "2026-03-01 00:00:00",
+		 "cannot read the statement's period (pattern 'period'): it ends before it begins"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *data = malloc(n + 64);
+		memcpy(data, good, n);
+		size_t len = n;
+		if (cases[i].from) {
+			char *at = strstr(data, "[2026-03-02 00:00:00]");
+			assert_non_null(at);
+			memcpy(at + 1, cases[i].from, 19);
+			at = strstr(at + 20, "[2026-03-02 23:59:59]");
+			assert_non_null(at);
+			memcpy(at + 1, cases[i].to, 19);
+		}
+		outcome o;
+		rcn_parser_spec spec = {RCN_FMT_PROFILE, LABEL,	       "bank",	      cases[i].day,
+					*state,		 ph_on_record, on_quarantine, &o};
+		memset(&o, 0, sizeof(o));
+		o.rc = ph_parse(&spec, data, len, 0, &o.res);
+		if (cases[i].msg)
+			assert_rejected(&o, RCN_EFORMAT, 3, cases[i].msg);
+		else if (o.res.rejected)
+			fail_msg("case %zu rejected: %s", i, o.res.reason.msg);
+		free(data);
+	}
+	/* the line missing: the file does not say which day it is for */
+	char *data = malloc(n + 1);
+	memcpy(data, good, n);
+	char *at = strstr(data, "#起始日期");
+	assert_non_null(at);
+	memcpy(at + 1, "开始时间", strlen("开始时间")); /* as long, and no longer a period line */
+	outcome o;
+	rcn_parser_spec spec = {RCN_FMT_PROFILE, LABEL, "bank", 20514, *state, ph_on_record, on_quarantine, &o};
+	memset(&o, 0, sizeof(o));
+	o.rc = ph_parse(&spec, data, n, 0, &o.res);
+	assert_rejected(&o, RCN_EFORMAT, 0,
+			"no period line (pattern 'period'): the statement does not say which day it is for");
+	free(data);
+	free(good);
+	expect_text_error("[profile]\nperiod = ^#(?<start>\\d+)\n", 2,
+			  "'period' has no (?<from>...) group: it states no date to check");
+}
+
 static void test_saobei_missing_footer(void **state)
 {
 	outcome o;
@@ -547,6 +615,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_saobei_good, setup_saobei, teardown_one),
 		cmocka_unit_test_setup_teardown(test_saobei_totals_mismatch, setup_saobei, teardown_one),
 		cmocka_unit_test_setup_teardown(test_saobei_missing_footer, setup_saobei, teardown_one),
+		cmocka_unit_test_setup_teardown(test_saobei_period, setup_saobei, teardown_one),
 		cmocka_unit_test_setup_teardown(test_saobei_bad_row, setup_saobei, teardown_one),
 		cmocka_unit_test_setup_teardown(test_leshua_good, setup_leshua, teardown_one),
 		cmocka_unit_test_setup_teardown(test_leshua_totals_mismatch, setup_leshua, teardown_one),
