@@ -327,69 +327,58 @@ static inline void note_high(hi_span *h, size_t base, unsigned m)
 	h->end = base + 32 - (size_t)__builtin_clz(m);
 }
 
-/* The blocks of plain_line: 1 at the line's end, -1 not plain, 0 when the
- * blocks ran out (*at past them). */
+/* The blocks of plain_line, one function per instruction set from one body
+ * (csvrows_scan.h). */
 #ifdef HAVE_AVX2_SCAN
-__attribute__((target("avx2"))) static int line_avx2(const char *s, size_t len, size_t *at, uint32_t *cut, size_t *k,
-						     size_t *end, size_t *body, hi_span *hi)
-{
-	const __m256i comma = _mm256_set1_epi8(','), quote = _mm256_set1_epi8('"'), c1f = _mm256_set1_epi8(0x1F),
-		      tab = _mm256_set1_epi8('\t'), del = _mm256_set1_epi8(0x7F);
-	size_t i = *at;
-	for (; i + 32 <= len; i += 32) {
-		__m256i v = _mm256_loadu_si256((const __m256i *)(const void *)(s + i));
-		/* a quote, a C0 byte but TAB (CR and LF among them), or DEL */
-		__m256i c0 =
-			_mm256_andnot_si256(_mm256_cmpeq_epi8(v, tab), _mm256_cmpeq_epi8(_mm256_max_epu8(v, c1f), c1f));
-		unsigned odd = (unsigned)_mm256_movemask_epi8(
-			_mm256_or_si256(_mm256_or_si256(_mm256_cmpeq_epi8(v, quote), c0), _mm256_cmpeq_epi8(v, del)));
-		unsigned commas = (unsigned)_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, comma));
-		unsigned high = (unsigned)_mm256_movemask_epi8(v);
-		if (odd) {
-			unsigned p = (unsigned)__builtin_ctz(odd);
-			note_high(hi, i, high & ((1u << p) - 1));
-			if (!add_cuts(cut, k, i, commas & ((1u << p) - 1)))
-				return -1;
-			return plain_end(s, i + p, len, end, body) ? 1 : -1;
-		}
-		note_high(hi, i, high);
-		if (!add_cuts(cut, k, i, commas))
-			return -1;
-	}
-	*at = i;
-	return 0;
-}
+#define SCAN_NAME	  line_avx2
+#define SCAN_ATTR	  __attribute__((target("avx2")))
+#define SCAN_BYTES	  32
+#define SCAN_VEC	  __m256i
+#define SCAN_LOAD(p)	  _mm256_loadu_si256((const __m256i *)(const void *)(p))
+#define SCAN_SET1(c)	  _mm256_set1_epi8(c)
+#define SCAN_EQ(a, b)	  _mm256_cmpeq_epi8(a, b)
+#define SCAN_MAXU(a, b)	  _mm256_max_epu8(a, b)
+#define SCAN_OR(a, b)	  _mm256_or_si256(a, b)
+#define SCAN_ANDNOT(a, b) _mm256_andnot_si256(a, b)
+#define SCAN_MASK(v)	  _mm256_movemask_epi8(v)
+#include "parse/csvrows_scan.h"
+#undef SCAN_NAME
+#undef SCAN_ATTR
+#undef SCAN_BYTES
+#undef SCAN_VEC
+#undef SCAN_LOAD
+#undef SCAN_SET1
+#undef SCAN_EQ
+#undef SCAN_MAXU
+#undef SCAN_OR
+#undef SCAN_ANDNOT
+#undef SCAN_MASK
 #endif
 
 #ifdef __SSE2__
-static int line_sse2(const char *s, size_t len, size_t *at, uint32_t *cut, size_t *k, size_t *end, size_t *body,
-		     hi_span *hi)
-{
-	const __m128i comma = _mm_set1_epi8(','), quote = _mm_set1_epi8('"'), c1f = _mm_set1_epi8(0x1F),
-		      tab = _mm_set1_epi8('\t'), del = _mm_set1_epi8(0x7F);
-	size_t i = *at;
-	for (; i + 16 <= len; i += 16) {
-		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
-		/* a quote, a C0 byte but TAB (CR and LF among them), or DEL */
-		__m128i c0 = _mm_andnot_si128(_mm_cmpeq_epi8(v, tab), _mm_cmpeq_epi8(_mm_max_epu8(v, c1f), c1f));
-		unsigned odd = (unsigned)_mm_movemask_epi8(
-			_mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), c0), _mm_cmpeq_epi8(v, del)));
-		unsigned commas = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, comma));
-		unsigned high = (unsigned)_mm_movemask_epi8(v);
-		if (odd) {
-			unsigned p = (unsigned)__builtin_ctz(odd);
-			note_high(hi, i, high & ((1u << p) - 1));
-			if (!add_cuts(cut, k, i, commas & ((1u << p) - 1)))
-				return -1;
-			return plain_end(s, i + p, len, end, body) ? 1 : -1;
-		}
-		note_high(hi, i, high);
-		if (!add_cuts(cut, k, i, commas))
-			return -1;
-	}
-	*at = i;
-	return 0;
-}
+#define SCAN_NAME line_sse2
+#define SCAN_ATTR
+#define SCAN_BYTES	  16
+#define SCAN_VEC	  __m128i
+#define SCAN_LOAD(p)	  _mm_loadu_si128((const __m128i *)(const void *)(p))
+#define SCAN_SET1(c)	  _mm_set1_epi8(c)
+#define SCAN_EQ(a, b)	  _mm_cmpeq_epi8(a, b)
+#define SCAN_MAXU(a, b)	  _mm_max_epu8(a, b)
+#define SCAN_OR(a, b)	  _mm_or_si128(a, b)
+#define SCAN_ANDNOT(a, b) _mm_andnot_si128(a, b)
+#define SCAN_MASK(v)	  _mm_movemask_epi8(v)
+#include "parse/csvrows_scan.h"
+#undef SCAN_NAME
+#undef SCAN_ATTR
+#undef SCAN_BYTES
+#undef SCAN_VEC
+#undef SCAN_LOAD
+#undef SCAN_SET1
+#undef SCAN_EQ
+#undef SCAN_MAXU
+#undef SCAN_OR
+#undef SCAN_ANDNOT
+#undef SCAN_MASK
 #endif
 
 /* A whole plain line at the start of s[0..len): no quote, no control
