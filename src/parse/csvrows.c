@@ -342,17 +342,6 @@ static inline void note_high(hi_span *h, size_t base, unsigned m)
 #define SCAN_ANDNOT(a, b) _mm256_andnot_si256(a, b)
 #define SCAN_MASK(v)	  _mm256_movemask_epi8(v)
 #include "parse/csvrows_scan.h"
-#undef SCAN_NAME
-#undef SCAN_ATTR
-#undef SCAN_BYTES
-#undef SCAN_VEC
-#undef SCAN_LOAD
-#undef SCAN_SET1
-#undef SCAN_EQ
-#undef SCAN_MAXU
-#undef SCAN_OR
-#undef SCAN_ANDNOT
-#undef SCAN_MASK
 #endif
 
 #ifdef __SSE2__
@@ -368,17 +357,6 @@ static inline void note_high(hi_span *h, size_t base, unsigned m)
 #define SCAN_ANDNOT(a, b) _mm_andnot_si128(a, b)
 #define SCAN_MASK(v)	  _mm_movemask_epi8(v)
 #include "parse/csvrows_scan.h"
-#undef SCAN_NAME
-#undef SCAN_ATTR
-#undef SCAN_BYTES
-#undef SCAN_VEC
-#undef SCAN_LOAD
-#undef SCAN_SET1
-#undef SCAN_EQ
-#undef SCAN_MAXU
-#undef SCAN_OR
-#undef SCAN_ANDNOT
-#undef SCAN_MASK
 #endif
 
 /* A whole plain line at the start of s[0..len): no quote, no control

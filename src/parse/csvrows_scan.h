@@ -5,7 +5,7 @@
  *   SCAN_LOAD(p)  an unaligned load             SCAN_SET1(c) c in every byte
  *   SCAN_EQ(a, b) bytewise ==                   SCAN_MAXU(a, b) bytewise unsigned max
  *   SCAN_OR(a, b), SCAN_ANDNOT(a, b) (~a & b)   SCAN_MASK(v) the high bit of every byte
- * and undefines them after. Returns 1 at the line's end, -1 when the line is
+ * (this file undefines them at its end). Returns 1 at the line's end, -1 when the line is
  * not plain, 0 when the blocks ran out (*at past them). */
 SCAN_ATTR static int SCAN_NAME(const char *s, size_t len, size_t *at, uint32_t *cut, size_t *k, size_t *end,
 			       size_t *body, hi_span *hi)
@@ -34,3 +34,15 @@ SCAN_ATTR static int SCAN_NAME(const char *s, size_t len, size_t *at, uint32_t *
 	*at = i;
 	return 0;
 }
+
+#undef SCAN_NAME
+#undef SCAN_ATTR
+#undef SCAN_BYTES
+#undef SCAN_VEC
+#undef SCAN_LOAD
+#undef SCAN_SET1
+#undef SCAN_EQ
+#undef SCAN_MAXU
+#undef SCAN_OR
+#undef SCAN_ANDNOT
+#undef SCAN_MASK

@@ -1,0 +1,360 @@
+/* The matcher's parts (internal to src/match): the types every part shares
+ * and the small helpers they all call on the hot path (inline here, so that
+ * splitting the matcher into files costs no call per row).
+ *
+ *   match.c     the driver: the matcher's life (new, prepare, run, free) and
+ *               the parallel payment groups (shadow matchers on a second thread)
+ *   store.c     the row store: statement rows in (batches, carried suspense),
+ *               interned, compact (srow)
+ *   index.c     the ledger index: orders, refunds and contracts in, the keys
+ *               the window lacks (lookups), the order and txn indexes
+ *   classify.c  classification: every row and ledger item to one outcome (the
+ *               kinds of DESIGN.md §3), the findings' fields, fees, debits,
+ *               pending, the ledger items no row claimed
+ *   refunds.c   duplicate listings and the refund rows
+ *   outcome.c   the outcome: tallies, findings sorted, what the pipeline reads
+ *
+ * Data moves one way: store and index fill the struct; rcn_match_run (match.c)
+ * hands it to classify's passes, which write findings and tallies (outcome). */
+#ifndef RECON_MATCH_INT_H
+#define RECON_MATCH_INT_H
+
+#include "recon/match.h"
+
+#include <assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "match/debits.h"
+#include "match/perf.h"
+#include "recon/money.h"
+#include "util/perf.h"
+
+/* One statement row; ten million of them are a night, so the fields are
+ * packed (144 bytes): a row's input order is its index in rows[], and ledger
+ * indexes fit 32 bits (the order index's values are uint32 already). */
+typedef struct {
+	size_t source; /* index into sources, or SIZE_MAX for a carried row of an unknown source */
+	const char *channel, *merchant_id, *txn, *order_no, *refund_no, *refund_id, *status;
+	rcn_time trade_at; /* text only when a finding shows it */
+	const char *src;   /* "file:line" of a carried row; NULL: formatted from file and line when needed */
+	const char *file;  /* tonight's rows: the statement, shared by all its rows */
+	long line;
+	const char *product; /* trade type, for the fee schedule ("" for carried rows) */
+	int64_t amount, settle, fee;
+	int32_t ledger; /* order or refund index, -1 if none */
+	rcn_date first_seen;
+	rcn_rec_type type;
+	bool ok; /* status is SUCCESS: asked for every row several times, answered once */
+	bool done;
+	bool carried;	     /* pending from the previous date: its fee was counted then */
+	uint8_t debit_flags; /* auto-debit checks that need the whole day: RCN_DEBIT_* (debits.h) */
+} srow;
+
+#if UINTPTR_MAX == UINT64_MAX
+
+_Static_assert(sizeof(srow) == 144, "a statement row grew: every byte is ten megabytes on a big night");
+
+#endif
+
+/* Values that repeat row after row (channel, merchant, status, trade type,
+ * file): each keeps one copy while it stays the same, instead of one per row. */
+enum { IC_CHANNEL, IC_MERCHANT, IC_STATUS, IC_PRODUCT, IC_FILE, IC__COUNT };
+
+typedef struct {
+	const char *last[IC__COUNT];
+	/* the caller's pointer last[slot] was copied from, when the caller
+	 * says the string behind it stays the same (a record's channel and
+	 * file, rcn_record); NULL otherwise */
+	const char *from[IC__COUNT];
+	/* what success() / collected() said of the last interned status they
+	 * were asked about: an interned string never changes */
+	const char *ok_for, *paid_for;
+	bool ok, paid;
+} intern_cache;
+
+/* s's one copy while it repeats. stable: s is a string that does not change
+ * while the cache is used, so the same pointer is the same string (no
+ * strcmp: two a row of ten million). */
+static inline const char *intern(rcn_arena *a, intern_cache *c, int slot, const char *s, bool stable)
+{
+	if (!s || !*s)
+		return "";
+	if (stable && s == c->from[slot])
+		return c->last[slot];
+	if (!c->last[slot] || strcmp(c->last[slot], s) != 0)
+		c->last[slot] = rcn_arena_strdup(a, s);
+	c->from[slot] = stable ? s : NULL;
+	return c->last[slot];
+}
+
+/* How many rows ahead a loop over rows prefetches its hash slot (a power of two). */
+#define PREFETCH 16
+
+/* The keys a loop has hashed ahead of itself, to prefetch their slots: each
+ * key is measured and hashed once, PREFETCH rows before it is looked up. */
+typedef struct {
+	uint32_t hash[PREFETCH];
+	uint32_t len[PREFETCH];
+} key_ring;
+
+static inline void ring_load(key_ring *r, const rcn_strmap *map, size_t at, const char *key)
+{
+	size_t n = strlen(key);
+	uint32_t h = rcn_hash(key, n);
+	r->len[at % PREFETCH] = (uint32_t)n;
+	r->hash[at % PREFETCH] = h;
+	if (n)
+		rcn_strmap_prefetch_hashed(map, h);
+}
+
+typedef struct {
+	const char *order_no, *merchant_id, *channel, *txn, *status, *contract_id;
+	rcn_time paid_at; /* text only when a finding shows it */
+	int64_t amount;
+	size_t source;	  /* covering source or SIZE_MAX */
+	int32_t contract; /* index into the debit book, -1 */
+	rcn_date bdate, first_seen;
+	bool expected : 1, carried : 1, consumed : 1, from_lookup : 1;
+	bool paid : 1; /* status PAID, REFUNDED or PARTIALLY_REFUNDED (collected): asked once */
+} lorder;
+
+#if UINTPTR_MAX == UINT64_MAX
+
+_Static_assert(sizeof(lorder) == 88, "a ledger order grew: every byte is ten megabytes on a big night");
+
+#endif
+
+typedef struct {
+	const char *refund_no, *order_no, *refund_id, *status, *channel, *merchant_id;
+	rcn_time refunded_at;
+	int64_t amount;
+	rcn_date bdate, first_seen;
+	bool expected, carried, consumed, from_lookup;
+	size_t source;
+} lrefund;
+
+struct rcn_match {
+	rcn_date day;
+	int carry;
+	const rcn_match_source *sources;
+	size_t n_sources;
+	bool *rejected;
+	struct {
+		int64_t channel, expected; /* fee totals of the rows a rule applies to, 1e-5 yuan */
+		long rows;
+	} * source_fee;
+	rcn_fee_rule *rate_rules; /* per source: its fee_rate as a rule, when it has one */
+	bool prior_run, lookup_phase;
+	int threads; /* rcn_match_set_threads */
+	rcn_arena arena;
+	intern_cache ic;
+	const char *src_channel, *src_merchant; /* source_interned: its last question (interned strings) */
+	size_t src_answer;
+
+	srow *rows;
+	size_t n_rows, cap_rows;
+	/* the refund rows' indexes, ascending: the passes that are about
+	 * refunds only read these, not ten million payments */
+	uint32_t *refund_rows;
+	size_t n_refund_rows, cap_refund_rows;
+	lorder *orders;
+	size_t n_orders, cap_orders;
+	size_t orders_populated, rows_populated; /* bytes whose pages are filled (rcn_populate_ahead) */
+	size_t contract_orders; /* orders added with a contract id (dropped duplicates too): 0 skips their pass */
+	lrefund *refunds;
+	size_t n_refunds, cap_refunds;
+	rcn_debit_book *debits;	     /* auto-debit contracts (debits.c) */
+	rcn_finding *carried_ledger; /* ledger-side suspense of day-1 */
+	size_t n_carried, cap_carried;
+	long n_carried_rows; /* channel-side suspense of day-1, among rows */
+	rcn_strmap order_idx, txn_idx, refund_idx, refund_id_idx;
+	size_t txn_indexed;   /* orders[0..txn_indexed) are in txn_idx (built on first use) */
+	size_t order_indexed; /* orders[0..order_indexed) are in order_idx; the window's are added in one go */
+	uint32_t
+		*listed_before[2]; /* rcn_match_prepare: per row, the earlier row with its payment txn id / refund id */
+	size_t n_listed;	   /* rows covered by listed_before; 0: not prepared */
+	size_t fees_added;	   /* rows[0..fees_added): payments' fees counted by rcn_match_prepare */
+
+	rcn_finding **findings;
+	size_t n_findings, cap_findings;
+	size_t n_published; /* findings[0..n_published) went to on_findings */
+	void (*on_findings)(void *ctx, const rcn_finding *const *f, size_t n);
+	void *on_findings_ctx;
+	rcn_finding **notes;
+	size_t n_notes, cap_notes;
+	rcn_movement *moves;
+	size_t n_moves, cap_moves;
+	rcn_tally *tallies;
+	size_t n_tallies, cap_tallies;
+	long discrepancies;
+
+	const char **keybuf;
+	size_t n_keybuf, cap_keybuf;
+};
+
+typedef struct {
+	rcn_match *m;
+	const uint32_t *idx;
+	size_t from, to;
+} groups_job;
+
+/* Rows in ledger order below which one thread matches every group. */
+#define SHARED_GROUPS_MIN 65536
+
+/* Between the parts (called once a night, a pass, or a finding: not per row). */
+const char *rcn_m_row_src(rcn_match *m, const srow *r);
+void rcn_m_fill_channel(rcn_match *m, rcn_finding *f, const srow *r);
+void rcn_m_fill_order(rcn_finding *f, const lorder *o);
+void rcn_m_fill_refund(rcn_finding *f, const lrefund *l);
+bool rcn_m_check_fee(rcn_match *m, const srow *r, rcn_finding **out);
+const char *rcn_m_status_reason(rcn_match *m, const char *prefix, const char *status);
+int rcn_m_cmp_rows_by_time(const void *a, const void *b, void *ctx);
+const char *rcn_m_pending_detail(rcn_match *m, rcn_kind becomes, rcn_date first_seen);
+void rcn_m_unmatched_row(rcn_match *m, srow *r, rcn_kind expired_kind, const char *expired_reason);
+void rcn_m_ledger_later(rcn_match *m, srow *r, rcn_date ledger_date, rcn_kind expired_kind);
+void rcn_m_match_payments(rcn_match *m);
+void rcn_m_find_duplicates(rcn_match *m, rcn_rec_type type);
+void rcn_m_add_fees(rcn_match *m, const srow *r);
+void rcn_m_prepare_listings(rcn_match *m);
+void rcn_m_check_fee_totals(rcn_match *m);
+void rcn_m_mark_expected(rcn_match *m);
+void rcn_m_unclaimed_ledger(rcn_match *m);
+void rcn_m_match_groups(rcn_match *m, const uint32_t *idx, size_t from, size_t to);
+void rcn_m_match_refunds(rcn_match *m);
+void rcn_m_publish(rcn_match *m, size_t batch);
+rcn_finding *rcn_m_new_finding(rcn_match *m, rcn_kind kind, const char *reason, rcn_side side);
+void rcn_m_index_orders(rcn_match *m);
+void *rcn_m_groups_thread(void *p);
+void rcn_m_shadow_init(rcn_match *s, const rcn_match *m);
+void rcn_m_shadow_merge(rcn_match *m, rcn_match *s);
+int rcn_m_cmp_tallies(const void *a, const void *b);
+int rcn_m_cmp_findings(const void *a, const void *b);
+
+static inline const char *dup(rcn_match *m, const char *s)
+{
+	return rcn_arena_strdup(&m->arena, s ? s : "");
+}
+
+/* A time as a finding shows it ("" when NULL), in the arena. */
+static inline const char *time_text(rcn_match *m, rcn_time t)
+{
+	char text[20];
+	return t == RCN_NO_TIME ? "" : dup(m, rcn_time_format(text, t));
+}
+
+/* ---- input ---- */
+
+static inline size_t source_for(const rcn_match *m, const char *channel, const char *merchant)
+{
+	for (size_t i = 0; i < m->n_sources; i++) {
+		const rcn_match_source *s = &m->sources[i];
+		if (strcmp(s->channel, channel) != 0)
+			continue;
+		if (strcmp(s->merchant_id, merchant) == 0)
+			return i;
+		for (size_t j = 0; j < s->n_sub_merchants; j++)
+			if (strcmp(s->sub_merchants[j], merchant) == 0)
+				return i;
+	}
+	return SIZE_MAX;
+}
+
+/* source_for for strings interned in m's arena: orders come one merchant
+ * after another, so the same pair of pointers asks the same question. */
+static inline size_t source_interned(rcn_match *m, const char *channel, const char *merchant)
+{
+	if (!m->src_channel || channel != m->src_channel || merchant != m->src_merchant) {
+		m->src_channel = channel;
+		m->src_merchant = merchant;
+		m->src_answer = source_for(m, channel, merchant);
+	}
+	return m->src_answer;
+}
+
+static inline bool collected(const char *ledger_status)
+{
+	return strcmp(ledger_status, "PAID") == 0 || strcmp(ledger_status, "REFUNDED") == 0 ||
+	       strcmp(ledger_status, "PARTIALLY_REFUNDED") == 0;
+}
+
+static inline bool success(const char *status)
+{
+	return strcmp(status, "SUCCESS") == 0;
+}
+
+/* test(status) of an interned status, asked once while it repeats: *asked
+ * and *answer keep the last status and what test said of it. */
+static inline bool interned_test(const char **asked, bool *answer, const char *status, bool (*test)(const char *))
+{
+	if (status != *asked) {
+		*asked = status;
+		*answer = test(status);
+	}
+	return *answer;
+}
+
+static inline rcn_tally *tally(rcn_match *m, const char *channel, const char *merchant, rcn_side side)
+{
+	/* the same interned string is the same pointer: strcmp only when not */
+	for (size_t i = 0; i < m->n_tallies; i++) {
+		rcn_tally *t = &m->tallies[i];
+		if (t->side == side && (t->channel == channel || strcmp(t->channel, channel) == 0) &&
+		    (t->merchant_id == merchant || strcmp(t->merchant_id, merchant) == 0))
+			return t;
+	}
+	rcn_xreserve((void **)&m->tallies, &m->cap_tallies, m->n_tallies + 1, sizeof(rcn_tally));
+	rcn_tally *t = &m->tallies[m->n_tallies++];
+	memset(t, 0, sizeof(*t));
+	/* not copied: every caller passes a row's, an order's or a source's
+	 * string, which the matcher outlives; so rcn_match_prepare's thread never
+	 * allocates from the arena the ledger thread is using */
+	t->channel = channel;
+	t->merchant_id = merchant;
+	t->side = side;
+	return t;
+}
+
+/* ---- lookups ---- */
+
+/* The ledger's channel transaction ids, indexed on first use (only statement
+ * rows without a merchant order number need them), in order, so the first
+ * order with a txn id wins as if it had been indexed on arrival. */
+static inline bool txn_get(rcn_match *m, const char *txn, uint32_t *v)
+{
+	rcn_m_index_orders(m);
+	for (; m->txn_indexed < m->n_orders; m->txn_indexed++) {
+		const lorder *l = &m->orders[m->txn_indexed];
+		if (*l->txn)
+			rcn_strmap_put(&m->txn_idx, l->txn, strlen(l->txn), (uint32_t)m->txn_indexed, NULL);
+	}
+	return rcn_strmap_get(&m->txn_idx, txn, strlen(txn), v);
+}
+
+static inline void count(rcn_match *m, const char *channel, const char *merchant, rcn_side side, rcn_kind kind,
+			 bool matched, int64_t amount)
+{
+	rcn_tally *t = tally(m, channel, merchant, side);
+	t->rows_in++;
+	t->amount_in += amount;
+	if (matched) {
+		t->matched++;
+		t->amount_matched += amount;
+	} else if (kind == RCN_K_PENDING) {
+		t->pending++;
+		t->amount_pending += amount;
+		t->kinds[kind]++;
+	} else {
+		t->discrepancies++;
+		t->amount_discrepancies += amount;
+		t->kinds[kind]++;
+	}
+}
+
+static inline void count_row(rcn_match *m, const srow *r, rcn_kind kind, bool matched)
+{
+	count(m, r->channel, r->merchant_id, RCN_SIDE_CHANNEL, kind, matched, r->amount);
+}
+
+#endif
