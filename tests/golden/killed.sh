@@ -115,7 +115,11 @@ still_good "SIGKILL while parsing"
 hold "begin; lock table recon_discrepancies in access exclusive mode; select pg_sleep(120)"
 start_run store --date 2026-03-02
 wait_for 30 recon_waits_on_lock || fail "the run never reached the results transaction"
-[ -n "$(tmp_dirs)" ] || fail "no temporary report directory while the results are being stored"
+# the reports are written on a thread of their own while the results stream:
+# their directory appears once matching is done, which the lock does not stop
+has_tmp_dir() { [ -n "$(tmp_dirs)" ]; }
+wait_for 30 has_tmp_dir || fail "no temporary report directory while the results are being stored"
+recon_waits_on_lock || fail "the run no longer waits on the lock with its reports written"
 kill_run KILL
 unhold
 still_good "SIGKILL while storing the results"
