@@ -81,18 +81,26 @@
 
 #include "recon/common.h"
 #include "recon/db.h"
-#include "recon/match.h"
+#include "recon/finding.h"
 #include "recon/run.h"
 
-/* What a run knows when it ends (all borrowed). m is NULL, or a matcher that
- * has run when exit_code is 0, 1 or 3; inputs are the statement inputs
+/* What matching concluded: the tallies and the findings in report order. */
+typedef struct {
+	const rcn_tally *tallies;
+	size_t n_tallies;
+	const rcn_finding *const *findings;
+	size_t n_findings;
+} rcn_alert_outcome;
+
+/* What a run knows when it ends (all borrowed). outcome is NULL, or the
+ * night's when exit_code is 0, 1, 3 or 5; inputs are the statement inputs
  * (verdict "ok" or the rejection message; entries with a NULL source were
  * never read). */
 typedef struct {
 	rcn_date day;
 	bool dry_run;
 	const rcn_run_result *result;
-	const rcn_match *m;
+	const rcn_alert_outcome *outcome;
 	const rcn_run_input *inputs;
 	size_t n_inputs;
 } rcn_alert_summary;
@@ -105,7 +113,7 @@ char *rcn_alert_body(const rcn_alert_summary *s, const char *kind);
 void rcn_alert_send(const rcn_config *cfg, const rcn_alert_summary *s, FILE *log);
 
 /* The call at the end of rcn_run_date: builds the summary and sends it. */
-void rcn_alert_after_run(const rcn_run_opts *o, const rcn_run_result *r, const rcn_match *m,
+void rcn_alert_after_run(const rcn_run_opts *o, const rcn_run_result *r, const rcn_alert_outcome *outcome,
 			 const rcn_run_input *inputs, size_t n_inputs);
 
 #endif

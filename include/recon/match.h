@@ -6,6 +6,7 @@
 #include "recon/common.h"
 #include "recon/fees.h"
 #include "recon/finding.h"
+#include "recon/findings.h"
 #include "recon/ledger_rows.h"
 #include "recon/record.h"
 
@@ -93,22 +94,20 @@ void rcn_match_missing_keys(rcn_match *m, rcn_match_keys *out);
  * ledger rows. Statement rows added afterwards are handled by rcn_match_run.
  * Optional; calling it again only does the rows added since. */
 void rcn_match_prepare(rcn_match *m);
-/* Classifies everything. Afterwards findings (discrepancies and pending, in
- * report order: kind, channel, order_no, refund_no, channel_txn_id, source)
- * and tallies (sorted by channel, merchant, side) are available. */
+/* Where the matcher puts its findings (discrepancies and pending items):
+ * the night's findings sink, which hands them to its subscribers while
+ * rcn_match_run runs and keeps them for the reports (recon/findings.h).
+ * Borrowed; set it before rcn_match_run. Without one the matcher puts them
+ * into a sink of its own (rcn_match_findings reads it). */
+void rcn_match_set_sink(rcn_match *m, rcn_findings *sink);
+/* Classifies everything. Afterwards the tallies (sorted by channel, merchant,
+ * side) and the notes are available, and every finding is in the sink. */
 void rcn_match_run(rcn_match *m);
-/* Streams the findings as they are made, for a writer on another thread:
- * fn gets each finding once, complete, in batches while rcn_match_run runs
- * and with each rcn_match_add_finding, on the caller's thread; the slice is
- * only valid during the call (copy the pointers; the findings themselves
- * stay until rcn_match_free). Set it before rcn_match_run. */
-void rcn_match_on_findings(rcn_match *m, void (*fn)(void *ctx, const rcn_finding *const *f, size_t n), void *ctx);
+/* The findings of the matcher's sink in report order (kind, channel,
+ * order_no, refund_no, channel_txn_id, source): for tests and small callers. */
 const rcn_finding *const *rcn_match_findings(const rcn_match *m, size_t *n);
 const rcn_tally *rcn_match_tallies(const rcn_match *m, size_t *n);
 long rcn_match_discrepancy_count(const rcn_match *m);
-/* Adds a finding made outside the matcher (a settlement check), copied, and
- * keeps the report order. Call after rcn_match_run. */
-void rcn_match_add_finding(rcn_match *m, const rcn_finding *f);
 
 /* Fund movements of tonight's statements, in input order. */
 const rcn_movement *rcn_match_movements(const rcn_match *m, size_t *n);

@@ -15,32 +15,19 @@ rcn_finding *rcn_m_new_finding(rcn_match *m, rcn_kind kind, const char *reason, 
 	f->channel = f->merchant_id = f->order_no = f->refund_no = f->channel_txn_id = f->channel_refund_id = "";
 	f->ledger_status = f->channel_status = f->trade_time = f->source = f->detail = "";
 	f->first_seen = m->day;
-	rcn_xreserve((void **)&m->findings, &m->cap_findings, m->n_findings + 1, sizeof(*m->findings));
-	m->findings[m->n_findings++] = f;
-	if (kind != RCN_K_PENDING)
-		m->discrepancies++;
+	rcn_findings_put(m->sink, f);
 	return f;
 }
 
 /* Findings streamed in batches of this many while rows are matched. */
 #define PUBLISH_BATCH 8192
 
-/* Hands the findings made since the last call to on_findings once there are
- * at least `batch`. Only called where every earlier finding is complete:
+/* Lets the sink hand out the findings made since the last call once there
+ * are at least `batch`. Only called where every earlier finding is complete:
  * between phases and at the top of a row loop. */
 void rcn_m_publish(rcn_match *m, size_t batch)
 {
-	size_t n = m->n_findings - m->n_published;
-	if (!m->on_findings || n == 0 || n < batch)
-		return;
-	m->on_findings(m->on_findings_ctx, (const rcn_finding *const *)m->findings + m->n_published, n);
-	m->n_published = m->n_findings;
-}
-
-void rcn_match_on_findings(rcn_match *m, void (*fn)(void *ctx, const rcn_finding *const *f, size_t n), void *ctx)
-{
-	m->on_findings = fn;
-	m->on_findings_ctx = ctx;
+	rcn_findings_flush(m->sink, batch);
 }
 
 /* Where a row came from, "file:line", as reports name it. */

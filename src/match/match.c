@@ -21,6 +21,8 @@ rcn_match *rcn_match_new(rcn_date day, int carry_days, const rcn_match_source *s
 	rcn_strmap_init(&m->refund_idx, 256);
 	rcn_strmap_init(&m->refund_id_idx, 256);
 	m->debits = rcn_debit_book_new();
+	m->sink = rcn_findings_new();
+	m->own_sink = true;
 	return m;
 }
 
@@ -61,7 +63,8 @@ void rcn_match_free(rcn_match *m)
 	free(m->rate_rules);
 	free(m->refunds);
 	free(m->carried_ledger);
-	free(m->findings);
+	if (m->own_sink)
+		rcn_findings_free(m->sink);
 	free(m->notes);
 	free(m->moves);
 	free(m->tallies);
@@ -101,22 +104,18 @@ void rcn_m_shadow_init(rcn_match *s, const rcn_match *m)
 {
 	*s = *m;
 	rcn_arena_init(&s->arena);
-	s->findings = NULL;
-	s->n_findings = s->cap_findings = s->n_published = 0;
-	s->on_findings = NULL;
+	s->sink = rcn_findings_new();
+	s->own_sink = true;
 	s->notes = NULL;
 	s->n_notes = s->cap_notes = 0;
 	s->tallies = NULL;
 	s->n_tallies = s->cap_tallies = 0;
-	s->discrepancies = 0;
 }
 
 void rcn_m_shadow_merge(rcn_match *m, rcn_match *s)
 {
-	rcn_xreserve((void **)&m->findings, &m->cap_findings, m->n_findings + s->n_findings, sizeof(*m->findings));
-	if (s->n_findings)
-		memcpy(m->findings + m->n_findings, s->findings, s->n_findings * sizeof(*m->findings));
-	m->n_findings += s->n_findings;
+	rcn_findings_append(m->sink, s->sink);
+	rcn_findings_free(s->sink);
 	rcn_xreserve((void **)&m->notes, &m->cap_notes, m->n_notes + s->n_notes, sizeof(*m->notes));
 	if (s->n_notes)
 		memcpy(m->notes + m->n_notes, s->notes, s->n_notes * sizeof(*m->notes));
@@ -125,9 +124,7 @@ void rcn_m_shadow_merge(rcn_match *m, rcn_match *s)
 		const rcn_tally *t = &s->tallies[i];
 		rcn_tally_add(tally(m, t->channel, t->merchant_id, t->side), t);
 	}
-	m->discrepancies += s->discrepancies;
 	rcn_arena_adopt(&m->arena, &s->arena);
-	free(s->findings);
 	free(s->notes);
 	free(s->tallies);
 }
@@ -163,10 +160,8 @@ void rcn_match_run(rcn_match *m)
 	rcn_m_unclaimed_ledger(m);
 	rcn_m_check_fee_totals(m);
 	rcn_m_publish(m, 1);
-	if (m->n_findings) /* qsort's pointer must not be NULL, even for zero items */
-		qsort(m->findings, m->n_findings, sizeof(*m->findings), rcn_m_cmp_findings);
 	if (m->n_tallies)
 		qsort(m->tallies, m->n_tallies, sizeof(*m->tallies), rcn_m_cmp_tallies);
 	if (m->n_notes)
-		qsort(m->notes, m->n_notes, sizeof(*m->notes), rcn_m_cmp_findings);
+		qsort(m->notes, m->n_notes, sizeof(*m->notes), rcn_findings_cmp);
 }

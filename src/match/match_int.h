@@ -12,14 +12,17 @@
  *               kinds of DESIGN.md §3), the findings' fields, fees, debits,
  *               pending, the ledger items no row claimed
  *   refunds.c   duplicate listings and the refund rows
- *   outcome.c   the outcome: tallies, findings sorted, what the pipeline reads
+ *   outcome.c   the outcome: tallies, notes, what the pipeline reads
  *
  * Data moves one way: store and index fill the struct; rcn_match_run (match.c)
- * hands it to classify's passes, which write findings and tallies (outcome). */
+ * hands it to classify's passes, which write tallies and notes (outcome) and
+ * put findings into the night's findings sink (recon/findings.h). */
 #ifndef RECON_MATCH_INT_H
 #define RECON_MATCH_INT_H
 
 #include "recon/match.h"
+
+#include "recon/findings.h"
 
 #include <assert.h>
 #include <stdio.h>
@@ -177,18 +180,14 @@ struct rcn_match {
 	size_t n_listed;	   /* rows covered by listed_before; 0: not prepared */
 	size_t fees_added;	   /* rows[0..fees_added): payments' fees counted by rcn_match_prepare */
 
-	rcn_finding **findings;
-	size_t n_findings, cap_findings;
-	size_t n_published; /* findings[0..n_published) went to on_findings */
-	void (*on_findings)(void *ctx, const rcn_finding *const *f, size_t n);
-	void *on_findings_ctx;
+	rcn_findings *sink; /* where findings go: the night's (rcn_match_set_sink) or the matcher's own */
+	bool own_sink;
 	rcn_finding **notes;
 	size_t n_notes, cap_notes;
 	rcn_movement *moves;
 	size_t n_moves, cap_moves;
 	rcn_tally *tallies;
 	size_t n_tallies, cap_tallies;
-	long discrepancies;
 
 	const char **keybuf;
 	size_t n_keybuf, cap_keybuf;
@@ -230,7 +229,6 @@ void *rcn_m_groups_thread(void *p);
 void rcn_m_shadow_init(rcn_match *s, const rcn_match *m);
 void rcn_m_shadow_merge(rcn_match *m, rcn_match *s);
 int rcn_m_cmp_tallies(const void *a, const void *b);
-int rcn_m_cmp_findings(const void *a, const void *b);
 
 static inline const char *dup(rcn_match *m, const char *s)
 {

@@ -1,5 +1,5 @@
-/* The outcome: tallies per channel, account and side, findings from later
- * stages, and what the pipeline reads back after rcn_match_run. */
+/* The outcome: tallies per channel, account and side, the notes, and what the
+ * pipeline reads back after rcn_match_run (the findings are the sink's). */
 #include "match/match_int.h"
 
 void rcn_tally_add(rcn_tally *sum, const rcn_tally *t)
@@ -24,25 +24,6 @@ void rcn_tally_add(rcn_tally *sum, const rcn_tally *t)
 	sum->suspicious_debits += t->suspicious_debits;
 }
 
-/* Channels, reasons and empty refund numbers are mostly one shared string. */
-static int cmp_str(const char *a, const char *b)
-{
-	return a == b ? 0 : strcmp(a, b);
-}
-
-int rcn_m_cmp_findings(const void *a, const void *b)
-{
-	const rcn_finding *x = *(const rcn_finding *const *)a, *y = *(const rcn_finding *const *)b;
-	int c;
-	if (x->kind != y->kind)
-		return x->kind < y->kind ? -1 : 1;
-	if ((c = cmp_str(x->channel, y->channel)) || (c = strcmp(x->order_no, y->order_no)) ||
-	    (c = cmp_str(x->refund_no, y->refund_no)) || (c = strcmp(x->channel_txn_id, y->channel_txn_id)) ||
-	    (c = strcmp(x->source, y->source)) || (c = cmp_str(x->reason, y->reason)))
-		return c;
-	return (x->side > y->side) - (x->side < y->side);
-}
-
 int rcn_m_cmp_tallies(const void *a, const void *b)
 {
 	const rcn_tally *x = a, *y = b;
@@ -52,10 +33,17 @@ int rcn_m_cmp_tallies(const void *a, const void *b)
 	return (x->side > y->side) - (x->side < y->side); /* L before S */
 }
 
+void rcn_match_set_sink(rcn_match *m, rcn_findings *sink)
+{
+	if (m->own_sink)
+		rcn_findings_free(m->sink);
+	m->sink = sink;
+	m->own_sink = false;
+}
+
 const rcn_finding *const *rcn_match_findings(const rcn_match *m, size_t *n)
 {
-	*n = m->n_findings;
-	return (const rcn_finding *const *)m->findings;
+	return rcn_findings_sorted(m->sink, n);
 }
 
 const rcn_tally *rcn_match_tallies(const rcn_match *m, size_t *n)
@@ -66,28 +54,7 @@ const rcn_tally *rcn_match_tallies(const rcn_match *m, size_t *n)
 
 long rcn_match_discrepancy_count(const rcn_match *m)
 {
-	return m->discrepancies;
-}
-
-void rcn_match_add_finding(rcn_match *m, const rcn_finding *f)
-{
-	rcn_finding *c = rcn_m_new_finding(m, f->kind, dup(m, f->reason), f->side);
-	const char *keep_reason = c->reason;
-	*c = *f;
-	c->reason = keep_reason;
-	c->channel = dup(m, f->channel);
-	c->merchant_id = dup(m, f->merchant_id);
-	c->order_no = dup(m, f->order_no);
-	c->refund_no = dup(m, f->refund_no);
-	c->channel_txn_id = dup(m, f->channel_txn_id);
-	c->channel_refund_id = dup(m, f->channel_refund_id);
-	c->ledger_status = dup(m, f->ledger_status);
-	c->channel_status = dup(m, f->channel_status);
-	c->trade_time = dup(m, f->trade_time);
-	c->source = dup(m, f->source);
-	c->detail = dup(m, f->detail);
-	rcn_m_publish(m, 1);
-	qsort(m->findings, m->n_findings, sizeof(*m->findings), rcn_m_cmp_findings);
+	return rcn_findings_discrepancies(m->sink);
 }
 
 const rcn_movement *rcn_match_movements(const rcn_match *m, size_t *n)

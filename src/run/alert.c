@@ -122,13 +122,13 @@ static void digest_init(digest *d, const rcn_alert_summary *s)
 	memset(d, 0, sizeof(*d));
 	d->s = s;
 	int code = s->result->exit_code;
-	d->matched = s->m && (code == 0 || code == 1 || code == 3 || code == 5);
+	d->matched = s->outcome && (code == 0 || code == 1 || code == 3 || code == 5);
 	d->groups = rcn_xcalloc(GROUPS_MAX, sizeof(*d->groups));
 	if (!d->matched)
 		return;
-	size_t n_tallies, n_findings;
-	const rcn_tally *t = rcn_match_tallies(s->m, &n_tallies);
-	const rcn_finding *const *f = rcn_match_findings(s->m, &n_findings);
+	size_t n_tallies = s->outcome->n_tallies, n_findings = s->outcome->n_findings;
+	const rcn_tally *t = s->outcome->tallies;
+	const rcn_finding *const *f = s->outcome->findings;
 	for (size_t i = 0; i < n_tallies; i++)
 		if (t[i].side == RCN_SIDE_CHANNEL)
 			find_group(d, t[i].channel, t[i].merchant_id)->statement_rows += t[i].rows_in;
@@ -479,11 +479,11 @@ void rcn_alert_send(const rcn_config *cfg, const rcn_alert_summary *s, FILE *log
 	free(body);
 }
 
-void rcn_alert_after_run(const rcn_run_opts *o, const rcn_run_result *r, const rcn_match *m,
+void rcn_alert_after_run(const rcn_run_opts *o, const rcn_run_result *r, const rcn_alert_outcome *outcome,
 			 const rcn_run_input *inputs, size_t n_inputs)
 {
 	if (!o->cfg->alert_webhook)
 		return;
-	rcn_alert_summary s = {o->day, o->dry_run, r, m, inputs, n_inputs};
+	rcn_alert_summary s = {o->day, o->dry_run, r, outcome, inputs, n_inputs};
 	rcn_alert_send(o->cfg, &s, o->log);
 }

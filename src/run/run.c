@@ -355,19 +355,19 @@ static void on_lock_wait(void *p)
 }
 
 /* The alert's own messages, re-emitted through log_line when the log is JSON. */
-static void alert_after_run(const rcn_run_opts *o, const rcn_run_result *out, const rcn_match *m,
+static void alert_after_run(const rcn_run_opts *o, const rcn_run_result *out, const rcn_alert_outcome *outcome,
 			    const rcn_run_input *inputs, size_t n_src)
 {
 	char *text = NULL;
 	size_t len = 0;
 	FILE *mem = o->log_json ? open_memstream(&text, &len) : NULL;
 	if (!mem) {
-		rcn_alert_after_run(o, out, m, inputs, n_src);
+		rcn_alert_after_run(o, out, outcome, inputs, n_src);
 		return;
 	}
 	rcn_run_opts copy = *o;
 	copy.log = mem;
-	rcn_alert_after_run(&copy, out, m, inputs, n_src);
+	rcn_alert_after_run(&copy, out, outcome, inputs, n_src);
 	fclose(mem);
 	char date[11], prefix[32];
 	snprintf(prefix, sizeof(prefix), "recon: %s: ", rcn_date_format(date, o->day));
@@ -556,7 +556,7 @@ static void *stream_thread(void *p)
 
 /* Starts the writer on its own connection; false (and nothing to undo) when
  * it cannot, and the results are then written in one go at the end. */
-static bool stream_start(results_stream *s, const rcn_config *cfg, rcn_date day, rcn_match *m)
+static bool stream_start(results_stream *s, const rcn_config *cfg, rcn_date day, rcn_findings *sink)
 {
 	memset(s, 0, sizeof(*s));
 	rcn_err ignore;
@@ -573,7 +573,7 @@ static bool stream_start(results_stream *s, const rcn_config *cfg, rcn_date day,
 		return false;
 	}
 	s->started = true;
-	rcn_match_on_findings(m, stream_take, s);
+	rcn_findings_subscribe(sink, stream_take, s);
 	return true;
 }
 
@@ -592,13 +592,13 @@ static rcn_rc stream_close(results_stream *s, rcn_err *err)
 }
 
 /* After stream_close or a failure elsewhere: rolls back what was not committed. */
-static void stream_free(results_stream *s, rcn_match *m)
+static void stream_free(results_stream *s, rcn_findings *sink)
 {
 	if (!s->started)
 		return;
 	rcn_err ignore;
 	(void)stream_close(s, &ignore);
-	rcn_match_on_findings(m, NULL, NULL);
+	rcn_findings_unsubscribe(sink, stream_take, s);
 	rcn_results_free(s->res);
 	rcn_db_close(s->db);
 	pthread_mutex_destroy(&s->lock);
@@ -632,6 +632,7 @@ typedef struct {
 	rcn_db *db;
 	bool locked;
 	rcn_match *m;
+	rcn_findings *sink; /* every finding of the night: the matcher's and the rules' */
 	results_stream stream;
 	rcn_settle_set settlements;
 	const rcn_finding *const *findings, *const *notes;
@@ -660,6 +661,7 @@ static void night_start(night *n, const rcn_run_opts *o, rcn_run_result *out)
 	n->cfg = o->cfg;
 	n->out = out;
 	n->msrc = rcn_xcalloc(cap, sizeof(*n->msrc));
+	n->sink = rcn_findings_new();
 	n->jobs = rcn_xcalloc(cap, sizeof(*n->jobs));
 	n->profiles = rcn_xcalloc(cap, sizeof(*n->profiles));
 	n->inputs = rcn_xcalloc(cap, sizeof(*n->inputs));
@@ -768,6 +770,7 @@ static bool parse_while_loading_window(night *n)
 {
 	n->m = rcn_match_new(n->o->day, n->cfg->carry_over_days, n->msrc, n->n_src);
 	rcn_match_set_threads(n->m, n->threads);
+	rcn_match_set_sink(n->m, n->sink);
 	rcn_parse_pool *pool = rcn_parse_start(n->jobs, n->n_src, n->threads);
 	progress(n->o, n->date, "downloading and parsing statements, loading the ledger window");
 	n->clock.mark = rcn_clock_seconds(CLOCK_MONOTONIC);
@@ -821,7 +824,7 @@ static bool look_up_outside_window(night *n)
 static bool run_matcher(night *n)
 {
 	if (n->threads > 1 && !n->o->dry_run)
-		(void)stream_start(&n->stream, n->cfg, n->o->day, n->m);
+		(void)stream_start(&n->stream, n->cfg, n->o->day, n->sink);
 	rcn_match_run(n->m);
 	stage_done(&n->clock, ST_MATCH);
 	progress(n->o, n->date, "writing the reports and the results");
@@ -832,7 +835,7 @@ static bool run_matcher(night *n)
  * the calendar's end: leaves settlements and the problems they raise. */
 static bool check_settlements(night *n)
 {
-	if (rcn_run_settle(n->db, n->cfg, n->o->day, n->m, n->jobs, n->n_src, n->settle_rules, n->calendar,
+	if (rcn_run_settle(n->db, n->cfg, n->o->day, n->m, n->sink, n->jobs, n->n_src, n->settle_rules, n->calendar,
 			   &n->settlements, &n->err))
 		return night_db_fail(n);
 	stage_done(&n->clock, ST_SETTLE);
@@ -845,7 +848,7 @@ static bool check_settlements(night *n)
 static bool tally_outcome(night *n)
 {
 	rcn_run_result *out = n->out;
-	n->findings = rcn_match_findings(n->m, &n->n_findings);
+	n->findings = rcn_findings_sorted(n->sink, &n->n_findings);
 	n->notes = rcn_match_notes(n->m, &n->n_notes);
 	const rcn_tally *tallies = rcn_match_tallies(n->m, &n->n_tallies);
 	n->moves = rcn_match_movements(n->m, &n->n_moves);
@@ -1040,13 +1043,15 @@ static bool log_summary(night *n)
 static void night_end(night *n)
 {
 	const rcn_run_opts *o = n->o;
-	stream_free(&n->stream, n->m);
+	stream_free(&n->stream, n->sink);
 	if (n->locked)
 		rcn_db_unlock_date(n->db, o->day);
 	rcn_db_close(n->db);
-	alert_after_run(o, n->out, n->m, n->inputs, n->n_src);
+	rcn_alert_outcome outcome = {n->tallies, n->n_tallies, n->findings, n->n_findings};
+	alert_after_run(o, n->out, n->tallies ? &outcome : NULL, n->inputs, n->n_src);
 	write_metrics(o, n->out, n->t0, n->tallies, n->n_tallies, n->tallies ? n->kinds : NULL, &n->settlements);
 	rcn_match_free(n->m);
+	rcn_findings_free(n->sink);
 	free(n->counts);
 	free(n->quarantine);
 	for (size_t i = 0; i < n->n_src; i++) {

@@ -72,7 +72,7 @@ static bool unionpay_net(const rcn_source_job *jobs, size_t n, const char *merch
 	return found;
 }
 
-static void add_finding(rcn_match *m, rcn_date day, const rcn_settlement *s)
+static void add_finding(rcn_findings *sink, rcn_date day, const rcn_settlement *s)
 {
 	char due[11];
 	rcn_finding f;
@@ -93,12 +93,12 @@ static void add_finding(rcn_match *m, rcn_date day, const rcn_settlement *s)
 	f.age_days = s->due_date ? (int)(day - s->due_date) : 0;
 	f.source = "recon_settlements";
 	f.detail = s->detail;
-	rcn_match_add_finding(m, &f);
+	rcn_findings_add(sink, &f);
 }
 
-rcn_rc rcn_run_settle(rcn_db *db, const rcn_config *cfg, rcn_date day, rcn_match *m, const rcn_source_job *jobs,
-		      size_t n_jobs, const rcn_settle_rules *rules, const rcn_calendar *cal, rcn_settle_set *out,
-		      rcn_err *err)
+rcn_rc rcn_run_settle(rcn_db *db, const rcn_config *cfg, rcn_date day, rcn_match *m, rcn_findings *sink,
+		      const rcn_source_job *jobs, size_t n_jobs, const rcn_settle_rules *rules, const rcn_calendar *cal,
+		      rcn_settle_set *out, rcn_err *err)
 {
 	size_t n_tallies;
 	const rcn_tally *t = rcn_match_tallies(m, &n_tallies);
@@ -194,6 +194,6 @@ rcn_rc rcn_run_settle(rcn_db *db, const rcn_config *cfg, rcn_date day, rcn_match
 	for (size_t i = 0; i < out->n; i++)
 		if (out->v[i].status == RCN_SETTLE_LATE || out->v[i].status == RCN_SETTLE_AMOUNT ||
 		    out->v[i].status == RCN_SETTLE_MISSING)
-			add_finding(m, day, &out->v[i]);
+			add_finding(sink, day, &out->v[i]);
 	return RCN_OK;
 }

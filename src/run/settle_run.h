@@ -27,8 +27,8 @@ void rcn_settle_set_free(rcn_settle_set *s);
  * them and the open ones of earlier dates against today's fund movements and
  * UnionPay's 清算净额, and adds a SETTLEMENT_MISMATCH finding to the matcher
  * for each that came late, short or not at all. */
-rcn_rc rcn_run_settle(rcn_db *db, const rcn_config *cfg, rcn_date day, rcn_match *m, const rcn_source_job *jobs,
-		      size_t n_jobs, const rcn_settle_rules *rules, const rcn_calendar *cal, rcn_settle_set *out,
-		      rcn_err *err);
+rcn_rc rcn_run_settle(rcn_db *db, const rcn_config *cfg, rcn_date day, rcn_match *m, rcn_findings *sink,
+		      const rcn_source_job *jobs, size_t n_jobs, const rcn_settle_rules *rules, const rcn_calendar *cal,
+		      rcn_settle_set *out, rcn_err *err);
 
 #endif
