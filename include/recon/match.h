@@ -4,7 +4,6 @@
 #define RECON_MATCH_H
 
 #include "recon/common.h"
-#include "recon/fees.h"
 #include "recon/finding.h"
 #include "recon/findings.h"
 #include "recon/ledger_rows.h"
@@ -19,12 +18,60 @@ typedef struct {
 	const char *merchant_id;
 	const char *const *sub_merchants;
 	size_t n_sub_merchants;
-	bool has_fee_rate; /* the [source] fee_rate shortcut, which wins over the schedule */
-	int64_t fee_rate_ppm;
-	const rcn_fee_rules *fee_rules; /* rules/fees.csv, or NULL */
-	const char *label;		/* the statement file as reports name it (set once parsed) */
-	int64_t fee_tolerance_fen;	/* per-file fee total: differences above this are reported */
 } rcn_match_source;
+
+/* ---- the rules a matched item must also keep ----
+ * The fee schedule and the auto-debit contracts are the rules' (src/rules/,
+ * recon/rules.h): the pipeline hands the matcher their answers as this
+ * interface, and the matcher asks it about each item it has matched. The
+ * matcher never links the rules; without them (NULL) no fee is expected and
+ * no order has a contract. */
+
+/* A statement row as the fee schedule sees it. */
+typedef struct {
+	size_t source; /* index into the matcher's sources */
+	const char *channel, *merchant_id, *product;
+	rcn_time trade_at;
+	rcn_rec_type type;
+	bool ok;	      /* status SUCCESS: a failed row owes no fee */
+	int64_t settle;	      /* fen */
+	int64_t order_amount; /* a refund's order (fen) for a proportional fee, -1 when unknown */
+} rcn_fee_row;
+
+/* Rules that need every debit of a contract on the day (debit_day_flags). */
+enum { RCN_DEBIT_TOO_MANY = 1, RCN_DEBIT_PAST_PERIOD = 2 };
+
+/* A collected debit on the statement, matched to its ledger order. */
+typedef struct {
+	const char *order_no; /* the ledger order's */
+	rcn_time at;	      /* the statement's trade time */
+	int64_t amount;	      /* fen */
+	uint8_t day_flags;    /* debit_day_flags */
+} rcn_debit;
+
+/* Room for the longest detail (a 60-byte id and two durations). */
+#define RCN_DEBIT_DETAIL 320
+
+typedef struct {
+	rcn_kind kind;	    /* the gravest rule broken; RCN_K__COUNT when it keeps them all */
+	const char *reason; /* static, "" when kept */
+	char detail[RCN_DEBIT_DETAIL];
+	bool above_average; /* above 200% of the contract's average, whatever kind was found */
+} rcn_debit_verdict;
+
+typedef struct {
+	void *ctx;
+	/* The fee the row should carry (1e-5 yuan); false when no rule applies. */
+	bool (*expected_fee)(void *ctx, const rcn_fee_row *r, int64_t *fee);
+	/* Where that fee comes from, for a finding: "rules/fees.csv line 4: 0.6000%". */
+	void (*fee_basis)(void *ctx, const rcn_fee_row *r, char *out, size_t n);
+	/* The index of the contract with this id, or -1 (and -1 for every id when there are none). */
+	int32_t (*contract)(void *ctx, const char *contract_id);
+	/* RCN_DEBIT_* of the nth (1-based, in time order) collected debit of contract c on the day. */
+	uint8_t (*debit_day_flags)(void *ctx, int32_t c, long nth);
+	/* Checks debit d of contract c on business date day. */
+	void (*check_debit)(void *ctx, rcn_date day, int32_t c, const rcn_debit *d, rcn_debit_verdict *out);
+} rcn_match_rules;
 
 /* sum += t, every count and amount (the strings and side stay sum's). rcn_tally
  * is in recon/finding.h, for the reports; the matcher makes the tallies. */
@@ -58,10 +105,15 @@ size_t rcn_batch_count(const rcn_batch *b);
 void rcn_batch_clear(rcn_batch *b);
 void rcn_batch_free(rcn_batch *b);
 
+/* The batch's fund movements (fund-flow rows: not matched, they are the
+ * settlement's), in input order, with source_name ""; their strings live as
+ * long as the batch. */
+const rcn_movement *rcn_batch_movements(const rcn_batch *b, size_t *n);
+
 /* Statement side: moves the batch's rows into the matcher and frees the
- * batch. Movement rows (fund flow) are kept apart for settlement. */
+ * batch (its movements with it: take them first). */
 void rcn_match_add_batch(rcn_match *m, size_t source, rcn_batch *b);
-/* One record at a time (copied): for tests and small callers. */
+/* One record at a time (copied; a movement is ignored): for tests and small callers. */
 void rcn_match_add_record(rcn_match *m, size_t source, const rcn_record *rec);
 /* A file or rows that could not be reconciled: counted as quarantined. */
 void rcn_match_add_quarantine(rcn_match *m, size_t source, long rows, int64_t amount_fen);
@@ -76,10 +128,11 @@ void rcn_match_add_suspense(rcn_match *m, const rcn_finding *f);
 void rcn_match_set_prior_run(rcn_match *m, bool had_prior_run);
 /* Threads rcn_match_run may use (default 1); the results are the same for any number. */
 void rcn_match_set_threads(rcn_match *m, int threads);
-/* Auto-debit contracts (委托代扣) of the orders loaded, for the contract checks:
- * the ids to load, then each contract as the ledger has it. */
+/* The rules' answers (borrowed; set before rcn_match_prepare). */
+void rcn_match_set_rules(rcn_match *m, const rcn_match_rules *rules);
+/* The auto-debit contract (委托代扣) ids the loaded orders name, for the rules
+ * to load (borrowed from the matcher). */
 void rcn_match_contract_ids(rcn_match *m, const char *const **ids, size_t *n);
-void rcn_match_add_contract(rcn_match *m, const rcn_ledger_contract *c);
 
 /* Marks the ledger rows added from now on as found by key lookup (not expected today). */
 void rcn_match_begin_lookup(rcn_match *m);
@@ -109,8 +162,15 @@ const rcn_finding *const *rcn_match_findings(const rcn_match *m, size_t *n);
 const rcn_tally *rcn_match_tallies(const rcn_match *m, size_t *n);
 long rcn_match_discrepancy_count(const rcn_match *m);
 
-/* Fund movements of tonight's statements, in input order. */
-const rcn_movement *rcn_match_movements(const rcn_match *m, size_t *n);
+/* A source's statement rows that a fee rule applies to: the channel's fee
+ * total and the schedule's (1e-5 yuan); rejected: its statement was. */
+typedef struct {
+	int64_t channel, expected;
+	long rows;
+	bool rejected;
+} rcn_match_fee_total;
+rcn_match_fee_total rcn_match_source_fees(const rcn_match *m, size_t source);
+
 /* Matched items worth a remark (a ledger order paid through another channel
  * than it names): kind RCN_K__COUNT, in report order. */
 const rcn_finding *const *rcn_match_notes(const rcn_match *m, size_t *n);

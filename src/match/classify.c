@@ -1,6 +1,7 @@
 /* Classification: every statement row and ledger item to exactly one
- * outcome — matched, a discrepancy (DESIGN.md §3 kinds), or pending — with
- * fees, duplicate listings and auto-debit rules checked on the way. */
+ * outcome — matched, a discrepancy (DESIGN.md §3 kinds), or pending. A
+ * matched payment is put to the rules' questions (rcn_match_rules: its fee,
+ * its auto-debit contract); their answers can make it a discrepancy. */
 #include "match/match_int.h"
 
 /* ---- classification ---- */
@@ -88,22 +89,6 @@ void rcn_m_fill_refund(rcn_finding *f, const lrefund *l)
 	f->ledger_amount = l->amount;
 }
 
-/* Expected fee of a row under its source's rate, 1e-5 yuan; false if no rule. */
-/* The fee rule for a row: the [source] fee_rate shortcut, else the most
- * specific rule of the schedule in effect on the trade date; NULL if none.
- * `shortcut` is storage for the shortcut rule. */
-static const rcn_fee_rule *fee_rule(const rcn_match *m, const srow *r)
-{
-	if (r->source >= m->n_sources)
-		return NULL;
-	const rcn_match_source *s = &m->sources[r->source];
-	if (s->has_fee_rate)
-		return &m->rate_rules[r->source];
-	if (!s->fee_rules || r->trade_at == RCN_NO_TIME)
-		return NULL;
-	return rcn_fee_rules_find(s->fee_rules, r->channel, r->merchant_id, r->product, rcn_time_date(r->trade_at));
-}
-
 /* The order a refund row refunds, for the proportional fee; -1 if unknown. */
 static int64_t refunded_order_amount(const rcn_match *m, const srow *r)
 {
@@ -113,20 +98,26 @@ static int64_t refunded_order_amount(const rcn_match *m, const srow *r)
 	return -1;
 }
 
-/* Expected fee of a row under its rule, 1e-5 yuan; false if no rule applies. */
-static bool expected_fee(const rcn_match *m, const srow *r, int64_t *out, const rcn_fee_rule **used)
+static rcn_fee_row fee_row(const rcn_match *m, const srow *r)
 {
-	const rcn_fee_rule *rule = fee_rule(m, r);
-	if (!rule)
+	return (rcn_fee_row){.source = r->source,
+			     .channel = r->channel,
+			     .merchant_id = r->merchant_id,
+			     .product = r->product,
+			     .trade_at = r->trade_at,
+			     .type = r->type,
+			     .ok = r->ok,
+			     .settle = r->settle,
+			     .order_amount = r->type == RCN_REC_REFUND && r->ok ? refunded_order_amount(m, r) : -1};
+}
+
+/* Expected fee of a row under the rules, 1e-5 yuan; false if no rule applies. */
+static bool expected_fee(const rcn_match *m, const srow *r, int64_t *out)
+{
+	if (!m->rules || !m->rules->expected_fee || r->source >= m->n_sources)
 		return false;
-	int64_t fen = 0;
-	if (r->ok)
-		fen = r->type == RCN_REC_REFUND ? rcn_fee_refund(rule, r->settle, refunded_order_amount(m, r))
-						: rcn_fee_payment(rule, r->settle);
-	*out = fen * RCN_FEE_UNITS_PER_FEN;
-	if (used)
-		*used = m->sources[r->source].has_fee_rate ? NULL : rule;
-	return true;
+	rcn_fee_row q = fee_row(m, r);
+	return m->rules->expected_fee(m->rules->ctx, &q, out);
 }
 
 void rcn_m_add_fees(rcn_match *m, const srow *r)
@@ -136,7 +127,7 @@ void rcn_m_add_fees(rcn_match *m, const srow *r)
 	if (r->carried)
 		return;
 	t->channel_fee += r->fee;
-	if (expected_fee(m, r, &e, NULL)) {
+	if (expected_fee(m, r, &e)) {
 		t->expected_fee += e;
 		t->has_expected_fee = true;
 		if (r->source < m->n_sources) {
@@ -157,50 +148,19 @@ void rcn_m_add_fees(rcn_match *m, const srow *r)
 bool rcn_m_check_fee(rcn_match *m, const srow *r, rcn_finding **out)
 {
 	int64_t e;
-	const rcn_fee_rule *rule = NULL;
-	if (!expected_fee(m, r, &e, &rule) || e == r->fee)
+	if (!expected_fee(m, r, &e) || e == r->fee)
 		return false;
 	rcn_finding *f = rcn_m_new_finding(m, RCN_K_FEE_MISMATCH, "rate", RCN_SIDE_CHANNEL);
 	rcn_m_fill_channel(m, f, r);
 	f->has_expected_fee = true;
 	f->expected_fee = e;
-	char rate[32], buf[160];
-	if (rule) {
-		rcn_money_format(rate, sizeof(rate), rule->rate_ppm, 4);
-		snprintf(buf, sizeof(buf), "rules/fees.csv line %ld: %s%%", rule->line, rate);
-	} else {
-		rcn_money_format(rate, sizeof(rate), m->sources[r->source].fee_rate_ppm, 4);
-		snprintf(buf, sizeof(buf), "fee_rate %s%%", rate);
-	}
+	char buf[160] = "";
+	rcn_fee_row q = fee_row(m, r);
+	if (m->rules->fee_basis)
+		m->rules->fee_basis(m->rules->ctx, &q, buf, sizeof(buf));
 	f->detail = dup(m, buf);
 	*out = f;
 	return true;
-}
-
-/* Per source, the channel's fee total against the schedule's: a difference
- * above the tolerance is a finding of its own (rows may each round right and
- * still add up wrong, or a channel may charge on the total). */
-void rcn_m_check_fee_totals(rcn_match *m)
-{
-	for (size_t i = 0; i < m->n_sources; i++) {
-		const rcn_match_source *s = &m->sources[i];
-		int64_t diff = m->source_fee[i].channel - m->source_fee[i].expected;
-		if (!m->source_fee[i].rows || m->rejected[i] ||
-		    (diff < 0 ? -diff : diff) <= s->fee_tolerance_fen * RCN_FEE_UNITS_PER_FEN)
-			continue;
-		rcn_finding *f = rcn_m_new_finding(m, RCN_K_FEE_MISMATCH, "file_total", RCN_SIDE_CHANNEL);
-		f->channel = s->channel;
-		f->merchant_id = s->merchant_id;
-		f->has_expected_fee = f->has_channel_fee = true;
-		f->expected_fee = m->source_fee[i].expected;
-		f->channel_fee = m->source_fee[i].channel;
-		f->source = s->label ? s->label : s->name;
-		char a[32], buf[160];
-		snprintf(buf, sizeof(buf), "fee total of %ld rows differs by %s (tolerance %s)", m->source_fee[i].rows,
-			 rcn_money_format(a, sizeof(a), diff, 5),
-			 rcn_money_format((char[32]){0}, 32, s->fee_tolerance_fen, 2));
-		f->detail = dup(m, buf);
-	}
 }
 
 const char *rcn_m_status_reason(rcn_match *m, const char *prefix, const char *status)
@@ -279,7 +239,8 @@ void rcn_m_ledger_later(rcn_match *m, srow *r, rcn_date ledger_date, rcn_kind ex
 	pending_row(m, r, expired_kind, "missing", "ledger_later_date", dup(m, buf));
 }
 
-/* The auto-debit (委托代扣) rules a collected debit must keep (debits.c);
+/* The auto-debit (委托代扣) rules a collected debit must keep (the rules'
+ * check_debit): the kind of the gravest one it breaks, or
 
  * RCN_K__COUNT when it keeps them all. Every debit above twice its contract's
  * average is counted in the summary, also when a graver rule reports it. */
@@ -288,7 +249,7 @@ static rcn_kind check_debit(rcn_match *m, const srow *r, const lorder *o, const 
 	rcn_debit_verdict v;
 	const rcn_debit d = {
 		.order_no = o->order_no, .at = r->trade_at, .amount = r->amount, .day_flags = r->debit_flags};
-	rcn_debit_check(m->debits, m->day, o->contract, &d, &v);
+	m->rules->check_debit(m->rules->ctx, m->day, o->contract, &d, &v);
 	if (v.above_average)
 		tally(m, r->channel, r->merchant_id, RCN_SIDE_CHANNEL)->suspicious_debits++;
 	if (v.kind != RCN_K__COUNT) {
@@ -315,7 +276,7 @@ static int cmp_debits(const void *a, const void *b, void *ctx)
  * debits a day and a billing period (rcn_debit_day_flags). */
 static void mark_debits(rcn_match *m, const uint32_t *idx, size_t n)
 {
-	if (!rcn_debit_book_count(m->debits))
+	if (!m->n_contracted)
 		return; /* no order has a contract: nothing to look at in ten million rows */
 	size_t *d = rcn_xmalloc((n + 1) * sizeof(size_t));
 	size_t k = 0;
@@ -332,7 +293,7 @@ static void mark_debits(rcn_match *m, const uint32_t *idx, size_t n)
 		srow *r = &m->rows[d[i]];
 		int32_t c = m->orders[r->ledger].contract;
 		seq = i > 0 && m->orders[m->rows[d[i - 1]].ledger].contract == c ? seq + 1 : 1;
-		r->debit_flags = rcn_debit_day_flags(m->debits, c, (long)seq);
+		r->debit_flags = m->rules->debit_day_flags(m->rules->ctx, c, (long)seq);
 	}
 	free(d);
 }

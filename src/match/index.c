@@ -133,11 +133,6 @@ static void push_key(rcn_match *m, const char *k)
 	m->keybuf[m->n_keybuf++] = k;
 }
 
-void rcn_match_add_contract(rcn_match *m, const rcn_ledger_contract *c)
-{
-	rcn_debit_book_add(m->debits, c);
-}
-
 void rcn_match_contract_ids(rcn_match *m, const char *const **ids, size_t *n)
 {
 	rcn_m_index_orders(m);

@@ -11,16 +11,11 @@ rcn_match *rcn_match_new(rcn_date day, int carry_days, const rcn_match_source *s
 	m->n_sources = n_sources;
 	m->rejected = rcn_xcalloc(n_sources + 1, sizeof(bool));
 	m->source_fee = rcn_xcalloc(n_sources + 1, sizeof(*m->source_fee));
-	m->rate_rules = rcn_xcalloc(n_sources + 1, sizeof(*m->rate_rules));
-	for (size_t i = 0; i < n_sources; i++)
-		if (sources[i].has_fee_rate)
-			rcn_fee_rule_from_rate(&m->rate_rules[i], sources[i].channel, sources[i].fee_rate_ppm);
 	rcn_arena_init(&m->arena);
 	rcn_strmap_init(&m->order_idx, 1024);
 	rcn_strmap_init(&m->txn_idx, 1024);
 	rcn_strmap_init(&m->refund_idx, 256);
 	rcn_strmap_init(&m->refund_id_idx, 256);
-	m->debits = rcn_debit_book_new();
 	m->sink = rcn_findings_new();
 	m->own_sink = true;
 	return m;
@@ -57,16 +52,13 @@ void rcn_match_free(rcn_match *m)
 	rcn_strmap_free(&m->txn_idx);
 	rcn_strmap_free(&m->refund_idx);
 	rcn_strmap_free(&m->refund_id_idx);
-	rcn_debit_book_free(m->debits);
 	free(m->rejected);
 	free(m->source_fee);
-	free(m->rate_rules);
 	free(m->refunds);
 	free(m->carried_ledger);
 	if (m->own_sink)
 		rcn_findings_free(m->sink);
 	free(m->notes);
-	free(m->moves);
 	free(m->tallies);
 	free(m->keybuf);
 	free(m->refund_rows);
@@ -74,6 +66,11 @@ void rcn_match_free(rcn_match *m)
 	free(m->listed_before[1]);
 	free(m);
 	rcn_task_join(&helper);
+}
+
+void rcn_match_set_rules(rcn_match *m, const rcn_match_rules *rules)
+{
+	m->rules = rules;
 }
 
 void rcn_match_set_threads(rcn_match *m, int threads)
@@ -139,9 +136,11 @@ void *rcn_m_groups_thread(void *p)
 void rcn_match_run(rcn_match *m)
 {
 	rcn_m_index_orders(m);
-	for (size_t i = 0; rcn_debit_book_count(m->debits) && i < m->n_orders; i++)
-		if (*m->orders[i].contract_id)
-			m->orders[i].contract = rcn_debit_book_find(m->debits, m->orders[i].contract_id);
+	for (size_t i = 0; m->rules && m->rules->contract && m->contract_orders && i < m->n_orders; i++)
+		if (*m->orders[i].contract_id) {
+			m->orders[i].contract = m->rules->contract(m->rules->ctx, m->orders[i].contract_id);
+			m->n_contracted += m->orders[i].contract >= 0;
+		}
 	rcn_m_mark_expected(m);
 	/* the refunds' fees (they may need a ledger order), and the payments'
 	 * that rcn_match_prepare did not count (it may not have run) */
@@ -158,7 +157,6 @@ void rcn_match_run(rcn_match *m)
 	rcn_m_match_refunds(m);
 	rcn_m_publish(m, 1);
 	rcn_m_unclaimed_ledger(m);
-	rcn_m_check_fee_totals(m);
 	rcn_m_publish(m, 1);
 	if (m->n_tallies)
 		qsort(m->tallies, m->n_tallies, sizeof(*m->tallies), rcn_m_cmp_tallies);

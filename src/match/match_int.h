@@ -9,8 +9,9 @@
  *   index.c     the ledger index: orders, refunds and contracts in, the keys
  *               the window lacks (lookups), the order and txn indexes
  *   classify.c  classification: every row and ledger item to one outcome (the
- *               kinds of DESIGN.md §3), the findings' fields, fees, debits,
- *               pending, the ledger items no row claimed
+ *               kinds of DESIGN.md §3), the findings' fields, pending, the
+ *               ledger items no row claimed; matched items are put to the
+ *               rules' questions (rcn_match_rules: fees, auto-debit contracts)
  *   refunds.c   duplicate listings and the refund rows
  *   outcome.c   the outcome: tallies, notes, what the pipeline reads
  *
@@ -29,7 +30,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "match/debits.h"
 #include "match/perf.h"
 #include "recon/money.h"
 #include "util/perf.h"
@@ -52,7 +52,7 @@ typedef struct {
 	bool ok; /* status is SUCCESS: asked for every row several times, answered once */
 	bool done;
 	bool carried;	     /* pending from the previous date: its fee was counted then */
-	uint8_t debit_flags; /* auto-debit checks that need the whole day: RCN_DEBIT_* (debits.h) */
+	uint8_t debit_flags; /* auto-debit checks that need the whole day: RCN_DEBIT_* (match.h) */
 } srow;
 
 #if UINTPTR_MAX == UINT64_MAX
@@ -117,7 +117,7 @@ typedef struct {
 	rcn_time paid_at; /* text only when a finding shows it */
 	int64_t amount;
 	size_t source;	  /* covering source or SIZE_MAX */
-	int32_t contract; /* index into the debit book, -1 */
+	int32_t contract; /* the rules' index of its contract, -1 */
 	rcn_date bdate, first_seen;
 	bool expected : 1, carried : 1, consumed : 1, from_lookup : 1;
 	bool paid : 1; /* status PAID, REFUNDED or PARTIALLY_REFUNDED (collected): asked once */
@@ -148,7 +148,7 @@ struct rcn_match {
 		int64_t channel, expected; /* fee totals of the rows a rule applies to, 1e-5 yuan */
 		long rows;
 	} * source_fee;
-	rcn_fee_rule *rate_rules; /* per source: its fee_rate as a rule, when it has one */
+	const rcn_match_rules *rules; /* the fee schedule's and the contracts' answers, or NULL */
 	bool prior_run, lookup_phase;
 	int threads; /* rcn_match_set_threads */
 	rcn_arena arena;
@@ -168,7 +168,7 @@ struct rcn_match {
 	size_t contract_orders; /* orders added with a contract id (dropped duplicates too): 0 skips their pass */
 	lrefund *refunds;
 	size_t n_refunds, cap_refunds;
-	rcn_debit_book *debits;	     /* auto-debit contracts (debits.c) */
+	size_t n_contracted;	     /* orders whose contract the rules know: 0 skips the debit passes */
 	rcn_finding *carried_ledger; /* ledger-side suspense of day-1 */
 	size_t n_carried, cap_carried;
 	long n_carried_rows; /* channel-side suspense of day-1, among rows */
@@ -184,8 +184,6 @@ struct rcn_match {
 	bool own_sink;
 	rcn_finding **notes;
 	size_t n_notes, cap_notes;
-	rcn_movement *moves;
-	size_t n_moves, cap_moves;
 	rcn_tally *tallies;
 	size_t n_tallies, cap_tallies;
 
@@ -217,7 +215,6 @@ void rcn_m_match_payments(rcn_match *m);
 void rcn_m_find_duplicates(rcn_match *m, rcn_rec_type type);
 void rcn_m_add_fees(rcn_match *m, const srow *r);
 void rcn_m_prepare_listings(rcn_match *m);
-void rcn_m_check_fee_totals(rcn_match *m);
 void rcn_m_mark_expected(rcn_match *m);
 void rcn_m_unclaimed_ledger(rcn_match *m);
 void rcn_m_match_groups(rcn_match *m, const uint32_t *idx, size_t from, size_t to);

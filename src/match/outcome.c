@@ -57,12 +57,6 @@ long rcn_match_discrepancy_count(const rcn_match *m)
 	return rcn_findings_discrepancies(m->sink);
 }
 
-const rcn_movement *rcn_match_movements(const rcn_match *m, size_t *n)
-{
-	*n = m->n_moves;
-	return m->moves;
-}
-
 const rcn_finding *const *rcn_match_notes(const rcn_match *m, size_t *n)
 {
 	*n = m->n_notes;
@@ -72,4 +66,14 @@ const rcn_finding *const *rcn_match_notes(const rcn_match *m, size_t *n)
 long rcn_match_carried_rows(const rcn_match *m)
 {
 	return m->n_carried_rows;
+}
+
+rcn_match_fee_total rcn_match_source_fees(const rcn_match *m, size_t source)
+{
+	if (source >= m->n_sources)
+		return (rcn_match_fee_total){0};
+	return (rcn_match_fee_total){.channel = m->source_fee[source].channel,
+				     .expected = m->source_fee[source].expected,
+				     .rows = m->source_fee[source].rows,
+				     .rejected = m->rejected[source]};
 }

@@ -34,11 +34,14 @@ static rcn_time text_time(const char *t)
 	return t && *t && rcn_time_parse(&v, t, strlen(t), NULL) == RCN_OK ? v : RCN_NO_TIME;
 }
 
-/* Copies rec into rows or moves, strings into arena. */
+/* Copies rec into rows or moves (a movement is dropped when moves is NULL),
+ * strings into arena. */
 static void copy_record(rcn_arena *a, intern_cache *ic, const rcn_record *rec, srow **rows, size_t *n_rows,
 			size_t *cap_rows, size_t *populated, rcn_movement **moves, size_t *n_moves, size_t *cap_moves)
 {
 	if (rec->type == RCN_REC_MOVEMENT) {
+		if (!moves)
+			return;
 		char src[600];
 		snprintf(src, sizeof(src), "%s:%ld", rec->file, rec->line);
 		rcn_xreserve((void **)moves, cap_moves, *n_moves + 1, sizeof(rcn_movement));
@@ -109,6 +112,12 @@ void rcn_batch_expect(rcn_batch *b, size_t n)
 	rcn_xreserve((void **)&b->rows, &b->cap_rows, b->n_rows + n, sizeof(srow));
 }
 
+const rcn_movement *rcn_batch_movements(const rcn_batch *b, size_t *n)
+{
+	*n = b->n_moves;
+	return b->moves;
+}
+
 size_t rcn_batch_count(const rcn_batch *b)
 {
 	return b->n_rows + b->n_moves;
@@ -168,23 +177,15 @@ void rcn_match_add_batch(rcn_match *m, size_t source, rcn_batch *b)
 	}
 	m->n_rows += b->n_rows;
 	settle_new_rows(m, from, source);
-	rcn_xreserve((void **)&m->moves, &m->cap_moves, m->n_moves + b->n_moves, sizeof(rcn_movement));
-	for (size_t i = 0; i < b->n_moves; i++) {
-		m->moves[m->n_moves] = b->moves[i];
-		m->moves[m->n_moves++].source_name = m->sources[source].name;
-	}
 	rcn_arena_adopt(&m->arena, &b->arena);
 	rcn_batch_free(b);
 }
 
 void rcn_match_add_record(rcn_match *m, size_t source, const rcn_record *rec)
 {
-	size_t from = m->n_rows, moves = m->n_moves;
-	copy_record(&m->arena, &m->ic, rec, &m->rows, &m->n_rows, &m->cap_rows, &m->rows_populated, &m->moves,
-		    &m->n_moves, &m->cap_moves);
+	size_t from = m->n_rows;
+	copy_record(&m->arena, &m->ic, rec, &m->rows, &m->n_rows, &m->cap_rows, &m->rows_populated, NULL, NULL, NULL);
 	settle_new_rows(m, from, source);
-	if (m->n_moves > moves)
-		m->moves[moves].source_name = m->sources[source].name;
 }
 
 void rcn_match_add_quarantine(rcn_match *m, size_t source, long rows, int64_t amount_fen)

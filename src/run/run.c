@@ -18,8 +18,8 @@
 #include "recon/money.h"
 #include "recon/parse.h"
 #include "recon/report.h"
+#include "recon/rules.h"
 #include "run/metrics.h"
-#include "run/settle_run.h"
 #include "run/sources.h"
 
 enum { EXIT_CLEAN = 0, EXIT_FINDINGS = 1, EXIT_USAGE = 2, EXIT_INPUT = 3, EXIT_DB = 4, EXIT_UNPUBLISHED = 5 };
@@ -150,7 +150,7 @@ static void sink_expect_orders(void *ctx, size_t n)
 
 static void sink_contract(void *ctx, const rcn_ledger_contract *c)
 {
-	rcn_match_add_contract(ctx, c);
+	rcn_rules_add_contract(ctx, c);
 }
 
 /* The snapshot's first half, while the statements are parsed: the window and
@@ -159,7 +159,7 @@ static rcn_rc load_window(rcn_db *db, const rcn_run_opts *o, rcn_match *m, bool 
 {
 	rcn_ledger_window w = {
 		o->day, o->cfg->carry_over_days, o->cfg->timezone, o->cfg->orders_sql, o->cfg->refunds_sql, pipelined};
-	rcn_ledger_sink sink = {sink_order, sink_refund, sink_suspense, sink_contract, m, sink_expect_orders};
+	rcn_ledger_sink sink = {sink_order, sink_refund, sink_suspense, NULL, m, sink_expect_orders};
 	bool had_run = false;
 	rcn_rc rc;
 
@@ -176,11 +176,12 @@ static rcn_rc load_window(rcn_db *db, const rcn_run_opts *o, rcn_match *m, bool 
 }
 
 /* The second half, once every statement row is in: the keys the window lacks. */
-static rcn_rc load_lookups(rcn_db *db, const rcn_run_opts *o, rcn_match *m, rcn_err *err)
+static rcn_rc load_lookups(rcn_db *db, const rcn_run_opts *o, rcn_match *m, rcn_rules *rules, rcn_err *err)
 {
 	rcn_ledger_window w = {
 		o->day, o->cfg->carry_over_days, o->cfg->timezone, o->cfg->orders_sql, o->cfg->refunds_sql, false};
-	rcn_ledger_sink sink = {sink_order, sink_refund, sink_suspense, sink_contract, m, NULL};
+	rcn_ledger_sink sink = {sink_order, sink_refund, sink_suspense, NULL, m, NULL};
+	rcn_ledger_sink contracts = {.contract = sink_contract, .ctx = rules};
 	rcn_match_keys k;
 	rcn_match_begin_lookup(m);
 	rcn_match_missing_keys(m, &k);
@@ -192,7 +193,7 @@ static rcn_rc load_lookups(rcn_db *db, const rcn_run_opts *o, rcn_match *m, rcn_
 		size_t n;
 		rcn_match_contract_ids(m, &ids, &n);
 		if (n)
-			rc = rcn_ledger_load_contracts(db, &w, ids, n, &sink, err);
+			rc = rcn_ledger_load_contracts(db, &w, ids, n, &contracts, err);
 	}
 	rcn_err ignore;
 	rcn_rc end = rcn_ledger_end(db, rc ? &ignore : err);
@@ -622,6 +623,12 @@ typedef struct {
 	rcn_calendar *calendar;
 	/* the selected sources, in configuration order */
 	rcn_match_source *msrc;
+	rcn_rules_source *rsrc;
+	rcn_rules *rules;
+	/* tonight's fund movements (fund-flow statements), for settlement and the results */
+	rcn_movement *moves;
+	size_t n_moves, cap_moves;
+	rcn_arena moves_arena;
 	rcn_source_job *jobs;
 	rcn_profile **profiles;
 	rcn_run_input *inputs;
@@ -636,9 +643,8 @@ typedef struct {
 	results_stream stream;
 	rcn_settle_set settlements;
 	const rcn_finding *const *findings, *const *notes;
-	size_t n_findings, n_notes, n_tallies, n_moves;
+	size_t n_findings, n_notes, n_tallies;
 	const rcn_tally *tallies; /* set once tallied: the metrics then have rows and kinds */
-	const rcn_movement *moves;
 	long kinds[RCN_K__COUNT];
 	/* the reports and the stored run */
 	rcn_trend_point trend[30];
@@ -661,6 +667,8 @@ static void night_start(night *n, const rcn_run_opts *o, rcn_run_result *out)
 	n->cfg = o->cfg;
 	n->out = out;
 	n->msrc = rcn_xcalloc(cap, sizeof(*n->msrc));
+	n->rsrc = rcn_xcalloc(cap, sizeof(*n->rsrc));
+	rcn_arena_init(&n->moves_arena);
 	n->sink = rcn_findings_new();
 	n->jobs = rcn_xcalloc(cap, sizeof(*n->jobs));
 	n->profiles = rcn_xcalloc(cap, sizeof(*n->profiles));
@@ -720,16 +728,17 @@ static bool plan_sources(night *n)
 		/* a profile that does not load is a configuration error: nothing runs */
 		if (s->profile_path && rcn_profile_load(&n->profiles[n->n_src], s->profile_path, &n->err))
 			return config_fail(n);
-		n->msrc[n->n_src] = (rcn_match_source){s->name,
-						       s->channel,
-						       s->merchant_id,
-						       (const char *const *)s->sub_merchants,
-						       s->n_sub_merchants,
-						       s->has_fee_rate,
-						       s->fee_rate_ppm,
-						       n->fee_rules,
-						       NULL,
-						       cfg->fee_tolerance_fen};
+		n->msrc[n->n_src] = (rcn_match_source){.name = s->name,
+						       .channel = s->channel,
+						       .merchant_id = s->merchant_id,
+						       .sub_merchants = (const char *const *)s->sub_merchants,
+						       .n_sub_merchants = s->n_sub_merchants};
+		n->rsrc[n->n_src] = (rcn_rules_source){.name = s->name,
+						       .channel = s->channel,
+						       .merchant_id = s->merchant_id,
+						       .has_fee_rate = s->has_fee_rate,
+						       .fee_rate_ppm = s->fee_rate_ppm,
+						       .fee_tolerance_fen = cfg->fee_tolerance_fen};
 		rcn_source_job *job = &n->jobs[n->n_src];
 		rcn_source_job_init(job, cfg, s, o->day, n->profiles[n->n_src]);
 		job->refetch = o->refetch;
@@ -771,6 +780,8 @@ static bool parse_while_loading_window(night *n)
 	n->m = rcn_match_new(n->o->day, n->cfg->carry_over_days, n->msrc, n->n_src);
 	rcn_match_set_threads(n->m, n->threads);
 	rcn_match_set_sink(n->m, n->sink);
+	n->rules = rcn_rules_new(n->o->day, n->rsrc, n->n_src, n->fee_rules);
+	rcn_match_set_rules(n->m, rcn_rules_for_matcher(n->rules));
 	rcn_parse_pool *pool = rcn_parse_start(n->jobs, n->n_src, n->threads);
 	progress(n->o, n->date, "downloading and parsing statements, loading the ledger window");
 	n->clock.mark = rcn_clock_seconds(CLOCK_MONOTONIC);
@@ -784,13 +795,37 @@ static bool parse_while_loading_window(night *n)
 	return window_rc ? night_db_fail(n) : true;
 }
 
+/* Copies a source's fund movements (fund-flow rows) out of its batch before
+ * the matcher takes the rows: they are the settlement's and the results'. */
+static void keep_movements(night *n, const rcn_source_job *job)
+{
+	size_t k;
+	const rcn_movement *mv = rcn_batch_movements(job->batch, &k);
+	rcn_arena *a = &n->moves_arena;
+	rcn_xreserve((void **)&n->moves, &n->cap_moves, n->n_moves + k, sizeof(*n->moves));
+	for (size_t i = 0; i < k; i++)
+		n->moves[n->n_moves++] = (rcn_movement){.source_name = job->conf->name,
+							.channel = rcn_arena_strdup(a, mv[i].channel),
+							.merchant_id = rcn_arena_strdup(a, mv[i].merchant_id),
+							.trade_time = rcn_arena_strdup(a, mv[i].trade_time),
+							.movement_type = rcn_arena_strdup(a, mv[i].movement_type),
+							.reference = rcn_arena_strdup(a, mv[i].reference),
+							.channel_txn_id = rcn_arena_strdup(a, mv[i].channel_txn_id),
+							.order_no = rcn_arena_strdup(a, mv[i].order_no),
+							.amount_fen = mv[i].amount_fen,
+							.balance_fen = mv[i].balance_fen,
+							.source = rcn_arena_strdup(a, mv[i].source)};
+}
+
 /* Merges each parsed source into the matcher in configuration order: leaves
  * the run's inputs and the quarantined rows of every source. */
 static bool merge_sources(night *n)
 {
 	for (size_t i = 0; i < n->n_src; i++) {
 		rcn_source_job *job = &n->jobs[i];
-		n->msrc[i].label = job->label;
+		n->rsrc[i].label = job->label;
+		if (job->batch)
+			keep_movements(n, job);
 		merge_job(n->o, n->m, i, job, n->out);
 		n->inputs[i] = job->input;
 		for (size_t k = 0; k < job->n_quarantine; k++) {
@@ -812,7 +847,7 @@ static bool look_up_outside_window(night *n)
 	rcn_task prep = {0};
 	if (n->threads > 1)
 		rcn_task_start(&prep, prepare_thread, n->m);
-	rcn_rc lookups_rc = load_lookups(n->db, n->o, n->m, &n->err);
+	rcn_rc lookups_rc = load_lookups(n->db, n->o, n->m, n->rules, &n->err);
 	rcn_task_join(&prep);
 	stage_done(&n->clock, ST_LOOKUPS);
 	progress(n->o, n->date, lookups_rc ? NULL : "matching");
@@ -831,13 +866,39 @@ static bool run_matcher(night *n)
 	return true;
 }
 
-/* Checks the settlements due today and the open ones of earlier dates, and
- * the calendar's end: leaves settlements and the problems they raise. */
-static bool check_settlements(night *n)
+static void on_open_settlement(void *ctx, const rcn_settlement *s)
 {
-	if (rcn_run_settle(n->db, n->cfg, n->o->day, n->m, n->sink, n->jobs, n->n_src, n->settle_rules, n->calendar,
-			   &n->settlements, &n->err))
+	rcn_settle_set_add(ctx, s);
+}
+
+/* The rules that read the matcher's outcome: the per-file fee totals, the
+ * settlements due today and the open ones of earlier dates (against tonight's
+ * fund flow), and the calendar's end. Their findings go to the night's sink;
+ * leaves the settlements and the problems they raise. */
+static bool check_rules(night *n)
+{
+	rcn_rules_check_fee_totals(n->rules, n->m, n->sink);
+	rcn_settle_set open = {0};
+	rcn_arena_init(&open.arena);
+	if (rcn_db_load_open_settlements(n->db, n->o->day, on_open_settlement, &open, &n->err)) {
+		rcn_settle_set_free(&open);
 		return night_db_fail(n);
+	}
+	rcn_settle_input in = {.day = n->o->day,
+			       .carry_days = n->cfg->carry_over_days,
+			       .rules = n->settle_rules,
+			       .cal = n->calendar,
+			       .open = open.v,
+			       .n_open = open.n};
+	in.tallies = rcn_match_tallies(n->m, &in.n_tallies);
+	rcn_settle_account *acc = rcn_source_accounts(n->cfg, n->jobs, n->n_src, &in.n_accounts);
+	rcn_settle_arrival *arr = rcn_source_arrivals(n->jobs, n->n_src, n->moves, n->n_moves, &in.n_arrivals);
+	in.accounts = acc;
+	in.arrivals = arr;
+	rcn_rules_settle(&in, &n->settlements, n->sink);
+	free(acc);
+	free(arr);
+	rcn_settle_set_free(&open);
 	stage_done(&n->clock, ST_SETTLE);
 	calendar_end_check(n->o, n->calendar, &n->settlements, n->out);
 	return true;
@@ -851,7 +912,6 @@ static bool tally_outcome(night *n)
 	n->findings = rcn_findings_sorted(n->sink, &n->n_findings);
 	n->notes = rcn_match_notes(n->m, &n->n_notes);
 	const rcn_tally *tallies = rcn_match_tallies(n->m, &n->n_tallies);
-	n->moves = rcn_match_movements(n->m, &n->n_moves);
 	for (size_t i = 0; i < n->n_tallies; i++) {
 		const rcn_tally *t = &tallies[i];
 		rcn_run_balance *b = t->side == RCN_SIDE_CHANNEL ? &out->channel : &out->ledger;
@@ -1066,6 +1126,10 @@ static void night_end(night *n)
 	free(n->jobs);
 	free(n->inputs);
 	free(n->msrc);
+	free(n->rsrc);
+	rcn_rules_free(n->rules);
+	free(n->moves);
+	rcn_arena_free(&n->moves_arena);
 }
 
 /* The night's stages in order (DESIGN.md §1). A stage that fails has said why
@@ -1081,7 +1145,7 @@ void rcn_run_date(const rcn_run_opts *o, rcn_run_result *out)
 	    merge_sources(&n) &&	      /* each source into the matcher, in order */
 	    look_up_outside_window(&n) &&     /* ledger rows the window lacks */
 	    run_matcher(&n) &&		      /* findings, streamed to the database meanwhile */
-	    check_settlements(&n) &&	      /* T+N settlements and the calendar's end */
+	    check_rules(&n) &&		      /* fee totals, T+N settlements, the calendar's end */
 	    tally_outcome(&n) &&	      /* the counts and the exit code */
 	    write_reports_and_store(&n) &&    /* reports staged, results committed */
 	    publish_reports(&n))	      /* reports swapped into place */

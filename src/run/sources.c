@@ -360,3 +360,63 @@ void rcn_parse_join(rcn_parse_pool *pool)
 	free(pool->threads);
 	free(pool);
 }
+
+static bool is_flow_bill(const char *bill)
+{
+	return bill && (strcmp(bill, "fundflow") == 0 || strcmp(bill, "account") == 0);
+}
+
+static rcn_settle_account *account_of(rcn_settle_account **v, size_t *n, size_t *cap, const char *channel,
+				      const char *merchant)
+{
+	for (size_t i = 0; i < *n; i++)
+		if (strcmp((*v)[i].channel, channel) == 0 && strcmp((*v)[i].merchant_id, merchant) == 0)
+			return &(*v)[i];
+	rcn_xreserve((void **)v, cap, *n + 1, sizeof(**v));
+	(*v)[*n] = (rcn_settle_account){.channel = channel, .merchant_id = merchant};
+	return &(*v)[(*n)++];
+}
+
+rcn_settle_account *rcn_source_accounts(const rcn_config *cfg, const rcn_source_job *jobs, size_t n, size_t *n_out)
+{
+	rcn_settle_account *v = NULL;
+	size_t cap = 0;
+	*n_out = 0;
+	for (size_t i = 0; i < cfg->n_sources; i++) /* configured, whether --channel selected it or not */
+		if (is_flow_bill(cfg->sources[i].bill))
+			account_of(&v, n_out, &cap, cfg->sources[i].channel, cfg->sources[i].merchant_id)
+				->flow_configured = true;
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(jobs[i].conf->channel, "unionpay") == 0 && !jobs[i].res.rejected) {
+			rcn_settle_account *a =
+				account_of(&v, n_out, &cap, jobs[i].conf->channel, jobs[i].conf->merchant_id);
+			a->has_net = true;
+			a->net_fen += jobs[i].res.net_fen;
+		}
+	return v;
+}
+
+rcn_settle_arrival *rcn_source_arrivals(const rcn_source_job *jobs, size_t n, const rcn_movement *moves, size_t n_moves,
+					size_t *n_out)
+{
+	rcn_settle_arrival *arr = rcn_xcalloc(n + 1, sizeof(*arr));
+	*n_out = 0;
+	for (size_t i = 0; i < n; i++) {
+		const rcn_source_job *j = &jobs[i];
+		if (!is_flow_bill(j->conf->bill) || j->res.rejected)
+			continue;
+		bool seen = false; /* one arrival per account: the first accepted flow statement */
+		for (size_t k = 0; k < *n_out && !seen; k++)
+			seen = strcmp(arr[k].channel, j->conf->channel) == 0 &&
+			       strcmp(arr[k].merchant_id, j->conf->merchant_id) == 0;
+		if (seen)
+			continue;
+		rcn_settle_arrival *a = &arr[(*n_out)++];
+		a->channel = j->conf->channel;
+		a->merchant_id = j->conf->merchant_id;
+		for (size_t k = 0; k < n_moves; k++)
+			if (strcmp(moves[k].source_name, j->conf->name) == 0 && !strstr(moves[k].movement_type, "提现"))
+				a->credited_fen += moves[k].amount_fen;
+	}
+	return arr;
+}

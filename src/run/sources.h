@@ -9,6 +9,7 @@
 #include "recon/match.h"
 #include "recon/parse.h"
 #include "recon/report.h"
+#include "recon/rules.h"
 
 /* A file's bad rows listed one by one (in memory, quarantine.csv, the page);
  * the rest are one entry with their count, so a file of millions of bad rows
@@ -65,5 +66,14 @@ void rcn_source_job_free(rcn_source_job *job);
 typedef struct rcn_parse_pool rcn_parse_pool;
 rcn_parse_pool *rcn_parse_start(rcn_source_job *jobs, size_t n, int threads);
 void rcn_parse_join(rcn_parse_pool *pool);
+
+/* What tonight's sources say about each merchant account's money, for
+ * settlement (malloc'd; strings borrowed from cfg and jobs): a configured
+ * fund-flow source, and the 清算净额 of accepted UnionPay statements. */
+rcn_settle_account *rcn_source_accounts(const rcn_config *cfg, const rcn_source_job *jobs, size_t n, size_t *n_out);
+/* What each account's first accepted fund-flow statement shows arriving
+ * (its movements but withdrawals, 提现), one per account (malloc'd). */
+rcn_settle_arrival *rcn_source_arrivals(const rcn_source_job *jobs, size_t n, const rcn_movement *moves, size_t n_moves,
+					size_t *n_out);
 
 #endif

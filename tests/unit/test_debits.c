@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "match/debits.h"
+#include "rules/debits.h"
 
 static rcn_date day_of(const char *s)
 {

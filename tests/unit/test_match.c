@@ -11,16 +11,73 @@
 #include "match/perf.h"
 #include "recon/match.h"
 #include "recon/money.h"
+#include "recon/rules.h"
 
 #define DAY (rcn_date_from_ymd(2026, 3, 2))
 
-static const rcn_match_source source = {"wx", "wechat", "M1", NULL, 0, true, 6000, NULL, "bill.csv", 1};
+static const rcn_match_source source = {.name = "wx", .channel = "wechat", .merchant_id = "M1"};
+/* its fee rate 0.60%, its statement bill.csv, a tolerance of 0.01 on the file's fee total */
+static const rcn_rules_source source_rules = {.name = "wx",
+					      .channel = "wechat",
+					      .merchant_id = "M1",
+					      .label = "bill.csv",
+					      .has_fee_rate = true,
+					      .fee_rate_ppm = 6000,
+					      .fee_tolerance_fen = 1};
 static long next_line;
+
+/* A matcher as a night wires it: its findings into a sink, the rules' answers
+ * to its questions. The rigs are freed when the tests end. */
+typedef struct {
+	rcn_match *m;
+	rcn_rules *rules;
+	rcn_findings *sink;
+} rig;
+static rig rigs[64];
+static size_t n_rigs;
+
+static rcn_match *new_matcher_of(rcn_date day, int carry, const rcn_match_source *src, const rcn_rules_source *rsrc,
+				 size_t n)
+{
+	assert_true(n_rigs < sizeof(rigs) / sizeof(rigs[0]));
+	rig *r = &rigs[n_rigs++];
+	r->m = rcn_match_new(day, carry, src, n);
+	r->rules = rcn_rules_new(day, rsrc, n, NULL);
+	r->sink = rcn_findings_new();
+	rcn_match_set_sink(r->m, r->sink);
+	rcn_match_set_rules(r->m, rcn_rules_for_matcher(r->rules));
+	return r->m;
+}
 
 static rcn_match *new_matcher(rcn_date day, int carry)
 {
 	next_line = 2;
-	return rcn_match_new(day, carry, &source, 1);
+	return new_matcher_of(day, carry, &source, &source_rules, 1);
+}
+
+static rig *rig_of(const rcn_match *m)
+{
+	for (size_t i = n_rigs; i-- > 0;) /* the latest: a freed matcher's address comes back */
+		if (rigs[i].m == m)
+			return &rigs[i];
+	fail_msg("not a test matcher");
+	return NULL;
+}
+
+/* rcn_match_run, then the rules that read its outcome (the per-file fee totals). */
+static void run_match(rcn_match *m)
+{
+	rcn_match_run(m);
+	rcn_rules_check_fee_totals(rig_of(m)->rules, m, rig_of(m)->sink);
+}
+
+static void free_rigs(void)
+{
+	for (size_t i = 0; i < n_rigs; i++) {
+		rcn_rules_free(rigs[i].rules);
+		rcn_findings_free(rigs[i].sink);
+	}
+	n_rigs = 0;
 }
 
 static void stmt(rcn_match *m, rcn_rec_type type, const char *order_no, const char *txn, const char *refund_no,
@@ -119,7 +176,7 @@ static void test_matched(void **state)
 	rcn_match *m = new_matcher(DAY, 3);
 	pay(m, "P1", "T1", 10000, "SUCCESS");
 	order(m, "P1", "T1", 10000, "PAID", DAY);
-	rcn_match_run(m);
+	run_match(m);
 	size_t n;
 	rcn_match_findings(m, &n);
 	assert_int_equal(n, 0);
@@ -144,7 +201,7 @@ static void test_order_given_twice(void **state)
 	order(m, "P1", "T1", 9999, "PAID", DAY); /* ignored: P1 is known */
 	rcn_match_begin_lookup(m);
 	order(m, "P2", "T2", 1, "PAID", DAY); /* found again by a lookup: ignored */
-	rcn_match_run(m);
+	run_match(m);
 	size_t n;
 	rcn_match_findings(m, &n);
 	assert_int_equal(n, 0);
@@ -173,7 +230,7 @@ static void test_expect_orders(void **state)
 			order(m, no, txn, 100 + i, "PAID", DAY);
 		}
 		order(m, "P3", "T3", 1, "PAID", DAY); /* ignored: P3 is known */
-		rcn_match_run(m);
+		run_match(m);
 		size_t n;
 		rcn_match_findings(m, &n);
 		assert_int_equal(n, 0);
@@ -211,7 +268,7 @@ static void test_batch_expect(void **state)
 		}
 		assert_int_equal(rcn_batch_count(b), 50);
 		rcn_match_add_batch(m, 0, b);
-		rcn_match_run(m);
+		run_match(m);
 		const rcn_finding *f = only_finding(m);
 		assert_int_equal(f->kind, RCN_K_OVERPAYMENT);
 		assert_string_equal(f->order_no, "P49");
@@ -241,7 +298,7 @@ static void test_order_given_twice_across_batches(void **state)
 	pay(m, "B10", "T10", 110, "SUCCESS");
 	pay(m, "B139999", "T139999", 140099, "SUCCESS");
 	rcn_match_begin_lookup(m);
-	rcn_match_run(m);
+	run_match(m);
 	size_t n;
 	rcn_match_findings(m, &n);
 	assert_int_equal(n, N - 2); /* the others: pending, not in the statement */
@@ -277,8 +334,8 @@ static void test_prepare_same_night(void **state)
 	night_for_prepare(b);
 	rcn_match_begin_lookup(b);
 	rcn_match_prepare(b);
-	rcn_match_run(a);
-	rcn_match_run(b);
+	run_match(a);
+	run_match(b);
 	size_t na, nb, ta, tb;
 	const rcn_finding *const *fa = rcn_match_findings(a, &na);
 	const rcn_finding *const *fb = rcn_match_findings(b, &nb);
@@ -313,7 +370,7 @@ static void test_amounts(void **state)
 	rcn_match *m = new_matcher(DAY, 3);
 	pay(m, "P2", "T2", 5000, "SUCCESS");
 	order(m, "P2", "T2", 5500, "PAID", DAY);
-	rcn_match_run(m);
+	run_match(m);
 	const rcn_finding *f = only_finding(m);
 	assert_int_equal(f->kind, RCN_K_SHORT_PAYMENT);
 	assert_string_equal(f->reason, "amount");
@@ -329,7 +386,7 @@ static void test_amounts(void **state)
 	m = new_matcher(DAY, 3);
 	pay(m, "P3", "T3", 8000, "SUCCESS");
 	order(m, "P3", "T3", 7000, "REFUNDED", DAY);
-	rcn_match_run(m);
+	run_match(m);
 	f = only_finding(m);
 	assert_int_equal(f->kind, RCN_K_OVERPAYMENT);
 	assert_string_equal(f->reason, "amount");
@@ -346,7 +403,7 @@ static void test_status(void **state)
 	order(m, "P5", "T5", 2000, "PAID", DAY);
 	pay(m, "P6", "T6", 2000, "REVOKED");
 	order(m, "P6", "", 2000, "CLOSED", DAY);
-	rcn_match_run(m);
+	run_match(m);
 	size_t n;
 	const rcn_finding *const *f = rcn_match_findings(m, &n);
 	assert_int_equal(n, 2);
@@ -371,7 +428,7 @@ static void test_double_charge_and_duplicate(void **state)
 	pay(m, "P7", "T7", 1000, "SUCCESS");
 	pay(m, "P7", "T7", 1000, "SUCCESS");
 	order(m, "P7", "T7", 1000, "PAID", DAY);
-	rcn_match_run(m);
+	run_match(m);
 	size_t n;
 	const rcn_finding *const *f = rcn_match_findings(m, &n);
 	assert_int_equal(n, 2);
@@ -406,7 +463,7 @@ static void test_listed_again_and_again(void **state)
 	order(m, "Q2", "TB", 200, "PAID", DAY);
 	order(m, "Q3", "", 300, "PAID", DAY);
 	order(m, "Q4", "", 400, "PAID", DAY);
-	rcn_match_run(m);
+	run_match(m);
 	size_t n;
 	const rcn_finding *const *f = rcn_match_findings(m, &n);
 	assert_int_equal(n, 3);
@@ -429,7 +486,7 @@ static void test_fee(void **state)
 	rcn_match *m = new_matcher(DAY, 3);
 	stmt(m, RCN_REC_PAYMENT, "P8", "T8", "", 20000, "SUCCESS", 200000, "2026-03-02 13:00:00");
 	order(m, "P8", "T8", 20000, "PAID", DAY);
-	rcn_match_run(m);
+	run_match(m);
 	size_t n;
 	const rcn_finding *const *f = rcn_match_findings(m, &n);
 	assert_int_equal(n, 2);
@@ -472,7 +529,7 @@ static void test_refunds(void **state)
 	order(m, "P13", "T13", 5000, "REFUNDED", DAY - 5);
 	lrefund(m, "R13A", "P13", 3000, "SUCCESS", DAY - 4);
 	lrefund(m, "R13B", "P13", 3000, "SUCCESS", DAY);
-	rcn_match_run(m);
+	run_match(m);
 	size_t n;
 	const rcn_finding *const *f = rcn_match_findings(m, &n);
 	assert_int_equal(n, 3);
@@ -501,7 +558,7 @@ static void test_pending_and_expiry(void **state)
 		order(m, "P16", "T16", 2500, "PAID", DAY);    /* not in the statement */
 		order(m, "PX", "TX", 100, "CREATED", DAY);    /* never paid: not expected */
 		lrefund(m, "R1", "P16", 500, "SUCCESS", DAY); /* refund only in the ledger */
-		rcn_match_run(m);
+		run_match(m);
 		size_t n;
 		const rcn_finding *const *f = rcn_match_findings(m, &n);
 		assert_int_equal(n, 3);
@@ -536,7 +593,7 @@ static void test_cross_day(void **state)
 	(void)state;
 	rcn_match *m = new_matcher(DAY, 3);
 	order(m, "P15", "T15", 8800, "PAID", DAY);
-	rcn_match_run(m);
+	run_match(m);
 	const rcn_finding *f = only_finding(m);
 	assert_int_equal(f->kind, RCN_K_PENDING);
 	rcn_finding carried = *f;
@@ -546,7 +603,7 @@ static void test_cross_day(void **state)
 	rcn_match_set_prior_run(next, true);
 	stmt(next, RCN_REC_PAYMENT, "P15", "T15", "", 8800, "SUCCESS", 53000, "2026-03-03 00:00:03");
 	order(next, "P15", "T15", 8800, "PAID", DAY);
-	rcn_match_run(next);
+	run_match(next);
 	size_t n;
 	rcn_match_findings(next, &n);
 	assert_int_equal(n, 0);
@@ -566,7 +623,7 @@ static void test_ledger_counts_it_later(void **state)
 	stmt(m, RCN_REC_PAYMENT, "P30", "T30", "", 1000, "SUCCESS", 6000, "2026-03-02 23:59:58");
 	rcn_match_begin_lookup(m); /* found by key lookup: outside tonight's window */
 	order(m, "P30", "T30", 1000, "PAID", DAY + 1);
-	rcn_match_run(m);
+	run_match(m);
 	const rcn_finding *f = only_finding(m);
 	assert_int_equal(f->kind, RCN_K_PENDING);
 	assert_string_equal(f->reason, "ledger_later_date");
@@ -578,7 +635,7 @@ static void test_ledger_counts_it_later(void **state)
 	rcn_match_add_suspense(next, &carried);
 	rcn_match_set_prior_run(next, true);
 	order(next, "P30", "T30", 1000, "PAID", DAY + 1);
-	rcn_match_run(next);
+	run_match(next);
 	size_t n;
 	rcn_match_findings(next, &n);
 	assert_int_equal(n, 0);
@@ -599,7 +656,7 @@ static void test_carried_debit_counted_once(void **state)
 	(void)state;
 	rcn_match *m = new_matcher(DAY, 3);
 	stmt(m, RCN_REC_PAYMENT, "P40", "T40", "", 1000, "SUCCESS", 6000, "2026-03-02 09:00:00");
-	rcn_match_run(m);
+	run_match(m);
 	const rcn_finding *f = only_finding(m);
 	assert_int_equal(f->kind, RCN_K_PENDING);
 	rcn_finding carried = *f;
@@ -629,8 +686,8 @@ static void test_carried_debit_counted_once(void **state)
 				 .past_total_fen = 1000,
 				 .debits_this_period = 1, /* P40, paid on D */
 				 .last_attempt_at = RCN_NO_TIME};
-	rcn_match_add_contract(next, &k);
-	rcn_match_run(next);
+	rcn_rules_add_contract(rig_of(next)->rules, &k);
+	run_match(next);
 	f = only_finding(next);
 	assert_int_equal(f->kind, RCN_K_DOUBLE_CHARGE);
 	assert_string_equal(f->order_no, "P41");
@@ -647,9 +704,12 @@ static void test_carried_debit_counted_once(void **state)
 static void test_cross_channel(void **state)
 {
 	(void)state;
-	static const rcn_match_source two[] = {{"wx", "wechat", "M1", NULL, 0, false, 0, NULL, "w.csv", 1},
-					       {"ali", "alipay", "M1", NULL, 0, false, 0, NULL, "a.csv", 1}};
-	rcn_match *m = rcn_match_new(DAY, 3, two, 2);
+	static const rcn_match_source two[] = {{.name = "wx", .channel = "wechat", .merchant_id = "M1"},
+					       {.name = "ali", .channel = "alipay", .merchant_id = "M1"}};
+	static const rcn_rules_source two_rules[] = {
+		{.name = "wx", .channel = "wechat", .merchant_id = "M1", .label = "w.csv", .fee_tolerance_fen = 1},
+		{.name = "ali", .channel = "alipay", .merchant_id = "M1", .label = "a.csv", .fee_tolerance_fen = 1}};
+	rcn_match *m = new_matcher_of(DAY, 3, two, two_rules, 2);
 	rcn_batch *wx = rcn_batch_new(), *ali = rcn_batch_new();
 	rcn_record r;
 	memset(&r, 0, sizeof(r));
@@ -676,7 +736,7 @@ static void test_cross_channel(void **state)
 	rcn_match_add_order(m, &o);
 	rcn_ledger_order o2 = {"P41", "M1", "alipay", "", "PAID", "", 100, RCN_NO_TIME, at("2026-03-02 10:00:01"), DAY};
 	rcn_match_add_order(m, &o2);
-	rcn_match_run(m);
+	run_match(m);
 
 	const rcn_finding *f = only_finding(m);
 	assert_int_equal(f->kind, RCN_K_DOUBLE_CHARGE);
@@ -694,7 +754,8 @@ static void test_cross_channel(void **state)
 	rcn_match_free(m);
 }
 
-/* Fund movements are kept apart: never matched, never counted as rows. */
+/* Fund movements are kept apart in the batch (for settlement): never matched,
+ * never counted as rows. */
 static void test_movements_kept(void **state)
 {
 	(void)state;
@@ -711,16 +772,17 @@ static void test_movements_kept(void **state)
 	snprintf(r.trade_time, sizeof(r.trade_time), "2026-03-02 13:54:01");
 	r.file = "fund.csv", r.line = 2;
 	rcn_batch_add(b, &r);
-	rcn_match_add_batch(m, 0, b);
-	rcn_match_run(m);
 	size_t n;
-	const rcn_movement *mv = rcn_match_movements(m, &n);
+	const rcn_movement *mv = rcn_batch_movements(b, &n);
 	assert_int_equal(n, 1);
-	assert_string_equal(mv[0].source_name, "wx");
+	assert_string_equal(mv[0].source_name, "");
 	assert_int_equal(mv[0].amount_fen, -100);
 	assert_int_equal(mv[0].balance_fen, 2200);
 	assert_string_equal(mv[0].movement_type, "退款");
 	assert_string_equal(mv[0].source, "fund.csv:2");
+	assert_int_equal(rcn_batch_count(b), 1);
+	rcn_match_add_batch(m, 0, b);
+	run_match(m);
 	rcn_match_findings(m, &n);
 	assert_int_equal(n, 0);
 	rcn_match_tallies(m, &n);
@@ -737,7 +799,7 @@ static void test_already_reconciled(void **state)
 	pay(m, "P20", "T20", 1000, "SUCCESS");
 	order(m, "P21", "T21", 1000, "PAID", DAY - 1);
 	pay(m, "P21", "T21X", 1000, "SUCCESS");
-	rcn_match_run(m);
+	run_match(m);
 	size_t n;
 	const rcn_finding *const *f = rcn_match_findings(m, &n);
 	assert_int_equal(n, 2);
@@ -767,7 +829,7 @@ static void test_rollback_and_quarantine(void **state)
 	rcn_match_source_rejected(m, 0);
 	order(m, "P1", "T1", 100, "PAID", DAY);
 	order(m, "P9", "T9", 900, "PAID", DAY); /* its statement was rejected: stays pending */
-	rcn_match_run(m);
+	run_match(m);
 	const rcn_finding *f = only_finding(m);
 	assert_int_equal(f->kind, RCN_K_PENDING);
 	assert_string_equal(f->reason, "statement_rejected");
@@ -803,5 +865,7 @@ int main(void)
 		cmocka_unit_test(test_already_reconciled),
 		cmocka_unit_test(test_rollback_and_quarantine),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	int failed = cmocka_run_group_tests(tests, NULL, NULL);
+	free_rigs();
+	return failed;
 }

@@ -1,14 +1,13 @@
 /* The auto-debit (委托代扣) contracts of a night and the rules a collected
- * debit must keep (FORMATS.md §6): a book the matcher fills from the ledger
- * and asks once per debit. Internal to the matcher. */
-#ifndef RECON_MATCH_DEBITS_H
-#define RECON_MATCH_DEBITS_H
+ * debit must keep (FORMATS.md §6): a book the pipeline fills from the ledger
+ * (rcn_rules_add_contract) and the matcher asks once per debit through
+ * rcn_match_rules. Internal to the rules. */
+#ifndef RECON_RULES_DEBITS_H
+#define RECON_RULES_DEBITS_H
 
 #include "recon/finding.h"
 #include "recon/ledger_rows.h"
-
-/* Rules that need every debit of a contract on the day (rcn_debit_day_flags). */
-enum { RCN_DEBIT_TOO_MANY = 1, RCN_DEBIT_PAST_PERIOD = 2 };
+#include "recon/match.h"
 
 typedef struct rcn_debit_book rcn_debit_book;
 
@@ -25,23 +24,7 @@ int32_t rcn_debit_book_find(const rcn_debit_book *b, const char *id);
  * contract c on the day: beyond its debits a day, beyond its billing period's. */
 uint8_t rcn_debit_day_flags(const rcn_debit_book *b, int32_t c, long nth);
 
-/* A collected debit on the statement, matched to its ledger order. */
-typedef struct {
-	const char *order_no; /* the ledger order's */
-	rcn_time at;	      /* the statement's trade time */
-	int64_t amount;	      /* fen */
-	uint8_t day_flags;    /* rcn_debit_day_flags */
-} rcn_debit;
-
-/* Room for the longest detail (a 60-byte id and two durations). */
-#define RCN_DEBIT_DETAIL 320
-
-typedef struct {
-	rcn_kind kind;	    /* the gravest rule broken; RCN_K__COUNT when it keeps them all */
-	const char *reason; /* static, "" when kept */
-	char detail[RCN_DEBIT_DETAIL];
-	bool above_average; /* above 200% of the contract's average, whatever kind was found */
-} rcn_debit_verdict;
+/* rcn_debit and rcn_debit_verdict: recon/match.h (the matcher asks). */
 
 /* Checks debit d of contract c on business date day (the day names the period). */
 void rcn_debit_check(const rcn_debit_book *b, rcn_date day, int32_t c, const rcn_debit *d, rcn_debit_verdict *out);

@@ -9,7 +9,7 @@
  *              contract_period                                    DOUBLE_CHARGE
  *   history    above_average                                      DEBIT_OVER_LIMIT
  */
-#include "match/debits.h"
+#include "rules/debits.h"
 
 #include <stdio.h>
 #include <stdlib.h>
