@@ -3,7 +3,6 @@
 #ifndef RECON_COMMON_H
 #define RECON_COMMON_H
 
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -109,18 +108,6 @@ bool rcn_strmap_put(rcn_strmap *m, const char *key, size_t len, uint32_t val, ui
 bool rcn_strmap_get(const rcn_strmap *m, const char *key, size_t len, uint32_t *out);
 /* Grows the map once so that `count` keys fit without growing again. */
 void rcn_strmap_reserve(rcn_strmap *m, size_t count);
-/* Work handed to a thread of its own: fn(arg) runs there, or here and now
- * when no thread can be started, so the result is the same either way.
- * rcn_task_join waits for it; joining again, or a task never started (zeroed),
- * does nothing. */
-typedef struct {
-	pthread_t thread;
-	bool running;
-} rcn_task;
-void rcn_task_start(rcn_task *t, void *(*fn)(void *), void *arg);
-/* Only on a thread of its own: false, with nothing run, when none starts. */
-bool rcn_task_spawn(rcn_task *t, void *(*fn)(void *), void *arg);
-void rcn_task_join(rcn_task *t);
 
 /* A clock's reading in seconds (CLOCK_MONOTONIC for wall time,
  * CLOCK_THREAD_CPUTIME_ID for a thread's CPU time). */

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include "util/perf.h"
+#include "util/pool.h"
 
 #define DEPTH 4
 

@@ -13,6 +13,7 @@
 #include "ledger/pgbin.h"
 #include "ledger/pgtext.h"
 #include "util/perf.h"
+#include "util/pool.h"
 
 #define SQL_LIMIT    (256u * 1024u * 1024u)
 #define LOOKUP_BATCH 5000

@@ -33,6 +33,7 @@
 #include "match/perf.h"
 #include "recon/money.h"
 #include "util/perf.h"
+#include "util/pool.h"
 
 /* One statement row; ten million of them are a night, so the fields are
  * packed (144 bytes): a row's input order is its index in rows[], and ledger

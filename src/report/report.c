@@ -14,6 +14,7 @@
 #include "recon/money.h"
 #include "recon/report.h"
 #include "report/report_int.h"
+#include "util/pool.h"
 
 #define BOM "\xEF\xBB\xBF"
 #define EOL "\r\n"

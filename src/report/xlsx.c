@@ -22,6 +22,7 @@
 #include "recon/money.h"
 #include "recon/report.h"
 #include "report/zipw.h"
+#include "util/pool.h"
 
 /* Rows of a sheet, the header included: Excel's limit (a test lowers it). */
 static long max_rows = 1048576;
@@ -650,14 +651,12 @@ rcn_rc rcn_report_xlsx(const char *dir, const char *date, const rcn_report_data 
 	}
 	sheet_queue q = {sheets, order, n, 0, data, PTHREAD_MUTEX_INITIALIZER};
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
-	pthread_t th[2];
-	size_t started = 0;
+	rcn_task helpers[2] = {{0}};
 	for (size_t i = 0; i + 1 < (size_t)(cores > 2 ? 3 : cores > 1 ? 2 : 1) && i < 2; i++)
-		if (pthread_create(&th[started], NULL, sheet_worker, &q) == 0)
-			started++;
+		(void)rcn_task_spawn(&helpers[i], sheet_worker, &q); /* or fewer: the queue is shared */
 	sheet_worker(&q);
-	for (size_t i = 0; i < started; i++)
-		pthread_join(th[i], NULL);
+	for (size_t i = 0; i < 2; i++)
+		rcn_task_join(&helpers[i]);
 
 	enum { P_TYPES, P_RELS, P_CORE, P_APP, P_WORKBOOK, P_WB_RELS, P_STYLES, P__COUNT };
 	rcn_zipw_entry parts[P__COUNT + RCN_K__COUNT + 2];

@@ -2,6 +2,7 @@
  * and the rule that one bad statement never stops the others. */
 #include "recon/run.h"
 
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -21,6 +22,7 @@
 #include "recon/rules.h"
 #include "run/metrics.h"
 #include "run/sources.h"
+#include "util/pool.h"
 
 enum { EXIT_CLEAN = 0, EXIT_FINDINGS = 1, EXIT_USAGE = 2, EXIT_INPUT = 3, EXIT_DB = 4, EXIT_UNPUBLISHED = 5 };
 

@@ -14,6 +14,7 @@
 #include "recon/channel.h"
 #include "recon/input.h"
 #include "recon/text.h"
+#include "util/pool.h"
 
 /* How far before or after the business date a row may lie and still be the
  * date's own: a channel's cut-off is not exactly midnight on the merchant's
@@ -315,8 +316,8 @@ struct rcn_parse_pool {
 	rcn_source_job *jobs;
 	size_t n, next;
 	pthread_mutex_t lock;
-	pthread_t *threads;
-	size_t n_threads;
+	rcn_task *workers; /* tasks of the pool (util/pool.h) */
+	size_t n_workers;
 };
 
 static void *worker(void *p)
@@ -341,23 +342,23 @@ rcn_parse_pool *rcn_parse_start(rcn_source_job *jobs, size_t n, int threads)
 	size_t want = threads < 1 ? 1 : (size_t)threads;
 	if (want > n)
 		want = n;
-	pool->threads = rcn_xcalloc(want + 1, sizeof(pthread_t));
+	pool->workers = rcn_xcalloc(want + 1, sizeof(rcn_task));
 	for (size_t i = 0; i < want; i++) {
-		if (pthread_create(&pool->threads[i], NULL, worker, pool) != 0)
-			break; /* fewer threads: the ones running take every job */
-		pool->n_threads++;
+		if (!rcn_task_spawn(&pool->workers[i], worker, pool))
+			break; /* fewer workers: the ones running take every job */
+		pool->n_workers++;
 	}
-	if (!pool->n_threads)
-		worker(pool); /* no thread at all: parse here */
+	if (!pool->n_workers)
+		worker(pool); /* no worker at all: parse here */
 	return pool;
 }
 
 void rcn_parse_join(rcn_parse_pool *pool)
 {
-	for (size_t i = 0; i < pool->n_threads; i++)
-		pthread_join(pool->threads[i], NULL);
+	for (size_t i = 0; i < pool->n_workers; i++)
+		rcn_task_join(&pool->workers[i]);
 	pthread_mutex_destroy(&pool->lock);
-	free(pool->threads);
+	free(pool->workers);
 	free(pool);
 }
 

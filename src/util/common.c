@@ -478,25 +478,6 @@ bool rcn_strmap_get(const rcn_strmap *m, const char *key, size_t len, uint32_t *
 
 /* ---- tasks and clocks ---- */
 
-bool rcn_task_spawn(rcn_task *t, void *(*fn)(void *), void *arg)
-{
-	t->running = pthread_create(&t->thread, NULL, fn, arg) == 0;
-	return t->running;
-}
-
-void rcn_task_start(rcn_task *t, void *(*fn)(void *), void *arg)
-{
-	if (!rcn_task_spawn(t, fn, arg))
-		fn(arg);
-}
-
-void rcn_task_join(rcn_task *t)
-{
-	if (t->running)
-		pthread_join(t->thread, NULL);
-	t->running = false;
-}
-
 void rcn_ring_init(rcn_ring *r, size_t n)
 {
 	memset(r, 0, sizeof(*r));
