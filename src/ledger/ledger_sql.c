@@ -111,15 +111,23 @@ void rcn_ld_sql_in_window(sqlb *q, const char *ts, const rcn_ledger_window *w)
 	rcn_ld_sql_str(q, ")");
 }
 
+/* The columns both kinds end their row with: the amount (already cast),
+ * the fallback time where the first is NULL, then the first time. */
+static void sql_amount_and_times(sqlb *q, const char *amount, const char *fallback, const char *first, bool local)
+{
+	rcn_ld_sql_str(q, amount);
+	sql_time_fallback(q, fallback, first, local);
+	rcn_ld_sql_str(q, ", ");
+	sql_time(q, first, local);
+}
+
 /* local: times in the zone (lookups), else as stored (the window's). */
 void rcn_ld_sql_orders(sqlb *q, const rcn_ledger_window *w, bool int_amount, bool local)
 {
 	rcn_ld_sql_str(q, "SELECT o.order_no::text, o.merchant_id::text, o.channel::text, o.channel_txn_id::text, "
 			  "o.status::text, o.contract_id::text, ");
-	rcn_ld_sql_str(q, int_amount ? "o.amount_fen::int8, " : "o.amount_fen::text, ");
-	sql_time_fallback(q, "o.created_at", "o.paid_at", local);
-	rcn_ld_sql_str(q, ", ");
-	sql_time(q, "o.paid_at", local);
+	sql_amount_and_times(q, int_amount ? "o.amount_fen::int8, " : "o.amount_fen::text, ", "o.created_at",
+			     "o.paid_at", local);
 	rcn_ld_sql_str(q, "\nFROM ");
 	rcn_ld_sql_source(q, w->orders_sql, "ledger_orders");
 	rcn_ld_sql_str(q, " AS o\n");
@@ -128,10 +136,8 @@ void rcn_ld_sql_orders(sqlb *q, const rcn_ledger_window *w, bool int_amount, boo
 void rcn_ld_sql_refunds(sqlb *q, const rcn_ledger_window *w, bool int_amount, bool local)
 {
 	rcn_ld_sql_str(q, "SELECT r.refund_no::text, r.order_no::text, r.channel_refund_id::text, r.status::text, ");
-	rcn_ld_sql_str(q, int_amount ? "r.amount_fen::int8, " : "r.amount_fen::text, ");
-	sql_time_fallback(q, "r.requested_at", "r.refunded_at", local);
-	rcn_ld_sql_str(q, ", ");
-	sql_time(q, "r.refunded_at", local);
+	sql_amount_and_times(q, int_amount ? "r.amount_fen::int8, " : "r.amount_fen::text, ", "r.requested_at",
+			     "r.refunded_at", local);
 	rcn_ld_sql_str(q, ", o.channel::text, o.merchant_id::text\nFROM ");
 	rcn_ld_sql_source(q, w->refunds_sql, "ledger_refunds");
 	rcn_ld_sql_str(q, " AS r\nLEFT JOIN ");
