@@ -100,6 +100,15 @@ static void sftp_url(char *out, size_t n, const char *base, const char *file)
 	snprintf(out, n, "%s%s/%s", base, served, file);
 }
 
+/* The request for file (under the served directory) with its URL in url[0..n),
+ * and the tests' settings in *s. */
+static rcn_fetch_request sftp_request(char *url, size_t n, const char *file, rcn_fetch_settings *s)
+{
+	sftp_url(url, n, base_url, file);
+	settings(s);
+	return request(url);
+}
+
 /* The fetch fails with exactly `want` (file: prefix included), the message
  * names no user, and the spool holds only a manifest recording the error. */
 static void assert_refused(const rcn_fetch_request *req, const rcn_fetch_settings *s, rcn_rc code, const char *want)
@@ -220,10 +229,8 @@ static void test_missing_file(void **state)
 {
 	(void)state;
 	char url[600];
-	sftp_url(url, sizeof(url), base_url, "20210129.csv.gz");
 	rcn_fetch_settings s;
-	settings(&s);
-	rcn_fetch_request req = request(url);
+	rcn_fetch_request req = sftp_request(url, sizeof(url), "20210129.csv.gz", &s);
 	assert_download_refused(&req, &s, "20210129.csv.gz", "no such file");
 
 	/* a missing directory is the same */
@@ -236,10 +243,8 @@ static void test_host_key_not_known(void **state)
 	(void)state;
 	static const char *const unknown = "host key of 127.0.0.1 is not in known_hosts";
 	char url[600], empty[300], other_port[300];
-	sftp_url(url, sizeof(url), base_url, "20210128.csv.gz");
 	rcn_fetch_settings s;
-	settings(&s);
-	rcn_fetch_request req = request(url);
+	rcn_fetch_request req = sftp_request(url, sizeof(url), "20210128.csv.gz", &s);
 
 	/* known_hosts lists this host with another key: a changed key */
 	unsigned char before[4096], after[4096];
@@ -279,10 +284,8 @@ static void test_key_not_accepted(void **state)
 {
 	(void)state;
 	char url[600];
-	sftp_url(url, sizeof(url), base_url, "20210128.csv.gz");
 	rcn_fetch_settings s;
-	settings(&s);
-	rcn_fetch_request req = request(url);
+	rcn_fetch_request req = sftp_request(url, sizeof(url), "20210128.csv.gz", &s);
 	req.ssh_key_file = stranger_key;
 	assert_download_refused(&req, &s, "20210128.csv.gz", "127.0.0.1 did not accept the ssh key");
 }
@@ -302,11 +305,9 @@ static void test_readable_key_refused(void **state)
 {
 	(void)state;
 	char url[600], copy[300], want[900];
-	sftp_url(url, sizeof(url), base_url, "20210128.csv.gz");
 	snprintf(copy, sizeof(copy), "%s/readable_key", tmpdir);
 	rcn_fetch_settings s;
-	settings(&s);
-	rcn_fetch_request req = request(url);
+	rcn_fetch_request req = sftp_request(url, sizeof(url), "20210128.csv.gz", &s);
 	req.ssh_key_file = copy;
 
 	copy_key(copy, 0644);
@@ -343,10 +344,8 @@ static void test_not_configured(void **state)
 {
 	(void)state;
 	char url[600];
-	sftp_url(url, sizeof(url), base_url, "20210128.csv.gz");
 	rcn_fetch_settings s;
-	settings(&s);
-	rcn_fetch_request req = request(url);
+	rcn_fetch_request req = sftp_request(url, sizeof(url), "20210128.csv.gz", &s);
 
 	req.ssh_key_file = NULL;
 	assert_refused(&req, &s, RCN_EUSAGE, "sftp:// needs ssh_key in [source " SOURCE "]");
@@ -390,11 +389,9 @@ static void test_size_limit(void **state)
 {
 	(void)state;
 	char url[600];
-	sftp_url(url, sizeof(url), base_url, "20210128.csv.gz");
 	rcn_fetch_settings s;
-	settings(&s);
+	rcn_fetch_request req = sftp_request(url, sizeof(url), "20210128.csv.gz", &s);
 	s.max_bytes = 100;
-	rcn_fetch_request req = request(url);
 	assert_download_refused(&req, &s, "20210128.csv.gz", "body exceeds 100 bytes");
 }
 
