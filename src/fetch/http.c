@@ -307,6 +307,182 @@ static bool retryable(CURLcode code)
 	}
 }
 
+/* The request on a fresh easy handle: URL, protocols, TLS and ssh trust,
+ * timeouts, the body cap, the callbacks into x, the headers and the method.
+ * errbuf receives curl's message of a failure. */
+static void setup_handle(CURL *h, const rcn_http_request *req, const rcn_fetch_settings *s, uint64_t max_bytes,
+			 struct curl_slist *headers, xfer *x, char *errbuf)
+{
+	curl_easy_setopt(h, CURLOPT_URL, req->url);
+	/* Plain http is allowed here for loopback tests and proxies; the
+	 * configuration refuses http:// for a real host. */
+	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "https,http,sftp,file");
+	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+	curl_easy_setopt(h, CURLOPT_USERAGENT, "recon/" RECON_VERSION);
+	curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
+	if (s->ca_file && s->ca_file[0])
+		curl_easy_setopt(h, CURLOPT_CAINFO, s->ca_file);
+	if (is_sftp_url(req->url)) {
+		/* rcn_http_send checked both files: the key alone logs in, and
+		 * the host key must be the one known_hosts lists. */
+		curl_easy_setopt(h, CURLOPT_SSH_AUTH_TYPES, (long)CURLSSH_AUTH_PUBLICKEY);
+		curl_easy_setopt(h, CURLOPT_SSH_PRIVATE_KEYFILE, req->ssh_key_file);
+		curl_easy_setopt(h, CURLOPT_SSH_KNOWNHOSTS, req->known_hosts_file);
+		curl_easy_setopt(h, CURLOPT_SSH_KEYFUNCTION, on_ssh_host_key);
+		curl_easy_setopt(h, CURLOPT_SSH_KEYDATA, x);
+	}
+	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, s->connect_timeout_s > 0 ? s->connect_timeout_s : 0L);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT, s->timeout_s > 0 ? s->timeout_s : 0L);
+	if (s->stall_s > 0) {
+		/* curl's own check averages over a window of about five seconds,
+		 * so a few bytes then silence trip it late: run_transfer also
+		 * watches the time since the last byte. */
+		curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
+		curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, s->stall_s);
+	}
+	if (max_bytes < (uint64_t)INT64_MAX)
+		curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)max_bytes);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, x);
+	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(h, CURLOPT_HEADERDATA, x);
+	if (headers)
+		curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
+	if (req->method && strcmp(req->method, "POST") == 0) {
+		curl_easy_setopt(h, CURLOPT_POST, 1L);
+		curl_easy_setopt(h, CURLOPT_POSTFIELDS, req->body ? req->body : "");
+		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)(req->body ? req->body_len : 0));
+	} else if (req->method && strcmp(req->method, "GET") != 0) {
+		curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, req->method);
+	} else {
+		curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+	}
+}
+
+/* How one transfer ended: curl's code and what the handle reports. */
+typedef struct {
+	CURLcode code;
+	bool stalled;	       /* no byte either way for stall_s */
+	long status;	       /* the HTTP status, 0 when none */
+	curl_off_t declared;   /* Content-Length, -1 when none */
+	curl_off_t connect_us; /* 0: never connected */
+} xfer_end;
+
+/* Adds h to the multi handle and drives the transfer to its end, polling
+ * every POLL_MS so a stall (no byte received or sent for stall_s) ends it
+ * here; the caller removes h once it has judged the outcome. */
+static void run_transfer(CURLM *m, CURL *h, const rcn_fetch_settings *s, xfer *x, xfer_end *end)
+{
+	CURLcode code = CURLE_OK;
+	bool stalled = false;
+	int running = 1;
+	curl_off_t uploaded = 0; /* a request body going out is progress too */
+	curl_multi_add_handle(m, h);
+	while (running) {
+		if (curl_multi_perform(m, &running) != CURLM_OK) {
+			code = CURLE_OUT_OF_MEMORY;
+			break;
+		}
+		if (!running)
+			break;
+		curl_off_t sent = 0;
+		curl_easy_getinfo(h, CURLINFO_SIZE_UPLOAD_T, &sent);
+		if (sent != uploaded) {
+			uploaded = sent;
+			x->last_data_ms = now_ms();
+		}
+		if (s->stall_s > 0 && now_ms() - x->last_data_ms >= s->stall_s * 1000) {
+			stalled = true;
+			code = CURLE_OPERATION_TIMEDOUT;
+			break;
+		}
+		curl_multi_poll(m, NULL, 0, POLL_MS, NULL);
+	}
+	if (!stalled && code == CURLE_OK) {
+		int q;
+		CURLMsg *msg;
+		while ((msg = curl_multi_info_read(m, &q)))
+			if (msg->msg == CURLMSG_DONE)
+				code = msg->data.result;
+	}
+	end->code = code;
+	end->stalled = stalled;
+	end->status = 0;
+	end->declared = -1;
+	end->connect_us = 0;
+	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &end->status);
+	curl_easy_getinfo(h, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &end->declared);
+	curl_easy_getinfo(h, CURLINFO_CONNECT_TIME_T, &end->connect_us);
+}
+
+/* Whether an ended transfer succeeded, is worth another attempt or failed
+ * for good; the reason (one line, no query string or user name) otherwise. */
+static attempt_outcome judge(const rcn_http_request *req, const rcn_fetch_settings *s, uint64_t max_bytes,
+			     const xfer *x, const xfer_end *e, const char *errbuf, char *reason, size_t rn)
+{
+	CURLcode code = e->code;
+	size_t got = x->resp->body.len;
+	char host[256];
+	url_host(host, sizeof(host), req->url);
+	if (x->host_key_refused) {
+		snprintf(reason, rn, "host key of %s is not in known_hosts", host);
+		return ATTEMPT_FAIL;
+	}
+	if (e->stalled) {
+		snprintf(reason, rn, "transfer stalled (no data for %ld s)", s->stall_s);
+		return ATTEMPT_RETRY;
+	}
+	if (x->over || code == CURLE_FILESIZE_EXCEEDED) {
+		snprintf(reason, rn, "body exceeds %llu bytes", (unsigned long long)max_bytes);
+		return ATTEMPT_FAIL;
+	}
+	if (code == CURLE_PEER_FAILED_VERIFICATION || code == CURLE_SSL_CACERT_BADFILE ||
+	    code == CURLE_SSL_ISSUER_ERROR || code == CURLE_SSL_PINNEDPUBKEYNOTMATCH) {
+		snprintf(reason, rn, "TLS certificate verification failed: %s", curl_reason(errbuf, code, req->url));
+		return ATTEMPT_FAIL;
+	}
+	if (code == CURLE_REMOTE_FILE_NOT_FOUND) {
+		snprintf(reason, rn, "no such file");
+		return ATTEMPT_FAIL;
+	}
+	if (code == CURLE_REMOTE_ACCESS_DENIED) {
+		snprintf(reason, rn, "permission denied");
+		return ATTEMPT_FAIL;
+	}
+	if (code == CURLE_LOGIN_DENIED && is_sftp_url(req->url)) {
+		snprintf(reason, rn, "%s did not accept the ssh key", host);
+		return ATTEMPT_FAIL;
+	}
+	if ((code == CURLE_PARTIAL_FILE || code == CURLE_RECV_ERROR || code == CURLE_OK) && e->declared >= 0 &&
+	    (curl_off_t)got < e->declared) {
+		snprintf(reason, rn, "truncated body (got %zu of %lld bytes)", got, (long long)e->declared);
+		return ATTEMPT_RETRY;
+	}
+	if (code == CURLE_PARTIAL_FILE) {
+		snprintf(reason, rn, "truncated body (got %zu bytes)", got);
+		return ATTEMPT_RETRY;
+	}
+	if (code == CURLE_OPERATION_TIMEDOUT) {
+		if (e->connect_us == 0)
+			snprintf(reason, rn, "could not connect within %ld s", s->connect_timeout_s);
+		else
+			snprintf(reason, rn, "timed out after %ld s", s->timeout_s);
+		return ATTEMPT_RETRY;
+	}
+	if (code != CURLE_OK) {
+		snprintf(reason, rn, "%s", curl_reason(errbuf, code, req->url));
+		return retryable(code) ? ATTEMPT_RETRY : ATTEMPT_FAIL;
+	}
+	if (is_http_url(req->url) && e->status >= 500) {
+		snprintf(reason, rn, "HTTP %ld", e->status);
+		return ATTEMPT_RETRY;
+	}
+	return ATTEMPT_OK;
+}
+
 /* Runs one request to completion; on failure writes the reason to reason. */
 static attempt_outcome attempt(const rcn_http_request *req, const rcn_fetch_settings *s, uint64_t max_bytes,
 			       struct curl_slist *headers, rcn_http_response *out, char *reason, size_t rn)
@@ -327,142 +503,11 @@ static attempt_outcome attempt(const rcn_http_request *req, const rcn_fetch_sett
 			curl_multi_cleanup(m);
 		return ATTEMPT_FAIL;
 	}
-	curl_easy_setopt(h, CURLOPT_URL, req->url);
-	/* Plain http is allowed here for loopback tests and proxies; the
-	 * configuration refuses http:// for a real host. */
-	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "https,http,sftp,file");
-	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
-	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
-	curl_easy_setopt(h, CURLOPT_USERAGENT, "recon/" RECON_VERSION);
-	curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
-	curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
-	if (s->ca_file && s->ca_file[0])
-		curl_easy_setopt(h, CURLOPT_CAINFO, s->ca_file);
-	if (is_sftp_url(req->url)) {
-		/* rcn_http_send checked both files: the key alone logs in, and
-		 * the host key must be the one known_hosts lists. */
-		curl_easy_setopt(h, CURLOPT_SSH_AUTH_TYPES, (long)CURLSSH_AUTH_PUBLICKEY);
-		curl_easy_setopt(h, CURLOPT_SSH_PRIVATE_KEYFILE, req->ssh_key_file);
-		curl_easy_setopt(h, CURLOPT_SSH_KNOWNHOSTS, req->known_hosts_file);
-		curl_easy_setopt(h, CURLOPT_SSH_KEYFUNCTION, on_ssh_host_key);
-		curl_easy_setopt(h, CURLOPT_SSH_KEYDATA, &x);
-	}
-	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, s->connect_timeout_s > 0 ? s->connect_timeout_s : 0L);
-	curl_easy_setopt(h, CURLOPT_TIMEOUT, s->timeout_s > 0 ? s->timeout_s : 0L);
-	if (s->stall_s > 0) {
-		/* curl's own check averages over a window of about five seconds,
-		 * so a few bytes then silence trip it late: the loop below also
-		 * watches the time since the last byte. */
-		curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
-		curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, s->stall_s);
-	}
-	if (max_bytes < (uint64_t)INT64_MAX)
-		curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)max_bytes);
-	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(h, CURLOPT_WRITEDATA, &x);
-	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(h, CURLOPT_HEADERDATA, &x);
-	if (headers)
-		curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
-	if (req->method && strcmp(req->method, "POST") == 0) {
-		curl_easy_setopt(h, CURLOPT_POST, 1L);
-		curl_easy_setopt(h, CURLOPT_POSTFIELDS, req->body ? req->body : "");
-		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)(req->body ? req->body_len : 0));
-	} else if (req->method && strcmp(req->method, "GET") != 0) {
-		curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, req->method);
-	} else {
-		curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
-	}
-
-	CURLcode code = CURLE_OK;
-	bool stalled = false;
-	int running = 1;
-	curl_off_t uploaded = 0; /* a request body going out is progress too */
-	curl_multi_add_handle(m, h);
-	while (running) {
-		if (curl_multi_perform(m, &running) != CURLM_OK) {
-			code = CURLE_OUT_OF_MEMORY;
-			break;
-		}
-		if (!running)
-			break;
-		curl_off_t sent = 0;
-		curl_easy_getinfo(h, CURLINFO_SIZE_UPLOAD_T, &sent);
-		if (sent != uploaded) {
-			uploaded = sent;
-			x.last_data_ms = now_ms();
-		}
-		if (s->stall_s > 0 && now_ms() - x.last_data_ms >= s->stall_s * 1000) {
-			stalled = true;
-			code = CURLE_OPERATION_TIMEDOUT;
-			break;
-		}
-		curl_multi_poll(m, NULL, 0, POLL_MS, NULL);
-	}
-	if (!stalled && code == CURLE_OK) {
-		int q;
-		CURLMsg *msg;
-		while ((msg = curl_multi_info_read(m, &q)))
-			if (msg->msg == CURLMSG_DONE)
-				code = msg->data.result;
-	}
-
-	long status = 0;
-	curl_off_t declared = -1;
-	curl_off_t connect_us = 0;
-	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-	curl_easy_getinfo(h, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &declared);
-	curl_easy_getinfo(h, CURLINFO_CONNECT_TIME_T, &connect_us);
-	out->status = status;
-	size_t got = out->body.len;
-
-	attempt_outcome res = ATTEMPT_OK;
-	char host[256];
-	url_host(host, sizeof(host), req->url);
-	if (x.host_key_refused) {
-		snprintf(reason, rn, "host key of %s is not in known_hosts", host);
-		res = ATTEMPT_FAIL;
-	} else if (stalled) {
-		snprintf(reason, rn, "transfer stalled (no data for %ld s)", s->stall_s);
-		res = ATTEMPT_RETRY;
-	} else if (x.over || code == CURLE_FILESIZE_EXCEEDED) {
-		snprintf(reason, rn, "body exceeds %llu bytes", (unsigned long long)max_bytes);
-		res = ATTEMPT_FAIL;
-	} else if (code == CURLE_PEER_FAILED_VERIFICATION || code == CURLE_SSL_CACERT_BADFILE ||
-		   code == CURLE_SSL_ISSUER_ERROR || code == CURLE_SSL_PINNEDPUBKEYNOTMATCH) {
-		snprintf(reason, rn, "TLS certificate verification failed: %s", curl_reason(errbuf, code, req->url));
-		res = ATTEMPT_FAIL;
-	} else if (code == CURLE_REMOTE_FILE_NOT_FOUND) {
-		snprintf(reason, rn, "no such file");
-		res = ATTEMPT_FAIL;
-	} else if (code == CURLE_REMOTE_ACCESS_DENIED) {
-		snprintf(reason, rn, "permission denied");
-		res = ATTEMPT_FAIL;
-	} else if (code == CURLE_LOGIN_DENIED && is_sftp_url(req->url)) {
-		snprintf(reason, rn, "%s did not accept the ssh key", host);
-		res = ATTEMPT_FAIL;
-	} else if ((code == CURLE_PARTIAL_FILE || code == CURLE_RECV_ERROR || code == CURLE_OK) && declared >= 0 &&
-		   (curl_off_t)got < declared) {
-		snprintf(reason, rn, "truncated body (got %zu of %lld bytes)", got, (long long)declared);
-		res = ATTEMPT_RETRY;
-	} else if (code == CURLE_PARTIAL_FILE) {
-		snprintf(reason, rn, "truncated body (got %zu bytes)", got);
-		res = ATTEMPT_RETRY;
-	} else if (code == CURLE_OPERATION_TIMEDOUT) {
-		if (connect_us == 0)
-			snprintf(reason, rn, "could not connect within %ld s", s->connect_timeout_s);
-		else
-			snprintf(reason, rn, "timed out after %ld s", s->timeout_s);
-		res = ATTEMPT_RETRY;
-	} else if (code != CURLE_OK) {
-		snprintf(reason, rn, "%s", curl_reason(errbuf, code, req->url));
-		res = retryable(code) ? ATTEMPT_RETRY : ATTEMPT_FAIL;
-	} else if (is_http_url(req->url) && status >= 500) {
-		snprintf(reason, rn, "HTTP %ld", status);
-		res = ATTEMPT_RETRY;
-	}
-
+	setup_handle(h, req, s, max_bytes, headers, &x, errbuf);
+	xfer_end end;
+	run_transfer(m, h, s, &x, &end);
+	out->status = end.status;
+	attempt_outcome res = judge(req, s, max_bytes, &x, &end, errbuf, reason, rn);
 	curl_multi_remove_handle(m, h);
 	curl_easy_cleanup(h);
 	curl_multi_cleanup(m);

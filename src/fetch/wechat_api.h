@@ -1,5 +1,6 @@
 /* fetch: the pieces of the WeChat Pay clients (wechat_api.c) that the unit
- * tests check without a server: request signing, the answer parsers. */
+ * tests check without a server: request signing (wechat_sign.c), the answer
+ * parsers (wechat_answer.c). */
 #ifndef RECON_FETCH_WECHAT_API_H
 #define RECON_FETCH_WECHAT_API_H
 

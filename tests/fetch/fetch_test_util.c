@@ -150,6 +150,28 @@ int fx_make_tmpdir(char *dir, size_t n, const char *name)
 	return mkdtemp(dir) ? 0 : -1;
 }
 
+int fx_make_spool_dir(char *dir, size_t n, char *spool, size_t spool_n, const char *name)
+{
+	if (fx_make_tmpdir(dir, n, name) != 0)
+		return -1;
+	snprintf(spool, spool_n, "%s/spool", dir);
+	return 0;
+}
+
+rcn_fetch_request fx_download_request(const char *source, const char *channel, const char *url, const char *spool)
+{
+	rcn_fetch_request req;
+	memset(&req, 0, sizeof(req));
+	req.source = source;
+	req.channel = channel;
+	req.bill = "trade";
+	req.api = RCN_API_NONE;
+	req.url = url;
+	req.day = rcn_date_from_ymd(2021, 1, 28);
+	req.spool_dir = spool;
+	return req;
+}
+
 int fx_remove_tree(const char *dir)
 {
 	char cmd[4200];

@@ -51,8 +51,14 @@ void fx_list_dir(const char *dir, char *out, size_t n);
 void fx_sha256_hex(const void *data, size_t n, char out[65]);
 /* mkdtemp of "/tmp/<name>.XXXXXX" into dir; 0 or -1 (a cmocka setup). */
 int fx_make_tmpdir(char *dir, size_t n, const char *name);
+/* fx_make_tmpdir, and spool named "<dir>/spool" (not made: rcn_fetch makes it). */
+int fx_make_spool_dir(char *dir, size_t n, char *spool, size_t spool_n, const char *name);
 /* rm -rf of dir; 0 or -1 (a cmocka teardown). */
 int fx_remove_tree(const char *dir);
+
+/* A plain download (no channel API) of url's trade bill for 2021-01-28 into
+ * spool; url and spool are borrowed. */
+rcn_fetch_request fx_download_request(const char *source, const char *channel, const char *url, const char *spool);
 
 /* No message may hold a private key: neither its PEM armour nor any 16
  * characters of a line of the key files named (in fx_keys). */

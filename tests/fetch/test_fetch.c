@@ -24,10 +24,9 @@ static char tmpdir[256], spool[300];
 static int setup(void **state)
 {
 	(void)state;
-	if (fx_server_env(0) != 0 || fx_make_tmpdir(tmpdir, sizeof(tmpdir), "recon_test_fetch") != 0)
+	if (fx_server_env(0) != 0)
 		return -1;
-	snprintf(spool, sizeof(spool), "%s/spool", tmpdir);
-	return 0;
+	return fx_make_spool_dir(tmpdir, sizeof(tmpdir), spool, sizeof(spool), "recon_test_fetch");
 }
 
 static int teardown(void **state)
@@ -58,16 +57,7 @@ static long server_count(const char *path, const char *scenario)
 
 static rcn_fetch_request request(const char *source, const char *url)
 {
-	rcn_fetch_request req;
-	memset(&req, 0, sizeof(req));
-	req.source = source;
-	req.channel = "bank";
-	req.bill = "trade";
-	req.api = RCN_API_NONE;
-	req.url = url;
-	req.day = rcn_date_from_ymd(2021, 1, 28);
-	req.spool_dir = spool;
-	return req;
+	return fx_download_request(source, "bank", url, spool);
 }
 
 static void test_file_url(void **state)

@@ -36,16 +36,42 @@ static rcn_rc get(const char *path, const rcn_fetch_settings *s, rcn_http_respon
 	return fx_http_get(url, "test request", s, resp, err);
 }
 
+/* A GET of path answered with status after `attempts` requests; the
+ * response is the caller's to check further and free. */
+static void get_answered(const char *path, const rcn_fetch_settings *s, long status, int attempts, rcn_http_response *r)
+{
+	rcn_err err;
+	assert_int_equal(get(path, s, r, &err), RCN_OK);
+	assert_int_equal(r->status, status);
+	assert_int_equal(r->attempts, attempts);
+}
+
+/* A GET of path that fails after `attempts` requests with exactly "test
+ * request: <server><path without its query>: <reason> after N attempt(s)",
+ * no secret of the query in it and no body kept; the response is the
+ * caller's to check further and free. */
+static void get_fails(const char *path, const rcn_fetch_settings *s, int attempts, const char *reason,
+		      rcn_http_response *r)
+{
+	rcn_err err;
+	char want[512];
+	assert_int_equal(get(path, s, r, &err), RCN_EIO);
+	assert_int_equal(r->attempts, attempts);
+	snprintf(want, sizeof(want), "test request: %s%.*s: %s after %d attempt%s", fx_url, (int)strcspn(path, "?#"),
+		 path, reason, attempts, attempts == 1 ? "" : "s");
+	assert_string_equal(err.msg, want);
+	assert_int_equal(err.code, RCN_EIO);
+	assert_null(strstr(err.msg, "SECRET"));
+	assert_null(r->body.data);
+}
+
 static void test_ok(void **state)
 {
 	(void)state;
 	rcn_fetch_settings s;
 	settings(&s);
 	rcn_http_response r;
-	rcn_err err;
-	assert_int_equal(get("/test/ok", &s, &r, &err), RCN_OK);
-	assert_int_equal(r.status, 200);
-	assert_int_equal(r.attempts, 1);
+	get_answered("/test/ok", &s, 200, 1, &r);
 	assert_int_equal(r.body.len, 5);
 	assert_string_equal(r.body.data, "hello");
 	assert_string_equal(rcn_http_header(&r, "Content-Type"), "text/plain");
@@ -63,22 +89,15 @@ static void test_500_twice_then_ok(void **state)
 	settings(&s);
 	fx_scenario("flaky");
 	rcn_http_response r;
-	rcn_err err;
-	assert_int_equal(get("/test/flaky", &s, &r, &err), RCN_OK);
-	assert_int_equal(r.status, 200);
-	assert_int_equal(r.attempts, 3);
+	get_answered("/test/flaky", &s, 200, 3, &r);
 	assert_string_equal(r.body.data, "hello");
 	rcn_http_response_free(&r);
 
 	/* With two attempts the second 500 is the answer. */
 	fx_scenario("flaky2");
 	s.attempts = 2;
-	assert_int_equal(get("/test/flaky", &s, &r, &err), RCN_EIO);
-	assert_int_equal(r.attempts, 2);
+	get_fails("/test/flaky", &s, 2, "HTTP 500", &r);
 	assert_int_equal(r.status, 500);
-	char want[512];
-	snprintf(want, sizeof(want), "test request: %s/test/flaky: HTTP 500 after 2 attempts", fx_url);
-	assert_string_equal(err.msg, want);
 	rcn_http_response_free(&r);
 }
 
@@ -88,10 +107,7 @@ static void test_401_not_retried(void **state)
 	rcn_fetch_settings s;
 	settings(&s);
 	rcn_http_response r;
-	rcn_err err;
-	assert_int_equal(get("/test/401", &s, &r, &err), RCN_OK);
-	assert_int_equal(r.status, 401);
-	assert_int_equal(r.attempts, 1);
+	get_answered("/test/401", &s, 401, 1, &r);
 	assert_non_null(strstr(r.body.data, "SIGN_ERROR"));
 	rcn_http_response_free(&r);
 }
@@ -111,19 +127,11 @@ static void test_stall(void **state)
 	s.stall_s = 2;
 	s.attempts = 1;
 	rcn_http_response r;
-	rcn_err err;
 	struct timespec t0;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	assert_int_equal(get("/test/stall?token=SECRET", &s, &r, &err), RCN_EIO);
+	get_fails("/test/stall?token=SECRET", &s, 1, "transfer stalled (no data for 2 s)", &r);
 	double took = seconds_since(&t0);
 	assert_true(took >= 1.9 && took < 3.0);
-	assert_int_equal(r.attempts, 1);
-	char want[512];
-	snprintf(want, sizeof(want), "test request: %s/test/stall: transfer stalled (no data for 2 s) after 1 attempt",
-		 fx_url);
-	assert_string_equal(err.msg, want);
-	assert_int_equal(err.code, RCN_EIO);
-	assert_null(r.body.data);
 	rcn_http_response_free(&r);
 }
 
@@ -134,13 +142,8 @@ static void test_truncated(void **state)
 	settings(&s);
 	s.attempts = 2;
 	rcn_http_response r;
-	rcn_err err;
-	assert_int_equal(get("/test/truncated", &s, &r, &err), RCN_EIO);
-	assert_int_equal(r.attempts, 2); /* a cut transfer is worth another try */
-	char want[512];
-	snprintf(want, sizeof(want),
-		 "test request: %s/test/truncated: truncated body (got 10 of 100 bytes) after 2 attempts", fx_url);
-	assert_string_equal(err.msg, want);
+	/* a cut transfer is worth another try */
+	get_fails("/test/truncated", &s, 2, "truncated body (got 10 of 100 bytes)", &r);
 	rcn_http_response_free(&r);
 }
 
@@ -151,17 +154,12 @@ static void test_too_big(void **state)
 	settings(&s);
 	s.max_bytes = 1 << 20;
 	rcn_http_response r;
-	rcn_err err;
-	assert_int_equal(get("/test/big", &s, &r, &err), RCN_EIO);
-	assert_int_equal(r.attempts, 1); /* it would be just as big again */
-	char want[512];
-	snprintf(want, sizeof(want), "test request: %s/test/big: body exceeds 1048576 bytes after 1 attempt", fx_url);
-	assert_string_equal(err.msg, want);
+	get_fails("/test/big", &s, 1, "body exceeds 1048576 bytes", &r); /* it would be just as big again */
 	rcn_http_response_free(&r);
 
 	/* The same body under a big enough cap. */
 	s.max_bytes = 2 << 20;
-	assert_int_equal(get("/test/big", &s, &r, &err), RCN_OK);
+	get_answered("/test/big", &s, 200, 1, &r);
 	assert_int_equal(r.body.len, 2 << 20);
 	rcn_http_response_free(&r);
 }

@@ -66,10 +66,7 @@ static int setup(void **state)
 	sample_len = fread(sample, 1, sizeof(sample), f);
 	fclose(f);
 	rcn_fetch_global_init();
-	if (fx_make_tmpdir(tmpdir, sizeof(tmpdir), "recon_test_sftp") != 0)
-		return -1;
-	snprintf(spool, sizeof(spool), "%s/spool", tmpdir);
-	return 0;
+	return fx_make_spool_dir(tmpdir, sizeof(tmpdir), spool, sizeof(spool), "recon_test_sftp");
 }
 
 static int teardown(void **state)
@@ -91,17 +88,9 @@ static void settings(rcn_fetch_settings *s)
 
 static rcn_fetch_request request(const char *url)
 {
-	rcn_fetch_request req;
-	memset(&req, 0, sizeof(req));
-	req.source = SOURCE;
-	req.channel = "wechat";
-	req.bill = "trade";
-	req.api = RCN_API_NONE;
-	req.url = url;
+	rcn_fetch_request req = fx_download_request(SOURCE, "wechat", url, spool);
 	req.ssh_key_file = key;
 	req.known_hosts_file = known_hosts;
-	req.day = rcn_date_from_ymd(2021, 1, 28);
-	req.spool_dir = spool;
 	req.refetch = true;
 	return req;
 }
@@ -109,6 +98,15 @@ static rcn_fetch_request request(const char *url)
 static void sftp_url(char *out, size_t n, const char *base, const char *file)
 {
 	snprintf(out, n, "%s%s/%s", base, served, file);
+}
+
+/* The request for file (under the served directory) with its URL in url[0..n),
+ * and the tests' settings in *s. */
+static rcn_fetch_request sftp_request(char *url, size_t n, const char *file, rcn_fetch_settings *s)
+{
+	sftp_url(url, n, base_url, file);
+	settings(s);
+	return request(url);
 }
 
 /* The fetch fails with exactly `want` (file: prefix included), the message
@@ -137,6 +135,18 @@ static void assert_refused(const rcn_fetch_request *req, const rcn_fetch_setting
 	fx_assert_contains(m, "\"file\": null");
 	assert_null(strstr(m, "root@"));
 	free(m);
+}
+
+/* The download of file (under the served directory) is refused after one
+ * attempt with exactly "[source S]: download: <its URL without the user>:
+ * <reason> after 1 attempt" (assert_refused). */
+static void assert_download_refused(const rcn_fetch_request *req, const rcn_fetch_settings *s, const char *file,
+				    const char *reason)
+{
+	char safe[600], want[900];
+	sftp_url(safe, sizeof(safe), safe_base, file);
+	snprintf(want, sizeof(want), "[source " SOURCE "]: download: %s: %s after 1 attempt", safe, reason);
+	assert_refused(req, s, RCN_EIO, want);
 }
 
 static void test_download_reuse_refetch(void **state)
@@ -218,42 +228,29 @@ static void test_download_reuse_refetch(void **state)
 static void test_missing_file(void **state)
 {
 	(void)state;
-	char url[600], safe[600], want[900];
-	sftp_url(url, sizeof(url), base_url, "20210129.csv.gz");
-	sftp_url(safe, sizeof(safe), safe_base, "20210129.csv.gz");
+	char url[600];
 	rcn_fetch_settings s;
-	settings(&s);
-	rcn_fetch_request req = request(url);
-	snprintf(want, sizeof(want), "[source " SOURCE "]: download: %s: no such file after 1 attempt", safe);
-	assert_refused(&req, &s, RCN_EIO, want);
+	rcn_fetch_request req = sftp_request(url, sizeof(url), "20210129.csv.gz", &s);
+	assert_download_refused(&req, &s, "20210129.csv.gz", "no such file");
 
 	/* a missing directory is the same */
-	snprintf(url, sizeof(url), "%s%s/nowhere/20210128.csv.gz", base_url, served);
-	snprintf(want, sizeof(want),
-		 "[source " SOURCE "]: download: %s%s/nowhere/20210128.csv.gz: no such file after 1 attempt", safe_base,
-		 served);
-	req.url = url;
-	assert_refused(&req, &s, RCN_EIO, want);
+	sftp_url(url, sizeof(url), base_url, "nowhere/20210128.csv.gz");
+	assert_download_refused(&req, &s, "nowhere/20210128.csv.gz", "no such file");
 }
 
 static void test_host_key_not_known(void **state)
 {
 	(void)state;
-	char url[600], safe[600], want[900], empty[300], other_port[300];
-	sftp_url(url, sizeof(url), base_url, "20210128.csv.gz");
-	sftp_url(safe, sizeof(safe), safe_base, "20210128.csv.gz");
-	snprintf(want, sizeof(want),
-		 "[source " SOURCE "]: download: %s: host key of 127.0.0.1 is not in known_hosts after 1 attempt",
-		 safe);
+	static const char *const unknown = "host key of 127.0.0.1 is not in known_hosts";
+	char url[600], empty[300], other_port[300];
 	rcn_fetch_settings s;
-	settings(&s);
-	rcn_fetch_request req = request(url);
+	rcn_fetch_request req = sftp_request(url, sizeof(url), "20210128.csv.gz", &s);
 
 	/* known_hosts lists this host with another key: a changed key */
 	unsigned char before[4096], after[4096];
 	size_t before_len = read_file(wrong_known_hosts, before, sizeof(before));
 	req.known_hosts_file = wrong_known_hosts;
-	assert_refused(&req, &s, RCN_EIO, want);
+	assert_download_refused(&req, &s, "20210128.csv.gz", unknown);
 	/* and the file was not "corrected" */
 	assert_int_equal(read_file(wrong_known_hosts, after, sizeof(after)), before_len);
 	assert_memory_equal(after, before, before_len);
@@ -264,7 +261,7 @@ static void test_host_key_not_known(void **state)
 	assert_non_null(f);
 	fclose(f);
 	req.known_hosts_file = empty;
-	assert_refused(&req, &s, RCN_EIO, want);
+	assert_download_refused(&req, &s, "20210128.csv.gz", unknown);
 	struct stat st;
 	assert_int_equal(stat(empty, &st), 0);
 	assert_int_equal(st.st_size, 0);
@@ -280,22 +277,17 @@ static void test_host_key_not_known(void **state)
 	fprintf(f, "[127.0.0.1]:1%s", space);
 	fclose(f);
 	req.known_hosts_file = other_port;
-	assert_refused(&req, &s, RCN_EIO, want);
+	assert_download_refused(&req, &s, "20210128.csv.gz", unknown);
 }
 
 static void test_key_not_accepted(void **state)
 {
 	(void)state;
-	char url[600], safe[600], want[900];
-	sftp_url(url, sizeof(url), base_url, "20210128.csv.gz");
-	sftp_url(safe, sizeof(safe), safe_base, "20210128.csv.gz");
-	snprintf(want, sizeof(want),
-		 "[source " SOURCE "]: download: %s: 127.0.0.1 did not accept the ssh key after 1 attempt", safe);
+	char url[600];
 	rcn_fetch_settings s;
-	settings(&s);
-	rcn_fetch_request req = request(url);
+	rcn_fetch_request req = sftp_request(url, sizeof(url), "20210128.csv.gz", &s);
 	req.ssh_key_file = stranger_key;
-	assert_refused(&req, &s, RCN_EIO, want);
+	assert_download_refused(&req, &s, "20210128.csv.gz", "127.0.0.1 did not accept the ssh key");
 }
 
 static void copy_key(const char *to, mode_t mode)
@@ -313,11 +305,9 @@ static void test_readable_key_refused(void **state)
 {
 	(void)state;
 	char url[600], copy[300], want[900];
-	sftp_url(url, sizeof(url), base_url, "20210128.csv.gz");
 	snprintf(copy, sizeof(copy), "%s/readable_key", tmpdir);
 	rcn_fetch_settings s;
-	settings(&s);
-	rcn_fetch_request req = request(url);
+	rcn_fetch_request req = sftp_request(url, sizeof(url), "20210128.csv.gz", &s);
 	req.ssh_key_file = copy;
 
 	copy_key(copy, 0644);
@@ -354,10 +344,8 @@ static void test_not_configured(void **state)
 {
 	(void)state;
 	char url[600];
-	sftp_url(url, sizeof(url), base_url, "20210128.csv.gz");
 	rcn_fetch_settings s;
-	settings(&s);
-	rcn_fetch_request req = request(url);
+	rcn_fetch_request req = sftp_request(url, sizeof(url), "20210128.csv.gz", &s);
 
 	req.ssh_key_file = NULL;
 	assert_refused(&req, &s, RCN_EUSAGE, "sftp:// needs ssh_key in [source " SOURCE "]");
@@ -400,15 +388,11 @@ static void test_transport_needs_both(void **state)
 static void test_size_limit(void **state)
 {
 	(void)state;
-	char url[600], safe[600], want[900];
-	sftp_url(url, sizeof(url), base_url, "20210128.csv.gz");
-	sftp_url(safe, sizeof(safe), safe_base, "20210128.csv.gz");
+	char url[600];
 	rcn_fetch_settings s;
-	settings(&s);
+	rcn_fetch_request req = sftp_request(url, sizeof(url), "20210128.csv.gz", &s);
 	s.max_bytes = 100;
-	rcn_fetch_request req = request(url);
-	snprintf(want, sizeof(want), "[source " SOURCE "]: download: %s: body exceeds 100 bytes after 1 attempt", safe);
-	assert_refused(&req, &s, RCN_EIO, want);
+	assert_download_refused(&req, &s, "20210128.csv.gz", "body exceeds 100 bytes");
 }
 
 int main(void)

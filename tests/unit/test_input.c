@@ -88,50 +88,105 @@ static void sha256_hex(const void *data, size_t n, char out[65])
 		snprintf(out + 2 * i, 3, "%02x", d[i]);
 }
 
+/* What reading an input to its end with reads of `step` bytes must give:
+ * the code; the bytes data[0..n) when data is given, their count n alone when
+ * sized; its format; the SHA-256 of the raw bytes and their count; for a
+ * failure its message and the file it names, the same again on a later read.
+ * A field left out (NULL, 0, ANY_FORMAT) is not checked. */
+typedef struct {
+	size_t step;
+	rcn_rc rc;
+	const char *data;
+	size_t n;
+	bool sized;
+	enum { ANY_FORMAT, PLAIN, GZIP } format;
+	const char *sha;
+	size_t raw_bytes;
+	const char *file, *msg;
+} want_read;
+
+/* Reads in to its end, checks it against w, closes it; the bytes read. */
+static size_t check_read(rcn_input *in, const want_read *w)
+{
+	size_t n;
+	char *data, sha[65];
+	rcn_err err;
+	if (w->format != ANY_FORMAT)
+		assert_int_equal(rcn_input_is_gzip(in), w->format == GZIP);
+	assert_int_equal(read_all(in, w->step, &data, &n, &err), w->rc);
+	if (w->data || w->sized)
+		assert_int_equal(n, w->n);
+	if (w->data)
+		assert_memory_equal(data, w->data, n);
+	if (w->sha) {
+		rcn_input_sha256_hex(in, sha);
+		assert_string_equal(sha, w->sha);
+	}
+	if (w->raw_bytes)
+		assert_int_equal(rcn_input_raw_bytes(in), w->raw_bytes);
+	if (w->rc != RCN_OK) {
+		assert_int_equal(err.code, w->rc);
+		assert_int_equal(err.line, 0);
+		if (w->file)
+			assert_string_equal(err.file, w->file);
+		assert_string_equal(err.msg, w->msg);
+		/* The error is sticky. */
+		size_t got;
+		rcn_err again;
+		assert_int_equal(rcn_input_read(in, data, 1, &got, &again), w->rc);
+		assert_string_equal(again.msg, w->msg);
+	}
+	rcn_input_close(in);
+	free(data);
+	return n;
+}
+
+static size_t check_file(const char *path, uint64_t cap, const want_read *w)
+{
+	rcn_input *in;
+	rcn_err err;
+	assert_int_equal(rcn_input_open(&in, path, cap, &err), RCN_OK);
+	return check_read(in, w);
+}
+
+static size_t check_mem(const void *buf, size_t len, const char *label, uint64_t cap, const want_read *w)
+{
+	rcn_input *in;
+	rcn_err err;
+	assert_int_equal(rcn_input_open_mem(&in, buf, len, label, cap, &err), RCN_OK);
+	return check_read(in, w);
+}
+
+#define EMPTY_SHA256 "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+
 static void test_plain(void **state)
 {
 	(void)state;
-	rcn_input *in;
-	rcn_err err;
-	size_t n, want_n;
-	char *data, sha[65];
+	size_t want_n;
 	char *want = ph_slurp(CSV, &want_n);
-	assert_int_equal(rcn_input_open(&in, CSV, 0, &err), RCN_OK);
-	assert_false(rcn_input_is_gzip(in));
-	assert_int_equal(read_all(in, 100, &data, &n, &err), RCN_OK);
-	assert_int_equal(n, want_n);
-	assert_memory_equal(data, want, n);
-	rcn_input_sha256_hex(in, sha);
-	assert_string_equal(sha, CSV_SHA256);
-	assert_int_equal(rcn_input_raw_bytes(in), 1347);
-	rcn_input_close(in);
-	free(data);
+	check_file(
+		CSV, 0,
+		&(want_read){
+			.step = 100, .data = want, .n = want_n, .format = PLAIN, .sha = CSV_SHA256, .raw_bytes = 1347});
 	free(want);
 }
 
 static void test_gzip(void **state)
 {
 	(void)state;
-	rcn_input *in;
-	rcn_err err;
-	size_t n, want_n;
-	char *data, sha[65];
+	size_t want_n;
 	char *want = ph_slurp(CSV, &want_n);
-	/* Tiny reads exercise the output-buffer boundaries of inflate. */
+	/* Tiny reads exercise the output-buffer boundaries of inflate. The
+	 * digest is over the stored (compressed) bytes. */
 	static const size_t steps[] = {1, 7, 4096};
-	for (size_t i = 0; i < 3; i++) {
-		assert_int_equal(rcn_input_open(&in, GZ, 0, &err), RCN_OK);
-		assert_true(rcn_input_is_gzip(in));
-		assert_int_equal(read_all(in, steps[i], &data, &n, &err), RCN_OK);
-		assert_int_equal(n, want_n);
-		assert_memory_equal(data, want, n);
-		/* The digest is over the stored (compressed) bytes. */
-		rcn_input_sha256_hex(in, sha);
-		assert_string_equal(sha, GZ_SHA256);
-		assert_int_equal(rcn_input_raw_bytes(in), 588);
-		rcn_input_close(in);
-		free(data);
-	}
+	for (size_t i = 0; i < 3; i++)
+		check_file(GZ, 0,
+			   &(want_read){.step = steps[i],
+					.data = want,
+					.n = want_n,
+					.format = GZIP,
+					.sha = GZ_SHA256,
+					.raw_bytes = 588});
 	free(want);
 }
 
@@ -139,34 +194,18 @@ static void test_gz_name_plain_content(void **state)
 {
 	(void)state;
 	char path[512];
-	size_t n, want_n;
-	char *data, sha[65];
-	rcn_input *in;
-	rcn_err err;
+	size_t want_n;
 	char *want = ph_slurp(CSV, &want_n);
 	tmp_path(path, sizeof(path), "bill.csv.gz");
 	write_file(path, want, want_n);
-	assert_int_equal(rcn_input_open(&in, path, 0, &err), RCN_OK);
-	assert_false(rcn_input_is_gzip(in));
-	assert_int_equal(read_all(in, 4096, &data, &n, &err), RCN_OK);
-	assert_int_equal(n, want_n);
-	assert_memory_equal(data, want, n);
-	rcn_input_sha256_hex(in, sha);
-	assert_string_equal(sha, CSV_SHA256);
-	rcn_input_close(in);
-	free(data);
+	check_file(path, 0, &(want_read){.step = 4096, .data = want, .n = want_n, .format = PLAIN, .sha = CSV_SHA256});
 
 	/* And gzip content under a plain name is inflated. */
 	size_t gz_n;
 	char *gz = ph_slurp(GZ, &gz_n);
 	tmp_path(path, sizeof(path), "bill.csv");
 	write_file(path, gz, gz_n);
-	assert_int_equal(rcn_input_open(&in, path, 0, &err), RCN_OK);
-	assert_true(rcn_input_is_gzip(in));
-	assert_int_equal(read_all(in, 4096, &data, &n, &err), RCN_OK);
-	assert_int_equal(n, want_n);
-	rcn_input_close(in);
-	free(data);
+	check_file(path, 0, &(want_read){.step = 4096, .n = want_n, .sized = true, .format = GZIP});
 	free(gz);
 	free(want);
 }
@@ -175,29 +214,18 @@ static void test_truncated(void **state)
 {
 	(void)state;
 	char path[512];
-	size_t gz_n, n;
-	char *data;
-	rcn_input *in;
-	rcn_err err;
+	size_t gz_n;
 	char *gz = ph_slurp(GZ, &gz_n);
 	static const size_t cuts[] = {2, 10, 300, 580};
 	for (size_t i = 0; i < 4; i++) {
 		tmp_path(path, sizeof(path), "cut.csv.gz");
 		write_file(path, gz, cuts[i]);
-		assert_int_equal(rcn_input_open(&in, path, 0, &err), RCN_OK);
-		assert_true(rcn_input_is_gzip(in));
-		assert_int_equal(read_all(in, 4096, &data, &n, &err), RCN_EFORMAT);
-		assert_int_equal(err.code, RCN_EFORMAT);
-		assert_string_equal(err.file, path);
-		assert_int_equal(err.line, 0);
-		assert_string_equal(err.msg, "truncated gzip stream");
-		/* The error is sticky. */
-		size_t got;
-		rcn_err again;
-		assert_int_equal(rcn_input_read(in, data, 1, &got, &again), RCN_EFORMAT);
-		assert_string_equal(again.msg, "truncated gzip stream");
-		rcn_input_close(in);
-		free(data);
+		check_file(path, 0,
+			   &(want_read){.step = 4096,
+					.rc = RCN_EFORMAT,
+					.format = GZIP,
+					.file = path,
+					.msg = "truncated gzip stream"});
 	}
 	free(gz);
 }
@@ -206,31 +234,24 @@ static void test_corrupt(void **state)
 {
 	(void)state;
 	char path[512];
-	size_t gz_n, n;
-	char *data;
-	rcn_input *in;
-	rcn_err err;
+	size_t gz_n;
 	char *gz = ph_slurp(GZ, &gz_n);
 	gz[3] = (char)0xE0; /* reserved FLG bits */
 	tmp_path(path, sizeof(path), "bad.csv.gz");
 	write_file(path, gz, gz_n);
-	assert_int_equal(rcn_input_open(&in, path, 0, &err), RCN_OK);
-	assert_int_equal(read_all(in, 4096, &data, &n, &err), RCN_EFORMAT);
-	assert_string_equal(err.file, path);
-	assert_string_equal(err.msg, "corrupt gzip data: unknown header flags set");
-	rcn_input_close(in);
-	free(data);
+	check_file(path, 0,
+		   &(want_read){.step = 4096,
+				.rc = RCN_EFORMAT,
+				.file = path,
+				.msg = "corrupt gzip data: unknown header flags set"});
 
 	/* A damaged trailer: the CRC no longer matches. */
 	free(gz);
 	gz = ph_slurp(GZ, &gz_n);
 	gz[gz_n - 6] ^= 0x55;
 	write_file(path, gz, gz_n);
-	assert_int_equal(rcn_input_open(&in, path, 0, &err), RCN_OK);
-	assert_int_equal(read_all(in, 4096, &data, &n, &err), RCN_EFORMAT);
-	assert_string_equal(err.msg, "corrupt gzip data: incorrect data check");
-	rcn_input_close(in);
-	free(data);
+	check_file(path, 0,
+		   &(want_read){.step = 4096, .rc = RCN_EFORMAT, .msg = "corrupt gzip data: incorrect data check"});
 	free(gz);
 }
 
@@ -238,34 +259,25 @@ static void test_concatenated_members(void **state)
 {
 	(void)state;
 	char path[512];
-	size_t gz_n, csv_n, n;
-	char *data;
-	rcn_input *in;
-	rcn_err err;
+	size_t gz_n, csv_n;
 	char *gz = ph_slurp(GZ, &gz_n);
 	char *csv = ph_slurp(CSV, &csv_n);
-	char *two = malloc(2 * gz_n);
+	char *two = malloc(2 * gz_n), *two_csv = malloc(2 * csv_n);
 	assert_non_null(two);
+	assert_non_null(two_csv);
 	memcpy(two, gz, gz_n);
 	memcpy(two + gz_n, gz, gz_n);
+	memcpy(two_csv, csv, csv_n);
+	memcpy(two_csv + csv_n, csv, csv_n);
 	tmp_path(path, sizeof(path), "two.gz");
 	write_file(path, two, 2 * gz_n);
-	assert_int_equal(rcn_input_open(&in, path, 0, &err), RCN_OK);
-	assert_int_equal(read_all(in, 500, &data, &n, &err), RCN_OK);
-	assert_int_equal(n, 2 * csv_n);
-	assert_memory_equal(data, csv, csv_n);
-	assert_memory_equal(data + csv_n, csv, csv_n);
-	rcn_input_close(in);
-	free(data);
+	check_file(path, 0, &(want_read){.step = 500, .data = two_csv, .n = 2 * csv_n});
 
 	/* A second member cut short is still a truncation. */
 	write_file(path, two, 2 * gz_n - 4);
-	assert_int_equal(rcn_input_open(&in, path, 0, &err), RCN_OK);
-	assert_int_equal(read_all(in, 500, &data, &n, &err), RCN_EFORMAT);
-	assert_string_equal(err.msg, "truncated gzip stream");
-	rcn_input_close(in);
-	free(data);
+	check_file(path, 0, &(want_read){.step = 500, .rc = RCN_EFORMAT, .msg = "truncated gzip stream"});
 	free(two);
+	free(two_csv);
 	free(csv);
 	free(gz);
 }
@@ -273,30 +285,15 @@ static void test_concatenated_members(void **state)
 static void test_cap(void **state)
 {
 	(void)state;
-	size_t n;
-	char *data;
-	rcn_input *in;
-	rcn_err err;
-	assert_int_equal(rcn_input_open(&in, GZ, 1000, &err), RCN_OK);
-	assert_int_equal(read_all(in, 4096, &data, &n, &err), RCN_ELIMIT);
-	assert_string_equal(err.file, GZ);
-	assert_string_equal(err.msg, "inflated size exceeds 1000 bytes");
+	size_t n = check_file(
+		GZ, 1000,
+		&(want_read){.step = 4096, .rc = RCN_ELIMIT, .file = GZ, .msg = "inflated size exceeds 1000 bytes"});
 	assert_true(n <= 1000);
-	rcn_input_close(in);
-	free(data);
 
 	/* Exactly at the cap is fine. */
-	assert_int_equal(rcn_input_open(&in, GZ, 1347, &err), RCN_OK);
-	assert_int_equal(read_all(in, 1, &data, &n, &err), RCN_OK);
-	assert_int_equal(n, 1347);
-	rcn_input_close(in);
-	free(data);
+	check_file(GZ, 1347, &(want_read){.step = 1, .n = 1347, .sized = true});
 
-	assert_int_equal(rcn_input_open(&in, CSV, 100, &err), RCN_OK);
-	assert_int_equal(read_all(in, 4096, &data, &n, &err), RCN_ELIMIT);
-	assert_string_equal(err.msg, "file size exceeds 100 bytes");
-	rcn_input_close(in);
-	free(data);
+	check_file(CSV, 100, &(want_read){.step = 4096, .rc = RCN_ELIMIT, .msg = "file size exceeds 100 bytes"});
 }
 
 static void test_missing_file(void **state)
@@ -311,43 +308,32 @@ static void test_missing_file(void **state)
 	assert_string_equal(err.msg, "cannot open: No such file or directory");
 }
 
+/* size bytes of a CSV-like text of several raw chunks; caller frees. */
+static char *big_text(size_t size)
+{
+	char *src = malloc(size);
+	assert_non_null(src);
+	for (size_t i = 0; i < size; i++)
+		src[i] = (char)("0123456789,`\n"[(i * 7 + i / 13) % 13]);
+	return src;
+}
+
 static void test_empty_and_large(void **state)
 {
 	(void)state;
-	char path[512], sha[65], want_sha[65];
-	size_t n;
-	char *data;
-	rcn_input *in;
-	rcn_err err;
+	char path[512], want_sha[65];
 
 	tmp_path(path, sizeof(path), "empty.csv");
 	write_file(path, "", 0);
-	assert_int_equal(rcn_input_open(&in, path, 0, &err), RCN_OK);
-	assert_false(rcn_input_is_gzip(in));
-	assert_int_equal(read_all(in, 10, &data, &n, &err), RCN_OK);
-	assert_int_equal(n, 0);
-	rcn_input_sha256_hex(in, sha);
-	assert_string_equal(sha, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
-	rcn_input_close(in);
-	free(data);
+	check_file(path, 0, &(want_read){.step = 10, .sized = true, .format = PLAIN, .sha = EMPTY_SHA256});
 
 	/* Several raw chunks, plain and gzip (written by zlib's gzwrite). */
 	size_t big = 300 * 1024;
-	char *src = malloc(big);
-	assert_non_null(src);
-	for (size_t i = 0; i < big; i++)
-		src[i] = (char)("0123456789,`\n"[(i * 7 + i / 13) % 13]);
+	char *src = big_text(big);
 	tmp_path(path, sizeof(path), "big.csv");
 	write_file(path, src, big);
 	sha256_hex(src, big, want_sha);
-	assert_int_equal(rcn_input_open(&in, path, 0, &err), RCN_OK);
-	assert_int_equal(read_all(in, 10000, &data, &n, &err), RCN_OK);
-	assert_int_equal(n, big);
-	assert_memory_equal(data, src, big);
-	rcn_input_sha256_hex(in, sha);
-	assert_string_equal(sha, want_sha);
-	rcn_input_close(in);
-	free(data);
+	check_file(path, 0, &(want_read){.step = 10000, .data = src, .n = big, .sha = want_sha});
 
 	tmp_path(path, sizeof(path), "big.gz");
 	gzFile gzf = gzopen(path, "wb1");
@@ -357,16 +343,9 @@ static void test_empty_and_large(void **state)
 	size_t raw_n;
 	char *raw = ph_slurp(path, &raw_n);
 	sha256_hex(raw, raw_n, want_sha);
-	assert_int_equal(rcn_input_open(&in, path, 0, &err), RCN_OK);
-	assert_true(rcn_input_is_gzip(in));
-	assert_int_equal(read_all(in, 65536, &data, &n, &err), RCN_OK);
-	assert_int_equal(n, big);
-	assert_memory_equal(data, src, big);
-	rcn_input_sha256_hex(in, sha);
-	assert_string_equal(sha, want_sha);
-	assert_int_equal(rcn_input_raw_bytes(in), raw_n);
-	rcn_input_close(in);
-	free(data);
+	check_file(path, 0,
+		   &(want_read){
+			   .step = 65536, .data = src, .n = big, .format = GZIP, .sha = want_sha, .raw_bytes = raw_n});
 	free(raw);
 	free(src);
 }
@@ -400,9 +379,9 @@ static char *gzip_mem(const void *data, size_t n, size_t *out_n)
 static void test_member_across_chunks(void **state)
 {
 	(void)state;
-	unsigned char noise[70000];
+	unsigned char noise[70000 + 7];
 	uint32_t x = 12345;
-	for (size_t i = 0; i < sizeof(noise); i++) {
+	for (size_t i = 0; i < 70000; i++) {
 		x = x * 1103515245u + 12345u;
 		noise[i] = (unsigned char)(x >> 24);
 	}
@@ -412,7 +391,7 @@ static void test_member_across_chunks(void **state)
 		/* stored blocks: the first member grows a byte a byte until it ends `before` bytes short of 64 KiB */
 		size_t first_n = 0, len = 65000;
 		char *first = NULL;
-		for (; len < sizeof(noise); len++) {
+		for (; len < 70000; len++) {
 			free(first);
 			first = gzip_level(noise, len, 0, &first_n);
 			if (first_n >= 65536 - before)
@@ -423,24 +402,17 @@ static void test_member_across_chunks(void **state)
 		assert_non_null(both);
 		memcpy(both, first, first_n);
 		memcpy(both + first_n, tail, tail_n);
-		rcn_input *in;
-		rcn_err err;
-		char *data;
-		size_t n;
-		assert_int_equal(rcn_input_open_mem(&in, both, first_n + tail_n, "two.gz", 0, &err), RCN_OK);
-		assert_int_equal(read_all(in, 65536, &data, &n, &err), RCN_OK);
-		assert_int_equal(n, len + 7);
-		assert_memory_equal(data, noise, len);
-		assert_memory_equal(data + len, "second\n", 7);
-		rcn_input_close(in);
-		free(data);
+		unsigned char want[sizeof(noise)]; /* the first member's bytes, then the second's */
+		memcpy(want, noise, len);
+		memcpy(want + len, "second\n", 7);
+		check_mem(both, first_n + tail_n, "two.gz", 0,
+			  &(want_read){.step = 65536, .data = (const char *)want, .n = len + 7});
 
 		both[first_n + 3] = (char)0x20; /* a reserved FLG bit in the second member */
-		assert_int_equal(rcn_input_open_mem(&in, both, first_n + tail_n, "two.gz", 0, &err), RCN_OK);
-		assert_int_equal(read_all(in, 65536, &data, &n, &err), RCN_EFORMAT);
-		assert_string_equal(err.msg, "corrupt gzip data: unknown header flags set");
-		rcn_input_close(in);
-		free(data);
+		check_mem(both, first_n + tail_n, "two.gz", 0,
+			  &(want_read){.step = 65536,
+				       .rc = RCN_EFORMAT,
+				       .msg = "corrupt gzip data: unknown header flags set"});
 		free(both);
 		free(first);
 	}
@@ -450,81 +422,34 @@ static void test_member_across_chunks(void **state)
 static void test_open_mem(void **state)
 {
 	(void)state;
-	size_t gz_n, csv_n, n;
+	size_t gz_n, csv_n;
 	char *gz = ph_slurp(GZ, &gz_n);
 	char *csv = ph_slurp(CSV, &csv_n);
-	char *data, sha[65];
-	rcn_input *in;
-	rcn_err err;
-	assert_int_equal(rcn_input_open_mem(&in, gz, gz_n, "bill.csv.gz", 0, &err), RCN_OK);
-	assert_true(rcn_input_is_gzip(in));
-	assert_int_equal(read_all(in, 7, &data, &n, &err), RCN_OK);
-	assert_int_equal(n, csv_n);
-	assert_memory_equal(data, csv, n);
-	rcn_input_sha256_hex(in, sha);
-	assert_string_equal(sha, GZ_SHA256);
-	assert_int_equal(rcn_input_raw_bytes(in), 588);
-	rcn_input_close(in);
-	free(data);
-
-	assert_int_equal(rcn_input_open_mem(&in, csv, csv_n, "bill.csv", 0, &err), RCN_OK);
-	assert_false(rcn_input_is_gzip(in));
-	assert_int_equal(read_all(in, 100, &data, &n, &err), RCN_OK);
-	assert_int_equal(n, csv_n);
-	assert_memory_equal(data, csv, n);
-	rcn_input_sha256_hex(in, sha);
-	assert_string_equal(sha, CSV_SHA256);
-	rcn_input_close(in);
-	free(data);
+	check_mem(gz, gz_n, "bill.csv.gz", 0,
+		  &(want_read){.step = 7, .data = csv, .n = csv_n, .format = GZIP, .sha = GZ_SHA256, .raw_bytes = 588});
+	check_mem(csv, csv_n, "bill.csv", 0,
+		  &(want_read){.step = 100, .data = csv, .n = csv_n, .format = PLAIN, .sha = CSV_SHA256});
 
 	/* Errors name the label; the cap and truncation behave as for files. */
-	assert_int_equal(rcn_input_open_mem(&in, gz, 300, "cut.gz", 0, &err), RCN_OK);
-	assert_int_equal(read_all(in, 4096, &data, &n, &err), RCN_EFORMAT);
-	assert_string_equal(err.file, "cut.gz");
-	assert_string_equal(err.msg, "truncated gzip stream");
-	rcn_input_close(in);
-	free(data);
-	assert_int_equal(rcn_input_open_mem(&in, gz, gz_n, NULL, 1000, &err), RCN_OK);
-	assert_int_equal(read_all(in, 4096, &data, &n, &err), RCN_ELIMIT);
-	assert_string_equal(err.file, "input");
-	assert_string_equal(err.msg, "inflated size exceeds 1000 bytes");
-	rcn_input_close(in);
-	free(data);
+	check_mem(gz, 300, "cut.gz", 0,
+		  &(want_read){.step = 4096, .rc = RCN_EFORMAT, .file = "cut.gz", .msg = "truncated gzip stream"});
+	check_mem(gz, gz_n, NULL, 1000,
+		  &(want_read){
+			  .step = 4096, .rc = RCN_ELIMIT, .file = "input", .msg = "inflated size exceeds 1000 bytes"});
 
 	/* A buffer of several raw chunks, plain and gzip. */
 	size_t big = 200 * 1024 + 3, big_gz_n;
-	char *src = malloc(big), want_sha[65];
-	assert_non_null(src);
-	for (size_t i = 0; i < big; i++)
-		src[i] = (char)("0123456789,`\n"[(i * 7 + i / 13) % 13]);
+	char *src = big_text(big), want_sha[65];
 	sha256_hex(src, big, want_sha);
-	assert_int_equal(rcn_input_open_mem(&in, src, big, "big.csv", 0, &err), RCN_OK);
-	assert_int_equal(read_all(in, 10000, &data, &n, &err), RCN_OK);
-	assert_int_equal(n, big);
-	assert_memory_equal(data, src, big);
-	rcn_input_sha256_hex(in, sha);
-	assert_string_equal(sha, want_sha);
-	rcn_input_close(in);
-	free(data);
+	check_mem(src, big, "big.csv", 0, &(want_read){.step = 10000, .data = src, .n = big, .sha = want_sha});
 	char *big_gz = gzip_mem(src, big, &big_gz_n);
-	assert_int_equal(rcn_input_open_mem(&in, big_gz, big_gz_n, "big.gz", 0, &err), RCN_OK);
-	assert_int_equal(read_all(in, 65536, &data, &n, &err), RCN_OK);
-	assert_int_equal(n, big);
-	assert_memory_equal(data, src, big);
-	assert_int_equal(rcn_input_raw_bytes(in), big_gz_n);
-	rcn_input_close(in);
-	free(data);
+	check_mem(big_gz, big_gz_n, "big.gz", 0,
+		  &(want_read){.step = 65536, .data = src, .n = big, .raw_bytes = big_gz_n});
 	free(big_gz);
 	free(src);
 
 	/* Nothing at all is an empty plain input. */
-	assert_int_equal(rcn_input_open_mem(&in, NULL, 0, "empty", 0, &err), RCN_OK);
-	assert_int_equal(read_all(in, 10, &data, &n, &err), RCN_OK);
-	assert_int_equal(n, 0);
-	rcn_input_sha256_hex(in, sha);
-	assert_string_equal(sha, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
-	rcn_input_close(in);
-	free(data);
+	check_mem(NULL, 0, "empty", 0, &(want_read){.step = 10, .sized = true, .sha = EMPTY_SHA256});
 	free(csv);
 	free(gz);
 }
@@ -532,41 +457,27 @@ static void test_open_mem(void **state)
 static void test_gzip_bomb(void **state)
 {
 	(void)state;
-	size_t big = (size_t)2 << 20, bomb_n, n;
+	static const char *const bomb_msg = "inflated/compressed ratio exceeds 1000 (gzip bomb?)";
+	size_t big = (size_t)2 << 20, bomb_n;
 	char *zeros = calloc(big, 1);
 	assert_non_null(zeros);
 	char *bomb = gzip_mem(zeros, big, &bomb_n);
 	assert_true(bomb_n < 4096);
-	char *data, path[512];
-	rcn_input *in;
-	rcn_err err;
-	assert_int_equal(rcn_input_open_mem(&in, bomb, bomb_n, "bomb.csv.gz", 0, &err), RCN_OK);
-	assert_int_equal(read_all(in, 65536, &data, &n, &err), RCN_ELIMIT);
-	assert_string_equal(err.file, "bomb.csv.gz");
-	assert_string_equal(err.msg, "inflated/compressed ratio exceeds 1000 (gzip bomb?)");
+	char path[512];
+	size_t n = check_mem(bomb, bomb_n, "bomb.csv.gz", 0,
+			     &(want_read){.step = 65536, .rc = RCN_ELIMIT, .file = "bomb.csv.gz", .msg = bomb_msg});
 	/* Stopped soon after the first MiB, not at the end. */
 	assert_true(n >= RCN_INPUT_BOMB_FLOOR && n <= RCN_INPUT_BOMB_FLOOR + 65536);
-	rcn_input_close(in);
-	free(data);
 
 	/* From a file, read in small steps. */
 	tmp_path(path, sizeof(path), "bomb.gz");
 	write_file(path, bomb, bomb_n);
-	assert_int_equal(rcn_input_open(&in, path, 0, &err), RCN_OK);
-	assert_int_equal(read_all(in, 4096, &data, &n, &err), RCN_ELIMIT);
-	assert_string_equal(err.file, path);
-	assert_string_equal(err.msg, "inflated/compressed ratio exceeds 1000 (gzip bomb?)");
-	rcn_input_close(in);
-	free(data);
+	check_file(path, 0, &(want_read){.step = 4096, .rc = RCN_ELIMIT, .file = path, .msg = bomb_msg});
 
 	/* Under 1 MiB nothing is judged, however well it compresses. */
 	free(bomb);
 	bomb = gzip_mem(zeros, RCN_INPUT_BOMB_FLOOR, &bomb_n);
-	assert_int_equal(rcn_input_open_mem(&in, bomb, bomb_n, "ok.gz", 0, &err), RCN_OK);
-	assert_int_equal(read_all(in, 65536, &data, &n, &err), RCN_OK);
-	assert_int_equal(n, RCN_INPUT_BOMB_FLOOR);
-	rcn_input_close(in);
-	free(data);
+	check_mem(bomb, bomb_n, "ok.gz", 0, &(want_read){.step = 65536, .n = RCN_INPUT_BOMB_FLOOR, .sized = true});
 	free(bomb);
 	free(zeros);
 }
