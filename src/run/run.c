@@ -2,125 +2,17 @@
  * and the rule that one bad statement never stops the others. */
 #include "recon/run.h"
 
-#include <pthread.h>
-#include <signal.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "match/perf.h"
-#include "recon/alert.h"
-#include "recon/db.h"
 #include "recon/match.h"
 #include "recon/money.h"
 #include "recon/parse.h"
-#include "recon/report.h"
-#include "recon/rules.h"
-#include "run/metrics.h"
-#include "run/sources.h"
-#include "util/pool.h"
-
-enum { EXIT_CLEAN = 0, EXIT_FINDINGS = 1, EXIT_USAGE = 2, EXIT_INPUT = 3, EXIT_DB = 4, EXIT_UNPUBLISHED = 5 };
-
-/* Tests only: RECON_TEST_KILL_AT=<point> kills the run right there, for the
- * kill tests that must stop it between two steps no outside observer can
- * tell apart (golden_killed). Unset, it costs one getenv per point. */
-static void test_kill_point(const char *point)
-{
-	const char *at = getenv("RECON_TEST_KILL_AT");
-	if (at && strcmp(at, point) == 0)
-		raise(SIGKILL);
-}
-
-/* Every line a run writes to its log goes through log_line: as text,
- * "recon: DATE: [source NAME] message" (no date with LOG_NODATE); with
- * --log-format json, {"level":…,"date":…,"source":…,"msg":…} on one line. */
-enum { LOG_INFO = 0, LOG_ERROR = 1, LOG_NODATE = 2, LOG_WARNING = 4 };
-
-static void json_string(rcn_buf *b, const char *s)
-{
-	rcn_buf_append(b, "\"", 1);
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p == '"' || *p == '\\') {
-			char esc[2] = {'\\', (char)*p};
-			rcn_buf_append(b, esc, 2);
-		} else if (*p == '\n') {
-			rcn_buf_append(b, "\\n", 2);
-		} else if (*p == '\t') {
-			rcn_buf_append(b, "\\t", 2);
-		} else if (*p < 0x20 || *p == 0x7f) {
-			rcn_buf_printf(b, "\\u%04x", (unsigned)*p);
-		} else {
-			rcn_buf_append(b, p, 1);
-		}
-	}
-	rcn_buf_append(b, "\"", 1);
-}
-
-/* Progress of the long stages, for a person at a terminal only: one line
- * rewritten in place, cleared before anything else is logged. Logs, cron and
- * pipes (not a terminal) never see it. */
-static void progress(const rcn_run_opts *o, const char *date, const char *stage)
-{
-	if (o->log_json || !isatty(fileno(o->log)))
-		return;
-	if (stage)
-		fprintf(o->log, "\r\033[Krecon: %s: %s…", date, stage);
-	else
-		fputs("\r\033[K", o->log);
-	fflush(o->log);
-}
-
-static void log_line(const rcn_run_opts *o, int flags, const char *source, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-static void log_line(const rcn_run_opts *o, int flags, const char *source, const char *fmt, ...)
-{
-	char date[11];
-	va_list ap;
-	rcn_date_format(date, o->day);
-	va_start(ap, fmt);
-	if (!o->log_json) {
-		progress(o, date, NULL); /* a progress line on a terminal gives way to the message */
-		fputs("recon: ", o->log);
-		if (!(flags & LOG_NODATE))
-			fprintf(o->log, "%s: ", date);
-		if (source)
-			fprintf(o->log, "[source %s] ", source);
-		vfprintf(o->log, fmt, ap);
-		fputc('\n', o->log);
-		va_end(ap);
-		return;
-	}
-	va_list copy;
-	va_copy(copy, ap);
-	int n = vsnprintf(NULL, 0, fmt, copy);
-	va_end(copy);
-	char *msg = rcn_xcalloc((size_t)(n > 0 ? n : 0) + 1, 1);
-	vsnprintf(msg, (size_t)(n > 0 ? n : 0) + 1, fmt, ap);
-	va_end(ap);
-	rcn_buf b;
-	rcn_buf_init(&b, 1 << 20);
-	rcn_buf_printf(&b, "{\"level\":\"%s\",\"date\":\"%s\"",
-		       flags & LOG_ERROR     ? "error"
-		       : flags & LOG_WARNING ? "warning"
-					     : "info",
-		       date);
-	if (source) {
-		rcn_buf_append(&b, ",\"source\":", 10);
-		json_string(&b, source);
-	}
-	rcn_buf_append(&b, ",\"msg\":", 7);
-	json_string(&b, msg);
-	rcn_buf_append(&b, "}\n", 2);
-	fwrite(b.data, 1, b.len, o->log); /* one write per line */
-	fflush(o->log);
-	rcn_buf_free(&b);
-	free(msg);
-}
+#include "run/night.h"
 
 static bool selected(const rcn_run_opts *o, const rcn_source_conf *s)
 {
@@ -208,9 +100,9 @@ static void merge_job(const rcn_run_opts *o, rcn_match *m, size_t index, rcn_sou
 	const rcn_stmt_result *res = &job->res;
 	char amount[32], fee[32];
 	if (job->warning[0])
-		log_line(o, LOG_WARNING, job->conf->name, "warning: %s", job->warning);
+		rcn_run_log(o, LOG_WARNING, job->conf->name, "warning: %s", job->warning);
 	if (res->rejected) {
-		log_line(o, LOG_ERROR, job->conf->name, "rejected: %s", job->input.verdict);
+		rcn_run_log(o, LOG_ERROR, job->conf->name, "rejected: %s", job->input.verdict);
 		rcn_match_add_quarantine(m, index, res->rows,
 					 res->amount_fen + res->refund_fen + res->movement_in_fen +
 						 res->movement_out_fen);
@@ -219,236 +111,23 @@ static void merge_job(const rcn_run_opts *o, rcn_match *m, size_t index, rcn_sou
 		return;
 	}
 	if (job->no_bill) {
-		log_line(o, LOG_INFO, job->conf->name,
-			 "the channel has no statement for this date: reconciled as an empty day");
+		rcn_run_log(o, LOG_INFO, job->conf->name,
+			    "the channel has no statement for this date: reconciled as an empty day");
 	} else if (res->movements && !res->payments && !res->refunds) {
 		char in[32], outgo[32];
-		log_line(o, LOG_INFO, job->conf->name,
-			 "%s: %s, %ld fund movements (in %s, out %s) kept for settlement, totals ok", job->path,
-			 res->format, res->movements, rcn_money_format(in, sizeof(in), res->movement_in_fen, 2),
-			 rcn_money_format(outgo, sizeof(outgo), res->movement_out_fen, 2));
+		rcn_run_log(o, LOG_INFO, job->conf->name,
+			    "%s: %s, %ld fund movements (in %s, out %s) kept for settlement, totals ok", job->path,
+			    res->format, res->movements, rcn_money_format(in, sizeof(in), res->movement_in_fen, 2),
+			    rcn_money_format(outgo, sizeof(outgo), res->movement_out_fen, 2));
 	} else {
-		log_line(o, LOG_INFO, job->conf->name,
-			 "%s: %s, %ld rows (%ld payments, %ld refunds), amount %s, fee %s, totals ok", job->path,
-			 res->format, res->rows, res->payments, res->refunds,
-			 rcn_money_format(amount, sizeof(amount), res->amount_fen, 2),
-			 rcn_money_format(fee, sizeof(fee), res->fee, 5));
+		rcn_run_log(o, LOG_INFO, job->conf->name,
+			    "%s: %s, %ld rows (%ld payments, %ld refunds), amount %s, fee %s, totals ok", job->path,
+			    res->format, res->rows, res->payments, res->refunds,
+			    rcn_money_format(amount, sizeof(amount), res->amount_fen, 2),
+			    rcn_money_format(fee, sizeof(fee), res->fee, 5));
 	}
 	rcn_match_add_batch(m, index, job->batch);
 	job->batch = NULL;
-}
-
-static char *counts_json(const rcn_run_result *r, const rcn_finding *const *f, size_t n)
-{
-	rcn_buf b;
-	long kinds[RCN_K__COUNT] = {0};
-	for (size_t i = 0; i < n; i++)
-		kinds[f[i]->kind]++;
-	rcn_buf_init(&b, 1 << 16);
-	rcn_buf_printf(&b,
-		       "{\"statement_rows\":%ld,\"matched\":%ld,\"discrepancies\":%ld,\"pending\":%ld,"
-		       "\"quarantined\":%ld,\"rejected_files\":%ld",
-		       r->statement_rows, r->matched, r->discrepancies, r->pending, r->quarantined, r->rejected_files);
-	for (int k = 0; k < RCN_K_PENDING; k++)
-		rcn_buf_printf(&b, ",\"%s\":%ld", rcn_kind_name((rcn_kind)k), kinds[k]);
-	if (r->n_problems) {
-		rcn_buf_append(&b, ",\"problems\":[", 13);
-		for (int i = 0; i < r->n_problems; i++) {
-			if (i)
-				rcn_buf_append(&b, ",", 1);
-			json_string(&b, r->problems[i]);
-		}
-		rcn_buf_append(&b, "]", 1);
-	}
-	rcn_buf_append(&b, "}", 1);
-	return b.data;
-}
-
-static void add_problem(rcn_run_result *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void add_problem(rcn_run_result *out, const char *fmt, ...)
-{
-	if (out->n_problems >= RCN_RUN_MAX_PROBLEMS)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(out->problems[out->n_problems++], sizeof(out->problems[0]), fmt, ap);
-	va_end(ap);
-}
-
-static int year_of_day(rcn_date day)
-{
-	int y, m, d;
-	rcn_date_to_ymd(day, &y, &m, &d);
-	return y;
-}
-
-/* The calendar's end, seen from tonight: a problem when a settlement of this
- * date falls due after it, a warning in the month before it comes. */
-static void calendar_end_check(const rcn_run_opts *o, const rcn_calendar *cal, const rcn_settle_set *s,
-			       rcn_run_result *out)
-{
-	if (!cal)
-		return;
-	char end[11];
-	rcn_date_format(end, s->calendar_end);
-	if (s->beyond_calendar && s->missing_year <= year_of_day(s->calendar_end))
-		add_problem(out,
-			    "the business-day calendar has no data for %d: %ld settlement(s) of this date cannot be "
-			    "checked (first: %s); add that year's holidays to rules/calendar/cn.csv "
-			    "(rules/calendar/README.md) and re-run this date",
-			    s->missing_year, s->beyond_calendar, s->beyond_example);
-	else if (s->beyond_calendar)
-		add_problem(out,
-			    "the business-day calendar ends %s: %ld settlement(s) of this date fall due after it "
-			    "and cannot be checked (first: %s); add the next year's holidays to "
-			    "rules/calendar/cn.csv (rules/calendar/README.md) and re-run this date",
-			    end, s->beyond_calendar, s->beyond_example);
-	else if (s->calendar_end < o->day)
-		log_line(o, LOG_INFO, NULL,
-			 "warning: the business-day calendar ended %s, before this date: T+N settlements cannot be "
-			 "checked until the next year's holidays are added (rules/calendar/README.md)",
-			 end);
-	else if (s->calendar_end - o->day <= 31)
-		log_line(o, LOG_INFO, NULL,
-			 "warning: the business-day calendar ends %s, %ld day(s) after this date: add the next "
-			 "year's holidays before then (rules/calendar/README.md)",
-			 end, (long)(s->calendar_end - o->day));
-}
-
-static void db_fail(const rcn_run_opts *o, const rcn_err *err, rcn_run_result *out)
-{
-	char why[1200];
-	log_line(o, LOG_ERROR, NULL, "database error, nothing committed: %s", rcn_err_format(err, why, sizeof(why)));
-	out->exit_code = EXIT_DB;
-}
-
-/* The trend chart of index.html: earlier business dates' latest runs (at
- * most 29, never later dates, so a re-run of an old date draws the same
- * chart), then this run. */
-typedef struct {
-	rcn_date day;
-	rcn_trend_point *v;
-	size_t n;
-} trend_ctx;
-
-static void on_trend_run(void *p, const rcn_run_summary *r)
-{
-	trend_ctx *t = p;
-	if (r->day >= t->day || r->discrepancies < 0 || r->statement_rows < 0)
-		return;
-	if (t->n == 29) {
-		memmove(t->v, t->v + 1, 28 * sizeof(*t->v));
-		t->n--;
-	}
-	t->v[t->n++] = (rcn_trend_point){r->day, (long)r->discrepancies, (long)r->statement_rows};
-}
-
-static void say_publish(void *ctx, rcn_date day, bool error, const char *msg)
-{
-	rcn_run_opts copy = *(const rcn_run_opts *)ctx;
-	copy.day = day; /* the message is about that date's reports */
-	log_line(&copy, error ? LOG_ERROR : LOG_INFO, NULL, "%s", msg);
-}
-
-static void on_lock_wait(void *p)
-{
-	const rcn_run_opts *o = p;
-	log_line(o, LOG_INFO, NULL, "another run of this date is in progress; waiting up to %d s for it to finish",
-		 o->cfg->lock_wait_seconds);
-}
-
-/* The alert's own messages, re-emitted through log_line when the log is JSON. */
-static void alert_after_run(const rcn_run_opts *o, const rcn_run_result *out, const rcn_alert_outcome *outcome,
-			    const rcn_run_input *inputs, size_t n_src)
-{
-	char *text = NULL;
-	size_t len = 0;
-	FILE *mem = o->log_json ? open_memstream(&text, &len) : NULL;
-	if (!mem) {
-		rcn_alert_after_run(o, out, outcome, inputs, n_src);
-		return;
-	}
-	rcn_run_opts copy = *o;
-	copy.log = mem;
-	rcn_alert_after_run(&copy, out, outcome, inputs, n_src);
-	fclose(mem);
-	char date[11], prefix[32];
-	snprintf(prefix, sizeof(prefix), "recon: %s: ", rcn_date_format(date, o->day));
-	for (char *line = text, *nl; line && *line; line = nl ? nl + 1 : NULL) {
-		nl = strchr(line, '\n');
-		if (nl)
-			*nl = '\0';
-		if (strncmp(line, prefix, strlen(prefix)) == 0)
-			line += strlen(prefix);
-		else if (strncmp(line, "recon: ", 7) == 0)
-			line += 7;
-		if (*line)
-			log_line(o, LOG_ERROR, NULL, "%s", line);
-	}
-	free(text);
-}
-
-/* The metrics file, when --metrics or [run] metrics names one: never changes the exit code. */
-static void write_metrics(const rcn_run_opts *o, const rcn_run_result *out, double t0, const rcn_tally *tallies,
-			  size_t n_tallies, const long *kinds, const rcn_settle_set *settle)
-{
-	const rcn_config *cfg = o->cfg;
-	char path[4200], why[1200];
-	rcn_err err;
-	if (o->metrics_path)
-		snprintf(path, sizeof(path), "%s", o->metrics_path);
-	else if (cfg->metrics_path)
-		rcn_config_resolve(path, sizeof(path), cfg->metrics_path, cfg->dir);
-	else
-		return;
-	rcn_metrics mx = {o->day,
-			  out->exit_code,
-			  rcn_clock_seconds(CLOCK_MONOTONIC) - t0,
-			  time(NULL),
-			  tallies,
-			  n_tallies,
-			  kinds,
-			  out->n_problems,
-			  settle->beyond_calendar,
-			  settle->calendar_end};
-	if (rcn_metrics_write(path, &mx, &err))
-		log_line(o, LOG_ERROR, NULL, "%s", rcn_err_format(&err, why, sizeof(why)));
-}
-
-/* --timings: the wall time of each stage, logged as one line at the end. */
-enum { ST_PARSE, ST_WINDOW, ST_MERGE, ST_LOOKUPS, ST_MATCH, ST_SETTLE, ST_REPORTS, ST_RESULTS, ST__COUNT };
-static const char *const stage_names[ST__COUNT] = {"parse", "ledger window", "merge",	"lookups",
-						   "match", "settlement",    "reports", "results"};
-typedef struct {
-	double s[ST__COUNT];
-	double mark;
-} stage_clock;
-
-/* Charges the time since the last mark to stage st. */
-static void stage_done(stage_clock *c, int st)
-{
-	double t = rcn_clock_seconds(CLOCK_MONOTONIC);
-	c->s[st] += t - c->mark;
-	c->mark = t;
-}
-
-static void log_timings(const rcn_run_opts *o, const stage_clock *c, const rcn_source_job *jobs, size_t n_src)
-{
-	rcn_buf b;
-	struct rusage ru;
-	rcn_buf_init(&b, 1024);
-	rcn_buf_printf(&b, "stages:");
-	for (int i = 0; i < ST__COUNT; i++)
-		rcn_buf_printf(&b, "%s %s %.2f s", i ? "," : "", stage_names[i], c->s[i]);
-	for (size_t i = 0; i < n_src; i++)
-		rcn_buf_printf(&b, "; [source %s] %.2f s wall, %.2f s cpu", jobs[i].conf->name, jobs[i].parse_s,
-			       jobs[i].parse_cpu_s);
-	if (getrusage(RUSAGE_SELF, &ru) == 0)
-		rcn_buf_printf(&b, "; process cpu %.2f s user, %.2f s system, peak rss %ld MiB",
-			       (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6,
-			       (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6, ru.ru_maxrss / 1024);
-	log_line(o, LOG_INFO, NULL, "%s", b.data);
-	rcn_buf_free(&b);
 }
 
 /* The reports, written while the results are stored (rcn_run_info.before_commit). */
@@ -497,119 +176,6 @@ static void *prepare_thread(void *m)
 	return NULL;
 }
 
-/* With more than one core the findings go to the database while the matcher
- * still makes them: a writer thread on a connection of its own opens the
- * results transaction and streams what the matcher hands over; the main
- * thread then finishes the same transaction (rcn_results_finish). */
-typedef struct {
-	rcn_db *db; /* the writer's connection */
-	rcn_date day;
-	rcn_results *res;
-	pthread_mutex_t lock;
-	pthread_cond_t more;
-	const rcn_finding **queue; /* handed over, not yet written */
-	size_t n_queue, cap_queue;
-	bool closing;
-	rcn_rc rc;
-	rcn_err err;
-	rcn_task task;
-	bool started;
-} results_stream;
-
-static void stream_take(void *p, const rcn_finding *const *f, size_t n)
-{
-	results_stream *s = p;
-	pthread_mutex_lock(&s->lock);
-	rcn_xreserve((void **)&s->queue, &s->cap_queue, s->n_queue + n, sizeof(*s->queue));
-	memcpy(s->queue + s->n_queue, f, n * sizeof(*f));
-	s->n_queue += n;
-	pthread_cond_signal(&s->more);
-	pthread_mutex_unlock(&s->lock);
-}
-
-static void *stream_thread(void *p)
-{
-	results_stream *s = p;
-	const rcn_finding **batch = NULL;
-	size_t cap = 0;
-	s->rc = rcn_results_begin(&s->res, s->db, s->day, &s->err);
-	for (;;) {
-		pthread_mutex_lock(&s->lock);
-		while (!s->n_queue && !s->closing)
-			pthread_cond_wait(&s->more, &s->lock);
-		size_t n = s->n_queue;
-		bool last = s->closing;
-		/* swap the queue for the empty batch buffer: the matcher never waits for the database */
-		const rcn_finding **q = s->queue;
-		size_t qcap = s->cap_queue;
-		s->queue = batch;
-		s->cap_queue = cap;
-		s->n_queue = 0;
-		batch = q;
-		cap = qcap;
-		pthread_mutex_unlock(&s->lock);
-		if (n && s->rc == RCN_OK)
-			s->rc = rcn_results_add(s->res, batch, n, &s->err);
-		if (last && !n)
-			break;
-	}
-	free(batch);
-	return NULL;
-}
-
-/* Starts the writer on its own connection; false (and nothing to undo) when
- * it cannot, and the results are then written in one go at the end. */
-static bool stream_start(results_stream *s, const rcn_config *cfg, rcn_date day, rcn_findings *sink)
-{
-	memset(s, 0, sizeof(*s));
-	rcn_err ignore;
-	if (rcn_db_connect(&s->db, cfg->conninfo, &ignore) != RCN_OK)
-		return false;
-	s->day = day;
-	pthread_mutex_init(&s->lock, NULL);
-	pthread_cond_init(&s->more, NULL);
-	if (!rcn_task_spawn(&s->task, stream_thread, s)) {
-		pthread_mutex_destroy(&s->lock);
-		pthread_cond_destroy(&s->more);
-		rcn_db_close(s->db);
-		s->db = NULL;
-		return false;
-	}
-	s->started = true;
-	rcn_findings_subscribe(sink, stream_take, s);
-	return true;
-}
-
-/* Lets the writer write what is left and waits for it: then the writer's
- * connection and transaction are the caller's. Returns the writer's result. */
-static rcn_rc stream_close(results_stream *s, rcn_err *err)
-{
-	pthread_mutex_lock(&s->lock);
-	s->closing = true;
-	pthread_cond_signal(&s->more);
-	pthread_mutex_unlock(&s->lock);
-	rcn_task_join(&s->task);
-	if (s->rc != RCN_OK)
-		*err = s->err;
-	return s->rc;
-}
-
-/* After stream_close or a failure elsewhere: rolls back what was not committed. */
-static void stream_free(results_stream *s, rcn_findings *sink)
-{
-	if (!s->started)
-		return;
-	rcn_err ignore;
-	(void)stream_close(s, &ignore);
-	rcn_findings_unsubscribe(sink, stream_take, s);
-	rcn_results_free(s->res);
-	rcn_db_close(s->db);
-	pthread_mutex_destroy(&s->lock);
-	pthread_cond_destroy(&s->more);
-	free(s->queue);
-	s->started = false;
-}
-
 /* What one night carries from stage to stage. Each stage reads what the ones
  * before it left here and adds its own; night_end releases all of it. */
 typedef struct {
@@ -642,7 +208,7 @@ typedef struct {
 	bool locked;
 	rcn_match *m;
 	rcn_findings *sink; /* every finding of the night: the matcher's and the rules' */
-	results_stream stream;
+	rcn_run_stream stream;
 	rcn_settle_set settlements;
 	const rcn_finding *const *findings, *const *notes;
 	size_t n_findings, n_notes, n_tallies;
@@ -658,7 +224,7 @@ typedef struct {
 	char *counts;
 	int64_t run_id;
 	double t0;
-	stage_clock clock;
+	rcn_run_clock clock;
 } night;
 
 static void night_start(night *n, const rcn_run_opts *o, rcn_run_result *out)
@@ -688,14 +254,14 @@ static void night_start(night *n, const rcn_run_opts *o, rcn_run_result *out)
 static bool config_fail(night *n)
 {
 	char why[1200];
-	log_line(n->o, LOG_ERROR | LOG_NODATE, NULL, "%s", rcn_err_format(&n->err, why, sizeof(why)));
+	rcn_run_log(n->o, LOG_ERROR | LOG_NODATE, NULL, "%s", rcn_err_format(&n->err, why, sizeof(why)));
 	n->out->exit_code = EXIT_USAGE;
 	return false;
 }
 
 static bool night_db_fail(night *n)
 {
-	db_fail(n->o, &n->err, n->out);
+	rcn_run_db_fail(n->o, &n->err, n->out);
 	return false;
 }
 
@@ -748,7 +314,7 @@ static bool plan_sources(night *n)
 		n->n_src++;
 	}
 	if (!n->n_src) {
-		log_line(o, LOG_ERROR, NULL, "no [source] matches --channel: nothing to do");
+		rcn_run_log(o, LOG_ERROR, NULL, "no [source] matches --channel: nothing to do");
 		n->out->exit_code = EXIT_USAGE;
 		return false;
 	}
@@ -762,12 +328,12 @@ static bool connect_and_lock(night *n)
 	const rcn_run_opts *o = n->o;
 	if (rcn_db_connect(&n->db, n->cfg->conninfo, &n->err) || rcn_db_migrate(n->db, &n->err))
 		return night_db_fail(n);
-	rcn_run_finish_publishes(n->db, say_publish, (void *)o);
-	if (rcn_db_lock_date(n->db, o->day, n->cfg->lock_wait_seconds, on_lock_wait, (void *)o, &n->err)) {
+	rcn_run_finish_publishes(n->db, rcn_run_say_publish, (void *)o);
+	if (rcn_db_lock_date(n->db, o->day, n->cfg->lock_wait_seconds, rcn_run_on_lock_wait, (void *)o, &n->err)) {
 		if (n->err.code != RCN_EBUSY)
 			return night_db_fail(n);
-		log_line(o, LOG_ERROR, NULL, "%s after waiting %d s; nothing done", n->err.msg,
-			 n->cfg->lock_wait_seconds);
+		rcn_run_log(o, LOG_ERROR, NULL, "%s after waiting %d s; nothing done", n->err.msg,
+			    n->cfg->lock_wait_seconds);
 		n->out->exit_code = EXIT_DB;
 		return false;
 	}
@@ -785,15 +351,15 @@ static bool parse_while_loading_window(night *n)
 	n->rules = rcn_rules_new(n->o->day, n->rsrc, n->n_src, n->fee_rules);
 	rcn_match_set_rules(n->m, rcn_rules_for_matcher(n->rules));
 	rcn_parse_pool *pool = rcn_parse_start(n->jobs, n->n_src, n->threads);
-	progress(n->o, n->date, "downloading and parsing statements, loading the ledger window");
+	rcn_run_progress(n->o, n->date, "downloading and parsing statements, loading the ledger window");
 	n->clock.mark = rcn_clock_seconds(CLOCK_MONOTONIC);
 	double parse_start = n->clock.mark;
 	rcn_rc window_rc = load_window(n->db, n->o, n->m, n->threads > 1, &n->err);
-	stage_done(&n->clock, ST_WINDOW);
+	rcn_run_stage_done(&n->clock, ST_WINDOW);
 	rcn_parse_join(pool);
 	n->clock.s[ST_PARSE] = rcn_clock_seconds(CLOCK_MONOTONIC) - parse_start; /* overlaps the window */
 	n->clock.mark = rcn_clock_seconds(CLOCK_MONOTONIC);
-	progress(n->o, n->date, NULL);
+	rcn_run_progress(n->o, n->date, NULL);
 	return window_rc ? night_db_fail(n) : true;
 }
 
@@ -836,7 +402,7 @@ static bool merge_sources(night *n)
 			n->quarantine[n->n_quarantine++] = job->quarantine[k];
 		}
 	}
-	stage_done(&n->clock, ST_MERGE);
+	rcn_run_stage_done(&n->clock, ST_MERGE);
 	return true;
 }
 
@@ -844,15 +410,15 @@ static bool merge_sources(night *n)
  * second thread does the statement side's groundwork: the ledger is then in. */
 static bool look_up_outside_window(night *n)
 {
-	progress(n->o, n->date, "looking up ledger rows outside the window");
+	rcn_run_progress(n->o, n->date, "looking up ledger rows outside the window");
 	/* the groundwork reads only statement rows, the lookups add only ledger rows */
 	rcn_task prep = {0};
 	if (n->threads > 1)
 		rcn_task_start(&prep, prepare_thread, n->m);
 	rcn_rc lookups_rc = load_lookups(n->db, n->o, n->m, n->rules, &n->err);
 	rcn_task_join(&prep);
-	stage_done(&n->clock, ST_LOOKUPS);
-	progress(n->o, n->date, lookups_rc ? NULL : "matching");
+	rcn_run_stage_done(&n->clock, ST_LOOKUPS);
+	rcn_run_progress(n->o, n->date, lookups_rc ? NULL : "matching");
 	return lookups_rc ? night_db_fail(n) : true;
 }
 
@@ -861,10 +427,10 @@ static bool look_up_outside_window(night *n)
 static bool run_matcher(night *n)
 {
 	if (n->threads > 1 && !n->o->dry_run)
-		(void)stream_start(&n->stream, n->cfg, n->o->day, n->sink);
+		(void)rcn_run_stream_start(&n->stream, n->cfg, n->o->day, n->sink);
 	rcn_match_run(n->m);
-	stage_done(&n->clock, ST_MATCH);
-	progress(n->o, n->date, "writing the reports and the results");
+	rcn_run_stage_done(&n->clock, ST_MATCH);
+	rcn_run_progress(n->o, n->date, "writing the reports and the results");
 	return true;
 }
 
@@ -901,8 +467,8 @@ static bool check_rules(night *n)
 	free(acc);
 	free(arr);
 	rcn_settle_set_free(&open);
-	stage_done(&n->clock, ST_SETTLE);
-	calendar_end_check(n->o, n->calendar, &n->settlements, n->out);
+	rcn_run_stage_done(&n->clock, ST_SETTLE);
+	rcn_run_calendar_end_check(n->o, n->calendar, &n->settlements, n->out);
 	return true;
 }
 
@@ -944,9 +510,9 @@ static void start_reports(night *n)
 {
 	const rcn_run_opts *o = n->o;
 	rcn_run_result *out = n->out;
-	trend_ctx tc = {o->day, n->trend, 0};
+	rcn_run_trend tc = {o->day, n->trend, 0};
 	rcn_err trend_err;
-	if (rcn_db_recent_runs(n->db, n->cfg->timezone, 90, on_trend_run, &tc, &trend_err) != RCN_OK)
+	if (rcn_db_recent_runs(n->db, n->cfg->timezone, 90, rcn_run_on_trend, &tc, &trend_err) != RCN_OK)
 		tc.n = 0; /* the chart is a nicety: without history the page simply has no trend */
 	n->trend[tc.n++] = (rcn_trend_point){o->day, out->discrepancies, out->statement_rows};
 	for (int i = 0; i < out->n_problems; i++)
@@ -978,7 +544,7 @@ static bool reports_ready(night *n)
 	join_reports(&n->rj, NULL);
 	if (!n->rj.rc)
 		return true;
-	log_line(n->o, LOG_ERROR, NULL, "%s", rcn_err_format(&n->rj.err, why, sizeof(why)));
+	rcn_run_log(n->o, LOG_ERROR, NULL, "%s", rcn_err_format(&n->rj.err, why, sizeof(why)));
 	n->out->exit_code = EXIT_DB; /* nothing committed */
 	return false;
 }
@@ -989,7 +555,7 @@ static bool store_results(night *n)
 {
 	const rcn_run_opts *o = n->o;
 	long later = 0;
-	n->counts = counts_json(n->out, n->findings, n->n_findings);
+	n->counts = rcn_run_counts_json(n->out, n->findings, n->n_findings);
 	rcn_run_info info = {.day = o->day,
 			     .started_at = n->started,
 			     .exit_status = n->out->exit_code,
@@ -1005,7 +571,7 @@ static bool store_results(night *n)
 	n->rj.info = &info;
 	rcn_rc stored;
 	if (n->stream.started) {
-		stored = stream_close(&n->stream, &n->err);
+		stored = rcn_run_stream_close(&n->stream, &n->err);
 		if (stored == RCN_OK)
 			stored = rcn_results_finish(n->stream.res, &info, n->moves, n->n_moves, n->settlements.v,
 						    n->settlements.n, &later, &n->err);
@@ -1017,7 +583,7 @@ static bool store_results(night *n)
 	n->rj.info = NULL; /* info is this function's */
 	if (!ready) {	   /* nothing committed; the reports' own directory is gone */
 		if (stored && !n->rj.gate_reached)
-			db_fail(o, &n->err, n->out);
+			rcn_run_db_fail(o, &n->err, n->out);
 		return false;
 	}
 	if (stored) {
@@ -1025,10 +591,10 @@ static bool store_results(night *n)
 		return night_db_fail(n);
 	}
 	if (later > 0)
-		log_line(o, LOG_INFO, NULL,
-			 "%ld later business date(s) were reconciled with this date's old suspense "
-			 "and are now marked stale: re-run them (oldest first)",
-			 later);
+		rcn_run_log(o, LOG_INFO, NULL,
+			    "%ld later business date(s) were reconciled with this date's old suspense "
+			    "and are now marked stale: re-run them (oldest first)",
+			    later);
 	return true;
 }
 
@@ -1040,7 +606,7 @@ static bool write_reports_and_store(night *n)
 	if (!(n->o->dry_run ? reports_ready(n) : store_results(n)))
 		return false;
 	n->clock.s[ST_REPORTS] = n->rj.seconds;
-	stage_done(&n->clock, ST_RESULTS);
+	rcn_run_stage_done(&n->clock, ST_RESULTS);
 	return true;
 }
 
@@ -1050,26 +616,26 @@ static bool publish_reports(night *n)
 {
 	const rcn_run_opts *o = n->o;
 	char why[1200];
-	test_kill_point("after_commit");
+	rcn_run_kill_point("after_commit");
 	if (rcn_report_commit(&n->rdir, &n->err)) {
-		log_line(o, LOG_ERROR, NULL, "%s", rcn_err_format(&n->err, why, sizeof(why)));
+		rcn_run_log(o, LOG_ERROR, NULL, "%s", rcn_err_format(&n->err, why, sizeof(why)));
 		if (o->dry_run) {
 			n->out->exit_code = EXIT_DB; /* nothing committed */
 			return false;
 		}
 		/* the database has the night: say so, and leave the staged reports
 		 * for the next run (recon_runs.publish_state = 'staged') */
-		log_line(o, LOG_ERROR, NULL,
-			 "the results are committed to the database, but the reports could not be published; "
-			 "they wait in %s and the next recon run (of any date) or recon status publishes them",
-			 n->rdir.tmp_dir);
+		rcn_run_log(o, LOG_ERROR, NULL,
+			    "the results are committed to the database, but the reports could not be published; "
+			    "they wait in %s and the next recon run (of any date) or recon status publishes them",
+			    n->rdir.tmp_dir);
 		n->out->exit_code = EXIT_UNPUBLISHED;
 		return false;
 	}
 	if (!o->dry_run && rcn_db_set_publish_state(n->db, n->run_id, "published", &n->err))
-		log_line(o, LOG_ERROR, NULL,
-			 "the reports are published, but recording it failed (the next run will): %s",
-			 rcn_err_format(&n->err, why, sizeof(why)));
+		rcn_run_log(o, LOG_ERROR, NULL,
+			    "the reports are published, but recording it failed (the next run will): %s",
+			    rcn_err_format(&n->err, why, sizeof(why)));
 	if (!realpath(n->rdir.final_dir, n->out->reports_path))
 		snprintf(n->out->reports_path, sizeof(n->out->reports_path), "%s", n->rdir.final_dir);
 	return true;
@@ -1080,7 +646,7 @@ static bool log_summary(night *n)
 {
 	const rcn_run_opts *o = n->o;
 	for (int i = 0; i < n->out->n_problems; i++)
-		log_line(o, LOG_ERROR, NULL, "PROBLEM: %s", n->out->problems[i]);
+		rcn_run_log(o, LOG_ERROR, NULL, "PROBLEM: %s", n->out->problems[i]);
 	long carried = rcn_match_carried_rows(n->m);
 	char carried_note[64] = "";
 	if (carried)
@@ -1088,14 +654,14 @@ static bool log_summary(night *n)
 	/* each side balances as in summary.csv; the findings (rows of discrepancies.csv) are counted apart,
 	 * since one finding may stand for two rows (a double charge) or none (a file's fee total) */
 	const rcn_run_balance *c = &n->out->channel, *l = &n->out->ledger;
-	log_line(o, LOG_INFO, NULL,
-		 "%ld statement rows%s: %ld matched, %ld discrepancies, %ld pending, %ld quarantined; "
-		 "%ld ledger items: %ld matched, %ld discrepancies, %ld pending, %ld quarantined; %ld findings%s",
-		 c->rows_in, carried_note, c->matched, c->discrepancies, c->pending, c->quarantined, l->rows_in,
-		 l->matched, l->discrepancies, l->pending, l->quarantined, n->out->discrepancies,
-		 o->dry_run ? " (dry run: nothing committed)" : "");
+	rcn_run_log(o, LOG_INFO, NULL,
+		    "%ld statement rows%s: %ld matched, %ld discrepancies, %ld pending, %ld quarantined; "
+		    "%ld ledger items: %ld matched, %ld discrepancies, %ld pending, %ld quarantined; %ld findings%s",
+		    c->rows_in, carried_note, c->matched, c->discrepancies, c->pending, c->quarantined, l->rows_in,
+		    l->matched, l->discrepancies, l->pending, l->quarantined, n->out->discrepancies,
+		    o->dry_run ? " (dry run: nothing committed)" : "");
 	if (o->timings)
-		log_timings(o, &n->clock, n->jobs, n->n_src);
+		rcn_run_log_timings(o, &n->clock, n->jobs, n->n_src);
 	return true;
 }
 
@@ -1105,13 +671,14 @@ static bool log_summary(night *n)
 static void night_end(night *n)
 {
 	const rcn_run_opts *o = n->o;
-	stream_free(&n->stream, n->sink);
+	rcn_run_stream_free(&n->stream, n->sink);
 	if (n->locked)
 		rcn_db_unlock_date(n->db, o->day);
 	rcn_db_close(n->db);
 	rcn_alert_outcome outcome = {n->tallies, n->n_tallies, n->findings, n->n_findings};
-	alert_after_run(o, n->out, n->tallies ? &outcome : NULL, n->inputs, n->n_src);
-	write_metrics(o, n->out, n->t0, n->tallies, n->n_tallies, n->tallies ? n->kinds : NULL, &n->settlements);
+	rcn_run_alert(o, n->out, n->tallies ? &outcome : NULL, n->inputs, n->n_src);
+	rcn_run_write_metrics(o, n->out, n->t0, n->tallies, n->n_tallies, n->tallies ? n->kinds : NULL,
+			      &n->settlements);
 	rcn_match_free(n->m);
 	rcn_findings_free(n->sink);
 	free(n->counts);
