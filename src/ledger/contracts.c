@@ -148,16 +148,11 @@ static rcn_rc load_batch(rcn_db *db, const char *const params[3], const rcn_ledg
 {
 	rcn_rc rc = RCN_OK;
 	rcn_debit_attempt *attempts = NULL;
-	PGresult *att = NULL, *res = PQexecParams(db->conn, CONTRACTS_SQL, 3, NULL, params, NULL, NULL, 0);
-	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQnfields(res) != CONTRACT_COLUMNS) {
-		rc = rcn_pq_fail(db, res, err, "ledger contracts");
+	PGresult *att = NULL, *res = NULL;
+	if ((rc = rcn_pq_query(db, CONTRACTS_SQL, 3, params, PGRES_TUPLES_OK, CONTRACT_COLUMNS, "ledger contracts",
+			       &res, err)) ||
+	    (rc = rcn_pq_query(db, ATTEMPTS_SQL, 3, params, PGRES_TUPLES_OK, 4, "ledger contract attempts", &att, err)))
 		goto cleanup;
-	}
-	att = PQexecParams(db->conn, ATTEMPTS_SQL, 3, NULL, params, NULL, NULL, 0);
-	if (PQresultStatus(att) != PGRES_TUPLES_OK || PQnfields(att) != 4) {
-		rc = rcn_pq_fail(db, att, err, "ledger contract attempts");
-		goto cleanup;
-	}
 	attempts = attempts_of(att);
 	/* both sorted by contract_id in byte order: one walk pairs them */
 	for (int i = 0, k = 0, n_att = PQntuples(att); i < PQntuples(res); i++) {

@@ -8,6 +8,7 @@
 
 #include "ledger/db_internal.h"
 #include "ledger/migrations.h"
+#include "ledger/pgtext.h"
 
 /* Messages are capped well above rcn_err.msg so redaction sees everything. */
 #define MSG_LIMIT (64u * 1024u)
@@ -148,6 +149,37 @@ rcn_rc rcn_pq_command(rcn_db *db, const char *sql, rcn_err *err, const char *wha
 	return rc;
 }
 
+rcn_rc rcn_pq_query(rcn_db *db, const char *sql, int n, const char *const *params, ExecStatusType want, int nfields,
+		    const char *what, PGresult **out, rcn_err *err)
+{
+	PGresult *res = PQexecParams(db->conn, sql, n, NULL, params, NULL, NULL, 0);
+	if (out)
+		*out = NULL;
+	if (PQresultStatus(res) != want || (nfields >= 0 && PQnfields(res) != nfields)) {
+		rcn_rc rc = rcn_pq_fail(db, res, err, what);
+		PQclear(res);
+		return rc;
+	}
+	if (out)
+		*out = res;
+	else
+		PQclear(res);
+	return RCN_OK;
+}
+
+rcn_rc rcn_pq_int64(rcn_db *db, const char *sql, int n, const char *const *params, const char *what, int64_t *out,
+		    rcn_err *err)
+{
+	PGresult *res;
+	rcn_rc rc = rcn_pq_query(db, sql, n, params, PGRES_TUPLES_OK, 1, what, &res, err);
+	if (rc != RCN_OK)
+		return rc;
+	if (PQntuples(res) != 1 || !rcn_pgtext_int64(PQgetvalue(res, 0, 0), out))
+		rc = rcn_pq_fail(db, res, err, what);
+	PQclear(res);
+	return rc;
+}
+
 rcn_rc rcn_pq_put_literal(rcn_db *db, rcn_buf *b, const char *s, rcn_err *err)
 {
 	char *lit = PQescapeLiteral(db->conn, s, strlen(s));
@@ -255,14 +287,13 @@ rcn_rc rcn_pq_require_idle(rcn_db *db, rcn_err *err, const char *what)
 static rcn_rc migration_applied(rcn_db *db, const char *name, bool *applied, rcn_err *err)
 {
 	const char *params[1] = {name};
-	PGresult *res = PQexecParams(db->conn, "SELECT 1 FROM recon_schema_migrations WHERE name = $1", 1, NULL, params,
-				     NULL, NULL, 0);
-	rcn_rc rc = RCN_OK;
-	if (PQresultStatus(res) != PGRES_TUPLES_OK)
-		rc = rcn_pq_fail(db, res, err, "schema migration");
-	else
+	PGresult *res;
+	rcn_rc rc = rcn_pq_query(db, "SELECT 1 FROM recon_schema_migrations WHERE name = $1", 1, params,
+				 PGRES_TUPLES_OK, -1, "schema migration", &res, err);
+	if (rc == RCN_OK) {
 		*applied = PQntuples(res) > 0;
-	PQclear(res);
+		PQclear(res);
+	}
 	return rc;
 }
 
@@ -276,11 +307,8 @@ static rcn_rc apply_migration(rcn_db *db, const struct rcn_migration *m, rcn_err
 	rc = rcn_pq_command(db, m->sql, err, what);
 	if (rc == RCN_OK) {
 		const char *params[1] = {m->name};
-		PGresult *res = PQexecParams(db->conn, "INSERT INTO recon_schema_migrations (name) VALUES ($1)", 1,
-					     NULL, params, NULL, NULL, 0);
-		if (PQresultStatus(res) != PGRES_COMMAND_OK)
-			rc = rcn_pq_fail(db, res, err, what);
-		PQclear(res);
+		rc = rcn_pq_query(db, "INSERT INTO recon_schema_migrations (name) VALUES ($1)", 1, params,
+				  PGRES_COMMAND_OK, -1, what, NULL, err);
 	}
 	if (rc == RCN_OK)
 		rc = rcn_pq_command(db, "COMMIT", err, what);

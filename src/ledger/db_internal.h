@@ -22,6 +22,16 @@ rcn_rc rcn_pq_fail(rcn_db *db, const PGresult *res, rcn_err *err, const char *wh
 
 /* Runs a statement that takes no parameters and returns no rows we need. */
 rcn_rc rcn_pq_command(rcn_db *db, const char *sql, rcn_err *err, const char *what);
+/* sql with its n text parameters (never spliced into the text), and the
+ * answer checked: status `want` (PGRES_TUPLES_OK or PGRES_COMMAND_OK) and,
+ * for rows, `nfields` columns (-1: any). On success *out holds the result for
+ * the caller to PQclear (out NULL: cleared here); on failure nothing is left
+ * and err says `what` was being done. */
+rcn_rc rcn_pq_query(rcn_db *db, const char *sql, int n, const char *const *params, ExecStatusType want, int nfields,
+		    const char *what, PGresult **out, rcn_err *err);
+/* A query whose answer is one row of one integer (a count, a RETURNING id). */
+rcn_rc rcn_pq_int64(rcn_db *db, const char *sql, int n, const char *const *params, const char *what, int64_t *out,
+		    rcn_err *err);
 
 /* RCN_EDB unless the connection is outside any transaction block. */
 rcn_rc rcn_pq_require_idle(rcn_db *db, rcn_err *err, const char *what);

@@ -96,25 +96,23 @@ rcn_rc rcn_ledger_load_suspense(rcn_db *db, rcn_date day, bool *had_run, const r
 {
 	char date[11];
 	const char *params[1] = {rcn_date_format(date, day)};
-	rcn_rc rc = RCN_OK;
-	PGresult *res = PQexecParams(db->conn, HAD_RUN_SQL, 1, NULL, params, NULL, NULL, 0);
-	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1)
+	PGresult *res;
+	rcn_rc rc = rcn_pq_query(db, HAD_RUN_SQL, 1, params, PGRES_TUPLES_OK, -1, "suspense", &res, err);
+	if (rc != RCN_OK)
+		return rc;
+	if (PQntuples(res) != 1)
 		rc = rcn_pq_fail(db, res, err, "suspense");
 	else if (had_run)
 		*had_run = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
 	PQclear(res);
-	if (rc != RCN_OK)
+	if (rc != RCN_OK ||
+	    (rc = rcn_pq_query(db, SUSPENSE_SQL, 1, params, PGRES_TUPLES_OK, S__COUNT, "suspense", &res, err)))
 		return rc;
-	res = PQexecParams(db->conn, SUSPENSE_SQL, 1, NULL, params, NULL, NULL, 0);
-	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQnfields(res) != S__COUNT) {
-		rc = rcn_pq_fail(db, res, err, "suspense");
-	} else {
-		for (int i = 0; i < PQntuples(res) && rc == RCN_OK; i++) {
-			rcn_finding f;
-			rc = suspense_row(res, i, &f, err);
-			if (rc == RCN_OK && sink->suspense)
-				sink->suspense(sink->ctx, &f);
-		}
+	for (int i = 0; i < PQntuples(res) && rc == RCN_OK; i++) {
+		rcn_finding f;
+		rc = suspense_row(res, i, &f, err);
+		if (rc == RCN_OK && sink->suspense)
+			sink->suspense(sink->ctx, &f);
 	}
 	PQclear(res);
 	return rc;

@@ -12,23 +12,20 @@ static const char UNPUBLISHED_SQL[] =
 
 rcn_rc rcn_db_unpublished(rcn_db *db, void (*fn)(void *ctx, const rcn_unpublished *u), void *ctx, rcn_err *err)
 {
-	PGresult *res = PQexecParams(db->conn, UNPUBLISHED_SQL, 0, NULL, NULL, NULL, NULL, 0);
-	rcn_rc rc = RCN_OK;
-	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQnfields(res) != 5) {
-		rc = rcn_pq_fail(db, res, err, "reading recon_runs");
-	} else {
-		for (int i = 0; i < PQntuples(res) && rc == RCN_OK; i++) {
-			rcn_unpublished u = {.reports_dir = PQgetvalue(res, i, 2),
-					     .staged_dir = PQgetvalue(res, i, 3),
-					     .staged_id = PQgetvalue(res, i, 4)};
-			const char *day = PQgetvalue(res, i, 1);
-			if (!rcn_pgtext_int64(PQgetvalue(res, i, 0), &u.run_id) ||
-			    rcn_date_parse(&u.day, day, strlen(day), NULL) != RCN_OK)
-				rc = rcn_err_set(err, RCN_EDB, "", 0, "recon_runs: a run of %s does not read back",
-						 day);
-			else
-				fn(ctx, &u);
-		}
+	PGresult *res;
+	rcn_rc rc = rcn_pq_query(db, UNPUBLISHED_SQL, 0, NULL, PGRES_TUPLES_OK, 5, "reading recon_runs", &res, err);
+	if (rc != RCN_OK)
+		return rc;
+	for (int i = 0; i < PQntuples(res) && rc == RCN_OK; i++) {
+		rcn_unpublished u = {.reports_dir = PQgetvalue(res, i, 2),
+				     .staged_dir = PQgetvalue(res, i, 3),
+				     .staged_id = PQgetvalue(res, i, 4)};
+		const char *day = PQgetvalue(res, i, 1);
+		if (!rcn_pgtext_int64(PQgetvalue(res, i, 0), &u.run_id) ||
+		    rcn_date_parse(&u.day, day, strlen(day), NULL) != RCN_OK)
+			rc = rcn_err_set(err, RCN_EDB, "", 0, "recon_runs: a run of %s does not read back", day);
+		else
+			fn(ctx, &u);
 	}
 	PQclear(res);
 	return rc;
@@ -39,11 +36,8 @@ rcn_rc rcn_db_set_publish_state(rcn_db *db, int64_t run_id, const char *state, r
 	char id[24];
 	snprintf(id, sizeof id, "%lld", (long long)run_id);
 	const char *params[2] = {id, state};
-	PGresult *res = PQexecParams(db->conn,
-				     "UPDATE recon_runs SET publish_state = $2 WHERE run_id = $1::bigint "
-				     "AND publish_state = 'staged'",
-				     2, NULL, params, NULL, NULL, 0);
-	rcn_rc rc = PQresultStatus(res) == PGRES_COMMAND_OK ? RCN_OK : rcn_pq_fail(db, res, err, "storing recon_runs");
-	PQclear(res);
-	return rc;
+	return rcn_pq_query(db,
+			    "UPDATE recon_runs SET publish_state = $2 WHERE run_id = $1::bigint "
+			    "AND publish_state = 'staged'",
+			    2, params, PGRES_COMMAND_OK, -1, "storing recon_runs", NULL, err);
 }

@@ -328,22 +328,12 @@ static rcn_rc insert_run(rcn_db *db, const char *date, const rcn_run_info *run, 
 		run->staged_dir ? run->staged_id : NULL,
 	};
 	const char *day[1] = {date};
-	PGresult *res = PQexecParams(db->conn, SUPERSEDE_SQL, 1, NULL, day, NULL, NULL, 0);
-	if (PQresultStatus(res) != PGRES_COMMAND_OK)
-		rc = rcn_pq_fail(db, res, err, "storing recon_runs");
-	PQclear(res);
-	if (rc != RCN_OK) {
-		rcn_buf_free(&inputs);
-		return rc;
-	}
-	res = PQexecParams(db->conn, INSERT_RUN_SQL, 11, NULL, params, NULL, NULL, 0);
 	int64_t id = 0;
-	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1 ||
-	    !rcn_pgtext_int64(PQgetvalue(res, 0, 0), &id))
-		rc = rcn_pq_fail(db, res, err, "storing recon_runs");
-	else if (run->run_id)
+	rc = rcn_pq_query(db, SUPERSEDE_SQL, 1, day, PGRES_COMMAND_OK, -1, "storing recon_runs", NULL, err);
+	if (rc == RCN_OK)
+		rc = rcn_pq_int64(db, INSERT_RUN_SQL, 11, params, "storing recon_runs", &id, err);
+	if (rc == RCN_OK && run->run_id)
 		*run->run_id = id;
-	PQclear(res);
 	rcn_buf_free(&inputs);
 	return rc;
 }
@@ -431,17 +421,16 @@ static rcn_rc carry_digest(rcn_date day, rcn_finding *const *pending, size_t n_p
 static rcn_rc carry_changed(rcn_db *db, const char *date, const char *digest, bool *changed, rcn_err *err)
 {
 	const char *params[1] = {date};
-	PGresult *res = PQexecParams(db->conn,
-				     "SELECT carry_digest FROM recon_runs WHERE business_date = $1::date "
-				     "ORDER BY run_id DESC LIMIT 1",
-				     1, NULL, params, NULL, NULL, 0);
-	rcn_rc rc = RCN_OK;
-	if (PQresultStatus(res) != PGRES_TUPLES_OK)
-		rc = rcn_pq_fail(db, res, err, "reading recon_runs");
-	else
-		*changed = PQntuples(res) == 0 || PQgetisnull(res, 0, 0) || strcmp(PQgetvalue(res, 0, 0), digest) != 0;
+	PGresult *res;
+	rcn_rc rc = rcn_pq_query(db,
+				 "SELECT carry_digest FROM recon_runs WHERE business_date = $1::date "
+				 "ORDER BY run_id DESC LIMIT 1",
+				 1, params, PGRES_TUPLES_OK, -1, "reading recon_runs", &res, err);
+	if (rc != RCN_OK)
+		return rc;
+	*changed = PQntuples(res) == 0 || PQgetisnull(res, 0, 0) || strcmp(PQgetvalue(res, 0, 0), digest) != 0;
 	PQclear(res);
-	return rc;
+	return RCN_OK;
 }
 
 /* Runs after `date` started from the suspense `date` just replaced. Every
@@ -451,26 +440,17 @@ static rcn_rc mark_later_stale(rcn_db *db, const char *date, long *later_dates, 
 	char reason[64];
 	snprintf(reason, sizeof reason, "suspense of %s changed", date);
 	const char *params[2] = {date, reason};
-	PGresult *res = PQexecParams(db->conn,
-				     "UPDATE recon_runs SET stale = true, stale_reason = $2 "
-				     "WHERE business_date > $1::date AND NOT stale",
-				     2, NULL, params, NULL, NULL, 0);
-	rcn_rc rc = RCN_OK;
-	if (PQresultStatus(res) != PGRES_COMMAND_OK)
-		rc = rcn_pq_fail(db, res, err, "marking later runs stale");
-	PQclear(res);
-	if (rc != RCN_OK)
-		return rc;
-	res = PQexecParams(db->conn,
-			   "SELECT count(DISTINCT business_date) FROM recon_runs WHERE business_date > $1::date", 1,
-			   NULL, params, NULL, NULL, 0);
 	int64_t count = 0;
-	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1 ||
-	    !rcn_pgtext_int64(PQgetvalue(res, 0, 0), &count))
-		rc = rcn_pq_fail(db, res, err, "counting later runs");
-	else if (later_dates)
+	rcn_rc rc = rcn_pq_query(db,
+				 "UPDATE recon_runs SET stale = true, stale_reason = $2 "
+				 "WHERE business_date > $1::date AND NOT stale",
+				 2, params, PGRES_COMMAND_OK, -1, "marking later runs stale", NULL, err);
+	if (rc == RCN_OK)
+		rc = rcn_pq_int64(db,
+				  "SELECT count(DISTINCT business_date) FROM recon_runs WHERE business_date > $1::date",
+				  1, params, "counting later runs", &count, err);
+	if (rc == RCN_OK && later_dates)
 		*later_dates = (long)count;
-	PQclear(res);
 	return rc;
 }
 
@@ -517,10 +497,7 @@ rcn_rc rcn_results_begin(rcn_results **out, rcn_db *db, rcn_date day, rcn_err *e
 				 "DELETE FROM recon_suspense WHERE business_date = $1::date",
 				 "DELETE FROM recon_movements WHERE business_date = $1::date"};
 	for (size_t i = 0; i < sizeof deletes / sizeof deletes[0] && rc == RCN_OK; i++) {
-		PGresult *res = PQexecParams(db->conn, deletes[i], 1, NULL, params, NULL, NULL, 0);
-		if (PQresultStatus(res) != PGRES_COMMAND_OK)
-			rc = rcn_pq_fail(db, res, err, "replacing results");
-		PQclear(res);
+		rc = rcn_pq_query(db, deletes[i], 1, params, PGRES_COMMAND_OK, -1, "replacing results", NULL, err);
 	}
 	if (rc == RCN_OK)
 		rc = copy_open(db, &w->disc, "recon_discrepancies", FINDING_COLUMNS, true, err);

@@ -17,30 +17,27 @@ rcn_rc rcn_db_load_open_settlements(rcn_db *db, rcn_date day, void (*fn)(void *c
 {
 	char date[11];
 	const char *params[1] = {rcn_date_format(date, day)};
-	PGresult *res = PQexecParams(db->conn, OPEN_SQL, 1, NULL, params, NULL, NULL, 0);
-	rcn_rc rc = RCN_OK;
-	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQnfields(res) != 9) {
-		rc = rcn_pq_fail(db, res, err, "open settlements");
-	} else {
-		for (int i = 0; i < PQntuples(res) && rc == RCN_OK; i++) {
-			rcn_settlement s;
-			memset(&s, 0, sizeof(s));
-			s.channel = PQgetvalue(res, i, 1);
-			s.merchant_id = PQgetvalue(res, i, 2);
-			s.cycle = PQgetvalue(res, i, 3);
-			s.status = RCN_SETTLE_DUE;
-			const char *b = PQgetvalue(res, i, 0), *d = PQgetvalue(res, i, 8);
-			if (rcn_date_parse(&s.business_date, b, strlen(b), NULL) ||
-			    rcn_date_parse(&s.due_date, d, strlen(d), NULL) ||
-			    !rcn_pgtext_int64(PQgetvalue(res, i, 4), &s.amount.payments_fen) ||
-			    !rcn_pgtext_int64(PQgetvalue(res, i, 5), &s.amount.refunds_fen) ||
-			    !rcn_pgtext_int64(PQgetvalue(res, i, 6), &s.amount.fee) ||
-			    !rcn_pgtext_int64(PQgetvalue(res, i, 7), &s.amount.net_fen))
-				rc = rcn_err_set(err, RCN_EDB, "", 0,
-						 "recon_settlements: a row of %s does not read back", b);
-			else
-				fn(ctx, &s);
-		}
+	PGresult *res;
+	rcn_rc rc = rcn_pq_query(db, OPEN_SQL, 1, params, PGRES_TUPLES_OK, 9, "open settlements", &res, err);
+	if (rc != RCN_OK)
+		return rc;
+	for (int i = 0; i < PQntuples(res) && rc == RCN_OK; i++) {
+		rcn_settlement s;
+		memset(&s, 0, sizeof(s));
+		s.channel = PQgetvalue(res, i, 1);
+		s.merchant_id = PQgetvalue(res, i, 2);
+		s.cycle = PQgetvalue(res, i, 3);
+		s.status = RCN_SETTLE_DUE;
+		const char *b = PQgetvalue(res, i, 0), *d = PQgetvalue(res, i, 8);
+		if (rcn_date_parse(&s.business_date, b, strlen(b), NULL) ||
+		    rcn_date_parse(&s.due_date, d, strlen(d), NULL) ||
+		    !rcn_pgtext_int64(PQgetvalue(res, i, 4), &s.amount.payments_fen) ||
+		    !rcn_pgtext_int64(PQgetvalue(res, i, 5), &s.amount.refunds_fen) ||
+		    !rcn_pgtext_int64(PQgetvalue(res, i, 6), &s.amount.fee) ||
+		    !rcn_pgtext_int64(PQgetvalue(res, i, 7), &s.amount.net_fen))
+			rc = rcn_err_set(err, RCN_EDB, "", 0, "recon_settlements: a row of %s does not read back", b);
+		else
+			fn(ctx, &s);
 	}
 	PQclear(res);
 	return rc;
@@ -77,15 +74,11 @@ static const char *opt(const PGresult *res, int row, int col)
 rcn_rc rcn_db_store_settlements(rcn_db *db, const char *date, const rcn_settlement *s, size_t n, rcn_err *err)
 {
 	const char *params[1] = {date};
-	PGresult *old = PQexecParams(db->conn, CHECKED_SQL, 1, NULL, params, NULL, NULL, 0);
-	rcn_rc rc = PQresultStatus(old) == PGRES_TUPLES_OK ? RCN_OK : rcn_pq_fail(db, old, err, "settlements");
-	PGresult *res = NULL;
-	if (rc == RCN_OK) {
-		res = PQexecParams(db->conn, "DELETE FROM recon_settlements WHERE business_date = $1::date", 1, NULL,
-				   params, NULL, NULL, 0);
-		rc = PQresultStatus(res) == PGRES_COMMAND_OK ? RCN_OK : rcn_pq_fail(db, res, err, "settlements");
-		PQclear(res);
-	}
+	PGresult *old = NULL, *res = NULL;
+	rcn_rc rc = rcn_pq_query(db, CHECKED_SQL, 1, params, PGRES_TUPLES_OK, -1, "settlements", &old, err);
+	if (rc == RCN_OK)
+		rc = rcn_pq_query(db, "DELETE FROM recon_settlements WHERE business_date = $1::date", 1, params,
+				  PGRES_COMMAND_OK, -1, "settlements", NULL, err);
 	for (size_t i = 0; i < n && rc == RCN_OK; i++) {
 		char bdate[11], due[11], on[11], gross[24], refund[24], fee[24], net[24], settled[24];
 		rcn_date_format(bdate, s[i].business_date);

@@ -47,13 +47,10 @@ rcn_rc rcn_db_recent_runs(rcn_db *db, const char *tz, int days, void (*fn)(void 
 	char limit[16];
 	snprintf(limit, sizeof limit, "%d", days);
 	const char *params[2] = {tz, limit};
-	PGresult *res = PQexecParams(db->conn, RECENT_SQL, 2, NULL, params, NULL, NULL, 0);
-	rcn_rc rc = RCN_OK;
-	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQnfields(res) != 11) {
-		rc = rcn_pq_fail(db, res, err, "reading recon_runs");
-		PQclear(res);
+	PGresult *res;
+	rcn_rc rc = rcn_pq_query(db, RECENT_SQL, 2, params, PGRES_TUPLES_OK, 11, "reading recon_runs", &res, err);
+	if (rc != RCN_OK)
 		return rc;
-	}
 	for (int i = 0; i < PQntuples(res) && rc == RCN_OK; i++) {
 		rcn_run_summary r;
 		memset(&r, 0, sizeof r);
@@ -82,14 +79,11 @@ rcn_rc rcn_db_recent_runs(rcn_db *db, const char *tz, int days, void (*fn)(void 
 
 rcn_rc rcn_db_stale_dates(rcn_db *db, void (*fn)(void *ctx, rcn_date day), void *ctx, rcn_date *last, rcn_err *err)
 {
-	PGresult *res = PQexec(db->conn, STALE_SQL);
-	rcn_rc rc = RCN_OK;
 	*last = -1;
-	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQnfields(res) != 2) {
-		rc = rcn_pq_fail(db, res, err, "reading recon_runs");
-		PQclear(res);
+	PGresult *res;
+	rcn_rc rc = rcn_pq_query(db, STALE_SQL, 0, NULL, PGRES_TUPLES_OK, 2, "reading recon_runs", &res, err);
+	if (rc != RCN_OK)
 		return rc;
-	}
 	for (int i = 0; i < PQntuples(res) && rc == RCN_OK; i++) {
 		rcn_date day;
 		if (!read_date(PQgetvalue(res, i, 0), &day)) {
