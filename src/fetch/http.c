@@ -114,17 +114,34 @@ static bool is_sftp_url(const char *url)
 	return strncasecmp(url, "sftp://", 7) == 0;
 }
 
+/* A URL's authority ("user:pass@host:port", after "://" and up to the path,
+ * query or fragment), split at the last '@'. Without "://" the URL is taken
+ * as an authority from its start, and the answer is false. */
+typedef struct {
+	const char *auth, *host; /* host: the authority after the user info */
+	size_t auth_len, host_len;
+} url_authority;
+
+static bool authority_of(const char *url, url_authority *a)
+{
+	const char *sep = strstr(url, "://");
+	a->auth = sep ? sep + 3 : url;
+	a->auth_len = strcspn(a->auth, "/?#");
+	a->host = a->auth;
+	for (size_t i = 0; i < a->auth_len; i++) /* user info ends at the last '@' */
+		if (a->auth[i] == '@')
+			a->host = a->auth + i + 1;
+	a->host_len = a->auth_len - (size_t)(a->host - a->auth);
+	return sep != NULL;
+}
+
 /* The host of a URL, without user name or port ("::1" for "[::1]:22"). */
 static void url_host(char *out, size_t n, const char *url)
 {
-	const char *sep = strstr(url, "://");
-	const char *auth = sep ? sep + 3 : url;
-	size_t auth_len = strcspn(auth, "/?#");
-	const char *host = auth;
-	for (size_t i = 0; i < auth_len; i++)
-		if (auth[i] == '@')
-			host = auth + i + 1;
-	size_t len = auth_len - (size_t)(host - auth);
+	url_authority a;
+	(void)authority_of(url, &a);
+	const char *host = a.host;
+	size_t len = a.host_len;
 	if (len && host[0] == '[') {
 		const char *close = memchr(host, ']', len);
 		len = close ? (size_t)(close - host - 1) : len - 1;
@@ -140,17 +157,10 @@ static void url_host(char *out, size_t n, const char *url)
 /* The user name (and password) of a URL into out, "" when there is none. */
 static void url_userinfo(char *out, size_t n, const char *url)
 {
+	url_authority a;
 	out[0] = '\0';
-	const char *sep = strstr(url, "://");
-	if (!sep)
-		return;
-	const char *auth = sep + 3;
-	size_t auth_len = strcspn(auth, "/?#");
-	for (size_t i = auth_len; i > 0; i--)
-		if (auth[i - 1] == '@') {
-			snprintf(out, n, "%.*s", (int)(i - 1), auth);
-			return;
-		}
+	if (authority_of(url, &a) && a.host > a.auth)
+		snprintf(out, n, "%.*s", (int)(a.host - a.auth - 1), a.auth);
 }
 
 void rcn_http_safe_url(char *out, size_t n, const char *url)
@@ -161,22 +171,14 @@ void rcn_http_safe_url(char *out, size_t n, const char *url)
 	if (!url)
 		return;
 	size_t end = strcspn(url, "?#");
-	const char *sep = strstr(url, "://");
-	if (!sep || (size_t)(sep - url) > end) {
+	url_authority a;
+	if (!authority_of(url, &a) || (size_t)(a.auth - 3 - url) > end) {
 		snprintf(out, n, "%.*s", (int)end, url);
 		return;
 	}
-	const char *auth = sep + 3;
-	size_t auth_len = strcspn(auth, "/?#");
-	/* userinfo ends at the last '@' of the authority */
-	const char *host = auth;
-	for (size_t i = 0; i < auth_len; i++)
-		if (auth[i] == '@')
-			host = auth + i + 1;
-	size_t host_len = auth_len - (size_t)(host - auth);
-	const char *path = auth + auth_len;
+	const char *path = a.auth + a.auth_len;
 	size_t path_len = strcspn(path, "?#");
-	snprintf(out, n, "%.*s%.*s%.*s", (int)(auth - url), url, (int)host_len, host, (int)path_len, path);
+	snprintf(out, n, "%.*s%.*s%.*s", (int)(a.auth - url), url, (int)a.host_len, a.host, (int)path_len, path);
 }
 
 const char *rcn_http_header(const rcn_http_response *r, const char *name)
