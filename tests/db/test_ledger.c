@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include "test_main.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -1072,28 +1073,13 @@ static void test_bad_conninfo(void **state)
 	assert_null(strchr(err.msg, '\n'));
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_migrate_twice),
-		cmocka_unit_test(test_window_cutoff),
-		cmocka_unit_test(test_window_escapes),
-		cmocka_unit_test(test_window_local_times),
-		cmocka_unit_test(test_site_sql_types),
-		cmocka_unit_test(test_times_out_of_range),
-		cmocka_unit_test(test_window_zone_changes),
-		cmocka_unit_test(test_window_pipelined),
-		cmocka_unit_test(test_snapshot),
-		cmocka_unit_test(test_site_sql),
-		cmocka_unit_test(test_window_expect),
-		cmocka_unit_test(test_lookup),
-		cmocka_unit_test(test_lookup_batches),
-		cmocka_unit_test(test_lock),
-		cmocka_unit_test(test_store_and_load_suspense),
-		cmocka_unit_test(test_restore_replaces),
-		cmocka_unit_test(test_store_streamed),
-		cmocka_unit_test(test_later_dates_stale),
-		cmocka_unit_test(test_bad_conninfo),
-	};
-	return cmocka_run_group_tests(tests, group_setup, db_test_close);
-}
+RCN_TEST_MAIN_FIXTURE(group_setup, db_test_close, cmocka_unit_test(test_migrate_twice),
+		      cmocka_unit_test(test_window_cutoff), cmocka_unit_test(test_window_escapes),
+		      cmocka_unit_test(test_window_local_times), cmocka_unit_test(test_site_sql_types),
+		      cmocka_unit_test(test_times_out_of_range), cmocka_unit_test(test_window_zone_changes),
+		      cmocka_unit_test(test_window_pipelined), cmocka_unit_test(test_snapshot),
+		      cmocka_unit_test(test_site_sql), cmocka_unit_test(test_window_expect),
+		      cmocka_unit_test(test_lookup), cmocka_unit_test(test_lookup_batches), cmocka_unit_test(test_lock),
+		      cmocka_unit_test(test_store_and_load_suspense), cmocka_unit_test(test_restore_replaces),
+		      cmocka_unit_test(test_store_streamed), cmocka_unit_test(test_later_dates_stale),
+		      cmocka_unit_test(test_bad_conninfo))

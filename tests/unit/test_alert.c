@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include "test_main.h"
 
 #include "recon/alert.h"
 
@@ -60,11 +61,4 @@ static void test_markdown_puts_problems_first(void **state)
 	free(body);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_json_lists_problems),
-		cmocka_unit_test(test_markdown_puts_problems_first),
-	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+RCN_TEST_MAIN(cmocka_unit_test(test_json_lists_problems), cmocka_unit_test(test_markdown_puts_problems_first))
