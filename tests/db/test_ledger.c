@@ -433,6 +433,7 @@ static void test_window_expect(void **state)
 	rcn_ledger_sink s = sink_for(&r);
 	s.expect_orders = on_expect;
 	rcn_ledger_window w = {day_of("2026-03-01"), 0, "Asia/Shanghai", NULL, NULL, false};
+	assert_ok(rcn_ledger_load_window(db, &w, &s, &err));
 	const char *want[] = {O_A, O_C, R_1, R_2};
 	expect_rows(&r, want, 4);
 	assert_int_equal(r.expect_calls, 1);
@@ -466,7 +467,6 @@ static void test_site_sql(void **state)
 		"SELECT refund_no, order_no, channel_refund_id, amount_fen, status, requested_at, refunded_at"
 		" FROM ledger_refunds WHERE status = 'SUCCESS'",
 		false};
-	assert_ok(rcn_ledger_load_window(db, &w, &s, &err));
 	const char *want[] = {
 		"O A|m1|WECHAT|4200A|PAID||2468||2026-03-01 23:59:59|20513",
 		"R R1|A|5000R1|SUCCESS|234||2026-03-01 23:59:59|20513|WECHAT|m1",
