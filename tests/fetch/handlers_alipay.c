@@ -36,17 +36,9 @@ static void sign_content(rcn_buf *out, const fx_params *ps)
  * private key, or another one for bad_signature). */
 static void reply_signed(fx_response *r, const fx_ctx *ctx, const char *obj, const char *key_file)
 {
-	rcn_key *key = NULL;
-	rcn_err err;
-	char path[4096], sig[1024];
-	snprintf(path, sizeof(path), "%s/keys/%s", ctx->state_dir, key_file);
-	if (rcn_key_load_private(&key, path, &err) != RCN_OK ||
-	    rcn_sign_rsa_sha256(sig, sizeof(sig), key, obj, strlen(obj), &err) != RCN_OK) {
-		rcn_key_free(key);
-		fx_reply_text(r, 500, "text/plain", "fixture: cannot sign the answer (keys missing?)\n");
+	char sig[1024];
+	if (!fx_sign_or_fail(sig, sizeof(sig), r, ctx, key_file, obj))
 		return;
-	}
-	rcn_key_free(key);
 	rcn_buf b;
 	rcn_buf_init(&b, 1 << 20);
 	/* Alipay's JSON escapes '/' in base64 and URLs: the raw text is what is signed */

@@ -50,18 +50,10 @@ static void put_encoded(rcn_buf *b, const char *s)
 /* Signs ans with key_name and replies "k=v&..." with URL-encoded values. */
 static void reply_form(fx_response *r, const fx_ctx *ctx, fx_params *ans, const char *key_name)
 {
-	char path[4096], digest[65], sig[1024];
-	rcn_key *key = NULL;
-	rcn_err err;
+	char digest[65], sig[1024];
 	digest_of(digest, ans);
-	fx_key_path(path, sizeof(path), ctx, key_name);
-	if (rcn_key_load_private(&key, path, &err) != RCN_OK ||
-	    rcn_sign_rsa_sha256(sig, sizeof(sig), key, digest, strlen(digest), &err) != RCN_OK) {
-		rcn_key_free(key);
-		fx_reply_text(r, 500, "text/plain", "fixture: cannot sign the answer (keys missing?)\n");
+	if (!fx_sign_or_fail(sig, sizeof(sig), r, ctx, key_name, digest))
 		return;
-	}
-	rcn_key_free(key);
 	fx_params_add(ans, "signature", sig);
 	rcn_buf b;
 	rcn_buf_init(&b, (size_t)256 << 20);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fetch/sign.h"
 #include "handlers_util.h"
 
 void fx_fixture_path(char *out, size_t n, const char *rel)
@@ -57,6 +58,20 @@ void fx_reply_text(fx_response *r, int status, const char *type, const char *tex
 	fx_status(r, status);
 	fx_header(r, "Content-Type", type);
 	fx_body(r, text, strlen(text));
+}
+
+bool fx_sign_or_fail(char *sig, size_t n, fx_response *r, const fx_ctx *ctx, const char *key_file, const char *text)
+{
+	rcn_key *key = NULL;
+	rcn_err err;
+	char path[4096];
+	fx_key_path(path, sizeof(path), ctx, key_file);
+	bool ok = rcn_key_load_private(&key, path, &err) == RCN_OK &&
+		  rcn_sign_rsa_sha256(sig, n, key, text, strlen(text), &err) == RCN_OK;
+	rcn_key_free(key);
+	if (!ok)
+		fx_reply_text(r, 500, "text/plain", "fixture: cannot sign the answer (keys missing?)\n");
+	return ok;
 }
 
 void fx_reply_cut(fx_response *r, int stall_s)

@@ -6,6 +6,7 @@
 #ifndef RECON_TESTS_FETCH_HANDLERS_UTIL_H
 #define RECON_TESTS_FETCH_HANDLERS_UTIL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "fixture_server.h"
@@ -21,6 +22,10 @@ void fx_key_line(char *out, size_t n, const fx_ctx *ctx, const char *name);
 /* The whole file (at most 64 MiB), NUL-terminated, owned by the caller
  * (free()), *n its length; NULL when it cannot be opened. */
 char *fx_read_file(const char *path, size_t *n);
+
+/* Signs text (RSA-SHA256, base64) into sig with the private key keys/<key_file>;
+ * false, with a 500 reply already made, when the key cannot sign. */
+bool fx_sign_or_fail(char *sig, size_t n, fx_response *r, const fx_ctx *ctx, const char *key_file, const char *text);
 
 /* A reply of status with Content-Type type and body text. */
 void fx_reply_text(fx_response *r, int status, const char *type, const char *text);
