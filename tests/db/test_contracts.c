@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include "test_main.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -155,12 +156,5 @@ static void test_unknown_period(void **state)
 				     "QUARTER or YEAR");
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_terms_and_history),
-		cmocka_unit_test(test_table_without_terms),
-		cmocka_unit_test(test_unknown_period),
-	};
-	return cmocka_run_group_tests(tests, group_setup, db_test_close);
-}
+RCN_TEST_MAIN_FIXTURE(group_setup, db_test_close, cmocka_unit_test(test_terms_and_history),
+		      cmocka_unit_test(test_table_without_terms), cmocka_unit_test(test_unknown_period))

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include "test_main.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -142,6 +143,17 @@ static rcn_ledger_sink sink_for(recorder *r)
 	return s;
 }
 
+/* Loads window w into a fresh recorder: its rows equal `want` (any order). */
+static void expect_window(const rcn_ledger_window *w, const char *const *want, size_t n)
+{
+	rcn_err err;
+	recorder r = {0};
+	rcn_ledger_sink s = sink_for(&r);
+	assert_ok(rcn_ledger_load_window(db, w, &s, &err));
+	expect_rows(&r, want, n);
+	recorder_free(&r);
+}
+
 static int group_setup(void **state)
 {
 	(void)state;
@@ -227,24 +239,18 @@ static void test_window_cutoff(void **state)
 	rcn_ledger_sink s = sink_for(&r);
 	rcn_ledger_window w = {day_of("2026-03-01"), 0, "Asia/Shanghai", NULL, NULL, false};
 	assert_ok(rcn_ledger_begin(db, &err));
-	assert_ok(rcn_ledger_load_window(db, &w, &s, &err));
 	const char *want[] = {O_A, O_C, R_1, R_2};
-	expect_rows(&r, want, 4);
-	recorder_free(&r);
+	expect_window(&w, want, 4);
 
 	w.day = day_of("2026-03-02");
-	assert_ok(rcn_ledger_load_window(db, &w, &s, &err));
 	const char *want2[] = {O_B, R_3};
-	expect_rows(&r, want2, 2);
-	recorder_free(&r);
+	expect_window(&w, want2, 2);
 
 	/* carry-over: [2026-02-26, 2026-03-01] */
 	w.day = day_of("2026-03-01");
 	w.carry_days = 3;
-	assert_ok(rcn_ledger_load_window(db, &w, &s, &err));
 	const char *want3[] = {O_A, O_C, O_D, R_1, R_2};
-	expect_rows(&r, want3, 5);
-	recorder_free(&r);
+	expect_window(&w, want3, 5);
 	assert_ok(rcn_ledger_end(db, &err));
 
 	/* The same instants in UTC make other business dates. */
@@ -262,14 +268,9 @@ static void test_window_escapes(void **state)
 	sql("TRUNCATE ledger_orders, ledger_refunds");
 	sql("INSERT INTO ledger_orders VALUES (E'W\\t1', E'm\\tx\\ny\\\\z\\rq', '微信', '\\N', 10, 'CNY', 'PAID',"
 	    " '2026-03-01 00:00:00+00', '2026-03-01 00:00:00+00', E'\\\\N')");
-	rcn_err err;
-	recorder r = {0};
-	rcn_ledger_sink s = sink_for(&r);
 	rcn_ledger_window w = {day_of("2026-03-01"), 0, "Asia/Shanghai", NULL, NULL, false};
-	assert_ok(rcn_ledger_load_window(db, &w, &s, &err));
 	const char *want[] = {"O W\t1|m\tx\ny\\z\rq|微信|\\N|PAID|\\N|10||2026-03-01 08:00:00|20513"};
-	expect_rows(&r, want, 1);
-	recorder_free(&r);
+	expect_window(&w, want, 1);
 }
 
 /* Local times keep whole seconds and follow zones with half-hour offsets;
@@ -281,15 +282,10 @@ static void test_window_local_times(void **state)
 	sql("INSERT INTO ledger_orders VALUES ('F1', 'm', 'wechat', 't', 10, 'CNY', 'PAID',"
 	    " '2026-02-28 18:29:59.999+00', '2026-02-28 18:30:00.75+00', NULL),"
 	    " ('F2', 'm', 'wechat', NULL, 10, 'CNY', 'CREATED', '2026-02-28 18:30:00+00', NULL, NULL)");
-	rcn_err err;
-	recorder r = {0};
-	rcn_ledger_sink s = sink_for(&r);
 	rcn_ledger_window w = {day_of("2026-03-01"), 0, "Asia/Kolkata", NULL, NULL, false};
-	assert_ok(rcn_ledger_load_window(db, &w, &s, &err));
 	const char *want[] = {"O F1|m|wechat|t|PAID||10||2026-03-01 00:00:00|20513",
 			      "O F2|m|wechat||CREATED||10|2026-03-01 00:00:00||20513"};
-	expect_rows(&r, want, 2);
-	recorder_free(&r);
+	expect_window(&w, want, 2);
 }
 
 /* The window's times are put in the zone by recon, with the offsets the
@@ -314,33 +310,22 @@ static void test_window_zone_changes(void **state)
 	    " ('L2', 'm', 'wechat', NULL, 10, 'CNY', 'PAID', '1972-01-07 00:44:30+00', '1972-01-07 00:44:30+00', NULL),"
 	    " ('L3', 'm', 'wechat', NULL, 10, 'CNY', 'PAID', '1972-01-06 00:44:30+00', '1972-01-06 00:44:30+00', "
 	    "NULL)");
-	rcn_err err;
-	recorder r = {0};
-	rcn_ledger_sink s = sink_for(&r);
 	rcn_ledger_window w = {day_of("2026-03-08"), 1, "America/New_York", NULL, NULL, false};
-	assert_ok(rcn_ledger_load_window(db, &w, &s, &err));
 	const char *spring[] = {"O S1|m|wechat||PAID||10||2026-03-07 00:00:00|20519",
 				"O S2|m|wechat||PAID||10||2026-03-08 01:59:59|20520",
 				"O S3|m|wechat||PAID||10||2026-03-08 03:00:00|20520",
 				"O S4|m|wechat||CREATED||10|2026-03-08 23:59:59||20520"};
-	expect_rows(&r, spring, 4);
-	recorder_free(&r);
-	r = (recorder){0};
+	expect_window(&w, spring, 4);
 	w.day = day_of("2026-11-01");
 	w.carry_days = 0;
-	assert_ok(rcn_ledger_load_window(db, &w, &s, &err));
 	const char *autumn[] = {"O A1|m|wechat||PAID||10||2026-11-01 01:30:00|20758",
 				"O A2|m|wechat||PAID||10||2026-11-01 01:30:00|20758"};
-	expect_rows(&r, autumn, 2);
-	recorder_free(&r);
-	r = (recorder){0};
+	expect_window(&w, autumn, 2);
 	w = (rcn_ledger_window){day_of("1972-01-07"), 1, "Africa/Monrovia", NULL, NULL, true};
-	assert_ok(rcn_ledger_load_window(db, &w, &s, &err));
 	const char *lmt[] = {"O L1|m|wechat||PAID||10||1972-01-06 23:59:59|735",
 			     "O L2|m|wechat||PAID||10||1972-01-07 00:44:30|736",
 			     "O L3|m|wechat||PAID||10||1972-01-06 00:00:00|735"};
-	expect_rows(&r, lmt, 3);
-	recorder_free(&r);
+	expect_window(&w, lmt, 3);
 }
 
 /* Rows come in the binary format, yet a site's query may give any column
@@ -350,9 +335,6 @@ static void test_site_sql_types(void **state)
 {
 	(void)state;
 	load_ledger_fixture();
-	rcn_err err;
-	recorder r = {0};
-	rcn_ledger_sink s = sink_for(&r);
 	rcn_ledger_window w = {
 		day_of("2026-03-01"),
 		0,
@@ -363,14 +345,12 @@ static void test_site_sql_types(void **state)
 		"SELECT refund_no, order_no, channel_refund_id, amount_fen::numeric(20, 0) AS amount_fen,"
 		" status, requested_at::timestamp AS requested_at, refunded_at FROM ledger_refunds",
 		false};
-	assert_ok(rcn_ledger_load_window(db, &w, &s, &err));
 	const char *want[] = {
 		"O A|42|wechat|4200A|PAID|7.5|1234||2026-03-01 23:59:59|20513",
 		"R R1|A|5000R1|SUCCESS|234||2026-03-01 23:59:59|20513|wechat|42",
 		"R R2|NOPE||PROCESSING|10|2026-03-01 09:00:00||20513||",
 	};
-	expect_rows(&r, want, 3);
-	recorder_free(&r);
+	expect_window(&w, want, 3);
 }
 
 /* A time recon cannot show (infinity, past 9999, BC) is a one-line error
@@ -487,13 +467,11 @@ static void test_site_sql(void **state)
 		"SELECT refund_no, order_no, channel_refund_id, amount_fen, status, requested_at, refunded_at"
 		" FROM ledger_refunds WHERE status = 'SUCCESS'",
 		false};
-	assert_ok(rcn_ledger_load_window(db, &w, &s, &err));
 	const char *want[] = {
 		"O A|m1|WECHAT|4200A|PAID||2468||2026-03-01 23:59:59|20513",
 		"R R1|A|5000R1|SUCCESS|234||2026-03-01 23:59:59|20513|WECHAT|m1",
 	};
-	expect_rows(&r, want, 2);
-	recorder_free(&r);
+	expect_window(&w, want, 2);
 
 	/* A broken site query is a one-line database error. */
 	w.orders_sql = "SELECT nonsense FROM ledger_orders";
@@ -1072,28 +1050,13 @@ static void test_bad_conninfo(void **state)
 	assert_null(strchr(err.msg, '\n'));
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_migrate_twice),
-		cmocka_unit_test(test_window_cutoff),
-		cmocka_unit_test(test_window_escapes),
-		cmocka_unit_test(test_window_local_times),
-		cmocka_unit_test(test_site_sql_types),
-		cmocka_unit_test(test_times_out_of_range),
-		cmocka_unit_test(test_window_zone_changes),
-		cmocka_unit_test(test_window_pipelined),
-		cmocka_unit_test(test_snapshot),
-		cmocka_unit_test(test_site_sql),
-		cmocka_unit_test(test_window_expect),
-		cmocka_unit_test(test_lookup),
-		cmocka_unit_test(test_lookup_batches),
-		cmocka_unit_test(test_lock),
-		cmocka_unit_test(test_store_and_load_suspense),
-		cmocka_unit_test(test_restore_replaces),
-		cmocka_unit_test(test_store_streamed),
-		cmocka_unit_test(test_later_dates_stale),
-		cmocka_unit_test(test_bad_conninfo),
-	};
-	return cmocka_run_group_tests(tests, group_setup, db_test_close);
-}
+RCN_TEST_MAIN_FIXTURE(group_setup, db_test_close, cmocka_unit_test(test_migrate_twice),
+		      cmocka_unit_test(test_window_cutoff), cmocka_unit_test(test_window_escapes),
+		      cmocka_unit_test(test_window_local_times), cmocka_unit_test(test_site_sql_types),
+		      cmocka_unit_test(test_times_out_of_range), cmocka_unit_test(test_window_zone_changes),
+		      cmocka_unit_test(test_window_pipelined), cmocka_unit_test(test_snapshot),
+		      cmocka_unit_test(test_site_sql), cmocka_unit_test(test_window_expect),
+		      cmocka_unit_test(test_lookup), cmocka_unit_test(test_lookup_batches), cmocka_unit_test(test_lock),
+		      cmocka_unit_test(test_store_and_load_suspense), cmocka_unit_test(test_restore_replaces),
+		      cmocka_unit_test(test_store_streamed), cmocka_unit_test(test_later_dates_stale),
+		      cmocka_unit_test(test_bad_conninfo))

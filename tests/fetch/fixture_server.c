@@ -25,7 +25,7 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
-#include "fixture_server.h"
+#include "handlers_util.h"
 #include "recon/common.h"
 
 #define MAX_HEAD     (64 * 1024)
@@ -152,43 +152,30 @@ static void read_scenario(char *out, size_t n)
 /* The percent-decoded value of a query parameter, or "" */
 static void query_param(char *out, size_t n, const char *query, const char *name)
 {
-	size_t nl = strlen(name);
+	size_t len = 0;
+	const char *p = fx_query_find(query, name, &len);
 	out[0] = '\0';
-	for (const char *p = query; p && *p;) {
-		size_t len = strcspn(p, "&");
-		if (len > nl && strncmp(p, name, nl) == 0 && p[nl] == '=') {
-			size_t j = 0;
-			for (size_t i = nl + 1; i < len && j + 1 < n; i++) {
-				unsigned v;
-				if (p[i] == '%' && i + 2 < len && sscanf(p + i + 1, "%2x", &v) == 1) {
-					out[j++] = (char)v;
-					i += 2;
-				} else {
-					out[j++] = p[i] == '+' ? ' ' : p[i];
-				}
-			}
-			out[j] = '\0';
-			return;
+	if (!p)
+		return;
+	size_t j = 0;
+	for (size_t i = 0; i < len && j + 1 < n; i++) {
+		unsigned v;
+		if (p[i] == '%' && i + 2 < len && sscanf(p + i + 1, "%2x", &v) == 1) {
+			out[j++] = (char)v;
+			i += 2;
+		} else {
+			out[j++] = p[i] == '+' ? ' ' : p[i];
 		}
-		p += len;
-		if (*p)
-			p++;
 	}
+	out[j] = '\0';
 }
 
 /* ---- transport test routes ---- */
 
-static void text(fx_response *r, int status, const char *type, const char *body)
-{
-	fx_status(r, status);
-	fx_header(r, "Content-Type", type);
-	fx_body(r, body, strlen(body));
-}
-
 static void test_ok(const fx_request *req, fx_response *r, const fx_ctx *ctx)
 {
 	(void)req, (void)ctx;
-	text(r, 200, "text/plain", "hello");
+	fx_reply_text(r, 200, "text/plain", "hello");
 }
 
 /* 500 for the first two requests of a scenario, then 200. */
@@ -196,35 +183,29 @@ static void test_flaky(const fx_request *req, fx_response *r, const fx_ctx *ctx)
 {
 	(void)req;
 	if (ctx->count < 2)
-		text(r, 500, "application/json", "{\"code\":\"SYSTEM_ERROR\",\"message\":\"try again later\"}");
+		fx_reply_text(r, 500, "application/json",
+			      "{\"code\":\"SYSTEM_ERROR\",\"message\":\"try again later\"}");
 	else
-		text(r, 200, "text/plain", "hello");
+		fx_reply_text(r, 200, "text/plain", "hello");
 }
 
 static void test_stall(const fx_request *req, fx_response *r, const fx_ctx *ctx)
 {
 	(void)req, (void)ctx;
-	char body[100];
-	memset(body, 'x', sizeof(body));
-	fx_header(r, "Content-Type", "application/octet-stream");
-	fx_body(r, body, sizeof(body));
-	fx_cut(r, 10, 30);
+	fx_reply_cut(r, 30);
 }
 
 static void test_truncated(const fx_request *req, fx_response *r, const fx_ctx *ctx)
 {
 	(void)req, (void)ctx;
-	char body[100];
-	memset(body, 'x', sizeof(body));
-	fx_header(r, "Content-Type", "application/octet-stream");
-	fx_body(r, body, sizeof(body));
-	fx_cut(r, 10, 0);
+	fx_reply_cut(r, 0);
 }
 
 static void test_401(const fx_request *req, fx_response *r, const fx_ctx *ctx)
 {
 	(void)req, (void)ctx;
-	text(r, 401, "application/json", "{\"code\":\"SIGN_ERROR\",\"message\":\"signature verification failed\"}");
+	fx_reply_text(r, 401, "application/json",
+		      "{\"code\":\"SIGN_ERROR\",\"message\":\"signature verification failed\"}");
 }
 
 static void test_big(const fx_request *req, fx_response *r, const fx_ctx *ctx)
@@ -241,9 +222,9 @@ static void test_big(const fx_request *req, fx_response *r, const fx_ctx *ctx)
 static void test_html(const fx_request *req, fx_response *r, const fx_ctx *ctx)
 {
 	(void)req, (void)ctx;
-	text(r, 200, "text/html",
-	     "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad "
-	     "Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n");
+	fx_reply_text(r, 200, "text/html",
+		      "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad "
+		      "Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n");
 }
 
 /* 300 ms of thinking, then "hello": for the per-channel concurrency cap. */
@@ -252,7 +233,7 @@ static void test_slow(const fx_request *req, fx_response *r, const fx_ctx *ctx)
 	(void)req, (void)ctx;
 	struct timespec ts = {0, 300 * 1000000L};
 	nanosleep(&ts, NULL);
-	text(r, 200, "text/plain", "hello");
+	fx_reply_text(r, 200, "text/plain", "hello");
 }
 
 /* GET /test/count?path=P[&method=M][&scenario=S]: how many requests route P
@@ -265,7 +246,7 @@ static void test_count(const fx_request *req, fx_response *r, const fx_ctx *ctx)
 	query_param(scenario, sizeof(scenario), req->query, "scenario");
 	snprintf(body, sizeof(body), "%ld",
 		 counter_get(method[0] ? method : "GET", path, scenario[0] ? scenario : ctx->scenario, false));
-	text(r, 200, "text/plain", body);
+	fx_reply_text(r, 200, "text/plain", body);
 }
 
 const fx_route fx_core_routes[] = {
@@ -384,7 +365,7 @@ static void reply_error(conn *c, int status, const char *code, const char *messa
 	rcn_buf_init(&r.body, MAX_RESPONSE);
 	char body[512];
 	snprintf(body, sizeof(body), "{\"code\":\"%s\",\"message\":\"%s\"}", code, message);
-	text(&r, status, "application/json", body);
+	fx_reply_text(&r, status, "application/json", body);
 	send_response(c, &r);
 	for (size_t i = 0; i < r.n_headers; i++)
 		free(r.headers[i]);

@@ -15,139 +15,30 @@
 #include <time.h>
 
 #include "fetch/sign.h"
-#include "fixture_server.h"
+#include "handlers_util.h"
 #include "recon/common.h"
 
 #define RESPONSE_KEY "alipay_data_dataservice_bill_downloadurl_query_response"
 #define BILL_TOKEN   "fx-alipay-download-token-7f3a" /* stands in for the URL's own credentials */
-#define MAX_PARAMS   32
 
 /* Key files under <state>/keys, made by server.sh. */
 #define FX_ALIPAY_APP_PUBLIC  "alipay_app_public.pem" /* our app's public key: verifies requests */
 #define FX_ALIPAY_APP_PRIVATE "alipay_app.key"	      /* our app's private key: a signature Alipay never makes */
 #define FX_ALIPAY_PRIVATE     "alipay_private.key"    /* Alipay's: signs answers */
 
-/* fixtures/fetch/<rel> of the source tree: FIXTURES_DIR when the build says
- * where it is, else found from this file's own path. */
-static void fixture_path(char *out, size_t n, const char *rel)
-{
-#ifdef FIXTURES_DIR
-	snprintf(out, n, "%s/fetch/%s", FIXTURES_DIR, rel);
-#else
-	const char *f = __FILE__, *t = strstr(f, "tests/fetch/");
-	snprintf(out, n, "%.*sfixtures/fetch/%s", (int)(t ? t - f : 0), f, rel);
-#endif
-}
-
-typedef struct {
-	char *key, *value;
-} param;
-
-typedef struct {
-	param p[MAX_PARAMS];
-	size_t n;
-} params;
-
-static int unhex(int c)
-{
-	return isdigit(c) ? c - '0' : isxdigit(c) ? tolower(c) - 'a' + 10 : -1;
-}
-
-/* A form decoder as any web framework has: '+' is a space, %XX a byte. */
-static char *form_decode(const char *s, size_t n)
-{
-	char *out = rcn_xmalloc(n + 1), *o = out;
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] == '+') {
-			*o++ = ' ';
-		} else if (s[i] == '%' && i + 2 < n && unhex(s[i + 1]) >= 0 && unhex(s[i + 2]) >= 0) {
-			*o++ = (char)(unhex(s[i + 1]) * 16 + unhex(s[i + 2]));
-			i += 2;
-		} else {
-			*o++ = s[i];
-		}
-	}
-	*o = '\0';
-	return out;
-}
-
-static void params_parse(params *ps, const char *s, size_t n)
-{
-	ps->n = 0;
-	size_t i = 0;
-	while (i < n && ps->n < MAX_PARAMS) {
-		size_t end = i;
-		while (end < n && s[end] != '&')
-			end++;
-		size_t eq = i;
-		while (eq < end && s[eq] != '=')
-			eq++;
-		if (eq < end) {
-			ps->p[ps->n].key = form_decode(s + i, eq - i);
-			ps->p[ps->n].value = form_decode(s + eq + 1, end - eq - 1);
-			ps->n++;
-		}
-		i = end + 1;
-	}
-}
-
-static void params_free(params *ps)
-{
-	for (size_t i = 0; i < ps->n; i++) {
-		free(ps->p[i].key);
-		free(ps->p[i].value);
-	}
-	ps->n = 0;
-}
-
-static const char *params_get(const params *ps, const char *key)
-{
-	for (size_t i = 0; i < ps->n; i++)
-		if (strcmp(ps->p[i].key, key) == 0)
-			return ps->p[i].value;
-	return NULL;
-}
-
-static int param_cmp(const void *a, const void *b)
-{
-	return strcmp(((const param *)a)->key, ((const param *)b)->key);
-}
-
 /* Alipay's request sign string: every parameter but sign, sorted, raw values. */
-static void sign_content(rcn_buf *out, const params *ps)
+static void sign_content(rcn_buf *out, const fx_params *ps)
 {
-	param sorted[MAX_PARAMS];
-	size_t m = 0;
-	for (size_t i = 0; i < ps->n; i++)
-		if (strcmp(ps->p[i].key, "sign") != 0 && ps->p[i].value[0])
-			sorted[m++] = ps->p[i];
-	qsort(sorted, m, sizeof(sorted[0]), param_cmp);
-	for (size_t i = 0; i < m; i++)
-		rcn_buf_printf(out, "%s%s=%s", i ? "&" : "", sorted[i].key, sorted[i].value);
-}
-
-static void reply_text(fx_response *r, int status, const char *type, const char *text)
-{
-	fx_status(r, status);
-	fx_header(r, "Content-Type", type);
-	fx_body(r, text, strlen(text));
+	fx_params_sorted_text(out, ps, "sign");
 }
 
 /* {"<RESPONSE_KEY>":obj,"sign":"..."} with obj signed by key_file (Alipay's
  * private key, or another one for bad_signature). */
 static void reply_signed(fx_response *r, const fx_ctx *ctx, const char *obj, const char *key_file)
 {
-	rcn_key *key = NULL;
-	rcn_err err;
-	char path[4096], sig[1024];
-	snprintf(path, sizeof(path), "%s/keys/%s", ctx->state_dir, key_file);
-	if (rcn_key_load_private(&key, path, &err) != RCN_OK ||
-	    rcn_sign_rsa_sha256(sig, sizeof(sig), key, obj, strlen(obj), &err) != RCN_OK) {
-		rcn_key_free(key);
-		reply_text(r, 500, "text/plain", "fixture: cannot sign the answer (keys missing?)\n");
+	char sig[1024];
+	if (!fx_sign_or_fail(sig, sizeof(sig), r, ctx, key_file, obj))
 		return;
-	}
-	rcn_key_free(key);
 	rcn_buf b;
 	rcn_buf_init(&b, 1 << 20);
 	/* Alipay's JSON escapes '/' in base64 and URLs: the raw text is what is signed */
@@ -169,12 +60,12 @@ static void reply_gateway_error(fx_response *r, const char *code, const char *ms
 	snprintf(body, sizeof(body),
 		 "{\"error_response\":{\"code\":\"%s\",\"msg\":\"%s\",\"sub_code\":\"%s\",\"sub_msg\":\"%s\"}}", code,
 		 msg, sub_code, sub_msg);
-	reply_text(r, 200, "application/json;charset=utf-8", body);
+	fx_reply_text(r, 200, "application/json;charset=utf-8", body);
 }
 
-static bool verify_request(const params *ps, const fx_ctx *ctx)
+static bool verify_request(const fx_params *ps, const fx_ctx *ctx)
 {
-	const char *sig = params_get(ps, "sign");
+	const char *sig = fx_params_get(ps, "sign");
 	char path[4096];
 	snprintf(path, sizeof(path), "%s/keys/%s", ctx->state_dir, FX_ALIPAY_APP_PUBLIC);
 	rcn_key *key = NULL;
@@ -231,7 +122,7 @@ static bool find_bill(char *out, size_t n, const char *bill_date)
 	snprintf(ymd, sizeof(ymd), "%.4s%.2s%.2s", bill_date, bill_date + 5, bill_date + 8);
 	snprintf(suffix, sizeof(suffix), "_%s.csv.zip", ymd);
 	char dir[4096];
-	fixture_path(dir, sizeof(dir), "alipay");
+	fx_fixture_path(dir, sizeof(dir), "alipay");
 	DIR *d = opendir(dir);
 	bool found = false;
 	for (struct dirent *e; d && !found && (e = readdir(d));) {
@@ -265,33 +156,33 @@ static void bill_origin(char *out, size_t n, const fx_ctx *ctx)
 
 static void gateway(const fx_request *req, fx_response *r, const fx_ctx *ctx)
 {
-	params ps = {.n = 0};
+	fx_params ps = {.n = 0};
 	const char *type = fx_req_header(req, "Content-Type");
 	if (fx_scenario_is(ctx, "flaky") && ctx->count < 2) {
-		reply_text(r, 500, "text/plain", "busy\n");
+		fx_reply_text(r, 500, "text/plain", "busy\n");
 		return;
 	}
 	if (fx_scenario_is(ctx, "401")) {
-		reply_text(r, 401, "application/json", "{\"error\":\"unauthorized\"}");
+		fx_reply_text(r, 401, "application/json", "{\"error\":\"unauthorized\"}");
 		return;
 	}
 	if (!type || strncasecmp(type, "application/x-www-form-urlencoded", 33) != 0) {
 		reply_gateway_error(r, "40001", "Missing Required Arguments", "isv.missing-content-type", "not a form");
 		return;
 	}
-	params_parse(&ps, req->body, req->body_len);
-	const char *method = params_get(&ps, "method"), *biz = params_get(&ps, "biz_content");
+	fx_params_parse(&ps, req->body, req->body_len);
+	const char *method = fx_params_get(&ps, "method"), *biz = fx_params_get(&ps, "biz_content");
 	char bill_type[32], bill_date[16], file[256];
 	if (!method || strcmp(method, "alipay.data.dataservice.bill.downloadurl.query") != 0) {
 		reply_gateway_error(r, "40002", "Invalid Arguments", "isv.invalid-method", "unknown method");
-	} else if (!params_get(&ps, "app_id") || !params_get(&ps, "format") ||
-		   strcmp(params_get(&ps, "format"), "JSON") != 0 || !params_get(&ps, "charset") ||
-		   strcmp(params_get(&ps, "charset"), "utf-8") != 0 || !params_get(&ps, "sign_type") ||
-		   strcmp(params_get(&ps, "sign_type"), "RSA2") != 0 || !params_get(&ps, "version") ||
-		   strcmp(params_get(&ps, "version"), "1.0") != 0) {
+	} else if (!fx_params_get(&ps, "app_id") || !fx_params_get(&ps, "format") ||
+		   strcmp(fx_params_get(&ps, "format"), "JSON") != 0 || !fx_params_get(&ps, "charset") ||
+		   strcmp(fx_params_get(&ps, "charset"), "utf-8") != 0 || !fx_params_get(&ps, "sign_type") ||
+		   strcmp(fx_params_get(&ps, "sign_type"), "RSA2") != 0 || !fx_params_get(&ps, "version") ||
+		   strcmp(fx_params_get(&ps, "version"), "1.0") != 0) {
 		reply_gateway_error(r, "40001", "Missing Required Arguments", "isv.missing-parameter",
 				    "app_id, format, charset, sign_type or version");
-	} else if (!timestamp_fresh(params_get(&ps, "timestamp"))) {
+	} else if (!timestamp_fresh(fx_params_get(&ps, "timestamp"))) {
 		reply_gateway_error(r, "40002", "Invalid Arguments", "isv.invalid-timestamp", "bad timestamp");
 	} else if (!verify_request(&ps, ctx)) {
 		reply_gateway_error(r, "40002", "Invalid Arguments", "isv.invalid-signature",
@@ -327,32 +218,32 @@ static void gateway(const fx_request *req, fx_response *r, const fx_ctx *ctx)
 		reply_signed(r, ctx, obj,
 			     fx_scenario_is(ctx, "bad_signature") ? FX_ALIPAY_APP_PRIVATE : FX_ALIPAY_PRIVATE);
 	}
-	params_free(&ps);
+	fx_params_free(&ps);
 }
 
 static void bill(const fx_request *req, fx_response *r, const fx_ctx *ctx)
 {
-	params q = {.n = 0};
-	params_parse(&q, req->query, strlen(req->query));
-	const char *file = params_get(&q, "file"), *token = params_get(&q, "token");
+	fx_params q = {.n = 0};
+	fx_params_parse(&q, req->query, strlen(req->query));
+	const char *file = fx_params_get(&q, "file"), *token = fx_params_get(&q, "token");
 	char path[4096];
 	if (fx_scenario_is(ctx, "expired")) {
-		reply_text(r, 403, "application/xml",
-			   "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>AccessDenied</Code>"
-			   "<Message>Request has expired.</Message></Error>\n");
+		fx_reply_text(r, 403, "application/xml",
+			      "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>AccessDenied</Code>"
+			      "<Message>Request has expired.</Message></Error>\n");
 	} else if (fx_scenario_is(ctx, "html")) {
-		reply_text(r, 200, "text/html;charset=utf-8",
-			   "<!DOCTYPE html>\n<html><head><title>\xe6\x94\xaf\xe4\xbb\x98\xe5\xae\x9d</title></head>"
-			   "<body>\xe7\xb3\xbb\xe7\xbb\x9f\xe7\xb9\x81\xe5\xbf\x99</body></html>\n");
+		fx_reply_text(r, 200, "text/html;charset=utf-8",
+			      "<!DOCTYPE html>\n<html><head><title>\xe6\x94\xaf\xe4\xbb\x98\xe5\xae\x9d</title></head>"
+			      "<body>\xe7\xb3\xbb\xe7\xbb\x9f\xe7\xb9\x81\xe5\xbf\x99</body></html>\n");
 	} else if (!token || strcmp(token, BILL_TOKEN) != 0 || !file || strchr(file, '/') || file[0] == '.') {
-		reply_text(r, 403, "text/plain", "forbidden\n");
+		fx_reply_text(r, 403, "text/plain", "forbidden\n");
 	} else {
 		char rel[300];
 		snprintf(rel, sizeof(rel), "alipay/%.200s", file);
-		fixture_path(path, sizeof(path), rel);
+		fx_fixture_path(path, sizeof(path), rel);
 		FILE *f = fopen(path, "rb");
 		if (!f) {
-			reply_text(r, 404, "text/plain", "no such bill\n");
+			fx_reply_text(r, 404, "text/plain", "no such bill\n");
 		} else {
 			char buf[65536];
 			size_t n, total = 0;
@@ -369,7 +260,7 @@ static void bill(const fx_request *req, fx_response *r, const fx_ctx *ctx)
 				fx_cut(r, 64, 30);
 		}
 	}
-	params_free(&q);
+	fx_params_free(&q);
 }
 
 const fx_route fx_alipay_routes[] = {

@@ -15,7 +15,7 @@
 #include <time.h>
 
 #include "fetch/sign.h"
-#include "fixture_server.h"
+#include "handlers_util.h"
 #include "recon/common.h"
 
 #define MCHID	       "1601959334"
@@ -37,59 +37,25 @@ static const bill fundflow_bill = {"fundflow", "fundflowbill_BASIC_20210128.csv.
 
 /* ---- files ---- */
 
-static char *slurp(const char *path, size_t *n)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return NULL;
-	rcn_buf b;
-	rcn_buf_init(&b, (size_t)64 << 20);
-	char chunk[8192];
-	size_t got;
-	while ((got = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		if (rcn_buf_append(&b, chunk, got) != RCN_OK)
-			break;
-	fclose(f);
-	*n = b.len;
-	return b.data ? b.data : rcn_xstrdup("");
-}
-
 /* A bill from <state>/wechat/ when a test put one there, else from the source tree. */
 static char *read_bill(const fx_ctx *ctx, const bill *b, size_t *n)
 {
 	char path[4096];
 	snprintf(path, sizeof(path), "%s/wechat/%s", ctx->state_dir, b->file);
-	char *data = slurp(path, n);
+	char *data = fx_read_file(path, n);
 	if (data)
 		return data;
-	const char *here = __FILE__;
-	const char *slash = strrchr(here, '/');
-	int dir = slash ? (int)(slash - here) : 1;
-	snprintf(path, sizeof(path), "%.*s/../../fixtures/fetch/wechat/%s", dir, slash ? here : ".", b->file);
-	return slurp(path, n);
-}
-
-/* One line of keys/NAME, trimmed, or "" */
-static void read_key_line(char *out, size_t n, const fx_ctx *ctx, const char *name)
-{
-	char path[4096];
-	size_t len = 0;
-	snprintf(path, sizeof(path), "%s/keys/%s", ctx->state_dir, name);
-	out[0] = '\0';
-	char *data = slurp(path, &len);
-	if (!data)
-		return;
-	snprintf(out, n, "%.*s", (int)strcspn(data, "\r\n"), data);
-	free(data);
+	snprintf(path, sizeof(path), "wechat/%s", b->file);
+	char fixture[4096];
+	fx_fixture_path(fixture, sizeof(fixture), path);
+	return fx_read_file(fixture, n);
 }
 
 /* ---- answers ---- */
 
 static void json(fx_response *r, int status, const char *body)
 {
-	fx_status(r, status);
-	fx_header(r, "Content-Type", "application/json");
-	fx_body(r, body, strlen(body));
+	fx_reply_text(r, status, "application/json", body);
 }
 
 static void json_error(fx_response *r, int status, const char *code, const char *message)
@@ -142,7 +108,7 @@ static void signed_json(fx_response *r, const fx_ctx *ctx, const char *body)
 		json_error(r, 500, "FIXTURE", "cannot sign with keys/platform.key");
 		return;
 	}
-	read_key_line(serial, sizeof(serial), ctx, rotated ? "platform_new.serial" : "platform.serial");
+	fx_key_line(serial, sizeof(serial), ctx, rotated ? "platform_new.serial" : "platform.serial");
 	if (fx_scenario_is(ctx, "unknown_serial"))
 		snprintf(serial, sizeof(serial), "%s", UNKNOWN_SERIAL);
 	else if (fx_scenario_is(ctx, "pubkey"))
@@ -201,7 +167,7 @@ static bool v3_authorized(const fx_request *req, const fx_ctx *ctx, char *why, s
 		snprintf(why, wn, "Authorization lacks a parameter");
 		return false;
 	}
-	read_key_line(want_serial, sizeof(want_serial), ctx, "merchant.serial");
+	fx_key_line(want_serial, sizeof(want_serial), ctx, "merchant.serial");
 	long long t = strtoll(ts, NULL, 10), now = (long long)time(NULL);
 	if (strcmp(mchid, MCHID) != 0) {
 		snprintf(why, wn, "mchid is not " MCHID);
@@ -232,21 +198,12 @@ static bool v3_authorized(const fx_request *req, const fx_ctx *ctx, char *why, s
 	return ok;
 }
 
-/* The percent-decoded value of a query parameter, or "" */
-static void query_param(char *out, size_t n, const char *query, const char *name)
+/* The value of a query parameter as sent (not decoded), or "". */
+static void query_value(char *out, size_t n, const char *query, const char *name)
 {
-	size_t nl = strlen(name);
-	out[0] = '\0';
-	for (const char *p = query; p && *p;) {
-		size_t len = strcspn(p, "&");
-		if (len > nl && strncmp(p, name, nl) == 0 && p[nl] == '=') {
-			snprintf(out, n, "%.*s", (int)(len - nl - 1), p + nl + 1);
-			return;
-		}
-		p += len;
-		if (*p)
-			p++;
-	}
+	size_t len = 0;
+	const char *v = fx_query_find(query, name, &len);
+	snprintf(out, n, "%.*s", v ? (int)len : 0, v ? v : "");
 }
 
 /* Shared by every v3 route: flaky answers 500 twice, then the request must verify. */
@@ -277,10 +234,10 @@ static void v3_ask(const fx_request *req, fx_response *resp, const fx_ctx *ctx, 
 		json_error(resp, 401, "SIGN_ERROR", "错误的签名，验签失败");
 		return;
 	}
-	query_param(date, sizeof(date), req->query, "bill_date");
-	query_param(type, sizeof(type), req->query, b == &trade_bill ? "bill_type" : "account_type");
-	query_param(tar, sizeof(tar), req->query, "tar_type");
-	query_param(sub, sizeof(sub), req->query, "sub_mchid");
+	query_value(date, sizeof(date), req->query, "bill_date");
+	query_value(type, sizeof(type), req->query, b == &trade_bill ? "bill_type" : "account_type");
+	query_value(tar, sizeof(tar), req->query, "tar_type");
+	query_value(sub, sizeof(sub), req->query, "sub_mchid");
 	if (strlen(date) != 10 || strcmp(type, b == &trade_bill ? "ALL" : "BASIC") != 0 || strcmp(tar, "GZIP") != 0) {
 		json_error(resp, 400, "PARAM_ERROR", "bill_date, bill_type/account_type or tar_type is wrong");
 		return;
@@ -320,7 +277,7 @@ static void v3_download(const fx_request *req, fx_response *resp, const fx_ctx *
 		json_error(resp, 403, "DOWNLOAD_URL_EXPIRED", "download_url expired");
 		return;
 	}
-	query_param(token, sizeof(token), req->query, "token");
+	query_value(token, sizeof(token), req->query, "token");
 	const bill *b = strncmp(token, "trade-", 6) == 0      ? &trade_bill
 			: strncmp(token, "fundflow-", 9) == 0 ? &fundflow_bill
 							      : NULL;
@@ -452,7 +409,7 @@ static void v2_downloadbill(const fx_request *req, fx_response *resp, const fx_c
 	}
 	const char *type = fx_req_header(req, "Content-Type");
 	n = xml_fields(f, sizeof(f) / sizeof(f[0]), req->body);
-	read_key_line(key, sizeof(key), ctx, "wechat_v2.key");
+	fx_key_line(key, sizeof(key), ctx, "wechat_v2.key");
 	if (!type || strncmp(type, "text/xml", 8) != 0 || !n) {
 		v2_fail(resp, "fixture: not a text/xml <xml> body", "20001");
 		return;

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include "test_main.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -725,30 +726,22 @@ static int remove_tmpdir(void **state)
 	return 0;
 }
 
+RCN_TEST_GROUP(alipay_api_pure, NULL, NULL, cmocka_unit_test(test_sign_string), cmocka_unit_test(test_response_text),
+	       cmocka_unit_test(test_read_answer), cmocka_unit_test(test_https_upgrade),
+	       cmocka_unit_test(test_markup_and_names))
+
+RCN_TEST_GROUP(alipay_api_served, server_setup, NULL, cmocka_unit_test(test_ok), cmocka_unit_test(test_flaky),
+	       cmocka_unit_test(test_no_bill), cmocka_unit_test(test_truncated), cmocka_unit_test(test_error_scenarios),
+	       cmocka_unit_test(test_request_refused), cmocka_unit_test(test_http_url_upgraded),
+	       cmocka_unit_test(test_http_fallback), cmocka_unit_test(test_http_manifest),
+	       cmocka_unit_test(test_spooled), cmocka_unit_test(test_config_errors))
+
 int main(void)
 {
-	const struct CMUnitTest pure[] = {
-		cmocka_unit_test(test_sign_string),	 cmocka_unit_test(test_response_text),
-		cmocka_unit_test(test_read_answer),	 cmocka_unit_test(test_https_upgrade),
-		cmocka_unit_test(test_markup_and_names),
-	};
-	const struct CMUnitTest served[] = {
-		cmocka_unit_test(test_ok),
-		cmocka_unit_test(test_flaky),
-		cmocka_unit_test(test_no_bill),
-		cmocka_unit_test(test_truncated),
-		cmocka_unit_test(test_error_scenarios),
-		cmocka_unit_test(test_request_refused),
-		cmocka_unit_test(test_http_url_upgraded),
-		cmocka_unit_test(test_http_fallback),
-		cmocka_unit_test(test_http_manifest),
-		cmocka_unit_test(test_spooled),
-		cmocka_unit_test(test_config_errors),
-	};
 	if (make_tmpdir(NULL) != 0)
 		return 1;
-	int failed = cmocka_run_group_tests_name("alipay_api_pure", pure, NULL, NULL);
-	failed += cmocka_run_group_tests_name("alipay_api_served", served, server_setup, NULL);
+	int failed = alipay_api_pure();
+	failed += alipay_api_served();
 	remove_tmpdir(NULL);
 	return failed;
 }

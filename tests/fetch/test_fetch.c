@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include "test_main.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -259,13 +260,5 @@ static void test_bad_source_name(void **state)
 	assert_string_equal(err.msg, "source name '../escape' cannot name a spool folder");
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_file_url),
-		cmocka_unit_test(test_https_url_and_reuse),
-		cmocka_unit_test(test_failure_leaves_only_manifest),
-		cmocka_unit_test(test_bad_source_name),
-	};
-	return cmocka_run_group_tests(tests, setup, teardown);
-}
+RCN_TEST_MAIN_FIXTURE(setup, teardown, cmocka_unit_test(test_file_url), cmocka_unit_test(test_https_url_and_reuse),
+		      cmocka_unit_test(test_failure_leaves_only_manifest), cmocka_unit_test(test_bad_source_name))

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include "test_main.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -285,20 +286,8 @@ static void test_safe_url(void **state)
 	assert_string_equal(out, "https://h");
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_safe_url),
-		cmocka_unit_test(test_ok),
-		cmocka_unit_test(test_500_twice_then_ok),
-		cmocka_unit_test(test_401_not_retried),
-		cmocka_unit_test(test_stall),
-		cmocka_unit_test(test_truncated),
-		cmocka_unit_test(test_too_big),
-		cmocka_unit_test(test_untrusted_certificate),
-		cmocka_unit_test(test_connection_refused),
-		cmocka_unit_test(test_post_and_query_not_logged),
-		cmocka_unit_test(test_channel_cap),
-	};
-	return cmocka_run_group_tests(tests, setup, NULL);
-}
+RCN_TEST_MAIN_FIXTURE(setup, NULL, cmocka_unit_test(test_safe_url), cmocka_unit_test(test_ok),
+		      cmocka_unit_test(test_500_twice_then_ok), cmocka_unit_test(test_401_not_retried),
+		      cmocka_unit_test(test_stall), cmocka_unit_test(test_truncated), cmocka_unit_test(test_too_big),
+		      cmocka_unit_test(test_untrusted_certificate), cmocka_unit_test(test_connection_refused),
+		      cmocka_unit_test(test_post_and_query_not_logged), cmocka_unit_test(test_channel_cap))

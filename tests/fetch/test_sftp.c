@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include "test_main.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -395,13 +396,8 @@ static void test_size_limit(void **state)
 	assert_download_refused(&req, &s, "20210128.csv.gz", "body exceeds 100 bytes");
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_download_reuse_refetch), cmocka_unit_test(test_missing_file),
-		cmocka_unit_test(test_host_key_not_known),     cmocka_unit_test(test_key_not_accepted),
-		cmocka_unit_test(test_readable_key_refused),   cmocka_unit_test(test_not_configured),
-		cmocka_unit_test(test_transport_needs_both),   cmocka_unit_test(test_size_limit),
-	};
-	return cmocka_run_group_tests(tests, setup, teardown);
-}
+RCN_TEST_MAIN_FIXTURE(setup, teardown, cmocka_unit_test(test_download_reuse_refetch),
+		      cmocka_unit_test(test_missing_file), cmocka_unit_test(test_host_key_not_known),
+		      cmocka_unit_test(test_key_not_accepted), cmocka_unit_test(test_readable_key_refused),
+		      cmocka_unit_test(test_not_configured), cmocka_unit_test(test_transport_needs_both),
+		      cmocka_unit_test(test_size_limit))

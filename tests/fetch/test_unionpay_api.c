@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include "test_main.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -298,23 +299,15 @@ static void test_config_errors(void **state)
 	fx_expect_error(&c, RCN_EFORMAT, "[source up]: UnionPay answer signature does not verify");
 }
 
+RCN_TEST_GROUP(unionpay_api_pure, NULL, NULL, cmocka_unit_test(test_sign_digest), cmocka_unit_test(test_form_parse),
+	       cmocka_unit_test(test_file_content))
+
+RCN_TEST_GROUP(unionpay_api_served, server_setup, NULL, cmocka_unit_test(test_ok),
+	       cmocka_unit_test(test_error_scenarios), cmocka_unit_test(test_flaky), cmocka_unit_test(test_no_bill),
+	       cmocka_unit_test(test_truncated), cmocka_unit_test(test_unknown_cert_id),
+	       cmocka_unit_test(test_config_errors))
+
 int main(void)
 {
-	const struct CMUnitTest pure[] = {
-		cmocka_unit_test(test_sign_digest),
-		cmocka_unit_test(test_form_parse),
-		cmocka_unit_test(test_file_content),
-	};
-	const struct CMUnitTest served[] = {
-		cmocka_unit_test(test_ok),
-		cmocka_unit_test(test_error_scenarios),
-		cmocka_unit_test(test_flaky),
-		cmocka_unit_test(test_no_bill),
-		cmocka_unit_test(test_truncated),
-		cmocka_unit_test(test_unknown_cert_id),
-		cmocka_unit_test(test_config_errors),
-	};
-	int failed = cmocka_run_group_tests_name("unionpay_api_pure", pure, NULL, NULL);
-	failed += cmocka_run_group_tests_name("unionpay_api_served", served, server_setup, NULL);
-	return failed;
+	return unionpay_api_pure() + unionpay_api_served();
 }

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include "test_main.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -924,35 +925,25 @@ static void test_spool(void **state)
 	assert_string_equal(out.path, "");
 }
 
+RCN_TEST_GROUP(wechat_api, NULL, NULL, cmocka_unit_test(test_url_path), cmocka_unit_test(test_v3_message),
+	       cmocka_unit_test(test_v3_authorization), cmocka_unit_test(test_v2_sign),
+	       cmocka_unit_test(test_json_string), cmocka_unit_test(test_xml_field),
+	       cmocka_unit_test(test_config_errors))
+
+RCN_TEST_GROUP(wechat_api_served, setup_server, NULL, cmocka_unit_test(test_v3_ok), cmocka_unit_test(test_v3_no_bill),
+	       cmocka_unit_test(test_v3_bad_signature), cmocka_unit_test(test_v3_clock),
+	       cmocka_unit_test(test_v3_serial), cmocka_unit_test(test_v3_digest_mismatch),
+	       cmocka_unit_test(test_v3_flaky), cmocka_unit_test(test_v3_401),
+	       cmocka_unit_test(test_v3_error_scenarios), cmocka_unit_test(test_v2_ok),
+	       cmocka_unit_test(test_v2_no_bill), cmocka_unit_test(test_v2_sign_error),
+	       cmocka_unit_test(test_v2_transport), cmocka_unit_test(test_spool))
+
 int main(void)
 {
-	const struct CMUnitTest pure[] = {
-		cmocka_unit_test(test_url_path),	 cmocka_unit_test(test_v3_message),
-		cmocka_unit_test(test_v3_authorization), cmocka_unit_test(test_v2_sign),
-		cmocka_unit_test(test_json_string),	 cmocka_unit_test(test_xml_field),
-		cmocka_unit_test(test_config_errors),
-	};
-	const struct CMUnitTest served[] = {
-		cmocka_unit_test(test_v3_ok),
-		cmocka_unit_test(test_v3_no_bill),
-		cmocka_unit_test(test_v3_bad_signature),
-		cmocka_unit_test(test_v3_clock),
-		cmocka_unit_test(test_v3_serial),
-		cmocka_unit_test(test_v3_digest_mismatch),
-		cmocka_unit_test(test_v3_flaky),
-		cmocka_unit_test(test_v3_401),
-		cmocka_unit_test(test_v3_error_scenarios),
-		cmocka_unit_test(test_v2_ok),
-		cmocka_unit_test(test_v2_no_bill),
-		cmocka_unit_test(test_v2_sign_error),
-		cmocka_unit_test(test_v2_transport),
-		cmocka_unit_test(test_spool),
-	};
-	int failed = 0;
 	if (fx_make_tmpdir(tmpdir, sizeof(tmpdir), "recon_test_wechat_api") != 0)
 		return 1;
-	failed += cmocka_run_group_tests_name("wechat_api", pure, NULL, NULL);
-	failed += cmocka_run_group_tests_name("wechat_api_served", served, setup_server, NULL);
+	int failed = wechat_api();
+	failed += wechat_api_served();
 	fx_remove_tree(tmpdir);
 	return failed;
 }

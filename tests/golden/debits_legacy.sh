@@ -7,19 +7,12 @@ source "$(dirname "$0")/lib.sh"
 
 fresh_db golden_debits_legacy
 load_ledger "$ROOT/fixtures/debits"
-# ledger_contracts as sql/ledger.sql created it before the contract terms
+# ledger_contracts as sql/ledger.sql created it before the contract terms:
+# today's table without the columns sql/ledger_002_contract_terms.sql adds
 psql -q -v ON_ERROR_STOP=1 >/dev/null <<'SQL'
-DROP TABLE ledger_contracts;
-CREATE TABLE ledger_contracts (
-	contract_id         text PRIMARY KEY,
-	merchant_id         text NOT NULL,
-	channel             text NOT NULL,
-	status              text NOT NULL CHECK (status IN ('ACTIVE', 'TERMINATED')),
-	signed_at           timestamptz,
-	terminated_at       timestamptz,
-	per_debit_limit_fen bigint,
-	max_debits_per_day  int
-);
+TRUNCATE ledger_contracts;
+ALTER TABLE ledger_contracts DROP COLUMN billing_period, DROP COLUMN debits_per_period, DROP COLUMN expires_at,
+	DROP COLUMN max_consecutive_failures, DROP COLUMN min_retry_interval;
 DROP INDEX IF EXISTS ledger_orders_contract_id_idx;
 SQL
 cut -d, -f1-8 "$ROOT/fixtures/debits/contracts.csv" >"$WORK/contracts_v1.csv"

@@ -6,6 +6,8 @@
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include "test_main.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -257,17 +259,9 @@ static void test_bom_and_crlf(void **state)
 	rcn_calendar_free(c);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_national_day_2025),
-		cmocka_unit_test(test_adjusted_weekend_workdays),
-		cmocka_unit_test(test_december_from_next_years_file),
-		cmocka_unit_test(test_t0_on_a_holiday),
-		cmocka_unit_test(test_natural_days_ignore_the_calendar),
-		cmocka_unit_test(test_leaving_the_covered_years),
-		cmocka_unit_test(test_csv_errors),
-		cmocka_unit_test(test_bom_and_crlf),
-	};
-	return cmocka_run_group_tests(tests, load_cn, free_cn);
-}
+RCN_TEST_MAIN_FIXTURE(load_cn, free_cn, cmocka_unit_test(test_national_day_2025),
+		      cmocka_unit_test(test_adjusted_weekend_workdays),
+		      cmocka_unit_test(test_december_from_next_years_file), cmocka_unit_test(test_t0_on_a_holiday),
+		      cmocka_unit_test(test_natural_days_ignore_the_calendar),
+		      cmocka_unit_test(test_leaving_the_covered_years), cmocka_unit_test(test_csv_errors),
+		      cmocka_unit_test(test_bom_and_crlf))

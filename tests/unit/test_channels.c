@@ -7,6 +7,8 @@
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include "test_main.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -276,13 +278,5 @@ static void test_zip_without_layout(void **state)
 	assert_string_equal(res.reason.msg, "unsupported channel: paypal");
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_rows_consistent),
-		cmocka_unit_test(test_lookup),
-		cmocka_unit_test(test_config_follows_registry),
-		cmocka_unit_test(test_zip_without_layout),
-	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+RCN_TEST_MAIN(cmocka_unit_test(test_rows_consistent), cmocka_unit_test(test_lookup),
+	      cmocka_unit_test(test_config_follows_registry), cmocka_unit_test(test_zip_without_layout))

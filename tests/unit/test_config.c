@@ -4,6 +4,8 @@
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include "test_main.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -285,17 +287,7 @@ static void test_missing_file(void **state)
 			    "/nonexistent/recon.conf: cannot read configuration: No such file or directory");
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_values),
-		cmocka_unit_test(test_defaults),
-		cmocka_unit_test(test_errors),
-		cmocka_unit_test(test_api_sources),
-		cmocka_unit_test(test_answer_checks),
-		cmocka_unit_test(test_missing_file),
-		cmocka_unit_test(test_location_placeholders),
-		cmocka_unit_test(test_conninfo),
-	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+RCN_TEST_MAIN(cmocka_unit_test(test_values), cmocka_unit_test(test_defaults), cmocka_unit_test(test_errors),
+	      cmocka_unit_test(test_api_sources), cmocka_unit_test(test_answer_checks),
+	      cmocka_unit_test(test_missing_file), cmocka_unit_test(test_location_placeholders),
+	      cmocka_unit_test(test_conninfo))

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include "test_main.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -223,13 +224,5 @@ static void test_average(void **state)
 	rcn_debit_book_free(b);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_validity),
-		cmocka_unit_test(test_periods),
-		cmocka_unit_test(test_retries),
-		cmocka_unit_test(test_average),
-	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+RCN_TEST_MAIN(cmocka_unit_test(test_validity), cmocka_unit_test(test_periods), cmocka_unit_test(test_retries),
+	      cmocka_unit_test(test_average))

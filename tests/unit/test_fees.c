@@ -6,6 +6,8 @@
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include "test_main.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -531,16 +533,10 @@ static void test_shipped_rules(void **state)
 	rcn_fee_rules_free(r);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_half_fen_boundaries), cmocka_unit_test(test_exact_and_zero),
-		cmocka_unit_test(test_minimum_and_cap),	    cmocka_unit_test(test_charity),
-		cmocka_unit_test(test_refund_proportional), cmocka_unit_test(test_refund_kept_and_unknown_order),
-		cmocka_unit_test(test_from_rate),	    cmocka_unit_test(test_specificity),
-		cmocka_unit_test(test_spreadsheet_file),    cmocka_unit_test(test_overlap),
-		cmocka_unit_test(test_load_errors),	    cmocka_unit_test(test_load_limits),
-		cmocka_unit_test(test_shipped_rules),
-	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+RCN_TEST_MAIN(cmocka_unit_test(test_half_fen_boundaries), cmocka_unit_test(test_exact_and_zero),
+	      cmocka_unit_test(test_minimum_and_cap), cmocka_unit_test(test_charity),
+	      cmocka_unit_test(test_refund_proportional), cmocka_unit_test(test_refund_kept_and_unknown_order),
+	      cmocka_unit_test(test_from_rate), cmocka_unit_test(test_specificity),
+	      cmocka_unit_test(test_spreadsheet_file), cmocka_unit_test(test_overlap),
+	      cmocka_unit_test(test_load_errors), cmocka_unit_test(test_load_limits),
+	      cmocka_unit_test(test_shipped_rules))

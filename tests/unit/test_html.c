@@ -5,6 +5,8 @@
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include "test_main.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -171,13 +173,5 @@ static void test_long_kind(void **state)
 	free(a);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_escape),
-		cmocka_unit_test(test_page),
-		cmocka_unit_test(test_long_kind),
-		cmocka_unit_test(test_empty),
-	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+RCN_TEST_MAIN(cmocka_unit_test(test_escape), cmocka_unit_test(test_page), cmocka_unit_test(test_long_kind),
+	      cmocka_unit_test(test_empty))

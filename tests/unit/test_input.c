@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include "test_main.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -543,22 +544,10 @@ static void test_readahead(void **state)
 	free(src);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_plain),
-		cmocka_unit_test(test_gzip),
-		cmocka_unit_test(test_gz_name_plain_content),
-		cmocka_unit_test(test_truncated),
-		cmocka_unit_test(test_corrupt),
-		cmocka_unit_test(test_concatenated_members),
-		cmocka_unit_test(test_cap),
-		cmocka_unit_test(test_missing_file),
-		cmocka_unit_test(test_empty_and_large),
-		cmocka_unit_test(test_open_mem),
-		cmocka_unit_test(test_gzip_bomb),
-		cmocka_unit_test(test_member_across_chunks),
-		cmocka_unit_test(test_readahead),
-	};
-	return cmocka_run_group_tests(tests, setup, teardown);
-}
+RCN_TEST_MAIN_FIXTURE(setup, teardown, cmocka_unit_test(test_plain), cmocka_unit_test(test_gzip),
+		      cmocka_unit_test(test_gz_name_plain_content), cmocka_unit_test(test_truncated),
+		      cmocka_unit_test(test_corrupt), cmocka_unit_test(test_concatenated_members),
+		      cmocka_unit_test(test_cap), cmocka_unit_test(test_missing_file),
+		      cmocka_unit_test(test_empty_and_large), cmocka_unit_test(test_open_mem),
+		      cmocka_unit_test(test_gzip_bomb), cmocka_unit_test(test_member_across_chunks),
+		      cmocka_unit_test(test_readahead))

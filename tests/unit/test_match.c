@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include "test_main.h"
 #include <stdio.h>
 #include <string.h>
 
@@ -71,13 +72,15 @@ static void run_match(rcn_match *m)
 	rcn_rules_check_fee_totals(rig_of(m)->rules, m, rig_of(m)->sink);
 }
 
-static void free_rigs(void)
+static int free_rigs(void **state)
 {
+	(void)state;
 	for (size_t i = 0; i < n_rigs; i++) {
 		rcn_rules_free(rigs[i].rules);
 		rcn_findings_free(rigs[i].sink);
 	}
 	n_rigs = 0;
+	return 0;
 }
 
 static void stmt(rcn_match *m, rcn_rec_type type, const char *order_no, const char *txn, const char *refund_no,
@@ -814,31 +817,14 @@ static void test_rollback_and_quarantine(void **state)
 	done(m);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_matched),
-		cmocka_unit_test(test_order_given_twice),
-		cmocka_unit_test(test_expect_orders),
-		cmocka_unit_test(test_batch_expect),
-		cmocka_unit_test(test_order_given_twice_across_batches),
-		cmocka_unit_test(test_prepare_same_night),
-		cmocka_unit_test(test_amounts),
-		cmocka_unit_test(test_status),
-		cmocka_unit_test(test_double_charge_and_duplicate),
-		cmocka_unit_test(test_listed_again_and_again),
-		cmocka_unit_test(test_fee),
-		cmocka_unit_test(test_refunds),
-		cmocka_unit_test(test_pending_and_expiry),
-		cmocka_unit_test(test_cross_day),
-		cmocka_unit_test(test_cross_channel),
-		cmocka_unit_test(test_movements_kept),
-		cmocka_unit_test(test_ledger_counts_it_later),
-		cmocka_unit_test(test_carried_debit_counted_once),
-		cmocka_unit_test(test_already_reconciled),
-		cmocka_unit_test(test_rollback_and_quarantine),
-	};
-	int failed = cmocka_run_group_tests(tests, NULL, NULL);
-	free_rigs();
-	return failed;
-}
+RCN_TEST_MAIN_FIXTURE(NULL, free_rigs, cmocka_unit_test(test_matched), cmocka_unit_test(test_order_given_twice),
+		      cmocka_unit_test(test_expect_orders), cmocka_unit_test(test_batch_expect),
+		      cmocka_unit_test(test_order_given_twice_across_batches),
+		      cmocka_unit_test(test_prepare_same_night), cmocka_unit_test(test_amounts),
+		      cmocka_unit_test(test_status), cmocka_unit_test(test_double_charge_and_duplicate),
+		      cmocka_unit_test(test_listed_again_and_again), cmocka_unit_test(test_fee),
+		      cmocka_unit_test(test_refunds), cmocka_unit_test(test_pending_and_expiry),
+		      cmocka_unit_test(test_cross_day), cmocka_unit_test(test_cross_channel),
+		      cmocka_unit_test(test_movements_kept), cmocka_unit_test(test_ledger_counts_it_later),
+		      cmocka_unit_test(test_carried_debit_counted_once), cmocka_unit_test(test_already_reconciled),
+		      cmocka_unit_test(test_rollback_and_quarantine))

@@ -4,6 +4,8 @@
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include "test_main.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -252,18 +254,8 @@ static void test_times(void **state)
 	assert_string_equal(err.msg, "invalid time \"2026-03-02 24:00:00\": expected YYYY-MM-DD HH:MM:SS");
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_money_values),
-		cmocka_unit_test(test_money_errors),
-		cmocka_unit_test(test_money_fast_path_edges),
-		cmocka_unit_test(test_money_format),
-		cmocka_unit_test(test_rate_and_fee),
-		cmocka_unit_test(test_dates),
-		cmocka_unit_test(test_date_format_every_day),
-		cmocka_unit_test(test_datetimes),
-		cmocka_unit_test(test_times),
-	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+RCN_TEST_MAIN(cmocka_unit_test(test_money_values), cmocka_unit_test(test_money_errors),
+	      cmocka_unit_test(test_money_fast_path_edges), cmocka_unit_test(test_money_format),
+	      cmocka_unit_test(test_rate_and_fee), cmocka_unit_test(test_dates),
+	      cmocka_unit_test(test_date_format_every_day), cmocka_unit_test(test_datetimes),
+	      cmocka_unit_test(test_times))

@@ -5,6 +5,8 @@
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include "test_main.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -236,10 +238,5 @@ static void test_timestamptz(void **state)
 	assert_string_equal(tstz(0, &none), "ERR");
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {cmocka_unit_test(test_header),	   cmocka_unit_test(test_split),
-					   cmocka_unit_test(test_split_malformed), cmocka_unit_test(test_missing),
-					   cmocka_unit_test(test_timestamp),	   cmocka_unit_test(test_timestamptz)};
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+RCN_TEST_MAIN(cmocka_unit_test(test_header), cmocka_unit_test(test_split), cmocka_unit_test(test_split_malformed),
+	      cmocka_unit_test(test_missing), cmocka_unit_test(test_timestamp), cmocka_unit_test(test_timestamptz))

@@ -5,6 +5,8 @@
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include "test_main.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -88,9 +90,5 @@ static void test_int64(void **state)
 	assert_false(rcn_pgtext_int64(" 1", &v));
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {cmocka_unit_test(test_put_field), cmocka_unit_test(test_put_array),
-					   cmocka_unit_test(test_put_json), cmocka_unit_test(test_int64)};
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+RCN_TEST_MAIN(cmocka_unit_test(test_put_field), cmocka_unit_test(test_put_array), cmocka_unit_test(test_put_json),
+	      cmocka_unit_test(test_int64))

@@ -5,6 +5,8 @@
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include "test_main.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -123,12 +125,5 @@ static void test_files_and_swap(void **state)
 	assert_int_equal(system(cmd), 0);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_text_cells),
-		cmocka_unit_test(test_money_cells),
-		cmocka_unit_test(test_files_and_swap),
-	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+RCN_TEST_MAIN(cmocka_unit_test(test_text_cells), cmocka_unit_test(test_money_cells),
+	      cmocka_unit_test(test_files_and_swap))

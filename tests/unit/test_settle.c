@@ -6,6 +6,8 @@
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include "test_main.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -425,17 +427,8 @@ static void test_load_errors(void **state)
 	free(text);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_shipped_rules),
-		cmocka_unit_test(test_national_day_2025),
-		cmocka_unit_test(test_adjusted_saturday),
-		cmocka_unit_test(test_beyond_the_calendar),
-		cmocka_unit_test(test_amount),
-		cmocka_unit_test(test_lookup),
-		cmocka_unit_test(test_spreadsheet_file),
-		cmocka_unit_test(test_load_errors),
-	};
-	return cmocka_run_group_tests(tests, load_shipped, free_shipped);
-}
+RCN_TEST_MAIN_FIXTURE(load_shipped, free_shipped, cmocka_unit_test(test_shipped_rules),
+		      cmocka_unit_test(test_national_day_2025), cmocka_unit_test(test_adjusted_saturday),
+		      cmocka_unit_test(test_beyond_the_calendar), cmocka_unit_test(test_amount),
+		      cmocka_unit_test(test_lookup), cmocka_unit_test(test_spreadsheet_file),
+		      cmocka_unit_test(test_load_errors))

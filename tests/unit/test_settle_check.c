@@ -5,6 +5,8 @@
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include "test_main.h"
+
 #include <string.h>
 
 #include "recon/settle.h"
@@ -88,12 +90,5 @@ static void test_no_flow_no_verdict(void **state)
 	assert_false(rcn_settle_status_parse("paid", &st));
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_on_time_and_short),
-		cmocka_unit_test(test_late_and_missing),
-		cmocka_unit_test(test_no_flow_no_verdict),
-	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+RCN_TEST_MAIN(cmocka_unit_test(test_on_time_and_short), cmocka_unit_test(test_late_and_missing),
+	      cmocka_unit_test(test_no_flow_no_verdict))

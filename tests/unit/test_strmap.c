@@ -5,6 +5,8 @@
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include "test_main.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -142,13 +144,5 @@ static void test_arena_strdups(void **state)
 	rcn_arena_free(&a);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_prefixes_and_lengths),
-		cmocka_unit_test(test_growth),
-		cmocka_unit_test(test_hash_every_byte),
-		cmocka_unit_test(test_arena_strdups),
-	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+RCN_TEST_MAIN(cmocka_unit_test(test_prefixes_and_lengths), cmocka_unit_test(test_growth),
+	      cmocka_unit_test(test_hash_every_byte), cmocka_unit_test(test_arena_strdups))

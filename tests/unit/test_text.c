@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include "test_main.h"
 
 #include "recon/text.h"
 
@@ -82,11 +83,4 @@ static void test_quote(void **state)
 	assert_string_equal(q + RCN_QUOTE_MAX, "...");
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_text_check),
-		cmocka_unit_test(test_quote),
-	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+RCN_TEST_MAIN(cmocka_unit_test(test_text_check), cmocka_unit_test(test_quote))

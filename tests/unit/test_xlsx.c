@@ -6,6 +6,8 @@
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include "test_main.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -318,10 +320,5 @@ static void test_text_escapes_everywhere(void **state)
 	rmdir(dir);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {cmocka_unit_test(test_workbook), cmocka_unit_test(test_full_sheet),
-					   cmocka_unit_test(test_text_escapes),
-					   cmocka_unit_test(test_text_escapes_everywhere)};
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+RCN_TEST_MAIN(cmocka_unit_test(test_workbook), cmocka_unit_test(test_full_sheet), cmocka_unit_test(test_text_escapes),
+	      cmocka_unit_test(test_text_escapes_everywhere))

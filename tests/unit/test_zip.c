@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include "test_main.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -899,23 +900,9 @@ static void test_statement_layout(void **state)
 	rcn_buf_free(&rd.out);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_unionpay_sample),
-		cmocka_unit_test(test_gbk_names),
-		cmocka_unit_test(test_stored),
-		cmocka_unit_test(test_streaming),
-		cmocka_unit_test(test_escaping_names),
-		cmocka_unit_test(test_too_many_entries),
-		cmocka_unit_test(test_bomb),
-		cmocka_unit_test(test_size_limits),
-		cmocka_unit_test(test_crc_mismatch),
-		cmocka_unit_test(test_truncated),
-		cmocka_unit_test(test_not_a_zip),
-		cmocka_unit_test(test_refused_entries),
-		cmocka_unit_test(test_duplicate_names),
-		cmocka_unit_test(test_statement_layout),
-	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+RCN_TEST_MAIN(cmocka_unit_test(test_unionpay_sample), cmocka_unit_test(test_gbk_names), cmocka_unit_test(test_stored),
+	      cmocka_unit_test(test_streaming), cmocka_unit_test(test_escaping_names),
+	      cmocka_unit_test(test_too_many_entries), cmocka_unit_test(test_bomb), cmocka_unit_test(test_size_limits),
+	      cmocka_unit_test(test_crc_mismatch), cmocka_unit_test(test_truncated), cmocka_unit_test(test_not_a_zip),
+	      cmocka_unit_test(test_refused_entries), cmocka_unit_test(test_duplicate_names),
+	      cmocka_unit_test(test_statement_layout))
