@@ -166,15 +166,6 @@ cleanup:
 	return rc;
 }
 
-/* Alipay's clock: Asia/Shanghai, UTC+8 all year. */
-static void shanghai_now(char out[20])
-{
-	time_t t = time(NULL) + 8 * 3600;
-	struct tm tm;
-	gmtime_r(&t, &tm);
-	strftime(out, 20, "%Y-%m-%d %H:%M:%S", &tm);
-}
-
 static void base_url(char *out, size_t n, const rcn_fetch_request *req, const char *path)
 {
 	const char *base = req->api_base && req->api_base[0] ? req->api_base : ALIPAY_BASE;
@@ -189,15 +180,9 @@ static rcn_rc check_request(const rcn_fetch_request *req, rcn_err *err)
 	if (!rcn_alipay_bill_type(req->bill))
 		return rcn_gateway_fail(err, req->source, RCN_EUSAGE, "Alipay has no '%s' bill (trade or account)",
 					req->bill);
-	static const char *const names[] = {"app_id", "private_key_file", "platform_cert_file", "merchant_id"};
+	static const char *const keys[] = {"app_id", "private_key_file", "platform_cert_file", "merchant_id"};
 	const char *values[] = {req->app_id, req->private_key_file, req->platform_cert_file, req->merchant_id};
-	for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++)
-		if (!values[i] || !values[i][0])
-			return rcn_gateway_fail(err, req->source, RCN_EUSAGE, "api = alipay needs %s", names[i]);
-	if (!rcn_gateway_safe_name(req->merchant_id))
-		return rcn_gateway_fail(err, req->source, RCN_EUSAGE, "merchant_id '%.64s' is not a plain id",
-					req->merchant_id);
-	return RCN_OK;
+	return rcn_gateway_require(err, req->source, "alipay", keys, values, 4, req->merchant_id);
 }
 
 /* POSTs the signed query; *url gets the bill's download URL unless no bill exists. */
@@ -221,7 +206,7 @@ static rcn_rc query(char **url, const rcn_fetch_request *req, const rcn_fetch_se
 		goto cleanup;
 	}
 
-	shanghai_now(stamp);
+	rcn_gateway_shanghai_now(stamp, sizeof(stamp), false);
 	rcn_alipay_query_form(&form, req->app_id, rcn_alipay_bill_type(req->bill), req->day, stamp);
 	rcn_form_sign_string(&text, &form, "sign");
 	rc = rcn_sign_rsa_sha256(sig, sizeof(sig), app_key, text.data, text.len, err);

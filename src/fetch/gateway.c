@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define JSON_MAX_DEPTH 64 /* nesting a bill-query answer never needs; keeps the scanner's recursion bounded */
 
@@ -449,4 +450,23 @@ rcn_rc rcn_gateway_name_source(rcn_err *err, const char *source)
 	memcpy(err->msg + used, msg, n);
 	err->msg[used + n] = '\0';
 	return err->code;
+}
+
+rcn_rc rcn_gateway_require(rcn_err *err, const char *source, const char *api, const char *const *keys,
+			   const char *const *values, size_t n, const char *merchant_id)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!values[i] || !values[i][0])
+			return rcn_gateway_fail(err, source, RCN_EUSAGE, "api = %s needs %s", api, keys[i]);
+	if (!rcn_gateway_safe_name(merchant_id))
+		return rcn_gateway_fail(err, source, RCN_EUSAGE, "merchant_id '%.64s' is not a plain id", merchant_id);
+	return RCN_OK;
+}
+
+void rcn_gateway_shanghai_now(char *out, size_t n, bool compact)
+{
+	time_t t = time(NULL) + 8 * 3600;
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	strftime(out, n, compact ? "%Y%m%d%H%M%S" : "%Y-%m-%d %H:%M:%S", &tm);
 }

@@ -59,6 +59,14 @@ bool rcn_gateway_safe_name(const char *s);
 /* Sets err to "[source NAME]: <message>" and returns code. */
 rcn_rc rcn_gateway_fail(rcn_err *err, const char *source, rcn_rc code, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
+/* The [source] keys an API needs (keys[i] names values[i]) and a plain
+ * merchant_id: "api = NAME needs KEY" for the first one missing. */
+rcn_rc rcn_gateway_require(rcn_err *err, const char *source, const char *api, const char *const *keys,
+			   const char *const *values, size_t n, const char *merchant_id);
+/* Now on the channels' clock (Asia/Shanghai, UTC+8 all year):
+ * "YYYY-MM-DD HH:MM:SS" (out[20]), or "YYYYMMDDHHMMSS" (out[15]) when compact. */
+void rcn_gateway_shanghai_now(char *out, size_t n, bool compact);
+
 /* Prefixes err's message (from the transport or a helper, which do not know
  * the source) with "[source NAME]: ", cutting the end if it must; returns err->code. */
 rcn_rc rcn_gateway_name_source(rcn_err *err, const char *source);

@@ -111,26 +111,11 @@ cleanup:
 	return rc;
 }
 
-/* UnionPay's clock: Asia/Shanghai, UTC+8 all year. */
-static void shanghai_now(char out[15])
-{
-	time_t t = time(NULL) + 8 * 3600;
-	struct tm tm;
-	gmtime_r(&t, &tm);
-	strftime(out, 15, "%Y%m%d%H%M%S", &tm);
-}
-
 static rcn_rc check_request(const rcn_fetch_request *req, rcn_err *err)
 {
-	static const char *const names[] = {"merchant_id", "cert_serial", "private_key_file", "platform_cert_file"};
+	static const char *const keys[] = {"merchant_id", "cert_serial", "private_key_file", "platform_cert_file"};
 	const char *values[] = {req->merchant_id, req->cert_serial, req->private_key_file, req->platform_cert_file};
-	for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++)
-		if (!values[i] || !values[i][0])
-			return rcn_gateway_fail(err, req->source, RCN_EUSAGE, "api = unionpay needs %s", names[i]);
-	if (!rcn_gateway_safe_name(req->merchant_id))
-		return rcn_gateway_fail(err, req->source, RCN_EUSAGE, "merchant_id '%.64s' is not a plain id",
-					req->merchant_id);
-	return RCN_OK;
+	return rcn_gateway_require(err, req->source, "unionpay", keys, values, 4, req->merchant_id);
 }
 
 /* Verifies and reads the form answer: out->no_bill, or the zip in out->data. */
@@ -246,7 +231,7 @@ rcn_rc rcn_api_unionpay(const rcn_fetch_request *req, const rcn_fetch_settings *
 		goto cleanup;
 	}
 
-	shanghai_now(stamp);
+	rcn_gateway_shanghai_now(stamp, sizeof(stamp), true);
 	rcn_unionpay_request_form(&form, req->merchant_id, req->cert_serial, req->day, stamp);
 	rcn_unionpay_sign_digest(digest, &form);
 	rc = rcn_sign_rsa_sha256(sig, sizeof(sig), merchant_key, digest, strlen(digest), err);
