@@ -18,10 +18,9 @@
 /* amount x rate and refund x fee never overflow in 128 bits */
 __extension__ typedef unsigned __int128 u128;
 
+/* rcn_fee_rule in file order; by_key sorted by channel, merchant, product, then line */
 struct rcn_fee_rules {
-	rcn_fee_rule *rules; /* file order */
-	size_t n;
-	const rcn_fee_rule **by_key; /* sorted by channel, merchant, product, then line */
+	rcn_rule_table t;
 };
 
 enum column {
@@ -154,7 +153,7 @@ static int by_key_cmp(const void *a, const void *b)
 /* Two rules of one channel, merchant and product in effect on a common day
  * would make the answer depend on file order: refused, naming the first line
  * (in file order) that collides with an earlier one. */
-static rcn_rc check_overlaps(rcn_rulescsv *c, const rcn_fee_rules *r)
+static rcn_rc check_overlaps(rcn_rulescsv *c, const rcn_rule_table *r)
 {
 	const rcn_fee_rule *later = NULL, *earlier = NULL;
 	for (size_t g = 0, end; g < r->n; g = end) {
@@ -185,35 +184,30 @@ static rcn_rc check_overlaps(rcn_rulescsv *c, const rcn_fee_rules *r)
 
 rcn_rc rcn_fee_rules_load(rcn_fee_rules **out, const char *path, rcn_err *err)
 {
-	rcn_rulescsv c;
 	rcn_fee_rules *r = rcn_xcalloc(1, sizeof(*r));
-	rcn_rc rc = rcn_rulescsv_load(&c, &spec, path, err, read_rule, by_key_cmp, (void **)&r->rules, &r->n,
-				      (const void ***)&r->by_key);
-	if (rc == RCN_OK && (rc = check_overlaps(&c, r)) == RCN_OK) {
+	rcn_rc rc = rcn_rule_table_load(&r->t, &spec, path, err, read_rule, by_key_cmp, check_overlaps);
+	if (rc == RCN_OK)
 		*out = r;
-		r = NULL;
-	}
-	rcn_fee_rules_free(r);
+	else
+		free(r);
 	return rc;
 }
 
 void rcn_fee_rules_free(rcn_fee_rules *r)
 {
-	if (!r)
-		return;
-	free(r->rules);
-	free(r->by_key);
+	if (r)
+		rcn_rule_table_free(&r->t);
 	free(r);
 }
 
 size_t rcn_fee_rules_count(const rcn_fee_rules *r)
 {
-	return r ? r->n : 0;
+	return r ? r->t.n : 0;
 }
 
 const rcn_fee_rule *rcn_fee_rules_get(const rcn_fee_rules *r, size_t i)
 {
-	return r && i < r->n ? &r->rules[i] : NULL;
+	return r && i < r->t.n ? (const rcn_fee_rule *)r->t.rules + i : NULL;
 }
 
 /* The rule of exactly this channel, merchant and product in effect on day
@@ -221,17 +215,19 @@ const rcn_fee_rule *rcn_fee_rules_get(const rcn_fee_rules *r, size_t i)
 static const rcn_fee_rule *lookup(const rcn_fee_rules *r, const char *channel, const char *merchant,
 				  const char *product, rcn_date day)
 {
-	size_t lo = 0, hi = r->n;
+	size_t lo = 0, hi = r->t.n;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		if (key_cmp(channel, merchant, product, r->by_key[mid]) > 0)
+		if (key_cmp(channel, merchant, product, r->t.by_key[mid]) > 0)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	for (; lo < r->n && key_cmp(channel, merchant, product, r->by_key[lo]) == 0; lo++)
-		if (r->by_key[lo]->from <= day && day <= r->by_key[lo]->to)
-			return r->by_key[lo];
+	for (; lo < r->t.n && key_cmp(channel, merchant, product, r->t.by_key[lo]) == 0; lo++) {
+		const rcn_fee_rule *rule = r->t.by_key[lo];
+		if (rule->from <= day && day <= rule->to)
+			return rule;
+	}
 	return NULL;
 }
 

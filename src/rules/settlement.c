@@ -18,10 +18,9 @@
 
 __extension__ typedef __int128 i128;
 
+/* rcn_settle_rule in file order; by_key sorted by channel, merchant, then line */
 struct rcn_settle_rules {
-	rcn_settle_rule *rules; /* file order */
-	size_t n;
-	const rcn_settle_rule **by_key; /* sorted by channel, merchant, then line */
+	rcn_rule_table t;
 };
 
 enum column { COL_CHANNEL, COL_MERCHANT, COL_CYCLE, COL__COUNT };
@@ -84,7 +83,7 @@ static int by_key_cmp(const void *a, const void *b)
 
 /* Two cycles for one merchant account would leave the answer to file order:
  * refused at the first line (in file order) that repeats an earlier key. */
-static rcn_rc check_duplicates(rcn_rulescsv *c, const rcn_settle_rules *r)
+static rcn_rc check_duplicates(rcn_rulescsv *c, const rcn_rule_table *r)
 {
 	const rcn_settle_rule *later = NULL, *earlier = NULL;
 	for (size_t i = 1; i < r->n; i++) {
@@ -106,39 +105,34 @@ static rcn_rc check_duplicates(rcn_rulescsv *c, const rcn_settle_rules *r)
 
 rcn_rc rcn_settle_rules_load(rcn_settle_rules **out, const char *path, rcn_err *err)
 {
-	rcn_rulescsv c;
 	rcn_settle_rules *r = rcn_xcalloc(1, sizeof(*r));
-	rcn_rc rc = rcn_rulescsv_load(&c, &spec, path, err, read_rule, by_key_cmp, (void **)&r->rules, &r->n,
-				      (const void ***)&r->by_key);
-	if (rc == RCN_OK && (rc = check_duplicates(&c, r)) == RCN_OK) {
+	rcn_rc rc = rcn_rule_table_load(&r->t, &spec, path, err, read_rule, by_key_cmp, check_duplicates);
+	if (rc == RCN_OK)
 		*out = r;
-		r = NULL;
-	}
-	rcn_settle_rules_free(r);
+	else
+		free(r);
 	return rc;
 }
 
 void rcn_settle_rules_free(rcn_settle_rules *r)
 {
-	if (!r)
-		return;
-	free(r->rules);
-	free(r->by_key);
+	if (r)
+		rcn_rule_table_free(&r->t);
 	free(r);
 }
 
 /* The rule of exactly this channel and merchant (at most one: duplicates are refused at load). */
 static const rcn_settle_rule *lookup(const rcn_settle_rules *r, const char *channel, const char *merchant)
 {
-	size_t lo = 0, hi = r->n;
+	size_t lo = 0, hi = r->t.n;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		if (key_cmp(channel, merchant, r->by_key[mid]) > 0)
+		if (key_cmp(channel, merchant, r->t.by_key[mid]) > 0)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	return lo < r->n && key_cmp(channel, merchant, r->by_key[lo]) == 0 ? r->by_key[lo] : NULL;
+	return lo < r->t.n && key_cmp(channel, merchant, r->t.by_key[lo]) == 0 ? r->t.by_key[lo] : NULL;
 }
 
 const rcn_settle_rule *rcn_settle_rules_find(const rcn_settle_rules *r, const char *channel, const char *merchant)

@@ -239,6 +239,27 @@ rcn_rc rcn_rulescsv_load(rcn_rulescsv *c, const rcn_rulescsv_spec *spec, const c
 	return RCN_OK;
 }
 
+rcn_rc rcn_rule_table_load(rcn_rule_table *t, const rcn_rulescsv_spec *spec, const char *path, rcn_err *err,
+			   rcn_rulescsv_rule_fn read_rule, int (*cmp)(const void *, const void *),
+			   rcn_rc (*check)(rcn_rulescsv *c, const rcn_rule_table *t))
+{
+	rcn_rulescsv c;
+	memset(t, 0, sizeof(*t));
+	rcn_rc rc = rcn_rulescsv_load(&c, spec, path, err, read_rule, cmp, &t->rules, &t->n, &t->by_key);
+	if (rc == RCN_OK)
+		rc = check(&c, t);
+	if (rc != RCN_OK)
+		rcn_rule_table_free(t);
+	return rc;
+}
+
+void rcn_rule_table_free(rcn_rule_table *t)
+{
+	free(t->rules);
+	free(t->by_key);
+	memset(t, 0, sizeof(*t));
+}
+
 const char *rcn_rulescsv_cell(const rcn_rulescsv *c, char **fields, int k)
 {
 	return c->col[k] >= 0 ? fields[c->col[k]] : "";

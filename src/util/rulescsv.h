@@ -51,6 +51,20 @@ rcn_rc rcn_rulescsv_load(rcn_rulescsv *c, const rcn_rulescsv_spec *spec, const c
 			 rcn_rulescsv_rule_fn read_rule, int (*cmp)(const void *, const void *), void **rules,
 			 size_t *nrules, const void ***by_key);
 
+/* A rules file read whole: its rules in file order and an index of them
+ * sorted by the file kind's key. */
+typedef struct {
+	void *rules; /* n rules of spec->rule_size each, in file order */
+	size_t n;
+	const void **by_key; /* the same rules, sorted by key */
+} rcn_rule_table;
+/* Reads path into t (rcn_rulescsv_load), then check(c, t) for what only the
+ * whole file shows (overlaps, duplicates); on any failure t is left empty. */
+rcn_rc rcn_rule_table_load(rcn_rule_table *t, const rcn_rulescsv_spec *spec, const char *path, rcn_err *err,
+			   rcn_rulescsv_rule_fn read_rule, int (*cmp)(const void *, const void *),
+			   rcn_rc (*check)(rcn_rulescsv *c, const rcn_rule_table *t));
+void rcn_rule_table_free(rcn_rule_table *t);
+
 /* Sets c->err to the message at path:c->line and returns RCN_EUSAGE. */
 rcn_rc rcn_rulescsv_bad(rcn_rulescsv *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
