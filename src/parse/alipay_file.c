@@ -393,13 +393,7 @@ static rcn_rc alipay_feed(void *state, const char *buf, size_t n, rcn_err *err)
 	}
 	if (p->sniffed)
 		convert(p, buf, n);
-	const rcn_err *fatal = rcn_csvrows_error(p->rows);
-	if (fatal) {
-		if (err)
-			*err = *fatal;
-		return fatal->code;
-	}
-	return RCN_OK;
+	return feed_result(rcn_csvrows_error(p->rows), err);
 }
 
 static rcn_rc alipay_finish(void *state, rcn_stmt_result *out)
@@ -431,15 +425,13 @@ static rcn_rc alipay_finish(void *state, rcn_stmt_result *out)
 		res->has_summary = !footer;
 
 	/* The same order of causes as the WeChat parsers: the first one a reader should fix. */
-	rcn_err missing;
-	rcn_err_clear(&missing);
 	if (p->stage == ST_PREAMBLE)
-		rcn_err_set(&missing, RCN_EFORMAT, p->file, 0, "empty file: no header");
+		rcn_verdict_missing(&p->v, "empty file: no header");
 	else if (p->kind == K_SUMMARY && !p->total_row_seen)
-		rcn_err_set(&missing, RCN_EFORMAT, p->file, 0, "missing 合计 row (truncated file?)");
+		rcn_verdict_missing(&p->v, "missing 合计 row (truncated file?)");
 	else if (footer)
-		rcn_err_set(&missing, RCN_EFORMAT, p->file, 0, "missing footer %s (truncated file?)", footer);
-	return rcn_verdict_finish(&p->v, &missing, out);
+		rcn_verdict_missing(&p->v, "missing footer %s (truncated file?)", footer);
+	return rcn_verdict_finish(&p->v, out);
 }
 
 static void alipay_destroy(void *state)

@@ -15,6 +15,7 @@
 #include "recon/text.h"
 #include "parse/parse_util.h"
 #include "parse/parser_internal.h"
+#include "parse/verdict.h"
 #include "parse/profile_internal.h"
 #include "parse/profile_parser.h"
 #include "util/err.h"
@@ -33,15 +34,10 @@ void rcn_profile_fatal(parser *p, rcn_rc code, long line, const char *fmt, ...)
 /* A detail row that cannot be used: counted, quarantined, and the file will be rejected. */
 void rcn_profile_quarantine(parser *p, long line, const char *fmt, ...)
 {
-	char reason[512];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(reason, sizeof(reason), fmt, ap);
+	rcn_quarantine_vrow(&p->res, p->spec->quar, p->spec->ctx, p->spec->file, line, fmt, ap);
 	va_end(ap);
-	rcn_utf8_trim_tail(reason); /* a reason cut to fit is cut on a character boundary */
-	p->res.bad_rows++;
-	if (p->spec->quar)
-		p->spec->quar(p->spec->ctx, p->spec->file, line, reason);
 }
 
 /* 1 on a match, 0 on none; a matching failure (budget exhausted) is fatal. */
@@ -471,12 +467,7 @@ static rcn_rc profile_feed(void *state, const char *buf, size_t n, rcn_err *err)
 	parser *p = state;
 	assert(!p->finished);
 	feed_bytes(p, buf, n);
-	if (p->fatal) {
-		if (err)
-			*err = p->fatal_err;
-		return p->fatal_err.code;
-	}
-	return RCN_OK;
+	return feed_result(p->fatal ? &p->fatal_err : NULL, err);
 }
 
 static rcn_rc profile_finish(void *state, rcn_stmt_result *out)
@@ -515,8 +506,7 @@ static rcn_rc profile_finish(void *state, rcn_stmt_result *out)
 	} else if (p->footer_bad) {
 		reject(res, &p->footer_err);
 	} else if (res->bad_rows > 0) {
-		rcn_err_set(&e, RCN_EFORMAT, p->spec->file, 0, "%ld %s could not be parsed", res->bad_rows,
-			    res->bad_rows == 1 ? "row" : "rows");
+		rcn_bad_rows_err(&e, p->spec->file, res->bad_rows);
 		reject(res, &e);
 	} else if (!totals_match) {
 		reject(res, &mismatch);

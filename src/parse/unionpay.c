@@ -12,6 +12,7 @@
 #include "recon/text.h"
 #include "parse/parse_util.h"
 #include "parse/parser_internal.h"
+#include "parse/verdict.h"
 #include "util/err.h"
 #include "parse/unionpay_int.h"
 
@@ -25,15 +26,10 @@ void rcn_unionpay_fatal(up_parser *p, rcn_rc code, long line, const char *fmt, .
 
 void rcn_unionpay_quarantine(up_parser *p, long line, const char *fmt, ...)
 {
-	char reason[512];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(reason, sizeof(reason), fmt, ap);
+	rcn_quarantine_vrow(&p->res, p->spec->quar, p->spec->ctx, p->spec->file, line, fmt, ap);
 	va_end(ap);
-	rcn_utf8_trim_tail(reason); /* a reason cut to fit is cut on a character boundary */
-	p->res.bad_rows++;
-	if (p->spec->quar)
-		p->spec->quar(p->spec->ctx, p->spec->file, line, reason);
 }
 
 /* ---- lines ---- */
@@ -130,12 +126,7 @@ static rcn_rc up_feed(void *state, const char *buf, size_t n, rcn_err *err)
 		buf += len + 1;
 		n -= len + 1;
 	}
-	if (p->fatal) {
-		if (err)
-			*err = p->fatal_err;
-		return p->fatal_err.code;
-	}
-	return RCN_OK;
+	return feed_result(p->fatal ? &p->fatal_err : NULL, err);
 }
 
 static rcn_rc up_finish(void *state, rcn_stmt_result *out)
@@ -181,8 +172,7 @@ static rcn_rc up_finish(void *state, rcn_stmt_result *out)
 			}
 		}
 	} else if (res->bad_rows > 0) {
-		rcn_err_set(&e, RCN_EFORMAT, p->spec->file, 0, "%ld %s could not be parsed", res->bad_rows,
-			    res->bad_rows == 1 ? "row" : "rows");
+		rcn_bad_rows_err(&e, p->spec->file, res->bad_rows);
 		reject(res, &e);
 	}
 	/* ZM and ZME state no totals of their own: the RD cross-check (by the caller,
