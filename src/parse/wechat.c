@@ -1,6 +1,7 @@
 /* WeChat Pay trade bill parser (FORMATS.md §1): reads the bill's rows through
  * rcn_csvrows, finds columns by header name, emits one record per detail row
- * and checks the summary's control totals. Holds one row, never the file. */
+ * and checks the summary's control totals; wechat_bill.c hands it the rows
+ * and holds its lifecycle. Holds one row, never the file. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -122,7 +123,7 @@ static const char *col_value(const wechat_parser *p, enum col c, size_t *n)
 	return rcn_wechat_col(&p->b, p->col[c], n);
 }
 
-static void on_header(rcn_wechat_bill *b)
+void rcn_wechat_trade_header(rcn_wechat_bill *b)
 {
 	wechat_parser *p = (wechat_parser *)b;
 	static const int required[] = {C_MCH_ID, C_TXN_ID, C_ORDER_NO, C_TRADE_STATUS, C_FEE};
@@ -146,7 +147,7 @@ static void on_header(rcn_wechat_bill *b)
 	b->stage = WX_DETAIL;
 }
 
-static void on_detail(rcn_wechat_bill *b)
+void rcn_wechat_trade_detail(rcn_wechat_bill *b)
 {
 	wechat_parser *p = (wechat_parser *)b;
 	rcn_record rec;
@@ -268,7 +269,7 @@ static void on_detail(rcn_wechat_bill *b)
 		p->b.rec_sink(p->b.ctx, &rec);
 }
 
-static void on_summary_header(rcn_wechat_bill *b)
+void rcn_wechat_trade_summary_header(rcn_wechat_bill *b)
 {
 	wechat_parser *p = (wechat_parser *)b;
 	size_t n, nf = rcn_csvrows_count(b->rows);
@@ -283,7 +284,7 @@ static void on_summary_header(rcn_wechat_bill *b)
 	b->stage = WX_SUMMARY_VALUES;
 }
 
-static void on_summary_values(rcn_wechat_bill *b)
+void rcn_wechat_trade_summary_values(rcn_wechat_bill *b)
 {
 	wechat_parser *p = (wechat_parser *)b;
 	if (!rcn_wechat_bill_summary_row(b))
@@ -313,33 +314,9 @@ static void on_summary_values(rcn_wechat_bill *b)
 	}
 }
 
-/* ---- rcn_parser table entry ---- */
-
-static const rcn_wechat_kind trade_kind = {
-	.title = "trade bill",
-	.what = "a WeChat trade bill",
-	.other_title = "fund-flow bill",
-	.other_first = "记账时间",
-	.other_format = "wechat-fundflow",
-	.summary_first = "总交易单数",
-	.header = on_header,
-	.detail = on_detail,
-	.summary_header = on_summary_header,
-	.summary_values = on_summary_values,
-};
-
-static void on_row(void *ctx, rcn_csvrows *rows)
-{
-	(void)rows; /* the bill's reader */
-	rcn_wechat_bill_dispatch(ctx, &trade_kind);
-}
-
-static void *trade_create(const rcn_parser_spec *spec)
+void *rcn_wechat_trade_new(const rcn_parser_spec *spec)
 {
 	wechat_parser *p = rcn_xcalloc(1, sizeof(*p));
-	rcn_wechat_bill_init(&p->b, &trade_kind, spec, on_row);
+	rcn_wechat_bill_init(&p->b, RCN_WECHAT_TRADE, spec);
 	return p;
 }
-
-const rcn_parser_ops rcn_wechat_trade_ops = {"wechat-trade", trade_create, rcn_wechat_bill_feed, rcn_wechat_bill_finish,
-					     rcn_wechat_bill_destroy};

@@ -2,13 +2,15 @@
  * fund-flow bill in wechat_fundflow.c) share. Both are backtick-valued CSV
  * read through rcn_csvrows in the same order of rows:
  *
- *   header line --(rcn_wechat_bill_header: columns by name, required ones)-->
- *   detail rows --(kind->detail: one rcn_record each, sums)--> a summary header
- *   (its first cell kind->summary_first) --> the summary's values row (checked
- *   against the sums) --> nothing more (a row here is a trailing row)
+ *   header line --(the bill's header(), through rcn_wechat_bill_header:
+ *   columns by name, required ones)--> detail rows --(the bill's detail(): one
+ *   rcn_record each, sums)--> a summary header --(summary_header())--> the
+ *   summary's values row (summary_values(), checked against the sums) -->
+ *   nothing more (a row here is a trailing row)
  *
- * and the same lifecycle and verdict (verdict.h). A bill's parser embeds an
- * rcn_wechat_bill as its first member and supplies an rcn_wechat_kind. */
+ * and the same lifecycle and verdict (verdict.h). wechat_bill.c holds the two
+ * bills' table (names, row handlers, the rcn_parser_ops); a bill's parser
+ * embeds an rcn_wechat_bill as its first member. */
 #ifndef RECON_PARSE_WECHAT_BILL_H
 #define RECON_PARSE_WECHAT_BILL_H
 
@@ -20,27 +22,12 @@
 #include "parse/verdict.h"
 #include "recon/parse.h"
 
+enum rcn_wechat_which { RCN_WECHAT_TRADE, RCN_WECHAT_FUNDFLOW };
+
 enum rcn_wechat_stage { WX_HEADER, WX_DETAIL, WX_SUMMARY_VALUES, WX_AFTER_SUMMARY };
 
-typedef struct rcn_wechat_bill rcn_wechat_bill;
-
-/* One kind of bill: its names and what it does with each kind of row (the
- * bill's parser struct, which starts with its rcn_wechat_bill, is passed). */
 typedef struct {
-	const char *title;		    /* "trade bill", in messages */
-	const char *what;		    /* "a WeChat trade bill", for the reader's messages */
-	const char *other_title;	    /* the other WeChat bill, "fund-flow bill" */
-	const char *other_first;	    /* the first header name of the other bill */
-	const char *other_format;	    /* its format name, told when it is given instead */
-	const char *summary_first;	    /* the summary header's first cell */
-	void (*header)(rcn_wechat_bill *b); /* through rcn_wechat_bill_header */
-	void (*detail)(rcn_wechat_bill *b);
-	void (*summary_header)(rcn_wechat_bill *b);
-	void (*summary_values)(rcn_wechat_bill *b);
-} rcn_wechat_kind;
-
-struct rcn_wechat_bill {
-	const rcn_wechat_kind *kind;
+	enum rcn_wechat_which which;
 	const char *file;
 	const char *channel;
 	rcn_record_sink rec_sink;
@@ -52,45 +39,16 @@ struct rcn_wechat_bill {
 	rcn_stmt_result res;
 	rcn_verdict v; /* bad rows, summary problems, a trailing row: why the file is rejected */
 	bool finished;
-};
+} rcn_wechat_bill;
 
-/* Sets up b for spec (borrowed: it must outlive b), the rows in WX_HEADER;
- * the reader hands each row to on_row(b, rows), which is the bill's own
- * function calling rcn_wechat_bill_dispatch. */
-void rcn_wechat_bill_init(rcn_wechat_bill *b, const rcn_wechat_kind *kind, const rcn_parser_spec *spec,
-			  rcn_csvrows_fn on_row);
-
-/* Hands the current row to the kind's function for the bill's stage. Inline
- * in each bill's on_row with its own constant kind, so the per-row calls are
- * direct (and the detail row's reader inlined) rather than through pointers. */
-static inline void rcn_wechat_bill_dispatch(rcn_wechat_bill *b, const rcn_wechat_kind *kind)
-{
-	size_t n;
-	const char *first;
-	switch (b->stage) {
-	case WX_HEADER:
-		kind->header(b);
-		break;
-	case WX_DETAIL:
-		first = rcn_csvrows_field(b->rows, 0, &n);
-		if (is_name(first, n, kind->summary_first))
-			kind->summary_header(b);
-		else
-			kind->detail(b);
-		break;
-	case WX_SUMMARY_VALUES:
-		kind->summary_values(b);
-		break;
-	case WX_AFTER_SUMMARY:
-		rcn_verdict_trailing(&b->v, "unexpected row after the summary");
-		break;
-	}
-}
+/* Sets up b, the start of a zeroed parser state, as bill `which` for spec
+ * (borrowed: it must outlive b), the rows in WX_HEADER. */
+void rcn_wechat_bill_init(rcn_wechat_bill *b, enum rcn_wechat_which which, const rcn_parser_spec *spec);
 
 /* Reads the header line (the current row): col[c] becomes the index of the
- * field named names[c] (-1 when absent; names[0] must be the first field).
- * The reader fails, and false is returned, when the line is the other bill's
- * header, not this bill's, or lacks one of required[0..nrequired). */
+ * field named names[c] (-1 when absent). The reader fails, and false is
+ * returned, when the line is the other bill's header, does not start with this
+ * bill's first name, or lacks one of required[0..nrequired). */
 bool rcn_wechat_bill_header(rcn_wechat_bill *b, int *col, const char *const *names, int ncol, const int *required,
 			    size_t nrequired);
 
@@ -114,9 +72,18 @@ static inline const char *rcn_wechat_col(const rcn_wechat_bill *b, int i, size_t
  * a summary problem. Either way the summary is seen and the bill ends here. */
 bool rcn_wechat_bill_summary_row(rcn_wechat_bill *b);
 
-/* The rcn_parser_ops of a WeChat bill: b is the parser's state. */
-rcn_rc rcn_wechat_bill_feed(void *b, const char *buf, size_t n, rcn_err *err);
-rcn_rc rcn_wechat_bill_finish(void *b, rcn_stmt_result *out);
-void rcn_wechat_bill_destroy(void *b);
+/* wechat.c: the trade bill's state and its rows. */
+void *rcn_wechat_trade_new(const rcn_parser_spec *spec);
+void rcn_wechat_trade_header(rcn_wechat_bill *b);
+void rcn_wechat_trade_detail(rcn_wechat_bill *b);
+void rcn_wechat_trade_summary_header(rcn_wechat_bill *b);
+void rcn_wechat_trade_summary_values(rcn_wechat_bill *b);
+
+/* wechat_fundflow.c: the fund-flow bill's state and its rows. */
+void *rcn_wechat_fundflow_new(const rcn_parser_spec *spec);
+void rcn_wechat_fundflow_header(rcn_wechat_bill *b);
+void rcn_wechat_fundflow_detail(rcn_wechat_bill *b);
+void rcn_wechat_fundflow_summary_header(rcn_wechat_bill *b);
+void rcn_wechat_fundflow_summary_values(rcn_wechat_bill *b);
 
 #endif

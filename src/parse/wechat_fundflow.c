@@ -1,6 +1,7 @@
 /* WeChat Pay fund-flow bill parser (FORMATS.md §1, fund-flow bill): what the
  * merchant account really received and paid, as RCN_REC_MOVEMENT records,
- * checked against the bill's own summary row. Holds one row, never the file. */
+ * checked against the bill's own summary row; wechat_bill.c hands it the rows
+ * and holds its lifecycle. Holds one row, never the file. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,7 +60,7 @@ static const char *col_value(const fundflow *p, enum col c, size_t *n)
 	return rcn_wechat_col(&p->b, p->col[c], n);
 }
 
-static void on_header(rcn_wechat_bill *b)
+void rcn_wechat_fundflow_header(rcn_wechat_bill *b)
 {
 	fundflow *p = (fundflow *)b;
 	if (!rcn_wechat_bill_header(b, p->col, col_names, C_COUNT, required, sizeof(required) / sizeof(required[0])))
@@ -68,7 +69,7 @@ static void on_header(rcn_wechat_bill *b)
 	b->stage = WX_DETAIL;
 }
 
-static void on_detail(rcn_wechat_bill *b)
+void rcn_wechat_fundflow_detail(rcn_wechat_bill *b)
 {
 	fundflow *p = (fundflow *)b;
 	rcn_record rec;
@@ -156,7 +157,7 @@ static void on_detail(rcn_wechat_bill *b)
 		p->b.rec_sink(p->b.ctx, &rec);
 }
 
-static void on_summary_header(rcn_wechat_bill *b)
+void rcn_wechat_fundflow_summary_header(rcn_wechat_bill *b)
 {
 	fundflow *p = (fundflow *)b;
 	size_t n, nf = rcn_csvrows_count(b->rows);
@@ -193,7 +194,7 @@ static bool check_stated(rcn_wechat_bill *b, int k, size_t i, int64_t have)
 	return rcn_verdict_check_amount(&b->v, name, stated, have, RCN_SCALE_FEN);
 }
 
-static void on_summary_values(rcn_wechat_bill *b)
+void rcn_wechat_fundflow_summary_values(rcn_wechat_bill *b)
 {
 	fundflow *p = (fundflow *)b;
 	int64_t have[T_COUNT] = {
@@ -219,31 +220,9 @@ static void on_summary_values(rcn_wechat_bill *b)
 				return;
 }
 
-static const rcn_wechat_kind fundflow_kind = {
-	.title = "fund-flow bill",
-	.what = "a WeChat fund-flow bill",
-	.other_title = "trade bill",
-	.other_first = "交易时间",
-	.other_format = "wechat-trade",
-	.summary_first = "资金流水总笔数",
-	.header = on_header,
-	.detail = on_detail,
-	.summary_header = on_summary_header,
-	.summary_values = on_summary_values,
-};
-
-static void on_row(void *ctx, rcn_csvrows *rows)
-{
-	(void)rows; /* the bill's reader */
-	rcn_wechat_bill_dispatch(ctx, &fundflow_kind);
-}
-
-static void *fundflow_create(const rcn_parser_spec *spec)
+void *rcn_wechat_fundflow_new(const rcn_parser_spec *spec)
 {
 	fundflow *p = rcn_xcalloc(1, sizeof(*p));
-	rcn_wechat_bill_init(&p->b, &fundflow_kind, spec, on_row);
+	rcn_wechat_bill_init(&p->b, RCN_WECHAT_FUNDFLOW, spec);
 	return p;
 }
-
-const rcn_parser_ops rcn_wechat_fundflow_ops = {"wechat-fundflow", fundflow_create, rcn_wechat_bill_feed,
-						rcn_wechat_bill_finish, rcn_wechat_bill_destroy};
