@@ -352,8 +352,12 @@ static void choose_encoding(alipay *p)
 	rcn_buf_free(&p->sniff);
 }
 
-static alipay *create(enum kind kind, const rcn_parser_spec *spec)
+/* The parser of the Alipay file spec->kind names. */
+static void *create(const rcn_parser_spec *spec)
 {
+	enum kind kind = spec->kind == RCN_FMT_ALIPAY_SUMMARY	? K_SUMMARY
+			 : spec->kind == RCN_FMT_ALIPAY_ACCOUNT ? K_ACCOUNT
+								: K_TRADE;
 	alipay *p = rcn_xcalloc(1, sizeof(*p));
 	p->kind = kind;
 	p->file = spec->file ? spec->file : "";
@@ -446,23 +450,6 @@ static void alipay_destroy(void *state)
 	free(p);
 }
 
-static void *trade_create(const rcn_parser_spec *spec)
-{
-	return create(K_TRADE, spec);
-}
-
-static void *summary_create(const rcn_parser_spec *spec)
-{
-	return create(K_SUMMARY, spec);
-}
-
-static void *account_create(const rcn_parser_spec *spec)
-{
-	return create(K_ACCOUNT, spec);
-}
-
-const rcn_parser_ops rcn_alipay_trade_ops = {"alipay-trade", trade_create, alipay_feed, alipay_finish, alipay_destroy};
-const rcn_parser_ops rcn_alipay_summary_ops = {"alipay-summary", summary_create, alipay_feed, alipay_finish,
-					       alipay_destroy};
-const rcn_parser_ops rcn_alipay_account_ops = {"alipay-account", account_create, alipay_feed, alipay_finish,
-					       alipay_destroy};
+const rcn_parser_ops rcn_alipay_trade_ops = {"alipay-trade", create, alipay_feed, alipay_finish, alipay_destroy};
+const rcn_parser_ops rcn_alipay_summary_ops = {"alipay-summary", create, alipay_feed, alipay_finish, alipay_destroy};
+const rcn_parser_ops rcn_alipay_account_ops = {"alipay-account", create, alipay_feed, alipay_finish, alipay_destroy};

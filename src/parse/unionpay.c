@@ -74,8 +74,12 @@ static void end_line(up_parser *p)
 	p->lineno++;
 }
 
-static void *up_create(const rcn_parser_spec *spec, enum up_kind kind)
+/* The parser of the UnionPay file spec->kind names. */
+static void *up_create(const rcn_parser_spec *spec)
 {
+	enum up_kind kind = spec->kind == RCN_FMT_UNIONPAY_RD	 ? UP_RD
+			    : spec->kind == RCN_FMT_UNIONPAY_ZME ? UP_ZME
+								 : UP_ZM;
 	up_parser *p = rcn_xcalloc(1, sizeof(*p));
 	p->spec = spec;
 	p->kind = kind;
@@ -88,21 +92,6 @@ static void *up_create(const rcn_parser_spec *spec, enum up_kind kind)
 	}
 	rcn_unionpay_fixed_init(p);
 	return p;
-}
-
-static void *zm_create(const rcn_parser_spec *spec)
-{
-	return up_create(spec, UP_ZM);
-}
-
-static void *zme_create(const rcn_parser_spec *spec)
-{
-	return up_create(spec, UP_ZME);
-}
-
-static void *rd_create(const rcn_parser_spec *spec)
-{
-	return up_create(spec, UP_RD);
 }
 
 static rcn_rc up_feed(void *state, const char *buf, size_t n, rcn_err *err)
@@ -194,6 +183,6 @@ static void up_destroy(void *state)
 	free(p);
 }
 
-const rcn_parser_ops rcn_unionpay_zm_ops = {"unionpay-zm", zm_create, up_feed, up_finish, up_destroy};
-const rcn_parser_ops rcn_unionpay_zme_ops = {"unionpay-zme", zme_create, up_feed, up_finish, up_destroy};
-const rcn_parser_ops rcn_unionpay_rd_ops = {"unionpay-rd", rd_create, up_feed, up_finish, up_destroy};
+const rcn_parser_ops rcn_unionpay_zm_ops = {"unionpay-zm", up_create, up_feed, up_finish, up_destroy};
+const rcn_parser_ops rcn_unionpay_zme_ops = {"unionpay-zme", up_create, up_feed, up_finish, up_destroy};
+const rcn_parser_ops rcn_unionpay_rd_ops = {"unionpay-rd", up_create, up_feed, up_finish, up_destroy};

@@ -244,7 +244,6 @@ void rcn_wechat_trade_detail(rcn_wechat_bill *b)
 		p->b.res.amount_fen = total_amount;
 	}
 
-	rec.channel = p->b.channel;
 	rec.provider_id = col_value(p, C_MCH_ID, &n);
 	enum col sub = p->col[C_SUB_MCH_ID] >= 0 ? C_SUB_MCH_ID : C_LEGACY_SUB_MCH_ID;
 	s = col_value(p, sub, &n);
@@ -263,10 +262,7 @@ void rcn_wechat_trade_detail(rcn_wechat_bill *b)
 	}
 	rec.currency = col_value(p, C_CURRENCY, &n);
 	rec.trade_type = col_value(p, C_TRADE_TYPE, &n);
-	rec.file = p->b.file;
-	rec.line = rcn_csvrows_row_line(p->b.rows);
-	if (p->b.rec_sink)
-		p->b.rec_sink(p->b.ctx, &rec);
+	rcn_wechat_emit(b, &rec);
 }
 
 void rcn_wechat_trade_summary_header(rcn_wechat_bill *b)

@@ -68,6 +68,17 @@ static inline const char *rcn_wechat_col(const rcn_wechat_bill *b, int i, size_t
 	return rcn_wechat_value(b, (size_t)i, n);
 }
 
+/* Hands rec, read from the current row, to the record sink with the bill's
+ * channel, file and the row's line. */
+static inline void rcn_wechat_emit(const rcn_wechat_bill *b, rcn_record *rec)
+{
+	rec->channel = b->channel;
+	rec->file = b->file;
+	rec->line = rcn_csvrows_row_line(b->rows);
+	if (b->rec_sink)
+		b->rec_sink(b->ctx, rec);
+}
+
 /* The summary's values row has as many fields as its header: else false and
  * a summary problem. Either way the summary is seen and the bill ends here. */
 bool rcn_wechat_bill_summary_row(rcn_wechat_bill *b);

@@ -136,7 +136,6 @@ void rcn_wechat_fundflow_detail(rcn_wechat_bill *b)
 	}
 	p->b.res.movements++;
 
-	rec.channel = p->b.channel;
 	rec.merchant_id = ""; /* the bill names no account: the caller knows whose it fetched */
 	rec.provider_id = "";
 	rec.type = RCN_REC_MOVEMENT;
@@ -151,10 +150,7 @@ void rcn_wechat_fundflow_detail(rcn_wechat_bill *b)
 	rec.trade_type = "";
 	rec.movement_type = col_value(p, C_BIZ_TYPE, &n);
 	rec.reference = col_value(p, C_REFERENCE, &n);
-	rec.file = p->b.file;
-	rec.line = rcn_csvrows_row_line(p->b.rows);
-	if (p->b.rec_sink)
-		p->b.rec_sink(p->b.ctx, &rec);
+	rcn_wechat_emit(b, &rec);
 }
 
 void rcn_wechat_fundflow_summary_header(rcn_wechat_bill *b)
