@@ -166,6 +166,19 @@ static inline void ph_assert_same_result(const rcn_stmt_result *a, const rcn_stm
 	assert_string_equal(a->reason.msg, b->reason.msg);
 }
 
+/* The parse's counts and sums: rows, payments, refunds, the amounts of each
+ * (fen) and the fee (1e-5 yuan). */
+static inline void ph_assert_sums(const rcn_stmt_result *r, long rows, long payments, long refunds, int64_t amount_fen,
+				  int64_t refund_fen, int64_t fee)
+{
+	assert_int_equal(r->rows, rows);
+	assert_int_equal(r->payments, payments);
+	assert_int_equal(r->refunds, refunds);
+	assert_int_equal(r->amount_fen, amount_fen);
+	assert_int_equal(r->refund_fen, refund_fen);
+	assert_int_equal(r->fee, fee);
+}
+
 /* Feeds data through a parser built from spec in chunks of `step` bytes
  * (0: all at once), stopping at the first feed error (which must name
  * spec->file); returns finish's code. */

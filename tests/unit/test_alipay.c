@@ -86,14 +86,11 @@ static void check_trade_ok(const rcn_stmt_result *res, const collect *c)
 	assert_false(res->rejected);
 	assert_true(res->has_summary);
 	assert_true(res->totals_ok);
-	assert_int_equal(res->rows, 6);
-	assert_int_equal(res->payments, 4);
-	assert_int_equal(res->refunds, 2);
+	/* amount 128.00 + 35.00 + 100.00 + 0.01; refunds |-128.00| + |-20.00|; fee 0.77 + 0.21 + 0.57 + 0 - 0.77 - 0.12
+	 */
+	ph_assert_sums(res, 6, 4, 2, 26301, 14800, 66000);
 	assert_int_equal(res->bad_rows, 0);
-	assert_int_equal(res->amount_fen, 26301); /* 128.00 + 35.00 + 100.00 + 0.01 */
-	assert_int_equal(res->refund_fen, 14800); /* |-128.00| + |-20.00| */
-	assert_int_equal(res->fee, 66000);	  /* 0.77 + 0.21 + 0.57 + 0 - 0.77 - 0.12 */
-	assert_int_equal(res->net_fen, 11001);	  /* 商家实收 258.01 - 148.00 */
+	assert_int_equal(res->net_fen, 11001); /* 商家实收 258.01 - 148.00 */
 	assert_int_equal(res->movements, 0);
 	assert_false(res->stated.has_count);
 	assert_int_equal(c->nquar, 0);

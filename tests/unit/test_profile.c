@@ -209,13 +209,9 @@ static void test_saobei_good(void **state)
 	assert_false(o.res.rejected);
 	assert_true(o.res.has_summary);
 	assert_true(o.res.totals_ok);
-	assert_int_equal(o.res.rows, 5);
-	assert_int_equal(o.res.payments, 4);
-	assert_int_equal(o.res.refunds, 1);
+	/* fee 0.38 + 0.76 + 0 + 0.08 - 0.19 yuan */
+	ph_assert_sums(&o.res, 5, 4, 1, 35000, 5000, 103000);
 	assert_int_equal(o.res.bad_rows, 0);
-	assert_int_equal(o.res.amount_fen, 35000);
-	assert_int_equal(o.res.refund_fen, 5000);
-	assert_int_equal(o.res.fee, 103000); /* 0.38 + 0.76 + 0 + 0.08 - 0.19 yuan */
 	assert_int_equal(o.nquar, 0);
 	assert_int_equal(o.nrec, 5);
 
@@ -368,12 +364,8 @@ static void test_leshua_good(void **state)
 	assert_string_equal(o.res.format, "profile:leshua");
 	assert_false(o.res.rejected);
 	assert_true(o.res.totals_ok);
-	assert_int_equal(o.res.rows, 5);
-	assert_int_equal(o.res.payments, 4);
-	assert_int_equal(o.res.refunds, 1);
-	assert_int_equal(o.res.amount_fen, 48800);
-	assert_int_equal(o.res.refund_fen, 3000);
-	assert_int_equal(o.res.fee, 245000); /* 60 + 150 + 53 + 0 - 18 fen */
+	/* fee 60 + 150 + 53 + 0 - 18 fen */
+	ph_assert_sums(&o.res, 5, 4, 1, 48800, 3000, 245000);
 	assert_int_equal(o.nrec, 5);
 
 	const rec_copy *r = &o.rec[0];

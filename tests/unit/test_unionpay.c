@@ -177,10 +177,7 @@ static void test_newer_layout(void **state)
 	collect c;
 	parse_path(&c, RCN_FMT_UNIONPAY_ZM, FIX("zm_newer_layout"), ymd(2026, 3, 1));
 	assert_ok(&c, "unionpay-zm");
-	assert_int_equal(c.res.rows, 2);
-	assert_int_equal(c.res.payments, 2);
-	assert_int_equal(c.res.amount_fen, 32345);
-	assert_int_equal(c.res.fee, 194000);
+	ph_assert_sums(&c.res, 2, 2, 0, 32345, 0, 194000);
 	assert_int_equal(c.res.net_fen, 32151);
 	assert_string_equal(c.rec[0].order_no, "订单-20260301-1"); /* GBK bytes sliced, then converted */
 	assert_string_equal(c.rec[0].txn_id, "202603010930150001011");
@@ -199,12 +196,7 @@ static void test_refunds(void **state)
 	collect zm, rd;
 	parse_path(&zm, RCN_FMT_UNIONPAY_ZM, FIX("zm_refund"), ymd(2026, 3, 2));
 	assert_ok(&zm, "unionpay-zm");
-	assert_int_equal(zm.res.rows, 3);
-	assert_int_equal(zm.res.payments, 1);
-	assert_int_equal(zm.res.refunds, 2);
-	assert_int_equal(zm.res.amount_fen, 50000);
-	assert_int_equal(zm.res.refund_fen, 12500);
-	assert_int_equal(zm.res.fee, (300 - 60 - 15) * RCN_FEE_UNITS_PER_FEN);
+	ph_assert_sums(&zm.res, 3, 1, 2, 50000, 12500, (300 - 60 - 15) * RCN_FEE_UNITS_PER_FEN);
 	assert_int_equal(zm.res.net_fen, 49700 - 9940 - 2485);
 
 	const rec_copy *r = &zm.rec[0];
@@ -293,12 +285,7 @@ static void test_zme(void **state)
 	collect c;
 	parse_path(&c, RCN_FMT_UNIONPAY_ZME, FIX("zme_exceptions"), ymd(2026, 3, 2));
 	assert_ok(&c, "unionpay-zme");
-	assert_int_equal(c.res.rows, 2);
-	assert_int_equal(c.res.payments, 1);
-	assert_int_equal(c.res.refunds, 1);
-	assert_int_equal(c.res.amount_fen, 5000);
-	assert_int_equal(c.res.refund_fen, 1000);
-	assert_int_equal(c.res.fee, 24000);
+	ph_assert_sums(&c.res, 2, 1, 1, 5000, 1000, 24000);
 	assert_int_equal(c.res.net_fen, 0);
 
 	const rec_copy *r = &c.rec[0];
@@ -538,11 +525,7 @@ static void test_cancels(void **state)
 	assert_int_equal(strlen(data), 2 * 609);
 	parse_mem(c, RCN_FMT_UNIONPAY_ZM, data, strlen(data), ymd(2026, 3, 2), 100);
 	assert_ok(c, "unionpay-zm");
-	assert_int_equal(c->res.payments, 1);
-	assert_int_equal(c->res.refunds, 1);
-	assert_int_equal(c->res.amount_fen, 10000);
-	assert_int_equal(c->res.refund_fen, 10000);
-	assert_int_equal(c->res.fee, 0);
+	ph_assert_sums(&c->res, 2, 1, 1, 10000, 10000, 0);
 	assert_int_equal(c->res.net_fen, 0);
 	assert_int_equal(c->nrec, 2);
 	assert_int_equal(c->rec[0].type, RCN_REC_PAYMENT);
