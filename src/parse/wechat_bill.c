@@ -46,8 +46,14 @@ static inline void dispatch(rcn_wechat_bill *b, const bill_kind *kind)
 		break;
 	case WX_DETAIL:
 		first = rcn_csvrows_field(b->rows, 0, &n);
-		if (is_name(first, n, kind->summary_first))
+		if (is_name(first, n, kind->summary_first)) {
 			kind->summary_header(b);
+			break;
+		}
+		b->res.rows++;
+		n = rcn_csvrows_count(b->rows);
+		if (n != b->ncols)
+			rcn_verdict_quarantine(&b->v, "expected %zu fields, found %zu", b->ncols, n);
 		else
 			kind->detail(b);
 		break;

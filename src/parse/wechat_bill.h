@@ -3,10 +3,10 @@
  * read through rcn_csvrows in the same order of rows:
  *
  *   header line --(the bill's header(), through rcn_wechat_bill_header:
- *   columns by name, required ones)--> detail rows --(the bill's detail(): one
- *   rcn_record each, sums)--> a summary header --(summary_header())--> the
- *   summary's values row (summary_values(), checked against the sums) -->
- *   nothing more (a row here is a trailing row)
+ *   columns by name, required ones)--> detail rows (counted; one of another
+ *   width is quarantined) --(the bill's detail(): one rcn_record each, sums)--> a summary header
+ * --(summary_header())--> the summary's values row (summary_values(), checked against the sums) --> nothing more (a row
+ * here is a trailing row)
  *
  * and the same lifecycle and verdict (verdict.h). wechat_bill.c holds the two
  * bills' table (names, row handlers, the rcn_parser_ops); a bill's parser

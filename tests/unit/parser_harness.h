@@ -179,6 +179,18 @@ static inline void ph_assert_sums(const rcn_stmt_result *r, long rows, long paym
 	assert_int_equal(r->fee, fee);
 }
 
+/* The file was rejected, with this code, for this reason at file:line. */
+static inline void ph_assert_rejected(const rcn_stmt_result *res, rcn_rc code, const char *file, long line,
+				      const char *msg)
+{
+	assert_true(res->rejected);
+	assert_false(res->totals_ok);
+	assert_int_equal(res->reason.code, code);
+	assert_string_equal(res->reason.file, file);
+	assert_int_equal(res->reason.line, line);
+	assert_string_equal(res->reason.msg, msg);
+}
+
 /* Feeds data through a parser built from spec in chunks of `step` bytes
  * (0: all at once), stopping at the first feed error (which must name
  * spec->file); returns finish's code. */

@@ -70,12 +70,7 @@ static long byte_offset(const char *name, const char *needle, size_t needle_len)
 
 static void assert_rejected(const rcn_stmt_result *res, rcn_rc code, long line, const char *msg)
 {
-	assert_true(res->rejected);
-	assert_false(res->totals_ok);
-	assert_int_equal(res->reason.code, code);
-	assert_string_equal(res->reason.file, "mem.csv");
-	assert_int_equal(res->reason.line, line);
-	assert_string_equal(res->reason.msg, msg);
+	ph_assert_rejected(res, code, "mem.csv", line, msg);
 }
 
 /* ---- 业务明细 ---- */

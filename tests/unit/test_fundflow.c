@@ -64,12 +64,7 @@ static rcn_rc parse_text(const char *text, rcn_stmt_result *res, collect *col)
 
 static void assert_rejected(const rcn_stmt_result *res, rcn_rc code, long line, const char *msg)
 {
-	assert_true(res->rejected);
-	assert_false(res->totals_ok);
-	assert_int_equal(res->reason.code, code);
-	assert_string_equal(res->reason.file, "mem.csv");
-	assert_int_equal(res->reason.line, line);
-	assert_string_equal(res->reason.msg, msg);
+	ph_assert_rejected(res, code, "mem.csv", line, msg);
 }
 
 static void check_gunsluo(const char *path)

@@ -66,12 +66,7 @@ static void parse_fixture(outcome *o, const rcn_profile *prof, const char *rel, 
 static void assert_rejected(const outcome *o, rcn_rc code, long line, const char *msg)
 {
 	assert_int_equal(o->rc, code);
-	assert_true(o->res.rejected);
-	assert_false(o->res.totals_ok);
-	assert_int_equal(o->res.reason.code, code);
-	assert_string_equal(o->res.reason.file, LABEL);
-	assert_int_equal(o->res.reason.line, line);
-	assert_string_equal(o->res.reason.msg, msg);
+	ph_assert_rejected(&o->res, code, LABEL, line, msg);
 }
 
 /* ---- loading ---- */

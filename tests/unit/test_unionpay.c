@@ -91,13 +91,8 @@ static void assert_ok(const collect *c, const char *format)
 
 static void assert_rejected(const collect *c, rcn_rc code, long line, const char *msg)
 {
-	assert_true(c->res.rejected);
-	assert_false(c->res.totals_ok);
 	assert_int_equal(c->rc, code);
-	assert_int_equal(c->res.reason.code, code);
-	assert_string_equal(c->res.reason.file, LABEL);
-	assert_int_equal(c->res.reason.line, line);
-	assert_string_equal(c->res.reason.msg, msg);
+	ph_assert_rejected(&c->res, code, LABEL, line, msg);
 }
 
 static void test_sample_zm(void **state)
