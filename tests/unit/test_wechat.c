@@ -321,6 +321,14 @@ static rcn_rc parse_both(const char *s, size_t n, rcn_stmt_result *res, collect 
 	return parse_all_ways(s, n, steps, sizeof(steps) / sizeof(steps[0]), res, col);
 }
 
+/* s, parsed all ways, is rejected with code for msg at mem.csv:line. */
+static void assert_bill_rejected(const char *s, rcn_rc code, long line, const char *msg, rcn_stmt_result *res,
+				 collect *col)
+{
+	assert_int_equal(parse_both(s, strlen(s), res, col), code);
+	ph_assert_rejected(res, code, "mem.csv", line, msg);
+}
+
 static void assert_ok_bill1(const rcn_stmt_result *res, const collect *col)
 {
 	assert_string_equal(res->format, "wechat-all");
@@ -406,7 +414,7 @@ static void test_short_row_quarantined(void **state)
 		HDR_ALL "\n" ROW1 "\n`a,`b,`c\n" SUM_HDR "\n`2,`12.30,`0.00,`0.00,`0.07000,`12.30,`0.00\n";
 	rcn_stmt_result res;
 	collect col;
-	assert_int_equal(parse_both(s, strlen(s), &res, &col), RCN_EFORMAT);
+	assert_bill_rejected(s, RCN_EFORMAT, 0, "1 row could not be parsed", &res, &col);
 	assert_int_equal(col.nquar, 1);
 	assert_int_equal(col.quar_line[0], 3);
 	assert_string_equal(col.quar_reason[0], "expected 27 fields, found 3");
@@ -414,11 +422,6 @@ static void test_short_row_quarantined(void **state)
 	assert_int_equal(res.bad_rows, 1);
 	assert_int_equal(res.payments, 1);
 	assert_true(res.has_summary);
-	assert_false(res.totals_ok);
-	assert_true(res.rejected);
-	assert_int_equal(res.reason.code, RCN_EFORMAT);
-	assert_int_equal(res.reason.line, 0);
-	assert_string_equal(res.reason.msg, "1 row could not be parsed");
 }
 
 static void test_bad_amount(void **state)
@@ -457,40 +460,32 @@ static void test_bad_time(void **state)
 static void test_missing_summary(void **state)
 {
 	(void)state;
-	static const char s[] = HDR_ALL "\n" ROW1 "\n";
 	rcn_stmt_result res;
 	collect col;
-	assert_int_equal(parse_both(s, strlen(s), &res, &col), RCN_EFORMAT);
+	assert_bill_rejected(HDR_ALL "\n" ROW1 "\n", RCN_EFORMAT, 0, "missing summary row (truncated file?)", &res,
+			     &col);
 	assert_int_equal(res.payments, 1);
 	assert_int_equal(res.amount_fen, 1230);
 	assert_false(res.has_summary);
-	assert_false(res.totals_ok);
-	assert_true(res.rejected);
-	assert_string_equal(res.reason.msg, "missing summary row (truncated file?)");
 
 	/* Summary header present, its values row cut off. */
-	static const char t[] = HDR_ALL "\n" ROW1 "\n" SUM_HDR "\n";
-	assert_int_equal(parse_both(t, strlen(t), &res, &col), RCN_EFORMAT);
+	assert_bill_rejected(HDR_ALL "\n" ROW1 "\n" SUM_HDR "\n", RCN_EFORMAT, 0,
+			     "missing summary row (truncated file?)", &res, &col);
 	assert_false(res.has_summary);
-	assert_string_equal(res.reason.msg, "missing summary row (truncated file?)");
 }
 
 static void test_totals_mismatch_amount(void **state)
 {
 	(void)state;
-	static const char s[] = HDR_ALL "\n" ROW1 "\n" SUM_HDR "\n`1,`12.31,`0.00,`0.00,`0.07000,`12.30,`0.00\n";
 	rcn_stmt_result res;
 	collect col;
-	assert_int_equal(parse_both(s, strlen(s), &res, &col), RCN_ETOTALS);
+	assert_bill_rejected(HDR_ALL "\n" ROW1 "\n" SUM_HDR "\n`1,`12.31,`0.00,`0.00,`0.07000,`12.30,`0.00\n",
+			     RCN_ETOTALS, 4, "control totals do not match: 应结订单总金额 says 12.31, rows have 12.30",
+			     &res, &col);
 	assert_true(res.has_summary);
-	assert_false(res.totals_ok);
-	assert_int_equal(res.reason.line, 4);
-	assert_string_equal(res.reason.msg, "control totals do not match: 应结订单总金额 says 12.31, rows have 12.30");
-
-	static const char f[] = HDR_ALL "\n" ROW1 "\n" SUM_HDR "\n`1,`12.30,`0.00,`0.00,`0.07001,`12.30,`0.00\n";
-	assert_int_equal(parse_both(f, strlen(f), &res, &col), RCN_ETOTALS);
-	assert_string_equal(res.reason.msg,
-			    "control totals do not match: 手续费总金额 says 0.07001, rows have 0.07000");
+	assert_bill_rejected(HDR_ALL "\n" ROW1 "\n" SUM_HDR "\n`1,`12.30,`0.00,`0.00,`0.07001,`12.30,`0.00\n",
+			     RCN_ETOTALS, 4,
+			     "control totals do not match: 手续费总金额 says 0.07001, rows have 0.07000", &res, &col);
 }
 
 static void test_empty_day(void **state)
@@ -508,13 +503,9 @@ static void test_empty_day(void **state)
 static void test_rows_after_summary(void **state)
 {
 	(void)state;
-	static const char s[] = BILL1 ROW1 "\n";
 	rcn_stmt_result res;
 	collect col;
-	assert_int_equal(parse_both(s, strlen(s), &res, &col), RCN_EFORMAT);
-	assert_true(res.rejected);
-	assert_int_equal(res.reason.line, 5);
-	assert_string_equal(res.reason.msg, "unexpected row after the summary");
+	assert_bill_rejected(BILL1 ROW1 "\n", RCN_EFORMAT, 5, "unexpected row after the summary", &res, &col);
 	assert_int_equal(res.rows, 1);
 }
 
