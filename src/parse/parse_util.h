@@ -48,6 +48,17 @@ static inline const char *strip_backtick(const char *s, size_t *n)
 	return s;
 }
 
+/* What a parser's feed returns: its fatal error so far (copied to *err when
+ * err is not NULL), or RCN_OK when there is none (fatal NULL). */
+static inline rcn_rc feed_result(const rcn_err *fatal, rcn_err *err)
+{
+	if (!fatal)
+		return RCN_OK;
+	if (err)
+		*err = *fatal;
+	return fatal->code;
+}
+
 /* The whole file is rejected, for this reason. */
 static inline void reject(rcn_stmt_result *res, const rcn_err *why)
 {

@@ -1,15 +1,14 @@
 /* WeChat Pay trade bill parser (FORMATS.md §1): reads the bill's rows through
  * rcn_csvrows, finds columns by header name, emits one record per detail row
- * and checks the summary's control totals. Holds one row, never the file. */
-#include <assert.h>
+ * and checks the summary's control totals; wechat_bill.c hands it the rows
+ * and holds its lifecycle. Holds one row, never the file. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "parse/csvrows.h"
 #include "parse/parse_util.h"
 #include "parse/parser_internal.h"
-#include "parse/verdict.h"
+#include "parse/wechat_bill.h"
 #include "recon/money.h"
 #include "recon/parse.h"
 #include "recon/text.h"
@@ -103,86 +102,36 @@ static const struct {
 };
 #define SUMMARY_COLS (sizeof(summary_cols) / sizeof(summary_cols[0]))
 
-enum stage { ST_HEADER, ST_DETAIL, ST_SUMMARY_VALUES, ST_AFTER_SUMMARY };
-
-typedef struct wechat_parser wechat_parser;
-
-struct wechat_parser {
-	const char *file;
-	const char *channel;
-	rcn_record_sink rec_sink;
-	void *ctx;
-	rcn_csvrows *rows; /* bytes to rows; holds the fatal error (first one wins) */
-
-	enum stage stage;
-	int col[C_COUNT]; /* header index of each column, -1 when absent */
-	size_t ncols;
+typedef struct {
+	rcn_wechat_bill b;		  /* first: the frame's callbacks get it */
+	int col[C_COUNT];		  /* header index of each column, -1 when absent */
 	int summary_kind[RCN_MAX_FIELDS]; /* summary_cols index per summary column, -1 if unknown */
-	size_t nsummary;
 	int64_t sums[S_COUNT];
-	rcn_stmt_result res;
-	rcn_verdict v; /* bad rows, summary problems, a trailing row: why the file is rejected */
-	bool finished;
 	char last_rate[16]; /* the last good 费率 and its value: a bill has one or two rates */
 	size_t last_rate_len;
 	int64_t last_rate_ppm;
-};
+} wechat_parser;
 
 /* Field i as written (header and summary header cells have no backtick). */
 static const char *raw_field(const wechat_parser *p, size_t i, size_t *n)
 {
-	return rcn_csvrows_field(p->rows, i, n);
-}
-
-/* Field i of a backtick-prefixed row, with the backtick stripped; tolerated when missing. */
-static const char *value(const wechat_parser *p, size_t i, size_t *n)
-{
-	return strip_backtick(raw_field(p, i, n), n);
+	return rcn_csvrows_field(p->b.rows, i, n);
 }
 
 static const char *col_value(const wechat_parser *p, enum col c, size_t *n)
 {
-	if (p->col[c] < 0) {
-		*n = 0;
-		return "";
-	}
-	return value(p, (size_t)p->col[c], n);
+	return rcn_wechat_col(&p->b, p->col[c], n);
 }
 
-static void on_header(wechat_parser *p)
+void rcn_wechat_trade_header(rcn_wechat_bill *b)
 {
-	size_t n, nf = rcn_csvrows_count(p->rows);
-	long line = rcn_csvrows_row_line(p->rows);
-	const char *first = raw_field(p, 0, &n);
-
-	if (is_name(first, n, "记账时间")) {
-		snprintf(p->res.format, sizeof(p->res.format), "wechat-fundflow");
-		rcn_csvrows_fail(p->rows, RCN_EFORMAT, line, "not a trade bill (WeChat fund-flow bill)");
+	wechat_parser *p = (wechat_parser *)b;
+	static const int required[] = {C_MCH_ID, C_TXN_ID, C_ORDER_NO, C_TRADE_STATUS, C_FEE};
+	if (!rcn_wechat_bill_header(b, p->col, col_names, C_COUNT, required, sizeof(required) / sizeof(required[0])))
 		return;
-	}
-	/* Not quoted: the file may be anything at all (a link to another file). */
-	if (!is_name(first, n, col_names[C_TRADE_TIME])) {
-		rcn_csvrows_fail(p->rows, RCN_EFORMAT, line, "not a WeChat trade bill: no header line (%s,...)",
-				 col_names[C_TRADE_TIME]);
-		return;
-	}
-	if (!rcn_csvrows_set_header(p->rows))
-		return;
-	for (size_t i = 0; i < nf; i++) {
-		const char *s = raw_field(p, i, &n);
-		for (int c = 0; c < C_COUNT; c++)
-			if (p->col[c] < 0 && is_name(s, n, col_names[c]))
-				p->col[c] = (int)i;
-	}
-	static const enum col required[] = {C_MCH_ID, C_TXN_ID, C_ORDER_NO, C_TRADE_STATUS, C_FEE};
-	for (size_t i = 0; i < sizeof(required) / sizeof(required[0]); i++)
-		if (p->col[required[i]] < 0) {
-			rcn_csvrows_fail(p->rows, RCN_EFORMAT, line, "trade bill header lacks %s",
-					 col_names[required[i]]);
-			return;
-		}
 	if (p->col[C_SETTLE] < 0 && p->col[C_TOTAL] < 0) {
-		rcn_csvrows_fail(p->rows, RCN_EFORMAT, line, "trade bill header lacks 应结订单金额");
+		rcn_csvrows_fail(b->rows, RCN_EFORMAT, rcn_csvrows_row_line(b->rows),
+				 "trade bill header lacks 应结订单金额");
 		return;
 	}
 	const char *format;
@@ -194,24 +143,19 @@ static void on_header(wechat_parser *p)
 		format = "wechat-all";
 	else
 		format = "wechat-success";
-	snprintf(p->res.format, sizeof(p->res.format), "%s", format);
-	p->ncols = nf;
-	p->stage = ST_DETAIL;
+	snprintf(b->res.format, sizeof(b->res.format), "%s", format);
+	b->stage = WX_DETAIL;
 }
 
-static void on_detail(wechat_parser *p)
+void rcn_wechat_trade_detail(rcn_wechat_bill *b)
 {
+	wechat_parser *p = (wechat_parser *)b;
 	rcn_record rec;
 	rcn_err e;
-	size_t n, nf = rcn_csvrows_count(p->rows);
+	size_t n;
 	const char *s;
 	int64_t amt[S_COUNT] = {0};
 
-	p->res.rows++;
-	if (nf != p->ncols) {
-		rcn_verdict_quarantine(&p->v, "expected %zu fields, found %zu", p->ncols, nf);
-		return;
-	}
 	memset(&rec, 0, sizeof(rec));
 	s = col_value(p, C_TRADE_STATUS, &n);
 	rec.type = is_name(s, n, "REFUND") ? RCN_REC_REFUND : RCN_REC_PAYMENT;
@@ -221,7 +165,7 @@ static void on_detail(wechat_parser *p)
 	enum col amount_col = p->col[C_ORDER_AMOUNT] >= 0 ? C_ORDER_AMOUNT : settle_col;
 	if (rec.type == RCN_REC_REFUND) {
 		if (p->col[C_REFUND] < 0) {
-			rcn_verdict_quarantine(&p->v, "REFUND row in a bill without %s", col_names[C_REFUND]);
+			rcn_verdict_quarantine(&p->b.v, "REFUND row in a bill without %s", col_names[C_REFUND]);
 			return;
 		}
 		settle_col = C_REFUND;
@@ -235,7 +179,7 @@ static void on_detail(wechat_parser *p)
 		if (n == 0 && c != settle_col && c != amount_col && c != C_FEE)
 			continue;
 		if (rcn_money_parse(&amt[k], s, n, sum_cols[k].scale, &e) != RCN_OK) {
-			rcn_verdict_quarantine(&p->v, "%s: %s", col_names[c], e.msg);
+			rcn_verdict_quarantine(&p->b.v, "%s: %s", col_names[c], e.msg);
 			return;
 		}
 	}
@@ -248,13 +192,13 @@ static void on_detail(wechat_parser *p)
 	rec.fee = amt[S_FEE];
 	if (rec.amount_fen < 0) {
 		char buf[32];
-		rcn_verdict_quarantine(&p->v, "%s is negative: %s", col_names[amount_col],
+		rcn_verdict_quarantine(&p->b.v, "%s is negative: %s", col_names[amount_col],
 				       rcn_money_format(buf, sizeof(buf), rec.amount_fen, RCN_SCALE_FEN));
 		return;
 	}
 	s = col_value(p, C_TRADE_TIME, &n);
 	if (rcn_datetime_parse(rec.trade_time, &rec.trade_date, s, n, &e) != RCN_OK) {
-		rcn_verdict_quarantine(&p->v, "%s: %s", col_names[C_TRADE_TIME], e.msg);
+		rcn_verdict_quarantine(&p->b.v, "%s: %s", col_names[C_TRADE_TIME], e.msg);
 		return;
 	}
 	rec.rate_ppm = -1;
@@ -263,7 +207,7 @@ static void on_detail(wechat_parser *p)
 		rec.rate_ppm = p->last_rate_ppm;
 	} else if (n > 0) {
 		if (rcn_rate_parse(&rec.rate_ppm, s, n, &e) != RCN_OK) {
-			rcn_verdict_quarantine(&p->v, "%s: %s", col_names[C_RATE], e.msg);
+			rcn_verdict_quarantine(&p->b.v, "%s: %s", col_names[C_RATE], e.msg);
 			return;
 		}
 		if (n <= sizeof(p->last_rate)) {
@@ -275,27 +219,26 @@ static void on_detail(wechat_parser *p)
 
 	/* Sums are committed only when every one of them fits. */
 	int64_t sums[S_COUNT];
-	int64_t total_amount = rec.type == RCN_REC_REFUND ? p->res.refund_fen : p->res.amount_fen;
-	int64_t total_fee = p->res.fee;
+	int64_t total_amount = rec.type == RCN_REC_REFUND ? p->b.res.refund_fen : p->b.res.amount_fen;
+	int64_t total_fee = p->b.res.fee;
 	memcpy(sums, p->sums, sizeof(sums));
 	bool fits = checked_add(&total_amount, rec.amount_fen) && checked_add(&total_fee, rec.fee);
 	for (int k = 0; k < S_COUNT; k++)
 		fits = fits && checked_add(&sums[k], amt[k]);
 	if (!fits) {
-		rcn_verdict_quarantine(&p->v, "amounts overflow the file's totals");
+		rcn_verdict_quarantine(&p->b.v, "amounts overflow the file's totals");
 		return;
 	}
 	memcpy(p->sums, sums, sizeof(sums));
-	p->res.fee = total_fee;
+	p->b.res.fee = total_fee;
 	if (rec.type == RCN_REC_REFUND) {
-		p->res.refunds++;
-		p->res.refund_fen = total_amount;
+		p->b.res.refunds++;
+		p->b.res.refund_fen = total_amount;
 	} else {
-		p->res.payments++;
-		p->res.amount_fen = total_amount;
+		p->b.res.payments++;
+		p->b.res.amount_fen = total_amount;
 	}
 
-	rec.channel = p->channel;
 	rec.provider_id = col_value(p, C_MCH_ID, &n);
 	enum col sub = p->col[C_SUB_MCH_ID] >= 0 ? C_SUB_MCH_ID : C_LEGACY_SUB_MCH_ID;
 	s = col_value(p, sub, &n);
@@ -314,15 +257,13 @@ static void on_detail(wechat_parser *p)
 	}
 	rec.currency = col_value(p, C_CURRENCY, &n);
 	rec.trade_type = col_value(p, C_TRADE_TYPE, &n);
-	rec.file = p->file;
-	rec.line = rcn_csvrows_row_line(p->rows);
-	if (p->rec_sink)
-		p->rec_sink(p->ctx, &rec);
+	rcn_wechat_emit(b, &rec);
 }
 
-static void on_summary_header(wechat_parser *p)
+void rcn_wechat_trade_summary_header(rcn_wechat_bill *b)
 {
-	size_t n, nf = rcn_csvrows_count(p->rows);
+	wechat_parser *p = (wechat_parser *)b;
+	size_t n, nf = rcn_csvrows_count(b->rows);
 	for (size_t i = 0; i < nf; i++) {
 		const char *s = raw_field(p, i, &n);
 		p->summary_kind[i] = -1;
@@ -330,143 +271,43 @@ static void on_summary_header(wechat_parser *p)
 			if (is_name(s, n, summary_cols[k].name))
 				p->summary_kind[i] = (int)k;
 	}
-	p->nsummary = nf;
-	p->stage = ST_SUMMARY_VALUES;
+	b->nsummary = nf;
+	b->stage = WX_SUMMARY_VALUES;
 }
 
-static void on_summary_values(wechat_parser *p)
+void rcn_wechat_trade_summary_values(rcn_wechat_bill *b)
 {
-	size_t nf = rcn_csvrows_count(p->rows);
-	p->stage = ST_AFTER_SUMMARY;
-	p->res.has_summary = true;
-	if (nf != p->nsummary) {
-		rcn_verdict_summary_problem(&p->v, RCN_EFORMAT, "summary row has %zu fields, its header %zu", nf,
-					    p->nsummary);
+	wechat_parser *p = (wechat_parser *)b;
+	if (!rcn_wechat_bill_summary_row(b))
 		return;
-	}
-	for (size_t i = 0; i < p->nsummary; i++) {
+	for (size_t i = 0; i < b->nsummary; i++) {
 		if (p->summary_kind[i] < 0)
 			continue;
 		const char *name = summary_cols[p->summary_kind[i]].name;
 		int k = summary_cols[p->summary_kind[i]].sum;
 		size_t n;
-		const char *s = value(p, i, &n);
+		const char *s = rcn_wechat_value(b, i, &n);
 		int64_t stated;
-		char a[32], b[32];
 		rcn_err e;
 		if (k == TOTAL_ROWS) {
-			if (!parse_count(&stated, s, n)) {
-				rcn_verdict_summary_problem(&p->v, RCN_EFORMAT, "summary %s: invalid count \"%s\"",
-							    name, RCN_QUOTE(s, n));
+			if (!rcn_verdict_check_count(&b->v, name, s, n, b->res.rows))
 				return;
-			}
-			if (stated != p->res.rows) {
-				rcn_verdict_summary_problem(&p->v, RCN_ETOTALS,
-							    "control totals do not match: %s says %lld, rows have %ld",
-							    name, (long long)stated, p->res.rows);
-				return;
-			}
 			continue;
 		}
 		if (p->col[sum_cols[k].col] < 0)
 			continue; /* e.g. 退款总金额 in a SUCCESS bill, which has no refund columns */
 		if (rcn_money_parse(&stated, s, n, sum_cols[k].scale, &e) != RCN_OK) {
-			rcn_verdict_summary_problem(&p->v, RCN_EFORMAT, "summary %s: %s", name, e.msg);
+			rcn_verdict_summary_problem(&b->v, RCN_EFORMAT, "summary %s: %s", name, e.msg);
 			return;
 		}
-		if (stated != p->sums[k]) {
-			rcn_verdict_summary_problem(&p->v, RCN_ETOTALS,
-						    "control totals do not match: %s says %s, rows have %s", name,
-						    rcn_money_format(a, sizeof(a), stated, sum_cols[k].scale),
-						    rcn_money_format(b, sizeof(b), p->sums[k], sum_cols[k].scale));
+		if (!rcn_verdict_check_amount(&b->v, name, stated, p->sums[k], sum_cols[k].scale))
 			return;
-		}
 	}
 }
 
-static void on_row(void *ctx, rcn_csvrows *rows)
+void *rcn_wechat_trade_new(const rcn_parser_spec *spec)
 {
-	wechat_parser *p = ctx;
-	size_t n;
-	const char *first;
-	switch (p->stage) {
-	case ST_HEADER:
-		on_header(p);
-		break;
-	case ST_DETAIL:
-		first = rcn_csvrows_field(rows, 0, &n);
-		if (is_name(first, n, summary_cols[0].name))
-			on_summary_header(p);
-		else
-			on_detail(p);
-		break;
-	case ST_SUMMARY_VALUES:
-		on_summary_values(p);
-		break;
-	case ST_AFTER_SUMMARY:
-		rcn_verdict_trailing(&p->v, "unexpected row after the summary");
-		break;
-	}
-}
-
-/* ---- rcn_parser table entry ---- */
-
-static void *trade_create(const rcn_parser_spec *spec)
-{
-	const char *file = spec->file;
 	wechat_parser *p = rcn_xcalloc(1, sizeof(*p));
-	p->file = file;
-	p->channel = spec->channel;
-	p->rec_sink = spec->rec;
-	p->ctx = spec->ctx;
-	/* The reader also rejects an HTML or XML page: v2 answers errors as XML, and a
-	 * proxy or login page comes back as HTML (FORMATS.md §1). */
-	p->rows = rcn_csvrows_new(file, on_row, p);
-	rcn_csvrows_set_what(p->rows, "a WeChat trade bill");
-	rcn_verdict_init(&p->v, file, p->rows, spec->quar, spec->ctx, &p->res);
-	for (int c = 0; c < C_COUNT; c++)
-		p->col[c] = -1;
-	p->stage = ST_HEADER;
+	rcn_wechat_bill_init(&p->b, RCN_WECHAT_TRADE, spec);
 	return p;
 }
-
-static rcn_rc trade_feed(void *state, const char *buf, size_t n, rcn_err *err)
-{
-	wechat_parser *p = state;
-	assert(!p->finished);
-	rcn_csvrows_feed(p->rows, buf, n);
-	const rcn_err *fatal = rcn_csvrows_error(p->rows);
-	if (fatal) {
-		if (err)
-			*err = *fatal;
-		return fatal->code;
-	}
-	return RCN_OK;
-}
-
-static rcn_rc trade_finish(void *state, rcn_stmt_result *out)
-{
-	wechat_parser *p = state;
-	assert(!p->finished);
-	p->finished = true;
-	rcn_csvrows_finish(p->rows); /* ends a last row that has no newline */
-
-	rcn_err missing;
-	rcn_err_clear(&missing);
-	if (p->stage == ST_HEADER)
-		rcn_err_set(&missing, RCN_EFORMAT, p->file, 0, "empty file: no header");
-	else if (!p->res.has_summary)
-		rcn_err_set(&missing, RCN_EFORMAT, p->file, 0, "missing summary row (truncated file?)");
-	return rcn_verdict_finish(&p->v, &missing, out);
-}
-
-static void trade_destroy(void *state)
-{
-	wechat_parser *p = state;
-	if (!p)
-		return;
-	rcn_csvrows_free(p->rows);
-	free(p);
-}
-
-const rcn_parser_ops rcn_wechat_trade_ops = {"wechat-trade", trade_create, trade_feed, trade_finish, trade_destroy};

@@ -35,6 +35,7 @@ typedef struct {
 	char quar_reason[PH_MAX_KEEP][256];
 	rcn_stmt_result res;
 	rcn_rc rc;
+	const char *label; /* when set, every quarantined row must be reported against this file */
 } ph_collect;
 
 static inline void ph_copy_str(char *dst, size_t n, const char *src)
@@ -96,11 +97,13 @@ static inline void ph_on_movement_record(void *ctx, const rcn_record *r)
 	ph_copy_str(k->reference, sizeof(k->reference), r->reference);
 }
 
-/* rcn_quarantine_fn from any file (tests wrap it to check the file label). */
+/* rcn_quarantine_fn: keeps the row's line and reason (the file must be
+ * c->label when that is set). */
 static inline void ph_on_quarantine(void *ctx, const char *file, long line, const char *reason)
 {
 	ph_collect *c = ctx;
-	(void)file;
+	if (c->label)
+		assert_string_equal(file, c->label);
 	if (c->nquar < PH_MAX_KEEP) {
 		c->quar_line[c->nquar] = line;
 		snprintf(c->quar_reason[c->nquar], sizeof(c->quar_reason[0]), "%s", reason);
@@ -121,7 +124,24 @@ static inline void ph_assert_same_collect(const ph_collect *a, const ph_collect 
 	}
 }
 
-/* Two parses of the same bytes gave the same verdict and totals. */
+/* The totals a statement states itself are the same. */
+static inline void ph_assert_same_totals(const rcn_totals *a, const rcn_totals *b)
+{
+	assert_int_equal(a->has_count, b->has_count);
+	assert_int_equal(a->has_amount, b->has_amount);
+	assert_int_equal(a->has_refund_count, b->has_refund_count);
+	assert_int_equal(a->has_refund_amount, b->has_refund_amount);
+	assert_int_equal(a->has_fee, b->has_fee);
+	assert_int_equal(a->has_net, b->has_net);
+	assert_int_equal(a->count, b->count);
+	assert_int_equal(a->amount_fen, b->amount_fen);
+	assert_int_equal(a->refund_count, b->refund_count);
+	assert_int_equal(a->refund_fen, b->refund_fen);
+	assert_int_equal(a->fee, b->fee);
+	assert_int_equal(a->net_fen, b->net_fen);
+}
+
+/* Two parses of the same bytes gave the same verdict, sums and stated totals. */
 static inline void ph_assert_same_result(const rcn_stmt_result *a, const rcn_stmt_result *b)
 {
 	assert_string_equal(a->format, b->format);
@@ -137,6 +157,7 @@ static inline void ph_assert_same_result(const rcn_stmt_result *a, const rcn_stm
 	assert_int_equal(a->movement_in_fen, b->movement_in_fen);
 	assert_int_equal(a->movement_out_fen, b->movement_out_fen);
 	assert_int_equal(a->has_summary, b->has_summary);
+	ph_assert_same_totals(&a->stated, &b->stated);
 	assert_int_equal(a->totals_ok, b->totals_ok);
 	assert_int_equal(a->rejected, b->rejected);
 	assert_int_equal(a->reason.code, b->reason.code);
@@ -145,8 +166,34 @@ static inline void ph_assert_same_result(const rcn_stmt_result *a, const rcn_stm
 	assert_string_equal(a->reason.msg, b->reason.msg);
 }
 
+/* The parse's counts and sums: rows, payments, refunds, the amounts of each
+ * (fen) and the fee (1e-5 yuan). */
+static inline void ph_assert_sums(const rcn_stmt_result *r, long rows, long payments, long refunds, int64_t amount_fen,
+				  int64_t refund_fen, int64_t fee)
+{
+	assert_int_equal(r->rows, rows);
+	assert_int_equal(r->payments, payments);
+	assert_int_equal(r->refunds, refunds);
+	assert_int_equal(r->amount_fen, amount_fen);
+	assert_int_equal(r->refund_fen, refund_fen);
+	assert_int_equal(r->fee, fee);
+}
+
+/* The file was rejected, with this code, for this reason at file:line. */
+static inline void ph_assert_rejected(const rcn_stmt_result *res, rcn_rc code, const char *file, long line,
+				      const char *msg)
+{
+	assert_true(res->rejected);
+	assert_false(res->totals_ok);
+	assert_int_equal(res->reason.code, code);
+	assert_string_equal(res->reason.file, file);
+	assert_int_equal(res->reason.line, line);
+	assert_string_equal(res->reason.msg, msg);
+}
+
 /* Feeds data through a parser built from spec in chunks of `step` bytes
- * (0: all at once), stopping at the first feed error; returns finish's code. */
+ * (0: all at once), stopping at the first feed error (which must name
+ * spec->file); returns finish's code. */
 static inline rcn_rc ph_parse(const rcn_parser_spec *spec, const char *data, size_t n, size_t step,
 			      rcn_stmt_result *res)
 {
@@ -155,11 +202,49 @@ static inline rcn_rc ph_parse(const rcn_parser_spec *spec, const char *data, siz
 	if (step == 0)
 		step = n ? n : 1;
 	for (size_t off = 0; off < n; off += step)
-		if (rcn_parser_feed(p, data + off, n - off < step ? n - off : step, &err) != RCN_OK)
+		if (rcn_parser_feed(p, data + off, n - off < step ? n - off : step, &err) != RCN_OK) {
+			assert_int_not_equal(err.code, RCN_OK); /* a feed error names the file */
+			if (spec->file)
+				assert_string_equal(err.file, spec->file);
 			break;
+		}
 	rcn_rc rc = rcn_parser_finish(p, res);
 	rcn_parser_free(p);
 	return rc;
+}
+
+/* Parses data[0..n) with base in chunks of `step` bytes (0: all at once)
+ * into c, which is reset first; base's ctx and quarantine sink are replaced
+ * by c and ph_on_quarantine, which checks every row is reported against
+ * base->file. Returns finish's code, also in c->rc; c->res is the result. */
+static inline rcn_rc ph_parse_into(ph_collect *c, const rcn_parser_spec *base, const char *data, size_t n, size_t step)
+{
+	rcn_parser_spec spec = *base;
+	memset(c, 0, sizeof(*c));
+	c->label = base->file;
+	spec.quar = ph_on_quarantine;
+	spec.ctx = c;
+	c->rc = ph_parse(&spec, data, n, step, &c->res);
+	return c->rc;
+}
+
+/* Parses data whole into c (ph_parse_into), then again fed steps[i] bytes at
+ * a time for each of steps[0..nsteps): every parse must give the same code,
+ * verdict, sums, records and quarantined rows. Returns the code. */
+static inline rcn_rc ph_parse_all_ways(ph_collect *c, const rcn_parser_spec *base, const char *data, size_t n,
+				       const size_t *steps, size_t nsteps)
+{
+	ph_parse_into(c, base, data, n, 0);
+	ph_collect *again = malloc(sizeof(*again));
+	assert_non_null(again);
+	for (size_t i = 0; i < nsteps; i++) {
+		ph_parse_into(again, base, data, n, steps[i]);
+		assert_int_equal(again->rc, c->rc);
+		ph_assert_same_result(&c->res, &again->res);
+		ph_assert_same_collect(c, again);
+	}
+	free(again);
+	return c->rc;
 }
 
 /* Reads a whole file into a NUL-terminated buffer the caller frees. */

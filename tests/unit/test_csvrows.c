@@ -30,12 +30,11 @@ static void on_row(void *ctx, rcn_csvrows *r)
 	t->len += (size_t)snprintf(t->out + t->len, sizeof(t->out) - t->len, ";");
 }
 
-static void read_pieces(const char *s, size_t split, bool bytewise, rows_text *t)
+/* Feeds s[0..n) to r as two pieces split at `split`, or a byte at a time
+ * (split SIZE_MAX), and finishes. */
+static void feed_split(rcn_csvrows *r, const char *s, size_t n, size_t split)
 {
-	size_t n = strlen(s);
-	memset(t, 0, sizeof(*t));
-	rcn_csvrows *r = rcn_csvrows_new("t.csv", on_row, t);
-	if (bytewise) {
+	if (split == SIZE_MAX) {
 		for (size_t i = 0; i < n; i++)
 			rcn_csvrows_feed(r, s + i, 1);
 	} else {
@@ -43,6 +42,13 @@ static void read_pieces(const char *s, size_t split, bool bytewise, rows_text *t
 		rcn_csvrows_feed(r, s + split, n - split);
 	}
 	rcn_csvrows_finish(r);
+}
+
+static void read_pieces(const char *s, size_t split, bool bytewise, rows_text *t)
+{
+	memset(t, 0, sizeof(*t));
+	rcn_csvrows *r = rcn_csvrows_new("t.csv", on_row, t);
+	feed_split(r, s, strlen(s), bytewise ? SIZE_MAX : split);
 	assert_null(rcn_csvrows_error(r));
 	rcn_csvrows_free(r);
 }
@@ -172,14 +178,7 @@ static void read_error(const char *s, size_t n, size_t split, char *msg, size_t 
 	rows_text t;
 	memset(&t, 0, sizeof(t));
 	rcn_csvrows *r = rcn_csvrows_new("t.csv", on_row, &t);
-	if (split == SIZE_MAX) {
-		for (size_t i = 0; i < n; i++)
-			rcn_csvrows_feed(r, s + i, 1);
-	} else {
-		rcn_csvrows_feed(r, s, split);
-		rcn_csvrows_feed(r, s + split, n - split);
-	}
-	rcn_csvrows_finish(r);
+	feed_split(r, s, n, split);
 	const rcn_err *e = rcn_csvrows_error(r);
 	snprintf(msg, cap, "%s", e ? e->msg : "(no error)");
 	*line = e ? e->line : 0;

@@ -18,43 +18,14 @@
 typedef ph_rec rec_copy;
 typedef ph_collect collect;
 
-static void on_quarantine(void *ctx, const char *file, long line, const char *reason)
-{
-	assert_string_equal(file, "mem.csv");
-	ph_on_quarantine(ctx, file, line, reason);
-}
-
-static rcn_rc parse_mem(const char *data, size_t n, size_t step, rcn_stmt_result *res, collect *col)
-{
-	rcn_parser_spec spec = {.kind = RCN_FMT_WECHAT_FUNDFLOW,
-				.file = "mem.csv",
-				.channel = "wechat",
-				.rec = ph_on_movement_record,
-				.quar = on_quarantine,
-				.ctx = col};
-	memset(col, 0, sizeof(*col));
-	return ph_parse(&spec, data, n, step, res);
-}
-
-static void assert_same(const rcn_stmt_result *a, const collect *ca, const rcn_stmt_result *b, const collect *cb)
-{
-	ph_assert_same_result(a, b);
-	ph_assert_same_collect(ca, cb);
-}
-
 /* Parses whole, then 1 and 5 bytes at a time: identical results. */
 static rcn_rc parse_all_ways(const char *data, size_t n, rcn_stmt_result *res, collect *col)
 {
-	rcn_rc rc = parse_mem(data, n, 0, res, col);
 	static const size_t steps[] = {1, 5};
-	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
-		rcn_stmt_result r2;
-		collect *c2 = malloc(sizeof(*c2));
-		assert_non_null(c2);
-		assert_int_equal(parse_mem(data, n, steps[i], &r2, c2), rc);
-		assert_same(res, col, &r2, c2);
-		free(c2);
-	}
+	rcn_parser_spec spec = {
+		.kind = RCN_FMT_WECHAT_FUNDFLOW, .file = "mem.csv", .channel = "wechat", .rec = ph_on_movement_record};
+	rcn_rc rc = ph_parse_all_ways(col, &spec, data, n, steps, sizeof(steps) / sizeof(steps[0]));
+	*res = col->res;
 	return rc;
 }
 
@@ -93,12 +64,7 @@ static rcn_rc parse_text(const char *text, rcn_stmt_result *res, collect *col)
 
 static void assert_rejected(const rcn_stmt_result *res, rcn_rc code, long line, const char *msg)
 {
-	assert_true(res->rejected);
-	assert_false(res->totals_ok);
-	assert_int_equal(res->reason.code, code);
-	assert_string_equal(res->reason.file, "mem.csv");
-	assert_int_equal(res->reason.line, line);
-	assert_string_equal(res->reason.msg, msg);
+	ph_assert_rejected(res, code, "mem.csv", line, msg);
 }
 
 static void check_gunsluo(const char *path)

@@ -22,10 +22,15 @@
 typedef ph_rec rec_copy;
 typedef ph_collect outcome;
 
-static void on_quarantine(void *ctx, const char *file, long line, const char *reason)
+/* A profile parser's spec, labelled LABEL. */
+static rcn_parser_spec profile_spec(const rcn_profile *prof, rcn_date business_date)
 {
-	assert_string_equal(file, LABEL);
-	ph_on_quarantine(ctx, file, line, reason);
+	return (rcn_parser_spec){.kind = RCN_FMT_PROFILE,
+				 .file = LABEL,
+				 .channel = "bank",
+				 .business_date = business_date,
+				 .profile = prof,
+				 .rec = ph_on_record};
 }
 
 static rcn_profile *load(const char *name)
@@ -44,9 +49,8 @@ static rcn_profile *load(const char *name)
 /* Feeds data in pieces of `chunk` bytes (0: all at once). */
 static void parse_mem(outcome *o, const rcn_profile *prof, const char *data, size_t n, size_t chunk)
 {
-	rcn_parser_spec spec = {RCN_FMT_PROFILE, LABEL, "bank", 0, prof, ph_on_record, on_quarantine, o};
-	memset(o, 0, sizeof(*o));
-	o->rc = ph_parse(&spec, data, n, chunk, &o->res);
+	rcn_parser_spec spec = profile_spec(prof, 0);
+	ph_parse_into(o, &spec, data, n, chunk);
 }
 
 static void parse_fixture(outcome *o, const rcn_profile *prof, const char *rel, size_t chunk)
@@ -62,12 +66,7 @@ static void parse_fixture(outcome *o, const rcn_profile *prof, const char *rel, 
 static void assert_rejected(const outcome *o, rcn_rc code, long line, const char *msg)
 {
 	assert_int_equal(o->rc, code);
-	assert_true(o->res.rejected);
-	assert_false(o->res.totals_ok);
-	assert_int_equal(o->res.reason.code, code);
-	assert_string_equal(o->res.reason.file, LABEL);
-	assert_int_equal(o->res.reason.line, line);
-	assert_string_equal(o->res.reason.msg, msg);
+	ph_assert_rejected(&o->res, code, LABEL, line, msg);
 }
 
 /* ---- loading ---- */
@@ -205,13 +204,9 @@ static void test_saobei_good(void **state)
 	assert_false(o.res.rejected);
 	assert_true(o.res.has_summary);
 	assert_true(o.res.totals_ok);
-	assert_int_equal(o.res.rows, 5);
-	assert_int_equal(o.res.payments, 4);
-	assert_int_equal(o.res.refunds, 1);
+	/* fee 0.38 + 0.76 + 0 + 0.08 - 0.19 yuan */
+	ph_assert_sums(&o.res, 5, 4, 1, 35000, 5000, 103000);
 	assert_int_equal(o.res.bad_rows, 0);
-	assert_int_equal(o.res.amount_fen, 35000);
-	assert_int_equal(o.res.refund_fen, 5000);
-	assert_int_equal(o.res.fee, 103000); /* 0.38 + 0.76 + 0 + 0.08 - 0.19 yuan */
 	assert_int_equal(o.nquar, 0);
 	assert_int_equal(o.nrec, 5);
 
@@ -307,10 +302,8 @@ static void test_saobei_period(void **state)
 			memcpy(at + 1, cases[i].to, 19);
 		}
 		outcome o;
-		rcn_parser_spec spec = {RCN_FMT_PROFILE, LABEL,	       "bank",	      cases[i].day,
-					*state,		 ph_on_record, on_quarantine, &o};
-		memset(&o, 0, sizeof(o));
-		o.rc = ph_parse(&spec, data, len, 0, &o.res);
+		rcn_parser_spec spec = profile_spec(*state, cases[i].day);
+		ph_parse_into(&o, &spec, data, len, 0);
 		if (cases[i].msg)
 			assert_rejected(&o, RCN_EFORMAT, 3, cases[i].msg);
 		else if (o.res.rejected)
@@ -324,9 +317,8 @@ static void test_saobei_period(void **state)
 	assert_non_null(at);
 	memcpy(at + 1, "开始时间", strlen("开始时间")); /* as long, and no longer a period line */
 	outcome o;
-	rcn_parser_spec spec = {RCN_FMT_PROFILE, LABEL, "bank", 20514, *state, ph_on_record, on_quarantine, &o};
-	memset(&o, 0, sizeof(o));
-	o.rc = ph_parse(&spec, data, n, 0, &o.res);
+	rcn_parser_spec spec = profile_spec(*state, 20514);
+	ph_parse_into(&o, &spec, data, n, 0);
 	assert_rejected(&o, RCN_EFORMAT, 0,
 			"no period line (pattern 'period'): the statement does not say which day it is for");
 	free(data);
@@ -367,12 +359,8 @@ static void test_leshua_good(void **state)
 	assert_string_equal(o.res.format, "profile:leshua");
 	assert_false(o.res.rejected);
 	assert_true(o.res.totals_ok);
-	assert_int_equal(o.res.rows, 5);
-	assert_int_equal(o.res.payments, 4);
-	assert_int_equal(o.res.refunds, 1);
-	assert_int_equal(o.res.amount_fen, 48800);
-	assert_int_equal(o.res.refund_fen, 3000);
-	assert_int_equal(o.res.fee, 245000); /* 60 + 150 + 53 + 0 - 18 fen */
+	/* fee 60 + 150 + 53 + 0 - 18 fen */
+	ph_assert_sums(&o.res, 5, 4, 1, 48800, 3000, 245000);
 	assert_int_equal(o.nrec, 5);
 
 	const rec_copy *r = &o.rec[0];
@@ -429,29 +417,6 @@ static void test_leshua_bad_row(void **state)
 
 /* ---- chunking ---- */
 
-static void assert_same(const outcome *a, const outcome *b)
-{
-	assert_int_equal(a->rc, b->rc);
-	assert_string_equal(a->res.format, b->res.format);
-	assert_int_equal(a->res.rows, b->res.rows);
-	assert_int_equal(a->res.payments, b->res.payments);
-	assert_int_equal(a->res.refunds, b->res.refunds);
-	assert_int_equal(a->res.bad_rows, b->res.bad_rows);
-	assert_int_equal(a->res.amount_fen, b->res.amount_fen);
-	assert_int_equal(a->res.refund_fen, b->res.refund_fen);
-	assert_int_equal(a->res.fee, b->res.fee);
-	assert_int_equal(a->res.has_summary, b->res.has_summary);
-	assert_int_equal(a->res.totals_ok, b->res.totals_ok);
-	assert_int_equal(a->res.rejected, b->res.rejected);
-	assert_int_equal(a->res.reason.line, b->res.reason.line);
-	assert_string_equal(a->res.reason.msg, b->res.reason.msg);
-	assert_int_equal(a->nrec, b->nrec);
-	assert_memory_equal(a->rec, b->rec, sizeof(a->rec));
-	assert_int_equal(a->nquar, b->nquar);
-	assert_memory_equal(a->quar_line, b->quar_line, sizeof(a->quar_line));
-	assert_memory_equal(a->quar_reason, b->quar_reason, sizeof(a->quar_reason));
-}
-
 static void test_byte_at_a_time(void **state)
 {
 	rcn_profile **both = *state;
@@ -461,14 +426,16 @@ static void test_byte_at_a_time(void **state)
 					    "leshua/missing_footer.txt",  "leshua/bad_row.txt"};
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
 		const rcn_profile *prof = files[i][0] == 's' ? both[0] : both[1];
-		outcome *whole = calloc(1, sizeof(outcome)), *bytes = calloc(1, sizeof(outcome));
-		parse_fixture(whole, prof, files[i], 0);
-		parse_fixture(bytes, prof, files[i], 1);
-		assert_same(whole, bytes);
-		parse_fixture(bytes, prof, files[i], 7);
-		assert_same(whole, bytes);
+		static const size_t steps[] = {1, 7};
+		size_t n;
+		char path[512];
+		snprintf(path, sizeof(path), "%s/%s", PROF_DIR, files[i]);
+		char *data = ph_slurp(path, &n);
+		outcome *whole = malloc(sizeof(*whole));
+		rcn_parser_spec spec = profile_spec(prof, 0);
+		ph_parse_all_ways(whole, &spec, data, n, steps, sizeof(steps) / sizeof(steps[0]));
 		free(whole);
-		free(bytes);
+		free(data);
 	}
 }
 
@@ -486,11 +453,9 @@ static void parse_edge_n(outcome *o, const char *data, size_t n)
 	rcn_profile *p;
 	rcn_err err;
 	assert_int_equal(load_text("t", EDGE_PROFILE, &p, &err), RCN_OK);
-	outcome *one = calloc(1, sizeof(*one));
-	parse_mem(o, p, data, n, 0);
-	parse_mem(one, p, data, n, 1);
-	assert_same(o, one);
-	free(one);
+	static const size_t bytewise[] = {1};
+	rcn_parser_spec spec = profile_spec(p, 0);
+	ph_parse_all_ways(o, &spec, data, n, bytewise, 1);
 	rcn_profile_free(p);
 }
 

@@ -20,21 +20,21 @@
 typedef ph_rec rec_copy;
 typedef ph_collect collect;
 
-static void on_quarantine(void *ctx, const char *file, long line, const char *reason)
+/* A WeChat trade bill parser's spec, labelled "mem.csv". */
+static rcn_parser_spec trade_spec(void)
 {
-	assert_string_equal(file, "mem.csv");
-	ph_on_quarantine(ctx, file, line, reason);
+	return (rcn_parser_spec){
+		.kind = RCN_FMT_WECHAT_TRADE, .file = "mem.csv", .channel = "wechat", .rec = ph_on_record};
 }
 
 /* A WeChat trade bill parser labelled "mem.csv", through the ops table. */
 static rcn_parser *new_trade_parser(collect *col)
 {
-	rcn_parser_spec spec = {.kind = RCN_FMT_WECHAT_TRADE,
-				.file = "mem.csv",
-				.channel = "wechat",
-				.rec = ph_on_record,
-				.quar = on_quarantine,
-				.ctx = col};
+	rcn_parser_spec spec = trade_spec();
+	memset(col, 0, sizeof(*col));
+	col->label = spec.file;
+	spec.quar = ph_on_quarantine;
+	spec.ctx = col;
 	return rcn_parser_new(&spec);
 }
 
@@ -49,21 +49,19 @@ static rcn_rc parse_file(const char *path, const char *label, const char *channe
 /* Feeds data in chunks of `step` bytes (0: all at once); returns finish's code. */
 static rcn_rc parse_mem(const char *data, size_t n, size_t step, rcn_stmt_result *res, collect *col)
 {
-	memset(col, 0, sizeof(*col));
-	rcn_parser *p = new_trade_parser(col);
-	if (step == 0)
-		step = n ? n : 1;
-	for (size_t off = 0; off < n; off += step) {
-		rcn_err err;
-		size_t k = n - off < step ? n - off : step;
-		if (rcn_parser_feed(p, data + off, k, &err) != RCN_OK) {
-			assert_int_not_equal(err.code, RCN_OK);
-			assert_string_equal(err.file, "mem.csv");
-			break;
-		}
-	}
-	rcn_rc rc = rcn_parser_finish(p, res);
-	rcn_parser_free(p);
+	rcn_parser_spec spec = trade_spec();
+	rcn_rc rc = ph_parse_into(col, &spec, data, n, step);
+	*res = col->res;
+	return rc;
+}
+
+/* Parses data whole, then fed steps[i] bytes at a time: all must agree; returns the first's code. */
+static rcn_rc parse_all_ways(const char *data, size_t n, const size_t *steps, size_t nsteps, rcn_stmt_result *res,
+			     collect *col)
+{
+	rcn_parser_spec spec = trade_spec();
+	rcn_rc rc = ph_parse_all_ways(col, &spec, data, n, steps, nsteps);
+	*res = col->res;
 	return rc;
 }
 
@@ -123,13 +121,8 @@ static void check_sample(const sample_expect *x)
 	rcn_rc rc = parse_file(path, x->file, "wechat", ph_on_record, ph_on_quarantine, &col, &res, sha);
 	assert_int_equal(rc, x->code);
 	assert_string_equal(res.format, x->format);
-	assert_int_equal(res.rows, x->rows);
-	assert_int_equal(res.payments, x->payments);
-	assert_int_equal(res.refunds, x->refunds);
+	ph_assert_sums(&res, x->rows, x->payments, x->refunds, x->amount_fen, x->refund_fen, x->fee);
 	assert_int_equal(res.bad_rows, x->bad_rows);
-	assert_int_equal(res.amount_fen, x->amount_fen);
-	assert_int_equal(res.refund_fen, x->refund_fen);
-	assert_int_equal(res.fee, x->fee);
 	assert_int_equal(res.has_summary, x->has_summary);
 	assert_int_equal(res.totals_ok, x->totals_ok);
 	assert_int_equal(res.rejected, x->rejected);
@@ -146,14 +139,12 @@ static void check_sample(const sample_expect *x)
 	if (strstr(x->file, ".gz") == NULL) {
 		size_t n;
 		char *data = ph_slurp(path, &n);
-		rcn_stmt_result whole, bytewise;
-		collect cw, cb;
-		rcn_rc r1 = parse_mem(data, n, 0, &whole, &cw);
-		rcn_rc r2 = parse_mem(data, n, 1, &bytewise, &cb);
-		assert_int_equal(r1, x->code);
-		assert_int_equal(r1, r2);
-		ph_assert_same_result(&whole, &bytewise);
-		ph_assert_same_collect(&cw, &cb);
+		static const size_t bytewise[] = {1};
+		rcn_stmt_result whole;
+		collect *cw = malloc(sizeof(*cw));
+		assert_non_null(cw);
+		assert_int_equal(parse_all_ways(data, n, bytewise, 1, &whole, cw), x->code);
+		free(cw);
 		assert_int_equal(whole.rows, x->rows);
 		assert_string_equal(whole.reason.msg, x->msg);
 		free(data);
@@ -323,19 +314,19 @@ static void test_stmt_errors(void **state)
 #define SUM1	   "`1,`12.30,`0.00,`0.00,`0.07000,`12.30,`0.00"
 #define BILL1	   HDR_ALL "\n" ROW1 "\n" SUM_HDR "\n" SUM1 "\n"
 
-/* Parses s whole and one byte at a time, asserts both agree, returns the first. */
+/* Parses s whole, then 1 and 5 bytes at a time, asserts all agree, returns the first. */
 static rcn_rc parse_both(const char *s, size_t n, rcn_stmt_result *res, collect *col)
 {
-	rcn_stmt_result r1;
-	collect c1;
-	rcn_rc rc = parse_mem(s, n, 0, res, col);
-	assert_int_equal(parse_mem(s, n, 1, &r1, &c1), rc);
-	ph_assert_same_result(res, &r1);
-	ph_assert_same_collect(col, &c1);
-	assert_int_equal(parse_mem(s, n, 5, &r1, &c1), rc);
-	ph_assert_same_result(res, &r1);
-	ph_assert_same_collect(col, &c1);
-	return rc;
+	static const size_t steps[] = {1, 5};
+	return parse_all_ways(s, n, steps, sizeof(steps) / sizeof(steps[0]), res, col);
+}
+
+/* s, parsed all ways, is rejected with code for msg at mem.csv:line. */
+static void assert_bill_rejected(const char *s, rcn_rc code, long line, const char *msg, rcn_stmt_result *res,
+				 collect *col)
+{
+	assert_int_equal(parse_both(s, strlen(s), res, col), code);
+	ph_assert_rejected(res, code, "mem.csv", line, msg);
 }
 
 static void assert_ok_bill1(const rcn_stmt_result *res, const collect *col)
@@ -344,10 +335,7 @@ static void assert_ok_bill1(const rcn_stmt_result *res, const collect *col)
 	assert_false(res->rejected);
 	assert_true(res->has_summary);
 	assert_true(res->totals_ok);
-	assert_int_equal(res->rows, 1);
-	assert_int_equal(res->payments, 1);
-	assert_int_equal(res->amount_fen, 1230);
-	assert_int_equal(res->fee, 7000);
+	ph_assert_sums(res, 1, 1, 0, 1230, 0, 7000);
 	assert_int_equal(col->nrec, 1);
 	assert_int_equal(col->nquar, 0);
 	assert_int_equal(col->rec[0].line, 2);
@@ -426,7 +414,7 @@ static void test_short_row_quarantined(void **state)
 		HDR_ALL "\n" ROW1 "\n`a,`b,`c\n" SUM_HDR "\n`2,`12.30,`0.00,`0.00,`0.07000,`12.30,`0.00\n";
 	rcn_stmt_result res;
 	collect col;
-	assert_int_equal(parse_both(s, strlen(s), &res, &col), RCN_EFORMAT);
+	assert_bill_rejected(s, RCN_EFORMAT, 0, "1 row could not be parsed", &res, &col);
 	assert_int_equal(col.nquar, 1);
 	assert_int_equal(col.quar_line[0], 3);
 	assert_string_equal(col.quar_reason[0], "expected 27 fields, found 3");
@@ -434,11 +422,6 @@ static void test_short_row_quarantined(void **state)
 	assert_int_equal(res.bad_rows, 1);
 	assert_int_equal(res.payments, 1);
 	assert_true(res.has_summary);
-	assert_false(res.totals_ok);
-	assert_true(res.rejected);
-	assert_int_equal(res.reason.code, RCN_EFORMAT);
-	assert_int_equal(res.reason.line, 0);
-	assert_string_equal(res.reason.msg, "1 row could not be parsed");
 }
 
 static void test_bad_amount(void **state)
@@ -477,40 +460,32 @@ static void test_bad_time(void **state)
 static void test_missing_summary(void **state)
 {
 	(void)state;
-	static const char s[] = HDR_ALL "\n" ROW1 "\n";
 	rcn_stmt_result res;
 	collect col;
-	assert_int_equal(parse_both(s, strlen(s), &res, &col), RCN_EFORMAT);
+	assert_bill_rejected(HDR_ALL "\n" ROW1 "\n", RCN_EFORMAT, 0, "missing summary row (truncated file?)", &res,
+			     &col);
 	assert_int_equal(res.payments, 1);
 	assert_int_equal(res.amount_fen, 1230);
 	assert_false(res.has_summary);
-	assert_false(res.totals_ok);
-	assert_true(res.rejected);
-	assert_string_equal(res.reason.msg, "missing summary row (truncated file?)");
 
 	/* Summary header present, its values row cut off. */
-	static const char t[] = HDR_ALL "\n" ROW1 "\n" SUM_HDR "\n";
-	assert_int_equal(parse_both(t, strlen(t), &res, &col), RCN_EFORMAT);
+	assert_bill_rejected(HDR_ALL "\n" ROW1 "\n" SUM_HDR "\n", RCN_EFORMAT, 0,
+			     "missing summary row (truncated file?)", &res, &col);
 	assert_false(res.has_summary);
-	assert_string_equal(res.reason.msg, "missing summary row (truncated file?)");
 }
 
 static void test_totals_mismatch_amount(void **state)
 {
 	(void)state;
-	static const char s[] = HDR_ALL "\n" ROW1 "\n" SUM_HDR "\n`1,`12.31,`0.00,`0.00,`0.07000,`12.30,`0.00\n";
 	rcn_stmt_result res;
 	collect col;
-	assert_int_equal(parse_both(s, strlen(s), &res, &col), RCN_ETOTALS);
+	assert_bill_rejected(HDR_ALL "\n" ROW1 "\n" SUM_HDR "\n`1,`12.31,`0.00,`0.00,`0.07000,`12.30,`0.00\n",
+			     RCN_ETOTALS, 4, "control totals do not match: 应结订单总金额 says 12.31, rows have 12.30",
+			     &res, &col);
 	assert_true(res.has_summary);
-	assert_false(res.totals_ok);
-	assert_int_equal(res.reason.line, 4);
-	assert_string_equal(res.reason.msg, "control totals do not match: 应结订单总金额 says 12.31, rows have 12.30");
-
-	static const char f[] = HDR_ALL "\n" ROW1 "\n" SUM_HDR "\n`1,`12.30,`0.00,`0.00,`0.07001,`12.30,`0.00\n";
-	assert_int_equal(parse_both(f, strlen(f), &res, &col), RCN_ETOTALS);
-	assert_string_equal(res.reason.msg,
-			    "control totals do not match: 手续费总金额 says 0.07001, rows have 0.07000");
+	assert_bill_rejected(HDR_ALL "\n" ROW1 "\n" SUM_HDR "\n`1,`12.30,`0.00,`0.00,`0.07001,`12.30,`0.00\n",
+			     RCN_ETOTALS, 4,
+			     "control totals do not match: 手续费总金额 says 0.07001, rows have 0.07000", &res, &col);
 }
 
 static void test_empty_day(void **state)
@@ -528,13 +503,9 @@ static void test_empty_day(void **state)
 static void test_rows_after_summary(void **state)
 {
 	(void)state;
-	static const char s[] = BILL1 ROW1 "\n";
 	rcn_stmt_result res;
 	collect col;
-	assert_int_equal(parse_both(s, strlen(s), &res, &col), RCN_EFORMAT);
-	assert_true(res.rejected);
-	assert_int_equal(res.reason.line, 5);
-	assert_string_equal(res.reason.msg, "unexpected row after the summary");
+	assert_bill_rejected(BILL1 ROW1 "\n", RCN_EFORMAT, 5, "unexpected row after the summary", &res, &col);
 	assert_int_equal(res.rows, 1);
 }
 
