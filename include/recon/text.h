@@ -8,6 +8,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "recon/common.h"
+
 /* How many input bytes a message quotes, and a buffer that always holds them. */
 #define RCN_QUOTE_MAX 60
 #define RCN_QUOTE_BUF (4 * RCN_QUOTE_MAX + 16)
@@ -43,6 +45,12 @@ typedef enum {
 size_t rcn_text_check(const char *s, size_t n, rcn_text_fault *fault);
 /* "a NUL byte", "a control character", "invalid UTF-8" (for messages). */
 const char *rcn_text_fault_name(rcn_text_fault fault);
+
+/* s as a JSON string, quotes included, appended to b: '"' and '\\' escaped,
+ * LF, CR and TAB by name, other control characters (C0, DEL) as \u00XX,
+ * bytes that are not UTF-8 as \ufffd, so the text is always valid JSON;
+ * NULL as null. Returns rcn_buf_append's first failure (the buffer's limit). */
+rcn_rc rcn_json_put(rcn_buf *b, const char *s);
 
 /* Cuts a NUL-terminated string before an incomplete UTF-8 sequence at its
  * end (what a snprintf into a fixed buffer can leave behind). */

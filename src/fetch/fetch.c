@@ -20,6 +20,7 @@
 #include "fetch/api.h"
 #include "fetch/gateway.h"
 #include "fetch/http.h"
+#include "recon/text.h"
 
 #define MANIFEST	  "manifest.json"
 #define MANIFEST_MAX	  (1 << 20)
@@ -199,48 +200,6 @@ static void url_file_name(char *out, size_t n, const char *safe_url)
 
 /* ---- manifest.json: one flat object per source folder ---- */
 
-/* A JSON string: quotes, backslashes and control characters escaped, and
- * bytes that are not UTF-8 replaced so the file stays valid JSON. */
-static void json_str(rcn_buf *b, const char *s)
-{
-	if (!s) {
-		rcn_buf_append(b, "null", 4);
-		return;
-	}
-	rcn_buf_append(b, "\"", 1);
-	const unsigned char *p = (const unsigned char *)s;
-	while (*p) {
-		unsigned char c = *p;
-		if (c == '"' || c == '\\') {
-			char e[2] = {'\\', (char)c};
-			rcn_buf_append(b, e, 2);
-			p++;
-		} else if (c < 0x20 || c == 0x7f) {
-			const char *e = c == '\n' ? "\\n" : c == '\r' ? "\\r" : c == '\t' ? "\\t" : NULL;
-			if (e)
-				rcn_buf_append(b, e, 2);
-			else
-				rcn_buf_printf(b, "\\u%04x", c);
-			p++;
-		} else if (c < 0x80) {
-			rcn_buf_append(b, p++, 1);
-		} else {
-			size_t len = (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 0;
-			bool ok = len > 0 && c != 0xC0 && c != 0xC1 && c < 0xF5;
-			for (size_t i = 1; ok && i < len; i++)
-				ok = (p[i] & 0xC0) == 0x80;
-			if (ok) {
-				rcn_buf_append(b, p, len);
-				p += len;
-			} else {
-				rcn_buf_append(b, "\\ufffd", 6);
-				p++;
-			}
-		}
-	}
-	rcn_buf_append(b, "\"", 1);
-}
-
 typedef struct {
 	const char *source, *channel, *url, *fetched_at;
 	long http_status;
@@ -259,30 +218,30 @@ static rcn_rc manifest_write(const char *dir, const manifest *m, rcn_err *err)
 	rcn_buf b;
 	rcn_buf_init(&b, MANIFEST_MAX);
 	rcn_buf_append(&b, "{\n  \"source\": ", 14);
-	json_str(&b, m->source);
+	rcn_json_put(&b, m->source);
 	rcn_buf_append(&b, ",\n  \"channel\": ", 15);
-	json_str(&b, m->channel);
+	rcn_json_put(&b, m->channel);
 	rcn_buf_append(&b, ",\n  \"url\": ", 11);
-	json_str(&b, m->url);
+	rcn_json_put(&b, m->url);
 	rcn_buf_append(&b, ",\n  \"fetched_at\": ", 18);
-	json_str(&b, m->fetched_at);
+	rcn_json_put(&b, m->fetched_at);
 	rcn_buf_printf(&b, ",\n  \"http_status\": %ld,\n  \"bytes\": %llu,\n  \"sha256\": ", m->http_status,
 		       (unsigned long long)m->bytes);
-	json_str(&b, m->sha256);
+	rcn_json_put(&b, m->sha256);
 	rcn_buf_append(&b, ",\n  \"channel_digest\": ", 22);
-	json_str(&b, m->channel_digest);
+	rcn_json_put(&b, m->channel_digest);
 	rcn_buf_printf(&b, ",\n  \"digest_ok\": %s,\n  \"no_bill\": %s,\n  \"attempts\": %d,\n  \"file\": ",
 		       m->digest_ok ? "true" : "false", m->no_bill ? "true" : "false", m->attempts);
-	json_str(&b, m->file);
+	rcn_json_put(&b, m->file);
 	rcn_buf_printf(&b, ",\n  \"upgraded_https\": %s,\n  \"plain_http\": %s", m->upgraded_https ? "true" : "false",
 		       m->plain_http ? "true" : "false");
 	if (m->warning) {
 		rcn_buf_append(&b, ",\n  \"warning\": ", 15);
-		json_str(&b, m->warning);
+		rcn_json_put(&b, m->warning);
 	}
 	if (m->error) {
 		rcn_buf_append(&b, ",\n  \"error\": ", 13);
-		json_str(&b, m->error);
+		rcn_json_put(&b, m->error);
 	}
 	rcn_buf_append(&b, "\n}\n", 3);
 	rcn_rc rc = write_atomic(dir, MANIFEST, b.data, b.len, err);

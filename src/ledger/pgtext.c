@@ -63,68 +63,6 @@ rcn_rc rcn_pgtext_put_array(rcn_buf *b, const char *const *v, size_t n)
 	return rc;
 }
 
-/* Length of the valid UTF-8 sequence at s (1..4), or 0 if it is not one. */
-static size_t utf8_len(const unsigned char *s)
-{
-	unsigned char c = s[0];
-	if (c < 0x80)
-		return 1;
-	size_t n;
-	unsigned min;
-	unsigned cp;
-	if (c >= 0xC2 && c <= 0xDF) {
-		n = 2;
-		cp = c & 0x1Fu;
-		min = 0x80;
-	} else if (c >= 0xE0 && c <= 0xEF) {
-		n = 3;
-		cp = c & 0x0Fu;
-		min = 0x800;
-	} else if (c >= 0xF0 && c <= 0xF4) {
-		n = 4;
-		cp = c & 0x07u;
-		min = 0x10000;
-	} else {
-		return 0;
-	}
-	for (size_t i = 1; i < n; i++) {
-		if ((s[i] & 0xC0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3Fu);
-	}
-	if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-		return 0;
-	return n;
-}
-
-rcn_rc rcn_pgtext_put_json(rcn_buf *b, const char *s)
-{
-	rcn_rc rc = rcn_buf_append(b, "\"", 1);
-	const unsigned char *p = (const unsigned char *)(s ? s : "");
-	while (*p && rc == RCN_OK) {
-		if (*p == '"' || *p == '\\') {
-			char e[2] = {'\\', (char)*p};
-			rc = rcn_buf_append(b, e, 2);
-			p++;
-		} else if (*p < 0x20) {
-			rc = rcn_buf_printf(b, "\\u%04x", (unsigned)*p);
-			p++;
-		} else {
-			size_t n = utf8_len(p);
-			if (n == 0) {
-				rc = rcn_buf_append(b, "\\ufffd", 6);
-				p++;
-			} else {
-				rc = rcn_buf_append(b, p, n);
-				p += n;
-			}
-		}
-	}
-	if (rc == RCN_OK)
-		rc = rcn_buf_append(b, "\"", 1);
-	return rc;
-}
-
 bool rcn_pgtext_int64(const char *s, int64_t *out)
 {
 	if (!s || !*s)

@@ -13,10 +13,6 @@ rcn_rc rcn_pgtext_put_field(rcn_buf *b, const char *s);
 /* Appends a text[] literal {"a","b"} with " and \ escaped. */
 rcn_rc rcn_pgtext_put_array(rcn_buf *b, const char *const *v, size_t n);
 
-/* Appends s as a JSON string literal with its quotes; bytes that are not
- * valid UTF-8 become U+FFFD so the server's jsonb input never rejects it. */
-rcn_rc rcn_pgtext_put_json(rcn_buf *b, const char *s);
-
 /* Strict decimal int64: optional '-', digits only, no overflow. */
 bool rcn_pgtext_int64(const char *s, int64_t *out);
 

@@ -12,6 +12,7 @@
 #include "recon/money.h"
 #include "ledger/pgbin.h"
 #include "ledger/pgtext.h"
+#include "recon/text.h"
 
 #define ROW_LIMIT  (64u * 1024u * 1024u)
 #define COPY_CHUNK (1024u * 1024u)
@@ -262,7 +263,7 @@ static rcn_rc put_str(rcn_buf *b, const char *s)
 static rcn_rc put_member(rcn_buf *b, const char *name, const char *s)
 {
 	rcn_rc rc = put_str(b, name);
-	return rc ? rc : rcn_pgtext_put_json(b, s);
+	return rc ? rc : rcn_json_put(b, s ? s : "");
 }
 
 /* [{"source":..,"path":..,"sha256":..,"format":..,"rows":N,"verdict":..},...] */
@@ -281,7 +282,7 @@ static rcn_rc inputs_json(rcn_buf *b, const rcn_run_info *run)
 		if (rc == RCN_OK)
 			rc = rcn_buf_printf(b, ",\"rows\":%ld,\"verdict\":", in->rows);
 		if (rc == RCN_OK)
-			rc = rcn_pgtext_put_json(b, in->verdict);
+			rc = rcn_json_put(b, in->verdict ? in->verdict : "");
 		if (rc == RCN_OK)
 			rc = put_str(b, "}");
 	}

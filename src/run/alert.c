@@ -9,6 +9,7 @@
 #include "fetch/http.h"
 #include "recon/finding.h"
 #include "recon/money.h"
+#include "recon/text.h"
 
 #define WECOM_MAX    4096  /* bytes of markdown.content WeCom accepts */
 #define DINGTALK_MAX 18000 /* DingTalk's limit is about 20000 characters */
@@ -152,34 +153,10 @@ static bool failed_input(const rcn_run_input *in)
 
 /* ---- JSON ---- */
 
+/* A text of the summary as JSON ("" when absent). */
 static void json_str(rcn_buf *b, const char *s)
 {
-	rcn_buf_append(b, "\"", 1);
-	for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
-		switch (*p) {
-		case '"':
-			rcn_buf_append(b, "\\\"", 2);
-			break;
-		case '\\':
-			rcn_buf_append(b, "\\\\", 2);
-			break;
-		case '\n':
-			rcn_buf_append(b, "\\n", 2);
-			break;
-		case '\r':
-			rcn_buf_append(b, "\\r", 2);
-			break;
-		case '\t':
-			rcn_buf_append(b, "\\t", 2);
-			break;
-		default:
-			if (*p < 0x20 || *p == 0x7f)
-				rcn_buf_printf(b, "\\u%04x", (unsigned)*p);
-			else
-				rcn_buf_append(b, p, 1);
-		}
-	}
-	rcn_buf_append(b, "\"", 1);
+	rcn_json_put(b, s ? s : "");
 }
 
 static bool json_kinds(rcn_buf *b, const kind_sum *kinds, const char *indent)

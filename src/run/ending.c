@@ -9,6 +9,7 @@
 
 #include "run/metrics.h"
 #include "run/night.h"
+#include "recon/text.h"
 
 static const char *const stage_names[ST__COUNT] = {"parse", "ledger window", "merge",	"lookups",
 						   "match", "settlement",    "reports", "results"};
@@ -31,7 +32,7 @@ char *rcn_run_counts_json(const rcn_run_result *r, const rcn_finding *const *f, 
 		for (int i = 0; i < r->n_problems; i++) {
 			if (i)
 				rcn_buf_append(&b, ",", 1);
-			rcn_run_json_string(&b, r->problems[i]);
+			rcn_json_put(&b, r->problems[i]);
 		}
 		rcn_buf_append(&b, "]", 1);
 	}

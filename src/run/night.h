@@ -35,8 +35,6 @@ void rcn_run_log(const rcn_run_opts *o, int flags, const char *source, const cha
 	__attribute__((format(printf, 4, 5)));
 /* Progress of the long stages on a terminal; stage NULL clears the line. */
 void rcn_run_progress(const rcn_run_opts *o, const char *date, const char *stage);
-/* s as a JSON string, quotes included. */
-void rcn_run_json_string(rcn_buf *b, const char *s);
 /* Tests only: RECON_TEST_KILL_AT=<point> kills the run at that point. */
 void rcn_run_kill_point(const char *point);
 

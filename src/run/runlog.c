@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "run/night.h"
+#include "recon/text.h"
 
 /* Tests only: RECON_TEST_KILL_AT=<point> kills the run right there, for the
  * kill tests that must stop it between two steps no outside observer can
@@ -17,26 +18,6 @@ void rcn_run_kill_point(const char *point)
 	const char *at = getenv("RECON_TEST_KILL_AT");
 	if (at && strcmp(at, point) == 0)
 		raise(SIGKILL);
-}
-
-void rcn_run_json_string(rcn_buf *b, const char *s)
-{
-	rcn_buf_append(b, "\"", 1);
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p == '"' || *p == '\\') {
-			char esc[2] = {'\\', (char)*p};
-			rcn_buf_append(b, esc, 2);
-		} else if (*p == '\n') {
-			rcn_buf_append(b, "\\n", 2);
-		} else if (*p == '\t') {
-			rcn_buf_append(b, "\\t", 2);
-		} else if (*p < 0x20 || *p == 0x7f) {
-			rcn_buf_printf(b, "\\u%04x", (unsigned)*p);
-		} else {
-			rcn_buf_append(b, p, 1);
-		}
-	}
-	rcn_buf_append(b, "\"", 1);
 }
 
 /* Progress of the long stages, for a person at a terminal only: one line
@@ -87,10 +68,10 @@ void rcn_run_log(const rcn_run_opts *o, int flags, const char *source, const cha
 		       date);
 	if (source) {
 		rcn_buf_append(&b, ",\"source\":", 10);
-		rcn_run_json_string(&b, source);
+		rcn_json_put(&b, source);
 	}
 	rcn_buf_append(&b, ",\"msg\":", 7);
-	rcn_run_json_string(&b, msg);
+	rcn_json_put(&b, msg);
 	rcn_buf_append(&b, "}\n", 2);
 	fwrite(b.data, 1, b.len, o->log); /* one write per line */
 	fflush(o->log);

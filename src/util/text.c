@@ -190,3 +190,32 @@ void rcn_utf8_trim_tail(char *s)
 		return;
 	}
 }
+
+rcn_rc rcn_json_put(rcn_buf *b, const char *s)
+{
+	if (!s)
+		return rcn_buf_append(b, "null", 4);
+	rcn_rc rc = rcn_buf_append(b, "\"", 1);
+	const unsigned char *p = (const unsigned char *)s;
+	size_t left = strlen(s);
+	while (*p && rc == RCN_OK) {
+		uint32_t cp;
+		size_t len = utf8_char(p, left, &cp);
+		if (len == 0) {
+			rc = rcn_buf_append(b, "\\ufffd", 6);
+			len = 1;
+		} else if (cp == '"' || cp == '\\') {
+			char e[2] = {'\\', (char)cp};
+			rc = rcn_buf_append(b, e, 2);
+		} else if (cp == '\n' || cp == '\r' || cp == '\t') {
+			rc = rcn_buf_append(b, cp == '\n' ? "\\n" : cp == '\r' ? "\\r" : "\\t", 2);
+		} else if (cp < 0x20 || cp == 0x7f) {
+			rc = rcn_buf_printf(b, "\\u%04x", (unsigned)cp);
+		} else {
+			rc = rcn_buf_append(b, p, len);
+		}
+		p += len;
+		left -= len;
+	}
+	return rc == RCN_OK ? rcn_buf_append(b, "\"", 1) : rc;
+}

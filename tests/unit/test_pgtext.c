@@ -31,11 +31,6 @@ static const char *field(const char *s)
 	return written(rcn_pgtext_put_field, s);
 }
 
-static const char *json(const char *s)
-{
-	return written(rcn_pgtext_put_json, s);
-}
-
 /* Backslash, tab, newline and CR are escaped (COPY would read them as
  * separators); NULL is \N, and a text "\N" is not NULL. */
 static void test_put_field(void **state)
@@ -61,17 +56,6 @@ static void test_put_array(void **state)
 	rcn_buf_free(&b);
 }
 
-/* Control characters as \u escapes; bytes that are not UTF-8 become U+FFFD. */
-static void test_put_json(void **state)
-{
-	(void)state;
-	assert_string_equal(json("a\"b\\c"), "\"a\\\"b\\\\c\"");
-	assert_string_equal(json("x\ny\x01"), "\"x\\u000ay\\u0001\"");
-	assert_string_equal(json("短款"), "\"短款\"");
-	assert_string_equal(json("\xff\xe7\x9f"), "\"\\ufffd\\ufffd\\ufffd\"");
-	assert_string_equal(json(NULL), "\"\"");
-}
-
 static void test_int64(void **state)
 {
 	(void)state;
@@ -90,5 +74,4 @@ static void test_int64(void **state)
 	assert_false(rcn_pgtext_int64(" 1", &v));
 }
 
-RCN_TEST_MAIN(cmocka_unit_test(test_put_field), cmocka_unit_test(test_put_array), cmocka_unit_test(test_put_json),
-	      cmocka_unit_test(test_int64))
+RCN_TEST_MAIN(cmocka_unit_test(test_put_field), cmocka_unit_test(test_put_array), cmocka_unit_test(test_int64))

@@ -83,4 +83,33 @@ static void test_quote(void **state)
 	assert_string_equal(q + RCN_QUOTE_MAX, "...");
 }
 
-RCN_TEST_MAIN(cmocka_unit_test(test_text_check), cmocka_unit_test(test_quote))
+/* The one JSON string writer (logs, alerts, manifests, recon_runs.inputs):
+ * always valid JSON, whatever the bytes. */
+static void test_json_put(void **state)
+{
+	(void)state;
+	static const char *const cases[][2] = {
+		{"a\"b\\c", "\"a\\\"b\\\\c\""},
+		{"x\ny\r\tz\x01\x7f", "\"x\\ny\\r\\tz\\u0001\\u007f\""},
+		{"短款 ok", "\"短款 ok\""},
+		{"\xff\xe7\x9f", "\"\\ufffd\\ufffd\\ufffd\""}, /* a byte that never starts UTF-8, a cut sequence */
+		{"\xc0\xaf", "\"\\ufffd\\ufffd\""},	       /* an overlong '/' */
+		{"\xed\xa0\x80", "\"\\ufffd\\ufffd\\ufffd\""}, /* a surrogate */
+		{"", "\"\""},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		rcn_buf b;
+		rcn_buf_init(&b, 1 << 16);
+		assert_int_equal(rcn_json_put(&b, cases[i][0]), RCN_OK);
+		assert_int_equal(b.len, strlen(cases[i][1]));
+		assert_memory_equal(b.data, cases[i][1], b.len);
+		rcn_buf_free(&b);
+	}
+	rcn_buf b;
+	rcn_buf_init(&b, 1 << 16);
+	assert_int_equal(rcn_json_put(&b, NULL), RCN_OK);
+	assert_memory_equal(b.data, "null", 4);
+	rcn_buf_free(&b);
+}
+
+RCN_TEST_MAIN(cmocka_unit_test(test_text_check), cmocka_unit_test(test_quote), cmocka_unit_test(test_json_put))
