@@ -249,177 +249,71 @@ static rcn_rc manifest_write(const char *dir, const manifest *m, rcn_err *err)
 	return rc;
 }
 
+/* A manifest read back: its text, and the values asked for so far (decoded
+ * with the gateway's JSON reader, freed with it). */
 typedef struct {
-	char *key[MANIFEST_MAX_KEYS];
-	char *val[MANIFEST_MAX_KEYS]; /* strings decoded; numbers, true/false as written; NULL for null */
-	size_t n;
+	char *text;
+	size_t len;
+	char *got[MANIFEST_MAX_KEYS];
+	size_t n_got;
 } kv;
 
 static void kv_free(kv *m)
 {
-	for (size_t i = 0; i < m->n; i++) {
-		free(m->key[i]);
-		free(m->val[i]);
-	}
-	m->n = 0;
+	for (size_t i = 0; i < m->n_got; i++)
+		free(m->got[i]);
+	free(m->text);
+	memset(m, 0, sizeof(*m));
 }
 
-static const char *kv_get(const kv *m, const char *key, bool *present)
+/* The value of key: a string decoded, a number or true/false as written,
+ * NULL for null or when absent (*present tells them apart). */
+static const char *kv_get(kv *m, const char *key, bool *present)
 {
-	for (size_t i = 0; i < m->n; i++)
-		if (strcmp(m->key[i], key) == 0) {
-			if (present)
-				*present = true;
-			return m->val[i];
-		}
+	const char *raw;
+	size_t n;
 	if (present)
 		*present = false;
-	return NULL;
-}
-
-static const char *skip_ws(const char *p)
-{
-	while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
-		p++;
-	return p;
-}
-
-/* Decodes a JSON string at p (at the opening quote); NULL on bad input. */
-static char *json_parse_str(const char **pp)
-{
-	const char *p = *pp;
-	if (*p != '"')
+	if (rcn_json_member(m->text, m->len, key, &raw, &n) != RCN_OK || !raw)
 		return NULL;
-	p++;
-	rcn_buf b;
-	rcn_buf_init(&b, MANIFEST_MAX);
-	rcn_buf_append(&b, "", 0);
-	while (*p && *p != '"') {
-		if (*p != '\\') {
-			rcn_buf_append(&b, p++, 1);
-			continue;
-		}
-		p++;
-		char c = *p++;
-		switch (c) {
-		case '"':
-		case '\\':
-		case '/':
-			rcn_buf_append(&b, &c, 1);
-			break;
-		case 'n':
-			rcn_buf_append(&b, "\n", 1);
-			break;
-		case 'r':
-			rcn_buf_append(&b, "\r", 1);
-			break;
-		case 't':
-			rcn_buf_append(&b, "\t", 1);
-			break;
-		case 'b':
-			rcn_buf_append(&b, "\b", 1);
-			break;
-		case 'f':
-			rcn_buf_append(&b, "\f", 1);
-			break;
-		case 'u': {
-			unsigned v = 0;
-			for (int i = 0; i < 4; i++) {
-				int h = rcn_hexval(p[i]);
-				if (h < 0) {
-					rcn_buf_free(&b);
-					return NULL;
-				}
-				v = v * 16 + (unsigned)h;
-			}
-			p += 4;
-			/* Only what manifest_write produces is read back: no surrogate pairs. */
-			char u[3];
-			if (v < 0x80) {
-				u[0] = (char)v;
-				rcn_buf_append(&b, u, 1);
-			} else if (v < 0x800) {
-				u[0] = (char)(0xC0 | (v >> 6));
-				u[1] = (char)(0x80 | (v & 0x3F));
-				rcn_buf_append(&b, u, 2);
-			} else {
-				u[0] = (char)(0xE0 | (v >> 12));
-				u[1] = (char)(0x80 | ((v >> 6) & 0x3F));
-				u[2] = (char)(0x80 | (v & 0x3F));
-				rcn_buf_append(&b, u, 3);
-			}
-			break;
-		}
-		default:
+	if (present)
+		*present = true;
+	if ((n == 4 && memcmp(raw, "null", 4) == 0) || m->n_got == MANIFEST_MAX_KEYS)
+		return NULL;
+	char *v = NULL;
+	if (raw[0] == '"') {
+		rcn_buf b;
+		rcn_buf_init(&b, MANIFEST_MAX);
+		if (rcn_json_string(&b, raw, n) == RCN_OK)
+			v = b.data;
+		else
 			rcn_buf_free(&b);
-			return NULL;
-		}
+	} else {
+		v = rcn_xstrndup(raw, n);
 	}
-	if (*p != '"') {
-		rcn_buf_free(&b);
-		return NULL;
-	}
-	*pp = p + 1;
-	return b.data;
+	if (v)
+		m->got[m->n_got++] = v;
+	return v;
 }
 
-/* Reads a flat JSON object of strings, numbers, booleans and nulls. */
+/* Reads a manifest: false unless it is one well-formed JSON object. */
 static bool manifest_read(const char *path, kv *m)
 {
-	m->n = 0;
+	memset(m, 0, sizeof(*m));
 	FILE *f = fopen(path, "rb");
 	if (!f)
 		return false;
-	char *text = rcn_xmalloc(MANIFEST_MAX + 1);
-	size_t len = fread(text, 1, MANIFEST_MAX, f);
+	m->text = rcn_xmalloc(MANIFEST_MAX + 1);
+	m->len = fread(m->text, 1, MANIFEST_MAX, f);
 	fclose(f);
-	text[len] = '\0';
-	bool ok = false;
-	const char *p = skip_ws(text);
-	if (*p++ != '{')
-		goto cleanup;
-	p = skip_ws(p);
-	if (*p == '}') {
-		ok = true;
-		goto cleanup;
-	}
-	while (m->n < MANIFEST_MAX_KEYS) {
-		char *key = json_parse_str(&p);
-		if (!key)
-			goto cleanup;
-		m->key[m->n] = key;
-		m->val[m->n] = NULL;
-		m->n++;
-		p = skip_ws(p);
-		if (*p++ != ':')
-			goto cleanup;
-		p = skip_ws(p);
-		if (*p == '"') {
-			if (!(m->val[m->n - 1] = json_parse_str(&p)))
-				goto cleanup;
-		} else if (strncmp(p, "null", 4) == 0) {
-			p += 4;
-		} else {
-			size_t n = strspn(p, "-+.0123456789eEtruefals");
-			if (!n)
-				goto cleanup;
-			m->val[m->n - 1] = rcn_xstrndup(p, n);
-			p += n;
-		}
-		p = skip_ws(p);
-		if (*p == '}') {
-			ok = true;
-			break;
-		}
-		if (*p++ != ',')
-			goto cleanup;
-		p = skip_ws(p);
-	}
-cleanup:
-	free(text);
-	if (!ok)
+	m->text[m->len] = '\0';
+	const char *raw;
+	size_t n;
+	if (rcn_json_member(m->text, m->len, "", &raw, &n) != RCN_OK) {
 		kv_free(m);
-	return ok;
+		return false;
+	}
+	return true;
 }
 
 static bool str_eq(const char *a, const char *b)
