@@ -25,9 +25,10 @@
 #include "fetch/api.h"
 #include "fetch/gateway.h"
 #include "fetch/sign.h"
+#include "alipay_answer.h"
 #include "fetch_test_util.h"
 
-#define RESPONSE_KEY "alipay_data_dataservice_bill_downloadurl_query_response"
+#define RESPONSE_KEY ALIPAY_RESPONSE_KEY
 #define MERCHANT     "20880211096256330156"
 #define FIXTURE_ZIP  FIXTURES_DIR "/fetch/alipay/" MERCHANT "_20260302.csv.zip"
 #define BILL_TOKEN   "fx-alipay-download-token-7f3a" /* handlers_alipay.c */
@@ -158,18 +159,7 @@ static void test_response_text(void **state)
 
 static void write_key_pair(const char *priv, const char *pub)
 {
-	EVP_PKEY *k = EVP_RSA_gen(2048);
-	assert_non_null(k);
-	FILE *f = fopen(priv, "w");
-	assert_non_null(f);
-	assert_int_equal(PEM_write_PrivateKey(f, k, NULL, NULL, 0, NULL, NULL), 1);
-	fclose(f);
-	assert_int_equal(chmod(priv, 0600), 0);
-	f = fopen(pub, "w");
-	assert_non_null(f);
-	assert_int_equal(PEM_write_PUBKEY(f, k), 1);
-	fclose(f);
-	EVP_PKEY_free(k);
+	EVP_PKEY_free(fx_write_rsa_key(priv, pub));
 }
 
 static void path_in(char *out, size_t n, const char *dir, const char *name)
@@ -187,11 +177,7 @@ static char *signed_answer(const char *obj, const char *priv)
 	assert_int_equal(rcn_sign_rsa_sha256(sig, sizeof(sig), k, obj, strlen(obj), &err), RCN_OK);
 	rcn_key_free(k);
 	rcn_buf b;
-	rcn_buf_init(&b, 1 << 20);
-	rcn_buf_printf(&b, "{\"%s\":%s,\"sign\":\"", RESPONSE_KEY, obj);
-	for (const char *c = sig; *c; c++)
-		rcn_buf_printf(&b, *c == '/' ? "\\/" : "%c", *c);
-	rcn_buf_printf(&b, "\"}");
+	alipay_signed_answer(&b, obj, sig);
 	return b.data;
 }
 
