@@ -494,10 +494,7 @@ static void test_shipped_rules(void **state)
 	rcn_fee_rules_free(r);
 }
 
-RCN_TEST_MAIN(cmocka_unit_test(test_half_fen_boundaries), cmocka_unit_test(test_exact_and_zero),
-	      cmocka_unit_test(test_minimum_and_cap), cmocka_unit_test(test_charity),
-	      cmocka_unit_test(test_refund_proportional), cmocka_unit_test(test_refund_kept_and_unknown_order),
-	      cmocka_unit_test(test_from_rate), cmocka_unit_test(test_specificity),
-	      cmocka_unit_test(test_spreadsheet_file), cmocka_unit_test(test_overlap),
-	      cmocka_unit_test(test_load_errors), cmocka_unit_test(test_load_limits),
-	      cmocka_unit_test(test_shipped_rules))
+RCN_TEST_MAIN(RCN_UNIT_TESTS(test_half_fen_boundaries, test_exact_and_zero, test_minimum_and_cap, test_charity,
+			     test_refund_proportional, test_refund_kept_and_unknown_order, test_from_rate,
+			     test_specificity, test_spreadsheet_file, test_overlap, test_load_errors, test_load_limits,
+			     test_shipped_rules))
