@@ -23,6 +23,17 @@ void tu_write_tmp(char *path, size_t n, const char *text)
 	assert_int_equal(fclose(f), 0);
 }
 
+const char *tu_written(void (*write)(FILE *f, const char *s), const char *s)
+{
+	static char buf[512];
+	memset(buf, 0, sizeof(buf));
+	FILE *f = fmemopen(buf, sizeof(buf) - 1, "w");
+	assert_non_null(f);
+	write(f, s);
+	assert_int_equal(fclose(f), 0);
+	return buf;
+}
+
 void tu_assert_has_all(const char *text, const char *const *want, size_t n)
 {
 	for (size_t i = 0; i < n; i++)

@@ -7,12 +7,17 @@
 #define RECON_TESTS_TEST_UTIL_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "recon/common.h"
 
 /* Writes text to a new "/tmp/recon-test-XXXXXX" whose name goes to path
  * (at least 32 bytes); the caller unlinks it. A failure fails the test. */
 void tu_write_tmp(char *path, size_t n, const char *text);
+
+/* What write puts on a stream for s, as a string (at most 511 bytes; valid
+ * until the next call). */
+const char *tu_written(void (*write)(FILE *f, const char *s), const char *s);
 
 /* Each of the n strings in want stands in text; each in unwanted does not. */
 void tu_assert_has_all(const char *text, const char *const *want, size_t n);

@@ -15,14 +15,9 @@
 
 #include "recon/report.h"
 
-static char *escaped(const char *s)
+static const char *escaped(const char *s)
 {
-	static char buf[512];
-	memset(buf, 0, sizeof(buf));
-	FILE *f = fmemopen(buf, sizeof(buf), "w");
-	rcn_html_text(f, s);
-	fclose(f);
-	return buf;
+	return tu_written(rcn_html_text, s);
 }
 
 static void test_escape(void **state)
