@@ -298,3 +298,10 @@ EVP_PKEY *fx_write_rsa_key(const char *priv, const char *pub)
 	}
 	return k;
 }
+
+void fx_expect_safe_url(const fx_call *c, const char *path)
+{
+	char want[600];
+	snprintf(want, sizeof(want), "%s%s", fx_url, path);
+	assert_string_equal(c->out.safe_url, want);
+}

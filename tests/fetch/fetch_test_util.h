@@ -110,6 +110,9 @@ void fx_expect_error_cases(void (*setup)(fx_call *c), const fx_error_case *cases
  * exactly attempts requests; its bytes are freed. */
 void fx_expect_fetched(fx_call *c, const char *word, const char *zip, const char *name, int attempts);
 
+/* The call's safe URL is the fixture server's (fx_url) followed by path. */
+void fx_expect_safe_url(const fx_call *c, const char *path);
+
 /* Scenario no_bill, and the business day before the fixture's (2026-03-01):
  * no bill either time, nothing returned, one attempt. */
 void fx_expect_no_bill(void (*setup)(fx_call *c));

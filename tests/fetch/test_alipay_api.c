@@ -388,9 +388,7 @@ static void test_ok(void **state)
 	fx_call c;
 	setup_call(&c);
 	fx_expect_fetched(&c, "ok", FIXTURE_ZIP, MERCHANT "_20260302.csv.zip", 2);
-	char safe[512];
-	snprintf(safe, sizeof(safe), "%s/alipay/bill", fx_url);
-	assert_string_equal(c.out.safe_url, safe);
+	fx_expect_safe_url(&c, "/alipay/bill");
 
 	/* the 账务明细 (account) bill is the same call with bill_type signcustomer */
 	c.req.bill = "account";
@@ -464,6 +462,14 @@ static void test_request_refused(void **state)
 
 static const char *const loopback_hosts[] = {"127.0.0.1"};
 
+/* setup_call, with the fixture server's host as the one bill host. */
+static void setup_loopback_call(fx_call *c)
+{
+	setup_call(c);
+	c->req.bill_hosts = loopback_hosts;
+	c->req.n_bill_hosts = 1;
+}
+
 /* bill_download_url on a known bill host but http://: fetched as https://,
  * and nothing else changes. Alipay's own hosts are the default list, so the
  * loopback one is named in bill_hosts, as a test configuration does. */
@@ -472,17 +478,14 @@ static void test_http_url_upgraded(void **state)
 	(void)state;
 	fx_call c;
 	char want[600];
-	setup_call(&c);
-	c.req.bill_hosts = loopback_hosts;
-	c.req.n_bill_hosts = 1;
+	setup_loopback_call(&c);
 	fx_scenario("http_url");
 	assert_int_equal(fx_call_run(&c), RCN_OK);
 	expect_fixture(&c);
 	assert_true(c.out.upgraded_https);
 	assert_false(c.out.plain_http);
 	assert_string_equal(c.out.warning, "");
-	snprintf(want, sizeof(want), "%s/alipay/bill", fx_url);
-	assert_string_equal(c.out.safe_url, want);
+	fx_expect_safe_url(&c, "/alipay/bill");
 	rcn_buf_free(&c.out.data);
 
 	/* with the default list (Alipay's hosts), 127.0.0.1 over http is refused */
@@ -505,9 +508,7 @@ static void test_http_fallback(void **state)
 	(void)state;
 	fx_call c;
 	char want[600];
-	setup_call(&c);
-	c.req.bill_hosts = loopback_hosts;
-	c.req.n_bill_hosts = 1;
+	setup_loopback_call(&c);
 	fx_scenario("http_only");
 	assert_int_equal(fx_call_run(&c), RCN_EIO);
 	snprintf(want, sizeof(want),
@@ -525,9 +526,7 @@ static void test_http_fallback(void **state)
 	assert_false(c.out.plain_http);
 	rcn_buf_free(&c.out.data);
 
-	setup_call(&c);
-	c.req.bill_hosts = loopback_hosts;
-	c.req.n_bill_hosts = 1;
+	setup_loopback_call(&c);
 	c.req.allow_http_download = true;
 	fx_scenario("http_only");
 	assert_int_equal(fx_call_run(&c), RCN_OK);
@@ -562,9 +561,7 @@ static void test_http_manifest(void **state)
 	fx_call c;
 	char spool[512], path[700], want[700];
 	size_t n;
-	setup_call(&c);
-	c.req.bill_hosts = loopback_hosts;
-	c.req.n_bill_hosts = 1;
+	setup_loopback_call(&c);
 	path_in(spool, sizeof(spool), tmpdir, "spool_http");
 	c.req.spool_dir = spool;
 	c.req.refetch = true;
