@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <openssl/evp.h>
+#include <openssl/pem.h>
 
 #include "fetch_test_util.h"
 
@@ -278,4 +279,29 @@ void fx_expect_no_bill(void (*setup)(fx_call *c))
 	assert_int_equal(fx_call_run(&c), RCN_OK);
 	assert_true(c.out.no_bill);
 	rcn_buf_free(&c.out.data);
+}
+
+EVP_PKEY *fx_write_rsa_key(const char *priv, const char *pub)
+{
+	EVP_PKEY *k = EVP_RSA_gen(2048);
+	assert_non_null(k);
+	FILE *f = fopen(priv, "w");
+	assert_non_null(f);
+	assert_int_equal(PEM_write_PrivateKey(f, k, NULL, NULL, 0, NULL, NULL), 1);
+	fclose(f);
+	assert_int_equal(chmod(priv, 0600), 0);
+	if (pub != NULL) {
+		f = fopen(pub, "w");
+		assert_non_null(f);
+		assert_int_equal(PEM_write_PUBKEY(f, k), 1);
+		fclose(f);
+	}
+	return k;
+}
+
+void fx_expect_safe_url(const fx_call *c, const char *path)
+{
+	char want[600];
+	snprintf(want, sizeof(want), "%s%s", fx_url, path);
+	assert_string_equal(c->out.safe_url, want);
 }

@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include <openssl/evp.h>
+
 #include "fetch/api.h"
 #include "fetch/http.h"
 
@@ -49,6 +51,10 @@ void fx_assert_contains(const char *text, const char *want);
 /* The names in a directory, hidden ones too, sorted, joined by spaces. */
 void fx_list_dir(const char *dir, char *out, size_t n);
 void fx_sha256_hex(const void *data, size_t n, char out[65]);
+/* A new RSA-2048 key: its private key written to priv (PEM, mode 0600) and,
+ * when pub is not NULL, its public key to pub; the key is the caller's
+ * (EVP_PKEY_free()). */
+EVP_PKEY *fx_write_rsa_key(const char *priv, const char *pub);
 /* mkdtemp of "/tmp/<name>.XXXXXX" into dir; 0 or -1 (a cmocka setup). */
 int fx_make_tmpdir(char *dir, size_t n, const char *name);
 /* fx_make_tmpdir, and spool named "<dir>/spool" (not made: rcn_fetch makes it). */
@@ -103,6 +109,9 @@ void fx_expect_error_cases(void (*setup)(fx_call *c), const fx_error_case *cases
 /* The scenario, then the call returns the archive at zip, named name, after
  * exactly attempts requests; its bytes are freed. */
 void fx_expect_fetched(fx_call *c, const char *word, const char *zip, const char *name, int attempts);
+
+/* The call's safe URL is the fixture server's (fx_url) followed by path. */
+void fx_expect_safe_url(const fx_call *c, const char *path);
 
 /* Scenario no_bill, and the business day before the fixture's (2026-03-01):
  * no bill either time, nothing returned, one attempt. */

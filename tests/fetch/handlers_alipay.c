@@ -15,10 +15,11 @@
 #include <time.h>
 
 #include "fetch/sign.h"
+#include "alipay_answer.h"
 #include "handlers_util.h"
 #include "recon/common.h"
 
-#define RESPONSE_KEY "alipay_data_dataservice_bill_downloadurl_query_response"
+#define RESPONSE_KEY ALIPAY_RESPONSE_KEY
 #define BILL_TOKEN   "fx-alipay-download-token-7f3a" /* stands in for the URL's own credentials */
 
 /* Key files under <state>/keys, made by server.sh. */
@@ -32,20 +33,15 @@ static void sign_content(rcn_buf *out, const fx_params *ps)
 	fx_params_sorted_text(out, ps, "sign");
 }
 
-/* {"<RESPONSE_KEY>":obj,"sign":"..."} with obj signed by key_file (Alipay's
- * private key, or another one for bad_signature). */
+/* Alipay's signed answer (alipay_answer.h) with obj signed by key_file
+ * (Alipay's private key, or another one for bad_signature). */
 static void reply_signed(fx_response *r, const fx_ctx *ctx, const char *obj, const char *key_file)
 {
 	char sig[1024];
 	if (!fx_sign_or_fail(sig, sizeof(sig), r, ctx, key_file, obj))
 		return;
 	rcn_buf b;
-	rcn_buf_init(&b, 1 << 20);
-	/* Alipay's JSON escapes '/' in base64 and URLs: the raw text is what is signed */
-	rcn_buf_printf(&b, "{\"%s\":%s,\"sign\":\"", RESPONSE_KEY, obj);
-	for (const char *c = sig; *c; c++)
-		rcn_buf_printf(&b, *c == '/' ? "\\/" : "%c", *c);
-	rcn_buf_printf(&b, "\"}");
+	alipay_signed_answer(&b, obj, sig);
 	fx_status(r, 200);
 	fx_header(r, "Content-Type", "application/json;charset=utf-8");
 	fx_body(r, b.data, b.len);

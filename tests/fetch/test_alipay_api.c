@@ -25,9 +25,10 @@
 #include "fetch/api.h"
 #include "fetch/gateway.h"
 #include "fetch/sign.h"
+#include "alipay_answer.h"
 #include "fetch_test_util.h"
 
-#define RESPONSE_KEY "alipay_data_dataservice_bill_downloadurl_query_response"
+#define RESPONSE_KEY ALIPAY_RESPONSE_KEY
 #define MERCHANT     "20880211096256330156"
 #define FIXTURE_ZIP  FIXTURES_DIR "/fetch/alipay/" MERCHANT "_20260302.csv.zip"
 #define BILL_TOKEN   "fx-alipay-download-token-7f3a" /* handlers_alipay.c */
@@ -158,18 +159,7 @@ static void test_response_text(void **state)
 
 static void write_key_pair(const char *priv, const char *pub)
 {
-	EVP_PKEY *k = EVP_RSA_gen(2048);
-	assert_non_null(k);
-	FILE *f = fopen(priv, "w");
-	assert_non_null(f);
-	assert_int_equal(PEM_write_PrivateKey(f, k, NULL, NULL, 0, NULL, NULL), 1);
-	fclose(f);
-	assert_int_equal(chmod(priv, 0600), 0);
-	f = fopen(pub, "w");
-	assert_non_null(f);
-	assert_int_equal(PEM_write_PUBKEY(f, k), 1);
-	fclose(f);
-	EVP_PKEY_free(k);
+	EVP_PKEY_free(fx_write_rsa_key(priv, pub));
 }
 
 static void path_in(char *out, size_t n, const char *dir, const char *name)
@@ -187,11 +177,7 @@ static char *signed_answer(const char *obj, const char *priv)
 	assert_int_equal(rcn_sign_rsa_sha256(sig, sizeof(sig), k, obj, strlen(obj), &err), RCN_OK);
 	rcn_key_free(k);
 	rcn_buf b;
-	rcn_buf_init(&b, 1 << 20);
-	rcn_buf_printf(&b, "{\"%s\":%s,\"sign\":\"", RESPONSE_KEY, obj);
-	for (const char *c = sig; *c; c++)
-		rcn_buf_printf(&b, *c == '/' ? "\\/" : "%c", *c);
-	rcn_buf_printf(&b, "\"}");
+	alipay_signed_answer(&b, obj, sig);
 	return b.data;
 }
 
@@ -402,9 +388,7 @@ static void test_ok(void **state)
 	fx_call c;
 	setup_call(&c);
 	fx_expect_fetched(&c, "ok", FIXTURE_ZIP, MERCHANT "_20260302.csv.zip", 2);
-	char safe[512];
-	snprintf(safe, sizeof(safe), "%s/alipay/bill", fx_url);
-	assert_string_equal(c.out.safe_url, safe);
+	fx_expect_safe_url(&c, "/alipay/bill");
 
 	/* the 账务明细 (account) bill is the same call with bill_type signcustomer */
 	c.req.bill = "account";
@@ -478,6 +462,14 @@ static void test_request_refused(void **state)
 
 static const char *const loopback_hosts[] = {"127.0.0.1"};
 
+/* setup_call, with the fixture server's host as the one bill host. */
+static void setup_loopback_call(fx_call *c)
+{
+	setup_call(c);
+	c->req.bill_hosts = loopback_hosts;
+	c->req.n_bill_hosts = 1;
+}
+
 /* bill_download_url on a known bill host but http://: fetched as https://,
  * and nothing else changes. Alipay's own hosts are the default list, so the
  * loopback one is named in bill_hosts, as a test configuration does. */
@@ -486,17 +478,14 @@ static void test_http_url_upgraded(void **state)
 	(void)state;
 	fx_call c;
 	char want[600];
-	setup_call(&c);
-	c.req.bill_hosts = loopback_hosts;
-	c.req.n_bill_hosts = 1;
+	setup_loopback_call(&c);
 	fx_scenario("http_url");
 	assert_int_equal(fx_call_run(&c), RCN_OK);
 	expect_fixture(&c);
 	assert_true(c.out.upgraded_https);
 	assert_false(c.out.plain_http);
 	assert_string_equal(c.out.warning, "");
-	snprintf(want, sizeof(want), "%s/alipay/bill", fx_url);
-	assert_string_equal(c.out.safe_url, want);
+	fx_expect_safe_url(&c, "/alipay/bill");
 	rcn_buf_free(&c.out.data);
 
 	/* with the default list (Alipay's hosts), 127.0.0.1 over http is refused */
@@ -519,9 +508,7 @@ static void test_http_fallback(void **state)
 	(void)state;
 	fx_call c;
 	char want[600];
-	setup_call(&c);
-	c.req.bill_hosts = loopback_hosts;
-	c.req.n_bill_hosts = 1;
+	setup_loopback_call(&c);
 	fx_scenario("http_only");
 	assert_int_equal(fx_call_run(&c), RCN_EIO);
 	snprintf(want, sizeof(want),
@@ -539,9 +526,7 @@ static void test_http_fallback(void **state)
 	assert_false(c.out.plain_http);
 	rcn_buf_free(&c.out.data);
 
-	setup_call(&c);
-	c.req.bill_hosts = loopback_hosts;
-	c.req.n_bill_hosts = 1;
+	setup_loopback_call(&c);
 	c.req.allow_http_download = true;
 	fx_scenario("http_only");
 	assert_int_equal(fx_call_run(&c), RCN_OK);
@@ -576,9 +561,7 @@ static void test_http_manifest(void **state)
 	fx_call c;
 	char spool[512], path[700], want[700];
 	size_t n;
-	setup_call(&c);
-	c.req.bill_hosts = loopback_hosts;
-	c.req.n_bill_hosts = 1;
+	setup_loopback_call(&c);
 	path_in(spool, sizeof(spool), tmpdir, "spool_http");
 	c.req.spool_dir = spool;
 	c.req.refetch = true;

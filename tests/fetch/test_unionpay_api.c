@@ -108,6 +108,16 @@ static rcn_rc unpack(rcn_buf *out, size_t limit, const char *b64, rcn_err *err)
 	return rcn_unionpay_file_content(out, b64, strlen(b64), err);
 }
 
+/* Unpacking b64 within limit fails with code and exactly msg. */
+static void expect_unpack_error(size_t limit, const char *b64, rcn_rc code, const char *msg)
+{
+	rcn_buf out;
+	rcn_err err;
+	assert_int_equal(unpack(&out, limit, b64, &err), code);
+	assert_string_equal(err.msg, msg);
+	rcn_buf_free(&out);
+}
+
 static void test_file_content(void **state)
 {
 	(void)state;
@@ -121,9 +131,7 @@ static void test_file_content(void **state)
 	assert_memory_equal(out.data, zip, n);
 	rcn_buf_free(&out);
 	/* the inflated size is capped */
-	assert_int_equal(unpack(&out, 100, b64, &err), RCN_ELIMIT);
-	assert_string_equal(err.msg, "UnionPay fileContent inflates past 100 bytes");
-	rcn_buf_free(&out);
+	expect_unpack_error(100, b64, RCN_ELIMIT, "UnionPay fileContent inflates past 100 bytes");
 	free(b64);
 	/* and so is the compressed size, before anything is inflated */
 	unsigned char noise[4096];
@@ -133,32 +141,21 @@ static void test_file_content(void **state)
 		noise[i] = (unsigned char)(x >> 56);
 	}
 	char *big = pack(noise, sizeof(noise), 0);
-	assert_int_equal(unpack(&out, 100, big, &err), RCN_ELIMIT);
-	assert_string_equal(err.msg, "UnionPay fileContent exceeds 1124 bytes");
-	rcn_buf_free(&out);
+	expect_unpack_error(100, big, RCN_ELIMIT, "UnionPay fileContent exceeds 1124 bytes");
 	free(big);
 	/* a stream cut short */
 	b64 = pack(zip, n, 300);
-	assert_int_equal(unpack(&out, 1 << 20, b64, &err), RCN_EFORMAT);
-	assert_string_equal(err.msg, "UnionPay fileContent is cut short");
-	rcn_buf_free(&out);
+	expect_unpack_error(1 << 20, b64, RCN_EFORMAT, "UnionPay fileContent is cut short");
 	free(b64);
 	/* bytes that are not zlib */
-	assert_int_equal(unpack(&out, 1 << 20, "UEsDBAoAAAAAAA==", &err), RCN_EFORMAT);
-	assert_string_equal(err.msg, "UnionPay fileContent does not inflate (incorrect header check)");
-	rcn_buf_free(&out);
+	expect_unpack_error(1 << 20, "UEsDBAoAAAAAAA==", RCN_EFORMAT,
+			    "UnionPay fileContent does not inflate (incorrect header check)");
 	/* zlib of something that is not a zip */
 	b64 = pack("<html>busy</html>", 17, 0);
-	assert_int_equal(unpack(&out, 1 << 20, b64, &err), RCN_EFORMAT);
-	assert_string_equal(err.msg, "UnionPay fileContent is not a zip archive");
-	rcn_buf_free(&out);
+	expect_unpack_error(1 << 20, b64, RCN_EFORMAT, "UnionPay fileContent is not a zip archive");
 	free(b64);
-	assert_int_equal(unpack(&out, 1 << 20, "not base64!", &err), RCN_EFORMAT);
-	assert_string_equal(err.msg, "UnionPay fileContent is not base64");
-	rcn_buf_free(&out);
-	assert_int_equal(unpack(&out, 1 << 20, "", &err), RCN_EFORMAT);
-	assert_string_equal(err.msg, "UnionPay fileContent is empty");
-	rcn_buf_free(&out);
+	expect_unpack_error(1 << 20, "not base64!", RCN_EFORMAT, "UnionPay fileContent is not base64");
+	expect_unpack_error(1 << 20, "", RCN_EFORMAT, "UnionPay fileContent is empty");
 	free(zip);
 }
 
@@ -207,9 +204,7 @@ static void test_ok(void **state)
 	fx_call c;
 	setup_call(&c);
 	fx_expect_fetched(&c, "ok", FIXTURE_ZIP, MERCHANT "_20260302.zip", 1);
-	char safe[512];
-	snprintf(safe, sizeof(safe), "%s/gateway/api/fileTransRequest.do", fx_url);
-	assert_string_equal(c.out.safe_url, safe);
+	fx_expect_safe_url(&c, "/gateway/api/fileTransRequest.do");
 
 	/* the official sample archive, for its merchant and day */
 	c.req.merchant_id = "802310048993424";

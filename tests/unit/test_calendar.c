@@ -7,6 +7,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 #include "test_main.h"
+#include "test_util.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -66,6 +67,25 @@ static const char *plus(int y, int m, int d, int n)
 	return plus_on(cn, y, m, d, n);
 }
 
+/* T+n of y-m-d is want: a date, or the error message. */
+typedef struct {
+	int y, m, d, n;
+	const char *want;
+} plus_case;
+
+static void expect_plus_on(const rcn_calendar *c, const plus_case *cases, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		const plus_case *pc = &cases[i];
+		const char *got = plus_on(c, pc->y, pc->m, pc->d, pc->n);
+		if (strcmp(got, pc->want) != 0)
+			fail_msg("T+%d of %04d-%02d-%02d: got \"%s\", expected \"%s\"", pc->n, pc->y, pc->m, pc->d, got,
+				 pc->want);
+	}
+}
+
+#define EXPECT_PLUS_ON(c, cases) expect_plus_on((c), (cases), sizeof(cases) / sizeof((cases)[0]))
+
 /* 2025.json: 国庆节、中秋节 off 10-01..10-08 (Wed..Wed), working Sun 09-28 and
  * Sat 10-11. 09-30 (Tue) is the last working day before it. */
 static void test_national_day_2025(void **state)
@@ -99,16 +119,19 @@ static void test_adjusted_weekend_workdays(void **state)
 	assert_int_equal(rcn_calendar_day(cn, ymd(2025, 9, 28), &name), RCN_DAY_ADJUSTED);
 	assert_string_equal(name, "国庆节、中秋节");
 	assert_true(rcn_calendar_is_workday(cn, ymd(2025, 9, 28)));
-	assert_string_equal(plus(2025, 9, 26, 1), "2025-09-28");
-	/* Fri 2025-10-10: Sat 10-11 is 调休 */
-	assert_string_equal(plus(2025, 10, 10, 1), "2025-10-11");
-	/* Fri 2025-10-17: an ordinary weekend follows */
-	assert_string_equal(plus(2025, 10, 17, 1), "2025-10-20");
-	/* Sat 2026-02-14 (春节, 2026.json) and Sun 2024-02-04 (春节, 2024.json) */
-	assert_string_equal(plus(2026, 2, 13, 1), "2026-02-14");
-	assert_string_equal(plus(2024, 2, 2, 1), "2024-02-04");
-	/* T+0 on a 调休 Sunday is that Sunday */
-	assert_string_equal(plus(2025, 9, 28, 0), "2025-09-28");
+	static const plus_case cases[] = {
+		{2025, 9, 26, 1, "2025-09-28"},
+		/* Fri 2025-10-10: Sat 10-11 is 调休 */
+		{2025, 10, 10, 1, "2025-10-11"},
+		/* Fri 2025-10-17: an ordinary weekend follows */
+		{2025, 10, 17, 1, "2025-10-20"},
+		/* Sat 2026-02-14 (春节, 2026.json) and Sun 2024-02-04 (春节, 2024.json) */
+		{2026, 2, 13, 1, "2026-02-14"},
+		{2024, 2, 2, 1, "2024-02-04"},
+		/* T+0 on a 调休 Sunday is that Sunday */
+		{2025, 9, 28, 0, "2025-09-28"},
+	};
+	EXPECT_PLUS_ON(cn, cases);
 }
 
 /* 2022-12-31 (Sat, 元旦) is declared only by 2023.json: the merged file has it,
@@ -128,15 +151,18 @@ static void test_december_from_next_years_file(void **state)
 static void test_t0_on_a_holiday(void **state)
 {
 	(void)state;
-	assert_string_equal(plus(2025, 10, 1, 0), "2025-10-09");
-	assert_string_equal(plus(2025, 10, 8, 0), "2025-10-09");
-	assert_string_equal(plus(2025, 9, 30, 0), "2025-09-30");
-	/* 2024.json: 国庆节 10-01..10-07, Tue 10-08 back to work */
-	assert_string_equal(plus(2024, 10, 1, 0), "2024-10-08");
-	/* 2026.json: 春节 Sun 02-15..Mon 02-23 */
-	assert_string_equal(plus(2026, 2, 16, 0), "2026-02-24");
-	/* T+1 from a holiday is the first working day after it, like T+0 */
-	assert_string_equal(plus(2025, 10, 1, 1), "2025-10-09");
+	static const plus_case cases[] = {
+		{2025, 10, 1, 0, "2025-10-09"},
+		{2025, 10, 8, 0, "2025-10-09"},
+		{2025, 9, 30, 0, "2025-09-30"},
+		/* 2024.json: 国庆节 10-01..10-07, Tue 10-08 back to work */
+		{2024, 10, 1, 0, "2024-10-08"},
+		/* 2026.json: 春节 Sun 02-15..Mon 02-23 */
+		{2026, 2, 16, 0, "2026-02-24"},
+		/* T+1 from a holiday is the first working day after it, like T+0 */
+		{2025, 10, 1, 1, "2025-10-09"},
+	};
+	EXPECT_PLUS_ON(cn, cases);
 }
 
 /* D+N is day arithmetic and ignores the calendar: D+1 of 2025-09-30 is a holiday. */
@@ -150,108 +176,77 @@ static void test_natural_days_ignore_the_calendar(void **state)
 	assert_string_equal(rcn_date_format(iso, ymd(2025, 9, 30) + 10), "2025-10-10");
 }
 
-static char tmp[64];
-
-static void write_tmp(const char *text)
+/* The calendar's loader, for test_util's loads. */
+static rcn_rc load_calendar(void *out, const char *path, rcn_err *err)
 {
-	snprintf(tmp, sizeof(tmp), "/tmp/recon-cal-XXXXXX");
-	int fd = mkstemp(tmp);
-	assert_true(fd >= 0);
-	FILE *f = fdopen(fd, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
+	return rcn_calendar_load(out, path, err);
 }
 
 static void test_leaving_the_covered_years(void **state)
 {
 	(void)state;
-	/* Thu 2026-12-31 is covered; the day after is in 2027, which no file declares */
-	assert_string_equal(plus(2026, 12, 31, 0), "2026-12-31");
-	assert_string_equal(plus(2026, 12, 31, 1), "the calendar has no data for 2027: add its holiday file");
-	assert_string_equal(plus(2026, 12, 25, 5), "the calendar has no data for 2027: add its holiday file");
-	/* 2022 is not one of the files read: its one listed day (2022-12-31, from 2023.json) does not
-	 * make the rest of 2022 known, so the 2022 National Day is not guessed */
-	assert_string_equal(plus(2022, 9, 30, 1), "the calendar has no data for 2022: add its holiday file");
-	assert_string_equal(plus(2021, 6, 1, 0), "the calendar has no data for 2021: add its holiday file");
-	assert_string_equal(plus(2025, 9, 30, -1), "negative working-day count -1: T+N needs N >= 0");
+	static const plus_case cases[] = {
+		/* Thu 2026-12-31 is covered; the day after is in 2027, which no file declares */
+		{2026, 12, 31, 0, "2026-12-31"},
+		{2026, 12, 31, 1, "the calendar has no data for 2027: add its holiday file"},
+		{2026, 12, 25, 5, "the calendar has no data for 2027: add its holiday file"},
+		/* 2022 is not one of the files read: its one listed day (2022-12-31, from 2023.json) does
+		 * not make the rest of 2022 known, so the 2022 National Day is not guessed */
+		{2022, 9, 30, 1, "the calendar has no data for 2022: add its holiday file"},
+		{2021, 6, 1, 0, "the calendar has no data for 2021: add its holiday file"},
+		{2025, 9, 30, -1, "negative working-day count -1: T+N needs N >= 0"},
+	};
+	EXPECT_PLUS_ON(cn, cases);
 	/* is_workday never fails: outside the data it is the weekday rule */
 	assert_true(rcn_calendar_is_workday(cn, ymd(2027, 1, 4)));
 
 	/* A gap: 2023 and 2025 listed, 2024 not */
-	rcn_calendar *gap = NULL;
-	rcn_err err;
-	write_tmp("date,kind,name\n2023-10-02,holiday,国庆节\n2025-10-01,holiday,国庆节\n");
-	assert_int_equal(rcn_calendar_load(&gap, tmp, &err), RCN_OK);
-	unlink(tmp);
-	assert_string_equal(plus_on(gap, 2023, 12, 29, 1), "the calendar has no data for 2024: add its holiday file");
-	assert_string_equal(plus_on(gap, 2023, 12, 29, 0), "2023-12-29");
-	assert_string_equal(plus_on(gap, 2025, 9, 30, 1), "2025-10-02");
+	rcn_calendar *gap =
+		tu_load_text(load_calendar, "date,kind,name\n2023-10-02,holiday,国庆节\n2025-10-01,holiday,国庆节\n");
+	static const plus_case gap_cases[] = {
+		{2023, 12, 29, 1, "the calendar has no data for 2024: add its holiday file"},
+		{2023, 12, 29, 0, "2023-12-29"},
+		{2025, 9, 30, 1, "2025-10-02"},
+	};
+	EXPECT_PLUS_ON(gap, gap_cases);
 	rcn_calendar_free(gap);
-}
-
-/* The load error for text, without the random temp path. */
-static const char *load_error(const char *text)
-{
-	static char msg[1200];
-	char buf[1200];
-	rcn_calendar *c = (rcn_calendar *)&msg; /* must stay untouched */
-	rcn_err err;
-	write_tmp(text);
-	assert_int_equal(rcn_calendar_load(&c, tmp, &err), RCN_EUSAGE);
-	assert_ptr_equal(c, (rcn_calendar *)&msg);
-	rcn_err_format(&err, buf, sizeof(buf));
-	assert_memory_equal(buf, tmp, strlen(tmp));
-	snprintf(msg, sizeof(msg), "%s", buf + strlen(tmp));
-	unlink(tmp);
-	return msg;
 }
 
 static void test_csv_errors(void **state)
 {
 	(void)state;
-	assert_string_equal(load_error("date,kind,name\n2025-10-01,holiday,国庆节\n2025-02-30,holiday,x\n"),
-			    ":3: invalid date \"2025-02-30\": no such day");
-	assert_string_equal(load_error("date,kind,name\n25-10-01,holiday,国庆节\n"),
-			    ":2: invalid date \"25-10-01\": expected YYYY-MM-DD");
-	assert_string_equal(load_error("date,kind,name\n# comment\n2025-10-01,off,国庆节\n"),
-			    ":3: unknown kind \"off\": expected holiday or workday");
-	assert_string_equal(load_error("date,kind,name\n2025-10-01,holiday,a\n2025-10-02,holiday,a\n"
-				       "2025-09-28,workday,a\n2025-10-01,holiday,a\n"),
-			    ":5: duplicate date 2025-10-01 (first at line 2)");
-	assert_string_equal(load_error("2025-10-01,holiday,a\n"), ":1: expected the header \"date,kind,name\"");
-	assert_string_equal(load_error("date,kind,name\n2025-10-01,holiday\n"),
-			    ":2: expected 3 fields (date,kind,name), found 2");
-	assert_string_equal(load_error("date,kind,name\n2025-10-01,holiday,a,b\n"),
-			    ":2: expected 3 fields (date,kind,name), found 4");
-	assert_string_equal(load_error("date,kind,name\n2025-10-01,holiday,\n"), ":2: the holiday name is empty");
-	assert_string_equal(load_error("date,kind,name\n2025-10-01,holiday,\"a,b\"\n"),
-			    ":2: quoted fields are not supported");
-	assert_string_equal(load_error("date,kind,name\n2025-10-09,workday,国庆节\n"),
-			    ":2: 2025-10-09 is a Thursday: a workday (调休) row must be a Saturday or Sunday");
-	assert_string_equal(load_error(""), ": empty file: expected the header \"date,kind,name\"");
-	assert_string_equal(load_error("date,kind,name\n# nothing yet\n"), ": no dates: the calendar covers no year");
-
-	rcn_calendar *c = NULL;
-	rcn_err err;
-	char buf[1200];
-	assert_int_equal(rcn_calendar_load(&c, "/nonexistent/cn.csv", &err), RCN_EUSAGE);
-	assert_null(c);
-	assert_string_equal(rcn_err_format(&err, buf, sizeof(buf)),
+	static const tu_load_case cases[] = {
+		{"date,kind,name\n2025-10-01,holiday,国庆节\n2025-02-30,holiday,x\n", 3,
+		 ":3: invalid date \"2025-02-30\": no such day"},
+		{"date,kind,name\n25-10-01,holiday,国庆节\n", 2, ":2: invalid date \"25-10-01\": expected YYYY-MM-DD"},
+		{"date,kind,name\n# comment\n2025-10-01,off,国庆节\n", 3,
+		 ":3: unknown kind \"off\": expected holiday or workday"},
+		{"date,kind,name\n2025-10-01,holiday,a\n2025-10-02,holiday,a\n2025-09-28,workday,a\n2025-10-01,holiday,"
+		 "a\n",
+		 5, ":5: duplicate date 2025-10-01 (first at line 2)"},
+		{"2025-10-01,holiday,a\n", 1, ":1: expected the header \"date,kind,name\""},
+		{"date,kind,name\n2025-10-01,holiday\n", 2, ":2: expected 3 fields (date,kind,name), found 2"},
+		{"date,kind,name\n2025-10-01,holiday,a,b\n", 2, ":2: expected 3 fields (date,kind,name), found 4"},
+		{"date,kind,name\n2025-10-01,holiday,\n", 2, ":2: the holiday name is empty"},
+		{"date,kind,name\n2025-10-01,holiday,\"a,b\"\n", 2, ":2: quoted fields are not supported"},
+		{"date,kind,name\n2025-10-09,workday,国庆节\n", 2,
+		 ":2: 2025-10-09 is a Thursday: a workday (调休) row must be a Saturday or Sunday"},
+		{"", 0, ": empty file: expected the header \"date,kind,name\""},
+		{"date,kind,name\n# nothing yet\n", 0, ": no dates: the calendar covers no year"},
+	};
+	tu_expect_load_errors(load_calendar, cases, sizeof(cases) / sizeof(cases[0]));
+	assert_string_equal(tu_load_error_at(load_calendar, "/nonexistent/cn.csv", NULL),
 			    "/nonexistent/cn.csv: cannot read calendar: No such file or directory");
 }
 
 /* A file saved by a spreadsheet: BOM, CRLF, no final newline. */
 static void test_bom_and_crlf(void **state)
 {
-	rcn_calendar *c = NULL;
-	rcn_err err;
 	const char *name = NULL;
 	(void)state;
-	write_tmp("\xEF\xBB\xBF"
-		  "date,kind,name\r\n2025-09-28,workday,国庆节\r\n2025-10-01,holiday,国庆节");
-	assert_int_equal(rcn_calendar_load(&c, tmp, &err), RCN_OK);
-	unlink(tmp);
+	rcn_calendar *c =
+		tu_load_text(load_calendar, "\xEF\xBB\xBF"
+					    "date,kind,name\r\n2025-09-28,workday,国庆节\r\n2025-10-01,holiday,国庆节");
 	assert_int_equal(rcn_calendar_day(c, ymd(2025, 10, 1), &name), RCN_DAY_HOLIDAY);
 	assert_string_equal(name, "国庆节");
 	assert_int_equal(rcn_calendar_day(c, ymd(2025, 9, 28), &name), RCN_DAY_ADJUSTED);

@@ -5,6 +5,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 #include "test_main.h"
+#include "test_util.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,34 +15,16 @@
 #include "recon/config.h"
 #include "recon/db.h"
 
-static char path[64];
-
-static int write_conf(const char *text)
+/* The configuration's loader, for test_util's loads. */
+static rcn_rc load_config(void *out, const char *path, rcn_err *err)
 {
-	snprintf(path, sizeof(path), "/tmp/recon-conf-XXXXXX");
-	int fd = mkstemp(path);
-	if (fd < 0)
-		return -1;
-	FILE *f = fdopen(fd, "w");
-	fputs(text, f);
-	fclose(f);
-	return 0;
+	return rcn_config_load(out, path, err);
 }
 
+/* The load error of text, without the temporary file's path. */
 static const char *load_error(const char *text)
 {
-	static char msg[1200];
-	rcn_config *cfg = NULL;
-	rcn_err err;
-	assert_int_equal(write_conf(text), 0);
-	assert_int_equal(rcn_config_load(&cfg, path, &err), RCN_EUSAGE);
-	assert_null(cfg);
-	char buf[1200];
-	rcn_err_format(&err, buf, sizeof(buf));
-	/* strip the random temp path so messages compare exactly */
-	snprintf(msg, sizeof(msg), "%s", buf + strlen(path));
-	unlink(path);
-	return msg;
+	return tu_load_error(load_config, text, NULL);
 }
 
 static const char *good = "# comment\n"
@@ -67,11 +50,9 @@ static const char *good = "# comment\n"
 static void test_values(void **state)
 {
 	(void)state;
-	rcn_config *cfg = NULL;
 	rcn_err err;
 	char out[4096];
-	assert_int_equal(write_conf(good), 0);
-	assert_int_equal(rcn_config_load(&cfg, path, &err), RCN_OK);
+	rcn_config *cfg = tu_load_text(load_config, good);
 	assert_string_equal(cfg->conninfo, "host=/tmp dbname=books");
 	assert_string_equal(cfg->orders_sql, "SELECT order_no, merchant_id FROM shop.orders");
 	assert_null(cfg->refunds_sql);
@@ -96,91 +77,86 @@ static void test_values(void **state)
 	assert_string_equal(err.msg,
 			    "location 'x/{yyyy}.csv': unknown placeholder (use {yyyymmdd}, {yyyy-mm-dd} or {yyyymm})");
 	rcn_config_free(cfg);
-	unlink(path);
 }
 
 static void test_defaults(void **state)
 {
 	(void)state;
-	rcn_config *cfg = NULL;
-	rcn_err err;
-	assert_int_equal(write_conf("[source a]\nchannel=wechat\nmerchant_id=1\nlocation=a.csv\n"), 0);
-	assert_int_equal(rcn_config_load(&cfg, path, &err), RCN_OK);
+	rcn_config *cfg = tu_load_text(load_config, "[source a]\nchannel=wechat\nmerchant_id=1\nlocation=a.csv\n");
 	assert_string_equal(cfg->conninfo, "");
 	assert_string_equal(cfg->timezone, "Asia/Shanghai");
 	assert_int_equal(cfg->carry_over_days, 3);
 	assert_string_equal(cfg->reports_dir, "reports");
 	rcn_config_free(cfg);
-	unlink(path);
 }
 
 static void test_errors(void **state)
 {
 	(void)state;
-	assert_string_equal(load_error("[run]\ncarry_over_dayz = 3\n"), ":2: unknown key 'carry_over_dayz' in [run]");
-	assert_string_equal(load_error("[runn]\n"), ":1: unknown section [runn]");
-	assert_string_equal(load_error("[run]\ncarry_over_days = three\n"),
-			    ":2: bad value for 'carry_over_days': expected a whole number from 0 to 60");
-	assert_string_equal(load_error("[run]\ntimezone = Mars/Olympus\n"),
-			    ":2: bad value for 'timezone': unknown time zone 'Mars/Olympus'");
+	static const tu_load_case cases[] = {
+		{"[run]\ncarry_over_dayz = 3\n", -1, ":2: unknown key 'carry_over_dayz' in [run]"},
+		{"[runn]\n", -1, ":1: unknown section [runn]"},
+		{"[run]\ncarry_over_days = three\n", -1,
+		 ":2: bad value for 'carry_over_days': expected a whole number from 0 to 60"},
+		{"[run]\ntimezone = Mars/Olympus\n", -1,
+		 ":2: bad value for 'timezone': unknown time zone 'Mars/Olympus'"},
+		{"[source a]\nchannel = pay pal\n", -1,
+		 ":2: bad value for 'channel': 'pay pal' is not a channel name (letters, digits, - and _)"},
+		{"[source a]\nchannel = unionpay\nbill = fundflow\nmerchant_id = 1\nlocation = a\n", -1,
+		 ":1: [source a]: channel unionpay has no 'fundflow' bill"},
+		{"[source a]\nchannel = wechat\nlocation = a.csv\n", -1,
+		 ":1: [source a] lacks the required key 'merchant_id'"},
+		{"[source a]\nchannel=wechat\nmerchant_id=1\nlocation=a\nfee_rate = 0.6\n", -1,
+		 ":5: bad value for 'fee_rate': invalid rate \"0.6\": expected a percentage like 0.60%"},
+		{"[source a]\nchannel=wechat\nmerchant_id=1\nlocation=a\nfee = 1\n", -1,
+		 ":5: unknown key 'fee' in [source a]"},
+		{"[run]\njust words\n", -1, ":2: expected 'key = value', found 'just words'"},
+		{"[run]\n", -1, ": no [source NAME] section: nothing to reconcile"},
+		{"[source a]\nchannel=wechat\nmerchant_id=1\nlocation=a\n[source a]\n", -1,
+		 ":5: [source a] appears twice"},
+		{"[source a]\nchannel=wechat\nmerchant_id=1\nlocation=http://x/{yyyymmdd}\n", -1,
+		 ":4: bad value for 'location': use a path or a file://, https:// or sftp:// URL, not "
+		 "'http://x/{yyyymmdd}' (plain http is refused: TLS is always on)"},
+	};
+	tu_expect_load_errors(load_config, cases, sizeof(cases) / sizeof(cases[0]));
+
 	setenv("RECON_RULES", "/nonexistent-rules", 1);
 	assert_string_equal(load_error("[source a]\nchannel = paypal\nmerchant_id = 1\nlocation = a.csv\n"),
 			    ":1: [source a]: unknown channel 'paypal' (built in: wechat, alipay, unionpay; no profile "
 			    "/nonexistent-rules/channels/paypal.conf)");
 	unsetenv("RECON_RULES");
-	assert_string_equal(load_error("[source a]\nchannel = pay pal\n"),
-			    ":2: bad value for 'channel': 'pay pal' is not a channel name (letters, digits, - and _)");
-	assert_string_equal(
-		load_error("[source a]\nchannel = unionpay\nbill = fundflow\nmerchant_id = 1\nlocation = a\n"),
-		":1: [source a]: channel unionpay has no 'fundflow' bill");
-	assert_string_equal(load_error("[source a]\nchannel = wechat\nlocation = a.csv\n"),
-			    ":1: [source a] lacks the required key 'merchant_id'");
-	assert_string_equal(load_error("[source a]\nchannel=wechat\nmerchant_id=1\nlocation=a\nfee_rate = 0.6\n"),
-			    ":5: bad value for 'fee_rate': invalid rate \"0.6\": expected a percentage like 0.60%");
-	assert_string_equal(load_error("[source a]\nchannel=wechat\nmerchant_id=1\nlocation=a\nfee = 1\n"),
-			    ":5: unknown key 'fee' in [source a]");
-	assert_string_equal(load_error("[run]\njust words\n"), ":2: expected 'key = value', found 'just words'");
-	assert_string_equal(load_error("[run]\n"), ": no [source NAME] section: nothing to reconcile");
-	assert_string_equal(load_error("[source a]\nchannel=wechat\nmerchant_id=1\nlocation=a\n[source a]\n"),
-			    ":5: [source a] appears twice");
-	assert_string_equal(load_error("[source a]\nchannel=wechat\nmerchant_id=1\nlocation=http://x/{yyyymmdd}\n"),
-			    ":4: bad value for 'location': use a path or a file://, https:// or sftp:// URL, not "
-			    "'http://x/{yyyymmdd}' (plain http is refused: TLS is always on)");
 }
 
 static void test_api_sources(void **state)
 {
 	(void)state;
-	assert_string_equal(load_error("[source w]\nchannel = wechat\nmerchant_id = 1\napi = wechat-v4\n"),
-			    ":4: bad value for 'api': 'wechat-v4' (use wechat-v3, wechat-v2, alipay or unionpay)");
-	assert_string_equal(load_error("[source w]\nchannel = alipay\nmerchant_id = 1\napi = wechat-v3\n"),
-			    ":1: [source w]: api wechat-v3 needs channel = wechat");
-	assert_string_equal(load_error("[source w]\nchannel = wechat\nmerchant_id = 1\napi = wechat-v3\n"
-				       "private_key = k.pem\ncert_serial = 5157F0\n"),
-			    ":1: [source w] lacks the required key 'platform_cert' (for api wechat-v3)");
-	assert_string_equal(
-		load_error("[source w]\nchannel = wechat\nmerchant_id = 1\napi = wechat-v2\napp_id = wx1\n"),
-		":1: [source w] lacks the required key 'api_key_file' (for api wechat-v2)");
-	assert_string_equal(load_error("[fetch]\nattempts = 0\n"),
-			    ":2: bad value for 'attempts': expected a whole number from 1 to 20");
-	assert_string_equal(load_error("[fetch]\nretries = 3\n"), ":2: unknown key 'retries' in [fetch]");
-	assert_string_equal(load_error("[run]\nfee_tolerance = 1%\n"),
-			    ":2: bad value for 'fee_tolerance': expected an amount in yuan like 0.01");
+	static const tu_load_case cases[] = {
+		{"[source w]\nchannel = wechat\nmerchant_id = 1\napi = wechat-v4\n", -1,
+		 ":4: bad value for 'api': 'wechat-v4' (use wechat-v3, wechat-v2, alipay or unionpay)"},
+		{"[source w]\nchannel = alipay\nmerchant_id = 1\napi = wechat-v3\n", -1,
+		 ":1: [source w]: api wechat-v3 needs channel = wechat"},
+		{"[source w]\nchannel = wechat\nmerchant_id = 1\napi = wechat-v3\n"
+		 "private_key = k.pem\ncert_serial = 5157F0\n",
+		 -1, ":1: [source w] lacks the required key 'platform_cert' (for api wechat-v3)"},
+		{"[source w]\nchannel = wechat\nmerchant_id = 1\napi = wechat-v2\napp_id = wx1\n", -1,
+		 ":1: [source w] lacks the required key 'api_key_file' (for api wechat-v2)"},
+		{"[fetch]\nattempts = 0\n", -1, ":2: bad value for 'attempts': expected a whole number from 1 to 20"},
+		{"[fetch]\nretries = 3\n", -1, ":2: unknown key 'retries' in [fetch]"},
+		{"[run]\nfee_tolerance = 1%\n", -1,
+		 ":2: bad value for 'fee_tolerance': expected an amount in yuan like 0.01"},
+	};
+	tu_expect_load_errors(load_config, cases, sizeof(cases) / sizeof(cases[0]));
 
-	rcn_config *cfg = NULL;
-	rcn_err err;
-	assert_int_equal(write_conf("[fetch]\ntimeout = 30\n[source w]\nchannel = wechat\nmerchant_id = 1601959334\n"
-				    "api = wechat-v3\nprivate_key = keys/m.pem\ncert_serial = 5157F0\n"
-				    "platform_cert = /etc/recon/wx.pem\napi_base = https://127.0.0.1:8443\n"),
-			 0);
-	assert_int_equal(rcn_config_load(&cfg, path, &err), RCN_OK);
+	rcn_config *cfg = tu_load_text(load_config,
+				       "[fetch]\ntimeout = 30\n[source w]\nchannel = wechat\nmerchant_id = 1601959334\n"
+				       "api = wechat-v3\nprivate_key = keys/m.pem\ncert_serial = 5157F0\n"
+				       "platform_cert = /etc/recon/wx.pem\napi_base = https://127.0.0.1:8443\n");
 	assert_int_equal(cfg->fetch.timeout_s, 30);
 	assert_int_equal(cfg->fetch.attempts, 3);
 	assert_true(rcn_config_source_remote(&cfg->sources[0]));
 	assert_string_equal(cfg->sources[0].platform_cert, "/etc/recon/wx.pem");
 	assert_string_equal(cfg->sources[0].private_key, "/tmp/keys/m.pem"); /* relative to the config's dir */
 	rcn_config_free(cfg);
-	unlink(path);
 }
 
 /* The download checks' keys (issue 16): parsed, range-checked, and refused on an api they do not concern. */
@@ -210,14 +186,11 @@ static void test_answer_checks(void **state)
 	snprintf(text, sizeof(text), "%splatform_key_id = PUB_KEY_ID_01\n", ali);
 	assert_string_equal(load_error(text), ":1: [source a]: 'platform_key_id' is for api = wechat-v3 only");
 
-	rcn_config *cfg = NULL;
-	rcn_err err;
 	snprintf(text, sizeof(text),
 		 "%smax_clock_skew = 120\nplatform_key_id = PUB_KEY_ID_01\n%sbill_hosts = 127.0.0.1, "
 		 "Dwbillcenter.alipay.com\nallow_http_download = yes\n",
 		 v3, ali);
-	assert_int_equal(write_conf(text), 0);
-	assert_int_equal(rcn_config_load(&cfg, path, &err), RCN_OK);
+	rcn_config *cfg = tu_load_text(load_config, text);
 	assert_int_equal(cfg->sources[0].max_clock_skew_s, 120);
 	assert_string_equal(cfg->sources[0].platform_key_id, "PUB_KEY_ID_01");
 	assert_null(cfg->sources[0].bill_hosts);
@@ -228,7 +201,6 @@ static void test_answer_checks(void **state)
 	assert_string_equal(cfg->sources[1].bill_hosts[1], "Dwbillcenter.alipay.com");
 	assert_true(cfg->sources[1].allow_http_download);
 	rcn_config_free(cfg);
-	unlink(path);
 }
 
 /* A location's placeholders are checked when the file is read: a typo is a
@@ -236,18 +208,18 @@ static void test_answer_checks(void **state)
 static void test_location_placeholders(void **state)
 {
 	(void)state;
-	assert_string_equal(
-		load_error("[source a]\nchannel=wechat\nmerchant_id=1\nlocation = bills/{bogus}/{yyyymmdd}.csv\n"),
-		":4: bad value for 'location': unknown placeholder '{bogus}' (use {yyyymmdd}, {yyyy-mm-dd} or "
-		"{yyyymm})");
-	assert_string_equal(
-		load_error("[source a]\nchannel=wechat\nmerchant_id=1\nlocation = {yyyymmdd}_{yyyy}.csv\n"),
-		":4: bad value for 'location': unknown placeholder '{yyyy}' (use {yyyymmdd}, {yyyy-mm-dd} or "
-		"{yyyymm})");
-	assert_string_equal(
-		load_error("[source a]\nchannel=wechat\nmerchant_id=1\nlocation = https://h/x?d={yyyymmdd\n"),
-		":4: bad value for 'location': unknown placeholder '{yyyymmdd' (use {yyyymmdd}, {yyyy-mm-dd} or "
-		"{yyyymm})");
+	static const tu_load_case cases[] = {
+		{"[source a]\nchannel=wechat\nmerchant_id=1\nlocation = bills/{bogus}/{yyyymmdd}.csv\n", -1,
+		 ":4: bad value for 'location': unknown placeholder '{bogus}' (use {yyyymmdd}, {yyyy-mm-dd} or "
+		 "{yyyymm})"},
+		{"[source a]\nchannel=wechat\nmerchant_id=1\nlocation = {yyyymmdd}_{yyyy}.csv\n", -1,
+		 ":4: bad value for 'location': unknown placeholder '{yyyy}' (use {yyyymmdd}, {yyyy-mm-dd} or "
+		 "{yyyymm})"},
+		{"[source a]\nchannel=wechat\nmerchant_id=1\nlocation = https://h/x?d={yyyymmdd\n", -1,
+		 ":4: bad value for 'location': unknown placeholder '{yyyymmdd' (use {yyyymmdd}, {yyyy-mm-dd} or "
+		 "{yyyymm})"},
+	};
+	tu_expect_load_errors(load_config, cases, sizeof(cases) / sizeof(cases[0]));
 }
 
 /* conninfo is parsed by libpq's own parser (no connection): a malformed one
@@ -266,24 +238,17 @@ static void test_conninfo(void **state)
 	assert_int_equal(rcn_db_check_conninfo("host=/tmp dbname", &err), RCN_EUSAGE);
 	assert_string_equal(err.msg, "missing \"=\" after \"dbname\" in connection info string");
 
-	rcn_config *cfg = NULL;
-	assert_int_equal(write_conf("[ledger]\nconninfo = host=/tmp dbnme=books\n[source a]\nchannel=wechat\n"
-				    "merchant_id=1\nlocation=a\n"),
-			 0);
-	assert_int_equal(rcn_config_load(&cfg, path, &err), RCN_OK);
+	rcn_config *cfg =
+		tu_load_text(load_config, "[ledger]\nconninfo = host=/tmp dbnme=books\n[source a]\nchannel=wechat\n"
+					  "merchant_id=1\nlocation=a\n");
 	assert_int_equal(cfg->conninfo_line, 2);
 	rcn_config_free(cfg);
-	unlink(path);
 }
 
 static void test_missing_file(void **state)
 {
 	(void)state;
-	rcn_config *cfg = NULL;
-	rcn_err err;
-	char buf[1200];
-	assert_int_equal(rcn_config_load(&cfg, "/nonexistent/recon.conf", &err), RCN_EUSAGE);
-	assert_string_equal(rcn_err_format(&err, buf, sizeof(buf)),
+	assert_string_equal(tu_load_error_at(load_config, "/nonexistent/recon.conf", NULL),
 			    "/nonexistent/recon.conf: cannot read configuration: No such file or directory");
 }
 

@@ -7,6 +7,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 #include "test_main.h"
+#include "test_util.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -325,25 +326,17 @@ static void test_spreadsheet_file(void **state)
 	rcn_fee_rules_free(r);
 }
 
-static const char *load_error_at(const char *path, long *line)
+/* The fee rules' loader, for test_util's load errors. */
+static rcn_rc load_fees(void *out, const char *path, rcn_err *err)
 {
-	static char msg[1200];
-	rcn_fee_rules *r = NULL;
-	rcn_err err;
-	rcn_err_clear(&err);
-	assert_int_equal(rcn_fee_rules_load(&r, path, &err), RCN_EUSAGE);
-	assert_null(r);
-	assert_int_equal(err.code, RCN_EUSAGE);
-	assert_string_equal(err.file, path);
-	*line = err.line;
-	return rcn_err_format(&err, msg, sizeof(msg));
+	return rcn_fee_rules_load(out, path, err);
 }
 
 static void test_overlap(void **state)
 {
 	(void)state;
 	long line;
-	assert_string_equal(load_error_at(FEES "overlap.csv", &line),
+	assert_string_equal(tu_load_error_at(load_fees, FEES "overlap.csv", &line),
 			    FEES "overlap.csv:9: overlaps the rule on line 4 (same channel, merchant and product)");
 	assert_int_equal(line, 9);
 	/* ranges that touch but share no day are fine */
@@ -356,32 +349,10 @@ static void test_overlap(void **state)
 
 #define HEADER "channel,merchant,product,rate,min_fee,cap,rounding,refund,from,to\n"
 
-/* Writes text to a temporary file and returns its load error without the path. */
-static const char *load_error(const char *text, long *line)
-{
-	static char msg[1200];
-	char path[64];
-	snprintf(path, sizeof(path), "/tmp/recon-fees-XXXXXX");
-	int fd = mkstemp(path);
-	assert_true(fd >= 0);
-	FILE *f = fdopen(fd, "w");
-	fwrite(text, 1, strlen(text), f);
-	fclose(f);
-	const char *full = load_error_at(path, line);
-	unlink(path);
-	assert_memory_equal(full, path, strlen(path));
-	snprintf(msg, sizeof(msg), "%s", full + strlen(path));
-	return msg;
-}
-
 static void test_load_errors(void **state)
 {
 	(void)state;
-	static const struct {
-		const char *text;
-		long line;
-		const char *msg;
-	} cases[] = {
+	static const tu_load_case cases[] = {
 		{"", 0, ": no header line (channel,merchant,product,rate,min_fee,cap,rounding,refund,from,to)"},
 		{"# only comments\n\n", 0,
 		 ": no header line (channel,merchant,product,rate,min_fee,cap,rounding,refund,from,to)"},
@@ -448,13 +419,7 @@ static void test_load_errors(void **state)
 			"wechat,*,*,0.38%,,,,,2025-01-01,2025-01-01\n",
 		 3, ":3: overlaps the rule on line 2 (same channel, merchant and product)"},
 	};
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		long line = -1;
-		const char *msg = load_error(cases[i].text, &line);
-		if (strcmp(msg, cases[i].msg) != 0 || line != cases[i].line)
-			fail_msg("case %zu: got line %ld \"%s\", expected line %ld \"%s\"", i, line, msg, cases[i].line,
-				 cases[i].msg);
-	}
+	tu_expect_load_errors(load_fees, cases, sizeof(cases) / sizeof(cases[0]));
 }
 
 static void test_load_limits(void **state)
@@ -462,17 +427,12 @@ static void test_load_limits(void **state)
 	(void)state;
 	long line;
 	/* a missing file */
-	assert_string_equal(load_error_at(FEES "no-such-file.csv", &line),
+	assert_string_equal(tu_load_error_at(load_fees, FEES "no-such-file.csv", &line),
 			    FEES "no-such-file.csv: cannot read fee rules: No such file or directory");
 	assert_int_equal(line, 0);
 
 	/* a line longer than 4096 bytes */
-	char *text = malloc(8192);
-	assert_non_null(text);
-	snprintf(text, 8192, HEADER "wechat,*,%04500d,0.60%%,,,,,,\n", 7);
-	assert_string_equal(load_error(text, &line), ":2: line is longer than 4096 bytes or holds a NUL byte");
-	assert_int_equal(line, 2);
-	free(text);
+	tu_expect_long_line(load_fees, HEADER "wechat,*,", 4500, ",0.60%,,,,,,\n");
 
 	/* a NUL byte */
 	char path[64];
@@ -482,13 +442,14 @@ static void test_load_limits(void **state)
 	static const char nul[] = HEADER "wechat,*,*,0.60%,,,\0,,,\n";
 	assert_int_equal(write(fd, nul, sizeof(nul) - 1), (ssize_t)(sizeof(nul) - 1));
 	close(fd);
-	const char *msg = load_error_at(path, &line);
+	const char *msg = tu_load_error_at(load_fees, path, &line);
 	assert_string_equal(msg + strlen(path), ":2: line is longer than 4096 bytes or holds a NUL byte");
 	unlink(path);
 
 	/* more than 32 fields */
-	assert_string_equal(load_error(HEADER "wechat,*,*,0.60%,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,\n", &line),
-			    ":2: more than 32 fields");
+	assert_string_equal(
+		tu_load_error(load_fees, HEADER "wechat,*,*,0.60%,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,\n", &line),
+		":2: more than 32 fields");
 }
 
 static void test_shipped_rules(void **state)
@@ -533,10 +494,7 @@ static void test_shipped_rules(void **state)
 	rcn_fee_rules_free(r);
 }
 
-RCN_TEST_MAIN(cmocka_unit_test(test_half_fen_boundaries), cmocka_unit_test(test_exact_and_zero),
-	      cmocka_unit_test(test_minimum_and_cap), cmocka_unit_test(test_charity),
-	      cmocka_unit_test(test_refund_proportional), cmocka_unit_test(test_refund_kept_and_unknown_order),
-	      cmocka_unit_test(test_from_rate), cmocka_unit_test(test_specificity),
-	      cmocka_unit_test(test_spreadsheet_file), cmocka_unit_test(test_overlap),
-	      cmocka_unit_test(test_load_errors), cmocka_unit_test(test_load_limits),
-	      cmocka_unit_test(test_shipped_rules))
+RCN_TEST_MAIN(RCN_UNIT_TESTS(test_half_fen_boundaries, test_exact_and_zero, test_minimum_and_cap, test_charity,
+			     test_refund_proportional, test_refund_kept_and_unknown_order, test_from_rate,
+			     test_specificity, test_spreadsheet_file, test_overlap, test_load_errors, test_load_limits,
+			     test_shipped_rules))

@@ -544,10 +544,7 @@ static void test_readahead(void **state)
 	free(src);
 }
 
-RCN_TEST_MAIN_FIXTURE(setup, teardown, cmocka_unit_test(test_plain), cmocka_unit_test(test_gzip),
-		      cmocka_unit_test(test_gz_name_plain_content), cmocka_unit_test(test_truncated),
-		      cmocka_unit_test(test_corrupt), cmocka_unit_test(test_concatenated_members),
-		      cmocka_unit_test(test_cap), cmocka_unit_test(test_missing_file),
-		      cmocka_unit_test(test_empty_and_large), cmocka_unit_test(test_open_mem),
-		      cmocka_unit_test(test_gzip_bomb), cmocka_unit_test(test_member_across_chunks),
-		      cmocka_unit_test(test_readahead))
+RCN_TEST_MAIN_FIXTURE(setup, teardown,
+		      RCN_UNIT_TESTS(test_plain, test_gzip, test_gz_name_plain_content, test_truncated, test_corrupt,
+				     test_concatenated_members, test_cap, test_missing_file, test_empty_and_large,
+				     test_open_mem, test_gzip_bomb, test_member_across_chunks, test_readahead))

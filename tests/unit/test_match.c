@@ -817,14 +817,11 @@ static void test_rollback_and_quarantine(void **state)
 	done(m);
 }
 
-RCN_TEST_MAIN_FIXTURE(NULL, free_rigs, cmocka_unit_test(test_matched), cmocka_unit_test(test_order_given_twice),
-		      cmocka_unit_test(test_expect_orders), cmocka_unit_test(test_batch_expect),
-		      cmocka_unit_test(test_order_given_twice_across_batches),
-		      cmocka_unit_test(test_prepare_same_night), cmocka_unit_test(test_amounts),
-		      cmocka_unit_test(test_status), cmocka_unit_test(test_double_charge_and_duplicate),
-		      cmocka_unit_test(test_listed_again_and_again), cmocka_unit_test(test_fee),
-		      cmocka_unit_test(test_refunds), cmocka_unit_test(test_pending_and_expiry),
-		      cmocka_unit_test(test_cross_day), cmocka_unit_test(test_cross_channel),
-		      cmocka_unit_test(test_movements_kept), cmocka_unit_test(test_ledger_counts_it_later),
-		      cmocka_unit_test(test_carried_debit_counted_once), cmocka_unit_test(test_already_reconciled),
-		      cmocka_unit_test(test_rollback_and_quarantine))
+RCN_TEST_MAIN_FIXTURE(NULL, free_rigs,
+		      RCN_UNIT_TESTS(test_matched, test_order_given_twice, test_expect_orders, test_batch_expect,
+				     test_order_given_twice_across_batches, test_prepare_same_night, test_amounts,
+				     test_status, test_double_charge_and_duplicate, test_listed_again_and_again,
+				     test_fee, test_refunds, test_pending_and_expiry, test_cross_day,
+				     test_cross_channel, test_movements_kept, test_ledger_counts_it_later,
+				     test_carried_debit_counted_once, test_already_reconciled,
+				     test_rollback_and_quarantine))

@@ -7,6 +7,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 #include "test_main.h"
+#include "test_util.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -237,42 +238,21 @@ static void test_amount(void **state)
 	assert_int_equal(net(INT64_MIN + 10, 0, -10000), INT64_MIN + 20);
 }
 
-static char tmp[64];
-
-static void write_tmp(const char *text)
+/* The settlement rules' loader, for test_util's loads. */
+static rcn_rc load_rules(void *out, const char *path, rcn_err *err)
 {
-	snprintf(tmp, sizeof(tmp), "/tmp/recon-settle-XXXXXX");
-	int fd = mkstemp(tmp);
-	assert_true(fd >= 0);
-	FILE *f = fdopen(fd, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
+	return rcn_settle_rules_load(out, path, err);
 }
 
-static rcn_settle_rules *load_text(const char *text)
-{
-	rcn_settle_rules *r = NULL;
-	rcn_err err;
-	char buf[1200];
-	write_tmp(text);
-	rcn_rc rc = rcn_settle_rules_load(&r, tmp, &err);
-	unlink(tmp);
-	if (rc != RCN_OK)
-		fail_msg("%s", rcn_err_format(&err, buf, sizeof(buf)));
-	return r;
-}
-
-/* A merchant's rule beats the channel's "*"; a channel without "*" has no rule for other merchants. */
 static void test_lookup(void **state)
 {
 	(void)state;
-	rcn_settle_rules *r = load_text("channel,merchant,cycle\n"
-					"wechat,*,T+1\n"
-					"wechat,M1,T+7\n"
-					"saobei,M1,D+3\n"
-					"wechat,M2,t+0\n"
-					"alipay,*,D+60\n");
+	rcn_settle_rules *r = tu_load_text(load_rules, "channel,merchant,cycle\n"
+						       "wechat,*,T+1\n"
+						       "wechat,M1,T+7\n"
+						       "saobei,M1,D+3\n"
+						       "wechat,M2,t+0\n"
+						       "alipay,*,D+60\n");
 	const rcn_settle_rule *m1 = rcn_settle_rules_find(r, "wechat", "M1");
 	assert_int_equal(m1->line, 3);
 	assert_true(m1->working_days);
@@ -293,7 +273,7 @@ static void test_lookup(void **state)
 	rcn_settle_rules_free(r);
 
 	/* a header alone: no rules, every merchant T+1 */
-	r = load_text("# nothing agreed yet\nchannel,merchant,cycle\n");
+	r = tu_load_text(load_rules, "# nothing agreed yet\nchannel,merchant,cycle\n");
 	assert_null(rcn_settle_rules_find(r, "wechat", "M1"));
 	rcn_settle_rules_free(r);
 }
@@ -303,13 +283,13 @@ static void test_lookup(void **state)
 static void test_spreadsheet_file(void **state)
 {
 	(void)state;
-	rcn_settle_rules *r = load_text("\xEF\xBB\xBF"
-					"Cycle,Merchant,CHANNEL,\r\n"
-					"# 商户 comment\r\n"
-					"\"T+7\", \"1900000301\" ,wechat,\r\n"
-					",,,\r\n"
-					"\r\n"
-					"D+2,*,wechat,");
+	rcn_settle_rules *r = tu_load_text(load_rules, "\xEF\xBB\xBF"
+						       "Cycle,Merchant,CHANNEL,\r\n"
+						       "# 商户 comment\r\n"
+						       "\"T+7\", \"1900000301\" ,wechat,\r\n"
+						       ",,,\r\n"
+						       "\r\n"
+						       "D+2,*,wechat,");
 	const rcn_settle_rule *x = rcn_settle_rules_find(r, "wechat", "1900000301");
 	assert_int_equal(x->line, 3);
 	assert_string_equal(x->channel, "wechat");
@@ -323,43 +303,13 @@ static void test_spreadsheet_file(void **state)
 	rcn_settle_rules_free(r);
 }
 
-static const char *load_error_at(const char *path, long *line)
-{
-	static char msg[1200];
-	rcn_settle_rules *r = (rcn_settle_rules *)&msg; /* must stay untouched */
-	rcn_err err;
-	rcn_err_clear(&err);
-	assert_int_equal(rcn_settle_rules_load(&r, path, &err), RCN_EUSAGE);
-	assert_ptr_equal(r, (rcn_settle_rules *)&msg);
-	assert_int_equal(err.code, RCN_EUSAGE);
-	assert_string_equal(err.file, path);
-	*line = err.line;
-	return rcn_err_format(&err, msg, sizeof(msg));
-}
-
-/* The load error of text, without the random temporary path. */
-static const char *load_error(const char *text, long *line)
-{
-	static char msg[1200];
-	write_tmp(text);
-	const char *full = load_error_at(tmp, line);
-	unlink(tmp);
-	assert_memory_equal(full, tmp, strlen(tmp));
-	snprintf(msg, sizeof(msg), "%s", full + strlen(tmp));
-	return msg;
-}
-
 #define HEADER	     "channel,merchant,cycle\n"
 #define CYCLE_SYNTAX "(expected T+N for N working days or D+N for N natural days, N from 0 to 60)"
 
 static void test_load_errors(void **state)
 {
 	(void)state;
-	static const struct {
-		const char *text;
-		long line;
-		const char *msg;
-	} cases[] = {
+	static const tu_load_case cases[] = {
 		{"", 0, ": no header line (channel,merchant,cycle)"},
 		{"# only comments\n\n", 0, ": no header line (channel,merchant,cycle)"},
 		{"# cycles\nchannel,merchant,cycle,note\n", 2,
@@ -405,26 +355,15 @@ static void test_load_errors(void **state)
 		{HEADER "wechat,A,T+1\nwechat,A,T+1\nwechat,A,T+1\n", 3,
 		 ":3: a second rule for channel 'wechat' and merchant 'A' (the first is on line 2)"},
 	};
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		long line = -1;
-		const char *msg = load_error(cases[i].text, &line);
-		if (strcmp(msg, cases[i].msg) != 0 || line != cases[i].line)
-			fail_msg("case %zu: got line %ld \"%s\", expected line %ld \"%s\"", i, line, msg, cases[i].line,
-				 cases[i].msg);
-	}
+	tu_expect_load_errors(load_rules, cases, sizeof(cases) / sizeof(cases[0]));
 
 	long line;
-	assert_string_equal(load_error_at(RULES "no-such-file.csv", &line),
+	assert_string_equal(tu_load_error_at(load_rules, RULES "no-such-file.csv", &line),
 			    RULES "no-such-file.csv: cannot read settlement rules: No such file or directory");
 	assert_int_equal(line, 0);
 
 	/* a line longer than 4096 bytes */
-	char *text = malloc(8192);
-	assert_non_null(text);
-	snprintf(text, 8192, HEADER "wechat,%05000d,T+1\n", 7);
-	assert_string_equal(load_error(text, &line), ":2: line is longer than 4096 bytes or holds a NUL byte");
-	assert_int_equal(line, 2);
-	free(text);
+	tu_expect_long_line(load_rules, HEADER "wechat,", 5000, ",T+1\n");
 }
 
 RCN_TEST_MAIN_FIXTURE(load_shipped, free_shipped, cmocka_unit_test(test_shipped_rules),
