@@ -167,6 +167,17 @@ rcn_rc rcn_pq_query(rcn_db *db, const char *sql, int n, const char *const *param
 	return RCN_OK;
 }
 
+rcn_rc rcn_pq_each_row(rcn_db *db, const char *sql, int n, const char *const *params, int nfields, const char *what,
+		       rcn_pq_row_fn row, void *ctx, rcn_err *err)
+{
+	PGresult *res;
+	rcn_rc rc = rcn_pq_query(db, sql, n, params, PGRES_TUPLES_OK, nfields, what, &res, err);
+	for (int i = 0; rc == RCN_OK && i < PQntuples(res); i++)
+		rc = row(ctx, res, i, err);
+	PQclear(res);
+	return rc;
+}
+
 rcn_rc rcn_pq_int64(rcn_db *db, const char *sql, int n, const char *const *params, const char *what, int64_t *out,
 		    rcn_err *err)
 {

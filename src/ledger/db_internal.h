@@ -29,6 +29,11 @@ rcn_rc rcn_pq_command(rcn_db *db, const char *sql, rcn_err *err, const char *wha
  * and err says `what` was being done. */
 rcn_rc rcn_pq_query(rcn_db *db, const char *sql, int n, const char *const *params, ExecStatusType want, int nfields,
 		    const char *what, PGresult **out, rcn_err *err);
+/* rcn_pq_query for rows of nfields columns, then row(ctx, res, i, err) for
+ * each row in order; stops at the first that fails and returns its code. */
+typedef rcn_rc (*rcn_pq_row_fn)(void *ctx, const PGresult *res, int row, rcn_err *err);
+rcn_rc rcn_pq_each_row(rcn_db *db, const char *sql, int n, const char *const *params, int nfields, const char *what,
+		       rcn_pq_row_fn row, void *ctx, rcn_err *err);
 /* A query whose answer is one row of one integer (a count, a RETURNING id). */
 rcn_rc rcn_pq_int64(rcn_db *db, const char *sql, int n, const char *const *params, const char *what, int64_t *out,
 		    rcn_err *err);

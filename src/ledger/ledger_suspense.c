@@ -92,6 +92,16 @@ static rcn_rc suspense_row(const PGresult *res, int i, rcn_finding *f, rcn_err *
 	return RCN_OK;
 }
 
+static rcn_rc deliver_suspense(void *p, const PGresult *res, int i, rcn_err *err)
+{
+	const rcn_ledger_sink *sink = p;
+	rcn_finding f;
+	rcn_rc rc = suspense_row(res, i, &f, err);
+	if (rc == RCN_OK && sink->suspense)
+		sink->suspense(sink->ctx, &f);
+	return rc;
+}
+
 rcn_rc rcn_ledger_load_suspense(rcn_db *db, rcn_date day, bool *had_run, const rcn_ledger_sink *sink, rcn_err *err)
 {
 	char date[11];
@@ -105,15 +115,7 @@ rcn_rc rcn_ledger_load_suspense(rcn_db *db, rcn_date day, bool *had_run, const r
 	else if (had_run)
 		*had_run = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
 	PQclear(res);
-	if (rc != RCN_OK ||
-	    (rc = rcn_pq_query(db, SUSPENSE_SQL, 1, params, PGRES_TUPLES_OK, S__COUNT, "suspense", &res, err)))
+	if (rc != RCN_OK)
 		return rc;
-	for (int i = 0; i < PQntuples(res) && rc == RCN_OK; i++) {
-		rcn_finding f;
-		rc = suspense_row(res, i, &f, err);
-		if (rc == RCN_OK && sink->suspense)
-			sink->suspense(sink->ctx, &f);
-	}
-	PQclear(res);
-	return rc;
+	return rcn_pq_each_row(db, SUSPENSE_SQL, 1, params, S__COUNT, "suspense", deliver_suspense, (void *)sink, err);
 }

@@ -12,35 +12,38 @@ static const char OPEN_SQL[] =
 	" WHERE status = 'due' AND due_date IS NOT NULL AND due_date <= $1::date AND business_date < $1::date"
 	" ORDER BY due_date, channel, merchant_id, business_date";
 
+typedef struct {
+	void (*fn)(void *ctx, const rcn_settlement *s);
+	void *ctx;
+} open_reader;
+
+static rcn_rc open_row(void *p, const PGresult *res, int i, rcn_err *err)
+{
+	const open_reader *r = p;
+	rcn_settlement s;
+	memset(&s, 0, sizeof(s));
+	s.channel = PQgetvalue(res, i, 1);
+	s.merchant_id = PQgetvalue(res, i, 2);
+	s.cycle = PQgetvalue(res, i, 3);
+	s.status = RCN_SETTLE_DUE;
+	const char *b = PQgetvalue(res, i, 0), *d = PQgetvalue(res, i, 8);
+	if (rcn_date_parse(&s.business_date, b, strlen(b), NULL) || rcn_date_parse(&s.due_date, d, strlen(d), NULL) ||
+	    !rcn_pgtext_int64(PQgetvalue(res, i, 4), &s.amount.payments_fen) ||
+	    !rcn_pgtext_int64(PQgetvalue(res, i, 5), &s.amount.refunds_fen) ||
+	    !rcn_pgtext_int64(PQgetvalue(res, i, 6), &s.amount.fee) ||
+	    !rcn_pgtext_int64(PQgetvalue(res, i, 7), &s.amount.net_fen))
+		return rcn_err_set(err, RCN_EDB, "", 0, "recon_settlements: a row of %s does not read back", b);
+	r->fn(r->ctx, &s);
+	return RCN_OK;
+}
+
 rcn_rc rcn_db_load_open_settlements(rcn_db *db, rcn_date day, void (*fn)(void *ctx, const rcn_settlement *s), void *ctx,
 				    rcn_err *err)
 {
 	char date[11];
 	const char *params[1] = {rcn_date_format(date, day)};
-	PGresult *res;
-	rcn_rc rc = rcn_pq_query(db, OPEN_SQL, 1, params, PGRES_TUPLES_OK, 9, "open settlements", &res, err);
-	if (rc != RCN_OK)
-		return rc;
-	for (int i = 0; i < PQntuples(res) && rc == RCN_OK; i++) {
-		rcn_settlement s;
-		memset(&s, 0, sizeof(s));
-		s.channel = PQgetvalue(res, i, 1);
-		s.merchant_id = PQgetvalue(res, i, 2);
-		s.cycle = PQgetvalue(res, i, 3);
-		s.status = RCN_SETTLE_DUE;
-		const char *b = PQgetvalue(res, i, 0), *d = PQgetvalue(res, i, 8);
-		if (rcn_date_parse(&s.business_date, b, strlen(b), NULL) ||
-		    rcn_date_parse(&s.due_date, d, strlen(d), NULL) ||
-		    !rcn_pgtext_int64(PQgetvalue(res, i, 4), &s.amount.payments_fen) ||
-		    !rcn_pgtext_int64(PQgetvalue(res, i, 5), &s.amount.refunds_fen) ||
-		    !rcn_pgtext_int64(PQgetvalue(res, i, 6), &s.amount.fee) ||
-		    !rcn_pgtext_int64(PQgetvalue(res, i, 7), &s.amount.net_fen))
-			rc = rcn_err_set(err, RCN_EDB, "", 0, "recon_settlements: a row of %s does not read back", b);
-		else
-			fn(ctx, &s);
-	}
-	PQclear(res);
-	return rc;
+	open_reader r = {fn, ctx};
+	return rcn_pq_each_row(db, OPEN_SQL, 1, params, 9, "open settlements", open_row, &r, err);
 }
 
 /* Inside the results transaction: replaces `date`'s settlements and updates

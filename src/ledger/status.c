@@ -41,60 +41,63 @@ static bool read_count(const PGresult *res, int row, int col, int64_t *out)
 	return PQgetisnull(res, row, col) || rcn_pgtext_int64(PQgetvalue(res, row, col), out);
 }
 
+typedef struct {
+	void (*fn)(void *ctx, const rcn_run_summary *r);
+	void (*stale)(void *ctx, rcn_date day);
+	void *ctx;
+	rcn_date *last;
+} runs_reader;
+
+static rcn_rc recent_row(void *p, const PGresult *res, int i, rcn_err *err)
+{
+	const runs_reader *rd = p;
+	rcn_run_summary r;
+	memset(&r, 0, sizeof r);
+	int64_t status = 0, runs = 0;
+	const char *secs = PQgetvalue(res, i, 7);
+	char *end = NULL;
+	r.seconds = secs[0] ? strtod(secs, &end) : -1;
+	if (!read_date(PQgetvalue(res, i, 0), &r.day) || !rcn_pgtext_int64(PQgetvalue(res, i, 1), &status) ||
+	    !rcn_pgtext_int64(PQgetvalue(res, i, 2), &runs) || !read_count(res, i, 3, &r.statement_rows) ||
+	    !read_count(res, i, 4, &r.discrepancies) || !read_count(res, i, 5, &r.pending) || (end && *end))
+		return rcn_err_set(err, RCN_EDB, "", 0, "recon_runs: the run of %s does not read back",
+				   PQgetvalue(res, i, 0));
+	r.exit_status = (int)status;
+	r.runs = (long)runs;
+	r.started_at = PQgetvalue(res, i, 6);
+	r.stale = strcmp(PQgetvalue(res, i, 8), "true") == 0;
+	r.stale_reason = PQgetvalue(res, i, 9);
+	r.problems = PQgetvalue(res, i, 10);
+	rd->fn(rd->ctx, &r);
+	return RCN_OK;
+}
+
 rcn_rc rcn_db_recent_runs(rcn_db *db, const char *tz, int days, void (*fn)(void *ctx, const rcn_run_summary *r),
 			  void *ctx, rcn_err *err)
 {
 	char limit[16];
 	snprintf(limit, sizeof limit, "%d", days);
 	const char *params[2] = {tz, limit};
-	PGresult *res;
-	rcn_rc rc = rcn_pq_query(db, RECENT_SQL, 2, params, PGRES_TUPLES_OK, 11, "reading recon_runs", &res, err);
-	if (rc != RCN_OK)
-		return rc;
-	for (int i = 0; i < PQntuples(res) && rc == RCN_OK; i++) {
-		rcn_run_summary r;
-		memset(&r, 0, sizeof r);
-		int64_t status = 0, runs = 0;
-		const char *secs = PQgetvalue(res, i, 7);
-		char *end = NULL;
-		r.seconds = secs[0] ? strtod(secs, &end) : -1;
-		if (!read_date(PQgetvalue(res, i, 0), &r.day) || !rcn_pgtext_int64(PQgetvalue(res, i, 1), &status) ||
-		    !rcn_pgtext_int64(PQgetvalue(res, i, 2), &runs) || !read_count(res, i, 3, &r.statement_rows) ||
-		    !read_count(res, i, 4, &r.discrepancies) || !read_count(res, i, 5, &r.pending) || (end && *end)) {
-			rc = rcn_err_set(err, RCN_EDB, "", 0, "recon_runs: the run of %s does not read back",
-					 PQgetvalue(res, i, 0));
-			break;
-		}
-		r.exit_status = (int)status;
-		r.runs = (long)runs;
-		r.started_at = PQgetvalue(res, i, 6);
-		r.stale = strcmp(PQgetvalue(res, i, 8), "true") == 0;
-		r.stale_reason = PQgetvalue(res, i, 9);
-		r.problems = PQgetvalue(res, i, 10);
-		fn(ctx, &r);
-	}
-	PQclear(res);
-	return rc;
+	runs_reader rd = {.fn = fn, .ctx = ctx};
+	return rcn_pq_each_row(db, RECENT_SQL, 2, params, 11, "reading recon_runs", recent_row, &rd, err);
+}
+
+static rcn_rc stale_row(void *p, const PGresult *res, int i, rcn_err *err)
+{
+	const runs_reader *rd = p;
+	rcn_date day;
+	if (!read_date(PQgetvalue(res, i, 0), &day))
+		return rcn_err_set(err, RCN_EDB, "", 0, "recon_runs: business date '%s' does not read back",
+				   PQgetvalue(res, i, 0));
+	*rd->last = day;
+	if (strcmp(PQgetvalue(res, i, 1), "true") == 0)
+		rd->stale(rd->ctx, day);
+	return RCN_OK;
 }
 
 rcn_rc rcn_db_stale_dates(rcn_db *db, void (*fn)(void *ctx, rcn_date day), void *ctx, rcn_date *last, rcn_err *err)
 {
 	*last = -1;
-	PGresult *res;
-	rcn_rc rc = rcn_pq_query(db, STALE_SQL, 0, NULL, PGRES_TUPLES_OK, 2, "reading recon_runs", &res, err);
-	if (rc != RCN_OK)
-		return rc;
-	for (int i = 0; i < PQntuples(res) && rc == RCN_OK; i++) {
-		rcn_date day;
-		if (!read_date(PQgetvalue(res, i, 0), &day)) {
-			rc = rcn_err_set(err, RCN_EDB, "", 0, "recon_runs: business date '%s' does not read back",
-					 PQgetvalue(res, i, 0));
-			break;
-		}
-		*last = day;
-		if (strcmp(PQgetvalue(res, i, 1), "true") == 0)
-			fn(ctx, day);
-	}
-	PQclear(res);
-	return rc;
+	runs_reader rd = {.stale = fn, .ctx = ctx, .last = last};
+	return rcn_pq_each_row(db, STALE_SQL, 0, NULL, 2, "reading recon_runs", stale_row, &rd, err);
 }
