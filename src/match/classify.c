@@ -528,6 +528,43 @@ void rcn_m_match_payments(rcn_match *m)
 	free(idx);
 }
 
+/* What an unclaimed ledger item becomes: a discrepancy once its days are up
+ * (carry_over_days), pending until then or while its statement is rejected. */
+typedef struct {
+	rcn_rec_type type;
+	rcn_kind due_kind;
+	const char *due_reason, *waiting_reason, *source;
+} unclaimed_rule;
+
+static const unclaimed_rule UNCLAIMED_ORDER = {RCN_REC_PAYMENT, RCN_K_SHORT_PAYMENT, "missing", "not_in_statement",
+					       "ledger_orders"};
+static const unclaimed_rule UNCLAIMED_REFUND = {RCN_REC_REFUND, RCN_K_REFUND_MISMATCH, "missing_in_channel",
+						"refund_not_in_statement", "ledger_refunds"};
+
+/* The finding of an unclaimed ledger item (its ledger fields are the caller's
+ * to fill), counted on the ledger side. */
+static rcn_finding *unclaimed(rcn_match *m, const unclaimed_rule *u, rcn_date first_seen, size_t source, rcn_time at,
+			      const char *channel, const char *merchant, int64_t amount)
+{
+	int age = (int)(m->day - first_seen);
+	bool rejected = source < m->n_sources && m->rejected[source];
+	rcn_kind kind = age >= m->carry && !rejected ? u->due_kind : RCN_K_PENDING;
+	const char *reason = kind != RCN_K_PENDING ? u->due_reason
+			     : rejected		   ? "statement_rejected"
+						   : u->waiting_reason;
+	rcn_finding *f = rcn_m_new_finding(m, kind, reason, RCN_SIDE_LEDGER);
+	f->rec_type = u->type;
+	f->trade_time = time_text(m, at);
+	f->first_seen = first_seen;
+	f->age_days = age;
+	f->source = u->source;
+	if (kind == RCN_K_PENDING)
+		f->detail = rejected ? "the statement of this date was rejected: fix it and re-run"
+				     : rcn_m_pending_detail(m, u->due_kind, first_seen);
+	count(m, channel, merchant, RCN_SIDE_LEDGER, kind, false, amount);
+	return f;
+}
+
 /* Ledger items expected tonight that no statement row claimed. */
 void rcn_m_unclaimed_ledger(rcn_match *m)
 {
@@ -535,55 +572,23 @@ void rcn_m_unclaimed_ledger(rcn_match *m)
 		lorder *o = &m->orders[i];
 		if (!o->expected || o->consumed)
 			continue;
-		if (!o->paid) { /* carried, and the ledger has since withdrawn the payment */
+		if (!o->paid) /* carried, and the ledger has since withdrawn the payment */
 			count(m, o->channel, o->merchant_id, RCN_SIDE_LEDGER, RCN_K__COUNT, true, o->amount);
-			continue;
-		}
-		int age = (int)(m->day - o->first_seen);
-		bool rejected = o->source < m->n_sources && m->rejected[o->source];
-		rcn_kind kind = age >= m->carry && !rejected ? RCN_K_SHORT_PAYMENT : RCN_K_PENDING;
-		rcn_finding *f = rcn_m_new_finding(m, kind,
-						   kind == RCN_K_SHORT_PAYMENT ? "missing"
-						   : rejected		       ? "statement_rejected"
-									       : "not_in_statement",
-						   RCN_SIDE_LEDGER);
-		f->rec_type = RCN_REC_PAYMENT;
-		rcn_m_fill_order(f, o);
-		f->first_seen = o->first_seen;
-		f->age_days = age;
-		f->source = "ledger_orders";
-		f->trade_time = time_text(m, o->paid_at);
-		if (kind == RCN_K_PENDING)
-			f->detail = rejected ? "the statement of this date was rejected: fix it and re-run"
-					     : rcn_m_pending_detail(m, RCN_K_SHORT_PAYMENT, o->first_seen);
-		count(m, o->channel, o->merchant_id, RCN_SIDE_LEDGER, kind, false, o->amount);
+		else
+			rcn_m_fill_order(unclaimed(m, &UNCLAIMED_ORDER, o->first_seen, o->source, o->paid_at,
+						   o->channel, o->merchant_id, o->amount),
+					 o);
 	}
 	for (size_t i = 0; i < m->n_refunds; i++) {
 		lrefund *l = &m->refunds[i];
 		if (!l->expected || l->consumed)
 			continue;
-		if (!success(l->status)) {
+		if (!success(l->status))
 			count(m, l->channel, l->merchant_id, RCN_SIDE_LEDGER, RCN_K__COUNT, true, l->amount);
-			continue;
-		}
-		int age = (int)(m->day - l->first_seen);
-		bool rejected = l->source < m->n_sources && m->rejected[l->source];
-		rcn_kind kind = age >= m->carry && !rejected ? RCN_K_REFUND_MISMATCH : RCN_K_PENDING;
-		rcn_finding *f = rcn_m_new_finding(m, kind,
-						   kind == RCN_K_REFUND_MISMATCH ? "missing_in_channel"
-						   : rejected			 ? "statement_rejected"
-										 : "refund_not_in_statement",
-						   RCN_SIDE_LEDGER);
-		f->rec_type = RCN_REC_REFUND;
-		rcn_m_fill_refund(f, l);
-		f->trade_time = time_text(m, l->refunded_at);
-		f->first_seen = l->first_seen;
-		f->age_days = age;
-		f->source = "ledger_refunds";
-		if (kind == RCN_K_PENDING)
-			f->detail = rejected ? "the statement of this date was rejected: fix it and re-run"
-					     : rcn_m_pending_detail(m, RCN_K_REFUND_MISMATCH, l->first_seen);
-		count(m, l->channel, l->merchant_id, RCN_SIDE_LEDGER, kind, false, l->amount);
+		else
+			rcn_m_fill_refund(unclaimed(m, &UNCLAIMED_REFUND, l->first_seen, l->source, l->refunded_at,
+						    l->channel, l->merchant_id, l->amount),
+					  l);
 	}
 }
 
