@@ -216,35 +216,31 @@ static rcn_rc parse_entry(rcn_zip *z, size_t i, const rcn_parser_spec *spec, rcn
 /* A summary's stated totals against the detail rows' sums: the first difference. */
 static bool totals_differ(const rcn_totals *t, const rcn_stmt_result *d, char *why, size_t n)
 {
-	char a[32], b[32];
-	if (t->has_count && t->count != d->payments + (t->has_refund_count ? 0 : d->refunds)) {
-		snprintf(why, n, "count says %ld, rows have %ld", t->count,
-			 d->payments + (t->has_refund_count ? 0 : d->refunds));
-		return true;
-	}
-	if (t->has_refund_count && t->refund_count != d->refunds) {
-		snprintf(why, n, "refund count says %ld, rows have %ld", t->refund_count, d->refunds);
-		return true;
-	}
-	if (t->has_amount && t->amount_fen != d->amount_fen) {
-		snprintf(why, n, "amount says %s, rows have %s", rcn_money_format(a, sizeof(a), t->amount_fen, 2),
-			 rcn_money_format(b, sizeof(b), d->amount_fen, 2));
-		return true;
-	}
-	if (t->has_refund_amount && t->refund_fen != d->refund_fen) {
-		snprintf(why, n, "refund amount says %s, rows have %s",
-			 rcn_money_format(a, sizeof(a), t->refund_fen, 2),
-			 rcn_money_format(b, sizeof(b), d->refund_fen, 2));
-		return true;
-	}
-	if (t->has_fee && t->fee != d->fee) {
-		snprintf(why, n, "fee says %s, rows have %s", rcn_money_format(a, sizeof(a), t->fee, 5),
-			 rcn_money_format(b, sizeof(b), d->fee, 5));
-		return true;
-	}
-	if (t->has_net && t->net_fen != d->net_fen) {
-		snprintf(why, n, "net says %s, rows have %s", rcn_money_format(a, sizeof(a), t->net_fen, 2),
-			 rcn_money_format(b, sizeof(b), d->net_fen, 2));
+	long count = d->payments + (t->has_refund_count ? 0 : d->refunds);
+	const struct {
+		bool stated;
+		int64_t says, rows;
+		const char *what;
+		int scale; /* -1: a count */
+	} checks[] = {
+		{t->has_count, t->count, count, "count", -1},
+		{t->has_refund_count, t->refund_count, d->refunds, "refund count", -1},
+		{t->has_amount, t->amount_fen, d->amount_fen, "amount", 2},
+		{t->has_refund_amount, t->refund_fen, d->refund_fen, "refund amount", 2},
+		{t->has_fee, t->fee, d->fee, "fee", 5},
+		{t->has_net, t->net_fen, d->net_fen, "net", 2},
+	};
+	for (size_t i = 0; i < sizeof(checks) / sizeof(checks[0]); i++) {
+		if (!checks[i].stated || checks[i].says == checks[i].rows)
+			continue;
+		char a[32], b[32];
+		if (checks[i].scale < 0)
+			snprintf(why, n, "%s says %lld, rows have %lld", checks[i].what, (long long)checks[i].says,
+				 (long long)checks[i].rows);
+		else
+			snprintf(why, n, "%s says %s, rows have %s", checks[i].what,
+				 rcn_money_format(a, sizeof(a), checks[i].says, checks[i].scale),
+				 rcn_money_format(b, sizeof(b), checks[i].rows, checks[i].scale));
 		return true;
 	}
 	return false;

@@ -17,25 +17,16 @@
 void rcn_html_text(FILE *f, const char *s)
 {
 	for (; s && *s; s++) {
-		switch (*s) {
-		case '&':
-			fputs("&amp;", f);
-			break;
-		case '<':
-			fputs("&lt;", f);
-			break;
-		case '>':
-			fputs("&gt;", f);
-			break;
-		case '"':
-			fputs("&quot;", f);
-			break;
-		case '\'':
-			fputs("&#39;", f);
-			break;
-		default:
+		const char *entity = *s == '&'	  ? "&amp;"
+				     : *s == '<'  ? "&lt;"
+				     : *s == '>'  ? "&gt;"
+				     : *s == '"'  ? "&quot;"
+				     : *s == '\'' ? "&#39;"
+						  : NULL;
+		if (entity)
+			fputs(entity, f);
+		else
 			fputc(*s, f);
-		}
 	}
 }
 

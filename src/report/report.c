@@ -30,7 +30,7 @@ static const char *const finding_columns =
 static void write_finding(FILE *out, rcn_buf *b, const char *date, const rcn_finding *f)
 {
 	char d[11];
-	int64_t diff;
+	int64_t diff = 0;
 	rcn_buf_reset(b);
 	(void)rcn_buf_append(b, date, strlen(date));
 	(void)rcn_buf_append(b, ",", 1);
@@ -43,21 +43,21 @@ static void write_finding(FILE *out, rcn_buf *b, const char *date, const rcn_fin
 		(void)rcn_buf_append(b, ",", 1);
 		rcn_csv_text_buf(b, text[i]);
 	}
-	(void)rcn_buf_append(b, ",", 1);
-	if (f->has_ledger_amount)
-		rcn_csv_money_buf(b, f->ledger_amount, RCN_SCALE_FEN);
-	(void)rcn_buf_append(b, ",", 1);
-	if (f->has_channel_amount)
-		rcn_csv_money_buf(b, f->channel_amount, RCN_SCALE_FEN);
-	(void)rcn_buf_append(b, ",", 1);
-	if (rcn_finding_difference(f, &diff))
-		rcn_csv_money_buf(b, diff, RCN_SCALE_FEN);
-	(void)rcn_buf_append(b, ",", 1);
-	if (f->has_expected_fee)
-		rcn_csv_money_buf(b, f->expected_fee, RCN_SCALE_FEE);
-	(void)rcn_buf_append(b, ",", 1);
-	if (f->has_channel_fee)
-		rcn_csv_money_buf(b, f->channel_fee, RCN_SCALE_FEE);
+	bool has_diff = rcn_finding_difference(f, &diff);
+	const struct {
+		bool has;
+		int64_t v;
+		int scale;
+	} money[] = {{f->has_ledger_amount, f->ledger_amount, RCN_SCALE_FEN},
+		     {f->has_channel_amount, f->channel_amount, RCN_SCALE_FEN},
+		     {has_diff, diff, RCN_SCALE_FEN},
+		     {f->has_expected_fee, f->expected_fee, RCN_SCALE_FEE},
+		     {f->has_channel_fee, f->channel_fee, RCN_SCALE_FEE}};
+	for (size_t i = 0; i < sizeof(money) / sizeof(money[0]); i++) { /* an empty cell when absent */
+		(void)rcn_buf_append(b, ",", 1);
+		if (money[i].has)
+			rcn_csv_money_buf(b, money[i].v, money[i].scale);
+	}
 	(void)rcn_buf_append(b, ",", 1);
 	rcn_csv_text_buf(b, f->trade_time);
 	(void)rcn_buf_append(b, ",", 1);

@@ -68,6 +68,17 @@ static rcn_rc read_date(rcn_rulescsv *c, enum column k, const char *v, rcn_date 
 	return RCN_OK;
 }
 
+/* The index of v among names (case-insensitive), 0 for an empty cell, -1 otherwise. */
+static int keyword(const char *v, const char *const *names, int n)
+{
+	if (!*v)
+		return 0;
+	for (int i = 0; i < n; i++)
+		if (strcasecmp(v, names[i]) == 0)
+			return i;
+	return -1;
+}
+
 static rcn_rc read_rule(rcn_rulescsv *c, char **fields, void *rule)
 {
 	rcn_fee_rule *r = rule;
@@ -102,27 +113,20 @@ static rcn_rc read_rule(rcn_rulescsv *c, char **fields, void *rule)
 		return rcn_rulescsv_bad(c, "bad value for 'min_fee': %s is above the cap %s",
 					rcn_rulescsv_cell(c, fields, COL_MIN), rcn_rulescsv_cell(c, fields, COL_CAP));
 
+	/* in the enums' order; an empty cell is the first */
+	static const char *const roundings[] = {"half_up", "half_even", "up", "down"};
+	static const char *const refunds[] = {"proportional", "kept"};
+	int k;
 	v = rcn_rulescsv_cell(c, fields, COL_ROUNDING);
-	if (!*v || strcasecmp(v, "half_up") == 0)
-		r->rounding = RCN_ROUND_HALF_UP;
-	else if (strcasecmp(v, "half_even") == 0)
-		r->rounding = RCN_ROUND_HALF_EVEN;
-	else if (strcasecmp(v, "up") == 0)
-		r->rounding = RCN_ROUND_UP;
-	else if (strcasecmp(v, "down") == 0)
-		r->rounding = RCN_ROUND_DOWN;
-	else
+	if ((k = keyword(v, roundings, 4)) < 0)
 		return rcn_rulescsv_bad(c, "bad value for 'rounding': '%.*s' (expected half_up, half_even, up or down)",
 					rcn_rulescsv_qlen(v), v);
-
+	r->rounding = (rcn_rounding)k;
 	v = rcn_rulescsv_cell(c, fields, COL_REFUND);
-	if (!*v || strcasecmp(v, "proportional") == 0)
-		r->refund = RCN_REFUND_FEE_PROPORTIONAL;
-	else if (strcasecmp(v, "kept") == 0)
-		r->refund = RCN_REFUND_FEE_KEPT;
-	else
+	if ((k = keyword(v, refunds, 2)) < 0)
 		return rcn_rulescsv_bad(c, "bad value for 'refund': '%.*s' (expected proportional or kept)",
 					rcn_rulescsv_qlen(v), v);
+	r->refund = (rcn_refund_fee)k;
 
 	if ((rc = read_date(c, COL_FROM, rcn_rulescsv_cell(c, fields, COL_FROM), INT32_MIN, &r->from)) ||
 	    (rc = read_date(c, COL_TO, rcn_rulescsv_cell(c, fields, COL_TO), INT32_MAX, &r->to)))

@@ -245,30 +245,26 @@ static rcn_rc set_run_key(ctx *c, rcn_config *cfg, const char *key, const char *
 	}
 	if (strcmp(key, "jobs") == 0)
 		return parse_int(c, key, val, 0, 64, &cfg->jobs);
-	if (strcmp(key, "rules") == 0) {
-		if (!*val)
-			return bad(c, "bad value for '%s': %s", key, "a directory is required");
-		free(cfg->rules_dir);
-		cfg->rules_dir = rcn_xstrdup(val);
-		return RCN_OK;
-	}
 	if (strcmp(key, "carry_over_days") == 0)
 		return parse_int(c, key, val, 0, 60, &cfg->carry_over_days);
 	if (strcmp(key, "lock_wait") == 0)
 		return parse_int(c, key, val, 0, 86400, &cfg->lock_wait_seconds);
-	if (strcmp(key, "metrics") == 0) {
+	/* the [run] keys that name a directory or a file */
+	const struct {
+		const char *key;
+		char **slot;
+		const char *needs;
+	} paths[] = {{"rules", &cfg->rules_dir, "a directory is required"},
+		     {"metrics", &cfg->metrics_path, "a file is required"},
+		     {"reports", &cfg->reports_dir, "a directory is required"},
+		     {"spool", &cfg->spool_dir, "a directory is required"}};
+	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+		if (strcmp(key, paths[i].key) != 0)
+			continue;
 		if (!*val)
-			return bad(c, "bad value for '%s': %s", key, "a file is required");
-		free(cfg->metrics_path);
-		cfg->metrics_path = rcn_xstrdup(val);
-		return RCN_OK;
-	}
-	if (strcmp(key, "reports") == 0 || strcmp(key, "spool") == 0) {
-		if (!*val)
-			return bad(c, "bad value for '%s': %s", key, "a directory is required");
-		char **slot = key[0] == 'r' ? &cfg->reports_dir : &cfg->spool_dir;
-		free(*slot);
-		*slot = rcn_xstrdup(val);
+			return bad(c, "bad value for '%s': %s", key, paths[i].needs);
+		free(*paths[i].slot);
+		*paths[i].slot = rcn_xstrdup(val);
 		return RCN_OK;
 	}
 	return bad(c, "unknown key '%.200s' in [run]", key);

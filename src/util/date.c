@@ -126,29 +126,23 @@ static size_t time_sep(const char *s, size_t n)
 rcn_rc rcn_datetime_parse(char out[20], rcn_date *day, const char *s, size_t n, rcn_err *err)
 {
 	rcn_date d;
-	int hh, mi, ss;
-	size_t k;
+	int hms[3]; /* hours, minutes, seconds: two digits each, a separator between */
+	static const int max[3] = {23, 59, 59};
 	const char *p = s + 11;
 	size_t left = n > 11 ? n - 11 : 0;
 
 	if (n < 19 || s[10] != ' ' || rcn_date_parse(&d, s, 10, NULL) != RCN_OK)
 		goto bad;
-	if (left < 2 || !digits(p, 2, &hh))
-		goto bad;
-	p += 2, left -= 2;
-	if (!(k = time_sep(p, left)))
-		goto bad;
-	p += k, left -= k;
-	if (left < 2 || !digits(p, 2, &mi))
-		goto bad;
-	p += 2, left -= 2;
-	if (!(k = time_sep(p, left)))
-		goto bad;
-	p += k, left -= k;
-	if (left != 2 || !digits(p, 2, &ss))
-		goto bad;
-	if (hh > 23 || mi > 59 || ss > 59)
-		goto bad;
+	for (int i = 0; i < 3; i++) {
+		size_t k = 0;
+		if (i > 0 && !(k = time_sep(p, left)))
+			goto bad;
+		p += k, left -= k;
+		if (left < 2 || (i == 2 && left != 2) || !digits(p, 2, &hms[i]) || hms[i] > max[i])
+			goto bad;
+		p += 2, left -= 2;
+	}
+	int hh = hms[0], mi = hms[1], ss = hms[2];
 	memcpy(out, s, 10);
 	char *o = out + 10;
 	*o++ = ' ';
