@@ -13,6 +13,7 @@
 #
 #   bench/run.sh BUILD_DIR [--rows N] [--seed S] [--date YYYY-MM-DD] [--work DIR]
 #                [--jobs N] [--jobs-check] [--no-duckdb] [--repeat R] [--smoke]
+#                [--baseline OLD_BUILD_DIR]
 #
 #   --work DIR    keeps the generated data and the PostgreSQL cluster there and
 #                 reuses them on the next run with the same rows/seed/date
@@ -28,6 +29,11 @@
 #                 (default 1; a VM whose speed drifts needs 3 or more)
 #   --smoke       100k rows unless --rows is given, --jobs-check; for CI: no
 #                 timing is judged, only the counts and findings
+#   --baseline D  also runs D's recon (an older build) in every round, right
+#                 after this one's, on the same night: its figures and ratios
+#                 are printed beside this build's, and its reports must be
+#                 byte-identical to this build's (a restructuring that must
+#                 change nothing is measured before and after in one run)
 # Exit 0 when every check passes, 1 when one fails, 2 on a setup error.
 #
 # CPU columns: "cpu" is the measured process and its children (user+system);
@@ -45,7 +51,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 [[ $# -ge 1 ]] || die "usage: bench/run.sh BUILD_DIR [--rows N] [--seed S] [--date D] [--work DIR] [--jobs N] [--jobs-check] [--no-duckdb] [--repeat R] [--smoke]"
 BUILD=$(cd "$1" && pwd) || die "no build directory $1"
 shift
-ROWS="" SEED=7 DATE=2026-03-02 WORK="" JOBS=$(nproc) JOBS_CHECK=0 DUCKDB=1 SMOKE=0 REPEAT=1
+ROWS="" SEED=7 DATE=2026-03-02 WORK="" JOBS=$(nproc) JOBS_CHECK=0 DUCKDB=1 SMOKE=0 REPEAT=1 BASELINE="" 
 while [[ $# -gt 0 ]]; do
 	case $1 in
 	--rows) ROWS=$2 && shift ;;
@@ -57,6 +63,7 @@ while [[ $# -gt 0 ]]; do
 	--no-duckdb) DUCKDB=0 ;;
 	--repeat) REPEAT=$2 && shift ;;
 	--smoke) SMOKE=1 JOBS_CHECK=1 ;;
+	--baseline) BASELINE=$(cd "$2" && pwd) && shift || die "no build directory $2" ;;
 	*) die "unknown option $1" ;;
 	esac
 	shift
@@ -69,7 +76,7 @@ GEN=$BUILD/bench/recon-bench-gen
 INFLATE=$BUILD/bench/recon-bench-inflate
 RECON=$BUILD/recon
 PG=$ROOT/tests/db/pg.sh
-for t in "$GEN" "$INFLATE" "$RECON"; do
+for t in "$GEN" "$INFLATE" "$RECON" ${BASELINE:+"$BASELINE/recon"}; do
 	[[ -x $t ]] || die "$t is not built"
 done
 [[ -x /usr/bin/time ]] || die "/usr/bin/time is missing (apt-get install time)"
@@ -164,7 +171,7 @@ if ((DUCKDB)); then
 fi
 
 # ---- the rounds: floor, recon and DuckDB one after the other ----
-rounds_same=1
+rounds_same=1 base_same=1
 for ((k = 1; k <= REPEAT; k++)); do
 	sfx=""
 	((k > 1)) && sfx=".$k"
@@ -184,6 +191,12 @@ for ((k = 1; k <= REPEAT; k++)); do
 	elif ! diff -r "$OUT/reports-jobs$JOBS" "$REP" >"$OUT/rounds.diff"; then
 		rounds_same=0
 	fi
+	if [[ -n $BASELINE ]]; then
+		reset_recon
+		measure "base$sfx" "$PG" exec "$STATE" "$BASELINE/recon" run --date "$DATE" --config "$DATA/recon.conf" \
+			--jobs "$JOBS" --timings || [[ $? -eq 1 ]] || die "the baseline's recon run failed: $(tail -3 "$OUT/base$sfx.err")"
+		diff -r "$OUT/reports-jobs$JOBS" "$REP" >"$OUT/baseline$sfx.diff" || base_same=0
+	fi
 	if ((DUCKDB)); then
 		measure "duckdb$sfx" node "$ROOT/bench/duckdb/race.mjs" "$DATA" "$DATE" "$OUT/duckdb$sfx" ||
 			die "the DuckDB race failed: $(tail -3 "$OUT/duckdb$sfx.err")"
@@ -200,6 +213,7 @@ median() {
 	printf '%s\n' "${v[@]}" | sort -g | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else printf "%.2f\n", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
 }
 STEPS="floor_inflate floor_copy recon"
+[[ -n $BASELINE ]] && STEPS+=" base"
 ((DUCKDB)) && STEPS+=" duckdb"
 if ((REPEAT > 1)); then
 	for name in $STEPS; do
@@ -212,6 +226,16 @@ if ((REPEAT > 1)); then
 		WALL[$name]=$m_w CPU[$name]=$m_c MCPU[$name]=$m_m RSS[$name]=$m_r
 	done
 fi
+fails=0
+base_line=""
+if [[ -n $BASELINE ]]; then
+	if ((base_same)); then
+		base_line="baseline's reports: byte-identical to this build's in all $REPEAT round(s)"
+	else
+		base_line="baseline's reports DIFFER from this build's (see $OUT/baseline*.diff)"
+		fails=1
+	fi
+fi
 # what it stored, row for row: with --jobs N streamed by a writer while matching
 stored() {
 	pgx psql -qAtX -c "SELECT count(*) || ' ' || md5(string_agg(t::text, E'\n' ORDER BY t::text)) FROM recon_discrepancies t" \
@@ -219,7 +243,6 @@ stored() {
 }
 stored >"$OUT/stored-jobs$JOBS"
 
-fails=0
 # recon's counts against the generator's
 grep -v '^#' "$DATA/expected.txt" | awk 'NF == 2 && $2 != 0 { print $1, $2 }' | sort >"$OUT/expected"
 {
@@ -283,7 +306,7 @@ R_DUCK=""
 per_floor="" per_duck=""
 if ((REPEAT > 1)); then
 	# each round's ratios, and their medians as the run's
-	declare -A RF RD
+	declare -A RF RD BF BD
 	for ((k = 1; k <= REPEAT; k++)); do
 		sfx=.$k key=r
 		((k > 1)) && key=r.$k
@@ -293,10 +316,21 @@ if ((REPEAT > 1)); then
 			RD[$key]=$(ratio "${WALL[duckdb$sfx]}" "${WALL[recon$sfx]}")
 			per_duck+=" ${RD[$key]}"
 		fi
+		if [[ -n $BASELINE ]]; then
+			BF[$key]=$(ratio "${WALL[base$sfx]}" "$(floor_of "$sfx")")
+			((DUCKDB)) && BD[$key]=$(ratio "${WALL[duckdb$sfx]}" "${WALL[base$sfx]}")
+		fi
 	done
 	R_FLOOR=$(median r RF)
 	((DUCKDB)) && R_DUCK=$(median r RD)
+	if [[ -n $BASELINE ]]; then
+		B_FLOOR=$(median r BF)
+		((DUCKDB)) && B_DUCK=$(median r BD)
+	fi
 	per_floor="; rounds:$per_floor" per_duck="; rounds:$per_duck"
+elif [[ -n $BASELINE ]]; then
+	B_FLOOR=$(ratio "${WALL[base]}" "$FLOOR")
+	((DUCKDB)) && B_DUCK=$(ratio "${WALL[duckdb]}" "${WALL[base]}")
 fi
 inflated=$(cat "$OUT/floor_inflate.out")
 echo
@@ -308,6 +342,7 @@ row "floor: zlib inflate" floor_inflate
 row "floor: COPY window" floor_copy
 row "recon run --jobs $JOBS" recon
 ((JOBS_CHECK)) && row "recon run --jobs 1" recon_jobs1
+[[ -n $BASELINE ]] && row "baseline run --jobs $JOBS" base
 ((DUCKDB)) && row "duckdb" duckdb
 echo "floor = ${floor_name#floor_} = $FLOOR s"
 echo "recon / floor  = $R_FLOOR   (DESIGN.md §4: at most 2, goal 1.5$per_floor)"
@@ -317,6 +352,12 @@ if ((DUCKDB)); then
 fi
 grep -o 'stages: .*' "$OUT/recon.err" | sed 's/^/recon /' || true
 echo "recon counts: $counts"
+if [[ -n $BASELINE ]]; then
+	b_duck=""
+	((DUCKDB)) && b_duck=", duckdb / recon = $B_DUCK"
+	echo "baseline ($BASELINE): recon / floor = $B_FLOOR$b_duck, peak ${RSS[base]} MiB"
+	echo "$base_line"
+fi
 [[ -n $jobs_line ]] && echo "$jobs_line"
 [[ -n $rounds_line ]] && echo "$rounds_line"
 echo "$duck_line"
