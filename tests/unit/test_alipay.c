@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include "test_main.h"
 
 #include <iconv.h>
 #include <stdio.h>
@@ -612,26 +613,9 @@ static void test_trade_memory_flat(void **state)
 #endif
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_trade_memory_flat), /* first: the peak is process-wide */
-		cmocka_unit_test(test_trade_ok),
-		cmocka_unit_test(test_trade_utf8_bom_same_as_gbk),
-		cmocka_unit_test(test_trade_totals_mismatch),
-		cmocka_unit_test(test_trade_no_footer),
-		cmocka_unit_test(test_trade_bad_amount),
-		cmocka_unit_test(test_trade_bad_gbk),
-		cmocka_unit_test(test_trade_utf8_with_gbk_row),
-		cmocka_unit_test(test_trade_edge_rows),
-		cmocka_unit_test(test_trade_period),
-		cmocka_unit_test(test_trade_footer_amount_mismatch),
-		cmocka_unit_test(test_trade_wrong_files),
-		cmocka_unit_test(test_summary_ok_matches_detail),
-		cmocka_unit_test(test_summary_totals_mismatch),
-		cmocka_unit_test(test_summary_edge),
-		cmocka_unit_test(test_account_ok),
-		cmocka_unit_test(test_account_broken),
-	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+/* test_trade_memory_flat first: the peak is process-wide */
+RCN_TEST_MAIN(RCN_UNIT_TESTS(test_trade_memory_flat, test_trade_ok, test_trade_utf8_bom_same_as_gbk,
+			     test_trade_totals_mismatch, test_trade_no_footer, test_trade_bad_amount,
+			     test_trade_bad_gbk, test_trade_utf8_with_gbk_row, test_trade_edge_rows, test_trade_period,
+			     test_trade_footer_amount_mismatch, test_trade_wrong_files, test_summary_ok_matches_detail,
+			     test_summary_totals_mismatch, test_summary_edge, test_account_ok, test_account_broken))

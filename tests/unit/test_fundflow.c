@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include "test_main.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -220,13 +221,5 @@ static void test_edge_cases(void **state)
 	free(c);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_gunsluo_sample_rejected),
-		cmocka_unit_test(test_fixtures_both_header_widths),
-		cmocka_unit_test(test_trade_bill_refused),
-		cmocka_unit_test(test_edge_cases),
-	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+RCN_TEST_MAIN(RCN_UNIT_TESTS(test_gunsluo_sample_rejected, test_fixtures_both_header_widths, test_trade_bill_refused,
+			     test_edge_cases))

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include "test_main.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -571,23 +572,16 @@ static int teardown_both(void **state)
 	return 0;
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_load_shipped),
-		cmocka_unit_test(test_load_errors),
-		cmocka_unit_test(test_load_error_cases),
-		cmocka_unit_test_setup_teardown(test_saobei_good, setup_saobei, teardown_one),
-		cmocka_unit_test_setup_teardown(test_saobei_totals_mismatch, setup_saobei, teardown_one),
-		cmocka_unit_test_setup_teardown(test_saobei_missing_footer, setup_saobei, teardown_one),
-		cmocka_unit_test_setup_teardown(test_saobei_period, setup_saobei, teardown_one),
-		cmocka_unit_test_setup_teardown(test_saobei_bad_row, setup_saobei, teardown_one),
-		cmocka_unit_test_setup_teardown(test_leshua_good, setup_leshua, teardown_one),
-		cmocka_unit_test_setup_teardown(test_leshua_totals_mismatch, setup_leshua, teardown_one),
-		cmocka_unit_test_setup_teardown(test_leshua_missing_footer, setup_leshua, teardown_one),
-		cmocka_unit_test_setup_teardown(test_leshua_bad_row, setup_leshua, teardown_one),
-		cmocka_unit_test_setup_teardown(test_byte_at_a_time, setup_both, teardown_both),
-		cmocka_unit_test(test_edge_cases),
-	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+RCN_TEST_MAIN(cmocka_unit_test(test_load_shipped), cmocka_unit_test(test_load_errors),
+	      cmocka_unit_test(test_load_error_cases),
+	      cmocka_unit_test_setup_teardown(test_saobei_good, setup_saobei, teardown_one),
+	      cmocka_unit_test_setup_teardown(test_saobei_totals_mismatch, setup_saobei, teardown_one),
+	      cmocka_unit_test_setup_teardown(test_saobei_missing_footer, setup_saobei, teardown_one),
+	      cmocka_unit_test_setup_teardown(test_saobei_period, setup_saobei, teardown_one),
+	      cmocka_unit_test_setup_teardown(test_saobei_bad_row, setup_saobei, teardown_one),
+	      cmocka_unit_test_setup_teardown(test_leshua_good, setup_leshua, teardown_one),
+	      cmocka_unit_test_setup_teardown(test_leshua_totals_mismatch, setup_leshua, teardown_one),
+	      cmocka_unit_test_setup_teardown(test_leshua_missing_footer, setup_leshua, teardown_one),
+	      cmocka_unit_test_setup_teardown(test_leshua_bad_row, setup_leshua, teardown_one),
+	      cmocka_unit_test_setup_teardown(test_byte_at_a_time, setup_both, teardown_both),
+	      cmocka_unit_test(test_edge_cases))
