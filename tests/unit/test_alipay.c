@@ -78,10 +78,7 @@ static void assert_rejected(const rcn_stmt_result *res, rcn_rc code, long line, 
 
 static void check_trade_ok(const rcn_stmt_result *res, const collect *c)
 {
-	assert_string_equal(res->format, "alipay-trade");
-	assert_false(res->rejected);
-	assert_true(res->has_summary);
-	assert_true(res->totals_ok);
+	ph_assert_accepted(res, "alipay-trade");
 	/* amount 128.00 + 35.00 + 100.00 + 0.01; refunds |-128.00| + |-20.00|; fee 0.77 + 0.21 + 0.57 + 0 - 0.77 - 0.12
 	 */
 	ph_assert_sums(res, 6, 4, 2, 26301, 14800, 66000);
@@ -392,10 +389,7 @@ static void test_summary_ok_matches_detail(void **state)
 	rcn_stmt_result res, trade;
 	collect *c = malloc(sizeof(*c));
 	assert_int_equal(parse_fixture(RCN_FMT_ALIPAY_SUMMARY, "summary_ok.csv", &res, c), RCN_OK);
-	assert_string_equal(res.format, "alipay-summary");
-	assert_false(res.rejected);
-	assert_true(res.has_summary);
-	assert_true(res.totals_ok);
+	ph_assert_accepted(&res, "alipay-summary");
 	assert_int_equal(res.rows, 2);
 	assert_int_equal(res.payments, 0);
 	assert_int_equal(c->nrec, 0);
@@ -469,10 +463,7 @@ static void test_account_ok(void **state)
 	rcn_stmt_result res;
 	collect *c = malloc(sizeof(*c));
 	assert_int_equal(parse_fixture(RCN_FMT_ALIPAY_ACCOUNT, "account_ok.csv", &res, c), RCN_OK);
-	assert_string_equal(res.format, "alipay-account");
-	assert_false(res.rejected);
-	assert_true(res.has_summary);
-	assert_true(res.totals_ok);
+	ph_assert_accepted(&res, "alipay-account");
 	assert_int_equal(res.rows, 6);
 	assert_int_equal(res.movements, 6);
 	assert_int_equal(res.payments + res.refunds, 0);

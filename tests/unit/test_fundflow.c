@@ -122,10 +122,7 @@ static void check_fixture(const char *path)
 	rcn_stmt_result res;
 	collect *c = malloc(sizeof(*c));
 	assert_int_equal(parse_path(path, &res, c), RCN_OK);
-	assert_string_equal(res.format, "wechat-fundflow");
-	assert_false(res.rejected);
-	assert_true(res.has_summary);
-	assert_true(res.totals_ok);
+	ph_assert_accepted(&res, "wechat-fundflow");
 	assert_int_equal(res.rows, 3);
 	assert_int_equal(res.movements, 3);
 	assert_int_equal(res.movement_in_fen, 12800);

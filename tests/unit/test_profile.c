@@ -201,10 +201,7 @@ static void test_saobei_good(void **state)
 	outcome o;
 	parse_fixture(&o, prof, "saobei/saobei_20260302.csv", 0);
 	assert_int_equal(o.rc, RCN_OK);
-	assert_string_equal(o.res.format, "profile:saobei");
-	assert_false(o.res.rejected);
-	assert_true(o.res.has_summary);
-	assert_true(o.res.totals_ok);
+	ph_assert_accepted(&o.res, "profile:saobei");
 	/* fee 0.38 + 0.76 + 0 + 0.08 - 0.19 yuan */
 	ph_assert_sums(&o.res, 5, 4, 1, 35000, 5000, 103000);
 	assert_int_equal(o.res.bad_rows, 0);

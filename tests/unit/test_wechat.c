@@ -332,10 +332,7 @@ static void assert_bill_rejected(const char *s, rcn_rc code, long line, const ch
 
 static void assert_ok_bill1(const rcn_stmt_result *res, const collect *col)
 {
-	assert_string_equal(res->format, "wechat-all");
-	assert_false(res->rejected);
-	assert_true(res->has_summary);
-	assert_true(res->totals_ok);
+	ph_assert_accepted(res, "wechat-all");
 	ph_assert_sums(res, 1, 1, 0, 1230, 0, 7000);
 	assert_int_equal(col->nrec, 1);
 	assert_int_equal(col->nquar, 0);
