@@ -23,6 +23,15 @@ void tu_write_tmp(char *path, size_t n, const char *text)
 	assert_int_equal(fclose(f), 0);
 }
 
+int tu_setup_loaded(rcn_rc rc, const rcn_err *err)
+{
+	if (rc == RCN_OK)
+		return 0;
+	char buf[1200];
+	fprintf(stderr, "%s\n", rcn_err_format(err, buf, sizeof(buf)));
+	return -1;
+}
+
 const char *tu_written(void (*write)(FILE *f, const char *s), const char *s)
 {
 	static char buf[512];

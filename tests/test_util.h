@@ -15,6 +15,10 @@
  * (at least 32 bytes); the caller unlinks it. A failure fails the test. */
 void tu_write_tmp(char *path, size_t n, const char *text);
 
+/* A cmocka group set-up's verdict on loading its shared rules: 0 when rc is
+ * RCN_OK, else -1 with err's one-line message on stderr. */
+int tu_setup_loaded(rcn_rc rc, const rcn_err *err);
+
 /* What write puts on a stream for s, as a string (at most 511 bytes; valid
  * until the next call). */
 const char *tu_written(void (*write)(FILE *f, const char *s), const char *s);

@@ -154,10 +154,8 @@ static void gateway(const fx_request *req, fx_response *r, const fx_ctx *ctx)
 {
 	fx_params ps = {.n = 0};
 	const char *type = fx_req_header(req, "Content-Type");
-	if (fx_scenario_is(ctx, "flaky") && ctx->count < 2) {
-		fx_reply_text(r, 500, "text/plain", "busy\n");
+	if (fx_reply_flaky(r, ctx))
 		return;
-	}
 	if (fx_scenario_is(ctx, "401")) {
 		fx_reply_text(r, 401, "application/json", "{\"error\":\"unauthorized\"}");
 		return;

@@ -130,10 +130,8 @@ static void file_trans(const fx_request *req, fx_response *r, const fx_ctx *ctx)
 	static const char *const fixed[][2] = {{"version", "5.1.0"}, {"encoding", "UTF-8"}, {"txnType", "76"},
 					       {"signMethod", "01"}, {"txnSubType", "01"},  {"bizType", "000000"},
 					       {"accessType", "0"},  {"fileType", "00"}};
-	if (fx_scenario_is(ctx, "flaky") && ctx->count < 2) {
-		fx_reply_text(r, 500, "text/plain", "busy\n");
+	if (fx_reply_flaky(r, ctx))
 		return;
-	}
 	if (fx_scenario_is(ctx, "401")) {
 		fx_reply_text(r, 401, "text/plain", "unauthorized\n");
 		return;

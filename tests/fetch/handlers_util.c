@@ -60,6 +60,14 @@ void fx_reply_text(fx_response *r, int status, const char *type, const char *tex
 	fx_body(r, text, strlen(text));
 }
 
+bool fx_reply_flaky(fx_response *r, const fx_ctx *ctx)
+{
+	if (!fx_scenario_is(ctx, "flaky") || ctx->count >= 2)
+		return false;
+	fx_reply_text(r, 500, "text/plain", "busy\n");
+	return true;
+}
+
 bool fx_sign_or_fail(char *sig, size_t n, fx_response *r, const fx_ctx *ctx, const char *key_file, const char *text)
 {
 	rcn_key *key = NULL;

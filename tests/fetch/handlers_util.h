@@ -29,6 +29,9 @@ bool fx_sign_or_fail(char *sig, size_t n, fx_response *r, const fx_ctx *ctx, con
 
 /* A reply of status with Content-Type type and body text. */
 void fx_reply_text(fx_response *r, int status, const char *type, const char *text);
+/* In scenario "flaky" the gateways' first two requests fail with 500 "busy"
+ * (a retry succeeds): true when this one was answered so. */
+bool fx_reply_flaky(fx_response *r, const fx_ctx *ctx);
 /* The send-then-misbehave body of the transport scenarios: 100 bytes
  * declared, 10 sent, then a stall of stall_s seconds (0: closed at once). */
 void fx_reply_cut(fx_response *r, int stall_s);

@@ -51,6 +51,20 @@ static char *read_bill(const fx_ctx *ctx, const bill *b, size_t *n)
 	return fx_read_file(fixture, n);
 }
 
+/* A 200 answer with the bill's bytes (freed here); scenario "stall" stops
+ * after a third of them, "truncated" closes after half. */
+static void reply_bill(fx_response *resp, const fx_ctx *ctx, char *data, size_t n)
+{
+	fx_status(resp, 200);
+	fx_header(resp, "Content-Type", "application/octet-stream");
+	fx_body(resp, data, n);
+	if (fx_scenario_is(ctx, "stall"))
+		fx_cut(resp, n / 3, STALL_S);
+	else if (fx_scenario_is(ctx, "truncated"))
+		fx_cut(resp, n / 2, 0);
+	free(data);
+}
+
 /* ---- answers ---- */
 
 static void json(fx_response *r, int status, const char *body)
@@ -294,14 +308,7 @@ static void v3_download(const fx_request *req, fx_response *resp, const fx_ctx *
 		json_error(resp, 404, "FIXTURE", "bill file missing from fixtures/fetch/wechat");
 		return;
 	}
-	fx_status(resp, 200);
-	fx_header(resp, "Content-Type", "application/octet-stream");
-	fx_body(resp, data, n);
-	if (fx_scenario_is(ctx, "stall"))
-		fx_cut(resp, n / 3, STALL_S);
-	else if (fx_scenario_is(ctx, "truncated"))
-		fx_cut(resp, n / 2, 0);
-	free(data);
+	reply_bill(resp, ctx, data, n);
 }
 
 /* ---- v2 ---- */
@@ -444,14 +451,7 @@ static void v2_downloadbill(const fx_request *req, fx_response *resp, const fx_c
 		v2_fail(resp, "fixture: bill file missing from fixtures/fetch/wechat", "20007");
 		return;
 	}
-	fx_status(resp, 200);
-	fx_header(resp, "Content-Type", "application/octet-stream");
-	fx_body(resp, data, len);
-	if (fx_scenario_is(ctx, "stall"))
-		fx_cut(resp, len / 3, STALL_S);
-	else if (fx_scenario_is(ctx, "truncated"))
-		fx_cut(resp, len / 2, 0);
-	free(data);
+	reply_bill(resp, ctx, data, len);
 }
 
 const fx_route fx_wechat_routes[] = {{"GET", "/v3/bill/tradebill", v3_tradebill},

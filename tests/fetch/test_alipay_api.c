@@ -554,13 +554,34 @@ static void test_http_fallback(void **state)
 	assert_int_equal(c.out.attempts, 1);
 }
 
+/* The manifest at path records the bill's URL (base, then /alipay/bill),
+ * whether the download was upgraded to https or went over plain http, and
+ * the warning that starts with `warning` (NULL: no warning); it holds no
+ * secret. */
+static void assert_http_manifest(const char *path, const char *base, bool upgraded, bool plain, const char *warning)
+{
+	char want[700];
+	char *m = fx_slurp(path, NULL);
+	snprintf(want, sizeof(want), "\"url\": \"%s/alipay/bill\"", base);
+	assert_non_null(strstr(m, want));
+	assert_non_null(strstr(m, upgraded ? "\"upgraded_https\": true" : "\"upgraded_https\": false"));
+	assert_non_null(strstr(m, plain ? "\"plain_http\": true" : "\"plain_http\": false"));
+	if (warning == NULL) {
+		assert_null(strstr(m, "\"warning\""));
+	} else {
+		snprintf(want, sizeof(want), "\"warning\": \"%s", warning);
+		assert_non_null(strstr(m, want));
+	}
+	assert_no_secret(m);
+	free(m);
+}
+
 /* Through the orchestrator: the manifest records an upgrade and a plain-http download. */
 static void test_http_manifest(void **state)
 {
 	(void)state;
 	fx_call c;
-	char spool[512], path[700], want[700];
-	size_t n;
+	char spool[512], path[700];
 	setup_loopback_call(&c);
 	path_in(spool, sizeof(spool), tmpdir, "spool_http");
 	c.req.spool_dir = spool;
@@ -572,27 +593,14 @@ static void test_http_manifest(void **state)
 	assert_int_equal(rcn_fetch(&c.req, &c.s, &res, &c.err), RCN_OK);
 	assert_true(res.upgraded_https);
 	assert_false(res.plain_http);
-	char *m = fx_slurp(path, &n);
-	snprintf(want, sizeof(want), "\"url\": \"%s/alipay/bill\"", fx_url);
-	assert_non_null(strstr(m, want));
-	assert_non_null(strstr(m, "\"upgraded_https\": true"));
-	assert_non_null(strstr(m, "\"plain_http\": false"));
-	assert_null(strstr(m, "\"warning\""));
-	free(m);
+	assert_http_manifest(path, fx_url, true, false, NULL);
 
 	c.req.allow_http_download = true;
 	fx_scenario("http_only");
 	assert_int_equal(rcn_fetch(&c.req, &c.s, &res, &c.err), RCN_OK);
 	assert_true(res.plain_http);
 	assert_memory_equal(res.warning, "bill downloaded over plain http", 31);
-	m = fx_slurp(path, &n);
-	snprintf(want, sizeof(want), "\"url\": \"%s/alipay/bill\"", fx_http_url);
-	assert_non_null(strstr(m, want));
-	assert_non_null(strstr(m, "\"upgraded_https\": false"));
-	assert_non_null(strstr(m, "\"plain_http\": true"));
-	assert_non_null(strstr(m, "\"warning\": \"bill downloaded over plain http"));
-	assert_no_secret(m);
-	free(m);
+	assert_http_manifest(path, fx_http_url, false, true, "bill downloaded over plain http");
 	/* reused from the spool, the file still carries its warning */
 	c.req.refetch = false;
 	fx_scenario("http_only");

@@ -22,6 +22,20 @@ same_others() {
 	done
 }
 
+# The multi night (2026-03-02, dry run) without source $1's file: the other
+# reports, kept in $WORK/expect-$1
+night_without() {
+	run_recon 3 run --config "$conf" --date 2026-03-02 --dry-run --out "$WORK/without-$1"
+	others "$WORK/without-$1/2026-03-02" "$WORK/expect-$1"
+}
+# The multi night into $WORK/$1: the file of source $2 rejected with exactly
+# the line $3, the other reports the same as the night without it
+rejected_alone() {
+	run_recon 3 run --config "$conf" --date 2026-03-02 --dry-run --out "$WORK/$1"
+	expect_line "$WORK/err" "$3"
+	same_others "$WORK/$1/2026-03-02" "$WORK/expect-$2"
+}
+
 # 1. The demo's 2026-03-02 bill saved under 2026-03-03's name: before, every
 # row was reconciled again (19 findings, false DOUBLE_CHARGE already_reconciled)
 demo_night golden_wrongfile
@@ -71,21 +85,15 @@ mkdir -p "$WORK/multi"
 cp "$ROOT"/fixtures/multi/* "$WORK/multi/"
 conf=$WORK/multi/recon.conf
 mv "$WORK/multi/wechat_20260302.csv" "$WORK/wechat_20260302.csv"
-run_recon 3 run --config "$conf" --date 2026-03-02 --dry-run --out "$WORK/without-wx"
-others "$WORK/without-wx/2026-03-02" "$WORK/expect-wx"
+night_without wx
 sed 's/2026-03-02/2026-03-01/g' "$WORK/wechat_20260302.csv" >"$WORK/multi/wechat_20260302.csv"
-run_recon 3 run --config "$conf" --date 2026-03-02 --dry-run --out "$WORK/wrong-wx"
-expect_line "$WORK/err" "recon: 2026-03-02: [source wx] rejected: wechat_20260302.csv:2: statement is for business date 2026-03-01 (2 of 2 rows dated so, first: 2026-03-01 09:30:00), not 2026-03-02 (wrong file?)"
-same_others "$WORK/wrong-wx/2026-03-02" "$WORK/expect-wx"
+rejected_alone wrong-wx wx "recon: 2026-03-02: [source wx] rejected: wechat_20260302.csv:2: statement is for business date 2026-03-01 (2 of 2 rows dated so, first: 2026-03-01 09:30:00), not 2026-03-02 (wrong file?)"
 cp "$WORK/wechat_20260302.csv" "$WORK/multi/wechat_20260302.csv"
 
 mv "$WORK/multi/20880211096256330156_20260302.csv.zip" "$WORK/ali.zip"
-run_recon 3 run --config "$conf" --date 2026-03-02 --dry-run --out "$WORK/without-ali"
-others "$WORK/without-ali/2026-03-02" "$WORK/expect-ali"
+night_without ali
 cp "$ROOT/fixtures/wrongfile/alipay_header_20260301.csv.zip" "$WORK/multi/20880211096256330156_20260302.csv.zip"
-run_recon 3 run --config "$conf" --date 2026-03-02 --dry-run --out "$WORK/wrong-ali"
-expect_line "$WORK/err" "recon: 2026-03-02: [source ali] rejected: 20880211096256330156_20260302.csv.zip:20880211096256330156_20260302_业务明细.csv:3: statement is for business date 2026-03-01 (its 起始日期), not 2026-03-02 (wrong file?)"
-same_others "$WORK/wrong-ali/2026-03-02" "$WORK/expect-ali"
+rejected_alone wrong-ali ali "recon: 2026-03-02: [source ali] rejected: 20880211096256330156_20260302.csv.zip:20880211096256330156_20260302_业务明细.csv:3: statement is for business date 2026-03-01 (its 起始日期), not 2026-03-02 (wrong file?)"
 # an Alipay zip whose header is right but whose rows are yesterday's: the
 # message names the archive's entry and the row's line in it
 python3 - "$WORK/ali.zip" "$WORK/multi/20880211096256330156_20260302.csv.zip" <<'PY'
@@ -103,29 +111,22 @@ with zipfile.ZipFile(sys.argv[2], 'w', zipfile.ZIP_DEFLATED) as z:
         zi.compress_type = zipfile.ZIP_DEFLATED
         z.writestr(zi, data.replace(b'2026-03-02', b'2026-03-01'))
 PY
-run_recon 3 run --config "$conf" --date 2026-03-02 --dry-run --out "$WORK/rows-ali"
-expect_line "$WORK/err" "recon: 2026-03-02: [source ali] rejected: 20880211096256330156_20260302.csv.zip:20880211096256330156_20260302_业务明细.csv:6: statement is for business date 2026-03-01 (5 of 6 rows dated so, first: 2026-03-01 10:55:23), not 2026-03-02 (wrong file?)"
-same_others "$WORK/rows-ali/2026-03-02" "$WORK/expect-ali"
+rejected_alone rows-ali ali "recon: 2026-03-02: [source ali] rejected: 20880211096256330156_20260302.csv.zip:20880211096256330156_20260302_业务明细.csv:6: statement is for business date 2026-03-01 (5 of 6 rows dated so, first: 2026-03-01 10:55:23), not 2026-03-02 (wrong file?)"
 # a saobei export (a profile channel) whose period line says yesterday: rejected
 # at that line by the profile's `period` key, the other sources unchanged
 cp "$WORK/ali.zip" "$WORK/multi/20880211096256330156_20260302.csv.zip"
 mv "$WORK/multi/saobei_20260302.csv" "$WORK/saobei.csv"
-run_recon 3 run --config "$conf" --date 2026-03-02 --dry-run --out "$WORK/without-sb"
-others "$WORK/without-sb/2026-03-02" "$WORK/expect-sb"
+night_without sb
 sed 's/\[2026-03-02 00:00:00\]   终止日期：\[2026-03-02 23:59:59\]/[2026-03-01 00:00:00]   终止日期：[2026-03-01 23:59:59]/' \
 	"$WORK/saobei.csv" >"$WORK/multi/saobei_20260302.csv"
 cmp -s "$WORK/saobei.csv" "$WORK/multi/saobei_20260302.csv" && fail "the saobei period was not changed"
-run_recon 3 run --config "$conf" --date 2026-03-02 --dry-run --out "$WORK/wrong-sb"
-expect_line "$WORK/err" "recon: 2026-03-02: [source sb] rejected: saobei_20260302.csv:3: statement is for business date 2026-03-01 (its period line), not 2026-03-02 (wrong file?)"
-same_others "$WORK/wrong-sb/2026-03-02" "$WORK/expect-sb"
+rejected_alone wrong-sb sb "recon: 2026-03-02: [source sb] rejected: saobei_20260302.csv:3: statement is for business date 2026-03-01 (its period line), not 2026-03-02 (wrong file?)"
 cp "$WORK/saobei.csv" "$WORK/multi/saobei_20260302.csv"
 mv "$WORK/multi/20880211096256330156_20260302.csv.zip" "$WORK/ali.zip"
 # 4. The Alipay zip with a forged a_..._业务明细.csv placed before the real one
 # (the first used to win, totals ok): rejected, naming both entries
 cp "$ROOT/fixtures/wrongfile/alipay_forged_detail_20260302.csv.zip" "$WORK/multi/20880211096256330156_20260302.csv.zip"
-run_recon 3 run --config "$conf" --date 2026-03-02 --dry-run --out "$WORK/forged-ali"
-expect_line "$WORK/err" "recon: 2026-03-02: [source ali] rejected: 20880211096256330156_20260302.csv.zip: two detail entries, \"a_20880211096256330156_20260302_业务明细.csv\" and \"20880211096256330156_20260302_业务明细.csv\": which one is the statement is ambiguous"
-same_others "$WORK/forged-ali/2026-03-02" "$WORK/expect-ali"
+rejected_alone forged-ali ali "recon: 2026-03-02: [source ali] rejected: 20880211096256330156_20260302.csv.zip: two detail entries, \"a_20880211096256330156_20260302_业务明细.csv\" and \"20880211096256330156_20260302_业务明细.csv\": which one is the statement is ambiguous"
 # the right files: accepted
 cp "$WORK/ali.zip" "$WORK/multi/20880211096256330156_20260302.csv.zip"
 run_recon 1 run --config "$conf" --date 2026-03-02 --dry-run --out "$WORK/all"

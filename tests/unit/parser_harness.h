@@ -179,6 +179,16 @@ static inline void ph_assert_sums(const rcn_stmt_result *r, long rows, long paym
 	assert_int_equal(r->fee, fee);
 }
 
+/* The file was accepted as this format: its summary was read and its control
+ * totals agree with the rows. */
+static inline void ph_assert_accepted(const rcn_stmt_result *res, const char *format)
+{
+	assert_string_equal(res->format, format);
+	assert_false(res->rejected);
+	assert_true(res->has_summary);
+	assert_true(res->totals_ok);
+}
+
 /* The file was rejected, with this code, for this reason at file:line. */
 static inline void ph_assert_rejected(const rcn_stmt_result *res, rcn_rc code, const char *file, long line,
 				      const char *msg)

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include "test_main.h"
 
 #include <iconv.h>
 #include <stdio.h>
@@ -77,10 +78,7 @@ static void assert_rejected(const rcn_stmt_result *res, rcn_rc code, long line, 
 
 static void check_trade_ok(const rcn_stmt_result *res, const collect *c)
 {
-	assert_string_equal(res->format, "alipay-trade");
-	assert_false(res->rejected);
-	assert_true(res->has_summary);
-	assert_true(res->totals_ok);
+	ph_assert_accepted(res, "alipay-trade");
 	/* amount 128.00 + 35.00 + 100.00 + 0.01; refunds |-128.00| + |-20.00|; fee 0.77 + 0.21 + 0.57 + 0 - 0.77 - 0.12
 	 */
 	ph_assert_sums(res, 6, 4, 2, 26301, 14800, 66000);
@@ -391,10 +389,7 @@ static void test_summary_ok_matches_detail(void **state)
 	rcn_stmt_result res, trade;
 	collect *c = malloc(sizeof(*c));
 	assert_int_equal(parse_fixture(RCN_FMT_ALIPAY_SUMMARY, "summary_ok.csv", &res, c), RCN_OK);
-	assert_string_equal(res.format, "alipay-summary");
-	assert_false(res.rejected);
-	assert_true(res.has_summary);
-	assert_true(res.totals_ok);
+	ph_assert_accepted(&res, "alipay-summary");
 	assert_int_equal(res.rows, 2);
 	assert_int_equal(res.payments, 0);
 	assert_int_equal(c->nrec, 0);
@@ -468,10 +463,7 @@ static void test_account_ok(void **state)
 	rcn_stmt_result res;
 	collect *c = malloc(sizeof(*c));
 	assert_int_equal(parse_fixture(RCN_FMT_ALIPAY_ACCOUNT, "account_ok.csv", &res, c), RCN_OK);
-	assert_string_equal(res.format, "alipay-account");
-	assert_false(res.rejected);
-	assert_true(res.has_summary);
-	assert_true(res.totals_ok);
+	ph_assert_accepted(&res, "alipay-account");
 	assert_int_equal(res.rows, 6);
 	assert_int_equal(res.movements, 6);
 	assert_int_equal(res.payments + res.refunds, 0);
@@ -612,26 +604,9 @@ static void test_trade_memory_flat(void **state)
 #endif
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_trade_memory_flat), /* first: the peak is process-wide */
-		cmocka_unit_test(test_trade_ok),
-		cmocka_unit_test(test_trade_utf8_bom_same_as_gbk),
-		cmocka_unit_test(test_trade_totals_mismatch),
-		cmocka_unit_test(test_trade_no_footer),
-		cmocka_unit_test(test_trade_bad_amount),
-		cmocka_unit_test(test_trade_bad_gbk),
-		cmocka_unit_test(test_trade_utf8_with_gbk_row),
-		cmocka_unit_test(test_trade_edge_rows),
-		cmocka_unit_test(test_trade_period),
-		cmocka_unit_test(test_trade_footer_amount_mismatch),
-		cmocka_unit_test(test_trade_wrong_files),
-		cmocka_unit_test(test_summary_ok_matches_detail),
-		cmocka_unit_test(test_summary_totals_mismatch),
-		cmocka_unit_test(test_summary_edge),
-		cmocka_unit_test(test_account_ok),
-		cmocka_unit_test(test_account_broken),
-	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+/* test_trade_memory_flat first: the peak is process-wide */
+RCN_TEST_MAIN(RCN_UNIT_TESTS(test_trade_memory_flat, test_trade_ok, test_trade_utf8_bom_same_as_gbk,
+			     test_trade_totals_mismatch, test_trade_no_footer, test_trade_bad_amount,
+			     test_trade_bad_gbk, test_trade_utf8_with_gbk_row, test_trade_edge_rows, test_trade_period,
+			     test_trade_footer_amount_mismatch, test_trade_wrong_files, test_summary_ok_matches_detail,
+			     test_summary_totals_mismatch, test_summary_edge, test_account_ok, test_account_broken))

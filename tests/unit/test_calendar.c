@@ -24,12 +24,7 @@ static int load_cn(void **state)
 {
 	rcn_err err;
 	(void)state;
-	if (rcn_calendar_load(&cn, CN_CSV, &err) != RCN_OK) {
-		char buf[1200];
-		fprintf(stderr, "%s\n", rcn_err_format(&err, buf, sizeof(buf)));
-		return -1;
-	}
-	return 0;
+	return tu_setup_loaded(rcn_calendar_load(&cn, CN_CSV, &err), &err);
 }
 
 static int free_cn(void **state)

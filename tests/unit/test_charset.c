@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include "test_main.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -194,12 +195,5 @@ static void test_limit(void **state)
 	assert_string_equal(err.msg, "unsupported encoding 'EBCDIC' (use GBK or UTF-8)");
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_gbk_every_split), cmocka_unit_test(test_utf8_every_split),
-		cmocka_unit_test(test_invalid_gbk),	cmocka_unit_test(test_utf8_validation),
-		cmocka_unit_test(test_field),		cmocka_unit_test(test_limit),
-	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+RCN_TEST_MAIN(RCN_UNIT_TESTS(test_gbk_every_split, test_utf8_every_split, test_invalid_gbk, test_utf8_validation,
+			     test_field, test_limit))

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include "test_main.h"
 #include <stdio.h>
 #include <string.h>
 
@@ -217,12 +218,5 @@ static void test_control_chars(void **state)
 	expect_rows("a\tb,\tc\t\n\"x\r\ny\",z\n", "1:a\tb|\tc\t;2:x\r\ny|z;");
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_plain_lines), cmocka_unit_test(test_quotes_and_bare_cr),
-		cmocka_unit_test(test_long_lines),  cmocka_unit_test(test_line_ends),
-		cmocka_unit_test(test_field_cap),   cmocka_unit_test(test_control_chars),
-	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+RCN_TEST_MAIN(RCN_UNIT_TESTS(test_plain_lines, test_quotes_and_bare_cr, test_long_lines, test_line_ends, test_field_cap,
+			     test_control_chars))

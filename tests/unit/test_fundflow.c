@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include "test_main.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -121,10 +122,7 @@ static void check_fixture(const char *path)
 	rcn_stmt_result res;
 	collect *c = malloc(sizeof(*c));
 	assert_int_equal(parse_path(path, &res, c), RCN_OK);
-	assert_string_equal(res.format, "wechat-fundflow");
-	assert_false(res.rejected);
-	assert_true(res.has_summary);
-	assert_true(res.totals_ok);
+	ph_assert_accepted(&res, "wechat-fundflow");
 	assert_int_equal(res.rows, 3);
 	assert_int_equal(res.movements, 3);
 	assert_int_equal(res.movement_in_fen, 12800);
@@ -220,13 +218,5 @@ static void test_edge_cases(void **state)
 	free(c);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_gunsluo_sample_rejected),
-		cmocka_unit_test(test_fixtures_both_header_widths),
-		cmocka_unit_test(test_trade_bill_refused),
-		cmocka_unit_test(test_edge_cases),
-	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+RCN_TEST_MAIN(RCN_UNIT_TESTS(test_gunsluo_sample_rejected, test_fixtures_both_header_widths, test_trade_bill_refused,
+			     test_edge_cases))

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include "test_main.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -200,10 +201,7 @@ static void test_saobei_good(void **state)
 	outcome o;
 	parse_fixture(&o, prof, "saobei/saobei_20260302.csv", 0);
 	assert_int_equal(o.rc, RCN_OK);
-	assert_string_equal(o.res.format, "profile:saobei");
-	assert_false(o.res.rejected);
-	assert_true(o.res.has_summary);
-	assert_true(o.res.totals_ok);
+	ph_assert_accepted(&o.res, "profile:saobei");
 	/* fee 0.38 + 0.76 + 0 + 0.08 - 0.19 yuan */
 	ph_assert_sums(&o.res, 5, 4, 1, 35000, 5000, 103000);
 	assert_int_equal(o.res.bad_rows, 0);
@@ -571,23 +569,16 @@ static int teardown_both(void **state)
 	return 0;
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_load_shipped),
-		cmocka_unit_test(test_load_errors),
-		cmocka_unit_test(test_load_error_cases),
-		cmocka_unit_test_setup_teardown(test_saobei_good, setup_saobei, teardown_one),
-		cmocka_unit_test_setup_teardown(test_saobei_totals_mismatch, setup_saobei, teardown_one),
-		cmocka_unit_test_setup_teardown(test_saobei_missing_footer, setup_saobei, teardown_one),
-		cmocka_unit_test_setup_teardown(test_saobei_period, setup_saobei, teardown_one),
-		cmocka_unit_test_setup_teardown(test_saobei_bad_row, setup_saobei, teardown_one),
-		cmocka_unit_test_setup_teardown(test_leshua_good, setup_leshua, teardown_one),
-		cmocka_unit_test_setup_teardown(test_leshua_totals_mismatch, setup_leshua, teardown_one),
-		cmocka_unit_test_setup_teardown(test_leshua_missing_footer, setup_leshua, teardown_one),
-		cmocka_unit_test_setup_teardown(test_leshua_bad_row, setup_leshua, teardown_one),
-		cmocka_unit_test_setup_teardown(test_byte_at_a_time, setup_both, teardown_both),
-		cmocka_unit_test(test_edge_cases),
-	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+RCN_TEST_MAIN(cmocka_unit_test(test_load_shipped), cmocka_unit_test(test_load_errors),
+	      cmocka_unit_test(test_load_error_cases),
+	      cmocka_unit_test_setup_teardown(test_saobei_good, setup_saobei, teardown_one),
+	      cmocka_unit_test_setup_teardown(test_saobei_totals_mismatch, setup_saobei, teardown_one),
+	      cmocka_unit_test_setup_teardown(test_saobei_missing_footer, setup_saobei, teardown_one),
+	      cmocka_unit_test_setup_teardown(test_saobei_period, setup_saobei, teardown_one),
+	      cmocka_unit_test_setup_teardown(test_saobei_bad_row, setup_saobei, teardown_one),
+	      cmocka_unit_test_setup_teardown(test_leshua_good, setup_leshua, teardown_one),
+	      cmocka_unit_test_setup_teardown(test_leshua_totals_mismatch, setup_leshua, teardown_one),
+	      cmocka_unit_test_setup_teardown(test_leshua_missing_footer, setup_leshua, teardown_one),
+	      cmocka_unit_test_setup_teardown(test_leshua_bad_row, setup_leshua, teardown_one),
+	      cmocka_unit_test_setup_teardown(test_byte_at_a_time, setup_both, teardown_both),
+	      cmocka_unit_test(test_edge_cases))

@@ -26,14 +26,11 @@ static rcn_settle_rules *shipped;
 static int load_shipped(void **state)
 {
 	rcn_err err;
-	char buf[1200];
 	(void)state;
-	if (rcn_calendar_load(&cn, CALENDAR_CSV, &err) != RCN_OK ||
-	    rcn_settle_rules_load(&shipped, SETTLEMENT, &err) != RCN_OK) {
-		fprintf(stderr, "%s\n", rcn_err_format(&err, buf, sizeof(buf)));
-		return -1;
-	}
-	return 0;
+	rcn_rc rc = rcn_calendar_load(&cn, CALENDAR_CSV, &err);
+	if (rc == RCN_OK)
+		rc = rcn_settle_rules_load(&shipped, SETTLEMENT, &err);
+	return tu_setup_loaded(rc, &err);
 }
 
 static int free_shipped(void **state)

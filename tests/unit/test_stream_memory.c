@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include "test_main.h"
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -83,8 +84,4 @@ static void test_memory_flat(void **state)
 #endif
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {cmocka_unit_test(test_memory_flat)};
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+RCN_TEST_MAIN(cmocka_unit_test(test_memory_flat))

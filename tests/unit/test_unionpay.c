@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include "test_main.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -640,21 +641,6 @@ static void test_memory_flat(void **state)
 	free(sample);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_sample_zm),
-		cmocka_unit_test(test_sample_rd),
-		cmocka_unit_test(test_newer_layout),
-		cmocka_unit_test(test_refunds),
-		cmocka_unit_test(test_year_inference),
-		cmocka_unit_test(test_bad_rows),
-		cmocka_unit_test(test_zme),
-		cmocka_unit_test(test_rd_no_total),
-		cmocka_unit_test(test_rd_does_not_add_up),
-		cmocka_unit_test(test_edges),
-		cmocka_unit_test(test_cancels),
-		cmocka_unit_test(test_memory_flat),
-	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+RCN_TEST_MAIN(RCN_UNIT_TESTS(test_sample_zm, test_sample_rd, test_newer_layout, test_refunds, test_year_inference,
+			     test_bad_rows, test_zme, test_rd_no_total, test_rd_does_not_add_up, test_edges,
+			     test_cancels, test_memory_flat))

@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include "test_main.h"
 
 #include <dirent.h>
 #include <stdio.h>
@@ -331,10 +332,7 @@ static void assert_bill_rejected(const char *s, rcn_rc code, long line, const ch
 
 static void assert_ok_bill1(const rcn_stmt_result *res, const collect *col)
 {
-	assert_string_equal(res->format, "wechat-all");
-	assert_false(res->rejected);
-	assert_true(res->has_summary);
-	assert_true(res->totals_ok);
+	ph_assert_accepted(res, "wechat-all");
 	ph_assert_sums(res, 1, 1, 0, 1230, 0, 7000);
 	assert_int_equal(col->nrec, 1);
 	assert_int_equal(col->nquar, 0);
@@ -668,33 +666,10 @@ static void test_missing_backticks_and_columns_by_name(void **state)
 	assert_int_equal(col.rec[0].rate_ppm, -1); /* no 费率 column */
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_every_sample),
-		cmocka_unit_test(test_sample_gunsluo_records),
-		cmocka_unit_test(test_sample_xjryanse_refund),
-		cmocka_unit_test(test_sample_legacy_and_refund_bill),
-		cmocka_unit_test(test_stmt_errors),
-		cmocka_unit_test(test_lf_ok),
-		cmocka_unit_test(test_crlf),
-		cmocka_unit_test(test_bom_and_no_trailing_newline),
-		cmocka_unit_test(test_blank_lines_skipped),
-		cmocka_unit_test(test_quoted_attach),
-		cmocka_unit_test(test_short_row_quarantined),
-		cmocka_unit_test(test_bad_amount),
-		cmocka_unit_test(test_bad_time),
-		cmocka_unit_test(test_missing_summary),
-		cmocka_unit_test(test_totals_mismatch_amount),
-		cmocka_unit_test(test_empty_day),
-		cmocka_unit_test(test_rows_after_summary),
-		cmocka_unit_test(test_empty_and_unrecognized),
-		cmocka_unit_test(test_html_page),
-		cmocka_unit_test(test_fundflow_rejected),
-		cmocka_unit_test(test_long_row),
-		cmocka_unit_test(test_service_provider),
-		cmocka_unit_test(test_rates_row_by_row),
-		cmocka_unit_test(test_missing_backticks_and_columns_by_name),
-	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+RCN_TEST_MAIN(RCN_UNIT_TESTS(test_every_sample, test_sample_gunsluo_records, test_sample_xjryanse_refund,
+			     test_sample_legacy_and_refund_bill, test_stmt_errors, test_lf_ok, test_crlf,
+			     test_bom_and_no_trailing_newline, test_blank_lines_skipped, test_quoted_attach,
+			     test_short_row_quarantined, test_bad_amount, test_bad_time, test_missing_summary,
+			     test_totals_mismatch_amount, test_empty_day, test_rows_after_summary,
+			     test_empty_and_unrecognized, test_html_page, test_fundflow_rejected, test_long_row,
+			     test_service_provider, test_rates_row_by_row, test_missing_backticks_and_columns_by_name))
