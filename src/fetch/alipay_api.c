@@ -198,13 +198,9 @@ static rcn_rc query(char **url, const rcn_fetch_request *req, const rcn_fetch_se
 	rcn_buf_init(&text, SIZE_MAX);
 	rcn_buf_init(&body, SIZE_MAX);
 	memset(&r, 0, sizeof(r));
-	rcn_rc rc = rcn_key_load_private(&app_key, req->private_key_file, err);
-	if (rc == RCN_OK)
-		rc = rcn_key_load_public(&alipay_key, req->platform_cert_file, err);
-	if (rc) {
-		rcn_gateway_name_source(err, req->source);
+	rcn_rc rc = rcn_gateway_load_keys(req, &app_key, &alipay_key, err);
+	if (rc)
 		goto cleanup;
-	}
 
 	rcn_gateway_shanghai_now(stamp, sizeof(stamp), false);
 	rcn_alipay_query_form(&form, req->app_id, rcn_alipay_bill_type(req->bill), req->day, stamp);

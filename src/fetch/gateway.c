@@ -470,3 +470,11 @@ void rcn_gateway_shanghai_now(char *out, size_t n, bool compact)
 	gmtime_r(&t, &tm);
 	strftime(out, n, compact ? "%Y%m%d%H%M%S" : "%Y-%m-%d %H:%M:%S", &tm);
 }
+
+rcn_rc rcn_gateway_load_keys(const rcn_fetch_request *req, rcn_key **private_key, rcn_key **channel_key, rcn_err *err)
+{
+	rcn_rc rc = rcn_key_load_private(private_key, req->private_key_file, err);
+	if (rc == RCN_OK)
+		rc = rcn_key_load_public(channel_key, req->platform_cert_file, err);
+	return rc ? rcn_gateway_name_source(err, req->source) : RCN_OK;
+}

@@ -9,6 +9,7 @@
 #include "recon/common.h"
 #include "recon/date.h"
 #include "fetch/sign.h"
+#include "recon/fetch.h"
 
 typedef struct {
 	char *key;
@@ -63,6 +64,9 @@ rcn_rc rcn_gateway_fail(rcn_err *err, const char *source, rcn_rc code, const cha
  * merchant_id: "api = NAME needs KEY" for the first one missing. */
 rcn_rc rcn_gateway_require(rcn_err *err, const char *source, const char *api, const char *const *keys,
 			   const char *const *values, size_t n, const char *merchant_id);
+/* The merchant's private key and the channel's public key (or certificate)
+ * a request names; an error says which source and file. */
+rcn_rc rcn_gateway_load_keys(const rcn_fetch_request *req, rcn_key **private_key, rcn_key **channel_key, rcn_err *err);
 /* Now on the channels' clock (Asia/Shanghai, UTC+8 all year):
  * "YYYY-MM-DD HH:MM:SS" (out[20]), or "YYYYMMDDHHMMSS" (out[15]) when compact. */
 void rcn_gateway_shanghai_now(char *out, size_t n, bool compact);

@@ -223,13 +223,9 @@ rcn_rc rcn_api_unionpay(const rcn_fetch_request *req, const rcn_fetch_settings *
 	rcn_date_format(date, req->day);
 	snprintf(out->filename, sizeof(out->filename), "%.200s_%.4s%.2s%.2s.zip", req->merchant_id, date, date + 5,
 		 date + 8);
-	rc = rcn_key_load_private(&merchant_key, req->private_key_file, err);
-	if (rc == RCN_OK)
-		rc = rcn_key_load_public(&unionpay_key, req->platform_cert_file, err);
-	if (rc) {
-		rcn_gateway_name_source(err, req->source);
+	rc = rcn_gateway_load_keys(req, &merchant_key, &unionpay_key, err);
+	if (rc)
 		goto cleanup;
-	}
 
 	rcn_gateway_shanghai_now(stamp, sizeof(stamp), true);
 	rcn_unionpay_request_form(&form, req->merchant_id, req->cert_serial, req->day, stamp);

@@ -51,9 +51,12 @@ static const char *const style =
 	"padding:8px 14px;min-width:120px}.card b{display:block;font-size:22px}\n"
 	"svg text{font-size:12px;font-family:inherit}\n";
 
-static void th(FILE *f, const char *cn, const char *en)
+/* A table's header cells, Chinese above English, and the end of its row. */
+static void header_cells(FILE *f, const char *const cols[][2], size_t n)
 {
-	fprintf(f, "<th>%s<br><span class=\"muted\">%s</span></th>", cn, en);
+	for (size_t i = 0; i < n; i++)
+		fprintf(f, "<th>%s<br><span class=\"muted\">%s</span></th>", cols[i][0], cols[i][1]);
+	fputs("</tr>\n", f);
 }
 
 static void td_text(FILE *f, const char *s)
@@ -114,21 +117,16 @@ static void tally_row(FILE *f, const rcn_tally *t, bool total)
 static void totals_section(FILE *f, const rcn_report_data *d, rcn_tally total[2])
 {
 	fputs("<h2>当日汇总 Totals</h2>\n<table class=\"totals\">\n<tr>", f);
-	th(f, "渠道", "channel");
-	th(f, "商户号", "merchant");
-	th(f, "来源", "side");
-	th(f, "笔数", "rows");
-	th(f, "金额", "amount");
-	th(f, "已匹配", "matched");
-	th(f, "金额", "amount");
-	th(f, "差异", "discrepancies");
-	th(f, "金额", "amount");
-	th(f, "待处理", "pending");
-	th(f, "金额", "amount");
-	th(f, "隔离", "quarantined");
-	th(f, "金额", "amount");
-	th(f, "平衡校验", "balanced: rows = matched + discrepancies + pending + quarantined");
-	fputs("</tr>\n", f);
+	static const char *const totals_cols[][2] = {
+		{"渠道", "channel"}, {"商户号", "merchant"},
+		{"来源", "side"},    {"笔数", "rows"},
+		{"金额", "amount"},  {"已匹配", "matched"},
+		{"金额", "amount"},  {"差异", "discrepancies"},
+		{"金额", "amount"},  {"待处理", "pending"},
+		{"金额", "amount"},  {"隔离", "quarantined"},
+		{"金额", "amount"},  {"平衡校验", "balanced: rows = matched + discrepancies + pending + quarantined"},
+	};
+	header_cells(f, totals_cols, sizeof(totals_cols) / sizeof(totals_cols[0]));
 	for (size_t i = 0; i < d->n_tallies; i++)
 		tally_row(f, &d->tallies[i], false);
 	tally_row(f, &total[0], true);
@@ -195,17 +193,19 @@ static void finding_table(FILE *f, const rcn_report_data *d, rcn_kind k, long co
 	fprintf(f, "<h3 id=\"kind-%s\">%s %s — %ld</h3>\n", rcn_kind_name(k), rcn_kind_name_cn(k), rcn_kind_name(k),
 		count);
 	fprintf(f, "<table class=\"kind\" data-kind=\"%s\" data-count=\"%ld\">\n<tr>", rcn_kind_name(k), count);
-	th(f, "类型", "kind");
-	th(f, "渠道", "channel");
-	th(f, "商户号", "merchant");
-	th(f, "商户订单号", "order_no");
-	th(f, "退款单号", "refund_no");
-	th(f, "原因", "reason");
-	th(f, "账本金额", "ledger amount");
-	th(f, "渠道金额", "channel amount");
-	th(f, "差额", "difference");
-	th(f, "说明", "detail");
-	fputs("</tr>\n", f);
+	static const char *const kind_cols[][2] = {
+		{"类型", "kind"},
+		{"渠道", "channel"},
+		{"商户号", "merchant"},
+		{"商户订单号", "order_no"},
+		{"退款单号", "refund_no"},
+		{"原因", "reason"},
+		{"账本金额", "ledger amount"},
+		{"渠道金额", "channel amount"},
+		{"差额", "difference"},
+		{"说明", "detail"},
+	};
+	header_cells(f, kind_cols, sizeof(kind_cols) / sizeof(kind_cols[0]));
 	for (size_t i = 0; i < d->n_findings && shown < HTML_ROWS_PER_KIND; i++) {
 		const rcn_finding *x = d->findings[i];
 		int64_t diff = 0;
@@ -245,13 +245,11 @@ static void quarantine_section(FILE *f, const rcn_report_data *d)
 	if (d->n_quarantine == 0)
 		return;
 	fprintf(f, "<h2>隔离 Quarantined</h2>\n<table class=\"quarantine\" data-count=\"%zu\">\n<tr>", d->n_quarantine);
-	th(f, "来源", "source");
-	th(f, "文件", "file");
-	th(f, "行", "line");
-	th(f, "原因", "reason");
-	th(f, "笔数", "rows");
-	th(f, "金额", "amount");
-	fputs("</tr>\n", f);
+	static const char *const quarantine_cols[][2] = {
+		{"来源", "source"}, {"文件", "file"}, {"行", "line"},
+		{"原因", "reason"}, {"笔数", "rows"}, {"金额", "amount"},
+	};
+	header_cells(f, quarantine_cols, sizeof(quarantine_cols) / sizeof(quarantine_cols[0]));
 	for (size_t i = 0; i < d->n_quarantine; i++) {
 		const rcn_quarantine_entry *q = &d->quarantine[i];
 		fputs("<tr>", f);

@@ -294,6 +294,25 @@ static void md_cap(rcn_buf *b, size_t max)
 	b->data[keep] = '\0';
 	rcn_buf_append(b, more, sizeof(more) - 1);
 }
+/* The inputs that failed (their verdicts) or, with warnings, the ones that
+ * warned, under a title; nothing when there are none. */
+static void md_inputs(rcn_buf *b, const rcn_alert_summary *s, const char *title, bool warnings)
+{
+	bool first = true;
+	for (size_t i = 0; i < s->n_inputs; i++) {
+		const rcn_run_input *in = &s->inputs[i];
+		if (warnings ? !in->source || !in->warning : !failed_input(in))
+			continue;
+		if (first)
+			rcn_buf_printf(b, "\n**%s**\n", title);
+		first = false;
+		rcn_buf_append(b, "- [source ", 10);
+		md_text(b, in->source);
+		rcn_buf_append(b, "] ", 2);
+		md_text(b, warnings ? in->warning : in->verdict);
+		rcn_buf_append(b, "\n", 1);
+	}
+}
 
 static char *markdown(const digest *d, size_t max)
 {
@@ -330,34 +349,8 @@ static char *markdown(const digest *d, size_t max)
 		rcn_buf_printf(&b, "**: %ld statement rows\n", g->statement_rows);
 		md_kinds(&b, g->kinds);
 	}
-	bool first = true;
-	for (size_t i = 0; i < s->n_inputs; i++) {
-		const rcn_run_input *in = &s->inputs[i];
-		if (!failed_input(in))
-			continue;
-		if (first)
-			rcn_buf_printf(&b, "\n**Files that failed**\n");
-		first = false;
-		rcn_buf_append(&b, "- [source ", 10);
-		md_text(&b, in->source);
-		rcn_buf_append(&b, "] ", 2);
-		md_text(&b, in->verdict);
-		rcn_buf_append(&b, "\n", 1);
-	}
-	first = true;
-	for (size_t i = 0; i < s->n_inputs; i++) {
-		const rcn_run_input *in = &s->inputs[i];
-		if (!in->source || !in->warning)
-			continue;
-		if (first)
-			rcn_buf_printf(&b, "\n**Warnings**\n");
-		first = false;
-		rcn_buf_append(&b, "- [source ", 10);
-		md_text(&b, in->source);
-		rcn_buf_append(&b, "] ", 2);
-		md_text(&b, in->warning);
-		rcn_buf_append(&b, "\n", 1);
-	}
+	md_inputs(&b, s, "Files that failed", false);
+	md_inputs(&b, s, "Warnings", true);
 	if (r->reports_path[0]) {
 		rcn_buf_printf(&b, "\nReports: ");
 		md_text(&b, r->reports_path);
