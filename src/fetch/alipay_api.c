@@ -226,23 +226,10 @@ static rcn_rc query(char **url, const rcn_fetch_request *req, const rcn_fetch_se
 			       .body_len = body.len,
 			       .channel = "alipay",
 			       .what = "Alipay bill query"};
-	rc = rcn_http_send(&hr, &small, &r, err);
-	out->attempts += r.attempts;
-	out->http_status = r.status;
+	rc = rcn_gateway_send(req, &hr, &small, &r, out, err);
 	rcn_http_safe_url(out->safe_url, sizeof(out->safe_url), endpoint);
-	if (rc) {
-		rcn_gateway_name_source(err, req->source);
+	if (rc || (rc = rcn_gateway_expect(req, &r, "Alipay bill query", "the answer", err)))
 		goto cleanup;
-	}
-	if (r.status != 200) {
-		rc = rcn_gateway_fail(err, req->source, RCN_EIO, "Alipay bill query: HTTP %ld", r.status);
-		goto cleanup;
-	}
-	if (rcn_gateway_is_markup(r.body.data, r.body.len)) {
-		rc = rcn_gateway_fail(err, req->source, RCN_EFORMAT,
-				      "Alipay bill query: an HTML page instead of the answer");
-		goto cleanup;
-	}
 	rc = rcn_alipay_read_answer(url, &out->no_bill, r.body.data ? r.body.data : "", r.body.len, alipay_key, err);
 	if (rc)
 		rcn_gateway_name_source(err, req->source);
@@ -266,28 +253,17 @@ static rcn_rc download(const char *url, const rcn_fetch_request *req, const rcn_
 	memset(&r, 0, sizeof(r));
 	rcn_http_safe_url(out->safe_url, sizeof(out->safe_url), url);
 	rcn_http_request hr = {.method = "GET", .url = url, .channel = "alipay", .what = "Alipay bill download"};
-	rcn_rc rc = rcn_http_send(&hr, s, &r, err);
-	out->attempts += r.attempts;
-	out->http_status = r.status;
-	if (rc) {
-		rcn_gateway_name_source(err, req->source);
+	rcn_rc rc = rcn_gateway_send(req, &hr, s, &r, out, err);
+	if (rc)
 		goto cleanup;
-	}
 	if (r.status == 403 || r.status == 404 || r.status == 410) {
 		/* the URL is valid for about 30 s: a slow retry finds it gone */
 		rc = rcn_gateway_fail(err, req->source, RCN_EIO,
 				      "Alipay bill download: HTTP %ld: bill_download_url expired or refused", r.status);
 		goto cleanup;
 	}
-	if (r.status != 200) {
-		rc = rcn_gateway_fail(err, req->source, RCN_EIO, "Alipay bill download: HTTP %ld", r.status);
+	if ((rc = rcn_gateway_expect(req, &r, "Alipay bill download", "the bill", err)))
 		goto cleanup;
-	}
-	if (rcn_gateway_is_markup(r.body.data, r.body.len)) {
-		rc = rcn_gateway_fail(err, req->source, RCN_EFORMAT,
-				      "Alipay bill download: an HTML page instead of the bill");
-		goto cleanup;
-	}
 	if (!rcn_zip_magic(r.body.data, r.body.len)) {
 		rc = rcn_gateway_fail(err, req->source, RCN_EFORMAT, "Alipay bill download: not a zip archive");
 		goto cleanup;

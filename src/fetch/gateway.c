@@ -478,3 +478,23 @@ rcn_rc rcn_gateway_load_keys(const rcn_fetch_request *req, rcn_key **private_key
 		rc = rcn_key_load_public(channel_key, req->platform_cert_file, err);
 	return rc ? rcn_gateway_name_source(err, req->source) : RCN_OK;
 }
+
+rcn_rc rcn_gateway_send(const rcn_fetch_request *req, const rcn_http_request *hr, const rcn_fetch_settings *s,
+			rcn_http_response *r, rcn_api_result *out, rcn_err *err)
+{
+	rcn_rc rc = rcn_http_send(hr, s, r, err);
+	out->attempts += r->attempts;
+	out->http_status = r->status;
+	return rc ? rcn_gateway_name_source(err, req->source) : RCN_OK;
+}
+
+rcn_rc rcn_gateway_expect(const rcn_fetch_request *req, const rcn_http_response *r, const char *what,
+			  const char *instead_of, rcn_err *err)
+{
+	if (r->status != 200)
+		return rcn_gateway_fail(err, req->source, RCN_EIO, "%s: HTTP %ld", what, r->status);
+	if (instead_of && rcn_gateway_is_markup(r->body.data, r->body.len))
+		return rcn_gateway_fail(err, req->source, RCN_EFORMAT, "%s: an HTML page instead of %s", what,
+					instead_of);
+	return RCN_OK;
+}

@@ -9,6 +9,8 @@
 #include "recon/common.h"
 #include "recon/date.h"
 #include "fetch/sign.h"
+#include "fetch/api.h"
+#include "fetch/http.h"
 #include "recon/fetch.h"
 
 typedef struct {
@@ -67,6 +69,14 @@ rcn_rc rcn_gateway_require(rcn_err *err, const char *source, const char *api, co
 /* The merchant's private key and the channel's public key (or certificate)
  * a request names; an error says which source and file. */
 rcn_rc rcn_gateway_load_keys(const rcn_fetch_request *req, rcn_key **private_key, rcn_key **channel_key, rcn_err *err);
+/* Sends hr for req's source: out's attempts (added up) and HTTP status are
+ * set whatever happens; a transport failure names the source. */
+rcn_rc rcn_gateway_send(const rcn_fetch_request *req, const rcn_http_request *hr, const rcn_fetch_settings *s,
+			rcn_http_response *r, rcn_api_result *out, rcn_err *err);
+/* The answer must be a 200 ("WHAT: HTTP N" otherwise) and, when instead_of is
+ * given, not an HTML page ("WHAT: an HTML page instead of INSTEAD_OF"). */
+rcn_rc rcn_gateway_expect(const rcn_fetch_request *req, const rcn_http_response *r, const char *what,
+			  const char *instead_of, rcn_err *err);
 /* Now on the channels' clock (Asia/Shanghai, UTC+8 all year):
  * "YYYY-MM-DD HH:MM:SS" (out[20]), or "YYYYMMDDHHMMSS" (out[15]) when compact. */
 void rcn_gateway_shanghai_now(char *out, size_t n, bool compact);

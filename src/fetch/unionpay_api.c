@@ -252,17 +252,9 @@ rcn_rc rcn_api_unionpay(const rcn_fetch_request *req, const rcn_fetch_settings *
 			       .body_len = body.len,
 			       .channel = "unionpay",
 			       .what = "UnionPay fileTransfer"};
-	rc = rcn_http_send(&hr, s, &r, err);
-	out->attempts = r.attempts;
-	out->http_status = r.status;
-	if (rc) {
-		rcn_gateway_name_source(err, req->source);
+	rc = rcn_gateway_send(req, &hr, s, &r, out, err);
+	if (rc || (rc = rcn_gateway_expect(req, &r, "UnionPay fileTransfer", NULL, err)))
 		goto cleanup;
-	}
-	if (r.status != 200) {
-		rc = rcn_gateway_fail(err, req->source, RCN_EIO, "UnionPay fileTransfer: HTTP %ld", r.status);
-		goto cleanup;
-	}
 	rc = read_answer(&r, &form, unionpay_key, req, s, out, err);
 cleanup:
 	if (rc || out->no_bill) {
