@@ -34,6 +34,17 @@ static rcn_rc check_private_mode(const char *path, const char *what, rcn_err *er
 	return RCN_OK;
 }
 
+/* A key read from path (OpenSSL's error queue cleared), or the message when none was read. */
+static rcn_rc key_of(rcn_key **out, EVP_PKEY *pkey, const char *path, const char *none, rcn_err *err)
+{
+	ERR_clear_error();
+	if (!pkey)
+		return rcn_err_set(err, RCN_EUSAGE, path, 0, "%s", none);
+	*out = rcn_xcalloc(1, sizeof(**out));
+	(*out)->pkey = pkey;
+	return RCN_OK;
+}
+
 rcn_rc rcn_key_load_private(rcn_key **out, const char *path, rcn_err *err)
 {
 	rcn_rc rc = check_private_mode(path, "private key", err);
@@ -44,12 +55,7 @@ rcn_rc rcn_key_load_private(rcn_key **out, const char *path, rcn_err *err)
 		return rcn_err_set(err, RCN_EUSAGE, path, 0, "cannot read private key: %s", strerror(errno));
 	EVP_PKEY *pkey = PEM_read_PrivateKey(f, NULL, NULL, NULL);
 	fclose(f);
-	ERR_clear_error();
-	if (!pkey)
-		return rcn_err_set(err, RCN_EUSAGE, path, 0, "not a PEM private key");
-	*out = rcn_xcalloc(1, sizeof(**out));
-	(*out)->pkey = pkey;
-	return RCN_OK;
+	return key_of(out, pkey, path, "not a PEM private key", err);
 }
 
 rcn_rc rcn_key_load_public_serial(rcn_key **out, char *serial, size_t n, const char *path, rcn_err *err)
@@ -75,12 +81,7 @@ rcn_rc rcn_key_load_public_serial(rcn_key **out, char *serial, size_t n, const c
 		pkey = PEM_read_PUBKEY(f, NULL, NULL, NULL);
 	}
 	fclose(f);
-	ERR_clear_error();
-	if (!pkey)
-		return rcn_err_set(err, RCN_EUSAGE, path, 0, "not a PEM certificate or public key");
-	*out = rcn_xcalloc(1, sizeof(**out));
-	(*out)->pkey = pkey;
-	return RCN_OK;
+	return key_of(out, pkey, path, "not a PEM certificate or public key", err);
 }
 
 rcn_rc rcn_key_load_public(rcn_key **out, const char *path, rcn_err *err)
