@@ -13,6 +13,7 @@ typedef enum {
 	RCN_K_SHORT_PAYMENT,
 	RCN_K_OVERPAYMENT,
 	RCN_K_STATUS_MISMATCH,
+	RCN_K_CURRENCY_MISMATCH, /* a ledger order and its payment in different currencies: never a match */
 	RCN_K_DOUBLE_CHARGE,
 	RCN_K_REFUND_MISMATCH,
 	RCN_K_FEE_MISMATCH,
@@ -75,6 +76,13 @@ typedef struct {
 	int age_days;		/* business date - first_seen */
 	const char *source;	/* "file:line" for channel rows, "ledger_orders" / "ledger_refunds" */
 	const char *detail;
+	/* How to handle it (issue 18), set by the rules after matching from the
+	 * kind's handling rule (rules/handling.csv): the deadline on the
+	 * business-day calendar (0: none), whether it is urgent, and what to do
+	 * in Chinese (NULL or "" until set). */
+	rcn_date due_by;
+	bool urgent;
+	const char *action_cn;
 } rcn_finding;
 
 /* Money moving in or out of the merchant account (fund flow, 账务明细): kept

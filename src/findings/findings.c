@@ -99,6 +99,7 @@ const rcn_finding *rcn_findings_add(rcn_findings *s, const rcn_finding *f)
 	c->trade_time = copy(s, f->trade_time);
 	c->source = copy(s, f->source);
 	c->detail = copy(s, f->detail);
+	c->action_cn = copy(s, f->action_cn);
 	rcn_findings_put(s, c);
 	rcn_findings_flush(s, 1);
 	return c;

@@ -14,7 +14,7 @@ rcn_finding *rcn_m_new_finding(rcn_match *m, rcn_kind kind, const char *reason, 
 	f->reason = reason;
 	f->side = side;
 	f->channel = f->merchant_id = f->order_no = f->refund_no = f->channel_txn_id = f->channel_refund_id = "";
-	f->ledger_status = f->channel_status = f->trade_time = f->source = f->detail = "";
+	f->ledger_status = f->channel_status = f->trade_time = f->source = f->detail = f->action_cn = "";
 	f->first_seen = m->day;
 	rcn_findings_put(m->sink, f);
 	return f;

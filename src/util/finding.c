@@ -5,6 +5,7 @@ static const char *const names[RCN_K__COUNT][2] = {
 	{"SHORT_PAYMENT", "短款"},
 	{"OVERPAYMENT", "长款"},
 	{"STATUS_MISMATCH", "状态不符"},
+	{"CURRENCY_MISMATCH", "币种不符"},
 	{"DOUBLE_CHARGE", "重复扣款"},
 	{"REFUND_MISMATCH", "退款不符"},
 	{"FEE_MISMATCH", "手续费不符"},

@@ -28,7 +28,7 @@ expect_line "$prom" "recon_business_date{date=\"2026-03-02\"} $(($(date -ud 2026
 # the same count per kind as discrepancies.csv, every other kind 0
 csv=$WORK/reports/2026-03-02/discrepancies.csv
 kinds=$(grep -c '^recon_discrepancies_total{kind="' "$prom")
-[ "$kinds" = 11 ] || fail "$kinds discrepancy kinds, expected 11"
+[ "$kinds" = 12 ] || fail "$kinds discrepancy kinds, expected 12 (DESIGN.md §3 and CURRENCY_MISMATCH)"
 sum=0
 while read -r kind n; do
 	want=$(tail -n +2 "$csv" | cut -d, -f2 | grep -cxF "$kind" || true)
