@@ -3,16 +3,19 @@
  * scripts, no external assets — that opens from a file share or a mail
  * attachment. Every number comes from the same data as the CSVs and is
  * written with integer arithmetic only, so a re-run gives the same bytes.
- * data-* attributes carry the raw counts for tests and scrapers. */
+ * data-* attributes carry the raw counts for tests and scrapers.
+ * The page, top to bottom: the banner (what the night could not check),
+ * the cards, the totals (here), the charts (html_charts.c), the note on
+ * difference (here), the trend, the kind tables, settlement and quarantine
+ * (html_tables.c). */
 #include <stdio.h>
 #include <string.h>
 
 #include "recon/match.h"
 #include "recon/money.h"
 #include "recon/report.h"
+#include "report/html_int.h"
 #include "report/report_int.h"
-
-#define TREND_MAX 30
 
 void rcn_html_text(FILE *f, const char *s)
 {
@@ -30,7 +33,7 @@ void rcn_html_text(FILE *f, const char *s)
 	}
 }
 
-static void money(FILE *f, int64_t v, int scale)
+void rcn_html_money(FILE *f, int64_t v, int scale)
 {
 	char buf[64];
 	fputs(rcn_money_format(buf, sizeof(buf), v, scale), f);
@@ -49,33 +52,40 @@ static const char *const style =
 	".problem{border:2px solid #c53030;background:#fff5f5;color:#c53030;font-weight:bold;padding:8px 12px}\n"
 	".cards{display:flex;gap:12px;flex-wrap:wrap}.card{border:1px solid #ccd;border-radius:6px;"
 	"padding:8px 14px;min-width:120px}.card b{display:block;font-size:22px}\n"
-	"svg text{font-size:12px;font-family:inherit}\n";
+	"svg text{font-size:12px;font-family:inherit}\n"
+	".banner{border:3px solid #c53030;background:#c53030;color:#fff;padding:10px 16px;margin:-8px 0 16px;"
+	"font-size:15px}.banner ul{margin:6px 0 0;padding-left:20px}\n"
+	".card.bad{border:2px solid #c53030;background:#fff5f5}.card span{display:block;font-size:12px}\n"
+	"tr.urgent td{background:#fff5f5}.tag{background:#c53030;color:#fff;border-radius:3px;padding:0 4px;"
+	"font-size:12px}\n"
+	"tr.bad td{color:#c53030}.note{border-left:4px solid #2b6cb0;background:#f7fafc;padding:6px 12px;"
+	"font-size:13px}\n";
 
 /* A table's header cells, Chinese above English, and the end of its row. */
-static void header_cells(FILE *f, const char *const cols[][2], size_t n)
+void rcn_html_header(FILE *f, const char *const cols[][2], size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		fprintf(f, "<th>%s<br><span class=\"muted\">%s</span></th>", cols[i][0], cols[i][1]);
 	fputs("</tr>\n", f);
 }
 
-static void td_text(FILE *f, const char *s)
+void rcn_html_td_text(FILE *f, const char *s)
 {
 	fputs("<td>", f);
 	rcn_html_text(f, s);
 	fputs("</td>", f);
 }
 
-static void td_count(FILE *f, long v)
+void rcn_html_td_count(FILE *f, long v)
 {
 	fprintf(f, "<td class=\"n\">%ld</td>", v);
 }
 
-static void td_money(FILE *f, bool has, int64_t v, int scale)
+void rcn_html_td_money(FILE *f, bool has, int64_t v, int scale)
 {
 	fputs("<td class=\"n\">", f);
 	if (has)
-		money(f, v, scale);
+		rcn_html_money(f, v, scale);
 	fputs("</td>", f);
 }
 
@@ -85,7 +95,9 @@ static bool balanced(const rcn_tally *t)
 	       t->amount_in == t->amount_matched + t->amount_discrepancies + t->amount_pending + t->amount_quarantined;
 }
 
-static void tally_row(FILE *f, const rcn_tally *t, bool total)
+/* rejected: whole files rejected or missing, shown against the channel
+ * total's proof: the proof covers only what was read. */
+static void tally_row(FILE *f, const rcn_tally *t, bool total, size_t rejected)
 {
 	bool ch = t->side == RCN_SIDE_CHANNEL;
 	bool ok = balanced(t);
@@ -98,23 +110,27 @@ static void tally_row(FILE *f, const rcn_tally *t, bool total)
 		"data-pending=\"%ld\" data-quarantined=\"%ld\" data-balanced=\"%s\">",
 		ch ? "channel" : "ledger", t->rows_in, t->matched, t->discrepancies, t->pending, t->quarantined,
 		ok ? "yes" : "NO");
-	td_text(f, total ? "合计 total" : t->channel);
-	td_text(f, total ? "" : t->merchant_id);
-	td_text(f, ch ? "渠道对账单 channel" : "商户账本 ledger");
+	rcn_html_td_text(f, total ? "合计 total" : t->channel);
+	rcn_html_td_text(f, total ? "" : t->merchant_id);
+	rcn_html_td_text(f, ch ? "渠道对账单 channel" : "商户账本 ledger");
 	const long rows[] = {t->rows_in, t->matched, t->discrepancies, t->pending, t->quarantined};
 	const int64_t amounts[] = {t->amount_in, t->amount_matched, t->amount_discrepancies, t->amount_pending,
 				   t->amount_quarantined};
 	for (int i = 0; i < 5; i++) {
-		td_count(f, rows[i]);
-		td_money(f, true, amounts[i], RCN_SCALE_FEN);
+		rcn_html_td_count(f, rows[i]);
+		rcn_html_td_money(f, true, amounts[i], RCN_SCALE_FEN);
 	}
 	/* the proof: every row and every fen ends in exactly one place */
-	fprintf(f, "<td class=\"%s\">%s %ld = %ld + %ld + %ld + %ld</td></tr>\n", ok ? "ok" : "bad",
+	fprintf(f, "<td class=\"%s\">%s %ld = %ld + %ld + %ld + %ld", ok && !rejected ? "ok" : "bad",
 		ok ? "✓ 平衡 yes" : "✗ 不平衡 NO", t->rows_in, t->matched, t->discrepancies, t->pending,
 		t->quarantined);
+	if (rejected)
+		fprintf(f, "<br>但 %zu 个对账单文件被拒收或缺失 but %zu statement file(s) rejected or missing",
+			rejected, rejected);
+	fputs("</td></tr>\n", f);
 }
 
-static void totals_section(FILE *f, const rcn_report_data *d, rcn_tally total[2])
+static void totals_section(FILE *f, const rcn_report_data *d, rcn_tally total[2], size_t rejected)
 {
 	fputs("<h2>当日汇总 Totals</h2>\n<table class=\"totals\">\n<tr>", f);
 	static const char *const totals_cols[][2] = {
@@ -122,266 +138,165 @@ static void totals_section(FILE *f, const rcn_report_data *d, rcn_tally total[2]
 		{"来源", "side"},    {"笔数", "rows"},
 		{"金额", "amount"},  {"已匹配", "matched"},
 		{"金额", "amount"},  {"差异", "discrepancies"},
-		{"金额", "amount"},  {"待处理", "pending"},
+		{"金额", "amount"},  {"待核对", "pending"},
 		{"金额", "amount"},  {"隔离", "quarantined"},
 		{"金额", "amount"},  {"平衡校验", "balanced: rows = matched + discrepancies + pending + quarantined"},
 	};
-	header_cells(f, totals_cols, sizeof(totals_cols) / sizeof(totals_cols[0]));
+	rcn_html_header(f, totals_cols, sizeof(totals_cols) / sizeof(totals_cols[0]));
 	for (size_t i = 0; i < d->n_tallies; i++)
-		tally_row(f, &d->tallies[i], false);
-	tally_row(f, &total[0], true);
-	tally_row(f, &total[1], true);
+		tally_row(f, &d->tallies[i], false, 0);
+	tally_row(f, &total[0], true, 0);
+	tally_row(f, &total[1], true, rejected);
 	fputs("</table>\n<p class=\"muted\">金额单位：元 (amounts in yuan)</p>\n", f);
 }
 
-/* Horizontal bars, one per label; values >= 0. */
-static void bar_chart(FILE *f, const char *title, const char *const *labels, const int64_t *values, size_t n,
-		      bool is_money)
+/* What the banner and the quarantine card count. */
+typedef struct {
+	size_t rejected_files; /* quarantine entries of whole files (line 0) */
+	long quarantined_rows; /* channel rows quarantined (rejected files' rows included) */
+	size_t unverified;     /* settlements that could not be checked */
+} night_gaps;
+
+static night_gaps gaps_of(const rcn_report_data *d, const rcn_tally *channel_total)
 {
-	const int label_w = 260, bar_w = 560, row_h = 22, top = 8;
-	int64_t max = 0;
-	for (size_t i = 0; i < n; i++)
-		if (values[i] > max)
-			max = values[i];
-	int height = top * 2 + (int)n * row_h;
-	fprintf(f, "<svg width=\"%d\" height=\"%d\" role=\"img\" aria-label=\"", label_w + bar_w + 120, height);
-	rcn_html_text(f, title);
-	fputs("\">\n", f);
-	for (size_t i = 0; i < n; i++) {
-		int y = top + (int)i * row_h;
-		int w = max > 0 ? (int)(values[i] * bar_w / max) : 0;
-		if (values[i] > 0 && w < 1)
-			w = 1;
-		fprintf(f, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">", label_w - 6, y + 15);
-		rcn_html_text(f, labels[i]);
-		fprintf(f, "</text><rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"%s\"/>", label_w, y + 3, w,
-			row_h - 6, is_money ? "#dd6b20" : "#2b6cb0");
-		fprintf(f, "<text x=\"%d\" y=\"%d\">", label_w + w + 6, y + 15);
-		if (is_money)
-			money(f, values[i], RCN_SCALE_FEN);
-		else
-			fprintf(f, "%lld", (long long)values[i]);
-		fputs("</text>\n", f);
-	}
-	fputs("</svg>\n", f);
+	night_gaps g = {0, channel_total->quarantined, 0};
+	for (size_t i = 0; i < d->n_quarantine; i++)
+		g.rejected_files += d->quarantine[i].line == 0;
+	for (size_t i = 0; i < d->n_settlements; i++)
+		g.unverified += d->settlements[i].status == RCN_SETTLE_UNVERIFIED;
+	return g;
 }
 
-static void charts_section(FILE *f, const long count[RCN_K__COUNT], const int64_t amount[RCN_K__COUNT])
+/* The first thing on the page whenever the night is not whole: a statement
+ * rejected or missing, rows quarantined, something the night could not
+ * check, a settlement that could not be checked. Nobody must miss it. */
+static void banner(FILE *f, const rcn_report_data *d, const night_gaps *g)
 {
-	char labels[RCN_K_PENDING][96];
-	const char *lp[RCN_K_PENDING];
-	int64_t counts[RCN_K_PENDING];
-	for (int k = 0; k < RCN_K_PENDING; k++) {
-		snprintf(labels[k], sizeof(labels[k]), "%s %s", rcn_kind_name_cn((rcn_kind)k),
-			 rcn_kind_name((rcn_kind)k));
-		lp[k] = labels[k];
-		counts[k] = count[k];
-	}
-	fputs("<h2>差异分布 Discrepancies per kind</h2>\n<h3>笔数 Count</h3>\n", f);
-	bar_chart(f, "差异笔数 Discrepancy count per kind", lp, counts, RCN_K_PENDING, false);
-	fputs("<h3>差额绝对值合计（元） Sum of |difference| (yuan)</h3>\n", f);
-	bar_chart(f, "差额 Amount per kind", lp, amount, RCN_K_PENDING, true);
-}
-
-/* A page is for reading: past this many rows of one kind it says how many
- * more there are and where they all are (the CSVs and the workbook). */
-#define HTML_ROWS_PER_KIND 1000
-
-static void finding_table(FILE *f, const rcn_report_data *d, rcn_kind k, long count)
-{
-	long shown = 0;
-	fprintf(f, "<h3 id=\"kind-%s\">%s %s — %ld</h3>\n", rcn_kind_name(k), rcn_kind_name_cn(k), rcn_kind_name(k),
-		count);
-	fprintf(f, "<table class=\"kind\" data-kind=\"%s\" data-count=\"%ld\">\n<tr>", rcn_kind_name(k), count);
-	static const char *const kind_cols[][2] = {
-		{"类型", "kind"},
-		{"渠道", "channel"},
-		{"商户号", "merchant"},
-		{"商户订单号", "order_no"},
-		{"退款单号", "refund_no"},
-		{"原因", "reason"},
-		{"账本金额", "ledger amount"},
-		{"渠道金额", "channel amount"},
-		{"差额", "difference"},
-		{"说明", "detail"},
-	};
-	header_cells(f, kind_cols, sizeof(kind_cols) / sizeof(kind_cols[0]));
-	for (size_t i = 0; i < d->n_findings && shown < HTML_ROWS_PER_KIND; i++) {
-		const rcn_finding *x = d->findings[i];
-		int64_t diff = 0;
-		if (x->kind != k)
-			continue;
-		shown++;
-		fputs("<tr>", f);
-		fputs("<td>", f);
-		rcn_html_text(f, rcn_kind_name_cn(k));
-		fputs("<br><span class=\"muted\">", f);
-		rcn_html_text(f, rcn_kind_name(k));
-		fputs("</span></td>", f);
-		td_text(f, x->channel);
-		td_text(f, x->merchant_id);
-		td_text(f, x->order_no);
-		td_text(f, x->refund_no);
-		td_text(f, x->reason);
-		td_money(f, x->has_ledger_amount, x->ledger_amount, RCN_SCALE_FEN);
-		td_money(f, x->has_channel_amount, x->channel_amount, RCN_SCALE_FEN);
-		bool has_diff = rcn_finding_difference(x, &diff);
-		td_money(f, has_diff, diff, RCN_SCALE_FEN);
-		td_text(f, x->detail);
-		fputs("</tr>\n", f);
-	}
-	if (count > shown)
-		fprintf(f,
-			"<tr class=\"more\" data-more=\"%ld\"><td colspan=\"10\">另有 %ld 条，见 %s 与工作簿 — %ld "
-			"more rows: "
-			"every row is in %s and the workbook</td></tr>\n",
-			count - shown, count - shown, k == RCN_K_PENDING ? "pending.csv" : "discrepancies.csv",
-			count - shown, k == RCN_K_PENDING ? "pending.csv" : "discrepancies.csv");
-	fputs("</table>\n", f);
-}
-
-static void quarantine_section(FILE *f, const rcn_report_data *d)
-{
-	if (d->n_quarantine == 0)
+	if (g->rejected_files == 0 && g->quarantined_rows == 0 && d->n_problems == 0 && g->unverified == 0)
 		return;
-	fprintf(f, "<h2>隔离 Quarantined</h2>\n<table class=\"quarantine\" data-count=\"%zu\">\n<tr>", d->n_quarantine);
-	static const char *const quarantine_cols[][2] = {
-		{"来源", "source"}, {"文件", "file"}, {"行", "line"},
-		{"原因", "reason"}, {"笔数", "rows"}, {"金额", "amount"},
-	};
-	header_cells(f, quarantine_cols, sizeof(quarantine_cols) / sizeof(quarantine_cols[0]));
+	fprintf(f,
+		"<div class=\"banner\" role=\"alert\" data-rejected-files=\"%zu\" data-quarantined-rows=\"%ld\" "
+		"data-problems=\"%zu\" data-unverified-settlements=\"%zu\">\n"
+		"<b>请先处理：本夜对账不完整 Attention: this night's reconciliation is incomplete</b>\n<ul>\n",
+		g->rejected_files, g->quarantined_rows, d->n_problems, g->unverified);
 	for (size_t i = 0; i < d->n_quarantine; i++) {
 		const rcn_quarantine_entry *q = &d->quarantine[i];
-		fputs("<tr>", f);
-		td_text(f, q->source);
-		td_text(f, q->file);
-		if (q->line > 0)
-			td_count(f, q->line);
-		else
-			td_text(f, "整个文件 whole file");
-		td_text(f, q->reason);
-		td_count(f, q->rows);
-		td_money(f, true, q->amount_fen, RCN_SCALE_FEN);
-		fputs("</tr>\n", f);
-	}
-	fputs("</table>\n", f);
-}
-
-/* Columns over the last TREND_MAX dates, one chart per series. */
-static void trend_chart(FILE *f, const char *title, const rcn_trend_point *p, size_t n, bool rows, const char *color)
-{
-	const int left = 50, col_w = 34, plot_h = 160, top = 20, bottom = 70;
-	long max = 0;
-	for (size_t i = 0; i < n; i++) {
-		long v = rows ? p[i].statement_rows : p[i].discrepancies;
-		if (v > max)
-			max = v;
-	}
-	int width = left + (int)n * col_w + 20;
-	fprintf(f, "<h3>%s</h3>\n", title);
-	fprintf(f, "<svg width=\"%d\" height=\"%d\" role=\"img\" aria-label=\"", width < 300 ? 300 : width,
-		top + plot_h + bottom);
-	rcn_html_text(f, title);
-	fputs("\">\n", f);
-	fprintf(f, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#999\"/>\n", left, top + plot_h,
-		left + (int)n * col_w, top + plot_h);
-	fprintf(f, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">%ld</text>\n", left - 4, top + 4, max);
-	fprintf(f, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">0</text>\n", left - 4, top + plot_h + 4);
-	for (size_t i = 0; i < n; i++) {
-		char d[11];
-		long v = rows ? p[i].statement_rows : p[i].discrepancies;
-		int h = max > 0 ? (int)(v * plot_h / max) : 0;
-		if (v > 0 && h < 1)
-			h = 1;
-		int x = left + (int)i * col_w + 4;
-		rcn_date_format(d, p[i].date);
-		fprintf(f,
-			"<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"%s\" data-date=\"%s\" "
-			"data-value=\"%ld\"><title>%s: %ld</title></rect>",
-			x, top + plot_h - h, col_w - 8, h, color, d, v, d, v);
-		fprintf(f, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">%ld</text>", x + (col_w - 8) / 2,
-			top + plot_h - h - 3, v);
-		fprintf(f, "<text transform=\"translate(%d,%d) rotate(-60)\" text-anchor=\"end\">%s</text>\n",
-			x + (col_w - 8) / 2 + 4, top + plot_h + 12, d + 5);
-	}
-	fputs("</svg>\n", f);
-}
-
-static void trend_section(FILE *f, const rcn_report_data *d)
-{
-	if (!d->trend || d->n_trend == 0)
-		return;
-	size_t n = d->n_trend > TREND_MAX ? TREND_MAX : d->n_trend;
-	const rcn_trend_point *p = d->trend + (d->n_trend - n); /* the most recent ones */
-	fprintf(f,
-		"<h2>近 %zu 日趋势 Trend over the last %zu business dates</h2>\n<div class=\"trend\" "
-		"data-points=\"%zu\">\n",
-		n, n, n);
-	trend_chart(f, "差异笔数 Discrepancies", p, n, false, "#c53030");
-	trend_chart(f, "对账单笔数 Statement rows", p, n, true, "#2b6cb0");
-	fputs("</div>\n", f);
-}
-
-static void page(FILE *f, const char *date, const rcn_report_data *d)
-{
-	long count[RCN_K__COUNT] = {0};
-	int64_t amount[RCN_K__COUNT] = {0};
-	for (size_t i = 0; i < d->n_findings; i++) {
-		const rcn_finding *x = d->findings[i];
-		int64_t diff;
-		if ((unsigned)x->kind >= RCN_K__COUNT)
+		if (q->line != 0)
 			continue;
-		count[x->kind]++;
-		if (rcn_finding_difference(x, &diff))
-			amount[x->kind] += diff < 0 ? -diff : diff;
+		fputs("<li>对账单被拒收或缺失 statement rejected or missing: [", f);
+		rcn_html_text(f, q->source);
+		fputs("] ", f);
+		rcn_html_text(f, q->file);
+		fputs(" — ", f);
+		rcn_html_text(f, q->reason);
+		fputs("</li>\n", f);
 	}
-	rcn_tally total[2];
-	rcn_report_totals(total, d);
-	long discrepancies = 0;
-	for (int k = 0; k < RCN_K_PENDING; k++)
-		discrepancies += count[k];
-
-	fputs("<!DOCTYPE html>\n<html lang=\"zh-CN\">\n<head>\n<meta charset=\"utf-8\">\n", f);
-	fprintf(f, "<title>对账报告 Reconciliation report %s</title>\n<style>\n%s</style>\n</head>\n<body>\n", date,
-		style);
-	fprintf(f, "<h1>对账报告 Reconciliation report — %s</h1>\n", date);
-	fputs("<p class=\"muted\">同目录下的 CSV 文件为明细 (details in the CSV files next to this page: "
-	      "discrepancies.csv, pending.csv, summary.csv, settlement.csv, quarantine.csv, notes.csv)</p>\n",
-	      f);
-	/* what the night could not check comes first: nobody must miss it */
+	if (g->quarantined_rows > 0)
+		fprintf(f,
+			"<li>%ld 笔对账单记录被隔离，未参与对账 %ld statement row(s) quarantined, not reconciled "
+			"(见隔离表 see <a href=\"#quarantine\">the quarantine table</a>)</li>\n",
+			g->quarantined_rows, g->quarantined_rows);
 	for (size_t i = 0; i < d->n_problems; i++) {
-		fputs("<p class=\"problem\">问题 Problem: ", f);
+		fputs("<li>未能核对 not checked: ", f);
 		rcn_html_text(f, d->problems[i]);
-		fputs("</p>\n", f);
+		fputs("</li>\n", f);
 	}
-	const rcn_tally *c = &total[1];
+	for (size_t i = 0; i < d->n_settlements; i++) {
+		const rcn_settlement *s = &d->settlements[i];
+		char day[11];
+		if (s->status != RCN_SETTLE_UNVERIFIED)
+			continue;
+		fputs("<li>结算无法核对 settlement not verified: ", f);
+		rcn_html_text(f, s->channel);
+		fputs(" ", f);
+		rcn_html_text(f, s->merchant_id);
+		fprintf(f, " %s — ", rcn_date_format(day, s->business_date));
+		rcn_html_text(f, s->detail);
+		fputs("</li>\n", f);
+	}
+	fputs("</ul>\n</div>\n", f);
+}
+
+static void signed_card(FILE *f, const char *label, const char *attr, int64_t v)
+{
+	fprintf(f, "<div class=\"card\" %s=\"%lld\">%s<b class=\"%s\">%s", attr, (long long)v, label, v ? "bad" : "ok",
+		v > 0 ? "+" : "");
+	rcn_html_money(f, v, RCN_SCALE_FEN);
+	fputs("</b></div>\n", f);
+}
+
+static void cards(FILE *f, const rcn_tally *c, const rcn_html_sums *s, long discrepancies, const night_gaps *g)
+{
+	bool quarantine_bad = g->quarantined_rows > 0 || g->rejected_files > 0;
 	fprintf(f,
 		"<div class=\"cards\">\n<div class=\"card\">对账单笔数 statement rows<b>%ld</b></div>\n"
 		"<div class=\"card\">已匹配 matched<b>%ld</b></div>\n"
 		"<div class=\"card\">差异 discrepancies<b class=\"%s\">%ld</b></div>\n"
-		"<div class=\"card\">待处理 pending<b>%ld</b></div>\n"
-		"<div class=\"card\">隔离 quarantined<b class=\"%s\">%ld</b></div>\n</div>\n",
-		c->rows_in, c->matched, discrepancies ? "bad" : "ok", discrepancies, count[RCN_K_PENDING],
-		c->quarantined ? "bad" : "ok", c->quarantined);
-
-	totals_section(f, d, total);
-	charts_section(f, count, amount);
-	trend_section(f, d);
-
-	fputs("<h2>差异明细 Discrepancies by kind</h2>\n", f);
-	if (discrepancies == 0)
-		fputs("<p class=\"ok\">无差异 No discrepancies.</p>\n", f);
-	for (int k = 0; k < RCN_K_PENDING; k++)
-		if (count[k] > 0)
-			finding_table(f, d, (rcn_kind)k, count[k]);
-	if (count[RCN_K_PENDING] > 0) {
-		fputs("<h2>待处理（挂账，次日继续核对） Pending, carried to the next night</h2>\n", f);
-		finding_table(f, d, RCN_K_PENDING, count[RCN_K_PENDING]);
-	}
-	quarantine_section(f, d);
-	fputs("</body>\n</html>\n", f);
+		"<div class=\"card\">待核对 pending<b>%ld</b></div>\n",
+		c->rows_in, c->matched, discrepancies ? "bad" : "ok", discrepancies, s->count[RCN_K_PENDING]);
+	fprintf(f,
+		"<div class=\"card %s\" data-quarantined-rows=\"%ld\" data-rejected-files=\"%zu\">隔离 quarantined"
+		"<b class=\"%s\">%ld</b>",
+		quarantine_bad ? "bad" : "ok", g->quarantined_rows, g->rejected_files, quarantine_bad ? "bad" : "ok",
+		g->quarantined_rows);
+	if (g->rejected_files)
+		fprintf(f, "<span class=\"bad\">%zu 个文件被拒收或缺失 %zu file(s) rejected or missing</span>",
+			g->rejected_files, g->rejected_files);
+	fputs("</div>\n", f);
+	/* short and over apart, signed: a +30 and a -20 are not 50 */
+	signed_card(f, "短款合计 short payments", "data-short-total", s->negative[RCN_K_SHORT_PAYMENT]);
+	signed_card(f, "长款合计 overpayments", "data-over-total", s->positive[RCN_K_OVERPAYMENT]);
+	fputs("</div>\n", f);
 }
 
+/* What the difference column means, per kind (README.md has the long form). */
+static void difference_note(FILE *f)
+{
+	fputs("<div class=\"note\" id=\"difference-note\"><b>差额的含义 What difference means</b>：渠道 − 账本，"
+	      "按该类型所涉的数量 channel − ledger of the quantity the kind is about; 负数：渠道少于账本 "
+	      "negative: the channel has less.\n<ul>\n"
+	      "<li>短款、长款、状态不符、币种不符、退款不符 SHORT_PAYMENT, OVERPAYMENT, STATUS_MISMATCH, "
+	      "CURRENCY_MISMATCH, REFUND_MISMATCH：渠道收款 − 账本收款 money collected, channel − ledger "
+	      "(只计各方认为已发生的资金 only money each side says moved)</li>\n"
+	      "<li>重复扣款 DOUBLE_CHARGE：多扣的金额 the extra charge</li>\n"
+	      "<li>手续费不符 FEE_MISMATCH：渠道手续费 − 预期手续费 channel fee − expected fee</li>\n"
+	      "<li>结算不符 SETTLEMENT_MISMATCH：到账 − 应结 arrived − expected（未到账为 −应结 missing: "
+	      "−expected）</li>\n"
+	      "<li>解约后扣款、超限扣款、超频扣款 DEBIT_AFTER_TERMINATION, DEBIT_OVER_LIMIT, DEBIT_TOO_FREQUENT："
+	      "扣款金额 the debited amount</li>\n"
+	      "<li>重复记录 DUPLICATE_RECORD：无 none</li>\n</ul></div>\n",
+	      f);
+}
+
+static void page(FILE *f, const char *date, const rcn_report_data *d)
+{
+	rcn_html_sums sums;
+	rcn_html_sums_of(&sums, d);
+	rcn_tally total[2];
+	rcn_report_totals(total, d);
+	night_gaps gaps = gaps_of(d, &total[1]);
+	long discrepancies = 0;
+	for (int k = 0; k < RCN_K_PENDING; k++)
+		discrepancies += sums.count[k];
+
+	fputs("<!DOCTYPE html>\n<html lang=\"zh-CN\">\n<head>\n<meta charset=\"utf-8\">\n", f);
+	fprintf(f, "<title>对账报告 Reconciliation report %s</title>\n<style>\n%s</style>\n</head>\n<body>\n", date,
+		style);
+	banner(f, d, &gaps);
+	fprintf(f, "<h1>对账报告 Reconciliation report — %s</h1>\n", date);
+	fputs("<p class=\"muted\">同目录下的 CSV 文件为明细 (details in the CSV files next to this page: "
+	      "discrepancies.csv, pending.csv, summary.csv, settlement.csv, quarantine.csv, notes.csv)</p>\n",
+	      f);
+	cards(f, &total[1], &sums, discrepancies, &gaps);
+	totals_section(f, d, total, gaps.rejected_files);
+	rcn_html_charts(f, d, &sums);
+	difference_note(f);
+	rcn_html_trend(f, d);
+	rcn_html_kind_tables(f, d, sums.count);
+	rcn_html_settlements(f, d);
+	rcn_html_quarantine(f, d);
+	fputs("</body>\n</html>\n", f);
+}
 typedef struct {
 	const char *date;
 	const rcn_report_data *data;

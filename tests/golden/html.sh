@@ -2,7 +2,37 @@
 # references), the kind tables and totals agree with discrepancies.csv,
 # pending.csv and summary.csv, identical bytes on a re-run, crafted text
 # escaped, and (when Chromium is installed) a real headless screenshot.
+# Issue 18: read back through headless Chromium (its DOM), a night with a
+# missing statement opens with a red banner naming it and a quarantine card
+# that is not green; a known finding's row shows its transaction id,
+# statuses, fees, trade time and source; short and over are charted apart,
+# signed; a settlement night has its settlement section.
 source "$(dirname "$0")/lib.sh"
+
+CHROMIUM=$(command -v chromium || command -v chromium-browser || true)
+# dom PAGE OUT: the page as headless Chromium parsed it (its serialised DOM),
+# or the file itself when Chromium is not installed.
+dom() {
+	if [ -n "$CHROMIUM" ]; then
+		timeout 120 "$CHROMIUM" --headless --no-sandbox --disable-gpu --disable-background-networking \
+			--disable-component-update --disable-sync --no-first-run --user-data-dir="$WORK/chrome" \
+			--dump-dom "file://$1" >"$2" 2>"$WORK/chrome-dom.log" || fail "chromium --dump-dom $1 failed"
+	else
+		cp "$1" "$2"
+	fi
+}
+# has FILE TEXT... / has_not FILE TEXT...: each TEXT is (is not) in FILE.
+has() {
+	local f=$1 t
+	shift
+	for t in "$@"; do grep -qF -- "$t" "$f" || fail "$f lacks: $t"; done
+}
+has_not() {
+	local f=$1 t
+	shift
+	for t in "$@"; do grep -qF -- "$t" "$f" && fail "$f has: $t"; done
+	return 0
+}
 
 demo_night golden_html
 
@@ -34,7 +64,7 @@ got_tables=$(grep -o 'data-kind="[A-Z_]*" data-count="[0-9]*"' "$PAGE" | wc -l)
 
 # the table rows themselves: as many <tr> in each kind table as CSV rows
 csv_rows=$(($(tail -n +2 "$DIR/discrepancies.csv" | wc -l) + $(tail -n +2 "$DIR/pending.csv" | wc -l)))
-page_rows=$(awk '/<table class="kind"/{t=1} t && /^<tr><td>/{n++} /<\/table>/{t=0} END{print n+0}' "$PAGE")
+page_rows=$(awk '/<table class="kind"/{t=1} t && /^<tr( class="urgent")? data-urgent="(yes|no)"><td>/{n++} /<\/table>/{t=0} END{print n+0}' "$PAGE")
 [ "$page_rows" = "$csv_rows" ] || fail "kind tables have $page_rows rows, discrepancies.csv + pending.csv $csv_rows"
 
 # every summary.csv row (per channel/merchant/side and the * totals) is on the page with the same numbers
@@ -72,8 +102,75 @@ else
 	fail "no index.html for the hostile statement; stderr: $(cat "$WORK/err")"
 fi
 
+
+# the demo night read back through Chromium: the columns a clerk looks a row
+# up with, exact for known findings; short and over charted apart and signed
+dom "$PAGE" "$WORK/dom.html"
+has "$WORK/dom.html" '渠道交易号<br><span class="muted">channel_txn_id</span>' \
+	'处理期限<br><span class="muted">due_by</span>' '处理建议<br><span class="muted">action</span>' \
+	'来源<br><span class="muted">source</span>' '交易时间<br><span class="muted">trade_time</span>' \
+	'<td>DEMO-P008</td><td></td><td>4200001234202603021000000008</td><td>rate</td><td>PAID</td><td>SUCCESS</td><td class="n">200.00</td><td class="n">200.00</td>' \
+	'<td class="n">1.20000</td><td class="n">2.00000</td><td>2026-03-02 13:14:15</td>' \
+	'<td>wechat_1900000109_20260302.csv:11</td><td>fee_rate 0.6000%</td></tr>' \
+	'<td>DEMO-P002</td><td></td><td>4200001234202603021000000002</td><td>amount</td><td>PAID</td><td>SUCCESS</td><td class="n">55.00</td><td class="n">50.00</td><td class="n">-5.00</td><td>2026-03-02 09:40:11</td>' \
+	'<td>wechat_1900000109_20260302.csv:3</td><td></td></tr>' \
+	'data-short-total="-500"' '短款合计 short payments<b class="bad">-5.00</b>' \
+	'data-over-total="1000"' '长款合计 overpayments<b class="bad">+10.00</b>' \
+	'data-kind="STATUS_MISMATCH" data-series="negative" data-value="-2000"' \
+	'data-kind="STATUS_MISMATCH" data-series="positive" data-value="3000"' \
+	'data-series="expected" data-value="292000"' 'data-series="charged" data-value="372000"' \
+	'id="difference-note"' '<table class="settlement" data-count="1">' \
+	'<td class="bad">无法核对<br><span class="muted">unverified</span></td>'
+has_not "$WORK/dom.html" '|difference|'
+# the demo's settlement has no fund flow to check it against: the banner says so, first thing
+grep -A1 -F '<body>' "$WORK/dom.html" | grep -qF '<div class="banner" role="alert"' ||
+	fail "the unverified settlement's banner is not the first thing on the page"
+has "$WORK/dom.html" 'data-unverified-settlements="1"' '结算无法核对 settlement not verified' \
+	'<div class="card ok" data-quarantined-rows="0" data-rejected-files="0">'
+
+# a statement that is not there: the banner names it, the quarantine card
+# and the channel total's proof are not green
+mkdir -p "$WORK/missing"
+cp "$WORK"/wechat_* "$WORK/missing/"
+{
+	sed -e 's#^reports = .*#reports = reports#' -e 's#^spool = .*#spool = spool#' "$ROOT/fixtures/demo/recon.conf"
+	printf '\n[source wx-late]\nchannel = wechat\nmerchant_id = 1900000999\nlocation = late/{yyyy-mm-dd}.csv.gz\n'
+} >"$WORK/missing/recon.conf"
+fresh_db golden_html_missing
+load_ledger "$ROOT/fixtures/demo"
+run_recon 3 run --config "$WORK/missing/recon.conf" --date 2026-03-02
+dom "$WORK/missing/reports/2026-03-02/index.html" "$WORK/dom-missing.html"
+grep -A1 -F '<body>' "$WORK/dom-missing.html" | grep -qF '<div class="banner" role="alert" data-rejected-files="1"' ||
+	fail "a night with a missing statement does not open with the banner"
+has "$WORK/dom-missing.html" '对账单被拒收或缺失 statement rejected or missing' 'wx-late' \
+	'late/2026-03-02.csv.gz: cannot open: No such file or directory' \
+	'<div class="card bad" data-quarantined-rows="0" data-rejected-files="1">' \
+	'1 个文件被拒收或缺失 1 file(s) rejected or missing' \
+	'data-side="channel" data-rows="18" data-matched="7" data-discrepancies="10" data-pending="1" data-quarantined="0" data-balanced="yes"><td>合计 total</td>'
+has_not "$WORK/dom-missing.html" '<div class="card ok" data-quarantined-rows'
+grep -F 'data-channel="*" data-merchant="*" data-side="channel"' "$WORK/dom-missing.html" | grep -qF '<td class="bad">✓ 平衡 yes' ||
+	fail "the channel total's proof is green although a statement is missing"
+
+# a settlement night: the settlement section lists the day's and the earlier
+# settlements checked today, status in Chinese; nothing unchecked: no banner
+mkdir -p "$WORK/settle"
+cp "$ROOT"/fixtures/settle/* "$WORK/settle/"
+fresh_db golden_html_settle
+load_ledger "$ROOT/fixtures/settle"
+run_recon 0 run --config "$WORK/settle/recon.conf" --date 2026-03-02
+dom "$WORK/settle/reports/2026-03-02/index.html" "$WORK/dom-settle1.html"
+has "$WORK/dom-settle1.html" '<table class="settlement" data-count="1">' \
+	'<td>待到账<br><span class="muted">due</span></td>'
+has_not "$WORK/dom-settle1.html" 'class="banner"'
+run_recon 0 run --config "$WORK/settle/recon.conf" --date 2026-03-03
+run_recon 1 run --config "$WORK/settle/recon.conf" --date 2026-03-04
+dom "$WORK/settle/reports/2026-03-04/index.html" "$WORK/dom-settle.html"
+has "$WORK/dom-settle.html" '<h2>结算 Settlement</h2>' '<table class="settlement" data-count="2">' \
+	'<tr data-status="late"><td>2026-03-02</td><td>wechat</td><td>1900000109</td><td>T+1</td><td class="n">150.00</td><td class="n">0.00</td><td class="n">0.90000</td><td class="n">149.10</td><td>2026-03-03</td><td class="bad">延迟到账<br><span class="muted">late</span></td><td class="n">149.10</td><td>2026-03-04</td>' \
+	'<tr data-status="settled"><td>2026-03-03</td>' '<td class="ok">已到账<br><span class="muted">settled</span></td>'
+has_not "$WORK/dom-settle.html" 'class="banner"'
+
 # real headless Chromium: the page renders to a non-trivial screenshot
-CHROMIUM=$(command -v chromium || command -v chromium-browser || true)
 if [ -n "$CHROMIUM" ]; then
 	timeout 120 "$CHROMIUM" --headless --no-sandbox --disable-gpu --disable-background-networking \
 		--disable-component-update --disable-sync --no-first-run --user-data-dir="$WORK/chrome" \

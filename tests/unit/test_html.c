@@ -159,10 +159,180 @@ static void test_long_kind(void **state)
 	assert_non_null(strstr(a, "<td>ORD-0999</td>"));
 	assert_null(strstr(a, "<td>ORD-1000</td>"));
 	assert_non_null(strstr(a,
-			       "<tr class=\"more\" data-more=\"3\"><td colspan=\"10\">另有 3 条，见 discrepancies.csv "
+			       "<tr class=\"more\" data-more=\"3\"><td colspan=\"19\">另有 3 条，见 discrepancies.csv "
 			       "与工作簿 — 3 more rows: every row is in discrepancies.csv and the workbook</td></tr>"));
 	free(a);
 }
 
+/* What the night could not check comes first, in a red banner, and the
+ * quarantine card is not green when a whole file was rejected or is missing
+ * (even one with no rows); a night with nothing of the sort has no banner. */
+static void test_banner(void **state)
+{
+	(void)state;
+	rcn_quarantine_entry q[2] = {
+		{.source = "wx-late",
+		 .file = "late/2026-03-02.csv.gz",
+		 .line = 0,
+		 .reason = "late/2026-03-02.csv.gz: cannot open: No such file or directory"},
+		{.source = "wx-main", .file = "a.csv", .line = 7, .reason = "bad <amount>", .rows = 1}};
+	rcn_tally t = {.channel = "wechat", .merchant_id = "1900000999", .side = RCN_SIDE_CHANNEL};
+	rcn_report_data d = {.tallies = &t, .n_tallies = 1, .quarantine = q, .n_quarantine = 1};
+	char *a = render(&d);
+	TU_HAS_ALL(a,
+		   "<body>\n<div class=\"banner\" role=\"alert\" data-rejected-files=\"1\" data-quarantined-rows=\"0\"",
+		   "对账单被拒收或缺失 statement rejected or missing", "wx-late", "late/2026-03-02.csv.gz",
+		   "cannot open: No such file or directory",
+		   "<div class=\"card bad\" data-quarantined-rows=\"0\" data-rejected-files=\"1\">",
+		   "1 个文件被拒收或缺失 1 file(s) rejected or missing");
+	TU_HAS_NONE(a, "<div class=\"card ok\" data-quarantined-rows");
+	free(a);
+
+	/* a quarantined row, a problem and an unverified settlement: each named */
+	const char *problems[] = {"no business-day calendar for 2027"};
+	rcn_settlement s = {.channel = "wechat",
+			    .merchant_id = "1900000109",
+			    .cycle = "T+1",
+			    .business_date = 20514,
+			    .status = RCN_SETTLE_UNVERIFIED,
+			    .detail = "no fund-flow statement of this account is configured"};
+	d.quarantine = q + 1;
+	d.problems = problems;
+	d.n_problems = 1;
+	d.settlements = &s;
+	d.n_settlements = 1;
+	t.quarantined = 1;
+	a = render(&d);
+	TU_HAS_ALL(a, "<body>\n<div class=\"banner\"", "data-quarantined-rows=\"1\"", "data-problems=\"1\"",
+		   "data-unverified-settlements=\"1\"", "no business-day calendar for 2027",
+		   "结算无法核对 settlement not verified", "no fund-flow statement of this account is configured",
+		   "bad &lt;amount&gt;");
+	free(a);
+
+	/* nothing rejected, quarantined, unchecked or unverified: no banner, green card */
+	s.status = RCN_SETTLE_DUE;
+	d.quarantine = NULL;
+	d.n_quarantine = 0;
+	d.n_problems = 0;
+	t.quarantined = 0;
+	a = render(&d);
+	TU_HAS_NONE(a, "class=\"banner\"", "<div class=\"card bad\" data-quarantined-rows");
+	TU_HAS_ALL(a, "<div class=\"card ok\" data-quarantined-rows=\"0\" data-rejected-files=\"0\">");
+	free(a);
+}
+
+/* A finding's row says where to look it up and what to do: channel
+ * transaction id, both statuses, fees (in the fee table), trade time,
+ * due_by, action and source; an urgent one is marked. */
+static void test_columns(void **state)
+{
+	(void)state;
+	rcn_finding f[2] = {finding(RCN_K_FEE_MISMATCH, "DEMO-P008", 20000, 20000),
+			    finding(RCN_K_DOUBLE_CHARGE, "DEMO-P006", 4000, 4000)};
+	f[0].channel_txn_id = "4200001234202603021000000008";
+	f[0].has_expected_fee = f[0].has_channel_fee = true;
+	f[0].expected_fee = 120000;
+	f[0].channel_fee = 200000;
+	f[0].trade_time = "2026-03-02 13:14:15";
+	f[0].source = "wechat_1900000109_20260302.csv:11";
+	f[1].channel_txn_id = "4200001234202603021000000062";
+	f[1].due_by = 20514; /* 2026-03-02 */
+	f[1].urgent = true;
+	f[1].action_cn = "立即退还重复扣款 <X>";
+	const rcn_finding *fp[2] = {&f[0], &f[1]};
+	rcn_report_data d = {.findings = fp, .n_findings = 2};
+	char *a = render(&d);
+	TU_HAS_ALL(
+		a, "<th>渠道交易号<br><span class=\"muted\">channel_txn_id</span></th>",
+		"<th>处理期限<br><span class=\"muted\">due_by</span></th>",
+		"<th>处理建议<br><span class=\"muted\">action</span></th>",
+		"<th>预期手续费<br><span class=\"muted\">expected fee</span></th>",
+		"<tr data-urgent=\"no\"><td>手续费不符<br><span class=\"muted\">FEE_MISMATCH</span></td><td>wechat</td>"
+		"<td>1900000109</td><td>DEMO-P008</td><td></td><td>4200001234202603021000000008</td>"
+		"<td>amount differs</td><td>PAID</td><td>SUCCESS</td><td class=\"n\">200.00</td>"
+		"<td class=\"n\">200.00</td>", /* the difference between: rcn_finding_difference's */
+		"<td class=\"n\">1.20000</td>"
+		"<td class=\"n\">2.00000</td><td>2026-03-02 13:14:15</td><td></td><td></td>"
+		"<td>wechat_1900000109_20260302.csv:11</td>",
+		"<tr class=\"urgent\" data-urgent=\"yes\"><td>重复扣款<br><span class=\"muted\">DOUBLE_CHARGE</span>"
+		"<br><span class=\"tag\">紧急 urgent</span></td>",
+		"<td>4200001234202603021000000062</td>", "<td>2026-03-02</td><td>立即退还重复扣款 &lt;X&gt;</td>");
+	free(a);
+}
+
+/* Short and over apart, signed: +30 and -20 are never 50; fees expected
+ * against charged; the definition of difference is on the page. */
+static void test_signed(void **state)
+{
+	(void)state;
+	rcn_finding f[5] = {finding(RCN_K_SHORT_PAYMENT, "S1", 10000, 9000),
+			    finding(RCN_K_SHORT_PAYMENT, "S2", 5100, 5050), finding(RCN_K_OVERPAYMENT, "O1", 100, 300),
+			    finding(RCN_K_STATUS_MISMATCH, "T1", 3000, 6000),
+			    finding(RCN_K_STATUS_MISMATCH, "T2", 4000, 2000)};
+	const rcn_finding *fp[5] = {&f[0], &f[1], &f[2], &f[3], &f[4]};
+	rcn_tally t = {.channel = "wechat",
+		       .merchant_id = "1900000109",
+		       .side = RCN_SIDE_CHANNEL,
+		       .has_expected_fee = true,
+		       .expected_fee = 292000,
+		       .channel_fee = 372000};
+	rcn_report_data d = {.findings = fp, .n_findings = 5, .tallies = &t, .n_tallies = 1};
+	char *a = render(&d);
+	TU_HAS_ALL(a, "data-short-total=\"-1050\"", "短款合计 short payments<b class=\"bad\">-10.50</b>",
+		   "data-over-total=\"200\"", "长款合计 overpayments<b class=\"bad\">+2.00</b>",
+		   "data-kind=\"SHORT_PAYMENT\" data-series=\"negative\" data-value=\"-1050\"",
+		   "data-kind=\"OVERPAYMENT\" data-series=\"positive\" data-value=\"200\"",
+		   "data-kind=\"STATUS_MISMATCH\" data-series=\"negative\" data-value=\"-2000\"",
+		   "data-kind=\"STATUS_MISMATCH\" data-series=\"positive\" data-value=\"3000\"",
+		   "data-series=\"expected\" data-value=\"292000\"", "data-series=\"charged\" data-value=\"372000\"",
+		   "id=\"difference-note\"", "手续费不符 FEE_MISMATCH：渠道手续费 − 预期手续费",
+		   "结算不符 SETTLEMENT_MISMATCH：到账 − 应结");
+	TU_HAS_NONE(a, "|difference|", "50.00");
+	free(a);
+}
+
+/* The settlement section: every settlement of the report, status in Chinese. */
+static void test_settlement(void **state)
+{
+	(void)state;
+	rcn_settlement s[2] = {{.channel = "wechat",
+				.merchant_id = "1900000109",
+				.cycle = "T+1",
+				.business_date = 20514,
+				.due_date = 20515,
+				.amount = {15000, 0, 90000, 14910},
+				.status = RCN_SETTLE_LATE,
+				.has_settled = true,
+				.settled_fen = 14910,
+				.settled_on = 20516,
+				.detail = "due 2026-03-03, arrived 1 day(s) late"},
+			       {.channel = "wechat",
+				.merchant_id = "1900000109",
+				.cycle = "T+1",
+				.business_date = 20515,
+				.due_date = 20516,
+				.amount = {2000, 0, 12000, 1988},
+				.status = RCN_SETTLE_AMOUNT,
+				.has_settled = true,
+				.settled_fen = 1900,
+				.settled_on = 20516}};
+	rcn_report_data d = {.settlements = s, .n_settlements = 2};
+	char *a = render(&d);
+	TU_HAS_ALL(a, "<table class=\"settlement\" data-count=\"2\">",
+		   "<tr data-status=\"late\"><td>2026-03-02</td><td>wechat</td><td>1900000109</td><td>T+1</td>"
+		   "<td class=\"n\">150.00</td><td class=\"n\">0.00</td><td class=\"n\">0.90000</td>"
+		   "<td class=\"n\">149.10</td><td>2026-03-03</td><td class=\"bad\">延迟到账<br><span "
+		   "class=\"muted\">late</span></td><td class=\"n\">149.10</td><td>2026-03-04</td>"
+		   "<td class=\"n\">0.00</td><td>due 2026-03-03, arrived 1 day(s) late</td></tr>",
+		   "<tr data-status=\"amount\">", "金额不符<br><span class=\"muted\">amount</span>",
+		   "<td class=\"n\">-0.88</td>");
+	free(a);
+	d.n_settlements = 0;
+	a = render(&d);
+	TU_HAS_ALL(a, "<table class=\"settlement\" data-count=\"0\">");
+	free(a);
+}
+
 RCN_TEST_MAIN(cmocka_unit_test(test_escape), cmocka_unit_test(test_page), cmocka_unit_test(test_long_kind),
-	      cmocka_unit_test(test_empty))
+	      cmocka_unit_test(test_empty), cmocka_unit_test(test_banner), cmocka_unit_test(test_columns),
+	      cmocka_unit_test(test_signed), cmocka_unit_test(test_settlement))
