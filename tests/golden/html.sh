@@ -21,6 +21,44 @@ dom() {
 		cp "$1" "$2"
 	fi
 }
+# red_top PAGE: the share (percent) of the top 60 pixel rows of the page as
+# Chromium renders it (1200 px wide) painted the banner's red, #c53030.
+red_top() {
+	timeout 120 "$CHROMIUM" --headless --no-sandbox --disable-gpu --disable-background-networking \
+		--disable-component-update --disable-sync --no-first-run --user-data-dir="$WORK/chrome" \
+		--screenshot="$WORK/top.png" --window-size=1200,300 "file://$1" >"$WORK/chrome-top.log" 2>&1 ||
+		{ fail "chromium --screenshot $1 failed"; echo 0; return; }
+	python3 - "$WORK/top.png" <<'PY'
+import struct, sys, zlib
+data = open(sys.argv[1], "rb").read()
+pos, idat, w = 8, b"", 0
+while pos < len(data):
+    n, kind = struct.unpack(">I4s", data[pos:pos + 8])
+    body = data[pos + 8:pos + 8 + n]
+    if kind == b"IHDR":
+        w, h, depth, ctype = struct.unpack(">IIBB", body[:10])
+        bpp = {2: 3, 6: 4}[ctype]
+    elif kind == b"IDAT":
+        idat += body
+    pos += 12 + n
+raw, stride, prev, red, total = zlib.decompress(idat), w * bpp, None, 0, 0
+for y in range(60):
+    line = raw[y * (stride + 1):(y + 1) * (stride + 1)]
+    ft, cur = line[0], bytearray(line[1:])
+    for i in range(stride):
+        a = cur[i - bpp] if i >= bpp else 0
+        b = prev[i] if prev else 0
+        c = prev[i - bpp] if prev and i >= bpp else 0
+        p = a + b - c
+        pred = [0, a, b, (a + b) // 2, a if abs(p - a) <= abs(p - b) and abs(p - a) <= abs(p - c) else (b if abs(p - b) <= abs(p - c) else c)][ft]
+        cur[i] = (cur[i] + pred) & 255
+    prev = cur
+    for x in range(0, stride, bpp):
+        total += 1
+        red += tuple(cur[x:x + 3]) == (0xC5, 0x30, 0x30)
+print(red * 100 // total)
+PY
+}
 # has FILE TEXT... / has_not FILE TEXT...: each TEXT is (is not) in FILE.
 has() {
 	local f=$1 t
@@ -148,6 +186,10 @@ has "$WORK/dom-missing.html" '对账单被拒收或缺失 statement rejected or 
 	'1 个文件被拒收或缺失 1 file(s) rejected or missing' \
 	'data-side="channel" data-rows="18" data-matched="7" data-discrepancies="10" data-pending="1" data-quarantined="0" data-balanced="yes"><td>合计 total</td>'
 has_not "$WORK/dom-missing.html" '<div class="card ok" data-quarantined-rows'
+if [ -n "$CHROMIUM" ]; then # rendered: the top of the page is the red banner
+	red=$(red_top "$WORK/missing/reports/2026-03-02/index.html")
+	[ "$red" -ge 30 ] || fail "the top of the rendered page is $red% banner red, want at least 30%"
+fi
 grep -F 'data-channel="*" data-merchant="*" data-side="channel"' "$WORK/dom-missing.html" | grep -qF '<td class="bad">✓ 平衡 yes' ||
 	fail "the channel total's proof is green although a statement is missing"
 
@@ -162,6 +204,10 @@ dom "$WORK/settle/reports/2026-03-02/index.html" "$WORK/dom-settle1.html"
 has "$WORK/dom-settle1.html" '<table class="settlement" data-count="1">' \
 	'<td>待到账<br><span class="muted">due</span></td>'
 has_not "$WORK/dom-settle1.html" 'class="banner"'
+if [ -n "$CHROMIUM" ]; then
+	red=$(red_top "$WORK/settle/reports/2026-03-02/index.html")
+	[ "$red" = 0 ] || fail "the top of a night without a banner is $red% banner red"
+fi
 run_recon 0 run --config "$WORK/settle/recon.conf" --date 2026-03-03
 run_recon 1 run --config "$WORK/settle/recon.conf" --date 2026-03-04
 dom "$WORK/settle/reports/2026-03-04/index.html" "$WORK/dom-settle.html"
