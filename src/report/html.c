@@ -49,7 +49,7 @@ static const char *const style =
 	"th{background:#edf2f7}td.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}\n"
 	"tr.total td{font-weight:bold;background:#f7fafc}\n"
 	".ok{color:#276749}.bad{color:#c53030;font-weight:bold}.muted{color:#718096;font-size:12px}\n"
-	".problem{border:2px solid #c53030;background:#fff5f5;color:#c53030;font-weight:bold;padding:8px 12px}\n"
+	".problem{font-weight:bold}\n"
 	".cards{display:flex;gap:12px;flex-wrap:wrap}.card{border:1px solid #ccd;border-radius:6px;"
 	"padding:8px 14px;min-width:120px}.card b{display:block;font-size:22px}\n"
 	"svg text{font-size:12px;font-family:inherit}\n"
@@ -197,7 +197,7 @@ static void banner(FILE *f, const rcn_report_data *d, const night_gaps *g)
 			"(见隔离表 see <a href=\"#quarantine\">the quarantine table</a>)</li>\n",
 			g->quarantined_rows, g->quarantined_rows);
 	for (size_t i = 0; i < d->n_problems; i++) {
-		fputs("<li>未能核对 not checked: ", f);
+		fputs("<li class=\"problem\">问题 Problem: ", f);
 		rcn_html_text(f, d->problems[i]);
 		fputs("</li>\n", f);
 	}

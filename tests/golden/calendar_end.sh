@@ -43,8 +43,10 @@ problem="the business-day calendar ends 2026-12-31: 1 settlement(s) of this date
 expect_line err "recon: 2026-12-31: PROBLEM: $problem"
 grep -q '^recon_problems 1$' metrics.prom || fail "12-31: metrics: $(grep problems metrics.prom)"
 grep -q '^recon_settlements_beyond_calendar 1$' metrics.prom || fail "12-31: no beyond-calendar count"
-grep -qF "<p class=\"problem\">问题 Problem: ${problem//\'/\&#39;}</p>" reports/2026-12-31/index.html ||
+grep -qF "<li class=\"problem\">问题 Problem: ${problem//\'/\&#39;}</li>" reports/2026-12-31/index.html ||
 	fail "12-31: the page does not show the problem"
+grep -A1 -F '<body>' reports/2026-12-31/index.html | grep -qF '<div class="banner" role="alert"' ||
+	fail "12-31: the page does not open with the banner"
 grep -q 'unverified' reports/2026-12-31/settlement.csv || fail "12-31: the settlement is not unverified"
 expect_sql "unverified" "select status from recon_settlements where business_date = '2026-12-31'"
 
