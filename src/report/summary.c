@@ -7,35 +7,43 @@
 #include "recon/money.h"
 #include "report/report_int.h"
 
-/* The channel-side tally of the finding's account, or -1; the last hit is
- * tried first (findings come grouped by kind, then channel). */
-static long channel_tally(const rcn_report_data *d, const rcn_finding *f, long last)
+typedef struct {
+	const char *channel, *merchant_id;
+	size_t tally;
+} account;
+
+static int cmp_accounts(const void *a, const void *b)
 {
-	const rcn_tally *t = d->tallies;
-	if (last >= 0 && strcmp(t[last].channel, f->channel) == 0 && strcmp(t[last].merchant_id, f->merchant_id) == 0)
-		return last;
-	for (size_t i = 0; i < d->n_tallies; i++)
-		if (t[i].side == RCN_SIDE_CHANNEL && strcmp(t[i].channel, f->channel) == 0 &&
-		    strcmp(t[i].merchant_id, f->merchant_id) == 0)
-			return (long)i;
-	return -1;
+	const account *x = a, *y = b;
+	int c = strcmp(x->channel, y->channel);
+	return c ? c : strcmp(x->merchant_id, y->merchant_id);
 }
 
 void rcn_report_kind_amounts(rcn_kind_amounts *out, const rcn_report_data *d)
 {
 	memset(out, 0, sizeof(*out));
 	out->by_tally = rcn_xcalloc(d->n_tallies + 1, sizeof(*out->by_tally));
-	long last = -1;
+	/* the channel-side tallies by account: a lookup per finding, however many accounts a night has */
+	account *acc = rcn_xmalloc((d->n_tallies + 1) * sizeof(*acc));
+	size_t n = 0;
+	for (size_t i = 0; i < d->n_tallies; i++)
+		if (d->tallies[i].side == RCN_SIDE_CHANNEL)
+			acc[n++] = (account){d->tallies[i].channel, d->tallies[i].merchant_id, i};
+	qsort(acc, n, sizeof(*acc), cmp_accounts);
+	const account *last = NULL;
 	for (size_t i = 0; i < d->n_findings; i++) {
 		const rcn_finding *f = d->findings[i];
 		int64_t diff;
 		if ((unsigned)f->kind >= RCN_K_PENDING || !rcn_finding_difference(f, &diff))
 			continue;
 		out->total[f->kind] += diff;
-		long t = channel_tally(d, f, last);
-		if (t >= 0)
-			out->by_tally[t][f->kind] += diff, last = t;
+		const account key = {f->channel, f->merchant_id, 0};
+		if (!last || cmp_accounts(last, &key) != 0) /* findings come grouped by kind, then channel */
+			last = n ? bsearch(&key, acc, n, sizeof(*acc), cmp_accounts) : NULL;
+		if (last)
+			out->by_tally[last->tally][f->kind] += diff;
 	}
+	free(acc);
 }
 
 void rcn_report_kind_amounts_free(rcn_kind_amounts *a)
