@@ -91,8 +91,9 @@ bool rcn_finding_difference(const rcn_finding *f, int64_t *out);
  * external assets) with the totals, a table per discrepancy kind and charts;
  * written into dir. Deterministic: the same data gives the same bytes. */
 rcn_rc rcn_report_html(const char *dir, const char *date, const rcn_report_data *data, rcn_err *err);
-/* recon-<date>.xlsx (written by report/xlsx.c): a 汇总 Summary sheet, a sheet per discrepancy
- * kind present and a 待处理 Pending sheet; frozen bilingual header, autofilter,
+/* recon-<date>.xlsx (written by report/xlsx.c, xlsx_sheets.c): a 汇总 Summary sheet (summary.csv's
+ * columns, totals, balance proof, per-kind counts and amounts), a sheet per discrepancy kind present
+ * ("短款 SHORT_PAYMENT"), 待核对 PENDING, the notes, settlement and quarantine; frozen bilingual header, autofilter,
  * amounts as exact yuan decimals, text never as formulas; written into dir with a
  * fixed creation time, so the same data gives the same bytes. */
 rcn_rc rcn_report_xlsx(const char *dir, const char *date, const rcn_report_data *data, rcn_err *err);

@@ -198,7 +198,9 @@ static void settlement_body(FILE *out, const void *p)
 	}
 }
 
-static void tally_row(FILE *out, const char *date, const rcn_tally *t)
+/* One line of summary.csv; amounts: the account's per-kind amounts (NULL on
+ * a ledger-side line). */
+static void tally_row(FILE *out, const char *date, const rcn_tally *t, const int64_t *amounts)
 {
 	bool ch = t->side == RCN_SIDE_CHANNEL;
 	bool balanced =
@@ -211,43 +213,43 @@ static void tally_row(FILE *out, const char *date, const rcn_tally *t)
 	fprintf(out, ",%s,%s,%ld,", ch ? "channel" : "ledger", ch ? "渠道对账单" : "商户账本", t->rows_in);
 	rcn_csv_money(out, t->amount_in, RCN_SCALE_FEN);
 	const long rows[] = {t->matched, t->discrepancies, t->pending, t->quarantined};
-	const int64_t amounts[] = {t->amount_matched, t->amount_discrepancies, t->amount_pending,
-				   t->amount_quarantined};
+	const int64_t sums[] = {t->amount_matched, t->amount_discrepancies, t->amount_pending, t->amount_quarantined};
 	for (int i = 0; i < 4; i++) {
 		fprintf(out, ",%ld,", rows[i]);
-		rcn_csv_money(out, amounts[i], RCN_SCALE_FEN);
+		rcn_csv_money(out, sums[i], RCN_SCALE_FEN);
 	}
 	fprintf(out, ",%s", balanced ? "yes" : "NO");
 	for (int k = 0; k < RCN_K_PENDING; k++)
 		fprintf(out, ",%ld", t->kinds[k]);
 	if (ch) {
-		int64_t fee_fen_units = t->channel_fee;
+		int64_t bp;
+		bool over;
 		fputc(',', out);
 		rcn_csv_money(out, t->payments_fen, RCN_SCALE_FEN);
 		fputc(',', out);
 		rcn_csv_money(out, t->refunds_fen, RCN_SCALE_FEN);
 		fputc(',', out);
-		rcn_csv_money(out, fee_fen_units, RCN_SCALE_FEE);
+		rcn_csv_money(out, t->channel_fee, RCN_SCALE_FEE);
 		fputc(',', out);
 		if (t->has_expected_fee)
 			rcn_csv_money(out, t->expected_fee, RCN_SCALE_FEE);
 		fputc(',', out);
-		/* net = payments - refunds - fees, in 1e-5 yuan to keep the fee exact */
-		int64_t net = (t->payments_fen - t->refunds_fen) * RCN_FEE_UNITS_PER_FEN - t->channel_fee;
-		rcn_csv_money(out, net, RCN_SCALE_FEE);
-		/* refund rate: refunds / payments in hundredths of a percent, rounded half up;
-		 * above 5% the channels start a risk review (FORMATS.md §6) */
-		if (t->payments_fen > 0) {
-			int64_t bp = (t->refunds_fen * 10000 + t->payments_fen / 2) / t->payments_fen;
+		rcn_csv_money(out, rcn_report_net(t), RCN_SCALE_FEE); /* 1e-5 yuan keeps the fee exact */
+		if (rcn_report_refund_rate(t, &bp, &over)) {
 			fputc(',', out);
 			rcn_csv_money(out, bp, 2);
-			fputs(t->refunds_fen * 100 > t->payments_fen * 5 ? ",yes" : ",no", out);
+			fputs(over ? ",yes" : ",no", out);
 		} else {
 			fputs(",,", out);
 		}
 		fprintf(out, ",%ld", t->suspicious_debits);
 	} else {
 		fputs(",,,,,,,,", out);
+	}
+	for (int k = 0; k < RCN_K_PENDING; k++) { /* appended: older spreadsheets keep their columns */
+		fputc(',', out);
+		if (amounts)
+			rcn_csv_money(out, amounts[k], RCN_SCALE_FEN);
 	}
 	fputs(EOL, out);
 }
@@ -267,11 +269,16 @@ static void summary_body(FILE *out, const void *p)
 {
 	const report_ctx *c = p;
 	rcn_tally total[2];
+	rcn_kind_amounts a;
 	rcn_report_totals(total, c->d);
-	for (size_t i = 0; i < c->d->n_tallies; i++)
-		tally_row(out, c->date, &c->d->tallies[i]);
-	tally_row(out, c->date, &total[0]);
-	tally_row(out, c->date, &total[1]);
+	rcn_report_kind_amounts(&a, c->d);
+	for (size_t i = 0; i < c->d->n_tallies; i++) {
+		const rcn_tally *t = &c->d->tallies[i];
+		tally_row(out, c->date, t, t->side == RCN_SIDE_CHANNEL ? a.by_tally[i] : NULL);
+	}
+	tally_row(out, c->date, &total[0], NULL);
+	tally_row(out, c->date, &total[1], a.total);
+	rcn_report_kind_amounts_free(&a);
 }
 
 static void summary_header(char *buf, size_t n)
@@ -283,9 +290,12 @@ static void summary_header(char *buf, size_t n)
 	for (int k = 0; k < RCN_K_PENDING && len < n; k++)
 		len += (size_t)snprintf(buf + len, n - len, ",%s", rcn_kind_name((rcn_kind)k));
 	if (len < n)
-		snprintf(buf + len, n - len,
-			 ",payments,refunds,channel_fee,expected_fee,expected_net_settlement,refund_rate_pct,"
-			 "refund_rate_over_5pct,debits_over_200pct_of_contract_average");
+		len += (size_t)snprintf(
+			buf + len, n - len,
+			",payments,refunds,channel_fee,expected_fee,expected_net_settlement,refund_rate_pct,"
+			"refund_rate_over_5pct,debits_over_200pct_of_contract_average");
+	for (int k = 0; k < RCN_K_PENDING && len < n; k++)
+		len += (size_t)snprintf(buf + len, n - len, ",%s_amount", rcn_kind_name((rcn_kind)k));
 }
 
 static void remove_tree(const char *dir)
@@ -359,7 +369,7 @@ static void *xlsx_thread(void *p)
 rcn_rc rcn_report_prepare(rcn_report_dir *out, const char *reports_dir, rcn_date day, const rcn_report_data *data,
 			  rcn_err *err)
 {
-	char date[11], header[1024];
+	char date[11], header[2048];
 	rcn_rc rc;
 	rcn_date_format(date, day);
 	snprintf(out->final_dir, sizeof(out->final_dir), "%s/%s", reports_dir, date);

@@ -18,4 +18,26 @@ rcn_rc rcn_report_write(const char *dir, const char *name, rcn_report_body_fn bo
  * both are keyed "*" for channel and merchant. */
 void rcn_report_totals(rcn_tally total[2], const rcn_report_data *d);
 
+/* The summary's per-kind amounts (summary.csv's <KIND>_amount columns, the
+ * workbook's summary sheet): per discrepancy kind, the signed sum of the
+ * `difference` of the night's findings of that kind (rcn_finding_difference;
+ * none counts 0), per channel and merchant account. Shown on the account's
+ * channel-side line, like the payments and fees; total[] sums every finding
+ * (the "*" channel line). by_tally[i] belongs to d->tallies[i] (all zero for
+ * a ledger-side tally); rcn_report_kind_amounts_free releases it. */
+typedef struct {
+	int64_t (*by_tally)[RCN_K_PENDING];
+	int64_t total[RCN_K_PENDING];
+} rcn_kind_amounts;
+void rcn_report_kind_amounts(rcn_kind_amounts *out, const rcn_report_data *d);
+void rcn_report_kind_amounts_free(rcn_kind_amounts *a);
+
+/* A channel-side tally's expected net settlement (payments - refunds -
+ * fees) in 1e-5 yuan. */
+int64_t rcn_report_net(const rcn_tally *t);
+/* Its refund rate in hundredths of a percent, rounded half up, and whether
+ * it is above 5% (FORMATS.md §6: a channel's risk review); false without
+ * payments. */
+bool rcn_report_refund_rate(const rcn_tally *t, int64_t *bp, bool *over_5pct);
+
 #endif

@@ -1,7 +1,9 @@
-/* recon-<date>.xlsx: the date's findings as an Excel workbook: a 汇总 Summary
- * sheet, one sheet per discrepancy kind that occurs and a 待处理 Pending sheet;
- * bilingual headings, frozen header row, autofilter, amounts as numbers in
- * yuan. Text is always an inline string, never a formula.
+/* recon-<date>.xlsx: the date's reports as an Excel workbook: a 汇总 Summary
+ * sheet, one sheet per discrepancy kind that occurs ("短款 SHORT_PAYMENT"), the
+ * 待核对 PENDING sheet, the notes, settlement and quarantine sheets; bilingual
+ * headings, frozen header row, autofilter, amounts as numbers in yuan. Text is
+ * always an inline string, never a formula. This file: the cell writer, the
+ * finding sheets and the package; xlsx_sheets.c: the other sheets.
  *
  * Written by hand (ECMA-376 SpreadsheetML, the parts Excel needs and nothing
  * else) rather than with a library: a night of 10 million rows has half a
@@ -21,7 +23,7 @@
 
 #include "recon/money.h"
 #include "recon/report.h"
-#include "report/zipw.h"
+#include "report/xlsx_int.h"
 #include "util/pool.h"
 
 /* Rows of a sheet, the header included: Excel's limit (a test lowers it). */
@@ -44,58 +46,28 @@ static const char *const finding_heads[] = {
 	"账本金额 ledger_amount",
 	"渠道金额 channel_amount",
 	"差额 difference",
-	"应收手续费 expected_fee",
+	"应扣手续费 expected_fee",
 	"渠道手续费 channel_fee",
 	"交易时间 trade_time",
 	"首次发现 first_seen",
 	"账龄天数 age_days",
 	"来源 source",
 	"说明 detail",
+	"处理建议 action",
+	"处理期限 due_by",
+	"紧急 urgent",
 };
 #define N_FINDING_COLS (sizeof(finding_heads) / sizeof(finding_heads[0]))
 
-static const char *const summary_heads[] = {
-	"渠道 channel",
-	"商户号 merchant_id",
-	"来源方 side",
-	"笔数 rows_in",
-	"金额 amount_in",
-	"已匹配笔数 matched_rows",
-	"已匹配金额 matched_amount",
-	"差错笔数 discrepancy_rows",
-	"差错金额 discrepancy_amount",
-	"待处理笔数 pending_rows",
-	"待处理金额 pending_amount",
-	"隔离笔数 quarantined_rows",
-	"隔离金额 quarantined_amount",
-	"收款 payments",
-	"退款 refunds",
-	"渠道手续费 channel_fee",
-	"应收手续费 expected_fee",
-};
-#define N_SUMMARY_COLS (sizeof(summary_heads) / sizeof(summary_heads[0]))
-
-/* Cell styles, as numbered in styles.xml's cellXfs. */
-enum { ST_NONE = 0, ST_HEAD = 1, ST_MONEY = 2, ST_FEE = 3 };
-
 /* ---- a sheet's XML, streamed into its zip entry ---- */
 
-typedef struct {
-	rcn_zipw_entry *e;
-	size_t len;
-	long ref_row; /* the row whose digits ref_digits holds (0: none yet) */
-	uint8_t ref_n;
-	char ref_digits[24];
-	char buf[1 << 16];
-} xw;
-
-static void xw_flush(xw *w)
+static void xw_flush(rcn_xw *w)
 {
 	rcn_zipw_entry_write(w->e, w->buf, w->len);
 	w->len = 0;
 }
 
-static void put(xw *w, const char *s, size_t n)
+static void put(rcn_xw *w, const char *s, size_t n)
 {
 	if (w->len + n > sizeof(w->buf)) {
 		xw_flush(w);
@@ -108,12 +80,12 @@ static void put(xw *w, const char *s, size_t n)
 	w->len += n;
 }
 
-static void puts_(xw *w, const char *s)
+static void puts_(rcn_xw *w, const char *s)
 {
 	put(w, s, strlen(s));
 }
 
-static void put_u(xw *w, uint64_t v)
+static void put_u(rcn_xw *w, uint64_t v)
 {
 	char d[24];
 	size_t i = sizeof(d);
@@ -126,7 +98,7 @@ static void put_u(xw *w, uint64_t v)
 
 /* Room for n more bytes (n far below the buffer's size) at buf + len,
  * written in place: a cell's markup without a call per piece. */
-static char *room(xw *w, size_t n)
+static char *room(rcn_xw *w, size_t n)
 {
 	if (w->len + n > sizeof(w->buf))
 		xw_flush(w);
@@ -140,7 +112,7 @@ static char *room(xw *w, size_t n)
 /* "A1"-style reference of 0-based column c (below 26 * 27) and 1-based row
  * r, at p; returns its end. A row's digits are formatted once for all its
  * cells. */
-static char *ref_at(xw *w, char *p, int c, long r)
+static char *ref_at(rcn_xw *w, char *p, int c, long r)
 {
 	if (c >= 26)
 		*p++ = (char)('A' + c / 26 - 1);
@@ -161,7 +133,7 @@ static char *ref_at(xw *w, char *p, int c, long r)
 	return p + w->ref_n;
 }
 
-static void put_ref(xw *w, int c, long r)
+static void put_ref(rcn_xw *w, int c, long r)
 {
 	char *p = room(w, CELL_ROOM);
 	w->len = (size_t)(ref_at(w, p, c, r) - w->buf);
@@ -170,7 +142,7 @@ static void put_ref(xw *w, int c, long r)
 /* An exact decimal: v in units of 10^-places, trailing zeros dropped
  * (5500 fen is "55", 600 at 1e-5 yuan "0.006"). Excel reads it as the double
  * nearest the decimal, which its "#,##0.00" / "0.00000" formats show exactly. */
-static void put_decimal(xw *w, int64_t v, int places)
+static void put_decimal(rcn_xw *w, int64_t v, int places)
 {
 	uint64_t m = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
 	uint64_t unit = 1;
@@ -223,7 +195,7 @@ static size_t utf8_len(const unsigned char *s)
 /* XML text: & < > escaped; control characters XML 1.0 cannot carry become
  * Excel's _xHHHH_ escapes; a byte that is not well-formed UTF-8 becomes
  * U+FFFD, so one bad byte in a statement never makes Excel refuse the file. */
-static void put_escaped(xw *w, const char *s, size_t n)
+static void put_escaped(rcn_xw *w, const char *s, size_t n)
 {
 	const char *run = s, *end = s + n;
 	while (s < end) {
@@ -276,7 +248,7 @@ static void put_escaped(xw *w, const char *s, size_t n)
 	put(w, run, (size_t)(end - run));
 }
 
-static void text(xw *w, int c, long r, const char *s, bool head)
+static void text(rcn_xw *w, int c, long r, const char *s, bool head)
 {
 	if (!s || !*s)
 		return;
@@ -287,7 +259,7 @@ static void text(xw *w, int c, long r, const char *s, bool head)
 	PUT_LIT(p, "<c r=\"");
 	p = ref_at(w, p, c, r);
 	if (head)
-		PUT_LIT(p, "\" s=\"1"); /* ST_HEAD */
+		PUT_LIT(p, "\" s=\"1"); /* RCN_XST_HEAD */
 	if (space)
 		PUT_LIT(p, "\" t=\"inlineStr\"><is><t xml:space=\"preserve\">");
 	else
@@ -299,7 +271,7 @@ static void text(xw *w, int c, long r, const char *s, bool head)
 	w->len = (size_t)(p - w->buf);
 }
 
-static void number(xw *w, int c, long r, int64_t v, int places, int style)
+static void number(rcn_xw *w, int c, long r, int64_t v, int places, int style)
 {
 	char *p = room(w, CELL_ROOM);
 	PUT_LIT(p, "<c r=\"");
@@ -317,12 +289,12 @@ static void number(xw *w, int c, long r, int64_t v, int places, int style)
 	w->len = (size_t)(p - w->buf);
 }
 
-static void money(xw *w, int c, long r, int64_t v, int scale)
+static void money(rcn_xw *w, int c, long r, int64_t v, int scale)
 {
-	number(w, c, r, v, scale == RCN_SCALE_FEE ? 5 : 2, scale == RCN_SCALE_FEE ? ST_FEE : ST_MONEY);
+	number(w, c, r, v, scale == RCN_SCALE_FEE ? 5 : 2, scale == RCN_SCALE_FEE ? RCN_XST_FEE : RCN_XST_MONEY);
 }
 
-static void row_open(xw *w, long r)
+static void row_open(rcn_xw *w, long r)
 {
 	puts_(w, "<row r=\"");
 	put_u(w, (uint64_t)r);
@@ -330,7 +302,7 @@ static void row_open(xw *w, long r)
 }
 
 /* Everything before the first data row: the frozen header and the columns. */
-static void sheet_begin(xw *w, size_t ncols, long last_row, bool selected, const char *const *heads)
+static void sheet_begin(rcn_xw *w, size_t ncols, long last_row, bool selected, const char *const *heads)
 {
 	puts_(w,
 	      "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n"
@@ -350,15 +322,74 @@ static void sheet_begin(xw *w, size_t ncols, long last_row, bool selected, const
 	puts_(w, "</row>");
 }
 
-static void sheet_end(xw *w, size_t ncols, long last_row)
+static void sheet_end(rcn_xw *w, size_t ncols, long filter_row)
 {
 	puts_(w, "</sheetData><autoFilter ref=\"A1:");
-	put_ref(w, (int)ncols - 1, last_row);
+	put_ref(w, (int)ncols - 1, filter_row);
 	puts_(w, "\"/><pageMargins left=\"0.7\" right=\"0.7\" top=\"0.75\" bottom=\"0.75\" header=\"0.3\" "
 		 "footer=\"0.3\"/></worksheet>");
 }
 
-static void finding_row(xw *w, long r, const rcn_finding *f)
+/* The cell writer for xlsx_sheets.c (the finding rows call the static ones). */
+void rcn_xlsx_puts(rcn_xw *w, const char *s)
+{
+	puts_(w, s);
+}
+
+void rcn_xlsx_text(rcn_xw *w, int c, long r, const char *s, bool head)
+{
+	text(w, c, r, s, head);
+}
+
+void rcn_xlsx_number(rcn_xw *w, int c, long r, int64_t v, int places, int style)
+{
+	number(w, c, r, v, places, style);
+}
+
+void rcn_xlsx_money(rcn_xw *w, int c, long r, int64_t v, int scale)
+{
+	money(w, c, r, v, scale);
+}
+
+void rcn_xlsx_row_open(rcn_xw *w, long r)
+{
+	row_open(w, r);
+}
+
+void rcn_xlsx_row_close(rcn_xw *w)
+{
+	puts_(w, "</row>");
+}
+
+void rcn_xlsx_head_row(rcn_xw *w, long r, const char *const *heads, size_t n)
+{
+	row_open(w, r);
+	for (size_t i = 0; i < n; i++)
+		text(w, (int)i, r, heads[i], true);
+	puts_(w, "</row>");
+}
+
+void rcn_xlsx_sheet_begin(rcn_xw *w, size_t ncols, long last_row, bool selected, const char *const *heads)
+{
+	sheet_begin(w, ncols, last_row, selected, heads);
+}
+
+void rcn_xlsx_sheet_end(rcn_xw *w, size_t ncols, long filter_row)
+{
+	sheet_end(w, ncols, filter_row);
+}
+
+char *rcn_xlsx_col(char out[4], int c)
+{
+	char *p = out;
+	if (c >= 26)
+		*p++ = (char)('A' + c / 26 - 1);
+	*p++ = (char)('A' + c % 26);
+	*p = '\0';
+	return out;
+}
+
+static void finding_row(rcn_xw *w, long r, const rcn_finding *f)
 {
 	char d[11];
 	int64_t diff;
@@ -379,85 +410,87 @@ static void finding_row(xw *w, long r, const rcn_finding *f)
 		money(w, 12, r, f->channel_fee, RCN_SCALE_FEE);
 	text(w, 13, r, f->trade_time, false);
 	text(w, 14, r, rcn_date_format(d, f->first_seen), false);
-	number(w, 15, r, f->age_days, 0, ST_NONE);
+	number(w, 15, r, f->age_days, 0, RCN_XST_NONE);
 	text(w, 16, r, f->source, false);
 	text(w, 17, r, f->detail, false);
+	text(w, 18, r, f->action_cn, false);
+	if (f->due_by)
+		text(w, 19, r, rcn_date_format(d, f->due_by), false);
+	if (f->urgent)
+		text(w, 20, r, "紧急 yes", false);
 	puts_(w, "</row>");
 }
 
 /* ---- the sheets ---- */
 
+typedef enum { SH_SUMMARY, SH_FINDINGS, SH_NOTES, SH_SETTLEMENT, SH_QUARANTINE } sheet_type;
+
 typedef struct {
-	char name[64];	      /* as Excel shows it */
-	rcn_kind kind;	      /* RCN_K__COUNT: the summary sheet */
-	long count, last_row; /* findings, and the sheet's last row (header = 1) */
+	char name[64]; /* as Excel shows it: at most 31 characters, unique */
+	sheet_type type;
+	rcn_kind kind;	 /* SH_FINDINGS: the findings' kind */
+	size_t ncols;	 /* the table's columns */
+	long count;	 /* SH_FINDINGS, SH_NOTES: findings */
+	long last_row;	 /* the sheet's last row (header = 1) */
+	long filter_row; /* the last row the autofilter covers */
 	rcn_zipw_entry entry;
 } sheet;
 
-/* One sheet of the findings of its kind, in report order. A sheet holds at
- * most max_rows rows: past that, its last row says how many more the
- * CSV has. */
-static void findings_sheet(xw *w, const sheet *sh, const rcn_report_data *data, bool selected)
+/* One sheet of findings (of the sheet's kind, or the notes), in report
+ * order. A sheet holds at most max_rows rows: past that, its last row says
+ * how many more the CSV has. */
+static void findings_sheet(rcn_xw *w, const sheet *sh, const rcn_report_data *data, bool selected)
 {
 	long fit = sh->count < max_rows ? sh->count : max_rows - 2, r = 1;
+	bool notes = sh->type == SH_NOTES;
+	const rcn_finding *const *f = notes ? data->notes : data->findings;
+	size_t n = notes ? data->n_notes : data->n_findings;
 	sheet_begin(w, N_FINDING_COLS, sh->last_row, selected, finding_heads);
-	for (size_t i = 0; i < data->n_findings && r - 1 < fit; i++)
-		if (data->findings[i]->kind == sh->kind)
-			finding_row(w, ++r, data->findings[i]);
+	for (size_t i = 0; i < n && r - 1 < fit; i++)
+		if (notes || f[i]->kind == sh->kind)
+			finding_row(w, ++r, f[i]);
 	if (sh->count > fit) {
+		const char *csv = notes ? "notes.csv" : sh->kind == RCN_K_PENDING ? "pending.csv" : "discrepancies.csv";
 		char note[160];
-		snprintf(note, sizeof(note), "另有 %ld 条见 %s — %ld more rows in %s", sh->count - fit,
-			 sh->kind == RCN_K_PENDING ? "pending.csv" : "discrepancies.csv", sh->count - fit,
-			 sh->kind == RCN_K_PENDING ? "pending.csv" : "discrepancies.csv");
+		snprintf(note, sizeof(note), "另有 %ld 条见 %s — %ld more rows in %s", sh->count - fit, csv,
+			 sh->count - fit, csv);
 		row_open(w, ++r);
 		text(w, 0, r, note, false);
 		puts_(w, "</row>");
 	}
-	sheet_end(w, N_FINDING_COLS, sh->last_row);
-}
-
-static void summary_sheet(xw *w, const sheet *sh, const rcn_report_data *data, bool selected)
-{
-	sheet_begin(w, N_SUMMARY_COLS, sh->last_row, selected, summary_heads);
-	for (size_t i = 0; i < data->n_tallies; i++) {
-		const rcn_tally *t = &data->tallies[i];
-		long r = (long)i + 2;
-		bool ch = t->side == RCN_SIDE_CHANNEL;
-		row_open(w, r);
-		text(w, 0, r, t->channel, false);
-		text(w, 1, r, t->merchant_id, false);
-		text(w, 2, r, ch ? "渠道对账单 channel" : "商户账本 ledger", false);
-		const long rows[] = {t->rows_in, t->matched, t->discrepancies, t->pending, t->quarantined};
-		const int64_t amounts[] = {t->amount_in, t->amount_matched, t->amount_discrepancies, t->amount_pending,
-					   t->amount_quarantined};
-		for (int j = 0; j < 5; j++) {
-			number(w, 3 + 2 * j, r, rows[j], 0, ST_NONE);
-			money(w, 4 + 2 * j, r, amounts[j], RCN_SCALE_FEN);
-		}
-		if (ch) {
-			money(w, 13, r, t->payments_fen, RCN_SCALE_FEN);
-			money(w, 14, r, t->refunds_fen, RCN_SCALE_FEN);
-			money(w, 15, r, t->channel_fee, RCN_SCALE_FEE);
-			if (t->has_expected_fee)
-				money(w, 16, r, t->expected_fee, RCN_SCALE_FEE);
-		}
-		puts_(w, "</row>");
-	}
-	sheet_end(w, N_SUMMARY_COLS, sh->last_row);
+	sheet_end(w, N_FINDING_COLS, sh->filter_row);
 }
 
 typedef struct {
 	sheet *sheets;
 	const size_t *order; /* the sheets' indexes, biggest first */
 	size_t n, next;
+	const char *date;
 	const rcn_report_data *data;
 	pthread_mutex_t lock;
 } sheet_queue;
 
+static void write_sheet(rcn_xw *w, const sheet *sh, const sheet_queue *q, bool selected)
+{
+	switch (sh->type) {
+	case SH_SUMMARY:
+		rcn_xlsx_summary_sheet(w, q->date, q->data, selected);
+		break;
+	case SH_SETTLEMENT:
+		rcn_xlsx_settlement_sheet(w, q->data, selected);
+		break;
+	case SH_QUARANTINE:
+		rcn_xlsx_quarantine_sheet(w, q->data, selected);
+		break;
+	default:
+		findings_sheet(w, sh, q->data, selected);
+	}
+}
+
 static void *sheet_worker(void *p)
 {
 	sheet_queue *q = p;
-	xw *w = rcn_xmalloc(sizeof(*w));
+	rcn_xw *w = rcn_xmalloc(sizeof(*w));
 	for (;;) {
 		pthread_mutex_lock(&q->lock);
 		size_t i = q->next < q->n ? q->order[q->next++] : SIZE_MAX;
@@ -471,10 +504,7 @@ static void *sheet_worker(void *p)
 		w->e = &sh->entry;
 		w->len = 0;
 		w->ref_row = 0;
-		if (sh->kind == RCN_K__COUNT)
-			summary_sheet(w, sh, q->data, i == 0);
-		else
-			findings_sheet(w, sh, q->data, i == 0);
+		write_sheet(w, sh, q, i == 0);
 		xw_flush(w);
 		rcn_zipw_entry_finish(&sh->entry);
 	}
@@ -567,19 +597,19 @@ static void workbook(rcn_zipw_entry *wb, rcn_zipw_entry *rels, const sheet *shee
 		       "%s<workbook xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\" xmlns:r=\"%s\">"
 		       "<bookViews><workbookView/></bookViews><sheets>",
 		       XML_HEAD, OFFICE_REL);
-	/* sheet names are recon's own (kind names, 汇总 Summary, 待处理 Pending):
-	 * nothing in them needs escaping or quoting */
+	/* sheet names are recon's own (kind names, 汇总 Summary, …): nothing in
+	 * them needs escaping, and none holds an apostrophe to double when quoted */
 	for (size_t i = 0; i < n; i++)
 		rcn_buf_printf(&b, "<sheet name=\"%s\" sheetId=\"%zu\" r:id=\"rId%zu\"/>", sheets[i].name, i + 1,
 			       i + 1);
 	rcn_buf_printf(&b, "</sheets><definedNames>");
 	/* the autofilter ranges, as Excel itself records them */
 	for (size_t i = 0; i < n; i++) {
-		size_t cols = sheets[i].kind == RCN_K__COUNT ? N_SUMMARY_COLS : N_FINDING_COLS;
+		char col[4];
 		rcn_buf_printf(&b,
 			       "<definedName name=\"_xlnm._FilterDatabase\" localSheetId=\"%zu\" hidden=\"1\">"
-			       "'%s'!$A$1:$%c$%ld</definedName>",
-			       i, sheets[i].name, (char)('A' + cols - 1), sheets[i].last_row);
+			       "'%s'!$A$1:$%s$%ld</definedName>",
+			       i, sheets[i].name, rcn_xlsx_col(col, (int)sheets[i].ncols - 1), sheets[i].filter_row);
 	}
 	rcn_buf_printf(&b, "</definedNames><calcPr calcId=\"124519\" fullCalcOnLoad=\"1\"/></workbook>");
 	small_part(wb, "xl/workbook.xml", b.data);
@@ -613,43 +643,82 @@ static const char STYLES[] =
 	"<cellStyles count=\"1\"><cellStyle name=\"Normal\" xfId=\"0\" builtinId=\"0\"/></cellStyles>"
 	"<dxfs count=\"0\"/><tableStyles count=\"0\"/></styleSheet>";
 
+/* Room for the sheets: summary, a sheet per kind (pending included), notes, settlement, quarantine. */
+#define MAX_SHEETS (RCN_K_PENDING + 5)
+
+static size_t add_sheet(sheet *sheets, size_t n, sheet_type type, size_t ncols, long rows, long table_rows,
+			const char *name)
+{
+	sheet *sh = &sheets[n];
+	snprintf(sh->name, sizeof(sh->name), "%s", name);
+	sh->type = type;
+	sh->kind = RCN_K__COUNT;
+	sh->ncols = ncols;
+	sh->count = rows;
+	sh->last_row = rows + 1;
+	sh->filter_row = table_rows;
+	return n + 1;
+}
+
+/* A sheet of findings: one row each (and a last row saying how many more the
+ * CSV has, if they do not fit). */
+static size_t add_findings_sheet(sheet *sheets, size_t n, sheet_type type, rcn_kind kind, long count, const char *name)
+{
+	long rows = count < max_rows ? count + 1 : max_rows;
+	n = add_sheet(sheets, n, type, N_FINDING_COLS, count, rows, name);
+	sheets[n - 1].kind = kind;
+	sheets[n - 1].last_row = rows;
+	return n;
+}
+
+/* The book's sheets, in order: summary, each kind that occurs, pending
+ * (always), notes, settlement, quarantine (always). A kind's sheet is
+ * named "<Chinese> <code>" ("解约后扣款 DEBIT_AFTER_TERMINATION", the longest,
+ * is 29 characters of Excel's 31). */
+static size_t book_sheets(sheet *sheets, const rcn_report_data *data)
+{
+	long count[RCN_K__COUNT] = {0};
+	for (size_t i = 0; i < data->n_findings; i++)
+		count[data->findings[i]->kind]++;
+	size_t n = 0;
+	memset(sheets, 0, MAX_SHEETS * sizeof(*sheets));
+	n = add_sheet(sheets, n, SH_SUMMARY, rcn_xlsx_summary_cols, 0, rcn_xlsx_summary_table_rows(data),
+		      "汇总 Summary");
+	sheets[0].last_row = rcn_xlsx_summary_last_row(data);
+	for (int k = 0; k <= RCN_K_PENDING; k++) {
+		char name[64];
+		if (k < RCN_K_PENDING && !count[k])
+			continue;
+		snprintf(name, sizeof(name), "%s %s", rcn_kind_name_cn((rcn_kind)k), rcn_kind_name((rcn_kind)k));
+		n = add_findings_sheet(sheets, n, SH_FINDINGS, (rcn_kind)k, count[k], name);
+	}
+	n = add_findings_sheet(sheets, n, SH_NOTES, RCN_K_MATCHED, (long)data->n_notes, "已匹配备注 Notes");
+	n = add_sheet(sheets, n, SH_SETTLEMENT, rcn_xlsx_settlement_cols, (long)data->n_settlements,
+		      (long)data->n_settlements + 1, "结算 Settlement");
+	n = add_sheet(sheets, n, SH_QUARANTINE, rcn_xlsx_quarantine_cols, (long)data->n_quarantine,
+		      (long)data->n_quarantine + 1, "隔离 Quarantine");
+	return n;
+}
+
 rcn_rc rcn_report_xlsx(const char *dir, const char *date, const rcn_report_data *data, rcn_err *err)
 {
 	char path[4200];
 	snprintf(path, sizeof(path), "%s/recon-%s.xlsx", dir, date);
-
-	/* the sheets: summary, each kind that occurs, pending (always) */
-	long count[RCN_K__COUNT] = {0};
-	for (size_t i = 0; i < data->n_findings; i++)
-		count[data->findings[i]->kind]++;
-	sheet sheets[RCN_K__COUNT + 2];
-	size_t n = 0;
-	memset(sheets, 0, sizeof(sheets));
-	snprintf(sheets[n].name, sizeof(sheets[n].name), "汇总 Summary");
-	sheets[n].kind = RCN_K__COUNT;
-	sheets[n++].last_row = (long)data->n_tallies + 1;
-	for (int k = 0; k <= RCN_K_PENDING; k++) {
-		if (k < RCN_K_PENDING && !count[k])
-			continue;
-		snprintf(sheets[n].name, sizeof(sheets[n].name), "%.31s",
-			 k == RCN_K_PENDING ? "待处理 Pending" : rcn_kind_name((rcn_kind)k));
-		sheets[n].kind = (rcn_kind)k;
-		sheets[n].count = count[k];
-		sheets[n++].last_row = count[k] < max_rows ? count[k] + 1 : max_rows;
-	}
+	sheet sheets[MAX_SHEETS];
+	size_t n = book_sheets(sheets, data);
 
 	/* the sheets on up to two threads besides this one's share of the work,
 	 * the biggest taken first: the pending sheet, often the biggest and the
 	 * last in the book, would otherwise be written alone at the end. Each
 	 * sheet keeps its place in the file, whoever writes it. */
-	size_t order[RCN_K__COUNT + 2];
+	size_t order[MAX_SHEETS];
 	for (size_t i = 0; i < n; i++) {
 		size_t k = i;
 		for (; k > 0 && sheets[order[k - 1]].count < sheets[i].count; k--)
 			order[k] = order[k - 1];
 		order[k] = i;
 	}
-	sheet_queue q = {sheets, order, n, 0, data, PTHREAD_MUTEX_INITIALIZER};
+	sheet_queue q = {sheets, order, n, 0, date, data, PTHREAD_MUTEX_INITIALIZER};
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
 	rcn_task helpers[2] = {{0}};
 	for (size_t i = 0; i + 1 < (size_t)(cores > 2 ? 3 : cores > 1 ? 2 : 1) && i < 2; i++)
@@ -659,7 +728,7 @@ rcn_rc rcn_report_xlsx(const char *dir, const char *date, const rcn_report_data 
 		rcn_task_join(&helpers[i]);
 
 	enum { P_TYPES, P_RELS, P_CORE, P_APP, P_WORKBOOK, P_WB_RELS, P_STYLES, P__COUNT };
-	rcn_zipw_entry parts[P__COUNT + RCN_K__COUNT + 2];
+	rcn_zipw_entry parts[P__COUNT + MAX_SHEETS];
 	content_types(&parts[P_TYPES], n);
 	root_rels(&parts[P_RELS]);
 	doc_props(&parts[P_CORE], &parts[P_APP], date);

@@ -17,6 +17,16 @@ same_files "$WORK/reports/2026-03-10" "$GOLDEN/debits/2026-03-10"
 expect_findings "$WORK/reports/2026-03-10/discrepancies.csv" <"$ROOT/fixtures/debits/findings.txt"
 expect_sql 16 "select count(*) from recon_discrepancies where business_date = '2026-03-10'"
 expect_sql "D-A5|D-ED4" "select string_agg(order_no, '|' order by order_no) from recon_discrepancies where kind = 'DEBIT_OVER_LIMIT' and reason = 'above_average'"
-# the summary counts the same two debits above 200% of their contract's average
-grep -q ',2$' <(tr -d '\r' <"$WORK/reports/2026-03-10/summary.csv" | sed -n 3p) || fail "debits above average not counted: $(sed -n 3p "$WORK/reports/2026-03-10/summary.csv")"
+# the summary counts three debits above 200% of their contract's average, and
+# each is listed in discrepancies.csv naming its contract and average: D-A5
+# and D-ED4 as above_average, D-L1 (C-LIM, 3 debits of 100.00 before) under
+# the graver per_debit_limit
+S=$WORK/reports/2026-03-10/summary.csv
+D=$WORK/reports/2026-03-10/discrepancies.csv
+counted=$(tr -d '\r' <"$S" | awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "debits_over_200pct_of_contract_average") c = i }
+	$2 == "*" && $4 == "channel" { print $c }')
+[ "$counted" = 3 ] || fail "debits above average: summary.csv counts '$counted', expected 3"
+listed=$(findings "$D" | grep -E '^[A-Z_]+[|][a-z_]+[|][^|]+[|][^|]+[|]contract C-[A-Z0-9]+ .*above 200% of its average debit of [0-9]+[.][0-9]{2} [(][0-9]+ earlier debits[)]$' | cut -d'|' -f3 | sort | tr '\n' ' ')
+[ "$listed" = "D-A5 D-ED4 D-L1 " ] || fail "debits above average listed in discrepancies.csv: '$listed', expected D-A5 D-ED4 D-L1"
+[ "$(wc -w <<<"$listed")" = "$counted" ] || fail "summary.csv counts $counted debits above average, discrepancies.csv lists $listed"
 finish

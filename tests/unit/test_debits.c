@@ -221,6 +221,9 @@ static void test_average(void **state)
 	rcn_debit_check(b, day_of("2026-03-10"), rcn_debit_book_find(b, "L"), &d, &v);
 	assert_string_equal(v.reason, "per_debit_limit");
 	assert_true(v.above_average);
+	/* and its detail says so: every debit summary.csv counts is listed with its contract */
+	assert_string_equal(v.detail, "contract L allows 50.00 a debit; also above 200% of its average debit of 10.00 "
+				      "(4 earlier debits)");
 	rcn_debit_book_free(b);
 }
 

@@ -123,10 +123,17 @@ static void test_workbook(void **state)
 
 	char *wbx = entry(path, "xl/workbook.xml");
 	assert_non_null(wbx);
-	const char *names[] = {"name=\"汇总 Summary\" sheetId=\"1\"", "name=\"SHORT_PAYMENT\" sheetId=\"2\"",
-			       "name=\"FEE_MISMATCH\" sheetId=\"3\"", "name=\"待处理 Pending\" sheetId=\"4\""};
-	for (size_t i = 0; i < 4; i++)
-		assert_non_null(strstr(wbx, names[i]));
+	const char *names[] = {"name=\"汇总 Summary\" sheetId=\"1\"",
+			       "name=\"短款 SHORT_PAYMENT\" sheetId=\"2\"",
+			       "name=\"手续费不符 FEE_MISMATCH\" sheetId=\"3\"",
+			       "name=\"待核对 PENDING\" sheetId=\"4\"",
+			       "name=\"已匹配备注 Notes\" sheetId=\"5\"",
+			       "name=\"结算 Settlement\" sheetId=\"6\"",
+			       "name=\"隔离 Quarantine\" sheetId=\"7\""};
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (!strstr(wbx, names[i]))
+			fail_msg("workbook.xml lacks %s: %s", names[i], wbx);
+	assert_null(strstr(wbx, "sheetId=\"8\""));
 	assert_null(strstr(wbx, "OVERPAYMENT")); /* kinds that do not occur get no sheet */
 	free(wbx);
 
@@ -138,7 +145,7 @@ static void test_workbook(void **state)
 	assert_non_null(sh);
 	assert_non_null(
 		strstr(sh, "<pane ySplit=\"1\" topLeftCell=\"A2\" activePane=\"bottomLeft\" state=\"frozen\"/>"));
-	assert_non_null(strstr(sh, "<autoFilter ref=\"A1:R2\"/>"));
+	assert_non_null(strstr(sh, "<autoFilter ref=\"A1:U2\"/>"));
 	const char *c = strstr(sh, "<c r=\"I2\"");
 	assert_non_null(c);
 	const char *end = strstr(c, "</c>");
@@ -218,17 +225,17 @@ static void test_full_sheet(void **state)
 	rcn_report_xlsx_max_rows(1048576);
 	char *sh = entry(path, "xl/worksheets/sheet2.xml");
 	assert_non_null(sh);
-	assert_non_null(strstr(sh, "<dimension ref=\"A1:R5\"/>"));
+	assert_non_null(strstr(sh, "<dimension ref=\"A1:U5\"/>"));
 	assert_non_null(strstr(sh, "<c r=\"C4\" t=\"inlineStr\"><is><t>ORD-2</t></is></c>"));
 	assert_null(strstr(sh, "ORD-3"));
 	assert_non_null(strstr(
 		sh, "<row r=\"5\"><c r=\"A5\" t=\"inlineStr\"><is><t>另有 4 条见 discrepancies.csv — 4 more rows in "
 		    "discrepancies.csv</t></is></c></row>"));
 	assert_null(strstr(sh, "<row r=\"6\""));
-	assert_non_null(strstr(sh, "<autoFilter ref=\"A1:R5\"/>"));
+	assert_non_null(strstr(sh, "<autoFilter ref=\"A1:U5\"/>"));
 	free(sh);
 	char *wb = entry(path, "xl/workbook.xml");
-	assert_non_null(strstr(wb, "'OVERPAYMENT'!$A$1:$R$5</definedName>"));
+	assert_non_null(strstr(wb, "'长款 OVERPAYMENT'!$A$1:$U$5</definedName>"));
 	free(wb);
 	remove(path);
 	rmdir(dir);
@@ -320,5 +327,248 @@ static void test_text_escapes_everywhere(void **state)
 	rmdir(dir);
 }
 
+/* The text of cell ref (e.g. "AK3") in sheet xml: its <v> value or its
+ * inline string, or "" when the sheet has no such cell. */
+static const char *cell(const char *xml, const char *ref)
+{
+	static char out[512];
+	char key[32];
+	snprintf(key, sizeof(key), "<c r=\"%s\"", ref);
+	out[0] = '\0';
+	const char *c = strstr(xml, key);
+	if (!c)
+		return out;
+	const char *end = strstr(c, "</c>");
+	const char *v = strstr(c, "<v>"), *t = strstr(c, "<t>");
+	const char *from = v && v < end ? v + 3 : t && t < end ? t + 3 : NULL;
+	if (from) {
+		const char *to = strchr(from, '<');
+		snprintf(out, sizeof(out), "%.*s", (int)(to - from), from);
+	}
+	return out;
+}
+
+#define assert_cell(xml, ref, want)                                                                                    \
+	do {                                                                                                           \
+		const char *got_ = cell((xml), (ref));                                                                 \
+		if (strcmp(got_, (want)) != 0)                                                                         \
+			fail_msg("cell %s is \"%s\", expected \"%s\"", (ref), got_, (want));                           \
+	} while (0)
+
+/* Characters as Excel counts them (UTF-16 units) of a UTF-8 name. */
+static size_t excel_len(const char *s, size_t n)
+{
+	size_t units = 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if ((c & 0xC0) != 0x80)
+			units += c >= 0xF0 ? 2 : 1;
+	}
+	return units;
+}
+
+/* A finding of every kind, notes, a settlement and a quarantined file:
+ * every sheet name fits Excel's 31 characters, has none of its forbidden
+ * characters, is unique, and a kind's sheet is "<Chinese> <CODE>". */
+static void test_sheet_names(void **state)
+{
+	(void)state;
+	static rcn_finding f[RCN_K_MATCHED];
+	const rcn_finding *fp[RCN_K_MATCHED];
+	for (int k = 0; k < RCN_K_MATCHED; k++) {
+		f[k] = finding((rcn_kind)k, "ORD-1", 100, 100);
+		fp[k] = &f[k];
+	}
+	rcn_finding note = finding(RCN_K_MATCHED, "ORD-2", 100, 100);
+	const rcn_finding *np[1] = {&note};
+	rcn_settlement st;
+	memset(&st, 0, sizeof(st));
+	st.channel = "wechat", st.merchant_id = "1900000109", st.cycle = "T+1";
+	rcn_quarantine_entry q = {"wx", "wechat_20260302.csv", 0, "not a WeChat trade bill", 3, 1000};
+	rcn_report_data data;
+	memset(&data, 0, sizeof(data));
+	data.findings = fp;
+	data.n_findings = RCN_K_MATCHED;
+	data.notes = np, data.n_notes = 1;
+	data.settlements = &st, data.n_settlements = 1;
+	data.quarantine = &q, data.n_quarantine = 1;
+	char dir[] = "/tmp/test_xlsx.XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	rcn_err err;
+	assert_int_equal(rcn_report_xlsx(dir, "2026-03-02", &data, &err), RCN_OK);
+	char path[256];
+	snprintf(path, sizeof(path), "%s/recon-2026-03-02.xlsx", dir);
+	char *wb = entry(path, "xl/workbook.xml");
+	assert_non_null(wb);
+	char names[32][128];
+	size_t n = 0;
+	for (const char *p = wb; (p = strstr(p, "<sheet name=\"")); n++) {
+		p += strlen("<sheet name=\"");
+		const char *end = strchr(p, '"');
+		size_t len = (size_t)(end - p);
+		assert_true(n < 32 && len < sizeof(names[0]));
+		snprintf(names[n], sizeof(names[n]), "%.*s", (int)len, p);
+		if (excel_len(p, len) > 31)
+			fail_msg("sheet name %s is %zu characters", names[n], excel_len(p, len));
+		assert_null(strpbrk(names[n], ":\\/?*[]'"));
+		for (size_t j = 0; j < n; j++)
+			assert_string_not_equal(names[j], names[n]);
+	}
+	/* summary, 12 kinds, pending, notes, settlement, quarantine */
+	assert_int_equal(n, RCN_K_PENDING + 5);
+	for (int k = 0; k <= RCN_K_PENDING; k++) {
+		char want[128];
+		snprintf(want, sizeof(want), "%s %s", rcn_kind_name_cn((rcn_kind)k), rcn_kind_name((rcn_kind)k));
+		assert_string_equal(names[1 + k], want);
+	}
+	assert_string_equal(names[RCN_K_PENDING + 2], "已匹配备注 Notes");
+	free(wb);
+
+	/* notes, settlement and quarantine: a row each under their headings */
+	char *notes = entry(path, "xl/worksheets/sheet15.xml");
+	assert_cell(notes, "C1", "商户订单号 order_no");
+	assert_cell(notes, "C2", "ORD-2");
+	free(notes);
+	char *set = entry(path, "xl/worksheets/sheet16.xml");
+	assert_cell(set, "J1", "状态 status");
+	assert_cell(set, "D2", "T+1");
+	assert_cell(set, "J2", "待到账 due");
+	free(set);
+	char *qs = entry(path, "xl/worksheets/sheet17.xml");
+	assert_cell(qs, "E1", "原因 reason");
+	assert_cell(qs, "B2", "wechat_20260302.csv");
+	assert_cell(qs, "C2", "");
+	assert_cell(qs, "D2", "文件 file");
+	assert_cell(qs, "F2", "3");
+	assert_cell(qs, "G2", "10");
+	assert_non_null(strstr(qs, "<autoFilter ref=\"A1:G2\"/>"));
+	free(qs);
+	remove(path);
+	rmdir(dir);
+}
+
+/* The summary sheet: summary.csv's columns for each tally and the two
+ * totals, the per-kind amounts (signed sums of difference) on the channel
+ * lines, the balance proof (a ledger side that does not add up says so) and
+ * the per-kind table. */
+static void test_summary_sheet(void **state)
+{
+	(void)state;
+	rcn_finding f[4] = {finding(RCN_K_SHORT_PAYMENT, "S1", 5500, 4500),
+			    finding(RCN_K_SHORT_PAYMENT, "S2", 300, 100), finding(RCN_K_OVERPAYMENT, "O1", 1000, 1500),
+			    finding(RCN_K_SHORT_PAYMENT, "X1", 700, 600)};
+	for (int i = 0; i < 4; i++)
+		f[i].ledger_status = "PAID", f[i].channel_status = "SUCCESS";
+	f[3].merchant_id = "1900000999"; /* no tally of its own: counted in the total only */
+	const rcn_finding *fp[4] = {&f[0], &f[1], &f[2], &f[3]};
+	rcn_tally t[2];
+	memset(t, 0, sizeof(t));
+	t[0].channel = t[1].channel = "wechat";
+	t[0].merchant_id = t[1].merchant_id = "1900000109";
+	t[0].side = RCN_SIDE_LEDGER;
+	t[0].rows_in = 4, t[0].discrepancies = 3, t[0].amount_in = 6800, t[0].amount_discrepancies = 6800;
+	t[0].kinds[RCN_K_SHORT_PAYMENT] = 2, t[0].kinds[RCN_K_OVERPAYMENT] = 1;
+	t[1].side = RCN_SIDE_CHANNEL;
+	t[1].rows_in = 3, t[1].discrepancies = 3, t[1].amount_in = 6100, t[1].amount_discrepancies = 6100;
+	t[1].kinds[RCN_K_SHORT_PAYMENT] = 2, t[1].kinds[RCN_K_OVERPAYMENT] = 1;
+	t[1].payments_fen = 6100, t[1].refunds_fen = 610, t[1].channel_fee = 36600, t[1].suspicious_debits = 1;
+	rcn_report_data data;
+	memset(&data, 0, sizeof(data));
+	data.findings = fp, data.n_findings = 4;
+	data.tallies = t, data.n_tallies = 2;
+	char dir[] = "/tmp/test_xlsx.XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	rcn_err err;
+	assert_int_equal(rcn_report_xlsx(dir, "2026-03-02", &data, &err), RCN_OK);
+	char path[256];
+	snprintf(path, sizeof(path), "%s/recon-2026-03-02.xlsx", dir);
+	char *sh = entry(path, "xl/worksheets/sheet1.xml");
+	assert_non_null(sh);
+	/* summary.csv's columns: A business_date ... P balanced, Q..AB the kinds'
+	 * counts, AC..AJ payments to debits over 200%, AK..AV the kinds' amounts */
+	assert_cell(sh, "A1", "业务日期 business_date");
+	assert_cell(sh, "P1", "平衡 balanced");
+	assert_cell(sh, "Q1", "短款笔数 SHORT_PAYMENT");
+	assert_cell(sh, "AJ1", "超合约均值200%扣款 debits_over_200pct_of_contract_average");
+	assert_cell(sh, "AK1", "短款差额 SHORT_PAYMENT_amount");
+	assert_cell(sh, "AV1", "重复记录差额 DUPLICATE_RECORD_amount");
+	assert_cell(sh, "AW1", "");
+	assert_cell(sh, "A2", "2026-03-02");
+	assert_cell(sh, "D2", "ledger");
+	assert_cell(sh, "P2", "NO");
+	assert_cell(sh, "AK2", ""); /* amounts on the channel lines only */
+	assert_cell(sh, "D3", "channel");
+	assert_cell(sh, "P3", "yes");
+	assert_cell(sh, "Q3", "2");
+	assert_cell(sh, "AG3", "54.534"); /* net 61.00 - 6.10 - 0.366 */
+	assert_cell(sh, "AH3", "10");	  /* refund rate 10.00% */
+	assert_cell(sh, "AI3", "yes");
+	assert_cell(sh, "AJ3", "1");
+	assert_cell(sh, "AK3", "-12"); /* -10.00 and -2.00 */
+	assert_cell(sh, "AL3", "5");
+	assert_cell(sh, "B4", "合计 total");
+	assert_cell(sh, "D5", "channel");
+	assert_cell(sh, "AK5", "-13"); /* and X1's -1.00, whose account has no line */
+	assert_non_null(strstr(sh, "<autoFilter ref=\"A1:AV5\"/>"));
+	/* the balance proof from row 7: title, heading, the tallies, the totals */
+	assert_non_null(strstr(cell(sh, "A7"), "平衡校验 balance proof"));
+	assert_cell(sh, "I8", "四项合计 sum");
+	assert_cell(sh, "D9", "4");
+	assert_cell(sh, "I9", "3");
+	assert_cell(sh, "J9", "不平衡 NO");
+	assert_cell(sh, "Q9", "平衡 yes");
+	assert_cell(sh, "J10", "平衡 yes");
+	assert_cell(sh, "A12", "合计 total");
+	assert_cell(sh, "J12", "平衡 yes");
+	/* the per-kind table from row 14 */
+	assert_cell(sh, "E15", "差额合计 amount (sum of difference)");
+	assert_cell(sh, "A16", "短款");
+	assert_cell(sh, "B16", "SHORT_PAYMENT");
+	assert_cell(sh, "C16", "2");
+	assert_cell(sh, "D16", "2");
+	assert_cell(sh, "E16", "-13");
+	assert_cell(sh, "E17", "5");
+	assert_cell(sh, "B28", "total");
+	assert_cell(sh, "D28", "3");
+	assert_cell(sh, "E28", "-8");
+	assert_non_null(strstr(sh, "<dimension ref=\"A1:AV28\"/>"));
+	assert_null(strstr(sh, "<row r=\"29\""));
+	assert_null(strstr(sh, "<f>"));
+	free(sh);
+	char *wb = entry(path, "xl/workbook.xml");
+	assert_non_null(strstr(wb, "'汇总 Summary'!$A$1:$AV$5</definedName>"));
+	free(wb);
+	remove(path);
+	rmdir(dir);
+}
+
+/* What to do and by when: a finding's action, deadline and urgency, after its detail. */
+static void test_handling_columns(void **state)
+{
+	(void)state;
+	rcn_finding f = finding(RCN_K_DOUBLE_CHARGE, "D-1", 100, 100);
+	f.action_cn = "立即退还重复扣款";
+	f.due_by = rcn_date_from_ymd(2026, 3, 3);
+	f.urgent = true;
+	rcn_finding g = finding(RCN_K_DOUBLE_CHARGE, "D-2", 100, 100);
+	const rcn_finding *fp[2] = {&f, &g};
+	char dir[] = "/tmp/test_xlsx.XXXXXX";
+	const char *path = write_findings(dir, fp, 2);
+	char *sh = entry(path, "xl/worksheets/sheet2.xml");
+	assert_cell(sh, "S1", "处理建议 action");
+	assert_cell(sh, "T1", "处理期限 due_by");
+	assert_cell(sh, "U1", "紧急 urgent");
+	assert_cell(sh, "S2", "立即退还重复扣款");
+	assert_cell(sh, "T2", "2026-03-03");
+	assert_cell(sh, "U2", "紧急 yes");
+	assert_cell(sh, "S3", "");
+	assert_cell(sh, "T3", "");
+	assert_cell(sh, "U3", "");
+	free(sh);
+	remove(path);
+	rmdir(dir);
+}
+
 RCN_TEST_MAIN(cmocka_unit_test(test_workbook), cmocka_unit_test(test_full_sheet), cmocka_unit_test(test_text_escapes),
-	      cmocka_unit_test(test_text_escapes_everywhere))
+	      cmocka_unit_test(test_text_escapes_everywhere), cmocka_unit_test(test_sheet_names),
+	      cmocka_unit_test(test_summary_sheet), cmocka_unit_test(test_handling_columns))
