@@ -29,6 +29,11 @@ typedef enum {
 
 const char *rcn_kind_name(rcn_kind k);	  /* "SHORT_PAYMENT" */
 const char *rcn_kind_name_cn(rcn_kind k); /* "短款" */
+/* The Chinese of a reason code under its kind (README.md "Glossary / 术语"):
+ * static text, or NULL for a code the glossary lacks (a bug: every code the
+ * matcher and the rules emit has words; a status reason ledger_X / channel_X
+ * whose status is not listed gets the words of its side). */
+const char *rcn_reason_cn(rcn_kind kind, const char *reason);
 
 /* Which side an item comes from: the channel statement or the merchant ledger. */
 typedef enum { RCN_SIDE_CHANNEL = 'S', RCN_SIDE_LEDGER = 'L' } rcn_side;
@@ -76,6 +81,11 @@ typedef struct {
 	int age_days;		/* business date - first_seen */
 	const char *source;	/* "file:line" for channel rows, "ledger_orders" / "ledger_refunds" */
 	const char *detail;
+	/* The difference when the other fields cannot give it (rcn_finding_delta,
+	 * recon/report.h): a refund's excess over the paid amount, what a file's
+	 * fee total leaves unexplained. On the scale of the kind's quantity. */
+	bool has_difference;
+	int64_t difference;
 	/* How to handle it (issue 18), set by the rules after matching from the
 	 * kind's handling rule (rules/handling.csv): the deadline on the
 	 * business-day calendar (0: none), whether it is urgent, and what to do

@@ -42,6 +42,12 @@ const rcn_finding *rcn_findings_add(rcn_findings *s, const rcn_finding *f);
  * src's copies with them; src is left empty. */
 void rcn_findings_append(rcn_findings *dst, rcn_findings *src);
 
+/* Calls fn on every finding, in the order they were added, to fill in what
+ * is decided after the night's findings are all in (the handling rules).
+ * Subscribers have seen them already: fn may set only fields they do not
+ * read (due_by, urgent, action_cn). */
+void rcn_findings_each(rcn_findings *s, void (*fn)(void *ctx, rcn_finding *f), void *ctx);
+
 /* How many findings, and how many of them discrepancies (not pending). */
 size_t rcn_findings_count(const rcn_findings *s);
 long rcn_findings_discrepancies(const rcn_findings *s);

@@ -117,6 +117,12 @@ void rcn_findings_append(rcn_findings *dst, rcn_findings *src)
 	src->discrepancies = 0;
 }
 
+void rcn_findings_each(rcn_findings *s, void (*fn)(void *ctx, rcn_finding *f), void *ctx)
+{
+	for (size_t i = 0; i < s->n; i++)
+		fn(ctx, s->v[i]);
+}
+
 size_t rcn_findings_count(const rcn_findings *s)
 {
 	return s->n;

@@ -154,6 +154,8 @@ bool rcn_m_check_fee(rcn_match *m, const srow *r, rcn_finding **out)
 	rcn_m_fill_channel(m, f, r);
 	f->has_expected_fee = true;
 	f->expected_fee = e;
+	f->has_difference = true; /* channel fee - expected fee, 1e-5 yuan */
+	f->difference = r->fee - e;
 	char buf[160] = "";
 	rcn_fee_row q = fee_row(m, r);
 	if (m->rules->fee_basis)

@@ -155,6 +155,7 @@ void rcn_m_match_refunds(rcn_match *m)
 		const char *reason = "";
 		rcn_finding *f = NULL;
 		char detail[200] = "";
+		int64_t excess = 0; /* refunded beyond the paid amount (exceeds_paid) */
 
 		if (l && ch_ok && success(l->status) && l->bdate > m->day) {
 			rcn_m_ledger_later(m, r, l->bdate, RCN_K_REFUND_MISMATCH);
@@ -166,6 +167,7 @@ void rcn_m_match_refunds(rcn_match *m)
 			if (refunded[v] > o->amount) {
 				char a[32], b[32];
 				kind = RCN_K_REFUND_MISMATCH, reason = "exceeds_paid";
+				excess = refunded[v] - o->amount;
 				snprintf(detail, sizeof(detail), "refunds total %s of an order of %s",
 					 rcn_money_format(a, sizeof(a), refunded[v], 2),
 					 rcn_money_format(b, sizeof(b), o->amount, 2));
@@ -193,6 +195,8 @@ void rcn_m_match_refunds(rcn_match *m)
 			f = rcn_m_new_finding(m, kind, reason, RCN_SIDE_CHANNEL);
 			rcn_m_fill_channel(m, f, r);
 			f->detail = dup(m, detail);
+			f->has_difference = excess != 0;
+			f->difference = excess;
 		} else if (rcn_m_check_fee(m, r, &f)) {
 			kind = RCN_K_FEE_MISMATCH;
 		}

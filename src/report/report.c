@@ -22,7 +22,7 @@
 static const char *const finding_columns =
 	"business_date,kind,kind_cn,reason,channel,merchant_id,order_no,refund_no,channel_txn_id,ledger_status,"
 	"channel_status,ledger_amount,channel_amount,difference,expected_fee,channel_fee,trade_time,first_seen,"
-	"age_days,source,detail";
+	"age_days,source,detail,reason_cn,action_cn,due_by,urgent";
 
 /* One finding's line, built in b (reused row after row; no limit: the
  * appends cannot fail) and written in one go: two dozen cells are not two
@@ -43,14 +43,15 @@ static void write_finding(FILE *out, rcn_buf *b, const char *date, const rcn_fin
 		(void)rcn_buf_append(b, ",", 1);
 		rcn_csv_text_buf(b, text[i]);
 	}
-	bool has_diff = rcn_finding_difference(f, &diff);
+	int diff_scale;
+	bool has_diff = rcn_finding_delta(f, &diff, &diff_scale);
 	const struct {
 		bool has;
 		int64_t v;
 		int scale;
 	} money[] = {{f->has_ledger_amount, f->ledger_amount, RCN_SCALE_FEN},
 		     {f->has_channel_amount, f->channel_amount, RCN_SCALE_FEN},
-		     {has_diff, diff, RCN_SCALE_FEN},
+		     {has_diff, diff, diff_scale}, /* a fee difference keeps the fee's 5 decimals */
 		     {f->has_expected_fee, f->expected_fee, RCN_SCALE_FEE},
 		     {f->has_channel_fee, f->channel_fee, RCN_SCALE_FEE}};
 	for (size_t i = 0; i < sizeof(money) / sizeof(money[0]); i++) { /* an empty cell when absent */
@@ -68,6 +69,17 @@ static void write_finding(FILE *out, rcn_buf *b, const char *date, const rcn_fin
 	rcn_csv_text_buf(b, f->source);
 	(void)rcn_buf_append(b, ",", 1);
 	rcn_csv_text_buf(b, f->detail);
+	/* for the clerk (issue 18): the reason in the glossary's words, then the
+	 * kind's handling rule (rules/handling.csv, set by rcn_rules_handle) */
+	const char *reason_cn = rcn_reason_cn(f->kind, f->reason);
+	(void)rcn_buf_append(b, ",", 1);
+	rcn_csv_text_buf(b, reason_cn ? reason_cn : "");
+	(void)rcn_buf_append(b, ",", 1);
+	rcn_csv_text_buf(b, f->action_cn ? f->action_cn : "");
+	(void)rcn_buf_append(b, ",", 1);
+	if (f->due_by)
+		(void)rcn_buf_append(b, rcn_date_format(d, f->due_by), 10);
+	(void)rcn_buf_append(b, f->urgent ? ",yes" : ",no", f->urgent ? 4 : 3);
 	(void)rcn_buf_append(b, EOL, 2);
 	fwrite(b->data, 1, b->len, out);
 }

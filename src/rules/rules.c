@@ -141,6 +141,8 @@ void rcn_rules_check_fee_totals(const rcn_rules *r, const rcn_match *m, rcn_find
 				 .has_channel_fee = true,
 				 .expected_fee = t.expected,
 				 .channel_fee = t.channel,
+				 .has_difference = true,
+				 .difference = diff,
 				 .first_seen = r->day,
 				 .source = s->label ? s->label : s->name,
 				 .detail = detail};

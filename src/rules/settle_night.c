@@ -60,6 +60,10 @@ static void add_finding(rcn_findings *sink, rcn_date day, const rcn_settlement *
 	f.has_channel_amount = s->has_settled;
 	f.channel_amount = s->settled_fen;
 	f.channel_settle = s->settled_fen;
+	/* money credited: arrived - expected (missing: -expected); a late
+	 * settlement arrived whole, its discrepancy is the date (age_days) */
+	f.has_difference = s->status != RCN_SETTLE_LATE;
+	f.difference = (s->has_settled ? s->settled_fen : 0) - s->amount.net_fen;
 	f.trade_time = s->due_date ? rcn_date_format(due, s->due_date) : "";
 	f.first_seen = s->business_date;
 	f.age_days = s->due_date ? (int)(day - s->due_date) : 0;

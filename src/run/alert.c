@@ -9,6 +9,7 @@
 #include "fetch/http.h"
 #include "recon/finding.h"
 #include "recon/money.h"
+#include "recon/report.h"
 #include "recon/text.h"
 
 #define WECOM_MAX    4096  /* bytes of markdown.content WeCom accepts */
@@ -70,28 +71,12 @@ static const char *meaning(int code)
 	}
 }
 
-/* As discrepancies.csv's "difference": channel minus ledger, counting only
- * money each side says moved; the extra charge for a double charge. */
-static bool counts_money(const rcn_finding *f, bool ledger)
-{
-	const char *st = ledger ? f->ledger_status : f->channel_status;
-	if (ledger && f->rec_type == RCN_REC_PAYMENT)
-		return strcmp(st, "PAID") == 0 || strcmp(st, "REFUNDED") == 0 || strcmp(st, "PARTIALLY_REFUNDED") == 0;
-	return strcmp(st, "SUCCESS") == 0;
-}
-
+/* |difference| in fen, the same difference as every report (rcn_finding_difference). */
 static int64_t abs_difference(const rcn_finding *f)
 {
-	if (f->kind == RCN_K_DUPLICATE_RECORD || (!f->has_channel_amount && !f->has_ledger_amount))
-		return 0;
 	int64_t d;
-	if (f->kind == RCN_K_DOUBLE_CHARGE) {
-		d = f->channel_amount;
-	} else {
-		int64_t c = f->has_channel_amount && counts_money(f, false) ? f->channel_amount : 0;
-		int64_t l = f->has_ledger_amount && counts_money(f, true) ? f->ledger_amount : 0;
-		d = c - l;
-	}
+	if (!rcn_finding_difference(f, &d))
+		return 0;
 	return d < 0 ? -d : d;
 }
 

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "match/perf.h"
+#include "recon/handling.h"
 #include "recon/match.h"
 #include "recon/money.h"
 #include "recon/parse.h"
@@ -189,6 +190,7 @@ typedef struct {
 	rcn_fee_rules *fee_rules;
 	rcn_settle_rules *settle_rules;
 	rcn_calendar *calendar;
+	rcn_handling *handling;
 	/* the selected sources, in configuration order */
 	rcn_match_source *msrc;
 	rcn_rules_source *rsrc;
@@ -269,15 +271,17 @@ static bool night_db_fail(night *n)
  * directory has: a bad rule stops the run before it starts. */
 static bool load_rules(night *n)
 {
-	char fees_path[4200], rules[4096], settle_path[4200], cal_path[4200];
+	char fees_path[4200], rules[4096], settle_path[4200], cal_path[4200], handling_path[4200];
 	struct stat st;
 	rcn_config_resolve(rules, sizeof(rules), n->cfg->rules_dir, n->cfg->dir);
 	snprintf(fees_path, sizeof(fees_path), "%s/fees.csv", rules);
 	snprintf(settle_path, sizeof(settle_path), "%s/settlement.csv", rules);
 	snprintf(cal_path, sizeof(cal_path), "%s/calendar/cn.csv", rules);
+	snprintf(handling_path, sizeof(handling_path), "%s/handling.csv", rules);
 	if ((stat(fees_path, &st) == 0 && rcn_fee_rules_load(&n->fee_rules, fees_path, &n->err)) ||
 	    (stat(settle_path, &st) == 0 && rcn_settle_rules_load(&n->settle_rules, settle_path, &n->err)) ||
-	    (stat(cal_path, &st) == 0 && rcn_calendar_load(&n->calendar, cal_path, &n->err)))
+	    (stat(cal_path, &st) == 0 && rcn_calendar_load(&n->calendar, cal_path, &n->err)) ||
+	    (stat(handling_path, &st) == 0 && rcn_handling_load(&n->handling, handling_path, &n->err)))
 		return config_fail(n);
 	return true;
 }
@@ -441,8 +445,9 @@ static void on_open_settlement(void *ctx, const rcn_settlement *s)
 
 /* The rules that read the matcher's outcome: the per-file fee totals, the
  * settlements due today and the open ones of earlier dates (against tonight's
- * fund flow), and the calendar's end. Their findings go to the night's sink;
- * leaves the settlements and the problems they raise. */
+ * fund flow), the calendar's end; their findings go to the night's sink. Then
+ * the handling rules (rules/handling.csv) on every finding. Leaves the
+ * settlements and the problems they raise. */
 static bool check_rules(night *n)
 {
 	rcn_rules_check_fee_totals(n->rules, n->m, n->sink);
@@ -469,6 +474,9 @@ static bool check_rules(night *n)
 	rcn_settle_set_free(&open);
 	rcn_run_stage_done(&n->clock, ST_SETTLE);
 	rcn_run_calendar_end_check(n->o, n->calendar, &n->settlements, n->out);
+	/* last: every finding is in, the matcher's and the rules' */
+	if (n->handling)
+		rcn_rules_handle(n->handling, n->calendar, n->o->day, n->cfg->carry_over_days, n->sink);
 	return true;
 }
 
@@ -691,6 +699,7 @@ static void night_end(night *n)
 	rcn_fee_rules_free(n->fee_rules);
 	rcn_settle_rules_free(n->settle_rules);
 	rcn_calendar_free(n->calendar);
+	rcn_handling_free(n->handling);
 	rcn_settle_set_free(&n->settlements);
 	free(n->jobs);
 	free(n->inputs);

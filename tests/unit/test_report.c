@@ -81,6 +81,9 @@ static void test_files_and_swap(void **state)
 	f.channel_amount = 5000;
 	f.first_seen = day;
 	f.source = "bill.csv:3";
+	f.action_cn = "向渠道申诉"; /* the handling columns come last (issue 18) */
+	f.due_by = rcn_date_from_ymd(2026, 3, 5);
+	f.urgent = true;
 	const rcn_finding *list[] = {&f};
 	rcn_quarantine_entry q = {"wx", "bad.csv", 0, "bad.csv:4: control totals do not match", 1, 600};
 	rcn_report_dir rd;
@@ -100,7 +103,8 @@ static void test_files_and_swap(void **state)
 			    "business_date,kind,kind_cn,reason,",
 			    37);
 	assert_non_null(strstr(text, "\r\n2026-03-02,SHORT_PAYMENT,短款,amount,wechat,1900000109,\"'=cmd|' /C "
-				     "calc'!A0\",,,PAID,SUCCESS,55.00,50.00,-5.00,,,,2026-03-02,0,bill.csv:3,\r\n"));
+				     "calc'!A0\",,,PAID,SUCCESS,55.00,50.00,-5.00,,,,2026-03-02,0,bill.csv:3,,"
+				     "渠道实收少于账本金额,向渠道申诉,2026-03-05,yes\r\n"));
 	for (size_t i = 0; i < n; i++)
 		if (text[i] == '\n')
 			assert_int_equal(text[i - 1], '\r');
