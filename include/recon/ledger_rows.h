@@ -9,13 +9,15 @@
 
 /* Ledger rows as views, valid during the callback only. Times are local
  * business times (RCN_NO_TIME when NULL); dates are in the zone.
- * An order's currency is not read: nothing is matched on it, and ten million
- * copies of "CNY" are a column the server formats and sends for nothing. */
+ * currency is the order's (a refund's: its order's), "" or NULL for CNY:
+ * the ledger sends only the others (NULLIF(currency, 'CNY')), so ten million
+ * copies of "CNY" are not formatted and sent for nothing. */
 typedef struct {
 	const char *order_no, *merchant_id, *channel, *channel_txn_id, *status, *contract_id;
 	int64_t amount_fen;
 	rcn_time created_at, paid_at; /* created_at only when paid_at is NULL (RCN_NO_TIME otherwise) */
 	rcn_date business_date;	      /* date of paid_at, or of created_at when not paid */
+	const char *currency;	      /* ISO 4217 code, "" or NULL: CNY */
 } rcn_ledger_order;
 
 typedef struct {
@@ -24,6 +26,7 @@ typedef struct {
 	rcn_time requested_at, refunded_at; /* requested_at only when refunded_at is NULL (RCN_NO_TIME otherwise) */
 	rcn_date business_date;		    /* date of refunded_at, or of requested_at */
 	const char *channel, *merchant_id;  /* of the refunded order ("" if the order is unknown) */
+	const char *currency;		    /* of the refunded order, "" or NULL: CNY */
 } rcn_ledger_refund;
 
 /* One debit attempt on an auto-debit contract: a ledger order carrying its

@@ -163,10 +163,15 @@ const rcn_tally *rcn_match_tallies(const rcn_match *m, size_t *n);
 long rcn_match_discrepancy_count(const rcn_match *m);
 
 /* A source's statement rows that a fee rule applies to: the channel's fee
- * total and the schedule's (1e-5 yuan); rejected: its statement was. */
+ * total and the schedule's (1e-5 yuan); rejected: its statement was. The
+ * reported_ sums are those of its rows whose fee was reported singly
+ * (FEE_MISMATCH rate, tonight's rows only): what is left, the residual, is
+ * what a finding of the file's total carries. */
 typedef struct {
 	int64_t channel, expected;
 	long rows;
+	int64_t reported_channel, reported_expected;
+	long reported_rows;
 	bool rejected;
 } rcn_match_fee_total;
 rcn_match_fee_total rcn_match_source_fees(const rcn_match *m, size_t source);

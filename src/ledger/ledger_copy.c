@@ -123,6 +123,7 @@ rcn_rc rcn_ld_deliver(row_ctx *c, const char **f, const int *lens, rcn_err *err,
 			.channel_txn_id = nz(f[O_TXN_ID]),
 			.status = nz(f[O_STATUS]),
 			.contract_id = nz(f[O_CONTRACT_ID]),
+			.currency = nz(f[O_CURRENCY]),
 		};
 		rc = parse_amount(c, &o.amount_fen, f[O_AMOUNT], lens[O_AMOUNT], table, key, err);
 		if (rc == RCN_OK)
@@ -138,6 +139,7 @@ rcn_rc rcn_ld_deliver(row_ctx *c, const char **f, const int *lens, rcn_err *err,
 			.status = nz(f[R_STATUS]),
 			.channel = nz(f[R_CHANNEL]),
 			.merchant_id = nz(f[R_MERCHANT_ID]),
+			.currency = nz(f[R_CURRENCY]),
 		};
 		rc = parse_amount(c, &r.amount_fen, f[R_AMOUNT], lens[R_AMOUNT], table, key, err);
 		if (rc == RCN_OK)

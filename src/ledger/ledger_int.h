@@ -26,6 +26,7 @@ enum {
 	O_AMOUNT,
 	O_CREATED_AT,
 	O_PAID_AT,
+	O_CURRENCY, /* NULL for CNY (NULLIF: the common one is not sent) */
 	O__COUNT
 };
 enum {
@@ -38,8 +39,12 @@ enum {
 	R_REFUNDED_AT,
 	R_CHANNEL,
 	R_MERCHANT_ID,
+	R_CURRENCY, /* the order's, NULL for CNY */
 	R__COUNT
 };
+
+/* One field array serves both kinds. */
+_Static_assert((int)O__COUNT >= (int)R__COUNT, "a refund's fields outnumber an order's");
 
 typedef enum { ROW_ORDER, ROW_REFUND } row_kind;
 

@@ -43,7 +43,7 @@ const char *rcn_m_row_src(rcn_match *m, const srow *r)
 
 void rcn_m_fill_channel(rcn_match *m, rcn_finding *f, const srow *r)
 {
-	f->rec_type = r->type;
+	f->rec_type = (rcn_rec_type)r->type;
 	f->channel = r->channel;
 	f->merchant_id = r->merchant_id;
 	f->order_no = r->order_no;
@@ -105,7 +105,7 @@ static rcn_fee_row fee_row(const rcn_match *m, const srow *r)
 			     .merchant_id = r->merchant_id,
 			     .product = r->product,
 			     .trade_at = r->trade_at,
-			     .type = r->type,
+			     .type = (rcn_rec_type)r->type,
 			     .ok = r->ok,
 			     .settle = r->settle,
 			     .order_amount = r->type == RCN_REC_REFUND && r->ok ? refunded_order_amount(m, r) : -1};
@@ -152,6 +152,13 @@ bool rcn_m_check_fee(rcn_match *m, const srow *r, rcn_finding **out)
 		return false;
 	rcn_finding *f = rcn_m_new_finding(m, RCN_K_FEE_MISMATCH, "rate", RCN_SIDE_CHANNEL);
 	rcn_m_fill_channel(m, f, r);
+	/* explained here, not again by the file's total (rcn_rules_check_fee_totals);
+	 * a carried row's fee was in the previous night's total, not tonight's */
+	if (!r->carried) {
+		m->source_fee[r->source].reported_channel += r->fee;
+		m->source_fee[r->source].reported_expected += e;
+		m->source_fee[r->source].reported_rows++;
+	}
 	f->has_expected_fee = true;
 	f->expected_fee = e;
 	f->has_difference = true; /* channel fee - expected fee, 1e-5 yuan */
@@ -172,6 +179,16 @@ const char *rcn_m_status_reason(rcn_match *m, const char *prefix, const char *st
 	for (size_t i = 0; i < n && i < sizeof(buf); i++)
 		if (buf[i] >= 'A' && buf[i] <= 'Z')
 			buf[i] = (char)(buf[i] - 'A' + 'a');
+	return dup(m, buf);
+}
+
+/* "ledger USD 20.00, channel CNY 20.00": both currencies, both amounts. */
+const char *rcn_m_currency_detail(rcn_match *m, uint16_t ledger, int64_t ledger_amount, const srow *r)
+{
+	char buf[128], lc[8], cc[8], la[32], ca[32];
+	snprintf(buf, sizeof(buf), "ledger %s %s, channel %s %s", currency_text(lc, ledger),
+		 rcn_money_format(la, sizeof(la), ledger_amount, 2), currency_text(cc, r->currency),
+		 rcn_money_format(ca, sizeof(ca), r->amount, 2));
 	return dup(m, buf);
 }
 
@@ -222,6 +239,14 @@ static void pending_row(rcn_match *m, srow *r, rcn_kind expired_kind, const char
 	f->age_days = age;
 	if (f->kind == RCN_K_PENDING)
 		f->detail = detail ? detail : rcn_m_pending_detail(m, expired_kind, r->first_seen);
+	if (r->currency != CUR_CNY) {
+		/* the clerk's to see, and how the row keeps its currency when it is
+		 * carried (recon_suspense has no column for it: rcn_match_add_suspense) */
+		char buf[600], cur[8];
+		snprintf(buf, sizeof(buf), "%s%scurrency %s", f->detail, *f->detail ? "; " : "",
+			 currency_text(cur, r->currency));
+		f->detail = dup(m, buf);
+	}
 	r->done = true;
 }
 
@@ -307,6 +332,20 @@ static void classify_payment(rcn_match *m, srow *r, lorder *o)
 	rcn_kind kind = RCN_K__COUNT;
 	const char *reason = "";
 
+	if (currency_differs(r->currency, o->currency)) {
+		/* amounts of two currencies are never compared, nor matched */
+		rcn_finding *c = rcn_m_new_finding(m, RCN_K_CURRENCY_MISMATCH, "currency", RCN_SIDE_CHANNEL);
+		rcn_m_fill_channel(m, c, r);
+		rcn_m_fill_order(c, o);
+		c->detail = rcn_m_currency_detail(m, o->currency, o->amount, r);
+		count_row(m, r, RCN_K_CURRENCY_MISMATCH, false);
+		if (o->expected && !o->consumed)
+			count(m, o->channel, o->merchant_id, RCN_SIDE_LEDGER, RCN_K_CURRENCY_MISMATCH, false,
+			      o->amount);
+		o->consumed = true;
+		r->done = true;
+		return;
+	}
 	if (ch_ok && l_ok) {
 		if (r->amount < o->amount)
 			kind = RCN_K_SHORT_PAYMENT, reason = "amount";
@@ -408,15 +447,16 @@ void rcn_m_match_groups(rcn_match *m, const uint32_t *idx, size_t from, size_t t
 		lorder *o = &m->orders[m->rows[idx[g]].ledger];
 		while (end < to && m->rows[idx[end]].ledger == m->rows[idx[g]].ledger)
 			end++;
-		/* primary: the successful charge the ledger recorded, else one on the
-		 * ledger's channel, else the first successful one (rows are in time
+		/* primary: the successful charge the ledger recorded, else one in the
+		 * order's currency, else one on the ledger's channel, else the first
+		 * successful one (rows are in time
 		 * order); an order's only row is its primary */
 		srow *primary = NULL;
 		int best = -1;
 		for (size_t k = g; k < end && end - g > 1; k++) {
 			srow *r = &m->rows[idx[k]];
-			int score =
-				(*o->txn && strcmp(r->txn, o->txn) == 0) * 2 + (strcmp(r->channel, o->channel) == 0);
+			int score = (*o->txn && strcmp(r->txn, o->txn) == 0) * 4 + (r->currency == o->currency) * 2 +
+				    (strcmp(r->channel, o->channel) == 0);
 			if (r->ok && score > best)
 				primary = r, best = score;
 		}

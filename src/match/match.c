@@ -107,6 +107,8 @@ void rcn_m_shadow_init(rcn_match *s, const rcn_match *m)
 	s->n_notes = s->cap_notes = 0;
 	s->tallies = NULL;
 	s->n_tallies = s->cap_tallies = 0;
+	/* its own, for the fees it reports (read back only once merged) */
+	s->source_fee = rcn_xcalloc(m->n_sources + 1, sizeof(*s->source_fee));
 }
 
 void rcn_m_shadow_merge(rcn_match *m, rcn_match *s)
@@ -121,6 +123,12 @@ void rcn_m_shadow_merge(rcn_match *m, rcn_match *s)
 		const rcn_tally *t = &s->tallies[i];
 		rcn_tally_add(tally(m, t->channel, t->merchant_id, t->side), t);
 	}
+	for (size_t i = 0; i < m->n_sources; i++) {
+		m->source_fee[i].reported_channel += s->source_fee[i].reported_channel;
+		m->source_fee[i].reported_expected += s->source_fee[i].reported_expected;
+		m->source_fee[i].reported_rows += s->source_fee[i].reported_rows;
+	}
+	free(s->source_fee);
 	rcn_arena_adopt(&m->arena, &s->arena);
 	free(s->notes);
 	free(s->tallies);

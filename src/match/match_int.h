@@ -49,8 +49,9 @@ typedef struct {
 	int64_t amount, settle, fee;
 	int32_t ledger; /* order or refund index, -1 if none */
 	rcn_date first_seen;
-	rcn_rec_type type;
-	bool ok; /* status is SUCCESS: asked for every row several times, answered once */
+	uint8_t type;	   /* rcn_rec_type */
+	uint16_t currency; /* currency_code(): compared as a number, never as text */
+	bool ok;	   /* status is SUCCESS: asked for every row several times, answered once */
 	bool done;
 	bool carried;	     /* pending from the previous date: its fee was counted then */
 	uint8_t debit_flags; /* auto-debit checks that need the whole day: RCN_DEBIT_* (match.h) */
@@ -61,6 +62,48 @@ typedef struct {
 _Static_assert(sizeof(srow) == 144, "a statement row grew: every byte is ten megabytes on a big night");
 
 #endif
+
+/* A currency as one number, so a matched row's check is one compare of two
+ * fields the row and its order carry anyway (no table shared by the parse
+ * threads' batches): an ISO 4217 code's three letters, case folded, five bits
+ * each (1..26); "" or NULL is CNY (a format or a ledger that states no
+ * currency); anything else is CUR_UNKNOWN, which equals nothing, not even
+ * itself (currency_differs). */
+#define CUR_UNKNOWN   0xFFFFu
+#define CUR_LETTER(c) ((uint16_t)((c) - 'A' + 1))
+#define CUR_CNY	      ((uint16_t)(CUR_LETTER('C') << 10 | CUR_LETTER('N') << 5 | CUR_LETTER('Y')))
+
+static inline uint16_t currency_code(const char *s)
+{
+	if (!s || !*s || (s[0] == 'C' && s[1] == 'N' && s[2] == 'Y' && !s[3]))
+		return CUR_CNY;
+	uint16_t v = 0;
+	for (int i = 0; i < 3; i++) {
+		char c = s[i];
+		if (c >= 'a' && c <= 'z')
+			c = (char)(c - 'a' + 'A');
+		if (c < 'A' || c > 'Z')
+			return CUR_UNKNOWN;
+		v = (uint16_t)(v << 5 | CUR_LETTER(c));
+	}
+	return s[3] ? CUR_UNKNOWN : v;
+}
+
+/* The code's text ("USD"; "unknown" for CUR_UNKNOWN) in buf. */
+static inline const char *currency_text(char buf[8], uint16_t v)
+{
+	if (v == CUR_UNKNOWN)
+		return "unknown";
+	for (int i = 0; i < 3; i++)
+		buf[i] = (char)('A' - 1 + ((v >> (10 - 5 * i)) & 31));
+	buf[3] = '\0';
+	return buf;
+}
+
+static inline bool currency_differs(uint16_t a, uint16_t b)
+{
+	return a != b || a == CUR_UNKNOWN;
+}
 
 /* Values that repeat row after row (channel, merchant, status, trade type,
  * file): each keeps one copy while it stays the same, instead of one per row. */
@@ -121,7 +164,8 @@ typedef struct {
 	int32_t contract; /* the rules' index of its contract, -1 */
 	rcn_date bdate, first_seen;
 	bool expected : 1, carried : 1, consumed : 1, from_lookup : 1;
-	bool paid : 1; /* status PAID, REFUNDED or PARTIALLY_REFUNDED (collected): asked once */
+	bool paid : 1;	   /* status PAID, REFUNDED or PARTIALLY_REFUNDED (collected): asked once */
+	uint16_t currency; /* currency_code() */
 } lorder;
 
 #if UINTPTR_MAX == UINT64_MAX
@@ -136,6 +180,7 @@ typedef struct {
 	int64_t amount;
 	rcn_date bdate, first_seen;
 	bool expected, carried, consumed, from_lookup;
+	uint16_t currency; /* its order's, currency_code() */
 	size_t source;
 } lrefund;
 
@@ -148,6 +193,11 @@ struct rcn_match {
 	struct {
 		int64_t channel, expected; /* fee totals of the rows a rule applies to, 1e-5 yuan */
 		long rows;
+		/* of those, the rows whose fee was reported singly (rcn_m_check_fee):
+		 * the file's total reports only the rest. A shadow matcher counts its
+		 * own (its array is its own), added in when it is merged. */
+		int64_t reported_channel, reported_expected;
+		long reported_rows;
 	} * source_fee;
 	const rcn_match_rules *rules; /* the fee schedule's and the contracts' answers, or NULL */
 	bool prior_run, lookup_phase;
@@ -207,6 +257,7 @@ void rcn_m_fill_channel(rcn_match *m, rcn_finding *f, const srow *r);
 void rcn_m_fill_order(rcn_finding *f, const lorder *o);
 void rcn_m_fill_refund(rcn_finding *f, const lrefund *l);
 bool rcn_m_check_fee(rcn_match *m, const srow *r, rcn_finding **out);
+const char *rcn_m_currency_detail(rcn_match *m, uint16_t ledger, int64_t ledger_amount, const srow *r);
 const char *rcn_m_status_reason(rcn_match *m, const char *prefix, const char *status);
 int rcn_m_cmp_rows_by_time(const void *a, const void *b, void *ctx);
 const char *rcn_m_pending_detail(rcn_match *m, rcn_kind becomes, rcn_date first_seen);

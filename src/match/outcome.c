@@ -75,5 +75,8 @@ rcn_match_fee_total rcn_match_source_fees(const rcn_match *m, size_t source)
 	return (rcn_match_fee_total){.channel = m->source_fee[source].channel,
 				     .expected = m->source_fee[source].expected,
 				     .rows = m->source_fee[source].rows,
+				     .reported_channel = m->source_fee[source].reported_channel,
+				     .reported_expected = m->source_fee[source].reported_expected,
+				     .reported_rows = m->source_fee[source].reported_rows,
 				     .rejected = m->rejected[source]};
 }

@@ -161,7 +161,13 @@ void rcn_m_match_refunds(rcn_match *m)
 			rcn_m_ledger_later(m, r, l->bdate, RCN_K_REFUND_MISMATCH);
 			continue;
 		}
-		if (ch_ok && *r->order_no && rcn_strmap_get(&m->order_idx, r->order_no, strlen(r->order_no), &v)) {
+		if (l && currency_differs(r->currency, l->currency)) {
+			/* a refund in another currency than its order's: no amount compared */
+			kind = RCN_K_CURRENCY_MISMATCH, reason = "currency";
+			snprintf(detail, sizeof(detail), "%s", rcn_m_currency_detail(m, l->currency, l->amount, r));
+		} else if (ch_ok && *r->order_no &&
+			   rcn_strmap_get(&m->order_idx, r->order_no, strlen(r->order_no), &v) &&
+			   !currency_differs(r->currency, m->orders[v].currency)) {
 			const lorder *o = &m->orders[v];
 			refunded[v] += r->amount;
 			if (refunded[v] > o->amount) {

@@ -66,7 +66,8 @@ static void copy_record(rcn_arena *a, intern_cache *ic, const rcn_record *rec, s
 	const char *status = intern(a, ic, IC_STATUS, rec->status, false);
 	rcn_xreserve((void **)rows, cap_rows, *n_rows + 1, sizeof(srow));
 	rcn_populate_ahead(*rows, (*n_rows + 1) * sizeof(srow), *cap_rows * sizeof(srow), populated);
-	(*rows)[(*n_rows)++] = (srow){.type = rec->type,
+	(*rows)[(*n_rows)++] = (srow){.type = (uint8_t)rec->type,
+				      .currency = currency_code(rec->currency),
 				      .ok = interned_test(&ic->ok_for, &ic->ok, status, success),
 				      .channel = intern(a, ic, IC_CHANNEL, rec->channel, true),
 				      .merchant_id = intern(a, ic, IC_MERCHANT, rec->merchant_id, false),
@@ -203,6 +204,16 @@ void rcn_match_source_rejected(rcn_match *m, size_t source)
 	m->rejected[source] = true;
 }
 
+/* A carried row's currency: CNY unless its pending detail ends with
+ * "currency XXX" (pending_row in classify.c writes it for any other). */
+static uint16_t carried_currency(const char *detail)
+{
+	const char *p = strrchr(detail, ' ');
+	if (!p || p - detail < 8 || strncmp(p - 8, "currency", 8) != 0 || (p - 8 > detail && p[-9] != ' '))
+		return CUR_CNY;
+	return strcmp(p + 1, "unknown") == 0 ? CUR_UNKNOWN : currency_code(p + 1);
+}
+
 void rcn_match_add_suspense(rcn_match *m, const rcn_finding *f)
 {
 	if (f->side == RCN_SIDE_LEDGER) {
@@ -223,7 +234,8 @@ void rcn_match_add_suspense(rcn_match *m, const rcn_finding *f)
 	rcn_xreserve((void **)&m->rows, &m->cap_rows, m->n_rows + 1, sizeof(srow));
 	srow *r = &m->rows[m->n_rows];
 	*r = (srow){.source = source_for(m, f->channel, f->merchant_id),
-		    .type = f->rec_type,
+		    .type = (uint8_t)f->rec_type,
+		    .currency = carried_currency(f->detail),
 		    .channel = dup(m, f->channel),
 		    .merchant_id = dup(m, f->merchant_id),
 		    .txn = dup(m, f->channel_txn_id),

@@ -255,7 +255,11 @@ void rcn_wechat_trade_detail(rcn_wechat_bill *b)
 		rec.channel_refund_id = "";
 		rec.status = col_value(p, C_TRADE_STATUS, &n);
 	}
+	/* "" without 货币种类 (the matcher takes CNY: a bill of a CNY account);
+	 * an empty 货币种类 states no currency: "?", which matches none */
 	rec.currency = col_value(p, C_CURRENCY, &n);
+	if (p->col[C_CURRENCY] >= 0 && n == 0)
+		rec.currency = "?";
 	rec.trade_type = col_value(p, C_TRADE_TYPE, &n);
 	rcn_wechat_emit(b, &rec);
 }

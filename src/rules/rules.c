@@ -120,18 +120,32 @@ const rcn_match_rules *rcn_rules_for_matcher(rcn_rules *r)
 	return &r->iface;
 }
 
+/* Each file's fee total against the schedule's, less what the rows reported
+ * singly (FEE_MISMATCH rate) explain: one fee problem is reported once. */
 void rcn_rules_check_fee_totals(const rcn_rules *r, const rcn_match *m, rcn_findings *sink)
 {
 	for (size_t i = 0; i < r->n_sources; i++) {
 		const rcn_rules_source *s = &r->sources[i];
 		rcn_match_fee_total t = rcn_match_source_fees(m, i);
-		int64_t diff = t.channel - t.expected;
-		if (!t.rows || t.rejected || (diff < 0 ? -diff : diff) <= s->fee_tolerance_fen * RCN_FEE_UNITS_PER_FEN)
+		int64_t diff = t.channel - t.expected, explained = t.reported_channel - t.reported_expected;
+		int64_t residual = diff - explained;
+		if (!t.rows || t.rejected ||
+		    (residual < 0 ? -residual : residual) <= s->fee_tolerance_fen * RCN_FEE_UNITS_PER_FEN)
 			continue;
-		char a[32], tol[32], detail[160];
-		snprintf(detail, sizeof(detail), "fee total of %ld rows differs by %s (tolerance %s)", t.rows,
-			 rcn_money_format(a, sizeof(a), diff, 5),
-			 rcn_money_format(tol, sizeof(tol), s->fee_tolerance_fen, 2));
+		char a[32], b[32], c[32], tol[32], detail[200];
+		rcn_money_format(tol, sizeof(tol), s->fee_tolerance_fen, 2);
+		if (t.reported_rows)
+			snprintf(detail, sizeof(detail),
+				 "fee total of %ld rows differs by %s, %s of it in %ld rows reported singly: %s "
+				 "unexplained (tolerance %s)",
+				 t.rows, rcn_money_format(a, sizeof(a), diff, 5),
+				 rcn_money_format(b, sizeof(b), explained, 5), t.reported_rows,
+				 rcn_money_format(c, sizeof(c), residual, 5), tol);
+		else
+			snprintf(detail, sizeof(detail), "fee total of %ld rows differs by %s (tolerance %s)", t.rows,
+				 rcn_money_format(a, sizeof(a), diff, 5), tol);
+		/* the amounts are those of the rows not reported singly: their
+		 * difference is the residual */
 		rcn_finding f = {.kind = RCN_K_FEE_MISMATCH,
 				 .reason = "file_total",
 				 .side = RCN_SIDE_CHANNEL,
@@ -139,10 +153,10 @@ void rcn_rules_check_fee_totals(const rcn_rules *r, const rcn_match *m, rcn_find
 				 .merchant_id = s->merchant_id,
 				 .has_expected_fee = true,
 				 .has_channel_fee = true,
-				 .expected_fee = t.expected,
-				 .channel_fee = t.channel,
+				 .expected_fee = t.expected - t.reported_expected,
+				 .channel_fee = t.channel - t.reported_channel,
 				 .has_difference = true,
-				 .difference = diff,
+				 .difference = residual,
 				 .first_seen = r->day,
 				 .source = s->label ? s->label : s->name,
 				 .detail = detail};

@@ -341,7 +341,8 @@ static void test_site_sql_types(void **state)
 		"Asia/Shanghai",
 		"SELECT order_no, 42 AS merchant_id, channel::varchar AS channel, channel_txn_id,"
 		" amount_fen::int4 AS amount_fen, status, created_at::timestamp AS created_at,"
-		" paid_at::timestamp AS paid_at, 7.5 AS contract_id FROM ledger_orders WHERE order_no = 'A'",
+		" paid_at::timestamp AS paid_at, 7.5 AS contract_id, 'CNY'::varchar AS currency"
+		" FROM ledger_orders WHERE order_no = 'A'",
 		"SELECT refund_no, order_no, channel_refund_id, amount_fen::numeric(20, 0) AS amount_fen,"
 		" status, requested_at::timestamp AS requested_at, refunded_at FROM ledger_refunds",
 		false};

@@ -45,9 +45,9 @@ valid_json() { # valid_json FILE FILTER: checked when jq is installed
 }
 night_is_unchanged() { # night_is_unchanged WHAT
 	same_files "$WORK/reports/2026-03-02" "$GOLDEN/night/2026-03-02"
-	expect_line "$WORK/err" "recon: 2026-03-02: 18 statement rows: 7 matched, 10 discrepancies, 1 pending, 0 quarantined; 16 ledger items: 7 matched, 6 discrepancies, 3 pending, 0 quarantined; 11 findings"
+	expect_line "$WORK/err" "recon: 2026-03-02: 18 statement rows: 7 matched, 10 discrepancies, 1 pending, 0 quarantined; 16 ledger items: 7 matched, 6 discrepancies, 3 pending, 0 quarantined; 10 findings"
 	expect_line "$WORK/out" "reports: $WORK/reports/2026-03-02"
-	expect_sql 11 "select count(*) from recon_discrepancies where business_date = '2026-03-02'"
+	expect_sql 10 "select count(*) from recon_discrepancies where business_date = '2026-03-02'"
 	expect_sql 4 "select count(*) from recon_suspense where business_date = '2026-03-02'"
 }
 
@@ -62,7 +62,7 @@ cp "$body" "$WORK/logs/json.body" 2>/dev/null || true
 grep -q 'alert not sent' "$WORK/err" && fail "json: the log mentions the alert: $(cat "$WORK/err")"
 for line in '  "schema": "recon.alert/1",' '  "business_date": "2026-03-02",' '  "exit_code": 1,' \
 	'  "outcome": "discrepancies",' '  "meaning": "reconciled, discrepancies found",' '  "dry_run": false,' \
-	'  "totals": {"statement_rows": 18, "matched": 7, "discrepancies": 11, "pending": 4, "quarantined": 0, "rejected_files": 0},' \
+	'  "totals": {"statement_rows": 18, "matched": 7, "discrepancies": 10, "pending": 4, "quarantined": 0, "rejected_files": 0},' \
 	'  "failed_files": [],' "  \"reports\": \"$WORK/reports/2026-03-02\"" \
 	'    {"channel": "wechat", "merchant_id": "1900000109", "statement_rows": 18, "kinds": ['; do
 	expect_line "$body" "$line"
@@ -77,7 +77,7 @@ while read -r count kind; do
 done < <(tail -n +2 "$WORK/reports/2026-03-02/discrepancies.csv" | cut -d, -f2 | sort | uniq -c)
 [ "$kinds" -gt 1 ] || fail "json: the demo night should have several kinds, got $kinds"
 [ "$(grep -c '^    {"kind": ' "$body")" = "$kinds" ] || fail "json: kinds listed that discrepancies.csv lacks: $(cat "$body")"
-valid_json "$body" '.business_date == "2026-03-02" and .exit_code == 1 and ([.kinds[].count] | add) == 11
+valid_json "$body" '.business_date == "2026-03-02" and .exit_code == 1 and ([.kinds[].count] | add) == 10
 	and (.channels | length) == 1 and .channels[0].statement_rows == 18'
 
 # robot_night KIND PREFIX: a night whose alert goes to a KIND robot: delivered
@@ -98,7 +98,7 @@ robot_night() {
 # kind = wecom: {"msgtype":"markdown","markdown":{"content":"…"}}
 robot_night wecom '{"msgtype":"markdown","markdown":{"content":"## recon 2026-03-02: reconciled, discrepancies found (exit 1)\n'
 grep -qF '**wechat 1900000109**: 18 statement rows' "$body" || fail "wecom: no channel line: $(cat "$body")"
-grep -qF '> 18 statement rows: 7 matched, 10 discrepancies, 1 pending, 0 quarantined; 16 ledger items: 7 matched, 6 discrepancies, 3 pending; 11 findings, 0 file(s) failed' "$body" ||
+grep -qF '> 18 statement rows: 7 matched, 10 discrepancies, 1 pending, 0 quarantined; 16 ledger items: 7 matched, 6 discrepancies, 3 pending; 10 findings, 0 file(s) failed' "$body" ||
 	fail "wecom: the summary does not balance as summary.csv: $(cat "$body")"
 grep -qF "Reports: $WORK/reports/2026-03-02" "$body" || fail "wecom: no reports path"
 [ "$(stat -c %s "$body")" -lt 4200 ] || fail "wecom: body too long for a robot"

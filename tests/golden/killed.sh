@@ -72,7 +72,7 @@ unhold() {
 
 # the good run
 run_recon 1 run --date 2026-03-02
-expect_line "$WORK/err" "recon: 2026-03-02: 18 statement rows: 7 matched, 10 discrepancies, 1 pending, 0 quarantined; 16 ledger items: 7 matched, 6 discrepancies, 3 pending, 0 quarantined; 11 findings"
+expect_line "$WORK/err" "recon: 2026-03-02: 18 statement rows: 7 matched, 10 discrepancies, 1 pending, 0 quarantined; 16 ledger items: 7 matched, 6 discrepancies, 3 pending, 0 quarantined; 10 findings"
 cp -a "$WORK/reports/2026-03-02" "$WORK/good-reports"
 fingerprint >"$WORK/fp-good"
 expect_sql 1 "select count(*) from recon_runs where business_date = '2026-03-02'"

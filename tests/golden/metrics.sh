@@ -14,7 +14,7 @@ metric() { awk -v k="$1" 'substr($0, 1, length(k) + 1) == k " " { print $2 }' "$
 before=$(date +%s)
 run_recon 1 run --config "$WORK/recon.conf" --date 2026-03-02 --metrics "$prom"
 after=$(date +%s)
-expect_line "$WORK/err" "recon: 2026-03-02: 18 statement rows: 7 matched, 10 discrepancies, 1 pending, 0 quarantined; 16 ledger items: 7 matched, 6 discrepancies, 3 pending, 0 quarantined; 11 findings"
+expect_line "$WORK/err" "recon: 2026-03-02: 18 statement rows: 7 matched, 10 discrepancies, 1 pending, 0 quarantined; 16 ledger items: 7 matched, 6 discrepancies, 3 pending, 0 quarantined; 10 findings"
 [ -f "$prom" ] || fail "no metrics file"
 [ -z "$(ls "$WORK" | grep 'recon\.prom\.tmp')" ] || fail "temporary metrics file left behind"
 for m in recon_rows_total recon_discrepancies_total recon_run_seconds recon_last_run_exit_code \
@@ -35,8 +35,8 @@ while read -r kind n; do
 	[ "$n" = "$want" ] || fail "recon_discrepancies_total{kind=\"$kind\"} is $n, discrepancies.csv has $want"
 	sum=$((sum + n))
 done < <(sed -n 's/^recon_discrepancies_total{kind="\([A-Z_]*\)"} \([0-9]*\)$/\1 \2/p' "$prom")
-[ "$sum" = 11 ] || fail "discrepancies add up to $sum, expected 11"
-[ "$(tail -n +2 "$csv" | grep -c '')" = 11 ] || fail "discrepancies.csv does not have 11 rows"
+[ "$sum" = 10 ] || fail "discrepancies add up to $sum, expected 10"
+[ "$(tail -n +2 "$csv" | grep -c '')" = 10 ] || fail "discrepancies.csv does not have 10 rows"
 secs=$(metric recon_run_seconds)
 awk -v s="$secs" 'BEGIN { exit !(s > 0 && s < 120) }' || fail "implausible recon_run_seconds '$secs'"
 ok=$(metric recon_last_success_timestamp)
@@ -69,7 +69,7 @@ while IFS= read -r line; do
 	*) fail "not a JSON log line: $line" ;;
 	esac
 done <"$WORK/err"
-expect_line "$WORK/err" '{"level":"info","date":"2026-03-02","msg":"18 statement rows: 7 matched, 10 discrepancies, 1 pending, 0 quarantined; 16 ledger items: 7 matched, 6 discrepancies, 3 pending, 0 quarantined; 11 findings"}'
+expect_line "$WORK/err" '{"level":"info","date":"2026-03-02","msg":"18 statement rows: 7 matched, 10 discrepancies, 1 pending, 0 quarantined; 16 ledger items: 7 matched, 6 discrepancies, 3 pending, 0 quarantined; 10 findings"}'
 grep -q '^{"level":"error","date":"2026-03-02","source":"wx-main","msg":"rejected: ' "$WORK/err" ||
 	fail "no JSON line for the rejected source: $(cat "$WORK/err")"
 if command -v python3 >/dev/null; then

@@ -8,9 +8,9 @@ demo_night golden_night
 run_recon 1 run --config "$WORK/recon.conf" --date 2026-03-02
 same_files "$WORK/reports/2026-03-02" "$GOLDEN/night/2026-03-02"
 expect_line "$WORK/out" "reports: $WORK/reports/2026-03-02"
-expect_line "$WORK/err" "recon: 2026-03-02: 18 statement rows: 7 matched, 10 discrepancies, 1 pending, 0 quarantined; 16 ledger items: 7 matched, 6 discrepancies, 3 pending, 0 quarantined; 11 findings"
+expect_line "$WORK/err" "recon: 2026-03-02: 18 statement rows: 7 matched, 10 discrepancies, 1 pending, 0 quarantined; 16 ledger items: 7 matched, 6 discrepancies, 3 pending, 0 quarantined; 10 findings"
 expect_balanced_summary "$WORK/err" 2026-03-02 "$WORK/reports/2026-03-02"
-expect_sql 11 "select count(*) from recon_discrepancies where business_date = '2026-03-02'"
+expect_sql 10 "select count(*) from recon_discrepancies where business_date = '2026-03-02'"
 expect_sql 4 "select count(*) from recon_suspense where business_date = '2026-03-02'"
 expect_sql "1|0" "select count(*), max(exit_status) - 1 from recon_runs where business_date = '2026-03-02'"
 cp -r "$WORK/reports/2026-03-02" "$WORK/first-run"
@@ -29,7 +29,7 @@ for f in "$WORK"/first-run/*; do
 	cmp -s "$f" "$WORK/reports/2026-03-02/$(basename "$f")" || fail "re-run changed $(basename "$f")"
 done
 grep -q "marked stale" "$WORK/err" && fail "an identical re-run marked later dates stale: $(cat "$WORK/err")"
-expect_sql 11 "select count(*) from recon_discrepancies where business_date = '2026-03-02'"
+expect_sql 10 "select count(*) from recon_discrepancies where business_date = '2026-03-02'"
 expect_sql 4 "select count(*) from recon_suspense where business_date = '2026-03-02'"
 expect_sql "f" "select bool_or(stale) from recon_runs where business_date = '2026-03-03'"
 # a changed input that changes D's suspense (a pending order's amount) marks D+1 stale

@@ -29,9 +29,9 @@ same_files "$WORK/reports/2026-03-02" "$GOLDEN/rejected/2026-03-02"
 expect_line "$WORK/err" "recon: 2026-03-02: [source wx-excerpt] rejected: excerpt_20260302.csv:4: control totals do not match: 总交易单数 says 48, rows have 1"
 expect_line "$WORK/err" "recon: 2026-03-02: [source wx-late] rejected: late/2026-03-02.csv.gz: cannot open: No such file or directory"
 expect_sql "3|t" "select exit_status, jsonb_array_length(inputs) = 3 from recon_runs where business_date = '2026-03-02'"
-expect_sql 11 "select count(*) from recon_discrepancies where business_date = '2026-03-02'"
+expect_sql 10 "select count(*) from recon_discrepancies where business_date = '2026-03-02'"
 # the summary line balances per side, the rejected files' rows as quarantined (as summary.csv)
-expect_line "$WORK/err" "recon: 2026-03-02: 19 statement rows: 7 matched, 10 discrepancies, 1 pending, 1 quarantined; 16 ledger items: 7 matched, 6 discrepancies, 3 pending, 0 quarantined; 11 findings"
+expect_line "$WORK/err" "recon: 2026-03-02: 19 statement rows: 7 matched, 10 discrepancies, 1 pending, 1 quarantined; 16 ledger items: 7 matched, 6 discrepancies, 3 pending, 0 quarantined; 10 findings"
 expect_balanced_summary "$WORK/err" 2026-03-02 "$WORK/reports/2026-03-02"
 
 # a statement for another merchant account is refused, not reconciled
