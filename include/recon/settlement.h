@@ -26,6 +26,8 @@ typedef enum {
 
 /* "due", "settled", "late", "amount", "missing", "unverified" (recon_settlements.status). */
 const char *rcn_settle_status_name(rcn_settle_status s);
+/* The same in Chinese, as the glossary has it: "逾期到账" for late. */
+const char *rcn_settle_status_cn(rcn_settle_status s);
 bool rcn_settle_status_parse(const char *s, rcn_settle_status *out);
 
 typedef struct {

@@ -259,7 +259,7 @@ static void difference_note(FILE *f)
 	      "CURRENCY_MISMATCH, REFUND_MISMATCH：渠道收款 − 账本收款 money collected, channel − ledger "
 	      "(只计各方认为已发生的资金 only money each side says moved)</li>\n"
 	      "<li>重复扣款 DOUBLE_CHARGE：多扣的金额 the extra charge</li>\n"
-	      "<li>手续费不符 FEE_MISMATCH：渠道手续费 − 预期手续费 channel fee − expected fee</li>\n"
+	      "<li>手续费不符 FEE_MISMATCH：渠道手续费 − 规则手续费 channel fee − expected fee</li>\n"
 	      "<li>结算不符 SETTLEMENT_MISMATCH：到账 − 应结 arrived − expected（未到账为 −应结 missing: "
 	      "−expected）</li>\n"
 	      "<li>解约后扣款、超限扣款、超频扣款 DEBIT_AFTER_TERMINATION, DEBIT_OVER_LIMIT, DEBIT_TOO_FREQUENT："

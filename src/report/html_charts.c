@@ -186,7 +186,7 @@ static void fee_chart(FILE *f, const rcn_report_data *d)
 		n++;
 	}
 	fputs("<h3>手续费（元）：预期与实收 Fees (yuan): expected and charged</h3>\n"
-	      "<p class=\"muted\">蓝：预期手续费 blue: expected fee；橙：渠道实收手续费 orange: fee the channel "
+	      "<p class=\"muted\">蓝：规则手续费 blue: expected fee；橙：渠道实收手续费 orange: fee the channel "
 	      "charged</p>\n",
 	      f);
 	if (n == 0) {

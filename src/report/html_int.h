@@ -22,8 +22,6 @@ void rcn_html_money(FILE *f, int64_t v, int scale);
 void rcn_html_kind_tables(FILE *f, const rcn_report_data *d, const long count[RCN_K__COUNT]);
 void rcn_html_settlements(FILE *f, const rcn_report_data *d);
 void rcn_html_quarantine(FILE *f, const rcn_report_data *d);
-/* "延迟到账" for late, ... (the settlement statuses in Chinese). */
-const char *rcn_html_settle_status_cn(rcn_settle_status s);
 
 /* The sum of the negative and of the positive differences of each kind
  * (rcn_finding_difference, fen): never one sum of absolute values. */

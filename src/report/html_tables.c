@@ -26,7 +26,7 @@ static const char *const kind_cols[][2] = {
 	{"账本金额", "ledger amount"},
 	{"渠道金额", "channel amount"},
 	{"差额", "difference"},
-	{"预期手续费", "expected fee"}, /* the two fee columns: the fee table only */
+	{"规则手续费", "expected fee"}, /* the two fee columns: the fee table only */
 	{"渠道手续费", "channel fee"},
 	{"交易时间", "trade_time"},
 	{"处理期限", "due_by"},
@@ -60,13 +60,25 @@ static void finding_row(FILE *f, const rcn_finding *x, bool fees)
 		rcn_html_text(f, x->channel_refund_id);
 	}
 	fputs("</td>", f);
-	rcn_html_td_text(f, x->reason);
+	/* the reason in the glossary's words, its code beside for whoever searches
+	 * the CSV (a code the glossary lacks: the code alone) */
+	const char *reason_cn = rcn_reason_cn(x->kind, x->reason);
+	if (reason_cn) {
+		fputs("<td>", f);
+		rcn_html_text(f, reason_cn);
+		fputs("<br><span class=\"muted\">", f);
+		rcn_html_text(f, x->reason);
+		fputs("</span></td>", f);
+	} else {
+		rcn_html_td_text(f, x->reason);
+	}
 	rcn_html_td_text(f, x->ledger_status);
 	rcn_html_td_text(f, x->channel_status);
 	rcn_html_td_money(f, x->has_ledger_amount, x->ledger_amount, RCN_SCALE_FEN);
 	rcn_html_td_money(f, x->has_channel_amount, x->channel_amount, RCN_SCALE_FEN);
-	bool has_diff = rcn_finding_difference(x, &diff);
-	rcn_html_td_money(f, has_diff, diff, RCN_SCALE_FEN);
+	int scale = RCN_SCALE_FEN;
+	bool has_diff = rcn_finding_delta(x, &diff, &scale); /* a fee's on the fee scale */
+	rcn_html_td_money(f, has_diff, diff, scale);
 	if (fees) {
 		rcn_html_td_money(f, x->has_expected_fee, x->expected_fee, RCN_SCALE_FEE);
 		rcn_html_td_money(f, x->has_channel_fee, x->channel_fee, RCN_SCALE_FEE);
@@ -123,25 +135,6 @@ void rcn_html_kind_tables(FILE *f, const rcn_report_data *d, const long count[RC
 	}
 }
 
-const char *rcn_html_settle_status_cn(rcn_settle_status s)
-{
-	switch (s) {
-	case RCN_SETTLE_DUE:
-		return "待到账";
-	case RCN_SETTLE_SETTLED:
-		return "已到账";
-	case RCN_SETTLE_LATE:
-		return "延迟到账";
-	case RCN_SETTLE_AMOUNT:
-		return "金额不符";
-	case RCN_SETTLE_MISSING:
-		return "未到账";
-	case RCN_SETTLE_UNVERIFIED:
-		return "无法核对";
-	}
-	return "";
-}
-
 static void settlement_row(FILE *f, const rcn_settlement *s)
 {
 	char d[11];
@@ -159,7 +152,7 @@ static void settlement_row(FILE *f, const rcn_settlement *s)
 	rcn_html_td_money(f, true, s->amount.fee, RCN_SCALE_FEE);
 	rcn_html_td_money(f, true, s->amount.net_fen, RCN_SCALE_FEN);
 	rcn_html_td_text(f, s->due_date ? rcn_date_format(d, s->due_date) : "");
-	fprintf(f, "<td%s>%s<br><span class=\"muted\">%s</span></td>", cls, rcn_html_settle_status_cn(s->status), name);
+	fprintf(f, "<td%s>%s<br><span class=\"muted\">%s</span></td>", cls, rcn_settle_status_cn(s->status), name);
 	rcn_html_td_money(f, s->has_settled, s->settled_fen, RCN_SCALE_FEN);
 	rcn_html_td_text(f, s->has_settled ? rcn_date_format(d, s->settled_on) : "");
 	/* difference: arrived - expected, as SETTLEMENT_MISMATCH's */

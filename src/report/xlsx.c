@@ -39,14 +39,14 @@ static const char *const finding_heads[] = {
 	"商户号 merchant_id",
 	"商户订单号 order_no",
 	"退款单号 refund_no",
-	"渠道流水号 channel_txn_id",
+	"渠道交易号 channel_txn_id",
 	"原因 reason",
 	"账本状态 ledger_status",
 	"渠道状态 channel_status",
 	"账本金额 ledger_amount",
 	"渠道金额 channel_amount",
 	"差额 difference",
-	"应扣手续费 expected_fee",
+	"规则手续费 expected_fee",
 	"渠道手续费 channel_fee",
 	"交易时间 trade_time",
 	"首次发现 first_seen",
@@ -56,6 +56,7 @@ static const char *const finding_heads[] = {
 	"处理建议 action",
 	"处理期限 due_by",
 	"紧急 urgent",
+	"原因说明 reason_cn", /* last, so the columns before keep their places */
 };
 #define N_FINDING_COLS (sizeof(finding_heads) / sizeof(finding_heads[0]))
 
@@ -418,6 +419,7 @@ static void finding_row(rcn_xw *w, long r, const rcn_finding *f)
 		text(w, 19, r, rcn_date_format(d, f->due_by), false);
 	if (f->urgent)
 		text(w, 20, r, "紧急 yes", false);
+	text(w, 21, r, rcn_reason_cn(f->kind, f->reason), false);
 	puts_(w, "</row>");
 }
 

@@ -42,7 +42,7 @@ static const char *const fee_heads[8] = {
 	"收款 payments",
 	"退款 refunds",
 	"渠道手续费 channel_fee",
-	"应扣手续费 expected_fee",
+	"规则手续费 expected_fee",
 	"应结净额 expected_net_settlement",
 	"退款率% refund_rate_pct",
 	"退款率超5% refund_rate_over_5pct",
@@ -264,11 +264,10 @@ static const char *const settle_heads[] = {
 const size_t rcn_xlsx_settlement_cols = sizeof(settle_heads) / sizeof(settle_heads[0]);
 
 /* The status in Chinese, with settlement.csv's code. */
-static const char *status_text(rcn_settle_status s)
+static const char *status_text(char *out, size_t n, rcn_settle_status s)
 {
-	static const char *const cn[] = {"待到账 due",	    "已到账 settled", "逾期到账 late",
-					 "金额不符 amount", "未到账 missing", "无法核对 unverified"};
-	return (unsigned)s < sizeof(cn) / sizeof(cn[0]) ? cn[s] : rcn_settle_status_name(s);
+	snprintf(out, n, "%s %s", rcn_settle_status_cn(s), rcn_settle_status_name(s));
+	return out;
 }
 
 void rcn_xlsx_settlement_sheet(rcn_xw *w, const rcn_report_data *d, bool selected)
@@ -290,7 +289,7 @@ void rcn_xlsx_settlement_sheet(rcn_xw *w, const rcn_report_data *d, bool selecte
 		rcn_xlsx_money(w, 7, r, s->amount.net_fen, RCN_SCALE_FEN);
 		if (s->due_date)
 			rcn_xlsx_text(w, 8, r, rcn_date_format(day, s->due_date), false);
-		rcn_xlsx_text(w, 9, r, status_text(s->status), false);
+		rcn_xlsx_text(w, 9, r, status_text((char[64]){0}, 64, s->status), false);
 		if (s->has_settled) {
 			rcn_xlsx_money(w, 10, r, s->settled_fen, RCN_SCALE_FEN);
 			rcn_xlsx_text(w, 11, r, rcn_date_format(day, s->settled_on), false);

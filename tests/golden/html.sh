@@ -147,10 +147,10 @@ dom "$PAGE" "$WORK/dom.html"
 has "$WORK/dom.html" '渠道交易号<br><span class="muted">channel_txn_id</span>' \
 	'处理期限<br><span class="muted">due_by</span>' '处理建议<br><span class="muted">action</span>' \
 	'来源<br><span class="muted">source</span>' '交易时间<br><span class="muted">trade_time</span>' \
-	'<td>DEMO-P008</td><td></td><td>4200001234202603021000000008</td><td>rate</td><td>PAID</td><td>SUCCESS</td><td class="n">200.00</td><td class="n">200.00</td>' \
+	'<td>DEMO-P008</td><td></td><td>4200001234202603021000000008</td><td>单笔手续费与费率规则不符<br><span class="muted">rate</span></td><td>PAID</td><td>SUCCESS</td><td class="n">200.00</td><td class="n">200.00</td>' \
 	'<td class="n">1.20000</td><td class="n">2.00000</td><td>2026-03-02 13:14:15</td>' \
 	'<td>wechat_1900000109_20260302.csv:11</td><td>fee_rate 0.6000%</td></tr>' \
-	'<td>DEMO-P002</td><td></td><td>4200001234202603021000000002</td><td>amount</td><td>PAID</td><td>SUCCESS</td><td class="n">55.00</td><td class="n">50.00</td><td class="n">-5.00</td><td>2026-03-02 09:40:11</td>' \
+	'<td>DEMO-P002</td><td></td><td>4200001234202603021000000002</td><td>渠道实收少于账本金额<br><span class="muted">amount</span></td><td>PAID</td><td>SUCCESS</td><td class="n">55.00</td><td class="n">50.00</td><td class="n">-5.00</td><td>2026-03-02 09:40:11</td>' \
 	'<td>wechat_1900000109_20260302.csv:3</td><td></td></tr>' \
 	'data-short-total="-500"' '短款合计 short payments<b class="bad">-5.00</b>' \
 	'data-over-total="1000"' '长款合计 overpayments<b class="bad">+10.00</b>' \
@@ -212,7 +212,7 @@ run_recon 0 run --config "$WORK/settle/recon.conf" --date 2026-03-03
 run_recon 1 run --config "$WORK/settle/recon.conf" --date 2026-03-04
 dom "$WORK/settle/reports/2026-03-04/index.html" "$WORK/dom-settle.html"
 has "$WORK/dom-settle.html" '<h2>结算 Settlement</h2>' '<table class="settlement" data-count="2">' \
-	'<tr data-status="late"><td>2026-03-02</td><td>wechat</td><td>1900000109</td><td>T+1</td><td class="n">150.00</td><td class="n">0.00</td><td class="n">0.90000</td><td class="n">149.10</td><td>2026-03-03</td><td class="bad">延迟到账<br><span class="muted">late</span></td><td class="n">149.10</td><td>2026-03-04</td>' \
+	'<tr data-status="late"><td>2026-03-02</td><td>wechat</td><td>1900000109</td><td>T+1</td><td class="n">150.00</td><td class="n">0.00</td><td class="n">0.90000</td><td class="n">149.10</td><td>2026-03-03</td><td class="bad">逾期到账<br><span class="muted">late</span></td><td class="n">149.10</td><td>2026-03-04</td>' \
 	'<tr data-status="settled"><td>2026-03-03</td>' '<td class="ok">已到账<br><span class="muted">settled</span></td>'
 has_not "$WORK/dom-settle.html" 'class="banner"'
 

@@ -46,6 +46,9 @@ want_names=$( (
 got_names=$(for f in "$WORK"/lo/recon-2026-03-02-*.csv; do n=${f#"$WORK"/lo/recon-2026-03-02-}; echo "${n%.csv}"; done | sort)
 [[ $got_names == "$want_names" ]] || fail "sheet names: got [$got_names] want [$want_names]"
 [[ -f "$WORK/lo/recon-2026-03-02-短款 SHORT_PAYMENT.csv" ]] || fail "no sheet 短款 SHORT_PAYMENT"
+# the reason in the glossary's words, as reason_cn in discrepancies.csv, in the last column
+grep -q '渠道实收少于账本金额' "$WORK/lo/recon-2026-03-02-短款 SHORT_PAYMENT.csv" ||
+	fail "the short-payment sheet lacks its reason_cn: $(tail -n +2 "$WORK/lo/recon-2026-03-02-短款 SHORT_PAYMENT.csv" | head -2)"
 
 for f in "$WORK"/lo/recon-2026-03-02-*.csv; do
 	name=${f#"$WORK"/lo/recon-2026-03-02-}

@@ -246,7 +246,7 @@ static void test_columns(void **state)
 		a, "<th>渠道交易号<br><span class=\"muted\">channel_txn_id</span></th>",
 		"<th>处理期限<br><span class=\"muted\">due_by</span></th>",
 		"<th>处理建议<br><span class=\"muted\">action</span></th>",
-		"<th>预期手续费<br><span class=\"muted\">expected fee</span></th>",
+		"<th>规则手续费<br><span class=\"muted\">expected fee</span></th>",
 		"<tr data-urgent=\"no\"><td>手续费不符<br><span class=\"muted\">FEE_MISMATCH</span></td><td>wechat</td>"
 		"<td>1900000109</td><td>DEMO-P008</td><td></td><td>4200001234202603021000000008</td>"
 		"<td>amount differs</td><td>PAID</td><td>SUCCESS</td><td class=\"n\">200.00</td>"
@@ -285,7 +285,7 @@ static void test_signed(void **state)
 		   "data-kind=\"STATUS_MISMATCH\" data-series=\"negative\" data-value=\"-2000\"",
 		   "data-kind=\"STATUS_MISMATCH\" data-series=\"positive\" data-value=\"3000\"",
 		   "data-series=\"expected\" data-value=\"292000\"", "data-series=\"charged\" data-value=\"372000\"",
-		   "id=\"difference-note\"", "手续费不符 FEE_MISMATCH：渠道手续费 − 预期手续费",
+		   "id=\"difference-note\"", "手续费不符 FEE_MISMATCH：渠道手续费 − 规则手续费",
 		   "结算不符 SETTLEMENT_MISMATCH：到账 − 应结");
 	TU_HAS_NONE(a, "|difference|", "50.00");
 	free(a);
@@ -321,7 +321,7 @@ static void test_settlement(void **state)
 	TU_HAS_ALL(a, "<table class=\"settlement\" data-count=\"2\">",
 		   "<tr data-status=\"late\"><td>2026-03-02</td><td>wechat</td><td>1900000109</td><td>T+1</td>"
 		   "<td class=\"n\">150.00</td><td class=\"n\">0.00</td><td class=\"n\">0.90000</td>"
-		   "<td class=\"n\">149.10</td><td>2026-03-03</td><td class=\"bad\">延迟到账<br><span "
+		   "<td class=\"n\">149.10</td><td>2026-03-03</td><td class=\"bad\">逾期到账<br><span "
 		   "class=\"muted\">late</span></td><td class=\"n\">149.10</td><td>2026-03-04</td>"
 		   "<td class=\"n\">0.00</td><td>due 2026-03-03, arrived 1 day(s) late</td></tr>",
 		   "<tr data-status=\"amount\">", "金额不符<br><span class=\"muted\">amount</span>",

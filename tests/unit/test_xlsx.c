@@ -145,7 +145,7 @@ static void test_workbook(void **state)
 	assert_non_null(sh);
 	assert_non_null(
 		strstr(sh, "<pane ySplit=\"1\" topLeftCell=\"A2\" activePane=\"bottomLeft\" state=\"frozen\"/>"));
-	assert_non_null(strstr(sh, "<autoFilter ref=\"A1:U2\"/>"));
+	assert_non_null(strstr(sh, "<autoFilter ref=\"A1:V2\"/>"));
 	const char *c = strstr(sh, "<c r=\"I2\"");
 	assert_non_null(c);
 	const char *end = strstr(c, "</c>");
@@ -225,17 +225,17 @@ static void test_full_sheet(void **state)
 	rcn_report_xlsx_max_rows(1048576);
 	char *sh = entry(path, "xl/worksheets/sheet2.xml");
 	assert_non_null(sh);
-	assert_non_null(strstr(sh, "<dimension ref=\"A1:U5\"/>"));
+	assert_non_null(strstr(sh, "<dimension ref=\"A1:V5\"/>"));
 	assert_non_null(strstr(sh, "<c r=\"C4\" t=\"inlineStr\"><is><t>ORD-2</t></is></c>"));
 	assert_null(strstr(sh, "ORD-3"));
 	assert_non_null(strstr(
 		sh, "<row r=\"5\"><c r=\"A5\" t=\"inlineStr\"><is><t>另有 4 条见 discrepancies.csv — 4 more rows in "
 		    "discrepancies.csv</t></is></c></row>"));
 	assert_null(strstr(sh, "<row r=\"6\""));
-	assert_non_null(strstr(sh, "<autoFilter ref=\"A1:U5\"/>"));
+	assert_non_null(strstr(sh, "<autoFilter ref=\"A1:V5\"/>"));
 	free(sh);
 	char *wb = entry(path, "xl/workbook.xml");
-	assert_non_null(strstr(wb, "'长款 OVERPAYMENT'!$A$1:$U$5</definedName>"));
+	assert_non_null(strstr(wb, "'长款 OVERPAYMENT'!$A$1:$V$5</definedName>"));
 	free(wb);
 	remove(path);
 	rmdir(dir);
