@@ -101,7 +101,18 @@ static const struct {
 	{ANY, "channel_missing", "账本已记成功、渠道无状态"},
 };
 
-const char *rcn_reason_cn(rcn_kind kind, const char *reason)
+/* The last question asked on this thread and its answer: a report asks it
+ * for every finding, and findings come sorted by kind, mostly with one reason
+ * after another, so one comparison answers most rows instead of a walk of the
+ * table (the report writers run on threads of their own). */
+static _Thread_local struct {
+	bool valid;
+	rcn_kind kind;
+	const char *cn; /* a string of the table: lives as long as the program */
+	char text[64];	/* the reason asked (copied: the caller's string may be freed) */
+} last;
+
+static const char *lookup(rcn_kind kind, const char *reason)
 {
 	for (size_t i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++)
 		if ((reasons[i].kind == kind || reasons[i].kind == ANY) && strcmp(reasons[i].reason, reason) == 0)
@@ -112,4 +123,19 @@ const char *rcn_reason_cn(rcn_kind kind, const char *reason)
 	if (strncmp(reason, "channel_", 8) == 0)
 		return "渠道状态与账本不符";
 	return NULL;
+}
+
+const char *rcn_reason_cn(rcn_kind kind, const char *reason)
+{
+	if (last.valid && kind == last.kind && strcmp(reason, last.text) == 0)
+		return last.cn;
+	const char *cn = lookup(kind, reason);
+	size_t n = strlen(reason);
+	if (n < sizeof(last.text)) { /* longer reasons are not kept: none is */
+		memcpy(last.text, reason, n + 1);
+		last.valid = true;
+		last.kind = kind;
+		last.cn = cn;
+	}
+	return cn;
 }
