@@ -2,9 +2,9 @@
  * sheet, one sheet per discrepancy kind that occurs ("短款 SHORT_PAYMENT"), the
  * 待核对 PENDING sheet, the notes, settlement and quarantine sheets; bilingual
  * headings, frozen header row, autofilter, amounts as numbers in yuan. Text is
- * always an inline string, never a formula. This file: the cell writer, the
- * finding sheets and the package; xlsx_sheets.c: the other sheets.
- *
+ * an inline string (a text many rows repeat: a shared string, xlsx_strings.c),
+ * never a formula. This file: the cell writer, the finding sheets and the
+ * package; xlsx_sheets.c: the other sheets.
  * Written by hand (ECMA-376 SpreadsheetML, the parts Excel needs and nothing
  * else) rather than with a library: a night of 10 million rows has half a
  * million findings, and a general-purpose writer spent longer on them than
@@ -332,6 +332,30 @@ static void sheet_end(rcn_xw *w, size_t ncols, long filter_row)
 }
 
 /* The cell writer for xlsx_sheets.c (the finding rows call the static ones). */
+void rcn_xlsx_escaped(rcn_xw *w, const char *s)
+{
+	put_escaped(w, s, strlen(s));
+}
+
+/* A text cell by its index in the shared strings, or inline when it has none. */
+static void text_shared(rcn_xw *w, int c, long r, const char *s, const rcn_xlsx_sst *sst)
+{
+	long k = rcn_xlsx_sst_find(sst, s);
+	if (k < 0) {
+		text(w, c, r, s, false);
+		return;
+	}
+	char *p = room(w, CELL_ROOM);
+	PUT_LIT(p, "<c r=\"");
+	p = ref_at(w, p, c, r);
+	PUT_LIT(p, "\" t=\"s\"><v>");
+	w->len = (size_t)(p - w->buf);
+	put_u(w, (uint64_t)k);
+	p = room(w, CELL_ROOM);
+	PUT_LIT(p, "</v></c>");
+	w->len = (size_t)(p - w->buf);
+}
+
 void rcn_xlsx_puts(rcn_xw *w, const char *s)
 {
 	puts_(w, s);
@@ -390,7 +414,7 @@ char *rcn_xlsx_col(char out[4], int c)
 	return out;
 }
 
-static void finding_row(rcn_xw *w, long r, const rcn_finding *f)
+static void finding_row(rcn_xw *w, long r, const rcn_finding *f, const rcn_xlsx_sst *sst)
 {
 	char d[11];
 	int64_t diff;
@@ -414,12 +438,12 @@ static void finding_row(rcn_xw *w, long r, const rcn_finding *f)
 	number(w, 15, r, f->age_days, 0, RCN_XST_NONE);
 	text(w, 16, r, f->source, false);
 	text(w, 17, r, f->detail, false);
-	text(w, 18, r, f->action_cn, false);
+	text_shared(w, 18, r, f->action_cn, sst);
 	if (f->due_by)
 		text(w, 19, r, rcn_date_format(d, f->due_by), false);
 	if (f->urgent)
 		text(w, 20, r, "紧急 yes", false);
-	text(w, 21, r, rcn_reason_cn(f->kind, f->reason), false);
+	text_shared(w, 21, r, rcn_reason_cn(f->kind, f->reason), sst);
 	puts_(w, "</row>");
 }
 
@@ -441,7 +465,8 @@ typedef struct {
 /* One sheet of findings (of the sheet's kind, or the notes), in report
  * order. A sheet holds at most max_rows rows: past that, its last row says
  * how many more the CSV has. */
-static void findings_sheet(rcn_xw *w, const sheet *sh, const rcn_report_data *data, bool selected)
+static void findings_sheet(rcn_xw *w, const sheet *sh, const rcn_report_data *data, const rcn_xlsx_sst *sst,
+			   bool selected)
 {
 	long fit = sh->count < max_rows ? sh->count : max_rows - 2, r = 1;
 	bool notes = sh->type == SH_NOTES;
@@ -450,7 +475,7 @@ static void findings_sheet(rcn_xw *w, const sheet *sh, const rcn_report_data *da
 	sheet_begin(w, N_FINDING_COLS, sh->last_row, selected, finding_heads);
 	for (size_t i = 0; i < n && r - 1 < fit; i++)
 		if (notes || f[i]->kind == sh->kind)
-			finding_row(w, ++r, f[i]);
+			finding_row(w, ++r, f[i], sst);
 	if (sh->count > fit) {
 		const char *csv = notes ? "notes.csv" : sh->kind == RCN_K_PENDING ? "pending.csv" : "discrepancies.csv";
 		char note[160];
@@ -470,6 +495,7 @@ typedef struct {
 	const char *date;
 	const rcn_report_data *data;
 	pthread_mutex_t lock;
+	const rcn_xlsx_sst *sst;
 } sheet_queue;
 
 static void write_sheet(rcn_xw *w, const sheet *sh, const sheet_queue *q, bool selected)
@@ -485,7 +511,7 @@ static void write_sheet(rcn_xw *w, const sheet *sh, const sheet_queue *q, bool s
 		rcn_xlsx_quarantine_sheet(w, q->data, selected);
 		break;
 	default:
-		findings_sheet(w, sh, q->data, selected);
+		findings_sheet(w, sh, q->data, q->sst, selected);
 	}
 }
 
@@ -543,6 +569,8 @@ static void content_types(rcn_zipw_entry *e, size_t n_sheets)
 		"ContentType=\"application/vnd.openxmlformats-package.core-properties+xml\"/>"
 		"<Override PartName=\"/xl/styles.xml\" "
 		"ContentType=\"application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml\"/>"
+		"<Override PartName=\"/xl/sharedStrings.xml\" "
+		"ContentType=\"application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml\"/>"
 		"<Override PartName=\"/xl/workbook.xml\" "
 		"ContentType=\"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml\"/>",
 		XML_HEAD);
@@ -621,8 +649,11 @@ static void workbook(rcn_zipw_entry *wb, rcn_zipw_entry *rels, const sheet *shee
 		rcn_buf_printf(&b,
 			       "<Relationship Id=\"rId%zu\" Type=\"%s/worksheet\" Target=\"worksheets/sheet%zu.xml\"/>",
 			       i + 1, OFFICE_REL, i + 1);
-	rcn_buf_printf(&b, "<Relationship Id=\"rId%zu\" Type=\"%s/styles\" Target=\"styles.xml\"/></Relationships>",
-		       n + 1, OFFICE_REL);
+	rcn_buf_printf(&b,
+		       "<Relationship Id=\"rId%zu\" Type=\"%s/styles\" Target=\"styles.xml\"/>"
+		       "<Relationship Id=\"rId%zu\" Type=\"%s/sharedStrings\" Target=\"sharedStrings.xml\"/>"
+		       "</Relationships>",
+		       n + 1, OFFICE_REL, n + 2, OFFICE_REL);
 	small_part(rels, "xl/_rels/workbook.xml.rels", b.data);
 	rcn_buf_free(&b);
 }
@@ -720,7 +751,8 @@ rcn_rc rcn_report_xlsx(const char *dir, const char *date, const rcn_report_data 
 			order[k] = order[k - 1];
 		order[k] = i;
 	}
-	sheet_queue q = {sheets, order, n, 0, date, data, PTHREAD_MUTEX_INITIALIZER};
+	rcn_xlsx_sst *sst = rcn_xlsx_sst_collect(data);
+	sheet_queue q = {sheets, order, n, 0, date, data, PTHREAD_MUTEX_INITIALIZER, sst};
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
 	rcn_task helpers[2] = {{0}};
 	for (size_t i = 0; i + 1 < (size_t)(cores > 2 ? 3 : cores > 1 ? 2 : 1) && i < 2; i++)
@@ -729,7 +761,7 @@ rcn_rc rcn_report_xlsx(const char *dir, const char *date, const rcn_report_data 
 	for (size_t i = 0; i < 2; i++)
 		rcn_task_join(&helpers[i]);
 
-	enum { P_TYPES, P_RELS, P_CORE, P_APP, P_WORKBOOK, P_WB_RELS, P_STYLES, P__COUNT };
+	enum { P_TYPES, P_RELS, P_CORE, P_APP, P_WORKBOOK, P_WB_RELS, P_STYLES, P_STRINGS, P__COUNT };
 	rcn_zipw_entry parts[P__COUNT + MAX_SHEETS];
 	content_types(&parts[P_TYPES], n);
 	root_rels(&parts[P_RELS]);
@@ -738,6 +770,16 @@ rcn_rc rcn_report_xlsx(const char *dir, const char *date, const rcn_report_data 
 	char styles[sizeof(STYLES) + sizeof(XML_HEAD)];
 	snprintf(styles, sizeof(styles), "%s%s", XML_HEAD, STYLES);
 	small_part(&parts[P_STYLES], "xl/styles.xml", styles);
+	rcn_xw *w = rcn_xmalloc(sizeof(*w));
+	rcn_zipw_entry_init(&parts[P_STRINGS], "xl/sharedStrings.xml");
+	w->e = &parts[P_STRINGS];
+	w->len = 0;
+	w->ref_row = 0;
+	rcn_xlsx_sst_part(sst, w);
+	xw_flush(w);
+	rcn_zipw_entry_finish(&parts[P_STRINGS]);
+	free(w);
+	rcn_xlsx_sst_free(sst);
 	for (size_t i = 0; i < n; i++)
 		parts[P__COUNT + i] = sheets[i].entry;
 

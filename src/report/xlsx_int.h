@@ -35,6 +35,18 @@ void rcn_xlsx_head_row(rcn_xw *w, long r, const char *const *heads, size_t n);
 void rcn_xlsx_sheet_begin(rcn_xw *w, size_t ncols, long last_row, bool selected, const char *const *heads);
 /* The end of the sheet, the autofilter over rows 1 to filter_row. */
 void rcn_xlsx_sheet_end(rcn_xw *w, size_t ncols, long filter_row);
+/* s as XML text (& < > escaped, control characters and bad bytes replaced). */
+void rcn_xlsx_escaped(rcn_xw *w, const char *s);
+
+/* The shared strings (xlsx_strings.c): the texts the finding sheets repeat. */
+typedef struct rcn_xlsx_sst rcn_xlsx_sst;
+rcn_xlsx_sst *rcn_xlsx_sst_collect(const rcn_report_data *d);
+/* The index of text s (by its address), or -1 when it is written inline. */
+long rcn_xlsx_sst_find(const rcn_xlsx_sst *t, const char *s);
+/* xl/sharedStrings.xml. */
+void rcn_xlsx_sst_part(const rcn_xlsx_sst *t, rcn_xw *w);
+void rcn_xlsx_sst_free(rcn_xlsx_sst *t);
+
 /* Column c's letters ("A", "AV") in out[4]; returns out. */
 char *rcn_xlsx_col(char out[4], int c);
 

@@ -137,8 +137,12 @@ static void test_workbook(void **state)
 	assert_null(strstr(wbx, "OVERPAYMENT")); /* kinds that do not occur get no sheet */
 	free(wbx);
 
-	/* written in constant-memory mode: text cells are inline strings, row by row */
-	assert_null(entry(path, "xl/sharedStrings.xml"));
+	/* rows are written as they come (inline strings); only the texts rows
+	 * repeat (a reason in Chinese, an action) are shared, each once */
+	char *sst = entry(path, "xl/sharedStrings.xml");
+	assert_non_null(sst);
+	assert_non_null(strstr(sst, "<sst xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\""));
+	free(sst);
 
 	/* the SHORT_PAYMENT sheet: frozen header, filter over the data, 55.00 as a number, no formula */
 	char *sh = entry(path, "xl/worksheets/sheet2.xml");
@@ -569,6 +573,39 @@ static void test_handling_columns(void **state)
 	rmdir(dir);
 }
 
+/* A text several rows carry (the same action, a reason in Chinese) is written
+ * once into sharedStrings.xml and referred to by index; a text one row has
+ * stays inline; what the text holds is escaped in the shared part as inline. */
+static void test_shared_strings(void **state)
+{
+	(void)state;
+	static const char action[] = "退还 <重复> & 复核";
+	rcn_finding f = finding(RCN_K_DOUBLE_CHARGE, "D-1", 100, 100);
+	rcn_finding g = finding(RCN_K_DOUBLE_CHARGE, "D-2", 100, 100);
+	rcn_finding h = finding(RCN_K_DOUBLE_CHARGE, "D-3", 100, 100);
+	f.action_cn = g.action_cn = action; /* one rule's text: the same address */
+	h.action_cn = "只此一次";
+	const rcn_finding *fp[3] = {&f, &g, &h};
+	char dir[] = "/tmp/test_xlsx.XXXXXX";
+	const char *path = write_findings(dir, fp, 3);
+	char *sst = entry(path, "xl/sharedStrings.xml");
+	assert_non_null(sst);
+	assert_non_null(strstr(sst, "<si><t>退还 &lt;重复&gt; &amp; 复核</t></si>"));
+	assert_null(strstr(sst, "只此一次"));
+	const char *first = strstr(sst, "退还"); /* once */
+	assert_null(strstr(first + 1, "退还"));
+	char *sh = entry(path, "xl/worksheets/sheet2.xml");
+	assert_non_null(sh);
+	assert_non_null(strstr(sh, "<c r=\"S2\" t=\"s\"><v>"));
+	assert_non_null(strstr(sh, "<c r=\"S3\" t=\"s\"><v>"));
+	assert_cell(sh, "S4", "只此一次");
+	free(sh);
+	free(sst);
+	remove(path);
+	rmdir(dir);
+}
+
 RCN_TEST_MAIN(cmocka_unit_test(test_workbook), cmocka_unit_test(test_full_sheet), cmocka_unit_test(test_text_escapes),
 	      cmocka_unit_test(test_text_escapes_everywhere), cmocka_unit_test(test_sheet_names),
-	      cmocka_unit_test(test_summary_sheet), cmocka_unit_test(test_handling_columns))
+	      cmocka_unit_test(test_summary_sheet), cmocka_unit_test(test_handling_columns),
+	      cmocka_unit_test(test_shared_strings))
