@@ -19,17 +19,17 @@
 
 void rcn_html_text(FILE *f, const char *s)
 {
-	for (; s && *s; s++) {
-		const char *entity = *s == '&'	  ? "&amp;"
-				     : *s == '<'  ? "&lt;"
-				     : *s == '>'  ? "&gt;"
-				     : *s == '"'  ? "&quot;"
-				     : *s == '\'' ? "&#39;"
-						  : NULL;
-		if (entity)
-			fputs(entity, f);
-		else
-			fputc(*s, f);
+	if (!s)
+		return;
+	/* runs without a character to escape are written whole, not byte by byte */
+	for (size_t run; *s; s += run) {
+		run = strcspn(s, "&<>\"'");
+		fwrite(s, 1, run, f);
+		if (!s[run])
+			break;
+		const char c = s[run];
+		fputs(c == '&' ? "&amp;" : c == '<' ? "&lt;" : c == '>' ? "&gt;" : c == '"' ? "&quot;" : "&#39;", f);
+		run++;
 	}
 }
 
