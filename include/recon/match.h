@@ -160,6 +160,13 @@ void rcn_match_run(rcn_match *m);
  * order_no, refund_no, channel_txn_id, source): for tests and small callers. */
 const rcn_finding *const *rcn_match_findings(const rcn_match *m, size_t *n);
 const rcn_tally *rcn_match_tallies(const rcn_match *m, size_t *n);
+/* After rcn_match_run and the rules that read the matcher (its fee sums):
+ * hands back the statement rows, the ledger orders and refunds and their
+ * indexes, on another thread when rcn_match_set_threads allows, so the
+ * reports are written without them in memory. What the night still reads
+ * stays: tallies, notes, the findings and their strings, the fee sums, the
+ * counts. Nothing may be added or run afterwards. */
+void rcn_match_release(rcn_match *m);
 long rcn_match_discrepancy_count(const rcn_match *m);
 
 /* A source's statement rows that a fee rule applies to: the channel's fee

@@ -34,19 +34,51 @@ static void *free_big(void *p)
 	return NULL;
 }
 
+/* Giving a 10 M night's 4 GiB back to the kernel took half a second on one
+ * core, the other idle: the row and order arrays (half of it) go on a second
+ * thread meanwhile when there is a core for it. */
+static void hand_back(rcn_match *m, rcn_task *task, big_arrays *big)
+{
+	if (m->threads > 1 && m->n_rows + m->n_orders >= ((size_t)1 << 20))
+		rcn_task_start(task, free_big, big); /* or here and now */
+	else
+		free_big(big);
+}
+
+void rcn_match_release(rcn_match *m)
+{
+	big_arrays *big = rcn_xmalloc(sizeof(*big));
+	*big = (big_arrays){m->rows, m->orders};
+	hand_back(m, &m->release, big);
+	m->rows = NULL;
+	m->orders = NULL;
+	m->n_rows = m->cap_rows = m->n_orders = m->cap_orders = 0;
+	m->rows_populated = m->orders_populated = 0;
+	free(m->refunds);
+	m->refunds = NULL;
+	m->n_refunds = m->cap_refunds = 0;
+	free(m->refund_rows);
+	m->refund_rows = NULL;
+	m->n_refund_rows = m->cap_refund_rows = 0;
+	free(m->listed_before[0]);
+	free(m->listed_before[1]);
+	m->listed_before[0] = m->listed_before[1] = NULL;
+	rcn_strmap_free(&m->order_idx);
+	rcn_strmap_free(&m->txn_idx);
+	rcn_strmap_free(&m->refund_idx);
+	rcn_strmap_free(&m->refund_id_idx);
+	m->released = big;
+}
+
 void rcn_match_free(rcn_match *m)
 {
 	if (!m)
 		return;
-	/* Giving a 10 M night's 4 GiB back to the kernel took half a second
-	 * on one core at the end of the run, the other idle: the row and order
-	 * arrays (half of it) go on a second thread meanwhile. */
+	rcn_task_join(&m->release);
+	free(m->released);
 	big_arrays big = {m->rows, m->orders};
 	rcn_task helper = {0};
-	if (m->threads > 1 && m->n_rows + m->n_orders >= ((size_t)1 << 20))
-		rcn_task_start(&helper, free_big, &big); /* or here and now */
-	else
-		free_big(&big);
+	hand_back(m, &helper, &big);
 	rcn_arena_free(&m->arena);
 	rcn_strmap_free(&m->order_idx);
 	rcn_strmap_free(&m->txn_idx);

@@ -240,6 +240,11 @@ struct rcn_match {
 
 	const char **keybuf;
 	size_t n_keybuf, cap_keybuf;
+
+	/* rcn_match_release: the row and order arrays being handed back (the
+	 * task frees them; rcn_match_free joins it) */
+	void *released;
+	rcn_task release;
 };
 
 typedef struct {

@@ -477,6 +477,9 @@ static bool check_rules(night *n)
 	/* last: every finding is in, the matcher's and the rules' */
 	if (n->handling)
 		rcn_rules_handle(n->handling, n->calendar, n->o->day, n->cfg->carry_over_days, n->sink);
+	/* the rows, orders and indexes have told what they had to: the reports
+	 * and the results are written without them in memory */
+	rcn_match_release(n->m);
 	return true;
 }
 
