@@ -219,14 +219,7 @@ static rcn_rc query(char **url, const rcn_fetch_request *req, const rcn_fetch_se
 	rcn_fetch_settings small = *s;
 	if (small.max_bytes > ANSWER_MAX)
 		small.max_bytes = ANSWER_MAX;
-	rcn_http_request hr = {.method = "POST",
-			       .url = endpoint,
-			       .headers = headers,
-			       .body = body.data,
-			       .body_len = body.len,
-			       .channel = "alipay",
-			       .what = "Alipay bill query"};
-	rc = rcn_gateway_send(req, &hr, &small, &r, out, err);
+	rc = rcn_gateway_post(req, "alipay", "Alipay bill query", endpoint, headers, &body, &small, &r, out, err);
 	rcn_http_safe_url(out->safe_url, sizeof(out->safe_url), endpoint);
 	if (rc || (rc = rcn_gateway_expect(req, &r, "Alipay bill query", "the answer", err)))
 		goto cleanup;

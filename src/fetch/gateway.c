@@ -488,6 +488,20 @@ rcn_rc rcn_gateway_send(const rcn_fetch_request *req, const rcn_http_request *hr
 	return rc ? rcn_gateway_name_source(err, req->source) : RCN_OK;
 }
 
+rcn_rc rcn_gateway_post(const rcn_fetch_request *req, const char *channel, const char *what, const char *url,
+			const char *const *headers, const rcn_buf *body, const rcn_fetch_settings *s,
+			rcn_http_response *r, rcn_api_result *out, rcn_err *err)
+{
+	rcn_http_request hr = {.method = "POST",
+			       .url = url,
+			       .headers = headers,
+			       .body = body->data,
+			       .body_len = body->len,
+			       .channel = channel,
+			       .what = what};
+	return rcn_gateway_send(req, &hr, s, r, out, err);
+}
+
 rcn_rc rcn_gateway_expect(const rcn_fetch_request *req, const rcn_http_response *r, const char *what,
 			  const char *instead_of, rcn_err *err)
 {

@@ -73,6 +73,11 @@ rcn_rc rcn_gateway_load_keys(const rcn_fetch_request *req, rcn_key **private_key
  * set whatever happens; a transport failure names the source. */
 rcn_rc rcn_gateway_send(const rcn_fetch_request *req, const rcn_http_request *hr, const rcn_fetch_settings *s,
 			rcn_http_response *r, rcn_api_result *out, rcn_err *err);
+/* POSTs body (an encoded form, sent with headers) to url as channel's
+ * request WHAT, through rcn_gateway_send. */
+rcn_rc rcn_gateway_post(const rcn_fetch_request *req, const char *channel, const char *what, const char *url,
+			const char *const *headers, const rcn_buf *body, const rcn_fetch_settings *s,
+			rcn_http_response *r, rcn_api_result *out, rcn_err *err);
 /* The answer must be a 200 ("WHAT: HTTP N" otherwise) and, when instead_of is
  * given, not an HTML page ("WHAT: an HTML page instead of INSTEAD_OF"). */
 rcn_rc rcn_gateway_expect(const rcn_fetch_request *req, const rcn_http_response *r, const char *what,

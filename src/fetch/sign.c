@@ -21,8 +21,9 @@ struct rcn_key {
 	EVP_PKEY *pkey;
 };
 
-/* Secrets live in files only their owner can read. */
-static rcn_rc check_private_mode(const char *path, const char *what, rcn_err *err)
+/* Secrets live in files only their owner can read: opens path (*f) once
+ * that holds. */
+static rcn_rc open_private(FILE **f, const char *path, const char *what, rcn_err *err)
 {
 	struct stat st;
 	if (stat(path, &st) != 0)
@@ -31,6 +32,9 @@ static rcn_rc check_private_mode(const char *path, const char *what, rcn_err *er
 		return rcn_err_set(err, RCN_EUSAGE, path, 0,
 				   "%s is readable by group or others (mode %04o): chmod 600 it", what,
 				   (unsigned)(st.st_mode & 07777));
+	*f = fopen(path, "r");
+	if (!*f)
+		return rcn_err_set(err, RCN_EUSAGE, path, 0, "cannot read %s: %s", what, strerror(errno));
 	return RCN_OK;
 }
 
@@ -47,12 +51,10 @@ static rcn_rc key_of(rcn_key **out, EVP_PKEY *pkey, const char *path, const char
 
 rcn_rc rcn_key_load_private(rcn_key **out, const char *path, rcn_err *err)
 {
-	rcn_rc rc = check_private_mode(path, "private key", err);
+	FILE *f;
+	rcn_rc rc = open_private(&f, path, "private key", err);
 	if (rc)
 		return rc;
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return rcn_err_set(err, RCN_EUSAGE, path, 0, "cannot read private key: %s", strerror(errno));
 	EVP_PKEY *pkey = PEM_read_PrivateKey(f, NULL, NULL, NULL);
 	fclose(f);
 	return key_of(out, pkey, path, "not a PEM private key", err);
@@ -100,12 +102,10 @@ void rcn_key_free(rcn_key *k)
 
 rcn_rc rcn_secret_load(char *out, size_t n, const char *path, rcn_err *err)
 {
-	rcn_rc rc = check_private_mode(path, "API key file", err);
+	FILE *f;
+	rcn_rc rc = open_private(&f, path, "API key file", err);
 	if (rc)
 		return rc;
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return rcn_err_set(err, RCN_EUSAGE, path, 0, "cannot read API key file: %s", strerror(errno));
 	bool ok = fgets(out, (int)n, f) != NULL;
 	fclose(f);
 	if (ok)

@@ -245,14 +245,7 @@ rcn_rc rcn_api_unionpay(const rcn_fetch_request *req, const rcn_fetch_settings *
 	snprintf(endpoint, sizeof(endpoint), "%.*s%s", (int)len, base, TRANS_PATH);
 	rcn_http_safe_url(out->safe_url, sizeof(out->safe_url), endpoint);
 	static const char *const headers[] = {"Content-Type: application/x-www-form-urlencoded;charset=UTF-8", NULL};
-	rcn_http_request hr = {.method = "POST",
-			       .url = endpoint,
-			       .headers = headers,
-			       .body = body.data,
-			       .body_len = body.len,
-			       .channel = "unionpay",
-			       .what = "UnionPay fileTransfer"};
-	rc = rcn_gateway_send(req, &hr, s, &r, out, err);
+	rc = rcn_gateway_post(req, "unionpay", "UnionPay fileTransfer", endpoint, headers, &body, s, &r, out, err);
 	if (rc || (rc = rcn_gateway_expect(req, &r, "UnionPay fileTransfer", NULL, err)))
 		goto cleanup;
 	rc = read_answer(&r, &form, unionpay_key, req, s, out, err);

@@ -82,29 +82,12 @@ static int json_string(json_scan *s, char *out, size_t n)
 			if (s->p >= s->end)
 				return -1;
 			char e = *s->p++;
+			static const char from[] = "\"\\/bfnrt", to[] = "\"\\/\b\f\n\r\t";
+			const char *at = e ? strchr(from, e) : NULL;
 			unsigned long cp, lo;
-			switch (e) {
-			case '"':
-			case '\\':
-			case '/':
-				enc[0] = e;
-				break;
-			case 'b':
-				enc[0] = '\b';
-				break;
-			case 'f':
-				enc[0] = '\f';
-				break;
-			case 'n':
-				enc[0] = '\n';
-				break;
-			case 'r':
-				enc[0] = '\r';
-				break;
-			case 't':
-				enc[0] = '\t';
-				break;
-			case 'u':
+			if (at) {
+				enc[0] = to[at - from];
+			} else if (e == 'u') {
 				if (json_hex4(s, &cp) || cp == 0 || (cp >= 0xDC00 && cp <= 0xDFFF))
 					return -1;
 				if (cp >= 0xD800 && cp <= 0xDBFF) {
@@ -116,8 +99,7 @@ static int json_string(json_scan *s, char *out, size_t n)
 					cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
 				}
 				m = utf8_encode(enc, cp);
-				break;
-			default:
+			} else {
 				return -1;
 			}
 		}

@@ -126,6 +126,18 @@ static void pair_chart_write(FILE *f, const pair_chart *c)
 	fputs("</svg>\n", f);
 }
 
+/* A pair chart under its heading (the HTML of the title and legend), or
+ * "none" when it has no bars. */
+static void pair_chart_section(FILE *f, const char *heading, const pair_chart *c)
+{
+	fputs(heading, f);
+	if (c->n == 0) {
+		fputs("<p class=\"muted\">无 none</p>\n", f);
+		return;
+	}
+	pair_chart_write(f, c);
+}
+
 /* Money differences per kind, negative and positive apart. A fee finding's
  * difference is a fee, not money collected: it has the fee chart. */
 static void difference_chart(FILE *f, const rcn_html_sums *s)
@@ -145,14 +157,6 @@ static void difference_chart(FILE *f, const rcn_html_sums *s)
 		values[n][1] = s->positive[k];
 		n++;
 	}
-	fputs("<h3>差额（元），负与正分开 Difference (yuan), negative and positive apart</h3>\n"
-	      "<p class=\"muted\">红：差额为负（渠道少于账本） red: negative (channel below ledger)；"
-	      "橙：差额为正（渠道多于账本） orange: positive (channel above ledger)</p>\n",
-	      f);
-	if (n == 0) {
-		fputs("<p class=\"muted\">无 none</p>\n", f);
-		return;
-	}
 	pair_chart c = {"差额 Difference per kind, negative and positive apart",
 			{"negative", "positive"},
 			{"#c53030", "#dd6b20"},
@@ -163,7 +167,11 @@ static void difference_chart(FILE *f, const rcn_html_sums *s)
 			lp,
 			keys,
 			(const int64_t(*)[2])values};
-	pair_chart_write(f, &c);
+	pair_chart_section(f,
+			   "<h3>差额（元），负与正分开 Difference (yuan), negative and positive apart</h3>\n"
+			   "<p class=\"muted\">红：差额为负（渠道少于账本） red: negative (channel below ledger)；"
+			   "橙：差额为正（渠道多于账本） orange: positive (channel above ledger)</p>\n",
+			   &c);
 }
 
 /* Fees per merchant account (channel side): what the fee rules expect
@@ -185,14 +193,6 @@ static void fee_chart(FILE *f, const rcn_report_data *d)
 		values[n][1] = t->channel_fee;
 		n++;
 	}
-	fputs("<h3>手续费（元）：预期与实收 Fees (yuan): expected and charged</h3>\n"
-	      "<p class=\"muted\">蓝：规则手续费 blue: expected fee；橙：渠道实收手续费 orange: fee the channel "
-	      "charged</p>\n",
-	      f);
-	if (n == 0) {
-		fputs("<p class=\"muted\">无 none</p>\n", f);
-		return;
-	}
 	pair_chart c = {"手续费 Fees, expected and charged",
 			{"expected", "charged"},
 			{"#2b6cb0", "#dd6b20"},
@@ -203,7 +203,11 @@ static void fee_chart(FILE *f, const rcn_report_data *d)
 			lp,
 			lp,
 			(const int64_t(*)[2])values};
-	pair_chart_write(f, &c);
+	pair_chart_section(f,
+			   "<h3>手续费（元）：预期与实收 Fees (yuan): expected and charged</h3>\n"
+			   "<p class=\"muted\">蓝：规则手续费 blue: expected fee；橙：渠道实收手续费 orange: fee the "
+			   "channel charged</p>\n",
+			   &c);
 }
 
 void rcn_html_charts(FILE *f, const rcn_report_data *d, const rcn_html_sums *s)

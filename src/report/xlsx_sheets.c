@@ -244,6 +244,22 @@ void rcn_xlsx_summary_sheet(rcn_xw *w, const char *date, const rcn_report_data *
 	rcn_report_kind_amounts_free(&a);
 }
 
+/* A sheet of one row per item (n of them, from row 2) under its head row,
+ * filtered over all of them: row() writes item i's cells on row r. */
+static void list_sheet(rcn_xw *w, const char *const *heads, size_t ncols, const rcn_report_data *d, size_t n,
+		       bool selected, void (*row)(rcn_xw *w, long r, const rcn_report_data *d, size_t i))
+{
+	long last = (long)n + 1;
+	rcn_xlsx_sheet_begin(w, ncols, last, selected, heads);
+	for (size_t i = 0; i < n; i++) {
+		long r = (long)i + 2;
+		rcn_xlsx_row_open(w, r);
+		row(w, r, d, i);
+		rcn_xlsx_row_close(w);
+	}
+	rcn_xlsx_sheet_end(w, ncols, last);
+}
+
 /* ---- 结算 Settlement ---- */
 
 static const char *const settle_heads[] = {
@@ -270,34 +286,31 @@ static const char *status_text(char *out, size_t n, rcn_settle_status s)
 	return out;
 }
 
+static void settlement_row(rcn_xw *w, long r, const rcn_report_data *d, size_t i)
+{
+	const rcn_settlement *s = &d->settlements[i];
+	char day[11];
+	rcn_xlsx_text(w, 0, r, rcn_date_format(day, s->business_date), false);
+	rcn_xlsx_text(w, 1, r, s->channel, false);
+	rcn_xlsx_text(w, 2, r, s->merchant_id, false);
+	rcn_xlsx_text(w, 3, r, s->cycle, false);
+	rcn_xlsx_money(w, 4, r, s->amount.payments_fen, RCN_SCALE_FEN);
+	rcn_xlsx_money(w, 5, r, s->amount.refunds_fen, RCN_SCALE_FEN);
+	rcn_xlsx_money(w, 6, r, s->amount.fee, RCN_SCALE_FEE);
+	rcn_xlsx_money(w, 7, r, s->amount.net_fen, RCN_SCALE_FEN);
+	if (s->due_date)
+		rcn_xlsx_text(w, 8, r, rcn_date_format(day, s->due_date), false);
+	rcn_xlsx_text(w, 9, r, status_text((char[64]){0}, 64, s->status), false);
+	if (s->has_settled) {
+		rcn_xlsx_money(w, 10, r, s->settled_fen, RCN_SCALE_FEN);
+		rcn_xlsx_text(w, 11, r, rcn_date_format(day, s->settled_on), false);
+	}
+	rcn_xlsx_text(w, 12, r, s->detail, false);
+}
+
 void rcn_xlsx_settlement_sheet(rcn_xw *w, const rcn_report_data *d, bool selected)
 {
-	long last = (long)d->n_settlements + 1;
-	rcn_xlsx_sheet_begin(w, rcn_xlsx_settlement_cols, last, selected, settle_heads);
-	for (size_t i = 0; i < d->n_settlements; i++) {
-		const rcn_settlement *s = &d->settlements[i];
-		long r = (long)i + 2;
-		char day[11];
-		rcn_xlsx_row_open(w, r);
-		rcn_xlsx_text(w, 0, r, rcn_date_format(day, s->business_date), false);
-		rcn_xlsx_text(w, 1, r, s->channel, false);
-		rcn_xlsx_text(w, 2, r, s->merchant_id, false);
-		rcn_xlsx_text(w, 3, r, s->cycle, false);
-		rcn_xlsx_money(w, 4, r, s->amount.payments_fen, RCN_SCALE_FEN);
-		rcn_xlsx_money(w, 5, r, s->amount.refunds_fen, RCN_SCALE_FEN);
-		rcn_xlsx_money(w, 6, r, s->amount.fee, RCN_SCALE_FEE);
-		rcn_xlsx_money(w, 7, r, s->amount.net_fen, RCN_SCALE_FEN);
-		if (s->due_date)
-			rcn_xlsx_text(w, 8, r, rcn_date_format(day, s->due_date), false);
-		rcn_xlsx_text(w, 9, r, status_text((char[64]){0}, 64, s->status), false);
-		if (s->has_settled) {
-			rcn_xlsx_money(w, 10, r, s->settled_fen, RCN_SCALE_FEN);
-			rcn_xlsx_text(w, 11, r, rcn_date_format(day, s->settled_on), false);
-		}
-		rcn_xlsx_text(w, 12, r, s->detail, false);
-		rcn_xlsx_row_close(w);
-	}
-	rcn_xlsx_sheet_end(w, rcn_xlsx_settlement_cols, last);
+	list_sheet(w, settle_heads, rcn_xlsx_settlement_cols, d, d->n_settlements, selected, settlement_row);
 }
 
 /* ---- 隔离 Quarantine ---- */
@@ -307,23 +320,20 @@ static const char *const quarantine_heads[] = {
 };
 const size_t rcn_xlsx_quarantine_cols = sizeof(quarantine_heads) / sizeof(quarantine_heads[0]);
 
+static void quarantine_row(rcn_xw *w, long r, const rcn_report_data *d, size_t i)
+{
+	const rcn_quarantine_entry *q = &d->quarantine[i];
+	rcn_xlsx_text(w, 0, r, q->source, false);
+	rcn_xlsx_text(w, 1, r, q->file, false);
+	if (q->line > 0)
+		rcn_xlsx_number(w, 2, r, q->line, 0, RCN_XST_NONE);
+	rcn_xlsx_text(w, 3, r, q->line > 0 ? "行 row" : "文件 file", false);
+	rcn_xlsx_text(w, 4, r, q->reason, false);
+	rcn_xlsx_number(w, 5, r, q->rows, 0, RCN_XST_NONE);
+	rcn_xlsx_money(w, 6, r, q->amount_fen, RCN_SCALE_FEN);
+}
+
 void rcn_xlsx_quarantine_sheet(rcn_xw *w, const rcn_report_data *d, bool selected)
 {
-	long last = (long)d->n_quarantine + 1;
-	rcn_xlsx_sheet_begin(w, rcn_xlsx_quarantine_cols, last, selected, quarantine_heads);
-	for (size_t i = 0; i < d->n_quarantine; i++) {
-		const rcn_quarantine_entry *q = &d->quarantine[i];
-		long r = (long)i + 2;
-		rcn_xlsx_row_open(w, r);
-		rcn_xlsx_text(w, 0, r, q->source, false);
-		rcn_xlsx_text(w, 1, r, q->file, false);
-		if (q->line > 0)
-			rcn_xlsx_number(w, 2, r, q->line, 0, RCN_XST_NONE);
-		rcn_xlsx_text(w, 3, r, q->line > 0 ? "行 row" : "文件 file", false);
-		rcn_xlsx_text(w, 4, r, q->reason, false);
-		rcn_xlsx_number(w, 5, r, q->rows, 0, RCN_XST_NONE);
-		rcn_xlsx_money(w, 6, r, q->amount_fen, RCN_SCALE_FEN);
-		rcn_xlsx_row_close(w);
-	}
-	rcn_xlsx_sheet_end(w, rcn_xlsx_quarantine_cols, last);
+	list_sheet(w, quarantine_heads, rcn_xlsx_quarantine_cols, d, d->n_quarantine, selected, quarantine_row);
 }

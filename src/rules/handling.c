@@ -236,6 +236,18 @@ static void kept_txn(const rcn_finding *f, const char **s, size_t *n)
 	}
 }
 
+/* The value placeholder ph takes from f: n bytes at *v (n is 0 when f lacks it). */
+static void placeholder_value(const rcn_finding *f, int ph, const char **v, size_t *n)
+{
+	if (ph == PH_KEPT) {
+		kept_txn(f, v, n);
+		return;
+	}
+	const char *const field[PH_KEPT] = {f->channel_txn_id, f->order_no, f->refund_no, f->merchant_id, f->channel};
+	*v = ph >= 0 && ph < PH_KEPT ? field[ph] : "";
+	*n = strlen(*v);
+}
+
 static const char *fill(rcn_handling *h, const rule *r, const rcn_finding *f)
 {
 	rcn_buf *b = &h->buf;
@@ -244,30 +256,9 @@ static const char *fill(rcn_handling *h, const rule *r, const rcn_finding *f)
 	for (const char *open; (open = strchr(p, '{')) != NULL;) {
 		const char *close = strchr(open, '}'); /* the load checked every placeholder */
 		(void)rcn_buf_append(b, p, (size_t)(open - p));
-		const char *v = "";
+		const char *v;
 		size_t n;
-		switch (placeholder(open + 1, (size_t)(close - open - 1))) {
-		case PH_TXN:
-			v = f->channel_txn_id;
-			break;
-		case PH_ORDER:
-			v = f->order_no;
-			break;
-		case PH_REFUND:
-			v = f->refund_no;
-			break;
-		case PH_MERCHANT:
-			v = f->merchant_id;
-			break;
-		case PH_CHANNEL:
-			v = f->channel;
-			break;
-		default:
-			break;
-		}
-		n = strlen(v);
-		if (placeholder(open + 1, (size_t)(close - open - 1)) == PH_KEPT)
-			kept_txn(f, &v, &n);
+		placeholder_value(f, placeholder(open + 1, (size_t)(close - open - 1)), &v, &n);
 		if (n == 0)
 			v = "?", n = 1; /* the finding lacks it: visibly, not silently */
 		(void)rcn_buf_append(b, v, n);

@@ -35,40 +35,38 @@ typedef struct {
 	kind_sum kinds[RCN_K_PENDING];
 } digest;
 
+/* Each exit code's outcome (the JSON field) and meaning (for people); a
+ * code not listed is the last row's (database_error). */
+static const struct {
+	int code;
+	const char *outcome, *meaning;
+} exit_codes[] = {
+	{0, "clean", "reconciled, no discrepancies"},
+	{1, "discrepancies", "reconciled, discrepancies found"},
+	{2, "usage_error", "usage or configuration error"},
+	{3, "input_error", "some statement could not be read or parsed; the rest was reconciled"},
+	{5, "reports_unpublished",
+	 "reconciled and committed, but the reports could not be published (the next run publishes them)"},
+	{4, "database_error", "database error (or the date is locked by another run); nothing committed"},
+};
+
+static size_t exit_row(int code)
+{
+	size_t n = sizeof(exit_codes) / sizeof(exit_codes[0]);
+	for (size_t i = 0; i < n; i++)
+		if (exit_codes[i].code == code)
+			return i;
+	return n - 1;
+}
+
 static const char *outcome(int code)
 {
-	switch (code) {
-	case 0:
-		return "clean";
-	case 1:
-		return "discrepancies";
-	case 2:
-		return "usage_error";
-	case 3:
-		return "input_error";
-	case 5:
-		return "reports_unpublished";
-	default:
-		return "database_error";
-	}
+	return exit_codes[exit_row(code)].outcome;
 }
 
 static const char *meaning(int code)
 {
-	switch (code) {
-	case 0:
-		return "reconciled, no discrepancies";
-	case 1:
-		return "reconciled, discrepancies found";
-	case 2:
-		return "usage or configuration error";
-	case 3:
-		return "some statement could not be read or parsed; the rest was reconciled";
-	case 5:
-		return "reconciled and committed, but the reports could not be published (the next run publishes them)";
-	default:
-		return "database error (or the date is locked by another run); nothing committed";
-	}
+	return exit_codes[exit_row(code)].meaning;
 }
 
 /* |difference| in fen, the same difference as every report (rcn_finding_difference). */

@@ -90,18 +90,25 @@ static rcn_rc set_fetch_key(ctx *c, rcn_config *cfg, const char *key, const char
 	rcn_fetch_conf *f = &cfg->fetch;
 	long v = 0;
 	rcn_rc rc;
-	if (strcmp(key, "connect_timeout") == 0)
-		return parse_long(c, key, val, 1, 600, &f->connect_timeout_s);
-	if (strcmp(key, "timeout") == 0)
-		return parse_long(c, key, val, 1, 86400, &f->timeout_s);
-	if (strcmp(key, "stall_timeout") == 0)
-		return parse_long(c, key, val, 1, 3600, &f->stall_s);
-	if (strcmp(key, "backoff_ms") == 0)
-		return parse_long(c, key, val, 0, 600000, &f->backoff_ms);
-	if (strcmp(key, "attempts") == 0)
-		return parse_int(c, key, val, 1, 20, &f->attempts);
-	if (strcmp(key, "max_per_channel") == 0)
-		return parse_int(c, key, val, 1, 64, &f->max_per_channel);
+	/* the [fetch] keys that take a whole number from lo to hi, into a long or an int */
+	const struct {
+		const char *key;
+		long lo, hi;
+		long *as_long;
+		int *as_int;
+	} numbers[] = {{"connect_timeout", 1, 600, &f->connect_timeout_s, NULL},
+		       {"timeout", 1, 86400, &f->timeout_s, NULL},
+		       {"stall_timeout", 1, 3600, &f->stall_s, NULL},
+		       {"backoff_ms", 0, 600000, &f->backoff_ms, NULL},
+		       {"attempts", 1, 20, NULL, &f->attempts},
+		       {"max_per_channel", 1, 64, NULL, &f->max_per_channel}};
+	for (size_t i = 0; i < sizeof(numbers) / sizeof(numbers[0]); i++) {
+		if (strcmp(key, numbers[i].key) != 0)
+			continue;
+		if (numbers[i].as_int)
+			return parse_int(c, key, val, (int)numbers[i].lo, (int)numbers[i].hi, numbers[i].as_int);
+		return parse_long(c, key, val, numbers[i].lo, numbers[i].hi, numbers[i].as_long);
+	}
 	if (strcmp(key, "max_mb") == 0) {
 		if ((rc = parse_long(c, key, val, 1, 1L << 20, &v)))
 			return rc;
