@@ -90,11 +90,50 @@ static rcn_finding finding(rcn_kind k, const char *order_no, int64_t ledger, int
 	return f;
 }
 
+/* Writes data's workbook into a new temporary directory dir (a mkdtemp
+ * template); returns the workbook's path (valid until the next call). */
+static const char *write_report(char dir[], const rcn_report_data *data)
+{
+	static char path[256];
+	assert_non_null(mkdtemp(dir));
+	rcn_err err;
+	assert_int_equal(rcn_report_xlsx(dir, "2026-03-02", data, &err), RCN_OK);
+	snprintf(path, sizeof(path), "%s/recon-2026-03-02.xlsx", dir);
+	return path;
+}
+
+/* Writes the findings' workbook into a new temporary directory; returns its path. */
+static const char *write_findings(char dir[], const rcn_finding *const *fp, size_t n)
+{
+	rcn_report_data data;
+	memset(&data, 0, sizeof(data));
+	data.findings = fp;
+	data.n_findings = n;
+	return write_report(dir, &data);
+}
+
+/* xl/workbook.xml defines the print/filter range name (e.g. "'汇总 Summary'!$A$1:$AV$5"). */
+static void assert_defined_name(const char *path, const char *range)
+{
+	char *wb = entry(path, "xl/workbook.xml");
+	assert_non_null(wb);
+	char want[256];
+	snprintf(want, sizeof(want), "%s</definedName>", range);
+	assert_non_null(strstr(wb, want));
+	free(wb);
+}
+
+/* Removes the workbook and its temporary directory. */
+static void remove_workbook(const char *path, const char *dir)
+{
+	remove(path);
+	rmdir(dir);
+}
+
 static void test_workbook(void **state)
 {
 	(void)state;
 	char dir[] = "/tmp/test_xlsx.XXXXXX";
-	assert_non_null(mkdtemp(dir));
 	rcn_finding f[3] = {finding(RCN_K_SHORT_PAYMENT, "DEMO-P002", 5500, -1),
 			    finding(RCN_K_FEE_MISMATCH, "DEMO-P009", 1000, 1000),
 			    finding(RCN_K_PENDING, "DEMO-P015", 1234567, -1)};
@@ -116,10 +155,7 @@ static void test_workbook(void **state)
 	data.tallies = &t;
 	data.n_tallies = 1;
 
-	rcn_err err;
-	assert_int_equal(rcn_report_xlsx(dir, "2026-03-02", &data, &err), RCN_OK);
-	char path[256];
-	snprintf(path, sizeof(path), "%s/recon-2026-03-02.xlsx", dir);
+	const char *path = write_report(dir, &data);
 
 	char *wbx = entry(path, "xl/workbook.xml");
 	assert_non_null(wbx);
@@ -184,29 +220,14 @@ static void test_workbook(void **state)
 	/* a second write gives the same bytes */
 	size_t n1, n2;
 	char *a = slurp(path, &n1);
+	rcn_err err;
 	assert_int_equal(rcn_report_xlsx(dir, "2026-03-02", &data, &err), RCN_OK);
 	char *b = slurp(path, &n2);
 	assert_int_equal(n1, n2);
 	assert_memory_equal(a, b, n1);
 	free(a);
 	free(b);
-	unlink(path);
-	rmdir(dir);
-}
-
-/* Writes the findings' workbook into a new temporary directory; returns its path. */
-static const char *write_findings(char dir[], const rcn_finding *const *fp, size_t n)
-{
-	static char path[256];
-	assert_non_null(mkdtemp(dir));
-	rcn_report_data data;
-	memset(&data, 0, sizeof(data));
-	data.findings = fp;
-	data.n_findings = n;
-	rcn_err err;
-	assert_int_equal(rcn_report_xlsx(dir, "2026-03-02", &data, &err), RCN_OK);
-	snprintf(path, sizeof(path), "%s/recon-2026-03-02.xlsx", dir);
-	return path;
+	remove_workbook(path, dir);
 }
 
 /* More findings of a kind than a sheet holds: the sheet is full, its last
@@ -238,11 +259,8 @@ static void test_full_sheet(void **state)
 	assert_null(strstr(sh, "<row r=\"6\""));
 	assert_non_null(strstr(sh, "<autoFilter ref=\"A1:V5\"/>"));
 	free(sh);
-	char *wb = entry(path, "xl/workbook.xml");
-	assert_non_null(strstr(wb, "'长款 OVERPAYMENT'!$A$1:$V$5</definedName>"));
-	free(wb);
-	remove(path);
-	rmdir(dir);
+	assert_defined_name(path, "'长款 OVERPAYMENT'!$A$1:$V$5");
+	remove_workbook(path, dir);
 }
 
 /* Markup and control characters stay text; spaces at either end are kept. */
@@ -263,8 +281,7 @@ static void test_text_escapes(void **state)
 	assert_non_null(strstr(sh, "<c r=\"I2\" s=\"2\"><v>1</v></c><c r=\"J2\" s=\"2\"><v>0.5</v></c>"
 				   "<c r=\"K2\" s=\"2\"><v>-0.5</v></c>"));
 	free(sh);
-	remove(path);
-	rmdir(dir);
+	remove_workbook(path, dir);
 
 	/* bytes that are not UTF-8 (a cut sequence, a stray continuation, U+FFFF) become U+FFFD; 汇 stays */
 	char dir2[] = "/tmp/test_xlsx.XXXXXX";
@@ -281,8 +298,7 @@ static void test_text_escapes(void **state)
 				   "c\xEF\xBF\xBD\xEF\xBF\xBD"
 				   "d\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD</t></is></c>"));
 	free(sh);
-	remove(path);
-	rmdir(dir2);
+	remove_workbook(path, dir2);
 }
 
 /* Long values with markup, a control character, a bad byte, a Chinese
@@ -327,8 +343,7 @@ static void test_text_escapes_everywhere(void **state)
 		if (values[i][0] && !strstr(sh, want[i]))
 			fail_msg("no cell %s", want[i]);
 	free(sh);
-	remove(path);
-	rmdir(dir);
+	remove_workbook(path, dir);
 }
 
 /* The text of cell ref (e.g. "AK3") in sheet xml: its <v> value or its
@@ -397,11 +412,7 @@ static void test_sheet_names(void **state)
 	data.settlements = &st, data.n_settlements = 1;
 	data.quarantine = &q, data.n_quarantine = 1;
 	char dir[] = "/tmp/test_xlsx.XXXXXX";
-	assert_non_null(mkdtemp(dir));
-	rcn_err err;
-	assert_int_equal(rcn_report_xlsx(dir, "2026-03-02", &data, &err), RCN_OK);
-	char path[256];
-	snprintf(path, sizeof(path), "%s/recon-2026-03-02.xlsx", dir);
+	const char *path = write_report(dir, &data);
 	char *wb = entry(path, "xl/workbook.xml");
 	assert_non_null(wb);
 	char names[32][128];
@@ -447,8 +458,7 @@ static void test_sheet_names(void **state)
 	assert_cell(qs, "G2", "10");
 	assert_non_null(strstr(qs, "<autoFilter ref=\"A1:G2\"/>"));
 	free(qs);
-	remove(path);
-	rmdir(dir);
+	remove_workbook(path, dir);
 }
 
 /* The summary sheet: summary.csv's columns for each tally and the two
@@ -481,11 +491,7 @@ static void test_summary_sheet(void **state)
 	data.findings = fp, data.n_findings = 4;
 	data.tallies = t, data.n_tallies = 2;
 	char dir[] = "/tmp/test_xlsx.XXXXXX";
-	assert_non_null(mkdtemp(dir));
-	rcn_err err;
-	assert_int_equal(rcn_report_xlsx(dir, "2026-03-02", &data, &err), RCN_OK);
-	char path[256];
-	snprintf(path, sizeof(path), "%s/recon-2026-03-02.xlsx", dir);
+	const char *path = write_report(dir, &data);
 	char *sh = entry(path, "xl/worksheets/sheet1.xml");
 	assert_non_null(sh);
 	/* summary.csv's columns: A business_date ... P balanced, Q..AB the kinds'
@@ -539,11 +545,8 @@ static void test_summary_sheet(void **state)
 	assert_null(strstr(sh, "<row r=\"29\""));
 	assert_null(strstr(sh, "<f>"));
 	free(sh);
-	char *wb = entry(path, "xl/workbook.xml");
-	assert_non_null(strstr(wb, "'汇总 Summary'!$A$1:$AV$5</definedName>"));
-	free(wb);
-	remove(path);
-	rmdir(dir);
+	assert_defined_name(path, "'汇总 Summary'!$A$1:$AV$5");
+	remove_workbook(path, dir);
 }
 
 /* What to do and by when: a finding's action, deadline and urgency, after its detail. */
@@ -569,8 +572,7 @@ static void test_handling_columns(void **state)
 	assert_cell(sh, "T3", "");
 	assert_cell(sh, "U3", "");
 	free(sh);
-	remove(path);
-	rmdir(dir);
+	remove_workbook(path, dir);
 }
 
 /* A text several rows carry (the same action, a reason in Chinese) is written
@@ -601,8 +603,7 @@ static void test_shared_strings(void **state)
 	assert_cell(sh, "S4", "只此一次");
 	free(sh);
 	free(sst);
-	remove(path);
-	rmdir(dir);
+	remove_workbook(path, dir);
 }
 
 RCN_TEST_MAIN(cmocka_unit_test(test_workbook), cmocka_unit_test(test_full_sheet), cmocka_unit_test(test_text_escapes),
