@@ -112,15 +112,22 @@ static const char *write_findings(char dir[], const rcn_finding *const *fp, size
 	return write_report(dir, &data);
 }
 
+/* The workbook's part (e.g. "xl/styles.xml") holds text. */
+static void assert_part_has(const char *path, const char *part, const char *text)
+{
+	char *xml = entry(path, part);
+	assert_non_null(xml);
+	if (!strstr(xml, text))
+		fail_msg("%s lacks %s", part, text);
+	free(xml);
+}
+
 /* xl/workbook.xml defines the print/filter range name (e.g. "'汇总 Summary'!$A$1:$AV$5"). */
 static void assert_defined_name(const char *path, const char *range)
 {
-	char *wb = entry(path, "xl/workbook.xml");
-	assert_non_null(wb);
 	char want[256];
 	snprintf(want, sizeof(want), "%s</definedName>", range);
-	assert_non_null(strstr(wb, want));
-	free(wb);
+	assert_part_has(path, "xl/workbook.xml", want);
 }
 
 /* Removes the workbook and its temporary directory. */
@@ -175,10 +182,8 @@ static void test_workbook(void **state)
 
 	/* rows are written as they come (inline strings); only the texts rows
 	 * repeat (a reason in Chinese, an action) are shared, each once */
-	char *sst = entry(path, "xl/sharedStrings.xml");
-	assert_non_null(sst);
-	assert_non_null(strstr(sst, "<sst xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\""));
-	free(sst);
+	assert_part_has(path, "xl/sharedStrings.xml",
+			"<sst xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\"");
 
 	/* the SHORT_PAYMENT sheet: frozen header, filter over the data, 55.00 as a number, no formula */
 	char *sh = entry(path, "xl/worksheets/sheet2.xml");
@@ -202,20 +207,12 @@ static void test_workbook(void **state)
 	free(sh);
 
 	/* fees and larger amounts: exact values, number formats in the styles */
-	char *fee = entry(path, "xl/worksheets/sheet3.xml");
-	assert_non_null(strstr(fee, "><v>0.006</v>"));
-	assert_non_null(strstr(fee, "><v>0.012</v>"));
-	free(fee);
-	char *pend = entry(path, "xl/worksheets/sheet4.xml");
-	assert_non_null(strstr(pend, "><v>12345.67</v>"));
-	free(pend);
-	char *st = entry(path, "xl/styles.xml");
-	assert_non_null(strstr(st, "formatCode=\"#,##0.00\""));
-	assert_non_null(strstr(st, "formatCode=\"0.00000\""));
-	free(st);
-	char *core = entry(path, "docProps/core.xml");
-	assert_non_null(strstr(core, "2026-03-02T00:00:00Z"));
-	free(core);
+	assert_part_has(path, "xl/worksheets/sheet3.xml", "><v>0.006</v>");
+	assert_part_has(path, "xl/worksheets/sheet3.xml", "><v>0.012</v>");
+	assert_part_has(path, "xl/worksheets/sheet4.xml", "><v>12345.67</v>");
+	assert_part_has(path, "xl/styles.xml", "formatCode=\"#,##0.00\"");
+	assert_part_has(path, "xl/styles.xml", "formatCode=\"0.00000\"");
+	assert_part_has(path, "docProps/core.xml", "2026-03-02T00:00:00Z");
 
 	/* a second write gives the same bytes */
 	size_t n1, n2;
