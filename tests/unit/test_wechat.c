@@ -537,10 +537,7 @@ static void test_html_page(void **state)
 	static const char s[] = "\r\n  <html><head><title>502 Bad Gateway</title></head>\n\"unterminated\n";
 	rcn_stmt_result res;
 	collect col;
-	assert_int_equal(parse_both(s, strlen(s), &res, &col), RCN_EFORMAT);
-	assert_true(res.rejected);
-	assert_int_equal(res.reason.line, 2);
-	assert_string_equal(res.reason.msg, "an HTML or XML page, not a bill");
+	assert_bill_rejected(s, RCN_EFORMAT, 2, "an HTML or XML page, not a bill", &res, &col);
 	static const char x[] = "<xml><return_code><![CDATA[FAIL]]></return_code></xml>";
 	assert_int_equal(parse_both(x, strlen(x), &res, &col), RCN_EFORMAT);
 	assert_string_equal(res.reason.msg, "an HTML or XML page, not a bill");
