@@ -306,15 +306,13 @@ static void test_readable_key_refused(void **state)
 	rcn_fetch_request req = sftp_request(url, sizeof(url), "20210128.csv.gz", &s);
 	req.ssh_key_file = copy;
 
-	copy_key(copy, 0644);
-	snprintf(want, sizeof(want), "%s: ssh key is readable by group or others (mode 0644): chmod 600 it", copy);
-	assert_refused(&req, &s, RCN_EUSAGE, want);
-	copy_key(copy, 0640);
-	snprintf(want, sizeof(want), "%s: ssh key is readable by group or others (mode 0640): chmod 600 it", copy);
-	assert_refused(&req, &s, RCN_EUSAGE, want);
-	copy_key(copy, 0604);
-	snprintf(want, sizeof(want), "%s: ssh key is readable by group or others (mode 0604): chmod 600 it", copy);
-	assert_refused(&req, &s, RCN_EUSAGE, want);
+	static const mode_t readable[] = {0644, 0640, 0604};
+	for (size_t i = 0; i < sizeof(readable) / sizeof(readable[0]); i++) {
+		copy_key(copy, readable[i]);
+		snprintf(want, sizeof(want), "%s: ssh key is readable by group or others (mode %04o): chmod 600 it",
+			 copy, (unsigned)readable[i]);
+		assert_refused(&req, &s, RCN_EUSAGE, want);
+	}
 
 	/* the same key, chmod 600, works */
 	copy_key(copy, 0600);
