@@ -121,3 +121,18 @@ void tu_expect_long_line(tu_loader load, const char *head, size_t fill, const ch
 	assert_int_equal(line, 2);
 	free(text);
 }
+
+rcn_ledger_contract tu_contract(const char *id)
+{
+	return (rcn_ledger_contract){.contract_id = id,
+				     .merchant_id = "m",
+				     .channel = "wechat",
+				     .status = "ACTIVE",
+				     .signed_at = "",
+				     .terminated_at = "",
+				     .expires_at = "",
+				     .billing_period = "",
+				     .debits_per_period = 1,
+				     .max_consecutive_failures = 3,
+				     .last_attempt_at = RCN_NO_TIME};
+}

@@ -10,6 +10,7 @@
 #include <stdio.h>
 
 #include "recon/common.h"
+#include "recon/ledger_rows.h"
 
 /* Writes text to a new "/tmp/recon-test-XXXXXX" whose name goes to path
  * (at least 32 bytes); the caller unlinks it. A failure fails the test. */
@@ -63,5 +64,10 @@ void tu_expect_load_errors(tu_loader load, const tu_load_case *cases, size_t n);
 /* A rules CSV (read by util/rulescsv) whose line 2 is head, `fill` digits and
  * tail fails on line 2 as longer than 4096 bytes. */
 void tu_expect_long_line(tu_loader load, const char *head, size_t fill, const char *tail);
+
+/* An ACTIVE wechat contract id of merchant "m", one debit a period, stopping
+ * after 3 failures, no attempt known: no debit rule fires unless the fields
+ * set afterwards add one. */
+rcn_ledger_contract tu_contract(const char *id);
 
 #endif

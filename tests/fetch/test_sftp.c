@@ -102,13 +102,19 @@ static void sftp_url(char *out, size_t n, const char *base, const char *file)
 	snprintf(out, n, "%s%s/%s", base, served, file);
 }
 
-/* The request for file (under the served directory) with its URL in url[0..n),
- * and the tests' settings in *s. */
-static rcn_fetch_request sftp_request(char *url, size_t n, const char *file, rcn_fetch_settings *s)
+/* A download of file from the test server: its URL, settings and request
+ * (the request points into url: an sftp_call is not copied). */
+typedef struct {
+	char url[600];
+	rcn_fetch_settings s;
+	rcn_fetch_request req;
+} sftp_call;
+
+static void sftp_call_init(sftp_call *c, const char *file)
 {
-	sftp_url(url, n, base_url, file);
-	settings(s);
-	return request(url);
+	sftp_url(c->url, sizeof(c->url), base_url, file);
+	settings(&c->s);
+	c->req = request(c->url);
 }
 
 /* The fetch fails with exactly `want` (file: prefix included), the message
@@ -224,29 +230,28 @@ static void test_download_reuse_refetch(void **state)
 static void test_missing_file(void **state)
 {
 	(void)state;
-	char url[600];
-	rcn_fetch_settings s;
-	rcn_fetch_request req = sftp_request(url, sizeof(url), "20210129.csv.gz", &s);
-	assert_download_refused(&req, &s, "20210129.csv.gz", "no such file");
+	sftp_call c;
+	sftp_call_init(&c, "20210129.csv.gz");
+	assert_download_refused(&c.req, &c.s, "20210129.csv.gz", "no such file");
 
 	/* a missing directory is the same */
-	sftp_url(url, sizeof(url), base_url, "nowhere/20210128.csv.gz");
-	assert_download_refused(&req, &s, "nowhere/20210128.csv.gz", "no such file");
+	sftp_url(c.url, sizeof(c.url), base_url, "nowhere/20210128.csv.gz");
+	assert_download_refused(&c.req, &c.s, "nowhere/20210128.csv.gz", "no such file");
 }
 
 static void test_host_key_not_known(void **state)
 {
 	(void)state;
 	static const char *const unknown = "host key of 127.0.0.1 is not in known_hosts";
-	char url[600], empty[300], other_port[300];
-	rcn_fetch_settings s;
-	rcn_fetch_request req = sftp_request(url, sizeof(url), "20210128.csv.gz", &s);
+	char empty[300], other_port[300];
+	sftp_call c;
+	sftp_call_init(&c, "20210128.csv.gz");
 
 	/* known_hosts lists this host with another key: a changed key */
 	unsigned char before[4096], after[4096];
 	size_t before_len = read_file(wrong_known_hosts, before, sizeof(before));
-	req.known_hosts_file = wrong_known_hosts;
-	assert_download_refused(&req, &s, "20210128.csv.gz", unknown);
+	c.req.known_hosts_file = wrong_known_hosts;
+	assert_download_refused(&c.req, &c.s, "20210128.csv.gz", unknown);
 	/* and the file was not "corrected" */
 	assert_int_equal(read_file(wrong_known_hosts, after, sizeof(after)), before_len);
 	assert_memory_equal(after, before, before_len);
@@ -256,8 +261,8 @@ static void test_host_key_not_known(void **state)
 	FILE *f = fopen(empty, "w");
 	assert_non_null(f);
 	fclose(f);
-	req.known_hosts_file = empty;
-	assert_download_refused(&req, &s, "20210128.csv.gz", unknown);
+	c.req.known_hosts_file = empty;
+	assert_download_refused(&c.req, &c.s, "20210128.csv.gz", unknown);
 	struct stat st;
 	assert_int_equal(stat(empty, &st), 0);
 	assert_int_equal(st.st_size, 0);
@@ -272,18 +277,17 @@ static void test_host_key_not_known(void **state)
 	assert_non_null(f);
 	fprintf(f, "[127.0.0.1]:1%s", space);
 	fclose(f);
-	req.known_hosts_file = other_port;
-	assert_download_refused(&req, &s, "20210128.csv.gz", unknown);
+	c.req.known_hosts_file = other_port;
+	assert_download_refused(&c.req, &c.s, "20210128.csv.gz", unknown);
 }
 
 static void test_key_not_accepted(void **state)
 {
 	(void)state;
-	char url[600];
-	rcn_fetch_settings s;
-	rcn_fetch_request req = sftp_request(url, sizeof(url), "20210128.csv.gz", &s);
-	req.ssh_key_file = stranger_key;
-	assert_download_refused(&req, &s, "20210128.csv.gz", "127.0.0.1 did not accept the ssh key");
+	sftp_call c;
+	sftp_call_init(&c, "20210128.csv.gz");
+	c.req.ssh_key_file = stranger_key;
+	assert_download_refused(&c.req, &c.s, "20210128.csv.gz", "127.0.0.1 did not accept the ssh key");
 }
 
 static void copy_key(const char *to, mode_t mode)
@@ -300,58 +304,55 @@ static void copy_key(const char *to, mode_t mode)
 static void test_readable_key_refused(void **state)
 {
 	(void)state;
-	char url[600], copy[300], want[900];
+	char copy[300], want[900];
 	snprintf(copy, sizeof(copy), "%s/readable_key", tmpdir);
-	rcn_fetch_settings s;
-	rcn_fetch_request req = sftp_request(url, sizeof(url), "20210128.csv.gz", &s);
-	req.ssh_key_file = copy;
+	sftp_call c;
+	sftp_call_init(&c, "20210128.csv.gz");
+	c.req.ssh_key_file = copy;
 
-	copy_key(copy, 0644);
-	snprintf(want, sizeof(want), "%s: ssh key is readable by group or others (mode 0644): chmod 600 it", copy);
-	assert_refused(&req, &s, RCN_EUSAGE, want);
-	copy_key(copy, 0640);
-	snprintf(want, sizeof(want), "%s: ssh key is readable by group or others (mode 0640): chmod 600 it", copy);
-	assert_refused(&req, &s, RCN_EUSAGE, want);
-	copy_key(copy, 0604);
-	snprintf(want, sizeof(want), "%s: ssh key is readable by group or others (mode 0604): chmod 600 it", copy);
-	assert_refused(&req, &s, RCN_EUSAGE, want);
+	static const mode_t readable[] = {0644, 0640, 0604};
+	for (size_t i = 0; i < sizeof(readable) / sizeof(readable[0]); i++) {
+		copy_key(copy, readable[i]);
+		snprintf(want, sizeof(want), "%s: ssh key is readable by group or others (mode %04o): chmod 600 it",
+			 copy, (unsigned)readable[i]);
+		assert_refused(&c.req, &c.s, RCN_EUSAGE, want);
+	}
 
 	/* the same key, chmod 600, works */
 	copy_key(copy, 0600);
 	rcn_fetch_result out;
 	rcn_err err;
 	rcn_err_clear(&err);
-	assert_int_equal(rcn_fetch(&req, &s, &out, &err), RCN_OK);
+	assert_int_equal(rcn_fetch(&c.req, &c.s, &out, &err), RCN_OK);
 	assert_int_equal(out.bytes, SAMPLE_BYTES);
 
 	/* a key file that is not there */
 	snprintf(copy, sizeof(copy), "%s/no_such_key", tmpdir);
 	snprintf(want, sizeof(want), "%s: cannot read ssh key: No such file or directory", copy);
-	assert_refused(&req, &s, RCN_EUSAGE, want);
+	assert_refused(&c.req, &c.s, RCN_EUSAGE, want);
 
 	/* nor a known_hosts file */
-	req.ssh_key_file = key;
-	req.known_hosts_file = copy;
+	c.req.ssh_key_file = key;
+	c.req.known_hosts_file = copy;
 	snprintf(want, sizeof(want), "%s: cannot read known_hosts: No such file or directory", copy);
-	assert_refused(&req, &s, RCN_EUSAGE, want);
+	assert_refused(&c.req, &c.s, RCN_EUSAGE, want);
 }
 
 static void test_not_configured(void **state)
 {
 	(void)state;
-	char url[600];
-	rcn_fetch_settings s;
-	rcn_fetch_request req = sftp_request(url, sizeof(url), "20210128.csv.gz", &s);
+	sftp_call c;
+	sftp_call_init(&c, "20210128.csv.gz");
 
-	req.ssh_key_file = NULL;
-	assert_refused(&req, &s, RCN_EUSAGE, "sftp:// needs ssh_key in [source " SOURCE "]");
-	req.ssh_key_file = "";
-	assert_refused(&req, &s, RCN_EUSAGE, "sftp:// needs ssh_key in [source " SOURCE "]");
-	req.ssh_key_file = key;
-	req.known_hosts_file = NULL;
-	assert_refused(&req, &s, RCN_EUSAGE, "sftp:// needs known_hosts in [source " SOURCE "]");
-	req.ssh_key_file = NULL;
-	assert_refused(&req, &s, RCN_EUSAGE, "sftp:// needs ssh_key and known_hosts in [source " SOURCE "]");
+	c.req.ssh_key_file = NULL;
+	assert_refused(&c.req, &c.s, RCN_EUSAGE, "sftp:// needs ssh_key in [source " SOURCE "]");
+	c.req.ssh_key_file = "";
+	assert_refused(&c.req, &c.s, RCN_EUSAGE, "sftp:// needs ssh_key in [source " SOURCE "]");
+	c.req.ssh_key_file = key;
+	c.req.known_hosts_file = NULL;
+	assert_refused(&c.req, &c.s, RCN_EUSAGE, "sftp:// needs known_hosts in [source " SOURCE "]");
+	c.req.ssh_key_file = NULL;
+	assert_refused(&c.req, &c.s, RCN_EUSAGE, "sftp:// needs ssh_key and known_hosts in [source " SOURCE "]");
 }
 
 /* The transport refuses on its own too: no sftp:// without both files. */
@@ -384,11 +385,10 @@ static void test_transport_needs_both(void **state)
 static void test_size_limit(void **state)
 {
 	(void)state;
-	char url[600];
-	rcn_fetch_settings s;
-	rcn_fetch_request req = sftp_request(url, sizeof(url), "20210128.csv.gz", &s);
-	s.max_bytes = 100;
-	assert_download_refused(&req, &s, "20210128.csv.gz", "body exceeds 100 bytes");
+	sftp_call c;
+	sftp_call_init(&c, "20210128.csv.gz");
+	c.s.max_bytes = 100;
+	assert_download_refused(&c.req, &c.s, "20210128.csv.gz", "body exceeds 100 bytes");
 }
 
 RCN_TEST_MAIN_FIXTURE(setup, teardown, cmocka_unit_test(test_download_reuse_refetch),

@@ -4,9 +4,7 @@
 # their own currency match. The night balances on both sides.
 source "$(dirname "$0")/lib.sh"
 
-fresh_db golden_currency
-load_ledger "$ROOT/fixtures/currency"
-cp "$ROOT"/fixtures/currency/* "$WORK"/
+fixture_night golden_currency currency
 run_recon 1 run --config "$WORK/recon.conf" --date 2026-03-02
 same_files "$WORK/reports/2026-03-02" "$GOLDEN/currency/2026-03-02"
 expect_sql 1 "select count(*) from recon_discrepancies where business_date = '2026-03-02'"

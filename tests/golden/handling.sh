@@ -58,25 +58,19 @@ expect_line d.csv "2026-03-05,SHORT_PAYMENT,短款,amount,saobei,852100000002,S-
 
 # 3. mistakes: exit 2 with file:line before the night starts (no report written)
 rm -rf reports
-bad() { # bad LINE MESSAGE: rules/handling.csv as written is refused at LINE
+bad() { # bad ARG LINE MESSAGE: rules/handling.csv written by `handling ARG` is refused at LINE
+	handling "$1" >rules/handling.csv
+	shift
 	run_recon 2 run --config recon.conf --date 2026-03-06
 	expect_line err "recon: rules/handling.csv:$1: $2"
 	[ ! -e reports/2026-03-06 ] || fail "reports written despite a bad handling.csv"
 }
-handling -CURRENCY_MISMATCH >rules/handling.csv
-bad 13 "no rule for kind CURRENCY_MISMATCH: every kind needs a row with reason * (README.md, \"Handling rules\")"
-handling 'FEE_MISMATCH,rate,1,maybe,x' >rules/handling.csv
-bad 15 "bad value for 'urgent': 'maybe' (yes or no)"
-handling 'DOUBLE_CHARGE,same_channel,0,yes,退还 {txn}' >rules/handling.csv
-bad 15 "bad value for 'action_cn': unknown placeholder '{txn}' (expected {channel_txn_id}, {order_no}, {refund_no}, {merchant_id}, {channel} or {kept_txn_id})"
-handling 'SHORT_PAYMENT,*,1,no,again' >rules/handling.csv
-bad 15 "a second rule for kind SHORT_PAYMENT and reason '*' (the first is on line 2)"
-handling 'SHORT_PAYMENT,amount,three,no,x' >rules/handling.csv
-bad 15 "bad value for 'working_days': 'three' (0 to 60 working days, 0 = the business date itself; carry for PENDING; empty for no deadline)"
-handling 'SHORT_PAYMENT,amount,carry,no,x' >rules/handling.csv
-bad 15 "bad value for 'working_days': 'carry' is for PENDING rows only"
-handling 'MATCHED,*,1,no,x' >rules/handling.csv
-bad 15 "bad value for 'kind': 'MATCHED' (expected a discrepancy kind such as SHORT_PAYMENT, or PENDING; matched items are not handled)"
-handling 'SHORT_PAYMENT,amount,1,no,' >rules/handling.csv
-bad 15 "bad value for 'action_cn': empty (write what the clerk does)"
+bad -CURRENCY_MISMATCH 13 "no rule for kind CURRENCY_MISMATCH: every kind needs a row with reason * (README.md, \"Handling rules\")"
+bad 'FEE_MISMATCH,rate,1,maybe,x' 15 "bad value for 'urgent': 'maybe' (yes or no)"
+bad 'DOUBLE_CHARGE,same_channel,0,yes,退还 {txn}' 15 "bad value for 'action_cn': unknown placeholder '{txn}' (expected {channel_txn_id}, {order_no}, {refund_no}, {merchant_id}, {channel} or {kept_txn_id})"
+bad 'SHORT_PAYMENT,*,1,no,again' 15 "a second rule for kind SHORT_PAYMENT and reason '*' (the first is on line 2)"
+bad 'SHORT_PAYMENT,amount,three,no,x' 15 "bad value for 'working_days': 'three' (0 to 60 working days, 0 = the business date itself; carry for PENDING; empty for no deadline)"
+bad 'SHORT_PAYMENT,amount,carry,no,x' 15 "bad value for 'working_days': 'carry' is for PENDING rows only"
+bad 'MATCHED,*,1,no,x' 15 "bad value for 'kind': 'MATCHED' (expected a discrepancy kind such as SHORT_PAYMENT, or PENDING; matched items are not handled)"
+bad 'SHORT_PAYMENT,amount,1,no,' 15 "bad value for 'action_cn': empty (write what the clerk does)"
 finish

@@ -172,7 +172,8 @@ mkdir -p "$WORK/missing"
 cp "$WORK"/wechat_* "$WORK/missing/"
 {
 	sed -e 's#^reports = .*#reports = reports#' -e 's#^spool = .*#spool = spool#' "$ROOT/fixtures/demo/recon.conf"
-	printf '\n[source wx-late]\nchannel = wechat\nmerchant_id = 1900000999\nlocation = late/{yyyy-mm-dd}.csv.gz\n'
+	echo
+	late_source
 } >"$WORK/missing/recon.conf"
 fresh_db golden_html_missing
 load_ledger "$ROOT/fixtures/demo"

@@ -3,9 +3,7 @@
 # fields it needs (order and refund numbers, transaction ids, amounts, fees).
 source "$(dirname "$0")/lib.sh"
 
-fresh_db golden_kinds
-load_ledger "$ROOT/fixtures/kinds"
-cp "$ROOT"/fixtures/kinds/* "$WORK"/
+fixture_night golden_kinds kinds
 run_recon 1 run --config "$WORK/recon.conf" --date 2026-03-05
 same_files "$WORK/reports/2026-03-05" "$GOLDEN/kinds/2026-03-05"
 # the same eleven findings on each channel, and the saobei failed payment

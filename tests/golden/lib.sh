@@ -50,6 +50,20 @@ demo_night() {
 	demo_conf
 }
 
+# fixture_night DB FIXTURE: a fresh database DB with the ledger of
+# fixtures/FIXTURE, and every file of that folder (statements, recon.conf) in $WORK.
+fixture_night() {
+	fresh_db "$1"
+	load_ledger "$ROOT/fixtures/$2"
+	cp "$ROOT/fixtures/$2"/* "$WORK"/
+}
+
+# late_source: the conf section of a second WeChat account whose statement
+# is never there (late/{yyyy-mm-dd}.csv.gz), rejected as "cannot open".
+late_source() {
+	printf '[source wx-late]\nchannel = wechat\nmerchant_id = 1900000999\nlocation = late/{yyyy-mm-dd}.csv.gz\n'
+}
+
 # run_recon EXPECTED_EXIT ARGS...: runs recon, keeps stdout/stderr in $WORK/out, $WORK/err.
 run_recon() {
 	local want=$1 got=0

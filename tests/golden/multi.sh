@@ -3,9 +3,7 @@
 # settlement, and the same bytes whatever the number of parsing threads.
 source "$(dirname "$0")/lib.sh"
 
-fresh_db golden_multi
-load_ledger "$ROOT/fixtures/multi"
-cp "$ROOT"/fixtures/multi/* "$WORK"/
+fixture_night golden_multi multi
 
 run_recon 1 run --config "$WORK/recon.conf" --date 2026-03-02 --jobs 1
 same_files "$WORK/reports/2026-03-02" "$GOLDEN/multi/2026-03-02"

@@ -18,10 +18,7 @@ channel = wechat
 merchant_id = XXXXXXXX
 location = excerpt_{yyyymmdd}.csv
 
-[source wx-late]
-channel = wechat
-merchant_id = 1900000999
-location = late/{yyyy-mm-dd}.csv.gz
+$(late_source)
 CONF
 
 run_recon 3 run --config "$WORK/recon.conf" --date 2026-03-02

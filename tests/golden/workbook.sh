@@ -12,13 +12,10 @@ command -v soffice >/dev/null || fail "soffice (libreoffice-calc-nogui) is not i
 demo_night golden_workbook
 psql -q -c "update ledger_orders set channel = 'alipay' where order_no = 'DEMO-P001'"
 # a second account whose statement is missing: rejected, named in quarantine.csv
-cat >>"$WORK/recon.conf" <<'CONF'
-
-[source wx-late]
-channel = wechat
-merchant_id = 1900000999
-location = late/{yyyy-mm-dd}.csv.gz
-CONF
+{
+	echo
+	late_source
+} >>"$WORK/recon.conf"
 run_recon 3 run --config "$WORK/recon.conf" --date 2026-03-02
 REP=$WORK/reports/2026-03-02
 

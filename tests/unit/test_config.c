@@ -168,23 +168,26 @@ static void test_answer_checks(void **state)
 	const char *ali = "[source a]\nchannel = alipay\nmerchant_id = 2088\napi = alipay\napp_id = 2021\n"
 			  "private_key = k.pem\nplatform_cert = p.pem\n";
 	char text[1024];
-	snprintf(text, sizeof(text), "%smax_clock_skew = 0\n", v3);
-	assert_string_equal(load_error(text),
-			    ":8: bad value for 'max_clock_skew': expected a whole number from 1 to 3600");
-	snprintf(text, sizeof(text), "%sallow_http_download = true\n", ali);
-	assert_string_equal(load_error(text), ":8: bad value for 'allow_http_download': 'true' (use yes or no)");
-	snprintf(text, sizeof(text), "%sbill_hosts = dwbillcenter.alipay.com, *.alipay.com\n", ali);
-	assert_string_equal(load_error(text), ":8: bad value for 'bill_hosts': '*.alipay.com' is not a host name");
-	snprintf(text, sizeof(text), "%sbill_hosts = ,\n", ali);
-	assert_string_equal(load_error(text), ":8: bad value for 'bill_hosts': a host name is required");
-	snprintf(text, sizeof(text), "%sbill_hosts = 127.0.0.1\n", v3);
-	assert_string_equal(load_error(text), ":1: [source w]: 'bill_hosts' is for api = alipay only");
-	snprintf(text, sizeof(text), "%sallow_http_download = yes\n", v3);
-	assert_string_equal(load_error(text), ":1: [source w]: 'allow_http_download' is for api = alipay only");
-	snprintf(text, sizeof(text), "%smax_clock_skew = 60\n", ali);
-	assert_string_equal(load_error(text), ":1: [source a]: 'max_clock_skew' is for api = wechat-v3 only");
-	snprintf(text, sizeof(text), "%splatform_key_id = PUB_KEY_ID_01\n", ali);
-	assert_string_equal(load_error(text), ":1: [source a]: 'platform_key_id' is for api = wechat-v3 only");
+	/* a key line after a whole [source] section: refused with its line or its section */
+	const struct {
+		const char *source, *key_line, *msg;
+	} bad[] = {
+		{v3, "max_clock_skew = 0",
+		 ":8: bad value for 'max_clock_skew': expected a whole number from 1 to 3600"},
+		{ali, "allow_http_download = true", ":8: bad value for 'allow_http_download': 'true' (use yes or no)"},
+		{ali, "bill_hosts = dwbillcenter.alipay.com, *.alipay.com",
+		 ":8: bad value for 'bill_hosts': '*.alipay.com' is not a host name"},
+		{ali, "bill_hosts = ,", ":8: bad value for 'bill_hosts': a host name is required"},
+		{v3, "bill_hosts = 127.0.0.1", ":1: [source w]: 'bill_hosts' is for api = alipay only"},
+		{v3, "allow_http_download = yes", ":1: [source w]: 'allow_http_download' is for api = alipay only"},
+		{ali, "max_clock_skew = 60", ":1: [source a]: 'max_clock_skew' is for api = wechat-v3 only"},
+		{ali, "platform_key_id = PUB_KEY_ID_01",
+		 ":1: [source a]: 'platform_key_id' is for api = wechat-v3 only"},
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(text, sizeof(text), "%s%s\n", bad[i].source, bad[i].key_line);
+		assert_string_equal(load_error(text), bad[i].msg);
+	}
 
 	snprintf(text, sizeof(text),
 		 "%smax_clock_skew = 120\nplatform_key_id = PUB_KEY_ID_01\n%sbill_hosts = 127.0.0.1, "

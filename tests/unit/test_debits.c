@@ -7,6 +7,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 #include "test_main.h"
+#include "test_util.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -27,22 +28,6 @@ static rcn_time time_of(const char *s)
 	rcn_err err;
 	assert_int_equal(rcn_time_parse(&t, s, strlen(s), &err), RCN_OK);
 	return t;
-}
-
-/* A contract with no rule that the fields set afterwards do not add. */
-static rcn_ledger_contract plain(const char *id)
-{
-	return (rcn_ledger_contract){.contract_id = id,
-				     .merchant_id = "m",
-				     .channel = "wechat",
-				     .status = "ACTIVE",
-				     .signed_at = "",
-				     .terminated_at = "",
-				     .expires_at = "",
-				     .billing_period = "",
-				     .debits_per_period = 1,
-				     .max_consecutive_failures = 3,
-				     .last_attempt_at = RCN_NO_TIME};
 }
 
 /* The verdict on a debit of `amount` at `at` (the day being at's date), as
@@ -67,7 +52,7 @@ static void test_validity(void **state)
 {
 	(void)state;
 	rcn_debit_book *b = rcn_debit_book_new();
-	rcn_ledger_contract c = plain("S");
+	rcn_ledger_contract c = tu_contract("S");
 	c.signed_at = "2026-03-10 12:00:00";
 	c.expires_at = "2026-03-20 00:00:00";
 	rcn_debit_book_add(b, &c);
@@ -103,7 +88,7 @@ static void test_periods(void **state)
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		rcn_debit_book *b = rcn_debit_book_new();
-		rcn_ledger_contract c = plain("P");
+		rcn_ledger_contract c = tu_contract("P");
 		c.billing_period = cases[i].period;
 		c.debits_per_period = cases[i].per;
 		c.debits_this_period = cases[i].before;
@@ -123,7 +108,7 @@ static void test_periods(void **state)
 	}
 	/* no period: the day's count only (10 unless the contract says) */
 	rcn_debit_book *b = rcn_debit_book_new();
-	rcn_ledger_contract c = plain("N");
+	rcn_ledger_contract c = tu_contract("N");
 	c.debits_this_period = 50;
 	rcn_debit_book_add(b, &c);
 	assert_string_equal(verdict(b, "N", "o", "2026-03-10 10:00:00", 100, 10), "");
@@ -142,7 +127,7 @@ static void test_retries(void **state)
 		{"f2", time_of("2026-03-10 03:00:00"), true},  {"f3", time_of("2026-03-10 05:30:00"), true},
 		{"a2", time_of("2026-03-10 07:00:00"), false}, {"f4", time_of("2026-03-10 08:00:00"), true},
 	};
-	rcn_ledger_contract c = plain("F");
+	rcn_ledger_contract c = tu_contract("F");
 	c.failures_before = 1;
 	c.last_attempt_at = time_of("2026-03-09 23:00:00");
 	c.last_attempt_failed = true;
@@ -192,7 +177,7 @@ static void test_average(void **state)
 {
 	(void)state;
 	rcn_debit_book *b = rcn_debit_book_new();
-	rcn_ledger_contract c = plain("A");
+	rcn_ledger_contract c = tu_contract("A");
 	c.past_debits = 3;
 	c.past_total_fen = 3002; /* 10.0067 yuan on average: 200% is 20.0133 */
 	rcn_debit_book_add(b, &c);

@@ -6,6 +6,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 #include "test_main.h"
+#include "test_util.h"
 #include <stdio.h>
 #include <string.h>
 
@@ -840,20 +841,12 @@ static void test_carried_debit_counted_once(void **state)
 	rcn_match_add_order(next, &second);
 	rcn_match_begin_lookup(next); /* found by key: the ledger booked it after D's night */
 	rcn_match_add_order(next, &late);
-	rcn_ledger_contract k = {.contract_id = "K",
-				 .merchant_id = "M1",
-				 .channel = "wechat",
-				 .status = "ACTIVE",
-				 .signed_at = "",
-				 .terminated_at = "",
-				 .expires_at = "",
-				 .billing_period = "MONTH",
-				 .debits_per_period = 1,
-				 .max_consecutive_failures = 3,
-				 .past_debits = 1,
-				 .past_total_fen = 1000,
-				 .debits_this_period = 1, /* P40, paid on D */
-				 .last_attempt_at = RCN_NO_TIME};
+	rcn_ledger_contract k = tu_contract("K");
+	k.merchant_id = "M1";
+	k.billing_period = "MONTH";
+	k.past_debits = 1;
+	k.past_total_fen = 1000;
+	k.debits_this_period = 1; /* P40, paid on D */
 	rcn_rules_add_contract(rig_of(next)->rules, &k);
 	run_expect(next, twice, COUNT(twice));
 	assert_int_equal(side(next, RCN_SIDE_CHANNEL)->matched, 1);

@@ -29,20 +29,42 @@ static const char *parse_err(const char *s, int scale)
 	return err.msg;
 }
 
+/* An amount's text and scale, and what rcn_money_parse makes of it: the
+ * value, or (msg not NULL) the error message, the value untouched. */
+typedef struct {
+	const char *text;
+	int scale;
+	int64_t value;
+	const char *msg;
+} amount_case;
+
+static void expect_amounts(const amount_case *cases, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (cases[i].msg)
+			assert_string_equal(parse_err(cases[i].text, cases[i].scale), cases[i].msg);
+		else
+			assert_int_equal(parse_ok(cases[i].text, cases[i].scale), cases[i].value);
+	}
+}
+
 static void test_money_values(void **state)
 {
 	(void)state;
-	assert_int_equal(parse_ok("12.30", 2), 1230);
-	assert_int_equal(parse_ok("0.01", 2), 1);
-	assert_int_equal(parse_ok("6", 2), 600);
-	assert_int_equal(parse_ok("0.0", 2), 0);
-	assert_int_equal(parse_ok("-0.27000", 5), -27000);
-	assert_int_equal(parse_ok("0.04000", 5), 4000);
-	assert_int_equal(parse_ok("92233720368547758.07", 2), INT64_MAX);
-	assert_int_equal(parse_ok("9223372036854775807", 0), INT64_MAX);
-	assert_int_equal(parse_ok("-9223372036854775807", 0), -INT64_MAX);
-	assert_int_equal(parse_ok("000000000000000000000012.5", 1), 125);	 /* leading zeros are digits too */
-	assert_int_equal(parse_ok("999999999999999999", 0), 999999999999999999); /* 18 digits, unchecked */
+	static const amount_case cases[] = {
+		{"12.30", 2, 1230, NULL},
+		{"0.01", 2, 1, NULL},
+		{"6", 2, 600, NULL},
+		{"0.0", 2, 0, NULL},
+		{"-0.27000", 5, -27000, NULL},
+		{"0.04000", 5, 4000, NULL},
+		{"92233720368547758.07", 2, INT64_MAX, NULL},
+		{"9223372036854775807", 0, INT64_MAX, NULL},
+		{"-9223372036854775807", 0, -INT64_MAX, NULL},
+		{"000000000000000000000012.5", 1, 125, NULL},	     /* leading zeros are digits too */
+		{"999999999999999999", 0, 999999999999999999, NULL}, /* 18 digits, unchecked */
+	};
+	expect_amounts(cases, sizeof(cases) / sizeof(cases[0]));
 }
 
 static void test_money_errors(void **state)
@@ -68,38 +90,40 @@ static void test_money_errors(void **state)
 static void test_money_fast_path_edges(void **state)
 {
 	(void)state;
-	assert_int_equal(parse_ok("12.", 2), 1200);
-	assert_int_equal(parse_ok(".5", 2), 50);
-	assert_int_equal(parse_ok("-.5", 2), -50);
-	assert_int_equal(parse_ok("-0", 2), 0);
-	assert_int_equal(parse_ok("123456789012345.67", 2), 12345678901234567); /* 18 characters */
-	assert_int_equal(parse_ok("9999999999999.9999", 5), 999999999999999990);
-	assert_int_equal(parse_ok("92233720368547758", 2), 9223372036854775800); /* 17 digits, scaled to the edge */
-	assert_string_equal(parse_err("999999999999999.99", 5), "invalid amount \"999999999999999.99\": too large");
-	assert_string_equal(parse_err("999999999999999999", 2), "invalid amount \"999999999999999999\": too large");
-	assert_string_equal(parse_err("92233720368547759", 2), "invalid amount \"92233720368547759\": too large");
-	assert_string_equal(parse_err("1.2.3", 2), "invalid amount \"1.2.3\": more than one decimal point");
-	assert_string_equal(parse_err("1.-2", 2), "invalid amount \"1.-2\": unexpected '-'");
-	assert_string_equal(parse_err("--1", 2), "invalid amount \"--1\": unexpected '-'");
-	assert_string_equal(parse_err("0.001", 2), "invalid amount \"0.001\": more than 2 decimals");
-	assert_string_equal(parse_err("-.", 2), "invalid amount \"-.\": no digits");
-	/* input is quoted escaped, whole characters only: the message stays valid UTF-8 */
-	assert_string_equal(parse_err("1\x80", 2), "invalid amount \"1\\x80\": unexpected '\\x80'");
-	assert_string_equal(parse_err("5\xe5\x85\x83", 2),
-			    "invalid amount \"5\xe5\x85\x83\": unexpected '\xe5\x85\x83'");
-	assert_string_equal(parse_err("1\x1b[2J", 2), "invalid amount \"1\\x1b[2J\": unexpected '\\x1b'");
-	/* zeros, the quick way and not: the same answers as any other amount */
-	assert_int_equal(parse_ok("0", 2), 0);
-	assert_int_equal(parse_ok("0.", 2), 0);
-	assert_int_equal(parse_ok("0.00", 2), 0);
-	assert_int_equal(parse_ok("0.00000", 5), 0);
-	assert_int_equal(parse_ok("0.05", 2), 5);
-	assert_int_equal(parse_ok("0.10", 2), 10);
-	assert_int_equal(parse_ok("00", 2), 0);
-	assert_string_equal(parse_err("0.000", 2), "invalid amount \"0.000\": more than 2 decimals");
-	assert_string_equal(parse_err("0.0", 0), "invalid amount \"0.0\": more than 0 decimals");
-	assert_string_equal(parse_err("0.0x", 2), "invalid amount \"0.0x\": unexpected 'x'");
-	assert_string_equal(parse_err("0..", 2), "invalid amount \"0..\": more than one decimal point");
+	static const amount_case cases[] = {
+		{"12.", 2, 1200, NULL},
+		{".5", 2, 50, NULL},
+		{"-.5", 2, -50, NULL},
+		{"-0", 2, 0, NULL},
+		{"123456789012345.67", 2, 12345678901234567, NULL}, /* 18 characters */
+		{"9999999999999.9999", 5, 999999999999999990, NULL},
+		{"92233720368547758", 2, 9223372036854775800, NULL}, /* 17 digits, scaled to the edge */
+		{"999999999999999.99", 5, 0, "invalid amount \"999999999999999.99\": too large"},
+		{"999999999999999999", 2, 0, "invalid amount \"999999999999999999\": too large"},
+		{"92233720368547759", 2, 0, "invalid amount \"92233720368547759\": too large"},
+		{"1.2.3", 2, 0, "invalid amount \"1.2.3\": more than one decimal point"},
+		{"1.-2", 2, 0, "invalid amount \"1.-2\": unexpected '-'"},
+		{"--1", 2, 0, "invalid amount \"--1\": unexpected '-'"},
+		{"0.001", 2, 0, "invalid amount \"0.001\": more than 2 decimals"},
+		{"-.", 2, 0, "invalid amount \"-.\": no digits"},
+		/* input is quoted escaped, whole characters only: the message stays valid UTF-8 */
+		{"1\x80", 2, 0, "invalid amount \"1\\x80\": unexpected '\\x80'"},
+		{"5\xe5\x85\x83", 2, 0, "invalid amount \"5\xe5\x85\x83\": unexpected '\xe5\x85\x83'"},
+		{"1\x1b[2J", 2, 0, "invalid amount \"1\\x1b[2J\": unexpected '\\x1b'"},
+		/* zeros, the quick way and not: the same answers as any other amount */
+		{"0", 2, 0, NULL},
+		{"0.", 2, 0, NULL},
+		{"0.00", 2, 0, NULL},
+		{"0.00000", 5, 0, NULL},
+		{"0.05", 2, 5, NULL},
+		{"0.10", 2, 10, NULL},
+		{"00", 2, 0, NULL},
+		{"0.000", 2, 0, "invalid amount \"0.000\": more than 2 decimals"},
+		{"0.0", 0, 0, "invalid amount \"0.0\": more than 0 decimals"},
+		{"0.0x", 2, 0, "invalid amount \"0.0x\": unexpected 'x'"},
+		{"0..", 2, 0, "invalid amount \"0..\": more than one decimal point"},
+	};
+	expect_amounts(cases, sizeof(cases) / sizeof(cases[0]));
 }
 
 static void test_money_format(void **state)

@@ -462,6 +462,13 @@ static void parse_edge(outcome *o, const char *data)
 	parse_edge_n(o, data, strlen(data));
 }
 
+/* data, parsed through EDGE_PROFILE every way, is rejected with code for msg at line. */
+static void expect_edge_rejected(outcome *o, const char *data, rcn_rc code, long line, const char *msg)
+{
+	parse_edge(o, data);
+	assert_rejected(o, code, line, msg);
+}
+
 static void test_edge_cases(void **state)
 {
 	(void)state;
@@ -481,35 +488,33 @@ static void test_edge_cases(void **state)
 	assert_int_equal(o.rec[1].type, RCN_REC_REFUND);
 	assert_int_equal(o.rec[1].amount_fen, 100);
 
-	parse_edge(&o, "date,order,amount,state\n2026-03-02 10:00:00,A,1.50,ok\ntotal,1,1.50,1.49\n");
-	assert_rejected(&o, RCN_ETOTALS, 3, "control totals do not match: net says 1.49, rows have 1.50");
+	expect_edge_rejected(&o, "date,order,amount,state\n2026-03-02 10:00:00,A,1.50,ok\ntotal,1,1.50,1.49\n",
+			     RCN_ETOTALS, 3, "control totals do not match: net says 1.49, rows have 1.50");
 
-	parse_edge(&o, "date,order,amount,state\n2026-03-02 10:00:00,A,1.50,ok\ntotal,1,1.50\nmore\n");
-	assert_rejected(&o, RCN_EFORMAT, 4, "unexpected line after the footer");
+	expect_edge_rejected(&o, "date,order,amount,state\n2026-03-02 10:00:00,A,1.50,ok\ntotal,1,1.50\nmore\n",
+			     RCN_EFORMAT, 4, "unexpected line after the footer");
 
-	parse_edge(&o, "order,date\n");
 	/* what the file is not, none of its bytes (it may be any file at all) */
-	assert_rejected(&o, RCN_EFORMAT, 1, "not a t statement (profile t): no header line");
+	expect_edge_rejected(&o, "order,date\n", RCN_EFORMAT, 1, "not a t statement (profile t): no header line");
 
-	parse_edge(&o, "");
-	assert_rejected(&o, RCN_EFORMAT, 0, "no header line (profile t): empty or not this format");
+	expect_edge_rejected(&o, "", RCN_EFORMAT, 0, "no header line (profile t): empty or not this format");
 
-	parse_edge(&o, "date,order,state\n");
-	assert_rejected(&o, RCN_EFORMAT, 1, "header lacks column 'amount' (amount)");
+	expect_edge_rejected(&o, "date,order,state\n", RCN_EFORMAT, 1, "header lacks column 'amount' (amount)");
 
-	parse_edge(&o, "date,order,amount,state\n2026-03-02 10:00:00,\"A\nB,1.50,ok\ntotal,1,1.50\n");
-	assert_rejected(&o, RCN_EFORMAT, 0, "missing footer totals (truncated file?)");
+	expect_edge_rejected(&o, "date,order,amount,state\n2026-03-02 10:00:00,\"A\nB,1.50,ok\ntotal,1,1.50\n",
+			     RCN_EFORMAT, 0, "missing footer totals (truncated file?)");
 	assert_int_equal(o.nquar, 1);
 	assert_string_equal(o.quar_reason[0], "unterminated quoted field");
 
-	parse_edge(&o, "date,order,amount,state\n"
-		       "2026-02-30 10:00:00,A,1.50,ok\n"
-		       "2026-03-02 10:00:00,B,1.505,ok\n"
-		       "2026-03-02 10:00:00,,1.50,ok\n"
-		       "2026-03-02 10:00:00,C,1.50,ok,extra\n"
-		       "2026-03-02 10:00:00,\"D\"x,1.50,ok\n"
-		       "total,5,0.00\n");
-	assert_rejected(&o, RCN_EFORMAT, 0, "5 rows could not be parsed");
+	expect_edge_rejected(&o,
+			     "date,order,amount,state\n"
+			     "2026-02-30 10:00:00,A,1.50,ok\n"
+			     "2026-03-02 10:00:00,B,1.505,ok\n"
+			     "2026-03-02 10:00:00,,1.50,ok\n"
+			     "2026-03-02 10:00:00,C,1.50,ok,extra\n"
+			     "2026-03-02 10:00:00,\"D\"x,1.50,ok\n"
+			     "total,5,0.00\n",
+			     RCN_EFORMAT, 0, "5 rows could not be parsed");
 	assert_int_equal(o.nquar, 5);
 	assert_string_equal(o.quar_reason[0],
 			    "date: invalid time \"2026-02-30 10:00:00\" (expected %Y-%m-%d %H:%M:%S)");
@@ -519,18 +524,19 @@ static void test_edge_cases(void **state)
 	assert_string_equal(o.quar_reason[4], "text after a closing quote");
 
 	/* bytes that are not text, or a NUL, in any field reject the whole file naming the column */
-	parse_edge(&o, "date,order,amount,state\n2026-03-02 10:00:00,A,1.50,ok\n2026-03-02 10:00:00,E,1.50,\xff\n"
-		       "total,2,3.00\n");
-	assert_rejected(&o, RCN_EFORMAT, 3, "column state: invalid UTF-8 byte sequence");
-	parse_edge(&o, "date,order,amount,state\n2026-03-02 10:00:00,\"A\xfe\",1.50,ok\ntotal,1,1.50\n");
-	assert_rejected(&o, RCN_EFORMAT, 2, "column order: invalid UTF-8 byte sequence");
+	expect_edge_rejected(&o,
+			     "date,order,amount,state\n2026-03-02 10:00:00,A,1.50,ok\n2026-03-02 10:00:00,E,1.50,\xff\n"
+			     "total,2,3.00\n",
+			     RCN_EFORMAT, 3, "column state: invalid UTF-8 byte sequence");
+	expect_edge_rejected(&o, "date,order,amount,state\n2026-03-02 10:00:00,\"A\xfe\",1.50,ok\ntotal,1,1.50\n",
+			     RCN_EFORMAT, 2, "column order: invalid UTF-8 byte sequence");
 	static const char nul[] = "date,order,amount,state\n2026-03-02 10:00:00,A\0001,1.50,ok\ntotal,1,1.50\n";
 	parse_edge_n(&o, nul, sizeof(nul) - 1);
 	assert_rejected(&o, RCN_EFORMAT, 2, "column order: a NUL byte");
-	parse_edge(&o, "date,order,amount,state,order\n");
-	assert_rejected(&o, RCN_EFORMAT, 1, "header names column order twice (fields 2 and 5)");
-	parse_edge(&o, "date,order,\xff\n");
-	assert_rejected(&o, RCN_EFORMAT, 1, "not a t statement (profile t): invalid UTF-8 byte sequence");
+	expect_edge_rejected(&o, "date,order,amount,state,order\n", RCN_EFORMAT, 1,
+			     "header names column order twice (fields 2 and 5)");
+	expect_edge_rejected(&o, "date,order,\xff\n", RCN_EFORMAT, 1,
+			     "not a t statement (profile t): invalid UTF-8 byte sequence");
 }
 
 static int setup_saobei(void **state)

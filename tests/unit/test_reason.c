@@ -23,23 +23,33 @@
 static void test_words(void **state)
 {
 	(void)state;
-	assert_string_equal(rcn_reason_cn(RCN_K_STATUS_MISMATCH, "lost_callback"), "回调丢失（渠道已成功、账本未记）");
-	assert_string_equal(rcn_reason_cn(RCN_K_REFUND_MISMATCH, "exceeds_paid"), "退款超过实付金额");
-	assert_string_equal(rcn_reason_cn(RCN_K_REFUND_MISMATCH, "ledger_processing"),
-			    "渠道已退款、账本退款仍在处理中");
-	assert_string_equal(rcn_reason_cn(RCN_K_DUPLICATE_RECORD, "same_transaction_listed_twice"),
-			    "对账单重复列出同一笔交易");
-	assert_string_equal(rcn_reason_cn(RCN_K_PENDING, "statement_rejected"), "当日对账单被拒收，无法核对");
-	/* one code, a kind's own words */
-	assert_string_equal(rcn_reason_cn(RCN_K_SHORT_PAYMENT, "amount"), "渠道实收少于账本金额");
-	assert_string_equal(rcn_reason_cn(RCN_K_OVERPAYMENT, "amount"), "渠道实收多于账本金额");
-	assert_string_equal(rcn_reason_cn(RCN_K_SETTLEMENT_MISMATCH, "amount"), "到账金额与应结金额不符");
-	assert_string_equal(rcn_reason_cn(RCN_K_SETTLEMENT_MISMATCH, "missing"), "应结款项未到账");
-	/* a status no table names still reads as its side; an unknown code has none */
-	assert_string_equal(rcn_reason_cn(RCN_K_STATUS_MISMATCH, "channel_weird"), "渠道状态与账本不符");
-	assert_string_equal(rcn_reason_cn(RCN_K_REFUND_MISMATCH, "ledger_weird"), "账本状态与渠道不符");
-	assert_null(rcn_reason_cn(RCN_K_SHORT_PAYMENT, "lost_callback"));
-	assert_null(rcn_reason_cn(RCN_K_FEE_MISMATCH, "no_such_reason"));
+	static const struct {
+		rcn_kind kind;
+		const char *code, *words; /* NULL: the code has no words for the kind */
+	} cases[] = {
+		{RCN_K_STATUS_MISMATCH, "lost_callback", "回调丢失（渠道已成功、账本未记）"},
+		{RCN_K_REFUND_MISMATCH, "exceeds_paid", "退款超过实付金额"},
+		{RCN_K_REFUND_MISMATCH, "ledger_processing", "渠道已退款、账本退款仍在处理中"},
+		{RCN_K_DUPLICATE_RECORD, "same_transaction_listed_twice", "对账单重复列出同一笔交易"},
+		{RCN_K_PENDING, "statement_rejected", "当日对账单被拒收，无法核对"},
+		/* one code, a kind's own words */
+		{RCN_K_SHORT_PAYMENT, "amount", "渠道实收少于账本金额"},
+		{RCN_K_OVERPAYMENT, "amount", "渠道实收多于账本金额"},
+		{RCN_K_SETTLEMENT_MISMATCH, "amount", "到账金额与应结金额不符"},
+		{RCN_K_SETTLEMENT_MISMATCH, "missing", "应结款项未到账"},
+		/* a status no table names still reads as its side; an unknown code has none */
+		{RCN_K_STATUS_MISMATCH, "channel_weird", "渠道状态与账本不符"},
+		{RCN_K_REFUND_MISMATCH, "ledger_weird", "账本状态与渠道不符"},
+		{RCN_K_SHORT_PAYMENT, "lost_callback", NULL},
+		{RCN_K_FEE_MISMATCH, "no_such_reason", NULL},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *got = rcn_reason_cn(cases[i].kind, cases[i].code);
+		if (cases[i].words)
+			assert_string_equal(got, cases[i].words);
+		else
+			assert_null(got);
+	}
 }
 
 /* Every status the ledger schema (sql/ledger.sql) and the parsers give a row,

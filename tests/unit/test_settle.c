@@ -241,6 +241,19 @@ static rcn_rc load_rules(void *out, const char *path, rcn_err *err)
 	return rcn_settle_rules_load(out, path, err);
 }
 
+/* The rule r applies to channel's merchant: from line, cycle T+days
+ * (working_days) or D+days. */
+static const rcn_settle_rule *expect_rule(const rcn_settle_rules *r, const char *channel, const char *merchant,
+					  long line, bool working_days, int days)
+{
+	const rcn_settle_rule *x = rcn_settle_rules_find(r, channel, merchant);
+	assert_non_null(x);
+	assert_int_equal(x->line, line);
+	assert_int_equal(x->working_days, working_days);
+	assert_int_equal(x->days, days);
+	return x;
+}
+
 static void test_lookup(void **state)
 {
 	(void)state;
@@ -250,22 +263,13 @@ static void test_lookup(void **state)
 						       "saobei,M1,D+3\n"
 						       "wechat,M2,t+0\n"
 						       "alipay,*,D+60\n");
-	const rcn_settle_rule *m1 = rcn_settle_rules_find(r, "wechat", "M1");
-	assert_int_equal(m1->line, 3);
-	assert_true(m1->working_days);
-	assert_int_equal(m1->days, 7);
+	expect_rule(r, "wechat", "M1", 3, true, 7);
 	assert_int_equal(rcn_settle_rules_find(r, "wechat", "M3")->line, 2);
 	assert_int_equal(rcn_settle_rules_find(r, "wechat", "m1")->line, 2); /* ids are exact */
-	const rcn_settle_rule *s = rcn_settle_rules_find(r, "saobei", "M1");
-	assert_false(s->working_days);
-	assert_int_equal(s->days, 3);
+	expect_rule(r, "saobei", "M1", 4, false, 3);
 	assert_null(rcn_settle_rules_find(r, "saobei", "M2"));
-	const rcn_settle_rule *m2 = rcn_settle_rules_find(r, "wechat", "M2");
-	assert_true(m2->working_days);
-	assert_int_equal(m2->days, 0);
-	const rcn_settle_rule *a = rcn_settle_rules_find(r, "alipay", "M1");
-	assert_false(a->working_days);
-	assert_int_equal(a->days, 60);
+	expect_rule(r, "wechat", "M2", 5, true, 0);
+	expect_rule(r, "alipay", "M1", 6, false, 60);
 	assert_null(rcn_settle_rules_find(r, "unionpay", "M1"));
 	rcn_settle_rules_free(r);
 
@@ -287,16 +291,10 @@ static void test_spreadsheet_file(void **state)
 						       ",,,\r\n"
 						       "\r\n"
 						       "D+2,*,wechat,");
-	const rcn_settle_rule *x = rcn_settle_rules_find(r, "wechat", "1900000301");
-	assert_int_equal(x->line, 3);
+	const rcn_settle_rule *x = expect_rule(r, "wechat", "1900000301", 3, true, 7);
 	assert_string_equal(x->channel, "wechat");
 	assert_string_equal(x->merchant, "1900000301");
-	assert_true(x->working_days);
-	assert_int_equal(x->days, 7);
-	x = rcn_settle_rules_find(r, "wechat", "1900000302");
-	assert_int_equal(x->line, 6);
-	assert_false(x->working_days);
-	assert_int_equal(x->days, 2);
+	expect_rule(r, "wechat", "1900000302", 6, false, 2);
 	rcn_settle_rules_free(r);
 }
 

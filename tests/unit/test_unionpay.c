@@ -90,6 +90,14 @@ static void assert_ok(const collect *c, const char *format)
 	assert_true(c->res.totals_ok);
 }
 
+/* path parses clean (see assert_ok) as format. */
+static void parse_path_ok(collect *c, rcn_format_kind kind, const char *path, rcn_date business_date,
+			  const char *format)
+{
+	parse_path(c, kind, path, business_date);
+	assert_ok(c, format);
+}
+
 static void assert_rejected(const collect *c, rcn_rc code, long line, const char *msg)
 {
 	assert_int_equal(c->rc, code);
@@ -100,8 +108,7 @@ static void test_sample_zm(void **state)
 {
 	(void)state;
 	collect c;
-	parse_path(&c, RCN_FMT_UNIONPAY_ZM, SAMPLE_ZM, ymd(2015, 9, 5));
-	assert_ok(&c, "unionpay-zm");
+	parse_path_ok(&c, RCN_FMT_UNIONPAY_ZM, SAMPLE_ZM, ymd(2015, 9, 5), "unionpay-zm");
 	assert_int_equal(c.res.rows, 8);
 	assert_int_equal(c.res.payments, 8);
 	assert_int_equal(c.res.refunds, 0);
@@ -152,8 +159,7 @@ static void test_sample_rd(void **state)
 	(void)state;
 	collect zm, rd;
 	parse_path(&zm, RCN_FMT_UNIONPAY_ZM, SAMPLE_ZM, ymd(2015, 9, 5));
-	parse_path(&rd, RCN_FMT_UNIONPAY_RD, SAMPLE_RD, ymd(2015, 9, 5));
-	assert_ok(&rd, "unionpay-rd");
+	parse_path_ok(&rd, RCN_FMT_UNIONPAY_RD, SAMPLE_RD, ymd(2015, 9, 5), "unionpay-rd");
 	assert_int_equal(rd.nrec, 0);
 	assert_int_equal(rd.res.rows, 0);
 	assert_true(rd.res.has_summary);
@@ -163,16 +169,14 @@ static void test_sample_rd(void **state)
 	parse_path(&rd, RCN_FMT_UNIONPAY_RD, SAMPLE_RD, ymd(2015, 9, 6));
 	assert_rejected(&rd, RCN_EFORMAT, 4, "RD summary is for 清算日期 2015-09-05, not 2015-09-06");
 	/* unknown business date: not checked */
-	parse_path(&rd, RCN_FMT_UNIONPAY_RD, SAMPLE_RD, 0);
-	assert_ok(&rd, "unionpay-rd");
+	parse_path_ok(&rd, RCN_FMT_UNIONPAY_RD, SAMPLE_RD, 0, "unionpay-rd");
 }
 
 static void test_newer_layout(void **state)
 {
 	(void)state;
 	collect c;
-	parse_path(&c, RCN_FMT_UNIONPAY_ZM, FIX("zm_newer_layout"), ymd(2026, 3, 1));
-	assert_ok(&c, "unionpay-zm");
+	parse_path_ok(&c, RCN_FMT_UNIONPAY_ZM, FIX("zm_newer_layout"), ymd(2026, 3, 1), "unionpay-zm");
 	ph_assert_sums(&c.res, 2, 2, 0, 32345, 0, 194000);
 	assert_int_equal(c.res.net_fen, 32151);
 	assert_string_equal(c.rec[0].order_no, "订单-20260301-1"); /* GBK bytes sliced, then converted */
@@ -190,8 +194,7 @@ static void test_refunds(void **state)
 {
 	(void)state;
 	collect zm, rd;
-	parse_path(&zm, RCN_FMT_UNIONPAY_ZM, FIX("zm_refund"), ymd(2026, 3, 2));
-	assert_ok(&zm, "unionpay-zm");
+	parse_path_ok(&zm, RCN_FMT_UNIONPAY_ZM, FIX("zm_refund"), ymd(2026, 3, 2), "unionpay-zm");
 	ph_assert_sums(&zm.res, 3, 1, 2, 50000, 12500, (300 - 60 - 15) * RCN_FEE_UNITS_PER_FEN);
 	assert_int_equal(zm.res.net_fen, 49700 - 9940 - 2485);
 
@@ -222,8 +225,7 @@ static void test_refunds(void **state)
 	assert_string_equal(r->refund_no, "");
 	assert_int_equal(r->fee, 300000);
 
-	parse_path(&rd, RCN_FMT_UNIONPAY_RD, FIX("rd_refund"), ymd(2026, 3, 2));
-	assert_ok(&rd, "unionpay-rd");
+	parse_path_ok(&rd, RCN_FMT_UNIONPAY_RD, FIX("rd_refund"), ymd(2026, 3, 2), "unionpay-rd");
 	assert_rd_states(&rd.res.stated, 3, 50000, 12500, 225000, 37275, &zm.res);
 }
 
@@ -232,8 +234,7 @@ static void test_year_inference(void **state)
 	(void)state;
 	collect c;
 	/* LF line ends; 1231 on a 2026-01-01 settlement is the year before */
-	parse_path(&c, RCN_FMT_UNIONPAY_ZM, FIX("zm_year_boundary"), ymd(2026, 1, 1));
-	assert_ok(&c, "unionpay-zm");
+	parse_path_ok(&c, RCN_FMT_UNIONPAY_ZM, FIX("zm_year_boundary"), ymd(2026, 1, 1), "unionpay-zm");
 	assert_int_equal(c.nrec, 2);
 	assert_string_equal(c.rec[0].trade_time, "2025-12-31 23:59:59");
 	assert_int_equal(c.rec[0].trade_date, ymd(2025, 12, 31));
@@ -279,8 +280,7 @@ static void test_zme(void **state)
 {
 	(void)state;
 	collect c;
-	parse_path(&c, RCN_FMT_UNIONPAY_ZME, FIX("zme_exceptions"), ymd(2026, 3, 2));
-	assert_ok(&c, "unionpay-zme");
+	parse_path_ok(&c, RCN_FMT_UNIONPAY_ZME, FIX("zme_exceptions"), ymd(2026, 3, 2), "unionpay-zme");
 	ph_assert_sums(&c.res, 2, 1, 1, 5000, 1000, 24000);
 	assert_int_equal(c.res.net_fen, 0);
 

@@ -90,11 +90,67 @@ static rcn_finding finding(rcn_kind k, const char *order_no, int64_t ledger, int
 	return f;
 }
 
+/* Writes data's workbook into a new temporary directory dir (a mkdtemp
+ * template); returns the workbook's path (valid until the next call). */
+static const char *write_report(char dir[], const rcn_report_data *data)
+{
+	static char path[256];
+	assert_non_null(mkdtemp(dir));
+	rcn_err err;
+	assert_int_equal(rcn_report_xlsx(dir, "2026-03-02", data, &err), RCN_OK);
+	snprintf(path, sizeof(path), "%s/recon-2026-03-02.xlsx", dir);
+	return path;
+}
+
+/* Writes the findings' workbook into a new temporary directory; returns its path. */
+static const char *write_findings(char dir[], const rcn_finding *const *fp, size_t n)
+{
+	rcn_report_data data;
+	memset(&data, 0, sizeof(data));
+	data.findings = fp;
+	data.n_findings = n;
+	return write_report(dir, &data);
+}
+
+/* The workbook's part (e.g. "xl/styles.xml") holds text. */
+static void assert_part_has(const char *path, const char *part, const char *text)
+{
+	char *xml = entry(path, part);
+	assert_non_null(xml);
+	if (!strstr(xml, text))
+		fail_msg("%s lacks %s", part, text);
+	free(xml);
+}
+
+/* xl/workbook.xml defines the print/filter range name (e.g. "'汇总 Summary'!$A$1:$AV$5"). */
+static void assert_defined_name(const char *path, const char *range)
+{
+	char want[256];
+	snprintf(want, sizeof(want), "%s</definedName>", range);
+	assert_part_has(path, "xl/workbook.xml", want);
+}
+
+/* The sheet's range is ref (e.g. "A1:V5") and it has no row after last. */
+static void assert_extent(const char *sh, const char *ref, int last)
+{
+	char want[64];
+	snprintf(want, sizeof(want), "<dimension ref=\"%s\"/>", ref);
+	assert_non_null(strstr(sh, want));
+	snprintf(want, sizeof(want), "<row r=\"%d\"", last + 1);
+	assert_null(strstr(sh, want));
+}
+
+/* Removes the workbook and its temporary directory. */
+static void remove_workbook(const char *path, const char *dir)
+{
+	remove(path);
+	rmdir(dir);
+}
+
 static void test_workbook(void **state)
 {
 	(void)state;
 	char dir[] = "/tmp/test_xlsx.XXXXXX";
-	assert_non_null(mkdtemp(dir));
 	rcn_finding f[3] = {finding(RCN_K_SHORT_PAYMENT, "DEMO-P002", 5500, -1),
 			    finding(RCN_K_FEE_MISMATCH, "DEMO-P009", 1000, 1000),
 			    finding(RCN_K_PENDING, "DEMO-P015", 1234567, -1)};
@@ -116,10 +172,7 @@ static void test_workbook(void **state)
 	data.tallies = &t;
 	data.n_tallies = 1;
 
-	rcn_err err;
-	assert_int_equal(rcn_report_xlsx(dir, "2026-03-02", &data, &err), RCN_OK);
-	char path[256];
-	snprintf(path, sizeof(path), "%s/recon-2026-03-02.xlsx", dir);
+	const char *path = write_report(dir, &data);
 
 	char *wbx = entry(path, "xl/workbook.xml");
 	assert_non_null(wbx);
@@ -139,10 +192,8 @@ static void test_workbook(void **state)
 
 	/* rows are written as they come (inline strings); only the texts rows
 	 * repeat (a reason in Chinese, an action) are shared, each once */
-	char *sst = entry(path, "xl/sharedStrings.xml");
-	assert_non_null(sst);
-	assert_non_null(strstr(sst, "<sst xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\""));
-	free(sst);
+	assert_part_has(path, "xl/sharedStrings.xml",
+			"<sst xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\"");
 
 	/* the SHORT_PAYMENT sheet: frozen header, filter over the data, 55.00 as a number, no formula */
 	char *sh = entry(path, "xl/worksheets/sheet2.xml");
@@ -166,47 +217,24 @@ static void test_workbook(void **state)
 	free(sh);
 
 	/* fees and larger amounts: exact values, number formats in the styles */
-	char *fee = entry(path, "xl/worksheets/sheet3.xml");
-	assert_non_null(strstr(fee, "><v>0.006</v>"));
-	assert_non_null(strstr(fee, "><v>0.012</v>"));
-	free(fee);
-	char *pend = entry(path, "xl/worksheets/sheet4.xml");
-	assert_non_null(strstr(pend, "><v>12345.67</v>"));
-	free(pend);
-	char *st = entry(path, "xl/styles.xml");
-	assert_non_null(strstr(st, "formatCode=\"#,##0.00\""));
-	assert_non_null(strstr(st, "formatCode=\"0.00000\""));
-	free(st);
-	char *core = entry(path, "docProps/core.xml");
-	assert_non_null(strstr(core, "2026-03-02T00:00:00Z"));
-	free(core);
+	assert_part_has(path, "xl/worksheets/sheet3.xml", "><v>0.006</v>");
+	assert_part_has(path, "xl/worksheets/sheet3.xml", "><v>0.012</v>");
+	assert_part_has(path, "xl/worksheets/sheet4.xml", "><v>12345.67</v>");
+	assert_part_has(path, "xl/styles.xml", "formatCode=\"#,##0.00\"");
+	assert_part_has(path, "xl/styles.xml", "formatCode=\"0.00000\"");
+	assert_part_has(path, "docProps/core.xml", "2026-03-02T00:00:00Z");
 
 	/* a second write gives the same bytes */
 	size_t n1, n2;
 	char *a = slurp(path, &n1);
+	rcn_err err;
 	assert_int_equal(rcn_report_xlsx(dir, "2026-03-02", &data, &err), RCN_OK);
 	char *b = slurp(path, &n2);
 	assert_int_equal(n1, n2);
 	assert_memory_equal(a, b, n1);
 	free(a);
 	free(b);
-	unlink(path);
-	rmdir(dir);
-}
-
-/* Writes the findings' workbook into a new temporary directory; returns its path. */
-static const char *write_findings(char dir[], const rcn_finding *const *fp, size_t n)
-{
-	static char path[256];
-	assert_non_null(mkdtemp(dir));
-	rcn_report_data data;
-	memset(&data, 0, sizeof(data));
-	data.findings = fp;
-	data.n_findings = n;
-	rcn_err err;
-	assert_int_equal(rcn_report_xlsx(dir, "2026-03-02", &data, &err), RCN_OK);
-	snprintf(path, sizeof(path), "%s/recon-2026-03-02.xlsx", dir);
-	return path;
+	remove_workbook(path, dir);
 }
 
 /* More findings of a kind than a sheet holds: the sheet is full, its last
@@ -229,20 +257,16 @@ static void test_full_sheet(void **state)
 	rcn_report_xlsx_max_rows(1048576);
 	char *sh = entry(path, "xl/worksheets/sheet2.xml");
 	assert_non_null(sh);
-	assert_non_null(strstr(sh, "<dimension ref=\"A1:V5\"/>"));
+	assert_extent(sh, "A1:V5", 5);
 	assert_non_null(strstr(sh, "<c r=\"C4\" t=\"inlineStr\"><is><t>ORD-2</t></is></c>"));
 	assert_null(strstr(sh, "ORD-3"));
 	assert_non_null(strstr(
 		sh, "<row r=\"5\"><c r=\"A5\" t=\"inlineStr\"><is><t>另有 4 条见 discrepancies.csv — 4 more rows in "
 		    "discrepancies.csv</t></is></c></row>"));
-	assert_null(strstr(sh, "<row r=\"6\""));
 	assert_non_null(strstr(sh, "<autoFilter ref=\"A1:V5\"/>"));
 	free(sh);
-	char *wb = entry(path, "xl/workbook.xml");
-	assert_non_null(strstr(wb, "'长款 OVERPAYMENT'!$A$1:$V$5</definedName>"));
-	free(wb);
-	remove(path);
-	rmdir(dir);
+	assert_defined_name(path, "'长款 OVERPAYMENT'!$A$1:$V$5");
+	remove_workbook(path, dir);
 }
 
 /* Markup and control characters stay text; spaces at either end are kept. */
@@ -263,8 +287,7 @@ static void test_text_escapes(void **state)
 	assert_non_null(strstr(sh, "<c r=\"I2\" s=\"2\"><v>1</v></c><c r=\"J2\" s=\"2\"><v>0.5</v></c>"
 				   "<c r=\"K2\" s=\"2\"><v>-0.5</v></c>"));
 	free(sh);
-	remove(path);
-	rmdir(dir);
+	remove_workbook(path, dir);
 
 	/* bytes that are not UTF-8 (a cut sequence, a stray continuation, U+FFFF) become U+FFFD; 汇 stays */
 	char dir2[] = "/tmp/test_xlsx.XXXXXX";
@@ -281,8 +304,7 @@ static void test_text_escapes(void **state)
 				   "c\xEF\xBF\xBD\xEF\xBF\xBD"
 				   "d\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD</t></is></c>"));
 	free(sh);
-	remove(path);
-	rmdir(dir2);
+	remove_workbook(path, dir2);
 }
 
 /* Long values with markup, a control character, a bad byte, a Chinese
@@ -327,8 +349,7 @@ static void test_text_escapes_everywhere(void **state)
 		if (values[i][0] && !strstr(sh, want[i]))
 			fail_msg("no cell %s", want[i]);
 	free(sh);
-	remove(path);
-	rmdir(dir);
+	remove_workbook(path, dir);
 }
 
 /* The text of cell ref (e.g. "AK3") in sheet xml: its <v> value or its
@@ -397,11 +418,7 @@ static void test_sheet_names(void **state)
 	data.settlements = &st, data.n_settlements = 1;
 	data.quarantine = &q, data.n_quarantine = 1;
 	char dir[] = "/tmp/test_xlsx.XXXXXX";
-	assert_non_null(mkdtemp(dir));
-	rcn_err err;
-	assert_int_equal(rcn_report_xlsx(dir, "2026-03-02", &data, &err), RCN_OK);
-	char path[256];
-	snprintf(path, sizeof(path), "%s/recon-2026-03-02.xlsx", dir);
+	const char *path = write_report(dir, &data);
 	char *wb = entry(path, "xl/workbook.xml");
 	assert_non_null(wb);
 	char names[32][128];
@@ -447,8 +464,7 @@ static void test_sheet_names(void **state)
 	assert_cell(qs, "G2", "10");
 	assert_non_null(strstr(qs, "<autoFilter ref=\"A1:G2\"/>"));
 	free(qs);
-	remove(path);
-	rmdir(dir);
+	remove_workbook(path, dir);
 }
 
 /* The summary sheet: summary.csv's columns for each tally and the two
@@ -481,11 +497,7 @@ static void test_summary_sheet(void **state)
 	data.findings = fp, data.n_findings = 4;
 	data.tallies = t, data.n_tallies = 2;
 	char dir[] = "/tmp/test_xlsx.XXXXXX";
-	assert_non_null(mkdtemp(dir));
-	rcn_err err;
-	assert_int_equal(rcn_report_xlsx(dir, "2026-03-02", &data, &err), RCN_OK);
-	char path[256];
-	snprintf(path, sizeof(path), "%s/recon-2026-03-02.xlsx", dir);
+	const char *path = write_report(dir, &data);
 	char *sh = entry(path, "xl/worksheets/sheet1.xml");
 	assert_non_null(sh);
 	/* summary.csv's columns: A business_date ... P balanced, Q..AB the kinds'
@@ -535,15 +547,11 @@ static void test_summary_sheet(void **state)
 	assert_cell(sh, "B28", "total");
 	assert_cell(sh, "D28", "3");
 	assert_cell(sh, "E28", "-8");
-	assert_non_null(strstr(sh, "<dimension ref=\"A1:AV28\"/>"));
-	assert_null(strstr(sh, "<row r=\"29\""));
+	assert_extent(sh, "A1:AV28", 28);
 	assert_null(strstr(sh, "<f>"));
 	free(sh);
-	char *wb = entry(path, "xl/workbook.xml");
-	assert_non_null(strstr(wb, "'汇总 Summary'!$A$1:$AV$5</definedName>"));
-	free(wb);
-	remove(path);
-	rmdir(dir);
+	assert_defined_name(path, "'汇总 Summary'!$A$1:$AV$5");
+	remove_workbook(path, dir);
 }
 
 /* What to do and by when: a finding's action, deadline and urgency, after its detail. */
@@ -569,8 +577,7 @@ static void test_handling_columns(void **state)
 	assert_cell(sh, "T3", "");
 	assert_cell(sh, "U3", "");
 	free(sh);
-	remove(path);
-	rmdir(dir);
+	remove_workbook(path, dir);
 }
 
 /* A text several rows carry (the same action, a reason in Chinese) is written
@@ -601,8 +608,7 @@ static void test_shared_strings(void **state)
 	assert_cell(sh, "S4", "只此一次");
 	free(sh);
 	free(sst);
-	remove(path);
-	rmdir(dir);
+	remove_workbook(path, dir);
 }
 
 RCN_TEST_MAIN(cmocka_unit_test(test_workbook), cmocka_unit_test(test_full_sheet), cmocka_unit_test(test_text_escapes),
