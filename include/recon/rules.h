@@ -20,6 +20,7 @@
 #include "recon/calendar.h"
 #include "recon/fees.h"
 #include "recon/findings.h"
+#include "recon/handling.h"
 #include "recon/ledger_rows.h"
 #include "recon/match.h"
 #include "recon/settle.h"
@@ -47,6 +48,20 @@ const rcn_match_rules *rcn_rules_for_matcher(rcn_rules *r);
  * rcn_match_run): a difference above the tolerance is a finding of its own
  * (rows may each round right and still add up wrong). */
 void rcn_rules_check_fee_totals(const rcn_rules *r, const rcn_match *m, rcn_findings *sink);
+
+/* The rules directory's files a night reads, each NULL when the directory
+ * has none: rules/fees.csv, settlement.csv, calendar/cn.csv, handling.csv. */
+typedef struct {
+	rcn_fee_rules *fees;
+	rcn_settle_rules *settlement;
+	rcn_calendar *calendar;
+	rcn_handling *handling;
+} rcn_rules_files;
+
+/* Loads the files dir has; a bad one stops it (RCN_EUSAGE naming file:line)
+ * and nothing is left loaded. */
+rcn_rc rcn_rules_files_load(rcn_rules_files *out, const char *dir, rcn_err *err);
+void rcn_rules_files_free(rcn_rules_files *f);
 
 /* ---- settlement ---- */
 

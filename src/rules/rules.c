@@ -5,6 +5,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <string.h>
 
 #include "recon/money.h"
@@ -162,4 +163,36 @@ void rcn_rules_check_fee_totals(const rcn_rules *r, const rcn_match *m, rcn_find
 				 .detail = detail};
 		rcn_findings_add(sink, &f);
 	}
+}
+
+/* path = dir/name when the file exists */
+static bool present(char *path, size_t n, const char *dir, const char *name)
+{
+	struct stat st;
+	snprintf(path, n, "%s/%s", dir, name);
+	return stat(path, &st) == 0;
+}
+
+rcn_rc rcn_rules_files_load(rcn_rules_files *out, const char *dir, rcn_err *err)
+{
+	char path[4200];
+	rcn_rc rc = RCN_OK;
+	memset(out, 0, sizeof(*out));
+	if ((present(path, sizeof(path), dir, "fees.csv") && (rc = rcn_fee_rules_load(&out->fees, path, err))) ||
+	    (present(path, sizeof(path), dir, "settlement.csv") &&
+	     (rc = rcn_settle_rules_load(&out->settlement, path, err))) ||
+	    (present(path, sizeof(path), dir, "calendar/cn.csv") &&
+	     (rc = rcn_calendar_load(&out->calendar, path, err))) ||
+	    (present(path, sizeof(path), dir, "handling.csv") && (rc = rcn_handling_load(&out->handling, path, err))))
+		rcn_rules_files_free(out);
+	return rc;
+}
+
+void rcn_rules_files_free(rcn_rules_files *f)
+{
+	rcn_fee_rules_free(f->fees);
+	rcn_settle_rules_free(f->settlement);
+	rcn_calendar_free(f->calendar);
+	rcn_handling_free(f->handling);
+	memset(f, 0, sizeof(*f));
 }

@@ -186,11 +186,8 @@ typedef struct {
 	char date[11], started[32];
 	rcn_err err;
 	int threads;
-	/* the rules (NULL when the rules directory has none) */
-	rcn_fee_rules *fee_rules;
-	rcn_settle_rules *settle_rules;
-	rcn_calendar *calendar;
-	rcn_handling *handling;
+	/* the rules directory's files (each NULL when the directory has none) */
+	rcn_rules_files files;
 	/* the selected sources, in configuration order */
 	rcn_match_source *msrc;
 	rcn_rules_source *rsrc;
@@ -267,23 +264,13 @@ static bool night_db_fail(night *n)
 	return false;
 }
 
-/* Loads the fee schedule, the settlement rules and the calendar the rules
- * directory has: a bad rule stops the run before it starts. */
+/* Loads the fee schedule, the settlement and handling rules and the calendar
+ * the rules directory has: a bad rule stops the run before it starts. */
 static bool load_rules(night *n)
 {
-	char fees_path[4200], rules[4096], settle_path[4200], cal_path[4200], handling_path[4200];
-	struct stat st;
+	char rules[4096];
 	rcn_config_resolve(rules, sizeof(rules), n->cfg->rules_dir, n->cfg->dir);
-	snprintf(fees_path, sizeof(fees_path), "%s/fees.csv", rules);
-	snprintf(settle_path, sizeof(settle_path), "%s/settlement.csv", rules);
-	snprintf(cal_path, sizeof(cal_path), "%s/calendar/cn.csv", rules);
-	snprintf(handling_path, sizeof(handling_path), "%s/handling.csv", rules);
-	if ((stat(fees_path, &st) == 0 && rcn_fee_rules_load(&n->fee_rules, fees_path, &n->err)) ||
-	    (stat(settle_path, &st) == 0 && rcn_settle_rules_load(&n->settle_rules, settle_path, &n->err)) ||
-	    (stat(cal_path, &st) == 0 && rcn_calendar_load(&n->calendar, cal_path, &n->err)) ||
-	    (stat(handling_path, &st) == 0 && rcn_handling_load(&n->handling, handling_path, &n->err)))
-		return config_fail(n);
-	return true;
+	return rcn_rules_files_load(&n->files, rules, &n->err) ? config_fail(n) : true;
 }
 
 /* Picks the sources --channel selects, loads their profiles and sets up one
@@ -352,7 +339,7 @@ static bool parse_while_loading_window(night *n)
 	n->m = rcn_match_new(n->o->day, n->cfg->carry_over_days, n->msrc, n->n_src);
 	rcn_match_set_threads(n->m, n->threads);
 	rcn_match_set_sink(n->m, n->sink);
-	n->rules = rcn_rules_new(n->o->day, n->rsrc, n->n_src, n->fee_rules);
+	n->rules = rcn_rules_new(n->o->day, n->rsrc, n->n_src, n->files.fees);
 	rcn_match_set_rules(n->m, rcn_rules_for_matcher(n->rules));
 	rcn_parse_pool *pool = rcn_parse_start(n->jobs, n->n_src, n->threads);
 	rcn_run_progress(n->o, n->date, "downloading and parsing statements, loading the ledger window");
@@ -459,8 +446,8 @@ static bool check_rules(night *n)
 	}
 	rcn_settle_input in = {.day = n->o->day,
 			       .carry_days = n->cfg->carry_over_days,
-			       .rules = n->settle_rules,
-			       .cal = n->calendar,
+			       .rules = n->files.settlement,
+			       .cal = n->files.calendar,
 			       .open = open.v,
 			       .n_open = open.n};
 	in.tallies = rcn_match_tallies(n->m, &in.n_tallies);
@@ -473,10 +460,10 @@ static bool check_rules(night *n)
 	free(arr);
 	rcn_settle_set_free(&open);
 	rcn_run_stage_done(&n->clock, ST_SETTLE);
-	rcn_run_calendar_end_check(n->o, n->calendar, &n->settlements, n->out);
+	rcn_run_calendar_end_check(n->o, n->files.calendar, &n->settlements, n->out);
 	/* last: every finding is in, the matcher's and the rules' */
-	if (n->handling)
-		rcn_rules_handle(n->handling, n->calendar, n->o->day, n->cfg->carry_over_days, n->sink);
+	if (n->files.handling)
+		rcn_rules_handle(n->files.handling, n->files.calendar, n->o->day, n->cfg->carry_over_days, n->sink);
 	/* the rows, orders and indexes have told what they had to: the reports
 	 * and the results are written without them in memory */
 	rcn_match_release(n->m);
@@ -699,10 +686,7 @@ static void night_end(night *n)
 		rcn_profile_free(n->profiles[i]);
 	}
 	free(n->profiles);
-	rcn_fee_rules_free(n->fee_rules);
-	rcn_settle_rules_free(n->settle_rules);
-	rcn_calendar_free(n->calendar);
-	rcn_handling_free(n->handling);
+	rcn_rules_files_free(&n->files);
 	rcn_settle_set_free(&n->settlements);
 	free(n->jobs);
 	free(n->inputs);
@@ -719,7 +703,7 @@ void rcn_run_date(const rcn_run_opts *o, rcn_run_result *out)
 {
 	night n;
 	night_start(&n, o, out);
-	if (load_rules(&n) &&		      /* fees.csv, settlement.csv, calendar */
+	if (load_rules(&n) &&		      /* fees, settlement, handling, calendar */
 	    plan_sources(&n) &&		      /* profiles, parse jobs, matcher sources */
 	    connect_and_lock(&n) &&	      /* connect, migrate, earlier publishes, the date's lock */
 	    parse_while_loading_window(&n) && /* statements on workers, ledger window here */
