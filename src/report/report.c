@@ -187,12 +187,11 @@ static void settlement_body(FILE *out, const void *p)
 		char d[11];
 		fprintf(out, "%s,", c->date);
 		fprintf(out, "%s,", rcn_date_format(d, s->business_date));
-		rcn_csv_text(out, s->channel);
-		fputc(',', out);
-		rcn_csv_text(out, s->merchant_id);
-		fputc(',', out);
-		rcn_csv_text(out, s->cycle);
-		fputc(',', out);
+		const char *text[] = {s->channel, s->merchant_id, s->cycle};
+		for (size_t k = 0; k < sizeof(text) / sizeof(text[0]); k++) {
+			rcn_csv_text(out, text[k]);
+			fputc(',', out);
+		}
 		rcn_csv_money(out, s->amount.payments_fen, RCN_SCALE_FEN);
 		fputc(',', out);
 		rcn_csv_money(out, s->amount.refunds_fen, RCN_SCALE_FEN);
