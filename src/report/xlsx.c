@@ -1,16 +1,13 @@
-/* recon-<date>.xlsx: the date's reports as an Excel workbook: a 汇总 Summary
- * sheet, one sheet per discrepancy kind that occurs ("短款 SHORT_PAYMENT"), the
- * 待核对 PENDING sheet, the notes, settlement and quarantine sheets; bilingual
- * headings, frozen header row, autofilter, amounts as numbers in yuan. Text is
- * an inline string (a text many rows repeat: a shared string, xlsx_strings.c),
- * never a formula. This file: the cell writer, the finding sheets and the
- * package; xlsx_sheets.c: the other sheets.
- * Written by hand (ECMA-376 SpreadsheetML, the parts Excel needs and nothing
- * else) rather than with a library: a night of 10 million rows has half a
- * million findings, and a general-purpose writer spent longer on them than
- * the whole reconciliation. Sheets are generated and deflated (level 1) on
- * their own threads, then zipped in a fixed order with a fixed time: the
- * same findings give the same bytes. */
+/* recon-<date>.xlsx: the date's reports as an Excel workbook: 汇总 Summary, a
+ * sheet per discrepancy kind that occurs ("短款 SHORT_PAYMENT"), 待核对 PENDING,
+ * notes, settlement, quarantine; bilingual headings, frozen header, autofilter,
+ * amounts as numbers in yuan, text inline (or shared when rows repeat it,
+ * xlsx_strings.c), never a formula. Here: the cell writer, the finding sheets,
+ * the package; xlsx_sheets.c: the other sheets. Written by hand (ECMA-376, the
+ * parts Excel needs) rather than with a library: a 10 M night's half a million
+ * findings took a general-purpose writer longer than the whole reconciliation.
+ * Sheets are generated and deflated (level 1) on their own threads, then
+ * zipped in a fixed order with a fixed time: the same findings, the same bytes. */
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
