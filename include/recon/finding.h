@@ -93,6 +93,9 @@ typedef struct {
 	rcn_date due_by;
 	bool urgent;
 	const char *action_cn;
+	/* The open item this finding is (recon/openitem.h), set by the register
+	 * after the rules: NULL until then, and for pending items and notes. */
+	const char *item_id;
 } rcn_finding;
 
 /* Money moving in or out of the merchant account (fund flow, 账务明细): kept

@@ -1,0 +1,49 @@
+/* The open-items register (issue 19, DESIGN.md §3 "Open items"), kept in
+ * PostgreSQL (sql/recon_005_open_items.sql): recon_items, the items each
+ * night found (recon_item_nights) and the append-only audit trail
+ * (recon_item_events). A night moves items in its own transaction
+ * (rcn_items_night_*); people move them with `recon items ...`. */
+#ifndef RECON_ITEMS_H
+#define RECON_ITEMS_H
+
+#include "recon/calendar.h"
+#include "recon/common.h"
+#include "recon/db.h"
+#include "recon/openitem.h"
+
+/* Business days from first_seen to as_of: the working days d with
+ * first_seen < d <= as_of (0 on the day it was found). Without a calendar,
+ * or outside the years it covers, Monday to Friday. */
+int rcn_items_age(const rcn_calendar *cal, rcn_date first_seen, rcn_date as_of);
+
+/* Which items to read. Zero fields select nothing out. */
+typedef struct {
+	unsigned statuses;	  /* bit (1u << rcn_item_status) per status; 0: open and acknowledged */
+	uint32_t kinds;		  /* bit (1u << rcn_kind) per kind; 0: any */
+	const char *channel;	  /* NULL or "": any */
+	bool overdue_only;	  /* past due_by as of as_of, still open */
+	int older_than;		  /* age_days > older_than; < 0: any age */
+	const char *const *ids;	  /* these items only (canonical ids); NULL: any */
+	size_t n_ids;
+	rcn_date as_of;		  /* ages and overdue as of this business date */
+} rcn_items_filter;
+
+/* Items read from the register, with an arena for their text. */
+typedef struct {
+	rcn_open_item *v;
+	size_t n, cap;
+	rcn_arena arena;
+} rcn_item_list;
+
+/* Reads the items the filter selects into out (appended), each with its
+ * age_days and overdue as of f->as_of; sorted as the open book is
+ * (rcn_items_sort). */
+rcn_rc rcn_items_load(rcn_db *db, const rcn_items_filter *f, const rcn_calendar *cal, rcn_item_list *out,
+		      rcn_err *err);
+void rcn_item_list_free(rcn_item_list *l);
+/* Overdue first, then by due_by (none last), first_seen, id. */
+void rcn_items_sort(rcn_open_item *v, size_t n);
+/* The book's counts and sums over items (status open or acknowledged only). */
+void rcn_items_count(const rcn_open_item *v, size_t n, rcn_open_book *book);
+
+#endif

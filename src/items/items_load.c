@@ -1,0 +1,195 @@
+/* Reading the register: items selected by a filter, with their age on the
+ * business-day calendar, in the open book's order. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "recon/items.h"
+#include "recon/pq.h"
+
+int rcn_items_age(const rcn_calendar *cal, rcn_date first_seen, rcn_date as_of)
+{
+	int age = 0;
+	for (rcn_date d = first_seen + 1; d <= as_of; d++) {
+		bool work;
+		if (cal && rcn_calendar_covers(cal, d))
+			work = rcn_calendar_is_workday(cal, d);
+		else
+			work = ((d % 7) + 7 + 3) % 7 < 5; /* day 0 (1970-01-01) was a Thursday */
+		age += work;
+	}
+	return age;
+}
+
+/* The columns every reader takes, in this order (row_item reads them). */
+#define ITEM_COLUMNS                                                                                              \
+	"id, kind, reason, rec_type, channel, merchant_id, order_no, refund_no, channel_txn_id, "                 \
+	"channel_refund_id, ledger_status, channel_status, difference, difference_fen, source, detail, "          \
+	"to_char(first_seen, 'YYYY-MM-DD'), to_char(last_seen, 'YYYY-MM-DD'), "                                   \
+	"coalesce(to_char(due_by, 'YYYY-MM-DD'), ''), urgent::text, status, owner, note, changed_by, "           \
+	"to_char(changed_at, 'YYYY-MM-DD HH24:MI:SS'), "               \
+	"coalesce(to_char(closed_on, 'YYYY-MM-DD'), ''), evidence, approval_by"
+enum { N_ITEM_COLUMNS = 28 };
+
+typedef struct {
+	rcn_item_list *out;
+	const rcn_items_filter *f;
+	const rcn_calendar *cal;
+} load_ctx;
+
+static rcn_date cell_date(const PGresult *res, int row, int col)
+{
+	const char *s = PQgetvalue(res, row, col);
+	rcn_date d = 0;
+	rcn_err e;
+	if (*s && rcn_date_parse(&d, s, strlen(s), &e) != RCN_OK)
+		d = 0;
+	return d;
+}
+
+static rcn_kind kind_of(const char *name)
+{
+	for (int k = 0; k < RCN_K__COUNT; k++)
+		if (strcmp(rcn_kind_name((rcn_kind)k), name) == 0)
+			return (rcn_kind)k;
+	return RCN_K__COUNT;
+}
+
+static rcn_rc row_item(void *p, const PGresult *res, int row, rcn_err *err)
+{
+	load_ctx *c = p;
+	rcn_item_list *l = c->out;
+	const char *cell[N_ITEM_COLUMNS];
+	for (int i = 0; i < N_ITEM_COLUMNS; i++)
+		cell[i] = rcn_arena_strdup(&l->arena, PQgetvalue(res, row, i));
+	rcn_open_item it = {0};
+	snprintf(it.id, sizeof it.id, "%s", cell[0]);
+	it.kind = kind_of(cell[1]);
+	if (it.kind == RCN_K__COUNT || !rcn_item_status_parse(cell[20], &it.status))
+		return rcn_err_set(err, RCN_EDB, "", 0, "open item %s: unknown kind %s or status %s", cell[0],
+				   cell[1], cell[20]);
+	it.reason = cell[2];
+	it.rec_type = strcmp(cell[3], "refund") == 0 ? RCN_REC_REFUND : RCN_REC_PAYMENT;
+	it.channel = cell[4];
+	it.merchant_id = cell[5];
+	it.order_no = cell[6];
+	it.refund_no = cell[7];
+	it.channel_txn_id = cell[8];
+	it.channel_refund_id = cell[9];
+	it.ledger_status = cell[10];
+	it.channel_status = cell[11];
+	it.has_difference = !PQgetisnull(res, row, 12);
+	it.difference = it.has_difference ? strtoll(cell[12], NULL, 10) : 0;
+	it.difference_fen = PQgetisnull(res, row, 13) ? 0 : strtoll(cell[13], NULL, 10);
+	it.source = cell[14];
+	it.detail = cell[15];
+	it.first_seen = cell_date(res, row, 16);
+	it.last_seen = cell_date(res, row, 17);
+	it.due_by = cell_date(res, row, 18);
+	it.urgent = strcmp(cell[19], "true") == 0;
+	it.owner = cell[21];
+	it.note = cell[22];
+	it.changed_by = cell[23];
+	it.last_change = cell[24];
+	it.closed_on = cell_date(res, row, 25);
+	it.evidence = cell[26];
+	it.approval_by = cell[27];
+	const rcn_items_filter *f = c->f;
+	it.age_days = rcn_items_age(c->cal, it.first_seen, f->as_of);
+	it.overdue = rcn_item_status_is_open(it.status) && it.due_by && it.due_by < f->as_of;
+	if (f->overdue_only && !it.overdue)
+		return RCN_OK;
+	if (f->older_than >= 0 && it.age_days <= f->older_than)
+		return RCN_OK;
+	if (f->kinds && !(f->kinds & (1u << it.kind)))
+		return RCN_OK;
+	rcn_xreserve((void **)&l->v, &l->cap, l->n + 1, sizeof(*l->v));
+	l->v[l->n++] = it;
+	return RCN_OK;
+}
+
+/* "{a,b}" for a text[] parameter: ids are base32 and statuses plain words,
+ * so nothing in them needs quoting. */
+static void put_array(rcn_buf *b, const char *const *v, size_t n)
+{
+	rcn_buf_append(b, "{", 1);
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			rcn_buf_append(b, ",", 1);
+		rcn_buf_append(b, v[i], strlen(v[i]));
+	}
+	rcn_buf_append(b, "}", 1);
+}
+
+rcn_rc rcn_items_load(rcn_db *db, const rcn_items_filter *f, const rcn_calendar *cal, rcn_item_list *out,
+		      rcn_err *err)
+{
+	const char *statuses[RCN_IS__COUNT];
+	size_t n_st = 0;
+	unsigned want = f->statuses ? f->statuses : (1u << RCN_IS_OPEN) | (1u << RCN_IS_ACKNOWLEDGED);
+	for (int s = 0; s < RCN_IS__COUNT; s++)
+		if (want & (1u << s))
+			statuses[n_st++] = rcn_item_status_name((rcn_item_status)s);
+	rcn_buf st, ids;
+	rcn_buf_init(&st, (size_t)64 << 20);
+	rcn_buf_init(&ids, (size_t)64 << 20);
+	put_array(&st, statuses, n_st);
+	put_array(&ids, f->ids, f->ids ? f->n_ids : 0);
+	const char *params[3] = {st.data, f->channel && f->channel[0] ? f->channel : NULL,
+				 f->ids ? ids.data : NULL};
+	size_t before = out->n;
+	load_ctx c = {out, f, cal};
+	rcn_rc rc = rcn_pq_each_row(db,
+				    "SELECT " ITEM_COLUMNS " FROM recon_items WHERE ($3::text[] IS NOT NULL OR "
+				    "status = ANY($1::text[])) AND ($2::text IS NULL OR channel = $2) AND "
+				    "($3::text[] IS NULL OR id = ANY($3::text[]))",
+				    3, params, N_ITEM_COLUMNS, "reading the open items", row_item, &c, err);
+	rcn_buf_free(&st);
+	rcn_buf_free(&ids);
+	if (rc == RCN_OK)
+		rcn_items_sort(out->v + before, out->n - before);
+	return rc;
+}
+
+void rcn_item_list_free(rcn_item_list *l)
+{
+	free(l->v);
+	rcn_arena_free(&l->arena);
+	memset(l, 0, sizeof(*l));
+}
+
+static int book_order(const void *pa, const void *pb)
+{
+	const rcn_open_item *a = pa, *b = pb;
+	if (a->overdue != b->overdue)
+		return a->overdue ? -1 : 1;
+	rcn_date da = a->due_by ? a->due_by : INT32_MAX, db = b->due_by ? b->due_by : INT32_MAX;
+	if (da != db)
+		return da < db ? -1 : 1;
+	if (a->first_seen != b->first_seen)
+		return a->first_seen < b->first_seen ? -1 : 1;
+	return strcmp(a->id, b->id);
+}
+
+void rcn_items_sort(rcn_open_item *v, size_t n)
+{
+	if (n > 1)
+		qsort(v, n, sizeof(*v), book_order);
+}
+
+void rcn_items_count(const rcn_open_item *v, size_t n, rcn_open_book *book)
+{
+	book->open = book->overdue = 0;
+	book->open_fen = book->overdue_fen = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (!rcn_item_status_is_open(v[i].status))
+			continue;
+		int64_t fen = v[i].difference_fen < 0 ? -v[i].difference_fen : v[i].difference_fen;
+		book->open++;
+		book->open_fen += fen;
+		if (v[i].overdue) {
+			book->overdue++;
+			book->overdue_fen += fen;
+		}
+	}
+}

@@ -1,0 +1,97 @@
+/* The open-items register's plain data (recon/openitem.h): status words, the
+ * items' short ids, the age bands. */
+#include "recon/openitem.h"
+
+#include <ctype.h>
+#include <string.h>
+
+static const char *const STATUS[RCN_IS__COUNT] = {"open",	 "acknowledged", "resolved",
+						  "written_off", "auto_closed",	 "withdrawn"};
+static const char *const STATUS_CN[RCN_IS__COUNT] = {"未处理", "处理中", "已解决", "已核销", "自动关闭", "已撤销"};
+
+const char *rcn_item_status_name(rcn_item_status s)
+{
+	return s < RCN_IS__COUNT ? STATUS[s] : "?";
+}
+
+const char *rcn_item_status_cn(rcn_item_status s)
+{
+	return s < RCN_IS__COUNT ? STATUS_CN[s] : "?";
+}
+
+bool rcn_item_status_parse(const char *s, rcn_item_status *out)
+{
+	for (int i = 0; i < RCN_IS__COUNT; i++)
+		if (s && strcmp(s, STATUS[i]) == 0) {
+			*out = (rcn_item_status)i;
+			return true;
+		}
+	return false;
+}
+
+bool rcn_item_status_is_open(rcn_item_status s)
+{
+	return s == RCN_IS_OPEN || s == RCN_IS_ACKNOWLEDGED;
+}
+
+/* Crockford base32: no I, L, O, U, so what is said is what is typed. */
+static const char B32[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+enum { ID_MIN = 4, CHECK_MOD = 31 };
+
+/* The check symbol: a weighted sum of the symbols' values mod 31 (a prime,
+ * so any one wrong symbol and any swap of two neighbours changes it, bar a
+ * 0 typed for a Z or back). */
+static char check_symbol(const char *body, size_t n)
+{
+	unsigned sum = 0;
+	for (size_t i = 0; i < n; i++)
+		sum += (unsigned)(strchr(B32, body[i]) - B32) * (unsigned)(i + 1);
+	return B32[sum % CHECK_MOD];
+}
+
+void rcn_item_id_format(char out[RCN_ITEM_ID_MAX], int64_t seq)
+{
+	char rev[16];
+	size_t n = 0;
+	uint64_t v = seq > 0 ? (uint64_t)seq : 0;
+	do {
+		rev[n++] = B32[v % 32];
+		v /= 32;
+	} while (v && n < 13);
+	while (n < ID_MIN)
+		rev[n++] = '0';
+	for (size_t i = 0; i < n; i++)
+		out[i] = rev[n - 1 - i];
+	out[n] = check_symbol(out, n);
+	out[n + 1] = '\0';
+}
+
+bool rcn_item_id_parse(const char *typed, char out[RCN_ITEM_ID_MAX])
+{
+	size_t n = 0;
+	for (const char *p = typed; p && *p; p++) {
+		int c = toupper((unsigned char)*p);
+		if (c == '-' || c == ' ')
+			continue;
+		if (c == 'I' || c == 'L')
+			c = '1';
+		else if (c == 'O')
+			c = '0';
+		if (!c || !strchr(B32, c) || n + 1 >= RCN_ITEM_ID_MAX - 1)
+			return false;
+		out[n++] = (char)c;
+	}
+	out[n] = '\0';
+	return n > ID_MIN && check_symbol(out, n - 1) == out[n - 1];
+}
+
+int rcn_age_band(int age_days)
+{
+	return age_days <= 3 ? 0 : age_days <= 7 ? 1 : age_days <= 30 ? 2 : 3;
+}
+
+const char *rcn_age_band_label(int band)
+{
+	static const char *const LABEL[RCN_AGE_BANDS] = {"0–3", "4–7", "8–30", ">30"};
+	return band >= 0 && band < RCN_AGE_BANDS ? LABEL[band] : "?";
+}
