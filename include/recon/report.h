@@ -9,6 +9,7 @@
 #include "recon/common.h"
 #include "recon/date.h"
 #include "recon/finding.h"
+#include "recon/openitem.h"
 #include "recon/settlement.h"
 
 /* A row or a whole file that could not be reconciled. */
@@ -49,6 +50,7 @@ typedef struct {
 	size_t n_trend;
 	const char *const *problems; /* what the night could not check (rcn_run_result.problems) */
 	size_t n_problems;
+	const rcn_open_book *book; /* the open items as of the date (NULL: no register) */
 } rcn_report_data;
 
 /* Writes discrepancies.csv, pending.csv, notes.csv, summary.csv, index.html, recon-<date>.xlsx,
