@@ -54,7 +54,7 @@ die() {
 }
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-[[ $# -ge 1 ]] || die "usage: bench/run.sh BUILD_DIR [--rows N] [--seed S] [--date D] [--work DIR] [--jobs N] [--jobs-check] [--no-duckdb] [--repeat R] [--smoke]"
+[[ $# -ge 1 ]] || die "usage: bench/run.sh BUILD_DIR [--rows N] [--seed S] [--date D] [--work DIR] [--jobs N] [--jobs-check] [--no-duckdb] [--repeat R] [--smoke] [--baseline DIR [--baseline-reports-differ]] [--open-items N]"
 BUILD=$(cd "$1" && pwd) || die "no build directory $1"
 shift
 ROWS="" SEED=7 DATE=2026-03-02 WORK="" JOBS=$(nproc) JOBS_CHECK=0 DUCKDB=1 SMOKE=0 REPEAT=1 BASELINE="" BASE_DIFFER=0 OPEN_ITEMS=0

@@ -94,8 +94,8 @@ static rcn_rc load_by_key(rcn_items_night *n, rcn_db *db, const char *const *key
 				     "item_key, EXISTS (SELECT 1 FROM recon_item_nights t WHERE t.item_id = id AND "
 				     "t.business_date = $1::date)::text, EXISTS (SELECT 1 FROM recon_item_nights t "
 				     "WHERE t.item_id = id AND t.business_date <> $1::date)::text",
-				     "item_key = ANY($2::text[])", 2, params, n->cal, n->day, rcn_items_night_keep, n,
-				     &n->list, err);
+				     3, "WHERE item_key = ANY($2::text[])", 2, params, n->cal, n->day,
+				     rcn_items_night_keep, n, &n->list, err);
 	rcn_buf_free(&arr);
 	if (rc == RCN_OK)
 		rcn_items_night_index(n, before);
@@ -148,14 +148,47 @@ static void add_new(rcn_items_night *n, const rcn_finding *f, const char *key, i
 	n->list.n++;
 }
 
+static bool same_text(const char *a, const char *b)
+{
+	return strcmp(a ? a : "", b ? b : "") == 0;
+}
+
+/* Whether the finding says of its item what the item already holds. */
+static bool holds(const rcn_open_item *it, const rcn_finding *f)
+{
+	int64_t diff = 0, fen = 0;
+	int scale;
+	bool has = rcn_finding_delta(f, &diff, &scale);
+	if (!rcn_finding_difference(f, &fen))
+		fen = 0;
+	const char *const pairs[][2] = {{it->reason, f->reason},
+					{it->channel, f->channel},
+					{it->merchant_id, f->merchant_id},
+					{it->order_no, f->order_no},
+					{it->refund_no, f->refund_no},
+					{it->channel_txn_id, f->channel_txn_id},
+					{it->channel_refund_id, f->channel_refund_id},
+					{it->ledger_status, f->ledger_status},
+					{it->channel_status, f->channel_status},
+					{it->source, f->source},
+					{it->detail, f->detail}};
+	for (size_t k = 0; k < sizeof pairs / sizeof pairs[0]; k++)
+		if (!same_text(pairs[k][0], pairs[k][1]))
+			return false;
+	return has == it->has_difference && (!has || diff == it->difference) && fen == it->difference_fen &&
+	       f->urgent == it->urgent;
+}
+
 /* The finding's fields on its item (tonight's are the latest unless this is
- * a re-run of an earlier date). */
-static void take_finding(rcn_items_night *n, size_t i, const rcn_finding *f)
+ * a re-run of an earlier date): false when nothing changed. */
+static bool take_finding(rcn_items_night *n, size_t i, const rcn_finding *f)
 {
 	rcn_open_item *it = &n->list.v[i];
 	nstate *s = &n->st[i];
 	s->f = f;
-	if (it->last_seen <= n->day) {
+	bool changed = s->op == OP_NEW;
+	if (s->op == OP_NEW || it->last_seen < n->day || (it->last_seen == n->day && !holds(it, f))) {
+		changed = true;
 		it->reason = f->reason;
 		it->channel = f->channel;
 		it->merchant_id = f->merchant_id;
@@ -177,9 +210,11 @@ static void take_finding(rcn_items_night *n, size_t i, const rcn_finding *f)
 		it->last_seen = n->day;
 	}
 	if (s->op == OP_NEW || n->day < it->first_seen) {
+		changed = true;
 		it->first_seen = n->day;
 		it->due_by = f->due_by;
 	}
+	return changed;
 }
 
 /* Tonight's findings to items: keys (a repeated key counted #2, #3 in the
@@ -238,7 +273,8 @@ static rcn_rc match_findings(rcn_items_night *n, rcn_db *db, const rcn_finding *
 		} else if (n->st[at].op == OP_NONE) {
 			n->st[at].op = n->list.v[at].status == RCN_IS_WITHDRAWN ? OP_REOPEN : OP_FOUND;
 		}
-		take_finding(n, at, findings[i]);
+		if (!take_finding(n, at, findings[i]) && n->st[at].op == OP_FOUND && n->st[at].linked_today)
+			n->st[at].op = OP_SAME;
 		/* the one field set on the sorted findings: nothing reads it before the reports */
 		((rcn_finding *)findings[i])->item_id = rcn_arena_strdup(&n->list.arena, n->list.v[at].id);
 	}

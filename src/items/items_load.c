@@ -104,20 +104,16 @@ static rcn_rc row_item(void *p, const PGresult *res, int row, rcn_err *err)
 	return RCN_OK;
 }
 
-rcn_rc rcn_items_select(rcn_db *db, const char *extra_columns, const char *where, int n_params,
+rcn_rc rcn_items_select(rcn_db *db, const char *extra_columns, int n_extra, const char *from, int n_params,
 			const char *const *params, const rcn_calendar *cal, rcn_date as_of, rcn_item_keep_fn keep,
 			void *ctx, rcn_item_list *out, rcn_err *err)
 {
 	rcn_buf q;
 	rcn_buf_init(&q, (size_t)1 << 20);
 	const char *parts[] = {"SELECT " ITEM_COLUMNS, extra_columns ? ", " : "", extra_columns ? extra_columns : "",
-			       " FROM recon_items WHERE ", where};
+			       " FROM recon_items ", from};
 	for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)
 		(void)rcn_buf_append(&q, parts[i], strlen(parts[i]));
-	int n_extra = 0;
-	for (const char *p = extra_columns; p && *p; p++) /* extra columns never hold a comma of their own */
-		n_extra += *p == ',';
-	n_extra += extra_columns && *extra_columns;
 	load_ctx c = {out, cal, as_of, keep, ctx};
 	rcn_rc rc = rcn_pq_each_row(db, q.data, n_params, params, N_ITEM_COLUMNS + n_extra, "reading the open items",
 				    row_item, &c, err);
@@ -164,10 +160,11 @@ rcn_rc rcn_items_load(rcn_db *db, const rcn_items_filter *f, const rcn_calendar 
 	put_array(&ids, f->ids, f->ids ? f->n_ids : 0);
 	const char *params[3] = {st.data, f->channel && f->channel[0] ? f->channel : NULL, f->ids ? ids.data : NULL};
 	size_t before = out->n;
-	rcn_rc rc = rcn_items_select(db, NULL,
-				     "($3::text[] IS NOT NULL OR status = ANY($1::text[])) AND ($2::text IS NULL OR "
-				     "channel = $2) AND ($3::text[] IS NULL OR id = ANY($3::text[]))",
-				     3, params, cal, f->as_of, keep_filtered, (void *)f, out, err);
+	rcn_rc rc =
+		rcn_items_select(db, NULL, 0,
+				 "WHERE ($3::text[] IS NOT NULL OR status = ANY($1::text[])) AND ($2::text IS NULL OR "
+				 "channel = $2) AND ($3::text[] IS NULL OR id = ANY($3::text[]))",
+				 3, params, cal, f->as_of, keep_filtered, (void *)f, out, err);
 	rcn_buf_free(&st);
 	rcn_buf_free(&ids);
 	if (rc == RCN_OK)

@@ -12,13 +12,15 @@
 
 #include "items/night_int.h"
 
-static const char OPEN_WHERE[] =
-	"status IN ('open', 'acknowledged') OR closed_on > $1::date OR id IN (SELECT item_id FROM recon_item_nights "
-	"WHERE business_date = $1::date)";
+/* The items a night reads: open, closed after the date (the book), or found
+ * by the date's last run; with their key, whether that run found them and
+ * (then only) whether another date's did. */
 static const char NIGHT_COLUMNS[] =
-	"item_key, EXISTS (SELECT 1 FROM recon_item_nights t WHERE t.item_id = id AND t.business_date = "
-	"$1::date)::text, EXISTS (SELECT 1 FROM recon_item_nights t WHERE t.item_id = id AND t.business_date <> "
-	"$1::date)::text";
+	"item_key, (n.item_id IS NOT NULL)::text, (n.item_id IS NOT NULL AND EXISTS (SELECT 1 FROM "
+	"recon_item_nights t WHERE t.item_id = id AND t.business_date <> $1::date))::text";
+static const char NIGHT_FROM[] =
+	"LEFT JOIN recon_item_nights n ON n.item_id = id AND n.business_date = $1::date WHERE status IN ('open', "
+	"'acknowledged') OR closed_on > $1::date OR n.item_id IS NOT NULL";
 
 static bool is_collected(const char *st)
 {
@@ -103,7 +105,7 @@ rcn_rc rcn_items_night_load(rcn_items_night **out, rcn_db *db, rcn_date day, con
 	rcn_strmap_init(&n->want_refund, 64);
 	*out = n;
 	const char *params[1] = {n->date_text};
-	rcn_rc rc = rcn_items_select(db, NIGHT_COLUMNS, OPEN_WHERE, 1, params, cal, day, rcn_items_night_keep, n,
+	rcn_rc rc = rcn_items_select(db, NIGHT_COLUMNS, 3, NIGHT_FROM, 1, params, cal, day, rcn_items_night_keep, n,
 				     &n->list, err);
 	if (rc == RCN_OK)
 		rcn_items_night_index(n, 0);

@@ -10,7 +10,15 @@
 enum { NEED_CHANNEL = 1, NEED_LEDGER = 2 };
 
 /* What tonight does to an item. */
-typedef enum { OP_NONE, OP_NEW, OP_FOUND, OP_REOPEN, OP_CLOSE, OP_WITHDRAW } item_op;
+typedef enum {
+	OP_NONE,     /* untouched */
+	OP_SAME,     /* found again by the date's re-run, nothing changed: nothing to write */
+	OP_NEW,	     /* opened tonight */
+	OP_FOUND,    /* found again: the finding's fields, the dates */
+	OP_REOPEN,   /* a withdrawn item found again */
+	OP_CLOSE,    /* auto_closed by tonight's evidence */
+	OP_WITHDRAW, /* only the date's last run had found it, and this run does not */
+} item_op;
 
 /* One item's night, beside list.v[i]. */
 typedef struct {

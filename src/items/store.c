@@ -9,7 +9,7 @@
 
 #include "items/night_int.h"
 
-static const char *const OPS[] = {"", "new", "found", "reopen", "close", "withdraw"};
+static const char *const OPS[] = {"", "same", "new", "found", "reopen", "close", "withdraw"};
 
 static const char CREATE_TONIGHT[] =
 	"CREATE TEMP TABLE recon_items_tonight (op text, id text, item_key text, kind text, kind_cn text, "
@@ -17,7 +17,8 @@ static const char CREATE_TONIGHT[] =
 	"channel_txn_id text, channel_refund_id text, ledger_status text, channel_status text, "
 	"ledger_amount_fen bigint, channel_amount_fen bigint, difference bigint, difference_fen bigint, "
 	"source text, detail text, first_seen date, last_seen date, due_by date, urgent boolean, "
-	"from_status text, to_status text, closed_on date, evidence text, action text, note text) ON COMMIT DROP";
+	"from_status text, to_status text, closed_on date, evidence text, action text, note text, link text) "
+	"ON COMMIT DROP";
 
 /* The statements that apply the table, in order ($1 the date, $2 the actor). */
 static const char *const APPLY[] = {
@@ -28,18 +29,16 @@ static const char *const APPLY[] = {
 	"refund_no, channel_txn_id, channel_refund_id, ledger_status, channel_status, ledger_amount_fen, "
 	"channel_amount_fen, difference, difference_fen, source, detail, first_seen, last_seen, due_by, urgent, "
 	"'open', $2 FROM recon_items_tonight WHERE op = 'new' AND $1::date IS NOT NULL",
-	/* the finding's fields, unless a later date's run found it since */
+	/* the finding's fields and dates as the night left them (recon's amounts
+	 * only from a run of the latest date that found it) */
 	"UPDATE recon_items i SET (reason, channel, merchant_id, order_no, refund_no, channel_txn_id, "
-	"channel_refund_id, ledger_status, channel_status, ledger_amount_fen, channel_amount_fen, difference, "
-	"difference_fen, source, detail, urgent) = (t.reason, t.channel, t.merchant_id, t.order_no, t.refund_no, "
-	"t.channel_txn_id, t.channel_refund_id, t.ledger_status, t.channel_status, t.ledger_amount_fen, "
-	"t.channel_amount_fen, t.difference, t.difference_fen, t.source, t.detail, t.urgent) FROM "
-	"recon_items_tonight t WHERE t.id = i.id AND t.op IN ('found', 'reopen') AND $1::date >= i.last_seen AND "
-	"$2::text IS NOT NULL",
-	"UPDATE recon_items i SET first_seen = least(i.first_seen, t.first_seen), last_seen = "
-	"greatest(i.last_seen, t.last_seen), due_by = CASE WHEN t.first_seen < i.first_seen THEN t.due_by ELSE "
-	"i.due_by END FROM recon_items_tonight t WHERE t.id = i.id AND t.op IN ('found', 'reopen') AND $1::date "
-	"IS NOT NULL AND $2::text IS NOT NULL",
+	"channel_refund_id, ledger_status, channel_status, difference, difference_fen, source, detail, urgent, "
+	"first_seen, last_seen, due_by) = (t.reason, t.channel, t.merchant_id, t.order_no, t.refund_no, "
+	"t.channel_txn_id, t.channel_refund_id, t.ledger_status, t.channel_status, t.difference, t.difference_fen, "
+	"t.source, t.detail, t.urgent, t.first_seen, t.last_seen, t.due_by), ledger_amount_fen = CASE WHEN "
+	"$1::date >= i.last_seen THEN t.ledger_amount_fen ELSE i.ledger_amount_fen END, channel_amount_fen = CASE "
+	"WHEN $1::date >= i.last_seen THEN t.channel_amount_fen ELSE i.channel_amount_fen END FROM "
+	"recon_items_tonight t WHERE t.id = i.id AND t.op IN ('found', 'reopen') AND $2::text IS NOT NULL",
 	/* status changes and their events, where the item still stands as the night read it */
 	"WITH moved AS (UPDATE recon_items i SET status = t.to_status, closed_on = t.closed_on, evidence = "
 	"t.evidence, changed_by = $2, changed_at = now() FROM recon_items_tonight t WHERE t.id = i.id AND t.op IN "
@@ -50,9 +49,11 @@ static const char *const APPLY[] = {
 	"INSERT INTO recon_item_events (item_id, actor, action, from_status, to_status, note, business_date, "
 	"evidence) SELECT id, $2, 'opened', NULL, 'open', NULL, $1::date, nullif(source, '') FROM "
 	"recon_items_tonight WHERE op = 'new' ORDER BY id",
-	"DELETE FROM recon_item_nights WHERE business_date = $1::date AND $2::text IS NOT NULL",
+	/* the date's items: those it found, no longer those it does not */
+	"DELETE FROM recon_item_nights n USING recon_items_tonight t WHERE n.business_date = $1::date AND n.item_id "
+	"= t.id AND t.link = 'drop' AND $2::text IS NOT NULL",
 	"INSERT INTO recon_item_nights (business_date, item_id) SELECT $1::date, id FROM recon_items_tonight WHERE "
-	"op IN ('new', 'found', 'reopen') AND $2::text IS NOT NULL",
+	"link = 'add' AND $2::text IS NOT NULL",
 };
 
 /* One COPY text cell: backslash, tab and line ends escaped; NULL as \N. */
@@ -105,6 +106,20 @@ static const char *note_of(const rcn_items_night *n, item_op op, char *buf, size
 	return buf;
 }
 
+/* The date's link to the item: made when tonight found it first, dropped
+ * when the date's last run had found it and this one does not. */
+static const char *link_of(const nstate *s)
+{
+	bool found = s->f != NULL;
+	return found && !s->linked_today ? "add" : !found && s->linked_today ? "drop" : "";
+}
+
+/* Whether the item has anything to write tonight. */
+static bool to_write(const nstate *s)
+{
+	return (s->op != OP_NONE && s->op != OP_SAME) || *link_of(s);
+}
+
 static void put_row(rcn_buf *b, const rcn_items_night *n, size_t i)
 {
 	const nstate *s = &n->st[i];
@@ -129,16 +144,17 @@ static void put_row(rcn_buf *b, const rcn_items_night *n, size_t i)
 	cell_int(b, it->has_difference, it->difference_fen);
 	cell(b, it->source ? it->source : "", false);
 	cell(b, it->detail ? it->detail : "", false);
-	cell_date(b, f ? n->day : it->first_seen);
-	cell_date(b, f ? n->day : it->last_seen);
-	cell_date(b, f ? f->due_by : it->due_by);
+	cell_date(b, it->first_seen);
+	cell_date(b, it->last_seen);
+	cell_date(b, it->due_by);
 	cell(b, it->urgent ? "t" : "f", false);
 	cell(b, rcn_item_status_name(s->from), false);
 	cell(b, rcn_item_status_name(it->status), false);
 	cell_date(b, it->closed_on);
 	cell(b, it->evidence ? it->evidence : "", false);
 	cell(b, action_of(s->op), false);
-	cell(b, note_of(n, s->op, note, sizeof note), true);
+	cell(b, note_of(n, s->op, note, sizeof note), false);
+	cell(b, link_of(s), true);
 }
 
 static rcn_rc copy_tonight(const rcn_items_night *n, rcn_db *db, rcn_err *err)
@@ -155,7 +171,7 @@ static rcn_rc copy_tonight(const rcn_items_night *n, rcn_db *db, rcn_err *err)
 	rcn_buf_init(&b, (size_t)1 << 30);
 	bool ok = true;
 	for (size_t i = 0; i < n->list.n && ok; i++) {
-		if (n->st[i].op == OP_NONE)
+		if (!to_write(&n->st[i]))
 			continue;
 		put_row(&b, n, i);
 		if (b.len >= (1u << 20) || i + 1 == n->list.n) {
