@@ -343,7 +343,7 @@ rcn_rc rcn_items_night_assign(rcn_items_night *n, rcn_db *db, const rcn_finding 
 		nstate *s = &n->st[i];
 		apply(n, i);
 		b->opened += s->op == OP_NEW;
-		b->found_again += s->op == OP_FOUND;
+		b->found_again += s->op == OP_FOUND || s->op == OP_SAME;
 		b->reopened += s->op == OP_REOPEN;
 		b->auto_closed += s->op == OP_CLOSE;
 		b->withdrawn += s->op == OP_WITHDRAW;

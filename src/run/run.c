@@ -701,6 +701,16 @@ static bool log_summary(night *n)
 		    c->rows_in, carried_note, c->matched, c->discrepancies, c->pending, c->quarantined, l->rows_in,
 		    l->matched, l->discrepancies, l->pending, l->quarantined, n->out->discrepancies,
 		    o->dry_run ? " (dry run: nothing committed)" : "");
+	const rcn_open_book *b = rcn_items_night_book(n->items);
+	if (b) {
+		char open_yuan[32], overdue_yuan[32];
+		rcn_run_log(o, LOG_INFO, NULL,
+			    "open items: %ld opened, %ld found again, %ld reopened, %ld auto-closed, %ld withdrawn; "
+			    "%ld open as of the date (%s yuan), %ld overdue (%s yuan)",
+			    b->opened, b->found_again, b->reopened, b->auto_closed, b->withdrawn, b->open,
+			    rcn_money_format(open_yuan, sizeof open_yuan, b->open_fen, RCN_SCALE_FEN), b->overdue,
+			    rcn_money_format(overdue_yuan, sizeof overdue_yuan, b->overdue_fen, RCN_SCALE_FEN));
+	}
 	if (o->timings)
 		rcn_run_log_timings(o, &n->clock, n->jobs, n->n_src);
 	return true;
