@@ -61,6 +61,13 @@ void rcn_items_night_ledger_refund(rcn_items_night *n, const rcn_ledger_refund *
 /* Tonight's statements and the ledger as the matcher loaded them (after
  * rcn_match_run, before rcn_match_release). */
 void rcn_items_night_evidence(rcn_items_night *n, rcn_match *m);
+/* The accounts (channel, merchant_id) whose statements tonight reconciled
+ * whole: only their items may be withdrawn by a re-run (a run of some
+ * channels, or one whose statement was rejected, cannot tell that an item of
+ * another is gone). _cover_all: every source of the configuration did, so
+ * cross-channel items ("*") too. Before _assign. */
+void rcn_items_night_cover(rcn_items_night *n, const char *channel, const char *merchant_id);
+void rcn_items_night_cover_all(rcn_items_night *n);
 /* Tonight's findings (sorted, every one in: the rules' and the handling's
  * fields set) become items: found again, reopened or new (ids from the
  * register's sequence); sets each discrepancy's item_id. Then the items not

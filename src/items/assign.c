@@ -292,9 +292,13 @@ static void decide_rest(rcn_items_night *n)
 	for (size_t i = 0; i < n->list.n; i++) {
 		nstate *s = &n->st[i];
 		rcn_open_item *it = &n->list.v[i];
-		if (s->op != OP_NONE || !rcn_item_status_is_open(it->status))
+		if (s->op != OP_NONE)
 			continue;
-		if (s->linked_today && !s->linked_other) {
+		/* a run that could not see the item's account keeps the date's link */
+		s->drop_link = s->linked_today && rcn_items_night_covers(n, it);
+		if (!rcn_item_status_is_open(it->status))
+			continue;
+		if (s->drop_link && !s->linked_other) {
 			s->op = OP_WITHDRAW;
 		} else if (s->needs && (s->have & s->needs) == s->needs) {
 			s->op = OP_CLOSE;

@@ -103,6 +103,7 @@ rcn_rc rcn_items_night_load(rcn_items_night **out, rcn_db *db, rcn_date day, con
 	rcn_strmap_init(&n->by_key, 1024);
 	rcn_strmap_init(&n->want_order, 64);
 	rcn_strmap_init(&n->want_refund, 64);
+	rcn_strmap_init(&n->covered, 16);
 	*out = n;
 	const char *params[1] = {n->date_text};
 	rcn_rc rc = rcn_items_select(db, NIGHT_COLUMNS, 3, NIGHT_FROM, 1, params, cal, day, rcn_items_night_keep, n,
@@ -192,6 +193,33 @@ void rcn_items_night_evidence(rcn_items_night *n, rcn_match *m)
 	}
 }
 
+static const char *account_key(rcn_arena *a, const char *channel, const char *merchant_id)
+{
+	char key[512];
+	snprintf(key, sizeof key, "%s\x1f%s", channel ? channel : "", merchant_id ? merchant_id : "");
+	return rcn_arena_strdup(a, key);
+}
+
+void rcn_items_night_cover(rcn_items_night *n, const char *channel, const char *merchant_id)
+{
+	const char *key = account_key(&n->list.arena, channel, merchant_id);
+	(void)rcn_strmap_put(&n->covered, key, strlen(key), 1, NULL);
+}
+
+void rcn_items_night_cover_all(rcn_items_night *n)
+{
+	n->cover_all = true;
+}
+
+bool rcn_items_night_covers(rcn_items_night *n, const rcn_open_item *it)
+{
+	if (n->cover_all)
+		return true;
+	const char *key = account_key(&n->list.arena, it->channel, it->merchant_id);
+	uint32_t v;
+	return rcn_strmap_get(&n->covered, key, strlen(key), &v);
+}
+
 void rcn_items_night_free(rcn_items_night *n)
 {
 	if (!n)
@@ -204,5 +232,6 @@ void rcn_items_night_free(rcn_items_night *n)
 	rcn_strmap_free(&n->by_key);
 	rcn_strmap_free(&n->want_order);
 	rcn_strmap_free(&n->want_refund);
+	rcn_strmap_free(&n->covered);
 	free(n);
 }

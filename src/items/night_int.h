@@ -26,6 +26,7 @@ typedef struct {
 	bool loaded;	   /* in the register before tonight */
 	bool linked_today; /* the date's previous run found it */
 	bool linked_other; /* another date's run found it */
+	bool drop_link;	   /* linked today, not found tonight, and its account reconciled whole */
 	uint8_t needs, have;
 	item_op op;
 	rcn_item_status from; /* before tonight */
@@ -45,6 +46,8 @@ struct rcn_items_night {
 	rcn_strmap want_order, want_refund; /* evidence keys -> index */
 	const char **ledger_orders, **ledger_refunds;
 	size_t n_ledger_orders, n_ledger_refunds, cap_lo, cap_lr;
+	rcn_strmap covered; /* "channel\x1fmerchant_id" of the accounts reconciled whole */
+	bool cover_all;
 	rcn_open_item *book;
 	rcn_open_book summary;
 };
@@ -54,5 +57,8 @@ struct rcn_items_night {
 bool rcn_items_night_keep(void *ctx, const rcn_open_item *it, const PGresult *res, int row, int col);
 /* Indexes list.v[from..] by key and by the numbers their evidence comes by. */
 void rcn_items_night_index(rcn_items_night *n, size_t from);
+
+/* Whether tonight reconciled the item's account whole (it may be withdrawn). */
+bool rcn_items_night_covers(rcn_items_night *n, const rcn_open_item *it);
 
 #endif

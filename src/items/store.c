@@ -111,7 +111,7 @@ static const char *note_of(const rcn_items_night *n, item_op op, char *buf, size
 static const char *link_of(const nstate *s)
 {
 	bool found = s->f != NULL;
-	return found && !s->linked_today ? "add" : !found && s->linked_today ? "drop" : "";
+	return found && !s->linked_today ? "add" : s->drop_link ? "drop" : "";
 }
 
 /* Whether the item has anything to write tonight. */

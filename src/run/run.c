@@ -537,6 +537,16 @@ static bool tally_outcome(night *n)
  * ids on the findings and the open book for the reports. */
 static bool track_open_items(night *n)
 {
+	bool all = !n->o->n_only;
+	for (size_t i = 0; i < n->n_src; i++) {
+		const rcn_source_job *job = &n->jobs[i];
+		if (job->res.rejected)
+			all = false;
+		else
+			rcn_items_night_cover(n->items, job->conf->channel, job->conf->merchant_id);
+	}
+	if (all)
+		rcn_items_night_cover_all(n->items);
 	if (rcn_items_night_assign(n->items, n->db, n->findings, n->n_findings, &n->err))
 		return night_db_fail(n);
 	return true;

@@ -49,6 +49,15 @@ expect_sql "open||called the bank" "select status, closed_on, note from recon_it
 expect_sql "reopened|withdrawn|open" \
 	"select action, from_status, to_status from recon_item_events where item_id = '$p002' order by event_id desc limit 1"
 
+# a re-run whose statement is rejected cannot tell that an item is gone: nothing is withdrawn
+cp "$WORK/wechat_1900000109_20260302.csv" "$WORK/good.csv"
+head -n -1 "$WORK/good.csv" >"$WORK/wechat_1900000109_20260302.csv"
+run_recon 3 run --config "$WORK/recon.conf" --date 2026-03-02
+expect_sql 0 "select count(*) from recon_items where status = 'withdrawn'"
+expect_sql 10 "select count(*) from recon_item_nights where business_date = '2026-03-02'"
+cp "$WORK/good.csv" "$WORK/wechat_1900000109_20260302.csv"
+run_recon 1 run --config "$WORK/recon.conf" --date 2026-03-02
+
 # night 2: the lost callback is recorded in the ledger meanwhile -> auto_closed with the ledger row
 sql "update ledger_orders set status = 'PAID', channel_txn_id = '4200001234202603021000000004', paid_at = '2026-03-02 10:30:05+08' where order_no = 'DEMO-P004'" >/dev/null
 run_recon 1 run --config "$WORK/recon.conf" --date 2026-03-03
