@@ -51,6 +51,7 @@ typedef struct {
 	rcn_item_outcome outcome;
 	rcn_item_status from, to;
 	const char *owner, *note; /* the item's after the change */
+	const char *event_note;	  /* the event's note when not the item's (an approval's) */
 	const char *action;	  /* the event's */
 	const char *event_to;	  /* the event's to_status */
 	bool close;		  /* closed_on = the as-of date */
@@ -205,7 +206,7 @@ static rcn_rc write_plan(rcn_db *db, const PGresult *res, const plan *p, const r
 {
 	char day[11];
 	rcn_date_format(day, a->as_of);
-	const char *params[12] = {PQgetvalue(res, p->row, L_ID),
+	const char *params[13] = {PQgetvalue(res, p->row, L_ID),
 				  rcn_item_status_name(p->to),
 				  p->owner,
 				  p->note,
@@ -216,15 +217,16 @@ static rcn_rc write_plan(rcn_db *db, const PGresult *res, const plan *p, const r
 				  p->approval_note,
 				  p->action,
 				  rcn_item_status_name(p->from),
-				  p->event_to};
+				  p->event_to,
+				  p->event_note ? p->event_note : p->note};
 	return rcn_pq_query(
 		db,
 		"WITH u AS (UPDATE recon_items SET status = $2, owner = $3, note = $4, changed_by = $5, "
 		"changed_at = now(), closed_on = CASE WHEN $6::boolean THEN $7::date ELSE closed_on END, "
 		"approval_by = $8, approval_note = $9 WHERE id = $1 RETURNING id) "
 		"INSERT INTO recon_item_events (item_id, actor, action, from_status, to_status, owner, note) "
-		"SELECT id, $5, $10, $11, $12, $3, $4 FROM u",
-		12, params, PGRES_COMMAND_OK, 0, "changing an item", NULL, err);
+		"SELECT id, $5, $10, $11, $12, $3, $13 FROM u",
+		13, params, PGRES_COMMAND_OK, 0, "changing an item", NULL, err);
 }
 
 /* "{A,B}": canonical ids are base32, nothing in them needs quoting. */
@@ -349,8 +351,9 @@ static rcn_rc approve_row(rcn_db *db, const PGresult *res, const char *note, con
 	rcn_arena arena;
 	rcn_arena_init(&arena);
 	p.owner = PQgetvalue(res, 0, L_OWNER);
-	p.note = note ? trimmed(&arena, note) : PQgetvalue(res, 0, L_NOTE);
-	rcn_rc rc = check_text(&c, id, "note", p.note, NOTE_MAX, true, err);
+	p.note = PQgetvalue(res, 0, L_NOTE); /* the item keeps the reason given; the approval's note is the event's */
+	p.event_note = note ? trimmed(&arena, note) : p.note;
+	rcn_rc rc = check_text(&c, id, "note", p.event_note, NOTE_MAX, true, err);
 	p.outcome = RCN_ITEM_APPROVED;
 	p.action = "approved";
 	p.event_to = rcn_item_status_name(RCN_IS_WRITTEN_OFF);
@@ -362,7 +365,7 @@ static rcn_rc approve_row(rcn_db *db, const PGresult *res, const char *note, con
 		done->outcome = RCN_ITEM_APPROVED;
 		done->from = p.from;
 		done->to = RCN_IS_WRITTEN_OFF;
-		done->note_changed = strcmp(p.note, PQgetvalue(res, 0, L_NOTE)) != 0;
+		done->note_changed = false;
 		done->owner_changed = false;
 		done->difference_fen = strtoll(PQgetvalue(res, 0, L_DIFF_FEN), NULL, 10);
 	}
