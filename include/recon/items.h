@@ -60,6 +60,8 @@ typedef struct {
 	const char *status; /* a status word ("resolved") or its Chinese ("已解决") */
 	const char *owner;
 	const char *note;
+	/* import: the row's last_change ("YYYY-MM-DD HH:MM:SS" in the zone), NULL or "" when unknown */
+	const char *last_change;
 	const char *file; /* where the change was read (messages: "FILE:LINE: ..."), NULL for the command line */
 	long line;
 } rcn_item_change;
@@ -71,7 +73,9 @@ typedef struct {
 	int64_t writeoff_approval_fen; /* a write-off of more than this |difference| waits for a second person */
 	/* rows of an edited open_items.csv: a row that says what the item already
 	 * is changes nothing, and a row of an item that closed since the file was
-	 * written is passed over when it changes nothing else */
+	 * written is passed over when it changes nothing else; "open" on an
+	 * acknowledged item is what the file said before someone took it; a
+	 * row whose item a person changed after its last_change is refused */
 	bool import;
 } rcn_items_actor;
 

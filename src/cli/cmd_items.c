@@ -455,7 +455,7 @@ static int cmd_resolve(int argc, char **argv)
 		return rc;
 	rcn_item_change *v = rcn_xcalloc(o.n_args, sizeof *v);
 	for (size_t i = 0; i < o.n_args; i++)
-		v[i] = (rcn_item_change){o.args[i], o.status, o.owner, o.note, NULL, 0};
+		v[i] = (rcn_item_change){o.args[i], o.status, o.owner, o.note, NULL, NULL, 0};
 	session s;
 	if ((rc = open_session(&s, o.config, o.as_of)) == RCN_EXIT_CLEAN)
 		rc = apply(&s, v, o.n_args, by, false);

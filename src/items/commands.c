@@ -43,7 +43,7 @@ rcn_rc rcn_items_last_date(rcn_db *db, rcn_date *out, rcn_err *err)
 enum { L_ID, L_STATUS, L_OWNER, L_NOTE, L_APPROVAL_BY, L_DIFF_FEN, L_CHANGED_BY, L_CHANGED_AT, N_LOCK_COLUMNS };
 #define LOCK_SQL                                                                                                       \
 	"SELECT id, status, owner, note, approval_by, coalesce(difference_fen, 0)::text, changed_by, "                 \
-	"to_char(changed_at, 'YYYY-MM-DD HH24:MI') FROM recon_items WHERE id = ANY($1::text[]) ORDER BY id "           \
+	"to_char(changed_at, 'YYYY-MM-DD HH24:MI:SS') FROM recon_items WHERE id = ANY($1::text[]) ORDER BY id "        \
 	"FOR UPDATE"
 
 /* What one change will do to its item. */
@@ -144,6 +144,8 @@ static rcn_rc decide(const rcn_item_change *c, const PGresult *res, int row, con
 	rcn_rc rc = wanted_status(c, id, p->from, &to, err);
 	if (rc != RCN_OK)
 		return rc;
+	if (a->import && to == RCN_IS_OPEN && p->from == RCN_IS_ACKNOWLEDGED)
+		to = p->from; /* the file predates the acknowledgement: an import never hands an item back */
 	p->owner = c->owner ? trimmed(arena, c->owner) : old_owner;
 	p->note = c->note ? trimmed(arena, c->note) : old_note;
 	if ((rc = check_text(c, id, "owner", p->owner, OWNER_MAX, false, err)) != RCN_OK ||
@@ -161,6 +163,18 @@ static rcn_rc decide(const rcn_item_change *c, const PGresult *res, int row, con
 		return change_error(err, c, "item %s is %s (by %s, %s): only open or acknowledged items can be changed",
 				    id, rcn_item_status_name(p->from), PQgetvalue(res, row, L_CHANGED_BY),
 				    PQgetvalue(res, row, L_CHANGED_AT));
+	}
+	const char *by = PQgetvalue(res, row, L_CHANGED_BY), *at = PQgetvalue(res, row, L_CHANGED_AT);
+	if (a->import && c->last_change && c->last_change[0] && strcmp(c->last_change, at) != 0 &&
+	    strncmp(by, "recon run", 9) != 0) {
+		if (moves || owner_changed || note_changed) /* the row may be what the item was before */
+			return change_error(err, c,
+					    "item %s was changed by %s at %s, after the file was written: export the "
+					    "list again (recon items --format csv) and redo this row",
+					    id, by, at);
+		p->outcome = RCN_ITEM_UNCHANGED;
+		p->to = p->from;
+		return RCN_OK;
 	}
 	p->to = to;
 	p->approval_by = asked;

@@ -25,7 +25,7 @@ void rcn_import_table_init(import_table *t, const char *label, rcn_item_changes 
 	memset(t, 0, sizeof *t);
 	t->label = label;
 	t->out = out;
-	t->col_id = t->col_status = t->col_owner = t->col_note = -1;
+	t->col_id = t->col_status = t->col_owner = t->col_note = t->col_last_change = -1;
 }
 
 /* A header cell names column `name` when its last word is name: "id", or
@@ -43,10 +43,10 @@ static bool names(const char *cell, const char *name)
 
 static rcn_rc read_header(import_table *t, const char *const *cells, size_t n, long line, rcn_err *err)
 {
-	static const char *const NAMES[] = {"id", "status", "owner", "note"};
-	int *slots[] = {&t->col_id, &t->col_status, &t->col_owner, &t->col_note};
+	static const char *const NAMES[] = {"id", "status", "owner", "note", "last_change"};
+	int *slots[] = {&t->col_id, &t->col_status, &t->col_owner, &t->col_note, &t->col_last_change};
 	for (size_t i = 0; i < n; i++)
-		for (size_t k = 0; k < 4; k++) {
+		for (size_t k = 0; k < 5; k++) {
 			if (!names(cells[i], NAMES[k]))
 				continue;
 			if (*slots[k] >= 0)
@@ -100,6 +100,7 @@ rcn_rc rcn_import_table_row(import_table *t, const char *const *cells, size_t n,
 		c->status = NULL; /* an empty status cell leaves the status as it is */
 	c->owner = cell_value(t, cells, n, t->col_owner);
 	c->note = cell_value(t, cells, n, t->col_note);
+	c->last_change = cell_value(t, cells, n, t->col_last_change);
 	c->file = t->label;
 	c->line = line;
 	return RCN_OK;

@@ -12,7 +12,7 @@
 typedef struct {
 	const char *label; /* the file, for messages */
 	rcn_item_changes *out;
-	int col_id, col_status, col_owner, col_note; /* -1: not in the header */
+	int col_id, col_status, col_owner, col_note, col_last_change; /* -1: not in the header */
 	bool have_header;
 	long rows;
 } import_table;

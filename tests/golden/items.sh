@@ -88,7 +88,7 @@ expect_line "$WORK/err" "recon: items resolve: item 00014: a note is required to
 items 2 resolve 00014 --status written_off --note "  " --by alice
 expect_line "$WORK/err" "recon: items resolve: item 00014: a note is required to write off it (--note TEXT)"
 items 2 resolve 00014 0004G --status acknowledged --note "called" --by alice
-expect_line "$WORK/err" "recon: items resolve: item 0004G is resolved (by carol, 2026-03-07 09:00): only open or acknowledged items can be changed"
+expect_line "$WORK/err" "recon: items resolve: item 0004G is resolved (by carol, 2026-03-07 09:00:00): only open or acknowledged items can be changed"
 expect_line "$WORK/err" "recon: nothing was changed"
 items 2 resolve 00014 --status auto_closed --note x
 expect_line "$WORK/err" "recon: items resolve: --status must be acknowledged, resolved or written_off, not 'auto_closed'"
@@ -114,7 +114,7 @@ expect_sql "alice|owner|acknowledged|acknowledged|dave|asked Alipay, 工单 123"
 # resolving a closed item fails and leaves its history as it was
 before=$(sql "SELECT string_agg(event_id || action || to_status, ',' ORDER BY event_id) FROM recon_item_events WHERE item_id = '00014'")
 items 2 resolve 00014 --status resolved --note "again" --by bob
-expect_line "$WORK/err" "recon: items resolve: item 00014 is resolved (by bob, $(sql "SELECT to_char(changed_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI') FROM recon_items WHERE id = '00014'")): only open or acknowledged items can be changed"
+expect_line "$WORK/err" "recon: items resolve: item 00014 is resolved (by bob, $(sql "SELECT to_char(changed_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI:SS') FROM recon_items WHERE id = '00014'")): only open or acknowledged items can be changed"
 expect_sql "$before" "SELECT string_agg(event_id || action || to_status, ',' ORDER BY event_id) FROM recon_item_events WHERE item_id = '00014'"
 
 # --- history ---
@@ -205,14 +205,30 @@ items 0 import "$WORK/good.csv" --by erin
 expect_line "$WORK/out" "0 items changed"
 expect_sql "$((before + 2))" "SELECT count(*) FROM recon_item_events"
 
+# a file written before a person changed an item is refused for that row (it would undo their
+# work), and changes nothing
+items 0 resolve 00081 --status acknowledged --note "on it" --by gina
+before=$(events)
+items 2 import "$WORK/good.csv" --by erin
+grep -qE "^recon: items import: $WORK/good.csv:4: item 00081 was changed by gina at [0-9: -]+, after the file was written: export the list again \(recon items --format csv\) and redo this row$" "$WORK/err" ||
+	fail "a stale row is not refused: $(cat "$WORK/err")"
+expect_sql "acknowledged|gina|on it|$before" "SELECT status, owner, note, (SELECT count(*) FROM recon_item_events) FROM recon_items WHERE id = '00081'"
+# a fresh export's rows: "open" where the item is acknowledged now is not a hand-back (no status change)
+items 0 --format csv
+tr -d '\r' <"$WORK/out" | awk -F, -v OFS=, '$1 == "00081" { $16 = "open" } { printf "%s\r\n", $0 }' >"$WORK/reopen.csv"
+items 0 import "$WORK/reopen.csv" --by erin
+expect_line "$WORK/out" "0 items changed"
+expect_sql "acknowledged|gina|on it" "SELECT status, owner, note FROM recon_items WHERE id = '00081'"
+items 0 resolve 00081 --status acknowledged --note "" --owner "" --by gina
+
 # the same kind of file as a Chinese Excel saves it: GB18030, no BOM, CRLF
 items 0 --format csv
 tr -d '\r' <"$WORK/out" | sed 's/^\xEF\xBB\xBF//' |
 	awk -F, -v OFS=, '$1 == "00081" { $16 = "acknowledged"; $19 = "已联系银联" } { printf "%s\r\n", $0 }' |
 	iconv -f UTF-8 -t GB18030 >"$WORK/gbk.csv"
 items 0 import "$WORK/gbk.csv" --by frank
-expect_line "$WORK/out" "  00081  open -> acknowledged"
-expect_sql "acknowledged|frank|已联系银联" "SELECT status, owner, note FROM recon_items WHERE id = '00081'"
+expect_line "$WORK/out" "  00081  acknowledged: note changed"
+expect_sql "acknowledged||已联系银联|frank" "SELECT status, owner, note, changed_by FROM recon_items WHERE id = '00081'"
 
 # --- import of the workbook's open_items sheet (shared and inline strings, a rich-text run) ---
 make_book() { # NAME SHEET_ROWS_XML
