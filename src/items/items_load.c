@@ -22,12 +22,12 @@ int rcn_items_age(const rcn_calendar *cal, rcn_date first_seen, rcn_date as_of)
 }
 
 /* The columns every reader takes, in this order (row_item reads them). */
-#define ITEM_COLUMNS                                                                                                   \
-	"id, kind, reason, rec_type, channel, merchant_id, order_no, refund_no, channel_txn_id, "                      \
-	"channel_refund_id, ledger_status, channel_status, difference, difference_fen, source, detail, "               \
-	"to_char(first_seen, 'YYYY-MM-DD'), to_char(last_seen, 'YYYY-MM-DD'), "                                        \
-	"coalesce(to_char(due_by, 'YYYY-MM-DD'), ''), urgent::text, status, owner, note, changed_by, "                 \
-	"to_char(changed_at, 'YYYY-MM-DD HH24:MI:SS'), "                                                               \
+#define ITEM_COLUMNS                                                                                              \
+	"id, kind, reason, rec_type, channel, merchant_id, order_no, refund_no, channel_txn_id, "                 \
+	"channel_refund_id, ledger_status, channel_status, difference, difference_fen, source, detail, "          \
+	"to_char(first_seen, 'YYYY-MM-DD'), to_char(last_seen, 'YYYY-MM-DD'), "                                   \
+	"coalesce(to_char(due_by, 'YYYY-MM-DD'), ''), urgent::text, status, owner, note, changed_by, "           \
+	"to_char(changed_at, 'YYYY-MM-DD HH24:MI:SS'), "               \
 	"coalesce(to_char(closed_on, 'YYYY-MM-DD'), ''), evidence, approval_by"
 enum { N_ITEM_COLUMNS = 28 };
 
@@ -66,8 +66,8 @@ static rcn_rc row_item(void *p, const PGresult *res, int row, rcn_err *err)
 	snprintf(it.id, sizeof it.id, "%s", cell[0]);
 	it.kind = kind_of(cell[1]);
 	if (it.kind == RCN_K__COUNT || !rcn_item_status_parse(cell[20], &it.status))
-		return rcn_err_set(err, RCN_EDB, "", 0, "open item %s: unknown kind %s or status %s", cell[0], cell[1],
-				   cell[20]);
+		return rcn_err_set(err, RCN_EDB, "", 0, "open item %s: unknown kind %s or status %s", cell[0],
+				   cell[1], cell[20]);
 	it.reason = cell[2];
 	it.rec_type = strcmp(cell[3], "refund") == 0 ? RCN_REC_REFUND : RCN_REC_PAYMENT;
 	it.channel = cell[4];
@@ -121,7 +121,8 @@ static void put_array(rcn_buf *b, const char *const *v, size_t n)
 	rcn_buf_append(b, "}", 1);
 }
 
-rcn_rc rcn_items_load(rcn_db *db, const rcn_items_filter *f, const rcn_calendar *cal, rcn_item_list *out, rcn_err *err)
+rcn_rc rcn_items_load(rcn_db *db, const rcn_items_filter *f, const rcn_calendar *cal, rcn_item_list *out,
+		      rcn_err *err)
 {
 	const char *statuses[RCN_IS__COUNT];
 	size_t n_st = 0;
@@ -134,7 +135,8 @@ rcn_rc rcn_items_load(rcn_db *db, const rcn_items_filter *f, const rcn_calendar 
 	rcn_buf_init(&ids, (size_t)64 << 20);
 	put_array(&st, statuses, n_st);
 	put_array(&ids, f->ids, f->ids ? f->n_ids : 0);
-	const char *params[3] = {st.data, f->channel && f->channel[0] ? f->channel : NULL, f->ids ? ids.data : NULL};
+	const char *params[3] = {st.data, f->channel && f->channel[0] ? f->channel : NULL,
+				 f->ids ? ids.data : NULL};
 	size_t before = out->n;
 	load_ctx c = {out, f, cal};
 	rcn_rc rc = rcn_pq_each_row(db,
