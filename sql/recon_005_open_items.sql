@@ -55,14 +55,14 @@ CREATE INDEX IF NOT EXISTS recon_items_open_idx ON recon_items (due_by) WHERE st
 
 CREATE TABLE IF NOT EXISTS recon_item_nights (
 	business_date date NOT NULL,
-	item_id       text NOT NULL REFERENCES recon_items (id),
+	item_id       text NOT NULL, -- recon_items.id (items are never deleted; no foreign key to check per row)
 	PRIMARY KEY (business_date, item_id)
 );
 CREATE INDEX IF NOT EXISTS recon_item_nights_item_idx ON recon_item_nights (item_id);
 
 CREATE TABLE IF NOT EXISTS recon_item_events (
 	event_id      bigserial PRIMARY KEY,
-	item_id       text NOT NULL REFERENCES recon_items (id),
+	item_id       text NOT NULL,     -- recon_items.id (never deleted; no foreign key to check per row)
 	at            timestamptz NOT NULL DEFAULT clock_timestamp(),
 	actor         text NOT NULL,     -- a person's name, or "recon run <date>"
 	action        text NOT NULL,     -- opened, found, status, note, owner, approval_requested, approved, auto_closed, withdrawn, reopened

@@ -9,6 +9,8 @@
 #include "recon/calendar.h"
 #include "recon/common.h"
 #include "recon/db.h"
+#include "recon/ledger_rows.h"
+#include "recon/match.h"
 #include "recon/openitem.h"
 
 /* Business days from first_seen to as_of: the working days d with
@@ -44,6 +46,33 @@ void rcn_item_list_free(rcn_item_list *l);
 void rcn_items_sort(rcn_open_item *v, size_t n);
 /* The book's counts and sums over items (status open or acknowledged only). */
 void rcn_items_count(const rcn_open_item *v, size_t n, rcn_open_book *book);
+
+/* ---- the night (run.c's stages, in this order) ---- */
+typedef struct rcn_items_night rcn_items_night;
+/* Reads the open items, those the date's last run found and those closed
+ * after the date; *out is set even on failure (free it). */
+rcn_rc rcn_items_night_load(rcn_items_night **out, rcn_db *db, rcn_date day, const rcn_calendar *cal, rcn_err *err);
+/* The orders and refunds whose ledger state could close an item: for a
+ * lookup outside the window, answered through _ledger_order/_refund. */
+void rcn_items_night_ledger_keys(const rcn_items_night *n, const char *const **orders, size_t *n_orders,
+				 const char *const **refunds, size_t *n_refunds);
+void rcn_items_night_ledger_order(rcn_items_night *n, const rcn_ledger_order *o);
+void rcn_items_night_ledger_refund(rcn_items_night *n, const rcn_ledger_refund *r);
+/* Tonight's statements and the ledger as the matcher loaded them (after
+ * rcn_match_run, before rcn_match_release). */
+void rcn_items_night_evidence(rcn_items_night *n, rcn_match *m);
+/* Tonight's findings (sorted, every one in: the rules' and the handling's
+ * fields set) become items: found again, reopened or new (ids from the
+ * register's sequence); sets each discrepancy's item_id. Then the items not
+ * found: auto_closed by evidence, or withdrawn when only this date's last
+ * run had found them. Builds the open book as of the date. */
+rcn_rc rcn_items_night_assign(rcn_items_night *n, rcn_db *db, const rcn_finding *const *findings, size_t n_findings,
+			      rcn_err *err);
+const rcn_open_book *rcn_items_night_book(const rcn_items_night *n);
+/* Writes tonight's decisions, events and the date's items, inside the
+ * caller's open transaction on db (the run's). ctx is the night. */
+rcn_rc rcn_items_night_store(void *ctx, rcn_db *db, rcn_err *err);
+void rcn_items_night_free(rcn_items_night *n);
 
 /* ---- the commands: people moving items (recon items resolve, approve,
  * import, history) ---- */

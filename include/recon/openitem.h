@@ -74,10 +74,10 @@ typedef struct {
 	rcn_date day;
 	const rcn_open_item *items;
 	size_t n;
-	long open, overdue;		  /* items in the book; of them past due_by */
-	int64_t open_fen, overdue_fen;	  /* sums of |difference_fen| */
+	long open, overdue;		    /* items in the book; of them past due_by */
+	int64_t open_fen, overdue_fen;	    /* sums of |difference_fen| */
 	long opened, found_again, reopened; /* tonight: new items, items found again, withdrawn ones found again */
-	long auto_closed, withdrawn;	  /* tonight: closed by evidence; withdrawn by this re-run */
+	long auto_closed, withdrawn;	    /* tonight: closed by evidence; withdrawn by this re-run */
 } rcn_open_book;
 
 /* The book's age bands (the page and the workbook): 0–3, 4–7, 8–30, >30 business days. */

@@ -4,8 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "recon/items.h"
-#include "recon/pq.h"
+#include "items/items_int.h"
 
 int rcn_items_age(const rcn_calendar *cal, rcn_date first_seen, rcn_date as_of)
 {
@@ -22,19 +21,21 @@ int rcn_items_age(const rcn_calendar *cal, rcn_date first_seen, rcn_date as_of)
 }
 
 /* The columns every reader takes, in this order (row_item reads them). */
-#define ITEM_COLUMNS                                                                                              \
-	"id, kind, reason, rec_type, channel, merchant_id, order_no, refund_no, channel_txn_id, "                 \
-	"channel_refund_id, ledger_status, channel_status, difference, difference_fen, source, detail, "          \
-	"to_char(first_seen, 'YYYY-MM-DD'), to_char(last_seen, 'YYYY-MM-DD'), "                                   \
-	"coalesce(to_char(due_by, 'YYYY-MM-DD'), ''), urgent::text, status, owner, note, changed_by, "           \
-	"to_char(changed_at, 'YYYY-MM-DD HH24:MI:SS'), "               \
+#define ITEM_COLUMNS                                                                                                   \
+	"id, kind, reason, rec_type, channel, merchant_id, order_no, refund_no, channel_txn_id, "                      \
+	"channel_refund_id, ledger_status, channel_status, difference, difference_fen, source, detail, "               \
+	"to_char(first_seen, 'YYYY-MM-DD'), to_char(last_seen, 'YYYY-MM-DD'), "                                        \
+	"coalesce(to_char(due_by, 'YYYY-MM-DD'), ''), urgent::text, status, owner, note, changed_by, "                 \
+	"to_char(changed_at, 'YYYY-MM-DD HH24:MI:SS'), "                                                               \
 	"coalesce(to_char(closed_on, 'YYYY-MM-DD'), ''), evidence, approval_by"
 enum { N_ITEM_COLUMNS = 28 };
 
 typedef struct {
 	rcn_item_list *out;
-	const rcn_items_filter *f;
 	const rcn_calendar *cal;
+	rcn_date as_of;
+	rcn_item_keep_fn keep;
+	void *ctx;
 } load_ctx;
 
 static rcn_date cell_date(const PGresult *res, int row, int col)
@@ -66,8 +67,8 @@ static rcn_rc row_item(void *p, const PGresult *res, int row, rcn_err *err)
 	snprintf(it.id, sizeof it.id, "%s", cell[0]);
 	it.kind = kind_of(cell[1]);
 	if (it.kind == RCN_K__COUNT || !rcn_item_status_parse(cell[20], &it.status))
-		return rcn_err_set(err, RCN_EDB, "", 0, "open item %s: unknown kind %s or status %s", cell[0],
-				   cell[1], cell[20]);
+		return rcn_err_set(err, RCN_EDB, "", 0, "open item %s: unknown kind %s or status %s", cell[0], cell[1],
+				   cell[20]);
 	it.reason = cell[2];
 	it.rec_type = strcmp(cell[3], "refund") == 0 ? RCN_REC_REFUND : RCN_REC_PAYMENT;
 	it.channel = cell[4];
@@ -94,18 +95,41 @@ static rcn_rc row_item(void *p, const PGresult *res, int row, rcn_err *err)
 	it.closed_on = cell_date(res, row, 25);
 	it.evidence = cell[26];
 	it.approval_by = cell[27];
-	const rcn_items_filter *f = c->f;
-	it.age_days = rcn_items_age(c->cal, it.first_seen, f->as_of);
-	it.overdue = rcn_item_status_is_open(it.status) && it.due_by && it.due_by < f->as_of;
-	if (f->overdue_only && !it.overdue)
-		return RCN_OK;
-	if (f->older_than >= 0 && it.age_days <= f->older_than)
-		return RCN_OK;
-	if (f->kinds && !(f->kinds & (1u << it.kind)))
+	it.age_days = rcn_items_age(c->cal, it.first_seen, c->as_of);
+	it.overdue = rcn_item_status_is_open(it.status) && it.due_by && it.due_by < c->as_of;
+	if (c->keep && !c->keep(c->ctx, &it, res, row, N_ITEM_COLUMNS))
 		return RCN_OK;
 	rcn_xreserve((void **)&l->v, &l->cap, l->n + 1, sizeof(*l->v));
 	l->v[l->n++] = it;
 	return RCN_OK;
+}
+
+rcn_rc rcn_items_select(rcn_db *db, const char *extra_columns, int n_extra, const char *from, int n_params,
+			const char *const *params, const rcn_calendar *cal, rcn_date as_of, rcn_item_keep_fn keep,
+			void *ctx, rcn_item_list *out, rcn_err *err)
+{
+	rcn_buf q;
+	rcn_buf_init(&q, (size_t)1 << 20);
+	const char *parts[] = {"SELECT " ITEM_COLUMNS, extra_columns ? ", " : "", extra_columns ? extra_columns : "",
+			       " FROM recon_items ", from};
+	for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)
+		(void)rcn_buf_append(&q, parts[i], strlen(parts[i]));
+	load_ctx c = {out, cal, as_of, keep, ctx};
+	rcn_rc rc = rcn_pq_each_row(db, q.data, n_params, params, N_ITEM_COLUMNS + n_extra, "reading the open items",
+				    row_item, &c, err);
+	rcn_buf_free(&q);
+	return rc;
+}
+
+static bool keep_filtered(void *ctx, const rcn_open_item *it, const PGresult *res, int row, int col)
+{
+	const rcn_items_filter *f = ctx;
+	(void)res, (void)row, (void)col;
+	if (f->overdue_only && !it->overdue)
+		return false;
+	if (f->older_than >= 0 && it->age_days <= f->older_than)
+		return false;
+	return !f->kinds || (f->kinds & (1u << it->kind));
 }
 
 /* "{a,b}" for a text[] parameter: ids are base32 and statuses plain words,
@@ -121,8 +145,7 @@ static void put_array(rcn_buf *b, const char *const *v, size_t n)
 	rcn_buf_append(b, "}", 1);
 }
 
-rcn_rc rcn_items_load(rcn_db *db, const rcn_items_filter *f, const rcn_calendar *cal, rcn_item_list *out,
-		      rcn_err *err)
+rcn_rc rcn_items_load(rcn_db *db, const rcn_items_filter *f, const rcn_calendar *cal, rcn_item_list *out, rcn_err *err)
 {
 	const char *statuses[RCN_IS__COUNT];
 	size_t n_st = 0;
@@ -135,15 +158,13 @@ rcn_rc rcn_items_load(rcn_db *db, const rcn_items_filter *f, const rcn_calendar 
 	rcn_buf_init(&ids, (size_t)64 << 20);
 	put_array(&st, statuses, n_st);
 	put_array(&ids, f->ids, f->ids ? f->n_ids : 0);
-	const char *params[3] = {st.data, f->channel && f->channel[0] ? f->channel : NULL,
-				 f->ids ? ids.data : NULL};
+	const char *params[3] = {st.data, f->channel && f->channel[0] ? f->channel : NULL, f->ids ? ids.data : NULL};
 	size_t before = out->n;
-	load_ctx c = {out, f, cal};
-	rcn_rc rc = rcn_pq_each_row(db,
-				    "SELECT " ITEM_COLUMNS " FROM recon_items WHERE ($3::text[] IS NOT NULL OR "
-				    "status = ANY($1::text[])) AND ($2::text IS NULL OR channel = $2) AND "
-				    "($3::text[] IS NULL OR id = ANY($3::text[]))",
-				    3, params, N_ITEM_COLUMNS, "reading the open items", row_item, &c, err);
+	rcn_rc rc =
+		rcn_items_select(db, NULL, 0,
+				 "WHERE ($3::text[] IS NOT NULL OR status = ANY($1::text[])) AND ($2::text IS NULL OR "
+				 "channel = $2) AND ($3::text[] IS NULL OR id = ANY($3::text[]))",
+				 3, params, cal, f->as_of, keep_filtered, (void *)f, out, err);
 	rcn_buf_free(&st);
 	rcn_buf_free(&ids);
 	if (rc == RCN_OK)

@@ -557,6 +557,8 @@ rcn_rc rcn_results_finish(rcn_results *w, const rcn_run_info *run, const rcn_mov
 				  sizeof digest, err);
 	if (rc == RCN_OK)
 		rc = carry_changed(db, w->date.text, digest, &changed, err);
+	if (rc == RCN_OK && run->in_transaction)
+		rc = run->in_transaction(run->in_transaction_ctx, db, err);
 	if (rc == RCN_OK && run->before_commit)
 		rc = run->before_commit(run->before_commit_ctx, err);
 	if (rc == RCN_OK)

@@ -10,6 +10,7 @@
 
 #include "match/perf.h"
 #include "recon/handling.h"
+#include "recon/items.h"
 #include "recon/match.h"
 #include "recon/money.h"
 #include "recon/parse.h"
@@ -71,7 +72,32 @@ static rcn_rc load_window(rcn_db *db, const rcn_run_opts *o, rcn_match *m, bool 
 }
 
 /* The second half, once every statement row is in: the keys the window lacks. */
-static rcn_rc load_lookups(rcn_db *db, const rcn_run_opts *o, rcn_match *m, rcn_rules *rules, rcn_err *err)
+static void sink_item_order(void *ctx, const rcn_ledger_order *o)
+{
+	rcn_items_night_ledger_order(ctx, o);
+}
+static void sink_item_refund(void *ctx, const rcn_ledger_refund *r)
+{
+	rcn_items_night_ledger_refund(ctx, r);
+}
+
+/* The open-items register as the snapshot has it, and the ledger rows its
+ * open items wait for that the window lacks (leaves *items, even on failure). */
+static rcn_rc load_items(rcn_db *db, const rcn_run_opts *o, const rcn_ledger_window *w, const rcn_calendar *cal,
+			 rcn_items_night **items, rcn_err *err)
+{
+	rcn_rc rc = rcn_items_night_load(items, db, o->day, cal, err);
+	const char *const *orders, *const *refunds;
+	size_t n_orders, n_refunds;
+	rcn_items_night_ledger_keys(*items, &orders, &n_orders, &refunds, &n_refunds);
+	rcn_ledger_sink sink = {.order = sink_item_order, .refund = sink_item_refund, .ctx = *items};
+	if (rc == RCN_OK && (n_orders || n_refunds))
+		rc = rcn_ledger_lookup(db, w, orders, n_orders, NULL, 0, refunds, n_refunds, NULL, 0, &sink, err);
+	return rc;
+}
+
+static rcn_rc load_lookups(rcn_db *db, const rcn_run_opts *o, rcn_match *m, rcn_rules *rules, const rcn_calendar *cal,
+			   rcn_items_night **items, rcn_err *err)
 {
 	rcn_ledger_window w = {
 		o->day, o->cfg->carry_over_days, o->cfg->timezone, o->cfg->orders_sql, o->cfg->refunds_sql, false};
@@ -90,6 +116,8 @@ static rcn_rc load_lookups(rcn_db *db, const rcn_run_opts *o, rcn_match *m, rcn_
 		if (n)
 			rc = rcn_ledger_load_contracts(db, &w, ids, n, &contracts, err);
 	}
+	if (rc == RCN_OK)
+		rc = load_items(db, o, &w, cal, items, err);
 	rcn_err ignore;
 	rcn_rc end = rcn_ledger_end(db, rc ? &ignore : err);
 	return rc ? rc : end;
@@ -206,7 +234,8 @@ typedef struct {
 	rcn_db *db;
 	bool locked;
 	rcn_match *m;
-	rcn_findings *sink; /* every finding of the night: the matcher's and the rules' */
+	rcn_items_night *items; /* the open-items register: read with the lookups, moved with the results */
+	rcn_findings *sink;	/* every finding of the night: the matcher's and the rules' */
 	rcn_run_stream stream;
 	rcn_settle_set settlements;
 	const rcn_finding *const *findings, *const *notes;
@@ -406,7 +435,7 @@ static bool look_up_outside_window(night *n)
 	rcn_task prep = {0};
 	if (n->threads > 1)
 		rcn_task_start(&prep, prepare_thread, n->m);
-	rcn_rc lookups_rc = load_lookups(n->db, n->o, n->m, n->rules, &n->err);
+	rcn_rc lookups_rc = load_lookups(n->db, n->o, n->m, n->rules, n->files.calendar, &n->items, &n->err);
 	rcn_task_join(&prep);
 	rcn_run_stage_done(&n->clock, ST_LOOKUPS);
 	rcn_run_progress(n->o, n->date, lookups_rc ? NULL : "matching");
@@ -464,6 +493,7 @@ static bool check_rules(night *n)
 	/* last: every finding is in, the matcher's and the rules' */
 	if (n->files.handling)
 		rcn_rules_handle(n->files.handling, n->files.calendar, n->o->day, n->cfg->carry_over_days, n->sink);
+	rcn_items_night_evidence(n->items, n->m);
 	/* the rows, orders and indexes have told what they had to: the reports
 	 * and the results are written without them in memory */
 	rcn_match_release(n->m);
@@ -502,6 +532,16 @@ static bool tally_outcome(night *n)
 	return true;
 }
 
+/* Tonight's findings become open items (new, found again), the items they
+ * do not find are closed by tonight's evidence or withdrawn; leaves the item
+ * ids on the findings and the open book for the reports. */
+static bool track_open_items(night *n)
+{
+	if (rcn_items_night_assign(n->items, n->db, n->findings, n->n_findings, &n->err))
+		return night_db_fail(n);
+	return true;
+}
+
 /* Gathers what the reports show (with the trend of earlier dates) and starts
  * writing them on a thread of their own: leaves rj running. */
 static void start_reports(night *n)
@@ -528,7 +568,8 @@ static void start_reports(night *n)
 				    .settlements = n->settlements.v,
 				    .n_settlements = n->settlements.n,
 				    .problems = n->problem_texts,
-				    .n_problems = (size_t)out->n_problems};
+				    .n_problems = (size_t)out->n_problems,
+				    .book = rcn_items_night_book(n->items)};
 	rcn_config_resolve(n->reports, sizeof(n->reports), o->out_dir ? o->out_dir : n->cfg->reports_dir,
 			   o->out_dir ? "." : n->cfg->dir);
 	n->rj = (report_job){.dir = &n->rdir, .reports = n->reports, .day = o->day, .data = &n->data, .t0 = n->t0};
@@ -562,6 +603,8 @@ static bool store_results(night *n)
 			     .counts_json = n->counts,
 			     .before_commit = join_reports,
 			     .before_commit_ctx = &n->rj,
+			     .in_transaction = rcn_items_night_store,
+			     .in_transaction_ctx = n->items,
 			     .reports_dir = n->rdir.final_dir,
 			     .staged_dir = n->rdir.tmp_dir,
 			     .staged_id = n->rj.staged_id,
@@ -678,6 +721,7 @@ static void night_end(night *n)
 	rcn_run_write_metrics(o, n->out, n->t0, n->tallies, n->n_tallies, n->tallies ? n->kinds : NULL,
 			      &n->settlements);
 	rcn_match_free(n->m);
+	rcn_items_night_free(n->items);
 	rcn_findings_free(n->sink);
 	free(n->counts);
 	free(n->quarantine);
@@ -712,6 +756,7 @@ void rcn_run_date(const rcn_run_opts *o, rcn_run_result *out)
 	    run_matcher(&n) &&		      /* findings, streamed to the database meanwhile */
 	    check_rules(&n) &&		      /* fee totals, T+N settlements, the calendar's end */
 	    tally_outcome(&n) &&	      /* the counts and the exit code */
+	    track_open_items(&n) &&	      /* findings to open items; auto-close, withdraw */
 	    write_reports_and_store(&n) &&    /* reports staged, results committed */
 	    publish_reports(&n))	      /* reports swapped into place */
 		log_summary(&n);

@@ -1,0 +1,366 @@
+/* Tonight's findings become items, and the items tonight did not find are
+ * closed by their evidence or withdrawn; then the open book as of the date. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "items/night_int.h"
+
+/* Kinds where one order can have several findings, told apart by the
+ * statement's transaction (or refund) id. */
+static bool per_txn(rcn_kind k)
+{
+	return k == RCN_K_DOUBLE_CHARGE || k == RCN_K_DUPLICATE_RECORD || k == RCN_K_FEE_MISMATCH ||
+	       k == RCN_K_DEBIT_AFTER_TERMINATION || k == RCN_K_DEBIT_OVER_LIMIT || k == RCN_K_DEBIT_TOO_FREQUENT;
+}
+
+/* What makes two nights' findings the same item: the kind and the merchant's
+ * own number of what it is about (the refund, else the order), else the
+ * channel's, else the account and the date (a settlement, a file's fee
+ * total); the statement's id too where one order may have several. The
+ * reason is not part of it: a short payment found missing and later found
+ * short by an amount is the same short payment. */
+static void item_key(const rcn_finding *f, rcn_buf *b)
+{
+	char d[11];
+	const char *kind = rcn_kind_name(f->kind);
+	const char *parts[10];
+	size_t n = 0;
+	parts[n++] = kind;
+	if (*f->refund_no) {
+		parts[n++] = "|r:";
+		parts[n++] = f->refund_no;
+	} else if (*f->order_no) {
+		parts[n++] = "|o:";
+		parts[n++] = f->order_no;
+	} else if (*f->channel_refund_id || *f->channel_txn_id) {
+		parts[n++] = *f->channel_refund_id ? "|cr:" : "|t:";
+		parts[n++] = f->channel;
+		parts[n++] = ":";
+		parts[n++] = *f->channel_refund_id ? f->channel_refund_id : f->channel_txn_id;
+	} else {
+		parts[n++] = "|a:";
+		parts[n++] = f->channel;
+		parts[n++] = ":";
+		parts[n++] = f->merchant_id;
+		parts[n++] = ":";
+		parts[n++] = rcn_date_format(d, f->first_seen);
+	}
+	rcn_buf_reset(b);
+	for (size_t i = 0; i < n; i++)
+		(void)rcn_buf_append(b, parts[i], strlen(parts[i]));
+	if (per_txn(f->kind) && (*f->order_no || *f->refund_no)) {
+		const char *id = f->rec_type == RCN_REC_REFUND ? f->channel_refund_id : f->channel_txn_id;
+		(void)rcn_buf_append(b, "|t:", 3);
+		(void)rcn_buf_append(b, id, strlen(id));
+	}
+}
+
+static bool is_item(const rcn_finding *f)
+{
+	return f->kind != RCN_K_PENDING && f->kind != RCN_K_MATCHED;
+}
+
+/* A text[] literal's element, quoted: keys are the merchant's text. */
+static void put_element(rcn_buf *b, const char *s)
+{
+	(void)rcn_buf_append(b, "\"", 1);
+	for (const char *p = s; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			(void)rcn_buf_append(b, "\\", 1);
+		(void)rcn_buf_append(b, p, 1);
+	}
+	(void)rcn_buf_append(b, "\"", 1);
+}
+
+/* The items of keys not among those loaded (closed items found again, by a
+ * re-run or a later night): read by key. */
+static rcn_rc load_by_key(rcn_items_night *n, rcn_db *db, const char *const *keys, size_t k, rcn_err *err)
+{
+	if (!k)
+		return RCN_OK;
+	rcn_buf arr;
+	rcn_buf_init(&arr, (size_t)1 << 30);
+	(void)rcn_buf_append(&arr, "{", 1);
+	for (size_t i = 0; i < k; i++) {
+		if (i)
+			(void)rcn_buf_append(&arr, ",", 1);
+		put_element(&arr, keys[i]);
+	}
+	(void)rcn_buf_append(&arr, "}", 1);
+	const char *params[2] = {n->date_text, arr.data};
+	size_t before = n->list.n;
+	rcn_rc rc = rcn_items_select(db,
+				     "item_key, EXISTS (SELECT 1 FROM recon_item_nights t WHERE t.item_id = id AND "
+				     "t.business_date = $1::date)::text, EXISTS (SELECT 1 FROM recon_item_nights t "
+				     "WHERE t.item_id = id AND t.business_date <> $1::date)::text",
+				     3, "WHERE item_key = ANY($2::text[])", 2, params, n->cal, n->day,
+				     rcn_items_night_keep, n, &n->list, err);
+	rcn_buf_free(&arr);
+	if (rc == RCN_OK)
+		rcn_items_night_index(n, before);
+	return rc;
+}
+
+/* k new ids from the register's sequence (outside the run's transaction: a
+ * failed night leaves a gap in the numbers, never a reused id). */
+static rcn_rc new_ids(rcn_db *db, size_t k, int64_t **out, rcn_err *err)
+{
+	*out = NULL;
+	if (!k)
+		return RCN_OK;
+	char count[24];
+	snprintf(count, sizeof count, "%zu", k);
+	const char *params[1] = {count};
+	PGresult *res;
+	rcn_rc rc = rcn_pq_query(db, "SELECT nextval('recon_items_seq') FROM generate_series(1, $1::int)", 1, params,
+				 PGRES_TUPLES_OK, 1, "numbering the new open items", &res, err);
+	if (rc != RCN_OK)
+		return rc;
+	*out = rcn_xmalloc(k * sizeof(**out));
+	for (size_t i = 0; i < k && (int)i < PQntuples(res); i++)
+		(*out)[i] = strtoll(PQgetvalue(res, (int)i, 0), NULL, 10);
+	PQclear(res);
+	return RCN_OK;
+}
+
+/* A new item from tonight's finding. */
+static void add_new(rcn_items_night *n, const rcn_finding *f, const char *key, int64_t seq)
+{
+	rcn_xreserve((void **)&n->list.v, &n->list.cap, n->list.n + 1, sizeof(*n->list.v));
+	rcn_xreserve((void **)&n->st, &n->cap_st, n->list.n + 1, sizeof(*n->st));
+	rcn_open_item *it = &n->list.v[n->list.n];
+	memset(it, 0, sizeof(*it));
+	rcn_item_id_format(it->id, seq);
+	it->kind = f->kind;
+	it->rec_type = f->rec_type;
+	it->first_seen = it->last_seen = n->day;
+	it->status = RCN_IS_OPEN;
+	it->owner = it->note = it->evidence = it->approval_by = "";
+	it->changed_by = n->actor;
+	it->last_change = "";
+	nstate *s = &n->st[n->list.n];
+	memset(s, 0, sizeof(*s));
+	s->key = key;
+	s->op = OP_NEW;
+	s->from = RCN_IS_OPEN;
+	(void)rcn_strmap_put(&n->by_key, key, strlen(key), (uint32_t)n->list.n, NULL);
+	n->list.n++;
+}
+
+static bool same_text(const char *a, const char *b)
+{
+	return strcmp(a ? a : "", b ? b : "") == 0;
+}
+
+/* Whether the finding says of its item what the item already holds. */
+static bool holds(const rcn_open_item *it, const rcn_finding *f)
+{
+	int64_t diff = 0, fen = 0;
+	int scale;
+	bool has = rcn_finding_delta(f, &diff, &scale);
+	if (!rcn_finding_difference(f, &fen))
+		fen = 0;
+	const char *const pairs[][2] = {{it->reason, f->reason},
+					{it->channel, f->channel},
+					{it->merchant_id, f->merchant_id},
+					{it->order_no, f->order_no},
+					{it->refund_no, f->refund_no},
+					{it->channel_txn_id, f->channel_txn_id},
+					{it->channel_refund_id, f->channel_refund_id},
+					{it->ledger_status, f->ledger_status},
+					{it->channel_status, f->channel_status},
+					{it->source, f->source},
+					{it->detail, f->detail}};
+	for (size_t k = 0; k < sizeof pairs / sizeof pairs[0]; k++)
+		if (!same_text(pairs[k][0], pairs[k][1]))
+			return false;
+	return has == it->has_difference && (!has || diff == it->difference) && fen == it->difference_fen &&
+	       f->urgent == it->urgent;
+}
+
+/* The finding's fields on its item (tonight's are the latest unless this is
+ * a re-run of an earlier date): false when nothing changed. */
+static bool take_finding(rcn_items_night *n, size_t i, const rcn_finding *f)
+{
+	rcn_open_item *it = &n->list.v[i];
+	nstate *s = &n->st[i];
+	s->f = f;
+	bool changed = s->op == OP_NEW;
+	if (s->op == OP_NEW || it->last_seen < n->day || (it->last_seen == n->day && !holds(it, f))) {
+		changed = true;
+		it->reason = f->reason;
+		it->channel = f->channel;
+		it->merchant_id = f->merchant_id;
+		it->order_no = f->order_no;
+		it->refund_no = f->refund_no;
+		it->channel_txn_id = f->channel_txn_id;
+		it->channel_refund_id = f->channel_refund_id;
+		it->ledger_status = f->ledger_status;
+		it->channel_status = f->channel_status;
+		int scale;
+		it->has_difference = rcn_finding_delta(f, &it->difference, &scale);
+		if (!it->has_difference)
+			it->difference = 0;
+		if (!rcn_finding_difference(f, &it->difference_fen))
+			it->difference_fen = 0;
+		it->source = f->source;
+		it->detail = f->detail;
+		it->urgent = f->urgent;
+		it->last_seen = n->day;
+	}
+	if (s->op == OP_NEW || n->day < it->first_seen) {
+		changed = true;
+		it->first_seen = n->day;
+		it->due_by = f->due_by;
+	}
+	return changed;
+}
+
+/* Tonight's findings to items: keys (a repeated key counted #2, #3 in the
+ * findings' order), the items read by key, new ids for the rest. */
+static rcn_rc match_findings(rcn_items_night *n, rcn_db *db, const rcn_finding *const *findings, size_t n_findings,
+			     rcn_err *err)
+{
+	const char **keys = rcn_xcalloc(n_findings + 1, sizeof(*keys));
+	const char **missing = rcn_xcalloc(n_findings + 1, sizeof(*missing));
+	size_t n_missing = 0;
+	rcn_buf b;
+	rcn_buf_init(&b, (size_t)1 << 20);
+	rcn_strmap seen; /* base key -> its slot in counts */
+	rcn_strmap_init(&seen, n_findings + 1);
+	uint32_t *counts = rcn_xcalloc(n_findings + 1, sizeof(*counts));
+	uint32_t n_counts = 0;
+	for (size_t i = 0; i < n_findings; i++) {
+		if (!is_item(findings[i]))
+			continue;
+		item_key(findings[i], &b);
+		uint32_t count = 1, slot;
+		size_t base = b.len;
+		const char *base_key = rcn_arena_strndup(&n->list.arena, b.data, base);
+		if (rcn_strmap_put(&seen, base_key, base, n_counts, &slot)) {
+			counts[n_counts++] = 1;
+		} else {
+			count = ++counts[slot];
+			char suffix[24];
+			snprintf(suffix, sizeof suffix, "#%u", count);
+			(void)rcn_buf_append(&b, suffix, strlen(suffix));
+		}
+		keys[i] = count == 1 ? base_key : rcn_arena_strndup(&n->list.arena, b.data, b.len);
+		uint32_t at;
+		if (!rcn_strmap_get(&n->by_key, keys[i], strlen(keys[i]), &at))
+			missing[n_missing++] = keys[i];
+	}
+	rcn_buf_free(&b);
+	rcn_strmap_free(&seen);
+	free(counts);
+	rcn_rc rc = load_by_key(n, db, missing, n_missing, err);
+	size_t n_new = 0;
+	for (size_t i = 0; i < n_findings && rc == RCN_OK; i++) {
+		uint32_t at;
+		n_new += keys[i] && !rcn_strmap_get(&n->by_key, keys[i], strlen(keys[i]), &at);
+	}
+	int64_t *seq = NULL;
+	if (rc == RCN_OK)
+		rc = new_ids(db, n_new, &seq, err);
+	for (size_t i = 0, next = 0; i < n_findings && rc == RCN_OK; i++) {
+		if (!keys[i])
+			continue;
+		uint32_t at;
+		if (!rcn_strmap_get(&n->by_key, keys[i], strlen(keys[i]), &at)) {
+			add_new(n, findings[i], keys[i], seq[next++]);
+			at = (uint32_t)(n->list.n - 1);
+		} else if (n->st[at].op == OP_NONE) {
+			n->st[at].op = n->list.v[at].status == RCN_IS_WITHDRAWN ? OP_REOPEN : OP_FOUND;
+		}
+		if (!take_finding(n, at, findings[i]) && n->st[at].op == OP_FOUND && n->st[at].linked_today)
+			n->st[at].op = OP_SAME;
+		/* the one field set on the sorted findings: nothing reads it before the reports */
+		((rcn_finding *)findings[i])->item_id = rcn_arena_strdup(&n->list.arena, n->list.v[at].id);
+	}
+	free(seq);
+	free(keys);
+	free(missing);
+	return rc;
+}
+
+/* The items tonight did not find: withdrawn when only this date's last run
+ * had found them (a person's work on them stays), else closed when the
+ * evidence they wait for came in. */
+static void decide_rest(rcn_items_night *n)
+{
+	for (size_t i = 0; i < n->list.n; i++) {
+		nstate *s = &n->st[i];
+		rcn_open_item *it = &n->list.v[i];
+		if (s->op != OP_NONE || !rcn_item_status_is_open(it->status))
+			continue;
+		if (s->linked_today && !s->linked_other) {
+			s->op = OP_WITHDRAW;
+		} else if (s->needs && (s->have & s->needs) == s->needs) {
+			s->op = OP_CLOSE;
+			it->evidence = (s->needs & NEED_CHANNEL) ? s->channel_evidence : s->ledger_evidence;
+		}
+	}
+}
+
+/* The item as it stands after tonight: status, dates, age. */
+static void apply(rcn_items_night *n, size_t i)
+{
+	nstate *s = &n->st[i];
+	rcn_open_item *it = &n->list.v[i];
+	switch (s->op) {
+	case OP_REOPEN:
+		it->status = RCN_IS_OPEN;
+		it->closed_on = 0;
+		it->evidence = "";
+		break;
+	case OP_CLOSE:
+		it->status = RCN_IS_AUTO_CLOSED;
+		it->closed_on = n->day;
+		break;
+	case OP_WITHDRAW:
+		it->status = RCN_IS_WITHDRAWN;
+		it->closed_on = n->day;
+		break;
+	default:
+		return;
+	}
+	it->changed_by = n->actor;
+}
+
+rcn_rc rcn_items_night_assign(rcn_items_night *n, rcn_db *db, const rcn_finding *const *findings, size_t n_findings,
+			      rcn_err *err)
+{
+	rcn_rc rc = match_findings(n, db, findings, n_findings, err);
+	if (rc != RCN_OK)
+		return rc;
+	decide_rest(n);
+	rcn_open_book *b = &n->summary;
+	memset(b, 0, sizeof(*b));
+	b->day = n->day;
+	n->book = rcn_xcalloc(n->list.n + 1, sizeof(*n->book));
+	for (size_t i = 0; i < n->list.n; i++) {
+		nstate *s = &n->st[i];
+		apply(n, i);
+		b->opened += s->op == OP_NEW;
+		b->found_again += s->op == OP_FOUND;
+		b->reopened += s->op == OP_REOPEN;
+		b->auto_closed += s->op == OP_CLOSE;
+		b->withdrawn += s->op == OP_WITHDRAW;
+		rcn_open_item *it = &n->list.v[i];
+		it->age_days = rcn_items_age(n->cal, it->first_seen, n->day);
+		it->overdue = rcn_item_status_is_open(it->status) && it->due_by && it->due_by < n->day;
+		/* open as of the date: found by then, and open now or closed after it */
+		if (it->first_seen <= n->day && (rcn_item_status_is_open(it->status) || it->closed_on > n->day))
+			n->book[b->n++] = *it;
+	}
+	rcn_items_sort(n->book, b->n);
+	rcn_items_count(n->book, b->n, b);
+	b->items = n->book;
+	return RCN_OK;
+}
+
+const rcn_open_book *rcn_items_night_book(const rcn_items_night *n)
+{
+	return n ? &n->summary : NULL;
+}

@@ -1,0 +1,58 @@
+/* Private to src/items: a night's state on the register (night.c reads and
+ * gathers evidence, assign.c decides, store.c writes). */
+#ifndef RECON_ITEMS_NIGHT_INT_H
+#define RECON_ITEMS_NIGHT_INT_H
+
+#include "items/items_int.h"
+#include "recon/match.h"
+
+/* What an open item waits for before a night closes it on its own. */
+enum { NEED_CHANNEL = 1, NEED_LEDGER = 2 };
+
+/* What tonight does to an item. */
+typedef enum {
+	OP_NONE,     /* untouched */
+	OP_SAME,     /* found again by the date's re-run, nothing changed: nothing to write */
+	OP_NEW,	     /* opened tonight */
+	OP_FOUND,    /* found again: the finding's fields, the dates */
+	OP_REOPEN,   /* a withdrawn item found again */
+	OP_CLOSE,    /* auto_closed by tonight's evidence */
+	OP_WITHDRAW, /* only the date's last run had found it, and this run does not */
+} item_op;
+
+/* One item's night, beside list.v[i]. */
+typedef struct {
+	const char *key;
+	bool loaded;	   /* in the register before tonight */
+	bool linked_today; /* the date's previous run found it */
+	bool linked_other; /* another date's run found it */
+	uint8_t needs, have;
+	item_op op;
+	rcn_item_status from; /* before tonight */
+	const rcn_finding *f; /* tonight's finding, when found */
+	const char *channel_evidence, *ledger_evidence;
+} nstate;
+
+struct rcn_items_night {
+	rcn_date day;
+	char date_text[11];
+	char actor[40]; /* "recon run YYYY-MM-DD" */
+	const rcn_calendar *cal;
+	rcn_item_list list; /* loaded, then tonight's new items */
+	nstate *st;
+	size_t cap_st;
+	rcn_strmap by_key;		    /* item_key -> index */
+	rcn_strmap want_order, want_refund; /* evidence keys -> index */
+	const char **ledger_orders, **ledger_refunds;
+	size_t n_ledger_orders, n_ledger_refunds, cap_lo, cap_lr;
+	rcn_open_item *book;
+	rcn_open_book summary;
+};
+
+/* rcn_items_select's keep for the night's reads: the item's night state
+ * beside it (extra columns: item_key, linked today, linked to another date). */
+bool rcn_items_night_keep(void *ctx, const rcn_open_item *it, const PGresult *res, int row, int col);
+/* Indexes list.v[from..] by key and by the numbers their evidence comes by. */
+void rcn_items_night_index(rcn_items_night *n, size_t from);
+
+#endif

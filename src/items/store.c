@@ -1,0 +1,201 @@
+/* Writes a night's decisions on the register inside the run's transaction:
+ * tonight's items go to a temporary table in one COPY, and a few statements
+ * apply them — new items, the found ones' fields, the status changes (each
+ * with its event, and only where nobody changed the item since the night
+ * read it), the date's items. The audit trail is only ever appended to. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "items/night_int.h"
+
+static const char *const OPS[] = {"", "same", "new", "found", "reopen", "close", "withdraw"};
+
+static const char CREATE_TONIGHT[] =
+	"CREATE TEMP TABLE recon_items_tonight (op text, id text, item_key text, kind text, kind_cn text, "
+	"reason text, rec_type text, channel text, merchant_id text, order_no text, refund_no text, "
+	"channel_txn_id text, channel_refund_id text, ledger_status text, channel_status text, "
+	"ledger_amount_fen bigint, channel_amount_fen bigint, difference bigint, difference_fen bigint, "
+	"source text, detail text, first_seen date, last_seen date, due_by date, urgent boolean, "
+	"from_status text, to_status text, closed_on date, evidence text, action text, note text, link text) "
+	"ON COMMIT DROP";
+
+/* The statements that apply the table, in order ($1 the date, $2 the actor). */
+static const char *const APPLY[] = {
+	"INSERT INTO recon_items (id, item_key, kind, kind_cn, reason, rec_type, channel, merchant_id, order_no, "
+	"refund_no, channel_txn_id, channel_refund_id, ledger_status, channel_status, ledger_amount_fen, "
+	"channel_amount_fen, difference, difference_fen, source, detail, first_seen, last_seen, due_by, urgent, "
+	"status, changed_by) SELECT id, item_key, kind, kind_cn, reason, rec_type, channel, merchant_id, order_no, "
+	"refund_no, channel_txn_id, channel_refund_id, ledger_status, channel_status, ledger_amount_fen, "
+	"channel_amount_fen, difference, difference_fen, source, detail, first_seen, last_seen, due_by, urgent, "
+	"'open', $2 FROM recon_items_tonight WHERE op = 'new' AND $1::date IS NOT NULL",
+	/* the finding's fields and dates as the night left them (recon's amounts
+	 * only from a run of the latest date that found it) */
+	"UPDATE recon_items i SET (reason, channel, merchant_id, order_no, refund_no, channel_txn_id, "
+	"channel_refund_id, ledger_status, channel_status, difference, difference_fen, source, detail, urgent, "
+	"first_seen, last_seen, due_by) = (t.reason, t.channel, t.merchant_id, t.order_no, t.refund_no, "
+	"t.channel_txn_id, t.channel_refund_id, t.ledger_status, t.channel_status, t.difference, t.difference_fen, "
+	"t.source, t.detail, t.urgent, t.first_seen, t.last_seen, t.due_by), ledger_amount_fen = CASE WHEN "
+	"$1::date >= i.last_seen THEN t.ledger_amount_fen ELSE i.ledger_amount_fen END, channel_amount_fen = CASE "
+	"WHEN $1::date >= i.last_seen THEN t.channel_amount_fen ELSE i.channel_amount_fen END FROM "
+	"recon_items_tonight t WHERE t.id = i.id AND t.op IN ('found', 'reopen') AND $2::text IS NOT NULL",
+	/* status changes and their events, where the item still stands as the night read it */
+	"WITH moved AS (UPDATE recon_items i SET status = t.to_status, closed_on = t.closed_on, evidence = "
+	"t.evidence, changed_by = $2, changed_at = now() FROM recon_items_tonight t WHERE t.id = i.id AND t.op IN "
+	"('reopen', 'close', 'withdraw') AND i.status = t.from_status RETURNING i.id) INSERT INTO recon_item_events "
+	"(item_id, actor, action, from_status, to_status, note, business_date, evidence) SELECT t.id, $2, t.action, "
+	"t.from_status, t.to_status, t.note, $1::date, nullif(t.evidence, '') FROM recon_items_tonight t JOIN moved "
+	"m ON m.id = t.id ORDER BY t.id",
+	"INSERT INTO recon_item_events (item_id, actor, action, from_status, to_status, note, business_date, "
+	"evidence) SELECT id, $2, 'opened', NULL, 'open', NULL, $1::date, nullif(source, '') FROM "
+	"recon_items_tonight WHERE op = 'new' ORDER BY id",
+	/* the date's items: those it found, no longer those it does not */
+	"DELETE FROM recon_item_nights n USING recon_items_tonight t WHERE n.business_date = $1::date AND n.item_id "
+	"= t.id AND t.link = 'drop' AND $2::text IS NOT NULL",
+	"INSERT INTO recon_item_nights (business_date, item_id) SELECT $1::date, id FROM recon_items_tonight WHERE "
+	"link = 'add' AND $2::text IS NOT NULL",
+};
+
+/* One COPY text cell: backslash, tab and line ends escaped; NULL as \N. */
+static void cell(rcn_buf *b, const char *s, bool last)
+{
+	if (!s) {
+		(void)rcn_buf_append(b, "\\N", 2);
+	} else {
+		for (const char *p = s; *p; p++) {
+			const char *esc = *p == '\\'   ? "\\\\"
+					  : *p == '\t' ? "\\t"
+					  : *p == '\n' ? "\\n"
+					  : *p == '\r' ? "\\r"
+						       : NULL;
+			(void)rcn_buf_append(b, esc ? esc : p, esc ? 2 : 1);
+		}
+	}
+	(void)rcn_buf_append(b, last ? "\n" : "\t", 1);
+}
+
+static void cell_int(rcn_buf *b, bool has, int64_t v)
+{
+	char num[24];
+	snprintf(num, sizeof num, "%lld", (long long)v);
+	cell(b, has ? num : NULL, false);
+}
+
+static void cell_date(rcn_buf *b, rcn_date d)
+{
+	char text[11];
+	cell(b, d ? rcn_date_format(text, d) : NULL, false);
+}
+
+static const char *action_of(item_op op)
+{
+	return op == OP_REOPEN ? "reopened" : op == OP_CLOSE ? "auto_closed" : op == OP_WITHDRAW ? "withdrawn" : "";
+}
+
+/* Why a night moved it, in the event's note. */
+static const char *note_of(const rcn_items_night *n, item_op op, char *buf, size_t cap)
+{
+	if (op == OP_REOPEN)
+		snprintf(buf, cap, "found again by the run of %s", n->date_text);
+	else if (op == OP_CLOSE)
+		snprintf(buf, cap, "settled by the evidence of %s", n->date_text);
+	else if (op == OP_WITHDRAW)
+		snprintf(buf, cap, "no longer found by the re-run of %s", n->date_text);
+	else
+		return NULL;
+	return buf;
+}
+
+/* The date's link to the item: made when tonight found it first, dropped
+ * when the date's last run had found it and this one does not. */
+static const char *link_of(const nstate *s)
+{
+	bool found = s->f != NULL;
+	return found && !s->linked_today ? "add" : !found && s->linked_today ? "drop" : "";
+}
+
+/* Whether the item has anything to write tonight. */
+static bool to_write(const nstate *s)
+{
+	return (s->op != OP_NONE && s->op != OP_SAME) || *link_of(s);
+}
+
+static void put_row(rcn_buf *b, const rcn_items_night *n, size_t i)
+{
+	const nstate *s = &n->st[i];
+	const rcn_open_item *it = &n->list.v[i];
+	const rcn_finding *f = s->f;
+	char note[96];
+	cell(b, OPS[s->op], false);
+	cell(b, it->id, false);
+	cell(b, s->key, false);
+	cell(b, rcn_kind_name(it->kind), false);
+	cell(b, rcn_kind_name_cn(it->kind), false);
+	const char *text[] = {it->reason,	  it->rec_type == RCN_REC_REFUND ? "refund" : "payment",
+			      it->channel,	  it->merchant_id,
+			      it->order_no,	  it->refund_no,
+			      it->channel_txn_id, it->channel_refund_id,
+			      it->ledger_status,  it->channel_status};
+	for (size_t k = 0; k < sizeof text / sizeof text[0]; k++)
+		cell(b, text[k] ? text[k] : "", false);
+	cell_int(b, f && f->has_ledger_amount, f ? f->ledger_amount : 0);
+	cell_int(b, f && f->has_channel_amount, f ? f->channel_amount : 0);
+	cell_int(b, it->has_difference, it->difference);
+	cell_int(b, it->has_difference, it->difference_fen);
+	cell(b, it->source ? it->source : "", false);
+	cell(b, it->detail ? it->detail : "", false);
+	cell_date(b, it->first_seen);
+	cell_date(b, it->last_seen);
+	cell_date(b, it->due_by);
+	cell(b, it->urgent ? "t" : "f", false);
+	cell(b, rcn_item_status_name(s->from), false);
+	cell(b, rcn_item_status_name(it->status), false);
+	cell_date(b, it->closed_on);
+	cell(b, it->evidence ? it->evidence : "", false);
+	cell(b, action_of(s->op), false);
+	cell(b, note_of(n, s->op, note, sizeof note), false);
+	cell(b, link_of(s), true);
+}
+
+static rcn_rc copy_tonight(const rcn_items_night *n, rcn_db *db, rcn_err *err)
+{
+	PGconn *c = rcn_db_conn(db);
+	PGresult *res = PQexec(c, "COPY recon_items_tonight FROM STDIN");
+	if (PQresultStatus(res) != PGRES_COPY_IN) {
+		rcn_rc rc = rcn_pq_fail(db, res, err, "writing the open items");
+		PQclear(res);
+		return rc;
+	}
+	PQclear(res);
+	rcn_buf b;
+	rcn_buf_init(&b, (size_t)1 << 30);
+	bool ok = true;
+	for (size_t i = 0; i < n->list.n && ok; i++) {
+		if (!to_write(&n->st[i]))
+			continue;
+		put_row(&b, n, i);
+		if (b.len >= (1u << 20) || i + 1 == n->list.n) {
+			ok = PQputCopyData(c, b.data, (int)b.len) == 1;
+			rcn_buf_reset(&b);
+		}
+	}
+	if (ok && b.len)
+		ok = PQputCopyData(c, b.data, (int)b.len) == 1;
+	rcn_buf_free(&b);
+	if (PQputCopyEnd(c, ok ? NULL : "recon: writing the open items failed") != 1)
+		ok = false;
+	rcn_rc rc = rcn_pq_drain(db, err, "writing the open items");
+	return rc == RCN_OK && !ok ? rcn_pq_fail(db, NULL, err, "writing the open items") : rc;
+}
+
+rcn_rc rcn_items_night_store(void *ctx, rcn_db *db, rcn_err *err)
+{
+	const rcn_items_night *n = ctx;
+	const char *params[2] = {n->date_text, n->actor};
+	rcn_rc rc = rcn_pq_command(db, CREATE_TONIGHT, err, "writing the open items");
+	if (rc == RCN_OK)
+		rc = copy_tonight(n, db, err);
+	for (size_t i = 0; i < sizeof APPLY / sizeof APPLY[0] && rc == RCN_OK; i++)
+		rc = rcn_pq_query(db, APPLY[i], 2, params, PGRES_COMMAND_OK, -1, "writing the open items", NULL, err);
+	return rc;
+}

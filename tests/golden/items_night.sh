@@ -1,0 +1,81 @@
+# The open-items register over nights (issue 19): every discrepancy opens an
+# item with a short stable id; a re-run keeps ids and people's work; an item
+# a re-run no longer finds is withdrawn (its work kept); later nights close
+# items their evidence settles (a statement that finally lists a missing
+# payment or refund, a lost callback the ledger has since recorded).
+source "$(dirname "$0")/lib.sh"
+
+demo_night golden_items_night
+
+ids() { sql "select order_no || ' ' || kind || ' ' || id || ' ' || status from recon_items order by 1"; }
+event_count() { sql "select count(*) from recon_item_events"; }
+
+run_recon 1 run --config "$WORK/recon.conf" --date 2026-03-02
+expect_sql 10 "select count(*) from recon_items where status = 'open' and first_seen = '2026-03-02'"
+expect_sql 10 "select count(*) from recon_item_events where action = 'opened' and business_date = '2026-03-02'"
+expect_sql 10 "select count(*) from recon_item_nights where business_date = '2026-03-02'"
+# ids: base32 with a check symbol, five symbols for the first items
+expect_sql 0 "select count(*) from recon_items where id !~ '^[0-9A-HJKMNP-TV-Z]{5}$'"
+# the deadline comes from the kind's handling rule: 状态不符 the next working day
+expect_sql "2026-03-03" "select due_by from recon_items where order_no = 'DEMO-P004'"
+ids >"$WORK/ids-1"
+
+# a person acknowledges the lost callback (what recon items resolve does, by hand here)
+p004=$(sql "select id from recon_items where order_no = 'DEMO-P004'")
+sql "update recon_items set status = 'acknowledged', owner = 'lily', note = 'asked WeChat' where id = '$p004'" >/dev/null
+
+# the re-run: the same ids, the person's work kept, no new events
+events=$(event_count)
+run_recon 1 run --config "$WORK/recon.conf" --date 2026-03-02
+sql "select order_no || ' ' || kind || ' ' || id || ' ' || case when id = '$p004' then 'open' else status end from recon_items order by 1" >"$WORK/ids-2"
+diff -u "$WORK/ids-1" "$WORK/ids-2" >&2 || fail "a re-run changed the items' ids"
+expect_sql "acknowledged|lily|asked WeChat" "select status, owner, note from recon_items where id = '$p004'"
+expect_sql "$events" "select count(*) from recon_item_events"
+
+# a changed ledger: the re-run no longer finds DEMO-P002's short payment -> withdrawn, kept
+p002=$(sql "select id from recon_items where order_no = 'DEMO-P002'")
+sql "update recon_items set note = 'called the bank' where id = '$p002'" >/dev/null
+sql "update ledger_orders set amount_fen = 5000 where order_no = 'DEMO-P002'" >/dev/null
+amount_002=$(sql "select amount_fen from ledger_orders where order_no = 'DEMO-P002'")
+run_recon 1 run --config "$WORK/recon.conf" --date 2026-03-02
+expect_sql "withdrawn|called the bank|2026-03-02" "select status, note, closed_on from recon_items where id = '$p002'"
+expect_sql "withdrawn|open|withdrawn|recon run 2026-03-02|no longer found by the re-run of 2026-03-02" \
+	"select action, from_status, to_status, actor, note from recon_item_events where item_id = '$p002' order by event_id desc limit 1"
+expect_sql 9 "select count(*) from recon_item_nights where business_date = '2026-03-02'"
+# and back: found again, the same item reopened
+sql "update ledger_orders set amount_fen = 20000 where order_no = 'DEMO-P002'" >/dev/null
+run_recon 1 run --config "$WORK/recon.conf" --date 2026-03-02
+expect_sql "open||called the bank" "select status, closed_on, note from recon_items where id = '$p002'"
+expect_sql "reopened|withdrawn|open" \
+	"select action, from_status, to_status from recon_item_events where item_id = '$p002' order by event_id desc limit 1"
+
+# night 2: the lost callback is recorded in the ledger meanwhile -> auto_closed with the ledger row
+sql "update ledger_orders set status = 'PAID', channel_txn_id = '4200001234202603021000000004', paid_at = '2026-03-02 10:30:05+08' where order_no = 'DEMO-P004'" >/dev/null
+run_recon 1 run --config "$WORK/recon.conf" --date 2026-03-03
+expect_sql "auto_closed|2026-03-03|ledger_orders DEMO-P004: PAID|lily|asked WeChat" \
+	"select status, closed_on, evidence, owner, note from recon_items where id = '$p004'"
+expect_sql "auto_closed|acknowledged|auto_closed|2026-03-03|ledger_orders DEMO-P004: PAID" \
+	"select action, from_status, to_status, business_date, evidence from recon_item_events where item_id = '$p004' order by event_id desc limit 1"
+expect_sql 3 "select count(*) from recon_items where first_seen = '2026-03-03'"
+p016=$(sql "select id from recon_items where order_no = 'DEMO-P016' and kind = 'SHORT_PAYMENT'")
+r001=$(sql "select id from recon_items where refund_no = 'DEMO-R001'")
+[ -n "$p016" ] && [ -n "$r001" ] || fail "night 2 opened no item for DEMO-P016 or DEMO-R001"
+
+# night 3: the statement finally lists DEMO-P016's payment and DEMO-R001's refund
+{
+	zcat "$WORK/wechat_1900000109_20260303.csv" | head -1
+	printf '%s\n' '`2026-03-04 09:00:00,`wx2421b1c4370ec43b,`1900000109,`0,`,`4200001234202603021000000016,`DEMO-P016,`oUpF8uMuAJO_M2pxb1Q9zNjWeS6o,`JSAPI,`SUCCESS,`CMB_DEBIT,`CNY,`25.00,`0.00,`0,`0,`0.00,`0.00,`,`,`会员充值,`order,`0.15000,`0.60%,`25.00,`0.00,`'
+	printf '%s\n' '`2026-03-04 09:30:00,`wx2421b1c4370ec43b,`1900000109,`0,`,`4200001234202603021000000001,`DEMO-P001,`oUpF8uMuAJO_M2pxb1Q9zNjWeS6o,`JSAPI,`REFUND,`CMB_DEBIT,`CNY,`0.00,`0.00,`50300001234202603020000000019,`DEMO-R001,`5.00,`0.00,`ORIGINAL,`SUCCESS,`会员充值,`refund,`-0.03000,`0.60%,`0.00,`5.00,`'
+	printf '%s\n' '总交易单数,应结订单总金额,退款总金额,充值券退款总金额,手续费总金额,订单总金额,申请退款总金额'
+	printf '%s\n' '`2,`25.00,`5.00,`0.00,`0.12000,`25.00,`5.00'
+} >"$WORK/wechat_1900000109_20260304.csv"
+run_recon 0 run --config "$WORK/recon.conf" --date 2026-03-04
+expect_sql "auto_closed|2026-03-04|wechat_1900000109_20260304.csv:2" \
+	"select status, closed_on, evidence from recon_items where id = '$p016'"
+expect_sql "auto_closed|2026-03-04|wechat_1900000109_20260304.csv:3" \
+	"select status, closed_on, evidence from recon_items where id = '$r001'"
+
+# the trail only grows: recon refuses to change it
+sql "update recon_item_events set note = 'x'" >/dev/null 2>"$WORK/psql-err" && fail "an UPDATE of the audit trail succeeded"
+grep -q "append-only" "$WORK/psql-err" || fail "the audit trail's UPDATE failed without saying why: $(cat "$WORK/psql-err")"
+finish
