@@ -81,4 +81,104 @@ const rcn_open_book *rcn_items_night_book(const rcn_items_night *n);
 rcn_rc rcn_items_night_store(void *ctx, rcn_db *db, rcn_err *err);
 void rcn_items_night_free(rcn_items_night *n);
 
+/* ---- the commands: people moving items (recon items resolve, approve,
+ * import, history) ---- */
+
+/* Shows the register's times (changed_at, the events' at) in time zone tz
+ * on this connection. */
+rcn_rc rcn_items_set_zone(rcn_db *db, const char *tz, rcn_err *err);
+/* The latest business date that has a run, or -1 when none. */
+rcn_rc rcn_items_last_date(rcn_db *db, rcn_date *out, rcn_err *err);
+
+/* One person's change of one item. NULL fields stay as they are. */
+typedef struct {
+	const char *id;	    /* as typed or read (rcn_item_id_parse makes it canonical) */
+	const char *status; /* a status word ("resolved") or its Chinese ("已解决") */
+	const char *owner;
+	const char *note;
+	/* import: the row's last_change ("YYYY-MM-DD HH:MM:SS" in the zone), NULL or "" when unknown */
+	const char *last_change;
+	const char *file; /* where the change was read (messages: "FILE:LINE: ..."), NULL for the command line */
+	long line;
+} rcn_item_change;
+
+/* Who changes items, and the rules they work under. */
+typedef struct {
+	const char *by;		       /* the person */
+	rcn_date as_of;		       /* the business date a close is recorded on (closed_on) */
+	int64_t writeoff_approval_fen; /* a write-off of more than this |difference| waits for a second person */
+	/* rows of an edited open_items.csv: a row that says what the item already
+	 * is changes nothing, and a row of an item that closed since the file was
+	 * written is passed over when it changes nothing else; "open" on an
+	 * acknowledged item is what the file said before someone took it; a
+	 * row whose item a person changed after its last_change is refused */
+	bool import;
+} rcn_items_actor;
+
+typedef enum {
+	RCN_ITEM_CHANGED,	  /* status, owner or note changed */
+	RCN_ITEM_AWAITS_APPROVAL, /* a write-off above the limit: asked, waits for a second person */
+	RCN_ITEM_APPROVED,	  /* rcn_items_approve: written off */
+	RCN_ITEM_UNCHANGED,	  /* it already was so */
+	RCN_ITEM_PASSED_OVER,	  /* import: closed since the file was written, row changes nothing else */
+} rcn_item_outcome;
+
+/* What a change did to its item. */
+typedef struct {
+	char id[RCN_ITEM_ID_MAX];
+	rcn_item_outcome outcome;
+	rcn_item_status from, to; /* to: the status it has now */
+	bool owner_changed, note_changed;
+	int64_t difference_fen;
+} rcn_item_done;
+
+/* Applies the n changes in one transaction, all or nothing: the items are
+ * locked (SELECT ... FOR UPDATE), each change is checked, then each item is
+ * updated with one event appended (action status, note or owner;
+ * approval_requested for a write-off that waits). Only open and acknowledged
+ * items change; a person sets open, acknowledged, resolved or written_off,
+ * and a close needs a note. Any change that breaks a rule is RCN_EUSAGE
+ * naming its id (and file:line) and nothing is changed; a database failure
+ * RCN_EDB. done (n entries) receives what happened to each change. The
+ * connection must be outside a transaction. */
+rcn_rc rcn_items_apply(rcn_db *db, const rcn_item_change *v, size_t n, const rcn_items_actor *a, rcn_item_done *done,
+		       rcn_err *err);
+/* A second person approves the write-off item id waits for: a->by must differ
+ * from whoever asked. Written off as of a->as_of, event 'approved' (with note,
+ * may be NULL). RCN_EUSAGE when the id is unknown, nothing waits, or the same
+ * person approves. */
+rcn_rc rcn_items_approve(rcn_db *db, const char *id, const char *note, const rcn_items_actor *a, rcn_item_done *done,
+			 rcn_err *err);
+
+/* One event of an item's history; strings live during the callback. */
+typedef struct {
+	const char *at; /* "YYYY-MM-DD HH:MM:SS" in the zone (rcn_items_set_zone) */
+	const char *actor, *action, *from_status, *to_status, *owner, *note;
+	const char *business_date; /* "" for a person's change */
+	const char *evidence;
+} rcn_item_event;
+
+/* Every event of item id (canonical) in the order they were appended;
+ * RCN_EUSAGE when there is no such item. */
+rcn_rc rcn_items_history(rcn_db *db, const char *id, void (*fn)(void *ctx, const rcn_item_event *e), void *ctx,
+			 rcn_err *err);
+
+/* The changes an edited open_items.csv (UTF-8 with or without BOM, or the
+ * GB18030 Excel saves) or the open-items sheet of a workbook (.xlsx: the
+ * sheet whose name contains "open_items") asks for: one per row with an id,
+ * columns found by their header (id, status, owner, note; others ignored),
+ * each with the file and line (sheet row) it came from. A cell Excel would
+ * have run as a formula comes back without the apostrophe the reports put
+ * before it. Strings live in out's arena. */
+typedef struct {
+	rcn_item_change *v;
+	size_t n, cap;
+	rcn_arena arena;
+} rcn_item_changes;
+rcn_rc rcn_items_read_file(const char *path, rcn_item_changes *out, rcn_err *err);
+/* The same from memory (a zip's magic bytes: a workbook, else CSV text);
+ * label names the file in messages. */
+rcn_rc rcn_items_read_mem(const char *label, const char *data, size_t n, rcn_item_changes *out, rcn_err *err);
+void rcn_item_changes_free(rcn_item_changes *c);
+
 #endif
