@@ -674,9 +674,10 @@ static void night_end(night *n)
 		rcn_db_unlock_date(n->db, o->day);
 	rcn_db_close(n->db);
 	rcn_alert_outcome outcome = {n->tallies, n->n_tallies, n->findings, n->n_findings};
-	rcn_run_alert(o, n->out, n->tallies ? &outcome : NULL, n->inputs, n->n_src);
-	rcn_run_write_metrics(o, n->out, n->t0, n->tallies, n->n_tallies, n->tallies ? n->kinds : NULL,
-			      &n->settlements);
+	rcn_run_alert(o, n->out, n->tallies ? &outcome : NULL, NULL /* the open book: the lead wires it */, n->inputs,
+		      n->n_src);
+	rcn_run_write_metrics(o, n->out, n->t0, n->tallies, n->n_tallies, n->tallies ? n->kinds : NULL, &n->settlements,
+			      NULL /* the open book */);
 	rcn_match_free(n->m);
 	rcn_findings_free(n->sink);
 	free(n->counts);

@@ -8,6 +8,7 @@
 #ifndef RECON_TEST_OPEN_BOOK_FIXTURE_H
 #define RECON_TEST_OPEN_BOOK_FIXTURE_H
 
+#include <stdio.h>
 #include <string.h>
 
 #include "recon/openitem.h"
