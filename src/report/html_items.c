@@ -156,7 +156,9 @@ void rcn_html_open_items(FILE *f, const rcn_report_data *d)
 	rcn_html_money(f, s.open_fen, RCN_SCALE_FEN);
 	fprintf(f, " yuan; %ld overdue, ", s.overdue);
 	rcn_html_money(f, s.overdue_fen, RCN_SCALE_FEN);
-	fputs(" yuan (金额为差额绝对值之和 amounts: sums of |difference|)</p>\n", f);
+	/* the money at stake: an item's difference counts without its sign (the
+	 * book's own sums), never netted as the charts' signed sums are */
+	fputs(" yuan (金额：各项差额不计正负相加 amounts: each item's difference added without its sign)</p>\n", f);
 	age_table t;
 	age_table_of(&t, b);
 	ages_section(f, &t);
