@@ -68,6 +68,9 @@ void rcn_items_night_evidence(rcn_items_night *n, rcn_match *m);
  * cross-channel items ("*") too. Before _assign. */
 void rcn_items_night_cover(rcn_items_night *n, const char *channel, const char *merchant_id);
 void rcn_items_night_cover_all(rcn_items_night *n);
+/* A dry run: nothing will be stored, so tonight's new items get no id (the
+ * reports show them without one). */
+void rcn_items_night_dry_run(rcn_items_night *n);
 /* Tonight's findings (sorted, every one in: the rules' and the handling's
  * fields set) become items: found again, reopened or new (ids from the
  * register's sequence); sets each discrepancy's item_id. Then the items not

@@ -50,11 +50,14 @@ typedef struct {
 	size_t n_trend;
 	const char *const *problems; /* what the night could not check (rcn_run_result.problems) */
 	size_t n_problems;
-	const rcn_open_book *book; /* the open items as of the date (NULL: no register) */
+	/* The open book as of the date (open_items.csv, the page's and the
+	 * workbook's open items, summary.csv's open/overdue columns); NULL: no
+	 * register, an empty book is written. */
+	const rcn_open_book *book;
 } rcn_report_data;
 
-/* Writes discrepancies.csv, pending.csv, notes.csv, summary.csv, index.html, recon-<date>.xlsx,
- * settlement.csv, quarantine.csv and index.html into a fresh temporary directory next to reports/<date>. */
+/* Writes discrepancies.csv, pending.csv, notes.csv, summary.csv, open_items.csv, settlement.csv,
+ * quarantine.csv, index.html and recon-<date>.xlsx into a fresh temporary directory next to reports/<date>. */
 rcn_rc rcn_report_prepare(rcn_report_dir *out, const char *reports_dir, rcn_date day, const rcn_report_data *data,
 			  rcn_err *err);
 /* Swaps the prepared directory into place (atomic exchange when the date

@@ -131,7 +131,8 @@ static void add_new(rcn_items_night *n, const rcn_finding *f, const char *key, i
 	rcn_xreserve((void **)&n->st, &n->cap_st, n->list.n + 1, sizeof(*n->st));
 	rcn_open_item *it = &n->list.v[n->list.n];
 	memset(it, 0, sizeof(*it));
-	rcn_item_id_format(it->id, seq);
+	if (seq)
+		rcn_item_id_format(it->id, seq);
 	it->kind = f->kind;
 	it->rec_type = f->rec_type;
 	it->first_seen = it->last_seen = n->day;
@@ -261,14 +262,14 @@ static rcn_rc match_findings(rcn_items_night *n, rcn_db *db, const rcn_finding *
 		n_new += keys[i] && !rcn_strmap_get(&n->by_key, keys[i], strlen(keys[i]), &at);
 	}
 	int64_t *seq = NULL;
-	if (rc == RCN_OK)
+	if (rc == RCN_OK && !n->dry_run) /* a dry run numbers nothing: its new items have no id yet */
 		rc = new_ids(db, n_new, &seq, err);
 	for (size_t i = 0, next = 0; i < n_findings && rc == RCN_OK; i++) {
 		if (!keys[i])
 			continue;
 		uint32_t at;
 		if (!rcn_strmap_get(&n->by_key, keys[i], strlen(keys[i]), &at)) {
-			add_new(n, findings[i], keys[i], seq[next++]);
+			add_new(n, findings[i], keys[i], seq ? seq[next++] : 0);
 			at = (uint32_t)(n->list.n - 1);
 		} else if (n->st[at].op == OP_NONE) {
 			n->st[at].op = n->list.v[at].status == RCN_IS_WITHDRAWN ? OP_REOPEN : OP_FOUND;
@@ -355,8 +356,14 @@ rcn_rc rcn_items_night_assign(rcn_items_night *n, rcn_db *db, const rcn_finding 
 		it->age_days = rcn_items_age(n->cal, it->first_seen, n->day);
 		it->overdue = rcn_item_status_is_open(it->status) && it->due_by && it->due_by < n->day;
 		/* open as of the date: found by then, and open now or closed after it */
-		if (it->first_seen <= n->day && (rcn_item_status_is_open(it->status) || it->closed_on > n->day))
-			n->book[b->n++] = *it;
+		if (it->first_seen <= n->day && (rcn_item_status_is_open(it->status) || it->closed_on > n->day)) {
+			n->book[b->n] = *it;
+			/* a night's change is dated by its business date (changed_by "recon run D"), not
+			 * the clock: the reports of a night are the same bytes whenever it runs */
+			if (strncmp(it->changed_by, "recon run ", 10) == 0)
+				n->book[b->n].last_change = "";
+			b->n++;
+		}
 	}
 	rcn_items_sort(n->book, b->n);
 	rcn_items_count(n->book, b->n, b);
@@ -366,5 +373,5 @@ rcn_rc rcn_items_night_assign(rcn_items_night *n, rcn_db *db, const rcn_finding 
 
 const rcn_open_book *rcn_items_night_book(const rcn_items_night *n)
 {
-	return n ? &n->summary : NULL;
+	return n && n->book ? &n->summary : NULL;
 }

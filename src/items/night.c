@@ -211,6 +211,11 @@ void rcn_items_night_cover_all(rcn_items_night *n)
 	n->cover_all = true;
 }
 
+void rcn_items_night_dry_run(rcn_items_night *n)
+{
+	n->dry_run = true;
+}
+
 bool rcn_items_night_covers(rcn_items_night *n, const rcn_open_item *it)
 {
 	if (n->cover_all)

@@ -48,6 +48,7 @@ struct rcn_items_night {
 	size_t n_ledger_orders, n_ledger_refunds, cap_lo, cap_lr;
 	rcn_strmap covered; /* "channel\x1fmerchant_id" of the accounts reconciled whole */
 	bool cover_all;
+	bool dry_run; /* nothing will be stored: new items get no id */
 	rcn_open_item *book;
 	rcn_open_book summary;
 };

@@ -1,4 +1,4 @@
-/* The four CSV reports of a business date (DESIGN.md §3), prepared in a
+/* The CSV reports of a business date (DESIGN.md §3), prepared in a
  * temporary directory and swapped into reports/<date> in one rename. */
 #include <dirent.h>
 #include <errno.h>
@@ -22,7 +22,7 @@
 static const char *const finding_columns =
 	"business_date,kind,kind_cn,reason,channel,merchant_id,order_no,refund_no,channel_txn_id,ledger_status,"
 	"channel_status,ledger_amount,channel_amount,difference,expected_fee,channel_fee,trade_time,first_seen,"
-	"age_days,source,detail,reason_cn,action_cn,due_by,urgent";
+	"age_days,source,detail,reason_cn,action_cn,due_by,urgent,id";
 
 /* One finding's line, built in b (reused row after row; no limit: the
  * appends cannot fail) and written in one go: two dozen cells are not two
@@ -79,7 +79,8 @@ static void write_finding(FILE *out, rcn_buf *b, const char *date, const rcn_fin
 	(void)rcn_buf_append(b, ",", 1);
 	if (f->due_by)
 		(void)rcn_buf_append(b, rcn_date_format(d, f->due_by), 10);
-	(void)rcn_buf_append(b, f->urgent ? ",yes" : ",no", f->urgent ? 4 : 3);
+	(void)rcn_buf_append(b, f->urgent ? ",yes," : ",no,", f->urgent ? 5 : 4);
+	rcn_csv_text_buf(b, f->item_id ? f->item_id : ""); /* the open item it is (issue 19) */
 	(void)rcn_buf_append(b, EOL, 2);
 	fwrite(b->data, 1, b->len, out);
 }
@@ -209,9 +210,9 @@ static void settlement_body(FILE *out, const void *p)
 	}
 }
 
-/* One line of summary.csv; amounts: the account's per-kind amounts (NULL on
- * a ledger-side line). */
-static void tally_row(FILE *out, const char *date, const rcn_tally *t, const int64_t *amounts)
+/* One line of summary.csv; amounts: the account's per-kind amounts, open:
+ * its open items (both NULL on a ledger-side line). */
+static void tally_row(FILE *out, const char *date, const rcn_tally *t, const int64_t *amounts, const rcn_open_sum *open)
 {
 	bool ch = t->side == RCN_SIDE_CHANNEL;
 	bool balanced =
@@ -262,6 +263,14 @@ static void tally_row(FILE *out, const char *date, const rcn_tally *t, const int
 		if (amounts)
 			rcn_csv_money(out, amounts[k], RCN_SCALE_FEN);
 	}
+	if (open) { /* the open book (issue 19), appended likewise */
+		fprintf(out, ",%ld,", open->open);
+		rcn_csv_money(out, open->open_fen, RCN_SCALE_FEN);
+		fprintf(out, ",%ld,", open->overdue);
+		rcn_csv_money(out, open->overdue_fen, RCN_SCALE_FEN);
+	} else {
+		fputs(",,,,", out);
+	}
 	fputs(EOL, out);
 }
 
@@ -281,15 +290,19 @@ static void summary_body(FILE *out, const void *p)
 	const report_ctx *c = p;
 	rcn_tally total[2];
 	rcn_kind_amounts a;
+	rcn_open_sums o;
 	rcn_report_totals(total, c->d);
 	rcn_report_kind_amounts(&a, c->d);
+	rcn_report_open_sums(&o, c->d);
 	for (size_t i = 0; i < c->d->n_tallies; i++) {
 		const rcn_tally *t = &c->d->tallies[i];
-		tally_row(out, c->date, t, t->side == RCN_SIDE_CHANNEL ? a.by_tally[i] : NULL);
+		bool ch = t->side == RCN_SIDE_CHANNEL;
+		tally_row(out, c->date, t, ch ? a.by_tally[i] : NULL, ch ? &o.by_tally[i] : NULL);
 	}
-	tally_row(out, c->date, &total[0], NULL);
-	tally_row(out, c->date, &total[1], a.total);
+	tally_row(out, c->date, &total[0], NULL, NULL);
+	tally_row(out, c->date, &total[1], a.total, &o.total);
 	rcn_report_kind_amounts_free(&a);
+	rcn_report_open_sums_free(&o);
 }
 
 static void summary_header(char *buf, size_t n)
@@ -307,6 +320,30 @@ static void summary_header(char *buf, size_t n)
 			"refund_rate_over_5pct,debits_over_200pct_of_contract_average");
 	for (int k = 0; k < RCN_K_PENDING && len < n; k++)
 		len += (size_t)snprintf(buf + len, n - len, ",%s_amount", rcn_kind_name((rcn_kind)k));
+	if (len < n)
+		snprintf(buf + len, n - len, ",open_items,open_amount,overdue_items,overdue_amount");
+}
+
+/* open_items.csv's header: the columns' English names. */
+static void open_items_header(char *buf, size_t n)
+{
+	size_t len = 0;
+	for (int i = 0; i < RCN_OPEN_COLS && len < n; i++)
+		len += (size_t)snprintf(buf + len, n - len, "%s%s", i ? "," : "", rcn_open_cols[i][1]);
+}
+
+/* The open book as of the date, in the book's order (overdue first). */
+static void open_items_body(FILE *out, const void *p)
+{
+	const report_ctx *c = p;
+	const rcn_open_book *book = c->d->book;
+	rcn_buf line;
+	rcn_buf_init(&line, SIZE_MAX);
+	for (size_t i = 0; book && i < book->n; i++) {
+		rcn_report_open_item_row(&line, &book->items[i]);
+		fwrite(line.data, 1, line.len, out);
+	}
+	rcn_buf_free(&line);
 }
 
 static void remove_tree(const char *dir)
@@ -380,7 +417,7 @@ static void *xlsx_thread(void *p)
 rcn_rc rcn_report_prepare(rcn_report_dir *out, const char *reports_dir, rcn_date day, const rcn_report_data *data,
 			  rcn_err *err)
 {
-	char date[11], header[2048];
+	char date[11], header[2048], open_header[512];
 	rcn_rc rc;
 	rcn_date_format(date, day);
 	snprintf(out->final_dir, sizeof(out->final_dir), "%s/%s", reports_dir, date);
@@ -397,10 +434,12 @@ rcn_rc rcn_report_prepare(rcn_report_dir *out, const char *reports_dir, rcn_date
 	rcn_task xt;
 	rcn_task_start(&xt, xlsx_thread, &xj);
 	summary_header(header, sizeof(header));
+	open_items_header(open_header, sizeof(open_header));
 	if ((rc = write_file(out->tmp_dir, "discrepancies.csv", finding_columns, discrepancies_body, &c, err)) ||
 	    (rc = write_file(out->tmp_dir, "pending.csv", finding_columns, pending_body, &c, err)) ||
 	    (rc = write_file(out->tmp_dir, "notes.csv", finding_columns, notes_body, &c, err)) ||
 	    (rc = write_file(out->tmp_dir, "summary.csv", header, summary_body, &c, err)) ||
+	    (rc = write_file(out->tmp_dir, "open_items.csv", open_header, open_items_body, &c, err)) ||
 	    (rc = write_file(out->tmp_dir, "settlement.csv",
 			     "report_date,business_date,channel,merchant_id,cycle,payments,refunds,fees,expected_net,"
 			     "due_date,status,settled_amount,settled_on,detail",

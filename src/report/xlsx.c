@@ -53,7 +53,8 @@ static const char *const finding_heads[] = {
 	"处理建议 action",
 	"处理期限 due_by",
 	"紧急 urgent",
-	"原因说明 reason_cn", /* last, so the columns before keep their places */
+	"原因说明 reason_cn", /* appended, so the columns before keep their places */
+	"编号 id",	      /* the open item (issue 19) */
 };
 #define N_FINDING_COLS (sizeof(finding_heads) / sizeof(finding_heads[0]))
 
@@ -441,12 +442,13 @@ static void finding_row(rcn_xw *w, long r, const rcn_finding *f, const rcn_xlsx_
 	if (f->urgent)
 		text(w, 20, r, "紧急 yes", false);
 	text_shared(w, 21, r, rcn_reason_cn(f->kind, f->reason), sst);
+	text(w, 22, r, f->item_id, false);
 	puts_(w, "</row>");
 }
 
 /* ---- the sheets ---- */
 
-typedef enum { SH_SUMMARY, SH_FINDINGS, SH_NOTES, SH_SETTLEMENT, SH_QUARANTINE } sheet_type;
+typedef enum { SH_SUMMARY, SH_FINDINGS, SH_NOTES, SH_SETTLEMENT, SH_QUARANTINE, SH_OPEN_ITEMS } sheet_type;
 
 typedef struct {
 	char name[64]; /* as Excel shows it: at most 31 characters, unique */
@@ -506,6 +508,9 @@ static void write_sheet(rcn_xw *w, const sheet *sh, const sheet_queue *q, bool s
 		break;
 	case SH_QUARANTINE:
 		rcn_xlsx_quarantine_sheet(w, q->data, selected);
+		break;
+	case SH_OPEN_ITEMS:
+		rcn_xlsx_open_items_sheet(w, q->data, max_rows, selected);
 		break;
 	default:
 		findings_sheet(w, sh, q->data, q->sst, selected);
@@ -673,8 +678,9 @@ static const char STYLES[] =
 	"<cellStyles count=\"1\"><cellStyle name=\"Normal\" xfId=\"0\" builtinId=\"0\"/></cellStyles>"
 	"<dxfs count=\"0\"/><tableStyles count=\"0\"/></styleSheet>";
 
-/* Room for the sheets: summary, a sheet per kind (pending included), notes, settlement, quarantine. */
-#define MAX_SHEETS (RCN_K_PENDING + 5)
+/* Room for the sheets: summary, a sheet per kind (pending included), notes, settlement, quarantine,
+ * open items. */
+#define MAX_SHEETS (RCN_K_PENDING + 6)
 
 static size_t add_sheet(sheet *sheets, size_t n, sheet_type type, size_t ncols, long rows, long table_rows,
 			const char *name)
@@ -702,7 +708,7 @@ static size_t add_findings_sheet(sheet *sheets, size_t n, sheet_type type, rcn_k
 }
 
 /* The book's sheets, in order: summary, each kind that occurs, pending
- * (always), notes, settlement, quarantine (always). A kind's sheet is
+ * (always), notes, settlement, quarantine, open items (always). A kind's sheet is
  * named "<Chinese> <code>" ("解约后扣款 DEBIT_AFTER_TERMINATION", the longest,
  * is 29 characters of Excel's 31). */
 static size_t book_sheets(sheet *sheets, const rcn_report_data *data)
@@ -727,6 +733,10 @@ static size_t book_sheets(sheet *sheets, const rcn_report_data *data)
 		      (long)data->n_settlements + 1, "结算 Settlement");
 	n = add_sheet(sheets, n, SH_QUARANTINE, rcn_xlsx_quarantine_cols, (long)data->n_quarantine,
 		      (long)data->n_quarantine + 1, "隔离 Quarantine");
+	long open = rcn_xlsx_open_items_last_row(data, max_rows); /* the import finds it by "open_items" */
+	n = add_sheet(sheets, n, SH_OPEN_ITEMS, rcn_xlsx_open_items_cols, data->book ? (long)data->book->n : 0, open,
+		      "未结差异 open_items");
+	sheets[n - 1].last_row = open;
 	return n;
 }
 

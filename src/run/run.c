@@ -547,6 +547,8 @@ static bool track_open_items(night *n)
 	}
 	if (all)
 		rcn_items_night_cover_all(n->items);
+	if (n->o->dry_run)
+		rcn_items_night_dry_run(n->items);
 	if (rcn_items_night_assign(n->items, n->db, n->findings, n->n_findings, &n->err))
 		return night_db_fail(n);
 	return true;
@@ -737,9 +739,10 @@ static void night_end(night *n)
 		rcn_db_unlock_date(n->db, o->day);
 	rcn_db_close(n->db);
 	rcn_alert_outcome outcome = {n->tallies, n->n_tallies, n->findings, n->n_findings};
-	rcn_run_alert(o, n->out, n->tallies ? &outcome : NULL, n->inputs, n->n_src);
-	rcn_run_write_metrics(o, n->out, n->t0, n->tallies, n->n_tallies, n->tallies ? n->kinds : NULL,
-			      &n->settlements);
+	const rcn_open_book *book = rcn_items_night_book(n->items); /* NULL unless the night got that far */
+	rcn_run_alert(o, n->out, n->tallies ? &outcome : NULL, book, n->inputs, n->n_src);
+	rcn_run_write_metrics(o, n->out, n->t0, n->tallies, n->n_tallies, n->tallies ? n->kinds : NULL, &n->settlements,
+			      book);
 	rcn_match_free(n->m);
 	rcn_items_night_free(n->items);
 	rcn_findings_free(n->sink);
