@@ -96,18 +96,11 @@ rcn_rc rcn_report_write(const char *dir, const char *name, rcn_report_body_fn bo
 	__fsetlocking(out, FSETLOCKING_BYCALLER); /* one thread writes it: no lock per fputc */
 	body(out, ctx);
 	bool bad = ferror(out) != 0;
-	if (fflush(out) != 0)
+	if (fflush(out) != 0 || fsync(fileno(out)) != 0)
 		bad = true;
-	else
-		rcn_report_start_sync(out);
 	if (fclose(out) != 0 || bad)
 		return rcn_err_set(err, RCN_EIO, path, 0, "cannot write report: %s", strerror(errno ? errno : EIO));
 	return RCN_OK;
-}
-
-void rcn_report_start_sync(FILE *f)
-{
-	(void)sync_file_range(fileno(f), 0, 0, SYNC_FILE_RANGE_WRITE); /* a hint: sync_files waits */
 }
 
 typedef struct {
@@ -390,31 +383,6 @@ static void remove_stale_tmp(const char *reports_dir, const char *date)
 	closedir(d);
 }
 
-/* fsync of every file in dir (each one's writeback started when it was
- * written: rcn_report_start_sync), so that they are on disk before the run
- * commits. */
-static rcn_rc sync_files(const char *dir, rcn_err *err)
-{
-	DIR *d = opendir(dir);
-	if (!d)
-		return rcn_err_set(err, RCN_EIO, dir, 0, "cannot write reports: %s", strerror(errno));
-	rcn_rc rc = RCN_OK;
-	struct dirent *e;
-	while (rc == RCN_OK && (e = readdir(d))) {
-		if (e->d_name[0] == '.')
-			continue;
-		char path[4400];
-		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-		int fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0 || fsync(fd) != 0)
-			rc = rcn_err_set(err, RCN_EIO, path, 0, "cannot write report: %s", strerror(errno));
-		if (fd >= 0)
-			close(fd);
-	}
-	closedir(d);
-	return rc;
-}
-
 static rcn_rc make_dirs(const char *dir, rcn_err *err)
 {
 	char path[4096];
@@ -489,12 +457,8 @@ rcn_rc rcn_report_prepare(rcn_report_dir *out, const char *reports_dir, rcn_date
 		rcn_report_abort(out);
 		return xj.rc;
 	}
-	/* the files are synced, then their names, before the run commits: a
-	 * committed run's staged reports survive a power loss to be published */
-	if ((rc = sync_files(out->tmp_dir, err))) {
-		rcn_report_abort(out);
-		return rc;
-	}
+	/* the files are synced as written; their names too, before the run commits:
+	 * a committed run's staged reports survive a power loss to be published */
 	if (!rcn_sync_dir(out->tmp_dir)) {
 		rc = rcn_err_set(err, RCN_EIO, out->tmp_dir, 0, "cannot write reports: %s", strerror(errno));
 		rcn_report_abort(out);

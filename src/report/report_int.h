@@ -11,14 +11,9 @@
 
 typedef void (*rcn_report_body_fn)(FILE *out, const void *ctx);
 
-/* Writes dir/name with body(out, ctx) through a 64 KiB buffer, then flushes
- * it, starts its writeback (rcn_report_start_sync) and closes it; fails with
- * the path and errno. */
+/* Writes dir/name with body(out, ctx) through a 64 KiB buffer, then flushes,
+ * syncs and closes it; fails with the path and errno. */
 rcn_rc rcn_report_write(const char *dir, const char *name, rcn_report_body_fn body, const void *ctx, rcn_err *err);
-/* Starts writing the flushed file f to disk without waiting: the night's
- * files are synced together once all are written (rcn_report_prepare), so the
- * disk writes one while the next is made instead of each waited for in turn. */
-void rcn_report_start_sync(FILE *f);
 
 /* total[0] sums d's ledger-side tallies, total[1] its channel-side ones;
  * both are keyed "*" for channel and merchant. */

@@ -20,7 +20,6 @@
 
 #include "recon/money.h"
 #include "recon/report.h"
-#include "report/report_int.h"
 #include "report/xlsx_int.h"
 #include "util/pool.h"
 
@@ -797,11 +796,9 @@ rcn_rc rcn_report_xlsx(const char *dir, const char *date, const rcn_report_data 
 		rc = rcn_err_set(err, RCN_EIO, path, 0, "cannot write report: %s", strerror(errno));
 	else {
 		rc = rcn_zipw_write(f, path, parts, P__COUNT + n, err);
-		/* on its way to disk, like the CSVs (rcn_report_prepare syncs them) */
-		if (rc == RCN_OK && fflush(f) != 0)
+		/* on disk before the directory is swapped in, as the CSVs are */
+		if (rc == RCN_OK && (fflush(f) != 0 || fsync(fileno(f)) != 0))
 			rc = rcn_err_set(err, RCN_EIO, path, 0, "cannot write report: %s", strerror(errno));
-		else if (rc == RCN_OK)
-			rcn_report_start_sync(f);
 		if (fclose(f) != 0 && rc == RCN_OK)
 			rc = rcn_err_set(err, RCN_EIO, path, 0, "cannot write report: %s", strerror(errno));
 	}
