@@ -188,7 +188,7 @@ SELECT 'C' || g, k.kind || '|o:CARRY-' || g, k.kind, k.cn, k.reason, 'payment', 
 FROM generate_series(1, $1) g JOIN (VALUES (0, 'SHORT_PAYMENT', '短款', 'missing', 'PAID', ''),
 	(1, 'OVERPAYMENT', '长款', 'missing', '', 'SUCCESS'), (2, 'STATUS_MISMATCH', '状态不符', 'lost_callback', 'CREATED', 'SUCCESS'),
 	(3, 'FEE_MISMATCH', '手续费不符', 'rate', 'PAID', 'SUCCESS')) k(m, kind, cn, reason, ls, cs) ON k.m = g % 4;
-INSERT INTO recon_item_nights (business_date, item_id) SELECT first_seen, id FROM recon_items;
+INSERT INTO recon_item_nights (business_date, item_ids) SELECT first_seen, array_agg(id) FROM recon_items GROUP BY 1;
 ANALYZE recon_items;
 SQL
 }

@@ -6,7 +6,7 @@
 --                    found), when it was first and last found, its deadline,
 --                    and where people and nights have taken it.
 -- recon_item_nights  which items each business date's latest run found: a
---                    re-run of the date replaces its rows (and withdraws the
+--                    re-run of the date replaces its row (and withdraws the
 --                    items no date finds any more).
 -- recon_item_events  the audit trail: every change of an item, by a person or
 --                    a night. Append-only: a trigger refuses UPDATE, DELETE
@@ -16,7 +16,8 @@ CREATE SEQUENCE IF NOT EXISTS recon_items_seq;
 
 CREATE TABLE IF NOT EXISTS recon_items (
 	id                 text PRIMARY KEY,  -- short, stable: Crockford base32 with a check symbol
-	item_key           text NOT NULL UNIQUE, -- what makes two nights' findings the same item
+	item_key           text NOT NULL, -- what makes two nights' findings the same item
+	key_hash           bigint,        -- a 64-bit hash of item_key, the index a night looks items up by
 	kind               text NOT NULL,
 	kind_cn            text NOT NULL,
 	reason             text NOT NULL DEFAULT '',
@@ -52,16 +53,18 @@ CREATE TABLE IF NOT EXISTS recon_items (
 	changed_at         timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX IF NOT EXISTS recon_items_open_idx ON recon_items (due_by) WHERE status IN ('open', 'acknowledged');
+CREATE INDEX IF NOT EXISTS recon_items_key_idx ON recon_items (key_hash);
+CREATE INDEX IF NOT EXISTS recon_items_closed_idx ON recon_items (closed_on) WHERE closed_on IS NOT NULL;
 
 CREATE TABLE IF NOT EXISTS recon_item_nights (
-	business_date date NOT NULL,
-	item_id       text NOT NULL, -- recon_items.id (items are never deleted; no foreign key to check per row)
-	PRIMARY KEY (business_date, item_id)
+	business_date date PRIMARY KEY,
+	item_ids      text[] NOT NULL -- recon_items.id of every item the date's latest run found: one row a
+	                              -- date (a night of half a million findings writes one array, not
+	                              -- half a million rows and their index entries)
 );
-CREATE INDEX IF NOT EXISTS recon_item_nights_item_idx ON recon_item_nights (item_id);
 
 CREATE TABLE IF NOT EXISTS recon_item_events (
-	event_id      bigserial PRIMARY KEY,
+	event_id      bigserial,         -- the trail's order (its index is recon_item_events_item_idx)
 	item_id       text NOT NULL,     -- recon_items.id (never deleted; no foreign key to check per row)
 	at            timestamptz NOT NULL DEFAULT clock_timestamp(),
 	actor         text NOT NULL,     -- a person's name, or "recon run <date>"

@@ -61,20 +61,10 @@ static bool is_item(const rcn_finding *f)
 	return f->kind != RCN_K_PENDING && f->kind != RCN_K_MATCHED;
 }
 
-/* A text[] literal's element, quoted: keys are the merchant's text. */
-static void put_element(rcn_buf *b, const char *s)
-{
-	(void)rcn_buf_append(b, "\"", 1);
-	for (const char *p = s; *p; p++) {
-		if (*p == '"' || *p == '\\')
-			(void)rcn_buf_append(b, "\\", 1);
-		(void)rcn_buf_append(b, p, 1);
-	}
-	(void)rcn_buf_append(b, "\"", 1);
-}
-
 /* The items of keys not among those loaded (closed items found again, by a
- * re-run or a later night): read by key. */
+ * re-run or a later night): read by the keys' hashes, so the array sent is
+ * 8 bytes a key, not the keys' text; an item whose key only shares the hash
+ * is read but never taken for tonight's finding (found by key text). */
 static rcn_rc load_by_key(rcn_items_night *n, rcn_db *db, const char *const *keys, size_t k, rcn_err *err)
 {
 	if (!k)
@@ -83,19 +73,20 @@ static rcn_rc load_by_key(rcn_items_night *n, rcn_db *db, const char *const *key
 	rcn_buf_init(&arr, (size_t)1 << 30);
 	(void)rcn_buf_append(&arr, "{", 1);
 	for (size_t i = 0; i < k; i++) {
-		if (i)
-			(void)rcn_buf_append(&arr, ",", 1);
-		put_element(&arr, keys[i]);
+		char num[24];
+		int len = snprintf(num, sizeof num, "%s%lld", i ? "," : "", (long long)rcn_items_key_hash(keys[i]));
+		(void)rcn_buf_append(&arr, num, (size_t)len);
 	}
 	(void)rcn_buf_append(&arr, "}", 1);
 	const char *params[2] = {n->date_text, arr.data};
 	size_t before = n->list.n;
-	rcn_rc rc = rcn_items_select(db,
-				     "item_key, EXISTS (SELECT 1 FROM recon_item_nights t WHERE t.item_id = id AND "
-				     "t.business_date = $1::date)::text, EXISTS (SELECT 1 FROM recon_item_nights t "
-				     "WHERE t.item_id = id AND t.business_date <> $1::date)::text",
-				     3, "WHERE item_key = ANY($2::text[])", 2, params, n->cal, n->day,
-				     rcn_items_night_keep, n, &n->list, err);
+	/* not the night's first read again: closed, not after the date, not the date's */
+	rcn_rc rc =
+		rcn_items_select(db, "item_key, 'false', 'false'", 3,
+				 "WHERE key_hash = ANY($2::int8[]) AND status NOT IN ('open', 'acknowledged') AND "
+				 "(closed_on IS NULL OR closed_on <= $1::date) AND id <> ALL(coalesce((SELECT item_ids "
+				 "FROM recon_item_nights WHERE business_date = $1::date), '{}'))",
+				 2, params, n->cal, n->day, rcn_items_night_keep, n, &n->list, err);
 	rcn_buf_free(&arr);
 	if (rc == RCN_OK)
 		rcn_items_night_index(n, before);
@@ -143,6 +134,7 @@ static void add_new(rcn_items_night *n, const rcn_finding *f, const char *key, i
 	nstate *s = &n->st[n->list.n];
 	memset(s, 0, sizeof(*s));
 	s->key = key;
+	s->key_hash = rcn_items_key_hash(key);
 	s->op = OP_NEW;
 	s->from = RCN_IS_OPEN;
 	(void)rcn_strmap_put(&n->by_key, key, strlen(key), (uint32_t)n->list.n, NULL);
@@ -285,6 +277,57 @@ static rcn_rc match_findings(rcn_items_night *n, rcn_db *db, const rcn_finding *
 	return rc;
 }
 
+/* Whether another date's run found them too, asked of the items tonight
+ * would withdraw: open, found by the date's last run, not tonight, and of
+ * an account tonight saw whole. An item only ever found on this date
+ * (first_seen = last_seen = the date) cannot have been; for the others the
+ * dates between their first and last are searched. */
+static rcn_rc ask_linked_other(rcn_items_night *n, rcn_db *db, rcn_err *err)
+{
+	rcn_buf ids;
+	rcn_buf_init(&ids, (size_t)1 << 30);
+	rcn_strmap asked; /* id -> index */
+	rcn_strmap_init(&asked, 64);
+	rcn_date lo = 0, hi = 0;
+	(void)rcn_buf_append(&ids, "{", 1);
+	for (size_t i = 0; i < n->list.n; i++) {
+		nstate *s = &n->st[i];
+		const rcn_open_item *it = &n->list.v[i];
+		if (s->op != OP_NONE || !s->linked_today || !rcn_item_status_is_open(it->status) ||
+		    (it->first_seen == n->day && it->last_seen == n->day) || !rcn_items_night_covers(n, it))
+			continue;
+		if (ids.len > 1)
+			(void)rcn_buf_append(&ids, ",", 1);
+		(void)rcn_buf_append(&ids, it->id, strlen(it->id));
+		(void)rcn_strmap_put(&asked, it->id, strlen(it->id), (uint32_t)i, NULL);
+		lo = lo && lo < it->first_seen ? lo : it->first_seen;
+		hi = hi > it->last_seen ? hi : it->last_seen;
+	}
+	(void)rcn_buf_append(&ids, "}", 1);
+	rcn_rc rc = RCN_OK;
+	if (ids.len > 2) {
+		char from[11], to[11];
+		const char *params[4] = {n->date_text, rcn_date_format(from, lo), rcn_date_format(to, hi), ids.data};
+		PGresult *res;
+		rc = rcn_pq_query(
+			db,
+			"SELECT DISTINCT x FROM recon_item_nights n, unnest(n.item_ids) x WHERE n.business_date "
+			"<> $1::date AND n.business_date BETWEEN $2::date AND $3::date AND x = ANY($4::text[])",
+			4, params, PGRES_TUPLES_OK, 1, "reading the open items' nights", &res, err);
+		for (int r = 0; rc == RCN_OK && r < PQntuples(res); r++) {
+			const char *id = PQgetvalue(res, r, 0);
+			uint32_t i;
+			if (rcn_strmap_get(&asked, id, strlen(id), &i))
+				n->st[i].linked_other = true;
+		}
+		if (rc == RCN_OK)
+			PQclear(res);
+	}
+	rcn_buf_free(&ids);
+	rcn_strmap_free(&asked);
+	return rc;
+}
+
 /* The items tonight did not find: withdrawn when only this date's last run
  * had found them (a person's work on them stays), else closed when the
  * evidence they wait for came in. */
@@ -337,6 +380,8 @@ rcn_rc rcn_items_night_assign(rcn_items_night *n, rcn_db *db, const rcn_finding 
 			      rcn_err *err)
 {
 	rcn_rc rc = match_findings(n, db, findings, n_findings, err);
+	if (rc == RCN_OK)
+		rc = ask_linked_other(n, db, err);
 	if (rc != RCN_OK)
 		return rc;
 	decide_rest(n);

@@ -15,12 +15,21 @@
 /* The items a night reads: open, closed after the date (the book), or found
  * by the date's last run; with their key, whether that run found them and
  * (then only) whether another date's did. */
-static const char NIGHT_COLUMNS[] =
-	"item_key, (n.item_id IS NOT NULL)::text, (n.item_id IS NOT NULL AND EXISTS (SELECT 1 FROM "
-	"recon_item_nights t WHERE t.item_id = id AND t.business_date <> $1::date))::text";
+#define TODAY "(SELECT unnest(item_ids) FROM recon_item_nights WHERE business_date = $1::date)"
+static const char NIGHT_COLUMNS[] = "item_key, (id IN " TODAY ")::text, 'false'";
+/* Each part by its own index: the register keeps every item ever found, the
+ * night reads only these. */
 static const char NIGHT_FROM[] =
-	"LEFT JOIN recon_item_nights n ON n.item_id = id AND n.business_date = $1::date WHERE status IN ('open', "
-	"'acknowledged') OR closed_on > $1::date OR n.item_id IS NOT NULL";
+	"WHERE id IN (SELECT id FROM recon_items WHERE status IN ('open', 'acknowledged') UNION SELECT id FROM "
+	"recon_items WHERE closed_on > $1::date UNION " TODAY ")";
+
+int64_t rcn_items_key_hash(const char *key)
+{
+	uint64_t h = 0xcbf29ce484222325u;
+	for (const unsigned char *p = (const unsigned char *)key; *p; p++)
+		h = (h ^ *p) * 0x100000001b3u;
+	return (int64_t)h;
+}
 
 static bool is_collected(const char *st)
 {
@@ -61,9 +70,10 @@ bool rcn_items_night_keep(void *ctx, const rcn_open_item *it, const PGresult *re
 	nstate *s = &n->st[n->list.n];
 	memset(s, 0, sizeof(*s));
 	s->key = rcn_arena_strdup(&n->list.arena, PQgetvalue(res, row, col));
+	s->key_hash = rcn_items_key_hash(s->key);
 	s->loaded = true;
 	s->linked_today = strcmp(PQgetvalue(res, row, col + 1), "true") == 0;
-	s->linked_other = strcmp(PQgetvalue(res, row, col + 2), "true") == 0;
+	s->linked_other = false; /* asked later, of the few it matters for (rcn_items_night_assign) */
 	s->from = it->status;
 	s->needs = rcn_item_status_is_open(it->status) ? needs_of(it) : 0;
 	return true;

@@ -23,6 +23,7 @@ typedef enum {
 /* One item's night, beside list.v[i]. */
 typedef struct {
 	const char *key;
+	int64_t key_hash;  /* rcn_items_key_hash(key) */
 	bool loaded;	   /* in the register before tonight */
 	bool linked_today; /* the date's previous run found it */
 	bool linked_other; /* another date's run found it */
@@ -58,6 +59,9 @@ struct rcn_items_night {
 bool rcn_items_night_keep(void *ctx, const rcn_open_item *it, const PGresult *res, int row, int col);
 /* Indexes list.v[from..] by key and by the numbers their evidence comes by. */
 void rcn_items_night_index(rcn_items_night *n, size_t from);
+
+/* The 64-bit hash recon_items.key_hash holds (FNV-1a), as a bigint. */
+int64_t rcn_items_key_hash(const char *key);
 
 /* Whether tonight reconciled the item's account whole (it may be withdrawn). */
 bool rcn_items_night_covers(rcn_items_night *n, const rcn_open_item *it);

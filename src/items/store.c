@@ -1,8 +1,11 @@
-/* Writes a night's decisions on the register inside the run's transaction:
- * tonight's items go to a temporary table in one COPY, and a few statements
- * apply them — new items, the found ones' fields, the status changes (each
- * with its event, and only where nobody changed the item since the night
- * read it), the date's items. The audit trail is only ever appended to. */
+/* Writes a night's decisions on the register inside the run's transaction.
+ * New items, their "opened" events and the date's new links go straight in
+ * by COPY (a fresh night is mostly new items: one pass each). The rest —
+ * items found again, status changes, links dropped — go to a temporary
+ * table in one COPY, and a few statements apply them: the found ones'
+ * fields, the status changes (each with its event, and only where nobody
+ * changed the item since the night read it), the links dropped. The audit
+ * trail is only ever appended to. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,18 +20,10 @@ static const char CREATE_TONIGHT[] =
 	"channel_txn_id text, channel_refund_id text, ledger_status text, channel_status text, "
 	"ledger_amount_fen bigint, channel_amount_fen bigint, difference bigint, difference_fen bigint, "
 	"source text, detail text, first_seen date, last_seen date, due_by date, urgent boolean, "
-	"from_status text, to_status text, closed_on date, evidence text, action text, note text, link text) "
-	"ON COMMIT DROP";
+	"from_status text, to_status text, closed_on date, evidence text, action text, note text) ON COMMIT DROP";
 
 /* The statements that apply the table, in order ($1 the date, $2 the actor). */
 static const char *const APPLY[] = {
-	"INSERT INTO recon_items (id, item_key, kind, kind_cn, reason, rec_type, channel, merchant_id, order_no, "
-	"refund_no, channel_txn_id, channel_refund_id, ledger_status, channel_status, ledger_amount_fen, "
-	"channel_amount_fen, difference, difference_fen, source, detail, first_seen, last_seen, due_by, urgent, "
-	"status, changed_by) SELECT id, item_key, kind, kind_cn, reason, rec_type, channel, merchant_id, order_no, "
-	"refund_no, channel_txn_id, channel_refund_id, ledger_status, channel_status, ledger_amount_fen, "
-	"channel_amount_fen, difference, difference_fen, source, detail, first_seen, last_seen, due_by, urgent, "
-	"'open', $2 FROM recon_items_tonight WHERE op = 'new' AND $1::date IS NOT NULL",
 	/* the finding's fields and dates as the night left them (recon's amounts
 	 * only from a run of the latest date that found it) */
 	"UPDATE recon_items i SET (reason, channel, merchant_id, order_no, refund_no, channel_txn_id, "
@@ -46,14 +41,6 @@ static const char *const APPLY[] = {
 	"(item_id, actor, action, from_status, to_status, note, business_date, evidence) SELECT t.id, $2, t.action, "
 	"t.from_status, t.to_status, t.note, $1::date, nullif(t.evidence, '') FROM recon_items_tonight t JOIN moved "
 	"m ON m.id = t.id ORDER BY t.id",
-	"INSERT INTO recon_item_events (item_id, actor, action, from_status, to_status, note, business_date, "
-	"evidence) SELECT id, $2, 'opened', NULL, 'open', NULL, $1::date, nullif(source, '') FROM "
-	"recon_items_tonight WHERE op = 'new' ORDER BY id",
-	/* the date's items: those it found, no longer those it does not */
-	"DELETE FROM recon_item_nights n USING recon_items_tonight t WHERE n.business_date = $1::date AND n.item_id "
-	"= t.id AND t.link = 'drop' AND $2::text IS NOT NULL",
-	"INSERT INTO recon_item_nights (business_date, item_id) SELECT $1::date, id FROM recon_items_tonight WHERE "
-	"link = 'add' AND $2::text IS NOT NULL",
 };
 
 /* One COPY text cell: backslash, tab and line ends escaped; NULL as \N. */
@@ -106,29 +93,12 @@ static const char *note_of(const rcn_items_night *n, item_op op, char *buf, size
 	return buf;
 }
 
-/* The date's link to the item: made when tonight found it first, dropped
- * when the date's last run had found it and this one does not. */
-static const char *link_of(const nstate *s)
-{
-	bool found = s->f != NULL;
-	return found && !s->linked_today ? "add" : s->drop_link ? "drop" : "";
-}
-
-/* Whether the item has anything to write tonight. */
-static bool to_write(const nstate *s)
-{
-	return (s->op != OP_NONE && s->op != OP_SAME) || *link_of(s);
-}
-
-static void put_row(rcn_buf *b, const rcn_items_night *n, size_t i)
+/* The item's columns from kind to urgent, as both copies write them. */
+static void put_fields(rcn_buf *b, const rcn_items_night *n, size_t i)
 {
 	const nstate *s = &n->st[i];
 	const rcn_open_item *it = &n->list.v[i];
 	const rcn_finding *f = s->f;
-	char note[96];
-	cell(b, OPS[s->op], false);
-	cell(b, it->id, false);
-	cell(b, s->key, false);
 	cell(b, rcn_kind_name(it->kind), false);
 	cell(b, rcn_kind_name_cn(it->kind), false);
 	const char *text[] = {it->reason,	  it->rec_type == RCN_REC_REFUND ? "refund" : "payment",
@@ -148,19 +118,33 @@ static void put_row(rcn_buf *b, const rcn_items_night *n, size_t i)
 	cell_date(b, it->last_seen);
 	cell_date(b, it->due_by);
 	cell(b, it->urgent ? "t" : "f", false);
+}
+
+static void put_row(rcn_buf *b, const rcn_items_night *n, size_t i)
+{
+	const nstate *s = &n->st[i];
+	const rcn_open_item *it = &n->list.v[i];
+	char note[96];
+	cell(b, OPS[s->op], false);
+	cell(b, it->id, false);
+	cell(b, s->key, false);
+	put_fields(b, n, i);
 	cell(b, rcn_item_status_name(s->from), false);
 	cell(b, rcn_item_status_name(it->status), false);
 	cell_date(b, it->closed_on);
 	cell(b, it->evidence ? it->evidence : "", false);
 	cell(b, action_of(s->op), false);
-	cell(b, note_of(n, s->op, note, sizeof note), false);
-	cell(b, link_of(s), true);
+	cell(b, note_of(n, s->op, note, sizeof note), true);
 }
 
-static rcn_rc copy_tonight(const rcn_items_night *n, rcn_db *db, rcn_err *err)
+/* One COPY ... FROM STDIN of the rows `put` writes for the items `want` keeps. */
+typedef bool (*row_want)(const nstate *s);
+typedef void (*row_put)(rcn_buf *b, const rcn_items_night *n, size_t i);
+
+static rcn_rc copy_in(const rcn_items_night *n, rcn_db *db, const char *sql, row_want want, row_put put, rcn_err *err)
 {
 	PGconn *c = rcn_db_conn(db);
-	PGresult *res = PQexec(c, "COPY recon_items_tonight FROM STDIN");
+	PGresult *res = PQexec(c, sql);
 	if (PQresultStatus(res) != PGRES_COPY_IN) {
 		rcn_rc rc = rcn_pq_fail(db, res, err, "writing the open items");
 		PQclear(res);
@@ -171,10 +155,10 @@ static rcn_rc copy_tonight(const rcn_items_night *n, rcn_db *db, rcn_err *err)
 	rcn_buf_init(&b, (size_t)1 << 30);
 	bool ok = true;
 	for (size_t i = 0; i < n->list.n && ok; i++) {
-		if (!to_write(&n->st[i]))
+		if (!want(&n->st[i]))
 			continue;
-		put_row(&b, n, i);
-		if (b.len >= (1u << 20) || i + 1 == n->list.n) {
+		put(&b, n, i);
+		if (b.len >= (1u << 20)) {
 			ok = PQputCopyData(c, b.data, (int)b.len) == 1;
 			rcn_buf_reset(&b);
 		}
@@ -188,13 +172,104 @@ static rcn_rc copy_tonight(const rcn_items_night *n, rcn_db *db, rcn_err *err)
 	return rc == RCN_OK && !ok ? rcn_pq_fail(db, NULL, err, "writing the open items") : rc;
 }
 
+static bool is_new(const nstate *s)
+{
+	return s->op == OP_NEW;
+}
+
+/* The date's items after tonight: those it found, and those of accounts it
+ * could not see that its last run had found. */
+static bool in_date(const nstate *s)
+{
+	return s->f || (s->linked_today && !s->drop_link);
+}
+
+/* Anything but a new item to write: fields, a status. */
+static bool is_other(const nstate *s)
+{
+	return s->op != OP_NEW && s->op != OP_NONE && s->op != OP_SAME;
+}
+
+static const char NEW_ITEM_COPY[] =
+	"COPY recon_items (id, item_key, key_hash, kind, kind_cn, reason, rec_type, channel, merchant_id, order_no, "
+	"refund_no, channel_txn_id, channel_refund_id, ledger_status, channel_status, ledger_amount_fen, "
+	"channel_amount_fen, difference, difference_fen, source, detail, first_seen, last_seen, due_by, urgent, "
+	"changed_by) FROM STDIN";
+
+static void put_new_item(rcn_buf *b, const rcn_items_night *n, size_t i)
+{
+	const nstate *s = &n->st[i];
+	cell(b, n->list.v[i].id, false);
+	cell(b, s->key, false);
+	cell_int(b, true, s->key_hash);
+	put_fields(b, n, i);
+	cell(b, n->actor, true);
+}
+
+static void put_opened(rcn_buf *b, const rcn_items_night *n, size_t i)
+{
+	const rcn_open_item *it = &n->list.v[i];
+	cell(b, it->id, false);
+	cell(b, n->actor, false);
+	cell(b, "opened", false);
+	cell(b, "open", false);
+	cell(b, n->date_text, false);
+	cell(b, it->source && *it->source ? it->source : NULL, true);
+}
+
+/* The date's row of recon_item_nights: its items' ids as one text[]. */
+static rcn_rc store_date_items(const rcn_items_night *n, rcn_db *db, rcn_err *err)
+{
+	rcn_buf arr;
+	rcn_buf_init(&arr, (size_t)1 << 30);
+	(void)rcn_buf_append(&arr, "{", 1);
+	for (size_t i = 0, k = 0; i < n->list.n; i++) {
+		if (!in_date(&n->st[i]))
+			continue;
+		if (k++)
+			(void)rcn_buf_append(&arr, ",", 1);
+		(void)rcn_buf_append(&arr, n->list.v[i].id, strlen(n->list.v[i].id)); /* base32: nothing to quote */
+	}
+	(void)rcn_buf_append(&arr, "}", 1);
+	const char *params[2] = {n->date_text, arr.data};
+	rcn_rc rc =
+		rcn_pq_query(db,
+			     "INSERT INTO recon_item_nights (business_date, item_ids) VALUES ($1::date, $2::text[]) "
+			     "ON CONFLICT (business_date) DO UPDATE SET item_ids = EXCLUDED.item_ids",
+			     2, params, PGRES_COMMAND_OK, -1, "writing the open items", NULL, err);
+	rcn_buf_free(&arr);
+	return rc;
+}
+
+static bool any(const rcn_items_night *n, row_want want)
+{
+	for (size_t i = 0; i < n->list.n; i++)
+		if (want(&n->st[i]))
+			return true;
+	return false;
+}
+
 rcn_rc rcn_items_night_store(void *ctx, rcn_db *db, rcn_err *err)
 {
 	const rcn_items_night *n = ctx;
-	const char *params[2] = {n->date_text, n->actor};
-	rcn_rc rc = rcn_pq_command(db, CREATE_TONIGHT, err, "writing the open items");
+	rcn_rc rc = RCN_OK;
+	if (any(n, is_new)) {
+		rc = copy_in(n, db, NEW_ITEM_COPY, is_new, put_new_item, err);
+		if (rc == RCN_OK)
+			rc = copy_in(
+				n, db,
+				"COPY recon_item_events (item_id, actor, action, to_status, business_date, evidence) "
+				"FROM STDIN",
+				is_new, put_opened, err);
+	}
 	if (rc == RCN_OK)
-		rc = copy_tonight(n, db, err);
+		rc = store_date_items(n, db, err);
+	if (rc != RCN_OK || !any(n, is_other))
+		return rc;
+	const char *params[2] = {n->date_text, n->actor};
+	rc = rcn_pq_command(db, CREATE_TONIGHT, err, "writing the open items");
+	if (rc == RCN_OK)
+		rc = copy_in(n, db, "COPY recon_items_tonight FROM STDIN", is_other, put_row, err);
 	for (size_t i = 0; i < sizeof APPLY / sizeof APPLY[0] && rc == RCN_OK; i++)
 		rc = rcn_pq_query(db, APPLY[i], 2, params, PGRES_COMMAND_OK, -1, "writing the open items", NULL, err);
 	return rc;
