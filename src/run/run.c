@@ -96,6 +96,47 @@ static rcn_rc load_items(rcn_db *db, const rcn_run_opts *o, const rcn_ledger_win
 	return rc;
 }
 
+/* The register read on a connection of its own while the statements are
+ * parsed and the window loads (the night needs it only after matching). */
+typedef struct {
+	const rcn_run_opts *o;
+	const rcn_calendar *cal;
+	rcn_items_night *items;
+	rcn_task task;
+	bool started;
+	rcn_rc rc;
+	rcn_err err;
+} items_job;
+
+static void *items_thread(void *p)
+{
+	items_job *j = p;
+	rcn_db *db = NULL;
+	rcn_ledger_window w = {j->o->day,
+			       j->o->cfg->carry_over_days,
+			       j->o->cfg->timezone,
+			       j->o->cfg->orders_sql,
+			       j->o->cfg->refunds_sql,
+			       false};
+	j->rc = rcn_db_connect(&db, j->o->cfg->conninfo, &j->err);
+	if (j->rc == RCN_OK)
+		j->rc = load_items(db, j->o, &w, j->cal, &j->items, &j->err);
+	rcn_db_close(db);
+	return NULL;
+}
+
+/* Waits for the register's read; false when it failed (err says why). */
+static bool join_items(items_job *j, rcn_err *err)
+{
+	if (!j->started)
+		return true;
+	rcn_task_join(&j->task);
+	j->started = false;
+	if (j->rc != RCN_OK)
+		*err = j->err;
+	return j->rc == RCN_OK;
+}
+
 static rcn_rc load_lookups(rcn_db *db, const rcn_run_opts *o, rcn_match *m, rcn_rules *rules, const rcn_calendar *cal,
 			   rcn_items_night **items, rcn_err *err)
 {
@@ -116,7 +157,7 @@ static rcn_rc load_lookups(rcn_db *db, const rcn_run_opts *o, rcn_match *m, rcn_
 		if (n)
 			rc = rcn_ledger_load_contracts(db, &w, ids, n, &contracts, err);
 	}
-	if (rc == RCN_OK)
+	if (rc == RCN_OK && !*items) /* one thread: read here, in the snapshot */
 		rc = load_items(db, o, &w, cal, items, err);
 	rcn_err ignore;
 	rcn_rc end = rcn_ledger_end(db, rc ? &ignore : err);
@@ -235,6 +276,7 @@ typedef struct {
 	bool locked;
 	rcn_match *m;
 	rcn_items_night *items; /* the open-items register: read with the lookups, moved with the results */
+	items_job ij;		/* its read on a thread of its own (more than one thread) */
 	rcn_findings *sink;	/* every finding of the night: the matcher's and the rules' */
 	rcn_run_stream stream;
 	rcn_settle_set settlements;
@@ -358,6 +400,10 @@ static bool connect_and_lock(night *n)
 		return false;
 	}
 	n->locked = true;
+	if (n->threads > 1) { /* the register, read meanwhile on a connection of its own */
+		n->ij = (items_job){.o = o, .cal = n->files.calendar, .started = true};
+		rcn_task_start(&n->ij.task, items_thread, &n->ij);
+	}
 	return true;
 }
 
@@ -435,7 +481,11 @@ static bool look_up_outside_window(night *n)
 	rcn_task prep = {0};
 	if (n->threads > 1)
 		rcn_task_start(&prep, prepare_thread, n->m);
-	rcn_rc lookups_rc = load_lookups(n->db, n->o, n->m, n->rules, n->files.calendar, &n->items, &n->err);
+	bool items_ok = join_items(&n->ij, &n->err);
+	n->items = n->ij.items;
+	n->ij.items = NULL;
+	rcn_rc lookups_rc =
+		items_ok ? load_lookups(n->db, n->o, n->m, n->rules, n->files.calendar, &n->items, &n->err) : RCN_EDB;
 	rcn_task_join(&prep);
 	rcn_run_stage_done(&n->clock, ST_LOOKUPS);
 	rcn_run_progress(n->o, n->date, lookups_rc ? NULL : "matching");
@@ -744,6 +794,9 @@ static void night_end(night *n)
 	rcn_run_write_metrics(o, n->out, n->t0, n->tallies, n->n_tallies, n->tallies ? n->kinds : NULL, &n->settlements,
 			      book);
 	rcn_match_free(n->m);
+	rcn_err ignore;
+	(void)join_items(&n->ij, &ignore); /* a stage before the lookups failed */
+	rcn_items_night_free(n->ij.items);
 	rcn_items_night_free(n->items);
 	rcn_findings_free(n->sink);
 	free(n->counts);
