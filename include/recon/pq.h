@@ -6,6 +6,7 @@
 
 #include <libpq-fe.h>
 
+#include "recon/date.h"
 #include "recon/db.h"
 
 /* The connection, for COPY and the result readers of libpq. */
@@ -43,5 +44,20 @@ rcn_rc rcn_pq_put_literal(rcn_db *db, rcn_buf *b, const char *s, rcn_err *err);
  * so the connection is usable again; returns the first failed result's error
  * (RCN_EDB) or RCN_OK. */
 rcn_rc rcn_pq_drain(rcn_db *db, rcn_err *err, const char *what);
+
+/* COPY ... FROM STDIN (FORMAT binary): the server then parses no dates and
+ * integers from text. The file header once, per row the field count then
+ * each field, the trailer at the end; each appends to b and returns
+ * rcn_buf_append's first failure. Text: NULL for NULL, and for "" when
+ * empty_is_null. A date: days since 1970-01-01 (NULL when !has). */
+rcn_rc rcn_pq_bin_header(rcn_buf *b);
+rcn_rc rcn_pq_bin_fields(rcn_buf *b, int n);
+rcn_rc rcn_pq_bin_trailer(rcn_buf *b);
+rcn_rc rcn_pq_bin_null(rcn_buf *b);
+rcn_rc rcn_pq_bin_text(rcn_buf *b, const char *s, bool empty_is_null);
+rcn_rc rcn_pq_bin_int8(rcn_buf *b, bool has, int64_t v);
+rcn_rc rcn_pq_bin_int4(rcn_buf *b, int32_t v);
+rcn_rc rcn_pq_bin_date(rcn_buf *b, bool has, rcn_date d);
+rcn_rc rcn_pq_bin_bool(rcn_buf *b, bool v);
 
 #endif

@@ -143,6 +143,7 @@ typedef void (*row_put)(rcn_buf *b, const rcn_items_night *n, size_t i);
 
 static rcn_rc copy_in(const rcn_items_night *n, rcn_db *db, const char *sql, row_want want, row_put put, rcn_err *err)
 {
+	bool binary = strstr(sql, "(FORMAT binary)") != NULL;
 	PGconn *c = rcn_db_conn(db);
 	PGresult *res = PQexec(c, sql);
 	if (PQresultStatus(res) != PGRES_COPY_IN) {
@@ -153,7 +154,7 @@ static rcn_rc copy_in(const rcn_items_night *n, rcn_db *db, const char *sql, row
 	PQclear(res);
 	rcn_buf b;
 	rcn_buf_init(&b, (size_t)1 << 30);
-	bool ok = true;
+	bool ok = !binary || rcn_pq_bin_header(&b) == RCN_OK;
 	for (size_t i = 0; i < n->list.n && ok; i++) {
 		if (!want(&n->st[i]))
 			continue;
@@ -163,6 +164,8 @@ static rcn_rc copy_in(const rcn_items_night *n, rcn_db *db, const char *sql, row
 			rcn_buf_reset(&b);
 		}
 	}
+	if (ok && binary)
+		ok = rcn_pq_bin_trailer(&b) == RCN_OK;
 	if (ok && b.len)
 		ok = PQputCopyData(c, b.data, (int)b.len) == 1;
 	rcn_buf_free(&b);
@@ -194,27 +197,60 @@ static const char NEW_ITEM_COPY[] =
 	"COPY recon_items (id, item_key, key_hash, kind, kind_cn, reason, rec_type, channel, merchant_id, order_no, "
 	"refund_no, channel_txn_id, channel_refund_id, ledger_status, channel_status, ledger_amount_fen, "
 	"channel_amount_fen, difference, difference_fen, source, detail, first_seen, last_seen, due_by, urgent, "
-	"changed_by) FROM STDIN";
+	"changed_by) FROM STDIN (FORMAT binary)";
 
+/* A new item's row of NEW_ITEM_COPY (binary: the big night's bulk). */
 static void put_new_item(rcn_buf *b, const rcn_items_night *n, size_t i)
 {
 	const nstate *s = &n->st[i];
-	cell(b, n->list.v[i].id, false);
-	cell(b, s->key, false);
-	cell_int(b, true, s->key_hash);
-	put_fields(b, n, i);
-	cell(b, n->actor, true);
+	const rcn_open_item *it = &n->list.v[i];
+	const rcn_finding *f = s->f;
+	(void)rcn_pq_bin_fields(b, 26);
+	const char *head[] = {it->id,
+			      s->key,
+			      NULL,
+			      rcn_kind_name(it->kind),
+			      rcn_kind_name_cn(it->kind),
+			      it->reason,
+			      it->rec_type == RCN_REC_REFUND ? "refund" : "payment",
+			      it->channel,
+			      it->merchant_id,
+			      it->order_no,
+			      it->refund_no,
+			      it->channel_txn_id,
+			      it->channel_refund_id,
+			      it->ledger_status,
+			      it->channel_status};
+	for (size_t k = 0; k < sizeof head / sizeof head[0]; k++) {
+		if (k == 2)
+			(void)rcn_pq_bin_int8(b, true, s->key_hash);
+		else
+			(void)rcn_pq_bin_text(b, head[k] ? head[k] : "", false);
+	}
+	(void)rcn_pq_bin_int8(b, f->has_ledger_amount, f->ledger_amount);
+	(void)rcn_pq_bin_int8(b, f->has_channel_amount, f->channel_amount);
+	(void)rcn_pq_bin_int8(b, it->has_difference, it->difference);
+	(void)rcn_pq_bin_int8(b, it->has_difference, it->difference_fen);
+	(void)rcn_pq_bin_text(b, it->source ? it->source : "", false);
+	(void)rcn_pq_bin_text(b, it->detail ? it->detail : "", false);
+	(void)rcn_pq_bin_date(b, true, it->first_seen);
+	(void)rcn_pq_bin_date(b, true, it->last_seen);
+	(void)rcn_pq_bin_date(b, it->due_by != 0, it->due_by);
+	(void)rcn_pq_bin_bool(b, it->urgent);
+	(void)rcn_pq_bin_text(b, n->actor, false);
 }
 
+/* Its "opened" event. */
 static void put_opened(rcn_buf *b, const rcn_items_night *n, size_t i)
 {
 	const rcn_open_item *it = &n->list.v[i];
-	cell(b, it->id, false);
-	cell(b, n->actor, false);
-	cell(b, "opened", false);
-	cell(b, "open", false);
-	cell(b, n->date_text, false);
-	cell(b, it->source && *it->source ? it->source : NULL, true);
+	(void)rcn_pq_bin_fields(b, 6);
+	(void)rcn_pq_bin_text(b, it->id, false);
+	(void)rcn_pq_bin_text(b, n->actor, false);
+	(void)rcn_pq_bin_text(b, "opened", false);
+	(void)rcn_pq_bin_text(b, "open", false);
+	(void)rcn_pq_bin_date(b, true, n->day);
+	(void)rcn_pq_bin_text(b, it->source, true);
 }
 
 /* The date's row of recon_item_nights: its items' ids as one text[]. */
@@ -259,7 +295,7 @@ rcn_rc rcn_items_night_store(void *ctx, rcn_db *db, rcn_err *err)
 			rc = copy_in(
 				n, db,
 				"COPY recon_item_events (item_id, actor, action, to_status, business_date, evidence) "
-				"FROM STDIN",
+				"FROM STDIN (FORMAT binary)",
 				is_new, put_opened, err);
 	}
 	if (rc == RCN_OK)
