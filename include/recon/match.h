@@ -175,12 +175,13 @@ void rcn_match_release(rcn_match *m);
 typedef struct {
 	rcn_rec_type rec_type;
 	const char *channel, *order_no, *refund_no, *channel_txn_id, *channel_refund_id;
-	int64_t amount; /* fen */
-	const char *src; /* "file:line" (set for the rows `want` keeps) */
+	int64_t amount;	 /* fen */
+	const char *src; /* "file:line" */
 } rcn_match_seen;
-/* fn for every such row that want (given all fields but src) keeps. */
-void rcn_match_each_seen(rcn_match *m, bool (*want)(void *ctx, const rcn_match_seen *s),
-			 void (*fn)(void *ctx, const rcn_match_seen *s), void *ctx);
+/* fn for every such row that tonight's matching tied to one of the ledger's
+ * orders / refunds with these numbers (the ledger's numbers are in s). */
+void rcn_match_each_seen(rcn_match *m, const char *const *order_nos, size_t n_orders, const char *const *refund_nos,
+			 size_t n_refunds, void (*fn)(void *ctx, const rcn_match_seen *s), void *ctx);
 /* The ledger's order / refund by its number as loaded tonight (the window or
  * the lookups): its status and amount; false when not loaded. */
 bool rcn_match_ledger_order(const rcn_match *m, const char *order_no, const char **status, int64_t *amount);

@@ -389,6 +389,8 @@ rcn_rc rcn_items_night_assign(rcn_items_night *n, rcn_db *db, const rcn_finding 
 	memset(b, 0, sizeof(*b));
 	b->day = n->day;
 	n->book = rcn_xcalloc(n->list.n + 1, sizeof(*n->book));
+	rcn_age_memo *ages = rcn_xmalloc(sizeof(*ages));
+	rcn_age_memo_init(ages, n->cal, n->day);
 	for (size_t i = 0; i < n->list.n; i++) {
 		nstate *s = &n->st[i];
 		apply(n, i);
@@ -398,7 +400,7 @@ rcn_rc rcn_items_night_assign(rcn_items_night *n, rcn_db *db, const rcn_finding 
 		b->auto_closed += s->op == OP_CLOSE;
 		b->withdrawn += s->op == OP_WITHDRAW;
 		rcn_open_item *it = &n->list.v[i];
-		it->age_days = rcn_items_age(n->cal, it->first_seen, n->day);
+		it->age_days = rcn_age_memo_get(ages, it->first_seen);
 		it->overdue = rcn_item_status_is_open(it->status) && it->due_by && it->due_by < n->day;
 		/* open as of the date: found by then, and open now or closed after it */
 		if (it->first_seen <= n->day && (rcn_item_status_is_open(it->status) || it->closed_on > n->day)) {
@@ -410,6 +412,7 @@ rcn_rc rcn_items_night_assign(rcn_items_night *n, rcn_db *db, const rcn_finding 
 			b->n++;
 		}
 	}
+	free(ages);
 	rcn_items_sort(n->book, b->n);
 	rcn_items_count(n->book, b->n, b);
 	b->items = n->book;

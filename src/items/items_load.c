@@ -20,6 +20,24 @@ int rcn_items_age(const rcn_calendar *cal, rcn_date first_seen, rcn_date as_of)
 	return age;
 }
 
+void rcn_age_memo_init(rcn_age_memo *m, const rcn_calendar *cal, rcn_date as_of)
+{
+	m->cal = cal;
+	m->as_of = as_of;
+	for (int k = 0; k < RCN_AGE_MEMO; k++)
+		m->age[k] = -1;
+}
+
+int rcn_age_memo_get(rcn_age_memo *m, rcn_date first_seen)
+{
+	int64_t k = (int64_t)m->as_of - first_seen;
+	if (k < 0 || k >= RCN_AGE_MEMO)
+		return rcn_items_age(m->cal, first_seen, m->as_of);
+	if (m->age[k] < 0)
+		m->age[k] = rcn_items_age(m->cal, first_seen, m->as_of);
+	return m->age[k];
+}
+
 /* The columns every reader takes, in this order (row_item reads them). */
 #define ITEM_COLUMNS                                                                                                   \
 	"id, kind, reason, rec_type, channel, merchant_id, order_no, refund_no, channel_txn_id, "                      \
@@ -32,7 +50,7 @@ enum { N_ITEM_COLUMNS = 28 };
 
 typedef struct {
 	rcn_item_list *out;
-	const rcn_calendar *cal;
+	rcn_age_memo ages;
 	rcn_date as_of;
 	rcn_item_keep_fn keep;
 	void *ctx;
@@ -95,7 +113,7 @@ static rcn_rc row_item(void *p, const PGresult *res, int row, rcn_err *err)
 	it.closed_on = cell_date(res, row, 25);
 	it.evidence = cell[26];
 	it.approval_by = cell[27];
-	it.age_days = rcn_items_age(c->cal, it.first_seen, c->as_of);
+	it.age_days = rcn_age_memo_get(&c->ages, it.first_seen);
 	it.overdue = rcn_item_status_is_open(it.status) && it.due_by && it.due_by < c->as_of;
 	if (c->keep && !c->keep(c->ctx, &it, res, row, N_ITEM_COLUMNS))
 		return RCN_OK;
@@ -114,9 +132,12 @@ rcn_rc rcn_items_select(rcn_db *db, const char *extra_columns, int n_extra, cons
 			       " FROM recon_items ", from};
 	for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)
 		(void)rcn_buf_append(&q, parts[i], strlen(parts[i]));
-	load_ctx c = {out, cal, as_of, keep, ctx};
+	load_ctx *c = rcn_xmalloc(sizeof(*c)); /* the memo: 4 KiB, not for a thread's stack */
+	*c = (load_ctx){.out = out, .as_of = as_of, .keep = keep, .ctx = ctx};
+	rcn_age_memo_init(&c->ages, cal, as_of);
 	rcn_rc rc = rcn_pq_each_row(db, q.data, n_params, params, N_ITEM_COLUMNS + n_extra, "reading the open items",
-				    row_item, &c, err);
+				    row_item, c, err);
+	free(c);
 	rcn_buf_free(&q);
 	return rc;
 }

@@ -160,23 +160,14 @@ void rcn_items_night_ledger_refund(rcn_items_night *n, const rcn_ledger_refund *
 	ledger_says(n, &n->want_refund, r->refund_no, r->status ? r->status : "", true);
 }
 
-static bool want_row(void *ctx, const rcn_match_seen *s)
-{
-	rcn_items_night *n = ctx;
-	const char *no = s->rec_type == RCN_REC_REFUND ? s->refund_no : s->order_no;
-	rcn_strmap *map = s->rec_type == RCN_REC_REFUND ? &n->want_refund : &n->want_order;
-	uint32_t i;
-	return no && *no && rcn_strmap_get(map, no, strlen(no), &i) && (n->st[i].needs & NEED_CHANNEL) &&
-	       !(n->st[i].have & NEED_CHANNEL);
-}
-
 static void on_row(void *ctx, const rcn_match_seen *s)
 {
 	rcn_items_night *n = ctx;
 	const char *no = s->rec_type == RCN_REC_REFUND ? s->refund_no : s->order_no;
 	rcn_strmap *map = s->rec_type == RCN_REC_REFUND ? &n->want_refund : &n->want_order;
 	uint32_t i;
-	if (!rcn_strmap_get(map, no, strlen(no), &i))
+	if (!no || !rcn_strmap_get(map, no, strlen(no), &i) || !(n->st[i].needs & NEED_CHANNEL) ||
+	    (n->st[i].have & NEED_CHANNEL))
 		return;
 	n->st[i].have |= NEED_CHANNEL;
 	n->st[i].channel_evidence = rcn_arena_strdup(&n->list.arena, s->src ? s->src : "");
@@ -186,7 +177,17 @@ void rcn_items_night_evidence(rcn_items_night *n, rcn_match *m)
 {
 	if (!n->want_order.count && !n->want_refund.count)
 		return;
-	rcn_match_each_seen(m, want_row, on_row, n);
+	/* the numbers whose statement rows would close an item */
+	const char **nos = rcn_xcalloc(n->list.n + 1, sizeof(*nos));
+	size_t n_orders = 0, n_refunds = 0;
+	for (size_t i = 0; i < n->list.n; i++)
+		if ((n->st[i].needs & NEED_CHANNEL) && n->list.v[i].rec_type == RCN_REC_PAYMENT)
+			nos[n_orders++] = n->list.v[i].order_no;
+	for (size_t i = 0; i < n->list.n; i++)
+		if ((n->st[i].needs & NEED_CHANNEL) && n->list.v[i].rec_type == RCN_REC_REFUND)
+			nos[n_orders + n_refunds++] = n->list.v[i].refund_no;
+	rcn_match_each_seen(m, nos, n_orders, nos + n_orders, n_refunds, on_row, n);
+	free(nos);
 	/* the ledger's side as the window and the lookups loaded it */
 	for (size_t i = 0; i < n->list.n; i++) {
 		nstate *s = &n->st[i];

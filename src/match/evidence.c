@@ -4,25 +4,61 @@
  * window and the lookups). Asked once a night, before rcn_match_release. */
 #include "match/match_int.h"
 
-void rcn_match_each_seen(rcn_match *m, bool (*want)(void *ctx, const rcn_match_seen *s),
-			 void (*fn)(void *ctx, const rcn_match_seen *s), void *ctx)
+/* Marks the ledger items (orders or refunds) the numbers name, in a bitmap
+ * over their indexes: a row then asks one bit, not a hash of its number. */
+static uint64_t *wanted(const rcn_strmap *idx, size_t n_items, const char *const *nos, size_t n)
 {
-	for (size_t i = 0; i < m->n_rows; i++) {
+	uint64_t *bits = rcn_xcalloc(n_items / 64 + 1, sizeof(*bits));
+	for (size_t i = 0; i < n; i++) {
+		uint32_t v;
+		if (nos[i] && *nos[i] && rcn_strmap_get(idx, nos[i], strlen(nos[i]), &v) && v < n_items)
+			bits[v / 64] |= (uint64_t)1 << (v % 64);
+	}
+	return bits;
+}
+
+static bool has(const uint64_t *bits, int32_t v)
+{
+	return v >= 0 && (bits[(uint32_t)v / 64] >> ((uint32_t)v % 64) & 1);
+}
+
+void rcn_match_each_seen(rcn_match *m, const char *const *order_nos, size_t n_orders, const char *const *refund_nos,
+			 size_t n_refunds, void (*fn)(void *ctx, const rcn_match_seen *s), void *ctx)
+{
+	uint64_t *orders = n_orders ? wanted(&m->order_idx, m->n_orders, order_nos, n_orders) : NULL;
+	uint64_t *refunds = n_refunds ? wanted(&m->refund_idx, m->n_refunds, refund_nos, n_refunds) : NULL;
+	for (size_t i = 0; orders && i < m->n_rows; i++) {
 		const srow *r = &m->rows[i];
-		if (!r->ok || r->carried)
+		if (r->type != RCN_REC_PAYMENT || !r->ok || r->carried || !has(orders, r->ledger))
 			continue;
-		rcn_match_seen s = {.rec_type = (rcn_rec_type)r->type,
+		const lorder *o = &m->orders[r->ledger];
+		rcn_match_seen s = {.rec_type = RCN_REC_PAYMENT,
 				    .channel = r->channel,
-				    .order_no = r->order_no,
-				    .refund_no = r->refund_no,
+				    .order_no = o->order_no,
+				    .refund_no = "",
 				    .channel_txn_id = r->txn,
-				    .channel_refund_id = r->refund_id,
-				    .amount = r->amount};
-		if (!want(ctx, &s))
-			continue;
-		s.src = rcn_m_row_src(m, r);
+				    .channel_refund_id = "",
+				    .amount = r->amount,
+				    .src = rcn_m_row_src(m, r)};
 		fn(ctx, &s);
 	}
+	for (size_t j = 0; refunds && j < m->n_refund_rows; j++) {
+		const srow *r = &m->rows[m->refund_rows[j]];
+		if (!r->ok || r->carried || !has(refunds, r->ledger))
+			continue;
+		const lrefund *l = &m->refunds[r->ledger];
+		rcn_match_seen s = {.rec_type = RCN_REC_REFUND,
+				    .channel = r->channel,
+				    .order_no = l->order_no,
+				    .refund_no = l->refund_no,
+				    .channel_txn_id = r->txn,
+				    .channel_refund_id = r->refund_id,
+				    .amount = r->amount,
+				    .src = rcn_m_row_src(m, r)};
+		fn(ctx, &s);
+	}
+	free(orders);
+	free(refunds);
 }
 
 bool rcn_match_ledger_order(const rcn_match *m, const char *order_no, const char **status, int64_t *amount)
