@@ -39,13 +39,14 @@ int rcn_age_memo_get(rcn_age_memo *m, rcn_date first_seen)
 }
 
 /* The columns every reader takes, in this order (row_item reads them). */
+/* Dates travel as days since 1970-01-01 (rcn_date itself): no formatting
+ * on the server, no parsing here. */
+#define EPOCH "DATE '1970-01-01'"
 #define ITEM_COLUMNS                                                                                                   \
 	"id, kind, reason, rec_type, channel, merchant_id, order_no, refund_no, channel_txn_id, "                      \
 	"channel_refund_id, ledger_status, channel_status, difference, difference_fen, source, detail, "               \
-	"to_char(first_seen, 'YYYY-MM-DD'), to_char(last_seen, 'YYYY-MM-DD'), "                                        \
-	"coalesce(to_char(due_by, 'YYYY-MM-DD'), ''), urgent::text, status, owner, note, changed_by, "                 \
-	"to_char(changed_at, 'YYYY-MM-DD HH24:MI:SS'), "                                                               \
-	"coalesce(to_char(closed_on, 'YYYY-MM-DD'), ''), evidence, approval_by"
+	"first_seen - " EPOCH ", last_seen - " EPOCH ", due_by - " EPOCH ", urgent::text, status, owner, note, "      \
+	"changed_by, to_char(changed_at, 'YYYY-MM-DD HH24:MI:SS'), closed_on - " EPOCH ", evidence, approval_by"
 enum { N_ITEM_COLUMNS = 28 };
 
 typedef struct {
@@ -56,14 +57,10 @@ typedef struct {
 	void *ctx;
 } load_ctx;
 
+/* A date column's days since 1970-01-01; 0 (none) for NULL. */
 static rcn_date cell_date(const PGresult *res, int row, int col)
 {
-	const char *s = PQgetvalue(res, row, col);
-	rcn_date d = 0;
-	rcn_err e;
-	if (*s && rcn_date_parse(&d, s, strlen(s), &e) != RCN_OK)
-		d = 0;
-	return d;
+	return PQgetisnull(res, row, col) ? 0 : (rcn_date)strtol(PQgetvalue(res, row, col), NULL, 10);
 }
 
 static rcn_kind kind_of(const char *name)

@@ -86,12 +86,19 @@ static void sink_item_refund(void *ctx, const rcn_ledger_refund *r)
 static rcn_rc load_items(rcn_db *db, const rcn_run_opts *o, const rcn_ledger_window *w, const rcn_calendar *cal,
 			 rcn_items_night **items, rcn_err *err)
 {
-	rcn_rc rc = rcn_items_night_load(items, db, o->day, cal, err);
+	/* times (an item's last change) in the zone the reports and the commands use */
+	rcn_rc rc = rcn_items_set_zone(db, o->cfg->timezone, err);
+	if (rc == RCN_OK)
+		rc = rcn_items_night_load(items, db, o->day, cal, err);
+	else
+		*items = NULL;
+	if (rc != RCN_OK)
+		return rc;
 	const char *const *orders, *const *refunds;
 	size_t n_orders, n_refunds;
 	rcn_items_night_ledger_keys(*items, &orders, &n_orders, &refunds, &n_refunds);
 	rcn_ledger_sink sink = {.order = sink_item_order, .refund = sink_item_refund, .ctx = *items};
-	if (rc == RCN_OK && (n_orders || n_refunds))
+	if (n_orders || n_refunds)
 		rc = rcn_ledger_lookup(db, w, orders, n_orders, NULL, 0, refunds, n_refunds, NULL, 0, &sink, err);
 	return rc;
 }
@@ -157,7 +164,7 @@ static rcn_rc load_lookups(rcn_db *db, const rcn_run_opts *o, rcn_match *m, rcn_
 		if (n)
 			rc = rcn_ledger_load_contracts(db, &w, ids, n, &contracts, err);
 	}
-	if (rc == RCN_OK && !*items) /* one thread: read here, in the snapshot */
+	if (rc == RCN_OK && items) /* one thread: read here, in the snapshot */
 		rc = load_items(db, o, &w, cal, items, err);
 	rcn_err ignore;
 	rcn_rc end = rcn_ledger_end(db, rc ? &ignore : err);
@@ -400,10 +407,6 @@ static bool connect_and_lock(night *n)
 		return false;
 	}
 	n->locked = true;
-	if (n->threads > 1) { /* the register, read meanwhile on a connection of its own */
-		n->ij = (items_job){.o = o, .cal = n->files.calendar, .started = true};
-		rcn_task_start(&n->ij.task, items_thread, &n->ij);
-	}
 	return true;
 }
 
@@ -422,6 +425,13 @@ static bool parse_while_loading_window(night *n)
 	double parse_start = n->clock.mark;
 	rcn_rc window_rc = load_window(n->db, n->o, n->m, n->threads > 1, &n->err);
 	rcn_run_stage_done(&n->clock, ST_WINDOW);
+	if (!window_rc && n->threads > 1) {
+		/* the register, read on a connection of its own while the statements'
+		 * parse ends and the matcher runs: the night needs it only after
+		 * matching (the window's COPY is over, the server free) */
+		n->ij = (items_job){.o = n->o, .cal = n->files.calendar, .started = true};
+		rcn_task_start(&n->ij.task, items_thread, &n->ij);
+	}
 	rcn_parse_join(pool);
 	n->clock.s[ST_PARSE] = rcn_clock_seconds(CLOCK_MONOTONIC) - parse_start; /* overlaps the window */
 	n->clock.mark = rcn_clock_seconds(CLOCK_MONOTONIC);
@@ -481,11 +491,8 @@ static bool look_up_outside_window(night *n)
 	rcn_task prep = {0};
 	if (n->threads > 1)
 		rcn_task_start(&prep, prepare_thread, n->m);
-	bool items_ok = join_items(&n->ij, &n->err);
-	n->items = n->ij.items;
-	n->ij.items = NULL;
 	rcn_rc lookups_rc =
-		items_ok ? load_lookups(n->db, n->o, n->m, n->rules, n->files.calendar, &n->items, &n->err) : RCN_EDB;
+		load_lookups(n->db, n->o, n->m, n->rules, n->files.calendar, n->ij.started ? NULL : &n->items, &n->err);
 	rcn_task_join(&prep);
 	rcn_run_stage_done(&n->clock, ST_LOOKUPS);
 	rcn_run_progress(n->o, n->date, lookups_rc ? NULL : "matching");
@@ -543,6 +550,13 @@ static bool check_rules(night *n)
 	/* last: every finding is in, the matcher's and the rules' */
 	if (n->files.handling)
 		rcn_rules_handle(n->files.handling, n->files.calendar, n->o->day, n->cfg->carry_over_days, n->sink);
+	if (n->ij.started) {
+		bool read = join_items(&n->ij, &n->err);
+		n->items = n->ij.items;
+		n->ij.items = NULL;
+		if (!read)
+			return night_db_fail(n);
+	}
 	rcn_items_night_evidence(n->items, n->m);
 	/* the rows, orders and indexes have told what they had to: the reports
 	 * and the results are written without them in memory */
