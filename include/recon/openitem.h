@@ -80,6 +80,21 @@ typedef struct {
 	long auto_closed, withdrawn;	    /* tonight: closed by evidence; withdrawn by this re-run */
 } rcn_open_book;
 
+/* An item's row of open_items.csv (the reports' and `recon items --format
+ * csv`), as text: id, kind, kind_cn, reason, reason_cn, channel,
+ * merchant_id, order_no, refund_no, channel_txn_id, difference (yuan; a fee
+ * with 5 decimals; "" when none), first_seen, age_days, due_by, overdue
+ * ("yes" or ""), status, status_cn, owner, note, last_change, changed_by,
+ * awaiting_approval. Cells point into it or t. */
+#define RCN_OPEN_ITEM_CELLS 22
+typedef struct {
+	char diff[32], first[11], age[16], due[11], awaiting[320];
+} rcn_open_item_text;
+void rcn_open_item_cells(const rcn_open_item *it, rcn_open_item_text *t, const char *cells[RCN_OPEN_ITEM_CELLS]);
+/* Whether cell c is a number recon formatted (difference, age_days): written
+ * as it is, never taken for a formula. */
+bool rcn_open_item_cell_is_number(int c);
+
 /* The book's age bands (the page and the workbook): 0–3, 4–7, 8–30, >30 business days. */
 #define RCN_AGE_BANDS 4
 int rcn_age_band(int age_days);

@@ -217,6 +217,7 @@ static const rcn_out_col LIST_COLS[] = {
 	{"awaiting_approval", "awaiting_approval", RCN_OUT_TEXT, 0},
 };
 enum { N_LIST_COLS = sizeof LIST_COLS / sizeof LIST_COLS[0] };
+_Static_assert(N_LIST_COLS == RCN_OPEN_ITEM_CELLS, "the list's columns are open_items.csv's");
 
 /* The table a clerk reads: fewer columns, the Chinese beside the codes. */
 static const rcn_out_col TABLE_COLS[] = {
@@ -237,7 +238,14 @@ enum { N_TABLE_COLS = sizeof TABLE_COLS / sizeof TABLE_COLS[0] };
 
 static void list_row(rcn_out *out, const rcn_open_item *it, rcn_out_format fmt)
 {
-	char diff[32] = "", first[11], due[11] = "", age[16], kind[128], status[512], awaiting[300] = "";
+	char diff[32] = "", first[11], due[11] = "", age[16], kind[128], status[512];
+	if (fmt != RCN_OUT_TABLE) { /* open_items.csv's very cells */
+		rcn_open_item_text t;
+		const char *cells[RCN_OPEN_ITEM_CELLS];
+		rcn_open_item_cells(it, &t, cells);
+		rcn_out_row(out, cells);
+		return;
+	}
 	if (it->has_difference)
 		rcn_money_format(diff, sizeof diff, it->difference,
 				 it->kind == RCN_K_FEE_MISMATCH ? RCN_SCALE_FEE : RCN_SCALE_FEN);
@@ -245,35 +253,6 @@ static void list_row(rcn_out *out, const rcn_open_item *it, rcn_out_format fmt)
 	if (it->due_by)
 		rcn_date_format(due, it->due_by);
 	snprintf(age, sizeof age, "%d", it->age_days);
-	if (it->approval_by[0])
-		snprintf(awaiting, sizeof awaiting, "written_off (asked by %s)", it->approval_by);
-	const char *reason_cn = rcn_reason_cn(it->kind, it->reason);
-	if (fmt != RCN_OUT_TABLE) {
-		const char *cells[N_LIST_COLS] = {it->id,
-						  rcn_kind_name(it->kind),
-						  rcn_kind_name_cn(it->kind),
-						  it->reason,
-						  reason_cn,
-						  it->channel,
-						  it->merchant_id,
-						  it->order_no,
-						  it->refund_no,
-						  it->channel_txn_id,
-						  diff,
-						  first,
-						  age,
-						  due,
-						  it->overdue ? "yes" : "",
-						  rcn_item_status_name(it->status),
-						  rcn_item_status_cn(it->status),
-						  it->owner,
-						  it->note,
-						  it->last_change,
-						  it->changed_by,
-						  awaiting};
-		rcn_out_row(out, cells);
-		return;
-	}
 	snprintf(kind, sizeof kind, "%s %s", rcn_kind_name(it->kind), rcn_kind_name_cn(it->kind));
 	if (it->approval_by[0])
 		snprintf(status, sizeof status, "%s, write-off awaits approval (asked by %s)",

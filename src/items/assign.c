@@ -130,7 +130,7 @@ static void add_new(rcn_items_night *n, const rcn_finding *f, const char *key, i
 	it->status = RCN_IS_OPEN;
 	it->owner = it->note = it->evidence = it->approval_by = "";
 	it->changed_by = n->actor;
-	it->last_change = "";
+	it->last_change = n->date_text;
 	nstate *s = &n->st[n->list.n];
 	memset(s, 0, sizeof(*s));
 	s->key = key;
@@ -374,6 +374,7 @@ static void apply(rcn_items_night *n, size_t i)
 		return;
 	}
 	it->changed_by = n->actor;
+	it->last_change = n->date_text; /* a night's change: dated by its business date */
 }
 
 rcn_rc rcn_items_night_assign(rcn_items_night *n, rcn_db *db, const rcn_finding *const *findings, size_t n_findings,
@@ -404,12 +405,7 @@ rcn_rc rcn_items_night_assign(rcn_items_night *n, rcn_db *db, const rcn_finding 
 		it->overdue = rcn_item_status_is_open(it->status) && it->due_by && it->due_by < n->day;
 		/* open as of the date: found by then, and open now or closed after it */
 		if (it->first_seen <= n->day && (rcn_item_status_is_open(it->status) || it->closed_on > n->day)) {
-			n->book[b->n] = *it;
-			/* a night's change is dated by its business date (changed_by "recon run D"), not
-			 * the clock: the reports of a night are the same bytes whenever it runs */
-			if (strncmp(it->changed_by, "recon run ", 10) == 0)
-				n->book[b->n].last_change = "";
-			b->n++;
+			n->book[b->n++] = *it; /* (a night's change is dated by its business date: items_load.c) */
 		}
 	}
 	free(ages);

@@ -45,7 +45,7 @@ int rcn_age_memo_get(rcn_age_memo *m, rcn_date first_seen)
 #define ITEM_COLUMNS                                                                                                   \
 	"id, kind, reason, rec_type, channel, merchant_id, order_no, refund_no, channel_txn_id, "                      \
 	"channel_refund_id, ledger_status, channel_status, difference, difference_fen, source, detail, "               \
-	"first_seen - " EPOCH ", last_seen - " EPOCH ", due_by - " EPOCH ", urgent::text, status, owner, note, "      \
+	"first_seen - " EPOCH ", last_seen - " EPOCH ", due_by - " EPOCH ", urgent::text, status, owner, note, "       \
 	"changed_by, to_char(changed_at, 'YYYY-MM-DD HH24:MI:SS'), closed_on - " EPOCH ", evidence, approval_by"
 enum { N_ITEM_COLUMNS = 28 };
 
@@ -106,7 +106,9 @@ static rcn_rc row_item(void *p, const PGresult *res, int row, rcn_err *err)
 	it.owner = cell[21];
 	it.note = cell[22];
 	it.changed_by = cell[23];
-	it.last_change = cell[24];
+	/* a night's change is dated by its business date (changed_by "recon run D": D), not the
+	 * clock: a night's reports are the same bytes whenever it runs, and the list says the same */
+	it.last_change = strncmp(it.changed_by, "recon run ", 10) == 0 ? it.changed_by + 10 : cell[24];
 	it.closed_on = cell_date(res, row, 25);
 	it.evidence = cell[26];
 	it.approval_by = cell[27];

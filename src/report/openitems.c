@@ -58,45 +58,20 @@ const char *rcn_open_item_awaiting(char *out, size_t n, const rcn_open_item *it)
 	return out;
 }
 
-static void cell(rcn_buf *b, const char *s)
-{
-	(void)rcn_buf_append(b, ",", 1);
-	rcn_csv_text_buf(b, s ? s : "");
-}
-
 void rcn_report_open_item_row(rcn_buf *b, const rcn_open_item *it)
 {
-	char d[11], awaiting[320];
-	int64_t diff;
-	int scale;
-	const char *reason_cn = rcn_reason_cn(it->kind, it->reason);
+	rcn_open_item_text t;
+	const char *cells[RCN_OPEN_ITEM_CELLS];
+	rcn_open_item_cells(it, &t, cells);
 	rcn_buf_reset(b);
-	rcn_csv_text_buf(b, it->id);
-	const char *text[] = {rcn_kind_name(it->kind),
-			      rcn_kind_name_cn(it->kind),
-			      it->reason,
-			      reason_cn,
-			      it->channel,
-			      it->merchant_id,
-			      it->order_no,
-			      it->refund_no,
-			      it->channel_txn_id};
-	for (size_t i = 0; i < sizeof(text) / sizeof(text[0]); i++)
-		cell(b, text[i]);
-	(void)rcn_buf_append(b, ",", 1);
-	if (rcn_open_item_difference(it, &diff, &scale)) /* a fee keeps its 5 decimals, as in discrepancies.csv */
-		rcn_csv_money_buf(b, diff, scale);
-	cell(b, it->first_seen ? rcn_date_format(d, it->first_seen) : "");
-	(void)rcn_buf_append(b, ",", 1);
-	rcn_csv_money_buf(b, it->age_days, 0);
-	cell(b, it->due_by ? rcn_date_format(d, it->due_by) : "");
-	cell(b, it->overdue ? "yes" : "");
-	cell(b, rcn_item_status_name(it->status));
-	cell(b, rcn_item_status_cn(it->status));
-	const char *tail[] = {it->owner, it->note, it->last_change, it->changed_by,
-			      rcn_open_item_awaiting(awaiting, sizeof(awaiting), it)};
-	for (size_t i = 0; i < sizeof(tail) / sizeof(tail[0]); i++)
-		cell(b, tail[i]);
+	for (int c = 0; c < RCN_OPEN_ITEM_CELLS; c++) {
+		if (c)
+			(void)rcn_buf_append(b, ",", 1);
+		if (rcn_open_item_cell_is_number(c))
+			(void)rcn_buf_append(b, cells[c], strlen(cells[c]));
+		else
+			rcn_csv_text_buf(b, cells[c]);
+	}
 	(void)rcn_buf_append(b, EOL, 2);
 }
 

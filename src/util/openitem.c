@@ -3,7 +3,10 @@
 #include "recon/openitem.h"
 
 #include <ctype.h>
+#include <stdio.h>
 #include <string.h>
+
+#include "recon/money.h"
 
 static const char *const STATUS[RCN_IS__COUNT] = {"open",	 "acknowledged", "resolved",
 						  "written_off", "auto_closed",	 "withdrawn"};
@@ -94,4 +97,48 @@ const char *rcn_age_band_label(int band)
 {
 	static const char *const LABEL[RCN_AGE_BANDS] = {"0–3", "4–7", "8–30", ">30"};
 	return band >= 0 && band < RCN_AGE_BANDS ? LABEL[band] : "?";
+}
+
+void rcn_open_item_cells(const rcn_open_item *it, rcn_open_item_text *t, const char *cells[RCN_OPEN_ITEM_CELLS])
+{
+	t->diff[0] = t->due[0] = t->awaiting[0] = '\0';
+	if (it->has_difference) /* a fee keeps its 5 decimals, as in discrepancies.csv */
+		rcn_money_format(t->diff, sizeof t->diff, it->difference,
+				 it->kind == RCN_K_FEE_MISMATCH ? RCN_SCALE_FEE : RCN_SCALE_FEN);
+	rcn_date_format(t->first, it->first_seen);
+	snprintf(t->age, sizeof t->age, "%d", it->age_days);
+	if (it->due_by)
+		rcn_date_format(t->due, it->due_by);
+	if (it->approval_by && *it->approval_by)
+		snprintf(t->awaiting, sizeof t->awaiting, "written_off (asked by %s)", it->approval_by);
+	const char *reason_cn = rcn_reason_cn(it->kind, it->reason);
+	const char *v[RCN_OPEN_ITEM_CELLS] = {it->id,
+					      rcn_kind_name(it->kind),
+					      rcn_kind_name_cn(it->kind),
+					      it->reason,
+					      reason_cn,
+					      it->channel,
+					      it->merchant_id,
+					      it->order_no,
+					      it->refund_no,
+					      it->channel_txn_id,
+					      t->diff,
+					      it->first_seen ? t->first : "",
+					      t->age,
+					      t->due,
+					      it->overdue ? "yes" : "",
+					      rcn_item_status_name(it->status),
+					      rcn_item_status_cn(it->status),
+					      it->owner,
+					      it->note,
+					      it->last_change,
+					      it->changed_by,
+					      t->awaiting};
+	for (int c = 0; c < RCN_OPEN_ITEM_CELLS; c++)
+		cells[c] = v[c] ? v[c] : "";
+}
+
+bool rcn_open_item_cell_is_number(int c)
+{
+	return c == 10 || c == 12;
 }

@@ -74,7 +74,7 @@ expect_line "$WORK/err" "recon: items: --format must be table, csv or json, not 
 sql "INSERT INTO recon_runs (business_date, exit_status) VALUES ('2026-03-09', 1), ('2026-03-04', 1)" >/dev/null
 items 0 --format csv --overdue
 [ "$(ids)" = "0006R 00014 " ] || fail "as of 2026-03-09 the overdue items are 0006R 00014, got $(ids)"
-expect_line "$WORK/out" "$(printf '00014,SHORT_PAYMENT,短款,amount,渠道实收少于账本金额,wechat,1900000109,A001,,T001,50.00,2026-03-02,5,2026-03-04,yes,open,未处理,,,2026-03-03 02:00:00,recon run 2026-03-02,\r')"
+expect_line "$WORK/out" "$(printf '00014,SHORT_PAYMENT,短款,amount,渠道实收少于账本金额,wechat,1900000109,A001,,T001,50.00,2026-03-02,5,2026-03-04,yes,open,未处理,,,2026-03-02,recon run 2026-03-02,\r')"
 
 events() { sql "SELECT count(*) FROM recon_item_events"; }
 
@@ -163,7 +163,7 @@ sql "INSERT INTO recon_items (id, item_key, kind, kind_cn, rec_type, channel, or
   '2026-03-16', 'recon run 2026-03-09', '2026-03-10 02:00:00+08')" >/dev/null
 items 0 --format csv
 cp "$WORK/out" "$WORK/open_items.csv" # what a clerk opens in Excel: 0006R 0007W 00081 0003C
-expect_line "$WORK/open_items.csv" "$(printf "0006R,REFUND_MISMATCH,退款不符,amount,退款金额不符,wechat,1900000109,A006,,T006,-20.00,2026-02-13,12,2026-02-25,yes,open,未处理,,\"'=1+1\",2026-02-14 02:00:00,recon run 2026-02-13,\r")"
+expect_line "$WORK/open_items.csv" "$(printf "0006R,REFUND_MISMATCH,退款不符,amount,退款金额不符,wechat,1900000109,A006,,T006,-20.00,2026-02-13,12,2026-02-25,yes,open,未处理,,\"'=1+1\",2026-02-13,recon run 2026-02-13,\r")"
 # edit: 0006R resolved with a note, 0007W gets an owner; 0003C and 00081 untouched
 edit_csv() { # OUT AWK-PROGRAM: rewrites open_items.csv's rows through awk (fields by comma: no quoted commas in the rows edited)
 	awk -F, -v OFS=, "$2" "$WORK/open_items.csv" >"$WORK/$1"
