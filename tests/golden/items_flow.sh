@@ -63,6 +63,14 @@ expect_sql "open" "select status from recon_items where id = '$p006'"
 run_recon 0 items approve "$p006" --by zhao --config "$conf"
 expect_sql "written_off|" "select status, approval_by from recon_items where id = '$p006'"
 
+# a row of night 2's file for an item someone changed since the night is refused as stale
+p005=$(tr -d '\r' <"$book2" | awk -F, '$8 == "DEMO-P005" { print $1 }')
+run_recon 0 items resolve "$p005" --status acknowledged --note "calling the bank" --by zhao --config "$conf"
+{ sed -n 1p "$book2"; grep "^$p005," "$book2" | sed -e "s/,open,未处理,,,/,resolved,未处理,wang,closed by the bank,/"; } >"$WORK/stale.csv"
+run_recon 2 items import "$WORK/stale.csv" --by wang --config "$conf"
+grep -q "stale.csv:[0-9]*: item $p005 was changed by zhao" "$WORK/err" || fail "a stale row of the night's file was not refused: $(cat "$WORK/err")"
+expect_sql "acknowledged|zhao|calling the bank" "select status, owner, note from recon_items where id = '$p005'"
+
 # the history says who did what, in order
 run_recon 0 items history "$p004" --format csv --config "$conf"
 tr -d '\r' <"$WORK/out" | cut -d, -f2- | sed 1d | cut -d, -f1-3 >"$WORK/h4"
