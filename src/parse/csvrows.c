@@ -27,6 +27,7 @@
 static const char BOM[3] = {'\xEF', '\xBB', '\xBF'};
 
 struct rcn_csvrows {
+	rcn_csvrows_fields f; /* first: the inline readers in csvrows.h cast to it */
 	const char *file;
 	rcn_csvrows_fn on_row;
 	void *ctx;
@@ -42,10 +43,6 @@ struct rcn_csvrows {
 	long row_line;
 	size_t row_fed;	  /* bytes fed since the row began */
 	size_t row_bytes; /* field bytes plus separators */
-	rcn_buf row;	  /* fields, each NUL-terminated */
-	size_t field_off[RCN_MAX_FIELDS];
-	size_t field_len[RCN_MAX_FIELDS];
-	size_t nfields;
 
 	/* the header's names, to name a column in messages (rcn_csvrows_set_header) */
 	const char *what; /* "a WeChat trade bill": what the file is not, before its header */
@@ -139,7 +136,7 @@ void rcn_csvrows_fail_text(rcn_csvrows *r, long line, size_t field, const char *
 
 size_t rcn_csvrows_partial_field(const rcn_csvrows *r)
 {
-	return r->nfields;
+	return r->f.nfields;
 }
 
 void rcn_csvrows_set_what(rcn_csvrows *r, const char *what)
@@ -150,13 +147,13 @@ void rcn_csvrows_set_what(rcn_csvrows *r, const char *what)
 bool rcn_csvrows_set_header(rcn_csvrows *r)
 {
 	rcn_buf_reset(&r->header);
-	for (size_t i = 0; i < r->nfields; i++) {
+	for (size_t i = 0; i < r->f.nfields; i++) {
 		r->header_off[i] = r->header.len;
-		r->header_len[i] = r->field_len[i];
+		r->header_len[i] = r->f.field_len[i];
 		/* within the limit: the header is one row */
-		rcn_buf_append(&r->header, r->row.data + r->field_off[i], r->field_len[i] + 1);
+		rcn_buf_append(&r->header, r->f.row.data + r->f.field_off[i], r->f.field_len[i] + 1);
 	}
-	r->nheader = r->nfields;
+	r->nheader = r->f.nfields;
 	r->has_header = true;
 	for (size_t i = 0; i < r->nheader; i++) {
 		const char *a = r->header.data + r->header_off[i];
@@ -178,17 +175,6 @@ const rcn_err *rcn_csvrows_error(const rcn_csvrows *r)
 	return r->failed ? &r->err : NULL;
 }
 
-size_t rcn_csvrows_count(const rcn_csvrows *r)
-{
-	return r->nfields;
-}
-
-const char *rcn_csvrows_field(const rcn_csvrows *r, size_t i, size_t *n)
-{
-	*n = r->field_len[i];
-	return r->row.data + r->field_off[i];
-}
-
 static bool is_space(char c)
 {
 	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
@@ -196,16 +182,16 @@ static bool is_space(char c)
 
 void rcn_csvrows_trim(rcn_csvrows *r)
 {
-	for (size_t i = 0; i < r->nfields; i++) {
-		char *s = r->row.data + r->field_off[i];
-		size_t n = r->field_len[i], lead = 0;
+	for (size_t i = 0; i < r->f.nfields; i++) {
+		char *s = r->f.row.data + r->f.field_off[i];
+		size_t n = r->f.field_len[i], lead = 0;
 		while (n > 0 && is_space(s[n - 1]))
 			n--;
 		while (lead < n && is_space(s[lead]))
 			lead++;
 		s[n] = '\0';
-		r->field_off[i] += lead;
-		r->field_len[i] = n - lead;
+		r->f.field_off[i] += lead;
+		r->f.field_len[i] = n - lead;
 	}
 }
 
@@ -221,9 +207,9 @@ static void row_too_long(rcn_csvrows *r)
 
 static bool row_is_blank(const rcn_csvrows *r)
 {
-	for (size_t i = 0; i < r->nfields; i++)
-		for (size_t j = 0; j < r->field_len[i]; j++) {
-			char c = r->row.data[r->field_off[i] + j];
+	for (size_t i = 0; i < r->f.nfields; i++)
+		for (size_t j = 0; j < r->f.field_len[i]; j++) {
+			char c = r->f.row.data[r->f.field_off[i] + j];
 			if (c != ' ' && c != '\t')
 				return false;
 		}
@@ -240,25 +226,25 @@ static void add_field(rcn_csvrows *r, const char *data, size_t len)
 		r->row_line = r->line;
 		r->row_fed = 0;
 	}
-	if (r->nfields == RCN_MAX_FIELDS) {
+	if (r->f.nfields == RCN_MAX_FIELDS) {
 		rcn_csvrows_fail(r, RCN_ELIMIT, r->row_line, "row has more than %d fields", RCN_MAX_FIELDS);
 		return;
 	}
-	r->row_bytes += len + (size_t)(r->nfields > 0);
+	r->row_bytes += len + (size_t)(r->f.nfields > 0);
 	if (r->row_bytes > RCN_MAX_ROW_BYTES) {
 		row_too_long(r);
 		return;
 	}
-	if (!check_field(r, r->nfields, data, len))
+	if (!check_field(r, r->f.nfields, data, len))
 		return;
 	/* room is reserved for a whole row (rcn_csvrows_new): no check per field */
-	char *dst = r->row.data + r->row.len;
+	char *dst = r->f.row.data + r->f.row.len;
 	memcpy(dst, data, len);
 	dst[len] = '\0';
-	r->field_off[r->nfields] = r->row.len;
-	r->field_len[r->nfields] = len;
-	r->row.len += len + 1;
-	r->nfields++;
+	r->f.field_off[r->f.nfields] = r->f.row.len;
+	r->f.field_len[r->f.nfields] = len;
+	r->f.row.len += len + 1;
+	r->f.nfields++;
 }
 
 static void on_field(void *data, size_t len, void *vp)
@@ -270,12 +256,12 @@ static void on_row_end(int c, void *vp)
 {
 	rcn_csvrows *r = vp;
 	(void)c;
-	if (!r->failed && r->nfields > 0 && !row_is_blank(r))
+	if (!r->failed && r->f.nfields > 0 && !row_is_blank(r))
 		r->on_row(r->ctx, r);
 	r->in_row = false;
-	r->nfields = 0;
+	r->f.nfields = 0;
 	r->row_bytes = 0;
-	rcn_buf_reset(&r->row);
+	rcn_buf_reset(&r->f.row);
 }
 
 static bool blank_piece(const char *s, size_t n)
@@ -412,7 +398,7 @@ static bool plain_line(const char *s, size_t len, uint32_t *cut, size_t *k, size
 static void emit_plain(rcn_csvrows *r, const char *s, size_t body, const uint32_t *cut, size_t n, hi_span hi)
 {
 	_Static_assert(PIECE_MAX < RCN_MAX_ROW_BYTES, "a plain line is one piece, within the row cap");
-	assert(r->nfields == 0 && !r->failed);
+	assert(r->f.nfields == 0 && !r->failed);
 	if (hi.first != SIZE_MAX) {
 		rcn_text_fault fault;
 		size_t bad = hi.first + rcn_text_check(s + hi.first, hi.end - hi.first, &fault);
@@ -424,21 +410,21 @@ static void emit_plain(rcn_csvrows *r, const char *s, size_t body, const uint32_
 			return;
 		}
 	}
-	char *dst = r->row.data + r->row.len;
+	char *dst = r->f.row.data + r->f.row.len;
 	memcpy(dst, s, body);
 	dst[body] = '\0';
 	size_t start = 0;
 	for (size_t k = 0; k < n; k++) {
 		dst[cut[k]] = '\0';
-		r->field_off[k] = r->row.len + start;
-		r->field_len[k] = cut[k] - start;
+		r->f.field_off[k] = r->f.row.len + start;
+		r->f.field_len[k] = cut[k] - start;
 		start = cut[k] + 1;
 	}
-	r->field_off[n] = r->row.len + start;
-	r->field_len[n] = body - start;
-	r->nfields = n + 1;
+	r->f.field_off[n] = r->f.row.len + start;
+	r->f.field_len[n] = body - start;
+	r->f.nfields = n + 1;
 	r->row_bytes = body;
-	r->row.len += body + 1;
+	r->f.row.len += body + 1;
 	on_row_end('\n', r);
 }
 
@@ -557,8 +543,8 @@ rcn_csvrows *rcn_csvrows_new(const char *file, rcn_csvrows_fn on_row, void *ctx)
 	r->line = 1;
 	/* Row bytes plus one NUL per field, reserved at once: the row caps checked
 	 * in add_field keep every row inside it. */
-	rcn_buf_init(&r->row, (size_t)RCN_MAX_ROW_BYTES + RCN_MAX_FIELDS);
-	rcn_buf_reserve(&r->row, (size_t)RCN_MAX_ROW_BYTES + RCN_MAX_FIELDS);
+	rcn_buf_init(&r->f.row, (size_t)RCN_MAX_ROW_BYTES + RCN_MAX_FIELDS);
+	rcn_buf_reserve(&r->f.row, (size_t)RCN_MAX_ROW_BYTES + RCN_MAX_FIELDS);
 	rcn_buf_init(&r->header, (size_t)RCN_MAX_ROW_BYTES + RCN_MAX_FIELDS);
 	return r;
 }
@@ -595,7 +581,7 @@ void rcn_csvrows_free(rcn_csvrows *r)
 	if (!r)
 		return;
 	csv_free(&r->csv);
-	rcn_buf_free(&r->row);
+	rcn_buf_free(&r->f.row);
 	rcn_buf_free(&r->header);
 	free(r);
 }

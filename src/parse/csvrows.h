@@ -5,6 +5,7 @@
 #define RECON_PARSE_CSVROWS_H
 
 #include "recon/common.h"
+#include "recon/parse.h"
 
 typedef struct rcn_csvrows rcn_csvrows;
 
@@ -21,9 +22,29 @@ void rcn_csvrows_feed(rcn_csvrows *r, const char *s, size_t n);
 void rcn_csvrows_finish(rcn_csvrows *r);
 void rcn_csvrows_free(rcn_csvrows *r);
 
-size_t rcn_csvrows_count(const rcn_csvrows *r);
+/* The current row's fields, at the start of every reader: the two readers
+ * below are inline because a parser asks for a dozen fields of every row, and
+ * a call per field returns each length through memory. Read it through them
+ * only. */
+typedef struct {
+	rcn_buf row; /* fields, each NUL-terminated */
+	size_t field_off[RCN_MAX_FIELDS];
+	size_t field_len[RCN_MAX_FIELDS];
+	size_t nfields;
+} rcn_csvrows_fields;
+
+static inline size_t rcn_csvrows_count(const rcn_csvrows *r)
+{
+	return ((const rcn_csvrows_fields *)(const void *)r)->nfields;
+}
+
 /* Field i of the current row as written, NUL-terminated; *n is its length. */
-const char *rcn_csvrows_field(const rcn_csvrows *r, size_t i, size_t *n);
+static inline const char *rcn_csvrows_field(const rcn_csvrows *r, size_t i, size_t *n)
+{
+	const rcn_csvrows_fields *f = (const rcn_csvrows_fields *)(const void *)r;
+	*n = f->field_len[i];
+	return f->row.data + f->field_off[i];
+}
 /* Trims spaces, TABs, CRs and LFs around every field of the current row, in
  * place (each field stays NUL-terminated). */
 void rcn_csvrows_trim(rcn_csvrows *r);
