@@ -37,7 +37,8 @@
 #   --open-items N  also runs recon in every round on a register already
 #                 holding N open items of earlier dates (issue 19: what carrying
 #                 them costs; a quarter each wait on a statement row, wait on the
-#                 ledger, a lost callback, and nothing), printed against recon
+#                 ledger, a lost callback, and nothing; a third acknowledged, the
+#                 rest never worked), printed against recon
 #   --baseline-reports-differ  the reports are meant to differ (a change of
 #                 what the reports say): only the speed and memory are compared
 # Exit 0 when every check passes, 1 when one fails, 2 on a setup error.
@@ -168,28 +169,43 @@ window_sql="COPY (SELECT * FROM ledger_orders WHERE COALESCE(paid_at, created_at
 # recon: a fresh night each time (its own tables dropped, the ledger kept)
 reset_recon() {
 	pgx psql -qAt -c "SELECT 'DROP TABLE IF EXISTS ' || string_agg(quote_ident(tablename), ', ') || ' CASCADE'
-		FROM pg_tables WHERE schemaname = 'public' AND tablename LIKE 'recon\_%'" | grep . | pgx psql -q >/dev/null || true
+		FROM pg_tables WHERE schemaname = 'public' AND tablename LIKE 'recon\_%'" | grep . |
+		PGOPTIONS='-c client_min_messages=warning' pgx psql -q >/dev/null || true
 	# the open items' numbers start again too: every round's reports are the same bytes
 	pgx psql -q -c "DROP SEQUENCE IF EXISTS recon_items_seq" >/dev/null
 	rm -rf "$DATA/reports" "$DATA/spool"
 }
 REP=$DATA/reports/$DATE
-# carry_items N: a fresh register holding N open items of earlier dates
+# carry_items N: a fresh register holding N open items of earlier dates, as
+# nights leave them: a third acknowledged by someone (rows of recon_items),
+# the rest never worked (their nights' parts, recon_item_unworked)
 carry_items() {
 	pgx "$RECON" status --config "$DATA/recon.conf" >/dev/null 2>&1 || true # applies the migrations
 	pgx psql -q -v ON_ERROR_STOP=1 >/dev/null <<SQL
-INSERT INTO recon_items (id, item_key, kind, kind_cn, reason, rec_type, channel, merchant_id, order_no,
-	channel_txn_id, ledger_status, channel_status, difference, difference_fen, first_seen, last_seen, due_by,
-	status, changed_by)
-SELECT 'C' || g, k.kind || '|o:CARRY-' || g, k.kind, k.cn, k.reason, 'payment', 'wechat', 'bench', 'CARRY-' || g,
-	'42000' || g, k.ls, k.cs, 100 + g % 1000, 100 + g % 1000, DATE '$DATE' - 10 - g % 40,
-	DATE '$DATE' - 10 - g % 40, DATE '$DATE' - 5 - g % 40,
-	CASE WHEN g % 3 = 0 THEN 'acknowledged' ELSE 'open' END, 'bench'
+CREATE TEMP TABLE carry AS
+SELECT 'C' || g AS id, k.kind || '|o:CARRY-' || g AS item_key, k.kind, k.cn AS kind_cn, k.reason, 'CARRY-' || g AS order_no,
+	'42000' || g AS channel_txn_id, k.ls, k.cs, 100 + g % 1000 AS difference, DATE '$DATE' - 10 - g % 40 AS first_seen,
+	DATE '$DATE' - 5 - g % 40 AS due_by, g % 3 = 0 AS acknowledged
 FROM generate_series(1, $1) g JOIN (VALUES (0, 'SHORT_PAYMENT', '短款', 'missing', 'PAID', ''),
 	(1, 'OVERPAYMENT', '长款', 'missing', '', 'SUCCESS'), (2, 'STATUS_MISMATCH', '状态不符', 'lost_callback', 'CREATED', 'SUCCESS'),
 	(3, 'FEE_MISMATCH', '手续费不符', 'rate', 'PAID', 'SUCCESS')) k(m, kind, cn, reason, ls, cs) ON k.m = g % 4;
-INSERT INTO recon_item_nights (business_date, item_ids) SELECT first_seen, array_agg(id) FROM recon_items GROUP BY 1;
+INSERT INTO recon_items (id, item_key, kind, kind_cn, reason, rec_type, channel, merchant_id, order_no,
+	channel_txn_id, ledger_status, channel_status, difference, difference_fen, first_seen, last_seen, due_by,
+	status, owner, changed_by)
+SELECT id, item_key, kind, kind_cn, reason, 'payment', 'wechat', 'bench', order_no, channel_txn_id, ls, cs,
+	difference, difference, first_seen, first_seen, due_by, 'acknowledged', 'bench', 'bench'
+FROM carry WHERE acknowledged;
+INSERT INTO recon_item_unworked (business_date, part, lo, hi, n, data)
+SELECT first_seen, p, (array_agg(id ORDER BY length(id), id))[1], (array_agg(id ORDER BY length(id) DESC, id DESC))[1],
+	count(*), json_agg(json_build_object('i', id, 'k', item_key, 'h', NULL, 'kd', kind, 'kc', kind_cn, 'r', reason,
+		'rt', 'payment', 'ch', 'wechat', 'm', 'bench', 'o', order_no, 'rf', '', 't', channel_txn_id, 'cr', '',
+		'ls', ls, 'cs', cs, 'la', NULL, 'ca', NULL, 'd', difference, 'df', difference, 's', '', 'dt', '',
+		'due', due_by, 'u', false, 'at', now()))::text
+FROM (SELECT *, (row_number() OVER (PARTITION BY first_seen ORDER BY id) - 1) / 1024 AS p FROM carry WHERE NOT acknowledged) c
+GROUP BY first_seen, p;
+INSERT INTO recon_item_nights (business_date, item_ids) SELECT first_seen, array_agg(id) FROM carry GROUP BY 1;
 ANALYZE recon_items;
+ANALYZE recon_item_unworked;
 SQL
 }
 if ((DUCKDB)); then

@@ -90,3 +90,134 @@ CREATE TRIGGER recon_item_events_no_change BEFORE UPDATE OR DELETE ON recon_item
 DROP TRIGGER IF EXISTS recon_item_events_no_truncate ON recon_item_events;
 CREATE TRIGGER recon_item_events_no_truncate BEFORE TRUNCATE ON recon_item_events
 	FOR EACH STATEMENT EXECUTE FUNCTION recon_item_events_append_only();
+
+-- Items nobody has worked yet. A night opens most of its items and nobody
+-- touches most of them again before a later night closes them; one row per
+-- item (its index entries, its "opened" event) would cost a big night
+-- seconds. So a night keeps the items it opens, while untouched, as parts of
+-- up to 1024 items: a json array of recon_unworked_entry (short keys). The
+-- first change — a person's or a later night's — moves an item into
+-- recon_items with its "opened" event, dated when the night opened it
+-- (recon_items_take); a re-run of the date replaces the date's parts.
+-- recon_register is the whole register: recon_items and the unworked items.
+CREATE SEQUENCE IF NOT EXISTS recon_item_unworked_gen;
+DO $$
+BEGIN
+	IF NOT EXISTS (SELECT 1 FROM pg_type WHERE typname = 'recon_unworked_entry') THEN
+		CREATE TYPE recon_unworked_entry AS (
+			i text, k text, h bigint, kd text, kc text, r text, rt text, ch text, m text, o text, rf text,
+			t text, cr text, ls text, cs text, la bigint, ca bigint, d bigint, df bigint, s text, dt text,
+			due date, u boolean, at timestamptz);
+	END IF;
+END
+$$;
+
+CREATE TABLE IF NOT EXISTS recon_item_unworked (
+	business_date date NOT NULL,  -- the run that opened them (first_seen = last_seen = this date)
+	part          integer NOT NULL,
+	gen           bigint NOT NULL DEFAULT nextval('recon_item_unworked_gen'), -- new on every write of the part
+	lo            text COLLATE "C" NOT NULL, -- the lowest and highest id in it, by (length, id):
+	hi            text COLLATE "C" NOT NULL, -- the ids' numeric order
+	n             integer NOT NULL,
+	data          text COMPRESSION lz4 NOT NULL, -- json (read as json: written without the server parsing it)
+	PRIMARY KEY (business_date, part)
+);
+
+CREATE OR REPLACE VIEW recon_item_unworked_items AS
+SELECT u.business_date, u.part, e.i AS id, e.k AS item_key, e.h AS key_hash, e.kd AS kind, e.kc AS kind_cn,
+	e.r AS reason, e.rt AS rec_type, e.ch AS channel, e.m AS merchant_id, e.o AS order_no, e.rf AS refund_no,
+	e.t AS channel_txn_id, e.cr AS channel_refund_id, e.ls AS ledger_status, e.cs AS channel_status,
+	e.la AS ledger_amount_fen, e.ca AS channel_amount_fen, e.d AS difference, e.df AS difference_fen,
+	e.s AS source, e.dt AS detail, u.business_date AS first_seen, u.business_date AS last_seen, e.due AS due_by,
+	e.u AS urgent, 'open'::text AS status, ''::text AS owner, ''::text AS note, NULL::date AS closed_on,
+	''::text AS evidence, ''::text AS approval_by, ''::text AS approval_note,
+	'recon run ' || to_char(u.business_date, 'YYYY-MM-DD') AS changed_by, e.at AS changed_at,
+	u.lo AS part_lo, u.hi AS part_hi
+FROM recon_item_unworked u, json_populate_recordset(NULL::recon_unworked_entry, u.data::json) e;
+
+CREATE OR REPLACE VIEW recon_register AS
+SELECT id, item_key, key_hash, kind, kind_cn, reason, rec_type, channel, merchant_id, order_no, refund_no,
+	channel_txn_id, channel_refund_id, ledger_status, channel_status, ledger_amount_fen, channel_amount_fen,
+	difference, difference_fen, source, detail, first_seen, last_seen, due_by, urgent, status, owner, note,
+	closed_on, evidence, approval_by, approval_note, changed_by, changed_at
+FROM recon_items
+UNION ALL
+SELECT id, item_key, key_hash, kind, kind_cn, reason, rec_type, channel, merchant_id, order_no, refund_no,
+	channel_txn_id, channel_refund_id, ledger_status, channel_status, ledger_amount_fen, channel_amount_fen,
+	difference, difference_fen, source, detail, first_seen, last_seen, due_by, urgent, status, owner, note,
+	closed_on, evidence, approval_by, approval_note, changed_by, changed_at
+FROM recon_item_unworked_items;
+
+-- Whether the part whose ids run from lo to hi may hold id (ids in numeric
+-- order: by length, then as text).
+CREATE OR REPLACE FUNCTION recon_item_in_part(id text, lo text, hi text) RETURNS boolean LANGUAGE sql IMMUTABLE AS $$
+	SELECT (length(id), id COLLATE "C") >= (length(lo), lo COLLATE "C")
+		AND (length(id), id COLLATE "C") <= (length(hi), hi COLLATE "C")
+$$;
+
+-- Every item's trail: its events, and for an unworked item the opening its
+-- night recorded (written to recon_item_events when it is first changed).
+CREATE OR REPLACE VIEW recon_item_trail AS
+SELECT event_id, item_id, at, actor, action, from_status, to_status, owner, note, business_date, evidence
+FROM recon_item_events
+UNION ALL
+SELECT NULL, id, changed_at, changed_by, 'opened', NULL, 'open', NULL, NULL, first_seen, nullif(source, '')
+FROM recon_item_unworked_items;
+
+-- Moves the unworked items among `want` into recon_items, each with its
+-- "opened" event, and out of their parts; items already there are left as
+-- they are. Locks the parts it reads. Returns how many it moved.
+CREATE OR REPLACE FUNCTION recon_items_take(want text[]) RETURNS integer LANGUAGE plpgsql AS $$
+DECLARE
+	moved integer;
+BEGIN
+	IF to_regclass('pg_temp.recon_take_parts') IS NULL THEN
+		CREATE TEMP TABLE recon_take_parts (business_date date, part integer) ON COMMIT DROP;
+	END IF;
+	DELETE FROM recon_take_parts;
+	INSERT INTO recon_take_parts
+	SELECT u.business_date, u.part FROM recon_item_unworked u
+	WHERE EXISTS (SELECT 1 FROM unnest(want) x WHERE recon_item_in_part(x, u.lo, u.hi))
+	ORDER BY 1, 2 FOR UPDATE OF u;
+	WITH found AS (
+		SELECT w.* FROM recon_item_unworked_items w JOIN recon_take_parts p USING (business_date, part)
+		WHERE w.id = ANY(want)),
+	ins AS (
+		INSERT INTO recon_items (id, item_key, key_hash, kind, kind_cn, reason, rec_type, channel, merchant_id,
+			order_no, refund_no, channel_txn_id, channel_refund_id, ledger_status, channel_status,
+			ledger_amount_fen, channel_amount_fen, difference, difference_fen, source, detail, first_seen,
+			last_seen, due_by, urgent, changed_by, changed_at)
+		SELECT id, item_key, key_hash, kind, kind_cn, reason, rec_type, channel, merchant_id, order_no,
+			refund_no, channel_txn_id, channel_refund_id, ledger_status, channel_status, ledger_amount_fen,
+			channel_amount_fen, difference, difference_fen, source, detail, first_seen, last_seen, due_by,
+			urgent, changed_by, changed_at FROM found
+		ON CONFLICT (id) DO NOTHING RETURNING id)
+	INSERT INTO recon_item_events (item_id, at, actor, action, to_status, business_date, evidence)
+	SELECT f.id, f.changed_at, f.changed_by, 'opened', 'open', f.first_seen, nullif(f.source, '')
+	FROM found f JOIN ins USING (id) ORDER BY f.id;
+	GET DIAGNOSTICS moved = ROW_COUNT;
+	UPDATE recon_item_unworked u SET data = k.data, n = k.n, gen = nextval('recon_item_unworked_gen')
+	FROM (SELECT p.business_date, p.part, coalesce(json_agg(x.v ORDER BY x.o) FILTER (WHERE NOT x.v->>'i' = ANY(want))::text, '[]') AS data,
+			count(*) FILTER (WHERE NOT x.v->>'i' = ANY(want)) AS n, count(*) FILTER (WHERE x.v->>'i' = ANY(want)) AS gone
+		FROM recon_take_parts p JOIN recon_item_unworked u2 USING (business_date, part),
+			json_array_elements(u2.data::json) WITH ORDINALITY x(v, o)
+		GROUP BY 1, 2) k
+	WHERE u.business_date = k.business_date AND u.part = k.part AND k.gone > 0;
+	DELETE FROM recon_item_unworked u USING recon_take_parts p
+	WHERE u.business_date = p.business_date AND u.part = p.part AND u.n = 0;
+	RETURN moved;
+END
+$$;
+
+-- After a night replaced the date's parts while someone took items of the
+-- date: drops from d's parts every item recon_items now holds.
+CREATE OR REPLACE FUNCTION recon_items_unworked_prune(d date) RETURNS void LANGUAGE sql AS $$
+	UPDATE recon_item_unworked u SET data = k.data, n = k.n, gen = nextval('recon_item_unworked_gen')
+	FROM (SELECT u2.part, coalesce(json_agg(x.v ORDER BY x.o) FILTER (WHERE i.id IS NULL)::text, '[]') AS data,
+			count(*) FILTER (WHERE i.id IS NULL) AS n, count(i.id) AS gone
+		FROM recon_item_unworked u2, json_array_elements(u2.data::json) WITH ORDINALITY x(v, o)
+		LEFT JOIN recon_items i ON i.id = x.v->>'i'
+		WHERE u2.business_date = d GROUP BY 1) k
+	WHERE u.business_date = d AND u.part = k.part AND k.gone > 0;
+	DELETE FROM recon_item_unworked WHERE business_date = d AND n = 0;
+$$;

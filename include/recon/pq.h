@@ -55,6 +55,8 @@ rcn_rc rcn_pq_bin_fields(rcn_buf *b, int n);
 rcn_rc rcn_pq_bin_trailer(rcn_buf *b);
 rcn_rc rcn_pq_bin_null(rcn_buf *b);
 rcn_rc rcn_pq_bin_text(rcn_buf *b, const char *s, bool empty_is_null);
+/* n bytes as they are (bytea, or a json/text value without a NUL). */
+rcn_rc rcn_pq_bin_bytes(rcn_buf *b, const void *data, size_t n);
 rcn_rc rcn_pq_bin_int8(rcn_buf *b, bool has, int64_t v);
 rcn_rc rcn_pq_bin_int4(rcn_buf *b, int32_t v);
 rcn_rc rcn_pq_bin_date(rcn_buf *b, bool has, rcn_date d);

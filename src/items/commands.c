@@ -46,6 +46,11 @@ enum { L_ID, L_STATUS, L_OWNER, L_NOTE, L_APPROVAL_BY, L_DIFF_FEN, L_CHANGED_BY,
 	"to_char(changed_at, 'YYYY-MM-DD HH24:MI:SS') FROM recon_items WHERE id = ANY($1::text[]) ORDER BY id "        \
 	"FOR UPDATE"
 
+/* An item nobody has worked yet is kept in its night's parts: a person's
+ * change makes it a row first, with its "opened" event (the register's
+ * recon_items_take; undone with the change when the change is refused). */
+#define TAKE_SQL "SELECT recon_items_take($1::text[])"
+
 /* What one change will do to its item. */
 typedef struct {
 	rcn_item_outcome outcome;
@@ -332,7 +337,10 @@ rcn_rc rcn_items_apply(rcn_db *db, const rcn_item_change *v, size_t n, const rcn
 	if (rc == RCN_OK) {
 		id_array(&arr, ids, n);
 		const char *p[1] = {arr.data};
-		rc = rcn_pq_query(db, LOCK_SQL, 1, p, PGRES_TUPLES_OK, N_LOCK_COLUMNS, "locking the items", &res, err);
+		rc = rcn_pq_query(db, TAKE_SQL, 1, p, PGRES_TUPLES_OK, 1, "locking the items", NULL, err);
+		if (rc == RCN_OK)
+			rc = rcn_pq_query(db, LOCK_SQL, 1, p, PGRES_TUPLES_OK, N_LOCK_COLUMNS, "locking the items",
+					  &res, err);
 	}
 	if (rc == RCN_OK)
 		rc = decide_and_write(db, v, n, ids, res, a, done, err);
@@ -403,7 +411,10 @@ rcn_rc rcn_items_approve(rcn_db *db, const char *id, const char *note, const rcn
 		char arr[RCN_ITEM_ID_MAX + 2];
 		snprintf(arr, sizeof arr, "{%s}", canon[0]);
 		const char *p[1] = {arr};
-		rc = rcn_pq_query(db, LOCK_SQL, 1, p, PGRES_TUPLES_OK, N_LOCK_COLUMNS, "locking the item", &res, err);
+		rc = rcn_pq_query(db, TAKE_SQL, 1, p, PGRES_TUPLES_OK, 1, "locking the item", NULL, err);
+		if (rc == RCN_OK)
+			rc = rcn_pq_query(db, LOCK_SQL, 1, p, PGRES_TUPLES_OK, N_LOCK_COLUMNS, "locking the item", &res,
+					  err);
 	}
 	if (rc == RCN_OK && PQntuples(res) != 1)
 		rc = rcn_err_set(err, RCN_EUSAGE, "", 0, "no item %s in the register", canon[0]);
@@ -438,18 +449,27 @@ rcn_rc rcn_items_history(rcn_db *db, const char *id, void (*fn)(void *ctx, const
 {
 	const char *p[1] = {id};
 	int64_t n = 0;
-	rcn_rc rc =
-		rcn_pq_int64(db, "SELECT count(*) FROM recon_items WHERE id = $1", 1, p, "finding the item", &n, err);
+	rcn_rc rc = rcn_pq_int64(db,
+				 "SELECT (SELECT count(*) FROM recon_items WHERE id = $1) + (SELECT count(*) FROM "
+				 "recon_item_unworked u, "
+				 "json_populate_recordset(NULL::recon_unworked_entry, u.data::json) e WHERE "
+				 "recon_item_in_part($1, u.lo, u.hi) AND e.i = $1)",
+				 1, p, "finding the item", &n, err);
 	if (rc == RCN_OK && n == 0)
 		rc = rcn_err_set(err, RCN_EUSAGE, "", 0, "no item %s in the register", id);
 	history_ctx h = {fn, ctx};
 	if (rc == RCN_OK)
-		rc = rcn_pq_each_row(
-			db,
-			"SELECT to_char(at, 'YYYY-MM-DD HH24:MI:SS'), actor, action, "
-			"coalesce(from_status, ''), coalesce(to_status, ''), coalesce(owner, ''), "
-			"coalesce(note, ''), coalesce(to_char(business_date, 'YYYY-MM-DD'), ''), "
-			"coalesce(evidence, '') FROM recon_item_events WHERE item_id = $1 ORDER BY event_id",
-			1, p, 9, "reading the item's history", history_row, &h, err);
+		rc = rcn_pq_each_row(db,
+				     "SELECT to_char(at, 'YYYY-MM-DD HH24:MI:SS'), actor, action, "
+				     "coalesce(from_status, ''), coalesce(to_status, ''), coalesce(owner, ''), "
+				     "coalesce(note, ''), coalesce(to_char(business_date, 'YYYY-MM-DD'), ''), "
+				     "coalesce(evidence, '') FROM (SELECT * FROM recon_item_events WHERE item_id = $1 "
+				     "UNION ALL SELECT NULL, "
+				     "e.i, e.at, 'recon run ' || to_char(u.business_date, 'YYYY-MM-DD'), 'opened', "
+				     "NULL, 'open', NULL, "
+				     "NULL, u.business_date, nullif(e.s, '') FROM recon_item_unworked u, "
+				     "json_populate_recordset(NULL::recon_unworked_entry, u.data::json) e WHERE "
+				     "recon_item_in_part($1, u.lo, u.hi) AND e.i = $1) t ORDER BY event_id NULLS FIRST",
+				     1, p, 9, "reading the item's history", history_row, &h, err);
 	return rc;
 }

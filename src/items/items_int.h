@@ -21,8 +21,8 @@ int rcn_age_memo_get(rcn_age_memo *m, rcn_date first_seen);
  * extra columns start at column `col` of row `row`. */
 typedef bool (*rcn_item_keep_fn)(void *ctx, const rcn_open_item *it, const PGresult *res, int row, int col);
 
-/* SELECT <the item columns>[, extra_columns (n_extra of them)] FROM
- * recon_items <from> (joins, WHERE: the columns unqualified are recon_items'),
+/* SELECT <the item columns>[, extra_columns (n_extra of them)] <from>
+ * ("FROM recon_items ...", "FROM recon_register ...": the columns unqualified are the items'),
  * each row an rcn_open_item aged as of as_of, appended to out when keep
  * (may be NULL) says so. Unsorted. */
 rcn_rc rcn_items_select(rcn_db *db, const char *extra_columns, int n_extra, const char *from, int n_params,

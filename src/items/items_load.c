@@ -128,7 +128,7 @@ rcn_rc rcn_items_select(rcn_db *db, const char *extra_columns, int n_extra, cons
 	rcn_buf q;
 	rcn_buf_init(&q, (size_t)1 << 20);
 	const char *parts[] = {"SELECT " ITEM_COLUMNS, extra_columns ? ", " : "", extra_columns ? extra_columns : "",
-			       " FROM recon_items ", from};
+			       " ", from};
 	for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)
 		(void)rcn_buf_append(&q, parts[i], strlen(parts[i]));
 	load_ctx *c = rcn_xmalloc(sizeof(*c)); /* the memo: 4 KiB, not for a thread's stack */
@@ -180,11 +180,11 @@ rcn_rc rcn_items_load(rcn_db *db, const rcn_items_filter *f, const rcn_calendar 
 	put_array(&ids, f->ids, f->ids ? f->n_ids : 0);
 	const char *params[3] = {st.data, f->channel && f->channel[0] ? f->channel : NULL, f->ids ? ids.data : NULL};
 	size_t before = out->n;
-	rcn_rc rc =
-		rcn_items_select(db, NULL, 0,
-				 "WHERE ($3::text[] IS NOT NULL OR status = ANY($1::text[])) AND ($2::text IS NULL OR "
-				 "channel = $2) AND ($3::text[] IS NULL OR id = ANY($3::text[]))",
-				 3, params, cal, f->as_of, keep_filtered, (void *)f, out, err);
+	rcn_rc rc = rcn_items_select(db, NULL, 0,
+				     "FROM recon_register WHERE ($3::text[] IS NOT NULL OR status = ANY($1::text[])) "
+				     "AND ($2::text IS NULL OR "
+				     "channel = $2) AND ($3::text[] IS NULL OR id = ANY($3::text[]))",
+				     3, params, cal, f->as_of, keep_filtered, (void *)f, out, err);
 	rcn_buf_free(&st);
 	rcn_buf_free(&ids);
 	if (rc == RCN_OK)

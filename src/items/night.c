@@ -9,19 +9,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "items/night_int.h"
 
-/* The items a night reads: open, closed after the date (the book), or found
- * by the date's last run; with their key, whether that run found them and
- * (then only) whether another date's did. */
-#define TODAY "(SELECT unnest(item_ids) FROM recon_item_nights WHERE business_date = $1::date)"
-static const char NIGHT_COLUMNS[] = "item_key, (id IN " TODAY ")::text, 'false'";
-/* Each part by its own index: the register keeps every item ever found, the
- * night reads only these. */
+/* The items a night reads: the rows open, closed after the date (the book),
+ * or found by the date's last run — each part by its own index: the
+ * register keeps every item ever found, the night reads only these — and
+ * every unworked item (all open). */
 static const char NIGHT_FROM[] =
-	"WHERE id IN (SELECT id FROM recon_items WHERE status IN ('open', 'acknowledged') UNION SELECT id FROM "
-	"recon_items WHERE closed_on > $1::date UNION " TODAY ")";
+	"FROM recon_items WHERE id IN (SELECT id FROM recon_items WHERE status IN ('open', 'acknowledged') UNION "
+	"SELECT id FROM recon_items WHERE closed_on > $1::date UNION " NIGHT_TODAY ")";
 
 int64_t rcn_items_key_hash(const char *key)
 {
@@ -74,6 +72,16 @@ bool rcn_items_night_keep(void *ctx, const rcn_open_item *it, const PGresult *re
 	s->loaded = true;
 	s->linked_today = strcmp(PQgetvalue(res, row, col + 1), "true") == 0;
 	s->linked_other = false; /* asked later, of the few it matters for (rcn_items_night_assign) */
+	s->unworked = strcmp(PQgetvalue(res, row, col + 3), "true") == 0;
+	if (s->unworked) {
+		const char *la = PQgetvalue(res, row, col + 5), *ca = PQgetvalue(res, row, col + 6);
+		s->unworked_on = it->first_seen;
+		s->opened_at = rcn_arena_strdup(&n->list.arena, PQgetvalue(res, row, col + 4));
+		s->has_ledger_amount = *la != '\0';
+		s->ledger_amount = s->has_ledger_amount ? strtoll(la, NULL, 10) : 0;
+		s->has_channel_amount = *ca != '\0';
+		s->channel_amount = s->has_channel_amount ? strtoll(ca, NULL, 10) : 0;
+	}
 	s->from = it->status;
 	s->needs = rcn_item_status_is_open(it->status) ? needs_of(it) : 0;
 	return true;
@@ -109,6 +117,10 @@ rcn_rc rcn_items_night_load(rcn_items_night **out, rcn_db *db, rcn_date day, con
 	char d[11];
 	snprintf(n->actor, sizeof n->actor, "recon run %s", rcn_date_format(d, day));
 	rcn_date_format(n->date_text, day);
+	time_t now = time(NULL);
+	struct tm utc;
+	if (gmtime_r(&now, &utc))
+		strftime(n->opened_at, sizeof n->opened_at, "%Y-%m-%d %H:%M:%S+00", &utc);
 	rcn_arena_init(&n->list.arena);
 	rcn_strmap_init(&n->by_key, 1024);
 	rcn_strmap_init(&n->want_order, 64);
@@ -116,10 +128,20 @@ rcn_rc rcn_items_night_load(rcn_items_night **out, rcn_db *db, rcn_date day, con
 	rcn_strmap_init(&n->covered, 16);
 	*out = n;
 	const char *params[1] = {n->date_text};
-	rcn_rc rc = rcn_items_select(db, NIGHT_COLUMNS, 3, NIGHT_FROM, 1, params, cal, day, rcn_items_night_keep, n,
-				     &n->list, err);
+	rcn_rc rc = rcn_items_select(db, NIGHT_ROWS, N_NIGHT_EXTRA, NIGHT_FROM, 1, params, cal, day,
+				     rcn_items_night_keep, n, &n->list, err);
 	if (rc == RCN_OK)
+		rc = rcn_items_select(db, NIGHT_UNWORKED, N_NIGHT_EXTRA, "FROM recon_item_unworked_items", 1, params,
+				      cal, day, rcn_items_night_keep, n, &n->list, err);
+	PGresult *res = NULL;
+	if (rc == RCN_OK)
+		rc = rcn_pq_query(db, PARTS_READ_SQL, 1, params, PGRES_TUPLES_OK, 1, "reading the unworked items", &res,
+				  err);
+	if (rc == RCN_OK) {
+		n->parts_read = rcn_xstrdup(PQntuples(res) ? PQgetvalue(res, 0, 0) : "");
+		PQclear(res);
 		rcn_items_night_index(n, 0);
+	}
 	return rc;
 }
 
@@ -245,6 +267,7 @@ void rcn_items_night_free(rcn_items_night *n)
 	free(n->ledger_orders);
 	free(n->ledger_refunds);
 	free(n->book);
+	free(n->parts_read);
 	rcn_strmap_free(&n->by_key);
 	rcn_strmap_free(&n->want_order);
 	rcn_strmap_free(&n->want_refund);

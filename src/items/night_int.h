@@ -32,6 +32,12 @@ typedef struct {
 	item_op op;
 	rcn_item_status from; /* before tonight */
 	const rcn_finding *f; /* tonight's finding, when found */
+	/* an item nobody has worked: kept in its night's parts (recon_item_unworked), not a row */
+	bool unworked;
+	rcn_date unworked_on;  /* the night whose parts hold it */
+	const char *opened_at; /* when that night opened it (UTC, "YYYY-MM-DD HH:MM:SS+00") */
+	bool has_ledger_amount, has_channel_amount;
+	int64_t ledger_amount, channel_amount; /* as that night found them */
 	const char *channel_evidence, *ledger_evidence;
 } nstate;
 
@@ -49,13 +55,32 @@ struct rcn_items_night {
 	size_t n_ledger_orders, n_ledger_refunds, cap_lo, cap_lr;
 	rcn_strmap covered; /* "channel\x1fmerchant_id" of the accounts reconciled whole */
 	bool cover_all;
-	bool dry_run; /* nothing will be stored: new items get no id */
+	bool dry_run;	    /* nothing will be stored: new items get no id */
+	char *parts_read;   /* the date's parts as the night read them: "part:gen;..." */
+	bool parts_changed; /* and someone wrote them since (store.c) */
+	char opened_at[32]; /* tonight's new items' opening time (UTC) */
 	rcn_open_item *book;
 	rcn_open_book summary;
 };
 
 /* rcn_items_select's keep for the night's reads: the item's night state
- * beside it (extra columns: item_key, linked today, linked to another date). */
+ * beside it (the N_NIGHT_EXTRA columns of NIGHT_ROWS / NIGHT_UNWORKED: item_key,
+ * linked today, linked to another date, unworked, opened at, ledger and
+ * channel amounts). */
+#define NIGHT_ROWS  "item_key, (id IN " NIGHT_TODAY ")::text, 'false', 'false', '', '', ''"
+#define NIGHT_TODAY "(SELECT unnest(item_ids) FROM recon_item_nights WHERE business_date = $1::date)"
+#define NIGHT_UNWORKED                                                                                                 \
+	"item_key, (business_date = $1::date)::text, 'false', 'true', "                                                \
+	"to_char(changed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') || '+00', "                                   \
+	"coalesce(ledger_amount_fen::text, ''), coalesce(channel_amount_fen::text, '')"
+enum { N_NIGHT_EXTRA = 7 };
+/* The date's parts and their generations, "part:gen;...": as read, and locked at the store. */
+#define PARTS_READ_SQL                                                                                                 \
+	"SELECT coalesce(string_agg(part || ':' || gen, ';' ORDER BY part), '') FROM recon_item_unworked WHERE "       \
+	"business_date = $1::date"
+#define PARTS_LOCK_SQL                                                                                                 \
+	"SELECT coalesce(string_agg(part || ':' || gen, ';' ORDER BY part), '') FROM (SELECT part, gen FROM "          \
+	"recon_item_unworked WHERE business_date = $1::date FOR UPDATE) p"
 bool rcn_items_night_keep(void *ctx, const rcn_open_item *it, const PGresult *res, int row, int col);
 /* Indexes list.v[from..] by key and by the numbers their evidence comes by. */
 void rcn_items_night_index(rcn_items_night *n, size_t from);

@@ -1,11 +1,14 @@
 /* Writes a night's decisions on the register inside the run's transaction.
- * New items, their "opened" events and the date's new links go straight in
- * by COPY (a fresh night is mostly new items: one pass each). The rest —
- * items found again, status changes, links dropped — go to a temporary
- * table in one COPY, and a few statements apply them: the found ones'
- * fields, the status changes (each with its event, and only where nobody
- * changed the item since the night read it), the links dropped. The audit
- * trail is only ever appended to. */
+ * Items nobody has worked — tonight's new ones, the date's own found again
+ * or left as they were — are the date's parts (recon_item_unworked, json):
+ * a fresh night writes its items as a few hundred rows, not a row, index
+ * entries and an event each. An unworked item tonight changes (closed,
+ * withdrawn, found by another date) becomes a row first, with its "opened"
+ * event (recon_items_take). The rest — items found again, status changes —
+ * go to a temporary table in one COPY, and a few statements apply them: the
+ * found ones' fields, the status changes (each with its event, and only
+ * where nobody changed the item since the night read it). The audit trail
+ * is only ever appended to. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -138,7 +141,7 @@ static void put_row(rcn_buf *b, const rcn_items_night *n, size_t i)
 }
 
 /* One COPY ... FROM STDIN of the rows `put` writes for the items `want` keeps. */
-typedef bool (*row_want)(const nstate *s);
+typedef bool (*row_want)(const rcn_items_night *n, const nstate *s);
 typedef void (*row_put)(rcn_buf *b, const rcn_items_night *n, size_t i);
 
 static rcn_rc copy_in(const rcn_items_night *n, rcn_db *db, const char *sql, row_want want, row_put put, rcn_err *err)
@@ -156,7 +159,7 @@ static rcn_rc copy_in(const rcn_items_night *n, rcn_db *db, const char *sql, row
 	rcn_buf_init(&b, (size_t)1 << 30);
 	bool ok = !binary || rcn_pq_bin_header(&b) == RCN_OK;
 	for (size_t i = 0; i < n->list.n && ok; i++) {
-		if (!want(&n->st[i]))
+		if (!want(n, &n->st[i]))
 			continue;
 		put(&b, n, i);
 		if (b.len >= (1u << 20)) {
@@ -175,9 +178,18 @@ static rcn_rc copy_in(const rcn_items_night *n, rcn_db *db, const char *sql, row
 	return rc == RCN_OK && !ok ? rcn_pq_fail(db, NULL, err, "writing the open items") : rc;
 }
 
-static bool is_new(const nstate *s)
+/* Whether the item is one of the date's unworked items after tonight. */
+static bool stays_unworked(const rcn_items_night *n, const nstate *s)
 {
-	return s->op == OP_NEW;
+	if (s->op == OP_NEW)
+		return true;
+	return s->unworked && s->unworked_on == n->day && (s->op == OP_SAME || s->op == OP_FOUND || s->op == OP_NONE);
+}
+
+/* An unworked item tonight changes: a row first. */
+static bool to_take(const rcn_items_night *n, const nstate *s)
+{
+	return s->unworked && s->op != OP_NONE && !stays_unworked(n, s);
 }
 
 /* The date's items after tonight: those it found, and those of accounts it
@@ -187,70 +199,227 @@ static bool in_date(const nstate *s)
 	return s->f || (s->linked_today && !s->drop_link);
 }
 
-/* Anything but a new item to write: fields, a status. */
-static bool is_other(const nstate *s)
+/* Anything but a new item to write: fields, a status (for an item that stays
+ * unworked only when someone took the date's items meanwhile: a row now). */
+static bool is_other(const rcn_items_night *n, const nstate *s)
 {
-	return s->op != OP_NEW && s->op != OP_NONE && s->op != OP_SAME;
+	if (s->op == OP_NEW || s->op == OP_NONE || s->op == OP_SAME)
+		return false;
+	return !stays_unworked(n, s) || n->parts_changed;
 }
 
-static const char NEW_ITEM_COPY[] =
-	"COPY recon_items (id, item_key, key_hash, kind, kind_cn, reason, rec_type, channel, merchant_id, order_no, "
-	"refund_no, channel_txn_id, channel_refund_id, ledger_status, channel_status, ledger_amount_fen, "
-	"channel_amount_fen, difference, difference_fen, source, detail, first_seen, last_seen, due_by, urgent, "
-	"changed_by) FROM STDIN (FORMAT binary)";
+/* s as a JSON string. */
+static void json_str(rcn_buf *b, const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+	(void)rcn_buf_append(b, "\"", 1);
+	const char *run = s ? s : "";
+	for (const char *p = run;; p++) {
+		unsigned char c = (unsigned char)*p;
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		(void)rcn_buf_append(b, run, (size_t)(p - run));
+		if (!c)
+			break;
+		char esc[6] = {'\\', (char)c, 0, 0, 0, 0};
+		size_t len = 2;
+		if (c < 0x20) {
+			memcpy(esc, "\\u00", 4);
+			esc[4] = hex[c >> 4];
+			esc[5] = hex[c & 15];
+			len = 6;
+		}
+		(void)rcn_buf_append(b, esc, len);
+		run = p + 1;
+	}
+	(void)rcn_buf_append(b, "\"", 1);
+}
 
-/* A new item's row of NEW_ITEM_COPY (binary: the big night's bulk). */
-static void put_new_item(rcn_buf *b, const rcn_items_night *n, size_t i)
+/* ,"key": */
+static void json_key(rcn_buf *b, const char *key)
+{
+	char head[16];
+	size_t n = strlen(key);
+	head[0] = ',';
+	head[1] = '"';
+	memcpy(head + 2, key, n);
+	head[n + 2] = '"';
+	head[n + 3] = ':';
+	(void)rcn_buf_append(b, head, n + 4);
+}
+
+static void json_int(rcn_buf *b, const char *key, bool has, int64_t v)
+{
+	json_key(b, key);
+	if (!has) {
+		(void)rcn_buf_append(b, "null", 4);
+		return;
+	}
+	char digits[24], *p = digits + sizeof digits;
+	uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+	do
+		*--p = (char)('0' + u % 10);
+	while (u /= 10);
+	if (v < 0)
+		*--p = '-';
+	(void)rcn_buf_append(b, p, (size_t)(digits + sizeof digits - p));
+}
+
+static void json_field(rcn_buf *b, const char *key, const char *v)
+{
+	json_key(b, key);
+	json_str(b, v);
+}
+
+/* An unworked item as its part's json holds it (recon_unworked_entry). */
+static void put_unworked(rcn_buf *b, const rcn_items_night *n, size_t i)
 {
 	const nstate *s = &n->st[i];
 	const rcn_open_item *it = &n->list.v[i];
 	const rcn_finding *f = s->f;
-	(void)rcn_pq_bin_fields(b, 26);
-	const char *head[] = {it->id,
-			      s->key,
-			      NULL,
-			      rcn_kind_name(it->kind),
-			      rcn_kind_name_cn(it->kind),
-			      it->reason,
-			      it->rec_type == RCN_REC_REFUND ? "refund" : "payment",
-			      it->channel,
-			      it->merchant_id,
-			      it->order_no,
-			      it->refund_no,
-			      it->channel_txn_id,
-			      it->channel_refund_id,
-			      it->ledger_status,
-			      it->channel_status};
-	for (size_t k = 0; k < sizeof head / sizeof head[0]; k++) {
-		if (k == 2)
-			(void)rcn_pq_bin_int8(b, true, s->key_hash);
-		else
-			(void)rcn_pq_bin_text(b, head[k] ? head[k] : "", false);
-	}
-	(void)rcn_pq_bin_int8(b, f->has_ledger_amount, f->ledger_amount);
-	(void)rcn_pq_bin_int8(b, f->has_channel_amount, f->channel_amount);
-	(void)rcn_pq_bin_int8(b, it->has_difference, it->difference);
-	(void)rcn_pq_bin_int8(b, it->has_difference, it->difference_fen);
-	(void)rcn_pq_bin_text(b, it->source ? it->source : "", false);
-	(void)rcn_pq_bin_text(b, it->detail ? it->detail : "", false);
-	(void)rcn_pq_bin_date(b, true, it->first_seen);
-	(void)rcn_pq_bin_date(b, true, it->last_seen);
-	(void)rcn_pq_bin_date(b, it->due_by != 0, it->due_by);
-	(void)rcn_pq_bin_bool(b, it->urgent);
-	(void)rcn_pq_bin_text(b, n->actor, false);
+	(void)rcn_buf_append(b, "{\"i\":", 5);
+	json_str(b, it->id);
+	json_field(b, "k", s->key);
+	json_int(b, "h", true, s->key_hash);
+	json_field(b, "kd", rcn_kind_name(it->kind));
+	json_field(b, "kc", rcn_kind_name_cn(it->kind));
+	const char *const text[][2] = {
+		{"r", it->reason},	   {"rt", it->rec_type == RCN_REC_REFUND ? "refund" : "payment"},
+		{"ch", it->channel},	   {"m", it->merchant_id},
+		{"o", it->order_no},	   {"rf", it->refund_no},
+		{"t", it->channel_txn_id}, {"cr", it->channel_refund_id},
+		{"ls", it->ledger_status}, {"cs", it->channel_status}};
+	for (size_t k = 0; k < sizeof text / sizeof text[0]; k++)
+		json_field(b, text[k][0], text[k][1]);
+	json_int(b, "la", f ? f->has_ledger_amount : s->has_ledger_amount, f ? f->ledger_amount : s->ledger_amount);
+	json_int(b, "ca", f ? f->has_channel_amount : s->has_channel_amount, f ? f->channel_amount : s->channel_amount);
+	json_int(b, "d", it->has_difference, it->difference);
+	json_int(b, "df", it->has_difference, it->difference_fen);
+	json_field(b, "s", it->source);
+	json_field(b, "dt", it->detail);
+	char due[11];
+	if (it->due_by)
+		json_field(b, "due", rcn_date_format(due, it->due_by));
+	else
+		(void)rcn_buf_append(b, ",\"due\":null", 11);
+	json_key(b, "u");
+	(void)rcn_buf_append(b, it->urgent ? "true" : "false", it->urgent ? 4 : 5);
+	json_field(b, "at", s->opened_at ? s->opened_at : n->opened_at);
+	(void)rcn_buf_append(b, "}", 1);
 }
 
-/* Its "opened" event. */
-static void put_opened(rcn_buf *b, const rcn_items_night *n, size_t i)
+/* Ids in numeric order: by length, then as text (Crockford base32 sorts). */
+static int id_cmp(const char *a, const char *b)
 {
-	const rcn_open_item *it = &n->list.v[i];
+	size_t la = strlen(a), lb = strlen(b);
+	return la != lb ? (la < lb ? -1 : 1) : strcmp(a, b);
+}
+
+enum { PART_ITEMS = 1024 };
+
+/* One part's row of the COPY. */
+static void put_part(rcn_buf *b, const rcn_items_night *n, int32_t part, const char *lo, const char *hi, int32_t k,
+		     const rcn_buf *json)
+{
 	(void)rcn_pq_bin_fields(b, 6);
-	(void)rcn_pq_bin_text(b, it->id, false);
-	(void)rcn_pq_bin_text(b, n->actor, false);
-	(void)rcn_pq_bin_text(b, "opened", false);
-	(void)rcn_pq_bin_text(b, "open", false);
 	(void)rcn_pq_bin_date(b, true, n->day);
-	(void)rcn_pq_bin_text(b, it->source, true);
+	(void)rcn_pq_bin_int4(b, part);
+	(void)rcn_pq_bin_text(b, lo, false);
+	(void)rcn_pq_bin_text(b, hi, false);
+	(void)rcn_pq_bin_int4(b, k);
+	(void)rcn_pq_bin_bytes(b, json->data, json->len);
+}
+
+/* The date's unworked items after tonight, as its parts (the old ones gone). */
+static rcn_rc write_parts(const rcn_items_night *n, rcn_db *db, rcn_err *err)
+{
+	const char *params[1] = {n->date_text};
+	rcn_rc rc = rcn_pq_query(db, "DELETE FROM recon_item_unworked WHERE business_date = $1::date", 1, params,
+				 PGRES_COMMAND_OK, -1, "writing the open items", NULL, err);
+	if (rc != RCN_OK)
+		return rc;
+	PGconn *c = rcn_db_conn(db);
+	PGresult *res = PQexec(c, "COPY recon_item_unworked (business_date, part, lo, hi, n, data) FROM STDIN "
+				  "(FORMAT binary)");
+	if (PQresultStatus(res) != PGRES_COPY_IN) {
+		rc = rcn_pq_fail(db, res, err, "writing the open items");
+		PQclear(res);
+		return rc;
+	}
+	PQclear(res);
+	rcn_buf b, json;
+	rcn_buf_init(&b, (size_t)1 << 30);
+	rcn_buf_init(&json, (size_t)1 << 30);
+	bool ok = rcn_pq_bin_header(&b) == RCN_OK;
+	int32_t part = 0, k = 0;
+	const char *lo = NULL, *hi = NULL;
+	for (size_t i = 0; i <= n->list.n && ok; i++) {
+		bool last = i == n->list.n;
+		if (!last && !stays_unworked(n, &n->st[i]))
+			continue;
+		if (k && (last || k == PART_ITEMS)) {
+			(void)rcn_buf_append(&json, "]", 1);
+			put_part(&b, n, part++, lo, hi, k, &json);
+			rcn_buf_reset(&json);
+			k = 0;
+			if (b.len >= (1u << 20)) {
+				ok = PQputCopyData(c, b.data, (int)b.len) == 1;
+				rcn_buf_reset(&b);
+			}
+		}
+		if (last)
+			break;
+		const char *id = n->list.v[i].id;
+		(void)rcn_buf_append(&json, k ? "," : "[", 1);
+		put_unworked(&json, n, i);
+		lo = !k || id_cmp(id, lo) < 0 ? id : lo;
+		hi = !k || id_cmp(id, hi) > 0 ? id : hi;
+		k++;
+	}
+	if (ok)
+		ok = rcn_pq_bin_trailer(&b) == RCN_OK && PQputCopyData(c, b.data, (int)b.len) == 1;
+	rcn_buf_free(&b);
+	rcn_buf_free(&json);
+	if (PQputCopyEnd(c, ok ? NULL : "recon: writing the open items failed") != 1)
+		ok = false;
+	rc = rcn_pq_drain(db, err, "writing the open items");
+	return rc == RCN_OK && !ok ? rcn_pq_fail(db, NULL, err, "writing the open items") : rc;
+}
+
+/* Locks the date's parts; whether someone wrote them since the night read
+ * them (took one of the date's items: a row now). */
+static rcn_rc lock_parts(rcn_items_night *n, rcn_db *db, rcn_err *err)
+{
+	const char *params[1] = {n->date_text};
+	PGresult *res;
+	rcn_rc rc =
+		rcn_pq_query(db, PARTS_LOCK_SQL, 1, params, PGRES_TUPLES_OK, 1, "writing the open items", &res, err);
+	if (rc != RCN_OK)
+		return rc;
+	n->parts_changed = strcmp(PQntuples(res) ? PQgetvalue(res, 0, 0) : "", n->parts_read ? n->parts_read : "");
+	PQclear(res);
+	return RCN_OK;
+}
+
+/* The unworked items tonight changes, made rows (recon_items_take). */
+static rcn_rc take_changed(const rcn_items_night *n, rcn_db *db, rcn_err *err)
+{
+	rcn_buf arr;
+	rcn_buf_init(&arr, (size_t)1 << 30);
+	(void)rcn_buf_append(&arr, "{", 1);
+	for (size_t i = 0, k = 0; i < n->list.n; i++) {
+		if (!to_take(n, &n->st[i]))
+			continue;
+		if (k++)
+			(void)rcn_buf_append(&arr, ",", 1);
+		(void)rcn_buf_append(&arr, n->list.v[i].id, strlen(n->list.v[i].id));
+	}
+	(void)rcn_buf_append(&arr, "}", 1);
+	const char *params[1] = {arr.data};
+	rcn_rc rc = rcn_pq_query(db, "SELECT recon_items_take($1::text[])", 1, params, PGRES_TUPLES_OK, 1,
+				 "writing the open items", NULL, err);
+	rcn_buf_free(&arr);
+	return rc;
 }
 
 /* The date's row of recon_item_nights: its items' ids as one text[]. */
@@ -280,29 +449,27 @@ static rcn_rc store_date_items(const rcn_items_night *n, rcn_db *db, rcn_err *er
 static bool any(const rcn_items_night *n, row_want want)
 {
 	for (size_t i = 0; i < n->list.n; i++)
-		if (want(&n->st[i]))
+		if (want(n, &n->st[i]))
 			return true;
 	return false;
 }
 
 rcn_rc rcn_items_night_store(void *ctx, rcn_db *db, rcn_err *err)
 {
-	const rcn_items_night *n = ctx;
-	rcn_rc rc = RCN_OK;
-	if (any(n, is_new)) {
-		rc = copy_in(n, db, NEW_ITEM_COPY, is_new, put_new_item, err);
-		if (rc == RCN_OK)
-			rc = copy_in(
-				n, db,
-				"COPY recon_item_events (item_id, actor, action, to_status, business_date, evidence) "
-				"FROM STDIN (FORMAT binary)",
-				is_new, put_opened, err);
-	}
+	rcn_items_night *n = ctx;
+	const char *params[2] = {n->date_text, n->actor};
+	rcn_rc rc = lock_parts(n, db, err);
+	if (rc == RCN_OK && any(n, to_take))
+		rc = take_changed(n, db, err);
+	if (rc == RCN_OK)
+		rc = write_parts(n, db, err);
+	if (rc == RCN_OK && n->parts_changed)
+		rc = rcn_pq_query(db, "SELECT recon_items_unworked_prune($1::date)", 1, params, PGRES_TUPLES_OK, 1,
+				  "writing the open items", NULL, err);
 	if (rc == RCN_OK)
 		rc = store_date_items(n, db, err);
 	if (rc != RCN_OK || !any(n, is_other))
 		return rc;
-	const char *params[2] = {n->date_text, n->actor};
 	rc = rcn_pq_command(db, CREATE_TONIGHT, err, "writing the open items");
 	if (rc == RCN_OK)
 		rc = copy_in(n, db, "COPY recon_items_tonight FROM STDIN", is_other, put_row, err);

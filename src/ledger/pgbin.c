@@ -175,6 +175,14 @@ rcn_rc rcn_pq_bin_text(rcn_buf *b, const char *s, bool empty_is_null)
 	return rc == RCN_OK ? rcn_buf_append(b, s, n) : rc;
 }
 
+rcn_rc rcn_pq_bin_bytes(rcn_buf *b, const void *data, size_t n)
+{
+	if (n > INT32_MAX)
+		return RCN_ELIMIT;
+	rcn_rc rc = put_be(b, n, 4);
+	return rc == RCN_OK ? rcn_buf_append(b, data, n) : rc;
+}
+
 rcn_rc rcn_pq_bin_int8(rcn_buf *b, bool has, int64_t v)
 {
 	if (!has)

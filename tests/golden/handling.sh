@@ -37,7 +37,7 @@ handling 'SHORT_PAYMENT,amount,0,yes,今天处理 {order_no}/{channel_txn_id}' >
 run_recon 1 run --config recon.conf --date 2026-03-05
 r=reports/2026-03-05
 tr -d '\r' <$r/discrepancies.csv >d.csv
-item() { sql "select id from recon_items where order_no = '$1' and kind = '$2'"; } # ORDER_NO KIND: its open item's id
+item() { sql "select id from recon_register where order_no = '$1' and kind = '$2'"; } # ORDER_NO KIND: its open item's id
 sa=$(item S-SA SHORT_PAYMENT) oa=$(item S-OA OVERPAYMENT)
 [[ -n $sa && -n $oa ]] || fail "no open items for S-SA and S-OA"
 tr -d '\r' <$r/pending.csv >p.csv

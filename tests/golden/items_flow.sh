@@ -22,11 +22,21 @@ p004=$(tr -d '\r' <"$book1" | awk -F, '$8 == "DEMO-P004" { print $1 }')
 p003=$(tr -d '\r' <"$book1" | awk -F, '$8 == "DEMO-P003" { print $1 }')
 p006=$(tr -d '\r' <"$book1" | awk -F, '$8 == "DEMO-P006" { print $1 }')
 [[ -n $p004 && -n $p003 && -n $p006 ]] || fail "no items for DEMO-P004, P003, P006"
+# nobody has worked night 1's items yet: they are the night's parts, no row or event each;
+# their history still says when and by what the night opened them
+expect_sql "0|0|10" "select (select count(*) from recon_items), (select count(*) from recon_item_events), (select sum(n) from recon_item_unworked)"
+run_recon 0 items history "$p004" --format csv --config "$conf"
+opened4=$(tr -d '\r' <"$WORK/out" | sed 1d)
+[ "$(cut -d, -f2-3 <<<"$opened4")" = "recon run 2026-03-02,opened" ] || fail "$p004's history before anyone worked it: $(cat "$WORK/out")"
 
 # the clerk takes the lost callback (typed in lower case: the id is read as meant)
 run_recon 0 items resolve "${p004,,}" --status acknowledged --owner lily --note "asked WeChat for the callback" --by lily --config "$conf"
 run_recon 0 items --format csv --config "$conf"
 [ "$(field "$WORK/out" "$p004" 16)" = acknowledged ] || fail "recon items does not show $p004 acknowledged: $(csv_row "$WORK/out" "$p004")"
+# the first change made it a row, its opening an event of the time the night opened it
+expect_sql "1|9|2" "select (select count(*) from recon_items), (select sum(n) from recon_item_unworked), (select count(*) from recon_item_events where item_id = '$p004')"
+run_recon 0 items history "$p004" --format csv --config "$conf"
+[ "$(tr -d '\r' <"$WORK/out" | sed -n 2p)" = "$opened4" ] || fail "$p004's opening changed when it was first worked: $(cat "$WORK/out")"
 
 # a re-run of night 1 keeps the id, the owner and the note
 run_recon 1 run --config "$conf" --date 2026-03-02
@@ -51,17 +61,17 @@ events=$(sql "select count(*) from recon_item_events")
 run_recon 2 items import "$WORK/bad.csv" --by wang --config "$conf"
 grep -q "bad.csv:[0-9]*: .*done" "$WORK/err" || fail "the bad import does not name file:line and the status: $(cat "$WORK/err")"
 expect_sql "$events" "select count(*) from recon_item_events"
-expect_sql "open" "select status from recon_items where id = '$p003'"
+expect_sql "open" "select status from recon_register where id = '$p003'"
 # the good file: three items change
 run_recon 0 items import "$WORK/edited.csv" --by wang --config "$conf"
-expect_sql "resolved|wang|refunded the customer 10.00" "select status, owner, note from recon_items where id = '$p003'"
-expect_sql "acknowledged|lily|WeChat confirmed: callback resent" "select status, owner, note from recon_items where id = '$p004'"
+expect_sql "resolved|wang|refunded the customer 10.00" "select status, owner, note from recon_register where id = '$p003'"
+expect_sql "acknowledged|lily|WeChat confirmed: callback resent" "select status, owner, note from recon_register where id = '$p004'"
 # 40.00 is above the 10.00 limit: the write-off waits for a second person
-expect_sql "open|wang" "select status, approval_by from recon_items where id = '$p006'"
+expect_sql "open|wang" "select status, approval_by from recon_register where id = '$p006'"
 run_recon 2 items approve "$p006" --by wang --config "$conf"
-expect_sql "open" "select status from recon_items where id = '$p006'"
+expect_sql "open" "select status from recon_register where id = '$p006'"
 run_recon 0 items approve "$p006" --by zhao --config "$conf"
-expect_sql "written_off|" "select status, approval_by from recon_items where id = '$p006'"
+expect_sql "written_off|" "select status, approval_by from recon_register where id = '$p006'"
 
 # a row of night 2's file for an item someone changed since the night is refused as stale
 p005=$(tr -d '\r' <"$book2" | awk -F, '$8 == "DEMO-P005" { print $1 }')
@@ -69,7 +79,7 @@ run_recon 0 items resolve "$p005" --status acknowledged --note "calling the bank
 { sed -n 1p "$book2"; grep "^$p005," "$book2" | sed -e "s/,open,未处理,,,/,resolved,未处理,wang,closed by the bank,/"; } >"$WORK/stale.csv"
 run_recon 2 items import "$WORK/stale.csv" --by wang --config "$conf"
 grep -q "stale.csv:[0-9]*: item $p005 was changed by zhao" "$WORK/err" || fail "a stale row of the night's file was not refused: $(cat "$WORK/err")"
-expect_sql "acknowledged|zhao|calling the bank" "select status, owner, note from recon_items where id = '$p005'"
+expect_sql "acknowledged|zhao|calling the bank" "select status, owner, note from recon_register where id = '$p005'"
 
 # the history says who did what, in order
 run_recon 0 items history "$p004" --format csv --config "$conf"
@@ -78,9 +88,9 @@ printf '%s\n' "recon run 2026-03-02,opened,open" "lily,status,open" "wang,note,a
 diff <(cut -d, -f1-2 "$WORK/h4") <(cut -d, -f1-2 "$WORK/h4.want") >&2 || fail "$p004's history: $(cat "$WORK/out")"
 
 # a re-run of night 1 after all that: every item keeps its id, status, owner and note
-sql "select id, status, owner, note from recon_items order by id" >"$WORK/register-before"
+sql "select id, status, owner, note from recon_register order by id" >"$WORK/register-before"
 run_recon 1 run --config "$conf" --date 2026-03-02
-sql "select id, status, owner, note from recon_items order by id" >"$WORK/register-after"
+sql "select id, status, owner, note from recon_register order by id" >"$WORK/register-after"
 diff -u "$WORK/register-before" "$WORK/register-after" >&2 || fail "a re-run of night 1 changed the register"
 # night 1's book again: the items closed since are listed with their status now
 [ "$(field "$book1" "$p003" 16)" = resolved ] || fail "night 1's re-run book: $(csv_row "$book1" "$p003")"

@@ -7,45 +7,49 @@ source "$(dirname "$0")/lib.sh"
 
 demo_night golden_items_night
 
-ids() { sql "select order_no || ' ' || kind || ' ' || id || ' ' || status from recon_items order by 1"; }
+ids() { sql "select order_no || ' ' || kind || ' ' || id || ' ' || status from recon_register order by 1"; }
 event_count() { sql "select count(*) from recon_item_events"; }
 
 run_recon 1 run --config "$WORK/recon.conf" --date 2026-03-02
-expect_sql 10 "select count(*) from recon_items where status = 'open' and first_seen = '2026-03-02'"
-expect_sql 10 "select count(*) from recon_item_events where action = 'opened' and business_date = '2026-03-02'"
+expect_sql 10 "select count(*) from recon_register where status = 'open' and first_seen = '2026-03-02'"
+expect_sql 10 "select count(*) from recon_item_trail where action = 'opened' and business_date = '2026-03-02'"
 expect_sql 10 "select cardinality(item_ids) from recon_item_nights where business_date = '2026-03-02'"
 # ids: base32 with a check symbol, five symbols for the first items
-expect_sql 0 "select count(*) from recon_items where id !~ '^[0-9A-HJKMNP-TV-Z]{5}$'"
+expect_sql 0 "select count(*) from recon_register where id !~ '^[0-9A-HJKMNP-TV-Z]{5}$'"
 # the deadline comes from the kind's handling rule: 状态不符 the next working day
-expect_sql "2026-03-03" "select due_by from recon_items where order_no = 'DEMO-P004'"
+expect_sql "2026-03-03" "select due_by from recon_register where order_no = 'DEMO-P004'"
 ids >"$WORK/ids-1"
 
-# a person acknowledges the lost callback (what recon items resolve does, by hand here)
-p004=$(sql "select id from recon_items where order_no = 'DEMO-P004'")
+# a person acknowledges the lost callback (what recon items resolve does, by hand here:
+# an item nobody has worked is taken into recon_items first)
+p004=$(sql "select id from recon_register where order_no = 'DEMO-P004'")
+take() { sql "select recon_items_take(array['$1'])" >/dev/null; }
+take "$p004"
 sql "update recon_items set status = 'acknowledged', owner = 'lily', note = 'asked WeChat' where id = '$p004'" >/dev/null
 
 # the re-run: the same ids, the person's work kept, no new events
 events=$(event_count)
 run_recon 1 run --config "$WORK/recon.conf" --date 2026-03-02
-sql "select order_no || ' ' || kind || ' ' || id || ' ' || case when id = '$p004' then 'open' else status end from recon_items order by 1" >"$WORK/ids-2"
+sql "select order_no || ' ' || kind || ' ' || id || ' ' || case when id = '$p004' then 'open' else status end from recon_register order by 1" >"$WORK/ids-2"
 diff -u "$WORK/ids-1" "$WORK/ids-2" >&2 || fail "a re-run changed the items' ids"
-expect_sql "acknowledged|lily|asked WeChat" "select status, owner, note from recon_items where id = '$p004'"
+expect_sql "acknowledged|lily|asked WeChat" "select status, owner, note from recon_register where id = '$p004'"
 expect_sql "$events" "select count(*) from recon_item_events"
 
 # a changed ledger: the re-run no longer finds DEMO-P002's short payment -> withdrawn, kept
-p002=$(sql "select id from recon_items where order_no = 'DEMO-P002'")
+p002=$(sql "select id from recon_register where order_no = 'DEMO-P002'")
+take "$p002"
 sql "update recon_items set note = 'called the bank' where id = '$p002'" >/dev/null
 sql "update ledger_orders set amount_fen = 5000 where order_no = 'DEMO-P002'" >/dev/null
 amount_002=$(sql "select amount_fen from ledger_orders where order_no = 'DEMO-P002'")
 run_recon 1 run --config "$WORK/recon.conf" --date 2026-03-02
-expect_sql "withdrawn|called the bank|2026-03-02" "select status, note, closed_on from recon_items where id = '$p002'"
+expect_sql "withdrawn|called the bank|2026-03-02" "select status, note, closed_on from recon_register where id = '$p002'"
 expect_sql "withdrawn|open|withdrawn|recon run 2026-03-02|no longer found by the re-run of 2026-03-02" \
 	"select action, from_status, to_status, actor, note from recon_item_events where item_id = '$p002' order by event_id desc limit 1"
 expect_sql 9 "select cardinality(item_ids) from recon_item_nights where business_date = '2026-03-02'"
 # and back: found again, the same item reopened
 sql "update ledger_orders set amount_fen = 20000 where order_no = 'DEMO-P002'" >/dev/null
 run_recon 1 run --config "$WORK/recon.conf" --date 2026-03-02
-expect_sql "open||called the bank" "select status, closed_on, note from recon_items where id = '$p002'"
+expect_sql "open||called the bank" "select status, closed_on, note from recon_register where id = '$p002'"
 expect_sql "reopened|withdrawn|open" \
 	"select action, from_status, to_status from recon_item_events where item_id = '$p002' order by event_id desc limit 1"
 
@@ -55,28 +59,29 @@ sql "update recon_items set last_seen = '2026-03-03' where id = '$p002'" >/dev/n
 sql "insert into recon_item_nights values ('2026-03-03', array['$p002'])" >/dev/null
 sql "update ledger_orders set amount_fen = 5000 where order_no = 'DEMO-P002'" >/dev/null
 run_recon 1 run --config "$WORK/recon.conf" --date 2026-03-02
-expect_sql "open|f" "select status, (select '$p002' = any(item_ids) from recon_item_nights where business_date = '2026-03-02') from recon_items where id = '$p002'"
+expect_sql "open|f" "select status, (select '$p002' = any(item_ids) from recon_item_nights where business_date = '2026-03-02') from recon_register where id = '$p002'"
 sql "update ledger_orders set amount_fen = 20000 where order_no = 'DEMO-P002'" >/dev/null
 run_recon 1 run --config "$WORK/recon.conf" --date 2026-03-02
-expect_sql "open|t" "select status, (select '$p002' = any(item_ids) from recon_item_nights where business_date = '2026-03-02') from recon_items where id = '$p002'"
+expect_sql "open|t" "select status, (select '$p002' = any(item_ids) from recon_item_nights where business_date = '2026-03-02') from recon_register where id = '$p002'"
 
 # a closed item the date's last run had not found (found by another date, closed since) is
 # found again by key: the same item, its status and work kept, linked to the date again
-p003=$(sql "select id from recon_items where order_no = 'DEMO-P003'")
+p003=$(sql "select id from recon_register where order_no = 'DEMO-P003'")
+take "$p003"
 sql "update recon_items set status = 'resolved', closed_on = '2026-03-02', note = 'refunded the customer' where id = '$p003'" >/dev/null
 sql "update recon_item_nights set item_ids = array_remove(item_ids, '$p003')" >/dev/null
-items_before=$(sql "select count(*) from recon_items")
+items_before=$(sql "select count(*) from recon_register")
 run_recon 1 run --config "$WORK/recon.conf" --date 2026-03-02
-expect_sql "$items_before" "select count(*) from recon_items"
+expect_sql "$items_before" "select count(*) from recon_register"
 expect_sql "resolved|refunded the customer|1" \
-	"select status, note, (select count(*) from recon_item_nights where '$p003' = any(item_ids) and business_date = '2026-03-02') from recon_items where id = '$p003'"
+	"select status, note, (select count(*) from recon_item_nights where '$p003' = any(item_ids) and business_date = '2026-03-02') from recon_register where id = '$p003'"
 grep -q ",$p003"$'\r'"\$" "$WORK/reports/2026-03-02/discrepancies.csv" || fail "discrepancies.csv does not name DEMO-P003's item $p003"
 
 # a re-run whose statement is rejected cannot tell that an item is gone: nothing is withdrawn
 cp "$WORK/wechat_1900000109_20260302.csv" "$WORK/good.csv"
 head -n -1 "$WORK/good.csv" >"$WORK/wechat_1900000109_20260302.csv"
 run_recon 3 run --config "$WORK/recon.conf" --date 2026-03-02
-expect_sql 0 "select count(*) from recon_items where status = 'withdrawn'"
+expect_sql 0 "select count(*) from recon_register where status = 'withdrawn'"
 expect_sql 10 "select cardinality(item_ids) from recon_item_nights where business_date = '2026-03-02'"
 cp "$WORK/good.csv" "$WORK/wechat_1900000109_20260302.csv"
 run_recon 1 run --config "$WORK/recon.conf" --date 2026-03-02
@@ -85,12 +90,12 @@ run_recon 1 run --config "$WORK/recon.conf" --date 2026-03-02
 sql "update ledger_orders set status = 'PAID', channel_txn_id = '4200001234202603021000000004', paid_at = '2026-03-02 10:30:05+08' where order_no = 'DEMO-P004'" >/dev/null
 run_recon 1 run --config "$WORK/recon.conf" --date 2026-03-03
 expect_sql "auto_closed|2026-03-03|ledger_orders DEMO-P004: PAID|lily|asked WeChat" \
-	"select status, closed_on, evidence, owner, note from recon_items where id = '$p004'"
+	"select status, closed_on, evidence, owner, note from recon_register where id = '$p004'"
 expect_sql "auto_closed|acknowledged|auto_closed|2026-03-03|ledger_orders DEMO-P004: PAID" \
 	"select action, from_status, to_status, business_date, evidence from recon_item_events where item_id = '$p004' order by event_id desc limit 1"
-expect_sql 3 "select count(*) from recon_items where first_seen = '2026-03-03'"
-p016=$(sql "select id from recon_items where order_no = 'DEMO-P016' and kind = 'SHORT_PAYMENT'")
-r001=$(sql "select id from recon_items where refund_no = 'DEMO-R001'")
+expect_sql 3 "select count(*) from recon_register where first_seen = '2026-03-03'"
+p016=$(sql "select id from recon_register where order_no = 'DEMO-P016' and kind = 'SHORT_PAYMENT'")
+r001=$(sql "select id from recon_register where refund_no = 'DEMO-R001'")
 [ -n "$p016" ] && [ -n "$r001" ] || fail "night 2 opened no item for DEMO-P016 or DEMO-R001"
 
 # night 3: the statement finally lists DEMO-P016's payment and DEMO-R001's refund
@@ -103,9 +108,9 @@ r001=$(sql "select id from recon_items where refund_no = 'DEMO-R001'")
 } >"$WORK/wechat_1900000109_20260304.csv"
 run_recon 0 run --config "$WORK/recon.conf" --date 2026-03-04
 expect_sql "auto_closed|2026-03-04|wechat_1900000109_20260304.csv:2" \
-	"select status, closed_on, evidence from recon_items where id = '$p016'"
+	"select status, closed_on, evidence from recon_register where id = '$p016'"
 expect_sql "auto_closed|2026-03-04|wechat_1900000109_20260304.csv:3" \
-	"select status, closed_on, evidence from recon_items where id = '$r001'"
+	"select status, closed_on, evidence from recon_register where id = '$r001'"
 
 # the trail only grows: recon refuses to change it
 sql "update recon_item_events set note = 'x'" >/dev/null 2>"$WORK/psql-err" && fail "an UPDATE of the audit trail succeeded"
