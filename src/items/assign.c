@@ -82,7 +82,7 @@ static rcn_rc load_by_key(rcn_items_night *n, rcn_db *db, const char *const *key
 	size_t before = n->list.n;
 	/* not the night's first read again: closed, not after the date, not the date's */
 	rcn_rc rc = rcn_items_select(
-		db, "item_key, 'false', 'false', 'false', '', '', ''", N_NIGHT_EXTRA,
+		db, "item_key, 'false', 'false'", N_NIGHT_EXTRA,
 		"FROM recon_items WHERE key_hash = ANY($2::int8[]) AND status NOT IN ('open', 'acknowledged') AND "
 		"(closed_on IS NULL OR closed_on <= $1::date) AND id <> ALL(coalesce((SELECT item_ids "
 		"FROM recon_item_nights WHERE business_date = $1::date), '{}'))",

@@ -61,29 +61,25 @@ static uint8_t needs_of(const rcn_open_item *it)
 	}
 }
 
-bool rcn_items_night_keep(void *ctx, const rcn_open_item *it, const PGresult *res, int row, int col)
+nstate *rcn_items_night_state(rcn_items_night *n, const rcn_open_item *it, const char *key)
 {
-	rcn_items_night *n = ctx;
 	rcn_xreserve((void **)&n->st, &n->cap_st, n->list.n + 1, sizeof(*n->st));
 	nstate *s = &n->st[n->list.n];
 	memset(s, 0, sizeof(*s));
-	s->key = rcn_arena_strdup(&n->list.arena, PQgetvalue(res, row, col));
-	s->key_hash = rcn_items_key_hash(s->key);
+	s->key = key;
+	s->key_hash = rcn_items_key_hash(key);
 	s->loaded = true;
-	s->linked_today = strcmp(PQgetvalue(res, row, col + 1), "true") == 0;
 	s->linked_other = false; /* asked later, of the few it matters for (rcn_items_night_assign) */
-	s->unworked = strcmp(PQgetvalue(res, row, col + 3), "true") == 0;
-	if (s->unworked) {
-		const char *la = PQgetvalue(res, row, col + 5), *ca = PQgetvalue(res, row, col + 6);
-		s->unworked_on = it->first_seen;
-		s->opened_at = rcn_arena_strdup(&n->list.arena, PQgetvalue(res, row, col + 4));
-		s->has_ledger_amount = *la != '\0';
-		s->ledger_amount = s->has_ledger_amount ? strtoll(la, NULL, 10) : 0;
-		s->has_channel_amount = *ca != '\0';
-		s->channel_amount = s->has_channel_amount ? strtoll(ca, NULL, 10) : 0;
-	}
 	s->from = it->status;
 	s->needs = rcn_item_status_is_open(it->status) ? needs_of(it) : 0;
+	return s;
+}
+
+bool rcn_items_night_keep(void *ctx, const rcn_open_item *it, const PGresult *res, int row, int col)
+{
+	rcn_items_night *n = ctx;
+	nstate *s = rcn_items_night_state(n, it, rcn_arena_strdup(&n->list.arena, PQgetvalue(res, row, col)));
+	s->linked_today = strcmp(PQgetvalue(res, row, col + 1), "true") == 0;
 	return true;
 }
 
@@ -128,11 +124,16 @@ rcn_rc rcn_items_night_load(rcn_items_night **out, rcn_db *db, rcn_date day, con
 	rcn_strmap_init(&n->covered, 16);
 	*out = n;
 	const char *params[1] = {n->date_text};
-	rcn_rc rc = rcn_items_select(db, NIGHT_ROWS, N_NIGHT_EXTRA, NIGHT_FROM, 1, params, cal, day,
-				     rcn_items_night_keep, n, &n->list, err);
+	/* rows and parts as of one moment: an item a person takes meanwhile is in one or the other */
+	bool own = PQtransactionStatus(rcn_db_conn(db)) == PQTRANS_IDLE;
+	rcn_rc rc = own ? rcn_pq_command(db, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", err,
+					 "reading the open items")
+			: RCN_OK;
 	if (rc == RCN_OK)
-		rc = rcn_items_select(db, NIGHT_UNWORKED, N_NIGHT_EXTRA, "FROM recon_item_unworked_items", 1, params,
-				      cal, day, rcn_items_night_keep, n, &n->list, err);
+		rc = rcn_items_select(db, NIGHT_ROWS, N_NIGHT_EXTRA, NIGHT_FROM, 1, params, cal, day,
+				      rcn_items_night_keep, n, &n->list, err);
+	if (rc == RCN_OK)
+		rc = rcn_items_parts_read(n, db, err);
 	PGresult *res = NULL;
 	if (rc == RCN_OK)
 		rc = rcn_pq_query(db, PARTS_READ_SQL, 1, params, PGRES_TUPLES_OK, 1, "reading the unworked items", &res,
@@ -141,6 +142,11 @@ rcn_rc rcn_items_night_load(rcn_items_night **out, rcn_db *db, rcn_date day, con
 		n->parts_read = rcn_xstrdup(PQntuples(res) ? PQgetvalue(res, 0, 0) : "");
 		PQclear(res);
 		rcn_items_night_index(n, 0);
+	}
+	if (own && PQtransactionStatus(rcn_db_conn(db)) != PQTRANS_IDLE) {
+		rcn_rc end = rcn_pq_command(db, rc == RCN_OK ? "COMMIT" : "ROLLBACK", rc == RCN_OK ? err : NULL,
+					    "reading the open items");
+		rc = rc == RCN_OK ? end : rc;
 	}
 	return rc;
 }

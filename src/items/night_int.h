@@ -63,17 +63,12 @@ struct rcn_items_night {
 	rcn_open_book summary;
 };
 
-/* rcn_items_select's keep for the night's reads: the item's night state
- * beside it (the N_NIGHT_EXTRA columns of NIGHT_ROWS / NIGHT_UNWORKED: item_key,
- * linked today, linked to another date, unworked, opened at, ledger and
- * channel amounts). */
-#define NIGHT_ROWS  "item_key, (id IN " NIGHT_TODAY ")::text, 'false', 'false', '', '', ''"
+/* rcn_items_select's keep for the night's reads of rows: the item's night
+ * state beside it (the N_NIGHT_EXTRA columns of NIGHT_ROWS: item_key,
+ * linked today, linked to another date). */
+#define NIGHT_ROWS  "item_key, (id IN " NIGHT_TODAY ")::text, 'false'"
 #define NIGHT_TODAY "(SELECT unnest(item_ids) FROM recon_item_nights WHERE business_date = $1::date)"
-#define NIGHT_UNWORKED                                                                                                 \
-	"item_key, (business_date = $1::date)::text, 'false', 'true', "                                                \
-	"to_char(changed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') || '+00', "                                   \
-	"coalesce(ledger_amount_fen::text, ''), coalesce(channel_amount_fen::text, '')"
-enum { N_NIGHT_EXTRA = 7 };
+enum { N_NIGHT_EXTRA = 3 };
 /* The date's parts and their generations, "part:gen;...": as read, and locked at the store. */
 #define PARTS_READ_SQL                                                                                                 \
 	"SELECT coalesce(string_agg(part || ':' || gen, ';' ORDER BY part), '') FROM recon_item_unworked WHERE "       \
@@ -82,6 +77,11 @@ enum { N_NIGHT_EXTRA = 7 };
 	"SELECT coalesce(string_agg(part || ':' || gen, ';' ORDER BY part), '') FROM (SELECT part, gen FROM "          \
 	"recon_item_unworked WHERE business_date = $1::date FOR UPDATE) p"
 bool rcn_items_night_keep(void *ctx, const rcn_open_item *it, const PGresult *res, int row, int col);
+/* The night state of the item about to be list.v[list.n] (key in the list's arena). */
+nstate *rcn_items_night_state(rcn_items_night *n, const rcn_open_item *it, const char *key);
+/* Appends every unworked item (parts.c): read and parsed here, not by the
+ * server (its json reader costs several microseconds an item). */
+rcn_rc rcn_items_parts_read(rcn_items_night *n, rcn_db *db, rcn_err *err);
 /* Indexes list.v[from..] by key and by the numbers their evidence comes by. */
 void rcn_items_night_index(rcn_items_night *n, size_t from);
 

@@ -43,8 +43,19 @@ run_recon 1 run --config "$conf" --date 2026-03-02
 [ "$(field "$book1" "$p004" 16),$(field "$book1" "$p004" 18),$(field "$book1" "$p004" 19)" = "acknowledged,lily,asked WeChat for the callback" ] ||
 	fail "the re-run lost the clerk's work: $(csv_row "$book1" "$p004")"
 
+# night 2 reads night 1's parts itself, not through the server's json reader: a part as
+# PostgreSQL rewrites it (json_agg), with every kind of escape, reads back exactly
+psql -qtAX >/dev/null <<'SQL'
+UPDATE recon_item_unworked SET data = replace(replace((SELECT json_agg(CASE WHEN e->>'o' = 'DEMO-P006'
+	THEN (e::jsonb || jsonb_build_object('m', E'x"y\\z/中😀\t'))::json ELSE e END) FROM json_array_elements(data::json) e)::text,
+	'中', '\u4e2d'), '😀', '\ud83d\ude00') WHERE business_date = '2026-03-02';
+SQL
+grep -q 'x\\"y\\\\z/\\u4e2d\\ud83d\\ude00\\t' <<<"$(sql "select data from recon_item_unworked where business_date = '2026-03-02'")" ||
+	fail "the test did not plant its escapes: $(sql "select data from recon_item_unworked")"
 # night 2: its open book carries night 1's items with their age
 run_recon 1 run --config "$conf" --date 2026-03-03
+grep -qF ",\"x\"\"y\\z/中😀"$'\t'"\",DEMO-P006," "$WORK/reports/2026-03-03/open_items.csv" ||
+	fail "night 2 misread night 1's part: $(grep "^$p006," "$WORK/reports/2026-03-03/open_items.csv")"
 book2=$WORK/reports/2026-03-03/open_items.csv
 [ "$(field "$book2" "$p004" 13)" = 1 ] || fail "night 2's book: $p004 is not 1 business day old: $(csv_row "$book2" "$p004")"
 [ "$(tr -d '\r' <"$book2" | sed 1d | wc -l)" = 13 ] || fail "night 2's open book does not have 13 items"

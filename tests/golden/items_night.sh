@@ -112,6 +112,15 @@ expect_sql "auto_closed|2026-03-04|wechat_1900000109_20260304.csv:2" \
 expect_sql "auto_closed|2026-03-04|wechat_1900000109_20260304.csv:3" \
 	"select status, closed_on, evidence from recon_register where id = '$r001'"
 
+# a damaged part stops the night with one line naming it, and changes nothing
+part_date=$(sql "select min(business_date) from recon_item_unworked")
+[ -n "$part_date" ] || fail "no unworked items left to damage"
+sql "update recon_item_unworked set data = left(data, 40) where business_date = '$part_date' and part = 0" >/dev/null
+runs=$(sql "select count(*) from recon_runs")
+run_recon 4 run --config "$WORK/recon.conf" --date 2026-03-04
+expect_line "$WORK/err" "recon: 2026-03-04: database error, nothing committed: recon_item_unworked: the part 0 of $part_date is damaged at byte 19: restore it from a backup"
+expect_sql "$runs" "select count(*) from recon_runs"
+
 # the trail only grows: recon refuses to change it
 sql "update recon_item_events set note = 'x'" >/dev/null 2>"$WORK/psql-err" && fail "an UPDATE of the audit trail succeeded"
 grep -q "append-only" "$WORK/psql-err" || fail "the audit trail's UPDATE failed without saying why: $(cat "$WORK/psql-err")"

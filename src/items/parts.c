@@ -1,0 +1,377 @@
+/* The night's read of the unworked items (recon_item_unworked): every part's
+ * json parsed here rather than by the server, whose json reader costs several
+ * microseconds an item — the register read of a night carrying fifty
+ * thousand items. Parts arrive one row at a time (single-row mode): memory
+ * holds one part's text, not the register's.
+ *
+ * A part is a json array of flat objects (recon_unworked_entry's short keys:
+ * store.c writes them, recon_items_take rewrites them through PostgreSQL's
+ * json_agg, the benchmark builds them with json_build_object): strings,
+ * integers, true, false, null, any whitespace between. Anything else is a
+ * damaged part: RCN_EDB naming its date, part and byte. */
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "items/night_int.h"
+
+typedef struct {
+	const char *p, *start, *end;
+	rcn_arena *arena;
+} cursor;
+
+static void ws(cursor *c)
+{
+	while (c->p < c->end && (*c->p == ' ' || *c->p == '\t' || *c->p == '\n' || *c->p == '\r'))
+		c->p++;
+}
+
+static bool eat(cursor *c, char ch)
+{
+	ws(c);
+	if (c->p < c->end && *c->p == ch) {
+		c->p++;
+		return true;
+	}
+	return false;
+}
+
+static int hexval(char ch)
+{
+	return ch >= '0' && ch <= '9'	? ch - '0'
+	       : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10
+	       : ch >= 'A' && ch <= 'F' ? ch - 'A' + 10
+					: -1;
+}
+
+/* Four hex digits after \u. */
+static bool hex4(cursor *c, unsigned *out)
+{
+	if (c->end - c->p < 4)
+		return false;
+	unsigned v = 0;
+	for (int i = 0; i < 4; i++) {
+		int h = hexval(c->p[i]);
+		if (h < 0)
+			return false;
+		v = v << 4 | (unsigned)h;
+	}
+	c->p += 4;
+	*out = v;
+	return true;
+}
+
+static size_t put_utf8(char *o, unsigned cp)
+{
+	if (cp < 0x80) {
+		o[0] = (char)cp;
+		return 1;
+	}
+	if (cp < 0x800) {
+		o[0] = (char)(0xC0 | cp >> 6);
+		o[1] = (char)(0x80 | (cp & 0x3F));
+		return 2;
+	}
+	if (cp < 0x10000) {
+		o[0] = (char)(0xE0 | cp >> 12);
+		o[1] = (char)(0x80 | (cp >> 6 & 0x3F));
+		o[2] = (char)(0x80 | (cp & 0x3F));
+		return 3;
+	}
+	o[0] = (char)(0xF0 | cp >> 18);
+	o[1] = (char)(0x80 | (cp >> 12 & 0x3F));
+	o[2] = (char)(0x80 | (cp >> 6 & 0x3F));
+	o[3] = (char)(0x80 | (cp & 0x3F));
+	return 4;
+}
+
+/* A json string, unescaped into the arena (NULL: not a string). */
+static const char *string(cursor *c)
+{
+	if (!eat(c, '"'))
+		return NULL;
+	const char *q = c->p;
+	while (q < c->end && *q != '"' && *q != '\\')
+		q++;
+	if (q < c->end && *q == '"') { /* the common case: nothing escaped */
+		const char *s = rcn_arena_strndup(c->arena, c->p, (size_t)(q - c->p));
+		c->p = q + 1;
+		return s;
+	}
+	/* escaped: never longer than the source */
+	const char *close = q;
+	while (close < c->end && *close != '"')
+		close += *close == '\\' ? 2 : 1;
+	if (close >= c->end)
+		return NULL;
+	char *out = rcn_arena_alloc(c->arena, (size_t)(close - c->p) + 1), *o = out;
+	while (c->p < c->end && *c->p != '"') {
+		char ch = *c->p++;
+		if ((unsigned char)ch < 0x20)
+			return NULL;
+		if (ch != '\\') {
+			*o++ = ch;
+			continue;
+		}
+		if (c->p >= c->end)
+			return NULL;
+		ch = *c->p++;
+		const char *simple = strchr("\"\\/bfnrt", ch);
+		if (ch && simple) {
+			*o++ = "\"\\/\b\f\n\r\t"[simple - "\"\\/bfnrt"];
+			continue;
+		}
+		unsigned cp, lo;
+		if (ch != 'u' || !hex4(c, &cp))
+			return NULL;
+		if (cp >= 0xD800 && cp < 0xDC00) { /* a surrogate pair */
+			if (c->end - c->p < 2 || c->p[0] != '\\' || c->p[1] != 'u')
+				return NULL;
+			c->p += 2;
+			if (!hex4(c, &lo) || lo < 0xDC00 || lo >= 0xE000)
+				return NULL;
+			cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+		} else if ((cp >= 0xDC00 && cp < 0xE000) || cp == 0) {
+			return NULL;
+		}
+		o += put_utf8(o, cp);
+	}
+	if (!eat(c, '"'))
+		return NULL;
+	*o = '\0';
+	return out;
+}
+
+/* A value: its kind, and a string or an integer. */
+typedef enum { V_BAD, V_NULL, V_TRUE, V_FALSE, V_STR, V_INT } vkind;
+typedef struct {
+	vkind kind;
+	const char *s;
+	int64_t i;
+} value;
+
+static bool literal(cursor *c, const char *word)
+{
+	size_t n = strlen(word);
+	if ((size_t)(c->end - c->p) < n || memcmp(c->p, word, n) != 0)
+		return false;
+	c->p += n;
+	return true;
+}
+
+static value read_value(cursor *c)
+{
+	value v = {V_BAD, NULL, 0};
+	ws(c);
+	if (c->p >= c->end)
+		return v;
+	if (*c->p == '"') {
+		v.s = string(c);
+		v.kind = v.s ? V_STR : V_BAD;
+	} else if (literal(c, "null")) {
+		v.kind = V_NULL;
+	} else if (literal(c, "true")) {
+		v.kind = V_TRUE;
+	} else if (literal(c, "false")) {
+		v.kind = V_FALSE;
+	} else {
+		bool neg = *c->p == '-';
+		c->p += neg;
+		uint64_t u = 0;
+		const char *digits = c->p;
+		while (c->p < c->end && *c->p >= '0' && *c->p <= '9' && c->p - digits < 19)
+			u = u * 10 + (uint64_t)(*c->p++ - '0');
+		if (c->p == digits || (c->p < c->end && strchr("0123456789.eE", *c->p)))
+			return v; /* no digits, too many, or not an integer */
+		v.kind = V_INT;
+		v.i = neg ? -(int64_t)u : (int64_t)u;
+	}
+	return v;
+}
+
+static rcn_kind kind_named(const char *name)
+{
+	for (int k = 0; k < RCN_K__COUNT; k++)
+		if (strcmp(rcn_kind_name((rcn_kind)k), name) == 0)
+			return (rcn_kind)k;
+	return RCN_K__COUNT;
+}
+
+/* The fields of one entry, by key. */
+typedef struct {
+	rcn_open_item it;
+	const char *key, *at;
+	bool has_la, has_ca, has_d, has_df, has_kind;
+	int64_t la, ca, d, df;
+} entry;
+
+static const char *text_of(const value *v)
+{
+	return v->kind == V_STR ? v->s : "";
+}
+
+static bool take_field(entry *e, const char *k, const value *v)
+{
+	static const struct {
+		const char *key;
+		size_t off;
+	} texts[] = {{"r", offsetof(rcn_open_item, reason)},
+		     {"ch", offsetof(rcn_open_item, channel)},
+		     {"m", offsetof(rcn_open_item, merchant_id)},
+		     {"o", offsetof(rcn_open_item, order_no)},
+		     {"rf", offsetof(rcn_open_item, refund_no)},
+		     {"t", offsetof(rcn_open_item, channel_txn_id)},
+		     {"cr", offsetof(rcn_open_item, channel_refund_id)},
+		     {"ls", offsetof(rcn_open_item, ledger_status)},
+		     {"cs", offsetof(rcn_open_item, channel_status)},
+		     {"s", offsetof(rcn_open_item, source)},
+		     {"dt", offsetof(rcn_open_item, detail)}};
+	for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++)
+		if (strcmp(k, texts[i].key) == 0) {
+			if (v->kind != V_STR && v->kind != V_NULL)
+				return false;
+			*(const char **)((char *)&e->it + texts[i].off) = text_of(v);
+			return true;
+		}
+	struct {
+		const char *key;
+		bool *has;
+		int64_t *v;
+	} ints[] = {{"la", &e->has_la, &e->la},
+		    {"ca", &e->has_ca, &e->ca},
+		    {"d", &e->has_d, &e->d},
+		    {"df", &e->has_df, &e->df}};
+	for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++)
+		if (strcmp(k, ints[i].key) == 0) {
+			if (v->kind != V_INT && v->kind != V_NULL)
+				return false;
+			*ints[i].has = v->kind == V_INT;
+			*ints[i].v = v->i;
+			return true;
+		}
+	if (strcmp(k, "i") == 0) {
+		if (v->kind != V_STR || strlen(v->s) >= RCN_ITEM_ID_MAX)
+			return false;
+		snprintf(e->it.id, sizeof e->it.id, "%s", v->s);
+	} else if (strcmp(k, "k") == 0) {
+		if (v->kind != V_STR)
+			return false;
+		e->key = v->s;
+	} else if (strcmp(k, "kd") == 0) {
+		e->it.kind = v->kind == V_STR ? kind_named(v->s) : RCN_K__COUNT;
+		e->has_kind = e->it.kind != RCN_K__COUNT;
+	} else if (strcmp(k, "rt") == 0) {
+		e->it.rec_type = strcmp(text_of(v), "refund") == 0 ? RCN_REC_REFUND : RCN_REC_PAYMENT;
+	} else if (strcmp(k, "due") == 0) {
+		rcn_err ignore;
+		e->it.due_by = 0;
+		if (v->kind == V_STR && rcn_date_parse(&e->it.due_by, v->s, strlen(v->s), &ignore) != RCN_OK)
+			return false;
+	} else if (strcmp(k, "u") == 0) {
+		e->it.urgent = v->kind == V_TRUE;
+	} else if (strcmp(k, "at") == 0) {
+		e->at = text_of(v);
+	} /* "h" (recomputed from the key), "kc" (from the kind) and keys of later versions: skipped */
+	return true;
+}
+
+/* One part: its entries appended to the night's list. */
+static rcn_rc read_part(rcn_items_night *n, rcn_age_memo *ages, rcn_date night, const char *actor, const char *part,
+			const char *data, size_t len, rcn_err *err)
+{
+	cursor c = {data, data, data + len, &n->list.arena};
+	if (!eat(&c, '['))
+		goto damaged;
+	if (eat(&c, ']'))
+		goto done;
+	do {
+		entry e = {.it = {.reason = "",
+				  .channel = "",
+				  .merchant_id = "",
+				  .order_no = "",
+				  .refund_no = "",
+				  .channel_txn_id = "",
+				  .channel_refund_id = "",
+				  .ledger_status = "",
+				  .channel_status = "",
+				  .source = "",
+				  .detail = ""}};
+		if (!eat(&c, '{'))
+			goto damaged;
+		if (!eat(&c, '}')) {
+			do {
+				const char *k = string(&c);
+				if (!k || !eat(&c, ':'))
+					goto damaged;
+				value v = read_value(&c);
+				if (v.kind == V_BAD || !take_field(&e, k, &v))
+					goto damaged;
+			} while (eat(&c, ','));
+			if (!eat(&c, '}'))
+				goto damaged;
+		}
+		if (!e.it.id[0] || !e.key || !e.has_kind)
+			goto damaged;
+		rcn_open_item *it = &e.it;
+		it->has_difference = e.has_d;
+		it->difference = e.d;
+		it->difference_fen = e.has_df ? e.df : 0;
+		it->first_seen = it->last_seen = night;
+		it->status = RCN_IS_OPEN;
+		it->owner = it->note = it->evidence = it->approval_by = "";
+		it->changed_by = actor;
+		it->last_change = actor + 10; /* a night's change is dated by its business date */
+		it->age_days = rcn_age_memo_get(ages, night);
+		it->overdue = it->due_by && it->due_by < n->day;
+		nstate *s = rcn_items_night_state(n, it, e.key);
+		s->linked_today = night == n->day;
+		s->unworked = true;
+		s->unworked_on = night;
+		s->opened_at = e.at ? e.at : "";
+		s->has_ledger_amount = e.has_la;
+		s->ledger_amount = e.la;
+		s->has_channel_amount = e.has_ca;
+		s->channel_amount = e.ca;
+		rcn_xreserve((void **)&n->list.v, &n->list.cap, n->list.n + 1, sizeof(*n->list.v));
+		n->list.v[n->list.n++] = *it;
+	} while (eat(&c, ','));
+	if (!eat(&c, ']'))
+		goto damaged;
+done:
+	ws(&c);
+	if (c.p == c.end)
+		return RCN_OK;
+damaged:
+	return rcn_err_set(err, RCN_EDB, "", 0,
+			   "recon_item_unworked: the part %s of %s is damaged at byte %zu: restore it from a backup",
+			   part, actor + 10, (size_t)(c.p - c.start));
+}
+
+rcn_rc rcn_items_parts_read(rcn_items_night *n, rcn_db *db, rcn_err *err)
+{
+	PGconn *conn = rcn_db_conn(db);
+	if (!PQsendQuery(conn, "SELECT business_date - DATE '1970-01-01', part, data FROM recon_item_unworked ORDER BY "
+			       "business_date, part") ||
+	    !PQsetSingleRowMode(conn))
+		return rcn_pq_fail(db, NULL, err, "reading the unworked items");
+	rcn_age_memo *ages = rcn_xmalloc(sizeof(*ages));
+	rcn_age_memo_init(ages, n->cal, n->day);
+	rcn_rc rc = RCN_OK;
+	PGresult *res;
+	while ((res = PQgetResult(conn))) {
+		ExecStatusType st = PQresultStatus(res);
+		if (st == PGRES_SINGLE_TUPLE && rc == RCN_OK) {
+			rcn_date night = (rcn_date)strtol(PQgetvalue(res, 0, 0), NULL, 10);
+			char d[11], actor[40];
+			snprintf(actor, sizeof actor, "recon run %s", rcn_date_format(d, night));
+			rc = read_part(n, ages, night, rcn_arena_strdup(&n->list.arena, actor), PQgetvalue(res, 0, 1),
+				       PQgetvalue(res, 0, 2), (size_t)PQgetlength(res, 0, 2), err);
+		} else if (st != PGRES_SINGLE_TUPLE && st != PGRES_TUPLES_OK && rc == RCN_OK) {
+			rc = rcn_pq_fail(db, res, err, "reading the unworked items");
+		}
+		PQclear(res);
+	}
+	free(ages);
+	return rc;
+}
