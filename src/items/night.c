@@ -105,7 +105,7 @@ void rcn_items_night_index(rcn_items_night *n, size_t from)
 	}
 }
 
-rcn_rc rcn_items_night_load(rcn_items_night **out, rcn_db *db, rcn_date day, const rcn_calendar *cal, rcn_err *err)
+rcn_items_night *rcn_items_night_new(rcn_date day, const rcn_calendar *cal)
 {
 	rcn_items_night *n = rcn_xcalloc(1, sizeof(*n));
 	n->day = day;
@@ -122,6 +122,12 @@ rcn_rc rcn_items_night_load(rcn_items_night **out, rcn_db *db, rcn_date day, con
 	rcn_strmap_init(&n->want_order, 64);
 	rcn_strmap_init(&n->want_refund, 64);
 	rcn_strmap_init(&n->covered, 16);
+	return n;
+}
+
+rcn_rc rcn_items_night_load(rcn_items_night **out, rcn_db *db, rcn_date day, const rcn_calendar *cal, rcn_err *err)
+{
+	rcn_items_night *n = rcn_items_night_new(day, cal);
 	*out = n;
 	const char *params[1] = {n->date_text};
 	/* rows and parts as of one moment: an item a person takes meanwhile is in one or the other */

@@ -79,6 +79,12 @@ enum { N_NIGHT_EXTRA = 3 };
 bool rcn_items_night_keep(void *ctx, const rcn_open_item *it, const PGresult *res, int row, int col);
 /* The night state of the item about to be list.v[list.n] (key in the list's arena). */
 nstate *rcn_items_night_state(rcn_items_night *n, const rcn_open_item *it, const char *key);
+/* An empty night of the date (rcn_items_night_load reads it). */
+rcn_items_night *rcn_items_night_new(rcn_date day, const rcn_calendar *cal);
+/* Appends the unworked items of one part (text data, len bytes) of the
+ * night `night` (parts.c; `part` names it in messages). */
+rcn_rc rcn_items_parts_parse(rcn_items_night *n, rcn_date night, const char *part, const char *data, size_t len,
+			     rcn_err *err);
 /* Appends every unworked item (parts.c): read and parsed here, not by the
  * server (its json reader costs several microseconds an item). */
 rcn_rc rcn_items_parts_read(rcn_items_night *n, rcn_db *db, rcn_err *err);

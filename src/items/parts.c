@@ -348,6 +348,18 @@ damaged:
 			   part, actor + 10, (size_t)(c.p - c.start));
 }
 
+rcn_rc rcn_items_parts_parse(rcn_items_night *n, rcn_date night, const char *part, const char *data, size_t len,
+			     rcn_err *err)
+{
+	rcn_age_memo *ages = rcn_xmalloc(sizeof(*ages));
+	rcn_age_memo_init(ages, n->cal, n->day);
+	char d[11], actor[40];
+	snprintf(actor, sizeof actor, "recon run %s", rcn_date_format(d, night));
+	rcn_rc rc = read_part(n, ages, night, rcn_arena_strdup(&n->list.arena, actor), part, data, len, err);
+	free(ages);
+	return rc;
+}
+
 rcn_rc rcn_items_parts_read(rcn_items_night *n, rcn_db *db, rcn_err *err)
 {
 	PGconn *conn = rcn_db_conn(db);
