@@ -170,9 +170,8 @@ window_sql="COPY (SELECT * FROM ledger_orders WHERE COALESCE(paid_at, created_at
 reset_recon() {
 	pgx psql -qAt -c "SELECT 'DROP TABLE IF EXISTS ' || string_agg(quote_ident(tablename), ', ') || ' CASCADE'
 		FROM pg_tables WHERE schemaname = 'public' AND tablename LIKE 'recon\_%'" | grep . |
-		PGOPTIONS='-c client_min_messages=warning' pgx psql -q >/dev/null || true
-	# the open items' numbers start again too: every round's reports are the same bytes
-	pgx psql -q -c "DROP SEQUENCE IF EXISTS recon_items_seq" >/dev/null
+		sed 's/^/SET client_min_messages = warning; /' | pgx psql -q >/dev/null || true
+	# (the open items' numbers, recon_item_numbers, start again too: every round's reports are the same bytes)
 	rm -rf "$DATA/reports" "$DATA/spool"
 }
 REP=$DATA/reports/$DATE

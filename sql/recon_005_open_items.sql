@@ -12,12 +12,15 @@
 --                    a night. Append-only: a trigger refuses UPDATE, DELETE
 --                    and TRUNCATE, and recon's code has no such statement.
 
-CREATE SEQUENCE IF NOT EXISTS recon_items_seq;
+-- The items' numbers (their ids): a night takes a block in one statement.
+CREATE TABLE IF NOT EXISTS recon_item_numbers (next bigint NOT NULL CHECK (next > 0));
+INSERT INTO recon_item_numbers SELECT 1 WHERE NOT EXISTS (SELECT 1 FROM recon_item_numbers);
 
 CREATE TABLE IF NOT EXISTS recon_items (
 	id                 text PRIMARY KEY,  -- short, stable: Crockford base32 with a check symbol
 	item_key           text NOT NULL, -- what makes two nights' findings the same item
-	key_hash           bigint,        -- a 64-bit hash of item_key, the index a night looks items up by
+	-- a 64-bit hash of item_key, the index a night looks closed items up by
+	key_hash           bigint GENERATED ALWAYS AS (hashtextextended(item_key, 0)) STORED,
 	kind               text NOT NULL,
 	kind_cn            text NOT NULL,
 	reason             text NOT NULL DEFAULT '',
@@ -105,7 +108,7 @@ DO $$
 BEGIN
 	IF NOT EXISTS (SELECT 1 FROM pg_type WHERE typname = 'recon_unworked_entry') THEN
 		CREATE TYPE recon_unworked_entry AS (
-			i text, k text, h bigint, kd text, kc text, r text, rt text, ch text, m text, o text, rf text,
+			i text, k text, kd text, kc text, r text, rt text, ch text, m text, o text, rf text,
 			t text, cr text, ls text, cs text, la bigint, ca bigint, d bigint, df bigint, s text, dt text,
 			due date, u boolean, at timestamptz);
 	END IF;
@@ -119,20 +122,25 @@ CREATE TABLE IF NOT EXISTS recon_item_unworked (
 	lo            text COLLATE "C" NOT NULL, -- the lowest and highest id in it, by (length, id):
 	hi            text COLLATE "C" NOT NULL, -- the ids' numeric order
 	n             integer NOT NULL,
+	opened_at     timestamptz NOT NULL DEFAULT now(), -- when the run opened its entries that say no other time
 	data          text COMPRESSION lz4 NOT NULL, -- json (read as json: written without the server parsing it)
 	PRIMARY KEY (business_date, part)
 );
 
+-- An entry omits what it can: empty texts, NULL numbers, rec_type payment,
+-- urgent false, difference_fen equal to difference, and its opening time
+-- when it is the part's.
 CREATE OR REPLACE VIEW recon_item_unworked_items AS
-SELECT u.business_date, u.part, e.i AS id, e.k AS item_key, e.h AS key_hash, e.kd AS kind, e.kc AS kind_cn,
-	e.r AS reason, e.rt AS rec_type, e.ch AS channel, e.m AS merchant_id, e.o AS order_no, e.rf AS refund_no,
-	e.t AS channel_txn_id, e.cr AS channel_refund_id, e.ls AS ledger_status, e.cs AS channel_status,
-	e.la AS ledger_amount_fen, e.ca AS channel_amount_fen, e.d AS difference, e.df AS difference_fen,
-	e.s AS source, e.dt AS detail, u.business_date AS first_seen, u.business_date AS last_seen, e.due AS due_by,
-	e.u AS urgent, 'open'::text AS status, ''::text AS owner, ''::text AS note, NULL::date AS closed_on,
-	''::text AS evidence, ''::text AS approval_by, ''::text AS approval_note,
-	'recon run ' || to_char(u.business_date, 'YYYY-MM-DD') AS changed_by, e.at AS changed_at,
-	u.lo AS part_lo, u.hi AS part_hi
+SELECT u.business_date, u.part, e.i AS id, e.k AS item_key, hashtextextended(e.k, 0) AS key_hash, e.kd AS kind,
+	e.kc AS kind_cn, coalesce(e.r, '') AS reason, coalesce(e.rt, 'payment') AS rec_type, coalesce(e.ch, '') AS channel,
+	coalesce(e.m, '') AS merchant_id, coalesce(e.o, '') AS order_no, coalesce(e.rf, '') AS refund_no,
+	coalesce(e.t, '') AS channel_txn_id, coalesce(e.cr, '') AS channel_refund_id, coalesce(e.ls, '') AS ledger_status,
+	coalesce(e.cs, '') AS channel_status, e.la AS ledger_amount_fen, e.ca AS channel_amount_fen, e.d AS difference,
+	coalesce(e.df, e.d) AS difference_fen, coalesce(e.s, '') AS source, coalesce(e.dt, '') AS detail,
+	u.business_date AS first_seen, u.business_date AS last_seen, e.due AS due_by, coalesce(e.u, false) AS urgent,
+	'open'::text AS status, ''::text AS owner, ''::text AS note, NULL::date AS closed_on, ''::text AS evidence,
+	''::text AS approval_by, ''::text AS approval_note, 'recon run ' || to_char(u.business_date, 'YYYY-MM-DD') AS changed_by,
+	coalesce(e.at, u.opened_at) AS changed_at, u.lo AS part_lo, u.hi AS part_hi
 FROM recon_item_unworked u, json_populate_recordset(NULL::recon_unworked_entry, u.data::json) e;
 
 CREATE OR REPLACE VIEW recon_register AS
@@ -183,11 +191,11 @@ BEGIN
 		SELECT w.* FROM recon_item_unworked_items w JOIN recon_take_parts p USING (business_date, part)
 		WHERE w.id = ANY(want)),
 	ins AS (
-		INSERT INTO recon_items (id, item_key, key_hash, kind, kind_cn, reason, rec_type, channel, merchant_id,
+		INSERT INTO recon_items (id, item_key, kind, kind_cn, reason, rec_type, channel, merchant_id,
 			order_no, refund_no, channel_txn_id, channel_refund_id, ledger_status, channel_status,
 			ledger_amount_fen, channel_amount_fen, difference, difference_fen, source, detail, first_seen,
 			last_seen, due_by, urgent, changed_by, changed_at)
-		SELECT id, item_key, key_hash, kind, kind_cn, reason, rec_type, channel, merchant_id, order_no,
+		SELECT id, item_key, kind, kind_cn, reason, rec_type, channel, merchant_id, order_no,
 			refund_no, channel_txn_id, channel_refund_id, ledger_status, channel_status, ledger_amount_fen,
 			channel_amount_fen, difference, difference_fen, source, detail, first_seen, last_seen, due_by,
 			urgent, changed_by, changed_at FROM found

@@ -62,20 +62,28 @@ static bool is_item(const rcn_finding *f)
 }
 
 /* The items of keys not among those loaded (closed items found again, by a
- * re-run or a later night): read by the keys' hashes, so the array sent is
- * 8 bytes a key, not the keys' text; an item whose key only shares the hash
- * is read but never taken for tonight's finding (found by key text). */
+ * re-run or a later night): looked up by the keys' hash (recon_items.key_hash,
+ * the server's hashtextextended), then by the key itself. */
 static rcn_rc load_by_key(rcn_items_night *n, rcn_db *db, const char *const *keys, size_t k, rcn_err *err)
 {
 	if (!k)
 		return RCN_OK;
-	rcn_buf arr;
+	rcn_buf arr; /* a text[] literal: every key quoted, \ and " escaped */
 	rcn_buf_init(&arr, (size_t)1 << 30);
 	(void)rcn_buf_append(&arr, "{", 1);
 	for (size_t i = 0; i < k; i++) {
-		char num[24];
-		int len = snprintf(num, sizeof num, "%s%lld", i ? "," : "", (long long)rcn_items_key_hash(keys[i]));
-		(void)rcn_buf_append(&arr, num, (size_t)len);
+		(void)rcn_buf_append(&arr, i ? ",\"" : "\"", i ? 2 : 1);
+		const char *run = keys[i];
+		for (const char *p = keys[i];; p++) {
+			if (*p && *p != '"' && *p != '\\')
+				continue;
+			(void)rcn_buf_append(&arr, run, (size_t)(p - run));
+			if (!*p)
+				break;
+			(void)rcn_buf_append(&arr, "\\", 1);
+			run = p;
+		}
+		(void)rcn_buf_append(&arr, "\"", 1);
 	}
 	(void)rcn_buf_append(&arr, "}", 1);
 	const char *params[2] = {n->date_text, arr.data};
@@ -83,7 +91,8 @@ static rcn_rc load_by_key(rcn_items_night *n, rcn_db *db, const char *const *key
 	/* not the night's first read again: closed, not after the date, not the date's */
 	rcn_rc rc = rcn_items_select(
 		db, "item_key, 'false', 'false'", N_NIGHT_EXTRA,
-		"FROM recon_items WHERE key_hash = ANY($2::int8[]) AND status NOT IN ('open', 'acknowledged') AND "
+		"FROM recon_items WHERE key_hash IN (SELECT hashtextextended(x, 0) FROM unnest($2::text[]) x) AND "
+		"item_key = ANY($2::text[]) AND status NOT IN ('open', 'acknowledged') AND "
 		"(closed_on IS NULL OR closed_on <= $1::date) AND id <> ALL(coalesce((SELECT item_ids "
 		"FROM recon_item_nights WHERE business_date = $1::date), '{}'))",
 		2, params, n->cal, n->day, rcn_items_night_keep, n, &n->list, err);
@@ -93,8 +102,9 @@ static rcn_rc load_by_key(rcn_items_night *n, rcn_db *db, const char *const *key
 	return rc;
 }
 
-/* k new ids from the register's sequence (outside the run's transaction: a
- * failed night leaves a gap in the numbers, never a reused id). */
+/* k new ids: a block of the register's numbers, taken in one statement
+ * outside the run's transaction (a failed night leaves a gap in the numbers,
+ * never a reused id). */
 static rcn_rc new_ids(rcn_db *db, size_t k, int64_t **out, rcn_err *err)
 {
 	*out = NULL;
@@ -103,15 +113,14 @@ static rcn_rc new_ids(rcn_db *db, size_t k, int64_t **out, rcn_err *err)
 	char count[24];
 	snprintf(count, sizeof count, "%zu", k);
 	const char *params[1] = {count};
-	PGresult *res;
-	rcn_rc rc = rcn_pq_query(db, "SELECT nextval('recon_items_seq') FROM generate_series(1, $1::int)", 1, params,
-				 PGRES_TUPLES_OK, 1, "numbering the new open items", &res, err);
+	int64_t first = 0;
+	rcn_rc rc = rcn_pq_int64(db, "UPDATE recon_item_numbers SET next = next + $1::int8 RETURNING next - $1::int8",
+				 1, params, "numbering the new open items", &first, err);
 	if (rc != RCN_OK)
 		return rc;
 	*out = rcn_xmalloc(k * sizeof(**out));
-	for (size_t i = 0; i < k && (int)i < PQntuples(res); i++)
-		(*out)[i] = strtoll(PQgetvalue(res, (int)i, 0), NULL, 10);
-	PQclear(res);
+	for (size_t i = 0; i < k; i++)
+		(*out)[i] = first + (int64_t)i;
 	return RCN_OK;
 }
 
@@ -134,7 +143,6 @@ static void add_new(rcn_items_night *n, const rcn_finding *f, const char *key, i
 	nstate *s = &n->st[n->list.n];
 	memset(s, 0, sizeof(*s));
 	s->key = key;
-	s->key_hash = rcn_items_key_hash(key);
 	s->op = OP_NEW;
 	s->from = RCN_IS_OPEN;
 	(void)rcn_strmap_put(&n->by_key, key, strlen(key), (uint32_t)n->list.n, NULL);

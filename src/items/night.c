@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "items/night_int.h"
 
@@ -20,14 +19,6 @@
 static const char NIGHT_FROM[] =
 	"FROM recon_items WHERE id IN (SELECT id FROM recon_items WHERE status IN ('open', 'acknowledged') UNION "
 	"SELECT id FROM recon_items WHERE closed_on > $1::date UNION " NIGHT_TODAY ")";
-
-int64_t rcn_items_key_hash(const char *key)
-{
-	uint64_t h = 0xcbf29ce484222325u;
-	for (const unsigned char *p = (const unsigned char *)key; *p; p++)
-		h = (h ^ *p) * 0x100000001b3u;
-	return (int64_t)h;
-}
 
 static bool is_collected(const char *st)
 {
@@ -67,7 +58,6 @@ nstate *rcn_items_night_state(rcn_items_night *n, const rcn_open_item *it, const
 	nstate *s = &n->st[n->list.n];
 	memset(s, 0, sizeof(*s));
 	s->key = key;
-	s->key_hash = rcn_items_key_hash(key);
 	s->loaded = true;
 	s->linked_other = false; /* asked later, of the few it matters for (rcn_items_night_assign) */
 	s->from = it->status;
@@ -113,10 +103,6 @@ rcn_items_night *rcn_items_night_new(rcn_date day, const rcn_calendar *cal)
 	char d[11];
 	snprintf(n->actor, sizeof n->actor, "recon run %s", rcn_date_format(d, day));
 	rcn_date_format(n->date_text, day);
-	time_t now = time(NULL);
-	struct tm utc;
-	if (gmtime_r(&now, &utc))
-		strftime(n->opened_at, sizeof n->opened_at, "%Y-%m-%d %H:%M:%S+00", &utc);
 	rcn_arena_init(&n->list.arena);
 	rcn_strmap_init(&n->by_key, 1024);
 	rcn_strmap_init(&n->want_order, 64);

@@ -23,7 +23,6 @@ typedef enum {
 /* One item's night, beside list.v[i]. */
 typedef struct {
 	const char *key;
-	int64_t key_hash;  /* rcn_items_key_hash(key) */
 	bool loaded;	   /* in the register before tonight */
 	bool linked_today; /* the date's previous run found it */
 	bool linked_other; /* another date's run found it */
@@ -58,7 +57,6 @@ struct rcn_items_night {
 	bool dry_run;	    /* nothing will be stored: new items get no id */
 	char *parts_read;   /* the date's parts as the night read them: "part:gen;..." */
 	bool parts_changed; /* and someone wrote them since (store.c) */
-	char opened_at[32]; /* tonight's new items' opening time (UTC) */
 	rcn_open_item *book;
 	rcn_open_book summary;
 };
@@ -82,17 +80,15 @@ nstate *rcn_items_night_state(rcn_items_night *n, const rcn_open_item *it, const
 /* An empty night of the date (rcn_items_night_load reads it). */
 rcn_items_night *rcn_items_night_new(rcn_date day, const rcn_calendar *cal);
 /* Appends the unworked items of one part (text data, len bytes) of the
- * night `night` (parts.c; `part` names it in messages). */
-rcn_rc rcn_items_parts_parse(rcn_items_night *n, rcn_date night, const char *part, const char *data, size_t len,
-			     rcn_err *err);
+ * night `night` (parts.c; `part` names it in messages); an entry without
+ * its own opening time was opened at the part's, opened_at. */
+rcn_rc rcn_items_parts_parse(rcn_items_night *n, rcn_date night, const char *part, const char *opened_at,
+			     const char *data, size_t len, rcn_err *err);
 /* Appends every unworked item (parts.c): read and parsed here, not by the
  * server (its json reader costs several microseconds an item). */
 rcn_rc rcn_items_parts_read(rcn_items_night *n, rcn_db *db, rcn_err *err);
 /* Indexes list.v[from..] by key and by the numbers their evidence comes by. */
 void rcn_items_night_index(rcn_items_night *n, size_t from);
-
-/* The 64-bit hash recon_items.key_hash holds (FNV-1a), as a bigint. */
-int64_t rcn_items_key_hash(const char *key);
 
 /* Whether tonight reconciled the item's account whole (it may be withdrawn). */
 bool rcn_items_night_covers(rcn_items_night *n, const rcn_open_item *it);

@@ -272,13 +272,13 @@ static bool take_field(entry *e, const char *k, const value *v)
 		e->it.urgent = v->kind == V_TRUE;
 	} else if (strcmp(k, "at") == 0) {
 		e->at = text_of(v);
-	} /* "h" (recomputed from the key), "kc" (from the kind) and keys of later versions: skipped */
+	} /* "kc" (from the kind), and keys this version does not know: skipped */
 	return true;
 }
 
 /* One part: its entries appended to the night's list. */
 static rcn_rc read_part(rcn_items_night *n, rcn_age_memo *ages, rcn_date night, const char *actor, const char *part,
-			const char *data, size_t len, rcn_err *err)
+			const char *opened_at, const char *data, size_t len, rcn_err *err)
 {
 	cursor c = {data, data, data + len, &n->list.arena};
 	if (!eat(&c, '['))
@@ -316,7 +316,7 @@ static rcn_rc read_part(rcn_items_night *n, rcn_age_memo *ages, rcn_date night, 
 		rcn_open_item *it = &e.it;
 		it->has_difference = e.has_d;
 		it->difference = e.d;
-		it->difference_fen = e.has_df ? e.df : 0;
+		it->difference_fen = e.has_df ? e.df : e.has_d ? e.d : 0;
 		it->first_seen = it->last_seen = night;
 		it->status = RCN_IS_OPEN;
 		it->owner = it->note = it->evidence = it->approval_by = "";
@@ -328,7 +328,7 @@ static rcn_rc read_part(rcn_items_night *n, rcn_age_memo *ages, rcn_date night, 
 		s->linked_today = night == n->day;
 		s->unworked = true;
 		s->unworked_on = night;
-		s->opened_at = e.at ? e.at : "";
+		s->opened_at = e.at && *e.at ? e.at : opened_at;
 		s->has_ledger_amount = e.has_la;
 		s->ledger_amount = e.la;
 		s->has_channel_amount = e.has_ca;
@@ -348,14 +348,15 @@ damaged:
 			   part, actor + 10, (size_t)(c.p - c.start));
 }
 
-rcn_rc rcn_items_parts_parse(rcn_items_night *n, rcn_date night, const char *part, const char *data, size_t len,
-			     rcn_err *err)
+rcn_rc rcn_items_parts_parse(rcn_items_night *n, rcn_date night, const char *part, const char *opened_at,
+			     const char *data, size_t len, rcn_err *err)
 {
 	rcn_age_memo *ages = rcn_xmalloc(sizeof(*ages));
 	rcn_age_memo_init(ages, n->cal, n->day);
 	char d[11], actor[40];
 	snprintf(actor, sizeof actor, "recon run %s", rcn_date_format(d, night));
-	rcn_rc rc = read_part(n, ages, night, rcn_arena_strdup(&n->list.arena, actor), part, data, len, err);
+	rcn_rc rc = read_part(n, ages, night, rcn_arena_strdup(&n->list.arena, actor), part,
+			      rcn_arena_strdup(&n->list.arena, opened_at), data, len, err);
 	free(ages);
 	return rc;
 }
@@ -363,7 +364,8 @@ rcn_rc rcn_items_parts_parse(rcn_items_night *n, rcn_date night, const char *par
 rcn_rc rcn_items_parts_read(rcn_items_night *n, rcn_db *db, rcn_err *err)
 {
 	PGconn *conn = rcn_db_conn(db);
-	if (!PQsendQuery(conn, "SELECT business_date - DATE '1970-01-01', part, data FROM recon_item_unworked ORDER BY "
+	if (!PQsendQuery(conn, "SELECT business_date - DATE '1970-01-01', part, to_char(opened_at AT TIME ZONE 'UTC', "
+			       "'YYYY-MM-DD HH24:MI:SS.US') || '+00', data FROM recon_item_unworked ORDER BY "
 			       "business_date, part") ||
 	    !PQsetSingleRowMode(conn))
 		return rcn_pq_fail(db, NULL, err, "reading the unworked items");
@@ -378,7 +380,8 @@ rcn_rc rcn_items_parts_read(rcn_items_night *n, rcn_db *db, rcn_err *err)
 			char d[11], actor[40];
 			snprintf(actor, sizeof actor, "recon run %s", rcn_date_format(d, night));
 			rc = read_part(n, ages, night, rcn_arena_strdup(&n->list.arena, actor), PQgetvalue(res, 0, 1),
-				       PQgetvalue(res, 0, 2), (size_t)PQgetlength(res, 0, 2), err);
+				       rcn_arena_strdup(&n->list.arena, PQgetvalue(res, 0, 2)), PQgetvalue(res, 0, 3),
+				       (size_t)PQgetlength(res, 0, 3), err);
 		} else if (st != PGRES_SINGLE_TUPLE && st != PGRES_TUPLES_OK && rc == RCN_OK) {
 			rc = rcn_pq_fail(db, res, err, "reading the unworked items");
 		}

@@ -271,7 +271,17 @@ static void json_field(rcn_buf *b, const char *key, const char *v)
 	json_str(b, v);
 }
 
-/* An unworked item as its part's json holds it (recon_unworked_entry). */
+/* A text field, unless empty (the view reads a missing one as ''). */
+static void json_text(rcn_buf *b, const char *key, const char *v)
+{
+	if (v && *v)
+		json_field(b, key, v);
+}
+
+/* An unworked item as its part's json holds it (recon_unworked_entry): what
+ * the view and parts.c take as given left out (empty texts, NULL numbers,
+ * payment, not urgent, difference_fen equal to difference, the part's
+ * opening time). */
 static void put_unworked(rcn_buf *b, const rcn_items_night *n, size_t i)
 {
 	const nstate *s = &n->st[i];
@@ -280,31 +290,35 @@ static void put_unworked(rcn_buf *b, const rcn_items_night *n, size_t i)
 	(void)rcn_buf_append(b, "{\"i\":", 5);
 	json_str(b, it->id);
 	json_field(b, "k", s->key);
-	json_int(b, "h", true, s->key_hash);
 	json_field(b, "kd", rcn_kind_name(it->kind));
 	json_field(b, "kc", rcn_kind_name_cn(it->kind));
 	const char *const text[][2] = {
-		{"r", it->reason},	   {"rt", it->rec_type == RCN_REC_REFUND ? "refund" : "payment"},
+		{"r", it->reason},	   {"rt", it->rec_type == RCN_REC_REFUND ? "refund" : ""},
 		{"ch", it->channel},	   {"m", it->merchant_id},
 		{"o", it->order_no},	   {"rf", it->refund_no},
 		{"t", it->channel_txn_id}, {"cr", it->channel_refund_id},
-		{"ls", it->ledger_status}, {"cs", it->channel_status}};
+		{"ls", it->ledger_status}, {"cs", it->channel_status},
+		{"s", it->source},	   {"dt", it->detail}};
 	for (size_t k = 0; k < sizeof text / sizeof text[0]; k++)
-		json_field(b, text[k][0], text[k][1]);
-	json_int(b, "la", f ? f->has_ledger_amount : s->has_ledger_amount, f ? f->ledger_amount : s->ledger_amount);
-	json_int(b, "ca", f ? f->has_channel_amount : s->has_channel_amount, f ? f->channel_amount : s->channel_amount);
-	json_int(b, "d", it->has_difference, it->difference);
-	json_int(b, "df", it->has_difference, it->difference_fen);
-	json_field(b, "s", it->source);
-	json_field(b, "dt", it->detail);
+		json_text(b, text[k][0], text[k][1]);
+	bool has_la = f ? f->has_ledger_amount : s->has_ledger_amount;
+	bool has_ca = f ? f->has_channel_amount : s->has_channel_amount;
+	if (has_la)
+		json_int(b, "la", true, f ? f->ledger_amount : s->ledger_amount);
+	if (has_ca)
+		json_int(b, "ca", true, f ? f->channel_amount : s->channel_amount);
+	if (it->has_difference) {
+		json_int(b, "d", true, it->difference);
+		if (it->difference_fen != it->difference)
+			json_int(b, "df", true, it->difference_fen);
+	}
 	char due[11];
 	if (it->due_by)
 		json_field(b, "due", rcn_date_format(due, it->due_by));
-	else
-		(void)rcn_buf_append(b, ",\"due\":null", 11);
-	json_key(b, "u");
-	(void)rcn_buf_append(b, it->urgent ? "true" : "false", it->urgent ? 4 : 5);
-	json_field(b, "at", s->opened_at ? s->opened_at : n->opened_at);
+	if (it->urgent)
+		(void)rcn_buf_append(b, ",\"u\":true", 9);
+	if (s->opened_at && *s->opened_at) /* an item of an earlier run of the date: its own time */
+		json_field(b, "at", s->opened_at);
 	(void)rcn_buf_append(b, "}", 1);
 }
 

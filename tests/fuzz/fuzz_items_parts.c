@@ -15,7 +15,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	rcn_date night = 20514; /* 2026-03-02 */
 	rcn_items_night *n = rcn_items_night_new(night + 1, NULL);
 	rcn_err err;
-	if (rcn_items_parts_parse(n, night, "0", (const char *)data, size, &err) != RCN_OK) {
+	if (rcn_items_parts_parse(n, night, "0", "2026-03-02 10:00:00+00", (const char *)data, size, &err) != RCN_OK) {
 		if (err.msg[0] == '\0' || strchr(err.msg, '\n'))
 			__builtin_trap(); /* a refusal always says why, on one line */
 	}
