@@ -77,6 +77,18 @@ expect_sql "resolved|refunded the customer|1" \
 	"select status, note, (select count(*) from recon_item_nights where '$p003' = any(item_ids) and business_date = '2026-03-02') from recon_register where id = '$p003'"
 grep -q ",$p003"$'\r'"\$" "$WORK/reports/2026-03-02/discrepancies.csv" || fail "discrepancies.csv does not name DEMO-P003's item $p003"
 
+# someone takes one of the date's unworked items while its re-run is going (here: a trigger
+# takes it when the run stores its first discrepancies): the run's new parts must not keep it
+x=$(sql "select id from recon_item_unworked_items where business_date = '2026-03-02' order by id limit 1")
+[ -n "$x" ] || fail "no unworked item of 2026-03-02 left"
+before=$(sql "select count(*), count(distinct id) from recon_register")
+sql "create function take_x() returns trigger language plpgsql as \$\$ begin perform recon_items_take(array['$x']); return null; end \$\$;
+	create trigger take_x after insert on recon_discrepancies for each statement execute function take_x()" >/dev/null
+run_recon 1 run --config "$WORK/recon.conf" --date 2026-03-02
+sql "drop trigger take_x on recon_discrepancies; drop function take_x()" >/dev/null
+expect_sql "1|0|1" "select (select count(*) from recon_items where id = '$x'), (select count(*) from recon_item_unworked_items where id = '$x'), (select count(*) from recon_item_events where item_id = '$x' and action = 'opened')"
+expect_sql "$before" "select count(*), count(distinct id) from recon_register"
+
 # a re-run whose statement is rejected cannot tell that an item is gone: nothing is withdrawn
 cp "$WORK/wechat_1900000109_20260302.csv" "$WORK/good.csv"
 head -n -1 "$WORK/good.csv" >"$WORK/wechat_1900000109_20260302.csv"
