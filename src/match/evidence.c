@@ -5,14 +5,20 @@
 #include "match/match_int.h"
 
 /* Marks the ledger items (orders or refunds) the numbers name, in a bitmap
- * over their indexes: a row then asks one bit, not a hash of its number. */
+ * over their indexes: a row then asks one bit, not a hash of its number.
+ * NULL when the ledger as loaded has none of them: then no row can list one
+ * (a row names the ledger only by index), and the rows are not read at all —
+ * the numbers of old items are mostly outside tonight's window and lookups. */
 static uint64_t *wanted(const rcn_strmap *idx, size_t n_items, const char *const *nos, size_t n)
 {
-	uint64_t *bits = rcn_xcalloc(n_items / 64 + 1, sizeof(*bits));
+	uint64_t *bits = NULL;
 	for (size_t i = 0; i < n; i++) {
 		uint32_t v;
-		if (nos[i] && *nos[i] && rcn_strmap_get(idx, nos[i], strlen(nos[i]), &v) && v < n_items)
-			bits[v / 64] |= (uint64_t)1 << (v % 64);
+		if (!nos[i] || !*nos[i] || !rcn_strmap_get(idx, nos[i], strlen(nos[i]), &v) || v >= n_items)
+			continue;
+		if (!bits)
+			bits = rcn_xcalloc(n_items / 64 + 1, sizeof(*bits));
+		bits[v / 64] |= (uint64_t)1 << (v % 64);
 	}
 	return bits;
 }

@@ -8,9 +8,14 @@
 
 /* A cell is quoted when it holds a separator, a quote or a line end, or
  * starts like a formula (then also neutralised with an apostrophe). */
+static bool starts_formula(const char *s)
+{
+	return s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@' || s[0] == '\t' || s[0] == '\r';
+}
+
 static bool needs_quote(const char *s, bool *formula)
 {
-	*formula = s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@' || s[0] == '\t' || s[0] == '\r';
+	*formula = starts_formula(s);
 	return *formula || strpbrk(s, ",\"\r\n") != NULL;
 }
 
@@ -30,9 +35,14 @@ void rcn_csv_text(FILE *f, const char *s)
 
 void rcn_csv_text_buf(rcn_buf *b, const char *s)
 {
-	bool formula;
-	if (!needs_quote(s, &formula)) {
-		(void)rcn_buf_append(b, s, strlen(s));
+	if (!*s)
+		return;
+	/* one pass: the run before the first character that needs quoting is
+	 * the whole cell when there is none */
+	bool formula = starts_formula(s);
+	size_t plain = strcspn(s, ",\"\r\n");
+	if (!formula && !s[plain]) {
+		(void)rcn_buf_append(b, s, plain);
 		return;
 	}
 	(void)rcn_buf_append(b, formula ? "\"'" : "\"", formula ? 2 : 1);
@@ -60,4 +70,3 @@ void rcn_csv_money_buf(rcn_buf *b, int64_t v, int scale)
 	const char *s = rcn_money_format(buf, sizeof(buf), v, scale);
 	(void)rcn_buf_append(b, s, strlen(s));
 }
-

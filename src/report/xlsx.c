@@ -191,6 +191,35 @@ static size_t utf8_len(const unsigned char *s)
 	return 0;
 }
 
+/* The bytes put_escaped copies as they are: ASCII from the space on but for
+ * & < > (and tab, line feed, carriage return) — nearly every byte of a sheet:
+ * ids, times, amounts. */
+#define IS_PLAIN(c)                                                                                                    \
+	(((c) >= 0x20 && (c) < 0x80 && (c) != '&' && (c) != '<' && (c) != '>') || (c) == '\t' || (c) == '\n' ||        \
+	 (c) == '\r')
+#define P(c)  [c] = IS_PLAIN(c)
+#define P8(c) P(c), P(c + 1), P(c + 2), P(c + 3), P(c + 4), P(c + 5), P(c + 6), P(c + 7)
+static const bool PLAIN[256] = {P8(0),	P8(8),	P8(16), P8(24), P8(32), P8(40),	 P8(48),  P8(56),
+				P8(64), P8(72), P8(80), P8(88), P8(96), P8(104), P8(112), P8(120)};
+#undef P8
+#undef P
+#undef IS_PLAIN
+
+#ifdef __SSE2__
+/* The bytes of v that put_escaped cannot copy as they are (a superset of
+ * !PLAIN: a signed compare below 0x20 takes in tab and line ends, and every
+ * byte from 0x80). */
+static unsigned odd_bytes(__m128i v)
+{
+	const __m128i space = _mm_set1_epi8(0x20), amp = _mm_set1_epi8('&'), lt = _mm_set1_epi8('<'),
+		      gt = _mm_set1_epi8('>');
+	__m128i odd = _mm_or_si128(
+		_mm_cmplt_epi8(v, space),
+		_mm_or_si128(_mm_cmpeq_epi8(v, amp), _mm_or_si128(_mm_cmpeq_epi8(v, lt), _mm_cmpeq_epi8(v, gt))));
+	return (unsigned)_mm_movemask_epi8(odd);
+}
+#endif
+
 /* XML text: & < > escaped; control characters XML 1.0 cannot carry become
  * Excel's _xHHHH_ escapes; a byte that is not well-formed UTF-8 becomes
  * U+FFFD, so one bad byte in a statement never makes Excel refuse the file. */
@@ -199,27 +228,21 @@ static void put_escaped(rcn_xw *w, const char *s, size_t n)
 	const char *run = s, *end = s + n;
 	while (s < end) {
 #ifdef __SSE2__
-		/* past plain ASCII (ids, times, amounts: nearly every byte of a
-		 * sheet) 16 bytes at a time: a signed compare below 0x20 also
-		 * catches every byte from 0x80 */
-		const __m128i space = _mm_set1_epi8(0x20), amp = _mm_set1_epi8('&'), lt = _mm_set1_epi8('<'),
-			      gt = _mm_set1_epi8('>');
+		/* past plain bytes 16 at a time */
 		while (end - s >= 16) {
-			__m128i v = _mm_loadu_si128((const __m128i *)(const void *)s);
-			__m128i odd =
-				_mm_or_si128(_mm_cmplt_epi8(v, space),
-					     _mm_or_si128(_mm_cmpeq_epi8(v, amp),
-							  _mm_or_si128(_mm_cmpeq_epi8(v, lt), _mm_cmpeq_epi8(v, gt))));
-			unsigned m = (unsigned)_mm_movemask_epi8(odd);
+			unsigned m = odd_bytes(_mm_loadu_si128((const __m128i *)(const void *)s));
 			if (m) {
 				s += __builtin_ctz(m);
 				break;
 			}
 			s += 16;
 		}
+#endif
+		/* the rest (most cells are shorter than 16 bytes) a byte at a time */
+		while (s < end && PLAIN[(unsigned char)*s])
+			s++;
 		if (s >= end)
 			break;
-#endif
 		unsigned char c = (unsigned char)*s;
 		const char *rep = NULL;
 		char ctl[8];

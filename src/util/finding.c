@@ -102,16 +102,19 @@ static const struct {
 	{ANY, "channel_missing", "账本已记成功、渠道无状态"},
 };
 
-/* The last question asked on this thread and its answer: a report asks it
- * for every finding, and findings come sorted by kind, mostly with one reason
- * after another, so one comparison answers most rows instead of a walk of the
- * table (the report writers run on threads of their own). */
+/* The answers this thread gave, by a hash of the question: a report asks
+ * for every finding or item, and a night has a few dozen questions (kind and
+ * reason), so a hash of the reason and one comparison answer nearly every
+ * row instead of a walk of the table, whatever order the rows come in (the
+ * open book mixes kinds and reasons row by row). The report writers run on
+ * threads of their own. */
+#define ANSWERS 64
 static _Thread_local struct {
 	bool valid;
 	rcn_kind kind;
 	const char *cn; /* a string of the table: lives as long as the program */
-	char text[64];	/* the reason asked (copied: the caller's string may be freed) */
-} last;
+	char text[48];	/* the reason asked (copied: the caller's string may be freed) */
+} answers[ANSWERS];
 
 static const char *lookup(rcn_kind kind, const char *reason)
 {
@@ -128,15 +131,20 @@ static const char *lookup(rcn_kind kind, const char *reason)
 
 const char *rcn_reason_cn(rcn_kind kind, const char *reason)
 {
-	if (last.valid && kind == last.kind && strcmp(reason, last.text) == 0)
-		return last.cn;
+	uint32_t h = 2166136261u ^ (uint32_t)kind;
+	size_t n = 0;
+	for (; reason[n]; n++)
+		h = (h ^ (unsigned char)reason[n]) * 16777619u;
+	unsigned slot = (h ^ h >> 16) % ANSWERS;
+	if (answers[slot].valid && answers[slot].kind == kind && n < sizeof(answers[slot].text) &&
+	    memcmp(answers[slot].text, reason, n + 1) == 0)
+		return answers[slot].cn;
 	const char *cn = lookup(kind, reason);
-	size_t n = strlen(reason);
-	if (n < sizeof(last.text)) { /* longer reasons are not kept: none is */
-		memcpy(last.text, reason, n + 1);
-		last.valid = true;
-		last.kind = kind;
-		last.cn = cn;
+	if (n < sizeof(answers[slot].text)) { /* longer reasons are not kept: none is */
+		memcpy(answers[slot].text, reason, n + 1);
+		answers[slot].valid = true;
+		answers[slot].kind = kind;
+		answers[slot].cn = cn;
 	}
 	return cn;
 }

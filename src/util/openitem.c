@@ -106,7 +106,7 @@ void rcn_open_item_cells(const rcn_open_item *it, rcn_open_item_text *t, const c
 		rcn_money_format(t->diff, sizeof t->diff, it->difference,
 				 it->kind == RCN_K_FEE_MISMATCH ? RCN_SCALE_FEE : RCN_SCALE_FEN);
 	rcn_date_format(t->first, it->first_seen);
-	snprintf(t->age, sizeof t->age, "%d", it->age_days);
+	rcn_money_format(t->age, sizeof t->age, it->age_days, 0); /* scale 0: the integer, without printf */
 	if (it->due_by)
 		rcn_date_format(t->due, it->due_by);
 	if (it->approval_by && *it->approval_by)
