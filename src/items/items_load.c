@@ -46,7 +46,9 @@ int rcn_age_memo_get(rcn_age_memo *m, rcn_date first_seen)
 	"id, kind, reason, rec_type, channel, merchant_id, order_no, refund_no, channel_txn_id, "                      \
 	"channel_refund_id, ledger_status, channel_status, difference, difference_fen, source, detail, "               \
 	"first_seen - " EPOCH ", last_seen - " EPOCH ", due_by - " EPOCH ", urgent::text, status, owner, note, "       \
-	"changed_by, to_char(changed_at, 'YYYY-MM-DD HH24:MI:SS'), closed_on - " EPOCH ", evidence, approval_by"
+	"changed_by, CASE WHEN changed_by LIKE 'recon run %' THEN '' ELSE to_char(changed_at, 'YYYY-MM-DD "            \
+	"HH24:MI:SS') END, "                                                                                           \
+	"closed_on - " EPOCH ", evidence, approval_by"
 enum { N_ITEM_COLUMNS = 28 };
 
 typedef struct {
@@ -107,7 +109,8 @@ static rcn_rc row_item(void *p, const PGresult *res, int row, rcn_err *err)
 	it.note = cell[22];
 	it.changed_by = cell[23];
 	/* a night's change is dated by its business date (changed_by "recon run D": D), not the
-	 * clock: a night's reports are the same bytes whenever it runs, and the list says the same */
+	 * clock: a night's reports are the same bytes whenever it runs, and the list says the same
+	 * (the server formats no clock time for it) */
 	it.last_change = strncmp(it.changed_by, "recon run ", 10) == 0 ? it.changed_by + 10 : cell[24];
 	it.closed_on = cell_date(res, row, 25);
 	it.evidence = cell[26];

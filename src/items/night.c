@@ -13,12 +13,14 @@
 #include "items/night_int.h"
 
 /* The items a night reads: the rows open, closed after the date (the book),
- * or found by the date's last run — each part by its own index: the
- * register keeps every item ever found, the night reads only these — and
- * every unworked item (all open). */
+ * or found by the date's last run — three disjoint parts, each by its own
+ * index: the register keeps every item ever found, the night reads only
+ * these — and every unworked item (all open). */
 static const char NIGHT_FROM[] =
-	"FROM recon_items WHERE id IN (SELECT id FROM recon_items WHERE status IN ('open', 'acknowledged') UNION "
-	"SELECT id FROM recon_items WHERE closed_on > $1::date UNION " NIGHT_TODAY ")";
+	"FROM (SELECT * FROM recon_items WHERE status IN ('open', 'acknowledged') UNION ALL SELECT * FROM recon_items "
+	"WHERE status NOT IN ('open', 'acknowledged') AND closed_on > $1::date UNION ALL SELECT * FROM recon_items "
+	"WHERE status NOT IN ('open', 'acknowledged') AND (closed_on IS NULL OR closed_on <= $1::date) AND id IN "
+	"(SELECT unnest(item_ids) FROM recon_item_nights WHERE business_date = $1::date)) r";
 
 static bool is_collected(const char *st)
 {
