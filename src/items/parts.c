@@ -16,9 +16,12 @@
 
 #include "items/night_int.h"
 
+/* The part's text, copied once into the night's arena: strings are cut out
+ * of it in place (a NUL over the closing quote; escapes undone in place,
+ * never longer than their source). */
 typedef struct {
-	const char *p, *start, *end;
-	rcn_arena *arena;
+	char *p;
+	const char *start, *end;
 } cursor;
 
 static void ws(cursor *c)
@@ -86,26 +89,19 @@ static size_t put_utf8(char *o, unsigned cp)
 	return 4;
 }
 
-/* A json string, unescaped into the arena (NULL: not a string). */
+/* A json string, unescaped in place (NULL: not a string). */
 static const char *string(cursor *c)
 {
 	if (!eat(c, '"'))
 		return NULL;
-	const char *q = c->p;
-	while (q < c->end && *q != '"' && *q != '\\')
-		q++;
-	if (q < c->end && *q == '"') { /* the common case: nothing escaped */
-		const char *s = rcn_arena_strndup(c->arena, c->p, (size_t)(q - c->p));
+	char *out = c->p, *o = out;
+	char *q = memchr(c->p, '"', (size_t)(c->end - c->p));
+	char *bs = q ? memchr(c->p, '\\', (size_t)(q - c->p)) : NULL;
+	if (q && !bs) { /* the common case: nothing escaped */
+		*q = '\0';
 		c->p = q + 1;
-		return s;
+		return out;
 	}
-	/* escaped: never longer than the source */
-	const char *close = q;
-	while (close < c->end && *close != '"')
-		close += *close == '\\' ? 2 : 1;
-	if (close >= c->end)
-		return NULL;
-	char *out = rcn_arena_alloc(c->arena, (size_t)(close - c->p) + 1), *o = out;
 	while (c->p < c->end && *c->p != '"') {
 		char ch = *c->p++;
 		if ((unsigned char)ch < 0x20)
@@ -137,9 +133,10 @@ static const char *string(cursor *c)
 		}
 		o += put_utf8(o, cp);
 	}
-	if (!eat(c, '"'))
+	if (c->p >= c->end)
 		return NULL;
-	*o = '\0';
+	*o = '\0'; /* o <= c->p: the closing quote is still there to be eaten */
+	c->p++;
 	return out;
 }
 
@@ -280,7 +277,10 @@ static bool take_field(entry *e, const char *k, const value *v)
 static rcn_rc read_part(rcn_items_night *n, rcn_age_memo *ages, rcn_date night, const char *actor, const char *part,
 			const char *opened_at, const char *data, size_t len, rcn_err *err)
 {
-	cursor c = {data, data, data + len, &n->list.arena};
+	char *copy = rcn_arena_alloc(&n->list.arena, len + 1);
+	memcpy(copy, data, len);
+	copy[len] = '\0';
+	cursor c = {copy, copy, copy + len};
 	if (!eat(&c, '['))
 		goto damaged;
 	if (eat(&c, ']'))

@@ -130,7 +130,7 @@ part_date=$(sql "select min(business_date) from recon_item_unworked")
 sql "update recon_item_unworked set data = left(data, 40) where business_date = '$part_date' and part = 0" >/dev/null
 runs=$(sql "select count(*) from recon_runs")
 run_recon 4 run --config "$WORK/recon.conf" --date 2026-03-04
-expect_line "$WORK/err" "recon: 2026-03-04: database error, nothing committed: recon_item_unworked: the part 0 of $part_date is damaged at byte 19: restore it from a backup"
+expect_line "$WORK/err" "recon: 2026-03-04: database error, nothing committed: recon_item_unworked: the part 0 of $part_date is damaged at byte 40: restore it from a backup"
 expect_sql "$runs" "select count(*) from recon_runs"
 
 # the trail only grows: recon refuses to change it
