@@ -414,10 +414,27 @@ static void *xlsx_thread(void *p)
 	return NULL;
 }
 
+/* open_items.csv: the open book, as long as tonight's findings and more. */
+typedef struct {
+	const char *dir;
+	report_ctx *c;
+	rcn_rc rc;
+	rcn_err err;
+} open_job;
+
+static void *open_items_thread(void *p)
+{
+	open_job *j = p;
+	char header[512];
+	open_items_header(header, sizeof(header));
+	j->rc = write_file(j->dir, "open_items.csv", header, open_items_body, j->c, &j->err);
+	return NULL;
+}
+
 rcn_rc rcn_report_prepare(rcn_report_dir *out, const char *reports_dir, rcn_date day, const rcn_report_data *data,
 			  rcn_err *err)
 {
-	char date[11], header[2048], open_header[512];
+	char date[11], header[2048];
 	rcn_rc rc;
 	rcn_date_format(date, day);
 	snprintf(out->final_dir, sizeof(out->final_dir), "%s/%s", reports_dir, date);
@@ -433,13 +450,15 @@ rcn_rc rcn_report_prepare(rcn_report_dir *out, const char *reports_dir, rcn_date
 	xlsx_job xj = {.dir = out->tmp_dir, .date = date, .data = data, .rc = RCN_OK};
 	rcn_task xt;
 	rcn_task_start(&xt, xlsx_thread, &xj);
+	/* and the open book on another: with the findings' files it would be the last to finish */
+	open_job oj = {.dir = out->tmp_dir, .c = &c, .rc = RCN_OK};
+	rcn_task ot;
+	rcn_task_start(&ot, open_items_thread, &oj);
 	summary_header(header, sizeof(header));
-	open_items_header(open_header, sizeof(open_header));
 	if ((rc = write_file(out->tmp_dir, "discrepancies.csv", finding_columns, discrepancies_body, &c, err)) ||
 	    (rc = write_file(out->tmp_dir, "pending.csv", finding_columns, pending_body, &c, err)) ||
 	    (rc = write_file(out->tmp_dir, "notes.csv", finding_columns, notes_body, &c, err)) ||
 	    (rc = write_file(out->tmp_dir, "summary.csv", header, summary_body, &c, err)) ||
-	    (rc = write_file(out->tmp_dir, "open_items.csv", open_header, open_items_body, &c, err)) ||
 	    (rc = write_file(out->tmp_dir, "settlement.csv",
 			     "report_date,business_date,channel,merchant_id,cycle,payments,refunds,fees,expected_net,"
 			     "due_date,status,settled_amount,settled_on,detail",
@@ -448,14 +467,16 @@ rcn_rc rcn_report_prepare(rcn_report_dir *out, const char *reports_dir, rcn_date
 			     quarantine_body, &c, err)) ||
 	    (rc = rcn_report_html(out->tmp_dir, date, data, err))) {
 		rcn_task_join(&xt);
+		rcn_task_join(&ot);
 		rcn_report_abort(out);
 		return rc;
 	}
 	rcn_task_join(&xt);
-	if (xj.rc) {
-		*err = xj.err;
+	rcn_task_join(&ot);
+	if (xj.rc || oj.rc) {
+		*err = xj.rc ? xj.err : oj.err;
 		rcn_report_abort(out);
-		return xj.rc;
+		return xj.rc ? xj.rc : oj.rc;
 	}
 	/* the files are synced as written; their names too, before the run commits:
 	 * a committed run's staged reports survive a power loss to be published */
