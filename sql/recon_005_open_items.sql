@@ -128,10 +128,11 @@ CREATE TABLE IF NOT EXISTS recon_item_unworked (
 );
 
 -- An entry omits what it can: empty texts, NULL numbers, rec_type payment,
--- urgent false, difference_fen equal to difference, and its opening time
--- when it is the part's.
+-- urgent false, difference_fen equal to difference, its opening time when
+-- it is the part's, and its key when it is the kind and the merchant's
+-- refund number ("KIND|r:R") or, without one, order number ("KIND|o:O").
 CREATE OR REPLACE VIEW recon_item_unworked_items AS
-SELECT u.business_date, u.part, e.i AS id, e.k AS item_key, hashtextextended(e.k, 0) AS key_hash, e.kd AS kind,
+SELECT u.business_date, u.part, e.i AS id, k.key AS item_key, hashtextextended(k.key, 0) AS key_hash, e.kd AS kind,
 	e.kc AS kind_cn, coalesce(e.r, '') AS reason, coalesce(e.rt, 'payment') AS rec_type, coalesce(e.ch, '') AS channel,
 	coalesce(e.m, '') AS merchant_id, coalesce(e.o, '') AS order_no, coalesce(e.rf, '') AS refund_no,
 	coalesce(e.t, '') AS channel_txn_id, coalesce(e.cr, '') AS channel_refund_id, coalesce(e.ls, '') AS ledger_status,
@@ -141,7 +142,8 @@ SELECT u.business_date, u.part, e.i AS id, e.k AS item_key, hashtextextended(e.k
 	'open'::text AS status, ''::text AS owner, ''::text AS note, NULL::date AS closed_on, ''::text AS evidence,
 	''::text AS approval_by, ''::text AS approval_note, 'recon run ' || to_char(u.business_date, 'YYYY-MM-DD') AS changed_by,
 	coalesce(e.at, u.opened_at) AS changed_at, u.lo AS part_lo, u.hi AS part_hi
-FROM recon_item_unworked u, json_populate_recordset(NULL::recon_unworked_entry, u.data::json) e;
+FROM recon_item_unworked u, json_populate_recordset(NULL::recon_unworked_entry, u.data::json) e,
+	LATERAL (SELECT coalesce(e.k, e.kd || CASE WHEN coalesce(e.rf, '') <> '' THEN '|r:' || e.rf ELSE '|o:' || e.o END)) k(key);
 
 CREATE OR REPLACE VIEW recon_register AS
 SELECT id, item_key, key_hash, kind, kind_cn, reason, rec_type, channel, merchant_id, order_no, refund_no,

@@ -77,6 +77,9 @@ enum { N_NIGHT_EXTRA = 3 };
 bool rcn_items_night_keep(void *ctx, const rcn_open_item *it, const PGresult *res, int row, int col);
 /* The night state of the item about to be list.v[list.n] (key in the list's arena). */
 nstate *rcn_items_night_state(rcn_items_night *n, const rcn_open_item *it, const char *key);
+/* Whether key is the one an unworked entry may leave out: the kind and the
+ * refund number ("KIND|r:R") or, without one, the order number ("KIND|o:O"). */
+bool rcn_items_key_is_plain(const char *key, const char *kind, const char *refund_no, const char *order_no);
 /* An empty night of the date (rcn_items_night_load reads it). */
 rcn_items_night *rcn_items_night_new(rcn_date day, const rcn_calendar *cal);
 /* Appends the unworked items of one part (text data, len bytes) of the

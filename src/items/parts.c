@@ -273,6 +273,26 @@ static bool take_field(entry *e, const char *k, const value *v)
 	return true;
 }
 
+bool rcn_items_key_is_plain(const char *key, const char *kind, const char *refund_no, const char *order_no)
+{
+	const char *no = *refund_no ? refund_no : order_no;
+	size_t k = strlen(kind);
+	return *no && strncmp(key, kind, k) == 0 && key[k] == '|' && key[k + 1] == (*refund_no ? 'r' : 'o') &&
+	       key[k + 2] == ':' && strcmp(key + k + 3, no) == 0;
+}
+
+/* The key an entry left out (rcn_items_key_is_plain), in the arena. */
+static const char *plain_key(rcn_arena *a, const rcn_open_item *it)
+{
+	const char *kind = rcn_kind_name(it->kind), *no = *it->refund_no ? it->refund_no : it->order_no;
+	size_t k = strlen(kind), len = strlen(no);
+	char *key = rcn_arena_alloc(a, k + 3 + len + 1);
+	memcpy(key, kind, k);
+	memcpy(key + k, *it->refund_no ? "|r:" : "|o:", 3);
+	memcpy(key + k + 3, no, len + 1);
+	return key;
+}
+
 /* One part: its entries appended to the night's list. */
 static rcn_rc read_part(rcn_items_night *n, rcn_age_memo *ages, rcn_date night, const char *actor, const char *part,
 			const char *opened_at, const char *data, size_t len, rcn_err *err)
@@ -311,8 +331,10 @@ static rcn_rc read_part(rcn_items_night *n, rcn_age_memo *ages, rcn_date night, 
 			if (!eat(&c, '}'))
 				goto damaged;
 		}
-		if (!e.it.id[0] || !e.key || !e.has_kind)
+		if (!e.it.id[0] || !e.has_kind || (!e.key && !*e.it.refund_no && !*e.it.order_no))
 			goto damaged;
+		if (!e.key)
+			e.key = plain_key(&n->list.arena, &e.it);
 		rcn_open_item *it = &e.it;
 		it->has_difference = e.has_d;
 		it->difference = e.d;

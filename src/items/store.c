@@ -289,7 +289,8 @@ static void put_unworked(rcn_buf *b, const rcn_items_night *n, size_t i)
 	const rcn_finding *f = s->f;
 	(void)rcn_buf_append(b, "{\"i\":", 5);
 	json_str(b, it->id);
-	json_field(b, "k", s->key);
+	if (!rcn_items_key_is_plain(s->key, rcn_kind_name(it->kind), it->refund_no, it->order_no))
+		json_field(b, "k", s->key);
 	json_field(b, "kd", rcn_kind_name(it->kind));
 	json_field(b, "kc", rcn_kind_name_cn(it->kind));
 	const char *const text[][2] = {
