@@ -88,7 +88,7 @@ void rcn_items_night_free(rcn_items_night *n);
  * import, history) ---- */
 
 /* Shows the register's times (changed_at, the events' at) in time zone tz
- * on this connection. */
+ * on this connection, as ISO text (DateStyle ISO, YMD, whatever the server's). */
 rcn_rc rcn_items_set_zone(rcn_db *db, const char *tz, rcn_err *err);
 /* The latest business date that has a run, or -1 when none. */
 rcn_rc rcn_items_last_date(rcn_db *db, rcn_date *out, rcn_err *err);

@@ -20,8 +20,8 @@
 rcn_rc rcn_items_set_zone(rcn_db *db, const char *tz, rcn_err *err)
 {
 	const char *p[1] = {tz};
-	return rcn_pq_query(db, "SELECT set_config('TimeZone', $1, false)", 1, p, PGRES_TUPLES_OK, 1,
-			    "setting the time zone", NULL, err);
+	return rcn_pq_query(db, "SELECT set_config('TimeZone', $1, false), set_config('DateStyle', 'ISO, YMD', false)",
+			    1, p, PGRES_TUPLES_OK, 2, "setting the time zone", NULL, err);
 }
 
 rcn_rc rcn_items_last_date(rcn_db *db, rcn_date *out, rcn_err *err)

@@ -46,8 +46,8 @@ int rcn_age_memo_get(rcn_age_memo *m, rcn_date first_seen)
 	"id, kind, reason, rec_type, channel, merchant_id, order_no, refund_no, channel_txn_id, "                      \
 	"channel_refund_id, ledger_status, channel_status, difference, difference_fen, source, detail, "               \
 	"first_seen - " EPOCH ", last_seen - " EPOCH ", due_by - " EPOCH ", urgent::text, status, owner, note, "       \
-	"changed_by, CASE WHEN changed_by LIKE 'recon run %' THEN '' ELSE to_char(changed_at, 'YYYY-MM-DD "            \
-	"HH24:MI:SS') END, "                                                                                           \
+	"changed_by, CASE WHEN changed_by LIKE 'recon run %' THEN '' ELSE "                                            \
+	"date_trunc('second', changed_at::timestamp)::text END, "                                                      \
 	"closed_on - " EPOCH ", evidence, approval_by"
 enum { N_ITEM_COLUMNS = 28 };
 
@@ -202,23 +202,39 @@ void rcn_item_list_free(rcn_item_list *l)
 	memset(l, 0, sizeof(*l));
 }
 
+/* The book's order as one number (overdue first, then due_by, none last,
+ * then first_seen), ties broken by the id: the items themselves are moved
+ * once, not at every step of the sort (they are 200 bytes each). */
+typedef struct {
+	uint64_t key;
+	const rcn_open_item *it;
+} book_key;
+
 static int book_order(const void *pa, const void *pb)
 {
-	const rcn_open_item *a = pa, *b = pb;
-	if (a->overdue != b->overdue)
-		return a->overdue ? -1 : 1;
-	rcn_date da = a->due_by ? a->due_by : INT32_MAX, db = b->due_by ? b->due_by : INT32_MAX;
-	if (da != db)
-		return da < db ? -1 : 1;
-	if (a->first_seen != b->first_seen)
-		return a->first_seen < b->first_seen ? -1 : 1;
-	return strcmp(a->id, b->id);
+	const book_key *a = pa, *b = pb;
+	if (a->key != b->key)
+		return a->key < b->key ? -1 : 1;
+	return strcmp(a->it->id, b->it->id);
 }
 
 void rcn_items_sort(rcn_open_item *v, size_t n)
 {
-	if (n > 1)
-		qsort(v, n, sizeof(*v), book_order);
+	if (n < 2)
+		return;
+	book_key *k = rcn_xmalloc(n * sizeof(*k));
+	for (size_t i = 0; i < n; i++) {
+		uint64_t due = v[i].due_by ? (uint32_t)v[i].due_by & 0x7FFFFFFFu : 0x7FFFFFFFu;
+		uint64_t first = (uint32_t)((int64_t)v[i].first_seen + INT32_MAX + 1);
+		k[i] = (book_key){(uint64_t)!v[i].overdue << 63 | due << 32 | first, &v[i]};
+	}
+	qsort(k, n, sizeof(*k), book_order);
+	rcn_open_item *sorted = rcn_xmalloc(n * sizeof(*sorted));
+	for (size_t i = 0; i < n; i++)
+		sorted[i] = *k[i].it;
+	memcpy(v, sorted, n * sizeof(*v));
+	free(sorted);
+	free(k);
 }
 
 void rcn_items_count(const rcn_open_item *v, size_t n, rcn_open_book *book)

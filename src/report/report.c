@@ -339,10 +339,18 @@ static void open_items_body(FILE *out, const void *p)
 	const rcn_open_book *book = c->d->book;
 	rcn_buf line;
 	rcn_buf_init(&line, SIZE_MAX);
+	rcn_buf block; /* rows written 64 KiB at a time: one stdio call, not one a row */
+	rcn_buf_init(&block, SIZE_MAX);
 	for (size_t i = 0; book && i < book->n; i++) {
 		rcn_report_open_item_row(&line, &book->items[i]);
-		fwrite(line.data, 1, line.len, out);
+		(void)rcn_buf_append(&block, line.data, line.len);
+		if (block.len >= 65536) {
+			fwrite(block.data, 1, block.len, out);
+			rcn_buf_reset(&block);
+		}
 	}
+	fwrite(block.data, 1, block.len, out);
+	rcn_buf_free(&block);
 	rcn_buf_free(&line);
 }
 
