@@ -94,10 +94,10 @@ static const char *string(cursor *c)
 {
 	if (!eat(c, '"'))
 		return NULL;
-	char *out = c->p, *o = out;
-	char *q = memchr(c->p, '"', (size_t)(c->end - c->p));
-	char *bs = q ? memchr(c->p, '\\', (size_t)(q - c->p)) : NULL;
-	if (q && !bs) { /* the common case: nothing escaped */
+	char *out = c->p, *o = out, *q = c->p;
+	while (q < c->end && *q != '"' && *q != '\\') /* short texts: a plain loop beats two memchr calls */
+		q++;
+	if (q < c->end && *q == '"') { /* the common case: nothing escaped */
 		*q = '\0';
 		c->p = q + 1;
 		return out;
@@ -181,6 +181,8 @@ static value read_value(cursor *c)
 			u = u * 10 + (uint64_t)(*c->p++ - '0');
 		if (c->p == digits || (c->p < c->end && strchr("0123456789.eE", *c->p)))
 			return v; /* no digits, too many, or not an integer */
+		if (u > (uint64_t)INT64_MAX)
+			return v; /* out of bigint's range */
 		v.kind = V_INT;
 		v.i = neg ? -(int64_t)u : (int64_t)u;
 	}
@@ -189,9 +191,12 @@ static value read_value(cursor *c)
 
 static rcn_kind kind_named(const char *name)
 {
+	static _Thread_local rcn_kind last = RCN_K__COUNT; /* a part is mostly runs of one kind */
+	if (last != RCN_K__COUNT && strcmp(rcn_kind_name(last), name) == 0)
+		return last;
 	for (int k = 0; k < RCN_K__COUNT; k++)
 		if (strcmp(rcn_kind_name((rcn_kind)k), name) == 0)
-			return (rcn_kind)k;
+			return last = (rcn_kind)k;
 	return RCN_K__COUNT;
 }
 
@@ -208,69 +213,138 @@ static const char *text_of(const value *v)
 	return v->kind == V_STR ? v->s : "";
 }
 
-static bool take_field(entry *e, const char *k, const value *v)
+/* The entry's fields by their short keys (recon_unworked_entry). */
+typedef enum {
+	F_SKIP, /* "kc" (from the kind), and keys this version does not know */
+	F_I,
+	F_K,
+	F_KD,
+	F_R,
+	F_RT,
+	F_CH,
+	F_M,
+	F_O,
+	F_RF,
+	F_T,
+	F_CR,
+	F_LS,
+	F_CS,
+	F_LA,
+	F_CA,
+	F_D,
+	F_DF,
+	F_S,
+	F_DT,
+	F_DUE,
+	F_U,
+	F_AT
+} field;
+
+static field field_of(const char *k)
 {
 	static const struct {
-		const char *key;
-		size_t off;
-	} texts[] = {{"r", offsetof(rcn_open_item, reason)},
-		     {"ch", offsetof(rcn_open_item, channel)},
-		     {"m", offsetof(rcn_open_item, merchant_id)},
-		     {"o", offsetof(rcn_open_item, order_no)},
-		     {"rf", offsetof(rcn_open_item, refund_no)},
-		     {"t", offsetof(rcn_open_item, channel_txn_id)},
-		     {"cr", offsetof(rcn_open_item, channel_refund_id)},
-		     {"ls", offsetof(rcn_open_item, ledger_status)},
-		     {"cs", offsetof(rcn_open_item, channel_status)},
-		     {"s", offsetof(rcn_open_item, source)},
-		     {"dt", offsetof(rcn_open_item, detail)}};
-	for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++)
-		if (strcmp(k, texts[i].key) == 0) {
-			if (v->kind != V_STR && v->kind != V_NULL)
-				return false;
-			*(const char **)((char *)&e->it + texts[i].off) = text_of(v);
-			return true;
-		}
-	struct {
-		const char *key;
-		bool *has;
-		int64_t *v;
-	} ints[] = {{"la", &e->has_la, &e->la},
-		    {"ca", &e->has_ca, &e->ca},
-		    {"d", &e->has_d, &e->d},
-		    {"df", &e->has_df, &e->df}};
-	for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++)
-		if (strcmp(k, ints[i].key) == 0) {
-			if (v->kind != V_INT && v->kind != V_NULL)
-				return false;
-			*ints[i].has = v->kind == V_INT;
-			*ints[i].v = v->i;
-			return true;
-		}
-	if (strcmp(k, "i") == 0) {
+		char key[4];
+		field f;
+	} keys[] = {{"i", F_I},	  {"k", F_K},	  {"kd", F_KD}, {"r", F_R},  {"rt", F_RT}, {"ch", F_CH},
+		    {"m", F_M},	  {"o", F_O},	  {"rf", F_RF}, {"t", F_T},  {"cr", F_CR}, {"ls", F_LS},
+		    {"cs", F_CS}, {"la", F_LA},	  {"ca", F_CA}, {"d", F_D},  {"df", F_DF}, {"s", F_S},
+		    {"dt", F_DT}, {"due", F_DUE}, {"u", F_U},	{"at", F_AT}};
+	if (!k[0] || (k[1] && k[2] && k[3]))
+		return F_SKIP;
+	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+		if (keys[i].key[0] == k[0] && keys[i].key[1] == k[1] && (!k[1] || keys[i].key[2] == k[2]))
+			return keys[i].f;
+	return F_SKIP;
+}
+
+static bool take_field(entry *e, const char *k, const value *v)
+{
+	field f = field_of(k);
+	const char **text = NULL;
+	bool *has = NULL;
+	int64_t *num = NULL;
+	switch (f) {
+	case F_R:
+		text = &e->it.reason;
+		break;
+	case F_CH:
+		text = &e->it.channel;
+		break;
+	case F_M:
+		text = &e->it.merchant_id;
+		break;
+	case F_O:
+		text = &e->it.order_no;
+		break;
+	case F_RF:
+		text = &e->it.refund_no;
+		break;
+	case F_T:
+		text = &e->it.channel_txn_id;
+		break;
+	case F_CR:
+		text = &e->it.channel_refund_id;
+		break;
+	case F_LS:
+		text = &e->it.ledger_status;
+		break;
+	case F_CS:
+		text = &e->it.channel_status;
+		break;
+	case F_S:
+		text = &e->it.source;
+		break;
+	case F_DT:
+		text = &e->it.detail;
+		break;
+	case F_LA:
+		has = &e->has_la, num = &e->la;
+		break;
+	case F_CA:
+		has = &e->has_ca, num = &e->ca;
+		break;
+	case F_D:
+		has = &e->has_d, num = &e->d;
+		break;
+	case F_DF:
+		has = &e->has_df, num = &e->df;
+		break;
+	case F_I:
 		if (v->kind != V_STR || strlen(v->s) >= RCN_ITEM_ID_MAX)
 			return false;
 		snprintf(e->it.id, sizeof e->it.id, "%s", v->s);
-	} else if (strcmp(k, "k") == 0) {
-		if (v->kind != V_STR)
-			return false;
-		e->key = v->s;
-	} else if (strcmp(k, "kd") == 0) {
+		return true;
+	case F_K:
+		e->key = v->kind == V_STR ? v->s : NULL;
+		return v->kind == V_STR;
+	case F_KD:
 		e->it.kind = v->kind == V_STR ? kind_named(v->s) : RCN_K__COUNT;
 		e->has_kind = e->it.kind != RCN_K__COUNT;
-	} else if (strcmp(k, "rt") == 0) {
+		return true;
+	case F_RT:
 		e->it.rec_type = strcmp(text_of(v), "refund") == 0 ? RCN_REC_REFUND : RCN_REC_PAYMENT;
-	} else if (strcmp(k, "due") == 0) {
+		return true;
+	case F_DUE: {
 		rcn_err ignore;
 		e->it.due_by = 0;
-		if (v->kind == V_STR && rcn_date_parse(&e->it.due_by, v->s, strlen(v->s), &ignore) != RCN_OK)
-			return false;
-	} else if (strcmp(k, "u") == 0) {
+		return v->kind != V_STR || rcn_date_parse(&e->it.due_by, v->s, strlen(v->s), &ignore) == RCN_OK;
+	}
+	case F_U:
 		e->it.urgent = v->kind == V_TRUE;
-	} else if (strcmp(k, "at") == 0) {
+		return true;
+	case F_AT:
 		e->at = text_of(v);
-	} /* "kc" (from the kind), and keys this version does not know: skipped */
-	return true;
+		return true;
+	case F_SKIP:
+		return true;
+	}
+	if (text) {
+		*text = text_of(v);
+		return v->kind == V_STR || v->kind == V_NULL;
+	}
+	*has = v->kind == V_INT;
+	*num = v->i;
+	return v->kind == V_INT || v->kind == V_NULL;
 }
 
 bool rcn_items_key_is_plain(const char *key, const char *kind, const char *refund_no, const char *order_no)
