@@ -255,7 +255,8 @@ static rcn_rc match_findings(rcn_items_night *n, rcn_db *db, const rcn_finding *
 	rcn_buf_free(&b);
 	rcn_strmap_free(&seen);
 	free(counts);
-	rcn_rc rc = load_by_key(n, db, missing, n_missing, err);
+	/* a closed item found again is looked up by key: none to look for when the register had none */
+	rcn_rc rc = n->any_closed ? load_by_key(n, db, missing, n_missing, err) : RCN_OK;
 	size_t n_new = 0;
 	for (size_t i = 0; i < n_findings && rc == RCN_OK; i++) {
 		uint32_t at;

@@ -130,10 +130,11 @@ rcn_rc rcn_items_night_load(rcn_items_night **out, rcn_db *db, rcn_date day, con
 		rc = rcn_items_parts_read(n, db, err);
 	PGresult *res = NULL;
 	if (rc == RCN_OK)
-		rc = rcn_pq_query(db, PARTS_READ_SQL, 1, params, PGRES_TUPLES_OK, 1, "reading the unworked items", &res,
+		rc = rcn_pq_query(db, PARTS_READ_SQL, 1, params, PGRES_TUPLES_OK, 2, "reading the unworked items", &res,
 				  err);
 	if (rc == RCN_OK) {
 		n->parts_read = rcn_xstrdup(PQntuples(res) ? PQgetvalue(res, 0, 0) : "");
+		n->any_closed = !PQntuples(res) || strcmp(PQgetvalue(res, 0, 1), "false") != 0;
 		PQclear(res);
 		rcn_items_night_index(n, 0);
 	}

@@ -57,6 +57,7 @@ struct rcn_items_night {
 	bool dry_run;	    /* nothing will be stored: new items get no id */
 	char *parts_read;   /* the date's parts as the night read them: "part:gen;..." */
 	bool parts_changed; /* and someone wrote them since (store.c) */
+	bool any_closed;    /* the register held a closed item when the night read it */
 	rcn_open_item *book;
 	rcn_open_book summary;
 };
@@ -68,9 +69,10 @@ struct rcn_items_night {
 #define NIGHT_TODAY "(SELECT unnest(item_ids) FROM recon_item_nights WHERE business_date = $1::date)"
 enum { N_NIGHT_EXTRA = 3 };
 /* The date's parts and their generations, "part:gen;...": as read, and locked at the store. */
+/* ... and whether the register holds any closed item (else no finding can be one found again). */
 #define PARTS_READ_SQL                                                                                                 \
-	"SELECT coalesce(string_agg(part || ':' || gen, ';' ORDER BY part), '') FROM recon_item_unworked WHERE "       \
-	"business_date = $1::date"
+	"SELECT coalesce(string_agg(part || ':' || gen, ';' ORDER BY part), ''), EXISTS (SELECT 1 FROM recon_items "   \
+	"WHERE status NOT IN ('open', 'acknowledged'))::text FROM recon_item_unworked WHERE business_date = $1::date"
 #define PARTS_LOCK_SQL                                                                                                 \
 	"SELECT coalesce(string_agg(part || ':' || gen, ';' ORDER BY part), '') FROM (SELECT part, gen FROM "          \
 	"recon_item_unworked WHERE business_date = $1::date FOR UPDATE) p"
