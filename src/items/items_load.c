@@ -78,8 +78,15 @@ static rcn_rc row_item(void *p, const PGresult *res, int row, rcn_err *err)
 	load_ctx *c = p;
 	rcn_item_list *l = c->out;
 	const char *cell[N_ITEM_COLUMNS];
+	size_t len[N_ITEM_COLUMNS], total = 0;
 	for (int i = 0; i < N_ITEM_COLUMNS; i++)
-		cell[i] = rcn_arena_strdup(&l->arena, PQgetvalue(res, row, i));
+		total += (len[i] = (size_t)PQgetlength(res, row, i)) + 1;
+	char *text = rcn_arena_alloc(&l->arena, total); /* the row's cells in one piece */
+	for (int i = 0; i < N_ITEM_COLUMNS; i++) {
+		memcpy(text, PQgetvalue(res, row, i), len[i] + 1);
+		cell[i] = text;
+		text += len[i] + 1;
+	}
 	rcn_open_item it = {0};
 	snprintf(it.id, sizeof it.id, "%s", cell[0]);
 	it.kind = kind_of(cell[1]);
@@ -206,7 +213,7 @@ void rcn_item_list_free(rcn_item_list *l)
  * then first_seen), ties broken by the id: the items themselves are moved
  * once, not at every step of the sort (they are 200 bytes each). */
 typedef struct {
-	uint64_t key;
+	uint64_t key, id; /* id: its first 8 bytes, big-endian: compares as strcmp does */
 	const rcn_open_item *it;
 } book_key;
 
@@ -215,6 +222,8 @@ static int book_order(const void *pa, const void *pb)
 	const book_key *a = pa, *b = pb;
 	if (a->key != b->key)
 		return a->key < b->key ? -1 : 1;
+	if (a->id != b->id)
+		return a->id < b->id ? -1 : 1;
 	return strcmp(a->it->id, b->it->id);
 }
 
@@ -226,7 +235,12 @@ void rcn_items_sort(rcn_open_item *v, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		uint64_t due = v[i].due_by ? (uint32_t)v[i].due_by & 0x7FFFFFFFu : 0x7FFFFFFFu;
 		uint64_t first = (uint32_t)((int64_t)v[i].first_seen + INT32_MAX + 1);
-		k[i] = (book_key){(uint64_t)!v[i].overdue << 63 | due << 32 | first, &v[i]};
+		uint64_t id = 0;
+		for (size_t c = 0, end = 0; c < 8; c++) {
+			end = end || !v[i].id[c];
+			id = id << 8 | (end ? 0 : (unsigned char)v[i].id[c]);
+		}
+		k[i] = (book_key){(uint64_t)!v[i].overdue << 63 | due << 32 | first, id, &v[i]};
 	}
 	qsort(k, n, sizeof(*k), book_order);
 	rcn_open_item *sorted = rcn_xmalloc(n * sizeof(*sorted));
