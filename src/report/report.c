@@ -349,7 +349,8 @@ static void open_items_body(FILE *out, const void *p)
 			rcn_buf_reset(&block);
 		}
 	}
-	fwrite(block.data, 1, block.len, out);
+	if (block.len)
+		fwrite(block.data, 1, block.len, out);
 	rcn_buf_free(&block);
 	rcn_buf_free(&line);
 }
