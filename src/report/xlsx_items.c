@@ -10,41 +10,25 @@
 
 const size_t rcn_xlsx_open_items_cols = RCN_OPEN_COLS;
 
+/* open_items.csv's cells (rcn_open_item_cells), the difference and the age as numbers. */
 static void item_row(rcn_xw *w, long r, const rcn_open_item *it)
 {
-	char d[11], awaiting[320];
+	rcn_open_item_text t;
+	const char *cells[RCN_OPEN_ITEM_CELLS];
+	rcn_open_item_cells(it, &t, cells);
 	int64_t diff;
 	int scale;
-	const char *head[] = {it->id,
-			      rcn_kind_name(it->kind),
-			      rcn_kind_name_cn(it->kind),
-			      it->reason,
-			      rcn_reason_cn(it->kind, it->reason),
-			      it->channel,
-			      it->merchant_id,
-			      it->order_no,
-			      it->refund_no,
-			      it->channel_txn_id};
 	rcn_xlsx_row_open(w, r);
-	for (int i = 0; i < (int)(sizeof(head) / sizeof(head[0])); i++)
-		rcn_xlsx_text(w, i, r, head[i], false);
-	if (rcn_open_item_difference(it, &diff, &scale))
-		rcn_xlsx_money(w, 10, r, diff, scale);
-	if (it->first_seen)
-		rcn_xlsx_text(w, 11, r, rcn_date_format(d, it->first_seen), false);
-	rcn_xlsx_number(w, 12, r, it->age_days, 0, RCN_XST_NONE);
-	if (it->due_by)
-		rcn_xlsx_text(w, 13, r, rcn_date_format(d, it->due_by), false);
-	const char *tail[] = {it->overdue ? "yes" : "",
-			      rcn_item_status_name(it->status),
-			      rcn_item_status_cn(it->status),
-			      it->owner,
-			      it->note,
-			      it->last_change,
-			      it->changed_by,
-			      rcn_open_item_awaiting(awaiting, sizeof(awaiting), it)};
-	for (int i = 0; i < (int)(sizeof(tail) / sizeof(tail[0])); i++)
-		rcn_xlsx_text(w, 14 + i, r, tail[i], false);
+	for (int c = 0; c < RCN_OPEN_ITEM_CELLS; c++) {
+		if (c == 10) {
+			if (rcn_open_item_difference(it, &diff, &scale))
+				rcn_xlsx_money(w, c, r, diff, scale);
+		} else if (c == 12) {
+			rcn_xlsx_number(w, c, r, it->age_days, 0, RCN_XST_NONE);
+		} else {
+			rcn_xlsx_text(w, c, r, cells[c], false);
+		}
+	}
 	rcn_xlsx_row_close(w);
 }
 
