@@ -13,7 +13,7 @@
 #
 #   bench/run.sh BUILD_DIR [--rows N] [--seed S] [--date YYYY-MM-DD] [--work DIR]
 #                [--jobs N] [--jobs-check] [--no-duckdb] [--repeat R] [--smoke]
-#                [--baseline OLD_BUILD_DIR [--baseline-reports-differ]]
+#                [--baseline OLD_BUILD_DIR [--baseline-reports-differ]] [--open-items N]
 #
 #   --work DIR    keeps the generated data and the PostgreSQL cluster there and
 #                 reuses them on the next run with the same rows/seed/date
@@ -34,6 +34,11 @@
 #                 are printed beside this build's, and its reports must be
 #                 byte-identical to this build's (a restructuring that must
 #                 change nothing is measured before and after in one run)
+#   --open-items N  also runs recon in every round on a register already
+#                 holding N open items of earlier dates (issue 19: what carrying
+#                 them costs; a quarter each wait on a statement row, wait on the
+#                 ledger, a lost callback, and nothing; a third acknowledged, the
+#                 rest never worked), printed against recon
 #   --baseline-reports-differ  the reports are meant to differ (a change of
 #                 what the reports say): only the speed and memory are compared
 # Exit 0 when every check passes, 1 when one fails, 2 on a setup error.
@@ -50,10 +55,10 @@ die() {
 }
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-[[ $# -ge 1 ]] || die "usage: bench/run.sh BUILD_DIR [--rows N] [--seed S] [--date D] [--work DIR] [--jobs N] [--jobs-check] [--no-duckdb] [--repeat R] [--smoke]"
+[[ $# -ge 1 ]] || die "usage: bench/run.sh BUILD_DIR [--rows N] [--seed S] [--date D] [--work DIR] [--jobs N] [--jobs-check] [--no-duckdb] [--repeat R] [--smoke] [--baseline DIR [--baseline-reports-differ]] [--open-items N]"
 BUILD=$(cd "$1" && pwd) || die "no build directory $1"
 shift
-ROWS="" SEED=7 DATE=2026-03-02 WORK="" JOBS=$(nproc) JOBS_CHECK=0 DUCKDB=1 SMOKE=0 REPEAT=1 BASELINE="" BASE_DIFFER=0
+ROWS="" SEED=7 DATE=2026-03-02 WORK="" JOBS=$(nproc) JOBS_CHECK=0 DUCKDB=1 SMOKE=0 REPEAT=1 BASELINE="" BASE_DIFFER=0 OPEN_ITEMS=0
 while [[ $# -gt 0 ]]; do
 	case $1 in
 	--rows) ROWS=$2 && shift ;;
@@ -64,6 +69,7 @@ while [[ $# -gt 0 ]]; do
 	--jobs-check) JOBS_CHECK=1 ;;
 	--no-duckdb) DUCKDB=0 ;;
 	--repeat) REPEAT=$2 && shift ;;
+	--open-items) OPEN_ITEMS=$2 && shift ;;
 	--smoke) SMOKE=1 JOBS_CHECK=1 ;;
 	--baseline) BASELINE=$(cd "$2" && pwd) && shift || die "no build directory $2" ;;
 	--baseline-reports-differ) BASE_DIFFER=1 ;;
@@ -74,6 +80,7 @@ done
 [[ -n $ROWS ]] || ROWS=$((SMOKE ? 100000 : 1000000))
 [[ $ROWS =~ ^[0-9]+$ ]] || die "--rows must be a number"
 [[ $REPEAT =~ ^[1-9][0-9]*$ ]] || die "--repeat must be a positive number"
+[[ $OPEN_ITEMS =~ ^[0-9]+$ ]] || die "--open-items must be a number"
 
 GEN=$BUILD/bench/recon-bench-gen
 INFLATE=$BUILD/bench/recon-bench-inflate
@@ -162,10 +169,44 @@ window_sql="COPY (SELECT * FROM ledger_orders WHERE COALESCE(paid_at, created_at
 # recon: a fresh night each time (its own tables dropped, the ledger kept)
 reset_recon() {
 	pgx psql -qAt -c "SELECT 'DROP TABLE IF EXISTS ' || string_agg(quote_ident(tablename), ', ') || ' CASCADE'
-		FROM pg_tables WHERE schemaname = 'public' AND tablename LIKE 'recon\_%'" | grep . | pgx psql -q >/dev/null || true
+		FROM pg_tables WHERE schemaname = 'public' AND tablename LIKE 'recon\_%'" | grep . |
+		sed 's/^/SET client_min_messages = warning; /' | pgx psql -q >/dev/null || true
+	# (the open items' numbers, recon_item_numbers, start again too: every round's reports are the same bytes)
 	rm -rf "$DATA/reports" "$DATA/spool"
 }
 REP=$DATA/reports/$DATE
+# carry_items N: a fresh register holding N open items of earlier dates, as
+# nights leave them: a third acknowledged by someone (rows of recon_items),
+# the rest never worked (their nights' parts, recon_item_unworked)
+carry_items() {
+	pgx "$RECON" status --config "$DATA/recon.conf" >/dev/null 2>&1 || true # applies the migrations
+	pgx psql -q -v ON_ERROR_STOP=1 >/dev/null <<SQL
+CREATE TEMP TABLE carry AS
+SELECT 'C' || g AS id, k.kind || '|o:CARRY-' || g AS item_key, k.kind, k.cn AS kind_cn, k.reason, 'CARRY-' || g AS order_no,
+	'42000' || g AS channel_txn_id, k.ls, k.cs, 100 + g % 1000 AS difference, DATE '$DATE' - 10 - g % 40 AS first_seen,
+	DATE '$DATE' - 5 - g % 40 AS due_by, g % 3 = 0 AS acknowledged
+FROM generate_series(1, $1) g JOIN (VALUES (0, 'SHORT_PAYMENT', '短款', 'missing', 'PAID', ''),
+	(1, 'OVERPAYMENT', '长款', 'missing', '', 'SUCCESS'), (2, 'STATUS_MISMATCH', '状态不符', 'lost_callback', 'CREATED', 'SUCCESS'),
+	(3, 'FEE_MISMATCH', '手续费不符', 'rate', 'PAID', 'SUCCESS')) k(m, kind, cn, reason, ls, cs) ON k.m = g % 4;
+INSERT INTO recon_items (id, item_key, kind, kind_cn, reason, rec_type, channel, merchant_id, order_no,
+	channel_txn_id, ledger_status, channel_status, difference, difference_fen, first_seen, last_seen, due_by,
+	status, owner, changed_by)
+SELECT id, item_key, kind, kind_cn, reason, 'payment', 'wechat', 'bench', order_no, channel_txn_id, ls, cs,
+	difference, difference, first_seen, first_seen, due_by, 'acknowledged', 'bench', 'bench'
+FROM carry WHERE acknowledged;
+INSERT INTO recon_item_unworked (business_date, part, lo, hi, n, data)
+SELECT first_seen, p, (array_agg(id ORDER BY length(id), id))[1], (array_agg(id ORDER BY length(id) DESC, id DESC))[1],
+	count(*), json_agg(json_build_object('i', id, 'k', item_key, 'h', NULL, 'kd', kind, 'kc', kind_cn, 'r', reason,
+		'rt', 'payment', 'ch', 'wechat', 'm', 'bench', 'o', order_no, 'rf', '', 't', channel_txn_id, 'cr', '',
+		'ls', ls, 'cs', cs, 'la', NULL, 'ca', NULL, 'd', difference, 'df', difference, 's', '', 'dt', '',
+		'due', due_by, 'u', false, 'at', now()))::text
+FROM (SELECT *, (row_number() OVER (PARTITION BY first_seen ORDER BY id) - 1) / 1024 AS p FROM carry WHERE NOT acknowledged) c
+GROUP BY first_seen, p;
+INSERT INTO recon_item_nights (business_date, item_ids) SELECT first_seen, array_agg(id) FROM carry GROUP BY 1;
+ANALYZE recon_items;
+ANALYZE recon_item_unworked;
+SQL
+}
 if ((DUCKDB)); then
 	command -v node >/dev/null || die "node is missing: DuckDB's race needs Node.js and npm"
 	if [[ ! -d $ROOT/bench/duckdb/node_modules/@duckdb/node-api ]]; then
@@ -194,6 +235,12 @@ for ((k = 1; k <= REPEAT; k++)); do
 	elif ! diff -r "$OUT/reports-jobs$JOBS" "$REP" >"$OUT/rounds.diff"; then
 		rounds_same=0
 	fi
+	if ((OPEN_ITEMS)); then
+		reset_recon
+		carry_items "$OPEN_ITEMS"
+		measure "carry$sfx" "$PG" exec "$STATE" "$RECON" run --date "$DATE" --config "$DATA/recon.conf" \
+			--jobs "$JOBS" --timings || [[ $? -eq 1 ]] || die "recon with open items failed: $(tail -3 "$OUT/carry$sfx.err")"
+	fi
 	if [[ -n $BASELINE ]]; then
 		reset_recon
 		measure "base$sfx" "$PG" exec "$STATE" "$BASELINE/recon" run --date "$DATE" --config "$DATA/recon.conf" \
@@ -216,6 +263,7 @@ median() {
 	printf '%s\n' "${v[@]}" | sort -g | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else printf "%.2f\n", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
 }
 STEPS="floor_inflate floor_copy recon"
+((OPEN_ITEMS)) && STEPS+=" carry"
 [[ -n $BASELINE ]] && STEPS+=" base"
 ((DUCKDB)) && STEPS+=" duckdb"
 if ((REPEAT > 1)); then
@@ -347,6 +395,7 @@ row "floor: zlib inflate" floor_inflate
 row "floor: COPY window" floor_copy
 row "recon run --jobs $JOBS" recon
 ((JOBS_CHECK)) && row "recon run --jobs 1" recon_jobs1
+((OPEN_ITEMS)) && row "recon, $OPEN_ITEMS open items" carry
 [[ -n $BASELINE ]] && row "baseline run --jobs $JOBS" base
 ((DUCKDB)) && row "duckdb" duckdb
 echo "floor = ${floor_name#floor_} = $FLOOR s"
@@ -356,6 +405,10 @@ if ((DUCKDB)); then
 	echo "peak memory recon / duckdb = ${RSS[recon]} / ${RSS[duckdb]} MiB   (recon below duckdb)"
 fi
 grep -o 'stages: .*' "$OUT/recon.err" | sed 's/^/recon /' || true
+if ((OPEN_ITEMS)); then
+	echo "open items carried: $OPEN_ITEMS: recon $(ratio "${WALL[carry]}" "${WALL[recon]}")x the time without them (issue 19: at most ~1.10)"
+	grep -o 'stages: .*' "$OUT/carry.err" | sed 's/^/with open items: /' || true
+fi
 echo "recon counts: $counts"
 if [[ -n $BASELINE ]]; then
 	b_duck=""

@@ -29,7 +29,9 @@
  *
  * kind = wecom:    {"msgtype":"markdown","markdown":{"content":"…"}} (content at most 4096 bytes)
  * kind = dingtalk: {"msgtype":"markdown","markdown":{"title":"…","text":"…"}}
- * The markdown says the date, the outcome, the totals, per channel and
+ * The markdown says the date, the outcome, the totals, the open items (when
+ * the register gave a book: "> 未结差异 open items: 4, ¥2510.01; 逾期 overdue: 1,
+ * ¥10.00"), per channel and
  * merchant the statement rows and each discrepancy kind's count and amount,
  * the files that failed, the warnings and the reports path; a too long text is cut at a
  * line boundary and ends with "…".
@@ -54,6 +56,11 @@
  *           {"kind": "SHORT_PAYMENT", "kind_cn": "短款", "count": 2, "amount": "20.00"}
  *         ]}
  *       ],
+ *       "open_items": {"open": 4, "open_amount": "2510.01", "overdue": 1, "overdue_amount": "10.00",
+ *                      "kinds": [        the open book as of the date, per kind (null: no register)
+ *           {"kind": "SHORT_PAYMENT", "kind_cn": "短款", "open": 1, "open_amount": "10.00", "overdue": 1,
+ *            "overdue_amount": "10.00"}
+ *       ]},
  *       "failed_files": [                 statements rejected tonight, in configuration order
  *         {"source": "wx-main", "file": "wechat_1900000109_20260302.csv", "reason": "…"}
  *       ],
@@ -69,7 +76,9 @@
  * count is the number of rows of that kind in discrepancies.csv; amount (yuan,
  * a decimal string, never negative) is the sum of the absolute values of
  * their "difference" column (the extra charge for a double charge; nothing
- * for a duplicated listing). Pending items are not discrepancies and are
+ * for a duplicated listing). The open items' amounts are likewise sums of
+ * |difference| (a fee's rounded to the fen), over every item open or
+ * acknowledged as of the date, not just tonight's. Pending items are not discrepancies and are
  * only in totals. After exit 2 or 4 (configuration or database error) nothing was
  * committed: totals, kinds and channels are zero/empty and only the failed
  * files known by then are listed. The body never holds the database conninfo,
@@ -82,6 +91,7 @@
 #include "recon/common.h"
 #include "recon/db.h"
 #include "recon/finding.h"
+#include "recon/openitem.h"
 #include "recon/run.h"
 
 /* What matching concluded: the tallies and the findings in report order. */
@@ -103,6 +113,7 @@ typedef struct {
 	const rcn_alert_outcome *outcome;
 	const rcn_run_input *inputs;
 	size_t n_inputs;
+	const rcn_open_book *book; /* the open book as of day; NULL when the register gave none */
 } rcn_alert_summary;
 
 /* The body for kind "json", "wecom" or "dingtalk" (NULL = "json"); caller frees. */
@@ -112,8 +123,9 @@ char *rcn_alert_body(const rcn_alert_summary *s, const char *kind);
  * Never fails: a failure is one "alert not sent" line on log. */
 void rcn_alert_send(const rcn_config *cfg, const rcn_alert_summary *s, FILE *log);
 
-/* The call at the end of rcn_run_date: builds the summary and sends it. */
+/* The call at the end of rcn_run_date: builds the summary and sends it
+ * (book: the night's open book, or NULL). */
 void rcn_alert_after_run(const rcn_run_opts *o, const rcn_run_result *r, const rcn_alert_outcome *outcome,
-			 const rcn_run_input *inputs, size_t n_inputs);
+			 const rcn_open_book *book, const rcn_run_input *inputs, size_t n_inputs);
 
 #endif

@@ -58,6 +58,9 @@ typedef struct {
 	int64_t fee_tolerance_fen; /* [run] fee_tolerance (yuan): per-file fee totals may differ by this, default 0.01
 				    */
 	rcn_fetch_conf fetch;
+	/* [items]: a write-off of more than this (|difference|, fen) waits for a
+	 * second person's approval; default 1000.00 yuan */
+	int64_t writeoff_approval_fen;
 	/* [alert]: after a run, post its summary (issue "Run it every night") */
 	char *alert_webhook; /* URL, or NULL */
 	char *alert_kind;    /* "wecom", "dingtalk" or "json" */

@@ -110,6 +110,11 @@ typedef struct {
 	const char *staged_dir;	 /* the staged directory */
 	const char *staged_id;	 /* its "device:inode" (rcn_report_dir_id) */
 	int64_t *run_id;	 /* may be NULL: receives the stored run's id */
+	/* Writes of a module above the ledger in the same transaction (the
+	 * open-items register, rcn_items_night_store), run on the results'
+	 * connection after the findings and before before_commit (may be NULL). */
+	rcn_rc (*in_transaction)(void *ctx, rcn_db *db, rcn_err *err);
+	void *in_transaction_ctx;
 } rcn_run_info;
 
 /* In one transaction: replaces `day`'s rows of recon_discrepancies and

@@ -94,7 +94,26 @@ typedef struct {
 	 * fee total leaves unexplained. On the scale of the kind's quantity. */
 	int64_t difference;
 	const char *action_cn;
+	/* The open item this finding is (recon/openitem.h), set by the register
+	 * after the rules: NULL until then, and for pending items and notes. */
+	const char *item_id;
 } rcn_finding;
+
+/* The difference column (README.md "The difference column", DESIGN.md §3):
+ * channel side minus ledger side of the quantity the finding's kind is about —
+ * money collected (a lost callback: what the channel collected; a double
+ * charge: the extra charge), the fee (FEE_MISMATCH: channel fee minus expected
+ * fee), money credited (SETTLEMENT_MISMATCH: arrived minus expected), the
+ * debited amount (auto-debit kinds) — in *out on the scale *scale:
+ * RCN_SCALE_FEE (1e-5 yuan) for FEE_MISMATCH, RCN_SCALE_FEN otherwise. False
+ * when the finding has no money difference (a duplicated listing, a late but
+ * complete settlement, no amount on either side). Never 0 on a money
+ * discrepancy that returns true. */
+bool rcn_finding_delta(const rcn_finding *f, int64_t *out, int *scale);
+/* rcn_finding_delta in fen, for outputs with one money scale: a fee
+ * difference is rounded to the fen away from zero, so that it never reads 0.00
+ * (discrepancies.csv keeps the exact fee scale). */
+bool rcn_finding_difference(const rcn_finding *f, int64_t *out);
 
 /* Money moving in or out of the merchant account (fund flow, 账务明细): kept
  * for settlement checks, not matched against orders. Views as above. */

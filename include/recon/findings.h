@@ -45,7 +45,8 @@ void rcn_findings_append(rcn_findings *dst, rcn_findings *src);
 /* Calls fn on every finding, in the order they were added, to fill in what
  * is decided after the night's findings are all in (the handling rules).
  * Subscribers have seen them already: fn may set only fields they do not
- * read (due_by, urgent, action_cn). */
+ * read (due_by, urgent, action_cn). The open-items register sets item_id
+ * on the sorted findings (rcn_items_night_assign), before any report reads them. */
 void rcn_findings_each(rcn_findings *s, void (*fn)(void *ctx, rcn_finding *f), void *ctx);
 
 /* How many findings, and how many of them discrepancies (not pending). */

@@ -167,6 +167,25 @@ const rcn_tally *rcn_match_tallies(const rcn_match *m, size_t *n);
  * stays: tallies, notes, the findings and their strings, the fee sums, the
  * counts. Nothing may be added or run afterwards. */
 void rcn_match_release(rcn_match *m);
+
+/* Evidence for items found on earlier nights (the open-items register),
+ * asked after rcn_match_run and before rcn_match_release. A successful
+ * statement row of tonight (carried rows are not new evidence); strings live
+ * as long as the matcher's rows. */
+typedef struct {
+	rcn_rec_type rec_type;
+	const char *channel, *order_no, *refund_no, *channel_txn_id, *channel_refund_id;
+	int64_t amount;	 /* fen */
+	const char *src; /* "file:line" */
+} rcn_match_seen;
+/* fn for every such row that tonight's matching tied to one of the ledger's
+ * orders / refunds with these numbers (the ledger's numbers are in s). */
+void rcn_match_each_seen(rcn_match *m, const char *const *order_nos, size_t n_orders, const char *const *refund_nos,
+			 size_t n_refunds, void (*fn)(void *ctx, const rcn_match_seen *s), void *ctx);
+/* The ledger's order / refund by its number as loaded tonight (the window or
+ * the lookups): its status and amount; false when not loaded. */
+bool rcn_match_ledger_order(const rcn_match *m, const char *order_no, const char **status, int64_t *amount);
+bool rcn_match_ledger_refund(const rcn_match *m, const char *refund_no, const char **status, int64_t *amount);
 long rcn_match_discrepancy_count(const rcn_match *m);
 
 /* A source's statement rows that a fee rule applies to: the channel's fee

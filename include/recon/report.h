@@ -9,6 +9,7 @@
 #include "recon/common.h"
 #include "recon/date.h"
 #include "recon/finding.h"
+#include "recon/openitem.h"
 #include "recon/settlement.h"
 
 /* A row or a whole file that could not be reconciled. */
@@ -49,10 +50,14 @@ typedef struct {
 	size_t n_trend;
 	const char *const *problems; /* what the night could not check (rcn_run_result.problems) */
 	size_t n_problems;
+	/* The open book as of the date (open_items.csv, the page's and the
+	 * workbook's open items, summary.csv's open/overdue columns); NULL: no
+	 * register, an empty book is written. */
+	const rcn_open_book *book;
 } rcn_report_data;
 
-/* Writes discrepancies.csv, pending.csv, notes.csv, summary.csv, index.html, recon-<date>.xlsx,
- * settlement.csv, quarantine.csv and index.html into a fresh temporary directory next to reports/<date>. */
+/* Writes discrepancies.csv, pending.csv, notes.csv, summary.csv, open_items.csv, settlement.csv,
+ * quarantine.csv, index.html and recon-<date>.xlsx into a fresh temporary directory next to reports/<date>. */
 rcn_rc rcn_report_prepare(rcn_report_dir *out, const char *reports_dir, rcn_date day, const rcn_report_data *data,
 			  rcn_err *err);
 /* Swaps the prepared directory into place (atomic exchange when the date
@@ -82,21 +87,6 @@ void rcn_csv_money(FILE *f, int64_t v, int scale);
 void rcn_csv_text_buf(rcn_buf *b, const char *s);
 void rcn_csv_money_buf(rcn_buf *b, int64_t v, int scale);
 
-/* The difference column (README.md "The difference column", DESIGN.md §3):
- * channel side minus ledger side of the quantity the finding's kind is about —
- * money collected (a lost callback: what the channel collected; a double
- * charge: the extra charge), the fee (FEE_MISMATCH: channel fee minus expected
- * fee), money credited (SETTLEMENT_MISMATCH: arrived minus expected), the
- * debited amount (auto-debit kinds) — in *out on the scale *scale:
- * RCN_SCALE_FEE (1e-5 yuan) for FEE_MISMATCH, RCN_SCALE_FEN otherwise. False
- * when the finding has no money difference (a duplicated listing, a late but
- * complete settlement, no amount on either side). Never 0 on a money
- * discrepancy that returns true. */
-bool rcn_finding_delta(const rcn_finding *f, int64_t *out, int *scale);
-/* rcn_finding_delta in fen, for outputs with one money scale: a fee
- * difference is rounded to the fen away from zero, so that it never reads 0.00
- * (discrepancies.csv keeps the exact fee scale). */
-bool rcn_finding_difference(const rcn_finding *f, int64_t *out);
 
 /* index.html: one self-contained page (inline CSS and SVG, no scripts, no
  * external assets) with the totals, a table per discrepancy kind and charts;

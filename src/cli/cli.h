@@ -29,6 +29,8 @@ int rcn_cmd_calendar(int argc, char **argv);
 void rcn_cmd_calendar_help(void);
 int rcn_cmd_status(int argc, char **argv);
 void rcn_cmd_status_help(void);
+int rcn_cmd_items(int argc, char **argv);
+void rcn_cmd_items_help(void);
 
 /* Yesterday in the business time zone: the default --date. */
 #include "recon/date.h"

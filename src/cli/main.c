@@ -16,6 +16,8 @@ static const rcn_command commands[] = {
 	 rcn_cmd_status_help},
 	{"calendar", "the Nth working day (T+N) or natural day (D+N) after a date", rcn_cmd_calendar,
 	 rcn_cmd_calendar_help},
+	{"items", "the open items: list, resolve, approve a write-off, history, import from Excel", rcn_cmd_items,
+	 rcn_cmd_items_help},
 };
 
 static void usage(FILE *out)

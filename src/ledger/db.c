@@ -111,6 +111,11 @@ static void set_redacted(rcn_err *err, const char *prefix, const char *msg, cons
 	rcn_buf_free(&out);
 }
 
+PGconn *rcn_db_conn(rcn_db *db)
+{
+	return db->conn;
+}
+
 rcn_rc rcn_pq_fail(rcn_db *db, const PGresult *res, rcn_err *err, const char *what)
 {
 	rcn_buf msg;

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "recon/date.h"
+#include "recon/pq.h"
 
 static uint32_t be32(const char *p)
 {
@@ -131,4 +132,78 @@ bool rcn_pgbin_timestamptz(rcn_time *out, const char *value, const rcn_pgbin_zon
 	while (i + 1 < zone->n && zone->seg[i + 1].from <= t)
 		i++;
 	return local_seconds(out, t + (int64_t)zone->seg[i].offset * USECS);
+}
+
+/* ---- writing: COPY ... FROM STDIN (FORMAT binary) (recon/pq.h) ---- */
+
+static rcn_rc put_be(rcn_buf *b, uint64_t v, size_t n)
+{
+	unsigned char d[8];
+	for (size_t k = 0; k < n; k++)
+		d[k] = (unsigned char)(v >> (8 * (n - 1 - k)));
+	return rcn_buf_append(b, d, n);
+}
+
+rcn_rc rcn_pq_bin_header(rcn_buf *b)
+{
+	return rcn_buf_append(b, RCN_PGBIN_HEADER, sizeof RCN_PGBIN_HEADER);
+}
+
+rcn_rc rcn_pq_bin_fields(rcn_buf *b, int n)
+{
+	return put_be(b, (uint16_t)n, 2);
+}
+
+rcn_rc rcn_pq_bin_trailer(rcn_buf *b)
+{
+	return put_be(b, 0xFFFF, 2); /* -1 fields */
+}
+
+rcn_rc rcn_pq_bin_null(rcn_buf *b)
+{
+	return put_be(b, UINT32_MAX, 4); /* length -1 */
+}
+
+rcn_rc rcn_pq_bin_text(rcn_buf *b, const char *s, bool empty_is_null)
+{
+	size_t n = s ? strlen(s) : 0;
+	if (!s || (!n && empty_is_null))
+		return rcn_pq_bin_null(b);
+	if (n > INT32_MAX)
+		return RCN_ELIMIT;
+	rcn_rc rc = put_be(b, n, 4);
+	return rc == RCN_OK ? rcn_buf_append(b, s, n) : rc;
+}
+
+rcn_rc rcn_pq_bin_bytes(rcn_buf *b, const void *data, size_t n)
+{
+	if (n > INT32_MAX)
+		return RCN_ELIMIT;
+	rcn_rc rc = put_be(b, n, 4);
+	return rc == RCN_OK ? rcn_buf_append(b, data, n) : rc;
+}
+
+rcn_rc rcn_pq_bin_int8(rcn_buf *b, bool has, int64_t v)
+{
+	if (!has)
+		return rcn_pq_bin_null(b);
+	rcn_rc rc = put_be(b, 8, 4);
+	return rc == RCN_OK ? put_be(b, (uint64_t)v, 8) : rc;
+}
+
+rcn_rc rcn_pq_bin_int4(rcn_buf *b, int32_t v)
+{
+	rcn_rc rc = put_be(b, 4, 4);
+	return rc == RCN_OK ? put_be(b, (uint32_t)v, 4) : rc;
+}
+
+rcn_rc rcn_pq_bin_date(rcn_buf *b, bool has, rcn_date d)
+{
+	return has ? rcn_pq_bin_int4(b, (int32_t)(d - RCN_PGBIN_EPOCH_DAYS)) : rcn_pq_bin_null(b);
+}
+
+rcn_rc rcn_pq_bin_bool(rcn_buf *b, bool v)
+{
+	rcn_rc rc = put_be(b, 1, 4);
+	return rc == RCN_OK ? put_be(b, v, 1) : rc;
 }

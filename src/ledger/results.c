@@ -45,53 +45,13 @@ static rcn_rc put_int(rcn_buf *b, bool has, int64_t v)
 /* ---- COPY's binary format, for the findings: the server then parses no
  * dates and integers from text (a fifth less of its CPU for them) ---- */
 
-static rcn_rc bin_be(rcn_buf *b, uint64_t v, size_t n)
-{
-	unsigned char d[8];
-	for (size_t k = 0; k < n; k++)
-		d[k] = (unsigned char)(v >> (8 * (n - 1 - k)));
-	return rcn_buf_append(b, d, n);
-}
-
-/* "" is stored as NULL, as in the text format */
-static rcn_rc bin_text(rcn_buf *b, const char *s)
-{
-	size_t n = s ? strlen(s) : 0;
-	if (!n)
-		return bin_be(b, UINT32_MAX, 4); /* -1: NULL */
-	if (n > INT32_MAX)
-		return RCN_ELIMIT;
-	rcn_rc rc = bin_be(b, n, 4);
-	return rc == RCN_OK ? rcn_buf_append(b, s, n) : rc;
-}
-
-static rcn_rc bin_int8(rcn_buf *b, bool has, int64_t v)
-{
-	if (!has)
-		return bin_be(b, UINT32_MAX, 4);
-	rcn_rc rc = bin_be(b, 8, 4);
-	return rc == RCN_OK ? bin_be(b, (uint64_t)v, 8) : rc;
-}
-
-static rcn_rc bin_int4(rcn_buf *b, int32_t v)
-{
-	rcn_rc rc = bin_be(b, 4, 4);
-	return rc == RCN_OK ? bin_be(b, (uint32_t)v, 4) : rc;
-}
-
-/* a date: days since 2000-01-01 (rcn_date counts from 1970-01-01) */
-static rcn_rc bin_date(rcn_buf *b, rcn_date d)
-{
-	return bin_int4(b, (int32_t)(d - RCN_PGBIN_EPOCH_DAYS));
-}
-
 /* One finding's row of FINDING_COLUMNS, in the binary format. */
 static rcn_rc put_finding_binary(rcn_buf *b, rcn_date day, const rcn_finding *f)
 {
 	assert((unsigned)f->kind < RCN_K__COUNT);
-	rcn_rc rc = bin_be(b, 24, 2); /* fields */
+	rcn_rc rc = rcn_pq_bin_fields(b, 24);
 	if (rc == RCN_OK)
-		rc = bin_date(b, day);
+		rc = rcn_pq_bin_date(b, true, day);
 	const char *head[] = {rcn_kind_name(f->kind),
 			      rcn_kind_name_cn(f->kind),
 			      f->reason,
@@ -106,28 +66,28 @@ static rcn_rc put_finding_binary(rcn_buf *b, rcn_date day, const rcn_finding *f)
 			      f->ledger_status,
 			      f->channel_status};
 	for (size_t i = 0; i < sizeof head / sizeof head[0] && rc == RCN_OK; i++)
-		rc = bin_text(b, head[i]);
+		rc = rcn_pq_bin_text(b, head[i], true);
 	if (rc == RCN_OK)
-		rc = bin_int8(b, f->has_ledger_amount, f->ledger_amount);
+		rc = rcn_pq_bin_int8(b, f->has_ledger_amount, f->ledger_amount);
 	if (rc == RCN_OK)
-		rc = bin_int8(b, f->has_channel_amount, f->channel_amount);
+		rc = rcn_pq_bin_int8(b, f->has_channel_amount, f->channel_amount);
 	/* 应结 belongs to a channel row: none without a channel amount. */
 	if (rc == RCN_OK)
-		rc = bin_int8(b, f->has_channel_amount, f->channel_settle);
+		rc = rcn_pq_bin_int8(b, f->has_channel_amount, f->channel_settle);
 	if (rc == RCN_OK)
-		rc = bin_int8(b, f->has_expected_fee, f->expected_fee);
+		rc = rcn_pq_bin_int8(b, f->has_expected_fee, f->expected_fee);
 	if (rc == RCN_OK)
-		rc = bin_int8(b, f->has_channel_fee, f->channel_fee);
+		rc = rcn_pq_bin_int8(b, f->has_channel_fee, f->channel_fee);
 	if (rc == RCN_OK)
-		rc = bin_text(b, f->trade_time);
+		rc = rcn_pq_bin_text(b, f->trade_time, true);
 	if (rc == RCN_OK)
-		rc = bin_date(b, f->first_seen);
+		rc = rcn_pq_bin_date(b, true, f->first_seen);
 	if (rc == RCN_OK)
-		rc = bin_int4(b, f->age_days);
+		rc = rcn_pq_bin_int4(b, f->age_days);
 	if (rc == RCN_OK)
-		rc = bin_text(b, f->source);
+		rc = rcn_pq_bin_text(b, f->source, true);
 	if (rc == RCN_OK)
-		rc = bin_text(b, f->detail);
+		rc = rcn_pq_bin_text(b, f->detail, true);
 	return rc;
 }
 
@@ -197,7 +157,7 @@ static rcn_rc copy_put(rcn_db *db, copy_in *c, const row_date *date, const void 
 /* Ends the COPY: with the rows sent when rc is RCN_OK, else aborted. */
 static rcn_rc copy_close(rcn_db *db, copy_in *c, rcn_rc rc, rcn_err *err)
 {
-	if (rc == RCN_OK && c->binary && bin_be(&c->b, 0xFFFF, 2) != RCN_OK) /* the trailer: -1 fields */
+	if (rc == RCN_OK && c->binary && rcn_pq_bin_trailer(&c->b) != RCN_OK) /* the trailer: -1 fields */
 		rc = rcn_err_set(err, RCN_EDB, "", 0, "%s: the last rows are too long", c->what);
 	if (rc == RCN_OK)
 		rc = put_copy(db, &c->b, err, c->what);
@@ -557,6 +517,8 @@ rcn_rc rcn_results_finish(rcn_results *w, const rcn_run_info *run, const rcn_mov
 				  sizeof digest, err);
 	if (rc == RCN_OK)
 		rc = carry_changed(db, w->date.text, digest, &changed, err);
+	if (rc == RCN_OK && run->in_transaction)
+		rc = run->in_transaction(run->in_transaction_ctx, db, err);
 	if (rc == RCN_OK && run->before_commit)
 		rc = run->before_commit(run->before_commit_ctx, err);
 	if (rc == RCN_OK)

@@ -6,8 +6,8 @@
  * data-* attributes carry the raw counts for tests and scrapers.
  * The page, top to bottom: the banner (what the night could not check),
  * the cards, the totals (here), the charts (html_charts.c), the note on
- * difference (here), the trend, the kind tables, settlement and quarantine
- * (html_tables.c). */
+ * difference (here), the trend, the kind tables (html_tables.c), the open
+ * items (html_items.c), settlement and quarantine (html_tables.c). */
 #include <stdio.h>
 #include <string.h>
 
@@ -285,7 +285,8 @@ static void page(FILE *f, const char *date, const rcn_report_data *d)
 	banner(f, d, &gaps);
 	fprintf(f, "<h1>对账报告 Reconciliation report — %s</h1>\n", date);
 	fputs("<p class=\"muted\">同目录下的 CSV 文件为明细 (details in the CSV files next to this page: "
-	      "discrepancies.csv, pending.csv, summary.csv, settlement.csv, quarantine.csv, notes.csv)</p>\n",
+	      "discrepancies.csv, pending.csv, open_items.csv, summary.csv, settlement.csv, quarantine.csv, "
+	      "notes.csv)</p>\n",
 	      f);
 	cards(f, &total[1], &sums, discrepancies, &gaps);
 	totals_section(f, d, total, gaps.rejected_files);
@@ -293,6 +294,7 @@ static void page(FILE *f, const char *date, const rcn_report_data *d)
 	difference_note(f);
 	rcn_html_trend(f, d);
 	rcn_html_kind_tables(f, d, sums.count);
+	rcn_html_open_items(f, d);
 	rcn_html_settlements(f, d);
 	rcn_html_quarantine(f, d);
 	fputs("</body>\n</html>\n", f);

@@ -9,10 +9,6 @@
 #include "recon/report.h"
 #include "report/html_int.h"
 
-/* A page is for reading: past this many rows of one kind it says how many
- * more there are and where they all are (the CSVs and the workbook). */
-#define HTML_ROWS_PER_KIND 1000
-
 static const char *const kind_cols[][2] = {
 	{"类型", "kind"},
 	{"渠道", "channel"},
@@ -102,7 +98,7 @@ static void finding_table(FILE *f, const rcn_report_data *d, rcn_kind k, long co
 		if (fees || i < FEE_COL || i >= FEE_COL + FEE_COLS_N)
 			fprintf(f, "<th>%s<br><span class=\"muted\">%s</span></th>", kind_cols[i][0], kind_cols[i][1]);
 	fputs("</tr>\n", f);
-	for (size_t i = 0; i < d->n_findings && shown < HTML_ROWS_PER_KIND; i++) {
+	for (size_t i = 0; i < d->n_findings && shown < RCN_HTML_MAX_ROWS; i++) {
 		if (d->findings[i]->kind != k)
 			continue;
 		shown++;

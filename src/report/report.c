@@ -1,4 +1,4 @@
-/* The four CSV reports of a business date (DESIGN.md §3), prepared in a
+/* The CSV reports of a business date (DESIGN.md §3), prepared in a
  * temporary directory and swapped into reports/<date> in one rename. */
 #include <dirent.h>
 #include <errno.h>
@@ -22,7 +22,7 @@
 static const char *const finding_columns =
 	"business_date,kind,kind_cn,reason,channel,merchant_id,order_no,refund_no,channel_txn_id,ledger_status,"
 	"channel_status,ledger_amount,channel_amount,difference,expected_fee,channel_fee,trade_time,first_seen,"
-	"age_days,source,detail,reason_cn,action_cn,due_by,urgent";
+	"age_days,source,detail,reason_cn,action_cn,due_by,urgent,id";
 
 /* One finding's line, built in b (reused row after row; no limit: the
  * appends cannot fail) and written in one go: two dozen cells are not two
@@ -79,7 +79,8 @@ static void write_finding(FILE *out, rcn_buf *b, const char *date, const rcn_fin
 	(void)rcn_buf_append(b, ",", 1);
 	if (f->due_by)
 		(void)rcn_buf_append(b, rcn_date_format(d, f->due_by), 10);
-	(void)rcn_buf_append(b, f->urgent ? ",yes" : ",no", f->urgent ? 4 : 3);
+	(void)rcn_buf_append(b, f->urgent ? ",yes," : ",no,", f->urgent ? 5 : 4);
+	rcn_csv_text_buf(b, f->item_id ? f->item_id : ""); /* the open item it is (issue 19) */
 	(void)rcn_buf_append(b, EOL, 2);
 	fwrite(b->data, 1, b->len, out);
 }
@@ -209,9 +210,9 @@ static void settlement_body(FILE *out, const void *p)
 	}
 }
 
-/* One line of summary.csv; amounts: the account's per-kind amounts (NULL on
- * a ledger-side line). */
-static void tally_row(FILE *out, const char *date, const rcn_tally *t, const int64_t *amounts)
+/* One line of summary.csv; amounts: the account's per-kind amounts, open:
+ * its open items (both NULL on a ledger-side line). */
+static void tally_row(FILE *out, const char *date, const rcn_tally *t, const int64_t *amounts, const rcn_open_sum *open)
 {
 	bool ch = t->side == RCN_SIDE_CHANNEL;
 	bool balanced =
@@ -262,6 +263,14 @@ static void tally_row(FILE *out, const char *date, const rcn_tally *t, const int
 		if (amounts)
 			rcn_csv_money(out, amounts[k], RCN_SCALE_FEN);
 	}
+	if (open) { /* the open book (issue 19), appended likewise */
+		fprintf(out, ",%ld,", open->open);
+		rcn_csv_money(out, open->open_fen, RCN_SCALE_FEN);
+		fprintf(out, ",%ld,", open->overdue);
+		rcn_csv_money(out, open->overdue_fen, RCN_SCALE_FEN);
+	} else {
+		fputs(",,,,", out);
+	}
 	fputs(EOL, out);
 }
 
@@ -281,15 +290,19 @@ static void summary_body(FILE *out, const void *p)
 	const report_ctx *c = p;
 	rcn_tally total[2];
 	rcn_kind_amounts a;
+	rcn_open_sums o;
 	rcn_report_totals(total, c->d);
 	rcn_report_kind_amounts(&a, c->d);
+	rcn_report_open_sums(&o, c->d);
 	for (size_t i = 0; i < c->d->n_tallies; i++) {
 		const rcn_tally *t = &c->d->tallies[i];
-		tally_row(out, c->date, t, t->side == RCN_SIDE_CHANNEL ? a.by_tally[i] : NULL);
+		bool ch = t->side == RCN_SIDE_CHANNEL;
+		tally_row(out, c->date, t, ch ? a.by_tally[i] : NULL, ch ? &o.by_tally[i] : NULL);
 	}
-	tally_row(out, c->date, &total[0], NULL);
-	tally_row(out, c->date, &total[1], a.total);
+	tally_row(out, c->date, &total[0], NULL, NULL);
+	tally_row(out, c->date, &total[1], a.total, &o.total);
 	rcn_report_kind_amounts_free(&a);
+	rcn_report_open_sums_free(&o);
 }
 
 static void summary_header(char *buf, size_t n)
@@ -307,6 +320,39 @@ static void summary_header(char *buf, size_t n)
 			"refund_rate_over_5pct,debits_over_200pct_of_contract_average");
 	for (int k = 0; k < RCN_K_PENDING && len < n; k++)
 		len += (size_t)snprintf(buf + len, n - len, ",%s_amount", rcn_kind_name((rcn_kind)k));
+	if (len < n)
+		snprintf(buf + len, n - len, ",open_items,open_amount,overdue_items,overdue_amount");
+}
+
+/* open_items.csv's header: the columns' English names. */
+static void open_items_header(char *buf, size_t n)
+{
+	size_t len = 0;
+	for (int i = 0; i < RCN_OPEN_COLS && len < n; i++)
+		len += (size_t)snprintf(buf + len, n - len, "%s%s", i ? "," : "", rcn_open_cols[i][1]);
+}
+
+/* The open book as of the date, in the book's order (overdue first). */
+static void open_items_body(FILE *out, const void *p)
+{
+	const report_ctx *c = p;
+	const rcn_open_book *book = c->d->book;
+	rcn_buf line;
+	rcn_buf_init(&line, SIZE_MAX);
+	rcn_buf block; /* rows written 64 KiB at a time: one stdio call, not one a row */
+	rcn_buf_init(&block, SIZE_MAX);
+	for (size_t i = 0; book && i < book->n; i++) {
+		rcn_report_open_item_row(&line, &book->items[i]);
+		(void)rcn_buf_append(&block, line.data, line.len);
+		if (block.len >= 65536) {
+			fwrite(block.data, 1, block.len, out);
+			rcn_buf_reset(&block);
+		}
+	}
+	if (block.len)
+		fwrite(block.data, 1, block.len, out);
+	rcn_buf_free(&block);
+	rcn_buf_free(&line);
 }
 
 static void remove_tree(const char *dir)
@@ -377,6 +423,23 @@ static void *xlsx_thread(void *p)
 	return NULL;
 }
 
+/* open_items.csv: the open book, as long as tonight's findings and more. */
+typedef struct {
+	const char *dir;
+	report_ctx *c;
+	rcn_rc rc;
+	rcn_err err;
+} open_job;
+
+static void *open_items_thread(void *p)
+{
+	open_job *j = p;
+	char header[512];
+	open_items_header(header, sizeof(header));
+	j->rc = write_file(j->dir, "open_items.csv", header, open_items_body, j->c, &j->err);
+	return NULL;
+}
+
 rcn_rc rcn_report_prepare(rcn_report_dir *out, const char *reports_dir, rcn_date day, const rcn_report_data *data,
 			  rcn_err *err)
 {
@@ -396,6 +459,10 @@ rcn_rc rcn_report_prepare(rcn_report_dir *out, const char *reports_dir, rcn_date
 	xlsx_job xj = {.dir = out->tmp_dir, .date = date, .data = data, .rc = RCN_OK};
 	rcn_task xt;
 	rcn_task_start(&xt, xlsx_thread, &xj);
+	/* and the open book on another: with the findings' files it would be the last to finish */
+	open_job oj = {.dir = out->tmp_dir, .c = &c, .rc = RCN_OK};
+	rcn_task ot;
+	rcn_task_start(&ot, open_items_thread, &oj);
 	summary_header(header, sizeof(header));
 	if ((rc = write_file(out->tmp_dir, "discrepancies.csv", finding_columns, discrepancies_body, &c, err)) ||
 	    (rc = write_file(out->tmp_dir, "pending.csv", finding_columns, pending_body, &c, err)) ||
@@ -409,14 +476,16 @@ rcn_rc rcn_report_prepare(rcn_report_dir *out, const char *reports_dir, rcn_date
 			     quarantine_body, &c, err)) ||
 	    (rc = rcn_report_html(out->tmp_dir, date, data, err))) {
 		rcn_task_join(&xt);
+		rcn_task_join(&ot);
 		rcn_report_abort(out);
 		return rc;
 	}
 	rcn_task_join(&xt);
-	if (xj.rc) {
-		*err = xj.err;
+	rcn_task_join(&ot);
+	if (xj.rc || oj.rc) {
+		*err = xj.rc ? xj.err : oj.err;
 		rcn_report_abort(out);
-		return xj.rc;
+		return xj.rc ? xj.rc : oj.rc;
 	}
 	/* the files are synced as written; their names too, before the run commits:
 	 * a committed run's staged reports survive a power loss to be published */

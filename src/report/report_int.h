@@ -1,6 +1,7 @@
 /* report: what the writers of one night's files share: opening, buffering and
- * syncing a report file, and the two grand-total rows (ledger side, channel
- * side) that the summary CSV and the HTML page both show under the tallies. */
+ * syncing a report file, the two grand-total rows (ledger side, channel
+ * side) that the summary CSV and the HTML page both show under the tallies,
+ * and the open book's columns and sums (open_items.csv, the page, the workbook). */
 #ifndef RECON_REPORT_INT_H
 #define RECON_REPORT_INT_H
 
@@ -39,5 +40,40 @@ int64_t rcn_report_net(const rcn_tally *t);
  * it is above 5% (FORMATS.md §6: a channel's risk review); false without
  * payments. */
 bool rcn_report_refund_rate(const rcn_tally *t, int64_t *bp, bool *over_5pct);
+
+/* ---- the open book (openitems.c) ---- */
+
+/* open_items.csv's columns in order: {Chinese, header}. The header names are
+ * what `recon items import` reads back (id, status, owner, note): keep them. */
+#define RCN_OPEN_COLS 22
+extern const char *const rcn_open_cols[RCN_OPEN_COLS][2];
+
+/* d's book, or an empty one of d's date when it has none (never NULL). */
+const rcn_open_book *rcn_report_book(const rcn_report_data *d, rcn_open_book *empty);
+/* An item's difference on its kind's scale (RCN_SCALE_FEE for a fee); false when it has none. */
+bool rcn_open_item_difference(const rcn_open_item *it, int64_t *v, int *scale);
+/* "written_off (asked by NAME)" in out when a write-off awaits approval, else "". */
+const char *rcn_open_item_awaiting(char *out, size_t n, const rcn_open_item *it);
+/* One item as an open_items.csv line (CRLF included), built in b (reset first). */
+void rcn_report_open_item_row(rcn_buf *b, const rcn_open_item *it);
+
+/* Open items and the sum of their |difference_fen|, all and the overdue ones. */
+typedef struct {
+	long open, overdue;
+	int64_t open_fen, overdue_fen;
+} rcn_open_sum;
+void rcn_open_sum_add(rcn_open_sum *s, const rcn_open_item *it);
+
+/* summary.csv's open_items .. overdue_amount (and the summary sheet's): per
+ * channel-side tally the items of its channel and merchant account, placed
+ * as the per-kind amounts are (by_tally[i] belongs to d->tallies[i]); total
+ * the whole book (a cross-channel "*" item or an account without a line
+ * tonight counts there only). rcn_report_open_sums_free releases it. */
+typedef struct {
+	rcn_open_sum *by_tally;
+	rcn_open_sum total;
+} rcn_open_sums;
+void rcn_report_open_sums(rcn_open_sums *out, const rcn_report_data *d);
+void rcn_report_open_sums_free(rcn_open_sums *s);
 
 #endif

@@ -1,6 +1,6 @@
 /* The numbers summary.csv and the workbook's summary sheet both derive from
- * the tallies and findings: per-kind amounts, the expected net settlement,
- * the refund rate. */
+ * the tallies, findings and the open book: per-kind amounts, open items per
+ * account, the expected net settlement, the refund rate. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,17 +19,36 @@ static int cmp_accounts(const void *a, const void *b)
 	return c ? c : strcmp(x->merchant_id, y->merchant_id);
 }
 
+/* The channel-side tallies by account, sorted: a lookup per finding or
+ * item, however many accounts a night has. *n: how many; caller frees. */
+static account *accounts_of(const rcn_report_data *d, size_t *n)
+{
+	account *acc = rcn_xmalloc((d->n_tallies + 1) * sizeof(*acc));
+	*n = 0;
+	for (size_t i = 0; i < d->n_tallies; i++)
+		if (d->tallies[i].side == RCN_SIDE_CHANNEL)
+			acc[(*n)++] = (account){d->tallies[i].channel, d->tallies[i].merchant_id, i};
+	qsort(acc, *n, sizeof(*acc), cmp_accounts);
+	return acc;
+}
+
+/* The account of channel and merchant, reusing *last when it is the same
+ * (rows come grouped); NULL when it has no channel-side line. */
+static const account *account_find(const account *acc, size_t n, const account *last, const char *channel,
+				   const char *merchant_id)
+{
+	const account key = {channel, merchant_id, 0};
+	if (last && cmp_accounts(last, &key) == 0)
+		return last;
+	return n ? bsearch(&key, acc, n, sizeof(*acc), cmp_accounts) : NULL;
+}
+
 void rcn_report_kind_amounts(rcn_kind_amounts *out, const rcn_report_data *d)
 {
 	memset(out, 0, sizeof(*out));
 	out->by_tally = rcn_xcalloc(d->n_tallies + 1, sizeof(*out->by_tally));
-	/* the channel-side tallies by account: a lookup per finding, however many accounts a night has */
-	account *acc = rcn_xmalloc((d->n_tallies + 1) * sizeof(*acc));
-	size_t n = 0;
-	for (size_t i = 0; i < d->n_tallies; i++)
-		if (d->tallies[i].side == RCN_SIDE_CHANNEL)
-			acc[n++] = (account){d->tallies[i].channel, d->tallies[i].merchant_id, i};
-	qsort(acc, n, sizeof(*acc), cmp_accounts);
+	size_t n;
+	account *acc = accounts_of(d, &n);
 	const account *last = NULL;
 	for (size_t i = 0; i < d->n_findings; i++) {
 		const rcn_finding *f = d->findings[i];
@@ -37,13 +56,37 @@ void rcn_report_kind_amounts(rcn_kind_amounts *out, const rcn_report_data *d)
 		if ((unsigned)f->kind >= RCN_K_PENDING || !rcn_finding_difference(f, &diff))
 			continue;
 		out->total[f->kind] += diff;
-		const account key = {f->channel, f->merchant_id, 0};
-		if (!last || cmp_accounts(last, &key) != 0) /* findings come grouped by kind, then channel */
-			last = n ? bsearch(&key, acc, n, sizeof(*acc), cmp_accounts) : NULL;
+		last = account_find(acc, n, last, f->channel,
+				    f->merchant_id); /* findings come grouped by kind, then channel */
 		if (last)
 			out->by_tally[last->tally][f->kind] += diff;
 	}
 	free(acc);
+}
+
+void rcn_report_open_sums(rcn_open_sums *out, const rcn_report_data *d)
+{
+	memset(out, 0, sizeof(*out));
+	out->by_tally = rcn_xcalloc(d->n_tallies + 1, sizeof(*out->by_tally));
+	if (!d->book)
+		return;
+	size_t n;
+	account *acc = accounts_of(d, &n);
+	const account *last = NULL;
+	for (size_t i = 0; i < d->book->n; i++) {
+		const rcn_open_item *it = &d->book->items[i];
+		rcn_open_sum_add(&out->total, it);
+		last = account_find(acc, n, last, it->channel, it->merchant_id);
+		if (last)
+			rcn_open_sum_add(&out->by_tally[last->tally], it);
+	}
+	free(acc);
+}
+
+void rcn_report_open_sums_free(rcn_open_sums *s)
+{
+	free(s->by_tally);
+	s->by_tally = NULL;
 }
 
 void rcn_report_kind_amounts_free(rcn_kind_amounts *a)

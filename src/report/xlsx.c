@@ -53,7 +53,8 @@ static const char *const finding_heads[] = {
 	"处理建议 action",
 	"处理期限 due_by",
 	"紧急 urgent",
-	"原因说明 reason_cn", /* last, so the columns before keep their places */
+	"原因说明 reason_cn", /* appended, so the columns before keep their places */
+	"编号 id",	      /* the open item (issue 19) */
 };
 #define N_FINDING_COLS (sizeof(finding_heads) / sizeof(finding_heads[0]))
 
@@ -190,6 +191,35 @@ static size_t utf8_len(const unsigned char *s)
 	return 0;
 }
 
+/* The bytes put_escaped copies as they are: ASCII from the space on but for
+ * & < > (and tab, line feed, carriage return) — nearly every byte of a sheet:
+ * ids, times, amounts. */
+#define IS_PLAIN(c)                                                                                                    \
+	(((c) >= 0x20 && (c) < 0x80 && (c) != '&' && (c) != '<' && (c) != '>') || (c) == '\t' || (c) == '\n' ||        \
+	 (c) == '\r')
+#define P(c)  [c] = IS_PLAIN(c)
+#define P8(c) P(c), P(c + 1), P(c + 2), P(c + 3), P(c + 4), P(c + 5), P(c + 6), P(c + 7)
+static const bool PLAIN[256] = {P8(0),	P8(8),	P8(16), P8(24), P8(32), P8(40),	 P8(48),  P8(56),
+				P8(64), P8(72), P8(80), P8(88), P8(96), P8(104), P8(112), P8(120)};
+#undef P8
+#undef P
+#undef IS_PLAIN
+
+#ifdef __SSE2__
+/* The bytes of v that put_escaped cannot copy as they are (a superset of
+ * !PLAIN: a signed compare below 0x20 takes in tab and line ends, and every
+ * byte from 0x80). */
+static unsigned odd_bytes(__m128i v)
+{
+	const __m128i space = _mm_set1_epi8(0x20), amp = _mm_set1_epi8('&'), lt = _mm_set1_epi8('<'),
+		      gt = _mm_set1_epi8('>');
+	__m128i odd = _mm_or_si128(
+		_mm_cmplt_epi8(v, space),
+		_mm_or_si128(_mm_cmpeq_epi8(v, amp), _mm_or_si128(_mm_cmpeq_epi8(v, lt), _mm_cmpeq_epi8(v, gt))));
+	return (unsigned)_mm_movemask_epi8(odd);
+}
+#endif
+
 /* XML text: & < > escaped; control characters XML 1.0 cannot carry become
  * Excel's _xHHHH_ escapes; a byte that is not well-formed UTF-8 becomes
  * U+FFFD, so one bad byte in a statement never makes Excel refuse the file. */
@@ -198,27 +228,21 @@ static void put_escaped(rcn_xw *w, const char *s, size_t n)
 	const char *run = s, *end = s + n;
 	while (s < end) {
 #ifdef __SSE2__
-		/* past plain ASCII (ids, times, amounts: nearly every byte of a
-		 * sheet) 16 bytes at a time: a signed compare below 0x20 also
-		 * catches every byte from 0x80 */
-		const __m128i space = _mm_set1_epi8(0x20), amp = _mm_set1_epi8('&'), lt = _mm_set1_epi8('<'),
-			      gt = _mm_set1_epi8('>');
+		/* past plain bytes 16 at a time */
 		while (end - s >= 16) {
-			__m128i v = _mm_loadu_si128((const __m128i *)(const void *)s);
-			__m128i odd =
-				_mm_or_si128(_mm_cmplt_epi8(v, space),
-					     _mm_or_si128(_mm_cmpeq_epi8(v, amp),
-							  _mm_or_si128(_mm_cmpeq_epi8(v, lt), _mm_cmpeq_epi8(v, gt))));
-			unsigned m = (unsigned)_mm_movemask_epi8(odd);
+			unsigned m = odd_bytes(_mm_loadu_si128((const __m128i *)(const void *)s));
 			if (m) {
 				s += __builtin_ctz(m);
 				break;
 			}
 			s += 16;
 		}
+#endif
+		/* the rest (most cells are shorter than 16 bytes) a byte at a time */
+		while (s < end && PLAIN[(unsigned char)*s])
+			s++;
 		if (s >= end)
 			break;
-#endif
 		unsigned char c = (unsigned char)*s;
 		const char *rep = NULL;
 		char ctl[8];
@@ -441,12 +465,13 @@ static void finding_row(rcn_xw *w, long r, const rcn_finding *f, const rcn_xlsx_
 	if (f->urgent)
 		text(w, 20, r, "紧急 yes", false);
 	text_shared(w, 21, r, rcn_reason_cn(f->kind, f->reason), sst);
+	text(w, 22, r, f->item_id, false);
 	puts_(w, "</row>");
 }
 
 /* ---- the sheets ---- */
 
-typedef enum { SH_SUMMARY, SH_FINDINGS, SH_NOTES, SH_SETTLEMENT, SH_QUARANTINE } sheet_type;
+typedef enum { SH_SUMMARY, SH_FINDINGS, SH_NOTES, SH_SETTLEMENT, SH_QUARANTINE, SH_OPEN_ITEMS } sheet_type;
 
 typedef struct {
 	char name[64]; /* as Excel shows it: at most 31 characters, unique */
@@ -506,6 +531,9 @@ static void write_sheet(rcn_xw *w, const sheet *sh, const sheet_queue *q, bool s
 		break;
 	case SH_QUARANTINE:
 		rcn_xlsx_quarantine_sheet(w, q->data, selected);
+		break;
+	case SH_OPEN_ITEMS:
+		rcn_xlsx_open_items_sheet(w, q->data, max_rows, selected);
 		break;
 	default:
 		findings_sheet(w, sh, q->data, q->sst, selected);
@@ -673,8 +701,9 @@ static const char STYLES[] =
 	"<cellStyles count=\"1\"><cellStyle name=\"Normal\" xfId=\"0\" builtinId=\"0\"/></cellStyles>"
 	"<dxfs count=\"0\"/><tableStyles count=\"0\"/></styleSheet>";
 
-/* Room for the sheets: summary, a sheet per kind (pending included), notes, settlement, quarantine. */
-#define MAX_SHEETS (RCN_K_PENDING + 5)
+/* Room for the sheets: summary, a sheet per kind (pending included), notes, settlement, quarantine,
+ * open items. */
+#define MAX_SHEETS (RCN_K_PENDING + 6)
 
 static size_t add_sheet(sheet *sheets, size_t n, sheet_type type, size_t ncols, long rows, long table_rows,
 			const char *name)
@@ -702,7 +731,7 @@ static size_t add_findings_sheet(sheet *sheets, size_t n, sheet_type type, rcn_k
 }
 
 /* The book's sheets, in order: summary, each kind that occurs, pending
- * (always), notes, settlement, quarantine (always). A kind's sheet is
+ * (always), notes, settlement, quarantine, open items (always). A kind's sheet is
  * named "<Chinese> <code>" ("解约后扣款 DEBIT_AFTER_TERMINATION", the longest,
  * is 29 characters of Excel's 31). */
 static size_t book_sheets(sheet *sheets, const rcn_report_data *data)
@@ -727,6 +756,10 @@ static size_t book_sheets(sheet *sheets, const rcn_report_data *data)
 		      (long)data->n_settlements + 1, "结算 Settlement");
 	n = add_sheet(sheets, n, SH_QUARANTINE, rcn_xlsx_quarantine_cols, (long)data->n_quarantine,
 		      (long)data->n_quarantine + 1, "隔离 Quarantine");
+	long open = rcn_xlsx_open_items_last_row(data, max_rows); /* the import finds it by "open_items" */
+	n = add_sheet(sheets, n, SH_OPEN_ITEMS, rcn_xlsx_open_items_cols, data->book ? (long)data->book->n : 0, open,
+		      "未结差异 open_items");
+	sheets[n - 1].last_row = open;
 	return n;
 }
 

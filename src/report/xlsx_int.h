@@ -1,6 +1,6 @@
 /* report/xlsx: what the workbook's driver (xlsx.c: the cell writer, the
  * finding sheets, the package) shares with its other sheets (xlsx_sheets.c:
- * summary, settlement, quarantine). A sheet's XML is streamed through an
+ * summary, settlement, quarantine; xlsx_items.c: the open items). A sheet's XML is streamed through an
  * rcn_xw into its zip entry:
  *   rcn_xlsx_sheet_begin -> rows of cells (rcn_xlsx_text / _number / _money) -> rcn_xlsx_sheet_end */
 #ifndef RECON_REPORT_XLSX_INT_H
@@ -58,5 +58,10 @@ long rcn_xlsx_summary_last_row(const rcn_report_data *d);
 void rcn_xlsx_summary_sheet(rcn_xw *w, const char *date, const rcn_report_data *d, bool selected);
 void rcn_xlsx_settlement_sheet(rcn_xw *w, const rcn_report_data *d, bool selected);
 void rcn_xlsx_quarantine_sheet(rcn_xw *w, const rcn_report_data *d, bool selected);
+/* xlsx_items.c: 未结差异 open_items, the book's items (at most max_rows rows,
+ * the header and a last row saying how many more open_items.csv has included). */
+extern const size_t rcn_xlsx_open_items_cols;
+long rcn_xlsx_open_items_last_row(const rcn_report_data *d, long max_rows);
+void rcn_xlsx_open_items_sheet(rcn_xw *w, const rcn_report_data *d, long max_rows, bool selected);
 
 #endif

@@ -1,5 +1,5 @@
 /* The workbook's sheets that are not lists of findings: 汇总 Summary (the
- * columns of summary.csv with the totals, then the balance proof and the
+ * columns of summary.csv, open items included, with the totals, then the balance proof and the
  * per-kind counts and amounts, each a table of values recon computed — no
  * formula), 结算 Settlement (settlement.csv) and 隔离 Quarantine
  * (quarantine.csv). The cell writer and the package are xlsx.c's. */
@@ -18,7 +18,8 @@ enum {
 	SUM_KINDS = 16,
 	SUM_FEES = SUM_KINDS + RCN_K_PENDING,
 	SUM_AMOUNTS = SUM_FEES + 8,
-	SUM_COLS = SUM_AMOUNTS + RCN_K_PENDING
+	SUM_OPEN = SUM_AMOUNTS + RCN_K_PENDING,
+	SUM_COLS = SUM_OPEN + 4
 };
 static const char *const sum_heads[SUM_KINDS] = {
 	"业务日期 business_date",
@@ -47,6 +48,13 @@ static const char *const fee_heads[8] = {
 	"退款率% refund_rate_pct",
 	"退款率超5% refund_rate_over_5pct",
 	"超合约均值200%扣款 debits_over_200pct_of_contract_average",
+};
+
+static const char *const open_heads[4] = {
+	"未结差异笔数 open_items",
+	"未结差异金额 open_amount",
+	"逾期笔数 overdue_items",
+	"逾期金额 overdue_amount",
 };
 
 const size_t rcn_xlsx_summary_cols = SUM_COLS;
@@ -91,9 +99,10 @@ static bool amounts_balance(const rcn_tally *t)
 	return t->amount_in == t->amount_matched + t->amount_discrepancies + t->amount_pending + t->amount_quarantined;
 }
 
-/* One line of summary.csv as a row; amounts as in summary.csv (NULL on a
- * ledger-side line). */
-static void summary_row(rcn_xw *w, long r, const char *date, const rcn_tally *t, const int64_t *amounts)
+/* One line of summary.csv as a row; amounts and open as in summary.csv (NULL
+ * on a ledger-side line). */
+static void summary_row(rcn_xw *w, long r, const char *date, const rcn_tally *t, const int64_t *amounts,
+			const rcn_open_sum *open)
 {
 	bool ch = t->side == RCN_SIDE_CHANNEL;
 	rcn_xlsx_row_open(w, r);
@@ -128,6 +137,12 @@ static void summary_row(rcn_xw *w, long r, const char *date, const rcn_tally *t,
 	}
 	for (int k = 0; amounts && k < RCN_K_PENDING; k++)
 		rcn_xlsx_money(w, SUM_AMOUNTS + k, r, amounts[k], RCN_SCALE_FEN);
+	if (open) {
+		rcn_xlsx_number(w, SUM_OPEN, r, open->open, 0, RCN_XST_NONE);
+		rcn_xlsx_money(w, SUM_OPEN + 1, r, open->open_fen, RCN_SCALE_FEN);
+		rcn_xlsx_number(w, SUM_OPEN + 2, r, open->overdue, 0, RCN_XST_NONE);
+		rcn_xlsx_money(w, SUM_OPEN + 3, r, open->overdue_fen, RCN_SCALE_FEN);
+	}
 	rcn_xlsx_row_close(w);
 }
 
@@ -218,6 +233,7 @@ void rcn_xlsx_summary_sheet(rcn_xw *w, const char *date, const rcn_report_data *
 	const char *heads[SUM_COLS];
 	memcpy(heads, sum_heads, sizeof(sum_heads));
 	memcpy(heads + SUM_FEES, fee_heads, sizeof(fee_heads));
+	memcpy(heads + SUM_OPEN, open_heads, sizeof(open_heads));
 	for (int k = 0; k < RCN_K_PENDING; k++) {
 		const char *cn = rcn_kind_name_cn((rcn_kind)k), *code = rcn_kind_name((rcn_kind)k);
 		snprintf(names[0][k], sizeof(names[0][k]), "%s笔数 %s", cn, code);
@@ -227,21 +243,25 @@ void rcn_xlsx_summary_sheet(rcn_xw *w, const char *date, const rcn_report_data *
 	}
 	rcn_tally total[2];
 	rcn_kind_amounts a;
+	rcn_open_sums o;
 	rcn_report_totals(total, d);
 	rcn_report_kind_amounts(&a, d);
+	rcn_report_open_sums(&o, d);
 
 	rcn_xlsx_sheet_begin(w, SUM_COLS, rcn_xlsx_summary_last_row(d), selected, heads);
 	long r = 1;
 	for (size_t i = 0; i < d->n_tallies; i++) {
 		const rcn_tally *t = &d->tallies[i];
-		summary_row(w, ++r, date, t, t->side == RCN_SIDE_CHANNEL ? a.by_tally[i] : NULL);
+		bool ch = t->side == RCN_SIDE_CHANNEL;
+		summary_row(w, ++r, date, t, ch ? a.by_tally[i] : NULL, ch ? &o.by_tally[i] : NULL);
 	}
-	summary_row(w, ++r, date, &total[0], NULL);
-	summary_row(w, ++r, date, &total[1], a.total);
+	summary_row(w, ++r, date, &total[0], NULL, NULL);
+	summary_row(w, ++r, date, &total[1], a.total, &o.total);
 	proof_table(w, proof_first_row(d), d, total);
 	kinds_table(w, kinds_first_row(d), total, &a);
 	rcn_xlsx_sheet_end(w, SUM_COLS, rcn_xlsx_summary_table_rows(d));
 	rcn_report_kind_amounts_free(&a);
+	rcn_report_open_sums_free(&o);
 }
 
 /* A sheet of one row per item (n of them, from row 2) under its head row,

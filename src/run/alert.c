@@ -27,12 +27,18 @@ typedef struct {
 	kind_sum kinds[RCN_K_PENDING];
 } group;
 
+/* The open book's items and amounts (|difference_fen|), all and overdue. */
+typedef struct {
+	kind_sum open, overdue;
+} open_sum;
+
 typedef struct {
 	const rcn_alert_summary *s;
 	bool matched; /* the matcher ran: tallies and findings are the night's */
 	group *groups;
 	size_t n_groups;
 	kind_sum kinds[RCN_K_PENDING];
+	open_sum open, open_kinds[RCN_K_PENDING]; /* s->book's, when there is one */
 } digest;
 
 /* Each exit code's outcome (the JSON field) and meaning (for people); a
@@ -101,10 +107,27 @@ static int group_cmp(const void *a, const void *b)
 	return c ? c : strcmp(x->merchant_id, y->merchant_id);
 }
 
+static void open_add(open_sum *o, const rcn_open_item *it)
+{
+	int64_t fen = it->difference_fen < 0 ? -it->difference_fen : it->difference_fen;
+	o->open.count++;
+	o->open.amount_fen += fen;
+	if (it->overdue) {
+		o->overdue.count++;
+		o->overdue.amount_fen += fen;
+	}
+}
+
 static void digest_init(digest *d, const rcn_alert_summary *s)
 {
 	memset(d, 0, sizeof(*d));
 	d->s = s;
+	for (size_t i = 0; s->book && i < s->book->n; i++) {
+		const rcn_open_item *it = &s->book->items[i];
+		open_add(&d->open, it);
+		if ((unsigned)it->kind < RCN_K_PENDING)
+			open_add(&d->open_kinds[it->kind], it);
+	}
 	int code = s->result->exit_code;
 	d->matched = s->outcome && (code == 0 || code == 1 || code == 3 || code == 5);
 	d->groups = rcn_xcalloc(GROUPS_MAX, sizeof(*d->groups));
@@ -160,6 +183,42 @@ static bool json_kinds(rcn_buf *b, const kind_sum *kinds, const char *indent)
 	return !first;
 }
 
+/* "open": N, "open_amount": "…", "overdue": N, "overdue_amount": "…" */
+static void json_open(rcn_buf *b, const open_sum *o)
+{
+	char open[32], overdue[32];
+	rcn_buf_printf(b, "\"open\": %ld, \"open_amount\": \"%s\", \"overdue\": %ld, \"overdue_amount\": \"%s\"",
+		       o->open.count, rcn_money_format(open, sizeof(open), o->open.amount_fen, RCN_SCALE_FEN),
+		       o->overdue.count,
+		       rcn_money_format(overdue, sizeof(overdue), o->overdue.amount_fen, RCN_SCALE_FEN));
+}
+
+/* "open_items": the book's totals and its kinds (null without a book). */
+static void json_open_items(rcn_buf *b, const digest *d)
+{
+	if (!d->s->book) {
+		rcn_buf_printf(b, "  \"open_items\": null,\n");
+		return;
+	}
+	rcn_buf_printf(b, "  \"open_items\": {");
+	json_open(b, &d->open);
+	rcn_buf_printf(b, ", \"kinds\": [");
+	bool first = true;
+	for (int k = 0; k < RCN_K_PENDING; k++) {
+		if (!d->open_kinds[k].open.count)
+			continue;
+		rcn_buf_printf(b, "%s\n      {\"kind\": ", first ? "" : ",");
+		json_str(b, rcn_kind_name((rcn_kind)k));
+		rcn_buf_printf(b, ", \"kind_cn\": ");
+		json_str(b, rcn_kind_name_cn((rcn_kind)k));
+		rcn_buf_printf(b, ", ");
+		json_open(b, &d->open_kinds[k]);
+		rcn_buf_append(b, "}", 1);
+		first = false;
+	}
+	rcn_buf_printf(b, "%s]},\n", first ? "" : "\n  ");
+}
+
 static char *body_json(const digest *d)
 {
 	const rcn_alert_summary *s = d->s;
@@ -193,7 +252,9 @@ static char *body_json(const digest *d)
 		bool has = json_kinds(&b, g->kinds, "      ");
 		rcn_buf_printf(&b, "%s]}", has ? "\n    " : "");
 	}
-	rcn_buf_printf(&b, "%s],\n  \"failed_files\": [", d->n_groups ? "\n  " : "");
+	rcn_buf_printf(&b, "%s],\n", d->n_groups ? "\n  " : "");
+	json_open_items(&b, d);
+	rcn_buf_printf(&b, "  \"failed_files\": [");
 	bool first = true;
 	for (size_t i = 0; i < s->n_inputs; i++) {
 		const rcn_run_input *in = &s->inputs[i];
@@ -316,6 +377,13 @@ static char *markdown(const digest *d, size_t max)
 			       r->ledger.pending, r->discrepancies, r->rejected_files);
 	else
 		rcn_buf_printf(&b, "> nothing was committed for this date\n");
+	if (s->book) {
+		char open[32], overdue[32];
+		rcn_buf_printf(&b, "> 未结差异 open items: %ld, ¥%s; 逾期 overdue: %ld, ¥%s\n", d->open.open.count,
+			       rcn_money_format(open, sizeof(open), d->open.open.amount_fen, RCN_SCALE_FEN),
+			       d->open.overdue.count,
+			       rcn_money_format(overdue, sizeof(overdue), d->open.overdue.amount_fen, RCN_SCALE_FEN));
+	}
 	if (r->n_problems)
 		rcn_buf_printf(&b, "\n**Problems**\n");
 	for (int i = 0; i < r->n_problems; i++) {
@@ -433,10 +501,10 @@ void rcn_alert_send(const rcn_config *cfg, const rcn_alert_summary *s, FILE *log
 }
 
 void rcn_alert_after_run(const rcn_run_opts *o, const rcn_run_result *r, const rcn_alert_outcome *outcome,
-			 const rcn_run_input *inputs, size_t n_inputs)
+			 const rcn_open_book *book, const rcn_run_input *inputs, size_t n_inputs)
 {
 	if (!o->cfg->alert_webhook)
 		return;
-	rcn_alert_summary s = {o->day, o->dry_run, r, outcome, inputs, n_inputs};
+	rcn_alert_summary s = {o->day, o->dry_run, r, outcome, inputs, n_inputs, book};
 	rcn_alert_send(o->cfg, &s, o->log);
 }

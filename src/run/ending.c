@@ -127,18 +127,18 @@ void rcn_run_on_lock_wait(void *p)
 
 /* The alert's own messages, re-emitted through rcn_run_log when the log is JSON. */
 void rcn_run_alert(const rcn_run_opts *o, const rcn_run_result *out, const rcn_alert_outcome *outcome,
-		   const rcn_run_input *inputs, size_t n_src)
+		   const rcn_open_book *book, const rcn_run_input *inputs, size_t n_src)
 {
 	char *text = NULL;
 	size_t len = 0;
 	FILE *mem = o->log_json ? open_memstream(&text, &len) : NULL;
 	if (!mem) {
-		rcn_alert_after_run(o, out, outcome, inputs, n_src);
+		rcn_alert_after_run(o, out, outcome, book, inputs, n_src);
 		return;
 	}
 	rcn_run_opts copy = *o;
 	copy.log = mem;
-	rcn_alert_after_run(&copy, out, outcome, inputs, n_src);
+	rcn_alert_after_run(&copy, out, outcome, book, inputs, n_src);
 	fclose(mem);
 	char date[11], prefix[32];
 	snprintf(prefix, sizeof(prefix), "recon: %s: ", rcn_date_format(date, o->day));
@@ -158,7 +158,7 @@ void rcn_run_alert(const rcn_run_opts *o, const rcn_run_result *out, const rcn_a
 
 /* The metrics file, when --metrics or [run] metrics names one: never changes the exit code. */
 void rcn_run_write_metrics(const rcn_run_opts *o, const rcn_run_result *out, double t0, const rcn_tally *tallies,
-			   size_t n_tallies, const long *kinds, const rcn_settle_set *settle)
+			   size_t n_tallies, const long *kinds, const rcn_settle_set *settle, const rcn_open_book *book)
 {
 	const rcn_config *cfg = o->cfg;
 	char path[4200], why[1200];
@@ -178,7 +178,8 @@ void rcn_run_write_metrics(const rcn_run_opts *o, const rcn_run_result *out, dou
 			  kinds,
 			  out->n_problems,
 			  settle->beyond_calendar,
-			  settle->calendar_end};
+			  settle->calendar_end,
+			  book};
 	if (rcn_metrics_write(path, &mx, &err))
 		rcn_run_log(o, LOG_ERROR, NULL, "%s", rcn_err_format(&err, why, sizeof(why)));
 }

@@ -1,4 +1,5 @@
-/* The metrics file: Prometheus text exposition format 0.0.4. */
+/* The metrics file: Prometheus text exposition format 0.0.4, the open book
+ * (issue 19) included. */
 #include "run/metrics.h"
 
 #include <errno.h>
@@ -6,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include "recon/money.h"
 
 /* A label value: backslash, double quote and line feed escaped. */
 static void label(rcn_buf *b, const char *v)
@@ -50,6 +53,48 @@ static bool previous_success(const char *path, double *out)
 	return found;
 }
 
+/* The open book per discrepancy kind (items, and the sum of their
+ * |difference| in fen), all and overdue: four gauges a kind each. */
+static void open_items(rcn_buf *b, const rcn_open_book *book)
+{
+	long n[2][RCN_K_PENDING] = {{0}};
+	int64_t fen[2][RCN_K_PENDING] = {{0}};
+	for (size_t i = 0; book && i < book->n; i++) {
+		const rcn_open_item *it = &book->items[i];
+		if ((unsigned)it->kind >= RCN_K_PENDING)
+			continue;
+		int64_t v = it->difference_fen < 0 ? -it->difference_fen : it->difference_fen;
+		for (int o = 0; o <= (it->overdue ? 1 : 0); o++)
+			n[o][it->kind]++, fen[o][it->kind] += v;
+	}
+	static const struct {
+		const char *name, *help;
+		int overdue;
+		bool amount;
+	} gauges[] = {
+		{"recon_open_items", "Open items (open or acknowledged) as of the business date, per kind.", 0, false},
+		{"recon_open_items_amount_yuan",
+		 "Sum of the open items' |difference| in yuan (a fee's rounded to the fen), per kind.", 0, true},
+		{"recon_overdue_items", "Open items past their due_by as of the business date, per kind.", 1, false},
+		{"recon_overdue_items_amount_yuan", "Sum of the overdue items' |difference| in yuan, per kind.", 1,
+		 true},
+	};
+	for (size_t g = 0; g < sizeof(gauges) / sizeof(gauges[0]); g++) {
+		head(b, gauges[g].name, "gauge", gauges[g].help);
+		for (int k = 0; book && k < RCN_K_PENDING; k++) {
+			char amount[32];
+			int o = gauges[g].overdue;
+			rcn_buf_printf(b, "%s{kind=\"", gauges[g].name);
+			label(b, rcn_kind_name((rcn_kind)k));
+			if (gauges[g].amount)
+				rcn_buf_printf(b, "\"} %s\n",
+					       rcn_money_format(amount, sizeof(amount), fen[o][k], RCN_SCALE_FEN));
+			else
+				rcn_buf_printf(b, "\"} %ld\n", n[o][k]);
+		}
+	}
+}
+
 static void render(rcn_buf *b, const char *path, const rcn_metrics *m)
 {
 	char date[11];
@@ -85,6 +130,8 @@ static void render(rcn_buf *b, const char *path, const rcn_metrics *m)
 		label(b, rcn_kind_name((rcn_kind)k));
 		rcn_buf_printf(b, "\"} %ld\n", m->kinds[k]);
 	}
+
+	open_items(b, m->book);
 
 	head(b, "recon_run_seconds", "gauge", "Wall time of the last run in seconds.");
 	rcn_buf_printf(b, "recon_run_seconds %.3f\n", m->seconds);

@@ -9,6 +9,7 @@
 #include "recon/date.h"
 #include "recon/finding.h"
 #include "recon/match.h"
+#include "recon/openitem.h"
 
 typedef struct {
 	rcn_date day;
@@ -18,10 +19,11 @@ typedef struct {
 	/* NULL when the run stopped before matching: no rows or discrepancy samples then */
 	const rcn_tally *tallies;
 	size_t n_tallies;
-	const long *kinds;     /* RCN_K__COUNT counts; only the discrepancy kinds are written */
-	int problems;	       /* what the night could not check (rcn_run_result.n_problems) */
-	long beyond_calendar;  /* settlements due after the calendar's last day */
-	rcn_date calendar_end; /* the calendar's last day; 0 when none is loaded */
+	const long *kinds;	   /* RCN_K__COUNT counts; only the discrepancy kinds are written */
+	int problems;		   /* what the night could not check (rcn_run_result.n_problems) */
+	long beyond_calendar;	   /* settlements due after the calendar's last day */
+	rcn_date calendar_end;	   /* the calendar's last day; 0 when none is loaded */
+	const rcn_open_book *book; /* the open book as of day; NULL: no open-item samples */
 } rcn_metrics;
 
 /* Writes path.tmp.<pid> and renames it over path. recon_last_success_timestamp

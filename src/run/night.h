@@ -68,10 +68,12 @@ typedef struct {
 void rcn_run_on_trend(void *p, const rcn_run_summary *r);
 void rcn_run_say_publish(void *ctx, rcn_date day, bool error, const char *msg);
 void rcn_run_on_lock_wait(void *p);
+/* book: the night's open book (the alert's and the metrics' open items), or NULL. */
 void rcn_run_alert(const rcn_run_opts *o, const rcn_run_result *out, const rcn_alert_outcome *outcome,
-		   const rcn_run_input *inputs, size_t n_src);
+		   const rcn_open_book *book, const rcn_run_input *inputs, size_t n_src);
 void rcn_run_write_metrics(const rcn_run_opts *o, const rcn_run_result *out, double t0, const rcn_tally *tallies,
-			   size_t n_tallies, const long *kinds, const rcn_settle_set *settle);
+			   size_t n_tallies, const long *kinds, const rcn_settle_set *settle,
+			   const rcn_open_book *book);
 
 /* ---- stream.c ---- */
 

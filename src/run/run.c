@@ -10,6 +10,7 @@
 
 #include "match/perf.h"
 #include "recon/handling.h"
+#include "recon/items.h"
 #include "recon/match.h"
 #include "recon/money.h"
 #include "recon/parse.h"
@@ -71,7 +72,80 @@ static rcn_rc load_window(rcn_db *db, const rcn_run_opts *o, rcn_match *m, bool 
 }
 
 /* The second half, once every statement row is in: the keys the window lacks. */
-static rcn_rc load_lookups(rcn_db *db, const rcn_run_opts *o, rcn_match *m, rcn_rules *rules, rcn_err *err)
+static void sink_item_order(void *ctx, const rcn_ledger_order *o)
+{
+	rcn_items_night_ledger_order(ctx, o);
+}
+static void sink_item_refund(void *ctx, const rcn_ledger_refund *r)
+{
+	rcn_items_night_ledger_refund(ctx, r);
+}
+
+/* The open-items register as the snapshot has it, and the ledger rows its
+ * open items wait for that the window lacks (leaves *items, even on failure). */
+static rcn_rc load_items(rcn_db *db, const rcn_run_opts *o, const rcn_ledger_window *w, const rcn_calendar *cal,
+			 rcn_items_night **items, rcn_err *err)
+{
+	/* times (an item's last change) in the zone the reports and the commands use */
+	rcn_rc rc = rcn_items_set_zone(db, o->cfg->timezone, err);
+	if (rc == RCN_OK)
+		rc = rcn_items_night_load(items, db, o->day, cal, err);
+	else
+		*items = NULL;
+	if (rc != RCN_OK)
+		return rc;
+	const char *const *orders, *const *refunds;
+	size_t n_orders, n_refunds;
+	rcn_items_night_ledger_keys(*items, &orders, &n_orders, &refunds, &n_refunds);
+	rcn_ledger_sink sink = {.order = sink_item_order, .refund = sink_item_refund, .ctx = *items};
+	if (n_orders || n_refunds)
+		rc = rcn_ledger_lookup(db, w, orders, n_orders, NULL, 0, refunds, n_refunds, NULL, 0, &sink, err);
+	return rc;
+}
+
+/* The register read on a connection of its own while the statements are
+ * parsed and the window loads (the night needs it only after matching). */
+typedef struct {
+	const rcn_run_opts *o;
+	const rcn_calendar *cal;
+	rcn_items_night *items;
+	rcn_task task;
+	bool started;
+	rcn_rc rc;
+	rcn_err err;
+} items_job;
+
+static void *items_thread(void *p)
+{
+	items_job *j = p;
+	rcn_db *db = NULL;
+	rcn_ledger_window w = {j->o->day,
+			       j->o->cfg->carry_over_days,
+			       j->o->cfg->timezone,
+			       j->o->cfg->orders_sql,
+			       j->o->cfg->refunds_sql,
+			       false};
+	j->rc = rcn_db_connect(&db, j->o->cfg->conninfo, &j->err);
+	if (j->rc == RCN_OK)
+		j->rc = load_items(db, j->o, &w, j->cal, &j->items, &j->err);
+	rcn_db_close(db);
+	return NULL;
+}
+
+/* Waits for the register's read; false when it failed (err says why). */
+static bool join_items(items_job *j, rcn_err *err)
+{
+	if (!j->started)
+		return true;
+	rcn_task_join(&j->task);
+	j->started = false;
+	if (j->rc != RCN_OK)
+		*err = j->err;
+	return j->rc == RCN_OK;
+}
+
+static rcn_rc load_lookups(rcn_db *db, const rcn_run_opts *o, rcn_match *m, rcn_rules *rules, const rcn_calendar *cal,
+			   rcn_items_night **items, rcn_err *err)
 {
 	rcn_ledger_window w = {
 		o->day, o->cfg->carry_over_days, o->cfg->timezone, o->cfg->orders_sql, o->cfg->refunds_sql, false};
@@ -90,6 +164,8 @@ static rcn_rc load_lookups(rcn_db *db, const rcn_run_opts *o, rcn_match *m, rcn_
 		if (n)
 			rc = rcn_ledger_load_contracts(db, &w, ids, n, &contracts, err);
 	}
+	if (rc == RCN_OK && items) /* one thread: read here, in the snapshot */
+		rc = load_items(db, o, &w, cal, items, err);
 	rcn_err ignore;
 	rcn_rc end = rcn_ledger_end(db, rc ? &ignore : err);
 	return rc ? rc : end;
@@ -206,7 +282,9 @@ typedef struct {
 	rcn_db *db;
 	bool locked;
 	rcn_match *m;
-	rcn_findings *sink; /* every finding of the night: the matcher's and the rules' */
+	rcn_items_night *items; /* the open-items register: read with the lookups, moved with the results */
+	items_job ij;		/* its read on a thread of its own (more than one thread) */
+	rcn_findings *sink;	/* every finding of the night: the matcher's and the rules' */
 	rcn_run_stream stream;
 	rcn_settle_set settlements;
 	const rcn_finding *const *findings, *const *notes;
@@ -347,6 +425,13 @@ static bool parse_while_loading_window(night *n)
 	double parse_start = n->clock.mark;
 	rcn_rc window_rc = load_window(n->db, n->o, n->m, n->threads > 1, &n->err);
 	rcn_run_stage_done(&n->clock, ST_WINDOW);
+	if (!window_rc && n->threads > 1) {
+		/* the register, read on a connection of its own while the statements'
+		 * parse ends and the matcher runs: the night needs it only after
+		 * matching (the window's COPY is over, the server free) */
+		n->ij = (items_job){.o = n->o, .cal = n->files.calendar, .started = true};
+		rcn_task_start(&n->ij.task, items_thread, &n->ij);
+	}
 	rcn_parse_join(pool);
 	n->clock.s[ST_PARSE] = rcn_clock_seconds(CLOCK_MONOTONIC) - parse_start; /* overlaps the window */
 	n->clock.mark = rcn_clock_seconds(CLOCK_MONOTONIC);
@@ -406,7 +491,8 @@ static bool look_up_outside_window(night *n)
 	rcn_task prep = {0};
 	if (n->threads > 1)
 		rcn_task_start(&prep, prepare_thread, n->m);
-	rcn_rc lookups_rc = load_lookups(n->db, n->o, n->m, n->rules, &n->err);
+	rcn_rc lookups_rc =
+		load_lookups(n->db, n->o, n->m, n->rules, n->files.calendar, n->ij.started ? NULL : &n->items, &n->err);
 	rcn_task_join(&prep);
 	rcn_run_stage_done(&n->clock, ST_LOOKUPS);
 	rcn_run_progress(n->o, n->date, lookups_rc ? NULL : "matching");
@@ -464,6 +550,14 @@ static bool check_rules(night *n)
 	/* last: every finding is in, the matcher's and the rules' */
 	if (n->files.handling)
 		rcn_rules_handle(n->files.handling, n->files.calendar, n->o->day, n->cfg->carry_over_days, n->sink);
+	if (n->ij.started) {
+		bool read = join_items(&n->ij, &n->err);
+		n->items = n->ij.items;
+		n->ij.items = NULL;
+		if (!read)
+			return night_db_fail(n);
+	}
+	rcn_items_night_evidence(n->items, n->m);
 	/* the rows, orders and indexes have told what they had to: the reports
 	 * and the results are written without them in memory */
 	rcn_match_release(n->m);
@@ -502,6 +596,28 @@ static bool tally_outcome(night *n)
 	return true;
 }
 
+/* Tonight's findings become open items (new, found again), the items they
+ * do not find are closed by tonight's evidence or withdrawn; leaves the item
+ * ids on the findings and the open book for the reports. */
+static bool track_open_items(night *n)
+{
+	bool all = !n->o->n_only;
+	for (size_t i = 0; i < n->n_src; i++) {
+		const rcn_source_job *job = &n->jobs[i];
+		if (job->res.rejected)
+			all = false;
+		else
+			rcn_items_night_cover(n->items, job->conf->channel, job->conf->merchant_id);
+	}
+	if (all)
+		rcn_items_night_cover_all(n->items);
+	if (n->o->dry_run)
+		rcn_items_night_dry_run(n->items);
+	if (rcn_items_night_assign(n->items, n->db, n->findings, n->n_findings, &n->err))
+		return night_db_fail(n);
+	return true;
+}
+
 /* Gathers what the reports show (with the trend of earlier dates) and starts
  * writing them on a thread of their own: leaves rj running. */
 static void start_reports(night *n)
@@ -528,7 +644,8 @@ static void start_reports(night *n)
 				    .settlements = n->settlements.v,
 				    .n_settlements = n->settlements.n,
 				    .problems = n->problem_texts,
-				    .n_problems = (size_t)out->n_problems};
+				    .n_problems = (size_t)out->n_problems,
+				    .book = rcn_items_night_book(n->items)};
 	rcn_config_resolve(n->reports, sizeof(n->reports), o->out_dir ? o->out_dir : n->cfg->reports_dir,
 			   o->out_dir ? "." : n->cfg->dir);
 	n->rj = (report_job){.dir = &n->rdir, .reports = n->reports, .day = o->day, .data = &n->data, .t0 = n->t0};
@@ -562,6 +679,8 @@ static bool store_results(night *n)
 			     .counts_json = n->counts,
 			     .before_commit = join_reports,
 			     .before_commit_ctx = &n->rj,
+			     .in_transaction = rcn_items_night_store,
+			     .in_transaction_ctx = n->items,
 			     .reports_dir = n->rdir.final_dir,
 			     .staged_dir = n->rdir.tmp_dir,
 			     .staged_id = n->rj.staged_id,
@@ -658,6 +777,16 @@ static bool log_summary(night *n)
 		    c->rows_in, carried_note, c->matched, c->discrepancies, c->pending, c->quarantined, l->rows_in,
 		    l->matched, l->discrepancies, l->pending, l->quarantined, n->out->discrepancies,
 		    o->dry_run ? " (dry run: nothing committed)" : "");
+	const rcn_open_book *b = rcn_items_night_book(n->items);
+	if (b) {
+		char open_yuan[32], overdue_yuan[32];
+		rcn_run_log(o, LOG_INFO, NULL,
+			    "open items: %ld opened, %ld found again, %ld reopened, %ld auto-closed, %ld withdrawn; "
+			    "%ld open as of the date (%s yuan), %ld overdue (%s yuan)",
+			    b->opened, b->found_again, b->reopened, b->auto_closed, b->withdrawn, b->open,
+			    rcn_money_format(open_yuan, sizeof open_yuan, b->open_fen, RCN_SCALE_FEN), b->overdue,
+			    rcn_money_format(overdue_yuan, sizeof overdue_yuan, b->overdue_fen, RCN_SCALE_FEN));
+	}
 	if (o->timings)
 		rcn_run_log_timings(o, &n->clock, n->jobs, n->n_src);
 	return true;
@@ -674,10 +803,15 @@ static void night_end(night *n)
 		rcn_db_unlock_date(n->db, o->day);
 	rcn_db_close(n->db);
 	rcn_alert_outcome outcome = {n->tallies, n->n_tallies, n->findings, n->n_findings};
-	rcn_run_alert(o, n->out, n->tallies ? &outcome : NULL, n->inputs, n->n_src);
-	rcn_run_write_metrics(o, n->out, n->t0, n->tallies, n->n_tallies, n->tallies ? n->kinds : NULL,
-			      &n->settlements);
+	const rcn_open_book *book = rcn_items_night_book(n->items); /* NULL unless the night got that far */
+	rcn_run_alert(o, n->out, n->tallies ? &outcome : NULL, book, n->inputs, n->n_src);
+	rcn_run_write_metrics(o, n->out, n->t0, n->tallies, n->n_tallies, n->tallies ? n->kinds : NULL, &n->settlements,
+			      book);
 	rcn_match_free(n->m);
+	rcn_err ignore;
+	(void)join_items(&n->ij, &ignore); /* a stage before the lookups failed */
+	rcn_items_night_free(n->ij.items);
+	rcn_items_night_free(n->items);
 	rcn_findings_free(n->sink);
 	free(n->counts);
 	free(n->quarantine);
@@ -712,6 +846,7 @@ void rcn_run_date(const rcn_run_opts *o, rcn_run_result *out)
 	    run_matcher(&n) &&		      /* findings, streamed to the database meanwhile */
 	    check_rules(&n) &&		      /* fee totals, T+N settlements, the calendar's end */
 	    tally_outcome(&n) &&	      /* the counts and the exit code */
+	    track_open_items(&n) &&	      /* findings to open items; auto-close, withdraw */
 	    write_reports_and_store(&n) &&    /* reports staged, results committed */
 	    publish_reports(&n))	      /* reports swapped into place */
 		log_summary(&n);

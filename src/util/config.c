@@ -14,7 +14,7 @@
 #include "recon/money.h"
 #include "util/err.h"
 
-enum section { SEC_NONE, SEC_LEDGER, SEC_RUN, SEC_FETCH, SEC_ALERT, SEC_SOURCE };
+enum section { SEC_NONE, SEC_LEDGER, SEC_RUN, SEC_FETCH, SEC_ALERT, SEC_ITEMS, SEC_SOURCE };
 
 typedef struct {
 	const char *path;
@@ -393,6 +393,19 @@ static rcn_rc set_source_key(ctx *c, rcn_config *cfg, rcn_source_conf *src, cons
 	return RCN_OK;
 }
 
+/* [items]: how people work the open items (recon items). */
+static rcn_rc set_items_key(ctx *c, rcn_config *cfg, const char *key, const char *val)
+{
+	if (strcmp(key, "writeoff_approval") == 0) {
+		rcn_err e;
+		if (rcn_money_parse(&cfg->writeoff_approval_fen, val, strlen(val), 2, &e) != RCN_OK ||
+		    cfg->writeoff_approval_fen < 0)
+			return bad(c, "bad value for '%s': expected an amount in yuan like 1000.00", key);
+		return RCN_OK;
+	}
+	return bad(c, "unknown key '%.200s' in [items]", key);
+}
+
 /* One key of the section it appears in (src: the [source] being read). */
 static rcn_rc set_key(ctx *c, rcn_config *cfg, enum section sec, rcn_source_conf *src, const char *key, const char *val)
 {
@@ -405,6 +418,8 @@ static rcn_rc set_key(ctx *c, rcn_config *cfg, enum section sec, rcn_source_conf
 		return set_fetch_key(c, cfg, key, val);
 	case SEC_ALERT:
 		return set_alert_key(c, cfg, key, val);
+	case SEC_ITEMS:
+		return set_items_key(c, cfg, key, val);
 	case SEC_SOURCE:
 		return set_source_key(c, cfg, src, key, val);
 	case SEC_NONE:
@@ -502,7 +517,7 @@ typedef struct {
 	ctx c;
 	rcn_config *cfg;
 	enum section sec;
-	char seen_ledger, seen_run, seen_fetch, seen_alert;
+	char seen_ledger, seen_run, seen_fetch, seen_alert, seen_items;
 	char last_key[128];
 	size_t src_cap;
 } reader;
@@ -519,6 +534,7 @@ static void set_defaults(rcn_config *cfg, const char *path)
 	cfg->spool_dir = rcn_xstrdup("spool");
 	cfg->lock_wait_seconds = 600;
 	cfg->fee_tolerance_fen = 1;
+	cfg->writeoff_approval_fen = 100000;
 	cfg->fetch = (rcn_fetch_conf){10, 600, 30, 1000, 3, 2, (uint64_t)4 << 30};
 	cfg->rules_dir = rcn_xstrdup(getenv("RECON_RULES") ? getenv("RECON_RULES") : RECON_RULES_DIR);
 }
@@ -564,6 +580,7 @@ static rcn_rc open_section(reader *r, char *s)
 	}
 	char *seen = strcmp(name, "alert") == 0	   ? &r->seen_alert
 		     : strcmp(name, "fetch") == 0  ? &r->seen_fetch
+		     : strcmp(name, "items") == 0  ? &r->seen_items
 		     : strcmp(name, "ledger") == 0 ? &r->seen_ledger
 		     : strcmp(name, "run") == 0	   ? &r->seen_run
 						   : NULL;
@@ -574,6 +591,7 @@ static rcn_rc open_section(reader *r, char *s)
 	*seen = 1;
 	r->sec = seen == &r->seen_alert	   ? SEC_ALERT
 		 : seen == &r->seen_fetch  ? SEC_FETCH
+		 : seen == &r->seen_items  ? SEC_ITEMS
 		 : seen == &r->seen_ledger ? SEC_LEDGER
 					   : SEC_RUN;
 	return RCN_OK;

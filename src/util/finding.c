@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "recon/finding.h"
+#include "recon/money.h"
 
 static const char *const names[RCN_K__COUNT][2] = {
 	{"SHORT_PAYMENT", "短款"},
@@ -101,16 +102,19 @@ static const struct {
 	{ANY, "channel_missing", "账本已记成功、渠道无状态"},
 };
 
-/* The last question asked on this thread and its answer: a report asks it
- * for every finding, and findings come sorted by kind, mostly with one reason
- * after another, so one comparison answers most rows instead of a walk of the
- * table (the report writers run on threads of their own). */
+/* The answers this thread gave, by a hash of the question: a report asks
+ * for every finding or item, and a night has a few dozen questions (kind and
+ * reason), so a hash of the reason and one comparison answer nearly every
+ * row instead of a walk of the table, whatever order the rows come in (the
+ * open book mixes kinds and reasons row by row). The report writers run on
+ * threads of their own. */
+#define ANSWERS 64
 static _Thread_local struct {
 	bool valid;
 	rcn_kind kind;
 	const char *cn; /* a string of the table: lives as long as the program */
-	char text[64];	/* the reason asked (copied: the caller's string may be freed) */
-} last;
+	char text[48];	/* the reason asked (copied: the caller's string may be freed) */
+} answers[ANSWERS];
 
 static const char *lookup(rcn_kind kind, const char *reason)
 {
@@ -127,15 +131,85 @@ static const char *lookup(rcn_kind kind, const char *reason)
 
 const char *rcn_reason_cn(rcn_kind kind, const char *reason)
 {
-	if (last.valid && kind == last.kind && strcmp(reason, last.text) == 0)
-		return last.cn;
+	uint32_t h = 2166136261u ^ (uint32_t)kind;
+	size_t n = 0;
+	for (; reason[n]; n++)
+		h = (h ^ (unsigned char)reason[n]) * 16777619u;
+	unsigned slot = (h ^ h >> 16) % ANSWERS;
+	if (answers[slot].valid && answers[slot].kind == kind && n < sizeof(answers[slot].text) &&
+	    memcmp(answers[slot].text, reason, n + 1) == 0)
+		return answers[slot].cn;
 	const char *cn = lookup(kind, reason);
-	size_t n = strlen(reason);
-	if (n < sizeof(last.text)) { /* longer reasons are not kept: none is */
-		memcpy(last.text, reason, n + 1);
-		last.valid = true;
-		last.kind = kind;
-		last.cn = cn;
+	if (n < sizeof(answers[slot].text)) { /* longer reasons are not kept: none is */
+		memcpy(answers[slot].text, reason, n + 1);
+		answers[slot].valid = true;
+		answers[slot].kind = kind;
+		answers[slot].cn = cn;
 	}
 	return cn;
+}
+
+static bool counts_money(const rcn_finding *f, bool ledger)
+{
+	const char *st = ledger ? f->ledger_status : f->channel_status;
+	if (ledger && f->rec_type == RCN_REC_PAYMENT)
+		return strcmp(st, "PAID") == 0 || strcmp(st, "REFUNDED") == 0 || strcmp(st, "PARTIALLY_REFUNDED") == 0;
+	return strcmp(st, "SUCCESS") == 0;
+}
+
+/* Per kind, the quantity and its sides (the table in README.md):
+ *   money collected   channel money that moved - ledger money it counts
+ *                     (a status the side does not count moved nothing)
+ *   currency          the channel's collected amount: the ledger counts
+ *                     nothing in that currency (never compared as amounts)
+ *   extra charge      DOUBLE_CHARGE: the charge beyond the first
+ *   debited amount    the auto-debit kinds: the debit that broke the contract
+ *   fee               FEE_MISMATCH: channel fee - expected fee, 1e-5 yuan
+ *   money credited    SETTLEMENT_MISMATCH: arrived - expected; none when late
+ *                     (it all arrived: the date is the discrepancy)
+ * A maker that knows better sets has_difference (a refund's excess). */
+bool rcn_finding_delta(const rcn_finding *f, int64_t *out, int *scale)
+{
+	*scale = f->kind == RCN_K_FEE_MISMATCH ? RCN_SCALE_FEE : RCN_SCALE_FEN;
+	if (f->has_difference) {
+		*out = f->difference;
+		return true;
+	}
+	int64_t c = f->has_channel_amount && counts_money(f, false) ? f->channel_amount : 0;
+	int64_t l = f->has_ledger_amount && counts_money(f, true) ? f->ledger_amount : 0;
+	switch (f->kind) {
+	case RCN_K_DUPLICATE_RECORD:
+		return false;
+	case RCN_K_FEE_MISMATCH:
+		*out = f->channel_fee - f->expected_fee;
+		return f->has_channel_fee && f->has_expected_fee;
+	case RCN_K_SETTLEMENT_MISMATCH:
+		*out = (f->has_channel_amount ? f->channel_amount : 0) - f->ledger_amount;
+		return f->has_ledger_amount && strcmp(f->reason, "late") != 0;
+	case RCN_K_CURRENCY_MISMATCH:
+		*out = c ? c : -l;
+		return f->has_channel_amount || f->has_ledger_amount;
+	case RCN_K_DOUBLE_CHARGE:
+	case RCN_K_DEBIT_AFTER_TERMINATION:
+	case RCN_K_DEBIT_OVER_LIMIT:
+	case RCN_K_DEBIT_TOO_FREQUENT:
+		*out = f->channel_amount;
+		return f->has_channel_amount;
+	default:
+		*out = c - l;
+		return f->has_channel_amount || f->has_ledger_amount;
+	}
+}
+
+bool rcn_finding_difference(const rcn_finding *f, int64_t *out)
+{
+	int scale;
+	if (!rcn_finding_delta(f, out, &scale))
+		return false;
+	if (scale == RCN_SCALE_FEE) {
+		int64_t units = RCN_FEE_UNITS_PER_FEN, mag = *out < 0 ? -*out : *out;
+		mag = (mag + units - 1) / units;
+		*out = *out < 0 ? -mag : mag;
+	}
+	return true;
 }

@@ -723,6 +723,8 @@ static rcn_run_info run_for(const char *date)
 			    NULL,
 			    NULL,
 			    NULL,
+			    NULL,
+			    NULL,
 			    NULL};
 	return run;
 }

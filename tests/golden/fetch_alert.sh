@@ -124,7 +124,9 @@ expect_received 0 down
 [ "$(grep -c 'alert not sent' "$WORK/err")" = 1 ] || fail "down: not one alert line: $(cat "$WORK/err")"
 grep -qx "recon: 2026-03-02: alert not sent: .*$RECON_FIXTURE_URL/alert/hook.*503.*" "$WORK/err" ||
 	fail "down: no 'alert not sent' line naming the safe URL and the status: $(cat "$WORK/err")"
-diff <(grep -v 'alert not sent' "$WORK/logs/down.err") "$WORK/logs/json.err" >&2 || fail "down: the log differs beyond the alert line"
+# (the register's line says what the earlier runs of the date left: not compared)
+diff <(grep -v -e 'alert not sent' -e ': open items: ' "$WORK/logs/down.err") <(grep -v ': open items: ' "$WORK/logs/json.err") >&2 ||
+	fail "down: the log differs beyond the alert line"
 cmp -s "$WORK/logs/down.out" "$WORK/logs/json.out" || fail "down: stdout differs"
 
 # a robot's errcode in a 200 answer is a failure too

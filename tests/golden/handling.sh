@@ -37,16 +37,19 @@ handling 'SHORT_PAYMENT,amount,0,yes,今天处理 {order_no}/{channel_txn_id}' >
 run_recon 1 run --config recon.conf --date 2026-03-05
 r=reports/2026-03-05
 tr -d '\r' <$r/discrepancies.csv >d.csv
+item() { sql "select id from recon_register where order_no = '$1' and kind = '$2'"; } # ORDER_NO KIND: its open item's id
+sa=$(item S-SA SHORT_PAYMENT) oa=$(item S-OA OVERPAYMENT)
+[[ -n $sa && -n $oa ]] || fail "no open items for S-SA and S-OA"
 tr -d '\r' <$r/pending.csv >p.csv
-expect_line d.csv "2026-03-05,SHORT_PAYMENT,短款,amount,saobei,852100000002,S-SA,,ST002,PAID,SUCCESS,55.00,50.00,-5.00,,0.30000,2026-03-05 09:10:00,2026-03-05,0,saobei_20260305.csv:6,,渠道实收少于账本金额,今天处理 S-SA/ST002,2026-03-05,yes"
-expect_line d.csv "2026-03-05,OVERPAYMENT,长款,amount,saobei,852100000002,S-OA,,ST003,PAID,SUCCESS,70.00,80.00,10.00,,0.48000,2026-03-05 09:20:00,2026-03-05,0,saobei_20260305.csv:7,,渠道实收多于账本金额,核对 OVERPAYMENT,2026-03-09,no"
+expect_line d.csv "2026-03-05,SHORT_PAYMENT,短款,amount,saobei,852100000002,S-SA,,ST002,PAID,SUCCESS,55.00,50.00,-5.00,,0.30000,2026-03-05 09:10:00,2026-03-05,0,saobei_20260305.csv:6,,渠道实收少于账本金额,今天处理 S-SA/ST002,2026-03-05,yes,$sa"
+expect_line d.csv "2026-03-05,OVERPAYMENT,长款,amount,saobei,852100000002,S-OA,,ST003,PAID,SUCCESS,70.00,80.00,10.00,,0.48000,2026-03-05 09:20:00,2026-03-05,0,saobei_20260305.csv:7,,渠道实收多于账本金额,核对 OVERPAYMENT,2026-03-09,no,$oa"
 # pending: due when it becomes a discrepancy, first_seen + 3 days (the date its detail names)
-expect_line p.csv "2026-03-05,PENDING,待核对,not_in_statement,saobei,852100000002,S-SM,,ST004,PAID,,25.00,,-25.00,,,2026-03-05 09:30:00,2026-03-05,0,ledger_orders,reported as SHORT_PAYMENT if still unmatched on 2026-03-08,账本已支付、对账单暂无（等待次日对账单）,等待入账,2026-03-08,no"
-expect_line p.csv "2026-03-05,PENDING,待核对,not_in_ledger,saobei,852100000002,S-OM,,ST005,,SUCCESS,,66.00,66.00,,0.40000,2026-03-05 09:40:00,2026-03-05,0,saobei_20260305.csv:8,reported as OVERPAYMENT if still unmatched on 2026-03-08,渠道已收款、账本暂无（等待跨日入账）,等待入账,2026-03-08,no"
-# every row has its reason in Chinese, an action and urgent yes/no; only pending
+expect_line p.csv "2026-03-05,PENDING,待核对,not_in_statement,saobei,852100000002,S-SM,,ST004,PAID,,25.00,,-25.00,,,2026-03-05 09:30:00,2026-03-05,0,ledger_orders,reported as SHORT_PAYMENT if still unmatched on 2026-03-08,账本已支付、对账单暂无（等待次日对账单）,等待入账,2026-03-08,no,"
+expect_line p.csv "2026-03-05,PENDING,待核对,not_in_ledger,saobei,852100000002,S-OM,,ST005,,SUCCESS,,66.00,66.00,,0.40000,2026-03-05 09:40:00,2026-03-05,0,saobei_20260305.csv:8,reported as OVERPAYMENT if still unmatched on 2026-03-08,渠道已收款、账本暂无（等待跨日入账）,等待入账,2026-03-08,no,"
+# every row has its reason in Chinese, an action and urgent yes/no (then the item id); only pending
 # items and deadlines past the calendar may lack a due_by
 for f in d.csv p.csv; do
-	awk -F, 'NR > 1 && ($(NF-3) == "" || $(NF-2) == "" || $(NF-1) !~ /^2026-03-[0-9][0-9]$/ || ($NF != "yes" && $NF != "no")) { print; bad = 1 } END { exit bad }' $f ||
+	awk -F, 'NR > 1 && ($(NF-4) == "" || $(NF-3) == "" || $(NF-2) !~ /^2026-03-[0-9][0-9]$/ || ($(NF-1) != "yes" && $(NF-1) != "no")) { print; bad = 1 } END { exit bad }' $f ||
 		fail "$f has a row without its handling columns"
 done
 
@@ -54,7 +57,7 @@ done
 rm rules/handling.csv
 run_recon 1 run --config recon.conf --date 2026-03-05
 tr -d '\r' <$r/discrepancies.csv >d.csv
-expect_line d.csv "2026-03-05,SHORT_PAYMENT,短款,amount,saobei,852100000002,S-SA,,ST002,PAID,SUCCESS,55.00,50.00,-5.00,,0.30000,2026-03-05 09:10:00,2026-03-05,0,saobei_20260305.csv:6,,渠道实收少于账本金额,,,no"
+expect_line d.csv "2026-03-05,SHORT_PAYMENT,短款,amount,saobei,852100000002,S-SA,,ST002,PAID,SUCCESS,55.00,50.00,-5.00,,0.30000,2026-03-05 09:10:00,2026-03-05,0,saobei_20260305.csv:6,,渠道实收少于账本金额,,,no,$sa"
 
 # 3. mistakes: exit 2 with file:line before the night starts (no report written)
 rm -rf reports

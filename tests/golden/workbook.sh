@@ -3,7 +3,7 @@
 # of the CSV reports — per kind the same orders, reasons and amounts, pending
 # the same, the summary the same columns as summary.csv (totals included),
 # its balance proof and per-kind table the same numbers; notes, settlement
-# and quarantine as their CSVs. The night has a note (DEMO-P001 booked under
+# and quarantine as their CSVs; the open items as open_items.csv. The night has a note (DEMO-P001 booked under
 # alipay, paid through WeChat) and a second account whose statement is
 # missing (quarantined) so that every sheet has a row.
 source "$(dirname "$0")/lib.sh"
@@ -37,7 +37,8 @@ rows_of() { # FILE KIND_COLUMN(0: use KIND) KIND
 
 # the sheets' names: exactly these, a kind's "<Chinese> <CODE>"
 want_names=$( (
-	printf '%s\n' "汇总 Summary" "待核对 PENDING" "已匹配备注 Notes" "结算 Settlement" "隔离 Quarantine"
+	printf '%s\n' "汇总 Summary" "待核对 PENDING" "已匹配备注 Notes" "结算 Settlement" "隔离 Quarantine" \
+		"未结差异 open_items"
 	sed '1s/^\xEF\xBB\xBF//; s/\r$//' "$REP/discrepancies.csv" | awk -F, 'NR > 1 { print $3 " " $2 }'
 ) | sort -u)
 got_names=$(for f in "$WORK"/lo/recon-2026-03-02-*.csv; do n=${f#"$WORK"/lo/recon-2026-03-02-}; echo "${n%.csv}"; done | sort)
@@ -51,7 +52,7 @@ for f in "$WORK"/lo/recon-2026-03-02-*.csv; do
 	name=${f#"$WORK"/lo/recon-2026-03-02-}
 	name=${name%.csv}
 	case $name in
-	"汇总 Summary" | "结算 Settlement" | "隔离 Quarantine") ;; # below
+	"汇总 Summary" | "结算 Settlement" | "隔离 Quarantine" | "未结差异 open_items") ;; # below
 	"待核对 PENDING")
 		rows_of "$f" 0 PENDING >"$WORK/got"
 		rows_of "$REP/pending.csv" 2 >"$WORK/want"
@@ -156,6 +157,15 @@ for i, line in enumerate(q[1:], 1):
 r = s[1]
 if r[:4] != ['wx-late', 'late/2026-03-02.csv.gz', '', '文件 file'] or 'cannot open' not in r[4]:
     problems.append('quarantine sheet: not the missing file: %s' % r[:7])
+# 未结差异 open_items: open_items.csv's columns (headings "<中文> <column>", the import reads the
+# column) and lines; a cell the CSV neutralised with an apostrophe is plain text in the sheet
+oi, s = read(rep + '/open_items.csv'), sheet('未结差异 open_items')
+same('open_items heading', [h.split(' ')[-1] for h in s[0][:len(oi[0])]], oi[0])
+for i, line in enumerate(oi[1:], 1):
+    want = [v[1:] if v[:1] == "'" and v[1:2] in ('=', '+', '-', '@', '\t', '\r') else v for v in line]
+    same('open_items line %d' % i, s[i][:len(oi[0])], want)
+if len(s) > len(oi) and any(s[len(oi)]):
+    problems.append('open_items sheet has more lines than open_items.csv: %s' % s[len(oi)])
 print('\n'.join(problems))
 sys.exit(1 if problems else 0)
 PY

@@ -1,6 +1,6 @@
 /* The alert's body carries the night's problems (issue 16 item 21): in the
  * JSON document as an array, in the robots' markdown under the totals (before
- * anything md_cap could cut) and in the title. */
+ * anything md_cap could cut) and in the title; and the open book (issue 19). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -11,6 +11,7 @@
 #include <cmocka.h>
 #include "test_main.h"
 
+#include "open_book_fixture.h"
 #include "recon/alert.h"
 
 static const char PROBLEM[] = "the business-day calendar ends 2026-12-31: 1 settlement(s) of this date fall due "
@@ -61,4 +62,47 @@ static void test_markdown_puts_problems_first(void **state)
 	free(body);
 }
 
-RCN_TEST_MAIN(cmocka_unit_test(test_json_lists_problems), cmocka_unit_test(test_markdown_puts_problems_first))
+/* The open book's counts and amounts (sums of |difference|, a fee's rounded
+ * to the fen), all and overdue, in total and per kind; null without a book. */
+static void test_open_items(void **state)
+{
+	(void)state;
+	rcn_open_item items[4];
+	rcn_open_book book;
+	fixture_book(&book, items);
+	rcn_run_result r;
+	memset(&r, 0, sizeof(r));
+	r.exit_code = 1;
+	rcn_alert_summary s = {.day = rcn_date_from_ymd(2026, 3, 2), .result = &r, .book = &book};
+	char *body = rcn_alert_body(&s, "json");
+	assert_non_null(strstr(
+		body,
+		"  \"channels\": [],\n  \"open_items\": {\"open\": 4, \"open_amount\": \"2510.01\", \"overdue\": 1, "
+		"\"overdue_amount\": \"10.00\", \"kinds\": [\n"
+		"      {\"kind\": \"SHORT_PAYMENT\", \"kind_cn\": \"短款\", \"open\": 1, \"open_amount\": \"10.00\", "
+		"\"overdue\": 1, \"overdue_amount\": \"10.00\"},\n"
+		"      {\"kind\": \"DOUBLE_CHARGE\", \"kind_cn\": \"重复扣款\", \"open\": 1, \"open_amount\": "
+		"\"2500.00\", "
+		"\"overdue\": 0, \"overdue_amount\": \"0.00\"},\n"
+		"      {\"kind\": \"FEE_MISMATCH\", \"kind_cn\": \"手续费不符\", \"open\": 1, \"open_amount\": "
+		"\"0.01\", "
+		"\"overdue\": 0, \"overdue_amount\": \"0.00\"},\n"
+		"      {\"kind\": \"DUPLICATE_RECORD\", \"kind_cn\": \"重复记录\", \"open\": 1, \"open_amount\": "
+		"\"0.00\", "
+		"\"overdue\": 0, \"overdue_amount\": \"0.00\"}\n  ]},\n  \"failed_files\": ["));
+	free(body);
+	body = rcn_alert_body(&s, "wecom");
+	assert_non_null(strstr(body, "\\n> 未结差异 open items: 4, ¥2510.01; 逾期 overdue: 1, ¥10.00\\n"));
+	free(body);
+
+	s.book = NULL;
+	body = rcn_alert_body(&s, "json");
+	assert_non_null(strstr(body, "  \"channels\": [],\n  \"open_items\": null,\n  \"failed_files\": ["));
+	free(body);
+	body = rcn_alert_body(&s, "dingtalk");
+	assert_null(strstr(body, "open items"));
+	free(body);
+}
+
+RCN_TEST_MAIN(cmocka_unit_test(test_json_lists_problems), cmocka_unit_test(test_markdown_puts_problems_first),
+	      cmocka_unit_test(test_open_items))

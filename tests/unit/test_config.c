@@ -144,8 +144,22 @@ static void test_api_sources(void **state)
 		{"[fetch]\nretries = 3\n", -1, ":2: unknown key 'retries' in [fetch]"},
 		{"[run]\nfee_tolerance = 1%\n", -1,
 		 ":2: bad value for 'fee_tolerance': expected an amount in yuan like 0.01"},
+		{"[items]\nwriteoff_approval = 1,000\n", -1,
+		 ":2: bad value for 'writeoff_approval': expected an amount in yuan like 1000.00"},
+		{"[items]\nwriteoff_approval = -1\n", -1,
+		 ":2: bad value for 'writeoff_approval': expected an amount in yuan like 1000.00"},
+		{"[items]\napproval = 1\n", -1, ":2: unknown key 'approval' in [items]"},
+		{"[items]\n[items]\n", -1, ":2: section [items] appears twice"},
 	};
 	tu_expect_load_errors(load_config, cases, sizeof(cases) / sizeof(cases[0]));
+
+	rcn_config *items = tu_load_text(load_config, "[items]\nwriteoff_approval = 200.5\n[source w]\nchannel = "
+						      "wechat\nmerchant_id = 1\nlocation = a.csv\n");
+	assert_int_equal(items->writeoff_approval_fen, 20050);
+	rcn_config_free(items);
+	items = tu_load_text(load_config, "[source w]\nchannel = wechat\nmerchant_id = 1\nlocation = a.csv\n");
+	assert_int_equal(items->writeoff_approval_fen, 100000); /* the default, 1000.00 yuan */
+	rcn_config_free(items);
 
 	rcn_config *cfg = tu_load_text(load_config,
 				       "[fetch]\ntimeout = 30\n[source w]\nchannel = wechat\nmerchant_id = 1601959334\n"

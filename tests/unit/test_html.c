@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "open_book_fixture.h"
 #include "recon/report.h"
 
 static const char *escaped(const char *s)
@@ -333,6 +334,74 @@ static void test_settlement(void **state)
 	free(a);
 }
 
+#define TD_N(v) "<td class=\"n\">" v "</td>"
+
+/* 未结差异 Open items, after the finding tables and before settlement: the
+ * counts and amounts, a row per kind and a total by age band, the items in
+ * the book's order (overdue first, marked), escaped; an empty book one line;
+ * past 1000 items, how many more open_items.csv has. */
+static void test_open_items(void **state)
+{
+	(void)state;
+	rcn_open_item items[4];
+	rcn_open_book book;
+	fixture_book(&book, items);
+	items[3].note = "<b>见邮件</b>";
+	rcn_report_data d = {.book = &book};
+	char *a = render(&d);
+	TU_HAS_ALL(
+		a, "<h2 id=\"open-items\">未结差异 Open items</h2>",
+		"data-open=\"4\" data-open-amount=\"251001\" data-overdue=\"1\" data-overdue-amount=\"1000\">"
+		"未结 4 条，金额 2510.01 元；其中<span class=\"bad\">逾期 1 条，金额 10.00 元</span> — 4 open item(s), "
+		"2510.01 yuan; 1 overdue, 10.00 yuan",
+		/* age bands 0–3, 4–7, 8–30, >30, then the total: count and amount each */
+		"<tr data-kind=\"SHORT_PAYMENT\"><td>短款<br><span class=\"muted\">SHORT_PAYMENT</span></td>" TD_N("0")
+			TD_N("0.00") TD_N("1") TD_N("10.00") TD_N("0") TD_N("0.00") TD_N("0") TD_N("0.00") TD_N("1")
+				TD_N("10.00") "</tr>",
+		"<tr data-kind=\"DOUBLE_CHARGE\"><td>重复扣款<br><span class=\"muted\">DOUBLE_CHARGE</span></td>" TD_N(
+			"0") TD_N("0.00") TD_N("0") TD_N("0.00") TD_N("0") TD_N("0.00") TD_N("1") TD_N("2500.00")
+			TD_N("1") TD_N("2500.00") "</tr>",
+		"<tr class=\"total\"><td>合计 total</td>" TD_N("1") TD_N("0.01") TD_N("2") TD_N("10.00") TD_N("0")
+			TD_N("0.00") TD_N("1") TD_N("2500.00") TD_N("4") TD_N("2510.01") "</tr>",
+		"<table class=\"open-items\" data-count=\"4\">",
+		"<tr class=\"urgent\" data-id=\"00014\" data-overdue=\"yes\" "
+		"data-status=\"acknowledged\"><td>00014</td>",
+		"<td>2026-02-27<br><span class=\"tag\">逾期 overdue</span></td><td>处理中<br><span "
+		"class=\"muted\">acknowledged</span></td><td>张三</td><td>已联系渠道, 等回复</td>",
+		"<td class=\"n\">0.00600</td>", /* a fee's difference on the fee scale */
+		"待审批 awaiting approval: written_off (asked by alice)", "<td>&lt;b&gt;见邮件&lt;/b&gt;</td>");
+	const char *order[] = {"data-id=\"00014\"", "data-id=\"00028\"", "data-id=\"0003C\"", "data-id=\"0004G\""};
+	for (size_t i = 1; i < 4; i++)
+		assert_true(strstr(a, order[i - 1]) < strstr(a, order[i]));
+	assert_true(strstr(a, "差异明细 Discrepancies by kind") < strstr(a, "未结差异 Open items"));
+	assert_true(strstr(a, "未结差异 Open items") < strstr(a, "<h2>结算 Settlement</h2>"));
+	TU_HAS_NONE(a, "<b>见邮件", "没有未结差异", "class=\"more\"", "|difference|");
+	free(a);
+
+	d.book = NULL;
+	a = render(&d);
+	TU_HAS_ALL(a, "<h2 id=\"open-items\">未结差异 Open items</h2>\n<p class=\"ok\" data-open=\"0\" "
+		      "data-overdue=\"0\">没有未结差异 No open items</p>\n");
+	TU_HAS_NONE(a, "open-ages", "class=\"open-items\"");
+	free(a);
+
+	static rcn_open_item many[1003];
+	for (size_t i = 0; i < 1003; i++) {
+		char id[16];
+		snprintf(id, sizeof(id), "%05zu", i);
+		many[i] = fixture_item(id, RCN_K_SHORT_PAYMENT, "amount", "ORD");
+	}
+	book.items = many, book.n = 1003;
+	d.book = &book;
+	a = render(&d);
+	TU_HAS_ALL(
+		a, "data-id=\"00999\"",
+		"<tr class=\"more\" data-more=\"3\"><td colspan=\"14\">另有 3 条，见 "
+		"open_items.csv 与工作簿 — 3 more items: every item is in open_items.csv and the workbook</td></tr>");
+	TU_HAS_NONE(a, "data-id=\"01000\"");
+	free(a);
+}
+
 RCN_TEST_MAIN(cmocka_unit_test(test_escape), cmocka_unit_test(test_page), cmocka_unit_test(test_long_kind),
 	      cmocka_unit_test(test_empty), cmocka_unit_test(test_banner), cmocka_unit_test(test_columns),
-	      cmocka_unit_test(test_signed), cmocka_unit_test(test_settlement))
+	      cmocka_unit_test(test_signed), cmocka_unit_test(test_settlement), cmocka_unit_test(test_open_items))

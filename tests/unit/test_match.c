@@ -977,6 +977,49 @@ static void test_rollback_and_quarantine(void **state)
 	done(m);
 }
 
+/* What tonight's rows say of older items (rcn_match_each_seen): each
+ * successful row tied to an order or refund asked for, once, with its
+ * file:line; nothing when none of the numbers is in the ledger as loaded. */
+typedef struct {
+	int calls;
+	char seen[4][64];
+} seen_log;
+
+static void on_seen(void *ctx, const rcn_match_seen *s)
+{
+	seen_log *l = ctx;
+	assert_true(l->calls < 4);
+	snprintf(l->seen[l->calls++], sizeof(l->seen[0]), "%s %s %s", s->order_no, s->refund_no, s->src);
+}
+
+static void test_each_seen(void **state)
+{
+	(void)state;
+	rcn_match *m = new_matcher(DAY, 3);
+	pay(m, "P1", "T1", 1000, "SUCCESS");			      /* bill.csv:2 */
+	pay(m, "P2", "T2", 2000, "SUCCESS");			      /* bill.csv:3 */
+	pay(m, "P3", "T3", 3000, "CLOSED");			      /* bill.csv:4: not a payment that happened */
+	refund(m, "P4", "R4", 500, "SUCCESS", "2026-03-02 14:00:00"); /* bill.csv:5 */
+	order(m, "P1", "T1", 1000, "PAID", DAY);
+	order(m, "P2", "T2", 2000, "PAID", DAY);
+	order(m, "P3", "T3", 3000, "PAID", DAY);
+	order(m, "P4", "T4", 500, "REFUNDED", DAY - 2);
+	lrefund(m, "R4", "P4", 500, "SUCCESS", DAY);
+	run_match(m);
+	const char *orders[] = {"P2", "NOPE", "", NULL, "P3"}, *refunds[] = {"R4", "R9"};
+	seen_log l = {0};
+	rcn_match_each_seen(m, orders, COUNT(orders), refunds, COUNT(refunds), on_seen, &l);
+	assert_int_equal(l.calls, 2);
+	assert_string_equal(l.seen[0], "P2  bill.csv:3");
+	assert_string_equal(l.seen[1], "P4 R4 bill.csv:5");
+	/* numbers the ledger as loaded does not have: no row can name them */
+	const char *absent[] = {"NOPE", "GONE"};
+	memset(&l, 0, sizeof(l));
+	rcn_match_each_seen(m, absent, COUNT(absent), absent, COUNT(absent), on_seen, &l);
+	assert_int_equal(l.calls, 0);
+	done(m);
+}
+
 RCN_TEST_MAIN_FIXTURE(NULL, free_rigs,
 		      RCN_UNIT_TESTS(test_matched, test_order_given_twice, test_expect_orders, test_batch_expect,
 				     test_order_given_twice_across_batches, test_prepare_same_night, test_amounts,
@@ -984,4 +1027,4 @@ RCN_TEST_MAIN_FIXTURE(NULL, free_rigs,
 				     test_fee, test_fee_residual, test_currency, test_currency_carried, test_refunds,
 				     test_pending_and_expiry, test_cross_day, test_cross_channel, test_movements_kept,
 				     test_ledger_counts_it_later, test_carried_debit_counted_once,
-				     test_already_reconciled, test_rollback_and_quarantine))
+				     test_already_reconciled, test_rollback_and_quarantine, test_each_seen))

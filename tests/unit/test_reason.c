@@ -52,6 +52,39 @@ static void test_words(void **state)
 	}
 }
 
+/* The answers are remembered per thread (a report asks for every row): the
+ * same words whatever order the questions come in — kinds and reasons mixed
+ * row by row as in the open book, one reason under several kinds, more
+ * questions than the memory holds. */
+static void test_words_in_any_order(void **state)
+{
+	(void)state;
+	const char *reasons[] = {"missing",	 "amount", "lost_callback", "rate",    "ledger_created",
+				 "channel_fail", "late",   "file_total",    "no_such", "channel_weird"};
+	enum { NR = sizeof(reasons) / sizeof(reasons[0]), NQ = RCN_K__COUNT * NR };
+	const char *first[NQ];
+	for (int pass = 0; pass < 4; pass++)
+		for (size_t q = 0; q < NQ; q++) {
+			/* forward, backward, by a stride, forward again */
+			size_t i = pass == 1 ? NQ - 1 - q : pass == 2 ? (q * 7) % NQ : q;
+			const char *got = rcn_reason_cn((rcn_kind)(i % RCN_K__COUNT), reasons[i / RCN_K__COUNT]);
+			if (pass == 0)
+				first[i] = got;
+			else
+				assert_ptr_equal(got, first[i]);
+		}
+	/* one reason, each kind its own words, asked alternately */
+	for (int round = 0; round < 3; round++) {
+		assert_string_equal(rcn_reason_cn(RCN_K_SETTLEMENT_MISMATCH, "missing"), "应结款项未到账");
+		assert_string_equal(rcn_reason_cn(RCN_K_SHORT_PAYMENT, "amount"), "渠道实收少于账本金额");
+		assert_string_equal(rcn_reason_cn(RCN_K_OVERPAYMENT, "amount"), "渠道实收多于账本金额");
+		assert_null(rcn_reason_cn(RCN_K_SHORT_PAYMENT, "lost_callback"));
+		assert_string_equal(rcn_reason_cn(RCN_K_STATUS_MISMATCH, "lost_callback"),
+				    "回调丢失（渠道已成功、账本未记）");
+		assert_string_equal(rcn_reason_cn(RCN_K_SETTLEMENT_MISMATCH, "amount"), "到账金额与应结金额不符");
+	}
+}
+
 /* Every status the ledger schema (sql/ledger.sql) and the parsers give a row,
  * as a reason prefixed with its side: the table names each one. */
 static void test_status_reasons(void **state)
@@ -247,6 +280,6 @@ static void test_shipped_handling(void **state)
 	rcn_handling_free(h);
 }
 
-RCN_TEST_MAIN(cmocka_unit_test(test_words), cmocka_unit_test(test_status_reasons),
-	      cmocka_unit_test(test_every_emitted_reason), cmocka_unit_test(test_difference),
-	      cmocka_unit_test(test_shipped_handling))
+RCN_TEST_MAIN(cmocka_unit_test(test_words), cmocka_unit_test(test_words_in_any_order),
+	      cmocka_unit_test(test_status_reasons), cmocka_unit_test(test_every_emitted_reason),
+	      cmocka_unit_test(test_difference), cmocka_unit_test(test_shipped_handling))

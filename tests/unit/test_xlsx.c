@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "open_book_fixture.h"
 #include "recon/report.h"
 #include "recon/zip.h"
 
@@ -182,11 +183,12 @@ static void test_workbook(void **state)
 			       "name=\"待核对 PENDING\" sheetId=\"4\"",
 			       "name=\"已匹配备注 Notes\" sheetId=\"5\"",
 			       "name=\"结算 Settlement\" sheetId=\"6\"",
-			       "name=\"隔离 Quarantine\" sheetId=\"7\""};
+			       "name=\"隔离 Quarantine\" sheetId=\"7\"",
+			       "name=\"未结差异 open_items\" sheetId=\"8\""};
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (!strstr(wbx, names[i]))
 			fail_msg("workbook.xml lacks %s: %s", names[i], wbx);
-	assert_null(strstr(wbx, "sheetId=\"8\""));
+	assert_null(strstr(wbx, "sheetId=\"9\""));
 	assert_null(strstr(wbx, "OVERPAYMENT")); /* kinds that do not occur get no sheet */
 	free(wbx);
 
@@ -200,7 +202,7 @@ static void test_workbook(void **state)
 	assert_non_null(sh);
 	assert_non_null(
 		strstr(sh, "<pane ySplit=\"1\" topLeftCell=\"A2\" activePane=\"bottomLeft\" state=\"frozen\"/>"));
-	assert_non_null(strstr(sh, "<autoFilter ref=\"A1:V2\"/>"));
+	assert_non_null(strstr(sh, "<autoFilter ref=\"A1:W2\"/>"));
 	const char *c = strstr(sh, "<c r=\"I2\"");
 	assert_non_null(c);
 	const char *end = strstr(c, "</c>");
@@ -257,15 +259,15 @@ static void test_full_sheet(void **state)
 	rcn_report_xlsx_max_rows(1048576);
 	char *sh = entry(path, "xl/worksheets/sheet2.xml");
 	assert_non_null(sh);
-	assert_extent(sh, "A1:V5", 5);
+	assert_extent(sh, "A1:W5", 5);
 	assert_non_null(strstr(sh, "<c r=\"C4\" t=\"inlineStr\"><is><t>ORD-2</t></is></c>"));
 	assert_null(strstr(sh, "ORD-3"));
 	assert_non_null(strstr(
 		sh, "<row r=\"5\"><c r=\"A5\" t=\"inlineStr\"><is><t>另有 4 条见 discrepancies.csv — 4 more rows in "
 		    "discrepancies.csv</t></is></c></row>"));
-	assert_non_null(strstr(sh, "<autoFilter ref=\"A1:V5\"/>"));
+	assert_non_null(strstr(sh, "<autoFilter ref=\"A1:W5\"/>"));
 	free(sh);
-	assert_defined_name(path, "'长款 OVERPAYMENT'!$A$1:$V$5");
+	assert_defined_name(path, "'长款 OVERPAYMENT'!$A$1:$W$5");
 	remove_workbook(path, dir);
 }
 
@@ -435,8 +437,9 @@ static void test_sheet_names(void **state)
 		for (size_t j = 0; j < n; j++)
 			assert_string_not_equal(names[j], names[n]);
 	}
-	/* summary, 12 kinds, pending, notes, settlement, quarantine */
-	assert_int_equal(n, RCN_K_PENDING + 5);
+	/* summary, 12 kinds, pending, notes, settlement, quarantine, open items */
+	assert_int_equal(n, RCN_K_PENDING + 6);
+	assert_string_equal(names[RCN_K_PENDING + 5], "未结差异 open_items"); /* the import looks for "open_items" */
 	for (int k = 0; k <= RCN_K_PENDING; k++) {
 		char want[128];
 		snprintf(want, sizeof(want), "%s %s", rcn_kind_name_cn((rcn_kind)k), rcn_kind_name((rcn_kind)k));
@@ -508,7 +511,12 @@ static void test_summary_sheet(void **state)
 	assert_cell(sh, "AJ1", "超合约均值200%扣款 debits_over_200pct_of_contract_average");
 	assert_cell(sh, "AK1", "短款差额 SHORT_PAYMENT_amount");
 	assert_cell(sh, "AV1", "重复记录差额 DUPLICATE_RECORD_amount");
-	assert_cell(sh, "AW1", "");
+	assert_cell(sh, "AW1", "未结差异笔数 open_items"); /* AW..AZ the open book (issue 19) */
+	assert_cell(sh, "AZ1", "逾期金额 overdue_amount");
+	assert_cell(sh, "BA1", "");
+	assert_cell(sh, "AW2", ""); /* no register: an empty book, zeros on the channel lines */
+	assert_cell(sh, "AW3", "0");
+	assert_cell(sh, "AX3", "0");
 	assert_cell(sh, "A2", "2026-03-02");
 	assert_cell(sh, "D2", "ledger");
 	assert_cell(sh, "P2", "NO");
@@ -525,7 +533,7 @@ static void test_summary_sheet(void **state)
 	assert_cell(sh, "B4", "合计 total");
 	assert_cell(sh, "D5", "channel");
 	assert_cell(sh, "AK5", "-13"); /* and X1's -1.00, whose account has no line */
-	assert_non_null(strstr(sh, "<autoFilter ref=\"A1:AV5\"/>"));
+	assert_non_null(strstr(sh, "<autoFilter ref=\"A1:AZ5\"/>"));
 	/* the balance proof from row 7: title, heading, the tallies, the totals */
 	assert_non_null(strstr(cell(sh, "A7"), "平衡校验 balance proof"));
 	assert_cell(sh, "I8", "四项合计 sum");
@@ -547,10 +555,10 @@ static void test_summary_sheet(void **state)
 	assert_cell(sh, "B28", "total");
 	assert_cell(sh, "D28", "3");
 	assert_cell(sh, "E28", "-8");
-	assert_extent(sh, "A1:AV28", 28);
+	assert_extent(sh, "A1:AZ28", 28);
 	assert_null(strstr(sh, "<f>"));
 	free(sh);
-	assert_defined_name(path, "'汇总 Summary'!$A$1:$AV$5");
+	assert_defined_name(path, "'汇总 Summary'!$A$1:$AZ$5");
 	remove_workbook(path, dir);
 }
 
@@ -611,7 +619,112 @@ static void test_shared_strings(void **state)
 	remove_workbook(path, dir);
 }
 
+/* 未结差异 open_items: open_items.csv's columns under bilingual headings
+ * ending in the CSV's names, the book's items in order, amounts as numbers
+ * (a fee's on the fee format), a formula-looking note as text; the summary
+ * sheet's open/overdue columns; a finding's item id last on its sheet; a
+ * book longer than a sheet says how many more open_items.csv has. */
+static void test_open_items_sheet(void **state)
+{
+	(void)state;
+	rcn_open_item items[4];
+	rcn_open_book book;
+	fixture_book(&book, items);
+	rcn_finding f = finding(RCN_K_SHORT_PAYMENT, "DEMO-P002", 5500, -1);
+	f.item_id = "00014";
+	const rcn_finding *fp[1] = {&f};
+	rcn_tally t;
+	memset(&t, 0, sizeof(t));
+	t.channel = "wechat", t.merchant_id = "1900000109", t.side = RCN_SIDE_CHANNEL;
+	rcn_report_data data;
+	memset(&data, 0, sizeof(data));
+	data.findings = fp, data.n_findings = 1;
+	data.tallies = &t, data.n_tallies = 1;
+	data.book = &book;
+	char dir[] = "/tmp/test_xlsx.XXXXXX";
+	const char *path = write_report(dir, &data);
+	assert_part_has(path, "xl/workbook.xml", "<sheet name=\"未结差异 open_items\" sheetId=\"7\"");
+	char *sh = entry(path, "xl/worksheets/sheet7.xml");
+	assert_non_null(sh);
+	static const char *const heads[][2] = {
+		{"A1", "编号 id"},
+		{"B1", "类型 kind"},
+		{"K1", "差额 difference"},
+		{"O1", "逾期 overdue"},
+		{"P1", "状态 status"},
+		{"R1", "负责人 owner"},
+		{"S1", "备注 note"},
+		{"V1", "待审批 awaiting_approval"},
+		{"W1", ""},
+	};
+	for (size_t i = 0; i < sizeof(heads) / sizeof(heads[0]); i++)
+		assert_cell(sh, heads[i][0], heads[i][1]);
+	static const char *const cells[][2] = {
+		{"A2", "00014"},
+		{"B2", "SHORT_PAYMENT"},
+		{"C2", "短款"},
+		{"E2", "渠道实收少于账本金额"},
+		{"J2", "4200001"},
+		{"K2", "-10"},
+		{"L2", "2026-02-20"},
+		{"M2", "7"},
+		{"N2", "2026-02-27"},
+		{"O2", "yes"},
+		{"P2", "acknowledged"},
+		{"Q2", "处理中"},
+		{"R2", "张三"},
+		{"S2", "已联系渠道, 等回复"},
+		{"T2", "2026-03-01 10:00:00"},
+		{"U2", "zhangsan"},
+		{"A3", "00028"},
+		{"K3", "0.006"},
+		{"O3", ""},
+		{"S3", "=1+1"},
+		{"A4", "0003C"},
+		{"G4", "2088000000000001"},
+		{"K4", "2500"},
+		{"M4", "35"},
+		{"N4", ""},
+		{"V4", "written_off (asked by alice)"},
+		{"A5", "0004G"},
+		{"K5", ""},
+		{"V5", ""},
+	};
+	for (size_t i = 0; i < sizeof(cells) / sizeof(cells[0]); i++)
+		assert_cell(sh, cells[i][0], cells[i][1]);
+	assert_non_null(strstr(sh, "<c r=\"K3\" s=\"3\"><v>0.006</v></c>")); /* 0.00000 */
+	assert_non_null(strstr(sh, "<c r=\"S3\" t=\"inlineStr\"><is><t>=1+1</t></is></c>"));
+	assert_null(strstr(sh, "<f>"));
+	assert_extent(sh, "A1:V5", 5);
+	free(sh);
+	sh = entry(path, "xl/worksheets/sheet1.xml");
+	static const char *const sums[][2] = {
+		{"AW2", "3"}, {"AX2", "10.01"},	  {"AY2", "1"}, {"AZ2", "10"}, /* wechat 1900000109 */
+		{"AW4", "4"}, {"AX4", "2510.01"}, {"AY4", "1"}, {"AZ4", "10"}, /* the whole book */
+		{"AW3", ""},						       /* the ledger total */
+	};
+	for (size_t i = 0; i < sizeof(sums) / sizeof(sums[0]); i++)
+		assert_cell(sh, sums[i][0], sums[i][1]);
+	free(sh);
+	sh = entry(path, "xl/worksheets/sheet2.xml");
+	assert_cell(sh, "W1", "编号 id");
+	assert_cell(sh, "W2", "00014");
+	free(sh);
+	remove_workbook(path, dir);
+
+	rcn_report_xlsx_max_rows(4);
+	char dir2[] = "/tmp/test_xlsx.XXXXXX";
+	path = write_report(dir2, &data);
+	rcn_report_xlsx_max_rows(1048576);
+	sh = entry(path, "xl/worksheets/sheet7.xml");
+	assert_extent(sh, "A1:V4", 4);
+	assert_cell(sh, "A3", "00028");
+	assert_cell(sh, "A4", "另有 2 条见 open_items.csv — 2 more items in open_items.csv");
+	free(sh);
+	remove_workbook(path, dir2);
+}
+
 RCN_TEST_MAIN(cmocka_unit_test(test_workbook), cmocka_unit_test(test_full_sheet), cmocka_unit_test(test_text_escapes),
 	      cmocka_unit_test(test_text_escapes_everywhere), cmocka_unit_test(test_sheet_names),
 	      cmocka_unit_test(test_summary_sheet), cmocka_unit_test(test_handling_columns),
-	      cmocka_unit_test(test_shared_strings))
+	      cmocka_unit_test(test_shared_strings), cmocka_unit_test(test_open_items_sheet))

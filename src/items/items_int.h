@@ -1,0 +1,32 @@
+/* Private to src/items: reading items with the columns a caller adds. */
+#ifndef RECON_ITEMS_INT_H
+#define RECON_ITEMS_INT_H
+
+#include "recon/items.h"
+#include "recon/pq.h"
+
+/* Ages (rcn_items_age) as of one date, remembered by first_seen: a night's
+ * items share a few dozen first dates, and walking the calendar for each of
+ * fifty thousand items costs more than reading them. */
+#define RCN_AGE_MEMO 1024
+typedef struct {
+	const rcn_calendar *cal;
+	rcn_date as_of;
+	int age[RCN_AGE_MEMO]; /* age[k]: of first_seen = as_of - k; -1 not yet known */
+} rcn_age_memo;
+void rcn_age_memo_init(rcn_age_memo *m, const rcn_calendar *cal, rcn_date as_of);
+int rcn_age_memo_get(rcn_age_memo *m, rcn_date first_seen);
+
+/* Whether to keep an item just read (its age and overdue set); the caller's
+ * extra columns start at column `col` of row `row`. */
+typedef bool (*rcn_item_keep_fn)(void *ctx, const rcn_open_item *it, const PGresult *res, int row, int col);
+
+/* SELECT <the item columns>[, extra_columns (n_extra of them)] <from>
+ * ("FROM recon_items ...", "FROM recon_register ...": the columns unqualified are the items'),
+ * each row an rcn_open_item aged as of as_of, appended to out when keep
+ * (may be NULL) says so. Unsorted. */
+rcn_rc rcn_items_select(rcn_db *db, const char *extra_columns, int n_extra, const char *from, int n_params,
+			const char *const *params, const rcn_calendar *cal, rcn_date as_of, rcn_item_keep_fn keep,
+			void *ctx, rcn_item_list *out, rcn_err *err);
+
+#endif

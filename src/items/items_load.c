@@ -1,0 +1,269 @@
+/* Reading the register: items selected by a filter, with their age on the
+ * business-day calendar, in the open book's order. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "items/items_int.h"
+
+int rcn_items_age(const rcn_calendar *cal, rcn_date first_seen, rcn_date as_of)
+{
+	int age = 0;
+	for (rcn_date d = first_seen + 1; d <= as_of; d++) {
+		bool work;
+		if (cal && rcn_calendar_covers(cal, d))
+			work = rcn_calendar_is_workday(cal, d);
+		else
+			work = ((d % 7) + 7 + 3) % 7 < 5; /* day 0 (1970-01-01) was a Thursday */
+		age += work;
+	}
+	return age;
+}
+
+void rcn_age_memo_init(rcn_age_memo *m, const rcn_calendar *cal, rcn_date as_of)
+{
+	m->cal = cal;
+	m->as_of = as_of;
+	for (int k = 0; k < RCN_AGE_MEMO; k++)
+		m->age[k] = -1;
+}
+
+int rcn_age_memo_get(rcn_age_memo *m, rcn_date first_seen)
+{
+	int64_t k = (int64_t)m->as_of - first_seen;
+	if (k < 0 || k >= RCN_AGE_MEMO)
+		return rcn_items_age(m->cal, first_seen, m->as_of);
+	if (m->age[k] < 0)
+		m->age[k] = rcn_items_age(m->cal, first_seen, m->as_of);
+	return m->age[k];
+}
+
+/* The columns every reader takes, in this order (row_item reads them). */
+/* Dates travel as days since 1970-01-01 (rcn_date itself): no formatting
+ * on the server, no parsing here. */
+#define EPOCH "DATE '1970-01-01'"
+#define ITEM_COLUMNS                                                                                                   \
+	"id, kind, reason, rec_type, channel, merchant_id, order_no, refund_no, channel_txn_id, "                      \
+	"channel_refund_id, ledger_status, channel_status, difference, difference_fen, source, detail, "               \
+	"first_seen - " EPOCH ", last_seen - " EPOCH ", due_by - " EPOCH ", urgent::text, status, owner, note, "       \
+	"changed_by, CASE WHEN changed_by LIKE 'recon run %' THEN '' ELSE "                                            \
+	"date_trunc('second', changed_at::timestamp)::text END, "                                                      \
+	"closed_on - " EPOCH ", evidence, approval_by"
+enum { N_ITEM_COLUMNS = 28 };
+
+typedef struct {
+	rcn_item_list *out;
+	rcn_age_memo ages;
+	rcn_date as_of;
+	rcn_item_keep_fn keep;
+	void *ctx;
+} load_ctx;
+
+/* A date column's days since 1970-01-01; 0 (none) for NULL. */
+static rcn_date cell_date(const PGresult *res, int row, int col)
+{
+	return PQgetisnull(res, row, col) ? 0 : (rcn_date)strtol(PQgetvalue(res, row, col), NULL, 10);
+}
+
+static rcn_kind kind_of(const char *name)
+{
+	for (int k = 0; k < RCN_K__COUNT; k++)
+		if (strcmp(rcn_kind_name((rcn_kind)k), name) == 0)
+			return (rcn_kind)k;
+	return RCN_K__COUNT;
+}
+
+static rcn_rc row_item(void *p, const PGresult *res, int row, rcn_err *err)
+{
+	load_ctx *c = p;
+	rcn_item_list *l = c->out;
+	const char *cell[N_ITEM_COLUMNS];
+	size_t len[N_ITEM_COLUMNS], total = 0;
+	for (int i = 0; i < N_ITEM_COLUMNS; i++)
+		total += (len[i] = (size_t)PQgetlength(res, row, i)) + 1;
+	char *text = rcn_arena_alloc(&l->arena, total); /* the row's cells in one piece */
+	for (int i = 0; i < N_ITEM_COLUMNS; i++) {
+		memcpy(text, PQgetvalue(res, row, i), len[i] + 1);
+		cell[i] = text;
+		text += len[i] + 1;
+	}
+	rcn_open_item it = {0};
+	snprintf(it.id, sizeof it.id, "%s", cell[0]);
+	it.kind = kind_of(cell[1]);
+	if (it.kind == RCN_K__COUNT || !rcn_item_status_parse(cell[20], &it.status))
+		return rcn_err_set(err, RCN_EDB, "", 0, "open item %s: unknown kind %s or status %s", cell[0], cell[1],
+				   cell[20]);
+	it.reason = cell[2];
+	it.rec_type = strcmp(cell[3], "refund") == 0 ? RCN_REC_REFUND : RCN_REC_PAYMENT;
+	it.channel = cell[4];
+	it.merchant_id = cell[5];
+	it.order_no = cell[6];
+	it.refund_no = cell[7];
+	it.channel_txn_id = cell[8];
+	it.channel_refund_id = cell[9];
+	it.ledger_status = cell[10];
+	it.channel_status = cell[11];
+	it.has_difference = !PQgetisnull(res, row, 12);
+	it.difference = it.has_difference ? strtoll(cell[12], NULL, 10) : 0;
+	it.difference_fen = PQgetisnull(res, row, 13) ? 0 : strtoll(cell[13], NULL, 10);
+	it.source = cell[14];
+	it.detail = cell[15];
+	it.first_seen = cell_date(res, row, 16);
+	it.last_seen = cell_date(res, row, 17);
+	it.due_by = cell_date(res, row, 18);
+	it.urgent = strcmp(cell[19], "true") == 0;
+	it.owner = cell[21];
+	it.note = cell[22];
+	it.changed_by = cell[23];
+	/* a night's change is dated by its business date (changed_by "recon run D": D), not the
+	 * clock: a night's reports are the same bytes whenever it runs, and the list says the same
+	 * (the server formats no clock time for it) */
+	it.last_change = strncmp(it.changed_by, "recon run ", 10) == 0 ? it.changed_by + 10 : cell[24];
+	it.closed_on = cell_date(res, row, 25);
+	it.evidence = cell[26];
+	it.approval_by = cell[27];
+	it.age_days = rcn_age_memo_get(&c->ages, it.first_seen);
+	it.overdue = rcn_item_status_is_open(it.status) && it.due_by && it.due_by < c->as_of;
+	if (c->keep && !c->keep(c->ctx, &it, res, row, N_ITEM_COLUMNS))
+		return RCN_OK;
+	rcn_xreserve((void **)&l->v, &l->cap, l->n + 1, sizeof(*l->v));
+	l->v[l->n++] = it;
+	return RCN_OK;
+}
+
+rcn_rc rcn_items_select(rcn_db *db, const char *extra_columns, int n_extra, const char *from, int n_params,
+			const char *const *params, const rcn_calendar *cal, rcn_date as_of, rcn_item_keep_fn keep,
+			void *ctx, rcn_item_list *out, rcn_err *err)
+{
+	rcn_buf q;
+	rcn_buf_init(&q, (size_t)1 << 20);
+	const char *parts[] = {"SELECT " ITEM_COLUMNS, extra_columns ? ", " : "", extra_columns ? extra_columns : "",
+			       " ", from};
+	for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)
+		(void)rcn_buf_append(&q, parts[i], strlen(parts[i]));
+	load_ctx *c = rcn_xmalloc(sizeof(*c)); /* the memo: 4 KiB, not for a thread's stack */
+	*c = (load_ctx){.out = out, .as_of = as_of, .keep = keep, .ctx = ctx};
+	rcn_age_memo_init(&c->ages, cal, as_of);
+	rcn_rc rc = rcn_pq_each_row(db, q.data, n_params, params, N_ITEM_COLUMNS + n_extra, "reading the open items",
+				    row_item, c, err);
+	free(c);
+	rcn_buf_free(&q);
+	return rc;
+}
+
+static bool keep_filtered(void *ctx, const rcn_open_item *it, const PGresult *res, int row, int col)
+{
+	const rcn_items_filter *f = ctx;
+	(void)res, (void)row, (void)col;
+	if (f->overdue_only && !it->overdue)
+		return false;
+	if (f->older_than >= 0 && it->age_days <= f->older_than)
+		return false;
+	return !f->kinds || (f->kinds & (1u << it->kind));
+}
+
+/* "{a,b}" for a text[] parameter: ids are base32 and statuses plain words,
+ * so nothing in them needs quoting. */
+static void put_array(rcn_buf *b, const char *const *v, size_t n)
+{
+	rcn_buf_append(b, "{", 1);
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			rcn_buf_append(b, ",", 1);
+		rcn_buf_append(b, v[i], strlen(v[i]));
+	}
+	rcn_buf_append(b, "}", 1);
+}
+
+rcn_rc rcn_items_load(rcn_db *db, const rcn_items_filter *f, const rcn_calendar *cal, rcn_item_list *out, rcn_err *err)
+{
+	const char *statuses[RCN_IS__COUNT];
+	size_t n_st = 0;
+	unsigned want = f->statuses ? f->statuses : (1u << RCN_IS_OPEN) | (1u << RCN_IS_ACKNOWLEDGED);
+	for (int s = 0; s < RCN_IS__COUNT; s++)
+		if (want & (1u << s))
+			statuses[n_st++] = rcn_item_status_name((rcn_item_status)s);
+	rcn_buf st, ids;
+	rcn_buf_init(&st, (size_t)64 << 20);
+	rcn_buf_init(&ids, (size_t)64 << 20);
+	put_array(&st, statuses, n_st);
+	put_array(&ids, f->ids, f->ids ? f->n_ids : 0);
+	const char *params[3] = {st.data, f->channel && f->channel[0] ? f->channel : NULL, f->ids ? ids.data : NULL};
+	size_t before = out->n;
+	rcn_rc rc = rcn_items_select(db, NULL, 0,
+				     "FROM recon_register WHERE ($3::text[] IS NOT NULL OR status = ANY($1::text[])) "
+				     "AND ($2::text IS NULL OR "
+				     "channel = $2) AND ($3::text[] IS NULL OR id = ANY($3::text[]))",
+				     3, params, cal, f->as_of, keep_filtered, (void *)f, out, err);
+	rcn_buf_free(&st);
+	rcn_buf_free(&ids);
+	if (rc == RCN_OK)
+		rcn_items_sort(out->v + before, out->n - before);
+	return rc;
+}
+
+void rcn_item_list_free(rcn_item_list *l)
+{
+	free(l->v);
+	rcn_arena_free(&l->arena);
+	memset(l, 0, sizeof(*l));
+}
+
+/* The book's order as one number (overdue first, then due_by, none last,
+ * then first_seen), ties broken by the id: the items themselves are moved
+ * once, not at every step of the sort (they are 200 bytes each). */
+typedef struct {
+	uint64_t key, id; /* id: its first 8 bytes, big-endian: compares as strcmp does */
+	const rcn_open_item *it;
+} book_key;
+
+static int book_order(const void *pa, const void *pb)
+{
+	const book_key *a = pa, *b = pb;
+	if (a->key != b->key)
+		return a->key < b->key ? -1 : 1;
+	if (a->id != b->id)
+		return a->id < b->id ? -1 : 1;
+	return strcmp(a->it->id, b->it->id);
+}
+
+void rcn_items_sort(rcn_open_item *v, size_t n)
+{
+	if (n < 2)
+		return;
+	book_key *k = rcn_xmalloc(n * sizeof(*k));
+	for (size_t i = 0; i < n; i++) {
+		uint64_t due = v[i].due_by ? (uint32_t)v[i].due_by & 0x7FFFFFFFu : 0x7FFFFFFFu;
+		uint64_t first = (uint32_t)((int64_t)v[i].first_seen + INT32_MAX + 1);
+		uint64_t id = 0;
+		for (size_t c = 0, end = 0; c < 8; c++) {
+			end = end || !v[i].id[c];
+			id = id << 8 | (end ? 0 : (unsigned char)v[i].id[c]);
+		}
+		k[i] = (book_key){(uint64_t)!v[i].overdue << 63 | due << 32 | first, id, &v[i]};
+	}
+	qsort(k, n, sizeof(*k), book_order);
+	rcn_open_item *sorted = rcn_xmalloc(n * sizeof(*sorted));
+	for (size_t i = 0; i < n; i++)
+		sorted[i] = *k[i].it;
+	memcpy(v, sorted, n * sizeof(*v));
+	free(sorted);
+	free(k);
+}
+
+void rcn_items_count(const rcn_open_item *v, size_t n, rcn_open_book *book)
+{
+	book->open = book->overdue = 0;
+	book->open_fen = book->overdue_fen = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (!rcn_item_status_is_open(v[i].status))
+			continue;
+		int64_t fen = v[i].difference_fen < 0 ? -v[i].difference_fen : v[i].difference_fen;
+		book->open++;
+		book->open_fen += fen;
+		if (v[i].overdue) {
+			book->overdue++;
+			book->overdue_fen += fen;
+		}
+	}
+}
