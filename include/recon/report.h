@@ -87,7 +87,6 @@ void rcn_csv_money(FILE *f, int64_t v, int scale);
 void rcn_csv_text_buf(rcn_buf *b, const char *s);
 void rcn_csv_money_buf(rcn_buf *b, int64_t v, int scale);
 
-
 /* index.html: one self-contained page (inline CSS and SVG, no scripts, no
  * external assets) with the totals, a table per discrepancy kind and charts;
  * written into dir. Deterministic: the same data gives the same bytes. */
