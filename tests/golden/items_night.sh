@@ -35,8 +35,21 @@ diff -u "$WORK/ids-1" "$WORK/ids-2" >&2 || fail "a re-run changed the items' ids
 expect_sql "acknowledged|lily|asked WeChat" "select status, owner, note from recon_register where id = '$p004'"
 expect_sql "$events" "select count(*) from recon_item_events"
 
-# a changed ledger: the re-run no longer finds DEMO-P002's short payment -> withdrawn, kept
+# an item nobody has worked that a re-run no longer finds: withdrawn (a row now, its opening
+# an event dated when night 1 opened it), and found again: reopened
 p002=$(sql "select id from recon_register where order_no = 'DEMO-P002'")
+expect_sql "1|0" "select (select count(*) from recon_item_unworked_items where id = '$p002'), (select count(*) from recon_items where id = '$p002')"
+opened=$(sql "select changed_at from recon_register where id = '$p002'")
+sql "update ledger_orders set amount_fen = 5000 where order_no = 'DEMO-P002'" >/dev/null
+run_recon 1 run --config "$WORK/recon.conf" --date 2026-03-02
+expect_sql "withdrawn|2026-03-02|0" "select status, closed_on, (select count(*) from recon_item_unworked_items where id = '$p002') from recon_items where id = '$p002'"
+expect_sql "opened:open:$opened,withdrawn:withdrawn" \
+	"select string_agg(action || ':' || to_status || case when action = 'opened' then ':' || at::text else '' end, ',' order by event_id) from recon_item_events where item_id = '$p002'"
+sql "update ledger_orders set amount_fen = 5500 where order_no = 'DEMO-P002'" >/dev/null
+run_recon 1 run --config "$WORK/recon.conf" --date 2026-03-02
+expect_sql "open|reopened" "select status, (select action from recon_item_events where item_id = '$p002' order by event_id desc limit 1) from recon_items where id = '$p002'"
+
+# a changed ledger: the re-run no longer finds DEMO-P002's short payment -> withdrawn, kept
 take "$p002"
 sql "update recon_items set note = 'called the bank' where id = '$p002'" >/dev/null
 sql "update ledger_orders set amount_fen = 5000 where order_no = 'DEMO-P002'" >/dev/null
