@@ -29,4 +29,19 @@ rcn_rc rcn_items_select(rcn_db *db, const char *extra_columns, int n_extra, cons
 			const char *const *params, const rcn_calendar *cal, rcn_date as_of, rcn_item_keep_fn keep,
 			void *ctx, rcn_item_list *out, rcn_err *err);
 
+/* An unworked item as its part gives it (src/items/parts.c): open, its
+ * night's dates, aged as of the reader's date; its key, when its night opened
+ * it (UTC), and the amounts as the night found them. Text in the arena. */
+typedef struct {
+	rcn_open_item it;
+	const char *key, *opened_at;
+	bool has_ledger_amount, has_channel_amount;
+	int64_t ledger_amount, channel_amount;
+} rcn_unworked;
+typedef void (*rcn_unworked_fn)(void *ctx, const rcn_unworked *u);
+/* Every unworked item, part after part (single-row mode: one part's text in
+ * memory at a time), to fn; a damaged part is RCN_EDB naming it. */
+rcn_rc rcn_items_unworked_read(rcn_db *db, rcn_arena *arena, const rcn_calendar *cal, rcn_date as_of,
+			       rcn_unworked_fn fn, void *ctx, rcn_err *err);
+
 #endif

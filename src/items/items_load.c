@@ -175,6 +175,29 @@ static void put_array(rcn_buf *b, const char *const *v, size_t n)
 	rcn_buf_append(b, "}", 1);
 }
 
+/* The unworked items the filter keeps (all are open). */
+typedef struct {
+	const rcn_items_filter *f;
+	rcn_strmap ids; /* f->ids, when given */
+	rcn_item_list *out;
+} unworked_ctx;
+
+static void keep_unworked(void *p, const rcn_unworked *u)
+{
+	unworked_ctx *c = p;
+	const rcn_items_filter *f = c->f;
+	uint32_t v;
+	if (f->ids ? !rcn_strmap_get(&c->ids, u->it.id, strlen(u->it.id), &v)
+		   : !((f->statuses ? f->statuses : 1u << RCN_IS_OPEN) & (1u << RCN_IS_OPEN)))
+		return;
+	if (f->channel && f->channel[0] && strcmp(f->channel, u->it.channel) != 0)
+		return;
+	if (!keep_filtered((void *)f, &u->it, NULL, 0, 0))
+		return;
+	rcn_xreserve((void **)&c->out->v, &c->out->cap, c->out->n + 1, sizeof(*c->out->v));
+	c->out->v[c->out->n++] = u->it;
+}
+
 rcn_rc rcn_items_load(rcn_db *db, const rcn_items_filter *f, const rcn_calendar *cal, rcn_item_list *out, rcn_err *err)
 {
 	const char *statuses[RCN_IS__COUNT];
@@ -190,11 +213,30 @@ rcn_rc rcn_items_load(rcn_db *db, const rcn_items_filter *f, const rcn_calendar 
 	put_array(&ids, f->ids, f->ids ? f->n_ids : 0);
 	const char *params[3] = {st.data, f->channel && f->channel[0] ? f->channel : NULL, f->ids ? ids.data : NULL};
 	size_t before = out->n;
-	rcn_rc rc = rcn_items_select(db, NULL, 0,
-				     "FROM recon_register WHERE ($3::text[] IS NOT NULL OR status = ANY($1::text[])) "
-				     "AND ($2::text IS NULL OR "
-				     "channel = $2) AND ($3::text[] IS NULL OR id = ANY($3::text[]))",
-				     3, params, cal, f->as_of, keep_filtered, (void *)f, out, err);
+	/* rows and parts as of one moment: an item taken meanwhile is in one or the other */
+	bool own = PQtransactionStatus(rcn_db_conn(db)) == PQTRANS_IDLE;
+	rcn_rc rc =
+		own ? rcn_pq_command(db, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", err, "reading the items")
+		    : RCN_OK;
+	if (rc == RCN_OK)
+		rc = rcn_items_select(
+			db, NULL, 0,
+			"FROM recon_items WHERE ($3::text[] IS NOT NULL OR status = ANY($1::text[])) AND "
+			"($2::text IS NULL OR channel = $2) AND ($3::text[] IS NULL OR id = ANY($3::text[]))",
+			3, params, cal, f->as_of, keep_filtered, (void *)f, out, err);
+	/* the unworked ones, read by the night's parser (the server's json reader is slower) */
+	unworked_ctx uc = {.f = f, .out = out};
+	rcn_strmap_init(&uc.ids, f->ids ? f->n_ids + 1 : 1);
+	for (size_t i = 0; f->ids && i < f->n_ids; i++)
+		(void)rcn_strmap_put(&uc.ids, f->ids[i], strlen(f->ids[i]), (uint32_t)i, NULL);
+	if (rc == RCN_OK && (f->ids || (want & (1u << RCN_IS_OPEN))))
+		rc = rcn_items_unworked_read(db, &out->arena, cal, f->as_of, keep_unworked, &uc, err);
+	rcn_strmap_free(&uc.ids);
+	if (own && PQtransactionStatus(rcn_db_conn(db)) != PQTRANS_IDLE) {
+		rcn_rc end = rcn_pq_command(db, rc == RCN_OK ? "COMMIT" : "ROLLBACK", rc == RCN_OK ? err : NULL,
+					    "reading the items");
+		rc = rc == RCN_OK ? end : rc;
+	}
 	rcn_buf_free(&st);
 	rcn_buf_free(&ids);
 	if (rc == RCN_OK)

@@ -367,11 +367,12 @@ static const char *plain_key(rcn_arena *a, const rcn_open_item *it)
 	return key;
 }
 
-/* One part: its entries appended to the night's list. */
-static rcn_rc read_part(rcn_items_night *n, rcn_age_memo *ages, rcn_date night, const char *actor, const char *part,
-			const char *opened_at, const char *data, size_t len, rcn_err *err)
+/* One part: each entry, complete, to fn. */
+static rcn_rc read_part(rcn_arena *arena, rcn_age_memo *ages, rcn_date as_of, rcn_date night, const char *actor,
+			const char *part, const char *opened_at, const char *data, size_t len, rcn_unworked_fn fn,
+			void *ctx, rcn_err *err)
 {
-	char *copy = rcn_arena_alloc(&n->list.arena, len + 1);
+	char *copy = rcn_arena_alloc(arena, len + 1);
 	memcpy(copy, data, len);
 	copy[len] = '\0';
 	cursor c = {copy, copy, copy + len};
@@ -407,9 +408,14 @@ static rcn_rc read_part(rcn_items_night *n, rcn_age_memo *ages, rcn_date night, 
 		}
 		if (!e.it.id[0] || !e.has_kind || (!e.key && !*e.it.refund_no && !*e.it.order_no))
 			goto damaged;
-		if (!e.key)
-			e.key = plain_key(&n->list.arena, &e.it);
-		rcn_open_item *it = &e.it;
+		rcn_unworked u = {.it = e.it,
+				  .key = e.key ? e.key : plain_key(arena, &e.it),
+				  .opened_at = e.at && *e.at ? e.at : opened_at,
+				  .has_ledger_amount = e.has_la,
+				  .ledger_amount = e.la,
+				  .has_channel_amount = e.has_ca,
+				  .channel_amount = e.ca};
+		rcn_open_item *it = &u.it;
 		it->has_difference = e.has_d;
 		it->difference = e.d;
 		it->difference_fen = e.has_df ? e.df : e.has_d ? e.d : 0;
@@ -419,18 +425,8 @@ static rcn_rc read_part(rcn_items_night *n, rcn_age_memo *ages, rcn_date night, 
 		it->changed_by = actor;
 		it->last_change = actor + 10; /* a night's change is dated by its business date */
 		it->age_days = rcn_age_memo_get(ages, night);
-		it->overdue = it->due_by && it->due_by < n->day;
-		nstate *s = rcn_items_night_state(n, it, e.key);
-		s->linked_today = night == n->day;
-		s->unworked = true;
-		s->unworked_on = night;
-		s->opened_at = e.at && *e.at ? e.at : opened_at;
-		s->has_ledger_amount = e.has_la;
-		s->ledger_amount = e.la;
-		s->has_channel_amount = e.has_ca;
-		s->channel_amount = e.ca;
-		rcn_xreserve((void **)&n->list.v, &n->list.cap, n->list.n + 1, sizeof(*n->list.v));
-		n->list.v[n->list.n++] = *it;
+		it->overdue = it->due_by && it->due_by < as_of;
+		fn(ctx, &u);
 	} while (eat(&c, ','));
 	if (!eat(&c, ']'))
 		goto damaged;
@@ -444,20 +440,8 @@ damaged:
 			   part, actor + 10, (size_t)(c.p - c.start));
 }
 
-rcn_rc rcn_items_parts_parse(rcn_items_night *n, rcn_date night, const char *part, const char *opened_at,
-			     const char *data, size_t len, rcn_err *err)
-{
-	rcn_age_memo *ages = rcn_xmalloc(sizeof(*ages));
-	rcn_age_memo_init(ages, n->cal, n->day);
-	char d[11], actor[40];
-	snprintf(actor, sizeof actor, "recon run %s", rcn_date_format(d, night));
-	rcn_rc rc = read_part(n, ages, night, rcn_arena_strdup(&n->list.arena, actor), part,
-			      rcn_arena_strdup(&n->list.arena, opened_at), data, len, err);
-	free(ages);
-	return rc;
-}
-
-rcn_rc rcn_items_parts_read(rcn_items_night *n, rcn_db *db, rcn_err *err)
+rcn_rc rcn_items_unworked_read(rcn_db *db, rcn_arena *arena, const rcn_calendar *cal, rcn_date as_of,
+			       rcn_unworked_fn fn, void *ctx, rcn_err *err)
 {
 	PGconn *conn = rcn_db_conn(db);
 	if (!PQsendQuery(conn, "SELECT business_date - DATE '1970-01-01', part, to_char(opened_at AT TIME ZONE 'UTC', "
@@ -466,7 +450,7 @@ rcn_rc rcn_items_parts_read(rcn_items_night *n, rcn_db *db, rcn_err *err)
 	    !PQsetSingleRowMode(conn))
 		return rcn_pq_fail(db, NULL, err, "reading the unworked items");
 	rcn_age_memo *ages = rcn_xmalloc(sizeof(*ages));
-	rcn_age_memo_init(ages, n->cal, n->day);
+	rcn_age_memo_init(ages, cal, as_of);
 	rcn_rc rc = RCN_OK;
 	PGresult *res;
 	while ((res = PQgetResult(conn))) {
@@ -475,9 +459,9 @@ rcn_rc rcn_items_parts_read(rcn_items_night *n, rcn_db *db, rcn_err *err)
 			rcn_date night = (rcn_date)strtol(PQgetvalue(res, 0, 0), NULL, 10);
 			char d[11], actor[40];
 			snprintf(actor, sizeof actor, "recon run %s", rcn_date_format(d, night));
-			rc = read_part(n, ages, night, rcn_arena_strdup(&n->list.arena, actor), PQgetvalue(res, 0, 1),
-				       rcn_arena_strdup(&n->list.arena, PQgetvalue(res, 0, 2)), PQgetvalue(res, 0, 3),
-				       (size_t)PQgetlength(res, 0, 3), err);
+			rc = read_part(arena, ages, as_of, night, rcn_arena_strdup(arena, actor), PQgetvalue(res, 0, 1),
+				       rcn_arena_strdup(arena, PQgetvalue(res, 0, 2)), PQgetvalue(res, 0, 3),
+				       (size_t)PQgetlength(res, 0, 3), fn, ctx, err);
 		} else if (st != PGRES_SINGLE_TUPLE && st != PGRES_TUPLES_OK && rc == RCN_OK) {
 			rc = rcn_pq_fail(db, res, err, "reading the unworked items");
 		}
@@ -485,4 +469,39 @@ rcn_rc rcn_items_parts_read(rcn_items_night *n, rcn_db *db, rcn_err *err)
 	}
 	free(ages);
 	return rc;
+}
+
+/* The night's sink: the item beside its night state. */
+static void night_item(void *ctx, const rcn_unworked *u)
+{
+	rcn_items_night *n = ctx;
+	nstate *s = rcn_items_night_state(n, &u->it, u->key);
+	s->linked_today = u->it.first_seen == n->day;
+	s->unworked = true;
+	s->unworked_on = u->it.first_seen;
+	s->opened_at = u->opened_at;
+	s->has_ledger_amount = u->has_ledger_amount;
+	s->ledger_amount = u->ledger_amount;
+	s->has_channel_amount = u->has_channel_amount;
+	s->channel_amount = u->channel_amount;
+	rcn_xreserve((void **)&n->list.v, &n->list.cap, n->list.n + 1, sizeof(*n->list.v));
+	n->list.v[n->list.n++] = u->it;
+}
+
+rcn_rc rcn_items_parts_parse(rcn_items_night *n, rcn_date night, const char *part, const char *opened_at,
+			     const char *data, size_t len, rcn_err *err)
+{
+	rcn_age_memo *ages = rcn_xmalloc(sizeof(*ages));
+	rcn_age_memo_init(ages, n->cal, n->day);
+	char d[11], actor[40];
+	snprintf(actor, sizeof actor, "recon run %s", rcn_date_format(d, night));
+	rcn_rc rc = read_part(&n->list.arena, ages, n->day, night, rcn_arena_strdup(&n->list.arena, actor), part,
+			      rcn_arena_strdup(&n->list.arena, opened_at), data, len, night_item, n, err);
+	free(ages);
+	return rc;
+}
+
+rcn_rc rcn_items_parts_read(rcn_items_night *n, rcn_db *db, rcn_err *err)
+{
+	return rcn_items_unworked_read(db, &n->list.arena, n->cal, n->day, night_item, n, err);
 }
