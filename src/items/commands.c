@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "items/items_int.h"
 #include "recon/items.h"
 #include "recon/money.h"
 #include "recon/pq.h"
@@ -248,16 +249,14 @@ static rcn_rc write_plan(rcn_db *db, const PGresult *res, const plan *p, const r
 		13, params, PGRES_COMMAND_OK, 0, "changing an item", NULL, err);
 }
 
-/* "{A,B}": canonical ids are base32, nothing in them needs quoting. */
+/* "{A,B}" of the canonical ids. */
 static void id_array(rcn_buf *b, char (*ids)[RCN_ITEM_ID_MAX], size_t n)
 {
-	rcn_buf_append(b, "{", 1);
-	for (size_t i = 0; i < n; i++) {
-		if (i)
-			rcn_buf_append(b, ",", 1);
-		rcn_buf_append(b, ids[i], strlen(ids[i]));
-	}
-	rcn_buf_append(b, "}", 1);
+	const char **v = rcn_xcalloc(n ? n : 1, sizeof(*v));
+	for (size_t i = 0; i < n; i++)
+		v[i] = ids[i];
+	rcn_items_text_array(b, v, n);
+	free(v);
 }
 
 /* The changes' ids made canonical; a mistyped one, or one named twice, is an error. */

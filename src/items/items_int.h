@@ -29,6 +29,10 @@ rcn_rc rcn_items_select(rcn_db *db, const char *extra_columns, int n_extra, cons
 			const char *const *params, const rcn_calendar *cal, rcn_date as_of, rcn_item_keep_fn keep,
 			void *ctx, rcn_item_list *out, rcn_err *err);
 
+/* "{a,b}" for a text[] parameter, of words that need no quoting (canonical
+ * ids are base32, statuses plain words). */
+void rcn_items_text_array(rcn_buf *b, const char *const *v, size_t n);
+
 /* An unworked item as its part gives it (src/items/parts.c): open, its
  * night's dates, aged as of the reader's date; its key, when its night opened
  * it (UTC), and the amounts as the night found them. Text in the arena. */

@@ -162,9 +162,7 @@ static bool keep_filtered(void *ctx, const rcn_open_item *it, const PGresult *re
 	return !f->kinds || (f->kinds & (1u << it->kind));
 }
 
-/* "{a,b}" for a text[] parameter: ids are base32 and statuses plain words,
- * so nothing in them needs quoting. */
-static void put_array(rcn_buf *b, const char *const *v, size_t n)
+void rcn_items_text_array(rcn_buf *b, const char *const *v, size_t n)
 {
 	rcn_buf_append(b, "{", 1);
 	for (size_t i = 0; i < n; i++) {
@@ -209,8 +207,8 @@ rcn_rc rcn_items_load(rcn_db *db, const rcn_items_filter *f, const rcn_calendar 
 	rcn_buf st, ids;
 	rcn_buf_init(&st, (size_t)64 << 20);
 	rcn_buf_init(&ids, (size_t)64 << 20);
-	put_array(&st, statuses, n_st);
-	put_array(&ids, f->ids, f->ids ? f->n_ids : 0);
+	rcn_items_text_array(&st, statuses, n_st);
+	rcn_items_text_array(&ids, f->ids, f->ids ? f->n_ids : 0);
 	const char *params[3] = {st.data, f->channel && f->channel[0] ? f->channel : NULL, f->ids ? ids.data : NULL};
 	size_t before = out->n;
 	/* rows and parts as of one moment: an item taken meanwhile is in one or the other */
