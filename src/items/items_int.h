@@ -29,6 +29,13 @@ rcn_rc rcn_items_select(rcn_db *db, const char *extra_columns, int n_extra, cons
 			const char *const *params, const rcn_calendar *cal, rcn_date as_of, rcn_item_keep_fn keep,
 			void *ctx, rcn_item_list *out, rcn_err *err);
 
+/* A read of rows and parts as of one moment (an item taken meanwhile is in
+ * one or the other): a REPEATABLE READ, READ ONLY transaction when the
+ * connection is outside one (*own set), else the caller's. _end commits it
+ * (or rolls back after rc's failure) and returns rc, or the commit's failure. */
+rcn_rc rcn_items_snapshot_begin(rcn_db *db, bool *own, rcn_err *err);
+rcn_rc rcn_items_snapshot_end(rcn_db *db, bool own, rcn_rc rc, rcn_err *err);
+
 /* "{a,b}" for a text[] parameter, of words that need no quoting (canonical
  * ids are base32, statuses plain words). */
 void rcn_items_text_array(rcn_buf *b, const char *const *v, size_t n);

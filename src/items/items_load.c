@@ -162,6 +162,22 @@ static bool keep_filtered(void *ctx, const rcn_open_item *it, const PGresult *re
 	return !f->kinds || (f->kinds & (1u << it->kind));
 }
 
+rcn_rc rcn_items_snapshot_begin(rcn_db *db, bool *own, rcn_err *err)
+{
+	*own = PQtransactionStatus(rcn_db_conn(db)) == PQTRANS_IDLE;
+	return *own ? rcn_pq_command(db, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", err, "reading the items")
+		    : RCN_OK;
+}
+
+rcn_rc rcn_items_snapshot_end(rcn_db *db, bool own, rcn_rc rc, rcn_err *err)
+{
+	if (!own || PQtransactionStatus(rcn_db_conn(db)) == PQTRANS_IDLE)
+		return rc;
+	rcn_rc end = rcn_pq_command(db, rc == RCN_OK ? "COMMIT" : "ROLLBACK", rc == RCN_OK ? err : NULL,
+				    "reading the items");
+	return rc == RCN_OK ? end : rc;
+}
+
 void rcn_items_text_array(rcn_buf *b, const char *const *v, size_t n)
 {
 	rcn_buf_append(b, "{", 1);
@@ -212,10 +228,8 @@ rcn_rc rcn_items_load(rcn_db *db, const rcn_items_filter *f, const rcn_calendar 
 	const char *params[3] = {st.data, f->channel && f->channel[0] ? f->channel : NULL, f->ids ? ids.data : NULL};
 	size_t before = out->n;
 	/* rows and parts as of one moment: an item taken meanwhile is in one or the other */
-	bool own = PQtransactionStatus(rcn_db_conn(db)) == PQTRANS_IDLE;
-	rcn_rc rc =
-		own ? rcn_pq_command(db, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", err, "reading the items")
-		    : RCN_OK;
+	bool own;
+	rcn_rc rc = rcn_items_snapshot_begin(db, &own, err);
 	if (rc == RCN_OK)
 		rc = rcn_items_select(
 			db, NULL, 0,
@@ -230,11 +244,7 @@ rcn_rc rcn_items_load(rcn_db *db, const rcn_items_filter *f, const rcn_calendar 
 	if (rc == RCN_OK && (f->ids || (want & (1u << RCN_IS_OPEN))))
 		rc = rcn_items_unworked_read(db, &out->arena, cal, f->as_of, keep_unworked, &uc, err);
 	rcn_strmap_free(&uc.ids);
-	if (own && PQtransactionStatus(rcn_db_conn(db)) != PQTRANS_IDLE) {
-		rcn_rc end = rcn_pq_command(db, rc == RCN_OK ? "COMMIT" : "ROLLBACK", rc == RCN_OK ? err : NULL,
-					    "reading the items");
-		rc = rc == RCN_OK ? end : rc;
-	}
+	rc = rcn_items_snapshot_end(db, own, rc, err);
 	rcn_buf_free(&st);
 	rcn_buf_free(&ids);
 	if (rc == RCN_OK)

@@ -119,10 +119,8 @@ rcn_rc rcn_items_night_load(rcn_items_night **out, rcn_db *db, rcn_date day, con
 	*out = n;
 	const char *params[1] = {n->date_text};
 	/* rows and parts as of one moment: an item a person takes meanwhile is in one or the other */
-	bool own = PQtransactionStatus(rcn_db_conn(db)) == PQTRANS_IDLE;
-	rcn_rc rc = own ? rcn_pq_command(db, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", err,
-					 "reading the open items")
-			: RCN_OK;
+	bool own;
+	rcn_rc rc = rcn_items_snapshot_begin(db, &own, err);
 	if (rc == RCN_OK)
 		rc = rcn_items_select(db, NIGHT_ROWS, N_NIGHT_EXTRA, NIGHT_FROM, 1, params, cal, day,
 				      rcn_items_night_keep, n, &n->list, err);
@@ -138,12 +136,7 @@ rcn_rc rcn_items_night_load(rcn_items_night **out, rcn_db *db, rcn_date day, con
 		PQclear(res);
 		rcn_items_night_index(n, 0);
 	}
-	if (own && PQtransactionStatus(rcn_db_conn(db)) != PQTRANS_IDLE) {
-		rcn_rc end = rcn_pq_command(db, rc == RCN_OK ? "COMMIT" : "ROLLBACK", rc == RCN_OK ? err : NULL,
-					    "reading the open items");
-		rc = rc == RCN_OK ? end : rc;
-	}
-	return rc;
+	return rcn_items_snapshot_end(db, own, rc, err);
 }
 
 void rcn_items_night_ledger_keys(const rcn_items_night *n, const char *const **orders, size_t *n_orders,

@@ -194,8 +194,9 @@ static bool to_take(const rcn_items_night *n, const nstate *s)
 
 /* The date's items after tonight: those it found, and those of accounts it
  * could not see that its last run had found. */
-static bool in_date(const nstate *s)
+static bool in_date(const rcn_items_night *n, const nstate *s)
 {
+	(void)n;
 	return s->f || (s->linked_today && !s->drop_link);
 }
 
@@ -416,20 +417,26 @@ static rcn_rc lock_parts(rcn_items_night *n, rcn_db *db, rcn_err *err)
 	return RCN_OK;
 }
 
+/* "{A,B}" of the ids of the items `want` keeps (canonical ids: base32, nothing to quote). */
+static void id_array(const rcn_items_night *n, row_want want, rcn_buf *arr)
+{
+	rcn_buf_init(arr, (size_t)1 << 30);
+	(void)rcn_buf_append(arr, "{", 1);
+	for (size_t i = 0, k = 0; i < n->list.n; i++) {
+		if (!want(n, &n->st[i]))
+			continue;
+		if (k++)
+			(void)rcn_buf_append(arr, ",", 1);
+		(void)rcn_buf_append(arr, n->list.v[i].id, strlen(n->list.v[i].id));
+	}
+	(void)rcn_buf_append(arr, "}", 1);
+}
+
 /* The unworked items tonight changes, made rows (recon_items_take). */
 static rcn_rc take_changed(const rcn_items_night *n, rcn_db *db, rcn_err *err)
 {
 	rcn_buf arr;
-	rcn_buf_init(&arr, (size_t)1 << 30);
-	(void)rcn_buf_append(&arr, "{", 1);
-	for (size_t i = 0, k = 0; i < n->list.n; i++) {
-		if (!to_take(n, &n->st[i]))
-			continue;
-		if (k++)
-			(void)rcn_buf_append(&arr, ",", 1);
-		(void)rcn_buf_append(&arr, n->list.v[i].id, strlen(n->list.v[i].id));
-	}
-	(void)rcn_buf_append(&arr, "}", 1);
+	id_array(n, to_take, &arr);
 	const char *params[1] = {arr.data};
 	rcn_rc rc = rcn_pq_query(db, "SELECT recon_items_take($1::text[])", 1, params, PGRES_TUPLES_OK, 1,
 				 "writing the open items", NULL, err);
@@ -441,16 +448,7 @@ static rcn_rc take_changed(const rcn_items_night *n, rcn_db *db, rcn_err *err)
 static rcn_rc store_date_items(const rcn_items_night *n, rcn_db *db, rcn_err *err)
 {
 	rcn_buf arr;
-	rcn_buf_init(&arr, (size_t)1 << 30);
-	(void)rcn_buf_append(&arr, "{", 1);
-	for (size_t i = 0, k = 0; i < n->list.n; i++) {
-		if (!in_date(&n->st[i]))
-			continue;
-		if (k++)
-			(void)rcn_buf_append(&arr, ",", 1);
-		(void)rcn_buf_append(&arr, n->list.v[i].id, strlen(n->list.v[i].id)); /* base32: nothing to quote */
-	}
-	(void)rcn_buf_append(&arr, "}", 1);
+	id_array(n, in_date, &arr);
 	const char *params[2] = {n->date_text, arr.data};
 	rcn_rc rc =
 		rcn_pq_query(db,
