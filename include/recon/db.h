@@ -5,6 +5,7 @@
 #define RECON_DB_H
 
 #include "recon/common.h"
+#include "recon/part.h"
 #include "recon/date.h"
 #include "recon/finding.h"
 #include "recon/ledger_rows.h"
@@ -48,6 +49,10 @@ typedef struct {
 	const char *orders_sql;	 /* site SELECT with the ledger_orders column names, or NULL */
 	const char *refunds_sql; /* site SELECT with the ledger_refunds column names, or NULL */
 	bool pipelined;		 /* rows received here and parsed on a thread of their own */
+	/* a shard's part of the night (recon/part.h), or NULL: the whole window.
+	 * The window's load fills its contracted orders first, then reads only
+	 * the orders and refunds of the part (filtered in the server). */
+	rcn_part_plan *part;
 } rcn_ledger_window;
 
 /* Starts the snapshot: BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY. */
@@ -175,5 +180,30 @@ rcn_rc rcn_db_recent_runs(rcn_db *db, const char *tz, int days, void (*fn)(void 
  * and in *last the latest business date that has a run (-1 when none): a
  * re-run must cover from the oldest stale date to *last. */
 rcn_rc rcn_db_stale_dates(rcn_db *db, void (*fn)(void *ctx, rcn_date day), void *ctx, rcn_date *last, rcn_err *err);
+
+
+/* ---- recon_shards: a night reconciled as N shards (recon run --shard, recon merge) ---- */
+typedef struct {
+	rcn_date day;
+	int shard, shards;
+	const char *status; /* running, done, failed */
+	const char *host, *why, *inputs_digest, *config_digest;
+	long statement_rows, ledger_rows;
+	int64_t bytes_read;
+	double seconds;
+	const unsigned char *outcome; /* NULL unless done */
+	size_t n_outcome;
+} rcn_shard_row;
+/* The shard's row, running (replacing an earlier run of the same shard; a
+ * date's rows of another shard count are deleted). */
+rcn_rc rcn_db_shard_start(rcn_db *db, rcn_date day, int shard, int shards, const char *host, rcn_err *err);
+/* Done: r's digests, counts and outcome. */
+rcn_rc rcn_db_shard_finish(rcn_db *db, const rcn_shard_row *r, rcn_err *err);
+rcn_rc rcn_db_shard_fail(rcn_db *db, rcn_date day, int shard, int shards, const char *why, rcn_err *err);
+/* Every row of the date's N-shard night in shard order, one at a time (with
+ * its outcome when `outcomes`; r is valid during the call only); stops at
+ * the first fn that fails. */
+rcn_rc rcn_db_shards_read(rcn_db *db, rcn_date day, int shards, bool outcomes,
+			  rcn_rc (*fn)(void *ctx, const rcn_shard_row *r, rcn_err *err), void *ctx, rcn_err *err);
 
 #endif

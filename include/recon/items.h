@@ -61,6 +61,11 @@ void rcn_items_night_ledger_refund(rcn_items_night *n, const rcn_ledger_refund *
 /* Tonight's statements and the ledger as the matcher loaded them (after
  * rcn_match_run, before rcn_match_release). */
 void rcn_items_night_evidence(rcn_items_night *n, rcn_match *m);
+/* A shard's evidence (recon run --shard): every item its part of the night
+ * gave evidence, appended to b (recon/wire.h). The merge adds each part's to
+ * the items it read (strings borrowed from w's bytes); false when damaged. */
+void rcn_items_night_export_evidence(const rcn_items_night *n, rcn_buf *b);
+bool rcn_items_night_import_evidence(rcn_items_night *n, rcn_wire *w);
 /* The accounts (channel, merchant_id) whose statements tonight reconciled
  * whole: only their items may be withdrawn by a re-run (a run of some
  * channels, or one whose statement was rejected, cannot tell that an item of

@@ -7,7 +7,9 @@
 #include "recon/finding.h"
 #include "recon/findings.h"
 #include "recon/ledger_rows.h"
+#include "recon/part.h"
 #include "recon/record.h"
+#include "recon/wire.h"
 
 typedef struct rcn_match rcn_match;
 
@@ -207,5 +209,23 @@ rcn_match_fee_total rcn_match_source_fees(const rcn_match *m, size_t source);
 const rcn_finding *const *rcn_match_notes(const rcn_match *m, size_t *n);
 /* Channel rows that came from the previous date's suspense rather than a file. */
 long rcn_match_carried_rows(const rcn_match *m);
+
+/* ---- one part of a night (recon run --shard I/N, recon merge; recon/part.h) ----
+ * With a part set, statement rows and carried suspense of other parts are
+ * dropped as they are added (the ledger window is filtered in the server),
+ * and a shard counts no quarantined file (the merge counts each once).
+ * Borrowed; set before the first row. */
+void rcn_match_set_part(rcn_match *m, const rcn_part_plan *part);
+/* After rcn_match_run: what the night's later stages read of the matcher —
+ * the findings of sink (the matcher's), notes, tallies, per-source fee sums,
+ * carried rows — appended to b (recon/wire.h). */
+void rcn_match_export(const rcn_match *m, rcn_findings *sink, rcn_buf *b);
+/* The merge: adds one part's outcome read from w to a matcher that has run
+ * (on no rows of its own) and its findings to sink; strings are borrowed
+ * from w's bytes, which must outlive both. False when the bytes are damaged
+ * or come from other sources. Then rcn_match_imported, once, puts the
+ * tallies and notes in order. */
+bool rcn_match_import(rcn_match *m, rcn_findings *sink, rcn_wire *w);
+void rcn_match_imported(rcn_match *m);
 
 #endif

@@ -23,6 +23,12 @@ typedef struct {
 	bool log_json;		  /* --log-format json: one JSON object per log line */
 	bool timings;		  /* --timings: log the cost of each stage */
 	const char *metrics_path; /* --metrics: Prometheus textfile overriding [run] metrics; NULL = config */
+	/* A night in N shards (docs/internals/shards.md): shards 0 is the whole
+	 * night in this process. With shards N, shard I (0..N-1) reconciles its
+	 * part and stores it in recon_shards, unpublished (recon run --shard
+	 * I/N); shard -1 is the merge (recon merge --shards N), which reconciles
+	 * no row itself and combines the N parts into the night. */
+	int shards, shard;
 } rcn_run_opts;
 
 #define RCN_RUN_MAX_PROBLEMS 4

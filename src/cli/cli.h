@@ -21,6 +21,8 @@ typedef struct {
 
 int rcn_cmd_run(int argc, char **argv);
 void rcn_cmd_run_help(void);
+int rcn_cmd_merge(int argc, char **argv);
+void rcn_cmd_merge_help(void);
 int rcn_cmd_check(int argc, char **argv);
 int rcn_cmd_fetch(int argc, char **argv);
 void rcn_cmd_fetch_help(void);

@@ -13,7 +13,7 @@ void rcn_cmd_run_help(void)
 {
 	printf("usage: recon run [--date YYYY-MM-DD | --from YYYY-MM-DD --to YYYY-MM-DD]\n"
 	       "                 [--config FILE] [--channel NAME]... [--out DIR] [--jobs N] [--dry-run] [--refetch]\n"
-	       "                 [--log-format text|json] [--metrics FILE] [--timings]\n\n"
+	       "                 [--log-format text|json] [--metrics FILE] [--timings] [--shard I/N]\n\n"
 	       "Reconciles every configured statement source of a business date against the ledger,\n"
 	       "writes reports/<date>/{discrepancies,pending,summary,quarantine}.csv and stores the\n"
 	       "results in PostgreSQL. Running a date again replaces its results.\n\n"
@@ -29,7 +29,11 @@ void rcn_cmd_run_help(void)
 	       "  --timings       log one more line per date: the wall time of each stage and the\n"
 	       "                  CPU time of each statement's parse (for the benchmark and tuning)\n"
 	       "  --metrics FILE  after every date, write Prometheus metrics for node_exporter's textfile\n"
-	       "                  collector to FILE (atomically; default: [run] metrics, else none)\n\n"
+	       "                  collector to FILE (atomically; default: [run] metrics, else none)\n"
+	       "  --shard I/N     reconcile only part I (0..N-1) of the date's orders (a Slurm array task,\n"
+	       "                  a Kubernetes completion index) and store it for recon merge --shards N;\n"
+	       "                  publishes nothing. Every shard reads every statement file and 1/N of the\n"
+	       "                  ledger window. Exit 0 once stored.\n\n"
 	       "Exit status: 0 reconciled, no discrepancies; 1 discrepancies found; 2 usage or\n"
 	       "configuration error; 3 a statement could not be read or parsed (the rest was\n"
 	       "reconciled); 4 database error, nothing committed; 5 reconciled and committed, but the\n"
@@ -61,8 +65,49 @@ rcn_date rcn_cli_yesterday(const char *tz)
 	return rcn_date_from_ymd(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday) - 1;
 }
 
+void rcn_cmd_merge_help(void)
+{
+	printf("usage: recon merge --date YYYY-MM-DD --shards N [--config FILE] [--out DIR] [--jobs N]\n"
+	       "                   [--log-format text|json] [--metrics FILE] [--timings]\n\n"
+	       "Combines the N shards of a business date (recon run --date D --shard I/N, I = 0..N-1)\n"
+	       "into the date's night: checks that every shard finished and read the same statement\n"
+	       "files with the same configuration and rules as this merge, then writes the reports\n"
+	       "and commits the results exactly as one recon run --date D would. A missing, failed,\n"
+	       "unfinished or mismatched shard makes it refuse, naming the shard: exit 4, nothing\n"
+	       "published. Exit status otherwise as recon run's.\n");
+}
+
+static int run_main(int argc, char **argv, bool merge);
+
 int rcn_cmd_run(int argc, char **argv)
 {
+	return run_main(argc, argv, false);
+}
+
+int rcn_cmd_merge(int argc, char **argv)
+{
+	return run_main(argc, argv, true);
+}
+
+/* "I/N" with 0 <= I < N <= 4096; false otherwise. */
+static bool parse_shard(const char *v, int *i, int *n)
+{
+	char *end;
+	long a = strtol(v, &end, 10);
+	if (end == v || *end != '/' || a < 0)
+		return false;
+	const char *p = end + 1;
+	long b = strtol(p, &end, 10);
+	if (end == p || *end || b < 1 || b > 4096 || a >= b)
+		return false;
+	*i = (int)a;
+	*n = (int)b;
+	return true;
+}
+
+static int run_main(int argc, char **argv, bool merge)
+{
+	const char *cmd = merge ? "merge" : "run";
 	const char *config = getenv("RECON_CONFIG"), *date = NULL, *from = NULL, *to = NULL;
 	const char *only[64];
 	size_t n_only = 0;
@@ -84,14 +129,29 @@ int rcn_cmd_run(int argc, char **argv)
 			opts.timings = true;
 			continue;
 		}
-		if (strcmp(a, "--date") && strcmp(a, "--from") && strcmp(a, "--to") && strcmp(a, "--config") &&
-		    strcmp(a, "--channel") && strcmp(a, "--out") && strcmp(a, "--jobs") && strcmp(a, "--log-format") &&
-		    strcmp(a, "--metrics"))
-			return rcn_cli_usage_error("run: unknown option '%s' (see recon run --help)", a);
+		bool run_only = strcmp(a, "--from") == 0 || strcmp(a, "--to") == 0 || strcmp(a, "--channel") == 0 ||
+				strcmp(a, "--shard") == 0;
+		if ((strcmp(a, "--date") && strcmp(a, "--from") && strcmp(a, "--to") && strcmp(a, "--config") &&
+		     strcmp(a, "--channel") && strcmp(a, "--out") && strcmp(a, "--jobs") && strcmp(a, "--log-format") &&
+		     strcmp(a, "--metrics") && strcmp(a, "--shard") && strcmp(a, "--shards")) ||
+		    (merge && run_only) || (!merge && strcmp(a, "--shards") == 0))
+			return rcn_cli_usage_error("%s: unknown option '%s' (see recon %s --help)", cmd, a, cmd);
 		if (!has_value)
-			return rcn_cli_usage_error("run: option %s needs a value", a);
+			return rcn_cli_usage_error("%s: option %s needs a value", cmd, a);
 		const char *v = argv[++i];
-		if (strcmp(a, "--date") == 0)
+		if (strcmp(a, "--shard") == 0) {
+			if (!parse_shard(v, &opts.shard, &opts.shards))
+				return rcn_cli_usage_error("run: --shard must be I/N with 0 <= I < N <= 4096, not '%s'",
+							   v);
+		} else if (strcmp(a, "--shards") == 0) {
+			char *end;
+			long n = strtol(v, &end, 10);
+			if (end == v || *end || n < 1 || n > 4096)
+				return rcn_cli_usage_error("merge: --shards must be a whole number from 1 to 4096, not '%s'",
+							   v);
+			opts.shards = (int)n;
+			opts.shard = -1;
+		} else if (strcmp(a, "--date") == 0)
 			date = v;
 		else if (strcmp(a, "--from") == 0)
 			from = v;
@@ -120,6 +180,12 @@ int rcn_cmd_run(int argc, char **argv)
 			opts.jobs = (int)jobs;
 		}
 	}
+	if (merge && (!date || !opts.shards))
+		return rcn_cli_usage_error("merge: --date and --shards are required");
+	if (opts.shards && !merge && (!date || opts.dry_run))
+		return rcn_cli_usage_error("run: --shard needs --date, and cannot be a --dry-run");
+	if (merge && opts.dry_run)
+		return rcn_cli_usage_error("merge: --dry-run is not supported");
 	if (date && (from || to))
 		return rcn_cli_usage_error("run: --date cannot be combined with --from/--to");
 	if ((from != NULL) != (to != NULL))

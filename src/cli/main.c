@@ -10,6 +10,8 @@
 
 static const rcn_command commands[] = {
 	{"run", "reconcile one business date (or a range) and write the reports", rcn_cmd_run, rcn_cmd_run_help},
+	{"merge", "combine the N shards of a business date (recon run --shard) into its night", rcn_cmd_merge,
+	 rcn_cmd_merge_help},
 	{"fetch", "download and verify a date's statements into the spool", rcn_cmd_fetch, rcn_cmd_fetch_help},
 	{"check", "parse statement files without a database and print their totals", rcn_cmd_check, rcn_cmd_check_help},
 	{"status", "the last runs, their outcome, and the dates that need a re-run", rcn_cmd_status,

@@ -268,3 +268,48 @@ void rcn_items_night_free(rcn_items_night *n)
 	rcn_strmap_free(&n->covered);
 	free(n);
 }
+
+#define EVIDENCE_MAGIC "recon-shard-evidence-1"
+
+void rcn_items_night_export_evidence(const rcn_items_night *n, rcn_buf *b)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < n->list.n; i++)
+		k += n->st[i].have != 0;
+	rcn_wire_str(b, EVIDENCE_MAGIC);
+	rcn_wire_i64(b, (int64_t)k);
+	for (size_t i = 0; i < n->list.n; i++) {
+		const nstate *s = &n->st[i];
+		if (!s->have)
+			continue;
+		rcn_wire_str(b, s->key);
+		rcn_wire_i64(b, s->have);
+		rcn_wire_str(b, s->channel_evidence);
+		rcn_wire_str(b, s->ledger_evidence);
+	}
+}
+
+bool rcn_items_night_import_evidence(rcn_items_night *n, rcn_wire *w)
+{
+	if (strcmp(rcn_wire_get_str(w), EVIDENCE_MAGIC) != 0)
+		return !(w->bad = true);
+	size_t k = rcn_wire_get_count(w, 3 + 8);
+	for (size_t j = 0; j < k && !w->bad; j++) {
+		const char *key = rcn_wire_get_str(w);
+		int64_t have = rcn_wire_get_i64(w);
+		const char *chan = rcn_wire_get_str(w), *led = rcn_wire_get_str(w);
+		uint32_t i;
+		if (w->bad || !rcn_strmap_get(&n->by_key, key, strlen(key), &i))
+			continue; /* an item a person closed between the shard's read and the merge's */
+		nstate *s = &n->st[i];
+		if ((have & NEED_CHANNEL) && (s->needs & NEED_CHANNEL) && !(s->have & NEED_CHANNEL)) {
+			s->have |= NEED_CHANNEL;
+			s->channel_evidence = chan;
+		}
+		if ((have & NEED_LEDGER) && (s->needs & NEED_LEDGER) && !(s->have & NEED_LEDGER)) {
+			s->have |= NEED_LEDGER;
+			s->ledger_evidence = led;
+		}
+	}
+	return !w->bad;
+}

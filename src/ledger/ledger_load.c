@@ -5,6 +5,7 @@
  * orders and refunds each streamed with COPY (ledger_copy.c) into the sink.
  * The keys outside the window are ledger_lookup.c's, the suspense of a
  * date ledger_suspense.c's, the SQL text ledger_sql.c's. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,6 +30,56 @@ rcn_rc rcn_ledger_end(rcn_db *db, rcn_err *err)
 	return rcn_pq_command(db, "COMMIT", err, "ledger snapshot");
 }
 
+/* A shard's part of the window (recon/part.h): an order's key is its
+ * contract's id when it has one, else its number (a refund's: its order's). */
+static void sql_part(sqlb *q, const rcn_ledger_window *w, const char *order_no)
+{
+	if (!w->part || !w->part->parts)
+		return;
+	char tail[96];
+	rcn_ld_sql_str(q, " AND (hashtextextended(COALESCE(NULLIF(o.contract_id::text, ''), ");
+	rcn_ld_sql_str(q, order_no);
+	snprintf(tail, sizeof tail, "::text), 0) & 9223372036854775807) %% %u = %d", w->part->parts, w->part->part);
+	rcn_ld_sql_str(q, tail);
+}
+
+/* Every shard's same list of the contracted orders the window holds (its
+ * orders', and its refunds' orders'), so that each places a contract's
+ * statement rows in the contract's part. */
+static void on_contracted(void *ctx, const PGresult *res, int row)
+{
+	rcn_part_plan_contract(ctx, PQgetvalue(res, row, 0), PQgetvalue(res, row, 1));
+}
+
+static rcn_rc load_contracted(rcn_db *db, const rcn_ledger_window *w, rcn_err *err)
+{
+	sqlb q;
+	rcn_ld_sql_init(&q, db, err);
+	rcn_ld_sql_str(&q, "SELECT o.order_no::text, o.contract_id::text FROM ");
+	rcn_ld_sql_source(&q, w->orders_sql, "ledger_orders");
+	rcn_ld_sql_str(&q, " AS o WHERE o.contract_id::text <> '' AND ");
+	rcn_ld_sql_in_window(&q, ORDER_TS, w);
+	rcn_ld_sql_str(&q, "\nUNION SELECT o.order_no::text, o.contract_id::text FROM ");
+	rcn_ld_sql_source(&q, w->refunds_sql, "ledger_refunds");
+	rcn_ld_sql_str(&q, " AS r JOIN ");
+	rcn_ld_sql_source(&q, w->orders_sql, "ledger_orders");
+	rcn_ld_sql_str(&q, " AS o ON o.order_no = r.order_no WHERE o.contract_id::text <> '' AND ");
+	rcn_ld_sql_in_window(&q, REFUND_TS, w);
+	rcn_ld_sql_str(&q, " ORDER BY 1");
+	rcn_rc rc = q.rc;
+	if (rc == RCN_OK) {
+		PGresult *res = rcn_ld_exec(db, q.sql.data);
+		if (PQresultStatus(res) != PGRES_TUPLES_OK)
+			rc = rcn_pq_fail(db, res, err, rcn_ld_query_name(w, ROW_ORDER));
+		else
+			for (int i = 0; i < PQntuples(res); i++)
+				on_contracted(w->part, res, i);
+		PQclear(res);
+	}
+	rcn_buf_free(&q.sql);
+	return rc;
+}
+
 /* The planner's row estimate for the window's orders ("rows=N" of the plan's
  * top node) in *n, 0 when the plan names none. The statement is the COPY's
  * own query: an error here (a site SELECT that does not run) is the error
@@ -41,6 +92,7 @@ static rcn_rc estimate_orders(rcn_db *db, const rcn_ledger_window *w, size_t *n,
 	rcn_ld_sql_orders(&q, w, false, false);
 	rcn_ld_sql_str(&q, "WHERE ");
 	rcn_ld_sql_in_window(&q, ORDER_TS, w);
+	sql_part(&q, w, "o.order_no");
 	*n = 0;
 	rcn_rc rc = q.rc;
 	if (rc == RCN_OK) {
@@ -81,10 +133,12 @@ static rcn_rc copy_window(rcn_db *db, const rcn_ledger_window *w, row_kind kind,
 		rcn_ld_sql_orders(&q, w, int_amount, !zone);
 		rcn_ld_sql_str(&q, "WHERE ");
 		rcn_ld_sql_in_window(&q, ORDER_TS, w);
+		sql_part(&q, w, "o.order_no");
 	} else {
 		rcn_ld_sql_refunds(&q, w, int_amount, !zone);
 		rcn_ld_sql_str(&q, "WHERE ");
 		rcn_ld_sql_in_window(&q, REFUND_TS, w);
+		sql_part(&q, w, "r.order_no");
 	}
 	rcn_ld_sql_str(&q, ") TO STDOUT (FORMAT binary)");
 	rcn_rc rc = q.rc;
@@ -196,6 +250,12 @@ rcn_rc rcn_ledger_load_window(rcn_db *db, const rcn_ledger_window *w, const rcn_
 	if (rc == RCN_OK)
 		rc = zone_offsets(db, w, &z, &exact, err);
 	const rcn_pgbin_zone *zone = exact ? &z.zone : NULL;
+	if (rc == RCN_OK && w->part && w->part->parts && w->part->part >= 0)
+		rc = load_contracted(db, w, err);
+	if (w->part && w->part->parts && w->part->part < 0) { /* the merge: no row of its own */
+		free(z.seg);
+		return rc;
+	}
 	if (rc == RCN_OK)
 		rc = copy_window(db, w, ROW_ORDER, sink, zone, err);
 	if (rc == RCN_OK)

@@ -22,6 +22,7 @@
 #define RECON_MATCH_INT_H
 
 #include "recon/match.h"
+#include "recon/part.h"
 
 #include "recon/findings.h"
 
@@ -200,6 +201,7 @@ struct rcn_match {
 		long reported_rows;
 	} * source_fee;
 	const rcn_match_rules *rules; /* the fee schedule's and the contracts' answers, or NULL */
+	const rcn_part_plan *part;    /* a shard's part of the night (rcn_match_set_part), or NULL */
 	bool prior_run, lookup_phase;
 	int threads; /* rcn_match_set_threads */
 	rcn_arena arena;

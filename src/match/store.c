@@ -157,6 +157,32 @@ static void settle_new_rows(rcn_match *m, size_t from, size_t source)
 	}
 }
 
+/* A statement row's part: its order's (recon/part.h), else its refund
+ * number's or transaction id's. */
+static bool row_kept(const rcn_match *m, const char *order_no, const char *refund_no, const char *txn, bool refund)
+{
+	return rcn_part_plan_keeps(m->part, order_no, refund && *refund_no ? refund_no : txn);
+}
+
+/* Drops the rows [from, n_rows) of other parts (a shard's, or every one: the merge). */
+static void keep_part(rcn_match *m, size_t from)
+{
+	if (!m->part || !m->part->parts)
+		return;
+	size_t k = from;
+	for (size_t i = from; i < m->n_rows; i++) {
+		const srow *r = &m->rows[i];
+		if (row_kept(m, r->order_no, r->refund_no, r->txn, r->type == RCN_REC_REFUND))
+			m->rows[k++] = m->rows[i];
+	}
+	m->n_rows = k;
+}
+
+void rcn_match_set_part(rcn_match *m, const rcn_part_plan *part)
+{
+	m->part = part;
+}
+
 void rcn_match_add_batch(rcn_match *m, size_t source, rcn_batch *b)
 {
 	size_t from = m->n_rows;
@@ -177,6 +203,7 @@ void rcn_match_add_batch(rcn_match *m, size_t source, rcn_batch *b)
 			memcpy(m->rows + m->n_rows, b->rows, b->n_rows * sizeof(srow));
 	}
 	m->n_rows += b->n_rows;
+	keep_part(m, from);
 	settle_new_rows(m, from, source);
 	rcn_arena_adopt(&m->arena, &b->arena);
 	rcn_batch_free(b);
@@ -186,11 +213,14 @@ void rcn_match_add_record(rcn_match *m, size_t source, const rcn_record *rec)
 {
 	size_t from = m->n_rows;
 	copy_record(&m->arena, &m->ic, rec, &m->rows, &m->n_rows, &m->cap_rows, &m->rows_populated, NULL, NULL, NULL);
+	keep_part(m, from);
 	settle_new_rows(m, from, source);
 }
 
 void rcn_match_add_quarantine(rcn_match *m, size_t source, long rows, int64_t amount_fen)
 {
+	if (m->part && m->part->parts && m->part->part >= 0)
+		return; /* a shard: a file's rows are counted once, by the merge */
 	const rcn_match_source *s = &m->sources[source];
 	rcn_tally *t = tally(m, s->channel, s->merchant_id, RCN_SIDE_CHANNEL);
 	t->rows_in += rows;
@@ -216,6 +246,10 @@ static uint16_t carried_currency(const char *detail)
 
 void rcn_match_add_suspense(rcn_match *m, const rcn_finding *f)
 {
+	if (f->side == RCN_SIDE_LEDGER ? !rcn_part_plan_keeps(m->part, f->order_no, f->refund_no)
+				       : !row_kept(m, f->order_no, f->refund_no, f->channel_txn_id,
+						   f->rec_type == RCN_REC_REFUND))
+		return;
 	if (f->side == RCN_SIDE_LEDGER) {
 		rcn_xreserve((void **)&m->carried_ledger, &m->cap_carried, m->n_carried + 1, sizeof(rcn_finding));
 		rcn_finding *c = &m->carried_ledger[m->n_carried++];

@@ -105,4 +105,18 @@ rcn_rc rcn_run_stream_close(rcn_run_stream *s, rcn_err *err);
 /* After close or a failure elsewhere: rolls back what was not committed. */
 void rcn_run_stream_free(rcn_run_stream *s, rcn_findings *sink);
 
+
+/* ---- shard.c ---- */
+
+/* sha256 (hex) of the configuration file and every file of the rules
+ * directory, and of the sources' statement files (names and digests in
+ * source order): what the shards of one night and its merge must share. */
+void rcn_run_config_digest(const rcn_config *cfg, char out[65]);
+void rcn_run_inputs_digest(const rcn_run_input *in, size_t n, char out[65]);
+/* A shard's outcome as stored: its length (8 bytes) and the zlib stream;
+ * malloc'd, NULL on failure. rcn_run_unpack: back, NUL-terminated, or NULL
+ * when damaged. */
+unsigned char *rcn_run_pack(const rcn_buf *b, size_t *n);
+unsigned char *rcn_run_unpack(const unsigned char *p, size_t n, size_t *out_n);
+
 #endif

@@ -51,10 +51,11 @@ static void sink_contract(void *ctx, const rcn_ledger_contract *c)
 
 /* The snapshot's first half, while the statements are parsed: the window and
  * the previous date's suspense. */
-static rcn_rc load_window(rcn_db *db, const rcn_run_opts *o, rcn_match *m, bool pipelined, rcn_err *err)
+static rcn_rc load_window(rcn_db *db, const rcn_run_opts *o, rcn_match *m, bool pipelined, rcn_part_plan *part,
+			  rcn_err *err)
 {
-	rcn_ledger_window w = {
-		o->day, o->cfg->carry_over_days, o->cfg->timezone, o->cfg->orders_sql, o->cfg->refunds_sql, pipelined};
+	rcn_ledger_window w = {o->day,		 o->cfg->carry_over_days, o->cfg->timezone, o->cfg->orders_sql,
+			       o->cfg->refunds_sql, pipelined,		   part};
 	rcn_ledger_sink sink = {sink_order, sink_refund, sink_suspense, NULL, m, sink_expect_orders};
 	bool had_run = false;
 	rcn_rc rc;
@@ -124,7 +125,8 @@ static void *items_thread(void *p)
 			       j->o->cfg->timezone,
 			       j->o->cfg->orders_sql,
 			       j->o->cfg->refunds_sql,
-			       false};
+			       false,
+			       NULL};
 	j->rc = rcn_db_connect(&db, j->o->cfg->conninfo, &j->err);
 	if (j->rc == RCN_OK)
 		j->rc = load_items(db, j->o, &w, j->cal, &j->items, &j->err);
@@ -148,7 +150,7 @@ static rcn_rc load_lookups(rcn_db *db, const rcn_run_opts *o, rcn_match *m, rcn_
 			   rcn_items_night **items, rcn_err *err)
 {
 	rcn_ledger_window w = {
-		o->day, o->cfg->carry_over_days, o->cfg->timezone, o->cfg->orders_sql, o->cfg->refunds_sql, false};
+		o->day, o->cfg->carry_over_days, o->cfg->timezone, o->cfg->orders_sql, o->cfg->refunds_sql, false, NULL};
 	rcn_ledger_sink sink = {sink_order, sink_refund, sink_suspense, NULL, m, NULL};
 	rcn_ledger_sink contracts = {.contract = sink_contract, .ctx = rules};
 	rcn_match_keys k;
@@ -302,7 +304,27 @@ typedef struct {
 	int64_t run_id;
 	double t0;
 	rcn_run_clock clock;
+	/* a night in shards (o->shards): this process's part; a shard's
+	 * recon_shards row once started; the merge's unpacked outcomes of the
+	 * parts (the imported findings' strings point into them) and where
+	 * each one's evidence for the register starts */
+	rcn_part_plan part;
+	bool shard_row;
+	unsigned char **outcomes;
+	size_t *outcome_len, *evidence_at;
+	size_t n_outcomes;
+	char inputs_digest[65], config_digest[65];
 } night;
+
+static bool is_shard(const night *n)
+{
+	return n->o->shards > 0 && n->o->shard >= 0;
+}
+
+static bool is_merge(const night *n)
+{
+	return n->o->shards > 0 && n->o->shard < 0;
+}
 
 static void night_start(night *n, const rcn_run_opts *o, rcn_run_result *out)
 {
@@ -325,6 +347,8 @@ static void night_start(night *n, const rcn_run_opts *o, rcn_run_result *out)
 	strftime(n->started, sizeof(n->started), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
 	memset(out, 0, sizeof(*out));
 	rcn_date_format(n->date, o->day);
+	rcn_part_plan_init(&n->part, (uint32_t)(o->shards > 0 ? o->shards : 0),
+			   o->shards > 0 ? (o->shard >= 0 ? o->shard : RCN_PART_NONE) : 0);
 }
 
 /* A configuration error before anything ran: said without a date, exit 2. */
@@ -397,6 +421,14 @@ static bool connect_and_lock(night *n)
 	const rcn_run_opts *o = n->o;
 	if (rcn_db_connect(&n->db, n->cfg->conninfo, &n->err) || rcn_db_migrate(n->db, &n->err))
 		return night_db_fail(n);
+	if (is_shard(n)) { /* shards of a date run side by side: the merge takes the date's lock */
+		char host[256] = "";
+		(void)gethostname(host, sizeof host - 1);
+		if (rcn_db_shard_start(n->db, o->day, o->shard, o->shards, host, &n->err))
+			return night_db_fail(n);
+		n->shard_row = true;
+		return true;
+	}
 	rcn_run_finish_publishes(n->db, rcn_run_say_publish, (void *)o);
 	if (rcn_db_lock_date(n->db, o->day, n->cfg->lock_wait_seconds, rcn_run_on_lock_wait, (void *)o, &n->err)) {
 		if (n->err.code != RCN_EBUSY)
@@ -415,6 +447,8 @@ static bool connect_and_lock(night *n)
 static bool parse_while_loading_window(night *n)
 {
 	n->m = rcn_match_new(n->o->day, n->cfg->carry_over_days, n->msrc, n->n_src);
+	if (n->o->shards)
+		rcn_match_set_part(n->m, &n->part);
 	rcn_match_set_threads(n->m, n->threads);
 	rcn_match_set_sink(n->m, n->sink);
 	n->rules = rcn_rules_new(n->o->day, n->rsrc, n->n_src, n->files.fees);
@@ -423,7 +457,7 @@ static bool parse_while_loading_window(night *n)
 	rcn_run_progress(n->o, n->date, "downloading and parsing statements, loading the ledger window");
 	n->clock.mark = rcn_clock_seconds(CLOCK_MONOTONIC);
 	double parse_start = n->clock.mark;
-	rcn_rc window_rc = load_window(n->db, n->o, n->m, n->threads > 1, &n->err);
+	rcn_rc window_rc = load_window(n->db, n->o, n->m, n->threads > 1, n->o->shards ? &n->part : NULL, &n->err);
 	rcn_run_stage_done(&n->clock, ST_WINDOW);
 	if (!window_rc && n->threads > 1) {
 		/* the register, read on a connection of its own while the statements'
@@ -503,11 +537,169 @@ static bool look_up_outside_window(night *n)
  * leaves the matcher's findings, notes and tallies. */
 static bool run_matcher(night *n)
 {
-	if (n->threads > 1 && !n->o->dry_run)
+	if (n->threads > 1 && !n->o->dry_run && !n->o->shards)
 		(void)rcn_run_stream_start(&n->stream, n->cfg, n->o->day, n->sink);
 	rcn_match_run(n->m);
 	rcn_run_stage_done(&n->clock, ST_MATCH);
 	rcn_run_progress(n->o, n->date, "writing the reports and the results");
+	return true;
+}
+
+/* Waits for the register's read on its own thread, when it has one. */
+static bool items_in(night *n)
+{
+	if (!n->ij.started)
+		return true;
+	bool read = join_items(&n->ij, &n->err);
+	n->items = n->ij.items;
+	n->ij.items = NULL;
+	return read ? true : night_db_fail(n);
+}
+
+/* Statement bytes this process read (the files as opened). */
+static int64_t bytes_read(const night *n)
+{
+	int64_t sum = 0;
+	for (size_t i = 0; i < n->n_src; i++) {
+		struct stat st;
+		if (n->jobs[i].path[0] && stat(n->jobs[i].path, &st) == 0)
+			sum += st.st_size;
+	}
+	return sum;
+}
+
+/* A shard ends here: its part's outcome (the matcher's findings, notes,
+ * tallies and sums, and the register's evidence) stored in recon_shards
+ * for the merge, nothing published. */
+static bool store_shard(night *n)
+{
+	const rcn_run_opts *o = n->o;
+	rcn_run_kill_point("shard_before_store");
+	if (!items_in(n))
+		return false;
+	rcn_items_night_evidence(n->items, n->m);
+	rcn_buf b;
+	rcn_buf_init(&b, (size_t)1 << 34);
+	rcn_match_export(n->m, n->sink, &b);
+	rcn_items_night_export_evidence(n->items, &b);
+	size_t packed_n = 0;
+	unsigned char *packed = rcn_run_pack(&b, &packed_n);
+	size_t raw = b.len;
+	rcn_buf_free(&b);
+	if (!packed) {
+		rcn_run_log(o, LOG_ERROR, NULL, "shard %d/%d: its outcome could not be compressed", o->shard, o->shards);
+		n->out->exit_code = EXIT_DB;
+		return false;
+	}
+	size_t nt, nf;
+	const rcn_tally *t = rcn_match_tallies(n->m, &nt);
+	(void)rcn_findings_sorted(n->sink, &nf);
+	long srows = 0, lrows = 0;
+	for (size_t i = 0; i < nt; i++)
+		*(t[i].side == RCN_SIDE_CHANNEL ? &srows : &lrows) += t[i].rows_in;
+	rcn_run_inputs_digest(n->inputs, n->n_src, n->inputs_digest);
+	rcn_run_config_digest(n->cfg, n->config_digest);
+	rcn_shard_row r = {.day = o->day,
+			   .shard = o->shard,
+			   .shards = o->shards,
+			   .inputs_digest = n->inputs_digest,
+			   .config_digest = n->config_digest,
+			   .statement_rows = srows,
+			   .ledger_rows = lrows,
+			   .bytes_read = bytes_read(n),
+			   .seconds = rcn_clock_seconds(CLOCK_MONOTONIC) - n->t0,
+			   .outcome = packed,
+			   .n_outcome = packed_n};
+	rcn_rc rc = rcn_db_shard_finish(n->db, &r, &n->err);
+	free(packed);
+	if (rc)
+		return night_db_fail(n);
+	n->shard_row = false;
+	rcn_run_log(o, LOG_INFO, NULL,
+		    "shard %d/%d: %ld statement rows and %ld ledger items of this part, %zu findings; stored "
+		    "(%zu bytes, %zu packed) for recon merge --shards %d",
+		    o->shard, o->shards, srows, lrows, nf, raw, packed_n, o->shards);
+	if (o->timings)
+		rcn_run_log_timings(o, &n->clock, n->jobs, n->n_src);
+	n->out->exit_code = EXIT_CLEAN;
+	return true;
+}
+
+typedef struct {
+	night *n;
+	char why[600];
+} merge_check;
+
+/* One shard's row, read by the merge: done, from the same files and
+ * configuration, its outcome whole; then added to the night. */
+static rcn_rc on_shard(void *ctx, const rcn_shard_row *r, rcn_err *err)
+{
+	merge_check *c = ctx;
+	night *n = c->n;
+	int want = (int)n->n_outcomes, of = n->o->shards;
+	if (r->shard != want)
+		snprintf(c->why, sizeof c->why, "shard %d of %d has not run for %s", want, of, n->date);
+	else if (strcmp(r->status, "failed") == 0)
+		snprintf(c->why, sizeof c->why, "shard %d of %d failed on %s: %.300s", want, of,
+			 r->host[0] ? r->host : "?", r->why);
+	else if (strcmp(r->status, "done") != 0)
+		snprintf(c->why, sizeof c->why, "shard %d of %d has not finished (running on %s, or killed: re-run it)",
+			 want, of, r->host[0] ? r->host : "?");
+	else if (strcmp(r->config_digest, n->config_digest) != 0)
+		snprintf(c->why, sizeof c->why,
+			 "shard %d of %d ran with another configuration or rules (digest %.12s, this merge's %.12s)",
+			 want, of, r->config_digest, n->config_digest);
+	else if (strcmp(r->inputs_digest, n->inputs_digest) != 0)
+		snprintf(c->why, sizeof c->why,
+			 "shard %d of %d read other statement files (digest %.12s, this merge's %.12s): re-run it", want,
+			 of, r->inputs_digest, n->inputs_digest);
+	if (c->why[0])
+		return rcn_err_set(err, RCN_EDB, "", 0, "%s", c->why);
+	size_t len = 0;
+	unsigned char *raw = rcn_run_unpack(r->outcome, r->n_outcome, &len);
+	rcn_wire w;
+	rcn_wire_open(&w, raw, raw ? len : 0);
+	bool ok = raw && rcn_match_import(n->m, n->sink, &w);
+	n->outcomes = rcn_xrealloc(n->outcomes, (n->n_outcomes + 1) * sizeof(*n->outcomes));
+	n->outcome_len = rcn_xrealloc(n->outcome_len, (n->n_outcomes + 1) * sizeof(*n->outcome_len));
+	n->evidence_at = rcn_xrealloc(n->evidence_at, (n->n_outcomes + 1) * sizeof(*n->evidence_at));
+	n->outcomes[n->n_outcomes] = raw;
+	n->outcome_len[n->n_outcomes] = len;
+	n->evidence_at[n->n_outcomes] = w.at;
+	n->n_outcomes++;
+	if (!ok) {
+		snprintf(c->why, sizeof c->why, "shard %d of %d: its stored outcome is damaged (re-run the shard)", want,
+			 of);
+		return rcn_err_set(err, RCN_EDB, "", 0, "%s", c->why);
+	}
+	return RCN_OK;
+}
+
+/* The merge: every part's outcome into the night, once all N are done and
+ * agree with what this process read; else it refuses (exit 4), naming the
+ * shard, and nothing is published. */
+static bool import_shards(night *n)
+{
+	if (!is_merge(n))
+		return true;
+	rcn_run_inputs_digest(n->inputs, n->n_src, n->inputs_digest);
+	rcn_run_config_digest(n->cfg, n->config_digest);
+	merge_check c = {.n = n};
+	rcn_rc rc = rcn_db_shards_read(n->db, n->o->day, n->o->shards, true, on_shard, &c, &n->err);
+	if (rc == RCN_OK && (int)n->n_outcomes < n->o->shards) {
+		snprintf(c.why, sizeof c.why, "shard %zu of %d has not run for %s", n->n_outcomes, n->o->shards,
+			 n->date);
+		rc = RCN_EDB;
+	}
+	if (rc != RCN_OK) {
+		if (!c.why[0])
+			return night_db_fail(n);
+		rcn_run_log(n->o, LOG_ERROR, NULL, "merge refused, nothing published: %s", c.why);
+		n->out->exit_code = EXIT_DB;
+		return false;
+	}
+	rcn_match_imported(n->m);
+	rcn_run_stage_done(&n->clock, ST_MATCH);
 	return true;
 }
 
@@ -550,14 +742,20 @@ static bool check_rules(night *n)
 	/* last: every finding is in, the matcher's and the rules' */
 	if (n->files.handling)
 		rcn_rules_handle(n->files.handling, n->files.calendar, n->o->day, n->cfg->carry_over_days, n->sink);
-	if (n->ij.started) {
-		bool read = join_items(&n->ij, &n->err);
-		n->items = n->ij.items;
-		n->ij.items = NULL;
-		if (!read)
-			return night_db_fail(n);
-	}
+	if (!items_in(n))
+		return false;
 	rcn_items_night_evidence(n->items, n->m);
+	for (size_t i = 0; i < n->n_outcomes; i++) { /* the merge: the parts' */
+		rcn_wire w;
+		rcn_wire_open(&w, n->outcomes[i], n->outcome_len[i]);
+		w.at = n->evidence_at[i];
+		if (!rcn_items_night_import_evidence(n->items, &w)) {
+			rcn_run_log(n->o, LOG_ERROR, NULL, "merge refused, nothing published: shard %zu of %d: its stored "
+				    "outcome is damaged (re-run the shard)", i, n->o->shards);
+			n->out->exit_code = EXIT_DB;
+			return false;
+		}
+	}
 	/* the rows, orders and indexes have told what they had to: the reports
 	 * and the results are written without them in memory */
 	rcn_match_release(n->m);
@@ -799,14 +997,22 @@ static void night_end(night *n)
 {
 	const rcn_run_opts *o = n->o;
 	rcn_run_stream_free(&n->stream, n->sink);
+	if (n->shard_row) { /* a shard that failed after it started: said so for the merge */
+		char why[400];
+		rcn_err ignore;
+		snprintf(why, sizeof why, "exit %d", n->out->exit_code);
+		(void)rcn_db_shard_fail(n->db, o->day, o->shard, o->shards, why, &ignore);
+	}
 	if (n->locked)
 		rcn_db_unlock_date(n->db, o->day);
 	rcn_db_close(n->db);
 	rcn_alert_outcome outcome = {n->tallies, n->n_tallies, n->findings, n->n_findings};
 	const rcn_open_book *book = rcn_items_night_book(n->items); /* NULL unless the night got that far */
-	rcn_run_alert(o, n->out, n->tallies ? &outcome : NULL, book, n->inputs, n->n_src);
-	rcn_run_write_metrics(o, n->out, n->t0, n->tallies, n->n_tallies, n->tallies ? n->kinds : NULL, &n->settlements,
-			      book);
+	if (!is_shard(n)) { /* a shard's night is the merge's to tell */
+		rcn_run_alert(o, n->out, n->tallies ? &outcome : NULL, book, n->inputs, n->n_src);
+		rcn_run_write_metrics(o, n->out, n->t0, n->tallies, n->n_tallies, n->tallies ? n->kinds : NULL,
+				      &n->settlements, book);
+	}
 	rcn_match_free(n->m);
 	rcn_err ignore;
 	(void)join_items(&n->ij, &ignore); /* a stage before the lookups failed */
@@ -829,6 +1035,12 @@ static void night_end(night *n)
 	rcn_rules_free(n->rules);
 	free(n->moves);
 	rcn_arena_free(&n->moves_arena);
+	for (size_t i = 0; i < n->n_outcomes; i++)
+		free(n->outcomes[i]);
+	free(n->outcomes);
+	free(n->outcome_len);
+	free(n->evidence_at);
+	rcn_part_plan_free(&n->part);
 }
 
 /* The night's stages in order (DESIGN.md §1). A stage that fails has said why
@@ -844,6 +1056,8 @@ void rcn_run_date(const rcn_run_opts *o, rcn_run_result *out)
 	    merge_sources(&n) &&	      /* each source into the matcher, in order */
 	    look_up_outside_window(&n) &&     /* ledger rows the window lacks */
 	    run_matcher(&n) &&		      /* findings, streamed to the database meanwhile */
+	    (is_shard(&n) ? (store_shard(&n), false) : true) && /* a shard stops here */
+	    import_shards(&n) &&	      /* the merge: the parts' outcomes */
 	    check_rules(&n) &&		      /* fee totals, T+N settlements, the calendar's end */
 	    tally_outcome(&n) &&	      /* the counts and the exit code */
 	    track_open_items(&n) &&	      /* findings to open items; auto-close, withdraw */

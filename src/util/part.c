@@ -6,6 +6,8 @@
  * runs on (x86-64, arm64). */
 #include "recon/part.h"
 
+#include <string.h>
+
 #define ROT(x, k) (((x) << (k)) | ((x) >> (32 - (k))))
 
 #define MIX(a, b, c)                                                                                                   \
@@ -90,4 +92,46 @@ uint32_t rcn_part_of(const void *key, size_t n, uint32_t parts)
 {
 	uint64_t h = (uint64_t)rcn_part_hash(key, n, 0) & 0x7fffffffffffffffu;
 	return parts ? (uint32_t)(h % parts) : 0;
+}
+
+void rcn_part_plan_init(rcn_part_plan *p, uint32_t parts, int32_t part)
+{
+	memset(p, 0, sizeof(*p));
+	p->parts = parts;
+	p->part = part;
+	rcn_strmap_init(&p->contracts, 64);
+	rcn_arena_init(&p->arena);
+}
+
+void rcn_part_plan_free(rcn_part_plan *p)
+{
+	rcn_strmap_free(&p->contracts);
+	rcn_arena_free(&p->arena);
+}
+
+void rcn_part_plan_contract(rcn_part_plan *p, const char *order_no, const char *contract_id)
+{
+	if (!p->parts || !order_no || !*order_no || !contract_id || !*contract_id)
+		return;
+	const char *key = rcn_arena_strdup(&p->arena, order_no);
+	(void)rcn_strmap_put(&p->contracts, key, strlen(key), rcn_part_of(contract_id, strlen(contract_id), p->parts),
+			     NULL);
+}
+
+bool rcn_part_plan_keeps(const rcn_part_plan *p, const char *order_no, const char *fallback)
+{
+	if (!p || !p->parts)
+		return true;
+	if (p->part < 0)
+		return false;
+	uint32_t part;
+	if (order_no && *order_no) {
+		size_t n = strlen(order_no);
+		if (!p->contracts.count || !rcn_strmap_get(&p->contracts, order_no, n, &part))
+			part = rcn_part_of(order_no, n, p->parts);
+	} else {
+		const char *k = fallback ? fallback : "";
+		part = rcn_part_of(k, strlen(k), p->parts);
+	}
+	return part == (uint32_t)p->part;
 }

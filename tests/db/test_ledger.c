@@ -237,7 +237,7 @@ static void test_window_cutoff(void **state)
 	rcn_err err;
 	recorder r = {0};
 	rcn_ledger_sink s = sink_for(&r);
-	rcn_ledger_window w = {day_of("2026-03-01"), 0, "Asia/Shanghai", NULL, NULL, false};
+	rcn_ledger_window w = {day_of("2026-03-01"), 0, "Asia/Shanghai", NULL, NULL, false, NULL};
 	assert_ok(rcn_ledger_begin(db, &err));
 	const char *want[] = {O_A, O_C, R_1, R_2};
 	expect_window(&w, want, 4);
@@ -268,7 +268,7 @@ static void test_window_escapes(void **state)
 	sql("TRUNCATE ledger_orders, ledger_refunds");
 	sql("INSERT INTO ledger_orders VALUES (E'W\\t1', E'm\\tx\\ny\\\\z\\rq', '微信', '\\N', 10, 'CNY', 'PAID',"
 	    " '2026-03-01 00:00:00+00', '2026-03-01 00:00:00+00', E'\\\\N')");
-	rcn_ledger_window w = {day_of("2026-03-01"), 0, "Asia/Shanghai", NULL, NULL, false};
+	rcn_ledger_window w = {day_of("2026-03-01"), 0, "Asia/Shanghai", NULL, NULL, false, NULL};
 	const char *want[] = {"O W\t1|m\tx\ny\\z\rq|微信|\\N|PAID|\\N|10||2026-03-01 08:00:00|20513"};
 	expect_window(&w, want, 1);
 }
@@ -282,7 +282,7 @@ static void test_window_local_times(void **state)
 	sql("INSERT INTO ledger_orders VALUES ('F1', 'm', 'wechat', 't', 10, 'CNY', 'PAID',"
 	    " '2026-02-28 18:29:59.999+00', '2026-02-28 18:30:00.75+00', NULL),"
 	    " ('F2', 'm', 'wechat', NULL, 10, 'CNY', 'CREATED', '2026-02-28 18:30:00+00', NULL, NULL)");
-	rcn_ledger_window w = {day_of("2026-03-01"), 0, "Asia/Kolkata", NULL, NULL, false};
+	rcn_ledger_window w = {day_of("2026-03-01"), 0, "Asia/Kolkata", NULL, NULL, false, NULL};
 	const char *want[] = {"O F1|m|wechat|t|PAID||10||2026-03-01 00:00:00|20513",
 			      "O F2|m|wechat||CREATED||10|2026-03-01 00:00:00||20513"};
 	expect_window(&w, want, 2);
@@ -310,7 +310,7 @@ static void test_window_zone_changes(void **state)
 	    " ('L2', 'm', 'wechat', NULL, 10, 'CNY', 'PAID', '1972-01-07 00:44:30+00', '1972-01-07 00:44:30+00', NULL),"
 	    " ('L3', 'm', 'wechat', NULL, 10, 'CNY', 'PAID', '1972-01-06 00:44:30+00', '1972-01-06 00:44:30+00', "
 	    "NULL)");
-	rcn_ledger_window w = {day_of("2026-03-08"), 1, "America/New_York", NULL, NULL, false};
+	rcn_ledger_window w = {day_of("2026-03-08"), 1, "America/New_York", NULL, NULL, false, NULL};
 	const char *spring[] = {"O S1|m|wechat||PAID||10||2026-03-07 00:00:00|20519",
 				"O S2|m|wechat||PAID||10||2026-03-08 01:59:59|20520",
 				"O S3|m|wechat||PAID||10||2026-03-08 03:00:00|20520",
@@ -321,7 +321,7 @@ static void test_window_zone_changes(void **state)
 	const char *autumn[] = {"O A1|m|wechat||PAID||10||2026-11-01 01:30:00|20758",
 				"O A2|m|wechat||PAID||10||2026-11-01 01:30:00|20758"};
 	expect_window(&w, autumn, 2);
-	w = (rcn_ledger_window){day_of("1972-01-07"), 1, "Africa/Monrovia", NULL, NULL, true};
+	w = (rcn_ledger_window){day_of("1972-01-07"), 1, "Africa/Monrovia", NULL, NULL, true, NULL};
 	const char *lmt[] = {"O L1|m|wechat||PAID||10||1972-01-06 23:59:59|735",
 			     "O L2|m|wechat||PAID||10||1972-01-07 00:44:30|736",
 			     "O L3|m|wechat||PAID||10||1972-01-06 00:00:00|735"};
@@ -345,7 +345,8 @@ static void test_site_sql_types(void **state)
 		" FROM ledger_orders WHERE order_no = 'A'",
 		"SELECT refund_no, order_no, channel_refund_id, amount_fen::numeric(20, 0) AS amount_fen,"
 		" status, requested_at::timestamp AS requested_at, refunded_at FROM ledger_refunds",
-		false};
+		false,
+		NULL};
 	const char *want[] = {
 		"O A|42|wechat|4200A|PAID|7.5|1234||2026-03-01 23:59:59|20513",
 		"R R1|A|5000R1|SUCCESS|234||2026-03-01 23:59:59|20513|wechat|42",
@@ -373,7 +374,7 @@ static void test_times_out_of_range(void **state)
 		sql(q);
 		recorder r = {0};
 		rcn_ledger_sink s = sink_for(&r);
-		rcn_ledger_window w = {day_of("2026-03-01"), 0, "Asia/Shanghai", NULL, NULL, false};
+		rcn_ledger_window w = {day_of("2026-03-01"), 0, "Asia/Shanghai", NULL, NULL, false, NULL};
 		assert_ok(rcn_ledger_load_window(db, &w, &s, &err));
 		assert_int_equal(r.total, 0);
 		const char *keys[] = {key};
@@ -388,7 +389,7 @@ static void test_times_out_of_range(void **state)
 	    " '2026-03-01 01:00:00+08', '9999-12-31 23:59:59.999999+08', NULL)");
 	recorder r = {0};
 	rcn_ledger_sink s = sink_for(&r);
-	rcn_ledger_window w = {day_of("2026-03-01"), 0, "Asia/Shanghai", NULL, NULL, false};
+	rcn_ledger_window w = {day_of("2026-03-01"), 0, "Asia/Shanghai", NULL, NULL, false, NULL};
 	const char *keys[] = {"Y1"};
 	assert_ok(rcn_ledger_lookup(db, &w, keys, 1, NULL, 0, NULL, 0, NULL, 0, &s, &err));
 	const char *want[] = {"O Y1|m|wechat||PAID||10||9999-12-31 23:59:59|2932896"};
@@ -403,7 +404,7 @@ static void test_snapshot(void **state)
 	rcn_err err;
 	recorder r = {0};
 	rcn_ledger_sink s = sink_for(&r);
-	rcn_ledger_window w = {day_of("2026-03-01"), 0, "Asia/Shanghai", NULL, NULL, false};
+	rcn_ledger_window w = {day_of("2026-03-01"), 0, "Asia/Shanghai", NULL, NULL, false, NULL};
 	assert_ok(rcn_ledger_begin(db, &err));
 	assert_ok(rcn_ledger_load_window(db, &w, &s, &err));
 	assert_int_equal(r.total, 4);
@@ -433,7 +434,7 @@ static void test_window_expect(void **state)
 	recorder r = {0};
 	rcn_ledger_sink s = sink_for(&r);
 	s.expect_orders = on_expect;
-	rcn_ledger_window w = {day_of("2026-03-01"), 0, "Asia/Shanghai", NULL, NULL, false};
+	rcn_ledger_window w = {day_of("2026-03-01"), 0, "Asia/Shanghai", NULL, NULL, false, NULL};
 	assert_ok(rcn_ledger_load_window(db, &w, &s, &err));
 	const char *want[] = {O_A, O_C, R_1, R_2};
 	expect_rows(&r, want, 4);
@@ -467,7 +468,8 @@ static void test_site_sql(void **state)
 		" currency, status, created_at, paid_at, contract_id FROM ledger_orders WHERE merchant_id = 'm1';\n",
 		"SELECT refund_no, order_no, channel_refund_id, amount_fen, status, requested_at, refunded_at"
 		" FROM ledger_refunds WHERE status = 'SUCCESS'",
-		false};
+		false,
+		NULL};
 	const char *want[] = {
 		"O A|m1|WECHAT|4200A|PAID||2468||2026-03-01 23:59:59|20513",
 		"R R1|A|5000R1|SUCCESS|234||2026-03-01 23:59:59|20513|WECHAT|m1",
@@ -521,7 +523,7 @@ static void test_lookup(void **state)
 	rcn_err err;
 	recorder r = {0};
 	rcn_ledger_sink s = sink_for(&r);
-	rcn_ledger_window w = {day_of("2026-03-01"), 0, "Asia/Shanghai", NULL, NULL, false};
+	rcn_ledger_window w = {day_of("2026-03-01"), 0, "Asia/Shanghai", NULL, NULL, false, NULL};
 	/* A is in the window (already loaded): not delivered again. D is found
 	 * both by order_no and by txn id: delivered once. */
 	const char *orders[] = {"A", "D", "q\"u\\o'te", "MISSING"};
@@ -554,7 +556,7 @@ static void test_lookup_batches(void **state)
 	rcn_err err;
 	recorder r = {0};
 	rcn_ledger_sink s = sink_for(&r);
-	rcn_ledger_window w = {day_of("2026-03-01"), 3, "Asia/Shanghai", NULL, NULL, false};
+	rcn_ledger_window w = {day_of("2026-03-01"), 3, "Asia/Shanghai", NULL, NULL, false, NULL};
 	assert_ok(rcn_ledger_lookup(db, &w, (const char *const *)keys, N, NULL, 0, NULL, 0, NULL, 0, &s, &err));
 	assert_int_equal(r.total, 12000);
 	recorder_free(&r);
@@ -617,7 +619,7 @@ static void test_window_pipelined(void **state)
 	    " 'PAID', '2026-03-01 01:00:00+00'::timestamptz + i * interval '1 ms', NULL, NULL"
 	    " FROM generate_series(30001, 30200) AS i");
 	rcn_err err;
-	rcn_ledger_window w = {day_of("2026-03-01"), 0, "Asia/Shanghai", NULL, NULL, false};
+	rcn_ledger_window w = {day_of("2026-03-01"), 0, "Asia/Shanghai", NULL, NULL, false, NULL};
 	fold one = {0}, two = {0};
 	rcn_ledger_sink s1 = {.order = fold_order, .ctx = &one}, s2 = {.order = fold_order, .ctx = &two};
 	assert_ok(rcn_ledger_load_window(db, &w, &s1, &err));

@@ -1,0 +1,145 @@
+# A night in shards (issue 20): `recon run --shard I/N` for every I, then
+# `recon merge --shards N`, gives byte-identical reports and identical rows to
+# one `recon run`, on the demo's two nights and every golden night with more
+# than one order; a refused merge names the shard; a re-run shard replaces
+# only itself; a shard killed mid-run, re-run alone, then merged, gives the
+# same bytes.
+source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/shards_lib.sh"
+BASE=$WORK
+
+# setup_X: a fresh database and the night's files in $WORK (per mode).
+setup_demo() { demo_night "$1"; }
+setup_kinds() { fixture_night "$1" kinds; }
+setup_currency() { fixture_night "$1" currency; }
+setup_multi() { fixture_night "$1" multi; }
+setup_settle() { fixture_night "$1" settle; }
+setup_debits() {
+	fresh_db "$1"
+	load_ledger "$ROOT/fixtures/debits"
+	psql -q -v ON_ERROR_STOP=1 -c "\copy ledger_contracts(contract_id, merchant_id, channel, status, signed_at, terminated_at, per_debit_limit_fen, max_debits_per_day, billing_period, debits_per_period, expires_at, max_consecutive_failures, min_retry_interval) from '$ROOT/fixtures/debits/contracts.csv' csv header" >/dev/null
+	cp "$ROOT"/fixtures/debits/recon.conf "$ROOT"/fixtures/debits/wechat_20260310.csv "$WORK"/
+}
+setup_rejected() {
+	fresh_db "$1"
+	load_ledger "$ROOT/fixtures/demo"
+	cp "$ROOT"/fixtures/demo/wechat_1900000109_20260302.csv "$WORK"/
+	cp "$SAMPLES/wechat/wxjava_v2_ALL.csv" "$WORK/excerpt_20260302.csv"
+	cat >"$WORK/recon.conf" <<CONF
+[run]
+reports = reports
+
+$(demo_source)
+
+[source wx-excerpt]
+channel = wechat
+merchant_id = XXXXXXXX
+location = excerpt_{yyyymmdd}.csv
+
+$(late_source)
+CONF
+}
+
+# compare NAME N DATE:EXIT...: the nights of the dates in order, once by one
+# process and once as N shards and a merge (each exiting EXIT), compared file
+# by file and row by row.
+compare() {
+	local name=$1 n=$2 d mode
+	shift 2
+	for mode in one sharded; do
+		WORK=$BASE/$name-$n-$mode
+		rm -rf "$WORK"
+		mkdir -p "$WORK"
+		"setup_$name" "shards_${name}_$mode"
+		for d in "$@"; do
+			if [ $mode = one ]; then
+				run_recon "${d#*:}" run --config "$WORK/recon.conf" --date "${d%:*}"
+			else
+				shard_night "$n" "${d%:*}" "$WORK/recon.conf" "${d#*:}"
+			fi
+		done
+		dump_db "$WORK/db.txt"
+		sed -i "s#$WORK#WORK#g" "$WORK/db.txt"
+	done
+	WORK=$BASE
+	local one=$BASE/$name-$n-one two=$BASE/$name-$n-sharded
+	same_tree "$one/reports" "$two/reports"
+	cmp -s "$one/db.txt" "$two/db.txt" ||
+		fail "$name in $n shards: the database rows differ: $(diff "$one/db.txt" "$two/db.txt" | head -20)"
+}
+
+compare demo 4 2026-03-02:1 2026-03-03:1
+compare kinds 4 2026-03-05:1
+compare currency 4 2026-03-02:1
+compare multi 4 2026-03-02:1
+compare debits 4 2026-03-10:1
+compare rejected 4 2026-03-02:3
+compare settle 4 2026-03-02:0 2026-03-03:0 2026-03-04:1
+compare demo 3 2026-03-02:1
+
+# ---- refusals, a killed shard, a re-run shard ----
+WORK=$BASE/refusals
+mkdir -p "$WORK"
+demo_night shards_refusals
+conf=$WORK/recon.conf
+day=2026-03-02
+one=$BASE/demo-4-one/reports/$day
+merged=$WORK/reports/$day
+shard_rows() { sql "select shard || ':' || status || ':' || finished_at from recon_shards where business_date = '$day' order by shard"; }
+
+# nothing ran yet: the merge names shard 0, exit 4, no report, no run
+run_recon 4 merge --config "$conf" --date $day --shards 4
+expect_line "$WORK/err" "recon: $day: merge refused, nothing published: shard 0 of 4 has not run for $day"
+[ ! -e "$merged" ] || fail "a refused merge wrote reports"
+expect_sql 0 "select count(*) from recon_runs"
+
+# shards 0, 1 and 3 done; 2 killed before it stored its part: refused, naming 2
+for i in 0 1 3; do run_recon 0 run --config "$conf" --date $day --shard $i/4; done
+RECON_TEST_KILL_AT=shard_before_store run_recon 137 run --config "$conf" --date $day --shard 2/4
+expect_sql "running" "select status from recon_shards where business_date = '$day' and shard = 2"
+run_recon 4 merge --config "$conf" --date $day --shards 4
+expect_line "$WORK/err" "recon: $day: merge refused, nothing published: shard 2 of 4 has not finished (running on $(hostname), or killed: re-run it)"
+expect_sql 0 "select count(*) from recon_runs"
+# a merge of another count finds none of these
+run_recon 4 merge --config "$conf" --date $day --shards 2
+expect_line "$WORK/err" "recon: $day: merge refused, nothing published: shard 0 of 2 has not run for $day"
+
+# shard 2 re-run alone replaces only itself; the merge then gives the one process's bytes
+before=$(shard_rows)
+run_recon 0 run --config "$conf" --date $day --shard 2/4
+after=$(shard_rows)
+[ "$(sed -n '1p;2p;4p' <<<"$before")" = "$(sed -n '1p;2p;4p' <<<"$after")" ] || fail "re-running shard 2 touched the others: $before / $after"
+[ "$(sed -n 3p <<<"$before")" != "$(sed -n 3p <<<"$after")" ] || fail "shard 2's row was not replaced"
+run_recon 1 merge --config "$conf" --date $day --shards 4
+same_tree "$one" "$merged"
+
+# a statement file changed after the shards read it: refused, naming shard 0
+cp "$WORK/wechat_1900000109_20260302.csv" "$WORK/saved.csv"
+sed -i '3s/50\.00/50.01/' "$WORK/wechat_1900000109_20260302.csv"
+cmp -s "$WORK/wechat_1900000109_20260302.csv" "$WORK/saved.csv" && fail "the test did not change the statement"
+run_recon 4 merge --config "$conf" --date $day --shards 4
+grep -q "merge refused, nothing published: shard 0 of 4 read other statement files (digest [0-9a-f]\{12\}, this merge's [0-9a-f]\{12\}): re-run it" "$WORK/err" ||
+	fail "a changed statement was merged: $(cat "$WORK/err")"
+cp "$WORK/saved.csv" "$WORK/wechat_1900000109_20260302.csv"
+# another configuration: refused
+printf '\n' >>"$conf"
+run_recon 4 merge --config "$conf" --date $day --shards 4
+grep -q "merge refused, nothing published: shard 0 of 4 ran with another configuration or rules" "$WORK/err" ||
+	fail "a changed configuration was merged: $(cat "$WORK/err")"
+sed -i '$d' "$conf"
+# a failed shard: refused with its reason
+sql "update recon_shards set status = 'failed', why = 'exit 4' where business_date = '$day' and shard = 1" >/dev/null
+run_recon 4 merge --config "$conf" --date $day --shards 4
+expect_line "$WORK/err" "recon: $day: merge refused, nothing published: shard 1 of 4 failed on $(hostname): exit 4"
+# a damaged outcome: refused
+run_recon 0 run --config "$conf" --date $day --shard 1/4
+sql "update recon_shards set outcome = substr(outcome, 1, 20) where business_date = '$day' and shard = 3" >/dev/null
+run_recon 4 merge --config "$conf" --date $day --shards 4
+expect_line "$WORK/err" "recon: $day: merge refused, nothing published: shard 3 of 4: its stored outcome is damaged (re-run the shard)"
+expect_sql 1 "select count(*) from recon_runs"
+# usage
+run_recon 2 run --config "$conf" --date $day --shard 4/4
+expect_line "$WORK/err" "recon: run: --shard must be I/N with 0 <= I < N <= 4096, not '4/4'"
+run_recon 2 merge --config "$conf" --date $day
+expect_line "$WORK/err" "recon: merge: --date and --shards are required"
+finish
