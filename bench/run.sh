@@ -14,6 +14,7 @@
 #   bench/run.sh BUILD_DIR [--rows N] [--seed S] [--date YYYY-MM-DD] [--work DIR]
 #                [--jobs N] [--jobs-check] [--no-duckdb] [--repeat R] [--smoke]
 #                [--baseline OLD_BUILD_DIR [--baseline-reports-differ]] [--open-items N]
+#                [--shards N]
 #
 #   --work DIR    keeps the generated data and the PostgreSQL cluster there and
 #                 reuses them on the next run with the same rows/seed/date
@@ -41,6 +42,13 @@
 #                 rest never worked), printed against recon
 #   --baseline-reports-differ  the reports are meant to differ (a change of
 #                 what the reports say): only the speed and memory are compared
+#   --shards N    also runs the night as N shards one after another on this
+#                 machine (recon run --shard I/N), then as one shard (0/1), and
+#                 merges the N (recon merge --shards N): each shard's wall time,
+#                 peak memory and bytes read, the merge's time, the reports and
+#                 rows checked byte-identical to recon's, and the projected wall
+#                 time of the night on 4, 16 and 64 machines (bench/README.md,
+#                 "Shards on N machines": the model and its assumptions)
 # Exit 0 when every check passes, 1 when one fails, 2 on a setup error.
 #
 # CPU columns: "cpu" is the measured process and its children (user+system);
@@ -58,7 +66,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 [[ $# -ge 1 ]] || die "usage: bench/run.sh BUILD_DIR [--rows N] [--seed S] [--date D] [--work DIR] [--jobs N] [--jobs-check] [--no-duckdb] [--repeat R] [--smoke] [--baseline DIR [--baseline-reports-differ]] [--open-items N]"
 BUILD=$(cd "$1" && pwd) || die "no build directory $1"
 shift
-ROWS="" SEED=7 DATE=2026-03-02 WORK="" JOBS=$(nproc) JOBS_CHECK=0 DUCKDB=1 SMOKE=0 REPEAT=1 BASELINE="" BASE_DIFFER=0 OPEN_ITEMS=0
+ROWS="" SEED=7 DATE=2026-03-02 WORK="" JOBS=$(nproc) JOBS_CHECK=0 DUCKDB=1 SMOKE=0 REPEAT=1 BASELINE="" BASE_DIFFER=0 OPEN_ITEMS=0 SHARDS=0
 while [[ $# -gt 0 ]]; do
 	case $1 in
 	--rows) ROWS=$2 && shift ;;
@@ -70,6 +78,7 @@ while [[ $# -gt 0 ]]; do
 	--no-duckdb) DUCKDB=0 ;;
 	--repeat) REPEAT=$2 && shift ;;
 	--open-items) OPEN_ITEMS=$2 && shift ;;
+	--shards) SHARDS=$2 && shift ;;
 	--smoke) SMOKE=1 JOBS_CHECK=1 ;;
 	--baseline) BASELINE=$(cd "$2" && pwd) && shift || die "no build directory $2" ;;
 	--baseline-reports-differ) BASE_DIFFER=1 ;;
@@ -81,6 +90,7 @@ done
 [[ $ROWS =~ ^[0-9]+$ ]] || die "--rows must be a number"
 [[ $REPEAT =~ ^[1-9][0-9]*$ ]] || die "--repeat must be a positive number"
 [[ $OPEN_ITEMS =~ ^[0-9]+$ ]] || die "--open-items must be a number"
+[[ $SHARDS =~ ^[0-9]+$ ]] && ((SHARDS != 1)) || die "--shards must be a number of shards, 2 or more"
 
 GEN=$BUILD/bench/recon-bench-gen
 INFLATE=$BUILD/bench/recon-bench-inflate
@@ -309,6 +319,33 @@ else
 	fails=1
 fi
 
+# ---- the night as shards (issue 20) ----
+shards_lines=""
+if ((SHARDS)); then
+	reset_recon
+	# shard_run NAME I N: one shard, measured
+	shard_run() {
+		measure "$1" "$PG" exec "$STATE" "$RECON" run --date "$DATE" --config "$DATA/recon.conf" --jobs "$JOBS" \
+			--timings --shard "$2/$3" || die "recon run --shard $2/$3 failed: $(tail -3 "$OUT/$1.err")"
+	}
+	shard_run shard_whole 0 1
+	for ((i = 0; i < SHARDS; i++)); do shard_run "shard$i" "$i" "$SHARDS"; done
+	measure merge "$PG" exec "$STATE" "$RECON" merge --date "$DATE" --config "$DATA/recon.conf" --jobs "$JOBS" \
+		--timings --shards "$SHARDS" || [[ $? -eq 1 ]] || die "recon merge failed: $(tail -3 "$OUT/merge.err")"
+	stored >"$OUT/stored-shards"
+	if diff -r "$OUT/reports-jobs$JOBS" "$REP" >"$OUT/shards.diff" && diff "$OUT/stored-jobs$JOBS" "$OUT/stored-shards" >>"$OUT/shards.diff"; then
+		shards_same="byte-identical to recon run's ($(ls "$REP" | wc -l) files); stored rows identical"
+	else
+		shards_same="DIFFERENT from recon run's (see $OUT/shards.diff)"
+		fails=1
+	fi
+	pgx psql -qAtX -F' ' -c "SELECT shard, bytes_read, statement_rows, ledger_rows FROM recon_shards WHERE shards = $SHARDS ORDER BY shard" >"$OUT/shards.rows"
+	# the server's part of one shard: the window's scan with the part's filter, to /dev/null
+	part_sql=${window_sql/ TO STDOUT/}
+	part_sql="${part_sql%)} AND (hashtextextended(order_no, 0) & 9223372036854775807) % $SHARDS = 0) TO STDOUT"
+	measure shard_scan "$PG" exec "$STATE" psql -qAt -c "$part_sql" || die "the part's COPY failed: $(cat "$OUT/shard_scan.err")"
+fi
+
 jobs_line=""
 if ((JOBS_CHECK)); then
 	reset_recon
@@ -410,6 +447,43 @@ if ((OPEN_ITEMS)); then
 	grep -o 'stages: .*' "$OUT/carry.err" | sed 's/^/with open items: /' || true
 fi
 echo "recon counts: $counts"
+if ((SHARDS)); then
+	echo
+	echo "the night as $SHARDS shards, one after another on this machine, then merged:"
+	printf '%-28s %9s %9s %12s %10s %12s %12s\n' step "wall s" "cpu s" "machine cpu" "peak MiB" "bytes read" "rows (S+L)"
+	while read -r i b srows lrows; do
+		printf '%-28s %9s %9s %12s %10s %12s %12s\n' "shard $i/$SHARDS" "${WALL[shard$i]}" "${CPU[shard$i]}" \
+			"${MCPU[shard$i]}" "${RSS[shard$i]}" "$b" "$((srows + lrows))"
+	done <"$OUT/shards.rows"
+	row "shard 0/1 (the whole night)" shard_whole
+	row "recon merge --shards $SHARDS" merge
+	row "server: one part's COPY" shard_scan
+	echo "merged reports: $shards_same"
+	# The model (bench/README.md "Shards on N machines"): a shard's time is a part that does not
+	# shrink with N (every shard parses every file: F) and a part that does (V / N), fitted from the
+	# whole night as one shard and the N shards' slowest; the merge's time does not depend on N. On M
+	# machines, shards run at once: the night takes F + V/M + merge, unless the database server is
+	# slower: M window scans of c seconds each (measured: one part's COPY) on DB_CORES cores take
+	# M * c / DB_CORES, or the shared storage: M shards each reading every file at STORAGE_MBPS.
+	smax=0
+	for ((i = 0; i < SHARDS; i++)); do smax=$(awk -v a="$smax" -v b="${WALL[shard$i]}" 'BEGIN { print (b > a) ? b : a }'); done
+	bytes=$(awk '{ if ($2 > m) m = $2 } END { print m + 0 }' "$OUT/shards.rows")
+	DB_CORES=${DB_CORES:-16} STORAGE_MBPS=${STORAGE_MBPS:-1000}
+	awk -v s1="${WALL[shard_whole]}" -v sn="$smax" -v n="$SHARDS" -v mg="${WALL[merge]}" -v c="${WALL[shard_scan]}" \
+		-v single="${WALL[recon]}" -v bytes="$bytes" -v dbc="$DB_CORES" -v mbps="$STORAGE_MBPS" 'BEGIN {
+		v = (s1 - sn) * n / (n - 1); if (v < 0) v = 0; f = s1 - v
+		printf "model: a shard takes F + V/N with F = %.2f s (every file parsed by each shard) and V = %.2f s;\n", f, v
+		printf "       the merge %.2f s; one part of the window costs the server %.2f s (%d cores assumed);\n", mg, c, dbc
+		printf "       each shard reads %.0f MiB of statements from shared storage (%d MB/s in all assumed)\n", bytes / 1048576, mbps
+		printf "%-12s %12s %12s %12s %14s %10s\n", "machines", "shards s", "db s", "storage s", "night wall s", "vs 1 host"
+		split("4 16 64", ms, " ")
+		for (k = 1; k <= 3; k++) {
+			m = ms[k]; sh = f + v / m; db = m * c / dbc; st = m * bytes / (mbps * 1e6)
+			t = sh; if (db > t) t = db; if (st > t) t = st; t += mg
+			printf "%-12d %12.2f %12.2f %12.2f %14.2f %9.2fx\n", m, sh, db, st, t, single / t
+		}
+	}'
+fi
 if [[ -n $BASELINE ]]; then
 	b_duck=""
 	((DUCKDB)) && b_duck=", duckdb / recon = $B_DUCK"

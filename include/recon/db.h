@@ -57,7 +57,12 @@ typedef struct {
 
 /* Starts the snapshot: BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY. */
 rcn_rc rcn_ledger_begin(rcn_db *db, rcn_err *err);
-/* Streams the window's orders and refunds with COPY ... TO STDOUT. */
+/* A shard's part (w->part): the contracted orders of the window, every
+ * shard's same list, into the plan, before the statements are parsed (in the
+ * snapshot, after rcn_ledger_begin). Nothing without a part or for the merge. */
+rcn_rc rcn_ledger_load_part(rcn_db *db, const rcn_ledger_window *w, rcn_err *err);
+/* Streams the window's orders and refunds with COPY ... TO STDOUT (a
+ * shard's part of them when w->part is set; none for the merge's). */
 rcn_rc rcn_ledger_load_window(rcn_db *db, const rcn_ledger_window *w, const rcn_ledger_sink *sink, rcn_err *err);
 /* Key lookups (same snapshot) for statement rows whose order or refund lies
  * outside the window: orders by order_no or channel_txn_id, refunds by

@@ -43,5 +43,9 @@ void rcn_part_plan_contract(rcn_part_plan *p, const char *order_no, const char *
  * (the contract's part when it has one), else the fallback (a channel
  * transaction id or refund number). Always true without a filter. */
 bool rcn_part_plan_keeps(const rcn_part_plan *p, const char *order_no, const char *fallback);
+/* A statement row's part: its order's, else its refund number's (a refund)
+ * or transaction id's. */
+bool rcn_part_plan_keeps_row(const rcn_part_plan *p, const char *order_no, const char *refund_no, const char *txn,
+			     bool refund);
 
 #endif

@@ -51,8 +51,10 @@ static void on_contracted(void *ctx, const PGresult *res, int row)
 	rcn_part_plan_contract(ctx, PQgetvalue(res, row, 0), PQgetvalue(res, row, 1));
 }
 
-static rcn_rc load_contracted(rcn_db *db, const rcn_ledger_window *w, rcn_err *err)
+rcn_rc rcn_ledger_load_part(rcn_db *db, const rcn_ledger_window *w, rcn_err *err)
 {
+	if (!w->part || !w->part->parts || w->part->part < 0)
+		return RCN_OK; /* the whole window, or the merge's: no row */
 	sqlb q;
 	rcn_ld_sql_init(&q, db, err);
 	rcn_ld_sql_str(&q, "SELECT o.order_no::text, o.contract_id::text FROM ");
@@ -250,8 +252,6 @@ rcn_rc rcn_ledger_load_window(rcn_db *db, const rcn_ledger_window *w, const rcn_
 	if (rc == RCN_OK)
 		rc = zone_offsets(db, w, &z, &exact, err);
 	const rcn_pgbin_zone *zone = exact ? &z.zone : NULL;
-	if (rc == RCN_OK && w->part && w->part->parts && w->part->part >= 0)
-		rc = load_contracted(db, w, err);
 	if (w->part && w->part->parts && w->part->part < 0) { /* the merge: no row of its own */
 		free(z.seg);
 		return rc;

@@ -157,11 +157,9 @@ static void settle_new_rows(rcn_match *m, size_t from, size_t source)
 	}
 }
 
-/* A statement row's part: its order's (recon/part.h), else its refund
- * number's or transaction id's. */
 static bool row_kept(const rcn_match *m, const char *order_no, const char *refund_no, const char *txn, bool refund)
 {
-	return rcn_part_plan_keeps(m->part, order_no, refund && *refund_no ? refund_no : txn);
+	return rcn_part_plan_keeps_row(m->part, order_no, refund_no, txn, refund);
 }
 
 /* Drops the rows [from, n_rows) of other parts (a shard's, or every one: the merge). */

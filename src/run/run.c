@@ -49,19 +49,36 @@ static void sink_contract(void *ctx, const rcn_ledger_contract *c)
 	rcn_rules_add_contract(ctx, c);
 }
 
+/* The window as a run reads it: a shard's part of it, or NULL. */
+static rcn_ledger_window window_of(const rcn_run_opts *o, bool pipelined, rcn_part_plan *part)
+{
+	return (rcn_ledger_window){o->day,		o->cfg->carry_over_days, o->cfg->timezone, o->cfg->orders_sql,
+				   o->cfg->refunds_sql, pipelined,		 part};
+}
+
+/* The snapshot's start, before the statements are parsed: a shard's part
+ * of the night (its contracted orders) must be known to the parse. */
+static rcn_rc begin_snapshot(rcn_db *db, const rcn_run_opts *o, rcn_part_plan *part, rcn_err *err)
+{
+	rcn_ledger_window w = window_of(o, false, part);
+	rcn_rc rc = rcn_ledger_begin(db, err);
+	if (rc == RCN_OK && part && (rc = rcn_ledger_load_part(db, &w, err)) != RCN_OK) {
+		rcn_err ignore;
+		rcn_ledger_end(db, &ignore);
+	}
+	return rc;
+}
+
 /* The snapshot's first half, while the statements are parsed: the window and
  * the previous date's suspense. */
 static rcn_rc load_window(rcn_db *db, const rcn_run_opts *o, rcn_match *m, bool pipelined, rcn_part_plan *part,
 			  rcn_err *err)
 {
-	rcn_ledger_window w = {o->day,		 o->cfg->carry_over_days, o->cfg->timezone, o->cfg->orders_sql,
-			       o->cfg->refunds_sql, pipelined,		   part};
+	rcn_ledger_window w = window_of(o, pipelined, part);
 	rcn_ledger_sink sink = {sink_order, sink_refund, sink_suspense, NULL, m, sink_expect_orders};
 	bool had_run = false;
 	rcn_rc rc;
 
-	if ((rc = rcn_ledger_begin(db, err)))
-		return rc;
 	if ((rc = rcn_ledger_load_window(db, &w, &sink, err)) ||
 	    (rc = rcn_ledger_load_suspense(db, o->day - 1, &had_run, &sink, err))) {
 		rcn_err ignore;
@@ -453,11 +470,16 @@ static bool parse_while_loading_window(night *n)
 	rcn_match_set_sink(n->m, n->sink);
 	n->rules = rcn_rules_new(n->o->day, n->rsrc, n->n_src, n->files.fees);
 	rcn_match_set_rules(n->m, rcn_rules_for_matcher(n->rules));
+	rcn_part_plan *part = n->o->shards ? &n->part : NULL;
+	if (begin_snapshot(n->db, n->o, part, &n->err))
+		return night_db_fail(n);
+	for (size_t i = 0; i < n->n_src; i++)
+		n->jobs[i].part = part;
 	rcn_parse_pool *pool = rcn_parse_start(n->jobs, n->n_src, n->threads);
 	rcn_run_progress(n->o, n->date, "downloading and parsing statements, loading the ledger window");
 	n->clock.mark = rcn_clock_seconds(CLOCK_MONOTONIC);
 	double parse_start = n->clock.mark;
-	rcn_rc window_rc = load_window(n->db, n->o, n->m, n->threads > 1, n->o->shards ? &n->part : NULL, &n->err);
+	rcn_rc window_rc = load_window(n->db, n->o, n->m, n->threads > 1, part, &n->err);
 	rcn_run_stage_done(&n->clock, ST_WINDOW);
 	if (!window_rc && n->threads > 1) {
 		/* the register, read on a connection of its own while the statements'

@@ -91,6 +91,10 @@ static void on_record(void *p, const rcn_record *rec)
 			}
 		}
 	}
+	if (job->part && rec->type != RCN_REC_MOVEMENT &&
+	    !rcn_part_plan_keeps_row(job->part, rec->order_no, rec->refund_no, rec->channel_txn_id,
+				     rec->type == RCN_REC_REFUND))
+		return; /* another part's: checked and counted above, kept by its shard */
 	rcn_batch_add(job->batch, rec);
 }
 
@@ -143,6 +147,14 @@ static size_t expected_rows(const char *path)
 	return sized ? (size_t)st.st_size / (packed ? 40 : 200) : 0;
 }
 
+/* The rows a shard keeps of a file's n (a hint: a little more than its share). */
+static size_t part_rows(const rcn_source_job *job, size_t n)
+{
+	if (!job->part || !job->part->parts)
+		return n;
+	return job->part->part < 0 ? 0 : n / job->part->parts + n / job->part->parts / 16 + 64;
+}
+
 static void parse_source(rcn_source_job *job)
 {
 	rcn_stmt_result *res = &job->res;
@@ -159,7 +171,7 @@ static void parse_source(rcn_source_job *job)
 			goto done;
 		}
 		rcn_stmt_kind kind = {job->conf->channel, job->conf->bill, job->profile, job->day, job->readahead};
-		rcn_batch_expect(job->batch, expected_rows(job->path));
+		rcn_batch_expect(job->batch, part_rows(job, expected_rows(job->path)));
 		rcn_stmt_parse(job->path, job->label, &kind, on_record, on_bad_row, job, res, job->input.sha256);
 	} else {
 		snprintf(job->label, sizeof(job->label), "%s", job->conf->location);
@@ -174,7 +186,7 @@ static void parse_source(rcn_source_job *job)
 			rcn_config_resolve(job->path, sizeof(job->path), job->label, job->cfg->dir);
 			rcn_stmt_kind kind = {job->conf->channel, job->conf->bill, job->profile, job->day,
 					      job->readahead};
-			rcn_batch_expect(job->batch, expected_rows(job->path));
+			rcn_batch_expect(job->batch, part_rows(job, expected_rows(job->path)));
 			rcn_stmt_parse(job->path, job->label, &kind, on_record, on_bad_row, job, res,
 				       job->input.sha256);
 		}

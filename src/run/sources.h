@@ -24,6 +24,9 @@ typedef struct {
 	const rcn_profile *profile; /* borrowed; profile channels only */
 	bool refetch;		    /* download again even when the spool has the file */
 	bool readahead;		    /* inflate on a second thread while parsing (--jobs 2 or more) */
+	/* a shard's part of the night (recon/part.h), or NULL: rows of other
+	 * parts are not kept (filled before the parse starts, read-only during it) */
+	const rcn_part_plan *part;
 	/* out */
 	rcn_batch *batch; /* the accepted rows; NULL after a rejection or once merged */
 	rcn_stmt_result res;

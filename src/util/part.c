@@ -135,3 +135,9 @@ bool rcn_part_plan_keeps(const rcn_part_plan *p, const char *order_no, const cha
 	}
 	return part == (uint32_t)p->part;
 }
+
+bool rcn_part_plan_keeps_row(const rcn_part_plan *p, const char *order_no, const char *refund_no, const char *txn,
+			     bool refund)
+{
+	return rcn_part_plan_keeps(p, order_no, refund && refund_no && *refund_no ? refund_no : txn);
+}
