@@ -1020,6 +1020,187 @@ static void test_each_seen(void **state)
 	done(m);
 }
 
+
+/* ---- a night in parts (recon run --shard, recon merge) ---- */
+
+/* One night's inputs: every kind the matcher finds by order, with refunds
+ * and a double charge, fed to m (only the ledger rows of the part: the
+ * server filters those; the matcher drops the statement rows itself). */
+static void parted_night(rcn_match *m, const rcn_part_plan *part)
+{
+	char no[32], txn[32], rf[32], again[32];
+	next_line = 2;
+	for (int i = 0; i < 40; i++) {
+		snprintf(no, sizeof no, "PO-%02d", i);
+		snprintf(txn, sizeof txn, "TX-%02d", i);
+		snprintf(rf, sizeof rf, "RF-%02d", i);
+		snprintf(again, sizeof again, "TX-again-%02d", i);
+		int64_t amount = 1000 + 10 * i;
+		if (i % 7 != 3) /* a paid order the statement lacks: pending */
+			pay(m, no, txn, i % 5 == 1 ? amount + 1 : amount, i % 9 == 2 ? "REVOKED" : "SUCCESS");
+		if (i % 11 == 4) /* charged twice */
+			pay(m, no, again, amount, "SUCCESS");
+		if (i % 6 == 5)
+			refund(m, no, rf, 100, "SUCCESS", "2026-03-02 14:00:00");
+		if (!rcn_part_plan_keeps(part, no, ""))
+			continue;
+		if (i % 8 != 6) /* a payment the ledger lacks: pending */
+			order(m, no, txn, amount, i % 10 == 7 ? "CREATED" : "PAID", DAY);
+		if (i % 6 == 5 || i % 13 == 0)
+			lrefund(m, rf, no, 100, "SUCCESS", DAY);
+	}
+}
+
+static void test_parts_add_up(void **state)
+{
+	(void)state;
+	/* the whole night */
+	rcn_match *whole = new_matcher(DAY, 3);
+	parted_night(whole, NULL);
+	rcn_match_run(whole);
+	size_t n_whole, n_tw;
+	const rcn_finding *const *fw = rcn_findings_sorted(rig_of(whole)->sink, &n_whole);
+	const rcn_tally *tw = rcn_match_tallies(whole, &n_tw);
+	assert_true(n_whole > 20);
+	/* three parts, each exported, then imported by a merge that has no row of its own */
+	rcn_buf out[3];
+	rcn_part_plan merge_plan;
+	rcn_part_plan_init(&merge_plan, 3, RCN_PART_NONE);
+	rcn_match *merged = new_matcher(DAY, 3);
+	rcn_match_set_part(merged, &merge_plan);
+	parted_night(merged, &merge_plan);
+	rcn_match_run(merged);
+	size_t kept = 0;
+	for (int p = 0; p < 3; p++) {
+		rcn_part_plan plan;
+		rcn_part_plan_init(&plan, 3, p);
+		rcn_match *m = new_matcher(DAY, 3);
+		rcn_match_set_part(m, &plan);
+		parted_night(m, &plan);
+		rcn_match_run(m);
+		size_t n;
+		(void)rcn_findings_sorted(rig_of(m)->sink, &n);
+		kept += n;
+		assert_true(n > 0 && n < n_whole);
+		rcn_buf_init(&out[p], (size_t)1 << 30);
+		rcn_match_export(m, rig_of(m)->sink, &out[p]);
+		rcn_part_plan_free(&plan);
+	}
+	assert_int_equal(kept, n_whole);
+	for (int p = 0; p < 3; p++) {
+		rcn_wire w;
+		rcn_wire_open(&w, out[p].data, out[p].len);
+		assert_true(rcn_match_import(merged, rig_of(merged)->sink, &w));
+		assert_int_equal(w.at, out[p].len);
+	}
+	rcn_match_imported(merged);
+	size_t n_merged, n_tm;
+	const rcn_finding *const *fm = rcn_findings_sorted(rig_of(merged)->sink, &n_merged);
+	assert_int_equal(n_merged, n_whole);
+	for (size_t i = 0; i < n_whole; i++) {
+		assert_int_equal(fm[i]->kind, fw[i]->kind);
+		assert_string_equal(fm[i]->order_no, fw[i]->order_no);
+		assert_string_equal(fm[i]->reason, fw[i]->reason);
+		assert_string_equal(fm[i]->source, fw[i]->source);
+		assert_string_equal(fm[i]->detail, fw[i]->detail);
+		assert_true(fm[i]->channel_amount == fw[i]->channel_amount && fm[i]->ledger_amount == fw[i]->ledger_amount);
+	}
+	const rcn_tally *tm = rcn_match_tallies(merged, &n_tm);
+	assert_int_equal(n_tm, n_tw);
+	for (size_t i = 0; i < n_tw; i++)
+		assert_memory_equal(&tm[i].rows_in, &tw[i].rows_in,
+				    sizeof(rcn_tally) - offsetof(rcn_tally, rows_in));
+	/* a damaged outcome is refused, whatever byte it ends at */
+	for (size_t cut = 0; cut < out[0].len; cut += 7) {
+		rcn_match *m = rcn_match_new(DAY, 3, &source, 1);
+		rcn_findings *sink = rcn_findings_new();
+		rcn_match_set_sink(m, sink);
+		rcn_match_run(m);
+		rcn_wire w;
+		rcn_wire_open(&w, out[0].data, cut);
+		assert_false(rcn_match_import(m, sink, &w));
+		rcn_match_free(m);
+		rcn_findings_free(sink);
+	}
+	for (int p = 0; p < 3; p++)
+		rcn_buf_free(&out[p]);
+	rcn_part_plan_free(&merge_plan);
+	done(whole);
+	done(merged);
+}
+
+/* Each key is kept by exactly one part; an order with a contract by its
+ * contract's part; no plan keeps everything, the merge's nothing. */
+static void test_part_plan(void **state)
+{
+	(void)state;
+	rcn_part_plan p[4], none;
+	for (int i = 0; i < 4; i++) {
+		rcn_part_plan_init(&p[i], 4, i);
+		rcn_part_plan_contract(&p[i], "ORDER-7", "CONTRACT-X");
+	}
+	rcn_part_plan_init(&none, 4, RCN_PART_NONE);
+	char key[32];
+	int hits[4] = {0};
+	for (int k = 0; k < 400; k++) {
+		snprintf(key, sizeof key, "ORDER-%d", k);
+		int owners = 0;
+		for (int i = 0; i < 4; i++)
+			if (rcn_part_plan_keeps(&p[i], key, "")) {
+				owners++;
+				hits[i]++;
+			}
+		assert_int_equal(owners, 1);
+		assert_false(rcn_part_plan_keeps(&none, key, ""));
+		assert_true(rcn_part_plan_keeps(NULL, key, ""));
+	}
+	for (int i = 0; i < 4; i++)
+		assert_true(hits[i] > 60); /* spread: each part has about a quarter */
+	uint32_t cpart = rcn_part_of("CONTRACT-X", strlen("CONTRACT-X"), 4);
+	for (int i = 0; i < 4; i++) {
+		assert_int_equal(rcn_part_plan_keeps(&p[i], "ORDER-7", ""), (uint32_t)i == cpart);
+		/* no order number: the fallback's part (a refund number, a transaction id) */
+		assert_int_equal(rcn_part_plan_keeps_row(&p[i], "", "R-1", "T-1", true),
+				 (uint32_t)i == rcn_part_of("R-1", 3, 4));
+		assert_int_equal(rcn_part_plan_keeps_row(&p[i], "", "R-1", "T-1", false),
+				 (uint32_t)i == rcn_part_of("T-1", 3, 4));
+		rcn_part_plan_free(&p[i]);
+	}
+	rcn_part_plan_free(&none);
+}
+
+/* recon/wire.h: what is written is read back; a short or unterminated read is marked bad. */
+static void test_wire(void **state)
+{
+	(void)state;
+	rcn_buf b;
+	rcn_buf_init(&b, 1 << 20);
+	rcn_wire_i64(&b, -5);
+	rcn_wire_str(&b, "订单");
+	rcn_wire_str(&b, NULL);
+	rcn_wire_i64(&b, 3);
+	rcn_wire_i64(&b, INT64_MIN);
+	rcn_wire w;
+	rcn_wire_open(&w, b.data, b.len);
+	assert_int_equal(rcn_wire_get_i64(&w), -5);
+	assert_string_equal(rcn_wire_get_str(&w), "订单");
+	assert_string_equal(rcn_wire_get_str(&w), "");
+	assert_int_equal(rcn_wire_get_count(&w, 8), 0); /* 3 of 8 bytes each do not fit in the 8 left */
+	assert_true(w.bad);
+	rcn_wire_open(&w, b.data, b.len);
+	(void)rcn_wire_get_i64(&w);
+	(void)rcn_wire_get_str(&w);
+	(void)rcn_wire_get_str(&w);
+	assert_int_equal(rcn_wire_get_count(&w, 1), 3);
+	assert_true(rcn_wire_get_i64(&w) == INT64_MIN && !w.bad);
+	assert_int_equal(rcn_wire_get_i64(&w), 0); /* past the end */
+	assert_true(w.bad);
+	rcn_wire_open(&w, b.data + 8, 3); /* a string cut before its NUL */
+	assert_string_equal(rcn_wire_get_str(&w), "");
+	assert_true(w.bad);
+	rcn_buf_free(&b);
+}
+
 RCN_TEST_MAIN_FIXTURE(NULL, free_rigs,
 		      RCN_UNIT_TESTS(test_matched, test_order_given_twice, test_expect_orders, test_batch_expect,
 				     test_order_given_twice_across_batches, test_prepare_same_night, test_amounts,
@@ -1027,4 +1208,5 @@ RCN_TEST_MAIN_FIXTURE(NULL, free_rigs,
 				     test_fee, test_fee_residual, test_currency, test_currency_carried, test_refunds,
 				     test_pending_and_expiry, test_cross_day, test_cross_channel, test_movements_kept,
 				     test_ledger_counts_it_later, test_carried_debit_counted_once,
-				     test_already_reconciled, test_rollback_and_quarantine, test_each_seen))
+				     test_already_reconciled, test_rollback_and_quarantine, test_each_seen,
+				     test_parts_add_up, test_part_plan, test_wire))
