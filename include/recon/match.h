@@ -112,6 +112,10 @@ void rcn_batch_free(rcn_batch *b);
  * long as the batch. */
 const rcn_movement *rcn_batch_movements(const rcn_batch *b, size_t *n);
 
+/* A fund movement as a parser would have given it (strings copied): the
+ * merge's, read back from a shard's outcome. */
+void rcn_batch_add_movement(rcn_batch *b, const rcn_movement *mv);
+
 /* Statement side: moves the batch's rows into the matcher and frees the
  * batch (its movements with it: take them first). */
 void rcn_match_add_batch(rcn_match *m, size_t source, rcn_batch *b);

@@ -10,6 +10,7 @@
 
 void rcn_wire_i64(rcn_buf *b, int64_t v);
 void rcn_wire_str(rcn_buf *b, const char *s); /* NULL is written as "" */
+void rcn_wire_bytes(rcn_buf *b, const void *p, size_t n); /* n, then the n bytes */
 
 typedef struct {
 	const char *p;
@@ -22,5 +23,7 @@ int64_t rcn_wire_get_i64(rcn_wire *w);
 /* A count of things at least min_bytes each: bad when the rest cannot hold them. */
 size_t rcn_wire_get_count(rcn_wire *w, size_t min_bytes);
 const char *rcn_wire_get_str(rcn_wire *w);
+/* The n bytes rcn_wire_bytes wrote (*n their count), in place; NULL when bad. */
+const void *rcn_wire_get_bytes(rcn_wire *w, size_t *n);
 
 #endif

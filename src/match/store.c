@@ -113,6 +113,23 @@ void rcn_batch_expect(rcn_batch *b, size_t n)
 	rcn_xreserve((void **)&b->rows, &b->cap_rows, b->n_rows + n, sizeof(srow));
 }
 
+void rcn_batch_add_movement(rcn_batch *b, const rcn_movement *mv)
+{
+	rcn_arena *a = &b->arena;
+	rcn_xreserve((void **)&b->moves, &b->cap_moves, b->n_moves + 1, sizeof(rcn_movement));
+	b->moves[b->n_moves++] = (rcn_movement){.source_name = "",
+						.channel = rcn_arena_strdup(a, mv->channel),
+						.merchant_id = rcn_arena_strdup(a, mv->merchant_id),
+						.trade_time = rcn_arena_strdup(a, mv->trade_time),
+						.movement_type = rcn_arena_strdup(a, mv->movement_type),
+						.reference = rcn_arena_strdup(a, mv->reference),
+						.channel_txn_id = rcn_arena_strdup(a, mv->channel_txn_id),
+						.order_no = rcn_arena_strdup(a, mv->order_no),
+						.amount_fen = mv->amount_fen,
+						.balance_fen = mv->balance_fen,
+						.source = rcn_arena_strdup(a, mv->source)};
+}
+
 const rcn_movement *rcn_batch_movements(const rcn_batch *b, size_t *n)
 {
 	*n = b->n_moves;

@@ -331,6 +331,7 @@ typedef struct {
 	size_t *outcome_len, *evidence_at;
 	size_t n_outcomes;
 	char inputs_digest[65], config_digest[65];
+	char (*shard_inputs)[65]; /* the merge: each shard's inputs digest, all the same */
 } night;
 
 static bool is_shard(const night *n)
@@ -461,6 +462,8 @@ static bool connect_and_lock(night *n)
 
 /* Parses the statements on worker threads while this thread loads the ledger
  * window into a new matcher: leaves m and the parsed jobs. */
+static bool read_shards(night *n);
+
 static bool parse_while_loading_window(night *n)
 {
 	n->m = rcn_match_new(n->o->day, n->cfg->carry_over_days, n->msrc, n->n_src);
@@ -475,7 +478,8 @@ static bool parse_while_loading_window(night *n)
 		return night_db_fail(n);
 	for (size_t i = 0; i < n->n_src; i++)
 		n->jobs[i].part = part;
-	rcn_parse_pool *pool = rcn_parse_start(n->jobs, n->n_src, n->threads);
+	/* the merge reads no statement: shard 0 stored what the files held */
+	rcn_parse_pool *pool = is_merge(n) ? NULL : rcn_parse_start(n->jobs, n->n_src, n->threads);
 	rcn_run_progress(n->o, n->date, "downloading and parsing statements, loading the ledger window");
 	n->clock.mark = rcn_clock_seconds(CLOCK_MONOTONIC);
 	double parse_start = n->clock.mark;
@@ -488,7 +492,14 @@ static bool parse_while_loading_window(night *n)
 		n->ij = (items_job){.o = n->o, .cal = n->files.calendar, .started = true};
 		rcn_task_start(&n->ij.task, items_thread, &n->ij);
 	}
-	rcn_parse_join(pool);
+	if (!window_rc && is_merge(n)) {
+		if (n->threads > 1)
+			(void)rcn_run_stream_start(&n->stream, n->cfg, n->o->day, n->sink);
+		if (!read_shards(n))
+			return false;
+	}
+	if (pool)
+		rcn_parse_join(pool);
 	n->clock.s[ST_PARSE] = rcn_clock_seconds(CLOCK_MONOTONIC) - parse_start; /* overlaps the window */
 	n->clock.mark = rcn_clock_seconds(CLOCK_MONOTONIC);
 	rcn_run_progress(n->o, n->date, NULL);
@@ -600,8 +611,17 @@ static bool store_shard(night *n)
 	if (!items_in(n))
 		return false;
 	rcn_items_night_evidence(n->items, n->m);
-	rcn_buf b;
+	rcn_buf b, sources;
 	rcn_buf_init(&b, (size_t)1 << 34);
+	rcn_buf_init(&sources, (size_t)1 << 34);
+	for (size_t i = 0, k = 0; i < n->n_src; i++) { /* the files' part of the night, for the merge */
+		size_t from = k;
+		while (k < n->n_moves && n->moves[k].source_name == n->jobs[i].conf->name)
+			k++;
+		rcn_source_job_export(&n->jobs[i], n->moves + from, k - from, &sources);
+	}
+	rcn_wire_bytes(&b, sources.data, sources.len);
+	rcn_buf_free(&sources);
 	rcn_match_export(n->m, n->sink, &b);
 	rcn_items_night_export_evidence(n->items, &b);
 	size_t packed_n = 0;
@@ -671,20 +691,26 @@ static rcn_rc on_shard(void *ctx, const rcn_shard_row *r, rcn_err *err)
 		snprintf(c->why, sizeof c->why,
 			 "shard %d of %d ran with another configuration or rules (digest %.12s, this merge's %.12s)",
 			 want, of, r->config_digest, n->config_digest);
-	else if (strcmp(r->inputs_digest, n->inputs_digest) != 0)
-		snprintf(c->why, sizeof c->why,
-			 "shard %d of %d read other statement files (digest %.12s, this merge's %.12s): re-run it", want,
-			 of, r->inputs_digest, n->inputs_digest);
 	if (c->why[0])
 		return rcn_err_set(err, RCN_EDB, "", 0, "%s", c->why);
-	size_t len = 0;
+	size_t len = 0, n_sources = 0;
 	unsigned char *raw = rcn_run_unpack(r->outcome, r->n_outcome, &len);
-	rcn_wire w;
+	rcn_wire w, sw;
 	rcn_wire_open(&w, raw, raw ? len : 0);
-	bool ok = raw && rcn_match_import(n->m, n->sink, &w);
+	const void *sources = rcn_wire_get_bytes(&w, &n_sources);
+	bool ok = raw && sources;
+	if (ok && want == 0) { /* every shard read the same files (checked below): shard 0's say what they held */
+		rcn_wire_open(&sw, sources, n_sources);
+		for (size_t i = 0; i < n->n_src && ok; i++)
+			ok = rcn_source_job_import(&n->jobs[i], &sw);
+		ok = ok && sw.at == n_sources;
+	}
+	ok = ok && rcn_match_import(n->m, n->sink, &w);
 	n->outcomes = rcn_xrealloc(n->outcomes, (n->n_outcomes + 1) * sizeof(*n->outcomes));
 	n->outcome_len = rcn_xrealloc(n->outcome_len, (n->n_outcomes + 1) * sizeof(*n->outcome_len));
 	n->evidence_at = rcn_xrealloc(n->evidence_at, (n->n_outcomes + 1) * sizeof(*n->evidence_at));
+	n->shard_inputs = rcn_xrealloc(n->shard_inputs, (n->n_outcomes + 1) * sizeof(*n->shard_inputs));
+	snprintf(n->shard_inputs[n->n_outcomes], sizeof n->shard_inputs[0], "%s", r->inputs_digest);
 	n->outcomes[n->n_outcomes] = raw;
 	n->outcome_len[n->n_outcomes] = len;
 	n->evidence_at[n->n_outcomes] = w.at;
@@ -697,31 +723,40 @@ static rcn_rc on_shard(void *ctx, const rcn_shard_row *r, rcn_err *err)
 	return RCN_OK;
 }
 
-/* The merge: every part's outcome into the night, once all N are done and
- * agree with what this process read; else it refuses (exit 4), naming the
- * shard, and nothing is published. */
-static bool import_shards(night *n)
+/* The merge: every part's outcome into the night (its findings streamed to
+ * the results transaction meanwhile), and shard 0's account of the
+ * statement files (the merge reads none), once all N are done, with this
+ * configuration, from the same files; else refused (exit 4, naming the
+ * shard, nothing published). */
+static bool read_shards(night *n)
 {
-	if (!is_merge(n))
-		return true;
-	rcn_run_inputs_digest(n->inputs, n->n_src, n->inputs_digest);
 	rcn_run_config_digest(n->cfg, n->config_digest);
 	merge_check c = {.n = n};
 	rcn_rc rc = rcn_db_shards_read(n->db, n->o->day, n->o->shards, true, on_shard, &c, &n->err);
-	if (rc == RCN_OK && (int)n->n_outcomes < n->o->shards) {
+	if (rc == RCN_OK && (int)n->n_outcomes < n->o->shards)
 		snprintf(c.why, sizeof c.why, "shard %zu of %d has not run for %s", n->n_outcomes, n->o->shards,
 			 n->date);
-		rc = RCN_EDB;
-	}
-	if (rc != RCN_OK) {
-		if (!c.why[0])
-			return night_db_fail(n);
+	else if (rc != RCN_OK && !c.why[0])
+		return night_db_fail(n);
+	for (size_t i = 1; i < n->n_outcomes && !c.why[0]; i++)
+		if (strcmp(n->shard_inputs[i], n->shard_inputs[0]) != 0)
+			snprintf(c.why, sizeof c.why,
+				 "shard %zu of %d read other statement files than shard 0 (digest %.12s, shard 0's "
+				 "%.12s): re-run the shards of the files as they are now",
+				 i, n->o->shards, n->shard_inputs[i], n->shard_inputs[0]);
+	if (c.why[0]) {
 		rcn_run_log(n->o, LOG_ERROR, NULL, "merge refused, nothing published: %s", c.why);
 		n->out->exit_code = EXIT_DB;
 		return false;
 	}
-	rcn_match_imported(n->m);
-	rcn_run_stage_done(&n->clock, ST_MATCH);
+	return true;
+}
+
+/* The merge, once the files' part is merged into the night: the parts' tallies and notes in order. */
+static bool import_shards(night *n)
+{
+	if (is_merge(n))
+		rcn_match_imported(n->m);
 	return true;
 }
 
@@ -1062,6 +1097,7 @@ static void night_end(night *n)
 	free(n->outcomes);
 	free(n->outcome_len);
 	free(n->evidence_at);
+	free(n->shard_inputs);
 	rcn_part_plan_free(&n->part);
 }
 

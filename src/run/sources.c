@@ -433,3 +433,98 @@ rcn_settle_arrival *rcn_source_arrivals(const rcn_source_job *jobs, size_t n, co
 	}
 	return arr;
 }
+
+#define JOB_MAGIC "recon-shard-source-1"
+
+void rcn_source_job_export(const rcn_source_job *job, const rcn_movement *moves, size_t n_moves, rcn_buf *b)
+{
+	rcn_wire_str(b, JOB_MAGIC);
+	rcn_wire_str(b, job->conf->name);
+	rcn_wire_bytes(b, &job->res, sizeof job->res); /* plain data: the same build reads it */
+	rcn_wire_i64(b, job->no_bill);
+	rcn_wire_i64(b, job->bad_unlisted);
+	rcn_wire_str(b, job->warning);
+	rcn_wire_str(b, job->path);
+	rcn_wire_str(b, job->label);
+	rcn_wire_str(b, job->input.path);
+	rcn_wire_str(b, job->input.sha256);
+	rcn_wire_str(b, job->input.format);
+	rcn_wire_i64(b, job->input.rows);
+	rcn_wire_str(b, job->input.verdict);
+	rcn_wire_i64(b, (int64_t)job->n_quarantine);
+	for (size_t i = 0; i < job->n_quarantine; i++) {
+		const rcn_quarantine_entry *q = &job->quarantine[i];
+		rcn_wire_str(b, q->file);
+		rcn_wire_i64(b, q->line);
+		rcn_wire_str(b, q->reason);
+		rcn_wire_i64(b, q->rows);
+		rcn_wire_i64(b, q->amount_fen);
+	}
+	rcn_wire_i64(b, (int64_t)n_moves);
+	for (size_t i = 0; i < n_moves; i++) {
+		const rcn_movement *m = &moves[i];
+		const char *strs[] = {m->channel,	 m->merchant_id, m->trade_time, m->movement_type,
+				      m->reference,	 m->channel_txn_id, m->order_no, m->source};
+		for (size_t k = 0; k < sizeof strs / sizeof strs[0]; k++)
+			rcn_wire_str(b, strs[k]);
+		rcn_wire_i64(b, m->amount_fen);
+		rcn_wire_i64(b, m->balance_fen);
+	}
+}
+
+static const char *keep(rcn_source_job *job, rcn_wire *w)
+{
+	return rcn_arena_strdup(&job->arena, rcn_wire_get_str(w));
+}
+
+bool rcn_source_job_import(rcn_source_job *job, rcn_wire *w)
+{
+	if (strcmp(rcn_wire_get_str(w), JOB_MAGIC) != 0 || strcmp(rcn_wire_get_str(w), job->conf->name) != 0)
+		return !(w->bad = true);
+	size_t n;
+	const void *res = rcn_wire_get_bytes(w, &n);
+	if (!res || n != sizeof job->res)
+		return !(w->bad = true);
+	memcpy(&job->res, res, sizeof job->res);
+	job->res.format[sizeof job->res.format - 1] = '\0';
+	job->res.reason.file[sizeof job->res.reason.file - 1] = '\0';
+	job->res.reason.msg[sizeof job->res.reason.msg - 1] = '\0';
+	job->no_bill = rcn_wire_get_i64(w) != 0;
+	job->bad_unlisted = (long)rcn_wire_get_i64(w);
+	snprintf(job->warning, sizeof job->warning, "%s", rcn_wire_get_str(w));
+	snprintf(job->path, sizeof job->path, "%s", rcn_wire_get_str(w));
+	snprintf(job->label, sizeof job->label, "%s", rcn_wire_get_str(w));
+	job->input.source = job->conf->name;
+	job->input.path = keep(job, w);
+	snprintf(job->input.sha256, sizeof job->input.sha256, "%s", rcn_wire_get_str(w));
+	job->input.format = keep(job, w);
+	job->input.rows = (long)rcn_wire_get_i64(w);
+	job->input.verdict = keep(job, w);
+	job->input.warning = job->warning[0] ? job->warning : NULL;
+	size_t nq = rcn_wire_get_count(w, 2 + 3 * 8);
+	for (size_t i = 0; i < nq && !w->bad; i++) {
+		const char *file = rcn_wire_get_str(w);
+		long line = (long)rcn_wire_get_i64(w);
+		const char *reason = rcn_wire_get_str(w);
+		long rows = (long)rcn_wire_get_i64(w);
+		add_quarantine(job, file, line, reason, rows, rcn_wire_get_i64(w));
+	}
+	size_t nm = rcn_wire_get_count(w, 8 + 2 * 8);
+	job->batch = rcn_batch_new();
+	for (size_t i = 0; i < nm && !w->bad; i++) {
+		rcn_movement m;
+		const char **strs[] = {&m.channel,   &m.merchant_id,    &m.trade_time, &m.movement_type,
+				       &m.reference, &m.channel_txn_id, &m.order_no,   &m.source};
+		for (size_t k = 0; k < sizeof strs / sizeof strs[0]; k++)
+			*strs[k] = rcn_wire_get_str(w);
+		m.amount_fen = rcn_wire_get_i64(w);
+		m.balance_fen = rcn_wire_get_i64(w);
+		if (!w->bad)
+			rcn_batch_add_movement(job->batch, &m);
+	}
+	if (job->res.rejected) { /* as the parse leaves a rejected source: no batch */
+		rcn_batch_free(job->batch);
+		job->batch = NULL;
+	}
+	return !w->bad;
+}

@@ -55,6 +55,14 @@ typedef struct {
 	char warning[512];	     /* from the download (a bill over plain http), or "" */
 } rcn_source_job;
 
+/* A parsed source's outcome as the night after matching reads it (the
+ * parse's totals and verdict, the input's identity, the quarantined rows,
+ * the fund movements: moves[0..n_moves) are this source's), for the merge
+ * (recon merge reads no statement file: shard 0 stored its sources). Import
+ * fills a job that was initialised but not parsed; false when damaged. */
+void rcn_source_job_export(const rcn_source_job *job, const rcn_movement *moves, size_t n_moves, rcn_buf *b);
+bool rcn_source_job_import(rcn_source_job *job, rcn_wire *w);
+
 /* Downloads a remote source's statement into the spool (or finds it there):
  * fills job->path and job->label, or rejects the job with the reason. Returns
  * false when there is nothing to parse (rejected, or no bill). */

@@ -59,3 +59,22 @@ const char *rcn_wire_get_str(rcn_wire *w)
 	w->at += (size_t)(end - s) + 1;
 	return s;
 }
+
+void rcn_wire_bytes(rcn_buf *b, const void *p, size_t n)
+{
+	rcn_wire_i64(b, (int64_t)n);
+	if (n)
+		(void)rcn_buf_append(b, p, n);
+}
+
+const void *rcn_wire_get_bytes(rcn_wire *w, size_t *n)
+{
+	size_t k = rcn_wire_get_count(w, 1);
+	*n = 0;
+	if (w->bad)
+		return NULL;
+	const void *p = w->p + w->at;
+	w->at += k;
+	*n = k;
+	return p;
+}

@@ -104,23 +104,28 @@ expect_sql 0 "select count(*) from recon_runs"
 run_recon 4 merge --config "$conf" --date $day --shards 2
 expect_line "$WORK/err" "recon: $day: merge refused, nothing published: shard 0 of 2 has not run for $day"
 
-# shard 2 re-run alone replaces only itself; the merge then gives the one process's bytes
+# shard 2 re-run alone replaces only itself; the merge then gives the one process's bytes,
+# reading no statement file itself (shard 0 stored what the files held)
 before=$(shard_rows)
 run_recon 0 run --config "$conf" --date $day --shard 2/4
 after=$(shard_rows)
 [ "$(sed -n '1p;2p;4p' <<<"$before")" = "$(sed -n '1p;2p;4p' <<<"$after")" ] || fail "re-running shard 2 touched the others: $before / $after"
 [ "$(sed -n 3p <<<"$before")" != "$(sed -n 3p <<<"$after")" ] || fail "shard 2's row was not replaced"
+mv "$WORK/wechat_1900000109_20260302.csv" "$WORK/saved.csv"
 run_recon 1 merge --config "$conf" --date $day --shards 4
 same_tree "$one" "$merged"
+mv "$WORK/saved.csv" "$WORK/wechat_1900000109_20260302.csv"
 
-# a statement file changed after the shards read it: refused, naming shard 0
+# a statement file changed and only shard 1 re-run: the shards disagree, refused naming shard 1
 cp "$WORK/wechat_1900000109_20260302.csv" "$WORK/saved.csv"
 sed -i '3s/50\.00/50.01/' "$WORK/wechat_1900000109_20260302.csv"
 cmp -s "$WORK/wechat_1900000109_20260302.csv" "$WORK/saved.csv" && fail "the test did not change the statement"
+run_recon 0 run --config "$conf" --date $day --shard 1/4
 run_recon 4 merge --config "$conf" --date $day --shards 4
-grep -q "merge refused, nothing published: shard 0 of 4 read other statement files (digest [0-9a-f]\{12\}, this merge's [0-9a-f]\{12\}): re-run it" "$WORK/err" ||
-	fail "a changed statement was merged: $(cat "$WORK/err")"
+grep -q "merge refused, nothing published: shard 1 of 4 read other statement files than shard 0 (digest [0-9a-f]\{12\}, shard 0's [0-9a-f]\{12\}): re-run the shards of the files as they are now" "$WORK/err" ||
+	fail "shards of two versions of a statement were merged: $(cat "$WORK/err")"
 cp "$WORK/saved.csv" "$WORK/wechat_1900000109_20260302.csv"
+run_recon 0 run --config "$conf" --date $day --shard 1/4
 # another configuration: refused
 printf '\n' >>"$conf"
 run_recon 4 merge --config "$conf" --date $day --shards 4
