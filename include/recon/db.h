@@ -186,7 +186,6 @@ rcn_rc rcn_db_recent_runs(rcn_db *db, const char *tz, int days, void (*fn)(void 
  * re-run must cover from the oldest stale date to *last. */
 rcn_rc rcn_db_stale_dates(rcn_db *db, void (*fn)(void *ctx, rcn_date day), void *ctx, rcn_date *last, rcn_err *err);
 
-
 /* ---- recon_shards: a night reconciled as N shards (recon run --shard, recon merge) ---- */
 typedef struct {
 	rcn_date day;

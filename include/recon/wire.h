@@ -9,7 +9,7 @@
 #include "recon/common.h"
 
 void rcn_wire_i64(rcn_buf *b, int64_t v);
-void rcn_wire_str(rcn_buf *b, const char *s); /* NULL is written as "" */
+void rcn_wire_str(rcn_buf *b, const char *s);		  /* NULL is written as "" */
 void rcn_wire_bytes(rcn_buf *b, const void *p, size_t n); /* n, then the n bytes */
 
 typedef struct {

@@ -147,8 +147,8 @@ static int run_main(int argc, char **argv, bool merge)
 			char *end;
 			long n = strtol(v, &end, 10);
 			if (end == v || *end || n < 1 || n > 4096)
-				return rcn_cli_usage_error("merge: --shards must be a whole number from 1 to 4096, not '%s'",
-							   v);
+				return rcn_cli_usage_error(
+					"merge: --shards must be a whole number from 1 to 4096, not '%s'", v);
 			opts.shards = (int)n;
 			opts.shard = -1;
 		} else if (strcmp(a, "--date") == 0)

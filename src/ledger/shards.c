@@ -26,14 +26,15 @@ rcn_rc rcn_db_shard_start(rcn_db *db, rcn_date day, int shard, int shards, const
 	rcn_rc rc = rcn_pq_query(db, "DELETE FROM recon_shards WHERE business_date = $1::date AND shards <> $2::int", 2,
 				 (const char *[]){date, n}, PGRES_COMMAND_OK, -1, "storing recon_shards", NULL, err);
 	if (rc == RCN_OK)
-		rc = rcn_pq_query(db,
-				  "INSERT INTO recon_shards (business_date, shard, shards, status, host) "
-				  "VALUES ($1::date, $2::int, $3::int, 'running', $4) "
-				  "ON CONFLICT (business_date, shards, shard) DO UPDATE SET status = 'running', "
-				  "started_at = now(), finished_at = NULL, host = $4, why = '', inputs_digest = '', "
-				  "config_digest = '', statement_rows = 0, ledger_rows = 0, bytes_read = 0, seconds = 0, "
-				  "outcome = NULL",
-				  4, params, PGRES_COMMAND_OK, -1, "storing recon_shards", NULL, err);
+		rc = rcn_pq_query(
+			db,
+			"INSERT INTO recon_shards (business_date, shard, shards, status, host) "
+			"VALUES ($1::date, $2::int, $3::int, 'running', $4) "
+			"ON CONFLICT (business_date, shards, shard) DO UPDATE SET status = 'running', "
+			"started_at = now(), finished_at = NULL, host = $4, why = '', inputs_digest = '', "
+			"config_digest = '', statement_rows = 0, ledger_rows = 0, bytes_read = 0, seconds = 0, "
+			"outcome = NULL",
+			4, params, PGRES_COMMAND_OK, -1, "storing recon_shards", NULL, err);
 	return rc;
 }
 
@@ -45,18 +46,19 @@ rcn_rc rcn_db_shard_finish(rcn_db *db, const rcn_shard_row *r, rcn_err *err)
 	snprintf(lrows, sizeof lrows, "%ld", r->ledger_rows);
 	snprintf(bytes, sizeof bytes, "%lld", (long long)r->bytes_read);
 	snprintf(secs, sizeof secs, "%.3f", r->seconds);
-	const char *values[10] = {date,	 i,	n,    r->inputs_digest, r->config_digest, srows,
+	const char *values[10] = {date,	 i,	n,    r->inputs_digest,	       r->config_digest, srows,
 				  lrows, bytes, secs, (const char *)r->outcome};
 	int lengths[10] = {0, 0, 0, 0, 0, 0, 0, 0, 0, (int)r->n_outcome};
 	int formats[10] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
 	if (r->n_outcome > (size_t)1 << 30)
 		return rcn_err_set(err, RCN_EDB, "", 0, "recon_shards: shard %d's outcome is over 1 GiB", r->shard);
-	PGresult *res = PQexecParams(db->conn,
-				     "UPDATE recon_shards SET status = 'done', finished_at = now(), inputs_digest = $4, "
-				     "config_digest = $5, statement_rows = $6::bigint, ledger_rows = $7::bigint, "
-				     "bytes_read = $8::bigint, seconds = $9::float8, outcome = $10::bytea "
-				     "WHERE business_date = $1::date AND shard = $2::int AND shards = $3::int",
-				     10, NULL, values, lengths, formats, 0);
+	PGresult *res =
+		PQexecParams(db->conn,
+			     "UPDATE recon_shards SET status = 'done', finished_at = now(), inputs_digest = $4, "
+			     "config_digest = $5, statement_rows = $6::bigint, ledger_rows = $7::bigint, "
+			     "bytes_read = $8::bigint, seconds = $9::float8, outcome = $10::bytea "
+			     "WHERE business_date = $1::date AND shard = $2::int AND shards = $3::int",
+			     10, NULL, values, lengths, formats, 0);
 	rcn_rc rc = RCN_OK;
 	if (PQresultStatus(res) != PGRES_COMMAND_OK)
 		rc = rcn_pq_fail(db, res, err, "storing recon_shards");
@@ -100,10 +102,12 @@ rcn_rc rcn_db_shards_read(rcn_db *db, rcn_date day, int shards, bool outcomes,
 		int formats[3] = {0, 0, 0};
 		PGresult *res = PQexecParams(
 			db->conn,
-			outcomes ? "SELECT shard::int8, status, host, why, inputs_digest, config_digest, statement_rows, "
+			outcomes ? "SELECT shard::int8, status, host, why, inputs_digest, config_digest, "
+				   "statement_rows, "
 				   "ledger_rows, bytes_read, (seconds * 1000)::int8, outcome FROM recon_shards WHERE "
 				   "business_date = $1::date AND shards = $2::int AND shard = $3::int"
-				 : "SELECT shard::int8, status, host, why, inputs_digest, config_digest, statement_rows, "
+				 : "SELECT shard::int8, status, host, why, inputs_digest, config_digest, "
+				   "statement_rows, "
 				   "ledger_rows, bytes_read, (seconds * 1000)::int8, NULL::bytea FROM recon_shards "
 				   "WHERE business_date = $1::date AND shards = $2::int AND shard = $3::int",
 			3, NULL, p3, NULL, formats, 1);

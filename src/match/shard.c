@@ -28,9 +28,18 @@ static void put_finding(rcn_buf *b, const rcn_finding *f)
 				f->difference};
 	for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++)
 		rcn_wire_i64(b, ints[i]);
-	const char *strs[] = {f->reason,	 f->channel,	   f->merchant_id,   f->order_no,
-			      f->refund_no,	 f->channel_txn_id, f->channel_refund_id, f->ledger_status,
-			      f->channel_status, f->trade_time,	   f->source,	     f->detail};
+	const char *strs[] = {f->reason,
+			      f->channel,
+			      f->merchant_id,
+			      f->order_no,
+			      f->refund_no,
+			      f->channel_txn_id,
+			      f->channel_refund_id,
+			      f->ledger_status,
+			      f->channel_status,
+			      f->trade_time,
+			      f->source,
+			      f->detail};
 	for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)
 		rcn_wire_str(b, strs[i]);
 }
@@ -54,9 +63,18 @@ static bool get_finding(rcn_wire *w, rcn_finding *f)
 	f->channel_fee = rcn_wire_get_i64(w);
 	int64_t first = rcn_wire_get_i64(w), age = rcn_wire_get_i64(w);
 	f->difference = rcn_wire_get_i64(w);
-	const char **strs[] = {&f->reason,	   &f->channel,	       &f->merchant_id,	      &f->order_no,
-			       &f->refund_no,	   &f->channel_txn_id, &f->channel_refund_id, &f->ledger_status,
-			       &f->channel_status, &f->trade_time,     &f->source,	      &f->detail};
+	const char **strs[] = {&f->reason,
+			       &f->channel,
+			       &f->merchant_id,
+			       &f->order_no,
+			       &f->refund_no,
+			       &f->channel_txn_id,
+			       &f->channel_refund_id,
+			       &f->ledger_status,
+			       &f->channel_status,
+			       &f->trade_time,
+			       &f->source,
+			       &f->detail};
 	for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)
 		*strs[i] = rcn_wire_get_str(w);
 	if (w->bad || kind < 0 || kind >= RCN_K__COUNT || (side != RCN_SIDE_CHANNEL && side != RCN_SIDE_LEDGER) ||
@@ -77,10 +95,22 @@ static void put_tally(rcn_buf *b, const rcn_tally *t)
 {
 	rcn_wire_str(b, t->channel);
 	rcn_wire_str(b, t->merchant_id);
-	const int64_t ints[] = {t->side,	  t->rows_in,	     t->matched,	   t->discrepancies,
-				t->pending,	  t->quarantined,    t->amount_in,	   t->amount_matched,
-				t->amount_discrepancies, t->amount_pending, t->amount_quarantined, t->payments_fen,
-				t->refunds_fen,	  t->channel_fee,    t->expected_fee,	   t->has_expected_fee,
+	const int64_t ints[] = {t->side,
+				t->rows_in,
+				t->matched,
+				t->discrepancies,
+				t->pending,
+				t->quarantined,
+				t->amount_in,
+				t->amount_matched,
+				t->amount_discrepancies,
+				t->amount_pending,
+				t->amount_quarantined,
+				t->payments_fen,
+				t->refunds_fen,
+				t->channel_fee,
+				t->expected_fee,
+				t->has_expected_fee,
 				t->suspicious_debits};
 	for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++)
 		rcn_wire_i64(b, ints[i]);
@@ -99,9 +129,9 @@ static bool get_tally(rcn_wire *w, rcn_tally *t)
 	long *counts[] = {&t->rows_in, &t->matched, &t->discrepancies, &t->pending, &t->quarantined};
 	for (size_t i = 0; i < sizeof counts / sizeof counts[0]; i++)
 		*counts[i] = (long)rcn_wire_get_i64(w);
-	int64_t *sums[] = {&t->amount_in,      &t->amount_matched, &t->amount_discrepancies, &t->amount_pending,
-			   &t->amount_quarantined, &t->payments_fen, &t->refunds_fen,	      &t->channel_fee,
-			   &t->expected_fee};
+	int64_t *sums[] = {&t->amount_in,      &t->amount_matched,     &t->amount_discrepancies,
+			   &t->amount_pending, &t->amount_quarantined, &t->payments_fen,
+			   &t->refunds_fen,    &t->channel_fee,	       &t->expected_fee};
 	for (size_t i = 0; i < sizeof sums / sizeof sums[0]; i++)
 		*sums[i] = rcn_wire_get_i64(w);
 	t->has_expected_fee = rcn_wire_get_i64(w) != 0;
@@ -133,9 +163,12 @@ void rcn_match_export(const rcn_match *m, rcn_findings *sink, rcn_buf *b)
 	rcn_wire_i64(b, (int64_t)m->n_sources);
 	for (size_t i = 0; i < m->n_sources; i++) {
 		rcn_wire_str(b, m->sources[i].name);
-		const int64_t v[] = {m->source_fee[i].channel,		m->source_fee[i].expected,
-				     m->source_fee[i].rows,		m->source_fee[i].reported_channel,
-				     m->source_fee[i].reported_expected, m->source_fee[i].reported_rows};
+		const int64_t v[] = {m->source_fee[i].channel,
+				     m->source_fee[i].expected,
+				     m->source_fee[i].rows,
+				     m->source_fee[i].reported_channel,
+				     m->source_fee[i].reported_expected,
+				     m->source_fee[i].reported_rows};
 		for (size_t k = 0; k < sizeof v / sizeof v[0]; k++)
 			rcn_wire_i64(b, v[k]);
 	}

@@ -261,9 +261,9 @@ static uint16_t carried_currency(const char *detail)
 
 void rcn_match_add_suspense(rcn_match *m, const rcn_finding *f)
 {
-	if (f->side == RCN_SIDE_LEDGER ? !rcn_part_plan_keeps(m->part, f->order_no, f->refund_no)
-				       : !row_kept(m, f->order_no, f->refund_no, f->channel_txn_id,
-						   f->rec_type == RCN_REC_REFUND))
+	if (f->side == RCN_SIDE_LEDGER
+		    ? !rcn_part_plan_keeps(m->part, f->order_no, f->refund_no)
+		    : !row_kept(m, f->order_no, f->refund_no, f->channel_txn_id, f->rec_type == RCN_REC_REFUND))
 		return;
 	if (f->side == RCN_SIDE_LEDGER) {
 		rcn_xreserve((void **)&m->carried_ledger, &m->cap_carried, m->n_carried + 1, sizeof(rcn_finding));

@@ -105,7 +105,6 @@ rcn_rc rcn_run_stream_close(rcn_run_stream *s, rcn_err *err);
 /* After close or a failure elsewhere: rolls back what was not committed. */
 void rcn_run_stream_free(rcn_run_stream *s, rcn_findings *sink);
 
-
 /* ---- shard.c ---- */
 
 /* sha256 (hex) of the configuration file and every file of the rules

@@ -52,8 +52,9 @@ static void sink_contract(void *ctx, const rcn_ledger_contract *c)
 /* The window as a run reads it: a shard's part of it, or NULL. */
 static rcn_ledger_window window_of(const rcn_run_opts *o, bool pipelined, rcn_part_plan *part)
 {
-	return (rcn_ledger_window){o->day,		o->cfg->carry_over_days, o->cfg->timezone, o->cfg->orders_sql,
-				   o->cfg->refunds_sql, pipelined,		 part};
+	return (rcn_ledger_window){
+		o->day, o->cfg->carry_over_days, o->cfg->timezone, o->cfg->orders_sql, o->cfg->refunds_sql, pipelined,
+		part};
 }
 
 /* The snapshot's start, before the statements are parsed: a shard's part
@@ -167,7 +168,8 @@ static rcn_rc load_lookups(rcn_db *db, const rcn_run_opts *o, rcn_match *m, rcn_
 			   rcn_items_night **items, rcn_err *err)
 {
 	rcn_ledger_window w = {
-		o->day, o->cfg->carry_over_days, o->cfg->timezone, o->cfg->orders_sql, o->cfg->refunds_sql, false, NULL};
+		o->day, o->cfg->carry_over_days, o->cfg->timezone, o->cfg->orders_sql, o->cfg->refunds_sql, false,
+		NULL};
 	rcn_ledger_sink sink = {sink_order, sink_refund, sink_suspense, NULL, m, NULL};
 	rcn_ledger_sink contracts = {.contract = sink_contract, .ctx = rules};
 	rcn_match_keys k;
@@ -629,7 +631,8 @@ static bool store_shard(night *n)
 	size_t raw = b.len;
 	rcn_buf_free(&b);
 	if (!packed) {
-		rcn_run_log(o, LOG_ERROR, NULL, "shard %d/%d: its outcome could not be compressed", o->shard, o->shards);
+		rcn_run_log(o, LOG_ERROR, NULL, "shard %d/%d: its outcome could not be compressed", o->shard,
+			    o->shards);
 		n->out->exit_code = EXIT_DB;
 		return false;
 	}
@@ -716,8 +719,8 @@ static rcn_rc on_shard(void *ctx, const rcn_shard_row *r, rcn_err *err)
 	n->evidence_at[n->n_outcomes] = w.at;
 	n->n_outcomes++;
 	if (!ok) {
-		snprintf(c->why, sizeof c->why, "shard %d of %d: its stored outcome is damaged (re-run the shard)", want,
-			 of);
+		snprintf(c->why, sizeof c->why, "shard %d of %d: its stored outcome is damaged (re-run the shard)",
+			 want, of);
 		return rcn_err_set(err, RCN_EDB, "", 0, "%s", c->why);
 	}
 	return RCN_OK;
@@ -807,8 +810,10 @@ static bool check_rules(night *n)
 		rcn_wire_open(&w, n->outcomes[i], n->outcome_len[i]);
 		w.at = n->evidence_at[i];
 		if (!rcn_items_night_import_evidence(n->items, &w)) {
-			rcn_run_log(n->o, LOG_ERROR, NULL, "merge refused, nothing published: shard %zu of %d: its stored "
-				    "outcome is damaged (re-run the shard)", i, n->o->shards);
+			rcn_run_log(n->o, LOG_ERROR, NULL,
+				    "merge refused, nothing published: shard %zu of %d: its stored "
+				    "outcome is damaged (re-run the shard)",
+				    i, n->o->shards);
 			n->out->exit_code = EXIT_DB;
 			return false;
 		}
@@ -1065,7 +1070,7 @@ static void night_end(night *n)
 	rcn_db_close(n->db);
 	rcn_alert_outcome outcome = {n->tallies, n->n_tallies, n->findings, n->n_findings};
 	const rcn_open_book *book = rcn_items_night_book(n->items); /* NULL unless the night got that far */
-	if (!is_shard(n)) { /* a shard's night is the merge's to tell */
+	if (!is_shard(n)) {					    /* a shard's night is the merge's to tell */
 		rcn_run_alert(o, n->out, n->tallies ? &outcome : NULL, book, n->inputs, n->n_src);
 		rcn_run_write_metrics(o, n->out, n->t0, n->tallies, n->n_tallies, n->tallies ? n->kinds : NULL,
 				      &n->settlements, book);
@@ -1115,12 +1120,12 @@ void rcn_run_date(const rcn_run_opts *o, rcn_run_result *out)
 	    look_up_outside_window(&n) &&     /* ledger rows the window lacks */
 	    run_matcher(&n) &&		      /* findings, streamed to the database meanwhile */
 	    (is_shard(&n) ? (store_shard(&n), false) : true) && /* a shard stops here */
-	    import_shards(&n) &&	      /* the merge: the parts' outcomes */
-	    check_rules(&n) &&		      /* fee totals, T+N settlements, the calendar's end */
-	    tally_outcome(&n) &&	      /* the counts and the exit code */
-	    track_open_items(&n) &&	      /* findings to open items; auto-close, withdraw */
-	    write_reports_and_store(&n) &&    /* reports staged, results committed */
-	    publish_reports(&n))	      /* reports swapped into place */
+	    import_shards(&n) &&				/* the merge: the parts' outcomes */
+	    check_rules(&n) &&					/* fee totals, T+N settlements, the calendar's end */
+	    tally_outcome(&n) &&				/* the counts and the exit code */
+	    track_open_items(&n) &&				/* findings to open items; auto-close, withdraw */
+	    write_reports_and_store(&n) &&			/* reports staged, results committed */
+	    publish_reports(&n))				/* reports swapped into place */
 		log_summary(&n);
 	night_end(&n);
 }

@@ -129,7 +129,8 @@ unsigned char *rcn_run_unpack(const unsigned char *p, size_t n, size_t *out_n)
 	uint64_t len = 0;
 	for (int i = 0; i < 8; i++)
 		len |= (uint64_t)p[i] << (8 * i);
-	if (len > ((uint64_t)1 << 34))
+	/* deflate packs at most 1032 to 1: a length past that is a damaged header, not a reason to allocate it */
+	if (len > ((uint64_t)1 << 34) || len > (uint64_t)(n - 8) * 1032 + 64)
 		return NULL;
 	unsigned char *out = rcn_xmalloc((size_t)len + 1);
 	uLongf got = (uLongf)len;

@@ -463,8 +463,8 @@ void rcn_source_job_export(const rcn_source_job *job, const rcn_movement *moves,
 	rcn_wire_i64(b, (int64_t)n_moves);
 	for (size_t i = 0; i < n_moves; i++) {
 		const rcn_movement *m = &moves[i];
-		const char *strs[] = {m->channel,	 m->merchant_id, m->trade_time, m->movement_type,
-				      m->reference,	 m->channel_txn_id, m->order_no, m->source};
+		const char *strs[] = {m->channel,   m->merchant_id,    m->trade_time, m->movement_type,
+				      m->reference, m->channel_txn_id, m->order_no,   m->source};
 		for (size_t k = 0; k < sizeof strs / sizeof strs[0]; k++)
 			rcn_wire_str(b, strs[k]);
 		rcn_wire_i64(b, m->amount_fen);
@@ -513,7 +513,7 @@ bool rcn_source_job_import(rcn_source_job *job, rcn_wire *w)
 	job->batch = rcn_batch_new();
 	for (size_t i = 0; i < nm && !w->bad; i++) {
 		rcn_movement m;
-		const char **strs[] = {&m.channel,   &m.merchant_id,    &m.trade_time, &m.movement_type,
+		const char **strs[] = {&m.channel,   &m.merchant_id,	&m.trade_time, &m.movement_type,
 				       &m.reference, &m.channel_txn_id, &m.order_no,   &m.source};
 		for (size_t k = 0; k < sizeof strs / sizeof strs[0]; k++)
 			*strs[k] = rcn_wire_get_str(w);

@@ -1020,7 +1020,6 @@ static void test_each_seen(void **state)
 	done(m);
 }
 
-
 /* ---- a night in parts (recon run --shard, recon merge) ---- */
 
 /* One night's inputs: every kind the matcher finds by order, with refunds
@@ -1103,13 +1102,13 @@ static void test_parts_add_up(void **state)
 		assert_string_equal(fm[i]->reason, fw[i]->reason);
 		assert_string_equal(fm[i]->source, fw[i]->source);
 		assert_string_equal(fm[i]->detail, fw[i]->detail);
-		assert_true(fm[i]->channel_amount == fw[i]->channel_amount && fm[i]->ledger_amount == fw[i]->ledger_amount);
+		assert_true(fm[i]->channel_amount == fw[i]->channel_amount &&
+			    fm[i]->ledger_amount == fw[i]->ledger_amount);
 	}
 	const rcn_tally *tm = rcn_match_tallies(merged, &n_tm);
 	assert_int_equal(n_tm, n_tw);
 	for (size_t i = 0; i < n_tw; i++)
-		assert_memory_equal(&tm[i].rows_in, &tw[i].rows_in,
-				    sizeof(rcn_tally) - offsetof(rcn_tally, rows_in));
+		assert_memory_equal(&tm[i].rows_in, &tw[i].rows_in, sizeof(rcn_tally) - offsetof(rcn_tally, rows_in));
 	/* a damaged outcome is refused, whatever byte it ends at */
 	for (size_t cut = 0; cut < out[0].len; cut += 7) {
 		rcn_match *m = rcn_match_new(DAY, 3, &source, 1);
