@@ -64,6 +64,29 @@ late_source() {
 	printf '[source wx-late]\nchannel = wechat\nmerchant_id = 1900000999\nlocation = late/{yyyy-mm-dd}.csv.gz\n'
 }
 
+# rejected_night DB: the demo's ledger and statement beside two sources that
+# are rejected whole (a file whose rows do not add up to its summary, and a
+# file that is not there), with its recon.conf, in $WORK.
+rejected_night() {
+	fresh_db "$1"
+	load_ledger "$ROOT/fixtures/demo"
+	cp "$ROOT"/fixtures/demo/wechat_1900000109_20260302.csv "$WORK"/
+	cp "$SAMPLES/wechat/wxjava_v2_ALL.csv" "$WORK/excerpt_20260302.csv"
+	cat >"$WORK/recon.conf" <<CONF
+[run]
+reports = reports
+
+$(demo_source)
+
+[source wx-excerpt]
+channel = wechat
+merchant_id = XXXXXXXX
+location = excerpt_{yyyymmdd}.csv
+
+$(late_source)
+CONF
+}
+
 # run_recon EXPECTED_EXIT ARGS...: runs recon, keeps stdout/stderr in $WORK/out, $WORK/err.
 run_recon() {
 	local want=$1 got=0

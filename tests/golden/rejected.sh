@@ -3,23 +3,7 @@
 # named in quarantine.csv; the good source is still reconciled; exit 3.
 source "$(dirname "$0")/lib.sh"
 
-fresh_db golden_rejected
-load_ledger "$ROOT/fixtures/demo"
-cp "$ROOT"/fixtures/demo/wechat_1900000109_20260302.csv "$WORK"/
-cp "$SAMPLES/wechat/wxjava_v2_ALL.csv" "$WORK/excerpt_20260302.csv"
-cat >"$WORK/recon.conf" <<CONF
-[run]
-reports = reports
-
-$(demo_source)
-
-[source wx-excerpt]
-channel = wechat
-merchant_id = XXXXXXXX
-location = excerpt_{yyyymmdd}.csv
-
-$(late_source)
-CONF
+rejected_night golden_rejected
 
 run_recon 3 run --config "$WORK/recon.conf" --date 2026-03-02
 same_files "$WORK/reports/2026-03-02" "$GOLDEN/rejected/2026-03-02"

@@ -20,25 +20,7 @@ setup_debits() {
 	psql -q -v ON_ERROR_STOP=1 -c "\copy ledger_contracts(contract_id, merchant_id, channel, status, signed_at, terminated_at, per_debit_limit_fen, max_debits_per_day, billing_period, debits_per_period, expires_at, max_consecutive_failures, min_retry_interval) from '$ROOT/fixtures/debits/contracts.csv' csv header" >/dev/null
 	cp "$ROOT"/fixtures/debits/recon.conf "$ROOT"/fixtures/debits/wechat_20260310.csv "$WORK"/
 }
-setup_rejected() {
-	fresh_db "$1"
-	load_ledger "$ROOT/fixtures/demo"
-	cp "$ROOT"/fixtures/demo/wechat_1900000109_20260302.csv "$WORK"/
-	cp "$SAMPLES/wechat/wxjava_v2_ALL.csv" "$WORK/excerpt_20260302.csv"
-	cat >"$WORK/recon.conf" <<CONF
-[run]
-reports = reports
-
-$(demo_source)
-
-[source wx-excerpt]
-channel = wechat
-merchant_id = XXXXXXXX
-location = excerpt_{yyyymmdd}.csv
-
-$(late_source)
-CONF
-}
+setup_rejected() { rejected_night "$1"; }
 
 # compare NAME N DATE:EXIT...: the nights of the dates in order, once by one
 # process and once as N shards and a merge (each exiting EXIT), compared file
