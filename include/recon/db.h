@@ -210,4 +210,16 @@ rcn_rc rcn_db_shard_fail(rcn_db *db, rcn_date day, int shard, int shards, const 
 rcn_rc rcn_db_shards_read(rcn_db *db, rcn_date day, int shards, bool outcomes,
 			  rcn_rc (*fn)(void *ctx, const rcn_shard_row *r, rcn_err *err), void *ctx, rcn_err *err);
 
+/* A date's sharded night not merged since its shards last ran (within the
+ * latest `days` dates that have shards): how many of its N shards are done, and the others
+ * ("2 running on host, 3 failed", "" when all are done). Strings valid
+ * during the call only. */
+typedef struct {
+	const char *date;
+	int shards, done;
+	const char *others;
+} rcn_unmerged;
+rcn_rc rcn_db_unmerged_shards(rcn_db *db, int days, void (*fn)(void *ctx, const rcn_unmerged *u), void *ctx,
+			      rcn_err *err);
+
 #endif

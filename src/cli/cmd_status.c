@@ -111,6 +111,14 @@ static void say_publish(void *ctx, rcn_date day, bool error, const char *msg)
 }
 
 /* The config path as a shell word: single-quoted unless plainly safe. */
+static size_t count_commas(const char *s)
+{
+	size_t n = 0;
+	for (; *s; s++)
+		n += *s == ',';
+	return n;
+}
+
 static void print_shell_word(const char *s)
 {
 	if (s[0] && strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/._-+=:,@") == strlen(s)) {
@@ -153,6 +161,28 @@ static void calendar_line(const rcn_config *cfg)
 	else
 		printf("calendar: the business-day calendar covers days up to %s\n", end);
 	rcn_calendar_free(cal);
+}
+
+/* A sharded night whose merge has not run since its shards did: what is
+ * missing, and the command that finishes it. */
+static void print_unmerged(void *ctx, const rcn_unmerged *u)
+{
+	const char *config = ctx;
+	int missing = u->shards - u->done - (u->others[0] ? 1 + (int)count_commas(u->others) : 0);
+	printf("%s  shards: %d of %d done", u->date, u->done, u->shards);
+	if (u->others[0])
+		printf(", shard %s", u->others);
+	if (missing > 0)
+		printf(", %d not run", missing);
+	printf("; not merged: ");
+	if (u->done < u->shards)
+		printf("re-run the others (recon run --date %s --shard I/%d), then ", u->date, u->shards);
+	printf("recon merge --date %s --shards %d", u->date, u->shards);
+	if (config) {
+		fputs(" --config ", stdout);
+		print_shell_word(config);
+	}
+	putchar('\n');
 }
 
 int rcn_cmd_status(int argc, char **argv)
@@ -198,7 +228,8 @@ int rcn_cmd_status(int argc, char **argv)
 	if (connected) /* reports a run committed but did not swap into place: published now */
 		rcn_run_finish_publishes(db, say_publish, NULL);
 	if (!connected || rcn_db_recent_runs(db, cfg->timezone, (int)days, print_run, NULL, &err) ||
-	    rcn_db_stale_dates(db, add_stale, &stale, &last, &err)) {
+	    rcn_db_stale_dates(db, add_stale, &stale, &last, &err) ||
+	    rcn_db_unmerged_shards(db, (int)days, print_unmerged, (void *)config, &err)) {
 		fflush(stdout);
 		fprintf(stderr, "recon: status: database error: %s\n", rcn_err_format(&err, why, sizeof(why)));
 		rcn_db_close(db);

@@ -145,3 +145,40 @@ rcn_rc rcn_db_shards_read(rcn_db *db, rcn_date day, int shards, bool outcomes,
 	PQclear(list);
 	return rc;
 }
+
+static const char UNMERGED_SQL[] =
+	"SELECT to_char(s.business_date, 'YYYY-MM-DD'), s.shards, count(*) FILTER (WHERE s.status = 'done'), "
+	"string_agg(CASE WHEN s.status = 'done' THEN NULL ELSE s.shard || ' ' || s.status || "
+	"CASE WHEN s.host <> '' THEN ' on ' || s.host ELSE '' END END, ', ' ORDER BY s.shard) "
+	"FROM recon_shards s WHERE s.business_date IN (SELECT DISTINCT business_date FROM recon_shards "
+	"ORDER BY 1 DESC LIMIT $1::int) "
+	"GROUP BY s.business_date, s.shards "
+	"HAVING NOT EXISTS (SELECT 1 FROM recon_runs r WHERE r.business_date = s.business_date "
+	"AND r.started_at >= date_trunc('second', max(coalesce(s.finished_at, s.started_at)))) ORDER BY 1";
+
+typedef struct {
+	void (*fn)(void *ctx, const rcn_unmerged *u);
+	void *ctx;
+} unmerged_reader;
+
+static rcn_rc unmerged_row(void *p, const PGresult *res, int i, rcn_err *err)
+{
+	unmerged_reader *r = p;
+	rcn_unmerged u = {.date = PQgetvalue(res, i, 0),
+			  .shards = atoi(PQgetvalue(res, i, 1)),
+			  .done = atoi(PQgetvalue(res, i, 2)),
+			  .others = PQgetvalue(res, i, 3)};
+	(void)err;
+	r->fn(r->ctx, &u);
+	return RCN_OK;
+}
+
+rcn_rc rcn_db_unmerged_shards(rcn_db *db, int days, void (*fn)(void *ctx, const rcn_unmerged *u), void *ctx,
+			      rcn_err *err)
+{
+	char d[16];
+	snprintf(d, sizeof d, "%d", days);
+	const char *params[1] = {d};
+	unmerged_reader r = {fn, ctx};
+	return rcn_pq_each_row(db, UNMERGED_SQL, 1, params, 4, "reading recon_shards", unmerged_row, &r, err);
+}

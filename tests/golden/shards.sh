@@ -79,6 +79,9 @@ expect_sql 0 "select count(*) from recon_runs"
 for i in 0 1 3; do run_recon 0 run --config "$conf" --date $day --shard $i/4; done
 RECON_TEST_KILL_AT=shard_before_store run_recon 137 run --config "$conf" --date $day --shard 2/4
 expect_sql "running" "select status from recon_shards where business_date = '$day' and shard = 2"
+# recon status tells the on-call engineer what the night lacks and how to finish it
+run_recon 0 status --config "$conf"
+expect_line "$WORK/out" "$day  shards: 3 of 4 done, shard 2 running on $(hostname); not merged: re-run the others (recon run --date $day --shard I/4), then recon merge --date $day --shards 4 --config $conf"
 run_recon 4 merge --config "$conf" --date $day --shards 4
 expect_line "$WORK/err" "recon: $day: merge refused, nothing published: shard 2 of 4 has not finished (running on $(hostname), or killed: re-run it)"
 expect_sql 0 "select count(*) from recon_runs"
@@ -97,6 +100,8 @@ mv "$WORK/wechat_1900000109_20260302.csv" "$WORK/saved.csv"
 run_recon 1 merge --config "$conf" --date $day --shards 4
 same_tree "$one" "$merged"
 mv "$WORK/saved.csv" "$WORK/wechat_1900000109_20260302.csv"
+run_recon 0 status --config "$conf"
+grep -q "shards:" "$WORK/out" && fail "recon status lists a merged night's shards: $(cat "$WORK/out")"
 
 # a statement file changed and only shard 1 re-run: the shards disagree, refused naming shard 1
 cp "$WORK/wechat_1900000109_20260302.csv" "$WORK/saved.csv"
