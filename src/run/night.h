@@ -7,7 +7,10 @@
  *              alert, the metrics, the stage timings
  *   stream.c   the results stream: findings COPYed to the database by a
  *              pool task while the matcher still makes them
- *   sources.c  the parse jobs (download, decode, parse) on pool tasks */
+ *   sources.c  the parse jobs (download, decode, parse) on pool tasks
+ *   shard.c    what a night's shards and merge agree on: digests, packing
+ * (night_state.h: the state the stages share; shard_stages.c: a shard's
+ * last stage and the merge's first) */
 #ifndef RECON_RUN_NIGHT_H
 #define RECON_RUN_NIGHT_H
 

@@ -15,6 +15,7 @@
 #include "recon/money.h"
 #include "recon/parse.h"
 #include "run/night.h"
+#include "run/night_state.h"
 
 static bool selected(const rcn_run_opts *o, const rcn_source_conf *s)
 {
@@ -122,18 +123,6 @@ static rcn_rc load_items(rcn_db *db, const rcn_run_opts *o, const rcn_ledger_win
 	return rc;
 }
 
-/* The register read on a connection of its own while the statements are
- * parsed and the window loads (the night needs it only after matching). */
-typedef struct {
-	const rcn_run_opts *o;
-	const rcn_calendar *cal;
-	rcn_items_night *items;
-	rcn_task task;
-	bool started;
-	rcn_rc rc;
-	rcn_err err;
-} items_job;
-
 static void *items_thread(void *p)
 {
 	items_job *j = p;
@@ -228,22 +217,6 @@ static void merge_job(const rcn_run_opts *o, rcn_match *m, size_t index, rcn_sou
 	job->batch = NULL;
 }
 
-/* The reports, written while the results are stored (rcn_run_info.before_commit). */
-typedef struct {
-	rcn_report_dir *dir;
-	const char *reports;
-	rcn_date day;
-	const rcn_report_data *data;
-	double t0;
-	rcn_run_info *info; /* its seconds are set when the reports are ready */
-	char staged_id[64]; /* the prepared directory's identity, for recon_runs */
-	rcn_task task;
-	bool gate_reached;
-	double seconds;
-	rcn_rc rc;
-	rcn_err err;
-} report_job;
-
 static void *report_thread(void *p)
 {
 	report_job *j = p;
@@ -272,78 +245,6 @@ static void *prepare_thread(void *m)
 {
 	rcn_match_prepare(m);
 	return NULL;
-}
-
-/* What one night carries from stage to stage. Each stage reads what the ones
- * before it left here and adds its own; night_end releases all of it. */
-typedef struct {
-	const rcn_run_opts *o;
-	const rcn_config *cfg;
-	rcn_run_result *out;
-	char date[11], started[32];
-	rcn_err err;
-	int threads;
-	/* the rules directory's files (each NULL when the directory has none) */
-	rcn_rules_files files;
-	/* the selected sources, in configuration order */
-	rcn_match_source *msrc;
-	rcn_rules_source *rsrc;
-	rcn_rules *rules;
-	/* tonight's fund movements (fund-flow statements), for settlement and the results */
-	rcn_movement *moves;
-	size_t n_moves, cap_moves;
-	rcn_arena moves_arena;
-	rcn_source_job *jobs;
-	rcn_profile **profiles;
-	rcn_run_input *inputs;
-	size_t n_src;
-	rcn_quarantine_entry *quarantine;
-	size_t n_quarantine, cap_quarantine;
-	/* the database, the matcher and what they make */
-	rcn_db *db;
-	bool locked;
-	rcn_match *m;
-	rcn_items_night *items; /* the open-items register: read with the lookups, moved with the results */
-	items_job ij;		/* its read on a thread of its own (more than one thread) */
-	rcn_findings *sink;	/* every finding of the night: the matcher's and the rules' */
-	rcn_run_stream stream;
-	rcn_settle_set settlements;
-	const rcn_finding *const *findings, *const *notes;
-	size_t n_findings, n_notes, n_tallies;
-	const rcn_tally *tallies; /* set once tallied: the metrics then have rows and kinds */
-	long kinds[RCN_K__COUNT];
-	/* the reports and the stored run */
-	rcn_trend_point trend[30];
-	const char *problem_texts[RCN_RUN_MAX_PROBLEMS];
-	rcn_report_data data;
-	char reports[4096];
-	rcn_report_dir rdir;
-	report_job rj;
-	char *counts;
-	int64_t run_id;
-	double t0;
-	rcn_run_clock clock;
-	/* a night in shards (o->shards): this process's part; a shard's
-	 * recon_shards row once started; the merge's unpacked outcomes of the
-	 * parts (the imported findings' strings point into them) and where
-	 * each one's evidence for the register starts */
-	rcn_part_plan part;
-	bool shard_row;
-	unsigned char **outcomes;
-	size_t *outcome_len, *evidence_at;
-	size_t n_outcomes;
-	char inputs_digest[65], config_digest[65];
-	char (*shard_inputs)[65]; /* the merge: each shard's inputs digest, all the same */
-} night;
-
-static bool is_shard(const night *n)
-{
-	return n->o->shards > 0 && n->o->shard >= 0;
-}
-
-static bool is_merge(const night *n)
-{
-	return n->o->shards > 0 && n->o->shard < 0;
 }
 
 static void night_start(night *n, const rcn_run_opts *o, rcn_run_result *out)
@@ -380,7 +281,7 @@ static bool config_fail(night *n)
 	return false;
 }
 
-static bool night_db_fail(night *n)
+bool rcn_run_night_db_fail(night *n)
 {
 	rcn_run_db_fail(n->o, &n->err, n->out);
 	return false;
@@ -440,19 +341,19 @@ static bool connect_and_lock(night *n)
 {
 	const rcn_run_opts *o = n->o;
 	if (rcn_db_connect(&n->db, n->cfg->conninfo, &n->err) || rcn_db_migrate(n->db, &n->err))
-		return night_db_fail(n);
+		return rcn_run_night_db_fail(n);
 	if (is_shard(n)) { /* shards of a date run side by side: the merge takes the date's lock */
 		char host[256] = "";
 		(void)gethostname(host, sizeof host - 1);
 		if (rcn_db_shard_start(n->db, o->day, o->shard, o->shards, host, &n->err))
-			return night_db_fail(n);
+			return rcn_run_night_db_fail(n);
 		n->shard_row = true;
 		return true;
 	}
 	rcn_run_finish_publishes(n->db, rcn_run_say_publish, (void *)o);
 	if (rcn_db_lock_date(n->db, o->day, n->cfg->lock_wait_seconds, rcn_run_on_lock_wait, (void *)o, &n->err)) {
 		if (n->err.code != RCN_EBUSY)
-			return night_db_fail(n);
+			return rcn_run_night_db_fail(n);
 		rcn_run_log(o, LOG_ERROR, NULL, "%s after waiting %d s; nothing done", n->err.msg,
 			    n->cfg->lock_wait_seconds);
 		n->out->exit_code = EXIT_DB;
@@ -464,8 +365,6 @@ static bool connect_and_lock(night *n)
 
 /* Parses the statements on worker threads while this thread loads the ledger
  * window into a new matcher: leaves m and the parsed jobs. */
-static bool read_shards(night *n);
-
 static bool parse_while_loading_window(night *n)
 {
 	n->m = rcn_match_new(n->o->day, n->cfg->carry_over_days, n->msrc, n->n_src);
@@ -477,7 +376,7 @@ static bool parse_while_loading_window(night *n)
 	rcn_match_set_rules(n->m, rcn_rules_for_matcher(n->rules));
 	rcn_part_plan *part = n->o->shards ? &n->part : NULL;
 	if (begin_snapshot(n->db, n->o, part, &n->err))
-		return night_db_fail(n);
+		return rcn_run_night_db_fail(n);
 	for (size_t i = 0; i < n->n_src; i++)
 		n->jobs[i].part = part;
 	/* the merge reads no statement: shard 0 stored what the files held */
@@ -497,7 +396,7 @@ static bool parse_while_loading_window(night *n)
 	if (!window_rc && is_merge(n)) {
 		if (n->threads > 1)
 			(void)rcn_run_stream_start(&n->stream, n->cfg, n->o->day, n->sink);
-		if (!read_shards(n))
+		if (!rcn_run_read_shards(n))
 			return false;
 	}
 	if (pool)
@@ -505,7 +404,7 @@ static bool parse_while_loading_window(night *n)
 	n->clock.s[ST_PARSE] = rcn_clock_seconds(CLOCK_MONOTONIC) - parse_start; /* overlaps the window */
 	n->clock.mark = rcn_clock_seconds(CLOCK_MONOTONIC);
 	rcn_run_progress(n->o, n->date, NULL);
-	return window_rc ? night_db_fail(n) : true;
+	return window_rc ? rcn_run_night_db_fail(n) : true;
 }
 
 /* Copies a source's fund movements (fund-flow rows) out of its batch before
@@ -565,7 +464,7 @@ static bool look_up_outside_window(night *n)
 	rcn_task_join(&prep);
 	rcn_run_stage_done(&n->clock, ST_LOOKUPS);
 	rcn_run_progress(n->o, n->date, lookups_rc ? NULL : "matching");
-	return lookups_rc ? night_db_fail(n) : true;
+	return lookups_rc ? rcn_run_night_db_fail(n) : true;
 }
 
 /* Matches, streaming the findings to the database meanwhile when it can:
@@ -581,186 +480,14 @@ static bool run_matcher(night *n)
 }
 
 /* Waits for the register's read on its own thread, when it has one. */
-static bool items_in(night *n)
+bool rcn_run_items_in(night *n)
 {
 	if (!n->ij.started)
 		return true;
 	bool read = join_items(&n->ij, &n->err);
 	n->items = n->ij.items;
 	n->ij.items = NULL;
-	return read ? true : night_db_fail(n);
-}
-
-/* Statement bytes this process read (the files as opened). */
-static int64_t bytes_read(const night *n)
-{
-	int64_t sum = 0;
-	for (size_t i = 0; i < n->n_src; i++) {
-		struct stat st;
-		if (n->jobs[i].path[0] && stat(n->jobs[i].path, &st) == 0)
-			sum += st.st_size;
-	}
-	return sum;
-}
-
-/* A shard ends here: its part's outcome (the matcher's findings, notes,
- * tallies and sums, and the register's evidence) stored in recon_shards
- * for the merge, nothing published. */
-static bool store_shard(night *n)
-{
-	const rcn_run_opts *o = n->o;
-	rcn_run_kill_point("shard_before_store");
-	if (!items_in(n))
-		return false;
-	rcn_items_night_evidence(n->items, n->m);
-	rcn_buf b, sources;
-	rcn_buf_init(&b, (size_t)1 << 34);
-	rcn_buf_init(&sources, (size_t)1 << 34);
-	for (size_t i = 0, k = 0; i < n->n_src; i++) { /* the files' part of the night, for the merge */
-		size_t from = k;
-		while (k < n->n_moves && n->moves[k].source_name == n->jobs[i].conf->name)
-			k++;
-		rcn_source_job_export(&n->jobs[i], n->moves + from, k - from, &sources);
-	}
-	rcn_wire_bytes(&b, sources.data, sources.len);
-	rcn_buf_free(&sources);
-	rcn_match_export(n->m, n->sink, &b);
-	rcn_items_night_export_evidence(n->items, &b);
-	size_t packed_n = 0;
-	unsigned char *packed = rcn_run_pack(&b, &packed_n);
-	size_t raw = b.len;
-	rcn_buf_free(&b);
-	if (!packed) {
-		rcn_run_log(o, LOG_ERROR, NULL, "shard %d/%d: its outcome could not be compressed", o->shard,
-			    o->shards);
-		n->out->exit_code = EXIT_DB;
-		return false;
-	}
-	size_t nt, nf;
-	const rcn_tally *t = rcn_match_tallies(n->m, &nt);
-	(void)rcn_findings_sorted(n->sink, &nf);
-	long srows = 0, lrows = 0;
-	for (size_t i = 0; i < nt; i++)
-		*(t[i].side == RCN_SIDE_CHANNEL ? &srows : &lrows) += t[i].rows_in;
-	rcn_run_inputs_digest(n->inputs, n->n_src, n->inputs_digest);
-	rcn_run_config_digest(n->cfg, n->config_digest);
-	rcn_shard_row r = {.day = o->day,
-			   .shard = o->shard,
-			   .shards = o->shards,
-			   .inputs_digest = n->inputs_digest,
-			   .config_digest = n->config_digest,
-			   .statement_rows = srows,
-			   .ledger_rows = lrows,
-			   .bytes_read = bytes_read(n),
-			   .seconds = rcn_clock_seconds(CLOCK_MONOTONIC) - n->t0,
-			   .outcome = packed,
-			   .n_outcome = packed_n};
-	rcn_rc rc = rcn_db_shard_finish(n->db, &r, &n->err);
-	free(packed);
-	if (rc)
-		return night_db_fail(n);
-	n->shard_row = false;
-	rcn_run_log(o, LOG_INFO, NULL,
-		    "shard %d/%d: %ld statement rows and %ld ledger items of this part, %zu findings; stored "
-		    "(%zu bytes, %zu packed) for recon merge --shards %d",
-		    o->shard, o->shards, srows, lrows, nf, raw, packed_n, o->shards);
-	if (o->timings)
-		rcn_run_log_timings(o, &n->clock, n->jobs, n->n_src);
-	n->out->exit_code = EXIT_CLEAN;
-	return true;
-}
-
-typedef struct {
-	night *n;
-	char why[600];
-} merge_check;
-
-/* One shard's row, read by the merge: done, from the same files and
- * configuration, its outcome whole; then added to the night. */
-static rcn_rc on_shard(void *ctx, const rcn_shard_row *r, rcn_err *err)
-{
-	merge_check *c = ctx;
-	night *n = c->n;
-	int want = (int)n->n_outcomes, of = n->o->shards;
-	if (r->shard != want)
-		snprintf(c->why, sizeof c->why, "shard %d of %d has not run for %s", want, of, n->date);
-	else if (strcmp(r->status, "failed") == 0)
-		snprintf(c->why, sizeof c->why, "shard %d of %d failed on %s: %.300s", want, of,
-			 r->host[0] ? r->host : "?", r->why);
-	else if (strcmp(r->status, "done") != 0)
-		snprintf(c->why, sizeof c->why, "shard %d of %d has not finished (running on %s, or killed: re-run it)",
-			 want, of, r->host[0] ? r->host : "?");
-	else if (strcmp(r->config_digest, n->config_digest) != 0)
-		snprintf(c->why, sizeof c->why,
-			 "shard %d of %d ran with another configuration or rules (digest %.12s, this merge's %.12s)",
-			 want, of, r->config_digest, n->config_digest);
-	if (c->why[0])
-		return rcn_err_set(err, RCN_EDB, "", 0, "%s", c->why);
-	size_t len = 0, n_sources = 0;
-	unsigned char *raw = rcn_run_unpack(r->outcome, r->n_outcome, &len);
-	rcn_wire w, sw;
-	rcn_wire_open(&w, raw, raw ? len : 0);
-	const void *sources = rcn_wire_get_bytes(&w, &n_sources);
-	bool ok = raw && sources;
-	if (ok && want == 0) { /* every shard read the same files (checked below): shard 0's say what they held */
-		rcn_wire_open(&sw, sources, n_sources);
-		for (size_t i = 0; i < n->n_src && ok; i++)
-			ok = rcn_source_job_import(&n->jobs[i], &sw);
-		ok = ok && sw.at == n_sources;
-	}
-	ok = ok && rcn_match_import(n->m, n->sink, &w);
-	n->outcomes = rcn_xrealloc(n->outcomes, (n->n_outcomes + 1) * sizeof(*n->outcomes));
-	n->outcome_len = rcn_xrealloc(n->outcome_len, (n->n_outcomes + 1) * sizeof(*n->outcome_len));
-	n->evidence_at = rcn_xrealloc(n->evidence_at, (n->n_outcomes + 1) * sizeof(*n->evidence_at));
-	n->shard_inputs = rcn_xrealloc(n->shard_inputs, (n->n_outcomes + 1) * sizeof(*n->shard_inputs));
-	snprintf(n->shard_inputs[n->n_outcomes], sizeof n->shard_inputs[0], "%s", r->inputs_digest);
-	n->outcomes[n->n_outcomes] = raw;
-	n->outcome_len[n->n_outcomes] = len;
-	n->evidence_at[n->n_outcomes] = w.at;
-	n->n_outcomes++;
-	if (!ok) {
-		snprintf(c->why, sizeof c->why, "shard %d of %d: its stored outcome is damaged (re-run the shard)",
-			 want, of);
-		return rcn_err_set(err, RCN_EDB, "", 0, "%s", c->why);
-	}
-	return RCN_OK;
-}
-
-/* The merge: every part's outcome into the night (its findings streamed to
- * the results transaction meanwhile), and shard 0's account of the
- * statement files (the merge reads none), once all N are done, with this
- * configuration, from the same files; else refused (exit 4, naming the
- * shard, nothing published). */
-static bool read_shards(night *n)
-{
-	rcn_run_config_digest(n->cfg, n->config_digest);
-	merge_check c = {.n = n};
-	rcn_rc rc = rcn_db_shards_read(n->db, n->o->day, n->o->shards, true, on_shard, &c, &n->err);
-	if (rc == RCN_OK && (int)n->n_outcomes < n->o->shards)
-		snprintf(c.why, sizeof c.why, "shard %zu of %d has not run for %s", n->n_outcomes, n->o->shards,
-			 n->date);
-	else if (rc != RCN_OK && !c.why[0])
-		return night_db_fail(n);
-	for (size_t i = 1; i < n->n_outcomes && !c.why[0]; i++)
-		if (strcmp(n->shard_inputs[i], n->shard_inputs[0]) != 0)
-			snprintf(c.why, sizeof c.why,
-				 "shard %zu of %d read other statement files than shard 0 (digest %.12s, shard 0's "
-				 "%.12s): re-run the shards of the files as they are now",
-				 i, n->o->shards, n->shard_inputs[i], n->shard_inputs[0]);
-	if (c.why[0]) {
-		rcn_run_log(n->o, LOG_ERROR, NULL, "merge refused, nothing published: %s", c.why);
-		n->out->exit_code = EXIT_DB;
-		return false;
-	}
-	return true;
-}
-
-/* The merge, once the files' part is merged into the night: the parts' tallies and notes in order. */
-static bool import_shards(night *n)
-{
-	if (is_merge(n))
-		rcn_match_imported(n->m);
-	return true;
+	return read ? true : rcn_run_night_db_fail(n);
 }
 
 static void on_open_settlement(void *ctx, const rcn_settlement *s)
@@ -780,7 +507,7 @@ static bool check_rules(night *n)
 	rcn_arena_init(&open.arena);
 	if (rcn_db_load_open_settlements(n->db, n->o->day, on_open_settlement, &open, &n->err)) {
 		rcn_settle_set_free(&open);
-		return night_db_fail(n);
+		return rcn_run_night_db_fail(n);
 	}
 	rcn_settle_input in = {.day = n->o->day,
 			       .carry_days = n->cfg->carry_over_days,
@@ -802,7 +529,7 @@ static bool check_rules(night *n)
 	/* last: every finding is in, the matcher's and the rules' */
 	if (n->files.handling)
 		rcn_rules_handle(n->files.handling, n->files.calendar, n->o->day, n->cfg->carry_over_days, n->sink);
-	if (!items_in(n))
+	if (!rcn_run_items_in(n))
 		return false;
 	rcn_items_night_evidence(n->items, n->m);
 	for (size_t i = 0; i < n->n_outcomes; i++) { /* the merge: the parts' */
@@ -874,7 +601,7 @@ static bool track_open_items(night *n)
 	if (n->o->dry_run)
 		rcn_items_night_dry_run(n->items);
 	if (rcn_items_night_assign(n->items, n->db, n->findings, n->n_findings, &n->err))
-		return night_db_fail(n);
+		return rcn_run_night_db_fail(n);
 	return true;
 }
 
@@ -965,7 +692,7 @@ static bool store_results(night *n)
 	}
 	if (stored) {
 		rcn_report_abort(&n->rdir);
-		return night_db_fail(n);
+		return rcn_run_night_db_fail(n);
 	}
 	if (later > 0)
 		rcn_run_log(o, LOG_INFO, NULL,
@@ -1119,13 +846,13 @@ void rcn_run_date(const rcn_run_opts *o, rcn_run_result *out)
 	    merge_sources(&n) &&	      /* each source into the matcher, in order */
 	    look_up_outside_window(&n) &&     /* ledger rows the window lacks */
 	    run_matcher(&n) &&		      /* findings, streamed to the database meanwhile */
-	    (is_shard(&n) ? (store_shard(&n), false) : true) && /* a shard stops here */
-	    import_shards(&n) &&				/* the merge: the parts' outcomes */
-	    check_rules(&n) &&					/* fee totals, T+N settlements, the calendar's end */
-	    tally_outcome(&n) &&				/* the counts and the exit code */
-	    track_open_items(&n) &&				/* findings to open items; auto-close, withdraw */
-	    write_reports_and_store(&n) &&			/* reports staged, results committed */
-	    publish_reports(&n))				/* reports swapped into place */
+	    (is_shard(&n) ? (rcn_run_store_shard(&n), false) : true) && /* a shard stops here */
+	    rcn_run_import_shards(&n) &&				/* the merge: the parts' outcomes */
+	    check_rules(&n) &&		   /* fee totals, T+N settlements, the calendar's end */
+	    tally_outcome(&n) &&	   /* the counts and the exit code */
+	    track_open_items(&n) &&	   /* findings to open items; auto-close, withdraw */
+	    write_reports_and_store(&n) && /* reports staged, results committed */
+	    publish_reports(&n))	   /* reports swapped into place */
 		log_summary(&n);
 	night_end(&n);
 }

@@ -1,0 +1,128 @@
+/* run: the state one night carries from stage to stage (internal to
+ * src/run): run.c holds the stages in order, shard_stages.c the stages of a
+ * night in shards (a shard's last, the merge's first). */
+#ifndef RECON_RUN_NIGHT_STATE_H
+#define RECON_RUN_NIGHT_STATE_H
+
+#include "recon/items.h"
+#include "recon/match.h"
+#include "recon/part.h"
+#include "run/night.h"
+#include "util/pool.h"
+
+/* The register read on a connection of its own while the statements are
+ * parsed and the window loads (the night needs it only after matching). */
+typedef struct {
+	const rcn_run_opts *o;
+	const rcn_calendar *cal;
+	rcn_items_night *items;
+	rcn_task task;
+	bool started;
+	rcn_rc rc;
+	rcn_err err;
+} items_job;
+
+/* The reports, written while the results are stored (rcn_run_info.before_commit). */
+typedef struct {
+	rcn_report_dir *dir;
+	const char *reports;
+	rcn_date day;
+	const rcn_report_data *data;
+	double t0;
+	rcn_run_info *info; /* its seconds are set when the reports are ready */
+	char staged_id[64]; /* the prepared directory's identity, for recon_runs */
+	rcn_task task;
+	bool gate_reached;
+	double seconds;
+	rcn_rc rc;
+	rcn_err err;
+} report_job;
+
+/* What one night carries from stage to stage. Each stage reads what the ones
+ * before it left here and adds its own; night_end releases all of it. */
+typedef struct {
+	const rcn_run_opts *o;
+	const rcn_config *cfg;
+	rcn_run_result *out;
+	char date[11], started[32];
+	rcn_err err;
+	int threads;
+	/* the rules directory's files (each NULL when the directory has none) */
+	rcn_rules_files files;
+	/* the selected sources, in configuration order */
+	rcn_match_source *msrc;
+	rcn_rules_source *rsrc;
+	rcn_rules *rules;
+	/* tonight's fund movements (fund-flow statements), for settlement and the results */
+	rcn_movement *moves;
+	size_t n_moves, cap_moves;
+	rcn_arena moves_arena;
+	rcn_source_job *jobs;
+	rcn_profile **profiles;
+	rcn_run_input *inputs;
+	size_t n_src;
+	rcn_quarantine_entry *quarantine;
+	size_t n_quarantine, cap_quarantine;
+	/* the database, the matcher and what they make */
+	rcn_db *db;
+	bool locked;
+	rcn_match *m;
+	rcn_items_night *items; /* the open-items register: read with the lookups, moved with the results */
+	items_job ij;		/* its read on a thread of its own (more than one thread) */
+	rcn_findings *sink;	/* every finding of the night: the matcher's and the rules' */
+	rcn_run_stream stream;
+	rcn_settle_set settlements;
+	const rcn_finding *const *findings, *const *notes;
+	size_t n_findings, n_notes, n_tallies;
+	const rcn_tally *tallies; /* set once tallied: the metrics then have rows and kinds */
+	long kinds[RCN_K__COUNT];
+	/* the reports and the stored run */
+	rcn_trend_point trend[30];
+	const char *problem_texts[RCN_RUN_MAX_PROBLEMS];
+	rcn_report_data data;
+	char reports[4096];
+	rcn_report_dir rdir;
+	report_job rj;
+	char *counts;
+	int64_t run_id;
+	double t0;
+	rcn_run_clock clock;
+	/* a night in shards (o->shards): this process's part; a shard's
+	 * recon_shards row once started; the merge's unpacked outcomes of the
+	 * parts (the imported findings' strings point into them) and where
+	 * each one's evidence for the register starts */
+	rcn_part_plan part;
+	bool shard_row;
+	unsigned char **outcomes;
+	size_t *outcome_len, *evidence_at;
+	size_t n_outcomes;
+	char inputs_digest[65], config_digest[65];
+	char (*shard_inputs)[65]; /* the merge: each shard's inputs digest, all the same */
+} night;
+
+static inline bool is_shard(const night *n)
+{
+	return n->o->shards > 0 && n->o->shard >= 0;
+}
+
+static inline bool is_merge(const night *n)
+{
+	return n->o->shards > 0 && n->o->shard < 0;
+}
+
+/* A database error: logged, exit 4; false. */
+bool rcn_run_night_db_fail(night *n);
+/* Waits for the register's read on its own thread, when it has one. */
+bool rcn_run_items_in(night *n);
+
+/* ---- shard_stages.c ---- */
+
+/* A shard's last stage: its part's outcome stored in recon_shards. */
+bool rcn_run_store_shard(night *n);
+/* The merge, while its results transaction opens: every shard's outcome
+ * read and checked (false: refused, said why, exit 4). */
+bool rcn_run_read_shards(night *n);
+/* The merge, once the files' part is in: the parts' tallies and notes in order. */
+bool rcn_run_import_shards(night *n);
+
+#endif
