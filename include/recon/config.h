@@ -52,6 +52,7 @@ typedef struct {
 	char *reports_dir;	   /* [run] reports, default "reports" (resolved against dir) */
 	char *spool_dir;	   /* [run] spool, default "spool" */
 	int lock_wait_seconds;	   /* [run] lock_wait, default 600 */
+	uint64_t memory;	   /* [run] memory in bytes: the night's budget; 0 = half the machine */
 	char *rules_dir;	   /* [run] rules, default $RECON_RULES or the rules/ the binary was built with */
 	char *metrics_path;	   /* [run] metrics: Prometheus textfile written after every run, or NULL */
 	int jobs;		   /* [run] jobs: parallel statement parsing, default 0 = number of cores */
@@ -73,6 +74,9 @@ typedef struct {
  * section or key, missing required key or bad value is RCN_EUSAGE with the
  * file, line and key in err. */
 rcn_rc rcn_config_load(rcn_config **out, const char *path, rcn_err *err);
+/* A size as "1GB", "512MiB", "800M", "65536" (bytes): K, M, G, T are powers
+ * of 1024, the B and i optional; false for anything else or 0. */
+bool rcn_config_parse_size(const char *s, uint64_t *out);
 void rcn_config_free(rcn_config *cfg);
 
 /* Expands a location template for `day` into out: placeholders replaced, a

@@ -43,8 +43,13 @@ void rcn_part_plan_contract(rcn_part_plan *p, const char *order_no, const char *
  * (the contract's part when it has one), else the fallback (a channel
  * transaction id or refund number). Always true without a filter. */
 bool rcn_part_plan_keeps(const rcn_part_plan *p, const char *order_no, const char *fallback);
+/* The part (0 .. parts-1) of an order's key: its contract's when it has one
+ * in the plan, else its number's, else the fallback's. */
+uint32_t rcn_part_plan_part(const rcn_part_plan *p, const char *order_no, const char *fallback);
 /* A statement row's part: its order's, else its refund number's (a refund)
  * or transaction id's. */
+uint32_t rcn_part_plan_row_part(const rcn_part_plan *p, const char *order_no, const char *refund_no, const char *txn,
+				bool refund);
 bool rcn_part_plan_keeps_row(const rcn_part_plan *p, const char *order_no, const char *refund_no, const char *txn,
 			     bool refund);
 

@@ -29,6 +29,7 @@ typedef struct {
 	 * I/N); shard -1 is the merge (recon merge --shards N), which reconciles
 	 * no row itself and combines the N parts into the night. */
 	int shards, shard;
+	uint64_t memory; /* --memory: the night's memory budget in bytes, overriding [run] memory; 0 = config */
 } rcn_run_opts;
 
 #define RCN_RUN_MAX_PROBLEMS 4

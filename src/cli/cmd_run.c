@@ -30,6 +30,9 @@ void rcn_cmd_run_help(void)
 	       "                  CPU time of each statement's parse (for the benchmark and tuning)\n"
 	       "  --metrics FILE  after every date, write Prometheus metrics for node_exporter's textfile\n"
 	       "                  collector to FILE (atomically; default: [run] metrics, else none)\n"
+	       "  --memory SIZE   the night's memory budget (1GB, 800MB; default [run] memory, else half the\n"
+	       "                  machine): a night that would need more is reconciled in parts, one after\n"
+	       "                  another, their rows spilled under the spool; the same reports and rows\n"
 	       "  --shard I/N     reconcile only part I (0..N-1) of the date's orders (a Slurm array task,\n"
 	       "                  a Kubernetes completion index) and store it for recon merge --shards N;\n"
 	       "                  publishes nothing. Every shard reads every statement file and 1/N of the\n"
@@ -133,13 +136,17 @@ static int run_main(int argc, char **argv, bool merge)
 				strcmp(a, "--shard") == 0;
 		if ((strcmp(a, "--date") && strcmp(a, "--from") && strcmp(a, "--to") && strcmp(a, "--config") &&
 		     strcmp(a, "--channel") && strcmp(a, "--out") && strcmp(a, "--jobs") && strcmp(a, "--log-format") &&
-		     strcmp(a, "--metrics") && strcmp(a, "--shard") && strcmp(a, "--shards")) ||
+		     strcmp(a, "--metrics") && strcmp(a, "--shard") && strcmp(a, "--shards") && strcmp(a, "--memory")) ||
 		    (merge && run_only) || (!merge && strcmp(a, "--shards") == 0))
 			return rcn_cli_usage_error("%s: unknown option '%s' (see recon %s --help)", cmd, a, cmd);
 		if (!has_value)
 			return rcn_cli_usage_error("%s: option %s needs a value", cmd, a);
 		const char *v = argv[++i];
-		if (strcmp(a, "--shard") == 0) {
+		if (strcmp(a, "--memory") == 0) {
+			if (!rcn_config_parse_size(v, &opts.memory))
+				return rcn_cli_usage_error("%s: --memory must be a size such as 1GB or 800MB, not '%s'", cmd,
+							   v);
+		} else if (strcmp(a, "--shard") == 0) {
 			if (!parse_shard(v, &opts.shard, &opts.shards))
 				return rcn_cli_usage_error("run: --shard must be I/N with 0 <= I < N <= 4096, not '%s'",
 							   v);

@@ -98,6 +98,17 @@ typedef struct {
 	size_t n_outcomes;
 	char inputs_digest[65], config_digest[65];
 	char (*shard_inputs)[65]; /* the merge: each shard's inputs digest, all the same */
+	/* a night in parts on this machine ([run] memory): how many, their
+	 * spill, each part's outcome, the sink of the part being matched, the
+	 * previous date's suspense for every part */
+	uint32_t n_parts;
+	struct rcn_spill *spill;
+	rcn_buf *part_out;
+	rcn_findings *part_sink;
+	rcn_finding *saved_susp;
+	size_t n_saved_susp, cap_saved_susp;
+	rcn_arena susp_arena;
+	bool had_prior_run;
 } night;
 
 static inline bool is_shard(const night *n)
@@ -114,6 +125,18 @@ static inline bool is_merge(const night *n)
 bool rcn_run_night_db_fail(night *n);
 /* Waits for the register's read on its own thread, when it has one. */
 bool rcn_run_items_in(night *n);
+
+/* The ledger rows the window lacks, their contracts and (items non-NULL)
+ * the register, in the snapshot, which it ends unless end_snapshot is false. */
+rcn_rc rcn_run_load_lookups(rcn_db *db, const rcn_run_opts *o, rcn_match *m, rcn_rules *rules,
+			    const rcn_calendar *cal, rcn_items_night **items, bool end_snapshot, rcn_err *err);
+
+/* ---- parts.c ---- */
+
+/* A night in parts (n_parts > 1), after part 0 was matched: the other parts
+ * one after another from the spill, then every part's outcome into one
+ * matcher (n->m), as the merge of shards does. True at once otherwise. */
+bool rcn_run_match_parts(night *n);
 
 /* ---- shard_stages.c ---- */
 

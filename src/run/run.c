@@ -16,6 +16,7 @@
 #include "recon/parse.h"
 #include "run/night.h"
 #include "run/night_state.h"
+#include "run/spill.h"
 
 static bool selected(const rcn_run_opts *o, const rcn_source_conf *s)
 {
@@ -50,6 +51,46 @@ static void sink_contract(void *ctx, const rcn_ledger_contract *c)
 	rcn_rules_add_contract(ctx, c);
 }
 
+/* A night in parts on this machine: the window's rows of part 0 into the
+ * matcher, the others' to the spill; the previous date's suspense kept for
+ * every part (the matcher keeps its part's). */
+static void route_order(void *ctx, const rcn_ledger_order *o)
+{
+	night *n = ctx;
+	uint32_t part = rcn_part_plan_part(&n->part, o->order_no, "");
+	if (part == 0)
+		rcn_match_add_order(n->m, o);
+	else
+		rcn_spill_order(n->spill, part, o);
+}
+static void route_refund(void *ctx, const rcn_ledger_refund *r)
+{
+	night *n = ctx;
+	uint32_t part = rcn_part_plan_part(&n->part, r->order_no, r->refund_no);
+	if (part == 0)
+		rcn_match_add_refund(n->m, r);
+	else
+		rcn_spill_refund(n->spill, part, r);
+}
+static void route_suspense(void *ctx, const rcn_finding *f)
+{
+	night *n = ctx;
+	rcn_match_add_suspense(n->m, f);
+	rcn_xreserve((void **)&n->saved_susp, &n->cap_saved_susp, n->n_saved_susp + 1, sizeof(*n->saved_susp));
+	rcn_finding *c = &n->saved_susp[n->n_saved_susp++];
+	*c = *f;
+	const char **strs[] = {&c->reason,	    &c->channel,	&c->merchant_id,   &c->order_no,
+			       &c->refund_no,	    &c->channel_txn_id, &c->channel_refund_id, &c->ledger_status,
+			       &c->channel_status, &c->trade_time,	&c->source,	   &c->detail};
+	for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)
+		*strs[i] = rcn_arena_strdup(&n->susp_arena, *strs[i] ? *strs[i] : "");
+}
+static void route_expect_orders(void *ctx, size_t n_orders)
+{
+	night *n = ctx;
+	rcn_match_expect_orders(n->m, n_orders / n->n_parts + 64);
+}
+
 /* The window as a run reads it: a shard's part of it, or NULL. */
 static rcn_ledger_window window_of(const rcn_run_opts *o, bool pipelined, rcn_part_plan *part)
 {
@@ -74,10 +115,12 @@ static rcn_rc begin_snapshot(rcn_db *db, const rcn_run_opts *o, rcn_part_plan *p
 /* The snapshot's first half, while the statements are parsed: the window and
  * the previous date's suspense. */
 static rcn_rc load_window(rcn_db *db, const rcn_run_opts *o, rcn_match *m, bool pipelined, rcn_part_plan *part,
-			  rcn_err *err)
+			  night *in_parts, rcn_err *err)
 {
-	rcn_ledger_window w = window_of(o, pipelined, part);
+	rcn_ledger_window w = window_of(o, in_parts ? false : pipelined, in_parts ? NULL : part);
 	rcn_ledger_sink sink = {sink_order, sink_refund, sink_suspense, NULL, m, sink_expect_orders};
+	if (in_parts) /* read whole, once: part 0's rows kept, the others' spilled */
+		sink = (rcn_ledger_sink){route_order, route_refund, route_suspense, NULL, in_parts, route_expect_orders};
 	bool had_run = false;
 	rcn_rc rc;
 
@@ -88,6 +131,8 @@ static rcn_rc load_window(rcn_db *db, const rcn_run_opts *o, rcn_match *m, bool 
 		return rc;
 	}
 	rcn_match_set_prior_run(m, had_run);
+	if (in_parts)
+		in_parts->had_prior_run = had_run;
 	return RCN_OK;
 }
 
@@ -153,8 +198,8 @@ static bool join_items(items_job *j, rcn_err *err)
 	return j->rc == RCN_OK;
 }
 
-static rcn_rc load_lookups(rcn_db *db, const rcn_run_opts *o, rcn_match *m, rcn_rules *rules, const rcn_calendar *cal,
-			   rcn_items_night **items, rcn_err *err)
+rcn_rc rcn_run_load_lookups(rcn_db *db, const rcn_run_opts *o, rcn_match *m, rcn_rules *rules,
+			    const rcn_calendar *cal, rcn_items_night **items, bool end_snapshot, rcn_err *err)
 {
 	rcn_ledger_window w = {
 		o->day, o->cfg->carry_over_days, o->cfg->timezone, o->cfg->orders_sql, o->cfg->refunds_sql, false,
@@ -176,6 +221,8 @@ static rcn_rc load_lookups(rcn_db *db, const rcn_run_opts *o, rcn_match *m, rcn_
 	}
 	if (rc == RCN_OK && items) /* one thread: read here, in the snapshot */
 		rc = load_items(db, o, &w, cal, items, err);
+	if (!end_snapshot && rc == RCN_OK)
+		return RCN_OK; /* a night in parts: the later parts read in the same snapshot */
 	rcn_err ignore;
 	rcn_rc end = rcn_ledger_end(db, rc ? &ignore : err);
 	return rc ? rc : end;
@@ -270,6 +317,7 @@ static void night_start(night *n, const rcn_run_opts *o, rcn_run_result *out)
 	rcn_date_format(n->date, o->day);
 	rcn_part_plan_init(&n->part, (uint32_t)(o->shards > 0 ? o->shards : 0),
 			   o->shards > 0 ? (o->shard >= 0 ? o->shard : RCN_PART_NONE) : 0);
+	rcn_arena_init(&n->susp_arena);
 }
 
 /* A configuration error before anything ran: said without a date, exit 2. */
@@ -335,6 +383,56 @@ static bool plan_sources(night *n)
 	return true;
 }
 
+/* "1.5 GiB", "800 MiB", "12 KiB". */
+static const char *size_text(char *out, size_t n, uint64_t bytes)
+{
+	if (bytes >= (uint64_t)1 << 30)
+		snprintf(out, n, "%.1f GiB", (double)bytes / (double)((uint64_t)1 << 30));
+	else if (bytes >= (uint64_t)1 << 20)
+		snprintf(out, n, "%llu MiB", (unsigned long long)(bytes >> 20));
+	else
+		snprintf(out, n, "%llu KiB", (unsigned long long)((bytes + 1023) >> 10));
+	return out;
+}
+
+/* What a night holds in memory, about, per statement row and per ledger
+ * item (the rows, their strings, the indexes; measured at 10 M: 4,020 MiB
+ * for 10 M rows and as many orders). */
+#define BYTES_PER_ROW 215
+
+/* The memory budget ([run] memory, --memory; default half the machine) and
+ * whether the night fits it: when not, it is reconciled in parts, one after
+ * another (n_parts), each holding about 55% of the budget of rows. The
+ * ledger is taken as large as the statements (the window's own estimate
+ * comes only once the snapshot is open). A shard or a merge never splits. */
+static bool plan_memory(night *n)
+{
+	const rcn_run_opts *o = n->o;
+	uint64_t budget = o->memory ? o->memory : n->cfg->memory ? n->cfg->memory : rcn_phys_memory() / 2;
+	if (o->shards || !budget)
+		return true;
+	uint64_t rows = 0;
+	for (size_t i = 0; i < n->n_src; i++)
+		rows += rcn_source_estimate_rows(&n->jobs[i]);
+	uint64_t need = rows * 2 * BYTES_PER_ROW, share = budget / 100 * 55 + budget % 100 * 55 / 100;
+	if (need <= budget)
+		return true;
+	if (!share)
+		share = 1;
+	uint64_t parts = (need + share - 1) / share;
+	n->n_parts = (uint32_t)(parts > 256 ? 256 : parts < 2 ? 2 : parts);
+	rcn_part_plan_free(&n->part);
+	rcn_part_plan_init(&n->part, n->n_parts, 0);
+	n->part_sink = rcn_findings_new();
+	n->part_out = rcn_xcalloc(n->n_parts, sizeof(*n->part_out));
+	char a[32], b[32];
+	rcn_run_log(o, LOG_INFO, NULL,
+		    "the night needs about %s, more than its memory budget of %s ([run] memory): reconciled in %u "
+		    "parts, one after another",
+		    size_text(a, sizeof a, need), size_text(b, sizeof b, budget), n->n_parts);
+	return true;
+}
+
 /* Connects, migrates, publishes the reports an earlier run committed but did
  * not swap into place, and takes the date's lock: leaves db, locked. */
 static bool connect_and_lock(night *n)
@@ -360,6 +458,18 @@ static bool connect_and_lock(night *n)
 		return false;
 	}
 	n->locked = true;
+	if (n->n_parts) { /* the spill of the later parts, under the spool (a killed run's removed first) */
+		char spool[4096], dir[4200];
+		rcn_config_resolve(spool, sizeof(spool), n->cfg->spool_dir, n->cfg->dir);
+		snprintf(dir, sizeof dir, "%s/.parts-%s", spool, n->date);
+		n->spill = rcn_spill_new(dir, n->n_parts, n->n_src, &n->err);
+		if (!n->spill) {
+			char why[1200];
+			rcn_run_log(o, LOG_ERROR, NULL, "%s; nothing done", rcn_err_format(&n->err, why, sizeof(why)));
+			n->out->exit_code = EXIT_DB;
+			return false;
+		}
+	}
 	return true;
 }
 
@@ -368,23 +478,26 @@ static bool connect_and_lock(night *n)
 static bool parse_while_loading_window(night *n)
 {
 	n->m = rcn_match_new(n->o->day, n->cfg->carry_over_days, n->msrc, n->n_src);
-	if (n->o->shards)
+	if (n->o->shards || n->n_parts)
 		rcn_match_set_part(n->m, &n->part);
 	rcn_match_set_threads(n->m, n->threads);
-	rcn_match_set_sink(n->m, n->sink);
+	rcn_match_set_sink(n->m, n->n_parts ? n->part_sink : n->sink);
 	n->rules = rcn_rules_new(n->o->day, n->rsrc, n->n_src, n->files.fees);
 	rcn_match_set_rules(n->m, rcn_rules_for_matcher(n->rules));
-	rcn_part_plan *part = n->o->shards ? &n->part : NULL;
+	rcn_part_plan *part = n->o->shards || n->n_parts ? &n->part : NULL;
 	if (begin_snapshot(n->db, n->o, part, &n->err))
 		return rcn_run_night_db_fail(n);
-	for (size_t i = 0; i < n->n_src; i++)
+	for (size_t i = 0; i < n->n_src; i++) {
 		n->jobs[i].part = part;
+		n->jobs[i].spill = n->spill;
+		n->jobs[i].index = i;
+	}
 	/* the merge reads no statement: shard 0 stored what the files held */
 	rcn_parse_pool *pool = is_merge(n) ? NULL : rcn_parse_start(n->jobs, n->n_src, n->threads);
 	rcn_run_progress(n->o, n->date, "downloading and parsing statements, loading the ledger window");
 	n->clock.mark = rcn_clock_seconds(CLOCK_MONOTONIC);
 	double parse_start = n->clock.mark;
-	rcn_rc window_rc = load_window(n->db, n->o, n->m, n->threads > 1, part, &n->err);
+	rcn_rc window_rc = load_window(n->db, n->o, n->m, n->threads > 1, part, n->n_parts ? n : NULL, &n->err);
 	rcn_run_stage_done(&n->clock, ST_WINDOW);
 	if (!window_rc && n->threads > 1) {
 		/* the register, read on a connection of its own while the statements'
@@ -459,8 +572,8 @@ static bool look_up_outside_window(night *n)
 	rcn_task prep = {0};
 	if (n->threads > 1)
 		rcn_task_start(&prep, prepare_thread, n->m);
-	rcn_rc lookups_rc =
-		load_lookups(n->db, n->o, n->m, n->rules, n->files.calendar, n->ij.started ? NULL : &n->items, &n->err);
+	rcn_rc lookups_rc = rcn_run_load_lookups(n->db, n->o, n->m, n->rules, n->files.calendar,
+						 n->ij.started ? NULL : &n->items, !n->n_parts, &n->err);
 	rcn_task_join(&prep);
 	rcn_run_stage_done(&n->clock, ST_LOOKUPS);
 	rcn_run_progress(n->o, n->date, lookups_rc ? NULL : "matching");
@@ -471,7 +584,7 @@ static bool look_up_outside_window(night *n)
  * leaves the matcher's findings, notes and tallies. */
 static bool run_matcher(night *n)
 {
-	if (n->threads > 1 && !n->o->dry_run && !n->o->shards)
+	if (n->threads > 1 && !n->o->dry_run && !n->o->shards && !n->n_parts)
 		(void)rcn_run_stream_start(&n->stream, n->cfg, n->o->day, n->sink);
 	rcn_match_run(n->m);
 	rcn_run_stage_done(&n->clock, ST_MATCH);
@@ -831,6 +944,13 @@ static void night_end(night *n)
 	free(n->evidence_at);
 	free(n->shard_inputs);
 	rcn_part_plan_free(&n->part);
+	rcn_spill_free(n->spill);
+	for (uint32_t i = 0; n->part_out && i < n->n_parts; i++)
+		rcn_buf_free(&n->part_out[i]);
+	free(n->part_out);
+	rcn_findings_free(n->part_sink);
+	free(n->saved_susp);
+	rcn_arena_free(&n->susp_arena);
 }
 
 /* The night's stages in order (DESIGN.md §1). A stage that fails has said why
@@ -841,12 +961,14 @@ void rcn_run_date(const rcn_run_opts *o, rcn_run_result *out)
 	night_start(&n, o, out);
 	if (load_rules(&n) &&		      /* fees, settlement, handling, calendar */
 	    plan_sources(&n) &&		      /* profiles, parse jobs, matcher sources */
+	    plan_memory(&n) &&		      /* in parts when the night would not fit [run] memory */
 	    connect_and_lock(&n) &&	      /* connect, migrate, earlier publishes, the date's lock */
 	    parse_while_loading_window(&n) && /* statements on workers, ledger window here */
 	    merge_sources(&n) &&	      /* each source into the matcher, in order */
 	    look_up_outside_window(&n) &&     /* ledger rows the window lacks */
 	    run_matcher(&n) &&		      /* findings, streamed to the database meanwhile */
 	    (is_shard(&n) ? (rcn_run_store_shard(&n), false) : true) && /* a shard stops here */
+	    rcn_run_match_parts(&n) &&	      /* a night in parts: the others, then all together */
 	    rcn_run_import_shards(&n) &&				/* the merge: the parts' outcomes */
 	    check_rules(&n) &&		   /* fee totals, T+N settlements, the calendar's end */
 	    tally_outcome(&n) &&	   /* the counts and the exit code */

@@ -3,6 +3,7 @@
  * result of a job is the same whichever thread ran it, and the run merges
  * them in configuration order. */
 #include "run/sources.h"
+#include "run/spill.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -91,10 +92,16 @@ static void on_record(void *p, const rcn_record *rec)
 			}
 		}
 	}
-	if (job->part && rec->type != RCN_REC_MOVEMENT &&
-	    !rcn_part_plan_keeps_row(job->part, rec->order_no, rec->refund_no, rec->channel_txn_id,
-				     rec->type == RCN_REC_REFUND))
-		return; /* another part's: checked and counted above, kept by its shard */
+	if (job->part && job->part->parts && rec->type != RCN_REC_MOVEMENT) {
+		uint32_t part = job->part->part < 0 ? 0
+						    : rcn_part_plan_row_part(job->part, rec->order_no, rec->refund_no,
+									     rec->channel_txn_id, rec->type == RCN_REC_REFUND);
+		if (job->part->part < 0 || part != (uint32_t)job->part->part) {
+			if (job->spill) /* this night's later part */
+				rcn_spill_record(job->spill, job->index, part, rec);
+			return; /* another part's: checked and counted above, kept by its shard */
+		}
+	}
 	rcn_batch_add(job->batch, rec);
 }
 
@@ -145,6 +152,17 @@ static size_t expected_rows(const char *path)
 	bool sized = fstat(fileno(f), &st) == 0 && st.st_size > 0;
 	fclose(f);
 	return sized ? (size_t)st.st_size / (packed ? 40 : 200) : 0;
+}
+
+size_t rcn_source_estimate_rows(const rcn_source_job *job)
+{
+	char label[4096], path[4096];
+	rcn_err err;
+	if (rcn_config_source_remote(job->conf) ||
+	    rcn_config_expand_location(label, sizeof(label), job->conf->location, NULL, job->day, &err))
+		return 0;
+	rcn_config_resolve(path, sizeof(path), label, job->cfg->dir);
+	return expected_rows(path);
 }
 
 /* The rows a shard keeps of a file's n (a hint: a little more than its share). */

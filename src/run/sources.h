@@ -27,6 +27,10 @@ typedef struct {
 	/* a shard's part of the night (recon/part.h), or NULL: rows of other
 	 * parts are not kept (filled before the parse starts, read-only during it) */
 	const rcn_part_plan *part;
+	/* a night in parts on this machine: the rows of the other parts go to
+	 * the spill (run/spill.h), as source `index` */
+	struct rcn_spill *spill;
+	size_t index;
 	/* out */
 	rcn_batch *batch; /* the accepted rows; NULL after a rejection or once merged */
 	rcn_stmt_result res;
@@ -54,6 +58,10 @@ typedef struct {
 	bool no_bill;		     /* the channel said there is no statement for the date: an empty day */
 	char warning[512];	     /* from the download (a bill over plain http), or "" */
 } rcn_source_job;
+
+/* About how many rows the source's statement holds, from its size, before
+ * it is parsed (0 when unknown: a statement still to be downloaded). */
+size_t rcn_source_estimate_rows(const rcn_source_job *job);
 
 /* A parsed source's outcome as the night after matching reads it (the
  * parse's totals and verdict, the input's identity, the quarantined rows,

@@ -256,6 +256,10 @@ static rcn_rc set_run_key(ctx *c, rcn_config *cfg, const char *key, const char *
 		return parse_int(c, key, val, 0, 60, &cfg->carry_over_days);
 	if (strcmp(key, "lock_wait") == 0)
 		return parse_int(c, key, val, 0, 86400, &cfg->lock_wait_seconds);
+	if (strcmp(key, "memory") == 0)
+		return rcn_config_parse_size(val, &cfg->memory)
+			       ? RCN_OK
+			       : bad(c, "bad value for '%s': '%s' (a size such as 1GB or 800MB)", key, val);
 	/* the [run] keys that name a directory or a file */
 	const struct {
 		const char *key;
@@ -747,4 +751,31 @@ rcn_rc rcn_config_expand_location(char *out, size_t n, const char *tmpl, const c
 	buf[len] = '\0';
 	rcn_config_resolve(out, n, buf, base_dir);
 	return RCN_OK;
+}
+
+bool rcn_config_parse_size(const char *s, uint64_t *out)
+{
+	char *end;
+	if (!s || *s < '0' || *s > '9')
+		return false;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno || !v)
+		return false;
+	int shift = 0;
+	switch (*end | 0x20) {
+	case 'k': shift = 10; end++; break;
+	case 'm': shift = 20; end++; break;
+	case 'g': shift = 30; end++; break;
+	case 't': shift = 40; end++; break;
+	default: break;
+	}
+	if (shift && (*end == 'i' || *end == 'I'))
+		end++;
+	if (*end == 'b' || *end == 'B')
+		end++;
+	if (*end || v > (UINT64_MAX >> shift))
+		return false;
+	*out = (uint64_t)v << shift;
+	return true;
 }

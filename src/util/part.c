@@ -118,12 +118,8 @@ void rcn_part_plan_contract(rcn_part_plan *p, const char *order_no, const char *
 			     NULL);
 }
 
-bool rcn_part_plan_keeps(const rcn_part_plan *p, const char *order_no, const char *fallback)
+uint32_t rcn_part_plan_part(const rcn_part_plan *p, const char *order_no, const char *fallback)
 {
-	if (!p || !p->parts)
-		return true;
-	if (p->part < 0)
-		return false;
 	uint32_t part;
 	if (order_no && *order_no) {
 		size_t n = strlen(order_no);
@@ -133,7 +129,22 @@ bool rcn_part_plan_keeps(const rcn_part_plan *p, const char *order_no, const cha
 		const char *k = fallback ? fallback : "";
 		part = rcn_part_of(k, strlen(k), p->parts);
 	}
-	return part == (uint32_t)p->part;
+	return part;
+}
+
+bool rcn_part_plan_keeps(const rcn_part_plan *p, const char *order_no, const char *fallback)
+{
+	if (!p || !p->parts)
+		return true;
+	if (p->part < 0)
+		return false;
+	return rcn_part_plan_part(p, order_no, fallback) == (uint32_t)p->part;
+}
+
+uint32_t rcn_part_plan_row_part(const rcn_part_plan *p, const char *order_no, const char *refund_no, const char *txn,
+				bool refund)
+{
+	return rcn_part_plan_part(p, order_no, refund && refund_no && *refund_no ? refund_no : txn);
 }
 
 bool rcn_part_plan_keeps_row(const rcn_part_plan *p, const char *order_no, const char *refund_no, const char *txn,

@@ -23,31 +23,39 @@ setup_debits() {
 setup_rejected() { rejected_night "$1"; }
 
 # compare NAME N DATE:EXIT...: the nights of the dates in order, once by one
-# process and once as N shards and a merge (each exiting EXIT), compared file
-# by file and row by row.
+# process, once as N shards and a merge, and once in parts on this machine
+# under a memory budget far too small for it (each exiting EXIT), compared
+# file by file and row by row; the parts' spill is gone afterwards.
 compare() {
 	local name=$1 n=$2 d mode
 	shift 2
-	for mode in one sharded; do
+	for mode in one sharded parts; do
 		WORK=$BASE/$name-$n-$mode
 		rm -rf "$WORK"
 		mkdir -p "$WORK"
 		"setup_$name" "shards_${name}_$mode"
 		for d in "$@"; do
-			if [ $mode = one ]; then
-				run_recon "${d#*:}" run --config "$WORK/recon.conf" --date "${d%:*}"
-			else
-				shard_night "$n" "${d%:*}" "$WORK/recon.conf" "${d#*:}"
-			fi
+			case $mode in
+			one) run_recon "${d#*:}" run --config "$WORK/recon.conf" --date "${d%:*}" ;;
+			sharded) shard_night "$n" "${d%:*}" "$WORK/recon.conf" "${d#*:}" ;;
+			parts)
+				run_recon "${d#*:}" run --config "$WORK/recon.conf" --date "${d%:*}" --memory 1
+				grep -q "more than its memory budget of 1 KiB (\[run\] memory): reconciled in [0-9]* parts" "$WORK/err" ||
+					fail "$name ${d%:*}: not reconciled in parts: $(head -3 "$WORK/err")"
+				[ -z "$(find "$WORK" -name '.parts-*')" ] || fail "$name: the parts' spill is left: $(find "$WORK" -name '.parts-*')"
+				;;
+			esac
 		done
 		dump_db "$WORK/db.txt"
 		sed -i "s#$WORK#WORK#g" "$WORK/db.txt"
 	done
 	WORK=$BASE
-	local one=$BASE/$name-$n-one two=$BASE/$name-$n-sharded
-	same_tree "$one/reports" "$two/reports"
-	cmp -s "$one/db.txt" "$two/db.txt" ||
-		fail "$name in $n shards: the database rows differ: $(diff "$one/db.txt" "$two/db.txt" | head -20)"
+	local one=$BASE/$name-$n-one two
+	for two in "$BASE/$name-$n-sharded" "$BASE/$name-$n-parts"; do
+		same_tree "$one/reports" "$two/reports"
+		cmp -s "$one/db.txt" "$two/db.txt" ||
+			fail "$name, ${two##*-}: the database rows differ: $(diff "$one/db.txt" "$two/db.txt" | head -20)"
+	done
 }
 
 compare demo 4 2026-03-02:1 2026-03-03:1
@@ -58,6 +66,32 @@ compare debits 4 2026-03-10:1
 compare rejected 4 2026-03-02:3
 compare settle 4 2026-03-02:0 2026-03-03:0 2026-03-04:1
 compare demo 3 2026-03-02:1
+
+# ---- a night in parts killed after it spilled: the next run removes the spill, same bytes ----
+WORK=$BASE/parts-killed
+mkdir -p "$WORK"
+demo_night shards_parts_killed
+RECON_TEST_KILL_AT=parts_spilled run_recon 137 run --config "$WORK/recon.conf" --date 2026-03-02 --memory 1KB
+[ -n "$(find "$WORK" -name '.parts-2026-03-02')" ] || fail "the killed night left no spill to clean (the test tests nothing)"
+expect_sql 0 "select count(*) from recon_runs"
+run_recon 1 run --config "$WORK/recon.conf" --date 2026-03-02 --memory 1KB
+[ -z "$(find "$WORK" -name '.parts-*')" ] || fail "the spill of the killed night is left"
+same_tree "$BASE/demo-4-one/reports/2026-03-02" "$WORK/reports/2026-03-02"
+# a spill that cannot be written (a full disk: a 16 KiB tmpfs as the spool): exit 4, nothing committed
+if [ "$(id -u)" = 0 ] && mkdir -p "$WORK/tiny" && mount -t tmpfs -o size=16k tmpfs "$WORK/tiny" 2>/dev/null; then
+	sed -i 's#^spool = .*#spool = tiny#' "$WORK/recon.conf"
+	runs=$(sql "select count(*) from recon_runs")
+	run_recon 4 run --config "$WORK/recon.conf" --date 2026-03-03 --memory 1KB
+	grep -q "tiny/.parts-2026-03-03/[a-z0-9-]*: cannot write the night's parts: No space left on device; nothing committed" "$WORK/err" ||
+		fail "a full disk under the spill: $(cat "$WORK/err")"
+	expect_sql "$runs" "select count(*) from recon_runs"
+	[ -z "$(ls -A "$WORK/tiny")" ] || fail "the spill is left on the full disk: $(ls -A "$WORK/tiny")"
+	umount "$WORK/tiny"
+else
+	echo "note: not root or no tmpfs: the full-disk case is not run" >&2
+fi
+run_recon 2 run --config "$WORK/recon.conf" --date 2026-03-02 --memory lots
+expect_line "$WORK/err" "recon: run: --memory must be a size such as 1GB or 800MB, not 'lots'"
 
 # ---- refusals, a killed shard, a re-run shard ----
 WORK=$BASE/refusals

@@ -1,0 +1,131 @@
+/* A night in parts on this machine ([run] memory, --memory;
+ * docs/internals/shards.md, "Bounded memory"): part 0 was parsed, loaded and
+ * matched by the night's own stages, the rows of the others spilled as they
+ * came (run/spill.h). Here: part 0's outcome kept, each later part matched
+ * alone from the spill, in the snapshot the night opened; then every part's
+ * outcome into one matcher that holds no row, exactly as the merge of shards
+ * does, and the night goes on (the rules, the register, the reports). */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "run/night_state.h"
+#include "run/spill.h"
+
+static void on_spilled_row(void *ctx, const rcn_record *r)
+{
+	rcn_batch_add(ctx, r);
+}
+static void on_spilled_order(void *ctx, const rcn_ledger_order *o)
+{
+	rcn_match_add_order(ctx, o);
+}
+static void on_spilled_refund(void *ctx, const rcn_ledger_refund *r)
+{
+	rcn_match_add_refund(ctx, r);
+}
+
+/* The part matched last: its evidence for the register, its outcome kept; freed. */
+static void keep_outcome(night *n, uint32_t k, rcn_match *m)
+{
+	rcn_items_night_evidence(n->items, m);
+	rcn_buf_init(&n->part_out[k], (size_t)1 << 34);
+	rcn_match_export(m, n->part_sink, &n->part_out[k]);
+	rcn_match_free(m);
+	rcn_findings_free(n->part_sink);
+	n->part_sink = rcn_findings_new();
+}
+
+/* Part k (1 .. n_parts-1) from the spill, matched alone. */
+static bool match_part(night *n, uint32_t k)
+{
+	n->part.part = (int32_t)k;
+	rcn_match *m = rcn_match_new(n->o->day, n->cfg->carry_over_days, n->msrc, n->n_src);
+	rcn_rules *rules = rcn_rules_new(n->o->day, n->rsrc, n->n_src, n->files.fees);
+	rcn_match_set_part(m, &n->part);
+	rcn_match_set_threads(m, n->threads);
+	rcn_match_set_sink(m, n->part_sink);
+	rcn_match_set_rules(m, rcn_rules_for_matcher(rules));
+	bool ok = true;
+	for (size_t i = 0; i < n->n_src && ok; i++) {
+		if (n->jobs[i].res.rejected) {
+			rcn_match_source_rejected(m, i);
+			continue;
+		}
+		rcn_batch *b = rcn_batch_new();
+		ok = rcn_spill_read_records(n->spill, i, k, on_spilled_row, b, &n->err);
+		rcn_match_add_batch(m, i, b);
+	}
+	rcn_ledger_sink ledger = {.order = on_spilled_order, .refund = on_spilled_refund, .ctx = m};
+	ok = ok && rcn_spill_read_ledger(n->spill, k, &ledger, &n->err);
+	for (size_t i = 0; ok && i < n->n_saved_susp; i++)
+		rcn_match_add_suspense(m, &n->saved_susp[i]);
+	rcn_match_set_prior_run(m, n->had_prior_run);
+	if (ok && rcn_run_load_lookups(n->db, n->o, m, rules, n->files.calendar, NULL, false, &n->err) != RCN_OK) {
+		rcn_match_free(m);
+		rcn_rules_free(rules);
+		return rcn_run_night_db_fail(n);
+	}
+	if (!ok) {
+		char why[1200];
+		rcn_run_log(n->o, LOG_ERROR, NULL, "%s", rcn_err_format(&n->err, why, sizeof(why)));
+		n->out->exit_code = EXIT_DB;
+		rcn_match_free(m);
+		rcn_rules_free(rules);
+		return false;
+	}
+	rcn_match_run(m);
+	keep_outcome(n, k, m);
+	rcn_rules_free(rules);
+	return true;
+}
+
+bool rcn_run_match_parts(night *n)
+{
+	if (!n->n_parts)
+		return true;
+	if (!rcn_run_items_in(n))
+		return false;
+	keep_outcome(n, 0, n->m); /* part 0: the night's own stages matched it */
+	n->m = NULL;
+	if (!rcn_spill_finish(n->spill, &n->err)) {
+		char why[1200];
+		rcn_run_log(n->o, LOG_ERROR, NULL, "%s", rcn_err_format(&n->err, why, sizeof(why)));
+		n->out->exit_code = EXIT_DB;
+		return false;
+	}
+	rcn_run_kill_point("parts_spilled");
+	for (uint32_t k = 1; k < n->n_parts; k++)
+		if (!match_part(n, k))
+			return false;
+	if (rcn_ledger_end(n->db, &n->err) != RCN_OK)
+		return rcn_run_night_db_fail(n);
+	/* all together: one matcher with no row of its own, every part's outcome, the rejected files counted once */
+	n->part.part = RCN_PART_NONE;
+	n->m = rcn_match_new(n->o->day, n->cfg->carry_over_days, n->msrc, n->n_src);
+	rcn_match_set_part(n->m, &n->part);
+	rcn_match_set_threads(n->m, n->threads);
+	rcn_match_set_sink(n->m, n->sink);
+	for (size_t i = 0; i < n->n_src; i++) {
+		const rcn_stmt_result *res = &n->jobs[i].res;
+		if (!res->rejected)
+			continue;
+		rcn_match_add_quarantine(n->m, i, res->rows,
+					 res->amount_fen + res->refund_fen + res->movement_in_fen + res->movement_out_fen);
+		rcn_match_source_rejected(n->m, i);
+	}
+	rcn_match_run(n->m);
+	for (uint32_t k = 0; k < n->n_parts; k++) {
+		rcn_wire w;
+		rcn_wire_open(&w, n->part_out[k].data, n->part_out[k].len);
+		if (!rcn_match_import(n->m, n->sink, &w)) { /* our own bytes: a bug, said as such */
+			rcn_run_log(n->o, LOG_ERROR, NULL, "part %u of the night could not be read back; nothing committed",
+				    k);
+			n->out->exit_code = EXIT_DB;
+			return false;
+		}
+	} /* (the findings borrow their strings from part_out: freed when the night ends) */
+	rcn_match_imported(n->m);
+	rcn_run_stage_done(&n->clock, ST_MATCH);
+	return true;
+}
