@@ -14,7 +14,7 @@
 #   bench/run.sh BUILD_DIR [--rows N] [--seed S] [--date YYYY-MM-DD] [--work DIR]
 #                [--jobs N] [--jobs-check] [--no-duckdb] [--repeat R] [--smoke]
 #                [--baseline OLD_BUILD_DIR [--baseline-reports-differ]] [--open-items N]
-#                [--shards N]
+#                [--shards N] [--memory SIZE]
 #
 #   --work DIR    keeps the generated data and the PostgreSQL cluster there and
 #                 reuses them on the next run with the same rows/seed/date
@@ -42,6 +42,10 @@
 #                 rest never worked), printed against recon
 #   --baseline-reports-differ  the reports are meant to differ (a change of
 #                 what the reports say): only the speed and memory are compared
+#   --memory SIZE also runs recon with --memory SIZE in every round (a night
+#                 over the budget is reconciled in parts on this machine): its
+#                 time against recon's of the same round, its peak memory, and
+#                 its reports checked byte-identical to recon's
 #   --shards N    also runs the night as N shards one after another on this
 #                 machine (recon run --shard I/N), then as one shard (0/1), and
 #                 merges the N (recon merge --shards N): each shard's wall time,
@@ -66,7 +70,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 [[ $# -ge 1 ]] || die "usage: bench/run.sh BUILD_DIR [--rows N] [--seed S] [--date D] [--work DIR] [--jobs N] [--jobs-check] [--no-duckdb] [--repeat R] [--smoke] [--baseline DIR [--baseline-reports-differ]] [--open-items N]"
 BUILD=$(cd "$1" && pwd) || die "no build directory $1"
 shift
-ROWS="" SEED=7 DATE=2026-03-02 WORK="" JOBS=$(nproc) JOBS_CHECK=0 DUCKDB=1 SMOKE=0 REPEAT=1 BASELINE="" BASE_DIFFER=0 OPEN_ITEMS=0 SHARDS=0
+ROWS="" SEED=7 DATE=2026-03-02 WORK="" JOBS=$(nproc) JOBS_CHECK=0 DUCKDB=1 SMOKE=0 REPEAT=1 BASELINE="" BASE_DIFFER=0 OPEN_ITEMS=0 SHARDS=0 MEMORY=""
 while [[ $# -gt 0 ]]; do
 	case $1 in
 	--rows) ROWS=$2 && shift ;;
@@ -79,6 +83,7 @@ while [[ $# -gt 0 ]]; do
 	--repeat) REPEAT=$2 && shift ;;
 	--open-items) OPEN_ITEMS=$2 && shift ;;
 	--shards) SHARDS=$2 && shift ;;
+	--memory) MEMORY=$2 && shift ;;
 	--smoke) SMOKE=1 JOBS_CHECK=1 ;;
 	--baseline) BASELINE=$(cd "$2" && pwd) && shift || die "no build directory $2" ;;
 	--baseline-reports-differ) BASE_DIFFER=1 ;;
@@ -225,7 +230,7 @@ if ((DUCKDB)); then
 fi
 
 # ---- the rounds: floor, recon and DuckDB one after the other ----
-rounds_same=1 base_same=1
+rounds_same=1 base_same=1 memory_same=1
 for ((k = 1; k <= REPEAT; k++)); do
 	sfx=""
 	((k > 1)) && sfx=".$k"
@@ -251,6 +256,12 @@ for ((k = 1; k <= REPEAT; k++)); do
 		measure "carry$sfx" "$PG" exec "$STATE" "$RECON" run --date "$DATE" --config "$DATA/recon.conf" \
 			--jobs "$JOBS" --timings || [[ $? -eq 1 ]] || die "recon with open items failed: $(tail -3 "$OUT/carry$sfx.err")"
 	fi
+	if [[ -n $MEMORY ]]; then
+		reset_recon
+		measure "memory$sfx" "$PG" exec "$STATE" "$RECON" run --date "$DATE" --config "$DATA/recon.conf" \
+			--jobs "$JOBS" --timings --memory "$MEMORY" || [[ $? -eq 1 ]] || die "recon --memory failed: $(tail -3 "$OUT/memory$sfx.err")"
+		diff -r "$OUT/reports-jobs$JOBS" "$REP" >"$OUT/memory$sfx.diff" || memory_same=0
+	fi
 	if [[ -n $BASELINE ]]; then
 		reset_recon
 		measure "base$sfx" "$PG" exec "$STATE" "$BASELINE/recon" run --date "$DATE" --config "$DATA/recon.conf" \
@@ -273,6 +284,7 @@ median() {
 	printf '%s\n' "${v[@]}" | sort -g | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else printf "%.2f\n", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
 }
 STEPS="floor_inflate floor_copy recon"
+[[ -n $MEMORY ]] && STEPS+=" memory"
 ((OPEN_ITEMS)) && STEPS+=" carry"
 [[ -n $BASELINE ]] && STEPS+=" base"
 ((DUCKDB)) && STEPS+=" duckdb"
@@ -432,6 +444,7 @@ row "floor: zlib inflate" floor_inflate
 row "floor: COPY window" floor_copy
 row "recon run --jobs $JOBS" recon
 ((JOBS_CHECK)) && row "recon run --jobs 1" recon_jobs1
+[[ -n $MEMORY ]] && row "recon --memory $MEMORY" memory
 ((OPEN_ITEMS)) && row "recon, $OPEN_ITEMS open items" carry
 [[ -n $BASELINE ]] && row "baseline run --jobs $JOBS" base
 ((DUCKDB)) && row "duckdb" duckdb
@@ -447,6 +460,17 @@ if ((OPEN_ITEMS)); then
 	grep -o 'stages: .*' "$OUT/carry.err" | sed 's/^/with open items: /' || true
 fi
 echo "recon counts: $counts"
+if [[ -n $MEMORY ]]; then
+	parts=$(grep -o 'reconciled in [0-9]* parts' "$OUT/memory.err" || echo "not split: it fits")
+	echo "--memory $MEMORY: $parts; $(ratio "${WALL[memory]}" "${WALL[recon]}")x recon's time (issue 20: at most 1.3), peak ${RSS[memory]} MiB (at most 1126)"
+	if ((memory_same)); then
+		echo "--memory $MEMORY reports: byte-identical to recon's in all $REPEAT round(s)"
+	else
+		echo "--memory $MEMORY reports DIFFER from recon's (see $OUT/memory*.diff)"
+		fails=1
+	fi
+	grep -o 'stages: .*' "$OUT/memory.err" | sed 's/^/with --memory: /' || true
+fi
 if ((SHARDS)); then
 	echo
 	echo "the night as $SHARDS shards, one after another on this machine, then merged:"

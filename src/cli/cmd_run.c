@@ -136,7 +136,8 @@ static int run_main(int argc, char **argv, bool merge)
 				strcmp(a, "--shard") == 0;
 		if ((strcmp(a, "--date") && strcmp(a, "--from") && strcmp(a, "--to") && strcmp(a, "--config") &&
 		     strcmp(a, "--channel") && strcmp(a, "--out") && strcmp(a, "--jobs") && strcmp(a, "--log-format") &&
-		     strcmp(a, "--metrics") && strcmp(a, "--shard") && strcmp(a, "--shards") && strcmp(a, "--memory")) ||
+		     strcmp(a, "--metrics") && strcmp(a, "--shard") && strcmp(a, "--shards") &&
+		     strcmp(a, "--memory")) ||
 		    (merge && run_only) || (!merge && strcmp(a, "--shards") == 0))
 			return rcn_cli_usage_error("%s: unknown option '%s' (see recon %s --help)", cmd, a, cmd);
 		if (!has_value)
@@ -144,8 +145,8 @@ static int run_main(int argc, char **argv, bool merge)
 		const char *v = argv[++i];
 		if (strcmp(a, "--memory") == 0) {
 			if (!rcn_config_parse_size(v, &opts.memory))
-				return rcn_cli_usage_error("%s: --memory must be a size such as 1GB or 800MB, not '%s'", cmd,
-							   v);
+				return rcn_cli_usage_error("%s: --memory must be a size such as 1GB or 800MB, not '%s'",
+							   cmd, v);
 		} else if (strcmp(a, "--shard") == 0) {
 			if (!parse_shard(v, &opts.shard, &opts.shards))
 				return rcn_cli_usage_error("run: --shard must be I/N with 0 <= I < N <= 4096, not '%s'",

@@ -128,8 +128,8 @@ bool rcn_run_items_in(night *n);
 
 /* The ledger rows the window lacks, their contracts and (items non-NULL)
  * the register, in the snapshot, which it ends unless end_snapshot is false. */
-rcn_rc rcn_run_load_lookups(rcn_db *db, const rcn_run_opts *o, rcn_match *m, rcn_rules *rules,
-			    const rcn_calendar *cal, rcn_items_night **items, bool end_snapshot, rcn_err *err);
+rcn_rc rcn_run_load_lookups(rcn_db *db, const rcn_run_opts *o, rcn_match *m, rcn_rules *rules, const rcn_calendar *cal,
+			    rcn_items_night **items, bool end_snapshot, rcn_err *err);
 
 /* ---- parts.c ---- */
 

@@ -36,7 +36,32 @@ static void keep_outcome(night *n, uint32_t k, rcn_match *m)
 	n->part_sink = rcn_findings_new();
 }
 
-/* Part k (1 .. n_parts-1) from the spill, matched alone. */
+/* A later part's statement rows read back into a batch per source, on a
+ * thread of its own while the ledger's are read into the matcher. */
+typedef struct {
+	night *n;
+	uint32_t k;
+	rcn_batch **batches;
+	bool ok;
+	rcn_err err;
+} rows_job;
+
+static void *read_rows(void *p)
+{
+	rows_job *j = p;
+	j->ok = true;
+	for (size_t i = 0; i < j->n->n_src && j->ok; i++) {
+		if (j->n->jobs[i].res.rejected)
+			continue;
+		j->batches[i] = rcn_batch_new();
+		j->ok = rcn_spill_read_records(j->n->spill, i, j->k, on_spilled_row, j->batches[i], &j->err);
+	}
+	return NULL;
+}
+
+/* Part k (1 .. n_parts-1) from the spill, matched alone. Its rows come in the
+ * order the night's own stages add them: the window's, the previous date's
+ * suspense, then each source's statement rows. */
 static bool match_part(night *n, uint32_t k)
 {
 	n->part.part = (int32_t)k;
@@ -46,21 +71,29 @@ static bool match_part(night *n, uint32_t k)
 	rcn_match_set_threads(m, n->threads);
 	rcn_match_set_sink(m, n->part_sink);
 	rcn_match_set_rules(m, rcn_rules_for_matcher(rules));
-	bool ok = true;
-	for (size_t i = 0; i < n->n_src && ok; i++) {
-		if (n->jobs[i].res.rejected) {
-			rcn_match_source_rejected(m, i);
-			continue;
-		}
-		rcn_batch *b = rcn_batch_new();
-		ok = rcn_spill_read_records(n->spill, i, k, on_spilled_row, b, &n->err);
-		rcn_match_add_batch(m, i, b);
-	}
+	rows_job rj = {.n = n, .k = k, .batches = rcn_xcalloc(n->n_src + 1, sizeof(rcn_batch *))};
+	rcn_task task = {0};
+	if (n->threads > 1)
+		rcn_task_start(&task, read_rows, &rj);
+	else
+		read_rows(&rj);
 	rcn_ledger_sink ledger = {.order = on_spilled_order, .refund = on_spilled_refund, .ctx = m};
-	ok = ok && rcn_spill_read_ledger(n->spill, k, &ledger, &n->err);
+	bool ok = rcn_spill_read_ledger(n->spill, k, &ledger, &n->err);
 	for (size_t i = 0; ok && i < n->n_saved_susp; i++)
 		rcn_match_add_suspense(m, &n->saved_susp[i]);
 	rcn_match_set_prior_run(m, n->had_prior_run);
+	rcn_task_join(&task);
+	if (ok && !rj.ok) {
+		n->err = rj.err;
+		ok = false;
+	}
+	for (size_t i = 0; i < n->n_src; i++) {
+		if (n->jobs[i].res.rejected)
+			rcn_match_source_rejected(m, i);
+		else if (rj.batches[i])
+			rcn_match_add_batch(m, i, rj.batches[i]); /* (frees it) */
+	}
+	free(rj.batches);
 	if (ok && rcn_run_load_lookups(n->db, n->o, m, rules, n->files.calendar, NULL, false, &n->err) != RCN_OK) {
 		rcn_match_free(m);
 		rcn_rules_free(rules);
@@ -111,7 +144,8 @@ bool rcn_run_match_parts(night *n)
 		if (!res->rejected)
 			continue;
 		rcn_match_add_quarantine(n->m, i, res->rows,
-					 res->amount_fen + res->refund_fen + res->movement_in_fen + res->movement_out_fen);
+					 res->amount_fen + res->refund_fen + res->movement_in_fen +
+						 res->movement_out_fen);
 		rcn_match_source_rejected(n->m, i);
 	}
 	rcn_match_run(n->m);
@@ -119,8 +153,8 @@ bool rcn_run_match_parts(night *n)
 		rcn_wire w;
 		rcn_wire_open(&w, n->part_out[k].data, n->part_out[k].len);
 		if (!rcn_match_import(n->m, n->sink, &w)) { /* our own bytes: a bug, said as such */
-			rcn_run_log(n->o, LOG_ERROR, NULL, "part %u of the night could not be read back; nothing committed",
-				    k);
+			rcn_run_log(n->o, LOG_ERROR, NULL,
+				    "part %u of the night could not be read back; nothing committed", k);
 			n->out->exit_code = EXIT_DB;
 			return false;
 		}

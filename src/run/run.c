@@ -79,9 +79,18 @@ static void route_suspense(void *ctx, const rcn_finding *f)
 	rcn_xreserve((void **)&n->saved_susp, &n->cap_saved_susp, n->n_saved_susp + 1, sizeof(*n->saved_susp));
 	rcn_finding *c = &n->saved_susp[n->n_saved_susp++];
 	*c = *f;
-	const char **strs[] = {&c->reason,	    &c->channel,	&c->merchant_id,   &c->order_no,
-			       &c->refund_no,	    &c->channel_txn_id, &c->channel_refund_id, &c->ledger_status,
-			       &c->channel_status, &c->trade_time,	&c->source,	   &c->detail};
+	const char **strs[] = {&c->reason,
+			       &c->channel,
+			       &c->merchant_id,
+			       &c->order_no,
+			       &c->refund_no,
+			       &c->channel_txn_id,
+			       &c->channel_refund_id,
+			       &c->ledger_status,
+			       &c->channel_status,
+			       &c->trade_time,
+			       &c->source,
+			       &c->detail};
 	for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)
 		*strs[i] = rcn_arena_strdup(&n->susp_arena, *strs[i] ? *strs[i] : "");
 }
@@ -120,7 +129,8 @@ static rcn_rc load_window(rcn_db *db, const rcn_run_opts *o, rcn_match *m, bool 
 	rcn_ledger_window w = window_of(o, in_parts ? false : pipelined, in_parts ? NULL : part);
 	rcn_ledger_sink sink = {sink_order, sink_refund, sink_suspense, NULL, m, sink_expect_orders};
 	if (in_parts) /* read whole, once: part 0's rows kept, the others' spilled */
-		sink = (rcn_ledger_sink){route_order, route_refund, route_suspense, NULL, in_parts, route_expect_orders};
+		sink = (rcn_ledger_sink){route_order, route_refund, route_suspense,
+					 NULL,	      in_parts,	    route_expect_orders};
 	bool had_run = false;
 	rcn_rc rc;
 
@@ -198,8 +208,8 @@ static bool join_items(items_job *j, rcn_err *err)
 	return j->rc == RCN_OK;
 }
 
-rcn_rc rcn_run_load_lookups(rcn_db *db, const rcn_run_opts *o, rcn_match *m, rcn_rules *rules,
-			    const rcn_calendar *cal, rcn_items_night **items, bool end_snapshot, rcn_err *err)
+rcn_rc rcn_run_load_lookups(rcn_db *db, const rcn_run_opts *o, rcn_match *m, rcn_rules *rules, const rcn_calendar *cal,
+			    rcn_items_night **items, bool end_snapshot, rcn_err *err)
 {
 	rcn_ledger_window w = {
 		o->day, o->cfg->carry_over_days, o->cfg->timezone, o->cfg->orders_sql, o->cfg->refunds_sql, false,
@@ -968,8 +978,8 @@ void rcn_run_date(const rcn_run_opts *o, rcn_run_result *out)
 	    look_up_outside_window(&n) &&     /* ledger rows the window lacks */
 	    run_matcher(&n) &&		      /* findings, streamed to the database meanwhile */
 	    (is_shard(&n) ? (rcn_run_store_shard(&n), false) : true) && /* a shard stops here */
-	    rcn_run_match_parts(&n) &&	      /* a night in parts: the others, then all together */
-	    rcn_run_import_shards(&n) &&				/* the merge: the parts' outcomes */
+	    rcn_run_match_parts(&n) &&	   /* a night in parts: the others, then all together */
+	    rcn_run_import_shards(&n) &&   /* the merge: the parts' outcomes */
 	    check_rules(&n) &&		   /* fee totals, T+N settlements, the calendar's end */
 	    tally_outcome(&n) &&	   /* the counts and the exit code */
 	    track_open_items(&n) &&	   /* findings to open items; auto-close, withdraw */

@@ -93,9 +93,10 @@ static void on_record(void *p, const rcn_record *rec)
 		}
 	}
 	if (job->part && job->part->parts && rec->type != RCN_REC_MOVEMENT) {
-		uint32_t part = job->part->part < 0 ? 0
-						    : rcn_part_plan_row_part(job->part, rec->order_no, rec->refund_no,
-									     rec->channel_txn_id, rec->type == RCN_REC_REFUND);
+		uint32_t part = job->part->part < 0
+					? 0
+					: rcn_part_plan_row_part(job->part, rec->order_no, rec->refund_no,
+								 rec->channel_txn_id, rec->type == RCN_REC_REFUND);
 		if (job->part->part < 0 || part != (uint32_t)job->part->part) {
 			if (job->spill) /* this night's later part */
 				rcn_spill_record(job->spill, job->index, part, rec);

@@ -70,11 +70,15 @@ rcn_spill *rcn_spill_new(const char *dir, uint32_t parts, size_t n_src, rcn_err 
 	return s;
 }
 
-static spill_file *file_of(rcn_spill *s, spill_file *f, const char *name)
+/* f, opened on its first record as dir/<kind>-<a>[-<b>]. */
+static spill_file *file_of(rcn_spill *s, spill_file *f, const char *kind, size_t a, long b)
 {
 	if (!f->path) {
 		char path[4096];
-		snprintf(path, sizeof path, "%s/%s", s->dir, name);
+		if (b >= 0)
+			snprintf(path, sizeof path, "%s/%s-%zu-%ld", s->dir, kind, a, b);
+		else
+			snprintf(path, sizeof path, "%s/%s-%zu", s->dir, kind, a);
 		f->path = rcn_xstrdup(path);
 		rcn_buf_init(&f->rec, (size_t)1 << 30);
 		f->f = fopen(path, "wb");
@@ -101,17 +105,15 @@ static void put(spill_file *f)
 
 void rcn_spill_record(rcn_spill *s, size_t src, uint32_t part, const rcn_record *r)
 {
-	char name[64];
-	snprintf(name, sizeof name, "rows-%zu-%u", src, part);
-	spill_file *f = file_of(s, &s->rows[src * s->parts + part], name);
+	spill_file *f = file_of(s, &s->rows[src * s->parts + part], "rows", src, (long)part);
 	rcn_buf *b = &f->rec;
-	const char *strs[] = {r->channel,	    r->merchant_id, r->channel_txn_id, r->order_no,
-			      r->refund_no,	    r->channel_refund_id, r->currency, r->status,
-			      r->trade_type,	    r->trade_time,  r->file};
+	const char *strs[] = {
+		r->channel,  r->merchant_id, r->channel_txn_id, r->order_no,   r->refund_no, r->channel_refund_id,
+		r->currency, r->status,	     r->trade_type,	r->trade_time, r->file};
 	for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)
 		rcn_wire_str(b, strs[i]);
-	const int64_t ints[] = {r->type, r->amount_fen, r->settle_fen, r->fee, r->net_fen, r->rate_ppm, r->trade_date,
-				r->line};
+	const int64_t ints[] = {r->type,    r->amount_fen, r->settle_fen, r->fee,
+				r->net_fen, r->rate_ppm,   r->trade_date, r->line};
 	for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++)
 		rcn_wire_i64(b, ints[i]);
 	put(f);
@@ -119,9 +121,7 @@ void rcn_spill_record(rcn_spill *s, size_t src, uint32_t part, const rcn_record 
 
 static spill_file *ledger_file(rcn_spill *s, uint32_t part)
 {
-	char name[64];
-	snprintf(name, sizeof name, "ledger-%u", part);
-	return file_of(s, &s->ledger[part], name);
+	return file_of(s, &s->ledger[part], "ledger", part, -1);
 }
 
 void rcn_spill_order(rcn_spill *s, uint32_t part, const rcn_ledger_order *o)
@@ -129,8 +129,8 @@ void rcn_spill_order(rcn_spill *s, uint32_t part, const rcn_ledger_order *o)
 	spill_file *f = ledger_file(s, part);
 	rcn_buf *b = &f->rec;
 	rcn_wire_str(b, "O");
-	const char *strs[] = {o->order_no, o->merchant_id, o->channel, o->channel_txn_id, o->status, o->contract_id,
-			      o->currency};
+	const char *strs[] = {o->order_no, o->merchant_id, o->channel, o->channel_txn_id,
+			      o->status,   o->contract_id, o->currency};
 	for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)
 		rcn_wire_str(b, strs[i]);
 	rcn_wire_i64(b, o->currency ? 1 : 0);
@@ -146,8 +146,8 @@ void rcn_spill_refund(rcn_spill *s, uint32_t part, const rcn_ledger_refund *r)
 	spill_file *f = ledger_file(s, part);
 	rcn_buf *b = &f->rec;
 	rcn_wire_str(b, "R");
-	const char *strs[] = {r->refund_no, r->order_no, r->channel_refund_id, r->status, r->channel, r->merchant_id,
-			      r->currency};
+	const char *strs[] = {r->refund_no, r->order_no,    r->channel_refund_id, r->status,
+			      r->channel,   r->merchant_id, r->currency};
 	for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)
 		rcn_wire_str(b, strs[i]);
 	rcn_wire_i64(b, r->currency ? 1 : 0);
@@ -209,7 +209,8 @@ static bool each_record(const spill_file *f, bool (*fn)(void *ctx, rcn_wire *w),
 	if (ok && ferror(in))
 		ok = false;
 	if (!ok)
-		rcn_err_set(err, RCN_EIO, f->path, 0, "the night's parts are unreadable (changed while the night ran?)");
+		rcn_err_set(err, RCN_EIO, f->path, 0,
+			    "the night's parts are unreadable (changed while the night ran?)");
 	fclose(in);
 	free(buf);
 	return ok;
@@ -225,8 +226,8 @@ static bool read_row(void *p, rcn_wire *w)
 	rows_reader *rr = p;
 	rcn_record r;
 	memset(&r, 0, sizeof r);
-	const char **strs[] = {&r.channel,  &r.merchant_id, &r.channel_txn_id, &r.order_no, &r.refund_no,
-			       &r.channel_refund_id, &r.currency, &r.status, &r.trade_type};
+	const char **strs[] = {&r.channel,	     &r.merchant_id, &r.channel_txn_id, &r.order_no,  &r.refund_no,
+			       &r.channel_refund_id, &r.currency,    &r.status,		&r.trade_type};
 	for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)
 		*strs[i] = rcn_wire_get_str(w);
 	snprintf(r.trade_time, sizeof r.trade_time, "%s", rcn_wire_get_str(w));
@@ -259,7 +260,7 @@ static bool read_ledger_row(void *p, rcn_wire *w)
 	const char *tag = rcn_wire_get_str(w);
 	if (strcmp(tag, "O") == 0) {
 		rcn_ledger_order o;
-		const char **strs[] = {&o.order_no, &o.merchant_id, &o.channel,	 &o.channel_txn_id,
+		const char **strs[] = {&o.order_no, &o.merchant_id, &o.channel, &o.channel_txn_id,
 				       &o.status,   &o.contract_id, &o.currency};
 		for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)
 			*strs[i] = rcn_wire_get_str(w);

@@ -764,11 +764,24 @@ bool rcn_config_parse_size(const char *s, uint64_t *out)
 		return false;
 	int shift = 0;
 	switch (*end | 0x20) {
-	case 'k': shift = 10; end++; break;
-	case 'm': shift = 20; end++; break;
-	case 'g': shift = 30; end++; break;
-	case 't': shift = 40; end++; break;
-	default: break;
+	case 'k':
+		shift = 10;
+		end++;
+		break;
+	case 'm':
+		shift = 20;
+		end++;
+		break;
+	case 'g':
+		shift = 30;
+		end++;
+		break;
+	case 't':
+		shift = 40;
+		end++;
+		break;
+	default:
+		break;
 	}
 	if (shift && (*end == 'i' || *end == 'I'))
 		end++;

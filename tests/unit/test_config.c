@@ -269,7 +269,24 @@ static void test_missing_file(void **state)
 			    "/nonexistent/recon.conf: cannot read configuration: No such file or directory");
 }
 
-RCN_TEST_MAIN(cmocka_unit_test(test_values), cmocka_unit_test(test_defaults), cmocka_unit_test(test_errors),
-	      cmocka_unit_test(test_api_sources), cmocka_unit_test(test_answer_checks),
+/* [run] memory and --memory: sizes in powers of 1024, anything else refused. */
+static void test_sizes(void **state)
+{
+	(void)state;
+	uint64_t v = 0;
+	assert_true(rcn_config_parse_size("1GB", &v) && v == (uint64_t)1 << 30);
+	assert_true(rcn_config_parse_size("800MiB", &v) && v == (uint64_t)800 << 20);
+	assert_true(rcn_config_parse_size("512m", &v) && v == (uint64_t)512 << 20);
+	assert_true(rcn_config_parse_size("64k", &v) && v == (uint64_t)64 << 10);
+	assert_true(rcn_config_parse_size("2T", &v) && v == (uint64_t)2 << 40);
+	assert_true(rcn_config_parse_size("65536", &v) && v == 65536);
+	const char *bad[] = {
+		"", "0", "0GB", "GB", "1.5GB", "-1GB", "1 GB", "1GBs", "1X", "99999999999999999999", "17179869184G"};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		assert_false(rcn_config_parse_size(bad[i], &v));
+}
+
+RCN_TEST_MAIN(cmocka_unit_test(test_values), cmocka_unit_test(test_sizes), cmocka_unit_test(test_defaults),
+	      cmocka_unit_test(test_errors), cmocka_unit_test(test_api_sources), cmocka_unit_test(test_answer_checks),
 	      cmocka_unit_test(test_missing_file), cmocka_unit_test(test_location_placeholders),
 	      cmocka_unit_test(test_conninfo))
