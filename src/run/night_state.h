@@ -105,9 +105,7 @@ typedef struct {
 	struct rcn_spill *spill;
 	rcn_buf *part_out;
 	rcn_findings *part_sink;
-	rcn_finding *saved_susp;
-	size_t n_saved_susp, cap_saved_susp;
-	rcn_arena susp_arena;
+	rcn_findings *saved_susp;
 	bool had_prior_run;
 } night;
 

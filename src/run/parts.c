@@ -25,6 +25,11 @@ static void on_spilled_refund(void *ctx, const rcn_ledger_refund *r)
 	rcn_match_add_refund(ctx, r);
 }
 
+static void carry_suspense(void *ctx, rcn_finding *f)
+{
+	rcn_match_add_suspense(ctx, f);
+}
+
 /* The part matched last: its evidence for the register, its outcome kept; freed. */
 static void keep_outcome(night *n, uint32_t k, rcn_match *m)
 {
@@ -79,8 +84,8 @@ static bool match_part(night *n, uint32_t k)
 		read_rows(&rj);
 	rcn_ledger_sink ledger = {.order = on_spilled_order, .refund = on_spilled_refund, .ctx = m};
 	bool ok = rcn_spill_read_ledger(n->spill, k, &ledger, &n->err);
-	for (size_t i = 0; ok && i < n->n_saved_susp; i++)
-		rcn_match_add_suspense(m, &n->saved_susp[i]);
+	if (ok)
+		rcn_findings_each(n->saved_susp, carry_suspense, m);
 	rcn_match_set_prior_run(m, n->had_prior_run);
 	rcn_task_join(&task);
 	if (ok && !rj.ok) {

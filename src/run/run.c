@@ -76,23 +76,7 @@ static void route_suspense(void *ctx, const rcn_finding *f)
 {
 	night *n = ctx;
 	rcn_match_add_suspense(n->m, f);
-	rcn_xreserve((void **)&n->saved_susp, &n->cap_saved_susp, n->n_saved_susp + 1, sizeof(*n->saved_susp));
-	rcn_finding *c = &n->saved_susp[n->n_saved_susp++];
-	*c = *f;
-	const char **strs[] = {&c->reason,
-			       &c->channel,
-			       &c->merchant_id,
-			       &c->order_no,
-			       &c->refund_no,
-			       &c->channel_txn_id,
-			       &c->channel_refund_id,
-			       &c->ledger_status,
-			       &c->channel_status,
-			       &c->trade_time,
-			       &c->source,
-			       &c->detail};
-	for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)
-		*strs[i] = rcn_arena_strdup(&n->susp_arena, *strs[i] ? *strs[i] : "");
+	(void)rcn_findings_add(n->saved_susp, f); /* a copy, its strings too */
 }
 static void route_expect_orders(void *ctx, size_t n_orders)
 {
@@ -327,7 +311,6 @@ static void night_start(night *n, const rcn_run_opts *o, rcn_run_result *out)
 	rcn_date_format(n->date, o->day);
 	rcn_part_plan_init(&n->part, (uint32_t)(o->shards > 0 ? o->shards : 0),
 			   o->shards > 0 ? (o->shard >= 0 ? o->shard : RCN_PART_NONE) : 0);
-	rcn_arena_init(&n->susp_arena);
 }
 
 /* A configuration error before anything ran: said without a date, exit 2. */
@@ -434,6 +417,7 @@ static bool plan_memory(night *n)
 	rcn_part_plan_free(&n->part);
 	rcn_part_plan_init(&n->part, n->n_parts, 0);
 	n->part_sink = rcn_findings_new();
+	n->saved_susp = rcn_findings_new();
 	n->part_out = rcn_xcalloc(n->n_parts, sizeof(*n->part_out));
 	char a[32], b[32];
 	rcn_run_log(o, LOG_INFO, NULL,
@@ -959,8 +943,7 @@ static void night_end(night *n)
 		rcn_buf_free(&n->part_out[i]);
 	free(n->part_out);
 	rcn_findings_free(n->part_sink);
-	free(n->saved_susp);
-	rcn_arena_free(&n->susp_arena);
+	rcn_findings_free(n->saved_susp);
 }
 
 /* The night's stages in order (DESIGN.md §1). A stage that fails has said why
