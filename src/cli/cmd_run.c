@@ -13,7 +13,8 @@ void rcn_cmd_run_help(void)
 {
 	printf("usage: recon run [--date YYYY-MM-DD | --from YYYY-MM-DD --to YYYY-MM-DD]\n"
 	       "                 [--config FILE] [--channel NAME]... [--out DIR] [--jobs N] [--dry-run] [--refetch]\n"
-	       "                 [--log-format text|json] [--metrics FILE] [--timings] [--shard I/N]\n\n"
+	       "                 [--log-format text|json] [--metrics FILE] [--timings] [--memory SIZE]\n"
+	       "                 [--shard I/N]\n\n"
 	       "Reconciles every configured statement source of a business date against the ledger,\n"
 	       "writes reports/<date>/{discrepancies,pending,summary,quarantine}.csv and stores the\n"
 	       "results in PostgreSQL. Running a date again replaces its results.\n\n"
