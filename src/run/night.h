@@ -9,8 +9,10 @@
  *              pool task while the matcher still makes them
  *   sources.c  the parse jobs (download, decode, parse) on pool tasks
  *   shard.c    what a night's shards and merge agree on: digests, packing
- * (night_state.h: the state the stages share; shard_stages.c: a shard's
- * last stage and the merge's first) */
+ * Behind night_state.h (the state the stages share), the stages run.c
+ * drives: snapshot.c (the ledger's reads), parts.c (a night in parts, with
+ * spill.c), shard_stages.c (a shard's last stage, the merge's first),
+ * results_stages.c (the reports and the results' transaction). */
 #ifndef RECON_RUN_NIGHT_H
 #define RECON_RUN_NIGHT_H
 

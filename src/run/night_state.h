@@ -129,6 +129,26 @@ bool rcn_run_items_in(night *n);
 rcn_rc rcn_run_load_lookups(rcn_db *db, const rcn_run_opts *o, rcn_match *m, rcn_rules *rules, const rcn_calendar *cal,
 			    rcn_items_night **items, bool end_snapshot, rcn_err *err);
 
+/* ---- snapshot.c ---- */
+
+/* Opens the snapshot; a part plan's contracted orders read first (a shard,
+ * a night in parts), before the statements are parsed. */
+rcn_rc rcn_run_begin_snapshot(rcn_db *db, const rcn_run_opts *o, rcn_part_plan *part, rcn_err *err);
+/* The window and the previous date's suspense into m (in_parts: part 0's
+ * into m, the others' to the spill); ends the snapshot on failure. */
+rcn_rc rcn_run_load_window(rcn_db *db, const rcn_run_opts *o, rcn_match *m, bool pipelined, rcn_part_plan *part,
+			   night *in_parts, rcn_err *err);
+/* The register's read on a connection of its own (an items_job), and its end. */
+void *rcn_run_items_thread(void *p);
+bool rcn_run_join_items(items_job *j, rcn_err *err);
+
+/* ---- results_stages.c ---- */
+
+/* The reports on a thread while the results are stored (not in a dry run). */
+bool rcn_run_write_reports_and_store(night *n);
+/* The staged reports swapped into place (exit 5 when they cannot be). */
+bool rcn_run_publish_reports(night *n);
+
 /* ---- parts.c ---- */
 
 /* A night in parts (n_parts > 1), after part 0 was matched: the other parts

@@ -1,5 +1,6 @@
-/* One business date end to end. Owns the order of the stages (DESIGN.md §1)
- * and the rule that one bad statement never stops the others. */
+/* One business date end to end: the driver. Owns the order of the stages
+ * (DESIGN.md §1) and the rule that one bad statement never stops the others;
+ * the stages' parts are behind run/night_state.h (its map in run/night.h). */
 #include "recon/run.h"
 
 #include <stdlib.h>
@@ -28,198 +29,11 @@ static bool selected(const rcn_run_opts *o, const rcn_source_conf *s)
 	return false;
 }
 
-static void sink_order(void *ctx, const rcn_ledger_order *o)
+void rcn_run_count_rejected(rcn_match *m, size_t source, const rcn_stmt_result *res)
 {
-	rcn_match_add_order(ctx, o);
-}
-static void sink_refund(void *ctx, const rcn_ledger_refund *r)
-{
-	rcn_match_add_refund(ctx, r);
-}
-static void sink_suspense(void *ctx, const rcn_finding *f)
-{
-	rcn_match_add_suspense(ctx, f);
-}
-
-static void sink_expect_orders(void *ctx, size_t n)
-{
-	rcn_match_expect_orders(ctx, n);
-}
-
-static void sink_contract(void *ctx, const rcn_ledger_contract *c)
-{
-	rcn_rules_add_contract(ctx, c);
-}
-
-/* A night in parts on this machine: the window's rows of part 0 into the
- * matcher, the others' to the spill; the previous date's suspense kept for
- * every part (the matcher keeps its part's). */
-static void route_order(void *ctx, const rcn_ledger_order *o)
-{
-	night *n = ctx;
-	uint32_t part = rcn_part_plan_part(&n->part, o->order_no, "");
-	if (part == 0)
-		rcn_match_add_order(n->m, o);
-	else
-		rcn_spill_order(n->spill, part, o);
-}
-static void route_refund(void *ctx, const rcn_ledger_refund *r)
-{
-	night *n = ctx;
-	uint32_t part = rcn_part_plan_part(&n->part, r->order_no, r->refund_no);
-	if (part == 0)
-		rcn_match_add_refund(n->m, r);
-	else
-		rcn_spill_refund(n->spill, part, r);
-}
-static void route_suspense(void *ctx, const rcn_finding *f)
-{
-	night *n = ctx;
-	rcn_match_add_suspense(n->m, f);
-	(void)rcn_findings_add(n->saved_susp, f); /* a copy, its strings too */
-}
-static void route_expect_orders(void *ctx, size_t n_orders)
-{
-	night *n = ctx;
-	rcn_match_expect_orders(n->m, n_orders / n->n_parts + 64);
-}
-
-/* The window as a run reads it: a shard's part of it, or NULL. */
-static rcn_ledger_window window_of(const rcn_run_opts *o, bool pipelined, rcn_part_plan *part)
-{
-	return (rcn_ledger_window){
-		o->day, o->cfg->carry_over_days, o->cfg->timezone, o->cfg->orders_sql, o->cfg->refunds_sql, pipelined,
-		part};
-}
-
-/* The snapshot's start, before the statements are parsed: a shard's part
- * of the night (its contracted orders) must be known to the parse. */
-static rcn_rc begin_snapshot(rcn_db *db, const rcn_run_opts *o, rcn_part_plan *part, rcn_err *err)
-{
-	rcn_ledger_window w = window_of(o, false, part);
-	rcn_rc rc = rcn_ledger_begin(db, err);
-	if (rc == RCN_OK && part && (rc = rcn_ledger_load_part(db, &w, err)) != RCN_OK) {
-		rcn_err ignore;
-		rcn_ledger_end(db, &ignore);
-	}
-	return rc;
-}
-
-/* The snapshot's first half, while the statements are parsed: the window and
- * the previous date's suspense. */
-static rcn_rc load_window(rcn_db *db, const rcn_run_opts *o, rcn_match *m, bool pipelined, rcn_part_plan *part,
-			  night *in_parts, rcn_err *err)
-{
-	rcn_ledger_window w = window_of(o, in_parts ? false : pipelined, in_parts ? NULL : part);
-	rcn_ledger_sink sink = {sink_order, sink_refund, sink_suspense, NULL, m, sink_expect_orders};
-	if (in_parts) /* read whole, once: part 0's rows kept, the others' spilled */
-		sink = (rcn_ledger_sink){route_order, route_refund, route_suspense,
-					 NULL,	      in_parts,	    route_expect_orders};
-	bool had_run = false;
-	rcn_rc rc;
-
-	if ((rc = rcn_ledger_load_window(db, &w, &sink, err)) ||
-	    (rc = rcn_ledger_load_suspense(db, o->day - 1, &had_run, &sink, err))) {
-		rcn_err ignore;
-		rcn_ledger_end(db, &ignore);
-		return rc;
-	}
-	rcn_match_set_prior_run(m, had_run);
-	if (in_parts)
-		in_parts->had_prior_run = had_run;
-	return RCN_OK;
-}
-
-/* The second half, once every statement row is in: the keys the window lacks. */
-static void sink_item_order(void *ctx, const rcn_ledger_order *o)
-{
-	rcn_items_night_ledger_order(ctx, o);
-}
-static void sink_item_refund(void *ctx, const rcn_ledger_refund *r)
-{
-	rcn_items_night_ledger_refund(ctx, r);
-}
-
-/* The open-items register as the snapshot has it, and the ledger rows its
- * open items wait for that the window lacks (leaves *items, even on failure). */
-static rcn_rc load_items(rcn_db *db, const rcn_run_opts *o, const rcn_ledger_window *w, const rcn_calendar *cal,
-			 rcn_items_night **items, rcn_err *err)
-{
-	/* times (an item's last change) in the zone the reports and the commands use */
-	rcn_rc rc = rcn_items_set_zone(db, o->cfg->timezone, err);
-	if (rc == RCN_OK)
-		rc = rcn_items_night_load(items, db, o->day, cal, err);
-	else
-		*items = NULL;
-	if (rc != RCN_OK)
-		return rc;
-	const char *const *orders, *const *refunds;
-	size_t n_orders, n_refunds;
-	rcn_items_night_ledger_keys(*items, &orders, &n_orders, &refunds, &n_refunds);
-	rcn_ledger_sink sink = {.order = sink_item_order, .refund = sink_item_refund, .ctx = *items};
-	if (n_orders || n_refunds)
-		rc = rcn_ledger_lookup(db, w, orders, n_orders, NULL, 0, refunds, n_refunds, NULL, 0, &sink, err);
-	return rc;
-}
-
-static void *items_thread(void *p)
-{
-	items_job *j = p;
-	rcn_db *db = NULL;
-	rcn_ledger_window w = {j->o->day,
-			       j->o->cfg->carry_over_days,
-			       j->o->cfg->timezone,
-			       j->o->cfg->orders_sql,
-			       j->o->cfg->refunds_sql,
-			       false,
-			       NULL};
-	j->rc = rcn_db_connect(&db, j->o->cfg->conninfo, &j->err);
-	if (j->rc == RCN_OK)
-		j->rc = load_items(db, j->o, &w, j->cal, &j->items, &j->err);
-	rcn_db_close(db);
-	return NULL;
-}
-
-/* Waits for the register's read; false when it failed (err says why). */
-static bool join_items(items_job *j, rcn_err *err)
-{
-	if (!j->started)
-		return true;
-	rcn_task_join(&j->task);
-	j->started = false;
-	if (j->rc != RCN_OK)
-		*err = j->err;
-	return j->rc == RCN_OK;
-}
-
-rcn_rc rcn_run_load_lookups(rcn_db *db, const rcn_run_opts *o, rcn_match *m, rcn_rules *rules, const rcn_calendar *cal,
-			    rcn_items_night **items, bool end_snapshot, rcn_err *err)
-{
-	rcn_ledger_window w = {
-		o->day, o->cfg->carry_over_days, o->cfg->timezone, o->cfg->orders_sql, o->cfg->refunds_sql, false,
-		NULL};
-	rcn_ledger_sink sink = {sink_order, sink_refund, sink_suspense, NULL, m, NULL};
-	rcn_ledger_sink contracts = {.contract = sink_contract, .ctx = rules};
-	rcn_match_keys k;
-	rcn_match_begin_lookup(m);
-	rcn_match_missing_keys(m, &k);
-	rcn_rc rc = rcn_ledger_lookup(db, &w, k.order_nos, k.n_order_nos, k.txn_ids, k.n_txn_ids, k.refund_nos,
-				      k.n_refund_nos, k.refund_orders, k.n_refund_orders, &sink, err);
-	if (rc == RCN_OK) {
-		/* the auto-debit contracts of every order now loaded */
-		const char *const *ids;
-		size_t n;
-		rcn_match_contract_ids(m, &ids, &n);
-		if (n)
-			rc = rcn_ledger_load_contracts(db, &w, ids, n, &contracts, err);
-	}
-	if (rc == RCN_OK && items) /* one thread: read here, in the snapshot */
-		rc = load_items(db, o, &w, cal, items, err);
-	if (!end_snapshot && rc == RCN_OK)
-		return RCN_OK; /* a night in parts: the later parts read in the same snapshot */
-	rcn_err ignore;
-	rcn_rc end = rcn_ledger_end(db, rc ? &ignore : err);
-	return rc ? rc : end;
+	rcn_match_add_quarantine(m, source, res->rows,
+				 res->amount_fen + res->refund_fen + res->movement_in_fen + res->movement_out_fen);
+	rcn_match_source_rejected(m, source);
 }
 
 /* Merges one parsed source into the matcher, in configuration order, and says how it went. */
@@ -231,10 +45,7 @@ static void merge_job(const rcn_run_opts *o, rcn_match *m, size_t index, rcn_sou
 		rcn_run_log(o, LOG_WARNING, job->conf->name, "warning: %s", job->warning);
 	if (res->rejected) {
 		rcn_run_log(o, LOG_ERROR, job->conf->name, "rejected: %s", job->input.verdict);
-		rcn_match_add_quarantine(m, index, res->rows,
-					 res->amount_fen + res->refund_fen + res->movement_in_fen +
-						 res->movement_out_fen);
-		rcn_match_source_rejected(m, index);
+		rcn_run_count_rejected(m, index, res);
 		out->rejected_files++;
 		return;
 	}
@@ -256,30 +67,6 @@ static void merge_job(const rcn_run_opts *o, rcn_match *m, size_t index, rcn_sou
 	}
 	rcn_match_add_batch(m, index, job->batch);
 	job->batch = NULL;
-}
-
-static void *report_thread(void *p)
-{
-	report_job *j = p;
-	double t = rcn_clock_seconds(CLOCK_MONOTONIC);
-	j->rc = rcn_report_prepare(j->dir, j->reports, j->day, j->data, &j->err);
-	if (j->rc == RCN_OK && !rcn_report_dir_id(j->dir->tmp_dir, j->staged_id, sizeof(j->staged_id)))
-		j->rc = rcn_err_set(&j->err, RCN_EIO, j->dir->tmp_dir, 0, "the prepared reports are gone");
-	j->seconds = rcn_clock_seconds(CLOCK_MONOTONIC) - t;
-	return NULL;
-}
-
-static rcn_rc join_reports(void *p, rcn_err *err)
-{
-	report_job *j = p;
-	if (err)
-		j->gate_reached = true;
-	rcn_task_join(&j->task);
-	if (j->info)
-		j->info->seconds = rcn_clock_seconds(CLOCK_MONOTONIC) - j->t0;
-	if (j->rc && err)
-		*err = j->err;
-	return j->rc;
 }
 
 static void *prepare_thread(void *m)
@@ -479,7 +266,7 @@ static bool parse_while_loading_window(night *n)
 	n->rules = rcn_rules_new(n->o->day, n->rsrc, n->n_src, n->files.fees);
 	rcn_match_set_rules(n->m, rcn_rules_for_matcher(n->rules));
 	rcn_part_plan *part = n->o->shards || n->n_parts ? &n->part : NULL;
-	if (begin_snapshot(n->db, n->o, part, &n->err))
+	if (rcn_run_begin_snapshot(n->db, n->o, part, &n->err))
 		return rcn_run_night_db_fail(n);
 	for (size_t i = 0; i < n->n_src; i++) {
 		n->jobs[i].part = part;
@@ -491,14 +278,14 @@ static bool parse_while_loading_window(night *n)
 	rcn_run_progress(n->o, n->date, "downloading and parsing statements, loading the ledger window");
 	n->clock.mark = rcn_clock_seconds(CLOCK_MONOTONIC);
 	double parse_start = n->clock.mark;
-	rcn_rc window_rc = load_window(n->db, n->o, n->m, n->threads > 1, part, n->n_parts ? n : NULL, &n->err);
+	rcn_rc window_rc = rcn_run_load_window(n->db, n->o, n->m, n->threads > 1, part, n->n_parts ? n : NULL, &n->err);
 	rcn_run_stage_done(&n->clock, ST_WINDOW);
 	if (!window_rc && n->threads > 1) {
 		/* the register, read on a connection of its own while the statements'
 		 * parse ends and the matcher runs: the night needs it only after
 		 * matching (the window's COPY is over, the server free) */
 		n->ij = (items_job){.o = n->o, .cal = n->files.calendar, .started = true};
-		rcn_task_start(&n->ij.task, items_thread, &n->ij);
+		rcn_task_start(&n->ij.task, rcn_run_items_thread, &n->ij);
 	}
 	if (!window_rc && is_merge(n)) {
 		if (n->threads > 1)
@@ -584,17 +371,6 @@ static bool run_matcher(night *n)
 	rcn_run_stage_done(&n->clock, ST_MATCH);
 	rcn_run_progress(n->o, n->date, "writing the reports and the results");
 	return true;
-}
-
-/* Waits for the register's read on its own thread, when it has one. */
-bool rcn_run_items_in(night *n)
-{
-	if (!n->ij.started)
-		return true;
-	bool read = join_items(&n->ij, &n->err);
-	n->items = n->ij.items;
-	n->ij.items = NULL;
-	return read ? true : rcn_run_night_db_fail(n);
 }
 
 static void on_open_settlement(void *ctx, const rcn_settlement *s)
@@ -712,146 +488,6 @@ static bool track_open_items(night *n)
 	return true;
 }
 
-/* Gathers what the reports show (with the trend of earlier dates) and starts
- * writing them on a thread of their own: leaves rj running. */
-static void start_reports(night *n)
-{
-	const rcn_run_opts *o = n->o;
-	rcn_run_result *out = n->out;
-	rcn_run_trend tc = {o->day, n->trend, 0};
-	rcn_err trend_err;
-	if (rcn_db_recent_runs(n->db, n->cfg->timezone, 90, rcn_run_on_trend, &tc, &trend_err) != RCN_OK)
-		tc.n = 0; /* the chart is a nicety: without history the page simply has no trend */
-	n->trend[tc.n++] = (rcn_trend_point){o->day, out->discrepancies, out->statement_rows};
-	for (int i = 0; i < out->n_problems; i++)
-		n->problem_texts[i] = out->problems[i];
-	n->data = (rcn_report_data){.trend = n->trend,
-				    .n_trend = tc.n,
-				    .findings = n->findings,
-				    .n_findings = n->n_findings,
-				    .notes = n->notes,
-				    .n_notes = n->n_notes,
-				    .tallies = n->tallies,
-				    .n_tallies = n->n_tallies,
-				    .quarantine = n->quarantine,
-				    .n_quarantine = n->n_quarantine,
-				    .settlements = n->settlements.v,
-				    .n_settlements = n->settlements.n,
-				    .problems = n->problem_texts,
-				    .n_problems = (size_t)out->n_problems,
-				    .book = rcn_items_night_book(n->items)};
-	rcn_config_resolve(n->reports, sizeof(n->reports), o->out_dir ? o->out_dir : n->cfg->reports_dir,
-			   o->out_dir ? "." : n->cfg->dir);
-	n->rj = (report_job){.dir = &n->rdir, .reports = n->reports, .day = o->day, .data = &n->data, .t0 = n->t0};
-	rcn_task_start(&n->rj.task, report_thread, &n->rj);
-}
-
-/* Waits for the reports; false (exit 4, nothing committed) when they failed. */
-static bool reports_ready(night *n)
-{
-	char why[1200];
-	join_reports(&n->rj, NULL);
-	if (!n->rj.rc)
-		return true;
-	rcn_run_log(n->o, LOG_ERROR, NULL, "%s", rcn_err_format(&n->rj.err, why, sizeof(why)));
-	n->out->exit_code = EXIT_DB; /* nothing committed */
-	return false;
-}
-
-/* Stores the results (through the stream when it runs) in one transaction
- * that commits only once the reports are ready: leaves run_id. */
-static bool store_results(night *n)
-{
-	const rcn_run_opts *o = n->o;
-	long later = 0;
-	n->counts = rcn_run_counts_json(n->out, n->findings, n->n_findings);
-	rcn_run_info info = {.day = o->day,
-			     .started_at = n->started,
-			     .exit_status = n->out->exit_code,
-			     .inputs = n->inputs,
-			     .n_inputs = n->n_src,
-			     .counts_json = n->counts,
-			     .before_commit = join_reports,
-			     .before_commit_ctx = &n->rj,
-			     .in_transaction = rcn_items_night_store,
-			     .in_transaction_ctx = n->items,
-			     .reports_dir = n->rdir.final_dir,
-			     .staged_dir = n->rdir.tmp_dir,
-			     .staged_id = n->rj.staged_id,
-			     .run_id = &n->run_id};
-	n->rj.info = &info;
-	rcn_rc stored;
-	if (n->stream.started) {
-		stored = rcn_run_stream_close(&n->stream, &n->err);
-		if (stored == RCN_OK)
-			stored = rcn_results_finish(n->stream.res, &info, n->moves, n->n_moves, n->settlements.v,
-						    n->settlements.n, &later, &n->err);
-	} else {
-		stored = rcn_db_store_results(n->db, &info, n->findings, n->n_findings, n->moves, n->n_moves,
-					      n->settlements.v, n->settlements.n, &later, &n->err);
-	}
-	bool ready = reports_ready(n);
-	n->rj.info = NULL; /* info is this function's */
-	if (!ready) {	   /* nothing committed; the reports' own directory is gone */
-		if (stored && !n->rj.gate_reached)
-			rcn_run_db_fail(o, &n->err, n->out);
-		return false;
-	}
-	if (stored) {
-		rcn_report_abort(&n->rdir);
-		return rcn_run_night_db_fail(n);
-	}
-	if (later > 0)
-		rcn_run_log(o, LOG_INFO, NULL,
-			    "%ld later business date(s) were reconciled with this date's old suspense "
-			    "and are now marked stale: re-run them (oldest first)",
-			    later);
-	return true;
-}
-
-/* Writes the reports while the results are stored (not in a dry run): leaves
- * the staged reports and the committed run. */
-static bool write_reports_and_store(night *n)
-{
-	start_reports(n);
-	if (!(n->o->dry_run ? reports_ready(n) : store_results(n)))
-		return false;
-	n->clock.s[ST_REPORTS] = n->rj.seconds;
-	rcn_run_stage_done(&n->clock, ST_RESULTS);
-	return true;
-}
-
-/* Swaps the staged reports into place and records it: leaves reports_path.
- * Reports that cannot be published wait for the next run (exit 5). */
-static bool publish_reports(night *n)
-{
-	const rcn_run_opts *o = n->o;
-	char why[1200];
-	rcn_run_kill_point("after_commit");
-	if (rcn_report_commit(&n->rdir, &n->err)) {
-		rcn_run_log(o, LOG_ERROR, NULL, "%s", rcn_err_format(&n->err, why, sizeof(why)));
-		if (o->dry_run) {
-			n->out->exit_code = EXIT_DB; /* nothing committed */
-			return false;
-		}
-		/* the database has the night: say so, and leave the staged reports
-		 * for the next run (recon_runs.publish_state = 'staged') */
-		rcn_run_log(o, LOG_ERROR, NULL,
-			    "the results are committed to the database, but the reports could not be published; "
-			    "they wait in %s and the next recon run (of any date) or recon status publishes them",
-			    n->rdir.tmp_dir);
-		n->out->exit_code = EXIT_UNPUBLISHED;
-		return false;
-	}
-	if (!o->dry_run && rcn_db_set_publish_state(n->db, n->run_id, "published", &n->err))
-		rcn_run_log(o, LOG_ERROR, NULL,
-			    "the reports are published, but recording it failed (the next run will): %s",
-			    rcn_err_format(&n->err, why, sizeof(why)));
-	if (!realpath(n->rdir.final_dir, n->out->reports_path))
-		snprintf(n->out->reports_path, sizeof(n->out->reports_path), "%s", n->rdir.final_dir);
-	return true;
-}
-
 /* Logs the problems, the night's balance and (--timings) the stages' times. */
 static bool log_summary(night *n)
 {
@@ -911,7 +547,7 @@ static void night_end(night *n)
 	}
 	rcn_match_free(n->m);
 	rcn_err ignore;
-	(void)join_items(&n->ij, &ignore); /* a stage before the lookups failed */
+	(void)rcn_run_join_items(&n->ij, &ignore); /* a stage before the lookups failed */
 	rcn_items_night_free(n->ij.items);
 	rcn_items_night_free(n->items);
 	rcn_findings_free(n->sink);
@@ -961,13 +597,13 @@ void rcn_run_date(const rcn_run_opts *o, rcn_run_result *out)
 	    look_up_outside_window(&n) &&     /* ledger rows the window lacks */
 	    run_matcher(&n) &&		      /* findings, streamed to the database meanwhile */
 	    (is_shard(&n) ? (rcn_run_store_shard(&n), false) : true) && /* a shard stops here */
-	    rcn_run_match_parts(&n) &&	   /* a night in parts: the others, then all together */
-	    rcn_run_import_shards(&n) &&   /* the merge: the parts' outcomes */
-	    check_rules(&n) &&		   /* fee totals, T+N settlements, the calendar's end */
-	    tally_outcome(&n) &&	   /* the counts and the exit code */
-	    track_open_items(&n) &&	   /* findings to open items; auto-close, withdraw */
-	    write_reports_and_store(&n) && /* reports staged, results committed */
-	    publish_reports(&n))	   /* reports swapped into place */
+	    rcn_run_match_parts(&n) &&		   /* a night in parts: the others, then all together */
+	    rcn_run_import_shards(&n) &&	   /* the merge: the parts' outcomes */
+	    check_rules(&n) &&			   /* fee totals, T+N settlements, the calendar's end */
+	    tally_outcome(&n) &&		   /* the counts and the exit code */
+	    track_open_items(&n) &&		   /* findings to open items; auto-close, withdraw */
+	    rcn_run_write_reports_and_store(&n) && /* reports staged, results committed */
+	    rcn_run_publish_reports(&n))	   /* reports swapped into place */
 		log_summary(&n);
 	night_end(&n);
 }
