@@ -129,6 +129,9 @@ bool rcn_run_items_in(night *n);
 rcn_rc rcn_run_load_lookups(rcn_db *db, const rcn_run_opts *o, rcn_match *m, rcn_rules *rules, const rcn_calendar *cal,
 			    rcn_items_night **items, bool end_snapshot, rcn_err *err);
 
+/* A rejected source: its rows quarantined, its ledger items left pending. */
+void rcn_run_count_rejected(rcn_match *m, size_t source, const rcn_stmt_result *res);
+
 /* ---- snapshot.c ---- */
 
 /* Opens the snapshot; a part plan's contracted orders read first (a shard,

@@ -145,13 +145,8 @@ bool rcn_run_match_parts(night *n)
 	rcn_match_set_threads(n->m, n->threads);
 	rcn_match_set_sink(n->m, n->sink);
 	for (size_t i = 0; i < n->n_src; i++) {
-		const rcn_stmt_result *res = &n->jobs[i].res;
-		if (!res->rejected)
-			continue;
-		rcn_match_add_quarantine(n->m, i, res->rows,
-					 res->amount_fen + res->refund_fen + res->movement_in_fen +
-						 res->movement_out_fen);
-		rcn_match_source_rejected(n->m, i);
+		if (n->jobs[i].res.rejected)
+			rcn_run_count_rejected(n->m, i, &n->jobs[i].res);
 	}
 	rcn_match_run(n->m);
 	for (uint32_t k = 0; k < n->n_parts; k++) {
