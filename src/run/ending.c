@@ -190,6 +190,9 @@ void rcn_run_stage_done(rcn_run_clock *c, int st)
 	double t = rcn_clock_seconds(CLOCK_MONOTONIC);
 	c->s[st] += t - c->mark;
 	c->mark = t;
+	struct rusage ru;
+	if (getrusage(RUSAGE_SELF, &ru) == 0)
+		c->peak_mib[st] = ru.ru_maxrss / 1024;
 }
 
 void rcn_run_log_timings(const rcn_run_opts *o, const rcn_run_clock *c, const rcn_source_job *jobs, size_t n_src)
@@ -207,6 +210,10 @@ void rcn_run_log_timings(const rcn_run_opts *o, const rcn_run_clock *c, const rc
 		rcn_buf_printf(&b, "; process cpu %.2f s user, %.2f s system, peak rss %ld MiB",
 			       (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6,
 			       (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6, ru.ru_maxrss / 1024);
+	/* which stage raised the peak: the peak as each stage (in order) ended */
+	rcn_buf_printf(&b, "; peak rss by stage (MiB):");
+	for (int i = 0; i < ST__COUNT; i++)
+		rcn_buf_printf(&b, "%s %s %ld", i ? "," : "", stage_names[i], c->peak_mib[i]);
 	rcn_run_log(o, LOG_INFO, NULL, "%s", b.data);
 	rcn_buf_free(&b);
 }

@@ -49,9 +49,10 @@ void rcn_run_kill_point(const char *point);
 enum { ST_PARSE, ST_WINDOW, ST_MERGE, ST_LOOKUPS, ST_MATCH, ST_SETTLE, ST_REPORTS, ST_RESULTS, ST__COUNT };
 typedef struct {
 	double s[ST__COUNT];
+	long peak_mib[ST__COUNT]; /* the process's peak RSS when the stage last ended */
 	double mark;
 } rcn_run_clock;
-/* Charges the time since the last mark to stage st. */
+/* Charges the time since the last mark to stage st, and notes the peak RSS so far. */
 void rcn_run_stage_done(rcn_run_clock *c, int st);
 void rcn_run_log_timings(const rcn_run_opts *o, const rcn_run_clock *c, const rcn_source_job *jobs, size_t n_src);
 

@@ -41,64 +41,98 @@ static void keep_outcome(night *n, uint32_t k, rcn_match *m)
 	n->part_sink = rcn_findings_new();
 }
 
-/* A later part's statement rows read back into a batch per source, on a
- * thread of its own while the ledger's are read into the matcher. */
+/* A later part read back from the spill while the part before it is
+ * matched: its ledger rows into a matcher of its own on one thread, its
+ * statement rows into a batch per source on another. */
 typedef struct {
 	night *n;
 	uint32_t k;
+	rcn_match *m;
 	rcn_batch **batches;
-	bool ok;
-	rcn_err err;
-} rows_job;
+	bool rows_ok, ledger_ok;
+	rcn_err rows_err, ledger_err;
+	rcn_task rows_task, ledger_task;
+} part_read;
 
 static void *read_rows(void *p)
 {
-	rows_job *j = p;
-	j->ok = true;
-	for (size_t i = 0; i < j->n->n_src && j->ok; i++) {
+	part_read *j = p;
+	j->rows_ok = true;
+	for (size_t i = 0; i < j->n->n_src && j->rows_ok; i++) {
 		if (j->n->jobs[i].res.rejected)
 			continue;
 		j->batches[i] = rcn_batch_new();
-		j->ok = rcn_spill_read_records(j->n->spill, i, j->k, on_spilled_row, j->batches[i], &j->err);
+		j->rows_ok = rcn_spill_read_records(j->n->spill, i, j->k, on_spilled_row, j->batches[i], &j->rows_err);
 	}
 	return NULL;
 }
 
-/* Part k (1 .. n_parts-1) from the spill, matched alone. Its rows come in the
- * order the night's own stages add them: the window's, the previous date's
- * suspense, then each source's statement rows. */
-static bool match_part(night *n, uint32_t k)
+static void *read_ledger(void *p)
 {
-	n->part.part = (int32_t)k;
-	rcn_match *m = rcn_match_new(n->o->day, n->cfg->carry_over_days, n->msrc, n->n_src);
+	part_read *j = p;
+	rcn_ledger_sink ledger = {.order = on_spilled_order, .refund = on_spilled_refund, .ctx = j->m};
+	j->ledger_ok = rcn_spill_read_ledger(j->n->spill, j->k, &ledger, &j->ledger_err);
+	return NULL;
+}
+
+/* Starts reading part k (on this thread when the night has one). */
+static part_read *start_read(night *n, uint32_t k)
+{
+	part_read *j = rcn_xcalloc(1, sizeof *j);
+	*j = (part_read){.n = n, .k = k, .batches = rcn_xcalloc(n->n_src + 1, sizeof(rcn_batch *))};
+	j->m = rcn_match_new(n->o->day, n->cfg->carry_over_days, n->msrc, n->n_src);
+	if (n->threads > 1) {
+		rcn_task_start(&j->ledger_task, read_ledger, j);
+		rcn_task_start(&j->rows_task, read_rows, j);
+	} else {
+		read_ledger(j);
+		read_rows(j);
+	}
+	return j;
+}
+
+/* Waits for part j and frees what it read (after a failure). */
+static void drop_read(part_read *j, bool keep_matcher)
+{
+	rcn_task_join(&j->ledger_task);
+	rcn_task_join(&j->rows_task);
+	if (!keep_matcher) {
+		rcn_match_free(j->m);
+		for (size_t i = 0; i < j->n->n_src; i++)
+			if (j->batches[i])
+				rcn_batch_free(j->batches[i]);
+	}
+	free(j->batches);
+	free(j);
+}
+
+/* Part k (1 .. n_parts-1), read (j, done), matched alone while the next
+ * part is read. Its rows come in the order the night's own stages add them: the
+ * window's, the previous date's suspense, then each source's statement rows. */
+static bool match_part(night *n, part_read *j)
+{
+	n->part.part = (int32_t)j->k;
+	rcn_match *m = j->m;
+	bool ok = j->ledger_ok && j->rows_ok;
+	if (!ok)
+		n->err = j->ledger_ok ? j->rows_err : j->ledger_err;
 	rcn_rules *rules = rcn_rules_new(n->o->day, n->rsrc, n->n_src, n->files.fees);
 	rcn_match_set_part(m, &n->part);
 	rcn_match_set_threads(m, n->threads);
 	rcn_match_set_sink(m, n->part_sink);
 	rcn_match_set_rules(m, rcn_rules_for_matcher(rules));
-	rows_job rj = {.n = n, .k = k, .batches = rcn_xcalloc(n->n_src + 1, sizeof(rcn_batch *))};
-	rcn_task task = {0};
-	if (n->threads > 1)
-		rcn_task_start(&task, read_rows, &rj);
-	else
-		read_rows(&rj);
-	rcn_ledger_sink ledger = {.order = on_spilled_order, .refund = on_spilled_refund, .ctx = m};
-	bool ok = rcn_spill_read_ledger(n->spill, k, &ledger, &n->err);
 	if (ok)
 		rcn_findings_each(n->saved_susp, carry_suspense, m);
 	rcn_match_set_prior_run(m, n->had_prior_run);
-	rcn_task_join(&task);
-	if (ok && !rj.ok) {
-		n->err = rj.err;
-		ok = false;
-	}
 	for (size_t i = 0; i < n->n_src; i++) {
 		if (n->jobs[i].res.rejected)
 			rcn_match_source_rejected(m, i);
-		else if (rj.batches[i])
-			rcn_match_add_batch(m, i, rj.batches[i]); /* (frees it) */
+		else if (j->batches[i])
+			rcn_match_add_batch(m, i, j->batches[i]); /* (frees it) */
+		j->batches[i] = NULL;
 	}
-	free(rj.batches);
+	uint32_t k = j->k;
+	drop_read(j, true);
 	if (ok && rcn_run_load_lookups(n->db, n->o, m, rules, n->files.calendar, NULL, false, &n->err) != RCN_OK) {
 		rcn_match_free(m);
 		rcn_rules_free(rules);
@@ -133,9 +167,19 @@ bool rcn_run_match_parts(night *n)
 		return false;
 	}
 	rcn_run_kill_point("parts_spilled");
-	for (uint32_t k = 1; k < n->n_parts; k++)
-		if (!match_part(n, k))
+	/* each part read while the one before it is matched */
+	part_read *next = start_read(n, 1);
+	for (uint32_t k = 1; k < n->n_parts; k++) {
+		part_read *j = next;
+		rcn_task_join(&j->ledger_task);
+		rcn_task_join(&j->rows_task);
+		next = k + 1 < n->n_parts ? start_read(n, k + 1) : NULL;
+		if (!match_part(n, j)) {
+			if (next)
+				drop_read(next, false);
 			return false;
+		}
+	}
 	if (rcn_ledger_end(n->db, &n->err) != RCN_OK)
 		return rcn_run_night_db_fail(n);
 	/* all together: one matcher with no row of its own, every part's outcome, the rejected files counted once */

@@ -4,6 +4,7 @@
 #include "recon/run.h"
 
 #include <stdlib.h>
+#include <malloc.h>
 #include <string.h>
 #include <time.h>
 #include <sys/stat.h>
@@ -182,7 +183,8 @@ static const char *size_text(char *out, size_t n, uint64_t bytes)
 
 /* The memory budget ([run] memory, --memory; default half the machine) and
  * whether the night fits it: when not, it is reconciled in parts, one after
- * another (n_parts), each holding about 55% of the budget of rows. The
+ * another (n_parts), each holding about 40% of the budget of rows: two
+ * are in memory at once, one matched while the next is read. The
  * ledger is taken as large as the statements (the window's own estimate
  * comes only once the snapshot is open). A shard or a merge never splits. */
 static bool plan_memory(night *n)
@@ -194,7 +196,7 @@ static bool plan_memory(night *n)
 	uint64_t rows = 0;
 	for (size_t i = 0; i < n->n_src; i++)
 		rows += rcn_source_estimate_rows(&n->jobs[i]);
-	uint64_t need = rows * 2 * BYTES_PER_ROW, share = budget / 100 * 55 + budget % 100 * 55 / 100;
+	uint64_t need = rows * 2 * BYTES_PER_ROW, share = budget / 100 * 40 + budget % 100 * 40 / 100;
 	if (need <= budget)
 		return true;
 	if (!share)
@@ -205,6 +207,13 @@ static bool plan_memory(night *n)
 	rcn_part_plan_init(&n->part, n->n_parts, 0);
 	n->part_sink = rcn_findings_new();
 	n->saved_susp = rcn_findings_new();
+	/* each part's arrays are given back when it is done, not kept for the
+	 * next (main.c keeps them, for a night held whole): the parts are read
+	 * and matched on threads of their own, whose heaps would otherwise keep
+	 * each other's freed memory */
+	mallopt(M_MMAP_THRESHOLD, 1 << 20);
+	mallopt(M_TRIM_THRESHOLD, 16 << 20);
+	mallopt(M_TOP_PAD, 1 << 20);
 	n->part_out = rcn_xcalloc(n->n_parts, sizeof(*n->part_out));
 	char a[32], b[32];
 	rcn_run_log(o, LOG_INFO, NULL,

@@ -23,7 +23,8 @@ void rcn_spill_order(rcn_spill *s, uint32_t part, const rcn_ledger_order *o);
 void rcn_spill_refund(rcn_spill *s, uint32_t part, const rcn_ledger_refund *r);
 /* Ends the writing: false (err: the file and why) when a write failed. */
 bool rcn_spill_finish(rcn_spill *s, rcn_err *err);
-/* Reads back, in the order written; the views are valid during the call. */
+/* Reads back, in the order written; the views are valid during the call.
+ * Each file is read once: it is removed once read. */
 bool rcn_spill_read_records(rcn_spill *s, size_t src, uint32_t part, void (*fn)(void *ctx, const rcn_record *r),
 			    void *ctx, rcn_err *err);
 bool rcn_spill_read_ledger(rcn_spill *s, uint32_t part, const rcn_ledger_sink *sink, rcn_err *err);
