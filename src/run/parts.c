@@ -152,6 +152,40 @@ static bool match_part(night *n, part_read *j)
 	return true;
 }
 
+/* The matcher of the whole night: no row of its own, every part's outcome
+ * imported as the part is done (the results stream COPYs its findings
+ * while the next parts are matched), the rejected files counted once. */
+static void start_merge(night *n)
+{
+	n->part.part = RCN_PART_NONE;
+	n->m = rcn_match_new(n->o->day, n->cfg->carry_over_days, n->msrc, n->n_src);
+	rcn_match_set_part(n->m, &n->part);
+	rcn_match_set_threads(n->m, n->threads);
+	rcn_match_set_sink(n->m, n->sink);
+	for (size_t i = 0; i < n->n_src; i++) {
+		if (n->jobs[i].res.rejected)
+			rcn_run_count_rejected(n->m, i, &n->jobs[i].res);
+	}
+	rcn_match_run(n->m);
+	if (n->threads > 1 && !n->o->dry_run)
+		(void)rcn_run_stream_start(&n->stream, n->cfg, n->o->day, n->sink);
+}
+
+/* Part k's outcome into the night's matcher (its findings borrow their
+ * strings from part_out: freed when the night ends). */
+static bool import_part(night *n, uint32_t k)
+{
+	rcn_wire w;
+	n->part.part = RCN_PART_NONE; /* (the parts' matchers set it) */
+	rcn_wire_open(&w, n->part_out[k].data, n->part_out[k].len);
+	if (rcn_match_import(n->m, n->sink, &w))
+		return true;
+	/* our own bytes: a bug, said as such */
+	rcn_run_log(n->o, LOG_ERROR, NULL, "part %u of the night could not be read back; nothing committed", k);
+	n->out->exit_code = EXIT_DB;
+	return false;
+}
+
 bool rcn_run_match_parts(night *n)
 {
 	if (!n->n_parts)
@@ -169,12 +203,17 @@ bool rcn_run_match_parts(night *n)
 	rcn_run_kill_point("parts_spilled");
 	/* each part read while the one before it is matched */
 	part_read *next = start_read(n, 1);
+	start_merge(n);
+	if (!import_part(n, 0)) {
+		drop_read(next, false);
+		return false;
+	}
 	for (uint32_t k = 1; k < n->n_parts; k++) {
 		part_read *j = next;
 		rcn_task_join(&j->ledger_task);
 		rcn_task_join(&j->rows_task);
 		next = k + 1 < n->n_parts ? start_read(n, k + 1) : NULL;
-		if (!match_part(n, j)) {
+		if (!match_part(n, j) || !import_part(n, k)) {
 			if (next)
 				drop_read(next, false);
 			return false;
@@ -182,27 +221,7 @@ bool rcn_run_match_parts(night *n)
 	}
 	if (rcn_ledger_end(n->db, &n->err) != RCN_OK)
 		return rcn_run_night_db_fail(n);
-	/* all together: one matcher with no row of its own, every part's outcome, the rejected files counted once */
 	n->part.part = RCN_PART_NONE;
-	n->m = rcn_match_new(n->o->day, n->cfg->carry_over_days, n->msrc, n->n_src);
-	rcn_match_set_part(n->m, &n->part);
-	rcn_match_set_threads(n->m, n->threads);
-	rcn_match_set_sink(n->m, n->sink);
-	for (size_t i = 0; i < n->n_src; i++) {
-		if (n->jobs[i].res.rejected)
-			rcn_run_count_rejected(n->m, i, &n->jobs[i].res);
-	}
-	rcn_match_run(n->m);
-	for (uint32_t k = 0; k < n->n_parts; k++) {
-		rcn_wire w;
-		rcn_wire_open(&w, n->part_out[k].data, n->part_out[k].len);
-		if (!rcn_match_import(n->m, n->sink, &w)) { /* our own bytes: a bug, said as such */
-			rcn_run_log(n->o, LOG_ERROR, NULL,
-				    "part %u of the night could not be read back; nothing committed", k);
-			n->out->exit_code = EXIT_DB;
-			return false;
-		}
-	} /* (the findings borrow their strings from part_out: freed when the night ends) */
 	rcn_match_imported(n->m);
 	rcn_run_stage_done(&n->clock, ST_MATCH);
 	return true;

@@ -238,7 +238,8 @@ static int64_t second_of_day(const char *t)
 void rcn_spill_record(rcn_spill *s, size_t src, uint32_t part, const rcn_record *r)
 {
 	spill_file *f = file_of(s, &s->rows[src * s->parts + part], "rows", src, (long)part);
-	rec_fields o = {0};
+	rec_fields o;
+	o.n_ints = o.n_strs = 0;
 	int64_t sod = second_of_day(r->trade_time);
 	char day[11];
 	if (sod >= 0) {
@@ -273,7 +274,8 @@ static spill_file *ledger_file(rcn_spill *s, uint32_t part)
 void rcn_spill_order(rcn_spill *s, uint32_t part, const rcn_ledger_order *o)
 {
 	spill_file *f = ledger_file(s, part);
-	rec_fields r = {0};
+	rec_fields r;
+	r.n_ints = r.n_strs = 0;
 	const int64_t ints[] = {'O', o->currency ? 1 : 0, o->amount_fen, o->created_at, o->paid_at, o->business_date};
 	for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++)
 		add_int(&r, ints[i]);
@@ -290,7 +292,8 @@ void rcn_spill_order(rcn_spill *s, uint32_t part, const rcn_ledger_order *o)
 void rcn_spill_refund(rcn_spill *s, uint32_t part, const rcn_ledger_refund *r)
 {
 	spill_file *f = ledger_file(s, part);
-	rec_fields o = {0};
+	rec_fields o;
+	o.n_ints = o.n_strs = 0;
 	const int64_t ints[] = {
 		'R', r->currency ? 1 : 0, r->amount_fen, r->requested_at, r->refunded_at, r->business_date};
 	for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++)
