@@ -51,6 +51,7 @@ typedef struct {
 	int carry_over_days;	   /* [run] carry_over_days, default 3 */
 	char *reports_dir;	   /* [run] reports, default "reports" (resolved against dir) */
 	char *spool_dir;	   /* [run] spool, default "spool" */
+	char *scratch_dir;	   /* [run] scratch: a night in parts spills here; NULL = the spool */
 	int lock_wait_seconds;	   /* [run] lock_wait, default 600 */
 	uint64_t memory;	   /* [run] memory in bytes: the night's budget; 0 = half the machine */
 	char *rules_dir;	   /* [run] rules, default $RECON_RULES or the rules/ the binary was built with */

@@ -117,7 +117,9 @@ const rcn_movement *rcn_batch_movements(const rcn_batch *b, size_t *n);
 void rcn_batch_add_movement(rcn_batch *b, const rcn_movement *mv);
 
 /* Statement side: moves the batch's rows into the matcher and frees the
- * batch (its movements with it: take them first). */
+ * batch (its movements with it: take them first). The rows are taken as
+ * they are: with a part set (below), the batch holds that part's rows only
+ * (the parse job keeps its part's, a night in parts spills the others). */
 void rcn_match_add_batch(rcn_match *m, size_t source, rcn_batch *b);
 /* One record at a time (copied; a movement is ignored): for tests and small callers. */
 void rcn_match_add_record(rcn_match *m, size_t source, const rcn_record *rec);
@@ -215,8 +217,9 @@ const rcn_finding *const *rcn_match_notes(const rcn_match *m, size_t *n);
 long rcn_match_carried_rows(const rcn_match *m);
 
 /* ---- one part of a night (recon run --shard I/N, recon merge; recon/part.h) ----
- * With a part set, statement rows and carried suspense of other parts are
- * dropped as they are added (the ledger window is filtered in the server),
+ * With a part set, statement records (rcn_match_add_record) and carried
+ * suspense of other parts are dropped as they are added (a batch comes
+ * filtered; the ledger window is filtered in the server),
  * and a shard counts no quarantined file (the merge counts each once).
  * Borrowed; set before the first row. */
 void rcn_match_set_part(rcn_match *m, const rcn_part_plan *part);

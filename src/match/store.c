@@ -217,8 +217,7 @@ void rcn_match_add_batch(rcn_match *m, size_t source, rcn_batch *b)
 		if (b->n_rows)
 			memcpy(m->rows + m->n_rows, b->rows, b->n_rows * sizeof(srow));
 	}
-	m->n_rows += b->n_rows;
-	keep_part(m, from);
+	m->n_rows += b->n_rows; /* (of this part only: rcn_match_add_batch) */
 	settle_new_rows(m, from, source);
 	rcn_arena_adopt(&m->arena, &b->arena);
 	rcn_batch_free(b);

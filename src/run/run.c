@@ -248,9 +248,10 @@ static bool connect_and_lock(night *n)
 		return false;
 	}
 	n->locked = true;
-	if (n->n_parts) { /* the spill of the later parts, under the spool (a killed run's removed first) */
+	if (n->n_parts) { /* the spill of the later parts, under [run] scratch or the spool (a killed run's removed first) */
 		char spool[4096], dir[4200];
-		rcn_config_resolve(spool, sizeof(spool), n->cfg->spool_dir, n->cfg->dir);
+		rcn_config_resolve(spool, sizeof(spool), n->cfg->scratch_dir ? n->cfg->scratch_dir : n->cfg->spool_dir,
+				   n->cfg->dir);
 		snprintf(dir, sizeof dir, "%s/.parts-%s", spool, n->date);
 		n->spill = rcn_spill_new(dir, n->n_parts, n->n_src, &n->err);
 		if (!n->spill) {

@@ -268,7 +268,8 @@ static rcn_rc set_run_key(ctx *c, rcn_config *cfg, const char *key, const char *
 	} paths[] = {{"rules", &cfg->rules_dir, "a directory is required"},
 		     {"metrics", &cfg->metrics_path, "a file is required"},
 		     {"reports", &cfg->reports_dir, "a directory is required"},
-		     {"spool", &cfg->spool_dir, "a directory is required"}};
+		     {"spool", &cfg->spool_dir, "a directory is required"},
+		     {"scratch", &cfg->scratch_dir, "a directory is required"}};
 	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
 		if (strcmp(key, paths[i].key) != 0)
 			continue;
@@ -698,6 +699,7 @@ void rcn_config_free(rcn_config *cfg)
 	free(cfg->timezone);
 	free(cfg->reports_dir);
 	free(cfg->spool_dir);
+	free(cfg->scratch_dir);
 	free(cfg->metrics_path);
 	free(cfg->rules_dir);
 	free(cfg->alert_webhook);

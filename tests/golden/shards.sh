@@ -77,9 +77,10 @@ expect_sql 0 "select count(*) from recon_runs"
 run_recon 1 run --config "$WORK/recon.conf" --date 2026-03-02 --memory 1KB
 [ -z "$(find "$WORK" -name '.parts-*')" ] || fail "the spill of the killed night is left"
 same_tree "$BASE/demo-4-one/reports/2026-03-02" "$WORK/reports/2026-03-02"
-# a spill that cannot be written (a full disk: a 16 KiB tmpfs as the spool): exit 4, nothing committed
+# a spill that cannot be written (a full disk: a 16 KiB tmpfs as [run] scratch): exit 4, nothing committed
 if [ "$(id -u)" = 0 ] && mkdir -p "$WORK/tiny" && mount -t tmpfs -o size=16k tmpfs "$WORK/tiny" 2>/dev/null; then
-	sed -i 's#^spool = .*#spool = tiny#' "$WORK/recon.conf"
+	sed -i 's#^spool = .*#&\nscratch = tiny#' "$WORK/recon.conf"
+	grep -qx 'scratch = tiny' "$WORK/recon.conf" || fail "the test's configuration has no [run] scratch"
 	runs=$(sql "select count(*) from recon_runs")
 	run_recon 4 run --config "$WORK/recon.conf" --date 2026-03-03 --memory 1KB
 	grep -q "tiny/.parts-2026-03-03/[a-z0-9-]*: cannot write the night's parts: No space left on device; nothing committed" "$WORK/err" ||

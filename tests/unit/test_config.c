@@ -58,6 +58,7 @@ static void test_values(void **state)
 	assert_null(cfg->refunds_sql);
 	assert_int_equal(cfg->carry_over_days, 5);
 	assert_string_equal(cfg->spool_dir, "spool");
+	assert_null(cfg->scratch_dir); /* a night in parts spills under the spool */
 	assert_int_equal(cfg->lock_wait_seconds, 600);
 	assert_int_equal(cfg->n_sources, 2);
 	assert_string_equal(cfg->sources[0].name, "wx");
@@ -284,6 +285,13 @@ static void test_sizes(void **state)
 		"", "0", "0GB", "GB", "1.5GB", "-1GB", "1 GB", "1GBs", "1X", "99999999999999999999", "17179869184G"};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
 		assert_false(rcn_config_parse_size(bad[i], &v));
+	/* where a night in parts spills */
+	rcn_config *cfg = tu_load_text(load_config, "[run]\nmemory = 800MB\nscratch = /var/tmp/recon\n"
+						    "[source a]\nchannel=wechat\nmerchant_id=1\nlocation=a.csv\n");
+	assert_true(cfg->memory == (uint64_t)800 << 20);
+	assert_string_equal(cfg->scratch_dir, "/var/tmp/recon");
+	rcn_config_free(cfg);
+	assert_string_equal(load_error("[run]\nscratch =\n"), ":2: bad value for 'scratch': a directory is required");
 }
 
 RCN_TEST_MAIN(cmocka_unit_test(test_values), cmocka_unit_test(test_sizes), cmocka_unit_test(test_defaults),
