@@ -14,7 +14,7 @@
 #   bench/run.sh BUILD_DIR [--rows N] [--seed S] [--date YYYY-MM-DD] [--work DIR]
 #                [--jobs N] [--jobs-check] [--no-duckdb] [--repeat R] [--smoke]
 #                [--baseline OLD_BUILD_DIR [--baseline-reports-differ]] [--open-items N]
-#                [--shards N] [--memory SIZE]
+#                [--shards N] [--memory SIZE [--memory-only [--compare-to DIR]]]
 #
 #   --work DIR    keeps the generated data and the PostgreSQL cluster there and
 #                 reuses them on the next run with the same rows/seed/date
@@ -46,6 +46,12 @@
 #                 over the budget is reconciled in parts on this machine): its
 #                 time against recon's of the same round, its peak memory, and
 #                 its reports checked byte-identical to recon's
+#   --memory-only runs only recon --memory SIZE (a night too big for this
+#                 machine in one piece: 50 M rows need ~20 GB unlimited): its
+#                 time, peak memory, parts and counts against the generator's
+#   --compare-to DIR  with --memory-only: an earlier bench's --work DIR (a
+#                 smaller night run with --memory): how this night's time grew
+#                 against its rows (issue 20: no worse than linearly)
 #   --shards N    also runs the night as N shards one after another on this
 #                 machine (recon run --shard I/N), then as one shard (0/1), and
 #                 merges the N (recon merge --shards N): each shard's wall time,
@@ -70,7 +76,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 [[ $# -ge 1 ]] || die "usage: bench/run.sh BUILD_DIR [--rows N] [--seed S] [--date D] [--work DIR] [--jobs N] [--jobs-check] [--no-duckdb] [--repeat R] [--smoke] [--baseline DIR [--baseline-reports-differ]] [--open-items N]"
 BUILD=$(cd "$1" && pwd) || die "no build directory $1"
 shift
-ROWS="" SEED=7 DATE=2026-03-02 WORK="" JOBS=$(nproc) JOBS_CHECK=0 DUCKDB=1 SMOKE=0 REPEAT=1 BASELINE="" BASE_DIFFER=0 OPEN_ITEMS=0 SHARDS=0 MEMORY=""
+ROWS="" SEED=7 DATE=2026-03-02 WORK="" JOBS=$(nproc) JOBS_CHECK=0 DUCKDB=1 SMOKE=0 REPEAT=1 BASELINE="" BASE_DIFFER=0 OPEN_ITEMS=0 SHARDS=0 MEMORY="" MEMORY_ONLY=0 COMPARE=""
 while [[ $# -gt 0 ]]; do
 	case $1 in
 	--rows) ROWS=$2 && shift ;;
@@ -84,6 +90,8 @@ while [[ $# -gt 0 ]]; do
 	--open-items) OPEN_ITEMS=$2 && shift ;;
 	--shards) SHARDS=$2 && shift ;;
 	--memory) MEMORY=$2 && shift ;;
+	--memory-only) MEMORY_ONLY=1 ;;
+	--compare-to) COMPARE=$(cd "$2" && pwd) && shift || die "no bench directory $2" ;;
 	--smoke) SMOKE=1 JOBS_CHECK=1 ;;
 	--baseline) BASELINE=$(cd "$2" && pwd) && shift || die "no build directory $2" ;;
 	--baseline-reports-differ) BASE_DIFFER=1 ;;
@@ -92,6 +100,9 @@ while [[ $# -gt 0 ]]; do
 	shift
 done
 [[ -n $ROWS ]] || ROWS=$((SMOKE ? 100000 : 1000000))
+((!MEMORY_ONLY)) || [[ -n $MEMORY ]] || die "--memory-only needs --memory SIZE"
+[[ -z $COMPARE ]] || ((MEMORY_ONLY)) || die "--compare-to goes with --memory-only"
+((!MEMORY_ONLY)) || DUCKDB=0
 [[ $ROWS =~ ^[0-9]+$ ]] || die "--rows must be a number"
 [[ $REPEAT =~ ^[1-9][0-9]*$ ]] || die "--repeat must be a positive number"
 [[ $OPEN_ITEMS =~ ^[0-9]+$ ]] || die "--open-items must be a number"
@@ -235,6 +246,17 @@ for ((k = 1; k <= REPEAT; k++)); do
 	sfx=""
 	((k > 1)) && sfx=".$k"
 	sync
+	if ((MEMORY_ONLY)); then
+		reset_recon
+		measure "memory$sfx" "$PG" exec "$STATE" "$RECON" run --date "$DATE" --config "$DATA/recon.conf" \
+			--jobs "$JOBS" --timings --memory "$MEMORY" || [[ $? -eq 1 ]] || die "recon --memory failed: $(tail -3 "$OUT/memory$sfx.err")"
+		if ((k == 1)); then
+			cp -r "$REP" "$OUT/reports-memory"
+		elif ! diff -r "$OUT/reports-memory" "$REP" >"$OUT/rounds.diff"; then
+			rounds_same=0
+		fi
+		continue
+	fi
 	measure "floor_inflate$sfx" "$INFLATE" "$BILL" || die "inflating $BILL failed: $(cat "$OUT/floor_inflate$sfx.err")"
 	measure "floor_copy$sfx" "$PG" exec "$STATE" psql -qAt -c "$window_sql" ||
 		die "COPY failed: $(cat "$OUT/floor_copy$sfx.err")"
@@ -284,6 +306,7 @@ median() {
 	printf '%s\n' "${v[@]}" | sort -g | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else printf "%.2f\n", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
 }
 STEPS="floor_inflate floor_copy recon"
+((MEMORY_ONLY)) && STEPS=""
 [[ -n $MEMORY ]] && STEPS+=" memory"
 ((OPEN_ITEMS)) && STEPS+=" carry"
 [[ -n $BASELINE ]] && STEPS+=" base"
@@ -329,6 +352,39 @@ if diff -u --label expected.txt --label recon "$OUT/expected" "$OUT/actual" >"$O
 else
 	counts="DIFFERENT from expected.txt (diff below)"
 	fails=1
+fi
+
+# ---- --memory-only: the bounded night alone (issue 20's 50 M row) ----
+if ((MEMORY_ONLY)); then
+	echo
+	echo "bench: $stamp, bill $(du -h "$BILL" | cut -f1) gzip, $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), commit $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown), $(date -u +%Y-%m-%d)"
+	((REPEAT > 1)) && echo "figures: medians over $REPEAT rounds"
+	printf '%-28s %9s %9s %12s %10s\n' step "wall s" "cpu s" "machine cpu" "peak MiB"
+	printf '%-28s %9s %9s %12s %10s\n' "recon --memory $MEMORY" "${WALL[memory]}" "${CPU[memory]}" "${MCPU[memory]}" "${RSS[memory]}"
+	echo "recon counts: $counts"
+	((fails)) && cat "$OUT/counts.diff"
+	parts=$(grep -o 'reconciled in [0-9]* parts' "$OUT/memory.err" || echo "not split: it fits")
+	# the budget in MiB, and 10% over it: issue 20's "1.1 GiB" for 1GB
+	limit=$(echo "$MEMORY" | awk '{ n = $0 + 0; u = toupper(substr($0, length(n "") + 1, 1));
+		m = u == "T" ? n * 1048576 : u == "G" ? n * 1024 : u == "M" ? n : u == "K" ? n / 1024 : n / 1048576
+		printf "%d", m * 1.1 }')
+	echo "--memory $MEMORY: $parts; peak ${RSS[memory]} MiB (issue 20: at most $limit, the budget and 10%)"
+	((RSS[memory] <= limit)) || fails=1
+	((rounds_same)) || {
+		echo "the rounds' reports DIFFER (see $OUT/rounds.diff)"
+		fails=1
+	}
+	grep -o 'stages: .*' "$OUT/memory.err" | sed 's/^/with --memory: /' || true
+	if [[ -n $COMPARE ]]; then
+		small_rows=$(sed -n 's/^rows=\([0-9]*\) .*/\1/p' "$COMPARE/data/.stamp")
+		small_wall=$(awk '{ w = $1 } END { print w }' "$COMPARE/out/memory.time" 2>/dev/null || true)
+		[[ -n $small_rows && -n $small_wall ]] || die "$COMPARE has no --memory run to compare with"
+		awk -v r1="$small_rows" -v t1="$small_wall" -v r2="$ROWS" -v t2="${WALL[memory]}" 'BEGIN {
+			g = (t2 / t1) / (r2 / r1)
+			printf "growth from %d rows (%.2f s) to %d rows (%.2f s): %.2fx the time for %.2fx the rows = %.2f of linear (issue 20: at most 1)\n", r1, t1, r2, t2, t2 / t1, r2 / r1, g
+			exit g > 1 }' || fails=1
+	fi
+	exit $((fails ? 1 : 0))
 fi
 
 # ---- the night as shards (issue 20) ----

@@ -30,28 +30,36 @@ static void carry_suspense(void *ctx, rcn_finding *f)
 	rcn_match_add_suspense(ctx, f);
 }
 
-/* The part matched last: its evidence for the register, its outcome kept; freed. */
-static void keep_outcome(night *n, uint32_t k, rcn_match *m)
+/* The part matched last: its evidence for the register, its outcome kept
+ * (from sink, its findings); the matcher and the sink freed. */
+static void keep_outcome(night *n, uint32_t k, rcn_match *m, rcn_findings *sink)
 {
 	rcn_items_night_evidence(n->items, m);
 	rcn_buf_init(&n->part_out[k], (size_t)1 << 34);
-	rcn_match_export(m, n->part_sink, &n->part_out[k]);
+	rcn_match_export(m, sink, &n->part_out[k]);
 	rcn_match_free(m);
-	rcn_findings_free(n->part_sink);
-	n->part_sink = rcn_findings_new();
+	rcn_findings_free(sink);
 }
 
-/* A later part read back from the spill while the part before it is
- * matched: its ledger rows into a matcher of its own on one thread, its
- * statement rows into a batch per source on another. */
+/* A later part made ready while the part before it is matched: its ledger
+ * rows read back into a matcher of its own on one thread, its statement
+ * rows into a batch per source on another; then, on the first, the
+ * suspense, the statement rows and the lookups of what the window lacks
+ * (the snapshot's connection is this thread's meanwhile: the matching of
+ * the part before it uses none). Each part has its own plan (the night's,
+ * its own index), sink and rules. */
 typedef struct {
 	night *n;
 	uint32_t k;
+	rcn_part_plan plan; /* the night's, shallow: the contracts are shared, read only */
 	rcn_match *m;
+	rcn_findings *sink;
+	rcn_rules *rules;
 	rcn_batch **batches;
-	bool rows_ok, ledger_ok;
-	rcn_err rows_err, ledger_err;
-	rcn_task rows_task, ledger_task;
+	bool rows_ok, ok;
+	bool db_failed; /* the lookups failed: a database error */
+	rcn_err rows_err, err;
+	rcn_task rows_task, task;
 } part_read;
 
 static void *read_rows(void *p)
@@ -67,88 +75,100 @@ static void *read_rows(void *p)
 	return NULL;
 }
 
-static void *read_ledger(void *p)
+/* The part's rows in the order the night's own stages add them: the
+ * window's, the previous date's suspense, each source's statement rows;
+ * then the lookups. */
+static void *prepare_part(void *p)
 {
 	part_read *j = p;
+	night *n = j->n;
 	rcn_ledger_sink ledger = {.order = on_spilled_order, .refund = on_spilled_refund, .ctx = j->m};
-	j->ledger_ok = rcn_spill_read_ledger(j->n->spill, j->k, &ledger, &j->ledger_err);
+	j->ok = rcn_spill_read_ledger(n->spill, j->k, &ledger, &j->err);
+	rcn_task_join(&j->rows_task);
+	if (j->ok && !j->rows_ok) {
+		j->err = j->rows_err;
+		j->ok = false;
+	}
+	if (j->ok)
+		rcn_findings_each(n->saved_susp, carry_suspense, j->m);
+	rcn_match_set_prior_run(j->m, n->had_prior_run);
+	for (size_t i = 0; i < n->n_src; i++) {
+		if (n->jobs[i].res.rejected)
+			rcn_match_source_rejected(j->m, i);
+		else if (j->batches[i])
+			rcn_match_add_batch(j->m, i, j->batches[i]); /* (frees it) */
+		j->batches[i] = NULL;
+	}
+	if (j->ok &&
+	    rcn_run_load_lookups(n->db, n->o, j->m, j->rules, n->files.calendar, NULL, false, &j->err) != RCN_OK)
+		j->ok = false, j->db_failed = true;
 	return NULL;
 }
 
-/* Starts reading part k (on this thread when the night has one). */
+/* Starts making part k ready (on this thread when the night has one). */
 static part_read *start_read(night *n, uint32_t k)
 {
 	part_read *j = rcn_xcalloc(1, sizeof *j);
-	*j = (part_read){.n = n, .k = k, .batches = rcn_xcalloc(n->n_src + 1, sizeof(rcn_batch *))};
+	*j = (part_read){.n = n, .k = k, .plan = n->part, .batches = rcn_xcalloc(n->n_src + 1, sizeof(rcn_batch *))};
+	j->plan.part = (int32_t)k;
 	j->m = rcn_match_new(n->o->day, n->cfg->carry_over_days, n->msrc, n->n_src);
+	j->sink = rcn_findings_new();
+	j->rules = rcn_rules_new(n->o->day, n->rsrc, n->n_src, n->files.fees);
+	rcn_match_set_part(j->m, &j->plan);
+	rcn_match_set_threads(j->m, n->threads);
+	rcn_match_set_sink(j->m, j->sink);
+	rcn_match_set_rules(j->m, rcn_rules_for_matcher(j->rules));
 	if (n->threads > 1) {
-		rcn_task_start(&j->ledger_task, read_ledger, j);
 		rcn_task_start(&j->rows_task, read_rows, j);
+		rcn_task_start(&j->task, prepare_part, j);
 	} else {
-		read_ledger(j);
 		read_rows(j);
+		prepare_part(j);
 	}
 	return j;
 }
 
-/* Waits for part j and frees what it read (after a failure). */
-static void drop_read(part_read *j, bool keep_matcher)
+/* Waits for part j to be ready. */
+static void wait_read(part_read *j)
 {
-	rcn_task_join(&j->ledger_task);
+	rcn_task_join(&j->task);
 	rcn_task_join(&j->rows_task);
-	if (!keep_matcher) {
-		rcn_match_free(j->m);
-		for (size_t i = 0; i < j->n->n_src; i++)
-			if (j->batches[i])
-				rcn_batch_free(j->batches[i]);
-	}
+}
+
+/* Frees part j (waited for) and what it holds. */
+static void drop_read(part_read *j)
+{
+	wait_read(j);
+	rcn_match_free(j->m);
+	rcn_findings_free(j->sink);
+	rcn_rules_free(j->rules);
+	for (size_t i = 0; i < j->n->n_src; i++)
+		if (j->batches[i])
+			rcn_batch_free(j->batches[i]);
 	free(j->batches);
 	free(j);
 }
 
-/* Part k (1 .. n_parts-1), read (j, done), matched alone while the next
- * part is read. Its rows come in the order the night's own stages add them: the
- * window's, the previous date's suspense, then each source's statement rows. */
+/* Part j (1 .. n_parts-1, ready) matched alone while the next part is made
+ * ready; its outcome kept. Frees j. */
 static bool match_part(night *n, part_read *j)
 {
-	n->part.part = (int32_t)j->k;
-	rcn_match *m = j->m;
-	bool ok = j->ledger_ok && j->rows_ok;
-	if (!ok)
-		n->err = j->ledger_ok ? j->rows_err : j->ledger_err;
-	rcn_rules *rules = rcn_rules_new(n->o->day, n->rsrc, n->n_src, n->files.fees);
-	rcn_match_set_part(m, &n->part);
-	rcn_match_set_threads(m, n->threads);
-	rcn_match_set_sink(m, n->part_sink);
-	rcn_match_set_rules(m, rcn_rules_for_matcher(rules));
-	if (ok)
-		rcn_findings_each(n->saved_susp, carry_suspense, m);
-	rcn_match_set_prior_run(m, n->had_prior_run);
-	for (size_t i = 0; i < n->n_src; i++) {
-		if (n->jobs[i].res.rejected)
-			rcn_match_source_rejected(m, i);
-		else if (j->batches[i])
-			rcn_match_add_batch(m, i, j->batches[i]); /* (frees it) */
-		j->batches[i] = NULL;
-	}
-	uint32_t k = j->k;
-	drop_read(j, true);
-	if (ok && rcn_run_load_lookups(n->db, n->o, m, rules, n->files.calendar, NULL, false, &n->err) != RCN_OK) {
-		rcn_match_free(m);
-		rcn_rules_free(rules);
-		return rcn_run_night_db_fail(n);
-	}
-	if (!ok) {
+	if (!j->ok) {
+		n->err = j->err;
+		bool db = j->db_failed;
+		drop_read(j);
+		if (db)
+			return rcn_run_night_db_fail(n);
 		char why[1200];
 		rcn_run_log(n->o, LOG_ERROR, NULL, "%s", rcn_err_format(&n->err, why, sizeof(why)));
 		n->out->exit_code = EXIT_DB;
-		rcn_match_free(m);
-		rcn_rules_free(rules);
 		return false;
 	}
-	rcn_match_run(m);
-	keep_outcome(n, k, m);
-	rcn_rules_free(rules);
+	rcn_match_run(j->m);
+	keep_outcome(n, j->k, j->m, j->sink);
+	j->m = NULL;
+	j->sink = NULL;
+	drop_read(j);
 	return true;
 }
 
@@ -192,8 +212,9 @@ bool rcn_run_match_parts(night *n)
 		return true;
 	if (!rcn_run_items_in(n))
 		return false;
-	keep_outcome(n, 0, n->m); /* part 0: the night's own stages matched it */
+	keep_outcome(n, 0, n->m, n->part_sink); /* part 0: the night's own stages matched it */
 	n->m = NULL;
+	n->part_sink = NULL;
 	if (!rcn_spill_finish(n->spill, &n->err)) {
 		char why[1200];
 		rcn_run_log(n->o, LOG_ERROR, NULL, "%s", rcn_err_format(&n->err, why, sizeof(why)));
@@ -205,17 +226,16 @@ bool rcn_run_match_parts(night *n)
 	part_read *next = start_read(n, 1);
 	start_merge(n);
 	if (!import_part(n, 0)) {
-		drop_read(next, false);
+		drop_read(next);
 		return false;
 	}
 	for (uint32_t k = 1; k < n->n_parts; k++) {
 		part_read *j = next;
-		rcn_task_join(&j->ledger_task);
-		rcn_task_join(&j->rows_task);
+		wait_read(j);
 		next = k + 1 < n->n_parts ? start_read(n, k + 1) : NULL;
 		if (!match_part(n, j) || !import_part(n, k)) {
 			if (next)
-				drop_read(next, false);
+				drop_read(next);
 			return false;
 		}
 	}
