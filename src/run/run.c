@@ -248,7 +248,7 @@ static bool connect_and_lock(night *n)
 		return false;
 	}
 	n->locked = true;
-	if (n->n_parts) { /* the spill of the later parts, under [run] scratch or the spool (a killed run's removed first) */
+	if (n->n_parts) { /* the later parts' spill, under [run] scratch or the spool (a killed run's removed first) */
 		char spool[4096], dir[4200];
 		rcn_config_resolve(spool, sizeof(spool), n->cfg->scratch_dir ? n->cfg->scratch_dir : n->cfg->spool_dir,
 				   n->cfg->dir);
