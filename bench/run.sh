@@ -51,7 +51,8 @@
 #                 time, peak memory, parts and counts against the generator's
 #   --compare-to DIR  with --memory-only: an earlier bench's --work DIR (a
 #                 smaller night run with --memory): how this night's time grew
-#                 against its rows (issue 20: no worse than linearly)
+#                 against its rows, from the median of that run's rounds
+#                 (issue 20: no worse than linearly)
 #   --shards N    also runs the night as N shards one after another on this
 #                 machine (recon run --shard I/N), then as one shard (0/1), and
 #                 merges the N (recon merge --shards N): each shard's wall time,
@@ -173,13 +174,19 @@ machine_busy() { # every core's busy time so far, in clock ticks
 }
 TICK=$(getconf CLK_TCK)
 declare -A WALL CPU MCPU RSS
-# measure NAME CMD...: runs CMD (its output to $OUT/NAME.out and .err), records the figures
+# measure NAME CMD...: runs CMD (its output to $OUT/NAME.out and .err, or
+# to /dev/null with DISCARD=1), records the figures. Each step starts with
+# no dirty page of the one before: a step that writes gigabytes (the COPY
+# floor's output, a night's spill) would otherwise have the kernel write the
+# last step's pages back, throttled, while this one runs.
 measure() {
 	local name=$1
 	shift
-	local b0 b1 rc=0
+	local b0 b1 rc=0 out="$OUT/$name.out"
+	((${DISCARD:-0})) && out=/dev/null
+	sync
 	b0=$(machine_busy)
-	/usr/bin/time -f "%e %U %S %M" -o "$OUT/$name.time" "$@" >"$OUT/$name.out" 2>"$OUT/$name.err" || rc=$?
+	/usr/bin/time -f "%e %U %S %M" -o "$OUT/$name.time" "$@" >"$out" 2>"$OUT/$name.err" || rc=$?
 	b1=$(machine_busy)
 	read -r w u s m < <(tail -n 1 "$OUT/$name.time") || true
 	WALL[$name]=$w
@@ -258,7 +265,7 @@ for ((k = 1; k <= REPEAT; k++)); do
 		continue
 	fi
 	measure "floor_inflate$sfx" "$INFLATE" "$BILL" || die "inflating $BILL failed: $(cat "$OUT/floor_inflate$sfx.err")"
-	measure "floor_copy$sfx" "$PG" exec "$STATE" psql -qAt -c "$window_sql" ||
+	DISCARD=1 measure "floor_copy$sfx" "$PG" exec "$STATE" psql -qAt -c "$window_sql" ||
 		die "COPY failed: $(cat "$OUT/floor_copy$sfx.err")"
 	reset_recon
 	measure "recon$sfx" "$PG" exec "$STATE" "$RECON" run --date "$DATE" --config "$DATA/recon.conf" --jobs "$JOBS" --timings ||
@@ -377,7 +384,9 @@ if ((MEMORY_ONLY)); then
 	grep -o 'stages: .*' "$OUT/memory.err" | sed 's/^/with --memory: /' || true
 	if [[ -n $COMPARE ]]; then
 		small_rows=$(sed -n 's/^rows=\([0-9]*\) .*/\1/p' "$COMPARE/data/.stamp")
-		small_wall=$(awk '{ w = $1 } END { print w }' "$COMPARE/out/memory.time" 2>/dev/null || true)
+		small_wall=$(for f in "$COMPARE"/out/memory.time "$COMPARE"/out/memory.[0-9]*.time; do
+			[[ -f $f ]] && tail -n 1 "$f" | awk '{ print $1 }'
+		done | sort -g | awk '{ a[NR] = $1 } END { if (NR) print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }')
 		[[ -n $small_rows && -n $small_wall ]] || die "$COMPARE has no --memory run to compare with"
 		awk -v r1="$small_rows" -v t1="$small_wall" -v r2="$ROWS" -v t2="${WALL[memory]}" 'BEGIN {
 			g = (t2 / t1) / (r2 / r1)
