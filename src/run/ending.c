@@ -210,10 +210,13 @@ void rcn_run_log_timings(const rcn_run_opts *o, const rcn_run_clock *c, const rc
 		rcn_buf_printf(&b, "; process cpu %.2f s user, %.2f s system, peak rss %ld MiB",
 			       (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6,
 			       (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6, ru.ru_maxrss / 1024);
-	/* which stage raised the peak: the peak as each stage (in order) ended */
+	/* which stage raised the peak: the peak as each stage (in order) ended
+	 * (the stages timed on threads of their own, the parse and the reports,
+	 * end inside another's and are not listed) */
 	rcn_buf_printf(&b, "; peak rss by stage (MiB):");
-	for (int i = 0; i < ST__COUNT; i++)
-		rcn_buf_printf(&b, "%s %s %ld", i ? "," : "", stage_names[i], c->peak_mib[i]);
+	for (int i = 0, k = 0; i < ST__COUNT; i++)
+		if (c->peak_mib[i])
+			rcn_buf_printf(&b, "%s %s %ld", k++ ? "," : "", stage_names[i], c->peak_mib[i]);
 	rcn_run_log(o, LOG_INFO, NULL, "%s", b.data);
 	rcn_buf_free(&b);
 }
