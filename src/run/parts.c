@@ -222,6 +222,7 @@ bool rcn_run_match_parts(night *n)
 		return false;
 	}
 	rcn_run_kill_point("parts_spilled");
+	rcn_spill_test_damage(n->spill);
 	/* each part read while the one before it is matched */
 	part_read *next = start_read(n, 1);
 	start_merge(n);

@@ -489,7 +489,7 @@ static bool each_record(spill_file *f, bool (*fn)(void *ctx, rec_in *r), void *c
 	}
 	if (!ok)
 		rcn_err_set(err, RCN_EIO, f->path, 0,
-			    "the night's parts are unreadable (changed while the night ran?)");
+			    "the night's parts are unreadable (changed while the night ran?); nothing committed");
 	close(fd);
 	free(buf);
 	for (size_t i = 0; i < MAX_FIELDS; i++)
@@ -617,6 +617,17 @@ static bool read_ledger_row(void *p, rec_in *in)
 bool rcn_spill_read_ledger(rcn_spill *s, uint32_t part, const rcn_ledger_sink *sink, rcn_err *err)
 {
 	return each_record(&s->ledger[part], read_ledger_row, (void *)sink, err);
+}
+
+void rcn_spill_test_damage(rcn_spill *s)
+{
+	const char *at = getenv("RECON_TEST_DAMAGE_PART");
+	long k = at ? strtol(at, NULL, 10) : 0;
+	for (; k > 0 && (uint64_t)k < s->parts; k++)
+		if (s->ledger[k].path) {
+			(void)truncate(s->ledger[k].path, 3);
+			return;
+		}
 }
 
 uint64_t rcn_spill_bytes(const rcn_spill *s)

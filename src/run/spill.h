@@ -28,6 +28,10 @@ bool rcn_spill_finish(rcn_spill *s, rcn_err *err);
 bool rcn_spill_read_records(rcn_spill *s, size_t src, uint32_t part, void (*fn)(void *ctx, const rcn_record *r),
 			    void *ctx, rcn_err *err);
 bool rcn_spill_read_ledger(rcn_spill *s, uint32_t part, const rcn_ledger_sink *sink, rcn_err *err);
+/* Tests only: RECON_TEST_DAMAGE_PART=<k> cuts the ledger file of part k,
+ * or of the first part after it that has one, short once it is written, so
+ * that reading it back fails. */
+void rcn_spill_test_damage(rcn_spill *s);
 /* Bytes written so far. */
 uint64_t rcn_spill_bytes(const rcn_spill *s);
 /* Removes every file and the directory, and frees. */

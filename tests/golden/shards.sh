@@ -77,6 +77,16 @@ expect_sql 0 "select count(*) from recon_runs"
 run_recon 1 run --config "$WORK/recon.conf" --date 2026-03-02 --memory 1KB
 [ -z "$(find "$WORK" -name '.parts-*')" ] || fail "the spill of the killed night is left"
 same_tree "$BASE/demo-4-one/reports/2026-03-02" "$WORK/reports/2026-03-02"
+# a spill that cannot be read back (a part's ledger cut short while the next is read): exit 4, nothing
+# committed, nothing left, and the date's next run gives the same bytes
+runs=$(sql "select count(*) from recon_runs")
+RECON_TEST_DAMAGE_PART=2 run_recon 4 run --config "$WORK/recon.conf" --date 2026-03-02 --memory 1KB
+grep -q "\.parts-2026-03-02/ledger-[0-9]*: the night's parts are unreadable (changed while the night ran?); nothing committed" "$WORK/err" ||
+	fail "a damaged spill: $(cat "$WORK/err")"
+expect_sql "$runs" "select count(*) from recon_runs"
+[ -z "$(find "$WORK" -name '.parts-*' -newer "$WORK/recon.conf" -type f)" ] || fail "the damaged night's spill is left"
+run_recon 1 run --config "$WORK/recon.conf" --date 2026-03-02 --memory 1KB
+same_tree "$BASE/demo-4-one/reports/2026-03-02" "$WORK/reports/2026-03-02"
 # a spill that cannot be written (a full disk: a 16 KiB tmpfs as [run] scratch): exit 4, nothing committed
 if [ "$(id -u)" = 0 ] && mkdir -p "$WORK/tiny" && mount -t tmpfs -o size=16k tmpfs "$WORK/tiny" 2>/dev/null; then
 	sed -i 's#^spool = .*#&\nscratch = tiny#' "$WORK/recon.conf"
