@@ -1,0 +1,94 @@
+/* Files of packed records, written and read back by the same process (a
+ * night in parts' spill, run/spill.h): millions of records, so every byte
+ * counts — each is written to the page cache, perhaps to the disk, and read
+ * back. A record is its length (4 bytes) and
+ *
+ *   [mask: 4 bytes] [integers: zigzag varints] [strings: varint length, bytes, NUL]
+ *
+ * The mask says, for each string field, that it is empty or the same as in
+ * the file's record before (for the fields the writer marks as repeating),
+ * and neither is written. A string is followed by a NUL so that it is read
+ * in place. Integers are in the machine's own byte order (the mask, the
+ * length). A file is written through a buffer of its own with write(2) and
+ * read back in large blocks; every length is checked on reading, so a
+ * damaged file is an error, never a crash. */
+#ifndef RECON_PACK_H
+#define RECON_PACK_H
+
+#include "recon/common.h"
+
+enum { RCN_PACK_MAX_STRS = 16, RCN_PACK_MAX_INTS = 12 };
+
+/* A file being written: opened on its first record (path set beforehand). */
+typedef struct {
+	int fd; /* -1 until opened, and once closed */
+	char *path;
+	char *buf; /* what is not written yet */
+	size_t len, cap;
+	int err; /* errno of the first failed write, 0 */
+	uint64_t bytes;
+	char *prev[RCN_PACK_MAX_STRS]; /* each repeating field's value in the last record */
+} rcn_pack_out;
+
+/* A record to write: its integers and its strings, in order. */
+typedef struct {
+	int64_t ints[RCN_PACK_MAX_INTS];
+	size_t n_ints;
+	const char *s[RCN_PACK_MAX_STRS];
+	size_t len[RCN_PACK_MAX_STRS];
+	bool repeats[RCN_PACK_MAX_STRS];
+	size_t n_strs;
+} rcn_pack_rec;
+
+/* f for path, opened (created, truncated) when its first record comes. */
+void rcn_pack_out_init(rcn_pack_out *f, const char *path);
+static inline void rcn_pack_rec_init(rcn_pack_rec *r)
+{
+	r->n_ints = r->n_strs = 0;
+}
+static inline void rcn_pack_int(rcn_pack_rec *r, int64_t v)
+{
+	r->ints[r->n_ints++] = v;
+}
+/* NULL is written as "". repeats: left out when the last record had the same. */
+static inline void rcn_pack_str(rcn_pack_rec *r, const char *s, bool repeats)
+{
+	r->s[r->n_strs] = s ? s : "";
+	r->repeats[r->n_strs++] = repeats;
+}
+void rcn_pack_put(rcn_pack_out *f, rcn_pack_rec *r);
+/* Writes what is buffered and closes: false (f->err its errno) when a write
+ * failed. The file stays. */
+bool rcn_pack_close(rcn_pack_out *f);
+/* Closes if open, and frees (the file stays: the caller removes it). */
+void rcn_pack_out_free(rcn_pack_out *f);
+
+/* A file read back, record by record. */
+typedef struct {
+	int fd;
+	char *buf;
+	size_t cap, have, at;
+	bool eof, bad;
+	char *prev[RCN_PACK_MAX_STRS];
+	size_t prev_cap[RCN_PACK_MAX_STRS];
+	/* the current record */
+	const char *p;
+	size_t n, pos, field;
+	uint32_t mask;
+} rcn_pack_in;
+
+/* Opens path: false (errno set) when it cannot be. */
+bool rcn_pack_in_open(rcn_pack_in *in, const char *path);
+/* The next record: false at the end of the file, or when the file is
+ * damaged (in->bad). Its fields are read in the order written, below; its
+ * strings are valid until the next record. */
+bool rcn_pack_next(rcn_pack_in *in);
+int64_t rcn_pack_get_int(rcn_pack_in *in);
+/* The next string field (repeats as the writer gave it). */
+const char *rcn_pack_get_str(rcn_pack_in *in, bool repeats);
+/* Whether the record's every byte was read, and nothing was wrong: the
+ * reader calls it after the record's last field. */
+bool rcn_pack_done(rcn_pack_in *in);
+void rcn_pack_in_close(rcn_pack_in *in);
+
+#endif
