@@ -138,6 +138,13 @@ static void write_runs(void)
 	assert_true(rcn_findings_run_write(paths[RUNS + 1], one, 1, &err));
 }
 
+static void remove_runs(void)
+{
+	for (int k = 0; k < RUNS + 2; k++)
+		(void)unlink(paths[k]);
+	(void)rmdir(dir);
+}
+
 static void test_merge_is_the_sorted_list(void **state)
 {
 	(void)state;
@@ -170,6 +177,7 @@ static void test_merge_is_the_sorted_list(void **state)
 	rcn_findings_merge *m = rcn_findings_merge_open(NULL, 0, &err);
 	assert_null(rcn_findings_merge_next(m));
 	rcn_findings_merge_close(m);
+	remove_runs();
 }
 
 static void test_damaged_run(void **state)
@@ -202,6 +210,7 @@ static void test_damaged_run(void **state)
 	p[1] = "/nonexistent/run";
 	assert_null(rcn_findings_merge_open(p, RUNS, &err));
 	assert_string_equal(err.file, "/nonexistent/run");
+	remove_runs();
 }
 
 RCN_TEST_MAIN(cmocka_unit_test(test_merge_is_the_sorted_list), cmocka_unit_test(test_damaged_run))

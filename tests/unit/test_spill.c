@@ -122,9 +122,11 @@ static void on_refund(void *ctx, const rcn_ledger_refund *r)
 	assert_true(r->amount_fen == 500);
 }
 
+static char base[32];
+
 static rcn_spill *spill_with_rows(char *dir, size_t dir_size)
 {
-	char base[] = "/tmp/test_spill.XXXXXX";
+	snprintf(base, sizeof base, "/tmp/test_spill.XXXXXX");
 	assert_non_null(mkdtemp(base));
 	snprintf(dir, dir_size, "%s/.parts", base);
 	rcn_err err;
@@ -193,6 +195,7 @@ static void test_round_trip(void **state)
 	assert_int_equal(ls.refunds, 1);
 	rcn_spill_free(s);
 	assert_int_equal(access(dir, F_OK), -1);
+	assert_int_equal(rmdir(base), 0);
 }
 
 static void ignore_row(void *ctx, const rcn_record *r)
@@ -244,6 +247,7 @@ static void test_damage(void **state)
 	}
 	assert_true(failed > (int)n / 2); /* a cut record is always found */
 	rcn_spill_free(s);
+	assert_int_equal(rmdir(base), 0);
 }
 
 RCN_TEST_MAIN(cmocka_unit_test(test_round_trip), cmocka_unit_test(test_damage))
