@@ -154,9 +154,11 @@ bool rcn_run_publish_reports(night *n);
 
 /* ---- parts.c ---- */
 
-/* A night in parts (n_parts > 1), after part 0 was matched: the other parts
- * one after another from the spill, then every part's outcome into one
- * matcher (n->m), as the merge of shards does. True at once otherwise. */
+/* A night in parts (n_parts > 1), after part 0 was matched: one matcher
+ * (n->m) that holds no row imports each part's outcome as the part is done,
+ * as the merge of shards does, while the later parts are read back from the
+ * spill, each made ready while the one before it is matched. True at once
+ * otherwise. */
 bool rcn_run_match_parts(night *n);
 
 /* ---- shard_stages.c ---- */
