@@ -91,15 +91,16 @@
 #include "recon/common.h"
 #include "recon/db.h"
 #include "recon/finding.h"
+#include "recon/findings.h"
 #include "recon/openitem.h"
 #include "recon/run.h"
 
-/* What matching concluded: the tallies and the findings in report order. */
+/* What matching concluded: the tallies and the findings (a pass over them,
+ * recon/findings.h). */
 typedef struct {
 	const rcn_tally *tallies;
 	size_t n_tallies;
-	const rcn_finding *const *findings;
-	size_t n_findings;
+	rcn_findings *findings;
 } rcn_alert_outcome;
 
 /* What a run knows when it ends (all borrowed). outcome is NULL, or the

@@ -161,6 +161,9 @@ rcn_rc rcn_db_set_publish_state(rcn_db *db, int64_t run_id, const char *state, r
 typedef struct rcn_results rcn_results;
 rcn_rc rcn_results_begin(rcn_results **out, rcn_db *db, rcn_date day, rcn_err *err);
 rcn_rc rcn_results_add(rcn_results *w, const rcn_finding *const *findings, size_t n, rcn_err *err);
+/* Adds the findings of a sorted run (recon/findings_run.h), read back from
+ * path: a night in parts, whose findings are not kept in memory. */
+rcn_rc rcn_results_add_run(rcn_results *w, const char *path, rcn_err *err);
 rcn_rc rcn_results_finish(rcn_results *w, const rcn_run_info *run, const rcn_movement *moves, size_t n_moves,
 			  const rcn_settlement *settlements, size_t n_settlements, long *later_dates, rcn_err *err);
 void rcn_results_free(rcn_results *w);

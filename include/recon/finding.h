@@ -79,6 +79,7 @@ typedef struct {
 	bool has_channel_fee;
 	bool has_difference; /* difference below */
 	bool urgent;
+	bool action_filled;	/* action_cn is the rule's with this finding's ids filled in: its own text */
 	int64_t ledger_amount;	/* fen */
 	int64_t channel_amount; /* fen */
 	int64_t channel_settle; /* fen, 应结 amount of the channel row */

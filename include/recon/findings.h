@@ -38,6 +38,8 @@ void rcn_findings_flush(rcn_findings *s, size_t batch);
 /* Adds a copy of f (its strings too) and hands it out at once: for findings
  * made on the stack (the rules'). Returns the copy. */
 const rcn_finding *rcn_findings_add(rcn_findings *s, const rcn_finding *f);
+/* A copy of f in a (its text too when strings is true). */
+rcn_finding *rcn_finding_dup(rcn_arena *a, const rcn_finding *f, bool strings);
 /* Moves every finding of src behind dst's (in src's order) and the memory of
  * src's copies with them; src is left empty. */
 void rcn_findings_append(rcn_findings *dst, rcn_findings *src);
@@ -52,6 +54,52 @@ void rcn_findings_each(rcn_findings *s, void (*fn)(void *ctx, rcn_finding *f), v
 /* How many findings, and how many of them discrepancies (not pending). */
 size_t rcn_findings_count(const rcn_findings *s);
 long rcn_findings_discrepancies(const rcn_findings *s);
+/* How many of each kind have been handed out (and written to runs). */
+void rcn_findings_kinds(const rcn_findings *s, long out[RCN_K__COUNT]);
+
+/* A night too big for its memory (docs/internals/shards.md, "Bounded
+ * memory") keeps its findings on disk: each part's, in report order, as a
+ * sorted run (recon/findings_run.h). rcn_findings_add_run writes the n
+ * findings f to a run at path (false, err naming it, when it cannot) and
+ * counts them; they are not kept, and the slice subscribers are not given
+ * them: the run subscribers are given the path (the results stream reads the
+ * run back). The handling rules must have been applied to them already.
+ * Tests: RECON_TEST_DAMAGE_FINDINGS=<i> cuts the first run from the i-th
+ * on (from 0) that has findings short once it is written, before anyone
+ * reads it. */
+typedef void (*rcn_findings_run_fn)(void *ctx, const char *path);
+void rcn_findings_subscribe_runs(rcn_findings *s, rcn_findings_run_fn fn, void *ctx);
+void rcn_findings_unsubscribe_runs(rcn_findings *s, rcn_findings_run_fn fn, void *ctx);
+bool rcn_findings_add_run(rcn_findings *s, const char *path, const rcn_finding *const *f, size_t n, rcn_err *err);
+/* How many runs (0 when every finding is in memory), and the path of each. */
+size_t rcn_findings_runs(const rcn_findings *s);
+const char *rcn_findings_run_path(const rcn_findings *s, size_t i);
+
+/* A pass: every finding once, in report order — the runs merged, those in
+ * memory after them (ties in that order, as a stable sort of the parts'
+ * findings one after another would give) — as a copy valid until the next
+ * call, item_id set by the labeler when there is one. Open passes only once
+ * rcn_findings_sorted has been called since the last finding was put: then
+ * several may run at once, on several threads. A run found unreadable ends
+ * the pass early; rcn_findings_ok then says so (the reports fail on it). */
+typedef struct rcn_findings_pass rcn_findings_pass;
+rcn_findings_pass *rcn_findings_pass_open(rcn_findings *s);
+/* A pass over the kinds first .. last only (in report order: the kinds are
+ * its first key), reading only theirs. */
+rcn_findings_pass *rcn_findings_pass_open_kinds(rcn_findings *s, rcn_kind first, rcn_kind last);
+/* A pass in no particular order, for sums: cheaper (no comparison), and
+ * without item ids. */
+rcn_findings_pass *rcn_findings_pass_open_any(rcn_findings *s);
+const rcn_finding *rcn_findings_pass_next(rcn_findings_pass *p);
+/* The position in report order of the finding handed out last (0 ..; not
+ * for a pass in any order). */
+size_t rcn_findings_pass_ordinal(const rcn_findings_pass *p);
+void rcn_findings_pass_close(rcn_findings_pass *p);
+/* False (err: the run and why) when a pass found a run unreadable. */
+bool rcn_findings_ok(rcn_findings *s, rcn_err *err);
+/* The item id of the finding at each position in report order (the
+ * register's, rcn_items_night_assign), set on what passes hand out. */
+void rcn_findings_label(rcn_findings *s, const char *(*id_of)(void *ctx, size_t ordinal), void *ctx);
 
 /* Every finding in report order (kind, channel, order_no, refund_no,
  * channel_txn_id, source, reason, side), flushed first; sorted again only

@@ -29,6 +29,9 @@ void rcn_handling_free(rcn_handling *h);
  * becomes a discrepancy. action_cn points into h, which must outlive the
  * findings' readers (the reports). */
 void rcn_rules_handle(rcn_handling *h, const rcn_calendar *cal, rcn_date day, int carry_days, rcn_findings *sink);
+/* Forgets the filled-in actions made so far: their findings are written out
+ * (a run of a night in parts) and nothing reads them from h any more. */
+void rcn_handling_forget(rcn_handling *h);
 
 /* The action for one finding, placeholders filled ({channel_txn_id},
  * {order_no}, {refund_no}, {merchant_id}, {channel}, {kept_txn_id}: for a

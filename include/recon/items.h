@@ -9,6 +9,7 @@
 #include "recon/calendar.h"
 #include "recon/common.h"
 #include "recon/db.h"
+#include "recon/findings.h"
 #include "recon/ledger_rows.h"
 #include "recon/match.h"
 #include "recon/openitem.h"
@@ -81,8 +82,7 @@ void rcn_items_night_dry_run(rcn_items_night *n);
  * register's sequence); sets each discrepancy's item_id. Then the items not
  * found: auto_closed by evidence, or withdrawn when only this date's last
  * run had found them. Builds the open book as of the date. */
-rcn_rc rcn_items_night_assign(rcn_items_night *n, rcn_db *db, const rcn_finding *const *findings, size_t n_findings,
-			      rcn_err *err);
+rcn_rc rcn_items_night_assign(rcn_items_night *n, rcn_db *db, rcn_findings *findings, rcn_err *err);
 const rcn_open_book *rcn_items_night_book(const rcn_items_night *n);
 /* Writes tonight's decisions, events and the date's items, inside the
  * caller's open transaction on db (the run's). ctx is the night. */

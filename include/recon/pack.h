@@ -57,6 +57,9 @@ static inline void rcn_pack_str(rcn_pack_rec *r, const char *s, bool repeats)
 	r->repeats[r->n_strs++] = repeats;
 }
 void rcn_pack_put(rcn_pack_out *f, rcn_pack_rec *r);
+/* Makes the next record stand alone (no field "as in the record before"):
+ * a reader may start there (rcn_pack_in_seek), at offset f->bytes. */
+void rcn_pack_mark(rcn_pack_out *f);
 /* Writes what is buffered and closes: false (f->err its errno) when a write
  * failed. The file stays. */
 bool rcn_pack_close(rcn_pack_out *f);
@@ -77,8 +80,13 @@ typedef struct {
 	uint32_t mask;
 } rcn_pack_in;
 
-/* Opens path: false (errno set) when it cannot be. */
+/* Opens path: false (errno set) when it cannot be. Read in blocks of 1 MiB,
+ * or of buf bytes. */
 bool rcn_pack_in_open(rcn_pack_in *in, const char *path);
+bool rcn_pack_in_open_buf(rcn_pack_in *in, const char *path, size_t buf);
+/* Reads on from offset, where the writer marked a record (rcn_pack_mark):
+ * false (in->bad) when it cannot. */
+bool rcn_pack_in_seek(rcn_pack_in *in, uint64_t offset);
 /* The next record: false at the end of the file, or when the file is
  * damaged (in->bad). Its fields are read in the order written, below; its
  * strings are valid until the next record. */

@@ -9,6 +9,7 @@
 #include "recon/common.h"
 #include "recon/date.h"
 #include "recon/finding.h"
+#include "recon/findings.h"
 #include "recon/openitem.h"
 #include "recon/settlement.h"
 
@@ -38,6 +39,9 @@ typedef struct {
 typedef struct {
 	const rcn_finding *const *findings; /* discrepancies and pending items, in report order */
 	size_t n_findings;
+	/* Or, when set, the night's sink: the findings are read in passes over
+	 * it (recon/findings.h), findings unused; n_findings is its count. */
+	rcn_findings *all;
 	const rcn_finding *const *notes; /* matched items with a remark */
 	size_t n_notes;
 	const rcn_tally *tallies;

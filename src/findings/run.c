@@ -13,6 +13,8 @@
 #include "recon/findings.h"
 #include "recon/pack.h"
 
+enum { RUN_READ_BUF = 1 << 16 }; /* a night's passes read every run at once, several passes at a time */
+
 enum {
 	F_LEDGER_AMOUNT = 1,
 	F_CHANNEL_AMOUNT = 2,
@@ -21,7 +23,8 @@ enum {
 	F_DIFFERENCE = 16,
 	F_URGENT = 32,
 	F_NO_ACTION = 64, /* action_cn NULL */
-	F_NO_ITEM = 128	  /* item_id NULL */
+	F_NO_ITEM = 128,  /* item_id NULL */
+	F_ACTION_FILLED = 256
 };
 
 static void put_finding(rcn_pack_out *out, const rcn_finding *f)
@@ -29,7 +32,8 @@ static void put_finding(rcn_pack_out *out, const rcn_finding *f)
 	int64_t flags = (f->has_ledger_amount ? F_LEDGER_AMOUNT : 0) | (f->has_channel_amount ? F_CHANNEL_AMOUNT : 0) |
 			(f->has_expected_fee ? F_EXPECTED_FEE : 0) | (f->has_channel_fee ? F_CHANNEL_FEE : 0) |
 			(f->has_difference ? F_DIFFERENCE : 0) | (f->urgent ? F_URGENT : 0) |
-			(f->action_cn ? 0 : F_NO_ACTION) | (f->item_id ? 0 : F_NO_ITEM);
+			(f->action_cn ? 0 : F_NO_ACTION) | (f->item_id ? 0 : F_NO_ITEM) |
+			(f->action_filled ? F_ACTION_FILLED : 0);
 	rcn_pack_rec r;
 	rcn_pack_rec_init(&r);
 	rcn_pack_int(&r, (int64_t)f->kind | (int64_t)f->side << 8 | (int64_t)f->rec_type << 16 | flags << 24);
@@ -54,12 +58,22 @@ static void put_finding(rcn_pack_out *out, const rcn_finding *f)
 	rcn_pack_put(out, &r);
 }
 
-bool rcn_findings_run_write(const char *path, const rcn_finding *const *f, size_t n, rcn_err *err)
+bool rcn_findings_run_write(const char *path, const rcn_finding *const *f, size_t n, rcn_findings_run_index *index,
+			    rcn_err *err)
 {
 	rcn_pack_out out;
 	rcn_pack_out_init(&out, path);
-	for (size_t i = 0; i < n; i++)
+	int k = 0;
+	for (size_t i = 0; i < n; i++) {
+		for (; k <= (int)f[i]->kind; k++) { /* kind k starts here */
+			if (index)
+				index->at[k] = out.bytes;
+			rcn_pack_mark(&out);
+		}
 		put_finding(&out, f[i]);
+	}
+	for (; index && k <= RCN_K__COUNT; k++)
+		index->at[k] = out.bytes;
 	bool ok = rcn_pack_close(&out);
 	if (ok && !n) { /* an empty run is a file too (the writer opens its file on the first record) */
 		int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
@@ -74,10 +88,14 @@ bool rcn_findings_run_write(const char *path, const rcn_finding *const *f, size_
 }
 
 /* One run in the merge: its reader and its current finding (the strings in
- * the reader's buffer: valid until it moves on). */
+ * the reader's buffer: valid until it moves on); or, the last, the findings
+ * still in memory (mem, a copy of the next one in f). */
 typedef struct {
 	rcn_pack_in in;
 	char *path;
+	const rcn_finding *const *mem;
+	size_t mem_at, mem_n;
+	rcn_kind last; /* the last kind wanted: a finding of a later one ends the run */
 	rcn_finding f;
 	bool has; /* f is the run's next finding */
 } run;
@@ -87,7 +105,9 @@ struct rcn_findings_merge {
 	size_t n;
 	size_t *heap; /* runs that have a finding, smallest first */
 	size_t n_heap;
-	size_t taken; /* the run whose finding was handed out last, or SIZE_MAX */
+	size_t taken;	/* the run whose finding was handed out last, or SIZE_MAX */
+	bool any_order; /* the runs one after another */
+	size_t cur;	/* any_order: the run read now */
 	bool bad;
 	size_t bad_run;
 };
@@ -95,6 +115,13 @@ struct rcn_findings_merge {
 static bool read_finding(run *r)
 {
 	r->has = false;
+	if (r->mem) {
+		if (r->mem_at < r->mem_n && r->mem[r->mem_at]->kind <= r->last) {
+			r->f = *r->mem[r->mem_at++];
+			r->has = true;
+		}
+		return true;
+	}
 	if (!rcn_pack_next(&r->in))
 		return !r->in.bad;
 	rcn_pack_in *in = &r->in;
@@ -108,7 +135,8 @@ static bool read_finding(run *r)
 			   .has_expected_fee = flags & F_EXPECTED_FEE,
 			   .has_channel_fee = flags & F_CHANNEL_FEE,
 			   .has_difference = flags & F_DIFFERENCE,
-			   .urgent = flags & F_URGENT};
+			   .urgent = flags & F_URGENT,
+			   .action_filled = flags & F_ACTION_FILLED};
 	f->due_by = (rcn_date)rcn_pack_get_int(in);
 	f->ledger_amount = rcn_pack_get_int(in);
 	f->channel_amount = rcn_pack_get_int(in);
@@ -139,7 +167,7 @@ static bool read_finding(run *r)
 	if (!rcn_pack_done(in) || f->kind >= RCN_K__COUNT ||
 	    (f->side != RCN_SIDE_CHANNEL && f->side != RCN_SIDE_LEDGER))
 		return false;
-	r->has = true;
+	r->has = f->kind <= r->last;
 	return true;
 }
 
@@ -186,24 +214,46 @@ static void fail(rcn_findings_merge *m, size_t k)
 	}
 }
 
-rcn_findings_merge *rcn_findings_merge_open(const char *const *paths, size_t n, rcn_err *err)
+rcn_findings_merge *rcn_findings_merge_open(const char *const *paths, size_t n, const rcn_finding *const *mem,
+					    size_t n_mem, rcn_err *err)
 {
+	rcn_findings_merge_spec spec = {
+		.paths = paths, .n = n, .mem = mem, .n_mem = n_mem, .first = 0, .last = RCN_K__COUNT - 1};
+	return rcn_findings_merge_open_spec(&spec, err);
+}
+
+rcn_findings_merge *rcn_findings_merge_open_spec(const rcn_findings_merge_spec *sp, rcn_err *err)
+{
+	size_t n = sp->n;
 	rcn_findings_merge *m = rcn_xcalloc(1, sizeof *m);
-	m->runs = rcn_xcalloc(n + 1, sizeof *m->runs);
-	m->heap = rcn_xcalloc(n + 1, sizeof *m->heap);
+	m->runs = rcn_xcalloc(n + 2, sizeof *m->runs);
+	m->heap = rcn_xcalloc(n + 2, sizeof *m->heap);
 	m->taken = SIZE_MAX;
-	for (size_t k = 0; k < n; k++, m->n++) {
+	m->any_order = sp->any_order;
+	for (size_t k = 0; k < n + (sp->n_mem > 0); k++, m->n++) {
 		run *r = &m->runs[k];
-		r->path = rcn_xstrdup(paths[k]);
-		if (!rcn_pack_in_open(&r->in, paths[k])) {
-			rcn_err_set(err, RCN_EIO, paths[k], 0, "cannot read the night's findings: %s", strerror(errno));
+		r->last = sp->last;
+		if (k == n) { /* the findings in memory: after every run */
+			r->mem = sp->mem;
+			r->mem_n = sp->n_mem;
+			while (r->mem_at < r->mem_n && r->mem[r->mem_at]->kind < sp->first)
+				r->mem_at++;
+			r->path = rcn_xstrdup("(memory)");
+		} else {
+			r->path = rcn_xstrdup(sp->paths[k]);
+		}
+		if (!r->mem && !rcn_pack_in_open_buf(&r->in, sp->paths[k], RUN_READ_BUF)) {
+			rcn_err_set(err, RCN_EIO, sp->paths[k], 0, "cannot read the night's findings: %s",
+				    strerror(errno));
 			m->n++;
 			rcn_findings_merge_close(m);
 			return NULL;
 		}
-		if (!read_finding(r))
+		if (!r->mem && sp->index && sp->first > 0 && !rcn_pack_in_seek(&r->in, sp->index[k].at[sp->first]))
 			fail(m, k);
-		else if (r->has) {
+		else if (!read_finding(r))
+			fail(m, k);
+		else if (r->has && !m->any_order) {
 			m->heap[m->n_heap++] = k;
 			sift_up(m, m->n_heap - 1);
 		}
@@ -211,8 +261,26 @@ rcn_findings_merge *rcn_findings_merge_open(const char *const *paths, size_t n, 
 	return m;
 }
 
+/* The next finding of the runs one after another. */
+static const rcn_finding *next_any(rcn_findings_merge *m)
+{
+	if (m->taken != SIZE_MAX) {
+		if (!read_finding(&m->runs[m->taken]))
+			fail(m, m->taken);
+		m->taken = SIZE_MAX;
+	}
+	while (!m->bad && m->cur < m->n && !m->runs[m->cur].has)
+		m->cur++;
+	if (m->bad || m->cur == m->n)
+		return NULL;
+	m->taken = m->cur;
+	return &m->runs[m->cur].f;
+}
+
 const rcn_finding *rcn_findings_merge_next(rcn_findings_merge *m)
 {
+	if (m->any_order)
+		return next_any(m);
 	if (m->taken != SIZE_MAX) { /* the run handed out last moves on now */
 		size_t k = m->taken;
 		m->taken = SIZE_MAX;
@@ -246,7 +314,8 @@ void rcn_findings_merge_close(rcn_findings_merge *m)
 	if (!m)
 		return;
 	for (size_t k = 0; k < m->n; k++) {
-		rcn_pack_in_close(&m->runs[k].in);
+		if (!m->runs[k].mem)
+			rcn_pack_in_close(&m->runs[k].in);
 		free(m->runs[k].path);
 	}
 	free(m->runs);

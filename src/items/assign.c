@@ -61,6 +61,14 @@ static bool is_item(const rcn_finding *f)
 	return f->kind != RCN_K_PENDING && f->kind != RCN_K_MATCHED;
 }
 
+/* rcn_findings_label's: the id of the item the finding at position i is. */
+static const char *item_id_of(void *ctx, size_t i)
+{
+	const rcn_items_night *n = ctx;
+	uint32_t at = n->item_of[i];
+	return at == UINT32_MAX ? NULL : n->list.v[at].id;
+}
+
 /* The items of keys not among those loaded (closed items found again, by a
  * re-run or a later night): looked up by the keys' hash (recon_items.key_hash,
  * the server's hashtextextended), then by the key itself. */
@@ -124,7 +132,7 @@ static rcn_rc new_ids(rcn_db *db, size_t k, int64_t **out, rcn_err *err)
 	return RCN_OK;
 }
 
-/* A new item from tonight's finding. */
+/* A new item from tonight's finding (its id given once they are counted). */
 static void add_new(rcn_items_night *n, const rcn_finding *f, const char *key, int64_t seq)
 {
 	rcn_xreserve((void **)&n->list.v, &n->list.cap, n->list.n + 1, sizeof(*n->list.v));
@@ -218,71 +226,120 @@ static bool take_finding(rcn_items_night *n, size_t i, const rcn_finding *f)
 	return changed;
 }
 
-/* Tonight's findings to items: keys (a repeated key counted #2, #3 in the
- * findings' order), the items read by key, new ids for the rest. */
-static rcn_rc match_findings(rcn_items_night *n, rcn_db *db, const rcn_finding *const *findings, size_t n_findings,
-			     rcn_err *err)
-{
-	const char **keys = rcn_xcalloc(n_findings + 1, sizeof(*keys));
-	const char **missing = rcn_xcalloc(n_findings + 1, sizeof(*missing));
-	size_t n_missing = 0;
+/* Tonight's keys: a repeated key counted #2, #3 in the findings' order. */
+typedef struct {
 	rcn_buf b;
-	rcn_buf_init(&b, (size_t)1 << 20);
 	rcn_strmap seen; /* base key -> its slot in counts */
-	rcn_strmap_init(&seen, n_findings + 1);
-	uint32_t *counts = rcn_xcalloc(n_findings + 1, sizeof(*counts));
-	uint32_t n_counts = 0;
-	for (size_t i = 0; i < n_findings; i++) {
-		if (!is_item(findings[i]))
-			continue;
-		item_key(findings[i], &b);
-		uint32_t count = 1, slot;
-		size_t base = b.len;
-		const char *base_key = rcn_arena_strndup(&n->list.arena, b.data, base);
-		if (rcn_strmap_put(&seen, base_key, base, n_counts, &slot)) {
-			counts[n_counts++] = 1;
-		} else {
-			count = ++counts[slot];
-			char suffix[24];
-			snprintf(suffix, sizeof suffix, "#%u", count);
-			(void)rcn_buf_append(&b, suffix, strlen(suffix));
+	uint32_t *counts;
+	uint32_t n_counts;
+} key_maker;
+
+static void key_maker_init(key_maker *k, size_t n_findings)
+{
+	rcn_buf_init(&k->b, (size_t)1 << 20);
+	rcn_strmap_init(&k->seen, n_findings + 1);
+	k->counts = rcn_xcalloc(n_findings + 1, sizeof(*k->counts));
+	k->n_counts = 0;
+}
+
+static void key_maker_free(key_maker *k)
+{
+	rcn_buf_free(&k->b);
+	rcn_strmap_free(&k->seen);
+	free(k->counts);
+}
+
+/* f's key, in the register's arena. */
+static const char *next_key(rcn_items_night *n, key_maker *k, const rcn_finding *f)
+{
+	item_key(f, &k->b);
+	uint32_t count = 1, slot;
+	size_t base = k->b.len;
+	const char *base_key = rcn_arena_strndup(&n->list.arena, k->b.data, base);
+	if (rcn_strmap_put(&k->seen, base_key, base, k->n_counts, &slot)) {
+		k->counts[k->n_counts++] = 1;
+		return base_key;
+	}
+	count = ++k->counts[slot];
+	char suffix[24];
+	snprintf(suffix, sizeof suffix, "#%u", count);
+	(void)rcn_buf_append(&k->b, suffix, strlen(suffix));
+	return rcn_arena_strndup(&n->list.arena, k->b.data, k->b.len);
+}
+
+/* Tonight's findings to items: keys, the items read by key, new ids for
+ * the rest, numbered in the findings' order. In passes over the findings
+ * (recon/findings.h): one, or, when the register holds closed items that a
+ * finding may be found again as, first one for the keys, to read those
+ * items in one go. Each finding an item keeps is copied (its text too when
+ * the findings are read back from disk), and its item is noted by its
+ * position for the passes after (rcn_findings_label). */
+static rcn_rc match_findings(rcn_items_night *n, rcn_db *db, rcn_findings *sink, rcn_err *err)
+{
+	size_t n_findings = rcn_findings_count(sink);
+	bool copy_text = rcn_findings_runs(sink) > 0, two_passes = n->any_closed;
+	const char **keys = two_passes ? rcn_xcalloc(n_findings + 1, sizeof(*keys)) : NULL;
+	key_maker km;
+	key_maker_init(&km, n_findings);
+	rcn_rc rc = RCN_OK;
+	/* (items are of the discrepancy kinds, which come first) */
+	rcn_findings_pass *p;
+	if (two_passes) {
+		const char **missing = rcn_xcalloc(n_findings + 1, sizeof(*missing));
+		size_t n_missing = 0;
+		p = rcn_findings_pass_open_kinds(sink, 0, RCN_K_PENDING - 1);
+		for (const rcn_finding *f; (f = rcn_findings_pass_next(p)) != NULL;) {
+			size_t i = rcn_findings_pass_ordinal(p);
+			if (!is_item(f))
+				continue;
+			keys[i] = next_key(n, &km, f);
+			uint32_t at;
+			if (!rcn_strmap_get(&n->by_key, keys[i], strlen(keys[i]), &at))
+				missing[n_missing++] = keys[i];
 		}
-		keys[i] = count == 1 ? base_key : rcn_arena_strndup(&n->list.arena, b.data, b.len);
-		uint32_t at;
-		if (!rcn_strmap_get(&n->by_key, keys[i], strlen(keys[i]), &at))
-			missing[n_missing++] = keys[i];
+		rcn_findings_pass_close(p);
+		rc = rcn_findings_ok(sink, err) ? RCN_OK : RCN_EIO;
+		if (rc == RCN_OK)
+			rc = load_by_key(n, db, missing, n_missing, err);
+		free(missing);
 	}
-	rcn_buf_free(&b);
-	rcn_strmap_free(&seen);
-	free(counts);
-	/* a closed item found again is looked up by key: none to look for when the register had none */
-	rcn_rc rc = n->any_closed ? load_by_key(n, db, missing, n_missing, err) : RCN_OK;
-	size_t n_new = 0;
-	for (size_t i = 0; i < n_findings && rc == RCN_OK; i++) {
-		uint32_t at;
-		n_new += keys[i] && !rcn_strmap_get(&n->by_key, keys[i], strlen(keys[i]), &at);
-	}
-	int64_t *seq = NULL;
-	if (rc == RCN_OK && !n->dry_run) /* a dry run numbers nothing: its new items have no id yet */
-		rc = new_ids(db, n_new, &seq, err);
-	for (size_t i = 0, next = 0; i < n_findings && rc == RCN_OK; i++) {
-		if (!keys[i])
+	n->item_of = rcn_xmalloc((n_findings + 1) * sizeof(*n->item_of));
+	for (size_t i = 0; i <= n_findings; i++)
+		n->item_of[i] = UINT32_MAX;
+	size_t first_new = n->list.n;
+	p = rc == RCN_OK ? rcn_findings_pass_open_kinds(sink, 0, RCN_K_PENDING - 1) : NULL;
+	for (const rcn_finding *f; p && (f = rcn_findings_pass_next(p)) != NULL;) {
+		size_t i = rcn_findings_pass_ordinal(p);
+		const char *key = two_passes ? keys[i] : is_item(f) ? next_key(n, &km, f) : NULL;
+		if (!key)
 			continue;
+		const rcn_finding *kept = rcn_finding_dup(&n->list.arena, f, copy_text);
 		uint32_t at;
-		if (!rcn_strmap_get(&n->by_key, keys[i], strlen(keys[i]), &at)) {
-			add_new(n, findings[i], keys[i], seq ? seq[next++] : 0);
+		if (!rcn_strmap_get(&n->by_key, key, strlen(key), &at)) {
+			add_new(n, kept, key, 0);
 			at = (uint32_t)(n->list.n - 1);
 		} else if (n->st[at].op == OP_NONE) {
 			n->st[at].op = n->list.v[at].status == RCN_IS_WITHDRAWN ? OP_REOPEN : OP_FOUND;
 		}
-		if (!take_finding(n, at, findings[i]) && n->st[at].op == OP_FOUND && n->st[at].linked_today)
+		if (!take_finding(n, at, kept) && n->st[at].op == OP_FOUND && n->st[at].linked_today)
 			n->st[at].op = OP_SAME;
-		/* the one field set on the sorted findings: nothing reads it before the reports */
-		((rcn_finding *)findings[i])->item_id = rcn_arena_strdup(&n->list.arena, n->list.v[at].id);
+		n->item_of[i] = at;
 	}
-	free(seq);
+	rcn_findings_pass_close(p);
+	key_maker_free(&km);
 	free(keys);
-	free(missing);
+	if (rc == RCN_OK && !rcn_findings_ok(sink, err))
+		rc = RCN_EIO;
+	/* the new items' ids, in the findings' order (a dry run numbers nothing: they have none yet) */
+	int64_t *seq = NULL;
+	if (rc == RCN_OK && !n->dry_run)
+		rc = new_ids(db, n->list.n - first_new, &seq, err);
+	for (size_t j = first_new; seq && j < n->list.n; j++)
+		rcn_item_id_format(n->list.v[j].id, seq[j - first_new]);
+	free(seq);
+	/* the item ids on what the passes after this one hand out (the reports) */
+	if (rc == RCN_OK)
+		rcn_findings_label(sink, item_id_of, n);
 	return rc;
 }
 
@@ -386,10 +443,9 @@ static void apply(rcn_items_night *n, size_t i)
 	it->last_change = n->date_text; /* a night's change: dated by its business date */
 }
 
-rcn_rc rcn_items_night_assign(rcn_items_night *n, rcn_db *db, const rcn_finding *const *findings, size_t n_findings,
-			      rcn_err *err)
+rcn_rc rcn_items_night_assign(rcn_items_night *n, rcn_db *db, rcn_findings *findings, rcn_err *err)
 {
-	rcn_rc rc = match_findings(n, db, findings, n_findings, err);
+	rcn_rc rc = match_findings(n, db, findings, err);
 	if (rc == RCN_OK)
 		rc = ask_linked_other(n, db, err);
 	if (rc != RCN_OK)

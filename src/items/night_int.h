@@ -60,6 +60,7 @@ struct rcn_items_night {
 	bool any_closed;    /* the register held a closed item when the night read it */
 	rcn_open_item *book;
 	rcn_open_book summary;
+	uint32_t *item_of; /* tonight's findings in report order: the index of the item each one is, or UINT32_MAX */
 };
 
 /* rcn_items_select's keep for the night's reads of rows: the item's night

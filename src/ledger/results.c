@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "ledger/db_internal.h"
+#include "recon/findings_run.h"
 #include "recon/money.h"
 #include "ledger/pgbin.h"
 #include "ledger/pgtext.h"
@@ -346,10 +347,12 @@ static void carry_add(carry_sum *s, const rcn_buf *b)
 	s->b += hash64(p, b->len, 0xd1b54a32d192ed03ULL);
 }
 
-static rcn_rc carry_digest(rcn_date day, rcn_finding *const *pending, size_t n_pending, const rcn_settlement *st,
-			   size_t n_st, char *out, size_t cap, rcn_err *err)
+/* The digest of what the date leaves later dates: a sum, in any order, over
+ * the pending items (those of runs already in `from`) and today's settlements. */
+static rcn_rc carry_digest(carry_sum from, rcn_date day, rcn_finding *const *pending, size_t n_pending,
+			   const rcn_settlement *st, size_t n_st, char *out, size_t cap, rcn_err *err)
 {
-	carry_sum s = {0, 0, 0};
+	carry_sum s = from;
 	rcn_buf b;
 	rcn_buf_init(&b, ROW_LIMIT);
 	rcn_rc rc = RCN_OK;
@@ -428,6 +431,7 @@ struct rcn_results {
 	rcn_finding **pending; /* kept for recon_suspense */
 	size_t n_pending, cap_pending;
 	size_t pending_stored; /* pending[0..pending_stored) are in recon_suspense */
+	carry_sum carried;     /* the runs' pending items (rcn_results_add_run) */
 	bool failed;
 };
 
@@ -495,6 +499,68 @@ rcn_rc rcn_results_add(rcn_results *w, const rcn_finding *const *findings, size_
 	return RCN_OK;
 }
 
+/* One walk of the run at path: every finding (pending only: false) into
+ * the open COPY c as write writes it; each pending item added to *carry. */
+static rcn_rc copy_run(rcn_results *w, const char *path, copy_in *c, row_writer write, carry_sum *carry, long *pending,
+		       rcn_err *err)
+{
+	rcn_findings_merge *m = rcn_findings_merge_open(&path, 1, NULL, 0, err);
+	if (!m)
+		return RCN_EIO;
+	rcn_rc rc = RCN_OK;
+	rcn_buf b;
+	rcn_buf_init(&b, ROW_LIMIT);
+	for (const rcn_finding *f; rc == RCN_OK && (f = rcn_findings_merge_next(m)) != NULL;) {
+		rc = copy_put(w->db, c, &w->date, &f, 0, 1, write, err);
+		if (rc != RCN_OK || f->kind != RCN_K_PENDING)
+			continue;
+		++*pending;
+		if (carry) {
+			rcn_buf_reset(&b);
+			rc = put_finding_binary(&b, w->date.day, f);
+			if (rc == RCN_OK)
+				carry_add(carry, &b);
+			else
+				rcn_err_set(err, RCN_EDB, path, 0,
+					    "storing recon_suspense: a pending item is too long");
+		}
+	}
+	if (rc == RCN_OK && !rcn_findings_merge_ok(m, err))
+		rc = RCN_EIO;
+	rcn_buf_free(&b);
+	rcn_findings_merge_close(m);
+	return rc;
+}
+
+rcn_rc rcn_results_add_run(rcn_results *w, const char *path, rcn_err *err)
+{
+	if (w->failed)
+		return rcn_err_set(err, RCN_EDB, "", 0, "storing results: the writer failed before");
+	long pending = 0;
+	rcn_rc rc = copy_run(w, path, &w->disc, write_discrepancy, NULL, &pending, err);
+	if (rc == RCN_OK && pending) { /* then the run's pending items into recon_suspense */
+		rc = copy_close(w->db, &w->disc, RCN_OK, err);
+		copy_in sus;
+		if (rc == RCN_OK)
+			rc = copy_open(w->db, &sus, "recon_suspense", FINDING_COLUMNS, true, err);
+		if (rc == RCN_OK) {
+			pending = 0;
+			rc = copy_run(w, path, &sus, write_pending, &w->carried, &pending, err);
+			rc = copy_close(w->db, &sus, rc, err);
+		}
+		if (rc == RCN_OK)
+			rc = copy_open(w->db, &w->disc, "recon_discrepancies", FINDING_COLUMNS, true, err);
+		if (rc != RCN_OK)
+			return results_fail(w, rc);
+		return RCN_OK;
+	}
+	if (rc != RCN_OK) {
+		(void)copy_close(w->db, &w->disc, rc, NULL);
+		return results_fail(w, rc);
+	}
+	return RCN_OK;
+}
+
 rcn_rc rcn_results_finish(rcn_results *w, const rcn_run_info *run, const rcn_movement *moves, size_t n_moves,
 			  const rcn_settlement *settlements, size_t n_settlements, long *later_dates, rcn_err *err)
 {
@@ -513,7 +579,7 @@ rcn_rc rcn_results_finish(rcn_results *w, const rcn_run_info *run, const rcn_mov
 	char digest[80];
 	bool changed = true;
 	if (rc == RCN_OK)
-		rc = carry_digest(w->date.day, w->pending, w->n_pending, settlements, n_settlements, digest,
+		rc = carry_digest(w->carried, w->date.day, w->pending, w->n_pending, settlements, n_settlements, digest,
 				  sizeof digest, err);
 	if (rc == RCN_OK)
 		rc = carry_changed(db, w->date.text, digest, &changed, err);

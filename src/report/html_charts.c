@@ -9,14 +9,16 @@
 #include "recon/money.h"
 #include "recon/report.h"
 #include "report/html_int.h"
+#include "report/report_int.h"
 
 #define TREND_MAX 30
 
 void rcn_html_sums_of(rcn_html_sums *out, const rcn_report_data *d)
 {
 	memset(out, 0, sizeof(*out));
-	for (size_t i = 0; i < d->n_findings; i++) {
-		const rcn_finding *x = d->findings[i];
+	rcn_report_walk w;
+	rcn_report_walk_any(&w, d); /* sums: in any order */
+	for (const rcn_finding *x; (x = rcn_report_walk_next(&w)) != NULL;) {
 		int64_t diff;
 		if ((unsigned)x->kind >= RCN_K__COUNT)
 			continue;
@@ -28,6 +30,7 @@ void rcn_html_sums_of(rcn_html_sums *out, const rcn_report_data *d)
 		else
 			out->positive[x->kind] += diff;
 	}
+	rcn_report_walk_close(&w);
 }
 
 /* Horizontal bars, one per label; values >= 0. */

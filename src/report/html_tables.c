@@ -8,6 +8,7 @@
 #include "recon/money.h"
 #include "recon/report.h"
 #include "report/html_int.h"
+#include "report/report_int.h"
 
 static const char *const kind_cols[][2] = {
 	{"类型", "kind"},
@@ -87,7 +88,9 @@ static void finding_row(FILE *f, const rcn_finding *x, bool fees)
 	fputs("</tr>\n", f);
 }
 
-static void finding_table(FILE *f, const rcn_report_data *d, rcn_kind k, long count)
+/* Kind k's table: its first rows from the walk w, *cur the walk's next
+ * finding (the findings come in report order: by kind first). */
+static void finding_table(FILE *f, rcn_report_walk *w, const rcn_finding **cur, rcn_kind k, long count)
 {
 	bool fees = k == RCN_K_FEE_MISMATCH;
 	long shown = 0;
@@ -98,12 +101,13 @@ static void finding_table(FILE *f, const rcn_report_data *d, rcn_kind k, long co
 		if (fees || i < FEE_COL || i >= FEE_COL + FEE_COLS_N)
 			fprintf(f, "<th>%s<br><span class=\"muted\">%s</span></th>", kind_cols[i][0], kind_cols[i][1]);
 	fputs("</tr>\n", f);
-	for (size_t i = 0; i < d->n_findings && shown < RCN_HTML_MAX_ROWS; i++) {
-		if (d->findings[i]->kind != k)
-			continue;
-		shown++;
-		finding_row(f, d->findings[i], fees);
-	}
+	while (*cur && (*cur)->kind < k)
+		*cur = rcn_report_walk_next(w);
+	for (; *cur && (*cur)->kind == k; *cur = rcn_report_walk_next(w))
+		if (shown < RCN_HTML_MAX_ROWS) {
+			shown++;
+			finding_row(f, *cur, fees);
+		}
 	const char *csv = k == RCN_K_PENDING ? "pending.csv" : "discrepancies.csv";
 	if (count > shown)
 		fprintf(f,
@@ -122,13 +126,17 @@ void rcn_html_kind_tables(FILE *f, const rcn_report_data *d, const long count[RC
 	fputs("<h2>差异明细 Discrepancies by kind</h2>\n", f);
 	if (discrepancies == 0)
 		fputs("<p class=\"ok\">无差异 No discrepancies.</p>\n", f);
+	rcn_report_walk w; /* one walk for every table */
+	rcn_report_walk_open(&w, d);
+	const rcn_finding *cur = rcn_report_walk_next(&w);
 	for (int k = 0; k < RCN_K_PENDING; k++)
 		if (count[k] > 0)
-			finding_table(f, d, (rcn_kind)k, count[k]);
+			finding_table(f, &w, &cur, (rcn_kind)k, count[k]);
 	if (count[RCN_K_PENDING] > 0) {
 		fputs("<h2>待核对（挂账，次日继续核对） Pending, carried to the next night</h2>\n", f);
-		finding_table(f, d, RCN_K_PENDING, count[RCN_K_PENDING]);
+		finding_table(f, &w, &cur, RCN_K_PENDING, count[RCN_K_PENDING]);
 	}
+	rcn_report_walk_close(&w);
 }
 
 static void settlement_row(FILE *f, const rcn_settlement *s)

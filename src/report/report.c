@@ -132,32 +132,41 @@ typedef struct {
 } report_ctx;
 
 /* The findings of one CSV: pending ones only, or all the others. */
-static void findings_body(FILE *out, const char *date, const rcn_finding *const *f, size_t n, int pending)
+static void findings_body(FILE *out, const char *date, const rcn_report_data *d, bool pending)
 {
 	rcn_buf line;
 	rcn_buf_init(&line, SIZE_MAX);
-	for (size_t i = 0; i < n; i++)
-		if (pending < 0 || (f[i]->kind == RCN_K_PENDING) == (pending > 0))
-			write_finding(out, &line, date, f[i]);
+	rcn_report_walk w;
+	if (pending)
+		rcn_report_walk_kinds(&w, d, RCN_K_PENDING, RCN_K_PENDING);
+	else
+		rcn_report_walk_kinds(&w, d, 0, RCN_K_PENDING - 1);
+	for (const rcn_finding *f; (f = rcn_report_walk_next(&w)) != NULL;)
+		write_finding(out, &line, date, f);
+	rcn_report_walk_close(&w);
 	rcn_buf_free(&line);
 }
 
 static void discrepancies_body(FILE *out, const void *p)
 {
 	const report_ctx *c = p;
-	findings_body(out, c->date, c->d->findings, c->d->n_findings, 0);
+	findings_body(out, c->date, c->d, false);
 }
 
 static void pending_body(FILE *out, const void *p)
 {
 	const report_ctx *c = p;
-	findings_body(out, c->date, c->d->findings, c->d->n_findings, 1);
+	findings_body(out, c->date, c->d, true);
 }
 
 static void notes_body(FILE *out, const void *p)
 {
 	const report_ctx *c = p;
-	findings_body(out, c->date, c->d->notes, c->d->n_notes, -1);
+	rcn_buf line;
+	rcn_buf_init(&line, SIZE_MAX);
+	for (size_t i = 0; i < c->d->n_notes; i++)
+		write_finding(out, &line, c->date, c->d->notes[i]);
+	rcn_buf_free(&line);
 }
 
 static void quarantine_body(FILE *out, const void *p)

@@ -11,6 +11,25 @@
 
 typedef void (*rcn_report_body_fn)(FILE *out, const void *ctx);
 
+/* One walk over d's findings in report order, from its array or in a pass
+ * over its sink (each finding then valid until the next). Several walks may
+ * run at once on several threads. */
+typedef struct {
+	const rcn_report_data *d;
+	size_t i;
+	rcn_kind first, last;
+	rcn_findings_pass *p;
+} rcn_report_walk;
+void rcn_report_walk_open(rcn_report_walk *w, const rcn_report_data *d);
+/* The kinds first .. last only. */
+void rcn_report_walk_kinds(rcn_report_walk *w, const rcn_report_data *d, rcn_kind first, rcn_kind last);
+/* Every finding in any order, without item ids: for sums. */
+void rcn_report_walk_any(rcn_report_walk *w, const rcn_report_data *d);
+const rcn_finding *rcn_report_walk_next(rcn_report_walk *w);
+void rcn_report_walk_close(rcn_report_walk *w);
+/* How many findings of each kind d has. */
+void rcn_report_kinds(const rcn_report_data *d, long count[RCN_K__COUNT]);
+
 /* Writes dir/name with body(out, ctx) through a 64 KiB buffer, then flushes,
  * syncs and closes it; fails with the path and errno. */
 rcn_rc rcn_report_write(const char *dir, const char *name, rcn_report_body_fn body, const void *ctx, rcn_err *err);

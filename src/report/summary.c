@@ -43,6 +43,54 @@ static const account *account_find(const account *acc, size_t n, const account *
 	return n ? bsearch(&key, acc, n, sizeof(*acc), cmp_accounts) : NULL;
 }
 
+void rcn_report_walk_open(rcn_report_walk *w, const rcn_report_data *d)
+{
+	rcn_report_walk_kinds(w, d, 0, RCN_K__COUNT - 1);
+}
+
+void rcn_report_walk_kinds(rcn_report_walk *w, const rcn_report_data *d, rcn_kind first, rcn_kind last)
+{
+	*w = (rcn_report_walk){.d = d,
+			       .first = first,
+			       .last = last,
+			       .p = d->all ? rcn_findings_pass_open_kinds(d->all, first, last) : NULL};
+}
+
+void rcn_report_walk_any(rcn_report_walk *w, const rcn_report_data *d)
+{
+	*w = (rcn_report_walk){
+		.d = d, .last = RCN_K__COUNT - 1, .p = d->all ? rcn_findings_pass_open_any(d->all) : NULL};
+}
+
+const rcn_finding *rcn_report_walk_next(rcn_report_walk *w)
+{
+	if (w->p)
+		return rcn_findings_pass_next(w->p);
+	while (w->d->findings && w->i < w->d->n_findings) {
+		const rcn_finding *f = w->d->findings[w->i++];
+		if (f->kind >= w->first && f->kind <= w->last)
+			return f;
+	}
+	return NULL;
+}
+
+void rcn_report_walk_close(rcn_report_walk *w)
+{
+	rcn_findings_pass_close(w->p);
+	w->p = NULL;
+}
+
+void rcn_report_kinds(const rcn_report_data *d, long count[RCN_K__COUNT])
+{
+	if (d->all) {
+		rcn_findings_kinds(d->all, count);
+		return;
+	}
+	memset(count, 0, RCN_K__COUNT * sizeof(*count));
+	for (size_t i = 0; i < d->n_findings; i++)
+		count[d->findings[i]->kind]++;
+}
+
 void rcn_report_kind_amounts(rcn_kind_amounts *out, const rcn_report_data *d)
 {
 	memset(out, 0, sizeof(*out));
@@ -50,8 +98,9 @@ void rcn_report_kind_amounts(rcn_kind_amounts *out, const rcn_report_data *d)
 	size_t n;
 	account *acc = accounts_of(d, &n);
 	const account *last = NULL;
-	for (size_t i = 0; i < d->n_findings; i++) {
-		const rcn_finding *f = d->findings[i];
+	rcn_report_walk w;
+	rcn_report_walk_any(&w, d); /* sums: in any order */
+	for (const rcn_finding *f; (f = rcn_report_walk_next(&w)) != NULL;) {
 		int64_t diff;
 		if ((unsigned)f->kind >= RCN_K_PENDING || !rcn_finding_difference(f, &diff))
 			continue;
@@ -61,6 +110,7 @@ void rcn_report_kind_amounts(rcn_kind_amounts *out, const rcn_report_data *d)
 		if (last)
 			out->by_tally[last->tally][f->kind] += diff;
 	}
+	rcn_report_walk_close(&w);
 	free(acc);
 }
 

@@ -20,6 +20,7 @@
 
 #include "recon/money.h"
 #include "recon/report.h"
+#include "report/report_int.h"
 #include "report/xlsx_int.h"
 #include "util/pool.h"
 
@@ -459,7 +460,7 @@ static void finding_row(rcn_xw *w, long r, const rcn_finding *f, const rcn_xlsx_
 	number(w, 15, r, f->age_days, 0, RCN_XST_NONE);
 	text(w, 16, r, f->source, false);
 	text(w, 17, r, f->detail, false);
-	text_shared(w, 18, r, f->action_cn, sst);
+	text_shared(w, 18, r, f->action_cn, f->action_filled ? NULL : sst);
 	if (f->due_by)
 		text(w, 19, r, rcn_date_format(d, f->due_by), false);
 	if (f->urgent)
@@ -492,12 +493,17 @@ static void findings_sheet(rcn_xw *w, const sheet *sh, const rcn_report_data *da
 {
 	long fit = sh->count < max_rows ? sh->count : max_rows - 2, r = 1;
 	bool notes = sh->type == SH_NOTES;
-	const rcn_finding *const *f = notes ? data->notes : data->findings;
-	size_t n = notes ? data->n_notes : data->n_findings;
 	sheet_begin(w, N_FINDING_COLS, sh->last_row, selected, finding_heads);
-	for (size_t i = 0; i < n && r - 1 < fit; i++)
-		if (notes || f[i]->kind == sh->kind)
-			finding_row(w, ++r, f[i], sst);
+	if (notes) {
+		for (size_t i = 0; i < data->n_notes && r - 1 < fit; i++)
+			finding_row(w, ++r, data->notes[i], sst);
+	} else {
+		rcn_report_walk walk;
+		rcn_report_walk_kinds(&walk, data, sh->kind, sh->kind);
+		for (const rcn_finding *f; r - 1 < fit && (f = rcn_report_walk_next(&walk)) != NULL;)
+			finding_row(w, ++r, f, sst);
+		rcn_report_walk_close(&walk);
+	}
 	if (sh->count > fit) {
 		const char *csv = notes ? "notes.csv" : sh->kind == RCN_K_PENDING ? "pending.csv" : "discrepancies.csv";
 		char note[160];
@@ -736,9 +742,8 @@ static size_t add_findings_sheet(sheet *sheets, size_t n, sheet_type type, rcn_k
  * is 29 characters of Excel's 31). */
 static size_t book_sheets(sheet *sheets, const rcn_report_data *data)
 {
-	long count[RCN_K__COUNT] = {0};
-	for (size_t i = 0; i < data->n_findings; i++)
-		count[data->findings[i]->kind]++;
+	long count[RCN_K__COUNT];
+	rcn_report_kinds(data, count);
 	size_t n = 0;
 	memset(sheets, 0, MAX_SHEETS * sizeof(*sheets));
 	n = add_sheet(sheets, n, SH_SUMMARY, rcn_xlsx_summary_cols, 0, rcn_xlsx_summary_table_rows(data),

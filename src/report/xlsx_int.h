@@ -41,7 +41,9 @@ void rcn_xlsx_escaped(rcn_xw *w, const char *s);
 /* The shared strings (xlsx_strings.c): the texts the finding sheets repeat. */
 typedef struct rcn_xlsx_sst rcn_xlsx_sst;
 rcn_xlsx_sst *rcn_xlsx_sst_collect(const rcn_report_data *d);
-/* The index of text s (by its address), or -1 when it is written inline. */
+/* Counts f's texts (rcn_xlsx_sst_collect does, for each of d's findings and notes). */
+void rcn_xlsx_sst_count(rcn_xlsx_sst *t, const rcn_finding *f);
+/* The index of text s, or -1 when it is written inline. */
 long rcn_xlsx_sst_find(const rcn_xlsx_sst *t, const char *s);
 /* xl/sharedStrings.xml. */
 void rcn_xlsx_sst_part(const rcn_xlsx_sst *t, rcn_xw *w);

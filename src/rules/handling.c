@@ -194,6 +194,12 @@ rcn_rc rcn_handling_load(rcn_handling **out, const char *path, rcn_err *err)
 	return RCN_OK;
 }
 
+void rcn_handling_forget(rcn_handling *h)
+{
+	rcn_arena_free(&h->arena);
+	rcn_arena_init(&h->arena);
+}
+
 void rcn_handling_free(rcn_handling *h)
 {
 	if (!h)
@@ -283,6 +289,7 @@ static void handle(void *ctx, rcn_finding *f)
 	if (!r)
 		return;
 	f->action_cn = r->placeholders ? fill(h, r, f) : r->action;
+	f->action_filled = r->placeholders;
 	f->urgent = r->urgent;
 	f->due_by = r->days == DAYS_CARRY ? f->first_seen + h->carry_days : r->days == DAYS_NONE ? 0 : r->due;
 }

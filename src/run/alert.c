@@ -37,6 +37,7 @@ typedef struct {
 	bool matched; /* the matcher ran: tallies and findings are the night's */
 	group *groups;
 	size_t n_groups;
+	rcn_arena names; /* the groups' channels and merchants (a pass's findings are copies) */
 	kind_sum kinds[RCN_K_PENDING];
 	open_sum open, open_kinds[RCN_K_PENDING]; /* s->book's, when there is one */
 } digest;
@@ -95,8 +96,8 @@ static group *find_group(digest *d, const char *channel, const char *merchant)
 		return &d->groups[GROUPS_MAX - 1];
 	group *g = &d->groups[d->n_groups++];
 	memset(g, 0, sizeof(*g));
-	g->channel = channel;
-	g->merchant_id = merchant;
+	g->channel = rcn_arena_strdup(&d->names, channel);
+	g->merchant_id = rcn_arena_strdup(&d->names, merchant);
 	return g;
 }
 
@@ -122,6 +123,7 @@ static void digest_init(digest *d, const rcn_alert_summary *s)
 {
 	memset(d, 0, sizeof(*d));
 	d->s = s;
+	rcn_arena_init(&d->names);
 	for (size_t i = 0; s->book && i < s->book->n; i++) {
 		const rcn_open_item *it = &s->book->items[i];
 		open_add(&d->open, it);
@@ -133,22 +135,23 @@ static void digest_init(digest *d, const rcn_alert_summary *s)
 	d->groups = rcn_xcalloc(GROUPS_MAX, sizeof(*d->groups));
 	if (!d->matched)
 		return;
-	size_t n_tallies = s->outcome->n_tallies, n_findings = s->outcome->n_findings;
+	size_t n_tallies = s->outcome->n_tallies;
 	const rcn_tally *t = s->outcome->tallies;
-	const rcn_finding *const *f = s->outcome->findings;
 	for (size_t i = 0; i < n_tallies; i++)
 		if (t[i].side == RCN_SIDE_CHANNEL)
 			find_group(d, t[i].channel, t[i].merchant_id)->statement_rows += t[i].rows_in;
-	for (size_t i = 0; i < n_findings; i++) {
-		if ((int)f[i]->kind < 0 || f[i]->kind >= RCN_K_PENDING)
+	rcn_findings_pass *p = s->outcome->findings ? rcn_findings_pass_open_any(s->outcome->findings) : NULL;
+	for (const rcn_finding *f; p && (f = rcn_findings_pass_next(p)) != NULL;) {
+		if ((int)f->kind < 0 || f->kind >= RCN_K_PENDING)
 			continue;
-		int64_t amount = abs_difference(f[i]);
-		kind_sum *k = &find_group(d, f[i]->channel, f[i]->merchant_id)->kinds[f[i]->kind];
+		int64_t amount = abs_difference(f);
+		kind_sum *k = &find_group(d, f->channel, f->merchant_id)->kinds[f->kind];
 		k->count++;
 		k->amount_fen += amount;
-		d->kinds[f[i]->kind].count++;
-		d->kinds[f[i]->kind].amount_fen += amount;
+		d->kinds[f->kind].count++;
+		d->kinds[f->kind].amount_fen += amount;
 	}
+	rcn_findings_pass_close(p);
 	qsort(d->groups, d->n_groups, sizeof(*d->groups), group_cmp);
 }
 
@@ -441,6 +444,7 @@ char *rcn_alert_body(const rcn_alert_summary *s, const char *kind)
 		out = body_json(&d);
 	}
 	free(d.groups);
+	rcn_arena_free(&d.names);
 	return out;
 }
 

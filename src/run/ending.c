@@ -14,12 +14,9 @@
 static const char *const stage_names[ST__COUNT] = {"parse", "ledger window", "merge",	"lookups",
 						   "match", "settlement",    "reports", "results"};
 
-char *rcn_run_counts_json(const rcn_run_result *r, const rcn_finding *const *f, size_t n)
+char *rcn_run_counts_json(const rcn_run_result *r, const long kinds[RCN_K__COUNT])
 {
 	rcn_buf b;
-	long kinds[RCN_K__COUNT] = {0};
-	for (size_t i = 0; i < n; i++)
-		kinds[f[i]->kind]++;
 	rcn_buf_init(&b, 1 << 16);
 	rcn_buf_printf(&b,
 		       "{\"statement_rows\":%ld,\"matched\":%ld,\"discrepancies\":%ld,\"pending\":%ld,"
@@ -95,7 +92,11 @@ void rcn_run_calendar_end_check(const rcn_run_opts *o, const rcn_calendar *cal, 
 void rcn_run_db_fail(const rcn_run_opts *o, const rcn_err *err, rcn_run_result *out)
 {
 	char why[1200];
-	rcn_run_log(o, LOG_ERROR, NULL, "database error, nothing committed: %s", rcn_err_format(err, why, sizeof(why)));
+	if (err->code == RCN_EIO) /* a file of the night's (its findings read back) */
+		rcn_run_log(o, LOG_ERROR, NULL, "%s; nothing committed", rcn_err_format(err, why, sizeof(why)));
+	else
+		rcn_run_log(o, LOG_ERROR, NULL, "database error, nothing committed: %s",
+			    rcn_err_format(err, why, sizeof(why)));
 	out->exit_code = EXIT_DB;
 }
 

@@ -57,7 +57,7 @@ void rcn_run_stage_done(rcn_run_clock *c, int st);
 void rcn_run_log_timings(const rcn_run_opts *o, const rcn_run_clock *c, const rcn_source_job *jobs, size_t n_src);
 
 /* The counts recon_runs keeps (JSON, malloc'd). */
-char *rcn_run_counts_json(const rcn_run_result *r, const rcn_finding *const *f, size_t n);
+char *rcn_run_counts_json(const rcn_run_result *r, const long kinds[RCN_K__COUNT]);
 void rcn_run_add_problem(rcn_run_result *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void rcn_run_calendar_end_check(const rcn_run_opts *o, const rcn_calendar *cal, const rcn_settle_set *s,
 				rcn_run_result *out);
@@ -95,6 +95,8 @@ typedef struct {
 	pthread_cond_t more;
 	const rcn_finding **queue; /* handed over, not yet written */
 	size_t n_queue, cap_queue;
+	char **runs; /* runs of findings handed over (a night in parts), not yet written */
+	size_t n_runs, cap_runs;
 	bool closing;
 	rcn_rc rc;
 	rcn_err err;

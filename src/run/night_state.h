@@ -72,8 +72,9 @@ typedef struct {
 	rcn_findings *sink;	/* every finding of the night: the matcher's and the rules' */
 	rcn_run_stream stream;
 	rcn_settle_set settlements;
-	const rcn_finding *const *findings, *const *notes;
-	size_t n_findings, n_notes, n_tallies;
+	const rcn_finding *const *findings,
+		*const *notes; /* findings: those in memory (a night in parts: the rules') */
+	size_t n_findings, n_mem_findings, n_notes, n_tallies; /* n_findings: all of them, runs too */
 	const rcn_tally *tallies; /* set once tallied: the metrics then have rows and kinds */
 	long kinds[RCN_K__COUNT];
 	/* the reports and the stored run */
@@ -107,6 +108,11 @@ typedef struct {
 	rcn_findings *part_sink;
 	rcn_findings *saved_susp;
 	bool had_prior_run;
+	/* the part matched last, kept until its findings are written to their
+	 * run (they live in its matcher's arena and its rules') */
+	rcn_match *done_m;
+	rcn_findings *done_sink;
+	rcn_rules *done_rules; /* (NULL for part 0: the night's) */
 } night;
 
 static inline bool is_shard(const night *n)

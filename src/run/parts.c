@@ -4,7 +4,10 @@
  * came (run/spill.h). Here: part 0's outcome kept, each later part matched
  * alone from the spill, in the snapshot the night opened; then every part's
  * outcome into one matcher that holds no row, exactly as the merge of shards
- * does, and the night goes on (the rules, the register, the reports). */
+ * does, but for the findings: each part's go to a sorted run on disk
+ * (recon/findings_run.h) that the results stream, the register and the
+ * reports read back; and the night goes on (the rules, the register, the
+ * reports). */
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -30,15 +33,47 @@ static void carry_suspense(void *ctx, rcn_finding *f)
 	rcn_match_add_suspense(ctx, f);
 }
 
-/* The part matched last: its evidence for the register, its outcome kept
- * (from sink, its findings); the matcher and the sink freed. */
-static void keep_outcome(night *n, uint32_t k, rcn_match *m, rcn_findings *sink)
+/* The part matched last: its evidence for the register, its outcome but
+ * the findings kept; the matcher, the sink and the rules (the findings'
+ * text is theirs) kept for import_part. */
+static void keep_outcome(night *n, uint32_t k, rcn_match *m, rcn_findings *sink, rcn_rules *rules)
 {
 	rcn_items_night_evidence(n->items, m);
 	rcn_buf_init(&n->part_out[k], (size_t)1 << 34);
-	rcn_match_export(m, sink, &n->part_out[k]);
-	rcn_match_free(m);
+	rcn_findings *none = rcn_findings_new();
+	rcn_match_export(m, none, &n->part_out[k]);
+	rcn_findings_free(none);
+	n->done_m = m;
+	n->done_sink = sink;
+	n->done_rules = rules;
+}
+
+/* The kept part's findings, the handling rules applied, written to their
+ * run and handed to the night's sink; the part's matcher and sink freed. */
+static bool write_findings(night *n, uint32_t k)
+{
+	rcn_findings *sink = n->done_sink;
+	if (n->files.handling)
+		rcn_rules_handle(n->files.handling, n->files.calendar, n->o->day, n->cfg->carry_over_days, sink);
+	size_t nf;
+	const rcn_finding *const *f = rcn_findings_sorted(sink, &nf);
+	char path[4096];
+	snprintf(path, sizeof path, "%s/findings-%u", rcn_spill_dir(n->spill), k);
+	bool ok = rcn_findings_add_run(n->sink, path, f, nf, &n->err);
+	if (n->files.handling)
+		rcn_handling_forget(n->files.handling); /* the run holds the filled-in actions */
+	rcn_match_free(n->done_m);
 	rcn_findings_free(sink);
+	rcn_rules_free(n->done_rules);
+	n->done_m = NULL;
+	n->done_sink = NULL;
+	n->done_rules = NULL;
+	if (!ok) {
+		char why[1200];
+		rcn_run_log(n->o, LOG_ERROR, NULL, "%s", rcn_err_format(&n->err, why, sizeof(why)));
+		n->out->exit_code = EXIT_DB; /* nothing committed */
+	}
+	return ok;
 }
 
 /* A later part made ready while the part before it is matched: its ledger
@@ -165,9 +200,10 @@ static bool match_part(night *n, part_read *j)
 		return false;
 	}
 	rcn_match_run(j->m);
-	keep_outcome(n, j->k, j->m, j->sink);
+	keep_outcome(n, j->k, j->m, j->sink, j->rules);
 	j->m = NULL;
 	j->sink = NULL;
+	j->rules = NULL;
 	drop_read(j);
 	return true;
 }
@@ -191,11 +227,13 @@ static void start_merge(night *n)
 		(void)rcn_run_stream_start(&n->stream, n->cfg, n->o->day, n->sink);
 }
 
-/* Part k's outcome into the night's matcher (its findings borrow their
- * strings from part_out: freed when the night ends). */
+/* Part k's findings to their run, its outcome into the night's matcher (its
+ * notes borrow their strings from part_out: freed when the night ends). */
 static bool import_part(night *n, uint32_t k)
 {
 	rcn_wire w;
+	if (!write_findings(n, k))
+		return false;
 	n->part.part = RCN_PART_NONE; /* (the parts' matchers set it) */
 	rcn_wire_open(&w, n->part_out[k].data, n->part_out[k].len);
 	if (rcn_match_import(n->m, n->sink, &w))
@@ -212,7 +250,7 @@ bool rcn_run_match_parts(night *n)
 		return true;
 	if (!rcn_run_items_in(n))
 		return false;
-	keep_outcome(n, 0, n->m, n->part_sink); /* part 0: the night's own stages matched it */
+	keep_outcome(n, 0, n->m, n->part_sink, NULL); /* part 0: the night's own stages matched it */
 	n->m = NULL;
 	n->part_sink = NULL;
 	if (!rcn_spill_finish(n->spill, &n->err)) {

@@ -13,6 +13,8 @@ static void *report_thread(void *p)
 	report_job *j = p;
 	double t = rcn_clock_seconds(CLOCK_MONOTONIC);
 	j->rc = rcn_report_prepare(j->dir, j->reports, j->day, j->data, &j->err);
+	if (j->rc == RCN_OK && j->data->all && !rcn_findings_ok(j->data->all, &j->err))
+		j->rc = RCN_EIO; /* a run of findings read back damaged: the reports would lack rows */
 	if (j->rc == RCN_OK && !rcn_report_dir_id(j->dir->tmp_dir, j->staged_id, sizeof(j->staged_id)))
 		j->rc = rcn_err_set(&j->err, RCN_EIO, j->dir->tmp_dir, 0, "the prepared reports are gone");
 	j->seconds = rcn_clock_seconds(CLOCK_MONOTONIC) - t;
@@ -47,7 +49,7 @@ static void start_reports(night *n)
 		n->problem_texts[i] = out->problems[i];
 	n->data = (rcn_report_data){.trend = n->trend,
 				    .n_trend = tc.n,
-				    .findings = n->findings,
+				    .all = n->sink,
 				    .n_findings = n->n_findings,
 				    .notes = n->notes,
 				    .n_notes = n->n_notes,
@@ -84,7 +86,7 @@ static bool store_results(night *n)
 {
 	const rcn_run_opts *o = n->o;
 	long later = 0;
-	n->counts = rcn_run_counts_json(n->out, n->findings, n->n_findings);
+	n->counts = rcn_run_counts_json(n->out, n->kinds);
 	rcn_run_info info = {.day = o->day,
 			     .started_at = n->started,
 			     .exit_status = n->out->exit_code,
@@ -106,9 +108,17 @@ static bool store_results(night *n)
 		if (stored == RCN_OK)
 			stored = rcn_results_finish(n->stream.res, &info, n->moves, n->n_moves, n->settlements.v,
 						    n->settlements.n, &later, &n->err);
-	} else {
-		stored = rcn_db_store_results(n->db, &info, n->findings, n->n_findings, n->moves, n->n_moves,
-					      n->settlements.v, n->settlements.n, &later, &n->err);
+	} else { /* in one go: the runs of a night in parts read back, then the findings in memory */
+		rcn_results *w;
+		stored = rcn_results_begin(&w, n->db, o->day, &n->err);
+		for (size_t i = 0; stored == RCN_OK && i < rcn_findings_runs(n->sink); i++)
+			stored = rcn_results_add_run(w, rcn_findings_run_path(n->sink, i), &n->err);
+		if (stored == RCN_OK)
+			stored = rcn_results_add(w, n->findings, n->n_mem_findings, &n->err);
+		if (stored == RCN_OK)
+			stored = rcn_results_finish(w, &info, n->moves, n->n_moves, n->settlements.v, n->settlements.n,
+						    &later, &n->err);
+		rcn_results_free(w);
 	}
 	bool ready = reports_ready(n);
 	n->rj.info = NULL; /* info is this function's */

@@ -449,7 +449,9 @@ static bool check_rules(night *n)
 static bool tally_outcome(night *n)
 {
 	rcn_run_result *out = n->out;
-	n->findings = rcn_findings_sorted(n->sink, &n->n_findings);
+	n->findings = rcn_findings_sorted(n->sink, &n->n_mem_findings); /* (passes may start now) */
+	n->n_findings = rcn_findings_count(n->sink);
+	rcn_findings_kinds(n->sink, n->kinds);
 	n->notes = rcn_match_notes(n->m, &n->n_notes);
 	const rcn_tally *tallies = rcn_match_tallies(n->m, &n->n_tallies);
 	for (size_t i = 0; i < n->n_tallies; i++) {
@@ -465,12 +467,11 @@ static bool tally_outcome(night *n)
 	out->matched = out->channel.matched;
 	out->quarantined = out->channel.quarantined;
 	n->tallies = tallies;
-	for (size_t i = 0; i < n->n_findings; i++) {
-		n->kinds[n->findings[i]->kind]++;
-		if (n->findings[i]->kind == RCN_K_PENDING)
-			out->pending++;
+	for (int k = 0; k < RCN_K__COUNT; k++) {
+		if (k == RCN_K_PENDING)
+			out->pending += n->kinds[k];
 		else
-			out->discrepancies++;
+			out->discrepancies += n->kinds[k];
 	}
 	out->exit_code = out->rejected_files ? EXIT_INPUT : out->discrepancies ? EXIT_FINDINGS : EXIT_CLEAN;
 	return true;
@@ -493,7 +494,7 @@ static bool track_open_items(night *n)
 		rcn_items_night_cover_all(n->items);
 	if (n->o->dry_run)
 		rcn_items_night_dry_run(n->items);
-	if (rcn_items_night_assign(n->items, n->db, n->findings, n->n_findings, &n->err))
+	if (rcn_items_night_assign(n->items, n->db, n->sink, &n->err))
 		return rcn_run_night_db_fail(n);
 	return true;
 }
@@ -548,7 +549,7 @@ static void night_end(night *n)
 	if (n->locked)
 		rcn_db_unlock_date(n->db, o->day);
 	rcn_db_close(n->db);
-	rcn_alert_outcome outcome = {n->tallies, n->n_tallies, n->findings, n->n_findings};
+	rcn_alert_outcome outcome = {n->tallies, n->n_tallies, n->sink};
 	const rcn_open_book *book = rcn_items_night_book(n->items); /* NULL unless the night got that far */
 	if (!is_shard(n)) {					    /* a shard's night is the merge's to tell */
 		rcn_run_alert(o, n->out, n->tallies ? &outcome : NULL, book, n->inputs, n->n_src);
@@ -590,6 +591,9 @@ static void night_end(night *n)
 	free(n->part_out);
 	rcn_findings_free(n->part_sink);
 	rcn_findings_free(n->saved_susp);
+	rcn_findings_free(n->done_sink); /* (a night in parts that failed) */
+	rcn_match_free(n->done_m);
+	rcn_rules_free(n->done_rules);
 }
 
 /* The night's stages in order (DESIGN.md §1). A stage that fails has said why

@@ -354,6 +354,11 @@ void rcn_spill_test_damage(rcn_spill *s)
 		}
 }
 
+const char *rcn_spill_dir(const rcn_spill *s)
+{
+	return s->dir;
+}
+
 uint64_t rcn_spill_bytes(const rcn_spill *s)
 {
 	uint64_t n = 0;

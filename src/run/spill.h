@@ -32,6 +32,9 @@ bool rcn_spill_read_ledger(rcn_spill *s, uint32_t part, const rcn_ledger_sink *s
  * or of the first part after it that has one, short once it is written, so
  * that reading it back fails. */
 void rcn_spill_test_damage(rcn_spill *s);
+/* The directory (a night in parts writes its runs of findings there too:
+ * removed with it). */
+const char *rcn_spill_dir(const rcn_spill *s);
 /* Bytes written so far. */
 uint64_t rcn_spill_bytes(const rcn_spill *s);
 /* Removes every file and the directory, and frees. */

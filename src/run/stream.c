@@ -4,7 +4,8 @@
  * findings sink hands over; the main thread then finishes the same
  * transaction (rcn_results_finish).
  *
- *   sink ──stream_take──► queue ──stream_thread──► rcn_results_add (COPY) */
+ *   sink ──stream_take──► queue ──stream_thread──► rcn_results_add (COPY)
+ *        └─stream_run───► runs ──────────────────► rcn_results_add_run (read back, COPY) */
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,6 +22,35 @@ static void stream_take(void *p, const rcn_finding *const *f, size_t n)
 	pthread_mutex_unlock(&s->lock);
 }
 
+static void stream_run(void *p, const char *path)
+{
+	rcn_run_stream *s = p;
+	pthread_mutex_lock(&s->lock);
+	rcn_xreserve((void **)&s->runs, &s->cap_runs, s->n_runs + 1, sizeof(*s->runs));
+	s->runs[s->n_runs++] = rcn_xstrdup(path);
+	pthread_cond_signal(&s->more);
+	pthread_mutex_unlock(&s->lock);
+}
+
+/* The runs handed over so far, written (and taken off the list). */
+static void write_runs(rcn_run_stream *s)
+{
+	for (;;) {
+		pthread_mutex_lock(&s->lock);
+		char *path = NULL;
+		if (s->n_runs) {
+			path = s->runs[0];
+			memmove(s->runs, s->runs + 1, --s->n_runs * sizeof(*s->runs));
+		}
+		pthread_mutex_unlock(&s->lock);
+		if (!path)
+			return;
+		if (s->rc == RCN_OK)
+			s->rc = rcn_results_add_run(s->res, path, &s->err);
+		free(path);
+	}
+}
+
 static void *stream_thread(void *p)
 {
 	rcn_run_stream *s = p;
@@ -28,11 +58,12 @@ static void *stream_thread(void *p)
 	size_t cap = 0;
 	s->rc = rcn_results_begin(&s->res, s->db, s->day, &s->err);
 	for (;;) {
+		write_runs(s);
 		pthread_mutex_lock(&s->lock);
-		while (!s->n_queue && !s->closing)
+		while (!s->n_queue && !s->n_runs && !s->closing)
 			pthread_cond_wait(&s->more, &s->lock);
 		size_t n = s->n_queue;
-		bool last = s->closing;
+		bool last = s->closing && !s->n_runs;
 		/* swap the queue for the empty batch buffer: the matcher never waits for the database */
 		const rcn_finding **q = s->queue;
 		size_t qcap = s->cap_queue;
@@ -71,6 +102,7 @@ bool rcn_run_stream_start(rcn_run_stream *s, const rcn_config *cfg, rcn_date day
 	}
 	s->started = true;
 	rcn_findings_subscribe(sink, stream_take, s);
+	rcn_findings_subscribe_runs(sink, stream_run, s);
 	return true;
 }
 
@@ -96,10 +128,14 @@ void rcn_run_stream_free(rcn_run_stream *s, rcn_findings *sink)
 	rcn_err ignore;
 	(void)rcn_run_stream_close(s, &ignore);
 	rcn_findings_unsubscribe(sink, stream_take, s);
+	rcn_findings_unsubscribe_runs(sink, stream_run, s);
 	rcn_results_free(s->res);
 	rcn_db_close(s->db);
 	pthread_mutex_destroy(&s->lock);
 	pthread_cond_destroy(&s->more);
 	free(s->queue);
+	for (size_t i = 0; i < s->n_runs; i++)
+		free(s->runs[i]);
+	free(s->runs);
 	s->started = false;
 }

@@ -130,11 +130,38 @@ void rcn_pack_out_free(rcn_pack_out *f)
 
 bool rcn_pack_in_open(rcn_pack_in *in, const char *path)
 {
+	return rcn_pack_in_open_buf(in, path, READ_BUF);
+}
+
+bool rcn_pack_in_open_buf(rcn_pack_in *in, const char *path, size_t buf)
+{
 	*in = (rcn_pack_in){.fd = open(path, O_RDONLY | O_CLOEXEC)};
 	if (in->fd < 0)
 		return false;
-	in->cap = READ_BUF;
+	in->cap = buf > 64 ? buf : 64;
 	in->buf = rcn_xmalloc(in->cap);
+	return true;
+}
+
+void rcn_pack_mark(rcn_pack_out *f)
+{
+	for (size_t i = 0; i < RCN_PACK_MAX_STRS; i++) {
+		free(f->prev[i]);
+		f->prev[i] = NULL;
+	}
+}
+
+bool rcn_pack_in_seek(rcn_pack_in *in, uint64_t offset)
+{
+	in->have = in->at = in->n = 0;
+	in->eof = false;
+	for (size_t i = 0; i < RCN_PACK_MAX_STRS; i++)
+		if (in->prev[i])
+			in->prev[i][0] = '\0';
+	if (lseek(in->fd, (off_t)offset, SEEK_SET) < 0) {
+		in->bad = true;
+		return false;
+	}
 	return true;
 }
 

@@ -39,7 +39,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				 .detail = ""};
 		const rcn_finding *one[] = {&f};
 		rcn_err err;
-		if (!rcn_findings_run_write(whole, one, 1, &err))
+		if (!rcn_findings_run_write(whole, one, 1, NULL, &err))
 			abort();
 	}
 	FILE *out = fopen(input, "wb");
@@ -48,7 +48,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fclose(out);
 	const char *paths[] = {whole, input};
 	rcn_err err;
-	rcn_findings_merge *m = rcn_findings_merge_open(paths, 2, &err);
+	rcn_findings_merge *m = rcn_findings_merge_open(paths, 2, NULL, 0, &err);
 	if (!m)
 		abort(); /* both files are there */
 	const rcn_finding *f;

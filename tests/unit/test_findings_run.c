@@ -129,13 +129,13 @@ static void write_runs(void)
 			qsort(part, n, sizeof *part, rcn_findings_cmp);
 		snprintf(paths[k], sizeof paths[k], "%s/run-%d", dir, k);
 		rcn_err err;
-		assert_true(rcn_findings_run_write(paths[k], part, n, &err));
+		assert_true(rcn_findings_run_write(paths[k], part, n, NULL, &err));
 	}
 	/* a run of one */
 	const rcn_finding *one[] = {&all[7]};
 	snprintf(paths[RUNS + 1], sizeof paths[RUNS + 1], "%s/run-one", dir);
 	rcn_err err;
-	assert_true(rcn_findings_run_write(paths[RUNS + 1], one, 1, &err));
+	assert_true(rcn_findings_run_write(paths[RUNS + 1], one, 1, NULL, &err));
 }
 
 static void remove_runs(void)
@@ -160,7 +160,7 @@ static void test_merge_is_the_sorted_list(void **state)
 		p[k] = paths[k];
 	for (int pass = 0; pass < 2; pass++) {
 		rcn_err err;
-		rcn_findings_merge *m = rcn_findings_merge_open(p, RUNS + 2, &err);
+		rcn_findings_merge *m = rcn_findings_merge_open(p, RUNS + 2, NULL, 0, &err);
 		assert_non_null(m);
 		size_t n = 0;
 		const rcn_finding *f;
@@ -174,7 +174,7 @@ static void test_merge_is_the_sorted_list(void **state)
 	}
 	/* no run at all */
 	rcn_err err;
-	rcn_findings_merge *m = rcn_findings_merge_open(NULL, 0, &err);
+	rcn_findings_merge *m = rcn_findings_merge_open(NULL, 0, NULL, 0, &err);
 	assert_null(rcn_findings_merge_next(m));
 	rcn_findings_merge_close(m);
 	remove_runs();
@@ -196,7 +196,7 @@ static void test_damaged_run(void **state)
 	for (int k = 0; k < RUNS; k++)
 		p[k] = paths[k];
 	rcn_err err;
-	rcn_findings_merge *m = rcn_findings_merge_open(p, RUNS, &err);
+	rcn_findings_merge *m = rcn_findings_merge_open(p, RUNS, NULL, 0, &err);
 	assert_non_null(m);
 	size_t n = 0;
 	while (rcn_findings_merge_next(m))
@@ -208,7 +208,7 @@ static void test_damaged_run(void **state)
 	rcn_findings_merge_close(m);
 	/* a run that is not there */
 	p[1] = "/nonexistent/run";
-	assert_null(rcn_findings_merge_open(p, RUNS, &err));
+	assert_null(rcn_findings_merge_open(p, RUNS, NULL, 0, &err));
 	assert_string_equal(err.file, "/nonexistent/run");
 	remove_runs();
 }

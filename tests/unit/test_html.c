@@ -240,7 +240,7 @@ static void test_columns(void **state)
 	f[1].due_by = 20514; /* 2026-03-02 */
 	f[1].urgent = true;
 	f[1].action_cn = "立即退还重复扣款 <X>";
-	const rcn_finding *fp[2] = {&f[0], &f[1]};
+	const rcn_finding *fp[2] = {&f[1], &f[0]}; /* in report order (rcn_report_data): by kind */
 	rcn_report_data d = {.findings = fp, .n_findings = 2};
 	char *a = render(&d);
 	TU_HAS_ALL(
