@@ -213,4 +213,123 @@ static void test_damaged_run(void **state)
 	remove_runs();
 }
 
-RCN_TEST_MAIN(cmocka_unit_test(test_merge_is_the_sorted_list), cmocka_unit_test(test_damaged_run))
+static char ids[N + 8][16];
+
+static const char *id_of(void *ctx, size_t i)
+{
+	(void)ctx;
+	snprintf(ids[i], sizeof ids[i], "ID%zu", i);
+	return ids[i];
+}
+
+/* The sink of a night in parts: runs, then the findings still in memory;
+ * a pass over all of it in report order, over one kind (its positions those
+ * of the whole order), in any order (every finding once); item ids by
+ * position; counts and kinds; a damaged run said by rcn_findings_ok. */
+static void test_sink_passes(void **state)
+{
+	(void)state;
+	make();
+	snprintf(dir, sizeof dir, "/tmp/test_findings_run.XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	rcn_findings *s = rcn_findings_new();
+	enum { MEM = 5 }; /* all[N - MEM ..] stay in memory */
+	long kinds[RCN_K__COUNT] = {0};
+	for (int k = 0; k < RUNS; k++) {
+		const rcn_finding *part[N];
+		size_t n = 0;
+		for (int i = 0; i < N - MEM; i++)
+			if (i % RUNS == k)
+				part[n++] = &all[i];
+		qsort(part, n, sizeof *part, rcn_findings_cmp);
+		snprintf(paths[k], sizeof paths[k], "%s/findings-%d", dir, k);
+		rcn_err err;
+		assert_true(rcn_findings_add_run(s, paths[k], part, n, &err));
+	}
+	for (int i = N - MEM; i < N; i++)
+		(void)rcn_findings_add(s, &all[i]);
+	for (int i = 0; i < N; i++)
+		kinds[all[i].kind]++;
+	size_t n_mem;
+	(void)rcn_findings_sorted(s, &n_mem);
+	assert_int_equal(n_mem, MEM);
+	assert_int_equal(rcn_findings_count(s), N);
+	assert_int_equal(rcn_findings_runs(s), RUNS);
+	long got[RCN_K__COUNT];
+	rcn_findings_kinds(s, got);
+	assert_memory_equal(got, kinds, sizeof kinds);
+	/* the whole order: each run's, then the memory's, merged (no two findings tie) */
+	const rcn_finding *sorted[N];
+	for (int i = 0; i < N; i++)
+		sorted[i] = &all[i];
+	qsort(sorted, N, sizeof *sorted, rcn_findings_cmp);
+	rcn_findings_label(s, id_of, NULL);
+	rcn_findings_pass *p = rcn_findings_pass_open(s);
+	size_t n = 0;
+	for (const rcn_finding *f; (f = rcn_findings_pass_next(p)) != NULL; n++) {
+		assert_int_equal(rcn_findings_pass_ordinal(p), n);
+		rcn_finding want = *sorted[n];
+		if (sorted[n] >= &all[N - MEM] && !want.action_cn)
+			want.action_cn = ""; /* (rcn_findings_add copies NULL as "") */
+		char id[16];
+		snprintf(id, sizeof id, "ID%zu", n);
+		want.item_id = id;
+		same(f, &want);
+	}
+	rcn_findings_pass_close(p);
+	assert_int_equal(n, N);
+	/* one kind at a time: its findings only, at their places in the whole order */
+	size_t total = 0;
+	for (int k = 0; k < RCN_K__COUNT; k++) {
+		p = rcn_findings_pass_open_kinds(s, (rcn_kind)k, (rcn_kind)k);
+		for (const rcn_finding *f; (f = rcn_findings_pass_next(p)) != NULL; total++) {
+			size_t at = rcn_findings_pass_ordinal(p);
+			assert_int_equal(f->kind, k);
+			assert_int_equal(sorted[at]->kind, k);
+			assert_string_equal(f->source, sorted[at]->source);
+		}
+		rcn_findings_pass_close(p);
+	}
+	assert_int_equal(total, N);
+	/* kinds 2 .. 5 */
+	p = rcn_findings_pass_open_kinds(s, (rcn_kind)2, (rcn_kind)5);
+	n = 0;
+	for (const rcn_finding *f; (f = rcn_findings_pass_next(p)) != NULL; n++)
+		assert_true(f->kind >= 2 && f->kind <= 5);
+	rcn_findings_pass_close(p);
+	assert_int_equal(n, kinds[2] + kinds[3] + kinds[4] + kinds[5]);
+	/* in any order: each finding once, no ids given */
+	bool seen[N] = {0};
+	p = rcn_findings_pass_open_any(s);
+	n = 0;
+	for (const rcn_finding *f; (f = rcn_findings_pass_next(p)) != NULL; n++) {
+		int i = atoi(f->source + strlen("wx.csv:")) - 2;
+		assert_true(i >= 0 && i < N && !seen[i]);
+		seen[i] = true;
+		rcn_finding want = all[i];
+		if (i >= N - MEM && !want.action_cn)
+			want.action_cn = "";
+		same(f, &want);
+	}
+	rcn_findings_pass_close(p);
+	assert_int_equal(n, N);
+	rcn_err err;
+	assert_true(rcn_findings_ok(s, &err));
+	/* a run cut short: the pass ends early, and the sink says which run */
+	assert_int_equal(truncate(paths[1], 9), 0);
+	p = rcn_findings_pass_open(s);
+	n = 0;
+	while (rcn_findings_pass_next(p))
+		n++;
+	rcn_findings_pass_close(p);
+	assert_true(n < N);
+	assert_false(rcn_findings_ok(s, &err));
+	assert_string_equal(err.file, paths[1]);
+	rcn_findings_free(s);
+	for (int k = 0; k < RUNS; k++)
+		(void)unlink(paths[k]);
+	(void)rmdir(dir);
+}
+
+RCN_TEST_MAIN(cmocka_unit_test(test_merge_is_the_sorted_list), cmocka_unit_test(test_damaged_run),
+	      cmocka_unit_test(test_sink_passes))
