@@ -98,8 +98,11 @@ void rcn_findings_pass_close(rcn_findings_pass *p);
 /* False (err: the run and why) when a pass found a run unreadable. */
 bool rcn_findings_ok(rcn_findings *s, rcn_err *err);
 /* The item id of the finding at each position in report order (the
- * register's, rcn_items_night_assign), set on what passes hand out. */
-void rcn_findings_label(rcn_findings *s, const char *(*id_of)(void *ctx, size_t ordinal), void *ctx);
+ * register's, rcn_items_night_assign), set on what passes hand out: id_of
+ * returns it, or NULL, and may write it to buf (RCN_FINDINGS_ID_MAX bytes,
+ * the pass's). */
+#define RCN_FINDINGS_ID_MAX 32
+void rcn_findings_label(rcn_findings *s, const char *(*id_of)(void *ctx, size_t ordinal, char *buf), void *ctx);
 
 /* Every finding in report order (kind, channel, order_no, refund_no,
  * channel_txn_id, source, reason, side), flushed first; sorted again only

@@ -77,6 +77,9 @@ void rcn_items_night_cover_all(rcn_items_night *n);
 /* A dry run: nothing will be stored, so tonight's new items get no id (the
  * reports show them without one). */
 void rcn_items_night_dry_run(rcn_items_night *n);
+/* Tonight's new items are kept in a file under dir (a night in parts),
+ * removed with it; without one (NULL, the default), in memory. */
+void rcn_items_night_scratch(rcn_items_night *n, const char *dir);
 /* Tonight's findings (sorted, every one in: the rules' and the handling's
  * fields set) become items: found again, reopened or new (ids from the
  * register's sequence); sets each discrepancy's item_id. Then the items not

@@ -70,15 +70,34 @@ typedef struct {
  * item open or acknowledged, overdue first, then by due_by (none last), then
  * first_seen, then id. Counts and amounts (fen, difference_fen) cover the
  * open book; the night's moves count items. */
+typedef struct rcn_book_walk rcn_book_walk;
 typedef struct {
 	rcn_date day;
+	/* The n items of the book in its order; or, walk_open set (a night's
+	 * book: tonight's new items are not held in memory), NULL: then walk
+	 * them with a cursor (below). */
 	const rcn_open_item *items;
 	size_t n;
+	rcn_book_walk *(*walk_open)(const void *ctx);
+	const rcn_open_item *(*walk_next)(rcn_book_walk *w); /* valid until the next; NULL at the end */
+	void (*walk_close)(rcn_book_walk *w);
+	const void *walk_ctx;
 	long open, overdue;		    /* items in the book; of them past due_by */
 	int64_t open_fen, overdue_fen;	    /* sums of |difference_fen| */
 	long opened, found_again, reopened; /* tonight: new items, items found again, withdrawn ones found again */
 	long auto_closed, withdrawn;	    /* tonight: closed by evidence; withdrawn by this re-run */
 } rcn_open_book;
+
+/* One walk over a book in its order, whichever way it holds its items.
+ * Several may run at once, on several threads. */
+typedef struct {
+	const rcn_open_book *b;
+	size_t i;
+	rcn_book_walk *w;
+} rcn_book_cursor;
+void rcn_book_cursor_open(rcn_book_cursor *c, const rcn_open_book *b); /* b may be NULL: an empty book */
+const rcn_open_item *rcn_book_cursor_next(rcn_book_cursor *c);
+void rcn_book_cursor_close(rcn_book_cursor *c);
 
 /* An item's row of open_items.csv (the reports' and `recon items --format
  * csv`), as text: id, kind, kind_cn, reason, reason_cn, channel,

@@ -40,7 +40,9 @@ typedef struct {
 	size_t n_strs;
 } rcn_pack_rec;
 
-/* f for path, opened (created, truncated) when its first record comes. */
+/* f for path, opened (created, truncated) when its first record comes; or,
+ * path NULL, records kept in memory (f->buf, f->len: read them with
+ * rcn_pack_in_open_mem; rcn_pack_close keeps them, rcn_pack_out_free frees). */
 void rcn_pack_out_init(rcn_pack_out *f, const char *path);
 static inline void rcn_pack_rec_init(rcn_pack_rec *r)
 {
@@ -72,6 +74,8 @@ typedef struct {
 	char *buf;
 	size_t cap, have, at;
 	bool eof, bad;
+	bool mem;      /* buf is the caller's records (rcn_pack_in_open_mem) */
+	uint64_t base; /* the file's offset of buf[0] */
 	char *prev[RCN_PACK_MAX_STRS];
 	size_t prev_cap[RCN_PACK_MAX_STRS];
 	/* the current record */
@@ -84,6 +88,10 @@ typedef struct {
  * or of buf bytes. */
 bool rcn_pack_in_open(rcn_pack_in *in, const char *path);
 bool rcn_pack_in_open_buf(rcn_pack_in *in, const char *path, size_t buf);
+/* The offset of the record after the current one (where reading goes on). */
+uint64_t rcn_pack_in_offset(const rcn_pack_in *in);
+/* Reads the len bytes of records at data (borrowed), as a file. */
+void rcn_pack_in_open_mem(rcn_pack_in *in, const char *data, size_t len);
 /* Reads on from offset, where the writer marked a record (rcn_pack_mark):
  * false (in->bad) when it cannot. */
 bool rcn_pack_in_seek(rcn_pack_in *in, uint64_t offset);

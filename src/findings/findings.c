@@ -37,7 +37,7 @@ struct rcn_findings {
 	size_t n_runs, cap_runs, cap_index;
 	size_t in_runs;		  /* how many findings they hold */
 	long kinds[RCN_K__COUNT]; /* of the findings handed out and in runs */
-	const char *(*id_of)(void *ctx, size_t ordinal);
+	const char *(*id_of)(void *ctx, size_t ordinal, char *buf);
 	void *id_ctx;
 	pthread_mutex_t lock; /* the first failed pass */
 	bool failed;
@@ -223,7 +223,7 @@ const char *rcn_findings_run_path(const rcn_findings *s, size_t i)
 	return s->runs[i];
 }
 
-void rcn_findings_label(rcn_findings *s, const char *(*id_of)(void *ctx, size_t ordinal), void *ctx)
+void rcn_findings_label(rcn_findings *s, const char *(*id_of)(void *ctx, size_t ordinal, char *buf), void *ctx)
 {
 	s->id_of = id_of;
 	s->id_ctx = ctx;
@@ -237,6 +237,7 @@ struct rcn_findings_pass {
 	rcn_kind last;
 	bool labeled;  /* in report order: item ids set */
 	rcn_finding f; /* the copy handed out */
+	char id[RCN_FINDINGS_ID_MAX];
 	bool failed;
 };
 
@@ -313,7 +314,7 @@ const rcn_finding *rcn_findings_pass_next(rcn_findings_pass *p)
 		return NULL;
 	p->f = *f;
 	if (p->s->id_of && p->labeled)
-		p->f.item_id = p->s->id_of(p->s->id_ctx, p->at);
+		p->f.item_id = p->s->id_of(p->s->id_ctx, p->at, p->id);
 	p->at++;
 	return &p->f;
 }

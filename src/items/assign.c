@@ -62,11 +62,16 @@ static bool is_item(const rcn_finding *f)
 }
 
 /* rcn_findings_label's: the id of the item the finding at position i is. */
-static const char *item_id_of(void *ctx, size_t i)
+static const char *item_id_of(void *ctx, size_t i, char *buf)
 {
 	const rcn_items_night *n = ctx;
 	uint32_t at = n->item_of[i];
-	return at == UINT32_MAX ? NULL : n->list.v[at].id;
+	if (at == UINT32_MAX)
+		return NULL;
+	if (!(at & ITEM_NEW))
+		return n->list.v[at].id;
+	rcn_items_new_id(n, at & ~ITEM_NEW, buf);
+	return buf;
 }
 
 /* The items of keys not among those loaded (closed items found again, by a
@@ -112,49 +117,17 @@ static rcn_rc load_by_key(rcn_items_night *n, rcn_db *db, const char *const *key
 
 /* k new ids: a block of the register's numbers, taken in one statement
  * outside the run's transaction (a failed night leaves a gap in the numbers,
- * never a reused id). */
-static rcn_rc new_ids(rcn_db *db, size_t k, int64_t **out, rcn_err *err)
+ * never a reused id); *first the first of them (0: none, k = 0). */
+static rcn_rc new_ids(rcn_db *db, size_t k, int64_t *first, rcn_err *err)
 {
-	*out = NULL;
+	*first = 0;
 	if (!k)
 		return RCN_OK;
 	char count[24];
 	snprintf(count, sizeof count, "%zu", k);
 	const char *params[1] = {count};
-	int64_t first = 0;
-	rcn_rc rc = rcn_pq_int64(db, "UPDATE recon_item_numbers SET next = next + $1::int8 RETURNING next - $1::int8",
-				 1, params, "numbering the new open items", &first, err);
-	if (rc != RCN_OK)
-		return rc;
-	*out = rcn_xmalloc(k * sizeof(**out));
-	for (size_t i = 0; i < k; i++)
-		(*out)[i] = first + (int64_t)i;
-	return RCN_OK;
-}
-
-/* A new item from tonight's finding (its id given once they are counted). */
-static void add_new(rcn_items_night *n, const rcn_finding *f, const char *key, int64_t seq)
-{
-	rcn_xreserve((void **)&n->list.v, &n->list.cap, n->list.n + 1, sizeof(*n->list.v));
-	rcn_xreserve((void **)&n->st, &n->cap_st, n->list.n + 1, sizeof(*n->st));
-	rcn_open_item *it = &n->list.v[n->list.n];
-	memset(it, 0, sizeof(*it));
-	if (seq)
-		rcn_item_id_format(it->id, seq);
-	it->kind = f->kind;
-	it->rec_type = f->rec_type;
-	it->first_seen = it->last_seen = n->day;
-	it->status = RCN_IS_OPEN;
-	it->owner = it->note = it->evidence = it->approval_by = "";
-	it->changed_by = n->actor;
-	it->last_change = n->date_text;
-	nstate *s = &n->st[n->list.n];
-	memset(s, 0, sizeof(*s));
-	s->key = key;
-	s->op = OP_NEW;
-	s->from = RCN_IS_OPEN;
-	(void)rcn_strmap_put(&n->by_key, key, strlen(key), (uint32_t)n->list.n, NULL);
-	n->list.n++;
+	return rcn_pq_int64(db, "UPDATE recon_item_numbers SET next = next + $1::int8 RETURNING next - $1::int8", 1,
+			    params, "numbering the new open items", first, err);
 }
 
 static bool same_text(const char *a, const char *b)
@@ -306,21 +279,22 @@ static rcn_rc match_findings(rcn_items_night *n, rcn_db *db, rcn_findings *sink,
 	n->item_of = rcn_xmalloc((n_findings + 1) * sizeof(*n->item_of));
 	for (size_t i = 0; i <= n_findings; i++)
 		n->item_of[i] = UINT32_MAX;
-	size_t first_new = n->list.n;
+	rcn_items_new_start(n);
 	p = rc == RCN_OK ? rcn_findings_pass_open_kinds(sink, 0, RCN_K_PENDING - 1) : NULL;
 	for (const rcn_finding *f; p && (f = rcn_findings_pass_next(p)) != NULL;) {
 		size_t i = rcn_findings_pass_ordinal(p);
 		const char *key = two_passes ? keys[i] : is_item(f) ? next_key(n, &km, f) : NULL;
 		if (!key)
 			continue;
-		const rcn_finding *kept = rcn_finding_dup(&n->list.arena, f, copy_text);
 		uint32_t at;
-		if (!rcn_strmap_get(&n->by_key, key, strlen(key), &at)) {
-			add_new(n, kept, key, 0);
-			at = (uint32_t)(n->list.n - 1);
-		} else if (n->st[at].op == OP_NONE) {
-			n->st[at].op = n->list.v[at].status == RCN_IS_WITHDRAWN ? OP_REOPEN : OP_FOUND;
+		if (!rcn_strmap_get(&n->by_key, key, strlen(key), &at)) { /* a new item: a record, not an item */
+			rcn_items_new_add(n, f, key);
+			n->item_of[i] = ITEM_NEW | (uint32_t)(n->n_new - 1);
+			continue;
 		}
+		if (n->st[at].op == OP_NONE)
+			n->st[at].op = n->list.v[at].status == RCN_IS_WITHDRAWN ? OP_REOPEN : OP_FOUND;
+		const rcn_finding *kept = rcn_finding_dup(&n->list.arena, f, copy_text);
 		if (!take_finding(n, at, kept) && n->st[at].op == OP_FOUND && n->st[at].linked_today)
 			n->st[at].op = OP_SAME;
 		n->item_of[i] = at;
@@ -331,12 +305,11 @@ static rcn_rc match_findings(rcn_items_night *n, rcn_db *db, rcn_findings *sink,
 	if (rc == RCN_OK && !rcn_findings_ok(sink, err))
 		rc = RCN_EIO;
 	/* the new items' ids, in the findings' order (a dry run numbers nothing: they have none yet) */
-	int64_t *seq = NULL;
+	int64_t first = 0;
 	if (rc == RCN_OK && !n->dry_run)
-		rc = new_ids(db, n->list.n - first_new, &seq, err);
-	for (size_t j = first_new; seq && j < n->list.n; j++)
-		rcn_item_id_format(n->list.v[j].id, seq[j - first_new]);
-	free(seq);
+		rc = new_ids(db, n->n_new, &first, err);
+	if (rc == RCN_OK && !rcn_items_new_finish(n, first, err))
+		rc = RCN_EIO;
 	/* the item ids on what the passes after this one hand out (the reports) */
 	if (rc == RCN_OK)
 		rcn_findings_label(sink, item_id_of, n);
@@ -454,6 +427,7 @@ rcn_rc rcn_items_night_assign(rcn_items_night *n, rcn_db *db, rcn_findings *find
 	rcn_open_book *b = &n->summary;
 	memset(b, 0, sizeof(*b));
 	b->day = n->day;
+	b->opened = (long)n->n_new;
 	n->book = rcn_xcalloc(n->list.n + 1, sizeof(*n->book));
 	rcn_age_memo *ages = rcn_xmalloc(sizeof(*ages));
 	rcn_age_memo_init(ages, n->cal, n->day);
@@ -476,7 +450,13 @@ rcn_rc rcn_items_night_assign(rcn_items_night *n, rcn_db *db, rcn_findings *find
 	free(ages);
 	rcn_items_sort(n->book, b->n);
 	rcn_items_count(n->book, b->n, b);
-	b->items = n->book;
+	/* and tonight's new items, open, walked with them */
+	b->n += n->n_new;
+	b->open += (long)n->n_new;
+	b->open_fen += n->new_open_fen;
+	b->overdue += n->new_overdue;
+	b->overdue_fen += n->new_overdue_fen;
+	rcn_items_new_book(n);
 	return RCN_OK;
 }
 

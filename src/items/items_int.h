@@ -17,6 +17,12 @@ typedef struct {
 void rcn_age_memo_init(rcn_age_memo *m, const rcn_calendar *cal, rcn_date as_of);
 int rcn_age_memo_get(rcn_age_memo *m, rcn_date first_seen);
 
+/* The book's order (rcn_items_sort) as two numbers: the item's place by
+ * overdue, due_by and first_seen; then its id's first 8 bytes, which
+ * compare as strcmp does (the id itself breaks a tie). */
+uint64_t rcn_items_book_key(bool overdue, rcn_date due_by, rcn_date first_seen);
+uint64_t rcn_items_book_id8(const char *id);
+
 /* Whether to keep an item just read (its age and overdue set); the caller's
  * extra columns start at column `col` of row `row`. */
 typedef bool (*rcn_item_keep_fn)(void *ctx, const rcn_open_item *it, const PGresult *res, int row, int col);

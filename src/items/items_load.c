@@ -277,21 +277,31 @@ static int book_order(const void *pa, const void *pb)
 	return strcmp(a->it->id, b->it->id);
 }
 
+uint64_t rcn_items_book_key(bool overdue, rcn_date due_by, rcn_date first_seen)
+{
+	uint64_t due = due_by ? (uint32_t)due_by & 0x7FFFFFFFu : 0x7FFFFFFFu;
+	uint64_t first = (uint32_t)((int64_t)first_seen + INT32_MAX + 1);
+	return (uint64_t)!overdue << 63 | due << 32 | first;
+}
+
+uint64_t rcn_items_book_id8(const char *id)
+{
+	uint64_t v = 0;
+	for (size_t c = 0, end = 0; c < 8; c++) {
+		end = end || !id[c];
+		v = v << 8 | (end ? 0 : (unsigned char)id[c]);
+	}
+	return v;
+}
+
 void rcn_items_sort(rcn_open_item *v, size_t n)
 {
 	if (n < 2)
 		return;
 	book_key *k = rcn_xmalloc(n * sizeof(*k));
-	for (size_t i = 0; i < n; i++) {
-		uint64_t due = v[i].due_by ? (uint32_t)v[i].due_by & 0x7FFFFFFFu : 0x7FFFFFFFu;
-		uint64_t first = (uint32_t)((int64_t)v[i].first_seen + INT32_MAX + 1);
-		uint64_t id = 0;
-		for (size_t c = 0, end = 0; c < 8; c++) {
-			end = end || !v[i].id[c];
-			id = id << 8 | (end ? 0 : (unsigned char)v[i].id[c]);
-		}
-		k[i] = (book_key){(uint64_t)!v[i].overdue << 63 | due << 32 | first, id, &v[i]};
-	}
+	for (size_t i = 0; i < n; i++)
+		k[i] = (book_key){rcn_items_book_key(v[i].overdue, v[i].due_by, v[i].first_seen),
+				  rcn_items_book_id8(v[i].id), &v[i]};
 	qsort(k, n, sizeof(*k), book_order);
 	rcn_open_item *sorted = rcn_xmalloc(n * sizeof(*sorted));
 	for (size_t i = 0; i < n; i++)

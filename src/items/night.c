@@ -262,6 +262,7 @@ void rcn_items_night_free(rcn_items_night *n)
 	free(n->ledger_refunds);
 	free(n->book);
 	free(n->item_of);
+	rcn_items_new_free(n);
 	free(n->parts_read);
 	rcn_strmap_free(&n->by_key);
 	rcn_strmap_free(&n->want_order);

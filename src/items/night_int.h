@@ -5,6 +5,7 @@
 
 #include "items/items_int.h"
 #include "recon/match.h"
+#include "recon/pack.h"
 
 /* What an open item waits for before a night closes it on its own. */
 enum { NEED_CHANNEL = 1, NEED_LEDGER = 2 };
@@ -54,14 +55,61 @@ struct rcn_items_night {
 	size_t n_ledger_orders, n_ledger_refunds, cap_lo, cap_lr;
 	rcn_strmap covered; /* "channel\x1fmerchant_id" of the accounts reconciled whole */
 	bool cover_all;
-	bool dry_run;	    /* nothing will be stored: new items get no id */
-	char *parts_read;   /* the date's parts as the night read them: "part:gen;..." */
-	bool parts_changed; /* and someone wrote them since (store.c) */
-	bool any_closed;    /* the register held a closed item when the night read it */
-	rcn_open_item *book;
+	bool dry_run;	     /* nothing will be stored: new items get no id */
+	char *parts_read;    /* the date's parts as the night read them: "part:gen;..." */
+	bool parts_changed;  /* and someone wrote them since (store.c) */
+	bool any_closed;     /* the register held a closed item when the night read it */
+	rcn_open_item *book; /* the book's items the register held (the new ones: below), in its order */
 	rcn_open_book summary;
-	uint32_t *item_of; /* tonight's findings in report order: the index of the item each one is, or UINT32_MAX */
+	uint32_t *item_of; /* tonight's findings in report order: the item each one is (below), or UINT32_MAX */
+	/* tonight's new items (newitems.c): not in list, but packed records in
+	 * memory or, new_path set, in a file; new item j's id is first_seq + j */
+	rcn_pack_out new_out;
+	char *new_path;
+	size_t n_new, cap_new_at, cap_new_book;
+	uint64_t *new_at;	  /* where each one's record starts */
+	struct new_key *new_book; /* the new items in the book's order */
+	int64_t first_seq;	  /* 0: none (a dry run numbers nothing) */
+	int new_age;		  /* their age as of the date */
+	long new_overdue;	  /* of them, overdue; and the sums of |difference_fen| */
+	int64_t new_open_fen, new_overdue_fen;
 };
+
+/* item_of: a new item's number j, or an index of list. */
+#define ITEM_NEW ((uint32_t)1 << 31)
+
+/* A new item's place in the book (rcn_items_book_key, the id's first 8 bytes) and number. */
+typedef struct new_key {
+	uint64_t key, id8;
+	uint32_t j;
+} new_key;
+
+/* A new item read back: the item, and what the store writes beside it. */
+typedef struct {
+	rcn_open_item it;
+	const char *key;
+	bool has_ledger_amount, has_channel_amount;
+	int64_t ledger_amount, channel_amount;
+} rcn_new_item;
+
+/* newitems.c. Before the findings are assigned: new items start (in memory,
+ * or in a file under rcn_items_night_scratch's directory). */
+void rcn_items_new_start(rcn_items_night *n);
+/* Finding f (in report order) is a new item with this key. */
+void rcn_items_new_add(rcn_items_night *n, const rcn_finding *f, const char *key);
+/* Every new item is in: their records written out (false, err, when they
+ * could not be), numbered from first_seq (0: none), put in the book's order. */
+bool rcn_items_new_finish(rcn_items_night *n, int64_t first_seq, rcn_err *err);
+/* New item j's id ("" when it has none). */
+void rcn_items_new_id(const rcn_items_night *n, size_t j, char out[RCN_ITEM_ID_MAX]);
+/* Reading them back (any order; in order, block by block): open, then
+ * read item j into out (its text valid until the next read); false when the
+ * records cannot be read. Close with rcn_pack_in_close. */
+bool rcn_items_new_open(const rcn_items_night *n, rcn_pack_in *in);
+bool rcn_items_new_read(const rcn_items_night *n, rcn_pack_in *in, size_t j, rcn_new_item *out);
+/* The book walks the held items and the new ones (summary.items NULL). */
+void rcn_items_new_book(rcn_items_night *n);
+void rcn_items_new_free(rcn_items_night *n);
 
 /* rcn_items_select's keep for the night's reads of rows: the item's night
  * state beside it (the N_NIGHT_EXTRA columns of NIGHT_ROWS: item_key,

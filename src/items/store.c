@@ -282,16 +282,16 @@ static void json_text(rcn_buf *b, const char *key, const char *v)
 /* An unworked item as its part's json holds it (recon_unworked_entry): what
  * the view and parts.c take as given left out (empty texts, NULL numbers,
  * payment, not urgent, difference_fen equal to difference, the part's
- * opening time). */
-static void put_unworked(rcn_buf *b, const rcn_items_night *n, size_t i)
+ * opening time). key: the item's; the amounts as tonight found them, or
+ * as the night that opened it did; opened_at: when an earlier run of the
+ * date opened it, or NULL. */
+static void put_unworked(rcn_buf *b, const rcn_open_item *it, const char *key, bool has_la, int64_t la, bool has_ca,
+			 int64_t ca, const char *opened_at)
 {
-	const nstate *s = &n->st[i];
-	const rcn_open_item *it = &n->list.v[i];
-	const rcn_finding *f = s->f;
 	(void)rcn_buf_append(b, "{\"i\":", 5);
 	json_str(b, it->id);
-	if (!rcn_items_key_is_plain(s->key, rcn_kind_name(it->kind), it->refund_no, it->order_no))
-		json_field(b, "k", s->key);
+	if (!rcn_items_key_is_plain(key, rcn_kind_name(it->kind), it->refund_no, it->order_no))
+		json_field(b, "k", key);
 	json_field(b, "kd", rcn_kind_name(it->kind));
 	json_field(b, "kc", rcn_kind_name_cn(it->kind));
 	const char *const text[][2] = {
@@ -303,12 +303,10 @@ static void put_unworked(rcn_buf *b, const rcn_items_night *n, size_t i)
 		{"s", it->source},	   {"dt", it->detail}};
 	for (size_t k = 0; k < sizeof text / sizeof text[0]; k++)
 		json_text(b, text[k][0], text[k][1]);
-	bool has_la = f ? f->has_ledger_amount : s->has_ledger_amount;
-	bool has_ca = f ? f->has_channel_amount : s->has_channel_amount;
 	if (has_la)
-		json_int(b, "la", true, f ? f->ledger_amount : s->ledger_amount);
+		json_int(b, "la", true, la);
 	if (has_ca)
-		json_int(b, "ca", true, f ? f->channel_amount : s->channel_amount);
+		json_int(b, "ca", true, ca);
 	if (it->has_difference) {
 		json_int(b, "d", true, it->difference);
 		if (it->difference_fen != it->difference)
@@ -319,9 +317,19 @@ static void put_unworked(rcn_buf *b, const rcn_items_night *n, size_t i)
 		json_field(b, "due", rcn_date_format(due, it->due_by));
 	if (it->urgent)
 		(void)rcn_buf_append(b, ",\"u\":true", 9);
-	if (s->opened_at && *s->opened_at) /* an item of an earlier run of the date: its own time */
-		json_field(b, "at", s->opened_at);
+	if (opened_at && *opened_at) /* an item of an earlier run of the date: its own time */
+		json_field(b, "at", opened_at);
 	(void)rcn_buf_append(b, "}", 1);
+}
+
+/* List item i as its part's json holds it. */
+static void put_listed(rcn_buf *b, const rcn_items_night *n, size_t i)
+{
+	const nstate *s = &n->st[i];
+	const rcn_finding *f = s->f;
+	put_unworked(b, &n->list.v[i], s->key, f ? f->has_ledger_amount : s->has_ledger_amount,
+		     f ? f->ledger_amount : s->ledger_amount, f ? f->has_channel_amount : s->has_channel_amount,
+		     f ? f->channel_amount : s->channel_amount, s->opened_at);
 }
 
 /* Ids in numeric order: by length, then as text (Crockford base32 sorts). */
@@ -346,7 +354,46 @@ static void put_part(rcn_buf *b, const rcn_items_night *n, int32_t part, const c
 	(void)rcn_pq_bin_bytes(b, json->data, json->len);
 }
 
-/* The date's unworked items after tonight, as its parts (the old ones gone). */
+/* The parts' rows being written: PART_ITEMS items a part. */
+typedef struct {
+	const rcn_items_night *n;
+	PGconn *c;
+	rcn_buf b, json;
+	int32_t part, k;
+	char lo[RCN_ITEM_ID_MAX], hi[RCN_ITEM_ID_MAX];
+	bool ok;
+} parts_out;
+
+/* The part being filled, ended (with the COPY's data sent when it is large). */
+static void end_part(parts_out *o)
+{
+	if (!o->k)
+		return;
+	(void)rcn_buf_append(&o->json, "]", 1);
+	put_part(&o->b, o->n, o->part++, o->lo, o->hi, o->k, &o->json);
+	rcn_buf_reset(&o->json);
+	o->k = 0;
+	if (o->ok && o->b.len >= (1u << 20)) {
+		o->ok = PQputCopyData(o->c, o->b.data, (int)o->b.len) == 1;
+		rcn_buf_reset(&o->b);
+	}
+}
+
+/* The next item of a part: its id; its json written by the caller after. */
+static void next_in_part(parts_out *o, const char *id)
+{
+	if (o->k == PART_ITEMS)
+		end_part(o);
+	(void)rcn_buf_append(&o->json, o->k ? "," : "[", 1);
+	if (!o->k || id_cmp(id, o->lo) < 0)
+		snprintf(o->lo, sizeof o->lo, "%s", id);
+	if (!o->k || id_cmp(id, o->hi) > 0)
+		snprintf(o->hi, sizeof o->hi, "%s", id);
+	o->k++;
+}
+
+/* The date's unworked items after tonight, as its parts (the old ones gone):
+ * the register's, then tonight's new ones in the order of their ids. */
 static rcn_rc write_parts(const rcn_items_night *n, rcn_db *db, rcn_err *err)
 {
 	const char *params[1] = {n->date_text};
@@ -363,42 +410,42 @@ static rcn_rc write_parts(const rcn_items_night *n, rcn_db *db, rcn_err *err)
 		return rc;
 	}
 	PQclear(res);
-	rcn_buf b, json;
-	rcn_buf_init(&b, (size_t)1 << 30);
-	rcn_buf_init(&json, (size_t)1 << 30);
-	bool ok = rcn_pq_bin_header(&b) == RCN_OK;
-	int32_t part = 0, k = 0;
-	const char *lo = NULL, *hi = NULL;
-	for (size_t i = 0; i <= n->list.n && ok; i++) {
-		bool last = i == n->list.n;
-		if (!last && !stays_unworked(n, &n->st[i]))
+	parts_out o = {.n = n, .c = c};
+	rcn_buf_init(&o.b, (size_t)1 << 30);
+	rcn_buf_init(&o.json, (size_t)1 << 30);
+	o.ok = rcn_pq_bin_header(&o.b) == RCN_OK;
+	for (size_t i = 0; i < n->list.n && o.ok; i++) {
+		if (!stays_unworked(n, &n->st[i]))
 			continue;
-		if (k && (last || k == PART_ITEMS)) {
-			(void)rcn_buf_append(&json, "]", 1);
-			put_part(&b, n, part++, lo, hi, k, &json);
-			rcn_buf_reset(&json);
-			k = 0;
-			if (b.len >= (1u << 20)) {
-				ok = PQputCopyData(c, b.data, (int)b.len) == 1;
-				rcn_buf_reset(&b);
-			}
-		}
-		if (last)
-			break;
-		const char *id = n->list.v[i].id;
-		(void)rcn_buf_append(&json, k ? "," : "[", 1);
-		put_unworked(&json, n, i);
-		lo = !k || id_cmp(id, lo) < 0 ? id : lo;
-		hi = !k || id_cmp(id, hi) > 0 ? id : hi;
-		k++;
+		next_in_part(&o, n->list.v[i].id);
+		put_listed(&o.json, n, i);
 	}
+	rcn_pack_in in;
+	bool read = n->n_new == 0 || rcn_items_new_open(n, &in);
+	for (size_t j = 0; j < n->n_new && o.ok && read; j++) {
+		rcn_new_item x;
+		if (!rcn_items_new_read(n, &in, j, &x)) {
+			read = false;
+			break;
+		}
+		next_in_part(&o, x.it.id);
+		put_unworked(&o.json, &x.it, x.key, x.has_ledger_amount, x.ledger_amount, x.has_channel_amount,
+			     x.channel_amount, NULL);
+	}
+	if (n->n_new)
+		rcn_pack_in_close(&in);
+	end_part(&o);
+	bool ok = o.ok && read;
 	if (ok)
-		ok = rcn_pq_bin_trailer(&b) == RCN_OK && PQputCopyData(c, b.data, (int)b.len) == 1;
-	rcn_buf_free(&b);
-	rcn_buf_free(&json);
+		ok = rcn_pq_bin_trailer(&o.b) == RCN_OK && PQputCopyData(c, o.b.data, (int)o.b.len) == 1;
+	rcn_buf_free(&o.b);
+	rcn_buf_free(&o.json);
 	if (PQputCopyEnd(c, ok ? NULL : "recon: writing the open items failed") != 1)
 		ok = false;
-	rc = rcn_pq_drain(db, err, "writing the open items");
+	rc = rcn_pq_drain(db, read ? err : NULL, "writing the open items");
+	if (!read)
+		return rcn_err_set(err, RCN_EIO, n->new_path ? n->new_path : "", 0,
+				   "tonight's new items are unreadable (changed while the night ran?)");
 	return rc == RCN_OK && !ok ? rcn_pq_fail(db, NULL, err, "writing the open items") : rc;
 }
 
@@ -417,17 +464,26 @@ static rcn_rc lock_parts(rcn_items_night *n, rcn_db *db, rcn_err *err)
 	return RCN_OK;
 }
 
-/* "{A,B}" of the ids of the items `want` keeps (canonical ids: base32, nothing to quote). */
-static void id_array(const rcn_items_night *n, row_want want, rcn_buf *arr)
+/* "{A,B}" of the ids of the items `want` keeps, and (with_new) of tonight's
+ * new ones (canonical ids: base32, nothing to quote). */
+static void id_array(const rcn_items_night *n, row_want want, bool with_new, rcn_buf *arr)
 {
 	rcn_buf_init(arr, (size_t)1 << 30);
 	(void)rcn_buf_append(arr, "{", 1);
-	for (size_t i = 0, k = 0; i < n->list.n; i++) {
+	size_t k = 0;
+	for (size_t i = 0; i < n->list.n; i++) {
 		if (!want(n, &n->st[i]))
 			continue;
 		if (k++)
 			(void)rcn_buf_append(arr, ",", 1);
 		(void)rcn_buf_append(arr, n->list.v[i].id, strlen(n->list.v[i].id));
+	}
+	for (size_t j = 0; with_new && j < n->n_new; j++) {
+		char id[RCN_ITEM_ID_MAX];
+		rcn_items_new_id(n, j, id);
+		if (k++)
+			(void)rcn_buf_append(arr, ",", 1);
+		(void)rcn_buf_append(arr, id, strlen(id));
 	}
 	(void)rcn_buf_append(arr, "}", 1);
 }
@@ -436,7 +492,7 @@ static void id_array(const rcn_items_night *n, row_want want, rcn_buf *arr)
 static rcn_rc take_changed(const rcn_items_night *n, rcn_db *db, rcn_err *err)
 {
 	rcn_buf arr;
-	id_array(n, to_take, &arr);
+	id_array(n, to_take, false, &arr);
 	const char *params[1] = {arr.data};
 	rcn_rc rc = rcn_pq_query(db, "SELECT recon_items_take($1::text[])", 1, params, PGRES_TUPLES_OK, 1,
 				 "writing the open items", NULL, err);
@@ -448,7 +504,7 @@ static rcn_rc take_changed(const rcn_items_night *n, rcn_db *db, rcn_err *err)
 static rcn_rc store_date_items(const rcn_items_night *n, rcn_db *db, rcn_err *err)
 {
 	rcn_buf arr;
-	id_array(n, in_date, &arr);
+	id_array(n, in_date, true, &arr); /* (tonight found every new item) */
 	const char *params[2] = {n->date_text, arr.data};
 	rcn_rc rc =
 		rcn_pq_query(db,

@@ -19,14 +19,16 @@ typedef struct {
 static void age_table_of(age_table *t, const rcn_open_book *b)
 {
 	memset(t, 0, sizeof(*t));
-	for (size_t i = 0; i < b->n; i++) {
-		const rcn_open_item *it = &b->items[i];
+	rcn_book_cursor cur;
+	rcn_book_cursor_open(&cur, b);
+	for (const rcn_open_item *it; (it = rcn_book_cursor_next(&cur)) != NULL;) {
 		int k = (unsigned)it->kind < RCN_K__COUNT ? (int)it->kind : RCN_K_MATCHED;
 		int64_t fen = it->difference_fen < 0 ? -it->difference_fen : it->difference_fen;
 		int band = rcn_age_band(it->age_days);
 		t->n[k][band]++, t->fen[k][band] += fen;
 		t->n[k][RCN_AGE_BANDS]++, t->fen[k][RCN_AGE_BANDS] += fen;
 	}
+	rcn_book_cursor_close(&cur);
 }
 
 static void ages_section(FILE *f, const age_table *t)
@@ -138,8 +140,11 @@ void rcn_html_open_items(FILE *f, const rcn_report_data *d)
 	rcn_open_book none;
 	const rcn_open_book *b = rcn_report_book(d, &none);
 	rcn_open_sum s = {0};
-	for (size_t i = 0; i < b->n; i++)
-		rcn_open_sum_add(&s, &b->items[i]);
+	rcn_book_cursor cur;
+	rcn_book_cursor_open(&cur, b);
+	for (const rcn_open_item *it; (it = rcn_book_cursor_next(&cur)) != NULL;)
+		rcn_open_sum_add(&s, it);
+	rcn_book_cursor_close(&cur);
 	fputs("<h2 id=\"open-items\">未结差异 Open items</h2>\n", f);
 	if (b->n == 0) {
 		fputs("<p class=\"ok\" data-open=\"0\" data-overdue=\"0\">没有未结差异 No open items</p>\n", f);
@@ -165,8 +170,11 @@ void rcn_html_open_items(FILE *f, const rcn_report_data *d)
 	fprintf(f, "<table class=\"open-items\" data-count=\"%zu\">\n<tr>", b->n);
 	rcn_html_header(f, item_cols, ITEM_COLS);
 	size_t shown = b->n < RCN_HTML_MAX_ROWS ? b->n : RCN_HTML_MAX_ROWS;
-	for (size_t i = 0; i < shown; i++)
-		item_row(f, &b->items[i]);
+	rcn_book_cursor_open(&cur, b);
+	const rcn_open_item *it;
+	for (size_t i = 0; i < shown && (it = rcn_book_cursor_next(&cur)) != NULL; i++)
+		item_row(f, it);
+	rcn_book_cursor_close(&cur);
 	if (b->n > shown)
 		fprintf(f,
 			"<tr class=\"more\" data-more=\"%zu\"><td colspan=\"%zu\">另有 %zu 条，见 open_items.csv "

@@ -350,14 +350,17 @@ static void open_items_body(FILE *out, const void *p)
 	rcn_buf_init(&line, SIZE_MAX);
 	rcn_buf block; /* rows written 64 KiB at a time: one stdio call, not one a row */
 	rcn_buf_init(&block, SIZE_MAX);
-	for (size_t i = 0; book && i < book->n; i++) {
-		rcn_report_open_item_row(&line, &book->items[i]);
+	rcn_book_cursor cur;
+	rcn_book_cursor_open(&cur, book);
+	for (const rcn_open_item *it; (it = rcn_book_cursor_next(&cur)) != NULL;) {
+		rcn_report_open_item_row(&line, it);
 		(void)rcn_buf_append(&block, line.data, line.len);
 		if (block.len >= 65536) {
 			fwrite(block.data, 1, block.len, out);
 			rcn_buf_reset(&block);
 		}
 	}
+	rcn_book_cursor_close(&cur);
 	if (block.len)
 		fwrite(block.data, 1, block.len, out);
 	rcn_buf_free(&block);

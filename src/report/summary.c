@@ -123,13 +123,15 @@ void rcn_report_open_sums(rcn_open_sums *out, const rcn_report_data *d)
 	size_t n;
 	account *acc = accounts_of(d, &n);
 	const account *last = NULL;
-	for (size_t i = 0; i < d->book->n; i++) {
-		const rcn_open_item *it = &d->book->items[i];
+	rcn_book_cursor cur;
+	rcn_book_cursor_open(&cur, d->book);
+	for (const rcn_open_item *it; (it = rcn_book_cursor_next(&cur)) != NULL;) {
 		rcn_open_sum_add(&out->total, it);
 		last = account_find(acc, n, last, it->channel, it->merchant_id);
 		if (last)
 			rcn_open_sum_add(&out->by_tally[last->tally], it);
 	}
+	rcn_book_cursor_close(&cur);
 	free(acc);
 }
 

@@ -43,8 +43,12 @@ void rcn_xlsx_open_items_sheet(rcn_xw *w, const rcn_report_data *d, long max_row
 	long count = d->book ? (long)d->book->n : 0;
 	long last = rcn_xlsx_open_items_last_row(d, max_rows), fit = count + 1 <= last ? count : last - 2;
 	rcn_xlsx_sheet_begin(w, RCN_OPEN_COLS, last, selected, heads);
-	for (long i = 0; i < fit; i++)
-		item_row(w, i + 2, &d->book->items[i]);
+	rcn_book_cursor cur;
+	rcn_book_cursor_open(&cur, d->book);
+	const rcn_open_item *it;
+	for (long i = 0; i < fit && (it = rcn_book_cursor_next(&cur)) != NULL; i++)
+		item_row(w, i + 2, it);
+	rcn_book_cursor_close(&cur);
 	if (count > fit) {
 		char note[160];
 		snprintf(note, sizeof(note), "另有 %ld 条见 open_items.csv — %ld more items in open_items.csv",

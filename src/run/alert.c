@@ -124,12 +124,14 @@ static void digest_init(digest *d, const rcn_alert_summary *s)
 	memset(d, 0, sizeof(*d));
 	d->s = s;
 	rcn_arena_init(&d->names);
-	for (size_t i = 0; s->book && i < s->book->n; i++) {
-		const rcn_open_item *it = &s->book->items[i];
+	rcn_book_cursor cur;
+	rcn_book_cursor_open(&cur, s->book);
+	for (const rcn_open_item *it; (it = rcn_book_cursor_next(&cur)) != NULL;) {
 		open_add(&d->open, it);
 		if ((unsigned)it->kind < RCN_K_PENDING)
 			open_add(&d->open_kinds[it->kind], it);
 	}
+	rcn_book_cursor_close(&cur);
 	int code = s->result->exit_code;
 	d->matched = s->outcome && (code == 0 || code == 1 || code == 3 || code == 5);
 	d->groups = rcn_xcalloc(GROUPS_MAX, sizeof(*d->groups));

@@ -59,14 +59,16 @@ static void open_items(rcn_buf *b, const rcn_open_book *book)
 {
 	long n[2][RCN_K_PENDING] = {{0}};
 	int64_t fen[2][RCN_K_PENDING] = {{0}};
-	for (size_t i = 0; book && i < book->n; i++) {
-		const rcn_open_item *it = &book->items[i];
+	rcn_book_cursor cur;
+	rcn_book_cursor_open(&cur, book);
+	for (const rcn_open_item *it; (it = rcn_book_cursor_next(&cur)) != NULL;) {
 		if ((unsigned)it->kind >= RCN_K_PENDING)
 			continue;
 		int64_t v = it->difference_fen < 0 ? -it->difference_fen : it->difference_fen;
 		for (int o = 0; o <= (it->overdue ? 1 : 0); o++)
 			n[o][it->kind]++, fen[o][it->kind] += v;
 	}
+	rcn_book_cursor_close(&cur);
 	static const struct {
 		const char *name, *help;
 		int overdue;

@@ -494,6 +494,8 @@ static bool track_open_items(night *n)
 		rcn_items_night_cover_all(n->items);
 	if (n->o->dry_run)
 		rcn_items_night_dry_run(n->items);
+	if (n->spill) /* a night in parts: its new items on disk, with its findings */
+		rcn_items_night_scratch(n->items, rcn_spill_dir(n->spill));
 	if (rcn_items_night_assign(n->items, n->db, n->sink, &n->err))
 		return rcn_run_night_db_fail(n);
 	return true;

@@ -142,3 +142,22 @@ bool rcn_open_item_cell_is_number(int c)
 {
 	return c == 10 || c == 12;
 }
+
+void rcn_book_cursor_open(rcn_book_cursor *c, const rcn_open_book *b)
+{
+	*c = (rcn_book_cursor){.b = b, .w = b && b->walk_open ? b->walk_open(b->walk_ctx) : NULL};
+}
+
+const rcn_open_item *rcn_book_cursor_next(rcn_book_cursor *c)
+{
+	if (c->w)
+		return c->b->walk_next(c->w);
+	return c->b && c->b->items && c->i < c->b->n ? &c->b->items[c->i++] : NULL;
+}
+
+void rcn_book_cursor_close(rcn_book_cursor *c)
+{
+	if (c->w)
+		c->b->walk_close(c->w);
+	c->w = NULL;
+}

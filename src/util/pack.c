@@ -11,7 +11,7 @@ enum { WRITE_BUF = 1 << 16, READ_BUF = 1 << 20 };
 
 void rcn_pack_out_init(rcn_pack_out *f, const char *path)
 {
-	*f = (rcn_pack_out){.fd = -1, .path = rcn_xstrdup(path)};
+	*f = (rcn_pack_out){.fd = -1, .path = path ? rcn_xstrdup(path) : NULL};
 }
 
 static void flush_out(rcn_pack_out *f)
@@ -36,9 +36,13 @@ static char *room(rcn_pack_out *f, size_t n)
 	if (!f->buf) {
 		f->cap = WRITE_BUF;
 		f->buf = rcn_xmalloc(f->cap);
-		f->fd = open(f->path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-		if (f->fd < 0)
+		f->fd = f->path ? open(f->path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600) : -1;
+		if (f->path && f->fd < 0)
 			f->err = errno ? errno : EIO;
+	}
+	if (!f->path && f->len + n > f->cap) { /* in memory: the buffer grows */
+		f->cap = f->len + n > 2 * f->cap ? f->len + n : 2 * f->cap;
+		f->buf = rcn_xrealloc(f->buf, f->cap);
 	}
 	if (f->len + n > f->cap) {
 		flush_out(f);
@@ -105,6 +109,8 @@ void rcn_pack_put(rcn_pack_out *f, rcn_pack_rec *r)
 
 bool rcn_pack_close(rcn_pack_out *f)
 {
+	if (!f->path) /* in memory: the records stay, for rcn_pack_in_open_mem */
+		return !f->err;
 	if (f->fd >= 0) {
 		flush_out(f);
 		if (close(f->fd) != 0 && !f->err)
@@ -123,9 +129,22 @@ bool rcn_pack_close(rcn_pack_out *f)
 
 void rcn_pack_out_free(rcn_pack_out *f)
 {
-	(void)rcn_pack_close(f);
+	if (f->path)
+		(void)rcn_pack_close(f);
+	free(f->buf); /* (in memory: the records) */
+	f->buf = NULL;
+	f->len = f->cap = 0;
+	for (size_t i = 0; i < RCN_PACK_MAX_STRS; i++) {
+		free(f->prev[i]);
+		f->prev[i] = NULL;
+	}
 	free(f->path);
 	f->path = NULL;
+}
+
+void rcn_pack_in_open_mem(rcn_pack_in *in, const char *data, size_t len)
+{
+	*in = (rcn_pack_in){.fd = -1, .buf = (char *)data, .cap = len, .have = len, .eof = true, .mem = true};
 }
 
 bool rcn_pack_in_open(rcn_pack_in *in, const char *path)
@@ -151,9 +170,21 @@ void rcn_pack_mark(rcn_pack_out *f)
 	}
 }
 
+uint64_t rcn_pack_in_offset(const rcn_pack_in *in)
+{
+	return in->base + in->at + (in->n ? 4 + in->n : 0);
+}
+
 bool rcn_pack_in_seek(rcn_pack_in *in, uint64_t offset)
 {
+	if (in->mem) {
+		in->n = 0;
+		in->at = offset <= in->have ? (size_t)offset : in->have;
+		in->bad = in->bad || offset > in->have;
+		return !in->bad;
+	}
 	in->have = in->at = in->n = 0;
+	in->base = offset;
 	in->eof = false;
 	for (size_t i = 0; i < RCN_PACK_MAX_STRS; i++)
 		if (in->prev[i])
@@ -191,6 +222,7 @@ static bool fill(rcn_pack_in *in, size_t want)
 		return false;
 	memmove(in->buf, in->buf + in->at, in->have - in->at);
 	in->have -= in->at;
+	in->base += in->at;
 	in->at = 0;
 	if (want > in->cap) {
 		in->cap = want;
@@ -290,7 +322,8 @@ void rcn_pack_in_close(rcn_pack_in *in)
 	if (in->fd >= 0)
 		close(in->fd);
 	in->fd = -1;
-	free(in->buf);
+	if (!in->mem)
+		free(in->buf);
 	in->buf = NULL;
 	for (size_t i = 0; i < RCN_PACK_MAX_STRS; i++) {
 		free(in->prev[i]);

@@ -215,9 +215,10 @@ static void test_damaged_run(void **state)
 
 static char ids[N + 8][16];
 
-static const char *id_of(void *ctx, size_t i)
+static const char *id_of(void *ctx, size_t i, char *buf)
 {
 	(void)ctx;
+	(void)buf;
 	snprintf(ids[i], sizeof ids[i], "ID%zu", i);
 	return ids[i];
 }
