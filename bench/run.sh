@@ -385,7 +385,8 @@ if ((MEMORY_ONLY)); then
 	if [[ -n $COMPARE ]]; then
 		small_rows=$(sed -n 's/^rows=\([0-9]*\) .*/\1/p' "$COMPARE/data/.stamp")
 		small_wall=$(for f in "$COMPARE"/out/memory.time "$COMPARE"/out/memory.[0-9]*.time; do
-			[[ -f $f ]] && tail -n 1 "$f" | awk '{ print $1 }'
+			[[ -f $f ]] || continue # (a glob that matched nothing: under pipefail, not a failure)
+			tail -n 1 "$f" | awk '{ print $1 }'
 		done | sort -g | awk '{ a[NR] = $1 } END { if (NR) print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }')
 		[[ -n $small_rows && -n $small_wall ]] || die "$COMPARE has no --memory run to compare with"
 		awk -v r1="$small_rows" -v t1="$small_wall" -v r2="$ROWS" -v t2="${WALL[memory]}" 'BEGIN {
