@@ -505,6 +505,19 @@ bool rcn_source_job_import(rcn_source_job *job, rcn_wire *w)
 	if (!res || n != sizeof job->res)
 		return !(w->bad = true);
 	memcpy(&job->res, res, sizeof job->res);
+	/* its flags read as bytes: a damaged outcome's byte is never a bool's bad value */
+	const unsigned char *raw = res;
+	bool *const flags[] = {&job->res.has_summary,
+			       &job->res.totals_ok,
+			       &job->res.rejected,
+			       &job->res.stated.has_count,
+			       &job->res.stated.has_amount,
+			       &job->res.stated.has_refund_count,
+			       &job->res.stated.has_refund_amount,
+			       &job->res.stated.has_fee,
+			       &job->res.stated.has_net};
+	for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++)
+		*flags[i] = raw[(const unsigned char *)flags[i] - (const unsigned char *)&job->res] != 0;
 	job->res.format[sizeof job->res.format - 1] = '\0';
 	job->res.reason.file[sizeof job->res.reason.file - 1] = '\0';
 	job->res.reason.msg[sizeof job->res.reason.msg - 1] = '\0';

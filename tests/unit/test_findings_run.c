@@ -34,7 +34,9 @@ static void make(void)
 		snprintf(text[i][0], 40, "ORD-%05d", (i * 7919) % 100000);
 		snprintf(text[i][1], 40, "42000%d", i);
 		snprintf(text[i][2], 40, "wx.csv:%d", i + 2);
-		snprintf(text[i][3], 40, i % 4 ? "detail %d" : "", i);
+		snprintf(text[i][3], 40, "detail %d", i);
+		if (i % 4 == 0)
+			text[i][3][0] = '\0';
 		snprintf(text[i][4], 40, "2026-03-02 %02d:%02d:00", i % 24, i % 60);
 		snprintf(text[i][5], 40, "R%d", i);
 		all[i] = (rcn_finding){.kind = (rcn_kind)(i % (RCN_K__COUNT - 1)),
