@@ -15,22 +15,38 @@
 
 enum { MAX_SUBSCRIBERS = 4 };
 
+/* A subscriber: fn is an rcn_findings_fn or an rcn_findings_run_fn. */
+typedef struct {
+	void (*fn)(void);
+	void *ctx;
+} subscriber;
+
+static void subscribe(subscriber *v, size_t *n, void (*fn)(void), void *ctx)
+{
+	if (*n == MAX_SUBSCRIBERS)
+		abort(); /* a programming error: the pipeline has one or two */
+	v[(*n)++] = (subscriber){fn, ctx};
+}
+
+static void unsubscribe(subscriber *v, size_t *n, void (*fn)(void), void *ctx)
+{
+	for (size_t i = 0; i < *n; i++)
+		if (v[i].fn == fn && v[i].ctx == ctx) {
+			memmove(&v[i], &v[i + 1], (*n - i - 1) * sizeof(*v));
+			--*n;
+			return;
+		}
+}
+
 struct rcn_findings {
 	rcn_finding **v;
 	size_t n, cap;
 	size_t published; /* v[0..published) went to the subscribers */
 	size_t sorted;	  /* v is in report order up to here (n when nothing was added) */
 	long discrepancies;
-	struct {
-		rcn_findings_fn fn;
-		void *ctx;
-	} sub[MAX_SUBSCRIBERS];
-	size_t n_sub;
-	struct {
-		rcn_findings_run_fn fn;
-		void *ctx;
-	} run_sub[MAX_SUBSCRIBERS];
-	size_t n_run_sub;
+	subscriber sub[MAX_SUBSCRIBERS];     /* given the findings */
+	subscriber run_sub[MAX_SUBSCRIBERS]; /* given the runs' paths */
+	size_t n_sub, n_run_sub;
 	rcn_arena arena;	       /* rcn_findings_add's copies */
 	char **runs;		       /* the findings written out (rcn_findings_add_run), in order */
 	rcn_findings_run_index *index; /* where each kind starts in each */
@@ -69,21 +85,12 @@ void rcn_findings_free(rcn_findings *s)
 
 void rcn_findings_subscribe(rcn_findings *s, rcn_findings_fn fn, void *ctx)
 {
-	if (s->n_sub == MAX_SUBSCRIBERS)
-		abort(); /* a programming error: the pipeline has one or two */
-	s->sub[s->n_sub].fn = fn;
-	s->sub[s->n_sub].ctx = ctx;
-	s->n_sub++;
+	subscribe(s->sub, &s->n_sub, (void (*)(void))fn, ctx);
 }
 
 void rcn_findings_unsubscribe(rcn_findings *s, rcn_findings_fn fn, void *ctx)
 {
-	for (size_t i = 0; i < s->n_sub; i++)
-		if (s->sub[i].fn == fn && s->sub[i].ctx == ctx) {
-			memmove(&s->sub[i], &s->sub[i + 1], (s->n_sub - i - 1) * sizeof(s->sub[0]));
-			s->n_sub--;
-			return;
-		}
+	unsubscribe(s->sub, &s->n_sub, (void (*)(void))fn, ctx);
 }
 
 void rcn_findings_put(rcn_findings *s, rcn_finding *f)
@@ -102,7 +109,7 @@ void rcn_findings_flush(rcn_findings *s, size_t batch)
 	for (size_t i = s->published; i < s->n; i++)
 		s->kinds[s->v[i]->kind]++;
 	for (size_t i = 0; i < s->n_sub; i++)
-		s->sub[i].fn(s->sub[i].ctx, (const rcn_finding *const *)s->v + s->published, n);
+		((rcn_findings_fn)s->sub[i].fn)(s->sub[i].ctx, (const rcn_finding *const *)s->v + s->published, n);
 	s->published = s->n;
 }
 
@@ -174,21 +181,12 @@ void rcn_findings_kinds(const rcn_findings *s, long out[RCN_K__COUNT])
 
 void rcn_findings_subscribe_runs(rcn_findings *s, rcn_findings_run_fn fn, void *ctx)
 {
-	if (s->n_run_sub == MAX_SUBSCRIBERS)
-		abort(); /* a programming error, as above */
-	s->run_sub[s->n_run_sub].fn = fn;
-	s->run_sub[s->n_run_sub].ctx = ctx;
-	s->n_run_sub++;
+	subscribe(s->run_sub, &s->n_run_sub, (void (*)(void))fn, ctx);
 }
 
 void rcn_findings_unsubscribe_runs(rcn_findings *s, rcn_findings_run_fn fn, void *ctx)
 {
-	for (size_t i = 0; i < s->n_run_sub; i++)
-		if (s->run_sub[i].fn == fn && s->run_sub[i].ctx == ctx) {
-			memmove(&s->run_sub[i], &s->run_sub[i + 1], (s->n_run_sub - i - 1) * sizeof(s->run_sub[0]));
-			s->n_run_sub--;
-			return;
-		}
+	unsubscribe(s->run_sub, &s->n_run_sub, (void (*)(void))fn, ctx);
 }
 
 bool rcn_findings_add_run(rcn_findings *s, const char *path, const rcn_finding *const *f, size_t n, rcn_err *err)
@@ -209,7 +207,7 @@ bool rcn_findings_add_run(rcn_findings *s, const char *path, const rcn_finding *
 		s->discrepancies += f[i]->kind != RCN_K_PENDING;
 	}
 	for (size_t i = 0; i < s->n_run_sub; i++)
-		s->run_sub[i].fn(s->run_sub[i].ctx, path);
+		((rcn_findings_run_fn)s->run_sub[i].fn)(s->run_sub[i].ctx, path);
 	return true;
 }
 
