@@ -77,24 +77,26 @@ expect_sql 0 "select count(*) from recon_runs"
 run_recon 1 run --config "$WORK/recon.conf" --date 2026-03-02 --memory 1KB
 [ -z "$(find "$WORK" -name '.parts-*')" ] || fail "the spill of the killed night is left"
 same_tree "$BASE/demo-4-one/reports/2026-03-02" "$WORK/reports/2026-03-02"
-# a spill that cannot be read back (a part's ledger cut short while the next is read): exit 4, nothing
-# committed, nothing left, and the date's next run gives the same bytes
-runs=$(sql "select count(*) from recon_runs")
-RECON_TEST_DAMAGE_PART=2 run_recon 4 run --config "$WORK/recon.conf" --date 2026-03-02 --memory 1KB
-grep -q "\.parts-2026-03-02/ledger-[0-9]*: the night's parts are unreadable (changed while the night ran?); nothing committed" "$WORK/err" ||
-	fail "a damaged spill: $(cat "$WORK/err")"
-expect_sql "$runs" "select count(*) from recon_runs"
-[ -z "$(find "$WORK" -name '.parts-*' -newer "$WORK/recon.conf" -type f)" ] || fail "the damaged night's spill is left"
+# damaged_night VAR=VALUE FILE WHAT: the night with a test's damage (VAR=VALUE) ends with exit 4 and
+# "<its parts>/FILE-N: the night's WHAT are unreadable (changed while the night ran?); nothing
+# committed", nothing committed and nothing left behind
+damaged_night() {
+	local runs rc=0
+	runs=$(sql "select count(*) from recon_runs")
+	env "$1" "$RECON" run --config "$WORK/recon.conf" --date 2026-03-02 --memory 1KB >"$WORK/out" 2>"$WORK/err" || rc=$?
+	[ "$rc" = 4 ] || fail "$1: exit $rc, expected 4: $(cat "$WORK/err")"
+	grep -q "\.parts-2026-03-02/$2-[0-9]*: the night's $3 are unreadable (changed while the night ran?); nothing committed" "$WORK/err" ||
+		fail "$1: $(cat "$WORK/err")"
+	expect_sql "$runs" "select count(*) from recon_runs"
+	[ -z "$(find "$WORK" -name '.parts-*')" ] || fail "$1: the night's parts are left: $(find "$WORK" -name '.parts-*')"
+}
+# a spill that cannot be read back (a part's ledger cut short while the next is read), and a run of the
+# night's findings found damaged when read back (cut short once written); then the date's next run
+# gives the same bytes
+damaged_night RECON_TEST_DAMAGE_PART=2 ledger parts
 run_recon 1 run --config "$WORK/recon.conf" --date 2026-03-02 --memory 1KB
 same_tree "$BASE/demo-4-one/reports/2026-03-02" "$WORK/reports/2026-03-02"
-# a run of the night's findings found damaged when read back (cut short once written): exit 4 naming
-# it, nothing committed, nothing left
-runs=$(sql "select count(*) from recon_runs")
-RECON_TEST_DAMAGE_FINDINGS=0 run_recon 4 run --config "$WORK/recon.conf" --date 2026-03-02 --memory 1KB
-grep -q "\.parts-2026-03-02/findings-[0-9]*: the night's findings are unreadable (changed while the night ran?); nothing committed" "$WORK/err" ||
-	fail "a damaged run of findings: $(cat "$WORK/err")"
-expect_sql "$runs" "select count(*) from recon_runs"
-[ -z "$(find "$WORK" -name '.parts-*')" ] || fail "the night with a damaged run of findings left its parts"
+damaged_night RECON_TEST_DAMAGE_FINDINGS=0 findings findings
 # on one thread (no results stream: the runs are read back and stored at the end), the same bytes and rows
 results_of() {
 	sql "select count(*) || ' ' || md5(coalesce(string_agg(r, '|' order by r), '')) from (select t::text r from
