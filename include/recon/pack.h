@@ -1,17 +1,24 @@
 /* Files of packed records, written and read back by the same process (a
  * night in parts' spill, run/spill.h): millions of records, so every byte
  * counts — each is written to the page cache, perhaps to the disk, and read
- * back. A record is its length (4 bytes) and
+ * back. A record is
  *
- *   [mask: 4 bytes] [integers: zigzag varints] [strings: varint length, bytes, NUL]
+ *   [head: varint, its length << 1 | stands alone] [mask: varint]
+ *   [integers: zigzag varints] [strings]
  *
  * The mask says, for each string field, that it is empty or the same as in
- * the file's record before (for the fields the writer marks as repeating),
- * and neither is written. A string is followed by a NUL so that it is read
- * in place. Integers are in the machine's own byte order (the mask, the
- * length). A file is written through a buffer of its own with write(2) and
- * read back in large blocks; every length is checked on reading, so a
- * damaged file is an error, never a crash. */
+ * the file's record before, and neither is written; it is written as the
+ * difference (xor) from the record before's mask, so a record shaped like
+ * the one before spends one byte on it. A field the writer marks as
+ * repeating is written against its value in the record before (front
+ * coding: the length of the prefix the two share, then the rest), so ids
+ * that follow each other — a channel's transaction ids, order numbers with
+ * a date in front — cost a few bytes; it is read back into a buffer of its
+ * own. Any other string is its length, its bytes and a NUL, read in place.
+ * A record that stands alone (rcn_pack_mark) refers to none before it. A
+ * file is written through a buffer of its own with write(2) and read back
+ * in large blocks; every length is checked on reading, so a damaged file is
+ * an error, never a crash. */
 #ifndef RECON_PACK_H
 #define RECON_PACK_H
 
@@ -27,7 +34,10 @@ typedef struct {
 	size_t len, cap;
 	int err; /* errno of the first failed write, 0 */
 	uint64_t bytes;
+	uint32_t mask;		       /* the last record's */
+	bool alone;		       /* the next record stands alone */
 	char *prev[RCN_PACK_MAX_STRS]; /* each repeating field's value in the last record */
+	size_t prev_len[RCN_PACK_MAX_STRS], prev_cap[RCN_PACK_MAX_STRS];
 } rcn_pack_out;
 
 /* A record to write: its integers and its strings, in order. */
@@ -35,7 +45,7 @@ typedef struct {
 	int64_t ints[RCN_PACK_MAX_INTS];
 	size_t n_ints;
 	const char *s[RCN_PACK_MAX_STRS];
-	size_t len[RCN_PACK_MAX_STRS];
+	size_t len[RCN_PACK_MAX_STRS], shared[RCN_PACK_MAX_STRS];
 	bool repeats[RCN_PACK_MAX_STRS];
 	size_t n_strs;
 } rcn_pack_rec;
@@ -52,7 +62,8 @@ static inline void rcn_pack_int(rcn_pack_rec *r, int64_t v)
 {
 	r->ints[r->n_ints++] = v;
 }
-/* NULL is written as "". repeats: left out when the last record had the same. */
+/* NULL is written as "". repeats: written against the last record's value
+ * (left out when the same). */
 static inline void rcn_pack_str(rcn_pack_rec *r, const char *s, bool repeats)
 {
 	r->s[r->n_strs] = s ? s : "";
@@ -77,11 +88,11 @@ typedef struct {
 	bool mem;      /* buf is the caller's records (rcn_pack_in_open_mem) */
 	uint64_t base; /* the file's offset of buf[0] */
 	char *prev[RCN_PACK_MAX_STRS];
-	size_t prev_cap[RCN_PACK_MAX_STRS];
-	/* the current record */
+	size_t prev_len[RCN_PACK_MAX_STRS], prev_cap[RCN_PACK_MAX_STRS];
+	uint32_t mask; /* the current record's (the last one's, between records) */
+	/* the current record: its head's bytes, its body */
 	const char *p;
-	size_t n, pos, field;
-	uint32_t mask;
+	size_t head, n, pos, field;
 } rcn_pack_in;
 
 /* Opens path: false (errno set) when it cannot be. Read in blocks of 1 MiB,

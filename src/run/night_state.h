@@ -113,6 +113,10 @@ typedef struct {
 	rcn_match *done_m;
 	rcn_findings *done_sink;
 	rcn_rules *done_rules; /* (NULL for part 0: the night's) */
+	/* --timings of the later parts, in seconds: the main thread waiting
+	 * for the next part, matching, writing the findings and importing; the
+	 * threads making them ready reading the spill and looking up */
+	double parts_wait, parts_match, parts_import, parts_spill, parts_lookups;
 } night;
 
 static inline bool is_shard(const night *n)

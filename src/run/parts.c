@@ -92,7 +92,8 @@ typedef struct {
 	rcn_rules *rules;
 	rcn_batch **batches;
 	bool rows_ok, ok;
-	bool db_failed; /* the lookups failed: a database error */
+	bool db_failed;		   /* the lookups failed: a database error */
+	double spill_s, lookups_s; /* --timings: reading it back, the lookups */
 	rcn_err rows_err, err;
 	rcn_task rows_task, task;
 } part_read;
@@ -118,6 +119,7 @@ static void *prepare_part(void *p)
 	part_read *j = p;
 	night *n = j->n;
 	rcn_ledger_sink ledger = {.order = on_spilled_order, .refund = on_spilled_refund, .ctx = j->m};
+	double t0 = rcn_clock_seconds(CLOCK_MONOTONIC);
 	j->ok = rcn_spill_read_ledger(n->spill, j->k, &ledger, &j->err);
 	rcn_task_join(&j->rows_task);
 	if (j->ok && !j->rows_ok) {
@@ -134,9 +136,12 @@ static void *prepare_part(void *p)
 			rcn_match_add_batch(j->m, i, j->batches[i]); /* (frees it) */
 		j->batches[i] = NULL;
 	}
+	double t1 = rcn_clock_seconds(CLOCK_MONOTONIC);
 	if (j->ok &&
 	    rcn_run_load_lookups(n->db, n->o, j->m, j->rules, n->files.calendar, NULL, false, &j->err) != RCN_OK)
 		j->ok = false, j->db_failed = true;
+	j->spill_s = t1 - t0;
+	j->lookups_s = rcn_clock_seconds(CLOCK_MONOTONIC) - t1;
 	return NULL;
 }
 
@@ -259,6 +264,8 @@ bool rcn_run_match_parts(night *n)
 		n->out->exit_code = EXIT_DB;
 		return false;
 	}
+	rcn_run_log(n->o, LOG_INFO, NULL, "the later parts' rows written to %s: %.1f MiB", rcn_spill_dir(n->spill),
+		    (double)rcn_spill_bytes(n->spill) / (1024.0 * 1024.0));
 	rcn_run_kill_point("parts_spilled");
 	rcn_spill_test_damage(n->spill);
 	/* each part read while the one before it is matched */
@@ -270,14 +277,30 @@ bool rcn_run_match_parts(night *n)
 	}
 	for (uint32_t k = 1; k < n->n_parts; k++) {
 		part_read *j = next;
+		double t0 = rcn_clock_seconds(CLOCK_MONOTONIC);
 		wait_read(j);
+		n->parts_spill += j->spill_s;
+		n->parts_lookups += j->lookups_s;
 		next = k + 1 < n->n_parts ? start_read(n, k + 1) : NULL;
-		if (!match_part(n, j) || !import_part(n, k)) {
+		double t1 = rcn_clock_seconds(CLOCK_MONOTONIC);
+		bool ok = match_part(n, j);
+		double t2 = rcn_clock_seconds(CLOCK_MONOTONIC);
+		ok = ok && import_part(n, k);
+		n->parts_wait += t1 - t0;
+		n->parts_match += t2 - t1;
+		n->parts_import += rcn_clock_seconds(CLOCK_MONOTONIC) - t2;
+		if (!ok) {
 			if (next)
 				drop_read(next);
 			return false;
 		}
 	}
+	if (n->o->timings)
+		rcn_run_log(n->o, LOG_INFO, NULL,
+			    "parts 1-%u: waited for %.2f s, matched %.2f s, findings written and imported %.2f s; made "
+			    "ready meanwhile: the spill read back %.2f s, the lookups %.2f s",
+			    n->n_parts - 1, n->parts_wait, n->parts_match, n->parts_import, n->parts_spill,
+			    n->parts_lookups);
 	if (rcn_ledger_end(n->db, &n->err) != RCN_OK)
 		return rcn_run_night_db_fail(n);
 	n->part.part = RCN_PART_NONE;

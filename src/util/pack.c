@@ -65,30 +65,54 @@ static size_t put_varint(char *p, uint64_t v)
 	return n;
 }
 
+static void forget(char **prev, size_t *prev_len)
+{
+	for (size_t i = 0; i < RCN_PACK_MAX_STRS; i++) {
+		prev_len[i] = 0;
+		if (prev[i])
+			prev[i][0] = '\0';
+	}
+}
+
 void rcn_pack_put(rcn_pack_out *f, rcn_pack_rec *r)
 {
+	bool alone = f->alone || f->bytes == 0;
+	if (alone) {
+		forget(f->prev, f->prev_len);
+		f->mask = 0;
+		f->alone = false;
+	}
 	uint32_t mask = 0; /* bit 2i: field i empty; bit 2i+1: as in the last record */
-	size_t size = 4 + 4 + 10 * r->n_ints;
+	size_t size = 5 + 5 + 10 * r->n_ints;
 	for (size_t i = 0; i < r->n_strs; i++) {
 		const char *v = r->s[i];
 		if (!v[0]) {
 			mask |= 1u << (2 * i);
 			continue;
 		}
-		if (r->repeats[i] && f->prev[i] && strcmp(f->prev[i], v) == 0) {
+		size_t n = strlen(v);
+		r->len[i] = n;
+		if (!r->repeats[i]) {
+			size += 10 + n + 1;
+			continue;
+		}
+		const char *was = f->prev[i];
+		size_t shared = 0, was_len = f->prev_len[i];
+		while (shared < n && shared < was_len && was[shared] == v[shared])
+			shared++;
+		if (shared == n && n == was_len) {
 			mask |= 1u << (2 * i + 1);
 			continue;
 		}
-		r->len[i] = strlen(v);
-		size += 10 + r->len[i] + 1;
-		if (r->repeats[i]) {
-			free(f->prev[i]);
-			f->prev[i] = rcn_xstrdup(v);
-		}
+		r->shared[i] = shared;
+		size += 20 + n - shared;
+		rcn_xreserve((void **)&f->prev[i], &f->prev_cap[i], n + 1, 1);
+		memcpy(f->prev[i] + shared, v + shared, n - shared + 1);
+		f->prev_len[i] = n;
 	}
-	char *p = room(f, size), *q = p + 4;
-	memcpy(q, &mask, 4);
-	q += 4;
+	char *p = room(f, size), *q = p + 5; /* the head is moved up to it when shorter */
+	q += put_varint(q, mask ^ f->mask);
+	f->mask = mask;
 	for (size_t i = 0; i < r->n_ints; i++) {
 		int64_t v = r->ints[i];
 		q += put_varint(q, ((uint64_t)v << 1) ^ (uint64_t)(v >> 63)); /* zigzag */
@@ -96,15 +120,28 @@ void rcn_pack_put(rcn_pack_out *f, rcn_pack_rec *r)
 	for (size_t i = 0; i < r->n_strs; i++) {
 		if (mask >> (2 * i) & 3)
 			continue;
-		q += put_varint(q, r->len[i]);
-		memcpy(q, r->s[i], r->len[i]);
-		q[r->len[i]] = '\0';
-		q += r->len[i] + 1;
+		size_t n = r->len[i];
+		if (r->repeats[i]) {
+			size_t shared = r->shared[i];
+			q += put_varint(q, shared);
+			q += put_varint(q, n - shared);
+			memcpy(q, r->s[i] + shared, n - shared);
+			q += n - shared;
+		} else {
+			q += put_varint(q, n);
+			memcpy(q, r->s[i], n);
+			q[n] = '\0';
+			q += n + 1;
+		}
 	}
-	uint32_t len = (uint32_t)(q - p - 4);
-	memcpy(p, &len, 4);
-	f->len += (size_t)(q - p);
-	f->bytes += (uint64_t)(q - p);
+	size_t body = (size_t)(q - p - 5);
+	char head[10];
+	size_t h = put_varint(head, (uint64_t)body << 1 | (alone ? 1u : 0u));
+	if (h < 5)
+		memmove(p + h, p + 5, body);
+	memcpy(p, head, h);
+	f->len += h + body;
+	f->bytes += h + body;
 }
 
 bool rcn_pack_close(rcn_pack_out *f)
@@ -123,6 +160,7 @@ bool rcn_pack_close(rcn_pack_out *f)
 	for (size_t i = 0; i < RCN_PACK_MAX_STRS; i++) {
 		free(f->prev[i]);
 		f->prev[i] = NULL;
+		f->prev_len[i] = f->prev_cap[i] = 0;
 	}
 	return !f->err;
 }
@@ -137,6 +175,7 @@ void rcn_pack_out_free(rcn_pack_out *f)
 	for (size_t i = 0; i < RCN_PACK_MAX_STRS; i++) {
 		free(f->prev[i]);
 		f->prev[i] = NULL;
+		f->prev_len[i] = f->prev_cap[i] = 0;
 	}
 	free(f->path);
 	f->path = NULL;
@@ -164,31 +203,27 @@ bool rcn_pack_in_open_buf(rcn_pack_in *in, const char *path, size_t buf)
 
 void rcn_pack_mark(rcn_pack_out *f)
 {
-	for (size_t i = 0; i < RCN_PACK_MAX_STRS; i++) {
-		free(f->prev[i]);
-		f->prev[i] = NULL;
-	}
+	f->alone = true;
 }
 
 uint64_t rcn_pack_in_offset(const rcn_pack_in *in)
 {
-	return in->base + in->at + (in->n ? 4 + in->n : 0);
+	return in->base + in->at + in->head + in->n;
 }
 
 bool rcn_pack_in_seek(rcn_pack_in *in, uint64_t offset)
 {
+	forget(in->prev, in->prev_len);
+	in->mask = 0;
 	if (in->mem) {
-		in->n = 0;
+		in->n = in->head = 0;
 		in->at = offset <= in->have ? (size_t)offset : in->have;
 		in->bad = in->bad || offset > in->have;
 		return !in->bad;
 	}
-	in->have = in->at = in->n = 0;
+	in->have = in->at = in->n = in->head = 0;
 	in->base = offset;
 	in->eof = false;
-	for (size_t i = 0; i < RCN_PACK_MAX_STRS; i++)
-		if (in->prev[i])
-			in->prev[i][0] = '\0';
 	if (lseek(in->fd, (off_t)offset, SEEK_SET) < 0) {
 		in->bad = true;
 		return false;
@@ -238,27 +273,52 @@ static bool fill(rcn_pack_in *in, size_t want)
 	return in->have - in->at >= want;
 }
 
+static uint64_t get_varint(rcn_pack_in *in);
+
 bool rcn_pack_next(rcn_pack_in *in)
 {
-	in->at += in->n ? 4 + in->n : 0; /* past the last record */
-	in->n = 0;
-	if (in->bad || !fill(in, 4)) {
-		if (in->have != in->at) /* a torn length */
+	in->at += in->head + in->n; /* past the last record */
+	in->n = in->head = 0;
+	if (in->bad || !fill(in, 1)) {
+		if (in->have != in->at) /* a torn record */
 			in->bad = true;
 		return false;
 	}
-	uint32_t n;
-	memcpy(&n, in->buf + in->at, 4);
-	if (n < 4 || !fill(in, 4 + (size_t)n)) {
+	(void)fill(in, 5); /* the head's at most 5 bytes (fewer at the file's end) */
+	if (in->bad)
+		return false;
+	uint64_t head = 0;
+	size_t h = 0;
+	for (;;) {
+		if (h == 5 || in->at + h >= in->have) {
+			in->bad = true;
+			return false;
+		}
+		unsigned char c = (unsigned char)in->buf[in->at + h];
+		head |= (uint64_t)(c & 0x7F) << (7 * h);
+		h++;
+		if (!(c & 0x80))
+			break;
+	}
+	uint64_t n = head >> 1;
+	if (n < 1 || n > UINT32_MAX || !fill(in, h + (size_t)n)) {
 		in->bad = true;
 		return false;
 	}
-	in->p = in->buf + in->at + 4;
-	in->n = n;
-	memcpy(&in->mask, in->p, 4);
-	in->pos = 4;
+	if (head & 1) {
+		forget(in->prev, in->prev_len);
+		in->mask = 0;
+	}
+	in->p = in->buf + in->at + h;
+	in->head = h;
+	in->n = (size_t)n;
+	in->pos = 0;
 	in->field = 0;
-	return true;
+	uint64_t d = get_varint(in);
+	if (d > UINT32_MAX)
+		in->bad = true;
+	in->mask ^= (uint32_t)d;
+	return !in->bad;
 }
 
 static uint64_t get_varint(rcn_pack_in *in)
@@ -288,11 +348,25 @@ const char *rcn_pack_get_str(rcn_pack_in *in, bool repeats)
 	if (in->bad || i >= RCN_PACK_MAX_STRS)
 		goto bad;
 	uint32_t m = in->mask >> (2 * i) & 3;
-	if (m & 1)
+	if (m == 1)
 		return "";
-	if (m & 2) {
-		if (!repeats || !in->prev[i])
+	if (m == 2) {
+		if (!repeats || !in->prev_len[i])
 			goto bad;
+		return in->prev[i];
+	}
+	if (m) /* empty and the same */
+		goto bad;
+	if (repeats) { /* the prefix it shares with the last value, then the rest */
+		uint64_t shared = get_varint(in), rest = get_varint(in);
+		if (in->bad || shared > in->prev_len[i] || rest > in->n - in->pos || shared + rest == 0)
+			goto bad;
+		size_t n = (size_t)(shared + rest);
+		rcn_xreserve((void **)&in->prev[i], &in->prev_cap[i], n + 1, 1);
+		memcpy(in->prev[i] + shared, in->p + in->pos, (size_t)rest);
+		in->prev[i][n] = '\0';
+		in->prev_len[i] = n;
+		in->pos += (size_t)rest;
 		return in->prev[i];
 	}
 	uint64_t n = get_varint(in);
@@ -300,10 +374,6 @@ const char *rcn_pack_get_str(rcn_pack_in *in, bool repeats)
 		goto bad;
 	const char *s = in->p + in->pos;
 	in->pos += (size_t)n + 1;
-	if (repeats) { /* kept for the records that leave it out */
-		rcn_xreserve((void **)&in->prev[i], &in->prev_cap[i], (size_t)n + 1, 1);
-		memcpy(in->prev[i], s, (size_t)n + 1);
-	}
 	return s;
 bad:
 	in->bad = true;
@@ -328,5 +398,6 @@ void rcn_pack_in_close(rcn_pack_in *in)
 	for (size_t i = 0; i < RCN_PACK_MAX_STRS; i++) {
 		free(in->prev[i]);
 		in->prev[i] = NULL;
+		in->prev_len[i] = in->prev_cap[i] = 0;
 	}
 }
