@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <time.h>
 
 #define RECON_VERSION "0.1.0"
@@ -119,5 +120,14 @@ size_t rcn_phys_memory(void);
 /* fsync of a directory, so that names created or renamed in it are on disk
  * (a file's own fsync does not cover its name). False if it cannot be opened or synced. */
 bool rcn_sync_dir(const char *path);
+
+/* A report file, created (truncated) for writing through stdio: its pages
+ * are handed to the disk as it is written (every 8 MiB, without waiting:
+ * sync_file_range), and fclose makes it durable (fsync) and fails, errno
+ * set, when any of it did not reach the disk. A night's reports are
+ * gigabytes on a big night: written all at once at the end, they would pass
+ * the kernel's dirty-page limits and wait in fsync for the disk while
+ * nothing else is left to do. NULL (errno set) when it cannot be created. */
+FILE *rcn_fopen_report(const char *path);
 
 #endif

@@ -1,7 +1,11 @@
 /* Sorted runs of findings on disk and their merge (recon/findings_run.h).
  * A finding is one packed record: ten integers (the kind, side, record type
- * and flags in the first) and fourteen strings, the repeating ones (reason,
- * channel, merchant, statuses, the action) written once per change. */
+ * and flags in the first) and fourteen strings, each written against the
+ * record before's (recon/pack.h): the repeating ones (reason, channel,
+ * merchant, statuses, the action) once per change, the others by what they
+ * do not share with it — a run is sorted by kind and order number, so the
+ * order numbers, the times, the file:line of the rows and the details'
+ * words in front mostly are. */
 #include "recon/findings_run.h"
 
 #include <errno.h>
@@ -14,6 +18,7 @@
 #include "recon/pack.h"
 
 enum { RUN_READ_BUF = 1 << 16 }; /* a night's passes read every run at once, several passes at a time */
+enum { RUN_END = 0xFF };	 /* the kind of the record that ends a run */
 
 enum {
 	F_LEDGER_AMOUNT = 1,
@@ -44,17 +49,17 @@ static void put_finding(rcn_pack_out *out, const rcn_finding *f)
 	rcn_pack_str(&r, f->reason, true);
 	rcn_pack_str(&r, f->channel, true);
 	rcn_pack_str(&r, f->merchant_id, true);
-	rcn_pack_str(&r, f->order_no, false);
-	rcn_pack_str(&r, f->refund_no, false);
-	rcn_pack_str(&r, f->channel_txn_id, false);
-	rcn_pack_str(&r, f->channel_refund_id, false);
+	rcn_pack_str(&r, f->order_no, true);
+	rcn_pack_str(&r, f->refund_no, true);
+	rcn_pack_str(&r, f->channel_txn_id, true);
+	rcn_pack_str(&r, f->channel_refund_id, true);
 	rcn_pack_str(&r, f->ledger_status, true);
 	rcn_pack_str(&r, f->channel_status, true);
-	rcn_pack_str(&r, f->trade_time, false);
-	rcn_pack_str(&r, f->source, false);
-	rcn_pack_str(&r, f->detail, false);
+	rcn_pack_str(&r, f->trade_time, true);
+	rcn_pack_str(&r, f->source, true);
+	rcn_pack_str(&r, f->detail, true);
 	rcn_pack_str(&r, f->action_cn, true);
-	rcn_pack_str(&r, f->item_id, false);
+	rcn_pack_str(&r, f->item_id, true);
 	rcn_pack_put(out, &r);
 }
 
@@ -74,13 +79,15 @@ bool rcn_findings_run_write(const char *path, const rcn_finding *const *f, size_
 	}
 	for (; index && k <= RCN_K__COUNT; k++)
 		index->at[k] = out.bytes;
+	/* the run's end, and how many came before it: a run cut short, even
+	 * between two records, is found so (an empty run is a file too) */
+	rcn_pack_mark(&out);
+	rcn_pack_rec end;
+	rcn_pack_rec_init(&end);
+	rcn_pack_int(&end, RUN_END);
+	rcn_pack_int(&end, (int64_t)n);
+	rcn_pack_put(&out, &end);
 	bool ok = rcn_pack_close(&out);
-	if (ok && !n) { /* an empty run is a file too (the writer opens its file on the first record) */
-		int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-		ok = fd >= 0 && close(fd) == 0;
-		if (!ok)
-			out.err = errno ? errno : EIO;
-	}
 	if (!ok)
 		rcn_err_set(err, RCN_EIO, path, 0, "cannot write the night's findings: %s", strerror(out.err));
 	rcn_pack_out_free(&out);
@@ -97,7 +104,9 @@ typedef struct {
 	size_t mem_at, mem_n;
 	rcn_kind last; /* the last kind wanted: a finding of a later one ends the run */
 	rcn_finding f;
-	bool has; /* f is the run's next finding */
+	bool has;      /* f is the run's next finding */
+	bool whole;    /* read from its start: the findings read are counted */
+	uint64_t read; /* (whole) findings read so far */
 } run;
 
 struct rcn_findings_merge {
@@ -123,10 +132,15 @@ static bool read_finding(run *r)
 		return true;
 	}
 	if (!rcn_pack_next(&r->in))
-		return !r->in.bad;
+		return false; /* the end before the run's last record: cut short, or damaged */
 	rcn_pack_in *in = &r->in;
 	rcn_finding *f = &r->f;
 	int64_t head = rcn_pack_get_int(in), flags = head >> 24;
+	if ((head & 0xFF) == RUN_END) { /* the last record, and nothing after it */
+		int64_t n = rcn_pack_get_int(in);
+		return rcn_pack_done(in) && (!r->whole || (uint64_t)n == r->read) && !rcn_pack_next(in) && !in->bad;
+	}
+	r->read++;
 	*f = (rcn_finding){.kind = (rcn_kind)(head & 0xFF),
 			   .side = (rcn_side)(head >> 8 & 0xFF),
 			   .rec_type = (rcn_rec_type)(head >> 16 & 0xFF),
@@ -149,17 +163,17 @@ static bool read_finding(run *r)
 	f->reason = rcn_pack_get_str(in, true);
 	f->channel = rcn_pack_get_str(in, true);
 	f->merchant_id = rcn_pack_get_str(in, true);
-	f->order_no = rcn_pack_get_str(in, false);
-	f->refund_no = rcn_pack_get_str(in, false);
-	f->channel_txn_id = rcn_pack_get_str(in, false);
-	f->channel_refund_id = rcn_pack_get_str(in, false);
+	f->order_no = rcn_pack_get_str(in, true);
+	f->refund_no = rcn_pack_get_str(in, true);
+	f->channel_txn_id = rcn_pack_get_str(in, true);
+	f->channel_refund_id = rcn_pack_get_str(in, true);
 	f->ledger_status = rcn_pack_get_str(in, true);
 	f->channel_status = rcn_pack_get_str(in, true);
-	f->trade_time = rcn_pack_get_str(in, false);
-	f->source = rcn_pack_get_str(in, false);
-	f->detail = rcn_pack_get_str(in, false);
+	f->trade_time = rcn_pack_get_str(in, true);
+	f->source = rcn_pack_get_str(in, true);
+	f->detail = rcn_pack_get_str(in, true);
 	f->action_cn = rcn_pack_get_str(in, true);
-	f->item_id = rcn_pack_get_str(in, false);
+	f->item_id = rcn_pack_get_str(in, true);
 	if (flags & F_NO_ACTION)
 		f->action_cn = NULL;
 	if (flags & F_NO_ITEM)
@@ -249,7 +263,8 @@ rcn_findings_merge *rcn_findings_merge_open_spec(const rcn_findings_merge_spec *
 			rcn_findings_merge_close(m);
 			return NULL;
 		}
-		if (!r->mem && sp->index && sp->first > 0 && !rcn_pack_in_seek(&r->in, sp->index[k].at[sp->first]))
+		r->whole = !(sp->index && sp->first > 0);
+		if (!r->mem && !r->whole && !rcn_pack_in_seek(&r->in, sp->index[k].at[sp->first]))
 			fail(m, k);
 		else if (!read_finding(r))
 			fail(m, k);

@@ -89,16 +89,14 @@ rcn_rc rcn_report_write(const char *dir, const char *name, rcn_report_body_fn bo
 {
 	char path[4200];
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	FILE *out = fopen(path, "wb");
+	FILE *out = rcn_fopen_report(path);
 	if (!out)
 		return rcn_err_set(err, RCN_EIO, path, 0, "cannot write report: %s", strerror(errno));
 	setvbuf(out, NULL, _IOFBF, 1 << 16);
 	__fsetlocking(out, FSETLOCKING_BYCALLER); /* one thread writes it: no lock per fputc */
 	body(out, ctx);
-	bool bad = ferror(out) != 0;
-	if (fflush(out) != 0 || fsync(fileno(out)) != 0)
-		bad = true;
-	if (fclose(out) != 0 || bad)
+	bool bad = ferror(out) != 0 || fflush(out) != 0;
+	if (fclose(out) != 0 || bad) /* (on the disk once closed) */
 		return rcn_err_set(err, RCN_EIO, path, 0, "cannot write report: %s", strerror(errno ? errno : EIO));
 	return RCN_OK;
 }

@@ -819,13 +819,13 @@ rcn_rc rcn_report_xlsx(const char *dir, const char *date, const rcn_report_data 
 		parts[P__COUNT + i] = sheets[i].entry;
 
 	rcn_rc rc;
-	FILE *f = fopen(path, "wb");
+	FILE *f = rcn_fopen_report(path);
 	if (!f)
 		rc = rcn_err_set(err, RCN_EIO, path, 0, "cannot write report: %s", strerror(errno));
 	else {
 		rc = rcn_zipw_write(f, path, parts, P__COUNT + n, err);
-		/* on disk before the directory is swapped in, as the CSVs are */
-		if (rc == RCN_OK && (fflush(f) != 0 || fsync(fileno(f)) != 0))
+		/* on disk before the directory is swapped in, as the CSVs are (fclose) */
+		if (rc == RCN_OK && fflush(f) != 0)
 			rc = rcn_err_set(err, RCN_EIO, path, 0, "cannot write report: %s", strerror(errno));
 		if (fclose(f) != 0 && rc == RCN_OK)
 			rc = rcn_err_set(err, RCN_EIO, path, 0, "cannot write report: %s", strerror(errno));

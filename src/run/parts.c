@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "match/perf.h"
 #include "run/night_state.h"
 #include "run/spill.h"
 
@@ -106,6 +107,7 @@ static void *read_rows(void *p)
 		if (j->n->jobs[i].res.rejected)
 			continue;
 		j->batches[i] = rcn_batch_new();
+		rcn_batch_expect(j->batches[i], rcn_spill_count_records(j->n->spill, i, j->k));
 		j->rows_ok = rcn_spill_read_records(j->n->spill, i, j->k, on_spilled_row, j->batches[i], &j->rows_err);
 	}
 	return NULL;
@@ -120,6 +122,7 @@ static void *prepare_part(void *p)
 	night *n = j->n;
 	rcn_ledger_sink ledger = {.order = on_spilled_order, .refund = on_spilled_refund, .ctx = j->m};
 	double t0 = rcn_clock_seconds(CLOCK_MONOTONIC);
+	rcn_match_expect_orders(j->m, rcn_spill_count_ledger(n->spill, j->k)); /* (and refunds: a bound) */
 	j->ok = rcn_spill_read_ledger(n->spill, j->k, &ledger, &j->err);
 	rcn_task_join(&j->rows_task);
 	if (j->ok && !j->rows_ok) {

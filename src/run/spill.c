@@ -26,6 +26,7 @@ enum { N_LAST = 6 };
 typedef struct {
 	rcn_pack_out out;     /* path NULL until the first record */
 	long last_line;	      /* rows: the line of the last record */
+	size_t n;	      /* records written */
 	int64_t last[N_LAST]; /* the integers written as differences, in the last record */
 } spill_file;
 
@@ -168,6 +169,7 @@ void rcn_spill_record(rcn_spill *s, size_t src, uint32_t part, const rcn_record 
 	for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++)
 		rcn_pack_int(&o, ints[i]);
 	f->last_line = r->line;
+	f->n++;
 	rcn_pack_put(&f->out, &o);
 }
 
@@ -198,6 +200,7 @@ void rcn_spill_order(rcn_spill *s, uint32_t part, const rcn_ledger_order *o)
 	rcn_pack_str(&r, o->status, true);
 	rcn_pack_str(&r, o->contract_id, true);
 	rcn_pack_str(&r, o->currency, true);
+	f->n++;
 	rcn_pack_put(&f->out, &r);
 }
 
@@ -221,6 +224,7 @@ void rcn_spill_refund(rcn_spill *s, uint32_t part, const rcn_ledger_refund *r)
 	rcn_pack_str(&o, r->channel, true);
 	rcn_pack_str(&o, r->merchant_id, true);
 	rcn_pack_str(&o, r->currency, true);
+	f->n++;
 	rcn_pack_put(&f->out, &o);
 }
 
@@ -261,9 +265,12 @@ static bool each_record(spill_file *f, bool (*fn)(void *ctx, rcn_pack_in *in), v
 	f->last_line = 0;
 	memset(f->last, 0, sizeof f->last);
 	bool ok = true;
-	while (ok && rcn_pack_next(&in))
+	size_t n = 0;
+	while (ok && rcn_pack_next(&in)) {
 		ok = fn(ctx, &in) && rcn_pack_done(&in);
-	ok = ok && !in.bad;
+		n++;
+	}
+	ok = ok && !in.bad && n == f->n; /* (a file cut between two records too) */
 	if (!ok)
 		rcn_err_set(err, RCN_EIO, f->out.path, 0,
 			    "the night's parts are unreadable (changed while the night ran?); nothing committed");
@@ -418,6 +425,16 @@ void rcn_spill_test_damage(rcn_spill *s)
 const char *rcn_spill_dir(const rcn_spill *s)
 {
 	return s->dir;
+}
+
+size_t rcn_spill_count_records(const rcn_spill *s, size_t src, uint32_t part)
+{
+	return s->rows[src * s->parts + part].n;
+}
+
+size_t rcn_spill_count_ledger(const rcn_spill *s, uint32_t part)
+{
+	return s->ledger[part].n;
 }
 
 uint64_t rcn_spill_bytes(const rcn_spill *s)

@@ -35,6 +35,10 @@ void rcn_spill_test_damage(rcn_spill *s);
 /* The directory (a night in parts writes its runs of findings there too:
  * removed with it). */
 const char *rcn_spill_dir(const rcn_spill *s);
+/* How many records a part's file of a source's rows (src) or of the ledger
+ * holds: what its reader may reserve room for. */
+size_t rcn_spill_count_records(const rcn_spill *s, size_t src, uint32_t part);
+size_t rcn_spill_count_ledger(const rcn_spill *s, uint32_t part);
 /* Bytes written so far. */
 uint64_t rcn_spill_bytes(const rcn_spill *s);
 /* Removes every file and the directory, and frees. */

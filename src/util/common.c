@@ -6,6 +6,7 @@
 #include "util/perf.h"
 
 #include <assert.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -570,4 +571,67 @@ bool rcn_sync_dir(const char *path)
 	bool ok = fsync(fd) == 0;
 	close(fd);
 	return ok;
+}
+
+/* ---- report files ---- */
+
+enum { FLUSH_AFTER = 8 << 20 };
+
+typedef struct {
+	int fd;
+	off_t written, flushed; /* bytes written; handed to the disk */
+} report_file;
+
+static ssize_t report_write(void *cookie, const char *buf, size_t n)
+{
+	report_file *r = cookie;
+	size_t at = 0;
+	while (at < n) {
+		ssize_t k = write(r->fd, buf + at, n - at);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0) {
+			if (k == 0)
+				errno = ENOSPC;
+			return at ? (ssize_t)at : -1;
+		}
+		at += (size_t)k;
+	}
+	r->written += (off_t)n;
+	if (r->written - r->flushed >= FLUSH_AFTER) { /* started, not waited for: only a hint */
+		(void)sync_file_range(r->fd, r->flushed, r->written - r->flushed, SYNC_FILE_RANGE_WRITE);
+		r->flushed = r->written;
+	}
+	return (ssize_t)n;
+}
+
+static int report_close(void *cookie)
+{
+	report_file *r = cookie;
+	int rc = fsync(r->fd);
+	int saved = errno;
+	if (close(r->fd) != 0 && rc == 0) {
+		rc = -1;
+		saved = errno;
+	}
+	free(r);
+	errno = saved;
+	return rc;
+}
+
+FILE *rcn_fopen_report(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return NULL;
+	report_file *r = rcn_xmalloc(sizeof(*r));
+	*r = (report_file){.fd = fd};
+	FILE *f = fopencookie(r, "wb", (cookie_io_functions_t){.write = report_write, .close = report_close});
+	if (!f) {
+		int saved = errno;
+		close(fd);
+		free(r);
+		errno = saved;
+	}
+	return f;
 }

@@ -119,8 +119,21 @@ if [ "$(id -u)" = 0 ] && mkdir -p "$WORK/tiny" && mount -t tmpfs -o size=16k tmp
 	expect_sql "$runs" "select count(*) from recon_runs"
 	[ -z "$(ls -A "$WORK/tiny")" ] || fail "the spill is left on the full disk: $(ls -A "$WORK/tiny")"
 	umount "$WORK/tiny"
+	# the reports on a full disk (48 KiB: the CSVs fit, the workbook does not): exit 4, the file named,
+	# nothing committed, the reports of the night before left as they were
+	sed -i '/^scratch = tiny$/d' "$WORK/recon.conf"
+	mkdir -p "$WORK/tiny-reports"
+	mount -t tmpfs -o size=48k tmpfs "$WORK/tiny-reports"
+	sed -i 's#^reports = .*#reports = tiny-reports#' "$WORK/recon.conf"
+	run_recon 4 run --config "$WORK/recon.conf" --date 2026-03-03 --memory 1KB
+	grep -q "tiny-reports/.*: cannot write report: No space left on device" "$WORK/err" ||
+		fail "a full disk under the reports: $(cat "$WORK/err")"
+	expect_sql "$runs" "select count(*) from recon_runs"
+	[ ! -e "$WORK/tiny-reports/2026-03-03" ] || fail "reports published from a full disk"
+	umount "$WORK/tiny-reports"
+	sed -i 's#^reports = tiny-reports$#reports = reports#' "$WORK/recon.conf"
 else
-	echo "note: not root or no tmpfs: the full-disk case is not run" >&2
+	echo "note: not root or no tmpfs: the full-disk cases are not run" >&2
 fi
 run_recon 2 run --config "$WORK/recon.conf" --date 2026-03-02 --memory lots
 expect_line "$WORK/err" "recon: run: --memory must be a size such as 1GB or 800MB, not 'lots'"

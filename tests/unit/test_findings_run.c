@@ -208,6 +208,30 @@ static void test_damaged_run(void **state)
 	assert_string_equal(err.file, paths[2]);
 	assert_non_null(strstr(err.msg, "unreadable"));
 	rcn_findings_merge_close(m);
+	/* run 2 cut exactly where a kind starts, or where its last record (the
+	 * count) starts: between two records, still found */
+	const rcn_finding *part[N];
+	size_t n2 = 0;
+	for (int i = 2; i < N; i += RUNS)
+		part[n2++] = &all[i];
+	qsort(part, n2, sizeof *part, rcn_findings_cmp);
+	rcn_findings_run_index index;
+	int cuts = 0;
+	for (int k = 1; k <= RCN_K__COUNT; k++) {
+		assert_true(rcn_findings_run_write(paths[2], part, n2, &index, &err));
+		if (index.at[k] == index.at[k - 1] && k < RCN_K__COUNT)
+			continue;
+		assert_int_equal(truncate(paths[2], (off_t)index.at[k]), 0);
+		cuts++;
+		m = rcn_findings_merge_open(p, RUNS, NULL, 0, &err);
+		assert_non_null(m);
+		while (rcn_findings_merge_next(m))
+			;
+		assert_false(rcn_findings_merge_ok(m, &err));
+		assert_string_equal(err.file, paths[2]);
+		rcn_findings_merge_close(m);
+	}
+	assert_true(cuts >= 3);
 	/* a run that is not there */
 	p[1] = "/nonexistent/run";
 	assert_null(rcn_findings_merge_open(p, RUNS, NULL, 0, &err));
