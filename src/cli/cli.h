@@ -33,6 +33,8 @@ int rcn_cmd_status(int argc, char **argv);
 void rcn_cmd_status_help(void);
 int rcn_cmd_items(int argc, char **argv);
 void rcn_cmd_items_help(void);
+int rcn_cmd_user(int argc, char **argv);
+void rcn_cmd_user_help(void);
 
 /* Yesterday in the business time zone: the default --date. */
 #include "recon/date.h"

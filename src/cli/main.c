@@ -20,6 +20,8 @@ static const rcn_command commands[] = {
 	 rcn_cmd_calendar_help},
 	{"items", "the open items: list, resolve, approve a write-off, history, import from Excel", rcn_cmd_items,
 	 rcn_cmd_items_help},
+	{"user", "the workbench's people: add with a role, disable, change a password", rcn_cmd_user,
+	 rcn_cmd_user_help},
 };
 
 static void usage(FILE *out)
