@@ -62,6 +62,11 @@ static inline void rcn_pack_int(rcn_pack_rec *r, int64_t v)
 {
 	r->ints[r->n_ints++] = v;
 }
+static inline void rcn_pack_ints(rcn_pack_rec *r, const int64_t *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		rcn_pack_int(r, v[i]);
+}
 /* NULL is written as "". repeats: written against the last record's value
  * (left out when the same). */
 static inline void rcn_pack_str(rcn_pack_rec *r, const char *s, bool repeats)

@@ -56,4 +56,7 @@ rcn_rc rcn_json_put(rcn_buf *b, const char *s);
  * end (what a snprintf into a fixed buffer can leave behind). */
 void rcn_utf8_trim_tail(char *s);
 
+/* The n bytes at p as 2n lowercase hex digits and a NUL (out: 2n + 1). */
+void rcn_hex(char *out, const void *p, size_t n);
+
 #endif

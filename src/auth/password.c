@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "recon/text.h"
+
 enum { SALT = 16, HASH = 32 };
 /* A stored form claiming more iterations than this is not ours (and would
  * make every login attempt against it cost minutes). */
@@ -24,16 +26,6 @@ bool rcn_pbkdf2_sha256(const char *password, size_t len, const unsigned char *sa
 		return false;
 	return PKCS5_PBKDF2_HMAC(password, (int)len, salt, (int)salt_len, (int)iterations, EVP_sha256(), HASH, out) ==
 	       1;
-}
-
-static void hex(char *out, const unsigned char *p, size_t n)
-{
-	static const char digits[] = "0123456789abcdef";
-	for (size_t i = 0; i < n; i++) {
-		out[2 * i] = digits[p[i] >> 4];
-		out[2 * i + 1] = digits[p[i] & 15];
-	}
-	out[2 * n] = '\0';
 }
 
 /* n bytes from exactly 2n lowercase hex digits at s, up to end. */
@@ -70,8 +62,8 @@ rcn_rc rcn_password_hash(const char *password, char out[RCN_PASSWORD_HASH_MAX], 
 	if (!rcn_pbkdf2_sha256(password, len, salt, SALT, RCN_PASSWORD_ITERATIONS, hash))
 		return rcn_err_set(err, RCN_EIO, NULL, 0, "OpenSSL could not hash the password");
 	char salt_hex[2 * SALT + 1], hash_hex[2 * HASH + 1];
-	hex(salt_hex, salt, SALT);
-	hex(hash_hex, hash, HASH);
+	rcn_hex(salt_hex, salt, SALT);
+	rcn_hex(hash_hex, hash, HASH);
 	OPENSSL_cleanse(hash, sizeof hash);
 	snprintf(out, RCN_PASSWORD_HASH_MAX, PREFIX "%u$%s$%s", (unsigned)RCN_PASSWORD_ITERATIONS, salt_hex, hash_hex);
 	return RCN_OK;

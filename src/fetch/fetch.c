@@ -52,22 +52,12 @@ void rcn_fetch_global_init(void)
 
 /* ---- files ---- */
 
-static void hex(char *out, const unsigned char *d, size_t n)
-{
-	static const char digits[] = "0123456789abcdef";
-	for (size_t i = 0; i < n; i++) {
-		out[2 * i] = digits[d[i] >> 4];
-		out[2 * i + 1] = digits[d[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
-
 static void sha256_mem(char out[65], const void *data, size_t len)
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int mdlen = 0;
 	EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL);
-	hex(out, md, mdlen);
+	rcn_hex(out, md, mdlen);
 }
 
 /* SHA-256 and size of a regular file; false if it cannot be read. */
@@ -91,7 +81,7 @@ static bool sha256_file(char out[65], uint64_t *size, const char *path)
 	unsigned int mdlen = 0;
 	EVP_DigestFinal_ex(ctx, md, &mdlen);
 	EVP_MD_CTX_free(ctx);
-	hex(out, md, mdlen);
+	rcn_hex(out, md, mdlen);
 	*size = total;
 	return ok;
 }

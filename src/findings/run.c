@@ -44,8 +44,7 @@ static void put_finding(rcn_pack_out *out, const rcn_finding *f)
 	rcn_pack_int(&r, (int64_t)f->kind | (int64_t)f->side << 8 | (int64_t)f->rec_type << 16 | flags << 24);
 	const int64_t ints[] = {f->due_by,	f->ledger_amount, f->channel_amount, f->channel_settle, f->expected_fee,
 				f->channel_fee, f->first_seen,	  f->age_days,	     f->difference};
-	for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++)
-		rcn_pack_int(&r, ints[i]);
+	rcn_pack_ints(&r, ints, sizeof ints / sizeof ints[0]);
 	rcn_pack_str(&r, f->reason, true);
 	rcn_pack_str(&r, f->channel, true);
 	rcn_pack_str(&r, f->merchant_id, true);

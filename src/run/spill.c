@@ -166,8 +166,7 @@ void rcn_spill_record(rcn_spill *s, size_t src, uint32_t part, const rcn_record 
 				step(f, 1, r->trade_date),
 				step(f, 2, sod),
 				r->line - f->last_line};
-	for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++)
-		rcn_pack_int(&o, ints[i]);
+	rcn_pack_ints(&o, ints, sizeof ints / sizeof ints[0]);
 	f->last_line = r->line;
 	f->n++;
 	rcn_pack_put(&f->out, &o);
@@ -191,8 +190,7 @@ void rcn_spill_order(rcn_spill *s, uint32_t part, const rcn_ledger_order *o)
 				step(f, 0, o->created_at),
 				step(f, 1, o->paid_at),
 				step(f, 2, o->business_date)};
-	for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++)
-		rcn_pack_int(&r, ints[i]);
+	rcn_pack_ints(&r, ints, sizeof ints / sizeof ints[0]);
 	rcn_pack_str(&r, o->order_no, true);
 	rcn_pack_str(&r, o->merchant_id, true);
 	rcn_pack_str(&r, o->channel, true);
@@ -215,8 +213,7 @@ void rcn_spill_refund(rcn_spill *s, uint32_t part, const rcn_ledger_refund *r)
 				step(f, 3, r->requested_at),
 				step(f, 4, r->refunded_at),
 				step(f, 2, r->business_date)};
-	for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++)
-		rcn_pack_int(&o, ints[i]);
+	rcn_pack_ints(&o, ints, sizeof ints / sizeof ints[0]);
 	rcn_pack_str(&o, r->refund_no, true);
 	rcn_pack_str(&o, r->order_no, true);
 	rcn_pack_str(&o, r->channel_refund_id, true);

@@ -219,3 +219,14 @@ rcn_rc rcn_json_put(rcn_buf *b, const char *s)
 	}
 	return rc == RCN_OK ? rcn_buf_append(b, "\"", 1) : rc;
 }
+
+void rcn_hex(char *out, const void *p, size_t n)
+{
+	static const char digits[] = "0123456789abcdef";
+	const unsigned char *d = p;
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = digits[d[i] >> 4];
+		out[2 * i + 1] = digits[d[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
