@@ -54,4 +54,42 @@ rcn_rc rcn_user_disable(rcn_db *db, const char *name, const char *actor, rcn_err
 /* A new password; also ends the user's lockout and failed-login count. */
 rcn_rc rcn_user_set_password(rcn_db *db, const char *name, const char *password_hash, const char *actor, rcn_err *err);
 
+/* ---- logins and sessions ---- */
+
+typedef struct {
+	char name[65];
+	rcn_role role;
+} rcn_user_seen;
+
+typedef enum { RCN_LOGIN_WRONG, RCN_LOGIN_LOCKED, RCN_LOGIN_OK } rcn_login_result;
+
+typedef struct {
+	rcn_login_result result;
+	int wait_seconds;   /* RCN_LOGIN_LOCKED: until the lock ends */
+	char token[65];	    /* RCN_LOGIN_OK: the session's token, for the cookie only */
+	rcn_user_seen user; /* RCN_LOGIN_OK */
+} rcn_login_outcome;
+
+/* A login attempt from remote (the client's address): on the right
+ * password of a user that is neither disabled nor locked, a new session;
+ * else the failure counted (an unknown name, a disabled user and a wrong
+ * password look the same from outside, and take as long). RCN_EDB only on
+ * a database failure. */
+rcn_rc rcn_login(rcn_db *db, const char *name, const char *password, const char *remote, rcn_login_outcome *out,
+		 rcn_err *err);
+/* The session of a cookie's token, when it is open, its user enabled, seen
+ * in the last idle_minutes and opened in the last session_hours (then
+ * marked seen now). */
+rcn_rc rcn_session_check(rcn_db *db, const char *token, int idle_minutes, int session_hours, bool *found,
+			 rcn_user_seen *who, rcn_err *err);
+/* Logout: the session ends (its token is dead from now on). */
+rcn_rc rcn_session_end(rcn_db *db, const char *token, const char *remote, rcn_err *err);
+/* A session's CSRF token: SHA-256 of its token, as 64 hex digits (a page
+ * carries it; a state-changing request must send it back). */
+void rcn_session_csrf(const char *token, char out[65]);
+/* 32 random bytes as 64 hex digits: false when OpenSSL has none. */
+bool rcn_random_hex(char out[65]);
+/* Two tokens of 64 characters, compared in constant time. */
+bool rcn_token_equal(const char *a, const char *b);
+
 #endif

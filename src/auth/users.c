@@ -74,7 +74,9 @@ rcn_rc rcn_user_disable(rcn_db *db, const char *name, const char *actor, rcn_err
 	const char *p[2] = {name, actor};
 	return change(db,
 		      "WITH u AS (UPDATE recon_users SET disabled = true, changed_at = clock_timestamp() "
-		      "WHERE name = $1 RETURNING name) "
+		      "WHERE name = $1 RETURNING name), "
+		      "s AS (UPDATE recon_sessions SET ended_at = clock_timestamp() "
+		      "WHERE user_name = $1 AND ended_at IS NULL) "
 		      "INSERT INTO recon_audit (actor, action, subject) "
 		      "SELECT $2, 'user_disabled', name FROM u RETURNING audit_id",
 		      2, p, "disabling the user", "does not exist", name, err);

@@ -35,6 +35,8 @@ int rcn_cmd_items(int argc, char **argv);
 void rcn_cmd_items_help(void);
 int rcn_cmd_user(int argc, char **argv);
 void rcn_cmd_user_help(void);
+int rcn_cmd_serve(int argc, char **argv);
+void rcn_cmd_serve_help(void);
 
 /* Yesterday in the business time zone: the default --date. */
 #include "recon/date.h"

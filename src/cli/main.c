@@ -22,6 +22,8 @@ static const rcn_command commands[] = {
 	 rcn_cmd_items_help},
 	{"user", "the workbench's people: add with a role, disable, change a password", rcn_cmd_user,
 	 rcn_cmd_user_help},
+	{"serve", "the workbench in the browser (log in; the pages of nights and items: to come)", rcn_cmd_serve,
+	 rcn_cmd_serve_help},
 };
 
 static void usage(FILE *out)
