@@ -49,5 +49,9 @@ int rcn_cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2
  * or RCN_EXIT_USAGE after "recon: FILE:LINE: bad value for 'conninfo': why". */
 #include "recon/config.h"
 int rcn_cli_check_conninfo(const rcn_config *cfg);
+/* The configuration (config, else $RECON_CONFIG, else ./recon.conf) loaded
+ * and its conninfo checked: RCN_EXIT_CLEAN with *out to free, or
+ * RCN_EXIT_USAGE after saying why (*out NULL). */
+int rcn_cli_open_config(const char *config, rcn_config **out);
 
 #endif

@@ -37,18 +37,9 @@ int rcn_cmd_serve(int argc, char **argv)
 			return rcn_cli_usage_error("serve: %s needs a value", argv[i]);
 		*opt = argv[++i];
 	}
-	const char *path = config ? config : getenv("RECON_CONFIG") ? getenv("RECON_CONFIG") : "recon.conf";
 	rcn_config *cfg = NULL;
-	rcn_err err;
-	char why[1200];
-	if (rcn_config_load(&cfg, path, &err)) {
-		fprintf(stderr, "recon: %s\n", rcn_err_format(&err, why, sizeof why));
+	if (rcn_cli_open_config(config, &cfg) != RCN_EXIT_CLEAN)
 		return RCN_EXIT_USAGE;
-	}
-	if (rcn_cli_check_conninfo(cfg) != RCN_EXIT_CLEAN) {
-		rcn_config_free(cfg);
-		return RCN_EXIT_USAGE;
-	}
 	rcn_serve_opts o = {.listen = listen,
 			    .conninfo = cfg->conninfo,
 			    .idle_minutes = 30,

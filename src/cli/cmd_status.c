@@ -207,19 +207,12 @@ int rcn_cmd_status(int argc, char **argv)
 			return rcn_cli_usage_error("status: --days must be a whole number from 1 to 3660, not '%s'",
 						   days_arg);
 	}
-	const char *path = config ? config : getenv("RECON_CONFIG") ? getenv("RECON_CONFIG") : "recon.conf";
 	rcn_config *cfg = NULL;
 	rcn_db *db = NULL;
 	rcn_err err;
 	char why[1200];
-	if (rcn_config_load(&cfg, path, &err)) {
-		fprintf(stderr, "recon: %s\n", rcn_err_format(&err, why, sizeof(why)));
+	if (rcn_cli_open_config(config, &cfg) != RCN_EXIT_CLEAN)
 		return RCN_EXIT_USAGE;
-	}
-	if (rcn_cli_check_conninfo(cfg) != RCN_EXIT_CLEAN) {
-		rcn_config_free(cfg);
-		return RCN_EXIT_USAGE;
-	}
 	calendar_line(cfg);
 	stale_list stale;
 	memset(&stale, 0, sizeof stale);

@@ -149,18 +149,11 @@ int rcn_cmd_user(int argc, char **argv)
 	if (!by || !by[0])
 		return rcn_cli_usage_error("user: who is this? say so with --by NAME");
 
-	const char *path = config ? config : getenv("RECON_CONFIG") ? getenv("RECON_CONFIG") : "recon.conf";
 	rcn_config *cfg = NULL;
+	if (rcn_cli_open_config(config, &cfg) != RCN_EXIT_CLEAN)
+		return RCN_EXIT_USAGE;
 	rcn_err err;
 	char why[1200];
-	if (rcn_config_load(&cfg, path, &err)) {
-		fprintf(stderr, "recon: %s\n", rcn_err_format(&err, why, sizeof why));
-		return RCN_EXIT_USAGE;
-	}
-	if (rcn_cli_check_conninfo(cfg) != RCN_EXIT_CLEAN) {
-		rcn_config_free(cfg);
-		return RCN_EXIT_USAGE;
-	}
 	char hash[RCN_PASSWORD_HASH_MAX] = "";
 	int rc = strcmp(sub, "disable") != 0 ? new_password(name, hash) : RCN_EXIT_CLEAN;
 	rcn_db *db = NULL;

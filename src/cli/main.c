@@ -2,6 +2,7 @@
 #include <malloc.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
@@ -52,6 +53,24 @@ int rcn_cli_usage_error(const char *fmt, ...)
 	fputc('\n', stderr);
 	va_end(ap);
 	return RCN_EXIT_USAGE;
+}
+
+int rcn_cli_open_config(const char *config, rcn_config **out)
+{
+	const char *path = config ? config : getenv("RECON_CONFIG") ? getenv("RECON_CONFIG") : "recon.conf";
+	rcn_err err;
+	char why[1200];
+	*out = NULL;
+	if (rcn_config_load(out, path, &err)) {
+		fprintf(stderr, "recon: %s\n", rcn_err_format(&err, why, sizeof why));
+		return RCN_EXIT_USAGE;
+	}
+	if (rcn_cli_check_conninfo(*out) != RCN_EXIT_CLEAN) {
+		rcn_config_free(*out);
+		*out = NULL;
+		return RCN_EXIT_USAGE;
+	}
+	return RCN_EXIT_CLEAN;
 }
 
 int rcn_cli_check_conninfo(const rcn_config *cfg)
