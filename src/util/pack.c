@@ -74,6 +74,16 @@ static void forget(char **prev, size_t *prev_len)
 	}
 }
 
+/* Frees the last record's values (a writer's or a reader's). */
+static void drop_prev(char **prev, size_t *len, size_t *cap)
+{
+	for (size_t i = 0; i < RCN_PACK_MAX_STRS; i++) {
+		free(prev[i]);
+		prev[i] = NULL;
+		len[i] = cap[i] = 0;
+	}
+}
+
 void rcn_pack_put(rcn_pack_out *f, rcn_pack_rec *r)
 {
 	bool alone = f->alone || f->bytes == 0;
@@ -157,11 +167,7 @@ bool rcn_pack_close(rcn_pack_out *f)
 	free(f->buf);
 	f->buf = NULL;
 	f->len = f->cap = 0;
-	for (size_t i = 0; i < RCN_PACK_MAX_STRS; i++) {
-		free(f->prev[i]);
-		f->prev[i] = NULL;
-		f->prev_len[i] = f->prev_cap[i] = 0;
-	}
+	drop_prev(f->prev, f->prev_len, f->prev_cap);
 	return !f->err;
 }
 
@@ -172,11 +178,7 @@ void rcn_pack_out_free(rcn_pack_out *f)
 	free(f->buf); /* (in memory: the records) */
 	f->buf = NULL;
 	f->len = f->cap = 0;
-	for (size_t i = 0; i < RCN_PACK_MAX_STRS; i++) {
-		free(f->prev[i]);
-		f->prev[i] = NULL;
-		f->prev_len[i] = f->prev_cap[i] = 0;
-	}
+	drop_prev(f->prev, f->prev_len, f->prev_cap);
 	free(f->path);
 	f->path = NULL;
 }
@@ -395,9 +397,5 @@ void rcn_pack_in_close(rcn_pack_in *in)
 	if (!in->mem)
 		free(in->buf);
 	in->buf = NULL;
-	for (size_t i = 0; i < RCN_PACK_MAX_STRS; i++) {
-		free(in->prev[i]);
-		in->prev[i] = NULL;
-		in->prev_len[i] = in->prev_cap[i] = 0;
-	}
+	drop_prev(in->prev, in->prev_len, in->prev_cap);
 }
