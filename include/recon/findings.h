@@ -56,6 +56,9 @@ size_t rcn_findings_count(const rcn_findings *s);
 long rcn_findings_discrepancies(const rcn_findings *s);
 /* How many of each kind have been handed out (and written to runs). */
 void rcn_findings_kinds(const rcn_findings *s, long out[RCN_K__COUNT]);
+/* And the sum of their differences' magnitudes (rcn_finding_difference, in
+ * fen: a fee's rounded away from zero), by kind. */
+void rcn_findings_amounts(const rcn_findings *s, int64_t out[RCN_K__COUNT]);
 
 /* A night too big for its memory (docs/internals/shards.md, "Bounded
  * memory") keeps its findings on disk: each part's, in report order, as a

@@ -51,8 +51,9 @@ struct rcn_findings {
 	char **runs;		       /* the findings written out (rcn_findings_add_run), in order */
 	rcn_findings_run_index *index; /* where each kind starts in each */
 	size_t n_runs, cap_runs, cap_index;
-	size_t in_runs;		  /* how many findings they hold */
-	long kinds[RCN_K__COUNT]; /* of the findings handed out and in runs */
+	size_t in_runs;		       /* how many findings they hold */
+	long kinds[RCN_K__COUNT];      /* of the findings handed out and in runs */
+	int64_t amounts[RCN_K__COUNT]; /* and their differences' magnitudes, in fen */
 	const char *(*id_of)(void *ctx, size_t ordinal, char *buf);
 	void *id_ctx;
 	pthread_mutex_t lock; /* the first failed pass */
@@ -101,13 +102,22 @@ void rcn_findings_put(rcn_findings *s, rcn_finding *f)
 		s->discrepancies++;
 }
 
+/* A finding handed out or put in a run: its kind's count and amount. */
+static void count(rcn_findings *s, const rcn_finding *f)
+{
+	int64_t d;
+	s->kinds[f->kind]++;
+	if (rcn_finding_difference(f, &d))
+		s->amounts[f->kind] += d < 0 ? -d : d;
+}
+
 void rcn_findings_flush(rcn_findings *s, size_t batch)
 {
 	size_t n = s->n - s->published;
 	if (n == 0 || n < batch)
 		return;
 	for (size_t i = s->published; i < s->n; i++)
-		s->kinds[s->v[i]->kind]++;
+		count(s, s->v[i]);
 	for (size_t i = 0; i < s->n_sub; i++)
 		((rcn_findings_fn)s->sub[i].fn)(s->sub[i].ctx, (const rcn_finding *const *)s->v + s->published, n);
 	s->published = s->n;
@@ -179,6 +189,11 @@ void rcn_findings_kinds(const rcn_findings *s, long out[RCN_K__COUNT])
 	memcpy(out, s->kinds, sizeof s->kinds);
 }
 
+void rcn_findings_amounts(const rcn_findings *s, int64_t out[RCN_K__COUNT])
+{
+	memcpy(out, s->amounts, sizeof s->amounts);
+}
+
 void rcn_findings_subscribe_runs(rcn_findings *s, rcn_findings_run_fn fn, void *ctx)
 {
 	subscribe(s->run_sub, &s->n_run_sub, (void (*)(void))fn, ctx);
@@ -203,7 +218,7 @@ bool rcn_findings_add_run(rcn_findings *s, const char *path, const rcn_finding *
 	s->runs[s->n_runs++] = rcn_xstrdup(path);
 	s->in_runs += n;
 	for (size_t i = 0; i < n; i++) {
-		s->kinds[f[i]->kind]++;
+		count(s, f[i]);
 		s->discrepancies += f[i]->kind != RCN_K_PENDING;
 	}
 	for (size_t i = 0; i < s->n_run_sub; i++)

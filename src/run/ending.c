@@ -14,7 +14,7 @@
 static const char *const stage_names[ST__COUNT] = {"parse", "ledger window", "merge",	"lookups",
 						   "match", "settlement",    "reports", "results"};
 
-char *rcn_run_counts_json(const rcn_run_result *r, const long kinds[RCN_K__COUNT])
+char *rcn_run_counts_json(const rcn_run_result *r, const long kinds[RCN_K__COUNT], const int64_t amounts[RCN_K__COUNT])
 {
 	rcn_buf b;
 	rcn_buf_init(&b, 1 << 16);
@@ -24,6 +24,16 @@ char *rcn_run_counts_json(const rcn_run_result *r, const long kinds[RCN_K__COUNT
 		       r->statement_rows, r->matched, r->discrepancies, r->pending, r->quarantined, r->rejected_files);
 	for (int k = 0; k < RCN_K_PENDING; k++)
 		rcn_buf_printf(&b, ",\"%s\":%ld", rcn_kind_name((rcn_kind)k), kinds[k]);
+	/* each kind's differences, in fen: what the workbench's nights show */
+	rcn_buf_printf(&b, ",\"amounts_fen\":{");
+	for (int k = 0, first = 1; k < RCN_K_PENDING; k++) {
+		if (!kinds[k])
+			continue;
+		rcn_buf_printf(&b, "%s\"%s\":%lld", first ? "" : ",", rcn_kind_name((rcn_kind)k),
+			       (long long)amounts[k]);
+		first = 0;
+	}
+	rcn_buf_append(&b, "}", 1);
 	if (r->n_problems) {
 		rcn_buf_append(&b, ",\"problems\":[", 13);
 		for (int i = 0; i < r->n_problems; i++) {

@@ -57,7 +57,7 @@ void rcn_run_stage_done(rcn_run_clock *c, int st);
 void rcn_run_log_timings(const rcn_run_opts *o, const rcn_run_clock *c, const rcn_source_job *jobs, size_t n_src);
 
 /* The counts recon_runs keeps (JSON, malloc'd). */
-char *rcn_run_counts_json(const rcn_run_result *r, const long kinds[RCN_K__COUNT]);
+char *rcn_run_counts_json(const rcn_run_result *r, const long kinds[RCN_K__COUNT], const int64_t amounts[RCN_K__COUNT]);
 void rcn_run_add_problem(rcn_run_result *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void rcn_run_calendar_end_check(const rcn_run_opts *o, const rcn_calendar *cal, const rcn_settle_set *s,
 				rcn_run_result *out);

@@ -77,6 +77,7 @@ typedef struct {
 	size_t n_findings, n_mem_findings, n_notes, n_tallies; /* n_findings: all of them, runs too */
 	const rcn_tally *tallies; /* set once tallied: the metrics then have rows and kinds */
 	long kinds[RCN_K__COUNT];
+	int64_t amounts[RCN_K__COUNT]; /* the kinds' differences, in fen (rcn_findings_amounts) */
 	/* the reports and the stored run */
 	rcn_trend_point trend[30];
 	const char *problem_texts[RCN_RUN_MAX_PROBLEMS];

@@ -86,7 +86,7 @@ static bool store_results(night *n)
 {
 	const rcn_run_opts *o = n->o;
 	long later = 0;
-	n->counts = rcn_run_counts_json(n->out, n->kinds);
+	n->counts = rcn_run_counts_json(n->out, n->kinds, n->amounts);
 	rcn_run_info info = {.day = o->day,
 			     .started_at = n->started,
 			     .exit_status = n->out->exit_code,

@@ -452,6 +452,7 @@ static bool tally_outcome(night *n)
 	n->findings = rcn_findings_sorted(n->sink, &n->n_mem_findings); /* (passes may start now) */
 	n->n_findings = rcn_findings_count(n->sink);
 	rcn_findings_kinds(n->sink, n->kinds);
+	rcn_findings_amounts(n->sink, n->amounts);
 	n->notes = rcn_match_notes(n->m, &n->n_notes);
 	const rcn_tally *tallies = rcn_match_tallies(n->m, &n->n_tallies);
 	for (size_t i = 0; i < n->n_tallies; i++) {
