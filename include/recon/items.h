@@ -21,11 +21,18 @@ int rcn_items_age(const rcn_calendar *cal, rcn_date first_seen, rcn_date as_of);
 
 /* Which items to read. Zero fields select nothing out. */
 typedef struct {
-	unsigned statuses;	/* bit (1u << rcn_item_status) per status; 0: open and acknowledged */
-	uint32_t kinds;		/* bit (1u << rcn_kind) per kind; 0: any */
-	const char *channel;	/* NULL or "": any */
-	bool overdue_only;	/* past due_by as of as_of, still open */
-	int older_than;		/* age_days > older_than; < 0: any age */
+	unsigned statuses;	 /* bit (1u << rcn_item_status) per status; 0: open and acknowledged */
+	uint32_t kinds;		 /* bit (1u << rcn_kind) per kind; 0: any */
+	const char *channel;	 /* NULL or "": any */
+	const char *merchant_id; /* NULL or "": any */
+	const char *owner;	 /* NULL: any; "": nobody's */
+	/* NULL or "": any; else the merchant order number, refund number,
+	 * channel transaction id or channel refund id is this */
+	const char *number;
+	bool overdue_only; /* past due_by as of as_of, still open */
+	int older_than;	   /* age_days > older_than; < 0: any age */
+	bool has_at_most;  /* and age_days <= at_most */
+	int at_most;
 	const char *const *ids; /* these items only (canonical ids); NULL: any */
 	size_t n_ids;
 	rcn_date as_of; /* ages and overdue as of this business date */
@@ -191,5 +198,23 @@ rcn_rc rcn_items_read_file(const char *path, rcn_item_changes *out, rcn_err *err
  * label names the file in messages. */
 rcn_rc rcn_items_read_mem(const char *label, const char *data, size_t n, rcn_item_changes *out, rcn_err *err);
 void rcn_item_changes_free(rcn_item_changes *c);
+
+/* ---- the register kept warm, for a reader that asks often (recon serve) ----
+ * A part of the unworked items never changes under its generation (every
+ * write of it takes a new one), so the cache reads each generation once:
+ * a read fetches the list of parts, then only the parts written since,
+ * and the worked items (recon_items) as the filter selects them, all in
+ * one snapshot. Shared by threads; a view holds the parts it borrows. */
+typedef struct rcn_items_cache rcn_items_cache;
+typedef struct rcn_items_view rcn_items_view;
+rcn_items_cache *rcn_items_cache_new(void);
+void rcn_items_cache_free(rcn_items_cache *c);
+/* What rcn_items_load would read (same filter, same order), the unworked
+ * items from the cache; *view (set even on failure) owns the list and
+ * keeps the text it borrows alive until rcn_items_view_free. */
+rcn_rc rcn_items_cache_load(rcn_items_cache *c, rcn_db *db, const rcn_items_filter *f, const rcn_calendar *cal,
+			    rcn_items_view **view, rcn_err *err);
+const rcn_item_list *rcn_items_view_list(const rcn_items_view *v);
+void rcn_items_view_free(rcn_items_view *v);
 
 #endif

@@ -61,4 +61,17 @@ typedef void (*rcn_unworked_fn)(void *ctx, const rcn_unworked *u);
 rcn_rc rcn_items_unworked_read(rcn_db *db, rcn_arena *arena, const rcn_calendar *cal, rcn_date as_of,
 			       rcn_unworked_fn fn, void *ctx, rcn_err *err);
 
+/* rcn_items_load's halves: the worked items (recon_items) the filter
+ * selects, appended to out; whether it wants unworked ones at all, and
+ * whether it keeps one (ids: rcn_items_filter_ids's map of f->ids). */
+rcn_rc rcn_items_load_worked(rcn_db *db, const rcn_items_filter *f, const rcn_calendar *cal, rcn_item_list *out,
+			     rcn_err *err);
+bool rcn_items_filter_wants_unworked(const rcn_items_filter *f);
+void rcn_items_filter_ids(const rcn_items_filter *f, rcn_strmap *ids);
+bool rcn_items_filter_keeps_unworked(const rcn_items_filter *f, const rcn_strmap *ids, const rcn_open_item *it);
+/* The unworked items of the one part whose generation is gen, as
+ * rcn_items_unworked_read gives them; *found false when it is gone. */
+rcn_rc rcn_items_unworked_read_gen(rcn_db *db, int64_t gen, rcn_arena *arena, const rcn_calendar *cal, rcn_date as_of,
+				   rcn_unworked_fn fn, void *ctx, bool *found, rcn_err *err);
+
 #endif

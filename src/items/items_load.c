@@ -159,7 +159,30 @@ static bool keep_filtered(void *ctx, const rcn_open_item *it, const PGresult *re
 		return false;
 	if (f->older_than >= 0 && it->age_days <= f->older_than)
 		return false;
+	if (f->has_at_most && it->age_days > f->at_most)
+		return false;
 	return !f->kinds || (f->kinds & (1u << it->kind));
+}
+
+static bool given(const char *s)
+{
+	return s && s[0];
+}
+
+bool rcn_items_filter_keeps_unworked(const rcn_items_filter *f, const rcn_strmap *ids, const rcn_open_item *it)
+{
+	uint32_t v;
+	if (f->ids ? !rcn_strmap_get(ids, it->id, strlen(it->id), &v)
+		   : !((f->statuses ? f->statuses : 1u << RCN_IS_OPEN) & (1u << RCN_IS_OPEN)))
+		return false;
+	if ((given(f->channel) && strcmp(f->channel, it->channel) != 0) ||
+	    (given(f->merchant_id) && strcmp(f->merchant_id, it->merchant_id) != 0) ||
+	    (f->owner && f->owner[0])) /* (nobody owns an unworked item) */
+		return false;
+	if (given(f->number) && strcmp(f->number, it->order_no) != 0 && strcmp(f->number, it->refund_no) != 0 &&
+	    strcmp(f->number, it->channel_txn_id) != 0 && strcmp(f->number, it->channel_refund_id) != 0)
+		return false;
+	return keep_filtered((void *)f, it, NULL, 0, 0);
 }
 
 rcn_rc rcn_items_snapshot_begin(rcn_db *db, bool *own, rcn_err *err)
@@ -199,20 +222,27 @@ typedef struct {
 static void keep_unworked(void *p, const rcn_unworked *u)
 {
 	unworked_ctx *c = p;
-	const rcn_items_filter *f = c->f;
-	uint32_t v;
-	if (f->ids ? !rcn_strmap_get(&c->ids, u->it.id, strlen(u->it.id), &v)
-		   : !((f->statuses ? f->statuses : 1u << RCN_IS_OPEN) & (1u << RCN_IS_OPEN)))
-		return;
-	if (f->channel && f->channel[0] && strcmp(f->channel, u->it.channel) != 0)
-		return;
-	if (!keep_filtered((void *)f, &u->it, NULL, 0, 0))
+	if (!rcn_items_filter_keeps_unworked(c->f, &c->ids, &u->it))
 		return;
 	rcn_xreserve((void **)&c->out->v, &c->out->cap, c->out->n + 1, sizeof(*c->out->v));
 	c->out->v[c->out->n++] = u->it;
 }
 
-rcn_rc rcn_items_load(rcn_db *db, const rcn_items_filter *f, const rcn_calendar *cal, rcn_item_list *out, rcn_err *err)
+void rcn_items_filter_ids(const rcn_items_filter *f, rcn_strmap *ids)
+{
+	rcn_strmap_init(ids, f->ids ? f->n_ids + 1 : 1);
+	for (size_t i = 0; f->ids && i < f->n_ids; i++)
+		(void)rcn_strmap_put(ids, f->ids[i], strlen(f->ids[i]), (uint32_t)i, NULL);
+}
+
+bool rcn_items_filter_wants_unworked(const rcn_items_filter *f)
+{
+	unsigned want = f->statuses ? f->statuses : (1u << RCN_IS_OPEN) | (1u << RCN_IS_ACKNOWLEDGED);
+	return f->ids || (want & (1u << RCN_IS_OPEN));
+}
+
+rcn_rc rcn_items_load_worked(rcn_db *db, const rcn_items_filter *f, const rcn_calendar *cal, rcn_item_list *out,
+			     rcn_err *err)
 {
 	const char *statuses[RCN_IS__COUNT];
 	size_t n_st = 0;
@@ -225,28 +255,41 @@ rcn_rc rcn_items_load(rcn_db *db, const rcn_items_filter *f, const rcn_calendar 
 	rcn_buf_init(&ids, (size_t)64 << 20);
 	rcn_items_text_array(&st, statuses, n_st);
 	rcn_items_text_array(&ids, f->ids, f->ids ? f->n_ids : 0);
-	const char *params[3] = {st.data, f->channel && f->channel[0] ? f->channel : NULL, f->ids ? ids.data : NULL};
+	const char *params[6] = {st.data,
+				 given(f->channel) ? f->channel : NULL,
+				 f->ids ? ids.data : NULL,
+				 given(f->merchant_id) ? f->merchant_id : NULL,
+				 f->owner,
+				 given(f->number) ? f->number : NULL};
+	/* (a number is looked up by the indexes of sql/recon_009_workbench.sql) */
+	rcn_rc rc = rcn_items_select(
+		db, NULL, 0,
+		"FROM recon_items WHERE ($3::text[] IS NOT NULL OR status = ANY($1::text[])) AND "
+		"($2::text IS NULL OR channel = $2) AND ($3::text[] IS NULL OR id = ANY($3::text[])) AND "
+		"($4::text IS NULL OR merchant_id = $4) AND ($5::text IS NULL OR owner = $5) AND "
+		"($6::text IS NULL OR order_no = $6 OR refund_no = $6 OR channel_txn_id = $6 OR channel_refund_id = "
+		"$6)",
+		6, params, cal, f->as_of, keep_filtered, (void *)f, out, err);
+	rcn_buf_free(&st);
+	rcn_buf_free(&ids);
+	return rc;
+}
+
+rcn_rc rcn_items_load(rcn_db *db, const rcn_items_filter *f, const rcn_calendar *cal, rcn_item_list *out, rcn_err *err)
+{
 	size_t before = out->n;
 	/* rows and parts as of one moment: an item taken meanwhile is in one or the other */
 	bool own;
 	rcn_rc rc = rcn_items_snapshot_begin(db, &own, err);
 	if (rc == RCN_OK)
-		rc = rcn_items_select(
-			db, NULL, 0,
-			"FROM recon_items WHERE ($3::text[] IS NOT NULL OR status = ANY($1::text[])) AND "
-			"($2::text IS NULL OR channel = $2) AND ($3::text[] IS NULL OR id = ANY($3::text[]))",
-			3, params, cal, f->as_of, keep_filtered, (void *)f, out, err);
+		rc = rcn_items_load_worked(db, f, cal, out, err);
 	/* the unworked ones, read by the night's parser (the server's json reader is slower) */
 	unworked_ctx uc = {.f = f, .out = out};
-	rcn_strmap_init(&uc.ids, f->ids ? f->n_ids + 1 : 1);
-	for (size_t i = 0; f->ids && i < f->n_ids; i++)
-		(void)rcn_strmap_put(&uc.ids, f->ids[i], strlen(f->ids[i]), (uint32_t)i, NULL);
-	if (rc == RCN_OK && (f->ids || (want & (1u << RCN_IS_OPEN))))
+	rcn_items_filter_ids(f, &uc.ids);
+	if (rc == RCN_OK && rcn_items_filter_wants_unworked(f))
 		rc = rcn_items_unworked_read(db, &out->arena, cal, f->as_of, keep_unworked, &uc, err);
 	rcn_strmap_free(&uc.ids);
 	rc = rcn_items_snapshot_end(db, own, rc, err);
-	rcn_buf_free(&st);
-	rcn_buf_free(&ids);
 	if (rc == RCN_OK)
 		rcn_items_sort(out->v + before, out->n - before);
 	return rc;

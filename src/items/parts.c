@@ -440,13 +440,20 @@ damaged:
 			   part, actor + 10, (size_t)(c.p - c.start));
 }
 
-rcn_rc rcn_items_unworked_read(rcn_db *db, rcn_arena *arena, const rcn_calendar *cal, rcn_date as_of,
-			       rcn_unworked_fn fn, void *ctx, rcn_err *err)
+/* The parts (all, or the one of generation *gen), part after part. */
+static rcn_rc read_parts(rcn_db *db, const int64_t *gen, rcn_arena *arena, const rcn_calendar *cal, rcn_date as_of,
+			 rcn_unworked_fn fn, void *ctx, bool *found, rcn_err *err)
 {
 	PGconn *conn = rcn_db_conn(db);
-	if (!PQsendQuery(conn, "SELECT business_date - DATE '1970-01-01', part, to_char(opened_at AT TIME ZONE 'UTC', "
-			       "'YYYY-MM-DD HH24:MI:SS.US') || '+00', data FROM recon_item_unworked ORDER BY "
-			       "business_date, part") ||
+	char g[24];
+	const char *param[1] = {gen ? g : NULL};
+	if (gen)
+		snprintf(g, sizeof g, "%lld", (long long)*gen);
+	if (!PQsendQueryParams(conn,
+			       "SELECT business_date - DATE '1970-01-01', part, to_char(opened_at AT TIME ZONE 'UTC', "
+			       "'YYYY-MM-DD HH24:MI:SS.US') || '+00', data FROM recon_item_unworked "
+			       "WHERE $1::bigint IS NULL OR gen = $1 ORDER BY business_date, part",
+			       1, NULL, param, NULL, NULL, 0) ||
 	    !PQsetSingleRowMode(conn))
 		return rcn_pq_fail(db, NULL, err, "reading the unworked items");
 	rcn_age_memo *ages = rcn_xmalloc(sizeof(*ages));
@@ -459,6 +466,8 @@ rcn_rc rcn_items_unworked_read(rcn_db *db, rcn_arena *arena, const rcn_calendar 
 			rcn_date night = (rcn_date)strtol(PQgetvalue(res, 0, 0), NULL, 10);
 			char d[11], actor[40];
 			snprintf(actor, sizeof actor, "recon run %s", rcn_date_format(d, night));
+			if (found)
+				*found = true;
 			rc = read_part(arena, ages, as_of, night, rcn_arena_strdup(arena, actor), PQgetvalue(res, 0, 1),
 				       rcn_arena_strdup(arena, PQgetvalue(res, 0, 2)), PQgetvalue(res, 0, 3),
 				       (size_t)PQgetlength(res, 0, 3), fn, ctx, err);
@@ -469,6 +478,19 @@ rcn_rc rcn_items_unworked_read(rcn_db *db, rcn_arena *arena, const rcn_calendar 
 	}
 	free(ages);
 	return rc;
+}
+
+rcn_rc rcn_items_unworked_read(rcn_db *db, rcn_arena *arena, const rcn_calendar *cal, rcn_date as_of,
+			       rcn_unworked_fn fn, void *ctx, rcn_err *err)
+{
+	return read_parts(db, NULL, arena, cal, as_of, fn, ctx, NULL, err);
+}
+
+rcn_rc rcn_items_unworked_read_gen(rcn_db *db, int64_t gen, rcn_arena *arena, const rcn_calendar *cal, rcn_date as_of,
+				   rcn_unworked_fn fn, void *ctx, bool *found, rcn_err *err)
+{
+	*found = false;
+	return read_parts(db, &gen, arena, cal, as_of, fn, ctx, found, err);
 }
 
 /* The night's sink: the item beside its night state. */
