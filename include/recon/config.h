@@ -67,6 +67,12 @@ typedef struct {
 	char *alert_webhook; /* URL, or NULL */
 	char *alert_kind;    /* "wecom", "dingtalk" or "json" */
 	char *alert_ca_file; /* extra CA for the webhook (a test receiver), or NULL */
+	/* [serve]: the workbench (recon serve) */
+	char *serve_listen;	      /* "ADDR:PORT", NULL: 127.0.0.1:8470 (--listen wins) */
+	char *serve_cert, *serve_key; /* PEM files (as written: resolve against dir): TLS by recon itself */
+	int serve_idle_minutes;	      /* a session ends after this long idle, default 30 */
+	int serve_session_hours;      /* and after this long in all, default 12 */
+	int serve_threads;	      /* requests served at once, default 4 */
 	rcn_source_conf *sources;
 	size_t n_sources;
 } rcn_config;

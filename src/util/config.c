@@ -14,7 +14,7 @@
 #include "recon/money.h"
 #include "util/err.h"
 
-enum section { SEC_NONE, SEC_LEDGER, SEC_RUN, SEC_FETCH, SEC_ALERT, SEC_ITEMS, SEC_SOURCE };
+enum section { SEC_NONE, SEC_LEDGER, SEC_RUN, SEC_FETCH, SEC_ALERT, SEC_ITEMS, SEC_SERVE, SEC_SOURCE };
 
 typedef struct {
 	const char *path;
@@ -411,6 +411,31 @@ static rcn_rc set_items_key(ctx *c, rcn_config *cfg, const char *key, const char
 	return bad(c, "unknown key '%.200s' in [items]", key);
 }
 
+/* [serve]: the workbench (recon serve). */
+static rcn_rc set_serve_key(ctx *c, rcn_config *cfg, const char *key, const char *val)
+{
+	char **path = strcmp(key, "cert") == 0 ? &cfg->serve_cert : strcmp(key, "key") == 0 ? &cfg->serve_key : NULL;
+	if (path) {
+		if (!*val)
+			return bad(c, "[serve] %s: give the PEM file's path", key);
+		free(*path);
+		*path = rcn_xstrdup(val);
+		return RCN_OK;
+	}
+	if (strcmp(key, "listen") == 0) {
+		free(cfg->serve_listen);
+		cfg->serve_listen = rcn_xstrdup(val);
+		return RCN_OK;
+	}
+	if (strcmp(key, "idle_minutes") == 0)
+		return parse_int(c, key, val, 1, 24 * 60, &cfg->serve_idle_minutes);
+	if (strcmp(key, "session_hours") == 0)
+		return parse_int(c, key, val, 1, 7 * 24, &cfg->serve_session_hours);
+	if (strcmp(key, "threads") == 0)
+		return parse_int(c, key, val, 1, 64, &cfg->serve_threads);
+	return bad(c, "unknown key '%.200s' in [serve]", key);
+}
+
 /* One key of the section it appears in (src: the [source] being read). */
 static rcn_rc set_key(ctx *c, rcn_config *cfg, enum section sec, rcn_source_conf *src, const char *key, const char *val)
 {
@@ -425,6 +450,8 @@ static rcn_rc set_key(ctx *c, rcn_config *cfg, enum section sec, rcn_source_conf
 		return set_alert_key(c, cfg, key, val);
 	case SEC_ITEMS:
 		return set_items_key(c, cfg, key, val);
+	case SEC_SERVE:
+		return set_serve_key(c, cfg, key, val);
 	case SEC_SOURCE:
 		return set_source_key(c, cfg, src, key, val);
 	case SEC_NONE:
@@ -522,7 +549,7 @@ typedef struct {
 	ctx c;
 	rcn_config *cfg;
 	enum section sec;
-	char seen_ledger, seen_run, seen_fetch, seen_alert, seen_items;
+	char seen_ledger, seen_run, seen_fetch, seen_alert, seen_items, seen_serve;
 	char last_key[128];
 	size_t src_cap;
 } reader;
@@ -540,6 +567,9 @@ static void set_defaults(rcn_config *cfg, const char *path)
 	cfg->lock_wait_seconds = 600;
 	cfg->fee_tolerance_fen = 1;
 	cfg->writeoff_approval_fen = 100000;
+	cfg->serve_idle_minutes = 30;
+	cfg->serve_session_hours = 12;
+	cfg->serve_threads = 4;
 	cfg->fetch = (rcn_fetch_conf){10, 600, 30, 1000, 3, 2, (uint64_t)4 << 30};
 	cfg->rules_dir = rcn_xstrdup(getenv("RECON_RULES") ? getenv("RECON_RULES") : RECON_RULES_DIR);
 }
@@ -588,6 +618,7 @@ static rcn_rc open_section(reader *r, char *s)
 		     : strcmp(name, "items") == 0  ? &r->seen_items
 		     : strcmp(name, "ledger") == 0 ? &r->seen_ledger
 		     : strcmp(name, "run") == 0	   ? &r->seen_run
+		     : strcmp(name, "serve") == 0  ? &r->seen_serve
 						   : NULL;
 	if (!seen)
 		return bad(&r->c, "unknown section [%.200s]", name);
@@ -598,6 +629,7 @@ static rcn_rc open_section(reader *r, char *s)
 		 : seen == &r->seen_fetch  ? SEC_FETCH
 		 : seen == &r->seen_items  ? SEC_ITEMS
 		 : seen == &r->seen_ledger ? SEC_LEDGER
+		 : seen == &r->seen_serve  ? SEC_SERVE
 					   : SEC_RUN;
 	return RCN_OK;
 }
@@ -704,6 +736,9 @@ void rcn_config_free(rcn_config *cfg)
 	free(cfg->rules_dir);
 	free(cfg->alert_webhook);
 	free(cfg->alert_kind);
+	free(cfg->serve_listen);
+	free(cfg->serve_cert);
+	free(cfg->serve_key);
 	free(cfg->alert_ca_file);
 	free(cfg);
 }

@@ -8,6 +8,7 @@
 # escaped; every login, failure and logout is in the audit trail; SIGTERM
 # stops it cleanly.
 source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/serve_lib.sh"
 
 fresh_db serve_web
 demo_conf
@@ -18,28 +19,10 @@ printf '%s\n' "$PW" | "$RECON" user add lina --role clerk --by admin1 --config "
 printf '%s\n' "$PW" | "$RECON" user add wang --role viewer --by admin1 --config "$CONF" >/dev/null ||
 	fail "user add wang"
 
-PORT=$((20000 + RANDOM % 20000))
-URL=http://127.0.0.1:$PORT
-"$RECON" serve --listen "127.0.0.1:$PORT" --config "$CONF" 2>"$WORK/serve.log" &
-SERVER=$!
-trap 'kill $SERVER 2>/dev/null' EXIT
-for _ in $(seq 50); do
-	curl -fsS "$URL/healthz" >/dev/null 2>&1 && break
-	sleep 0.1
-done
-[ "$(curl -sS "$URL/healthz")" = ok ] || fail "healthz: $(cat "$WORK/serve.log")"
-
-# jar: a cookie jar per browser; req JAR ARGS...: the status, headers in $WORK/h, body in $WORK/b
-req() {
-	local jar=$1
-	shift
-	curl -sS -o "$WORK/b" -D "$WORK/h" -w '%{http_code}' -b "$WORK/$jar" -c "$WORK/$jar" "$@"
-}
-header() { tr -d '\r' <"$WORK/h" | grep -i "^$1:" | head -1 | cut -d' ' -f2-; }
-form_csrf() { grep -o 'name="csrf" value="[0-9a-f]*"' "$WORK/b" | head -1 | sed 's/.*value="//; s/"//'; }
+start_serve
 
 # no session: every route is the login page
-for path in / /nights /items/0006R /logout; do
+for path in / /nights /night/2026-03-02 /night/2026-03-02/discrepancies.csv /items /item/0006R /search?q=x /logout; do
 	[ "$(req anon "$URL$path")" = 303 ] || fail "GET $path without a session: $(cat "$WORK/h")"
 	[ "$(header Location)" = /login ] || fail "GET $path: to $(header Location)"
 done
@@ -91,45 +74,41 @@ expect_sql 1 "select count(*) from recon_sessions where user_name = 'lina' and e
 expect_sql 0 "select count(*) from recon_sessions s, recon_audit a where s::text like '%$token%' or a::text like '%$token%'"
 grep -q "$token" "$WORK/serve.log" && fail "the token is in the log"
 grep -q "passphrase" "$WORK/serve.log" && fail "the password is in the log"
-[ "$(req b1 "$URL/")" = 200 ] || fail "GET / with the session"
-grep -q 'Signed in as <b>lina</b> (clerk)' "$WORK/b" || fail "the home page: $(cat "$WORK/b")"
+[ "$(req b1 "$URL/")" = 303 ] || fail "GET / with the session"
+[ "$(header Location)" = /nights ] || fail "GET /: to $(header Location)"
+[ "$(req b1 "$URL/nights")" = 200 ] || fail "GET /nights with the session"
+grep -q 'lina <small>(clerk)</small>' "$WORK/b" || fail "the nights page does not say who: $(cat "$WORK/b")"
 csrf=$(form_csrf)
 [ ${#csrf} = 64 ] || fail "no CSRF token on the page"
 
 # a forged session cookie: the login page
-[ "$(curl -sS -o /dev/null -w '%{http_code}' -b 'recon_session=0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef' "$URL/")" = 303 ] ||
+[ "$(curl -sS -o /dev/null -w '%{http_code}' -b 'recon_session=0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef' "$URL/nights")" = 303 ] ||
 	fail "a forged session"
-[ "$(curl -sS -o /dev/null -w '%{http_code}' -b "recon_session=$token'; DROP TABLE recon_users; --" "$URL/")" = 303 ] ||
+[ "$(curl -sS -o /dev/null -w '%{http_code}' -b "recon_session=$token'; DROP TABLE recon_users; --" "$URL/nights")" = 303 ] ||
 	fail "a session with SQL in it"
 # a state-changing request without the CSRF token, or with another session's: 403, nothing changed
 [ "$(req b1 -X POST "$URL/logout")" = 403 ] || fail "logout without the token"
 other=${csrf%?}0
 [ "$other" = "$csrf" ] && other=${csrf%?}1
 [ "$(req b1 --data-urlencode "csrf=$other" "$URL/logout")" = 403 ] || fail "logout with a wrong token"
-[ "$(req b1 "$URL/")" = 200 ] || fail "the session died of a refused logout"
+[ "$(req b1 "$URL/nights")" = 200 ] || fail "the session died of a refused logout"
 # logout: the cookie is dead, even replayed
 [ "$(req b1 --data-urlencode "csrf=$csrf" "$URL/logout")" = 303 ] || fail "logout"
-[ "$(curl -sS -o /dev/null -w '%{http_code}' -b "recon_session=$token" "$URL/")" = 303 ] || fail "a session cookie after logout"
+[ "$(curl -sS -o /dev/null -w '%{http_code}' -b "recon_session=$token" "$URL/nights")" = 303 ] || fail "a session cookie after logout"
 expect_sql "login|logout" "select string_agg(action, '|' order by audit_id) from recon_audit where subject = 'lina' and action in ('login', 'logout')"
 
 # an expired session (opened 13 hours ago; idle for 31 minutes): dead
-login() { # login JAR NAME PASSWORD: the status of the login's POST
-	req "$1" "$URL/login" >/dev/null
-	local t
-	t=$(form_csrf)
-	req "$1" --data-urlencode "csrf=$t" --data-urlencode "name=$2" --data-urlencode "password=$3" "$URL/login"
-}
 [ "$(login b2 lina "$PW")" = 303 ] || fail "the second login"
 sql "update recon_sessions set created_at = now() - interval '13 hours' where ended_at is null" >/dev/null
-[ "$(req b2 "$URL/")" = 303 ] || fail "a session 13 hours old"
+[ "$(req b2 "$URL/nights")" = 303 ] || fail "a session 13 hours old"
 [ "$(login b2 lina "$PW")" = 303 ] || fail "the third login"
 sql "update recon_sessions set last_seen_at = now() - interval '31 minutes' where ended_at is null" >/dev/null
-[ "$(req b2 "$URL/")" = 303 ] || fail "a session idle for 31 minutes"
+[ "$(req b2 "$URL/nights")" = 303 ] || fail "a session idle for 31 minutes"
 # a disabled user's session ends, and they cannot log in again
 [ "$(login b3 wang "$PW")" = 303 ] || fail "wang's login"
-[ "$(req b3 "$URL/")" = 200 ] || fail "wang's page"
+[ "$(req b3 "$URL/nights")" = 200 ] || fail "wang's page"
 "$RECON" user disable wang --by admin1 --config "$CONF" >/dev/null || fail "disable wang"
-[ "$(req b3 "$URL/")" = 303 ] || fail "a disabled user's session"
+[ "$(req b3 "$URL/nights")" = 303 ] || fail "a disabled user's session"
 [ "$(login b3 wang "$PW")" = 200 ] || fail "a disabled user's login"
 
 # 20 wrong passwords: backed off — the right one is refused meanwhile (429), each counted
@@ -144,12 +123,8 @@ printf '%s\n' "$PW" | "$RECON" user passwd lina --by admin1 --config "$CONF" >/d
 
 # the access log: one line per request, no secret
 grep -q "^recon: serve: 127.0.0.1 \"POST /login\" 303 [0-9.]* ms$" "$WORK/serve.log" || fail "the access log: $(tail -3 "$WORK/serve.log")"
-grep -q '"GET /" 200 [0-9.]* ms lina$' "$WORK/serve.log" || fail "the access log names the user"
+grep -q '"GET /nights" 200 [0-9.]* ms lina$' "$WORK/serve.log" || fail "the access log names the user"
 # SIGTERM: a clean stop
-kill -TERM $SERVER
-wait $SERVER
-rc=$?
-[ $rc = 0 ] || fail "serve exited $rc after SIGTERM"
+stop_serve
 grep -q "recon: serve: stopping" "$WORK/serve.log" || fail "no stop in the log"
-trap - EXIT
 finish
