@@ -395,12 +395,26 @@ static void login_body(FILE *f, const void *ctx)
 	      f);
 }
 
+static bool hex64(const char *s)
+{
+	size_t n = 0;
+	for (; s[n]; n++)
+		if (!((s[n] >= '0' && s[n] <= '9') || (s[n] >= 'a' && s[n] <= 'f')))
+			return false;
+	return n == 64;
+}
+
 /* GET /login: the form, with a fresh pre-login token in a cookie and in the
  * form (both must come back: a login cannot be forged from another site). */
 static enum MHD_Result show_login(struct MHD_Connection *c, unsigned status, const char *error, const char *name)
 {
 	char pre[65], set[200];
-	if (!rcn_random_hex(pre))
+	/* the browser's pre-login token, when it has one: a second tab, or a
+	 * request the page made (its icon), must not void the form it shows */
+	const char *had = cookie(c, "recon_login");
+	if (had && hex64(had))
+		snprintf(pre, sizeof pre, "%s", had);
+	else if (!rcn_random_hex(pre))
 		return text(c, 500, "no randomness\n");
 	make_cookie(c, set, sizeof set, "recon_login", pre, 3600);
 	login_page p = {pre, error, name};
@@ -454,6 +468,8 @@ static enum MHD_Result route(struct MHD_Connection *c, const char *url, const ch
 	}
 	if (!get && !post)
 		return text(c, 405, "405 method not allowed\n");
+	if (strcmp(url, "/favicon.ico") == 0) /* (none: and no login page for the browser's asking) */
+		return text(c, 404, "404 not found\n");
 	if (rq->too_big)
 		return text(c, 413, "413 the request is too large\n");
 	rcn_db *db = thread_db();
