@@ -77,6 +77,58 @@ static rcn_rc audit(rcn_db *db, const char *actor, const char *action, const cha
 
 enum { U_ROLE, U_HASH, U_DISABLED, U_LOCKED, U_WAIT, U__COUNT };
 
+/* The back-off of a name nobody has (as a user's: from the fifth failure)
+ * and of an address (from the fiftieth, over any names): 1 s, 2 s, 4 s, ...
+ * at most 15 minutes. */
+enum { NAME_FREE_FAILURES = 4, ADDRESS_FREE_FAILURES = 49 };
+
+static void throttle_keys(const char *who, const char *remote, char name_key[80], char addr_key[80])
+{
+	snprintf(name_key, 80, "name:%s", who);
+	snprintf(addr_key, 80, "addr:%s", remote && remote[0] ? remote : "-");
+}
+
+/* Seconds until the lock of the name (when it is no user's: unknown) or of
+ * the address ends; 0 when neither is locked. */
+static rcn_rc throttle_wait(rcn_db *db, const char *who, const char *remote, bool unknown, int *wait, rcn_err *err)
+{
+	char nk[80], ak[80];
+	throttle_keys(who, remote, nk, ak);
+	const char *p[2] = {unknown ? nk : ak, ak};
+	int64_t w = 0;
+	rcn_rc rc = rcn_pq_int64(
+		db,
+		"SELECT coalesce(max(ceil(extract(epoch FROM locked_until - clock_timestamp()))), 0)::bigint "
+		"FROM recon_login_throttle WHERE key IN ($1, $2) AND locked_until > clock_timestamp()",
+		2, p, "checking the login back-off", &w, err);
+	*wait = (int)w;
+	return rc;
+}
+
+/* One more failure of the name (unknown: no user's) and of the address;
+ * *wait: the longest lock now. */
+static rcn_rc throttle_fail(rcn_db *db, const char *who, const char *remote, bool unknown, int *wait, rcn_err *err)
+{
+	char nk[80], ak[80], nf[16], af[16];
+	throttle_keys(who, remote, nk, ak);
+	snprintf(nf, sizeof nf, "%d", unknown ? NAME_FREE_FAILURES : 1 << 30);
+	snprintf(af, sizeof af, "%d", ADDRESS_FREE_FAILURES);
+	const char *p[4] = {nk, nf, ak, af};
+	int64_t w = 0;
+	rcn_rc rc = rcn_pq_int64(
+		db,
+		"WITH k(key, free) AS (VALUES ($1, $2::int), ($3, $4::int)), u AS ("
+		"INSERT INTO recon_login_throttle AS t (key, failures, locked_until) SELECT key, 1, NULL FROM k "
+		"ON CONFLICT (key) DO UPDATE SET failures = t.failures + 1, last_at = now(), locked_until = "
+		"CASE WHEN t.failures + 1 > (SELECT free FROM k WHERE k.key = t.key) THEN clock_timestamp() + "
+		"least(interval '15 minutes', interval '1 second' * power(2, least(t.failures - (SELECT free FROM k "
+		"WHERE k.key = t.key), 20))) ELSE t.locked_until END RETURNING locked_until) "
+		"SELECT coalesce(max(ceil(extract(epoch FROM locked_until - clock_timestamp()))), 0)::bigint FROM u",
+		4, p, "counting the failed login", &w, err);
+	*wait = (int)w;
+	return rc;
+}
+
 rcn_rc rcn_login(rcn_db *db, const char *name, const char *password, const char *remote, rcn_login_outcome *out,
 		 rcn_err *err)
 {
@@ -93,18 +145,33 @@ rcn_rc rcn_login(rcn_db *db, const char *name, const char *password, const char 
 			     1, p1, PGRES_TUPLES_OK, U__COUNT, "looking the user up", &res, err);
 	if (rc != RCN_OK)
 		return rc;
-	if (PQntuples(res) != 1) {
+	bool unknown = PQntuples(res) != 1;
+	int held = 0, counted = 0;
+	if ((rc = throttle_wait(db, who, remote, unknown, &held, err)) != RCN_OK) {
 		PQclear(res);
-		(void)rcn_password_verify(password, DUMMY_HASH);
-		return audit(db, who, "login_failed", who, "unknown user", remote, err);
+		return rc;
+	}
+	if (unknown) {
+		PQclear(res);
+		if (!held)
+			(void)rcn_password_verify(password, DUMMY_HASH); /* the time a wrong password takes */
+		if ((rc = throttle_fail(db, who, remote, true, &counted, err)) != RCN_OK)
+			return rc;
+		out->result = held ? RCN_LOGIN_LOCKED : RCN_LOGIN_WRONG;
+		out->wait_seconds = held ? (counted > held ? counted : held) : 0;
+		return audit(db, who, "login_failed", who, held ? "locked" : "unknown user", remote, err);
 	}
 	bool disabled = PQgetvalue(res, 0, U_DISABLED)[0] == 't', locked = PQgetvalue(res, 0, U_LOCKED)[0] == 't';
 	int wait = atoi(PQgetvalue(res, 0, U_WAIT));
 	rcn_role role = RCN_ROLE_VIEWER;
 	(void)rcn_role_parse(PQgetvalue(res, 0, U_ROLE), &role);
+	if (held) /* the address is locked */
+		locked = true, wait = wait > held ? wait : held;
 	bool right = !locked && rcn_password_verify(password, PQgetvalue(res, 0, U_HASH));
 	PQclear(res);
 	if (!right || disabled) {
+		if ((rc = throttle_fail(db, who, remote, false, &counted, err)) != RCN_OK)
+			return rc;
 		/* every failure counts, a locked user's too: the lock doubles from the
 		 * fifth (1 s, 2 s, 4 s, ... at most 15 minutes) */
 		const char *why = locked ? "locked" : disabled ? "disabled" : "wrong password";
@@ -125,6 +192,7 @@ rcn_rc rcn_login(rcn_db *db, const char *name, const char *password, const char 
 		int w = PQntuples(r2) == 1 && !PQgetisnull(r2, 0, 0) ? atoi(PQgetvalue(r2, 0, 0)) : 0;
 		PQclear(r2);
 		out->result = locked ? RCN_LOGIN_LOCKED : RCN_LOGIN_WRONG;
+		w = w > counted ? w : counted;
 		out->wait_seconds = locked ? (w > wait ? w : wait) : 0;
 		return RCN_OK;
 	}

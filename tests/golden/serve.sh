@@ -121,6 +121,24 @@ grep -q 'Too many failed logins: try again in' "$WORK/b" || fail "the lockout pa
 printf '%s\n' "$PW" | "$RECON" user passwd lina --by admin1 --config "$CONF" >/dev/null || fail "passwd"
 [ "$(login b4 lina "$PW")" = 303 ] || fail "the login after passwd"
 
+# a name nobody has backs off as a user's does: a lock says nothing of whether the name exists
+for _ in $(seq 7); do login b5 nobody-here "not the password" >/dev/null; done
+[ "$(login b5 nobody-here "still not it")" = 429 ] || fail "an unknown name is not backed off as a user is"
+grep -q 'Too many failed logins: try again in' "$WORK/b" || fail "the unknown name's lockout page: $(cat "$WORK/b")"
+expect_sql t "select locked_until > now() from recon_login_throttle where key = 'name:nobody-here'"
+# many names tried from one address: the address backs off, for every name (lina's right password too)
+locked=0
+for i in $(seq 60); do
+	if [ "$(login b6 "guess$i" "not the password")" = 429 ]; then
+		locked=$i
+		break
+	fi
+done
+[ $locked -gt 0 ] || fail "60 failed logins from one address were never backed off"
+expect_sql t "select failures >= 50 from recon_login_throttle where key = 'addr:127.0.0.1'"
+[ "$(login b7 lina "$PW")" = 429 ] || fail "the right password from a locked address"
+expect_sql 0 "select count(*) from recon_sessions where user_name = 'lina' and created_at > now() - interval '2 seconds'"
+
 # the access log: one line per request, no secret
 grep -q "^recon: serve: 127.0.0.1 \"POST /login\" 303 [0-9.]* ms$" "$WORK/serve.log" || fail "the access log: $(tail -3 "$WORK/serve.log")"
 grep -q '"GET /nights" 200 [0-9.]* ms lina$' "$WORK/serve.log" || fail "the access log names the user"
