@@ -21,7 +21,7 @@ int rcn_items_age(const rcn_calendar *cal, rcn_date first_seen, rcn_date as_of);
 
 /* Which items to read. Zero fields select nothing out. */
 typedef struct {
-	unsigned statuses;	 /* bit (1u << rcn_item_status) per status; 0: open and acknowledged */
+	unsigned statuses;	 /* bit (1u << rcn_item_status) per status; 0: open and acknowledged (with ids: any) */
 	uint32_t kinds;		 /* bit (1u << rcn_kind) per kind; 0: any */
 	const char *channel;	 /* NULL or "": any */
 	const char *merchant_id; /* NULL or "": any */
@@ -209,12 +209,15 @@ typedef struct rcn_items_cache rcn_items_cache;
 typedef struct rcn_items_view rcn_items_view;
 rcn_items_cache *rcn_items_cache_new(void);
 void rcn_items_cache_free(rcn_items_cache *c);
-/* What rcn_items_load would read (same filter, same order), the unworked
- * items from the cache; *view (set even on failure) owns the list and
- * keeps the text it borrows alive until rcn_items_view_free. */
+/* What rcn_items_load would read (same filter, same order), from the
+ * cache; *view (set even on failure) holds the items and keeps what they
+ * borrow alive until rcn_items_view_free. A filter of open and
+ * acknowledged items only (no ids, no number) is answered from the open
+ * book, read again only when the register changed. */
 rcn_rc rcn_items_cache_load(rcn_items_cache *c, rcn_db *db, const rcn_items_filter *f, const rcn_calendar *cal,
 			    rcn_items_view **view, rcn_err *err);
-const rcn_item_list *rcn_items_view_list(const rcn_items_view *v);
+/* The items the view holds, in the book's order (read only, shared). */
+const rcn_open_item *const *rcn_items_view_items(const rcn_items_view *v, size_t *n);
 void rcn_items_view_free(rcn_items_view *v);
 
 #endif

@@ -1,13 +1,19 @@
 /* The register kept warm (recon/items.h, rcn_items_cache): the unworked
- * items by part, each part read once per generation. A part is shared by
- * the cache and the views that borrow its text; the last to let go frees
- * it. The worked items are read at every load: they are few, indexed, and
- * what people change. */
+ * items by part, each part read once per generation; and the open book
+ * itself (every open and acknowledged item, in the book's order), kept
+ * while nothing changed: the same parts, the same recon_items_changes
+ * (sql/recon_011_items_changes.sql) and the same date. A part or a book is
+ * shared by the cache and the views that borrow it; the last to let go
+ * frees it. Other reads (by ids, by number, of closed items) read the
+ * worked items at every load: they are indexed, and what people change. */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "items/items_int.h"
+
+/* recon_items_changes beyond this many rows: those older than a day go */
+enum { CHANGES_KEPT = 1000 };
 
 typedef struct {
 	int64_t gen;
@@ -17,10 +23,26 @@ typedef struct {
 	unsigned refs; /* the cache's (while current) and each view's; under the cache's lock */
 } cached_part;
 
+/* The open book as of a date, and what it was read from. */
+typedef struct {
+	rcn_open_item *v; /* in the book's order */
+	size_t n;
+	rcn_item_list worked; /* the worked items' text */
+	cached_part **held;   /* the parts the unworked items' text lives in */
+	size_t n_held;
+	int64_t *gens; /* the parts' generations, ascending */
+	size_t n_gens;
+	int64_t changes_n, changes_max; /* recon_items_changes: count(*), max(n) */
+	rcn_date as_of;
+	rcn_strmap by_id; /* id -> its index in v */
+	unsigned refs;
+} book;
+
 struct rcn_items_cache {
 	pthread_mutex_t lock;
 	cached_part **parts; /* the current ones, by gen */
 	size_t n, cap;
+	book *book; /* NULL until the first read of the open book */
 };
 
 struct rcn_items_view {
@@ -28,6 +50,9 @@ struct rcn_items_view {
 	rcn_item_list list;
 	cached_part **held;
 	size_t n_held;
+	book *b;		     /* the open book it borrows, or NULL */
+	const rcn_open_item **items; /* what the filter kept, in order */
+	size_t n_items;
 };
 
 rcn_items_cache *rcn_items_cache_new(void)
@@ -51,10 +76,26 @@ static void unref(cached_part *p)
 		part_free(p);
 }
 
+/* Under the lock. */
+static void book_unref(book *b)
+{
+	if (!b || --b->refs)
+		return;
+	for (size_t i = 0; i < b->n_held; i++)
+		unref(b->held[i]);
+	free(b->held);
+	free(b->gens);
+	free(b->v);
+	rcn_strmap_free(&b->by_id);
+	rcn_item_list_free(&b->worked);
+	free(b);
+}
+
 void rcn_items_cache_free(rcn_items_cache *c)
 {
 	if (!c)
 		return;
+	book_unref(c->book);
 	for (size_t i = 0; i < c->n; i++)
 		unref(c->parts[i]);
 	free(c->parts);
@@ -86,51 +127,183 @@ static cached_part *find(rcn_items_cache *c, int64_t gen)
 	return *hit;
 }
 
-/* The parts now in the register (gens, ascending): those the cache has are
- * taken from it, the others read; the cache then holds exactly these. */
-static rcn_rc refresh(rcn_items_cache *c, rcn_db *db, const rcn_calendar *cal, rcn_date as_of, rcn_items_view *v,
-		      rcn_err *err)
+/* The parts of generations gens (ascending: the register's now): those the
+ * cache has are taken from it, the others read; each referenced for the
+ * caller in held (n of them); the cache then holds exactly these. */
+static rcn_rc take_parts(rcn_items_cache *c, rcn_db *db, const rcn_calendar *cal, rcn_date as_of, const int64_t *gens,
+			 size_t n, cached_part ***held, rcn_err *err)
 {
-	PGresult *res = NULL;
-	rcn_rc rc = rcn_pq_query(db, "SELECT gen FROM recon_item_unworked ORDER BY gen", 0, NULL, PGRES_TUPLES_OK, 1,
-				 "reading the unworked items' parts", &res, err);
-	if (rc != RCN_OK)
-		return rc;
-	size_t n = (size_t)PQntuples(res);
-	v->held = rcn_xcalloc(n + 1, sizeof(*v->held));
-	for (size_t i = 0; i < n && rc == RCN_OK; i++) {
-		int64_t gen = strtoll(PQgetvalue(res, (int)i, 0), NULL, 10);
+	rcn_rc rc = RCN_OK;
+	cached_part **h = *held = rcn_xcalloc(n + 1, sizeof(*h));
+	size_t k = 0;
+	for (; k < n && rc == RCN_OK; k++) {
 		pthread_mutex_lock(&c->lock);
-		cached_part *p = find(c, gen);
+		cached_part *p = find(c, gens[k]);
 		pthread_mutex_unlock(&c->lock);
 		if (!p) {
 			bool found;
 			p = rcn_xcalloc(1, sizeof(*p));
-			p->gen = gen;
+			p->gen = gens[k];
 			p->refs = 1;
-			rc = rcn_items_unworked_read_gen(db, gen, &p->arena, cal, as_of, keep_part_item, p, &found,
+			rc = rcn_items_unworked_read_gen(db, gens[k], &p->arena, cal, as_of, keep_part_item, p, &found,
 							 err);
 			if (rc != RCN_OK) {
 				part_free(p);
 				break;
 			}
 		}
-		v->held[v->n_held++] = p;
+		h[k] = p;
 	}
-	PQclear(res);
-	if (rc != RCN_OK)
-		return rc;
-	/* the cache: these parts (another load may have put some of them in meanwhile) */
 	pthread_mutex_lock(&c->lock);
-	for (size_t i = 0; i < c->n; i++)
-		unref(c->parts[i]);
-	c->n = 0;
-	rcn_xreserve((void **)&c->parts, &c->cap, v->n_held + 1, sizeof(*c->parts));
-	for (size_t i = 0; i < v->n_held; i++) {
-		v->held[i]->refs++;
-		c->parts[c->n++] = v->held[i];
+	if (rc != RCN_OK) {
+		for (size_t i = 0; i < k; i++)
+			unref(h[i]);
+		free(h);
+		*held = NULL;
+	} else { /* the cache: these parts (another load may have put some of them in meanwhile) */
+		for (size_t i = 0; i < c->n; i++)
+			unref(c->parts[i]);
+		c->n = 0;
+		rcn_xreserve((void **)&c->parts, &c->cap, n + 1, sizeof(*c->parts));
+		for (size_t i = 0; i < n; i++) {
+			h[i]->refs++;
+			c->parts[c->n++] = h[i];
+		}
 	}
 	pthread_mutex_unlock(&c->lock);
+	return rc;
+}
+
+/* The register's parts now: their generations, ascending. */
+static rcn_rc read_gens(rcn_db *db, int64_t **gens, size_t *n, rcn_err *err)
+{
+	PGresult *res = NULL;
+	rcn_rc rc = rcn_pq_query(db, "SELECT gen FROM recon_item_unworked ORDER BY gen", 0, NULL, PGRES_TUPLES_OK, 1,
+				 "reading the unworked items' parts", &res, err);
+	if (rc != RCN_OK)
+		return rc;
+	*n = (size_t)PQntuples(res);
+	*gens = rcn_xcalloc(*n + 1, sizeof(**gens));
+	for (size_t i = 0; i < *n; i++)
+		(*gens)[i] = strtoll(PQgetvalue(res, (int)i, 0), NULL, 10);
+	PQclear(res);
+	return RCN_OK;
+}
+
+static bool only_open(const rcn_items_filter *f)
+{
+	unsigned open = (1u << RCN_IS_OPEN) | (1u << RCN_IS_ACKNOWLEDGED);
+	return !f->ids && !(f->number && f->number[0]) && !(f->statuses & ~open);
+}
+
+static bool given(const char *s)
+{
+	return s && s[0];
+}
+
+/* Whether the open book's item it passes the filter (statuses, kinds,
+ * channel, merchant, owner, overdue, age). */
+static bool book_keeps(const rcn_items_filter *f, const rcn_open_item *it)
+{
+	unsigned want = f->statuses ? f->statuses : (1u << RCN_IS_OPEN) | (1u << RCN_IS_ACKNOWLEDGED);
+	return (want & (1u << it->status)) && (!f->kinds || (f->kinds & (1u << it->kind))) &&
+	       (!given(f->channel) || strcmp(f->channel, it->channel) == 0) &&
+	       (!given(f->merchant_id) || strcmp(f->merchant_id, it->merchant_id) == 0) &&
+	       (!f->owner || strcmp(f->owner, it->owner) == 0) && (!f->overdue_only || it->overdue) &&
+	       (f->older_than < 0 || it->age_days > f->older_than) && (!f->has_at_most || it->age_days <= f->at_most);
+}
+
+static bool same_gens(const book *b, const int64_t *gens, size_t n)
+{
+	return b->n_gens == n && (n == 0 || memcmp(b->gens, gens, n * sizeof(*gens)) == 0);
+}
+
+/* A new open book from the snapshot: the worked open items and every
+ * unworked one, in the book's order. Takes gens. */
+static rcn_rc build_book(rcn_items_cache *c, rcn_db *db, const rcn_calendar *cal, rcn_date as_of, int64_t *gens,
+			 size_t n_gens, const int64_t changes[2], book **out, rcn_err *err)
+{
+	book *b = rcn_xcalloc(1, sizeof(*b));
+	b->gens = gens;
+	b->n_gens = n_gens;
+	b->changes_n = changes[0];
+	b->changes_max = changes[1];
+	b->as_of = as_of;
+	b->refs = 1;
+	rcn_strmap_init(&b->by_id, 16);
+	rcn_items_filter all = {.older_than = -1, .as_of = as_of};
+	rcn_rc rc = rcn_items_load_worked(db, &all, cal, &b->worked, err);
+	if (rc == RCN_OK)
+		rc = take_parts(c, db, cal, as_of, gens, n_gens, &b->held, err);
+	if (rc != RCN_OK) {
+		pthread_mutex_lock(&c->lock);
+		book_unref(b);
+		pthread_mutex_unlock(&c->lock);
+		return rc;
+	}
+	b->n_held = n_gens;
+	size_t n = b->worked.n;
+	for (size_t i = 0; i < b->n_held; i++)
+		n += b->held[i]->n;
+	b->v = rcn_xcalloc(n + 1, sizeof(*b->v));
+	memcpy(b->v, b->worked.v, b->worked.n * sizeof(*b->v));
+	b->n = b->worked.n;
+	rcn_age_memo *ages = rcn_xmalloc(sizeof(*ages));
+	rcn_age_memo_init(ages, cal, as_of);
+	for (size_t i = 0; i < b->n_held; i++)
+		for (size_t k = 0; k < b->held[i]->n; k++) {
+			rcn_open_item it = b->held[i]->v[k];
+			it.age_days = rcn_age_memo_get(ages, it.first_seen);
+			it.overdue = it.due_by && it.due_by < as_of;
+			b->v[b->n++] = it;
+		}
+	free(ages);
+	rcn_items_sort(b->v, b->n);
+	rcn_strmap_free(&b->by_id);
+	rcn_strmap_init(&b->by_id, b->n + 1);
+	for (size_t i = 0; i < b->n; i++)
+		(void)rcn_strmap_put(&b->by_id, b->v[i].id, strlen(b->v[i].id), (uint32_t)i, NULL);
+	*out = b;
+	return RCN_OK;
+}
+
+/* The open book as the snapshot has it: the cache's when nothing changed. */
+static rcn_rc open_book(rcn_items_cache *c, rcn_db *db, const rcn_calendar *cal, rcn_date as_of, book **out,
+			rcn_err *err)
+{
+	int64_t *gens = NULL, changes[2] = {0, 0};
+	size_t n_gens = 0;
+	PGresult *res = NULL;
+	rcn_rc rc = rcn_pq_query(db, "SELECT count(*), coalesce(max(n), 0) FROM recon_items_changes", 0, NULL,
+				 PGRES_TUPLES_OK, 2, "reading recon_items_changes", &res, err);
+	if (rc != RCN_OK)
+		return rc;
+	changes[0] = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	changes[1] = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
+	PQclear(res);
+	if ((rc = read_gens(db, &gens, &n_gens, err)) != RCN_OK)
+		return rc;
+	pthread_mutex_lock(&c->lock);
+	book *b = c->book;
+	if (b && b->as_of == as_of && b->changes_n == changes[0] && b->changes_max == changes[1] &&
+	    same_gens(b, gens, n_gens))
+		b->refs++;
+	else
+		b = NULL;
+	pthread_mutex_unlock(&c->lock);
+	if (b) {
+		free(gens);
+		*out = b;
+		return RCN_OK;
+	}
+	if ((rc = build_book(c, db, cal, as_of, gens, n_gens, changes, &b, err)) != RCN_OK)
+		return rc;
+	pthread_mutex_lock(&c->lock);
+	book_unref(c->book);
+	c->book = b;
+	b->refs++; /* the cache's and the caller's */
+	pthread_mutex_unlock(&c->lock);
+	*out = b;
 	return RCN_OK;
 }
 
@@ -141,10 +314,77 @@ rcn_rc rcn_items_cache_load(rcn_items_cache *c, rcn_db *db, const rcn_items_filt
 	v->c = c;
 	bool own;
 	rcn_rc rc = rcn_items_snapshot_begin(db, &own, err);
+	if (rc == RCN_OK && only_open(f)) {
+		rc = open_book(c, db, cal, f->as_of, &v->b, err);
+		rc = rcn_items_snapshot_end(db, own, rc, err);
+		if (rc != RCN_OK)
+			return rc;
+		if (own && v->b->changes_n > CHANGES_KEPT) /* (the next read builds the book again, once) */
+			rc = rcn_pq_command(db,
+					    "DELETE FROM recon_items_changes WHERE at < now() - interval '1 day' AND "
+					    "n < (SELECT max(n) FROM recon_items_changes)",
+					    err, "pruning recon_items_changes");
+		if (rc != RCN_OK)
+			return rc;
+		v->items = rcn_xcalloc(v->b->n + 1, sizeof(*v->items));
+		for (size_t i = 0; i < v->b->n; i++)
+			if (book_keeps(f, &v->b->v[i]))
+				v->items[v->n_items++] = &v->b->v[i];
+		return RCN_OK;
+	}
+	if (rc == RCN_OK && f->ids && !given(f->number)) {
+		/* these items: the worked ones read, the others (open, never worked) from the open book */
+		rc = rcn_items_load_worked(db, f, cal, &v->list, err);
+		if (rc == RCN_OK)
+			rc = open_book(c, db, cal, f->as_of, &v->b, err);
+		rc = rcn_items_snapshot_end(db, own, rc, err);
+		if (rc != RCN_OK)
+			return rc;
+		/* (the maps' keys are borrowed: the list is not grown until they are gone) */
+		rcn_strmap worked, ids, taken;
+		rcn_strmap_init(&worked, v->list.n + 1);
+		for (size_t i = 0; i < v->list.n; i++)
+			(void)rcn_strmap_put(&worked, v->list.v[i].id, strlen(v->list.v[i].id), (uint32_t)i, NULL);
+		rcn_items_filter_ids(f, &ids);
+		rcn_strmap_init(&taken, f->n_ids + 1);
+		uint32_t *add = rcn_xcalloc(f->n_ids + 1, sizeof(*add));
+		size_t n_add = 0;
+		for (size_t i = 0; i < f->n_ids; i++) {
+			uint32_t k;
+			size_t len = strlen(f->ids[i]);
+			if (rcn_strmap_get(&worked, f->ids[i], len, &k) ||
+			    !rcn_strmap_get(&v->b->by_id, f->ids[i], len, &k) ||
+			    strncmp(v->b->v[k].changed_by, "recon run ", 10) != 0 ||
+			    !rcn_items_filter_keeps_unworked(f, &ids, &v->b->v[k]) ||
+			    !rcn_strmap_put(&taken, f->ids[i], len, 0, NULL)) /* (an id given twice: once) */
+				continue;
+			add[n_add++] = k;
+		}
+		rcn_strmap_free(&taken);
+		rcn_strmap_free(&ids);
+		rcn_strmap_free(&worked);
+		rcn_xreserve((void **)&v->list.v, &v->list.cap, v->list.n + n_add + 1, sizeof(*v->list.v));
+		for (size_t i = 0; i < n_add; i++)
+			v->list.v[v->list.n++] = v->b->v[add[i]];
+		free(add);
+		rcn_items_sort(v->list.v, v->list.n);
+		v->items = rcn_xcalloc(v->list.n + 1, sizeof(*v->items));
+		for (size_t i = 0; i < v->list.n; i++)
+			v->items[v->n_items++] = &v->list.v[i];
+		return RCN_OK;
+	}
 	if (rc == RCN_OK)
 		rc = rcn_items_load_worked(db, f, cal, &v->list, err);
-	if (rc == RCN_OK && rcn_items_filter_wants_unworked(f))
-		rc = refresh(c, db, cal, f->as_of, v, err);
+	int64_t *gens = NULL;
+	size_t n_gens = 0;
+	if (rc == RCN_OK && rcn_items_filter_wants_unworked(f)) {
+		rc = read_gens(db, &gens, &n_gens, err);
+		if (rc == RCN_OK)
+			rc = take_parts(c, db, cal, f->as_of, gens, n_gens, &v->held, err);
+		if (rc == RCN_OK)
+			v->n_held = n_gens;
+	}
+	free(gens);
 	rc = rcn_items_snapshot_end(db, own, rc, err);
 	if (rc != RCN_OK)
 		return rc;
@@ -169,12 +409,16 @@ rcn_rc rcn_items_cache_load(rcn_items_cache *c, rcn_db *db, const rcn_items_filt
 	free(ages);
 	rcn_strmap_free(&ids);
 	rcn_items_sort(l->v, l->n);
+	v->items = rcn_xcalloc(l->n + 1, sizeof(*v->items));
+	for (size_t i = 0; i < l->n; i++)
+		v->items[v->n_items++] = &l->v[i];
 	return RCN_OK;
 }
 
-const rcn_item_list *rcn_items_view_list(const rcn_items_view *v)
+const rcn_open_item *const *rcn_items_view_items(const rcn_items_view *v, size_t *n)
 {
-	return &v->list;
+	*n = v->n_items;
+	return v->items;
 }
 
 void rcn_items_view_free(rcn_items_view *v)
@@ -184,8 +428,10 @@ void rcn_items_view_free(rcn_items_view *v)
 	pthread_mutex_lock(&v->c->lock);
 	for (size_t i = 0; i < v->n_held; i++)
 		unref(v->held[i]);
+	book_unref(v->b);
 	pthread_mutex_unlock(&v->c->lock);
 	free(v->held);
+	free(v->items);
 	rcn_item_list_free(&v->list);
 	free(v);
 }

@@ -172,8 +172,9 @@ static bool given(const char *s)
 bool rcn_items_filter_keeps_unworked(const rcn_items_filter *f, const rcn_strmap *ids, const rcn_open_item *it)
 {
 	uint32_t v;
-	if (f->ids ? !rcn_strmap_get(ids, it->id, strlen(it->id), &v)
-		   : !((f->statuses ? f->statuses : 1u << RCN_IS_OPEN) & (1u << RCN_IS_OPEN)))
+	if (f->ids && !rcn_strmap_get(ids, it->id, strlen(it->id), &v))
+		return false;
+	if ((!f->ids || f->statuses) && !((f->statuses ? f->statuses : 1u << RCN_IS_OPEN) & (1u << RCN_IS_OPEN)))
 		return false;
 	if ((given(f->channel) && strcmp(f->channel, it->channel) != 0) ||
 	    (given(f->merchant_id) && strcmp(f->merchant_id, it->merchant_id) != 0) ||
@@ -255,21 +256,23 @@ rcn_rc rcn_items_load_worked(rcn_db *db, const rcn_items_filter *f, const rcn_ca
 	rcn_buf_init(&ids, (size_t)64 << 20);
 	rcn_items_text_array(&st, statuses, n_st);
 	rcn_items_text_array(&ids, f->ids, f->ids ? f->n_ids : 0);
-	const char *params[6] = {st.data,
+	const char *params[7] = {st.data,
 				 given(f->channel) ? f->channel : NULL,
 				 f->ids ? ids.data : NULL,
 				 given(f->merchant_id) ? f->merchant_id : NULL,
 				 f->owner,
-				 given(f->number) ? f->number : NULL};
+				 given(f->number) ? f->number : NULL,
+				 f->statuses ? "t" : "f"};
 	/* (a number is looked up by the indexes of sql/recon_009_workbench.sql) */
 	rcn_rc rc = rcn_items_select(
 		db, NULL, 0,
-		"FROM recon_items WHERE ($3::text[] IS NOT NULL OR status = ANY($1::text[])) AND "
+		/* ids: of any status, unless statuses are asked for too */
+		"FROM recon_items WHERE (($3::text[] IS NOT NULL AND NOT $7::bool) OR status = ANY($1::text[])) AND "
 		"($2::text IS NULL OR channel = $2) AND ($3::text[] IS NULL OR id = ANY($3::text[])) AND "
 		"($4::text IS NULL OR merchant_id = $4) AND ($5::text IS NULL OR owner = $5) AND "
 		"($6::text IS NULL OR order_no = $6 OR refund_no = $6 OR channel_txn_id = $6 OR channel_refund_id = "
 		"$6)",
-		6, params, cal, f->as_of, keep_filtered, (void *)f, out, err);
+		7, params, cal, f->as_of, keep_filtered, (void *)f, out, err);
 	rcn_buf_free(&st);
 	rcn_buf_free(&ids);
 	return rc;

@@ -68,7 +68,7 @@ static void item_link(FILE *f, const char *id)
 	fputs("</a>", f);
 }
 
-static void items_table(FILE *f, const rcn_open_item *v, size_t n, bool checkboxes)
+static void items_table(FILE *f, const rcn_open_item *const *v, size_t n, bool checkboxes)
 {
 	fputs("<table><tr>", f);
 	if (checkboxes)
@@ -80,17 +80,17 @@ static void items_table(FILE *f, const rcn_open_item *v, size_t n, bool checkbox
 	      f);
 	for (size_t i = 0; i < n; i++) {
 		cells c;
-		rcn_open_item_cells(&v[i], &c.t, c.cell);
+		rcn_open_item_cells(v[i], &c.t, c.cell);
 		fputs("<tr>", f);
 		if (checkboxes) {
 			fputs("<td><input type=\"checkbox\" name=\"id\" value=\"", f);
-			rcn_html_text(f, v[i].id);
+			rcn_html_text(f, v[i]->id);
 			fputs("\" aria-label=\"", f);
-			rcn_html_text(f, v[i].id);
+			rcn_html_text(f, v[i]->id);
 			fputs("\"></td>", f);
 		}
 		fputs("<td>", f);
-		item_link(f, v[i].id);
+		item_link(f, v[i]->id);
 		fputs("</td><td>", f);
 		rcn_html_text(f, c.cell[C_KIND_CN]);
 		fputs(" <small>", f);
@@ -99,19 +99,19 @@ static void items_table(FILE *f, const rcn_open_item *v, size_t n, bool checkbox
 		td(f, c.cell[C_CHANNEL], false);
 		td(f, c.cell[C_MERCHANT], false);
 		td(f, c.cell[C_ORDER], false);
-		td(f, v[i].refund_no[0] ? v[i].refund_no : v[i].channel_txn_id, false);
+		td(f, v[i]->refund_no[0] ? v[i]->refund_no : v[i]->channel_txn_id, false);
 		td(f, c.cell[C_DIFF], true);
 		td(f, c.cell[C_FIRST], false);
 		td(f, c.cell[C_AGE], true);
-		fputs(v[i].overdue ? "<td class=\"err\">" : "<td>", f);
+		fputs(v[i]->overdue ? "<td class=\"err\">" : "<td>", f);
 		rcn_html_text(f, c.cell[C_DUE]);
-		fputs(v[i].overdue ? " 逾期 overdue</td>" : "</td>", f);
+		fputs(v[i]->overdue ? " 逾期 overdue</td>" : "</td>", f);
 		fputs("<td>", f);
 		rcn_html_text(f, c.cell[C_STATUS_CN]);
 		fputs(" <small>", f);
 		rcn_html_text(f, c.cell[C_STATUS]);
 		fputs("</small>", f);
-		if (v[i].approval_by[0])
+		if (v[i]->approval_by[0])
 			fputs(" <span class=\"warn\">待审批 awaits approval</span>", f);
 		fputs("</td>", f);
 		td(f, c.cell[C_OWNER], false);
@@ -175,7 +175,7 @@ static __thread sorting sort_by;
 
 static int item_cmp(const void *pa, const void *pb)
 {
-	const rcn_open_item *a = pa, *b = pb;
+	const rcn_open_item *a = *(const rcn_open_item *const *)pa, *b = *(const rcn_open_item *const *)pb;
 	int c = 0;
 	switch (sort_by.key) {
 	case SORT_AGE:
@@ -204,7 +204,8 @@ static int item_cmp(const void *pa, const void *pb)
 
 typedef struct {
 	const rcn_sv_req *r;
-	const rcn_item_list *l;
+	const rcn_open_item **v; /* the filtered items, in the order asked for */
+	size_t n;
 	const char *const *arg; /* the query's filters, by name (below) */
 	size_t page, pages;
 	long count, overdue;
@@ -325,13 +326,13 @@ static void queue_body(FILE *f, const void *p)
 		q->overdue);
 	rcn_html_text(f, q->as_of);
 	fputs("</p>\n", f);
-	size_t from = (q->page - 1) * PAGE_SIZE, n = q->l->n > from ? q->l->n - from : 0;
+	size_t from = (q->page - 1) * PAGE_SIZE, n = q->n > from ? q->n - from : 0;
 	if (n > PAGE_SIZE)
 		n = PAGE_SIZE;
 	bool act = can_act(q->r);
 	if (act)
 		fputs("<form method=\"post\" action=\"/items/act\">\n", f);
-	items_table(f, q->l->v + from, n, act);
+	items_table(f, q->v + from, n, act);
 	fprintf(f, "<p class=\"pager\">第 %zu / %zu 页 page ", q->page, q->pages ? q->pages : 1);
 	if (q->page > 1) {
 		fputs("<a href=\"", f);
@@ -424,13 +425,13 @@ static const char *read_filter(const rcn_sv_req *r, const char *const *a, rcn_it
 }
 
 /* After a filter by ids (a night's), the statuses asked for. */
-static void keep_statuses(rcn_item_list *l, unsigned statuses)
+static size_t keep_statuses(const rcn_open_item **v, size_t n, unsigned statuses)
 {
 	size_t k = 0;
-	for (size_t i = 0; i < l->n; i++)
-		if (statuses & (1u << l->v[i].status))
-			l->v[k++] = l->v[i];
-	l->n = k;
+	for (size_t i = 0; i < n; i++)
+		if (statuses & (1u << v[i]->status))
+			v[k++] = v[i];
+	return k;
 }
 
 enum MHD_Result rcn_sv_items(const rcn_sv_req *r)
@@ -471,30 +472,35 @@ enum MHD_Result rcn_sv_items(const rcn_sv_req *r)
 		rcn_items_view_free(view);
 		return rcn_sv_fail(r, &err);
 	}
-	rcn_item_list *l = (rcn_item_list *)rcn_items_view_list(view);
+	size_t n;
+	const rcn_open_item *const *items = rcn_items_view_items(view, &n);
+	const rcn_open_item **v = rcn_xcalloc(n + 1, sizeof(*v)); /* ours to sort */
+	memcpy(v, items, n * sizeof(*v));
 	if (f.ids)
-		keep_statuses(l, statuses);
+		n = keep_statuses(v, n, statuses);
 	sort_by = (sorting){SORT_BOOK, strcmp(arg[F_DIR], "desc") == 0};
 	for (size_t i = 0; i < sizeof SORT_NAMES / sizeof *SORT_NAMES; i++)
 		if (strcmp(arg[F_SORT], SORT_NAMES[i]) == 0)
 			sort_by.key = (sort_key)i;
 	if (sort_by.key != SORT_BOOK)
-		qsort(l->v, l->n, sizeof(*l->v), item_cmp);
+		qsort(v, n, sizeof(*v), item_cmp);
 	else if (sort_by.desc) /* the book's order, reversed */
-		for (size_t i = 0, j = l->n; i + 1 < j; i++, j--) {
-			rcn_open_item t = l->v[i];
-			l->v[i] = l->v[j - 1];
-			l->v[j - 1] = t;
+		for (size_t i = 0, j = n; i + 1 < j; i++, j--) {
+			const rcn_open_item *t = v[i];
+			v[i] = v[j - 1];
+			v[j - 1] = t;
 		}
-	for (size_t i = 0; i < l->n; i++) {
+	for (size_t i = 0; i < n; i++) {
 		q.count++;
-		q.fen += magnitude(&l->v[i]);
-		q.overdue += l->v[i].overdue;
+		q.fen += magnitude(v[i]);
+		q.overdue += v[i]->overdue;
 	}
-	q.l = l;
-	q.pages = (l->n + PAGE_SIZE - 1) / PAGE_SIZE;
+	q.v = v;
+	q.n = n;
+	q.pages = (n + PAGE_SIZE - 1) / PAGE_SIZE;
 	q.page = page >= 1 && (size_t)page <= q.pages ? (size_t)page : 1;
 	enum MHD_Result ok = rcn_sv_page(r, 200, "待处理事项 Open items", queue_body, &q);
+	free(v);
 	rcn_items_view_free(view);
 	return ok;
 }
@@ -504,7 +510,9 @@ enum MHD_Result rcn_sv_items(const rcn_sv_req *r)
 typedef struct {
 	const rcn_sv_req *r;
 	const char *q;
-	const rcn_item_list *l;
+	const rcn_open_item *const *v;
+	size_t n;
+	bool done;
 } search_page;
 
 static void search_body(FILE *f, const void *p)
@@ -515,18 +523,18 @@ static void search_body(FILE *f, const void *p)
 	      f);
 	rcn_html_text(f, s->q);
 	fputs("\"></label><button>搜索 Search</button></form>\n", f);
-	if (!s->l)
+	if (!s->done)
 		return;
-	if (!s->l->n) {
+	if (!s->n) {
 		fputs("<p id=\"counts\">没有找到 Nothing found for <b>", f);
 		rcn_html_text(f, s->q);
 		fputs("</b>.</p>\n", f);
 		return;
 	}
-	fprintf(f, "<p id=\"counts\"><b>%zu</b> 项 items for <b>", s->l->n);
+	fprintf(f, "<p id=\"counts\"><b>%zu</b> 项 items for <b>", s->n);
 	rcn_html_text(f, s->q);
 	fputs("</b></p>\n", f);
-	items_table(f, s->l->v, s->l->n > SEARCH_MAX ? SEARCH_MAX : s->l->n, false);
+	items_table(f, s->v, s->n > SEARCH_MAX ? SEARCH_MAX : s->n, false);
 }
 
 enum MHD_Result rcn_sv_search(const rcn_sv_req *r)
@@ -542,7 +550,7 @@ enum MHD_Result rcn_sv_search(const rcn_sv_req *r)
 		return rcn_sv_text(r->c, 400, "400 the search is too long\n");
 	memcpy(number, q, n);
 	number[n] = '\0';
-	search_page s = {r, number, NULL};
+	search_page s = {r, number, NULL, 0, false};
 	if (!n)
 		return rcn_sv_page(r, 200, "搜索 Search", search_body, &s);
 	rcn_items_filter f = {.statuses = (1u << RCN_IS__COUNT) - 1, .older_than = -1, .number = number};
@@ -554,7 +562,8 @@ enum MHD_Result rcn_sv_search(const rcn_sv_req *r)
 		rcn_items_view_free(view);
 		return rcn_sv_fail(r, &err);
 	}
-	s.l = rcn_items_view_list(view);
+	s.v = rcn_items_view_items(view, &s.n);
+	s.done = true;
 	enum MHD_Result ok = rcn_sv_page(r, 200, "搜索 Search", search_body, &s);
 	rcn_items_view_free(view);
 	return ok;
@@ -763,12 +772,13 @@ enum MHD_Result rcn_sv_item(const rcn_sv_req *r, const char *typed)
 		rcn_items_view_free(view);
 		return rcn_sv_fail(r, &err);
 	}
-	const rcn_item_list *l = rcn_items_view_list(view);
-	if (!l->n) {
+	size_t n;
+	const rcn_open_item *const *found = rcn_items_view_items(view, &n);
+	if (!n) {
 		rcn_items_view_free(view);
 		return rcn_sv_text(r->c, 404, "404 no such item\n");
 	}
-	item_page ip = {.r = r, .it = &l->v[0]};
+	item_page ip = {.r = r, .it = found[0]};
 	rcn_buf_init(&ip.history, (size_t)64 << 20);
 	PGresult *stmt = NULL, *ledger = NULL;
 	char last[11];

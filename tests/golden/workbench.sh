@@ -133,6 +133,13 @@ expect_sql "resolved|lina" "select status, changed_by from recon_items where id 
 [ "$(req lina "$URL/items")" = 200 ]
 grep -q "<a href=\"/item/$p004\">" "$WORK/b" && fail "$p004 is still in the open queue"
 grep -q "<p id=\"counts\"><b>$((open_n - 1))</b>" "$WORK/b" || fail "the queue did not shrink"
+# the night's items: still open, all, resolved
+[ "$(req lina "$URL/items?seen=2026-03-02")" = 200 ] && grep -q "<p id=\"counts\"><b>$((open_n - 1))</b>" "$WORK/b" ||
+	fail "the night's open items"
+[ "$(req lina "$URL/items?seen=2026-03-02&status=all")" = 200 ] && grep -q "<p id=\"counts\"><b>$open_n</b>" "$WORK/b" ||
+	fail "the night's items, all"
+[ "$(req lina "$URL/items?seen=2026-03-02&status=resolved")" = 200 ] && grep -q "<p id=\"counts\"><b>1</b>" "$WORK/b" &&
+	grep -q "<a href=\"/item/$p004\">" "$WORK/b" || fail "the night's resolved items"
 [ "$(req lina "$URL/item/$p004")" = 200 ]
 grep -q '<td>lina</td><td>status</td><td>resolved</td><td></td><td>客户已补单 callback re-sent &lt;b&gt;ok&lt;/b&gt;</td>' "$WORK/b" ||
 	fail "the history does not show the clerk's action: $(grep -o '<tr><td>[^<]*</td><td>lina</td>[^\n]*' "$WORK/b")"
@@ -165,6 +172,18 @@ expect_sql zhao "select approval_by from recon_items where id = '$p006'"
 	csrf_q=$(csrf_of qian)
 	[ "$(req qian --data-urlencode "csrf=$csrf_q" "$URL/item/$p006/approve")" = 200 ] || fail "the second supervisor's approval"
 expect_sql "written_off" "select status from recon_items where id = '$p006'"
+
+# ---- what others change shows at once: the CLI, and a night run meanwhile ----
+[ "$(req wang "$URL/items")" = 200 ] # (the open book is cached now)
+other=$(sql "select id from recon_register where status = 'open' order by length(id), id limit 1")
+run_recon 0 items resolve "$other" --status acknowledged --owner bob --note "by the CLI" --by bob --config "$CONF"
+[ "$(req wang "$URL/items?owner=bob")" = 200 ] && grep -q '<p id="counts"><b>1</b>' "$WORK/b" && grep -q "<a href=\"/item/$other\">" "$WORK/b" ||
+	fail "the CLI's change is not in the queue: $(grep -o '<p id="counts">[^\n]*' "$WORK/b")"
+run_recon 1 run --config "$CONF" --date 2026-03-03
+open_n=$(sql "select count(*) from recon_register where status in ('open', 'acknowledged')")
+[ "$(req wang "$URL/items")" = 200 ] && grep -q "<p id=\"counts\"><b>$open_n</b> 项 items" "$WORK/b" ||
+	fail "the queue after night 2 does not have its $open_n items: $(grep -o '<p id="counts">[^\n]*' "$WORK/b")"
+grep -q '截至 as of 2026-03-03' "$WORK/b" || fail "the queue is not as of the new night"
 
 # ---- hostile values: rendered inert ----
 evil='<script>alert(1)</script>"><img src=x onerror=alert(2)>'
