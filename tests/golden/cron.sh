@@ -269,6 +269,19 @@ fi
 if command -v systemd-analyze >/dev/null; then
 	grep -qx 'OnCalendar=\*-\*-\* 06:30:00 Asia/Shanghai' "$ROOT/cron/recon.timer" || fail "recon.timer: OnCalendar"
 	systemd-analyze calendar '*-*-* 06:30:00 Asia/Shanghai' >/dev/null || fail "systemd-analyze calendar"
+	# the units as systemd reads them (the binaries they name need not be installed here)
+	mkdir -p "$WORK/units"
+	for u in recon.service recon.timer recon-serve.service; do
+		sed "s#/usr/local/bin/#$WORK/units/bin/#g" "$ROOT/cron/$u" >"$WORK/units/$u"
+	done
+	mkdir -p "$WORK/units/bin" && ln -sf "$RECON" "$WORK/units/bin/recon" && ln -sf "$NIGHTLY" "$WORK/units/bin/recon-nightly"
+	# (it says nothing of a unit it reads whole: an unknown key or a bad value is a line)
+	systemd-analyze verify --man=no "$WORK/units/recon-serve.service" >"$WORK/verify.log" 2>&1 ||
+		fail "systemd-analyze verify recon-serve.service failed: $(cat "$WORK/verify.log")"
+	[ ! -s "$WORK/verify.log" ] || fail "systemd-analyze verify recon-serve.service: $(cat "$WORK/verify.log")"
 fi
+grep -q '^ExecStart=/usr/local/bin/recon serve --config /etc/recon/recon.conf --log-format json$' "$ROOT/cron/recon-serve.service" ||
+	fail "recon-serve.service does not start recon serve"
+grep -qx "KillSignal=SIGTERM" "$ROOT/cron/recon-serve.service" || fail "recon-serve.service: SIGTERM"
 
 finish
