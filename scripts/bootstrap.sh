@@ -13,7 +13,7 @@ JOBS=$(nproc 2>/dev/null || echo 2)
 PACKAGES=(build-essential cmake pkg-config clang-format libcsv-dev zlib1g-dev libisal-dev libpq-dev libssl-dev
 	libcurl4-openssl-dev libpcre2-dev libcmocka-dev libmicrohttpd-dev postgresql postgresql-contrib acl openssl curl
 	openssh-server openssh-client chromium fonts-wqy-microhei time
-	libreoffice-calc-nogui slurm-wlm munge)
+	libreoffice-calc-nogui slurm-wlm munge wrk)
 
 say() { printf '==> %s\n' "$*"; }
 die() { printf 'bootstrap: %s\n' "$*" >&2; exit 1; }

@@ -185,6 +185,28 @@ open_n=$(sql "select count(*) from recon_register where status in ('open', 'ackn
 	fail "the queue after night 2 does not have its $open_n items: $(grep -o '<p id="counts">[^\n]*' "$WORK/b")"
 grep -q '截至 as of 2026-03-03' "$WORK/b" || fail "the queue is not as of the new night"
 
+# ---- a night holding its locks on an item: pages answer at once, an action on the item waits
+# for the night's commit and then lands on what the night wrote (no lost update) ----
+psql -qAt >/dev/null <<SQL &
+BEGIN;
+UPDATE recon_items SET detail = 'written by the night' WHERE id = '$other';
+SELECT pg_sleep(3);
+COMMIT;
+SQL
+locker=$!
+sleep 0.7
+t0=$(date +%s.%N)
+[ "$(req wang "$URL/items")" = 200 ] || fail "a page while a night holds its locks"
+[ "$(req wang "$URL/item/$other")" = 200 ] || fail "the item's page while a night holds it"
+t1=$(date +%s.%N)
+awk -v a="$t0" -v b="$t1" 'BEGIN { exit !(b - a < 1) }' || fail "the pages waited for the night's locks"
+[ "$(req lina --data-urlencode "csrf=$csrf_l" --data-urlencode "id=$other" --data-urlencode action=resolve \
+	--data-urlencode "note=after the night" "$URL/items/act")" = 200 ] || fail "the action during the night: $(cat "$WORK/b")"
+t2=$(date +%s.%N)
+awk -v a="$t1" -v b="$t2" 'BEGIN { exit !(b - a > 1) }' || fail "the action did not wait for the night's lock on its item"
+wait $locker
+expect_sql "resolved|after the night|written by the night" "select status, note, detail from recon_items where id = '$other'"
+
 # ---- hostile values: rendered inert ----
 evil='<script>alert(1)</script>"><img src=x onerror=alert(2)>'
 sql "update recon_items set order_no = \$e\$$evil\$e\$, note = \$e\$$evil\$e\$ where id = '$p004'" >/dev/null
