@@ -216,6 +216,18 @@ void rcn_items_cache_free(rcn_items_cache *c);
  * book, read again only when the register changed. */
 rcn_rc rcn_items_cache_load(rcn_items_cache *c, rcn_db *db, const rcn_items_filter *f, const rcn_calendar *cal,
 			    rcn_items_view **view, rcn_err *err);
+/* What a filter keeps in all: how many, the sum of |difference_fen|, how
+ * many overdue. */
+typedef struct {
+	long count, overdue;
+	int64_t fen;
+} rcn_items_totals;
+/* One page of what a filter by ids keeps (a night's items), in the book's
+ * order: items offset .. offset+limit-1 in the view, the totals of all. The
+ * worked items are counted by the database and only the page's read. No
+ * number or age filter (RCN_EUSAGE). */
+rcn_rc rcn_items_cache_page(rcn_items_cache *c, rcn_db *db, const rcn_items_filter *f, const rcn_calendar *cal,
+			    size_t offset, size_t limit, rcn_items_view **view, rcn_items_totals *tot, rcn_err *err);
 /* The items the view holds, in the book's order (read only, shared). */
 const rcn_open_item *const *rcn_items_view_items(const rcn_items_view *v, size_t *n);
 void rcn_items_view_free(rcn_items_view *v);

@@ -35,6 +35,7 @@ typedef struct {
 	int64_t changes_n, changes_max; /* recon_items_changes: count(*), max(n) */
 	rcn_date as_of;
 	rcn_strmap by_id; /* id -> its index in v */
+	bool *unworked;	  /* [i]: v[i] is of a part (else of recon_items) */
 	unsigned refs;
 } book;
 
@@ -86,6 +87,7 @@ static void book_unref(book *b)
 	free(b->held);
 	free(b->gens);
 	free(b->v);
+	free(b->unworked);
 	rcn_strmap_free(&b->by_id);
 	rcn_item_list_free(&b->worked);
 	free(b);
@@ -263,8 +265,44 @@ static rcn_rc build_book(rcn_items_cache *c, rcn_db *db, const rcn_calendar *cal
 	rcn_strmap_init(&b->by_id, b->n + 1);
 	for (size_t i = 0; i < b->n; i++)
 		(void)rcn_strmap_put(&b->by_id, b->v[i].id, strlen(b->v[i].id), (uint32_t)i, NULL);
+	/* which came of a part: all but the worked ones (an id is in one or the other) */
+	b->unworked = rcn_xcalloc(b->n + 1, sizeof(*b->unworked));
+	for (size_t i = 0; i < b->n; i++)
+		b->unworked[i] = true;
+	for (size_t i = 0; i < b->worked.n; i++) {
+		uint32_t k;
+		if (rcn_strmap_get(&b->by_id, b->worked.v[i].id, strlen(b->worked.v[i].id), &k))
+			b->unworked[k] = false;
+	}
 	*out = b;
 	return RCN_OK;
+}
+
+/* The unworked items among f's ids that f keeps, from the book, appended
+ * to l (and counted into tot when given). */
+static void book_by_ids(const book *b, const rcn_items_filter *f, rcn_item_list *l, rcn_items_totals *tot)
+{
+	rcn_strmap ids, taken;
+	rcn_items_filter_ids(f, &ids);
+	rcn_strmap_init(&taken, f->n_ids + 1);
+	for (size_t i = 0; i < f->n_ids; i++) {
+		uint32_t k;
+		size_t len = strlen(f->ids[i]);
+		if (!rcn_strmap_get(&b->by_id, f->ids[i], len, &k) || !b->unworked[k] ||
+		    !rcn_items_filter_keeps_unworked(f, &ids, &b->v[k]) ||
+		    !rcn_strmap_put(&taken, f->ids[i], len, 0, NULL)) /* (an id given twice: once) */
+			continue;
+		rcn_xreserve((void **)&l->v, &l->cap, l->n + 1, sizeof(*l->v));
+		l->v[l->n++] = b->v[k];
+		if (tot) {
+			int64_t d = b->v[k].difference_fen;
+			tot->count++;
+			tot->fen += d < 0 ? -d : d;
+			tot->overdue += b->v[k].overdue;
+		}
+	}
+	rcn_strmap_free(&taken);
+	rcn_strmap_free(&ids);
 }
 
 /* The open book as the snapshot has it: the cache's when nothing changed. */
@@ -340,33 +378,7 @@ rcn_rc rcn_items_cache_load(rcn_items_cache *c, rcn_db *db, const rcn_items_filt
 		rc = rcn_items_snapshot_end(db, own, rc, err);
 		if (rc != RCN_OK)
 			return rc;
-		/* (the maps' keys are borrowed: the list is not grown until they are gone) */
-		rcn_strmap worked, ids, taken;
-		rcn_strmap_init(&worked, v->list.n + 1);
-		for (size_t i = 0; i < v->list.n; i++)
-			(void)rcn_strmap_put(&worked, v->list.v[i].id, strlen(v->list.v[i].id), (uint32_t)i, NULL);
-		rcn_items_filter_ids(f, &ids);
-		rcn_strmap_init(&taken, f->n_ids + 1);
-		uint32_t *add = rcn_xcalloc(f->n_ids + 1, sizeof(*add));
-		size_t n_add = 0;
-		for (size_t i = 0; i < f->n_ids; i++) {
-			uint32_t k;
-			size_t len = strlen(f->ids[i]);
-			if (rcn_strmap_get(&worked, f->ids[i], len, &k) ||
-			    !rcn_strmap_get(&v->b->by_id, f->ids[i], len, &k) ||
-			    strncmp(v->b->v[k].changed_by, "recon run ", 10) != 0 ||
-			    !rcn_items_filter_keeps_unworked(f, &ids, &v->b->v[k]) ||
-			    !rcn_strmap_put(&taken, f->ids[i], len, 0, NULL)) /* (an id given twice: once) */
-				continue;
-			add[n_add++] = k;
-		}
-		rcn_strmap_free(&taken);
-		rcn_strmap_free(&ids);
-		rcn_strmap_free(&worked);
-		rcn_xreserve((void **)&v->list.v, &v->list.cap, v->list.n + n_add + 1, sizeof(*v->list.v));
-		for (size_t i = 0; i < n_add; i++)
-			v->list.v[v->list.n++] = v->b->v[add[i]];
-		free(add);
+		book_by_ids(v->b, f, &v->list, NULL);
 		rcn_items_sort(v->list.v, v->list.n);
 		v->items = rcn_xcalloc(v->list.n + 1, sizeof(*v->items));
 		for (size_t i = 0; i < v->list.n; i++)
@@ -413,6 +425,60 @@ rcn_rc rcn_items_cache_load(rcn_items_cache *c, rcn_db *db, const rcn_items_filt
 	for (size_t i = 0; i < l->n; i++)
 		v->items[v->n_items++] = &l->v[i];
 	return RCN_OK;
+}
+
+/* The book's order (rcn_items_sort's) of two items. */
+static int book_cmp(const rcn_open_item *a, const rcn_open_item *b)
+{
+	uint64_t ka = rcn_items_book_key(a->overdue, a->due_by, a->first_seen),
+		 kb = rcn_items_book_key(b->overdue, b->due_by, b->first_seen);
+	if (ka != kb)
+		return ka < kb ? -1 : 1;
+	return strcmp(a->id, b->id);
+}
+
+rcn_rc rcn_items_cache_page(rcn_items_cache *c, rcn_db *db, const rcn_items_filter *f, const rcn_calendar *cal,
+			    size_t offset, size_t limit, rcn_items_view **view, rcn_items_totals *tot, rcn_err *err)
+{
+	rcn_items_view *v = *view = rcn_xcalloc(1, sizeof(*v));
+	v->c = c;
+	*tot = (rcn_items_totals){0, 0, 0};
+	if (!f->ids || given(f->number) || f->older_than >= 0 || f->has_at_most)
+		return rcn_err_set(err, RCN_EUSAGE, "", 0,
+				   "a page of items is read by ids, without a number or an age");
+	bool own;
+	rcn_item_list worked = {0}, unworked = {0};
+	rcn_rc rc = rcn_items_snapshot_begin(db, &own, err);
+	if (rc == RCN_OK)
+		rc = rcn_items_load_worked_top(db, f, cal, offset + limit, &worked, tot, err);
+	if (rc == RCN_OK)
+		rc = open_book(c, db, cal, f->as_of, &v->b, err);
+	rc = rcn_items_snapshot_end(db, own, rc, err);
+	if (rc == RCN_OK) {
+		book_by_ids(v->b, f, &unworked, tot);
+		rcn_items_sort(unworked.v, unworked.n);
+		/* the two in the book's order, items offset .. offset+limit-1 kept */
+		size_t i = 0, k = 0, at = 0;
+		rcn_item_list *l = &v->list;
+		while ((i < worked.n || k < unworked.n) && at < offset + limit) {
+			bool w = k == unworked.n || (i < worked.n && book_cmp(&worked.v[i], &unworked.v[k]) <= 0);
+			const rcn_open_item *it = w ? &worked.v[i++] : &unworked.v[k++];
+			if (at++ < offset)
+				continue;
+			rcn_xreserve((void **)&l->v, &l->cap, l->n + 1, sizeof(*l->v));
+			l->v[l->n++] = *it;
+		}
+		v->items = rcn_xcalloc(l->n + 1, sizeof(*v->items));
+		for (size_t j = 0; j < l->n; j++)
+			v->items[v->n_items++] = &l->v[j];
+		/* the text: the worked rows' arena moves to the view's list, the book's stays the book's */
+		rcn_arena_free(&l->arena);
+		l->arena = worked.arena;
+		worked.arena = (rcn_arena){0};
+	}
+	rcn_item_list_free(&worked);
+	rcn_item_list_free(&unworked);
+	return rc;
 }
 
 const rcn_open_item *const *rcn_items_view_items(const rcn_items_view *v, size_t *n)

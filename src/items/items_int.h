@@ -67,6 +67,11 @@ rcn_rc rcn_items_unworked_read(rcn_db *db, rcn_arena *arena, const rcn_calendar 
 rcn_rc rcn_items_load_worked(rcn_db *db, const rcn_items_filter *f, const rcn_calendar *cal, rcn_item_list *out,
 			     rcn_err *err);
 bool rcn_items_filter_wants_unworked(const rcn_items_filter *f);
+/* The count, amount and overdue count of the worked items the filter
+ * selects (no age filter: ages need the calendar), and the first limit of
+ * them in the book's order, appended to out. */
+rcn_rc rcn_items_load_worked_top(rcn_db *db, const rcn_items_filter *f, const rcn_calendar *cal, size_t limit,
+				 rcn_item_list *out, rcn_items_totals *tot, rcn_err *err);
 void rcn_items_filter_ids(const rcn_items_filter *f, rcn_strmap *ids);
 bool rcn_items_filter_keeps_unworked(const rcn_items_filter *f, const rcn_strmap *ids, const rcn_open_item *it);
 /* The unworked items of the one part whose generation is gen, as

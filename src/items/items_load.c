@@ -242,39 +242,104 @@ bool rcn_items_filter_wants_unworked(const rcn_items_filter *f)
 	return f->ids || (want & (1u << RCN_IS_OPEN));
 }
 
-rcn_rc rcn_items_load_worked(rcn_db *db, const rcn_items_filter *f, const rcn_calendar *cal, rcn_item_list *out,
-			     rcn_err *err)
+/* The worked items' selection (the filter's statuses, channel, ids,
+ * merchant, owner, number; kinds and overdue when asked for) as parameters
+ * $1..$10 of WORKED_WHERE. */
+typedef struct {
+	rcn_buf st, ids, kinds;
+	char as_of[16];
+	const char *p[10];
+} worked_params;
+
+#define WORKED_WHERE                                                                                                   \
+	"FROM recon_items WHERE (($3::text[] IS NOT NULL AND NOT $7::bool) OR status = ANY($1::text[])) AND "          \
+	"($2::text IS NULL OR channel = $2) AND ($3::text[] IS NULL OR id = ANY($3::text[])) AND "                     \
+	"($4::text IS NULL OR merchant_id = $4) AND ($5::text IS NULL OR owner = $5) AND "                             \
+	"($6::text IS NULL OR order_no = $6 OR refund_no = $6 OR channel_txn_id = $6 OR channel_refund_id = $6) AND "  \
+	"($8::text[] IS NULL OR kind = ANY($8::text[])) AND (NOT $9::bool OR " OVERDUE ")"
+/* open past its deadline as of $10 (days since 1970-01-01) */
+#define OVERDUE "(status IN ('open', 'acknowledged') AND due_by IS NOT NULL AND due_by < DATE '1970-01-01' + $10::int)"
+
+static void worked_params_init(worked_params *w, const rcn_items_filter *f)
 {
-	const char *statuses[RCN_IS__COUNT];
-	size_t n_st = 0;
+	const char *statuses[RCN_IS__COUNT], *kinds[RCN_K__COUNT];
+	size_t n_st = 0, n_k = 0;
 	unsigned want = f->statuses ? f->statuses : (1u << RCN_IS_OPEN) | (1u << RCN_IS_ACKNOWLEDGED);
 	for (int s = 0; s < RCN_IS__COUNT; s++)
 		if (want & (1u << s))
 			statuses[n_st++] = rcn_item_status_name((rcn_item_status)s);
-	rcn_buf st, ids;
-	rcn_buf_init(&st, (size_t)64 << 20);
-	rcn_buf_init(&ids, (size_t)64 << 20);
-	rcn_items_text_array(&st, statuses, n_st);
-	rcn_items_text_array(&ids, f->ids, f->ids ? f->n_ids : 0);
-	const char *params[7] = {st.data,
-				 given(f->channel) ? f->channel : NULL,
-				 f->ids ? ids.data : NULL,
-				 given(f->merchant_id) ? f->merchant_id : NULL,
-				 f->owner,
-				 given(f->number) ? f->number : NULL,
-				 f->statuses ? "t" : "f"};
-	/* (a number is looked up by the indexes of sql/recon_009_workbench.sql) */
-	rcn_rc rc = rcn_items_select(
-		db, NULL, 0,
-		/* ids: of any status, unless statuses are asked for too */
-		"FROM recon_items WHERE (($3::text[] IS NOT NULL AND NOT $7::bool) OR status = ANY($1::text[])) AND "
-		"($2::text IS NULL OR channel = $2) AND ($3::text[] IS NULL OR id = ANY($3::text[])) AND "
-		"($4::text IS NULL OR merchant_id = $4) AND ($5::text IS NULL OR owner = $5) AND "
-		"($6::text IS NULL OR order_no = $6 OR refund_no = $6 OR channel_txn_id = $6 OR channel_refund_id = "
-		"$6)",
-		7, params, cal, f->as_of, keep_filtered, (void *)f, out, err);
-	rcn_buf_free(&st);
-	rcn_buf_free(&ids);
+	for (int k = 0; k < RCN_K__COUNT; k++)
+		if (f->kinds & (1u << k))
+			kinds[n_k++] = rcn_kind_name((rcn_kind)k);
+	rcn_buf_init(&w->st, (size_t)64 << 20);
+	rcn_buf_init(&w->ids, (size_t)64 << 20);
+	rcn_buf_init(&w->kinds, (size_t)64 << 20);
+	rcn_items_text_array(&w->st, statuses, n_st);
+	rcn_items_text_array(&w->ids, f->ids, f->ids ? f->n_ids : 0);
+	rcn_items_text_array(&w->kinds, kinds, n_k);
+	snprintf(w->as_of, sizeof w->as_of, "%ld", (long)f->as_of);
+	/* ids: of any status, unless statuses are asked for too; a number is looked up by the
+	 * indexes of sql/recon_009_workbench.sql */
+	const char *p[10] = {w->st.data,
+			     given(f->channel) ? f->channel : NULL,
+			     f->ids ? w->ids.data : NULL,
+			     given(f->merchant_id) ? f->merchant_id : NULL,
+			     f->owner,
+			     given(f->number) ? f->number : NULL,
+			     f->statuses ? "t" : "f",
+			     f->kinds ? w->kinds.data : NULL,
+			     f->overdue_only ? "t" : "f",
+			     w->as_of};
+	memcpy(w->p, p, sizeof p);
+}
+
+static void worked_params_free(worked_params *w)
+{
+	rcn_buf_free(&w->st);
+	rcn_buf_free(&w->ids);
+	rcn_buf_free(&w->kinds);
+}
+
+rcn_rc rcn_items_load_worked(rcn_db *db, const rcn_items_filter *f, const rcn_calendar *cal, rcn_item_list *out,
+			     rcn_err *err)
+{
+	worked_params w;
+	worked_params_init(&w, f);
+	rcn_rc rc =
+		rcn_items_select(db, NULL, 0, WORKED_WHERE, 10, w.p, cal, f->as_of, keep_filtered, (void *)f, out, err);
+	worked_params_free(&w);
+	return rc;
+}
+
+rcn_rc rcn_items_load_worked_top(rcn_db *db, const rcn_items_filter *f, const rcn_calendar *cal, size_t limit,
+				 rcn_item_list *out, rcn_items_totals *tot, rcn_err *err)
+{
+	worked_params w;
+	worked_params_init(&w, f);
+	PGresult *res = NULL;
+	rcn_rc rc =
+		rcn_pq_query(db,
+			     "SELECT count(*), coalesce(sum(abs(difference_fen)), 0), count(*) FILTER (WHERE " OVERDUE
+			     ") " WORKED_WHERE,
+			     10, w.p, PGRES_TUPLES_OK, 3, "counting the items", &res, err);
+	if (rc == RCN_OK) {
+		tot->count = strtol(PQgetvalue(res, 0, 0), NULL, 10);
+		tot->fen = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
+		tot->overdue = strtol(PQgetvalue(res, 0, 2), NULL, 10);
+		PQclear(res);
+		char lim[24];
+		snprintf(lim, sizeof lim, "%zu", limit);
+		const char *p[11];
+		memcpy(p, w.p, sizeof w.p);
+		p[10] = lim;
+		/* the book's order (rcn_items_sort): overdue first, then by due_by (none last), first_seen, id */
+		rc = rcn_items_select(db, NULL, 0,
+				      WORKED_WHERE " ORDER BY " OVERDUE
+						   " DESC, due_by NULLS LAST, first_seen, id COLLATE "
+						   "\"C\" LIMIT $11::bigint",
+				      11, p, cal, f->as_of, keep_filtered, (void *)f, out, err);
+	}
+	worked_params_free(&w);
 	return rc;
 }
 

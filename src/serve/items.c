@@ -206,6 +206,7 @@ typedef struct {
 	const rcn_sv_req *r;
 	const rcn_open_item **v; /* the filtered items, in the order asked for */
 	size_t n;
+	bool paged;		/* v is the page itself (else all of them) */
 	const char *const *arg; /* the query's filters, by name (below) */
 	size_t page, pages;
 	long count, overdue;
@@ -326,7 +327,7 @@ static void queue_body(FILE *f, const void *p)
 		q->overdue);
 	rcn_html_text(f, q->as_of);
 	fputs("</p>\n", f);
-	size_t from = (q->page - 1) * PAGE_SIZE, n = q->n > from ? q->n - from : 0;
+	size_t from = q->paged ? 0 : (q->page - 1) * PAGE_SIZE, n = q->n > from ? q->n - from : 0;
 	if (n > PAGE_SIZE)
 		n = PAGE_SIZE;
 	bool act = can_act(q->r);
@@ -434,6 +435,40 @@ static size_t keep_statuses(const rcn_open_item **v, size_t n, unsigned statuses
 	return k;
 }
 
+/* The page of a night's items the query asks for (q's counts set from the
+ * totals), rendered. */
+static enum MHD_Result night_page(const rcn_sv_req *r, queue_page *q, const rcn_items_filter *f, long page,
+				  rcn_err *err)
+{
+	rcn_items_totals tot;
+	rcn_items_view *view = NULL;
+	size_t want = page >= 1 ? (size_t)page : 1;
+	rcn_rc rc = rcn_items_cache_page(rcn_sv_items_cache(), r->db, f, rcn_sv_calendar(r->o), (want - 1) * PAGE_SIZE,
+					 PAGE_SIZE, &view, &tot, err);
+	q->pages = rc == RCN_OK ? ((size_t)tot.count + PAGE_SIZE - 1) / PAGE_SIZE : 0;
+	if (rc == RCN_OK && want > 1 && want > q->pages) { /* past the end: the first page */
+		rcn_items_view_free(view);
+		want = 1;
+		rc = rcn_items_cache_page(rcn_sv_items_cache(), r->db, f, rcn_sv_calendar(r->o), 0, PAGE_SIZE, &view,
+					  &tot, err);
+	}
+	if (rc != RCN_OK) {
+		rcn_items_view_free(view);
+		return rcn_sv_fail(r, err);
+	}
+	size_t n;
+	q->v = (const rcn_open_item **)rcn_items_view_items(view, &n);
+	q->n = n;
+	q->paged = true;
+	q->count = tot.count;
+	q->fen = tot.fen;
+	q->overdue = tot.overdue;
+	q->page = want;
+	enum MHD_Result ok = rcn_sv_page(r, 200, "待处理事项 Open items", queue_body, q);
+	rcn_items_view_free(view);
+	return ok;
+}
+
 enum MHD_Result rcn_sv_items(const rcn_sv_req *r)
 {
 	const char *arg[F__COUNT];
@@ -465,7 +500,16 @@ enum MHD_Result rcn_sv_items(const rcn_sv_req *r)
 		f.ids = idv;
 	}
 	rcn_items_view *view = NULL;
-	rcn_rc rc = rcn_items_cache_load(rcn_sv_items_cache(), r->db, &f, rcn_sv_calendar(r->o), &view, &err);
+	rcn_rc rc;
+	bool book_sort = !arg[F_SORT][0] || strcmp(arg[F_SORT], "due") == 0;
+	if (f.ids && book_sort && !arg[F_DIR][0] && !arg[F_AGE][0]) {
+		/* a night's items in the book's order: counted by the database, only the page read */
+		enum MHD_Result ok = night_page(r, &q, &f, page, &err);
+		PQclear(ids);
+		free(idv);
+		return ok;
+	}
+	rc = rcn_items_cache_load(rcn_sv_items_cache(), r->db, &f, rcn_sv_calendar(r->o), &view, &err);
 	PQclear(ids);
 	free(idv);
 	if (rc != RCN_OK) {

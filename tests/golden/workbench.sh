@@ -138,6 +138,12 @@ grep -q "<p id=\"counts\"><b>$((open_n - 1))</b>" "$WORK/b" || fail "the queue d
 	fail "the night's open items"
 [ "$(req lina "$URL/items?seen=2026-03-02&status=all")" = 200 ] && grep -q "<p id=\"counts\"><b>$open_n</b>" "$WORK/b" ||
 	fail "the night's items, all"
+# (a night's items are counted by the database and only their page read: the same items, in the
+# same order, as the whole register read and sorted)
+[ "$(req lina "$URL/items?status=all")" = 200 ]
+grep -o '<a href="/item/[0-9A-Z]*"' "$WORK/b" >"$WORK/all-order"
+[ "$(req lina "$URL/items?seen=2026-03-02&status=all")" = 200 ]
+grep -o '<a href="/item/[0-9A-Z]*"' "$WORK/b" | diff "$WORK/all-order" - >&2 || fail "a night's items are not in the book's order"
 [ "$(req lina "$URL/items?seen=2026-03-02&status=resolved")" = 200 ] && grep -q "<p id=\"counts\"><b>1</b>" "$WORK/b" &&
 	grep -q "<a href=\"/item/$p004\">" "$WORK/b" || fail "the night's resolved items"
 [ "$(req lina "$URL/item/$p004")" = 200 ]
