@@ -446,9 +446,15 @@ static const char INPUTS_SQL[] =
 	" jsonb_array_elements_text(CASE WHEN jsonb_typeof(counts->'problems') = 'array' THEN counts->'problems'"
 	" ELSE '[]' END) p WHERE run_id = $1::bigint";
 
+/* Its settlements: what each account is due, when, and whether it came. */
+static const char SETTLE_SQL[] =
+	"SELECT channel, merchant_id, gross_fen::text, refund_fen::text, fee::text, net_fen::text,"
+	" coalesce(due_date::text, ''), coalesce(status, ''), settled_fen::text, coalesce(settled_on::text, '')"
+	" FROM recon_settlements WHERE business_date = $1::date ORDER BY channel, merchant_id";
+
 typedef struct {
 	const char *date;
-	const PGresult *run, *kinds, *inputs;
+	const PGresult *run, *kinds, *inputs, *settle;
 	char **files; /* the report files, sorted */
 	size_t n_files;
 } night_page;
@@ -563,6 +569,31 @@ static void night_body(FILE *f, const void *p)
 	}
 	if (head)
 		fputs("</table>\n", f);
+	int ns = PQntuples(n->settle);
+	if (ns) {
+		fputs("<h2>结算 Settlements</h2>\n<table><tr><th>渠道 Channel</th><th>商户号 Merchant</th>"
+		      "<th>交易额 Gross (yuan)</th><th>退款 Refunds</th><th>手续费 Fee</th><th>应结算 Net</th>"
+		      "<th>应到账日 Due</th><th>状态 Status</th><th>已到账 Settled</th><th>到账日 On</th></tr>\n",
+		      f);
+		for (int i = 0; i < ns; i++) {
+			fputs("<tr>", f);
+			for (int c = 0; c < 10; c++) {
+				bool money = c >= 2 && c <= 5;
+				fputs(money || c == 8 ? "<td class=\"n\">" : "<td>", f);
+				const char *v = PQgetvalue(n->settle, i, c);
+				if ((money || c == 8) && !PQgetisnull(n->settle, i, c)) {
+					char yuan[48];
+					rcn_html_text(f, rcn_money_format(yuan, sizeof yuan, strtoll(v, NULL, 10),
+									  c == 4 ? RCN_SCALE_FEE : RCN_SCALE_FEN));
+				} else {
+					rcn_html_text(f, v);
+				}
+				fputs("</td>", f);
+			}
+			fputs("</tr>\n", f);
+		}
+		fputs("</table>\n", f);
+	}
 	fputs("<h2>报告下载 Reports</h2>\n", f);
 	if (!n->n_files) {
 		fputs("<p>这一晚的报告文件不在本机 The reports of this night are not on this machine.</p>\n", f);
@@ -673,16 +704,21 @@ enum MHD_Result rcn_sv_night(const rcn_sv_req *r, const char *rest)
 		return rcn_sv_file(r, fd, (size_t)st.st_size, type_of(name), download);
 	}
 	const char *id[1] = {PQgetvalue(run, 0, 0)};
+	PGresult *settle = NULL;
 	if (rcn_pq_query(r->db, KINDS_SQL, 1, id, PGRES_TUPLES_OK, 3, "reading the night's kinds", &kinds, &err) !=
 		    RCN_OK ||
 	    rcn_pq_query(r->db, INPUTS_SQL, 1, id, PGRES_TUPLES_OK, 6, "reading the night's inputs", &inputs, &err) !=
-		    RCN_OK) {
+		    RCN_OK ||
+	    rcn_pq_query(r->db, SETTLE_SQL, 1, params, PGRES_TUPLES_OK, 10, "reading the night's settlements", &settle,
+			 &err) != RCN_OK) {
 		PQclear(run);
 		PQclear(kinds);
+		PQclear(inputs);
 		return rcn_sv_fail(r, &err);
 	}
 	n.kinds = kinds;
 	n.inputs = inputs;
+	n.settle = settle;
 	list_files(PQgetvalue(run, 0, 7), &n);
 	char title[64];
 	snprintf(title, sizeof title, "对账结果 Night of %s", date);
@@ -693,5 +729,6 @@ enum MHD_Result rcn_sv_night(const rcn_sv_req *r, const char *rest)
 	PQclear(run);
 	PQclear(kinds);
 	PQclear(inputs);
+	PQclear(settle);
 	return ok;
 }

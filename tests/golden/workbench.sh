@@ -52,6 +52,9 @@ grep -q "差异 Discrepancies</th><td class=\"n\">$disc</td>" "$WORK/b" || fail 
 short=$(sql "select counts->>'SHORT_PAYMENT' from recon_runs")
 grep -q "短款 SHORT_PAYMENT</a></td><td class=\"n\">$short</td>" "$WORK/b" || fail "the night's kinds: $(grep -o 'SHORT_PAYMENT[^\n]*' "$WORK/b" | head -2)"
 grep -q 'href="/night/2026-03-02/discrepancies.csv"' "$WORK/b" || fail "no download of discrepancies.csv"
+net=$(sql "select to_char(net_fen / 100.0, 'FM999999990.00') from recon_settlements where business_date = '2026-03-02' order by channel, merchant_id limit 1")
+[ -n "$net" ] || fail "the demo night has no settlement"
+grep -q "<h2>结算 Settlements</h2>" "$WORK/b" && grep -q "<td class=\"n\">$net</td>" "$WORK/b" || fail "the night's settlements (net $net)"
 grep -q 'href="/night/2026-03-02/reconciliation.xlsx"\|\.xlsx"' "$WORK/b" || fail "no download of the workbook"
 [ "$(req wang "$URL/night/2026-03-02/discrepancies.csv")" = 200 ] || fail "the download"
 cmp -s "$WORK/b" "$WORK/reports/2026-03-02/discrepancies.csv" || fail "the download is not the report's bytes"
