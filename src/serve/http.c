@@ -86,6 +86,17 @@ typedef struct {
 	const char *location;  /* a redirect's */
 } extra_headers;
 
+/* Every answer's: its type, and the security headers. */
+static void secure_headers(struct MHD_Response *r, const char *type)
+{
+	MHD_add_response_header(r, "Content-Type", type);
+	MHD_add_response_header(r, "Content-Security-Policy", SECURITY_CSP);
+	MHD_add_response_header(r, "X-Frame-Options", "DENY");
+	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
+	MHD_add_response_header(r, "Cache-Control", "no-store");
+}
+
 static enum MHD_Result answer(struct MHD_Connection *c, unsigned status, char *body, size_t len, const char *type,
 			      const extra_headers *x)
 {
@@ -94,12 +105,7 @@ static enum MHD_Result answer(struct MHD_Connection *c, unsigned status, char *b
 		free(body);
 		return MHD_NO;
 	}
-	MHD_add_response_header(r, "Content-Type", type);
-	MHD_add_response_header(r, "Content-Security-Policy", SECURITY_CSP);
-	MHD_add_response_header(r, "X-Frame-Options", "DENY");
-	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
-	MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
-	MHD_add_response_header(r, "Cache-Control", "no-store");
+	secure_headers(r, type);
 	for (int i = 0; x && i < 2; i++)
 		if (x->cookie[i])
 			MHD_add_response_header(r, "Set-Cookie", x->cookie[i]);
@@ -243,13 +249,8 @@ enum MHD_Result rcn_sv_file(const rcn_sv_req *r, int fd, size_t size, const char
 	}
 	char disp[400];
 	snprintf(disp, sizeof disp, "attachment; filename=\"%s\"", name); /* (names checked by the caller) */
-	MHD_add_response_header(res, "Content-Type", type);
+	secure_headers(res, type);
 	MHD_add_response_header(res, "Content-Disposition", disp);
-	MHD_add_response_header(res, "Content-Security-Policy", SECURITY_CSP);
-	MHD_add_response_header(res, "X-Frame-Options", "DENY");
-	MHD_add_response_header(res, "X-Content-Type-Options", "nosniff");
-	MHD_add_response_header(res, "Referrer-Policy", "no-referrer");
-	MHD_add_response_header(res, "Cache-Control", "no-store");
 	last_status = 200;
 	enum MHD_Result ok = MHD_queue_response(r->c, 200, res);
 	MHD_destroy_response(res);

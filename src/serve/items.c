@@ -549,6 +549,20 @@ enum MHD_Result rcn_sv_items(const rcn_sv_req *r)
 	return ok;
 }
 
+/* What f selects as of the register's date, from the cache; NULL when the
+ * database failed (err says why). */
+static rcn_items_view *load(const rcn_sv_req *r, rcn_items_filter *f, rcn_err *err)
+{
+	rcn_items_view *view = NULL;
+	if (as_of(r, f, err) != RCN_OK)
+		return NULL;
+	if (rcn_items_cache_load(rcn_sv_items_cache(), r->db, f, rcn_sv_calendar(r->o), &view, err) != RCN_OK) {
+		rcn_items_view_free(view);
+		return NULL;
+	}
+	return view;
+}
+
 /* ---- search ---- */
 
 typedef struct {
@@ -599,13 +613,9 @@ enum MHD_Result rcn_sv_search(const rcn_sv_req *r)
 		return rcn_sv_page(r, 200, "搜索 Search", search_body, &s);
 	rcn_items_filter f = {.statuses = (1u << RCN_IS__COUNT) - 1, .older_than = -1, .number = number};
 	rcn_err err;
-	if (as_of(r, &f, &err) != RCN_OK)
+	rcn_items_view *view = load(r, &f, &err);
+	if (!view)
 		return rcn_sv_fail(r, &err);
-	rcn_items_view *view = NULL;
-	if (rcn_items_cache_load(rcn_sv_items_cache(), r->db, &f, rcn_sv_calendar(r->o), &view, &err) != RCN_OK) {
-		rcn_items_view_free(view);
-		return rcn_sv_fail(r, &err);
-	}
 	s.v = rcn_items_view_items(view, &s.n);
 	s.done = true;
 	enum MHD_Result ok = rcn_sv_page(r, 200, "搜索 Search", search_body, &s);
@@ -809,13 +819,9 @@ enum MHD_Result rcn_sv_item(const rcn_sv_req *r, const char *typed)
 	const char *ids[1] = {id};
 	rcn_items_filter f = {.statuses = (1u << RCN_IS__COUNT) - 1, .older_than = -1, .ids = ids, .n_ids = 1};
 	rcn_err err;
-	if (as_of(r, &f, &err) != RCN_OK)
+	rcn_items_view *view = load(r, &f, &err);
+	if (!view)
 		return rcn_sv_fail(r, &err);
-	rcn_items_view *view = NULL;
-	if (rcn_items_cache_load(rcn_sv_items_cache(), r->db, &f, rcn_sv_calendar(r->o), &view, &err) != RCN_OK) {
-		rcn_items_view_free(view);
-		return rcn_sv_fail(r, &err);
-	}
 	size_t n;
 	const rcn_open_item *const *found = rcn_items_view_items(view, &n);
 	if (!n) {
