@@ -51,9 +51,9 @@ struct rcn_findings {
 	char **runs;		       /* the findings written out (rcn_findings_add_run), in order */
 	rcn_findings_run_index *index; /* where each kind starts in each */
 	size_t n_runs, cap_runs, cap_index;
-	size_t in_runs;		       /* how many findings they hold */
-	long kinds[RCN_K__COUNT];      /* of the findings handed out and in runs */
-	int64_t amounts[RCN_K__COUNT]; /* and their differences' magnitudes, in fen */
+	size_t in_runs;			/* how many findings they hold */
+	long kinds[RCN_K__COUNT];	/* of the findings handed out and in runs */
+	uint64_t amounts[RCN_K__COUNT]; /* and their differences' magnitudes, in fen (wrapping: never, for money) */
 	const char *(*id_of)(void *ctx, size_t ordinal, char *buf);
 	void *id_ctx;
 	pthread_mutex_t lock; /* the first failed pass */
@@ -108,7 +108,7 @@ static void count(rcn_findings *s, const rcn_finding *f)
 	int64_t d;
 	s->kinds[f->kind]++;
 	if (rcn_finding_difference(f, &d))
-		s->amounts[f->kind] += d < 0 ? -d : d;
+		s->amounts[f->kind] += d < 0 ? 0 - (uint64_t)d : (uint64_t)d;
 }
 
 void rcn_findings_flush(rcn_findings *s, size_t batch)
@@ -191,7 +191,8 @@ void rcn_findings_kinds(const rcn_findings *s, long out[RCN_K__COUNT])
 
 void rcn_findings_amounts(const rcn_findings *s, int64_t out[RCN_K__COUNT])
 {
-	memcpy(out, s->amounts, sizeof s->amounts);
+	for (int k = 0; k < RCN_K__COUNT; k++)
+		out[k] = s->amounts[k] > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)s->amounts[k];
 }
 
 void rcn_findings_subscribe_runs(rcn_findings *s, rcn_findings_run_fn fn, void *ctx)

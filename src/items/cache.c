@@ -122,7 +122,7 @@ static int by_gen(const void *a, const void *b)
 static cached_part *find(rcn_items_cache *c, int64_t gen)
 {
 	cached_part key = {.gen = gen}, *k = &key;
-	cached_part **hit = bsearch(&k, c->parts, c->n, sizeof(*c->parts), by_gen);
+	cached_part **hit = c->n ? bsearch(&k, c->parts, c->n, sizeof(*c->parts), by_gen) : NULL;
 	if (!hit)
 		return NULL;
 	(*hit)->refs++;
@@ -248,7 +248,8 @@ static rcn_rc build_book(rcn_items_cache *c, rcn_db *db, const rcn_calendar *cal
 	for (size_t i = 0; i < b->n_held; i++)
 		n += b->held[i]->n;
 	b->v = rcn_xcalloc(n + 1, sizeof(*b->v));
-	memcpy(b->v, b->worked.v, b->worked.n * sizeof(*b->v));
+	if (b->worked.n)
+		memcpy(b->v, b->worked.v, b->worked.n * sizeof(*b->v));
 	b->n = b->worked.n;
 	rcn_age_memo *ages = rcn_xmalloc(sizeof(*ages));
 	rcn_age_memo_init(ages, cal, as_of);
@@ -295,9 +296,10 @@ static void book_by_ids(const book *b, const rcn_items_filter *f, rcn_item_list 
 		rcn_xreserve((void **)&l->v, &l->cap, l->n + 1, sizeof(*l->v));
 		l->v[l->n++] = b->v[k];
 		if (tot) {
-			int64_t d = b->v[k].difference_fen;
+			int64_t d = b->v[k].difference_fen, m = d == INT64_MIN ? INT64_MAX : d < 0 ? -d : d;
 			tot->count++;
-			tot->fen += d < 0 ? -d : d;
+			if (__builtin_add_overflow(tot->fen, m, &tot->fen)) /* (a sum no money reaches) */
+				tot->fen = INT64_MAX;
 			tot->overdue += b->v[k].overdue;
 		}
 	}

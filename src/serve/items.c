@@ -161,7 +161,8 @@ typedef struct {
 
 static int64_t magnitude(const rcn_open_item *it)
 {
-	return it->difference_fen < 0 ? -it->difference_fen : it->difference_fen;
+	int64_t d = it->difference_fen;
+	return d == INT64_MIN ? INT64_MAX : d < 0 ? -d : d;
 }
 
 /* Items' ids in numeric order: by length, then as text. */
@@ -536,7 +537,8 @@ enum MHD_Result rcn_sv_items(const rcn_sv_req *r)
 		}
 	for (size_t i = 0; i < n; i++) {
 		q.count++;
-		q.fen += magnitude(v[i]);
+		if (__builtin_add_overflow(q.fen, magnitude(v[i]), &q.fen)) /* (a sum no money reaches) */
+			q.fen = INT64_MAX;
 		q.overdue += v[i]->overdue;
 	}
 	q.v = v;

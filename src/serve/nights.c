@@ -384,7 +384,8 @@ static void list_files(const char *dir, night_page *n)
 		n->files[n->n_files++] = rcn_xstrdup(e->d_name);
 	}
 	closedir(d);
-	qsort(n->files, n->n_files, sizeof(*n->files), by_name);
+	if (n->n_files)
+		qsort(n->files, n->n_files, sizeof(*n->files), by_name);
 }
 
 static const char *type_of(const char *name)
