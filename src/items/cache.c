@@ -279,9 +279,10 @@ static rcn_rc build_book(rcn_items_cache *c, rcn_db *db, const rcn_calendar *cal
 	return RCN_OK;
 }
 
-/* The unworked items among f's ids that f keeps, from the book, appended
- * to l (and counted into tot when given). */
-static void book_by_ids(const book *b, const rcn_items_filter *f, rcn_item_list *l, rcn_items_totals *tot)
+/* The unworked items among f's ids that f keeps (all: every open one,
+ * worked or not), from the book, appended to l (and counted into tot when
+ * given). */
+static void book_by_ids(const book *b, const rcn_items_filter *f, rcn_item_list *l, rcn_items_totals *tot, bool all)
 {
 	rcn_strmap ids, taken;
 	rcn_items_filter_ids(f, &ids);
@@ -289,8 +290,9 @@ static void book_by_ids(const book *b, const rcn_items_filter *f, rcn_item_list 
 	for (size_t i = 0; i < f->n_ids; i++) {
 		uint32_t k;
 		size_t len = strlen(f->ids[i]);
-		if (!rcn_strmap_get(&b->by_id, f->ids[i], len, &k) || !b->unworked[k] ||
-		    !rcn_items_filter_keeps_unworked(f, &ids, &b->v[k]) ||
+		if (!rcn_strmap_get(&b->by_id, f->ids[i], len, &k) ||
+		    (all ? !book_keeps(f, &b->v[k])
+			 : !b->unworked[k] || !rcn_items_filter_keeps_unworked(f, &ids, &b->v[k])) ||
 		    !rcn_strmap_put(&taken, f->ids[i], len, 0, NULL)) /* (an id given twice: once) */
 			continue;
 		rcn_xreserve((void **)&l->v, &l->cap, l->n + 1, sizeof(*l->v));
@@ -380,7 +382,7 @@ rcn_rc rcn_items_cache_load(rcn_items_cache *c, rcn_db *db, const rcn_items_filt
 		rc = rcn_items_snapshot_end(db, own, rc, err);
 		if (rc != RCN_OK)
 			return rc;
-		book_by_ids(v->b, f, &v->list, NULL);
+		book_by_ids(v->b, f, &v->list, NULL, false);
 		rcn_items_sort(v->list.v, v->list.n);
 		v->items = rcn_xcalloc(v->list.n + 1, sizeof(*v->items));
 		for (size_t i = 0; i < v->list.n; i++)
@@ -450,14 +452,16 @@ rcn_rc rcn_items_cache_page(rcn_items_cache *c, rcn_db *db, const rcn_items_filt
 				   "a page of items is read by ids, without a number or an age");
 	bool own;
 	rcn_item_list worked = {0}, unworked = {0};
+	/* open and acknowledged items only: every one is in the open book, worked or not */
+	bool open_only = only_open(&(rcn_items_filter){.statuses = f->statuses});
 	rcn_rc rc = rcn_items_snapshot_begin(db, &own, err);
-	if (rc == RCN_OK)
+	if (rc == RCN_OK && !open_only)
 		rc = rcn_items_load_worked_top(db, f, cal, offset + limit, &worked, tot, err);
 	if (rc == RCN_OK)
 		rc = open_book(c, db, cal, f->as_of, &v->b, err);
 	rc = rcn_items_snapshot_end(db, own, rc, err);
 	if (rc == RCN_OK) {
-		book_by_ids(v->b, f, &unworked, tot);
+		book_by_ids(v->b, f, &unworked, tot, open_only);
 		rcn_items_sort(unworked.v, unworked.n);
 		/* the two in the book's order, items offset .. offset+limit-1 kept */
 		size_t i = 0, k = 0, at = 0;

@@ -311,34 +311,53 @@ rcn_rc rcn_items_load_worked(rcn_db *db, const rcn_items_filter *f, const rcn_ca
 	return rc;
 }
 
+/* The book's order (rcn_items_sort): overdue first, then by due_by (none
+ * last), first_seen, id. */
+#define BOOK_ORDER OVERDUE " DESC, due_by NULLS LAST, first_seen, id COLLATE \"C\""
+/* the first $11 in the book's order, with the totals of all (window
+ * aggregates, computed before the LIMIT) */
+/* clang-format off */
+#define TOP_FROM                                                                                                       \
+	"FROM (SELECT *, count(*) OVER () AS t_n, coalesce(sum(abs(difference_fen)) OVER (), 0) AS t_fen,"             \
+	" count(*) FILTER (WHERE " OVERDUE ") OVER () AS t_overdue " WORKED_WHERE                                     \
+	" ORDER BY " BOOK_ORDER " LIMIT $11::bigint) x ORDER BY " BOOK_ORDER
+/* clang-format on */
+
+/* The first row carries the totals of all. */
+typedef struct {
+	const rcn_items_filter *f;
+	rcn_items_totals *tot;
+} top_ctx;
+
+static bool keep_top(void *ctx, const rcn_open_item *it, const PGresult *res, int row, int col)
+{
+	top_ctx *t = ctx;
+	if (row == 0) {
+		t->tot->count = strtol(PQgetvalue(res, 0, col), NULL, 10);
+		t->tot->fen = strtoll(PQgetvalue(res, 0, col + 1), NULL, 10);
+		t->tot->overdue = strtol(PQgetvalue(res, 0, col + 2), NULL, 10);
+	}
+	return keep_filtered((void *)t->f, it, res, row, col);
+}
+
 rcn_rc rcn_items_load_worked_top(rcn_db *db, const rcn_items_filter *f, const rcn_calendar *cal, size_t limit,
 				 rcn_item_list *out, rcn_items_totals *tot, rcn_err *err)
 {
 	worked_params w;
 	worked_params_init(&w, f);
-	PGresult *res = NULL;
-	rcn_rc rc =
-		rcn_pq_query(db,
-			     "SELECT count(*), coalesce(sum(abs(difference_fen)), 0), count(*) FILTER (WHERE " OVERDUE
-			     ") " WORKED_WHERE,
-			     10, w.p, PGRES_TUPLES_OK, 3, "counting the items", &res, err);
-	if (rc == RCN_OK) {
-		tot->count = strtol(PQgetvalue(res, 0, 0), NULL, 10);
-		tot->fen = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
-		tot->overdue = strtol(PQgetvalue(res, 0, 2), NULL, 10);
-		PQclear(res);
-		char lim[24];
-		snprintf(lim, sizeof lim, "%zu", limit);
-		const char *p[11];
-		memcpy(p, w.p, sizeof w.p);
-		p[10] = lim;
-		/* the book's order (rcn_items_sort): overdue first, then by due_by (none last), first_seen, id */
-		rc = rcn_items_select(db, NULL, 0,
-				      WORKED_WHERE " ORDER BY " OVERDUE
-						   " DESC, due_by NULLS LAST, first_seen, id COLLATE "
-						   "\"C\" LIMIT $11::bigint",
-				      11, p, cal, f->as_of, keep_filtered, (void *)f, out, err);
-	}
+	char lim[24];
+	snprintf(lim, sizeof lim, "%zu", limit);
+	const char *p[11];
+	memcpy(p, w.p, sizeof w.p);
+	p[10] = lim;
+	*tot = (rcn_items_totals){0, 0, 0};
+	top_ctx t = {f, tot};
+	/* one pass over the items: the totals of all as window aggregates, the rows only up to the
+	 * limit, in the book's order (rcn_items_sort): overdue first, then by due_by (none last),
+	 * first_seen, id */
+	/* (the columns' text is made for the page's rows only) */
+	rcn_rc rc = rcn_items_select(db, "t_n::text, t_fen::text, t_overdue::text", 3, TOP_FROM, 11, p, cal, f->as_of,
+				     keep_top, &t, out, err);
 	worked_params_free(&w);
 	return rc;
 }
