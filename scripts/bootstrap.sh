@@ -118,6 +118,9 @@ SQL
 	say "reports are in $ROOT/var/demo/reports/2026-03-02 and $ROOT/var/demo/reports/2026-03-03"
 	say "private PostgreSQL: PGHOST=$PGHOST PGPORT=$PGPORT PGDATABASE=$PGDATABASE psql"
 	say "stop it with: runuser -u postgres -- $PGBIN/pg_ctl -D $ROOT/var/pg/data stop"
+	say "the workbench on these nights (README: \"The workbench\"): with the PostgreSQL line above,"
+	say "  build/recon user add YOU --role clerk --config fixtures/demo/recon.conf   (asks for a password)"
+	say "  build/recon serve --config fixtures/demo/recon.conf   then open http://127.0.0.1:8470/"
 	exit 0
 fi
 
