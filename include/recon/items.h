@@ -224,8 +224,10 @@ typedef struct {
 } rcn_items_totals;
 /* One page of what a filter by ids keeps (a night's items), in the book's
  * order: items offset .. offset+limit-1 in the view, the totals of all. The
- * worked items are counted by the database and only the page's read. No
- * number or age filter (RCN_EUSAGE). */
+ * open ones come from the open book; the closed ones are counted and placed
+ * from their brief (sort key, amount, what the filters ask: read once per
+ * set of ids while the book is current, kept with it) and only the page's
+ * rows read. No number or age filter (RCN_EUSAGE). */
 rcn_rc rcn_items_cache_page(rcn_items_cache *c, rcn_db *db, const rcn_items_filter *f, const rcn_calendar *cal,
 			    size_t offset, size_t limit, rcn_items_view **view, rcn_items_totals *tot, rcn_err *err);
 /* The items the view holds, in the book's order (read only, shared). */

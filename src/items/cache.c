@@ -14,6 +14,8 @@
 
 /* recon_items_changes beyond this many rows: those older than a day go */
 enum { CHANGES_KEPT = 1000 };
+/* nights' closed items in brief kept with a book, at most (~180 KiB a night of 2,700 items) */
+#define CLOSED_KEPT ((size_t)256 << 20)
 
 typedef struct {
 	int64_t gen;
@@ -36,6 +38,10 @@ typedef struct {
 	rcn_date as_of;
 	rcn_strmap by_id; /* id -> its index in v */
 	bool *unworked;	  /* [i]: v[i] is of a part (else of recon_items) */
+	/* nights' closed items in brief, read while this book is the register's (the same
+	 * change check holds for them); added under the cache's lock, freed with the book */
+	rcn_closed_set **closed;
+	size_t n_closed, closed_cap, closed_bytes;
 	unsigned refs;
 } book;
 
@@ -52,6 +58,7 @@ struct rcn_items_view {
 	cached_part **held;
 	size_t n_held;
 	book *b;		     /* the open book it borrows, or NULL */
+	rcn_closed_set *closed;	     /* its own, when the book had no room for it */
 	const rcn_open_item **items; /* what the filter kept, in order */
 	size_t n_items;
 };
@@ -88,6 +95,9 @@ static void book_unref(book *b)
 	free(b->gens);
 	free(b->v);
 	free(b->unworked);
+	for (size_t i = 0; i < b->n_closed; i++)
+		rcn_closed_set_free(b->closed[i]);
+	free(b->closed);
 	rcn_strmap_free(&b->by_id);
 	rcn_item_list_free(&b->worked);
 	free(b);
@@ -279,10 +289,9 @@ static rcn_rc build_book(rcn_items_cache *c, rcn_db *db, const rcn_calendar *cal
 	return RCN_OK;
 }
 
-/* The unworked items among f's ids that f keeps (all: every open one,
- * worked or not), from the book, appended to l (and counted into tot when
- * given). */
-static void book_by_ids(const book *b, const rcn_items_filter *f, rcn_item_list *l, rcn_items_totals *tot, bool all)
+/* The unworked items among f's ids that f keeps, from the book, appended
+ * to l. */
+static void book_by_ids(const book *b, const rcn_items_filter *f, rcn_item_list *l)
 {
 	rcn_strmap ids, taken;
 	rcn_items_filter_ids(f, &ids);
@@ -290,20 +299,12 @@ static void book_by_ids(const book *b, const rcn_items_filter *f, rcn_item_list 
 	for (size_t i = 0; i < f->n_ids; i++) {
 		uint32_t k;
 		size_t len = strlen(f->ids[i]);
-		if (!rcn_strmap_get(&b->by_id, f->ids[i], len, &k) ||
-		    (all ? !book_keeps(f, &b->v[k])
-			 : !b->unworked[k] || !rcn_items_filter_keeps_unworked(f, &ids, &b->v[k])) ||
+		if (!rcn_strmap_get(&b->by_id, f->ids[i], len, &k) || !b->unworked[k] ||
+		    !rcn_items_filter_keeps_unworked(f, &ids, &b->v[k]) ||
 		    !rcn_strmap_put(&taken, f->ids[i], len, 0, NULL)) /* (an id given twice: once) */
 			continue;
 		rcn_xreserve((void **)&l->v, &l->cap, l->n + 1, sizeof(*l->v));
 		l->v[l->n++] = b->v[k];
-		if (tot) {
-			int64_t d = b->v[k].difference_fen, m = d == INT64_MIN ? INT64_MAX : d < 0 ? -d : d;
-			tot->count++;
-			if (__builtin_add_overflow(tot->fen, m, &tot->fen)) /* (a sum no money reaches) */
-				tot->fen = INT64_MAX;
-			tot->overdue += b->v[k].overdue;
-		}
 	}
 	rcn_strmap_free(&taken);
 	rcn_strmap_free(&ids);
@@ -382,7 +383,7 @@ rcn_rc rcn_items_cache_load(rcn_items_cache *c, rcn_db *db, const rcn_items_filt
 		rc = rcn_items_snapshot_end(db, own, rc, err);
 		if (rc != RCN_OK)
 			return rc;
-		book_by_ids(v->b, f, &v->list, NULL, false);
+		book_by_ids(v->b, f, &v->list);
 		rcn_items_sort(v->list.v, v->list.n);
 		v->items = rcn_xcalloc(v->list.n + 1, sizeof(*v->items));
 		for (size_t i = 0; i < v->list.n; i++)
@@ -431,14 +432,114 @@ rcn_rc rcn_items_cache_load(rcn_items_cache *c, rcn_db *db, const rcn_items_filt
 	return RCN_OK;
 }
 
-/* The book's order (rcn_items_sort's) of two items. */
-static int book_cmp(const rcn_open_item *a, const rcn_open_item *b)
+/* Under the lock: b's closed set read for these ids, or NULL. */
+static rcn_closed_set *find_closed(const book *b, const uint64_t key[3])
 {
-	uint64_t ka = rcn_items_book_key(a->overdue, a->due_by, a->first_seen),
-		 kb = rcn_items_book_key(b->overdue, b->due_by, b->first_seen);
-	if (ka != kb)
-		return ka < kb ? -1 : 1;
+	for (size_t i = 0; i < b->n_closed; i++)
+		if (memcmp(b->closed[i]->ids_key, key, sizeof b->closed[i]->ids_key) == 0)
+			return b->closed[i];
+	return NULL;
+}
+
+static bool in_book(void *ctx, const char *id)
+{
+	const book *b = ctx;
+	uint32_t at;
+	return rcn_strmap_get(&b->by_id, id, strlen(id), &at);
+}
+
+/* The closed ones among f's ids in brief, as of the snapshot b is the
+ * register's in: kept with b (read once while it is), or, when b has no
+ * room left, the view's own. */
+static rcn_rc closed_of(rcn_items_cache *c, rcn_db *db, book *b, const rcn_items_filter *f, rcn_items_view *v,
+			const rcn_closed_set **out, rcn_err *err)
+{
+	uint64_t key[3];
+	rcn_closed_ids_key(f->ids, f->n_ids, key);
+	pthread_mutex_lock(&c->lock);
+	*out = find_closed(b, key);
+	pthread_mutex_unlock(&c->lock);
+	if (*out)
+		return RCN_OK;
+	rcn_closed_set *s;
+	rcn_rc rc = rcn_closed_set_read(db, f->ids, f->n_ids, in_book, b, &s, err);
+	if (rc != RCN_OK)
+		return rc;
+	pthread_mutex_lock(&c->lock);
+	const rcn_closed_set *had = find_closed(b, key); /* (another request read it meanwhile) */
+	if (had) {
+		*out = had;
+		rcn_closed_set_free(s);
+	} else if (b->closed_bytes + s->bytes <= CLOSED_KEPT) {
+		rcn_xreserve((void **)&b->closed, &b->closed_cap, b->n_closed + 1, sizeof(*b->closed));
+		b->closed[b->n_closed++] = s;
+		b->closed_bytes += s->bytes;
+		*out = s;
+	} else {
+		*out = v->closed = s;
+	}
+	pthread_mutex_unlock(&c->lock);
+	return RCN_OK;
+}
+
+/* An item of a night's page: open (of the book) or closed (in brief). */
+typedef struct {
+	uint64_t key, id8;
+	const char *id;
+	const rcn_open_item *open;
+	const rcn_closed_brief *closed;
+} page_item;
+
+static int page_order(const void *pa, const void *pb)
+{
+	const page_item *a = pa, *b = pb;
+	if (a->key != b->key)
+		return a->key < b->key ? -1 : 1;
+	if (a->id8 != b->id8)
+		return a->id8 < b->id8 ? -1 : 1;
 	return strcmp(a->id, b->id);
+}
+
+static void count_in(rcn_items_totals *tot, int64_t fen, bool overdue)
+{
+	tot->count++;
+	if (__builtin_add_overflow(tot->fen, fen, &tot->fen)) /* (a sum no money reaches) */
+		tot->fen = INT64_MAX;
+	tot->overdue += overdue;
+}
+
+/* What f keeps of its ids, in the book's order, counted into tot: the open
+ * ones from the book, the closed ones from their brief (NULL: none asked). */
+static page_item *page_items(const book *b, const rcn_closed_set *cs, const rcn_items_filter *f, size_t *n,
+			     rcn_items_totals *tot)
+{
+	page_item *v = rcn_xcalloc(f->n_ids + (cs ? cs->n : 0) + 1, sizeof(*v));
+	size_t k = 0;
+	rcn_strmap taken;
+	rcn_strmap_init(&taken, f->n_ids + 1);
+	for (size_t i = 0; i < f->n_ids; i++) {
+		uint32_t at;
+		size_t len = strlen(f->ids[i]);
+		if (!rcn_strmap_get(&b->by_id, f->ids[i], len, &at) || !book_keeps(f, &b->v[at]) ||
+		    !rcn_strmap_put(&taken, f->ids[i], len, 0, NULL)) /* (an id given twice: once) */
+			continue;
+		const rcn_open_item *it = &b->v[at];
+		int64_t d = it->difference_fen;
+		count_in(tot, d == INT64_MIN ? INT64_MAX : d < 0 ? -d : d, it->overdue);
+		v[k++] = (page_item){rcn_items_book_key(it->overdue, it->due_by, it->first_seen),
+				     rcn_items_book_id8(it->id), it->id, it, NULL};
+	}
+	rcn_strmap_free(&taken);
+	for (size_t i = 0; cs && i < cs->n; i++) {
+		const rcn_closed_brief *cb = &cs->v[i];
+		if (!rcn_closed_keeps(cs, cb, f))
+			continue;
+		count_in(tot, cb->fen, false);
+		v[k++] = (page_item){cb->key, cb->id8, cs->text + cb->id, NULL, cb};
+	}
+	qsort(v, k, sizeof(*v), page_order);
+	*n = k;
+	return v;
 }
 
 rcn_rc rcn_items_cache_page(rcn_items_cache *c, rcn_db *db, const rcn_items_filter *f, const rcn_calendar *cal,
@@ -451,39 +552,60 @@ rcn_rc rcn_items_cache_page(rcn_items_cache *c, rcn_db *db, const rcn_items_filt
 		return rcn_err_set(err, RCN_EUSAGE, "", 0,
 				   "a page of items is read by ids, without a number or an age");
 	bool own;
-	rcn_item_list worked = {0}, unworked = {0};
+	const rcn_closed_set *cs = NULL;
+	page_item *all = NULL;
+	size_t n_all = 0, end = 0;
+	rcn_item_list closed = {0};
 	/* open and acknowledged items only: every one is in the open book, worked or not */
 	bool open_only = only_open(&(rcn_items_filter){.statuses = f->statuses});
 	rcn_rc rc = rcn_items_snapshot_begin(db, &own, err);
-	if (rc == RCN_OK && !open_only)
-		rc = rcn_items_load_worked_top(db, f, cal, offset + limit, &worked, tot, err);
 	if (rc == RCN_OK)
 		rc = open_book(c, db, cal, f->as_of, &v->b, err);
+	if (rc == RCN_OK && !open_only)
+		rc = closed_of(c, db, v->b, f, v, &cs, err);
+	if (rc == RCN_OK) {
+		all = page_items(v->b, cs, f, &n_all, tot);
+		end = offset < n_all ? (n_all - offset < limit ? n_all : offset + limit) : offset;
+		/* the page's closed rows, by id, in the same snapshot */
+		const char **ids = rcn_xcalloc(limit + 1, sizeof(*ids));
+		size_t n_ids = 0;
+		for (size_t i = offset; i < end; i++)
+			if (all[i].closed)
+				ids[n_ids++] = all[i].id;
+		if (n_ids) {
+			rcn_items_filter by_id = {.ids = ids, .n_ids = n_ids, .older_than = -1, .as_of = f->as_of};
+			rc = rcn_items_load_worked(db, &by_id, cal, &closed, err);
+		}
+		free(ids);
+	}
 	rc = rcn_items_snapshot_end(db, own, rc, err);
 	if (rc == RCN_OK) {
-		book_by_ids(v->b, f, &unworked, tot, open_only);
-		rcn_items_sort(unworked.v, unworked.n);
-		/* the two in the book's order, items offset .. offset+limit-1 kept */
-		size_t i = 0, k = 0, at = 0;
+		rcn_strmap at;
+		rcn_strmap_init(&at, closed.n + 1);
+		for (size_t i = 0; i < closed.n; i++)
+			(void)rcn_strmap_put(&at, closed.v[i].id, strlen(closed.v[i].id), (uint32_t)i, NULL);
 		rcn_item_list *l = &v->list;
-		while ((i < worked.n || k < unworked.n) && at < offset + limit) {
-			bool w = k == unworked.n || (i < worked.n && book_cmp(&worked.v[i], &unworked.v[k]) <= 0);
-			const rcn_open_item *it = w ? &worked.v[i++] : &unworked.v[k++];
-			if (at++ < offset)
+		for (size_t i = offset; i < end; i++) {
+			uint32_t k;
+			const rcn_open_item *it = all[i].open;
+			if (!it && rcn_strmap_get(&at, all[i].id, strlen(all[i].id), &k))
+				it = &closed.v[k];
+			if (!it) /* (not in the snapshot the brief was read in: cannot be) */
 				continue;
 			rcn_xreserve((void **)&l->v, &l->cap, l->n + 1, sizeof(*l->v));
 			l->v[l->n++] = *it;
 		}
+		rcn_strmap_free(&at);
 		v->items = rcn_xcalloc(l->n + 1, sizeof(*v->items));
 		for (size_t j = 0; j < l->n; j++)
 			v->items[v->n_items++] = &l->v[j];
-		/* the text: the worked rows' arena moves to the view's list, the book's stays the book's */
+		/* the text: the closed rows' arena moves to the view's list, the book's stays the book's */
 		rcn_arena_free(&l->arena);
-		l->arena = worked.arena;
-		worked.arena = (rcn_arena){0};
+		l->arena = closed.arena;
+		closed.arena = (rcn_arena){0};
 	}
-	rcn_item_list_free(&worked);
-	rcn_item_list_free(&unworked);
+	free(all);
+	rcn_item_list_free(&closed);
 	return rc;
 }
 
@@ -502,6 +624,7 @@ void rcn_items_view_free(rcn_items_view *v)
 		unref(v->held[i]);
 	book_unref(v->b);
 	pthread_mutex_unlock(&v->c->lock);
+	rcn_closed_set_free(v->closed);
 	free(v->held);
 	free(v->items);
 	rcn_item_list_free(&v->list);

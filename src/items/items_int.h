@@ -67,16 +67,43 @@ rcn_rc rcn_items_unworked_read(rcn_db *db, rcn_arena *arena, const rcn_calendar 
 rcn_rc rcn_items_load_worked(rcn_db *db, const rcn_items_filter *f, const rcn_calendar *cal, rcn_item_list *out,
 			     rcn_err *err);
 bool rcn_items_filter_wants_unworked(const rcn_items_filter *f);
-/* The count, amount and overdue count of the worked items the filter
- * selects (no age filter: ages need the calendar), and the first limit of
- * them in the book's order, appended to out. */
-rcn_rc rcn_items_load_worked_top(rcn_db *db, const rcn_items_filter *f, const rcn_calendar *cal, size_t limit,
-				 rcn_item_list *out, rcn_items_totals *tot, rcn_err *err);
+/* The kind named so; RCN_K__COUNT when none is. */
+rcn_kind rcn_items_kind_of(const char *name);
 void rcn_items_filter_ids(const rcn_items_filter *f, rcn_strmap *ids);
 bool rcn_items_filter_keeps_unworked(const rcn_items_filter *f, const rcn_strmap *ids, const rcn_open_item *it);
 /* The unworked items of the one part whose generation is gen, as
  * rcn_items_unworked_read gives them; *found false when it is gone. */
 rcn_rc rcn_items_unworked_read_gen(rcn_db *db, int64_t gen, rcn_arena *arena, const rcn_calendar *cal, rcn_date as_of,
 				   rcn_unworked_fn fn, void *ctx, bool *found, rcn_err *err);
+
+/* A set of items' closed ones in brief (src/items/closed.c): what a page
+ * of a night's items needs to filter, count and order them without their
+ * rows. Text (ids, channels, merchants, owners) at offsets into text. */
+typedef struct {
+	uint64_t key, id8; /* rcn_items_book_key, rcn_items_book_id8 */
+	int64_t fen;	   /* |difference_fen|, saturated; 0 for none */
+	uint32_t id, channel, merchant, owner;
+	uint8_t status, kind;
+} rcn_closed_brief;
+typedef struct {
+	uint64_t ids_key[3]; /* rcn_closed_ids_key of the ids it was read for */
+	rcn_closed_brief *v;
+	size_t n, cap;
+	char *text;
+	size_t text_len, text_cap;
+	size_t bytes; /* what it holds in all */
+} rcn_closed_set;
+/* A set of ids as three numbers (two sums of hashes, the count): the same
+ * for the same ids in any order. */
+void rcn_closed_ids_key(const char *const *ids, size_t n, uint64_t key[3]);
+/* The closed ones among ids (canonical), read in the caller's snapshot;
+ * is_open(ctx, id) says whether an id is open (in the book) when its row
+ * did not come with the ranges. */
+rcn_rc rcn_closed_set_read(rcn_db *db, const char *const *ids, size_t n, bool (*is_open)(void *, const char *),
+			   void *ctx, rcn_closed_set **out, rcn_err *err);
+/* Whether f (its statuses, kinds, channel, merchant, owner, overdue) keeps
+ * b; f->statuses 0 keeps none (open and acknowledged only). */
+bool rcn_closed_keeps(const rcn_closed_set *s, const rcn_closed_brief *b, const rcn_items_filter *f);
+void rcn_closed_set_free(rcn_closed_set *s);
 
 #endif

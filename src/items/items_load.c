@@ -65,7 +65,7 @@ static rcn_date cell_date(const PGresult *res, int row, int col)
 	return PQgetisnull(res, row, col) ? 0 : (rcn_date)strtol(PQgetvalue(res, row, col), NULL, 10);
 }
 
-static rcn_kind kind_of(const char *name)
+rcn_kind rcn_items_kind_of(const char *name)
 {
 	for (int k = 0; k < RCN_K__COUNT; k++)
 		if (strcmp(rcn_kind_name((rcn_kind)k), name) == 0)
@@ -89,7 +89,7 @@ static rcn_rc row_item(void *p, const PGresult *res, int row, rcn_err *err)
 	}
 	rcn_open_item it = {0};
 	snprintf(it.id, sizeof it.id, "%s", cell[0]);
-	it.kind = kind_of(cell[1]);
+	it.kind = rcn_items_kind_of(cell[1]);
 	if (it.kind == RCN_K__COUNT || !rcn_item_status_parse(cell[20], &it.status))
 		return rcn_err_set(err, RCN_EDB, "", 0, "open item %s: unknown kind %s or status %s", cell[0], cell[1],
 				   cell[20]);
@@ -307,57 +307,6 @@ rcn_rc rcn_items_load_worked(rcn_db *db, const rcn_items_filter *f, const rcn_ca
 	worked_params_init(&w, f);
 	rcn_rc rc =
 		rcn_items_select(db, NULL, 0, WORKED_WHERE, 10, w.p, cal, f->as_of, keep_filtered, (void *)f, out, err);
-	worked_params_free(&w);
-	return rc;
-}
-
-/* The book's order (rcn_items_sort): overdue first, then by due_by (none
- * last), first_seen, id. */
-#define BOOK_ORDER OVERDUE " DESC, due_by NULLS LAST, first_seen, id COLLATE \"C\""
-/* the first $11 in the book's order, with the totals of all (window
- * aggregates, computed before the LIMIT) */
-/* clang-format off */
-#define TOP_FROM                                                                                                       \
-	"FROM (SELECT *, count(*) OVER () AS t_n, coalesce(sum(abs(difference_fen)) OVER (), 0) AS t_fen,"             \
-	" count(*) FILTER (WHERE " OVERDUE ") OVER () AS t_overdue " WORKED_WHERE                                     \
-	" ORDER BY " BOOK_ORDER " LIMIT $11::bigint) x ORDER BY " BOOK_ORDER
-/* clang-format on */
-
-/* The first row carries the totals of all. */
-typedef struct {
-	const rcn_items_filter *f;
-	rcn_items_totals *tot;
-} top_ctx;
-
-static bool keep_top(void *ctx, const rcn_open_item *it, const PGresult *res, int row, int col)
-{
-	top_ctx *t = ctx;
-	if (row == 0) {
-		t->tot->count = strtol(PQgetvalue(res, 0, col), NULL, 10);
-		t->tot->fen = strtoll(PQgetvalue(res, 0, col + 1), NULL, 10);
-		t->tot->overdue = strtol(PQgetvalue(res, 0, col + 2), NULL, 10);
-	}
-	return keep_filtered((void *)t->f, it, res, row, col);
-}
-
-rcn_rc rcn_items_load_worked_top(rcn_db *db, const rcn_items_filter *f, const rcn_calendar *cal, size_t limit,
-				 rcn_item_list *out, rcn_items_totals *tot, rcn_err *err)
-{
-	worked_params w;
-	worked_params_init(&w, f);
-	char lim[24];
-	snprintf(lim, sizeof lim, "%zu", limit);
-	const char *p[11];
-	memcpy(p, w.p, sizeof w.p);
-	p[10] = lim;
-	*tot = (rcn_items_totals){0, 0, 0};
-	top_ctx t = {f, tot};
-	/* one pass over the items: the totals of all as window aggregates, the rows only up to the
-	 * limit, in the book's order (rcn_items_sort): overdue first, then by due_by (none last),
-	 * first_seen, id */
-	/* (the columns' text is made for the page's rows only) */
-	rcn_rc rc = rcn_items_select(db, "t_n::text, t_fen::text, t_overdue::text", 3, TOP_FROM, 11, p, cal, f->as_of,
-				     keep_top, &t, out, err);
 	worked_params_free(&w);
 	return rc;
 }
