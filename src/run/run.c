@@ -181,10 +181,18 @@ static const char *size_text(char *out, size_t n, uint64_t bytes)
  * for 10 M rows and as many orders). */
 #define BYTES_PER_ROW 215
 
+/* A part's share of the budget, in rows at BYTES_PER_ROW: two parts are in
+ * memory at once, but a part holds less than the whole night's figure per
+ * row (its findings leave with it, the reports' buffers are the night's):
+ * at 40% the peak was 586 MiB of 1 GiB at 10 M rows and 674 MiB at 50 M;
+ * at 60% parts are fewer (9 instead of 14 at 10 M) and each spills and
+ * reads back less of the night (docs/internals/shards.md). */
+#define PART_SHARE_PERCENT 60
+
 /* The memory budget ([run] memory, --memory; default half the machine) and
  * whether the night fits it: when not, it is reconciled in parts, one after
- * another (n_parts), each holding about 40% of the budget of rows: two
- * are in memory at once, one matched while the next is read. The
+ * another (n_parts), each holding about PART_SHARE_PERCENT of the budget
+ * of rows: two are in memory at once, one matched while the next is read. The
  * ledger is taken as large as the statements (the window's own estimate
  * comes only once the snapshot is open). A shard or a merge never splits. */
 static bool plan_memory(night *n)
@@ -196,7 +204,8 @@ static bool plan_memory(night *n)
 	uint64_t rows = 0;
 	for (size_t i = 0; i < n->n_src; i++)
 		rows += rcn_source_estimate_rows(&n->jobs[i]);
-	uint64_t need = rows * 2 * BYTES_PER_ROW, share = budget / 100 * 40 + budget % 100 * 40 / 100;
+	uint64_t need = rows * 2 * BYTES_PER_ROW,
+		 share = budget / 100 * PART_SHARE_PERCENT + budget % 100 * PART_SHARE_PERCENT / 100;
 	if (need <= budget)
 		return true;
 	if (!share)

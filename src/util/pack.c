@@ -84,6 +84,34 @@ static void drop_prev(char **prev, size_t *len, size_t *cap)
 	}
 }
 
+/* The length of the prefix a and b share (each at least lim bytes long),
+ * eight bytes at a time. */
+static size_t shared_prefix(const char *a, const char *b, size_t lim)
+{
+	size_t k = 0;
+	for (; k + 8 <= lim; k += 8) {
+		uint64_t x, y;
+		memcpy(&x, a + k, 8);
+		memcpy(&y, b + k, 8);
+		if (x != y)
+			return k + (size_t)__builtin_ctzll(x ^ y) / 8; /* (little-endian) */
+	}
+	while (k < lim && a[k] == b[k])
+		k++;
+	return k;
+}
+
+/* A varint's length in bytes. */
+static size_t varint_len(uint64_t v)
+{
+	size_t n = 1;
+	while (v >= 0x80) {
+		v >>= 7;
+		n++;
+	}
+	return n;
+}
+
 void rcn_pack_put(rcn_pack_out *f, rcn_pack_rec *r)
 {
 	bool alone = f->alone || f->bytes == 0;
@@ -100,27 +128,28 @@ void rcn_pack_put(rcn_pack_out *f, rcn_pack_rec *r)
 			mask |= 1u << (2 * i);
 			continue;
 		}
+		size_t was_len = f->prev_len[i];
+		const char *was = f->prev[i];
+		/* most repeating fields are the last record's value: one bounded compare, no strlen */
+		if (r->repeats[i] && was_len && strncmp(v, was, was_len + 1) == 0) {
+			mask |= 1u << (2 * i + 1);
+			continue;
+		}
 		size_t n = strlen(v);
 		r->len[i] = n;
 		if (!r->repeats[i]) {
 			size += 10 + n + 1;
 			continue;
 		}
-		const char *was = f->prev[i];
-		size_t shared = 0, was_len = f->prev_len[i];
-		while (shared < n && shared < was_len && was[shared] == v[shared])
-			shared++;
-		if (shared == n && n == was_len) {
-			mask |= 1u << (2 * i + 1);
-			continue;
-		}
+		size_t shared = shared_prefix(v, was, n < was_len ? n : was_len);
 		r->shared[i] = shared;
 		size += 20 + n - shared;
 		rcn_xreserve((void **)&f->prev[i], &f->prev_cap[i], n + 1, 1);
 		memcpy(f->prev[i] + shared, v + shared, n - shared + 1);
 		f->prev_len[i] = n;
 	}
-	char *p = room(f, size), *q = p + 5; /* the head is moved up to it when shorter */
+	/* the body written after a head of one byte (a body under 64 bytes); moved up when longer */
+	char *p = room(f, size), *q = p + 1;
 	q += put_varint(q, mask ^ f->mask);
 	f->mask = mask;
 	for (size_t i = 0; i < r->n_ints; i++) {
@@ -144,12 +173,12 @@ void rcn_pack_put(rcn_pack_out *f, rcn_pack_rec *r)
 			q += n + 1;
 		}
 	}
-	size_t body = (size_t)(q - p - 5);
-	char head[10];
-	size_t h = put_varint(head, (uint64_t)body << 1 | (alone ? 1u : 0u));
-	if (h < 5)
-		memmove(p + h, p + 5, body);
-	memcpy(p, head, h);
+	size_t body = (size_t)(q - p - 1);
+	uint64_t head = (uint64_t)body << 1 | (alone ? 1u : 0u);
+	size_t h = varint_len(head);
+	if (h > 1) /* (room has 5 bytes for the head) */
+		memmove(p + h, p + 1, body);
+	put_varint(p, head);
 	f->len += h + body;
 	f->bytes += h + body;
 }
@@ -323,7 +352,7 @@ bool rcn_pack_next(rcn_pack_in *in)
 	return !in->bad;
 }
 
-static uint64_t get_varint(rcn_pack_in *in)
+static uint64_t get_varint_slow(rcn_pack_in *in)
 {
 	uint64_t v = 0;
 	for (int shift = 0; shift < 64; shift += 7) {
@@ -336,6 +365,19 @@ static uint64_t get_varint(rcn_pack_in *in)
 	}
 	in->bad = true;
 	return 0;
+}
+
+/* A varint: one byte, the common case, without a call. */
+static inline __attribute__((always_inline)) uint64_t get_varint(rcn_pack_in *in)
+{
+	if (in->pos < in->n && !in->bad) {
+		unsigned char c = (unsigned char)in->p[in->pos];
+		if (!(c & 0x80)) {
+			in->pos++;
+			return c;
+		}
+	}
+	return get_varint_slow(in);
 }
 
 int64_t rcn_pack_get_int(rcn_pack_in *in)
