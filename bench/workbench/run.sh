@@ -102,7 +102,8 @@ pgx psql -qAt -c "SELECT order_no FROM recon_discrepancies TABLESAMPLE SYSTEM (1
 
 PORT=$((20000 + RANDOM % 20000))
 URL=http://127.0.0.1:$PORT
-pgx "$RECON" serve --listen "127.0.0.1:$PORT" --config "$WORK/recon.conf" 2>"$WORK/serve.log" &
+# (not through pgx: a function run in the background is a subshell, and $! would be it, not the server)
+"$PG" exec "$STATE" "$RECON" serve --listen "127.0.0.1:$PORT" --config "$WORK/recon.conf" 2>"$WORK/serve.log" &
 SERVER=$!
 for _ in $(seq 100); do
 	curl -fsS "$URL/healthz" >/dev/null 2>&1 && break
