@@ -61,18 +61,7 @@ pgx() { "$PG" exec "$STATE" "$@"; }
 LAST=2026-03-02
 stamp="nights=$NIGHTS findings=$FINDINGS open=$OPEN last=$LAST"
 
-cat >"$WORK/recon.conf" <<EOF
-[ledger]
-conninfo =
-
-[run]
-timezone = Asia/Shanghai
-
-[source wx]
-channel = wechat
-merchant_id = 1900000109
-location = bill_{yyyymmdd}.csv
-EOF
+cp "$ROOT/bench/workbench/recon.conf" "$WORK/recon.conf" # (year.sql's source)
 PW='bench clerk passphrase'
 if ! pgx psql -qAtc "SELECT stamp FROM bench_meta" 2>/dev/null | grep -qx "$stamp"; then
 	"$PG" start "$STATE" >/dev/null

@@ -8,18 +8,7 @@ source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/serve_lib.sh"
 
 CONF=$WORK/recon.conf
-cat >"$CONF" <<EOF
-[ledger]
-conninfo =
-
-[run]
-timezone = Asia/Shanghai
-
-[source wx]
-channel = wechat
-merchant_id = 1900000109
-location = bill_{yyyymmdd}.csv
-EOF
+cp "$ROOT/bench/workbench/recon.conf" "$CONF" # (year.sql's source)
 PW='夜间 clerk passphrase 9'
 # nights DB [CREATE DATABASE options]: the generated nights in a new database, made current
 nights() {
