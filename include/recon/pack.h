@@ -115,9 +115,35 @@ bool rcn_pack_in_seek(rcn_pack_in *in, uint64_t offset);
  * damaged (in->bad). Its fields are read in the order written, below; its
  * strings are valid until the next record. */
 bool rcn_pack_next(rcn_pack_in *in);
-int64_t rcn_pack_get_int(rcn_pack_in *in);
-/* The next string field (repeats as the writer gave it). */
-const char *rcn_pack_get_str(rcn_pack_in *in, bool repeats);
+uint64_t rcn_pack_get_varint_slow(rcn_pack_in *in);
+const char *rcn_pack_get_str_slow(rcn_pack_in *in, bool repeats, size_t i);
+
+/* The next integer field. Its common case (a one-byte varint) inline: a
+ * spilled row has twenty fields, read by the million. */
+static inline int64_t rcn_pack_get_int(rcn_pack_in *in)
+{
+	uint64_t z;
+	if (in->pos < in->n && !in->bad && !((unsigned char)in->p[in->pos] & 0x80))
+		z = (unsigned char)in->p[in->pos++];
+	else
+		z = rcn_pack_get_varint_slow(in);
+	return (int64_t)(z >> 1) ^ -(int64_t)(z & 1);
+}
+
+/* The next string field (repeats as the writer gave it). Inline when it is
+ * empty or the last record's value, the common cases. */
+static inline const char *rcn_pack_get_str(rcn_pack_in *in, bool repeats)
+{
+	size_t i = in->field++;
+	if (i < RCN_PACK_MAX_STRS && !in->bad) {
+		uint32_t m = in->mask >> (2 * i) & 3;
+		if (m == 2 && repeats && in->prev_len[i])
+			return in->prev[i];
+		if (m == 1)
+			return "";
+	}
+	return rcn_pack_get_str_slow(in, repeats, i);
+}
 /* Whether the record's every byte was read, and nothing was wrong: the
  * reader calls it after the record's last field. */
 bool rcn_pack_done(rcn_pack_in *in);

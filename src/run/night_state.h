@@ -65,6 +65,7 @@ typedef struct {
 	size_t n_quarantine, cap_quarantine;
 	/* the database, the matcher and what they make */
 	rcn_db *db;
+	pthread_mutex_t db_mu; /* a night in parts: two parts' lookups, one at a time on db */
 	bool locked;
 	rcn_match *m;
 	rcn_items_night *items; /* the open-items register: read with the lookups, moved with the results */
@@ -118,6 +119,7 @@ typedef struct {
 	 * for the next part, matching, writing the findings and importing; the
 	 * threads making them ready reading the spill and looking up */
 	double parts_wait, parts_match, parts_import, parts_spill, parts_lookups;
+	double parts_rows, parts_ledger, parts_add; /* --timings: the statement rows read back, the ledger's, the rows added */
 } night;
 
 static inline bool is_shard(const night *n)

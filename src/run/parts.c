@@ -95,6 +95,7 @@ typedef struct {
 	bool rows_ok, ok;
 	bool db_failed;		   /* the lookups failed: a database error */
 	double spill_s, lookups_s; /* --timings: reading it back, the lookups */
+	double rows_s, ledger_s, add_s; /* --timings: the statement rows, the ledger's, adding the rows */
 	rcn_err rows_err, err;
 	rcn_task rows_task, task;
 } part_read;
@@ -102,6 +103,7 @@ typedef struct {
 static void *read_rows(void *p)
 {
 	part_read *j = p;
+	double t0 = rcn_clock_seconds(CLOCK_THREAD_CPUTIME_ID);
 	j->rows_ok = true;
 	for (size_t i = 0; i < j->n->n_src && j->rows_ok; i++) {
 		if (j->n->jobs[i].res.rejected)
@@ -110,6 +112,7 @@ static void *read_rows(void *p)
 		rcn_batch_expect(j->batches[i], rcn_spill_count_records(j->n->spill, i, j->k));
 		j->rows_ok = rcn_spill_read_records(j->n->spill, i, j->k, on_spilled_row, j->batches[i], &j->rows_err);
 	}
+	j->rows_s = rcn_clock_seconds(CLOCK_THREAD_CPUTIME_ID) - t0;
 	return NULL;
 }
 
@@ -121,10 +124,12 @@ static void *prepare_part(void *p)
 	part_read *j = p;
 	night *n = j->n;
 	rcn_ledger_sink ledger = {.order = on_spilled_order, .refund = on_spilled_refund, .ctx = j->m};
-	double t0 = rcn_clock_seconds(CLOCK_MONOTONIC);
+	double t0 = rcn_clock_seconds(CLOCK_MONOTONIC), c0 = rcn_clock_seconds(CLOCK_THREAD_CPUTIME_ID);
 	rcn_match_expect_orders(j->m, rcn_spill_count_ledger(n->spill, j->k)); /* (and refunds: a bound) */
 	j->ok = rcn_spill_read_ledger(n->spill, j->k, &ledger, &j->err);
+	j->ledger_s = rcn_clock_seconds(CLOCK_THREAD_CPUTIME_ID) - c0;
 	rcn_task_join(&j->rows_task);
+	double ta = rcn_clock_seconds(CLOCK_MONOTONIC);
 	if (j->ok && !j->rows_ok) {
 		j->err = j->rows_err;
 		j->ok = false;
@@ -140,11 +145,15 @@ static void *prepare_part(void *p)
 		j->batches[i] = NULL;
 	}
 	double t1 = rcn_clock_seconds(CLOCK_MONOTONIC);
+	j->add_s = t1 - ta;
+	pthread_mutex_lock(&n->db_mu); /* (the part after it may be ready for its own) */
+	double tl = rcn_clock_seconds(CLOCK_MONOTONIC);
 	if (j->ok &&
 	    rcn_run_load_lookups(n->db, n->o, j->m, j->rules, n->files.calendar, NULL, false, &j->err) != RCN_OK)
 		j->ok = false, j->db_failed = true;
+	pthread_mutex_unlock(&n->db_mu);
+	j->lookups_s = rcn_clock_seconds(CLOCK_MONOTONIC) - tl;
 	j->spill_s = t1 - t0;
-	j->lookups_s = rcn_clock_seconds(CLOCK_MONOTONIC) - t1;
 	return NULL;
 }
 
@@ -271,39 +280,53 @@ bool rcn_run_match_parts(night *n)
 		    (double)rcn_spill_bytes(n->spill) / (1024.0 * 1024.0));
 	rcn_run_kill_point("parts_spilled");
 	rcn_spill_test_damage(n->spill);
-	/* each part read while the one before it is matched */
-	part_read *next = start_read(n, 1);
+	/* each part read while the one before it is matched; the one after
+	 * it started as soon as a part is done, so that two are read at once
+	 * while the night waits (never more than two parts held) */
+	pthread_mutex_init(&n->db_mu, NULL);
+	part_read *ahead[2] = {start_read(n, 1), NULL};
 	start_merge(n);
-	if (!import_part(n, 0)) {
-		drop_read(next);
-		return false;
-	}
-	for (uint32_t k = 1; k < n->n_parts; k++) {
-		part_read *j = next;
+	bool ok = import_part(n, 0);
+	for (uint32_t k = 1; ok && k < n->n_parts; k++) {
+		if (k + 1 < n->n_parts && !ahead[1])
+			ahead[1] = start_read(n, k + 1);
+		part_read *j = ahead[0];
+		ahead[0] = ahead[1];
+		ahead[1] = NULL;
 		double t0 = rcn_clock_seconds(CLOCK_MONOTONIC);
 		wait_read(j);
 		n->parts_spill += j->spill_s;
 		n->parts_lookups += j->lookups_s;
-		next = k + 1 < n->n_parts ? start_read(n, k + 1) : NULL;
+		n->parts_rows += j->rows_s;
+		n->parts_ledger += j->ledger_s;
+		n->parts_add += j->add_s;
+		if (!j->ok && ahead[0]) { /* (the connection is the failure's to handle) */
+			drop_read(ahead[0]);
+			ahead[0] = NULL;
+		}
 		double t1 = rcn_clock_seconds(CLOCK_MONOTONIC);
-		bool ok = match_part(n, j);
+		ok = match_part(n, j);
 		double t2 = rcn_clock_seconds(CLOCK_MONOTONIC);
 		ok = ok && import_part(n, k);
 		n->parts_wait += t1 - t0;
 		n->parts_match += t2 - t1;
 		n->parts_import += rcn_clock_seconds(CLOCK_MONOTONIC) - t2;
-		if (!ok) {
-			if (next)
-				drop_read(next);
-			return false;
-		}
+		if (ok && k + 2 < n->n_parts)
+			ahead[1] = start_read(n, k + 2);
 	}
+	for (size_t i = 0; i < 2; i++)
+		if (ahead[i])
+			drop_read(ahead[i]);
+	pthread_mutex_destroy(&n->db_mu);
+	if (!ok)
+		return false;
 	if (n->o->timings)
 		rcn_run_log(n->o, LOG_INFO, NULL,
 			    "parts 1-%u: waited for %.2f s, matched %.2f s, findings written and imported %.2f s; made "
-			    "ready meanwhile: the spill read back %.2f s, the lookups %.2f s",
-			    n->n_parts - 1, n->parts_wait, n->parts_match, n->parts_import, n->parts_spill,
-			    n->parts_lookups);
+			    "ready meanwhile: the spill read back %.2f s (cpu: statement rows %.2f s, ledger %.2f s; rows added %.2f s), "
+			    "the lookups %.2f s",
+			    n->n_parts - 1, n->parts_wait, n->parts_match, n->parts_import, n->parts_spill, n->parts_rows,
+			    n->parts_ledger, n->parts_add, n->parts_lookups);
 	if (rcn_ledger_end(n->db, &n->err) != RCN_OK)
 		return rcn_run_night_db_fail(n);
 	n->part.part = RCN_PART_NONE;

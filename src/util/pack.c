@@ -352,7 +352,7 @@ bool rcn_pack_next(rcn_pack_in *in)
 	return !in->bad;
 }
 
-static uint64_t get_varint_slow(rcn_pack_in *in)
+uint64_t rcn_pack_get_varint_slow(rcn_pack_in *in)
 {
 	uint64_t v = 0;
 	for (int shift = 0; shift < 64; shift += 7) {
@@ -377,18 +377,12 @@ static inline __attribute__((always_inline)) uint64_t get_varint(rcn_pack_in *in
 			return c;
 		}
 	}
-	return get_varint_slow(in);
+	return rcn_pack_get_varint_slow(in);
 }
 
-int64_t rcn_pack_get_int(rcn_pack_in *in)
+/* rcn_pack_get_str past its inline cases: field i (already counted). */
+const char *rcn_pack_get_str_slow(rcn_pack_in *in, bool repeats, size_t i)
 {
-	uint64_t z = get_varint(in);
-	return (int64_t)(z >> 1) ^ -(int64_t)(z & 1);
-}
-
-const char *rcn_pack_get_str(rcn_pack_in *in, bool repeats)
-{
-	size_t i = in->field++;
 	if (in->bad || i >= RCN_PACK_MAX_STRS)
 		goto bad;
 	uint32_t m = in->mask >> (2 * i) & 3;
@@ -406,7 +400,8 @@ const char *rcn_pack_get_str(rcn_pack_in *in, bool repeats)
 		if (in->bad || shared > in->prev_len[i] || rest > in->n - in->pos || shared + rest == 0)
 			goto bad;
 		size_t n = (size_t)(shared + rest);
-		rcn_xreserve((void **)&in->prev[i], &in->prev_cap[i], n + 1, 1);
+		if (n + 1 > in->prev_cap[i])
+			rcn_xreserve((void **)&in->prev[i], &in->prev_cap[i], n + 1, 1);
 		memcpy(in->prev[i] + shared, in->p + in->pos, (size_t)rest);
 		in->prev[i][n] = '\0';
 		in->prev_len[i] = n;
