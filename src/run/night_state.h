@@ -119,7 +119,8 @@ typedef struct {
 	 * for the next part, matching, writing the findings and importing; the
 	 * threads making them ready reading the spill and looking up */
 	double parts_wait, parts_match, parts_import, parts_spill, parts_lookups;
-	double parts_rows, parts_ledger, parts_add; /* --timings: the statement rows read back, the ledger's, the rows added */
+	double parts_rows, parts_ledger,
+		parts_add; /* --timings: the statement rows read back, the ledger's, the rows added */
 } night;
 
 static inline bool is_shard(const night *n)

@@ -93,8 +93,8 @@ typedef struct {
 	rcn_rules *rules;
 	rcn_batch **batches;
 	bool rows_ok, ok;
-	bool db_failed;		   /* the lookups failed: a database error */
-	double spill_s, lookups_s; /* --timings: reading it back, the lookups */
+	bool db_failed;			/* the lookups failed: a database error */
+	double spill_s, lookups_s;	/* --timings: reading it back, the lookups */
 	double rows_s, ledger_s, add_s; /* --timings: the statement rows, the ledger's, adding the rows */
 	rcn_err rows_err, err;
 	rcn_task rows_task, task;
@@ -323,10 +323,11 @@ bool rcn_run_match_parts(night *n)
 	if (n->o->timings)
 		rcn_run_log(n->o, LOG_INFO, NULL,
 			    "parts 1-%u: waited for %.2f s, matched %.2f s, findings written and imported %.2f s; made "
-			    "ready meanwhile: the spill read back %.2f s (cpu: statement rows %.2f s, ledger %.2f s; rows added %.2f s), "
+			    "ready meanwhile: the spill read back %.2f s (cpu: statement rows %.2f s, ledger %.2f s; "
+			    "rows added %.2f s), "
 			    "the lookups %.2f s",
-			    n->n_parts - 1, n->parts_wait, n->parts_match, n->parts_import, n->parts_spill, n->parts_rows,
-			    n->parts_ledger, n->parts_add, n->parts_lookups);
+			    n->n_parts - 1, n->parts_wait, n->parts_match, n->parts_import, n->parts_spill,
+			    n->parts_rows, n->parts_ledger, n->parts_add, n->parts_lookups);
 	if (rcn_ledger_end(n->db, &n->err) != RCN_OK)
 		return rcn_run_night_db_fail(n);
 	n->part.part = RCN_PART_NONE;
