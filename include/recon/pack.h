@@ -144,6 +144,14 @@ static inline const char *rcn_pack_get_str(rcn_pack_in *in, bool repeats)
 	}
 	return rcn_pack_get_str_slow(in, repeats, i);
 }
+/* Whether the string field just read was the last record's value: then it
+ * is the same pointer as then, and the same text. */
+static inline bool rcn_pack_str_same(const rcn_pack_in *in)
+{
+	size_t i = in->field - 1;
+	return in->field && i < RCN_PACK_MAX_STRS && !in->bad && (in->mask >> (2 * i) & 3) == 2;
+}
+
 /* Whether the record's every byte was read, and nothing was wrong: the
  * reader calls it after the record's last field. */
 bool rcn_pack_done(rcn_pack_in *in);

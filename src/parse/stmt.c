@@ -278,7 +278,9 @@ static rcn_rc parse_archive(const char *path, const char *label, const rcn_archi
 	rcn_rc rc;
 	size_t at[RCN_ENTRY__COUNT];
 	rcn_format_kind fmt[RCN_ENTRY__COUNT];
-	char entry_label[1024];
+	/* each entry's records name it by a label of its own: the row store
+	 * takes a record's file pointer for its text while it stays the same */
+	char entry_label[1024], extra_label[1024];
 
 	rcn_err_clear(&err);
 	if ((rc = digest_file(path, label, sha256_hex ? sha256_hex : (char[65]){0}, &err)) ||
@@ -339,9 +341,9 @@ static rcn_rc parse_archive(const char *path, const char *label, const rcn_archi
 		size_t i = at[RCN_ENTRY_EXTRA];
 		rcn_stmt_result extra;
 		memset(&extra, 0, sizeof(extra));
-		entry_label_of(entry_label, sizeof(entry_label), label, rcn_zip_entry_at(z, i)->name);
+		entry_label_of(extra_label, sizeof(extra_label), label, rcn_zip_entry_at(z, i)->name);
 		spec = *base;
-		spec.file = entry_label;
+		spec.file = extra_label;
 		spec.kind = fmt[RCN_ENTRY_EXTRA];
 		if (parse_entry(z, i, &spec, &extra) != RCN_OK || extra.rejected) {
 			reject_with(out, &extra.reason);

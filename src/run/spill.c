@@ -28,7 +28,23 @@ typedef struct {
 	long last_line;	      /* rows: the line of the last record */
 	size_t n;	      /* records written */
 	int64_t last[N_LAST]; /* the integers written as differences, in the last record */
+	/* rows read back: each channel and statement file met, one copy each */
+	char **labels;
+	size_t n_labels, cap_labels;
 } spill_file;
+
+/* A copy of s that stays put while the spill lives: a record's channel and
+ * file are pointers the row store takes for their text while they stay the
+ * same (rcn_record), which the reader's own buffer for the last value is
+ * not, when a source's file changes (UnionPay's ZM, then its ZME). */
+static const char *label_of(spill_file *f, const char *s)
+{
+	for (size_t i = 0; i < f->n_labels; i++)
+		if (strcmp(f->labels[i], s) == 0)
+			return f->labels[i];
+	rcn_xreserve((void **)&f->labels, &f->cap_labels, f->n_labels + 1, sizeof(char *));
+	return f->labels[f->n_labels++] = rcn_xstrdup(s);
+}
 
 /* Differences that wrap as the file's integers may (INT64_MIN, INT64_MAX). */
 static int64_t minus(int64_t a, int64_t b)
@@ -280,6 +296,7 @@ typedef struct {
 	void (*fn)(void *ctx, const rcn_record *r);
 	void *ctx;
 	spill_file *f;
+	const char *channel, *file; /* the last record's, from f's labels */
 } rows_reader;
 
 static bool read_row(void *p, rcn_pack_in *in)
@@ -290,6 +307,9 @@ static bool read_row(void *p, rcn_pack_in *in)
 	for (size_t i = 0; i < 9; i++)
 		ints[i] = rcn_pack_get_int(in);
 	r.channel = rcn_pack_get_str(in, true);
+	if (!rcn_pack_str_same(in) || !rr->channel)
+		rr->channel = label_of(rr->f, r.channel);
+	r.channel = rr->channel;
 	r.merchant_id = rcn_pack_get_str(in, true);
 	r.channel_txn_id = rcn_pack_get_str(in, true);
 	r.order_no = rcn_pack_get_str(in, true);
@@ -300,6 +320,9 @@ static bool read_row(void *p, rcn_pack_in *in)
 	r.trade_type = rcn_pack_get_str(in, true);
 	const char *t = rcn_pack_get_str(in, true);
 	r.file = rcn_pack_get_str(in, true);
+	if (!rcn_pack_str_same(in) || !rr->file)
+		rr->file = label_of(rr->f, r.file);
+	r.file = rr->file;
 	spill_file *f = rr->f;
 	int64_t sod = unstep(f, 2, ints[7]);
 	if (sod >= 0 && strlen(t) == 10 && sod < 86400) { /* its date and its second of the day */
@@ -344,7 +367,7 @@ bool rcn_spill_read_records(rcn_spill *s, size_t src, uint32_t part, void (*fn)(
 			    void *ctx, rcn_err *err)
 {
 	spill_file *f = &s->rows[src * s->parts + part];
-	rows_reader rr = {fn, ctx, f};
+	rows_reader rr = {fn, ctx, f, NULL, NULL};
 	return each_record(f, read_row, &rr, err);
 }
 
@@ -449,6 +472,9 @@ static void free_file(spill_file *f)
 	if (f->out.path)
 		(void)unlink(f->out.path); /* (a part not read: the night failed) */
 	rcn_pack_out_free(&f->out);
+	for (size_t i = 0; i < f->n_labels; i++)
+		free(f->labels[i]);
+	free(f->labels);
 }
 
 void rcn_spill_free(rcn_spill *s)

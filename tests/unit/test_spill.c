@@ -57,6 +57,11 @@ static rcn_record row_at(int i)
 
 typedef struct {
 	int n;
+	/* each row's channel and file pointers, and their text then: the row
+	 * store takes a pointer it saw before for the same text (intern's
+	 * "stable"), so a pointer must never come back with another text */
+	const char *channel[N_ROWS], *file[N_ROWS];
+	char channel_text[N_ROWS][16], file_text[N_ROWS][16];
 } rows_seen;
 
 static void on_row(void *ctx, const rcn_record *r)
@@ -82,6 +87,17 @@ static void on_row(void *ctx, const rcn_record *r)
 	assert_int_equal(r->trade_date, want.trade_date);
 	assert_string_equal(r->file, want.file);
 	assert_int_equal(r->line, want.line);
+	int k = seen->n - 1;
+	seen->channel[k] = r->channel;
+	seen->file[k] = r->file;
+	snprintf(seen->channel_text[k], sizeof seen->channel_text[k], "%s", r->channel);
+	snprintf(seen->file_text[k], sizeof seen->file_text[k], "%s", r->file);
+	for (int i = 0; i < k; i++) {
+		if (seen->channel[i] == r->channel)
+			assert_string_equal(seen->channel_text[i], r->channel);
+		if (seen->file[i] == r->file)
+			assert_string_equal(seen->file_text[i], r->file);
+	}
 }
 
 typedef struct {

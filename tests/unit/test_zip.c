@@ -900,9 +900,81 @@ static void test_statement_layout(void **state)
 	rcn_buf_free(&rd.out);
 }
 
+/* Each record's file names the entry it came from, by a pointer the
+ * row store may take for its text while it stays the same (intern's
+ * "stable"): so no two entries' records share a pointer. A UnionPay archive
+ * whose ZME exception records follow its ZM records used to hand both the
+ * same label buffer, rewritten. */
+typedef struct {
+	const char *ptr[16];
+	char text[16][128];
+	size_t n;
+} files_seen;
+
+static void see_file(void *ctx, const rcn_record *rec)
+{
+	files_seen *f = ctx;
+	if (f->n < 16) {
+		f->ptr[f->n] = rec->file;
+		snprintf(f->text[f->n], sizeof f->text[f->n], "%s", rec->file);
+		f->n++;
+	}
+}
+
+static void test_entry_labels(void **state)
+{
+	(void)state;
+	rcn_zip *z;
+	rcn_err err;
+	collected zm, rd;
+	collect_init(&zm);
+	collect_init(&rd);
+	assert_int_equal(
+		rcn_zip_open_file(&z, FIXTURES_DIR "/unionpay_cancel/898111148990001_20260302.zip", NULL, NULL, &err),
+		RCN_OK);
+	assert_int_equal(rcn_zip_read(z, 0, collect, &zm, &err), RCN_OK);
+	assert_int_equal(rcn_zip_read(z, 1, collect, &rd, &err), RCN_OK);
+	rcn_zip_close(z);
+	size_t en;
+	char *zme = ph_slurp(FIXTURES_DIR "/unionpay/zme_exceptions", &en);
+	char *nl = strchr(zme, '\n'), *merchant = strstr(zme, "802310048993424");
+	assert_non_null(nl);
+	assert_true(merchant && merchant < nl);
+	memcpy(merchant, "898111148990001", 15); /* its first line, on the archive's merchant and day */
+	zfile up[] = {
+		{.name = "INN26030288ZM_898111148990001", .data = zm.out.data, .n = zm.out.len, .method = 8},
+		{.name = "RD202026030201_898111148990001", .data = rd.out.data, .n = rd.out.len, .method = 8},
+		{.name = "INN26030288ZME_898111148990001", .data = zme, .n = (size_t)(nl - zme) + 1, .method = 8}};
+	size_t n;
+	char *bytes = zbuild(up, 3, &n);
+	char path[] = "/tmp/recon_test_zip_XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, bytes, n), (ssize_t)n);
+	close(fd);
+	rcn_stmt_kind kind = {"unionpay", NULL, NULL, rcn_date_from_ymd(2026, 3, 2), false};
+	rcn_stmt_result res;
+	files_seen seen = {0};
+	assert_int_equal(rcn_stmt_parse(path, "up.zip", &kind, see_file, NULL, &seen, &res, NULL), RCN_OK);
+	unlink(path);
+	assert_false(res.rejected);
+	assert_int_equal(seen.n, 4);
+	for (size_t i = 0; i < 3; i++)
+		assert_string_equal(seen.text[i], "up.zip:INN26030288ZM_898111148990001");
+	assert_string_equal(seen.text[3], "up.zip:INN26030288ZME_898111148990001");
+	for (size_t i = 0; i < seen.n; i++)
+		for (size_t j = 0; j < seen.n; j++)
+			if (seen.ptr[i] == seen.ptr[j])
+				assert_string_equal(seen.text[i], seen.text[j]);
+	free(bytes);
+	free(zme);
+	rcn_buf_free(&zm.out);
+	rcn_buf_free(&rd.out);
+}
+
 RCN_TEST_MAIN(cmocka_unit_test(test_unionpay_sample), cmocka_unit_test(test_gbk_names), cmocka_unit_test(test_stored),
 	      cmocka_unit_test(test_streaming), cmocka_unit_test(test_escaping_names),
 	      cmocka_unit_test(test_too_many_entries), cmocka_unit_test(test_bomb), cmocka_unit_test(test_size_limits),
 	      cmocka_unit_test(test_crc_mismatch), cmocka_unit_test(test_truncated), cmocka_unit_test(test_not_a_zip),
 	      cmocka_unit_test(test_refused_entries), cmocka_unit_test(test_duplicate_names),
-	      cmocka_unit_test(test_statement_layout))
+	      cmocka_unit_test(test_statement_layout), cmocka_unit_test(test_entry_labels))
