@@ -493,11 +493,8 @@ typedef struct {
 static int page_order(const void *pa, const void *pb)
 {
 	const page_item *a = pa, *b = pb;
-	if (a->key != b->key)
-		return a->key < b->key ? -1 : 1;
-	if (a->id8 != b->id8)
-		return a->id8 < b->id8 ? -1 : 1;
-	return strcmp(a->id, b->id);
+	int c = rcn_items_book_cmp(a->key, a->id8, b->key, b->id8);
+	return c ? c : strcmp(a->id, b->id);
 }
 
 static void count_in(rcn_items_totals *tot, int64_t fen, bool overdue)

@@ -23,6 +23,18 @@ int rcn_age_memo_get(rcn_age_memo *m, rcn_date first_seen);
 uint64_t rcn_items_book_key(bool overdue, rcn_date due_by, rcn_date first_seen);
 uint64_t rcn_items_book_id8(const char *id);
 
+/* Two items in the book's order by those numbers: -1, 1, or 0 when the ids
+ * themselves must decide (every sort of items in that order asks this first,
+ * so that a night's page, the book and the new items agree). */
+static inline int rcn_items_book_cmp(uint64_t key_a, uint64_t id8_a, uint64_t key_b, uint64_t id8_b)
+{
+	if (key_a != key_b)
+		return key_a < key_b ? -1 : 1;
+	if (id8_a != id8_b)
+		return id8_a < id8_b ? -1 : 1;
+	return 0;
+}
+
 /* Whether to keep an item just read (its age and overdue set); the caller's
  * extra columns start at column `col` of row `row`. */
 typedef bool (*rcn_item_keep_fn)(void *ctx, const rcn_open_item *it, const PGresult *res, int row, int col);

@@ -349,11 +349,8 @@ typedef struct {
 static int book_order(const void *pa, const void *pb)
 {
 	const book_key *a = pa, *b = pb;
-	if (a->key != b->key)
-		return a->key < b->key ? -1 : 1;
-	if (a->id != b->id)
-		return a->id < b->id ? -1 : 1;
-	return strcmp(a->it->id, b->it->id);
+	int c = rcn_items_book_cmp(a->key, a->id, b->key, b->id);
+	return c ? c : strcmp(a->it->id, b->it->id);
 }
 
 uint64_t rcn_items_book_key(bool overdue, rcn_date due_by, rcn_date first_seen)

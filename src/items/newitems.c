@@ -97,11 +97,8 @@ void rcn_items_new_add(rcn_items_night *n, const rcn_finding *f, const char *key
 static int new_order(const void *pa, const void *pb)
 {
 	const new_key *a = pa, *b = pb;
-	if (a->key != b->key)
-		return a->key < b->key ? -1 : 1;
-	if (a->id8 != b->id8)
-		return a->id8 < b->id8 ? -1 : 1;
-	return (a->j > b->j) - (a->j < b->j); /* (ids of more than 8 symbols: numbered in this order too) */
+	int c = rcn_items_book_cmp(a->key, a->id8, b->key, b->id8);
+	return c ? c : (a->j > b->j) - (a->j < b->j); /* (ids of more than 8 symbols: numbered in this order too) */
 }
 
 bool rcn_items_new_finish(rcn_items_night *n, int64_t first_seq, rcn_err *err)
