@@ -78,11 +78,19 @@ void *rcn_xmalloc(size_t n)
 	void *p = malloc(n ? n : 1);
 	if (!p)
 		oom(n);
+	rcn_big_pages(p, n);
 	return p;
 }
 
 void *rcn_xcalloc(size_t count, size_t n)
 {
+	size_t bytes;
+	if (!__builtin_mul_overflow(count, n, &bytes) && bytes >= RCN_BIG_BLOCK && rcn_huge_pages_pay()) {
+		/* calloc would clear memory taken from the heap before the pages are asked for */
+		void *p = rcn_xmalloc(bytes);
+		memset(p, 0, bytes);
+		return p;
+	}
 	void *p = calloc(count ? count : 1, n ? n : 1);
 	if (!p)
 		oom(count * n);
@@ -94,6 +102,7 @@ void *rcn_xrealloc(void *p, size_t n)
 	void *q = realloc(p, n ? n : 1);
 	if (!q)
 		oom(n);
+	rcn_big_pages(q, n); /* (the part it grew by; the rest already has them, moved or not) */
 	return q;
 }
 
@@ -129,7 +138,8 @@ struct rcn_arena_block {
 	_Alignas(16) char data[];
 };
 
-#define ARENA_BLOCK (4u * 1024u * 1024u)
+/* A block with its header: a big block, two whole huge pages when aligned */
+#define ARENA_BLOCK RCN_BIG_BLOCK
 
 void rcn_arena_init(rcn_arena *a)
 {
@@ -153,8 +163,13 @@ static void *arena_take(rcn_arena *a, size_t n, size_t align)
 	rcn_arena_block *b = a->head;
 	size_t at = b ? (b->used + align - 1) & ~(align - 1) : 0;
 	if (!b || at > b->size || b->size - at < n) {
-		size_t size = n > ARENA_BLOCK ? n : ARENA_BLOCK;
-		b = rcn_xmalloc(sizeof(*b) + size);
+		size_t size = n > ARENA_BLOCK - sizeof(*b) ? n : ARENA_BLOCK - sizeof(*b);
+		b = NULL;
+		if (size + sizeof(*b) == ARENA_BLOCK && rcn_huge_pages_pay() &&
+		    posix_memalign((void **)&b, (size_t)2 << 20, ARENA_BLOCK) == 0)
+			rcn_big_pages(b, ARENA_BLOCK);
+		else
+			b = rcn_xmalloc(sizeof(*b) + size);
 		rcn_populate(b, sizeof(*b) + size); /* every block is filled, but the last */
 		b->used = 0;
 		b->size = size;

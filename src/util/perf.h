@@ -1,7 +1,7 @@
 /* perf: util's performance machinery, internal to the modules (not part of
  * librecon's API in include/recon/): prefetching for rcn_strmap, the
  * ring that hands slots between a producer and a consumer thread, and page
- * filling. Defined in src/util/common.c. None changes a result, only when
+ * filling. Defined in src/util/common.c (huge pages: src/util/pages.c). None changes a result, only when
  * memory is touched or which thread does the work. */
 #ifndef RECON_UTIL_PERF_H
 #define RECON_UTIL_PERF_H
@@ -52,6 +52,17 @@ void rcn_ring_close(rcn_ring *r);
  * Linux 5.14; elsewhere a no-op), a fifth cheaper. Only whole pages inside
  * [p, p + n) are filled; only a hint, errors are ignored. */
 void rcn_populate(void *p, size_t n);
+
+/* An allocation of at least RCN_BIG_BLOCK bytes is a big block: the
+ * allocators (rcn_xmalloc, rcn_xcalloc, rcn_xrealloc, the arena's blocks)
+ * ask for huge pages for it where this machine writes fresh huge pages
+ * cheaper than fresh 4 KiB ones (measured once per process, the first time:
+ * src/util/pages.c; RECON_HUGE_PAGES=on|off decides instead). */
+#define RCN_BIG_BLOCK ((size_t)4 << 20)
+bool rcn_huge_pages_pay(void);
+/* Huge pages for [p, p + n) (the pages it touches), when n is a big
+ * block's and they pay; before the range is written. */
+void rcn_big_pages(void *p, size_t n);
 /* For an array filled front to back, called before each write with `used`
  * the bytes in use after it (of `cap`): fills the pages from *mark (0 at
  * first) to a few MiB past used, and moves the mark there. */
