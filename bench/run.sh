@@ -50,9 +50,14 @@
 #                 machine in one piece: 50 M rows need ~20 GB unlimited): its
 #                 time, peak memory, parts and counts against the generator's
 #   --compare-to DIR  with --memory-only: an earlier bench's --work DIR (a
-#                 smaller night run with --memory): how this night's time grew
-#                 against its rows, from the median of that run's rounds
-#                 (issue 20: no worse than linearly)
+#                 smaller night run with --memory, its cluster still up): in
+#                 every round that smaller night is run again with the same
+#                 --memory right before this one (twice: the first warms its
+#                 page cache, as in its own bench), and the growth of the time
+#                 against the rows is each round's pair's, their median the
+#                 run's (issue 20: no worse than linearly). A pair run a
+#                 minute apart: this VM's speed drifts by 10-30% over an hour,
+#                 more than the growth being judged
 #   --shards N    also runs the night as N shards one after another on this
 #                 machine (recon run --shard I/N), then as one shard (0/1), and
 #                 merges the N (recon merge --shards N): each shard's wall time,
@@ -199,14 +204,25 @@ measure() {
 rm -rf "$OUT"
 mkdir -p "$OUT"
 window_sql="COPY (SELECT * FROM ledger_orders WHERE COALESCE(paid_at, created_at) >= (DATE '$DATE' - 3)::timestamp AT TIME ZONE 'Asia/Shanghai' AND COALESCE(paid_at, created_at) < (DATE '$DATE' + 1)::timestamp AT TIME ZONE 'Asia/Shanghai') TO STDOUT"
-# recon: a fresh night each time (its own tables dropped, the ledger kept)
-reset_recon() {
-	pgx psql -qAt -c "SELECT 'DROP TABLE IF EXISTS ' || string_agg(quote_ident(tablename), ', ') || ' CASCADE'
+# recon: a fresh night each time (its own tables dropped, the ledger kept);
+# reset_recon_in STATE DATA: the same for another bench's cluster and data
+reset_recon_in() {
+	"$PG" exec "$1" psql -qAt -c "SELECT 'DROP TABLE IF EXISTS ' || string_agg(quote_ident(tablename), ', ') || ' CASCADE'
 		FROM pg_tables WHERE schemaname = 'public' AND tablename LIKE 'recon\_%'" | grep . |
-		sed 's/^/SET client_min_messages = warning; /' | pgx psql -q >/dev/null || true
+		sed 's/^/SET client_min_messages = warning; /' | "$PG" exec "$1" psql -q >/dev/null || true
 	# (the open items' numbers, recon_item_numbers, start again too: every round's reports are the same bytes)
-	rm -rf "$DATA/reports" "$DATA/spool"
+	rm -rf "$2/reports" "$2/spool"
 }
+reset_recon() { reset_recon_in "$STATE" "$DATA"; }
+# the smaller night of --compare-to: its rows and date, its cluster up
+if [[ -n $COMPARE ]]; then
+	small_stamp=$(cat "$COMPARE/data/.stamp" 2>/dev/null) || die "$COMPARE holds no bench data"
+	small_rows=$(sed -n 's/^rows=\([0-9]*\) .*/\1/p' <<<"$small_stamp")
+	small_date=$(sed -n 's/.* date=\([0-9-]*\).*/\1/p' <<<"$small_stamp")
+	[[ -n $small_rows && -n $small_date ]] || die "$COMPARE/data/.stamp is not a bench's"
+	"$PG" exec "$COMPARE/pg" psql -qAtc "SELECT stamp FROM bench_meta" 2>/dev/null | grep -qx "$small_stamp" ||
+		die "$COMPARE's cluster is not up with its ledger: run bench/run.sh --work $COMPARE once more (it loads it)"
+fi
 REP=$DATA/reports/$DATE
 # carry_items N: a fresh register holding N open items of earlier dates, as
 # nights leave them: a third acknowledged by someone (rows of recon_items),
@@ -264,6 +280,21 @@ for ((k = 1; k <= REPEAT; k++)); do
 	((k > 1)) && sfx=".$k"
 	sync
 	if ((MEMORY_ONLY)); then
+		if [[ -n $COMPARE ]]; then
+			# run once unmeasured first: the night before it (this one's) left the
+			# page cache full of its own files, where the smaller night's own
+			# bench finds its ledger and bill cached
+			reset_recon_in "$COMPARE/pg" "$COMPARE/data"
+			DISCARD=1 measure warm "$PG" exec "$COMPARE/pg" "$RECON" run --date "$small_date" \
+				--config "$COMPARE/data/recon.conf" --jobs "$JOBS" --memory "$MEMORY" || [[ $? -eq 1 ]] ||
+				die "the smaller night failed: $(tail -3 "$OUT/warm.err")"
+			reset_recon_in "$COMPARE/pg" "$COMPARE/data"
+			measure "small$sfx" "$PG" exec "$COMPARE/pg" "$RECON" run --date "$small_date" \
+				--config "$COMPARE/data/recon.conf" --jobs "$JOBS" --timings --memory "$MEMORY" ||
+				[[ $? -eq 1 ]] || die "the smaller night failed: $(tail -3 "$OUT/small$sfx.err")"
+			reset_recon_in "$COMPARE/pg" "$COMPARE/data"
+			sync
+		fi
 		reset_recon
 		measure "memory$sfx" "$PG" exec "$STATE" "$RECON" run --date "$DATE" --config "$DATA/recon.conf" \
 			--jobs "$JOBS" --timings --memory "$MEMORY" || [[ $? -eq 1 ]] || die "recon --memory failed: $(tail -3 "$OUT/memory$sfx.err")"
@@ -329,6 +360,7 @@ median() {
 STEPS="floor_inflate floor_copy recon"
 ((MEMORY_ONLY)) && STEPS=""
 [[ -n $MEMORY ]] && STEPS+=" memory"
+[[ -n $COMPARE ]] && STEPS+=" small"
 ((OPEN_ITEMS)) && STEPS+=" carry"
 [[ -n $BASELINE ]] && STEPS+=" base"
 ((DUCKDB)) && STEPS+=" duckdb"
@@ -390,22 +422,29 @@ if ((MEMORY_ONLY)); then
 		m = u == "T" ? n * 1048576 : u == "G" ? n * 1024 : u == "M" ? n : u == "K" ? n / 1024 : n / 1048576
 		printf "%d", m * 1.1 }')
 	echo "--memory $MEMORY: $parts; peak ${RSS[memory]} MiB (issue 20: at most $limit, the budget and 10%)"
-	((RSS[memory] <= limit)) || fails=1
+	((${RSS[memory]%.*} <= limit)) || fails=1
 	((rounds_same)) || {
 		echo "the rounds' reports DIFFER (see $OUT/rounds.diff)"
 		fails=1
 	}
 	grep -o 'stages: .*' "$OUT/memory.err" | sed 's/^/with --memory: /' || true
 	if [[ -n $COMPARE ]]; then
-		small_rows=$(sed -n 's/^rows=\([0-9]*\) .*/\1/p' "$COMPARE/data/.stamp")
-		small_wall=$(for f in "$COMPARE"/out/memory.time "$COMPARE"/out/memory.[0-9]*.time; do
-			[[ -f $f ]] || continue # (a glob that matched nothing: under pipefail, not a failure)
-			tail -n 1 "$f" | awk '{ print $1 }'
-		done | sort -g | awk '{ a[NR] = $1 } END { if (NR) print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }')
-		[[ -n $small_rows && -n $small_wall ]] || die "$COMPARE has no --memory run to compare with"
-		awk -v r1="$small_rows" -v t1="$small_wall" -v r2="$ROWS" -v t2="${WALL[memory]}" 'BEGIN {
-			g = (t2 / t1) / (r2 / r1)
-			printf "growth from %d rows (%.2f s) to %d rows (%.2f s): %.2fx the time for %.2fx the rows = %.2f of linear (issue 20: at most 1)\n", r1, t1, r2, t2, t2 / t1, r2 / r1, g
+		# each round's growth, from its own pair; the median the run's
+		declare -A GR
+		per_round=""
+		for ((k = 1; k <= REPEAT; k++)); do
+			sfx="" key=g
+			((REPEAT > 1)) && sfx=.$k # (the first round's figures kept as NAME.1 once the medians are taken)
+			((k > 1)) && key=g.$k
+			GR[$key]=$(awk -v r1="$small_rows" -v t1="${WALL[small$sfx]}" -v r2="$ROWS" -v t2="${WALL[memory$sfx]}" \
+				'BEGIN { printf "%.3f", (t2 / t1) / (r2 / r1) }')
+			per_round+=" ${GR[$key]}"
+		done
+		g=${GR[g]}
+		((REPEAT > 1)) && g=$(median g GR)
+		printf '%-28s %9s %9s %12s %10s\n' "smaller night ($small_rows rows)" "${WALL[small]}" "${CPU[small]}" "${MCPU[small]}" "${RSS[small]}"
+		awk -v r1="$small_rows" -v t1="${WALL[small]}" -v r2="$ROWS" -v t2="${WALL[memory]}" -v g="$g" -v per="$per_round" 'BEGIN {
+			printf "growth from %d rows (%.2f s) to %d rows (%.2f s), each round against the smaller night run just before it: %.2fx the rows, %.3f of linear (rounds:%s; issue 20: at most 1)\n", r1, t1, r2, t2, r2 / r1, g, per
 			exit g > 1 }' || fails=1
 	fi
 	exit $((fails ? 1 : 0))
