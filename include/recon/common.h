@@ -55,6 +55,11 @@ typedef struct {
 
 void rcn_arena_init(rcn_arena *a);
 void rcn_arena_free(rcn_arena *a);
+/* From now on keep up to `bytes` of the blocks arenas give back, for the
+ * next arenas to take, instead of handing them to the kernel (0: none, and
+ * the kept ones freed). For a night in parts, whose parts each free as many
+ * blocks as the next takes; process-wide. */
+void rcn_arena_pool_keep(size_t bytes);
 void *rcn_arena_alloc(rcn_arena *a, size_t n);
 /* NUL-terminated copy of s[0..n); an empty string is returned for n == 0. */
 const char *rcn_arena_strndup(rcn_arena *a, const char *s, size_t n);

@@ -95,6 +95,7 @@ typedef struct {
 	 * parts (the imported findings' strings point into them) and where
 	 * each one's evidence for the register starts */
 	rcn_part_plan part;
+	size_t arena_pool; /* in parts: the bytes of arena blocks kept from a part for the next */
 	bool shard_row;
 	unsigned char **outcomes;
 	size_t *outcome_len, *evidence_at;

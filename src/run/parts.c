@@ -284,6 +284,7 @@ bool rcn_run_match_parts(night *n)
 	 * it started as soon as a part is done, so that two are read at once
 	 * while the night waits (never more than two parts held) */
 	pthread_mutex_init(&n->db_mu, NULL);
+	rcn_arena_pool_keep(n->arena_pool); /* a part's string blocks, for the part after next */
 	part_read *ahead[2] = {start_read(n, 1), NULL};
 	start_merge(n);
 	bool ok = import_part(n, 0);
@@ -318,6 +319,7 @@ bool rcn_run_match_parts(night *n)
 		if (ahead[i])
 			drop_read(ahead[i]);
 	pthread_mutex_destroy(&n->db_mu);
+	rcn_arena_pool_keep(0);
 	if (!ok)
 		return false;
 	if (n->o->timings)

@@ -6,6 +6,7 @@
 #include "util/perf.h"
 
 #include <assert.h>
+#include <pthread.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -146,12 +147,66 @@ void rcn_arena_init(rcn_arena *a)
 	a->head = NULL;
 }
 
+/* Blocks given back while a pool is kept (rcn_arena_pool_keep): a night in
+ * parts frees a part's blocks just before the part after next takes as
+ * many, and fresh memory is what a VM charges for (src/util/pages.c). */
+static struct {
+	pthread_mutex_t mu;
+	rcn_arena_block *free; /* whole blocks, of ARENA_BLOCK bytes */
+	size_t n, max;
+} pool = {.mu = PTHREAD_MUTEX_INITIALIZER};
+
+void rcn_arena_pool_keep(size_t bytes)
+{
+	pthread_mutex_lock(&pool.mu);
+	pool.max = bytes / ARENA_BLOCK;
+	rcn_arena_block *drop = NULL;
+	while (pool.n > pool.max) {
+		rcn_arena_block *b = pool.free;
+		pool.free = b->next;
+		pool.n--;
+		b->next = drop;
+		drop = b;
+	}
+	pthread_mutex_unlock(&pool.mu);
+	while (drop) {
+		rcn_arena_block *next = drop->next;
+		free(drop);
+		drop = next;
+	}
+}
+
+/* A whole block from the pool, NULL when it has none. */
+static rcn_arena_block *pool_take(void)
+{
+	pthread_mutex_lock(&pool.mu); /* (once per 4 MiB block) */
+	rcn_arena_block *b = pool.free;
+	if (b) {
+		pool.free = b->next;
+		pool.n--;
+	}
+	pthread_mutex_unlock(&pool.mu);
+	return b;
+}
+
 void rcn_arena_free(rcn_arena *a)
 {
 	rcn_arena_block *b = a->head;
 	while (b) {
 		rcn_arena_block *next = b->next;
-		free(b);
+		bool kept = false;
+		if (b->size + sizeof(*b) == ARENA_BLOCK) {
+			pthread_mutex_lock(&pool.mu);
+			if (pool.n < pool.max) {
+				b->next = pool.free;
+				pool.free = b;
+				pool.n++;
+				kept = true;
+			}
+			pthread_mutex_unlock(&pool.mu);
+		}
+		if (!kept)
+			free(b);
 		b = next;
 	}
 	a->head = NULL;
@@ -164,13 +219,16 @@ static void *arena_take(rcn_arena *a, size_t n, size_t align)
 	size_t at = b ? (b->used + align - 1) & ~(align - 1) : 0;
 	if (!b || at > b->size || b->size - at < n) {
 		size_t size = n > ARENA_BLOCK - sizeof(*b) ? n : ARENA_BLOCK - sizeof(*b);
-		b = NULL;
-		if (size + sizeof(*b) == ARENA_BLOCK && rcn_huge_pages_pay() &&
-		    posix_memalign((void **)&b, (size_t)2 << 20, ARENA_BLOCK) == 0)
+		bool whole = size + sizeof(*b) == ARENA_BLOCK;
+		b = whole ? pool_take() : NULL; /* (its pages already filled) */
+		if (!b && whole && rcn_huge_pages_pay() &&
+		    posix_memalign((void **)&b, (size_t)2 << 20, ARENA_BLOCK) == 0) {
 			rcn_big_pages(b, ARENA_BLOCK);
-		else
+			rcn_populate(b, ARENA_BLOCK);
+		} else if (!b) {
 			b = rcn_xmalloc(sizeof(*b) + size);
-		rcn_populate(b, sizeof(*b) + size); /* every block is filled, but the last */
+			rcn_populate(b, sizeof(*b) + size); /* every block is filled, but the last */
+		}
 		b->used = 0;
 		b->size = size;
 		b->next = a->head;

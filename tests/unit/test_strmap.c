@@ -144,5 +144,48 @@ static void test_arena_strdups(void **state)
 	rcn_arena_free(&a);
 }
 
+/* A night in parts keeps the blocks a part's arenas give back for the next
+ * part's (rcn_arena_pool_keep): the next arena writes into the same blocks,
+ * the newest given back first; a block bigger than the standard one is
+ * never kept; keeping nothing again gives the kept ones back. */
+static void test_arena_pool(void **state)
+{
+	(void)state;
+	enum { BIG = 3u << 20 }; /* each in a standard block of its own: no two fit in one */
+	static char text[BIG];
+	memset(text, 'x', sizeof text - 1);
+	rcn_arena_pool_keep(16u << 20);
+	rcn_arena a;
+	rcn_arena_init(&a);
+	const char *first[3];
+	for (int i = 0; i < 3; i++)
+		first[i] = rcn_arena_strdup(&a, text);
+	assert_ptr_not_equal(first[0], first[1]);
+	const char *huge = rcn_arena_alloc(&a, 5u << 20); /* a block of its own, bigger: not kept */
+	assert_non_null(huge);
+	rcn_arena_free(&a);
+	rcn_arena b;
+	rcn_arena_init(&b);
+	const char *again[3];
+	for (int i = 0; i < 3; i++) {
+		text[0] = (char)('a' + i);
+		again[i] = rcn_arena_strdup(&b, text);
+	}
+	/* given back newest first, so taken again oldest first: the same blocks, in order */
+	for (int i = 0; i < 3; i++) {
+		assert_ptr_equal(again[i], first[i]);
+		assert_int_equal(again[i][0], 'a' + i);
+		assert_int_equal(strlen(again[i]), sizeof text - 1);
+	}
+	rcn_arena_free(&b);
+	rcn_arena_pool_keep(0);
+	/* nothing kept any more: a new arena still works */
+	rcn_arena c;
+	rcn_arena_init(&c);
+	assert_string_equal(rcn_arena_strdup(&c, "BN20260302"), "BN20260302");
+	rcn_arena_free(&c);
+}
+
 RCN_TEST_MAIN(cmocka_unit_test(test_prefixes_and_lengths), cmocka_unit_test(test_growth),
-	      cmocka_unit_test(test_hash_every_byte), cmocka_unit_test(test_arena_strdups))
+	      cmocka_unit_test(test_hash_every_byte), cmocka_unit_test(test_arena_strdups),
+	      cmocka_unit_test(test_arena_pool))
