@@ -42,6 +42,14 @@ const char *rcn_err_format(const rcn_err *err, char *buf, size_t n);
 void *rcn_xmalloc(size_t n);
 void *rcn_xcalloc(size_t count, size_t n);
 void *rcn_xrealloc(void *p, size_t n);
+/* free(p), or, while a pool of arrays is kept (rcn_array_pool_keep) and p
+ * is a big allocation of rcn_xmalloc, rcn_xcalloc or rcn_xrealloc, p kept
+ * for the next of them that asks for about as much. */
+void rcn_xfree(void *p);
+/* From now on keep up to `bytes` of the big arrays rcn_xfree is given (0:
+ * none, and the kept ones freed). For a night in parts, whose parts each
+ * free the arrays the part after next asks for again; process-wide. */
+void rcn_array_pool_keep(size_t bytes);
 char *rcn_xstrdup(const char *s);
 char *rcn_xstrndup(const char *s, size_t n);
 /* Grows *vec (element size elem) so that it holds at least need elements. */

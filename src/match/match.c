@@ -29,8 +29,8 @@ typedef struct {
 static void *free_big(void *p)
 {
 	big_arrays *b = p;
-	free(b->rows);
-	free(b->orders);
+	rcn_xfree(b->rows);
+	rcn_xfree(b->orders);
 	return NULL;
 }
 
@@ -54,14 +54,14 @@ void rcn_match_release(rcn_match *m)
 	m->orders = NULL;
 	m->n_rows = m->cap_rows = m->n_orders = m->cap_orders = 0;
 	m->rows_populated = m->orders_populated = 0;
-	free(m->refunds);
+	rcn_xfree(m->refunds);
 	m->refunds = NULL;
 	m->n_refunds = m->cap_refunds = 0;
-	free(m->refund_rows);
+	rcn_xfree(m->refund_rows);
 	m->refund_rows = NULL;
 	m->n_refund_rows = m->cap_refund_rows = 0;
-	free(m->listed_before[0]);
-	free(m->listed_before[1]);
+	rcn_xfree(m->listed_before[0]);
+	rcn_xfree(m->listed_before[1]);
 	m->listed_before[0] = m->listed_before[1] = NULL;
 	rcn_strmap_free(&m->order_idx);
 	rcn_strmap_free(&m->txn_idx);
@@ -86,16 +86,16 @@ void rcn_match_free(rcn_match *m)
 	rcn_strmap_free(&m->refund_id_idx);
 	free(m->rejected);
 	free(m->source_fee);
-	free(m->refunds);
-	free(m->carried_ledger);
+	rcn_xfree(m->refunds);
+	rcn_xfree(m->carried_ledger);
 	if (m->own_sink)
 		rcn_findings_free(m->sink);
 	free(m->notes);
 	free(m->tallies);
-	free(m->keybuf);
-	free(m->refund_rows);
-	free(m->listed_before[0]);
-	free(m->listed_before[1]);
+	rcn_xfree(m->keybuf);
+	rcn_xfree(m->refund_rows);
+	rcn_xfree(m->listed_before[0]);
+	rcn_xfree(m->listed_before[1]);
 	free(m);
 	rcn_task_join(&helper);
 }

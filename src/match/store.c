@@ -152,8 +152,8 @@ void rcn_batch_free(rcn_batch *b)
 	if (!b)
 		return;
 	rcn_arena_free(&b->arena);
-	free(b->rows);
-	free(b->moves);
+	rcn_xfree(b->rows);
+	rcn_xfree(b->moves);
 	free(b);
 }
 

@@ -96,6 +96,7 @@ typedef struct {
 	 * each one's evidence for the register starts */
 	rcn_part_plan part;
 	size_t arena_pool; /* in parts: the bytes of arena blocks kept from a part for the next */
+	size_t array_pool; /* in parts: the bytes of big arrays kept so (rcn_array_pool_keep) */
 	bool shard_row;
 	unsigned char **outcomes;
 	size_t *outcome_len, *evidence_at;

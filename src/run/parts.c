@@ -284,7 +284,8 @@ bool rcn_run_match_parts(night *n)
 	 * it started as soon as a part is done, so that two are read at once
 	 * while the night waits (never more than two parts held) */
 	pthread_mutex_init(&n->db_mu, NULL);
-	rcn_arena_pool_keep(n->arena_pool); /* a part's string blocks, for the part after next */
+	rcn_arena_pool_keep(n->arena_pool); /* a part's string blocks and arrays, for the part after next */
+	rcn_array_pool_keep(n->array_pool);
 	part_read *ahead[2] = {start_read(n, 1), NULL};
 	start_merge(n);
 	bool ok = import_part(n, 0);
@@ -320,6 +321,7 @@ bool rcn_run_match_parts(night *n)
 			drop_read(ahead[i]);
 	pthread_mutex_destroy(&n->db_mu);
 	rcn_arena_pool_keep(0);
+	rcn_array_pool_keep(0);
 	if (!ok)
 		return false;
 	if (n->o->timings)

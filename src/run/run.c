@@ -225,6 +225,7 @@ static bool plan_memory(night *n)
 	mallopt(M_TOP_PAD, 1 << 20);
 	n->part_out = rcn_xcalloc(n->n_parts, sizeof(*n->part_out));
 	n->arena_pool = share / 4; /* about one part's strings (rcn_arena_pool_keep) */
+	n->array_pool = share;	   /* and its arrays, as allocated: their pages are filled as used */
 	char a[32], b[32];
 	rcn_run_log(o, LOG_INFO, NULL,
 		    "the night needs about %s, more than its memory budget of %s ([run] memory): reconciled in %u "

@@ -9,6 +9,7 @@
 #include <pthread.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,9 +75,103 @@ static void oom(size_t n)
 	abort();
 }
 
+/* Big arrays given back while a pool is kept (rcn_array_pool_keep): as the
+ * arena's blocks below, a night in parts frees a part's arrays (its rows,
+ * its orders, their indexes: the same sizes part after part) just before
+ * the part after next asks for as much, and on a VM a fresh page is dear
+ * (src/util/pages.c): each array is kept whole, its pages filled. */
+#define KEPT_MIN ((size_t)1 << 20) /* glibc's mmap threshold in a night in parts */
+#define KEPT_MAX 64
+static struct {
+	pthread_mutex_t mu;
+	size_t max, bytes, n;
+	void *p[KEPT_MAX];
+	size_t size[KEPT_MAX]; /* malloc_usable_size */
+} held = {.mu = PTHREAD_MUTEX_INITIALIZER};
+
+void rcn_array_pool_keep(size_t bytes)
+{
+	void *drop[KEPT_MAX];
+	size_t n_drop = 0;
+	pthread_mutex_lock(&held.mu);
+	__atomic_store_n(&held.max, bytes, __ATOMIC_RELAXED);
+	while (held.n && held.bytes > held.max) { /* the biggest first: they hold the most */
+		size_t big = 0;
+		for (size_t i = 1; i < held.n; i++)
+			if (held.size[i] > held.size[big])
+				big = i;
+		drop[n_drop++] = held.p[big];
+		held.bytes -= held.size[big];
+		held.n--;
+		held.p[big] = held.p[held.n];
+		held.size[big] = held.size[held.n];
+	}
+	pthread_mutex_unlock(&held.mu);
+	for (size_t i = 0; i < n_drop; i++)
+		free(drop[i]);
+}
+
+size_t rcn_array_pool_bytes(void)
+{
+	pthread_mutex_lock(&held.mu);
+	size_t n = held.bytes;
+	pthread_mutex_unlock(&held.mu);
+	return n;
+}
+
+/* A kept array of at least n bytes and not half as big again (a small
+ * request leaves the big arrays to the big ones), NULL when none is. */
+static void *kept_take(size_t n)
+{
+	if (n < KEPT_MIN || !__atomic_load_n(&held.max, __ATOMIC_RELAXED)) /* (a hint: the lock decides) */
+		return NULL;
+	void *p = NULL;
+	pthread_mutex_lock(&held.mu);
+	size_t best = KEPT_MAX;
+	for (size_t i = 0; i < held.n; i++)
+		if (held.size[i] >= n && held.size[i] - n <= n / 2 &&
+		    (best == KEPT_MAX || held.size[i] < held.size[best]))
+			best = i;
+	if (best != KEPT_MAX) {
+		p = held.p[best];
+		held.bytes -= held.size[best];
+		held.n--;
+		held.p[best] = held.p[held.n];
+		held.size[best] = held.size[held.n];
+	}
+	pthread_mutex_unlock(&held.mu);
+	return p;
+}
+
+void rcn_xfree(void *p)
+{
+	if (!p)
+		return;
+	if (__atomic_load_n(&held.max, __ATOMIC_RELAXED)) {
+		size_t size = malloc_usable_size(p);
+		bool keep = false;
+		if (size >= KEPT_MIN) {
+			pthread_mutex_lock(&held.mu);
+			if (held.n < KEPT_MAX && held.bytes + size <= held.max) {
+				held.p[held.n] = p;
+				held.size[held.n++] = size;
+				held.bytes += size;
+				keep = true;
+			}
+			pthread_mutex_unlock(&held.mu);
+		}
+		if (keep)
+			return;
+	}
+	free(p);
+}
+
 void *rcn_xmalloc(size_t n)
 {
-	void *p = malloc(n ? n : 1);
+	void *p = kept_take(n);
+	if (p)
+		return p;
+	p = malloc(n ? n : 1);
 	if (!p)
 		oom(n);
 	rcn_big_pages(p, n);
@@ -86,13 +181,16 @@ void *rcn_xmalloc(size_t n)
 void *rcn_xcalloc(size_t count, size_t n)
 {
 	size_t bytes;
-	if (!__builtin_mul_overflow(count, n, &bytes) && bytes >= RCN_BIG_BLOCK && rcn_huge_pages_pay()) {
+	bool sized = !__builtin_mul_overflow(count, n, &bytes);
+	void *p = sized ? kept_take(bytes) : NULL;
+	if (!p && sized && bytes >= RCN_BIG_BLOCK && rcn_huge_pages_pay())
 		/* calloc would clear memory taken from the heap before the pages are asked for */
-		void *p = rcn_xmalloc(bytes);
+		p = rcn_xmalloc(bytes);
+	if (p) {
 		memset(p, 0, bytes);
 		return p;
 	}
-	void *p = calloc(count ? count : 1, n ? n : 1);
+	p = calloc(count ? count : 1, n ? n : 1);
 	if (!p)
 		oom(count * n);
 	return p;
@@ -100,6 +198,8 @@ void *rcn_xcalloc(size_t count, size_t n)
 
 void *rcn_xrealloc(void *p, size_t n)
 {
+	if (!p)
+		return rcn_xmalloc(n);
 	void *q = realloc(p, n ? n : 1);
 	if (!q)
 		oom(n);
@@ -465,7 +565,7 @@ void rcn_strmap_init(rcn_strmap *m, size_t expected)
 
 void rcn_strmap_free(rcn_strmap *m)
 {
-	free(m->slots);
+	rcn_xfree(m->slots);
 	memset(m, 0, sizeof(*m));
 }
 
@@ -494,7 +594,7 @@ static void resize(rcn_strmap *m, size_t cap)
 			j = (j + 1) & mask;
 		slots[j] = m->slots[i];
 	}
-	free(m->slots);
+	rcn_xfree(m->slots);
 	m->slots = slots;
 	m->cap = cap;
 }

@@ -63,6 +63,8 @@ bool rcn_huge_pages_pay(void);
 /* Huge pages for [p, p + n) (the pages it touches), when n is a big
  * block's and they pay; before the range is written. */
 void rcn_big_pages(void *p, size_t n);
+/* The bytes of big arrays the pool holds now (rcn_array_pool_keep). */
+size_t rcn_array_pool_bytes(void);
 /* For an array filled front to back, called before each write with `used`
  * the bytes in use after it (of `cap`): fills the pages from *mark (0 at
  * first) to a few MiB past used, and moves the mark there. */

@@ -186,6 +186,52 @@ static void test_arena_pool(void **state)
 	rcn_arena_free(&c);
 }
 
+static bool all(const unsigned char *p, size_t n, unsigned char c)
+{
+	for (size_t i = 0; i < n; i += 4096)
+		if (p[i] != c)
+			return false;
+	return p[n - 1] == c;
+}
+
+/* A big array given back while the pool is kept is handed out again, whole,
+ * to the next request of about its size; others are freed. */
+static void test_array_pool(void **state)
+{
+	(void)state;
+	enum { BIG = 8u << 20, SMALL = 2u << 20 };
+	rcn_array_pool_keep((size_t)12 << 20); /* one 8 MiB array, not two */
+	unsigned char *a = rcn_xmalloc(BIG), *b = rcn_xmalloc(BIG);
+	memset(a, 0xA5, BIG);
+	memset(b, 0x5A, BIG);
+	rcn_xfree(a); /* kept */
+	rcn_xfree(b); /* over the pool's bytes: freed */
+	assert_true(rcn_array_pool_bytes() >= BIG && rcn_array_pool_bytes() < 2 * (size_t)BIG);
+	unsigned char *s = rcn_xmalloc(SMALL);
+	assert_ptr_not_equal(s, a); /* a quarter of it: not handed a kept array */
+	unsigned char *again = rcn_xmalloc(BIG - 4096);
+	assert_ptr_equal(again, a);
+	assert_true(all(again, BIG - 4096, 0xA5)); /* the same pages, never given back */
+	assert_int_equal(rcn_array_pool_bytes(), 0);
+	unsigned char *fresh = rcn_xmalloc(BIG);
+	memset(fresh, 1, BIG);
+	rcn_xfree(again);
+	unsigned char *z = rcn_xcalloc(BIG / 16, 16); /* calloc's promise holds for a kept one */
+	assert_ptr_equal(z, a);
+	assert_true(all(z, BIG, 0));
+	rcn_xfree(z);
+	assert_true(rcn_array_pool_bytes() >= BIG);
+	rcn_array_pool_keep(0); /* the kept one freed, nothing kept any more */
+	assert_int_equal(rcn_array_pool_bytes(), 0);
+	rcn_xfree(fresh);
+	rcn_xfree(s);
+	unsigned char *c = rcn_xmalloc(BIG);
+	memset(c, 7, BIG);
+	rcn_xfree(c);
+	assert_int_equal(rcn_array_pool_bytes(), 0);
+	rcn_xfree(NULL);
+}
+
 RCN_TEST_MAIN(cmocka_unit_test(test_prefixes_and_lengths), cmocka_unit_test(test_growth),
 	      cmocka_unit_test(test_hash_every_byte), cmocka_unit_test(test_arena_strdups),
-	      cmocka_unit_test(test_arena_pool))
+	      cmocka_unit_test(test_arena_pool), cmocka_unit_test(test_array_pool))
