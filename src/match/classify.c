@@ -34,10 +34,10 @@ void rcn_m_publish(rcn_match *m, size_t batch)
 /* Where a row came from, "file:line", as reports name it. */
 const char *rcn_m_row_src(rcn_match *m, const srow *r)
 {
-	if (r->src)
+	if (r->carried)
 		return r->src;
 	char buf[700];
-	snprintf(buf, sizeof(buf), "%s:%ld", r->file, r->line);
+	snprintf(buf, sizeof(buf), "%s:%lu", r->src, (unsigned long)r->line);
 	return dup(m, buf);
 }
 
@@ -100,7 +100,7 @@ static int64_t refunded_order_amount(const rcn_match *m, const srow *r)
 
 static rcn_fee_row fee_row(const rcn_match *m, const srow *r)
 {
-	return (rcn_fee_row){.source = r->source,
+	return (rcn_fee_row){.source = r->source == UINT32_MAX ? SIZE_MAX : r->source,
 			     .channel = r->channel,
 			     .merchant_id = r->merchant_id,
 			     .product = r->product,

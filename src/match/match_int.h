@@ -37,15 +37,16 @@
 #include "util/pool.h"
 
 /* One statement row; ten million of them are a night, so the fields are
- * packed (144 bytes): a row's input order is its index in rows[], and ledger
- * indexes fit 32 bits (the order index's values are uint32 already). */
+ * packed (128 bytes, two cache lines): a row's input order is its index in
+ * rows[], and ledger indexes, sources and line numbers fit 32 bits (the
+ * order index's values are uint32 already; a line past 4,294,967,295 is
+ * shown as that). */
 typedef struct {
-	size_t source; /* index into sources, or SIZE_MAX for a carried row of an unknown source */
+	uint32_t source; /* index into sources, or UINT32_MAX for a carried row of an unknown source */
+	uint32_t line;
 	const char *channel, *merchant_id, *txn, *order_no, *refund_no, *refund_id, *status;
-	rcn_time trade_at; /* text only when a finding shows it */
-	const char *src;   /* "file:line" of a carried row; NULL: formatted from file and line when needed */
-	const char *file;  /* tonight's rows: the statement, shared by all its rows */
-	long line;
+	rcn_time trade_at;   /* text only when a finding shows it */
+	const char *src;     /* "file:line" of a carried row; tonight's rows: the statement, shared by all its rows */
 	const char *product; /* trade type, for the fee schedule ("" for carried rows) */
 	int64_t amount, settle, fee;
 	int32_t ledger; /* order or refund index, -1 if none */
@@ -60,7 +61,7 @@ typedef struct {
 
 #if UINTPTR_MAX == UINT64_MAX
 
-_Static_assert(sizeof(srow) == 144, "a statement row grew: every byte is ten megabytes on a big night");
+_Static_assert(sizeof(srow) == 128, "a statement row grew: every byte is ten megabytes on a big night");
 
 #endif
 

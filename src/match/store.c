@@ -77,8 +77,8 @@ static void copy_record(rcn_arena *a, intern_cache *ic, const rcn_record *rec, s
 				      .refund_id = str[S_REFUND_ID],
 				      .status = status,
 				      .trade_at = record_time(rec),
-				      .file = intern(a, ic, IC_FILE, rec->file, true),
-				      .line = rec->line,
+				      .src = intern(a, ic, IC_FILE, rec->file, true),
+				      .line = rec->line > (long)UINT32_MAX ? UINT32_MAX : (uint32_t)rec->line,
 				      .product = intern(a, ic, IC_PRODUCT, rec->trade_type, false),
 				      .amount = rec->amount_fen,
 				      .settle = rec->settle_fen,
@@ -167,7 +167,7 @@ static void note_refund_row(rcn_match *m, size_t i)
 static void settle_new_rows(rcn_match *m, size_t from, size_t source)
 {
 	for (size_t i = from; i < m->n_rows; i++) {
-		m->rows[i].source = source;
+		m->rows[i].source = (uint32_t)source;
 		m->rows[i].first_seen = m->day;
 		if (m->rows[i].type == RCN_REC_REFUND)
 			note_refund_row(m, i);
@@ -281,7 +281,7 @@ void rcn_match_add_suspense(rcn_match *m, const rcn_finding *f)
 	/* A channel row still waiting for its ledger item: it joins tonight's rows. */
 	rcn_xreserve((void **)&m->rows, &m->cap_rows, m->n_rows + 1, sizeof(srow));
 	srow *r = &m->rows[m->n_rows];
-	*r = (srow){.source = source_for(m, f->channel, f->merchant_id),
+	*r = (srow){.source = (uint32_t)source_for(m, f->channel, f->merchant_id),
 		    .type = (uint8_t)f->rec_type,
 		    .currency = carried_currency(f->detail),
 		    .channel = dup(m, f->channel),
