@@ -72,6 +72,31 @@ rcn_rc rcn_ledger_lookup(rcn_db *db, const rcn_ledger_window *w, const char *con
 			 const char *const *txn_ids, size_t n_txn, const char *const *refund_nos, size_t n_refunds,
 			 const char *const *refund_orders, size_t n_refund_orders, const rcn_ledger_sink *sink,
 			 rcn_err *err);
+/* The keys of rcn_ledger_lookup_keys other than order numbers. */
+typedef struct {
+	const char *const *txn_ids;
+	size_t n_txn;
+	const char *const *refund_nos;
+	size_t n_refunds;
+	const char *const *refund_orders;
+	size_t n_refund_orders;
+} rcn_ledger_key_lists;
+/* Where rcn_ledger_lookup_keys gets its keys: order_batch hands over up to
+ * `want` more order numbers (0 when there are no more), found while the
+ * caller scans on; each batch is looked up while the caller finds the next.
+ * Then others gives the other lists. Keys are read during the call only. */
+typedef struct {
+	size_t (*order_batch)(void *ctx, size_t want, const char *const **batch);
+	void (*others)(void *ctx, rcn_ledger_key_lists *out);
+	void *ctx;
+	/* answers held for after the scan, at most (bytes; 0: 64 MiB): past it
+	 * the batches wait for the scan's end and are asked then */
+	size_t held_max;
+} rcn_ledger_keys;
+/* rcn_ledger_lookup with the keys handed over as they are found: the
+ * answers are delivered to the sink only after the last batch, in order. */
+rcn_rc rcn_ledger_lookup_keys(rcn_db *db, const rcn_ledger_window *w, const rcn_ledger_keys *keys,
+			      const rcn_ledger_sink *sink, rcn_err *err);
 /* Suspense as it stood after `day` (pending items of that date's latest run).
  * *had_run tells whether any run of `day` exists. */
 rcn_rc rcn_ledger_load_suspense(rcn_db *db, rcn_date day, bool *had_run, const rcn_ledger_sink *sink, rcn_err *err);

@@ -147,6 +147,17 @@ void rcn_match_begin_lookup(rcn_match *m);
 
 /* Keys of statement rows that the loaded ledger window does not hold. */
 void rcn_match_missing_keys(rcn_match *m, rcn_match_keys *out);
+/* The same keys found a part at a time, so the first can be looked up while
+ * the scan goes on: rcn_match_scan_orders scans until `want` more order
+ * numbers are missing (or to the end) and hands them out (valid until the
+ * next call; 0 at the end); rcn_match_scan_end finishes the scan, gives every
+ * list (order numbers included, handed out or not) as rcn_match_missing_keys
+ * does, and frees the scan. Ledger rows must not be added in between: the
+ * scan tells what the ledger rows loaded before it lack. */
+typedef struct rcn_match_scan rcn_match_scan;
+rcn_match_scan *rcn_match_scan_new(rcn_match *m);
+size_t rcn_match_scan_orders(rcn_match_scan *s, size_t want, const char *const **keys);
+void rcn_match_scan_end(rcn_match_scan *s, rcn_match_keys *out);
 
 /* The statement side's own groundwork (which rows repeat an earlier row's
  * transaction, the payments' expected fees): touches only the statement rows,

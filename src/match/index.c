@@ -166,25 +166,43 @@ static void add_key(key_list *l, const char *k)
 	l->keys[l->n++] = k;
 }
 
-void rcn_match_missing_keys(rcn_match *m, rcn_match_keys *out)
+/* A scan for the keys the ledger rows lack: 0: order numbers, 1: txn ids
+ * (rows without an order number), 2: refund numbers, 3: the orders of
+ * refunds; all four in one pass over the rows, which can stop whenever
+ * enough order numbers are missing (rcn_match_scan_orders). */
+struct rcn_match_scan {
+	rcn_match *m;
+	key_list lists[4];
+	key_ring ring;
+	size_t at;     /* the next row */
+	size_t handed; /* lists[0]'s keys handed out */
+};
+
+rcn_match_scan *rcn_match_scan_new(rcn_match *m)
 {
 	rcn_m_index_orders(m);
-	uint32_t v;
-	/* 0: order numbers, 1: txn ids (rows without an order number), 2: refund
-	 * numbers, 3: the orders of refunds; all four in one pass over the rows */
-	key_list lists[4];
-	for (int i = 0; i < 4; i++) {
-		memset(&lists[i], 0, sizeof(lists[i]));
-		rcn_strmap_init(&lists[i].seen, 16);
-	}
-	key_ring ring;
+	rcn_match_scan *s = rcn_xcalloc(1, sizeof(*s));
+	s->m = m;
+	for (int i = 0; i < 4; i++)
+		rcn_strmap_init(&s->lists[i].seen, 16);
 	for (size_t i = 0; i < m->n_rows && i < PREFETCH; i++)
-		ring_load(&ring, &m->order_idx, i, m->rows[i].order_no);
-	for (size_t i = 0; i < m->n_rows; i++) {
+		ring_load(&s->ring, &m->order_idx, i, m->rows[i].order_no);
+	return s;
+}
+
+/* Scans on until `want` order numbers not handed out yet are missing, or to
+ * the last row. */
+static void scan_until(rcn_match_scan *s, size_t want)
+{
+	rcn_match *m = s->m;
+	key_list *lists = s->lists;
+	uint32_t v;
+	for (; s->at < m->n_rows && lists[0].n - s->handed < want; s->at++) {
+		size_t i = s->at;
 		srow *r = &m->rows[i];
-		uint32_t h = ring.hash[i % PREFETCH], len = ring.len[i % PREFETCH];
+		uint32_t h = s->ring.hash[i % PREFETCH], len = s->ring.len[i % PREFETCH];
 		if (i + PREFETCH < m->n_rows)
-			ring_load(&ring, &m->order_idx, i + PREFETCH, m->rows[i + PREFETCH].order_no);
+			ring_load(&s->ring, &m->order_idx, i + PREFETCH, m->rows[i + PREFETCH].order_no);
 		if (len) {
 			if (!rcn_strmap_get_hashed(&m->order_idx, r->order_no, len, h, &v))
 				add_key(&lists[0], r->order_no);
@@ -199,14 +217,31 @@ void rcn_match_missing_keys(rcn_match *m, rcn_match_keys *out)
 		if (r->type == RCN_REC_REFUND && *r->order_no)
 			add_key(&lists[3], r->order_no);
 	}
+}
+
+size_t rcn_match_scan_orders(rcn_match_scan *s, size_t want, const char *const **keys)
+{
+	scan_until(s, want);
+	size_t n = s->lists[0].n - s->handed;
+	if (n > want)
+		n = want;
+	*keys = s->lists[0].keys + s->handed;
+	s->handed += n;
+	return n;
+}
+
+void rcn_match_scan_end(rcn_match_scan *s, rcn_match_keys *out)
+{
+	rcn_match *m = s->m;
+	scan_until(s, SIZE_MAX);
 	size_t start[4];
 	m->n_keybuf = 0;
 	for (int i = 0; i < 4; i++) {
 		start[i] = m->n_keybuf;
-		for (size_t k = 0; k < lists[i].n; k++)
-			push_key(m, lists[i].keys[k]);
-		rcn_strmap_free(&lists[i].seen);
-		free(lists[i].keys);
+		for (size_t k = 0; k < s->lists[i].n; k++)
+			push_key(m, s->lists[i].keys[k]);
+		rcn_strmap_free(&s->lists[i].seen);
+		free(s->lists[i].keys);
 	}
 	out->order_nos = m->keybuf + start[0];
 	out->n_order_nos = start[1] - start[0];
@@ -216,4 +251,10 @@ void rcn_match_missing_keys(rcn_match *m, rcn_match_keys *out)
 	out->n_refund_nos = start[3] - start[2];
 	out->refund_orders = m->keybuf + start[3];
 	out->n_refund_orders = m->n_keybuf - start[3];
+	free(s);
+}
+
+void rcn_match_missing_keys(rcn_match *m, rcn_match_keys *out)
+{
+	rcn_match_scan_end(rcn_match_scan_new(m), out);
 }

@@ -114,14 +114,50 @@ void rcn_m_find_duplicates(rcn_match *m, rcn_rec_type type)
 	}
 }
 
+/* What each order has had refunded so far, for the orders refunds name
+ * only (a dense array over every order would be 8 bytes an order, cleared,
+ * on a night that may have no refund at all): open addressing on the
+ * order's index, sized once for the most orders the refunds can name. */
+typedef struct {
+	uint32_t *key; /* order index + 1; 0: empty */
+	int64_t *sum;
+	size_t mask;
+} order_sums;
+
+static void sums_init(order_sums *s, size_t most)
+{
+	size_t cap = 16;
+	while (cap < 2 * most)
+		cap *= 2;
+	s->key = rcn_xcalloc(cap, sizeof(*s->key));
+	s->sum = rcn_xcalloc(cap, sizeof(*s->sum));
+	s->mask = cap - 1;
+}
+
+static int64_t *sum_of(order_sums *s, uint32_t order)
+{
+	size_t i = (order * 0x9E3779B1u) & s->mask;
+	while (s->key[i] && s->key[i] != order + 1)
+		i = (i + 1) & s->mask;
+	s->key[i] = order + 1;
+	return &s->sum[i];
+}
+
+static void sums_free(order_sums *s)
+{
+	free(s->key);
+	free(s->sum);
+}
+
 void rcn_m_match_refunds(rcn_match *m)
 {
 	uint32_t v;
 	/* Refunds already made on an order (ledger SUCCESS refunds that tonight's
 	 * statement does not list) count towards "refunded more than was paid". */
-	int64_t *refunded = rcn_xcalloc(m->n_orders + 1, sizeof(int64_t));
+	order_sums refunded;
+	sums_init(&refunded, m->n_refunds + m->n_refund_rows);
 	bool *listed = rcn_xcalloc(m->n_refunds + 1, sizeof(bool));
-	size_t *idx = rcn_xmalloc((m->n_rows + 1) * sizeof(size_t));
+	size_t *idx = rcn_xmalloc((m->n_refund_rows + 1) * sizeof(size_t));
 	size_t n = 0;
 
 	for (size_t j = 0; j < m->n_refund_rows; j++) {
@@ -141,7 +177,7 @@ void rcn_m_match_refunds(rcn_match *m)
 		const lrefund *l = &m->refunds[i];
 		if (!listed[i] && success(l->status) &&
 		    rcn_strmap_get(&m->order_idx, l->order_no, strlen(l->order_no), &v))
-			refunded[v] += l->amount;
+			*sum_of(&refunded, v) += l->amount;
 	}
 	/* walk tonight's refunds in time order so the one that crosses the paid amount is reported */
 	if (n)
@@ -169,13 +205,14 @@ void rcn_m_match_refunds(rcn_match *m)
 			   rcn_strmap_get(&m->order_idx, r->order_no, strlen(r->order_no), &v) &&
 			   !currency_differs(r->currency, m->orders[v].currency)) {
 			const lorder *o = &m->orders[v];
-			refunded[v] += r->amount;
-			if (refunded[v] > o->amount) {
+			int64_t *done = sum_of(&refunded, v);
+			*done += r->amount;
+			if (*done > o->amount) {
 				char a[32], b[32];
 				kind = RCN_K_REFUND_MISMATCH, reason = "exceeds_paid";
-				excess = refunded[v] - o->amount;
+				excess = *done - o->amount;
 				snprintf(detail, sizeof(detail), "refunds total %s of an order of %s",
-					 rcn_money_format(a, sizeof(a), refunded[v], 2),
+					 rcn_money_format(a, sizeof(a), *done, 2),
 					 rcn_money_format(b, sizeof(b), o->amount, 2));
 			}
 		}
@@ -218,5 +255,5 @@ void rcn_m_match_refunds(rcn_match *m)
 	}
 	free(idx);
 	free(listed);
-	free(refunded);
+	sums_free(&refunded);
 }

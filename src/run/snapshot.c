@@ -175,6 +175,26 @@ bool rcn_run_join_items(items_job *j, rcn_err *err)
 	return j->rc == RCN_OK;
 }
 
+/* The matcher's scan for missing keys as the lookups' key source. */
+typedef struct {
+	rcn_match_scan *scan;
+} scan_keys;
+
+static size_t scan_orders(void *ctx, size_t want, const char *const **batch)
+{
+	return rcn_match_scan_orders(((scan_keys *)ctx)->scan, want, batch);
+}
+
+static void scan_others(void *ctx, rcn_ledger_key_lists *out)
+{
+	scan_keys *sk = ctx;
+	rcn_match_keys k;
+	rcn_match_scan_end(sk->scan, &k);
+	sk->scan = NULL;
+	*out = (rcn_ledger_key_lists){k.txn_ids,      k.n_txn_ids,     k.refund_nos,
+				      k.n_refund_nos, k.refund_orders, k.n_refund_orders};
+}
+
 rcn_rc rcn_run_load_lookups(rcn_db *db, const rcn_run_opts *o, rcn_match *m, rcn_rules *rules, const rcn_calendar *cal,
 			    rcn_items_night **items, bool end_snapshot, rcn_err *err)
 {
@@ -183,11 +203,14 @@ rcn_rc rcn_run_load_lookups(rcn_db *db, const rcn_run_opts *o, rcn_match *m, rcn
 		NULL};
 	rcn_ledger_sink sink = {sink_order, sink_refund, sink_suspense, NULL, m, NULL};
 	rcn_ledger_sink contracts = {.contract = sink_contract, .ctx = rules};
-	rcn_match_keys k;
 	rcn_match_begin_lookup(m);
-	rcn_match_missing_keys(m, &k);
-	rcn_rc rc = rcn_ledger_lookup(db, &w, k.order_nos, k.n_order_nos, k.txn_ids, k.n_txn_ids, k.refund_nos,
-				      k.n_refund_nos, k.refund_orders, k.n_refund_orders, &sink, err);
+	/* the order numbers the window lacks are asked while the scan for them
+	 * goes on (the server looks up one batch while the next is found) */
+	scan_keys sk = {rcn_match_scan_new(m)};
+	rcn_ledger_keys keys = {scan_orders, scan_others, &sk, 0};
+	rcn_rc rc = rcn_ledger_lookup_keys(db, &w, &keys, &sink, err);
+	if (sk.scan) /* (a failure before the scan's end) */
+		scan_others(&sk, &(rcn_ledger_key_lists){0});
 	if (rc == RCN_OK) {
 		/* the auto-debit contracts of every order now loaded */
 		const char *const *ids;

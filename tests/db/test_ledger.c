@@ -599,6 +599,87 @@ static void fold_order(void *ctx, const rcn_ledger_order *o)
 	f->n++;
 }
 
+/* Keys handed over batch by batch as a scan finds them: each batch is asked
+ * while the next is found, and no row is delivered until the scan is done;
+ * the rows and their order are rcn_ledger_lookup's, also when the answers
+ * held exceed held_max and the later batches wait for the scan's end. */
+typedef struct {
+	char **keys;
+	size_t n, at, batches;
+	fold *f;
+	size_t delivered_during_scan;
+	bool others_called;
+} key_feed;
+
+static size_t feed_batch(void *ctx, size_t want, const char *const **batch)
+{
+	key_feed *k = ctx;
+	k->delivered_during_scan += k->f->n;
+	size_t n = k->n - k->at < want ? k->n - k->at : want;
+	*batch = (const char *const *)k->keys + k->at;
+	k->at += n;
+	k->batches += n > 0;
+	return n;
+}
+
+static void feed_others(void *ctx, rcn_ledger_key_lists *out)
+{
+	key_feed *k = ctx;
+	k->others_called = true;
+	static const char *txns[] = {"T12001"}; /* an order the batches did not name */
+	*out = (rcn_ledger_key_lists){.txn_ids = txns, .n_txn = 1};
+}
+
+static void test_lookup_streamed(void **state)
+{
+	(void)state;
+	sql("TRUNCATE ledger_orders, ledger_refunds");
+	sql("INSERT INTO ledger_orders SELECT 'N' || i, 'm1', 'wechat', 'T' || i, i, 'CNY', 'PAID',"
+	    " '2025-01-01 00:00:00+00', '2025-01-01 00:00:00+00', NULL FROM generate_series(1, 12001) AS i");
+	enum { N = 12500 };
+	char **keys = malloc(N * sizeof *keys);
+	for (int i = 0; i < N; i++) {
+		keys[i] = malloc(16);
+		snprintf(keys[i], 16, "N%d", N - i); /* (not in the index's order) */
+	}
+	rcn_err err;
+	rcn_ledger_window w = {day_of("2026-03-01"), 3, "Asia/Shanghai", NULL, NULL, false, NULL};
+	fold all = {0};
+	rcn_ledger_sink s = {.order = fold_order, .ctx = &all};
+	const char *txns[] = {"T12001"};
+	assert_ok(rcn_ledger_lookup(db, &w, (const char *const *)keys, N, txns, 1, NULL, 0, NULL, 0, &s, &err));
+	assert_int_equal(all.n, 12001);
+	size_t limits[] = {0, 1};
+	for (size_t i = 0; i < 2; i++) {
+		fold got = {0};
+		rcn_ledger_sink gs = {.order = fold_order, .ctx = &got};
+		key_feed k = {.keys = keys, .n = N, .f = &got};
+		rcn_ledger_keys src = {feed_batch, feed_others, &k, limits[i]};
+		assert_ok(rcn_ledger_lookup_keys(db, &w, &src, &gs, &err));
+		assert_int_equal(k.batches, 3); /* 5,000 keys a batch */
+		assert_int_equal(k.delivered_during_scan, 0);
+		assert_true(k.others_called);
+		assert_int_equal(got.n, 12001);
+		assert_true(got.hash == all.hash);
+	}
+	/* a failing batch: the error, and the connection still usable */
+	w.orders_sql = "SELECT * FROM no_such_table";
+	fold none = {0};
+	rcn_ledger_sink ns = {.order = fold_order, .ctx = &none};
+	key_feed k = {.keys = keys, .n = N, .f = &none};
+	rcn_ledger_keys src = {feed_batch, feed_others, &k, 0};
+	assert_int_equal(rcn_ledger_lookup_keys(db, &w, &src, &ns, &err), RCN_EDB);
+	assert_non_null(strstr(err.msg, "no_such_table"));
+	assert_int_equal(none.n, 0);
+	w.orders_sql = NULL;
+	k = (key_feed){.keys = keys, .n = 10, .f = &none};
+	assert_ok(rcn_ledger_lookup_keys(db, &w, &src, &ns, &err));
+	assert_int_equal(none.n, 1); /* N12500 .. N12491 are not in the ledger; T12001 is */
+	for (int i = 0; i < N; i++)
+		free(keys[i]);
+	free(keys);
+}
+
 /* Received on one thread and parsed on another (more than a megabyte of rows,
  * so several batches, and a row bigger than a batch): the same rows in the
  * same order as on one thread, the same error, and a usable connection. */
@@ -1061,7 +1142,8 @@ RCN_TEST_MAIN_FIXTURE(group_setup, db_test_close, cmocka_unit_test(test_migrate_
 		      cmocka_unit_test(test_times_out_of_range), cmocka_unit_test(test_window_zone_changes),
 		      cmocka_unit_test(test_window_pipelined), cmocka_unit_test(test_snapshot),
 		      cmocka_unit_test(test_site_sql), cmocka_unit_test(test_window_expect),
-		      cmocka_unit_test(test_lookup), cmocka_unit_test(test_lookup_batches), cmocka_unit_test(test_lock),
+		      cmocka_unit_test(test_lookup), cmocka_unit_test(test_lookup_batches),
+		      cmocka_unit_test(test_lookup_streamed), cmocka_unit_test(test_lock),
 		      cmocka_unit_test(test_store_and_load_suspense), cmocka_unit_test(test_restore_replaces),
 		      cmocka_unit_test(test_store_streamed), cmocka_unit_test(test_later_dates_stale),
 		      cmocka_unit_test(test_bad_conninfo))
