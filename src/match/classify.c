@@ -44,13 +44,13 @@ const char *rcn_m_row_src(rcn_match *m, const srow *r)
 void rcn_m_fill_channel(rcn_match *m, rcn_finding *f, const srow *r)
 {
 	f->rec_type = (rcn_rec_type)r->type;
-	f->channel = r->channel;
-	f->merchant_id = r->merchant_id;
+	f->channel = r->nm->channel;
+	f->merchant_id = r->nm->merchant_id;
 	f->order_no = r->order_no;
 	f->refund_no = r->refund_no;
 	f->channel_txn_id = r->txn;
 	f->channel_refund_id = r->refund_id;
-	f->channel_status = r->status;
+	f->channel_status = r->nm->status;
 	f->has_channel_amount = true;
 	f->channel_amount = r->amount;
 	f->channel_settle = r->settle;
@@ -64,12 +64,12 @@ void rcn_m_fill_channel(rcn_match *m, rcn_finding *f, const srow *r)
 void rcn_m_fill_order(rcn_finding *f, const lorder *o)
 {
 	if (!*f->channel)
-		f->channel = o->channel, f->merchant_id = o->merchant_id;
+		f->channel = o->nm->channel, f->merchant_id = o->nm->merchant_id;
 	if (!*f->order_no)
 		f->order_no = o->order_no;
 	if (!*f->channel_txn_id)
 		f->channel_txn_id = o->txn;
-	f->ledger_status = o->status;
+	f->ledger_status = o->nm->status;
 	f->has_ledger_amount = true;
 	f->ledger_amount = o->amount;
 }
@@ -101,9 +101,9 @@ static int64_t refunded_order_amount(const rcn_match *m, const srow *r)
 static rcn_fee_row fee_row(const rcn_match *m, const srow *r)
 {
 	return (rcn_fee_row){.source = r->source == UINT32_MAX ? SIZE_MAX : r->source,
-			     .channel = r->channel,
-			     .merchant_id = r->merchant_id,
-			     .product = r->product,
+			     .channel = r->nm->channel,
+			     .merchant_id = r->nm->merchant_id,
+			     .product = r->nm->product,
 			     .trade_at = r->trade_at,
 			     .type = (rcn_rec_type)r->type,
 			     .ok = r->ok,
@@ -122,7 +122,7 @@ static bool expected_fee(const rcn_match *m, const srow *r, int64_t *out)
 
 void rcn_m_add_fees(rcn_match *m, const srow *r)
 {
-	rcn_tally *t = tally(m, r->channel, r->merchant_id, RCN_SIDE_CHANNEL);
+	rcn_tally *t = tally(m, r->nm->channel, r->nm->merchant_id, RCN_SIDE_CHANNEL);
 	int64_t e;
 	if (r->carried)
 		return;
@@ -278,7 +278,7 @@ static rcn_kind check_debit(rcn_match *m, const srow *r, const lorder *o, const 
 		.order_no = o->order_no, .at = r->trade_at, .amount = r->amount, .day_flags = r->debit_flags};
 	m->rules->check_debit(m->rules->ctx, m->day, o->contract, &d, &v);
 	if (v.above_average)
-		tally(m, r->channel, r->merchant_id, RCN_SIDE_CHANNEL)->suspicious_debits++;
+		tally(m, r->nm->channel, r->nm->merchant_id, RCN_SIDE_CHANNEL)->suspicious_debits++;
 	if (v.kind != RCN_K__COUNT) {
 		*reason = v.reason;
 		snprintf(detail, n, "%s", v.detail);
@@ -340,7 +340,7 @@ static void classify_payment(rcn_match *m, srow *r, lorder *o)
 		c->detail = rcn_m_currency_detail(m, o->currency, o->amount, r);
 		count_row(m, r, RCN_K_CURRENCY_MISMATCH, false);
 		if (o->expected && !o->consumed)
-			count(m, o->channel, o->merchant_id, RCN_SIDE_LEDGER, RCN_K_CURRENCY_MISMATCH, false,
+			count(m, o->nm->channel, o->nm->merchant_id, RCN_SIDE_LEDGER, RCN_K_CURRENCY_MISMATCH, false,
 			      o->amount);
 		o->consumed = true;
 		r->done = true;
@@ -353,11 +353,11 @@ static void classify_payment(rcn_match *m, srow *r, lorder *o)
 			kind = RCN_K_OVERPAYMENT, reason = "amount";
 	} else if (ch_ok) {
 		kind = RCN_K_STATUS_MISMATCH;
-		reason = strcmp(o->status, "CREATED") == 0 ? "lost_callback"
-							   : rcn_m_status_reason(m, "ledger_", o->status);
+		reason = strcmp(o->nm->status, "CREATED") == 0 ? "lost_callback"
+							       : rcn_m_status_reason(m, "ledger_", o->nm->status);
 	} else if (l_ok) {
 		kind = RCN_K_STATUS_MISMATCH;
-		reason = rcn_m_status_reason(m, "channel_", r->status);
+		reason = rcn_m_status_reason(m, "channel_", r->nm->status);
 	}
 	char detail[RCN_DEBIT_DETAIL] = "";
 	if (kind == RCN_K__COUNT && ch_ok && o->contract >= 0)
@@ -373,7 +373,7 @@ static void classify_payment(rcn_match *m, srow *r, lorder *o)
 	if (f)
 		rcn_m_fill_order(f, o);
 	bool matched = kind == RCN_K__COUNT;
-	if (matched && *o->channel && strcmp(r->channel, o->channel) != 0) {
+	if (matched && *o->nm->channel && strcmp(r->nm->channel, o->nm->channel) != 0) {
 		/* matched all the same: the money arrived, just not where the ledger says */
 		char buf[200];
 		rcn_finding *n = rcn_arena_alloc(&m->arena, sizeof(*n));
@@ -381,14 +381,14 @@ static void classify_payment(rcn_match *m, srow *r, lorder *o)
 		n->refund_no = n->channel_refund_id = "";
 		rcn_m_fill_channel(m, n, r);
 		rcn_m_fill_order(n, o);
-		snprintf(buf, sizeof(buf), "the ledger names channel %s; paid on %s", o->channel, r->channel);
+		snprintf(buf, sizeof(buf), "the ledger names channel %s; paid on %s", o->nm->channel, r->nm->channel);
 		n->detail = dup(m, buf);
 		rcn_xreserve((void **)&m->notes, &m->cap_notes, m->n_notes + 1, sizeof(*m->notes));
 		m->notes[m->n_notes++] = n;
 	}
 	count_row(m, r, kind, matched);
 	if (o->expected && !o->consumed)
-		count(m, o->channel, o->merchant_id, RCN_SIDE_LEDGER, kind, matched, o->amount);
+		count(m, o->nm->channel, o->nm->merchant_id, RCN_SIDE_LEDGER, kind, matched, o->amount);
 	o->consumed = true;
 	r->done = true;
 }
@@ -456,7 +456,7 @@ void rcn_m_match_groups(rcn_match *m, const uint32_t *idx, size_t from, size_t t
 		for (size_t k = g; k < end && end - g > 1; k++) {
 			srow *r = &m->rows[idx[k]];
 			int score = (*o->txn && strcmp(r->txn, o->txn) == 0) * 4 + (r->currency == o->currency) * 2 +
-				    (strcmp(r->channel, o->channel) == 0);
+				    (strcmp(r->nm->channel, o->nm->channel) == 0);
 			if (r->ok && score > best)
 				primary = r, best = score;
 		}
@@ -474,7 +474,7 @@ void rcn_m_match_groups(rcn_match *m, const uint32_t *idx, size_t from, size_t t
 			}
 			bool same_txn = *o->txn && strcmp(r->txn, o->txn) == 0;
 			rcn_kind kind = reconciled_before && same_txn ? RCN_K_DUPLICATE_RECORD : RCN_K_DOUBLE_CHARGE;
-			bool cross = !reconciled_before && strcmp(r->channel, primary->channel) != 0;
+			bool cross = !reconciled_before && strcmp(r->nm->channel, primary->nm->channel) != 0;
 			rcn_finding *f = rcn_m_new_finding(m, kind,
 							   reconciled_before ? "already_reconciled"
 							   : cross	     ? "cross_channel"
@@ -490,9 +490,9 @@ void rcn_m_match_groups(rcn_match *m, const uint32_t *idx, size_t from, size_t t
 			} else if (cross) {
 				/* one finding for the order, naming both channels (DESIGN.md §3) */
 				f->channel = "*";
-				snprintf(buf, sizeof(buf), "paid on %s (%s, %s) and on %s (%s, %s)", primary->channel,
-					 primary->txn, rcn_m_row_src(m, primary), r->channel, r->txn,
-					 rcn_m_row_src(m, r));
+				snprintf(buf, sizeof(buf), "paid on %s (%s, %s) and on %s (%s, %s)",
+					 primary->nm->channel, primary->txn, rcn_m_row_src(m, primary), r->nm->channel,
+					 r->txn, rcn_m_row_src(m, r));
 			} else {
 				snprintf(buf, sizeof(buf), "order also paid by %s (%s)", primary->txn,
 					 rcn_m_row_src(m, primary));
@@ -615,10 +615,10 @@ void rcn_m_unclaimed_ledger(rcn_match *m)
 		if (!o->expected || o->consumed)
 			continue;
 		if (!o->paid) /* carried, and the ledger has since withdrawn the payment */
-			count(m, o->channel, o->merchant_id, RCN_SIDE_LEDGER, RCN_K__COUNT, true, o->amount);
+			count(m, o->nm->channel, o->nm->merchant_id, RCN_SIDE_LEDGER, RCN_K__COUNT, true, o->amount);
 		else
 			rcn_m_fill_order(unclaimed(m, &UNCLAIMED_ORDER, o->first_seen, o->source, o->paid_at,
-						   o->channel, o->merchant_id, o->amount),
+						   o->nm->channel, o->nm->merchant_id, o->amount),
 					 o);
 	}
 	for (size_t i = 0; i < m->n_refunds; i++) {

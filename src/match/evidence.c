@@ -39,7 +39,7 @@ void rcn_match_each_seen(rcn_match *m, const char *const *order_nos, size_t n_or
 			continue;
 		const lorder *o = &m->orders[r->ledger];
 		rcn_match_seen s = {.rec_type = RCN_REC_PAYMENT,
-				    .channel = r->channel,
+				    .channel = r->nm->channel,
 				    .order_no = o->order_no,
 				    .refund_no = "",
 				    .channel_txn_id = r->txn,
@@ -54,7 +54,7 @@ void rcn_match_each_seen(rcn_match *m, const char *const *order_nos, size_t n_or
 			continue;
 		const lrefund *l = &m->refunds[r->ledger];
 		rcn_match_seen s = {.rec_type = RCN_REC_REFUND,
-				    .channel = r->channel,
+				    .channel = r->nm->channel,
 				    .order_no = l->order_no,
 				    .refund_no = l->refund_no,
 				    .channel_txn_id = r->txn,
@@ -73,7 +73,7 @@ bool rcn_match_ledger_order(const rcn_match *m, const char *order_no, const char
 	if (!order_no || !*order_no || !rcn_strmap_get(&m->order_idx, order_no, strlen(order_no), &v) ||
 	    v >= m->n_orders)
 		return false;
-	*status = m->orders[v].status;
+	*status = m->orders[v].nm->status;
 	*amount = m->orders[v].amount;
 	return true;
 }

@@ -74,15 +74,11 @@ void rcn_match_add_order(rcn_match *m, const rcn_ledger_order *o)
 	rcn_populate_ahead(m->orders, (m->n_orders + 1) * sizeof(lorder), m->cap_orders * sizeof(lorder),
 			   &m->orders_populated);
 	lorder *l = &m->orders[m->n_orders];
-	const char *merchant = intern(&m->arena, &m->ic, IC_MERCHANT, o->merchant_id, false),
-		   *channel = intern(&m->arena, &m->ic, IC_CHANNEL, o->channel, false),
-		   *status = intern(&m->arena, &m->ic, IC_STATUS, o->status, false);
+	const row_names *nm = intern_names(&m->arena, &m->ic, o->channel, false, o->merchant_id, o->status, "");
 	*l = (lorder){.order_no = key,
-		      .merchant_id = merchant,
-		      .channel = channel,
+		      .nm = nm,
 		      .txn = str[S_TXN],
-		      .status = status,
-		      .paid = interned_test(&m->ic.paid_for, &m->ic.paid, status, collected),
+		      .paid = interned_test(&m->ic.paid_for, &m->ic.paid, nm->status, collected),
 		      .paid_at = o->paid_at,
 		      .contract_id = str[S_CONTRACT],
 		      .contract = -1,
@@ -91,7 +87,7 @@ void rcn_match_add_order(rcn_match *m, const rcn_ledger_order *o)
 		      .bdate = o->business_date,
 		      .first_seen = o->business_date,
 		      .from_lookup = m->lookup_phase,
-		      .source = source_interned(m, channel, merchant)};
+		      .source = source_interned(m, nm->channel, nm->merchant_id)};
 	/* expected tonight: a collected payment of this business date in the
 	 * window, on a configured source (carried ones are marked later) */
 	l->expected = !l->from_lookup && l->source != SIZE_MAX && l->bdate == m->day && l->paid;

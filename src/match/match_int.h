@@ -41,13 +41,21 @@
  * rows[], and ledger indexes, sources and line numbers fit 32 bits (the
  * order index's values are uint32 already; a line past 4,294,967,295 is
  * shown as that). */
+/* The values a row shares with the rows around it (its channel, merchant,
+ * status and trade type), kept once while they repeat (intern_names): one
+ * pointer a row instead of four. Ledger orders use it too (product ""). */
+typedef struct {
+	const char *channel, *merchant_id, *status;
+	const char *product; /* trade type, for the fee schedule ("" for carried rows and orders) */
+} row_names;
+
 typedef struct {
 	uint32_t source; /* index into sources, or UINT32_MAX for a carried row of an unknown source */
 	uint32_t line;
-	const char *channel, *merchant_id, *txn, *order_no, *refund_no, *refund_id, *status;
-	rcn_time trade_at;   /* text only when a finding shows it */
-	const char *src;     /* "file:line" of a carried row; tonight's rows: the statement, shared by all its rows */
-	const char *product; /* trade type, for the fee schedule ("" for carried rows) */
+	const row_names *nm;
+	const char *txn, *order_no, *refund_no, *refund_id;
+	rcn_time trade_at; /* text only when a finding shows it */
+	const char *src;   /* "file:line" of a carried row; tonight's rows: the statement, shared by all its rows */
 	int64_t amount, settle, fee;
 	int32_t ledger; /* order or refund index, -1 if none */
 	rcn_date first_seen;
@@ -61,7 +69,7 @@ typedef struct {
 
 #if UINTPTR_MAX == UINT64_MAX
 
-_Static_assert(sizeof(srow) == 128, "a statement row grew: every byte is ten megabytes on a big night");
+_Static_assert(sizeof(srow) == 104, "a statement row grew: every byte is ten megabytes on a big night");
 
 #endif
 
@@ -111,31 +119,74 @@ static inline bool currency_differs(uint16_t a, uint16_t b)
  * file): each keeps one copy while it stays the same, instead of one per row. */
 enum { IC_CHANNEL, IC_MERCHANT, IC_STATUS, IC_PRODUCT, IC_FILE, IC__COUNT };
 
+/* Values kept a slot, and name tuples kept: a file's rows take turns among a
+ * few trade types and statuses, each of which keeps its one copy. */
+#define INTERN_KEPT 8
+
 typedef struct {
 	const char *last[IC__COUNT];
 	/* the caller's pointer last[slot] was copied from, when the caller
 	 * says the string behind it stays the same (a record's channel and
 	 * file, rcn_record); NULL otherwise */
 	const char *from[IC__COUNT];
+	/* the values before last[slot], newest first */
+	const char *kept[IC__COUNT][INTERN_KEPT];
+	/* name tuples (intern_names), the newest at names_next - 1 */
+	const row_names *names[INTERN_KEPT];
+	unsigned names_next;
 	/* what success() / collected() said of the last interned status they
 	 * were asked about: an interned string never changes */
 	const char *ok_for, *paid_for;
 	bool ok, paid;
 } intern_cache;
 
-/* s's one copy while it repeats. stable: s is a string that does not change
- * while the cache is used, so the same pointer is the same string (no
- * strcmp: two a row of ten million). */
+/* s's one copy while it repeats (or comes back among the slot's last few).
+ * stable: s is a string that does not change while the cache is used, so
+ * the same pointer is the same string (no strcmp: two a row of ten
+ * million). */
 static inline const char *intern(rcn_arena *a, intern_cache *c, int slot, const char *s, bool stable)
 {
 	if (!s || !*s)
 		return "";
 	if (stable && s == c->from[slot])
 		return c->last[slot];
-	if (!c->last[slot] || strcmp(c->last[slot], s) != 0)
-		c->last[slot] = rcn_arena_strdup(a, s);
 	c->from[slot] = stable ? s : NULL;
+	if (c->last[slot] && strcmp(c->last[slot], s) == 0)
+		return c->last[slot];
+	const char **kept = c->kept[slot], *found = NULL;
+	int k = 0;
+	while (k < INTERN_KEPT && kept[k] && strcmp(kept[k], s) != 0)
+		k++;
+	if (k < INTERN_KEPT && kept[k])
+		found = kept[k];
+	else if (k == INTERN_KEPT)
+		k--;	   /* the oldest makes room */
+	for (; k > 0; k--) /* the last one moves to the front of the kept ones */
+		kept[k] = kept[k - 1];
+	kept[0] = c->last[slot];
+	c->last[slot] = found ? found : rcn_arena_strdup(a, s);
 	return c->last[slot];
+}
+
+/* The row_names of these values (each interned), one copy while the same
+ * ones repeat or come back among the last few. */
+static inline const row_names *intern_names(rcn_arena *a, intern_cache *c, const char *channel, bool channel_stable,
+					    const char *merchant, const char *status, const char *product)
+{
+	const char *ch = intern(a, c, IC_CHANNEL, channel, channel_stable),
+		   *me = intern(a, c, IC_MERCHANT, merchant, false), *st = intern(a, c, IC_STATUS, status, false),
+		   *pr = intern(a, c, IC_PRODUCT, product, false);
+	for (unsigned i = 1; i <= INTERN_KEPT; i++) {
+		const row_names *t = c->names[(c->names_next - i) % INTERN_KEPT];
+		if (!t)
+			break;
+		if (t->channel == ch && t->merchant_id == me && t->status == st && t->product == pr)
+			return t;
+	}
+	row_names *t = rcn_arena_alloc(a, sizeof(*t));
+	*t = (row_names){ch, me, st, pr};
+	c->names[c->names_next++ % INTERN_KEPT] = t;
+	return t;
 }
 
 /* How many rows ahead a loop over rows prefetches its hash slot (a power of two). */
@@ -159,8 +210,9 @@ static inline void ring_load(key_ring *r, const rcn_strmap *map, size_t at, cons
 }
 
 typedef struct {
-	const char *order_no, *merchant_id, *channel, *txn, *status, *contract_id;
-	rcn_time paid_at; /* text only when a finding shows it */
+	const char *order_no, *txn, *contract_id;
+	const row_names *nm; /* its channel, merchant and status */
+	rcn_time paid_at;    /* text only when a finding shows it */
 	int64_t amount;
 	size_t source;	  /* covering source or SIZE_MAX */
 	int32_t contract; /* the rules' index of its contract, -1 */
@@ -172,7 +224,7 @@ typedef struct {
 
 #if UINTPTR_MAX == UINT64_MAX
 
-_Static_assert(sizeof(lorder) == 88, "a ledger order grew: every byte is ten megabytes on a big night");
+_Static_assert(sizeof(lorder) == 72, "a ledger order grew: every byte is ten megabytes on a big night");
 
 #endif
 
@@ -409,7 +461,7 @@ static inline void count(rcn_match *m, const char *channel, const char *merchant
 
 static inline void count_row(rcn_match *m, const srow *r, rcn_kind kind, bool matched)
 {
-	count(m, r->channel, r->merchant_id, RCN_SIDE_CHANNEL, kind, matched, r->amount);
+	count(m, r->nm->channel, r->nm->merchant_id, RCN_SIDE_CHANNEL, kind, matched, r->amount);
 }
 
 #endif

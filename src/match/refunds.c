@@ -232,7 +232,8 @@ void rcn_m_match_refunds(rcn_match *m)
 			else if (ch_ok && !l_ok)
 				kind = RCN_K_REFUND_MISMATCH, reason = rcn_m_status_reason(m, "ledger_", l->status);
 			else if (!ch_ok && l_ok)
-				kind = RCN_K_REFUND_MISMATCH, reason = rcn_m_status_reason(m, "channel_", r->status);
+				kind = RCN_K_REFUND_MISMATCH,
+				reason = rcn_m_status_reason(m, "channel_", r->nm->status);
 		}
 		if (kind != RCN_K__COUNT) {
 			f = rcn_m_new_finding(m, kind, reason, RCN_SIDE_CHANNEL);

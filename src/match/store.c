@@ -63,23 +63,20 @@ static void copy_record(rcn_arena *a, intern_cache *ic, const rcn_record *rec, s
 	const char *in[S__COUNT] = {rec->channel_txn_id, rec->order_no, rec->refund_no, rec->channel_refund_id},
 		   *str[S__COUNT];
 	rcn_arena_strdups(a, S__COUNT, in, str);
-	const char *status = intern(a, ic, IC_STATUS, rec->status, false);
+	const row_names *nm = intern_names(a, ic, rec->channel, true, rec->merchant_id, rec->status, rec->trade_type);
 	rcn_xreserve((void **)rows, cap_rows, *n_rows + 1, sizeof(srow));
 	rcn_populate_ahead(*rows, (*n_rows + 1) * sizeof(srow), *cap_rows * sizeof(srow), populated);
 	(*rows)[(*n_rows)++] = (srow){.type = (uint8_t)rec->type,
 				      .currency = currency_code(rec->currency),
-				      .ok = interned_test(&ic->ok_for, &ic->ok, status, success),
-				      .channel = intern(a, ic, IC_CHANNEL, rec->channel, true),
-				      .merchant_id = intern(a, ic, IC_MERCHANT, rec->merchant_id, false),
+				      .ok = interned_test(&ic->ok_for, &ic->ok, nm->status, success),
+				      .nm = nm,
 				      .txn = str[S_TXN],
 				      .order_no = str[S_ORDER],
 				      .refund_no = str[S_REFUND],
 				      .refund_id = str[S_REFUND_ID],
-				      .status = status,
 				      .trade_at = record_time(rec),
 				      .src = intern(a, ic, IC_FILE, rec->file, true),
 				      .line = rec->line > (long)UINT32_MAX ? UINT32_MAX : (uint32_t)rec->line,
-				      .product = intern(a, ic, IC_PRODUCT, rec->trade_type, false),
 				      .amount = rec->amount_fen,
 				      .settle = rec->settle_fen,
 				      .fee = rec->fee,
@@ -284,23 +281,20 @@ void rcn_match_add_suspense(rcn_match *m, const rcn_finding *f)
 	*r = (srow){.source = (uint32_t)source_for(m, f->channel, f->merchant_id),
 		    .type = (uint8_t)f->rec_type,
 		    .currency = carried_currency(f->detail),
-		    .channel = dup(m, f->channel),
-		    .merchant_id = dup(m, f->merchant_id),
+		    .nm = intern_names(&m->arena, &m->ic, f->channel, false, f->merchant_id, f->channel_status, ""),
 		    .txn = dup(m, f->channel_txn_id),
 		    .order_no = dup(m, f->order_no),
 		    .refund_no = dup(m, f->refund_no),
 		    .refund_id = dup(m, f->channel_refund_id),
-		    .status = dup(m, f->channel_status),
 		    .trade_at = text_time(f->trade_time),
 		    .src = dup(m, f->source),
-		    .product = "",
 		    .amount = f->channel_amount,
 		    .settle = f->channel_settle,
 		    .fee = f->channel_fee,
 		    .first_seen = f->first_seen,
 		    .ledger = -1,
 		    .carried = true};
-	r->ok = success(r->status);
+	r->ok = success(r->nm->status);
 	if (r->type == RCN_REC_REFUND)
 		note_refund_row(m, m->n_rows);
 	m->n_rows++;
