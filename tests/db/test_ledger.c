@@ -541,18 +541,30 @@ static void test_lookup(void **state)
 	assert_int_equal(r.total, 0);
 }
 
+/* A ledger of orders N1 .. N<orders> (txn ids T1 ..) paid long before the
+ * window, and n keys "N1" .. "N<n>" (reversed: "N<n>" .. "N1"), to free. */
+static char **numbered_orders(int orders, int n, bool reversed)
+{
+	char q[300];
+	sql("TRUNCATE ledger_orders, ledger_refunds");
+	snprintf(q, sizeof q,
+		 "INSERT INTO ledger_orders SELECT 'N' || i, 'm1', 'wechat', 'T' || i, i, 'CNY', 'PAID',"
+		 " '2025-01-01 00:00:00+00', '2025-01-01 00:00:00+00', NULL FROM generate_series(1, %d) AS i",
+		 orders);
+	sql(q);
+	char **keys = malloc((size_t)n * sizeof *keys);
+	for (int i = 0; i < n; i++) {
+		keys[i] = malloc(16);
+		snprintf(keys[i], 16, "N%d", reversed ? n - i : i + 1);
+	}
+	return keys;
+}
+
 static void test_lookup_batches(void **state)
 {
 	(void)state;
-	sql("TRUNCATE ledger_orders, ledger_refunds");
-	sql("INSERT INTO ledger_orders SELECT 'N' || i, 'm1', 'wechat', 'T' || i, i, 'CNY', 'PAID',"
-	    " '2025-01-01 00:00:00+00', '2025-01-01 00:00:00+00', NULL FROM generate_series(1, 12000) AS i");
 	enum { N = 12500 };
-	char **keys = malloc(N * sizeof *keys);
-	for (int i = 0; i < N; i++) {
-		keys[i] = malloc(16);
-		snprintf(keys[i], 16, "N%d", i + 1);
-	}
+	char **keys = numbered_orders(12000, N, false);
 	rcn_err err;
 	recorder r = {0};
 	rcn_ledger_sink s = sink_for(&r);
@@ -633,15 +645,8 @@ static void feed_others(void *ctx, rcn_ledger_key_lists *out)
 static void test_lookup_streamed(void **state)
 {
 	(void)state;
-	sql("TRUNCATE ledger_orders, ledger_refunds");
-	sql("INSERT INTO ledger_orders SELECT 'N' || i, 'm1', 'wechat', 'T' || i, i, 'CNY', 'PAID',"
-	    " '2025-01-01 00:00:00+00', '2025-01-01 00:00:00+00', NULL FROM generate_series(1, 12001) AS i");
 	enum { N = 12500 };
-	char **keys = malloc(N * sizeof *keys);
-	for (int i = 0; i < N; i++) {
-		keys[i] = malloc(16);
-		snprintf(keys[i], 16, "N%d", N - i); /* (not in the index's order) */
-	}
+	char **keys = numbered_orders(12001, N, true); /* (not in the index's order) */
 	rcn_err err;
 	rcn_ledger_window w = {day_of("2026-03-01"), 3, "Asia/Shanghai", NULL, NULL, false, NULL};
 	fold all = {0};
