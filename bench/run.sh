@@ -14,7 +14,7 @@
 #   bench/run.sh BUILD_DIR [--rows N] [--seed S] [--date YYYY-MM-DD] [--work DIR]
 #                [--jobs N] [--jobs-check] [--no-duckdb] [--repeat R] [--smoke]
 #                [--baseline OLD_BUILD_DIR [--baseline-reports-differ]] [--open-items N]
-#                [--shards N] [--memory SIZE [--memory-only [--compare-to DIR]]]
+#                [--shards N] [--memory SIZE [--memory-only [--compare-to DIR]]] [--settle S]
 #
 #   --work DIR    keeps the generated data and the PostgreSQL cluster there and
 #                 reuses them on the next run with the same rows/seed/date
@@ -65,6 +65,16 @@
 #                 rows checked byte-identical to recon's, and the projected wall
 #                 time of the night on 4, 16 and 64 machines (bench/README.md,
 #                 "Shards on N machines": the model and its assumptions)
+#   --settle S    seconds the machine idles before every measured step
+#                 (default 30; 0 with --smoke). On the VMs this project runs
+#                 on, the host takes back the memory a process frees over
+#                 about thirty seconds (the guest's free page reporting):
+#                 until then a step gets it again at a twentieth of the cost
+#                 of fresh memory (~0.1 s a GiB instead of ~2; bench/README.md,
+#                 "Fresh memory"). Without the pause a step right after one
+#                 that freed gigabytes (--memory after recon, the baseline
+#                 after --memory, DuckDB after the baseline) would be measured
+#                 on memory a nightly run, started on an idle machine, never has
 # Exit 0 when every check passes, 1 when one fails, 2 on a setup error.
 #
 # CPU columns: "cpu" is the measured process and its children (user+system);
@@ -82,7 +92,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 [[ $# -ge 1 ]] || die "usage: bench/run.sh BUILD_DIR [--rows N] [--seed S] [--date D] [--work DIR] [--jobs N] [--jobs-check] [--no-duckdb] [--repeat R] [--smoke] [--baseline DIR [--baseline-reports-differ]] [--open-items N]"
 BUILD=$(cd "$1" && pwd) || die "no build directory $1"
 shift
-ROWS="" SEED=7 DATE=2026-03-02 WORK="" JOBS=$(nproc) JOBS_CHECK=0 DUCKDB=1 SMOKE=0 REPEAT=1 BASELINE="" BASE_DIFFER=0 OPEN_ITEMS=0 SHARDS=0 MEMORY="" MEMORY_ONLY=0 COMPARE=""
+ROWS="" SEED=7 DATE=2026-03-02 WORK="" JOBS=$(nproc) JOBS_CHECK=0 DUCKDB=1 SMOKE=0 REPEAT=1 BASELINE="" BASE_DIFFER=0 OPEN_ITEMS=0 SHARDS=0 MEMORY="" MEMORY_ONLY=0 COMPARE="" SETTLE=""
 while [[ $# -gt 0 ]]; do
 	case $1 in
 	--rows) ROWS=$2 && shift ;;
@@ -99,6 +109,7 @@ while [[ $# -gt 0 ]]; do
 	--memory-only) MEMORY_ONLY=1 ;;
 	--compare-to) COMPARE=$(cd "$2" && pwd) && shift || die "no bench directory $2" ;;
 	--smoke) SMOKE=1 JOBS_CHECK=1 ;;
+	--settle) SETTLE=$2 && shift ;;
 	--baseline) BASELINE=$(cd "$2" && pwd) && shift || die "no build directory $2" ;;
 	--baseline-reports-differ) BASE_DIFFER=1 ;;
 	*) die "unknown option $1" ;;
@@ -106,6 +117,8 @@ while [[ $# -gt 0 ]]; do
 	shift
 done
 [[ -n $ROWS ]] || ROWS=$((SMOKE ? 100000 : 1000000))
+[[ -n $SETTLE ]] || SETTLE=$((SMOKE ? 0 : 30))
+[[ $SETTLE =~ ^[0-9]+$ ]] || die "--settle must be a number of seconds"
 ((!MEMORY_ONLY)) || [[ -n $MEMORY ]] || die "--memory-only needs --memory SIZE"
 [[ -z $COMPARE ]] || ((MEMORY_ONLY)) || die "--compare-to goes with --memory-only"
 ((!MEMORY_ONLY)) || DUCKDB=0
@@ -183,13 +196,15 @@ declare -A WALL CPU MCPU RSS
 # to /dev/null with DISCARD=1), records the figures. Each step starts with
 # no dirty page of the one before: a step that writes gigabytes (the COPY
 # floor's output, a night's spill) would otherwise have the kernel write the
-# last step's pages back, throttled, while this one runs.
+# last step's pages back, throttled, while this one runs. And after --settle
+# seconds of idle: none inherits the memory the one before just freed.
 measure() {
 	local name=$1
 	shift
 	local b0 b1 rc=0 out="$OUT/$name.out"
 	((${DISCARD:-0})) && out=/dev/null
 	sync
+	((SETTLE == 0)) || sleep "$SETTLE"
 	b0=$(machine_busy)
 	/usr/bin/time -f "%e %U %S %M" -o "$OUT/$name.time" "$@" >"$out" 2>"$OUT/$name.err" || rc=$?
 	b1=$(machine_busy)
@@ -412,6 +427,7 @@ if ((MEMORY_ONLY)); then
 	echo
 	echo "bench: $stamp, bill $(du -h "$BILL" | cut -f1) gzip, $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), commit $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown), $(date -u +%Y-%m-%d)"
 	((REPEAT > 1)) && echo "figures: medians over $REPEAT rounds"
+((SETTLE == 0)) || echo "every step measured after $SETTLE s of idle (--settle)"
 	printf '%-28s %9s %9s %12s %10s\n' step "wall s" "cpu s" "machine cpu" "peak MiB"
 	printf '%-28s %9s %9s %12s %10s\n' "recon --memory $MEMORY" "${WALL[memory]}" "${CPU[memory]}" "${MCPU[memory]}" "${RSS[memory]}"
 	echo "recon counts: $counts"
@@ -557,6 +573,7 @@ inflated=$(cat "$OUT/floor_inflate.out")
 echo
 echo "bench: $stamp, bill $(du -h "$BILL" | cut -f1) gzip ($((inflated / 1048576)) MiB inflated), $(nproc) cores, commit $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown), $(date -u +%Y-%m-%d)"
 ((REPEAT > 1)) && echo "figures: medians over $REPEAT rounds"
+((SETTLE == 0)) || echo "every step measured after $SETTLE s of idle (--settle)"
 printf '%-28s %9s %9s %12s %10s\n' step "wall s" "cpu s" "machine cpu" "peak MiB"
 row() { printf '%-28s %9s %9s %12s %10s\n' "$1" "${WALL[$2]}" "${CPU[$2]}" "${MCPU[$2]}" "${RSS[$2]}"; }
 row "floor: zlib inflate" floor_inflate
